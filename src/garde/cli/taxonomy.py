@@ -1,0 +1,42 @@
+"""``garde taxonomy``: list the vocabulary."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from garde.taxonomy import KINDS, LANGS, load_vocabulary
+
+
+def taxonomy(
+    kind: Annotated[str | None, typer.Argument(help=f"One kind: {', '.join(KINDS)}")] = None,
+    lang: Annotated[str, typer.Option("--lang", help="Label language: fr, en or it")] = "en",
+    synonyms: Annotated[bool, typer.Option("--synonyms", help="Show the words documents use")] = False,
+) -> None:
+    """List the vocabulary: ids, labels, W3C DPV and fideslang keys.
+
+    Example: garde taxonomy categories --lang it
+    """
+    if lang not in LANGS:
+        raise typer.BadParameter(f"expected one of {', '.join(LANGS)}", param_hint="--lang")
+    vocabulary = load_vocabulary()
+    kinds = [kind] if kind else list(KINDS)
+    for name in kinds:
+        if name not in KINDS:
+            raise typer.BadParameter(f"unknown kind {name!r}; expected one of {', '.join(KINDS)}")
+        table = Table(title=KINDS[name], title_justify="left")
+        for column in ("id", "label", "DPV", "fideslang", *(["synonyms"] if synonyms else [])):
+            table.add_column(column, overflow="fold")
+        for term in vocabulary.terms(name):
+            row = [term.id, term.label(lang), term.dpv or "", term.fideslang or ""]
+            if synonyms:
+                row.append("; ".join(w for words in term.synonyms.values() for w in words))
+            table.add_row(*row)
+        Console().print(table)
+
+
+def install(app: typer.Typer) -> None:
+    app.command("taxonomy")(taxonomy)

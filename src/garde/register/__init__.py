@@ -1,0 +1,23 @@
+"""The register of processing activities: model and loading."""
+
+from garde.register.loading import LoadedRegister, load_register, parse_register, read_register, term_problems
+from garde.register.model import (
+    Activity,
+    Consent,
+    Contact,
+    Controller,
+    Dpia,
+    LegalBasis,
+    Recipient,
+    Register,
+    RetentionRule,
+    Text,
+    Transfer,
+    text_in,
+)
+
+__all__ = [
+    "Activity", "Consent", "Contact", "Controller", "Dpia", "LegalBasis", "LoadedRegister", "Recipient",
+    "Register", "RetentionRule", "Text", "Transfer", "load_register", "parse_register", "read_register",
+    "term_problems", "text_in",
+]

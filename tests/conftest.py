@@ -1,0 +1,76 @@
+"""Shared fixtures: real SQLite and real PostgreSQL, never mocks of our own code.
+
+PostgreSQL tests use ``GARDE_TEST_POSTGRES_URL`` (``.ci/postgres.sh`` sets it).
+Locally they skip with a clear message when no server answers; under
+``CI=true`` a missing server is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parents[1]
+REGISTERS = ROOT / "registers"
+SEEDS = ROOT.parent / "shared" / "seeds"
+DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:54329/garde_test"
+
+
+def _postgres_admin_url() -> str | None:
+    url = os.environ.get("GARDE_TEST_POSTGRES_URL", DEFAULT_PG)
+    try:
+        engine = sa.create_engine(url, connect_args={"connect_timeout": 2})
+        with engine.connect():
+            pass
+        engine.dispose()
+        return url
+    except Exception as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI=true but PostgreSQL is not reachable at {url}: {exc}")
+        return None
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_url() -> str:
+    url = _postgres_admin_url()
+    if url is None:
+        pytest.skip(
+            "PostgreSQL not available: start one with `. .ci/postgres.sh && start_postgres` "
+            "or set GARDE_TEST_POSTGRES_URL"
+        )
+    return url
+
+
+@pytest.fixture
+def postgres_url(postgres_admin_url: str) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
+    name = f"garde_t_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(postgres_admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = sa.make_url(postgres_admin_url).set(database=name).render_as_string(hide_password=False)
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    """A fresh SQLite database file for one test."""
+    return f"sqlite:///{tmp_path / 'garde.db'}"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Run a test once on SQLite and once on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'garde.db'}"
+    return str(request.getfixturevalue("postgres_url"))
