@@ -32,7 +32,8 @@ def test_rejects_other_text_with_the_accepted_forms(text: str) -> None:
 rules = st.builds(
     RetentionPeriod,
     event=st.sampled_from(EVENTS),
-    period=st.none() | st.builds(Period, st.integers(0, 120), st.sampled_from(["day", "week", "month", "year"])),
+    period=st.none()
+    | st.builds(Period, st.integers(0, 120), st.sampled_from(["day", "week", "month", "year"])),
 )
 
 

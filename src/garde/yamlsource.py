@@ -84,7 +84,7 @@ def _build(node: yaml.Node, path: FieldPath, source: SourceMap, loader: yaml.Saf
     if isinstance(node, yaml.MappingNode):
         out: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = loader.construct_object(key_node)  # type: ignore[no-untyped-call]
+            key = loader.construct_object(key_node)
             if isinstance(key, bool | int | float):
                 key = str(key).lower() if isinstance(key, bool) else str(key)
             if key in out:
@@ -98,4 +98,4 @@ def _build(node: yaml.Node, path: FieldPath, source: SourceMap, loader: yaml.Saf
         return out
     if isinstance(node, yaml.SequenceNode):
         return [_build(item, (*path, i), source, loader) for i, item in enumerate(node.value)]
-    return loader.construct_object(node, deep=True)  # type: ignore[no-untyped-call]
+    return loader.construct_object(node, deep=True)

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import click
 import typer
 from rich.console import Console
+from typer._click.core import Context  # typer vendors click; this is the type its groups use
 from typer.core import TyperGroup
 
 from garde.problems import GardeError, InputError
@@ -23,7 +23,7 @@ err = Console(stderr=True, highlight=False)
 class GardeGroup(TyperGroup):
     """Renders input and domain errors as clear messages with exit status 2."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: Context) -> Any:
         try:
             return super().invoke(ctx)
         except InputError as exc:

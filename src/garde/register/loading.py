@@ -78,8 +78,8 @@ def _problems_from(exc: ValidationError, source: SourceMap) -> list[Problem]:
     seen: set[FieldPath] = set()
     for error in exc.errors():
         # Union members ("str" / "dict[str,str]") add a type name to the location: drop it.
-        path: FieldPath = tuple(p for p in error["loc"] if isinstance(p, int) or "[" not in p
-                                and p not in {"str", "function-before[_short_form(), dict[str,str]]"})
+        path: FieldPath = tuple(p for p in error["loc"] if isinstance(p, int) or ("[" not in p
+                                and p not in {"str", "function-before[_short_form(), dict[str,str]]"}))
         path = tuple(p for p in path if not (isinstance(p, str) and p.startswith(("function-", "dict["))))
         if path in seen:
             continue

@@ -179,10 +179,12 @@ class Activity(_Model):
     large_scale_monitoring: bool = False
     direct_marketing: bool = False
     targeted_advertising: bool = Field(
-        default=False, description="sale/sharing or targeted ads: a Global Privacy Control signal objects to it"
+        default=False,
+        description="sale/sharing or targeted ads: a Global Privacy Control signal objects to it",
     )
     provision: Text | None = Field(
-        default=None, description="whether providing the data is required, and the consequences (Art. 13(2)(e))"
+        default=None,
+        description="whether providing the data is required, and its consequences (Art. 13(2)(e))",
     )
     notes: Text | None = None
 

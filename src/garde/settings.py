@@ -1,0 +1,68 @@
+"""Settings in one place: defaults, then ``garde.toml``, then ``GARDE_*`` variables.
+
+Every setting has help text; ``garde.toml`` in the working directory (or the
+file named by ``GARDE_CONFIG``) may set any of them, e.g.::
+
+    database_url = "postgresql+psycopg://garde@localhost/garde"
+    mailer = "smtp"
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+
+class Settings(BaseSettings):
+    """garde's settings; each is overridable by ``GARDE_<NAME>``."""
+
+    model_config = SettingsConfigDict(env_prefix="GARDE_", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///.garde/garde.db",
+        description="The engine's own store (SQLAlchemy URL). SQLite by default, PostgreSQL in production.",
+    )
+    registers: Path = Field(default=Path("registers"), description="Register file or folder of registers.")
+    datasets: Path = Field(default=Path("datasets"), description="Dataset map file or folder.")
+    identifier_key: str = Field(
+        default="garde-demo-key-change-me",
+        description="Secret key for hashing subject identifiers (HMAC-SHA256). Change it in production.",
+    )
+    mailer: Literal["file", "console", "smtp"] = Field(
+        default="file", description="How one-time codes and notifications are sent."
+    )
+    outbox: Path = Field(default=Path(".garde/outbox"), description="Folder the file mailer writes to.")
+    smtp_host: str = Field(default="localhost", description="SMTP server, when mailer = smtp.")
+    smtp_port: int = Field(default=25, description="SMTP port.")
+    smtp_user: str | None = Field(default=None, description="SMTP user name, if the server needs one.")
+    smtp_password: str | None = Field(default=None, description="SMTP password.")
+    smtp_sender: str = Field(default="privacy@example.com", description="From address of garde's mail.")
+    results: Path = Field(default=Path(".garde/results"), description="Where request results are written.")
+    audit_batch_size: int = Field(default=500, description="Audit entries buffered before one write.")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=os.environ.get("GARDE_CONFIG", "garde.toml"))
+        return (init_settings, env_settings, toml)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

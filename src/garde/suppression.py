@@ -1,0 +1,46 @@
+"""The suppression list (do not contact): hashed identifiers only.
+
+Fed by objections to direct marketing (GDPR Art. 21(3)) and unsubscriptions;
+every marketing decision and audience checks it. Keeping the hash, not the
+address, lets the business honour "never contact me again" after erasure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import sqlalchemy as sa
+
+from garde.store import metadata
+from garde.subjects import identifier_hash, now
+
+suppression_list = sa.Table(
+    "suppression_list",
+    metadata,
+    sa.Column("kind", sa.String(32), primary_key=True),
+    sa.Column("hash", sa.String(64), primary_key=True),
+    sa.Column("reason", sa.String(64), nullable=False),
+    sa.Column("added_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+
+def suppress(conn: sa.Connection, identities: Mapping[str, str], reason: str) -> int:
+    """Add identities ({kind: value}) to the list; returns how many were new."""
+    added = 0
+    for kind, value in identities.items():
+        digest = identifier_hash(kind, value)
+        if not is_hash_suppressed(conn, kind, digest):
+            conn.execute(suppression_list.insert().values(kind=kind, hash=digest, reason=reason,
+                                                          added_at=now()))
+            added += 1
+    return added
+
+
+def is_hash_suppressed(conn: sa.Connection, kind: str, digest: str) -> bool:
+    return conn.execute(sa.select(suppression_list.c.kind).where(
+        suppression_list.c.kind == kind, suppression_list.c.hash == digest)).first() is not None
+
+
+def is_suppressed(conn: sa.Connection, identities: Mapping[str, str]) -> bool:
+    return any(is_hash_suppressed(conn, kind, identifier_hash(kind, value))
+               for kind, value in identities.items())

@@ -1,0 +1,90 @@
+"""The audit chain detects any modified, deleted, inserted or reordered entry."""
+
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from garde import audit
+from garde.store import connect, migrate
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[sa.Engine]:
+    engine = connect(database_url)
+    migrate(engine)
+    yield engine
+    engine.dispose()
+
+
+def fill(engine: sa.Engine, n: int) -> None:
+    with engine.begin() as conn:
+        audit.record_many(conn, [audit.Event("decision", {"i": i, "allowed": i % 2 == 0}) for i in range(n)])
+
+
+def test_untouched_chain_verifies(engine: sa.Engine) -> None:
+    fill(engine, 20)
+    with engine.begin() as conn:
+        audit.record(conn, "consent.given", {"activity": "newsletter"}, subject_id="s1")
+        result = audit.verify(conn)
+    assert result == audit.Verification(True, 21)
+
+
+def test_modified_entry_is_named(engine: sa.Engine) -> None:
+    fill(engine, 10)
+    with engine.begin() as conn:
+        conn.execute(audit.audit_log.update().where(audit.audit_log.c.seq == 4)
+                     .values(payload='{"allowed":true,"i":99}'))
+        result = audit.verify(conn)
+    assert (result.ok, result.first_bad) == (False, 4)
+
+
+def test_deleted_last_entry_is_detected_through_the_head(engine: sa.Engine) -> None:
+    fill(engine, 5)
+    with engine.begin() as conn:
+        conn.execute(audit.audit_log.delete().where(audit.audit_log.c.seq == 5))
+        result = audit.verify(conn)
+    assert (result.ok, result.first_bad) == (False, 5)
+
+
+N = 12
+tampering = st.one_of(
+    st.tuples(st.just("modify"), st.integers(1, N)),
+    st.tuples(st.just("delete"), st.integers(1, N)),
+    st.tuples(st.just("swap"), st.integers(1, N - 1)),
+    st.tuples(st.just("insert"), st.integers(1, N)),
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(tampering)
+def test_any_single_tampering_is_detected(sqlite_url: str, change: tuple[str, int]) -> None:
+    engine = connect(sqlite_url)
+    migrate(engine)
+    with engine.begin() as conn:
+        conn.execute(audit.audit_log.delete())
+        conn.execute(audit.audit_head.delete())
+    fill(engine, N)
+    what, seq = change
+    log = audit.audit_log
+    with engine.begin() as conn:
+        if what == "modify":
+            conn.execute(log.update().where(log.c.seq == seq).values(actor="mallory"))
+        elif what == "delete":
+            conn.execute(log.delete().where(log.c.seq == seq))
+        elif what == "swap":
+            a, b = (conn.execute(sa.select(log).where(log.c.seq == s)).one()._asdict()
+                    for s in (seq, seq + 1))
+            conn.execute(log.delete().where(log.c.seq.in_([seq, seq + 1])))
+            conn.execute(log.insert(), [{**b, "seq": seq}, {**a, "seq": seq + 1}])
+        else:
+            conn.execute(log.update().where(log.c.seq >= seq).values(seq=log.c.seq + 1000))
+            forged = conn.execute(sa.select(log).where(log.c.seq == seq + 1000)).one()._asdict()
+            conn.execute(log.insert().values({**forged, "seq": seq, "kind": "forged"}))
+            conn.execute(log.update().where(log.c.seq >= seq + 1000).values(seq=log.c.seq - 999))
+        result = audit.verify(conn)
+    engine.dispose()
+    assert not result.ok
+    assert result.first_bad is not None and result.first_bad <= seq + 1
