@@ -34,6 +34,9 @@ subjects = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("restricted_at", sa.DateTime(timezone=True)),
     sa.Column("erased_at", sa.DateTime(timezone=True)),
+    sa.Column("relationship_started_at", sa.DateTime(timezone=True)),
+    sa.Column("relationship_ended_at", sa.DateTime(timezone=True)),
+    sa.Column("last_contact_at", sa.DateTime(timezone=True)),
 )
 
 subject_identifiers = sa.Table(

@@ -42,6 +42,9 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("restricted_at", sa.DateTime(timezone=True)),
         sa.Column("erased_at", sa.DateTime(timezone=True)),
+        sa.Column("relationship_started_at", sa.DateTime(timezone=True)),
+        sa.Column("relationship_ended_at", sa.DateTime(timezone=True)),
+        sa.Column("last_contact_at", sa.DateTime(timezone=True)),
     )
     op.create_table(
         "subject_identifiers",
