@@ -1,0 +1,22 @@
+"""``garde lint``: check a register against the GDPR and regulator guidance.
+
+Each rule is one function in :mod:`garde.lint.rules`, registered in the rule
+table :data:`RULES` with a stable code (``GL001``), a severity and the
+article or guidance it implements. Messages are data (``messages.yaml``, en
+and fr); regulator reference periods are data too
+(``garde/data/reference_periods.yaml``).
+
+    >>> from garde.lint import lint_paths
+    >>> findings = lint_paths(["registers/"])
+"""
+
+from garde.lint import rules as _rules  # noqa: F401  (fills the rule table)
+from garde.lint.model import LANGS, RULES, SEVERITIES, Finding, Rule, Severity
+from garde.lint.reference_periods import ReferencePeriod, ReferencePeriods, load_reference_periods
+from garde.lint.report import render_text, to_json, to_sarif
+from garde.lint.runner import lint, lint_paths
+
+__all__ = [
+    "LANGS", "RULES", "SEVERITIES", "Finding", "ReferencePeriod", "ReferencePeriods", "Rule",
+    "Severity", "lint", "lint_paths", "load_reference_periods", "render_text", "to_json", "to_sarif",
+]

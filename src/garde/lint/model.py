@@ -1,0 +1,142 @@
+"""What the linter works with: findings, the rule table, and the context rules read.
+
+A rule is one function that reads a :class:`Context` and yields :class:`Hit`
+values (where, and the values its message needs). The rule table
+(:data:`RULES`) gives each rule its stable code, severity and legal
+reference; the wording lives in ``messages.yaml`` (en, fr), so a DPO can read
+and correct it without touching code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from garde.register import Activity, LoadedRegister, Register
+from garde.taxonomy import Vocabulary
+from garde.yamlsource import FieldPath
+
+Severity = Literal["error", "warning", "info"]
+SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
+LANGS = ("en", "fr")
+MESSAGES = Path(__file__).parent / "messages.yaml"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing a DPO should look at, with where it is and what the law says."""
+
+    code: str
+    severity: Severity
+    rule: str
+    activity: str | None
+    message: str
+    reference: str
+    url: str | None
+    file: str
+    line: int | None
+
+    def to_data(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Hit:
+    """What a rule found, before it is worded: the field, the activity, the message values.
+
+    ``reference``/``url`` override the rule's own (GL007 cites the regulator
+    document of the reference period it compared against); ``line`` overrides
+    the line looked up from ``path`` (for problems the loader already located).
+    """
+
+    path: FieldPath
+    activity: str | None = None
+    params: Mapping[str, str] = field(default_factory=dict)
+    reference: str | None = None
+    url: str | None = None
+    line: int | None = None
+
+
+@dataclass
+class Context:
+    """A loaded register and the reference data the rules compare it with."""
+
+    loaded: LoadedRegister
+    vocabulary: Vocabulary
+    eea: frozenset[str] | None
+    adequacy: frozenset[str]
+
+    @property
+    def register(self) -> Register:
+        return self.loaded.register
+
+    def activities(self) -> Iterator[tuple[FieldPath, Activity]]:
+        for i, activity in enumerate(self.register.activities):
+            yield ("activities", i), activity
+
+    def is_special(self, category: str) -> bool:
+        """A GDPR Art. 9 (or Art. 10) category, or a finer term under one."""
+        for term_id in (category, *self.vocabulary.ancestors(category)):
+            term = self.vocabulary.get("categories", term_id)
+            if term is not None and term.extra.get("special") is True:
+                return True
+        return False
+
+
+Check = Callable[[Context], Iterable[Hit]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One entry of the rule table."""
+
+    code: str
+    severity: Severity
+    name: str
+    reference: str
+    url: str | None
+    check: Check | None
+
+    def title(self, lang: str = "en") -> str:
+        return _entry(self.code)["title"][lang]  # type: ignore[no-any-return]
+
+    def message(self, lang: str, params: Mapping[str, str]) -> str:
+        template: str = _entry(self.code)["message"][lang]
+        return template.format_map(dict(params))
+
+
+RULES: dict[str, Rule] = {}
+
+
+def rule(code: str, severity: Severity, name: str, *, reference: str,
+         url: str | None = None) -> Callable[[Check], Check]:
+    """Register a check function in the rule table under ``code``."""
+
+    def register(check: Check) -> Check:
+        add_rule(Rule(code, severity, name, reference, url, check))
+        return check
+
+    return register
+
+
+def add_rule(entry: Rule) -> None:
+    if entry.code in RULES:
+        raise ValueError(f"lint rule {entry.code} is defined twice")
+    RULES[entry.code] = entry
+
+
+@lru_cache(maxsize=1)
+def messages() -> dict[str, Any]:
+    """Titles and message templates of every rule, per language (``messages.yaml``)."""
+    with MESSAGES.open(encoding="utf-8") as handle:
+        data: dict[str, Any] = yaml.safe_load(handle)
+    return data
+
+
+def _entry(code: str) -> dict[str, Any]:
+    return messages()[code]  # type: ignore[no-any-return]

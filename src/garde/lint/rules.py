@@ -1,0 +1,275 @@
+"""The lint rules: one function per rule, each registered with its code and reference.
+
+Codes are stable: a code is never reused for another check, so CI baselines
+and SARIF dashboards keep their meaning. Severity: ``error`` when the GDPR
+requires the thing outright, ``warning`` for regulator guidance or a likely
+mistake, ``info`` for what garde cannot decide alone.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from garde.lint.model import Context, Hit, Rule, add_rule, rule
+from garde.lint.reference_periods import applicable, load_reference_periods
+from garde.register import term_problems
+
+GDPR = "https://gdpr-info.eu/art-{}-gdpr/"
+
+# Findings built by the runner from a file that cannot be read as a register.
+add_rule(Rule("GL000", "error", "invalid-register", "GDPR Art. 30(3): the register is in writing",
+              GDPR.format(30), None))
+
+
+def _empty(value: object) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return not value.strip()
+    if isinstance(value, dict):
+        return not any(isinstance(v, str) and v.strip() for v in value.values())
+    return False
+
+
+@rule("GL001", "error", "missing-legal-basis", reference="GDPR Art. 6(1), 13(1)(c)",
+      url=GDPR.format(6))
+def missing_legal_basis(ctx: Context) -> Iterator[Hit]:
+    for at, activity in ctx.activities():
+        if not activity.legal_bases:
+            yield Hit((*at, "id"), activity.id)
+
+
+@rule("GL002", "error", "legitimate-interest-not-stated", reference="GDPR Art. 6(1)(f), 13(1)(d)",
+      url=GDPR.format(13))
+def legitimate_interest_not_stated(ctx: Context) -> Iterator[Hit]:
+    for at, activity in ctx.activities():
+        for j, basis in enumerate(activity.legal_bases):
+            if basis.basis == "legitimate_interests" and _empty(basis.legitimate_interest):
+                yield Hit((*at, "legal_bases", j), activity.id)
+
+
+@rule("GL003", "warning", "legal-obligation-not-named", reference="GDPR Art. 6(1)(c), 6(3)",
+      url=GDPR.format(6))
+def legal_obligation_not_named(ctx: Context) -> Iterator[Hit]:
+    for at, activity in ctx.activities():
+        for j, basis in enumerate(activity.legal_bases):
+            if basis.basis == "legal_obligation" and _empty(basis.obligation):
+                yield Hit((*at, "legal_bases", j), activity.id)
+
+
+@rule("GL004", "error", "consent-not-captured", reference="GDPR Art. 7(1)", url=GDPR.format(7))
+def consent_not_captured(ctx: Context) -> Iterator[Hit]:
+    for at, activity in ctx.activities():
+        if "consent" in activity.bases() and (activity.consent is None or not activity.consent.capture):
+            yield Hit((*at, "consent") if activity.consent else (*at, "legal_bases"), activity.id)
+
+
+@rule("GL005", "error", "consent-withdrawal-missing", reference="GDPR Art. 7(3), 13(2)(c)",
+      url=GDPR.format(7))
+def consent_withdrawal_missing(ctx: Context) -> Iterator[Hit]:
+    for at, activity in ctx.activities():
+        if "consent" in activity.bases() and (activity.consent is None
+                                              or not activity.consent.withdrawal):
+            yield Hit((*at, "consent") if activity.consent else (*at, "legal_bases"), activity.id)
+
+
+@rule("GL006", "error", "missing-retention", reference="GDPR Art. 5(1)(e), 13(2)(a), 30(1)(f)",
+      url=GDPR.format(5))
+def missing_retention(ctx: Context) -> Iterator[Hit]:
+    for at, activity in ctx.activities():
+        if not activity.retention:
+            yield Hit((*at, "id"), activity.id)
+
+
+def _reference_hits(ctx: Context, wanted: str) -> Iterator[Hit]:
+    periods = load_reference_periods()
+    for at, activity in ctx.activities():
+        for found in applicable(activity, ctx.register.controller.country, periods):
+            retention = activity.retention[found.rule_index].rule
+            reference = found.reference
+            if periods.compare(retention, reference.maximum) == wanted:
+                params = {"rule": str(retention), "maximum": str(reference.maximum),
+                          "authority": reference.authority, "period": reference.id}
+                yield Hit((*at, "retention", found.rule_index), activity.id, params,
+                          reference.citation, reference.url)
+
+
+@rule("GL007", "warning", "retention-beyond-reference",
+      reference="GDPR Art. 5(1)(e); regulator reference periods (data/reference_periods.yaml)",
+      url=GDPR.format(5))
+def retention_beyond_reference(ctx: Context) -> Iterator[Hit]:
+    yield from _reference_hits(ctx, "longer")
+
+
+@rule("GL008", "info", "retention-not-comparable",
+      reference="GDPR Art. 5(1)(e); regulator reference periods (data/reference_periods.yaml)",
+      url=GDPR.format(5))
+def retention_not_comparable(ctx: Context) -> Iterator[Hit]:
+    yield from _reference_hits(ctx, "not_comparable")
+
+
+@rule("GL009", "error", "special-category-without-art9", reference="GDPR Art. 9(1)-(2)",
+      url=GDPR.format(9))
+def special_category_without_art9(ctx: Context) -> Iterator[Hit]:
+    for at, activity in ctx.activities():
+        if activity.art9_condition:
+            continue
+        for j, category in enumerate(activity.data_categories):
+            if ctx.is_special(category):
+                yield Hit((*at, "data_categories", j), activity.id, {"category": category})
+
+
+@rule("GL010", "error", "transfer-without-safeguard", reference="GDPR Art. 44-46, 13(1)(f), 30(1)(e)",
+      url=GDPR.format(46))
+def transfer_without_safeguard(ctx: Context) -> Iterator[Hit]:
+    for at, activity in ctx.activities():
+        for j, transfer in enumerate(activity.transfers):
+            country = transfer.country.upper()
+            if transfer.safeguard or (ctx.eea is not None and country in ctx.eea):
+                continue
+            if country in ctx.adequacy:  # Art. 45: an adequacy decision needs no further safeguard
+                continue
+            yield Hit((*at, "transfers", j), activity.id, {"country": country})
+
+
+@rule("GL011", "warning", "undeclared-transfer", reference="GDPR Art. 30(1)(e), 44",
+      url=GDPR.format(44))
+def undeclared_transfer(ctx: Context) -> Iterator[Hit]:
+    if ctx.eea is None:  # without the EEA list garde cannot tell where a recipient is
+        return
+    for at, activity in ctx.activities():
+        declared = {t.country.upper() for t in activity.transfers}
+        for j, recipient in enumerate(activity.recipients):
+            country = (recipient.country or "").upper()
+            if country and country not in ctx.eea and country not in declared:
+                yield Hit((*at, "recipients", j), activity.id,
+                          {"country": country, "recipient": recipient.kind})
+
+
+def _dpia_triggers(activity_categories: list[str], profiling: bool, monitoring: bool) -> list[str]:
+    triggers = []
+    if profiling:
+        triggers.append("profiling")
+    if monitoring:
+        triggers.append("large_scale_monitoring")
+    if any(c == "media.cctv_footage" or c.startswith("media.cctv_footage.")
+           for c in activity_categories):
+        triggers.append("media.cctv_footage")
+    return triggers
+
+
+@rule("GL012", "warning", "dpia-decision-missing",
+      reference="GDPR Art. 35(1), 35(3); CNIL délibération 2018-327 (list of processing needing a DPIA)",
+      url=GDPR.format(35))
+def dpia_decision_missing(ctx: Context) -> Iterator[Hit]:
+    for at, activity in ctx.activities():
+        triggers = _dpia_triggers(activity.data_categories, activity.profiling,
+                                  activity.large_scale_monitoring)
+        if triggers and activity.dpia is None:
+            yield Hit((*at, "id"), activity.id, {"triggers": ", ".join(triggers)})
+
+
+@rule("GL013", "warning", "dpia-not-done", reference="GDPR Art. 35(1): prior to the processing",
+      url=GDPR.format(35))
+def dpia_not_done(ctx: Context) -> Iterator[Hit]:
+    for at, activity in ctx.activities():
+        if activity.dpia is not None and activity.dpia.required and not activity.dpia.done:
+            yield Hit((*at, "dpia"), activity.id)
+
+
+@rule("GL014", "error", "no-data-subjects", reference="GDPR Art. 30(1)(c)", url=GDPR.format(30))
+def no_data_subjects(ctx: Context) -> Iterator[Hit]:
+    for at, activity in ctx.activities():
+        if not activity.data_subjects:
+            yield Hit((*at, "id"), activity.id)
+
+
+@rule("GL015", "error", "no-data-categories", reference="GDPR Art. 30(1)(c)", url=GDPR.format(30))
+def no_data_categories(ctx: Context) -> Iterator[Hit]:
+    for at, activity in ctx.activities():
+        if not activity.data_categories:
+            yield Hit((*at, "id"), activity.id)
+
+
+_ACTIVITY_FIELD = re.compile(r"^activities\[(\d+)\]")
+
+
+@rule("GL016", "error", "unknown-term", reference="garde vocabulary (taxonomy/data/*.yaml)")
+def unknown_term(ctx: Context) -> Iterator[Hit]:
+    for problem in term_problems(ctx.loaded, ctx.vocabulary):
+        match = _ACTIVITY_FIELD.match(problem.field)
+        activity = ctx.register.activities[int(match.group(1))].id if match else None
+        suggestion = f" (did you mean `{problem.suggestion}`?)" if problem.suggestion else ""
+        yield Hit((), activity, {"field": problem.field, "problem": problem.message,
+                                 "suggestion": suggestion}, line=problem.line)
+
+
+@rule("GL017", "error", "no-purpose", reference="GDPR Art. 5(1)(b), 30(1)(b)", url=GDPR.format(30))
+def no_purpose(ctx: Context) -> Iterator[Hit]:
+    for at, activity in ctx.activities():
+        if not any(not _empty(purpose) for purpose in activity.purposes):
+            yield Hit((*at, "id"), activity.id)
+
+
+@rule("GL018", "warning", "no-controller-contact", reference="GDPR Art. 13(1)(a), 30(1)(a)",
+      url=GDPR.format(13))
+def no_controller_contact(ctx: Context) -> Iterator[Hit]:
+    contact = ctx.register.controller.contact
+    if contact is None or not (contact.email or contact.phone or contact.url
+                               or not _empty(contact.address)):
+        yield Hit(("controller",), None, {"controller": ctx.register.controller.name})
+
+
+@rule("GL019", "info", "no-dpo-contact", reference="GDPR Art. 13(1)(b), 37", url=GDPR.format(37))
+def no_dpo_contact(ctx: Context) -> Iterator[Hit]:
+    dpo = ctx.register.controller.dpo
+    if dpo is None or not (dpo.email or dpo.phone or dpo.url or not _empty(dpo.address)):
+        yield Hit(("controller",), None, {"controller": ctx.register.controller.name})
+
+
+@rule("GL020", "error", "processor-without-controller", reference="GDPR Art. 30(2)(a)",
+      url=GDPR.format(30))
+def processor_without_controller(ctx: Context) -> Iterator[Hit]:
+    for at, activity in ctx.activities():
+        if activity.role == "processor" and not activity.on_behalf_of:
+            yield Hit((*at, "role"), activity.id)
+
+
+@rule("GL021", "warning", "retention-category-not-processed", reference="GDPR Art. 30(1)(c), (f)",
+      url=GDPR.format(30))
+def retention_category_not_processed(ctx: Context) -> Iterator[Hit]:
+    for at, activity in ctx.activities():
+        for j, retention in enumerate(activity.retention):
+            for k, category in enumerate(retention.categories):
+                if not any(ctx.vocabulary.covers(declared, category) or
+                           ctx.vocabulary.covers(category, declared)
+                           for declared in activity.data_categories):
+                    yield Hit((*at, "retention", j, "categories", k), activity.id,
+                              {"category": category})
+
+
+@rule("GL022", "warning", "automated-decision-without-basis", reference="GDPR Art. 22(2), 13(2)(f)",
+      url=GDPR.format(22))
+def automated_decision_without_basis(ctx: Context) -> Iterator[Hit]:
+    # Art. 22(2): only (a) contract necessity, (b) Union or Member State law, (c) explicit consent.
+    for at, activity in ctx.activities():
+        if _empty(activity.automated_decisions):
+            continue
+        if not activity.bases() & {"contract", "consent", "legal_obligation"}:
+            yield Hit((*at, "automated_decisions"), activity.id)
+
+
+@rule("GL023", "warning", "electronic-prospection-without-consent",
+      reference="Directive 2002/58/EC Art. 13; Code des postes et des communications "
+                "électroniques L34-5",
+      url="https://eur-lex.europa.eu/eli/dir/2002/58/oj")
+def electronic_prospection_without_consent(ctx: Context) -> Iterator[Hit]:
+    # E-mail and SMS prospection of non-customers needs prior consent; the
+    # "soft opt-in" for similar products covers customers only.
+    for at, activity in ctx.activities():
+        channels = sorted(set(activity.channels) & {"email", "sms"})
+        if (activity.direct_marketing and channels and "prospect" in activity.data_subjects
+                and "consent" not in activity.bases()):
+            yield Hit((*at, "legal_bases"), activity.id, {"channels": ", ".join(channels)})
+

@@ -1,0 +1,90 @@
+"""Running the rules over registers: :func:`lint` for one, :func:`lint_paths` for files."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from garde.lint.model import LANGS, RULES, SEVERITIES, Context, Finding, Rule
+from garde.problems import InputError, Problem
+from garde.register import LoadedRegister, read_register
+from garde.taxonomy import Vocabulary, load_vocabulary
+
+
+def lint(loaded: LoadedRegister, *, lang: str = "en",
+         vocabulary: Vocabulary | None = None) -> list[Finding]:
+    """Every finding of every rule for one register, in file order."""
+    if lang not in LANGS:
+        raise ValueError(f"unknown language {lang!r}; expected one of {', '.join(LANGS)}")
+    vocabulary = vocabulary or load_vocabulary()
+    eea, adequacy = _eea(vocabulary.extras.get("eea"))
+    ctx = Context(loaded, vocabulary, eea, adequacy)
+    findings = []
+    for entry in RULES.values():
+        if entry.check is None:
+            continue
+        for hit in entry.check(ctx):
+            findings.append(Finding(
+                code=entry.code,
+                severity=entry.severity,
+                rule=entry.name,
+                activity=hit.activity,
+                message=entry.message(lang, hit.params),
+                reference=hit.reference or entry.reference,
+                url=hit.url or entry.url,
+                file=loaded.file,
+                line=hit.line if hit.line is not None else loaded.source.line(hit.path),
+            ))
+    return sort_findings(findings)
+
+
+def lint_paths(paths: Iterable[str | Path], *, lang: str = "en") -> list[Finding]:
+    """Lint register files; a directory means every ``*.yaml`` / ``*.yml`` file inside it.
+
+    A file that cannot be read as a register (bad YAML, unknown field, wrong
+    type) gives GL000 findings, one per problem, instead of an exception.
+    """
+    findings: list[Finding] = []
+    for path in register_files(paths):
+        try:
+            loaded = read_register(path, check_terms=False)
+        except InputError as exc:
+            findings.extend(_unreadable(problem, lang) for problem in exc.problems)
+            continue
+        findings.extend(lint(loaded, lang=lang))
+    return findings
+
+
+def register_files(paths: Iterable[str | Path]) -> Iterator[Path]:
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            yield from sorted(p for p in path.rglob("*") if p.suffix in {".yaml", ".yml"} and p.is_file())
+        else:
+            yield path
+
+
+def sort_findings(findings: Iterable[Finding]) -> list[Finding]:
+    return sorted(findings, key=lambda f: (f.file, f.line or 0, SEVERITIES.index(f.severity), f.code))
+
+
+def _unreadable(problem: Problem, lang: str) -> Finding:
+    entry: Rule = RULES["GL000"]
+    params = {"field": f"{problem.field}: " if problem.field else "", "problem": problem.message,
+              "suggestion": f" (did you mean `{problem.suggestion}`?)" if problem.suggestion else ""}
+    return Finding(entry.code, entry.severity, entry.name, None, entry.message(lang, params),
+                   entry.reference, entry.url, problem.file, problem.line)
+
+
+def _eea(data: Any) -> tuple[frozenset[str] | None, frozenset[str]]:
+    """The EEA and adequacy country codes from the vocabulary's ``eea.yaml``, if it exists."""
+    if not isinstance(data, dict):
+        return None, frozenset()
+
+    def codes(key: str) -> frozenset[str]:
+        value = data.get(key) or []
+        return frozenset(str(c).upper() for c in value) if isinstance(value, list) else frozenset()
+
+    eea = codes("eea")
+    return (eea or None), codes("adequacy")
