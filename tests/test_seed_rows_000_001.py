@@ -33,18 +33,11 @@ EXPLICIT_BASES = {
     "Nécessaire pour présenter ou contester une réclamation": "legitimate_interests",
 }
 
-# Seed 001's data types ("Type de données") and the category each one maps to.
-DATA_TYPES_001 = {
-    "Identité": "identity",
-    "Contact": "contact",
-    "Financières": "financial",
-    "Transaction": "transaction",
-    "Technique": "online",
-    "Profil": "profile",
-    "Utilisation": "online.usage",
-    "Marketing et communication": "marketing",
-    "Suivi": "online.tracker",
-}
+# Seed 001's data types ("Type de données"); the vocabulary's synonyms map each to a category.
+DATA_TYPES_001 = (
+    "Identité", "Contact", "Financières", "Transaction", "Technique", "Profil", "Utilisation",
+    "Marketing et communication", "Suivi",
+)
 
 
 def rows_000() -> dict[int, tuple[str, str, str, str]]:
@@ -101,7 +94,10 @@ def basis_named_by(phrase: str) -> str:
 
 
 def data_types(cell: str) -> list[str]:
-    """Seed 001's data-type cell ("Identité Contact Marketing et communication") as types."""
+    """Seed 001's data-type cell ("Identité Contact Marketing et communication") as types;
+    a cell that is no list of types ("Toute catégorie de données pertinente, ...") is kept whole."""
+    if not cell.startswith(DATA_TYPES_001):
+        return [cell]
     names = sorted(DATA_TYPES_001, key=len, reverse=True)
     found, rest = [], cell
     while rest:
@@ -177,6 +173,12 @@ def test_dior_row(dior: Register, row: int) -> None:
     assert activity.retention == [] and activity.transfers == []
     assert activity.data_categories and activity.data_subjects
     assert activity.profiling == ("profilage" in purpose)
+    # Every piece of the data wording that the vocabulary knows is a declared category.
+    vocabulary = load_vocabulary()
+    for words in data.split(", "):
+        term = vocabulary.resolve("categories", words)
+        if term is not None:
+            assert term.id in activity.data_categories, f"{words!r} ({term.id}) not declared"
 
 
 @pytest.mark.parametrize("row", sorted(SEED_ROWS_001))
@@ -192,7 +194,9 @@ def test_online_shop_row(shop: Register, row: int) -> None:
             assert fr(declared.legitimate_interest) == parenthesised(phrase)
     assert all(b.legitimate_interest for b in activity.legal_bases
                if b.basis == "legitimate_interests")
-    types = list(DATA_TYPES_001) if data.startswith("Toute catégorie") else data_types(data)
-    missing = [t for t in types if DATA_TYPES_001[t] not in activity.data_categories]
-    assert not missing, f"row {row}: data types {missing} have no category"
+    vocabulary = load_vocabulary()
+    for words in data_types(data):
+        term = vocabulary.resolve("categories", words)
+        assert term is not None, f"row {row}: the vocabulary does not know the data type {words!r}"
+        assert term.id in activity.data_categories, f"row {row}: {words!r} ({term.id}) not declared"
     assert activity.retention == [] and activity.transfers == [] and activity.recipients == []
