@@ -1,0 +1,289 @@
+"""The register of processing activities as a published table (GDPR Art. 30).
+
+One sheet per role: the Art. 30(1) table for the activities the controller
+carries out itself, with the columns of the CNIL model register plus a
+legal-basis column and the DPIA decision (as the ICO template has them);
+and the Art. 30(2) table for activities carried out as a processor on
+behalf of other controllers. The writers in :mod:`garde.documents.formats`
+turn this one structure into CSV, XLSX, Markdown, HTML and JSON.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from garde.documents.wording import Cell, Line, Piece, Wording, cell
+from garde.register.model import Activity, Register, Role
+from garde.taxonomy import Vocabulary
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    header: str
+    width: int  # characters, for spreadsheets
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """The activities of one role, one row per activity."""
+
+    role: Role
+    title: str
+    heading: str
+    columns: tuple[Column, ...]
+    rows: tuple[dict[str, Cell], ...]
+    activity_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RegisterDocument:
+    lang: str
+    title: str
+    cover_title: str
+    controller: str
+    generated: date
+    generated_text: str
+    cover: tuple[tuple[str, Cell], ...]
+    sheets: tuple[Sheet, ...] = field(default=())
+
+
+# Column key -> width in characters. GDPR Art. 30(1)(a)-(g) and the CNIL model register,
+# plus the Art. 6 basis and the DPIA decision (ICO template).
+CONTROLLER_COLUMNS: dict[str, int] = {
+    "ref": 12, "name": 30, "controller": 22, "purposes": 45, "legal_bases": 35,
+    "data_subjects": 22, "data_categories": 40, "data_description": 35, "sensitive": 25,
+    "recipients": 30, "transfers": 30, "retention": 35, "security": 30, "dpia": 20, "sources": 20,
+}
+# GDPR Art. 30(2)(a)-(d).
+PROCESSOR_COLUMNS: dict[str, int] = {
+    "ref": 12, "name": 30, "processor": 22, "on_behalf_of": 30, "processing_categories": 45,
+    "data_categories": 40, "transfers": 30, "security": 30,
+}
+
+CNIL_GROUPS = ("identity", "personal_life", "professional_life", "economic", "connection",
+               "location", "internet", "sensitive", "other")
+# Where the vocabulary does not say (a recipient term's `cnil` extra), internal services
+# and processors are told apart by kind; every other recipient is an external body.
+RECIPIENT_GROUPS = {"internal": "internal", "service_providers": "processors"}
+
+
+def effective_role(register: Register, activity: Activity) -> Role:
+    """An activity's role, or the register's when the activity does not state one."""
+    return activity.role if "role" in activity.model_fields_set else register.controller.role
+
+
+def build_register(register: Register, lang: str, today: date | None = None) -> RegisterDocument:
+    words = Wording(lang, register.language)
+    today = today or date.today()
+    sheets = []
+    for role, columns in (("controller", CONTROLLER_COLUMNS), ("processor", PROCESSOR_COLUMNS)):
+        activities = [a for a in register.activities if effective_role(register, a) == role]
+        if not activities and (role == "processor" or register.controller.role == "processor"):
+            continue
+        sheets.append(Sheet(
+            role=role,  # type: ignore[arg-type]
+            title=words.ui(f"register.sheet.{role}"),
+            heading=words.ui(f"register.heading.{role}", name=register.controller.name),
+            columns=tuple(Column(key, words.ui(f"register.column.{key}"), width)
+                          for key, width in columns.items()),
+            rows=tuple(_row(register, a, words, tuple(columns)) for a in activities),
+            activity_ids=tuple(a.id for a in activities),
+        ))
+    return RegisterDocument(
+        lang=lang,
+        title=words.ui("register.title"),
+        cover_title=words.ui("register.sheet.cover"),
+        controller=register.controller.name,
+        generated=today,
+        generated_text=words.ui("common.word.generated", date=words.date(today)),
+        cover=_cover(register, words, today),
+        sheets=tuple(sheets),
+    )
+
+
+def _cover(register: Register, words: Wording, today: date) -> tuple[tuple[str, Cell], ...]:
+    controller = register.controller
+    role = "processor" if controller.role == "processor" else "controller"
+    counts = {r: str(sum(effective_role(register, a) == r for a in register.activities))
+              for r in ("controller", "processor")}
+    rows: list[tuple[str, Cell]] = [
+        (f"register.cover.{role}", cell([(Piece(controller.name, register.language),)])),
+        ("register.cover.contact", cell(words.contact(controller.contact),
+                                        words.gap("controller_contact"))),
+        ("register.cover.country", cell([(Piece(words.country(controller.country), words.lang),)]
+                                        if controller.country else [])),
+        ("register.cover.dpo", cell(words.contact(controller.dpo), words.gap("dpo"))),
+    ]
+    if controller.representative:
+        rows.append(("register.cover.representative", cell(words.contact(controller.representative))))
+    if controller.group_entities:
+        rows.append(("register.cover.group_entities",
+                     cell([(Piece(e, register.language),) for e in controller.group_entities])))
+    rows += [
+        ("register.cover.supervisory_authority", cell([words.authority(controller.supervisory_authority)])),
+        ("register.cover.activities", cell([(words.word("register.cover.activity_counts", **counts),)])),
+        ("register.cover.source", cell([(Piece(register.source, words.lang),)] if register.source else [])),
+        ("register.cover.generated", cell([(Piece(words.date(today), words.lang),)])),
+        ("register.cover.language", cell([(Piece(words.language_name(words.lang), words.lang),),
+                                          (words.word("register.cover.language_note"),)])),
+    ]
+    return tuple((words.ui(key), value) for key, value in rows if value.lines)
+
+
+def _row(register: Register, activity: Activity, words: Wording, keys: tuple[str, ...]) -> dict[str, Cell]:
+    builders = {
+        "ref": lambda: cell([(Piece(text, words.lang),) for text in (activity.ref, activity.id) if text]),
+        "name": lambda: cell([(p,) for p in [words.text(activity.name)] if p]),
+        "controller": lambda: controller_cell(register, words),
+        "processor": lambda: controller_cell(register, words),
+        "purposes": lambda: purposes_cell(activity, words),
+        "processing_categories": lambda: purposes_cell(activity, words),
+        "legal_bases": lambda: cell(legal_basis_lines(activity, words), words.gap("legal_basis")),
+        "data_subjects": lambda: cell([words.terms("subjects", activity.data_subjects)],
+                                      words.gap("data_subjects")),
+        "data_categories": lambda: cell(category_lines(activity.data_categories, words),
+                                        words.gap("data_categories")),
+        "data_description": lambda: cell([(p,) for p in [words.text(activity.data_description)] if p]),
+        "sensitive": lambda: sensitive_cell(activity, words),
+        "recipients": lambda: cell(recipient_lines(activity, words), words.gap("recipients")),
+        "transfers": lambda: cell(transfer_lines(activity, words), words.word("common.word.no_transfer")),
+        "retention": lambda: cell(retention_lines(activity, words), words.gap("retention")),
+        "security": lambda: cell([(p,) for p in map(words.text, activity.security_measures) if p],
+                                 words.gap("security")),
+        "dpia": lambda: dpia_cell(activity, words),
+        "sources": lambda: cell([words.terms("sources", activity.sources)]),
+        "on_behalf_of": lambda: cell([(Piece(name, register.language),) for name in activity.on_behalf_of],
+                                     words.gap("on_behalf_of")),
+    }
+    return {key: builders[key]() for key in keys}
+
+
+def controller_cell(register: Register, words: Wording) -> Cell:
+    lines: list[Line] = [(Piece(register.controller.name, register.language),)]
+    representative = register.controller.representative
+    if representative and representative.name:
+        name = words.text(representative.name)
+        if name:
+            lines.append(words.labelled("common.word.representative", (name,)))
+    return cell(lines)
+
+
+def purposes_cell(activity: Activity, words: Wording) -> Cell:
+    return cell([(p,) for p in map(words.text, activity.purposes) if p], words.gap("purposes"))
+
+
+def legal_basis_lines(activity: Activity, words: Wording) -> list[Line]:
+    """Each Art. 6(1) basis, with the legitimate interest pursued or the obligation named."""
+    lines: list[Line] = []
+    for basis in activity.legal_bases:
+        line: list[Piece] = [words.term("legal_bases", basis.basis)]
+        if basis.basis == "legitimate_interests":
+            # GDPR Art. 13(1)(d): the interest pursued must be stated.
+            interest = words.text(basis.legitimate_interest)
+            line += [words.word("common.word.label_separator"), interest or words.gap("legitimate_interest")]
+        obligation = words.text(basis.obligation)
+        if obligation:
+            line += [words.word("common.word.label_separator"), obligation]
+        lines.append(tuple(line))
+    return lines
+
+
+def category_group(vocabulary: Vocabulary, category: str) -> str:
+    """The CNIL model-register group of a category (from it or its nearest ancestor)."""
+    for term_id in (category, *vocabulary.ancestors(category)):
+        term = vocabulary.get("categories", term_id)
+        if term and term.extra.get("cnil") in CNIL_GROUPS:
+            return str(term.extra["cnil"])
+    return "other"
+
+
+def category_lines(categories: list[str], words: Wording) -> list[Line]:
+    """``Group : category, category`` per CNIL group, in the model register's order."""
+    grouped: dict[str, list[str]] = {}
+    for category in categories:
+        grouped.setdefault(category_group(words.vocabulary, category), []).append(category)
+    return [words.labelled(f"common.cnil_group.{group}", words.terms("categories", grouped[group]))
+            for group in CNIL_GROUPS if group in grouped]
+
+
+def is_special(words: Wording, category: str) -> bool:
+    term = words.vocabulary.get("categories", category)
+    special = bool(term and term.extra.get("special"))
+    return special or category_group(words.vocabulary, category) == "sensitive"
+
+
+def sensitive_cell(activity: Activity, words: Wording) -> Cell:
+    special = [c for c in activity.data_categories if is_special(words, c)]
+    lines: list[Line] = []
+    if special:
+        lines.append(words.terms("categories", special))
+    if special or activity.art9_condition:
+        condition = (words.term("art9_conditions", activity.art9_condition) if activity.art9_condition
+                     else words.gap("art9_condition"))
+        lines.append(words.labelled("common.field.art9_condition", (condition,)))
+    return cell(lines, words.word("common.word.none"))
+
+
+def recipient_group(words: Wording, kind: str) -> str:
+    term = words.vocabulary.get("recipients", kind)
+    declared = term.extra.get("cnil") if term else None
+    return str(declared) if declared in ("internal", "external", "processors") else \
+        RECIPIENT_GROUPS.get(kind, "external")
+
+
+def recipient_lines(activity: Activity, words: Wording) -> list[Line]:
+    """Recipients per CNIL group: internal, external bodies, processors (Art. 30(1)(d))."""
+    grouped: dict[str, list[Line]] = {}
+    for recipient in activity.recipients:
+        line: list[Piece] = [words.term("recipients", recipient.kind)]
+        name = words.text(recipient.name)
+        details = [p for p in (name, Piece(words.country(recipient.country), words.lang)
+                               if recipient.country else None) if p]
+        if details:
+            line += [Piece(" (", words.lang), *words.join(details), Piece(")", words.lang)]
+        grouped.setdefault(recipient_group(words, recipient.kind), []).append(tuple(line))
+    return [words.labelled(f"common.recipient_group.{group}", words.join(grouped[group]))
+            for group in ("internal", "external", "processors") if group in grouped]
+
+
+def transfer_lines(activity: Activity, words: Wording) -> list[Line]:
+    """Country, recipient and safeguard of each transfer outside the EEA (Art. 30(1)(e))."""
+    lines: list[Line] = []
+    for transfer in activity.transfers:
+        parts: list[Piece] = [Piece(words.country(transfer.country), words.lang)]
+        recipient = words.text(transfer.recipient)
+        if recipient:
+            parts += [words.word("common.word.dash"), recipient]
+        safeguard = (words.term("safeguards", transfer.safeguard) if transfer.safeguard
+                     else words.gap("safeguard"))
+        parts += [words.word("common.word.dash"), safeguard]
+        lines.append(tuple(parts))
+    return lines
+
+
+def retention_lines(activity: Activity, words: Wording) -> list[Line]:
+    """Each rule, for the categories it covers (Art. 30(1)(f))."""
+    lines: list[Line] = []
+    for rule in activity.retention:
+        categories = (words.terms("categories", rule.categories) if rule.categories
+                      else (words.word("common.word.all_categories"),))
+        lines.append(words.labelled_line(categories, words.retention(rule))
+                     if len(activity.retention) > 1 or rule.categories else words.retention(rule))
+    return lines
+
+
+def dpia_cell(activity: Activity, words: Wording) -> Cell:
+    dpia = activity.dpia
+    if dpia is None:
+        return cell([], words.gap("dpia"))
+    line: list[Piece] = [words.word("common.word.required" if dpia.required
+                                    else "common.word.not_required")]
+    if dpia.required and dpia.done is not None:
+        done = words.word("common.word.done" if dpia.done else "common.word.not_done")
+        line += [Piece(" (", words.lang), done, Piece(")", words.lang)]
+    reason = words.text(dpia.reason)
+    if reason:
+        line += [words.word("common.word.dash"), reason]
+    return cell([tuple(line)])

@@ -1,0 +1,240 @@
+"""The privacy notice (GDPR Art. 13, and Art. 14 where data is not collected from the subject).
+
+Built from the activities the register's owner carries out as controller
+(a processor's activities are its clients' to explain). Each section cites
+the paragraph of Art. 13 it satisfies; what the register does not state
+appears as a visible gap, so the notice shows the DPO what is missing
+instead of hiding it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+
+from garde.documents.art30 import (
+    category_lines,
+    effective_role,
+    legal_basis_lines,
+    recipient_lines,
+    transfer_lines,
+)
+from garde.documents.templating import render
+from garde.documents.wording import Cell, Line, Piece, Wording, cell
+from garde.register.model import Activity, Register
+
+NOTICE_FORMATS = ("html", "md")
+RIGHTS = ("access", "rectification", "erasure", "restriction", "portability", "objection")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One activity within a section: a heading and labelled fields."""
+
+    heading: Line
+    fields: tuple[tuple[str, Cell], ...]
+
+
+@dataclass
+class Section:
+    key: str
+    title: str
+    article: str
+    paragraphs: list[Line] = field(default_factory=list)
+    items: list[Line] = field(default_factory=list)
+    entries: list[Entry] = field(default_factory=list)
+    closing: list[Line] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class NoticeDocument:
+    lang: str
+    title: str
+    controller: str
+    intro: str
+    generated_text: str
+    sections: tuple[Section, ...]
+
+
+def build_notice(register: Register, lang: str, today: date | None = None) -> NoticeDocument:
+    words = Wording(lang, register.language)
+    activities = [a for a in register.activities if effective_role(register, a) == "controller"]
+    builders = [_controller, _dpo, _purposes, _sources, _recipients, _transfers, _retention, _rights,
+                _consent, _complaint, _automated]
+    sections = [s for build in builders if (s := build(register, activities, words)) is not None]
+    name = register.controller.name
+    return NoticeDocument(
+        lang=lang,
+        title=words.ui("notice.title"),
+        controller=name,
+        intro=words.ui("notice.intro", controller=name),
+        generated_text=words.ui("common.word.generated", date=words.date(today or date.today())),
+        sections=tuple(sections),
+    )
+
+
+def write_notice(notice: NoticeDocument, fmt: str) -> str:
+    return render(f"notice.{fmt}.j2", doc=notice, lang=notice.lang)
+
+
+def _section(words: Wording, key: str, article: str) -> Section:
+    return Section(key, words.ui(f"notice.section.{key}"), words.ui("notice.article", article=article))
+
+
+def _name(activity: Activity, words: Wording) -> Line:
+    piece = words.text(activity.name)
+    return (piece,) if piece else (Piece(activity.id, words.lang),)
+
+
+def _controller(register: Register, activities: list[Activity], words: Wording) -> Section:
+    """Art. 13(1)(a): identity and contact details of the controller and its representative."""
+    controller = register.controller
+    section = _section(words, "controller", "13(1)(a)")
+    section.paragraphs.append((Piece(controller.name, register.language),))
+    section.paragraphs += words.contact(controller.contact) or [(words.gap("controller_contact"),)]
+    if controller.representative:
+        section.paragraphs.append(words.labelled("common.word.representative",
+                                                 words.join(words.contact(controller.representative))))
+    return section
+
+
+def _dpo(register: Register, activities: list[Activity], words: Wording) -> Section:
+    """Art. 13(1)(b): contact details of the DPO, where applicable."""
+    section = _section(words, "dpo", "13(1)(b)")
+    section.paragraphs += words.contact(register.controller.dpo) or [(words.gap("dpo"),)]
+    return section
+
+
+def _purposes(register: Register, activities: list[Activity], words: Wording) -> Section:
+    """Art. 13(1)(c)-(d): purposes, legal basis, legitimate interests; 13(2)(e): provision."""
+    section = _section(words, "purposes", "13(1)(c), 13(1)(d), 13(2)(e)")
+    for activity in activities:
+        fields = [
+            ("notice.label.purposes", cell([(p,) for p in map(words.text, activity.purposes) if p],
+                                            words.gap("purposes"))),
+            ("notice.label.legal_bases", cell(legal_basis_lines(activity, words), words.gap("legal_basis"))),
+            ("notice.label.data_categories", cell([words.terms("categories", activity.data_categories)],
+                                                  words.gap("data_categories"))),
+        ]
+        provision = words.text(activity.provision)
+        if provision:
+            fields.append(("notice.label.provision", cell([(provision,)])))
+        section.entries.append(Entry(_name(activity, words),
+                                     tuple((words.ui(label), value) for label, value in fields)))
+    if not activities:
+        section.paragraphs.append((words.gap("purposes"),))
+    return section
+
+
+def _sources(register: Register, activities: list[Activity], words: Wording) -> Section | None:
+    """Art. 14(1)(d) and 14(2)(f): categories of data and their source, when not the subject."""
+    indirect = [a for a in activities if any(s != "data_subject" for s in a.sources)]
+    if not indirect:
+        return None
+    section = _section(words, "sources", "14(1)(d), 14(2)(f)")
+    section.paragraphs.append((words.word("notice.text.sources_intro"),))
+    for activity in indirect:
+        fields = (
+            (words.ui("notice.label.data_categories"),
+             cell(category_lines(activity.data_categories, words), words.gap("data_categories"))),
+            (words.ui("notice.label.sources"), cell([words.terms("sources", activity.sources)])),
+        )
+        section.entries.append(Entry(_name(activity, words), fields))
+    return section
+
+
+LinesOf = Callable[[Activity, Wording], list[Line]]
+
+
+def _per_activity(activities: list[Activity], words: Wording, lines_of: LinesOf, gap: str) -> list[Line]:
+    """``Activity: its lines`` for each activity, or a gap when it has none."""
+    items: list[Line] = []
+    for activity in activities:
+        lines = lines_of(activity, words)
+        value = words.join(lines, "common.word.dash") if lines else (words.gap(gap),)
+        items.append(words.labelled_line(_name(activity, words), value))
+    return items
+
+
+def _recipients(register: Register, activities: list[Activity], words: Wording) -> Section:
+    """Art. 13(1)(e): recipients or categories of recipients."""
+    section = _section(words, "recipients", "13(1)(e)")
+    section.items = _per_activity(activities, words, recipient_lines, "recipients")
+    return section
+
+
+def _transfers(register: Register, activities: list[Activity], words: Wording) -> Section:
+    """Art. 13(1)(f): transfers to third countries and the safeguard relied on."""
+    section = _section(words, "transfers", "13(1)(f)")
+    moving = [a for a in activities if a.transfers]
+    if moving:
+        section.items = _per_activity(moving, words, transfer_lines, "safeguard")
+    else:
+        section.paragraphs.append((words.word("notice.text.no_transfer"),))
+    return section
+
+
+def _retention(register: Register, activities: list[Activity], words: Wording) -> Section:
+    """Art. 13(2)(a): the period for which the data is stored, or the criteria."""
+    section = _section(words, "retention", "13(2)(a)")
+    section.items = _per_activity(activities, words,
+                                  lambda a, w: [w.retention(rule) for rule in a.retention], "retention")
+    return section
+
+
+def _rights(register: Register, activities: list[Activity], words: Wording) -> Section:
+    """Art. 13(2)(b): rights of access, rectification, erasure, restriction, objection, portability."""
+    section = _section(words, "rights", "13(2)(b)")
+    section.paragraphs.append((words.word("notice.text.rights_intro"),))
+    section.items = [(words.word(f"notice.text.right_{right}"),) for right in RIGHTS]
+    if any(a.direct_marketing for a in activities):
+        section.items.append((words.word("notice.text.right_objection_marketing"),))
+    controller = register.controller
+    contact = controller.dpo if controller.dpo and (controller.dpo.email or controller.dpo.address) \
+        else controller.contact
+    lines = words.contact(contact)
+    section.closing.append((words.word("notice.text.exercise"),
+                            *(words.join(lines, "common.word.dash") if lines
+                              else (words.gap("rights_contact"),))))
+    section.closing.append((words.word("notice.text.deadline"),))
+    return section
+
+
+def _consent(register: Register, activities: list[Activity], words: Wording) -> Section | None:
+    """Art. 13(2)(c): the right to withdraw consent, where processing rests on it."""
+    based = [a for a in activities if "consent" in a.bases()]
+    if not based:
+        return None
+    section = _section(words, "consent", "13(2)(c)")
+    section.paragraphs.append((words.word("notice.text.consent"),))
+    for activity in based:
+        methods = activity.consent.withdrawal if activity.consent else []
+        how = words.terms("consent_methods", methods) if methods else (words.gap("withdrawal"),)
+        section.items.append(words.labelled_line(_name(activity, words),
+                                                 words.labelled("notice.label.withdrawal", how)))
+    return section
+
+
+def _complaint(register: Register, activities: list[Activity], words: Wording) -> Section:
+    """Art. 13(2)(d): the right to lodge a complaint with a supervisory authority."""
+    section = _section(words, "complaint", "13(2)(d)")
+    section.paragraphs.append((words.word("notice.text.complaint"),
+                               *words.authority(register.controller.supervisory_authority)))
+    return section
+
+
+def _automated(register: Register, activities: list[Activity], words: Wording) -> Section | None:
+    """Art. 13(2)(f): automated decisions including profiling, their logic and consequences."""
+    flagged = [a for a in activities if a.profiling or a.automated_decisions]
+    if not flagged:
+        return None
+    section = _section(words, "automated", "13(2)(f)")
+    section.paragraphs.append((words.word("notice.text.automated"),))
+    for activity in flagged:
+        described = words.text(activity.automated_decisions)
+        value: Line = (described,) if described else (words.word("notice.text.profiling"),
+                                                      words.word("common.word.dash"),
+                                                      words.gap("automated_logic"))
+        section.items.append(words.labelled_line(_name(activity, words), value))
+    return section

@@ -1,0 +1,242 @@
+"""Words of the published documents, each piece tagged with its language.
+
+The documents print two kinds of text: the register's own (names, purposes,
+legitimate interests...) and the words around them (headers, section
+titles, retention phrases...). The first is never translated: a text the
+register lacks in the chosen language is shown in the language it has, and
+the piece says so, so HTML can mark it with ``lang=``. The second comes from
+the catalogue in ``translations/`` (data a DPO can read and correct);
+periods, dates and country names come from Babel's CLDR data.
+
+A field the register leaves empty becomes a *gap* piece ("⚠ Not stated in
+the register: retention period"), never an invented text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from babel import Locale
+from babel.dates import format_date
+from babel.units import format_unit
+
+from garde.periods import Period
+from garde.register.model import Contact, RetentionRule, Text, text_lang
+from garde.taxonomy import LANGS, Vocabulary, load_vocabulary, normalise
+from garde.yamlsource import load_yaml
+
+TRANSLATIONS = Path(__file__).parent / "translations"
+
+
+@dataclass(frozen=True)
+class Piece:
+    """A run of text in one language; ``gap`` marks what the register does not state."""
+
+    text: str
+    lang: str
+    gap: bool = False
+
+
+Line = tuple[Piece, ...]
+
+
+@dataclass(frozen=True)
+class Cell:
+    """The content of one table cell or notice field: lines of pieces."""
+
+    lines: tuple[Line, ...] = ()
+
+    def plain(self, separator: str = "\n") -> str:
+        return separator.join("".join(p.text for p in line) for line in self.lines)
+
+    @property
+    def gaps(self) -> list[str]:
+        return [p.text for line in self.lines for p in line if p.gap]
+
+    @property
+    def only_gap(self) -> bool:
+        return bool(self.lines) and all(p.gap for line in self.lines for p in line)
+
+
+@lru_cache(maxsize=1)
+def load_catalogue(directory: Path = TRANSLATIONS) -> dict[str, dict[str, str]]:
+    """Every ``{fr:, en:, it:}`` leaf of the catalogue files, keyed ``<file>.<path>``."""
+    catalogue: dict[str, dict[str, str]] = {}
+    for path in sorted(directory.glob("*.yaml")):
+        if path.stem == "authorities":
+            continue
+        _flatten(load_yaml(path)[0], path.stem, catalogue)
+    return catalogue
+
+
+def _flatten(node: Any, key: str, into: dict[str, dict[str, str]]) -> None:
+    if isinstance(node, dict) and node and set(node) <= set(LANGS):
+        into[key] = {str(k): str(v) for k, v in node.items()}
+    elif isinstance(node, dict):
+        for name, child in node.items():
+            _flatten(child, f"{key}.{name}", into)
+
+
+@dataclass(frozen=True)
+class Authority:
+    id: str
+    name: str
+    language: str
+    url: str | None
+    aliases: tuple[str, ...] = ()
+
+
+@lru_cache(maxsize=1)
+def load_authorities(path: Path = TRANSLATIONS / "authorities.yaml") -> tuple[Authority, ...]:
+    rows = load_yaml(path)[0]
+    return tuple(Authority(id=str(r["id"]), name=str(r["name"]), language=str(r["language"]),
+                           url=r.get("url"), aliases=tuple(r.get("aliases", ())))
+                 for r in rows)
+
+
+class Wording:
+    """Everything a document needs to put the register into words in ``lang``."""
+
+    def __init__(self, lang: str, register_lang: str, vocabulary: Vocabulary | None = None) -> None:
+        if lang not in LANGS:
+            raise ValueError(f"unknown language {lang!r}; expected one of {', '.join(LANGS)}")
+        self.lang = lang
+        self.register_lang = register_lang
+        self.vocabulary = vocabulary or load_vocabulary()
+        self.catalogue = load_catalogue()
+        self.locale = Locale.parse(lang)
+
+    # -- the catalogue -------------------------------------------------------------------------
+
+    def ui(self, key: str, **values: str) -> str:
+        """The catalogue's text for ``key`` in the document's language."""
+        texts = self.catalogue[key]
+        text = texts.get(self.lang) or texts["en"]
+        return text.format(**values) if values else text
+
+    def word(self, key: str, **values: str) -> Piece:
+        return Piece(self.ui(key, **values), self.lang)
+
+    def gap(self, field: str) -> Piece:
+        """A visible marker for a field the register leaves empty."""
+        return Piece(self.ui("common.gap.field", field=self.ui(f"common.field.{field}")), self.lang,
+                     gap=True)
+
+    # -- the register's own texts and terms ----------------------------------------------------
+
+    def text(self, value: Text | None) -> Piece | None:
+        """A register text in the document's language if it has it, else as written."""
+        if value is None:
+            return None
+        if isinstance(value, str):
+            return Piece(value, self.register_lang)
+        lang = text_lang(value, self.lang, self.register_lang)
+        chosen = value.get(self.lang) or next(iter(value.values()), "")
+        return Piece(chosen, lang)
+
+    def term(self, kind: str, term_id: str) -> Piece:
+        """A vocabulary term's label, tagged with the language the label is really in."""
+        term = self.vocabulary.get(kind, term_id)
+        if term is None:
+            return Piece(term_id, self.lang)
+        for lang in (self.lang, "en", *term.labels):
+            if lang in term.labels:
+                return Piece(term.labels[lang], lang)
+        return Piece(term_id, self.lang)
+
+    def terms(self, kind: str, term_ids: Iterable[str]) -> Line:
+        return self.join(self.term(kind, term_id) for term_id in term_ids)
+
+    def join(self, pieces: Iterable[Piece | Line], separator: str = "common.word.list_separator") -> Line:
+        """Pieces (or lines) one after the other, with a localised separator between them."""
+        line: list[Piece] = []
+        for item in pieces:
+            if line:
+                line.append(self.word(separator))
+            line.extend((item,) if isinstance(item, Piece) else item)
+        return tuple(line)
+
+    def labelled(self, label_key: str, line: Line) -> Line:
+        """``Label : value``, the label from the catalogue."""
+        return self.labelled_line((self.word(label_key),), line)
+
+    def labelled_line(self, label: Line, line: Line) -> Line:
+        """``label : value``."""
+        return (*label, self.word("common.word.label_separator"), *line)
+
+    # -- CLDR (Babel) ----------------------------------------------------------------------------
+
+    def period(self, period: Period) -> str:
+        """``3 ans``, ``13 months``, ``2 anni``."""
+        unit = f"duration-{period.unit}"
+        text = str(format_unit(period.count, unit, length="long", locale=self.locale))
+        if unit in text:  # Babel has no long form for some locales (it: years, months)
+            text = str(format_unit(period.count, unit, length="short", locale=self.locale))
+        return text.replace("\xa0", " ").replace("\u202f", " ")
+
+    def date(self, day: date) -> str:
+        return str(format_date(day, format="long", locale=self.locale))
+
+    def country(self, code: str) -> str:
+        return str(self.locale.territories.get(code.upper(), code))
+
+    def language_name(self, code: str) -> str:
+        return str(self.locale.languages.get(code, code))
+
+    # -- composite phrases -----------------------------------------------------------------------
+
+    def retention(self, rule: RetentionRule) -> Line:
+        """``3 ans après le dernier contact, puis suppression`` (GDPR Art. 13(2)(a))."""
+        event = rule.rule.event
+        table = "after" if rule.rule.period else "until"
+        key = f"common.retention_{table}.{event}"
+        if key not in self.catalogue:
+            key = f"common.retention_{table}._other"
+        values = {"event": self.term("trigger_events", event).text}
+        if rule.rule.period:
+            values["period"] = self.period(rule.rule.period)
+        pieces: list[Piece] = [self.word(key, **values), self.word(f"common.retention_action.{rule.action}")]
+        reference = self.text(rule.reference)
+        if reference:
+            pieces += [Piece(" (", self.lang), reference, Piece(")", self.lang)]
+        return tuple(pieces)
+
+    def contact(self, contact: Contact | None) -> list[Line]:
+        """A contact as lines: name, address, e-mail, telephone, website."""
+        if contact is None:
+            return []
+        lines: list[Line] = []
+        for value in (contact.name, contact.address):
+            piece = self.text(value)
+            if piece and piece.text:
+                lines.append((piece,))
+        for plain in (contact.email, contact.phone, contact.url):
+            if plain:
+                lines.append((Piece(plain, self.lang),))
+        return lines
+
+    def authority(self, name: str | None) -> Line:
+        """The supervisory authority a subject may complain to, with its website if known."""
+        if not name:
+            return (self.gap("supervisory_authority"),)
+        wanted = normalise(name)
+        for known in load_authorities():
+            if wanted in {normalise(known.id), normalise(known.name), *map(normalise, known.aliases)}:
+                line: tuple[Piece, ...] = (Piece(known.name, known.language),)
+                if known.url:
+                    line += (self.word("common.word.dash"), Piece(known.url, self.lang))
+                return line
+        return (Piece(name, self.register_lang),)
+
+
+def cell(lines: Sequence[Line], gap: Piece | None = None) -> Cell:
+    """A cell of ``lines``; when there are none, the ``gap`` marker (or nothing)."""
+    kept = tuple(line for line in lines if line)
+    if not kept and gap is not None:
+        return Cell(((gap,),))
+    return Cell(kept)
