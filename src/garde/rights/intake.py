@@ -1,0 +1,244 @@
+"""Receiving requests and moving them through their lifecycle.
+
+received → verified → in_progress → completed, or rejected from any open
+state. Every transition is timestamped in ``request_steps`` and audited in
+the same transaction. GDPR Art. 12(3): the answer is due one month after
+receipt, extendable by two further months when the subject is told why
+within the first month.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any, Literal, get_args
+
+import sqlalchemy as sa
+
+from garde import audit
+from garde.periods import add_months
+from garde.problems import GardeError, NotFound
+from garde.rights.tables import request_steps, requests
+from garde.subjects import find_subject, identifier_hash, normalise_identifier, now
+
+RequestType = Literal["access", "portability", "rectification", "erasure", "restriction", "objection"]
+REQUEST_TYPES: tuple[RequestType, ...] = get_args(RequestType)
+Status = Literal["received", "verified", "in_progress", "completed", "rejected"]
+OPEN: tuple[Status, ...] = ("received", "verified", "in_progress")
+LANGUAGES = ("fr", "en", "it")
+
+# Which status may follow which; a rejection is possible while the request is open.
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "received": ("verified", "rejected"),
+    "verified": ("in_progress", "rejected"),
+    "in_progress": ("in_progress", "completed", "rejected"),
+    "completed": (),
+    "rejected": (),
+}
+
+
+def deadline_for(received: date) -> date:
+    """GDPR Art. 12(3): one month from receipt (Reg. 1182/71 month ends)."""
+    return add_months(received, 1)
+
+
+def extended_deadline_for(received: date) -> date:
+    """GDPR Art. 12(3): the one month extended by two further months."""
+    return add_months(received, 3)
+
+
+@dataclass(frozen=True)
+class Request:
+    """A data-subject request as stored, with its deadlines."""
+
+    id: str
+    type: RequestType
+    status: Status
+    subject_id: str | None
+    identities: dict[str, str]
+    identity_hashes: dict[str, str]
+    language: str
+    details: dict[str, Any]
+    received_at: datetime
+    deadline: date
+    extended_deadline: date | None = None
+    extension_reason: str | None = None
+    verified_at: datetime | None = None
+    verification: str | None = None
+    started_at: datetime | None = None
+    completed_at: datetime | None = None
+    rejected_at: datetime | None = None
+    rejection_reason: str | None = None
+    result: dict[str, Any] | None = None
+    steps: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def due(self) -> date:
+        """The date the answer is due: the extended deadline when there is one."""
+        return self.extended_deadline or self.deadline
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN
+
+    def is_overdue(self, today: date | None = None) -> bool:
+        return self.is_open and (today or now().date()) > self.due
+
+    def to_data(self) -> dict[str, Any]:
+        """Plain data for JSON; raw identities are never shown, only their kinds."""
+        return {
+            "id": self.id, "type": self.type, "status": self.status, "subject_id": self.subject_id,
+            "identities": sorted(self.identity_hashes), "language": self.language, "details": self.details,
+            "received_at": _iso(self.received_at), "deadline": self.deadline.isoformat(),
+            "extended_deadline": self.extended_deadline.isoformat() if self.extended_deadline else None,
+            "extension_reason": self.extension_reason, "due": self.due.isoformat(),
+            "overdue": self.is_overdue(), "verified_at": _iso(self.verified_at),
+            "verification": self.verification, "started_at": _iso(self.started_at),
+            "completed_at": _iso(self.completed_at), "rejected_at": _iso(self.rejected_at),
+            "rejection_reason": self.rejection_reason, "result": self.result,
+            "steps": [{**s, "at": _iso(s["at"])} for s in self.steps],
+        }
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else _aware(value).isoformat()
+
+
+def _aware(value: datetime) -> datetime:
+    # SQLite gives back naive datetimes; everything garde stores is UTC.
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _from_row(row: Any, steps: list[dict[str, Any]] | None = None) -> Request:
+    data = dict(row._mapping)
+    for key in ("received_at", "verified_at", "started_at", "completed_at", "rejected_at"):
+        if data[key] is not None:
+            data[key] = _aware(data[key])
+    data["identities"] = json.loads(data["identities"]) if data["identities"] else {}
+    data["identity_hashes"] = json.loads(data["identity_hashes"])
+    data["details"] = json.loads(data["details"])
+    data["result"] = json.loads(data["result"]) if data["result"] else None
+    return Request(**data, steps=steps or [])
+
+
+def submit(conn: sa.Connection, type: str, identities: Mapping[str, str], *, language: str = "en",
+           details: Mapping[str, Any] | None = None, received_at: datetime | None = None,
+           actor: str = "garde") -> Request:
+    """Record a new request; the deadline runs from ``received_at`` (default now).
+
+    ``identities`` maps identifier kinds (email, phone, customer_id) to values;
+    ``details`` carries what the type needs (corrections, objection scope).
+    """
+    if type not in REQUEST_TYPES:
+        raise GardeError(f"unknown request type {type!r}; expected one of {', '.join(REQUEST_TYPES)}")
+    if not identities:
+        raise GardeError("a request needs at least one identity (--email, --phone or --customer-id)")
+    if language not in LANGUAGES:
+        raise GardeError(f"language {language!r} is not one of {', '.join(LANGUAGES)}")
+    normalised = {kind: normalise_identifier(kind, value) for kind, value in identities.items()}
+    hashes = {kind: identifier_hash(kind, value) for kind, value in normalised.items()}
+    received_at = received_at or now()
+    request_id = str(uuid.uuid4())
+    deadline = deadline_for(received_at.date())
+    conn.execute(requests.insert().values(
+        id=request_id, type=type, status="received", subject_id=find_subject(conn, normalised),
+        identities=json.dumps(normalised), identity_hashes=json.dumps(hashes, sort_keys=True),
+        language=language, details=json.dumps(dict(details or {}), ensure_ascii=False, sort_keys=True),
+        received_at=received_at, deadline=deadline))
+    _step(conn, request_id, "received", actor, None, at=received_at,
+          payload={"type": type, "deadline": deadline.isoformat(), "identities": sorted(hashes)})
+    return get_request(conn, request_id)
+
+
+def _step(conn: sa.Connection, request_id: str, status: str, actor: str, note: str | None, *,
+          at: datetime | None = None, payload: Mapping[str, Any] | None = None) -> None:
+    at = at or now()
+    conn.execute(request_steps.insert().values(request_id=request_id, at=at, status=status, actor=actor,
+                                               note=note))
+    subject_id = conn.execute(sa.select(requests.c.subject_id).where(requests.c.id == request_id)).scalar()
+    audit.record(conn, f"request.{status}", {"request": request_id, "note": note, **(payload or {})},
+                 subject_id=subject_id, actor=actor)
+
+
+def get_request(conn: sa.Connection, request_id: str) -> Request:
+    """The request with this id, or with this unique id prefix (at least 4 characters)."""
+    row = conn.execute(sa.select(requests).where(requests.c.id == request_id)).first()
+    if row is None and len(request_id) >= 4:
+        rows = conn.execute(sa.select(requests).where(requests.c.id.startswith(request_id, autoescape=True))
+                            .limit(2)).all()
+        if len(rows) > 1:
+            raise GardeError(f"{request_id!r} is the start of several request ids; give more of it")
+        row = rows[0] if rows else None
+    if row is None:
+        raise NotFound(f"no request {request_id!r}")
+    steps = [dict(s._mapping) for s in conn.execute(
+        sa.select(request_steps.c.at, request_steps.c.status, request_steps.c.actor, request_steps.c.note)
+        .where(request_steps.c.request_id == row.id).order_by(request_steps.c.id))]
+    for step in steps:
+        step["at"] = _aware(step["at"])
+    return _from_row(row, steps)
+
+
+def list_requests(conn: sa.Connection, *, overdue: bool = False, status: str | None = None,
+                  today: date | None = None) -> list[Request]:
+    """Requests by receipt date; ``overdue``: open ones whose due date has passed."""
+    query = sa.select(requests).order_by(requests.c.received_at, requests.c.id)
+    if status:
+        query = query.where(requests.c.status == status)
+    if overdue:
+        today = today or now().date()
+        due = sa.func.coalesce(requests.c.extended_deadline, requests.c.deadline)
+        query = query.where(requests.c.status.in_(OPEN), due < today)
+    return [_from_row(row) for row in conn.execute(query)]
+
+
+def transition(conn: sa.Connection, request: Request, status: Status, *, actor: str = "garde",
+               note: str | None = None, values: Mapping[str, Any] | None = None,
+               payload: Mapping[str, Any] | None = None) -> Request:
+    """Move ``request`` to ``status`` (checked against :data:`TRANSITIONS`), audited."""
+    if status not in TRANSITIONS[request.status]:
+        raise GardeError(f"request {request.id} is {request.status}; it cannot become {status}")
+    at = now()
+    stamp = {"verified": "verified_at", "in_progress": "started_at", "completed": "completed_at",
+             "rejected": "rejected_at"}[status]
+    update: dict[str, Any] = {"status": status, **(values or {})}
+    if status != request.status:
+        update[stamp] = at
+    if status in ("completed", "rejected"):
+        update["identities"] = None  # GDPR Art. 5(1)(c): the raw identities are no longer needed
+    conn.execute(requests.update().where(requests.c.id == request.id).values(**update))
+    _step(conn, request.id, status, actor, note, at=at, payload=payload)
+    return get_request(conn, request.id)
+
+
+def extend(conn: sa.Connection, request_id: str, reason: str, *, today: date | None = None,
+           actor: str = "garde") -> Request:
+    """Extend the deadline by two months (Art. 12(3)), only within the first month, with a reason."""
+    request = get_request(conn, request_id)
+    today = today or now().date()
+    if not reason.strip():
+        raise GardeError("an extension needs a reason to give the subject (GDPR Art. 12(3))")
+    if not request.is_open:
+        raise GardeError(f"request {request.id} is {request.status}; it cannot be extended")
+    if request.extended_deadline is not None:
+        raise GardeError(f"request {request.id} was already extended to {request.extended_deadline}")
+    if today > request.deadline:
+        raise GardeError(f"an extension must be given within the first month; request {request.id} "
+                         f"was due on {request.deadline}")
+    extended = extended_deadline_for(request.received_at.date())
+    conn.execute(requests.update().where(requests.c.id == request.id)
+                 .values(extended_deadline=extended, extension_reason=reason))
+    _step(conn, request.id, "extended", actor, reason, payload={"extended_deadline": extended.isoformat()})
+    return get_request(conn, request.id)
+
+
+def reject(conn: sa.Connection, request_id: str, reason: str, *, actor: str = "garde") -> Request:
+    """Refuse an open request with its reason (Art. 12(4): reasons and the complaint route)."""
+    if not reason.strip():
+        raise GardeError("a rejection needs a reason (GDPR Art. 12(4))")
+    request = get_request(conn, request_id)
+    return transition(conn, request, "rejected", actor=actor, note=reason,
+                      values={"rejection_reason": reason})

@@ -1,0 +1,77 @@
+"""The store's tables for data-subject requests (built by migration 0003).
+
+``requests`` holds one row per request with its lifecycle timestamps;
+``request_steps`` every transition, timestamped, with who made it;
+``verification_codes`` the hash of the one-time code sent to the subject;
+``erasure_steps`` the erasure plan, written before anything is erased.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from garde.store import metadata
+
+requests = sa.Table(
+    "requests",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("type", sa.String(16), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False, index=True),
+    sa.Column("subject_id", sa.String(36), index=True),
+    # The raw identities are needed to find the subject in the datasets; they
+    # are dropped when the request is closed (only their hashes stay).
+    sa.Column("identities", sa.Text),
+    sa.Column("identity_hashes", sa.Text, nullable=False),
+    sa.Column("language", sa.String(8), nullable=False),
+    sa.Column("details", sa.Text, nullable=False),
+    sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("deadline", sa.Date, nullable=False),
+    sa.Column("extended_deadline", sa.Date),
+    sa.Column("extension_reason", sa.Text),
+    sa.Column("verified_at", sa.DateTime(timezone=True)),
+    sa.Column("verification", sa.String(16)),
+    sa.Column("started_at", sa.DateTime(timezone=True)),
+    sa.Column("completed_at", sa.DateTime(timezone=True)),
+    sa.Column("rejected_at", sa.DateTime(timezone=True)),
+    sa.Column("rejection_reason", sa.Text),
+    sa.Column("result", sa.Text),
+)
+
+request_steps = sa.Table(
+    "request_steps",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("request_id", sa.String(36), sa.ForeignKey("requests.id"), nullable=False, index=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("actor", sa.String(128), nullable=False),
+    sa.Column("note", sa.Text),
+)
+
+verification_codes = sa.Table(
+    "verification_codes",
+    metadata,
+    sa.Column("request_id", sa.String(36), sa.ForeignKey("requests.id"), primary_key=True),
+    sa.Column("code_hash", sa.String(64), nullable=False),
+    sa.Column("salt", sa.String(32), nullable=False),
+    sa.Column("sent_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("used_at", sa.DateTime(timezone=True)),
+)
+
+erasure_steps = sa.Table(
+    "erasure_steps",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("request_id", sa.String(36), sa.ForeignKey("requests.id"), nullable=False, index=True),
+    sa.Column("dataset", sa.String(64), nullable=False),
+    sa.Column("table_name", sa.String(128), nullable=False),
+    sa.Column("action", sa.String(16), nullable=False),
+    sa.Column("columns", sa.Text, nullable=False),
+    sa.Column("keys", sa.Text, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("planned_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("done_at", sa.DateTime(timezone=True)),
+)
