@@ -1,0 +1,36 @@
+"""Datasets: the annotated map of the databases holding personal data.
+
+Load a map with :func:`load_datamap`, connect with :func:`connect_datamap`,
+find a data subject's rows everywhere with :func:`find_subject`; erasure and
+retention build their statements with :func:`erase_statement` and
+:func:`masking_expression` over the same annotations.
+"""
+
+from garde.datasets.discovery import Footprint, find_subject, normalise_identity
+from garde.datasets.loading import load_datamap, load_dataset, parse_dataset
+from garde.datasets.model import (
+    STRATEGIES,
+    ColumnMap,
+    DataMap,
+    Dataset,
+    Masking,
+    Reference,
+    Strategy,
+    TableMap,
+    TableRef,
+)
+from garde.datasets.sql import (
+    connect_datamap,
+    connect_dataset,
+    delete_statement,
+    erase_statement,
+    masking_expression,
+    sql_table,
+)
+
+__all__ = [
+    "STRATEGIES", "ColumnMap", "DataMap", "Dataset", "Footprint", "Masking", "Reference", "Strategy",
+    "TableMap", "TableRef", "connect_datamap", "connect_dataset", "delete_statement", "erase_statement",
+    "find_subject", "load_datamap", "load_dataset", "masking_expression", "normalise_identity",
+    "parse_dataset", "sql_table",
+]

@@ -1,0 +1,301 @@
+"""Reading dataset files: every problem names the file, the line and the field.
+
+One YAML file per database (format in ``docs/datasets.md``). Besides the
+shape of the file, the loader checks the annotations against the vocabulary
+(subjects, categories, trigger events) and against the register the file
+names (activities, and that each activity declares the column's category
+and the table's subject), that references point at known tables and
+columns, and that every table of personal data can be reached from an
+identity, since otherwise a request could never find it.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from garde.datasets.model import STRATEGIES, ColumnMap, DataMap, Dataset, Masking, Reference, TableMap
+from garde.problems import InputError, Problem, closest
+from garde.register import Register, load_register
+from garde.taxonomy import Vocabulary, load_vocabulary
+from garde.yamlsource import FieldPath, SourceMap, load_yaml, parse_yaml
+
+DATASET_FIELDS = ("database", "description", "url", "url_env", "register", "tables")
+TABLE_FIELDS = ("description", "subject", "primary_key", "identifiable", "identities", "references",
+                "timestamps", "columns")
+COLUMN_FIELDS = ("category", "activities", "erase", "description")
+MASKING_FIELDS = ("strategy", "value", "keep", "generalise")
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def load_datamap(path: str | Path, *, vocabulary: Vocabulary | None = None) -> DataMap:
+    """Load one dataset file, or every ``*.yaml``/``*.yml`` of a folder, into a :class:`DataMap`.
+
+    Raises :class:`InputError` listing every problem of every file.
+    """
+    path = Path(path)
+    files = sorted([*path.glob("*.yaml"), *path.glob("*.yml")]) if path.is_dir() else [path]
+    if not files:
+        raise InputError([Problem(str(path), None, "", "no dataset files (*.yaml) in this folder")])
+    datasets: dict[str, Dataset] = {}
+    problems: list[Problem] = []
+    for file in files:
+        try:
+            dataset = load_dataset(file, vocabulary=vocabulary)
+        except InputError as exc:
+            problems.extend(exc.problems)
+            continue
+        if dataset.database in datasets:
+            problems.append(Problem(str(file), 1, "database", f"database {dataset.database!r} is already "
+                                    f"declared in {datasets[dataset.database].file}"))
+            continue
+        datasets[dataset.database] = dataset
+    if problems:
+        raise InputError(problems)
+    return DataMap(datasets)
+
+
+def load_dataset(path: str | Path, *, vocabulary: Vocabulary | None = None) -> Dataset:
+    data, source = load_yaml(Path(path))
+    return _Reader(source, Path(path).parent, vocabulary or load_vocabulary()).dataset(data)
+
+
+def parse_dataset(text: str, name: str = "<dataset>", *, base: Path = Path("."),
+                  vocabulary: Vocabulary | None = None) -> Dataset:
+    """Like :func:`load_dataset` from text; ``register`` paths are relative to ``base``."""
+    data, source = parse_yaml(text, name)
+    return _Reader(source, base, vocabulary or load_vocabulary()).dataset(data)
+
+
+class _Reader:
+    """Builds a :class:`Dataset` from plain data, collecting problems instead of stopping."""
+
+    def __init__(self, source: SourceMap, base: Path, vocabulary: Vocabulary) -> None:
+        self.source = source
+        self.base = base
+        self.vocabulary = vocabulary
+        self.problems: list[Problem] = []
+        self.register: Register | None = None
+
+    def fail(self, path: FieldPath, message: str, suggestion: str | None = None) -> None:
+        self.problems.append(self.source.problem(path, message, suggestion))
+
+    def mapping(self, value: Any, path: FieldPath, fields: tuple[str, ...] | None = None) -> dict[str, Any]:
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            self.fail(path, "expected a mapping")
+            return {}
+        if fields is not None:
+            for key in value:
+                if key not in fields:
+                    self.fail((*path, key), "unknown field", closest(str(key), fields))
+        return value
+
+    def text(self, value: Any, path: FieldPath, required: bool = False) -> str | None:
+        if value is None:
+            if required:
+                self.fail(path, "required field is missing")
+            return None
+        if not isinstance(value, str) or not value:
+            self.fail(path, "expected a text")
+            return None
+        return value
+
+    def name(self, value: Any, path: FieldPath) -> str | None:
+        text = self.text(value, path, required=True)
+        if text is not None and not _NAME.match(text):
+            self.fail(path, f"{text!r} is not a column name")
+            return None
+        return text
+
+    def term(self, kind: str, value: str, path: FieldPath, noun: str) -> None:
+        if not self.vocabulary.has(kind, value):
+            known = self.vocabulary.resolve(kind, value)
+            suggestion = known.id if known else self.vocabulary.suggest(kind, value)
+            self.fail(path, f"unknown {noun} {value!r}", suggestion)
+
+    # -- the file ---------------------------------------------------------------------------------------
+
+    def dataset(self, data: Any) -> Dataset:
+        if not isinstance(data, dict):
+            raise InputError([self.source.problem((), "a dataset file is a mapping with `database` and "
+                                                  "`tables`")])
+        self.mapping(data, (), DATASET_FIELDS)
+        database = self.name(data.get("database"), ("database",)) or "?"
+        url = self.text(data.get("url"), ("url",))
+        url_env = self.text(data.get("url_env"), ("url_env",))
+        if url is None and url_env is None:
+            self.fail(("database",), "give `url` or `url_env` (the variable holding the URL)")
+        register_path = self.text(data.get("register"), ("register",), required=True)
+        if register_path is not None:
+            self.register = self.load_register(register_path)
+        tables: dict[str, TableMap] = {}
+        for name, raw in self.mapping(data.get("tables"), ("tables",)).items():
+            table = self.table(database, str(name), raw, ("tables", name))
+            if table is not None:
+                tables[table.name] = table
+        if "tables" not in data:
+            self.fail(("tables",), "required field is missing")
+        self.check_references(tables)
+        self.check_paths(tables)
+        if self.problems:
+            raise InputError(self.problems)
+        description = self.text(data.get("description"), ("description",))
+        return Dataset(database=database, tables=tables, url=url, url_env=url_env, register=register_path,
+                       file=self.source.file, description=description)
+
+    def load_register(self, relative: str) -> Register | None:
+        try:
+            return load_register(self.base / relative)
+        except InputError as exc:
+            self.fail(("register",), f"register {relative!r} cannot be used: {exc.problems[0]}")
+            return None
+
+    # -- tables and columns -----------------------------------------------------------------------------
+
+    def table(self, database: str, name: str, raw: Any, at: FieldPath) -> TableMap | None:
+        if not _NAME.match(name):
+            self.fail(at, f"{name!r} is not a table name")
+        raw = self.mapping(raw, at, TABLE_FIELDS)
+        subject = self.text(raw.get("subject"), (*at, "subject"))
+        if subject is not None:
+            self.term("subjects", subject, (*at, "subject"), "data-subject kind")
+        primary_key = self.name(raw.get("primary_key"), (*at, "primary_key"))
+        identifiable = raw.get("identifiable", True)
+        if not isinstance(identifiable, bool):
+            self.fail((*at, "identifiable"), "expected true or false")
+            identifiable = True
+        identities = self.columns_by_key(raw.get("identities"), (*at, "identities"))
+        timestamps = self.columns_by_key(raw.get("timestamps"), (*at, "timestamps"))
+        for event in timestamps:
+            self.term("trigger_events", event, (*at, "timestamps", event), "trigger event")
+        references: dict[str, Reference] = {}
+        for column, target in self.columns_by_key(raw.get("references"), (*at, "references"), True).items():
+            if target.count(".") != 1:
+                self.fail((*at, "references", column), f"expected `table.column`, not {target!r}")
+                continue
+            table_name, target_column = target.split(".")
+            references[column] = Reference(column, table_name, target_column)
+        columns: dict[str, ColumnMap] = {}
+        for column, spec in self.mapping(raw.get("columns"), (*at, "columns")).items():
+            column_map = self.column(str(column), spec, (*at, "columns", column), subject)
+            if column_map is not None:
+                columns[column_map.name] = column_map
+        if primary_key is None:
+            return None
+        return TableMap(database=database, name=name, primary_key=primary_key, subject=subject,
+                        identities=identities, references=references, timestamps=timestamps, columns=columns,
+                        identifiable=identifiable, description=self.text(raw.get("description"),
+                                                                         (*at, "description")))
+
+    def columns_by_key(self, value: Any, at: FieldPath, dotted: bool = False) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for key, column in self.mapping(value, at).items():
+            name = self.text(column, (*at, key), required=True) if dotted else self.name(column, (*at, key))
+            if name is not None:
+                out[str(key)] = name
+        return out
+
+    def column(self, name: str, spec: Any, at: FieldPath, subject: str | None) -> ColumnMap | None:
+        if isinstance(spec, str):  # short form: `email: contact.email`
+            spec = {"category": spec}
+        spec = self.mapping(spec, at, COLUMN_FIELDS)
+        category = self.text(spec.get("category"), (*at, "category"), required=True)
+        if category is not None:
+            self.term("categories", category, (*at, "category"), "data category")
+        activities_raw = spec.get("activities", [])
+        if isinstance(activities_raw, str):
+            activities_raw = [activities_raw]
+        if not isinstance(activities_raw, list):
+            self.fail((*at, "activities"), "expected a list of activity ids")
+            activities_raw = []
+        activities = []
+        for i, activity_id in enumerate(activities_raw):
+            if (activity_id := self.text(activity_id, (*at, "activities", i))) is None:
+                continue
+            activities.append(activity_id)
+            self.check_activity(activity_id, category, subject, (*at, "activities", i))
+        erase = self.masking(spec.get("erase", "delete"), (*at, "erase"))
+        if category is None:
+            return None
+        return ColumnMap(name=name, category=category, activities=tuple(activities), erase=erase,
+                         description=self.text(spec.get("description"), (*at, "description")))
+
+    def check_activity(self, activity_id: str, category: str | None, subject: str | None,
+                       at: FieldPath) -> None:
+        if self.register is None:
+            return
+        activity = self.register.activity(activity_id)
+        if activity is None:
+            known = [a.id for a in self.register.activities]
+            self.fail(at, f"unknown activity {activity_id!r} (not in the register)",
+                      closest(activity_id, known))
+            return
+        if category is not None and self.vocabulary.has("categories", category) and not any(
+            self.vocabulary.covers(declared, category) for declared in activity.data_categories
+        ):
+            self.fail(at, f"activity {activity_id!r} does not declare data category {category!r} "
+                      f"(it declares: {', '.join(activity.data_categories) or 'none'})")
+        if subject is not None and activity.data_subjects and subject not in activity.data_subjects:
+            self.fail(at, f"activity {activity_id!r} does not declare data subject {subject!r} "
+                      f"(it declares: {', '.join(activity.data_subjects)})")
+
+    def masking(self, value: Any, at: FieldPath) -> Masking:
+        short = not isinstance(value, dict)
+        spec = self.mapping({"strategy": value} if isinstance(value, str) else value, at, MASKING_FIELDS)
+        strategy = spec.get("strategy", "delete")
+        if strategy not in STRATEGIES:
+            self.fail(at if short else (*at, "strategy"),
+                      f"unknown erase strategy {strategy!r}; expected one of {', '.join(STRATEGIES)}",
+                      closest(str(strategy), STRATEGIES))
+            return Masking()
+        if strategy == "fixed" and "value" not in spec:
+            self.fail(at, "erase strategy `fixed` needs a `value`")
+        keep = spec.get("keep")
+        if keep is not None and (not isinstance(keep, int) or keep < 1):
+            self.fail((*at, "keep"), "expected a positive number of characters")
+            keep = None
+        generalise = spec.get("generalise")
+        if generalise not in (None, "year", "month"):
+            self.fail((*at, "generalise"), "expected `year` or `month`")
+            generalise = None
+        return Masking(strategy=strategy, value=spec.get("value"), keep=keep, generalise=generalise)
+
+    # -- the whole file ---------------------------------------------------------------------------------
+
+    def check_references(self, tables: dict[str, TableMap]) -> None:
+        for table in tables.values():
+            for column, reference in table.references.items():
+                at: FieldPath = ("tables", table.name, "references", column)
+                target = tables.get(reference.target)
+                if target is None:
+                    self.fail(at, f"unknown table {reference.target!r}", closest(reference.target, tables))
+                elif reference.target_column not in target.known_columns():
+                    self.fail(at, f"table {reference.target!r} has no annotated column "
+                              f"{reference.target_column!r}",
+                              closest(reference.target_column, target.known_columns()))
+
+    def check_paths(self, tables: dict[str, TableMap]) -> None:
+        """Every identifiable table of personal data reaches an identity through references."""
+        neighbours: dict[str, set[str]] = {name: set() for name in tables}
+        for table in tables.values():
+            for reference in table.references.values():
+                if reference.target in tables:
+                    neighbours[table.name].add(reference.target)
+                    neighbours[reference.target].add(table.name)
+        reached = {name for name, t in tables.items() if t.identities}
+        frontier = list(reached)
+        while frontier:
+            for other in neighbours[frontier.pop()]:
+                if other not in reached and tables[other].subject is not None:
+                    reached.add(other)
+                    frontier.append(other)
+        for name, table in tables.items():
+            if (table.columns or table.identities) and table.subject is None:
+                self.fail(("tables", name, "subject"), "a table holding personal data needs a `subject`")
+            elif table.personal and table.identifiable and name not in reached:
+                self.fail(("tables", name), "holds personal data but no identity or chain of references "
+                          "leads to it: declare `identities`, a reference, or `identifiable: false` "
+                          "(GDPR Art. 11)")

@@ -1,0 +1,265 @@
+"""The data map: which table and column of which database holds whose personal data.
+
+A :class:`DataMap` is every :class:`Dataset` (one per database) of a
+deployment. Each :class:`TableMap` says which data subject its rows describe,
+how a row is tied to that subject (identity columns, references to other
+tables), which columns feed the retention trigger events, and per column the
+data category, the activities of the register that use it and how erasure
+masks it. Requests and retention sweeps read nothing else to find and treat
+a subject's data.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, NamedTuple
+
+Strategy = Literal["delete", "null", "hash", "fixed", "anonymise"]
+STRATEGIES: tuple[Strategy, ...] = ("delete", "null", "hash", "fixed", "anonymise")
+Generalise = Literal["year", "month"]
+
+
+class TableRef(NamedTuple):
+    """A table of one database: ``TableRef("shop", "orders")``, shown as ``shop.orders``."""
+
+    database: str
+    table: str
+
+    def __str__(self) -> str:
+        return f"{self.database}.{self.table}"
+
+
+@dataclass(frozen=True)
+class Masking:
+    """How erasure treats a column.
+
+    ``delete`` deletes the whole row; ``null`` sets NULL; ``hash`` replaces the
+    value by its SHA-256 (pseudonymisation, GDPR Art. 4(5): still personal
+    data); ``fixed`` writes ``value``; ``anonymise`` generalises: keeps the
+    first ``keep`` characters (a postal code's department), truncates a date to
+    its year or month (``generalise``), or writes ``value`` (default
+    ``"anonymised"``).
+    """
+
+    strategy: Strategy = "delete"
+    value: Any = None
+    keep: int | None = None
+    generalise: Generalise | None = None
+
+    def to_data(self) -> str | dict[str, Any]:
+        extra = {k: v for k, v in (("value", self.value), ("keep", self.keep),
+                                   ("generalise", self.generalise)) if v is not None}
+        return {"strategy": self.strategy, **extra} if extra else self.strategy
+
+
+@dataclass(frozen=True)
+class ColumnMap:
+    """One annotated column: its data category, the activities using it, its erasure."""
+
+    name: str
+    category: str
+    activities: tuple[str, ...] = ()
+    erase: Masking = Masking()
+    description: str | None = None
+
+    def to_data(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"category": self.category, "activities": list(self.activities),
+                                "erase": self.erase.to_data()}
+        if self.description:
+            data["description"] = self.description
+        return data
+
+
+@dataclass(frozen=True)
+class Reference:
+    """``column`` of this table holds ``target_column`` of ``target`` (same database).
+
+    A reference says the row belongs to the same data subject as the row it
+    points to: discovery follows it both ways.
+    """
+
+    column: str
+    target: str
+    target_column: str
+
+    def __str__(self) -> str:
+        return f"{self.target}.{self.target_column}"
+
+
+@dataclass
+class TableMap:
+    """The annotations of one table."""
+
+    database: str
+    name: str
+    primary_key: str
+    subject: str | None = None
+    identities: dict[str, str] = field(default_factory=dict)
+    references: dict[str, Reference] = field(default_factory=dict)
+    timestamps: dict[str, str] = field(default_factory=dict)
+    columns: dict[str, ColumnMap] = field(default_factory=dict)
+    identifiable: bool = True
+    description: str | None = None
+
+    @property
+    def ref(self) -> TableRef:
+        return TableRef(self.database, self.name)
+
+    @property
+    def personal(self) -> bool:
+        """Whether rows hold personal data (a subject, identities or categorised columns)."""
+        return bool(self.subject or self.identities or self.columns)
+
+    def known_columns(self) -> set[str]:
+        """Every column the annotations name."""
+        return {self.primary_key, *self.identities.values(), *self.references, *self.timestamps.values(),
+                *self.columns}
+
+    def key_columns(self) -> list[str]:
+        """Primary key, identity and reference columns: what discovery reads."""
+        names = [self.primary_key, *self.identities.values(), *self.references]
+        return list(dict.fromkeys(names))
+
+    def annotated_columns(self) -> list[str]:
+        """Every annotated column, primary key first (what an access request returns)."""
+        names = [self.primary_key, *self.identities.values(), *self.references, *self.columns,
+                 *self.timestamps.values()]
+        return list(dict.fromkeys(names))
+
+    def timestamp(self, event: str) -> str | None:
+        """The column holding the date of trigger event ``event``, if any."""
+        return self.timestamps.get(event)
+
+    def categories(self) -> set[str]:
+        return {c.category for c in self.columns.values()}
+
+    def activities(self) -> set[str]:
+        return {a for c in self.columns.values() for a in c.activities}
+
+    def columns_for(self, activity: str | None = None, categories: set[str] | None = None) -> list[ColumnMap]:
+        """Columns used by ``activity`` and/or whose category is (under) one of ``categories``."""
+        out = []
+        for column in self.columns.values():
+            if activity is not None and activity not in column.activities:
+                continue
+            if categories is not None and not any(
+                column.category == c or column.category.startswith(c + ".") for c in categories
+            ):
+                continue
+            out.append(column)
+        return out
+
+    def deletes_rows(self) -> bool:
+        """Whether erasing a subject deletes the rows (some column says ``delete``)."""
+        return any(c.erase.strategy == "delete" for c in self.columns.values())
+
+    def to_data(self) -> dict[str, Any]:
+        data: dict[str, Any] = {}
+        if self.description:
+            data["description"] = self.description
+        if self.subject:
+            data["subject"] = self.subject
+        data["primary_key"] = self.primary_key
+        if not self.identifiable:
+            data["identifiable"] = False
+        if self.identities:
+            data["identities"] = dict(self.identities)
+        if self.references:
+            data["references"] = {c: str(r) for c, r in self.references.items()}
+        if self.timestamps:
+            data["timestamps"] = dict(self.timestamps)
+        if self.columns:
+            data["columns"] = {name: c.to_data() for name, c in self.columns.items()}
+        return data
+
+
+@dataclass
+class Dataset:
+    """One database: where it is, which register its activities belong to, its tables."""
+
+    database: str
+    tables: dict[str, TableMap]
+    url: str | None = None
+    url_env: str | None = None
+    register: str | None = None
+    file: str = "<dataset>"
+    description: str | None = None
+
+    def resolved_url(self, environ: Mapping[str, str] | None = None) -> str:
+        """The URL from ``url_env`` when that variable is set, else ``url``."""
+        environ = os.environ if environ is None else environ
+        if self.url_env and environ.get(self.url_env):
+            return environ[self.url_env]
+        if self.url:
+            return self.url
+        from garde.problems import GardeError
+
+        raise GardeError(f"dataset {self.database!r}: set {self.url_env} to the database URL")
+
+    def to_data(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"database": self.database}
+        if self.description:
+            data["description"] = self.description
+        for key in ("url", "url_env", "register"):
+            if getattr(self, key):
+                data[key] = getattr(self, key)
+        data["tables"] = {name: t.to_data() for name, t in self.tables.items()}
+        return data
+
+
+@dataclass
+class DataMap:
+    """Every dataset of a deployment, by database name."""
+
+    datasets: dict[str, Dataset]
+
+    def __iter__(self) -> Iterator[TableMap]:
+        for dataset in self.datasets.values():
+            yield from dataset.tables.values()
+
+    def tables(self) -> list[TableMap]:
+        return list(self)
+
+    def table(self, ref: TableRef | tuple[str, str]) -> TableMap:
+        database, name = ref
+        return self.datasets[database].tables[name]
+
+    def identity_kinds(self) -> list[str]:
+        return sorted({kind for t in self for kind in t.identities})
+
+    def with_identity(self, kind: str) -> list[tuple[TableMap, str]]:
+        """Tables declaring identity ``kind``, with the column holding it."""
+        return [(t, t.identities[kind]) for t in self if kind in t.identities]
+
+    def referencing(self, table: TableMap) -> list[tuple[TableMap, Reference]]:
+        """Tables of the same database whose references point at ``table``."""
+        dataset = self.datasets[table.database]
+        return [(t, r) for t in dataset.tables.values() for r in t.references.values()
+                if r.target == table.name]
+
+    def usages(self, activity: str) -> list[tuple[TableMap, ColumnMap]]:
+        """Every column an activity uses (what its retention rules apply to)."""
+        return [(t, c) for t in self for c in t.columns.values() if activity in c.activities]
+
+    def deletion_order(self) -> list[TableRef]:
+        """Tables ordered children first, so deleting in this order never breaks a foreign key."""
+        order: list[TableRef] = []
+        done: set[TableRef] = set()
+
+        def visit(table: TableMap, path: set[TableRef]) -> None:
+            if table.ref in done or table.ref in path:
+                return
+            for child, _ in self.referencing(table):
+                visit(child, path | {table.ref})
+            done.add(table.ref)
+            order.append(table.ref)
+
+        for table in self:
+            visit(table, set())
+        return order
+
+    def to_data(self) -> list[dict[str, Any]]:
+        """Each dataset as plain data: itself a valid dataset file."""
+        return [d.to_data() for d in self.datasets.values()]

@@ -1,0 +1,106 @@
+"""SQL over annotated tables: connections, lightweight table objects, masking expressions.
+
+Annotations name only some columns of a table, so statements are built on
+``sa.table()`` clauses made from the annotations, never on reflection: they
+work on any database the annotations describe, SQLite or PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from garde.datasets.model import ColumnMap, DataMap, Dataset, Masking, TableMap
+from garde.store import connect
+
+#: Values per ``IN (...)`` list: well under SQLite's and PostgreSQL's parameter limits.
+CHUNK = 5000
+ANONYMISED = "anonymised"
+
+
+def _sha256(value: Any) -> str | None:
+    return None if value is None else hashlib.sha256(str(value).encode()).hexdigest()
+
+
+def _register_functions(dbapi_connection: Any, _record: Any) -> None:
+    # SQLite has no SHA-256; PostgreSQL's sha256() is used there instead.
+    dbapi_connection.create_function("garde_sha256", 1, _sha256, deterministic=True)
+
+
+def connect_dataset(dataset: Dataset, url: str | None = None) -> Engine:
+    """An engine for a dataset's database (``url`` overrides the file's URL)."""
+    engine = connect(url or dataset.resolved_url())
+    if engine.dialect.name == "sqlite":
+        sa.event.listen(engine, "connect", _register_functions)
+    return engine
+
+
+def connect_datamap(datamap: DataMap, urls: Mapping[str, str] | None = None) -> dict[str, Engine]:
+    """One engine per database of the map; ``urls`` overrides some of them by database name."""
+    urls = urls or {}
+    return {name: connect_dataset(d, urls.get(name)) for name, d in datamap.datasets.items()}
+
+
+def sql_table(table: TableMap, columns: Iterable[str] | None = None) -> sa.TableClause:
+    """A ``sa.table()`` for ``table`` with its annotated columns (or just ``columns``)."""
+    names = table.annotated_columns() if columns is None else list(dict.fromkeys(columns))
+    return sa.table(table.name, *(sa.column(name) for name in names))
+
+
+def chunks(values: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
+
+
+def masking_expression(masking: Masking, column: sa.ColumnElement[Any],
+                       dialect: str) -> sa.ColumnElement[Any]:
+    """The value ``column`` takes when erased with ``masking`` (not for ``delete``: that drops the row)."""
+    if masking.strategy == "delete":
+        raise ValueError("`delete` erases the whole row: use delete_statement()")
+    if masking.strategy == "null":
+        return sa.null()
+    if masking.strategy == "fixed":
+        return sa.literal(masking.value)
+    if masking.strategy == "hash":
+        if dialect == "postgresql":
+            text = sa.cast(column, sa.Text)
+            return sa.func.encode(sa.func.sha256(sa.func.convert_to(text, "UTF8")), "hex")
+        return sa.func.garde_sha256(column)
+    # anonymise: generalise what is left identifying, or replace it.
+    if masking.generalise is not None:
+        if dialect == "postgresql":
+            return sa.func.date_trunc(masking.generalise, column)
+        pattern = "%Y-01-01" if masking.generalise == "year" else "%Y-%m-01"
+        return sa.func.strftime(pattern, column)
+    if masking.keep is not None:
+        return sa.func.substr(column, 1, masking.keep)
+    return sa.literal(ANONYMISED if masking.value is None else masking.value)
+
+
+def erase_statement(table: TableMap, keys: Sequence[Any], dialect: str,
+                    columns: Iterable[ColumnMap] | None = None) -> sa.Executable | None:
+    """The statement erasing ``columns`` (default: all annotated) of the rows with primary ``keys``.
+
+    A ``DELETE`` when one of the columns says ``delete``, else an ``UPDATE``
+    setting each column to its masking expression; None when there is nothing
+    to do. For long key lists, call it per :func:`chunks` of keys.
+    """
+    chosen = list(table.columns.values() if columns is None else columns)
+    if not chosen or not keys:
+        return None
+    clause = sql_table(table, [table.primary_key, *(c.name for c in chosen)])
+    where = clause.c[table.primary_key].in_(list(keys))
+    if any(c.erase.strategy == "delete" for c in chosen):
+        return sa.delete(clause).where(where)
+    values = {c.name: masking_expression(c.erase, clause.c[c.name], dialect) for c in chosen}
+    return sa.update(clause).where(where).values(values)
+
+
+def delete_statement(table: TableMap, keys: Sequence[Any]) -> sa.Delete:
+    """``DELETE`` of the rows with primary ``keys`` (retention sweeps, erasure)."""
+    clause = sql_table(table, [table.primary_key])
+    return sa.delete(clause).where(clause.c[table.primary_key].in_(list(keys)))
