@@ -197,6 +197,7 @@ class Register(_Model):
 
     language: str = Field(default="en", description="language of the plain-string texts")
     source: str | None = Field(default=None, description="document this register was encoded from")
+    notes: Text | None = Field(default=None, description="remarks on the register as a whole")
     controller: Controller
     activities: list[Activity] = []
 
