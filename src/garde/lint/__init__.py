@@ -13,10 +13,11 @@ and fr); regulator reference periods are data too
 from garde.lint import rules as _rules  # noqa: F401  (fills the rule table)
 from garde.lint.model import LANGS, RULES, SEVERITIES, Finding, Rule, Severity
 from garde.lint.reference_periods import ReferencePeriod, ReferencePeriods, load_reference_periods
-from garde.lint.report import render_text, to_json, to_sarif
+from garde.lint.report import render_text, rules_markdown, to_json, to_sarif
 from garde.lint.runner import lint, lint_paths
 
 __all__ = [
     "LANGS", "RULES", "SEVERITIES", "Finding", "ReferencePeriod", "ReferencePeriods", "Rule",
-    "Severity", "lint", "lint_paths", "load_reference_periods", "render_text", "to_json", "to_sarif",
+    "Severity", "lint", "lint_paths", "load_reference_periods", "render_text", "rules_markdown", "to_json",
+    "to_sarif",
 ]

@@ -137,9 +137,13 @@ class Applicable:
     reference: ReferencePeriod
 
 
-def _related(a: str, b: str) -> bool:
-    """One category is the other or under it (``transaction`` and ``transaction.invoice``)."""
-    return a == b or a.startswith(b + ".") or b.startswith(a + ".")
+def _within(category: str, reference_category: str) -> bool:
+    """``category`` is the reference's category or a finer one.
+
+    Not the other way: a coarse ``online`` (the CNIL's "Internet" group) says
+    nothing about cookies, so the trackers' period does not apply to it.
+    """
+    return category == reference_category or category.startswith(reference_category + ".")
 
 
 def applicable(activity: Activity, country: str | None, periods: ReferencePeriods) -> list[Applicable]:
@@ -155,7 +159,7 @@ def applicable(activity: Activity, country: str | None, periods: ReferencePeriod
             continue
         for index, rule in enumerate(activity.retention):
             covered = rule.categories or activity.data_categories
-            if match.categories and not any(_related(c, m) for c in covered for m in match.categories):
+            if match.categories and not any(_within(c, m) for c in covered for m in match.categories):
                 continue
             found.append(Applicable(index, reference))
     return found

@@ -90,3 +90,16 @@ def _version() -> str:
         return version("garde")
     except PackageNotFoundError:  # running from a source tree without installing
         return "0"
+
+
+def rules_markdown(*, lang: str = "en") -> str:
+    """The rule table as Markdown (``docs/lint.md`` embeds it; a test keeps it current)."""
+    rows = ["| code | severity | rule | what it checks | message | reference |",
+            "|---|---|---|---|---|---|"]
+    for code in sorted(RULES):
+        entry = RULES[code]
+        template = messages()[code]["message"][lang].replace("{", "&lt;").replace("}", "&gt;")
+        reference = f"[{entry.reference}]({entry.url})" if entry.url else entry.reference
+        rows.append(f"| {code} | {entry.severity} | `{entry.name}` | {entry.title(lang)} | {template} "
+                    f"| {reference} |")
+    return "\n".join(rows)

@@ -273,3 +273,21 @@ def electronic_prospection_without_consent(ctx: Context) -> Iterator[Hit]:
                 and "consent" not in activity.bases()):
             yield Hit((*at, "legal_bases"), activity.id, {"channels": ", ".join(channels)})
 
+
+
+_TRACKERS = ("online.cookie_id", "online.tracker", "online.web_beacon")
+
+
+@rule("GL024", "warning", "trackers-without-consent",
+      reference="Directive 2002/58/EC Art. 5(3); CNIL délibération 2020-091 (cookies et autres traceurs)",
+      url="https://eur-lex.europa.eu/eli/dir/2002/58/oj")
+def trackers_without_consent(ctx: Context) -> Iterator[Hit]:
+    # Reading or writing on the user's device needs consent unless strictly
+    # necessary for the service asked for; garde cannot tell which, so: warning.
+    for at, activity in ctx.activities():
+        if "consent" in activity.bases():
+            continue
+        for j, category in enumerate(activity.data_categories):
+            if any(category == t or category.startswith(t + ".") for t in _TRACKERS):
+                yield Hit((*at, "data_categories", j), activity.id, {"category": category})
+                break
