@@ -229,3 +229,14 @@ def test_cli_writes_each_format_and_says_where(shop: Register, tmp_path: Path) -
     result = runner.invoke(app, ["register", "export", str(source), "--format", "pdf"])
     assert result.exit_code == 2
     assert "unknown format 'pdf'" in result.output
+
+
+def test_every_catalogue_text_exists_in_the_three_languages() -> None:
+    from garde.documents.wording import load_catalogue
+    from garde.taxonomy import load_vocabulary
+
+    catalogue = load_catalogue()
+    assert {key for key, texts in catalogue.items() if set(texts) != {"fr", "en", "it"}} == set()
+    for event in load_vocabulary().terms("trigger_events"):
+        assert f"common.retention_after.{event.id}" in catalogue
+        assert f"common.retention_until.{event.id}" in catalogue

@@ -18,6 +18,7 @@ from garde.documents.art30 import (
     effective_role,
     legal_basis_lines,
     recipient_lines,
+    retention_lines,
     transfer_lines,
 )
 from garde.documents.templating import render
@@ -178,8 +179,7 @@ def _transfers(register: Register, activities: list[Activity], words: Wording) -
 def _retention(register: Register, activities: list[Activity], words: Wording) -> Section:
     """Art. 13(2)(a): the period for which the data is stored, or the criteria."""
     section = _section(words, "retention", "13(2)(a)")
-    section.items = _per_activity(activities, words,
-                                  lambda a, w: [w.retention(rule) for rule in a.retention], "retention")
+    section.items = _per_activity(activities, words, retention_lines, "retention")
     return section
 
 
