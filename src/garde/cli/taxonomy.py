@@ -8,6 +8,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from garde.problems import closest
 from garde.taxonomy import KINDS, LANGS, load_vocabulary
 
 
@@ -18,15 +19,18 @@ def taxonomy(
 ) -> None:
     """List the vocabulary: ids, labels, W3C DPV and fideslang keys.
 
-    Example: garde taxonomy categories --lang it
+    Example: garde taxonomy categories --lang it --synonyms
     """
     if lang not in LANGS:
         raise typer.BadParameter(f"expected one of {', '.join(LANGS)}", param_hint="--lang")
+    if kind is not None and kind not in KINDS:
+        guess = closest(kind, KINDS)
+        hint = f" Did you mean {guess!r}?" if guess else ""
+        raise typer.BadParameter(f"unknown kind {kind!r}; expected one of {', '.join(KINDS)}.{hint}",
+                                 param_hint="KIND")
     vocabulary = load_vocabulary()
-    kinds = [kind] if kind else list(KINDS)
-    for name in kinds:
-        if name not in KINDS:
-            raise typer.BadParameter(f"unknown kind {name!r}; expected one of {', '.join(KINDS)}")
+    console = Console()
+    for name in [kind] if kind else list(KINDS):
         table = Table(title=KINDS[name], title_justify="left")
         for column in ("id", "label", "DPV", "fideslang", *(["synonyms"] if synonyms else [])):
             table.add_column(column, overflow="fold")
@@ -35,7 +39,7 @@ def taxonomy(
             if synonyms:
                 row.append("; ".join(w for words in term.synonyms.values() for w in words))
             table.add_row(*row)
-        Console().print(table)
+        console.print(table)
 
 
 def install(app: typer.Typer) -> None:
