@@ -45,7 +45,8 @@ def vocabulary(tmp_path_factory: pytest.TempPathFactory) -> Vocabulary:
     for path in DATA.glob("*.yaml"):
         shutil.copy(path, directory)
     (directory / "eea.yaml").write_text(yaml.safe_dump({
-        "eea": ["FR", "IT", "DE", "IE", "NO", "IS", "LI"], "adequacy": ["CH", "GB", "JP"],
+        "eea": ["FR", "IT", "DE", "IE", "NO", "IS", "LI"], "adequacy": ["CH", "GB", "JP", "US"],
+        "adequacy_scope": {"US": "organisations certified under the EU-US Data Privacy Framework"},
     }))
     return load_vocabulary(directory)
 
@@ -164,6 +165,21 @@ def test_transfer_inside_the_eea_or_to_an_adequate_country_needs_no_safeguard(
         vocabulary: Vocabulary) -> None:
     assert "GL010" not in codes_of(register(transfers=[{"country": "DE"}]), vocabulary)
     assert "GL010" not in codes_of(register(transfers=[{"country": "ch"}]), vocabulary)
+
+
+def test_a_partial_adequacy_decision_still_needs_a_declared_safeguard(vocabulary: Vocabulary) -> None:
+    assert "GL010" in codes_of(register(transfers=[{"country": "US"}]), vocabulary)
+    quiet = register(transfers=[{"country": "US", "safeguard": "adequacy"}])
+    assert "GL010" not in codes_of(quiet, vocabulary)
+
+
+def test_the_shipped_eea_list_if_present_is_read() -> None:
+    if "eea" not in load_vocabulary().extras:
+        pytest.skip("taxonomy/data/eea.yaml is not there yet")
+    loaded = parse_register(yaml.safe_dump(register(transfers=[{"country": "DE"}, {"country": "CN"}])),
+                            "s.yaml")
+    assert [f.message for f in lint(loaded)] == [
+        "the transfer to CN has no safeguard (adequacy decision, SCC, BCR, ...)"]
 
 
 def test_without_an_eea_list_every_declared_transfer_needs_a_safeguard() -> None:

@@ -78,7 +78,7 @@ def _unreadable(problem: Problem, lang: str) -> Finding:
 
 
 def _eea(data: Any) -> tuple[frozenset[str] | None, frozenset[str]]:
-    """The EEA and adequacy country codes from the vocabulary's ``eea.yaml``, if it exists."""
+    """The EEA and (fully) adequate country codes from the vocabulary's ``eea.yaml``, if any."""
     if not isinstance(data, dict):
         return None, frozenset()
 
@@ -86,5 +86,9 @@ def _eea(data: Any) -> tuple[frozenset[str] | None, frozenset[str]]:
         value = data.get(key) or []
         return frozenset(str(c).upper() for c in value) if isinstance(value, list) else frozenset()
 
+    # A partial decision (US: Data Privacy Framework members only) covers some
+    # recipients; garde cannot tell which, so those transfers need `safeguard: adequacy`.
+    scope = data.get("adequacy_scope")
+    partial = frozenset(str(c).upper() for c in scope) if isinstance(scope, dict) else frozenset()
     eea = codes("eea")
-    return (eea or None), codes("adequacy")
+    return (eea or None), codes("adequacy") - partial
