@@ -417,3 +417,56 @@ def test_cli_unknown_language_is_a_clear_error() -> None:
     result = runner.invoke(app, ["taxonomy", "--lang", "de"], env={"COLUMNS": "200"})
     assert result.exit_code != 0
     assert "expected one of fr, en, it" in result.output
+
+
+# Whole cells of the seeds that list several terms, as they are written.
+SEED_CELLS: list[tuple[str, str, list[str]]] = [
+    ("legal_bases", "Intérêt légitime Contrat (CG)", ["legitimate_interests", "contract"]),
+    ("legal_bases", "Contrat de vente et traitement précontractuel", ["contract"]),
+    (
+        "categories",
+        "Identité Contact Financières Transaction Marketing et communication",
+        ["identity", "contact", "financial", "transaction", "marketing"],
+    ),
+    (
+        "categories",
+        "Identité Contact Profil Utilisation Marketing et communication Technique Suivi",
+        ["identity", "contact", "profile", "online.usage", "marketing", "online", "online.tracker"],
+    ),
+    (
+        "categories",
+        "Informations sur l'identité, l'historique des conversations, "
+        "les coordonnées des clients ou des prospects",
+        ["identity", "communication.conversation_history", "contact"],
+    ),
+    ("categories", "Nome ed indirizzo email.", ["identity.name", "contact.email"]),
+    (
+        "categories",
+        "Nome, indirizzo di fatturazione e di spedizione, indirizzo email, numero di telefono, "
+        "informazioni di pagamento, cronologia ordini precedenti.",
+        [
+            "identity.name",
+            "contact.postal_address",
+            "contact.email",
+            "contact.phone",
+            "financial.payment",
+            "transaction.purchase_history",
+        ],
+    ),
+]
+
+
+@pytest.mark.parametrize(("kind", "cell", "expected"), SEED_CELLS, ids=lambda v: str(v)[:40])
+def test_seed_cell_resolves_to_every_term_it_lists(kind: str, cell: str, expected: list[str]) -> None:
+    terms, unmatched = VOCABULARY.resolve_all(kind, cell)
+    assert [term.id for term in terms] == expected
+    assert unmatched == []
+
+
+def test_resolve_all_reports_the_words_it_does_not_know() -> None:
+    cell = (
+        "Exécution d'un contrat Nécessaire pour nos intérêts légitimes (y compris pour récupérer des dettes)"
+    )
+    terms, unmatched = VOCABULARY.resolve_all("legal_bases", cell)
+    assert [term.id for term in terms] == ["contract", "legitimate_interests"]
+    assert "recuperer" in unmatched

@@ -83,6 +83,11 @@ def normalise(text: str) -> str:
     return " ".join(stripped.replace("-", " ").split())
 
 
+# Words that join terms in a list cell ("Nom ed indirizzo email", "Contrat de vente et ...").
+_CONNECTORS = frozenset({"et", "ou", "and", "or", "e", "ed", "o", "de", "des", "du", "la", "le", "les"})
+_PUNCTUATION = " ,.;:()"
+
+
 class Vocabulary:
     """All terms of every kind, with look-up by id and by the words documents use."""
 
@@ -123,6 +128,34 @@ class Vocabulary:
     def resolve(self, kind: str, words: str) -> Term | None:
         """The term whose id, label or synonym is ``words`` (any language)."""
         return self._by_words[kind].get(normalise(words))
+
+    def resolve_all(self, kind: str, text: str) -> tuple[list[Term], list[str]]:
+        """Every term named in a cell that lists several, and the words left over.
+
+        Seed cells run terms together ("Intérêt légitime Contrat (CG)", "Identité
+        Contact Financières Transaction Marketing et communication"): the longest
+        known wording is taken at each position, connecting words are skipped.
+        """
+        index = self._by_words[kind]
+        words = normalise(text).split()
+        terms: list[Term] = []
+        unmatched: list[str] = []
+        i = 0
+        while i < len(words):
+            for j in range(len(words), i, -1):
+                phrase = " ".join(words[i:j])
+                term = index.get(phrase) or index.get(phrase.strip(_PUNCTUATION))
+                if term:
+                    if term not in terms:
+                        terms.append(term)
+                    i = j
+                    break
+            else:
+                word = words[i].strip(_PUNCTUATION)
+                if word and word not in _CONNECTORS:
+                    unmatched.append(words[i])
+                i += 1
+        return terms, unmatched
 
     def suggest(self, kind: str, word: str) -> str | None:
         """The known id closest to a probable typo."""
