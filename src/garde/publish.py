@@ -1,0 +1,89 @@
+"""Publish a set of registers: lint findings, Art. 30 registers and privacy notices.
+
+One call turns a folder of register files into the documents a DPO hands
+over: for each register, the Art. 30 register (XLSX for the DPO, HTML to
+read, CSV and JSON for tools) in its own language, the privacy notice in
+fr / en / it, and the lint findings as SARIF; plus an index page.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from garde.documents import export_register, render_notice
+from garde.lint import Finding, lint, to_sarif
+from garde.register import read_register
+from garde.taxonomy import LANGS
+
+
+@dataclass
+class Publication:
+    """What was published for one register."""
+
+    register_file: Path
+    controller: str
+    activities: int
+    findings: list[Finding]
+    files: list[Path] = field(default_factory=list)
+
+    def count(self, severity: str) -> int:
+        return sum(1 for f in self.findings if f.severity == severity)
+
+
+def register_files(paths: Iterable[Path]) -> list[Path]:
+    found: list[Path] = []
+    for path in paths:
+        found += sorted(p for p in path.glob("*.y*ml")) if path.is_dir() else [path]
+    return found
+
+
+def publish(paths: Iterable[Path], out: Path,
+            progress: Callable[[str], None] | None = None) -> list[Publication]:
+    """Lint and publish every register in ``paths`` into ``out``; returns what was written."""
+    out.mkdir(parents=True, exist_ok=True)
+    publications = []
+    for path in register_files(paths):
+        if progress:
+            progress(path.name)
+        loaded = read_register(path)
+        register = loaded.register
+        findings = lint(loaded)
+        folder = out / path.stem
+        folder.mkdir(exist_ok=True)
+        publication = Publication(path, register.controller.name, len(register.activities), findings)
+        own = register.language if register.language in LANGS else "en"
+        for fmt in ("xlsx", "html", "csv", "json", "md"):
+            target = folder / f"register-{own}.{fmt}"
+            target.write_bytes(export_register(register, fmt, own))
+            publication.files.append(target)
+        for lang in LANGS:
+            target = folder / f"notice-{lang}.html"
+            target.write_text(render_notice(register, lang, "html"), encoding="utf-8")
+            publication.files.append(target)
+        sarif = folder / "lint.sarif"
+        sarif.write_text(json.dumps(to_sarif(findings), ensure_ascii=False, indent=2), encoding="utf-8")
+        publication.files.append(sarif)
+        publications.append(publication)
+    (out / "index.html").write_text(_index(publications, out), encoding="utf-8")
+    return publications
+
+
+def _index(publications: list[Publication], out: Path) -> str:
+    rows = []
+    for p in publications:
+        links = " · ".join(f'<a href="{html.escape(str(f.relative_to(out)))}">{html.escape(f.name)}</a>'
+                           for f in p.files)
+        rows.append(
+            f"<tr><td>{html.escape(p.controller)}</td><td>{html.escape(p.register_file.name)}</td>"
+            f"<td>{p.activities}</td><td>{p.count('error')}</td><td>{p.count('warning')}</td>"
+            f"<td>{links}</td></tr>")
+    return (
+        "<!doctype html><html lang=en><meta charset=utf-8><title>garde: published registers</title>"
+        "<style>body{font-family:system-ui,sans-serif;margin:2rem}table{border-collapse:collapse}"
+        "td,th{border:1px solid #ccc;padding:.4rem .6rem;vertical-align:top;text-align:left}</style>"
+        "<h1>Published registers</h1><table><tr><th>Controller</th><th>Register</th><th>Activities</th>"
+        "<th>Lint errors</th><th>Warnings</th><th>Documents</th></tr>" + "".join(rows) + "</table></html>")

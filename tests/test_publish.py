@@ -1,0 +1,34 @@
+"""`garde demo` publishes every register: lint SARIF, Art. 30 registers, notices, an index."""
+
+import json
+from pathlib import Path
+
+import openpyxl
+from typer.testing import CliRunner
+
+from garde.cli import app
+from garde.publish import publish
+
+from .conftest import REGISTERS
+
+
+def test_publish_writes_every_document_of_a_register(tmp_path: Path) -> None:
+    (publication,) = publish([REGISTERS / "negomarkets.yaml"], tmp_path)
+    names = sorted(f.name for f in publication.files)
+    assert names == sorted([
+        "register-fr.xlsx", "register-fr.html", "register-fr.csv", "register-fr.json", "register-fr.md",
+        "notice-fr.html", "notice-en.html", "notice-it.html", "lint.sarif",
+    ])
+    workbook = openpyxl.load_workbook(tmp_path / "negomarkets" / "register-fr.xlsx")
+    assert len(workbook.sheetnames) >= 2
+    sarif = json.loads((tmp_path / "negomarkets" / "lint.sarif").read_text())
+    assert len(sarif["runs"][0]["results"]) == len(publication.findings) > 0
+    assert "negomarkets/notice-it.html" in (tmp_path / "index.html").read_text()
+
+
+def test_demo_publishes_the_five_seed_registers(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["demo", "--out", str(tmp_path), "--registers", str(REGISTERS)])
+    assert result.exit_code == 0, result.output
+    for stem in ("dior-couture", "online-shop", "negomarkets", "net-a-porter", "deskmanager"):
+        assert (tmp_path / stem / "notice-fr.html").stat().st_size > 1000
+    assert "index.html" in result.output
