@@ -17,7 +17,8 @@ console = Console(highlight=False)
 
 def demo(
     out: Annotated[Path, typer.Option("--out", help="Folder the documents are written to")] = Path("out"),
-    registers: Annotated[Path, typer.Option("--registers", help="Register file or folder")] = Path("registers"),
+    registers: Annotated[Path, typer.Option("--registers", help="Register file or folder")] = Path(
+        "registers"),
 ) -> None:
     """Lint the registers and publish their Art. 30 registers and privacy notices.
 
