@@ -26,8 +26,9 @@ def taxonomy(
     if kind is not None and kind not in KINDS:
         guess = closest(kind, KINDS)
         hint = f" Did you mean {guess!r}?" if guess else ""
-        raise typer.BadParameter(f"unknown kind {kind!r}; expected one of {', '.join(KINDS)}.{hint}",
-                                 param_hint="KIND")
+        raise typer.BadParameter(
+            f"unknown kind {kind!r}; expected one of {', '.join(KINDS)}.{hint}", param_hint="KIND"
+        )
     vocabulary = load_vocabulary()
     console = Console()
     for name in [kind] if kind else list(KINDS):
