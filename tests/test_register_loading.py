@@ -59,3 +59,10 @@ def test_normalised_json_loads_back_as_the_same_register() -> None:
     again = parse_register(json.dumps(register.to_data()), "shop.json").register
     assert again == register
     assert isinstance(again, Register)
+
+
+def test_a_mistyped_text_is_one_problem_not_one_per_union_member() -> None:
+    # An unquoted comma in a flow mapping makes YAML keys of the pieces.
+    found = problems_of(GOOD.replace("name: {fr: Newsletter, en: Newsletter}",
+                                     "name: {en: Orders, deliveries and returns}"))
+    assert found == ["shop.yaml:5: activities[0].name: expected a text or a {fr:, en:, it:} map"]

@@ -81,8 +81,8 @@ def _problems_from(exc: ValidationError, source: SourceMap) -> list[Problem]:
         path: FieldPath = tuple(p for p in error["loc"] if isinstance(p, int) or ("[" not in p
                                 and p not in {"str", "function-before[_short_form(), dict[str,str]]"}))
         path = tuple(p for p in path if not (isinstance(p, str) and p.startswith(("function-", "dict["))))
-        if path in seen:
-            continue
+        if any(path[:n] in seen for n in range(len(path) + 1)):
+            continue  # one message per field: the enclosing field is already reported
         seen.add(path)
         message = error["msg"].removeprefix("Value error, ")
         suggestion = None
