@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import string
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,6 +15,15 @@ from garde.lint.model import messages
 
 ROOT = Path(__file__).resolve().parents[1]
 TESTS = Path(__file__).parent
+
+
+def _test_lint_tables() -> tuple[dict[str, Any], dict[str, str]]:
+    """CASES and TESTED_ELSEWHERE of test_lint.py, loaded by path (tests/ may or may not be a package)."""
+    spec = importlib.util.spec_from_file_location("_lint_cases", TESTS / "test_lint.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.CASES, module.TESTED_ELSEWHERE
 
 
 def placeholders(template: str) -> set[str]:
@@ -45,12 +56,11 @@ def test_messages_file_has_no_orphans() -> None:
 
 @pytest.mark.parametrize("code", sorted(RULES))
 def test_every_rule_is_tested_both_ways(code: str) -> None:
-    from test_lint import CASES, TESTED_ELSEWHERE  # tests/ is on sys.path (no package)
-
-    if code in TESTED_ELSEWHERE:
-        assert f"def {TESTED_ELSEWHERE[code]}(" in (TESTS / "test_lint.py").read_text()
+    cases, elsewhere = _test_lint_tables()
+    if code in elsewhere:
+        assert f"def {elsewhere[code]}(" in (TESTS / "test_lint.py").read_text()
     else:
-        assert code in CASES, f"add a triggering and a quiet register for {code} to CASES"
+        assert code in cases, f"add a triggering and a quiet register for {code} to CASES"
 
 
 def test_docs_list_every_rule() -> None:
