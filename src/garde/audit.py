@@ -166,3 +166,127 @@ def entries(conn: sa.Connection, since: str | None = None, subject_id: str | Non
             data = dict(row._mapping)
             data["payload"] = json.loads(data["payload"])
             yield data
+
+
+class AuditWriter:
+    """Buffers entries and appends them in batches, so auditing every decision stays cheap.
+
+    Entries are appended in the order they were added, ``batch_size`` at a
+    time (the ``audit_batch_size`` setting), and at the latest ``max_delay``
+    seconds after the first one was buffered (a background thread flushes),
+    on :meth:`flush`, on :meth:`close` / leaving a ``with`` block, and when
+    the interpreter exits normally. A failed write keeps the entries in the
+    buffer and raises — on the flushing call, or on the next call after a
+    background failure — so nothing is dropped silently.
+
+    The window: until a flush commits, buffered entries live only in this
+    process's memory. A hard crash (SIGKILL, power loss) loses at most
+    ``batch_size`` entries or ``max_delay`` seconds of them. Use
+    ``batch_size=1`` where that is not acceptable; consent events, request
+    steps and retention actions are never buffered: they call :func:`record`
+    inside their own transaction.
+    """
+
+    def __init__(self, engine: sa.Engine, batch_size: int | None = None, max_delay: float | None = 1.0,
+                 flush_at_exit: bool = True) -> None:
+        import threading
+
+        if batch_size is None:
+            from garde.settings import get_settings
+
+            batch_size = get_settings().audit_batch_size
+        self.engine = engine
+        self.batch_size = max(1, batch_size)
+        self.max_delay = max_delay
+        self.written = 0
+        self._buffer: list[Event] = []
+        self._lock = threading.Lock()
+        self._flush_lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._closed = False
+        self._error: BaseException | None = None
+        self._thread: threading.Thread | None = None
+        self._flush_at_exit = flush_at_exit
+        if flush_at_exit:
+            import atexit
+
+            atexit.register(self.close)
+        if max_delay is not None:
+            self._thread = threading.Thread(target=self._flush_periodically, name="garde-audit-writer",
+                                            daemon=True)
+            self._thread.start()
+
+    @property
+    def pending(self) -> int:
+        return len(self._buffer)
+
+    def add(self, event: Event) -> None:
+        """Buffer one entry; writes the batch when it is full."""
+        self._raise_background_error()
+        if self._closed:
+            raise RuntimeError("this AuditWriter is closed")
+        with self._lock:
+            self._buffer.append(event)
+            full = len(self._buffer) >= self.batch_size
+        if full:
+            self.flush()
+        elif self._thread is not None:
+            self._wake.set()
+
+    def flush(self) -> int:
+        """Append everything buffered; returns how many entries were written."""
+        with self._flush_lock:
+            with self._lock:
+                batch, self._buffer = self._buffer, []
+            if not batch:
+                return 0
+            try:
+                with self.engine.begin() as conn:
+                    record_many(conn, batch)
+            except BaseException:
+                with self._lock:
+                    self._buffer = batch + self._buffer
+                raise
+            self.written += len(batch)
+            return len(batch)
+
+    def close(self) -> None:
+        """Flush what is left and stop the background thread."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._thread is not None:
+            self._stop.set()
+            self._wake.set()
+            self._thread.join()
+        if self._flush_at_exit:
+            import atexit
+
+            atexit.unregister(self.close)
+        self.flush()
+        self._raise_background_error()
+
+    def __enter__(self) -> AuditWriter:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def _raise_background_error(self) -> None:
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
+
+    def _flush_periodically(self) -> None:
+        assert self.max_delay is not None
+        while not self._stop.is_set():
+            self._wake.wait()
+            self._wake.clear()
+            # let a batch gather: one write per max_delay at most; close() flushes the rest itself
+            if self._stop.wait(self.max_delay):
+                return
+            try:
+                self.flush()
+            except Exception as exc:  # kept for the caller: the entries stay buffered
+                self._error = exc

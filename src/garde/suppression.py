@@ -7,7 +7,7 @@ address, lets the business honour "never contact me again" after erasure.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 import sqlalchemy as sa
 
@@ -44,3 +44,36 @@ def is_hash_suppressed(conn: sa.Connection, kind: str, digest: str) -> bool:
 def is_suppressed(conn: sa.Connection, identities: Mapping[str, str]) -> bool:
     return any(is_hash_suppressed(conn, kind, identifier_hash(kind, value))
                for kind, value in identities.items())
+
+
+def suppress_hashes(conn: sa.Connection, hashes: Iterable[tuple[str, str]], reason: str) -> int:
+    """Add already-hashed identities ((kind, hash) pairs) to the list; returns how many were new."""
+    added = 0
+    for kind, digest in hashes:
+        if not is_hash_suppressed(conn, kind, digest):
+            conn.execute(suppression_list.insert().values(kind=kind, hash=digest, reason=reason,
+                                                          added_at=now()))
+            added += 1
+    return added
+
+
+def suppress_subject(conn: sa.Connection, subject_id: str, reason: str) -> int:
+    """Put every identifier of a subject on the list (an unsubscription, an Art. 21(3) objection)."""
+    from garde.subjects import subject_identifiers
+
+    rows = conn.execute(sa.select(subject_identifiers.c.kind, subject_identifiers.c.hash)
+                        .where(subject_identifiers.c.subject_id == subject_id)).all()
+    return suppress_hashes(conn, [(r.kind, r.hash) for r in rows], reason)
+
+
+def subject_suppressed(subject_id: sa.ColumnElement[str]) -> sa.Exists:
+    """SQL: whether any identifier of the subject ``subject_id`` is on the list (for audiences)."""
+    from garde.subjects import subject_identifiers
+
+    return sa.exists().where(subject_identifiers.c.subject_id == subject_id,
+                             suppression_list.c.kind == subject_identifiers.c.kind,
+                             suppression_list.c.hash == subject_identifiers.c.hash)
+
+
+def is_subject_suppressed(conn: sa.Connection, subject_id: str) -> bool:
+    return bool(conn.execute(sa.select(subject_suppressed(sa.literal(subject_id)))).scalar())

@@ -1,0 +1,214 @@
+"""The consent ledger: append-only events, never edited (GDPR Art. 7(1)).
+
+Each event says who (a subject id, never an address), for which activity
+and channel, given / withdrawn / refused, when, how (a ``consent_methods``
+term), which version of the notice was shown (its hash), and the evidence
+(the HMAC of the IP address, the user agent). Giving and withdrawing are the
+same call with a different action, so withdrawing is as easy as giving
+(Art. 7(3)).
+
+Each event is written with its audit entry in one transaction, so the audit
+chain vouches for every consent the controller may have to demonstrate.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import uuid
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from garde import audit
+from garde.consent.state import ACTIONS, Action, ConsentEvent, ConsentState, as_utc, fold_all
+from garde.periods import Period
+from garde.problems import GardeError
+from garde.store import metadata
+from garde.subjects import now
+
+_BIGINT = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+consent_events = sa.Table(
+    "consent_events",
+    metadata,
+    sa.Column("id", _BIGINT, primary_key=True, autoincrement=True),
+    sa.Column("event_id", sa.String(32), nullable=False, unique=True),
+    sa.Column("subject_id", sa.String(36), sa.ForeignKey("subjects.id"), nullable=False),
+    sa.Column("activity", sa.String(64), nullable=False),
+    sa.Column("channel", sa.String(32)),
+    sa.Column("action", sa.String(16), nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("method", sa.String(32), nullable=False),
+    sa.Column("notice_version", sa.String(64)),
+    sa.Column("ip_hash", sa.String(64)),
+    sa.Column("user_agent", sa.String(512)),
+    sa.Column("expires_at", sa.DateTime(timezone=True)),
+    sa.Column("actor", sa.String(128), nullable=False),
+    sa.Column("source", sa.String(64)),
+    sa.Column("source_key", sa.String(64), unique=True),
+    sa.Index("ix_consent_events_subject_id_activity", "subject_id", "activity"),
+    sa.Index("ix_consent_events_activity_channel", "activity", "channel"),
+)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What shows how the consent was collected (Art. 7(1)): never the raw IP."""
+
+    notice_version: str | None = None
+    ip_hash: str | None = None
+    user_agent: str | None = None
+
+    @classmethod
+    def from_request(cls, ip: str | None = None, user_agent: str | None = None,
+                     notice_version: str | None = None, key: str | None = None) -> Evidence:
+        return cls(notice_version, None if ip is None else hash_ip(ip, key), user_agent)
+
+
+@dataclass(frozen=True)
+class LedgerEvent:
+    """One row of the ledger."""
+
+    event_id: str
+    subject_id: str
+    activity: str
+    channel: str | None
+    action: Action
+    at: datetime
+    recorded_at: datetime
+    method: str
+    notice_version: str | None
+    ip_hash: str | None
+    user_agent: str | None
+    expires_at: datetime | None
+    actor: str
+    source: str | None
+    seq: int = 0
+
+    def as_state_event(self) -> ConsentEvent:
+        return ConsentEvent(self.activity, self.channel, self.action, self.at, self.expires_at, self.seq,
+                            self.event_id)
+
+    def to_data(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.pop("seq")
+        for name in ("at", "recorded_at", "expires_at"):
+            if data[name] is not None:
+                data[name] = as_utc(data[name]).isoformat()
+        return data
+
+
+def hash_ip(ip: str, key: str | None = None) -> str:
+    """HMAC-SHA256 of an IP address with the deployment's key: evidence, not a tracker."""
+    if key is None:
+        from garde.settings import get_settings
+
+        key = get_settings().identifier_key
+    return hmac.new(key.encode(), f"ip:{ip.strip()}".encode(), hashlib.sha256).hexdigest()
+
+
+def event_digest(row: dict[str, Any]) -> str:
+    """SHA-256 of an event's canonical form: what its audit entry commits to."""
+    fields = ("event_id", "subject_id", "activity", "channel", "action", "at", "method", "notice_version",
+              "ip_hash", "user_agent", "expires_at")
+    values = [as_utc(row[f]).isoformat() if isinstance(row[f], datetime) else row[f] for f in fields]
+    return hashlib.sha256(audit.canonical_payload({"event": values}).encode()).hexdigest()
+
+
+def record_consent(conn: sa.Connection, subject_id: str, activity: str, action: Action, *,
+                   channel: str | None = None, method: str = "web_form", at: datetime | None = None,
+                   evidence: Evidence | None = None, expires_at: datetime | None = None,
+                   valid_for: Period | None = None, actor: str = "garde") -> LedgerEvent:
+    """Append one event and its audit entry inside the caller's transaction."""
+    if action not in ACTIONS:
+        raise GardeError(f"a consent event is one of {', '.join(ACTIONS)}, not {action!r}")
+    evidence = evidence or Evidence()
+    moment = as_utc(at) if at is not None else now()
+    if valid_for is not None and action == "given":
+        lifetime_end = valid_for.after(moment)
+        expires_at = lifetime_end if expires_at is None else min(as_utc(expires_at), lifetime_end)
+    row: dict[str, Any] = {
+        "event_id": uuid.uuid4().hex, "subject_id": subject_id, "activity": activity, "channel": channel,
+        "action": action, "at": moment, "recorded_at": now(), "method": method,
+        "notice_version": evidence.notice_version, "ip_hash": evidence.ip_hash,
+        "user_agent": evidence.user_agent,
+        "expires_at": None if expires_at is None or action != "given" else as_utc(expires_at),
+        "actor": actor, "source": None, "source_key": None,
+    }
+    seq = conn.execute(consent_events.insert().values(row)).inserted_primary_key
+    audit.record(conn, f"consent.{action}", {
+        "event_id": row["event_id"], "activity": activity, "channel": channel, "method": method,
+        "at": moment.isoformat(), "digest": event_digest(row)}, subject_id=subject_id, actor=actor)
+    row.pop("source_key")
+    return LedgerEvent(**row, seq=int(seq[0]) if seq else 0)
+
+
+def give(conn: sa.Connection, subject_id: str, activity: str, **details: Any) -> LedgerEvent:
+    """Record that ``subject_id`` consented to ``activity`` (see :func:`record_consent`)."""
+    return record_consent(conn, subject_id, activity, "given", **details)
+
+
+def withdraw(conn: sa.Connection, subject_id: str, activity: str, **details: Any) -> LedgerEvent:
+    """Record a withdrawal: one call, the same as giving (GDPR Art. 7(3))."""
+    return record_consent(conn, subject_id, activity, "withdrawn", **details)
+
+
+def refuse(conn: sa.Connection, subject_id: str, activity: str, **details: Any) -> LedgerEvent:
+    """Record a refusal (a cookie banner's "reject all"): kept as proof of the choice."""
+    return record_consent(conn, subject_id, activity, "refused", **details)
+
+
+def _ledger_event(row: Any) -> LedgerEvent:
+    return LedgerEvent(
+        event_id=row.event_id, subject_id=row.subject_id, activity=row.activity, channel=row.channel,
+        action=row.action, at=as_utc(row.at), recorded_at=as_utc(row.recorded_at), method=row.method,
+        notice_version=row.notice_version, ip_hash=row.ip_hash, user_agent=row.user_agent,
+        expires_at=None if row.expires_at is None else as_utc(row.expires_at), actor=row.actor,
+        source=row.source, seq=int(row.id))
+
+
+def history(conn: sa.Connection, subject_id: str, activity: str | None = None) -> Iterator[LedgerEvent]:
+    """A subject's events in the order they happened."""
+    query = sa.select(consent_events).where(consent_events.c.subject_id == subject_id)
+    if activity is not None:
+        query = query.where(consent_events.c.activity == activity)
+    for row in conn.execute(query.order_by(consent_events.c.at, consent_events.c.id)):
+        yield _ledger_event(row)
+
+
+def event(conn: sa.Connection, event_id: str) -> LedgerEvent:
+    row = conn.execute(sa.select(consent_events).where(consent_events.c.event_id == event_id)).first()
+    if row is None:
+        from garde.problems import NotFound
+
+        raise NotFound(f"no consent event {event_id!r}")
+    return _ledger_event(row)
+
+
+def current(conn: sa.Connection, subject_id: str, at: datetime | None = None,
+            validity: dict[str, Period | None] | None = None) -> list[ConsentState]:
+    """Every consent of a subject as it stands at ``at`` (default now), derived from the ledger."""
+    moment = as_utc(at) if at is not None else now()
+    return fold_all((e.as_state_event() for e in history(conn, subject_id)), moment, validity)
+
+
+def latest_per_key(activity: str, channel: str | None) -> sa.Subquery:
+    """Set-based fold: the latest event of every subject for ``activity`` on ``channel``.
+
+    The events on ``channel`` and on every channel (NULL) are ranked per
+    subject, latest first: ``rank`` 1 is the one that decides. The audience streams
+    from this, so it must agree with :func:`garde.consent.state.fold` —
+    a property test checks that it does.
+    """
+    e = consent_events
+    applies = e.c.channel.is_(None) if channel is None else sa.or_(e.c.channel == channel,
+                                                                     e.c.channel.is_(None))
+    rank = sa.func.row_number().over(partition_by=e.c.subject_id,
+                                     order_by=(e.c.at.desc(), e.c.id.desc())).label("rank")
+    return (sa.select(e.c.subject_id, e.c.channel, e.c.action, e.c.at, e.c.expires_at, e.c.event_id, rank)
+            .where(e.c.activity == activity, applies).subquery("latest"))

@@ -1,0 +1,159 @@
+"""The register compiled for decisions, and what a decision says.
+
+The register is read once into plain values (declared categories, legal
+bases, consent lifetime, retention rules), so a decision never walks the
+pydantic model or parses a rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from garde.periods import Period
+from garde.problems import GardeError
+from garde.register import Activity, Register, load_register
+
+ANY_CATEGORY = "any"  # the vocabulary's "any category relevant to the claim"
+LEGAL_CLAIMS = "legal.claim"
+
+
+def covers(declared: str, used: str) -> bool:
+    """Whether declaring ``declared`` covers ``used`` (``contact`` covers ``contact.email``)."""
+    return declared == ANY_CATEGORY or used == declared or used.startswith(declared + ".")
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why a decision is what it is. ``blocks``: this reason alone refuses the use."""
+
+    code: str
+    message: str
+    blocks: bool = True
+    categories: tuple[str, ...] = ()
+
+    def to_data(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"code": self.code, "message": self.message, "blocks": self.blocks}
+        if self.categories:
+            data["categories"] = list(self.categories)
+        return data
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Whether ``activity`` may use the subject's data, which categories, and every reason."""
+
+    allowed: bool
+    categories: tuple[str, ...]
+    reasons: list[Reason] = field(default_factory=list)
+    activity: str = ""
+    subject_id: str | None = None
+    channel: str | None = None
+
+    def codes(self) -> list[str]:
+        return [r.code for r in self.reasons]
+
+    def to_data(self) -> dict[str, Any]:
+        return {"activity": self.activity, "subject_id": self.subject_id, "channel": self.channel,
+                "allowed": self.allowed, "categories": list(self.categories),
+                "reasons": [r.to_data() for r in self.reasons]}
+
+
+@dataclass(frozen=True)
+class RetentionCheck:
+    """One retention rule: data is due ``period`` after ``event`` (at ``event`` when None)."""
+
+    event: str
+    period: Period | None
+    categories: tuple[str, ...]  # empty: every category of the activity
+    text: str
+
+    def applies_to(self, category: str) -> bool:
+        return not self.categories or any(covers(c, category) for c in self.categories)
+
+
+@dataclass(frozen=True)
+class ActivityRules:
+    """What one activity of the register declares, ready for decisions."""
+
+    id: str
+    categories: tuple[str, ...]
+    bases: frozenset[str]
+    consent_validity: Period | None
+    direct_marketing: bool
+    targeted_advertising: bool
+    channels: tuple[str, ...]
+    retention: tuple[RetentionCheck, ...]
+
+    @property
+    def marketing(self) -> bool:
+        return self.direct_marketing or self.targeted_advertising
+
+    @property
+    def legal_claims(self) -> bool:
+        """GDPR Art. 18(2): restricted data may still serve legal claims."""
+        return LEGAL_CLAIMS in self.categories
+
+    def declares(self, category: str) -> bool:
+        return any(covers(declared, category) for declared in self.categories)
+
+    def objection_scopes(self) -> frozenset[str]:
+        scopes = {self.id}
+        if self.direct_marketing:
+            scopes.add("direct_marketing")
+        if self.targeted_advertising:
+            scopes.add("targeted_advertising")
+        return frozenset(scopes)
+
+    @classmethod
+    def from_activity(cls, activity: Activity) -> ActivityRules:
+        retention = tuple(
+            RetentionCheck(r.rule.event, r.rule.period, tuple(r.categories), str(r.rule))
+            for r in activity.retention)
+        return cls(
+            id=activity.id, categories=tuple(activity.data_categories), bases=frozenset(activity.bases()),
+            consent_validity=activity.consent.expiry if activity.consent else None,
+            direct_marketing=activity.direct_marketing, targeted_advertising=activity.targeted_advertising,
+            channels=tuple(activity.channels), retention=retention)
+
+
+class DecisionModel:
+    """Every activity of one controller's register(s), by id."""
+
+    def __init__(self, registers: Register | Iterable[Register]) -> None:
+        if isinstance(registers, Register):
+            registers = [registers]
+        self.registers = list(registers)
+        self.activities: dict[str, ActivityRules] = {}
+        for register in self.registers:
+            for activity in register.activities:
+                if activity.id in self.activities:
+                    raise GardeError(f"activity {activity.id!r} is declared by two registers: "
+                                     "decide against one register at a time (--register FILE)")
+                self.activities[activity.id] = ActivityRules.from_activity(activity)
+
+    def get(self, activity_id: str) -> ActivityRules | None:
+        return self.activities.get(activity_id)
+
+    def validity(self) -> Mapping[str, Period | None]:
+        return {a.id: a.consent_validity for a in self.activities.values()}
+
+    def register_of(self, activity_id: str) -> Register | None:
+        return next((r for r in self.registers if r.activity(activity_id)), None)
+
+    @classmethod
+    def load(cls, path: Path) -> DecisionModel:
+        """The register file at ``path``, or every ``*.yaml`` register of a folder."""
+        files = sorted(path.glob("*.yaml")) + sorted(path.glob("*.yml")) if path.is_dir() else [path]
+        if not files:
+            raise GardeError(f"no register found at {path}")
+        return cls([load_register(f) for f in files])
+
+
+def moment_or_none(value: datetime | None) -> datetime | None:
+    from garde.consent.state import as_utc
+
+    return None if value is None else as_utc(value)

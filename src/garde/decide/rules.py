@@ -1,0 +1,206 @@
+"""The decision rules: a pure function of the register and what the store knows.
+
+:func:`evaluate` is shared by :meth:`DecisionPoint.decide` (one subject) and
+:func:`garde.audience.audience` (every subject, streamed), so a subject is
+in an audience exactly when ``decide()`` would allow contacting them.
+
+The rules, in order:
+
+1. The activity must be in the register, and each category used must be
+   declared for it (Art. 5(1)(b)-(c), purpose limitation and minimisation).
+2. An erased subject (Art. 17) is never processed; a restricted one
+   (Art. 18(2)) only for legal claims.
+3. Marketing (direct marketing, targeted advertising) never reaches a
+   subject on the suppression list.
+4. An objection to the activity, to direct marketing (Art. 21(3), absolute)
+   or to targeted advertising (a Global Privacy Control signal) stops it.
+5. ePrivacy: e-mail and SMS marketing (Directive 2002/58 Art. 13(1)) and
+   non-essential cookies (Art. 5(3)) need consent, with one exception, the
+   **soft opt-in** of Art. 13(2) (CNIL: "produits ou services analogues"):
+   a customer — a subject whose relationship with the controller has
+   started — may receive e-mail or SMS marketing without prior consent as
+   long as they have not objected, unsubscribed (withdrawn or refused that
+   consent) or been suppressed, and the activity rests on legitimate
+   interests rather than consent. That the products are similar and that
+   each message offers an opt-out is the register's declaration, not
+   something garde can check.
+6. At least one declared Art. 6(1) basis must hold: consent given, not
+   withdrawn and not expired (the earlier of the event's expiry and the
+   activity's ``consent.expiry``); a contract running (relationship started
+   and not ended); legitimate interests, legal obligation, vital interests
+   and public task hold by themselves (objections are rule 4).
+7. Categories whose every retention rule is due are past retention and not
+   usable: ``collection`` runs from the subject's creation, ``last_contact``
+   from the last contact (else creation), ``relationship_end`` from its end,
+   ``consent_withdrawn`` from the withdrawal. Rules on other events
+   (``invoice_date``...) depend on rows the engine does not see: they never
+   make a category due here; the retention sweep handles them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from garde.consent.state import ConsentEvent, ConsentState, best_state
+from garde.decide.model import ActivityRules, Decision, Reason
+
+ELECTRONIC_MAIL = frozenset({"email", "sms"})  # ePrivacy Art. 2(h): "electronic mail" includes SMS
+ESSENTIAL_COOKIES = "cookie.necessary"
+
+
+@dataclass(frozen=True)
+class SubjectFacts:
+    """What the store knows about one subject, for one activity."""
+
+    subject_id: str | None
+    state: str | None  # None: the subject is unknown to the engine
+    created_at: datetime | None = None
+    relationship_started_at: datetime | None = None
+    relationship_ended_at: datetime | None = None
+    last_contact_at: datetime | None = None
+    objections: frozenset[str] = frozenset()
+    suppressed: bool = False
+    consent_events: tuple[ConsentEvent, ...] = ()
+
+
+def needs_consent_by_eprivacy(activity: ActivityRules, channel: str | None) -> bool:
+    if channel is None:
+        return False
+    if channel.startswith("cookie."):
+        return channel != ESSENTIAL_COOKIES
+    return activity.direct_marketing and channel in ELECTRONIC_MAIL
+
+
+def contract_running(facts: SubjectFacts, now: datetime) -> bool:
+    started, ended = facts.relationship_started_at, facts.relationship_ended_at
+    return started is not None and started <= now and (ended is None or ended > now)
+
+
+def consent_reason(state: ConsentState) -> Reason:
+    on = f" on {state.channel}" if state.channel else ""
+    since = f" on {state.since:%Y-%m-%d}" if state.since else ""
+    if state.status == "withdrawn":
+        return Reason("consent_withdrawn", f"consent to {state.activity}{on} was withdrawn{since}")
+    if state.status == "refused":
+        return Reason("consent_withdrawn", f"consent to {state.activity}{on} was refused{since}")
+    if state.status == "expired":
+        until = f" on {state.expires_at:%Y-%m-%d}" if state.expires_at else ""
+        return Reason("consent_expired", f"consent to {state.activity}{on} expired{until}; ask again")
+    return Reason("consent_missing", f"no consent to {state.activity}{on} was recorded")
+
+
+def _retention_due(activity: ActivityRules, facts: SubjectFacts, consent: ConsentState,
+                   now: datetime) -> dict[int, bool | None]:
+    """Per retention rule: due, not due, or None when the engine cannot tell."""
+    starts: dict[str, datetime | None] = {
+        "collection": facts.created_at,
+        "last_contact": facts.last_contact_at or facts.created_at,
+        "relationship_end": facts.relationship_ended_at,
+        "consent_withdrawn": consent.since if consent.status == "withdrawn" else None,
+    }
+    due: dict[int, bool | None] = {}
+    for index, rule in enumerate(activity.retention):
+        if rule.event not in starts:
+            due[index] = None
+            continue
+        start = starts[rule.event]
+        if start is None:  # the event has not happened: the period has not started
+            due[index] = False
+            continue
+        end = start if rule.period is None else rule.period.after(start)
+        due[index] = end <= now
+    return due
+
+
+def past_retention(activity: ActivityRules, categories: Sequence[str], facts: SubjectFacts,
+                   consent: ConsentState, now: datetime) -> list[str]:
+    """The categories every one of whose retention rules is due."""
+    if not activity.retention or facts.state is None:
+        return []
+    due = _retention_due(activity, facts, consent, now)
+    past = []
+    for category in categories:
+        rules = [i for i, rule in enumerate(activity.retention) if rule.applies_to(category)]
+        if rules and all(due[i] for i in rules):
+            past.append(category)
+    return past
+
+
+def evaluate(activity_id: str, activity: ActivityRules | None, facts: SubjectFacts,
+             categories: Sequence[str] | None, channel: str | None, now: datetime) -> Decision:
+    """The decision for ``activity`` on ``facts``; see the module's rules 1-7."""
+    def decision(allowed: bool, usable: Sequence[str], reasons: list[Reason]) -> Decision:
+        return Decision(allowed, tuple(usable), reasons, activity_id, facts.subject_id, channel)
+
+    if activity is None:
+        return decision(False, (), [Reason("activity_unknown", f"{activity_id!r} is not in the register")])
+    reasons: list[Reason] = []
+    requested = list(dict.fromkeys(categories)) if categories else list(activity.categories)
+    undeclared = [c for c in requested if not activity.declares(c)]
+    usable = [c for c in requested if c not in undeclared]
+    if undeclared:
+        reasons.append(Reason("category_not_declared",
+                              f"{', '.join(undeclared)} not declared for {activity_id}",
+                              blocks=not usable, categories=tuple(undeclared)))
+
+    # 2. the subject's state
+    if facts.state == "erased":
+        reasons.append(Reason("subject_erased", "the subject's data was erased (GDPR Art. 17)"))
+    elif facts.state == "restricted" and not activity.legal_claims:
+        reasons.append(Reason("subject_restricted",
+                              "processing is restricted: storage only, except legal claims (GDPR Art. 18)"))
+    # 3. do not contact
+    if facts.suppressed and activity.marketing:
+        reasons.append(Reason("subject_suppressed", "the subject is on the suppression list: do not contact"))
+    # 4. objections
+    objected = sorted(activity.objection_scopes() & facts.objections)
+    if objected:
+        reasons.append(Reason("objection", f"the subject objected ({', '.join(objected)}; GDPR Art. 21)"))
+
+    consent = best_state(facts.consent_events, activity_id, channel, now, activity.consent_validity)
+    customer = facts.relationship_started_at is not None and facts.relationship_started_at <= now
+    # 5. ePrivacy
+    if needs_consent_by_eprivacy(activity, channel) and not consent.valid:
+        soft_opt_in = (channel in ELECTRONIC_MAIL and customer and "consent" not in activity.bases
+                       and consent.status in ("none", "expired"))
+        if soft_opt_in:
+            reasons.append(Reason("soft_opt_in", "existing customer, no objection: soft opt-in "
+                                  "(ePrivacy Art. 13(2))", blocks=False))
+        else:
+            reasons.append(consent_reason(consent))
+    # 6. a legal basis that holds
+    failures: list[Reason] = []
+    holding: str | None = None
+    for basis in sorted(activity.bases):
+        if basis == "consent":
+            if consent.valid:
+                holding = basis
+                break
+            failures.append(consent_reason(consent))
+        elif basis == "contract":
+            if contract_running(facts, now):
+                holding = basis
+                break
+            failures.append(Reason("no_contract", "no contract is running with the subject "
+                                   "(GDPR Art. 6(1)(b))"))
+        else:
+            holding = basis
+            break
+    if holding is not None:
+        reasons.append(Reason("legal_basis", f"legal basis: {holding}", blocks=False))
+    elif not activity.bases:
+        reasons.append(Reason("no_legal_basis", f"{activity_id} declares no legal basis (GDPR Art. 6(1))"))
+    else:
+        reasons.extend(r for r in failures if r.code not in {x.code for x in reasons})
+    # 7. retention
+    past = past_retention(activity, usable, facts, consent, now)
+    if past:
+        usable = [c for c in usable if c not in past]
+        reasons.append(Reason("retention_passed", f"{', '.join(past)} past retention for {activity_id}",
+                              blocks=not usable, categories=tuple(past)))
+    if not usable and not any(r.blocks for r in reasons):
+        reasons.append(Reason("no_category", f"no category of {activity_id} is usable"))
+    allowed = bool(usable) and not any(r.blocks for r in reasons)
+    return decision(allowed, usable if allowed else (), reasons)
