@@ -9,6 +9,7 @@ are never contacted again, even after an erasure.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import sqlalchemy as sa
@@ -16,7 +17,7 @@ import sqlalchemy as sa
 from garde import audit
 from garde.problems import GardeError
 from garde.rights.intake import Request
-from garde.subjects import now, record_objection, set_state, subject_identifiers
+from garde.subjects import IDENTIFIER_KINDS, now, record_objection, set_state, subject_identifiers
 from garde.suppression import suppress, suppression_list
 
 DIRECT_MARKETING = "direct_marketing"
@@ -32,8 +33,13 @@ def restrict(conn: sa.Connection, request: Request, *, actor: str = "garde") -> 
     return {"state": "restricted", "reason": reason}
 
 
-def object_to(conn: sa.Connection, request: Request, *, actor: str = "garde") -> dict[str, Any]:
-    """Record the objection; for direct marketing, suppress every identifier of the subject."""
+def object_to(conn: sa.Connection, request: Request, *, also: Mapping[str, Iterable[str]] | None = None,
+              actor: str = "garde") -> dict[str, Any]:
+    """Record the objection; for direct marketing, suppress every identifier of the subject.
+
+    ``also`` adds identifiers found in the datasets ({kind: values}), e.g. the
+    phone number of a subject who wrote with their e-mail only.
+    """
     subject_id = _subject(request)
     scope = str(request.details.get("scope") or DIRECT_MARKETING)
     reason = request.details.get("reason")
@@ -41,6 +47,10 @@ def object_to(conn: sa.Connection, request: Request, *, actor: str = "garde") ->
     suppressed = 0
     if scope == DIRECT_MARKETING:
         suppressed = suppress(conn, request.identities, "objection")
+        for kind, values in (also or {}).items():
+            if kind in IDENTIFIER_KINDS:
+                for value in sorted(values):
+                    suppressed += suppress(conn, {kind: value}, "objection")
         suppressed += _suppress_known_hashes(conn, subject_id)
     audit.record(conn, "subject.objected", {"request": request.id, "scope": scope, "reason": reason,
                                             "suppressed": suppressed}, subject_id=subject_id, actor=actor)

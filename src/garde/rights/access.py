@@ -1,0 +1,131 @@
+"""The answer to an access request (GDPR Art. 15): a JSON file and an HTML report.
+
+All the subject's rows, then their data grouped by category and by activity;
+for each activity what Art. 15(1) requires: purposes (a), categories (b),
+recipients (c), retention (d), source when not the subject (g), transfers
+(15(2)); then the rights (e) and the complaint route (f). Texts are in the
+subject's language: garde's own words from the catalogues, the register's
+texts in that language when the register has it (never machine-translated).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from garde.datasets import Footprint, TableRef
+from garde.documents.wording import Line, Wording
+from garde.register import Activity, Register
+from garde.rights.deployment import Deployment, dumps, plain, where
+from garde.rights.intake import Request
+from garde.rights.wording import strings
+from garde.subjects import now
+
+TEMPLATES = Path(__file__).parent / "templates"
+RIGHTS = ("right_access", "right_rectification", "right_erasure", "right_restriction", "right_portability",
+          "right_objection", "right_objection_marketing")
+
+
+def subject_rows(deployment: Deployment, footprint: Footprint) -> dict[TableRef, list[dict[str, Any]]]:
+    """The subject's rows, annotated columns only, one query per table (per chunk of keys)."""
+    return {ref: footprint.rows(deployment.engines, ref) for ref in footprint.tables()}
+
+
+def _text(line: Line) -> str:
+    return "".join(piece.text for piece in line)
+
+
+def _activity_info(activity: Activity, register: Register, words: Wording) -> dict[str, Any]:
+    def text(value: Any) -> str | None:
+        piece = words.text(value)
+        return piece.text if piece else None
+
+    return {
+        "id": activity.id,
+        "name": text(activity.name),
+        "purposes": [text(p) for p in activity.purposes],
+        "legal_bases": [{"basis": b.basis, "label": words.term("legal_bases", b.basis).text,
+                         "legitimate_interest": text(b.legitimate_interest), "obligation": text(b.obligation)}
+                        for b in activity.legal_bases],
+        "recipients": [text(r.name) or words.term("recipients", r.kind).text for r in activity.recipients],
+        "retention": [_text(words.retention(rule)) for rule in activity.retention],
+        "sources": [words.term("sources", s).text for s in activity.sources],
+        "transfers": [f"{words.country(t.country)}" + (f" ({t.safeguard})" if t.safeguard else "")
+                      for t in activity.transfers],
+    }
+
+
+def build_access(request: Request, deployment: Deployment, footprint: Footprint) -> dict[str, Any]:
+    """The access answer as plain data (what ``access.json`` holds)."""
+    lang = request.language
+    rows = subject_rows(deployment, footprint)
+    categories: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    activities: dict[tuple[str, str], dict[str, Any]] = {}
+    wordings: dict[str, Wording] = {}
+    controllers: dict[str, Register] = {}
+    for ref, table_rows in rows.items():
+        table = deployment.datamap.table(ref)
+        register = deployment.register(ref.database)
+        controllers.setdefault(register.controller.name, register)
+        words = wordings.setdefault(ref.database, Wording(lang, register.language, deployment.vocabulary))
+        for row in table_rows:
+            key = plain(row[table.primary_key])
+            for name, column in table.columns.items():
+                if row.get(name) is None:
+                    continue
+                field = {"where": where(table, name), "key": key, "value": plain(row[name])}
+                categories[column.category].append(field)
+                for activity_id in column.activities:
+                    activity = register.activity(activity_id)
+                    if activity is None:
+                        continue
+                    entry = activities.setdefault((ref.database, activity_id), {
+                        **_activity_info(activity, register, words), "categories": set(), "fields": []})
+                    entry["categories"].add(column.category)
+                    entry["fields"].append(field)
+    vocabulary = deployment.vocabulary
+    words = Wording(lang, "en", vocabulary)
+    first = next(iter(controllers.values()), None)
+    return {
+        "request": request.id, "generated_at": now().isoformat(), "language": lang,
+        "controllers": sorted(controllers),
+        "tables": {str(ref): [{k: plain(v) for k, v in row.items()} for row in table_rows]
+                   for ref, table_rows in rows.items()},
+        "categories": [{"id": category, "label": vocabulary.label("categories", category, lang),
+                        "fields": fields} for category, fields in sorted(categories.items())],
+        "activities": [{**entry, "categories": [{"id": c, "label": vocabulary.label("categories", c, lang)}
+                                                for c in sorted(entry["categories"])]}
+                       for _, entry in sorted(activities.items())],
+        "rights": [words.ui(f"notice.text.{key}") for key in RIGHTS],
+        "complaint": words.ui("notice.text.complaint") + _text(words.authority(
+            first.controller.supervisory_authority if first else None)),
+    }
+
+
+def _environment() -> Environment:
+    return Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html.j2"]),
+                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+
+
+def render_access_html(answer: dict[str, Any], request: Request) -> str:
+    words = strings(request.language)["report"]
+    wording = Wording(request.language, "en")
+    received = wording.date(request.received_at.date())
+    intro = words["intro"].format(request=request.id, received=received,
+                                  controller=", ".join(answer["controllers"]) or "—")
+    return _environment().get_template("access.html.j2").render(a=answer, w=words, intro=intro,
+                                                                lang=request.language)
+
+
+def write_access(request: Request, deployment: Deployment, footprint: Footprint) -> dict[str, Any]:
+    """Write ``access.json`` and ``access.html``; return what the request records as its result."""
+    answer = build_access(request, deployment, footprint)
+    folder = deployment.folder(request.id)
+    (folder / "access.json").write_text(dumps(answer), encoding="utf-8")
+    (folder / "access.html").write_text(render_access_html(answer, request), encoding="utf-8")
+    return {"files": [str(folder / "access.json"), str(folder / "access.html")],
+            "tables": footprint.counts(), "categories": len(answer["categories"]),
+            "activities": len(answer["activities"])}

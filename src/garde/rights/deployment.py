@@ -1,0 +1,97 @@
+"""What a request runs over: the data map, its databases, their registers, the results folder."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import Engine
+
+from garde.datasets import DataMap, TableMap, connect_datamap, load_datamap
+from garde.register import Activity, Register, load_register
+from garde.settings import Settings, get_settings
+from garde.taxonomy import Vocabulary, load_vocabulary
+
+
+@dataclass
+class Deployment:
+    """The databases a request is executed over, and the registers their activities belong to."""
+
+    datamap: DataMap
+    engines: dict[str, Engine]
+    registers: dict[str, Register]
+    results: Path
+    vocabulary: Vocabulary = field(default_factory=load_vocabulary)
+
+    @classmethod
+    def open(cls, datasets: Path | None = None, results: Path | None = None,
+             urls: Mapping[str, str] | None = None, settings: Settings | None = None) -> Deployment:
+        """Load the data map (default: the ``datasets`` setting) and connect to its databases."""
+        settings = settings or get_settings()
+        datamap = load_datamap(datasets or settings.datasets)
+        return cls(datamap, connect_datamap(datamap, urls), registers_of(datamap),
+                   results or settings.results)
+
+    def dispose(self) -> None:
+        for engine in self.engines.values():
+            engine.dispose()
+
+    def register(self, database: str) -> Register:
+        return self.registers[database]
+
+    def activity(self, database: str, activity_id: str) -> Activity | None:
+        return self.registers[database].activity(activity_id)
+
+    def folder(self, request_id: str) -> Path:
+        """Where one request's result files go (created)."""
+        path = self.results / request_id
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def category_origin(self, category: str) -> str | None:
+        """``provided``, ``observed`` or ``derived``: the category's, or its nearest parent's."""
+        for term_id in (category, *self.vocabulary.ancestors(category)):
+            term = self.vocabulary.get("categories", term_id)
+            if term is not None and "origin" in term.extra:
+                return str(term.extra["origin"])
+        return None
+
+
+def registers_of(datamap: DataMap) -> dict[str, Register]:
+    """Each database's register (the ``register`` path of its dataset file), loaded once."""
+    loaded: dict[Path, Register] = {}
+    registers: dict[str, Register] = {}
+    for name, dataset in datamap.datasets.items():
+        if dataset.register is None:
+            continue
+        path = (Path(dataset.file).parent / dataset.register).resolve()
+        if path not in loaded:
+            loaded[path] = load_register(path)
+        registers[name] = loaded[path]
+    return registers
+
+
+def plain(value: Any) -> Any:
+    """A database value as JSON data: dates in ISO 8601, decimals as text, bytes in base64."""
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, bytes | bytearray | memoryview):
+        return base64.b64encode(bytes(value)).decode()
+    return value
+
+
+def dumps(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, indent=2, default=plain)
+
+
+def where(table: TableMap, column: str | None = None) -> str:
+    """``shop.customers`` or ``shop.customers.email``."""
+    return f"{table.database}.{table.name}" + (f".{column}" if column else "")

@@ -1,0 +1,205 @@
+"""Deciding, field by field, what an erasure removes and what it must keep (GDPR Art. 17).
+
+For each column of each of the subject's rows: the column's activities give
+their legal bases and retention rules. A column is KEPT while an activity
+based on a legal obligation still needs it (its retention period, counted
+from the row's own trigger date, has not run out: invoices ``10 years after
+invoice_date``), or while an active legal hold covers the subject, the
+table or one of its activities (Art. 17(3)(b) and (e)). Everything else is
+erased by the column's masking strategy.
+
+A row is deleted only when every erased column of it says ``delete``, none
+is kept, and no row that stays points at it (a kept invoice keeps its order
+and customer rows, masked, so foreign keys hold). Reads are one query per
+table per chunk of keys; decisions are plain data for the plan and report.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from garde.datasets import ColumnMap, Footprint, Masking, TableMap, TableRef
+from garde.datasets.sql import chunks, sql_table
+from garde.legal_holds import LegalHold
+from garde.register import Activity
+from garde.rights.deployment import Deployment
+
+NOT_NULL_FALLBACK = Masking("hash")
+
+
+@dataclass
+class TableErasure:
+    """The decisions for the subject's rows of one table."""
+
+    table: TableMap
+    deleted: list[Any] = field(default_factory=list)
+    # rows that stay: key -> {column: None (erased) | reason (kept)}
+    staying: dict[Any, dict[str, str | None]] = field(default_factory=dict)
+    kept_for: dict[Any, str] = field(default_factory=dict)  # why a whole row stays
+
+    def updates(self) -> dict[tuple[str, ...], list[Any]]:
+        """Staying rows grouped by the columns to mask: one UPDATE per group."""
+        groups: dict[tuple[str, ...], list[Any]] = defaultdict(list)
+        for key, columns in self.staying.items():
+            erased = tuple(sorted(c for c, reason in columns.items() if reason is None))
+            if erased:
+                groups[erased].append(key)
+        return dict(groups)
+
+
+@dataclass
+class ErasurePlan:
+    subject_id: str | None
+    today: date
+    tables: dict[TableRef, TableErasure]
+
+    def report(self) -> dict[str, Any]:
+        """Field by field: what is erased (and how), what is kept and why."""
+        erased: list[dict[str, Any]] = []
+        kept: list[dict[str, Any]] = []
+        for ref, decision in self.tables.items():
+            columns = decision.table.columns
+            for key in decision.deleted:
+                erased.append({"table": str(ref), "key": key, "columns": sorted(columns), "action": "delete"})
+            for key, fields in decision.staying.items():
+                for column, reason in sorted(fields.items()):
+                    if reason is None:
+                        erased.append({"table": str(ref), "key": key, "column": column,
+                                       "action": effective_masking(columns[column], True).strategy})
+                    else:
+                        kept.append({"table": str(ref), "key": key, "column": column, "reason": reason})
+                if key in decision.kept_for:
+                    kept.append({"table": str(ref), "key": key, "column": decision.table.primary_key,
+                                 "reason": decision.kept_for[key]})
+        return {"erased": erased, "kept": kept}
+
+
+def effective_masking(column: ColumnMap, row_stays: bool) -> Masking:
+    """A ``delete`` column of a row that must stay is nulled instead."""
+    if row_stays and column.erase.strategy == "delete":
+        return Masking("null")
+    return column.erase
+
+
+def _day(value: Any) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str) and value:
+        return date.fromisoformat(value[:10])
+    return None
+
+
+class _Rules:
+    """Why a column must be kept, from the register and the legal holds."""
+
+    def __init__(self, deployment: Deployment, holds: list[LegalHold], subject_id: str | None,
+                 today: date) -> None:
+        self.deployment = deployment
+        self.today = today
+        self.subject_hold = next((h for h in holds if h.scope_kind == "subject" and h.scope == subject_id),
+                                 None)
+        self.table_holds = {h.scope: h for h in holds if h.scope_kind == "table"}
+        self.activity_holds = {h.scope: h for h in holds if h.scope_kind == "activity"}
+
+    def obligations(self, table: TableMap, column: ColumnMap) -> list[Activity]:
+        found = []
+        for activity_id in column.activities:
+            activity = self.deployment.activity(table.database, activity_id)
+            if activity is not None and "legal_obligation" in activity.bases():
+                found.append(activity)
+        return found
+
+    def reason(self, table: TableMap, column: ColumnMap, row: dict[str, Any]) -> str | None:
+        """Why this column of this row is kept, or None when it is erased."""
+        if self.subject_hold:
+            return f"legal hold on the subject: {self.subject_hold.reason}"
+        hold = self.table_holds.get(f"{table.database}.{table.name}")
+        if hold:
+            return f"legal hold on {table.database}.{table.name}: {hold.reason}"
+        for activity_id in column.activities:
+            if activity_id in self.activity_holds:
+                return f"legal hold on activity {activity_id}: {self.activity_holds[activity_id].reason}"
+        for activity in self.obligations(table, column):
+            reason = self.obligation_reason(table, column, activity, row)
+            if reason:
+                return reason
+        return None
+
+    def obligation_reason(self, table: TableMap, column: ColumnMap, activity: Activity,
+                          row: dict[str, Any]) -> str | None:
+        vocabulary = self.deployment.vocabulary
+        rules = [r for r in activity.retention
+                 if not r.categories or any(vocabulary.covers(c, column.category) for c in r.categories)]
+        basis = f"legal obligation (activity {activity.id})"
+        if not rules:
+            return f"{basis}; the register states no retention period, so it is kept"
+        for rule in rules:
+            event = rule.rule.event
+            timestamp = table.timestamp(event)
+            if timestamp is None:
+                return f"{basis}: '{rule.rule}'; {table.name} records no {event} date, so it is kept"
+            started = _day(row.get(timestamp))
+            if rule.rule.period is None:
+                if started is None:
+                    return f"{basis}: '{rule.rule}'; {event} has not happened yet"
+                continue
+            if started is None:
+                return f"{basis}: '{rule.rule}'; the row has no {event} date, so it is kept"
+            until = rule.rule.period.after(started)
+            if until > self.today:
+                return f"{basis}: '{rule.rule}', kept until {until.isoformat()}"
+        return None
+
+
+def plan_erasure(deployment: Deployment, footprint: Footprint, holds: list[LegalHold],
+                 subject_id: str | None, today: date) -> ErasurePlan:
+    """Every decision of an erasure, before anything is changed."""
+    rules = _Rules(deployment, holds, subject_id, today)
+    datamap = deployment.datamap
+    forced: dict[TableRef, dict[Any, str]] = defaultdict(dict)  # parents that kept children point at
+    plan = ErasurePlan(subject_id, today, {})
+    for ref in datamap.deletion_order():  # children first: their staying rows pin their parents
+        keys = footprint.primary_keys(*ref)
+        if not keys:
+            continue
+        table = datamap.table(ref)
+        decision = TableErasure(table)
+        for row in _read(deployment, table, keys):
+            key = row[table.primary_key]
+            fields = {name: rules.reason(table, column, row) for name, column in table.columns.items()}
+            kept = any(reason is not None for reason in fields.values())
+            erased = [table.columns[c] for c, reason in fields.items() if reason is None]
+            deletable = not kept and key not in forced[ref] and any(
+                c.erase.strategy == "delete" for c in erased)
+            if deletable:
+                decision.deleted.append(key)
+                continue
+            decision.staying[key] = fields
+            if key in forced[ref]:
+                decision.kept_for[key] = forced[ref][key]
+            for column, reference in table.references.items():
+                if row.get(column) is not None:
+                    parent = TableRef(table.database, reference.target)
+                    why = f"row kept: {ref} row {key} that stays points at it"
+                    forced[parent].setdefault(row[column], why)
+        plan.tables[ref] = decision
+    return plan
+
+
+def _read(deployment: Deployment, table: TableMap, keys: list[Any]) -> list[dict[str, Any]]:
+    """The subject's rows of one table: key, references and trigger dates; one query per chunk."""
+    names = [table.primary_key, *table.references, *table.timestamps.values()]
+    clause = sql_table(table, names)
+    rows: list[dict[str, Any]] = []
+    with deployment.engines[table.database].connect() as conn:
+        for batch in chunks(keys):
+            query = sa.select(clause).where(clause.c[table.primary_key].in_(list(batch)))
+            rows.extend(dict(r._mapping) for r in conn.execute(query))
+    return rows

@@ -1,0 +1,64 @@
+"""The answer to a portability request (GDPR Art. 20): JSON and CSV in a zip.
+
+Only data the subject *provided* (the category's ``origin`` in the
+vocabulary) and processed on *consent* or *contract* (Art. 20(1)(a)): a
+column qualifies when one of its activities rests on one of those bases.
+Observed and derived data, and data processed only on other bases, stay out.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import zipfile
+from typing import Any
+
+from garde.datasets import ColumnMap, Footprint, TableMap
+from garde.rights.access import subject_rows
+from garde.rights.deployment import Deployment, plain
+from garde.rights.intake import Request
+
+PORTABLE_BASES = {"consent", "contract"}
+
+
+def portable_columns(deployment: Deployment, table: TableMap) -> list[ColumnMap]:
+    """The columns of ``table`` that Art. 20 covers."""
+    chosen = []
+    for column in table.columns.values():
+        if deployment.category_origin(column.category) != "provided":
+            continue
+        bases = set()
+        for activity_id in column.activities:
+            activity = deployment.activity(table.database, activity_id)
+            if activity is not None:
+                bases |= activity.bases()
+        if bases & PORTABLE_BASES:
+            chosen.append(column)
+    return chosen
+
+
+def build_portability(deployment: Deployment, footprint: Footprint) -> dict[str, list[dict[str, Any]]]:
+    """``{"shop.customers": [{column: value}, ...]}`` with only the portable columns."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for ref, rows in subject_rows(deployment, footprint).items():
+        table = deployment.datamap.table(ref)
+        names = [c.name for c in portable_columns(deployment, table)]
+        if names:
+            out[str(ref)] = [{name: plain(row.get(name)) for name in names} for row in rows]
+    return out
+
+
+def write_portability(request: Request, deployment: Deployment, footprint: Footprint) -> dict[str, Any]:
+    """Write ``portability.zip`` (``data.json`` and one CSV per table)."""
+    data = build_portability(deployment, footprint)
+    path = deployment.folder(request.id) / "portability.zip"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("data.json", json.dumps(data, ensure_ascii=False, indent=2))
+        for name, rows in data.items():
+            buffer = io.StringIO()
+            writer = csv.DictWriter(buffer, fieldnames=list(rows[0]) if rows else [])
+            writer.writeheader()
+            writer.writerows(rows)
+            archive.writestr(f"{name}.csv", buffer.getvalue())
+    return {"file": str(path), "tables": {name: len(rows) for name, rows in data.items()}}

@@ -1,0 +1,67 @@
+"""Rectification (GDPR Art. 16): a correction reaches every copy of the field.
+
+A correction names a data category (``contact.phone``: every column of
+that category in the subject's rows, in every database) or one column
+(``shop.customers.phone``). One UPDATE per table and database, only on the
+subject's rows, in one transaction per database; when the corrected column
+is an identity (e-mail, phone), the new value is linked to the subject.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import sqlalchemy as sa
+
+from garde.datasets import Footprint, TableMap, normalise_identity
+from garde.datasets.sql import chunks, sql_table
+from garde.problems import GardeError
+from garde.rights.deployment import Deployment, where
+
+
+def targets(deployment: Deployment, footprint: Footprint,
+            corrections: Mapping[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
+    """``{(database, table): {column: new value}}`` for the subject's tables."""
+    out: dict[tuple[str, str], dict[str, Any]] = {}
+    matched: set[str] = set()
+    for ref in footprint.tables():
+        table = deployment.datamap.table(ref)
+        for name, column in table.columns.items():
+            for field, value in corrections.items():
+                if field in (column.category, where(table, name)):
+                    out.setdefault((ref.database, ref.table), {})[name] = value
+                    matched.add(field)
+    unmatched = sorted(set(corrections) - matched)
+    if unmatched:
+        raise GardeError(f"no field of the subject's data matches {', '.join(unmatched)}; name a data "
+                         "category (contact.phone) or a column (shop.customers.phone)")
+    return out
+
+
+def rectify(deployment: Deployment, footprint: Footprint,
+            corrections: Mapping[str, Any]) -> dict[str, Any]:
+    """Apply ``corrections`` to every copy; returns what was changed, per column."""
+    if not corrections:
+        raise GardeError("a rectification needs corrections, e.g. --set contact.phone=+33612345678")
+    plan = targets(deployment, footprint, corrections)
+    changed: dict[str, int] = {}
+    identities: dict[str, str] = {}
+    by_database: dict[str, list[tuple[TableMap, dict[str, Any]]]] = {}
+    for (database, name), values in plan.items():
+        by_database.setdefault(database, []).append((deployment.datamap.table((database, name)), values))
+    for database, tables in by_database.items():
+        with deployment.engines[database].begin() as conn:
+            for table, values in tables:
+                clause = sql_table(table, [table.primary_key, *values])
+                count = 0
+                for batch in chunks(footprint.primary_keys(database, table.name)):
+                    keyed = clause.c[table.primary_key].in_(list(batch))
+                    result = conn.execute(sa.update(clause).where(keyed).values(values))
+                    count += max(result.rowcount, 0)
+                for column in values:
+                    changed[where(table, column)] = count
+                for kind, column in table.identities.items():
+                    if column in values and values[column] is not None:
+                        identities[kind] = normalise_identity(kind, str(values[column]))
+    return {"changed": changed, "identities": identities}

@@ -1,0 +1,439 @@
+"""Executing requests over a small two-database shop, on SQLite and on PostgreSQL.
+
+The shop (``shop``: customers, addresses, orders, invoices, products; ``crm``:
+contacts, interactions) is built here with its dataset files and register, so
+these tests pin the behaviour of requests independently of the generated
+reference shop. After every request, every other subject's rows must be
+byte-for-byte unchanged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from garde import audit
+from garde.legal_holds import place_hold
+from garde.rights import submit, verify_out_of_band
+from garde.rights.deployment import Deployment
+from garde.rights.running import locate, run
+from garde.store import connect, migrate
+from garde.subjects import subject_state
+from garde.suppression import is_suppressed
+
+REGISTER = """
+language: en
+controller: {name: Mini Shop SAS, country: FR, supervisory_authority: CNIL}
+activities:
+  - id: accounts
+    name: {en: Customer accounts, fr: Comptes clients, it: Account dei clienti}
+    purposes: [{en: Manage your account, fr: Gérer votre compte}]
+    data_subjects: [customer]
+    data_categories: [identity, contact, location]
+    legal_bases: [contract]
+    recipients: [service_providers]
+    retention: ["3 years after last_contact"]
+    sources: [data_subject]
+  - id: orders
+    name: {en: Orders and delivery, fr: Commandes et livraison}
+    purposes: [{en: Deliver your orders}]
+    data_subjects: [customer]
+    data_categories: [transaction, contact]
+    legal_bases: [contract]
+    recipients: [carriers]
+    retention: ["5 years after transaction_end"]
+  - id: invoicing
+    name: {en: Invoicing and accounting}
+    purposes: [{en: Keep the accounts the law requires}]
+    data_subjects: [customer]
+    data_categories: [identity.name, contact.billing_address, transaction.invoice]
+    legal_bases: [{basis: legal_obligation, obligation: "French Commercial Code L123-22"}]
+    retention: ["10 years after invoice_date"]
+  - id: newsletter
+    name: {en: Newsletter}
+    purposes: [{en: Send you our news}]
+    data_subjects: [customer]
+    data_categories: [contact.email, marketing]
+    legal_bases: [consent]
+    direct_marketing: true
+    retention: ["until consent_withdrawn"]
+  - id: crm-profiling
+    name: {en: Customer knowledge}
+    purposes: [{en: Understand our customers}]
+    data_subjects: [customer]
+    data_categories: [profile, communication, contact]
+    legal_bases: [{basis: legitimate_interests, legitimate_interest: {en: knowing our customers}}]
+    retention: ["3 years after last_contact"]
+"""
+
+SHOP = """
+database: shop
+url: {url}
+register: ../register.yaml
+tables:
+  customers:
+    subject: customer
+    primary_key: id
+    identities: {{email: email, customer_id: number}}
+    timestamps: {{collection: created_at}}
+    columns:
+      email: {{category: contact.email, activities: [accounts, newsletter], erase: delete}}
+      number: {{category: identity.customer_number, activities: [accounts], erase: delete}}
+      name: {{category: identity.name, activities: [accounts], erase: delete}}
+      phone: {{category: contact.phone, activities: [accounts], erase: delete}}
+      birth_date: {{category: identity.date_of_birth, activities: [accounts], erase: delete}}
+      newsletter: {{category: marketing.consents, activities: [newsletter], erase: delete}}
+  addresses:
+    subject: customer
+    primary_key: id
+    references: {{customer_id: customers.id}}
+    columns:
+      street: {{category: contact.postal_address, activities: [accounts], erase: delete}}
+      postal_code: {{category: location.postal_code, activities: [accounts], erase: delete}}
+  orders:
+    subject: customer
+    primary_key: id
+    references: {{customer_id: customers.id}}
+    timestamps: {{transaction_end: ordered_at}}
+    columns:
+      delivery_address: {{category: contact.delivery_address, activities: [orders], erase: delete}}
+      total: {{category: transaction.order, activities: [orders], erase: delete}}
+  invoices:
+    subject: customer
+    primary_key: id
+    references: {{order_id: orders.id}}
+    timestamps: {{invoice_date: invoice_date}}
+    columns:
+      billing_name: {{category: identity.name, activities: [invoicing], erase: {{strategy: fixed, value: "-"}}}}
+      billing_address: {{category: contact.billing_address, activities: [invoicing], erase: hash}}
+      amount: {{category: transaction.invoice, activities: [invoicing], erase: "null"}}
+"""
+
+CRM = """
+database: crm
+url: {url}
+register: ../register.yaml
+tables:
+  contacts:
+    subject: customer
+    primary_key: id
+    identities: {{email: email, phone: phone}}
+    columns:
+      email: {{category: contact.email, activities: [crm-profiling], erase: hash}}
+      phone: {{category: contact.phone, activities: [crm-profiling], erase: hash}}
+      segment: {{category: profile.segment, activities: [crm-profiling], erase: {{strategy: anonymise}}}}
+  interactions:
+    subject: customer
+    primary_key: id
+    references: {{contact_id: contacts.id}}
+    columns:
+      message: {{category: communication.message, activities: [crm-profiling], erase: delete}}
+"""
+
+
+def shop_schema() -> sa.MetaData:
+    meta = sa.MetaData()
+    sa.Table("customers", meta, sa.Column("id", sa.Integer, primary_key=True),
+             sa.Column("email", sa.String(200), nullable=False), sa.Column("number", sa.String(20)),
+             sa.Column("name", sa.String(100)), sa.Column("phone", sa.String(30)),
+             sa.Column("birth_date", sa.Date), sa.Column("newsletter", sa.Boolean),
+             sa.Column("created_at", sa.DateTime))
+    sa.Table("addresses", meta, sa.Column("id", sa.Integer, primary_key=True),
+             sa.Column("customer_id", sa.ForeignKey("customers.id"), nullable=False),
+             sa.Column("street", sa.String(200)), sa.Column("postal_code", sa.String(10)))
+    sa.Table("orders", meta, sa.Column("id", sa.Integer, primary_key=True),
+             sa.Column("customer_id", sa.ForeignKey("customers.id"), nullable=False),
+             sa.Column("ordered_at", sa.DateTime), sa.Column("delivery_address", sa.String(200)),
+             sa.Column("total", sa.Numeric(10, 2)))
+    sa.Table("invoices", meta, sa.Column("id", sa.Integer, primary_key=True),
+             sa.Column("order_id", sa.ForeignKey("orders.id"), nullable=False),
+             sa.Column("invoice_date", sa.Date), sa.Column("billing_name", sa.String(100)),
+             sa.Column("billing_address", sa.String(200)), sa.Column("amount", sa.Numeric(10, 2)))
+    sa.Table("products", meta, sa.Column("id", sa.Integer, primary_key=True), sa.Column("name", sa.String(50)))
+    return meta
+
+
+def crm_schema() -> sa.MetaData:
+    meta = sa.MetaData()
+    sa.Table("contacts", meta, sa.Column("id", sa.Integer, primary_key=True),
+             sa.Column("email", sa.String(200)), sa.Column("phone", sa.String(64)),
+             sa.Column("segment", sa.String(30)))
+    sa.Table("interactions", meta, sa.Column("id", sa.Integer, primary_key=True),
+             sa.Column("contact_id", sa.ForeignKey("contacts.id"), nullable=False),
+             sa.Column("message", sa.Text))
+    return meta
+
+
+def _customer(i: int, email: str, name: str, phone: str) -> dict[str, Any]:
+    return {"id": i, "email": email, "number": f"C-{i:04d}", "name": name, "phone": phone,
+            "birth_date": date(1980 + i, 2, 28), "newsletter": True,
+            "created_at": datetime(2011, 1, i)}
+
+
+def fill(shop: sa.Engine, crm: sa.Engine) -> None:
+    meta = shop_schema()
+    meta.create_all(shop)
+    t = meta.tables
+    with shop.begin() as conn:
+        conn.execute(t["customers"].insert(), [
+            _customer(1, "ana@example.org", "Ana Lima", "+33611111111"),
+            _customer(2, "bob@example.org", "Bob Stone", "+33622222222"),
+            _customer(3, "cleo@example.org", "Cléo Marti", "+33633333333")])
+        conn.execute(t["addresses"].insert(), [
+            {"id": 1, "customer_id": 1, "street": "1 rue A", "postal_code": "75001"},
+            {"id": 2, "customer_id": 1, "street": "2 rue B", "postal_code": "69002"},
+            {"id": 3, "customer_id": 2, "street": "3 rue C", "postal_code": "13003"}])
+        conn.execute(t["orders"].insert(), [
+            {"id": 10, "customer_id": 1, "ordered_at": datetime(2012, 5, 1), "delivery_address": "1 rue A",
+             "total": 10},
+            {"id": 11, "customer_id": 1, "ordered_at": datetime(2024, 6, 1), "delivery_address": "2 rue B",
+             "total": 20},
+            {"id": 12, "customer_id": 2, "ordered_at": datetime(2024, 6, 2), "delivery_address": "3 rue C",
+             "total": 30}])
+        conn.execute(t["invoices"].insert(), [
+            {"id": 100, "order_id": 10, "invoice_date": date(2012, 5, 1), "billing_name": "Ana Lima",
+             "billing_address": "1 rue A", "amount": 10},
+            {"id": 101, "order_id": 11, "invoice_date": date(2024, 6, 1), "billing_name": "Ana Lima",
+             "billing_address": "2 rue B", "amount": 20},
+            {"id": 102, "order_id": 12, "invoice_date": date(2024, 6, 2), "billing_name": "Bob Stone",
+             "billing_address": "3 rue C", "amount": 30}])
+        conn.execute(t["products"].insert(), [{"id": 1, "name": "scarf"}])
+    meta = crm_schema()
+    meta.create_all(crm)
+    t = meta.tables
+    with crm.begin() as conn:
+        conn.execute(t["contacts"].insert(), [
+            {"id": 1, "email": "ana@example.org", "phone": "+33699999999", "segment": "vip"},
+            {"id": 2, "email": None, "phone": "+33699999999", "segment": "lead"},  # reached via the phone
+            {"id": 3, "email": "bob@example.org", "phone": "+33622222222", "segment": "new"}])
+        conn.execute(t["interactions"].insert(), [
+            {"id": 1, "contact_id": 1, "message": "Where is my parcel?"},
+            {"id": 2, "contact_id": 2, "message": "Call me back"},
+            {"id": 3, "contact_id": 3, "message": "Thanks!"}])
+
+
+@dataclass
+class Shop:
+    store: sa.Engine
+    deployment: Deployment
+    urls: dict[str, str]
+
+
+def _database(kind: str, tmp_path: Path, name: str, admin: str | None) -> str:
+    if kind == "sqlite":
+        return f"sqlite:///{tmp_path / name}.db"
+    assert admin is not None
+    db = f"garde_t_{uuid.uuid4().hex[:12]}"
+    engine = sa.create_engine(admin, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{db}"'))
+    engine.dispose()
+    return sa.make_url(admin).set(database=db).render_as_string(hide_password=False)
+
+
+@pytest.fixture
+def shop(database_url: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Shop]:
+    kind = "postgresql" if database_url.startswith("postgresql") else "sqlite"
+    admin = request.getfixturevalue("postgres_admin_url") if kind == "postgresql" else None
+    urls = {name: _database(kind, tmp_path, name, admin) for name in ("shop", "crm")}
+    (tmp_path / "register.yaml").write_text(REGISTER)
+    (tmp_path / "datasets").mkdir()
+    (tmp_path / "datasets" / "shop.yaml").write_text(SHOP.format(url=urls["shop"]))
+    (tmp_path / "datasets" / "crm.yaml").write_text(CRM.format(url=urls["crm"]))
+    store = connect(database_url)
+    migrate(store)
+    deployment = Deployment.open(tmp_path / "datasets", results=tmp_path / "results")
+    fill(deployment.engines["shop"], deployment.engines["crm"])
+    yield Shop(store, deployment, urls)
+    deployment.dispose()
+    store.dispose()
+    if admin is not None:
+        engine = sa.create_engine(admin, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            for url in urls.values():
+                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{sa.make_url(url).database}" WITH (FORCE)'))
+        engine.dispose()
+
+
+def others_checksum(shop: Shop, keys: dict[str, set[Any]]) -> str:
+    """SHA-256 over every row of every table of both databases, except the subject's rows."""
+    digest = hashlib.sha256()
+    for name, engine in sorted(shop.deployment.engines.items()):
+        meta = sa.MetaData()
+        meta.reflect(engine)
+        with engine.connect() as conn:
+            for table in sorted(meta.sorted_tables, key=lambda t: t.name):
+                pk = next(iter(table.primary_key.columns))
+                for row in conn.execute(sa.select(table).order_by(pk)):
+                    if row._mapping[pk.name] in keys.get(f"{name}.{table.name}", set()):
+                        continue
+                    digest.update(repr((table.name, tuple(row))).encode())
+    return digest.hexdigest()
+
+
+def verified(shop: Shop, type: str, identities: dict[str, str], **details: Any) -> str:
+    with shop.store.begin() as conn:
+        request = submit(conn, type, identities, language=details.pop("language", "en"), details=details)
+        verify_out_of_band(conn, request.id, "identity card checked in store", actor="agent:test")
+    return request.id
+
+
+def ana_keys(shop: Shop) -> dict[str, set[Any]]:
+    with shop.store.begin() as conn:
+        request = submit(conn, "access", {"email": "ana@example.org"})
+    footprint = locate(shop.deployment, request)
+    return {str(ref): set(footprint.primary_keys(*ref)) for ref in footprint.tables()}
+
+
+def test_discovery_follows_references_across_databases(shop: Shop) -> None:
+    keys = ana_keys(shop)
+    assert keys == {"shop.customers": {1}, "shop.addresses": {1, 2}, "shop.orders": {10, 11},
+                    "shop.invoices": {100, 101}, "crm.contacts": {1, 2}, "crm.interactions": {1, 2}}
+
+
+def test_access_writes_json_and_html_in_the_subject_language(shop: Shop) -> None:
+    keys = ana_keys(shop)
+    before = others_checksum(shop, keys)
+    request_id = verified(shop, "access", {"email": "ana@example.org"}, language="fr")
+    done = run(shop.store, request_id, shop.deployment)
+    assert done.status == "completed" and done.completed_at is not None
+    folder = shop.deployment.results / request_id
+    answer = json.loads((folder / "access.json").read_text())
+    assert answer["tables"]["shop.customers"][0]["name"] == "Ana Lima"
+    assert {c["id"] for c in answer["categories"]} >= {"contact.email", "identity.name", "transaction.invoice"}
+    email = next(c for c in answer["categories"] if c["id"] == "contact.email")
+    assert {f["where"] for f in email["fields"]} == {"shop.customers.email", "crm.contacts.email"}
+    invoicing = next(a for a in answer["activities"] if a["id"] == "invoicing")
+    assert invoicing["legal_bases"][0]["label"] == "Obligation légale"
+    assert invoicing["retention"] and "10" in invoicing["retention"][0]
+    accounts = next(a for a in answer["activities"] if a["id"] == "accounts")
+    assert accounts["name"] == "Comptes clients" and accounts["purposes"] == ["Gérer votre compte"]
+    assert "CNIL" in answer["complaint"]
+    html = (folder / "access.html").read_text()
+    assert '<html lang="fr">' in html and "Vos données personnelles" in html and "Ana Lima" in html
+    assert "Bob" not in html
+    assert others_checksum(shop, {}) == others_checksum(shop, {})  # reads only
+    assert others_checksum(shop, keys) == before
+    with shop.store.begin() as conn:
+        kinds = [e["kind"] for e in audit.entries(conn)]
+        assert kinds[-3:] == ["request.in_progress", "request.subject_found", "request.completed"]
+        assert audit.verify(conn).ok
+
+
+def test_portability_keeps_provided_data_on_consent_or_contract(shop: Shop) -> None:
+    request_id = verified(shop, "portability", {"customer_id": "C-0001"})
+    run(shop.store, request_id, shop.deployment)
+    with zipfile.ZipFile(shop.deployment.results / request_id / "portability.zip") as archive:
+        names = set(archive.namelist())
+        data = json.loads(archive.read("data.json"))
+    assert "data.json" in names and "shop.customers.csv" in names
+    customer = data["shop.customers"][0]
+    assert customer["email"] == "ana@example.org" and customer["name"] == "Ana Lima"
+    assert "number" not in customer  # derived, not provided
+    assert "crm.contacts" not in data  # legitimate interests: not portable
+    assert "shop.invoices" not in data  # legal obligation: not portable
+
+
+def test_rectification_reaches_every_copy(shop: Shop) -> None:
+    keys = ana_keys(shop)
+    before = others_checksum(shop, keys)
+    request_id = verified(shop, "rectification", {"email": "ana@example.org"},
+                          corrections={"contact.phone": "+33600000000"})
+    done = run(shop.store, request_id, shop.deployment)
+    assert done.result == {"changed": {"shop.customers.phone": 1, "crm.contacts.phone": 2}}
+    with shop.deployment.engines["crm"].connect() as conn:
+        assert conn.execute(sa.text("SELECT phone FROM contacts WHERE id IN (1, 2)")).scalars().all() == [
+            "+33600000000", "+33600000000"]
+    assert others_checksum(shop, keys) == before
+
+
+def test_erasure_keeps_what_the_law_requires_and_says_why(shop: Shop) -> None:
+    keys = ana_keys(shop)
+    before = others_checksum(shop, keys)
+    request_id = verified(shop, "erasure", {"email": "ana@example.org"})
+    done = run(shop.store, request_id, shop.deployment, today=date(2025, 3, 1))
+    assert done.status == "completed"
+    report = json.loads((shop.deployment.results / request_id / "erasure.json").read_text())
+    kept = {(k["table"], k["key"], k["column"]): k["reason"] for k in report["kept"]}
+    assert "kept until 2034-06-01" in kept["shop.invoices", 101, "billing_name"]
+    assert ("shop.invoices", 100, "billing_name") not in kept  # 2012 + 10 years: due
+    assert "row kept" in kept["shop.orders", 11, "id"]
+    shop_engine, crm_engine = shop.deployment.engines["shop"], shop.deployment.engines["crm"]
+    with shop_engine.connect() as conn:
+        invoices = {r.id: r for r in conn.execute(sa.text("SELECT * FROM invoices"))}
+        assert invoices[101].billing_name == "Ana Lima"
+        assert invoices[100].billing_name == "-" and invoices[100].amount is None
+        assert len(invoices[100].billing_address) == 64
+        orders = {r.id: r for r in conn.execute(sa.text("SELECT * FROM orders"))}
+        assert orders[11].delivery_address is None  # stays (its invoice is kept), masked
+        assert orders[10].delivery_address is None
+        customer = conn.execute(sa.text("SELECT * FROM customers WHERE id = 1")).one()
+        assert customer.name is None and customer.phone is None
+        assert len(customer.email) == 64  # NOT NULL: pseudonymised instead of nulled
+        assert conn.execute(sa.text("SELECT count(*) FROM addresses WHERE customer_id = 1")).scalar() == 0
+    with crm_engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM interactions WHERE contact_id IN (1, 2)")).scalar() == 0
+        segments = conn.execute(sa.text("SELECT segment FROM contacts WHERE id IN (1, 2)")).scalars().all()
+        assert segments == ["anonymised", "anonymised"]
+    assert others_checksum(shop, keys) == before
+    with shop.store.begin() as conn:
+        assert subject_state(conn, done.subject_id or "") == "erased"
+        kinds = [e["kind"] for e in audit.entries(conn)]
+        assert kinds.index("request.erasure_planned") < kinds.index("request.erasure_applied")
+        assert audit.verify(conn).ok
+
+
+def test_erasure_resumes_and_touches_nothing_twice(shop: Shop) -> None:
+    request_id = verified(shop, "erasure", {"email": "ana@example.org"})
+    with shop.store.begin() as conn:
+        place_hold(conn, "table", "crm.contacts", "fraud investigation 2025-17")
+
+    def snapshot() -> str:
+        return others_checksum(shop, {})
+
+    run(shop.store, request_id, shop.deployment, today=date(2025, 3, 1))
+    after_first = snapshot()
+    # Simulate a crash after the databases committed but before the store knew: steps back to planned.
+    with shop.store.begin() as conn:
+        conn.execute(sa.text("UPDATE erasure_steps SET status = 'planned'"))
+        conn.execute(sa.text("UPDATE requests SET status = 'in_progress'"))
+    run(shop.store, request_id, shop.deployment, today=date(2025, 3, 1))
+    assert snapshot() == after_first  # no hash of a hash, no second masking
+    report = json.loads((shop.deployment.results / request_id / "erasure.json").read_text())
+    held = [k for k in report["kept"] if k["table"] == "crm.contacts"]
+    assert held and all("fraud investigation" in k["reason"] for k in held)
+    with shop.deployment.engines["crm"].connect() as conn:
+        assert conn.execute(sa.text("SELECT email FROM contacts WHERE id = 1")).scalar() == "ana@example.org"
+
+
+def test_restriction_and_objection_are_recorded_on_the_subject(shop: Shop) -> None:
+    keys = ana_keys(shop)
+    before = others_checksum(shop, keys)
+    restriction = verified(shop, "restriction", {"email": "ana@example.org"}, reason="accuracy contested")
+    done = run(shop.store, restriction, shop.deployment)
+    objection = verified(shop, "objection", {"email": "ana@example.org"}, scope="direct_marketing")
+    run(shop.store, objection, shop.deployment)
+    with shop.store.begin() as conn:
+        assert subject_state(conn, done.subject_id or "") == "restricted"
+        assert is_suppressed(conn, {"email": "ana@example.org"})
+        assert is_suppressed(conn, {"phone": "+33699999999"})  # found in the CRM
+        assert not is_suppressed(conn, {"email": "bob@example.org"})
+    assert others_checksum(shop, keys) == before
+    assert others_checksum(shop, {}) == others_checksum(shop, {})
+
+
+def test_an_unverified_request_cannot_run(shop: Shop) -> None:
+    with shop.store.begin() as conn:
+        request = submit(conn, "erasure", {"email": "ana@example.org"}, received_at=datetime.now(UTC))
+    with pytest.raises(Exception, match="verify the requester"):
+        run(shop.store, request.id, shop.deployment)
