@@ -114,7 +114,8 @@ tables:
     references: {{order_id: orders.id}}
     timestamps: {{invoice_date: invoice_date}}
     columns:
-      billing_name: {{category: identity.name, activities: [invoicing], erase: {{strategy: fixed, value: "-"}}}}
+      billing_name:
+        {{category: identity.name, activities: [invoicing], erase: {{strategy: fixed, value: "-"}}}}
       billing_address: {{category: contact.billing_address, activities: [invoicing], erase: hash}}
       amount: {{category: transaction.invoice, activities: [invoicing], erase: "null"}}
 """
@@ -159,7 +160,8 @@ def shop_schema() -> sa.MetaData:
              sa.Column("order_id", sa.ForeignKey("orders.id"), nullable=False),
              sa.Column("invoice_date", sa.Date), sa.Column("billing_name", sa.String(100)),
              sa.Column("billing_address", sa.String(200)), sa.Column("amount", sa.Numeric(10, 2)))
-    sa.Table("products", meta, sa.Column("id", sa.Integer, primary_key=True), sa.Column("name", sa.String(50)))
+    sa.Table("products", meta, sa.Column("id", sa.Integer, primary_key=True),
+             sa.Column("name", sa.String(50)))
     return meta
 
 
@@ -310,7 +312,8 @@ def test_access_writes_json_and_html_in_the_subject_language(shop: Shop) -> None
     folder = shop.deployment.results / request_id
     answer = json.loads((folder / "access.json").read_text())
     assert answer["tables"]["shop.customers"][0]["name"] == "Ana Lima"
-    assert {c["id"] for c in answer["categories"]} >= {"contact.email", "identity.name", "transaction.invoice"}
+    assert {c["id"] for c in answer["categories"]} >= {"contact.email", "identity.name",
+                                                       "transaction.invoice"}
     email = next(c for c in answer["categories"] if c["id"] == "contact.email")
     assert {f["where"] for f in email["fields"]} == {"shop.customers.email", "crm.contacts.email"}
     invoicing = next(a for a in answer["activities"] if a["id"] == "invoicing")
@@ -382,7 +385,8 @@ def test_erasure_keeps_what_the_law_requires_and_says_why(shop: Shop) -> None:
         assert len(customer.email) == 64  # NOT NULL: pseudonymised instead of nulled
         assert conn.execute(sa.text("SELECT count(*) FROM addresses WHERE customer_id = 1")).scalar() == 0
     with crm_engine.connect() as conn:
-        assert conn.execute(sa.text("SELECT count(*) FROM interactions WHERE contact_id IN (1, 2)")).scalar() == 0
+        left = conn.execute(sa.text("SELECT count(*) FROM interactions WHERE contact_id IN (1, 2)"))
+        assert left.scalar() == 0
         segments = conn.execute(sa.text("SELECT segment FROM contacts WHERE id IN (1, 2)")).scalars().all()
         assert segments == ["anonymised", "anonymised"]
     assert others_checksum(shop, keys) == before
