@@ -1,7 +1,216 @@
-"""`garde` commands for this concept (not written yet)."""
+"""``garde request``: data-subject requests, from receipt to answer (GDPR Arts. 12, 15-21)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
+from rich.console import Console
+from rich.table import Table
+
+from garde import rights
+from garde.problems import GardeError
+from garde.rights.deployment import Deployment
+from garde.rights.running import run as run_request
+from garde.store import open_store
+
+request_app = typer.Typer(help="Receive, verify, run and answer data-subject requests.", no_args_is_help=True)
+out = Console(highlight=False, soft_wrap=True)
+
+Format = Annotated[str, typer.Option("--format", help="text or json")]
+Actor = Annotated[str, typer.Option("--actor", help="Who does this (recorded in the audit log)")]
+
+
+def _show(request: rights.Request, format: str) -> None:
+    if format == "json":
+        typer.echo(json.dumps(request.to_data(), ensure_ascii=False, indent=2))
+        return
+    if format != "text":
+        raise typer.BadParameter("expected text or json", param_hint="--format")
+    due = f"{request.due}" + (" (extended)" if request.extended_deadline else "")
+    out.print(f"[bold]{request.id}[/bold]  {request.type}  {request.status}  due {due}"
+              + ("  [red]OVERDUE[/red]" if request.is_overdue() else ""))
+    out.print(f"received {request.received_at:%Y-%m-%d %H:%M} UTC, language {request.language}, "
+              f"identities: {', '.join(sorted(request.identity_hashes))}")
+    if request.extension_reason:
+        out.print(f"extension: {request.extension_reason}")
+    if request.rejection_reason:
+        out.print(f"rejected: {request.rejection_reason}")
+    for step in request.steps:
+        note = f" — {step['note']}" if step["note"] else ""
+        out.print(f"  {step['at']:%Y-%m-%d %H:%M:%S}  {step['status']:<12} {step['actor']}{note}")
+    if request.result:
+        out.print(json.dumps(request.result, ensure_ascii=False, indent=2))
+
+
+def _corrections(values: list[str]) -> dict[str, str]:
+    corrections = {}
+    for value in values:
+        field, sep, new = value.partition("=")
+        if not sep or not field:
+            raise typer.BadParameter(f"{value!r}: expected FIELD=VALUE", param_hint="--set")
+        corrections[field.strip()] = new
+    return corrections
+
+
+@request_app.command("submit")
+def submit(
+    type: Annotated[str, typer.Option("--type", help="access, portability, rectification, erasure, "
+                                      "restriction or objection")],
+    email: Annotated[str | None, typer.Option("--email", help="The requester's e-mail address")] = None,
+    phone: Annotated[str | None, typer.Option("--phone", help="The requester's telephone number")] = None,
+    customer_id: Annotated[str | None, typer.Option("--customer-id", help="The customer number")] = None,
+    lang: Annotated[str, typer.Option("--lang", help="Language of the answer: fr, en or it")] = "en",
+    set_: Annotated[list[str] | None, typer.Option("--set", help="Rectification: FIELD=VALUE, FIELD a "
+                                                   "data category or database.table.column")] = None,
+    scope: Annotated[str | None, typer.Option("--scope", help="Objection: direct_marketing (default) "
+                                              "or an activity id")] = None,
+    reason: Annotated[str | None, typer.Option("--reason", help="The requester's reason, if given")] = None,
+    send_code: Annotated[bool, typer.Option("--send-code/--no-code", help="Mail a one-time code to the "
+                                            "e-mail address")] = True,
+    actor: Actor = "garde",
+) -> None:
+    """Record a request; its deadline runs from now. A one-time code is mailed when an e-mail is given.
+
+    Example: garde request submit --type access --email ana@example.org --lang fr
+    """
+    identities = {k: v for k, v in (("email", email), ("phone", phone), ("customer_id", customer_id)) if v}
+    details: dict[str, Any] = {}
+    if set_:
+        details["corrections"] = _corrections(set_)
+    if scope:
+        details["scope"] = scope
+    if reason:
+        details["reason"] = reason
+    engine = open_store()
+    with engine.begin() as conn:
+        request = rights.submit(conn, type, identities, language=lang, details=details, actor=actor)
+    if send_code and email:
+        with engine.begin() as conn:
+            rights.send_code(conn, request.id, rights.configured_mailer(), actor=actor)
+    out.print(f"request {request.id} received: {request.type}, due {request.deadline}")
+    if send_code and email:
+        out.print("a one-time code was sent; confirm it with `garde request verify ID --code CODE`")
+
+
+@request_app.command("verify")
+def verify(
+    request_id: Annotated[str, typer.Argument(help="Request id (or its first characters)")],
+    code: Annotated[str | None, typer.Option("--code", help="The one-time code the requester got")] = None,
+    out_of_band: Annotated[str | None, typer.Option("--out-of-band", help="How an agent confirmed the "
+                                                    "identity instead (ID card in store, ...)")] = None,
+    actor: Actor = "agent",
+) -> None:
+    """Confirm the requester's identity with their one-time code, or record an agent's check.
+
+    Example: garde request verify 3f2a --code 123456
+    """
+    engine = open_store()
+    if (code is None) == (out_of_band is None):
+        raise GardeError("give either --code or --out-of-band REASON")
+    with engine.begin() as conn:
+        if out_of_band is not None:
+            request = rights.verify_out_of_band(conn, request_id, out_of_band, actor=actor)
+            out.print(f"request {request.id} verified out of band")
+            return
+        assert code is not None
+        outcome = rights.check_code(conn, request_id, code)
+    if not outcome.verified:
+        raise GardeError(outcome.message)
+    out.print(outcome.message)
+
+
+@request_app.command("send-code")
+def send_code(request_id: Annotated[str, typer.Argument(help="Request id")], actor: Actor = "garde") -> None:
+    """Mail a new one-time code (it replaces the previous one).
+
+    Example: garde request send-code 3f2a
+    """
+    with open_store().begin() as conn:
+        request = rights.send_code(conn, request_id, rights.configured_mailer(), actor=actor)
+    out.print(f"a new code was sent for request {request.id}")
+
+
+@request_app.command("list")
+def list_(
+    overdue: Annotated[bool, typer.Option("--overdue", help="Only open requests past their due")] = False,
+    status: Annotated[str | None, typer.Option("--status", help="Only requests in this status")] = None,
+    format: Format = "text",
+) -> None:
+    """List requests with their status and due date (ids shortened: any unique start works).
+
+    Example: garde request list --overdue
+    """
+    with open_store().begin() as conn:
+        found = rights.list_requests(conn, overdue=overdue, status=status)
+    if format == "json":
+        typer.echo(json.dumps([r.to_data() for r in found], ensure_ascii=False, indent=2))
+        return
+    table = Table("id", "type", "status", "received", "due", "")
+    for request in found:
+        table.add_row(request.id[:8], request.type, request.status, f"{request.received_at:%Y-%m-%d}",
+                      str(request.due), "[red]overdue[/red]" if request.is_overdue() else "")
+    out.print(table)
+
+
+@request_app.command("show")
+def show(request_id: Annotated[str, typer.Argument(help="Request id")], format: Format = "text") -> None:
+    """Show a request, its timestamped steps and its result.
+
+    Example: garde request show 3f2a --format json
+    """
+    with open_store().begin() as conn:
+        request = rights.get_request(conn, request_id)
+    _show(request, format)
+
+
+@request_app.command("run")
+def run(
+    request_id: Annotated[str, typer.Argument(help="Request id")],
+    datasets: Annotated[Path | None, typer.Option("--datasets", help="Dataset file or folder "
+                                                  "(default: the `datasets` setting)")] = None,
+    results: Annotated[Path | None, typer.Option("--results", help="Folder for the answer files")] = None,
+    actor: Actor = "garde",
+) -> None:
+    """Execute a verified request over every dataset and write its answer files.
+
+    Example: garde request run 3f2a --datasets datasets/
+    """
+    deployment = Deployment.open(datasets, results)
+    try:
+        request = run_request(open_store(), request_id, deployment, actor=actor)
+    finally:
+        deployment.dispose()
+    _show(request, "text")
+
+
+@request_app.command("extend")
+def extend(request_id: Annotated[str, typer.Argument(help="Request id")],
+           reason: Annotated[str, typer.Option("--reason", help="Why, as told to the subject")],
+           actor: Actor = "garde") -> None:
+    """Extend the deadline by two months (GDPR Art. 12(3)); only within the first month.
+
+    Example: garde request extend 3f2a --reason "complex request spanning several systems"
+    """
+    with open_store().begin() as conn:
+        request = rights.extend(conn, request_id, reason, actor=actor)
+    out.print(f"request {request.id} now due {request.due}")
+
+
+@request_app.command("reject")
+def reject(request_id: Annotated[str, typer.Argument(help="Request id")],
+           reason: Annotated[str, typer.Option("--reason", help="Why, as told to the subject")],
+           actor: Actor = "garde") -> None:
+    """Refuse a request, with the reason given to the subject (GDPR Art. 12(4)).
+
+    Example: garde request reject 3f2a --reason "manifestly unfounded (Art. 12(5))"
+    """
+    with open_store().begin() as conn:
+        request = rights.reject(conn, request_id, reason, actor=actor)
+    out.print(f"request {request.id} rejected")
 
 
 def install(app: typer.Typer) -> None:
-    """Add this concept's commands to ``app``."""
+    app.add_typer(request_app, name="request")
