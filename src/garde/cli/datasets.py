@@ -1,7 +1,144 @@
-"""`garde` commands for this concept (not written yet)."""
+"""``garde datasets``: check the data map, draw its reference graph, find a subject's rows."""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
 
 import typer
+import yaml
+from rich.console import Console
+from rich.table import Table
+
+from garde.datasets import connect_datamap, find_subject, load_datamap
+from garde.datasets.graph import graph_dot, graph_text, render
+from garde.problems import GardeError
+from garde.settings import get_settings
+
+datasets_app = typer.Typer(
+    help="Dataset annotations: which table holds whose personal data.", no_args_is_help=True
+)
+PathArgument = Annotated[
+    Path | None, typer.Argument(help="Dataset file or folder (default: setting `datasets`)")
+]
+
+
+class GraphFormat(StrEnum):
+    text = "text"
+    dot = "dot"
+    svg = "svg"
+    png = "png"
+
+
+def _path(path: Path | None) -> Path:
+    return path or get_settings().datasets
+
+
+@datasets_app.command("check")
+def check(path: PathArgument = None) -> None:
+    """Load and check dataset files against the vocabulary and their registers.
+
+    Errors name the file, the line and the field; exit status 2 when any.
+
+    Example: garde datasets check datasets/
+    """
+    datamap = load_datamap(_path(path))
+    tables = datamap.tables()
+    columns = sum(len(t.columns) for t in tables)
+    for name, dataset in datamap.datasets.items():
+        typer.echo(f"{dataset.file}: database {name}, {len(dataset.tables)} tables")
+    typer.echo(
+        f"ok: {len(datamap.datasets)} databases, {len(tables)} tables, {columns} annotated columns, "
+        f"identities: {', '.join(datamap.identity_kinds())}"
+    )
+
+
+@datasets_app.command("show")
+def show(
+    path: PathArgument = None, format: Annotated[str, typer.Option("--format", help="yaml or json")] = "yaml"
+) -> None:
+    """Print the normalised data map (each document is itself a valid dataset file).
+
+    Example: garde datasets show datasets/shop.yaml --format json
+    """
+    data = load_datamap(_path(path)).to_data()
+    if format == "json":
+        typer.echo(json.dumps(data[0] if len(data) == 1 else data, ensure_ascii=False, indent=2))
+    elif format == "yaml":
+        typer.echo(yaml.safe_dump_all(data, allow_unicode=True, sort_keys=False))
+    else:
+        raise typer.BadParameter("expected yaml or json", param_hint="--format")
+
+
+@datasets_app.command("graph")
+def graph(
+    path: PathArgument = None,
+    format: Annotated[GraphFormat, typer.Option("--format", help="text, dot, svg or png")] = GraphFormat.text,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="File to write (default: stdout)")
+    ] = None,
+) -> None:
+    """Draw the reference graph: from identities, through references, across databases.
+
+    `text` prints the tree discovery walks; `dot` is Graphviz source; `svg`
+    and `png` need Graphviz's `dot` command.
+
+    Example: garde datasets graph datasets/ --format png -o datamap.png
+    """
+    datamap = load_datamap(_path(path))
+    if format is GraphFormat.text:
+        content: str | bytes = graph_text(datamap)
+    elif format is GraphFormat.dot:
+        content = graph_dot(datamap)
+    else:
+        content = render(graph_dot(datamap), format.value)
+    if output is not None:
+        if isinstance(content, str):
+            output.write_text(content, encoding="utf-8")
+        else:
+            output.write_bytes(content)
+        typer.echo(f"wrote {output}")
+    elif isinstance(content, bytes):
+        raise GardeError(f"{format.value} is binary: give -o FILE")
+    else:
+        typer.echo(content, nl=False)
+
+
+@datasets_app.command("find")
+def find(
+    identities: Annotated[list[str], typer.Argument(help="kind=value, e.g. email=ana@example.com")],
+    path: Annotated[Path | None, typer.Option("--datasets", help="Dataset file or folder")] = None,
+    format: Annotated[str, typer.Option("--format", help="text or json")] = "text",
+) -> None:
+    """Find every row of one data subject across all databases (what a request will act on).
+
+    Example: garde datasets find email=alphonse.perret.1@messagerie.example
+    """
+    given = {}
+    for item in identities:
+        kind, sep, value = item.partition("=")
+        if not sep or not value:
+            raise typer.BadParameter(f"expected kind=value, not {item!r}")
+        given[kind] = value
+    datamap = load_datamap(_path(path))
+    engines = connect_datamap(datamap)
+    footprint = find_subject(datamap, engines, given)
+    if format == "json":
+        typer.echo(json.dumps(footprint.to_data(), ensure_ascii=False, indent=2, default=str))
+        return
+    table = Table(title=f"{footprint.count()} rows in {len(footprint.tables())} tables", title_justify="left")
+    for column in ("table", "rows", "keys"):
+        table.add_column(column)
+    for ref in footprint.tables():
+        keys = footprint.primary_keys(*ref)
+        shown = ", ".join(map(str, keys[:8])) + (" ..." if len(keys) > 8 else "")
+        table.add_row(str(ref), str(len(keys)), shown)
+    Console().print(table)
+    for kind, values in sorted(footprint.identities.items()):
+        typer.echo(f"{kind}: {', '.join(sorted(values))}")
 
 
 def install(app: typer.Typer) -> None:
-    """Add this concept's commands to ``app``."""
+    app.add_typer(datasets_app, name="datasets")

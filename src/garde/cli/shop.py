@@ -1,7 +1,67 @@
-"""`garde` commands for this concept (not written yet)."""
+"""``garde shop``: the reference shop "Maison Exemple" and its synthetic data."""
+
+from __future__ import annotations
+
+import os
+from datetime import date, datetime
+from typing import Annotated
 
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from garde.shop import generate_shop
+from garde.store import connect
+
+shop_app = typer.Typer(
+    help="The reference shop: a retail schema over two databases (shop, crm).", no_args_is_help=True
+)
+DEFAULT_URLS = {"shop": "sqlite:///.garde/shop.db", "crm": "sqlite:///.garde/crm.db"}
+
+
+def shop_url(database: str, given: str | None) -> str:
+    """``--<database>-url``, else ``GARDE_<DATABASE>_URL``, else the SQLite file the dataset files name."""
+    return given or os.environ.get(f"GARDE_{database.upper()}_URL") or DEFAULT_URLS[database]
+
+
+@shop_app.command("generate")
+def generate(
+    customers: Annotated[int, typer.Option("--customers", min=1, help="How many customers")] = 1000,
+    seed: Annotated[int, typer.Option("--seed", help="Same seed and date, same data")] = 0,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Date the data ends at, YYYY-MM-DD (default: today)")
+    ] = None,
+    shop: Annotated[
+        str | None, typer.Option("--shop-url", help="SQLAlchemy URL of the shop database")
+    ] = None,
+    crm: Annotated[str | None, typer.Option("--crm-url", help="SQLAlchemy URL of the crm database")] = None,
+) -> None:
+    """Recreate the shop's tables and fill them with synthetic customers (~11 rows each).
+
+    Dates spread over the 15 years before --as-of, so retention has work to do.
+    Existing shop tables in the two databases are dropped first.
+
+    Example: garde shop generate --customers 100000 --seed 42
+    """
+    day = date.today() if as_of is None else datetime.strptime(as_of, "%Y-%m-%d").date()
+    engines = {"shop": connect(shop_url("shop", shop)), "crm": connect(shop_url("crm", crm))}
+    columns = (TextColumn("customers"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=Console(stderr=True)) as progress:
+        task = progress.add_task("generate", total=customers)
+        report = generate_shop(
+            engines, customers, seed, as_of=day, progress=lambda n: progress.advance(task, n)
+        )
+    table = Table(
+        title=f"{report.total_rows:,} rows for {customers:,} customers in {report.seconds:.1f} s",
+        title_justify="left",
+    )
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    for name, count in sorted(report.rows.items()):
+        table.add_row(name, f"{count:,}")
+    Console().print(table)
 
 
 def install(app: typer.Typer) -> None:
-    """Add this concept's commands to ``app``."""
+    app.add_typer(shop_app, name="shop")

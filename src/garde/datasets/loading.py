@@ -243,6 +243,8 @@ class _Reader:
                       f"(it declares: {', '.join(activity.data_subjects)})")
 
     def masking(self, value: Any, at: FieldPath) -> Masking:
+        if value is None:  # `erase: null` is YAML's null: the `null` strategy
+            value = "null"
         short = not isinstance(value, dict)
         spec = self.mapping({"strategy": value} if isinstance(value, str) else value, at, MASKING_FIELDS)
         strategy = spec.get("strategy", "delete")
