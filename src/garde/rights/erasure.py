@@ -16,18 +16,17 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from datetime import date
-from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from garde import audit
-from garde.datasets import ColumnMap, Footprint, Masking, TableMap, TableRef, masking_expression
+from garde.datasets import Footprint, Masking, TableMap, TableRef, masking_expression
 from garde.datasets.sql import chunks, delete_statement, sql_table
 from garde.legal_holds import active_holds
 from garde.rights.deployment import Deployment, dumps
-from garde.rights.erasure_plan import ErasurePlan, effective_masking, plan_erasure
+from garde.rights.erasure_plan import ErasurePlan, plan_erasure, staying_masking
 from garde.rights.intake import Request
 from garde.rights.tables import erasure_steps
 from garde.subjects import now, set_state
@@ -120,25 +119,10 @@ def _run_step(conn: sa.Connection, table: TableMap, action: str, columns: list[s
         if action == "delete":
             statement: sa.Executable = delete_statement(table, batch)
         else:
-            maskings = {name: _masking(conn, table, table.columns[name]) for name in columns}
+            maskings = {name: staying_masking(conn.engine, table, table.columns[name]) for name in columns}
             statement = masking_update(table, maskings, batch, conn.dialect.name)
         changed += max(conn.execute(statement).rowcount, 0)
     return changed
-
-
-def _masking(conn: sa.Connection, table: TableMap, column: ColumnMap) -> Masking:
-    masking = effective_masking(column, row_stays=True)
-    if masking.strategy == "null" and not _nullable(conn.engine, table.name, column.name):
-        return Masking("hash")  # a NOT NULL column of a row that must stay: pseudonymise it
-    return masking
-
-
-@lru_cache(maxsize=512)
-def _nullable(engine: Engine, table: str, column: str) -> bool:
-    for info in sa.inspect(engine).get_columns(table):
-        if info["name"] == column:
-            return bool(info.get("nullable", True))
-    return True
 
 
 def _already_masked(masking: Masking, column: sa.ColumnElement[Any], target: sa.ColumnElement[Any],

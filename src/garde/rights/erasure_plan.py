@@ -19,17 +19,17 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Engine
 
 from garde.datasets import ColumnMap, Footprint, Masking, TableMap, TableRef
 from garde.datasets.sql import chunks, sql_table
 from garde.legal_holds import LegalHold
 from garde.register import Activity
 from garde.rights.deployment import Deployment
-
-NOT_NULL_FALLBACK = Masking("hash")
 
 
 @dataclass
@@ -41,6 +41,7 @@ class TableErasure:
     # rows that stay: key -> {column: None (erased) | reason (kept)}
     staying: dict[Any, dict[str, str | None]] = field(default_factory=dict)
     kept_for: dict[Any, str] = field(default_factory=dict)  # why a whole row stays
+    maskings: dict[str, Masking] = field(default_factory=dict)  # per column, for rows that stay
 
     def updates(self) -> dict[tuple[str, ...], list[Any]]:
         """Staying rows grouped by the columns to mask: one UPDATE per group."""
@@ -70,7 +71,7 @@ class ErasurePlan:
                 for column, reason in sorted(fields.items()):
                     if reason is None:
                         erased.append({"table": str(ref), "key": key, "column": column,
-                                       "action": effective_masking(columns[column], True).strategy})
+                                       "action": decision.maskings[column].strategy})
                     else:
                         kept.append({"table": str(ref), "key": key, "column": column, "reason": reason})
                 if key in decision.kept_for:
@@ -79,11 +80,24 @@ class ErasurePlan:
         return {"erased": erased, "kept": kept}
 
 
-def effective_masking(column: ColumnMap, row_stays: bool) -> Masking:
-    """A ``delete`` column of a row that must stay is nulled instead."""
-    if row_stays and column.erase.strategy == "delete":
-        return Masking("null")
-    return column.erase
+def staying_masking(engine: Engine, table: TableMap, column: ColumnMap) -> Masking:
+    """How a column of a row that stays is erased.
+
+    A ``delete`` column is nulled instead; a column that cannot be NULL is
+    pseudonymised by its SHA-256 (reported as ``hash``).
+    """
+    masking = Masking("null") if column.erase.strategy == "delete" else column.erase
+    if masking.strategy == "null" and not _nullable(engine, table.name, column.name):
+        return Masking("hash")
+    return masking
+
+
+@lru_cache(maxsize=1024)
+def _nullable(engine: Engine, table: str, column: str) -> bool:
+    for info in sa.inspect(engine).get_columns(table):
+        if info["name"] == column:
+            return bool(info.get("nullable", True))
+    return True
 
 
 def _day(value: Any) -> date | None:
@@ -170,7 +184,9 @@ def plan_erasure(deployment: Deployment, footprint: Footprint, holds: list[Legal
         if not keys:
             continue
         table = datamap.table(ref)
-        decision = TableErasure(table)
+        engine = deployment.engines[ref.database]
+        decision = TableErasure(table, maskings={name: staying_masking(engine, table, column)
+                                                 for name, column in table.columns.items()})
         for row in _read(deployment, table, keys):
             key = row[table.primary_key]
             fields = {name: rules.reason(table, column, row) for name, column in table.columns.items()}
