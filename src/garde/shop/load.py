@@ -92,6 +92,8 @@ class _Loader:
                 self.conn.exec_driver_sql(f"INSERT INTO {table.name} ({names}) VALUES ({marks})", batch)
 
     def finish(self) -> None:
+        if self.postgres:
+            self.raw.commit()  # COPY went through the driver's connection, past SQLAlchemy's transaction
         self.conn.commit()
         if not self.postgres:
             self.conn.exec_driver_sql("PRAGMA journal_mode=WAL")
