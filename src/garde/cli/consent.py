@@ -1,7 +1,263 @@
-"""`garde` commands for this concept (not written yet)."""
+"""``garde consent``: give, withdraw, show, history, receipt, import, gpc."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from garde import consent
+from garde.consent.importing import count_rows, import_csv, parse_time
+from garde.consent.ledger import Evidence, LedgerEvent
+from garde.consent.receipts import receipt
+from garde.decide.model import DecisionModel
+from garde.problems import GardeError
+from garde.settings import get_settings
+from garde.store import open_store
+from garde.subjects import ensure_subject, find_subject
+
+consent_app = typer.Typer(help="Record and prove consents (GDPR Art. 7): the append-only ledger.",
+                          no_args_is_help=True)
+out = Console(highlight=False, soft_wrap=True)
+
+Email = Annotated[str | None, typer.Option("--email", help="the subject's e-mail address")]
+Phone = Annotated[str | None, typer.Option("--phone", help="the subject's telephone number")]
+CustomerId = Annotated[str | None, typer.Option("--customer-id", help="the subject's customer number")]
+RegisterPath = Annotated[Path | None, typer.Option("--register", help="register file or folder "
+                                                   "(default: the `registers` setting)")]
+
+
+def identities(email: str | None, phone: str | None, customer_id: str | None) -> dict[str, str]:
+    found = {k: v for k, v in (("email", email), ("phone", phone), ("customer_id", customer_id)) if v}
+    if not found:
+        raise GardeError("name the subject: --email, --phone or --customer-id")
+    return found
+
+
+def load_model(path: Path | None) -> DecisionModel:
+    return DecisionModel.load(path or get_settings().registers)
+
+
+def _check_activity(model: DecisionModel, activity: str) -> None:
+    if model.get(activity) is None:
+        from garde.problems import closest
+
+        hint = closest(activity, model.activities)
+        suggestion = f" (did you mean {hint!r}?)" if hint else ""
+        raise GardeError(f"{activity!r} is not in the register{suggestion}")
+
+
+def _record(action: str, activity: str, ids: dict[str, str], channel: str | None, method: str,
+            notice_version: str | None, ip: str | None, user_agent: str | None, at: str | None,
+            register: Path | None, unsubscribe: bool = False) -> LedgerEvent:
+    model = load_model(register)
+    _check_activity(model, activity)
+    rules = model.get(activity)
+    engine = open_store()
+    details: dict[str, Any] = {
+        "channel": channel, "method": method, "at": parse_time(at) if at else None,
+        "evidence": Evidence.from_request(ip, user_agent, notice_version)}
+    with engine.begin() as conn:
+        subject_id = ensure_subject(conn, ids)
+        if action == "given":
+            validity = rules.consent_validity if rules else None
+            event = consent.give(conn, subject_id, activity, valid_for=validity, **details)
+        elif unsubscribe:
+            event = consent.unsubscribe(conn, subject_id, activity, **details)
+        else:
+            event = consent.withdraw(conn, subject_id, activity, **details)
+    engine.dispose()
+    return event
+
+
+@consent_app.command("give")
+def give(
+    activity: Annotated[str, typer.Argument(help="activity id of the register")],
+    email: Email = None, phone: Phone = None, customer_id: CustomerId = None,
+    channel: Annotated[str | None, typer.Option(help="email, sms, post, phone, push, cookie.analytics")]
+    = None,
+    method: Annotated[str, typer.Option(help="how it was collected: web_form, cookie_banner, in_store, "
+                                        "call_centre, import...")] = "web_form",
+    notice_version: Annotated[str | None, typer.Option(help="hash of the notice shown")] = None,
+    ip: Annotated[str | None, typer.Option(help="IP address (only its HMAC is kept)")] = None,
+    user_agent: Annotated[str | None, typer.Option(help="browser user agent")] = None,
+    at: Annotated[str | None, typer.Option(help="when (ISO 8601); default now")] = None,
+    register: RegisterPath = None,
+) -> None:
+    """Record that a subject gave consent; prints the receipt id.
+
+    The consent expires after the activity's `consent.expiry`, if it has one.
+
+    Example: garde consent give newsletter --email ana@example.com --channel email --method web_form
+    """
+    event = _record("given", activity, identities(email, phone, customer_id), channel, method,
+                    notice_version, ip, user_agent, at, register)
+    out.print(f"consent given: {activity}{' on ' + channel if channel else ''}, receipt {event.event_id}")
+
+
+@consent_app.command("withdraw")
+def withdraw(
+    activity: Annotated[str, typer.Argument(help="activity id of the register")],
+    email: Email = None, phone: Phone = None, customer_id: CustomerId = None,
+    channel: Annotated[str | None, typer.Option(help="the channel; omit for every channel")] = None,
+    method: Annotated[str, typer.Option(help="how: preference_centre, unsubscribe_link, call_centre...")]
+    = "preference_centre",
+    unsubscribe: Annotated[bool, typer.Option("--unsubscribe", help="also put the subject on the "
+                                              "suppression list (do not contact)")] = False,
+    at: Annotated[str | None, typer.Option(help="when (ISO 8601); default now")] = None,
+    register: RegisterPath = None,
+) -> None:
+    """Record that a subject withdrew consent: as easy as giving it (GDPR Art. 7(3)).
+
+    Example: garde consent withdraw newsletter --email ana@example.com --channel email --unsubscribe
+    """
+    event = _record("withdrawn", activity, identities(email, phone, customer_id), channel, method,
+                    None, None, None, at, register, unsubscribe=unsubscribe)
+    out.print(f"consent withdrawn: {activity}{' on ' + channel if channel else ''}, receipt {event.event_id}")
+
+
+def _subject(ids: dict[str, str]) -> tuple[Any, str]:
+    engine = open_store()
+    with engine.connect() as conn:
+        subject_id = find_subject(conn, ids)
+    if subject_id is None:
+        engine.dispose()
+        raise GardeError("no subject with this identity")
+    return engine, subject_id
+
+
+@consent_app.command("show")
+def show(
+    email: Email = None, phone: Phone = None, customer_id: CustomerId = None,
+    format: Annotated[str, typer.Option("--format", help="table or json")] = "table",
+    register: RegisterPath = None,
+) -> None:
+    """Show a subject's consents as they stand now, derived from the ledger.
+
+    Example: garde consent show --email ana@example.com
+    """
+    model = load_model(register)
+    engine, subject_id = _subject(identities(email, phone, customer_id))
+    with engine.connect() as conn:
+        states = consent.current(conn, subject_id, validity=dict(model.validity()))
+    engine.dispose()
+    if format == "json":
+        typer.echo(json.dumps([{"activity": s.activity, "channel": s.channel, "status": s.status,
+                                "dpv": s.dpv, "since": s.since.isoformat() if s.since else None,
+                                "expires_at": s.expires_at.isoformat() if s.expires_at else None,
+                                "receipt": s.event_id} for s in states], indent=2))
+        return
+    table = Table("activity", "channel", "state", "since", "expires", "receipt")
+    for s in states:
+        table.add_row(s.activity, s.channel or "(all)", s.status, f"{s.since:%Y-%m-%d}" if s.since else "",
+                      f"{s.expires_at:%Y-%m-%d}" if s.expires_at else "", s.event_id or "")
+    out.print(table)
+
+
+@consent_app.command("history")
+def history(
+    email: Email = None, phone: Phone = None, customer_id: CustomerId = None,
+    activity: Annotated[str | None, typer.Option(help="only this activity")] = None,
+    format: Annotated[str, typer.Option("--format", help="table or jsonl")] = "table",
+) -> None:
+    """Every consent event of a subject, oldest first: the proof the controller keeps.
+
+    Example: garde consent history --email ana@example.com --format jsonl
+    """
+    engine, subject_id = _subject(identities(email, phone, customer_id))
+    with engine.connect() as conn:
+        events = list(consent.history(conn, subject_id, activity))
+    engine.dispose()
+    if format == "jsonl":
+        for event in events:
+            typer.echo(json.dumps(event.to_data(), ensure_ascii=False))
+        return
+    table = Table("when", "activity", "channel", "action", "method", "notice", "receipt")
+    for e in events:
+        table.add_row(f"{e.at:%Y-%m-%d %H:%M}", e.activity, e.channel or "(all)", e.action, e.method,
+                      e.notice_version or "", e.event_id)
+    out.print(table)
+
+
+@consent_app.command("receipt")
+def receipt_command(
+    receipt_id: Annotated[str, typer.Argument(help="the event's receipt id")],
+    register: RegisterPath = None,
+) -> None:
+    """Print the consent receipt of one event (ISO/IEC TS 27560, Kantara CR 1.1 fields) as JSON.
+
+    Example: garde consent receipt 3f2a9c0e5b7d4e1f8a6b2c3d4e5f6a7b > receipt.json
+    """
+    model = load_model(register)
+    engine = open_store()
+    with engine.connect() as conn:
+        event = consent.event(conn, receipt_id)
+    engine.dispose()
+    typer.echo(json.dumps(receipt(event, model.register_of(event.activity)), ensure_ascii=False, indent=2))
+
+
+@consent_app.command("import")
+def import_command(
+    file: Annotated[Path, typer.Argument(help="CSV export of another consent tool", exists=True,
+                                         dir_okay=False)],
+    source: Annotated[str | None, typer.Option(help="name of the tool (default: the file name)")] = None,
+    column: Annotated[list[str] | None, typer.Option("--column", help="FIELD=COLUMN when the file names "
+                                                     "a field differently, e.g. activity=purpose")] = None,
+    activity: Annotated[str | None, typer.Option(help="activity for rows without one")] = None,
+    channel: Annotated[str | None, typer.Option(help="channel for rows without one")] = None,
+    register: RegisterPath = None,
+) -> None:
+    """Import consents from a CSV file; re-running it adds nothing twice.
+
+    Fields: id, activity, channel, action (given/withdrawn/refused or opt-in/opt-out...),
+    at, method, notice_version, ip, user_agent, expires_at, and identities email, phone,
+    customer_id, loyalty_card.
+
+    Example: garde consent import export.csv --source onetrust --column at=timestamp --column activity=purpose
+    """
+    mapping = {}
+    for item in column or []:
+        name, sep, header = item.partition("=")
+        if not sep:
+            raise GardeError(f"--column {item!r}: write FIELD=COLUMN")
+        mapping[name.strip()] = header.strip()
+    model = load_model(register)
+    engine = open_store()
+    total = count_rows(file)
+    columns = (TextColumn("importing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task("import", total=total)
+        report = import_csv(engine, file, source=source, columns=mapping,
+                            defaults={"activity": activity, "channel": channel},
+                            activities=dict(model.validity()),
+                            on_progress=lambda n: progress.advance(task, n))
+    engine.dispose()
+    out.print(f"{report.read} rows read: {report.added} events added, {report.already_there} already "
+              f"imported, {report.new_subjects} new subjects, {len(report.problems)} rows refused")
+    for problem in report.problems[:20]:
+        out.print(f"[red]refused[/red] {problem}")
+    if report.problems:
+        raise typer.Exit(1)
+
+
+@consent_app.command("gpc")
+def gpc(email: Email = None, phone: Phone = None, customer_id: CustomerId = None) -> None:
+    """Record a Global Privacy Control signal (Sec-GPC: 1): an objection to targeted advertising.
+
+    Example: garde consent gpc --email ana@example.com
+    """
+    engine = open_store()
+    with engine.begin() as conn:
+        subject_id = ensure_subject(conn, identities(email, phone, customer_id))
+        new = consent.record_gpc(conn, subject_id)
+    engine.dispose()
+    out.print("objection to sale/sharing and targeted advertising recorded" if new else "already recorded")
 
 
 def install(app: typer.Typer) -> None:
-    """Add this concept's commands to ``app``."""
+    app.add_typer(consent_app, name="consent")

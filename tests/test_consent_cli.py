@@ -1,0 +1,121 @@
+"""``garde consent`` and ``garde decide`` as users reach them, and the CSV import."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from typer.testing import CliRunner
+
+from garde import audit
+from garde.cli import app
+from garde.consent.importing import import_csv
+from garde.consent.ledger import consent_events
+from garde.settings import get_settings
+from garde.store import connect, migrate
+from garde.subjects import subjects
+from tests.test_decide import REGISTER
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def store(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    register = tmp_path / "register.yaml"
+    register.write_text(REGISTER, encoding="utf-8")
+    monkeypatch.setenv("GARDE_DATABASE_URL", database_url)
+    monkeypatch.setenv("GARDE_REGISTERS", str(register))
+    get_settings.cache_clear()
+    yield database_url
+    get_settings.cache_clear()
+
+
+def garde(*args: str) -> tuple[int, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.output
+
+
+def test_give_decide_withdraw_show_history_receipt(store: str) -> None:
+    code, output = garde("consent", "give", "newsletter", "--email", "ana@example.com", "--channel", "email",
+                         "--notice-version", "sha256:v3", "--ip", "192.0.2.7")
+    assert code == 0, output
+    receipt_id = output.rsplit("receipt ", 1)[1].strip()
+    assert garde("decide", "newsletter", "--email", "ana@example.com", "--channel", "email")[0] == 0
+    code, output = garde("consent", "receipt", receipt_id)
+    receipt = json.loads(output)
+    assert receipt["header"]["record_id"] == receipt_id
+    assert receipt["events"][0]["validity_duration"] == "P3Y"
+    code, output = garde("consent", "withdraw", "newsletter", "--email", "ana@example.com",
+                         "--channel", "email")
+    assert code == 0, output
+    code, output = garde("decide", "newsletter", "--email", "ana@example.com", "--channel", "email",
+                         "--format", "json")
+    assert code == 1 and json.loads(output)["reasons"][0]["code"] == "consent_withdrawn"
+    code, output = garde("consent", "show", "--email", "ana@example.com", "--format", "json")
+    assert [s["status"] for s in json.loads(output)] == ["withdrawn"]
+    code, output = garde("consent", "history", "--email", "ana@example.com", "--format", "jsonl")
+    assert [json.loads(line)["action"] for line in output.splitlines()] == ["given", "withdrawn"]
+    assert "192.0.2.7" not in output
+
+
+def test_unknown_activity_and_subject_are_clear_errors(store: str) -> None:
+    code, output = garde("consent", "give", "newsleter", "--email", "ana@example.com")
+    assert code == 2 and "did you mean 'newsletter'" in output
+    code, output = garde("consent", "show", "--email", "nobody@example.com")
+    assert code == 2 and "no subject" in output
+
+
+def test_gpc_command(store: str) -> None:
+    assert garde("decide", "ads", "--email", "ana@example.com")[0] == 0
+    assert garde("consent", "gpc", "--email", "ana@example.com")[0] == 0
+    code, output = garde("decide", "ads", "--email", "ana@example.com")
+    assert code == 1 and "objection" in output
+
+
+CSV = """record,mail,purpose,status,timestamp,channel,ip
+r1,ana@example.com,newsletter,opt-in,2025-01-02T10:00:00Z,email,192.0.2.1
+r2,bob@example.com,newsletter,opt-in,2025-01-03T10:00:00Z,email,
+r3,ana@example.com,newsletter,opt-out,2025-03-01T10:00:00Z,email,
+r4,cy@example.com,no-such-activity,opt-in,2025-01-03T10:00:00Z,email,
+r5,,newsletter,opt-in,2025-01-03T10:00:00Z,email,
+"""
+
+
+def test_import_is_idempotent_and_reports_refused_rows(store: str, tmp_path: Path) -> None:
+    path = tmp_path / "export.csv"
+    path.write_text(CSV, encoding="utf-8")
+    args = ["consent", "import", str(path), "--source", "othertool", "--column", "id=record",
+            "--column", "email=mail", "--column", "activity=purpose", "--column", "action=status",
+            "--column", "at=timestamp"]
+    code, output = garde(*args)
+    assert code == 1 and "3 events added" in output and "2 rows refused" in output
+    assert "line 5: activity 'no-such-activity'" in output and "line 6: no identity" in output
+    code, output = garde(*args)
+    assert "0 events added, 3 already imported" in output
+    engine = connect(store)
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(consent_events)).scalar() == 3
+        assert conn.execute(sa.select(sa.func.count()).select_from(subjects)).scalar() == 2
+        assert [e["payload"]["count"] for e in audit.entries(conn, kind="consent.imported")] == [3]
+        assert audit.verify(conn).ok
+    engine.dispose()
+    code, output = garde("consent", "show", "--email", "ana@example.com", "--format", "json")
+    assert [s["status"] for s in json.loads(output)] == ["withdrawn"]
+
+
+def test_import_without_ids_dedupes_on_content_and_resumes(database_url: str, tmp_path: Path) -> None:
+    engine = connect(database_url)
+    migrate(engine)
+    path = tmp_path / "export.csv"
+    rows = "".join(f"user{i}@example.com,newsletter,given,2025-01-01T00:00:00,email\n" for i in range(25))
+    path.write_text("email,activity,action,at,channel\n" + rows, encoding="utf-8")
+    partial = tmp_path / "partial.csv"  # an import that stopped after ten rows
+    partial.write_text("email,activity,action,at,channel\n" + "".join(rows.splitlines(True)[:10]),
+                       encoding="utf-8")
+    assert import_csv(engine, partial, source="tool", batch_size=4).added == 10
+    report = import_csv(engine, path, source="tool", batch_size=4)
+    assert (report.added, report.already_there, report.new_subjects) == (15, 10, 15)
+    engine.dispose()
