@@ -11,6 +11,7 @@ texts in that language when the register has it (never machine-translated).
 from __future__ import annotations
 
 from collections import defaultdict
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -105,6 +106,7 @@ def build_access(request: Request, deployment: Deployment, footprint: Footprint)
     }
 
 
+@lru_cache(maxsize=1)
 def _environment() -> Environment:
     return Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html.j2"]),
                        undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)

@@ -87,17 +87,15 @@ def staying_masking(engine: Engine, table: TableMap, column: ColumnMap) -> Maski
     pseudonymised by its SHA-256 (reported as ``hash``).
     """
     masking = Masking("null") if column.erase.strategy == "delete" else column.erase
-    if masking.strategy == "null" and not _nullable(engine, table.name, column.name):
+    if masking.strategy == "null" and not _nullable(engine, table.name).get(column.name, True):
         return Masking("hash")
     return masking
 
 
-@lru_cache(maxsize=1024)
-def _nullable(engine: Engine, table: str, column: str) -> bool:
-    for info in sa.inspect(engine).get_columns(table):
-        if info["name"] == column:
-            return bool(info.get("nullable", True))
-    return True
+@lru_cache(maxsize=256)
+def _nullable(engine: Engine, table: str) -> dict[str, bool]:
+    """Which columns of ``table`` accept NULL (reflected once per table and engine)."""
+    return {info["name"]: bool(info.get("nullable", True)) for info in sa.inspect(engine).get_columns(table)}
 
 
 def _day(value: Any) -> date | None:
