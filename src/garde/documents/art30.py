@@ -204,8 +204,15 @@ def category_lines(categories: list[str], words: Wording) -> list[Line]:
     grouped: dict[str, list[str]] = {}
     for category in categories:
         grouped.setdefault(category_group(words.vocabulary, category), []).append(category)
-    return [words.labelled(f"common.cnil_group.{group}", words.terms("categories", grouped[group]))
-            for group in CNIL_GROUPS if group in grouped]
+    lines = []
+    for group in CNIL_GROUPS:
+        if group not in grouped:
+            continue
+        # The group's own root category (`personal_life` in "Vie personnelle") would repeat its label.
+        finer = [c for c in grouped[group] if c != group]
+        label = (words.word(f"common.cnil_group.{group}"),)
+        lines.append(words.labelled_line(label, words.terms("categories", finer)) if finer else label)
+    return lines
 
 
 def is_special(words: Wording, category: str) -> bool:
