@@ -1,7 +1,172 @@
-"""`garde` commands for this concept (not written yet)."""
+"""``garde retention plan|sweep|runs``: enforce the register's retention rules on the datasets."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
 
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from sqlalchemy.engine import Engine
+
+from garde import retention
+from garde.datasets import DataMap, connect_datamap, load_datamap
+from garde.retention.plan import Plan
+from garde.settings import get_settings
+from garde.store import open_store
+
+out = Console(highlight=False, soft_wrap=True)
+retention_app = typer.Typer(help="Retention: what is due, sweep it, past sweeps.", no_args_is_help=True)
+
+
+class Format(StrEnum):
+    text = "text"
+    json = "json"
+
+
+DatasetsOption = Annotated[Path | None, typer.Option("--datasets", help="Dataset file or folder "
+                                                     "(default: the `datasets` setting)")]
+TodayOption = Annotated[str | None, typer.Option("--today", help="Evaluate as of this day (YYYY-MM-DD)")]
+
+
+def _day(text: str | None) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not a date YYYY-MM-DD", param_hint="--today") from None
+
+
+def _open(datasets: Path | None) -> tuple[Engine, DataMap, dict[str, Engine]]:
+    datamap = load_datamap(datasets or get_settings().datasets)
+    return open_store(), datamap, connect_datamap(datamap)
+
+
+@retention_app.command("plan")
+def plan(
+    days: Annotated[int, typer.Option("--days", min=0, max=366, help="Also count the next N days")] = 0,
+    format: Annotated[Format, typer.Option("--format", help="text or json")] = Format.text,
+    datasets: DatasetsOption = None,
+    today: TodayOption = None,
+) -> None:
+    """What retention deletes or anonymises today and in the next N days, and what holds keep.
+
+    Per table and activity: rows deleted and rows whose expired columns are
+    masked, today and day by day; columns never due and why ("no rule",
+    legal hold, archive); active legal holds and the rows they keep.
+
+    Example: garde retention plan --days 30 --format json
+    """
+    store, datamap, engines = _open(datasets)
+    result = retention.plan(store, datamap, engines, today=_day(today), days=days)
+    if format is Format.json:
+        typer.echo(json.dumps(result.to_data(), ensure_ascii=False, indent=2))
+    else:
+        render_plan(result)
+
+
+def render_plan(result: Plan) -> None:
+    out.print(f"Retention plan as of {result.today.isoformat()}"
+              + (f", next {result.days} days" if result.days else ""))
+    table = Table("table", "operation", "activities", "today", f"+{result.days} days" if result.days else "",
+                  "held")
+    for step in result.steps:
+        later = str(step.by_day[-1][1]) if step.by_day else ""
+        table.add_row(step.table, step.operation, ", ".join(step.activities), str(step.today), later,
+                      str(step.held) if step.held else "")
+    out.print(table)
+    for step in result.steps:
+        changes = [(d, n) for i, (d, n) in enumerate(step.by_day)
+                   if n != (step.by_day[i - 1][1] if i else step.today)]
+        if changes:
+            out.print(f"{step.table} {step.operation}: "
+                      + ", ".join(f"{d.isoformat()} → {n}" for d, n in changes))
+    if result.kept:
+        out.print("\nNever due:")
+        for kept in result.kept:
+            out.print(f"  {kept['table']}.{kept['column']}: {'; '.join(kept['why'])}")
+    if result.holds.holds:
+        out.print("\nLegal holds:")
+        for hold in result.holds.to_data():
+            rows = ", ".join(f"{t} {n}" for t, n in hold["rows"].items())
+            line = f"  #{hold['id']} {hold['scope_kind']} {hold['scope']}: {hold['reason']}"
+            line += f" (until {hold['ends_at']})" if hold["ends_at"] else ""
+            line += f" — keeps {rows}" if rows else ""
+            line += f" — PROBLEM: {hold['problem']}" if hold["problem"] else ""
+            out.print(line)
+
+
+@retention_app.command("sweep")
+def sweep(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Count what would go; change nothing")] = False,
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Rows per batch")] = 1000,
+    datasets: DatasetsOption = None,
+    today: TodayOption = None,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar")] = False,
+) -> None:
+    """Delete or anonymise what is due, in audited batches; resumes an interrupted sweep.
+
+    Each batch is journalled and audited before it is applied; killed at any
+    point, the next sweep resumes the same run: exactly the due rows go,
+    nothing else, and no batch is applied twice.
+
+    Example: garde retention sweep --batch-size 5000
+    """
+    store, datamap, engines = _open(datasets)
+    if dry_run or quiet:
+        result = retention.sweep(store, datamap, engines, today=_day(today), batch_size=batch_size,
+                                 dry_run=dry_run)
+    else:
+        sweeper = retention.Sweeper(store, datamap, engines, retention.registers_for(datamap))
+        total = sum(sweeper.count(_day(today) or date.today()).values())
+        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+        with Progress(*columns, console=Console(stderr=True)) as bar:
+            task = bar.add_task("sweeping", total=total)
+
+            def advance(table: str, operation: str, affected: int) -> None:
+                bar.update(task, advance=affected, description=f"{operation} {table}")
+
+            result = sweeper.run(today=_day(today), batch_size=batch_size, progress=advance)
+    verb = "would affect" if dry_run else "affected"
+    out.print(f"run {result.run_id} as of {result.today.isoformat()}"
+              + (" (resumed)" if result.resumed else "") + f": {result.total()} rows {verb}"
+              + ("" if dry_run else f" in {result.batches} batches"))
+    for step, count in result.affected.items():
+        if count:
+            out.print(f"  {step}: {count}")
+
+
+@retention_app.command("runs")
+def runs(
+    limit: Annotated[int, typer.Option("--limit", min=1, help="How many runs, newest first")] = 20,
+    format: Annotated[Format, typer.Option("--format", help="text or json")] = Format.text,
+) -> None:
+    """Past retention sweeps: when, as of which day, status, rows affected.
+
+    Example: garde retention runs --limit 5
+    """
+    found = retention.runs(open_store(), limit)
+    if format is Format.json:
+        typer.echo(json.dumps([r.to_data() for r in found], indent=2))
+        return
+    table = Table("run", "as of", "started", "status", "rows", "batches", "resumed")
+    for run in found:
+        affected = run.summary.get("affected", {})
+        status = run.status + (" (dry run)" if run.dry_run else "")
+        table.add_row(run.id[:8], run.today.isoformat(), _when(run.started_at), status,
+                      str(sum(affected.values())), str(run.summary.get("batches", "")), str(run.resumed))
+    out.print(table)
+
+
+def _when(at: datetime) -> str:
+    return at.strftime("%Y-%m-%d %H:%M")
 
 
 def install(app: typer.Typer) -> None:
-    """Add this concept's commands to ``app``."""
+    app.add_typer(retention_app, name="retention")

@@ -1,0 +1,51 @@
+"""Retention (DESIGN flow 5, "Forget"): the register's retention rules enforced on the data.
+
+:func:`plan` says what is due today and in the next days, per table and
+activity, and what legal holds keep; :func:`sweep` deletes or masks it in
+batches, logged before committed and resumable; :func:`runs` lists past
+sweeps. ``docs/retention.md`` explains how rules become predicates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+
+from sqlalchemy.engine import Engine
+
+from garde.datasets import DataMap
+from garde.register import Register
+from garde.retention.journal import Run, list_runs
+from garde.retention.plan import Plan, Step, make_plan
+from garde.retention.policy import ColumnPolicy, RetentionPolicy, TablePolicy, build_policy, registers_for
+from garde.retention.predicate import Predicates, masked_value
+from garde.retention.sweep import Progress, Sweeper, SweepResult
+
+
+def plan(store: Engine, datamap: DataMap, engines: Mapping[str, Engine], *, today: date | None = None,
+         days: int = 0, registers: Mapping[str, Register] | None = None) -> Plan:
+    """What is due on ``today`` (default: the current day) and on each of the next ``days`` days."""
+    sweeper = Sweeper(store, datamap, engines, registers or registers_for(datamap))
+    holds = sweeper.holds()
+    return make_plan(sweeper.policy(holds), build_policy(datamap, sweeper.registers), engines, holds,
+                     today or date.today(), days)
+
+
+def sweep(store: Engine, datamap: DataMap, engines: Mapping[str, Engine], *, today: date | None = None,
+          batch_size: int = 1000, dry_run: bool = False, progress: Progress | None = None,
+          registers: Mapping[str, Register] | None = None) -> SweepResult:
+    """Delete or mask what is due, in batches; resumes the last unfinished sweep if there is one."""
+    sweeper = Sweeper(store, datamap, engines, registers or registers_for(datamap))
+    return sweeper.run(today=today, batch_size=batch_size, dry_run=dry_run, progress=progress)
+
+
+def runs(store: Engine, limit: int = 20) -> list[Run]:
+    """Past sweeps, newest first."""
+    with store.connect() as conn:
+        return list_runs(conn, limit)
+
+
+__all__ = [
+    "ColumnPolicy", "Plan", "Predicates", "Progress", "RetentionPolicy", "Run", "Step", "SweepResult",
+    "Sweeper", "TablePolicy", "build_policy", "masked_value", "plan", "registers_for", "runs", "sweep",
+]

@@ -1,0 +1,160 @@
+"""The sweep's journal in the engine's store: runs, and the batches of each run.
+
+A batch row is written, with its audit entry, and committed *before* the
+batch touches the business database ("logged before committed"); it is
+marked done after. A run's ``today`` is fixed when it starts, so resuming it
+evaluates exactly the same due set.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from garde.store import metadata
+from garde.subjects import now
+
+retention_runs = sa.Table(
+    "retention_runs",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("today", sa.Date, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("dry_run", sa.Boolean, nullable=False),
+    sa.Column("batch_size", sa.Integer, nullable=False),
+    sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("finished_at", sa.DateTime(timezone=True)),
+    sa.Column("resumed", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("summary", sa.Text),
+)
+
+retention_batches = sa.Table(
+    "retention_batches",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("run_id", sa.String(36), sa.ForeignKey("retention_runs.id"), nullable=False),
+    sa.Column("seq", sa.Integer, nullable=False),
+    sa.Column("database", sa.String(64), nullable=False),
+    sa.Column("table_name", sa.String(128), nullable=False),
+    sa.Column("operation", sa.String(16), nullable=False),
+    sa.Column("keys", sa.Text, nullable=False),
+    sa.Column("last_key", sa.Text, nullable=False),
+    sa.Column("count", sa.Integer, nullable=False),
+    sa.Column("affected", sa.Integer),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("done_at", sa.DateTime(timezone=True)),
+)
+
+
+@dataclass(frozen=True)
+class Run:
+    id: str
+    today: date
+    status: str
+    dry_run: bool
+    batch_size: int
+    started_at: datetime
+    finished_at: datetime | None
+    resumed: int
+    summary: dict[str, Any]
+
+    def to_data(self) -> dict[str, Any]:
+        return {"id": self.id, "today": self.today.isoformat(), "status": self.status,
+                "dry_run": self.dry_run,
+                "batch_size": self.batch_size, "started_at": self.started_at.isoformat(),
+                "finished_at": self.finished_at.isoformat() if self.finished_at else None,
+                "resumed": self.resumed, "summary": self.summary}
+
+
+@dataclass(frozen=True)
+class Batch:
+    id: int
+    seq: int
+    keys: list[Any]
+    last_key: Any
+    status: str
+
+
+def _run(row: Any) -> Run:
+    return Run(row.id, row.today, row.status, bool(row.dry_run), row.batch_size, row.started_at,
+               row.finished_at, row.resumed, json.loads(row.summary) if row.summary else {})
+
+
+def start_run(conn: sa.Connection, today: date, batch_size: int, dry_run: bool) -> Run:
+    run_id = str(uuid.uuid4())
+    conn.execute(retention_runs.insert().values(id=run_id, today=today, status="running", dry_run=dry_run,
+                                                batch_size=batch_size, started_at=now()))
+    return get_run(conn, run_id)
+
+
+def get_run(conn: sa.Connection, run_id: str) -> Run:
+    return _run(conn.execute(sa.select(retention_runs).where(retention_runs.c.id == run_id)).one())
+
+
+def unfinished_run(conn: sa.Connection) -> Run | None:
+    """The run a crash or a kill left running, if any (the oldest)."""
+    row = conn.execute(sa.select(retention_runs).where(retention_runs.c.status == "running",
+                                                       retention_runs.c.dry_run.is_(False))
+                       .order_by(retention_runs.c.started_at).limit(1)).first()
+    return None if row is None else _run(row)
+
+
+def mark_resumed(conn: sa.Connection, run_id: str) -> None:
+    conn.execute(retention_runs.update().where(retention_runs.c.id == run_id)
+                 .values(resumed=retention_runs.c.resumed + 1))
+
+
+def finish_run(conn: sa.Connection, run_id: str, summary: dict[str, Any]) -> None:
+    conn.execute(retention_runs.update().where(retention_runs.c.id == run_id)
+                 .values(status="done", finished_at=now(), summary=json.dumps(summary, sort_keys=True)))
+
+
+def list_runs(conn: sa.Connection, limit: int = 20) -> list[Run]:
+    rows = conn.execute(sa.select(retention_runs).order_by(retention_runs.c.started_at.desc()).limit(limit))
+    return [_run(r) for r in rows]
+
+
+def _step(run_id: str, database: str, table: str, operation: str) -> sa.ColumnElement[bool]:
+    b = retention_batches.c
+    return sa.and_(b.run_id == run_id, b.database == database, b.table_name == table,
+                   b.operation == operation)
+
+
+def last_batch(conn: sa.Connection, run_id: str, database: str, table: str, operation: str) -> Batch | None:
+    """The latest batch of one step of a run: pending (to re-apply) or done (continue after its last key)."""
+    row = conn.execute(sa.select(retention_batches).where(_step(run_id, database, table, operation))
+                       .order_by(retention_batches.c.seq.desc()).limit(1)).first()
+    if row is None:
+        return None
+    return Batch(row.id, row.seq, json.loads(row.keys), json.loads(row.last_key), row.status)
+
+
+def log_batch(conn: sa.Connection, run_id: str, seq: int, database: str, table: str, operation: str,
+              keys: list[Any]) -> int:
+    result = conn.execute(retention_batches.insert().values(
+        run_id=run_id, seq=seq, database=database, table_name=table, operation=operation,
+        keys=json.dumps(keys, default=str), last_key=json.dumps(keys[-1], default=str), count=len(keys),
+        status="pending", created_at=now()))
+    key = result.inserted_primary_key
+    assert key is not None
+    return int(key[0])
+
+
+def batch_done(conn: sa.Connection, batch_id: int, affected: int) -> None:
+    conn.execute(retention_batches.update().where(retention_batches.c.id == batch_id)
+                 .values(status="done", affected=affected, done_at=now()))
+
+
+def run_totals(conn: sa.Connection, run_id: str) -> dict[str, int]:
+    """Rows affected per ``database.table:operation`` by a run's done batches."""
+    b = retention_batches.c
+    rows = conn.execute(sa.select(b.database, b.table_name, b.operation, sa.func.sum(b.affected))
+                        .where(b.run_id == run_id, b.status == "done")
+                        .group_by(b.database, b.table_name, b.operation))
+    return {f"{d}.{t}:{o}": int(n or 0) for d, t, o, n in rows}

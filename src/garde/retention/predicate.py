@@ -1,0 +1,183 @@
+"""Retention rules as SQL predicates (SQLAlchemy Core), evaluated against one day.
+
+``<period> after <event>`` is due on ``today`` when ``event + period <= today``,
+which :meth:`Period.before` turns, exactly, into ``event <= period.before(today)``
+(months and years end per Reg. 1182/71). Comparing with the *next* day,
+``event < period.before(today) + 1 day``, makes the same predicate right for
+``DATE`` and ``TIMESTAMP`` columns, and for ISO text on SQLite. ``until
+<event>`` is due once the event's column is set and not in the future. A
+missing date is never due: nothing can be proven expired.
+
+Per table two operations come out of the rules:
+
+- **delete** — every annotated column is due, every governing rule deletes,
+  no legal hold covers the row, and no row of a personal child table that
+  stays still references it (children go first, so a parent kept by an
+  invoice keeps its row, and only its expired columns are masked);
+- **mask** — a column is due, its value is not already masked, and the row
+  is not deleted: the column takes its masked value (the column's ``erase``
+  strategy, ``null`` where that says ``delete``). Every masked value is a
+  fixed point of its masking, so "already masked" is ``value = mask(value)``
+  and applying a batch twice changes nothing.
+
+Predicates are built against a FROM clause given by the caller (the target
+table of a statement, or a fresh alias inside a correlated ``EXISTS``), so
+they can be nested without ambiguity.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from datetime import date, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from garde.datasets import Masking, TableMap, TableRef, sql_table
+from garde.datasets.sql import ANONYMISED
+from garde.retention.policy import ColumnPolicy, RetentionPolicy, TablePolicy, event_path
+from garde.retention_rule import RetentionPeriod
+
+Clause = sa.FromClause
+Condition = sa.ColumnElement[bool]
+#: Prefix of hashed values: a hashed value is recognisable, so it is never hashed twice.
+HASH_PREFIX = "sha256:"
+
+
+def bound(period: RetentionPeriod, today: date) -> date:
+    """Events strictly before this day make ``period`` due on ``today``."""
+    last = today if period.period is None else period.period.before(today)
+    return last + timedelta(days=1)
+
+
+def masked_value(masking: Masking, column: sa.ColumnElement[Any], dialect: str) -> sa.ColumnElement[Any]:
+    """The value a column takes when its retention expires; a fixed point (masking it again is a no-op).
+
+    Unlike :func:`garde.datasets.masking_expression`, a hash carries the
+    ``sha256:`` prefix and is left alone when already hashed; ``delete``
+    (which drops the whole row on erasure) masks a single column with NULL.
+    """
+    if masking.strategy in ("delete", "null"):
+        return sa.null()
+    if masking.strategy == "fixed":
+        return sa.literal(masking.value)
+    if masking.strategy == "hash":
+        if dialect == "postgresql":
+            text = sa.cast(column, sa.Text)
+            digest = sa.func.encode(sa.func.sha256(sa.func.convert_to(text, "UTF8")), "hex")
+        else:
+            digest = sa.func.garde_sha256(column)
+        return sa.case((sa.cast(column, sa.Text).startswith(HASH_PREFIX), column),
+                       else_=sa.literal(HASH_PREFIX) + digest)
+    if masking.generalise is not None:
+        if dialect == "postgresql":
+            return sa.func.date_trunc(masking.generalise, column)
+        pattern = "%Y-01-01" if masking.generalise == "year" else "%Y-%m-01"
+        return sa.func.strftime(pattern, column)
+    if masking.keep is not None:
+        return sa.func.substr(column, 1, masking.keep)
+    return sa.literal(ANONYMISED if masking.value is None else masking.value)
+
+
+def unmasked(masking: Masking, column: sa.ColumnElement[Any], dialect: str) -> Condition:
+    """The column still holds something its masking would change (NULL holds nothing)."""
+    if masking.strategy in ("delete", "null"):
+        return column.is_not(None)
+    return sa.and_(column.is_not(None), column != masked_value(masking, column, dialect))
+
+
+class Predicates:
+    """The due predicates of a policy on ``today``, minus what legal holds keep.
+
+    ``held_keys`` are the primary keys subject-scope holds keep, per table.
+    """
+
+    def __init__(self, policy: RetentionPolicy, today: date, dialect: str,
+                 held_keys: Mapping[TableRef, Collection[Any]] | None = None) -> None:
+        self.policy = policy
+        self.today = today
+        self.dialect = dialect
+        self.held_keys = held_keys or {}
+
+    def alias(self, table: TableMap) -> Clause:
+        return sql_table(table).alias()
+
+    # -- one rule ---------------------------------------------------------------------------------------
+
+    def rule_due(self, period: RetentionPeriod, table: TableMap, t: Clause) -> Condition:
+        path = event_path(self.policy.datamap, table, period.event)
+        if path is None:
+            return sa.false()
+        limit = sa.literal(bound(period, self.today), sa.Date)
+        return self._event_before(table, t, period.event, path, limit)
+
+    def _event_before(self, table: TableMap, t: Clause, event: str, path: tuple[Any, ...],
+                      limit: sa.ColumnElement[Any]) -> Condition:
+        if not path:
+            column = t.c[table.timestamps[event]]
+            return sa.and_(column.is_not(None), column < limit)
+        reference, rest = path[0], path[1:]
+        parent = self.policy.datamap.datasets[table.database].tables[reference.target]
+        p = self.alias(parent)
+        return sa.exists().where(p.c[reference.target_column] == t.c[reference.column],
+                                 self._event_before(parent, p, event, rest, limit))
+
+    # -- columns and rows -------------------------------------------------------------------------------
+
+    def column_due(self, table: TablePolicy, column: ColumnPolicy, t: Clause) -> Condition:
+        """Every rule of every activity using the column has expired (the longest one decides)."""
+        if not column.sweepable or table.held_by:
+            return sa.false()
+        periods = list(dict.fromkeys(g.rule.rule for g in column.governing))
+        return sa.and_(*(self.rule_due(p, table.table, t) for p in periods))
+
+    def row_due(self, table: TablePolicy, t: Clause) -> Condition:
+        if not table.deletes_rows or table.held_by:
+            return sa.false()
+        periods = dict.fromkeys(g.rule.rule for c in table.columns.values() for g in c.governing)
+        return sa.and_(*(self.rule_due(p, table.table, t) for p in periods))
+
+    def not_held(self, table: TableMap, t: Clause) -> Condition:
+        keys = self.held_keys.get(table.ref)
+        return t.c[table.primary_key].not_in(sorted(keys)) if keys else sa.true()
+
+    def delete_due(self, table: TablePolicy, t: Clause, path: frozenset[TableRef] = frozenset()) -> Condition:
+        """Rows to delete: due, not held, and no personal child row that stays points at them."""
+        if not table.deletes_rows or table.held_by:
+            return sa.false()
+        parts = [self.row_due(table, t), self.not_held(table.table, t)]
+        for child, reference in self.policy.datamap.referencing(table.table):
+            child_policy = self.policy.tables.get(child.ref)
+            if child_policy is None:
+                continue  # rows without personal data go with their parent (see cascades())
+            c = self.alias(child)
+            stays: Condition = sa.true()
+            if child.ref not in path and child.ref != table.ref:
+                stays = sa.not_(self.delete_due(child_policy, c, path | {table.ref}))
+            parts.append(sa.not_(sa.exists().where(c.c[reference.column] == t.c[reference.target_column],
+                                                   stays)))
+        return sa.and_(*parts)
+
+    def mask_due(self, table: TablePolicy, t: Clause) -> Condition:
+        """Rows with a due column still unmasked, that are not deleted."""
+        columns = table.sweepable()
+        if not columns or table.held_by:
+            return sa.false()
+        due = sa.or_(*(sa.and_(self.column_due(table, c, t),
+                               unmasked(c.column.erase, t.c[c.column.name], self.dialect)) for c in columns))
+        return sa.and_(due, self.not_held(table.table, t), sa.not_(self.delete_due(table, t)))
+
+    def mask_values(self, table: TablePolicy, t: Clause) -> dict[str, sa.ColumnElement[Any]]:
+        """``SET`` clauses: each due column takes its masked value, the others keep theirs."""
+        out: dict[str, sa.ColumnElement[Any]] = {}
+        for c in table.sweepable():
+            column = t.c[c.column.name]
+            masked = masked_value(c.column.erase, column, self.dialect)
+            out[c.column.name] = sa.case((self.column_due(table, c, t), masked), else_=column)
+        return out
+
+    def cascades(self, table: TablePolicy) -> list[tuple[TableMap, str, str]]:
+        """Child tables without personal data deleted with their parent: (child, column, parent column)."""
+        children = self.policy.datamap.referencing(table.table)
+        return [(child, r.column, r.target_column) for child, r in children
+                if child.ref not in self.policy.tables and child.ref != table.ref]
