@@ -1,10 +1,41 @@
-"""Run every ``bench_*.py`` of this folder (``make bench``)."""
+"""Run every ``bench_*.py`` of this folder (``make bench``); ``python -m benchmarks decide`` runs some."""
 
 from __future__ import annotations
 
 import importlib
+import pkgutil
+import sys
 from pathlib import Path
 
-for path in sorted(Path(__file__).parent.glob("bench_*.py")):
-    print(f"== {path.stem}", flush=True)
-    importlib.import_module(f"benchmarks.{path.stem}").main([])
+from benchmarks import Result
+
+
+def main(selected: list[str]) -> int:
+    results: list[Result] = []
+    folder = Path(__file__).parent
+    for module in sorted(m.name for m in pkgutil.iter_modules([str(folder)]) if m.name.startswith("bench_")):
+        if selected and not any(s in module for s in selected):
+            continue
+        print(f"== {module}", flush=True)
+        loaded = importlib.import_module(f"benchmarks.{module}")
+        if hasattr(loaded, "run"):
+            results += loaded.run()
+        else:
+            loaded.main([])
+    if not results:
+        return 0
+    print()
+    header = ("benchmark", "measure", "garde", "baseline", "ratio", "goal", "met")
+    rows = [(r.benchmark, r.measure, f"{r.garde:,.1f} {r.unit}", f"{r.baseline:,.1f} {r.unit}",
+             f"{r.ratio:.2f}", r.goal, "yes" if r.met else "NO") for r in results]
+    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
+    for row in [header, tuple("-" * w for w in widths), *rows]:
+        print("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)))
+    for r in results:
+        if r.note:
+            print(f"* {r.benchmark} / {r.measure}: {r.note}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

@@ -1,0 +1,203 @@
+"""decide() with auditing on, against pycasbin enforcing an equivalent attribute-based model.
+
+Same run, same machine, same subjects. garde: a :class:`DecisionPoint` on a
+SQLite store (the embedded default) reads each subject's facts from the
+store (one statement) and appends every decision to the hash-chained audit
+log through the buffered writer. pycasbin: an ABAC model whose policy lines
+are the register's (activity, category, condition) rules and whose matcher
+evaluates the same conditions (state, objection, suppression, consent or
+contract) on subject attributes **already in memory** — casbin reads no
+store and writes no audit, so the comparison favours it.
+
+Goal: garde's throughput >= 5x pycasbin's, p99 latency < 200 µs.
+"""
+
+from __future__ import annotations
+
+import random
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import casbin  # type: ignore[import-untyped]
+import sqlalchemy as sa
+
+from benchmarks import Result, percentile
+from garde import audit, consent, subjects
+from garde.consent.objections import object_to
+from garde.decide import DecisionPoint
+from garde.register import parse_register
+from garde.store import connect, migrate
+
+REGISTER = """
+controller: {name: Boutique}
+activities:
+  - {id: newsletter, name: Newsletter, data_categories: [identity.name, contact.email],
+     legal_bases: [consent], direct_marketing: true, consent: {expiry: 3 years}}
+  - {id: orders, name: Orders, data_categories: [identity, contact, transaction], legal_bases: [contract],
+     retention: ["5 years after relationship_end"]}
+  - {id: prospecting, name: Prospects, data_categories: [identity, contact],
+     legal_bases: [legitimate_interests]}
+  - {id: ads, name: Ads, data_categories: [online.tracker], legal_bases: [legitimate_interests],
+     targeted_advertising: true}
+"""
+REQUESTS = [
+    ("newsletter", ["contact.email"]),
+    ("orders", ["contact.email", "transaction"]),
+    ("prospecting", ["identity.name"]),
+    ("ads", ["online.tracker"]),
+]
+
+CASBIN_MODEL = """
+[request_definition]
+r = sub, obj, act
+
+[policy_definition]
+p = sub_rule, obj, act
+
+[policy_effect]
+e = some(where (p.eft == allow))
+
+[matchers]
+m = eval(p.sub_rule) && r.obj == p.obj && r.act == p.act
+"""
+# The register's rules as casbin policy lines: (condition on the subject, activity, category).
+CONDITIONS = {
+    "newsletter": "r.sub.state == 'active' && r.sub.suppressed == False && r.sub.objected_dm == False "
+    "&& r.sub.newsletter_consent == True",
+    "orders": "r.sub.state == 'active' && r.sub.customer == True",
+    "prospecting": "r.sub.state == 'active' && r.sub.objected_prospecting == False",
+    "ads": "r.sub.state == 'active' && r.sub.suppressed == False && r.sub.objected_ads == False",
+}
+CATEGORIES = {
+    "newsletter": ["contact.email", "identity.name"],
+    "orders": ["contact.email", "transaction", "identity.name"],
+    "prospecting": ["identity.name", "contact.email"],
+    "ads": ["online.tracker"],
+}
+
+
+def populate(engine: sa.Engine, count: int, rng: random.Random) -> list[str]:
+    now = datetime.now(UTC)
+    ids = []
+    with engine.begin() as conn:
+        for i in range(count):
+            sid = subjects.ensure_subject(conn, {"email": f"user{i}@example.com"})
+            ids.append(sid)
+            if rng.random() < 0.6:
+                consent.give(
+                    conn, sid, "newsletter", channel="email", at=now - timedelta(days=rng.randint(1, 900))
+                )
+            if rng.random() < 0.1:
+                consent.withdraw(conn, sid, "newsletter", channel="email", at=now)
+            if rng.random() < 0.5:
+                conn.execute(
+                    subjects.subjects.update()
+                    .where(subjects.subjects.c.id == sid)
+                    .values(relationship_started_at=now - timedelta(days=100))
+                )
+            if rng.random() < 0.05:
+                object_to(conn, sid, "direct_marketing")
+    return ids
+
+
+def casbin_enforcer() -> Any:
+    with tempfile.TemporaryDirectory() as folder:
+        model = Path(folder) / "model.conf"
+        model.write_text(CASBIN_MODEL)
+        policy = Path(folder) / "policy.csv"
+        policy.write_text(
+            "".join(f"p, {CONDITIONS[a]}, {a}, {c}\n" for a, cs in CATEGORIES.items() for c in cs)
+        )
+        return casbin.Enforcer(str(model), str(policy))
+
+
+def attributes(point: DecisionPoint, sid: str) -> SimpleNamespace:
+    """The subject's attributes for casbin, read once before timing (casbin gets them for free)."""
+    facts = point.facts("newsletter", sid)
+    decision = point.decide("newsletter", sid, ["contact.email"], "email")
+    return SimpleNamespace(
+        state=facts.state,
+        suppressed=facts.suppressed,
+        objected_dm="direct_marketing" in facts.objections,
+        objected_prospecting="prospecting" in facts.objections,
+        objected_ads="targeted_advertising" in facts.objections,
+        newsletter_consent=decision.allowed,
+        customer=facts.relationship_started_at is not None,
+    )
+
+
+def run(subject_count: int = 2000, calls: int = 20_000) -> list[Result]:
+    rng = random.Random(7)
+    with tempfile.TemporaryDirectory() as folder:
+        engine = connect(f"sqlite:///{folder}/garde.db")
+        migrate(engine)
+        ids = populate(engine, subject_count, rng)
+        register = parse_register(REGISTER).register
+        plan = [(rng.choice(ids), *rng.choice(REQUESTS)) for _ in range(calls)]
+
+        with DecisionPoint(register, engine, audit=False) as plain:
+            attrs = {sid: attributes(plain, sid) for sid in set(p[0] for p in plan)}
+        enforcer = casbin_enforcer()
+
+        def casbin_decide(sid: str, activity: str, categories: list[str]) -> list[str]:
+            return [c for c in categories if enforcer.enforce(attrs[sid], activity, c)]
+
+        point = DecisionPoint(register, engine)  # auditing on: buffered writer, settings' batch size
+        garde_latency, casbin_latency = [], []
+        clock = time.perf_counter
+        try:
+            for sid, activity, categories in plan[:500]:  # warm both up
+                point.decide(activity, sid, categories)
+                casbin_decide(sid, activity, categories)
+            start = clock()
+            for sid, activity, categories in plan:
+                t = clock()
+                point.decide(activity, sid, categories)
+                garde_latency.append(clock() - t)
+        finally:
+            point.close()  # the last audit batch is written inside the measured time
+        garde_seconds = clock() - start
+        start = clock()
+        for sid, activity, categories in plan:
+            t = clock()
+            casbin_decide(sid, activity, categories)
+            casbin_latency.append(clock() - t)
+        casbin_seconds = clock() - start
+        with engine.connect() as conn:
+            audited = conn.execute(
+                sa.select(sa.func.count())
+                .select_from(audit.audit_log)
+                .where(audit.audit_log.c.kind == "decision")
+            ).scalar_one()
+        engine.dispose()
+    garde_rate, casbin_rate = calls / garde_seconds, calls / casbin_seconds
+    p99, casbin_p99 = percentile(garde_latency, 0.99) * 1e6, percentile(casbin_latency, 0.99) * 1e6
+    p50, casbin_p50 = percentile(garde_latency, 0.5) * 1e6, percentile(casbin_latency, 0.5) * 1e6
+    note = (
+        f"{calls} decisions over {subject_count} subjects, {audited} audited; "
+        f"p50 {p50:.0f} µs vs {casbin_p50:.0f} µs; max {max(garde_latency) * 1e6:.0f} µs (a batch write)"
+    )
+    return [
+        Result(
+            "decide",
+            "throughput",
+            garde_rate,
+            casbin_rate,
+            "decisions/s",
+            garde_rate / casbin_rate,
+            ">= 5x pycasbin",
+            garde_rate >= 5 * casbin_rate,
+            note,
+        ),
+        Result("decide", "p99 latency", p99, casbin_p99, "µs", casbin_p99 / p99, "p99 < 200 µs", p99 < 200),
+    ]
+
+
+def main(argv: list[str]) -> None:
+    from benchmarks.__main__ import main as run_all
+
+    run_all(["bench_decide"])
