@@ -1,5 +1,6 @@
 """Data-subject requests (GDPR Arts. 12, 15-21): intake, verification and execution."""
 
+from garde.rights.deployment import Deployment
 from garde.rights.intake import (
     REQUEST_TYPES,
     Request,
@@ -10,11 +11,13 @@ from garde.rights.intake import (
     submit,
 )
 from garde.rights.mailer import ConsoleMailer, FileMailer, Mailer, SmtpMailer, configured_mailer
+from garde.rights.running import run
 from garde.rights.verification import check_code, send_code, verify_out_of_band
 
 __all__ = [
     "REQUEST_TYPES",
     "ConsoleMailer",
+    "Deployment",
     "FileMailer",
     "Mailer",
     "Request",
@@ -25,6 +28,7 @@ __all__ = [
     "get_request",
     "list_requests",
     "reject",
+    "run",
     "send_code",
     "submit",
     "verify_out_of_band",

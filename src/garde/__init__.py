@@ -1,0 +1,41 @@
+"""garde: the register of processing activities (GDPR Art. 30), executable.
+
+What users import, in the order of the flows (declare, publish, use,
+answer, forget, prove)::
+
+    import garde
+
+    register = garde.load_register("registers/negomarkets.yaml")
+    findings = garde.lint_paths(["registers/"])
+    html = garde.render_notice(register, "fr")
+
+    store = garde.open_store()                       # GARDE_DATABASE_URL, SQLite by default
+    point = garde.DecisionPoint(register, store)
+    decision = point.decide("newsletter", {"email": "ada@example.com"})
+"""
+
+from garde.audit import AuditWriter, verify
+from garde.consent import give, withdraw
+from garde.datasets import DataMap, find_subject, load_datamap
+from garde.decide import Decision, DecisionPoint, Reason
+from garde.documents import export_register, render_notice
+from garde.legal_holds import place_hold, release_hold
+from garde.lint import Finding, lint, lint_paths
+from garde.problems import GardeError, InputError, NotFound, Problem
+from garde.register import Activity, Register, load_register
+from garde.retention import plan, sweep
+from garde.rights import Deployment, submit
+from garde.rights import run as run_request
+from garde.settings import Settings, get_settings
+from garde.store import open_store
+from garde.taxonomy import Vocabulary, load_vocabulary
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Activity", "AuditWriter", "DataMap", "Decision", "DecisionPoint", "Deployment", "Finding",
+    "GardeError", "InputError", "NotFound", "Problem", "Reason", "Register", "Settings", "Vocabulary",
+    "export_register", "find_subject", "get_settings", "give", "lint", "lint_paths", "load_datamap",
+    "load_register", "load_vocabulary", "open_store", "place_hold", "plan", "release_hold", "render_notice",
+    "run_request", "submit", "sweep", "verify", "withdraw",
+]
