@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -96,30 +97,40 @@ def find_subject(datamap: DataMap, engines: Mapping[str, Engine], identities: Ma
     if missing:
         raise GardeError(f"no engine for database {', '.join(missing)}")
     found = Footprint(datamap, {k: {normalise_identity(k, v)} for k, v in identities.items()})
-    walk = _Walk(datamap, engines, found)
     pending: dict[TableRef, dict[str, set[Any]]] = defaultdict(lambda: defaultdict(set))
     for kind, values in found.identities.items():
         for table, column in datamap.with_identity(kind):
             pending[table.ref][column] |= values
-    while pending:
-        if found.hops >= max_hops:
-            raise GardeError(f"subject discovery did not settle after {max_hops} hops")
-        found.hops += 1
-        pending = walk.hop(pending)
+    with ExitStack() as stack:
+        walk = _Walk(datamap, engines, found, stack)
+        while pending:
+            if found.hops >= max_hops:
+                raise GardeError(f"subject discovery did not settle after {max_hops} hops")
+            found.hops += 1
+            pending = walk.hop(pending)
     return found
 
 
 class _Walk:
     """One discovery: what was searched per (table, column), and what the next hop must search."""
 
-    def __init__(self, datamap: DataMap, engines: Mapping[str, Engine], footprint: Footprint) -> None:
+    def __init__(self, datamap: DataMap, engines: Mapping[str, Engine], footprint: Footprint,
+                 stack: ExitStack) -> None:
         self.datamap = datamap
         self.engines = engines
         self.footprint = footprint
         self.searched: dict[tuple[TableRef, str], set[Any]] = defaultdict(set)
+        self.stack = stack
+        self.connections: dict[str, sa.Connection] = {}
         self.children = {t.ref: [(c, r) for c, r in datamap.referencing(t) if c.subject is not None]
                          for t in datamap}
         self.shared = {kind: datamap.with_identity(kind) for kind in datamap.identity_kinds()}
+
+    def connection(self, database: str) -> sa.Connection:
+        """One connection per database for the whole discovery (closed by :func:`find_subject`)."""
+        if database not in self.connections:
+            self.connections[database] = self.stack.enter_context(self.engines[database].connect())
+        return self.connections[database]
 
     def hop(self, pending: Mapping[TableRef, Mapping[str, set[Any]]]) -> dict[TableRef, dict[str, set[Any]]]:
         following: dict[TableRef, dict[str, set[Any]]] = defaultdict(lambda: defaultdict(set))
@@ -147,14 +158,14 @@ class _Walk:
         else:
             wheres = [clause.c[c].in_(list(batch)) for c, v in conditions.items()
                       for batch in chunks(sorted(v, key=str))]
-        with self.engines[table.database].connect() as conn:
-            for where in wheres:
-                for row in conn.execute(sa.select(*(clause.c[c] for c in read)).where(where)):
-                    mapping = dict(row._mapping)
-                    key = mapping[table.primary_key]
-                    if key not in known:
-                        known.add(key)
-                        rows.append(mapping)
+        conn = self.connection(table.database)
+        for where in wheres:
+            for row in conn.execute(sa.select(*(clause.c[c] for c in read)).where(where)):
+                mapping = dict(row._mapping)
+                key = mapping[table.primary_key]
+                if key not in known:
+                    known.add(key)
+                    rows.append(mapping)
         return rows
 
     def follow(self, table: TableMap, row: Mapping[str, Any],
