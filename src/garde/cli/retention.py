@@ -20,7 +20,7 @@ from garde.retention.plan import Plan
 from garde.settings import get_settings
 from garde.store import open_store
 
-out = Console(highlight=False, soft_wrap=True)
+out = Console(highlight=False, soft_wrap=True, emoji=False, markup=False)
 retention_app = typer.Typer(help="Retention: what is due, sweep it, past sweeps.", no_args_is_help=True)
 
 

@@ -131,7 +131,8 @@ class Sweeper:
         for table, operation in steps(policy):
             predicates = Predicates(policy, run.today, self.engines[table.table.database].dialect.name,
                                     holds.keys)
-            self._step(run.id, run.batch_size, predicates, table, operation, result, progress)
+            # a resumed run continues with this sweep's batch size: keyset pagination does not depend on it
+            self._step(run.id, batch_size, predicates, table, operation, result, progress)
         with self.store.begin() as conn:
             result.affected = journal.run_totals(conn, run.id)
             audit.record(conn, "retention.run.finished", result.to_data())

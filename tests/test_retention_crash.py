@@ -1,0 +1,112 @@
+"""Kill -9 the sweep at random points, again and again; the outcome is still exact.
+
+``python -m garde retention sweep`` runs in a subprocess with tiny batches;
+the test watches the journal and SIGKILLs it after a random number of
+batches plus a random delay (so kills land anywhere: between the journal
+commit and the business commit, inside either, after both), at least 20
+times (``GARDE_CRASH_KILLS``), then lets one sweep finish. The final tables
+must equal both oracles of ``test_retention_negomarkets`` (hand-written SQL
+and ``Period.after`` row by row): the due rows gone, every other row
+unchanged. The journal must hold every deleted key exactly once, logged
+before it was deleted, each batch with one audit entry, and the audit
+chain must verify.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from garde import audit
+from garde.retention.journal import retention_batches, retention_runs
+from tests.test_retention_negomarkets import (
+    DATASET,
+    TODAY,
+    Deployment,
+    business_url,
+    expected_by_python,
+    expected_by_sql,
+    fill,
+    snapshot,
+)
+
+KILLS = int(os.environ.get("GARDE_CRASH_KILLS", "20"))
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _sweep_process(store_url: str, shop_url: str, batch_size: int) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "GARDE_DATABASE_URL": store_url, "GARDE_NEGOMARKETS_URL": shop_url}
+    return subprocess.Popen(
+        [sys.executable, "-m", "garde", "retention", "sweep", "--datasets", str(DATASET),
+         "--today", TODAY.isoformat(), "--batch-size", str(batch_size), "--quiet"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def _batches(store: sa.Engine) -> int:
+    with store.connect() as conn:
+        return int(conn.execute(sa.select(sa.func.count()).select_from(retention_batches)).scalar_one())
+
+
+def test_sweep_killed_at_random_points_ends_exact(database_url: str, tmp_path: Path) -> None:
+    shop_url = business_url(database_url, tmp_path)
+    deployment = Deployment(database_url, shop_url)
+    fill(deployment.shop)
+    before = snapshot(deployment.shop)
+    by_sql = expected_by_sql(deployment.shop)
+    rng = random.Random(20260228)
+    kills = 0
+    try:
+        while kills < KILLS:
+            target = _batches(deployment.store) + rng.randint(0, 12)
+            process = _sweep_process(database_url, shop_url, batch_size=3)
+            deadline = time.monotonic() + 30
+            while process.poll() is None and _batches(deployment.store) < target \
+                    and time.monotonic() < deadline:
+                time.sleep(0.01)
+            time.sleep(rng.random() * 0.02)
+            if process.poll() is not None:
+                _, err = process.communicate()
+                assert process.returncode == 0, err.decode()
+                break  # finished before the kill: nothing left to interrupt
+            os.kill(process.pid, signal.SIGKILL)
+            process.communicate()
+            kills += 1
+        final = _sweep_process(database_url, shop_url, batch_size=100)
+        _, err = final.communicate(timeout=120)
+        assert final.returncode == 0, err.decode()
+
+        after = snapshot(deployment.shop)
+        expected = expected_by_python(before)
+        for name in before:
+            assert after[name] == expected[name], name
+            assert set(after[name]) == by_sql[name], name
+        assert kills >= KILLS, f"the sweep finished after {kills} kills: give it more work"
+
+        with deployment.store.connect() as conn:
+            batches = conn.execute(sa.select(retention_batches)).all()
+            runs = conn.execute(sa.select(retention_runs)).all()
+            verification = audit.verify(conn)
+            audited = Counter(e["payload"]["batch"] for e in audit.entries(conn, kind="retention.batch"))
+        assert verification.ok, verification.reason
+        assert all(r.status == "done" for r in runs)
+        assert sum(r.resumed for r in runs) >= 1
+        assert all(b.status == "done" for b in batches)
+        assert audited == Counter({b.id: 1 for b in batches})
+        journalled: dict[tuple[str, str], list[int]] = {}
+        for b in batches:
+            journalled.setdefault((b.table_name, b.operation), []).extend(json.loads(b.keys))
+        for (table, operation), keys in journalled.items():
+            assert len(keys) == len(set(keys)), f"a key of {table} was journalled twice"
+            if operation == "delete":
+                assert set(keys) == set(before[table]) - set(after[table]), table
+    finally:
+        deployment.close()
