@@ -31,4 +31,5 @@ def test_demo_publishes_the_five_seed_registers(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     for stem in ("dior-couture", "online-shop", "negomarkets", "net-a-porter", "deskmanager"):
         assert (tmp_path / stem / "notice-fr.html").stat().st_size > 1000
-    assert "index.html" in result.output
+    assert (tmp_path / "index.html").exists()
+    assert str(tmp_path / "index.html") in result.output.replace("\n", "")

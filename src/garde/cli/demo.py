@@ -39,7 +39,7 @@ def demo(
         table.add_row(p.register_file.name, p.controller, str(p.activities), str(p.count("error")),
                       str(p.count("warning")), str(p.files[0].parent.relative_to(out)))
     console.print(table)
-    console.print(f"Open [bold]{(out / 'index.html').resolve()}[/bold] to read them.")
+    console.print(f"Open [bold]{(out / 'index.html').resolve()}[/bold] to read them.", soft_wrap=True)
 
 
 def install(app: typer.Typer) -> None:
