@@ -331,3 +331,27 @@ def test_a_directory_means_every_yaml_file_inside(tmp_path: Path) -> None:
 def test_unknown_language_is_refused(vocabulary: Vocabulary) -> None:
     with pytest.raises(ValueError, match="unknown language"):
         findings_of(register(), vocabulary, lang="de")
+
+
+def test_a_shorter_alternative_rule_keeps_the_activity_within_the_reference() -> None:
+    """'until unsubscription, at most 3 years after the last contact' is within the CNIL's 3 years."""
+    from garde.lint import lint
+    from garde.register import parse_register
+
+    text = """
+controller: {name: Shop, country: FR, contact: {email: a@b.c}, dpo: {email: d@b.c}}
+activities:
+  - id: newsletter
+    name: Newsletter
+    purposes: [Newsletter]
+    data_subjects: [prospect]
+    data_categories: [contact.email]
+    legal_bases: [consent]
+    consent: {capture: [web_form], withdrawal: [unsubscribe_link]}
+    retention: [until consent_withdrawn{extra}]
+"""
+    alone = lint(parse_register(text.replace("{extra}", ""), "a.yaml", check_terms=False))
+    both = lint(parse_register(text.replace("{extra}", ", 3 years after last_contact"), "b.yaml",
+                               check_terms=False))
+    assert "GL007" in {f.code for f in alone}
+    assert "GL007" not in {f.code for f in both}

@@ -83,12 +83,19 @@ def missing_retention(ctx: Context) -> Iterator[Hit]:
 
 
 def _reference_hits(ctx: Context, wanted: str) -> Iterator[Hit]:
+    # Several rules of one activity over the same data are alternative limits: the data goes at
+    # the first one reached ("until unsubscription, at most 3 years after the last contact").
+    # When one of them is within the reference period, the activity is.
     periods = load_reference_periods()
     for at, activity in ctx.activities():
-        for found in applicable(activity, ctx.register.controller.country, periods):
+        pairs = applicable(activity, ctx.register.controller.country, periods)
+        verdicts = [(found, periods.compare(activity.retention[found.rule_index].rule,
+                                            found.reference.maximum)) for found in pairs]
+        within = {found.reference.id for found, verdict in verdicts if verdict == "within"}
+        for found, verdict in verdicts:
             retention = activity.retention[found.rule_index].rule
             reference = found.reference
-            if periods.compare(retention, reference.maximum) == wanted:
+            if verdict == wanted and reference.id not in within:
                 params = {"rule": str(retention), "maximum": str(reference.maximum),
                           "authority": reference.authority, "period": reference.id}
                 yield Hit((*at, "retention", found.rule_index), activity.id, params,
