@@ -32,7 +32,11 @@ class Settings(BaseSettings):
         default="sqlite:///.garde/garde.db",
         description="The engine's own store (SQLAlchemy URL). SQLite by default, PostgreSQL in production.",
     )
-    registers: Path = Field(default=Path("registers"), description="Register file or folder of registers.")
+    registers: Path = Field(
+        default=Path("registers/reference-shop.yaml"),
+        description="The deployment's register, which decisions, consents and audiences apply "
+        "(a file, or a folder of registers whose activity ids do not clash).",
+    )
     datasets: Path = Field(default=Path("datasets"), description="Dataset map file or folder.")
     identifier_key: str = Field(
         default="garde-demo-key-change-me",
