@@ -78,6 +78,8 @@ def render_plan(result: Plan) -> None:
                   "held")
     for step in result.steps:
         later = str(step.by_day[-1][1]) if step.by_day else ""
+        if not (step.today or step.held or any(n for _, n in step.by_day)):
+            continue
         table.add_row(step.table, step.operation, ", ".join(step.activities), str(step.today), later,
                       str(step.held) if step.held else "")
     out.print(table)

@@ -32,6 +32,7 @@ from sqlalchemy.engine import Engine
 
 from garde import audit
 from garde.datasets import DataMap, sql_table
+from garde.problems import GardeError
 from garde.register import Register
 from garde.retention import journal
 from garde.retention.holds import Holds, gather_holds
@@ -176,7 +177,14 @@ class Sweeper:
 
     def _apply_and_mark(self, batch_id: int, keys: list[Any], predicates: Predicates, table: TablePolicy,
                         operation: Operation, result: SweepResult, progress: Progress | None) -> None:
-        affected = apply_batch(self.engines[table.table.database], predicates, table, operation, keys)
+        try:
+            affected = apply_batch(self.engines[table.table.database], predicates, table, operation, keys)
+        except sa.exc.IntegrityError as exc:
+            # e.g. a NOT NULL identity column whose `erase` says delete, on a row a child keeps
+            raise GardeError(
+                f"{table.ref}: {operation} batch {batch_id} refused by the database ({exc.orig}); nothing of "
+                "it was applied and it stays pending: give the column an `erase` strategy the column "
+                "accepts (hash, fixed), then run the sweep again to resume") from None
         with self.store.begin() as conn:
             journal.batch_done(conn, batch_id, affected)
         result.batches += 1
