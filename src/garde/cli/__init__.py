@@ -52,6 +52,7 @@ def _install_all() -> None:
         datasets,
         decide,
         demo,
+        hold,
         lint,
         notice,
         register,
@@ -62,7 +63,7 @@ def _install_all() -> None:
     )
 
     for module in (taxonomy, register, lint, notice, datasets, shop, request, consent, decide, audit,
-                   retention, demo):
+                   retention, hold, demo):
         module.install(app)
 
 
