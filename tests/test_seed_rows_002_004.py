@@ -7,6 +7,7 @@ each row's purpose with the legal bases the seed gives it, and nothing else.
 from __future__ import annotations
 
 import re
+import os
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,9 @@ ROOT = Path(__file__).resolve().parents[1]
 REGISTERS = ROOT / "registers"
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 
-needs_seeds = pytest.mark.skipif(not SEEDS.is_dir(), reason="seed documents not available")
+# The seeds always stand beside the repository in CI (../shared/seeds): there, missing seeds fail.
+needs_seeds = pytest.mark.skipif(not SEEDS.is_dir() and os.environ.get("CI") != "true",
+                                 reason="seed documents not available (../shared/seeds)")
 
 
 def norm(text: str) -> str:
