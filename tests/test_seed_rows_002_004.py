@@ -6,8 +6,8 @@ each row's purpose with the legal bases the seed gives it, and nothing else.
 
 from __future__ import annotations
 
-import re
 import os
+import re
 from pathlib import Path
 
 import pytest
