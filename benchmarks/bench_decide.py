@@ -3,11 +3,13 @@
 Same run, same machine, same subjects. garde: a :class:`DecisionPoint` on a
 SQLite store (the embedded default) reads each subject's facts from the
 store (one statement) and appends every decision to the hash-chained audit
-log through the buffered writer. pycasbin: an ABAC model whose policy lines
-are the register's (activity, category, condition) rules and whose matcher
-evaluates the same conditions (state, objection, suppression, consent or
-contract) on subject attributes **already in memory** — casbin reads no
-store and writes no audit, so the comparison favours it.
+log through the buffered writer (full batches are written by its background
+thread; the last one is flushed by ``close()`` inside the timed section).
+pycasbin: an ABAC model whose policy lines are the register's (activity,
+category, condition) rules and whose matcher evaluates the same conditions
+(state, objection, suppression, consent or contract) on subject attributes
+**already in memory** — casbin reads no store and writes no audit, so the
+comparison favours it.
 
 Goal: garde's throughput >= 5x pycasbin's, p99 latency < 200 µs.
 """
@@ -179,7 +181,8 @@ def run(subject_count: int = 2000, calls: int = 20_000) -> list[Result]:
     p50, casbin_p50 = percentile(garde_latency, 0.5) * 1e6, percentile(casbin_latency, 0.5) * 1e6
     note = (
         f"{calls} decisions over {subject_count} subjects, {audited} audited; "
-        f"p50 {p50:.0f} µs vs {casbin_p50:.0f} µs; max {max(garde_latency) * 1e6:.0f} µs (a batch write)"
+        f"p50 {p50:.0f} µs vs {casbin_p50:.0f} µs; max {max(garde_latency) * 1e6:.0f} µs "
+        f"vs {max(casbin_latency) * 1e6:.0f} µs"
     )
     return [
         Result(

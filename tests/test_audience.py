@@ -88,7 +88,8 @@ def test_audience_cli_writes_csv_and_audits(engine: sa.Engine, database_url: str
     monkeypatch.setenv("GARDE_REGISTERS", str(registry))
     get_settings.cache_clear()
     target = tmp_path / "newsletter.csv"
-    result = CliRunner().invoke(app, ["audience", "newsletter", "--channel", "email", "-o", str(target)])
+    result = CliRunner().invoke(app, ["audience", "newsletter", "--channel", "email", "--subject-ids",
+                                      "-o", str(target)])
     get_settings.cache_clear()
     assert result.exit_code == 0, result.output
     with target.open(newline="") as handle:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 import sqlalchemy as sa
@@ -69,3 +71,112 @@ def test_record_and_writer_interleave_on_one_chain(engine: sa.Engine) -> None:
                     audit.record(conn, "consent.given", {"i": i})
     with engine.connect() as conn:
         assert audit.verify(conn) == audit.Verification(True, 10)
+
+
+def lock_the_log(engine: sa.Engine) -> tuple[Callable[[], None], Callable[[], None]]:
+    """Another transaction holding the log's write lock, so the writer has to wait; (hold, release)."""
+    if engine.dialect.name == "sqlite":
+        database = engine.url.database
+        assert database is not None
+        raw = sqlite3.connect(database, isolation_level=None, check_same_thread=False)
+
+        def unlock() -> None:
+            raw.execute("COMMIT")
+            raw.close()
+
+        return (lambda: raw.execute("BEGIN EXCLUSIVE") and None), unlock
+    conn = engine.connect()
+
+    def hold() -> None:
+        conn.begin()
+        conn.execute(sa.text("LOCK TABLE audit_head IN ACCESS EXCLUSIVE MODE"))
+
+    def release() -> None:
+        conn.commit()
+        conn.close()
+
+    return hold, release
+
+
+def test_background_writer_does_the_writes_and_keeps_the_order(engine: sa.Engine) -> None:
+    hold, release = lock_the_log(engine)
+    with engine.begin() as conn:
+        audit.record(conn, "register.loaded", {})  # the head row exists before the lock
+    hold()
+    with audit.AuditWriter(engine, batch_size=5, max_delay=30, flush_at_exit=False) as writer:
+        started = time.monotonic()
+        for i in range(12):  # two full batches go to the writer, which waits for the lock
+            writer.add(audit.Event("decision", {"i": i}))
+        waited = time.monotonic() - started
+        pending = writer.pending
+        release()
+        assert writer.flush() == 12
+        assert writer.pending == 0
+    assert waited < 1, "add() must not wait for a write"
+    assert pending == 12
+    with engine.connect() as conn:
+        assert [e["payload"]["i"] for e in audit.entries(conn, kind="decision")] == list(range(12))
+        assert audit.verify(conn) == audit.Verification(True, 13)
+
+
+def test_a_full_queue_makes_add_wait(engine: sa.Engine) -> None:
+    with engine.begin() as conn:
+        audit.record(conn, "register.loaded", {})
+    hold, release = lock_the_log(engine)
+    hold()
+    writer = audit.AuditWriter(engine, batch_size=2, max_delay=30, flush_at_exit=False, max_queued=2)
+    # the writer takes one batch and waits for the lock; two more fill the queue; the next add waits
+    for i in range(6):
+        writer.add(audit.Event("decision", {"i": i}))
+    blocked = threading.Thread(target=lambda: [writer.add(audit.Event("decision", {"i": i}))
+                                               for i in range(6, 8)])
+    blocked.start()
+    blocked.join(0.5)
+    assert blocked.is_alive(), "add() must wait while the queue is full"
+    assert writer.pending <= (2 + 1 + 1) * 2
+    release()
+    blocked.join(30)
+    assert not blocked.is_alive()
+    writer.close()
+    with engine.connect() as conn:
+        assert [e["payload"]["i"] for e in audit.entries(conn, kind="decision")] == list(range(8))
+        assert audit.verify(conn).ok
+
+
+def test_a_background_failure_is_raised_on_the_next_call_and_nothing_is_lost(sqlite_url: str) -> None:
+    engine = connect(sqlite_url)  # not migrated: the writer's writes fail
+    writer = audit.AuditWriter(engine, batch_size=2, max_delay=0.05, flush_at_exit=False)
+    writer.add(audit.Event("decision", {"i": 1}))
+    writer.add(audit.Event("decision", {"i": 2}))  # handed to the writer: no error here
+    with pytest.raises(sa.exc.OperationalError):
+        writer.flush()
+    assert writer.pending == 2
+    migrate(engine)
+    writer.add(audit.Event("decision", {"i": 3}))
+    writer.close()
+    with engine.connect() as conn:
+        assert [e["payload"]["i"] for e in audit.entries(conn)] == [1, 2, 3]
+    engine.dispose()
+
+
+def test_concurrent_threads_share_one_chain(engine: sa.Engine) -> None:
+    threads, each = 6, 300
+    with audit.AuditWriter(engine, batch_size=50, max_delay=0.05, flush_at_exit=False) as writer:
+        def decide(thread: int) -> None:
+            for i in range(each):
+                writer.add(audit.Event("decision", {"thread": thread, "i": i}))
+                if i % 100 == 0:
+                    with engine.begin() as conn:  # an audited consent in its own transaction
+                        audit.record(conn, "consent.given", {"thread": thread, "i": i})
+
+        workers = [threading.Thread(target=decide, args=(t,)) for t in range(threads)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+    with engine.connect() as conn:
+        assert audit.verify(conn) == audit.Verification(True, threads * each + threads * 3)
+        seen: dict[int, list[int]] = {}
+        for entry in audit.entries(conn, kind="decision"):
+            seen.setdefault(entry["payload"]["thread"], []).append(entry["payload"]["i"])
+    assert seen == {t: list(range(each)) for t in range(threads)}

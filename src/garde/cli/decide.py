@@ -8,12 +8,15 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
+import sqlalchemy as sa
 import typer
 from rich.console import Console
 
-from garde.audience import audited_audience
+from garde.audience import CHANNEL_IDENTITY, audited_audience, audited_contacts, contact_sources
 from garde.cli.consent import CustomerId, Email, Phone, RegisterPath, identities, load_model
+from garde.datasets import connect_datamap, load_datamap
 from garde.decide import DecisionPoint
+from garde.settings import get_settings
 from garde.store import open_store
 
 out = Console(highlight=False, soft_wrap=True)
@@ -54,15 +57,24 @@ def decide(
 
 def audience(
     activity: Annotated[str, typer.Argument(help="activity id of the register")],
-    channel: Annotated[str, typer.Option(help="email, sms, post, phone, push...")],
+    channel: Annotated[str, typer.Option(help="email, sms, phone or post")],
     output: Annotated[Path | None, typer.Option("-o", "--output", help="CSV file (default: stdout)")] = None,
+    subject_ids: Annotated[bool, typer.Option("--subject-ids", help="only the engine's subject ids, "
+                                              "no address (reads the store alone)")] = False,
+    datasets: Annotated[Path | None, typer.Option("--datasets", help="data map file or folder "
+                                                  "(default: the `datasets` setting)")] = None,
     register: RegisterPath = None,
 ) -> None:
-    """Write the subjects this activity may contact on this channel, as CSV, streamed.
+    """Write who this activity may contact on this channel, with their address, as CSV, streamed.
 
     A subject is in it when decide() would allow it: consent (or the soft opt-in
-    rule for customers' e-mail), minus objections and the suppression list.
-    Columns: subject_id, basis. The audience is recorded in the audit log.
+    rule for customers' e-mail and SMS), minus objections and the suppression
+    list. The addresses are read from the business databases of the data map
+    (the tables holding the channel's address for subjects the activity uses),
+    each written once. Columns: the address (email; phone; or the postal
+    columns), subject_id (empty when the engine never met the subject), basis,
+    source. The audience is recorded in the audit log (a count and a hash, no
+    address).
 
     Example: garde audience newsletter --channel email -o newsletter.csv
     """
@@ -70,18 +82,34 @@ def audience(
     engine = open_store()
     handle = output.open("w", newline="", encoding="utf-8") if output else sys.stdout
     count = 0
+    engines: dict[str, sa.Engine] = {}
     try:
         writer = csv.writer(handle)
-        writer.writerow(["subject_id", "basis"])
-        for member in audited_audience(engine, model, activity, channel):
-            writer.writerow([member.subject_id, member.basis])
-            count += 1
+        if subject_ids:
+            writer.writerow(["subject_id", "basis"])
+            for member in audited_audience(engine, model, activity, channel):
+                writer.writerow([member.subject_id, member.basis])
+                count += 1
+        else:
+            datamap = load_datamap(datasets or get_settings().datasets)
+            columns = list(dict.fromkeys(
+                (CHANNEL_IDENTITY[channel],) if channel in CHANNEL_IDENTITY else
+                (c for s in contact_sources(datamap, activity, channel) for c in s.address_columns)))
+            engines = connect_datamap(datamap)
+            writer.writerow([*columns, "subject_id", "basis", "source"])
+            for contact in audited_contacts(engine, model, datamap, engines, activity, channel):
+                writer.writerow([*(contact.address.get(c, "") for c in columns), contact.subject_id or "",
+                                 contact.basis, contact.source])
+                count += 1
     finally:
         if output:
             handle.close()
         engine.dispose()
+        for business in engines.values():
+            business.dispose()
     if output:
-        Console(stderr=True, highlight=False).print(f"{count} subjects written to {output}")
+        what = "subjects" if subject_ids else "addresses"
+        Console(stderr=True, highlight=False).print(f"{count} {what} written to {output}")
 
 
 def install(app: typer.Typer) -> None:
