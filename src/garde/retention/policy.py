@@ -1,22 +1,29 @@
 """Which retention rules govern each annotated column, and what happens when they expire.
 
 A column is used by the activities its annotation lists. For each of them,
-the rules of that activity that apply to the column's category govern it (a
-rule with ``categories`` applies to those categories and their sub-categories;
-one without applies to every category of the activity). The column is due
-only when *every* governing rule has expired: data shared by several
-activities stays until the longest rule that still applies, and once the
-shorter ones expire it is kept only for the remaining activities.
+the rules of that activity that apply to the column's category (a rule with
+``categories`` applies to those categories and their sub-categories; one
+without applies to every category of the activity) and whose event has a
+date on the table (or on a table it references) govern it.
+
+Several rules of *one* activity are alternative limits: the activity stops
+needing the data at the first one reached ("until consent_withdrawn" and "3
+years after last_contact": until unsubscription, at most three years after
+the last contact). Across activities the longest still applies: data shared
+by several activities stays until every one of them has stopped needing it,
+and once the shorter ones expire it is kept only for the remaining
+activities. So a column is due when, for *every* activity using it, at
+least *one* of that activity's rules has expired (:meth:`ColumnPolicy.limits`).
 
 A column is never due, and the plan says why, when one of its activities has
-no rule for its category ("no rule"), when a rule says ``archive`` (moving
-data to an intermediate archive is not something a sweep can do), or when an
-activity-scope legal hold covers one of its activities.
+no rule for its category ("no rule"), none with a date on the table, a rule
+that says ``archive`` (moving data to an intermediate archive is not
+something a sweep can do), or an activity-scope legal hold.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -25,8 +32,11 @@ from garde.datasets import ColumnMap, DataMap, Reference, TableMap, TableRef
 from garde.problems import GardeError
 from garde.register import Register, load_register
 from garde.register.model import RetentionRule
+from garde.retention_rule import RetentionPeriod
 
 Action = Literal["delete", "anonymise"]
+#: One activity's alternative limits on a column: the activity is done with it once one has expired.
+Limit = tuple[RetentionPeriod, ...]
 
 
 def applies(rule: RetentionRule, category: str) -> bool:
@@ -36,7 +46,8 @@ def applies(rule: RetentionRule, category: str) -> bool:
 
 @dataclass(frozen=True)
 class Governing:
-    """One activity's rule over a column: the column is kept at least until it expires."""
+    """One activity's rule over a column: that activity needs the column until it expires (or until
+    another of its rules over the column expires first)."""
 
     activity: str
     rule: RetentionRule
@@ -47,15 +58,29 @@ class Governing:
 
 @dataclass(frozen=True)
 class ColumnPolicy:
-    """The rules governing one column; ``blocked`` says why it is never due, if it is not."""
+    """The rules governing one column; ``blocked`` says why it is never due, if it is not.
+
+    ``undated`` are rules of its activities that match its category but whose
+    event has no date on the table: they cannot be evaluated, so the
+    activity's other rules decide alone (an activity with no dated rule
+    blocks the column).
+    """
 
     column: ColumnMap
     governing: tuple[Governing, ...] = ()
     blocked: tuple[str, ...] = ()
+    undated: tuple[Governing, ...] = ()
 
     @property
     def sweepable(self) -> bool:
         return not self.blocked and bool(self.governing)
+
+    def limits(self) -> tuple[Limit, ...]:
+        """Per activity, its alternative limits: the column is due when each has one expired."""
+        by_activity: dict[str, list[RetentionPeriod]] = {}
+        for g in self.governing:
+            by_activity.setdefault(g.activity, []).append(g.rule.rule)
+        return minimal_limits(by_activity.values())
 
     @property
     def action(self) -> Action:
@@ -66,7 +91,21 @@ class ColumnPolicy:
         return {"column": self.column.name, "category": self.column.category,
                 "rules": [{"activity": g.activity, "rule": str(g.rule.rule), "action": g.rule.action}
                           for g in self.governing],
+                "due_when": [" or ".join(map(str, limit)) for limit in self.limits()],
+                "undated_rules": [str(g) for g in self.undated],
                 "action": self.action if self.sweepable else None, "kept_because": list(self.blocked)}
+
+
+def minimal_limits(limits: Iterable[Iterable[RetentionPeriod]]) -> tuple[Limit, ...]:
+    """The same conjunction of alternatives, without repeats: ``a`` makes ``a or b`` redundant.
+
+    A row is due when every limit has an expired period; a limit whose
+    periods include all of another's is met whenever that one is, so it is
+    dropped. Sorted, so the same rules always give the same SQL.
+    """
+    sets = {frozenset(limit) for limit in limits}
+    kept = [s for s in sets if not any(other < s for other in sets)]
+    return tuple(sorted((tuple(sorted(s, key=str)) for s in kept), key=lambda limit: [str(p) for p in limit]))
 
 
 @dataclass
@@ -91,6 +130,10 @@ class TablePolicy:
 
     def activities(self) -> list[str]:
         return sorted({a for c in self.columns.values() for a in c.column.activities})
+
+    def row_limits(self) -> tuple[Limit, ...]:
+        """The limits of every column together: the row is due when all its columns are."""
+        return minimal_limits(limit for c in self.columns.values() for limit in c.limits())
 
 
 @dataclass
@@ -142,6 +185,7 @@ def build_policy(datamap: DataMap, registers: Mapping[str, Register], *,
 def column_policy(datamap: DataMap, table: TableMap, column: ColumnMap, register: Register,
                   held_activities: Mapping[str, str]) -> ColumnPolicy:
     governing: list[Governing] = []
+    undated: list[Governing] = []
     blocked: list[str] = []
     if not column.activities:
         blocked.append("no activity uses it")
@@ -155,14 +199,17 @@ def column_policy(datamap: DataMap, table: TableMap, column: ColumnMap, register
         rules = [r for r in activity.retention if applies(r, column.category)]
         if not rules:
             blocked.append(f"{activity_id}: no rule for {column.category}")
-        for rule in rules:
+        dated = [r for r in rules if event_path(datamap, table, r.rule.event) is not None]
+        undated += [Governing(activity_id, r) for r in rules if r not in dated]
+        if rules and not dated:
+            blocked.append(f"{activity_id}: " + "; ".join(
+                f"{r.rule}: no `{r.rule.event}` timestamp on {table.ref} nor on a table it references"
+                for r in rules))
+        for rule in dated:
             if rule.action == "archive":
                 blocked.append(f"{activity_id}: {rule.rule} then archive (not swept)")
-            if event_path(datamap, table, rule.rule.event) is None:
-                blocked.append(f"{activity_id}: {rule.rule}: no `{rule.rule.event}` timestamp on "
-                               f"{table.ref} nor on a table it references")
             governing.append(Governing(activity_id, rule))
-    return ColumnPolicy(column, tuple(governing), tuple(blocked))
+    return ColumnPolicy(column, tuple(governing), tuple(blocked), tuple(undated))
 
 
 def holds_by_scope(holds: Collection[tuple[str, str, str]]) -> tuple[dict[str, str], dict[str, str]]:

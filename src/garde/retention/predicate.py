@@ -6,7 +6,9 @@ which :meth:`Period.before` turns, exactly, into ``event <= period.before(today)
 ``event < period.before(today) + 1 day``, makes the same predicate right for
 ``DATE`` and ``TIMESTAMP`` columns, and for ISO text on SQLite. ``until
 <event>`` is due once the event's column is set and not in the future. A
-missing date is never due: nothing can be proven expired.
+missing date is never due: nothing can be proven expired. A column is due when each activity using
+it has one of its rules expired: an ``AND`` over activities of an ``OR`` over
+each activity's rules (:meth:`ColumnPolicy.limits`).
 
 Per table two operations come out of the rules:
 
@@ -35,7 +37,7 @@ import sqlalchemy as sa
 
 from garde.datasets import Masking, TableMap, TableRef, sql_table
 from garde.datasets.sql import ANONYMISED
-from garde.retention.policy import ColumnPolicy, RetentionPolicy, TablePolicy, event_path
+from garde.retention.policy import ColumnPolicy, Limit, RetentionPolicy, TablePolicy, event_path
 from garde.retention_rule import RetentionPeriod
 
 Clause = sa.FromClause
@@ -124,18 +126,20 @@ class Predicates:
 
     # -- columns and rows -------------------------------------------------------------------------------
 
+    def limits_due(self, limits: tuple[Limit, ...], table: TableMap, t: Clause) -> Condition:
+        """Each limit has an expired period: ``AND`` over limits of ``OR`` over their periods."""
+        return sa.and_(*(sa.or_(*(self.rule_due(p, table, t) for p in limit)) for limit in limits))
+
     def column_due(self, table: TablePolicy, column: ColumnPolicy, t: Clause) -> Condition:
-        """Every rule of every activity using the column has expired (the longest one decides)."""
+        """Every activity using the column has one of its rules expired (see :mod:`.policy`)."""
         if not column.sweepable or table.held_by:
             return sa.false()
-        periods = list(dict.fromkeys(g.rule.rule for g in column.governing))
-        return sa.and_(*(self.rule_due(p, table.table, t) for p in periods))
+        return self.limits_due(column.limits(), table.table, t)
 
     def row_due(self, table: TablePolicy, t: Clause) -> Condition:
         if not table.deletes_rows or table.held_by:
             return sa.false()
-        periods = dict.fromkeys(g.rule.rule for c in table.columns.values() for g in c.governing)
-        return sa.and_(*(self.rule_due(p, table.table, t) for p in periods))
+        return self.limits_due(table.row_limits(), table.table, t)
 
     def not_held(self, table: TableMap, t: Clause) -> Condition:
         keys = self.held_keys.get(table.ref)
