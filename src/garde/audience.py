@@ -19,13 +19,14 @@ the business databases of the data map and judged by the same function
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import sqlite3
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, TextIO
 
 import sqlalchemy as sa
 
@@ -456,3 +457,20 @@ def audited_contacts(store: sa.Engine, model: DecisionModel, datamap: DataMap,
     with store.begin() as conn:
         audit.record(conn, "audience", {"activity": activity, "channel": channel, "count": count,
                                         "addresses_sha256": digest.hexdigest()}, actor=actor)
+
+
+def write_contacts_csv(handle: TextIO, store: sa.Engine, model: DecisionModel, datamap: DataMap,
+                       engines: Mapping[str, sa.Engine], activity: str, channel: str,
+                       at: datetime | None = None, actor: str = "garde") -> int:
+    """Write the audited audience as CSV (address columns, subject_id, basis, source); returns the count."""
+    columns = list(dict.fromkeys(
+        (CHANNEL_IDENTITY[channel],) if channel in CHANNEL_IDENTITY else
+        (c for s in contact_sources(datamap, activity, channel) for c in s.address_columns)))
+    writer = csv.writer(handle)
+    writer.writerow([*columns, "subject_id", "basis", "source"])
+    count = 0
+    for contact in audited_contacts(store, model, datamap, engines, activity, channel, at, actor):
+        writer.writerow([*(contact.address.get(c, "") for c in columns), contact.subject_id or "",
+                         contact.basis, contact.source])
+        count += 1
+    return count

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 import typer
 from rich.console import Console
 
-from garde.audience import CHANNEL_IDENTITY, audited_audience, audited_contacts, contact_sources
+from garde.audience import audited_audience, write_contacts_csv
 from garde.cli.consent import CustomerId, Email, Phone, RegisterPath, identities, load_model
 from garde.datasets import connect_datamap, load_datamap
 from garde.decide import DecisionPoint
@@ -92,15 +92,8 @@ def audience(
                 count += 1
         else:
             datamap = load_datamap(datasets or get_settings().datasets)
-            columns = list(dict.fromkeys(
-                (CHANNEL_IDENTITY[channel],) if channel in CHANNEL_IDENTITY else
-                (c for s in contact_sources(datamap, activity, channel) for c in s.address_columns)))
             engines = connect_datamap(datamap)
-            writer.writerow([*columns, "subject_id", "basis", "source"])
-            for contact in audited_contacts(engine, model, datamap, engines, activity, channel):
-                writer.writerow([*(contact.address.get(c, "") for c in columns), contact.subject_id or "",
-                                 contact.basis, contact.source])
-                count += 1
+            count = write_contacts_csv(handle, engine, model, datamap, engines, activity, channel)
     finally:
         if output:
             handle.close()
