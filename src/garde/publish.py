@@ -68,11 +68,18 @@ def publish(paths: Iterable[Path], out: Path,
         sarif.write_text(json.dumps(to_sarif(findings), ensure_ascii=False, indent=2), encoding="utf-8")
         publication.files.append(sarif)
         publications.append(publication)
-    (out / "index.html").write_text(_index(publications, out), encoding="utf-8")
+    write_index(out, publications)
     return publications
 
 
-def _index(publications: list[Publication], out: Path) -> str:
+def write_index(out: Path, publications: list[Publication], extra: Iterable[Path] = ()) -> Path:
+    """``out/index.html``: every published document, then any ``extra`` files (e.g. live results)."""
+    page = _index(publications, out, list(extra))
+    (out / "index.html").write_text(page, encoding="utf-8")
+    return out / "index.html"
+
+
+def _index(publications: list[Publication], out: Path, extra: list[Path]) -> str:
     rows = []
     for p in publications:
         links = " · ".join(f'<a href="{html.escape(str(f.relative_to(out)))}">{html.escape(f.name)}</a>'
@@ -86,4 +93,8 @@ def _index(publications: list[Publication], out: Path) -> str:
         "<style>body{font-family:system-ui,sans-serif;margin:2rem}table{border-collapse:collapse}"
         "td,th{border:1px solid #ccc;padding:.4rem .6rem;vertical-align:top;text-align:left}</style>"
         "<h1>Published registers</h1><table><tr><th>Controller</th><th>Register</th><th>Activities</th>"
-        "<th>Lint errors</th><th>Warnings</th><th>Documents</th></tr>" + "".join(rows) + "</table></html>")
+        "<th>Lint errors</th><th>Warnings</th><th>Documents</th></tr>" + "".join(rows) + "</table>"
+        + (("<h2>Enforced on the reference shop</h2><ul>" + "".join(
+            f'<li><a href="{html.escape(str(f.relative_to(out)))}">{html.escape(f.name)}</a></li>'
+            for f in extra) + "</ul>") if extra else "")
+        + "</html>")

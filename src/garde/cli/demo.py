@@ -7,9 +7,9 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import Progress
 from rich.table import Table
 
+from garde.demo import run_demo
 from garde.publish import publish
 
 console = Console(highlight=False)
@@ -19,19 +19,29 @@ def demo(
     out: Annotated[Path, typer.Option("--out", help="Folder the documents are written to")] = Path("out"),
     registers: Annotated[Path, typer.Option("--registers", help="Register file or folder")] = Path(
         "registers"),
+    customers: Annotated[int, typer.Option("--customers", min=10,
+                                           help="Size of the generated reference shop")] = 1000,
+    registers_only: Annotated[bool, typer.Option(
+        "--registers-only", help="Only lint and publish the registers (no shop, no store)")] = False,
 ) -> None:
-    """Lint the registers and publish their Art. 30 registers and privacy notices.
+    """Lint and publish the registers, then enforce the reference shop's register on live data.
 
-    Example: garde demo --out out
+    Publishes each register's Art. 30 register, privacy notices (fr/en/it) and lint
+    findings; then generates the reference shop into .garde/ (SQLite), records
+    consents, asks decide(), exports an audience, answers an access and an erasure
+    request, plans and sweeps retention, and verifies the audit chain.
+
+    Example: garde demo --out out --customers 1000
     """
-    with Progress(console=console, transient=True) as progress:
-        files = [registers] if registers.is_file() else sorted(registers.glob("*.y*ml"))
-        task = progress.add_task("publishing", total=len(files))
+    with console.status("starting") as status:
+        def step(what: str) -> None:
+            status.update(what)
+            console.print(f"[dim]·[/dim] {what}")
 
-        def step(name: str) -> None:
-            progress.update(task, advance=1, description=f"publishing {name}")
-
-        publications = publish([registers], out, progress=step)
+        if registers_only:
+            publications, live = publish([registers], out, progress=lambda n: step(f"publishing {n}")), None
+        else:
+            publications, live = run_demo(out, registers, customers, step=step)
     table = Table(title="Registers linted and published", title_justify="left")
     for column in ("register", "controller", "activities", "errors", "warnings", "folder"):
         table.add_column(column, overflow="fold")
@@ -39,6 +49,23 @@ def demo(
         table.add_row(p.register_file.name, p.controller, str(p.activities), str(p.count("error")),
                       str(p.count("warning")), str(p.files[0].parent.relative_to(out)))
     console.print(table)
+    if live is not None:
+        facts = Table(title="The reference shop's register, enforced", title_justify="left",
+                      show_header=False)
+        facts.add_row("shop generated", f"{live.customers:,} customers, {live.rows:,} rows (SQLite, .garde/)")
+        for activity, email, allowed, reasons in live.decisions:
+            facts.add_row(f"decide({activity}, {email})",
+                          ("allowed" if allowed else "refused") + f" — {', '.join(reasons)}")
+        facts.add_row("consents imported", f"{live.consents_imported:,} events (newsletter)")
+        facts.add_row("newsletter audience", f"{live.audience:,} addresses")
+        for kind, request in live.requests.items():
+            facts.add_row(f"{kind} request", f"{request['status']} ({request['id'][:8]})")
+        facts.add_row("retention", f"{live.retention_due:,} row operations due today, "
+                                   f"{live.retention_swept:,} rows swept")
+        facts.add_row("audit chain", f"{'intact' if live.audit_ok else 'BROKEN'}, "
+                                     f"{live.audit_entries:,} entries")
+        console.print(facts)
+        console.print(f"Live results in [bold]{(out / 'live').resolve()}[/bold]", soft_wrap=True)
     console.print(f"Open [bold]{(out / 'index.html').resolve()}[/bold] to read them.", soft_wrap=True)
 
 

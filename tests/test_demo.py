@@ -1,0 +1,49 @@
+"""The main job end to end (what `make demo` runs), on a small shop in a temporary folder."""
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from garde.demo import run_demo
+from garde.settings import get_settings
+
+from .conftest import REGISTERS, ROOT
+
+
+@pytest.fixture
+def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    for name, value in {
+        "GARDE_DATABASE_URL": f"sqlite:///{tmp_path / 'garde.db'}",
+        "GARDE_SHOP_URL": f"sqlite:///{tmp_path / 'shop.db'}",
+        "GARDE_CRM_URL": f"sqlite:///{tmp_path / 'crm.db'}",
+        "GARDE_DATASETS": str(ROOT / "datasets"),
+        "GARDE_REGISTERS": str(REGISTERS / "reference-shop.yaml"),
+        "GARDE_RESULTS": str(tmp_path / "results"),
+        "GARDE_OUTBOX": str(tmp_path / "outbox"),
+    }.items():
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    yield tmp_path
+    get_settings.cache_clear()
+
+
+def test_demo_publishes_and_enforces_on_the_reference_shop(isolated: Path) -> None:
+    out = isolated / "out"
+    publications, live = run_demo(out, REGISTERS, customers=120, seed=3)
+    assert len(publications) == 6
+    assert live.rows > 1000
+    allowed = [decision[2] for decision in live.decisions]
+    assert allowed == [True, False, False]
+    assert [d[3] for d in live.decisions][1:] == [["consent_withdrawn"], ["consent_missing"]]
+    assert live.consents_imported > 0 and live.audience > 0
+    assert {r["status"] for r in live.requests.values()} == {"completed"}
+    access = json.loads((out / "live" / "access-access.json").read_text(encoding="utf-8"))
+    assert access
+    assert live.audit_ok and live.audit_entries > 10
+    assert live.retention_swept == live.retention_due
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert "live/audience-newsletter.csv" in index and "reference-shop/notice-fr.html" in index
+    lines = (out / "live" / "audience-newsletter.csv").read_text(encoding="utf-8").splitlines()
+    assert len(lines) == live.audience + 1
