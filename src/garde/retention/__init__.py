@@ -27,8 +27,7 @@ def plan(store: Engine, datamap: DataMap, engines: Mapping[str, Engine], *, toda
     """What is due on ``today`` (default: the current day) and on each of the next ``days`` days."""
     sweeper = Sweeper(store, datamap, engines, registers or registers_for(datamap))
     holds = sweeper.holds()
-    return make_plan(sweeper.policy(holds), build_policy(datamap, sweeper.registers), engines, holds,
-                     today or date.today(), days)
+    return make_plan(sweeper.policy(holds), sweeper.policy(None), engines, holds, today or date.today(), days)
 
 
 def sweep(store: Engine, datamap: DataMap, engines: Mapping[str, Engine], *, today: date | None = None,

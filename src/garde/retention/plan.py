@@ -87,6 +87,9 @@ def make_plan(policy: RetentionPolicy, unheld: RetentionPolicy, engines: Mapping
         for c in table.columns.values():
             if not c.sweepable:
                 kept.append({"table": str(table.ref), "column": c.column.name, "why": list(c.blocked)})
+            elif c.refused:
+                kept.append({"table": str(table.ref), "column": c.column.name,
+                             "why": [f"never masked (rows that go are deleted): {c.refused}"]})
         unheld_table = unheld.table(table.ref)
         if not unheld_table.sweepable():
             continue
@@ -95,6 +98,8 @@ def make_plan(policy: RetentionPolicy, unheld: RetentionPolicy, engines: Mapping
         t = sql_table(table.table)
         for operation in OPERATIONS:
             if operation == "delete" and not unheld_table.deletes_rows:
+                continue
+            if operation == "mask" and not unheld_table.maskable():
                 continue
             # One COUNT per day with the predicate in WHERE (not SUM(CASE ...) over the days): only
             # there can the database turn the correlated EXISTS into (anti-)joins.

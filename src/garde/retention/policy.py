@@ -24,7 +24,7 @@ something a sweep can do), or an activity-scope legal hold.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -32,6 +32,7 @@ from garde.datasets import ColumnMap, DataMap, Reference, TableMap, TableRef
 from garde.problems import GardeError
 from garde.register import Register, load_register
 from garde.register.model import RetentionRule
+from garde.retention.columns import PLACEHOLDER, Facts, fit
 from garde.retention_rule import RetentionPeriod
 
 Action = Literal["delete", "anonymise"]
@@ -63,17 +64,25 @@ class ColumnPolicy:
     ``undated`` are rules of its activities that match its category but whose
     event has no date on the table: they cannot be evaluated, so the
     activity's other rules decide alone (an activity with no dated rule
-    blocks the column).
+    blocks the column). ``placeholder`` and ``refused`` say how a NOT NULL
+    column is masked, or why it is not (:mod:`garde.retention.columns`).
     """
 
     column: ColumnMap
     governing: tuple[Governing, ...] = ()
     blocked: tuple[str, ...] = ()
     undated: tuple[Governing, ...] = ()
+    placeholder: bool = False
+    refused: str | None = None
 
     @property
     def sweepable(self) -> bool:
         return not self.blocked and bool(self.governing)
+
+    @property
+    def maskable(self) -> bool:
+        """Sweepable, and its masked value fits the column (rows that go are deleted all the same)."""
+        return self.sweepable and self.refused is None
 
     def limits(self) -> tuple[Limit, ...]:
         """Per activity, its alternative limits: the column is due when each has one expired."""
@@ -93,7 +102,9 @@ class ColumnPolicy:
                           for g in self.governing],
                 "due_when": [" or ".join(map(str, limit)) for limit in self.limits()],
                 "undated_rules": [str(g) for g in self.undated],
-                "action": self.action if self.sweepable else None, "kept_because": list(self.blocked)}
+                "action": self.action if self.sweepable else None, "kept_because": list(self.blocked),
+                "mask": PLACEHOLDER if self.placeholder else self.column.erase.to_data(),
+                "mask_refused": self.refused}
 
 
 def minimal_limits(limits: Iterable[Iterable[RetentionPeriod]]) -> tuple[Limit, ...]:
@@ -127,6 +138,10 @@ class TablePolicy:
 
     def sweepable(self) -> list[ColumnPolicy]:
         return [c for c in self.columns.values() if c.sweepable]
+
+    def maskable(self) -> list[ColumnPolicy]:
+        """The columns a mask step writes."""
+        return [c for c in self.columns.values() if c.maskable]
 
     def activities(self) -> list[str]:
         return sorted({a for c in self.columns.values() for a in c.column.activities})
@@ -162,11 +177,13 @@ def registers_for(datamap: DataMap) -> dict[str, Register]:
 
 def build_policy(datamap: DataMap, registers: Mapping[str, Register], *,
                  held_activities: Mapping[str, str] | None = None,
-                 held_tables: Mapping[str, str] | None = None) -> RetentionPolicy:
+                 held_tables: Mapping[str, str] | None = None, facts: Facts | None = None) -> RetentionPolicy:
     """The policy of every table with annotated columns.
 
     ``held_activities`` and ``held_tables`` map an activity id or a
-    ``database.table`` to the reason of the legal hold covering it.
+    ``database.table`` to the reason of the legal hold covering it;
+    ``facts`` is what the databases say about nullability
+    (:func:`garde.retention.columns.reflect`).
     """
     held_activities = held_activities or {}
     held_tables = held_tables or {}
@@ -177,6 +194,10 @@ def build_policy(datamap: DataMap, registers: Mapping[str, Register], *,
         register = registers[table.database]
         columns = {c.name: column_policy(datamap, table, c, register, held_activities)
                    for c in table.columns.values()}
+        known = (facts or {}).get(table.ref, {})
+        for name, policy in columns.items():
+            placeholder, refused = fit(policy.column.erase, known.get(name))
+            columns[name] = replace(policy, placeholder=placeholder, refused=refused)
         held = [f"legal hold: {held_tables[str(table.ref)]}"] if str(table.ref) in held_tables else []
         tables[table.ref] = TablePolicy(table, columns, held)
     return RetentionPolicy(datamap, tables)

@@ -37,6 +37,7 @@ import sqlalchemy as sa
 
 from garde.datasets import Masking, TableMap, TableRef, sql_table
 from garde.datasets.sql import ANONYMISED
+from garde.retention.columns import PLACEHOLDER
 from garde.retention.policy import ColumnPolicy, Limit, RetentionPolicy, TablePolicy, event_path
 from garde.retention_rule import RetentionPeriod
 
@@ -162,22 +163,34 @@ class Predicates:
                                                    stays)))
         return sa.and_(*parts)
 
+    def masked(self, table: TablePolicy, column: ColumnPolicy, t: Clause) -> sa.ColumnElement[Any]:
+        """The value ``column`` takes: its masking's, or for a NOT NULL text column the row's placeholder."""
+        if column.placeholder:
+            prefix = PLACEHOLDER.format(table=table.ref, key="")
+            return sa.literal(prefix) + sa.cast(t.c[table.table.primary_key], sa.Text)
+        return masked_value(column.column.erase, t.c[column.column.name], self.dialect)
+
+    def unmasked(self, table: TablePolicy, column: ColumnPolicy, t: Clause) -> Condition:
+        """The column still holds something its mask would change (NULL holds nothing)."""
+        value = t.c[column.column.name]
+        if column.placeholder:
+            return sa.and_(value.is_not(None), value != self.masked(table, column, t))
+        return unmasked(column.column.erase, value, self.dialect)
+
     def mask_due(self, table: TablePolicy, t: Clause) -> Condition:
         """Rows with a due column still unmasked, that are not deleted."""
-        columns = table.sweepable()
+        columns = table.maskable()
         if not columns or table.held_by:
             return sa.false()
-        due = sa.or_(*(sa.and_(self.column_due(table, c, t),
-                               unmasked(c.column.erase, t.c[c.column.name], self.dialect)) for c in columns))
+        due = sa.or_(*(sa.and_(self.column_due(table, c, t), self.unmasked(table, c, t)) for c in columns))
         return sa.and_(due, self.not_held(table.table, t), sa.not_(self.delete_due(table, t)))
 
     def mask_values(self, table: TablePolicy, t: Clause) -> dict[str, sa.ColumnElement[Any]]:
         """``SET`` clauses: each due column takes its masked value, the others keep theirs."""
         out: dict[str, sa.ColumnElement[Any]] = {}
-        for c in table.sweepable():
-            column = t.c[c.column.name]
-            masked = masked_value(c.column.erase, column, self.dialect)
-            out[c.column.name] = sa.case((self.column_due(table, c, t), masked), else_=column)
+        for c in table.maskable():
+            due, masked = self.column_due(table, c, t), self.masked(table, c, t)
+            out[c.column.name] = sa.case((due, masked), else_=t.c[c.column.name])
         return out
 
     def cascades(self, table: TablePolicy) -> list[tuple[TableMap, str, str]]:

@@ -35,6 +35,7 @@ from garde.datasets import DataMap, sql_table
 from garde.problems import GardeError
 from garde.register import Register
 from garde.retention import journal
+from garde.retention.columns import Facts, reflect
 from garde.retention.holds import Holds, gather_holds
 from garde.retention.plan import OPERATIONS, Operation, step_predicate
 from garde.retention.policy import RetentionPolicy, TablePolicy, build_policy
@@ -68,7 +69,7 @@ def steps(policy: RetentionPolicy) -> list[tuple[TablePolicy, Operation]]:
         table = policy.tables.get(ref)
         if table is not None and table.deletes_rows and not table.held_by:
             out.append((table, "delete"))
-    out.extend((t, "mask") for t in policy if t.sweepable() and not t.held_by)
+    out.extend((t, "mask") for t in policy if t.maskable() and not t.held_by)
     return out
 
 
@@ -81,14 +82,24 @@ class Sweeper:
         self.datamap = datamap
         self.engines = engines
         self.registers = registers
+        self._facts: Facts | None = None
 
     def holds(self) -> Holds:
         with self.store.connect() as conn:
             return gather_holds(conn, self.datamap, self.engines)
 
-    def policy(self, holds: Holds) -> RetentionPolicy:
+    def facts(self) -> Facts:
+        """Nullability of the columns masks would set to NULL, reflected once per sweeper."""
+        if self._facts is None:
+            self._facts = reflect(self.datamap, self.engines)
+        return self._facts
+
+    def policy(self, holds: Holds | None) -> RetentionPolicy:
+        """The policy under ``holds`` (None: as if no hold were in force)."""
+        if holds is None:
+            return build_policy(self.datamap, self.registers, facts=self.facts())
         return build_policy(self.datamap, self.registers, held_activities=holds.activities(),
-                            held_tables=holds.tables())
+                            held_tables=holds.tables(), facts=self.facts())
 
     def count(self, today: date, holds: Holds | None = None) -> dict[str, int]:
         """Rows each step will touch on ``today`` (what a dry run reports, the progress bar's total)."""
@@ -169,7 +180,7 @@ class Sweeper:
                 batch_id = journal.log_batch(conn, run_id, seq, ref.database, ref.table, operation, keys)
                 audit.record(conn, "retention.batch", {
                     "run": run_id, "batch": batch_id, "table": str(ref), "operation": operation,
-                    "columns": [c.column.name for c in table.sweepable()], "count": len(keys),
+                    "columns": [c.column.name for c in table.maskable()], "count": len(keys),
                     "first_key": keys[0], "last_key": keys[-1],
                     "keys_sha256": hashlib.sha256(json.dumps(keys, default=str).encode()).hexdigest()})
             self._apply_and_mark(batch_id, keys, predicates, table, operation, result, progress)

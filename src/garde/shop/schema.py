@@ -146,9 +146,11 @@ cctv_footage = sa.Table(  # an index of recordings: who is filmed is unknown (GD
 
 # ----------------------------------------------------------------------------------------------- crm
 
+# Personal-data columns are nullable (the primary key aside): a row that stays because another row
+# points at it has its expired or erased columns set to NULL (retention sweep, erasure).
 contacts = sa.Table(  # prospects, and customers as the marketing team knows them
     "contacts", crm, _id(),
-    _text("email", 120, index=True, nullable=False), _text("phone", 20, index=True),
+    _text("email", 120, index=True), _text("phone", 20, index=True),
     _text("customer_number", 16, index=True),
     _text("first_name"), _text("last_name"), _text("language", 2), _text("source", 20),
     _text("interests", 120), _at("created_at", False), _at("last_contact_at", False),
@@ -167,7 +169,7 @@ events = sa.Table(  # shared by every guest: no subject
 )
 influencers = sa.Table(
     "influencers", crm, _id(),
-    _text("email", 120, index=True, nullable=False), _text("full_name"), _text("handle", 40),
+    _text("email", 120, index=True), _text("full_name"), _text("handle", 40),
     _at("created_at", False), _at("last_contact_at", False), _at("contract_ended_at"),
 )
 influencer_profiles = sa.Table(
@@ -176,7 +178,7 @@ influencer_profiles = sa.Table(
 )
 fashion_professionals = sa.Table(
     "fashion_professionals", crm, _id(),
-    _text("email", 120, index=True, nullable=False), _text("phone", 20, index=True), _text("full_name"),
+    _text("email", 120, index=True), _text("phone", 20, index=True), _text("full_name"),
     _text("publication", 60), _text("job_title", 60), _at("created_at", False), _at("last_contact_at", False),
 )
 event_invitations = sa.Table(
@@ -188,7 +190,7 @@ event_invitations = sa.Table(
 )
 candidates = sa.Table(
     "candidates", crm, _id(),
-    _text("email", 120, index=True, nullable=False), _text("phone", 20, index=True), _text("full_name"),
+    _text("email", 120, index=True), _text("phone", 20, index=True), _text("full_name"),
     _text("position", 60), _text("cv_path", 120), _text("interview_notes", 300),
     _at("applied_at", False), _at("last_contact_at", False),
 )
