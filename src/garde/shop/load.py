@@ -21,7 +21,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from garde.shop.generate import Rows, ShopGenerator
+from garde.shop.generate import ShopGenerator
+from garde.shop.people import Rows
 from garde.shop.schema import METADATA
 
 Progress = Callable[[int], None]
