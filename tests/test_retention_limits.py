@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 from garde import retention
 from garde.datasets import DataMap, connect_datamap, load_datamap, sql_table
 from garde.periods import Period
+from garde.retention.forecast import limits_day
 from garde.retention.policy import build_policy, minimal_limits, registers_for
 from garde.retention.predicate import Predicates
 from garde.retention_rule import RetentionPeriod
@@ -149,6 +150,13 @@ def test_predicate_matches_period_after_row_by_row(subscribers: tuple[DataMap, s
         email = newsletter_done and security_done
         expected.append((int(email), int(newsletter_done), int(email and newsletter_done)))
     assert found == expected
+    # the plan's forecast dates rows in Python (first day due): due today exactly when the SQL says so
+    for (subscribed, unsubscribed, last_contact), due in zip(rows, found, strict=True):
+        events = {"collection": subscribed, "consent_withdrawn": unsubscribed, "last_contact": last_contact}
+        for limits, sql_due in ((table.columns["email"].limits(), due[0]),
+                                (table.columns["topics"].limits(), due[1])):
+            day = limits_day(limits, events)
+            assert (day is not None and day <= today) == bool(sql_due)
 
 
 # -- the reference shop's newsletter -------------------------------------------------------------------
