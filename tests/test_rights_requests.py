@@ -23,9 +23,12 @@ import pytest
 import sqlalchemy as sa
 
 from garde import audit
+from garde.datasets import ColumnMap, Masking, TableMap
 from garde.legal_holds import place_hold
+from garde.problems import GardeError
 from garde.rights import submit, verify_out_of_band
 from garde.rights.deployment import Deployment
+from garde.rights.erasure_plan import ROW_PLACEHOLDER, staying_masking
 from garde.rights.running import locate, run
 from garde.store import connect, migrate
 from garde.subjects import subject_state
@@ -382,7 +385,8 @@ def test_erasure_keeps_what_the_law_requires_and_says_why(shop: Shop) -> None:
         assert orders[10].delivery_address is None
         customer = conn.execute(sa.text("SELECT * FROM customers WHERE id = 1")).one()
         assert customer.name is None and customer.phone is None
-        assert len(customer.email) == 64  # NOT NULL: pseudonymised instead of nulled
+        # NOT NULL: neither NULL nor a hash of the e-mail (still personal data), a per-row placeholder.
+        assert customer.email == "erased:shop.customers:1"
         assert conn.execute(sa.text("SELECT count(*) FROM addresses WHERE customer_id = 1")).scalar() == 0
     with crm_engine.connect() as conn:
         left = conn.execute(sa.text("SELECT count(*) FROM interactions WHERE contact_id IN (1, 2)"))
@@ -441,3 +445,18 @@ def test_an_unverified_request_cannot_run(shop: Shop) -> None:
         request = submit(conn, "erasure", {"email": "ana@example.org"}, received_at=datetime.now(UTC))
     with pytest.raises(Exception, match="verify the requester"):
         run(shop.store, request.id, shop.deployment)
+
+
+def test_a_not_null_column_of_a_staying_row_gets_a_placeholder_not_a_hash(tmp_path: Path) -> None:
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    with engine.begin() as conn:
+        conn.execute(sa.text("CREATE TABLE people (id INTEGER PRIMARY KEY, email VARCHAR(80) NOT NULL, "
+                             "score INTEGER NOT NULL, note VARCHAR(80))"))
+    erased = Masking("delete")
+    table = TableMap("db", "people", "id", columns={
+        name: ColumnMap(name, "contact.email", erase=erased) for name in ("email", "score", "note")})
+    assert staying_masking(engine, table, table.columns["note"]) == Masking("null")
+    assert staying_masking(engine, table, table.columns["email"]) == ROW_PLACEHOLDER
+    with pytest.raises(GardeError, match=r"people\.score is NOT NULL and not text"):
+        staying_masking(engine, table, table.columns["score"])
+    engine.dispose()

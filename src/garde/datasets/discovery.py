@@ -23,8 +23,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from garde.datasets.model import ColumnMap, DataMap, TableMap, TableRef
-from garde.datasets.sql import CHUNK, chunks, sql_table
+from garde.datasets.model import ColumnMap, DataMap, Reference, TableMap, TableRef
+from garde.datasets.sql import CHUNK, chunks, select_in
 from garde.problems import GardeError
 from garde.subjects import IDENTIFIER_KINDS, normalise_identifier
 
@@ -38,12 +38,17 @@ def normalise_identity(kind: str, value: str) -> str:
 
 @dataclass
 class Footprint:
-    """Where a data subject's rows are: primary keys per table, and the identities met."""
+    """Where a data subject's rows are: primary keys per table, and the identities met.
+
+    Discovery keeps the rows it read (every annotated column, by primary key),
+    so answering a request does not read them a second time.
+    """
 
     datamap: DataMap
     identities: dict[str, set[str]]
     keys: dict[TableRef, set[Any]] = field(default_factory=dict)
     hops: int = 0
+    found: dict[TableRef, dict[Any, dict[str, Any]]] = field(default_factory=dict, repr=False)
 
     def __bool__(self) -> bool:
         return any(self.keys.values())
@@ -67,19 +72,28 @@ class Footprint:
         return self.datamap.table(ref).columns
 
     def rows(self, engines: Mapping[str, Engine], ref: TableRef,
-             columns: Sequence[str] | None = None) -> list[dict[str, Any]]:
-        """The subject's rows of one table (annotated columns by default), ordered by key."""
+             columns: Sequence[str] | None = None, *, fresh: bool = False) -> list[dict[str, Any]]:
+        """The subject's rows of one table (annotated columns by default), ordered by key.
+
+        The rows as discovery read them when it read those columns, unless
+        ``fresh``: then (or for columns discovery did not read) they are read
+        again, one query per chunk of keys.
+        """
         table = self.datamap.table(ref)
-        clause = sql_table(table, columns)
-        if table.primary_key not in clause.c:
-            clause = sql_table(table, [table.primary_key, *(columns or ())])
+        names = list(dict.fromkeys([table.primary_key, *(table.annotated_columns() if columns is None
+                                                           else columns)]))
+        found = self.found.get(ref, {})
+        keys = self.primary_keys(*ref)
+        if not fresh and all(key in found for key in keys) and all(
+                name in row for row in found.values() for name in names):
+            return [{name: found[key][name] for name in names} for key in keys]
+        query = select_in(table.name, tuple(names), (table.primary_key,))
         out: list[dict[str, Any]] = []
         with engines[ref.database].connect() as conn:
-            for batch in chunks(self.primary_keys(*ref)):
-                query = sa.select(clause).where(clause.c[table.primary_key].in_(list(batch)))
-                query = query.order_by(clause.c[table.primary_key])
-                out.extend(dict(r._mapping) for r in conn.execute(query))
-        return out
+            for batch in chunks(keys):
+                out.extend(dict(zip(names, r, strict=True)) for r in conn.execute(query, {"v0": list(batch)}))
+        position = {key: i for i, key in enumerate(keys)}
+        return sorted(out, key=lambda row: position[row[table.primary_key]])
 
     def to_data(self) -> dict[str, Any]:
         return {"identities": {k: sorted(v) for k, v in sorted(self.identities.items())},
@@ -111,6 +125,36 @@ def find_subject(datamap: DataMap, engines: Mapping[str, Engine], identities: Ma
     return found
 
 
+@dataclass(frozen=True)
+class _Shape:
+    """What a walk needs from the map's shape, computed once per map."""
+
+    children: dict[TableRef, list[tuple[TableMap, Reference]]]
+    shared: dict[str, list[tuple[TableMap, str]]]
+    read: dict[TableRef, tuple[str, ...]]
+
+
+_SHAPES: dict[int, tuple[DataMap, _Shape]] = {}
+
+
+def _shape(datamap: DataMap) -> _Shape:
+    """The map's walk shape, cached (by identity: keeping the map alive keeps its id unique)."""
+    cached = _SHAPES.get(id(datamap))
+    if cached is not None and cached[0] is datamap:
+        return cached[1]
+    children = {t.ref: [(c, r) for c, r in datamap.referencing(t) if c.subject is not None] for t in datamap}
+    shape = _Shape(
+        children,
+        {kind: datamap.with_identity(kind) for kind in datamap.identity_kinds()},
+        # Every annotated column is read on the way, so the rows found need no second read.
+        {t.ref: tuple(dict.fromkeys([*t.annotated_columns(), *(r.target_column for _, r in children[t.ref])]))
+         for t in datamap})
+    if len(_SHAPES) >= 16:
+        _SHAPES.clear()
+    _SHAPES[id(datamap)] = (datamap, shape)
+    return shape
+
+
 class _Walk:
     """One discovery: what was searched per (table, column), and what the next hop must search."""
 
@@ -122,9 +166,8 @@ class _Walk:
         self.searched: dict[tuple[TableRef, str], set[Any]] = defaultdict(set)
         self.stack = stack
         self.connections: dict[str, sa.Connection] = {}
-        self.children = {t.ref: [(c, r) for c, r in datamap.referencing(t) if c.subject is not None]
-                         for t in datamap}
-        self.shared = {kind: datamap.with_identity(kind) for kind in datamap.identity_kinds()}
+        shape = _shape(datamap)
+        self.children, self.shared, self.read = shape.children, shape.shared, shape.read
 
     def connection(self, database: str) -> sa.Connection:
         """One connection per database for the whole discovery (closed by :func:`find_subject`)."""
@@ -136,7 +179,9 @@ class _Walk:
         following: dict[TableRef, dict[str, set[Any]]] = defaultdict(lambda: defaultdict(set))
         for ref, conditions in pending.items():
             table = self.datamap.table(ref)
-            fresh = {col: values - self.searched[ref, col] for col, values in conditions.items()}
+            known = self.footprint.keys.get(ref, set())
+            fresh = {col: values - self.searched[ref, col] - (known if col == table.primary_key else set())
+                     for col, values in conditions.items()}
             fresh = {col: values for col, values in fresh.items() if values}
             if not fresh:
                 continue
@@ -148,23 +193,25 @@ class _Walk:
 
     def select(self, table: TableMap, conditions: Mapping[str, set[Any]]) -> list[dict[str, Any]]:
         """Rows matching any condition and not found yet: one statement per chunk of values."""
-        referenced = [r.target_column for _, r in self.children[table.ref]]
-        read = list(dict.fromkeys([*table.key_columns(), *referenced]))
-        clause = sql_table(table, [*read, *conditions])
+        read = self.read[table.ref]
         known = self.footprint.keys.setdefault(table.ref, set())
-        rows: list[dict[str, Any]] = []
+        kept = self.footprint.found.setdefault(table.ref, {})
+        columns = tuple(conditions)
         if sum(len(v) for v in conditions.values()) <= CHUNK:  # the usual case: one statement
-            wheres = [sa.or_(*(clause.c[c].in_(sorted(v, key=str)) for c, v in conditions.items()))]
+            runs = [(select_in(table.name, read, columns),
+                     {f"v{i}": sorted(conditions[c], key=str) for i, c in enumerate(columns)})]
         else:
-            wheres = [clause.c[c].in_(list(batch)) for c, v in conditions.items()
-                      for batch in chunks(sorted(v, key=str))]
+            runs = [(select_in(table.name, read, (c,)), {"v0": list(batch)})
+                    for c in columns for batch in chunks(sorted(conditions[c], key=str))]
         conn = self.connection(table.database)
-        for where in wheres:
-            for row in conn.execute(sa.select(*(clause.c[c] for c in read)).where(where)):
-                mapping = dict(row._mapping)
-                key = mapping[table.primary_key]
+        position = read.index(table.primary_key)
+        rows: list[dict[str, Any]] = []
+        for statement, parameters in runs:
+            for row in conn.execute(statement, parameters):
+                key = row[position]
                 if key not in known:
                     known.add(key)
+                    mapping = kept[key] = dict(zip(read, row, strict=True))
                     rows.append(mapping)
         return rows
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -49,6 +50,19 @@ def sql_table(table: TableMap, columns: Iterable[str] | None = None) -> sa.Table
     """A ``sa.table()`` for ``table`` with its annotated columns (or just ``columns``)."""
     names = table.annotated_columns() if columns is None else list(dict.fromkeys(columns))
     return sa.table(table.name, *(sa.column(name) for name in names))
+
+
+@lru_cache(maxsize=1024)
+def select_in(table: str, columns: tuple[str, ...], conditions: tuple[str, ...]) -> sa.Select[Any]:
+    """``SELECT columns FROM table WHERE c0 IN :v0 OR c1 IN :v1 ...``, built once and reused.
+
+    The value lists are expanding parameters (``{"v0": [...], ...}``), so the
+    statement object, its cache key and its compiled form are the same for
+    every subject: SQLAlchemy compiles it once per shape, not per execution.
+    """
+    clause = sa.table(table, *(sa.column(name) for name in dict.fromkeys([*columns, *conditions])))
+    wheres = [clause.c[name].in_(sa.bindparam(f"v{i}", expanding=True)) for i, name in enumerate(conditions)]
+    return sa.select(*(clause.c[name] for name in columns)).where(sa.or_(*wheres))
 
 
 def chunks(values: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:

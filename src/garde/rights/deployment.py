@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.engine import Engine
 
@@ -17,6 +17,8 @@ from garde.datasets import DataMap, TableMap, connect_datamap, load_datamap
 from garde.register import Activity, Register, load_register
 from garde.settings import Settings, get_settings
 from garde.taxonomy import Vocabulary, load_vocabulary
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -28,6 +30,9 @@ class Deployment:
     registers: dict[str, Register]
     results: Path
     vocabulary: Vocabulary = field(default_factory=load_vocabulary)
+    # What requests derive from the map and registers alone (activity texts, wordings,
+    # nullability): computed once per deployment, not per request.
+    memo: dict[Hashable, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def open(cls, datasets: Path | None = None, results: Path | None = None,
@@ -41,6 +46,12 @@ class Deployment:
     def dispose(self) -> None:
         for engine in self.engines.values():
             engine.dispose()
+
+    def cached(self, key: Hashable, build: Callable[[], T]) -> T:
+        """``build()``, computed once per deployment and ``key``."""
+        if key not in self.memo:
+            self.memo[key] = build()
+        return self.memo[key]  # type: ignore[no-any-return]
 
     def register(self, database: str) -> Register:
         return self.registers[database]
@@ -88,8 +99,9 @@ def plain(value: Any) -> Any:
     return value
 
 
-def dumps(data: Any) -> str:
-    return json.dumps(data, ensure_ascii=False, indent=2, default=plain)
+def dumps(data: Any, *, indent: int | None = 2) -> str:
+    """JSON text; ``indent=None`` writes it on one line, with the C encoder (several times faster)."""
+    return json.dumps(data, ensure_ascii=False, indent=indent, default=plain)
 
 
 def where(table: TableMap, column: str | None = None) -> str:

@@ -3,71 +3,123 @@
 1. The plan (:mod:`garde.rights.erasure_plan`) is written to ``erasure_steps``
    with an audit entry, and the field-by-field report to ``erasure.json``,
    and committed BEFORE any business row changes.
-2. Each database's steps run in one transaction there; then their steps are
-   marked done, audited, in the store.
+2. Each database's steps run in one transaction there. Then, in the store
+   transaction that completes the request, the steps are marked done, each
+   database's changes audited and the subject marked erased.
 3. Re-running the request reuses the stored plan and runs only the steps not
    done. The statements themselves skip what is already erased (a masked
    value is not masked again, a deleted row is gone), so a crash between a
    database's commit and the store's leaves nothing done twice.
+
+Statements are built once per table and column set (keys are an expanding
+parameter) and reused for every subject.
 """
 
 from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from garde import audit
 from garde.datasets import Footprint, Masking, TableMap, TableRef, masking_expression
-from garde.datasets.sql import chunks, delete_statement, sql_table
+from garde.datasets.sql import chunks, sql_table
 from garde.legal_holds import active_holds
 from garde.rights.deployment import Deployment, dumps
-from garde.rights.erasure_plan import ErasurePlan, plan_erasure, staying_masking
+from garde.rights.erasure_plan import ROW_PLACEHOLDER, ErasurePlan, plan_erasure, staying_masking
 from garde.rights.intake import Request
 from garde.rights.tables import erasure_steps
 from garde.subjects import now, set_state
 
 
-def erase(store: Engine, request: Request, deployment: Deployment, footprint: Footprint | None, *,
-          today: date | None = None, actor: str = "garde") -> dict[str, Any]:
-    """Plan (unless a plan is stored), apply the pending steps, mark the subject erased."""
-    folder = deployment.folder(request.id)
-    report_path = folder / "erasure.json"
-    with store.begin() as conn:
-        planned = conn.execute(sa.select(sa.func.count()).select_from(erasure_steps)
-                               .where(erasure_steps.c.request_id == request.id)).scalar_one()
-        if not planned:
-            assert footprint is not None
-            plan = plan_erasure(deployment, footprint, active_holds(conn), request.subject_id,
-                                today or now().date())
-            report = {"request": request.id, "subject": request.subject_id, "date": plan.today.isoformat(),
-                      **plan.report()}
-            _store_plan(conn, request, plan, deployment, report, actor)
-            report_path.write_text(dumps(report), encoding="utf-8")
-    report = json.loads(report_path.read_text(encoding="utf-8"))
-    applied = _apply_pending(store, request, deployment, actor)
-    with store.begin() as conn:
+class _Step(NamedTuple):
+    dataset: str
+    table_name: str
+    action: str
+    columns: list[str]
+    keys: list[Any]
+
+
+@dataclass
+class Erasure:
+    """An applied erasure, and what the store transaction completing the request must record."""
+
+    request: Request
+    result: dict[str, Any]
+    actor: str
+    applied: dict[str, tuple[int, int]] = field(default_factory=dict)  # database: (steps, rows changed)
+
+    def complete(self, conn: sa.Connection) -> list[audit.Event]:
+        """Mark the applied steps done and the subject erased; the audit entries to append."""
+        request = self.request
+        if self.applied:
+            conn.execute(erasure_steps.update().where(
+                erasure_steps.c.request_id == request.id, erasure_steps.c.status == "planned",
+                erasure_steps.c.dataset.in_(list(self.applied))).values(status="done", done_at=now()))
         if request.subject_id:
             set_state(conn, request.subject_id, "erased")
-        audit.record(conn, "subject.erased", {"request": request.id, "erased": len(report["erased"]),
-                                              "kept": len(report["kept"])},
-                     subject_id=request.subject_id, actor=actor)
+        events = [audit.Event("request.erasure_applied", {"request": request.id, "database": database,
+                                                          "steps": steps, "rows_changed": changed},
+                              request.subject_id, self.actor)
+                  for database, (steps, changed) in self.applied.items()]
+        events.append(audit.Event("subject.erased", {"request": request.id, "erased": self.result["erased"],
+                                                     "kept": self.result["kept"]},
+                                  request.subject_id, self.actor))
+        return events
+
+
+def has_plan(conn: sa.Connection, request_id: str) -> bool:
+    """Whether the request's erasure plan is stored (the run is a resumption)."""
+    return conn.execute(sa.select(erasure_steps.c.id).where(
+        erasure_steps.c.request_id == request_id).limit(1)).first() is not None
+
+
+def erase(store: Engine, request: Request, deployment: Deployment, footprint: Footprint | None, *,
+          today: date | None = None, actor: str = "garde") -> Erasure:
+    """Plan (unless a plan is stored), then apply the pending steps, one transaction per database.
+
+    The store is told the steps are done, and the subject erased, by
+    :meth:`Erasure.complete` in the transaction completing the request.
+    """
+    report_path = deployment.folder(request.id) / "erasure.json"
+    report: dict[str, Any] | None = None
+    pending: list[_Step] | None = None
+    if footprint is not None:
+        with store.begin() as conn:
+            if not has_plan(conn, request.id):
+                plan = plan_erasure(deployment, footprint, active_holds(conn), request.subject_id,
+                                    today or now().date())
+                report = {"request": request.id, "subject": request.subject_id,
+                          "date": plan.today.isoformat(), **plan.report()}
+                pending = _store_plan(conn, request, plan, deployment, report, actor)
+                # Written before the plan commits: the report exists for every stored plan.
+                report_path.write_text(dumps(report), encoding="utf-8")
+    if report is None:
+        report = json.loads(report_path.read_text(encoding="utf-8"))
+    if pending is None:
+        pending = _stored_steps(store, request.id)
+    applied = _apply(deployment, pending)
     report["status"] = "completed"
-    report["statements"] = applied
+    report["statements"] = sum(steps for steps, _ in applied.values())
     report_path.write_text(dumps(report), encoding="utf-8")
-    return {"file": str(report_path), "erased": len(report["erased"]), "kept": len(report["kept"]),
-            "kept_reasons": sorted({k["reason"] for k in report["kept"]})}
+    result = {"file": str(report_path), "erased": len(report["erased"]), "kept": len(report["kept"]),
+              "kept_reasons": sorted({k["reason"] for k in report["kept"]})}
+    return Erasure(request, result, actor, applied)
 
 
 def _store_plan(conn: sa.Connection, request: Request, plan: ErasurePlan, deployment: Deployment,
-                report: dict[str, Any], actor: str) -> None:
+                report: dict[str, Any], actor: str) -> list[_Step]:
+    """Write the plan's steps and its audit entry; the steps, as a resumed run reads them back."""
     at = now()
     rows: list[dict[str, Any]] = []
-    order = {ref: i for i, ref in enumerate(deployment.datamap.deletion_order())}
+    order = deployment.cached("deletion_order", lambda: {
+        ref: i for i, ref in enumerate(deployment.datamap.deletion_order())})
     for ref in sorted(plan.tables, key=order.__getitem__):
         decision = plan.tables[ref]
         base = {"request_id": request.id, "dataset": ref.database, "table_name": ref.table,
@@ -84,45 +136,59 @@ def _store_plan(conn: sa.Connection, request: Request, plan: ErasurePlan, deploy
                  {"request": request.id, "steps": len(rows), "erased": len(report["erased"]),
                   "kept": [{k: v for k, v in item.items() if k != "key"} for item in report["kept"]][:200]},
                  subject_id=request.subject_id, actor=actor)
+    return [_step(row) for row in rows]
 
 
-def _apply_pending(store: Engine, request: Request, deployment: Deployment, actor: str) -> int:
+def _step(row: Any) -> _Step:
+    return _Step(row["dataset"], row["table_name"], row["action"], json.loads(row["columns"]),
+                 json.loads(row["keys"]))
+
+
+def _stored_steps(store: Engine, request_id: str) -> list[_Step]:
     with store.connect() as conn:
-        steps = conn.execute(sa.select(erasure_steps).where(
-            erasure_steps.c.request_id == request.id, erasure_steps.c.status == "planned")
+        rows = conn.execute(sa.select(erasure_steps).where(
+            erasure_steps.c.request_id == request_id, erasure_steps.c.status == "planned")
             .order_by(erasure_steps.c.id)).all()
-    by_database: dict[str, list[Any]] = defaultdict(list)
+    return [_step(row._mapping) for row in rows]
+
+
+def _apply(deployment: Deployment, steps: Sequence[_Step]) -> dict[str, tuple[int, int]]:
+    """Run the steps, one transaction per database; ``{database: (steps, rows changed)}``."""
+    by_database: dict[str, list[_Step]] = defaultdict(list)
     for step in steps:
         by_database[step.dataset].append(step)
-    statements = 0
+    applied: dict[str, tuple[int, int]] = {}
     for database, pending in by_database.items():
-        engine = deployment.engines[database]
         changed = 0
-        with engine.begin() as conn:
+        with deployment.engines[database].begin() as conn:
             for step in pending:
                 table = deployment.datamap.table(TableRef(database, step.table_name))
-                keys = json.loads(step.keys)
-                changed += _run_step(conn, table, step.action, json.loads(step.columns), keys)
-                statements += 1
-        with store.begin() as conn:
-            conn.execute(erasure_steps.update().where(erasure_steps.c.id.in_([s.id for s in pending]))
-                         .values(status="done", done_at=now()))
-            audit.record(conn, "request.erasure_applied",
-                         {"request": request.id, "database": database, "steps": len(pending),
-                          "rows_changed": changed}, subject_id=request.subject_id, actor=actor)
-    return statements
+                changed += _run_step(conn, deployment, table, step.action, step.columns, step.keys)
+        applied[database] = (len(pending), changed)
+    return applied
 
 
-def _run_step(conn: sa.Connection, table: TableMap, action: str, columns: list[str], keys: list[Any]) -> int:
+def _run_step(conn: sa.Connection, deployment: Deployment, table: TableMap, action: str, columns: list[str],
+              keys: list[Any]) -> int:
+    dialect = conn.dialect.name
+    statement: sa.Executable
+    if action == "delete":
+        statement = deployment.cached(("delete", table.database, table.name), lambda: _delete(table))
+    else:
+        def build() -> sa.Update:
+            maskings = {name: staying_masking(conn.engine, table, table.columns[name]) for name in columns}
+            return masking_update(table, maskings, sa.bindparam("keys", expanding=True), dialect)
+
+        statement = deployment.cached(("mask", table.database, table.name, tuple(columns)), build)
     changed = 0
     for batch in chunks(keys):
-        if action == "delete":
-            statement: sa.Executable = delete_statement(table, batch)
-        else:
-            maskings = {name: staying_masking(conn.engine, table, table.columns[name]) for name in columns}
-            statement = masking_update(table, maskings, batch, conn.dialect.name)
-        changed += max(conn.execute(statement).rowcount, 0)
+        changed += max(conn.execute(statement, {"keys": list(batch)}).rowcount, 0)
     return changed
+
+
+def _delete(table: TableMap) -> sa.Delete:
+    clause = sql_table(table, [table.primary_key])
+    return sa.delete(clause).where(clause.c[table.primary_key].in_(sa.bindparam("keys", expanding=True)))
 
 
 def _already_masked(masking: Masking, column: sa.ColumnElement[Any], target: sa.ColumnElement[Any],
@@ -150,9 +216,13 @@ def masking_update(table: TableMap, maskings: dict[str, Masking], keys: Any, dia
     pending: list[sa.ColumnElement[bool]] = []
     for name, masking in maskings.items():
         column = clause.c[name]
-        target = masking_expression(masking, column, dialect)
+        if masking == ROW_PLACEHOLDER:
+            prefix = f"erased:{table.database}.{table.name}:"
+            target = sa.literal(prefix, sa.String) + sa.cast(clause.c[table.primary_key], sa.String)
+        else:
+            target = masking_expression(masking, column, dialect)
         done = _already_masked(masking, column, target, dialect)
         values[name] = sa.case((done, column), else_=target)
         pending.append(sa.not_(done))
-    return (sa.update(clause).where(clause.c[table.primary_key].in_(list(keys)), sa.or_(*pending))
-            .values(values))
+    keyed = clause.c[table.primary_key].in_(keys if isinstance(keys, sa.BindParameter) else list(keys))
+    return sa.update(clause).where(keyed, sa.or_(*pending)).values(values)

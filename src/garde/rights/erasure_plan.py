@@ -26,8 +26,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from garde.datasets import ColumnMap, Footprint, Masking, TableMap, TableRef
-from garde.datasets.sql import chunks, sql_table
 from garde.legal_holds import LegalHold
+from garde.problems import GardeError
 from garde.register import Activity
 from garde.rights.deployment import Deployment
 
@@ -80,22 +80,39 @@ class ErasurePlan:
         return {"erased": erased, "kept": kept}
 
 
+#: The value of a NOT NULL text column of a row that stays: ``erased:<database>.<table>:<key>``.
+#: Not derived from the erased value (a SHA-256 of an e-mail is still personal data: anyone
+#: holding the e-mail can compute it), and distinct per row and table, so a unique constraint
+#: holds and discovery never links two erased rows through a shared value.
+ROW_PLACEHOLDER = Masking("anonymise", value="erased:{table}:{key}")
+
+
 def staying_masking(engine: Engine, table: TableMap, column: ColumnMap) -> Masking:
     """How a column of a row that stays is erased.
 
-    A ``delete`` column is nulled instead; a column that cannot be NULL is
-    pseudonymised by its SHA-256 (reported as ``hash``).
+    A ``delete`` column is nulled instead; a text column that cannot be NULL
+    gets :data:`ROW_PLACEHOLDER` (reported as ``anonymise``). A NOT NULL
+    column of another type has no neutral value: the plan stops, before
+    anything changes, and asks for a declared strategy.
     """
     masking = Masking("null") if column.erase.strategy == "delete" else column.erase
-    if masking.strategy == "null" and not _nullable(engine, table.name).get(column.name, True):
-        return Masking("hash")
-    return masking
+    if masking.strategy != "null":
+        return masking
+    nullable, text = _columns(engine, table.name).get(column.name, (True, True))
+    if nullable:
+        return masking
+    if not text:
+        raise GardeError(f"{table.database}.{table.name}.{column.name} is NOT NULL and not text: a row "
+                         "that stays cannot have it nulled; make the column nullable or declare its "
+                         "erase strategy (fixed with a value, hash)")
+    return ROW_PLACEHOLDER
 
 
 @lru_cache(maxsize=256)
-def _nullable(engine: Engine, table: str) -> dict[str, bool]:
-    """Which columns of ``table`` accept NULL (reflected once per table and engine)."""
-    return {info["name"]: bool(info.get("nullable", True)) for info in sa.inspect(engine).get_columns(table)}
+def _columns(engine: Engine, table: str) -> dict[str, tuple[bool, bool]]:
+    """``{column: (nullable, text)}`` for ``table`` (reflected once per table and engine)."""
+    return {str(info["name"]): (bool(info.get("nullable", True)), isinstance(info["type"], sa.String))
+            for info in sa.inspect(engine).get_columns(table)}
 
 
 def _day(value: Any) -> date | None:
@@ -185,7 +202,8 @@ def plan_erasure(deployment: Deployment, footprint: Footprint, holds: list[Legal
         engine = deployment.engines[ref.database]
         decision = TableErasure(table, maskings={name: staying_masking(engine, table, column)
                                                  for name, column in table.columns.items()})
-        for row in _read(deployment, table, keys):
+        names = [table.primary_key, *table.references, *table.timestamps.values()]
+        for row in footprint.rows(deployment.engines, ref, names):
             key = row[table.primary_key]
             fields = {name: rules.reason(table, column, row) for name, column in table.columns.items()}
             kept = any(reason is not None for reason in fields.values())
@@ -205,15 +223,3 @@ def plan_erasure(deployment: Deployment, footprint: Footprint, holds: list[Legal
                     forced[parent].setdefault(row[column], why)
         plan.tables[ref] = decision
     return plan
-
-
-def _read(deployment: Deployment, table: TableMap, keys: list[Any]) -> list[dict[str, Any]]:
-    """The subject's rows of one table: key, references and trigger dates; one query per chunk."""
-    names = [table.primary_key, *table.references, *table.timestamps.values()]
-    clause = sql_table(table, names)
-    rows: list[dict[str, Any]] = []
-    with deployment.engines[table.database].connect() as conn:
-        for batch in chunks(keys):
-            query = sa.select(clause).where(clause.c[table.primary_key].in_(list(batch)))
-            rows.extend(dict(r._mapping) for r in conn.execute(query))
-    return rows

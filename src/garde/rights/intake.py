@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any, Literal, get_args
 
@@ -153,19 +153,30 @@ def submit(conn: sa.Connection, type: str, identities: Mapping[str, str], *, lan
     return get_request(conn, request_id)
 
 
+# Built once: the request's own reads and step writes run several times per request.
+_BY_ID = sa.select(requests).where(requests.c.id == sa.bindparam("id"))
+_STEPS = (sa.select(request_steps.c.at, request_steps.c.status, request_steps.c.actor, request_steps.c.note)
+          .where(request_steps.c.request_id == sa.bindparam("id")).order_by(request_steps.c.id))
+_SUBJECT = sa.select(requests.c.subject_id).where(requests.c.id == sa.bindparam("id"))
+_INSERT_STEP = request_steps.insert()
+
+
 def _step(conn: sa.Connection, request_id: str, status: str, actor: str, note: str | None, *,
-          at: datetime | None = None, payload: Mapping[str, Any] | None = None) -> None:
+          at: datetime | None = None, payload: Mapping[str, Any] | None = None,
+          subject_id: str | None = None, preceding: Sequence[audit.Event] = ()) -> None:
+    """The step row and its audit entry (after ``preceding`` entries, in one append)."""
     at = at or now()
-    conn.execute(request_steps.insert().values(request_id=request_id, at=at, status=status, actor=actor,
-                                               note=note))
-    subject_id = conn.execute(sa.select(requests.c.subject_id).where(requests.c.id == request_id)).scalar()
-    audit.record(conn, f"request.{status}", {"request": request_id, "note": note, **(payload or {})},
-                 subject_id=subject_id, actor=actor)
+    conn.execute(_INSERT_STEP, {"request_id": request_id, "at": at, "status": status, "actor": actor,
+                                "note": note})
+    if subject_id is None:
+        subject_id = conn.execute(_SUBJECT, {"id": request_id}).scalar()
+    audit.record_many(conn, [*preceding, audit.Event(
+        f"request.{status}", {"request": request_id, "note": note, **(payload or {})}, subject_id, actor)])
 
 
 def get_request(conn: sa.Connection, request_id: str) -> Request:
     """The request with this id, or with this unique id prefix (at least 4 characters)."""
-    row = conn.execute(sa.select(requests).where(requests.c.id == request_id)).first()
+    row = conn.execute(_BY_ID, {"id": request_id}).first()
     if row is None and len(request_id) >= 4:
         rows = conn.execute(sa.select(requests).where(requests.c.id.startswith(request_id, autoescape=True))
                             .limit(2)).all()
@@ -174,9 +185,7 @@ def get_request(conn: sa.Connection, request_id: str) -> Request:
         row = rows[0] if rows else None
     if row is None:
         raise NotFound(f"no request {request_id!r}")
-    steps = [dict(s._mapping) for s in conn.execute(
-        sa.select(request_steps.c.at, request_steps.c.status, request_steps.c.actor, request_steps.c.note)
-        .where(request_steps.c.request_id == row.id).order_by(request_steps.c.id))]
+    steps = [dict(s._mapping) for s in conn.execute(_STEPS, {"id": row.id})]
     for step in steps:
         step["at"] = _aware(step["at"])
     return _from_row(row, steps)
@@ -197,8 +206,14 @@ def list_requests(conn: sa.Connection, *, overdue: bool = False, status: str | N
 
 def transition(conn: sa.Connection, request: Request, status: Status, *, actor: str = "garde",
                note: str | None = None, values: Mapping[str, Any] | None = None,
-               payload: Mapping[str, Any] | None = None) -> Request:
-    """Move ``request`` to ``status`` (checked against :data:`TRANSITIONS`), audited."""
+               payload: Mapping[str, Any] | None = None, preceding: Sequence[audit.Event] = (),
+               reread: bool = True) -> Request:
+    """Move ``request`` to ``status`` (checked against :data:`TRANSITIONS`), audited.
+
+    ``preceding`` audit entries are appended just before the step's own, in the
+    same transaction. With ``reread=False`` the returned request is ``request``
+    as just updated, without reading it back (``request`` must be current).
+    """
     if status not in TRANSITIONS[request.status]:
         raise GardeError(f"request {request.id} is {request.status}; it cannot become {status}")
     at = now()
@@ -210,8 +225,14 @@ def transition(conn: sa.Connection, request: Request, status: Status, *, actor: 
     if status in ("completed", "rejected"):
         update["identities"] = None  # GDPR Art. 5(1)(c): the raw identities are no longer needed
     conn.execute(requests.update().where(requests.c.id == request.id).values(**update))
-    _step(conn, request.id, status, actor, note, at=at, payload=payload)
-    return get_request(conn, request.id)
+    _step(conn, request.id, status, actor, note, at=at, payload=payload, subject_id=request.subject_id,
+          preceding=preceding)
+    if reread or values:
+        return get_request(conn, request.id)
+    step = {"at": at, "status": status, "actor": actor, "note": note}
+    changed = {k: v for k, v in update.items() if k != "identities"}
+    return replace(request, **changed, identities={} if "identities" in update else request.identities,
+                   steps=[*request.steps, step])
 
 
 def extend(conn: sa.Connection, request_id: str, reason: str, *, today: date | None = None,

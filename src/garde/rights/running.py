@@ -8,6 +8,7 @@ type and completes it with a summary of the result. A request left
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -19,12 +20,11 @@ from garde.datasets import Footprint, find_subject
 from garde.problems import GardeError
 from garde.rights.access import write_access
 from garde.rights.deployment import Deployment, dumps
-from garde.rights.erasure import erase
+from garde.rights.erasure import erase, has_plan
 from garde.rights.intake import Request, get_request, transition
 from garde.rights.portability import write_portability
 from garde.rights.rectification import rectify
 from garde.rights.restriction import DIRECT_MARKETING, object_to, restrict
-from garde.rights.tables import erasure_steps
 from garde.subjects import link_identifiers
 
 
@@ -39,54 +39,68 @@ def locate(deployment: Deployment, request: Request) -> Footprint:
 
 def run(store: Engine, request_id: str, deployment: Deployment, *, actor: str = "garde",
         today: date | None = None) -> Request:
-    """Execute a verified (or interrupted) request and complete it."""
+    """Execute a verified (or interrupted) request and complete it.
+
+    The store sees two transactions on the way (three for an erasure: its plan
+    is committed before any change): the move to ``in_progress``, then the
+    completion with the audit entries of what was done.
+    """
     with store.begin() as conn:
         request = get_request(conn, request_id)
         if request.status not in ("verified", "in_progress"):
             hint = " (verify the requester's identity first)" if request.status == "received" else ""
             raise GardeError(f"request {request.id} is {request.status}; it cannot be run{hint}")
         note = "resumed" if request.status == "in_progress" else None
-        request = transition(conn, request, "in_progress", actor=actor, note=note)
-    result = _execute(store, request, deployment, actor, today)
+        request = transition(conn, request, "in_progress", actor=actor, note=note, reread=False)
+        planned = request.type == "erasure" and has_plan(conn, request.id)
+    result, complete = _execute(store, request, deployment, actor, today, planned)
     with store.begin() as conn:
+        events = complete(conn)
         return transition(conn, get_request(conn, request.id), "completed", actor=actor,
-                          values={"result": _json(result)}, payload={"result": _summary(result)})
+                          values={"result": _json(result)}, payload={"result": _summary(result)},
+                          preceding=events)
+
+
+_Completion = Callable[[sa.Connection], list[audit.Event]]
+
+
+def _nothing(_conn: sa.Connection) -> list[audit.Event]:
+    return []
 
 
 def _execute(store: Engine, request: Request, deployment: Deployment, actor: str,
-             today: date | None) -> dict[str, Any]:
+             today: date | None, planned: bool) -> tuple[dict[str, Any], _Completion]:
+    """The request's result, and what its completing transaction must also write and audit."""
     if request.type == "erasure":
-        with store.connect() as conn:
-            planned = conn.execute(sa.select(erasure_steps.c.id).where(
-                erasure_steps.c.request_id == request.id).limit(1)).first()
-        footprint = None if planned else locate(deployment, request)
-        return erase(store, request, deployment, footprint, today=today, actor=actor)
+        erasure = erase(store, request, deployment, None if planned else locate(deployment, request),
+                        today=today, actor=actor)
+        return erasure.result, erasure.complete
     if request.type == "restriction":
         with store.begin() as conn:
-            return restrict(conn, request, actor=actor)
+            return restrict(conn, request, actor=actor), _nothing
     if request.type == "objection":
         # Art. 21(3): every identifier the datasets hold for the subject goes on the suppression list.
         found: dict[str, set[str]] = {}
         if request.details.get("scope", DIRECT_MARKETING) == DIRECT_MARKETING:
             found = locate(deployment, request).identities
         with store.begin() as conn:
-            return object_to(conn, request, also=found, actor=actor)
+            return object_to(conn, request, also=found, actor=actor), _nothing
     footprint = locate(deployment, request)
+    found_event = audit.Event("request.subject_found", {"request": request.id, "tables": footprint.counts(),
+                                                        "hops": footprint.hops}, request.subject_id, actor)
+    if request.type in ("access", "portability"):
+        # Reads only: the discovery is audited with the completion, in one transaction.
+        write = write_access if request.type == "access" else write_portability
+        return write(request, deployment, footprint), lambda _conn: [found_event]
     with store.begin() as conn:
-        audit.record(conn, "request.subject_found", {"request": request.id, "tables": footprint.counts(),
-                                                     "hops": footprint.hops},
-                     subject_id=request.subject_id, actor=actor)
-    if request.type == "access":
-        return write_access(request, deployment, footprint)
-    if request.type == "portability":
-        return write_portability(request, deployment, footprint)
+        audit.record_many(conn, [found_event])
     result = rectify(deployment, footprint, request.details.get("corrections") or {})
     with store.begin() as conn:
         audit.record(conn, "request.rectified", {"request": request.id, "changed": result["changed"]},
                      subject_id=request.subject_id, actor=actor)
         if request.subject_id and result["identities"]:
             link_identifiers(conn, request.subject_id, result["identities"].items())
-    return {"changed": result["changed"]}
+    return {"changed": result["changed"]}, _nothing
 
 
 def _json(result: dict[str, Any]) -> str:

@@ -48,8 +48,9 @@ def _text(name: str, length: int = 80, *, index: bool = False, nullable: bool = 
 
 customers = sa.Table(
     "customers", shop, _id(),
-    _text("customer_number", 16, index=True, nullable=False),
-    _text("email", 120, index=True, nullable=False),
+    # Nullable: an erased customer whose invoices the law keeps stays as a row without them.
+    _text("customer_number", 16, index=True),
+    _text("email", 120, index=True),
     _text("phone", 20, index=True),
     _text("title", 8), _text("first_name"), _text("last_name"),
     sa.Column("birth_date", sa.Date), _text("language", 2), _text("country", 2),
