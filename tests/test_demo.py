@@ -45,5 +45,9 @@ def test_demo_publishes_and_enforces_on_the_reference_shop(isolated: Path) -> No
     assert live.retention_swept == live.retention_due
     index = (out / "index.html").read_text(encoding="utf-8")
     assert "live/audience-newsletter.csv" in index and "reference-shop/notice-fr.html" in index
+    entries = [json.loads(line) for line in (out / "live" / "audit.jsonl").read_text().splitlines()]
+    versions = [e for e in entries if e["kind"] == "register.changed"]
+    assert len(versions) == 1  # shop and crm serve one register; requests found it unchanged
+    assert versions[0]["payload"]["source"].endswith("registers/reference-shop.yaml")
     lines = (out / "live" / "audience-newsletter.csv").read_text(encoding="utf-8").splitlines()
     assert len(lines) == live.audience + 1

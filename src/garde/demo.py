@@ -28,9 +28,10 @@ from garde.audience import write_contacts_csv
 from garde.consent.importing import import_csv
 from garde.decide import DecisionModel, DecisionPoint
 from garde.publish import Publication, publish, write_index
-from garde.register.versions import note_register, register_hash
+from garde.register.versions import register_hash
 from garde.rights import Deployment, submit, verify_out_of_band
 from garde.rights import run as run_request
+from garde.rights.running import note_registers
 from garde.shop import generate_shop
 from garde.store import open_store
 
@@ -102,8 +103,7 @@ def run_live(out: Path, customers: int = 1000, seed: int = 1, step: Step | None 
         registers = {register_hash(r): r for r in deployment.registers.values()}
         model = DecisionModel(list(registers.values()))
         with store.begin() as conn:
-            for database, register in deployment.registers.items():
-                note_register(conn, register, f"datasets:{database}")
+            note_registers(conn, deployment)
 
         say("importing the shop's newsletter subscriptions into the consent ledger")
         consents_file = out / "newsletter-consents.csv"

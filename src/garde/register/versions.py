@@ -3,8 +3,10 @@
 The engine enforces whatever register it loads; the DPO must be able to show
 which version was in force when. :func:`note_register` hashes the normalised
 register and, when the hash differs from the last one recorded for that
-source, appends a ``register.changed`` audit entry saying which activities
-were added, removed or changed. Loading the same register again adds nothing.
+source (kept in ``register_versions``, one row per source, so the check is
+one primary-key read), appends a ``register.changed`` audit entry saying
+which activities were added, removed or changed. Loading the same register
+again adds nothing.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ import sqlalchemy as sa
 
 from garde import audit
 from garde.register.model import Register
+from garde.store import metadata
+from garde.subjects import now
 
 
 def register_hash(register: Register) -> str:
@@ -33,35 +37,51 @@ def _activity_hashes(register: Register) -> dict[str, str]:
     }
 
 
+register_versions = sa.Table(
+    "register_versions",
+    metadata,
+    sa.Column("source", sa.String(500), primary_key=True),
+    sa.Column("hash", sa.String(64), nullable=False),
+    sa.Column("activities", sa.Text, nullable=False),
+    sa.Column("audit_seq", sa.BigInteger, nullable=False),
+    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+
 def last_version(conn: sa.Connection, source: str) -> dict[str, Any] | None:
-    """The payload of the last ``register.changed`` entry for ``source``, if any."""
-    log = audit.audit_log
-    rows = conn.execute(
-        sa.select(log.c.payload).where(log.c.kind == "register.changed").order_by(log.c.seq.desc())
-    )
-    for (payload,) in rows:
-        data: dict[str, Any] = json.loads(payload)
-        if data.get("source") == source:
-            return data
-    return None
+    """The last recorded version of ``source``: its hash, activity hashes and audit entry."""
+    row = conn.execute(sa.select(register_versions).where(register_versions.c.source == source)).first()
+    if row is None:
+        return None
+    return {"hash": row.hash, "activities": json.loads(row.activities), "audit_seq": row.audit_seq}
 
 
-def note_register(conn: sa.Connection, register: Register, source: str, *, actor: str = "garde") -> bool:
-    """Audit the register if it changed since it was last recorded; returns whether it did."""
-    digest = register_hash(register)
+def note_register(conn: sa.Connection, register: Register, source: str, *, actor: str = "garde",
+                  digest: str | None = None) -> bool:
+    """Audit the register if it changed since it was last recorded; returns whether it did.
+
+    Call it wherever the engine starts enforcing a register (decisions, requests,
+    sweeps): the audit log then shows which version was in force for every entry.
+    ``digest``: the register's :func:`register_hash`, when the caller keeps it.
+    """
+    digest = digest or register_hash(register)
     previous = last_version(conn, source)
-    if previous is not None and previous.get("hash") == digest:
+    if previous is not None and previous["hash"] == digest:
         return False
     activities = _activity_hashes(register)
-    before: dict[str, str] = previous.get("activities", {}) if previous else {}
-    audit.record(conn, "register.changed", {
+    before: dict[str, str] = previous["activities"] if previous else {}
+    seq = audit.record(conn, "register.changed", {
         "source": source,
         "controller": register.controller.name,
         "hash": digest,
-        "previous_hash": previous.get("hash") if previous else None,
-        "activities": activities,
+        "previous_hash": previous["hash"] if previous else None,
         "added": sorted(set(activities) - set(before)),
         "removed": sorted(set(before) - set(activities)),
         "changed": sorted(a for a in set(activities) & set(before) if activities[a] != before[a]),
     }, actor=actor)
+    values = {"hash": digest, "activities": json.dumps(activities), "audit_seq": seq, "recorded_at": now()}
+    if previous is None:
+        conn.execute(register_versions.insert().values(source=source, **values))
+    else:
+        conn.execute(register_versions.update().where(register_versions.c.source == source).values(**values))
     return True

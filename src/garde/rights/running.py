@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,6 +19,7 @@ from sqlalchemy.engine import Engine
 from garde import audit
 from garde.datasets import Footprint, find_subject
 from garde.problems import GardeError
+from garde.register.versions import note_register, register_hash
 from garde.rights.access import write_access
 from garde.rights.deployment import Deployment, dumps
 from garde.rights.erasure import erase, has_plan
@@ -50,6 +52,7 @@ def run(store: Engine, request_id: str, deployment: Deployment, *, actor: str = 
         if request.status not in ("verified", "in_progress"):
             hint = " (verify the requester's identity first)" if request.status == "received" else ""
             raise GardeError(f"request {request.id} is {request.status}; it cannot be run{hint}")
+        note_registers(conn, deployment)
         note = "resumed" if request.status == "in_progress" else None
         request = transition(conn, request, "in_progress", actor=actor, note=note, reread=False)
         planned = request.type == "erasure" and has_plan(conn, request.id)
@@ -62,6 +65,14 @@ def run(store: Engine, request_id: str, deployment: Deployment, *, actor: str = 
 
 
 _Completion = Callable[[sa.Connection], list[audit.Event]]
+
+
+def note_registers(conn: sa.Connection, deployment: Deployment) -> None:
+    """Audit the version of each register the request is answered under (once per change)."""
+    for database, register in deployment.registers.items():
+        source = deployment.datamap.datasets[database].register or f"datasets:{database}"
+        digest = deployment.cached(("register_hash", database), partial(register_hash, register))
+        note_register(conn, register, source, digest=digest)
 
 
 def _nothing(_conn: sa.Connection) -> list[audit.Event]:
