@@ -3,8 +3,8 @@
 Same run, same machine, same subjects. garde: a :class:`DecisionPoint` on a
 SQLite store (the embedded default) reads each subject's facts from the
 store (one statement) and appends every decision to the hash-chained audit
-log through the buffered writer (full batches are written by its background
-thread; the last one is flushed by ``close()`` inside the timed section).
+log through the buffered writer (full batches are written by its child
+process; the last one is flushed by ``close()`` inside the timed section).
 pycasbin: an ABAC model whose policy lines are the register's (activity,
 category, condition) rules and whose matcher evaluates the same conditions
 (state, objection, suppression, consent or contract) on subject attributes

@@ -6,7 +6,8 @@ store knows of the subject in **one** indexed statement (state and dates,
 objections, suppression, the consent events for that activity), so there is
 no cache to invalidate: every decision sees every committed write. Each
 decision is appended to the audit log through a buffered
-:class:`garde.audit.AuditWriter` (see its docstring for the durability
+:class:`garde.audit.ProcessAuditWriter`, whose child process hashes and
+writes the batches (see :class:`garde.audit.AuditWriter` for the durability
 window).
 
 The statement is built and compiled once per dialect and run on the
@@ -23,7 +24,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from garde.audit import AuditWriter, Event
+from garde.audit import AuditWriter, Event, ProcessAuditWriter
 from garde.consent.state import ConsentEvent, as_utc
 from garde.decide.model import Decision, DecisionModel
 from garde.decide.rules import SubjectFacts, evaluate
@@ -167,7 +168,8 @@ class DecisionPoint:
 
 
 def _new_writer(engine: sa.Engine) -> AuditWriter:
-    return AuditWriter(engine)
+    # a child process hashes and writes the batches: their CPU and GIL are not the decisions'
+    return ProcessAuditWriter(engine)
 
 
 def _facts_from(rows: list[Any], activity: str, subject_id: str | None) -> SubjectFacts:

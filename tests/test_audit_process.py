@@ -1,0 +1,156 @@
+"""The AuditWriter whose batches are written by a child process: same chain, same guarantees."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from garde import audit
+from garde.store import connect, migrate
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[sa.Engine]:
+    engine = connect(database_url)
+    migrate(engine)
+    yield engine
+    engine.dispose()
+
+
+def decisions(engine: sa.Engine) -> list[int]:
+    with engine.connect() as conn:
+        return [e["payload"]["i"] for e in audit.entries(conn, kind="decision")]
+
+
+def test_the_child_writes_the_batches_in_order_on_one_chain(engine: sa.Engine) -> None:
+    with audit.ProcessAuditWriter(engine, batch_size=7, max_delay=30, flush_at_exit=False) as writer:
+        sink = writer._child
+        assert isinstance(sink, audit._ChildSink)  # a child process, not this one's connection
+        for i in range(40):
+            writer.add(audit.Event("decision", {"i": i, "at": "2026-01-01"}, subject_id=f"s{i % 3}"))
+            if i % 9 == 0:
+                with engine.begin() as conn:  # an audited consent in its own transaction
+                    audit.record(conn, "consent.given", {"i": i})
+        writer.flush()
+        assert writer.pending == 0
+    assert decisions(engine) == list(range(40))
+    with engine.connect() as conn:
+        assert audit.verify(conn) == audit.Verification(True, 45)
+
+
+def test_a_partial_batch_is_written_after_max_delay(engine: sa.Engine) -> None:
+    with audit.ProcessAuditWriter(engine, batch_size=1000, max_delay=0.05, flush_at_exit=False) as writer:
+        writer.add(audit.Event("decision", {"i": 1}))
+        deadline = time.monotonic() + 20
+        while writer.pending and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert writer.pending == 0
+    assert decisions(engine) == [1]
+
+
+def test_hashes_are_the_same_as_written_in_process(tmp_path: Path) -> None:
+    """The child's rows, hashes included, are those record_many writes for the same entries."""
+    rows = []
+    for name, writer_class in (("child", audit.ProcessAuditWriter), ("here", audit.AuditWriter)):
+        engine = connect(f"sqlite:///{tmp_path}/{name}.db")
+        migrate(engine)
+        with writer_class(engine, batch_size=5, max_delay=30, flush_at_exit=False) as writer:
+            for i in range(5):
+                writer.add(audit.Event("decision", {"i": i, "é": [None, True, 1.5], "b": {"z": "\"\\"}}))
+            writer.flush()
+        with engine.connect() as conn:
+            rows.append([(e["seq"], e["kind"], e["payload"]) for e in audit.entries(conn)])
+            ats = {e["at"] for e in audit.entries(conn)}
+            at = ats.pop()
+            recomputed = audit.GENESIS
+            for e in audit.entries(conn):
+                payload = audit.canonical_payload(e["payload"])
+                recomputed = audit.entry_hash(e["seq"], at, e["kind"], None, "garde", payload, recomputed)
+                assert recomputed == e["hash"]
+        engine.dispose()
+    assert rows[0] == rows[1]
+
+
+def test_a_failure_in_the_child_is_raised_on_the_next_call_and_nothing_is_lost(sqlite_url: str) -> None:
+    engine = connect(sqlite_url)  # not migrated: the child's writes fail
+    writer = audit.ProcessAuditWriter(engine, batch_size=2, max_delay=0.05, flush_at_exit=False)
+    writer.add(audit.Event("decision", {"i": 1}))
+    writer.add(audit.Event("decision", {"i": 2}))  # handed to the child: no error here
+    with pytest.raises(sa.exc.OperationalError):
+        writer.flush()
+    assert writer.pending == 2
+    migrate(engine)
+    writer.add(audit.Event("decision", {"i": 3}))
+    writer.add(audit.Event("decision", {"i": 4}))
+    writer.close()
+    assert decisions(engine) == [1, 2, 3, 4]
+    engine.dispose()
+
+
+def test_a_killed_child_is_an_error_then_a_new_child_writes(engine: sa.Engine) -> None:
+    writer = audit.ProcessAuditWriter(engine, batch_size=2, max_delay=0.05, flush_at_exit=False)
+    sink = writer._child
+    assert isinstance(sink, audit._ChildSink)
+    sink.process.kill()
+    sink.process.wait()
+    writer.add(audit.Event("decision", {"i": 1}))
+    writer.add(audit.Event("decision", {"i": 2}))
+    with pytest.raises((RuntimeError, OSError)):
+        writer.flush()
+    writer.add(audit.Event("decision", {"i": 3}))
+    writer.add(audit.Event("decision", {"i": 4}))
+    deadline = time.monotonic() + 30
+    while True:  # the next attempt (every max_delay) starts a new child
+        try:
+            writer.flush()
+            break
+        except (RuntimeError, OSError):
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+    writer.close()
+    assert decisions(engine) == [1, 2, 3, 4]
+    with engine.connect() as conn:
+        assert audit.verify(conn).ok
+
+
+class Opaque:
+    """A payload value that pickles here but whose class the child cannot import."""
+
+    def __str__(self) -> str:
+        return "opaque"
+
+
+def test_payloads_the_child_cannot_read_are_sent_as_their_canonical_json(engine: sa.Engine) -> None:
+    with audit.ProcessAuditWriter(engine, batch_size=2, max_delay=30, flush_at_exit=False) as writer:
+        writer.add(audit.Event("decision", {"i": 1, "x": Opaque()}))
+        writer.add(audit.Event("decision", {"i": 2, "x": lambda: None}))  # does not even pickle
+        writer.flush()
+    with engine.connect() as conn:
+        found = list(audit.entries(conn))
+        assert audit.verify(conn).ok
+    assert found[0]["payload"] == {"i": 1, "x": "opaque"}
+    assert found[1]["payload"]["i"] == 2
+
+
+def test_in_memory_sqlite_is_written_in_this_process() -> None:
+    engine = connect("sqlite://")
+    migrate(engine)
+    with audit.ProcessAuditWriter(engine, batch_size=2, max_delay=30, flush_at_exit=False) as writer:
+        assert writer._in_process
+        for i in range(3):
+            writer.add(audit.Event("decision", {"i": i}))
+    assert decisions(engine) == [0, 1, 2]
+    engine.dispose()
+
+
+def test_without_max_delay_batches_are_written_by_the_caller(engine: sa.Engine) -> None:
+    writer = audit.ProcessAuditWriter(engine, batch_size=2, max_delay=None, flush_at_exit=False)
+    for i in range(3):
+        writer.add(audit.Event("decision", {"i": i}))
+    assert writer.pending == 1
+    writer.close()
+    assert decisions(engine) == [0, 1, 2]
