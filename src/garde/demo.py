@@ -25,6 +25,7 @@ import sqlalchemy as sa
 
 from garde import audit, retention
 from garde.audience import write_contacts_csv
+from garde.audit import AuditWriter
 from garde.consent.importing import import_csv
 from garde.decide import DecisionModel, DecisionPoint
 from garde.publish import Publication, publish, write_index
@@ -115,14 +116,12 @@ def run_live(out: Path, customers: int = 1000, seed: int = 1, step: Step | None 
         say("asking decide()")
         subscribed, unsubscribed = _subscribers(deployment.engines["crm"])
         customer = _sample_customers(deployment.engines["shop"], 1)[0]
-        point = DecisionPoint(model, store)
-        try:
+        with AuditWriter(store, max_delay=None) as writer, \
+                DecisionPoint(model, store, audit=writer) as point:
             for email in (subscribed, unsubscribed, customer):
                 decision = point.decide("newsletter", {"email": email}, channel="email")
                 report.decisions.append(("newsletter", email, decision.allowed,
                                          [r.code for r in decision.reasons]))
-        finally:
-            point.close()
 
         say("exporting the newsletter audience")
         audience_file = out / "audience-newsletter.csv"

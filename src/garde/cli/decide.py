@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 
 from garde.audience import audited_audience, write_contacts_csv
+from garde.audit import AuditWriter
 from garde.cli.consent import CustomerId, Email, Phone, RegisterPath, identities, load_model
 from garde.datasets import connect_datamap, load_datamap
 from garde.decide import DecisionPoint
@@ -39,7 +40,8 @@ def decide(
     """
     model = load_model(register)
     engine = open_store()
-    with DecisionPoint(model, engine) as point:
+    # One decision: audit it in this process when the command ends, no background writer.
+    with AuditWriter(engine, max_delay=None) as writer, DecisionPoint(model, engine, audit=writer) as point:
         decision = point.decide(activity, identities(email, phone, customer_id), category, channel)
     engine.dispose()
     if format == "json":

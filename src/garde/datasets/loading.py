@@ -22,7 +22,7 @@ from garde.taxonomy import Vocabulary, load_vocabulary
 from garde.yamlsource import FieldPath, SourceMap, load_yaml, parse_yaml
 
 DATASET_FIELDS = ("database", "description", "url", "url_env", "register", "tables")
-TABLE_FIELDS = ("description", "subject", "primary_key", "identifiable", "identities", "references",
+TABLE_FIELDS = ("description", "label", "subject", "primary_key", "identifiable", "identities", "references",
                 "timestamps", "columns")
 COLUMN_FIELDS = ("category", "activities", "erase", "description")
 MASKING_FIELDS = ("strategy", "value", "keep", "generalise")
@@ -188,7 +188,19 @@ class _Reader:
         return TableMap(database=database, name=name, primary_key=primary_key, subject=subject,
                         identities=identities, references=references, timestamps=timestamps, columns=columns,
                         identifiable=identifiable, description=self.text(raw.get("description"),
-                                                                         (*at, "description")))
+                                                                         (*at, "description")),
+                        label=self.label(raw.get("label"), (*at, "label")))
+
+    def label(self, value: Any, path: FieldPath) -> dict[str, str]:
+        """A label is a text (English) or a ``{fr:, en:, it:}`` map."""
+        if value is None:
+            return {}
+        if isinstance(value, str) and value:
+            return {"en": value}
+        if isinstance(value, dict) and value and all(isinstance(v, str) and v for v in value.values()):
+            return {str(k): v for k, v in value.items()}
+        self.fail(path, "expected a text or a {fr:, en:, it:} map")
+        return {}
 
     def columns_by_key(self, value: Any, at: FieldPath, dotted: bool = False) -> dict[str, str]:
         out: dict[str, str] = {}

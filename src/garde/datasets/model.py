@@ -102,6 +102,11 @@ class TableMap:
     columns: dict[str, ColumnMap] = field(default_factory=dict)
     identifiable: bool = True
     description: str | None = None
+    label: dict[str, str] = field(default_factory=dict)  # what the table's rows are, for people
+
+    def label_in(self, lang: str) -> str:
+        """The table's label in ``lang`` (else English, else its name): how a subject reads it."""
+        return self.label.get(lang) or self.label.get("en") or self.name.replace("_", " ")
 
     @property
     def ref(self) -> TableRef:
@@ -159,6 +164,8 @@ class TableMap:
         data: dict[str, Any] = {}
         if self.description:
             data["description"] = self.description
+        if self.label:
+            data["label"] = dict(self.label)
         if self.subject:
             data["subject"] = self.subject
         data["primary_key"] = self.primary_key

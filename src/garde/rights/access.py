@@ -105,7 +105,8 @@ def build_access(request: Request, deployment: Deployment, footprint: Footprint)
             for name, column in table.columns.items():
                 if row.get(name) is None:
                     continue
-                field = {"where": where(table, name), "key": key, "value": row[name]}
+                field = {"where": where(table, name), "key": key, "value": row[name],
+                         "record": table.label_in(lang), "field": name.replace("_", " ")}
                 categories[column.category].append(field)
                 for activity_id in column.activities:
                     entry = activities.get((ref.database, activity_id))
