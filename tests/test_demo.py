@@ -40,7 +40,11 @@ def test_demo_publishes_and_enforces_on_the_reference_shop(isolated: Path) -> No
     assert live.consents_imported > 0 and live.audience > 0
     assert {r["status"] for r in live.requests.values()} == {"completed"}
     access = json.loads((out / "live" / "access-access.json").read_text(encoding="utf-8"))
-    assert access
+    # Credentials are confirmed to exist but never shown, in the data or in the report.
+    accounts = access["tables"].get("shop.accounts", [])
+    assert all(row["password_hash"] is None for row in accounts)
+    secrets = [f for c in access["categories"] if c["id"] == "account.password" for f in c["fields"]]
+    assert len(secrets) == len(accounts) and all(f["secret"] and f["value"] is None for f in secrets)
     assert live.audit_ok and live.audit_entries > 10
     assert live.retention_swept == live.retention_due
     index = (out / "index.html").read_text(encoding="utf-8")

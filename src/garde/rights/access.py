@@ -95,18 +95,24 @@ def build_access(request: Request, deployment: Deployment, footprint: Footprint)
     activities: dict[tuple[str, str], dict[str, Any]] = {}
     controllers: dict[str, Register] = {}
     tables: dict[str, list[dict[str, Any]]] = {}
+    secret = {t.id for t in deployment.vocabulary.terms("categories") if t.extra.get("secret")}
     for ref, table_rows in rows.items():
         table = deployment.datamap.table(ref)
         register = deployment.register(ref.database)
         controllers.setdefault(register.controller.name, register)
-        tables[str(ref)] = [{k: plain(v) for k, v in row.items()} for row in table_rows]
-        for row in tables[str(ref)]:
+        hidden = {name for name, column in table.columns.items() if column.category in secret}
+        tables[str(ref)] = []
+        for stored in table_rows:
+            # Credentials (categories marked secret): the answer says they exist, never shows them.
+            row = {k: None if k in hidden else plain(v) for k, v in stored.items()}
+            tables[str(ref)].append(row)
             key = row[table.primary_key]
             for name, column in table.columns.items():
-                if row.get(name) is None:
+                if stored.get(name) is None:
                     continue
                 field = {"where": where(table, name), "key": key, "value": row[name],
-                         "record": table.label_in(lang), "field": name.replace("_", " ")}
+                         "record": table.label_in(lang), "field": name.replace("_", " "),
+                         "secret": name in hidden}
                 categories[column.category].append(field)
                 for activity_id in column.activities:
                     entry = activities.get((ref.database, activity_id))
