@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine
 from garde import retention
 from garde.datasets import DataMap, connect_datamap, load_datamap
 from garde.retention.plan import Plan
+from garde.retention.sweep import BATCH_SIZE
 from garde.settings import get_settings
 from garde.store import open_store
 
@@ -107,7 +108,7 @@ def render_plan(result: Plan) -> None:
 @retention_app.command("sweep")
 def sweep(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Count what would go; change nothing")] = False,
-    batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Rows per batch")] = 1000,
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Rows per batch")] = BATCH_SIZE,
     datasets: DatasetsOption = None,
     today: TodayOption = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar")] = False,

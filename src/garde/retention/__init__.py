@@ -19,7 +19,7 @@ from garde.retention.journal import Run, list_runs
 from garde.retention.plan import Plan, Step, make_plan
 from garde.retention.policy import ColumnPolicy, RetentionPolicy, TablePolicy, build_policy, registers_for
 from garde.retention.predicate import Predicates, masked_value
-from garde.retention.sweep import Progress, Sweeper, SweepResult
+from garde.retention.sweep import BATCH_SIZE, Progress, Sweeper, SweepResult
 
 
 def plan(store: Engine, datamap: DataMap, engines: Mapping[str, Engine], *, today: date | None = None,
@@ -31,7 +31,7 @@ def plan(store: Engine, datamap: DataMap, engines: Mapping[str, Engine], *, toda
 
 
 def sweep(store: Engine, datamap: DataMap, engines: Mapping[str, Engine], *, today: date | None = None,
-          batch_size: int = 1000, dry_run: bool = False, progress: Progress | None = None,
+          batch_size: int = BATCH_SIZE, dry_run: bool = False, progress: Progress | None = None,
           registers: Mapping[str, Register] | None = None) -> SweepResult:
     """Delete or mask what is due, in batches; resumes the last unfinished sweep if there is one."""
     sweeper = Sweeper(store, datamap, engines, registers or registers_for(datamap))
@@ -45,6 +45,7 @@ def runs(store: Engine, limit: int = 20) -> list[Run]:
 
 
 __all__ = [
-    "ColumnPolicy", "Plan", "Predicates", "Progress", "RetentionPolicy", "Run", "Step", "SweepResult",
-    "Sweeper", "TablePolicy", "build_policy", "masked_value", "plan", "registers_for", "runs", "sweep",
+    "BATCH_SIZE", "ColumnPolicy", "Plan", "Predicates", "Progress", "RetentionPolicy", "Run", "Step",
+    "SweepResult", "Sweeper", "TablePolicy", "build_policy", "masked_value", "plan", "registers_for", "runs",
+    "sweep",
 ]

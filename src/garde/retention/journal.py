@@ -2,8 +2,10 @@
 
 A batch row is written, with its audit entry, and committed *before* the
 batch touches the business database ("logged before committed"); it is
-marked done after. A run's ``today`` is fixed when it starts, so resuming it
-evaluates exactly the same due set.
+marked done in the same store commit that journals the next batch (or at
+the end of its step), so at most the latest batch of a step is pending. A
+run's ``today`` is fixed when it starts, so resuming it evaluates exactly
+the same due set.
 """
 
 from __future__ import annotations
@@ -135,12 +137,18 @@ def last_batch(conn: sa.Connection, run_id: str, database: str, table: str, oper
     return Batch(row.id, row.seq, json.loads(row.keys), json.loads(row.last_key), row.status)
 
 
+def keys_json(keys: list[Any]) -> str:
+    """A batch's keys as the journal stores them (and the audit entry hashes them)."""
+    return json.dumps(keys, default=str)
+
+
 def log_batch(conn: sa.Connection, run_id: str, seq: int, database: str, table: str, operation: str,
-              keys: list[Any]) -> int:
+              keys: list[Any], encoded: str | None = None) -> int:
+    """Journal a batch as pending; ``encoded`` is :func:`keys_json` of ``keys`` when already made."""
     result = conn.execute(retention_batches.insert().values(
         run_id=run_id, seq=seq, database=database, table_name=table, operation=operation,
-        keys=json.dumps(keys, default=str), last_key=json.dumps(keys[-1], default=str), count=len(keys),
-        status="pending", created_at=now()))
+        keys=encoded if encoded is not None else keys_json(keys), last_key=json.dumps(keys[-1], default=str),
+        count=len(keys), status="pending", created_at=now()))
     key = result.inserted_primary_key
     assert key is not None
     return int(key[0])

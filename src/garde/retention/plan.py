@@ -106,7 +106,7 @@ def make_plan(policy: RetentionPolicy, unheld: RetentionPolicy, engines: Mapping
                 kept.append({"table": str(table.ref), "column": c.column.name,
                              "why": [f"never masked (rows that go are deleted): {c.refused}"]})
     wanted = {(table.ref, operation) for table in policy for operation in OPERATIONS
-              if planned(unheld.table(table.ref), operation)}
+              if planned(unheld, unheld.table(table.ref), operation)}
     # deletes children first: a parent's day depends on its children's
     order = [(ref, op) for op in OPERATIONS for ref in policy.datamap.deletion_order() if (ref, op) in wanted]
     steps: dict[tuple[TableRef, Operation], Step] = {}
@@ -140,8 +140,8 @@ def make_plan(policy: RetentionPolicy, unheld: RetentionPolicy, engines: Mapping
     return Plan(today, days, ordered, holds, kept)
 
 
-def planned(table: TablePolicy, operation: Operation) -> bool:
+def planned(policy: RetentionPolicy, table: TablePolicy, operation: Operation) -> bool:
     """Whether a step can ever touch rows (judged without holds, so the plan shows what they keep)."""
     if not table.sweepable():
         return False
-    return table.deletes_rows if operation == "delete" else bool(table.maskable())
+    return table.deletes_rows if operation == "delete" else policy.masks(table)

@@ -164,6 +164,22 @@ class RetentionPolicy:
     def table(self, ref: TableRef) -> TablePolicy:
         return self.tables[ref]
 
+    def masks(self, table: TablePolicy) -> bool:
+        """Whether a row of ``table`` can ever be masked rather than deleted.
+
+        Not when every row that is due goes: the table deletes rows, no
+        personal row (of another table or its own) can keep one, and all its
+        columns fall due together (same limits). A sweep then skips the mask
+        step, which could only scan the table to find nothing.
+        """
+        if not table.maskable():
+            return False
+        if not table.deletes_rows:
+            return True
+        if any(child.ref in self.tables for child, _ in self.datamap.referencing(table.table)):
+            return True
+        return len({c.limits() for c in table.columns.values()}) > 1
+
 
 def registers_for(datamap: DataMap) -> dict[str, Register]:
     """The register each dataset names (``register:`` in its file), by database name."""
