@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator, Mapping
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,7 @@ from sqlalchemy.engine import Engine
 
 from garde import retention
 from garde.datasets import DataMap, connect_datamap, load_datamap
-from garde.legal_holds import place_hold
+from garde.legal_holds import legal_holds, place_hold
 from garde.periods import Period
 from garde.problems import GardeError
 from garde.retention.policy import registers_for
@@ -332,8 +332,10 @@ def test_legal_holds_keep_what_they_cover(deployment: Deployment) -> None:
 
 
 def test_unlocatable_subject_hold_stops_the_sweep(deployment: Deployment) -> None:
-    with deployment.store.begin() as conn:
-        place_hold(conn, "subject", "2f1c0d4e-0000-0000-0000-000000000000", "fraud report")
+    with deployment.store.begin() as conn:  # placed before place_hold() checked scopes
+        conn.execute(legal_holds.insert().values(scope_kind="subject", reason="fraud report",
+                                                 scope="2f1c0d4e-0000-0000-0000-000000000000",
+                                                 starts_at=datetime.now(UTC)))
     before = snapshot(deployment.shop)
     with pytest.raises(GardeError, match="cannot be honoured"):
         deployment.sweep(today=TODAY)

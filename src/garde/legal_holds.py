@@ -8,12 +8,14 @@ optional end; erasure and retention sweeps skip what an active hold covers.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
 import sqlalchemy as sa
 
+from garde import audit
 from garde.problems import GardeError, NotFound
 from garde.store import metadata
 from garde.subjects import now
@@ -42,27 +44,64 @@ class LegalHold:
     reason: str
     starts_at: datetime
     ends_at: datetime | None
+    released_at: datetime | None = None
+
+    def to_data(self) -> dict[str, object]:
+        return {"id": self.id, "scope_kind": self.scope_kind, "scope": self.scope, "reason": self.reason,
+                "starts_at": self.starts_at.isoformat(),
+                "ends_at": self.ends_at.isoformat() if self.ends_at else None,
+                "released_at": self.released_at.isoformat() if self.released_at else None}
+
+
+_IDENTITY = re.compile(r"^[a-z][a-z0-9_]*:.+$")
+
+
+def check_scope(scope_kind: str, scope: str) -> None:
+    """Refuse a scope a sweep or an erasure could not honour.
+
+    A subject is named the way a request names it, by an identity
+    ``kind:value`` (``email:alice@example.com``, ``customer_id:C000042``):
+    the store keeps only HMACs of identifiers, which cannot be searched for
+    in a business database; a table is ``database.table``.
+    """
+    if scope_kind not in SCOPES:
+        raise GardeError(f"a hold's scope is one of {', '.join(SCOPES)}, not {scope_kind!r}")
+    if not scope.strip():
+        raise GardeError(f"a {scope_kind} hold needs a scope")
+    if scope_kind == "subject" and not _IDENTITY.match(scope):
+        raise GardeError(f"a subject hold names an identity as kind:value (email:alice@example.com, "
+                         f"customer_id:C000042), not {scope!r}")
+    if scope_kind == "table" and scope.count(".") != 1:
+        raise GardeError(f"a table hold names database.table (shop.invoices), not {scope!r}")
 
 
 def place_hold(conn: sa.Connection, scope_kind: Scope, scope: str, reason: str,
-               ends_at: datetime | None = None) -> int:
-    if scope_kind not in SCOPES:
-        raise GardeError(f"a hold's scope is one of {', '.join(SCOPES)}, not {scope_kind!r}")
+               ends_at: datetime | None = None, *, actor: str = "garde") -> int:
+    """Place a hold (audited); returns its id."""
+    check_scope(scope_kind, scope)
     if not reason.strip():
         raise GardeError("a legal hold needs a reason")
+    if ends_at is not None and ends_at <= now():
+        raise GardeError(f"a legal hold's end ({ends_at.isoformat()}) must be in the future")
     result = conn.execute(legal_holds.insert().values(scope_kind=scope_kind, scope=scope, reason=reason,
                                                       starts_at=now(), ends_at=ends_at))
     key = result.inserted_primary_key
     assert key is not None
-    return int(key[0])
+    hold_id = int(key[0])
+    audit.record(conn, "legal_hold.placed", {
+        "hold": hold_id, "scope_kind": scope_kind, "scope": scope, "reason": reason,
+        "ends_at": ends_at.isoformat() if ends_at else None}, actor=actor)
+    return hold_id
 
 
-def release_hold(conn: sa.Connection, hold_id: int) -> None:
+def release_hold(conn: sa.Connection, hold_id: int, *, actor: str = "garde") -> None:
+    """Release an active hold (audited); what it kept is swept again from then on."""
     result = conn.execute(legal_holds.update().where(legal_holds.c.id == hold_id,
                                                      legal_holds.c.released_at.is_(None))
                           .values(released_at=now()))
     if result.rowcount == 0:
         raise NotFound(f"no active legal hold {hold_id}")
+    audit.record(conn, "legal_hold.released", {"hold": hold_id}, actor=actor)
 
 
 def active_holds(conn: sa.Connection, at: datetime | None = None) -> list[LegalHold]:
@@ -74,3 +113,12 @@ def active_holds(conn: sa.Connection, at: datetime | None = None) -> list[LegalH
         sa.or_(legal_holds.c.ends_at.is_(None), legal_holds.c.ends_at > at),
     ).order_by(legal_holds.c.id))
     return [LegalHold(r.id, r.scope_kind, r.scope, r.reason, r.starts_at, r.ends_at) for r in rows]
+
+
+def list_holds(conn: sa.Connection, *, everything: bool = False) -> list[LegalHold]:
+    """Holds in force now, or ``everything`` (released and ended ones too), oldest first."""
+    if not everything:
+        return active_holds(conn)
+    rows = conn.execute(sa.select(legal_holds).order_by(legal_holds.c.id))
+    return [LegalHold(r.id, r.scope_kind, r.scope, r.reason, r.starts_at, r.ends_at, r.released_at)
+            for r in rows]

@@ -1,7 +1,107 @@
-"""``garde hold``: legal holds (not written yet)."""
+"""``garde hold place|list|release``: legal holds, which suspend erasure and retention (GDPR Art. 17(3))."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
+from typing import Annotated
 
 import typer
+from rich.console import Console
+from rich.table import Table
+
+from garde.legal_holds import list_holds, place_hold, release_hold
+from garde.store import open_store
+
+out = Console(highlight=False, soft_wrap=True, emoji=False, markup=False)
+hold_app = typer.Typer(help="Legal holds: keep data a request or a retention rule would remove.",
+                       no_args_is_help=True)
+
+
+class ScopeKind(StrEnum):
+    subject = "subject"
+    table = "table"
+    activity = "activity"
+
+
+class Format(StrEnum):
+    text = "text"
+    json = "json"
+
+
+Actor = Annotated[str, typer.Option("--actor", help="Who does this (recorded in the audit log)")]
+
+
+def _end(text: str | None) -> datetime | None:
+    """``--until DATE``: the hold covers that whole day, so it ends at the next midnight (UTC)."""
+    if text is None:
+        return None
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not a date YYYY-MM-DD", param_hint="--until") from None
+    return datetime.combine(day + timedelta(days=1), time(), UTC)
+
+
+@hold_app.command("place")
+def place(
+    scope: Annotated[ScopeKind, typer.Option("--scope", help="subject, table or activity")],
+    value: Annotated[str, typer.Argument(help="The subject as kind:value (email:ana@example.org), "
+                                         "the table as database.table, or the activity id")],
+    reason: Annotated[str, typer.Option("--reason", help="Why the data is kept (litigation, fraud, ...)")],
+    until: Annotated[str | None, typer.Option("--until", help="Last day of the hold, YYYY-MM-DD "
+                                              "(default: until released)")] = None,
+    actor: Actor = "garde",
+) -> None:
+    """Place a legal hold: what it covers is neither erased nor swept until it ends or is released.
+
+    A subject is named the way a request names it, by an identity kind:value;
+    the hold keeps that person's rows in every table and database.
+
+    Example: garde hold place --scope subject email:ana@example.org --reason "litigation" --until 2026-12-31
+    """
+    with open_store().begin() as conn:
+        hold_id = place_hold(conn, scope.value, value, reason, _end(until), actor=actor)
+    out.print(f"hold {hold_id} placed on {scope.value} {value}" + (f" until {until}" if until else ""))
+
+
+@hold_app.command("list")
+def list_(
+    all_: Annotated[bool, typer.Option("--all", help="Also released and ended holds")] = False,
+    format: Annotated[Format, typer.Option("--format", help="text or json")] = Format.text,
+) -> None:
+    """The legal holds in force (or all of them): scope, reason, end.
+
+    Example: garde hold list --all --format json
+    """
+    with open_store().connect() as conn:
+        holds = list_holds(conn, everything=all_)
+    if format is Format.json:
+        typer.echo(json.dumps([h.to_data() for h in holds], ensure_ascii=False, indent=2))
+        return
+    table = Table("id", "scope", "value", "reason", "since", "ends (UTC)", "released")
+    for h in holds:
+        table.add_row(str(h.id), h.scope_kind, h.scope, h.reason, f"{h.starts_at:%Y-%m-%d}",
+                      f"{h.ends_at:%Y-%m-%d %H:%M}" if h.ends_at else "",
+                      f"{h.released_at:%Y-%m-%d}" if h.released_at else "")
+    out.print(table)
+
+
+@hold_app.command("release")
+def release(
+    hold_id: Annotated[int, typer.Argument(help="The hold's id (garde hold list)")],
+    actor: Actor = "garde",
+) -> None:
+    """Release a legal hold: from now on what it kept is erased or swept when due.
+
+    Example: garde hold release 3
+    """
+    with open_store().begin() as conn:
+        release_hold(conn, hold_id, actor=actor)
+    out.print(f"hold {hold_id} released")
 
 
 def install(app: typer.Typer) -> None:
     """Add this concept's commands to ``app``."""
+    app.add_typer(hold_app, name="hold")
