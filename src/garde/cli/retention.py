@@ -115,11 +115,11 @@ def sweep(
 ) -> None:
     """Delete or anonymise what is due, in audited batches; resumes an interrupted sweep.
 
-    Each batch is journalled and audited before it is applied; killed at any
-    point, the next sweep resumes the same run: exactly the due rows go,
-    nothing else, and no batch is applied twice.
+    Each batch is journalled and audited before its change is committed;
+    killed at any point, the next sweep resumes the same run: exactly the due
+    rows go, nothing else, and no key is journalled twice.
 
-    Example: garde retention sweep --batch-size 5000
+    Example: garde retention sweep --batch-size 50000
     """
     store, datamap, engines = _open(datasets)
     if dry_run or quiet:
