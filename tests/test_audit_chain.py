@@ -88,3 +88,31 @@ def test_any_single_tampering_is_detected(sqlite_url: str, change: tuple[str, in
     engine.dispose()
     assert not result.ok
     assert result.first_bad is not None and result.first_bad <= seq + 1
+
+
+def test_first_writers_at_once_neither_deadlock_nor_fork_the_chain(engine: sa.Engine) -> None:
+    """On an empty log, several transactions race to create the head row: all must append."""
+    import threading
+
+    ready = threading.Barrier(8)
+    errors: list[BaseException] = []
+
+    def first_write(n: int) -> None:
+        try:
+            with engine.connect() as conn:  # connect first: the transactions themselves must race
+                conn.execute(sa.text("SELECT 1"))
+                conn.commit()
+                ready.wait()
+                with conn.begin():
+                    audit.record(conn, "consent.given", {"n": n})
+        except BaseException as exc:  # collected and asserted below
+            errors.append(exc)
+
+    workers = [threading.Thread(target=first_write, args=(n,)) for n in range(8)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert errors == []
+    with engine.connect() as conn:
+        assert audit.verify(conn) == audit.Verification(True, 8)

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import IO, Any, Protocol
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
 from garde.store import is_postgres, metadata
 
@@ -146,22 +147,24 @@ def _timestamp() -> str:
 
 
 def _lock_head(conn: sa.Connection) -> tuple[int, str]:
+    """Lock the log's head row for this transaction and read it; create it on first use.
+
+    The head row is created with an insert that ignores a concurrent twin, then
+    locked: no table lock, so two first writers cannot deadlock (each holding
+    the row-share lock the other's table lock waits for).
+    """
     query = sa.select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1)
     if is_postgres(conn):
+        conn.execute(postgresql.insert(audit_head).values(id=1, seq=0, hash=GENESIS)
+                     .on_conflict_do_nothing(index_elements=["id"]))
         query = query.with_for_update()
     else:
         # SQLite has no SELECT ... FOR UPDATE and the driver opens the transaction at the first
-        # write: a no-op write takes the database's write lock first, so two connections (the
+        # write: this write takes the database's write lock first, so two connections (the
         # AuditWriter's thread and a record() elsewhere) never read the same head.
+        conn.execute(sqlite.insert(audit_head).values(id=1, seq=0, hash=GENESIS).on_conflict_do_nothing())
         conn.execute(audit_head.update().where(audit_head.c.id == 1).values(seq=audit_head.c.seq))
-    row = conn.execute(query).first()
-    if row is None:
-        if is_postgres(conn):
-            conn.execute(sa.text("LOCK TABLE audit_head IN EXCLUSIVE MODE"))
-            row = conn.execute(query).first()
-        if row is None:
-            conn.execute(audit_head.insert().values(id=1, seq=0, hash=GENESIS))
-            return 0, GENESIS
+    row = conn.execute(query).one()
     return int(row.seq), str(row.hash)
 
 
