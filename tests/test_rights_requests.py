@@ -460,3 +460,20 @@ def test_a_not_null_column_of_a_staying_row_gets_a_placeholder_not_a_hash(tmp_pa
     with pytest.raises(GardeError, match=r"people\.score is NOT NULL and not text"):
         staying_masking(engine, table, table.columns["score"])
     engine.dispose()
+
+
+def test_a_subject_hold_on_one_identity_keeps_everything_of_that_subject(shop: Shop) -> None:
+    keys = ana_keys(shop)
+    before = others_checksum(shop, keys)
+    with shop.store.begin() as conn:  # the hold's spelling differs from the request's
+        place_hold(conn, "subject", "email:ANA@example.org", "litigation 2025-03 (court of Lyon)")
+    request_id = verified(shop, "erasure", {"email": "ana@example.org"})
+    run(shop.store, request_id, shop.deployment, today=date(2025, 3, 1))
+    report = json.loads((shop.deployment.results / request_id / "erasure.json").read_text())
+    assert report["erased"] == []
+    reasons = {k["reason"] for k in report["kept"]}
+    assert "legal hold on the subject: litigation 2025-03 (court of Lyon)" in reasons
+    assert all("litigation 2025-03" in r or r.startswith("row kept:") for r in reasons)
+    assert others_checksum(shop, keys) == before
+    with shop.deployment.engines["shop"].connect() as conn:
+        assert conn.execute(sa.text("SELECT name FROM customers WHERE id = 1")).scalar() == "Ana Lima"

@@ -25,7 +25,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from garde.datasets import ColumnMap, Footprint, Masking, TableMap, TableRef
+from garde.datasets import ColumnMap, Footprint, Masking, TableMap, TableRef, normalise_identity
 from garde.legal_holds import LegalHold
 from garde.problems import GardeError
 from garde.register import Activity
@@ -125,15 +125,25 @@ def _day(value: Any) -> date | None:
     return None
 
 
+def _held_identity(scope: str, identities: dict[str, set[str]]) -> bool:
+    kind, _, value = scope.partition(":")
+    try:
+        return normalise_identity(kind, value) in identities.get(kind, set())
+    except GardeError:  # a malformed identity in an old hold covers nobody
+        return False
+
+
 class _Rules:
     """Why a column must be kept, from the register and the legal holds."""
 
-    def __init__(self, deployment: Deployment, holds: list[LegalHold], subject_id: str | None,
+    def __init__(self, deployment: Deployment, holds: list[LegalHold], identities: dict[str, set[str]],
                  today: date) -> None:
         self.deployment = deployment
         self.today = today
-        self.subject_hold = next((h for h in holds if h.scope_kind == "subject" and h.scope == subject_id),
-                                 None)
+        # A subject hold names one identity (`email:alice@example.com`): it covers the subject
+        # when discovery met that identity anywhere in the datasets.
+        self.subject_hold = next((h for h in holds if h.scope_kind == "subject"
+                                  and _held_identity(h.scope, identities)), None)
         self.table_holds = {h.scope: h for h in holds if h.scope_kind == "table"}
         self.activity_holds = {h.scope: h for h in holds if h.scope_kind == "activity"}
 
@@ -190,7 +200,7 @@ class _Rules:
 def plan_erasure(deployment: Deployment, footprint: Footprint, holds: list[LegalHold],
                  subject_id: str | None, today: date) -> ErasurePlan:
     """Every decision of an erasure, before anything is changed."""
-    rules = _Rules(deployment, holds, subject_id, today)
+    rules = _Rules(deployment, holds, footprint.identities, today)
     datamap = deployment.datamap
     forced: dict[TableRef, dict[Any, str]] = defaultdict(dict)  # parents that kept children point at
     plan = ErasurePlan(subject_id, today, {})
