@@ -130,7 +130,7 @@ def _batches(rows: Iterable[Any], size: int) -> Iterator[list[Any]]:
 
 def import_rows(engine: sa.Engine, records: Iterable[Mapping[str, str]], *, source: str,
                 defaults: Mapping[str, str | None] | None = None,
-                activities: Mapping[str, Period | None] | None = None, batch_size: int = 1000,
+                activities: Mapping[str, Period | None] | None = None, batch_size: int = 5000,
                 on_progress: Callable[[int], None] | None = None, actor: str = "garde") -> ImportReport:
     """Import consent records ({field: text}); see the module docstring. ``activities``: the
     register's activity ids and consent lifetimes, to refuse unknown activities and set expiries."""
