@@ -211,3 +211,27 @@ def test_newsletter_goes_at_unsubscription_or_three_years_after_the_last_contact
     assert (step.today, step.by_day) == (3, [(TODAY + timedelta(days=1), 5)])
     # prospection: 3 years after last_contact; contacts 2 and 3 have nothing left pointing at them
     assert kept_contacts == {1, 4}
+
+
+@pytest.mark.parametrize("strategy", ["hash", "null", "fixed", "anonymise"])
+def test_erasure_and_retention_share_one_fixed_point_per_masking(strategy: str, sqlite_url: str) -> None:
+    """Masking an already masked value changes nothing, whichever of erasure or retention did it."""
+    from garde.datasets import Masking
+    from garde.datasets.sql import _register_functions, is_masked, masked_once
+    from garde.store import connect
+
+    masking = Masking(strategy, value="-" if strategy == "fixed" else None)
+    engine = connect(sqlite_url)
+    sa.event.listen(engine, "connect", _register_functions)  # what connect_dataset() does
+    cell = sa.literal_column("v")
+    with engine.connect() as conn:
+        once = conn.execute(sa.select(masked_once(masking, cell, "sqlite"))
+                            .select_from(sa.text("(SELECT 'ana@example.org' AS v)"))).scalar()
+        twice = conn.execute(sa.select(masked_once(masking, cell, "sqlite"))
+                             .select_from(sa.text(f"(SELECT {'NULL' if once is None else repr(once)} AS v)"))
+                             ).scalar()
+        masked = conn.execute(sa.select(is_masked(masking, cell, "sqlite"))
+                              .select_from(sa.text(f"(SELECT {'NULL' if once is None else repr(once)} AS v)"))
+                              ).scalar()
+    engine.dispose()
+    assert once != "ana@example.org" and twice == once and masked

@@ -72,7 +72,13 @@ def chunks(values: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
 
 def masking_expression(masking: Masking, column: sa.ColumnElement[Any],
                        dialect: str) -> sa.ColumnElement[Any]:
-    """The value ``column`` takes when erased with ``masking`` (not for ``delete``: that drops the row)."""
+    """The value ``column`` takes when erased with ``masking`` (not for ``delete``: that drops the row).
+
+    Every strategy has a fixed point: a hash is 64 lower-case hex digits (the length of a
+    plain SHA-256, so it fits the columns it replaces), a generalised date or a kept
+    prefix generalises to itself. :func:`is_masked` tells a masked value,
+    and :func:`masked_once` masks only what is not masked yet.
+    """
     if masking.strategy == "delete":
         raise ValueError("`delete` erases the whole row: use delete_statement()")
     if masking.strategy == "null":
@@ -93,6 +99,30 @@ def masking_expression(masking: Masking, column: sa.ColumnElement[Any],
     if masking.keep is not None:
         return sa.func.substr(column, 1, masking.keep)
     return sa.literal(ANONYMISED if masking.value is None else masking.value)
+
+
+def is_masked(masking: Masking, column: sa.ColumnElement[Any], dialect: str) -> sa.ColumnElement[bool]:
+    """``column`` already holds what ``masking`` would put there (NULL counts as masked)."""
+    if masking.strategy in ("delete", "null"):
+        return column.is_(None)
+    if masking.strategy == "hash":  # 64 lower-case hex digits: already a SHA-256
+        text = sa.cast(column, sa.Text)
+        if dialect == "postgresql":
+            return sa.or_(column.is_(None), text.regexp_match("^[0-9a-f]{64}$"))
+        return sa.or_(column.is_(None), sa.and_(sa.func.length(text) == 64,
+                                                 text.op("NOT GLOB")("*[^0-9a-f]*")))
+    return sa.or_(column.is_(None), column.is_not_distinct_from(masking_expression(masking, column, dialect)))
+
+
+def masked_once(masking: Masking, column: sa.ColumnElement[Any], dialect: str) -> sa.ColumnElement[Any]:
+    """``CASE WHEN <masked> THEN column ELSE <masked value> END``: applying it twice changes nothing.
+
+    ``delete`` masks a single column with NULL (on erasure it drops the whole row instead).
+    """
+    if masking.strategy in ("delete", "null"):
+        return sa.null()
+    return sa.case((is_masked(masking, column, dialect), column),
+                   else_=masking_expression(masking, column, dialect))
 
 
 def erase_statement(table: TableMap, keys: Sequence[Any], dialect: str,

@@ -36,7 +36,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from garde.datasets import Masking, TableMap, TableRef, sql_table
-from garde.datasets.sql import ANONYMISED
+from garde.datasets.sql import is_masked, masked_once
 from garde.retention.columns import PLACEHOLDER
 from garde.retention.policy import ColumnPolicy, Limit, RetentionPolicy, TablePolicy, event_path
 from garde.retention_rule import RetentionPeriod
@@ -44,7 +44,6 @@ from garde.retention_rule import RetentionPeriod
 Clause = sa.FromClause
 Condition = sa.ColumnElement[bool]
 #: Prefix of hashed values: a hashed value is recognisable, so it is never hashed twice.
-HASH_PREFIX = "sha256:"
 
 
 def bound(period: RetentionPeriod, today: date) -> date:
@@ -54,39 +53,13 @@ def bound(period: RetentionPeriod, today: date) -> date:
 
 
 def masked_value(masking: Masking, column: sa.ColumnElement[Any], dialect: str) -> sa.ColumnElement[Any]:
-    """The value a column takes when its retention expires; a fixed point (masking it again is a no-op).
-
-    Unlike :func:`garde.datasets.masking_expression`, a hash carries the
-    ``sha256:`` prefix and is left alone when already hashed; ``delete``
-    (which drops the whole row on erasure) masks a single column with NULL.
-    """
-    if masking.strategy in ("delete", "null"):
-        return sa.null()
-    if masking.strategy == "fixed":
-        return sa.literal(masking.value)
-    if masking.strategy == "hash":
-        if dialect == "postgresql":
-            text = sa.cast(column, sa.Text)
-            digest = sa.func.encode(sa.func.sha256(sa.func.convert_to(text, "UTF8")), "hex")
-        else:
-            digest = sa.func.garde_sha256(column)
-        return sa.case((sa.cast(column, sa.Text).startswith(HASH_PREFIX), column),
-                       else_=sa.literal(HASH_PREFIX) + digest)
-    if masking.generalise is not None:
-        if dialect == "postgresql":
-            return sa.func.date_trunc(masking.generalise, column)
-        pattern = "%Y-01-01" if masking.generalise == "year" else "%Y-%m-01"
-        return sa.func.strftime(pattern, column)
-    if masking.keep is not None:
-        return sa.func.substr(column, 1, masking.keep)
-    return sa.literal(ANONYMISED if masking.value is None else masking.value)
+    """The value a column takes when its retention expires; masking it again is a no-op."""
+    return masked_once(masking, column, dialect)
 
 
 def unmasked(masking: Masking, column: sa.ColumnElement[Any], dialect: str) -> Condition:
     """The column still holds something its masking would change (NULL holds nothing)."""
-    if masking.strategy in ("delete", "null"):
-        return column.is_not(None)
-    return sa.and_(column.is_not(None), column != masked_value(masking, column, dialect))
+    return sa.not_(is_masked(masking, column, dialect))
 
 
 class Predicates:

@@ -29,7 +29,7 @@ from sqlalchemy.engine import Engine
 
 from garde import audit
 from garde.datasets import Footprint, Masking, TableMap, TableRef, masking_expression
-from garde.datasets.sql import chunks, sql_table
+from garde.datasets.sql import chunks, is_masked, sql_table
 from garde.legal_holds import active_holds
 from garde.rights.deployment import Deployment, dumps
 from garde.rights.erasure_plan import ROW_PLACEHOLDER, ErasurePlan, plan_erasure, staying_masking
@@ -191,19 +191,6 @@ def _delete(table: TableMap) -> sa.Delete:
     return sa.delete(clause).where(clause.c[table.primary_key].in_(sa.bindparam("keys", expanding=True)))
 
 
-def _already_masked(masking: Masking, column: sa.ColumnElement[Any], target: sa.ColumnElement[Any],
-                    dialect: str) -> sa.ColumnElement[bool]:
-    """True when ``column`` already holds its erased value, so it is not masked twice."""
-    if masking.strategy == "hash":
-        # SHA-256 is not idempotent: a 64-hex-digit value is already a hash.
-        if dialect == "postgresql":
-            return sa.or_(column.is_(None), sa.cast(column, sa.Text).regexp_match("^[0-9a-f]{64}$"))
-        text = sa.cast(column, sa.Text)
-        return sa.or_(column.is_(None), sa.and_(sa.func.length(text) == 64,
-                                                 text.op("NOT GLOB")("*[^0-9a-f]*")))
-    return column.is_not_distinct_from(target)
-
-
 def masking_update(table: TableMap, maskings: dict[str, Masking], keys: Any, dialect: str) -> sa.Update:
     """UPDATE masking each column of the rows with ``keys`` unless already masked.
 
@@ -219,9 +206,10 @@ def masking_update(table: TableMap, maskings: dict[str, Masking], keys: Any, dia
         if masking == ROW_PLACEHOLDER:
             prefix = f"erased:{table.database}.{table.name}:"
             target = sa.literal(prefix, sa.String) + sa.cast(clause.c[table.primary_key], sa.String)
+            done = column.is_not_distinct_from(target)
         else:
             target = masking_expression(masking, column, dialect)
-        done = _already_masked(masking, column, target, dialect)
+            done = is_masked(masking, column, dialect)
         values[name] = sa.case((done, column), else_=target)
         pending.append(sa.not_(done))
     keyed = clause.c[table.primary_key].in_(keys if isinstance(keys, sa.BindParameter) else list(keys))
