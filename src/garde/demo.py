@@ -48,6 +48,7 @@ class LiveReport:
     decisions: list[tuple[str, str, bool, list[str]]] = field(default_factory=list)
     audience: int = 0
     consents_imported: int = 0
+    consents_already: int = 0  # imported by an earlier run: the import is idempotent
     requests: dict[str, dict[str, Any]] = field(default_factory=dict)
     retention_due: int = 0
     retention_swept: int = 0
@@ -111,6 +112,7 @@ def run_live(out: Path, customers: int = 1000, seed: int = 1, step: Step | None 
         _export_subscriptions(deployment.engines["crm"], consents_file)
         imported = import_csv(store, consents_file, source="shop-newsletter")
         report.consents_imported = imported.added
+        report.consents_already = imported.already_there
         report.files.append(consents_file)
 
         say("asking decide()")

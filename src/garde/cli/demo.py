@@ -56,7 +56,8 @@ def demo(
         for activity, email, allowed, reasons in live.decisions:
             facts.add_row(f"decide({activity}, {email})",
                           ("allowed" if allowed else "refused") + f" — {', '.join(reasons)}")
-        facts.add_row("consents imported", f"{live.consents_imported:,} events (newsletter)")
+        facts.add_row("consents imported", f"{live.consents_imported:,} new newsletter events, "
+                                           f"{live.consents_already:,} already in the ledger")
         facts.add_row("newsletter audience", f"{live.audience:,} addresses")
         for kind, request in live.requests.items():
             facts.add_row(f"{kind} request", f"{request['status']} ({request['id'][:8]})")
