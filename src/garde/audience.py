@@ -69,15 +69,21 @@ def _basis(decision: Decision) -> str:
     return grant.message.removeprefix("legal basis: ") if grant else "allowed"
 
 
-def audience(conn: sa.Connection, model: DecisionModel, activity: str, channel: str,
-             at: datetime | None = None, batch: int = 2000) -> Iterator[Member]:
-    """The subjects ``activity`` may contact on ``channel``, in subject-id order, streamed."""
+def _scope(model: DecisionModel, activity: str, channel: str,
+           at: datetime | None) -> tuple[ActivityRules, datetime, list[str] | None]:
+    """The activity's rules, the moment judged, and the category the channel uses (if declared)."""
     rules = model.get(activity)
     if rules is None:
         raise GardeError(f"{activity!r} is not in the register")
-    moment = as_utc(at) if at is not None else now()
     category = CHANNEL_CATEGORY.get(channel)
     categories = [category] if category and rules.declares(category) else None
+    return rules, as_utc(at) if at is not None else now(), categories
+
+
+def audience(conn: sa.Connection, model: DecisionModel, activity: str, channel: str,
+             at: datetime | None = None, batch: int = 2000) -> Iterator[Member]:
+    """The subjects ``activity`` may contact on ``channel``, in subject-id order, streamed."""
+    rules, moment, categories = _scope(model, activity, channel, at)
     latest = latest_per_key(activity, channel)
     s = subjects
     objected = sa.exists().where(subject_objections.c.subject_id == s.c.id,
@@ -373,12 +379,7 @@ def contacts(store: sa.Engine, model: DecisionModel, datamap: DataMap, engines: 
     customers who never met the consent form. The store's suppression list applies to the hashes
     of every identity of the row, known subject or not.
     """
-    rules = model.get(activity)
-    if rules is None:
-        raise GardeError(f"{activity!r} is not in the register")
-    moment = as_utc(at) if at is not None else now()
-    category = CHANNEL_CATEGORY.get(channel)
-    categories = [category] if category and rules.declares(category) else None
+    rules, moment, categories = _scope(model, activity, channel, at)
     statement = _facts_statement(rules)
     seen = _Seen()
     try:

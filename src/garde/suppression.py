@@ -26,14 +26,8 @@ suppression_list = sa.Table(
 
 def suppress(conn: sa.Connection, identities: Mapping[str, str], reason: str) -> int:
     """Add identities ({kind: value}) to the list; returns how many were new."""
-    added = 0
-    for kind, value in identities.items():
-        digest = identifier_hash(kind, value)
-        if not is_hash_suppressed(conn, kind, digest):
-            conn.execute(suppression_list.insert().values(kind=kind, hash=digest, reason=reason,
-                                                          added_at=now()))
-            added += 1
-    return added
+    return suppress_hashes(conn, ((kind, identifier_hash(kind, value)) for kind, value in identities.items()),
+                           reason)
 
 
 def is_hash_suppressed(conn: sa.Connection, kind: str, digest: str) -> bool:
