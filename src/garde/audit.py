@@ -38,6 +38,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from garde.store import is_postgres, metadata
+from garde.store.bulk import insert_rows
 
 GENESIS = "0" * 64
 
@@ -205,27 +206,12 @@ def _chain(items: Sequence[_Item], seq: int, prev: str, at: str,
 
 
 _ENTRY_COLUMNS = ("seq", "at", "kind", "subject_id", "actor", "payload", "prev_hash", "hash")
-# per dialect: the INSERT's SQL, and the columns' order when the driver's style is positional
-_INSERTS: dict[str, tuple[str, tuple[int, ...] | None]] = {}
 
 
 def _insert_entries(conn: sa.Connection, rows: list[tuple[Any, ...]]) -> None:
     """One ``executemany`` straight to the driver: every value is already a str or an int,
     so SQLAlchemy's per-row bind processing would only add time (about half a flush)."""
-    cached = _INSERTS.get(conn.dialect.name)
-    if cached is None:
-        compiled = audit_log.insert().values({c: sa.bindparam(c) for c in _ENTRY_COLUMNS}).compile(
-            dialect=conn.dialect)
-        positions = tuple(compiled.positiontup) if compiled.positional and compiled.positiontup else None
-        index = None if positions is None else tuple(_ENTRY_COLUMNS.index(name) for name in positions)
-        cached = _INSERTS[conn.dialect.name] = (compiled.string, index)
-    sql, index = cached
-    if index is None:
-        conn.exec_driver_sql(sql, [dict(zip(_ENTRY_COLUMNS, row, strict=True)) for row in rows])
-    elif index == tuple(range(len(_ENTRY_COLUMNS))):
-        conn.exec_driver_sql(sql, rows)
-    else:
-        conn.exec_driver_sql(sql, [tuple(row[i] for i in index) for row in rows])
+    insert_rows(conn, audit_log, _ENTRY_COLUMNS, rows)
 
 
 def record(conn: sa.Connection, kind: str, payload: Mapping[str, Any], *, subject_id: str | None = None,
