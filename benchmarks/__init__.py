@@ -12,6 +12,9 @@ import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,21 @@ def timed(action: Callable[[], object], repeat: int = 3) -> float:
         action()
         times.append(time.perf_counter() - start)
     return min(times)
+
+
+def timed_pair(first: Callable[[T], object], second: Callable[[T], object], setup: Callable[[], T],
+               repeat: int = 5) -> tuple[float, float]:
+    """The best wall-clock times of two actions run in turn (first, second, first, ...), so that a
+    machine whose speed drifts during the run slows both alike. Each run gets a fresh ``setup()``,
+    which is not timed."""
+    times: tuple[list[float], list[float]] = ([], [])
+    for _ in range(repeat):
+        for action, kept in ((first, times[0]), (second, times[1])):
+            argument = setup()
+            start = time.perf_counter()
+            action(argument)
+            kept.append(time.perf_counter() - start)
+    return min(times[0]), min(times[1])
 
 
 def percentile(samples: list[float], fraction: float) -> float:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -12,7 +13,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from garde import audit, consent, subjects
-from garde.consent.ledger import Evidence, consent_events, latest_per_key
+from garde.consent.ledger import (
+    DIGEST_FIELDS,
+    Evidence,
+    consent_events,
+    event_digest,
+    latest_per_key,
+    values_digest,
+)
 from garde.consent.receipts import receipt
 from garde.consent.state import ConsentEvent, as_utc, fold
 from garde.periods import Period
@@ -158,3 +166,17 @@ def test_gpc_header() -> None:
     assert consent.gpc_signal({"sec-gpc": " 1 "})
     assert not consent.gpc_signal({"Sec-GPC": "0"})
     assert not consent.gpc_signal({"DNT": "1"})
+
+
+texts = st.one_of(st.none(), st.text(max_size=40))
+digest_values = st.tuples(*([texts] * 5), moments, texts, texts, texts, texts, st.one_of(st.none(), moments))
+
+
+@settings(max_examples=200)
+@given(digest_values)
+def test_an_event_digest_is_the_sha256_of_its_canonical_audit_form(values: tuple[object, ...]) -> None:
+    """The importer's hand-written canonical JSON is byte for byte the audit module's."""
+    canonical = [as_utc(v).isoformat() if isinstance(v, datetime) else v for v in values]
+    expected = hashlib.sha256(audit.canonical_payload({"event": canonical}).encode()).hexdigest()
+    assert values_digest(values) == expected
+    assert event_digest(dict(zip(DIGEST_FIELDS, values, strict=True))) == expected

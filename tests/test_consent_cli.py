@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,8 @@ from typer.testing import CliRunner
 from garde import audit
 from garde.cli import app
 from garde.consent.importing import import_csv
-from garde.consent.ledger import consent_events
+from garde.consent.ledger import consent_events, event_digest
+from garde.consent.state import as_utc
 from garde.settings import get_settings
 from garde.store import connect, migrate
 from garde.subjects import subjects
@@ -119,3 +121,47 @@ def test_import_without_ids_dedupes_on_content_and_resumes(database_url: str, tm
     report = import_csv(engine, path, source="tool", batch_size=4)
     assert (report.added, report.already_there, report.new_subjects) == (15, 10, 15)
     engine.dispose()
+
+
+def test_import_names_the_real_line_and_reads_ragged_rows(database_url: str, tmp_path: Path) -> None:
+    """Blank lines and cells spanning lines do not shift the line a problem names; short rows
+    read as empty cells, long rows lose their extra cells; every stored event is the one the
+    audit entry vouches for, on both databases."""
+    engine = connect(database_url)
+    migrate(engine)
+    path = tmp_path / "export.csv"
+    path.write_text(
+        "id,email,activity,action,at,user_agent\n"               # line 1
+        "a1,ana@example.com,newsletter,given,2025-01-02T10:00:00Z,\"Mozilla/5.0\n(X11)\"\n"  # 2-3
+        "\n"                                                      # 4: blank
+        "a2,bob@example.com,newsletter,maybe,2025-01-02T10:00:00Z\n"  # 5: bad action, short row
+        "a3,cy@example.com,newsletter,withdrawn,2025-02-03T04:05:06+01:00,curl,extra,cells\n"  # 6
+        "a4,,newsletter,given,2025-01-02\n",                      # 7: no identity
+        encoding="utf-8")
+    report = import_csv(engine, path, source="tool")
+    assert report.read == 4 and report.added == 2
+    assert [p.split(":")[0] for p in report.problems] == ["line 5", "line 7"]
+    with engine.connect() as conn:
+        stored = {r.event_id: dict(r._mapping) for r in conn.execute(sa.select(consent_events))}
+        [entry] = audit.entries(conn, kind="consent.imported")
+        vouched = dict(entry["payload"]["events"])
+    assert vouched == {event_id: event_digest(row) for event_id, row in stored.items()}
+    agents = sorted(row["user_agent"] or "" for row in stored.values())
+    assert agents == ["Mozilla/5.0\n(X11)", "curl"]
+    moments = sorted(as_utc(row["at"]) for row in stored.values())
+    assert moments == [datetime(2025, 1, 2, 10, tzinfo=UTC), datetime(2025, 2, 3, 3, 5, 6, tzinfo=UTC)]
+    engine.dispose()
+
+
+def test_a_file_that_is_not_utf8_is_refused_with_its_line(store: str, tmp_path: Path) -> None:
+    path = tmp_path / "export.csv"
+    path.write_bytes(b"email,activity,action,at\nana@example.com,newsletter,given,2025-01-02\n"
+                     b"b\xe9a@example.com,newsletter,given,2025-01-02\n")
+    code, output = garde("consent", "import", str(path))
+    assert code != 0 and "Traceback" not in output
+    assert f"{path}: line 3: not UTF-8 text (invalid continuation byte)" in " ".join(output.split())
+    path.write_bytes(b"email,activity,action,at\nana@example.com,newsletter,given,2025-01-02\n"
+                     b"bea@example.com,newsletter,given,\"" + b"x" * 200_000 + b"\"\n")
+    code, output = garde("consent", "import", str(path))
+    assert code != 0 and "Traceback" not in output
+    assert f"{path}: line 3: field larger than field limit" in " ".join(output.split())

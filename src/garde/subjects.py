@@ -8,7 +8,6 @@ restricted, erased) and the objections they have made.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import re
 import uuid
@@ -88,7 +87,7 @@ def identifier_hash(kind: str, value: str, key: str | None = None) -> str:
 
         key = get_settings().identifier_key
     message = f"{kind}:{normalise_identifier(kind, value)}".encode()
-    return hmac.new(key.encode(), message, hashlib.sha256).hexdigest()
+    return hmac.digest(key.encode(), message, "sha256").hex()
 
 
 def find_subject(conn: sa.Connection, identities: Mapping[str, str]) -> str | None:

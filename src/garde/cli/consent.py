@@ -230,13 +230,15 @@ def import_command(
     engine = open_store()
     total = count_rows(file)
     columns = (TextColumn("importing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
-        task = progress.add_task("import", total=total)
-        report = import_csv(engine, file, source=source, columns=mapping,
-                            defaults={"activity": activity, "channel": channel},
-                            activities=dict(model.validity()),
-                            on_progress=lambda n: progress.advance(task, n))
-    engine.dispose()
+    try:
+        with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
+            task = progress.add_task("import", total=total)
+            report = import_csv(engine, file, source=source, columns=mapping,
+                                defaults={"activity": activity, "channel": channel},
+                                activities=dict(model.validity()),
+                                on_progress=lambda n: progress.advance(task, n))
+    finally:
+        engine.dispose()
     out.print(f"{report.read} rows read: {report.added} events added, {report.already_there} already "
               f"imported, {report.new_subjects} new subjects, {len(report.problems)} rows refused")
     for problem in report.problems[:20]:

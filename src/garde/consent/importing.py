@@ -6,7 +6,15 @@ content), unique in the ledger: re-running an import, or resuming one that
 stopped half-way, adds only what is missing. Rows are written in batches,
 one transaction each, with set-based look-ups: the identities of a batch are
 resolved to subjects in one query per identifier kind, new subjects and
-events are inserted with ``executemany``.
+events are inserted with one driver-level ``executemany`` each
+(:mod:`garde.store.bulk`). A first import does not look its rows up in the
+ledger: the unique ``source_key`` would refuse a row already there, and
+from the first such batch on (a re-run, a resumed import), the batch is
+rolled back and every row is looked up before it is written.
+
+Problems name the line of the file where the record starts (blank lines and
+cells spanning lines counted); a file that is not UTF-8 CSV stops the
+import with the line at fault, after the batches before it.
 
 Each batch appends one audit entry, ``consent.imported``, listing every
 event id with the digest of its content: the audit chain vouches for each
@@ -17,20 +25,21 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import uuid
+import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
 from garde import audit
-from garde.consent.ledger import consent_events, event_digest, hash_ip
+from garde.consent.ledger import DIGEST_FIELDS, consent_events, hash_ip, values_digest
 from garde.consent.state import as_utc
 from garde.periods import Period
 from garde.problems import GardeError
+from garde.store.bulk import insert_rows, rows_where_in
 from garde.subjects import IDENTIFIER_KINDS, identifier_hash, now, subject_identifiers, subjects
 
 FIELDS = ("id", "activity", "channel", "action", "at", "method", "notice_version", "ip", "user_agent",
@@ -42,6 +51,8 @@ ACTION_WORDS = {
                   "consent_withdrawn"),
     "refused": ("refused", "denied", "rejected", "false", "no", "0", "declined", "deny"),
 }
+_HASHES_KEPT = 100_000  # identifier hashes remembered during an import (about 40 MB at most)
+_EVENT_COLUMNS = (*DIGEST_FIELDS, "recorded_at", "actor", "source", "source_key")
 _ACTIONS = {word: action for action, words in ACTION_WORDS.items() for word in words}
 
 
@@ -56,12 +67,11 @@ class ImportReport:
     problems: list[str] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class _Row:
+class _Row(NamedTuple):
     line: int
     source_key: str
     identities: tuple[tuple[str, str], ...]  # (kind, hash)
-    values: dict[str, Any]
+    values: tuple[Any, ...]  # DIGEST_FIELDS[2:]: activity, channel, action, at, ... expires_at
 
 
 def parse_time(text: str) -> datetime:
@@ -72,49 +82,64 @@ def parse_time(text: str) -> datetime:
     return as_utc(datetime.fromisoformat(text.replace("Z", "+00:00")))
 
 
-def _parse(line: int, record: Mapping[str, str], source: str, defaults: Mapping[str, str | None],
-           activities: Mapping[str, Period | None] | None, key: str) -> _Row:
-    def value(name: str) -> str | None:
-        text = (record.get(name) or "").strip()
-        return text or defaults.get(name)
-
-    activity = value("activity")
+def _parse(line: int, record: Mapping[str, str], source: str, defaults: dict[str, str | None],
+           activities: Mapping[str, Period | None] | None, key: str,
+           hashes: dict[tuple[str, str], str]) -> _Row:
+    """One record as a ledger row; ``defaults`` has every one of :data:`FIELDS`; ``hashes``
+    keeps the identifiers already hashed (an export names most people more than once)."""
+    fields = defaults.copy()
+    get = record.get
+    for name in FIELDS:  # this runs for every row of exports of millions: kept to plain look-ups
+        text = get(name)
+        if text and (text := text.strip()):
+            fields[name] = text
+    activity = fields["activity"]
     if not activity:
         raise ValueError("no activity (add an `activity` column or pass --activity)")
     if activities is not None and activity not in activities:
         raise ValueError(f"activity {activity!r} is not in the register")
-    action_word = (value("action") or "").lower()
+    action_word = (fields["action"] or "").lower()
     if action_word not in _ACTIONS:
         raise ValueError(f"action {action_word!r} is not one of given, withdrawn, refused (or a synonym)")
     action = _ACTIONS[action_word]
-    at_text = value("at")
+    at_text = fields["at"]
     if not at_text:
         raise ValueError("no date (`at` column)")
     at = parse_time(at_text)
     identities = []
     for kind in IDENTIFIER_KINDS:
-        raw = value(kind)
+        raw = fields[kind]
         if raw:
-            identities.append((kind, identifier_hash(kind, raw, key)))
+            digest = hashes.get((kind, raw))
+            if digest is None:
+                digest = hashes[(kind, raw)] = identifier_hash(kind, raw, key)
+            identities.append((kind, digest))
     if not identities:
         raise ValueError(f"no identity: one of {', '.join(IDENTIFIER_KINDS)} is needed")
-    expires_text = value("expires_at")
+    expires_text = fields["expires_at"]
     expires_at = parse_time(expires_text) if expires_text and action == "given" else None
     validity = activities.get(activity) if activities else None
     if validity is not None and action == "given":
         end = validity.after(at)
         expires_at = end if expires_at is None else min(expires_at, end)
-    record_id = value("id")
+    record_id = fields["id"]
     identity = record_id if record_id else "\x1f".join(f"{k}={record.get(k, '')}" for k in sorted(record))
-    ip = value("ip")
-    values = {
-        "activity": activity, "channel": value("channel"), "action": action, "at": at,
-        "method": value("method") or "import", "notice_version": value("notice_version"),
-        "ip_hash": hash_ip(ip, key) if ip else None, "user_agent": value("user_agent"),
-        "expires_at": expires_at,
-    }
+    ip = fields["ip"]
+    values = (activity, fields["channel"], action, at, fields["method"] or "import", fields["notice_version"],
+              hash_ip(ip, key) if ip else None, fields["user_agent"], expires_at)
     source_key = hashlib.sha256(f"{source}\x1f{identity}".encode()).hexdigest()
     return _Row(line, source_key, tuple(identities), values)
+
+
+def _uuid4_hexes(count: int) -> list[str]:
+    """``count`` random version-4 UUIDs as hex, from one read of the system's random source:
+    ``uuid.uuid4().hex`` row by row costs more than the insert of the row."""
+    raw = bytearray(os.urandom(16 * count))
+    for start in range(0, len(raw), 16):
+        raw[start + 6] = (raw[start + 6] & 0x0F) | 0x40  # version 4
+        raw[start + 8] = (raw[start + 8] & 0x3F) | 0x80  # RFC 4122 variant
+    text = raw.hex()
+    return [text[start:start + 32] for start in range(0, len(text), 32)]
 
 
 def _batches(rows: Iterable[Any], size: int) -> Iterator[list[Any]]:
@@ -133,58 +158,99 @@ def import_rows(engine: sa.Engine, records: Iterable[Mapping[str, str]], *, sour
                 activities: Mapping[str, Period | None] | None = None, batch_size: int = 5000,
                 on_progress: Callable[[int], None] | None = None, actor: str = "garde") -> ImportReport:
     """Import consent records ({field: text}); see the module docstring. ``activities``: the
-    register's activity ids and consent lifetimes, to refuse unknown activities and set expiries."""
+    register's activity ids and consent lifetimes, to refuse unknown activities and set expiries.
+    Problems name the record's line as if the records followed a header line."""
+    return _import(engine, enumerate(records, start=2), source=source, defaults=defaults,
+                   activities=activities, batch_size=batch_size, on_progress=on_progress, actor=actor)
+
+
+def _import(engine: sa.Engine, records: Iterable[tuple[int, Mapping[str, str]]], *, source: str,
+            defaults: Mapping[str, str | None] | None = None,
+            activities: Mapping[str, Period | None] | None = None, batch_size: int = 5000,
+            on_progress: Callable[[int], None] | None = None, actor: str = "garde") -> ImportReport:
     from garde.settings import get_settings
 
     key = get_settings().identifier_key
     report = ImportReport()
-    defaults = defaults or {}
-    for batch in _batches(enumerate(records, start=2), batch_size):  # line 1 is the header
-        parsed: list[_Row] = []
-        for line, record in batch:
-            report.read += 1
+    parsed_batches = _parsed(records, source, defaults or {}, activities, key, batch_size)
+    careful = False  # a first import writes its rows at once; once one is already there, each is looked up
+    for read, parsed, problems in parsed_batches:
+        report.read += read
+        report.problems.extend(problems)
+        counts = None
+        if not careful:
             try:
-                parsed.append(_parse(line, record, source, defaults, activities, key))
-            except (ValueError, GardeError) as exc:
-                report.problems.append(f"line {line}: {exc}")
-        with engine.begin() as conn:
-            _write_batch(conn, parsed, source, actor, report)
+                with engine.begin() as conn:
+                    counts = _write_batch(conn, parsed, source, actor, careful=False)
+            except sa.exc.IntegrityError:  # rolled back; written again below
+                careful = True
+        if counts is None:
+            with engine.begin() as conn:
+                counts = _write_batch(conn, parsed, source, actor, careful=True)
+        report.added += counts[0]
+        report.already_there += counts[1]
+        report.new_subjects += counts[2]
         if on_progress:
-            on_progress(len(batch))
+            on_progress(read)
     return report
 
 
+def _parsed(records: Iterable[tuple[int, Mapping[str, str]]], source: str,
+            defaults: Mapping[str, str | None], activities: Mapping[str, Period | None] | None, key: str,
+            size: int) -> Iterator[tuple[int, list[_Row], list[str]]]:
+    """Batches of (rows read, rows parsed, problems naming their line)."""
+    base = {name: defaults.get(name) for name in FIELDS}
+    hashes: dict[tuple[str, str], str] = {}
+    for batch in _batches(records, size):
+        parsed: list[_Row] = []
+        problems: list[str] = []
+        if len(hashes) > _HASHES_KEPT:
+            hashes.clear()
+        for line, record in batch:
+            try:
+                parsed.append(_parse(line, record, source, base, activities, key, hashes))
+            except (ValueError, GardeError) as exc:
+                problems.append(f"line {line}: {exc}")
+        yield len(batch), parsed, problems
+
+
 def _write_batch(conn: sa.Connection, rows: list[_Row], source: str, actor: str,
-                 report: ImportReport) -> None:
-    keys = list({r.source_key for r in rows})
-    seen = set(conn.execute(sa.select(consent_events.c.source_key)
-                            .where(consent_events.c.source_key.in_(keys))).scalars()) if keys else set()
+                 careful: bool) -> tuple[int, int, int]:
+    """Write one batch: (events added, rows already imported, new subjects). ``careful``: look
+    the rows up in the ledger first; otherwise the unique ``source_key`` refuses a row already
+    there with an ``IntegrityError``, and the caller writes the batch again carefully."""
     fresh: list[_Row] = []
+    seen: set[str] = set()
+    if careful:
+        keys = list({r.source_key for r in rows})
+        seen.update(key for key, in rows_where_in(conn, consent_events, ["source_key"], "source_key", keys))
     for row in rows:
-        if row.source_key in seen:
-            report.already_there += 1
-        else:
+        if row.source_key not in seen:
             seen.add(row.source_key)
             fresh.append(row)
-    if not fresh:
-        return
-    owners = _resolve_subjects(conn, fresh, report)
+    added, new_subjects = _write_events(conn, fresh, source, actor)
+    return added, len(rows) - len(fresh), new_subjects
+
+
+def _write_events(conn: sa.Connection, rows: list[_Row], source: str, actor: str) -> tuple[int, int]:
+    """Insert ``rows`` as events, with their subjects and one audit entry: (events, new subjects)."""
+    if not rows:
+        return 0, 0
+    owners, new_subjects = _resolve_subjects(conn, rows)
     recorded = now()
-    events = []
-    for row in fresh:
-        events.append({**row.values, "event_id": uuid.uuid4().hex, "subject_id": owners[row.source_key],
-                       "recorded_at": recorded, "actor": actor, "source": source,
-                       "source_key": row.source_key})
-    conn.execute(consent_events.insert(), events)
+    events = [(event_id, subject_id, *row.values, recorded, actor, source, row.source_key)
+              for row, subject_id, event_id in zip(rows, owners, _uuid4_hexes(len(rows)), strict=True)]
+    insert_rows(conn, consent_events, _EVENT_COLUMNS, events)
+    digested = len(DIGEST_FIELDS)
     audit.record(conn, "consent.imported", {
         "source": source, "count": len(events),
-        "events": [[e["event_id"], event_digest(e)] for e in events]}, actor=actor)
-    report.added += len(events)
+        "events": [[e[0], values_digest(e[:digested])] for e in events]}, actor=actor)
+    return len(events), new_subjects
 
 
-def _resolve_subjects(conn: sa.Connection, rows: list[_Row],
-                      report: ImportReport) -> dict[str, str]:
-    """Each row's subject id (by ``source_key``), creating the subjects and links that are missing.
+def _resolve_subjects(conn: sa.Connection, rows: list[_Row]) -> tuple[list[str], int]:
+    """Each row's subject id, in order, creating the subjects and links that are missing; and
+    how many subjects were created.
 
     A row whose identities belong to two subjects goes to the first one found,
     in the order of ``IDENTIFIER_KINDS``; merging subjects is not an import's job."""
@@ -194,30 +260,27 @@ def _resolve_subjects(conn: sa.Connection, rows: list[_Row],
             by_kind.setdefault(kind, set()).add(digest)
     owners: dict[tuple[str, str], str] = {}
     for kind, digests in by_kind.items():
-        query = sa.select(subject_identifiers.c.hash, subject_identifiers.c.subject_id).where(
-            subject_identifiers.c.kind == kind, subject_identifiers.c.hash.in_(list(digests)))
-        for digest, subject_id in conn.execute(query):
+        for digest, subject_id in rows_where_in(conn, subject_identifiers, ["hash", "subject_id"], "hash",
+                                                list(digests), kind=kind):
             owners[(kind, digest)] = subject_id
-    new_subjects, new_links = [], []
+    new_subjects: list[tuple[Any, ...]] = []
+    new_links: list[tuple[str, str, str]] = []
     created = now()
-    row_owner: dict[str, str] = {}
+    row_owner: list[str] = []
+    new_ids = iter(_uuid4_hexes(len(rows)))
     for row in rows:
         subject_id = next((owners[i] for i in row.identities if i in owners), None)
         if subject_id is None:
-            subject_id = uuid.uuid4().hex
-            new_subjects.append({"id": subject_id, "kind": None, "state": "active", "language": None,
-                                 "created_at": created})
+            subject_id = next(new_ids)
+            new_subjects.append((subject_id, None, "active", None, created))
         for identity in row.identities:
             if identity not in owners:
                 owners[identity] = subject_id
-                new_links.append({"subject_id": subject_id, "kind": identity[0], "hash": identity[1]})
-        row_owner[row.source_key] = subject_id
-    if new_subjects:
-        conn.execute(subjects.insert(), new_subjects)
-        report.new_subjects += len(new_subjects)
-    if new_links:
-        conn.execute(subject_identifiers.insert(), new_links)
-    return row_owner
+                new_links.append((subject_id, identity[0], identity[1]))
+        row_owner.append(subject_id)
+    insert_rows(conn, subjects, ("id", "kind", "state", "language", "created_at"), new_subjects)
+    insert_rows(conn, subject_identifiers, ("subject_id", "kind", "hash"), new_links)
+    return row_owner, len(new_subjects)
 
 
 def import_csv(engine: sa.Engine, path: Path, *, source: str | None = None,
@@ -229,14 +292,49 @@ def import_csv(engine: sa.Engine, path: Path, *, source: str | None = None,
     if unknown:
         raise GardeError(f"unknown field(s) {', '.join(sorted(unknown))}; fields are {', '.join(FIELDS)}")
     with path.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.DictReader(handle)
-        header = reader.fieldnames or []
-        missing = [c for c in columns.values() if c not in header]
-        if missing:
-            raise GardeError(f"{path}: no column {', '.join(missing)}; the columns are {', '.join(header)}")
-        rename = {column: name for name, column in columns.items()}
-        records = ({rename.get(k, k): v for k, v in record.items() if k is not None} for record in reader)
-        return import_rows(engine, records, source=source or path.stem, **options)
+        reader = csv.reader(handle)
+        try:
+            header = next(reader, [])
+            missing = [c for c in columns.values() if c not in header]
+            if missing:
+                raise GardeError(f"{path}: no column {', '.join(missing)}; "
+                                 f"the columns are {', '.join(header)}")
+            rename = {column: name for name, column in columns.items()}
+            names = [rename.get(column, column) for column in header]
+            return _import(engine, _records(reader, names), source=source or path.stem, **options)
+        except csv.Error as exc:
+            problem = f"line {reader.line_num}: {exc}"
+        except UnicodeDecodeError as exc:
+            problem = f"line {_first_line_not_utf8(path)}: not UTF-8 text ({exc.reason})"
+    raise GardeError(f"{path}: {problem}; the batches before it are imported, and importing the mended "
+                     "file again adds only what is missing")
+
+
+def _first_line_not_utf8(path: Path) -> int:
+    """The number of the first line of ``path`` that is not UTF-8 (the text reader decodes the
+    file by blocks, so its error does not say which line)."""
+    with path.open("rb") as handle:
+        for number, line in enumerate(handle, start=1):
+            try:
+                line.decode("utf-8-sig" if number == 1 else "utf-8")
+            except UnicodeDecodeError:
+                return number
+    return 0
+
+
+def _records(reader: Any, names: list[str]) -> Iterator[tuple[int, dict[str, str]]]:
+    """(line where the record starts, {field: text}) for each record: cells beyond the header are
+    dropped, missing ones are none, blank lines are skipped (what ``csv.DictReader`` does, with the
+    real line numbers, even after quoted cells spanning lines)."""
+    width = len(names)
+    end = reader.line_num
+    for cells in reader:
+        start, end = end + 1, reader.line_num
+        if not cells:
+            continue
+        if len(cells) < width:
+            cells = cells + [None] * (width - len(cells))
+        yield start, dict(zip(names, cells, strict=False))  # longer rows: the extra cells dropped
 
 
 def count_rows(path: Path) -> int:

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json.encoder
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
@@ -109,15 +110,39 @@ def hash_ip(ip: str, key: str | None = None) -> str:
         from garde.settings import get_settings
 
         key = get_settings().identifier_key
-    return hmac.new(key.encode(), f"ip:{ip.strip()}".encode(), hashlib.sha256).hexdigest()
+    return hmac.digest(key.encode(), f"ip:{ip.strip()}".encode(), "sha256").hex()
 
 
-def event_digest(row: dict[str, Any]) -> str:
+DIGEST_FIELDS = ("event_id", "subject_id", "activity", "channel", "action", "at", "method", "notice_version",
+                 "ip_hash", "user_agent", "expires_at")
+
+
+def event_digest(row: Mapping[str, Any]) -> str:
     """SHA-256 of an event's canonical form: what its audit entry commits to."""
-    fields = ("event_id", "subject_id", "activity", "channel", "action", "at", "method", "notice_version",
-              "ip_hash", "user_agent", "expires_at")
-    values = [as_utc(row[f]).isoformat() if isinstance(row[f], datetime) else row[f] for f in fields]
-    return hashlib.sha256(audit.canonical_payload({"event": values}).encode()).hexdigest()
+    return values_digest([row[f] for f in DIGEST_FIELDS])
+
+
+def values_digest(values: Sequence[Any]) -> str:
+    """:func:`event_digest` of the values of :data:`DIGEST_FIELDS`, in that order.
+
+    The canonical JSON of ``{"event": [...]}`` is written out here for the usual values (text,
+    date-times, none), the same bytes as :func:`garde.audit.canonical_payload`: bulk imports
+    digest every event."""
+    parts = []
+    for value in values:
+        if value is None:
+            parts.append("null")
+        elif type(value) is str:
+            parts.append(_quote(value))
+        elif isinstance(value, datetime):
+            parts.append(_quote(as_utc(value).isoformat()))
+        else:
+            canonical = [as_utc(v).isoformat() if isinstance(v, datetime) else v for v in values]
+            return hashlib.sha256(audit.canonical_payload({"event": canonical}).encode()).hexdigest()
+    return hashlib.sha256(f'{{"event":[{",".join(parts)}]}}'.encode()).hexdigest()
+
+
+_quote = json.encoder.encode_basestring  # the canonical form's quoting (``ensure_ascii=False``)
 
 
 def record_consent(conn: sa.Connection, subject_id: str, activity: str, action: Action, *,

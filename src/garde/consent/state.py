@@ -36,7 +36,10 @@ DPV_STATES: dict[Status, str] = {
 
 def as_utc(moment: datetime) -> datetime:
     """SQLite gives naive datetimes back: the store only ever writes UTC."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    zone = moment.tzinfo
+    if zone is UTC:
+        return moment
+    return moment.replace(tzinfo=UTC) if zone is None else moment.astimezone(UTC)
 
 
 @dataclass(frozen=True)
