@@ -69,12 +69,12 @@ def build(engine: sa.Engine, table: str, rows: int) -> None:
     with engine.begin() as conn:
         conn.execute(sa.text(f"DROP TABLE IF EXISTS {table}"))
         if engine.dialect.name == "postgresql":
-            conn.execute(sa.text(f"CREATE UNLOGGED TABLE {table} (id bigint PRIMARY KEY, cookie_id text, "
+            conn.execute(sa.text(f"CREATE TABLE {table} (id bigint PRIMARY KEY, cookie_id text, "
                                  "page text, visited_at date, amount integer)"))
             conn.execute(sa.text(
                 f"INSERT INTO {table} SELECT i, 'ck' || i, '/p/' || (i % 97), DATE '{TODAY}' - "
                 "(CASE WHEN i % 10 = 0 THEN 400 + i % 4000 ELSE (i * 7919) % 380 END)::int, i % 10000 "
-                "FROM generate_series(1, :rows) AS i"), {"rows": rows})
+                "FROM generate_series(1::bigint, :rows) AS i"), {"rows": rows})
             conn.execute(sa.text(f"ANALYZE {table}"))
         else:
             conn.execute(sa.text(f"CREATE TABLE {table} (id INTEGER PRIMARY KEY, cookie_id TEXT, page TEXT, "

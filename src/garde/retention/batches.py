@@ -3,26 +3,30 @@
 Three ways, the fastest that applies:
 
 - **key ranges** (integer primary keys, the common case): ``DELETE`` (or
-  ``UPDATE``) ``WHERE pk > :low AND pk <= :high AND <due> RETURNING pk``
-  — one statement reads the range once, as a raw statement over the whole
-  table would. The width of the next range adapts to the density of due
-  rows seen so far, so a batch holds about ``batch_size`` rows; a range
-  never spans more than :data:`MAX_ROWS_FACTOR` × ``batch_size`` rows
-  (bounded memory whatever the data), and an empty range costs no commit.
+  ``UPDATE``) ``WHERE pk > :low AND pk <= :high AND <due>`` — one
+  statement reads the range once, as a raw statement over the whole table
+  would. The batch is journalled as its range, its due predicate and its
+  row count, not key by key (see ``docs/retention.md``). The width of the
+  next range adapts to the density of due rows seen so far, so a batch
+  holds about ``batch_size`` rows; a range never spans more than
+  :data:`MAX_ROWS_FACTOR` × ``batch_size`` rows (bounded memory whatever
+  the data), and an empty range costs no commit.
 - **one statement with a limit** (other keys): ``WHERE pk IN (SELECT pk
-  ... ORDER BY pk LIMIT :n) RETURNING pk``.
+  ... ORDER BY pk LIMIT :n) RETURNING pk``; journalled key by key.
 - **select, then apply by key** — when non-personal child rows go with
   their parent (they must go first), or when the business data lives in the
   store's own SQLite file (its write lock would block the journal's commit).
 
 In the first two, the statement runs *uncommitted*: the sweep journals the
-returned keys and commits the store before it commits the business
-database. Killed in between, the business transaction rolls back and the
-journal's pending batch is applied by key on resume (:func:`apply_batch`).
+batch and commits the store before it commits the business database.
+Killed in between, the business transaction rolls back and the journal's
+pending batch is applied again, by range or by key, on resume
+(:func:`apply_batch`).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -30,6 +34,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Engine
 
 from garde.datasets import sql_table
+from garde.retention.journal import Span
 from garde.retention.plan import Operation, step_predicate
 from garde.retention.policy import TablePolicy
 from garde.retention.predicate import Predicates
@@ -38,11 +43,23 @@ from garde.retention.predicate import Predicates
 MAX_ROWS_FACTOR = 16
 
 
+@dataclass(frozen=True)
+class Taken:
+    """One batch treated (uncommitted) or chosen: its keys, or its :class:`Span` when it was treated
+    by range; how many rows; and where the next batch starts (after this key, or at this page)."""
+
+    keys: list[Any] | None
+    span: Span | None
+    count: int
+    after: Any
+
+
 class Batches:
     """The batches of one step, taken one after the other in key order."""
 
     def __init__(self, business: sa.Connection, predicates: Predicates, table: TablePolicy,
-                 operation: Operation, batch_size: int, store: Engine) -> None:
+                 operation: Operation, batch_size: int, store: Engine, blocks: bool | None = None) -> None:
+        """``blocks``: False when a resumed step was journalled by keys (its position is a key)."""
         self.business = business
         self.predicates = predicates
         self.table = table
@@ -51,24 +68,32 @@ class Batches:
         self.one_statement = not (operation == "delete" and predicates.cascades(table)) and \
             not same_file(business.engine, store)
         t = sql_table(table.table)
-        self.top = business.execute(sa.select(sa.func.max(t.c[table.table.primary_key]))).scalar()
+        self.top: Any = business.execute(sa.select(sa.func.max(t.c[table.table.primary_key]))).scalar()
+        heap = heap_pages(business, t) if self.one_statement and blocks is not False else None
         business.rollback()
-        self.ranges = self.one_statement and type(self.top) is int
+        self.blocks = heap is not None
+        self.ranges = self.blocks or (self.one_statement and type(self.top) is int)
         self.width = batch_size  # key units per range: starts as if every row were due
+        self.max_width: int | None = None
+        if heap is not None:  # pages per range: as many as hold batch_size rows, by the last ANALYZE
+            self.top, per_page = heap
+            self.width = max(1, int(batch_size / (per_page or 50)))
+            self.max_width = MAX_ROWS_FACTOR * self.width
 
-    def take(self, after: Any) -> tuple[list[Any], Any] | None:
-        """Treat (or, by select-then-apply, choose) the next batch after key ``after``, uncommitted:
-        ``(keys in key order, where the next batch starts)``; None when the step is over. The keys
-        may be empty (a key range without due rows)."""
+    def take(self, after: Any) -> Taken | None:
+        """Treat (or, by select-then-apply, choose) the next batch after key ``after``, uncommitted;
+        None when the step is over. A batch may count no rows (a key range without due rows)."""
         if self.ranges:
             return self._take_range(after)
         choose = take_batch if self.one_statement else select_batch
         keys = choose(self.business, self.predicates, self.table, self.operation, after, self.batch_size)
-        return (keys, keys[-1]) if keys else None
+        return Taken(keys, None, len(keys), keys[-1]) if keys else None
 
-    def _take_range(self, after: Any) -> tuple[list[Any], Any] | None:
+    def _take_range(self, after: Any) -> Taken | None:
         t = sql_table(self.table.table)
         pk = t.c[self.table.table.primary_key]
+        if self.blocks:
+            return self._take_pages(t, 0 if after is None else int(after))
         low = after
         if low is None:
             first = self.business.execute(sa.select(sa.func.min(pk))).scalar()
@@ -85,13 +110,66 @@ class Batches:
         where = sa.and_(pk > low, pk <= high)
         due = step_predicate(self.predicates, self.table, self.operation, t)
         statement = (sa.update(t).where(where, due).values(self.predicates.mask_values(self.table, t))
-                     if self.operation == "mask" else sa.delete(t).where(where, due)).returning(pk)
-        keys = _returned(self.business, statement, pk)
+                     if self.operation == "mask" else sa.delete(t).where(where, due))
+        count = int(self.business.execute(statement).rowcount)
         span = high - low
         # aim the next range at batch_size due rows, changing its width at most fourfold at a time
-        wanted = span * self.batch_size // len(keys) if keys else span * 4
+        wanted = span * self.batch_size // count if count else span * 4
         self.width = max(1, min(span * 4, max(span // 4, wanted)))
-        return keys, high
+        return Taken(None, Span(low, high), count, high)
+
+    def _take_pages(self, t: sa.TableClause, low: int) -> Taken | None:
+        """PostgreSQL: the next pages of the table (a TID range scan reads them as a sequential scan
+        would; a key range is read through the index, row by row, about twice as slow)."""
+        if low >= self.top:
+            return None
+        high = min(low + self.width, self.top)
+        span = Span(low, high, blocks=True)
+        due = step_predicate(self.predicates, self.table, self.operation, t)
+        where = sa.and_(span_condition(self.business, t, t.c[self.table.table.primary_key], span), due)
+        statement = (sa.update(t).where(where).values(self.predicates.mask_values(self.table, t))
+                     if self.operation == "mask" else sa.delete(t).where(where))
+        count = int(self.business.execute(statement).rowcount)
+        pages = high - low
+        wanted = pages * self.batch_size // count if count else pages * 4
+        self.width = max(1, min(pages * 4, max(pages // 4, wanted), self.max_width or pages * 4))
+        return Taken(None, span, count, high)
+
+
+def heap_pages(business: sa.Connection, t: sa.TableClause) -> tuple[int, float] | None:
+    """On PostgreSQL 14 or later, for a plain table: its pages now, and its rows per page by the
+    last ``ANALYZE`` (0 if unknown). None elsewhere: batches then go by key range."""
+    version = business.dialect.server_version_info or (0,)
+    if business.dialect.name != "postgresql" or version < (14,):
+        return None
+    row = business.execute(sa.text(
+        "SELECT c.relkind, pg_relation_size(c.oid) / current_setting('block_size')::int, c.reltuples, "
+        "c.relpages FROM pg_class c WHERE c.oid = to_regclass(:name)"),
+        {"name": business.dialect.identifier_preparer.format_table(t)}).first()
+    if row is None or row[0] != "r":  # a partitioned table has no pages of its own
+        return None
+    pages, tuples, relpages = int(row[1]), float(row[2]), int(row[3])
+    return pages, (tuples / relpages if relpages > 0 and tuples > 0 else 0.0)
+
+
+class _Tid(sa.types.UserDefinedType[str]):
+    """PostgreSQL's ``tid``, a row's (page, item) address, for the page ranges' bounds."""
+
+    cache_ok = True
+
+    def get_col_spec(self, **kw: Any) -> str:
+        return "tid"
+
+
+def span_condition(business: sa.Connection, t: sa.TableClause, pk: sa.ColumnElement[Any],
+                   span: Span) -> sa.ColumnElement[bool]:
+    """The rows of a batch's :class:`Span`: its keys ``low < pk <= high``, or its pages."""
+    if not span.blocks:
+        return sa.and_(pk > span.low, pk <= span.high)
+    table = business.dialect.identifier_preparer.format_table(t)
+    ctid = sa.literal_column(f"{table}.ctid", _Tid())
+    return sa.and_(ctid >= sa.cast(sa.literal(f"({span.low},0)"), _Tid()),
+                   ctid < sa.cast(sa.literal(f"({span.high},0)"), _Tid()))
 
 
 def same_file(engine: Engine, store: Engine) -> bool:
@@ -167,8 +245,9 @@ def batch_keys(pk: sa.ColumnElement[Any], keys: list[Any], encoded: str,
 
 
 def apply_batch(business: sa.Connection, predicates: Predicates, table: TablePolicy, operation: Operation,
-                keys: list[Any], encoded: str) -> int:
-    """Apply one journalled batch, by key, in the caller's transaction; re-applying it changes nothing.
+                keys: list[Any] | None, encoded: str, span: Span | None = None) -> int:
+    """Apply one journalled batch, by key (or by its key range ``span``), in the caller's transaction;
+    re-applying it changes nothing.
 
     The due predicate is evaluated again, on the batch's rows only: a row
     treated before a crash no longer matches, and a row changed since it
@@ -176,7 +255,13 @@ def apply_batch(business: sa.Connection, predicates: Predicates, table: TablePol
     """
     t = sql_table(table.table)
     pk = t.c[table.table.primary_key]
-    batch = batch_keys(pk, keys, encoded, business.dialect.name)
+    batch: sa.ColumnElement[bool]
+    if span is not None:
+        batch = span_condition(business, t, pk, span)
+    elif keys:
+        batch = batch_keys(pk, keys, encoded, business.dialect.name)
+    else:
+        return 0
     if operation == "mask":
         statement: sa.Executable = (sa.update(t).where(batch, predicates.mask_due(table, t))
                                     .values(predicates.mask_values(table, t)))

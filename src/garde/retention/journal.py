@@ -75,10 +75,28 @@ class Run:
 
 
 @dataclass(frozen=True)
+class Span:
+    """Where a batch treated by range ran: the integer keys ``low < pk <= high``, or, ``blocks``
+    (PostgreSQL), the table's pages ``low <= page < high`` (``ctid`` from ``(low,0)`` to ``(high,0)``)."""
+
+    low: int
+    high: int
+    blocks: bool = False
+
+    def to_data(self) -> dict[str, Any]:
+        if self.blocks:
+            return {"first_block": self.low, "end_block": self.high}
+        return {"after_key": self.low, "through_key": self.high}
+
+
+@dataclass(frozen=True)
 class Batch:
+    """A journalled batch: its keys, or (a batch treated by range) its :class:`Span`."""
+
     id: int
     seq: int
-    keys: list[Any]
+    keys: list[Any] | None
+    span: Span | None
     last_key: Any
     status: str
 
@@ -134,7 +152,8 @@ def last_batch(conn: sa.Connection, run_id: str, database: str, table: str, oper
                        .order_by(retention_batches.c.seq.desc()).limit(1)).first()
     if row is None:
         return None
-    return Batch(row.id, row.seq, json.loads(row.keys), json.loads(row.last_key), row.status)
+    keys, span = decode_keys(row.keys)
+    return Batch(row.id, row.seq, keys, span, json.loads(row.last_key), row.status)
 
 
 def keys_json(keys: list[Any]) -> str:
@@ -142,13 +161,39 @@ def keys_json(keys: list[Any]) -> str:
     return json.dumps(keys, default=str)
 
 
+def span_json(span: Span) -> str:
+    """A batch treated by range, as the journal stores it: ``{"after": low, "through": high}``
+    (keys) or ``{"blocks": [low, high]}`` (pages)."""
+    if span.blocks:
+        return json.dumps({"blocks": [span.low, span.high]})
+    return json.dumps({"after": span.low, "through": span.high})
+
+
+def decode_keys(stored: str) -> tuple[list[Any] | None, Span | None]:
+    """The ``keys`` column read back: (keys, None), or (None, the span) for a batch run by range."""
+    data = json.loads(stored)
+    if isinstance(data, dict):
+        if "blocks" in data:
+            return None, Span(int(data["blocks"][0]), int(data["blocks"][1]), blocks=True)
+        return None, Span(int(data["after"]), int(data["through"]))
+    return data, None
+
+
 def log_batch(conn: sa.Connection, run_id: str, seq: int, database: str, table: str, operation: str,
-              keys: list[Any], encoded: str | None = None) -> int:
-    """Journal a batch as pending; ``encoded`` is :func:`keys_json` of ``keys`` when already made."""
+              keys: list[Any] | None = None, encoded: str | None = None, *,
+              span: Span | None = None, count: int | None = None) -> int:
+    """Journal a batch as pending: its ``keys`` (``encoded`` is :func:`keys_json` of them when
+    already made), or its key range ``span`` and the ``count`` of rows it treated."""
+    if span is not None:
+        stored, last, size = span_json(span), json.dumps(span.high), count or 0
+    elif keys:
+        stored = encoded if encoded is not None else keys_json(keys)
+        last, size = json.dumps(keys[-1], default=str), len(keys)
+    else:
+        raise ValueError("a batch has keys or a key range")
     result = conn.execute(retention_batches.insert().values(
         run_id=run_id, seq=seq, database=database, table_name=table, operation=operation,
-        keys=encoded if encoded is not None else keys_json(keys), last_key=json.dumps(keys[-1], default=str),
-        count=len(keys), status="pending", created_at=now()))
+        keys=stored, last_key=last, count=size, status="pending", created_at=now()))
     key = result.inserted_primary_key
     assert key is not None
     return int(key[0])

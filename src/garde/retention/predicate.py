@@ -150,20 +150,36 @@ class Predicates:
             return sa.and_(value.is_not(None), value != self.masked(table, column, t))
         return unmasked(column.column.erase, value, self.dialect)
 
+    def shared_due(self, table: TablePolicy, t: Clause) -> Condition | None:
+        """When every maskable column falls due under the same limits (one rule over the table, the
+        usual case), that one condition: the statements then test it once per row, not per column."""
+        columns = table.maskable()
+        if not columns or table.held_by or len({c.limits() for c in columns}) != 1:
+            return None
+        return self.column_due(table, columns[0], t)
+
     def mask_due(self, table: TablePolicy, t: Clause) -> Condition:
         """Rows with a due column still unmasked, that are not deleted."""
         columns = table.maskable()
         if not columns or table.held_by:
             return sa.false()
-        due = sa.or_(*(sa.and_(self.column_due(table, c, t), self.unmasked(table, c, t)) for c in columns))
+        shared = self.shared_due(table, t)
+        if shared is not None:
+            due = sa.and_(shared, sa.or_(*(self.unmasked(table, c, t) for c in columns)))
+        else:
+            due = sa.or_(*(sa.and_(self.column_due(table, c, t), self.unmasked(table, c, t))
+                           for c in columns))
         return sa.and_(due, self.not_held(table.table, t), sa.not_(self.delete_due(table, t)))
 
     def mask_values(self, table: TablePolicy, t: Clause) -> dict[str, sa.ColumnElement[Any]]:
-        """``SET`` clauses: each due column takes its masked value, the others keep theirs."""
+        """``SET`` clauses: each due column takes its masked value, the others keep theirs (with a
+        shared due condition, every column of a row :meth:`mask_due` selects is due)."""
+        shared = self.shared_due(table, t) is not None
         out: dict[str, sa.ColumnElement[Any]] = {}
         for c in table.maskable():
-            due, masked = self.column_due(table, c, t), self.masked(table, c, t)
-            out[c.column.name] = sa.case((due, masked), else_=t.c[c.column.name])
+            masked = self.masked(table, c, t)
+            out[c.column.name] = masked if shared else sa.case((self.column_due(table, c, t), masked),
+                                                              else_=t.c[c.column.name])
         return out
 
     def cascades(self, table: TablePolicy) -> list[tuple[TableMap, str, str]]:

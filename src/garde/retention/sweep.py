@@ -24,6 +24,7 @@ children first (:meth:`DataMap.deletion_order`), then masks.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -38,7 +39,7 @@ from garde.datasets import DataMap, sql_table
 from garde.problems import GardeError
 from garde.register import Register
 from garde.retention import journal
-from garde.retention.batches import Batches, apply_batch
+from garde.retention.batches import Batches, Taken, apply_batch
 from garde.retention.columns import Facts, reflect
 from garde.retention.holds import Holds, gather_holds
 from garde.retention.plan import OPERATIONS, Operation, step_predicate
@@ -189,14 +190,17 @@ class Sweeper:
         with self.engines[ref.database].connect() as business, deferred_checkpoints(business):
             if last is not None and last.status == "pending":
                 with business.begin():
-                    affected = self._apply(business, last.id, last.keys, journal.keys_json(last.keys),
-                                           predicates, table, operation)
+                    affected = self._apply(business, last.id, last.keys,
+                                           journal.keys_json(last.keys) if last.keys else "",
+                                           predicates, table, operation, last.span)
                 with self.store.begin() as conn:
                     journal.batch_done(conn, last.id, affected)
                 self._count(result, progress, table, operation, affected)
             seq = 0 if last is None else last.seq
             after = None if last is None else last.last_key
-            batches = Batches(business, predicates, table, operation, batch_size, self.store)
+            by_pages = None if last is None else last.span is not None and last.span.blocks
+            batches = Batches(business, predicates, table, operation, batch_size, self.store, by_pages)
+            due = due_sql(business, predicates, table, operation) if batches.ranges else None
             applied: tuple[int, int] | None = None  # the batch committed but not yet marked done
             try:
                 while True:
@@ -204,16 +208,16 @@ class Sweeper:
                         taken = batches.take(after)
                         if taken is None:
                             return
-                        keys, after = taken
-                        if not keys:
+                        after = taken.after
+                        if not taken.count:
                             continue
                         seq += 1
-                        encoded = journal.keys_json(keys)
-                        batch_id = self._journal(run_id, seq, table, operation, columns, keys, encoded,
-                                                 applied)
+                        encoded = journal.keys_json(taken.keys) if taken.keys else ""
+                        batch_id = self._journal(run_id, seq, table, operation, columns, taken, encoded,
+                                                 due, applied)
                         applied = None
-                        affected = len(keys) if batches.one_statement else self._apply(
-                            business, batch_id, keys, encoded, predicates, table, operation)
+                        affected = taken.count if batches.one_statement else self._apply(
+                            business, batch_id, taken.keys, encoded, predicates, table, operation)
                     applied = (batch_id, affected)
                     self._count(result, progress, table, operation, affected)
             except sa.exc.IntegrityError as exc:
@@ -224,17 +228,22 @@ class Sweeper:
                         journal.batch_done(conn, *applied)
 
     def _journal(self, run_id: str, seq: int, table: TablePolicy, operation: Operation, columns: list[str],
-                 keys: list[Any], encoded: str, applied: tuple[int, int] | None) -> int:
+                 taken: Taken, encoded: str, due: str | None, applied: tuple[int, int] | None) -> int:
         """One store commit: the previous batch done, this one journalled and audited."""
         ref = table.ref
+        entry: dict[str, Any] = {"table": str(ref), "operation": operation, "columns": columns,
+                                 "count": taken.count}
+        if taken.span is not None:
+            entry.update({**taken.span.to_data(), "due_rows": due})
+        elif taken.keys:
+            entry.update({"first_key": taken.keys[0], "last_key": taken.keys[-1],
+                          "keys_sha256": hashlib.sha256(encoded.encode()).hexdigest()})
         with self.store.begin() as conn:
             if applied is not None:
                 journal.batch_done(conn, *applied)
-            batch_id = journal.log_batch(conn, run_id, seq, ref.database, ref.table, operation, keys, encoded)
-            audit.record(conn, "retention.batch", {
-                "run": run_id, "batch": batch_id, "table": str(ref), "operation": operation,
-                "columns": columns, "count": len(keys), "first_key": keys[0], "last_key": keys[-1],
-                "keys_sha256": hashlib.sha256(encoded.encode()).hexdigest()})
+            batch_id = journal.log_batch(conn, run_id, seq, ref.database, ref.table, operation, taken.keys,
+                                         encoded or None, span=taken.span, count=taken.count)
+            audit.record(conn, "retention.batch", {"run": run_id, "batch": batch_id, **entry})
         return batch_id
 
     @staticmethod
@@ -244,12 +253,25 @@ class Sweeper:
         if progress is not None:
             progress(str(table.ref), operation, affected)
 
-    def _apply(self, business: sa.Connection, batch_id: int, keys: list[Any], encoded: str,
-               predicates: Predicates, table: TablePolicy, operation: Operation) -> int:
+    def _apply(self, business: sa.Connection, batch_id: int, keys: list[Any] | None, encoded: str,
+               predicates: Predicates, table: TablePolicy, operation: Operation,
+               span: journal.Span | None = None) -> int:
         try:
-            return apply_batch(business, predicates, table, operation, keys, encoded)
+            return apply_batch(business, predicates, table, operation, keys, encoded, span)
         except sa.exc.IntegrityError as exc:
             raise refused(table, operation, exc, batch_id) from None
+
+
+def due_sql(business: sa.Connection, predicates: Predicates, table: TablePolicy, operation: Operation) -> str:
+    """The query of a step's due rows, with its values written in (the run's day, the held keys):
+    with a batch's key range, it says exactly which rows the batch treated, and can be run again."""
+    t = sql_table(table.table)
+    query = sa.select(t.c[table.table.primary_key]).where(step_predicate(predicates, table, operation, t))
+    try:
+        return str(query.compile(dialect=business.dialect, compile_kwargs={"literal_binds": True}))
+    except (sa.exc.CompileError, NotImplementedError):  # a value without a literal form: its parameters
+        compiled = query.compile(dialect=business.dialect)
+        return f"{compiled} -- {json.dumps(compiled.params, default=str, sort_keys=True)}"
 
 
 def refused(table: TablePolicy, operation: str, exc: sa.exc.IntegrityError,
