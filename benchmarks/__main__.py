@@ -18,8 +18,9 @@ def main(selected: list[str]) -> int:
             continue
         print(f"== {module}", flush=True)
         loaded = importlib.import_module(f"benchmarks.{module}")
-        if hasattr(loaded, "run"):
-            results += loaded.run()
+        run = getattr(loaded, "run", None)
+        if callable(run) and getattr(run, "__module__", None) == loaded.__name__:  # its own, not imported
+            results += run()
         else:
             loaded.main([])
     if not results:

@@ -35,7 +35,7 @@ import sqlalchemy as sa
 from garde.datasets import connect_datamap, load_datamap
 from garde.rights import submit, verify_out_of_band
 from garde.rights.deployment import Deployment, registers_of
-from garde.rights.running import run
+from garde.rights.running import run as run_request
 from garde.store import connect, migrate
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -213,7 +213,7 @@ def bench(customers: int, samples: int, cache: Path | None = None) -> dict[str, 
 
     def garde_run(kind: str, email: str) -> Callable[[], Any]:
         request_id = request(kind, email)
-        return lambda: run(store, request_id, deployment, today=AS_OF)
+        return lambda: run_request(store, request_id, deployment, today=AS_OF)
 
     # Warm both paths once (imports, templates, reflection caches), on a subject not measured.
     warm = emails[4 * samples + 3]
