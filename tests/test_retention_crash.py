@@ -74,7 +74,7 @@ def test_sweep_killed_at_random_points_ends_exact(database_url: str, tmp_path: P
     kills = 0
     try:
         while kills < KILLS:
-            target = _batches(deployment.store) + rng.randint(0, 12)
+            target = _batches(deployment.store) + rng.randint(0, 8)
             process = _sweep_process(database_url, shop_url, batch_size=3)
             deadline = time.monotonic() + 30
             while process.poll() is None and _batches(deployment.store) < target \
