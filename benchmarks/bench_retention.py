@@ -10,13 +10,16 @@ collection". garde sweeps one table (``garde.retention.sweep``: keyset
 batches, each journalled and audited in the engine store before it is
 applied, then marked done); the baseline is one raw ``DELETE`` (or
 ``UPDATE`` for ``anonymise``) with the same predicate on the other table, in
-the same run. Peak memory is the process's maximum resident set
-(``getrusage``), an upper bound that includes SQLite's page cache.
+the same run. Peak memory is the process's peak resident set during the
+sweep (Linux ``VmHWM``, reset before the sweep; elsewhere ``getrusage``'s
+peak of the whole process), an upper bound that includes SQLite's page
+cache. ``make bench`` runs both actions on 10 M rows.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import resource
 import sys
 import tempfile
@@ -127,10 +130,11 @@ def measure(rows: int, action: str, batch_size: int, postgres: str | None, folde
     raw_seconds, raw_rows = baseline(engine, "sessions_raw", action)
     print(f"raw {action}: {raw_rows:,} rows in {raw_seconds:.2f} s", flush=True)
     settle(engine)
+    reset_peak()
     start = time.perf_counter()
     result = retention.sweep(store, datamap, engines, today=TODAY, batch_size=batch_size)
     garde_seconds = time.perf_counter() - start
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_mb = peak_rss_mb()
     print(f"garde sweep: {result.total():,} rows in {result.batches} batches, {garde_seconds:.2f} s, "
           f"peak RSS {peak_mb:.0f} MB", flush=True)
     if result.total() != raw_rows:
@@ -149,9 +153,29 @@ def measure(rows: int, action: str, batch_size: int, postgres: str | None, folde
             Result(name, "peak RSS", peak_mb, 300, "MB", 300 / peak_mb, "< 300 MB", peak_mb < 300)]
 
 
+def reset_peak() -> None:
+    """Start the peak resident set from now (Linux: ``clear_refs`` 5), so that ``make bench``'s
+    earlier benchmarks in this process do not count; elsewhere the peak is the process's."""
+    with contextlib.suppress(OSError):
+        Path("/proc/self/clear_refs").write_text("5")
+
+
+def peak_rss_mb() -> float:
+    """The peak resident set since :func:`reset_peak` (``VmHWM``), else the process's, in MB."""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def run() -> list[Result]:
-    with tempfile.TemporaryDirectory() as folder:
-        return measure(1_000_000, "delete", retention.BATCH_SIZE, None, Path(folder))
+    """``make bench``: the issue's measure, 1 M due rows out of 10 M, deleted and anonymised."""
+    results = []
+    for action in ("delete", "anonymise"):
+        with tempfile.TemporaryDirectory() as folder:
+            results += measure(10_000_000, action, retention.BATCH_SIZE, None, Path(folder))
+    return results
 
 
 def main(argv: list[str]) -> None:
