@@ -198,6 +198,34 @@ def test_unsubscribe_withdraws_and_suppresses(point: DecisionPoint, engine: sa.E
     assert "subject_suppressed" in codes(point, "customer-offers", sid, channel="email")[1]
 
 
+def test_consenting_again_to_what_one_unsubscribed_from_lifts_the_suppression(
+        point: DecisionPoint, engine: sa.Engine) -> None:
+    sid = new_subject(engine, relationship_started_at=NOW - timedelta(days=100))
+    with engine.begin() as conn:
+        consent.give(conn, sid, "newsletter", channel="email", at=NOW - timedelta(days=30))
+        consent.unsubscribe(conn, sid, "newsletter", channel="email", at=NOW - timedelta(days=20))
+        consent.give(conn, sid, "ads", at=NOW - timedelta(days=10))  # something else: still suppressed
+    assert codes(point, "newsletter", sid, channel="email")[1][0] == "subject_suppressed"
+    assert "subject_suppressed" in codes(point, "customer-offers", sid, channel="email")[1]
+    with engine.begin() as conn:
+        consent.give(conn, sid, "newsletter", channel="email", at=NOW - timedelta(days=1))
+        [lifted] = [e["payload"] for e in audit.entries(conn, kind="suppression.lifted", subject_id=sid)]
+    assert lifted["reason"] == "unsubscribed" and lifted["identifiers"] >= 1
+    assert codes(point, "newsletter", sid, channel="email") == (True, [])
+    assert codes(point, "customer-offers", sid, channel="email") == (True, [])
+
+
+def test_an_objection_is_not_lifted_by_a_new_consent(point: DecisionPoint, engine: sa.Engine) -> None:
+    sid = new_subject(engine, relationship_started_at=NOW - timedelta(days=100))
+    with engine.begin() as conn:
+        consent.give(conn, sid, "newsletter", channel="email", at=NOW - timedelta(days=30))
+        consent.unsubscribe(conn, sid, "newsletter", channel="email", at=NOW - timedelta(days=20))
+        consent.object_to(conn, sid, "direct_marketing")
+        consent.give(conn, sid, "newsletter", channel="email", at=NOW - timedelta(days=1))
+    assert codes(point, "newsletter", sid, channel="email")[0] is False
+    assert "subject_suppressed" in codes(point, "newsletter", sid, channel="email")[1]
+
+
 def test_direct_marketing_objection_is_absolute_and_suppresses(point: DecisionPoint,
                                                                engine: sa.Engine) -> None:
     sid = new_subject(engine, relationship_started_at=NOW - timedelta(days=100))

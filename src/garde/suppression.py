@@ -1,7 +1,10 @@
 """The suppression list (do not contact): hashed identifiers only.
 
 Fed by objections to direct marketing (GDPR Art. 21(3)) and unsubscriptions;
-every marketing decision and audience checks it. Keeping the hash, not the
+every marketing decision and audience checks it. An unsubscription's entries
+are lifted when the subject consents again to everything they unsubscribed
+from (:func:`garde.consent.objections.lift_unsubscription`); an objection's
+stay. Keeping the hash, not the
 address, lets the business honour "never contact me again" after erasure.
 """
 
@@ -40,14 +43,24 @@ def is_suppressed(conn: sa.Connection, identities: Mapping[str, str]) -> bool:
                for kind, value in identities.items())
 
 
+#: The one reason that can be lifted (by consenting again); any other reason replaces it.
+UNSUBSCRIBED = "unsubscribed"
+
+
 def suppress_hashes(conn: sa.Connection, hashes: Iterable[tuple[str, str]], reason: str) -> int:
-    """Add already-hashed identities ((kind, hash) pairs) to the list; returns how many were new."""
+    """Add already-hashed identities ((kind, hash) pairs) to the list; returns how many were new.
+    An identity listed because of an unsubscription takes any other reason given later (an
+    objection, a complaint), which no new consent lifts."""
     added = 0
     for kind, digest in hashes:
         if not is_hash_suppressed(conn, kind, digest):
             conn.execute(suppression_list.insert().values(kind=kind, hash=digest, reason=reason,
                                                           added_at=now()))
             added += 1
+        elif reason != UNSUBSCRIBED:
+            conn.execute(suppression_list.update().where(
+                suppression_list.c.kind == kind, suppression_list.c.hash == digest,
+                suppression_list.c.reason == UNSUBSCRIBED).values(reason=reason))
     return added
 
 
@@ -71,3 +84,17 @@ def subject_suppressed(subject_id: sa.ColumnElement[str]) -> sa.Exists:
 
 def is_subject_suppressed(conn: sa.Connection, subject_id: str) -> bool:
     return bool(conn.execute(sa.select(subject_suppressed(sa.literal(subject_id)))).scalar())
+
+
+def lift_subject(conn: sa.Connection, subject_id: str, reason: str) -> int:
+    """Take a subject's identifiers off the list where they were put for ``reason``; how many."""
+    from garde.subjects import subject_identifiers
+
+    rows = conn.execute(sa.select(subject_identifiers.c.kind, subject_identifiers.c.hash)
+                        .where(subject_identifiers.c.subject_id == subject_id)).all()
+    lifted = 0
+    for kind, digest in rows:
+        lifted += conn.execute(suppression_list.delete().where(
+            suppression_list.c.kind == kind, suppression_list.c.hash == digest,
+            suppression_list.c.reason == reason)).rowcount
+    return lifted

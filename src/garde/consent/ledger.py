@@ -174,8 +174,13 @@ def record_consent(conn: sa.Connection, subject_id: str, activity: str, action: 
 
 
 def give(conn: sa.Connection, subject_id: str, activity: str, **details: Any) -> LedgerEvent:
-    """Record that ``subject_id`` consented to ``activity`` (see :func:`record_consent`)."""
-    return record_consent(conn, subject_id, activity, "given", **details)
+    """Record that ``subject_id`` consented to ``activity`` (see :func:`record_consent`); a subject
+    who now consents again to all they unsubscribed from leaves the suppression list."""
+    from garde.consent.objections import lift_unsubscription  # objections builds on this module
+
+    given = record_consent(conn, subject_id, activity, "given", **details)
+    lift_unsubscription(conn, subject_id, actor=details.get("actor", "garde"))
+    return given
 
 
 def withdraw(conn: sa.Connection, subject_id: str, activity: str, **details: Any) -> LedgerEvent:

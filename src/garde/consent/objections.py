@@ -3,7 +3,8 @@
 GDPR Art. 21(2)-(3): an objection to direct marketing is absolute, so it is
 recorded on the subject *and* puts their identifiers on the suppression
 list (do not contact), which outlives erasure. An unsubscription is a
-withdrawal that also stops every marketing message on that channel.
+withdrawal that also stops every marketing message; consenting again to
+what one unsubscribed from lifts that (an objection stays).
 
 Art. 21(5) lets a subject object "by automated means using technical
 specifications": a browser's ``Sec-GPC: 1`` header (Global Privacy Control)
@@ -20,9 +21,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from garde import audit
-from garde.consent.ledger import LedgerEvent, withdraw
+from garde.consent.ledger import LedgerEvent, current, history, withdraw
 from garde.subjects import objections, record_objection
-from garde.suppression import suppress_subject
+from garde.suppression import UNSUBSCRIBED, lift_subject, suppress_subject
 
 DIRECT_MARKETING = "direct_marketing"
 TARGETED_ADVERTISING = "targeted_advertising"
@@ -46,8 +47,30 @@ def unsubscribe(conn: sa.Connection, subject_id: str, activity: str, channel: st
     """Withdraw consent through an unsubscribe link: the subject also goes on the suppression list."""
     details.setdefault("method", "unsubscribe_link")
     event = withdraw(conn, subject_id, activity, channel=channel, **details)
-    suppress_subject(conn, subject_id, "unsubscribed")
+    suppress_subject(conn, subject_id, UNSUBSCRIBED)
     return event
+
+
+def lift_unsubscription(conn: sa.Connection, subject_id: str, actor: str = "garde") -> int:
+    """After a consent is given: when the subject now consents again to every activity (and channel)
+    they unsubscribed from, lift the suppression their unsubscriptions put on their identifiers.
+
+    Consenting to something else does not: an unsubscription from one activity keeps every
+    marketing activity from contacting them, soft opt-in included. Returns the entries lifted."""
+    events = list(history(conn, subject_id))
+    left = {(e.activity, e.channel) for e in events
+            if e.action == "withdrawn" and e.method == "unsubscribe_link"}
+    if not left:
+        return 0
+    valid = {(s.activity, s.channel) for s in current(conn, subject_id) if s.valid}
+    if not all((activity, channel) in valid or (activity, None) in valid for activity, channel in left):
+        return 0
+    lifted = lift_subject(conn, subject_id, UNSUBSCRIBED)
+    if lifted:
+        audit.record(conn, "suppression.lifted", {"reason": "unsubscribed", "identifiers": lifted,
+                                                  "because": "consent given again"},
+                     subject_id=subject_id, actor=actor)
+    return lifted
 
 
 def gpc_signal(headers: Mapping[str, str]) -> bool:
