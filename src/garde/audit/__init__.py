@@ -1,0 +1,268 @@
+"""The tamper-evident audit log: append-only, hash-chained.
+
+Every decision, consent event, request step, retention action and register
+change is an entry. Each entry's hash is SHA-256 over a canonical
+serialisation of its fields and the previous entry's hash, so changing,
+deleting, inserting or reordering any entry breaks the chain from that point,
+and :func:`verify` names the first bad entry. ``audit_head`` holds the last
+sequence number and hash: cutting entries off the end is detected too, and
+the head row's lock serialises concurrent writers on PostgreSQL.
+
+Entries are written inside the caller's transaction (:func:`record`), so a
+destructive step and its audit entry commit together or not at all.
+
+The batched writers, re-exported here, live in their own modules:
+:class:`AuditWriter` (a thread of this process) in :mod:`garde.audit.writer`,
+:class:`ProcessAuditWriter` (a child process) in :mod:`garde.audit.process`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import json.encoder
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from garde.store import is_postgres, metadata
+from garde.store.bulk import insert_rows
+
+GENESIS = "0" * 64
+
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("seq", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("at", sa.String(32), nullable=False),
+    sa.Column("kind", sa.String(64), nullable=False),
+    sa.Column("subject_id", sa.String(36)),
+    sa.Column("actor", sa.String(128), nullable=False),
+    sa.Column("payload", sa.Text, nullable=False),
+    sa.Column("prev_hash", sa.String(64), nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+)
+
+audit_head = sa.Table(
+    "audit_head",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("seq", sa.BigInteger, nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+)
+
+
+@dataclass(frozen=True)
+class Event:
+    """An entry to append: what happened, to whom, by whom, with details."""
+
+    kind: str
+    payload: Mapping[str, Any]
+    subject_id: str | None = None
+    actor: str = "garde"
+
+
+@dataclass(frozen=True)
+class Verification:
+    ok: bool
+    checked: int
+    first_bad: int | None = None
+    reason: str | None = None
+
+
+# Built once: ``json.dumps`` with options builds a new encoder on every call, which
+# costs more than the encoding itself on the audit's hot path. Same bytes out.
+_PAYLOAD_ENCODER = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+_ENTRY_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+_quote = json.encoder.encode_basestring  # what both encoders use for a str (ensure_ascii=False)
+
+
+def _one_shot_encoder() -> Any:
+    """The C encoder ``_PAYLOAD_ENCODER.encode`` builds on every call, built once.
+
+    ``JSONEncoder.encode`` of a dict is ``"".join(c_make_encoder(...)(o, 0))``
+    with the encoder's own settings; this is that very object, minus the
+    circular-reference bookkeeping (an audit payload is a tree). ``None``
+    when the C accelerator is missing or does not give the same bytes.
+    """
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:
+        return None
+    encoder = _PAYLOAD_ENCODER
+    try:
+        built = make(None, encoder.default, _quote, encoder.indent, encoder.key_separator,
+                     encoder.item_separator, encoder.sort_keys, encoder.skipkeys, encoder.allow_nan)
+        sample = {"b": [1, 2.5, None, True], "a": "é\"\\\n", "c": {"z": 1, "y": datetime(2020, 1, 1)}}
+        if "".join(built(sample, 0)) != encoder.encode(sample):
+            return None
+    except Exception:  # another Python's signature: the plain path
+        return None
+    return built
+
+
+_PAYLOAD_C = _one_shot_encoder()
+
+
+def canonical_payload(payload: Mapping[str, Any]) -> str:
+    if _PAYLOAD_C is not None and type(payload) is dict:
+        return "".join(_PAYLOAD_C(payload, 0))
+    return _PAYLOAD_ENCODER.encode(payload)
+
+
+def _entry_body(seq: int, at: str, kind: str, subject_id: str | None, actor: str, payload: str,
+                prev_hash: str) -> str:
+    """``_ENTRY_ENCODER.encode([seq, at, kind, subject_id, actor, payload, prev_hash])``, the same
+    bytes, written out for the usual types (an int and strings; ``None`` for no subject)."""
+    if (type(seq) is int and type(at) is str and type(kind) is str and type(actor) is str
+            and type(payload) is str and type(prev_hash) is str
+            and (subject_id is None or type(subject_id) is str)):
+        subject = "null" if subject_id is None else _quote(subject_id)
+        return (f"[{int.__repr__(seq)},{_quote(at)},{_quote(kind)},{subject},{_quote(actor)},"
+                f"{_quote(payload)},{_quote(prev_hash)}]")
+    return _ENTRY_ENCODER.encode([seq, at, kind, subject_id, actor, payload, prev_hash])
+
+
+def entry_hash(seq: int, at: str, kind: str, subject_id: str | None, actor: str, payload: str,
+               prev_hash: str) -> str:
+    """SHA-256 over the canonical serialisation of one entry and its predecessor's hash."""
+    return _sha256(_entry_body(seq, at, kind, subject_id, actor, payload, prev_hash).encode()).hexdigest()
+
+
+_sha256 = hashlib.sha256
+
+
+def _timestamp() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _lock_head(conn: sa.Connection) -> tuple[int, str]:
+    """Lock the log's head row for this transaction and read it; create it on first use.
+
+    The head row is created with an insert that ignores a concurrent twin, then
+    locked: no table lock, so two first writers cannot deadlock (each holding
+    the row-share lock the other's table lock waits for).
+    """
+    query = sa.select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1)
+    if is_postgres(conn):
+        conn.execute(postgresql.insert(audit_head).values(id=1, seq=0, hash=GENESIS)
+                     .on_conflict_do_nothing(index_elements=["id"]))
+        query = query.with_for_update()
+    else:
+        # SQLite has no SELECT ... FOR UPDATE and the driver opens the transaction at the first
+        # write: this write takes the database's write lock first, so two connections (the
+        # AuditWriter's thread and a record() elsewhere) never read the same head.
+        conn.execute(sqlite.insert(audit_head).values(id=1, seq=0, hash=GENESIS).on_conflict_do_nothing())
+        conn.execute(audit_head.update().where(audit_head.c.id == 1).values(seq=audit_head.c.seq))
+    row = conn.execute(query).one()
+    return int(row.seq), str(row.hash)
+
+
+def record_many(conn: sa.Connection, events: Sequence[Event]) -> int:
+    """Append ``events`` in order inside the caller's transaction; returns the last seq."""
+    return _append(conn, [(e.kind, e.payload, e.subject_id, e.actor) for e in events])
+
+
+# an entry to append, as plain data: (kind, payload, subject_id, actor); the payload a mapping,
+# or already its canonical JSON when the writer process is sent it encoded
+_Item = tuple[str, Any, "str | None", str]
+
+
+def _append(conn: sa.Connection, items: Sequence[_Item], encoded: bool = False) -> int:
+    seq, prev = _lock_head(conn)
+    if not items:
+        return seq
+    rows = _chain(items, seq, prev, _timestamp(), encoded)
+    _insert_entries(conn, rows)
+    seq, prev = rows[-1][0], rows[-1][7]
+    conn.execute(audit_head.update().where(audit_head.c.id == 1).values(seq=seq, hash=prev))
+    return int(seq)
+
+
+def _chain(items: Sequence[_Item], seq: int, prev: str, at: str,
+           encoded: bool = False) -> list[tuple[Any, ...]]:
+    """The rows (seq, at, kind, subject_id, actor, payload, prev_hash, hash) that follow ``seq``,
+    ``prev``: one timestamp per batch, each entry hashed with its predecessor's hash."""
+    rows = []
+    payload_of, body_of, sha256 = canonical_payload, _entry_body, _sha256
+    for kind, data, subject_id, actor in items:
+        seq += 1
+        payload = data if encoded else payload_of(data)
+        digest = sha256(body_of(seq, at, kind, subject_id, actor, payload, prev).encode()).hexdigest()
+        rows.append((seq, at, kind, subject_id, actor, payload, prev, digest))
+        prev = digest
+    return rows
+
+
+_ENTRY_COLUMNS = ("seq", "at", "kind", "subject_id", "actor", "payload", "prev_hash", "hash")
+
+
+def _insert_entries(conn: sa.Connection, rows: list[tuple[Any, ...]]) -> None:
+    """One ``executemany`` straight to the driver: every value is already a str or an int,
+    so SQLAlchemy's per-row bind processing would only add time (about half a flush)."""
+    insert_rows(conn, audit_log, _ENTRY_COLUMNS, rows)
+
+
+def record(conn: sa.Connection, kind: str, payload: Mapping[str, Any], *, subject_id: str | None = None,
+           actor: str = "garde") -> int:
+    """Append one entry inside the caller's transaction; returns its seq."""
+    return record_many(conn, [Event(kind, payload, subject_id, actor)])
+
+
+def verify(conn: sa.Connection, batch: int = 10_000) -> Verification:
+    """Recompute the chain; name the first entry that was changed, removed, added or moved."""
+    expected_seq, prev = 1, GENESIS
+    checked = 0
+    result = conn.execution_options(yield_per=batch).execute(
+        sa.select(audit_log.c.seq, audit_log.c.at, audit_log.c.kind, audit_log.c.subject_id,
+                  audit_log.c.actor, audit_log.c.payload, audit_log.c.prev_hash, audit_log.c.hash)
+        .order_by(audit_log.c.seq))
+    with result:
+        for seq, at, kind, subject_id, actor, payload, prev_hash, digest in result:
+            if seq != expected_seq:
+                what = "missing" if seq > expected_seq else "duplicated"
+                return Verification(False, checked, expected_seq, f"entry {expected_seq} is {what}")
+            if prev_hash != prev:
+                return Verification(False, checked, seq, f"entry {seq} does not follow entry {seq - 1}")
+            if entry_hash(seq, at, kind, subject_id, actor, payload, prev_hash) != digest:
+                return Verification(False, checked, seq, f"entry {seq} was modified")
+            prev = digest
+            expected_seq += 1
+            checked += 1
+    head = conn.execute(sa.select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1)).first()
+    head_seq, head_hash = (0, GENESIS) if head is None else (int(head.seq), str(head.hash))
+    if (head_seq, head_hash) != (checked, prev):
+        return Verification(False, checked, checked + 1,
+                            f"the log ends at entry {checked} but the head says {head_seq}: entries removed")
+    return Verification(True, checked)
+
+
+def entries(conn: sa.Connection, since: str | None = None, subject_id: str | None = None,
+            kind: str | None = None) -> Iterator[dict[str, Any]]:
+    """Entries in order, as plain data (``payload`` decoded); ``since`` is an ISO timestamp."""
+    query = sa.select(audit_log).order_by(audit_log.c.seq)
+    if since:
+        query = query.where(audit_log.c.at >= since)
+    if subject_id:
+        query = query.where(audit_log.c.subject_id == subject_id)
+    if kind:
+        query = query.where(audit_log.c.kind == kind)
+    with conn.execution_options(yield_per=5000).execute(query) as result:
+        for row in result:
+            data = dict(row._mapping)
+            data["payload"] = json.loads(data["payload"])
+            yield data
+
+
+# The writers, re-exported (``from garde.audit import AuditWriter`` and the like keep working).
+# Imported here at the very end, not at the top: writer.py and process.py import the chain's
+# names (Event, record_many, _append, ...) from this package, which must all be defined before
+# they load, or the circular import would find them missing.
+from garde.audit.process import WRITER_NICENESS as WRITER_NICENESS  # noqa: E402
+from garde.audit.process import ProcessAuditWriter as ProcessAuditWriter  # noqa: E402
+from garde.audit.process import _ChildSink as _ChildSink  # noqa: E402
+from garde.audit.process import _serve_writes as _serve_writes  # noqa: E402
+from garde.audit.writer import AuditWriter as AuditWriter  # noqa: E402
