@@ -145,7 +145,9 @@ def test_a_full_queue_makes_add_wait(engine: sa.Engine) -> None:
 
 def test_a_background_failure_is_raised_on_the_next_call_and_nothing_is_lost(sqlite_url: str) -> None:
     engine = connect(sqlite_url)  # not migrated: the writer's writes fail
-    writer = audit.AuditWriter(engine, batch_size=2, max_delay=0.05, flush_at_exit=False)
+    # the writer retries a failed batch after max_delay: long enough here that it does not fail
+    # again, and report that, while the test migrates the store (it did on a loaded CI machine)
+    writer = audit.AuditWriter(engine, batch_size=2, max_delay=30, flush_at_exit=False)
     writer.add(audit.Event("decision", {"i": 1}))
     writer.add(audit.Event("decision", {"i": 2}))  # handed to the writer: no error here
     with pytest.raises(sa.exc.OperationalError):
