@@ -90,49 +90,36 @@ class Batches:
         return Taken(keys, None, len(keys), keys[-1]) if keys else None
 
     def _take_range(self, after: Any) -> Taken | None:
-        t = sql_table(self.table.table)
-        pk = t.c[self.table.table.primary_key]
+        """The next range, treated (uncommitted) by :func:`apply_batch` over its :class:`Span`."""
+        # PostgreSQL goes by pages: a TID range scan reads them as a sequential scan does, where a
+        # key range is read through the index, row by row, about twice as slow
+        low: Any
         if self.blocks:
-            return self._take_pages(t, 0 if after is None else int(after))
-        low = after
-        if low is None:
-            first = self.business.execute(sa.select(sa.func.min(pk))).scalar()
-            low = None if first is None else first - 1
-        if low is None or low >= self.top:
-            return None
-        high = min(low + self.width, self.top)
-        if self.width > MAX_ROWS_FACTOR * self.batch_size:
-            # sparse due rows: bound the rows a range spans, so a dense region cannot make a huge batch
-            bound = self.business.execute(sa.select(pk).where(pk > low).order_by(pk).limit(1)
-                                          .offset(MAX_ROWS_FACTOR * self.batch_size)).scalar()
-            if bound is not None:
-                high = min(high, bound)
-        where = sa.and_(pk > low, pk <= high)
-        due = step_predicate(self.predicates, self.table, self.operation, t)
-        statement = (sa.update(t).where(where, due).values(self.predicates.mask_values(self.table, t))
-                     if self.operation == "mask" else sa.delete(t).where(where, due))
-        count = int(self.business.execute(statement).rowcount)
-        span = high - low
+            low = 0 if after is None else int(after)
+            if low >= self.top:
+                return None
+            high = min(low + self.width, self.top)
+        else:
+            pk = sql_table(self.table.table).c[self.table.table.primary_key]
+            low = after
+            if low is None:
+                first = self.business.execute(sa.select(sa.func.min(pk))).scalar()
+                low = None if first is None else first - 1
+            if low is None or low >= self.top:
+                return None
+            high = min(low + self.width, self.top)
+            if self.width > MAX_ROWS_FACTOR * self.batch_size:
+                # sparse due rows: bound the rows a range spans, so a dense region cannot make a huge batch
+                bound = self.business.execute(sa.select(pk).where(pk > low).order_by(pk).limit(1)
+                                              .offset(MAX_ROWS_FACTOR * self.batch_size)).scalar()
+                if bound is not None:
+                    high = min(high, bound)
+        span = Span(low, high, self.blocks)
+        count = apply_batch(self.business, self.predicates, self.table, self.operation, None, "", span)
+        width = high - low
         # aim the next range at batch_size due rows, changing its width at most fourfold at a time
-        wanted = span * self.batch_size // count if count else span * 4
-        self.width = max(1, min(span * 4, max(span // 4, wanted)))
-        return Taken(None, Span(low, high), count, high)
-
-    def _take_pages(self, t: sa.TableClause, low: int) -> Taken | None:
-        """PostgreSQL: the next pages of the table (a TID range scan reads them as a sequential scan
-        would; a key range is read through the index, row by row, about twice as slow)."""
-        if low >= self.top:
-            return None
-        high = min(low + self.width, self.top)
-        span = Span(low, high, blocks=True)
-        due = step_predicate(self.predicates, self.table, self.operation, t)
-        where = sa.and_(span_condition(self.business, t, t.c[self.table.table.primary_key], span), due)
-        statement = (sa.update(t).where(where).values(self.predicates.mask_values(self.table, t))
-                     if self.operation == "mask" else sa.delete(t).where(where))
-        count = int(self.business.execute(statement).rowcount)
-        pages = high - low
-        wanted = pages * self.batch_size // count if count else pages * 4
-        self.width = max(1, min(pages * 4, max(pages // 4, wanted), self.max_width or pages * 4))
+        wanted = width * self.batch_size // count if count else width * 4
+        self.width = max(1, min(width * 4, max(width // 4, wanted), self.max_width or width * 4))
         return Taken(None, span, count, high)
 
 
