@@ -90,11 +90,8 @@ def lift_subject(conn: sa.Connection, subject_id: str, reason: str) -> int:
     """Take a subject's identifiers off the list where they were put for ``reason``; how many."""
     from garde.subjects import subject_identifiers
 
-    rows = conn.execute(sa.select(subject_identifiers.c.kind, subject_identifiers.c.hash)
-                        .where(subject_identifiers.c.subject_id == subject_id)).all()
-    lifted = 0
-    for kind, digest in rows:
-        lifted += conn.execute(suppression_list.delete().where(
-            suppression_list.c.kind == kind, suppression_list.c.hash == digest,
-            suppression_list.c.reason == reason)).rowcount
-    return lifted
+    identifiers = sa.select(subject_identifiers.c.kind, subject_identifiers.c.hash).where(
+        subject_identifiers.c.subject_id == subject_id)
+    return int(conn.execute(suppression_list.delete().where(
+        suppression_list.c.reason == reason,
+        sa.tuple_(suppression_list.c.kind, suppression_list.c.hash).in_(identifiers))).rowcount)

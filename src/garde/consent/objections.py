@@ -21,8 +21,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from garde import audit
-from garde.consent.ledger import LedgerEvent, current, history, withdraw
-from garde.subjects import objections, record_objection
+from garde.consent.ledger import LedgerEvent, history, withdraw
+from garde.consent.state import fold_all
+from garde.subjects import now, objections, record_objection
 from garde.suppression import UNSUBSCRIBED, lift_subject, suppress_subject
 
 DIRECT_MARKETING = "direct_marketing"
@@ -62,7 +63,8 @@ def lift_unsubscription(conn: sa.Connection, subject_id: str, actor: str = "gard
             if e.action == "withdrawn" and e.method == "unsubscribe_link"}
     if not left:
         return 0
-    valid = {(s.activity, s.channel) for s in current(conn, subject_id) if s.valid}
+    valid = {(s.activity, s.channel) for s in fold_all((e.as_state_event() for e in events), now())
+             if s.valid}
     if not all((activity, channel) in valid or (activity, None) in valid for activity, channel in left):
         return 0
     lifted = lift_subject(conn, subject_id, UNSUBSCRIBED)
