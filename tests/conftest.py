@@ -74,3 +74,14 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'garde.db'}"
     return str(request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[sa.Engine]:
+    """The engine's store, migrated, once on SQLite and once on PostgreSQL."""
+    from garde.store import connect, migrate
+
+    store = connect(database_url)
+    migrate(store)
+    yield store
+    store.dispose()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -17,17 +16,8 @@ from garde.cli import app
 from garde.consent.objections import object_to
 from garde.decide import DecisionModel, DecisionPoint
 from garde.settings import get_settings
-from garde.store import connect, migrate
 from garde.subjects import now
 from tests.test_decide import REGISTER, register
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[sa.Engine]:
-    engine = connect(database_url)
-    migrate(engine)
-    yield engine
-    engine.dispose()
 
 
 def people(engine: sa.Engine) -> dict[str, str]:

@@ -1,22 +1,12 @@
 """The audit chain detects any modified, deleted, inserted or reordered entry."""
 
-from collections.abc import Iterator
 
-import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from garde import audit
 from garde.store import connect, migrate
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[sa.Engine]:
-    engine = connect(database_url)
-    migrate(engine)
-    yield engine
-    engine.dispose()
 
 
 def fill(engine: sa.Engine, n: int) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,14 +10,6 @@ import sqlalchemy as sa
 
 from garde import audit
 from garde.store import connect, migrate
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[sa.Engine]:
-    engine = connect(database_url)
-    migrate(engine)
-    yield engine
-    engine.dispose()
 
 
 def decisions(engine: sa.Engine) -> list[int]:

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -26,14 +24,6 @@ from garde.consent.state import ConsentEvent, as_utc, fold
 from garde.periods import Period
 from garde.store import connect, metadata, migrate
 from tests.test_decide import NOW, register
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[sa.Engine]:
-    engine = connect(database_url)
-    migrate(engine)
-    yield engine
-    engine.dispose()
 
 
 def test_migration_builds_the_declared_ledger(engine: sa.Engine) -> None:

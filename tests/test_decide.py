@@ -12,7 +12,6 @@ from garde import audit, consent, subjects
 from garde.consent.objections import object_to, record_gpc
 from garde.decide import DecisionPoint
 from garde.register import Register, parse_register
-from garde.store import connect, migrate
 
 REGISTER = """
 controller: {name: Boutique, country: FR, contact: {email: dpo@boutique.example}}
@@ -65,14 +64,6 @@ NOW = datetime(2025, 6, 1, 12, tzinfo=UTC)
 
 def register() -> Register:
     return parse_register(REGISTER).register
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[sa.Engine]:
-    engine = connect(database_url)
-    migrate(engine)
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture

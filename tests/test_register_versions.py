@@ -1,14 +1,11 @@
 """Every change to the enforced register is an audit entry; reloading the same one adds nothing."""
 
-from collections.abc import Iterator
 
-import pytest
 import sqlalchemy as sa
 
 from garde import audit
 from garde.register import parse_register
 from garde.register.versions import note_register, register_hash
-from garde.store import connect, migrate
 
 TEXT = """
 controller: {name: Shop}
@@ -16,14 +13,6 @@ activities:
   - {id: newsletter, name: Newsletter, legal_bases: [consent]}
   - {id: orders, name: Orders, legal_bases: [contract]}
 """
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[sa.Engine]:
-    engine = connect(database_url)
-    migrate(engine)
-    yield engine
-    engine.dispose()
 
 
 def test_changes_are_recorded_once_with_what_changed(engine: sa.Engine) -> None:

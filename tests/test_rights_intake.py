@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -25,7 +24,6 @@ from garde.rights.intake import (
 )
 from garde.rights.mailer import FileMailer
 from garde.rights.verification import MAX_ATTEMPTS, check_code, send_code, verify_out_of_band
-from garde.store import connect, migrate
 from garde.subjects import subject_identifiers
 
 days = st.dates(min_value=date(1990, 1, 1), max_value=date(2090, 12, 31))
@@ -54,11 +52,8 @@ def test_month_ends_and_leap_years() -> None:
 
 
 @pytest.fixture
-def store(database_url: str) -> Iterator[sa.Engine]:
-    engine = connect(database_url)
-    migrate(engine)
-    yield engine
-    engine.dispose()
+def store(engine: sa.Engine) -> sa.Engine:
+    return engine  # the migrated store of conftest.py
 
 
 def test_submit_list_show_and_audit(store: sa.Engine) -> None:
