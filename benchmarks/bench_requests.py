@@ -208,7 +208,7 @@ def bench(customers: int, samples: int, cache: Path | None = None) -> dict[str, 
     def request(kind: str, email: str) -> str:
         with store.begin() as conn:
             request_id = submit(conn, kind, {"email": email}).id
-            verify_out_of_band(conn, request_id, "benchmark", actor="bench")
+            verify_out_of_band(conn, request_id, "benchmark", actor="bench", identities=["email"])
         return request_id
 
     def garde_run(kind: str, email: str) -> Callable[[], Any]:

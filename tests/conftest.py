@@ -85,3 +85,16 @@ def engine(database_url: str) -> Iterator[sa.Engine]:
     migrate(store)
     yield store
     store.dispose()
+
+
+def mailed_code(outbox: Path) -> str:
+    """The one-time code of the last mail the file mailer wrote to ``outbox``."""
+    import re
+
+    from garde.rights import FileMailer
+
+    body = FileMailer(outbox).messages()[-1].get_body()
+    assert body is not None
+    match = re.search(r"\b(\d{6})\b", body.get_content())
+    assert match
+    return match.group(1)

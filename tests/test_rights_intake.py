@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -13,6 +15,7 @@ from hypothesis import strategies as st
 
 from garde import audit
 from garde.problems import GardeError, NotFound
+from garde.rights.code_limits import CODES_PER_HOUR, CODES_PER_IDENTITY, MAX_ATTEMPTS, unlock
 from garde.rights.intake import (
     deadline_for,
     extend,
@@ -23,8 +26,11 @@ from garde.rights.intake import (
     submit,
 )
 from garde.rights.mailer import FileMailer
-from garde.rights.verification import MAX_ATTEMPTS, check_code, send_code, verify_out_of_band
+from garde.rights.tables import requests
+from garde.rights.verification import check_code, send_code, send_codes, verify_out_of_band
+from garde.store import connect
 from garde.subjects import subject_identifiers
+from tests.conftest import mailed_code
 
 days = st.dates(min_value=date(1990, 1, 1), max_value=date(2090, 12, 31))
 
@@ -107,14 +113,6 @@ def test_reject_closes_the_request_and_forgets_raw_identities(store: sa.Engine) 
             reject(conn, request.id, "again")
 
 
-def _code(outbox: Path) -> str:
-    body = FileMailer(outbox).messages()[-1].get_body()
-    assert body is not None
-    match = re.search(r"\b(\d{6})\b", body.get_content())
-    assert match
-    return match.group(1)
-
-
 def test_one_time_code_verifies_and_links_the_subject(store: sa.Engine, tmp_path: Path) -> None:
     mailer = FileMailer(tmp_path / "outbox")
     with store.begin() as conn:
@@ -122,7 +120,7 @@ def test_one_time_code_verifies_and_links_the_subject(store: sa.Engine, tmp_path
         send_code(conn, request.id, mailer)
     message = mailer.messages()[0]
     assert message["To"] == "ana@example.org" and message["Subject"] == "Il tuo codice di verifica"
-    code = _code(tmp_path / "outbox")
+    code = mailed_code(tmp_path / "outbox")
     with store.begin() as conn:
         stored = conn.execute(sa.text("SELECT code_hash FROM verification_codes")).scalar()
         assert code not in str(stored)
@@ -144,7 +142,7 @@ def test_attempts_are_limited_and_counted_even_when_wrong(store: sa.Engine, tmp_
     with store.begin() as conn:
         request = submit(conn, "erasure", {"email": "bob@example.org"})
         send_code(conn, request.id, mailer)
-    code = _code(tmp_path / "outbox")
+    code = mailed_code(tmp_path / "outbox")
     wrong = "000000" if code != "000000" else "111111"
     for _ in range(MAX_ATTEMPTS):
         with store.begin() as conn:
@@ -159,7 +157,7 @@ def test_expired_code_is_refused(store: sa.Engine, tmp_path: Path) -> None:
     with store.begin() as conn:
         request = submit(conn, "access", {"email": "eve@example.org"})
         send_code(conn, request.id, mailer, lifetime=timedelta(seconds=-1))
-        outcome = check_code(conn, request.id, _code(tmp_path / "outbox"))
+        outcome = check_code(conn, request.id, mailed_code(tmp_path / "outbox"))
         assert not outcome.verified and "expired" in outcome.message
 
 
@@ -169,7 +167,165 @@ def test_out_of_band_verification_needs_a_reason(store: sa.Engine) -> None:
         with pytest.raises(GardeError, match="no e-mail"):
             send_code(conn, request.id, FileMailer(Path("unused")))
         with pytest.raises(GardeError, match="reason"):
-            verify_out_of_band(conn, request.id, "", actor="agent:marie")
-        verified = verify_out_of_band(conn, request.id, "ID card checked in store", actor="agent:marie")
+            verify_out_of_band(conn, request.id, "", actor="agent:marie", identities=["customer_id"])
+        verified = verify_out_of_band(conn, request.id, "ID card checked in store", actor="agent:marie",
+                                      identities=["customer_id"])
         assert verified.status == "verified" and verified.verification == "out_of_band"
         assert verified.steps[-1]["actor"] == "agent:marie"
+        assert verified.proofs["customer_id"]["method"] == "out_of_band"
+        assert verified.proofs["customer_id"]["note"] == "ID card checked in store"
+
+
+# --- Wrong-code limits that hold under concurrency, resends and many requests (issue 9) ----------
+
+
+def _wrong(code: str) -> str:
+    return "000000" if code != "000000" else "111111"
+
+
+def test_parallel_wrong_guesses_never_compare_more_than_the_limit(database_url: str, store: sa.Engine,
+                                                                  tmp_path: Path) -> None:
+    mailer = FileMailer(tmp_path / "outbox")
+    with store.begin() as conn:
+        request = submit(conn, "access", {"email": "victim@example.org"})
+        send_code(conn, request.id, mailer)
+    wrong = _wrong(mailed_code(tmp_path / "outbox"))
+    threads, guesses = 16, 5
+    barrier = threading.Barrier(threads)
+
+    def guess() -> list[str]:
+        engine = connect(database_url)  # its own connection, as another attacker's process would
+        try:
+            messages = []
+            with engine.connect():
+                barrier.wait()
+            for _ in range(guesses):
+                with engine.begin() as conn:
+                    messages.append(check_code(conn, request.id, wrong).message)
+            return messages
+        finally:
+            engine.dispose()
+
+    with ThreadPoolExecutor(threads) as pool:
+        outcomes = [m for ms in pool.map(lambda _: guess(), range(threads)) for m in ms]
+    compared = [m for m in outcomes if m.startswith("wrong code")]
+    assert len(outcomes) == threads * guesses
+    assert len(compared) == MAX_ATTEMPTS
+    with store.begin() as conn:
+        kinds = [e["kind"] for e in audit.entries(conn)]
+        assert kinds.count("request.code_rejected") == MAX_ATTEMPTS
+        assert kinds.count("request.locked") == 1
+        assert get_request(conn, request.id).locked_at is not None
+        assert audit.verify(conn).ok
+
+
+def test_resending_a_code_does_not_reset_the_wrong_attempts(store: sa.Engine, tmp_path: Path) -> None:
+    outbox = tmp_path / "outbox"
+    with store.begin() as conn:
+        request = submit(conn, "erasure", {"email": "bob@example.org"})
+        send_code(conn, request.id, FileMailer(outbox))
+    for _ in range(MAX_ATTEMPTS - 1):
+        with store.begin() as conn:
+            assert not check_code(conn, request.id, _wrong(mailed_code(outbox))).verified
+    with store.begin() as conn:
+        send_code(conn, request.id, FileMailer(outbox))
+    with store.begin() as conn:
+        outcome = check_code(conn, request.id, _wrong(mailed_code(outbox)))
+        assert outcome.attempts_left == 0 and "locked" in outcome.message
+    with store.begin() as conn:
+        outcome = check_code(conn, request.id, mailed_code(outbox))  # even the right code: locked
+        assert not outcome.verified and "locked" in outcome.message
+        with pytest.raises(GardeError, match="locked"):
+            send_code(conn, request.id, FileMailer(outbox))
+
+
+def test_codes_sent_per_request_are_limited(store: sa.Engine, tmp_path: Path) -> None:
+    mailer = FileMailer(tmp_path / "outbox")
+    with store.begin() as conn:
+        request = submit(conn, "access", {"email": "ana@example.org"})
+    for _ in range(CODES_PER_HOUR):
+        with store.begin() as conn:
+            send_code(conn, request.id, mailer)
+    with store.begin() as conn, pytest.raises(GardeError, match="codes were sent for request"):
+        send_code(conn, request.id, mailer)
+    assert len(mailer.messages()) == CODES_PER_HOUR
+
+
+def test_codes_sent_to_one_identity_are_limited_across_requests(store: sa.Engine, tmp_path: Path) -> None:
+    mailer = FileMailer(tmp_path / "outbox")
+    for _ in range(CODES_PER_IDENTITY):
+        with store.begin() as conn:  # an attacker opens one request after another for the victim
+            request = submit(conn, "access", {"email": "Victim@example.org"})
+            send_code(conn, request.id, mailer)
+    with store.begin() as conn:
+        request = submit(conn, "access", {"email": "victim@example.org"})
+    with store.begin() as conn, pytest.raises(GardeError, match="codes were sent to this e-mail"):
+        send_code(conn, request.id, mailer)
+    with store.begin() as conn:  # another person is not held up
+        other = submit(conn, "access", {"email": "someone@example.org"})
+        send_code(conn, other.id, mailer)
+    assert len(mailer.messages()) == CODES_PER_IDENTITY + 1
+
+
+def test_a_locked_request_is_unlocked_by_the_dpo_out_of_band(store: sa.Engine, tmp_path: Path) -> None:
+    outbox = tmp_path / "outbox"
+    with store.begin() as conn:
+        request = submit(conn, "access", {"email": "ana@example.org"})
+        send_code(conn, request.id, FileMailer(outbox))
+    for _ in range(MAX_ATTEMPTS):
+        with store.begin() as conn:
+            check_code(conn, request.id, _wrong(mailed_code(outbox)))
+    with store.begin() as conn:
+        locked = get_request(conn, request.id)
+        assert locked.locked_at is not None and locked.to_data()["locked"] is True
+        assert [r.id for r in list_requests(conn, status="locked")] == [request.id]
+        with pytest.raises(GardeError, match="reason"):
+            unlock(conn, request.id, " ", actor="dpo")
+        unlocked = unlock(conn, request.id, "the subject called; number matches the account", actor="dpo")
+        assert unlocked.locked_at is None and unlocked.wrong_attempts == 0
+        with pytest.raises(GardeError, match="not locked"):
+            unlock(conn, request.id, "again", actor="dpo")
+        send_code(conn, request.id, FileMailer(outbox))
+    with store.begin() as conn:
+        assert check_code(conn, request.id, mailed_code(outbox)).verified
+        kinds = [e["kind"] for e in audit.entries(conn)]
+        assert kinds.index("request.locked") < kinds.index("request.unlocked")
+        assert audit.verify(conn).ok
+
+
+def test_a_phone_is_proven_by_a_code_sent_by_sms(store: sa.Engine, tmp_path: Path) -> None:
+    mailer = FileMailer(tmp_path / "outbox")
+    with store.begin() as conn:
+        request = submit(conn, "access", {"email": "ana@example.org", "phone": "+33 6 11 11 11 11"},
+                         language="fr")
+        assert send_codes(conn, request.id, mailer) == ["email", "phone"]
+    (to, text), = mailer.texts()
+    assert to == "+33611111111" and "code" in text
+    sms = re.search(r"\b(\d{6})\b", text).group(1)  # type: ignore[union-attr]
+    with store.begin() as conn:
+        with pytest.raises(GardeError, match="--identity"):
+            check_code(conn, request.id, sms)
+        assert check_code(conn, request.id, sms, kind="phone").verified
+        assert get_request(conn, request.id).proofs.keys() == {"phone"}
+        assert check_code(conn, request.id, mailed_code(tmp_path / "outbox"), kind="email").verified
+        proven = get_request(conn, request.id)
+        assert proven.status == "verified" and proven.proofs.keys() == {"email", "phone"}
+        assert proven.proven_identities == {"email": "ana@example.org", "phone": "+33611111111"}
+        with pytest.raises(GardeError, match="customer number cannot receive a code"):
+            send_code(conn, submit(conn, "access", {"customer_id": "C-1"}).id, mailer, kind="customer_id")
+
+
+def test_a_request_is_addressed_by_its_id_or_eight_characters(store: sa.Engine) -> None:
+    with store.begin() as conn:
+        request = submit(conn, "access", {"email": "ana@example.org"})
+        assert get_request(conn, request.id).id == request.id
+        assert get_request(conn, request.id[:8]).id == request.id
+        with pytest.raises(GardeError, match="at least 8 characters"):
+            get_request(conn, request.id[:7])
+        twin = request.id[:8] + "-zzzz-zzzz-zzzz-zzzzzzzzzzzz"
+        conn.execute(sa.insert(requests).values(
+            id=twin, type="access", status="received", identity_hashes="{}", language="en", details="{}",
+            received_at=request.received_at, deadline=request.deadline))
+        with pytest.raises(GardeError, match="several request ids"):
+            get_request(conn, request.id[:8])
+        assert get_request(conn, request.id[:10]).id == request.id

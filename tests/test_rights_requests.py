@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import uuid
 import zipfile
 from collections.abc import Iterator
@@ -26,13 +27,15 @@ from garde import audit
 from garde.datasets import ColumnMap, Masking, TableMap
 from garde.legal_holds import place_hold
 from garde.problems import GardeError
-from garde.rights import submit, verify_out_of_band
+from garde.rights import FileMailer, check_code, send_code, submit, verify_out_of_band
 from garde.rights.deployment import Deployment
 from garde.rights.erasure_plan import ROW_PLACEHOLDER, staying_masking
+from garde.rights.intake import Request
 from garde.rights.running import locate, run
 from garde.store import connect, migrate
 from garde.subjects import subject_state
 from garde.suppression import is_suppressed
+from tests.conftest import mailed_code
 
 REGISTER = """
 language: en
@@ -289,13 +292,20 @@ def others_checksum(shop: Shop, keys: dict[str, set[Any]]) -> str:
 def verified(shop: Shop, type: str, identities: dict[str, str], **details: Any) -> str:
     with shop.store.begin() as conn:
         request = submit(conn, type, identities, language=details.pop("language", "en"), details=details)
-        verify_out_of_band(conn, request.id, "identity card checked in store", actor="agent:test")
+        verify_out_of_band(conn, request.id, "identity card checked in store", actor="agent:test",
+                           identities=list(identities))
     return request.id
+
+
+def verified_request(conn: sa.Connection, identities: dict[str, str]) -> Request:
+    """An access request whose every identity an agent checked (to locate a subject's rows)."""
+    request = submit(conn, "access", identities)
+    return verify_out_of_band(conn, request.id, "checked", actor="agent:test", identities=list(identities))
 
 
 def ana_keys(shop: Shop) -> dict[str, set[Any]]:
     with shop.store.begin() as conn:
-        request = submit(conn, "access", {"email": "ana@example.org"})
+        request = verified_request(conn, {"email": "ana@example.org"})
     footprint = locate(shop.deployment, request)
     return {str(ref): set(footprint.primary_keys(*ref)) for ref in footprint.tables()}
 
@@ -353,10 +363,12 @@ def test_portability_keeps_provided_data_on_consent_or_contract(shop: Shop) -> N
 def test_rectification_reaches_every_copy(shop: Shop) -> None:
     keys = ana_keys(shop)
     before = others_checksum(shop, keys)
-    request_id = verified(shop, "rectification", {"email": "ana@example.org"},
+    # The phone is an identity (crm.contacts): changing it needs the phone proven too.
+    request_id = verified(shop, "rectification", {"email": "ana@example.org", "phone": "+33699999999"},
                           corrections={"contact.phone": "+33600000000"})
     done = run(shop.store, request_id, shop.deployment)
-    assert done.result == {"changed": {"shop.customers.phone": 1, "crm.contacts.phone": 2}}
+    assert done.result == {"changed": {"shop.customers.phone": 1, "crm.contacts.phone": 2},
+                           "identities": {"email": "proven out of band", "phone": "proven out of band"}}
     with shop.deployment.engines["crm"].connect() as conn:
         assert conn.execute(sa.text("SELECT phone FROM contacts WHERE id IN (1, 2)")).scalars().all() == [
             "+33600000000", "+33600000000"]
@@ -477,3 +489,116 @@ def test_a_subject_hold_on_one_identity_keeps_everything_of_that_subject(shop: S
     assert others_checksum(shop, keys) == before
     with shop.deployment.engines["shop"].connect() as conn:
         assert conn.execute(sa.text("SELECT name FROM customers WHERE id = 1")).scalar() == "Ana Lima"
+
+
+# --- A request acts only for the identities that were proven (issue 9) ---------------------------
+
+
+def attacker_request(shop: Shop, tmp_path: Path, type: str, victim: dict[str, str], **details: Any) -> str:
+    """Bob submits with his own e-mail plus the victim's identity, and verifies his own mailbox."""
+    outbox = tmp_path / "attacker-outbox"
+    with shop.store.begin() as conn:
+        request = submit(conn, type, {"email": "bob@example.org", **victim}, details=details)
+        send_code(conn, request.id, FileMailer(outbox))
+    with shop.store.begin() as conn:
+        assert check_code(conn, request.id, mailed_code(outbox)).verified
+    return request.id
+
+
+VICTIMS = [{"customer_id": "C-0001"}, {"phone": "+33699999999"}]
+
+
+@pytest.mark.parametrize("victim", VICTIMS, ids=["customer_id", "phone"])
+def test_access_with_someone_elses_identity_does_not_read_their_data(shop: Shop, tmp_path: Path,
+                                                                     victim: dict[str, str]) -> None:
+    request_id = attacker_request(shop, tmp_path, "access", victim)
+    done = run(shop.store, request_id, shop.deployment)
+    answer = (shop.deployment.results / request_id / "access.json").read_text()
+    assert "Bob Stone" in answer
+    assert "Ana Lima" not in answer and "ana@example.org" not in answer and "+33699999999" not in answer
+    assert "Where is my parcel?" not in answer and "Call me back" not in answer
+    assert done.result is not None
+    (kind,) = victim
+    assert done.result["identities"][kind] == "not proven, not used"
+    assert done.result["identities"]["email"] == "proven by one-time code"
+
+
+@pytest.mark.parametrize("victim", VICTIMS, ids=["customer_id", "phone"])
+def test_erasure_with_someone_elses_identity_does_not_erase_them(shop: Shop, tmp_path: Path,
+                                                                 victim: dict[str, str]) -> None:
+    ana = ana_keys(shop)
+    with shop.store.begin() as conn:
+        bob = locate(shop.deployment, verified_request(conn, {"email": "bob@example.org"}))
+    bob_keys = {str(ref): set(bob.primary_keys(*ref)) for ref in bob.tables()}
+    before = others_checksum(shop, bob_keys)
+    request_id = attacker_request(shop, tmp_path, "erasure", victim)
+    run(shop.store, request_id, shop.deployment, today=date(2025, 3, 1))
+    assert others_checksum(shop, bob_keys) == before  # Ana's rows (and everyone else's) untouched
+    with shop.deployment.engines["shop"].connect() as conn:
+        assert conn.execute(sa.text("SELECT name FROM customers WHERE id = 1")).scalar() == "Ana Lima"
+    assert ana == ana_keys(shop)
+
+
+@pytest.mark.parametrize("victim", VICTIMS, ids=["customer_id", "phone"])
+def test_rectifying_the_email_with_someone_elses_identity_is_no_account_takeover(
+        shop: Shop, tmp_path: Path, victim: dict[str, str]) -> None:
+    request_id = attacker_request(shop, tmp_path, "rectification", victim,
+                                  corrections={"contact.email": "bob.new@example.org"})
+    run(shop.store, request_id, shop.deployment)
+    with shop.deployment.engines["shop"].connect() as conn:
+        emails = dict(conn.execute(sa.text("SELECT id, email FROM customers ORDER BY id")).all())
+    assert emails == {1: "ana@example.org", 2: "bob.new@example.org", 3: "cleo@example.org"}
+    with shop.deployment.engines["crm"].connect() as conn:
+        assert conn.execute(sa.text("SELECT email FROM contacts WHERE id = 1")).scalar() == "ana@example.org"
+
+
+def test_an_unproven_identity_found_with_the_proven_one_is_said_to_belong_to_them(shop: Shop,
+                                                                                  tmp_path: Path) -> None:
+    outbox = tmp_path / "outbox"
+    with shop.store.begin() as conn:
+        request = submit(conn, "access", {"email": "ana@example.org", "customer_id": "C-0001",
+                                          "phone": "+33622222222"})
+        send_code(conn, request.id, FileMailer(outbox))
+    with shop.store.begin() as conn:
+        assert check_code(conn, request.id, mailed_code(outbox)).verified
+    done = run(shop.store, request.id, shop.deployment)
+    assert done.result is not None
+    assert done.result["identities"] == {"email": "proven by one-time code",
+                                         "customer_id": "not proven, found to belong to the same person",
+                                         "phone": "not proven, not used"}  # Bob's phone
+
+
+def test_rectifying_an_identity_needs_that_identity_proven(shop: Shop, tmp_path: Path) -> None:
+    outbox = tmp_path / "outbox"
+    with shop.store.begin() as conn:  # Ana proves her phone by SMS, then asks to change her e-mail
+        request = submit(conn, "rectification", {"phone": "+33699999999"},
+                         details={"corrections": {"contact.email": "eve@example.org"}})
+        send_code(conn, request.id, FileMailer(outbox), kind="phone")
+    (to, text), = FileMailer(outbox).texts()
+    assert to == "+33699999999"
+    code = re.search(r"\b(\d{6})\b", text).group(1)  # type: ignore[union-attr]
+    with shop.store.begin() as conn:
+        assert check_code(conn, request.id, code, kind="phone").verified
+    with pytest.raises(GardeError, match=r"email.*not proven"):
+        run(shop.store, request.id, shop.deployment)
+    with shop.deployment.engines["crm"].connect() as conn:
+        assert conn.execute(sa.text("SELECT email FROM contacts WHERE id = 1")).scalar() == "ana@example.org"
+
+
+def test_an_agent_names_the_identities_checked_out_of_band(shop: Shop) -> None:
+    with shop.store.begin() as conn:
+        request = submit(conn, "access", {"email": "bob@example.org", "customer_id": "C-0001"})
+        with pytest.raises(GardeError, match="names no identity"):
+            verify_out_of_band(conn, request.id, "ID card", actor="agent:marie", identities=[])
+        with pytest.raises(GardeError, match="loyalty_card"):
+            verify_out_of_band(conn, request.id, "ID card", actor="agent:marie", identities=["loyalty_card"])
+        checked = verify_out_of_band(conn, request.id, "customer card shown in store", actor="agent:marie",
+                                     identities=["customer_id"])
+    assert checked.proofs["customer_id"]["method"] == "out_of_band"
+    assert checked.proofs["customer_id"]["by"] == "agent:marie"
+    assert "email" not in checked.proofs
+    done = run(shop.store, request.id, shop.deployment)
+    assert done.result is not None and done.result["identities"] == {
+        "customer_id": "proven out of band", "email": "not proven, not used"}
+    answer = (shop.deployment.results / request.id / "access.json").read_text()
+    assert "Ana Lima" in answer and "Bob Stone" not in answer

@@ -139,7 +139,7 @@ def run_live(out: Path, customers: int = 1000, seed: int = 1, step: Step | None 
                 request = submit(conn, kind, {"email": email}, language="fr")
             with store.begin() as conn:
                 verify_out_of_band(conn, request.id, "demo: identity checked by the demo agent",
-                                   actor="demo")
+                                   actor="demo", identities=["email"])
             done = run_request(store, request.id, deployment)
             folder = deployment.results / done.id
             for produced in sorted(folder.glob("*")):

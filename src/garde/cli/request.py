@@ -21,6 +21,8 @@ out = Console(highlight=False, soft_wrap=True)
 
 Format = Annotated[str, typer.Option("--format", help="text or json")]
 Actor = Annotated[str, typer.Option("--actor", help="Who does this (recorded in the audit log)")]
+RequestId = Annotated[str, typer.Argument(help="Request id (in full, or its first 8 characters or more)")]
+PROOF_WORDS = {"code": "one-time code", "out_of_band": "an agent's out-of-band check"}
 
 
 def _show(request: rights.Request, format: str) -> None:
@@ -32,8 +34,14 @@ def _show(request: rights.Request, format: str) -> None:
     due = f"{request.due}" + (" (extended)" if request.extended_deadline else "")
     out.print(f"[bold]{request.id}[/bold]  {request.type}  {request.status}  due {due}"
               + ("  [red]OVERDUE[/red]" if request.is_overdue() else ""))
-    out.print(f"received {request.received_at:%Y-%m-%d %H:%M} UTC, language {request.language}, "
-              f"identities: {', '.join(sorted(request.identity_hashes))}")
+    out.print(f"received {request.received_at:%Y-%m-%d %H:%M} UTC, language {request.language}")
+    for kind in sorted(request.identity_hashes):
+        out.print(f"  identity {kind}: {_proof(request.proofs.get(kind))}")
+    if request.locked_at:
+        out.print(f"[red]LOCKED[/red] since {request.locked_at:%Y-%m-%d %H:%M} UTC after "
+                  f"{request.wrong_attempts} wrong codes; unlock with `garde request unlock ID --reason …`")
+    elif request.wrong_attempts:
+        out.print(f"wrong codes so far: {request.wrong_attempts}")
     if request.extension_reason:
         out.print(f"extension: {request.extension_reason}")
     if request.rejection_reason:
@@ -43,6 +51,13 @@ def _show(request: rights.Request, format: str) -> None:
         out.print(f"  {step['at']:%Y-%m-%d %H:%M:%S}  {step['status']:<12} {step['actor']}{note}")
     if request.result:
         out.print(json.dumps(request.result, ensure_ascii=False, indent=2))
+
+
+def _proof(proof: dict[str, Any] | None) -> str:
+    if proof is None:
+        return "not proven: not used to find or act on data"
+    how = PROOF_WORDS.get(proof["method"], proof["method"])
+    return f"proven by {how}, {proof['at'][:16]} UTC, by {proof['by']} — {proof['note']}"
 
 
 def _corrections(values: list[str]) -> dict[str, str]:
@@ -68,11 +83,13 @@ def submit(
     scope: Annotated[str | None, typer.Option("--scope", help="Objection: direct_marketing (default) "
                                               "or an activity id")] = None,
     reason: Annotated[str | None, typer.Option("--reason", help="The requester's reason, if given")] = None,
-    send_code: Annotated[bool, typer.Option("--send-code/--no-code", help="Mail a one-time code to the "
-                                            "e-mail address")] = True,
+    send_code: Annotated[bool, typer.Option("--send-code/--no-code", help="Send a one-time code to the "
+                                            "e-mail address (mail) and the phone (SMS)")] = True,
     actor: Actor = "garde",
 ) -> None:
-    """Record a request; its deadline runs from now. A one-time code is mailed when an e-mail is given.
+    """Record a request; its deadline runs from now. A one-time code goes to each e-mail and phone given.
+
+    Only the identities proven afterwards (by their code, or by an agent) are used.
 
     Example: garde request submit --type access --email ana@example.org --lang fr
     """
@@ -87,50 +104,85 @@ def submit(
     engine = open_store()
     with engine.begin() as conn:
         request = rights.submit(conn, type, identities, language=lang, details=details, actor=actor)
-    if send_code and email:
-        with engine.begin() as conn:
-            rights.send_code(conn, request.id, rights.configured_mailer(), actor=actor)
     out.print(f"request {request.id} received: {request.type}, due {request.deadline}")
-    if send_code and email:
-        out.print("a one-time code was sent; confirm it with `garde request verify ID --code CODE`")
+    sent: list[str] = []
+    if send_code:
+        with engine.begin() as conn:
+            sent = rights.send_codes(conn, request.id, rights.configured_mailer(), actor=actor)
+    if sent:
+        out.print(f"a one-time code was sent to the {' and the '.join(sent)}; confirm each with "
+                  "`garde request verify ID --code CODE --identity KIND`")
+    unsent = sorted(set(identities) - set(sent))
+    if unsent:
+        out.print(f"not proven yet: {', '.join(unsent)} (not used until proven; an agent checks it with "
+                  "`garde request verify ID --out-of-band HOW --checked KIND`)")
 
 
 @request_app.command("verify")
 def verify(
-    request_id: Annotated[str, typer.Argument(help="Request id (or its first characters)")],
+    request_id: RequestId,
     code: Annotated[str | None, typer.Option("--code", help="The one-time code the requester got")] = None,
+    identity: Annotated[str | None, typer.Option("--identity", help="Which identity's code: email or phone "
+                                                 "(needed when both have a code waiting)")] = None,
     out_of_band: Annotated[str | None, typer.Option("--out-of-band", help="How an agent confirmed the "
-                                                    "identity instead (ID card in store, ...)")] = None,
+                                                    "identities instead (ID card in store, ...)")] = None,
+    checked: Annotated[list[str] | None, typer.Option("--checked", help="With --out-of-band: an identity "
+                                                      "the agent checked (email, phone, customer_id); "
+                                                      "repeat for each")] = None,
     actor: Actor = "agent",
 ) -> None:
-    """Confirm the requester's identity with their one-time code, or record an agent's check.
+    """Prove an identity of the request: its one-time code, or an agent's check naming what was checked.
 
-    Example: garde request verify 3f2a --code 123456
+    Example: garde request verify 3f2a9c41 --code 123456 --identity email
+    Example: garde request verify 3f2a9c41 --out-of-band "ID card checked in store" --checked customer_id
     """
     engine = open_store()
     if (code is None) == (out_of_band is None):
         raise GardeError("give either --code or --out-of-band REASON")
     with engine.begin() as conn:
         if out_of_band is not None:
-            request = rights.verify_out_of_band(conn, request_id, out_of_band, actor=actor)
-            out.print(f"request {request.id} verified out of band")
+            request = rights.verify_out_of_band(conn, request_id, out_of_band, actor=actor,
+                                                identities=checked or [])
+            out.print(f"request {request.id} verified out of band: {', '.join(sorted(checked or []))}")
             return
         assert code is not None
-        outcome = rights.check_code(conn, request_id, code)
+        outcome = rights.check_code(conn, request_id, code, kind=identity)
     if not outcome.verified:
         raise GardeError(outcome.message)
     out.print(outcome.message)
 
 
 @request_app.command("send-code")
-def send_code(request_id: Annotated[str, typer.Argument(help="Request id")], actor: Actor = "garde") -> None:
-    """Mail a new one-time code (it replaces the previous one).
+def send_code(
+    request_id: RequestId,
+    identity: Annotated[str | None, typer.Option("--identity", help="email or phone (default: each not "
+                                                 "yet proven)")] = None,
+    actor: Actor = "garde",
+) -> None:
+    """Send a new one-time code (it replaces the previous one; the wrong attempts still count).
 
-    Example: garde request send-code 3f2a
+    Example: garde request send-code 3f2a9c41 --identity phone
     """
     with open_store().begin() as conn:
-        request = rights.send_code(conn, request_id, rights.configured_mailer(), actor=actor)
-    out.print(f"a new code was sent for request {request.id}")
+        if identity:
+            rights.send_code(conn, request_id, rights.configured_mailer(), kind=identity, actor=actor)
+            sent = [identity]
+        else:
+            sent = rights.send_codes(conn, request_id, rights.configured_mailer(), actor=actor)
+    out.print(f"a new code was sent to the {' and the '.join(sent)}" if sent else "no code to send")
+
+
+@request_app.command("unlock")
+def unlock(request_id: RequestId,
+           reason: Annotated[str, typer.Option("--reason", help="How the requester was checked out of band")],
+           actor: Actor = "dpo") -> None:
+    """Unlock a request locked after too many wrong codes (audited); its count of wrong codes restarts.
+
+    Example: garde request unlock 3f2a9c41 --reason "called the customer back on the number on file"
+    """
+    with open_store().begin() as conn:
+        request = rights.unlock(conn, request_id, reason, actor=actor)
+    out.print(f"request {request.id} unlocked; send a new code with `garde request send-code ID`")
 
 
 @request_app.command("list")
@@ -139,7 +191,9 @@ def list_(
     status: Annotated[str | None, typer.Option("--status", help="Only requests in this status")] = None,
     format: Format = "text",
 ) -> None:
-    """List requests with their status and due date (ids shortened: any unique start works).
+    """List requests with their status and due date (ids shortened to 8 characters, enough to name one).
+
+    `--status locked` lists the requests locked after too many wrong codes.
 
     Example: garde request list --overdue
     """
@@ -150,16 +204,17 @@ def list_(
         return
     table = Table("id", "type", "status", "received", "due", "")
     for request in found:
+        flags = [f for f, on in (("overdue", request.is_overdue()), ("locked", request.locked_at)) if on]
         table.add_row(request.id[:8], request.type, request.status, f"{request.received_at:%Y-%m-%d}",
-                      str(request.due), "[red]overdue[/red]" if request.is_overdue() else "")
+                      str(request.due), f"[red]{' '.join(flags)}[/red]" if flags else "")
     out.print(table)
 
 
 @request_app.command("show")
-def show(request_id: Annotated[str, typer.Argument(help="Request id")], format: Format = "text") -> None:
+def show(request_id: RequestId, format: Format = "text") -> None:
     """Show a request, its timestamped steps and its result.
 
-    Example: garde request show 3f2a --format json
+    Example: garde request show 3f2a9c41 --format json
     """
     with open_store().begin() as conn:
         request = rights.get_request(conn, request_id)
@@ -168,7 +223,7 @@ def show(request_id: Annotated[str, typer.Argument(help="Request id")], format: 
 
 @request_app.command("run")
 def run(
-    request_id: Annotated[str, typer.Argument(help="Request id")],
+    request_id: RequestId,
     datasets: Annotated[Path | None, typer.Option("--datasets", help="Dataset file or folder "
                                                   "(default: the `datasets` setting)")] = None,
     results: Annotated[Path | None, typer.Option("--results", help="Folder for the answer files")] = None,
@@ -176,7 +231,7 @@ def run(
 ) -> None:
     """Execute a verified request over every dataset and write its answer files.
 
-    Example: garde request run 3f2a --datasets datasets/
+    Example: garde request run 3f2a9c41 --datasets datasets/
     """
     deployment = Deployment.open(datasets, results)
     try:
@@ -187,12 +242,12 @@ def run(
 
 
 @request_app.command("extend")
-def extend(request_id: Annotated[str, typer.Argument(help="Request id")],
+def extend(request_id: RequestId,
            reason: Annotated[str, typer.Option("--reason", help="Why, as told to the subject")],
            actor: Actor = "garde") -> None:
     """Extend the deadline by two months (GDPR Art. 12(3)); only within the first month.
 
-    Example: garde request extend 3f2a --reason "complex request spanning several systems"
+    Example: garde request extend 3f2a9c41 --reason "complex request spanning several systems"
     """
     with open_store().begin() as conn:
         request = rights.extend(conn, request_id, reason, actor=actor)
@@ -200,12 +255,12 @@ def extend(request_id: Annotated[str, typer.Argument(help="Request id")],
 
 
 @request_app.command("reject")
-def reject(request_id: Annotated[str, typer.Argument(help="Request id")],
+def reject(request_id: RequestId,
            reason: Annotated[str, typer.Option("--reason", help="Why, as told to the subject")],
            actor: Actor = "garde") -> None:
     """Refuse a request, with the reason given to the subject (GDPR Art. 12(4)).
 
-    Example: garde request reject 3f2a --reason "manifestly unfounded (Art. 12(5))"
+    Example: garde request reject 3f2a9c41 --reason "manifestly unfounded (Art. 12(5))"
     """
     with open_store().begin() as conn:
         request = rights.reject(conn, request_id, reason, actor=actor)

@@ -1,5 +1,6 @@
 """Data-subject requests (GDPR Arts. 12, 15-21): intake, verification and execution."""
 
+from garde.rights.code_limits import unlock
 from garde.rights.deployment import Deployment
 from garde.rights.intake import (
     REQUEST_TYPES,
@@ -10,9 +11,17 @@ from garde.rights.intake import (
     reject,
     submit,
 )
-from garde.rights.mailer import ConsoleMailer, FileMailer, Mailer, SmtpMailer, configured_mailer
+from garde.rights.mailer import (
+    ConsoleMailer,
+    FileMailer,
+    Mailer,
+    SmsSender,
+    SmtpMailer,
+    WithSms,
+    configured_mailer,
+)
 from garde.rights.running import run
-from garde.rights.verification import check_code, send_code, verify_out_of_band
+from garde.rights.verification import check_code, send_code, send_codes, verify_out_of_band
 
 __all__ = [
     "REQUEST_TYPES",
@@ -21,7 +30,9 @@ __all__ = [
     "FileMailer",
     "Mailer",
     "Request",
+    "SmsSender",
     "SmtpMailer",
+    "WithSms",
     "check_code",
     "configured_mailer",
     "extend",
@@ -30,6 +41,8 @@ __all__ = [
     "reject",
     "run",
     "send_code",
+    "send_codes",
     "submit",
+    "unlock",
     "verify_out_of_band",
 ]

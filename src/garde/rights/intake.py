@@ -22,7 +22,7 @@ from garde import audit
 from garde.periods import add_months
 from garde.problems import GardeError, NotFound
 from garde.rights.tables import request_steps, requests
-from garde.subjects import find_subject, identifier_hash, normalise_identifier, now
+from garde.subjects import identifier_hash, normalise_identifier, now
 
 RequestType = Literal["access", "portability", "rectification", "erasure", "restriction", "objection"]
 REQUEST_TYPES: tuple[RequestType, ...] = get_args(RequestType)
@@ -73,7 +73,15 @@ class Request:
     rejected_at: datetime | None = None
     rejection_reason: str | None = None
     result: dict[str, Any] | None = None
+    proofs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    wrong_attempts: int = 0
+    locked_at: datetime | None = None
     steps: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def proven_identities(self) -> dict[str, str]:
+        """The identities that were proven ({kind: value}): the only ones used to find or act on data."""
+        return {kind: value for kind, value in self.identities.items() if kind in self.proofs}
 
     @property
     def due(self) -> date:
@@ -99,6 +107,9 @@ class Request:
             "verification": self.verification, "started_at": _iso(self.started_at),
             "completed_at": _iso(self.completed_at), "rejected_at": _iso(self.rejected_at),
             "rejection_reason": self.rejection_reason, "result": self.result,
+            "proofs": {kind: self.proofs.get(kind) for kind in sorted(self.identity_hashes)},
+            "wrong_attempts": self.wrong_attempts, "locked": self.locked_at is not None,
+            "locked_at": _iso(self.locked_at),
             "steps": [{**s, "at": _iso(s["at"])} for s in self.steps],
         }
 
@@ -114,13 +125,14 @@ def _aware(value: datetime) -> datetime:
 
 def _from_row(row: Any, steps: list[dict[str, Any]] | None = None) -> Request:
     data = dict(row._mapping)
-    for key in ("received_at", "verified_at", "started_at", "completed_at", "rejected_at"):
+    for key in ("received_at", "verified_at", "started_at", "completed_at", "rejected_at", "locked_at"):
         if data[key] is not None:
             data[key] = _aware(data[key])
     data["identities"] = json.loads(data["identities"]) if data["identities"] else {}
     data["identity_hashes"] = json.loads(data["identity_hashes"])
     data["details"] = json.loads(data["details"])
     data["result"] = json.loads(data["result"]) if data["result"] else None
+    data["proofs"] = json.loads(data["proofs"]) if data["proofs"] else {}
     return Request(**data, steps=steps or [])
 
 
@@ -131,6 +143,8 @@ def submit(conn: sa.Connection, type: str, identities: Mapping[str, str], *, lan
 
     ``identities`` maps identifier kinds (email, phone, customer_id) to values;
     ``details`` carries what the type needs (corrections, objection scope).
+    The request is linked to no subject yet: nothing it claims is proven
+    until a code or an agent's check proves it (:mod:`garde.rights.verification`).
     """
     if type not in REQUEST_TYPES:
         raise GardeError(f"unknown request type {type!r}; expected one of {', '.join(REQUEST_TYPES)}")
@@ -144,11 +158,11 @@ def submit(conn: sa.Connection, type: str, identities: Mapping[str, str], *, lan
     request_id = str(uuid.uuid4())
     deadline = deadline_for(received_at.date())
     conn.execute(requests.insert().values(
-        id=request_id, type=type, status="received", subject_id=find_subject(conn, normalised),
+        id=request_id, type=type, status="received", subject_id=None,
         identities=json.dumps(normalised), identity_hashes=json.dumps(hashes, sort_keys=True),
         language=language, details=json.dumps(dict(details or {}), ensure_ascii=False, sort_keys=True),
         received_at=received_at, deadline=deadline))
-    _step(conn, request_id, "received", actor, None, at=received_at,
+    record_step(conn, request_id, "received", actor, None, at=received_at,
           payload={"type": type, "deadline": deadline.isoformat(), "identities": sorted(hashes)})
     return get_request(conn, request_id)
 
@@ -161,7 +175,7 @@ _SUBJECT = sa.select(requests.c.subject_id).where(requests.c.id == sa.bindparam(
 _INSERT_STEP = request_steps.insert()
 
 
-def _step(conn: sa.Connection, request_id: str, status: str, actor: str, note: str | None, *,
+def record_step(conn: sa.Connection, request_id: str, status: str, actor: str, note: str | None, *,
           at: datetime | None = None, payload: Mapping[str, Any] | None = None,
           subject_id: str | None = None, preceding: Sequence[audit.Event] = ()) -> None:
     """The step row and its audit entry (after ``preceding`` entries, in one append)."""
@@ -174,10 +188,18 @@ def _step(conn: sa.Connection, request_id: str, status: str, actor: str, note: s
         f"request.{status}", {"request": request_id, "note": note, **(payload or {})}, subject_id, actor)])
 
 
+# A prefix shorter than this could name a request by accident: 8 hex digits are 4 billion ids.
+MIN_ID_PREFIX = 8
+
+
 def get_request(conn: sa.Connection, request_id: str) -> Request:
-    """The request with this id, or with this unique id prefix (at least 4 characters)."""
+    """The request with this id, or with this unique id prefix (at least 8 characters)."""
+    request_id = request_id.strip()
     row = conn.execute(_BY_ID, {"id": request_id}).first()
-    if row is None and len(request_id) >= 4:
+    if row is None and len(request_id) < MIN_ID_PREFIX:
+        raise GardeError(f"no request {request_id!r}: give the request's full id, or at least "
+                         f"{MIN_ID_PREFIX} characters of it")
+    if row is None:
         rows = conn.execute(sa.select(requests).where(requests.c.id.startswith(request_id, autoescape=True))
                             .limit(2)).all()
         if len(rows) > 1:
@@ -193,9 +215,14 @@ def get_request(conn: sa.Connection, request_id: str) -> Request:
 
 def list_requests(conn: sa.Connection, *, overdue: bool = False, status: str | None = None,
                   today: date | None = None) -> list[Request]:
-    """Requests by receipt date; ``overdue``: open ones whose due date has passed."""
+    """Requests by receipt date; ``overdue``: open ones whose due date has passed.
+
+    ``status`` ``locked`` lists the requests locked after too many wrong codes.
+    """
     query = sa.select(requests).order_by(requests.c.received_at, requests.c.id)
-    if status:
+    if status == "locked":
+        query = query.where(requests.c.locked_at.is_not(None))
+    elif status:
         query = query.where(requests.c.status == status)
     if overdue:
         today = today or now().date()
@@ -225,7 +252,7 @@ def transition(conn: sa.Connection, request: Request, status: Status, *, actor: 
     if status in ("completed", "rejected"):
         update["identities"] = None  # GDPR Art. 5(1)(c): the raw identities are no longer needed
     conn.execute(requests.update().where(requests.c.id == request.id).values(**update))
-    _step(conn, request.id, status, actor, note, at=at, payload=payload, subject_id=request.subject_id,
+    record_step(conn, request.id, status, actor, note, at=at, payload=payload, subject_id=request.subject_id,
           preceding=preceding)
     if reread or values:
         return get_request(conn, request.id)
@@ -252,7 +279,8 @@ def extend(conn: sa.Connection, request_id: str, reason: str, *, today: date | N
     extended = extended_deadline_for(request.received_at.date())
     conn.execute(requests.update().where(requests.c.id == request.id)
                  .values(extended_deadline=extended, extension_reason=reason))
-    _step(conn, request.id, "extended", actor, reason, payload={"extended_deadline": extended.isoformat()})
+    record_step(conn, request.id, "extended", actor, reason,
+                payload={"extended_deadline": extended.isoformat()})
     return get_request(conn, request.id)
 
 

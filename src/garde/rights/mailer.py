@@ -1,9 +1,15 @@
-"""Sending mail to data subjects: one-time codes and notifications.
+"""Sending mail and text messages to data subjects: one-time codes and notifications.
 
 :class:`Mailer` is the interface; :class:`FileMailer` (the default) writes
 each message as an ``.eml`` file in the outbox folder, :class:`ConsoleMailer`
 prints it, :class:`SmtpMailer` sends it with smtplib. The file mailer is part
 of the product: tests and demos read the codes from the outbox.
+
+A code for a telephone number goes by SMS: a mailer that can send one also
+implements :class:`SmsSender` (``send_sms``). The file mailer writes each
+text as an ``.sms`` file beside the mail, the console mailer prints it; a
+real gateway is plugged by wrapping the mailer: ``WithSms(mailer, gateway)``
+where ``gateway`` is any object with ``send_sms(to, body)``.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ import sys
 import uuid
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Protocol, TextIO
+from typing import Protocol, TextIO, runtime_checkable
 
 from garde.settings import Settings, get_settings
 from garde.subjects import now
@@ -21,6 +27,26 @@ from garde.subjects import now
 
 class Mailer(Protocol):
     def send(self, to: str, subject: str, body: str) -> None: ...
+
+
+@runtime_checkable
+class SmsSender(Protocol):
+    """What can send a text message to a telephone number (E.164, ``+33612345678``)."""
+
+    def send_sms(self, to: str, body: str) -> None: ...
+
+
+class WithSms:
+    """A mailer plus an SMS gateway: mail goes through the one, texts through the other."""
+
+    def __init__(self, mailer: Mailer, gateway: SmsSender) -> None:
+        self.mailer, self.gateway = mailer, gateway
+
+    def send(self, to: str, subject: str, body: str) -> None:
+        self.mailer.send(to, subject, body)
+
+    def send_sms(self, to: str, body: str) -> None:
+        self.gateway.send_sms(to, body)
 
 
 def compose(sender: str, to: str, subject: str, body: str) -> EmailMessage:
@@ -44,8 +70,23 @@ class FileMailer:
     def send(self, to: str, subject: str, body: str) -> None:
         self.outbox.mkdir(parents=True, exist_ok=True)
         message = compose(self.sender, to, subject, body)
-        name = f"{now().strftime('%Y%m%dT%H%M%S%f')}-{uuid.uuid4().hex[:8]}.eml"
-        (self.outbox / name).write_bytes(bytes(message))
+        (self.outbox / self._name("eml")).write_bytes(bytes(message))
+
+    def send_sms(self, to: str, body: str) -> None:
+        self.outbox.mkdir(parents=True, exist_ok=True)
+        (self.outbox / self._name("sms")).write_text(f"To: {to}\n\n{body}", encoding="utf-8")
+
+    @staticmethod
+    def _name(suffix: str) -> str:
+        return f"{now().strftime('%Y%m%dT%H%M%S%f')}-{uuid.uuid4().hex[:8]}.{suffix}"
+
+    def texts(self) -> list[tuple[str, str]]:
+        """The text messages in the outbox, oldest first: (telephone number, body)."""
+        found = []
+        for path in sorted(self.outbox.glob("*.sms")):
+            head, _, body = path.read_text(encoding="utf-8").partition("\n\n")
+            found.append((head.removeprefix("To: "), body))
+        return found
 
     def messages(self) -> list[EmailMessage]:
         """The messages in the outbox, oldest first."""
@@ -68,6 +109,9 @@ class ConsoleMailer:
 
     def send(self, to: str, subject: str, body: str) -> None:
         self.stream.write(compose(self.sender, to, subject, body).as_string() + "\n")
+
+    def send_sms(self, to: str, body: str) -> None:
+        self.stream.write(f"SMS to {to}: {body}\n")
 
 
 class SmtpMailer:

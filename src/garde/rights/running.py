@@ -1,14 +1,20 @@
 """Executing a verified request over every dataset, then completing it.
 
 ``run`` moves the request to ``in_progress`` (audited), finds the subject
-across every database from the request's identities, executes the request's
-type and completes it with a summary of the result. A request left
+across every database from the request's proven identities, executes the
+request's type and completes it with a summary of the result. A request left
 ``in_progress`` by an interrupted run is resumed by running it again.
+
+An identity the request gave but nobody proved seeds nothing and is acted on
+for nothing: the result says so for each identity (``identities``), or says
+that discovery from the proven ones met that same value (then it is the same
+person's, and its rows are already among theirs).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
 from functools import partial
 from typing import Any
@@ -17,7 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from garde import audit
-from garde.datasets import Footprint, find_subject
+from garde.datasets import Footprint, find_subject, normalise_identity
 from garde.problems import GardeError
 from garde.register.versions import note_register, register_hash
 from garde.rights.access import write_access
@@ -25,18 +31,40 @@ from garde.rights.deployment import Deployment, dumps
 from garde.rights.erasure import erase, has_plan
 from garde.rights.intake import Request, get_request, transition
 from garde.rights.portability import write_portability
-from garde.rights.rectification import rectify
+from garde.rights.rectification import rectify, targets
 from garde.rights.restriction import DIRECT_MARKETING, object_to, restrict
 from garde.subjects import link_identifiers
 
 
 def locate(deployment: Deployment, request: Request) -> Footprint:
-    """Every row of the request's subject, in every database (set-based discovery)."""
-    usable = {k: v for k, v in request.identities.items() if deployment.datamap.with_identity(k)}
+    """Every row of the request's subject, in every database, from its proven identities only."""
+    proven = request.proven_identities
+    if not proven:
+        raise GardeError(f"request {request.id}: none of its identities is proven; prove one with a code "
+                         "or an agent's out-of-band check")
+    usable = {k: v for k, v in proven.items() if deployment.datamap.with_identity(k)}
     if not usable:
-        raise GardeError(f"request {request.id}: none of its identities ({', '.join(request.identities)}) "
+        raise GardeError(f"request {request.id}: none of its proven identities ({', '.join(sorted(proven))}) "
                          "is declared by a dataset")
     return find_subject(deployment.datamap, deployment.engines, usable)
+
+
+PROVEN = {"code": "proven by one-time code", "out_of_band": "proven out of band"}
+NOT_USED = "not proven, not used"
+SAME_PERSON = "not proven, found to belong to the same person"
+
+
+def identity_report(request: Request, footprint: Footprint | None) -> dict[str, str]:
+    """For each identity the request gave: proven (how), or not proven and whether discovery met it."""
+    report = {}
+    for kind, value in request.identities.items():
+        if kind in request.proofs:
+            report[kind] = PROVEN.get(request.proofs[kind]["method"], "proven")
+        elif footprint is not None and normalise_identity(kind, value) in footprint.identities.get(kind, ()):
+            report[kind] = SAME_PERSON
+        else:
+            report[kind] = NOT_USED
+    return report
 
 
 def run(store: Engine, request_id: str, deployment: Deployment, *, actor: str = "garde",
@@ -56,7 +84,10 @@ def run(store: Engine, request_id: str, deployment: Deployment, *, actor: str = 
         note = "resumed" if request.status == "in_progress" else None
         request = transition(conn, request, "in_progress", actor=actor, note=note, reread=False)
         planned = request.type == "erasure" and has_plan(conn, request.id)
-    result, complete = _execute(store, request, deployment, actor, today, planned)
+    # From here the request acts with its proven identities only (objection's suppression list too).
+    acting = replace(request, identities=request.proven_identities)
+    result, complete, footprint = _execute(store, acting, deployment, actor, today, planned)
+    result["identities"] = identity_report(request, footprint)
     with store.begin() as conn:
         events = complete(conn)
         return transition(conn, get_request(conn, request.id), "completed", actor=actor,
@@ -79,39 +110,57 @@ def _nothing(_conn: sa.Connection) -> list[audit.Event]:
     return []
 
 
-def _execute(store: Engine, request: Request, deployment: Deployment, actor: str,
-             today: date | None, planned: bool) -> tuple[dict[str, Any], _Completion]:
-    """The request's result, and what its completing transaction must also write and audit."""
+def _execute(store: Engine, request: Request, deployment: Deployment, actor: str, today: date | None,
+             planned: bool) -> tuple[dict[str, Any], _Completion, Footprint | None]:
+    """The request's result, what its completing transaction must also write and audit, and the
+    subject's footprint when the request looked for it."""
     if request.type == "erasure":
-        erasure = erase(store, request, deployment, None if planned else locate(deployment, request),
-                        today=today, actor=actor)
-        return erasure.result, erasure.complete
+        located = None if planned else locate(deployment, request)
+        erasure = erase(store, request, deployment, located, today=today, actor=actor)
+        return erasure.result, erasure.complete, located
     if request.type == "restriction":
         with store.begin() as conn:
-            return restrict(conn, request, actor=actor), _nothing
+            return restrict(conn, request, actor=actor), _nothing, None
     if request.type == "objection":
         # Art. 21(3): every identifier the datasets hold for the subject goes on the suppression list.
-        found: dict[str, set[str]] = {}
+        located = None
         if request.details.get("scope", DIRECT_MARKETING) == DIRECT_MARKETING:
-            found = locate(deployment, request).identities
+            located = locate(deployment, request)
         with store.begin() as conn:
-            return object_to(conn, request, also=found, actor=actor), _nothing
+            found = located.identities if located is not None else {}
+            return object_to(conn, request, also=found, actor=actor), _nothing, located
     footprint = locate(deployment, request)
     found_event = audit.Event("request.subject_found", {"request": request.id, "tables": footprint.counts(),
                                                         "hops": footprint.hops}, request.subject_id, actor)
     if request.type in ("access", "portability"):
         # Reads only: the discovery is audited with the completion, in one transaction.
         write = write_access if request.type == "access" else write_portability
-        return write(request, deployment, footprint), lambda _conn: [found_event]
+        return write(request, deployment, footprint), lambda _conn: [found_event], footprint
+    corrections = request.details.get("corrections") or {}
+    _identity_corrections_proven(request, deployment, footprint, corrections)
     with store.begin() as conn:
         audit.record_many(conn, [found_event])
-    result = rectify(deployment, footprint, request.details.get("corrections") or {})
+    result = rectify(deployment, footprint, corrections)
     with store.begin() as conn:
         audit.record(conn, "request.rectified", {"request": request.id, "changed": result["changed"]},
                      subject_id=request.subject_id, actor=actor)
         if request.subject_id and result["identities"]:
             link_identifiers(conn, request.subject_id, result["identities"].items())
-    return {"changed": result["changed"]}, _nothing
+    return {"changed": result["changed"]}, _nothing, footprint
+
+
+def _identity_corrections_proven(request: Request, deployment: Deployment, footprint: Footprint,
+                                 corrections: dict[str, Any]) -> None:
+    """Changing an identity column (the e-mail that logs in) needs that very identity proven."""
+    unproven = set()
+    for (database, name), values in targets(deployment, footprint, corrections).items():
+        for kind, column in deployment.datamap.table((database, name)).identities.items():
+            if column in values and kind not in request.proofs:
+                unproven.add(kind)
+    if unproven:
+        kinds = ", ".join(sorted(unproven))
+        raise GardeError(f"request {request.id} would change the {kinds} of the subject, but its {kinds} "
+                         f"is not proven; prove it (a code, or an agent's check) before rectifying it")
 
 
 def _json(result: dict[str, Any]) -> str:

@@ -1,8 +1,11 @@
-"""The store's tables for data-subject requests (built by migration 0003).
+"""The store's tables for data-subject requests (built by migrations 0003 and 0006).
 
-``requests`` holds one row per request with its lifecycle timestamps;
+``requests`` holds one row per request with its lifecycle timestamps, how
+each of its identities was proven, its count of wrong codes and its lock;
 ``request_steps`` every transition, timestamped, with who made it;
-``verification_codes`` the hash of the one-time code sent to the subject;
+``verification_codes`` the hash of the one-time code sent to each identity;
+``verification_sends`` when a code was sent to which identity (hashed), for
+the limits per request and per identity;
 ``erasure_steps`` the erasure plan, written before anything is erased.
 """
 
@@ -36,6 +39,11 @@ requests = sa.Table(
     sa.Column("rejected_at", sa.DateTime(timezone=True)),
     sa.Column("rejection_reason", sa.Text),
     sa.Column("result", sa.Text),
+    # {kind: {method, at, by, note}}: how each identity was proven; an identity not here is not used.
+    sa.Column("proofs", sa.Text),
+    # Wrong codes checked, across every code of the request (claimed atomically before comparing).
+    sa.Column("wrong_attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("locked_at", sa.DateTime(timezone=True)),
 )
 
 request_steps = sa.Table(
@@ -53,12 +61,23 @@ verification_codes = sa.Table(
     "verification_codes",
     metadata,
     sa.Column("request_id", sa.String(36), sa.ForeignKey("requests.id"), primary_key=True),
+    sa.Column("kind", sa.String(32), primary_key=True),
     sa.Column("code_hash", sa.String(64), nullable=False),
     sa.Column("salt", sa.String(32), nullable=False),
     sa.Column("sent_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("attempts", sa.Integer, nullable=False),
     sa.Column("used_at", sa.DateTime(timezone=True)),
+)
+
+verification_sends = sa.Table(
+    "verification_sends",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("request_id", sa.String(36), sa.ForeignKey("requests.id"), nullable=False, index=True),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("identity_hash", sa.String(64), nullable=False, index=True),
+    sa.Column("sent_at", sa.DateTime(timezone=True), nullable=False),
 )
 
 erasure_steps = sa.Table(

@@ -1,32 +1,56 @@
-"""Confirming the requester's identity (GDPR Art. 12(6)).
+"""Proving the requester's identities (GDPR Art. 12(6)), one by one.
 
-A six-digit one-time code is mailed to the e-mail address the request gives;
-only a salted SHA-256 of it is stored, with an expiry and a limit on wrong
-attempts. An agent may instead record a verification made out of band (in
-store, by phone) with its reason. Either way the request becomes
-``verified`` and its identities are linked to the engine's subject.
+A request acts only for the identities that were proven; any other identity
+it names is not used to find or act on data. Each identity is proven on its
+own: an e-mail address by a six-digit one-time code mailed to it, a
+telephone number by a code sent by SMS, or any identity (a customer number
+cannot receive a code) by an agent's recorded out-of-band check naming the
+identities checked and how. Only a salted SHA-256 of a code is stored, with
+its expiry. The first proof makes the request ``verified`` and links the
+proven identities, and only those, to the engine's subject.
+
+Guessing is bounded, also under concurrency: a check first claims an
+attempt with one conditional UPDATE (``wrong_attempts < MAX_ATTEMPTS``) and
+compares the code only if the claim succeeded; the count runs across every
+code of the request (a new code does not reset it). At the limit the
+request is locked (audited ``request.locked``) until the DPO unlocks it.
+Codes sent are limited per request and per identity across requests
+(:mod:`garde.rights.code_limits`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 
 from garde import audit
 from garde.problems import GardeError
-from garde.rights.intake import Request, get_request, transition
-from garde.rights.mailer import Mailer
+from garde.rights.code_limits import (
+    MAX_ATTEMPTS,
+    claim_attempt,
+    lock_if_exhausted,
+    record_send,
+    release_attempt,
+)
+from garde.rights.intake import Request, get_request, record_step, transition
+from garde.rights.mailer import Mailer, SmsSender
 from garde.rights.tables import requests, verification_codes
 from garde.rights.wording import strings
-from garde.subjects import ensure_subject, now
+from garde.subjects import ensure_subject, link_identifiers, now
 
 CODE_LIFETIME = timedelta(minutes=30)
-MAX_ATTEMPTS = 5
+# The identities a code can reach: by mail, by SMS. A customer number cannot receive one.
+CODE_KINDS = ("email", "phone")
+# A request's identities may still be proven while it waits to run.
+PROVABLE = ("received", "verified")
 
 
 @dataclass(frozen=True)
@@ -42,71 +66,173 @@ def _digest(salt: str, code: str) -> str:
     return hashlib.sha256(f"{salt}:{code}".encode()).hexdigest()
 
 
-def send_code(conn: sa.Connection, request_id: str, mailer: Mailer, *, actor: str = "garde",
-              lifetime: timedelta = CODE_LIFETIME) -> Request:
-    """Mail a fresh one-time code to the request's e-mail; a new code replaces the old one."""
+def _provable(request: Request) -> None:
+    if request.status not in PROVABLE:
+        raise GardeError(f"request {request.id} is {request.status}; its identities can no longer be proven")
+
+
+def send_code(conn: sa.Connection, request_id: str, mailer: Mailer, *, kind: str = "email",
+              actor: str = "garde", lifetime: timedelta = CODE_LIFETIME) -> Request:
+    """Send a fresh one-time code to the request's ``kind`` identity (e-mail by mail, phone by SMS).
+
+    A new code replaces the previous one of that identity, but not the count
+    of wrong attempts; the number of codes is limited per request and per
+    identity (:mod:`garde.rights.code_limits`).
+    """
     request = get_request(conn, request_id)
-    if request.status != "received":
-        raise GardeError(f"request {request.id} is {request.status}; only a received request is verified")
-    email = request.identities.get("email")
-    if not email:
-        raise GardeError(f"request {request.id} has no e-mail address to send a code to; "
+    _provable(request)
+    if kind not in CODE_KINDS:
+        raise GardeError(f"a {kind.replace('customer_id', 'customer number')} cannot receive a code; "
+                         "an agent checks it out of band (verify --out-of-band REASON --checked KIND)")
+    address = request.identities.get(kind)
+    if not address:
+        noun = "e-mail address" if kind == "email" else "telephone number"
+        raise GardeError(f"request {request.id} has no {noun} to send a code to; "
                          "verify the requester out of band with a reason")
+    if request.locked_at is not None:
+        raise GardeError(f"request {request.id} is locked after too many wrong codes; "
+                         "the DPO unlocks it after checking the requester out of band")
+    if kind in request.proofs:
+        raise GardeError(f"the {kind} of request {request.id} is already proven")
+    if kind == "phone" and not isinstance(mailer, SmsSender):
+        raise GardeError("the configured mailer cannot send text messages: plug an SMS gateway "
+                         "(garde.rights.WithSms) or have an agent check the phone out of band")
+    sent_at = now()
+    record_send(conn, request, kind, sent_at)
     code = f"{secrets.randbelow(10**6):06d}"
     salt = secrets.token_hex(16)
-    sent_at = now()
-    conn.execute(verification_codes.delete().where(verification_codes.c.request_id == request.id))
+    codes = verification_codes.c
+    conn.execute(verification_codes.delete().where(codes.request_id == request.id, codes.kind == kind))
     conn.execute(verification_codes.insert().values(
-        request_id=request.id, code_hash=_digest(salt, code), salt=salt, sent_at=sent_at,
+        request_id=request.id, kind=kind, code_hash=_digest(salt, code), salt=salt, sent_at=sent_at,
         expires_at=sent_at + lifetime, attempts=0))
-    words = strings(request.language)["mail"]
+    words = strings(request.language)
     minutes = int(lifetime.total_seconds() // 60)
-    mailer.send(email, words["subject"], words["body"].format(code=code, minutes=minutes,
-                                                               request=request.id))
-    audit.record(conn, "request.code_sent", {"request": request.id, "expires_at": sent_at + lifetime},
+    if kind == "phone":
+        assert isinstance(mailer, SmsSender)
+        mailer.send_sms(address, words["sms"].format(code=code, minutes=minutes, request=request.id))
+    else:
+        mailer.send(address, words["mail"]["subject"],
+                    words["mail"]["body"].format(code=code, minutes=minutes, request=request.id))
+    audit.record(conn, "request.code_sent", {"request": request.id, "identity": kind,
+                                             "expires_at": sent_at + lifetime},
                  subject_id=request.subject_id, actor=actor)
     return request
 
 
-def check_code(conn: sa.Connection, request_id: str, code: str, *, actor: str = "subject") -> CodeCheck:
-    """Check a code the subject typed; a wrong one counts as an attempt (commit the result either way)."""
+def send_codes(conn: sa.Connection, request_id: str, mailer: Mailer, *, actor: str = "garde") -> list[str]:
+    """A code to each identity of the request that can receive one and is not proven; the kinds sent.
+
+    A phone is skipped when the mailer cannot send text messages (an agent then checks it).
+    """
     request = get_request(conn, request_id)
-    row = conn.execute(sa.select(verification_codes).where(
-        verification_codes.c.request_id == request.id)).first()
-    if request.status != "received" or row is None or row.used_at is not None:
+    sent = []
+    for kind in CODE_KINDS:
+        if kind in request.identities and kind not in request.proofs and (
+                kind != "phone" or isinstance(mailer, SmsSender)):
+            send_code(conn, request.id, mailer, kind=kind, actor=actor)
+            sent.append(kind)
+    return sent
+
+
+def _waiting_kind(conn: sa.Connection, request: Request, kind: str | None) -> str | None:
+    """The identity whose code is checked: ``kind``, or the only one with a code waiting."""
+    if kind is not None:
+        return kind
+    codes = verification_codes.c
+    waiting = conn.execute(sa.select(codes.kind).where(codes.request_id == request.id,
+                                                       codes.used_at.is_(None))).scalars().all()
+    if len(waiting) > 1:
+        raise GardeError(f"request {request.id} has codes waiting for {' and '.join(sorted(waiting))}; "
+                         "say which one this is (--identity KIND)")
+    return waiting[0] if waiting else None
+
+
+def check_code(conn: sa.Connection, request_id: str, code: str, *, kind: str | None = None,
+               actor: str = "subject") -> CodeCheck:
+    """Check a code the subject typed for their ``kind`` identity (commit the result either way).
+
+    An attempt is claimed in the store before the code is compared, so
+    parallel guesses never compare more than :data:`MAX_ATTEMPTS` wrong codes.
+    """
+    request = get_request(conn, request_id)
+    if request.locked_at is not None:
+        return CodeCheck(False, 0, f"request {request.id} is locked after too many wrong codes; "
+                         "contact us to have your identity checked another way")
+    kind = _waiting_kind(conn, request, kind)
+    codes = verification_codes.c
+    row = None if kind is None else conn.execute(sa.select(verification_codes).where(
+        codes.request_id == request.id, codes.kind == kind)).first()
+    if request.status not in PROVABLE or row is None or row.used_at is not None:
         return CodeCheck(False, 0, f"request {request.id} has no code waiting to be checked")
     expires_at = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=UTC)
-    left = MAX_ATTEMPTS - row.attempts
-    if left <= 0:
-        return CodeCheck(False, 0, "too many wrong codes; ask for a new one")
     if now() >= expires_at:
+        left = MAX_ATTEMPTS - request.wrong_attempts
         return CodeCheck(False, left, "the code has expired; ask for a new one")
-    if not hmac.compare_digest(_digest(row.salt, code.strip()), row.code_hash):
-        conn.execute(verification_codes.update().where(verification_codes.c.request_id == request.id)
-                     .values(attempts=row.attempts + 1))
-        audit.record(conn, "request.code_rejected", {"request": request.id, "attempt": row.attempts + 1},
-                     subject_id=request.subject_id, actor=actor)
-        return CodeCheck(False, left - 1, f"wrong code; {left - 1} attempt(s) left")
-    conn.execute(verification_codes.update().where(verification_codes.c.request_id == request.id)
-                 .values(used_at=now(), attempts=row.attempts + 1))
-    _verified(conn, request, "code", actor, "one-time code confirmed")
-    return CodeCheck(True, left - 1, "identity verified")
+    attempt = claim_attempt(conn, request.id)
+    if attempt is None:
+        return CodeCheck(False, 0, "too many wrong codes; this request is locked")
+    mine = codes.request_id == request.id, codes.kind == kind
+    conn.execute(verification_codes.update().where(*mine).values(attempts=codes.attempts + 1))
+    if hmac.compare_digest(_digest(row.salt, code.strip()), row.code_hash):
+        release_attempt(conn, request.id)  # a right code is not a wrong attempt
+        used = conn.execute(verification_codes.update().where(*mine, codes.used_at.is_(None))
+                            .values(used_at=now()).returning(codes.request_id)).first()
+        if used is None:  # a parallel check of the same code was first
+            return CodeCheck(False, 0, f"request {request.id} has no code waiting to be checked")
+        assert kind is not None
+        note = f"one-time code ({kind}) confirmed"
+        _prove(conn, get_request(conn, request.id), [kind], "code", actor, note)
+        return CodeCheck(True, MAX_ATTEMPTS - attempt + 1, "identity verified")
+    audit.record(conn, "request.code_rejected", {"request": request.id, "identity": kind, "attempt": attempt},
+                 subject_id=request.subject_id, actor=actor)
+    left = MAX_ATTEMPTS - attempt
+    if lock_if_exhausted(conn, request, actor=actor):
+        return CodeCheck(False, 0, f"wrong code; request {request.id} is now locked after "
+                         f"{MAX_ATTEMPTS} wrong codes")
+    return CodeCheck(False, left, f"wrong code; {left} attempt(s) left")
 
 
-def verify_out_of_band(conn: sa.Connection, request_id: str, reason: str, *, actor: str) -> Request:
-    """Record that an agent confirmed the requester's identity another way, and why."""
+def verify_out_of_band(conn: sa.Connection, request_id: str, reason: str, *, actor: str,
+                       identities: Sequence[str]) -> Request:
+    """Record that an agent checked the request's ``identities`` (kinds) another way, and how.
+
+    Only the identities named are proven; the others are not used.
+    """
     if not reason.strip():
         raise GardeError("an out-of-band verification needs a reason (how the identity was confirmed)")
     request = get_request(conn, request_id)
-    if request.status != "received":
-        raise GardeError(f"request {request.id} is {request.status}; only a received request is verified")
-    return _verified(conn, request, "out_of_band", actor, reason)
+    _provable(request)
+    kinds = list(dict.fromkeys(identities))
+    if not kinds:
+        raise GardeError("the out-of-band check names no identity: say which ones were checked "
+                         f"(--checked KIND, among {', '.join(sorted(request.identities))})")
+    unknown = [kind for kind in kinds if kind not in request.identities]
+    if unknown:
+        raise GardeError(f"request {request.id} gives no {', '.join(unknown)}; its identities are "
+                         f"{', '.join(sorted(request.identities))}")
+    return _prove(conn, request, kinds, "out_of_band", actor, reason)
 
 
-def _verified(conn: sa.Connection, request: Request, method: str, actor: str, note: str) -> Request:
-    subject_id = ensure_subject(conn, request.identities, language=request.language)
-    conn.execute(requests.update().where(requests.c.id == request.id).values(subject_id=subject_id))
-    return transition(conn, get_request(conn, request.id), "verified", actor=actor, note=note,
-                      values={"verification": method}, payload={"method": method})
+def _prove(conn: sa.Connection, request: Request, kinds: list[str], method: str, actor: str,
+           note: str) -> Request:
+    """Record the proof of ``kinds``; the first proof verifies the request and finds its subject."""
+    at = now()
+    proofs = {**request.proofs, **{kind: _proof(method, at, actor, note) for kind in kinds}}
+    proven = {kind: request.identities[kind] for kind in kinds}
+    values: dict[str, Any] = {"proofs": json.dumps(proofs, sort_keys=True, ensure_ascii=False)}
+    if request.subject_id is None:
+        values["subject_id"] = ensure_subject(conn, proven, language=request.language)
+    else:
+        link_identifiers(conn, request.subject_id, proven.items())
+    payload = {"method": method, "identities": kinds}
+    if request.status == "received":
+        return transition(conn, request, "verified", actor=actor, note=note,
+                          values={**values, "verification": method}, payload=payload)
+    conn.execute(requests.update().where(requests.c.id == request.id).values(values))
+    record_step(conn, request.id, "proven", actor, note, payload=payload)
+    return get_request(conn, request.id)
 
 
+def _proof(method: str, at: datetime, actor: str, note: str) -> dict[str, str]:
+    return {"method": method, "at": at.isoformat(), "by": actor, "note": note}

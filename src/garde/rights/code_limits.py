@@ -1,0 +1,118 @@
+"""How many codes a request may be sent and how many wrong ones it may try.
+
+The limits bound what an attacker can guess: a six-digit code has a million
+values; with at most :data:`MAX_ATTEMPTS` wrong codes per request (across
+every code it is sent) and :data:`CODES_PER_IDENTITY` codes a day to one
+identity across all requests, guessing someone's code stays below one chance
+in 40,000 a day however many requests are opened for them. The figures and
+their reasons are in ``docs/requests.md``.
+
+Every limit is enforced in the store, so it holds between processes: an
+attempt is claimed by one conditional UPDATE before the code is compared
+(never read, then written); a code is counted as sent with the request's row
+(and, on PostgreSQL, the identity) locked for the transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+
+from garde.problems import GardeError
+from garde.rights.intake import Request, get_request, record_step
+from garde.rights.tables import requests, verification_codes, verification_sends
+from garde.store import is_postgres
+from garde.subjects import now
+
+# Wrong codes per request, across all its codes and identities; then it is locked.
+MAX_ATTEMPTS = 5
+# Codes sent per request: in all, and in any hour (a lost mail, a typo, a late SMS).
+CODES_PER_REQUEST = 5
+CODES_PER_HOUR = 3
+# Codes sent to one identity across every request, in any 24 hours.
+CODES_PER_IDENTITY = 5
+IDENTITY_WINDOW = timedelta(hours=24)
+
+_NOUNS = {"email": "e-mail address", "phone": "telephone number"}
+
+
+def claim_attempt(conn: sa.Connection, request_id: str) -> int | None:
+    """Claim one attempt (the count so far, this one included), or None when none is left."""
+    r = requests.c
+    claimed = conn.execute(requests.update().where(
+        r.id == request_id, r.wrong_attempts < MAX_ATTEMPTS, r.locked_at.is_(None))
+        .values(wrong_attempts=r.wrong_attempts + 1).returning(r.wrong_attempts)).scalar()
+    return None if claimed is None else int(claimed)
+
+
+def release_attempt(conn: sa.Connection, request_id: str) -> None:
+    """Give back the attempt of a right code: only wrong codes count."""
+    r = requests.c
+    conn.execute(requests.update().where(r.id == request_id).values(wrong_attempts=r.wrong_attempts - 1))
+
+
+def lock_if_exhausted(conn: sa.Connection, request: Request, *, actor: str) -> bool:
+    """Lock the request when its wrong codes reached the limit (once, audited ``request.locked``)."""
+    r = requests.c
+    locked = conn.execute(requests.update().where(
+        r.id == request.id, r.wrong_attempts >= MAX_ATTEMPTS, r.locked_at.is_(None))
+        .values(locked_at=now()).returning(r.id)).first()
+    if locked is None:
+        return False
+    record_step(conn, request.id, "locked", actor, f"{MAX_ATTEMPTS} wrong codes",
+                payload={"wrong_attempts": MAX_ATTEMPTS})
+    return True
+
+
+def unlock(conn: sa.Connection, request_id: str, reason: str, *, actor: str) -> Request:
+    """The DPO lifts a lock after checking the requester out of band: the count starts again.
+
+    Codes still waiting are withdrawn (the next try needs a new code); the
+    codes already sent still count against the sending limits.
+    """
+    if not reason.strip():
+        raise GardeError("unlocking a request needs a reason (how the requester was checked)")
+    request = get_request(conn, request_id)
+    if request.locked_at is None:
+        raise GardeError(f"request {request.id} is not locked")
+    conn.execute(requests.update().where(requests.c.id == request.id)
+                 .values(locked_at=None, wrong_attempts=0))
+    codes = verification_codes.c
+    conn.execute(verification_codes.delete().where(codes.request_id == request.id, codes.used_at.is_(None)))
+    record_step(conn, request.id, "unlocked", actor, reason)
+    return get_request(conn, request.id)
+
+
+def _serialise(conn: sa.Connection, request_id: str, identity_hash: str) -> None:
+    """Hold the request (and the identity) for this transaction, so two sends are counted in turn."""
+    if is_postgres(conn):
+        conn.execute(sa.select(requests.c.id).where(requests.c.id == request_id).with_for_update())
+        key = int(identity_hash[:15], 16)  # fits a bigint
+        conn.execute(sa.select(sa.func.pg_advisory_xact_lock(key)))
+    else:
+        # SQLite: a first write takes the database's write lock until the commit.
+        conn.execute(requests.update().where(requests.c.id == request_id).values(id=requests.c.id))
+
+
+def record_send(conn: sa.Connection, request: Request, kind: str, at: datetime) -> None:
+    """Count a code about to be sent to the request's ``kind`` identity, or refuse it past a limit."""
+    identity_hash = request.identity_hashes[kind]
+    _serialise(conn, request.id, identity_hash)
+    s = verification_sends.c
+    count = sa.select(sa.func.count()).select_from(verification_sends)
+    for_request = conn.execute(count.where(s.request_id == request.id)).scalar_one()
+    last_hour = conn.execute(count.where(s.request_id == request.id, s.sent_at > at - timedelta(hours=1))
+                             ).scalar_one()
+    if for_request >= CODES_PER_REQUEST or last_hour >= CODES_PER_HOUR:
+        limit = (f"{CODES_PER_REQUEST} codes were sent for request {request.id}" if for_request
+                 >= CODES_PER_REQUEST else f"{CODES_PER_HOUR} codes were sent for request {request.id} "
+                 "in the last hour; try again later")
+        raise GardeError(f"{limit}; an agent may check the requester out of band")
+    to_identity = conn.execute(count.where(s.identity_hash == identity_hash,
+                                           s.sent_at > at - IDENTITY_WINDOW)).scalar_one()
+    if to_identity >= CODES_PER_IDENTITY:
+        raise GardeError(f"{CODES_PER_IDENTITY} codes were sent to this {_NOUNS.get(kind, kind)} in the last "
+                         "24 hours, across requests; no more are sent for now")
+    conn.execute(verification_sends.insert().values(request_id=request.id, kind=kind,
+                                                    identity_hash=identity_hash, sent_at=at))
