@@ -329,3 +329,29 @@ def test_a_request_is_addressed_by_its_id_or_eight_characters(store: sa.Engine) 
         with pytest.raises(GardeError, match="several request ids"):
             get_request(conn, request.id[:8])
         assert get_request(conn, request.id[:10]).id == request.id
+
+
+def test_parallel_requests_for_one_identity_get_no_more_codes_than_the_limit(
+        database_url: str, store: sa.Engine, tmp_path: Path) -> None:
+    threads = 12
+    with store.begin() as conn:  # an attacker opens many requests for the victim's e-mail at once
+        ids = [submit(conn, "access", {"email": "victim@example.org"}).id for _ in range(threads)]
+    barrier = threading.Barrier(threads)
+
+    def send(request_id: str) -> bool:
+        engine = connect(database_url)
+        try:
+            with engine.connect():
+                barrier.wait()
+            with engine.begin() as conn:
+                send_code(conn, request_id, FileMailer(tmp_path / "outbox"))
+            return True
+        except GardeError:
+            return False
+        finally:
+            engine.dispose()
+
+    with ThreadPoolExecutor(threads) as pool:
+        sent = sum(pool.map(send, ids))
+    assert sent == CODES_PER_IDENTITY
+    assert len(FileMailer(tmp_path / "outbox").messages()) == CODES_PER_IDENTITY

@@ -30,7 +30,7 @@ from garde.problems import GardeError
 from garde.rights import FileMailer, check_code, send_code, submit, verify_out_of_band
 from garde.rights.deployment import Deployment
 from garde.rights.erasure_plan import ROW_PLACEHOLDER, staying_masking
-from garde.rights.intake import Request
+from garde.rights.intake import Request, get_request
 from garde.rights.running import locate, run
 from garde.store import connect, migrate
 from garde.subjects import subject_state
@@ -602,3 +602,20 @@ def test_an_agent_names_the_identities_checked_out_of_band(shop: Shop) -> None:
         "customer_id": "proven out of band", "email": "not proven, not used"}
     answer = (shop.deployment.results / request.id / "access.json").read_text()
     assert "Ana Lima" in answer and "Bob Stone" not in answer
+
+
+def test_objection_and_restriction_with_someone_elses_identity_do_not_reach_them(shop: Shop,
+                                                                                 tmp_path: Path) -> None:
+    ana = verified(shop, "access", {"email": "ana@example.org", "customer_id": "C-0001"})
+    run(shop.store, ana, shop.deployment)  # Ana is a known subject, her customer number linked to her
+    with shop.store.begin() as conn:
+        ana_subject = get_request(conn, ana).subject_id
+    objection = attacker_request(shop, tmp_path, "objection", {"phone": "+33699999999"})
+    run(shop.store, objection, shop.deployment)
+    restriction = attacker_request(shop, tmp_path / "again", "restriction", {"customer_id": "C-0001"})
+    done = run(shop.store, restriction, shop.deployment)
+    with shop.store.begin() as conn:
+        assert not is_suppressed(conn, {"phone": "+33699999999"})  # Ana's phone: still reachable
+        assert is_suppressed(conn, {"email": "bob@example.org"})
+        assert subject_state(conn, ana_subject or "") == "active"
+        assert done.subject_id != ana_subject and subject_state(conn, done.subject_id or "") == "restricted"
