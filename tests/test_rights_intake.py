@@ -7,6 +7,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 import sqlalchemy as sa
@@ -25,9 +26,10 @@ from garde.rights.intake import (
     reject,
     submit,
 )
-from garde.rights.mailer import FileMailer
+from garde.rights.mailer import FileMailer, configured_mailer
 from garde.rights.tables import requests
 from garde.rights.verification import check_code, send_code, send_codes, verify_out_of_band
+from garde.settings import Settings
 from garde.store import connect
 from garde.subjects import subject_identifiers
 from tests.conftest import mailed_code
@@ -355,3 +357,28 @@ def test_parallel_requests_for_one_identity_get_no_more_codes_than_the_limit(
         sent = sum(pool.map(send, ids))
     assert sent == CODES_PER_IDENTITY
     assert len(FileMailer(tmp_path / "outbox").messages()) == CODES_PER_IDENTITY
+
+
+class RecordingGateway:
+    """An SMS gateway as an operator plugs one (``sms_gateway = "module:factory"``)."""
+
+    sent: ClassVar[list[tuple[str, str]]] = []
+
+    def send_sms(self, to: str, body: str) -> None:
+        self.sent.append((to, body))
+
+
+def test_an_sms_gateway_is_plugged_by_a_setting(store: sa.Engine, tmp_path: Path) -> None:
+    RecordingGateway.sent.clear()
+    settings = Settings(mailer="smtp", sms_gateway=f"{__name__}:RecordingGateway")
+    mailer = configured_mailer(settings)
+    with store.begin() as conn:
+        request = submit(conn, "access", {"phone": "+39 333 123 4567"}, language="it")
+        send_code(conn, request.id, mailer, kind="phone")
+    (to, text), = RecordingGateway.sent
+    assert to == "+393331234567" and "codice" in text
+    with pytest.raises(GardeError, match="cannot send text messages"), store.begin() as conn:
+        send_codes(conn, request.id, configured_mailer(Settings(mailer="smtp")))
+        send_code(conn, request.id, configured_mailer(Settings(mailer="smtp")), kind="phone")
+    with pytest.raises(GardeError, match="sms_gateway"):
+        configured_mailer(Settings(sms_gateway="garde.nowhere:Gateway"))

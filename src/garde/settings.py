@@ -53,6 +53,13 @@ class Settings(BaseSettings):
     smtp_sender: str = Field(default="privacy@example.com", description="From address of garde's mail.")
     results: Path = Field(default=Path(".garde/results"), description="Where request results are written.")
     audit_batch_size: int = Field(default=500, description="Audit entries buffered before one write.")
+    sms_gateway: str = Field(
+        default="",
+        description="SMS gateway for the one-time codes of telephone numbers: `package.module:factory`, "
+        "a callable taking no argument and returning an object with `send_sms(to, body)`. Empty: the file "
+        "mailer writes texts as .sms files, the console mailer prints them, smtp sends none (an agent "
+        "then checks the phone out of band).",
+    )
 
     @classmethod
     def settings_customise_sources(

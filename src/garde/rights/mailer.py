@@ -14,6 +14,7 @@ where ``gateway`` is any object with ``send_sms(to, body)``.
 
 from __future__ import annotations
 
+import importlib
 import smtplib
 import sys
 import uuid
@@ -21,6 +22,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Protocol, TextIO, runtime_checkable
 
+from garde.problems import GardeError
 from garde.settings import Settings, get_settings
 from garde.subjects import now
 
@@ -131,11 +133,29 @@ class SmtpMailer:
 
 
 def configured_mailer(settings: Settings | None = None) -> Mailer:
-    """The mailer the settings name (``mailer = file | console | smtp``)."""
+    """The mailer the settings name (``mailer = file | console | smtp``), with its SMS gateway if set."""
     settings = settings or get_settings()
+    mailer: Mailer
     if settings.mailer == "smtp":
-        return SmtpMailer(settings.smtp_host, settings.smtp_port, settings.smtp_sender,
-                          settings.smtp_user, settings.smtp_password)
-    if settings.mailer == "console":
-        return ConsoleMailer(sender=settings.smtp_sender)
-    return FileMailer(settings.outbox, settings.smtp_sender)
+        mailer = SmtpMailer(settings.smtp_host, settings.smtp_port, settings.smtp_sender,
+                            settings.smtp_user, settings.smtp_password)
+    elif settings.mailer == "console":
+        mailer = ConsoleMailer(sender=settings.smtp_sender)
+    else:
+        mailer = FileMailer(settings.outbox, settings.smtp_sender)
+    return WithSms(mailer, sms_gateway(settings.sms_gateway)) if settings.sms_gateway else mailer
+
+
+def sms_gateway(path: str) -> SmsSender:
+    """The gateway a ``package.module:factory`` path names (the ``sms_gateway`` setting)."""
+    module_name, _, attribute = path.partition(":")
+    try:
+        factory = getattr(importlib.import_module(module_name), attribute)
+        gateway = factory()
+    except (ImportError, AttributeError, ValueError, TypeError) as error:
+        raise GardeError(f"setting sms_gateway = {path!r}: expected package.module:factory, a callable "
+                         f"returning an SMS gateway ({error})") from error
+    if not isinstance(gateway, SmsSender):
+        raise GardeError(f"setting sms_gateway = {path!r}: {type(gateway).__name__} has no "
+                         "send_sms(to, body)")
+    return gateway
