@@ -30,7 +30,7 @@ from garde.rights.mailer import FileMailer, configured_mailer
 from garde.rights.tables import requests
 from garde.rights.verification import check_code, send_code, send_codes, verify_out_of_band
 from garde.settings import Settings
-from garde.store import connect
+from garde.store import connect, migrate
 from garde.subjects import subject_identifiers
 from tests.conftest import mailed_code
 
@@ -382,3 +382,25 @@ def test_an_sms_gateway_is_plugged_by_a_setting(store: sa.Engine, tmp_path: Path
         send_code(conn, request.id, configured_mailer(Settings(mailer="smtp")), kind="phone")
     with pytest.raises(GardeError, match="sms_gateway"):
         configured_mailer(Settings(sms_gateway="garde.nowhere:Gateway"))
+
+
+def test_migration_keeps_what_an_open_request_s_verification_proved(database_url: str) -> None:
+    engine = connect(database_url)
+    migrate(engine, "0005")
+    with engine.begin() as conn:
+        for request_id, verification, identities in (
+                ("by-code", "code", '{"email": "a@example.org", "customer_id": "C-1"}'),
+                ("by-agent", "out_of_band", '{"customer_id": "C-2", "phone": "+33611111111"}')):
+            conn.execute(sa.text(
+                "INSERT INTO requests (id, type, status, identities, identity_hashes, language, details, "
+                "received_at, deadline, verification, verified_at) VALUES (:id, 'access', 'verified', "
+                ":identities, '{}', 'en', '{}', '2025-01-01', '2025-02-01', :verification, '2025-01-01')"),
+                {"id": request_id, "identities": identities, "verification": verification})
+    migrate(engine)
+    with engine.begin() as conn:
+        by_code, by_agent = get_request(conn, "by-code"), get_request(conn, "by-agent")
+    engine.dispose()
+    assert by_code.proven_identities == {"email": "a@example.org"}  # the code was mailed there, no more
+    assert by_code.proofs["email"]["at"] == "2025-01-01T00:00:00+00:00"
+    assert by_agent.proofs.keys() == {"customer_id", "phone"}
+    assert {p["method"] for p in by_agent.proofs.values()} == {"out_of_band"}

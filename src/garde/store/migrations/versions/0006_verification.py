@@ -4,6 +4,9 @@ Revision ID: 0006
 Revises: 0005
 """
 
+import json
+from datetime import UTC, datetime
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -39,10 +42,44 @@ def _copy(source: str, target: str, kind: bool) -> None:
     op.execute(f"INSERT INTO {target} ({into}) SELECT {selected} FROM {source}{where}")
 
 
+def _iso(value: datetime | str | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):  # SQLite
+        value = datetime.fromisoformat(value)
+    return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
+
+
+def _backfill_proofs() -> None:
+    """Open verified requests keep what their verification proved, no more.
+
+    Before 0006 a code proved the e-mail only (it was mailed there), though
+    the request acted for all its identities: now the others are not used
+    until proven. An agent's out-of-band check was recorded for the request
+    as a whole, so it stands for every identity the request gave.
+    """
+    conn = op.get_bind()
+    rows = conn.execute(sa.text(
+        "SELECT id, identities, verification, verified_at FROM requests "
+        "WHERE status IN ('verified', 'in_progress') AND identities IS NOT NULL")).all()
+    for row in rows:  # the open requests only: a handful
+        identities = json.loads(row.identities)
+        kinds = ["email"] if row.verification == "code" else sorted(identities)
+        at = _iso(row.verified_at)
+        note = ("one-time code (recorded before per-identity proofs)" if row.verification == "code"
+                else "out-of-band check of the whole request (recorded before per-identity proofs)")
+        method = "code" if row.verification == "code" else "out_of_band"
+        proofs = {kind: {"method": method, "at": at, "by": "migration 0006", "note": note}
+                  for kind in kinds if kind in identities}
+        conn.execute(sa.text("UPDATE requests SET proofs = :proofs WHERE id = :id"),
+                     {"proofs": json.dumps(proofs, sort_keys=True), "id": row.id})
+
+
 def upgrade() -> None:
     op.add_column("requests", sa.Column("proofs", sa.Text))
     op.add_column("requests", sa.Column("wrong_attempts", sa.Integer, nullable=False, server_default="0"))
     op.add_column("requests", sa.Column("locked_at", sa.DateTime(timezone=True)))
+    _backfill_proofs()
     # A code per identity (e-mail, phone): the key becomes (request_id, kind). A code waiting
     # to be checked was mailed, so it is the e-mail's.
     _codes_table("verification_codes_by_kind", keyed_by_kind=True)
