@@ -188,7 +188,8 @@ def unlock(request_id: RequestId,
 @request_app.command("list")
 def list_(
     overdue: Annotated[bool, typer.Option("--overdue", help="Only open requests past their due")] = False,
-    status: Annotated[str | None, typer.Option("--status", help="Only requests in this status")] = None,
+    status: Annotated[str | None, typer.Option("--status", help="Only requests in this status, or `locked`: "
+                                               "those locked after too many wrong codes")] = None,
     format: Format = "text",
 ) -> None:
     """List requests with their status and due date (ids shortened to 8 characters, enough to name one).
