@@ -570,8 +570,8 @@ def test_an_unproven_identity_found_with_the_proven_one_is_said_to_belong_to_the
 
 def test_rectifying_an_identity_needs_that_identity_proven(shop: Shop, tmp_path: Path) -> None:
     outbox = tmp_path / "outbox"
-    with shop.store.begin() as conn:  # Ana proves her phone by SMS, then asks to change her e-mail
-        request = submit(conn, "rectification", {"phone": "+33699999999"},
+    with shop.store.begin() as conn:  # Ana proves her phone by SMS, not her e-mail, and asks to change it
+        request = submit(conn, "rectification", {"phone": "+33699999999", "email": "ana@example.org"},
                          details={"corrections": {"contact.email": "eve@example.org"}})
         send_code(conn, request.id, FileMailer(outbox), kind="phone")
     (to, text), = FileMailer(outbox).texts()
@@ -583,6 +583,13 @@ def test_rectifying_an_identity_needs_that_identity_proven(shop: Shop, tmp_path:
         run(shop.store, request.id, shop.deployment)
     with shop.deployment.engines["crm"].connect() as conn:
         assert conn.execute(sa.text("SELECT email FROM contacts WHERE id = 1")).scalar() == "ana@example.org"
+    with shop.store.begin() as conn:  # still verified: Ana proves her e-mail too, and runs it again
+        assert get_request(conn, request.id).status == "verified"
+        verify_out_of_band(conn, request.id, "ID card and e-mail shown in store", actor="agent:marie",
+                           identities=["email"])
+    assert run(shop.store, request.id, shop.deployment).status == "completed"
+    with shop.deployment.engines["crm"].connect() as conn:
+        assert conn.execute(sa.text("SELECT email FROM contacts WHERE id = 1")).scalar() == "eve@example.org"
 
 
 def test_an_agent_names_the_identities_checked_out_of_band(shop: Shop) -> None:

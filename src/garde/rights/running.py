@@ -27,11 +27,11 @@ from garde.datasets import Footprint, find_subject, normalise_identity
 from garde.problems import GardeError
 from garde.register.versions import note_register, register_hash
 from garde.rights.access import write_access
-from garde.rights.deployment import Deployment, dumps
+from garde.rights.deployment import Deployment, dumps, where
 from garde.rights.erasure import erase, has_plan
 from garde.rights.intake import Request, get_request, transition
 from garde.rights.portability import write_portability
-from garde.rights.rectification import rectify, targets
+from garde.rights.rectification import rectify
 from garde.rights.restriction import DIRECT_MARKETING, object_to, restrict
 from garde.subjects import link_identifiers
 
@@ -80,6 +80,8 @@ def run(store: Engine, request_id: str, deployment: Deployment, *, actor: str = 
         if request.status not in ("verified", "in_progress"):
             hint = " (verify the requester's identity first)" if request.status == "received" else ""
             raise GardeError(f"request {request.id} is {request.status}; it cannot be run{hint}")
+        if request.type == "rectification":
+            identity_corrections_proven(request, deployment)
         note_registers(conn, deployment)
         note = "resumed" if request.status == "in_progress" else None
         request = transition(conn, request, "in_progress", actor=actor, note=note, reread=False)
@@ -136,11 +138,9 @@ def _execute(store: Engine, request: Request, deployment: Deployment, actor: str
         # Reads only: the discovery is audited with the completion, in one transaction.
         write = write_access if request.type == "access" else write_portability
         return write(request, deployment, footprint), lambda _conn: [found_event], footprint
-    corrections = request.details.get("corrections") or {}
-    _identity_corrections_proven(request, deployment, footprint, corrections)
     with store.begin() as conn:
         audit.record_many(conn, [found_event])
-    result = rectify(deployment, footprint, corrections)
+    result = rectify(deployment, footprint, request.details.get("corrections") or {})
     with store.begin() as conn:
         audit.record(conn, "request.rectified", {"request": request.id, "changed": result["changed"]},
                      subject_id=request.subject_id, actor=actor)
@@ -149,18 +149,24 @@ def _execute(store: Engine, request: Request, deployment: Deployment, actor: str
     return {"changed": result["changed"]}, _nothing, footprint
 
 
-def _identity_corrections_proven(request: Request, deployment: Deployment, footprint: Footprint,
-                                 corrections: dict[str, Any]) -> None:
-    """Changing an identity column (the e-mail that logs in) needs that very identity proven."""
+def identity_corrections_proven(request: Request, deployment: Deployment) -> None:
+    """Changing an identity column (the e-mail an account logs in with) needs that identity proven.
+
+    Checked against every table of the data map before the request starts, so
+    a refused request stays ``verified``: prove the identity, then run it again.
+    """
+    corrections = request.details.get("corrections") or {}
     unproven = set()
-    for (database, name), values in targets(deployment, footprint, corrections).items():
-        for kind, column in deployment.datamap.table((database, name)).identities.items():
-            if column in values and kind not in request.proofs:
+    for table in deployment.datamap:
+        for kind, column in table.identities.items():
+            annotation = table.columns.get(column)
+            if kind not in request.proofs and annotation is not None and any(
+                    field in (annotation.category, where(table, column)) for field in corrections):
                 unproven.add(kind)
     if unproven:
         kinds = ", ".join(sorted(unproven))
         raise GardeError(f"request {request.id} would change the {kinds} of the subject, but its {kinds} "
-                         f"is not proven; prove it (a code, or an agent's check) before rectifying it")
+                         "is not proven; prove it (a code, or an agent's check), then run the request again")
 
 
 def _json(result: dict[str, Any]) -> str:
