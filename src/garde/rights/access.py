@@ -95,12 +95,11 @@ def build_access(request: Request, deployment: Deployment, footprint: Footprint)
     activities: dict[tuple[str, str], dict[str, Any]] = {}
     controllers: dict[str, Register] = {}
     tables: dict[str, list[dict[str, Any]]] = {}
-    secret = {t.id for t in deployment.vocabulary.terms("categories") if t.extra.get("secret")}
     for ref, table_rows in rows.items():
         table = deployment.datamap.table(ref)
         register = deployment.register(ref.database)
         controllers.setdefault(register.controller.name, register)
-        hidden = {name for name, column in table.columns.items() if column.category in secret}
+        hidden = deployment.secret_columns(table)
         tables[str(ref)] = []
         for stored in table_rows:
             # Credentials (categories marked secret): the answer says they exist, never shows them.

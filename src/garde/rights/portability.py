@@ -3,7 +3,8 @@
 Only data the subject *provided* (the category's ``origin`` in the
 vocabulary) and processed on *consent* or *contract* (Art. 20(1)(a)): a
 column qualifies when one of its activities rests on one of those bases.
-Observed and derived data, and data processed only on other bases, stay out.
+Observed and derived data, and data processed only on other bases, stay out;
+so do secrets (credentials), whatever their basis, as in the access answer.
 """
 
 from __future__ import annotations
@@ -23,10 +24,10 @@ PORTABLE_BASES = {"consent", "contract"}
 
 
 def portable_columns(deployment: Deployment, table: TableMap) -> list[ColumnMap]:
-    """The columns of ``table`` that Art. 20 covers."""
+    """The columns of ``table`` that Art. 20 covers, secrets (credentials) excepted."""
     chosen = []
     for column in table.columns.values():
-        if deployment.category_origin(column.category) != "provided":
+        if deployment.category_origin(column.category) != "provided" or deployment.is_secret(column.category):
             continue
         bases = set()
         for activity_id in column.activities:
