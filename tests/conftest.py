@@ -85,3 +85,18 @@ def engine(database_url: str) -> Iterator[sa.Engine]:
     migrate(store)
     yield store
     store.dispose()
+
+
+@pytest.fixture
+def umask_022() -> Iterator[None]:
+    """The common umask that leaves new files readable by every local account; restored after."""
+    previous = os.umask(0o022)
+    try:
+        yield
+    finally:
+        os.umask(previous)
+
+
+def mode(path: Path) -> int:
+    """``path``'s permission bits, e.g. ``0o600``."""
+    return path.stat().st_mode & 0o777

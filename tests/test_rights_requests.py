@@ -34,6 +34,8 @@ from garde.store import connect, migrate
 from garde.subjects import subject_state
 from garde.suppression import is_suppressed
 
+from .conftest import mode
+
 REGISTER = """
 language: en
 controller: {name: Mini Shop SAS, country: FR, supervisory_authority: CNIL}
@@ -363,6 +365,20 @@ def test_portability_never_exports_credentials(shop: Shop) -> None:
     assert b"password_hash" not in everything and b"secret-1" not in everything
     assert shop.deployment.is_secret("account.security_question")  # resets the password too
     assert not shop.deployment.is_secret("account.login")
+
+
+@pytest.mark.usefixtures("umask_022")
+def test_request_results_are_owner_only(shop: Shop) -> None:
+    for kind, identities in (("access", {"email": "ana@example.org"}),
+                             ("portability", {"customer_id": "C-0001"}),
+                             ("erasure", {"email": "bob@example.org"})):
+        request_id = verified(shop, kind, identities)
+        assert run(shop.store, request_id, shop.deployment).status == "completed"
+        folder = shop.deployment.results / request_id
+        files = {path.name: mode(path) for path in folder.iterdir()}
+        assert files and set(files.values()) == {0o600}, (kind, files)
+        assert mode(folder) == 0o700
+    assert mode(shop.deployment.results) == 0o700
 
 
 def test_rectification_reaches_every_copy(shop: Shop) -> None:

@@ -17,6 +17,7 @@ from garde.audit import AuditWriter
 from garde.cli.consent import CustomerId, Email, Phone, RegisterPath, identities, load_model
 from garde.datasets import connect_datamap, load_datamap
 from garde.decide import DecisionPoint
+from garde.private_files import open_private
 from garde.settings import get_settings
 from garde.store import open_store
 
@@ -82,7 +83,7 @@ def audience(
     """
     model = load_model(register)
     engine = open_store()
-    handle = output.open("w", newline="", encoding="utf-8") if output else sys.stdout
+    handle = open_private(output, newline="") if output else sys.stdout
     count = 0
     engines: dict[str, sa.Engine] = {}
     try:

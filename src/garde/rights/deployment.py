@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from sqlalchemy.engine import Engine
 
 from garde.datasets import DataMap, TableMap, connect_datamap, load_datamap
+from garde.private_files import private_folder
 from garde.register import Activity, Register, load_register
 from garde.settings import Settings, get_settings
 from garde.taxonomy import Vocabulary, load_vocabulary
@@ -60,10 +61,8 @@ class Deployment:
         return self.registers[database].activity(activity_id)
 
     def folder(self, request_id: str) -> Path:
-        """Where one request's result files go (created)."""
-        path = self.results / request_id
-        path.mkdir(parents=True, exist_ok=True)
-        return path
+        """Where one request's result files go (created owner-only: they are the subject's data)."""
+        return private_folder(self.results / request_id)
 
     def category_origin(self, category: str) -> str | None:
         """``provided``, ``observed`` or ``derived``: the category's, or its nearest parent's."""

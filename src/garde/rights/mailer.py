@@ -15,6 +15,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Protocol, TextIO
 
+from garde.private_files import private_folder, write_private
 from garde.settings import Settings, get_settings
 from garde.subjects import now
 
@@ -35,17 +36,16 @@ def compose(sender: str, to: str, subject: str, body: str) -> EmailMessage:
 
 
 class FileMailer:
-    """Writes each message to ``<outbox>/<timestamp>-<id>.eml``."""
+    """Writes each message to ``<outbox>/<timestamp>-<id>.eml``, owner-only (codes, addresses)."""
 
     def __init__(self, outbox: Path, sender: str = "privacy@example.com") -> None:
         self.outbox = outbox
         self.sender = sender
 
     def send(self, to: str, subject: str, body: str) -> None:
-        self.outbox.mkdir(parents=True, exist_ok=True)
         message = compose(self.sender, to, subject, body)
         name = f"{now().strftime('%Y%m%dT%H%M%S%f')}-{uuid.uuid4().hex[:8]}.eml"
-        (self.outbox / name).write_bytes(bytes(message))
+        write_private(private_folder(self.outbox) / name, bytes(message))
 
     def messages(self) -> list[EmailMessage]:
         """The messages in the outbox, oldest first."""

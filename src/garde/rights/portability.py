@@ -16,6 +16,7 @@ import zipfile
 from typing import Any
 
 from garde.datasets import ColumnMap, Footprint, TableMap
+from garde.private_files import open_private_binary
 from garde.rights.access import subject_rows
 from garde.rights.deployment import Deployment, plain
 from garde.rights.intake import Request
@@ -54,7 +55,8 @@ def write_portability(request: Request, deployment: Deployment, footprint: Footp
     """Write ``portability.zip`` (``data.json`` and one CSV per table)."""
     data = build_portability(deployment, footprint)
     path = deployment.folder(request.id) / "portability.zip"
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+    with open_private_binary(path) as handle, \
+            zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("data.json", json.dumps(data, ensure_ascii=False, indent=2))
         for name, rows in data.items():
             buffer = io.StringIO()
