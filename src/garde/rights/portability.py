@@ -9,13 +9,13 @@ so do secrets (credentials), whatever their basis, as in the access answer.
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import zipfile
 from typing import Any
 
 from garde.datasets import ColumnMap, Footprint, TableMap
+from garde.documents.spreadsheet import CsvWriter
 from garde.private_files import open_private_binary
 from garde.rights.access import subject_rows
 from garde.rights.deployment import Deployment, plain
@@ -52,7 +52,8 @@ def build_portability(deployment: Deployment, footprint: Footprint) -> dict[str,
 
 
 def write_portability(request: Request, deployment: Deployment, footprint: Footprint) -> dict[str, Any]:
-    """Write ``portability.zip`` (``data.json`` and one CSV per table)."""
+    """Write ``portability.zip``: ``data.json`` as stored, and one CSV per table for a spreadsheet
+    (text a spreadsheet would run as a formula starts with ``'``, see :mod:`garde.documents.spreadsheet`)."""
     data = build_portability(deployment, footprint)
     path = deployment.folder(request.id) / "portability.zip"
     with open_private_binary(path) as handle, \
@@ -60,8 +61,9 @@ def write_portability(request: Request, deployment: Deployment, footprint: Footp
         archive.writestr("data.json", json.dumps(data, ensure_ascii=False, indent=2))
         for name, rows in data.items():
             buffer = io.StringIO()
-            writer = csv.DictWriter(buffer, fieldnames=list(rows[0]) if rows else [])
-            writer.writeheader()
-            writer.writerows(rows)
+            writer = CsvWriter(buffer)
+            columns = list(rows[0]) if rows else []
+            writer.writerow(columns)
+            writer.writerows([row[column] for column in columns] for row in rows)
             archive.writestr(f"{name}.csv", buffer.getvalue())
     return {"file": str(path), "tables": {name: len(rows) for name, rows in data.items()}}
