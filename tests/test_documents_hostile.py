@@ -13,11 +13,14 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from garde.documents import export_register, render_notice
 from garde.documents.links import safe_href
+from garde.documents.templating import md_escape
 from garde.register import load_register
 
 HOSTILE = load_register(Path(__file__).parent / "data" / "hostile" / "register.yaml")
@@ -96,3 +99,30 @@ def test_html_links_only_to_safe_schemes_and_shows_register_html_as_text(documen
 ])
 def test_only_http_https_and_mailto_links_are_emitted(target: str, expected: str | None) -> None:
     assert safe_href(target) == expected
+
+
+MARKDOWN_TEXT = st.lists(st.sampled_from(
+    [*"#>-+*=_`~[]()<>!&|\\:;/.1234567890 \n\tabcxyzé", "&amp;", "&#60;", "javascript:", "http://x.y"]
+)).map("".join)
+PARAGRAPH = {"paragraph_open", "inline", "paragraph_close"}
+LIST = PARAGRAPH | {"bullet_list_open", "list_item_open", "list_item_close", "bullet_list_close"}
+
+
+def _shown(markdown: str, allowed: set[str]) -> str:
+    """The text a CommonMark parser shows for ``markdown``, checking it made nothing else."""
+    tokens = MarkdownIt("commonmark", {"html": True}).enable("table").parse(markdown)
+    assert {t.type for t in tokens} <= allowed, [t.type for t in tokens]
+    children = [child for t in tokens if t.type == "inline" for child in t.children or []]
+    assert {child.type for child in children} <= {"text"}, [(c.type, c.content) for c in children]
+    return "".join(child.content for child in children)
+
+
+@settings(max_examples=300)
+@given(MARKDOWN_TEXT)
+def test_any_register_text_reads_back_as_that_text_in_markdown(text: str) -> None:
+    flat = " ".join(text.splitlines()).strip()
+    assert _shown(md_escape(text), PARAGRAPH) == flat
+    assert _shown(f"- {md_escape(text)}", LIST) == flat
+    table = MarkdownIt("commonmark").enable("table").parse(
+        f"| head |\n|---|\n| {md_escape(text, line_start=False)} |\n")
+    assert [t.type for t in table].count("td_open") == 1
