@@ -31,8 +31,13 @@ def private_folder(path: Path) -> Path:
 
 def _private_opener(path: str, flags: int) -> int:
     descriptor = os.open(path, flags, PRIVATE_FILE)
-    os.chmod(descriptor, PRIVATE_FILE)  # exact, and tightens a file written before
+    _tighten(descriptor, path)  # exact, and tightens a file written before
     return descriptor
+
+
+def _tighten(descriptor: int, path: str | Path) -> None:
+    """``0600`` on the open file (by its descriptor where the platform allows: no race on the name)."""
+    os.chmod(descriptor if os.chmod in os.supports_fd else path, PRIVATE_FILE)
 
 
 def open_private(path: Path, *, newline: str | None = None) -> TextIO:
@@ -61,5 +66,5 @@ def create_private(path: Path) -> None:
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
     except FileExistsError:
         return
-    os.chmod(descriptor, PRIVATE_FILE)
+    _tighten(descriptor, path)
     os.close(descriptor)
