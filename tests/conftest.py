@@ -98,3 +98,18 @@ def mailed_code(outbox: Path) -> str:
     match = re.search(r"\b(\d{6})\b", body.get_content())
     assert match
     return match.group(1)
+
+
+@pytest.fixture
+def umask_022() -> Iterator[None]:
+    """The common umask that leaves new files readable by every local account; restored after."""
+    previous = os.umask(0o022)
+    try:
+        yield
+    finally:
+        os.umask(previous)
+
+
+def mode(path: Path) -> int:
+    """``path``'s permission bits, e.g. ``0o600``."""
+    return path.stat().st_mode & 0o777

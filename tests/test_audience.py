@@ -19,6 +19,8 @@ from garde.settings import get_settings
 from garde.subjects import now
 from tests.test_decide import REGISTER, register
 
+from .conftest import mode
+
 
 def people(engine: sa.Engine) -> dict[str, str]:
     """One subject per situation, by name."""
@@ -89,3 +91,20 @@ def test_audience_cli_writes_csv_and_audits(engine: sa.Engine, database_url: str
     with engine.connect() as conn:
         (entry,) = audit.entries(conn, kind="audience")
     assert entry["payload"]["count"] == 2
+
+
+@pytest.mark.usefixtures("umask_022")
+def test_audience_file_is_owner_only(engine: sa.Engine, database_url: str, tmp_path: Path,
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    people(engine)
+    registry = tmp_path / "register.yaml"
+    registry.write_text(REGISTER, encoding="utf-8")
+    monkeypatch.setenv("GARDE_DATABASE_URL", database_url)
+    monkeypatch.setenv("GARDE_REGISTERS", str(registry))
+    get_settings.cache_clear()
+    target = tmp_path / "exports" / "newsletter.csv"
+    result = CliRunner().invoke(app, ["audience", "newsletter", "--channel", "email", "--subject-ids",
+                                      "-o", str(target)])
+    get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    assert mode(target) == 0o600 and mode(target.parent) == 0o700

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import uuid
 from collections.abc import Iterator
 from datetime import date
@@ -14,7 +15,7 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from garde import audit, consent, subjects
-from garde.audience import contact_sources, contacts
+from garde.audience import contact_sources, contacts, write_contacts_csv
 from garde.cli import app
 from garde.consent.objections import object_to
 from garde.datasets import DataMap, connect_datamap, load_datamap
@@ -184,3 +185,26 @@ def test_audience_cli_writes_addresses_and_audits(world: dict[str, Any], shop_ur
         (entry,) = audit.entries(conn, kind="audience")
         assert audit.verify(conn).ok
     assert entry["payload"]["count"] == 1 and first not in str(entry["payload"])
+
+
+def test_audience_csv_cannot_run_as_a_formula(world: dict[str, Any]) -> None:
+    """A customer typed a formula as their street: the postal audience shows it as text."""
+    shop = world["engines"]["shop"]
+    (address_id, street) = next(iter(zip(*[column(shop, sql) for sql in (
+        "SELECT a.id FROM addresses a JOIN customers c ON c.id = a.customer_id "
+        "WHERE c.relationship_ended_at IS NULL ORDER BY a.id",
+        "SELECT a.street FROM addresses a JOIN customers c ON c.id = a.customer_id "
+        "WHERE c.relationship_ended_at IS NULL ORDER BY a.id")], strict=True)))
+    payload = "=cmd|' /C calc'!A0"
+    update = sa.text("UPDATE addresses SET street = :s WHERE id = :id")
+    with shop.begin() as conn:
+        conn.execute(update, {"s": payload, "id": address_id})
+    try:
+        buffer = io.StringIO()
+        write_contacts_csv(buffer, world["store"], world["model"], world["datamap"], world["engines"],
+                           "customer-relationship", "post")
+    finally:
+        with shop.begin() as conn:
+            conn.execute(update, {"s": street, "id": address_id})
+    streets = [row["street"] for row in csv.DictReader(io.StringIO(buffer.getvalue()))]
+    assert "'" + payload in streets and payload not in streets

@@ -15,6 +15,8 @@ from garde.cli import app
 from garde.settings import get_settings
 from garde.store import connect, migrate
 
+from .conftest import mode
+
 
 @pytest.fixture
 def engine(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[sa.Engine]:
@@ -61,3 +63,11 @@ def test_export_jsonl_since_and_kind(engine: sa.Engine, tmp_path: Path) -> None:
     assert result.output == ""
     result = CliRunner().invoke(app, ["audit", "export", "--format", "csv"])
     assert result.exit_code == 2
+
+
+@pytest.mark.usefixtures("umask_022")
+def test_export_file_is_owner_only(engine: sa.Engine, tmp_path: Path) -> None:
+    target = tmp_path / "audit.jsonl"
+    result = CliRunner().invoke(app, ["audit", "export", "-o", str(target)])
+    assert result.exit_code == 0, result.output
+    assert mode(target) == 0o600

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from garde.demo import run_demo
+from garde.demo import run_demo, run_live
 from garde.settings import get_settings
 
-from .conftest import REGISTERS, ROOT
+from .conftest import REGISTERS, ROOT, mode
 
 
 @pytest.fixture
@@ -55,3 +55,13 @@ def test_demo_publishes_and_enforces_on_the_reference_shop(isolated: Path) -> No
     assert versions[0]["payload"]["source"].endswith("registers/reference-shop.yaml")
     lines = (out / "live" / "audience-newsletter.csv").read_text(encoding="utf-8").splitlines()
     assert len(lines) == live.audience + 1
+
+
+@pytest.mark.usefixtures("umask_022")
+def test_live_results_are_owner_only(isolated: Path) -> None:
+    live = isolated / "out" / "live"
+    report = run_live(live, customers=40, seed=5)
+    assert {path.name: mode(path) for path in report.files} == {path.name: 0o600 for path in report.files}
+    assert mode(live) == mode(isolated / "results") == 0o700
+    assert {mode(p) for p in (isolated / "results").rglob("*")} == {0o600, 0o700}
+    assert mode(isolated / "garde.db") == 0o600

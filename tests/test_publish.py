@@ -1,6 +1,7 @@
 """`garde demo` publishes every register: lint SARIF, Art. 30 registers, notices, an index."""
 
 import json
+import re
 from pathlib import Path
 
 import openpyxl
@@ -34,3 +35,15 @@ def test_demo_publishes_the_five_seed_registers(tmp_path: Path) -> None:
         assert (tmp_path / stem / "notice-fr.html").stat().st_size > 1000
     assert (tmp_path / "index.html").exists()
     assert str(tmp_path / "index.html") in result.output.replace("\n", "")
+
+
+def test_index_links_stay_relative_whatever_the_register_file_is_called(tmp_path: Path) -> None:
+    """A register file named like a URL scheme must not become a javascript: link in the index."""
+    hostile = tmp_path / "registers" / "javascript:alert(1).yaml"
+    hostile.parent.mkdir()
+    hostile.write_text((REGISTERS / "negomarkets.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    publish([hostile.parent], tmp_path / "out")
+    index = (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
+    hrefs = re.findall(r'href="([^"]*)"', index)
+    assert hrefs and not [href for href in hrefs if ":" in href.split("/")[0]]
+    assert "javascript%3Aalert%281%29/notice-fr.html" in hrefs

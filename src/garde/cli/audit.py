@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 
 from garde import audit
+from garde.private_files import open_private
 from garde.problems import GardeError
 from garde.store import open_store
 
@@ -52,7 +53,7 @@ def export(
     if format != "jsonl":
         raise GardeError(f"--format {format!r}: only jsonl is supported")
     engine = open_store()
-    handle = output.open("w", encoding="utf-8") if output else sys.stdout
+    handle = open_private(output) if output else sys.stdout
     try:
         with engine.connect() as conn:
             for entry in audit.entries(conn, since=since, kind=kind):

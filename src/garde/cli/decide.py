@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
 from pathlib import Path
@@ -17,6 +16,8 @@ from garde.audit import AuditWriter
 from garde.cli.consent import CustomerId, Email, Phone, RegisterPath, identities, load_model
 from garde.datasets import connect_datamap, load_datamap
 from garde.decide import DecisionPoint
+from garde.documents.spreadsheet import CsvWriter
+from garde.private_files import open_private
 from garde.settings import get_settings
 from garde.store import open_store
 
@@ -82,11 +83,11 @@ def audience(
     """
     model = load_model(register)
     engine = open_store()
-    handle = output.open("w", newline="", encoding="utf-8") if output else sys.stdout
+    handle = open_private(output, newline="") if output else sys.stdout
     count = 0
     engines: dict[str, sa.Engine] = {}
     try:
-        writer = csv.writer(handle)
+        writer = CsvWriter(handle)
         if subject_ids:
             writer.writerow(["subject_id", "basis"])
             for member in audited_audience(engine, model, activity, channel):

@@ -37,6 +37,7 @@ import sqlalchemy as sa
 from garde import audit
 from garde.consent.ledger import DIGEST_FIELDS, consent_events, hash_ip, values_digest
 from garde.consent.state import as_utc
+from garde.documents.spreadsheet import from_spreadsheet_text
 from garde.periods import Period
 from garde.problems import GardeError
 from garde.store.bulk import insert_rows, rows_where_in
@@ -332,6 +333,8 @@ def _records(reader: Any, names: list[str]) -> Iterator[tuple[int, dict[str, str
         start, end = end + 1, reader.line_num
         if not cells:
             continue
+        # A leading ' that made a formula inert (garde's own exports, and tools doing the same) goes.
+        cells = [from_spreadsheet_text(cell) for cell in cells]
         if len(cells) < width:
             cells = cells + [None] * (width - len(cells))
         yield start, dict(zip(names, cells, strict=False))  # longer rows: the extra cells dropped

@@ -6,12 +6,12 @@ bytes, so the library never touches files; the CLI writes them.
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from collections.abc import Callable
 
 from garde.documents.art30 import RegisterDocument
+from garde.documents.spreadsheet import CsvWriter
 from garde.documents.templating import render
 from garde.documents.wording import Wording
 
@@ -20,7 +20,8 @@ def to_csv(document: RegisterDocument) -> bytes:
     """One row per activity, both roles in one table with a role column.
 
     Columns are the union of both sheets' (processor-only columns are empty on
-    controller rows and the reverse); multi-line cells keep their line breaks.
+    controller rows and the reverse); multi-line cells keep their line breaks; a cell
+    a spreadsheet would run as a formula starts with ``'`` (:mod:`.spreadsheet`).
     """
     words = Wording(document.lang, document.lang)
     headers: dict[str, str] = {"role": words.ui("register.column.role")}
@@ -28,7 +29,7 @@ def to_csv(document: RegisterDocument) -> bytes:
         for column in sheet.columns:
             headers.setdefault(column.key, column.header)
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer = CsvWriter(buffer, lineterminator="\r\n")
     writer.writerow(headers.values())
     for sheet in document.sheets:
         role = words.ui(f"register.role.{sheet.role}")

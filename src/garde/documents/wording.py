@@ -25,6 +25,7 @@ from babel import Locale
 from babel.dates import format_date
 from babel.units import format_unit
 
+from garde.documents.links import mail_href, safe_href
 from garde.periods import Period
 from garde.register.model import Contact, RetentionRule, Text, text_lang
 from garde.taxonomy import LANGS, Vocabulary, load_vocabulary, normalise
@@ -40,6 +41,7 @@ class Piece:
     text: str
     lang: str
     gap: bool = False
+    href: str | None = None  # a link target :func:`~garde.documents.links.safe_href` allowed
 
 
 Line = tuple[Piece, ...]
@@ -215,9 +217,9 @@ class Wording:
             piece = self.text(value)
             if piece and piece.text:
                 lines.append((piece,))
-        for plain in (contact.email, contact.phone, contact.url):
+        for plain, href in ((contact.email, mail_href), (contact.phone, None), (contact.url, safe_href)):
             if plain:
-                lines.append((Piece(plain, self.lang),))
+                lines.append((Piece(plain, self.lang, href=href(plain) if href else None),))
         return lines
 
     def authority(self, name: str | None) -> Line:
@@ -229,7 +231,8 @@ class Wording:
             if wanted in {normalise(known.id), normalise(known.name), *map(normalise, known.aliases)}:
                 line: tuple[Piece, ...] = (Piece(known.name, known.language),)
                 if known.url:
-                    line += (self.word("common.word.dash"), Piece(known.url, self.lang))
+                    link = Piece(known.url, self.lang, href=safe_href(known.url))
+                    line += (self.word("common.word.dash"), link)
                 return line
         return (Piece(name, self.register_lang),)
 

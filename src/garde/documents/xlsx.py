@@ -3,12 +3,16 @@
 A cover sheet (controller, DPO, authority, date generated), then one sheet
 per role: bold header row frozen in place, autofilter, wrapped text aligned
 to the top, column widths that fit the content, cells with a gap shaded.
+Every cell is written by :func:`append_row`: text is stored as text, never as
+a formula, and what a spreadsheet would run starts with ``'`` (:mod:`.spreadsheet`).
 """
 
 from __future__ import annotations
 
 import io
+from collections.abc import Iterable
 from datetime import datetime, time
+from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -16,6 +20,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from garde.documents.art30 import RegisterDocument, Sheet
+from garde.documents.spreadsheet import spreadsheet_row
 
 HEADER_FILL = PatternFill("solid", fgColor="DCE6F1")
 GAP_FILL = PatternFill("solid", fgColor="FFF2CC")
@@ -41,13 +46,22 @@ def to_xlsx(document: RegisterDocument) -> bytes:
     return buffer.getvalue()
 
 
+def append_row(ws: Worksheet, values: Iterable[Any]) -> None:
+    """Append a row: text inert and typed as text (openpyxl takes a text starting with ``=`` for a
+    formula unless told), numbers, dates and empty cells as they are."""
+    ws.append(spreadsheet_row(values))
+    for cell in ws[ws.max_row]:
+        if isinstance(cell.value, str):
+            cell.data_type = "s"
+
+
 def _fill_cover(ws: Worksheet, document: RegisterDocument) -> None:
     ws.title = document.cover_title
-    ws.append([document.title])
+    append_row(ws, [document.title])
     ws["A1"].font = Font(bold=True, size=14)
-    ws.append([])
+    append_row(ws, [])
     for label, value in document.cover:
-        ws.append([label, value.plain()])
+        append_row(ws, [label, value.plain()])
         row = ws.max_row
         ws.cell(row, 1).font = Font(bold=True)
         for column in (1, 2):
@@ -60,13 +74,13 @@ def _fill_cover(ws: Worksheet, document: RegisterDocument) -> None:
 
 
 def _fill_sheet(ws: Worksheet, sheet: Sheet) -> None:
-    ws.append([column.header for column in sheet.columns])
+    append_row(ws, [column.header for column in sheet.columns])
     for cell in ws[1]:
         cell.font = Font(bold=True)
         cell.fill = HEADER_FILL
         cell.alignment = WRAP
     for row in sheet.rows:
-        ws.append([row[column.key].plain() for column in sheet.columns])
+        append_row(ws, [row[column.key].plain() for column in sheet.columns])
         for index, column in enumerate(sheet.columns, start=1):
             target = ws.cell(ws.max_row, index)
             target.alignment = WRAP

@@ -19,6 +19,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from garde.datasets import Footprint, TableRef
 from garde.documents.wording import Line, Wording
+from garde.private_files import write_private
 from garde.register import Activity, Register
 from garde.rights.deployment import Deployment, dumps, plain, where
 from garde.rights.intake import Request
@@ -95,12 +96,11 @@ def build_access(request: Request, deployment: Deployment, footprint: Footprint)
     activities: dict[tuple[str, str], dict[str, Any]] = {}
     controllers: dict[str, Register] = {}
     tables: dict[str, list[dict[str, Any]]] = {}
-    secret = {t.id for t in deployment.vocabulary.terms("categories") if t.extra.get("secret")}
     for ref, table_rows in rows.items():
         table = deployment.datamap.table(ref)
         register = deployment.register(ref.database)
         controllers.setdefault(register.controller.name, register)
-        hidden = {name for name, column in table.columns.items() if column.category in secret}
+        hidden = deployment.secret_columns(table)
         tables[str(ref)] = []
         for stored in table_rows:
             # Credentials (categories marked secret): the answer says they exist, never shows them.
@@ -162,8 +162,8 @@ def write_access(request: Request, deployment: Deployment, footprint: Footprint)
     folder = deployment.folder(request.id)
     # One line: a machine format (the HTML report is the readable one), and the C encoder
     # writes it in a fifth of the time an indented dump takes.
-    (folder / "access.json").write_text(dumps(answer, indent=None), encoding="utf-8")
-    (folder / "access.html").write_text(render_access_html(answer, request, deployment), encoding="utf-8")
+    write_private(folder / "access.json", dumps(answer, indent=None))
+    write_private(folder / "access.html", render_access_html(answer, request, deployment))
     return {"files": [str(folder / "access.json"), str(folder / "access.html")],
             "tables": footprint.counts(), "categories": len(answer["categories"]),
             "activities": len(answer["activities"])}

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from sqlalchemy.engine import Engine
 
 from garde.datasets import DataMap, TableMap, connect_datamap, load_datamap
+from garde.private_files import private_folder
 from garde.register import Activity, Register, load_register
 from garde.settings import Settings, get_settings
 from garde.taxonomy import Vocabulary, load_vocabulary
@@ -60,17 +61,33 @@ class Deployment:
         return self.registers[database].activity(activity_id)
 
     def folder(self, request_id: str) -> Path:
-        """Where one request's result files go (created)."""
-        path = self.results / request_id
-        path.mkdir(parents=True, exist_ok=True)
-        return path
+        """Where one request's result files go (created owner-only: they are the subject's data)."""
+        return private_folder(self.results / request_id)
 
     def category_origin(self, category: str) -> str | None:
         """``provided``, ``observed`` or ``derived``: the category's, or its nearest parent's."""
+        origin = self._nearest(category, "origin")
+        return None if origin is None else str(origin)
+
+    def is_secret(self, category: str) -> bool:
+        """Whether ``category`` (or a parent) holds credentials (``secret: true`` in the vocabulary).
+
+        Secrets never leave in an answer: access confirms they exist without showing them, and
+        portability leaves them out; handing a password hash or a security answer to whoever
+        holds the subject's mailbox would open the account to them (GDPR Art. 15(4), Art. 32).
+        """
+        return bool(self._nearest(category, "secret"))
+
+    def secret_columns(self, table: TableMap) -> set[str]:
+        """The columns of ``table`` that hold secrets."""
+        return {name for name, column in table.columns.items() if self.is_secret(column.category)}
+
+    def _nearest(self, category: str, attribute: str) -> Any:
+        """The vocabulary's ``attribute`` of ``category``, or of its nearest parent that has it."""
         for term_id in (category, *self.vocabulary.ancestors(category)):
             term = self.vocabulary.get("categories", term_id)
-            if term is not None and "origin" in term.extra:
-                return str(term.extra["origin"])
+            if term is not None and attribute in term.extra:
+                return term.extra[attribute]
         return None
 
 

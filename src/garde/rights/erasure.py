@@ -31,6 +31,7 @@ from garde import audit
 from garde.datasets import Footprint, Masking, TableMap, TableRef, masking_expression
 from garde.datasets.sql import chunks, is_masked, sql_table
 from garde.legal_holds import active_holds
+from garde.private_files import write_private
 from garde.rights.deployment import Deployment, dumps
 from garde.rights.erasure_plan import ROW_PLACEHOLDER, ErasurePlan, plan_erasure, staying_masking
 from garde.rights.intake import Request
@@ -99,7 +100,7 @@ def erase(store: Engine, request: Request, deployment: Deployment, footprint: Fo
                           "date": plan.today.isoformat(), **plan.report()}
                 pending = _store_plan(conn, request, plan, deployment, report, actor)
                 # Written before the plan commits: the report exists for every stored plan.
-                report_path.write_text(dumps(report), encoding="utf-8")
+                write_private(report_path, dumps(report))
     if report is None:
         report = json.loads(report_path.read_text(encoding="utf-8"))
     if pending is None:
@@ -107,7 +108,7 @@ def erase(store: Engine, request: Request, deployment: Deployment, footprint: Fo
     applied = _apply(deployment, pending)
     report["status"] = "completed"
     report["statements"] = sum(steps for steps, _ in applied.values())
-    report_path.write_text(dumps(report), encoding="utf-8")
+    write_private(report_path, dumps(report))
     result = {"file": str(report_path), "erased": len(report["erased"]), "kept": len(report["kept"]),
               "kept_reasons": sorted({k["reason"] for k in report["kept"]})}
     return Erasure(request, result, actor, applied)

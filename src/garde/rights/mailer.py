@@ -22,6 +22,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Protocol, TextIO, runtime_checkable
 
+from garde.private_files import private_folder, write_private
 from garde.problems import GardeError
 from garde.settings import Settings, get_settings
 from garde.subjects import now
@@ -63,20 +64,18 @@ def compose(sender: str, to: str, subject: str, body: str) -> EmailMessage:
 
 
 class FileMailer:
-    """Writes each message to ``<outbox>/<timestamp>-<id>.eml``."""
+    """Writes each message to ``<outbox>/<timestamp>-<id>.eml``, owner-only (codes, addresses)."""
 
     def __init__(self, outbox: Path, sender: str = "privacy@example.com") -> None:
         self.outbox = outbox
         self.sender = sender
 
     def send(self, to: str, subject: str, body: str) -> None:
-        self.outbox.mkdir(parents=True, exist_ok=True)
         message = compose(self.sender, to, subject, body)
-        (self.outbox / self._name("eml")).write_bytes(bytes(message))
+        write_private(private_folder(self.outbox) / self._name("eml"), bytes(message))
 
     def send_sms(self, to: str, body: str) -> None:
-        self.outbox.mkdir(parents=True, exist_ok=True)
-        (self.outbox / self._name("sms")).write_text(f"To: {to}\n\n{body}", encoding="utf-8")
+        write_private(private_folder(self.outbox) / self._name("sms"), f"To: {to}\n\n{body}")
 
     @staticmethod
     def _name(suffix: str) -> str:

@@ -3,18 +3,20 @@
 Only data the subject *provided* (the category's ``origin`` in the
 vocabulary) and processed on *consent* or *contract* (Art. 20(1)(a)): a
 column qualifies when one of its activities rests on one of those bases.
-Observed and derived data, and data processed only on other bases, stay out.
+Observed and derived data, and data processed only on other bases, stay out;
+so do secrets (credentials), whatever their basis, as in the access answer.
 """
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import zipfile
 from typing import Any
 
 from garde.datasets import ColumnMap, Footprint, TableMap
+from garde.documents.spreadsheet import CsvWriter
+from garde.private_files import open_private_binary
 from garde.rights.access import subject_rows
 from garde.rights.deployment import Deployment, plain
 from garde.rights.intake import Request
@@ -23,10 +25,10 @@ PORTABLE_BASES = {"consent", "contract"}
 
 
 def portable_columns(deployment: Deployment, table: TableMap) -> list[ColumnMap]:
-    """The columns of ``table`` that Art. 20 covers."""
+    """The columns of ``table`` that Art. 20 covers, secrets (credentials) excepted."""
     chosen = []
     for column in table.columns.values():
-        if deployment.category_origin(column.category) != "provided":
+        if deployment.category_origin(column.category) != "provided" or deployment.is_secret(column.category):
             continue
         bases = set()
         for activity_id in column.activities:
@@ -50,15 +52,18 @@ def build_portability(deployment: Deployment, footprint: Footprint) -> dict[str,
 
 
 def write_portability(request: Request, deployment: Deployment, footprint: Footprint) -> dict[str, Any]:
-    """Write ``portability.zip`` (``data.json`` and one CSV per table)."""
+    """Write ``portability.zip``: ``data.json`` as stored, and one CSV per table for a spreadsheet
+    (text a spreadsheet would run as a formula starts with ``'``, see :mod:`garde.documents.spreadsheet`)."""
     data = build_portability(deployment, footprint)
     path = deployment.folder(request.id) / "portability.zip"
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+    with open_private_binary(path) as handle, \
+            zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("data.json", json.dumps(data, ensure_ascii=False, indent=2))
         for name, rows in data.items():
             buffer = io.StringIO()
-            writer = csv.DictWriter(buffer, fieldnames=list(rows[0]) if rows else [])
-            writer.writeheader()
-            writer.writerows(rows)
+            writer = CsvWriter(buffer)
+            columns = list(rows[0]) if rows else []
+            writer.writerow(columns)
+            writer.writerows([row[column] for column in columns] for row in rows)
             archive.writestr(f"{name}.csv", buffer.getvalue())
     return {"file": str(path), "tables": {name: len(rows) for name, rows in data.items()}}

@@ -1,0 +1,82 @@
+"""Spreadsheet cells that cannot run: what every CSV and XLSX garde writes goes through here.
+
+A cell whose text starts with ``=``, ``+``, ``-`` or ``@`` (or with a tab or a
+carriage return) is a formula to Excel and LibreOffice: a register's activity
+name, a customer's street or a name in a portability file could call
+``HYPERLINK`` to leak the sheet or DDE (``=cmd|' /C calc'!A0``) to run a
+program on the DPO's computer ("CSV injection", OWASP). Such text is written
+with a leading ``'`` (OWASP's advice): the cell shows the text, and a reader
+drops the quote to get it back (:func:`from_spreadsheet_text`).
+
+- Text that only starts with spaces or line breaks before the ``=`` is quoted
+  too: some spreadsheets trim cells on import.
+- A plain number written as text (``-12.50``, ``+33612345678``) is left as it
+  is: a spreadsheet reads it as a number, nothing runs, and a phone number in
+  an SMS audience stays usable.
+- Values that are not text (numbers, dates, ``None``) are left to the writer:
+  in XLSX a number stays a numeric cell, negative ones included.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsWrite
+
+QUOTE = "'"
+FORMULA_STARTS = frozenset("=+-@")
+CONTROL_STARTS = frozenset("\t\r")
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def _would_run(text: str) -> bool:
+    """Whether a spreadsheet could read ``text`` (after any quotes garde added) as a formula."""
+    text = text.lstrip(QUOTE)
+    if text[:1] in CONTROL_STARTS:
+        return True
+    return text.lstrip()[:1] in FORMULA_STARTS and not _NUMBER.fullmatch(text)
+
+
+def spreadsheet_text(text: str) -> str:
+    """``text``, with a leading ``'`` when a spreadsheet would run it.
+
+    Text already starting with quotes before a formula gets one more, so that
+    :func:`from_spreadsheet_text` gives back exactly what was written.
+    """
+    return QUOTE + text if text and _would_run(text) else text
+
+
+def from_spreadsheet_text(text: str) -> str:
+    """The text :func:`spreadsheet_text` was given (for files garde, or a tool doing the same, wrote)."""
+    return text[1:] if text.startswith(QUOTE) and _would_run(text[1:]) else text
+
+
+def spreadsheet_cell(value: Any) -> Any:
+    """A value ready for a CSV or XLSX cell: text made inert, any other value unchanged."""
+    return spreadsheet_text(value) if isinstance(value, str) else value
+
+
+def spreadsheet_row(values: Iterable[Any]) -> list[Any]:
+    """A row of :func:`spreadsheet_cell` values."""
+    return [spreadsheet_cell(value) for value in values]
+
+
+class CsvWriter:
+    """:func:`csv.writer` whose every cell goes through :func:`spreadsheet_cell`.
+
+    garde writes CSV only through this (a test holds every module to it).
+    """
+
+    def __init__(self, handle: SupportsWrite[str], **options: Any) -> None:
+        self._writer = csv.writer(handle, **options)
+
+    def writerow(self, values: Iterable[Any]) -> None:
+        self._writer.writerow(spreadsheet_row(values))
+
+    def writerows(self, rows: Iterable[Iterable[Any]]) -> None:
+        for values in rows:
+            self.writerow(values)

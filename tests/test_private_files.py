@@ -1,0 +1,61 @@
+"""Personal data on disk is readable by its owner only (0600 files, 0700 folders), whatever the umask."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from garde.private_files import open_private, private_folder, write_private
+from garde.rights.mailer import FileMailer
+from garde.store import connect, migrate
+
+from .conftest import mode
+
+pytestmark = pytest.mark.usefixtures("umask_022")
+
+
+def test_store_sqlite_file_and_its_wal_are_owner_only(tmp_path: Path) -> None:
+    database = tmp_path / "state" / "garde.db"
+    engine = connect(f"sqlite:///{database}")
+    try:
+        migrate(engine)
+        with engine.begin() as conn:  # a write, so the WAL holds pages
+            conn.execute(sa.text("CREATE TABLE probe (x TEXT)"))
+            conn.execute(sa.text("INSERT INTO probe VALUES ('ana@example.org')"))
+        with engine.connect():
+            wal, shm = Path(f"{database}-wal"), Path(f"{database}-shm")
+            assert wal.exists() and shm.exists()
+            assert {p.name: mode(p) for p in (database, wal, shm)} == {
+                "garde.db": 0o600, "garde.db-wal": 0o600, "garde.db-shm": 0o600}
+        assert mode(database.parent) == 0o700
+    finally:
+        engine.dispose()
+
+
+def test_store_leaves_an_existing_folder_as_the_operator_set_it(tmp_path: Path) -> None:
+    tmp_path.chmod(0o755)
+    engine = connect(f"sqlite:///{tmp_path / 'garde.db'}")
+    engine.dispose()
+    assert mode(tmp_path) == 0o755 and mode(tmp_path / "garde.db") == 0o600
+
+
+def test_outbox_mail_is_owner_only(tmp_path: Path) -> None:
+    outbox = tmp_path / "var" / "outbox"
+    FileMailer(outbox).send("ana@example.org", "Your code", "123456")
+    (message,) = outbox.glob("*.eml")
+    assert (mode(tmp_path / "var"), mode(outbox), mode(message)) == (0o700, 0o700, 0o600)
+
+
+def test_private_writers_tighten_a_file_written_before(tmp_path: Path) -> None:
+    target = tmp_path / "audience.csv"
+    target.write_text("old")
+    target.chmod(0o644)
+    with open_private(target) as handle:
+        handle.write("email\n")
+    assert mode(target) == 0o600 and target.read_text() == "email\n"
+    write_private(tmp_path / "a" / "b" / "report.json", "{}")
+    assert mode(tmp_path / "a") == mode(tmp_path / "a" / "b") == 0o700
+    assert mode(tmp_path / "a" / "b" / "report.json") == 0o600
+    assert private_folder(tmp_path / "a") == tmp_path / "a"
