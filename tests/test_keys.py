@@ -8,6 +8,8 @@ from collections.abc import Callable, Iterator
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import given
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from garde import audit, consent, subjects
@@ -330,3 +332,15 @@ def test_the_demo_key_is_a_loud_warning_on_the_command_line(sqlite_url: str, use
     result = CliRunner().invoke(app, ["decide", "newsletter", "--email", "ada@example.com",
                                       "--register", SHOP_REGISTER])
     assert "public demo key" not in result.output, result.output
+
+
+@given(data_key=st.binary(min_size=1, max_size=64), key=st.text(min_size=1), other=st.text(min_size=1))
+def test_a_data_key_opens_only_under_its_own_key(data_key: bytes, key: str, other: str) -> None:
+    from garde.keys import fingerprint, unwrap, wrap
+
+    wrapped = wrap(data_key, key)
+    assert unwrap(wrapped, key) == data_key and wrap(data_key, key) != wrapped  # a fresh nonce each time
+    if other != key:
+        assert fingerprint(other) != fingerprint(key)
+        with pytest.raises(GardeError):
+            unwrap(wrapped, other)
