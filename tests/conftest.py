@@ -15,6 +15,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+# The tests run with an identifier key of their own, as production does: the public demo key
+# is refused on PostgreSQL and warned about elsewhere (tests/test_keys.py checks both).
+os.environ.setdefault("GARDE_IDENTIFIER_KEY", "garde-tests-identifier-key-5f0c9a3e7d21b846")
+
 ROOT = Path(__file__).resolve().parents[1]
 REGISTERS = ROOT / "registers"
 SEEDS = ROOT.parent / "shared" / "seeds"

@@ -208,3 +208,38 @@ def test_audience_csv_cannot_run_as_a_formula(world: dict[str, Any]) -> None:
             conn.execute(update, {"s": street, "id": address_id})
     streets = [row["street"] for row in csv.DictReader(io.StringIO(buffer.getvalue()))]
     assert "'" + payload in streets and payload not in streets
+
+
+def test_an_objector_stays_out_of_audiences_after_rotation(world: dict[str, Any], store_url: str,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """Moving to a new identifier key (README: set your own in production) keeps every objection,
+    refusal and suppression: none of these people comes back into the soft opt-in audience."""
+    shop = world["engines"]["shop"]
+    eligible = column(shop, "SELECT c.email FROM customers c WHERE EXISTS "
+                            "(SELECT 1 FROM basket_items b WHERE b.customer_id = c.id) ORDER BY c.id")
+    objected, refused, suppressed = eligible[:3]
+    with world["store"].begin() as conn:
+        object_to(conn, subjects.ensure_subject(conn, {"email": objected}), "direct_marketing")
+        consent.refuse(conn, subjects.ensure_subject(conn, {"email": refused}), "abandoned-basket",
+                       channel="email")
+        suppress(conn, {"email": suppressed}, "unsubscribed")
+    new_key = "rotated-identifier-key-Gh4kP9sW1nB6xZ2q"
+    monkeypatch.setenv("GARDE_DATABASE_URL", store_url)
+    monkeypatch.setenv("NEW_IDENTIFIER_KEY", new_key)
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(app, ["keys", "rotate-identifier", "--new-key-env", "NEW_IDENTIFIER_KEY"])
+        assert result.exit_code == 0, result.output
+        monkeypatch.setenv("GARDE_IDENTIFIER_KEY", new_key)
+        get_settings.cache_clear()
+        store = connect(store_url)
+        members = list(contacts(store, world["model"], world["datamap"], world["engines"],
+                                "abandoned-basket", "email"))
+        assert sorted(m.address["email"] for m in members) == sorted(eligible[3:])
+        with DecisionPoint(world["model"], store, audit=False) as point:
+            decision = point.decide("abandoned-basket", {"email": objected}, None, "email")
+        assert not decision.allowed and "objection" in {r.code for r in decision.reasons}
+        store.dispose()
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()

@@ -21,6 +21,7 @@ from garde.consent.ledger import (
 )
 from garde.consent.receipts import receipt
 from garde.consent.state import ConsentEvent, as_utc, fold
+from garde.keys import identifier_data_key
 from garde.periods import Period
 from garde.store import connect, metadata, migrate
 from tests.test_decide import NOW, register
@@ -36,7 +37,8 @@ def test_give_withdraw_history_and_audit(engine: sa.Engine) -> None:
         sid = subjects.ensure_subject(conn, {"email": "ana@example.com"})
         given_event = consent.give(conn, sid, "newsletter", channel="email", method="web_form",
                                    at=NOW - timedelta(days=2),
-                                   evidence=Evidence.from_request("192.0.2.1", "Firefox", "sha256:abc"))
+                                   evidence=Evidence.from_request("192.0.2.1", "Firefox", "sha256:abc",
+                                                                  key=identifier_data_key(conn)))
         consent.withdraw(conn, sid, "newsletter", channel="email", at=NOW - timedelta(days=1))
     with engine.connect() as conn:
         events = list(consent.history(conn, sid))
@@ -128,8 +130,9 @@ def test_state_is_the_fold_of_events_in_python_and_in_sql(
 def test_receipt_follows_iso_27560_and_kantara(engine: sa.Engine) -> None:
     with engine.begin() as conn:
         sid = subjects.ensure_subject(conn, {"email": "ana@example.com"})
+        ip_hash = consent.hash_ip("192.0.2.1", identifier_data_key(conn))
         event = consent.give(conn, sid, "newsletter", channel="email", method="web_form",
-                             evidence=Evidence("sha256:notice-v3", consent.hash_ip("192.0.2.1"), "Firefox"),
+                             evidence=Evidence("sha256:notice-v3", ip_hash, "Firefox"),
                              valid_for=Period(3, "year"))
     document = json.loads(json.dumps(receipt(event, register())))
     assert set(document) >= {"schema_version", "header", "processing", "parties", "events", "kantara"}

@@ -37,6 +37,7 @@ from garde.datasets.sql import chunks
 from garde.decide.model import ActivityRules, Decision, DecisionModel, covers
 from garde.decide.rules import ELECTRONIC_MAIL, SubjectFacts, evaluate
 from garde.documents.spreadsheet import CsvWriter
+from garde.keys import identifier_data_key
 from garde.problems import GardeError
 from garde.subjects import (
     IDENTIFIER_KINDS,
@@ -395,6 +396,7 @@ def _source_contacts(conn: sa.Connection, statement: sa.CompoundSelect[Any], eng
                      source: ContactSource, rules: ActivityRules, categories: list[str] | None, channel: str,
                      moment: datetime, seen: _Seen, batch: int) -> Iterator[Contact]:
     query, kinds = _source_query(source)
+    data_key = identifier_data_key(conn)
     with engine.connect() as business:
         result = business.execution_options(yield_per=batch).execute(query)
         with result:
@@ -405,7 +407,7 @@ def _source_contacts(conn: sa.Connection, statement: sa.CompoundSelect[Any], eng
                                                                           range(len(source.address_columns))])
                     if address is None:
                         continue
-                    hashes = {k: h for k in kinds if (h := _hash(k, r._mapping[f"id_{k}"]))}
+                    hashes = {k: h for k in kinds if (h := _hash(k, r._mapping[f"id_{k}"], data_key))}
                     candidates.append((address, hashes, _utc(r.started), _utc(r.ended)))
                 known = _read_store(conn, statement, rules.id,
                                     sorted({h for _, hashes, _, _ in candidates for h in hashes.values()}))
@@ -423,11 +425,11 @@ def _source_contacts(conn: sa.Connection, statement: sa.CompoundSelect[Any], eng
                 seen.add(written)
 
 
-def _hash(kind: str, value: Any) -> str | None:
+def _hash(kind: str, value: Any, key: bytes) -> str | None:
     if value is None or str(value).strip() == "":
         return None
     try:
-        return identifier_hash(kind, str(value))
+        return identifier_hash(kind, str(value), key)
     except GardeError:  # a malformed identity names nobody
         return None
 

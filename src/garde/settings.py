@@ -40,7 +40,9 @@ class Settings(BaseSettings):
     datasets: Path = Field(default=Path("datasets"), description="Dataset map file or folder.")
     identifier_key: str = Field(
         default="garde-demo-key-change-me",
-        description="Secret key for hashing subject identifiers (HMAC-SHA256). Change it in production.",
+        description="Secret key protecting the store's hashed subject identifiers (it encrypts the "
+        "store's HMAC data key; see docs/keys.md). The default is public: set a long random key in "
+        "production, and change it only with `garde keys rotate-identifier`.",
     )
     mailer: Literal["file", "console", "smtp"] = Field(
         default="file", description="How one-time codes and notifications are sent."
@@ -59,6 +61,11 @@ class Settings(BaseSettings):
         "a callable taking no argument and returning an object with `send_sms(to, body)`. Empty: the file "
         "mailer writes texts as .sms files, the console mailer prints them, smtp sends none (an agent "
         "then checks the phone out of band).",
+    )
+    allow_demo_key: bool = Field(
+        default=False,
+        description="Let a PostgreSQL store run with the public demo identifier key (a throw-away "
+        "database only: anyone can test which identifiers such a store holds).",
     )
 
     @classmethod

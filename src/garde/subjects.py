@@ -1,9 +1,10 @@
 """Data subjects as the engine knows them.
 
 A subject has a stable id, hashed identifiers for look-up (never the raw
-e-mail or phone: HMAC-SHA256 with the deployment's key, so the engine's
-store alone does not reveal who its subjects are), a state (active,
-restricted, erased) and the objections they have made.
+e-mail or phone: HMAC-SHA256 with the store's data key, itself kept encrypted
+under the deployment's key — :mod:`garde.keys` — so the engine's store alone
+does not reveal who its subjects are), a state (active, restricted, erased)
+and the objections they have made.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Literal
 
 import sqlalchemy as sa
 
+from garde.keys import identifier_data_key
 from garde.problems import GardeError
 from garde.store import metadata
 
@@ -80,23 +82,22 @@ def normalise_identifier(kind: str, value: str) -> str:
     return value
 
 
-def identifier_hash(kind: str, value: str, key: str | None = None) -> str:
-    """HMAC-SHA256 of the normalised identifier, hex; ``key`` defaults to the setting."""
-    if key is None:
-        from garde.settings import get_settings
-
-        key = get_settings().identifier_key
+def identifier_hash(kind: str, value: str, key: bytes) -> str:
+    """HMAC-SHA256 of the normalised identifier, hex, under the store's data key
+    (:func:`garde.keys.identifier_data_key`: the digests of one store are only comparable
+    under its own key)."""
     message = f"{kind}:{normalise_identifier(kind, value)}".encode()
-    return hmac.digest(key.encode(), message, "sha256").hex()
+    return hmac.digest(key, message, "sha256").hex()
 
 
 def find_subject(conn: sa.Connection, identities: Mapping[str, str]) -> str | None:
     """The id of the subject holding any of ``identities`` ({kind: value}), if known."""
+    key = identifier_data_key(conn)
     for kind, value in identities.items():
         row = conn.execute(
             sa.select(subject_identifiers.c.subject_id).where(
                 subject_identifiers.c.kind == kind,
-                subject_identifiers.c.hash == identifier_hash(kind, value),
+                subject_identifiers.c.hash == identifier_hash(kind, value, key),
             )
         ).first()
         if row:
@@ -117,8 +118,9 @@ def ensure_subject(conn: sa.Connection, identities: Mapping[str, str], kind: str
 
 
 def link_identifiers(conn: sa.Connection, subject_id: str, identities: Iterable[tuple[str, str]]) -> None:
+    key = identifier_data_key(conn)
     for kind, value in identities:
-        digest = identifier_hash(kind, value)
+        digest = identifier_hash(kind, value, key)
         exists = conn.execute(
             sa.select(subject_identifiers.c.subject_id).where(
                 subject_identifiers.c.kind == kind, subject_identifiers.c.hash == digest)

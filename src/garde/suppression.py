@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 
 import sqlalchemy as sa
 
+from garde.keys import identifier_data_key
 from garde.store import metadata
 from garde.subjects import identifier_hash, now
 
@@ -29,8 +30,9 @@ suppression_list = sa.Table(
 
 def suppress(conn: sa.Connection, identities: Mapping[str, str], reason: str) -> int:
     """Add identities ({kind: value}) to the list; returns how many were new."""
-    return suppress_hashes(conn, ((kind, identifier_hash(kind, value)) for kind, value in identities.items()),
-                           reason)
+    key = identifier_data_key(conn)
+    return suppress_hashes(conn, ((kind, identifier_hash(kind, value, key))
+                                  for kind, value in identities.items()), reason)
 
 
 def is_hash_suppressed(conn: sa.Connection, kind: str, digest: str) -> bool:
@@ -39,7 +41,8 @@ def is_hash_suppressed(conn: sa.Connection, kind: str, digest: str) -> bool:
 
 
 def is_suppressed(conn: sa.Connection, identities: Mapping[str, str]) -> bool:
-    return any(is_hash_suppressed(conn, kind, identifier_hash(kind, value))
+    key = identifier_data_key(conn)
+    return any(is_hash_suppressed(conn, kind, identifier_hash(kind, value, key))
                for kind, value in identities.items())
 
 

@@ -8,6 +8,7 @@ function and renders the result; library errors are rendered in one place,
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import typer
@@ -15,9 +16,18 @@ from rich.console import Console
 from typer._click.core import Context  # typer vendors click; this is the type its groups use
 from typer.core import TyperGroup
 
+from garde.keys import DemoKeyWarning
 from garde.problems import GardeError, InputError
 
 err = Console(stderr=True, highlight=False)
+
+
+def _show_warning(message: Warning | str, category: type[Warning], *_: Any, **__: Any) -> None:
+    """Warnings the library raises for the operator (the public demo key), loud, on stderr."""
+    if issubclass(category, DemoKeyWarning):
+        err.print(f"[bold yellow]warning[/bold yellow] {message}", soft_wrap=True)
+    else:
+        err.print(f"[yellow]warning[/yellow] {category.__name__}: {message}", soft_wrap=True)
 
 
 class GardeGroup(TyperGroup):
@@ -25,7 +35,10 @@ class GardeGroup(TyperGroup):
 
     def invoke(self, ctx: Context) -> Any:
         try:
-            return super().invoke(ctx)
+            with warnings.catch_warnings():
+                warnings.simplefilter("always", DemoKeyWarning)
+                warnings.showwarning = _show_warning
+                return super().invoke(ctx)
         except InputError as exc:
             for problem in exc.problems:
                 err.print(f"[red]error[/red] {problem}", soft_wrap=True)
@@ -53,6 +66,7 @@ def _install_all() -> None:
         decide,
         demo,
         hold,
+        keys,
         lint,
         notice,
         register,
@@ -63,7 +77,7 @@ def _install_all() -> None:
     )
 
     for module in (taxonomy, register, lint, notice, datasets, shop, request, consent, decide, audit,
-                   retention, hold, demo):
+                   retention, hold, keys, demo):
         module.install(app)
 
 

@@ -16,6 +16,7 @@ from garde.consent.importing import count_rows, import_csv, parse_time
 from garde.consent.ledger import Evidence, LedgerEvent
 from garde.consent.receipts import receipt
 from garde.decide.model import DecisionModel
+from garde.keys import identifier_data_key
 from garde.problems import GardeError
 from garde.settings import get_settings
 from garde.store import open_store
@@ -61,7 +62,7 @@ def _record(action: str, activity: str, ids: dict[str, str], channel: str | None
     engine = open_store()
     details: dict[str, Any] = {
         "channel": channel, "method": method, "at": parse_time(at) if at else None,
-        "evidence": Evidence.from_request(ip, user_agent, notice_version)}
+        "evidence": Evidence.from_request(ip, user_agent, notice_version, key=identifier_data_key(engine))}
     with engine.begin() as conn:
         subject_id = ensure_subject(conn, ids)
         if action == "given":

@@ -38,6 +38,7 @@ from garde import audit
 from garde.consent.ledger import DIGEST_FIELDS, consent_events, hash_ip, values_digest
 from garde.consent.state import as_utc
 from garde.documents.spreadsheet import from_spreadsheet_text
+from garde.keys import identifier_data_key
 from garde.periods import Period
 from garde.problems import GardeError
 from garde.store.bulk import insert_rows, rows_where_in
@@ -84,10 +85,11 @@ def parse_time(text: str) -> datetime:
 
 
 def _parse(line: int, record: Mapping[str, str], source: str, defaults: dict[str, str | None],
-           activities: Mapping[str, Period | None] | None, key: str,
+           activities: Mapping[str, Period | None] | None, key: bytes,
            hashes: dict[tuple[str, str], str]) -> _Row:
-    """One record as a ledger row; ``defaults`` has every one of :data:`FIELDS`; ``hashes``
-    keeps the identifiers already hashed (an export names most people more than once)."""
+    """One record as a ledger row; ``defaults`` has every one of :data:`FIELDS`; ``key`` is the
+    store's identifier data key; ``hashes`` keeps the identifiers already hashed (an export names
+    most people more than once)."""
     fields = defaults.copy()
     get = record.get
     for name in FIELDS:  # this runs for every row of exports of millions: kept to plain look-ups
@@ -169,9 +171,7 @@ def _import(engine: sa.Engine, records: Iterable[tuple[int, Mapping[str, str]]],
             defaults: Mapping[str, str | None] | None = None,
             activities: Mapping[str, Period | None] | None = None, batch_size: int = 5000,
             on_progress: Callable[[int], None] | None = None, actor: str = "garde") -> ImportReport:
-    from garde.settings import get_settings
-
-    key = get_settings().identifier_key
+    key = identifier_data_key(engine)
     report = ImportReport()
     parsed_batches = _parsed(records, source, defaults or {}, activities, key, batch_size)
     careful = False  # a first import writes its rows at once; once one is already there, each is looked up
@@ -197,8 +197,8 @@ def _import(engine: sa.Engine, records: Iterable[tuple[int, Mapping[str, str]]],
 
 
 def _parsed(records: Iterable[tuple[int, Mapping[str, str]]], source: str,
-            defaults: Mapping[str, str | None], activities: Mapping[str, Period | None] | None, key: str,
-            size: int) -> Iterator[tuple[int, list[_Row], list[str]]]:
+            defaults: Mapping[str, str | None], activities: Mapping[str, Period | None] | None,
+            key: bytes, size: int) -> Iterator[tuple[int, list[_Row], list[str]]]:
     """Batches of (rows read, rows parsed, problems naming their line)."""
     base = {name: defaults.get(name) for name in FIELDS}
     hashes: dict[tuple[str, str], str] = {}

@@ -67,8 +67,15 @@ class Evidence:
 
     @classmethod
     def from_request(cls, ip: str | None = None, user_agent: str | None = None,
-                     notice_version: str | None = None, key: str | None = None) -> Evidence:
-        return cls(notice_version, None if ip is None else hash_ip(ip, key), user_agent)
+                     notice_version: str | None = None, key: bytes | None = None) -> Evidence:
+        """``key``: the store's identifier data key (:func:`garde.keys.identifier_data_key`),
+        needed when ``ip`` is given."""
+        if ip is None:
+            return cls(notice_version, None, user_agent)
+        if key is None:
+            raise GardeError("an IP address is kept as its HMAC under the store's identifier data key: "
+                             "pass key=garde.keys.identifier_data_key(store)")
+        return cls(notice_version, hash_ip(ip, key), user_agent)
 
 
 @dataclass(frozen=True)
@@ -104,13 +111,10 @@ class LedgerEvent:
         return data
 
 
-def hash_ip(ip: str, key: str | None = None) -> str:
-    """HMAC-SHA256 of an IP address with the deployment's key: evidence, not a tracker."""
-    if key is None:
-        from garde.settings import get_settings
-
-        key = get_settings().identifier_key
-    return hmac.digest(key.encode(), f"ip:{ip.strip()}".encode(), "sha256").hex()
+def hash_ip(ip: str, key: bytes) -> str:
+    """HMAC-SHA256 of an IP address under the store's identifier data key (the key of its
+    identifier digests, :func:`garde.keys.identifier_data_key`): evidence, not a tracker."""
+    return hmac.digest(key, f"ip:{ip.strip()}".encode(), "sha256").hex()
 
 
 DIGEST_FIELDS = ("event_id", "subject_id", "activity", "channel", "action", "at", "method", "notice_version",

@@ -28,6 +28,7 @@ from garde.audit import AuditWriter, Event, ProcessAuditWriter
 from garde.consent.state import ConsentEvent, as_utc
 from garde.decide.model import Decision, DecisionModel
 from garde.decide.rules import SubjectFacts, evaluate
+from garde.keys import identifier_data_key
 from garde.register import Register
 from garde.subjects import identifier_hash, now
 
@@ -113,8 +114,9 @@ class DecisionPoint:
             params["sid"] = subject
             sql, positions = self._statement(0)
         else:
+            key = identifier_data_key(self.engine)
             for i, (kind, value) in enumerate(subject.items()):
-                params[f"k{i}"], params[f"h{i}"] = kind, identifier_hash(kind, value)
+                params[f"k{i}"], params[f"h{i}"] = kind, identifier_hash(kind, value, key)
             sql, positions = self._statement(len(subject))
         args: Any = tuple(params[name] for name in positions) if positions else params
         with self._lock:

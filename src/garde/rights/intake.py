@@ -19,6 +19,7 @@ from typing import Any, Literal, get_args
 import sqlalchemy as sa
 
 from garde import audit
+from garde.keys import identifier_data_key
 from garde.periods import add_months
 from garde.problems import GardeError, NotFound
 from garde.rights.tables import request_steps, requests
@@ -153,7 +154,8 @@ def submit(conn: sa.Connection, type: str, identities: Mapping[str, str], *, lan
     if language not in LANGUAGES:
         raise GardeError(f"language {language!r} is not one of {', '.join(LANGUAGES)}")
     normalised = {kind: normalise_identifier(kind, value) for kind, value in identities.items()}
-    hashes = {kind: identifier_hash(kind, value) for kind, value in normalised.items()}
+    key = identifier_data_key(conn)
+    hashes = {kind: identifier_hash(kind, value, key) for kind, value in normalised.items()}
     received_at = received_at or now()
     request_id = str(uuid.uuid4())
     deadline = deadline_for(received_at.date())

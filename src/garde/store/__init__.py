@@ -54,23 +54,40 @@ def connect(url: str) -> Engine:
 
 
 def migrate(engine: Engine, revision: str = "head") -> None:
-    """Bring the store's schema to ``revision`` with Alembic."""
+    """Bring the store's schema to ``revision`` with Alembic; at the latest schema, a new store
+    also gets its identifier key (:func:`garde.keys.ensure_store_key`)."""
     from alembic import command
     from alembic.config import Config
+
+    from garde.keys import ensure_store_key
+    from garde.settings import get_settings
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
+    if revision == "head":  # after the schema's commit: a refused key leaves the schema migrated
+        try:
+            with engine.begin() as connection:
+                ensure_store_key(connection, get_settings().identifier_key)
+        except sa.exc.IntegrityError:  # another process gave the store its key first
+            pass
 
 
 def open_store(url: str | None = None) -> Engine:
-    """Connect to the configured store and migrate it to the latest schema."""
+    """Connect to the configured store, migrate it to the latest schema and open its identifier
+    key: a key the store was not written with is refused here, before anything is read or written."""
+    from garde.keys import identifier_data_key
     from garde.settings import get_settings
 
     engine = connect(url or get_settings().database_url)
-    migrate(engine)
+    try:
+        migrate(engine)
+        identifier_data_key(engine)
+    except BaseException:
+        engine.dispose()
+        raise
     return engine
 
 
