@@ -101,7 +101,7 @@ def test_a_forged_crm_contact_does_not_hand_b_shop_data_to_a(world: World) -> No
 
 def test_an_access_request_by_a_email_answers_nothing_of_b(world: World) -> None:
     with world.store.begin() as conn:
-        request = submit(conn, "access", {"email": world.victim_a.email}, language="en")
+        request = submit(conn, "access", {"email": world.victim_a.email}, language="fr")
         verify_out_of_band(conn, request.id, "identity card checked in store", actor="agent:test")
     done = run(world.store, request.id, world.deployment)
     assert done.status == "completed"
@@ -117,3 +117,15 @@ def test_an_access_request_by_a_email_answers_nothing_of_b(world: World) -> None
     assert world.victim_a.email in html
     forged = next(r for r in answer["tables"]["crm.contacts"] if r["id"] == world.forged_contact)
     assert forged["email"] == world.victim_a.email and forged["phone"] is None
+    # How each identity was matched, in the request's language; the unfollowed phone: kind only.
+    how = {(i["kind"], i["value"]): i for i in answer["identities"]}
+    assert how["email", world.victim_a.email]["how"] == "given"
+    linked = how["phone", world.victim_a.phone]
+    assert (linked["how"], linked["table"], linked["column"]) == ("linked", "shop.customers", "phone")
+    assert linked["via"] == {"kind": "email", "value": world.victim_a.email}
+    assert "trouvé dans Compte client (champ phone)" in linked["text"]
+    unfollowed = [i for i in answer["not_followed"] if i["kind"] == "phone"]
+    assert unfollowed == [{"kind": "phone", "how": "not_followed", "table": "crm.contacts", "column": "phone",
+                           "label": "Téléphone", "text": unfollowed[0]["text"]}]
+    assert "Fiche contact" in unfollowed[0]["text"]
+    assert "Comment nous avons trouvé vos données" in html and "rien ne prouve qu&#39;il est le vôtre" in html

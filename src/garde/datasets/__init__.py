@@ -8,7 +8,7 @@ retention build their statements with :func:`erase_statement` and
 
 from garde.datasets.discovery import find_subject
 from garde.datasets.footprint import Footprint, IdentityMatch, normalise_identity
-from garde.datasets.loading import load_datamap, load_dataset, parse_dataset
+from garde.datasets.loading import discovery_warnings, load_datamap, load_dataset, parse_dataset
 from garde.datasets.model import (
     STRATEGIES,
     ColumnMap,
@@ -32,6 +32,6 @@ from garde.datasets.sql import (
 __all__ = [
     "STRATEGIES", "ColumnMap", "DataMap", "Dataset", "Footprint", "IdentityMatch", "Masking", "Reference",
     "Strategy", "TableMap", "TableRef", "connect_datamap", "connect_dataset", "delete_statement",
-    "erase_statement", "find_subject", "load_datamap", "load_dataset", "masking_expression",
-    "normalise_identity", "parse_dataset", "sql_table",
+    "discovery_warnings", "erase_statement", "find_subject", "load_datamap", "load_dataset",
+    "masking_expression", "normalise_identity", "parse_dataset", "sql_table",
 ]

@@ -59,6 +59,16 @@ def load_datamap(path: str | Path, *, vocabulary: Vocabulary | None = None) -> D
     return DataMap(datasets)
 
 
+def discovery_warnings(datamap: DataMap) -> list[str]:
+    """What the map lets discovery do that is legal but probably not meant (shown, never an error)."""
+    if datamap.identity_kinds() and not datamap.authoritative_tables():
+        return ["no table is authoritative: discovery will find only the rows holding the identities a "
+                "requester gives (and the rows under them), never cross to other tables through the "
+                "identities it meets; mark the system of record with `authoritative: true` "
+                "(docs/datasets.md)"]
+    return []
+
+
 def load_dataset(path: str | Path, *, vocabulary: Vocabulary | None = None) -> Dataset:
     data, source = load_yaml(Path(path))
     return _Reader(source, Path(path).parent, vocabulary or load_vocabulary()).dataset(data)
