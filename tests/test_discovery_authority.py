@@ -9,6 +9,7 @@ shop data, nor show their phone number.
 from __future__ import annotations
 
 import json
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -71,6 +72,11 @@ def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[World]:
                                  "source, created_at, last_contact_at) VALUES (:i, :e, :p, 'X', 'Y', 'fr', "
                                  "'website', :t, :t)"),
                          {"i": forged, "e": a.email, "p": b.phone, "t": date(2025, 5, 1)})
+            # And a customer-service ticket with A's e-mail and B's customer number (typed on a form).
+            ticket = conn.execute(sa.text("SELECT COALESCE(MAX(id), 0) + 1 FROM tickets")).scalar_one()
+            conn.execute(sa.text("INSERT INTO tickets (id, email, customer_number, topic, status, opened_at) "
+                                 "VALUES (:i, :e, :n, 'order status', 'open', :t)"),
+                         {"i": ticket, "e": a.email, "n": b.number, "t": date(2025, 5, 2)})
         store = connect(urls["garde"])
         migrate(store)
         yield World(urls, store, deployment, a, b, forged)
@@ -95,8 +101,9 @@ def test_a_forged_crm_contact_does_not_hand_b_shop_data_to_a(world: World) -> No
     assert world.victim_a.id in found["shop.customers"]
     assert world.forged_contact in found["crm.contacts"]  # the contact holds A's e-mail: it is A's to see
     assert world.victim_b.phone not in footprint.identities.get("phone", set())
-    phones = [(m.table, m.column) for m in footprint.not_followed() if m.kind == "phone"]
-    assert phones == [(TableRef("crm", "contacts"), "phone")]
+    unfollowed = {(m.kind, m.table, m.column) for m in footprint.not_followed() if m.kind != "cookie_id"}
+    assert unfollowed == {("phone", TableRef("crm", "contacts"), "phone"),
+                          ("customer_id", TableRef("crm", "tickets"), "customer_number")}
 
 
 def test_an_access_request_by_a_email_answers_nothing_of_b(world: World) -> None:
@@ -129,3 +136,20 @@ def test_an_access_request_by_a_email_answers_nothing_of_b(world: World) -> None
                            "label": "Téléphone", "text": unfollowed[0]["text"]}]
     assert "Fiche contact" in unfollowed[0]["text"]
     assert "Comment nous avons trouvé vos données" in html and "rien ne prouve qu&#39;il est le vôtre" in html
+
+
+def test_a_portability_export_by_a_email_carries_nothing_of_b(world: World) -> None:
+    # (The reference shop has no portable identity column on a crm row, so the withholding of
+    # Footprint.withheld is pinned by the access test; this one guards the export as a whole.)
+    with world.store.begin() as conn:
+        request = submit(conn, "portability", {"email": world.victim_a.email})
+        verify_out_of_band(conn, request.id, "identity card checked in store", actor="agent:test")
+    assert run(world.store, request.id, world.deployment).status == "completed"
+    with zipfile.ZipFile(world.deployment.results / request.id / "portability.zip") as archive:
+        data = json.loads(archive.read("data.json"))
+    exported = json.dumps(data)
+    assert world.victim_a.email in exported
+    assert world.victim_b.phone not in exported and world.victim_b.email not in exported
+    assert world.victim_b.number not in exported
+    assert not set(data) - {str(ref) for ref in find_subject(
+        world.deployment.datamap, world.deployment.engines, {"email": world.victim_a.email}).tables()}
