@@ -132,8 +132,10 @@ def test_an_access_request_by_a_email_answers_nothing_of_b(world: World) -> None
     assert linked["via"] == {"kind": "email", "value": world.victim_a.email}
     assert "trouvé dans Compte client (champ phone)" in linked["text"]
     unfollowed = [i for i in answer["not_followed"] if i["kind"] == "phone"]
-    assert unfollowed == [{"kind": "phone", "how": "not_followed", "table": "crm.contacts", "column": "phone",
-                           "label": "Téléphone", "text": unfollowed[0]["text"]}]
+    assert unfollowed == [{"kind": "phone", "how": "not_followed", "withheld": True, "table": "crm.contacts",
+                           "column": "phone", "label": "Téléphone", "text": unfollowed[0]["text"]}]
+    cookie = next(i for i in answer["not_followed"] if i["kind"] == "cookie_id")  # on A's own browser row
+    assert not cookie["withheld"] and "l'un de vos fichiers" in cookie["text"] and "value" not in cookie
     assert "Fiche contact" in unfollowed[0]["text"]
     assert "Comment nous avons trouvé vos données" in html and "rien ne prouve qu&#39;il est le vôtre" in html
 

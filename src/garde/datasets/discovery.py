@@ -224,5 +224,5 @@ class _Walk:
                                                                 origin)
             self.search_identity(kind, value)
         else:
-            self.footprint.seen.setdefault((kind, value),
-                                           IdentityMatch(kind, value, "not_followed", table.ref, column))
+            seen = IdentityMatch(kind, value, "not_followed", table.ref, column, proven_row=proven)
+            self.footprint.seen.setdefault((kind, value), seen)

@@ -41,7 +41,8 @@ class IdentityMatch:
     ``table.column``, an authoritative column of a row proven to be the
     subject's, reached from identity ``via`` ((kind, value)). ``not_followed``:
     seen in ``table.column`` of a claimed row or a column nobody checks; it
-    was not used to search further.
+    was not used to search further (``proven_row``: the row it sits on is the
+    subject's, e.g. their browser's cookie id; otherwise its value is withheld).
     """
 
     kind: str
@@ -50,12 +51,15 @@ class IdentityMatch:
     table: TableRef | None = None
     column: str | None = None
     via: tuple[str, str] | None = None
+    proven_row: bool = False
 
     def to_data(self) -> dict[str, Any]:
         """Plain data; a ``not_followed`` identity may be someone else's, so its value is left out."""
         data: dict[str, Any] = {"kind": self.kind, "how": self.how}
         if self.how != "not_followed":
             data["value"] = self.value
+        else:
+            data["withheld"] = not self.proven_row
         if self.table is not None:
             data["table"], data["column"] = str(self.table), self.column
         if self.via is not None:

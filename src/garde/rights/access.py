@@ -115,7 +115,8 @@ def _matched(deployment: Deployment, footprint: Footprint, lang: str) -> dict[st
     unfollowed: dict[tuple[str, str, str], dict[str, Any]] = {}
     for match in footprint.not_followed():
         entry = {**match.to_data(), "label": _kind_label(match.kind, words)}
-        entry["text"] = words["how_not_followed"].format(**place(match))
+        key = "how_not_followed_yours" if match.proven_row else "how_not_followed"
+        entry["text"] = words[key].format(**place(match))
         unfollowed.setdefault((match.kind, entry["table"], entry["column"]), entry)
     return {"identities": matched, "not_followed": list(unfollowed.values())}
 
