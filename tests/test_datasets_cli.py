@@ -89,6 +89,10 @@ def test_shop_generate_then_find_a_subject(tmp_path: Path, monkeypatch: pytest.M
     )
     assert found.exit_code == 0, found.output
     assert '"shop.customers": [\n      7\n    ]' in found.output
+    assert '"how": "given"' in found.output and '"how": "linked"' in found.output
+    text = runner.invoke(app, ["datasets", "find", "customer_id=C00000007", "--datasets", DATASETS]).output
+    assert "customer_id: C00000007  [given]" in text
+    assert "linked: shop.customers.email, reached from customer_id C00000007" in " ".join(text.split())
 
 
 def test_find_with_an_identity_no_table_declares() -> None:
