@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -117,3 +118,27 @@ def umask_022() -> Iterator[None]:
 def mode(path: Path) -> int:
     """``path``'s permission bits, e.g. ``0o600``."""
     return path.stat().st_mode & 0o777
+
+
+@contextmanager
+def scratch_databases(names: Sequence[str], tmp_path: Path,
+                      admin_url: str | None) -> Iterator[dict[str, str]]:
+    """One empty database per name: SQLite files in ``tmp_path``, or (with ``admin_url``) PostgreSQL
+    databases dropped afterwards."""
+    if admin_url is None:
+        yield {name: f"sqlite:///{tmp_path / name}.db" for name in names}
+        return
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    created = {name: f"garde_t_{name}_{uuid.uuid4().hex[:8]}" for name in names}
+    with admin.connect() as conn:
+        for database in created.values():
+            conn.execute(sa.text(f'CREATE DATABASE "{database}"'))
+    base = sa.make_url(admin_url)
+    try:
+        yield {name: base.set(database=database).render_as_string(hide_password=False)
+               for name, database in created.items()}
+    finally:
+        with admin.connect() as conn:
+            for database in created.values():
+                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+        admin.dispose()

@@ -89,9 +89,28 @@ def test_shop_generate_then_find_a_subject(tmp_path: Path, monkeypatch: pytest.M
     )
     assert found.exit_code == 0, found.output
     assert '"shop.customers": [\n      7\n    ]' in found.output
+    assert '"how": "given"' in found.output and '"how": "linked"' in found.output
+    text = runner.invoke(app, ["datasets", "find", "customer_id=C00000007", "--datasets", DATASETS]).output
+    assert "customer_id: C00000007  [given]" in text
+    assert "linked: shop.customers.email, reached from customer_id C00000007" in " ".join(text.split())
 
 
 def test_find_with_an_identity_no_table_declares() -> None:
     result = runner.invoke(app, ["datasets", "find", "passport=X1", "--datasets", DATASETS])
     assert result.exit_code == 2
     assert "no table declares identity 'passport'" in result.output
+
+
+def test_check_warns_when_no_table_is_authoritative() -> None:
+    quiet = runner.invoke(app, ["datasets", "check", DATASETS])
+    assert "warning" not in quiet.output
+    result = runner.invoke(app, ["datasets", "check", str(ROOT / "datasets" / "crm.yaml")])
+    assert result.exit_code == 0, result.output
+    assert "warning: no table is authoritative: discovery will find only the rows holding the identities" in (
+        " ".join(result.output.split()))
+
+
+def test_graph_marks_the_authoritative_identities() -> None:
+    text = runner.invoke(app, ["datasets", "graph", DATASETS]).output
+    assert "shop.customers.email  (customer)  [authoritative: extends the search]" in text
+    assert "crm.contacts.email  (prospect)  (references shown above)\n" in text

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from garde.datasets import Masking, load_datamap, parse_dataset
+from garde.datasets import Masking, discovery_warnings, load_datamap, parse_dataset
 from garde.problems import InputError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -142,3 +142,53 @@ def test_the_normalised_map_is_itself_a_valid_dataset_file(tmp_path: Path) -> No
         path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     again = load_datamap(tmp_path)
     assert [t.to_data() for t in again] == [t.to_data() for t in datamap]
+
+
+# -- authority: which identities may extend a subject (issue 9) ---------------------------------------
+
+def test_authority_is_declared_per_table_or_per_identity_and_reads_back() -> None:
+    phone = "{column: phone, authoritative: false}"
+    dataset = parse(GOOD.replace("    identities: {email: email}\n", "    authoritative: true\n"
+                                 f"    identities: {{email: email, phone: {phone}}}\n")
+                    .replace("references: {customer_id: customers.id}",
+                             "identities: {loyalty_card: {column: card, authoritative: true}}\n"
+                             "    references: {customer_id: customers.id, "
+                             "email: {to: customers.email}, ref: {to: customers.id, claim: true}}"))
+    customers, orders = dataset.tables["customers"], dataset.tables["orders"]
+    assert customers.identities == {"email": "email", "phone": "phone"}
+    assert customers.authoritative == {"email"} and orders.authoritative == {"loyalty_card"}
+    # A reference naming the target's primary key is structure; any other column may be typed by a
+    # person: a claim unless the file says otherwise.
+    assert [r.claim for r in orders.references.values()] == [False, True, True]
+    assert customers.to_data()["identities"] == {"email": {"column": "email", "authoritative": True},
+                                                 "phone": "phone"}
+    assert orders.to_data()["references"] == {"customer_id": "customers.id",
+                                              "email": {"to": "customers.email", "claim": True},
+                                              "ref": {"to": "customers.id", "claim": True}}
+
+
+def test_bad_authority_declarations_name_file_line_and_field() -> None:
+    bad = GOOD.replace("    identities: {email: email}\n",
+                       "    authoritative: yes please\n"
+                       "    identities: {email: {column: email, authoritative: 1, checked: true}}\n").replace(
+        "references: {customer_id: customers.id}",
+        "authoritative: true\n    references: {customer_id: {to: customers.id, claim: maybe, by: x}}")
+    assert problems_of(bad) == [
+        "shop.yaml:8: tables.customers.authoritative: expected true or false",
+        "shop.yaml:9: tables.customers.identities.email.checked: unknown field",
+        "shop.yaml:9: tables.customers.identities.email.authoritative: expected true or false",
+        "shop.yaml:17: tables.orders.authoritative: the table declares no `identities`: `authoritative` "
+        "says which identities the business has checked",
+        "shop.yaml:18: tables.orders.references.customer_id.by: unknown field",
+        "shop.yaml:18: tables.orders.references.customer_id.claim: expected true or false",
+    ]
+
+
+def test_the_shop_is_the_system_of_record_and_no_crm_table_is() -> None:
+    datamap = load_datamap(ROOT / "datasets")
+    assert {(t.ref, kind) for t in datamap for kind in t.authoritative} == {
+        (("shop", "customers"), "email"), (("shop", "customers"), "phone"),
+        (("shop", "customers"), "customer_id"), (("shop", "loyalty_accounts"), "loyalty_card")}
+    assert discovery_warnings(datamap) == []
+    crm = load_datamap(ROOT / "datasets" / "crm.yaml")
+    assert "no table is authoritative" in discovery_warnings(crm)[0]

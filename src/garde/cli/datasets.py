@@ -12,7 +12,7 @@ import yaml
 from rich.console import Console
 from rich.table import Table
 
-from garde.datasets import connect_datamap, find_subject, load_datamap
+from garde.datasets import connect_datamap, discovery_warnings, find_subject, load_datamap
 from garde.datasets.graph import graph_dot, graph_text, render
 from garde.problems import GardeError
 from garde.settings import get_settings
@@ -40,7 +40,8 @@ def _path(path: Path | None) -> Path:
 def check(path: PathArgument = None) -> None:
     """Load and check dataset files against the vocabulary and their registers.
 
-    Errors name the file, the line and the field; exit status 2 when any.
+    Errors name the file, the line and the field; exit status 2 when any. Warnings (e.g. no
+    authoritative table: discovery would only find direct matches) do not change the status.
 
     Example: garde datasets check datasets/
     """
@@ -53,6 +54,8 @@ def check(path: PathArgument = None) -> None:
         f"ok: {len(datamap.datasets)} databases, {len(tables)} tables, {columns} annotated columns, "
         f"identities: {', '.join(datamap.identity_kinds())}"
     )
+    for warning in discovery_warnings(datamap):
+        typer.echo(f"warning: {warning}", err=True)
 
 
 @datasets_app.command("show")
@@ -136,8 +139,12 @@ def find(
         shown = ", ".join(map(str, keys[:8])) + (" ..." if len(keys) > 8 else "")
         table.add_row(str(ref), str(len(keys)), shown)
     Console().print(table)
-    for kind, values in sorted(footprint.identities.items()):
-        typer.echo(f"{kind}: {', '.join(sorted(values))}")
+    for match in footprint.identity_matches():
+        how = "given" if match.via is None else (
+            f"linked: {match.table}.{match.column}, reached from {match.via[0]} {match.via[1]}")
+        typer.echo(f"{match.kind}: {match.value}  [{how}]")
+    for match in footprint.not_followed():
+        typer.echo(f"{match.kind}: seen in {match.table}.{match.column}, not followed (not checked)")
 
 
 def install(app: typer.Typer) -> None:

@@ -6,8 +6,9 @@ retention build their statements with :func:`erase_statement` and
 :func:`masking_expression` over the same annotations.
 """
 
-from garde.datasets.discovery import Footprint, find_subject, normalise_identity
-from garde.datasets.loading import load_datamap, load_dataset, parse_dataset
+from garde.datasets.discovery import find_subject
+from garde.datasets.footprint import Footprint, IdentityMatch, normalise_identity
+from garde.datasets.loading import discovery_warnings, load_datamap, load_dataset, parse_dataset
 from garde.datasets.model import (
     STRATEGIES,
     ColumnMap,
@@ -29,8 +30,8 @@ from garde.datasets.sql import (
 )
 
 __all__ = [
-    "STRATEGIES", "ColumnMap", "DataMap", "Dataset", "Footprint", "Masking", "Reference", "Strategy",
-    "TableMap", "TableRef", "connect_datamap", "connect_dataset", "delete_statement", "erase_statement",
-    "find_subject", "load_datamap", "load_dataset", "masking_expression", "normalise_identity",
-    "parse_dataset", "sql_table",
+    "STRATEGIES", "ColumnMap", "DataMap", "Dataset", "Footprint", "IdentityMatch", "Masking", "Reference",
+    "Strategy", "TableMap", "TableRef", "connect_datamap", "connect_dataset", "delete_statement",
+    "discovery_warnings", "erase_statement", "find_subject", "load_datamap", "load_dataset",
+    "masking_expression", "normalise_identity", "parse_dataset", "sql_table",
 ]

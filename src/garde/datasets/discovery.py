@@ -1,11 +1,25 @@
 """Finding every row of one data subject, in every database (DESIGN flow 4).
 
-Start from the identities the subject gave (e-mail, phone, customer
-number...) in every table declaring that identity kind; follow references
-both ways (rows pointing at found rows, rows found rows point at), and cross
-databases through identities found on the way (the ``crm`` contact with the
-same e-mail as the ``shop`` customer). Each hop is set-based: one query per
-table with ``WHERE col IN (values found so far)``, never a loop over rows.
+Start from the identities the subject gave and proved (e-mail, phone,
+customer number...) in every table declaring that identity kind; follow
+references (rows pointing at found rows, rows found rows point at); cross
+to other tables and databases only through identities a system of record
+vouches for. Each hop is set-based: one query per table with
+``WHERE col IN (values found so far)``, never a loop over rows.
+
+What may extend a subject (GDPR Art. 15(4), Art. 5(1)(f): an answer must
+not hand one person's data to another):
+
+- a row matched on an *authoritative* identity column (the shop's customer
+  record) by an identity of the subject is *proven*; so are the rows its
+  references reach, both ways (structure written by software), except
+  through a ``claim`` (a reference column a person typed);
+- a row matched on any other identity column (a contact form anyone can
+  fill) is *claimed*: it is the subject's to see, and so are the rows
+  hanging under it (a contact's segments), but nothing else is reached
+  through it: not the record it points to, not the identities it holds;
+- only identities read in authoritative columns of proven rows join the
+  search; every other identity met is recorded as seen and not followed.
 
 References are followed only between tables that declare a subject: a row
 of a shared table (an event, a product) belongs to nobody, and walking
@@ -15,94 +29,30 @@ through it would reach every other guest of that event.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from garde.datasets.model import ColumnMap, DataMap, Reference, TableMap, TableRef
+from garde.datasets.footprint import Footprint, IdentityMatch, normalise_identity
+from garde.datasets.model import DataMap, Reference, TableMap, TableRef
 from garde.datasets.sql import CHUNK, chunks, select_in
 from garde.problems import GardeError
-from garde.subjects import IDENTIFIER_KINDS, normalise_identifier
 
+__all__ = ["Footprint", "IdentityMatch", "find_subject", "normalise_identity"]
 
-def normalise_identity(kind: str, value: str) -> str:
-    """The form identity columns hold: lower-case e-mail, ``+33...`` phone, others stripped."""
-    if kind in IDENTIFIER_KINDS:
-        return normalise_identifier(kind, value)
-    return value.strip()
-
-
-@dataclass
-class Footprint:
-    """Where a data subject's rows are: primary keys per table, and the identities met.
-
-    Discovery keeps the rows it read (every annotated column, by primary key),
-    so answering a request does not read them a second time.
-    """
-
-    datamap: DataMap
-    identities: dict[str, set[str]]
-    keys: dict[TableRef, set[Any]] = field(default_factory=dict)
-    hops: int = 0
-    found: dict[TableRef, dict[Any, dict[str, Any]]] = field(default_factory=dict, repr=False)
-
-    def __bool__(self) -> bool:
-        return any(self.keys.values())
-
-    def tables(self) -> list[TableRef]:
-        """Tables holding some of the subject's rows, in the map's order."""
-        return [t.ref for t in self.datamap if self.keys.get(t.ref)]
-
-    def primary_keys(self, database: str, table: str) -> list[Any]:
-        return sorted(self.keys.get(TableRef(database, table), ()))
-
-    def count(self) -> int:
-        return sum(len(k) for k in self.keys.values())
-
-    def counts(self) -> dict[str, int]:
-        """``{"shop.orders": 3, ...}`` for the tables holding rows."""
-        return {str(ref): len(self.keys[ref]) for ref in self.tables()}
-
-    def annotations(self, ref: TableRef) -> dict[str, ColumnMap]:
-        """The categorised columns of a table: category, activities, erase strategy."""
-        return self.datamap.table(ref).columns
-
-    def rows(self, engines: Mapping[str, Engine], ref: TableRef,
-             columns: Sequence[str] | None = None, *, fresh: bool = False) -> list[dict[str, Any]]:
-        """The subject's rows of one table (annotated columns by default), ordered by key.
-
-        The rows as discovery read them when it read those columns, unless
-        ``fresh``: then (or for columns discovery did not read) they are read
-        again, one query per chunk of keys.
-        """
-        table = self.datamap.table(ref)
-        names = list(dict.fromkeys([table.primary_key, *(table.annotated_columns() if columns is None
-                                                           else columns)]))
-        found = self.found.get(ref, {})
-        keys = self.primary_keys(*ref)
-        if not fresh and all(key in found for key in keys) and all(
-                name in row for row in found.values() for name in names):
-            return [{name: found[key][name] for name in names} for key in keys]
-        query = select_in(table.name, tuple(names), (table.primary_key,))
-        out: list[dict[str, Any]] = []
-        with engines[ref.database].connect() as conn:
-            for batch in chunks(keys):
-                out.extend(dict(zip(names, r, strict=True)) for r in conn.execute(query, {"v0": list(batch)}))
-        position = {key: i for i, key in enumerate(keys)}
-        return sorted(out, key=lambda row: position[row[table.primary_key]])
-
-    def to_data(self) -> dict[str, Any]:
-        return {"identities": {k: sorted(v) for k, v in sorted(self.identities.items())},
-                "tables": {str(ref): self.primary_keys(*ref) for ref in self.tables()}}
+Origin = tuple[str, str]  # the identity (kind, value) whose search reached a row
+# What the next hop searches: per (table, proven?), per column, each value with its origin.
+Pending = dict[tuple[TableRef, bool], dict[str, dict[Any, Origin]]]
 
 
 def find_subject(datamap: DataMap, engines: Mapping[str, Engine], identities: Mapping[str, str],
                  *, max_hops: int = 50) -> Footprint:
-    """Every row of the subject holding ``identities`` ({kind: value}), across all databases."""
+    """Every row of the subject holding ``identities`` ({kind: value}, proven by the requester),
+    across all databases; :class:`Footprint` says how each identity met was matched."""
     unknown = [k for k in identities if not datamap.with_identity(k)]
     if unknown:
         raise GardeError(f"no table declares identity {', '.join(map(repr, unknown))}; "
@@ -110,18 +60,18 @@ def find_subject(datamap: DataMap, engines: Mapping[str, Engine], identities: Ma
     missing = [name for name in datamap.datasets if name not in engines]
     if missing:
         raise GardeError(f"no engine for database {', '.join(missing)}")
-    found = Footprint(datamap, {k: {normalise_identity(k, v)} for k, v in identities.items()})
-    pending: dict[TableRef, dict[str, set[Any]]] = defaultdict(lambda: defaultdict(set))
-    for kind, values in found.identities.items():
-        for table, column in datamap.with_identity(kind):
-            pending[table.ref][column] |= values
+    given = {kind: normalise_identity(kind, value) for kind, value in identities.items()}
+    found = Footprint(datamap, {kind: {value} for kind, value in given.items()},
+                      matches={(k, v): IdentityMatch(k, v, "given") for k, v in given.items()})
     with ExitStack() as stack:
         walk = _Walk(datamap, engines, found, stack)
-        while pending:
+        for kind, value in given.items():
+            walk.search_identity(kind, value)
+        while walk.pending:
             if found.hops >= max_hops:
                 raise GardeError(f"subject discovery did not settle after {max_hops} hops")
             found.hops += 1
-            pending = walk.hop(pending)
+            walk.hop()
     return found
 
 
@@ -155,15 +105,20 @@ def _shape(datamap: DataMap) -> _Shape:
     return shape
 
 
+def _pending() -> Pending:
+    return defaultdict(lambda: defaultdict(dict))
+
+
 class _Walk:
-    """One discovery: what was searched per (table, column), and what the next hop must search."""
+    """One discovery: what was searched per (table, column, proven?), and what the next hop searches."""
 
     def __init__(self, datamap: DataMap, engines: Mapping[str, Engine], footprint: Footprint,
                  stack: ExitStack) -> None:
         self.datamap = datamap
         self.engines = engines
         self.footprint = footprint
-        self.searched: dict[tuple[TableRef, str], set[Any]] = defaultdict(set)
+        self.searched: dict[tuple[TableRef, str, bool], set[Any]] = defaultdict(set)
+        self.pending: Pending = _pending()
         self.stack = stack
         self.connections: dict[str, sa.Connection] = {}
         shape = _shape(datamap)
@@ -175,26 +130,40 @@ class _Walk:
             self.connections[database] = self.stack.enter_context(self.engines[database].connect())
         return self.connections[database]
 
-    def hop(self, pending: Mapping[TableRef, Mapping[str, set[Any]]]) -> dict[TableRef, dict[str, set[Any]]]:
-        following: dict[TableRef, dict[str, set[Any]]] = defaultdict(lambda: defaultdict(set))
-        for ref, conditions in pending.items():
-            table = self.datamap.table(ref)
-            known = self.footprint.keys.get(ref, set())
-            fresh = {col: values - self.searched[ref, col] - (known if col == table.primary_key else set())
-                     for col, values in conditions.items()}
-            fresh = {col: values for col, values in fresh.items() if values}
-            if not fresh:
-                continue
-            for col, values in fresh.items():
-                self.searched[ref, col] |= values
-            for row in self.select(table, fresh):
-                self.follow(table, row, following)
-        return following
+    def search_identity(self, kind: str, value: str) -> None:
+        """Search a proven identity in every table declaring its kind: a match in an authoritative
+        column is a proven row, any other match a claimed one."""
+        for table, column in self.shared.get(kind, ()):
+            self.pending[table.ref, kind in table.authoritative][column].setdefault(value, (kind, value))
 
-    def select(self, table: TableMap, conditions: Mapping[str, set[Any]]) -> list[dict[str, Any]]:
-        """Rows matching any condition and not found yet: one statement per chunk of values."""
+    def hop(self) -> None:
+        pending, self.pending = self.pending, _pending()
+        # Proven searches first: a row both proven and claimed in one hop is followed as proven.
+        for (ref, proven), conditions in sorted(pending.items(), key=lambda item: not item[0][1]):
+            table = self.datamap.table(ref)
+            known = (self.footprint.proven if proven else self.footprint.keys).get(ref, set())
+            fresh: dict[str, dict[Any, Origin]] = {}
+            for column, values in conditions.items():
+                done = self.searched[ref, column, True]
+                if not proven:  # a proven search of a value finds the same rows, and more is known of them
+                    done = done | self.searched[ref, column, False]
+                kept = {v: o for v, o in values.items()
+                        if v not in done and not (column == table.primary_key and v in known)}
+                if kept:
+                    fresh[column] = kept
+                    self.searched[ref, column, proven] |= kept.keys()
+            for row, origin in self.select(table, fresh, proven):
+                self.follow(table, row, proven, origin)
+
+    def select(self, table: TableMap, conditions: Mapping[str, Mapping[Any, Origin]],
+               proven: bool) -> list[tuple[dict[str, Any], Origin]]:
+        """Rows matching any condition and not found yet at this trust: one statement per chunk of values."""
+        if not conditions:
+            return []
         read = self.read[table.ref]
-        known = self.footprint.keys.setdefault(table.ref, set())
+        keys = self.footprint.keys.setdefault(table.ref, set())
+        proven_keys = self.footprint.proven.setdefault(table.ref, set())
+        known = proven_keys if proven else keys
         kept = self.footprint.found.setdefault(table.ref, {})
         columns = tuple(conditions)
         if sum(len(v) for v in conditions.values()) <= CHUNK:  # the usual case: one statement
@@ -205,36 +174,55 @@ class _Walk:
                     for c in columns for batch in chunks(sorted(conditions[c], key=str))]
         conn = self.connection(table.database)
         position = read.index(table.primary_key)
-        rows: list[dict[str, Any]] = []
+        rows: list[tuple[dict[str, Any], Origin]] = []
         for statement, parameters in runs:
             for row in conn.execute(statement, parameters):
                 key = row[position]
-                if key not in known:
-                    known.add(key)
-                    mapping = kept[key] = dict(zip(read, row, strict=True))
-                    rows.append(mapping)
+                if key in known:
+                    continue
+                known.add(key)
+                keys.add(key)
+                mapping = kept[key] = dict(zip(read, row, strict=True))
+                origin = next((conditions[c][mapping[c]] for c in columns if mapping[c] in conditions[c]),
+                              next(iter(conditions[columns[0]].values())))
+                rows.append((mapping, origin))
         return rows
 
-    def follow(self, table: TableMap, row: Mapping[str, Any],
-               following: dict[TableRef, dict[str, set[Any]]]) -> None:
+    def follow(self, table: TableMap, row: Mapping[str, Any], proven: bool, origin: Origin) -> None:
         """What a newly found row adds to the next hop (its identities, references, referrers)."""
         if table.subject is None:
             return
         for kind, column in table.identities.items():
-            value = row.get(column)
-            if value is None:
-                continue
-            value = normalise_identity(kind, str(value))
-            if value not in self.footprint.identities.setdefault(kind, set()):
-                self.footprint.identities[kind].add(value)
-            for other, other_column in self.shared[kind]:
-                following[other.ref][other_column].add(value)
-        for column, reference in table.references.items():
-            value = row.get(column)
-            parent = self.datamap.datasets[table.database].tables[reference.target]
-            if value is not None and parent.subject is not None:
-                following[parent.ref][reference.target_column].add(value)
+            if row.get(column) is not None:
+                self.identity(table, column, kind, normalise_identity(kind, str(row[column])), proven, origin)
+        if proven:
+            for column, reference in table.references.items():
+                parent = self.datamap.datasets[table.database].tables[reference.target]
+                value = row.get(column)
+                # A claim names a row someone typed the number of: never followed to it.
+                if value is not None and parent.subject is not None and not reference.claim:
+                    self.pending[parent.ref, True][reference.target_column].setdefault(value, origin)
+        elif table.authoritative:
+            # A system-of-record row matched on a column nobody checked (or reached from a claimed
+            # row) may be someone else's record: what hangs under it is not reached through it.
+            return
         for child, reference in self.children[table.ref]:
             value = row.get(reference.target_column)
-            if value is not None:
-                following[child.ref][reference.column].add(value)
+            if value is not None and (proven or not reference.claim):
+                trust = proven and not reference.claim
+                self.pending[child.ref, trust][reference.column].setdefault(value, origin)
+
+    def identity(self, table: TableMap, column: str, kind: str, value: str, proven: bool,
+                 origin: Origin) -> None:
+        """An identity read on a row: it joins the search only from an authoritative column of a
+        proven row; otherwise it is recorded as seen and not followed."""
+        if value in self.footprint.identities.get(kind, ()):
+            return
+        if proven and kind in table.authoritative:
+            self.footprint.identities.setdefault(kind, set()).add(value)
+            self.footprint.matches[kind, value] = IdentityMatch(kind, value, "linked", table.ref, column,
+                                                                origin)
+            self.search_identity(kind, value)
+        else:
+            seen = IdentityMatch(kind, value, "not_followed", table.ref, column, proven_row=proven)
+            self.footprint.seen.setdefault((kind, value), seen)

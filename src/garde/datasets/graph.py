@@ -1,7 +1,8 @@
 """The reference graph of a data map: from identities, through references, across databases.
 
-As text: one tree per identity kind (the tables declaring it, then the
-tables that reference them, recursively), the way discovery walks. As a
+As text: one tree per identity kind (the tables declaring it, marked when
+authoritative, then the tables that reference them, recursively), the way
+discovery walks. As a
 picture: Graphviz DOT, one cluster per database, identity kinds as shared
 nodes between databases; rendered to SVG or PNG by Graphviz's ``dot``.
 """
@@ -30,7 +31,9 @@ def graph_text(datamap: DataMap) -> str:
             again = (
                 "  (references shown above)" if table.ref in expanded and datamap.referencing(table) else ""
             )
-            lines.append(f"{'└── ' if last else '├── '}{table.ref}.{column}{_describe(table)}{again}")
+            checked = "  [authoritative: extends the search]" if kind in table.authoritative else ""
+            branch = "└── " if last else "├── "
+            lines.append(f"{branch}{table.ref}.{column}{_describe(table)}{checked}{again}")
             if table.ref not in expanded:
                 _children(datamap, table, "    " if last else "│   ", lines, {table.ref}, shown)
             expanded.add(table.ref)
@@ -64,7 +67,8 @@ def _children(
         again = child.ref in path
         lines.append(
             f"{prefix}{'└── ' if last else '├── '}{child.ref}.{reference.column} → "
-            f"{table.name}.{reference.target_column}{_describe(child)}{'  (cycle)' if again else ''}"
+            f"{table.name}.{reference.target_column}{_describe(child)}"
+            f"{'  (claim)' if reference.claim else ''}{'  (cycle)' if again else ''}"
         )
         shown.add(child.ref)
         if not again:
@@ -122,13 +126,16 @@ def graph_dot(datamap: DataMap) -> str:
         out.append("  }")
     for table in datamap:
         for kind, column in table.identities.items():
+            # Solid: an authoritative column, whose values lead to other tables; dashed: matched only.
+            style = "solid" if kind in table.authoritative else "dashed"
             out.append(
                 f"  {_quote('identity:' + kind)} -> {_quote(str(table.ref))} "
-                f'[style=dashed, color="#c08a00", label={_quote(column)}];'
+                f'[style={style}, color="#c08a00", label={_quote(column)}];'
             )
         for column, reference in table.references.items():
             target = TableRef(table.database, reference.target)
-            followed = table.subject is not None and datamap.table(target).subject is not None
+            followed = (table.subject is not None and datamap.table(target).subject is not None
+                        and not reference.claim)
             style = "" if followed else ', style=dotted, color="#aaaaaa"'
             out.append(
                 f"  {_quote(str(table.ref))} -> {_quote(str(target))} [label={_quote(column)}{style}];"

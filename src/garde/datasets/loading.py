@@ -12,6 +12,7 @@ identity, since otherwise a request could never find it.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +23,10 @@ from garde.taxonomy import Vocabulary, load_vocabulary
 from garde.yamlsource import FieldPath, SourceMap, load_yaml, parse_yaml
 
 DATASET_FIELDS = ("database", "description", "url", "url_env", "register", "tables")
-TABLE_FIELDS = ("description", "label", "subject", "primary_key", "identifiable", "identities", "references",
-                "timestamps", "columns")
+TABLE_FIELDS = ("description", "label", "subject", "primary_key", "identifiable", "authoritative",
+                "identities", "references", "timestamps", "columns")
+IDENTITY_FIELDS = ("column", "authoritative")
+REFERENCE_FIELDS = ("to", "claim")
 COLUMN_FIELDS = ("category", "activities", "erase", "description")
 MASKING_FIELDS = ("strategy", "value", "keep", "generalise")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -54,6 +57,16 @@ def load_datamap(path: str | Path, *, vocabulary: Vocabulary | None = None) -> D
     if problems:
         raise InputError(problems)
     return DataMap(datasets)
+
+
+def discovery_warnings(datamap: DataMap) -> list[str]:
+    """What the map lets discovery do that is legal but probably not meant (shown, never an error)."""
+    if datamap.identity_kinds() and not datamap.authoritative_tables():
+        return ["no table is authoritative: discovery will find only the rows holding the identities a "
+                "requester gives (and the rows under them), never cross to other tables through the "
+                "identities it meets; mark the system of record with `authoritative: true` "
+                "(docs/datasets.md)"]
+    return []
 
 
 def load_dataset(path: str | Path, *, vocabulary: Vocabulary | None = None) -> Dataset:
@@ -163,21 +176,16 @@ class _Reader:
         if subject is not None:
             self.term("subjects", subject, (*at, "subject"), "data-subject kind")
         primary_key = self.name(raw.get("primary_key"), (*at, "primary_key"))
-        identifiable = raw.get("identifiable", True)
-        if not isinstance(identifiable, bool):
-            self.fail((*at, "identifiable"), "expected true or false")
-            identifiable = True
-        identities = self.columns_by_key(raw.get("identities"), (*at, "identities"))
+        identifiable = self.flag(raw, "identifiable", at, True)
+        identities, authoritative = self.identities(raw, at)
         timestamps = self.columns_by_key(raw.get("timestamps"), (*at, "timestamps"))
         for event in timestamps:
             self.term("trigger_events", event, (*at, "timestamps", event), "trigger event")
         references: dict[str, Reference] = {}
-        for column, target in self.columns_by_key(raw.get("references"), (*at, "references"), True).items():
-            if target.count(".") != 1:
-                self.fail((*at, "references", column), f"expected `table.column`, not {target!r}")
-                continue
-            table_name, target_column = target.split(".")
-            references[column] = Reference(column, table_name, target_column)
+        for column, spec in self.mapping(raw.get("references"), (*at, "references")).items():
+            reference = self.reference(str(column), spec, (*at, "references", column))
+            if reference is not None:
+                references[reference.column] = reference
         columns: dict[str, ColumnMap] = {}
         for column, spec in self.mapping(raw.get("columns"), (*at, "columns")).items():
             column_map = self.column(str(column), spec, (*at, "columns", column), subject)
@@ -186,10 +194,66 @@ class _Reader:
         if primary_key is None:
             return None
         return TableMap(database=database, name=name, primary_key=primary_key, subject=subject,
-                        identities=identities, references=references, timestamps=timestamps, columns=columns,
+                        identities=identities, authoritative=authoritative,
+                        references=references, timestamps=timestamps, columns=columns,
                         identifiable=identifiable, description=self.text(raw.get("description"),
                                                                          (*at, "description")),
                         label=self.label(raw.get("label"), (*at, "label")))
+
+    def flag(self, raw: dict[str, Any], key: str, at: FieldPath, default: bool) -> bool:
+        value = raw.get(key, default)
+        if not isinstance(value, bool):
+            self.fail((*at, key), "expected true or false")
+            return default
+        return value
+
+    def identities(self, raw: dict[str, Any], at: FieldPath) -> tuple[dict[str, str], frozenset[str]]:
+        """``identities`` (kind -> column, or kind -> ``{column, authoritative}``) and the
+        authoritative kinds: the table's ``authoritative`` unless an identity says otherwise."""
+        table_wide = self.flag(raw, "authoritative", at, False)
+        identities: dict[str, str] = {}
+        authoritative: set[str] = set()
+        for kind, spec in self.mapping(raw.get("identities"), (*at, "identities")).items():
+            path = (*at, "identities", kind)
+            checked = table_wide
+            if isinstance(spec, dict):
+                spec = self.mapping(spec, path, IDENTITY_FIELDS)
+                checked = self.flag(spec, "authoritative", path, table_wide)
+                column = self.name(spec.get("column"), (*path, "column"))
+            else:
+                column = self.name(spec, path)
+            if column is not None:
+                identities[str(kind)] = column
+                if checked:
+                    authoritative.add(str(kind))
+        if table_wide and not identities:
+            self.fail((*at, "authoritative"), "the table declares no `identities`: `authoritative` says "
+                      "which identities the business has checked")
+        return identities, frozenset(authoritative)
+
+    def reference(self, column: str, spec: Any, at: FieldPath) -> Reference | None:
+        """``table.column``, or ``{to: table.column, claim: true|false}``."""
+        claim: bool | None = None
+        if isinstance(spec, dict):
+            spec = self.mapping(spec, at, REFERENCE_FIELDS)
+            if "claim" in spec:
+                claim = self.flag(spec, "claim", at, True)
+            target = self.text(spec.get("to"), (*at, "to"), required=True)
+            where = (*at, "to")
+        else:
+            target, where = self.text(spec, at, required=True), at
+        if not _NAME.match(column):
+            self.fail(at, f"{column!r} is not a column name")
+            return None
+        if target is None:
+            return None
+        if target.count(".") != 1:
+            self.fail(where, f"expected `table.column`, not {target!r}")
+            return None
+        table_name, target_column = target.split(".")
+        # The default (a claim unless it names the target's primary key) is settled by
+        # check_references, once every table is read.
+        return Reference(column, table_name, target_column, claim=bool(claim), declared=claim is not None)
 
     def label(self, value: Any, path: FieldPath) -> dict[str, str]:
         """A label is a text (English) or a ``{fr:, en:, it:}`` map."""
@@ -202,10 +266,10 @@ class _Reader:
         self.fail(path, "expected a text or a {fr:, en:, it:} map")
         return {}
 
-    def columns_by_key(self, value: Any, at: FieldPath, dotted: bool = False) -> dict[str, str]:
+    def columns_by_key(self, value: Any, at: FieldPath) -> dict[str, str]:
         out: dict[str, str] = {}
         for key, column in self.mapping(value, at).items():
-            name = self.text(column, (*at, key), required=True) if dotted else self.name(column, (*at, key))
+            name = self.name(column, (*at, key))
             if name is not None:
                 out[str(key)] = name
         return out
@@ -280,6 +344,9 @@ class _Reader:
     # -- the whole file ---------------------------------------------------------------------------------
 
     def check_references(self, tables: dict[str, TableMap]) -> None:
+        """Targets exist; a reference not declaring ``claim`` is a claim unless it names the target's
+        primary key (a key the database assigns is written by software; any other column, an order
+        number or an e-mail, is something a person can type)."""
         for table in tables.values():
             for column, reference in table.references.items():
                 at: FieldPath = ("tables", table.name, "references", column)
@@ -290,6 +357,9 @@ class _Reader:
                     self.fail(at, f"table {reference.target!r} has no annotated column "
                               f"{reference.target_column!r}",
                               closest(reference.target_column, target.known_columns()))
+                elif not reference.declared:
+                    table.references[column] = replace(
+                        reference, claim=reference.target_column != target.primary_key)
 
     def check_paths(self, tables: dict[str, TableMap]) -> None:
         """Every identifiable table of personal data reaches an identity through references."""

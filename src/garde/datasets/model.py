@@ -77,15 +77,23 @@ class Reference:
     """``column`` of this table holds ``target_column`` of ``target`` (same database).
 
     A reference says the row belongs to the same data subject as the row it
-    points to: discovery follows it both ways.
+    points to: discovery follows it both ways. A ``claim`` is a reference
+    whose value a person typed (an order number in a review form): it may
+    point at someone else's row, so discovery never follows it from the
+    claiming row to the row it names (see ``docs/datasets.md``).
     """
 
     column: str
     target: str
     target_column: str
+    claim: bool = False
+    declared: bool = False  # whether the file said `claim:` (else the default for the target column)
 
     def __str__(self) -> str:
         return f"{self.target}.{self.target_column}"
+
+    def to_data(self) -> str | dict[str, Any]:
+        return {"to": str(self), "claim": self.claim} if self.claim or self.declared else str(self)
 
 
 @dataclass
@@ -97,6 +105,9 @@ class TableMap:
     primary_key: str
     subject: str | None = None
     identities: dict[str, str] = field(default_factory=dict)
+    # Identity kinds whose column the business has checked (a system of record): only their
+    # values, read on rows proven to be the subject's, extend a subject to other tables.
+    authoritative: frozenset[str] = frozenset()
     references: dict[str, Reference] = field(default_factory=dict)
     timestamps: dict[str, str] = field(default_factory=dict)
     columns: dict[str, ColumnMap] = field(default_factory=dict)
@@ -171,10 +182,15 @@ class TableMap:
         data["primary_key"] = self.primary_key
         if not self.identifiable:
             data["identifiable"] = False
-        if self.identities:
+        if self.identities and self.authoritative == set(self.identities):
+            data["authoritative"] = True
             data["identities"] = dict(self.identities)
+        elif self.identities:
+            data["identities"] = {kind: {"column": column, "authoritative": True}
+                                  if kind in self.authoritative else column
+                                  for kind, column in self.identities.items()}
         if self.references:
-            data["references"] = {c: str(r) for c, r in self.references.items()}
+            data["references"] = {c: r.to_data() for c, r in self.references.items()}
         if self.timestamps:
             data["timestamps"] = dict(self.timestamps)
         if self.columns:
@@ -235,6 +251,10 @@ class DataMap:
 
     def identity_kinds(self) -> list[str]:
         return sorted({kind for t in self for kind in t.identities})
+
+    def authoritative_tables(self) -> list[TableMap]:
+        """Tables declaring at least one authoritative identity (systems of record)."""
+        return [t for t in self if t.authoritative]
 
     def with_identity(self, kind: str) -> list[tuple[TableMap, str]]:
         """Tables declaring identity ``kind``, with the column holding it."""

@@ -1,6 +1,9 @@
 """The answer to an access request (GDPR Art. 15): a JSON file and an HTML report.
 
 All the subject's rows, then their data grouped by category and by activity;
+how each identity was matched (given, or found in a record of reference) and
+which identities met on the way were not followed (kind only: the value may
+be someone else's, Art. 15(4), and is withheld from the rows too);
 for each activity what Art. 15(1) requires: purposes (a), categories (b),
 recipients (c), retention (d), source when not the subject (g), transfers
 (15(2)); then the rights (e) and the complaint route (f). Texts are in the
@@ -17,7 +20,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from garde.datasets import Footprint, TableRef
+from garde.datasets import Footprint, IdentityMatch, TableRef
 from garde.documents.wording import Line, Wording
 from garde.private_files import write_private
 from garde.register import Activity, Register
@@ -88,6 +91,37 @@ def _closing(deployment: Deployment, lang: str, authority: str | None) -> dict[s
     return deployment.cached(("closing", lang, authority), build)
 
 
+def _kind_label(kind: str, words: dict[str, Any]) -> str:
+    return str(words["identity_kinds"].get(kind) or kind.replace("_", " "))
+
+
+def _matched(deployment: Deployment, footprint: Footprint, lang: str) -> dict[str, list[dict[str, Any]]]:
+    """How each identity was matched, in ``lang``; identities not followed by kind and place only."""
+    words = strings(lang)["report"]
+
+    def place(match: IdentityMatch) -> dict[str, str]:
+        assert match.table is not None and match.column is not None
+        return {"record": deployment.datamap.table(match.table).label_in(lang),
+                "field": match.column.replace("_", " ")}
+
+    matched = []
+    for match in footprint.identity_matches():
+        entry = {**match.to_data(), "label": _kind_label(match.kind, words)}
+        if match.how == "given":
+            entry["text"] = words["how_given"]
+        else:
+            via = f"{_kind_label(match.via[0], words)} {match.via[1]}" if match.via else "—"
+            entry["text"] = words["how_linked"].format(**place(match), via=via)
+        matched.append(entry)
+    unfollowed: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for match in footprint.not_followed():
+        entry = {**match.to_data(), "label": _kind_label(match.kind, words)}
+        key = "how_not_followed_yours" if match.proven_row else "how_not_followed"
+        entry["text"] = words[key].format(**place(match))
+        unfollowed.setdefault((match.kind, entry["table"], entry["column"]), entry)
+    return {"identities": matched, "not_followed": list(unfollowed.values())}
+
+
 def build_access(request: Request, deployment: Deployment, footprint: Footprint) -> dict[str, Any]:
     """The access answer as plain data (what ``access.json`` holds)."""
     lang = request.language
@@ -100,10 +134,13 @@ def build_access(request: Request, deployment: Deployment, footprint: Footprint)
         table = deployment.datamap.table(ref)
         register = deployment.register(ref.database)
         controllers.setdefault(register.controller.name, register)
-        hidden = deployment.secret_columns(table)
+        secrets = deployment.secret_columns(table)
         tables[str(ref)] = []
         for stored in table_rows:
-            # Credentials (categories marked secret): the answer says they exist, never shows them.
+            # Credentials (categories marked secret): the answer says they exist, never shows them;
+            # nor an identity of a claimed row that may be someone else's (Art. 15(4)).
+            withheld = footprint.withheld(ref, stored)
+            hidden = secrets | withheld
             row = {k: None if k in hidden else plain(v) for k, v in stored.items()}
             tables[str(ref)].append(row)
             key = row[table.primary_key]
@@ -112,7 +149,7 @@ def build_access(request: Request, deployment: Deployment, footprint: Footprint)
                     continue
                 field = {"where": where(table, name), "key": key, "value": row[name],
                          "record": table.label_in(lang), "field": name.replace("_", " "),
-                         "secret": name in hidden}
+                         "secret": name in secrets, "withheld": name in withheld}
                 categories[column.category].append(field)
                 for activity_id in column.activities:
                     entry = activities.get((ref.database, activity_id))
@@ -129,6 +166,7 @@ def build_access(request: Request, deployment: Deployment, footprint: Footprint)
     return {
         "request": request.id, "generated_at": now().isoformat(), "language": lang,
         "controllers": sorted(controllers),
+        **_matched(deployment, footprint, lang),
         "tables": tables,
         "categories": [{"id": category, "label": vocabulary.label("categories", category, lang),
                         "fields": fields} for category, fields in sorted(categories.items())],

@@ -47,7 +47,9 @@ def build_portability(deployment: Deployment, footprint: Footprint) -> dict[str,
         table = deployment.datamap.table(ref)
         names = [c.name for c in portable_columns(deployment, table)]
         if names:
-            out[str(ref)] = [{name: plain(row.get(name)) for name in names} for row in rows]
+            # An identity of a claimed row not proven to be the subject's may be someone else's.
+            out[str(ref)] = [{name: None if name in withheld else plain(row.get(name)) for name in names}
+                             for row in rows for withheld in (footprint.withheld(ref, row),)]
     return out
 
 
