@@ -109,7 +109,8 @@ def test_a_forged_crm_contact_does_not_hand_b_shop_data_to_a(world: World) -> No
 def test_an_access_request_by_a_email_answers_nothing_of_b(world: World) -> None:
     with world.store.begin() as conn:
         request = submit(conn, "access", {"email": world.victim_a.email}, language="fr")
-        verify_out_of_band(conn, request.id, "identity card checked in store", actor="agent:test")
+        verify_out_of_band(conn, request.id, "identity card checked in store", actor="agent:test",
+                           identities=["email"])
     done = run(world.store, request.id, world.deployment)
     assert done.status == "completed"
     folder = world.deployment.results / request.id
@@ -145,7 +146,8 @@ def test_a_portability_export_by_a_email_carries_nothing_of_b(world: World) -> N
     # Footprint.withheld is pinned by the access test; this one guards the export as a whole.)
     with world.store.begin() as conn:
         request = submit(conn, "portability", {"email": world.victim_a.email})
-        verify_out_of_band(conn, request.id, "identity card checked in store", actor="agent:test")
+        verify_out_of_band(conn, request.id, "identity card checked in store", actor="agent:test",
+                           identities=["email"])
     assert run(world.store, request.id, world.deployment).status == "completed"
     with zipfile.ZipFile(world.deployment.results / request.id / "portability.zip") as archive:
         data = json.loads(archive.read("data.json"))
