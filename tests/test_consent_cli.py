@@ -70,6 +70,25 @@ def test_unknown_activity_and_subject_are_clear_errors(store: str) -> None:
     assert code == 2 and "no subject" in output
 
 
+def test_a_date_in_the_future_is_refused_naming_the_option(store: str) -> None:
+    """A consent dated ahead would outrank the withdrawals recorded before its date (Art. 7(3))."""
+    code, output = garde("consent", "give", "newsletter", "--email", "ana@example.com", "--channel", "email",
+                         "--at", "2099-01-01T00:00:00Z")
+    assert code == 2 and "Traceback" not in output
+    assert "--at: 2099-01-01T00:00:00+00:00 is in the future" in " ".join(output.split())
+    code, output = garde("consent", "withdraw", "newsletter", "--email", "ana@example.com", "--at", "someday")
+    assert code == 2 and "--at: 'someday' is not a date" in " ".join(output.split())
+    code, output = garde("consent", "history", "--email", "ana@example.com", "--format", "jsonl")
+    assert output.strip() == "" or code != 0  # nothing was recorded
+
+
+def test_a_user_agent_longer_than_its_column_is_refused(store: str) -> None:
+    code, output = garde("consent", "give", "newsletter", "--email", "ana@example.com", "--channel", "email",
+                         "--user-agent", "M" * 600)
+    assert code == 2 and "Traceback" not in output
+    assert "field user_agent is 600 characters long; the ledger keeps at most 512" in " ".join(output.split())
+
+
 def test_gpc_command(store: str) -> None:
     assert garde("decide", "ads", "--email", "ana@example.com")[0] == 0
     assert garde("consent", "gpc", "--email", "ana@example.com")[0] == 0
@@ -165,3 +184,17 @@ def test_a_file_that_is_not_utf8_is_refused_with_its_line(store: str, tmp_path: 
     code, output = garde("consent", "import", str(path))
     assert code != 0 and "Traceback" not in output
     assert f"{path}: line 3: field larger than field limit" in " ".join(output.split())
+
+
+def test_import_refuses_a_row_dated_in_the_future_with_its_line(database_url: str, tmp_path: Path) -> None:
+    """A consent dated ahead would outrank every withdrawal recorded before its date."""
+    engine = connect(database_url)
+    migrate(engine)
+    path = tmp_path / "export.csv"
+    path.write_text("id,email,activity,action,at\n"
+                    "1,ana@example.com,newsletter,given,2099-01-01T00:00:00Z\n"
+                    "2,ana@example.com,newsletter,given,2025-01-01T00:00:00Z\n", encoding="utf-8")
+    report = import_csv(engine, path, source="tool")
+    assert report.added == 1
+    assert [p.split(" is in")[0] for p in report.problems] == ["line 2: field at: 2099-01-01T00:00:00+00:00"]
+    engine.dispose()

@@ -12,8 +12,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from garde import consent
-from garde.consent.importing import count_rows, import_csv, parse_time
-from garde.consent.ledger import Evidence, LedgerEvent
+from garde.consent.importing import count_rows, import_csv
+from garde.consent.ledger import Evidence, LedgerEvent, event_time
 from garde.consent.receipts import receipt
 from garde.decide.model import DecisionModel
 from garde.problems import GardeError
@@ -58,21 +58,21 @@ def _record(action: str, activity: str, ids: dict[str, str], channel: str | None
     model = load_model(register)
     _check_activity(model, activity)
     rules = model.get(activity)
-    engine = open_store()
     details: dict[str, Any] = {
-        "channel": channel, "method": method, "at": parse_time(at) if at else None,
+        "channel": channel, "method": method, "at": event_time(at, "--at") if at else None,
         "evidence": Evidence.from_request(ip, user_agent, notice_version)}
-    with engine.begin() as conn:
-        subject_id = ensure_subject(conn, ids)
-        if action == "given":
-            validity = rules.consent_validity if rules else None
-            event = consent.give(conn, subject_id, activity, valid_for=validity, **details)
-        elif unsubscribe:
-            event = consent.unsubscribe(conn, subject_id, activity, **details)
-        else:
-            event = consent.withdraw(conn, subject_id, activity, **details)
-    engine.dispose()
-    return event
+    engine = open_store()
+    try:
+        with engine.begin() as conn:
+            subject_id = ensure_subject(conn, ids)
+            if action == "given":
+                validity = rules.consent_validity if rules else None
+                return consent.give(conn, subject_id, activity, valid_for=validity, **details)
+            if unsubscribe:
+                return consent.unsubscribe(conn, subject_id, activity, **details)
+            return consent.withdraw(conn, subject_id, activity, **details)
+    finally:
+        engine.dispose()
 
 
 @consent_app.command("give")
@@ -86,7 +86,8 @@ def give(
     notice_version: Annotated[str | None, typer.Option(help="hash of the notice shown")] = None,
     ip: Annotated[str | None, typer.Option(help="IP address (only its HMAC is kept)")] = None,
     user_agent: Annotated[str | None, typer.Option(help="browser user agent")] = None,
-    at: Annotated[str | None, typer.Option(help="when (ISO 8601); default now")] = None,
+    at: Annotated[str | None, typer.Option(help="when it happened (ISO 8601), not in the future; "
+                                       "default now")] = None,
     register: RegisterPath = None,
 ) -> None:
     """Record that a subject gave consent; prints the receipt id.
@@ -109,7 +110,8 @@ def withdraw(
     = "preference_centre",
     unsubscribe: Annotated[bool, typer.Option("--unsubscribe", help="also put the subject on the "
                                               "suppression list (do not contact)")] = False,
-    at: Annotated[str | None, typer.Option(help="when (ISO 8601); default now")] = None,
+    at: Annotated[str | None, typer.Option(help="when it happened (ISO 8601), not in the future; "
+                                       "default now")] = None,
     register: RegisterPath = None,
 ) -> None:
     """Record that a subject withdrew consent: as easy as giving it (GDPR Art. 7(3)).

@@ -28,15 +28,21 @@ import hashlib
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
 from garde import audit
-from garde.consent.ledger import DIGEST_FIELDS, consent_events, hash_ip, values_digest
-from garde.consent.state import as_utc
+from garde.consent.ledger import (
+    DIGEST_FIELDS,
+    consent_events,
+    hash_ip,
+    not_in_future,
+    parse_time,
+    values_digest,
+)
 from garde.periods import Period
 from garde.problems import GardeError
 from garde.store.bulk import insert_rows, rows_where_in
@@ -74,19 +80,12 @@ class _Row(NamedTuple):
     values: tuple[Any, ...]  # DIGEST_FIELDS[2:]: activity, channel, action, at, ... expires_at
 
 
-def parse_time(text: str) -> datetime:
-    """ISO 8601 (naive means UTC) or seconds since the epoch."""
-    text = text.strip()
-    if text.isdigit():
-        return datetime.fromtimestamp(int(text), UTC)
-    return as_utc(datetime.fromisoformat(text.replace("Z", "+00:00")))
-
-
 def _parse(line: int, record: Mapping[str, str], source: str, defaults: dict[str, str | None],
            activities: Mapping[str, Period | None] | None, key: str,
-           hashes: dict[tuple[str, str], str]) -> _Row:
+           hashes: dict[tuple[str, str], str], clock: datetime) -> _Row:
     """One record as a ledger row; ``defaults`` has every one of :data:`FIELDS`; ``hashes``
-    keeps the identifiers already hashed (an export names most people more than once)."""
+    keeps the identifiers already hashed (an export names most people more than once);
+    ``clock``: now, for events dated in the future."""
     fields = defaults.copy()
     get = record.get
     for name in FIELDS:  # this runs for every row of exports of millions: kept to plain look-ups
@@ -106,6 +105,8 @@ def _parse(line: int, record: Mapping[str, str], source: str, defaults: dict[str
     if not at_text:
         raise ValueError("no date (`at` column)")
     at = parse_time(at_text)
+    if at > clock:
+        not_in_future(at, "field at", clock)
     identities = []
     for kind in IDENTIFIER_KINDS:
         raw = fields[kind]
@@ -206,9 +207,10 @@ def _parsed(records: Iterable[tuple[int, Mapping[str, str]]], source: str,
         problems: list[str] = []
         if len(hashes) > _HASHES_KEPT:
             hashes.clear()
+        clock = now()
         for line, record in batch:
             try:
-                parsed.append(_parse(line, record, source, base, activities, key, hashes))
+                parsed.append(_parse(line, record, source, base, activities, key, hashes, clock))
             except (ValueError, GardeError) as exc:
                 problems.append(f"line {line}: {exc}")
         yield len(batch), parsed, problems
