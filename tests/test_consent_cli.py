@@ -198,3 +198,29 @@ def test_import_refuses_a_row_dated_in_the_future_with_its_line(database_url: st
     assert report.added == 1
     assert [p.split(" is in")[0] for p in report.problems] == ["line 2: field at: 2099-01-01T00:00:00+00:00"]
     engine.dispose()
+
+
+def test_an_unclosed_quote_stops_the_import_with_the_line_where_its_record_starts(
+        store: str, tmp_path: Path) -> None:
+    """The withdrawals after a quote left open were read as one cell and lost, with exit status 0."""
+    path = tmp_path / "export.csv"
+    path.write_text("id,email,activity,action,at,user_agent\n"
+                    "1,ana@example.com,newsletter,given,2025-01-02,Firefox\n"
+                    "\n"
+                    "2,bob@example.com,newsletter,given,2025-01-02,\"Mozilla/5.0 (X11\n"  # line 4: left open
+                    "3,ana@example.com,newsletter,withdrawn,2025-02-02,curl\n"
+                    "4,cy@example.com,newsletter,withdrawn,2025-02-02,curl\n", encoding="utf-8")
+    code, output = garde("consent", "import", str(path))
+    assert code == 2 and "Traceback" not in output
+    assert (f"{path}: line 4: a quote opened in the record that starts on this line is never closed"
+            in " ".join(output.split()))
+    # closed further down by another cell's quote: the same, not rows merged into one cell
+    path.write_text("id,email,activity,action,at,user_agent\n"
+                    "2,bob@example.com,newsletter,given,2025-01-02,\"Mozilla/5.0 (X11\n"  # line 2
+                    "3,ana@example.com,newsletter,withdrawn,2025-02-02,\"curl\"\n", encoding="utf-8")
+    code, output = garde("consent", "import", str(path))
+    assert code == 2 and f"{path}: line 2: ',' expected after '\"' on line 3" in " ".join(output.split())
+    engine = connect(store)
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(consent_events)).scalar() == 0
+    engine.dispose()

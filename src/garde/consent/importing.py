@@ -294,7 +294,8 @@ def import_csv(engine: sa.Engine, path: Path, *, source: str | None = None,
     if unknown:
         raise GardeError(f"unknown field(s) {', '.join(sorted(unknown))}; fields are {', '.join(FIELDS)}")
     with path.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.reader(handle)
+        # strict: a quote left open is an error, not a cell that swallows the rows after it
+        reader = csv.reader(handle, strict=True)
         try:
             header = next(reader, [])
             missing = [c for c in columns.values() if c not in header]
@@ -304,7 +305,9 @@ def import_csv(engine: sa.Engine, path: Path, *, source: str | None = None,
             rename = {column: name for name, column in columns.items()}
             names = [rename.get(column, column) for column in header]
             return _import(engine, _records(reader, names), source=source or path.stem, **options)
-        except csv.Error as exc:
+        except _UnreadableRecord as exc:
+            problem = str(exc)
+        except csv.Error as exc:  # the header
             problem = f"line {reader.line_num}: {exc}"
         except UnicodeDecodeError as exc:
             problem = f"line {_first_line_not_utf8(path)}: not UTF-8 text ({exc.reason})"
@@ -324,13 +327,36 @@ def _first_line_not_utf8(path: Path) -> int:
     return 0
 
 
+class _UnreadableRecord(Exception):
+    """A record the CSV reader cannot read, named by the line where it starts."""
+
+    def __init__(self, start: int, end: int, error: csv.Error) -> None:
+        reason = str(error)
+        if reason == "unexpected end of data":
+            message = (f"line {start}: a quote opened in the record that starts on this line is never "
+                       f"closed (the rest of the file, to line {end}, would be read as one cell)")
+        elif "expected after" in reason:
+            message = (f"line {start}: {reason} on line {end}: a quote opened in the record that starts "
+                       "on this line is not closed where its cell ends")
+        else:
+            message = f"line {start}: {reason}"
+        super().__init__(message)
+
+
 def _records(reader: Any, names: list[str]) -> Iterator[tuple[int, dict[str, str]]]:
     """(line where the record starts, {field: text}) for each record: cells beyond the header are
     dropped, missing ones are none, blank lines are skipped (what ``csv.DictReader`` does, with the
-    real line numbers, even after quoted cells spanning lines)."""
+    real line numbers, even after quoted cells spanning lines). A record the reader refuses (a
+    quote left open...) raises :class:`_UnreadableRecord` with the line where it starts."""
     width = len(names)
     end = reader.line_num
-    for cells in reader:
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise _UnreadableRecord(end + 1, reader.line_num, exc) from None
         start, end = end + 1, reader.line_num
         if not cells:
             continue
