@@ -224,3 +224,65 @@ def test_an_unclosed_quote_stops_the_import_with_the_line_where_its_record_start
     with engine.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(consent_events)).scalar() == 0
     engine.dispose()
+
+
+JANUARY = """id,email,activity,action,at,channel,user_agent
+1,ana@example.com,newsletter,opt-in,2025-01-02T10:00:00Z,email,Firefox
+2,bob@example.com,newsletter,opt-in,2025-01-03T10:00:00Z,email,Firefox
+"""
+FEBRUARY = """id,email,activity,action,at,channel,user_agent
+1,ana@example.com,newsletter,opt-out,2025-02-01T10:00:00Z,email,Firefox
+2,bob@example.com,newsletter,opt-in,2025-01-03T10:00:00Z,email,Chrome
+3,cy@example.com,newsletter,opt-in,2025-02-03T10:00:00Z,email,Firefox
+"""
+
+
+def test_next_months_export_with_the_same_ids_loses_no_withdrawal(store: str, tmp_path: Path) -> None:
+    """The same file name and row ids a month later: an id with another event (ana withdrew) is
+    a new event; the same event is already imported, even with other evidence (noted)."""
+    path = tmp_path / "export.csv"
+    path.write_text(JANUARY, encoding="utf-8")
+    code, output = garde("consent", "import", str(path))
+    assert code == 0 and "2 events added" in output
+    path.write_text(FEBRUARY, encoding="utf-8")
+    code, output = garde("consent", "import", str(path))
+    text = " ".join(output.split())
+    assert code == 0 and "3 rows read: 2 events added, 1 already imported" in text
+    assert ("line 2: its id was imported before with another event (given newsletter on email at "
+            "2025-01-02T10:00:00+00:00); this one (withdrawn newsletter on email at "
+            "2025-02-01T10:00:00+00:00) is added beside it") in text
+    assert "line 3: already imported, with other evidence (user_agent)" in text
+    code, output = garde("decide", "newsletter", "--email", "ana@example.com", "--channel", "email")
+    assert code == 1 and "withdrawn" in output
+    code, output = garde("consent", "import", str(path))  # again: nothing new
+    assert code == 0 and "3 rows read: 0 events added, 3 already imported" in " ".join(output.split())
+    engine = connect(store)
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(consent_events)).scalar() == 4
+        assert audit.verify(conn).ok
+    engine.dispose()
+
+
+@pytest.mark.parametrize("batch_size", [1, 2, 5000])
+def test_an_id_repeated_with_another_event_is_imported_in_any_batch(database_url: str, tmp_path: Path,
+                                                                     batch_size: int) -> None:
+    """A file holding a record's history under one id (given, withdrawn, given again), imported
+    then imported again, in batches of every size: each event once, none dropped."""
+    engine = connect(database_url)
+    migrate(engine)
+    path = tmp_path / "history.csv"
+    path.write_text("id,email,activity,action,at\n"
+                    "7,ana@example.com,newsletter,given,2025-01-02T10:00:00Z\n"
+                    "7,ana@example.com,newsletter,withdrawn,2025-02-02T10:00:00Z\n"
+                    "7,ana@example.com,newsletter,withdrawn,2025-02-02T10:00:00Z\n"
+                    "7,ana@example.com,newsletter,given,2025-03-02T10:00:00Z\n", encoding="utf-8")
+    first = import_csv(engine, path, source="crm", batch_size=batch_size)
+    assert (first.added, first.already_there, first.changed) == (3, 1, 2)
+    again = import_csv(engine, path, source="crm", batch_size=batch_size)
+    assert (again.added, again.already_there, again.changed) == (0, 4, 0)
+    with engine.connect() as conn:
+        actions = [r.action for r in conn.execute(sa.select(consent_events.c.action)
+                                                   .order_by(consent_events.c.at))]
+    assert actions == ["given", "withdrawn", "given"]
+    engine.dispose()
+

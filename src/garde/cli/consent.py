@@ -243,6 +243,14 @@ def import_command(
         engine.dispose()
     out.print(f"{report.read} rows read: {report.added} events added, {report.already_there} already "
               f"imported, {report.new_subjects} new subjects, {len(report.problems)} rows refused")
+    if report.changed:
+        out.print(f"{report.changed} of the events added have an id imported before with another event: "
+                  "both are kept")
+    if report.evidence_kept:
+        out.print(f"{report.evidence_kept} rows already imported had other evidence: the evidence first "
+                  "imported is kept")
+    for note in report.notes[:20]:
+        out.print(f"[yellow]note[/yellow] {note}")
     for problem in report.problems[:20]:
         out.print(f"[red]refused[/red] {problem}")
     if report.problems:

@@ -1,8 +1,16 @@
 """Bulk import of consents exported by another tool (CSV), idempotent and resumable.
 
-Each row becomes one ledger event. Its ``source_key`` is the SHA-256 of the
-source name and the row's own id (or, without an id column, of the row's
-content), unique in the ledger: re-running an import, or resuming one that
+Each row becomes one ledger event. Idempotence rests on the row's content,
+never on the file's name: a row is already imported when the ledger holds
+an event from the same source and row id (or, without an id column, the
+same row content) with the same activity, channel, action and date. Its
+``source_key``, unique in the ledger, is the SHA-256 of the source and the
+row id; the same id with another event (next month's export of a record
+whose consent was withdrawn since) is a new event, keyed by the SHA-256 of
+that and the event (:meth:`_Row.event_key`), added beside the first and
+noted — a withdrawal is never dropped as "already imported". The same event
+with other evidence (method, notice version, IP, user agent, expiry) stays
+as first imported, noted too. So re-running an import, or resuming one that
 stopped half-way, adds only what is missing. Rows are written in batches,
 one transaction each, with set-based look-ups: the identities of a batch are
 resolved to subjects in one query per identifier kind, new subjects and
@@ -43,6 +51,7 @@ from garde.consent.ledger import (
     parse_time,
     values_digest,
 )
+from garde.consent.state import as_utc
 from garde.periods import Period
 from garde.problems import GardeError
 from garde.store.bulk import insert_rows, rows_where_in
@@ -64,20 +73,41 @@ _ACTIONS = {word: action for action, words in ACTION_WORDS.items() for word in w
 
 @dataclass
 class ImportReport:
-    """What an import did; ``problems`` name the line and what is wrong with it."""
+    """What an import did; ``problems`` name the line and what is wrong with it (rows refused),
+    ``notes`` the line of each row imported or skipped that a DPO should know about (at most
+    :data:`NOTES_KEPT`; ``changed`` and ``evidence_kept`` count them all)."""
 
     read: int = 0
     added: int = 0
     already_there: int = 0
     new_subjects: int = 0
+    changed: int = 0  # added: an id imported before, now with another event (action, date...)
+    evidence_kept: int = 0  # already there: the same event with other evidence; the first is kept
     problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def note(self, text: str) -> None:
+        if len(self.notes) < NOTES_KEPT:
+            self.notes.append(text)
+
+
+NOTES_KEPT = 1000  # notes an import report keeps (its counts go on)
+_EVENT = 4  # values[:_EVENT] say what happened and when; values[_EVENT:] are its evidence
+_EVIDENCE = ("method", "notice_version", "ip", "user_agent", "expires_at")
 
 
 class _Row(NamedTuple):
     line: int
-    source_key: str
+    source_key: str  # the row's first key: the source and the row's id (or its content)
     identities: tuple[tuple[str, str], ...]  # (kind, hash)
     values: tuple[Any, ...]  # DIGEST_FIELDS[2:]: activity, channel, action, at, ... expires_at
+
+    def event_key(self) -> str:
+        """The key of this row's event when its id was imported before with another event: the
+        source, the id and what happened when (activity, channel, action, date)."""
+        activity, channel, action, at = self.values[:_EVENT]
+        return hashlib.sha256("\x1f".join((self.source_key, activity, "\x00" if channel is None else channel,
+                                           action, at.isoformat())).encode()).hexdigest()
 
 
 def _parse(line: int, record: Mapping[str, str], source: str, defaults: dict[str, str | None],
@@ -182,18 +212,27 @@ def _import(engine: sa.Engine, records: Iterable[tuple[int, Mapping[str, str]]],
         if not careful:
             try:
                 with engine.begin() as conn:
-                    counts = _write_batch(conn, parsed, source, actor, careful=False)
+                    attempt = ImportReport()
+                    counts = _write_batch(conn, parsed, source, actor, False, attempt)
+                _merge_notes(report, attempt)
             except sa.exc.IntegrityError:  # rolled back; written again below
                 careful = True
         if counts is None:
             with engine.begin() as conn:
-                counts = _write_batch(conn, parsed, source, actor, careful=True)
+                counts = _write_batch(conn, parsed, source, actor, True, report)
         report.added += counts[0]
         report.already_there += counts[1]
         report.new_subjects += counts[2]
         if on_progress:
             on_progress(read)
     return report
+
+
+def _merge_notes(report: ImportReport, batch: ImportReport) -> None:
+    report.changed += batch.changed
+    report.evidence_kept += batch.evidence_kept
+    for text in batch.notes:
+        report.note(text)
 
 
 def _parsed(records: Iterable[tuple[int, Mapping[str, str]]], source: str,
@@ -216,32 +255,81 @@ def _parsed(records: Iterable[tuple[int, Mapping[str, str]]], source: str,
         yield len(batch), parsed, problems
 
 
-def _write_batch(conn: sa.Connection, rows: list[_Row], source: str, actor: str,
-                 careful: bool) -> tuple[int, int, int]:
-    """Write one batch: (events added, rows already imported, new subjects). ``careful``: look
-    the rows up in the ledger first; otherwise the unique ``source_key`` refuses a row already
-    there with an ``IntegrityError``, and the caller writes the batch again carefully."""
-    fresh: list[_Row] = []
-    seen: set[str] = set()
-    if careful:
-        keys = list({r.source_key for r in rows})
-        seen.update(key for key, in rows_where_in(conn, consent_events, ["source_key"], "source_key", keys))
+def _write_batch(conn: sa.Connection, rows: list[_Row], source: str, actor: str, careful: bool,
+                 report: ImportReport) -> tuple[int, int, int]:
+    """Write one batch: (events added, rows already imported, new subjects); notes go to ``report``.
+
+    A row is already imported when the ledger has its source and id (or content) with the same
+    event: activity, channel, action and date. The same id with another event is a new event
+    (next month's export of a record whose consent was withdrawn since): it is added beside the
+    first, under :meth:`_Row.event_key`. ``careful``: look the rows' keys up in the ledger
+    first; otherwise the unique ``source_key`` refuses a key already there with an
+    ``IntegrityError``, and the caller writes the batch again carefully."""
+    taken: dict[str, tuple[Any, ...]] = {}  # source key -> the values of the event under it
+    if careful:  # the rows' first keys, then the event keys of the ids found with another event
+        taken.update(_stored_events(conn, list({row.source_key for row in rows})))
+        others = [row.event_key() for row in rows if (first := taken.get(row.source_key)) is not None
+                  and first[:_EVENT] != row.values[:_EVENT]]
+        taken.update(_stored_events(conn, others))
+    fresh: list[tuple[_Row, str]] = []
+    changed = 0
     for row in rows:
-        if row.source_key not in seen:
-            seen.add(row.source_key)
-            fresh.append(row)
+        key = row.source_key
+        stored = taken.get(key)
+        first = stored
+        if stored is not None and stored[:_EVENT] != row.values[:_EVENT]:
+            key = row.event_key()
+            stored = taken.get(key)
+        if stored is None:
+            taken[key] = row.values
+            fresh.append((row, key))
+            if first is not None:
+                changed += 1
+                report.note(f"line {row.line}: its id was imported before with another event "
+                            f"({_event_text(first)}); this one ({_event_text(row.values)}) is added "
+                            "beside it")
+        elif stored[_EVENT:] != row.values[_EVENT:]:
+            report.evidence_kept += 1
+            differ = [name for name, old, new in zip(_EVIDENCE, stored[_EVENT:], row.values[_EVENT:],
+                                                     strict=True) if old != new]
+            report.note(f"line {row.line}: already imported, with other evidence ({', '.join(differ)}): "
+                        "the evidence first imported is kept")
+    report.changed += changed
     added, new_subjects = _write_events(conn, fresh, source, actor)
     return added, len(rows) - len(fresh), new_subjects
 
 
-def _write_events(conn: sa.Connection, rows: list[_Row], source: str, actor: str) -> tuple[int, int]:
-    """Insert ``rows`` as events, with their subjects and one audit entry: (events, new subjects)."""
+def _event_text(values: tuple[Any, ...]) -> str:
+    activity, channel, action, at = values[:_EVENT]
+    return f"{action} {activity}{' on ' + channel if channel else ''} at {at.isoformat()}"
+
+
+_STORED = ("source_key", *DIGEST_FIELDS[2:])
+_MOMENTS = tuple(i for i, name in enumerate(_STORED[1:]) if name in ("at", "expires_at"))
+
+
+def _stored_events(conn: sa.Connection, keys: list[str]) -> dict[str, tuple[Any, ...]]:
+    """{source key: (activity, channel, action, at, ... expires_at)} of the events under ``keys``."""
+    found = {}
+    for key, *values in rows_where_in(conn, consent_events, _STORED, "source_key", keys):
+        for index in _MOMENTS:
+            value = values[index]
+            if value is not None:  # SQLite gives the text it stores, always UTC
+                values[index] = as_utc(datetime.fromisoformat(value) if type(value) is str else value)
+        found[key] = tuple(values)
+    return found
+
+
+def _write_events(conn: sa.Connection, rows: list[tuple[_Row, str]], source: str,
+                  actor: str) -> tuple[int, int]:
+    """Insert ``rows`` (each with its source key) as events, with their subjects and one audit
+    entry: (events, new subjects)."""
     if not rows:
         return 0, 0
-    owners, new_subjects = _resolve_subjects(conn, rows)
+    owners, new_subjects = _resolve_subjects(conn, [row for row, _ in rows])
     recorded = now()
-    events = [(event_id, subject_id, *row.values, recorded, actor, source, row.source_key)
-              for row, subject_id, event_id in zip(rows, owners, _uuid4_hexes(len(rows)), strict=True)]
+    events = [(event_id, subject_id, *row.values, recorded, actor, source, key)
+              for (row, key), subject_id, event_id in zip(rows, owners, _uuid4_hexes(len(rows)), strict=True)]
     insert_rows(conn, consent_events, _EVENT_COLUMNS, events)
     digested = len(DIGEST_FIELDS)
     audit.record(conn, "consent.imported", {
