@@ -16,6 +16,7 @@ from garde.cli import app
 from garde.consent.importing import import_csv
 from garde.consent.ledger import consent_events, event_digest
 from garde.consent.state import as_utc
+from garde.problems import GardeError
 from garde.settings import get_settings
 from garde.store import connect, migrate
 from garde.subjects import subjects
@@ -286,3 +287,29 @@ def test_an_id_repeated_with_another_event_is_imported_in_any_batch(database_url
     assert actions == ["given", "withdrawn", "given"]
     engine.dispose()
 
+
+def test_a_value_longer_than_its_column_refuses_its_row_not_the_batch(database_url: str,
+                                                                      tmp_path: Path) -> None:
+    """On PostgreSQL a too-long user agent or channel aborted the batch with a traceback (and the
+    withdrawals in it); now that row is refused with its line and field, on both databases."""
+    engine = connect(database_url)
+    migrate(engine)
+    path = tmp_path / "export.csv"
+    path.write_text("id,email,activity,action,at,channel,user_agent\n"
+                    "1,ana@example.com,newsletter,given,2025-01-02,email,Firefox\n"
+                    f"2,bob@example.com,newsletter,given,2025-01-02,email,{'M' * 513}\n"
+                    f"3,cy@example.com,newsletter,given,2025-01-02,{'e' * 33},Firefox\n"
+                    "4,dee@example.com,newsletter,given,2025-01-02,email,Fire\x00fox\n"
+                    "5,ana@example.com,newsletter,withdrawn,2025-02-02,email,Firefox\n", encoding="utf-8")
+    report = import_csv(engine, path, source="tool")
+    assert report.problems == [
+        "line 3: field user_agent is 513 characters long; the ledger keeps at most 512",
+        "line 4: field channel is 33 characters long; the ledger keeps at most 32",
+        "line 5: field user_agent holds a NUL character, which the ledger cannot store"]
+    assert report.added == 2
+    with engine.connect() as conn:
+        actions = conn.execute(sa.select(consent_events.c.action).order_by(consent_events.c.id)).scalars()
+        assert list(actions) == ["given", "withdrawn"]
+    with pytest.raises(GardeError, match="the import's source: field source is 65 characters long"):
+        import_csv(engine, path, source="s" * 65)
+    engine.dispose()

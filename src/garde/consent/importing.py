@@ -45,10 +45,12 @@ import sqlalchemy as sa
 from garde import audit
 from garde.consent.ledger import (
     DIGEST_FIELDS,
+    TEXT_LIMITS,
     consent_events,
     hash_ip,
     not_in_future,
     parse_time,
+    text_problem,
     values_digest,
 )
 from garde.consent.state import as_utc
@@ -91,6 +93,8 @@ class ImportReport:
             self.notes.append(text)
 
 
+_LIMITED = tuple((name, TEXT_LIMITS[name]) for name in ("activity", "channel", "method", "notice_version",
+                                                         "user_agent"))
 NOTES_KEPT = 1000  # notes an import report keeps (its counts go on)
 _EVENT = 4  # values[:_EVENT] say what happened and when; values[_EVENT:] are its evidence
 _EVIDENCE = ("method", "notice_version", "ip", "user_agent", "expires_at")
@@ -131,6 +135,10 @@ def _parse(line: int, record: Mapping[str, str], source: str, defaults: dict[str
     if action_word not in _ACTIONS:
         raise ValueError(f"action {action_word!r} is not one of given, withdrawn, refused (or a synonym)")
     action = _ACTIONS[action_word]
+    for name, limit in _LIMITED:  # PostgreSQL would refuse it, and with it the whole batch
+        text = fields[name]
+        if text is not None and (len(text) > limit or "\x00" in text):
+            raise ValueError(text_problem(name, text))
     at_text = fields["at"]
     if not at_text:
         raise ValueError("no date (`at` column)")
@@ -202,6 +210,10 @@ def _import(engine: sa.Engine, records: Iterable[tuple[int, Mapping[str, str]]],
     from garde.settings import get_settings
 
     key = get_settings().identifier_key
+    for name, value in (("source", source), ("actor", actor)):
+        problem = text_problem(name, value)
+        if problem:
+            raise GardeError(f"the import's {name}: {problem}")
     report = ImportReport()
     parsed_batches = _parsed(records, source, defaults or {}, activities, key, batch_size)
     careful = False  # a first import writes its rows at once; once one is already there, each is looked up
