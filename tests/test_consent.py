@@ -184,6 +184,27 @@ def test_a_consent_dated_later_does_not_undo_a_withdrawal_recorded_after_it(engi
         assert list(audience(conn, model, "newsletter", "email", at=later)) == []
 
 
+@pytest.mark.parametrize(("days_after_withdrawal", "status"), [(-3, "withdrawn"), (3, "given")])
+def test_an_export_imported_after_a_withdrawal(engine: sa.Engine, days_after_withdrawal: int,
+                                               status: str) -> None:
+    """Recorded after the withdrawal, an imported consent counts only by its date: one dated
+    before the withdrawal (an old file) does not revive the consent; one dated after it is a
+    new consent (the subject consented again in the other tool)."""
+    from garde.consent.importing import import_rows
+
+    withdrawn_at = NOW - timedelta(days=10)
+    with engine.begin() as conn:
+        sid = subjects.ensure_subject(conn, {"email": "ana@example.com"})
+        consent.withdraw(conn, sid, "newsletter", channel="email", at=withdrawn_at)
+    at = withdrawn_at + timedelta(days=days_after_withdrawal)
+    report = import_rows(engine, [{"id": "1", "email": "ana@example.com", "activity": "newsletter",
+                                   "channel": "email", "action": "given", "at": at.isoformat()}],
+                         source="tool")
+    assert report.added == 1
+    with engine.connect() as conn:
+        assert [s.status for s in consent.current(conn, sid, at=NOW)] == [status]
+
+
 def test_a_consent_dated_in_the_future_is_refused(engine: sa.Engine) -> None:
     with engine.begin() as conn:
         sid = subjects.ensure_subject(conn, {"email": "ana@example.com"})
