@@ -14,12 +14,12 @@ from typer.testing import CliRunner
 from garde import audit
 from garde.cli import app
 from garde.consent.importing import import_csv
-from garde.consent.ledger import consent_events, event_digest
+from garde.consent.ledger import consent_events, current, event_digest
 from garde.consent.state import as_utc
 from garde.problems import GardeError
 from garde.settings import get_settings
 from garde.store import connect, migrate
-from garde.subjects import subjects
+from garde.subjects import find_subject, subjects
 from tests.test_decide import REGISTER
 
 runner = CliRunner()
@@ -312,4 +312,27 @@ def test_a_value_longer_than_its_column_refuses_its_row_not_the_batch(database_u
         assert list(actions) == ["given", "withdrawn"]
     with pytest.raises(GardeError, match="the import's source: field source is 65 characters long"):
         import_csv(engine, path, source="s" * 65)
+    engine.dispose()
+
+
+def test_a_withdrawal_listed_after_a_consent_dated_later_sets_it_aside_and_is_noted(
+        database_url: str, tmp_path: Path) -> None:
+    """Rows are recorded in the file's order: in doubt the withdrawal wins, and the DPO is told."""
+    engine = connect(database_url)
+    migrate(engine)
+    path = tmp_path / "export.csv"
+    path.write_text("id,email,activity,channel,action,at\n"
+                    "1,ana@example.com,newsletter,email,given,2025-03-01T00:00:00Z\n"
+                    "2,bob@example.com,newsletter,email,withdrawn,2025-01-01T00:00:00Z\n"
+                    "3,ana@example.com,newsletter,email,withdrawn,2025-02-01T00:00:00Z\n", encoding="utf-8")
+    report = import_csv(engine, path, source="tool")
+    assert report.added == 3 and report.set_aside == 1
+    assert report.notes == [
+        "line 4: withdrawn at 2025-02-01T00:00:00+00:00, listed after the consent of line 2 dated later "
+        "(2025-03-01T00:00:00+00:00): recorded after it, it sets it aside (if the consent came later, "
+        "sort the export oldest first)"]
+    with engine.connect() as conn:
+        sid = find_subject(conn, {"email": "ana@example.com"})
+        assert sid is not None
+        assert [s.status for s in current(conn, sid)] == ["withdrawn"]
     engine.dispose()

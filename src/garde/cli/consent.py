@@ -246,6 +246,9 @@ def import_command(
     if report.changed:
         out.print(f"{report.changed} of the events added have an id imported before with another event: "
                   "both are kept")
+    if report.set_aside:
+        out.print(f"{report.set_aside} withdrawals or refusals are listed after a consent dated later: "
+                  "recorded after it, each sets it aside")
     if report.evidence_kept:
         out.print(f"{report.evidence_kept} rows already imported had other evidence: the evidence first "
                   "imported is kept")

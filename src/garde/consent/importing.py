@@ -84,6 +84,7 @@ class ImportReport:
     already_there: int = 0
     new_subjects: int = 0
     changed: int = 0  # added: an id imported before, now with another event (action, date...)
+    set_aside: int = 0  # withdrawals listed after a consent dated later: they set it aside
     evidence_kept: int = 0  # already there: the same event with other evidence; the first is kept
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -217,9 +218,11 @@ def _import(engine: sa.Engine, records: Iterable[tuple[int, Mapping[str, str]]],
     report = ImportReport()
     parsed_batches = _parsed(records, source, defaults or {}, activities, key, batch_size)
     careful = False  # a first import writes its rows at once; once one is already there, each is looked up
+    consents: dict[tuple[Any, ...], tuple[datetime, int]] = {}
     for read, parsed, problems in parsed_batches:
         report.read += read
         report.problems.extend(problems)
+        _note_set_aside(report, parsed, consents)
         counts = None
         if not careful:
             try:
@@ -238,6 +241,29 @@ def _import(engine: sa.Engine, records: Iterable[tuple[int, Mapping[str, str]]],
         if on_progress:
             on_progress(read)
     return report
+
+
+def _note_set_aside(report: ImportReport, rows: list[_Row],
+                    consents: dict[tuple[Any, ...], tuple[datetime, int]]) -> None:
+    """Note each withdrawal or refusal listed after a consent it is dated before (same first
+    identity, activity and channel): rows are recorded in the file's order, so it sets that
+    consent aside (:func:`garde.consent.state.deciding_event`), which a file not sorted by date
+    may not mean. ``consents``: the latest consent seen per key, forgotten past
+    :data:`_HASHES_KEPT` keys (a note, not a rule)."""
+    if len(consents) > _HASHES_KEPT:
+        consents.clear()
+    for row in rows:
+        activity, channel, action, at = row.values[:_EVENT]
+        key = (row.identities[0], activity, channel)
+        seen = consents.get(key)
+        if action == "given":
+            if seen is None or at >= seen[0]:
+                consents[key] = (at, row.line)
+        elif seen is not None and seen[0] > at:
+            report.set_aside += 1
+            report.note(f"line {row.line}: {action} at {at.isoformat()}, listed after the consent of line "
+                        f"{seen[1]} dated later ({seen[0].isoformat()}): recorded after it, it sets it aside "
+                        "(if the consent came later, sort the export oldest first)")
 
 
 def _merge_notes(report: ImportReport, batch: ImportReport) -> None:
@@ -284,7 +310,6 @@ def _write_batch(conn: sa.Connection, rows: list[_Row], source: str, actor: str,
                   and first[:_EVENT] != row.values[:_EVENT]]
         taken.update(_stored_events(conn, others))
     fresh: list[tuple[_Row, str]] = []
-    changed = 0
     for row in rows:
         key = row.source_key
         stored = taken.get(key)
@@ -296,7 +321,7 @@ def _write_batch(conn: sa.Connection, rows: list[_Row], source: str, actor: str,
             taken[key] = row.values
             fresh.append((row, key))
             if first is not None:
-                changed += 1
+                report.changed += 1
                 report.note(f"line {row.line}: its id was imported before with another event "
                             f"({_event_text(first)}); this one ({_event_text(row.values)}) is added "
                             "beside it")
@@ -306,7 +331,6 @@ def _write_batch(conn: sa.Connection, rows: list[_Row], source: str, actor: str,
                                                      strict=True) if old != new]
             report.note(f"line {row.line}: already imported, with other evidence ({', '.join(differ)}): "
                         "the evidence first imported is kept")
-    report.changed += changed
     added, new_subjects = _write_events(conn, fresh, source, actor)
     return added, len(rows) - len(fresh), new_subjects
 
