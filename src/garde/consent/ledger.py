@@ -208,7 +208,9 @@ def record_consent(conn: sa.Connection, subject_id: str, activity: str, action: 
                    channel: str | None = None, method: str = "web_form", at: datetime | None = None,
                    evidence: Evidence | None = None, expires_at: datetime | None = None,
                    valid_for: Period | None = None, actor: str = "garde") -> LedgerEvent:
-    """Append one event and its audit entry inside the caller's transaction."""
+    """Append one event and its audit entry inside the caller's transaction. Refused with a
+    GardeError naming the field: ``at`` later than now plus :data:`CLOCK_SKEW`, a text longer than
+    its column (:data:`TEXT_LIMITS`) or holding a NUL."""
     if action not in ACTIONS:
         raise GardeError(f"a consent event is one of {', '.join(ACTIONS)}, not {action!r}")
     evidence = evidence or Evidence()
