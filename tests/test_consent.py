@@ -6,12 +6,14 @@ import hashlib
 import json
 from datetime import UTC, datetime, timedelta
 
+import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from garde import audit, consent, subjects
 from garde.consent.ledger import (
+    CLOCK_SKEW,
     DIGEST_FIELDS,
     Evidence,
     consent_events,
@@ -21,8 +23,10 @@ from garde.consent.ledger import (
 )
 from garde.consent.receipts import receipt
 from garde.consent.state import ConsentEvent, as_utc, fold
+from garde.decide import DecisionPoint
 from garde.keys import identifier_data_key
 from garde.periods import Period
+from garde.problems import GardeError
 from garde.store import connect, metadata, migrate
 from tests.test_decide import NOW, register
 
@@ -99,11 +103,39 @@ events_strategy = st.lists(
     max_size=12)
 
 
+def withdrawn_after_last_consent(events: list[ConsentEvent], activity: str, channel: str | None) -> bool:
+    """Whether a withdrawal or refusal applying to (activity, channel) was recorded after the last
+    consent recorded for it (``seq`` is the order recorded)."""
+    applying = [e for e in events if e.activity == activity and e.channel in (channel, None)]
+    last_given = max((e.seq for e in applying if e.action == "given"), default=None)
+    return last_given is not None and any(e.seq > last_given for e in applying if e.action != "given")
+
+
+@settings(max_examples=500)
+@given(events_strategy)
+def test_a_withdrawal_recorded_after_the_last_consent_means_not_consented(
+        generated: list[tuple[str, str | None, str, int]]) -> None:
+    """GDPR Art. 7(3), whatever the dates the events claim (a consent dated later than the
+    withdrawal recorded after it, an old file imported late): listed in the order recorded."""
+    events = [ConsentEvent(a, c, x, NOW + timedelta(days=d - 20), seq=i + 1)  # type: ignore[arg-type]
+              for i, (a, c, x, d) in enumerate(generated)]
+    for activity in ACTIVITIES:
+        for channel in CHANNELS:
+            state = fold(events, activity, channel, NOW + timedelta(days=30))
+            if withdrawn_after_last_consent(events, activity, channel):
+                assert state.status in ("withdrawn", "refused")
+            applying = [e for e in events if e.activity == activity and e.channel in (channel, None)]
+            if applying and not any(e.action != "given" for e in applying):
+                assert state.status == "given"  # nothing withdrawn: the latest consent stands
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(events_strategy)
 def test_state_is_the_fold_of_events_in_python_and_in_sql(
-        sqlite_url: str, generated: list[tuple[str, str | None, str, int]]) -> None:
-    engine = connect(sqlite_url)
+        database_url: str, generated: list[tuple[str, str | None, str, int]]) -> None:
+    """Events recorded in an order their dates do not follow: the store's state, the audience's
+    SQL fold and decide() agree with :func:`fold`, and keep every withdrawal recorded last."""
+    engine = connect(database_url)
     migrate(engine)
     base = NOW - timedelta(days=60)
     with engine.begin() as conn:
@@ -114,6 +146,7 @@ def test_state_is_the_fold_of_events_in_python_and_in_sql(
                                    at=base + timedelta(days=day))
     reference = [ConsentEvent(a, c, x, base + timedelta(days=d), seq=i)  # type: ignore[arg-type]
                  for i, (a, c, x, d) in enumerate(generated)]
+    point = DecisionPoint(register(), engine, audit=False, clock=lambda: NOW)
     with engine.connect() as conn:
         derived = {(s.activity, s.channel): s.status for s in consent.current(conn, sid, at=NOW)}
         for activity in ACTIVITIES:
@@ -124,7 +157,65 @@ def test_state_is_the_fold_of_events_in_python_and_in_sql(
                 latest = latest_per_key(activity, channel)
                 row = conn.execute(sa.select(latest.c.action).where(latest.c.rank == 1)).first()
                 assert (row.action if row else "none") == expected.status
+                if withdrawn_after_last_consent(reference, activity, channel):
+                    assert expected.status in ("withdrawn", "refused")
+                if channel is not None and activity == "newsletter":
+                    allowed = point.decide(activity, sid, channel=channel).allowed
+                    assert allowed == (expected.status == "given")
+    point.close()
     engine.dispose()
+
+
+def test_a_consent_dated_later_does_not_undo_a_withdrawal_recorded_after_it(engine: sa.Engine) -> None:
+    """A consent dated a few minutes ahead (a clock ahead, within the tolerated skew), then a
+    withdrawal: decide(), the subject's state and the audience all say withdrawn."""
+    from garde.audience import audience
+    from garde.decide.model import DecisionModel
+
+    with engine.begin() as conn:
+        sid = subjects.ensure_subject(conn, {"email": "ana@example.com"})
+        consent.give(conn, sid, "newsletter", channel="email", at=subjects.now() + timedelta(minutes=4))
+        consent.withdraw(conn, sid, "newsletter", channel="email")
+    later = subjects.now() + timedelta(minutes=10)
+    with DecisionPoint(register(), engine, audit=False, clock=lambda: later) as point:
+        decision = point.decide("newsletter", sid, channel="email")
+    assert not decision.allowed and "consent_withdrawn" in decision.codes()
+    with engine.connect() as conn:
+        assert [s.status for s in consent.current(conn, sid, at=later)] == ["withdrawn"]
+        model = DecisionModel(register())
+        assert list(audience(conn, model, "newsletter", "email", at=later)) == []
+
+
+@pytest.mark.parametrize(("days_after_withdrawal", "status"), [(-3, "withdrawn"), (3, "given")])
+def test_an_export_imported_after_a_withdrawal(engine: sa.Engine, days_after_withdrawal: int,
+                                               status: str) -> None:
+    """Recorded after the withdrawal, an imported consent counts only by its date: one dated
+    before the withdrawal (an old file) does not revive the consent; one dated after it is a
+    new consent (the subject consented again in the other tool)."""
+    from garde.consent.importing import import_rows
+
+    withdrawn_at = NOW - timedelta(days=10)
+    with engine.begin() as conn:
+        sid = subjects.ensure_subject(conn, {"email": "ana@example.com"})
+        consent.withdraw(conn, sid, "newsletter", channel="email", at=withdrawn_at)
+    at = withdrawn_at + timedelta(days=days_after_withdrawal)
+    report = import_rows(engine, [{"id": "1", "email": "ana@example.com", "activity": "newsletter",
+                                   "channel": "email", "action": "given", "at": at.isoformat()}],
+                         source="tool")
+    assert report.added == 1
+    with engine.connect() as conn:
+        assert [s.status for s in consent.current(conn, sid, at=NOW)] == [status]
+
+
+def test_a_consent_dated_in_the_future_is_refused(engine: sa.Engine) -> None:
+    with engine.begin() as conn:
+        sid = subjects.ensure_subject(conn, {"email": "ana@example.com"})
+        with pytest.raises(GardeError, match=r"^at: .* is in the future \(more than 5 minutes ahead"):
+            consent.give(conn, sid, "newsletter", channel="email",
+                         at=subjects.now() + CLOCK_SKEW + timedelta(minutes=1))
+        consent.give(conn, sid, "newsletter", channel="email", at=subjects.now() + CLOCK_SKEW / 2)
+    with engine.connect() as conn:
+        assert [e.action for e in consent.history(conn, sid)] == ["given"]
 
 
 def test_receipt_follows_iso_27560_and_kantara(engine: sa.Engine) -> None:

@@ -14,11 +14,12 @@ from typer.testing import CliRunner
 from garde import audit
 from garde.cli import app
 from garde.consent.importing import import_csv
-from garde.consent.ledger import consent_events, event_digest
+from garde.consent.ledger import consent_events, current, event_digest
 from garde.consent.state import as_utc
+from garde.problems import GardeError
 from garde.settings import get_settings
 from garde.store import connect, migrate
-from garde.subjects import subjects
+from garde.subjects import find_subject, subjects
 from tests.test_decide import REGISTER
 
 runner = CliRunner()
@@ -68,6 +69,25 @@ def test_unknown_activity_and_subject_are_clear_errors(store: str) -> None:
     assert code == 2 and "did you mean 'newsletter'" in output
     code, output = garde("consent", "show", "--email", "nobody@example.com")
     assert code == 2 and "no subject" in output
+
+
+def test_a_date_in_the_future_is_refused_naming_the_option(store: str) -> None:
+    """A consent dated ahead would outrank the withdrawals recorded before its date (Art. 7(3))."""
+    code, output = garde("consent", "give", "newsletter", "--email", "ana@example.com", "--channel", "email",
+                         "--at", "2099-01-01T00:00:00Z")
+    assert code == 2 and "Traceback" not in output
+    assert "--at: 2099-01-01T00:00:00+00:00 is in the future" in " ".join(output.split())
+    code, output = garde("consent", "withdraw", "newsletter", "--email", "ana@example.com", "--at", "someday")
+    assert code == 2 and "--at: 'someday' is not a date" in " ".join(output.split())
+    code, output = garde("consent", "history", "--email", "ana@example.com", "--format", "jsonl")
+    assert output.strip() == "" or code != 0  # nothing was recorded
+
+
+def test_a_user_agent_longer_than_its_column_is_refused(store: str) -> None:
+    code, output = garde("consent", "give", "newsletter", "--email", "ana@example.com", "--channel", "email",
+                         "--user-agent", "M" * 600)
+    assert code == 2 and "Traceback" not in output
+    assert "field user_agent is 600 characters long; the ledger keeps at most 512" in " ".join(output.split())
 
 
 def test_gpc_command(store: str) -> None:
@@ -165,3 +185,154 @@ def test_a_file_that_is_not_utf8_is_refused_with_its_line(store: str, tmp_path: 
     code, output = garde("consent", "import", str(path))
     assert code != 0 and "Traceback" not in output
     assert f"{path}: line 3: field larger than field limit" in " ".join(output.split())
+
+
+def test_import_refuses_a_row_dated_in_the_future_with_its_line(database_url: str, tmp_path: Path) -> None:
+    """A consent dated ahead would outrank every withdrawal recorded before its date."""
+    engine = connect(database_url)
+    migrate(engine)
+    path = tmp_path / "export.csv"
+    path.write_text("id,email,activity,action,at\n"
+                    "1,ana@example.com,newsletter,given,2099-01-01T00:00:00Z\n"
+                    "2,ana@example.com,newsletter,given,2025-01-01T00:00:00Z\n", encoding="utf-8")
+    report = import_csv(engine, path, source="tool")
+    assert report.added == 1
+    assert [p.split(" is in")[0] for p in report.problems] == ["line 2: field at: 2099-01-01T00:00:00+00:00"]
+    engine.dispose()
+
+
+def test_an_unclosed_quote_stops_the_import_with_the_line_where_its_record_starts(
+        store: str, tmp_path: Path) -> None:
+    """The withdrawals after a quote left open were read as one cell and lost, with exit status 0."""
+    path = tmp_path / "export.csv"
+    path.write_text("id,email,activity,action,at,user_agent\n"
+                    "1,ana@example.com,newsletter,given,2025-01-02,Firefox\n"
+                    "\n"
+                    "2,bob@example.com,newsletter,given,2025-01-02,\"Mozilla/5.0 (X11\n"  # line 4: left open
+                    "3,ana@example.com,newsletter,withdrawn,2025-02-02,curl\n"
+                    "4,cy@example.com,newsletter,withdrawn,2025-02-02,curl\n", encoding="utf-8")
+    code, output = garde("consent", "import", str(path))
+    assert code == 2 and "Traceback" not in output
+    assert (f"{path}: line 4: a quote opened in the record that starts on this line is never closed"
+            in " ".join(output.split()))
+    # closed further down by another cell's quote: the same, not rows merged into one cell
+    path.write_text("id,email,activity,action,at,user_agent\n"
+                    "2,bob@example.com,newsletter,given,2025-01-02,\"Mozilla/5.0 (X11\n"  # line 2
+                    "3,ana@example.com,newsletter,withdrawn,2025-02-02,\"curl\"\n", encoding="utf-8")
+    code, output = garde("consent", "import", str(path))
+    assert code == 2 and f"{path}: line 2: ',' expected after '\"' on line 3" in " ".join(output.split())
+    engine = connect(store)
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(consent_events)).scalar() == 0
+    engine.dispose()
+
+
+JANUARY = """id,email,activity,action,at,channel,user_agent
+1,ana@example.com,newsletter,opt-in,2025-01-02T10:00:00Z,email,Firefox
+2,bob@example.com,newsletter,opt-in,2025-01-03T10:00:00Z,email,Firefox
+"""
+FEBRUARY = """id,email,activity,action,at,channel,user_agent
+1,ana@example.com,newsletter,opt-out,2025-02-01T10:00:00Z,email,Firefox
+2,bob@example.com,newsletter,opt-in,2025-01-03T10:00:00Z,email,Chrome
+3,cy@example.com,newsletter,opt-in,2025-02-03T10:00:00Z,email,Firefox
+"""
+
+
+def test_next_months_export_with_the_same_ids_loses_no_withdrawal(store: str, tmp_path: Path) -> None:
+    """The same file name and row ids a month later: an id with another event (ana withdrew) is
+    a new event; the same event is already imported, even with other evidence (noted)."""
+    path = tmp_path / "export.csv"
+    path.write_text(JANUARY, encoding="utf-8")
+    code, output = garde("consent", "import", str(path))
+    assert code == 0 and "2 events added" in output
+    path.write_text(FEBRUARY, encoding="utf-8")
+    code, output = garde("consent", "import", str(path))
+    text = " ".join(output.split())
+    assert code == 0 and "3 rows read: 2 events added, 1 already imported" in text
+    assert ("line 2: its id was imported before with another event (given newsletter on email at "
+            "2025-01-02T10:00:00+00:00); this one (withdrawn newsletter on email at "
+            "2025-02-01T10:00:00+00:00) is added beside it") in text
+    assert "line 3: already imported, with other evidence (user_agent)" in text
+    code, output = garde("decide", "newsletter", "--email", "ana@example.com", "--channel", "email")
+    assert code == 1 and "withdrawn" in output
+    code, output = garde("consent", "import", str(path))  # again: nothing new
+    assert code == 0 and "3 rows read: 0 events added, 3 already imported" in " ".join(output.split())
+    engine = connect(store)
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(consent_events)).scalar() == 4
+        assert audit.verify(conn).ok
+    engine.dispose()
+
+
+@pytest.mark.parametrize("batch_size", [1, 2, 5000])
+def test_an_id_repeated_with_another_event_is_imported_in_any_batch(database_url: str, tmp_path: Path,
+                                                                     batch_size: int) -> None:
+    """A file holding a record's history under one id (given, withdrawn, given again), imported
+    then imported again, in batches of every size: each event once, none dropped."""
+    engine = connect(database_url)
+    migrate(engine)
+    path = tmp_path / "history.csv"
+    path.write_text("id,email,activity,action,at\n"
+                    "7,ana@example.com,newsletter,given,2025-01-02T10:00:00Z\n"
+                    "7,ana@example.com,newsletter,withdrawn,2025-02-02T10:00:00Z\n"
+                    "7,ana@example.com,newsletter,withdrawn,2025-02-02T10:00:00Z\n"
+                    "7,ana@example.com,newsletter,given,2025-03-02T10:00:00Z\n", encoding="utf-8")
+    first = import_csv(engine, path, source="crm", batch_size=batch_size)
+    assert (first.added, first.already_there, first.changed) == (3, 1, 2)
+    again = import_csv(engine, path, source="crm", batch_size=batch_size)
+    assert (again.added, again.already_there, again.changed) == (0, 4, 0)
+    with engine.connect() as conn:
+        actions = [r.action for r in conn.execute(sa.select(consent_events.c.action)
+                                                   .order_by(consent_events.c.at))]
+    assert actions == ["given", "withdrawn", "given"]
+    engine.dispose()
+
+
+def test_a_value_longer_than_its_column_refuses_its_row_not_the_batch(database_url: str,
+                                                                      tmp_path: Path) -> None:
+    """On PostgreSQL a too-long user agent or channel aborted the batch with a traceback (and the
+    withdrawals in it); now that row is refused with its line and field, on both databases."""
+    engine = connect(database_url)
+    migrate(engine)
+    path = tmp_path / "export.csv"
+    path.write_text("id,email,activity,action,at,channel,user_agent\n"
+                    "1,ana@example.com,newsletter,given,2025-01-02,email,Firefox\n"
+                    f"2,bob@example.com,newsletter,given,2025-01-02,email,{'M' * 513}\n"
+                    f"3,cy@example.com,newsletter,given,2025-01-02,{'e' * 33},Firefox\n"
+                    "4,dee@example.com,newsletter,given,2025-01-02,email,Fire\x00fox\n"
+                    "5,ana@example.com,newsletter,withdrawn,2025-02-02,email,Firefox\n", encoding="utf-8")
+    report = import_csv(engine, path, source="tool")
+    assert report.problems == [
+        "line 3: field user_agent is 513 characters long; the ledger keeps at most 512",
+        "line 4: field channel is 33 characters long; the ledger keeps at most 32",
+        "line 5: field user_agent holds a NUL character, which the ledger cannot store"]
+    assert report.added == 2
+    with engine.connect() as conn:
+        actions = conn.execute(sa.select(consent_events.c.action).order_by(consent_events.c.id)).scalars()
+        assert list(actions) == ["given", "withdrawn"]
+    with pytest.raises(GardeError, match="the import's source: field source is 65 characters long"):
+        import_csv(engine, path, source="s" * 65)
+    engine.dispose()
+
+
+def test_a_withdrawal_listed_after_a_consent_dated_later_sets_it_aside_and_is_noted(
+        database_url: str, tmp_path: Path) -> None:
+    """Rows are recorded in the file's order: in doubt the withdrawal wins, and the DPO is told."""
+    engine = connect(database_url)
+    migrate(engine)
+    path = tmp_path / "export.csv"
+    path.write_text("id,email,activity,channel,action,at\n"
+                    "1,ana@example.com,newsletter,email,given,2025-03-01T00:00:00Z\n"
+                    "2,bob@example.com,newsletter,email,withdrawn,2025-01-01T00:00:00Z\n"
+                    "3,ana@example.com,newsletter,email,withdrawn,2025-02-01T00:00:00Z\n", encoding="utf-8")
+    report = import_csv(engine, path, source="tool")
+    assert report.added == 3 and report.set_aside == 1
+    assert report.notes == [
+        "line 4: withdrawn at 2025-02-01T00:00:00+00:00, listed after the consent of line 2 dated later "
+        "(2025-03-01T00:00:00+00:00): recorded after it, it sets it aside (if the consent came later, "
+        "sort the export oldest first)"]
+    with engine.connect() as conn:
+        sid = find_subject(conn, {"email": "ana@example.com"})
+        assert sid is not None
+        assert [s.status for s in current(conn, sid)] == ["withdrawn"]
+    engine.dispose()

@@ -12,8 +12,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from garde import consent
-from garde.consent.importing import count_rows, import_csv, parse_time
-from garde.consent.ledger import Evidence, LedgerEvent
+from garde.consent.importing import count_rows, import_csv
+from garde.consent.ledger import Evidence, LedgerEvent, event_time
 from garde.consent.receipts import receipt
 from garde.decide.model import DecisionModel
 from garde.keys import identifier_data_key
@@ -59,21 +59,22 @@ def _record(action: str, activity: str, ids: dict[str, str], channel: str | None
     model = load_model(register)
     _check_activity(model, activity)
     rules = model.get(activity)
-    engine = open_store()
     details: dict[str, Any] = {
-        "channel": channel, "method": method, "at": parse_time(at) if at else None,
-        "evidence": Evidence.from_request(ip, user_agent, notice_version, key=identifier_data_key(engine))}
-    with engine.begin() as conn:
-        subject_id = ensure_subject(conn, ids)
-        if action == "given":
-            validity = rules.consent_validity if rules else None
-            event = consent.give(conn, subject_id, activity, valid_for=validity, **details)
-        elif unsubscribe:
-            event = consent.unsubscribe(conn, subject_id, activity, **details)
-        else:
-            event = consent.withdraw(conn, subject_id, activity, **details)
-    engine.dispose()
-    return event
+        "channel": channel, "method": method, "at": event_time(at, "--at") if at else None}
+    engine = open_store()
+    try:
+        details["evidence"] = Evidence.from_request(ip, user_agent, notice_version,
+                                                    key=identifier_data_key(engine))
+        with engine.begin() as conn:
+            subject_id = ensure_subject(conn, ids)
+            if action == "given":
+                validity = rules.consent_validity if rules else None
+                return consent.give(conn, subject_id, activity, valid_for=validity, **details)
+            if unsubscribe:
+                return consent.unsubscribe(conn, subject_id, activity, **details)
+            return consent.withdraw(conn, subject_id, activity, **details)
+    finally:
+        engine.dispose()
 
 
 @consent_app.command("give")
@@ -87,7 +88,8 @@ def give(
     notice_version: Annotated[str | None, typer.Option(help="hash of the notice shown")] = None,
     ip: Annotated[str | None, typer.Option(help="IP address (only its HMAC is kept)")] = None,
     user_agent: Annotated[str | None, typer.Option(help="browser user agent")] = None,
-    at: Annotated[str | None, typer.Option(help="when (ISO 8601); default now")] = None,
+    at: Annotated[str | None, typer.Option(help="when it happened (ISO 8601), not in the future; "
+                                       "default now")] = None,
     register: RegisterPath = None,
 ) -> None:
     """Record that a subject gave consent; prints the receipt id.
@@ -110,7 +112,8 @@ def withdraw(
     = "preference_centre",
     unsubscribe: Annotated[bool, typer.Option("--unsubscribe", help="also put the subject on the "
                                               "suppression list (do not contact)")] = False,
-    at: Annotated[str | None, typer.Option(help="when (ISO 8601); default now")] = None,
+    at: Annotated[str | None, typer.Option(help="when it happened (ISO 8601), not in the future; "
+                                       "default now")] = None,
     register: RegisterPath = None,
 ) -> None:
     """Record that a subject withdrew consent: as easy as giving it (GDPR Art. 7(3)).
@@ -242,6 +245,17 @@ def import_command(
         engine.dispose()
     out.print(f"{report.read} rows read: {report.added} events added, {report.already_there} already "
               f"imported, {report.new_subjects} new subjects, {len(report.problems)} rows refused")
+    if report.changed:
+        out.print(f"{report.changed} of the events added have an id imported before with another event: "
+                  "both are kept")
+    if report.set_aside:
+        out.print(f"{report.set_aside} withdrawals or refusals are listed after a consent dated later: "
+                  "recorded after it, each sets it aside")
+    if report.evidence_kept:
+        out.print(f"{report.evidence_kept} rows already imported had other evidence: the evidence first "
+                  "imported is kept")
+    for note in report.notes[:20]:
+        out.print(f"[yellow]note[/yellow] {note}")
     for problem in report.problems[:20]:
         out.print(f"[red]refused[/red] {problem}")
     if report.problems:

@@ -1,8 +1,16 @@
 """Bulk import of consents exported by another tool (CSV), idempotent and resumable.
 
-Each row becomes one ledger event. Its ``source_key`` is the SHA-256 of the
-source name and the row's own id (or, without an id column, of the row's
-content), unique in the ledger: re-running an import, or resuming one that
+Each row becomes one ledger event. Idempotence rests on the row's content,
+never on the file's name: a row is already imported when the ledger holds
+an event from the same source and row id (or, without an id column, the
+same row content) with the same activity, channel, action and date. Its
+``source_key``, unique in the ledger, is the SHA-256 of the source and the
+row id; the same id with another event (next month's export of a record
+whose consent was withdrawn since) is a new event, keyed by the SHA-256 of
+that and the event (:meth:`_Row.event_key`), added beside the first and
+noted — a withdrawal is never dropped as "already imported". The same event
+with other evidence (method, notice version, IP, user agent, expiry) stays
+as first imported, noted too. So re-running an import, or resuming one that
 stopped half-way, adds only what is missing. Rows are written in batches,
 one transaction each, with set-based look-ups: the identities of a batch are
 resolved to subjects in one query per identifier kind, new subjects and
@@ -28,14 +36,23 @@ import hashlib
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
 from garde import audit
-from garde.consent.ledger import DIGEST_FIELDS, consent_events, hash_ip, values_digest
+from garde.consent.ledger import (
+    DIGEST_FIELDS,
+    TEXT_LIMITS,
+    consent_events,
+    hash_ip,
+    not_in_future,
+    parse_time,
+    text_problem,
+    values_digest,
+)
 from garde.consent.state import as_utc
 from garde.documents.spreadsheet import from_spreadsheet_text
 from garde.keys import identifier_data_key
@@ -60,36 +77,52 @@ _ACTIONS = {word: action for action, words in ACTION_WORDS.items() for word in w
 
 @dataclass
 class ImportReport:
-    """What an import did; ``problems`` name the line and what is wrong with it."""
+    """What an import did; ``problems`` name the line and what is wrong with it (rows refused),
+    ``notes`` the line of each row imported or skipped that a DPO should know about (at most
+    :data:`NOTES_KEPT`; ``changed`` and ``evidence_kept`` count them all)."""
 
     read: int = 0
     added: int = 0
     already_there: int = 0
     new_subjects: int = 0
+    changed: int = 0  # added: an id imported before, now with another event (action, date...)
+    set_aside: int = 0  # withdrawals listed after a consent dated later: they set it aside
+    evidence_kept: int = 0  # already there: the same event with other evidence; the first is kept
     problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def note(self, text: str) -> None:
+        if len(self.notes) < NOTES_KEPT:
+            self.notes.append(text)
+
+
+_LIMITED = tuple((name, TEXT_LIMITS[name]) for name in ("activity", "channel", "method", "notice_version",
+                                                         "user_agent"))
+NOTES_KEPT = 1000  # notes an import report keeps (its counts go on)
+_EVENT = 4  # values[:_EVENT] say what happened and when; values[_EVENT:] are its evidence
+_EVIDENCE = ("method", "notice_version", "ip", "user_agent", "expires_at")
 
 
 class _Row(NamedTuple):
     line: int
-    source_key: str
+    source_key: str  # the row's first key: the source and the row's id (or its content)
     identities: tuple[tuple[str, str], ...]  # (kind, hash)
     values: tuple[Any, ...]  # DIGEST_FIELDS[2:]: activity, channel, action, at, ... expires_at
 
-
-def parse_time(text: str) -> datetime:
-    """ISO 8601 (naive means UTC) or seconds since the epoch."""
-    text = text.strip()
-    if text.isdigit():
-        return datetime.fromtimestamp(int(text), UTC)
-    return as_utc(datetime.fromisoformat(text.replace("Z", "+00:00")))
+    def event_key(self) -> str:
+        """The key of this row's event when its id was imported before with another event: the
+        source, the id and what happened when (activity, channel, action, date)."""
+        activity, channel, action, at = self.values[:_EVENT]
+        return hashlib.sha256("\x1f".join((self.source_key, activity, "\x00" if channel is None else channel,
+                                           action, at.isoformat())).encode()).hexdigest()
 
 
 def _parse(line: int, record: Mapping[str, str], source: str, defaults: dict[str, str | None],
            activities: Mapping[str, Period | None] | None, key: bytes,
-           hashes: dict[tuple[str, str], str]) -> _Row:
+           hashes: dict[tuple[str, str], str], clock: datetime) -> _Row:
     """One record as a ledger row; ``defaults`` has every one of :data:`FIELDS`; ``key`` is the
     store's identifier data key; ``hashes`` keeps the identifiers already hashed (an export names
-    most people more than once)."""
+    most people more than once); ``clock``: now, for events dated in the future."""
     fields = defaults.copy()
     get = record.get
     for name in FIELDS:  # this runs for every row of exports of millions: kept to plain look-ups
@@ -105,10 +138,16 @@ def _parse(line: int, record: Mapping[str, str], source: str, defaults: dict[str
     if action_word not in _ACTIONS:
         raise ValueError(f"action {action_word!r} is not one of given, withdrawn, refused (or a synonym)")
     action = _ACTIONS[action_word]
+    for name, limit in _LIMITED:  # PostgreSQL would refuse it, and with it the whole batch
+        text = fields[name]
+        if text is not None and (len(text) > limit or "\x00" in text):
+            raise ValueError(text_problem(name, text))
     at_text = fields["at"]
     if not at_text:
         raise ValueError("no date (`at` column)")
     at = parse_time(at_text)
+    if at > clock:
+        not_in_future(at, "field at", clock)
     identities = []
     for kind in IDENTIFIER_KINDS:
         raw = fields[kind]
@@ -172,28 +211,66 @@ def _import(engine: sa.Engine, records: Iterable[tuple[int, Mapping[str, str]]],
             activities: Mapping[str, Period | None] | None = None, batch_size: int = 5000,
             on_progress: Callable[[int], None] | None = None, actor: str = "garde") -> ImportReport:
     key = identifier_data_key(engine)
+    for name, value in (("source", source), ("actor", actor)):
+        problem = text_problem(name, value)
+        if problem:
+            raise GardeError(f"the import's {name}: {problem}")
     report = ImportReport()
     parsed_batches = _parsed(records, source, defaults or {}, activities, key, batch_size)
     careful = False  # a first import writes its rows at once; once one is already there, each is looked up
+    consents: dict[tuple[Any, ...], tuple[datetime, int]] = {}
     for read, parsed, problems in parsed_batches:
         report.read += read
         report.problems.extend(problems)
+        _note_set_aside(report, parsed, consents)
         counts = None
         if not careful:
             try:
                 with engine.begin() as conn:
-                    counts = _write_batch(conn, parsed, source, actor, careful=False)
+                    attempt = ImportReport()
+                    counts = _write_batch(conn, parsed, source, actor, False, attempt)
+                _merge_notes(report, attempt)
             except sa.exc.IntegrityError:  # rolled back; written again below
                 careful = True
         if counts is None:
             with engine.begin() as conn:
-                counts = _write_batch(conn, parsed, source, actor, careful=True)
+                counts = _write_batch(conn, parsed, source, actor, True, report)
         report.added += counts[0]
         report.already_there += counts[1]
         report.new_subjects += counts[2]
         if on_progress:
             on_progress(read)
     return report
+
+
+def _note_set_aside(report: ImportReport, rows: list[_Row],
+                    consents: dict[tuple[Any, ...], tuple[datetime, int]]) -> None:
+    """Note each withdrawal or refusal listed after a consent it is dated before (same first
+    identity, activity and channel): rows are recorded in the file's order, so it sets that
+    consent aside (:func:`garde.consent.state.deciding_event`), which a file not sorted by date
+    may not mean. ``consents``: the latest consent seen per key, forgotten past
+    :data:`_HASHES_KEPT` keys (a note, not a rule)."""
+    if len(consents) > _HASHES_KEPT:
+        consents.clear()
+    for row in rows:
+        activity, channel, action, at = row.values[:_EVENT]
+        key = (row.identities[0], activity, channel)
+        seen = consents.get(key)
+        if action == "given":
+            if seen is None or at >= seen[0]:
+                consents[key] = (at, row.line)
+        elif seen is not None and seen[0] > at:
+            report.set_aside += 1
+            report.note(f"line {row.line}: {action} at {at.isoformat()}, listed after the consent of line "
+                        f"{seen[1]} dated later ({seen[0].isoformat()}): recorded after it, it sets it aside "
+                        "(if the consent came later, sort the export oldest first)")
+
+
+def _merge_notes(report: ImportReport, batch: ImportReport) -> None:
+    report.changed += batch.changed
+    report.evidence_kept += batch.evidence_kept
+    for text in batch.notes:
+        report.note(text)
 
 
 def _parsed(records: Iterable[tuple[int, Mapping[str, str]]], source: str,
@@ -207,40 +284,88 @@ def _parsed(records: Iterable[tuple[int, Mapping[str, str]]], source: str,
         problems: list[str] = []
         if len(hashes) > _HASHES_KEPT:
             hashes.clear()
+        clock = now()
         for line, record in batch:
             try:
-                parsed.append(_parse(line, record, source, base, activities, key, hashes))
+                parsed.append(_parse(line, record, source, base, activities, key, hashes, clock))
             except (ValueError, GardeError) as exc:
                 problems.append(f"line {line}: {exc}")
         yield len(batch), parsed, problems
 
 
-def _write_batch(conn: sa.Connection, rows: list[_Row], source: str, actor: str,
-                 careful: bool) -> tuple[int, int, int]:
-    """Write one batch: (events added, rows already imported, new subjects). ``careful``: look
-    the rows up in the ledger first; otherwise the unique ``source_key`` refuses a row already
-    there with an ``IntegrityError``, and the caller writes the batch again carefully."""
-    fresh: list[_Row] = []
-    seen: set[str] = set()
-    if careful:
-        keys = list({r.source_key for r in rows})
-        seen.update(key for key, in rows_where_in(conn, consent_events, ["source_key"], "source_key", keys))
+def _write_batch(conn: sa.Connection, rows: list[_Row], source: str, actor: str, careful: bool,
+                 report: ImportReport) -> tuple[int, int, int]:
+    """Write one batch: (events added, rows already imported, new subjects); notes go to ``report``.
+
+    A row is already imported when the ledger has its source and id (or content) with the same
+    event: activity, channel, action and date. The same id with another event is a new event
+    (next month's export of a record whose consent was withdrawn since): it is added beside the
+    first, under :meth:`_Row.event_key`. ``careful``: look the rows' keys up in the ledger
+    first; otherwise the unique ``source_key`` refuses a key already there with an
+    ``IntegrityError``, and the caller writes the batch again carefully."""
+    taken: dict[str, tuple[Any, ...]] = {}  # source key -> the values of the event under it
+    if careful:  # the rows' first keys, then the event keys of the ids found with another event
+        taken.update(_stored_events(conn, list({row.source_key for row in rows})))
+        others = [row.event_key() for row in rows if (first := taken.get(row.source_key)) is not None
+                  and first[:_EVENT] != row.values[:_EVENT]]
+        taken.update(_stored_events(conn, others))
+    fresh: list[tuple[_Row, str]] = []
     for row in rows:
-        if row.source_key not in seen:
-            seen.add(row.source_key)
-            fresh.append(row)
+        key = row.source_key
+        stored = taken.get(key)
+        first = stored
+        if stored is not None and stored[:_EVENT] != row.values[:_EVENT]:
+            key = row.event_key()
+            stored = taken.get(key)
+        if stored is None:
+            taken[key] = row.values
+            fresh.append((row, key))
+            if first is not None:
+                report.changed += 1
+                report.note(f"line {row.line}: its id was imported before with another event "
+                            f"({_event_text(first)}); this one ({_event_text(row.values)}) is added "
+                            "beside it")
+        elif stored[_EVENT:] != row.values[_EVENT:]:
+            report.evidence_kept += 1
+            differ = [name for name, old, new in zip(_EVIDENCE, stored[_EVENT:], row.values[_EVENT:],
+                                                     strict=True) if old != new]
+            report.note(f"line {row.line}: already imported, with other evidence ({', '.join(differ)}): "
+                        "the evidence first imported is kept")
     added, new_subjects = _write_events(conn, fresh, source, actor)
     return added, len(rows) - len(fresh), new_subjects
 
 
-def _write_events(conn: sa.Connection, rows: list[_Row], source: str, actor: str) -> tuple[int, int]:
-    """Insert ``rows`` as events, with their subjects and one audit entry: (events, new subjects)."""
+def _event_text(values: tuple[Any, ...]) -> str:
+    activity, channel, action, at = values[:_EVENT]
+    return f"{action} {activity}{' on ' + channel if channel else ''} at {at.isoformat()}"
+
+
+_STORED = ("source_key", *DIGEST_FIELDS[2:])
+_MOMENTS = tuple(i for i, name in enumerate(_STORED[1:]) if name in ("at", "expires_at"))
+
+
+def _stored_events(conn: sa.Connection, keys: list[str]) -> dict[str, tuple[Any, ...]]:
+    """{source key: (activity, channel, action, at, ... expires_at)} of the events under ``keys``."""
+    found = {}
+    for key, *values in rows_where_in(conn, consent_events, _STORED, "source_key", keys):
+        for index in _MOMENTS:
+            value = values[index]
+            if value is not None:  # SQLite gives the text it stores, always UTC
+                values[index] = as_utc(datetime.fromisoformat(value) if type(value) is str else value)
+        found[key] = tuple(values)
+    return found
+
+
+def _write_events(conn: sa.Connection, rows: list[tuple[_Row, str]], source: str,
+                  actor: str) -> tuple[int, int]:
+    """Insert ``rows`` (each with its source key) as events, with their subjects and one audit
+    entry: (events, new subjects)."""
     if not rows:
         return 0, 0
-    owners, new_subjects = _resolve_subjects(conn, rows)
+    owners, new_subjects = _resolve_subjects(conn, [row for row, _ in rows])
     recorded = now()
-    events = [(event_id, subject_id, *row.values, recorded, actor, source, row.source_key)
-              for row, subject_id, event_id in zip(rows, owners, _uuid4_hexes(len(rows)), strict=True)]
+    events = [(event_id, subject_id, *row.values, recorded, actor, source, key)
+              for (row, key), subject_id, event_id in zip(rows, owners, _uuid4_hexes(len(rows)), strict=True)]
     insert_rows(conn, consent_events, _EVENT_COLUMNS, events)
     digested = len(DIGEST_FIELDS)
     audit.record(conn, "consent.imported", {
@@ -293,7 +418,8 @@ def import_csv(engine: sa.Engine, path: Path, *, source: str | None = None,
     if unknown:
         raise GardeError(f"unknown field(s) {', '.join(sorted(unknown))}; fields are {', '.join(FIELDS)}")
     with path.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.reader(handle)
+        # strict: a quote left open is an error, not a cell that swallows the rows after it
+        reader = csv.reader(handle, strict=True)
         try:
             header = next(reader, [])
             missing = [c for c in columns.values() if c not in header]
@@ -303,7 +429,9 @@ def import_csv(engine: sa.Engine, path: Path, *, source: str | None = None,
             rename = {column: name for name, column in columns.items()}
             names = [rename.get(column, column) for column in header]
             return _import(engine, _records(reader, names), source=source or path.stem, **options)
-        except csv.Error as exc:
+        except _UnreadableRecord as exc:
+            problem = str(exc)
+        except csv.Error as exc:  # the header
             problem = f"line {reader.line_num}: {exc}"
         except UnicodeDecodeError as exc:
             problem = f"line {_first_line_not_utf8(path)}: not UTF-8 text ({exc.reason})"
@@ -323,13 +451,36 @@ def _first_line_not_utf8(path: Path) -> int:
     return 0
 
 
+class _UnreadableRecord(Exception):
+    """A record the CSV reader cannot read, named by the line where it starts."""
+
+    def __init__(self, start: int, end: int, error: csv.Error) -> None:
+        reason = str(error)
+        if reason == "unexpected end of data":
+            message = (f"line {start}: a quote opened in the record that starts on this line is never "
+                       f"closed (the rest of the file, to line {end}, would be read as one cell)")
+        elif "expected after" in reason:
+            message = (f"line {start}: {reason} on line {end}: a quote opened in the record that starts "
+                       "on this line is not closed where its cell ends")
+        else:
+            message = f"line {start}: {reason}"
+        super().__init__(message)
+
+
 def _records(reader: Any, names: list[str]) -> Iterator[tuple[int, dict[str, str]]]:
     """(line where the record starts, {field: text}) for each record: cells beyond the header are
     dropped, missing ones are none, blank lines are skipped (what ``csv.DictReader`` does, with the
-    real line numbers, even after quoted cells spanning lines)."""
+    real line numbers, even after quoted cells spanning lines). A record the reader refuses (a
+    quote left open...) raises :class:`_UnreadableRecord` with the line where it starts."""
     width = len(names)
     end = reader.line_num
-    for cells in reader:
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise _UnreadableRecord(end + 1, reader.line_num, exc) from None
         start, end = end + 1, reader.line_num
         if not cells:
             continue

@@ -19,7 +19,7 @@ import json.encoder
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -55,6 +55,65 @@ consent_events = sa.Table(
     sa.Index("ix_consent_events_subject_id_activity", "subject_id", "activity"),
     sa.Index("ix_consent_events_activity_channel", "activity", "channel"),
 )
+
+
+#: How far ahead of this machine's clock an event may be dated: the clocks of the systems that
+#: collect consents drift apart by a few minutes. Beyond that, an event "in the future" is an error:
+#: an event is recorded after it happens (a consent dated ahead would outrank the withdrawals
+#: recorded before its date).
+CLOCK_SKEW = timedelta(minutes=5)
+
+#: The ledger's text columns and their lengths: what a value must fit before it is written
+#: (PostgreSQL refuses a longer one, and a NUL character, and would abort the whole batch).
+TEXT_LIMITS: dict[str, int] = {
+    column.name: column.type.length for column in consent_events.columns
+    if isinstance(column.type, sa.String) and column.type.length}
+
+
+def text_problem(field: str, value: str | None) -> str | None:
+    """What keeps ``value`` out of the ledger's column ``field`` (too long, a NUL), or None."""
+    if value is None:
+        return None
+    limit = TEXT_LIMITS.get(field)
+    if limit is not None and len(value) > limit:
+        return f"field {field} is {len(value)} characters long; the ledger keeps at most {limit}"
+    if "\x00" in value:
+        return f"field {field} holds a NUL character, which the ledger cannot store"
+    return None
+
+
+def parse_time(text: str) -> datetime:
+    """ISO 8601 (naive means UTC) or seconds since the epoch; ValueError when it is neither."""
+    text = text.strip()
+    try:
+        if text.isdigit():
+            return datetime.fromtimestamp(int(text), UTC)
+        return as_utc(datetime.fromisoformat(text.replace("Z", "+00:00")))
+    except (OverflowError, OSError) as exc:  # a year out of range, once moved to UTC
+        raise ValueError(f"{text!r} is not a date this system can hold") from exc
+
+
+def not_in_future(moment: datetime, field: str, clock: datetime | None = None) -> datetime:
+    """``moment`` in UTC, unless it is later than now plus :data:`CLOCK_SKEW`: then a GardeError
+    naming ``field`` (a column, ``--at``...)."""
+    moment = as_utc(moment)
+    current = clock or now()
+    if moment > current + CLOCK_SKEW:
+        raise GardeError(f"{field}: {moment.isoformat()} is in the future (more than "
+                         f"{CLOCK_SKEW.total_seconds() / 60:g} minutes ahead of this clock, "
+                         f"{current.isoformat(timespec='seconds')}): an event is recorded after it happens")
+    return moment
+
+
+def event_time(text: str, field: str) -> datetime:
+    """When an event happened, written as :func:`parse_time` reads it, not in the future; errors
+    name ``field``."""
+    try:
+        moment = parse_time(text)
+    except ValueError:
+        raise GardeError(f"{field}: {text.strip()!r} is not a date (ISO 8601, e.g. 2025-01-31T14:05:00Z, "
+                         "or seconds since 1970)") from None
+    return not_in_future(moment, field)
 
 
 @dataclass(frozen=True)
@@ -153,11 +212,13 @@ def record_consent(conn: sa.Connection, subject_id: str, activity: str, action: 
                    channel: str | None = None, method: str = "web_form", at: datetime | None = None,
                    evidence: Evidence | None = None, expires_at: datetime | None = None,
                    valid_for: Period | None = None, actor: str = "garde") -> LedgerEvent:
-    """Append one event and its audit entry inside the caller's transaction."""
+    """Append one event and its audit entry inside the caller's transaction. Refused with a
+    GardeError naming the field: ``at`` later than now plus :data:`CLOCK_SKEW`, a text longer than
+    its column (:data:`TEXT_LIMITS`) or holding a NUL."""
     if action not in ACTIONS:
         raise GardeError(f"a consent event is one of {', '.join(ACTIONS)}, not {action!r}")
     evidence = evidence or Evidence()
-    moment = as_utc(at) if at is not None else now()
+    moment = not_in_future(at, "at") if at is not None else now()
     if valid_for is not None and action == "given":
         lifetime_end = valid_for.after(moment)
         expires_at = lifetime_end if expires_at is None else min(as_utc(expires_at), lifetime_end)
@@ -169,6 +230,10 @@ def record_consent(conn: sa.Connection, subject_id: str, activity: str, action: 
         "expires_at": None if expires_at is None or action != "given" else as_utc(expires_at),
         "actor": actor, "source": None, "source_key": None,
     }
+    for name in ("activity", "channel", "method", "notice_version", "user_agent", "actor"):
+        problem = text_problem(name, row[name])
+        if problem:
+            raise GardeError(problem)
     seq = conn.execute(consent_events.insert().values(row)).inserted_primary_key
     audit.record(conn, f"consent.{action}", {
         "event_id": row["event_id"], "activity": activity, "channel": channel, "method": method,
@@ -232,17 +297,25 @@ def current(conn: sa.Connection, subject_id: str, at: datetime | None = None,
 
 
 def latest_per_key(activity: str, channel: str | None) -> sa.Subquery:
-    """Set-based fold: the latest event of every subject for ``activity`` on ``channel``.
+    """Set-based fold: the deciding event of every subject for ``activity`` on ``channel``.
 
-    The events on ``channel`` and on every channel (NULL) are ranked per
-    subject, latest first: ``rank`` 1 is the one that decides. The audience streams
-    from this, so it must agree with :func:`garde.consent.state.fold` —
-    a property test checks that it does.
+    The events on ``channel`` and on every channel (NULL) apply; a consent
+    recorded before the subject's last recorded withdrawal or refusal is set
+    aside, and the rest are ranked per subject, latest first: ``rank`` 1 is
+    the one that decides. This is :func:`garde.consent.state.deciding_event`
+    in SQL (the audience streams from it); a property test checks that the
+    two agree.
     """
     e = consent_events
     applies = e.c.channel.is_(None) if channel is None else sa.or_(e.c.channel == channel,
                                                                      e.c.channel.is_(None))
-    rank = sa.func.row_number().over(partition_by=e.c.subject_id,
-                                     order_by=(e.c.at.desc(), e.c.id.desc())).label("rank")
-    return (sa.select(e.c.subject_id, e.c.channel, e.c.action, e.c.at, e.c.expires_at, e.c.event_id, rank)
-            .where(e.c.activity == activity, applies).subquery("latest"))
+    last_no = sa.func.max(sa.case((e.c.action != "given", e.c.id))).over(partition_by=e.c.subject_id)
+    events = (sa.select(e.c.id, e.c.subject_id, e.c.channel, e.c.action, e.c.at, e.c.expires_at, e.c.event_id,
+                        last_no.label("last_no"))
+              .where(e.c.activity == activity, applies).subquery("applying"))
+    a = events.c
+    rank = sa.func.row_number().over(partition_by=a.subject_id,
+                                     order_by=(a.at.desc(), a.id.desc())).label("rank")
+    standing = sa.or_(a.action != "given", a.last_no.is_(None), a.id > a.last_no)
+    return (sa.select(a.subject_id, a.channel, a.action, a.at, a.expires_at, a.event_id, rank)
+            .where(standing).subquery("latest"))

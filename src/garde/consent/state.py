@@ -2,10 +2,20 @@
 
 A consent is keyed by (subject, activity, channel); ``channel`` None means
 "every channel of the activity". The state is the fold of the events that
-apply, in the order they happened (``at``, then the order they were
-recorded): the latest one wins. GDPR Art. 7(3): a withdrawal is not
-retroactive, so a consent given after it counts again, and one given before
-it never does.
+apply (that channel, or every channel), by one rule (:func:`deciding_event`):
+
+1. a consent is set aside when a withdrawal or a refusal was *recorded*
+   after it (``seq``, the ledger's order of recording), whatever the dates
+   the two events claim;
+2. of the events left, the latest by the time it happened (``at``, then the
+   order recorded) wins.
+
+GDPR Art. 7(3): withdrawing must be as easy as giving, and a withdrawal is
+not retroactive: a consent given after it counts again (it is recorded
+after it, and dated after it), one given before it never does — not even
+one that claims a later date than the withdrawal (a clock ahead, an
+import of another tool's file), since that consent was already in the
+ledger when the subject withdrew.
 
 The states are DPV's: ``dpv:ConsentGiven``, ``ConsentRefused``,
 ``ConsentWithdrawn``, ``ConsentExpired``, plus ``none`` when nothing was
@@ -51,7 +61,10 @@ class ConsentEvent:
     action: Action
     at: datetime
     expires_at: datetime | None = None
-    seq: int = 0  # the order it was recorded in: breaks ties between events at the same instant
+    # the ledger's order of recording (its row id): a withdrawal recorded after a consent sets it
+    # aside, and it breaks ties between events at the same instant; events that all have 0 count
+    # as recorded together
+    seq: int = 0
     event_id: str | None = None
 
     def order(self) -> tuple[datetime, int]:
@@ -88,20 +101,33 @@ def effective_expiry(event: ConsentEvent, validity: Period | None) -> datetime |
     return min(candidates) if candidates else None
 
 
+def deciding_event(events: Iterable[ConsentEvent]) -> ConsentEvent | None:
+    """The event that decides a consent among ``events`` (all about that consent): the latest by
+    :meth:`ConsentEvent.order` once every consent recorded before the last recorded withdrawal
+    or refusal is set aside (see the module's rule). :func:`garde.consent.ledger.latest_per_key`
+    is the same rule in SQL."""
+    events = list(events)
+    last_no = max((e.seq for e in events if e.action != "given"), default=None)
+    latest: ConsentEvent | None = None
+    for event in events:
+        if event.action == "given" and last_no is not None and event.seq < last_no:
+            continue  # Art. 7(3): a withdrawal recorded after a consent is never undone by it
+        if latest is None or event.order() > latest.order():
+            latest = event
+    return latest
+
+
 def fold(events: Iterable[ConsentEvent], activity: str, channel: str | None, now: datetime,
          validity: Period | None = None) -> ConsentState:
     """The state of the consent to ``activity`` on ``channel`` from ``events``.
 
     Events for the same activity on the same channel, or on every channel
-    (``channel`` None), apply; the latest wins. ``validity`` is the
-    activity's consent lifetime (e.g. 13 months for trackers, CNIL).
+    (``channel`` None), apply; :func:`deciding_event` says which one decides.
+    ``validity`` is the activity's consent lifetime (e.g. 13 months for
+    trackers, CNIL).
     """
-    latest: ConsentEvent | None = None
-    for event in events:
-        if event.activity != activity or (event.channel is not None and event.channel != channel):
-            continue
-        if latest is None or event.order() > latest.order():
-            latest = event
+    latest = deciding_event(e for e in events
+                            if e.activity == activity and (e.channel is None or e.channel == channel))
     if latest is None:
         return ConsentState(activity, channel, "none")
     if latest.action != "given":
