@@ -21,8 +21,9 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from garde import retention
-from garde.rights import submit, verify_out_of_band
+from garde import audit, retention
+from garde.problems import GardeError
+from garde.rights import get_request, submit, verify_out_of_band
 from garde.rights.deployment import Deployment
 from garde.rights.running import run
 from garde.shop import METADATA, generate_shop
@@ -211,3 +212,33 @@ def test_erasure_and_sweep_over_the_reference_shop_fit_every_column(engine: Engi
         zoe = conn.execute(sa.text("SELECT passport_number FROM tax_free_refunds WHERE id = :z"),
                            {"z": Z + 1}).scalar_one()
     assert old == 0 and zoe == "US1234567"
+
+
+def test_a_mask_that_does_not_fit_stops_the_erasure_before_anything_changes(engine: Engine,
+                                                                            deployment: Deployment,
+                                                                            tmp_path: Path) -> None:
+    maps = tmp_path / "maps"
+    maps.mkdir()
+    for name in ("shop.yaml", "crm.yaml"):
+        text = (ROOT / "datasets" / name).read_text(encoding="utf-8").replace("../registers",
+                                                                              str(ROOT / "registers"))
+        (maps / name).write_text(text.replace("activities: [tax-free], erase: null}",
+                                              "activities: [tax-free], erase: hash}"), encoding="utf-8")
+    urls = {name: e.url.render_as_string(hide_password=False) for name, e in deployment.engines.items()}
+    hashing = Deployment.open(maps, results=tmp_path / "results", urls=urls)
+    before = everything(deployment)
+    with engine.begin() as conn:
+        request = submit(conn, "erasure", {"email": "zoe.erasure@example.org"})
+        verify_out_of_band(conn, request.id, "passport checked in store", actor="agent:test")
+    with pytest.raises(GardeError, match=r"passport_number: `hash` writes 64 characters but the column is "
+                                         r"VARCHAR\(16\)"):
+        run(engine, request.id, hashing, today=AS_OF)
+    hashing.dispose()
+    assert everything(deployment) == before
+    with engine.begin() as conn:
+        failed = get_request(conn, request.id)
+        assert conn.execute(sa.text("SELECT count(*) FROM erasure_steps")).scalar() == 0
+        assert [e["kind"] for e in audit.entries(conn)][-1] == "request.failed"
+    assert failed.status == "failed" and "nothing was changed" in (failed.result or {})["error"]
+    done = run(engine, request.id, deployment, today=AS_OF)  # the map fixed: the same request runs
+    assert done.status == "completed"

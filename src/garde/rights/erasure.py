@@ -11,6 +11,14 @@
    value is not masked again, a deleted row is gone), so a crash between a
    database's commit and the store's leaves nothing done twice.
 
+Before the plan is stored, every mask it will write is checked against the
+live columns (:mod:`garde.datasets.live`): a mask that does not fit stops
+the erasure before anything changes. A database that still refuses a write
+(a constraint the map does not know) rolls back its own transaction;
+:class:`ErasureFailed` carries what the databases before it committed, so
+the request is marked ``failed`` with the reason and those steps ``done``,
+and running it again resumes with the rest.
+
 Statements are built once per table and column set (keys are an expanding
 parameter) and reused for every subject.
 """
@@ -29,8 +37,10 @@ from sqlalchemy.engine import Engine
 
 from garde import audit
 from garde.datasets import Footprint, Masking, TableMap, TableRef, masking_expression
+from garde.datasets.live import plan_problems
 from garde.datasets.sql import chunks, is_masked, sql_table
 from garde.legal_holds import active_holds
+from garde.problems import GardeError
 from garde.rights.deployment import Deployment, dumps
 from garde.rights.erasure_plan import ROW_PLACEHOLDER, ErasurePlan, plan_erasure, staying_masking
 from garde.rights.intake import Request
@@ -55,23 +65,36 @@ class Erasure:
     actor: str
     applied: dict[str, tuple[int, int]] = field(default_factory=dict)  # database: (steps, rows changed)
 
-    def complete(self, conn: sa.Connection) -> list[audit.Event]:
-        """Mark the applied steps done and the subject erased; the audit entries to append."""
+    def record_applied(self, conn: sa.Connection) -> list[audit.Event]:
+        """Mark the steps of the databases that committed done; their audit entries to append."""
         request = self.request
         if self.applied:
             conn.execute(erasure_steps.update().where(
                 erasure_steps.c.request_id == request.id, erasure_steps.c.status == "planned",
                 erasure_steps.c.dataset.in_(list(self.applied))).values(status="done", done_at=now()))
+        return [audit.Event("request.erasure_applied", {"request": request.id, "database": database,
+                                                        "steps": steps, "rows_changed": changed},
+                            request.subject_id, self.actor)
+                for database, (steps, changed) in self.applied.items()]
+
+    def complete(self, conn: sa.Connection) -> list[audit.Event]:
+        """Mark the applied steps done and the subject erased; the audit entries to append."""
+        request = self.request
+        events = self.record_applied(conn)
         if request.subject_id:
             set_state(conn, request.subject_id, "erased")
-        events = [audit.Event("request.erasure_applied", {"request": request.id, "database": database,
-                                                          "steps": steps, "rows_changed": changed},
-                              request.subject_id, self.actor)
-                  for database, (steps, changed) in self.applied.items()]
         events.append(audit.Event("subject.erased", {"request": request.id, "erased": self.result["erased"],
                                                      "kept": self.result["kept"]},
                                   request.subject_id, self.actor))
         return events
+
+
+class ErasureFailed(GardeError):
+    """A database refused the erasure; ``erasure.applied`` is what the databases before it committed."""
+
+    def __init__(self, message: str, erasure: Erasure) -> None:
+        super().__init__(message)
+        self.erasure = erasure
 
 
 def has_plan(conn: sa.Connection, request_id: str) -> bool:
@@ -95,6 +118,7 @@ def erase(store: Engine, request: Request, deployment: Deployment, footprint: Fo
             if not has_plan(conn, request.id):
                 plan = plan_erasure(deployment, footprint, active_holds(conn), request.subject_id,
                                     today or now().date())
+                check_fits(deployment, plan)
                 report = {"request": request.id, "subject": request.subject_id,
                           "date": plan.today.isoformat(), **plan.report()}
                 pending = _store_plan(conn, request, plan, deployment, report, actor)
@@ -104,13 +128,35 @@ def erase(store: Engine, request: Request, deployment: Deployment, footprint: Fo
         report = json.loads(report_path.read_text(encoding="utf-8"))
     if pending is None:
         pending = _stored_steps(store, request.id)
-    applied = _apply(deployment, pending)
+    erasure = Erasure(request, {}, actor)
+    try:
+        _apply(deployment, pending, erasure.applied)
+    except sa.exc.SQLAlchemyError as exc:
+        cause = getattr(exc, "orig", None) or exc  # the driver's own error says what was refused
+        reason = f"{type(cause).__name__}: {str(cause).strip().splitlines()[0]}"
+        report["status"] = "failed"
+        report["error"] = reason
+        report_path.write_text(dumps(report), encoding="utf-8")
+        raise ErasureFailed(f"the erasure could not be written: {reason}", erasure) from exc
+    applied = erasure.applied
     report["status"] = "completed"
     report["statements"] = sum(steps for steps, _ in applied.values())
     report_path.write_text(dumps(report), encoding="utf-8")
-    result = {"file": str(report_path), "erased": len(report["erased"]), "kept": len(report["kept"]),
-              "kept_reasons": sorted({k["reason"] for k in report["kept"]})}
-    return Erasure(request, result, actor, applied)
+    erasure.result = {"file": str(report_path), "erased": len(report["erased"]), "kept": len(report["kept"]),
+                      "kept_reasons": sorted({k["reason"] for k in report["kept"]})}
+    return erasure
+
+
+def check_fits(deployment: Deployment, plan: ErasurePlan) -> None:
+    """Stop before anything changes when a mask of the plan does not fit its live column."""
+    maskings = {ref: {name: decision.table.columns[name].erase for name in
+                      {c for columns in decision.updates() for c in columns}}
+                for ref, decision in plan.tables.items()}
+    problems = plan_problems(deployment.datamap, deployment.engines,
+                             {ref: chosen for ref, chosen in maskings.items() if chosen})
+    if problems:
+        raise GardeError("the erasure cannot be written, nothing was changed: "
+                         + "; ".join(str(p) for p in problems))
 
 
 def _store_plan(conn: sa.Connection, request: Request, plan: ErasurePlan, deployment: Deployment,
@@ -152,12 +198,11 @@ def _stored_steps(store: Engine, request_id: str) -> list[_Step]:
     return [_step(row._mapping) for row in rows]
 
 
-def _apply(deployment: Deployment, steps: Sequence[_Step]) -> dict[str, tuple[int, int]]:
-    """Run the steps, one transaction per database; ``{database: (steps, rows changed)}``."""
+def _apply(deployment: Deployment, steps: Sequence[_Step], applied: dict[str, tuple[int, int]]) -> None:
+    """Run the steps, one transaction per database; ``applied[database] = (steps, rows changed)``."""
     by_database: dict[str, list[_Step]] = defaultdict(list)
     for step in steps:
         by_database[step.dataset].append(step)
-    applied: dict[str, tuple[int, int]] = {}
     for database, pending in by_database.items():
         changed = 0
         with deployment.engines[database].begin() as conn:
@@ -165,7 +210,6 @@ def _apply(deployment: Deployment, steps: Sequence[_Step]) -> dict[str, tuple[in
                 table = deployment.datamap.table(TableRef(database, step.table_name))
                 changed += _run_step(conn, deployment, table, step.action, step.columns, step.keys)
         applied[database] = (len(pending), changed)
-    return applied
 
 
 def _run_step(conn: sa.Connection, deployment: Deployment, table: TableMap, action: str, columns: list[str],
