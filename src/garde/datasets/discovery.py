@@ -9,7 +9,9 @@ table with ``WHERE col IN (values found so far)``, never a loop over rows.
 
 References are followed only between tables that declare a subject: a row
 of a shared table (an event, a product) belongs to nobody, and walking
-through it would reach every other guest of that event.
+through it would reach every other guest of that event. A reference that
+says ``on_erase: nullify`` (the default for a table pointing at itself: a
+customer's referrer) points at another person and is never followed.
 """
 
 from __future__ import annotations
@@ -142,7 +144,8 @@ def _shape(datamap: DataMap) -> _Shape:
     cached = _SHAPES.get(id(datamap))
     if cached is not None and cached[0] is datamap:
         return cached[1]
-    children = {t.ref: [(c, r) for c, r in datamap.referencing(t) if c.subject is not None] for t in datamap}
+    children = {t.ref: [(c, r) for c, r in datamap.referencing(t) if c.subject is not None and r.cascades]
+                for t in datamap}
     shape = _Shape(
         children,
         {kind: datamap.with_identity(kind) for kind in datamap.identity_kinds()},
@@ -232,7 +235,7 @@ class _Walk:
         for column, reference in table.references.items():
             value = row.get(column)
             parent = self.datamap.datasets[table.database].tables[reference.target]
-            if value is not None and parent.subject is not None:
+            if value is not None and parent.subject is not None and reference.cascades:
                 following[parent.ref][reference.target_column].add(value)
         for child, reference in self.children[table.ref]:
             value = row.get(reference.target_column)

@@ -58,7 +58,7 @@ def _children(
     path: set[TableRef],
     shown: set[TableRef],
 ) -> None:
-    children = [(c, r) for c, r in datamap.referencing(table) if c.subject is not None]
+    children = [(c, r) for c, r in datamap.referencing(table) if c.subject is not None and r.cascades]
     for i, (child, reference) in enumerate(children):
         last = i == len(children) - 1
         again = child.ref in path
@@ -128,7 +128,8 @@ def graph_dot(datamap: DataMap) -> str:
             )
         for column, reference in table.references.items():
             target = TableRef(table.database, reference.target)
-            followed = table.subject is not None and datamap.table(target).subject is not None
+            followed = (table.subject is not None and datamap.table(target).subject is not None
+                        and reference.cascades)
             style = "" if followed else ', style=dotted, color="#aaaaaa"'
             out.append(
                 f"  {_quote(str(table.ref))} -> {_quote(str(target))} [label={_quote(column)}{style}];"

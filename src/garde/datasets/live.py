@@ -222,6 +222,11 @@ def table_problems(datamap: DataMap, table: TableMap, columns: Mapping[str, Colu
     if only is None:
         for missing in sorted(table.known_columns() - set(columns)):
             out.append(source.problem(at, f"{table.database}.{table.name} has no column {missing!r}"))
+    if only is None:
+        for name, reference in table.references.items():
+            facts = columns.get(name)
+            if not reference.cascades and facts is not None and not facts.nullable:
+                out.append(source.problem((*at, "references", name), unlink_problem(table, name, facts)))
     placeholder = placeholder_length(table, columns.get(table.primary_key))
     stays = may_stay(datamap, table)
     maskings = {c.name: c.erase for c in table.columns.values()} if only is None else only
@@ -236,6 +241,11 @@ def table_problems(datamap: DataMap, table: TableMap, columns: Mapping[str, Colu
                                       if problem.startswith("is ") else
                                       f"{table.database}.{table.name}.{name}: {problem}"))
     return out
+
+
+def unlink_problem(table: TableMap, column: str, facts: ColumnType) -> str:
+    return (f"{table.database}.{table.name}.{column} is {facts.sql} NOT NULL but `on_erase: nullify` sets it "
+            "to NULL when the person it points at is erased; make the column nullable")
 
 
 def plan_problems(datamap: DataMap, engines: Mapping[str, Engine],

@@ -15,7 +15,17 @@ import re
 from pathlib import Path
 from typing import Any
 
-from garde.datasets.model import STRATEGIES, ColumnMap, DataMap, Dataset, Masking, Reference, TableMap
+from garde.datasets.model import (
+    ON_ERASE,
+    STRATEGIES,
+    ColumnMap,
+    DataMap,
+    Dataset,
+    Masking,
+    Reference,
+    TableMap,
+    default_on_erase,
+)
 from garde.problems import InputError, Problem, closest
 from garde.register import Register, load_register
 from garde.taxonomy import Vocabulary, load_vocabulary
@@ -26,6 +36,7 @@ TABLE_FIELDS = ("description", "label", "subject", "primary_key", "identifiable"
                 "timestamps", "columns")
 COLUMN_FIELDS = ("category", "activities", "erase", "description")
 MASKING_FIELDS = ("strategy", "value", "keep", "generalise")
+REFERENCE_FIELDS = ("to", "on_erase")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -139,6 +150,7 @@ class _Reader:
         if "tables" not in data:
             self.fail(("tables",), "required field is missing")
         self.check_references(tables)
+        self.check_cascade_cycles(tables)
         self.check_paths(tables)
         if self.problems:
             raise InputError(self.problems)
@@ -172,12 +184,10 @@ class _Reader:
         for event in timestamps:
             self.term("trigger_events", event, (*at, "timestamps", event), "trigger event")
         references: dict[str, Reference] = {}
-        for column, target in self.columns_by_key(raw.get("references"), (*at, "references"), True).items():
-            if target.count(".") != 1:
-                self.fail((*at, "references", column), f"expected `table.column`, not {target!r}")
-                continue
-            table_name, target_column = target.split(".")
-            references[column] = Reference(column, table_name, target_column)
+        for column, spec in self.mapping(raw.get("references"), (*at, "references")).items():
+            reference = self.reference(name, str(column), spec, (*at, "references", column))
+            if reference is not None:
+                references[reference.column] = reference
         columns: dict[str, ColumnMap] = {}
         for column, spec in self.mapping(raw.get("columns"), (*at, "columns")).items():
             column_map = self.column(str(column), spec, (*at, "columns", column), subject)
@@ -191,6 +201,26 @@ class _Reader:
                                                                          (*at, "description")),
                         label=self.label(raw.get("label"), (*at, "label")))
 
+    def reference(self, table: str, column: str, spec: Any, at: FieldPath) -> Reference | None:
+        """``column: table.column``, or ``column: {to: table.column, on_erase: cascade|nullify}``."""
+        if not _NAME.match(column):
+            self.fail(at, f"{column!r} is not a column name")
+            return None
+        spec = self.mapping(spec, at, REFERENCE_FIELDS) if isinstance(spec, dict) else {"to": spec}
+        target = self.text(spec.get("to"), (*at, "to") if "to" in spec else at, required=True)
+        if target is None:
+            return None
+        if target.count(".") != 1:
+            self.fail(at, f"expected `table.column`, not {target!r}")
+            return None
+        table_name, target_column = target.split(".")
+        on_erase = spec.get("on_erase", default_on_erase(table, table_name))
+        if on_erase not in ON_ERASE:
+            self.fail((*at, "on_erase"), f"expected one of {', '.join(ON_ERASE)}, not {on_erase!r}",
+                      closest(str(on_erase), ON_ERASE))
+            return None
+        return Reference(column, table_name, target_column, on_erase)
+
     def label(self, value: Any, path: FieldPath) -> dict[str, str]:
         """A label is a text (English) or a ``{fr:, en:, it:}`` map."""
         if value is None:
@@ -202,10 +232,10 @@ class _Reader:
         self.fail(path, "expected a text or a {fr:, en:, it:} map")
         return {}
 
-    def columns_by_key(self, value: Any, at: FieldPath, dotted: bool = False) -> dict[str, str]:
+    def columns_by_key(self, value: Any, at: FieldPath) -> dict[str, str]:
         out: dict[str, str] = {}
         for key, column in self.mapping(value, at).items():
-            name = self.text(column, (*at, key), required=True) if dotted else self.name(column, (*at, key))
+            name = self.name(column, (*at, key))
             if name is not None:
                 out[str(key)] = name
         return out
@@ -291,12 +321,43 @@ class _Reader:
                               f"{reference.target_column!r}",
                               closest(reference.target_column, target.known_columns()))
 
+    def check_cascade_cycles(self, tables: dict[str, TableMap]) -> None:
+        """A cycle of ``cascade`` references would make discovery and erasure go round it.
+
+        ``customers.referrer_id -> customers.id`` declared ``cascade`` says a
+        referrer is the same person as the customer they referred: erasing one
+        customer would erase the whole chain of referrals. One reference of
+        the cycle must say ``on_erase: nullify``.
+        """
+        edges = {name: sorted({r.target for r in t.references.values() if r.cascades and r.target in tables})
+                 for name, t in tables.items()}
+        reported: set[frozenset[str]] = set()
+        for start in sorted(edges):
+            stack: list[tuple[str, list[str]]] = [(start, [start])]
+            while stack:
+                name, path = stack.pop()
+                for target in edges[name]:
+                    if target == start:
+                        members = frozenset(path)
+                        if members not in reported:
+                            reported.add(members)
+                            cycle = " -> ".join([*path, start])
+                            following = path[1] if len(path) > 1 else start
+                            column = next(c for c, r in tables[start].references.items()
+                                          if r.cascades and r.target == following)
+                            self.fail(("tables", start, "references", column),
+                                      f"the references {cycle} form a cycle that cascades: erasing one "
+                                      "row would erase every row round it; declare `on_erase: nullify` "
+                                      "on the reference that points at another person")
+                    elif target not in path and target > start:
+                        stack.append((target, [*path, target]))
+
     def check_paths(self, tables: dict[str, TableMap]) -> None:
         """Every identifiable table of personal data reaches an identity through references."""
         neighbours: dict[str, set[str]] = {name: set() for name in tables}
         for table in tables.values():
             for reference in table.references.values():
-                if reference.target in tables:
+                if reference.target in tables and reference.cascades:
                     neighbours[table.name].add(reference.target)
                     neighbours[reference.target].add(table.name)
         reached = {name for name, t in tables.items() if t.identities}

@@ -37,10 +37,10 @@ from sqlalchemy.engine import Engine
 
 from garde import audit
 from garde.datasets import Footprint, Masking, TableMap, TableRef, masking_expression
-from garde.datasets.live import plan_problems
+from garde.datasets.live import plan_problems, reflect_table, unlink_problem
 from garde.datasets.sql import chunks, is_masked, sql_table
 from garde.legal_holds import active_holds
-from garde.problems import GardeError
+from garde.problems import GardeError, Problem
 from garde.rights.deployment import Deployment, dumps
 from garde.rights.erasure_plan import ROW_PLACEHOLDER, ErasurePlan, plan_erasure, staying_masking
 from garde.rights.intake import Request
@@ -51,8 +51,8 @@ from garde.subjects import now, set_state
 class _Step(NamedTuple):
     dataset: str
     table_name: str
-    action: str
-    columns: list[str]
+    action: str  # unlink, mask, delete
+    columns: Any  # mask: [column, ...]; unlink: {"column": ..., "targets": [...] | null}
     keys: list[Any]
 
 
@@ -143,6 +143,7 @@ def erase(store: Engine, request: Request, deployment: Deployment, footprint: Fo
     report["statements"] = sum(steps for steps, _ in applied.values())
     report_path.write_text(dumps(report), encoding="utf-8")
     erasure.result = {"file": str(report_path), "erased": len(report["erased"]), "kept": len(report["kept"]),
+                      "unlinked": len(report.get("unlinked", [])),
                       "kept_reasons": sorted({k["reason"] for k in report["kept"]})}
     return erasure
 
@@ -154,6 +155,13 @@ def check_fits(deployment: Deployment, plan: ErasurePlan) -> None:
                 for ref, decision in plan.tables.items()}
     problems = plan_problems(deployment.datamap, deployment.engines,
                              {ref: chosen for ref, chosen in maskings.items() if chosen})
+    for unlink in plan.unlinks:
+        facts = (reflect_table(deployment.engines[unlink.table.database], unlink.table.name) or {}).get(
+            unlink.column)
+        if facts is not None and not facts.nullable:
+            problems.append(Problem(deployment.datamap.datasets[unlink.table.database].file, None,
+                                    f"tables.{unlink.table.name}.references.{unlink.column}",
+                                    unlink_problem(unlink.table, unlink.column, facts)))
     if problems:
         raise GardeError("the erasure cannot be written, nothing was changed: "
                          + "; ".join(str(p) for p in problems))
@@ -163,7 +171,12 @@ def _store_plan(conn: sa.Connection, request: Request, plan: ErasurePlan, deploy
                 report: dict[str, Any], actor: str) -> list[_Step]:
     """Write the plan's steps and its audit entry; the steps, as a resumed run reads them back."""
     at = now()
-    rows: list[dict[str, Any]] = []
+    # Links first: another person's row must stop pointing at a row before it is deleted.
+    rows: list[dict[str, Any]] = [
+        {"request_id": request.id, "dataset": u.table.database, "table_name": u.table.name,
+         "status": "planned", "planned_at": at, "action": "unlink",
+         "columns": json.dumps({"column": u.column, "targets": u.targets}, default=str),
+         "keys": json.dumps(u.keys, default=str)} for u in plan.unlinks]
     order = deployment.cached("deletion_order", lambda: {
         ref: i for i, ref in enumerate(deployment.datamap.deletion_order())})
     for ref in sorted(plan.tables, key=order.__getitem__):
@@ -180,6 +193,7 @@ def _store_plan(conn: sa.Connection, request: Request, plan: ErasurePlan, deploy
         conn.execute(erasure_steps.insert(), rows)
     audit.record(conn, "request.erasure_planned",
                  {"request": request.id, "steps": len(rows), "erased": len(report["erased"]),
+                  "unlinked": len(report["unlinked"]),
                   "kept": [{k: v for k, v in item.items() if k != "key"} for item in report["kept"]][:200]},
                  subject_id=request.subject_id, actor=actor)
     return [_step(row) for row in rows]
@@ -212,10 +226,12 @@ def _apply(deployment: Deployment, steps: Sequence[_Step], applied: dict[str, tu
         applied[database] = (len(pending), changed)
 
 
-def _run_step(conn: sa.Connection, deployment: Deployment, table: TableMap, action: str, columns: list[str],
+def _run_step(conn: sa.Connection, deployment: Deployment, table: TableMap, action: str, columns: Any,
               keys: list[Any]) -> int:
     dialect = conn.dialect.name
     statement: sa.Executable
+    if action == "unlink":
+        return _unlink(conn, table, columns["column"], keys, columns["targets"])
     if action == "delete":
         statement = deployment.cached(("delete", table.database, table.name), lambda: _delete(table))
     else:
@@ -227,6 +243,20 @@ def _run_step(conn: sa.Connection, deployment: Deployment, table: TableMap, acti
     changed = 0
     for batch in chunks(keys):
         changed += max(conn.execute(statement, {"keys": list(batch)}).rowcount, 0)
+    return changed
+
+
+def _unlink(conn: sa.Connection, table: TableMap, column: str, keys: list[Any],
+            targets: list[Any] | None) -> int:
+    """``SET column = NULL`` on the rows ``keys`` (still pointing at ``targets``, when given)."""
+    clause = sql_table(table, [table.primary_key, column])
+    changed = 0
+    for batch in chunks(keys):
+        statement = sa.update(clause).where(clause.c[table.primary_key].in_(list(batch)),
+                                            clause.c[column].is_not(None))
+        if targets is not None:
+            statement = statement.where(clause.c[column].in_(targets))
+        changed += max(conn.execute(statement.values({column: None})).rowcount, 0)
     return changed
 
 
