@@ -41,6 +41,7 @@ from garde.datasets.live import plan_problems, reflect_table, unlink_problem
 from garde.datasets.sql import chunks, is_masked, sql_table
 from garde.legal_holds import active_holds
 from garde.problems import GardeError, Problem
+from garde.rights import copies
 from garde.rights.deployment import Deployment, dumps
 from garde.rights.erasure_plan import ROW_PLACEHOLDER, ErasurePlan, plan_erasure, staying_masking
 from garde.rights.intake import Request
@@ -64,6 +65,7 @@ class Erasure:
     result: dict[str, Any]
     actor: str
     applied: dict[str, tuple[int, int]] = field(default_factory=dict)  # database: (steps, rows changed)
+    removed: list[str] = field(default_factory=list)  # garde's own files the erasure removed
 
     def record_applied(self, conn: sa.Connection) -> list[audit.Event]:
         """Mark the steps of the databases that committed done; their audit entries to append."""
@@ -83,6 +85,10 @@ class Erasure:
         events = self.record_applied(conn)
         if request.subject_id:
             set_state(conn, request.subject_id, "erased")
+        if self.removed:
+            events.append(audit.Event("request.copies_removed", {"request": request.id,
+                                                                 "files": self.removed},
+                                      request.subject_id, self.actor))
         events.append(audit.Event("subject.erased", {"request": request.id, "erased": self.result["erased"],
                                                      "kept": self.result["kept"]},
                                   request.subject_id, self.actor))
@@ -120,7 +126,8 @@ def erase(store: Engine, request: Request, deployment: Deployment, footprint: Fo
                                     today or now().date())
                 check_fits(deployment, plan)
                 report = {"request": request.id, "subject": request.subject_id,
-                          "date": plan.today.isoformat(), **plan.report()}
+                          "date": plan.today.isoformat(), **plan.report(),
+                          "own_copies": _own_copies(conn, deployment, request, footprint)}
                 pending = _store_plan(conn, request, plan, deployment, report, actor)
                 # Written before the plan commits: the report exists for every stored plan.
                 report_path.write_text(dumps(report), encoding="utf-8")
@@ -139,13 +146,25 @@ def erase(store: Engine, request: Request, deployment: Deployment, footprint: Fo
         report_path.write_text(dumps(report), encoding="utf-8")
         raise ErasureFailed(f"the erasure could not be written: {reason}", erasure) from exc
     applied = erasure.applied
+    erasure.removed = copies.remove(report.get("own_copies", []))
+    for copy in report.get("own_copies", []):
+        copy["removed"] = True  # now or by an earlier, interrupted run
     report["status"] = "completed"
     report["statements"] = sum(steps for steps, _ in applied.values())
     report_path.write_text(dumps(report), encoding="utf-8")
     erasure.result = {"file": str(report_path), "erased": len(report["erased"]), "kept": len(report["kept"]),
                       "unlinked": len(report.get("unlinked", [])),
+                      "own_copies_removed": len(report.get("own_copies", [])),
                       "kept_reasons": sorted({k["reason"] for k in report["kept"]})}
     return erasure
+
+
+def _own_copies(conn: sa.Connection, deployment: Deployment, request: Request,
+                footprint: Footprint) -> list[dict[str, Any]]:
+    """garde's files holding the subject's data (section "garde's own copies" of the report)."""
+    others = copies.subject_requests(conn, request, footprint.identities)
+    emails = {*footprint.identities.get("email", set()), *filter(None, [request.identities.get("email")])}
+    return copies.own_copies(deployment, request, others, emails, deployment.outbox)
 
 
 def check_fits(deployment: Deployment, plan: ErasurePlan) -> None:
@@ -194,6 +213,7 @@ def _store_plan(conn: sa.Connection, request: Request, plan: ErasurePlan, deploy
     audit.record(conn, "request.erasure_planned",
                  {"request": request.id, "steps": len(rows), "erased": len(report["erased"]),
                   "unlinked": len(report["unlinked"]),
+                  "own_copies": [c["file"] for c in report["own_copies"]],
                   "kept": [{k: v for k, v in item.items() if k != "key"} for item in report["kept"]][:200]},
                  subject_id=request.subject_id, actor=actor)
     return [_step(row) for row in rows]

@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from garde import audit
 from garde.periods import add_months
 from garde.problems import GardeError, NotFound
+from garde.rights.rectification import sealed
 from garde.rights.tables import request_steps, requests
 from garde.subjects import find_subject, identifier_hash, normalise_identifier, now
 
@@ -227,14 +228,17 @@ def transition(conn: sa.Connection, request: Request, status: Status, *, actor: 
         update[stamp] = at
     if status in ("completed", "rejected"):
         update["identities"] = None  # GDPR Art. 5(1)(c): the raw identities are no longer needed
+        if request.type == "rectification":  # nor the new values in clear: a keyed digest proves them
+            update["details"] = json.dumps(sealed(request.details), ensure_ascii=False, sort_keys=True)
     conn.execute(requests.update().where(requests.c.id == request.id).values(**update))
     _step(conn, request.id, status, actor, note, at=at, payload=payload, subject_id=request.subject_id,
           preceding=preceding)
     if reread or values:
         return get_request(conn, request.id)
     step = {"at": at, "status": status, "actor": actor, "note": note}
-    changed = {k: v for k, v in update.items() if k != "identities"}
+    changed = {k: v for k, v in update.items() if k not in ("identities", "details")}
     return replace(request, **changed, identities={} if "identities" in update else request.identities,
+                   details=json.loads(update["details"]) if "details" in update else request.details,
                    steps=[*request.steps, step])
 
 

@@ -5,10 +5,15 @@ that category in the subject's rows, in every database) or one column
 (``shop.customers.phone``). One UPDATE per table and database, only on the
 subject's rows, in one transaction per database; when the corrected column
 is an identity (e-mail, phone), the new value is linked to the subject.
+
+The new values are personal data too: once the request is closed, the
+request keeps only a keyed digest of each (:func:`sealed`), enough to prove
+which value was asked for (recompute it with the key), not to read it.
 """
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,6 +23,7 @@ from garde.datasets import Footprint, TableMap, normalise_identity
 from garde.datasets.sql import chunks, sql_table
 from garde.problems import GardeError
 from garde.rights.deployment import Deployment, where
+from garde.settings import get_settings
 
 
 def targets(deployment: Deployment, footprint: Footprint,
@@ -65,3 +71,17 @@ def rectify(deployment: Deployment, footprint: Footprint,
                     if column in values and values[column] is not None:
                         identities[kind] = normalise_identity(kind, str(values[column]))
     return {"changed": changed, "identities": identities}
+
+
+def seal(field: str, value: Any, key: str | None = None) -> dict[str, str]:
+    """``{"hmac_sha256": ...}`` of ``field=value`` under the identifier key (``GARDE_IDENTIFIER_KEY``)."""
+    key = get_settings().identifier_key if key is None else key
+    return {"hmac_sha256": hmac.digest(key.encode(), f"{field}={value}".encode(), "sha256").hex()}
+
+
+def sealed(details: Mapping[str, Any]) -> dict[str, Any]:
+    """A rectification's details with each new value replaced by its :func:`seal` (idempotent)."""
+    corrections = details.get("corrections") or {}
+    return {**details, "corrections": {
+        field: value if isinstance(value, dict) and "hmac_sha256" in value else seal(field, value)
+        for field, value in corrections.items()}}
