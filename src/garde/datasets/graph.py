@@ -131,8 +131,9 @@ def graph_dot(datamap: DataMap) -> str:
             followed = (table.subject is not None and datamap.table(target).subject is not None
                         and reference.cascades)
             style = "" if followed else ', style=dotted, color="#aaaaaa"'
+            label = column if reference.cascades else f"{column} (nullify)"
             out.append(
-                f"  {_quote(str(table.ref))} -> {_quote(str(target))} [label={_quote(column)}{style}];"
+                f"  {_quote(str(table.ref))} -> {_quote(str(target))} [label={_quote(label)}{style}];"
             )
     out.append("}")
     return "\n".join(out) + "\n"
