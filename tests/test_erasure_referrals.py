@@ -21,6 +21,7 @@ import pytest
 import sqlalchemy as sa
 
 from garde.datasets import find_subject, parse_dataset
+from garde.legal_holds import place_hold
 from garde.problems import InputError
 from garde.rights import submit, verify_out_of_band
 from garde.rights.deployment import Deployment
@@ -168,3 +169,19 @@ def test_on_erase_round_trips_and_rejects_unknown_values(tmp_path: Path) -> None
                                              "giver_id": {"to": "customers.id", "on_erase": "nullify"}}
     with pytest.raises(InputError, match=r"references.giver_id.on_erase: expected one of cascade, nullify"):
         _load(text.replace("on_erase: nullify", "on_erase: nulify"), tmp_path)
+
+
+def test_a_referred_customer_whose_row_stays_loses_the_link_to_their_referrer(club: Club) -> None:
+    with club.store.begin() as conn:  # Bob's orders are held: his customer row stays, masked
+        place_hold(conn, "table", "club.orders", "chargeback dispute 2025-08")
+        request = submit(conn, "erasure", {"email": "bob@example.org"})
+        verify_out_of_band(conn, request.id, "identity card checked in store", actor="agent:test")
+    assert run(club.store, request.id, club.deployment).status == "completed"
+    customers, orders = _rows(club)
+    assert customers == [(1, "Ana", None), (2, None, None), (3, "Cleo", None), (4, "Dan", None),
+                         (5, "Eve", 3)]
+    assert orders == [(10, 1), (20, 2), (30, 3), (40, 4), (50, 5)]
+    report = json.loads((club.deployment.results / request.id / "erasure.json").read_text())
+    pointing = "another person's row pointing at the subject"
+    assert sorted((u["key"], u["reason"].split(":")[0]) for u in report["unlinked"]) == [
+        (2, "the subject's link to another person"), (3, pointing), (4, pointing)]
