@@ -260,7 +260,10 @@ def plan_problems(datamap: DataMap, engines: Mapping[str, Engine],
             out.append(Problem(file, None, f"tables.{table.name}",
                                f"database {ref.database!r} has no table {table.name!r}"))
             continue
-        out += table_problems(datamap, table, columns, _source(file), chosen)
+        found = table_problems(datamap, table, columns, None, chosen)
+        if found:  # read the file's line numbers only to report
+            found = table_problems(datamap, table, columns, _source(file), chosen)
+        out += found
     return out
 
 

@@ -30,7 +30,7 @@ import sqlalchemy as sa
 from garde.rights.deployment import Deployment
 from garde.rights.intake import Request
 from garde.rights.tables import requests
-from garde.subjects import IDENTIFIER_KINDS, identifier_hash
+from garde.subjects import IDENTIFIER_KINDS, identifier_hash, subject_identifiers
 
 MANIFEST = "copies.json"
 KEPT = ("erasure.json",)  # the proof of an earlier erasure: names, keys and reasons, no values
@@ -55,19 +55,24 @@ def _recorded(manifest: Path) -> list[str]:
 
 def subject_requests(conn: sa.Connection, request: Request,
                      identities: Mapping[str, Iterable[str]]) -> list[str]:
-    """Ids of the subject's other requests: the same engine subject, or one of the identities found."""
-    conditions: list[sa.ColumnElement[bool]] = []
-    if request.subject_id:
-        conditions.append(requests.c.subject_id == request.subject_id)
-    for kind, values in identities.items():
-        if kind not in IDENTIFIER_KINDS:
-            continue
-        for value in values:
-            digest = identifier_hash(kind, value)
-            conditions.append(requests.c.identity_hashes.contains(f'"{kind}": "{digest}"', autoescape=True))
-    if not conditions:
+    """Ids of the subject's other requests: of the engine subjects holding one of the identities found.
+
+    A person who asked once by e-mail and once by customer number may be two
+    engine subjects; discovery found both identities, so both count. Index
+    look-ups only: the identifiers' hashes, then the requests by subject.
+    """
+    by_kind = {kind: sorted(identifier_hash(kind, value) for value in values)
+               for kind, values in identities.items() if kind in IDENTIFIER_KINDS and values}
+    subject_ids = {request.subject_id} - {None}
+    if by_kind:
+        found = sa.select(subject_identifiers.c.subject_id).where(sa.or_(*(
+            sa.and_(subject_identifiers.c.kind == kind, subject_identifiers.c.hash.in_(hashes))
+            for kind, hashes in by_kind.items())))
+        subject_ids |= set(conn.execute(found).scalars())
+    if not subject_ids:
         return []
-    query = sa.select(requests.c.id).where(sa.or_(*conditions), requests.c.id != request.id)
+    query = sa.select(requests.c.id).where(requests.c.subject_id.in_(sorted(map(str, subject_ids))),
+                                           requests.c.id != request.id)
     return sorted(conn.execute(query).scalars())
 
 

@@ -19,13 +19,12 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import lru_cache
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from garde.datasets import ColumnMap, Footprint, Masking, TableMap, TableRef, normalise_identity
+from garde.datasets.live import reflect_table
 from garde.datasets.sql import chunks, select_in
 from garde.legal_holds import LegalHold
 from garde.problems import GardeError
@@ -118,21 +117,14 @@ def staying_masking(engine: Engine, table: TableMap, column: ColumnMap) -> Maski
     masking = Masking("null") if column.erase.strategy == "delete" else column.erase
     if masking.strategy != "null":
         return masking
-    nullable, text = _columns(engine, table.name).get(column.name, (True, True))
-    if nullable:
+    facts = (reflect_table(engine, table.name) or {}).get(column.name)
+    if facts is None or facts.nullable:
         return masking
-    if not text:
+    if not facts.text:
         raise GardeError(f"{table.database}.{table.name}.{column.name} is NOT NULL and not text: a row "
                          "that stays cannot have it nulled; make the column nullable or declare its "
                          "erase strategy (fixed with a value, hash)")
     return ROW_PLACEHOLDER
-
-
-@lru_cache(maxsize=256)
-def _columns(engine: Engine, table: str) -> dict[str, tuple[bool, bool]]:
-    """``{column: (nullable, text)}`` for ``table`` (reflected once per table and engine)."""
-    return {str(info["name"]): (bool(info.get("nullable", True)), isinstance(info["type"], sa.String))
-            for info in sa.inspect(engine).get_columns(table)}
 
 
 def _day(value: Any) -> date | None:
