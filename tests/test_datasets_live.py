@@ -12,10 +12,12 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import given
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from garde.cli import app
-from garde.datasets import Masking, connect_datamap, load_datamap
+from garde.datasets import DataMap, Masking, connect_datamap, load_datamap
 from garde.datasets.live import ColumnType, check_live, mask_problem
 from garde.shop import generate_shop
 from tests.test_shop_discovery import _postgres_pair
@@ -148,3 +150,27 @@ def test_each_strategy_is_checked_against_type_length_and_nullability(masking: M
 
 def test_a_delete_column_of_a_row_that_never_stays_may_be_not_null() -> None:
     assert mask_problem(Masking("delete"), INTEGER_NOT_NULL, stays=False) is None
+
+
+@given(length=st.integers(min_value=1, max_value=120), value=st.text(max_size=150))
+def test_a_fixed_text_fits_exactly_when_it_is_no_longer_than_the_column(length: int, value: str) -> None:
+    column = ColumnType("text", length, True, f"VARCHAR({length})")
+    assert (mask_problem(Masking("fixed", value=value), column) is None) is (len(value) <= length)
+
+
+def test_a_nullify_reference_on_a_not_null_column_is_named(tmp_path: Path) -> None:
+    from tests.test_erasure_referrals import CLUB, _load
+
+    url = f"sqlite:///{tmp_path / 'club.db'}"
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("CREATE TABLE customers (id INTEGER PRIMARY KEY, email VARCHAR(80), "
+                             "name VARCHAR(80), referrer_id INTEGER NOT NULL)"))
+        conn.execute(sa.text("CREATE TABLE orders (id INTEGER PRIMARY KEY, customer_id INTEGER, "
+                             "total INTEGER)"))
+    dataset = _load(CLUB.format(url=url), tmp_path)
+    problems = [str(p) for p in check_live(DataMap({"club": dataset}), {"club": engine})]
+    assert problems == ["club.yaml: tables.customers.references.referrer_id: club.customers.referrer_id "
+                        "is INTEGER NOT NULL but `on_erase: nullify` sets it to NULL when the person it "
+                        "points at is erased; make the column nullable"]
+    engine.dispose()
