@@ -168,7 +168,21 @@ def _own_copies(conn: sa.Connection, deployment: Deployment, request: Request,
 
 
 def check_fits(deployment: Deployment, plan: ErasurePlan) -> None:
-    """Stop before anything changes when a mask of the plan does not fit its live column."""
+    """Stop before anything changes when a mask of the plan does not fit its live column.
+
+    Column facts are reflected once per process; before refusing, they are
+    read again, so a column widened since (the fix) is seen by a long-running worker.
+    """
+    problems = _misfits(deployment, plan)
+    if problems:
+        reflect_table.cache_clear()
+        problems = _misfits(deployment, plan)
+    if problems:
+        raise GardeError("the erasure cannot be written, nothing was changed: "
+                         + "; ".join(str(p) for p in problems))
+
+
+def _misfits(deployment: Deployment, plan: ErasurePlan) -> list[Problem]:
     maskings = {ref: {name: decision.table.columns[name].erase for name in
                       {c for columns in decision.updates() for c in columns}}
                 for ref, decision in plan.tables.items()}
@@ -181,9 +195,7 @@ def check_fits(deployment: Deployment, plan: ErasurePlan) -> None:
             problems.append(Problem(deployment.datamap.datasets[unlink.table.database].file, None,
                                     f"tables.{unlink.table.name}.references.{unlink.column}",
                                     unlink_problem(unlink.table, unlink.column, facts)))
-    if problems:
-        raise GardeError("the erasure cannot be written, nothing was changed: "
-                         + "; ".join(str(p) for p in problems))
+    return problems
 
 
 def _store_plan(conn: sa.Connection, request: Request, plan: ErasurePlan, deployment: Deployment,
