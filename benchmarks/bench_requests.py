@@ -132,7 +132,6 @@ class HandWritten:
         ids = {table: [r[0] for r in found] for table, found in rows.items()}
         cutoff = date(AS_OF.year - 10, AS_OF.month, AS_OF.day).isoformat()  # invoices: 10 years
         tax_free_cutoff = date(AS_OF.year - 3, AS_OF.month, AS_OF.day).isoformat()
-        sha = lambda v: None if v is None else hashlib.sha256(str(v).encode()).hexdigest()  # noqa: E731
         with self.shop.begin() as c:
             x = lambda sql, **p: c.execute(sa.text(sql), p)  # noqa: E731
             x(f"DELETE FROM web_sessions WHERE id IN ({_in(ids['web_sessions'])})")
@@ -150,8 +149,8 @@ class HandWritten:
             x(f"UPDATE personalisations SET engraving = '***' WHERE id IN ({_in(ids['personalisations'])})")
             for row in rows["tax_free_refunds"]:  # kept 3 years after the refund (customs)
                 if row[6] is not None and str(row[6])[:10] <= tax_free_cutoff:
-                    x("UPDATE tax_free_refunds SET passport_number = :p, nationality = NULL, "
-                      "amount_cents = NULL WHERE id = :i", p=sha(row[2]), i=row[0])
+                    x("UPDATE tax_free_refunds SET passport_number = NULL, nationality = NULL, "
+                      "amount_cents = NULL WHERE id = :i", i=row[0])
             if ids["orders"]:
                 x("UPDATE customers SET customer_number = NULL, email = NULL, phone = NULL, title = NULL, "
                   "first_name = NULL, last_name = NULL, birth_date = NULL, language = NULL, country = NULL "

@@ -32,6 +32,7 @@ from garde.publish import Publication, publish, write_index
 from garde.register.versions import register_hash
 from garde.rights import Deployment, submit, verify_out_of_band
 from garde.rights import run as run_request
+from garde.rights.copies import MANIFEST, copy_answer
 from garde.rights.running import note_registers
 from garde.shop import generate_shop
 from garde.store import open_store
@@ -146,9 +147,11 @@ def run_live(out: Path, customers: int = 1000, seed: int = 1, step: Step | None 
             done = run_request(store, request.id, deployment)
             folder = deployment.results / done.id
             for produced in sorted(folder.glob("*")):
+                if produced.name == MANIFEST:
+                    continue
+                # Recorded: an erasure of this subject will find and remove the published copy.
                 target = out / f"{kind}-{produced.name}"
-                write_private(target, produced.read_bytes())
-                report.files.append(target)
+                report.files.append(copy_answer(deployment, done.id, produced, target))
             report.requests[kind] = {"id": done.id, "status": done.status}
 
         say("planning and sweeping retention")

@@ -14,7 +14,8 @@ from rich.table import Table
 
 from garde.datasets import connect_datamap, discovery_warnings, find_subject, load_datamap
 from garde.datasets.graph import graph_dot, graph_text, render
-from garde.problems import GardeError
+from garde.datasets.live import check_databases
+from garde.problems import GardeError, InputError
 from garde.settings import get_settings
 
 datasets_app = typer.Typer(
@@ -37,15 +38,26 @@ def _path(path: Path | None) -> Path:
 
 
 @datasets_app.command("check")
-def check(path: PathArgument = None) -> None:
-    """Load and check dataset files against the vocabulary and their registers.
+def check(
+    path: PathArgument = None,
+    offline: Annotated[bool, typer.Option(
+        "--offline", help="Check the files only, not the databases' tables and columns")] = False,
+) -> None:
+    """Load and check dataset files against the vocabulary, their registers and their databases.
 
-    Errors name the file, the line and the field; exit status 2 when any. Warnings (e.g. no
+    Unless --offline, each database is read (tables, columns, types, lengths,
+    NOT NULL) and every column's `erase` mask is checked to fit the column it
+    writes: a 64-character hash in a VARCHAR(16), a NULL in a NOT NULL
+    number... Errors name the file, the line and the field; exit status 2 when any. Warnings (e.g. no
     authoritative table: discovery would only find direct matches) do not change the status.
 
     Example: garde datasets check datasets/
     """
     datamap = load_datamap(_path(path))
+    if not offline:
+        problems = check_databases(datamap)
+        if problems:
+            raise InputError(problems)
     tables = datamap.tables()
     columns = sum(len(t.columns) for t in tables)
     for name, dataset in datamap.datasets.items():
@@ -53,6 +65,7 @@ def check(path: PathArgument = None) -> None:
     typer.echo(
         f"ok: {len(datamap.datasets)} databases, {len(tables)} tables, {columns} annotated columns, "
         f"identities: {', '.join(datamap.identity_kinds())}"
+        + ("" if offline else "; every mask fits its column")
     )
     for warning in discovery_warnings(datamap):
         typer.echo(f"warning: {warning}", err=True)

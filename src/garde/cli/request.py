@@ -232,6 +232,9 @@ def run(
 ) -> None:
     """Execute a verified request over every dataset and write its answer files.
 
+    A request left in_progress or failed (the reason is in `request show`)
+    is run again: an erasure resumes from its stored plan.
+
     Example: garde request run 3f2a9c41 --datasets datasets/
     """
     deployment = Deployment.open(datasets, results)

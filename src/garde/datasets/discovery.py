@@ -23,7 +23,9 @@ not hand one person's data to another):
 
 References are followed only between tables that declare a subject: a row
 of a shared table (an event, a product) belongs to nobody, and walking
-through it would reach every other guest of that event.
+through it would reach every other guest of that event. A reference that
+says ``on_erase: nullify`` (the default for a table pointing at itself: a
+customer's referrer) points at another person and is never followed.
 """
 
 from __future__ import annotations
@@ -92,7 +94,8 @@ def _shape(datamap: DataMap) -> _Shape:
     cached = _SHAPES.get(id(datamap))
     if cached is not None and cached[0] is datamap:
         return cached[1]
-    children = {t.ref: [(c, r) for c, r in datamap.referencing(t) if c.subject is not None] for t in datamap}
+    children = {t.ref: [(c, r) for c, r in datamap.referencing(t) if c.subject is not None and r.cascades]
+                for t in datamap}
     shape = _Shape(
         children,
         {kind: datamap.with_identity(kind) for kind in datamap.identity_kinds()},
@@ -200,7 +203,8 @@ class _Walk:
                 parent = self.datamap.datasets[table.database].tables[reference.target]
                 value = row.get(column)
                 # A claim names a row someone typed the number of: never followed to it.
-                if value is not None and parent.subject is not None and not reference.claim:
+                if (value is not None and parent.subject is not None and not reference.claim
+                        and reference.cascades):
                     self.pending[parent.ref, True][reference.target_column].setdefault(value, origin)
         elif table.authoritative:
             # A system-of-record row matched on a column nobody checked (or reached from a claimed

@@ -61,7 +61,7 @@ def _children(
     path: set[TableRef],
     shown: set[TableRef],
 ) -> None:
-    children = [(c, r) for c, r in datamap.referencing(table) if c.subject is not None]
+    children = [(c, r) for c, r in datamap.referencing(table) if c.subject is not None and r.cascades]
     for i, (child, reference) in enumerate(children):
         last = i == len(children) - 1
         again = child.ref in path
@@ -135,10 +135,11 @@ def graph_dot(datamap: DataMap) -> str:
         for column, reference in table.references.items():
             target = TableRef(table.database, reference.target)
             followed = (table.subject is not None and datamap.table(target).subject is not None
-                        and not reference.claim)
+                        and not reference.claim and reference.cascades)
             style = "" if followed else ', style=dotted, color="#aaaaaa"'
+            label = column if reference.cascades else f"{column} (nullify)"
             out.append(
-                f"  {_quote(str(table.ref))} -> {_quote(str(target))} [label={_quote(column)}{style}];"
+                f"  {_quote(str(table.ref))} -> {_quote(str(target))} [label={_quote(label)}{style}];"
             )
     out.append("}")
     return "\n".join(out) + "\n"

@@ -16,7 +16,17 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from garde.datasets.model import STRATEGIES, ColumnMap, DataMap, Dataset, Masking, Reference, TableMap
+from garde.datasets.model import (
+    ON_ERASE,
+    STRATEGIES,
+    ColumnMap,
+    DataMap,
+    Dataset,
+    Masking,
+    Reference,
+    TableMap,
+    default_on_erase,
+)
 from garde.problems import InputError, Problem, closest
 from garde.register import Register, load_register
 from garde.taxonomy import Vocabulary, load_vocabulary
@@ -26,7 +36,7 @@ DATASET_FIELDS = ("database", "description", "url", "url_env", "register", "tabl
 TABLE_FIELDS = ("description", "label", "subject", "primary_key", "identifiable", "authoritative",
                 "identities", "references", "timestamps", "columns")
 IDENTITY_FIELDS = ("column", "authoritative")
-REFERENCE_FIELDS = ("to", "claim")
+REFERENCE_FIELDS = ("to", "claim", "on_erase")
 COLUMN_FIELDS = ("category", "activities", "erase", "description")
 MASKING_FIELDS = ("strategy", "value", "keep", "generalise")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -152,6 +162,7 @@ class _Reader:
         if "tables" not in data:
             self.fail(("tables",), "required field is missing")
         self.check_references(tables)
+        self.check_cascade_cycles(tables)
         self.check_paths(tables)
         if self.problems:
             raise InputError(self.problems)
@@ -183,7 +194,7 @@ class _Reader:
             self.term("trigger_events", event, (*at, "timestamps", event), "trigger event")
         references: dict[str, Reference] = {}
         for column, spec in self.mapping(raw.get("references"), (*at, "references")).items():
-            reference = self.reference(str(column), spec, (*at, "references", column))
+            reference = self.reference(name, str(column), spec, (*at, "references", column))
             if reference is not None:
                 references[reference.column] = reference
         columns: dict[str, ColumnMap] = {}
@@ -231,29 +242,31 @@ class _Reader:
                       "which identities the business has checked")
         return identities, frozenset(authoritative)
 
-    def reference(self, column: str, spec: Any, at: FieldPath) -> Reference | None:
-        """``table.column``, or ``{to: table.column, claim: true|false}``."""
-        claim: bool | None = None
-        if isinstance(spec, dict):
-            spec = self.mapping(spec, at, REFERENCE_FIELDS)
-            if "claim" in spec:
-                claim = self.flag(spec, "claim", at, True)
-            target = self.text(spec.get("to"), (*at, "to"), required=True)
-            where = (*at, "to")
-        else:
-            target, where = self.text(spec, at, required=True), at
+    def reference(self, table: str, column: str, spec: Any, at: FieldPath) -> Reference | None:
+        """``column: table.column``, or ``column: {to: table.column, claim: true|false,
+        on_erase: cascade|nullify}``."""
         if not _NAME.match(column):
             self.fail(at, f"{column!r} is not a column name")
             return None
+        spec = self.mapping(spec, at, REFERENCE_FIELDS) if isinstance(spec, dict) else {"to": spec}
+        where = (*at, "to") if "to" in spec else at
+        target = self.text(spec.get("to"), where, required=True)
+        claim = self.flag(spec, "claim", at, True) if "claim" in spec else None
         if target is None:
             return None
         if target.count(".") != 1:
             self.fail(where, f"expected `table.column`, not {target!r}")
             return None
         table_name, target_column = target.split(".")
-        # The default (a claim unless it names the target's primary key) is settled by
+        on_erase = spec.get("on_erase", default_on_erase(table, table_name))
+        if on_erase not in ON_ERASE:
+            self.fail((*at, "on_erase"), f"expected one of {', '.join(ON_ERASE)}, not {on_erase!r}",
+                      closest(str(on_erase), ON_ERASE))
+            return None
+        # The default claim (a claim unless it names the target's primary key) is settled by
         # check_references, once every table is read.
-        return Reference(column, table_name, target_column, claim=bool(claim), declared=claim is not None)
+        return Reference(column, table_name, target_column, on_erase, claim=bool(claim),
+                         declared=claim is not None)
 
     def label(self, value: Any, path: FieldPath) -> dict[str, str]:
         """A label is a text (English) or a ``{fr:, en:, it:}`` map."""
@@ -361,12 +374,43 @@ class _Reader:
                     table.references[column] = replace(
                         reference, claim=reference.target_column != target.primary_key)
 
+    def check_cascade_cycles(self, tables: dict[str, TableMap]) -> None:
+        """A cycle of ``cascade`` references would make discovery and erasure go round it.
+
+        ``customers.referrer_id -> customers.id`` declared ``cascade`` says a
+        referrer is the same person as the customer they referred: erasing one
+        customer would erase the whole chain of referrals. One reference of
+        the cycle must say ``on_erase: nullify``.
+        """
+        edges = {name: sorted({r.target for r in t.references.values() if r.cascades and r.target in tables})
+                 for name, t in tables.items()}
+        reported: set[frozenset[str]] = set()
+        for start in sorted(edges):
+            stack: list[tuple[str, list[str]]] = [(start, [start])]
+            while stack:
+                name, path = stack.pop()
+                for target in edges[name]:
+                    if target == start:
+                        members = frozenset(path)
+                        if members not in reported:
+                            reported.add(members)
+                            cycle = " -> ".join([*path, start])
+                            following = path[1] if len(path) > 1 else start
+                            column = next(c for c, r in tables[start].references.items()
+                                          if r.cascades and r.target == following)
+                            self.fail(("tables", start, "references", column),
+                                      f"the references {cycle} form a cycle that cascades: erasing one "
+                                      "row would erase every row round it; declare `on_erase: nullify` "
+                                      "on the reference that points at another person")
+                    elif target not in path and target > start:
+                        stack.append((target, [*path, target]))
+
     def check_paths(self, tables: dict[str, TableMap]) -> None:
         """Every identifiable table of personal data reaches an identity through references."""
         neighbours: dict[str, set[str]] = {name: set() for name in tables}
         for table in tables.values():
             for reference in table.references.values():
-                if reference.target in tables:
+                if reference.target in tables and reference.cascades:
                     neighbours[table.name].add(reference.target)
                     neighbours[reference.target].add(table.name)
         reached = {name for name, t in tables.items() if t.identities}

@@ -72,28 +72,55 @@ class ColumnMap:
         return data
 
 
+OnErase = Literal["cascade", "nullify"]
+ON_ERASE: tuple[OnErase, ...] = ("cascade", "nullify")
+
+
 @dataclass(frozen=True)
 class Reference:
     """``column`` of this table holds ``target_column`` of ``target`` (same database).
 
-    A reference says the row belongs to the same data subject as the row it
-    points to: discovery follows it both ways. A ``claim`` is a reference
-    whose value a person typed (an order number in a review form): it may
-    point at someone else's row, so discovery never follows it from the
-    claiming row to the row it names (see ``docs/datasets.md``).
+    ``on_erase: cascade`` (the default between two tables): the row belongs to
+    the same data subject as the row it points to; discovery follows it both
+    ways and erasure takes both. ``on_erase: nullify`` (the default for a
+    table pointing at itself, ``customers.referrer_id``): the row points at
+    *another* person; discovery never follows it, and erasing the person
+    pointed at sets ``column`` to NULL in the other rows, which stay.
+
+    A ``claim`` is a reference whose value a person typed (an order number in
+    a review form): it may point at someone else's row, so discovery never
+    follows it from the claiming row to the row it names (see
+    ``docs/datasets.md``).
     """
 
     column: str
     target: str
     target_column: str
+    on_erase: OnErase = "cascade"
     claim: bool = False
     declared: bool = False  # whether the file said `claim:` (else the default for the target column)
 
     def __str__(self) -> str:
         return f"{self.target}.{self.target_column}"
 
-    def to_data(self) -> str | dict[str, Any]:
-        return {"to": str(self), "claim": self.claim} if self.claim or self.declared else str(self)
+    @property
+    def cascades(self) -> bool:
+        """Whether the row belongs to the subject of the row it points at (discovery follows it)."""
+        return self.on_erase == "cascade"
+
+    def to_data(self, table: str) -> str | dict[str, Any]:
+        """``table.column``, or ``{to: table.column, claim: ..., on_erase: ...}`` when not the defaults."""
+        data: dict[str, Any] = {"to": str(self)}
+        if self.claim or self.declared:
+            data["claim"] = self.claim
+        if self.on_erase != default_on_erase(table, self.target):
+            data["on_erase"] = self.on_erase
+        return data if len(data) > 1 else str(self)
+
+
+def default_on_erase(table: str, target: str) -> OnErase:
+    """A table pointing at itself points at another person (a referrer); other references, at the same one."""
+    return "nullify" if table == target else "cascade"
 
 
 @dataclass
@@ -190,7 +217,7 @@ class TableMap:
                                   if kind in self.authoritative else column
                                   for kind, column in self.identities.items()}
         if self.references:
-            data["references"] = {c: r.to_data() for c, r in self.references.items()}
+            data["references"] = {c: r.to_data(self.name) for c, r in self.references.items()}
         if self.timestamps:
             data["timestamps"] = dict(self.timestamps)
         if self.columns:
@@ -265,6 +292,10 @@ class DataMap:
         dataset = self.datasets[table.database]
         return [(t, r) for t in dataset.tables.values() for r in t.references.values()
                 if r.target == table.name]
+
+    def nullified_by(self, table: TableMap) -> list[tuple[TableMap, Reference]]:
+        """The ``on_erase: nullify`` references pointing at ``table``: other people's links to its rows."""
+        return [(t, r) for t, r in self.referencing(table) if not r.cascades]
 
     def usages(self, activity: str) -> list[tuple[TableMap, ColumnMap]]:
         """Every column an activity uses (what its retention rules apply to)."""

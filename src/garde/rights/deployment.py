@@ -31,18 +31,26 @@ class Deployment:
     registers: dict[str, Register]
     results: Path
     vocabulary: Vocabulary = field(default_factory=load_vocabulary)
+    # Where the file mailer leaves its messages: an erasure removes those sent to the subject.
+    outbox: Path | None = None
     # What requests derive from the map and registers alone (activity texts, wordings,
     # nullability): computed once per deployment, not per request.
     memo: dict[Hashable, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def open(cls, datasets: Path | None = None, results: Path | None = None,
-             urls: Mapping[str, str] | None = None, settings: Settings | None = None) -> Deployment:
-        """Load the data map (default: the ``datasets`` setting) and connect to its databases."""
+             urls: Mapping[str, str] | None = None, settings: Settings | None = None,
+             outbox: Path | None = None) -> Deployment:
+        """Load the data map (default: the ``datasets`` setting) and connect to its databases.
+
+        ``outbox`` defaults to the ``outbox`` setting when the file mailer is configured.
+        """
         settings = settings or get_settings()
         datamap = load_datamap(datasets or settings.datasets)
+        if outbox is None and settings.mailer == "file":
+            outbox = settings.outbox
         return cls(datamap, connect_datamap(datamap, urls), registers_of(datamap),
-                   results or settings.results)
+                   results or settings.results, outbox=outbox)
 
     def dispose(self) -> None:
         for engine in self.engines.values():

@@ -11,6 +11,14 @@
    value is not masked again, a deleted row is gone), so a crash between a
    database's commit and the store's leaves nothing done twice.
 
+Before the plan is stored, every mask it will write is checked against the
+live columns (:mod:`garde.datasets.live`): a mask that does not fit stops
+the erasure before anything changes. A database that still refuses a write
+(a constraint the map does not know) rolls back its own transaction;
+:class:`ErasureFailed` carries what the databases before it committed, so
+the request is marked ``failed`` with the reason and those steps ``done``,
+and running it again resumes with the rest.
+
 Statements are built once per table and column set (keys are an expanding
 parameter) and reused for every subject.
 """
@@ -29,9 +37,12 @@ from sqlalchemy.engine import Engine
 
 from garde import audit
 from garde.datasets import Footprint, Masking, TableMap, TableRef, masking_expression
+from garde.datasets.live import plan_problems, reflect_table, unlink_problem
 from garde.datasets.sql import chunks, is_masked, sql_table
 from garde.legal_holds import active_holds
 from garde.private_files import write_private
+from garde.problems import GardeError, Problem
+from garde.rights import copies
 from garde.rights.deployment import Deployment, dumps
 from garde.rights.erasure_plan import ROW_PLACEHOLDER, ErasurePlan, plan_erasure, staying_masking
 from garde.rights.intake import Request
@@ -42,8 +53,8 @@ from garde.subjects import now, set_state
 class _Step(NamedTuple):
     dataset: str
     table_name: str
-    action: str
-    columns: list[str]
+    action: str  # unlink, mask, delete
+    columns: Any  # mask: [column, ...]; unlink: {"column": ..., "targets": [...] | null}
     keys: list[Any]
 
 
@@ -55,24 +66,42 @@ class Erasure:
     result: dict[str, Any]
     actor: str
     applied: dict[str, tuple[int, int]] = field(default_factory=dict)  # database: (steps, rows changed)
+    removed: list[str] = field(default_factory=list)  # garde's own files the erasure removed
 
-    def complete(self, conn: sa.Connection) -> list[audit.Event]:
-        """Mark the applied steps done and the subject erased; the audit entries to append."""
+    def record_applied(self, conn: sa.Connection) -> list[audit.Event]:
+        """Mark the steps of the databases that committed done; their audit entries to append."""
         request = self.request
         if self.applied:
             conn.execute(erasure_steps.update().where(
                 erasure_steps.c.request_id == request.id, erasure_steps.c.status == "planned",
                 erasure_steps.c.dataset.in_(list(self.applied))).values(status="done", done_at=now()))
+        return [audit.Event("request.erasure_applied", {"request": request.id, "database": database,
+                                                        "steps": steps, "rows_changed": changed},
+                            request.subject_id, self.actor)
+                for database, (steps, changed) in self.applied.items()]
+
+    def complete(self, conn: sa.Connection) -> list[audit.Event]:
+        """Mark the applied steps done and the subject erased; the audit entries to append."""
+        request = self.request
+        events = self.record_applied(conn)
         if request.subject_id:
             set_state(conn, request.subject_id, "erased")
-        events = [audit.Event("request.erasure_applied", {"request": request.id, "database": database,
-                                                          "steps": steps, "rows_changed": changed},
-                              request.subject_id, self.actor)
-                  for database, (steps, changed) in self.applied.items()]
+        if self.removed:
+            events.append(audit.Event("request.copies_removed", {"request": request.id,
+                                                                 "files": self.removed},
+                                      request.subject_id, self.actor))
         events.append(audit.Event("subject.erased", {"request": request.id, "erased": self.result["erased"],
                                                      "kept": self.result["kept"]},
                                   request.subject_id, self.actor))
         return events
+
+
+class ErasureFailed(GardeError):
+    """A database refused the erasure; ``erasure.applied`` is what the databases before it committed."""
+
+    def __init__(self, message: str, erasure: Erasure) -> None:
+        super().__init__(message)
+        self.erasure = erasure
 
 
 def has_plan(conn: sa.Connection, request_id: str) -> bool:
@@ -96,8 +125,10 @@ def erase(store: Engine, request: Request, deployment: Deployment, footprint: Fo
             if not has_plan(conn, request.id):
                 plan = plan_erasure(deployment, footprint, active_holds(conn), request.subject_id,
                                     today or now().date())
+                check_fits(deployment, plan)
                 report = {"request": request.id, "subject": request.subject_id,
-                          "date": plan.today.isoformat(), **plan.report()}
+                          "date": plan.today.isoformat(), **plan.report(),
+                          "own_copies": _own_copies(conn, deployment, request, footprint)}
                 pending = _store_plan(conn, request, plan, deployment, report, actor)
                 # Written before the plan commits: the report exists for every stored plan.
                 write_private(report_path, dumps(report))
@@ -105,20 +136,79 @@ def erase(store: Engine, request: Request, deployment: Deployment, footprint: Fo
         report = json.loads(report_path.read_text(encoding="utf-8"))
     if pending is None:
         pending = _stored_steps(store, request.id)
-    applied = _apply(deployment, pending)
+    erasure = Erasure(request, {}, actor)
+    try:
+        _apply(deployment, pending, erasure.applied)
+    except sa.exc.SQLAlchemyError as exc:
+        cause = getattr(exc, "orig", None) or exc  # the driver's own error says what was refused
+        reason = f"{type(cause).__name__}: {str(cause).strip().splitlines()[0]}"
+        report["status"] = "failed"
+        report["error"] = reason
+        write_private(report_path, dumps(report))
+        raise ErasureFailed(f"the erasure could not be written: {reason}", erasure) from exc
+    applied = erasure.applied
+    erasure.removed = copies.remove(report.get("own_copies", []))
+    for copy in report.get("own_copies", []):
+        copy["removed"] = True  # now or by an earlier, interrupted run
     report["status"] = "completed"
     report["statements"] = sum(steps for steps, _ in applied.values())
     write_private(report_path, dumps(report))
-    result = {"file": str(report_path), "erased": len(report["erased"]), "kept": len(report["kept"]),
-              "kept_reasons": sorted({k["reason"] for k in report["kept"]})}
-    return Erasure(request, result, actor, applied)
+    erasure.result = {"file": str(report_path), "erased": len(report["erased"]), "kept": len(report["kept"]),
+                      "unlinked": len(report.get("unlinked", [])),
+                      "own_copies_removed": len(report.get("own_copies", [])),
+                      "kept_reasons": sorted({k["reason"] for k in report["kept"]})}
+    return erasure
+
+
+def _own_copies(conn: sa.Connection, deployment: Deployment, request: Request,
+                footprint: Footprint) -> list[dict[str, Any]]:
+    """garde's files holding the subject's data (section "garde's own copies" of the report)."""
+    others = copies.subject_requests(conn, request, footprint.identities)
+    emails = {*footprint.identities.get("email", set()), *filter(None, [request.identities.get("email")])}
+    return copies.own_copies(deployment, request, others, emails, deployment.outbox)
+
+
+def check_fits(deployment: Deployment, plan: ErasurePlan) -> None:
+    """Stop before anything changes when a mask of the plan does not fit its live column.
+
+    Column facts are reflected once per process; before refusing, they are
+    read again, so a column widened since (the fix) is seen by a long-running worker.
+    """
+    problems = _misfits(deployment, plan)
+    if problems:
+        reflect_table.cache_clear()
+        problems = _misfits(deployment, plan)
+    if problems:
+        raise GardeError("the erasure cannot be written, nothing was changed: "
+                         + "; ".join(str(p) for p in problems))
+
+
+def _misfits(deployment: Deployment, plan: ErasurePlan) -> list[Problem]:
+    maskings = {ref: {name: decision.table.columns[name].erase for name in
+                      {c for columns in decision.updates() for c in columns}}
+                for ref, decision in plan.tables.items()}
+    problems = plan_problems(deployment.datamap, deployment.engines,
+                             {ref: chosen for ref, chosen in maskings.items() if chosen})
+    for unlink in plan.unlinks:
+        facts = (reflect_table(deployment.engines[unlink.table.database], unlink.table.name) or {}).get(
+            unlink.column)
+        if facts is not None and not facts.nullable:
+            problems.append(Problem(deployment.datamap.datasets[unlink.table.database].file, None,
+                                    f"tables.{unlink.table.name}.references.{unlink.column}",
+                                    unlink_problem(unlink.table, unlink.column, facts)))
+    return problems
 
 
 def _store_plan(conn: sa.Connection, request: Request, plan: ErasurePlan, deployment: Deployment,
                 report: dict[str, Any], actor: str) -> list[_Step]:
     """Write the plan's steps and its audit entry; the steps, as a resumed run reads them back."""
     at = now()
-    rows: list[dict[str, Any]] = []
+    # Links first: another person's row must stop pointing at a row before it is deleted.
+    rows: list[dict[str, Any]] = [
+        {"request_id": request.id, "dataset": u.table.database, "table_name": u.table.name,
+         "status": "planned", "planned_at": at, "action": "unlink",
+         "columns": json.dumps({"column": u.column, "targets": u.targets}, default=str),
+         "keys": json.dumps(u.keys, default=str)} for u in plan.unlinks]
     order = deployment.cached("deletion_order", lambda: {
         ref: i for i, ref in enumerate(deployment.datamap.deletion_order())})
     for ref in sorted(plan.tables, key=order.__getitem__):
@@ -135,6 +225,8 @@ def _store_plan(conn: sa.Connection, request: Request, plan: ErasurePlan, deploy
         conn.execute(erasure_steps.insert(), rows)
     audit.record(conn, "request.erasure_planned",
                  {"request": request.id, "steps": len(rows), "erased": len(report["erased"]),
+                  "unlinked": len(report["unlinked"]),
+                  "own_copies": [c["file"] for c in report["own_copies"]],
                   "kept": [{k: v for k, v in item.items() if k != "key"} for item in report["kept"]][:200]},
                  subject_id=request.subject_id, actor=actor)
     return [_step(row) for row in rows]
@@ -153,12 +245,11 @@ def _stored_steps(store: Engine, request_id: str) -> list[_Step]:
     return [_step(row._mapping) for row in rows]
 
 
-def _apply(deployment: Deployment, steps: Sequence[_Step]) -> dict[str, tuple[int, int]]:
-    """Run the steps, one transaction per database; ``{database: (steps, rows changed)}``."""
+def _apply(deployment: Deployment, steps: Sequence[_Step], applied: dict[str, tuple[int, int]]) -> None:
+    """Run the steps, one transaction per database; ``applied[database] = (steps, rows changed)``."""
     by_database: dict[str, list[_Step]] = defaultdict(list)
     for step in steps:
         by_database[step.dataset].append(step)
-    applied: dict[str, tuple[int, int]] = {}
     for database, pending in by_database.items():
         changed = 0
         with deployment.engines[database].begin() as conn:
@@ -166,13 +257,14 @@ def _apply(deployment: Deployment, steps: Sequence[_Step]) -> dict[str, tuple[in
                 table = deployment.datamap.table(TableRef(database, step.table_name))
                 changed += _run_step(conn, deployment, table, step.action, step.columns, step.keys)
         applied[database] = (len(pending), changed)
-    return applied
 
 
-def _run_step(conn: sa.Connection, deployment: Deployment, table: TableMap, action: str, columns: list[str],
+def _run_step(conn: sa.Connection, deployment: Deployment, table: TableMap, action: str, columns: Any,
               keys: list[Any]) -> int:
     dialect = conn.dialect.name
     statement: sa.Executable
+    if action == "unlink":
+        return _unlink(conn, table, columns["column"], keys, columns["targets"])
     if action == "delete":
         statement = deployment.cached(("delete", table.database, table.name), lambda: _delete(table))
     else:
@@ -184,6 +276,20 @@ def _run_step(conn: sa.Connection, deployment: Deployment, table: TableMap, acti
     changed = 0
     for batch in chunks(keys):
         changed += max(conn.execute(statement, {"keys": list(batch)}).rowcount, 0)
+    return changed
+
+
+def _unlink(conn: sa.Connection, table: TableMap, column: str, keys: list[Any],
+            targets: list[Any] | None) -> int:
+    """``SET column = NULL`` on the rows ``keys`` (still pointing at ``targets``, when given)."""
+    clause = sql_table(table, [table.primary_key, column])
+    changed = 0
+    for batch in chunks(keys):
+        statement = sa.update(clause).where(clause.c[table.primary_key].in_(list(batch)),
+                                            clause.c[column].is_not(None))
+        if targets is not None:
+            statement = statement.where(clause.c[column].in_(targets))
+        changed += max(conn.execute(statement.values({column: None})).rowcount, 0)
     return changed
 
 

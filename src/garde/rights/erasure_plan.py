@@ -19,13 +19,13 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import lru_cache
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from garde.datasets import ColumnMap, Footprint, Masking, TableMap, TableRef, normalise_identity
+from garde.datasets.live import reflect_table
+from garde.datasets.sql import chunks, select_in
 from garde.legal_holds import LegalHold
 from garde.problems import GardeError
 from garde.register import Activity
@@ -53,11 +53,26 @@ class TableErasure:
         return dict(groups)
 
 
+@dataclass(frozen=True)
+class Unlink:
+    """``column`` of the rows ``keys`` of ``table`` set to NULL: a link to or from the erased subject.
+
+    ``targets``: the subject's values the column may hold (the update touches
+    only rows still pointing at them); None for the subject's own rows.
+    """
+
+    table: TableMap
+    column: str
+    keys: list[Any]
+    targets: list[Any] | None
+
+
 @dataclass
 class ErasurePlan:
     subject_id: str | None
     today: date
     tables: dict[TableRef, TableErasure]
+    unlinks: list[Unlink] = field(default_factory=list)
 
     def report(self) -> dict[str, Any]:
         """Field by field: what is erased (and how), what is kept and why."""
@@ -77,7 +92,11 @@ class ErasurePlan:
                 if key in decision.kept_for:
                     kept.append({"table": str(ref), "key": key, "column": decision.table.primary_key,
                                  "reason": decision.kept_for[key]})
-        return {"erased": erased, "kept": kept}
+        unlinked = [{"table": str(u.table.ref), "key": key, "column": u.column,
+                     "reason": ("another person's row pointing at the subject: only the link is removed"
+                                if u.targets is not None else "the subject's link to another person")}
+                    for u in self.unlinks for key in u.keys]
+        return {"erased": erased, "kept": kept, "unlinked": unlinked}
 
 
 #: The value of a NOT NULL text column of a row that stays: ``erased:<database>.<table>:<key>``.
@@ -98,21 +117,14 @@ def staying_masking(engine: Engine, table: TableMap, column: ColumnMap) -> Maski
     masking = Masking("null") if column.erase.strategy == "delete" else column.erase
     if masking.strategy != "null":
         return masking
-    nullable, text = _columns(engine, table.name).get(column.name, (True, True))
-    if nullable:
+    facts = (reflect_table(engine, table.name) or {}).get(column.name)
+    if facts is None or facts.nullable:
         return masking
-    if not text:
+    if not facts.text:
         raise GardeError(f"{table.database}.{table.name}.{column.name} is NOT NULL and not text: a row "
                          "that stays cannot have it nulled; make the column nullable or declare its "
                          "erase strategy (fixed with a value, hash)")
     return ROW_PLACEHOLDER
-
-
-@lru_cache(maxsize=256)
-def _columns(engine: Engine, table: str) -> dict[str, tuple[bool, bool]]:
-    """``{column: (nullable, text)}`` for ``table`` (reflected once per table and engine)."""
-    return {str(info["name"]): (bool(info.get("nullable", True)), isinstance(info["type"], sa.String))
-            for info in sa.inspect(engine).get_columns(table)}
 
 
 def _day(value: Any) -> date | None:
@@ -227,9 +239,45 @@ def plan_erasure(deployment: Deployment, footprint: Footprint, holds: list[Legal
             if key in forced[ref]:
                 decision.kept_for[key] = forced[ref][key]
             for column, reference in table.references.items():
-                if row.get(column) is not None:
+                if row.get(column) is not None and reference.cascades:
                     parent = TableRef(table.database, reference.target)
                     why = f"row kept: {ref} row {key} that stays points at it"
                     forced[parent].setdefault(row[column], why)
         plan.tables[ref] = decision
+    plan.unlinks = _unlinks(deployment, footprint, plan)
     return plan
+
+
+def _unlinks(deployment: Deployment, footprint: Footprint, plan: ErasurePlan) -> list[Unlink]:
+    """The ``on_erase: nullify`` links to the subject's rows, and from the subject's staying rows.
+
+    Another person's row that points at the subject (a customer they
+    referred) stays, with only the link set to NULL; so does the subject's
+    own link to another person (who referred them) on a row that stays.
+    """
+    out: list[Unlink] = []
+    datamap = deployment.datamap
+    for ref, decision in plan.tables.items():
+        table = decision.table
+        deleted = set(decision.deleted)
+        for column, reference in table.references.items():
+            if reference.cascades:
+                continue
+            rows = footprint.rows(deployment.engines, ref, [column])
+            own = [row[table.primary_key] for row in rows
+                   if row[column] is not None and row[table.primary_key] not in deleted]
+            if own:
+                out.append(Unlink(table, column, sorted(own, key=str), None))
+        for child, reference in datamap.nullified_by(table):
+            targets = sorted({row[reference.target_column] for row in footprint.rows(
+                deployment.engines, ref, [reference.target_column])} - {None}, key=str)
+            gone = set(plan.tables[child.ref].deleted) if child.ref in plan.tables else set()
+            query = select_in(child.name, (child.primary_key,), (reference.column,))
+            keys: set[Any] = set()
+            with deployment.engines[ref.database].connect() as conn:
+                for batch in chunks(targets):
+                    keys.update(conn.execute(query, {"v0": list(batch)}).scalars())
+            others = sorted(keys - gone, key=str)
+            if others:
+                out.append(Unlink(child, reference.column, others, targets))
+    return out

@@ -1,8 +1,10 @@
 """Receiving requests and moving them through their lifecycle.
 
 received → verified → in_progress → completed, or rejected from any open
-state. Every transition is timestamped in ``request_steps`` and audited in
-the same transaction. GDPR Art. 12(3): the answer is due one month after
+state; a run that cannot finish (a database refuses a write) leaves the
+request ``failed``, with the reason, until it is run again or rejected.
+Every transition is timestamped in ``request_steps`` and audited in the
+same transaction. GDPR Art. 12(3): the answer is due one month after
 receipt, extendable by two further months when the subject is told why
 within the first month.
 """
@@ -22,20 +24,22 @@ from garde import audit
 from garde.keys import identifier_data_key
 from garde.periods import add_months
 from garde.problems import GardeError, NotFound
+from garde.rights.rectification import sealed
 from garde.rights.tables import request_steps, requests
 from garde.subjects import identifier_hash, normalise_identifier, now
 
 RequestType = Literal["access", "portability", "rectification", "erasure", "restriction", "objection"]
 REQUEST_TYPES: tuple[RequestType, ...] = get_args(RequestType)
-Status = Literal["received", "verified", "in_progress", "completed", "rejected"]
-OPEN: tuple[Status, ...] = ("received", "verified", "in_progress")
+Status = Literal["received", "verified", "in_progress", "failed", "completed", "rejected"]
+OPEN: tuple[Status, ...] = ("received", "verified", "in_progress", "failed")
 LANGUAGES = ("fr", "en", "it")
 
 # Which status may follow which; a rejection is possible while the request is open.
 TRANSITIONS: dict[str, tuple[str, ...]] = {
     "received": ("verified", "rejected"),
     "verified": ("in_progress", "rejected"),
-    "in_progress": ("in_progress", "completed", "rejected"),
+    "in_progress": ("in_progress", "failed", "completed", "rejected"),
+    "failed": ("in_progress", "rejected"),  # run again (resumes), or refuse with a reason
     "completed": (),
     "rejected": (),
 }
@@ -247,20 +251,24 @@ def transition(conn: sa.Connection, request: Request, status: Status, *, actor: 
         raise GardeError(f"request {request.id} is {request.status}; it cannot become {status}")
     at = now()
     stamp = {"verified": "verified_at", "in_progress": "started_at", "completed": "completed_at",
-             "rejected": "rejected_at"}[status]
+             "rejected": "rejected_at"}.get(status)
     update: dict[str, Any] = {"status": status, **(values or {})}
-    if status != request.status:
+    if stamp is not None and getattr(request, stamp) is None:  # a resumed run keeps its first start
         update[stamp] = at
     if status in ("completed", "rejected"):
         update["identities"] = None  # GDPR Art. 5(1)(c): the raw identities are no longer needed
+        if request.type == "rectification":  # nor the new values in clear: a keyed digest proves them
+            update["details"] = json.dumps(sealed(request.details, identifier_data_key(conn)),
+                                           ensure_ascii=False, sort_keys=True)
     conn.execute(requests.update().where(requests.c.id == request.id).values(**update))
     record_step(conn, request.id, status, actor, note, at=at, payload=payload, subject_id=request.subject_id,
           preceding=preceding)
     if reread or values:
         return get_request(conn, request.id)
     step = {"at": at, "status": status, "actor": actor, "note": note}
-    changed = {k: v for k, v in update.items() if k != "identities"}
+    changed = {k: v for k, v in update.items() if k not in ("identities", "details")}
     return replace(request, **changed, identities={} if "identities" in update else request.identities,
+                   details=json.loads(update["details"]) if "details" in update else request.details,
                    steps=[*request.steps, step])
 
 

@@ -5,10 +5,15 @@ that category in the subject's rows, in every database) or one column
 (``shop.customers.phone``). One UPDATE per table and database, only on the
 subject's rows, in one transaction per database; when the corrected column
 is an identity (e-mail, phone), the new value is linked to the subject.
+
+The new values are personal data too: once the request is closed, the
+request keeps only a keyed digest of each (:func:`sealed`), enough to prove
+which value was asked for (recompute it with the key), not to read it.
 """
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Mapping
 from typing import Any
 
@@ -65,3 +70,17 @@ def rectify(deployment: Deployment, footprint: Footprint,
                     if column in values and values[column] is not None:
                         identities[kind] = normalise_identity(kind, str(values[column]))
     return {"changed": changed, "identities": identities}
+
+
+def seal(field: str, value: Any, key: bytes) -> dict[str, str]:
+    """``{"hmac_sha256": ...}`` of ``field=value`` under ``key``, the store's identifier data key
+    (:func:`garde.keys.identifier_data_key`: it survives a rotation of ``GARDE_IDENTIFIER_KEY``)."""
+    return {"hmac_sha256": hmac.digest(key, f"{field}={value}".encode(), "sha256").hex()}
+
+
+def sealed(details: Mapping[str, Any], key: bytes) -> dict[str, Any]:
+    """A rectification's details with each new value replaced by its :func:`seal` (idempotent)."""
+    corrections = details.get("corrections") or {}
+    return {**details, "corrections": {
+        field: value if isinstance(value, dict) and "hmac_sha256" in value else seal(field, value, key)
+        for field, value in corrections.items()}}

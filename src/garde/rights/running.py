@@ -9,6 +9,10 @@ An identity the request gave but nobody proved seeds nothing and is acted on
 for nothing: the result says so for each identity (``identities``), or says
 that discovery from the proven ones met that same value (then it is the same
 person's, and its rows are already among theirs).
+A run that cannot finish (a mask that does not fit its column, a database
+that refuses a write) is not left ``in_progress``: the request becomes
+``failed`` with the reason, audited with what was already applied, and
+running it again (once the cause is fixed) resumes it.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from garde.problems import GardeError
 from garde.register.versions import note_register, register_hash
 from garde.rights.access import write_access
 from garde.rights.deployment import Deployment, dumps, where
-from garde.rights.erasure import erase, has_plan
+from garde.rights.erasure import ErasureFailed, erase, has_plan
 from garde.rights.intake import Request, get_request, transition
 from garde.rights.portability import write_portability
 from garde.rights.rectification import rectify
@@ -77,18 +81,24 @@ def run(store: Engine, request_id: str, deployment: Deployment, *, actor: str = 
     """
     with store.begin() as conn:
         request = get_request(conn, request_id)
-        if request.status not in ("verified", "in_progress"):
+        if request.status not in ("verified", "in_progress", "failed"):
             hint = " (verify the requester's identity first)" if request.status == "received" else ""
             raise GardeError(f"request {request.id} is {request.status}; it cannot be run{hint}")
         if request.type == "rectification":
             identity_corrections_proven(request, deployment)
         note_registers(conn, deployment)
-        note = "resumed" if request.status == "in_progress" else None
+        note = {"in_progress": "resumed", "failed": "run again after a failure"}.get(request.status)
         request = transition(conn, request, "in_progress", actor=actor, note=note, reread=False)
         planned = request.type == "erasure" and has_plan(conn, request.id)
     # From here the request acts with its proven identities only (objection's suppression list too).
     acting = replace(request, identities=request.proven_identities)
-    result, complete, footprint = _execute(store, acting, deployment, actor, today, planned)
+    try:
+        result, complete, footprint = _execute(store, acting, deployment, actor, today, planned)
+    except (GardeError, sa.exc.SQLAlchemyError, OSError) as exc:
+        failed = fail(store, request, exc, actor)
+        if isinstance(exc, GardeError):
+            raise
+        raise GardeError(f"request {request.id} failed: {failed.steps[-1]['note']}") from exc
     result["identities"] = identity_report(request, footprint)
     with store.begin() as conn:
         events = complete(conn)
@@ -98,6 +108,15 @@ def run(store: Engine, request_id: str, deployment: Deployment, *, actor: str = 
 
 
 _Completion = Callable[[sa.Connection], list[audit.Event]]
+
+
+def fail(store: Engine, request: Request, exc: BaseException, actor: str) -> Request:
+    """Mark the request ``failed`` with the reason, after auditing what an erasure already applied."""
+    reason = str(exc).strip() or type(exc).__name__
+    with store.begin() as conn:
+        applied = exc.erasure.record_applied(conn) if isinstance(exc, ErasureFailed) else []
+        return transition(conn, get_request(conn, request.id), "failed", actor=actor, note=reason,
+                          values={"result": _json({"error": reason})}, preceding=applied)
 
 
 def note_registers(conn: sa.Connection, deployment: Deployment) -> None:

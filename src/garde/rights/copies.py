@@ -1,0 +1,121 @@
+"""garde's own copies of a subject's data, which an erasure must reach too (GDPR Art. 17).
+
+Answering requests leaves files behind: the answers of earlier requests by
+the same subject (``access.json``, ``access.html``, ``portability.zip``
+under the ``results`` folder), the messages the file mailer wrote to them
+(``.eml`` files in the ``outbox``), and the copies of answers published
+elsewhere (the demo's live results), which :func:`copy_answer` records in
+the request's folder (``copies.json``) so that they can be found again.
+
+An erasure lists these files in its plan (``erasure.json``, section
+``own_copies``: "garde's own copies"), before anything changes, and removes
+them once the databases are erased; removing a file already gone is
+nothing, so a resumed erasure removes the rest. The erasure report of an
+earlier erasure stays: it holds table names, keys and reasons, and is the
+proof of what was done.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from email import message_from_bytes, policy
+from email.utils import getaddresses
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from garde.keys import identifier_data_key
+from garde.private_files import write_private
+from garde.rights.deployment import Deployment
+from garde.rights.intake import Request
+from garde.rights.tables import requests
+from garde.subjects import IDENTIFIER_KINDS, identifier_hash, subject_identifiers
+
+MANIFEST = "copies.json"
+KEPT = ("erasure.json",)  # the proof of an earlier erasure: names, keys and reasons, no values
+
+
+def copy_answer(deployment: Deployment, request_id: str, source: Path, target: Path) -> Path:
+    """Copy an answer file elsewhere and record the copy, so an erasure of the subject finds it."""
+    write_private(target, source.read_bytes())  # owner-only, like the answer it copies
+    manifest = deployment.folder(request_id) / MANIFEST
+    recorded = _recorded(manifest)
+    if str(target.resolve()) not in recorded:
+        write_private(manifest, json.dumps([*recorded, str(target.resolve())], indent=2))
+    return target
+
+
+def _recorded(manifest: Path) -> list[str]:
+    if not manifest.is_file():
+        return []
+    data = json.loads(manifest.read_text(encoding="utf-8"))
+    return [str(p) for p in data] if isinstance(data, list) else []
+
+
+def subject_requests(conn: sa.Connection, request: Request,
+                     identities: Mapping[str, Iterable[str]]) -> list[str]:
+    """Ids of the subject's other requests: of the engine subjects holding one of the identities found.
+
+    A person who asked once by e-mail and once by customer number may be two
+    engine subjects; discovery found both identities, so both count. Index
+    look-ups only: the identifiers' hashes, then the requests by subject.
+    """
+    key = identifier_data_key(conn)
+    by_kind = {kind: sorted(identifier_hash(kind, value, key) for value in values)
+               for kind, values in identities.items() if kind in IDENTIFIER_KINDS and values}
+    subject_ids = {request.subject_id} - {None}
+    if by_kind:
+        found = sa.select(subject_identifiers.c.subject_id).where(sa.or_(*(
+            sa.and_(subject_identifiers.c.kind == kind, subject_identifiers.c.hash.in_(hashes))
+            for kind, hashes in by_kind.items())))
+        subject_ids |= set(conn.execute(found).scalars())
+    if not subject_ids:
+        return []
+    query = sa.select(requests.c.id).where(requests.c.subject_id.in_(sorted(map(str, subject_ids))),
+                                           requests.c.id != request.id)
+    return sorted(conn.execute(query).scalars())
+
+
+def own_copies(deployment: Deployment, request: Request, others: Iterable[str],
+               emails: Iterable[str], outbox: Path | None) -> list[dict[str, Any]]:
+    """garde's files holding the subject's data: earlier answers, their copies, the mails sent to them."""
+    found: list[dict[str, Any]] = []
+    for other in others:
+        folder = deployment.results / other
+        if folder.is_dir():
+            for path in sorted(folder.iterdir()):
+                if path.is_file() and path.name not in KEPT and path.name != MANIFEST:
+                    found.append({"file": str(path), "kind": "answer", "request": other})
+            for copy in _recorded(folder / MANIFEST):
+                found.append({"file": copy, "kind": "published copy", "request": other})
+    for copy in _recorded(deployment.results / request.id / MANIFEST):
+        found.append({"file": copy, "kind": "published copy", "request": request.id})
+    if outbox is not None and outbox.is_dir():
+        addresses = {e.strip().lower() for e in emails}
+        mentions = {request.id, *others}
+        for path in sorted(outbox.glob("*.eml")):
+            if _to_subject(path, addresses, mentions):
+                found.append({"file": str(path), "kind": "message"})
+    return found
+
+
+def _to_subject(path: Path, addresses: set[str], mentions: set[str]) -> bool:
+    """A message addressed to one of the subject's e-mails, or about one of their requests."""
+    message = message_from_bytes(path.read_bytes(), policy=policy.default)
+    to = {address.lower() for _, address in getaddresses(message.get_all("To", []))}
+    if to & addresses:
+        return True
+    body = message.get_body(("plain",))
+    text = body.get_content() if body is not None else ""
+    return any(mention in text or mention in str(message["Subject"] or "") for mention in mentions)
+
+
+def remove(copies: Iterable[Mapping[str, Any]]) -> list[str]:
+    """Delete the files (idempotent: one already gone is skipped); every file listed, now gone."""
+    gone = []
+    for copy in copies:
+        Path(copy["file"]).unlink(missing_ok=True)
+        gone.append(str(copy["file"]))
+    return gone

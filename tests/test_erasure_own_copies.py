@@ -1,0 +1,77 @@
+"""Erasure reaches garde's own copies; a finished rectification keeps no new value in clear.
+
+Before, erasing Ana left her earlier access answer (``access.json``,
+``access.html``), her portability archive, the copy the demo published, and
+the mails sent to her, all holding her data; and a rectification kept the
+new phone number in clear in the request's ``details`` for ever.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from garde import audit
+from garde.keys import identifier_data_key
+from garde.rights import FileMailer
+from garde.rights.copies import copy_answer
+from garde.rights.rectification import seal
+from garde.rights.running import run
+from tests.test_rights_requests import Shop, shop, verified  # noqa: F401
+
+
+def test_erasure_removes_earlier_answers_their_copies_and_the_mails_sent(shop: Shop,  # noqa: F811
+                                                                         tmp_path: Path) -> None:
+    deployment = shop.deployment
+    deployment.outbox = tmp_path / "outbox"
+    mailer = FileMailer(deployment.outbox)
+    access = verified(shop, "access", {"email": "ana@example.org"})
+    run(shop.store, access, deployment)
+    portability = verified(shop, "portability", {"customer_id": "C-0001"})  # Ana, by another identity
+    run(shop.store, portability, deployment)
+    bobs = verified(shop, "access", {"email": "bob@example.org"})
+    run(shop.store, bobs, deployment)
+    (tmp_path / "live").mkdir()
+    published = copy_answer(deployment, access, deployment.results / access / "access.html",
+                            tmp_path / "live" / "access-access.html")
+    mailer.send("ana@example.org", "Your code", "Your code is 123456")
+    mailer.send("dpo@example.com", "Request to check", f"Please look at request {portability}.")
+    mailer.send("bob@example.org", "Your code", "Your code is 654321")
+    mails = sorted(deployment.outbox.glob("*.eml"))
+    ana_files = {*(deployment.results / access).glob("access.*"), deployment.results / portability /
+                 "portability.zip", published, mails[0], mails[1]}
+    assert all(path.is_file() for path in ana_files)
+
+    erasure = verified(shop, "erasure", {"email": "ana@example.org"})
+    done = run(shop.store, erasure, deployment, today=date(2025, 3, 1))
+    assert done.status == "completed" and done.result and done.result["own_copies_removed"] == 6
+    assert not any(path.exists() for path in ana_files)
+    assert sorted(deployment.outbox.glob("*.eml")) == [mails[2]]  # Bob's mail stays
+    assert {p.name for p in (deployment.results / bobs).iterdir()} == {"access.json", "access.html"}
+    report = json.loads((deployment.results / erasure / "erasure.json").read_text())
+    assert {(Path(c["file"]).resolve(), c["kind"], c["removed"]) for c in report["own_copies"]} == {
+        *((p.resolve(), "answer", True) for p in ana_files if p.parent.parent == deployment.results),
+        (published.resolve(), "published copy", True),
+        (mails[0].resolve(), "message", True), (mails[1].resolve(), "message", True)}
+    with shop.store.begin() as conn:
+        removed = [e for e in audit.entries(conn) if e["kind"] == "request.copies_removed"]
+        planned = [e for e in audit.entries(conn) if e["kind"] == "request.erasure_planned"]
+    assert len(removed) == 1 and len(removed[0]["payload"]["files"]) == 6
+    assert len(planned[0]["payload"]["own_copies"]) == 6  # listed before anything was removed
+
+
+def test_a_finished_rectification_keeps_a_digest_of_the_new_value_not_the_value(shop: Shop) -> None:  # noqa: F811
+    request_id = verified(shop, "rectification", {"email": "ana@example.org"},
+                          corrections={"contact.phone": "+33600000000"})
+    done = run(shop.store, request_id, shop.deployment)
+    assert done.status == "completed"
+    with shop.store.begin() as conn:
+        stored = conn.execute(sa.text("SELECT details FROM requests WHERE id = :id"),
+                              {"id": request_id}).scalar_one()
+        key = identifier_data_key(conn)
+    assert "+33600000000" not in stored and "600000000" not in stored
+    assert json.loads(stored) == {"corrections": {"contact.phone": seal("contact.phone", "+33600000000", key)}}
+    assert done.details == json.loads(stored)
