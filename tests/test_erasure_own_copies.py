@@ -64,7 +64,8 @@ def test_erasure_removes_earlier_answers_their_copies_and_the_mails_sent(shop: S
 
 
 def test_a_finished_rectification_keeps_a_digest_of_the_new_value_not_the_value(shop: Shop) -> None:  # noqa: F811
-    request_id = verified(shop, "rectification", {"email": "ana@example.org"},
+    # Changing a phone (an identity) needs the phone proven too.
+    request_id = verified(shop, "rectification", {"email": "ana@example.org", "phone": "+33699999999"},
                           corrections={"contact.phone": "+33600000000"})
     done = run(shop.store, request_id, shop.deployment)
     assert done.status == "completed"
@@ -73,5 +74,6 @@ def test_a_finished_rectification_keeps_a_digest_of_the_new_value_not_the_value(
                               {"id": request_id}).scalar_one()
         key = identifier_data_key(conn)
     assert "+33600000000" not in stored and "600000000" not in stored
-    assert json.loads(stored) == {"corrections": {"contact.phone": seal("contact.phone", "+33600000000", key)}}
+    sealed_phone = seal("contact.phone", "+33600000000", key)
+    assert json.loads(stored) == {"corrections": {"contact.phone": sealed_phone}}
     assert done.details == json.loads(stored)
