@@ -53,6 +53,23 @@ class Settings(BaseSettings):
     smtp_sender: str = Field(default="privacy@example.com", description="From address of garde's mail.")
     results: Path = Field(default=Path(".garde/results"), description="Where request results are written.")
     audit_batch_size: int = Field(default=500, description="Audit entries buffered before one write.")
+    audit_key: str | None = Field(
+        default=None,
+        description="Secret key sealing the audit log (HMAC-SHA256), kept outside the store: without it, "
+        "a rewrite of the whole log by someone with write access to the database cannot be detected. "
+        "At least 16 characters; unset: entries are written unsealed and `garde audit verify` warns.",
+    )
+    audit_key_file: Path | None = Field(
+        default=None,
+        description="File of audit keys, one a line: the first seals new entries (unless audit_key is set), "
+        "all verify. Keep the retired keys in it after a rotation.",
+    )
+    audit_checkpoint_file: Path | None = Field(
+        default=None,
+        description="Append-only file (JSON lines, created 0600) of audit checkpoints, outside the store: "
+        "`garde audit checkpoint` and the end of each retention sweep and erasure append the log's head, "
+        "`garde audit verify` checks the log against every line.",
+    )
 
     @classmethod
     def settings_customise_sources(
