@@ -195,3 +195,14 @@ def test_a_verification_during_appends_sees_no_break(engine: sa.Engine, keyed: N
         writer.join()
     assert [r.reason for r in results if not r.ok] == []
     assert verify(engine).ok
+
+
+@pytest.mark.parametrize("seal", ["", "garbage", "{id}:0:x", "{id}:99:x", "{id}:1:é", "k:1:x", "::::"])
+def test_a_malformed_seal_is_a_break_not_a_crash(engine: sa.Engine, keyed: None, seal: str) -> None:
+    fill(engine, appends=1)
+    key_id = audit.keys.AuditKey.from_secret(KEY.encode()).id
+    with engine.begin() as conn:
+        conn.execute(audit.audit_log.update().where(audit.audit_log.c.seq == 4)
+                     .values(seal=seal.replace("{id}", key_id)))
+    result = verify(engine)
+    assert (result.ok, result.first_bad is not None) == (False, True)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from hmac import compare_digest
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -46,6 +47,11 @@ class Verification:
     head_hash: str = field(default="", compare=False)  # of entry ``checked`` (GENESIS: none), when ok
     sealed: bool = field(default=False, compare=False)  # every entry covered by a seal of a known key
     checkpoints: int = field(default=0, compare=False)  # checkpoints checked
+
+
+def _same(mac: str, stored: str) -> bool:
+    """Constant-time comparison; ``stored`` may be anything someone wrote into the store or file."""
+    return compare_digest(mac.encode(), stored.encode("utf-8", "replace"))
 
 
 class _Broken(Exception):
@@ -79,7 +85,7 @@ class _Seals:
             raise self.gap(first - 1)
         if self.first is not None and first <= self.to:
             raise _Broken(seq, f"entry {seq}'s seal covers entries sealed before it: forged")
-        if key.seal(first, digest) != mac:  # a timing leak tells nothing: the MAC is stored in the clear
+        if not _same(key.seal(first, digest), mac):
             what = f"entry {first}" if first == seq else f"entries {first}-{seq}"
             raise _Broken(first, f"{what} do not match their seal: rewritten without the audit key")
         if self.first is None:
@@ -120,7 +126,7 @@ def _check_checkpoint_macs(keyring: Keyring, checkpoints: Sequence[Checkpoint]) 
         if key is None:
             raise _Broken(None, f"{checkpoint.source}: MAC'd by key {checkpoint.key}, "
                                 "which is not configured")
-        if key.mac(checkpoint.message) != checkpoint.mac:
+        if not _same(key.mac(checkpoint.message), checkpoint.mac):
             raise _Broken(None, f"{checkpoint.source}: its MAC does not match: the checkpoint was edited")
 
 
