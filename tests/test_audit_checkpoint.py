@@ -220,3 +220,17 @@ def test_any_rewrite_without_the_key_fails_against_the_last_checkpoint(
             (e["kind"], e["payload"], e["actor"]) for e in original]:
         return  # the edits cancelled out: nothing was rewritten
     assert not verdict.ok, (changes, verdict)
+
+
+def test_a_tail_cut_below_a_recorded_register_version_fails_without_a_checkpoint(store: sa.Engine) -> None:
+    from garde import load_register
+    from garde.register.versions import note_register
+    from tests.conftest import REGISTERS
+
+    fill(store, appends=1)
+    with store.begin() as conn:
+        assert note_register(conn, load_register(REGISTERS / "reference-shop.yaml"), "reference-shop.yaml")
+    fill(store, appends=1)
+    tamper(store, lambda conn: truncate_tail(conn, 4))
+    code, output = cli("verify")
+    assert code == 1 and "register_versions records entry 5" in output, output

@@ -14,8 +14,9 @@ What each defence catches, for someone with write access to the database:
 - an empty log is checked against the store's other tables: consent events,
   requests, retention runs, legal holds and register versions are only ever
   written with an audit entry, so finding them next to an empty log means
-  the log was deleted (that check is no defence against someone who empties
-  those tables too: the checkpoint file is).
+  the log was deleted, and a log shorter than the last ``register.changed``
+  entry ``register_versions`` points to was cut (these checks are no defence
+  against someone who edits those tables too: the checkpoint file is).
 """
 
 from __future__ import annotations
@@ -183,17 +184,18 @@ def _check_end(conn: sa.Connection, checked: int, checkpoints: Sequence[Checkpoi
             what = "the audit log is empty" if checked == 0 else f"the log ends at entry {checked}"
             raise _Broken(checked + 1, f"{what} but {checkpoint.source} recorded {checkpoint.seq} entries "
                                        f"({checkpoint.at}): entries were removed")
+    present = set(sa.inspect(conn).get_table_names())
     if checked == 0:
-        found = _audited_rows(conn)
+        found = [name for name in AUDITED_TABLES if name in present
+                 and conn.execute(sa.text(f"SELECT 1 FROM {name} LIMIT 1")).first() is not None]
         if found:
             raise _Broken(1, f"the audit log is empty but the store holds {', '.join(found)}, which are "
                              "only written with an audit entry: the log was deleted")
-
-
-def _audited_rows(conn: sa.Connection) -> list[str]:
-    present = set(sa.inspect(conn).get_table_names())
-    return [name for name in AUDITED_TABLES if name in present
-            and conn.execute(sa.text(f"SELECT 1 FROM {name} LIMIT 1")).first() is not None]
+    elif "register_versions" in present:  # each row names the seq of its register.changed entry
+        recorded = conn.execute(sa.text("SELECT MAX(audit_seq) FROM register_versions")).scalar()
+        if recorded is not None and recorded > checked:
+            raise _Broken(checked + 1, f"the log ends at entry {checked} but register_versions records "
+                                       f"entry {recorded}: entries were removed")
 
 
 def _check_seals(keyring: Keyring, seals: _Seals, checked: int,
