@@ -235,3 +235,10 @@ def test_a_tail_cut_below_a_recorded_register_version_fails_without_a_checkpoint
     tamper(store, lambda conn: truncate_tail(conn, 4))
     code, output = cli("verify")
     assert code == 1 and "register_versions records entry 5" in output, output
+
+
+def test_what_an_attacker_wrote_is_printed_as_text_not_markup(checkpointed: Path, store: sa.Engine) -> None:
+    with store.begin() as conn:
+        conn.execute(audit.audit_log.update().where(audit.audit_log.c.seq == 12).values(seal="[bold]x:9:y"))
+    code, output = cli("verify")
+    assert code == 1 and "sealed by key [bold]x, which is not configured" in output, output

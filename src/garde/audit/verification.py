@@ -87,8 +87,9 @@ class _Seals:
         if self.first is not None and first <= self.to:
             raise _Broken(seq, f"entry {seq}'s seal covers entries sealed before it: forged")
         if not _same(key.seal(first, digest), mac):
-            what = f"entry {first}" if first == seq else f"entries {first}-{seq}"
-            raise _Broken(first, f"{what} do not match their seal: rewritten without the audit key")
+            what = (f"entry {first} does not match its" if first == seq
+                    else f"entries {first}-{seq} do not match their")
+            raise _Broken(first, f"{what} seal: rewritten without the audit key")
         if self.first is None:
             self.first = first
         self.to = seq

@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from garde import audit
 from garde.problems import GardeError
@@ -43,9 +44,9 @@ def verify(
 
 def _report(result: audit.Verification) -> None:
     for warning in result.warnings:
-        out.print(f"[yellow]warning[/yellow]: {warning}")
-    if not result.ok:
-        out.print(f"[red]broken[/red] at entry {result.first_bad}: {result.reason} "
+        out.print(f"[yellow]warning[/yellow]: {escape(warning)}")
+    if not result.ok:  # the reason may quote what an attacker wrote (a key id): no markup from it
+        out.print(f"[red]broken[/red] at entry {result.first_bad}: {escape(result.reason or '')} "
                   f"({result.checked} entries checked before it)")
     elif result.checked == 0:
         out.print("nothing to verify: the audit log is empty")
