@@ -18,8 +18,9 @@ $(VENV)/.test-installed: pyproject.toml $(VENV)/.installed
 	$(BIN)/python -m pip install -q -e '.[test]'
 	touch $@
 
+# The demo seals its audit log with a demo key (a real deployment keeps its own outside the store).
 demo: $(VENV)/.installed
-	$(BIN)/garde demo --out $(OUT)
+	GARDE_AUDIT_KEY="$${GARDE_AUDIT_KEY:-garde-demo-audit-key-change-me}" $(BIN)/garde demo --out $(OUT)
 
 test: $(VENV)/.test-installed
 	$(BIN)/ruff check src tests benchmarks

@@ -22,6 +22,7 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
         "GARDE_REGISTERS": str(REGISTERS / "reference-shop.yaml"),
         "GARDE_RESULTS": str(tmp_path / "results"),
         "GARDE_OUTBOX": str(tmp_path / "outbox"),
+        "GARDE_AUDIT_KEY": "garde-demo-audit-key-change-me",  # as `make demo` sets it
     }.items():
         monkeypatch.setenv(name, value)
     get_settings.cache_clear()
@@ -45,7 +46,7 @@ def test_demo_publishes_and_enforces_on_the_reference_shop(isolated: Path) -> No
     assert all(row["password_hash"] is None for row in accounts)
     secrets = [f for c in access["categories"] if c["id"] == "account.password" for f in c["fields"]]
     assert len(secrets) == len(accounts) and all(f["secret"] and f["value"] is None for f in secrets)
-    assert live.audit_ok and live.audit_entries > 10
+    assert live.audit_ok and live.audit_sealed and live.audit_entries > 10
     assert live.retention_swept == live.retention_due
     index = (out / "index.html").read_text(encoding="utf-8")
     assert "live/audience-newsletter.csv" in index and "reference-shop/notice-fr.html" in index

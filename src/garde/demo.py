@@ -55,6 +55,7 @@ class LiveReport:
     retention_swept: int = 0
     audit_entries: int = 0
     audit_ok: bool = False
+    audit_sealed: bool = False  # by the audit key (GARDE_AUDIT_KEY; `make demo` sets a demo key)
     files: list[Path] = field(default_factory=list)
 
 
@@ -164,14 +165,15 @@ def run_live(out: Path, customers: int = 1000, seed: int = 1, step: Step | None 
         report.retention_swept = swept.total()
 
         say("verifying the audit chain")
+        verification = audit.verify_store(store)
         with store.connect() as conn:
-            verification = audit.verify(conn)
             audit_file = out / "audit.jsonl"
             with open_private(audit_file) as handle:
                 for entry in audit.entries(conn):
                     handle.write(json.dumps(entry, ensure_ascii=False, default=str) + "\n")
         report.files.append(audit_file)
         report.audit_entries, report.audit_ok = verification.checked, verification.ok
+        report.audit_sealed = verification.sealed
         return report
     finally:
         deployment.dispose()

@@ -67,6 +67,23 @@ class Settings(BaseSettings):
         description="Let a PostgreSQL store run with the public demo identifier key (a throw-away "
         "database only: anyone can test which identifiers such a store holds).",
     )
+    audit_key: str | None = Field(
+        default=None,
+        description="Secret key sealing the audit log (HMAC-SHA256), kept outside the store: without it, "
+        "a rewrite of the whole log by someone with write access to the database cannot be detected. "
+        "At least 16 characters; unset: entries are written unsealed and `garde audit verify` warns.",
+    )
+    audit_key_file: Path | None = Field(
+        default=None,
+        description="File of audit keys, one a line: the first seals new entries (unless audit_key is set), "
+        "all verify. Keep the retired keys in it after a rotation.",
+    )
+    audit_checkpoint_file: Path | None = Field(
+        default=None,
+        description="Append-only file (JSON lines, created 0600) of audit checkpoints, outside the store: "
+        "`garde audit checkpoint` and the end of each retention sweep and erasure append the log's head, "
+        "`garde audit verify` checks the log against every line.",
+    )
 
     @classmethod
     def settings_customise_sources(

@@ -8,6 +8,13 @@ and :func:`verify` names the first bad entry. ``audit_head`` holds the last
 sequence number and hash: cutting entries off the end is detected too, and
 the head row's lock serialises concurrent writers on PostgreSQL.
 
+Someone who can write to the database can still recompute every hash. With
+an audit key (``GARDE_AUDIT_KEY``, :mod:`garde.audit.keys`) each append is
+sealed with an HMAC nobody without the key can recompute; checkpoints of the
+head kept outside the store (:mod:`garde.audit.checkpoints`) catch a
+truncation or a deletion of the whole log; :mod:`garde.audit.verification`
+checks all three.
+
 Entries are written inside the caller's transaction (:func:`record`), so a
 destructive step and its audit entry commit together or not at all.
 
@@ -29,6 +36,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from garde.audit.keys import AuditKey, configured_keyring
 from garde.store import is_postgres, metadata
 from garde.store.bulk import insert_rows
 
@@ -45,6 +53,9 @@ audit_log = sa.Table(
     sa.Column("payload", sa.Text, nullable=False),
     sa.Column("prev_hash", sa.String(64), nullable=False),
     sa.Column("hash", sa.String(64), nullable=False),
+    # "<key id>:<first seq of the append>:<HMAC>" on the last entry of each append made with the
+    # audit key (garde.audit.keys); NULL on the others and without a key. Not part of the hash.
+    sa.Column("seal", sa.String(128)),
 )
 
 audit_head = sa.Table(
@@ -64,14 +75,6 @@ class Event:
     payload: Mapping[str, Any]
     subject_id: str | None = None
     actor: str = "garde"
-
-
-@dataclass(frozen=True)
-class Verification:
-    ok: bool
-    checked: int
-    first_bad: int | None = None
-    reason: str | None = None
 
 
 # Built once: ``json.dumps`` with options builds a new encoder on every call, which
@@ -162,8 +165,11 @@ def _lock_head(conn: sa.Connection) -> tuple[int, str]:
 
 
 def record_many(conn: sa.Connection, events: Sequence[Event]) -> int:
-    """Append ``events`` in order inside the caller's transaction; returns the last seq."""
-    return _append(conn, [(e.kind, e.payload, e.subject_id, e.actor) for e in events])
+    """Append ``events`` in order inside the caller's transaction; returns the last seq.
+
+    The append is sealed with the configured audit key (``GARDE_AUDIT_KEY``), if any."""
+    return _append(conn, [(e.kind, e.payload, e.subject_id, e.actor) for e in events],
+                   configured_keyring().current)
 
 
 # an entry to append, as plain data: (kind, payload, subject_id, actor); the payload a mapping,
@@ -171,11 +177,14 @@ def record_many(conn: sa.Connection, events: Sequence[Event]) -> int:
 _Item = tuple[str, Any, "str | None", str]
 
 
-def _append(conn: sa.Connection, items: Sequence[_Item], encoded: bool = False) -> int:
+def _append(conn: sa.Connection, items: Sequence[_Item], key: AuditKey | None, encoded: bool = False) -> int:
     seq, prev = _lock_head(conn)
     if not items:
         return seq
     rows = _chain(items, seq, prev, _timestamp(), encoded)
+    if key is not None:  # one HMAC per append: the seal covers the append's entries, first to last
+        last = rows[-1]
+        rows[-1] = (*last[:8], f"{key.id}:{seq + 1}:{key.seal(seq + 1, last[7])}")
     _insert_entries(conn, rows)
     seq, prev = rows[-1][0], rows[-1][7]
     conn.execute(audit_head.update().where(audit_head.c.id == 1).values(seq=seq, hash=prev))
@@ -184,20 +193,20 @@ def _append(conn: sa.Connection, items: Sequence[_Item], encoded: bool = False) 
 
 def _chain(items: Sequence[_Item], seq: int, prev: str, at: str,
            encoded: bool = False) -> list[tuple[Any, ...]]:
-    """The rows (seq, at, kind, subject_id, actor, payload, prev_hash, hash) that follow ``seq``,
-    ``prev``: one timestamp per batch, each entry hashed with its predecessor's hash."""
+    """The rows (seq, at, kind, subject_id, actor, payload, prev_hash, hash, seal) that follow ``seq``,
+    ``prev``: one timestamp per batch, each entry hashed with its predecessor's hash, unsealed."""
     rows = []
     payload_of, body_of, sha256 = canonical_payload, _entry_body, _sha256
     for kind, data, subject_id, actor in items:
         seq += 1
         payload = data if encoded else payload_of(data)
         digest = sha256(body_of(seq, at, kind, subject_id, actor, payload, prev).encode()).hexdigest()
-        rows.append((seq, at, kind, subject_id, actor, payload, prev, digest))
+        rows.append((seq, at, kind, subject_id, actor, payload, prev, digest, None))
         prev = digest
     return rows
 
 
-_ENTRY_COLUMNS = ("seq", "at", "kind", "subject_id", "actor", "payload", "prev_hash", "hash")
+_ENTRY_COLUMNS = ("seq", "at", "kind", "subject_id", "actor", "payload", "prev_hash", "hash", "seal")
 
 
 def _insert_entries(conn: sa.Connection, rows: list[tuple[Any, ...]]) -> None:
@@ -210,34 +219,6 @@ def record(conn: sa.Connection, kind: str, payload: Mapping[str, Any], *, subjec
            actor: str = "garde") -> int:
     """Append one entry inside the caller's transaction; returns its seq."""
     return record_many(conn, [Event(kind, payload, subject_id, actor)])
-
-
-def verify(conn: sa.Connection, batch: int = 10_000) -> Verification:
-    """Recompute the chain; name the first entry that was changed, removed, added or moved."""
-    expected_seq, prev = 1, GENESIS
-    checked = 0
-    result = conn.execution_options(yield_per=batch).execute(
-        sa.select(audit_log.c.seq, audit_log.c.at, audit_log.c.kind, audit_log.c.subject_id,
-                  audit_log.c.actor, audit_log.c.payload, audit_log.c.prev_hash, audit_log.c.hash)
-        .order_by(audit_log.c.seq))
-    with result:
-        for seq, at, kind, subject_id, actor, payload, prev_hash, digest in result:
-            if seq != expected_seq:
-                what = "missing" if seq > expected_seq else "duplicated"
-                return Verification(False, checked, expected_seq, f"entry {expected_seq} is {what}")
-            if prev_hash != prev:
-                return Verification(False, checked, seq, f"entry {seq} does not follow entry {seq - 1}")
-            if entry_hash(seq, at, kind, subject_id, actor, payload, prev_hash) != digest:
-                return Verification(False, checked, seq, f"entry {seq} was modified")
-            prev = digest
-            expected_seq += 1
-            checked += 1
-    head = conn.execute(sa.select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1)).first()
-    head_seq, head_hash = (0, GENESIS) if head is None else (int(head.seq), str(head.hash))
-    if (head_seq, head_hash) != (checked, prev):
-        return Verification(False, checked, checked + 1,
-                            f"the log ends at entry {checked} but the head says {head_seq}: entries removed")
-    return Verification(True, checked)
 
 
 def entries(conn: sa.Connection, since: str | None = None, subject_id: str | None = None,
@@ -257,12 +238,21 @@ def entries(conn: sa.Connection, since: str | None = None, subject_id: str | Non
             yield data
 
 
-# The writers, re-exported (``from garde.audit import AuditWriter`` and the like keep working).
-# Imported here at the very end, not at the top: writer.py and process.py import the chain's
-# names (Event, record_many, _append, ...) from this package, which must all be defined before
-# they load, or the circular import would find them missing.
+# The writers, the verification and the checkpoints, re-exported (``from garde.audit import
+# AuditWriter`` and the like keep working). Imported here at the very end, not at the top: those
+# modules use the chain's names (Event, record_many, _append, ...) from this package, which must
+# all be defined before they load, or the circular import would find them missing.
+from garde.audit.checkpoints import Checkpoint as Checkpoint  # noqa: E402
+from garde.audit.checkpoints import append_checkpoint as append_checkpoint  # noqa: E402
+from garde.audit.checkpoints import checkpoint_configured as checkpoint_configured  # noqa: E402
+from garde.audit.checkpoints import read_checkpoints as read_checkpoints  # noqa: E402
+from garde.audit.keys import Keyring as Keyring  # noqa: E402
 from garde.audit.process import WRITER_NICENESS as WRITER_NICENESS  # noqa: E402
 from garde.audit.process import ProcessAuditWriter as ProcessAuditWriter  # noqa: E402
 from garde.audit.process import _ChildSink as _ChildSink  # noqa: E402
 from garde.audit.process import _serve_writes as _serve_writes  # noqa: E402
+from garde.audit.verification import Verification as Verification  # noqa: E402
+from garde.audit.verification import checkpoint as checkpoint  # noqa: E402
+from garde.audit.verification import verify as verify  # noqa: E402
+from garde.audit.verification import verify_store as verify_store  # noqa: E402
 from garde.audit.writer import AuditWriter as AuditWriter  # noqa: E402

@@ -17,6 +17,7 @@ from typing import IO, Any
 import sqlalchemy as sa
 
 from garde.audit import Event, _append, _Item, canonical_payload
+from garde.audit.keys import AuditKey, configured_keyring
 from garde.audit.writer import AuditWriter, _ConnectionSink, _Sink
 
 
@@ -119,7 +120,9 @@ class _ChildSink:
         self.to_child: IO[bytes] = self.process.stdin
         self.from_child: IO[bytes] = self.process.stdout
         try:  # ready once it has imported what it needs (≈ 0.2 s): none of it overlaps the decisions
+            key = configured_keyring().current  # the child reads no settings: its key comes down the pipe
             _send(self.to_child, url.encode())
+            _send(self.to_child, b"" if key is None else key.secret)
             if _receive(self.from_child) is None:
                 raise RuntimeError(f"it exited with code {self.process.wait(5)}")
         except BaseException:
@@ -178,8 +181,10 @@ def _serve_writes() -> None:
     os.dup2(2, 1)  # a stray print() goes to stderr, not into the replies
     requests = sys.stdin.buffer
     url = _receive(requests)
-    if url is None:
+    secret = _receive(requests)
+    if url is None or secret is None:
         return
+    key = AuditKey.from_secret(secret) if secret else None
     from garde.store import connect
 
     engine = connect(url.decode())
@@ -196,7 +201,7 @@ def _serve_writes() -> None:
                 if conn is None:
                     conn = engine.connect()
                 with conn.begin():
-                    seq = _append(conn, items, encoded)
+                    seq = _append(conn, items, key, encoded)
                 reply = pickle.dumps(("ok", seq))
             except Exception as exc:
                 if conn is not None:

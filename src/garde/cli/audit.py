@@ -1,4 +1,4 @@
-"""``garde audit``: verify the hash chain, export entries."""
+"""``garde audit``: verify the log (chain, seals, checkpoints), checkpoint its head, export entries."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from garde import audit
 from garde.private_files import open_private
@@ -20,23 +21,67 @@ out = Console(highlight=False)
 
 
 @audit_app.command("verify")
-def verify() -> None:
-    """Recompute the hash chain; name the first modified, deleted, inserted or moved entry.
+def verify(
+    against: Annotated[Path | None, typer.Option(
+        "--against", help="checkpoint file (default: GARDE_AUDIT_CHECKPOINT_FILE, when set)")] = None,
+) -> None:
+    """Recompute the hash chain, check its seals (GARDE_AUDIT_KEY) and checkpoints; name the first bad entry.
 
-    Exits 1 when the log was tampered with.
+    Exits 1 when the log was tampered with: an entry modified, deleted, inserted
+    or moved, a chain recomputed or an entry forged without the audit key, the
+    log cut short or emptied after a checkpoint recorded more.
 
-    Example: garde audit verify
+    Example: garde audit verify --against /var/lib/garde-checkpoints/audit.jsonl
     """
     engine = open_store()
-    with engine.connect() as conn:
-        result = audit.verify(conn)
-    engine.dispose()
-    if result.ok:
-        out.print(f"[green]ok[/green]: {result.checked} entries, chain intact")
-        return
-    out.print(f"[red]broken[/red] at entry {result.first_bad}: {result.reason} "
-              f"({result.checked} entries checked before it)")
-    raise typer.Exit(1)
+    try:
+        result = audit.verify_store(engine, against)
+    finally:
+        engine.dispose()
+    _report(result)
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+def _report(result: audit.Verification) -> None:
+    for warning in result.warnings:
+        out.print(f"[yellow]warning[/yellow]: {escape(warning)}")
+    if not result.ok:  # the reason may quote what an attacker wrote (a key id): no markup from it
+        out.print(f"[red]broken[/red] at entry {result.first_bad}: {escape(result.reason or '')} "
+                  f"({result.checked} entries checked before it)")
+    elif result.checked == 0:
+        out.print("nothing to verify: the audit log is empty")
+    else:
+        sealed = ", sealed by the audit key" if result.sealed else ""
+        against = f", consistent with {result.checkpoints} checkpoints" if result.checkpoints else ""
+        out.print(f"[green]ok[/green]: {result.checked} entries, chain intact{sealed}{against}")
+
+
+@audit_app.command("checkpoint")
+def checkpoint(
+    to: Annotated[Path | None, typer.Option(
+        "--to", help="append-only JSON-lines file, created 0600 (default: GARDE_AUDIT_CHECKPOINT_FILE)",
+    )] = None,
+) -> None:
+    """Verify the log, then append its head (entries, sequence, hash, MAC) to a file outside the store.
+
+    Schedule it (cron) and keep the file where the database's users cannot
+    write; `garde audit verify --against FILE` then catches a truncated,
+    rewritten or deleted log. Nothing is appended when verification fails (exit 1).
+
+    Example: garde audit checkpoint --to /var/lib/garde-checkpoints/audit.jsonl
+    """
+    engine = open_store()
+    try:
+        result, written = audit.checkpoint(engine, to)
+    finally:
+        engine.dispose()
+    _report(result)
+    if written is None:
+        out.print("[red]no checkpoint written[/red]: the log does not verify")
+        raise typer.Exit(1)
+    keyed = f", MAC'd by key {written.key}" if written.key else ", not MAC'd (no audit key)"
+    out.print(f"checkpoint: entry {written.seq} ({written.hash[:16]}…){keyed}")
 
 
 @audit_app.command("export")

@@ -63,8 +63,9 @@ def demo(
             facts.add_row(f"{kind} request", f"{request['status']} ({request['id'][:8]})")
         facts.add_row("retention", f"{live.retention_due:,} row operations due today, "
                                    f"{live.retention_swept:,} rows swept")
+        sealed = "sealed by the audit key" if live.audit_sealed else "not sealed: GARDE_AUDIT_KEY unset"
         facts.add_row("audit chain", f"{'intact' if live.audit_ok else 'BROKEN'}, "
-                                     f"{live.audit_entries:,} entries")
+                                     f"{live.audit_entries:,} entries, {sealed}")
         console.print(facts)
         console.print(f"Live results in [bold]{(out / 'live').resolve()}[/bold]", soft_wrap=True)
     console.print(f"Open [bold]{(out / 'index.html').resolve()}[/bold] to read them.", soft_wrap=True)

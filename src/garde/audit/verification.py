@@ -1,0 +1,264 @@
+"""Verifying the audit log: its hash chain, its seals (the audit key) and its checkpoints.
+
+What each defence catches, for someone with write access to the database:
+
+- the **hash chain** catches a change, deletion, insertion or move of an
+  entry, unless the hashes are recomputed after it;
+- the **seals** (with ``GARDE_AUDIT_KEY``) catch a recomputed chain and a
+  forged entry: every append is sealed, the seals must cover the log from
+  the first sealed entry to the last without a gap, and no seal can be made
+  without the key;
+- the **checkpoints** (a file outside the store) catch a truncation, a
+  rewrite and a deletion of the whole log up to the last checkpoint, with
+  or without a key;
+- an empty log is checked against the store's other tables: consent events,
+  requests, retention runs, legal holds and register versions are only ever
+  written with an audit entry, so finding them next to an empty log means
+  the log was deleted, and a log shorter than the last ``register.changed``
+  entry ``register_versions`` points to was cut (these checks are no defence
+  against someone who edits those tables too: the checkpoint file is).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from hmac import compare_digest
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from garde.audit.checkpoints import Checkpoint, append_checkpoint, make_checkpoint, read_checkpoints
+from garde.audit.keys import Keyring, configured_keyring
+from garde.problems import GardeError
+
+# Tables whose rows are only written together with an audit entry, in the same transaction.
+AUDITED_TABLES = ("consent_events", "requests", "retention_runs", "legal_holds", "register_versions")
+
+
+@dataclass(frozen=True)
+class Verification:
+    """The verdict; ``warnings`` say what the verification could not prove (no key, ...)."""
+
+    ok: bool
+    checked: int
+    first_bad: int | None = None
+    reason: str | None = None
+    warnings: tuple[str, ...] = field(default=(), compare=False)
+    head_hash: str = field(default="", compare=False)  # of entry ``checked`` (GENESIS: none), when ok
+    sealed: bool = field(default=False, compare=False)  # every entry covered by a seal of a known key
+    checkpoints: int = field(default=0, compare=False)  # checkpoints checked
+
+
+def _same(mac: str, stored: str) -> bool:
+    """Constant-time comparison; ``stored`` may be anything someone wrote into the store or file."""
+    return compare_digest(mac.encode(), stored.encode("utf-8", "replace"))
+
+
+class _Broken(Exception):
+    def __init__(self, first_bad: int | None, reason: str) -> None:
+        self.first_bad, self.reason = first_bad, reason
+
+
+class _Seals:
+    """The seals met so far, in order: they must tile the log from the first sealed entry on."""
+
+    def __init__(self, keyring: Keyring) -> None:
+        self.keyring = keyring
+        self.first: int | None = None  # the first entry covered by a seal
+        self.to = 0  # the last entry covered so far
+        self.unchecked = 0  # seals met without a keyring
+
+    def check(self, seal: str, seq: int, digest: str) -> None:
+        if not self.keyring:
+            self.unchecked += 1
+            return
+        key_id, _, rest = seal.partition(":")
+        start, _, mac = rest.partition(":")
+        if not start.isdigit() or not 1 <= int(start) <= seq:
+            raise _Broken(seq, f"entry {seq} carries a malformed seal")
+        first = int(start)
+        key = self.keyring.by_id.get(key_id)
+        if key is None:
+            raise _Broken(first, f"entry {seq} is sealed by key {key_id}, which is not configured "
+                                 "(keep retired keys in GARDE_AUDIT_KEY_FILE)")
+        if self.first is not None and first > self.to + 1:
+            raise self.gap(first - 1)
+        if self.first is not None and first <= self.to:
+            raise _Broken(seq, f"entry {seq}'s seal covers entries sealed before it: forged")
+        if not _same(key.seal(first, digest), mac):
+            what = (f"entry {first} does not match its" if first == seq
+                    else f"entries {first}-{seq} do not match their")
+            raise _Broken(first, f"{what} seal: rewritten without the audit key")
+        if self.first is None:
+            self.first = first
+        self.to = seq
+
+    def gap(self, last: int) -> _Broken:
+        what = f"entry {self.to + 1}" if last == self.to + 1 else f"entries {self.to + 1}-{last}"
+        return _Broken(self.to + 1, f"{what} not sealed by the audit key: forged, or written by a "
+                                    "process without GARDE_AUDIT_KEY")
+
+
+def verify(conn: sa.Connection, batch: int = 10_000, *, keys: Keyring | None = None,
+           checkpoints: Sequence[Checkpoint] = ()) -> Verification:
+    """Recompute the chain and check its seals and ``checkpoints``; name the first bad entry.
+
+    ``keys`` defaults to the configured audit keys (``GARDE_AUDIT_KEY``, ``GARDE_AUDIT_KEY_FILE``).
+    """
+    keyring = configured_keyring() if keys is None else keys
+    seals = _Seals(keyring)
+    try:
+        _check_checkpoint_macs(keyring, checkpoints)
+        checked, prev = _walk(conn, batch, seals, checkpoints)
+        _check_end(conn, checked, checkpoints)
+        warnings = _check_seals(keyring, seals, checked, checkpoints)
+    except _Broken as broken:  # the entries before the first bad one are fine
+        good = 0 if broken.first_bad is None else broken.first_bad - 1
+        return Verification(False, good, broken.first_bad, broken.reason)
+    return Verification(True, checked, warnings=tuple(warnings), head_hash=prev,
+                        sealed=bool(keyring) and checked > 0, checkpoints=len(checkpoints))
+
+
+def _check_checkpoint_macs(keyring: Keyring, checkpoints: Sequence[Checkpoint]) -> None:
+    for checkpoint in checkpoints:
+        if checkpoint.mac is None or not keyring:
+            continue
+        key = keyring.by_id.get(checkpoint.key or "")
+        if key is None:
+            raise _Broken(None, f"{checkpoint.source}: MAC'd by key {checkpoint.key}, "
+                                "which is not configured")
+        if not _same(key.mac(checkpoint.message), checkpoint.mac):
+            raise _Broken(None, f"{checkpoint.source}: its MAC does not match: the checkpoint was edited")
+
+
+def _walk(conn: sa.Connection, batch: int, seals: _Seals,
+          checkpoints: Sequence[Checkpoint]) -> tuple[int, str]:
+    """Stream the log up to its head: (entries checked, the last one's hash)."""
+    from garde.audit import GENESIS, audit_head, audit_log, entry_hash
+
+    # The head is read first and the log streamed up to it: entries appended meanwhile (with their
+    # head, in one transaction) are left for the next verification, never taken for a break.
+    head = conn.execute(sa.select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1)).first()
+    head_seq, head_hash = (0, GENESIS) if head is None else (int(head.seq), str(head.hash))
+    at_seq: dict[int, list[Checkpoint]] = {}
+    for checkpoint in checkpoints:
+        at_seq.setdefault(checkpoint.seq, []).append(checkpoint)
+    expected_seq, prev = 1, GENESIS
+    log = audit_log.c
+    result = conn.execution_options(yield_per=batch).execute(
+        sa.select(log.seq, log.at, log.kind, log.subject_id, log.actor, log.payload, log.prev_hash, log.hash,
+                  log.seal).where(log.seq <= head_seq).order_by(log.seq))
+    with result:
+        for seq, at, kind, subject_id, actor, payload, prev_hash, digest, seal in result:
+            if seq != expected_seq:
+                what = "missing" if seq > expected_seq else "duplicated"
+                raise _Broken(expected_seq, f"entry {expected_seq} is {what}")
+            if prev_hash != prev:
+                raise _Broken(seq, f"entry {seq} does not follow entry {seq - 1}")
+            if entry_hash(seq, at, kind, subject_id, actor, payload, prev_hash) != digest:
+                raise _Broken(seq, f"entry {seq} was modified")
+            if seal is not None:
+                seals.check(seal, seq, digest)
+            if seq in at_seq:
+                for checkpoint in at_seq[seq]:
+                    if checkpoint.hash != digest:
+                        raise _Broken(seq, f"entry {seq} is not the one {checkpoint.source} recorded "
+                                           f"({checkpoint.at}): the log was rewritten")
+            prev = digest
+            expected_seq += 1
+    checked = expected_seq - 1
+    if (head_seq, head_hash) != (checked, prev):
+        raise _Broken(checked + 1,
+                      f"the log ends at entry {checked} but the head says {head_seq}: entries removed")
+    beyond = conn.execute(sa.select(sa.func.max(audit_log.c.seq))).scalar()
+    head_now = conn.execute(sa.select(audit_head.c.seq).where(audit_head.c.id == 1)).scalar()
+    if beyond is not None and beyond > (head_now or 0):
+        raise _Broken(checked + 1, f"entries after the head (up to {beyond}) were added without moving it")
+    return checked, prev
+
+
+def _check_end(conn: sa.Connection, checked: int, checkpoints: Sequence[Checkpoint]) -> None:
+    """Nothing recorded elsewhere lies past the log's end: checkpoints, or audited tables' rows."""
+    for checkpoint in checkpoints:
+        if checkpoint.seq > checked:
+            what = "the audit log is empty" if checked == 0 else f"the log ends at entry {checked}"
+            raise _Broken(checked + 1, f"{what} but {checkpoint.source} recorded {checkpoint.seq} entries "
+                                       f"({checkpoint.at}): entries were removed")
+    present = set(sa.inspect(conn).get_table_names())
+    if checked == 0:
+        found = [name for name in AUDITED_TABLES if name in present
+                 and conn.execute(sa.text(f"SELECT 1 FROM {name} LIMIT 1")).first() is not None]
+        if found:
+            raise _Broken(1, f"the audit log is empty but the store holds {', '.join(found)}, which are "
+                             "only written with an audit entry: the log was deleted")
+    elif "register_versions" in present:  # each row names the seq of its register.changed entry
+        recorded = conn.execute(sa.text("SELECT MAX(audit_seq) FROM register_versions")).scalar()
+        if recorded is not None and recorded > checked:
+            raise _Broken(checked + 1, f"the log ends at entry {checked} but register_versions records "
+                                       f"entry {recorded}: entries were removed")
+
+
+def _check_seals(keyring: Keyring, seals: _Seals, checked: int,
+                 checkpoints: Sequence[Checkpoint]) -> list[str]:
+    """With a key: the seals reach the log's end, and began no later than any keyed checkpoint."""
+    if not keyring:
+        if checked == 0:
+            return []
+        note = f" ({seals.unchecked} seals left unchecked)" if seals.unchecked else ""
+        return [f"chain not keyed: GARDE_AUDIT_KEY is not set{note}, so a full rewrite of the log by "
+                "someone with write access to the database cannot be detected; checkpoints outside "
+                "the store (garde audit checkpoint) still catch a rewrite of what they recorded"]
+    if checked == 0:
+        return []
+    if seals.first is None:
+        raise _Broken(1, "no entry is sealed by the audit key: the log was written before GARDE_AUDIT_KEY "
+                         "was set, or its seals were removed (the next audited action seals the log)")
+    if seals.to != checked:
+        raise seals.gap(checked)
+    for checkpoint in checkpoints:
+        if checkpoint.mac is not None and 0 < checkpoint.seq < seals.first:
+            raise _Broken(1, f"{checkpoint.source} was taken with the audit key at entry {checkpoint.seq}, "
+                             f"but the seals now begin at entry {seals.first}: seals were removed")
+    if seals.first > 1:
+        return [f"entries 1-{seals.first - 1} were written before the audit key was set: they were not "
+                "sealed when written (a keyed checkpoint since proves they have not changed)"]
+    return []
+
+
+def verify_store(engine: sa.Engine, against: Path | None = None) -> Verification:
+    """:func:`verify` the store's log against the checkpoints of ``against``, by default the
+    ``audit_checkpoint_file`` setting's file (a warning, not an error, while it does not exist)."""
+    from garde.settings import get_settings
+
+    checkpoints: list[Checkpoint] = []
+    missing: list[str] = []
+    if against is not None:
+        checkpoints = read_checkpoints(against)
+    elif (configured := get_settings().audit_checkpoint_file) is not None:
+        if configured.exists():
+            checkpoints = read_checkpoints(configured)
+        else:
+            missing.append(f"no checkpoint yet: {configured} (GARDE_AUDIT_CHECKPOINT_FILE) does not exist")
+    with engine.connect() as conn:
+        result = verify(conn, checkpoints=checkpoints)
+    return replace(result, warnings=(*result.warnings, *missing)) if missing else result
+
+
+def checkpoint(engine: sa.Engine, path: Path | None = None) -> tuple[Verification, Checkpoint | None]:
+    """Verify the log against ``path``'s checkpoints (default: the ``audit_checkpoint_file``
+    setting's file), then append its head to it; nothing is appended when the log is broken."""
+    from garde.settings import get_settings
+
+    target = path or get_settings().audit_checkpoint_file
+    if target is None:
+        raise GardeError("where to? give --to FILE or set GARDE_AUDIT_CHECKPOINT_FILE")
+    checkpoints = read_checkpoints(target) if target.exists() else []
+    keyring = configured_keyring()
+    with engine.connect() as conn:
+        result = verify(conn, keys=keyring, checkpoints=checkpoints)
+    if not result.ok:
+        return result, None
+    written = make_checkpoint(result.checked, result.checked, result.head_hash, keyring)
+    append_checkpoint(target, written)
+    return result, written
