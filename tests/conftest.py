@@ -81,7 +81,7 @@ def engine(database_url: str) -> Iterator[sa.Engine]:
     """The engine's store, migrated, once on SQLite and once on PostgreSQL."""
     from garde.store import connect, migrate
 
-    store = connect(database_url)
+    store = connect(database_url, create=True)
     migrate(store)
     yield store
     store.dispose()

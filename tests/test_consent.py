@@ -101,7 +101,7 @@ events_strategy = st.lists(
 @given(events_strategy)
 def test_state_is_the_fold_of_events_in_python_and_in_sql(
         sqlite_url: str, generated: list[tuple[str, str | None, str, int]]) -> None:
-    engine = connect(sqlite_url)
+    engine = connect(sqlite_url, create=True)
     migrate(engine)
     base = NOW - timedelta(days=60)
     with engine.begin() as conn:

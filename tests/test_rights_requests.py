@@ -255,7 +255,7 @@ def shop(database_url: str, tmp_path: Path, request: pytest.FixtureRequest) -> I
     (tmp_path / "datasets").mkdir()
     (tmp_path / "datasets" / "shop.yaml").write_text(SHOP.format(url=urls["shop"]))
     (tmp_path / "datasets" / "crm.yaml").write_text(CRM.format(url=urls["crm"]))
-    store = connect(database_url)
+    store = connect(database_url, create=True)
     migrate(store)
     deployment = Deployment.open(tmp_path / "datasets", results=tmp_path / "results")
     fill(deployment.engines["shop"], deployment.engines["crm"])

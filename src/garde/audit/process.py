@@ -182,7 +182,7 @@ def _serve_writes() -> None:
         return
     from garde.store import connect
 
-    engine = connect(url.decode())
+    engine = connect(url.decode(), create=True)
     _send(replies, pickle.dumps(("ready", os.getpid())))
     conn: sa.Connection | None = None
     try:

@@ -36,11 +36,13 @@ class Deployment:
 
     @classmethod
     def open(cls, datasets: Path | None = None, results: Path | None = None,
-             urls: Mapping[str, str] | None = None, settings: Settings | None = None) -> Deployment:
-        """Load the data map (default: the ``datasets`` setting) and connect to its databases."""
+             urls: Mapping[str, str] | None = None, settings: Settings | None = None, *,
+             create: bool = False) -> Deployment:
+        """Load the data map (default: the ``datasets`` setting) and connect to its databases
+        (``create``: SQLite files may be created, for a generator to fill them)."""
         settings = settings or get_settings()
         datamap = load_datamap(datasets or settings.datasets)
-        return cls(datamap, connect_datamap(datamap, urls), registers_of(datamap),
+        return cls(datamap, connect_datamap(datamap, urls, create=create), registers_of(datamap),
                    results or settings.results)
 
     def dispose(self) -> None:
