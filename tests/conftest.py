@@ -85,3 +85,17 @@ def engine(database_url: str) -> Iterator[sa.Engine]:
     migrate(store)
     yield store
     store.dispose()
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Settings for a CLI test: a SQLite store, outbox and results in ``tmp_path`` (returned)."""
+    from garde.settings import get_settings
+
+    monkeypatch.setenv("GARDE_DATABASE_URL", f"sqlite:///{tmp_path / 'garde.db'}")
+    monkeypatch.setenv("GARDE_OUTBOX", str(tmp_path / "outbox"))
+    monkeypatch.setenv("GARDE_RESULTS", str(tmp_path / "results"))
+    monkeypatch.setenv("GARDE_MAILER", "file")
+    get_settings.cache_clear()
+    yield tmp_path
+    get_settings.cache_clear()

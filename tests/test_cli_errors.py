@@ -9,7 +9,6 @@ answer, an e-mail address that is not one.
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,15 +24,9 @@ runner = CliRunner()
 
 
 @pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    monkeypatch.setenv("GARDE_DATABASE_URL", f"sqlite:///{tmp_path / 'garde.db'}")
-    monkeypatch.setenv("GARDE_OUTBOX", str(tmp_path / "outbox"))
-    monkeypatch.setenv("GARDE_RESULTS", str(tmp_path / "results"))
-    monkeypatch.setenv("GARDE_MAILER", "file")
+def env(cli_env: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(ROOT)
-    get_settings.cache_clear()
-    yield tmp_path
-    get_settings.cache_clear()
+    return cli_env
 
 
 def refused(*args: str) -> Result:
