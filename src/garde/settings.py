@@ -53,6 +53,22 @@ class Settings(BaseSettings):
     smtp_sender: str = Field(default="privacy@example.com", description="From address of garde's mail.")
     results: Path = Field(default=Path(".garde/results"), description="Where request results are written.")
     audit_batch_size: int = Field(default=500, description="Audit entries buffered before one write.")
+    smtp_tls: Literal["starttls", "tls", "none"] = Field(
+        default="starttls",
+        description="How mail to the SMTP server is encrypted: `starttls` (upgrade the connection; a server "
+        "that does not offer it is refused), `tls` (TLS from the start, SMTPS, usually port 465) or `none` "
+        "(needs smtp_allow_plaintext). Certificates are always verified.",
+    )
+    smtp_allow_plaintext: bool = Field(
+        default=False,
+        description="Allow one-time codes and the SMTP password to go in clear (smtp_tls = none, or a server "
+        "without STARTTLS), e.g. to a relay on the same host.",
+    )
+    smtp_ca_file: Path | None = Field(
+        default=None,
+        description="PEM file of the authorities that sign the SMTP server's certificate, when not the "
+        "system's (a company CA).",
+    )
 
     @classmethod
     def settings_customise_sources(
