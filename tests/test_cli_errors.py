@@ -128,3 +128,16 @@ def test_a_dataset_file_removed_after_it_was_opened_is_not_created_again(tmp_pat
     with pytest.raises(sa.exc.OperationalError), engine.connect():
         pass
     assert not path.exists()
+
+
+@pytest.mark.parametrize(("content", "expected"), [
+    (b"email,activity\n\xff\xfe,newsletter\n", "line 2: not UTF-8 text"),
+    (bytes(range(256)) * 4, "not UTF-8 text"),
+    (b"email,activity\na@example.com," + b"x" * 200_000 + b"\n", "field larger than field limit"),
+])
+def test_a_broken_consent_csv_is_a_clear_error(env: Path, content: bytes, expected: str) -> None:
+    path = env / "export.csv"
+    path.write_bytes(content)
+    register = str(ROOT / "registers" / "reference-shop.yaml")
+    result = refused("consent", "import", str(path), "--register", register)
+    assert expected in result.output.replace("\n", "")

@@ -257,7 +257,7 @@ def shop(database_url: str, tmp_path: Path, request: pytest.FixtureRequest) -> I
     (tmp_path / "datasets" / "crm.yaml").write_text(CRM.format(url=urls["crm"]))
     store = connect(database_url, create=True)
     migrate(store)
-    deployment = Deployment.open(tmp_path / "datasets", results=tmp_path / "results")
+    deployment = Deployment.open(tmp_path / "datasets", results=tmp_path / "results", create=True)
     fill(deployment.engines["shop"], deployment.engines["crm"])
     yield Shop(store, deployment, urls)
     deployment.dispose()
