@@ -87,6 +87,13 @@ def test_a_key_that_is_a_mapping_is_a_clear_error() -> None:
     assert problems_of("? {a: 1}\n: x\n") == ["bomb.yaml:1: a key must be a text, not a list or a mapping"]
 
 
+def test_an_alias_as_a_key_is_read_if_it_names_a_text_and_refused_if_it_names_a_list() -> None:
+    value, _ = parse_yaml("name: &k title\nlabels: {*k : Title}\n", "keys.yaml")
+    assert value == {"name": "title", "labels": {"title": "Title"}}
+    assert problems_of("l: &l [1, 2]\nm: {*l : x}\n") == [
+        "bomb.yaml:2: m: a key must be a text, not a list or a mapping"]
+
+
 def test_two_documents_in_one_file_are_a_clear_error() -> None:
     assert problems_of("a: 1\n---\nb: 2\n")[0].startswith("bomb.yaml:2: one document per file")
 

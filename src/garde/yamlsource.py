@@ -178,7 +178,7 @@ class _Builder:
                 self.anchors[done.anchor] = (done.value, self.values - done.values_before + 1)
             self.put(done.value, done.path, line)
             return
-        path = self.child_path(line, isinstance(event, yaml.ScalarEvent))
+        path = self.child_path(line, isinstance(event, yaml.ScalarEvent | yaml.AliasEvent))
         if isinstance(event, yaml.AliasEvent):
             self.alias(event.anchor, path, line)
         elif isinstance(event, yaml.ScalarEvent):
@@ -257,8 +257,8 @@ class _Builder:
     def key(self, top: _Open, key: Any, line: int, merge: bool) -> None:
         if isinstance(key, bool | int | float):
             key = str(key).lower() if isinstance(key, bool) else str(key)
-        elif not (key is None or isinstance(key, str)):
-            raise self.fail(top.path, line, f"a key must be a text, not {key!r}")
+        elif isinstance(key, list | dict):  # an alias to a list or a mapping (never printed: it may be huge)
+            raise self.fail(top.path, line, "a key must be a text, not a list or a mapping")
         if key in top.value and not merge:
             raise self.fail((*top.path, key), line, "appears twice in the same mapping")
         top.has_key, top.key, top.merging = True, key, merge
