@@ -22,7 +22,7 @@ from garde.store import connect, migrate
 
 def run(entries: int = 100_000) -> list[Result]:
     with tempfile.TemporaryDirectory() as folder:
-        engine = connect(f"sqlite:///{folder}/garde.db")
+        engine = connect(f"sqlite:///{folder}/garde.db", create=True)
         migrate(engine)
         with engine.begin() as conn:
             for start in range(0, entries, 5000):

@@ -65,7 +65,7 @@ def run(rows: int = 50_000) -> list[Result]:
         engines: list[sa.Engine] = []
 
         def fresh() -> sa.Engine:
-            engine = connect(f"sqlite:///{folder}/garde{next(counter)}.db")
+            engine = connect(f"sqlite:///{folder}/garde{next(counter)}.db", create=True)
             migrate(engine)
             engines.append(engine)
             return engine
@@ -96,7 +96,7 @@ def run(rows: int = 50_000) -> list[Result]:
                 raw.close()
 
         garde, baseline = timed_pair(garde_import, raw_executemany, fresh)
-        again = connect(f"sqlite:///{folder}/garde0.db")
+        again = connect(f"sqlite:///{folder}/garde0.db", create=True)
         rerun = timed(lambda: import_csv(again, source, source="othertool", batch_size=BATCH), repeat=1)
         again.dispose()
         for engine in engines:

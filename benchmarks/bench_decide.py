@@ -135,7 +135,7 @@ def attributes(point: DecisionPoint, sid: str) -> SimpleNamespace:
 def run(subject_count: int = 2000, calls: int = 20_000) -> list[Result]:
     rng = random.Random(7)
     with tempfile.TemporaryDirectory() as folder:
-        engine = connect(f"sqlite:///{folder}/garde.db")
+        engine = connect(f"sqlite:///{folder}/garde.db", create=True)
         migrate(engine)
         ids = populate(engine, subject_count, rng)
         register = parse_register(REGISTER).register

@@ -68,7 +68,8 @@ def shop_folder(customers: int, cache: Path | None = None) -> Path:
             stale.unlink()
         folder.mkdir(parents=True, exist_ok=True)
         datamap = load_datamap(ROOT / "datasets")
-        engines = connect_datamap(datamap, {n: f"sqlite:///{folder / n}.db" for n in datamap.datasets})
+        engines = connect_datamap(datamap, {n: f"sqlite:///{folder / n}.db" for n in datamap.datasets},
+                                  create=True)
         print(f"generating a shop of {customers} customers in {folder} (once)...", flush=True)
         report = generate_shop(engines, customers, seed=1, as_of=AS_OF)
         marker.write_text(json.dumps({"customers": customers, "rows": report.total_rows,
@@ -198,7 +199,7 @@ def bench(customers: int, samples: int, cache: Path | None = None) -> dict[str, 
     urls = {n: f"sqlite:///{folder / n}.db" for n in datamap.datasets}
     work = Path(tempfile.mkdtemp(prefix="garde-bench-"))
     deployment = Deployment(datamap, connect_datamap(datamap, urls), registers_of(datamap), work / "results")
-    store = connect(f"sqlite:///{work / 'garde.db'}")
+    store = connect(f"sqlite:///{work / 'garde.db'}", create=True)
     migrate(store)
     baseline = HandWritten(deployment.engines["shop"], deployment.engines["crm"])
     rng = random.Random(time.time_ns())

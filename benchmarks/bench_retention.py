@@ -119,7 +119,7 @@ def measure(rows: int, action: str, batch_size: int, postgres: str | None, folde
     (folder / "register.yaml").write_text(REGISTER % {"action": action})
     (folder / "web.yaml").write_text(DATASET % {"url": url, "table": "sessions"})
     datamap = load_datamap(folder / "web.yaml")
-    engines = connect_datamap(datamap)
+    engines = connect_datamap(datamap, create=True)
     store = open_store(f"sqlite:///{folder / 'store.db'}")
     engine = engines["web"]
     start = time.perf_counter()

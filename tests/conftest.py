@@ -86,7 +86,7 @@ def engine(database_url: str) -> Iterator[sa.Engine]:
     """The engine's store, migrated, once on SQLite and once on PostgreSQL."""
     from garde.store import connect, migrate
 
-    store = connect(database_url)
+    store = connect(database_url, create=True)
     migrate(store)
     yield store
     store.dispose()
@@ -142,3 +142,17 @@ def scratch_databases(names: Sequence[str], tmp_path: Path,
             for database in created.values():
                 conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Settings for a CLI test: a SQLite store, outbox and results in ``tmp_path`` (returned)."""
+    from garde.settings import get_settings
+
+    monkeypatch.setenv("GARDE_DATABASE_URL", f"sqlite:///{tmp_path / 'garde.db'}")
+    monkeypatch.setenv("GARDE_OUTBOX", str(tmp_path / "outbox"))
+    monkeypatch.setenv("GARDE_RESULTS", str(tmp_path / "results"))
+    monkeypatch.setenv("GARDE_MAILER", "file")
+    get_settings.cache_clear()
+    yield tmp_path
+    get_settings.cache_clear()

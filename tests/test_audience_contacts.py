@@ -48,7 +48,7 @@ def shop_urls(request: pytest.FixtureRequest,
         base = sa.make_url(admin_url)
         urls = {db: base.set(database=name).render_as_string(hide_password=False)
                 for db, name in zip(("shop", "crm"), drop, strict=True)}
-    engines = connect_datamap(datamap, urls)
+    engines = connect_datamap(datamap, urls, create=True)
     generate_shop(engines, CUSTOMERS, seed=5, as_of=date.today(), batch_size=50)
     for engine in engines.values():
         engine.dispose()
@@ -72,8 +72,8 @@ def store_url(shop_urls: dict[str, str], request: pytest.FixtureRequest, tmp_pat
 @pytest.fixture
 def world(shop_urls: dict[str, str], store_url: str) -> Iterator[dict[str, Any]]:
     datamap = load_datamap(ROOT / "datasets")
-    engines = connect_datamap(datamap, {db: shop_urls[db] for db in ("shop", "crm")})
-    store = connect(store_url)
+    engines = connect_datamap(datamap, {db: shop_urls[db] for db in ("shop", "crm")}, create=True)
+    store = connect(store_url, create=True)
     migrate(store)
     model = DecisionModel.load(ROOT / "registers" / "reference-shop.yaml")
     yield {"datamap": datamap, "engines": engines, "store": store, "model": model}

@@ -51,7 +51,7 @@ tampering = st.one_of(
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(tampering)
 def test_any_single_tampering_is_detected(sqlite_url: str, change: tuple[str, int]) -> None:
-    engine = connect(sqlite_url)
+    engine = connect(sqlite_url, create=True)
     migrate(engine)
     with engine.begin() as conn:
         conn.execute(audit.audit_log.delete())

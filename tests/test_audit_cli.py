@@ -22,7 +22,7 @@ from .conftest import mode
 def engine(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[sa.Engine]:
     monkeypatch.setenv("GARDE_DATABASE_URL", database_url)
     get_settings.cache_clear()
-    engine = connect(database_url)
+    engine = connect(database_url, create=True)
     migrate(engine)
     with engine.begin() as conn:
         audit.record_many(conn, [audit.Event("decision", {"i": i}, subject_id="s1") for i in range(5)])

@@ -47,7 +47,7 @@ def test_hashes_are_the_same_as_written_in_process(tmp_path: Path) -> None:
     """The child's rows, hashes included, are those record_many writes for the same entries."""
     rows = []
     for name, writer_class in (("child", audit.ProcessAuditWriter), ("here", audit.AuditWriter)):
-        engine = connect(f"sqlite:///{tmp_path}/{name}.db")
+        engine = connect(f"sqlite:///{tmp_path}/{name}.db", create=True)
         migrate(engine)
         with writer_class(engine, batch_size=5, max_delay=30, flush_at_exit=False) as writer:
             for i in range(5):
@@ -67,7 +67,7 @@ def test_hashes_are_the_same_as_written_in_process(tmp_path: Path) -> None:
 
 
 def test_a_failure_in_the_child_is_raised_on_the_next_call_and_nothing_is_lost(sqlite_url: str) -> None:
-    engine = connect(sqlite_url)  # not migrated: the child's writes fail
+    engine = connect(sqlite_url, create=True)  # not migrated: the child's writes fail
     writer = audit.ProcessAuditWriter(engine, batch_size=2, max_delay=0.05, flush_at_exit=False)
     writer.add(audit.Event("decision", {"i": 1}))
     writer.add(audit.Event("decision", {"i": 2}))  # handed to the child: no error here

@@ -42,7 +42,7 @@ def test_background_flush_after_max_delay(engine: sa.Engine) -> None:
 
 
 def test_a_failed_write_keeps_the_entries_and_raises(sqlite_url: str) -> None:
-    engine = connect(sqlite_url)  # not migrated: the write fails
+    engine = connect(sqlite_url, create=True)  # not migrated: the write fails
     writer = audit.AuditWriter(engine, batch_size=2, max_delay=None, flush_at_exit=False)
     writer.add(audit.Event("decision", {"i": 1}))
     with pytest.raises(sa.exc.OperationalError):
@@ -136,7 +136,7 @@ def test_a_full_queue_makes_add_wait(engine: sa.Engine) -> None:
 
 
 def test_a_background_failure_is_raised_on_the_next_call_and_nothing_is_lost(sqlite_url: str) -> None:
-    engine = connect(sqlite_url)  # not migrated: the writer's writes fail
+    engine = connect(sqlite_url, create=True)  # not migrated: the writer's writes fail
     # the writer retries a failed batch after max_delay: long enough here that it does not fail
     # again, and report that, while the test migrates the store (it did on a loaded CI machine)
     writer = audit.AuditWriter(engine, batch_size=2, max_delay=30, flush_at_exit=False)

@@ -135,7 +135,7 @@ def test_state_is_the_fold_of_events_in_python_and_in_sql(
         database_url: str, generated: list[tuple[str, str | None, str, int]]) -> None:
     """Events recorded in an order their dates do not follow: the store's state, the audience's
     SQL fold and decide() agree with :func:`fold`, and keep every withdrawal recorded last."""
-    engine = connect(database_url)
+    engine = connect(database_url, create=True)
     migrate(engine)
     base = NOW - timedelta(days=60)
     with engine.begin() as conn:

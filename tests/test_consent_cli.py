@@ -117,7 +117,7 @@ def test_import_is_idempotent_and_reports_refused_rows(store: str, tmp_path: Pat
     assert "line 5: activity 'no-such-activity'" in output and "line 6: no identity" in output
     code, output = garde(*args)
     assert "0 events added, 3 already imported" in output
-    engine = connect(store)
+    engine = connect(store, create=True)
     with engine.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(consent_events)).scalar() == 3
         assert conn.execute(sa.select(sa.func.count()).select_from(subjects)).scalar() == 2
@@ -129,7 +129,7 @@ def test_import_is_idempotent_and_reports_refused_rows(store: str, tmp_path: Pat
 
 
 def test_import_without_ids_dedupes_on_content_and_resumes(database_url: str, tmp_path: Path) -> None:
-    engine = connect(database_url)
+    engine = connect(database_url, create=True)
     migrate(engine)
     path = tmp_path / "export.csv"
     rows = "".join(f"user{i}@example.com,newsletter,given,2025-01-01T00:00:00,email\n" for i in range(25))
@@ -147,7 +147,7 @@ def test_import_names_the_real_line_and_reads_ragged_rows(database_url: str, tmp
     """Blank lines and cells spanning lines do not shift the line a problem names; short rows
     read as empty cells, long rows lose their extra cells; every stored event is the one the
     audit entry vouches for, on both databases."""
-    engine = connect(database_url)
+    engine = connect(database_url, create=True)
     migrate(engine)
     path = tmp_path / "export.csv"
     path.write_text(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -95,7 +96,10 @@ def test_shop_generate_then_find_a_subject(tmp_path: Path, monkeypatch: pytest.M
     assert "linked: shop.customers.email, reached from customer_id C00000007" in " ".join(text.split())
 
 
-def test_find_with_an_identity_no_table_declares() -> None:
+def test_find_with_an_identity_no_table_declares(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for database in ("shop", "crm"):  # databases that exist: a missing one is an error of its own
+        sqlite3.connect(tmp_path / f"{database}.db").close()
+        monkeypatch.setenv(f"GARDE_{database.upper()}_URL", f"sqlite:///{tmp_path / database}.db")
     result = runner.invoke(app, ["datasets", "find", "passport=X1", "--datasets", DATASETS])
     assert result.exit_code == 2
     assert "no table declares identity 'passport'" in result.output

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,21 +10,14 @@ from typer.testing import CliRunner
 
 from garde.cli import app
 from garde.rights import FileMailer
-from garde.settings import get_settings
 from tests.conftest import mailed_code
 
 runner = CliRunner()
 
 
 @pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    monkeypatch.setenv("GARDE_DATABASE_URL", f"sqlite:///{tmp_path / 'garde.db'}")
-    monkeypatch.setenv("GARDE_OUTBOX", str(tmp_path / "outbox"))
-    monkeypatch.setenv("GARDE_RESULTS", str(tmp_path / "results"))
-    monkeypatch.setenv("GARDE_MAILER", "file")
-    get_settings.cache_clear()
-    yield tmp_path
-    get_settings.cache_clear()
+def env(cli_env: Path) -> Path:
+    return cli_env
 
 
 def garde(*args: str) -> str:

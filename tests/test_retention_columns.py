@@ -81,7 +81,7 @@ class Club:
         (folder / "register.yaml").write_text(REGISTER)
         (folder / "club.yaml").write_text(DATASET)
         self.datamap: DataMap = load_datamap(folder / "club.yaml")
-        self.engines = connect_datamap(self.datamap, {"club": business_url})
+        self.engines = connect_datamap(self.datamap, {"club": business_url}, create=True)
         self.store = open_store(store_url)
         self.registers = registers_for(self.datamap)
 

@@ -173,7 +173,7 @@ def test_newsletter_goes_at_unsubscription_or_three_years_after_the_last_contact
     assert newsletter.deletes_rows
 
     url = f"sqlite:///{tmp_path / 'crm.db'}"
-    engines = connect_datamap(datamap, {"crm": url})
+    engines = connect_datamap(datamap, {"crm": url}, create=True)
     crm.create_all(engines["crm"])
     recent, old = datetime(2024, 9, 1), datetime(2021, 5, 31)  # 3 years after 2021-05-31 is 2024-05-31
     contacts: list[dict[str, Any]] = [
@@ -221,7 +221,7 @@ def test_erasure_and_retention_share_one_fixed_point_per_masking(strategy: str, 
     from garde.store import connect
 
     masking = Masking(strategy, value="-" if strategy == "fixed" else None)
-    engine = connect(sqlite_url)
+    engine = connect(sqlite_url, create=True)
     sa.event.listen(engine, "connect", _register_functions)  # what connect_dataset() does
     cell = sa.literal_column("v")
     with engine.connect() as conn:

@@ -231,7 +231,7 @@ class Deployment:
     def __init__(self, store_url: str, shop_url: str) -> None:
         self.store = open_store(store_url)
         self.datamap: DataMap = load_datamap(DATASET)
-        self.engines = connect_datamap(self.datamap, {"shop": shop_url})
+        self.engines = connect_datamap(self.datamap, {"shop": shop_url}, create=True)
         self.shop = self.engines["shop"]
         self.registers = registers_for(self.datamap)
 

@@ -72,7 +72,8 @@ def test_negomarkets_plan_equals_daily_counts(deployment: Deployment, today: dat
 def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[DataMap, dict[str, Engine], Engine]]:
     folder = tmp_path_factory.mktemp("shop")
     datamap = load_datamap(ROOT / "datasets")
-    engines = connect_datamap(datamap, {db: f"sqlite:///{folder / db}.db" for db in ("shop", "crm")})
+    engines = connect_datamap(datamap, {db: f"sqlite:///{folder / db}.db" for db in ("shop", "crm")},
+                              create=True)
     generate_shop(engines, 600, seed=5, as_of=date(2025, 6, 1), batch_size=300)
     store = open_store(f"sqlite:///{folder / 'store.db'}")
     yield datamap, engines, store

@@ -66,7 +66,7 @@ def datamap() -> DataMap:
 
 @pytest.fixture(scope="module")
 def engines(shop_urls: dict[str, str], datamap: DataMap) -> Iterator[dict[str, Engine]]:
-    engines = connect_datamap(datamap, shop_urls)
+    engines = connect_datamap(datamap, shop_urls, create=True)
     generate_shop(engines, CUSTOMERS, seed=11, as_of=AS_OF, batch_size=150)
     yield engines
     for engine in engines.values():

@@ -16,7 +16,7 @@ from garde.store import connect, metadata, migrate
 
 
 def test_migrations_match_declared_tables(database_url: str) -> None:
-    engine = connect(database_url)
+    engine = connect(database_url, create=True)
     migrate(engine)
     inspector = sa.inspect(engine)
     tables = set(inspector.get_table_names()) - {"alembic_version"}
@@ -29,7 +29,7 @@ def test_migrations_match_declared_tables(database_url: str) -> None:
 
 
 def test_migrate_twice_is_a_no_op(sqlite_url: str) -> None:
-    engine = connect(sqlite_url)
+    engine = connect(sqlite_url, create=True)
     migrate(engine)
     migrate(engine)
     with engine.connect() as conn:

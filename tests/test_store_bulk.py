@@ -23,7 +23,7 @@ def rows(prefix: str, count: int) -> list[tuple[object, ...]]:
 
 
 def test_insert_rows_stores_what_sqlalchemy_stores(database_url: str) -> None:
-    engine = connect(database_url)
+    engine = connect(database_url, create=True)
     migrate(engine)
     with engine.begin() as conn:
         bulk.insert_rows(conn, subjects, COLUMNS, rows("a", 300))
@@ -44,7 +44,7 @@ def test_insert_rows_stores_what_sqlalchemy_stores(database_url: str) -> None:
 
 
 def test_rows_where_in_finds_every_key_across_chunks(database_url: str) -> None:
-    engine = connect(database_url)
+    engine = connect(database_url, create=True)
     migrate(engine)
     count = bulk._IN_CHUNK + 5  # two statements
     with engine.begin() as conn:

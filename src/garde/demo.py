@@ -101,7 +101,7 @@ def run_live(out: Path, customers: int = 1000, seed: int = 1, step: Step | None 
     say = step or (lambda _: None)
     private_folder(out)
     store = open_store()
-    deployment = Deployment.open()
+    deployment = Deployment.open(create=True)
     try:
         say(f"generating the reference shop ({customers} customers)")
         generated = generate_shop(deployment.engines, customers, seed)

@@ -84,6 +84,22 @@ class Settings(BaseSettings):
         "`garde audit checkpoint` and the end of each retention sweep and erasure append the log's head, "
         "`garde audit verify` checks the log against every line.",
     )
+    smtp_tls: Literal["starttls", "tls", "none"] = Field(
+        default="starttls",
+        description="How mail to the SMTP server is encrypted: `starttls` (upgrade the connection; a server "
+        "that does not offer it is refused), `tls` (TLS from the start, SMTPS, usually port 465) or `none` "
+        "(needs smtp_allow_plaintext). Certificates are always verified.",
+    )
+    smtp_allow_plaintext: bool = Field(
+        default=False,
+        description="Allow one-time codes and the SMTP password to go in clear (smtp_tls = none, or a server "
+        "without STARTTLS), e.g. to a relay on the same host.",
+    )
+    smtp_ca_file: Path | None = Field(
+        default=None,
+        description="PEM file of the authorities that sign the SMTP server's certificate, when not the "
+        "system's (a company CA).",
+    )
 
     @classmethod
     def settings_customise_sources(

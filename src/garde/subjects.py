@@ -69,8 +69,9 @@ def normalise_identifier(kind: str, value: str) -> str:
         raise GardeError(f"unknown identifier kind {kind!r}; expected one of {', '.join(IDENTIFIER_KINDS)}")
     value = value.strip()
     if kind == "email":
-        if "@" not in value:
-            raise GardeError(f"{value!r} is not an e-mail address")
+        reason = email_problem(value)
+        if reason is not None:
+            raise GardeError(f"{value!r} is not an e-mail address: {reason}")
         return value.lower()
     if kind == "phone":
         digits = re.sub(r"[^\d+]", "", value)
@@ -80,6 +81,62 @@ def normalise_identifier(kind: str, value: str) -> str:
             raise GardeError(f"{value!r} is not a telephone number")
         return digits
     return value
+
+
+# RFC 5322 3.2.3 `atext`: what a local part may hold besides dots (quoted local parts are not accepted).
+_ATEXT = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+/=?^_`{|}~-")
+_DOT_ATOM = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
+_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?", re.IGNORECASE)  # RFC 1035 / 5890 LDH label
+
+
+def email_problem(address: str) -> str | None:
+    """Why ``address`` is not a usable e-mail address, or None when it is.
+
+    A syntax check, no DNS look-up: ``local@domain``, the local part a
+    dot-atom (RFC 5322; UTF-8 letters allowed, RFC 6531), the domain a host
+    name of two or more labels (an IDN domain is checked in its ASCII form,
+    RFC 5890), within the lengths of RFC 5321 4.5.3.1: 64 octets for the
+    local part, 255 for the domain, 254 for the whole address (its path,
+    less the angle brackets).
+    """
+    if len(address.encode("utf-8", "surrogatepass")) > 254:
+        return "longer than 254 characters"
+    local, at, domain = address.rpartition("@")
+    if not at:
+        return "no `@`"
+    if not local:
+        return "nothing before the `@`"
+    if not domain:
+        return "no domain after the `@`"
+    if len(local.encode("utf-8", "surrogatepass")) > 64:
+        return "the part before the `@` is longer than 64 characters"
+    if _DOT_ATOM.fullmatch(local):
+        return _domain_problem(domain)
+    for atom in local.split("."):
+        if not atom:
+            return "the part before the `@` has an empty part between dots"
+        bad = next((c for c in atom if c not in _ATEXT and not (ord(c) > 127 and c.isprintable()
+                                                                  and not c.isspace())), None)
+        if bad is not None:
+            return f"{bad!r} may not appear before the `@`"
+    return _domain_problem(domain)
+
+
+def _domain_problem(domain: str) -> str | None:
+    try:
+        ascii_domain = domain.encode("idna").decode("ascii") if not domain.isascii() else domain
+    except UnicodeError:
+        return f"{domain!r} is not a valid domain name"
+    if len(ascii_domain) > 255:
+        return "the domain is longer than 255 characters"
+    labels = ascii_domain.split(".")
+    if len(labels) < 2:
+        return f"{domain!r} is not a full domain name (such as example.com)"
+    if not all(_LABEL.fullmatch(label) for label in labels):
+        return f"{domain!r} is not a valid domain name"
+    if labels[-1].isdigit():
+        return f"{domain!r} is not a domain name"
+    return None
 
 
 def identifier_hash(kind: str, value: str, key: bytes) -> str:

@@ -187,7 +187,7 @@ def _serve_writes() -> None:
     key = AuditKey.from_secret(secret) if secret else None
     from garde.store import connect
 
-    engine = connect(url.decode())
+    engine = connect(url.decode(), create=True)
     _send(replies, pickle.dumps(("ready", os.getpid())))
     conn: sa.Connection | None = None
     try:

@@ -11,13 +11,16 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
+import sqlalchemy as sa
 import typer
 from rich.console import Console
+from rich.markup import escape
 from typer._click.core import Context  # typer vendors click; this is the type its groups use
 from typer.core import TyperGroup
 
 from garde.keys import DemoKeyWarning
 from garde.problems import GardeError, InputError
+from garde.store import unreachable
 
 err = Console(stderr=True, highlight=False)
 
@@ -41,10 +44,14 @@ class GardeGroup(TyperGroup):
                 return super().invoke(ctx)
         except InputError as exc:
             for problem in exc.problems:
-                err.print(f"[red]error[/red] {problem}", soft_wrap=True)
+                err.print(f"[red]error[/red] {escape(str(problem))}", soft_wrap=True)
             raise typer.Exit(2) from None
         except GardeError as exc:
-            err.print(f"[red]error[/red] {exc}", soft_wrap=True)
+            err.print(f"[red]error[/red] {escape(str(exc))}", soft_wrap=True)
+            raise typer.Exit(2) from None
+        except sa.exc.OperationalError as exc:
+            # a database that went away or refuses (disk full, locked, server down) after it was opened
+            err.print(f"[red]error[/red] database unavailable: {escape(unreachable(exc))}", soft_wrap=True)
             raise typer.Exit(2) from None
 
 

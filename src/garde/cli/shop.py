@@ -45,7 +45,8 @@ def generate(
     Example: garde shop generate --customers 100000 --seed 42
     """
     day = date.today() if as_of is None else datetime.strptime(as_of, "%Y-%m-%d").date()
-    engines = {"shop": connect(shop_url("shop", shop)), "crm": connect(shop_url("crm", crm))}
+    engines = {"shop": connect(shop_url("shop", shop), create=True),
+               "crm": connect(shop_url("crm", crm), create=True)}
     columns = (TextColumn("customers"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=Console(stderr=True)) as progress:
         task = progress.add_task("generate", total=customers)

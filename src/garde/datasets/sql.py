@@ -16,7 +16,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from garde.datasets.model import ColumnMap, DataMap, Dataset, Masking, TableMap
-from garde.store import connect
+from garde.problems import GardeError
+from garde.store import connect, safe_url, unreachable
 
 #: Values per ``IN (...)`` list: well under SQLite's and PostgreSQL's parameter limits.
 CHUNK = 5000
@@ -32,18 +33,35 @@ def _register_functions(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.create_function("garde_sha256", 1, _sha256, deterministic=True)
 
 
-def connect_dataset(dataset: Dataset, url: str | None = None) -> Engine:
-    """An engine for a dataset's database (``url`` overrides the file's URL)."""
-    engine = connect(url or dataset.resolved_url())
+def connect_dataset(dataset: Dataset, url: str | None = None, *, create: bool = False) -> Engine:
+    """An engine for a dataset's database (``url`` overrides the file's URL), tried once.
+
+    Raises :class:`GardeError` naming the dataset and its URL when the database
+    cannot be reached or (SQLite) does not exist: never an empty database in its
+    place, unless ``create`` (what fills a new database, such as the shop generator).
+    """
+    url = url or dataset.resolved_url()
+    try:
+        engine = connect(url, create=create)
+    except GardeError as exc:
+        raise GardeError(f"dataset {dataset.database!r}: {exc}") from None
     if engine.dialect.name == "sqlite":
         sa.event.listen(engine, "connect", _register_functions)
+    try:
+        with engine.connect():
+            pass
+    except sa.exc.OperationalError as exc:
+        engine.dispose()
+        raise GardeError(f"dataset {dataset.database!r}: cannot open {safe_url(url)}: "
+                         f"{unreachable(exc)}") from None
     return engine
 
 
-def connect_datamap(datamap: DataMap, urls: Mapping[str, str] | None = None) -> dict[str, Engine]:
+def connect_datamap(datamap: DataMap, urls: Mapping[str, str] | None = None, *,
+                    create: bool = False) -> dict[str, Engine]:
     """One engine per database of the map; ``urls`` overrides some of them by database name."""
     urls = urls or {}
-    return {name: connect_dataset(d, urls.get(name)) for name, d in datamap.datasets.items()}
+    return {name: connect_dataset(d, urls.get(name), create=create) for name, d in datamap.datasets.items()}
 
 
 def sql_table(table: TableMap, columns: Iterable[str] | None = None) -> sa.TableClause:

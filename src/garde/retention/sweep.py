@@ -42,6 +42,7 @@ from garde.retention import journal
 from garde.retention.batches import Batches, Taken, apply_batch
 from garde.retention.columns import Facts, reflect
 from garde.retention.holds import Holds, gather_holds
+from garde.retention.lock import SweepRunning, sweep_lock
 from garde.retention.plan import OPERATIONS, Operation, step_predicate
 from garde.retention.policy import RetentionPolicy, TablePolicy, build_policy
 from garde.retention.predicate import Predicates
@@ -148,9 +149,19 @@ class Sweeper:
 
     def run(self, *, today: date | None = None, batch_size: int = BATCH_SIZE, dry_run: bool = False,
             progress: Progress | None = None) -> SweepResult:
-        """Sweep (or resume the unfinished sweep); ``today`` defaults to the current day."""
+        """Sweep (or resume the unfinished sweep); ``today`` defaults to the current day.
+
+        Raises :class:`SweepRunning` when another sweep runs on this store (a dry run needs no lock).
+        """
         if batch_size < 1:
             raise ValueError("batch size must be at least 1")
+        if dry_run:
+            return self._run(today, batch_size, dry_run, progress)
+        with sweep_lock(self.store):
+            return self._run(today, batch_size, dry_run, progress)
+
+    def _run(self, today: date | None, batch_size: int, dry_run: bool,
+             progress: Progress | None) -> SweepResult:
         holds = self.holds()
         holds.check()
         with self.store.begin() as conn:
@@ -286,4 +297,4 @@ def refused(table: TablePolicy, operation: str, exc: sa.exc.IntegrityError,
                       "to resume")
 
 
-__all__ = ["BATCH_SIZE", "OPERATIONS", "Progress", "SweepResult", "Sweeper", "steps"]
+__all__ = ["BATCH_SIZE", "OPERATIONS", "Progress", "SweepResult", "SweepRunning", "Sweeper", "steps"]

@@ -40,8 +40,9 @@ class Deployment:
     @classmethod
     def open(cls, datasets: Path | None = None, results: Path | None = None,
              urls: Mapping[str, str] | None = None, settings: Settings | None = None,
-             outbox: Path | None = None) -> Deployment:
-        """Load the data map (default: the ``datasets`` setting) and connect to its databases.
+             outbox: Path | None = None, *, create: bool = False) -> Deployment:
+        """Load the data map (default: the ``datasets`` setting) and connect to its databases
+        (``create``: SQLite files may be created, for a generator to fill them).
 
         ``outbox`` defaults to the ``outbox`` setting when the file mailer is configured.
         """
@@ -49,7 +50,7 @@ class Deployment:
         datamap = load_datamap(datasets or settings.datasets)
         if outbox is None and settings.mailer == "file":
             outbox = settings.outbox
-        return cls(datamap, connect_datamap(datamap, urls), registers_of(datamap),
+        return cls(datamap, connect_datamap(datamap, urls, create=create), registers_of(datamap),
                    results or settings.results, outbox=outbox)
 
     def dispose(self) -> None:

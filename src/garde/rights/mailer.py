@@ -2,7 +2,7 @@
 
 :class:`Mailer` is the interface; :class:`FileMailer` (the default) writes
 each message as an ``.eml`` file in the outbox folder, :class:`ConsoleMailer`
-prints it, :class:`SmtpMailer` sends it with smtplib. The file mailer is part
+prints it, :class:`SmtpMailer` sends it with smtplib, over TLS. The file mailer is part
 of the product: tests and demos read the codes from the outbox.
 
 A code for a telephone number goes by SMS: a mailer that can send one also
@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import importlib
 import smtplib
+import ssl
 import sys
 import uuid
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Protocol, TextIO, runtime_checkable
+from typing import Literal, Protocol, TextIO, runtime_checkable
 
 from garde.private_files import private_folder, write_private
 from garde.problems import GardeError
@@ -115,20 +116,78 @@ class ConsoleMailer:
         self.stream.write(f"SMS to {to}: {body}\n")
 
 
+TlsMode = Literal["starttls", "tls", "none"]
+
+
 class SmtpMailer:
-    """Sends through an SMTP server, with STARTTLS and login when a user is set."""
+    """Sends through an SMTP server, encrypted, the server's certificate verified.
+
+    Mail carries one-time codes (which prove an identity to garde) and the
+    SMTP password: both must not cross the network in clear. ``tls``:
+    ``starttls`` (the default) upgrades the connection and refuses a server
+    that does not offer it; ``tls`` connects with TLS from the start (SMTPS,
+    port 465); ``none`` never encrypts. Sending in clear, with ``none`` or to
+    a server without STARTTLS, needs ``allow_plaintext`` (a relay on the
+    same host, say). Certificates are checked against the system's trusted
+    authorities, or ``ca_file``, and must name ``host``.
+    """
 
     def __init__(self, host: str, port: int, sender: str, user: str | None = None,
-                 password: str | None = None) -> None:
+                 password: str | None = None, *, tls: TlsMode = "starttls", allow_plaintext: bool = False,
+                 ca_file: Path | None = None, timeout: float = 30) -> None:
         self.host, self.port, self.sender = host, port, sender
         self.user, self.password = user, password
+        self.tls, self.allow_plaintext, self.ca_file, self.timeout = tls, allow_plaintext, ca_file, timeout
+
+    def context(self) -> ssl.SSLContext:
+        try:
+            return ssl.create_default_context(cafile=str(self.ca_file) if self.ca_file else None)
+        except (OSError, ssl.SSLError) as exc:
+            raise GardeError(f"smtp_ca_file {str(self.ca_file)!r} cannot be used: {exc}") from None
 
     def send(self, to: str, subject: str, body: str) -> None:
-        with smtplib.SMTP(self.host, self.port, timeout=30) as smtp:
-            if self.user:
-                smtp.starttls()
-                smtp.login(self.user, self.password or "")
-            smtp.send_message(compose(self.sender, to, subject, body))
+        if self.tls == "none" and not self.allow_plaintext:
+            raise GardeError("smtp_tls = none sends one-time codes and the SMTP password in clear: set "
+                             "smtp_allow_plaintext = true to allow it, or use starttls or tls")
+        where = f"SMTP server {self.host}:{self.port}"
+        try:
+            with self._session() as smtp:
+                if self.user:
+                    smtp.login(self.user, self.password or "")
+                smtp.send_message(compose(self.sender, to, subject, body))
+        except ssl.SSLCertVerificationError as exc:
+            raise GardeError(f"{where}: its certificate is not trusted ({exc.verify_message}); give the "
+                             "authority that signed it in smtp_ca_file") from None
+        except (ssl.SSLError, smtplib.SMTPException, OSError) as exc:
+            raise GardeError(f"{where}: mail not sent ({_reason(exc)})") from None
+
+    def _session(self) -> smtplib.SMTP:
+        if self.tls == "tls":
+            return smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=self.context())
+        smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+        try:
+            if self.tls == "starttls":
+                smtp.ehlo()
+                if smtp.has_extn("starttls"):
+                    smtp.starttls(context=self.context())
+                    smtp.ehlo()
+                elif not self.allow_plaintext:
+                    raise GardeError(f"SMTP server {self.host}:{self.port} does not offer STARTTLS: the "
+                                     "one-time codes (and the SMTP password) would cross the network in "
+                                     "clear; use smtp_tls = tls if it speaks SMTPS, or set "
+                                     "smtp_allow_plaintext = true for a relay on this host")
+        except BaseException:
+            smtp.close()
+            raise
+        return smtp
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, smtplib.SMTPResponseException):
+        message = exc.smtp_error.decode(errors="replace") if isinstance(exc.smtp_error, bytes) \
+            else str(exc.smtp_error)
+        return f"{exc.smtp_code} {message}"
+    return str(exc) or type(exc).__name__
 
 
 def configured_mailer(settings: Settings | None = None) -> Mailer:
@@ -137,7 +196,8 @@ def configured_mailer(settings: Settings | None = None) -> Mailer:
     mailer: Mailer
     if settings.mailer == "smtp":
         mailer = SmtpMailer(settings.smtp_host, settings.smtp_port, settings.smtp_sender,
-                            settings.smtp_user, settings.smtp_password)
+                            settings.smtp_user, settings.smtp_password, tls=settings.smtp_tls,
+                            allow_plaintext=settings.smtp_allow_plaintext, ca_file=settings.smtp_ca_file)
     elif settings.mailer == "console":
         mailer = ConsoleMailer(sender=settings.smtp_sender)
     else:

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from garde.private_files import create_private
+from garde.problems import GardeError
 
 metadata = sa.MetaData(
     naming_convention={
@@ -36,21 +37,78 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def connect(url: str) -> Engine:
-    """An engine for ``url``; SQLite files get their folder, WAL and foreign keys.
+def safe_url(url: str | sa.URL) -> str:
+    """``url`` as errors may print it: without its password."""
+    try:
+        return sa.make_url(url).render_as_string(hide_password=True)
+    except sa.exc.ArgumentError:
+        return str(url)
 
-    A new SQLite file and the folders made for it are owner-only (``0600``, ``0700``): the store
-    holds personal data, and SQLite gives its ``-wal`` and ``-shm`` files the database file's mode.
+
+def connect(url: str, *, create: bool = False) -> Engine:
+    """An engine for ``url``; SQLite files get WAL and foreign keys.
+
+    A new SQLite file and the folders made for it are owner-only (``0600``, ``0700``).
+
+    A SQLite file is created (with its folder) only when ``create`` is set:
+    the engine's own store and the shop that ``garde shop generate`` fills.
+    A data-map URL naming a missing file is a mistake (a typo, a database
+    not mounted) that must not answer "no data" to an access request from a
+    new, empty file: such a file is refused, and opened read-write only if
+    it exists (``mode=rw``), so SQLite itself never creates it.
+    Raises :class:`GardeError` for a URL that is not one or names a driver
+    that is not installed.
     """
-    parsed = sa.make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        database = parsed.database
-        if database and database != ":memory:" and not parsed.query.get("uri"):
-            create_private(Path(database))
-        engine = sa.create_engine(url)
-        sa.event.listen(engine, "connect", _sqlite_pragmas)
-        return engine
-    return sa.create_engine(url, pool_pre_ping=True)
+    try:
+        parsed = sa.make_url(url)
+        backend = parsed.get_backend_name()
+        parsed.get_dialect()
+    except sa.exc.ArgumentError:
+        raise GardeError(f"{url!r} is not a database URL (expected e.g. sqlite:///path/to/file.db or "
+                         "postgresql+psycopg://user@host/database)") from None
+    except (sa.exc.NoSuchModuleError, ImportError) as exc:
+        raise GardeError(f"{safe_url(parsed)}: no database driver for {parsed.drivername!r} ({exc}); "
+                         "garde speaks sqlite:// and postgresql+psycopg://") from None
+    try:
+        if backend == "sqlite":
+            return _connect_sqlite(parsed, create)
+        connect_args = {} if "connect_timeout" in parsed.query else {"connect_timeout": 10}
+        return sa.create_engine(parsed, pool_pre_ping=True, connect_args=connect_args)
+    except ImportError as exc:
+        raise GardeError(f"{safe_url(parsed)}: no database driver for {parsed.drivername!r} ({exc}); "
+                         "garde speaks sqlite:// and postgresql+psycopg://") from None
+
+
+def _connect_sqlite(url: sa.URL, create: bool) -> Engine:
+    database = url.database
+    # in memory, or a `file:` URI (uri=true) whose own mode says whether to create
+    a_file = not (not database or database == ":memory:" or database.startswith("file:")
+                  or "mode" in url.query)
+    if a_file:
+        assert database is not None
+        path = Path(database)
+        if create:
+            # The store holds personal data: a new file and the folders made for it are owner-only
+            # (0600, 0700), and SQLite gives its -wal and -shm files the database file's mode.
+            try:
+                create_private(path)
+            except OSError as exc:
+                raise GardeError(f"{safe_url(url)}: cannot create {str(path)!r} "
+                                 f"({exc.strerror or exc})") from None
+        elif not path.is_file():
+            raise GardeError(f"no database file at {safe_url(url)}" + (" (a folder)" if path.is_dir() else "")
+                             + ": check the URL; garde does not create an empty database in its place")
+    engine = sa.create_engine(url)
+    sa.event.listen(engine, "connect", _sqlite_pragmas)
+    if a_file and not create:
+        sa.event.listen(engine, "do_connect", _existing_file_only)
+    return engine
+
+
+def _existing_file_only(_dialect: Any, _record: Any, cargs: list[Any], cparams: dict[str, Any]) -> None:
+    """Open the file read-write, never create it: it may have gone since :func:`connect` checked."""
+    cargs[0] = Path(cargs[0]).absolute().as_uri() + "?mode=rw"
+    cparams["uri"] = True
 
 
 def migrate(engine: Engine, revision: str = "head") -> None:
@@ -81,14 +139,24 @@ def open_store(url: str | None = None) -> Engine:
     from garde.keys import identifier_data_key
     from garde.settings import get_settings
 
-    engine = connect(url or get_settings().database_url)
+    url = url or get_settings().database_url
+    engine = connect(url, create=True)
     try:
         migrate(engine)
         identifier_data_key(engine)
+    except sa.exc.OperationalError as exc:
+        engine.dispose()
+        raise GardeError(f"cannot open the store {safe_url(url)}: {unreachable(exc)}") from None
     except BaseException:
         engine.dispose()
         raise
     return engine
+
+
+def unreachable(exc: sa.exc.DBAPIError) -> str:
+    """The first line of the driver's message (``connection refused``, ``unable to open ...``)."""
+    text = str(exc.orig).strip() or type(exc.orig).__name__
+    return text.splitlines()[0]
 
 
 def is_postgres(engine: Engine | sa.Connection) -> bool:

@@ -1,0 +1,147 @@
+"""One retention sweep at a time per store.
+
+Two sweeps at once would both "resume" the same unfinished run and journal
+the same batches twice. The lock belongs to the process holding it and goes
+with it, so a killed sweep never leaves a stale lock and the next sweep
+resumes its run:
+
+- PostgreSQL: a session advisory lock, taken on a connection held for the
+  whole sweep; the holder is named in ``application_name``, which the second
+  sweep reads from ``pg_stat_activity``;
+- SQLite: an exclusive ``flock`` on ``<database>.sweep-lock`` beside the
+  store's file, holding a line that says who took it and when;
+- an in-memory SQLite store lives in one process: a process-wide lock.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from garde.problems import GardeError
+from garde.retention import journal
+
+#: The advisory lock's key: a fixed 63-bit number, "garde retention sweep" in ASCII.
+ADVISORY_KEY = int.from_bytes(b"garde-rs", "big") & 0x7FFF_FFFF_FFFF_FFFF
+_IN_MEMORY = threading.Lock()
+
+
+class SweepRunning(GardeError):
+    """Another sweep holds the lock; the message says which run and who runs it."""
+
+    status = 409
+
+
+def holder() -> dict[str, Any]:
+    return {"host": socket.gethostname(), "pid": os.getpid(), "since": datetime.now(UTC).isoformat(
+        timespec="seconds")}
+
+
+@contextmanager
+def sweep_lock(store: Engine) -> Iterator[None]:
+    """Hold the store's sweep lock for the block; raise :class:`SweepRunning` if another holds it."""
+    if store.dialect.name == "postgresql":
+        with _advisory_lock(store):
+            yield
+        return
+    database = store.url.database
+    if not database or database == ":memory:" or store.url.query.get("mode") == "memory":
+        if not _IN_MEMORY.acquire(blocking=False):
+            raise _running(store, "another sweep in this process")
+        try:
+            yield
+        finally:
+            _IN_MEMORY.release()
+        return
+    with _file_lock(store, Path(database.removeprefix("file:").split("?")[0])):
+        yield
+
+
+@contextmanager
+def _advisory_lock(store: Engine) -> Iterator[None]:
+    who = holder()
+    name = f"garde retention sweep, {who['host']} pid {who['pid']}"[:63]
+    conn = store.connect()
+    locked = False
+    try:
+        locked = bool(conn.execute(sa.text(
+            "SELECT pg_try_advisory_lock(:key), set_config('application_name', :name, false)"),
+            {"key": ADVISORY_KEY, "name": name}).scalar())
+        conn.commit()
+        if not locked:
+            raise _running(store, _advisory_holder(conn))
+        yield
+    finally:
+        try:
+            if locked:
+                conn.execute(sa.text("SELECT pg_advisory_unlock(:key)"), {"key": ADVISORY_KEY})
+            conn.execute(sa.text("RESET application_name"))
+            conn.commit()
+        except sa.exc.DBAPIError:
+            conn.invalidate()  # never hand a connection that may still hold the lock back to the pool
+        conn.close()
+
+
+def _advisory_holder(conn: sa.Connection) -> str:
+    row = conn.execute(sa.text(
+        "SELECT a.application_name, a.client_addr, a.query_start FROM pg_locks l "
+        "JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted "
+        "AND l.classid::bigint = :high AND l.objid::bigint = :low AND l.objsubid = 1"),
+        {"high": ADVISORY_KEY >> 32, "low": ADVISORY_KEY & 0xFFFF_FFFF}).first()
+    conn.rollback()
+    if row is None:
+        return "another session"
+    client = f" from {row.client_addr}" if row.client_addr else ""
+    since = f" since {_utc(row.query_start)}" if row.query_start else ""
+    return f"{row.application_name or 'another session'}{client}{since}"
+
+
+@contextmanager
+def _file_lock(store: Engine, database: Path) -> Iterator[None]:
+    path = database.with_name(database.name + ".sweep-lock")
+    with path.open("a+", encoding="utf-8") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            raise _running(store, _file_holder(handle.read())) from None
+        try:
+            handle.truncate(0)
+            handle.write(json.dumps(holder()) + "\n")
+            handle.flush()
+            yield
+        finally:
+            handle.truncate(0)
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _file_holder(text: str) -> str:
+    try:
+        who = json.loads(text)
+        return f"{who['host']} pid {who['pid']} since {who['since']}"
+    except (ValueError, KeyError, TypeError):
+        return "another process"
+
+
+def _running(store: Engine, who: str) -> SweepRunning:
+    with store.connect() as conn:
+        run = journal.unfinished_run(conn)
+    what = f"run {run.id[:8]} as of {run.today.isoformat()}, started {_utc(run.started_at)}, " if run else ""
+    return SweepRunning(f"a retention sweep is already running ({what}held by {who}): wait for it to "
+                        "finish; if it was killed, the lock went with it and the next sweep resumes its run")
+
+
+def _utc(at: datetime) -> str:
+    """``at`` in UTC to the second (SQLite gives back naive datetimes, written in UTC)."""
+    return (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(UTC).isoformat(timespec="seconds")

@@ -1,0 +1,143 @@
+"""Bad input at the CLI is one clear line and a non-zero exit, never a traceback.
+
+Each case is something a user typed or a file a user gave that used to end
+in a Python traceback (or, worse, in silence): malformed YAML, a folder or a
+hostile file as a register, a database URL that is not one or does not
+answer, an e-mail address that is not one.
+"""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from garde.cli import app
+from garde.settings import get_settings
+
+from .conftest import ROOT
+from .test_yaml_limits import billion_laughs
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def env(cli_env: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(ROOT)
+    return cli_env
+
+
+def refused(*args: str) -> Result:
+    result = runner.invoke(app, list(args))
+    assert result.exit_code not in (0, None), result.output
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    return result
+
+
+@pytest.mark.parametrize(("content", "expected"), [
+    (b"controller:\n  name: [x\n", "broken.yaml:3"),
+    (b"controller:\n\tname: x\n", "broken.yaml:2"),
+    (b"controller:\n  name: \xff\xfe\n", "not UTF-8 text"),
+    (bytes(range(256)) * 3, "broken.yaml"),
+    (billion_laughs().encode(), "more than 200,000 values"),
+    (b"controller:\n  name: " + b"[" * 990 + b"]" * 990 + b"\n", "nested more than 50 levels"),
+    (b"a: &a [*a]\n", "a loop"),
+])
+def test_a_broken_register_is_a_clear_error_in_lint_and_register_show(tmp_path: Path, content: bytes,
+                                                                       expected: str) -> None:
+    path = tmp_path / "broken.yaml"
+    path.write_bytes(content)
+    for command in (["lint", str(path)], ["register", "show", str(path)], ["datasets", "check", str(path)]):
+        result = refused(*command)
+        assert expected in result.output.replace("\n", ""), (command, result.output)
+
+
+def test_a_folder_given_as_a_register_is_a_clear_error(tmp_path: Path) -> None:
+    result = refused("register", "show", str(tmp_path))
+    assert f"{tmp_path}: is a folder, not a file" in result.output.replace("\n", "")
+
+
+@pytest.mark.parametrize(("url", "expected"), [
+    ("nonsense", "'nonsense' is not a database URL"),
+    ("mysql://user:secret@127.0.0.1/shop", "no database driver for 'mysql'"),
+    ("postgresql+psycopg://garde:secret@127.0.0.1:{port}/garde", "cannot open the store"),
+])
+def test_a_bad_store_url_is_a_clear_error_without_the_password(env: Path, monkeypatch: pytest.MonkeyPatch,
+                                                               url: str, expected: str) -> None:
+    with socket.socket() as closed:  # a port nothing listens on
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    monkeypatch.setenv("GARDE_DATABASE_URL", url.format(port=port))
+    get_settings.cache_clear()
+    result = refused("request", "list")
+    output = result.output.replace("\n", "")
+    assert expected in output
+    assert "secret" not in output
+
+
+def test_a_store_url_whose_folder_cannot_be_made_is_a_clear_error(env: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    (env / "a-file").write_text("not a folder")
+    monkeypatch.setenv("GARDE_DATABASE_URL", f"sqlite:///{env / 'a-file' / 'garde.db'}")
+    get_settings.cache_clear()
+    result = refused("request", "list")
+    assert "cannot create the folder" in result.output.replace("\n", "")
+
+
+@pytest.mark.parametrize("address", ["a@", "@@", "x", "@example.com", "a b@example.com", "a@[192.0.2.1]"])
+def test_a_malformed_email_is_refused_with_the_reason(env: Path, address: str) -> None:
+    result = refused("request", "submit", "--type", "access", "--email", address)
+    assert result.exit_code == 2
+    assert f"{address!r} is not an e-mail address: " in result.output.replace("\n", "")
+    assert not (env / "outbox").exists() or not list((env / "outbox").iterdir())
+
+
+def test_a_dataset_url_naming_a_missing_sqlite_file_is_an_error_and_creates_nothing(
+        env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    shop, crm = env / "shop-typo.db", env / "missing" / "crm.db"
+    monkeypatch.setenv("GARDE_SHOP_URL", f"sqlite:///{shop}")
+    monkeypatch.setenv("GARDE_CRM_URL", f"sqlite:///{crm}")
+    result = refused("datasets", "find", "email=ada@example.com", "--datasets", str(ROOT / "datasets"))
+    output = result.output.replace("\n", "")
+    assert f"error dataset 'crm': no database file at sqlite:///{crm}: check the URL" in output
+    assert not shop.exists() and not crm.parent.exists()
+
+
+def test_a_dataset_file_removed_after_it_was_opened_is_not_created_again(tmp_path: Path) -> None:
+    import sqlalchemy as sa
+
+    from garde.problems import GardeError
+    from garde.store import connect
+
+    path = tmp_path / "shop.db"
+    with pytest.raises(GardeError, match="no database file at"):
+        connect(f"sqlite:///{path}")
+    assert not path.exists()
+    created = connect(f"sqlite:///{path}", create=True)
+    with created.begin() as conn:
+        conn.exec_driver_sql("create table customers (id integer primary key)")
+    created.dispose()
+    engine = connect(f"sqlite:///{path}")
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("select 1").scalar() == 1
+    engine.dispose()
+    path.unlink()
+    with pytest.raises(sa.exc.OperationalError), engine.connect():
+        pass
+    assert not path.exists()
+
+
+@pytest.mark.parametrize(("content", "expected"), [
+    (b"email,activity\n\xff\xfe,newsletter\n", "line 2: not UTF-8 text"),
+    (bytes(range(256)) * 4, "not UTF-8 text"),
+    (b"email,activity\na@example.com," + b"x" * 200_000 + b"\n", "field larger than field limit"),
+])
+def test_a_broken_consent_csv_is_a_clear_error(env: Path, content: bytes, expected: str) -> None:
+    path = env / "export.csv"
+    path.write_bytes(content)
+    register = str(ROOT / "registers" / "reference-shop.yaml")
+    result = refused("consent", "import", str(path), "--register", register)
+    assert expected in result.output.replace("\n", "")

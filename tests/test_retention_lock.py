@@ -1,0 +1,96 @@
+"""One retention sweep at a time: a second one is told clearly, by whom and since when, and changes nothing.
+
+The holder is a real second process, on SQLite (a file lock beside the
+store) and on PostgreSQL (a session advisory lock); a holder killed with
+SIGKILL leaves no stale lock behind.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+from typer.testing import CliRunner
+
+from garde.cli import app
+from garde.retention import journal
+from garde.retention.lock import SweepRunning, sweep_lock
+from tests.test_hold_cli import deployment  # noqa: F401 (fixture: store and data through the environment)
+from tests.test_retention_negomarkets import DATASET, TODAY, Deployment, expected_by_python, snapshot
+
+runner = CliRunner()
+
+
+@contextmanager
+def held_elsewhere(url: str) -> Iterator[subprocess.Popen[str]]:
+    """Another process holding the sweep lock of the store at ``url`` until the block ends."""
+    script = textwrap.dedent(f"""
+        import sys
+        from garde.retention.lock import sweep_lock
+        from garde.store import connect
+        with sweep_lock(connect({url!r})):
+            print("locked", flush=True)
+            sys.stdin.readline()
+    """)
+    with subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                          text=True) as child:  # closes the pipes and waits for the child at the end
+        assert child.stdout is not None and child.stdin is not None
+        assert child.stdout.readline().strip() == "locked"
+        try:
+            yield child
+        finally:
+            if child.poll() is None:
+                child.stdin.close()  # the holder reads the end of its input and releases the lock
+
+
+def test_a_second_sweep_is_refused_naming_the_run_and_the_process(engine: sa.Engine,
+                                                                  database_url: str) -> None:
+    with engine.begin() as conn:
+        run = journal.start_run(conn, date(2026, 1, 2), 100, False)
+    with held_elsewhere(database_url) as child:
+        with pytest.raises(SweepRunning) as info, sweep_lock(engine):
+            pytest.fail("two sweeps hold the lock at once")
+        message = str(info.value)
+        assert message.startswith("a retention sweep is already running")
+        assert f"run {run.id[:8]} as of 2026-01-02, started " in message
+        assert f"pid {child.pid}" in message and " since " in message
+    with sweep_lock(engine):  # released when the holder ends
+        pass
+
+
+def test_a_killed_sweep_leaves_no_stale_lock(engine: sa.Engine, database_url: str) -> None:
+    with held_elsewhere(database_url) as child:
+        child.send_signal(signal.SIGKILL)
+        child.wait(timeout=30)
+        with sweep_lock(engine):
+            pass
+
+
+def test_the_lock_is_one_per_store_even_in_one_process(engine: sa.Engine) -> None:
+    with sweep_lock(engine), pytest.raises(SweepRunning), sweep_lock(engine):
+        pass
+    with sweep_lock(engine):
+        pass
+
+
+def test_garde_retention_sweep_while_another_runs_exits_clearly_and_changes_nothing(
+        deployment: Deployment) -> None:  # noqa: F811
+    before = snapshot(deployment.shop)
+    args = ["retention", "sweep", "--datasets", str(DATASET), "--today", TODAY.isoformat(), "--quiet"]
+    with held_elsewhere(deployment.store.url.render_as_string(hide_password=False)) as child:
+        result = runner.invoke(app, args)
+        assert result.exit_code == 2, result.output
+        assert "Traceback" not in result.output
+        assert "a retention sweep is already running" in result.output.replace("\n", " ")
+        assert f"pid {child.pid}" in result.output.replace("\n", " ")
+        assert snapshot(deployment.shop) == before
+    done = runner.invoke(app, args)
+    assert done.exit_code == 0, done.output
+    assert snapshot(deployment.shop) == expected_by_python(before)
