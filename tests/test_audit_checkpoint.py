@@ -31,7 +31,7 @@ def store(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[sa.Eng
     for name in ("GARDE_AUDIT_KEY", "GARDE_AUDIT_KEY_FILE", "GARDE_AUDIT_CHECKPOINT_FILE"):
         monkeypatch.delenv(name, raising=False)
     get_settings.cache_clear()
-    engine = connect(database_url)
+    engine = connect(database_url, create=True)
     migrate(engine)
     yield engine
     engine.dispose()
@@ -198,7 +198,7 @@ def _edit(entries: list[dict[str, object]], edit: tuple[str, int]) -> list[dict[
 def test_any_rewrite_without_the_key_fails_against_the_last_checkpoint(
         sqlite_url: str, changes: list[tuple[str, int]], keyed: bool, strip_seals: bool) -> None:
     keys = audit.Keyring.of([KEY.encode()]) if keyed else audit.Keyring()
-    engine = connect(sqlite_url)
+    engine = connect(sqlite_url, create=True)
     migrate(engine)
     with engine.begin() as conn:
         conn.execute(audit.audit_log.delete())

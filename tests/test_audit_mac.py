@@ -149,7 +149,7 @@ def test_a_rotated_key_keeps_verifying_what_it_sealed(engine: sa.Engine, monkeyp
 def test_the_writer_process_seals_with_the_parents_key(sqlite_url: str, keyed: None) -> None:
     from garde.store import connect, migrate
 
-    engine = connect(sqlite_url)
+    engine = connect(sqlite_url, create=True)
     migrate(engine)
     with audit.ProcessAuditWriter(engine, batch_size=5, max_delay=30, flush_at_exit=False) as writer:
         assert isinstance(writer._child, audit._ChildSink)

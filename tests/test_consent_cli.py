@@ -189,7 +189,7 @@ def test_a_file_that_is_not_utf8_is_refused_with_its_line(store: str, tmp_path: 
 
 def test_import_refuses_a_row_dated_in_the_future_with_its_line(database_url: str, tmp_path: Path) -> None:
     """A consent dated ahead would outrank every withdrawal recorded before its date."""
-    engine = connect(database_url)
+    engine = connect(database_url, create=True)
     migrate(engine)
     path = tmp_path / "export.csv"
     path.write_text("id,email,activity,action,at\n"
@@ -221,7 +221,7 @@ def test_an_unclosed_quote_stops_the_import_with_the_line_where_its_record_start
                     "3,ana@example.com,newsletter,withdrawn,2025-02-02,\"curl\"\n", encoding="utf-8")
     code, output = garde("consent", "import", str(path))
     assert code == 2 and f"{path}: line 2: ',' expected after '\"' on line 3" in " ".join(output.split())
-    engine = connect(store)
+    engine = connect(store, create=True)
     with engine.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(consent_events)).scalar() == 0
     engine.dispose()
@@ -257,7 +257,7 @@ def test_next_months_export_with_the_same_ids_loses_no_withdrawal(store: str, tm
     assert code == 1 and "withdrawn" in output
     code, output = garde("consent", "import", str(path))  # again: nothing new
     assert code == 0 and "3 rows read: 0 events added, 3 already imported" in " ".join(output.split())
-    engine = connect(store)
+    engine = connect(store, create=True)
     with engine.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(consent_events)).scalar() == 4
         assert audit.verify(conn).ok
@@ -269,7 +269,7 @@ def test_an_id_repeated_with_another_event_is_imported_in_any_batch(database_url
                                                                      batch_size: int) -> None:
     """A file holding a record's history under one id (given, withdrawn, given again), imported
     then imported again, in batches of every size: each event once, none dropped."""
-    engine = connect(database_url)
+    engine = connect(database_url, create=True)
     migrate(engine)
     path = tmp_path / "history.csv"
     path.write_text("id,email,activity,action,at\n"
@@ -292,7 +292,7 @@ def test_a_value_longer_than_its_column_refuses_its_row_not_the_batch(database_u
                                                                       tmp_path: Path) -> None:
     """On PostgreSQL a too-long user agent or channel aborted the batch with a traceback (and the
     withdrawals in it); now that row is refused with its line and field, on both databases."""
-    engine = connect(database_url)
+    engine = connect(database_url, create=True)
     migrate(engine)
     path = tmp_path / "export.csv"
     path.write_text("id,email,activity,action,at,channel,user_agent\n"
@@ -318,7 +318,7 @@ def test_a_value_longer_than_its_column_refuses_its_row_not_the_batch(database_u
 def test_a_withdrawal_listed_after_a_consent_dated_later_sets_it_aside_and_is_noted(
         database_url: str, tmp_path: Path) -> None:
     """Rows are recorded in the file's order: in doubt the withdrawal wins, and the DPO is told."""
-    engine = connect(database_url)
+    engine = connect(database_url, create=True)
     migrate(engine)
     path = tmp_path / "export.csv"
     path.write_text("id,email,activity,channel,action,at\n"

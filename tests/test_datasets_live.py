@@ -35,7 +35,7 @@ def shop_urls(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[s
     else:
         pairs = _postgres_pair(request.getfixturevalue("postgres_admin_url"))
     urls = next(pairs)
-    engines = connect_datamap(load_datamap(ROOT / "datasets"), urls)
+    engines = connect_datamap(load_datamap(ROOT / "datasets"), urls, create=True)
     generate_shop(engines, 20, seed=1, batch_size=20)
     for engine in engines.values():
         engine.dispose()

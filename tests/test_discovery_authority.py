@@ -61,7 +61,7 @@ def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[World]:
     admin = request.getfixturevalue("postgres_admin_url") if request.param == "postgresql" else None
     with scratch_databases(("shop", "crm", "garde"), tmp_path, admin) as urls:
         deployment = Deployment.open(ROOT / "datasets", results=tmp_path / "results",
-                                     urls={db: urls[db] for db in ("shop", "crm")})
+                                     urls={db: urls[db] for db in ("shop", "crm")}, create=True)
         generate_shop(deployment.engines, CUSTOMERS, seed=3, as_of=date(2025, 6, 1), batch_size=40)
         with deployment.engines["shop"].connect() as conn:
             a, b = _person(conn, 1), _person(conn, 2)
@@ -77,7 +77,7 @@ def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[World]:
             conn.execute(sa.text("INSERT INTO tickets (id, email, customer_number, topic, status, opened_at) "
                                  "VALUES (:i, :e, :n, 'order status', 'open', :t)"),
                          {"i": ticket, "e": a.email, "n": b.number, "t": date(2025, 5, 2)})
-        store = connect(urls["garde"])
+        store = connect(urls["garde"], create=True)
         migrate(store)
         yield World(urls, store, deployment, a, b, forged)
         deployment.dispose()

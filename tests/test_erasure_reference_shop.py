@@ -145,7 +145,7 @@ def deployment(engine: Engine, tmp_path: Path, request: pytest.FixtureRequest) -
     else:
         pairs = _postgres_pair(request.getfixturevalue("postgres_admin_url"))
     urls = next(pairs)
-    opened = Deployment.open(ROOT / "datasets", results=tmp_path / "results", urls=urls)
+    opened = Deployment.open(ROOT / "datasets", results=tmp_path / "results", urls=urls, create=True)
     generate_shop(opened.engines, 150, seed=3, as_of=AS_OF, batch_size=150)
     for database, rows in (("shop", ZOE_SHOP), ("crm", ZOE_CRM)):
         tables = METADATA[database].tables
@@ -186,7 +186,8 @@ def test_erasure_and_sweep_over_the_reference_shop_fit_every_column(engine: Engi
     others = {k: v for k, v in before.items() if not _zoe(k[2])}
     with engine.begin() as conn:
         request = submit(conn, "erasure", {"email": "zoe.erasure@example.org"})
-        verify_out_of_band(conn, request.id, "passport checked in store", actor="agent:test")
+        verify_out_of_band(conn, request.id, "passport checked in store", actor="agent:test",
+                           identities=list(request.identities))
     done = run(engine, request.id, deployment, today=AS_OF)
     assert done.status == "completed"
     after = everything(deployment)
@@ -225,11 +226,12 @@ def test_a_mask_that_does_not_fit_stops_the_erasure_before_anything_changes(engi
         passport = "passport_number: {category: identity.id_document, activities: [tax-free], erase: "
         (maps / name).write_text(text.replace(passport + "null}", passport + "hash}"), encoding="utf-8")
     urls = {name: e.url.render_as_string(hide_password=False) for name, e in deployment.engines.items()}
-    hashing = Deployment.open(maps, results=tmp_path / "results", urls=urls)
+    hashing = Deployment.open(maps, results=tmp_path / "results", urls=urls, create=True)
     before = everything(deployment)
     with engine.begin() as conn:
         request = submit(conn, "erasure", {"email": "zoe.erasure@example.org"})
-        verify_out_of_band(conn, request.id, "passport checked in store", actor="agent:test")
+        verify_out_of_band(conn, request.id, "passport checked in store", actor="agent:test",
+                           identities=list(request.identities))
     expected = (r"nothing was changed: .*shop.yaml:\d+: .*passport_number: `hash` writes 64 characters but "
                 r"the column is VARCHAR\(16\)")
     with pytest.raises(GardeError, match=expected) as refused:

@@ -68,7 +68,7 @@ def club(engine: sa.Engine, tmp_path: Path, request: pytest.FixtureRequest) -> I
     (tmp_path / "register.yaml").write_text(REGISTER)
     (tmp_path / "datasets").mkdir()
     (tmp_path / "datasets" / "club.yaml").write_text(CLUB.format(url=url))
-    deployment = Deployment.open(tmp_path / "datasets", results=tmp_path / "results")
+    deployment = Deployment.open(tmp_path / "datasets", results=tmp_path / "results", create=True)
     meta = sa.MetaData()
     customers = sa.Table("customers", meta, sa.Column("id", sa.Integer, primary_key=True),
                          sa.Column("email", sa.String(120)), sa.Column("name", sa.String(80)),
@@ -105,7 +105,8 @@ def test_discovery_does_not_follow_a_referral_to_other_people(club: Club) -> Non
 def test_erasing_a_referrer_removes_only_their_rows_and_unlinks_the_people_they_referred(club: Club) -> None:
     with club.store.begin() as conn:
         request = submit(conn, "erasure", {"email": "bob@example.org"})
-        verify_out_of_band(conn, request.id, "identity card checked in store", actor="agent:test")
+        verify_out_of_band(conn, request.id, "identity card checked in store", actor="agent:test",
+                           identities=list(request.identities))
     done = run(club.store, request.id, club.deployment)
     assert done.status == "completed"
     customers, orders = _rows(club)
@@ -175,7 +176,8 @@ def test_a_referred_customer_whose_row_stays_loses_the_link_to_their_referrer(cl
     with club.store.begin() as conn:  # Bob's orders are held: his customer row stays, masked
         place_hold(conn, "table", "club.orders", "chargeback dispute 2025-08")
         request = submit(conn, "erasure", {"email": "bob@example.org"})
-        verify_out_of_band(conn, request.id, "identity card checked in store", actor="agent:test")
+        verify_out_of_band(conn, request.id, "identity card checked in store", actor="agent:test",
+                           identities=list(request.identities))
     assert run(club.store, request.id, club.deployment).status == "completed"
     customers, orders = _rows(club)
     assert customers == [(1, "Ana", None), (2, None, None), (3, "Cleo", None), (4, "Dan", None),

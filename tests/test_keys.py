@@ -76,7 +76,7 @@ def test_changing_the_key_without_rotating_is_refused(database_url: str, use_key
     assert short(fingerprint(OLD_KEY)) in message and short(fingerprint(NEW_KEY)) in message
     assert "garde keys rotate-identifier" in message and OLD_KEY not in message
     # an engine made without open_store is refused at its first look-up, before any digest is made
-    engine = connect(database_url)
+    engine = connect(database_url, create=True)
     with engine.connect() as conn, pytest.raises(GardeError, match="another identifier key"):
         subjects.find_subject(conn, {"email": "objector@example.com"})
     engine.dispose()
@@ -207,7 +207,7 @@ def test_rotation_needs_the_store_current_key(sqlite_url: str, use_key: UseKey) 
 
 def _legacy_store(url: str, written_with: str) -> sa.Engine:
     """A store as garde wrote it before 0008: digests straight under the operator's key."""
-    engine = connect(url)
+    engine = connect(url, create=True)
     migrate(engine, "0005")
 
     def digest(value: str) -> str:
@@ -291,6 +291,7 @@ def test_rotate_identifier_cli_reads_a_key_file_or_a_hidden_prompt(sqlite_url: s
                                                                    tmp_path: pytest.TempPathFactory) -> None:
     monkeypatch.setenv("GARDE_DATABASE_URL", sqlite_url)
     use_key(OLD_KEY)
+    open_store(sqlite_url).dispose()  # `keys` commands act on an existing store, never create one
     key_file = tmp_path / "new.key"  # type: ignore[operator]
     key_file.write_text(NEW_KEY + "\n")
     result = CliRunner().invoke(app, ["keys", "rotate-identifier", "--new-key-file", str(key_file)])

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.usefixtures("umask_022")
 
 def test_store_sqlite_file_and_its_wal_are_owner_only(tmp_path: Path) -> None:
     database = tmp_path / "state" / "garde.db"
-    engine = connect(f"sqlite:///{database}")
+    engine = connect(f"sqlite:///{database}", create=True)
     try:
         migrate(engine)
         with engine.begin() as conn:  # a write, so the WAL holds pages
@@ -36,7 +36,7 @@ def test_store_sqlite_file_and_its_wal_are_owner_only(tmp_path: Path) -> None:
 
 def test_store_leaves_an_existing_folder_as_the_operator_set_it(tmp_path: Path) -> None:
     tmp_path.chmod(0o755)
-    engine = connect(f"sqlite:///{tmp_path / 'garde.db'}")
+    engine = connect(f"sqlite:///{tmp_path / 'garde.db'}", create=True)
     engine.dispose()
     assert mode(tmp_path) == 0o755 and mode(tmp_path / "garde.db") == 0o600
 

@@ -196,7 +196,7 @@ def test_parallel_wrong_guesses_never_compare_more_than_the_limit(database_url: 
     barrier = threading.Barrier(threads)
 
     def guess() -> list[str]:
-        engine = connect(database_url)  # its own connection, as another attacker's process would
+        engine = connect(database_url, create=True)  # its own connection, as another attacker's process would
         try:
             messages = []
             with engine.connect():
@@ -341,7 +341,7 @@ def test_parallel_requests_for_one_identity_get_no_more_codes_than_the_limit(
     barrier = threading.Barrier(threads)
 
     def send(request_id: str) -> bool:
-        engine = connect(database_url)
+        engine = connect(database_url, create=True)
         try:
             with engine.connect():
                 barrier.wait()
@@ -385,7 +385,7 @@ def test_an_sms_gateway_is_plugged_by_a_setting(store: sa.Engine, tmp_path: Path
 
 
 def test_migration_keeps_what_an_open_request_s_verification_proved(database_url: str) -> None:
-    engine = connect(database_url)
+    engine = connect(database_url, create=True)
     migrate(engine, "0005")
     with engine.begin() as conn:
         for request_id, verification, identities in (

@@ -310,9 +310,9 @@ def verified_request(conn: sa.Connection, identities: dict[str, str]) -> Request
     return verify_out_of_band(conn, request.id, "checked", actor="agent:test", identities=list(identities))
 
 
-def ana_keys(shop: Shop) -> dict[str, set[Any]]:
+def ana_keys(shop: Shop, identities: dict[str, str] | None = None) -> dict[str, set[Any]]:
     with shop.store.begin() as conn:
-        request = verified_request(conn, {"email": "ana@example.org"})
+        request = verified_request(conn, identities or {"email": "ana@example.org"})
     footprint = locate(shop.deployment, request)
     return {str(ref): set(footprint.primary_keys(*ref)) for ref in footprint.tables()}
 
@@ -409,10 +409,11 @@ def test_request_results_are_owner_only(shop: Shop) -> None:
 
 
 def test_rectification_reaches_every_copy(shop: Shop) -> None:
-    keys = ana_keys(shop)
-    before = others_checksum(shop, keys)
     # The phone is an identity (crm.contacts): changing it needs the phone proven too.
-    request_id = verified(shop, "rectification", {"email": "ana@example.org", "phone": "+33699999999"},
+    proven = {"email": "ana@example.org", "phone": "+33699999999"}
+    keys = ana_keys(shop, proven)
+    before = others_checksum(shop, keys)
+    request_id = verified(shop, "rectification", proven,
                           corrections={"contact.phone": "+33600000000"})
     done = run(shop.store, request_id, shop.deployment)
     # Contact 2 holds the proven phone: it is matched by it directly (not through contact 1).

@@ -103,7 +103,7 @@ def test_a_quoted_csv_reads_back_into_the_consent_ledger(tmp_path: Path) -> None
         writer.writerow(["id", "email", "activity", "channel", "action", "at"])
         writer.writerow(["1", "-dash@example.org", "newsletter", "email", "given", "2025-01-01T00:00:00Z"])
     assert "'-dash@example.org" in path.read_text(encoding="utf-8")
-    engine = connect(f"sqlite:///{tmp_path / 'garde.db'}")
+    engine = connect(f"sqlite:///{tmp_path / 'garde.db'}", create=True)
     migrate(engine)
     try:
         assert import_csv(engine, path, source="shop").added == 1

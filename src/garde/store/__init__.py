@@ -93,8 +93,8 @@ def _connect_sqlite(url: sa.URL, create: bool) -> Engine:
             try:
                 create_private(path)
             except OSError as exc:
-                raise GardeError(f"{safe_url(url)}: cannot create {str(path)!r} "
-                                 f"({exc.strerror or exc})") from None
+                raise GardeError(f"{safe_url(url)}: cannot create the folder {str(path.parent)!r} or the "
+                                 f"database file in it ({exc.strerror or exc})") from None
         elif not path.is_file():
             raise GardeError(f"no database file at {safe_url(url)}" + (" (a folder)" if path.is_dir() else "")
                              + ": check the URL; garde does not create an empty database in its place")
