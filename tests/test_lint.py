@@ -105,6 +105,13 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
                        retention=["13 months after collection"]),
               register(data_categories=["online.tracker"], legal_bases=["consent"], consent=CONSENT,
                        retention=["13 months after collection"])),
+    "GL025": (register(transfers=[{"country": "US", "safeguard": "privacy_shield"}]),
+              register(transfers=[{"country": "US", "safeguard": "scc"}])),
+    "GL026": (register(transfers=[{"country": "US", "recipient": "Host Inc.", "safeguard": "dpf"}]),
+              register(transfers=[{"country": "US", "recipient": "Host Inc.", "safeguard": "scc"}])),
+    "GL027": (register(retention=["indefinitely"]), register()),
+    "GL028": ({**register(transfers=[{"country": "US", "safeguard": "scc"}]), "no_transfer": True},
+              {**register(), "no_transfer": True}),
 }
 # Rules tested by their own functions below rather than through CASES.
 TESTED_ELSEWHERE = {"GL000": "test_unreadable_files_are_gl000_findings_not_tracebacks"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -12,14 +13,14 @@ from garde.register import LoadedRegister, read_register
 from garde.taxonomy import Vocabulary, load_vocabulary
 
 
-def lint(loaded: LoadedRegister, *, lang: str = "en",
-         vocabulary: Vocabulary | None = None) -> list[Finding]:
-    """Every finding of every rule for one register, in file order."""
+def lint(loaded: LoadedRegister, *, lang: str = "en", vocabulary: Vocabulary | None = None,
+         today: date | None = None) -> list[Finding]:
+    """Every finding of every rule for one register, in file order (safeguards valid on ``today``)."""
     if lang not in LANGS:
         raise ValueError(f"unknown language {lang!r}; expected one of {', '.join(LANGS)}")
     vocabulary = vocabulary or load_vocabulary()
     eea, adequacy = _eea(vocabulary.extras.get("eea"))
-    ctx = Context(loaded, vocabulary, eea, adequacy)
+    ctx = Context(loaded, vocabulary, eea, adequacy, today or date.today())
     findings = []
     for entry in RULES.values():
         if entry.check is None:
