@@ -72,6 +72,7 @@ class Context:
     eea: frozenset[str] | None
     adequacy: frozenset[str]
     today: date = field(default_factory=date.today)  # the day safeguards must be valid on
+    decided: frozenset[str] = frozenset()  # countries with any adequacy decision, partial ones too
 
     @property
     def register(self) -> Register:

@@ -318,6 +318,8 @@ def transfer_safeguard_invalid(ctx: Context) -> Iterator[Hit]:
             if term is None:
                 continue
             countries = [str(c).upper() for c in term.extra.get("countries") or []]
+            if term.id == "adequacy":  # Art. 45: only where the Commission has decided (eea.yaml)
+                countries = sorted(ctx.decided)
             country = (transfer.country or "").upper()
             outside = bool(countries) and country not in countries
             if not term.valid_on(ctx.today) or outside:
@@ -359,3 +361,17 @@ def transfer_contradicts_statement(ctx: Context) -> Iterator[Hit]:
         if activity.transfers and (activity.no_transfer or ctx.register.no_transfer):
             path = (*at, "no_transfer") if activity.no_transfer else ("no_transfer",)
             yield Hit(path, activity.id, {"count": str(len(activity.transfers))})
+
+
+@rule("GL029", "error", "safeguard-of-another-law",
+      reference="GDPR Art. 44, 46; UK GDPR Art. 46 (ICO: IDTA and Addendum, 21 March 2022)",
+      url=GDPR.format(46))
+def safeguard_of_another_law(ctx: Context) -> Iterator[Hit]:
+    """A UK GDPR transfer tool named by a controller the EU GDPR governs (not established in the UK)."""
+    country = (ctx.register.controller.country or "").upper()
+    for at, activity in ctx.activities():
+        for j, transfer in enumerate(activity.transfers):
+            term = ctx.vocabulary.get("safeguards", transfer.safeguard or "")
+            if term is not None and term.extra.get("regime") == "uk" and country != "GB":
+                yield Hit((*at, "transfers", j, "safeguard"), activity.id,
+                          {"safeguard": term.id, "controller_country": country or "?"})
