@@ -193,3 +193,15 @@ def test_a_country_decision_does_not_cover_another_country() -> None:
     assert "GL025" in codes_on(TODAY, "dpf", "IN")
     assert "GL025" in codes_on(TODAY, "uk_adequacy", "US")
     assert "GL025" not in codes_on(TODAY, "scc", "IN")
+
+
+def test_every_dated_safeguard_has_a_coherent_validity() -> None:
+    for term in load_vocabulary().terms("safeguards"):
+        start, end = term.extra.get("valid_from"), term.extra.get("valid_until")
+        assert start is None or isinstance(start, date), term.id
+        assert end is None or isinstance(end, date), term.id
+        assert not (start and end) or start <= end, term.id
+        for country in term.extra.get("countries") or []:
+            assert isinstance(country, str) and len(country) == 2 and country.isupper(), term.id
+    privacy_shield = load_vocabulary().get("safeguards", "privacy_shield")
+    assert privacy_shield is not None and not privacy_shield.valid_on(date(2020, 7, 16))
