@@ -104,7 +104,9 @@ def test_missing_fields_show_the_gap_marker_never_invented_text(shop: Register) 
     fraud = rows[2]
     assert fraud["Retention periods"] == "⚠ Not stated in the register: retention period"
     assert fraud["Recipients"] == "⚠ Not stated in the register: recipients"
-    assert fraud["Transfers outside the EU and safeguards"] == "No transfer declared"
+    # silence on transfers is a gap, never "no transfer" (only `no_transfer: true` says that)
+    assert fraud["Transfers outside the EU and safeguards"] == (
+        "⚠ Not stated in the register: transfers outside the EEA (or that there are none)")
 
 
 def test_xlsx_is_a_workbook_a_dpo_can_work_in(shop: Register) -> None:

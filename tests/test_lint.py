@@ -105,6 +105,16 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
                        retention=["13 months after collection"]),
               register(data_categories=["online.tracker"], legal_bases=["consent"], consent=CONSENT,
                        retention=["13 months after collection"])),
+    "GL025": (register(transfers=[{"country": "US", "safeguard": "privacy_shield"}]),
+              register(transfers=[{"country": "US", "safeguard": "scc"}])),
+    "GL026": (register(transfers=[{"country": "US", "recipient": "Host Inc.", "safeguard": "dpf"}]),
+              register(transfers=[{"country": "US", "recipient": "Host Inc.", "safeguard": "scc"}])),
+    "GL027": (register(retention=["indefinitely"]), register()),
+    "GL028": ({**register(transfers=[{"country": "US", "safeguard": "scc"}]), "no_transfer": True},
+              {**register(), "no_transfer": True}),
+    "GL029": (register(transfers=[{"country": "IN", "safeguard": "uk_idta"}]),
+              register({**CONTROLLER, "country": "GB"},
+                       transfers=[{"country": "IN", "safeguard": "uk_idta"}])),
 }
 # Rules tested by their own functions below rather than through CASES.
 TESTED_ELSEWHERE = {"GL000": "test_unreadable_files_are_gl000_findings_not_tracebacks"}
@@ -165,6 +175,13 @@ def test_transfer_inside_the_eea_or_to_an_adequate_country_needs_no_safeguard(
         vocabulary: Vocabulary) -> None:
     assert "GL010" not in codes_of(register(transfers=[{"country": "DE"}]), vocabulary)
     assert "GL010" not in codes_of(register(transfers=[{"country": "ch"}]), vocabulary)
+
+
+def test_adequacy_is_a_safeguard_only_where_the_commission_decided(vocabulary: Vocabulary) -> None:
+    assert "GL025" in codes_of(register(transfers=[{"country": "IN", "safeguard": "adequacy"}]), vocabulary)
+    for country in ("JP", "US", "gb"):
+        quiet = register(transfers=[{"country": country, "safeguard": "adequacy"}])
+        assert "GL025" not in codes_of(quiet, vocabulary), country
 
 
 def test_a_partial_adequacy_decision_still_needs_a_declared_safeguard(vocabulary: Vocabulary) -> None:

@@ -23,7 +23,10 @@ def test_parses_the_dpo_forms(text: str, expected: RetentionPeriod) -> None:
     assert RetentionPeriod.parse(text) == expected
 
 
-@pytest.mark.parametrize("text", ["13 months", "forever", "3 ans après last_contact", "after collection"])
+# "forever" is no syntax error any more: it loads as a rule kept without limit (GL027),
+# see tests/test_retention_indefinite.py.
+@pytest.mark.parametrize("text", ["13 months", "for ever more", "3 ans après last_contact",
+                                  "after collection", "indefinitely after collection"])
 def test_rejects_other_text_with_the_accepted_forms(text: str) -> None:
     with pytest.raises(RuleSyntaxError, match="after <event>"):
         RetentionPeriod.parse(text)

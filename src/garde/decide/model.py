@@ -64,7 +64,10 @@ class Decision:
 
 @dataclass(frozen=True)
 class RetentionCheck:
-    """One retention rule: data is due ``period`` after ``event`` (at ``event`` when None)."""
+    """One retention rule: data is due ``period`` after ``event`` (at ``event`` when None).
+
+    ``event`` is empty for a rule kept without limit ("indefinitely"): never due.
+    """
 
     event: str
     period: Period | None

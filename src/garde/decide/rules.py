@@ -102,6 +102,9 @@ def _retention_due(activity: ActivityRules, facts: SubjectFacts, consent: Consen
     }
     due: dict[int, bool | None] = {}
     for index, rule in enumerate(activity.retention):
+        if not rule.event:  # kept "indefinitely": the register sets no limit, so never due
+            due[index] = False
+            continue
         if rule.event not in starts:
             due[index] = None
             continue

@@ -148,7 +148,7 @@ def _row(register: Register, activity: Activity, words: Wording, keys: tuple[str
         "data_description": lambda: cell([(p,) for p in [words.text(activity.data_description)] if p]),
         "sensitive": lambda: sensitive_cell(activity, words),
         "recipients": lambda: cell(recipient_lines(activity, words), words.gap("recipients")),
-        "transfers": lambda: cell(transfer_lines(activity, words), words.word("common.word.no_transfer")),
+        "transfers": lambda: cell(transfer_statement(register, activity, words)),
         "retention": lambda: cell(retention_lines(activity, words), words.gap("retention")),
         "security": lambda: cell([(p,) for p in map(words.text, activity.security_measures) if p],
                                  words.gap("security")),
@@ -255,11 +255,26 @@ def recipient_lines(activity: Activity, words: Wording) -> list[Line]:
             for group in ("internal", "external", "processors") if group in grouped]
 
 
+def transfer_statement(register: Register, activity: Activity, words: Wording) -> list[Line]:
+    """What the register says of the activity's transfers: the list, its explicit "none", or a gap."""
+    state = register.transfer_state(activity)
+    if state == "listed":
+        return transfer_lines(activity, words)
+    return [(words.word("common.word.no_transfer") if state == "none" else words.gap("transfers"),)]
+
+
 def transfer_lines(activity: Activity, words: Wording) -> list[Line]:
-    """Country, recipient and safeguard of each transfer outside the EEA (Art. 30(1)(e))."""
+    """Country (or region), recipient and safeguard of each transfer outside the EEA (Art. 30(1)(e)).
+
+    The safeguard is the vocabulary's label of the term the register names; nothing is inferred.
+    """
     lines: list[Line] = []
     for transfer in activity.transfers:
-        parts: list[Piece] = [Piece(words.country(transfer.country), words.lang)]
+        region = words.text(transfer.region)
+        place = Piece(words.country(transfer.country), words.lang) if transfer.country else region
+        parts: list[Piece] = [place] if place else []
+        if transfer.country and region:
+            parts += [Piece(" (", words.lang), region, Piece(")", words.lang)]
         recipient = words.text(transfer.recipient)
         if recipient:
             parts += [words.word("common.word.dash"), recipient]

@@ -19,7 +19,7 @@ from garde.documents.art30 import (
     legal_basis_lines,
     recipient_lines,
     retention_lines,
-    transfer_lines,
+    transfer_statement,
 )
 from garde.documents.templating import render
 from garde.documents.wording import Cell, Line, Piece, Wording, cell
@@ -168,11 +168,14 @@ def _recipients(register: Register, activities: list[Activity], words: Wording) 
 def _transfers(register: Register, activities: list[Activity], words: Wording) -> Section:
     """Art. 13(1)(f): transfers to third countries and the safeguard relied on."""
     section = _section(words, "transfers", "13(1)(f)")
-    moving = [a for a in activities if a.transfers]
-    if moving:
-        section.items = _per_activity(moving, words, transfer_lines, "safeguard")
-    else:
+    states = {register.transfer_state(a) for a in activities}
+    if states == {"none"}:  # every activity (or the register as a whole) states there is none
         section.paragraphs.append((words.word("notice.text.no_transfer"),))
+    elif not activities:
+        section.paragraphs.append((words.gap("transfers"),))
+    else:  # each activity as the register has it: its transfers, its "none", or a visible gap
+        section.items = _per_activity(activities, words,
+                                      lambda a, w: transfer_statement(register, a, w), "transfers")
     return section
 
 

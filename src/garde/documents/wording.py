@@ -193,7 +193,16 @@ class Wording:
     # -- composite phrases -----------------------------------------------------------------------
 
     def retention(self, rule: RetentionRule) -> Line:
-        """``3 ans après le dernier contact, puis suppression`` (GDPR Art. 13(2)(a))."""
+        """``3 ans après le dernier contact, puis suppression`` (GDPR Art. 13(2)(a)).
+
+        A rule kept without limit is printed as the register states it, in its own words:
+        neither a gap nor an invented period.
+        """
+        if rule.rule.words is not None:
+            return (self.word("common.retention_indefinite"), Piece(" « " if self.lang == "fr" else " “",
+                                                                     self.lang),
+                    Piece(rule.rule.words, self.register_lang),
+                    Piece(" »" if self.lang == "fr" else "”", self.lang))
         event = rule.rule.event
         table = "after" if rule.rule.period else "until"
         key = f"common.retention_{table}.{event}"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
@@ -70,6 +71,8 @@ class Context:
     vocabulary: Vocabulary
     eea: frozenset[str] | None
     adequacy: frozenset[str]
+    today: date = field(default_factory=date.today)  # the day safeguards must be valid on
+    decided: frozenset[str] = frozenset()  # countries with any adequacy decision, partial ones too
 
     @property
     def register(self) -> Register:

@@ -103,6 +103,8 @@ class ReferencePeriods(_Model):
 
     def compare(self, rule: RetentionPeriod, reference: RetentionPeriod) -> Verdict:
         """Whether ``rule`` keeps data longer than ``reference`` (see the module docstring)."""
+        if rule.indefinite or reference.indefinite:
+            return "not_comparable" if reference.indefinite else "longer"
         if rule.event in self.open_ended and reference.event not in self.open_ended:
             return "longer"
         longer = period_longer(rule.period or _NOTHING, reference.period or _NOTHING)

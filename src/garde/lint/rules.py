@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from garde.lint.model import Context, Hit, Rule, add_rule, rule
 from garde.lint.reference_periods import applicable, load_reference_periods
 from garde.register import term_problems
+from garde.register.model import Transfer
 
 GDPR = "https://gdpr-info.eu/art-{}-gdpr/"
 
@@ -95,6 +96,8 @@ def _reference_hits(ctx: Context, wanted: str) -> Iterator[Hit]:
         for found, verdict in verdicts:
             retention = activity.retention[found.rule_index].rule
             reference = found.reference
+            if retention.indefinite:  # GL027 reports it as an error; no reference period applies
+                continue
             if verdict == wanted and reference.id not in within:
                 params = {"rule": str(retention), "maximum": str(reference.maximum),
                           "authority": reference.authority, "period": reference.id}
@@ -132,12 +135,12 @@ def special_category_without_art9(ctx: Context) -> Iterator[Hit]:
 def transfer_without_safeguard(ctx: Context) -> Iterator[Hit]:
     for at, activity in ctx.activities():
         for j, transfer in enumerate(activity.transfers):
-            country = transfer.country.upper()
+            country = (transfer.country or "").upper()
             if transfer.safeguard or (ctx.eea is not None and country in ctx.eea):
                 continue
             if country in ctx.adequacy:  # Art. 45: an adequacy decision needs no further safeguard
                 continue
-            yield Hit((*at, "transfers", j), activity.id, {"country": country})
+            yield Hit((*at, "transfers", j), activity.id, {"country": country or _region(transfer)})
 
 
 @rule("GL011", "warning", "undeclared-transfer", reference="GDPR Art. 30(1)(e), 44",
@@ -146,7 +149,7 @@ def undeclared_transfer(ctx: Context) -> Iterator[Hit]:
     if ctx.eea is None:  # without the EEA list garde cannot tell where a recipient is
         return
     for at, activity in ctx.activities():
-        declared = {t.country.upper() for t in activity.transfers}
+        declared = {t.country.upper() for t in activity.transfers if t.country}
         for j, recipient in enumerate(activity.recipients):
             country = (recipient.country or "").upper()
             if country and country not in ctx.eea and country not in declared:
@@ -298,3 +301,77 @@ def trackers_without_consent(ctx: Context) -> Iterator[Hit]:
             if any(category == t or category.startswith(t + ".") for t in _TRACKERS):
                 yield Hit((*at, "data_categories", j), activity.id, {"category": category})
                 break
+
+
+def _region(transfer: Transfer) -> str:
+    region = transfer.region
+    return (region if isinstance(region, str) else next(iter((region or {}).values()), "")) or "?"
+
+
+@rule("GL025", "error", "transfer-safeguard-invalid",
+      reference="GDPR Art. 44-46; CJEU C-311/18 (Schrems II, 16 July 2020)", url=GDPR.format(46))
+def transfer_safeguard_invalid(ctx: Context) -> Iterator[Hit]:
+    """The safeguard does not count on the day of the check, or does not cover the country."""
+    for at, activity in ctx.activities():
+        for j, transfer in enumerate(activity.transfers):
+            term = ctx.vocabulary.get("safeguards", transfer.safeguard or "")
+            if term is None:
+                continue
+            countries = [str(c).upper() for c in term.extra.get("countries") or []]
+            if term.id == "adequacy":  # Art. 45: only where the Commission has decided (eea.yaml)
+                countries = sorted(ctx.decided)
+            country = (transfer.country or "").upper()
+            outside = bool(countries) and country not in countries
+            if not term.valid_on(ctx.today) or outside:
+                start, end = term.extra.get("valid_from"), term.extra.get("valid_until")
+                validity = f"{start or '…'} – {end or '…'}"
+                yield Hit((*at, "transfers", j, "safeguard"), activity.id,
+                          {"safeguard": term.id, "validity": validity,
+                           "covers": ", ".join(countries) or "*", "country": country or _region(transfer),
+                           "day": ctx.today.isoformat()})
+
+
+@rule("GL026", "info", "transfer-certification-to-check",
+      reference="GDPR Art. 45(3); Commission Implementing Decision (EU) 2023/1795 (EU-US DPF)",
+      url="https://www.dataprivacyframework.gov/list")
+def transfer_certification_to_check(ctx: Context) -> Iterator[Hit]:
+    """A framework that covers certified recipients only: the register cannot prove the certification."""
+    for at, activity in ctx.activities():
+        for j, transfer in enumerate(activity.transfers):
+            term = ctx.vocabulary.get("safeguards", transfer.safeguard or "")
+            if term is not None and term.extra.get("certified_recipients") is True \
+                    and term.valid_on(ctx.today):
+                yield Hit((*at, "transfers", j), activity.id, {"safeguard": term.id})
+
+
+@rule("GL027", "error", "retention-without-limit", reference="GDPR Art. 5(1)(e), 13(2)(a)",
+      url=GDPR.format(5))
+def retention_without_limit(ctx: Context) -> Iterator[Hit]:
+    for at, activity in ctx.activities():
+        for j, retention in enumerate(activity.retention):
+            if retention.rule.indefinite:
+                yield Hit((*at, "retention", j, "rule"), activity.id, {"rule": str(retention.rule)})
+
+
+@rule("GL028", "error", "transfer-contradicts-statement", reference="GDPR Art. 30(1)(e), 13(1)(f)",
+      url=GDPR.format(30))
+def transfer_contradicts_statement(ctx: Context) -> Iterator[Hit]:
+    """``no_transfer`` (the activity's or the register's) while the activity lists transfers."""
+    for at, activity in ctx.activities():
+        if activity.transfers and (activity.no_transfer or ctx.register.no_transfer):
+            path = (*at, "no_transfer") if activity.no_transfer else ("no_transfer",)
+            yield Hit(path, activity.id, {"count": str(len(activity.transfers))})
+
+
+@rule("GL029", "error", "safeguard-of-another-law",
+      reference="GDPR Art. 44, 46; UK GDPR Art. 46 (ICO: IDTA and Addendum, 21 March 2022)",
+      url=GDPR.format(46))
+def safeguard_of_another_law(ctx: Context) -> Iterator[Hit]:
+    """A UK GDPR transfer tool named by a controller the EU GDPR governs (not established in the UK)."""
+    country = (ctx.register.controller.country or "").upper()
+    for at, activity in ctx.activities():
+        for j, transfer in enumerate(activity.transfers):
+            term = ctx.vocabulary.get("safeguards", transfer.safeguard or "")
+            if term is not None and term.extra.get("regime") == "uk" and country != "GB":
+                yield Hit((*at, "transfers", j, "safeguard"), activity.id,
+                          {"safeguard": term.id, "controller_country": country or "?"})

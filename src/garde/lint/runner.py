@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -12,14 +13,15 @@ from garde.register import LoadedRegister, read_register
 from garde.taxonomy import Vocabulary, load_vocabulary
 
 
-def lint(loaded: LoadedRegister, *, lang: str = "en",
-         vocabulary: Vocabulary | None = None) -> list[Finding]:
-    """Every finding of every rule for one register, in file order."""
+def lint(loaded: LoadedRegister, *, lang: str = "en", vocabulary: Vocabulary | None = None,
+         today: date | None = None) -> list[Finding]:
+    """Every finding of every rule for one register, in file order (safeguards valid on ``today``)."""
     if lang not in LANGS:
         raise ValueError(f"unknown language {lang!r}; expected one of {', '.join(LANGS)}")
     vocabulary = vocabulary or load_vocabulary()
     eea, adequacy = _eea(vocabulary.extras.get("eea"))
-    ctx = Context(loaded, vocabulary, eea, adequacy)
+    decided = _codes(vocabulary.extras.get("eea"), "adequacy")
+    ctx = Context(loaded, vocabulary, eea, adequacy, today or date.today(), decided)
     findings = []
     for entry in RULES.values():
         if entry.check is None:
@@ -83,8 +85,7 @@ def _eea(data: Any) -> tuple[frozenset[str] | None, frozenset[str]]:
         return None, frozenset()
 
     def codes(key: str) -> frozenset[str]:
-        value = data.get(key) or []
-        return frozenset(str(c).upper() for c in value) if isinstance(value, list) else frozenset()
+        return _codes(data, key)
 
     # A partial decision (US: Data Privacy Framework members only) covers some
     # recipients; garde cannot tell which, so those transfers need `safeguard: adequacy`.
@@ -92,3 +93,9 @@ def _eea(data: Any) -> tuple[frozenset[str] | None, frozenset[str]]:
     partial = frozenset(str(c).upper() for c in scope) if isinstance(scope, dict) else frozenset()
     eea = codes("eea")
     return (eea or None), codes("adequacy") - partial
+
+
+def _codes(data: Any, key: str) -> frozenset[str]:
+    """The country codes listed under ``key`` of ``eea.yaml`` (empty when absent)."""
+    value = data.get(key) if isinstance(data, dict) else None
+    return frozenset(str(c).upper() for c in value) if isinstance(value, list) else frozenset()

@@ -138,7 +138,8 @@ def _term_uses(register: Register) -> Iterator[tuple[str, str, FieldPath]]:
             if transfer.safeguard:
                 yield "safeguards", transfer.safeguard, (*at, "transfers", j, "safeguard")
         for j, rule in enumerate(a.retention):
-            yield "trigger_events", rule.rule.event, (*at, "retention", j, "rule")
+            if not rule.rule.indefinite:
+                yield "trigger_events", rule.rule.event, (*at, "retention", j, "rule")
             for k, category in enumerate(rule.categories):
                 yield "categories", category, (*at, "retention", j, "categories", k)
         for j, source_id in enumerate(a.sources):

@@ -18,6 +18,9 @@ from garde.retention_rule import Action, RetentionPeriod
 
 Text = str | dict[str, str]
 Role = Literal["controller", "processor"]
+# What a register says about transfers outside the EEA (GDPR Art. 30(1)(e), 13(1)(f)):
+# "none" is an explicit statement that there is none; "gap" is silence, never read as "none".
+TransferState = Literal["none", "gap", "listed"]
 
 
 def text_in(value: Text | None, lang: str) -> str | None:
@@ -89,11 +92,18 @@ class Recipient(_Model):
 
 
 class Transfer(_Model):
-    """A transfer outside the EEA: Art. 30(1)(e), 13(1)(f)."""
+    """A transfer outside the EEA: Art. 30(1)(e), 13(1)(f). ``country`` (ISO 3166) or ``region``."""
 
-    country: str
+    country: str | None = Field(default=None, description="ISO 3166 code of the third country")
+    region: Text | None = Field(default=None, description="when no single country: e.g. 'worldwide'")
     recipient: Text | None = None
-    safeguard: str | None = None
+    safeguard: str | None = Field(default=None, description="term of the safeguards vocabulary")
+
+    @model_validator(mode="after")
+    def _somewhere(self) -> Transfer:
+        if not self.country and not self.region:
+            raise ValueError("a transfer names its `country` (ISO 3166 code) or its `region`")
+        return self
 
 
 class RetentionRule(_Model):
@@ -168,6 +178,8 @@ class Activity(_Model):
     art9_condition: str | None = None
     recipients: list[Recipient] = []
     transfers: list[Transfer] = []
+    no_transfer: bool = Field(
+        default=False, description="the register states this activity transfers nothing outside the EEA")
     retention: list[RetentionRule] = []
     security_measures: list[Text] = []
     sources: list[str] = []
@@ -199,6 +211,8 @@ class Register(_Model):
     source: str | None = Field(default=None, description="document this register was encoded from")
     notes: Text | None = Field(default=None, description="remarks on the register as a whole")
     controller: Controller
+    no_transfer: bool = Field(
+        default=False, description="the register states no activity transfers anything outside the EEA")
     activities: list[Activity] = []
 
     @model_validator(mode="after")
@@ -212,6 +226,12 @@ class Register(_Model):
 
     def activity(self, activity_id: str) -> Activity | None:
         return next((a for a in self.activities if a.id == activity_id), None)
+
+    def transfer_state(self, activity: Activity) -> TransferState:
+        """Listed transfers, an explicit "none" (the activity's or the register's), or a gap."""
+        if activity.transfers:
+            return "listed"
+        return "none" if activity.no_transfer or self.no_transfer else "gap"
 
     def to_data(self) -> dict[str, Any]:
         """The normalised register as plain data (what ``register show`` prints)."""

@@ -233,9 +233,13 @@ def column_policy(datamap: DataMap, table: TableMap, column: ColumnMap, register
             continue
         if activity_id in held_activities:
             blocked.append(f"{activity_id}: legal hold: {held_activities[activity_id]}")
-        rules = [r for r in activity.retention if applies(r, column.category)]
-        if not rules:
+        stated = [r for r in activity.retention if applies(r, column.category)]
+        # A rule kept "indefinitely" is never due: it is no limit, only the register's statement.
+        rules = [r for r in stated if not r.rule.indefinite]
+        if not stated:
             blocked.append(f"{activity_id}: no rule for {column.category}")
+        elif not rules:
+            blocked.append(f"{activity_id}: '{stated[0].rule}': the register keeps it without limit")
         dated = [r for r in rules if event_path(datamap, table, r.rule.event) is not None]
         undated += [Governing(activity_id, r) for r in rules if r not in dated]
         if rules and not dated:

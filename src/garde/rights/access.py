@@ -21,6 +21,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from garde.datasets import Footprint, IdentityMatch, TableRef
+from garde.documents.art30 import transfer_statement
 from garde.documents.wording import Line, Wording
 from garde.private_files import write_private
 from garde.register import Activity, Register
@@ -58,8 +59,7 @@ def _activity_info(activity: Activity, register: Register, words: Wording) -> di
         "recipients": [text(r.name) or words.term("recipients", r.kind).text for r in activity.recipients],
         "retention": [_text(words.retention(rule)) for rule in activity.retention],
         "sources": [words.term("sources", s).text for s in activity.sources],
-        "transfers": [f"{words.country(t.country)}" + (f" ({t.safeguard})" if t.safeguard else "")
-                      for t in activity.transfers],
+        "transfers": [_text(line) for line in transfer_statement(register, activity, words)],
     }
 
 

@@ -192,6 +192,8 @@ class _Rules:
         if not rules:
             return f"{basis}; the register states no retention period, so it is kept"
         for rule in rules:
+            if rule.rule.indefinite:
+                return f"{basis}: '{rule.rule}'; the register keeps it without limit, so it is kept"
             event = rule.rule.event
             timestamp = table.timestamp(event)
             if timestamp is None:

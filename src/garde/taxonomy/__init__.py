@@ -19,6 +19,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -70,6 +71,11 @@ class Term:
 
     def label(self, lang: str = "en") -> str:
         return self.labels.get(lang) or self.labels.get("en") or self.id
+
+    def valid_on(self, day: date) -> bool:
+        """Whether ``day`` falls within the term's ``valid_from``/``valid_until`` (inclusive), if any."""
+        start, end = self.extra.get("valid_from"), self.extra.get("valid_until")
+        return (not isinstance(start, date) or start <= day) and (not isinstance(end, date) or day <= end)
 
     @property
     def parent(self) -> str | None:
