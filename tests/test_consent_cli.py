@@ -201,6 +201,26 @@ def test_import_refuses_a_row_dated_in_the_future_with_its_line(database_url: st
     engine.dispose()
 
 
+@pytest.mark.parametrize("separator", [";", "\t"])
+def test_a_spreadsheet_export_separated_by_semicolons_or_tabs_is_read(database_url: str, tmp_path: Path,
+                                                                      separator: str) -> None:
+    """Excel in a French or Italian locale saves CSV with `;` (and a BOM, CRLF lines): every row
+    used to be refused as "no activity", the whole header read as one column."""
+    engine = connect(database_url, create=True)
+    migrate(engine)
+    path = tmp_path / "export.csv"
+    lines = ["id,email,activity,action,at", "1,ana@example.com,newsletter,given,2025-01-02 10:00",
+             "2,ana@example.com,newsletter,withdrawn,2025-02-02 10:00"]
+    path.write_bytes(b"\xef\xbb\xbf" + "\r\n".join(line.replace(",", separator) for line in lines).encode()
+                     + b"\r\n")
+    report = import_csv(engine, path, source="excel")
+    assert (report.added, report.problems) == (2, [])
+    with engine.connect() as conn:
+        ana = find_subject(conn, {"email": "ana@example.com"})
+        assert ana is not None and [c.status for c in current(conn, ana)] == ["withdrawn"]
+    engine.dispose()
+
+
 def test_an_unclosed_quote_stops_the_import_with_the_line_where_its_record_starts(
         store: str, tmp_path: Path) -> None:
     """The withdrawals after a quote left open were read as one cell and lost, with exit status 0."""

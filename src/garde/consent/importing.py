@@ -419,7 +419,7 @@ def import_csv(engine: sa.Engine, path: Path, *, source: str | None = None,
         raise GardeError(f"unknown field(s) {', '.join(sorted(unknown))}; fields are {', '.join(FIELDS)}")
     with path.open(newline="", encoding="utf-8-sig") as handle:
         # strict: a quote left open is an error, not a cell that swallows the rows after it
-        reader = csv.reader(handle, strict=True)
+        reader = csv.reader(handle, strict=True, delimiter=_separator(handle, {*FIELDS, *columns.values()}))
         try:
             header = next(reader, [])
             missing = [c for c in columns.values() if c not in header]
@@ -437,6 +437,21 @@ def import_csv(engine: sa.Engine, path: Path, *, source: str | None = None,
             problem = f"line {_first_line_not_utf8(path)}: not UTF-8 text ({exc.reason})"
     raise GardeError(f"{path}: {problem}; the batches before it are imported, and importing the mended "
                      "file again adds only what is missing")
+
+
+SEPARATORS = (",", ";", "\t")
+
+
+def _separator(handle: Any, names: set[str]) -> str:
+    """The separator that splits the header into the most known column names: a spreadsheet in a
+    French or Italian locale saves CSV with ``;``. A comma unless another one names more fields."""
+    try:
+        first = handle.readline()
+    except UnicodeDecodeError:
+        first = ""
+    handle.seek(0)
+    found = {sep: len(names.intersection(next(csv.reader([first], delimiter=sep), []))) for sep in SEPARATORS}
+    return max(SEPARATORS, key=lambda sep: found[sep])  # the first of the best: a comma on a tie
 
 
 def _first_line_not_utf8(path: Path) -> int:
