@@ -37,6 +37,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -46,6 +47,7 @@ from garde import audit
 from garde.consent.ledger import (
     DIGEST_FIELDS,
     TEXT_LIMITS,
+    consent_channel,
     consent_events,
     hash_ip,
     not_in_future,
@@ -167,7 +169,9 @@ def _parse(line: int, record: Mapping[str, str], source: str, defaults: dict[str
     record_id = fields["id"]
     identity = record_id if record_id else "\x1f".join(f"{k}={record.get(k, '')}" for k in sorted(record))
     ip = fields["ip"]
-    values = (activity, fields["channel"], action, at, fields["method"] or "import", fields["notice_version"],
+    channel = fields["channel"]
+    channel = channel if channel is None else _channel(channel)
+    values = (activity, channel, action, at, fields["method"] or "import", fields["notice_version"],
               hash_ip(ip, key) if ip else None, fields["user_agent"], expires_at)
     source_key = hashlib.sha256(f"{source}\x1f{identity}".encode()).hexdigest()
     return _Row(line, source_key, tuple(identities), values)
@@ -407,6 +411,12 @@ def _resolve_subjects(conn: sa.Connection, rows: list[_Row]) -> tuple[list[str],
     insert_rows(conn, subjects, ("id", "kind", "state", "language", "created_at"), new_subjects)
     insert_rows(conn, subject_identifiers, ("subject_id", "kind", "hash"), new_links)
     return row_owner, len(new_subjects)
+
+
+@lru_cache(maxsize=256)
+def _channel(text: str) -> str:
+    """:func:`consent_channel` of a row's channel (an export names a few channels millions of times)."""
+    return str(consent_channel(text))
 
 
 def import_csv(engine: sa.Engine, path: Path, *, source: str | None = None,
