@@ -456,7 +456,7 @@ def _separator(handle: Any, names: set[str]) -> str:
     """The separator that splits the header into the most known column names: a spreadsheet in a
     French or Italian locale saves CSV with ``;``. A comma unless another one names more fields."""
     try:
-        first = handle.readline()
+        first = handle.readline(1 << 16)  # a header, not a file without line breaks read whole
     except UnicodeDecodeError:
         first = ""
     handle.seek(0)
