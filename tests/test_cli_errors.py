@@ -141,3 +141,10 @@ def test_a_broken_consent_csv_is_a_clear_error(env: Path, content: bytes, expect
     register = str(ROOT / "registers" / "reference-shop.yaml")
     result = refused("consent", "import", str(path), "--register", register)
     assert expected in result.output.replace("\n", "")
+
+
+def test_a_data_map_url_that_is_not_one_is_a_clear_error_in_datasets_check(
+        env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GARDE_SHOP_URL", "nonsense")
+    result = refused("datasets", "check", str(ROOT / "datasets"))
+    assert "'nonsense' is not a database URL" in result.output.replace("\n", "")

@@ -201,6 +201,59 @@ def test_import_refuses_a_row_dated_in_the_future_with_its_line(database_url: st
     engine.dispose()
 
 
+@pytest.mark.parametrize("separator", [";", "\t"])
+def test_a_spreadsheet_export_separated_by_semicolons_or_tabs_is_read(database_url: str, tmp_path: Path,
+                                                                      separator: str) -> None:
+    """Excel in a French or Italian locale saves CSV with `;` (and a BOM, CRLF lines): every row
+    used to be refused as "no activity", the whole header read as one column."""
+    engine = connect(database_url, create=True)
+    migrate(engine)
+    path = tmp_path / "export.csv"
+    lines = ["id,email,activity,action,at", "1,ana@example.com,newsletter,given,2025-01-02 10:00",
+             "2,ana@example.com,newsletter,withdrawn,2025-02-02 10:00"]
+    path.write_bytes(b"\xef\xbb\xbf" + "\r\n".join(line.replace(",", separator) for line in lines).encode()
+                     + b"\r\n")
+    report = import_csv(engine, path, source="excel")
+    assert (report.added, report.problems) == (2, [])
+    with engine.connect() as conn:
+        ana = find_subject(conn, {"email": "ana@example.com"})
+        assert ana is not None and [c.status for c in current(conn, ana)] == ["withdrawn"]
+    engine.dispose()
+
+
+def test_a_withdrawal_on_a_channel_spelled_otherwise_still_wins(store: str) -> None:
+    """`--channel EMAIL` (or an export's `Email`, `E-mail`) was recorded as written: the withdrawal
+    applied to no channel decide() asks about, and the consent on `email` stayed valid."""
+    assert garde("consent", "give", "newsletter", "--email", "ana@example.com", "--channel", "email")[0] == 0
+    code, output = garde("consent", "withdraw", "newsletter", "--email", "ana@example.com",
+                         "--channel", "EMAIL")
+    assert code == 0 and "on email," in output, output
+    code, output = garde("decide", "newsletter", "--email", "ana@example.com", "--channel", "email",
+                         "--format", "json")
+    assert code == 1 and json.loads(output)["reasons"][0]["code"] == "consent_withdrawn"
+    code, output = garde("consent", "withdraw", "newsletter", "--email", "ana@example.com",
+                         "--channel", "pigeon")
+    assert code == 2 and "'pigeon' is not a channel garde knows" in " ".join(output.split())
+
+
+def test_an_import_records_each_channel_by_its_id(database_url: str, tmp_path: Path) -> None:
+    engine = connect(database_url, create=True)
+    migrate(engine)
+    path = tmp_path / "export.csv"
+    path.write_text("id,email,activity,channel,action,at\n"
+                    "1,ana@example.com,newsletter,email,given,2025-01-02\n"
+                    "2,ana@example.com,newsletter,E-mail,withdrawn,2025-02-02\n"
+                    "3,bea@example.com,newsletter,Courriel,given,2025-01-02\n"
+                    "4,bea@example.com,newsletter,carrier pigeon,given,2025-01-02\n", encoding="utf-8")
+    report = import_csv(engine, path, source="tool")
+    assert report.added == 3 and len(report.problems) == 1 and "line 5:" in report.problems[0]
+    with engine.connect() as conn:
+        assert set(conn.execute(sa.select(consent_events.c.channel)).scalars()) == {"email"}
+        ana = find_subject(conn, {"email": "ana@example.com"})
+        assert ana is not None and [c.status for c in current(conn, ana)] == ["withdrawn"]
+    engine.dispose()
+
+
 def test_an_unclosed_quote_stops_the_import_with_the_line_where_its_record_starts(
         store: str, tmp_path: Path) -> None:
     """The withdrawals after a quote left open were read as one cell and lost, with exit status 0."""

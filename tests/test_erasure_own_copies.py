@@ -77,3 +77,21 @@ def test_a_finished_rectification_keeps_a_digest_of_the_new_value_not_the_value(
     sealed_phone = seal("contact.phone", "+33600000000", key)
     assert json.loads(stored) == {"corrections": {"contact.phone": sealed_phone}}
     assert done.details == json.loads(stored)
+
+
+def test_erasure_removes_the_text_messages_sent_to_the_subjects_phone(shop: Shop,  # noqa: F811
+                                                                       tmp_path: Path) -> None:
+    # The file mailer keeps each code sent by SMS as a .sms file: the phone number in clear.
+    deployment = shop.deployment
+    deployment.outbox = tmp_path / "outbox"
+    mailer = FileMailer(deployment.outbox)
+    mailer.send_sms("+33 6 99 99 99 99", "Your verification code: 123456")  # Ana's phone, as she wrote it
+    mailer.send_sms("+33622222222", "Your verification code: 654321")  # Bob's
+    texts = sorted(deployment.outbox.glob("*.sms"))
+    erasure = verified(shop, "erasure", {"email": "ana@example.org", "phone": "+33699999999"})  # both proven
+    done = run(shop.store, erasure, deployment, today=date(2025, 3, 1))
+    assert done.status == "completed"
+    assert sorted(deployment.outbox.glob("*.sms")) == [texts[1]]  # Bob's text stays
+    report = json.loads((deployment.results / erasure / "erasure.json").read_text())
+    assert {(Path(c["file"]).resolve(), c["kind"]) for c in report["own_copies"]} == {
+        (texts[0].resolve(), "message")}

@@ -183,6 +183,10 @@ def test_a_failed_rotation_leaves_the_store_on_the_old_key(database_url: str, us
     ("short-key", "too weak"),
     ("a" * 40, "too weak"),
     (OLD_KEY, "already in use"),
+    # Blanks around a key are lost by many a secret store, .env file or shell: the store, which the
+    # old key no longer opens, would then be locked for good (issue 9 red team).
+    (f"  {NEW_KEY}", "begins or ends with a blank"),
+    (f"{NEW_KEY}\n", "begins or ends with a blank"),
 ])
 def test_rotation_refuses_a_key_that_protects_nothing(sqlite_url: str, use_key: UseKey, new_key: str,
                                                      refusal: str) -> None:

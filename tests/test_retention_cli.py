@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import date, timedelta
 
 from typer.testing import CliRunner
 
@@ -52,3 +52,17 @@ def test_plan_json_dry_run_sweep_and_runs(deployment: Deployment) -> None:  # no
     assert sum(runs[1]["summary"]["affected"].values()) == total
     text = garde("retention", "runs")
     assert "dry" in text and str(total) in text
+
+
+def test_a_sweep_as_of_a_later_day_is_refused_and_deletes_nothing(deployment: Deployment) -> None:  # noqa: F811
+    """`--today` a day ahead would delete what the register still keeps (a customer record before
+    its five years, a typo in the year): only a dry run or a plan may look ahead."""
+    before = snapshot(deployment.shop)
+    ahead = (date.today() + timedelta(days=1)).isoformat()
+    result = runner.invoke(app, ["retention", "sweep", "--datasets", str(DATASET), "--today", ahead,
+                                 "--quiet"])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert f"{ahead} is after today" in " ".join(result.output.split())
+    assert snapshot(deployment.shop) == before
+    assert "rows would affect" in garde("retention", "sweep", "--datasets", str(DATASET), "--today", ahead,
+                                        "--dry-run")

@@ -277,6 +277,10 @@ def check_new_key(new_key: str, old_key: str) -> None:
         raise GardeError("the new identifier key is the public demo key")
     if new_key == old_key:
         raise GardeError("the new identifier key is the key already in use")
+    if new_key != new_key.strip():
+        # a secret store, .env file or shell that trims it would leave a store no key opens
+        raise GardeError("the new identifier key begins or ends with a blank (a space, tab or line "
+                         "break): remove it, so that the key stays the same wherever it is kept")
     if len(new_key) < MIN_KEY_LENGTH or len(set(new_key)) < 8:
         raise GardeError(f"the new identifier key is too weak: use at least {MIN_KEY_LENGTH} random "
                          "characters, e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))'")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hmac
 import re
+import unicodedata
 import uuid
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
@@ -74,13 +75,30 @@ def normalise_identifier(kind: str, value: str) -> str:
             raise GardeError(f"{value!r} is not an e-mail address: {reason}")
         return value.lower()
     if kind == "phone":
-        digits = re.sub(r"[^\d+]", "", value)
-        if digits.startswith("00"):
-            digits = "+" + digits[2:]
-        if len(re.sub(r"\D", "", digits)) < 6:
-            raise GardeError(f"{value!r} is not a telephone number")
-        return digits
+        return _phone(value)
     return value
+
+
+# What may separate the digits of a written telephone number; the trunk ``(0)`` after a country code.
+_PHONE_SEPARATORS = re.compile(r"[\s.\-/()]")
+_TRUNK_ZERO = re.compile(r"\(\s*0\s*\)")
+_E164_DIGITS = 15  # ITU-T E.164: at most 15 digits, country code included
+
+
+def _phone(value: str) -> str:
+    """``+`` and ASCII digits (``00`` read as ``+``): one text per number however it was written, so
+    a spelling of someone's number is never another identity (its own hash, its own code limit)."""
+    text = "".join(str(unicodedata.decimal(c)) if c.isdecimal() else c for c in value)
+    if text.startswith(("+", "00")):
+        text = _TRUNK_ZERO.sub("", text, count=1)  # +33 (0)6 12 ...: the 0 is dialled only at home
+    digits = _PHONE_SEPARATORS.sub("", text)
+    if digits.startswith("00"):
+        digits = "+" + digits[2:]
+    bare = digits.removeprefix("+")
+    if not (bare.isascii() and bare.isdigit() and 6 <= len(bare) <= _E164_DIGITS):
+        raise GardeError(f"{value!r} is not a telephone number: digits, spaces, dots, dashes or brackets, "
+                         f"6 to {_E164_DIGITS} digits, `+` or `00` only in front")
+    return digits
 
 
 # RFC 5322 3.2.3 `atext`: what a local part may hold besides dots (quoted local parts are not accepted).

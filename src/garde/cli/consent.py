@@ -100,7 +100,8 @@ def give(
     """
     event = _record("given", activity, identities(email, phone, customer_id), channel, method,
                     notice_version, ip, user_agent, at, register)
-    out.print(f"consent given: {activity}{' on ' + channel if channel else ''}, receipt {event.event_id}")
+    out.print(f"consent given: {activity}{' on ' + event.channel if event.channel else ''}, "
+              f"receipt {event.event_id}")
 
 
 @consent_app.command("withdraw")
@@ -122,7 +123,8 @@ def withdraw(
     """
     event = _record("withdrawn", activity, identities(email, phone, customer_id), channel, method,
                     None, None, None, at, register, unsubscribe=unsubscribe)
-    out.print(f"consent withdrawn: {activity}{' on ' + channel if channel else ''}, receipt {event.event_id}")
+    out.print(f"consent withdrawn: {activity}{' on ' + event.channel if event.channel else ''}, "
+              f"receipt {event.event_id}")
 
 
 def _subject(ids: dict[str, str]) -> tuple[Any, str]:

@@ -37,6 +37,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -46,6 +47,7 @@ from garde import audit
 from garde.consent.ledger import (
     DIGEST_FIELDS,
     TEXT_LIMITS,
+    consent_channel,
     consent_events,
     hash_ip,
     not_in_future,
@@ -167,7 +169,9 @@ def _parse(line: int, record: Mapping[str, str], source: str, defaults: dict[str
     record_id = fields["id"]
     identity = record_id if record_id else "\x1f".join(f"{k}={record.get(k, '')}" for k in sorted(record))
     ip = fields["ip"]
-    values = (activity, fields["channel"], action, at, fields["method"] or "import", fields["notice_version"],
+    channel = fields["channel"]
+    channel = channel if channel is None else _channel(channel)
+    values = (activity, channel, action, at, fields["method"] or "import", fields["notice_version"],
               hash_ip(ip, key) if ip else None, fields["user_agent"], expires_at)
     source_key = hashlib.sha256(f"{source}\x1f{identity}".encode()).hexdigest()
     return _Row(line, source_key, tuple(identities), values)
@@ -409,6 +413,12 @@ def _resolve_subjects(conn: sa.Connection, rows: list[_Row]) -> tuple[list[str],
     return row_owner, len(new_subjects)
 
 
+@lru_cache(maxsize=256)
+def _channel(text: str) -> str:
+    """:func:`consent_channel` of a row's channel (an export names a few channels millions of times)."""
+    return str(consent_channel(text))
+
+
 def import_csv(engine: sa.Engine, path: Path, *, source: str | None = None,
                columns: Mapping[str, str] | None = None, **options: Any) -> ImportReport:
     """Import a CSV export; ``columns`` maps garde's fields to the file's column names
@@ -419,7 +429,7 @@ def import_csv(engine: sa.Engine, path: Path, *, source: str | None = None,
         raise GardeError(f"unknown field(s) {', '.join(sorted(unknown))}; fields are {', '.join(FIELDS)}")
     with path.open(newline="", encoding="utf-8-sig") as handle:
         # strict: a quote left open is an error, not a cell that swallows the rows after it
-        reader = csv.reader(handle, strict=True)
+        reader = csv.reader(handle, strict=True, delimiter=_separator(handle, {*FIELDS, *columns.values()}))
         try:
             header = next(reader, [])
             missing = [c for c in columns.values() if c not in header]
@@ -437,6 +447,21 @@ def import_csv(engine: sa.Engine, path: Path, *, source: str | None = None,
             problem = f"line {_first_line_not_utf8(path)}: not UTF-8 text ({exc.reason})"
     raise GardeError(f"{path}: {problem}; the batches before it are imported, and importing the mended "
                      "file again adds only what is missing")
+
+
+SEPARATORS = (",", ";", "\t")
+
+
+def _separator(handle: Any, names: set[str]) -> str:
+    """The separator that splits the header into the most known column names: a spreadsheet in a
+    French or Italian locale saves CSV with ``;``. A comma unless another one names more fields."""
+    try:
+        first = handle.readline(1 << 16)  # a header, not a file without line breaks read whole
+    except UnicodeDecodeError:
+        first = ""
+    handle.seek(0)
+    found = {sep: len(names.intersection(next(csv.reader([first], delimiter=sep), []))) for sep in SEPARATORS}
+    return max(SEPARATORS, key=lambda sep: found[sep])  # the first of the best: a comma on a tie
 
 
 def _first_line_not_utf8(path: Path) -> int:

@@ -30,6 +30,7 @@ from garde.periods import Period
 from garde.problems import GardeError
 from garde.store import metadata
 from garde.subjects import now
+from garde.taxonomy import load_vocabulary
 
 _BIGINT = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
@@ -208,15 +209,31 @@ def values_digest(values: Sequence[Any]) -> str:
 _quote = json.encoder.encode_basestring  # the canonical form's quoting (``ensure_ascii=False``)
 
 
+def consent_channel(channel: str | None) -> str | None:
+    """The channel's id in the vocabulary (``Email``, ``e-mail``, ``courriel``: ``email``), or None
+    for every channel. A consent or withdrawal applies to the channel its id names: recorded as
+    ``Email`` it would apply to no channel ``decide()`` asks about, and a withdrawal would be lost."""
+    if channel is None:
+        return None
+    term = load_vocabulary().resolve("channels", channel)
+    if term is None:
+        known = ", ".join(t.id for t in load_vocabulary().terms("channels"))
+        raise GardeError(f"channel {channel!r} is not a channel garde knows: one of {known} "
+                         "(or none, for every channel)")
+    return term.id
+
+
 def record_consent(conn: sa.Connection, subject_id: str, activity: str, action: Action, *,
                    channel: str | None = None, method: str = "web_form", at: datetime | None = None,
                    evidence: Evidence | None = None, expires_at: datetime | None = None,
                    valid_for: Period | None = None, actor: str = "garde") -> LedgerEvent:
     """Append one event and its audit entry inside the caller's transaction. Refused with a
     GardeError naming the field: ``at`` later than now plus :data:`CLOCK_SKEW`, a text longer than
-    its column (:data:`TEXT_LIMITS`) or holding a NUL."""
+    its column (:data:`TEXT_LIMITS`) or holding a NUL, a channel that is none of the vocabulary's
+    (a synonym is recorded as the channel's id: :func:`consent_channel`)."""
     if action not in ACTIONS:
         raise GardeError(f"a consent event is one of {', '.join(ACTIONS)}, not {action!r}")
+    channel = consent_channel(channel)
     evidence = evidence or Evidence()
     moment = not_in_future(at, "at") if at is not None else now()
     if valid_for is not None and action == "given":

@@ -7,7 +7,7 @@ retention build their statements with :func:`erase_statement` and
 """
 
 from garde.datasets.discovery import find_subject
-from garde.datasets.footprint import Footprint, IdentityMatch, normalise_identity
+from garde.datasets.footprint import Footprint, IdentityMatch, normalise_identity, row_identity
 from garde.datasets.loading import discovery_warnings, load_datamap, load_dataset, parse_dataset
 from garde.datasets.model import (
     STRATEGIES,
@@ -33,5 +33,5 @@ __all__ = [
     "STRATEGIES", "ColumnMap", "DataMap", "Dataset", "Footprint", "IdentityMatch", "Masking", "Reference",
     "Strategy", "TableMap", "TableRef", "connect_datamap", "connect_dataset", "delete_statement",
     "discovery_warnings", "erase_statement", "find_subject", "load_datamap", "load_dataset",
-    "masking_expression", "normalise_identity", "parse_dataset", "sql_table",
+    "masking_expression", "normalise_identity", "parse_dataset", "row_identity", "sql_table",
 ]

@@ -39,7 +39,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from garde.datasets.footprint import Footprint, IdentityMatch, normalise_identity
+from garde.datasets.footprint import Footprint, IdentityMatch, normalise_identity, row_identity
 from garde.datasets.model import DataMap, Reference, TableMap, TableRef
 from garde.datasets.sql import CHUNK, chunks, select_in
 from garde.problems import GardeError
@@ -196,8 +196,9 @@ class _Walk:
         if table.subject is None:
             return
         for kind, column in table.identities.items():
-            if row.get(column) is not None:
-                self.identity(table, column, kind, normalise_identity(kind, str(row[column])), proven, origin)
+            value = row_identity(kind, row[column]) if row.get(column) is not None else None
+            if value is not None:
+                self.identity(table, column, kind, value, proven, origin)
         if proven:
             for column, reference in table.references.items():
                 parent = self.datamap.datasets[table.database].tables[reference.target]

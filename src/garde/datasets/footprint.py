@@ -21,6 +21,7 @@ from sqlalchemy.engine import Engine
 
 from garde.datasets.model import ColumnMap, DataMap, TableRef
 from garde.datasets.sql import chunks, select_in
+from garde.problems import GardeError
 from garde.subjects import IDENTIFIER_KINDS, normalise_identifier
 
 How = Literal["given", "linked", "not_followed"]
@@ -31,6 +32,19 @@ def normalise_identity(kind: str, value: str) -> str:
     if kind in IDENTIFIER_KINDS:
         return normalise_identifier(kind, value)
     return value.strip()
+
+
+def row_identity(kind: str, value: Any) -> str | None:
+    """The normalised identity a database row holds, or None when its text is no such identity.
+
+    Rows hold what people typed (``n/a`` as a phone on a contact form): such a
+    value matches nobody, so it is neither searched nor proven, and it never
+    stops a request.
+    """
+    try:
+        return normalise_identity(kind, str(value))
+    except GardeError:
+        return None
 
 
 @dataclass(frozen=True)
@@ -129,7 +143,7 @@ class Footprint:
         if row.get(table.primary_key) in self.proven.get(ref, ()):
             return set()
         return {column for kind, column in table.identities.items() if row.get(column) is not None
-                and normalise_identity(kind, str(row[column])) not in self.identities.get(kind, ())}
+                and row_identity(kind, row[column]) not in self.identities.get(kind, ())}
 
     def rows(self, engines: Mapping[str, Engine], ref: TableRef,
              columns: Sequence[str] | None = None, *, fresh: bool = False) -> list[dict[str, Any]]:

@@ -289,7 +289,11 @@ def check_databases(datamap: DataMap, urls: Mapping[str, str] | None = None) -> 
     engines: dict[str, Engine] = {}
     try:
         for name, dataset in datamap.datasets.items():
-            url = sa.make_url(urls.get(name) or dataset.resolved_url())
+            try:
+                url = sa.make_url(urls.get(name) or dataset.resolved_url())
+            except sa.exc.ArgumentError:  # connect_dataset says so, as every other command does
+                connect_dataset(dataset, urls.get(name) or dataset.resolved_url())
+                raise
             if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:") \
                     and not Path(str(url.database)).exists():
                 problems.append(Problem(dataset.file, _source(dataset.file).line(("database",)), "database",

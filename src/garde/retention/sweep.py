@@ -151,12 +151,17 @@ class Sweeper:
             progress: Progress | None = None) -> SweepResult:
         """Sweep (or resume the unfinished sweep); ``today`` defaults to the current day.
 
-        Raises :class:`SweepRunning` when another sweep runs on this store (a dry run needs no lock).
+        Raises :class:`SweepRunning` when another sweep runs on this store (a dry run needs no lock),
+        and :class:`GardeError` for a ``today`` after the current day (only a dry run looks ahead).
         """
         if batch_size < 1:
             raise ValueError("batch size must be at least 1")
         if dry_run:
             return self._run(today, batch_size, dry_run, progress)
+        if today is not None and today > date.today():
+            raise GardeError(f"a sweep as of {today.isoformat()} is after today "
+                             f"({date.today().isoformat()}): it would delete what the register still keeps; "
+                             "look ahead with `retention plan --today` or `retention sweep --dry-run`")
         with sweep_lock(self.store):
             return self._run(today, batch_size, dry_run, progress)
 

@@ -26,6 +26,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from garde.datasets import row_identity
 from garde.keys import identifier_data_key
 from garde.private_files import write_private
 from garde.rights.deployment import Deployment
@@ -79,8 +80,10 @@ def subject_requests(conn: sa.Connection, request: Request,
 
 
 def own_copies(deployment: Deployment, request: Request, others: Iterable[str],
-               emails: Iterable[str], outbox: Path | None) -> list[dict[str, Any]]:
-    """garde's files holding the subject's data: earlier answers, their copies, the mails sent to them."""
+               emails: Iterable[str], outbox: Path | None,
+               phones: Iterable[str] = ()) -> list[dict[str, Any]]:
+    """garde's files holding the subject's data: earlier answers, their copies, the mails and text
+    messages sent to them."""
     found: list[dict[str, Any]] = []
     for other in others:
         folder = deployment.results / other
@@ -98,7 +101,19 @@ def own_copies(deployment: Deployment, request: Request, others: Iterable[str],
         for path in sorted(outbox.glob("*.eml")):
             if _to_subject(path, addresses, mentions):
                 found.append({"file": str(path), "kind": "message"})
+        numbers = set(phones)
+        for path in sorted(outbox.glob("*.sms")):
+            if _text_to_subject(path, numbers, mentions):
+                found.append({"file": str(path), "kind": "message"})
     return found
+
+
+def _text_to_subject(path: Path, numbers: set[str], mentions: set[str]) -> bool:
+    """A text message (the file mailer's ``To: number``, blank line, body) to one of the subject's
+    phones (however the number was written), or about one of their requests."""
+    head, _, body = path.read_text(encoding="utf-8", errors="replace").partition("\n\n")
+    to = row_identity("phone", head.removeprefix("To: ").strip())
+    return to in numbers or any(mention in body for mention in mentions)
 
 
 def _to_subject(path: Path, addresses: set[str], mentions: set[str]) -> bool:

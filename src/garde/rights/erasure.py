@@ -164,8 +164,9 @@ def _own_copies(conn: sa.Connection, deployment: Deployment, request: Request,
                 footprint: Footprint) -> list[dict[str, Any]]:
     """garde's files holding the subject's data (section "garde's own copies" of the report)."""
     others = copies.subject_requests(conn, request, footprint.identities)
-    emails = {*footprint.identities.get("email", set()), *filter(None, [request.identities.get("email")])}
-    return copies.own_copies(deployment, request, others, emails, deployment.outbox)
+    emails, phones = ({*footprint.identities.get(kind, set()), *filter(None, [request.identities.get(kind)])}
+                      for kind in ("email", "phone"))
+    return copies.own_copies(deployment, request, others, emails, deployment.outbox, phones)
 
 
 def check_fits(deployment: Deployment, plan: ErasurePlan) -> None:

@@ -1,0 +1,49 @@
+"""One telephone number, one normal form: the per-identity code limit and look-ups hold
+whatever way the number is written (issue 9).
+
+Each normal form is its own identity: its own hash, its own count of codes
+sent. If ``++33…``, ``+33 (0)6…`` or the same number in Arabic-Indic digits
+normalised to other texts than ``+336…``, an attacker would get five more
+codes a day to the victim's phone per spelling, and a requester writing the
+international ``(0)`` would find none of their rows.
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from garde.problems import GardeError
+from garde.subjects import normalise_identifier
+
+NUMBER = "+33601234567"
+
+
+@pytest.mark.parametrize("spelling", [
+    "+33601234567", "+33 6 01 23 45 67", "+33.6.01.23.45.67", "+33-6-01-23-45-67", "0033 6 01 23 45 67",
+    "+33 (0)6 01 23 45 67", "+33(0)601234567", "0033 (0) 6 01 23 45 67", "+33 (6) 01 23 45 67",
+    "+٣٣٦٠١٢٣٤٥٦٧", "+３３６０１２３４５６７", " +33 6 01 23 45 67\t", "+33\u202f6\u00a001 23 45 67",
+])
+def test_every_spelling_of_one_number_normalises_to_one_identity(spelling: str) -> None:
+    assert normalise_identifier("phone", spelling) == NUMBER
+
+
+@pytest.mark.parametrize("text", [
+    "++33601234567", "3+3601234567", "+33601234567+", "+33 6 01 23 45 67 ext 9", "tel:+33601234567",
+    "+33 6 01 23 45 67\n+44 20 7946 0958", "n/a", "12345", "+1234567890123456",
+])
+def test_what_is_not_one_telephone_number_is_refused(text: str) -> None:
+    with pytest.raises(GardeError, match="is not a telephone number"):
+        normalise_identifier("phone", text)
+
+
+@given(st.text(max_size=40))
+def test_an_accepted_number_is_a_plus_and_ascii_digits_and_normalises_to_itself(text: str) -> None:
+    try:
+        number = normalise_identifier("phone", text)
+    except GardeError:
+        return
+    assert number.lstrip("+").isascii() and number.lstrip("+").isdigit()
+    assert number.count("+") <= 1 and 6 <= len(number.lstrip("+")) <= 15
+    assert normalise_identifier("phone", number) == number
