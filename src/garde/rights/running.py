@@ -37,6 +37,7 @@ from garde.rights.intake import Request, get_request, transition
 from garde.rights.portability import write_portability
 from garde.rights.rectification import rectify
 from garde.rights.restriction import DIRECT_MARKETING, object_to, restrict
+from garde.rights.run_lock import request_run_lock
 from garde.subjects import link_identifiers
 
 
@@ -77,8 +78,18 @@ def run(store: Engine, request_id: str, deployment: Deployment, *, actor: str = 
 
     The store sees two transactions on the way (three for an erasure: its plan
     is committed before any change): the move to ``in_progress``, then the
-    completion with the audit entries of what was done.
+    completion with the audit entries of what was done. One run at a time: a
+    second run of the same request while one is working is refused
+    (:class:`~garde.rights.run_lock.RequestRunning`).
     """
+    with store.connect() as conn:
+        full_id = get_request(conn, request_id).id
+    with request_run_lock(store, full_id):
+        return _run(store, full_id, deployment, actor=actor, today=today)
+
+
+def _run(store: Engine, request_id: str, deployment: Deployment, *, actor: str,
+         today: date | None) -> Request:
     with store.begin() as conn:
         request = get_request(conn, request_id)
         if request.status not in ("verified", "in_progress", "failed"):

@@ -1,0 +1,115 @@
+"""One run of a request at a time.
+
+``garde request run ID`` resumes a request left ``in_progress`` (a crash),
+so the status alone cannot tell a resumed run from a second one started
+while the first is still working: both would execute the request and the
+loser would fail on completing it. The lock belongs to the process holding
+it and goes with it, so a killed run never leaves a stale lock and the next
+run resumes:
+
+- PostgreSQL: a session advisory lock keyed by the request's id, on a
+  connection held for the whole run;
+- SQLite: an exclusive ``lockf`` on one byte of ``<database>.run-locks``
+  beside the store's file, at an offset drawn from the request's id (one file
+  for every request; byte-range locks beyond its end need no content), with
+  a per-process set for threads of one process (``lockf`` locks belong to
+  the process);
+- an in-memory SQLite store lives in one process: the per-process set alone.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from garde.private_files import create_private
+from garde.problems import GardeError
+
+_HELD: set[tuple[str, str]] = set()
+_GUARD = threading.Lock()
+
+
+class RequestRunning(GardeError):
+    """Another process is running the request."""
+
+    status = 409
+
+
+def _key(request_id: str) -> int:
+    """A 63-bit number for the request's id (advisory lock key, byte offset)."""
+    return int.from_bytes(hashlib.sha256(f"garde request run {request_id}".encode()).digest()[:8],
+                          "big") & 0x7FFF_FFFF_FFFF_FFFF
+
+
+def _busy(request_id: str) -> RequestRunning:
+    return RequestRunning(f"request {request_id} is being run by another process: wait for it to finish "
+                          "(`garde request show`); if that process was killed, its lock went with it and "
+                          "running the request again resumes it")
+
+
+@contextmanager
+def request_run_lock(store: Engine, request_id: str) -> Iterator[None]:
+    """Hold the run lock of ``request_id`` (a full id) for the block, or raise :class:`RequestRunning`."""
+    mine = (str(store.url), request_id)
+    with _GUARD:
+        if mine in _HELD:
+            raise _busy(request_id)
+        _HELD.add(mine)
+    try:
+        if store.dialect.name == "postgresql":
+            with _advisory_lock(store, request_id):
+                yield
+            return
+        database = store.url.database
+        if not database or database == ":memory:" or store.url.query.get("mode") == "memory":
+            yield
+            return
+        with _byte_lock(Path(database.removeprefix("file:").split("?")[0]), request_id):
+            yield
+    finally:
+        with _GUARD:
+            _HELD.discard(mine)
+
+
+@contextmanager
+def _advisory_lock(store: Engine, request_id: str) -> Iterator[None]:
+    key = _key(request_id)
+    conn = store.connect()
+    locked = False
+    try:
+        locked = bool(conn.execute(sa.text("SELECT pg_try_advisory_lock(:key)"), {"key": key}).scalar())
+        conn.commit()
+        if not locked:
+            raise _busy(request_id)
+        yield
+    finally:
+        try:
+            if locked:
+                conn.execute(sa.text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+                conn.commit()
+        except sa.exc.DBAPIError:
+            conn.invalidate()  # never hand a connection that may still hold the lock back to the pool
+        conn.close()
+
+
+@contextmanager
+def _byte_lock(database: Path, request_id: str) -> Iterator[None]:
+    path = database.with_name(database.name + ".run-locks")
+    create_private(path)
+    offset = _key(request_id) >> 24  # 2^39 offsets: two requests sharing one is vanishingly rare
+    with path.open("r+b") as handle:
+        try:
+            fcntl.lockf(handle, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, offset)
+        except OSError:
+            raise _busy(request_id) from None
+        try:
+            yield
+        finally:
+            fcntl.lockf(handle, fcntl.LOCK_UN, 1, offset)
