@@ -75,7 +75,7 @@ def effective_role(register: Register, activity: Activity) -> Role:
 
 
 def build_register(register: Register, lang: str, today: date | None = None) -> RegisterDocument:
-    words = Wording(lang, register.language)
+    words = Wording.for_register(register, lang)
     today = today or date.today()
     sheets = []
     for role, columns in (("controller", CONTROLLER_COLUMNS), ("processor", PROCESSOR_COLUMNS)):
@@ -112,8 +112,11 @@ def _cover(register: Register, words: Wording, today: date) -> tuple[tuple[str, 
         (f"register.cover.{role}", cell([(Piece(controller.name, register.language),)])),
         ("register.cover.contact", cell(words.contact(controller.contact),
                                         words.gap("controller_contact"))),
+        ("register.cover.other_contacts", cell([words.join(words.contact(other), "common.word.dash")
+                                                for other in controller.other_contacts])),
         ("register.cover.country", cell([(Piece(words.country(controller.country), words.lang),)]
                                         if controller.country else [])),
+        ("register.cover.registrations", cell(words.registrations(controller.registrations))),
         ("register.cover.dpo", cell(words.contact(controller.dpo), words.gap("dpo"))),
     ]
     if controller.representative:

@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 import yaml
 
-from garde.register import Activity, LoadedRegister, Register
+from garde.register import Activity, Jurisdiction, LoadedRegister, Register, jurisdiction
 from garde.taxonomy import Vocabulary
 from garde.yamlsource import FieldPath
 
@@ -77,6 +77,11 @@ class Context:
     @property
     def register(self) -> Register:
         return self.loaded.register
+
+    @property
+    def jurisdiction(self) -> Jurisdiction:
+        """The law and national rules of the controller's country (``data/jurisdictions.yaml``)."""
+        return jurisdiction(self.register.controller.country)
 
     def activities(self) -> Iterator[tuple[FieldPath, Activity]]:
         for i, activity in enumerate(self.register.activities):
