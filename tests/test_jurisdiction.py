@@ -223,3 +223,16 @@ def test_uk_wording_overrides_only_existing_keys() -> None:
     catalogue = load_catalogue()
     overrides = [key.removeprefix("uk_gdpr.") for key in catalogue if key.startswith("uk_gdpr.")]
     assert overrides and all(key in catalogue for key in overrides)
+
+
+@pytest.mark.parametrize(("country", "english", "french"), [
+    ("FR", "outside the EEA", "hors EEE"), ("GB", "outside the UK", "hors du Royaume-Uni"),
+])
+def test_transfer_findings_name_the_area_of_the_controller_law(country: str, english: str,
+                                                                french: str) -> None:
+    data = register(country, recipients=[{"kind": "carriers", "country": "US"}],
+                    transfers=[{"country": "CH", "safeguard": "adequacy"}], no_transfer=True)
+    loaded = parse_register(yaml.safe_dump(data), "s.yaml")
+    for lang, words in (("en", english), ("fr", french)):
+        found = {f.code: f.message for f in lint(loaded, lang=lang)}
+        assert words in found["GL011"] and words in found["GL028"], found

@@ -154,7 +154,7 @@ def undeclared_transfer(ctx: Context) -> Iterator[Hit]:
             country = (recipient.country or "").upper()
             if country and country not in ctx.eea and country not in declared:
                 yield Hit((*at, "recipients", j), activity.id,
-                          {"country": country, "recipient": recipient.kind})
+                          {"country": country, "recipient": recipient.kind, "area": ctx.outside()})
 
 
 def _dpia_triggers(activity_categories: list[str], profiling: bool, monitoring: bool) -> list[str]:
@@ -359,7 +359,7 @@ def transfer_contradicts_statement(ctx: Context) -> Iterator[Hit]:
     for at, activity in ctx.activities():
         if activity.transfers and (activity.no_transfer or ctx.register.no_transfer):
             path = (*at, "no_transfer") if activity.no_transfer else ("no_transfer",)
-            yield Hit(path, activity.id, {"count": str(len(activity.transfers))})
+            yield Hit(path, activity.id, {"count": str(len(activity.transfers)), "area": ctx.outside()})
 
 
 @rule("GL029", "error", "safeguard-of-another-law",

@@ -25,7 +25,7 @@ def lint(loaded: LoadedRegister, *, lang: str = "en", vocabulary: Vocabulary | N
     law = jurisdiction(loaded.register.controller.country)
     if law.uk and eea is not None:
         eea, adequacy, decided = _uk_areas(eea, adequacy, decided)
-    ctx = Context(loaded, vocabulary, eea, adequacy, today or date.today(), decided)
+    ctx = Context(loaded, vocabulary, eea, adequacy, today or date.today(), decided, lang)
     findings = []
     for entry in RULES.values():
         if entry.check is None:
