@@ -77,3 +77,19 @@ def _eea_states(ctx: Context) -> frozenset[str]:
     data = ctx.vocabulary.extras.get("eea")
     states = data.get("eea") if isinstance(data, dict) else None
     return frozenset(str(c).upper() for c in states) if isinstance(states, list) else frozenset()
+
+
+@rule("GL043", "warning", "eu-safeguard-under-the-uk-gdpr",
+      reference="UK GDPR Art. 44, 46; DPA 2018 s. 119A: IDTA and UK Addendum (in force 21 March 2022; "
+                "legacy SCCs ended 21 March 2024)",
+      url="https://ico.org.uk/for-organisations/uk-gdpr-guidance-and-resources/international-transfers/"
+          "international-data-transfer-agreement-and-guidance/")
+def eu_safeguard_under_the_uk_gdpr(ctx: Context) -> Iterator[Hit]:
+    """A UK controller names an EU tool alone (``regime: eu``): not a UK GDPR transfer tool."""
+    if not ctx.jurisdiction.uk:
+        return
+    for at, activity in ctx.activities():
+        for j, transfer in enumerate(activity.transfers):
+            term = ctx.vocabulary.get("safeguards", transfer.safeguard or "")
+            if term is not None and term.extra.get("regime") == "eu":
+                yield Hit((*at, "transfers", j, "safeguard"), activity.id, {"safeguard": term.id})
