@@ -158,6 +158,10 @@ def test_notice_states_the_age_of_the_controller_country_only_when_minors_are_co
         **minors["controller"], "country": "IT"}}), "m.yaml").register, "it", "md")
     assert "inferiore a 14 anni" in italian and "2-quinquies" in italian and "15" not in italian.split(
         "## Minori")[1].split("##")[0]
+    nowhere = {**minors, "controller": {k: v for k, v in minors["controller"].items() if k != "country"}}
+    unknown = render_notice(parse_register(yaml.safe_dump(nowhere), "m.yaml").register, "en", "md")
+    assert "a child under 16" in unknown
+    assert "Not stated in the register: the controller's country (the national age depends on it" in unknown
     adults = render_notice(parse_register(yaml.safe_dump(register("FR")), "a.yaml").register, "fr", "md")
     assert "Mineurs" not in adults and "15 ans" not in adults
 

@@ -235,8 +235,11 @@ def _children(register: Register, activities: list[Activity], words: Wording) ->
         return None
     law = jurisdiction(register.controller.country)
     section = _section(words, "children", "8")
-    section.paragraphs.append((words.word("notice.text.children", age=str(law.digital_consent_age),
-                                          reference=law.age_reference),))
+    paragraph: Line = (words.word("notice.text.children", age=str(law.digital_consent_age),
+                                  reference=law.age_reference),)
+    if law.country is None:  # the GDPR's 16 may be lowered by the controller's Member State
+        paragraph += (Piece(" ", words.lang), words.gap("country_for_age"))
+    section.paragraphs.append(paragraph)
     for activity in concerned:
         if "consent" in activity.bases():
             how = words.text(activity.parental_consent)
