@@ -240,3 +240,12 @@ def test_transfer_findings_name_the_area_of_the_controller_law(country: str, eng
     for lang, words in (("en", english), ("fr", french)):
         found = {f.code: f.message for f in lint(loaded, lang=lang)}
         assert words in found["GL011"] and words in found["GL028"], found
+
+
+def test_complaint_route_comes_from_the_law_of_the_country_when_the_register_names_none() -> None:
+    uk = load_register(UK_SHOP)
+    uk.controller.supervisory_authority = None
+    assert "Information Commissioner's Office (ICO)" in render_notice(uk, "en", "md")
+    assert "Information Commissioner's Office (ICO)" in export_register(uk, "md", "en").decode()
+    nowhere = parse_register(yaml.safe_dump(register(None)), "s.yaml").register
+    assert "Not stated in the register: competent supervisory authority" in render_notice(nowhere, "en", "md")

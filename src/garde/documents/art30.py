@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from garde.documents.wording import Cell, Line, Piece, Wording, cell
+from garde.register.jurisdiction import supervisory_authority
 from garde.register.model import Activity, Register, Role
 from garde.taxonomy import Vocabulary
 
@@ -124,8 +125,9 @@ def _cover(register: Register, words: Wording, today: date) -> tuple[tuple[str, 
     if controller.group_entities:
         rows.append(("register.cover.group_entities",
                      cell([(Piece(e, register.language),) for e in controller.group_entities])))
+    authority = supervisory_authority(controller.supervisory_authority, controller.country)
     rows += [
-        ("register.cover.supervisory_authority", cell([words.authority(controller.supervisory_authority)])),
+        ("register.cover.supervisory_authority", cell([words.authority(authority)])),
         ("register.cover.activities", cell([(words.word("register.cover.activity_counts", **counts),)])),
         ("register.cover.source", cell([(Piece(register.source, words.lang),)] if register.source else [])),
         ("register.cover.generated", cell([(Piece(words.date(today), words.lang),)])),

@@ -23,7 +23,7 @@ from garde.documents.art30 import (
 )
 from garde.documents.templating import render
 from garde.documents.wording import Cell, Line, Piece, Wording, cell
-from garde.register.jurisdiction import jurisdiction
+from garde.register.jurisdiction import jurisdiction, supervisory_authority
 from garde.register.model import Activity, Register
 
 NOTICE_FORMATS = ("html", "md")
@@ -255,7 +255,8 @@ def _complaint(register: Register, activities: list[Activity], words: Wording) -
     """Art. 13(2)(d): the right to lodge a complaint with a supervisory authority."""
     section = _section(words, "complaint", "13(2)(d)")
     section.paragraphs.append((words.word("notice.text.complaint"),
-                               *words.authority(register.controller.supervisory_authority)))
+                               *words.authority(supervisory_authority(
+                                   register.controller.supervisory_authority, register.controller.country))))
     return section
 
 

@@ -99,3 +99,13 @@ def jurisdiction(country: str | None) -> Jurisdiction:
         national=entry is not None,
         references=dict(entry.references) if entry else {},
     )
+
+
+def supervisory_authority(stated: str | None, country: str | None) -> str | None:
+    """The authority a subject may complain to: the register's, else its country's by law.
+
+    GDPR Art. 13(2)(d) and 77; for a UK controller the Information Commissioner is the
+    supervisory authority by statute (Data Protection Act 2018 s. 114-115). Without either,
+    None: the documents print a gap.
+    """
+    return stated or jurisdiction(country).authority

@@ -25,6 +25,7 @@ from garde.documents.art30 import transfer_statement
 from garde.documents.wording import Line, Wording
 from garde.private_files import write_private
 from garde.register import Activity, Register, jurisdiction
+from garde.register.jurisdiction import supervisory_authority
 from garde.rights.deployment import Deployment, dumps, plain, where
 from garde.rights.intake import Request
 from garde.rights.wording import strings
@@ -174,7 +175,8 @@ def build_access(request: Request, deployment: Deployment, footprint: Footprint)
         "activities": [{**entry, "categories": [{"id": c, "label": vocabulary.label("categories", c, lang)}
                                                 for c in sorted(entry["categories"])]}
                        for _, entry in sorted(activities.items())],
-        **_closing(deployment, lang, first.controller.supervisory_authority if first else None),
+        **_closing(deployment, lang, supervisory_authority(first.controller.supervisory_authority,
+                                                           first.controller.country) if first else None),
     }
 
 
