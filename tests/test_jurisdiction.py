@@ -6,11 +6,14 @@ from __future__ import annotations
 import copy
 import json
 import re
+import string
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from garde.cli import app
@@ -249,3 +252,15 @@ def test_complaint_route_comes_from_the_law_of_the_country_when_the_register_nam
     assert "Information Commissioner's Office (ICO)" in export_register(uk, "md", "en").decode()
     nowhere = parse_register(yaml.safe_dump(register(None)), "s.yaml").register
     assert "Not stated in the register: competent supervisory authority" in render_notice(nowhere, "en", "md")
+
+
+@given(st.text(alphabet=string.ascii_letters, min_size=2, max_size=2))
+def test_any_two_letter_code_loads_normalised_with_a_law_and_an_age(code: str) -> None:
+    loaded = parse_register(yaml.safe_dump(register(code)), "s.yaml").register
+    country = loaded.controller.country
+    assert country is not None and country == country.upper() and len(country) == 2
+    again = parse_register(json.dumps(loaded.to_data()), "s.json").register
+    assert again.controller.country == country  # normalised once, stable through the round trip
+    law = jurisdiction(country)
+    assert 13 <= law.digital_consent_age <= 16
+    assert law.law == ("uk_gdpr" if country == "GB" else "gdpr")
