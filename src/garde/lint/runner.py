@@ -70,7 +70,9 @@ def _uk_areas(eea: frozenset[str], adequacy: frozenset[str],
 
     Outside the UK is a transfer; the EEA states and the countries of the EU's adequacy
     decisions in force when the UK left are covered by UK adequacy regulations (Data
-    Protection Act 2018, Sch. 21 paras 4-5), so they need no further safeguard.
+    Protection Act 2018, Sch. 21 paras 4-5), so they need no further safeguard. An EU decision
+    adopted later counts here too (Korea: the UK made its own in 2022); check the ICO's list
+    when ``eea.yaml`` gains one.
     """
     home = frozenset({"GB"})
     return home, (eea | adequacy) - home, (eea | decided) - home
