@@ -264,3 +264,15 @@ def test_any_two_letter_code_loads_normalised_with_a_law_and_an_age(code: str) -
     law = jurisdiction(country)
     assert 13 <= law.digital_consent_age <= 16
     assert law.law == ("uk_gdpr" if country == "GB" else "gdpr")
+
+
+def test_a_french_shop_selling_to_the_uk_prints_its_uk_representative() -> None:
+    data = register("FR", {"subjects_in": ["FR", "GB"], "uk_representative": {
+        "name": "Boutique UK Rep Ltd", "address": "1 High Street, York YO1 7HH"}})
+    loaded = parse_register(yaml.safe_dump(data), "s.yaml")
+    assert "GL044" not in {f.code for f in lint(loaded)}
+    notice = render_notice(loaded.register, "en", "md")
+    assert "Representative in the United Kingdom: Boutique UK Rep Ltd, 1 High Street, York YO1 7HH" in notice
+    assert "Representative in the Union" not in notice
+    table = export_register(loaded.register, "md", "fr").decode()
+    assert "Représentant au Royaume-Uni" in table

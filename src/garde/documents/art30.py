@@ -122,6 +122,8 @@ def _cover(register: Register, words: Wording, today: date) -> tuple[tuple[str, 
     ]
     if controller.representative:
         rows.append(("register.cover.representative", cell(words.contact(controller.representative))))
+    if controller.uk_representative:
+        rows.append(("register.cover.uk_representative", cell(words.contact(controller.uk_representative))))
     if controller.group_entities:
         rows.append(("register.cover.group_entities",
                      cell([(Piece(e, register.language),) for e in controller.group_entities])))
@@ -167,11 +169,11 @@ def _row(register: Register, activity: Activity, words: Wording, keys: tuple[str
 
 def controller_cell(register: Register, words: Wording) -> Cell:
     lines: list[Line] = [(Piece(register.controller.name, register.language),)]
-    representative = register.controller.representative
-    if representative and representative.name:
-        name = words.text(representative.name)
+    for key in ("representative", "uk_representative"):
+        representative = getattr(register.controller, key)
+        name = words.text(representative.name) if representative else None
         if name:
-            lines.append(words.labelled("common.word.representative", (name,)))
+            lines.append(words.labelled(f"common.word.{key}", (name,)))
     return cell(lines)
 
 

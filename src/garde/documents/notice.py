@@ -98,9 +98,11 @@ def _controller(register: Register, activities: list[Activity], words: Wording) 
     section.paragraphs += [words.join(words.contact(other), "common.word.dash")
                            for other in controller.other_contacts if words.contact(other)]
     section.paragraphs += words.registrations(controller.registrations)
-    if controller.representative:
-        section.paragraphs.append(words.labelled("common.word.representative",
-                                                 words.join(words.contact(controller.representative))))
+    for key, representative in (("representative", controller.representative),
+                                ("uk_representative", controller.uk_representative)):
+        if representative:
+            section.paragraphs.append(words.labelled(f"common.word.{key}",
+                                                     words.join(words.contact(representative))))
     return section
 
 

@@ -72,6 +72,18 @@ def no_representative_in_the_union(ctx: Context) -> Iterator[Hit]:
                   {"controller": controller.name, "country": country, "where": ", ".join(inside)})
 
 
+@rule("GL044", "warning", "no-representative-in-the-uk", reference="UK GDPR Art. 3(2), 27",
+      url="https://www.legislation.gov.uk/eur/2016/679/article/27")
+def no_representative_in_the_uk(ctx: Context) -> Iterator[Hit]:
+    """A controller outside the UK with data subjects in it names no UK representative."""
+    controller = ctx.register.controller
+    country = ctx.jurisdiction.country
+    if country is None or country == "GB" or controller.uk_representative is not None:
+        return
+    if "GB" in controller.subjects_in:
+        yield Hit(("controller", "subjects_in"), None, {"controller": controller.name, "country": country})
+
+
 def _eea_states(ctx: Context) -> frozenset[str]:
     """The EEA member states (the vocabulary's ``eea.yaml``), whatever the controller's law."""
     data = ctx.vocabulary.extras.get("eea")

@@ -65,7 +65,6 @@ class Jurisdiction:
     authority: str | None
     digital_consent_age: int
     age_reference: str
-    national: bool  # the country has national rules in the table
     references: Mapping[str, NationalReference] = field(default_factory=dict)  # lint code -> text
 
     @property
@@ -96,7 +95,6 @@ def jurisdiction(country: str | None) -> Jurisdiction:
         authority=entry.authority if entry else None,
         digital_consent_age=(entry and entry.digital_consent_age) or default.digital_consent_age or 16,
         age_reference=(entry and entry.age_reference) or default.age_reference or "GDPR Art. 8(1)",
-        national=entry is not None,
         references=dict(entry.references) if entry else {},
     )
 

@@ -74,6 +74,8 @@ class Controller(_Model):
     dpo: Contact | None = None
     representative: Contact | None = Field(
         default=None, description="representative in the Union of a controller outside it (Art. 27)")
+    uk_representative: Contact | None = Field(
+        default=None, description="representative in the UK of a controller outside it (UK GDPR Art. 27)")
     subjects_in: list[str] = Field(
         default=[], description="where the data subjects are: ISO 3166 codes, or EU / EEA (Art. 3(2))")
     group_entities: list[str] = []
