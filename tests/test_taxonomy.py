@@ -291,7 +291,7 @@ FIDESLANG_KEYS = set(_FIDESLANG_KEYS.split())
 # The W3C DPV 2.x concepts used here, each checked against DPV's published concept lists
 # (pd.csv, entities_*.csv, the eu-gdpr legal-basis modules). Add to it only after checking.
 _DPV_CONCEPTS = """
-    dpv:Authority dpv:Customer dpv:DataProcessor dpv:DataSubjectDataSource dpv:Employee
+    dpv:Authority dpv:Child dpv:Customer dpv:DataProcessor dpv:DataSubjectDataSource dpv:Employee
     dpv:JobApplicant dpv:NationalAuthority dpv:PublicDataSource dpv:SpecialCategoryPersonalData
     dpv:ThirdParty dpv:ThirdPartyDataSource dpv:User dpv:Visitor pd:Age pd:BankAccount pd:Biometric
     pd:BirthDate pd:BrowsingBehavior pd:Communication pd:Contact pd:Country pd:CreditScore

@@ -20,13 +20,15 @@ from __future__ import annotations
 import types
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
+from pydantic import BaseModel, ValidationError
 
 from garde.problems import InputError, Problem
 
 FieldPath = tuple[str | int, ...]
+ModelT = TypeVar("ModelT", bound=BaseModel)
 
 #: Largest register or dataset file read, in bytes: the largest seed register is 23 kB.
 MAX_BYTES = 4 * 1024 * 1024
@@ -100,6 +102,15 @@ def load_yaml(path: Path) -> tuple[Any, SourceMap]:
     except UnicodeDecodeError as exc:
         raise refuse(f"not UTF-8 text ({exc.reason})") from None
     return parse_yaml(text, name)
+
+
+def load_model(path: Path, model: type[ModelT]) -> ModelT:
+    """Read a data file of garde's own and validate it as ``model``; problems name the line."""
+    data, source = load_yaml(path)
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise InputError([source.problem(tuple(e["loc"]), e["msg"]) for e in exc.errors()]) from None
 
 
 def _too_large(size: int) -> str:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from garde.documents.wording import Cell, Line, Piece, Wording, cell
+from garde.register.jurisdiction import supervisory_authority
 from garde.register.model import Activity, Register, Role
 from garde.taxonomy import Vocabulary
 
@@ -75,7 +76,7 @@ def effective_role(register: Register, activity: Activity) -> Role:
 
 
 def build_register(register: Register, lang: str, today: date | None = None) -> RegisterDocument:
-    words = Wording(lang, register.language)
+    words = Wording.for_register(register, lang)
     today = today or date.today()
     sheets = []
     for role, columns in (("controller", CONTROLLER_COLUMNS), ("processor", PROCESSOR_COLUMNS)):
@@ -112,17 +113,23 @@ def _cover(register: Register, words: Wording, today: date) -> tuple[tuple[str, 
         (f"register.cover.{role}", cell([(Piece(controller.name, register.language),)])),
         ("register.cover.contact", cell(words.contact(controller.contact),
                                         words.gap("controller_contact"))),
+        ("register.cover.other_contacts", cell([words.join(words.contact(other), "common.word.dash")
+                                                for other in controller.other_contacts])),
         ("register.cover.country", cell([(Piece(words.country(controller.country), words.lang),)]
                                         if controller.country else [])),
+        ("register.cover.registrations", cell(words.registrations(controller.registrations))),
         ("register.cover.dpo", cell(words.contact(controller.dpo), words.gap("dpo"))),
     ]
     if controller.representative:
         rows.append(("register.cover.representative", cell(words.contact(controller.representative))))
+    if controller.uk_representative:
+        rows.append(("register.cover.uk_representative", cell(words.contact(controller.uk_representative))))
     if controller.group_entities:
         rows.append(("register.cover.group_entities",
                      cell([(Piece(e, register.language),) for e in controller.group_entities])))
+    authority = supervisory_authority(controller.supervisory_authority, controller.country)
     rows += [
-        ("register.cover.supervisory_authority", cell([words.authority(controller.supervisory_authority)])),
+        ("register.cover.supervisory_authority", cell([words.authority(authority)])),
         ("register.cover.activities", cell([(words.word("register.cover.activity_counts", **counts),)])),
         ("register.cover.source", cell([(Piece(register.source, words.lang),)] if register.source else [])),
         ("register.cover.generated", cell([(Piece(words.date(today), words.lang),)])),
@@ -162,11 +169,11 @@ def _row(register: Register, activity: Activity, words: Wording, keys: tuple[str
 
 def controller_cell(register: Register, words: Wording) -> Cell:
     lines: list[Line] = [(Piece(register.controller.name, register.language),)]
-    representative = register.controller.representative
-    if representative and representative.name:
-        name = words.text(representative.name)
+    for key in ("representative", "uk_representative"):
+        representative = getattr(register.controller, key)
+        name = words.text(representative.name) if representative else None
         if name:
-            lines.append(words.labelled("common.word.representative", (name,)))
+            lines.append(words.labelled(f"common.word.{key}", (name,)))
     return cell(lines)
 
 

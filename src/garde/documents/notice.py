@@ -23,6 +23,7 @@ from garde.documents.art30 import (
 )
 from garde.documents.templating import render
 from garde.documents.wording import Cell, Line, Piece, Wording, cell
+from garde.register.jurisdiction import jurisdiction, supervisory_authority
 from garde.register.model import Activity, Register
 
 NOTICE_FORMATS = ("html", "md")
@@ -59,10 +60,10 @@ class NoticeDocument:
 
 
 def build_notice(register: Register, lang: str, today: date | None = None) -> NoticeDocument:
-    words = Wording(lang, register.language)
+    words = Wording.for_register(register, lang)
     activities = [a for a in register.activities if effective_role(register, a) == "controller"]
     builders = [_controller, _dpo, _purposes, _sources, _recipients, _transfers, _retention, _rights,
-                _consent, _complaint, _automated]
+                _consent, _children, _complaint, _automated]
     sections = [s for build in builders if (s := build(register, activities, words)) is not None]
     name = register.controller.name
     return NoticeDocument(
@@ -94,9 +95,14 @@ def _controller(register: Register, activities: list[Activity], words: Wording) 
     section = _section(words, "controller", "13(1)(a)")
     section.paragraphs.append((Piece(controller.name, register.language),))
     section.paragraphs += words.contact(controller.contact) or [(words.gap("controller_contact"),)]
-    if controller.representative:
-        section.paragraphs.append(words.labelled("common.word.representative",
-                                                 words.join(words.contact(controller.representative))))
+    section.paragraphs += [words.join(words.contact(other), "common.word.dash")
+                           for other in controller.other_contacts if words.contact(other)]
+    section.paragraphs += words.registrations(controller.registrations)
+    for key, representative in (("representative", controller.representative),
+                                ("uk_representative", controller.uk_representative)):
+        if representative:
+            section.paragraphs.append(words.labelled(f"common.word.{key}",
+                                                     words.join(words.contact(representative))))
     return section
 
 
@@ -219,11 +225,40 @@ def _consent(register: Register, activities: list[Activity], words: Wording) -> 
     return section
 
 
+def _children(register: Register, activities: list[Activity], words: Wording) -> Section | None:
+    """Art. 8: the age of digital consent of the controller's country, only when minors are concerned.
+
+    The age and its source come from the law of the controller's country
+    (``data/jurisdictions.yaml``); how a parent's consent is obtained comes from the register
+    (``parental_consent``), or is a gap.
+    """
+    concerned = [a for a in activities if "minor" in a.data_subjects]
+    if not concerned:
+        return None
+    law = jurisdiction(register.controller.country)
+    section = _section(words, "children", "8")
+    paragraph: Line = (words.word("notice.text.children", age=str(law.digital_consent_age),
+                                  reference=law.age_reference),)
+    if law.country is None:  # the GDPR's 16 may be lowered by the controller's Member State
+        paragraph += (Piece(" ", words.lang), words.gap("country_for_age"))
+    section.paragraphs.append(paragraph)
+    for activity in concerned:
+        if "consent" in activity.bases():
+            how = words.text(activity.parental_consent)
+            value = words.labelled("notice.label.parental_consent",
+                                   (how,) if how and how.text.strip() else (words.gap("parental_consent"),))
+        else:
+            value = (words.word("notice.text.children_no_consent"),)
+        section.items.append(words.labelled_line(_name(activity, words), value))
+    return section
+
+
 def _complaint(register: Register, activities: list[Activity], words: Wording) -> Section:
     """Art. 13(2)(d): the right to lodge a complaint with a supervisory authority."""
     section = _section(words, "complaint", "13(2)(d)")
     section.paragraphs.append((words.word("notice.text.complaint"),
-                               *words.authority(register.controller.supervisory_authority)))
+                               *words.authority(supervisory_authority(
+                                   register.controller.supervisory_authority, register.controller.country))))
     return section
 
 

@@ -27,7 +27,8 @@ from babel.units import format_unit
 
 from garde.documents.links import mail_href, safe_href
 from garde.periods import Period
-from garde.register.model import Contact, RetentionRule, Text, text_lang
+from garde.register.jurisdiction import jurisdiction
+from garde.register.model import Contact, Register, Registration, RetentionRule, Text, text_lang
 from garde.taxonomy import LANGS, Vocabulary, load_vocabulary, normalise
 from garde.yamlsource import load_yaml
 
@@ -102,9 +103,15 @@ def load_authorities(path: Path = TRANSLATIONS / "authorities.yaml") -> tuple[Au
 
 
 class Wording:
-    """Everything a document needs to put the register into words in ``lang``."""
+    """Everything a document needs to put the register into words in ``lang``.
 
-    def __init__(self, lang: str, register_lang: str, vocabulary: Vocabulary | None = None) -> None:
+    ``law`` is the law governing the register (``garde.register.jurisdiction``): under the
+    UK GDPR the words that name the law, the area data leaves or the authority come from
+    ``translations/uk_gdpr.yaml``, which holds only the keys that differ.
+    """
+
+    def __init__(self, lang: str, register_lang: str, vocabulary: Vocabulary | None = None,
+                 law: str = "gdpr") -> None:
         if lang not in LANGS:
             raise ValueError(f"unknown language {lang!r}; expected one of {', '.join(LANGS)}")
         self.lang = lang
@@ -112,12 +119,18 @@ class Wording:
         self.vocabulary = vocabulary or load_vocabulary()
         self.catalogue = load_catalogue()
         self.locale = Locale.parse(lang)
+        self.law = law
+
+    @classmethod
+    def for_register(cls, register: Register, lang: str, vocabulary: Vocabulary | None = None) -> Wording:
+        """Words for ``register``'s documents, under the law of the controller's country."""
+        return cls(lang, register.language, vocabulary, jurisdiction(register.controller.country).law)
 
     # -- the catalogue -------------------------------------------------------------------------
 
     def ui(self, key: str, **values: str) -> str:
-        """The catalogue's text for ``key`` in the document's language."""
-        texts = self.catalogue[key]
+        """The catalogue's text for ``key`` in the document's language (and the register's law)."""
+        texts = self.catalogue.get(f"{self.law}.{key}") or self.catalogue[key]
         text = texts.get(self.lang) or texts["en"]
         return text.format(**values) if values else text
 
@@ -229,6 +242,15 @@ class Wording:
         for plain, href in ((contact.email, mail_href), (contact.phone, None), (contact.url, safe_href)):
             if plain:
                 lines.append((Piece(plain, self.lang, href=href(plain) if href else None),))
+        return lines
+
+    def registrations(self, registrations: Iterable[Registration]) -> list[Line]:
+        """``SIREN : 552 100 554`` per official number, the kind's label from the catalogue."""
+        lines: list[Line] = []
+        for registration in registrations:
+            key = f"common.registration.{registration.kind}"
+            label = self.word(key) if key in self.catalogue else Piece(registration.kind, self.register_lang)
+            lines.append(self.labelled_line((label,), (Piece(registration.value, self.register_lang),)))
         return lines
 
     def authority(self, name: str | None) -> Line:

@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 import yaml
 
-from garde.register import Activity, LoadedRegister, Register
+from garde.register import Activity, Jurisdiction, LoadedRegister, Register, jurisdiction
 from garde.taxonomy import Vocabulary
 from garde.yamlsource import FieldPath
 
@@ -73,14 +73,25 @@ class Context:
     adequacy: frozenset[str]
     today: date = field(default_factory=date.today)  # the day safeguards must be valid on
     decided: frozenset[str] = frozenset()  # countries with any adequacy decision, partial ones too
+    lang: str = "en"  # the language of the messages, for words a rule puts into them
 
     @property
     def register(self) -> Register:
         return self.loaded.register
 
+    @property
+    def jurisdiction(self) -> Jurisdiction:
+        """The law and national rules of the controller's country (``data/jurisdictions.yaml``)."""
+        return jurisdiction(self.register.controller.country)
+
     def activities(self) -> Iterator[tuple[FieldPath, Activity]]:
         for i, activity in enumerate(self.register.activities):
             yield ("activities", i), activity
+
+    def outside(self) -> str:
+        """``outside the EEA`` (GDPR) or ``outside the UK`` (UK GDPR), in the messages' language."""
+        words: dict[str, str] = messages()["report"]["outside"][self.jurisdiction.law]
+        return words.get(self.lang) or words["en"]
 
     def is_special(self, category: str) -> bool:
         """A GDPR Art. 9 (or Art. 10) category, or a finer term under one."""

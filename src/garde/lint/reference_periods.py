@@ -30,13 +30,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, field_validator
 
 from garde.periods import Period
-from garde.problems import InputError
 from garde.register import Activity
 from garde.retention_rule import RetentionPeriod
-from garde.yamlsource import load_yaml
+from garde.yamlsource import load_model
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "reference_periods.yaml"
 Flag = Literal["direct_marketing", "profiling", "large_scale_monitoring", "targeted_advertising"]
@@ -123,12 +122,7 @@ def period_longer(a: Period, b: Period) -> bool:
 @lru_cache(maxsize=4)
 def load_reference_periods(path: Path = DATA) -> ReferencePeriods:
     """Read and validate the reference periods file; problems name the line."""
-    data, source = load_yaml(path)
-    try:
-        return ReferencePeriods.model_validate(data)
-    except ValidationError as exc:
-        problems = [source.problem(tuple(error["loc"]), error["msg"]) for error in exc.errors()]
-        raise InputError(problems) from None
+    return load_model(path, ReferencePeriods)
 
 
 @dataclass(frozen=True)

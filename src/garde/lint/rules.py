@@ -154,7 +154,7 @@ def undeclared_transfer(ctx: Context) -> Iterator[Hit]:
             country = (recipient.country or "").upper()
             if country and country not in ctx.eea and country not in declared:
                 yield Hit((*at, "recipients", j), activity.id,
-                          {"country": country, "recipient": recipient.kind})
+                          {"country": country, "recipient": recipient.kind, "area": ctx.outside()})
 
 
 def _dpia_triggers(activity_categories: list[str], profiling: bool, monitoring: bool) -> list[str]:
@@ -170,7 +170,7 @@ def _dpia_triggers(activity_categories: list[str], profiling: bool, monitoring: 
 
 
 @rule("GL012", "warning", "dpia-decision-missing",
-      reference="GDPR Art. 35(1), 35(3); CNIL délibération 2018-327 (list of processing needing a DPIA)",
+      reference="GDPR Art. 35(1), 35(3), 35(4) (and the list of the controller's authority)",
       url=GDPR.format(35))
 def dpia_decision_missing(ctx: Context) -> Iterator[Hit]:
     for at, activity in ctx.activities():
@@ -271,8 +271,7 @@ def automated_decision_without_basis(ctx: Context) -> Iterator[Hit]:
 
 
 @rule("GL023", "warning", "electronic-prospection-without-consent",
-      reference="Directive 2002/58/EC Art. 13; Code des postes et des communications "
-                "électroniques L34-5",
+      reference="Directive 2002/58/EC Art. 13 (as transposed in the controller's country)",
       url="https://eur-lex.europa.eu/eli/dir/2002/58/oj")
 def electronic_prospection_without_consent(ctx: Context) -> Iterator[Hit]:
     # E-mail and SMS prospection of non-customers needs prior consent; the
@@ -289,7 +288,7 @@ _TRACKERS = ("online.cookie_id", "online.tracker", "online.web_beacon")
 
 
 @rule("GL024", "warning", "trackers-without-consent",
-      reference="Directive 2002/58/EC Art. 5(3); CNIL délibération 2020-091 (cookies et autres traceurs)",
+      reference="Directive 2002/58/EC Art. 5(3) (as transposed in the controller's country)",
       url="https://eur-lex.europa.eu/eli/dir/2002/58/oj")
 def trackers_without_consent(ctx: Context) -> Iterator[Hit]:
     # Reading or writing on the user's device needs consent unless strictly
@@ -360,7 +359,7 @@ def transfer_contradicts_statement(ctx: Context) -> Iterator[Hit]:
     for at, activity in ctx.activities():
         if activity.transfers and (activity.no_transfer or ctx.register.no_transfer):
             path = (*at, "no_transfer") if activity.no_transfer else ("no_transfer",)
-            yield Hit(path, activity.id, {"count": str(len(activity.transfers))})
+            yield Hit(path, activity.id, {"count": str(len(activity.transfers)), "area": ctx.outside()})
 
 
 @rule("GL029", "error", "safeguard-of-another-law",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from datetime import date
 from pathlib import Path
@@ -9,7 +10,7 @@ from typing import Any
 
 from garde.lint.model import LANGS, RULES, SEVERITIES, Context, Finding, Rule
 from garde.problems import InputError, Problem
-from garde.register import LoadedRegister, read_register
+from garde.register import Jurisdiction, LoadedRegister, jurisdiction, read_register
 from garde.taxonomy import Vocabulary, load_vocabulary
 
 
@@ -21,11 +22,15 @@ def lint(loaded: LoadedRegister, *, lang: str = "en", vocabulary: Vocabulary | N
     vocabulary = vocabulary or load_vocabulary()
     eea, adequacy = _eea(vocabulary.extras.get("eea"))
     decided = _codes(vocabulary.extras.get("eea"), "adequacy")
-    ctx = Context(loaded, vocabulary, eea, adequacy, today or date.today(), decided)
+    law = jurisdiction(loaded.register.controller.country)
+    if law.uk and eea is not None:
+        eea, adequacy, decided = _uk_areas(eea, adequacy, decided)
+    ctx = Context(loaded, vocabulary, eea, adequacy, today or date.today(), decided, lang)
     findings = []
     for entry in RULES.values():
         if entry.check is None:
             continue
+        reference, url = national_reference(entry, law)
         for hit in entry.check(ctx):
             findings.append(Finding(
                 code=entry.code,
@@ -33,12 +38,44 @@ def lint(loaded: LoadedRegister, *, lang: str = "en", vocabulary: Vocabulary | N
                 rule=entry.name,
                 activity=hit.activity,
                 message=entry.message(lang, hit.params),
-                reference=hit.reference or entry.reference,
-                url=hit.url or entry.url,
+                reference=hit.reference or reference,
+                url=hit.url or url,
                 file=loaded.file,
                 line=hit.line if hit.line is not None else loaded.source.line(hit.path),
             ))
     return sort_findings(findings)
+
+
+def national_reference(entry: Rule, law: Jurisdiction) -> tuple[str, str | None]:
+    """The rule's reference as the controller's law words it.
+
+    A national text replaces the rule's own where the country has one (the CNIL's list of
+    processing needing a DPIA for GL012 in France, the Garante's in Italy, PECR in the UK);
+    under the UK GDPR the articles keep their numbers but belong to the UK GDPR.
+    """
+    national = law.references.get(entry.code)
+    if national is not None:
+        return national.reference, national.url or entry.url
+    if law.uk:
+        return _EU_GDPR.sub("UK GDPR", entry.reference), entry.url
+    return entry.reference, entry.url
+
+
+_EU_GDPR = re.compile(r"(?<!UK )\bGDPR\b")
+
+
+def _uk_areas(eea: frozenset[str], adequacy: frozenset[str],
+              decided: frozenset[str]) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """Where a UK controller's data goes freely, is adequate, or has a decision (UK GDPR Art. 45).
+
+    Outside the UK is a transfer; the EEA states and the countries of the EU's adequacy
+    decisions in force when the UK left are covered by UK adequacy regulations (Data
+    Protection Act 2018, Sch. 21 paras 4-5), so they need no further safeguard. An EU decision
+    adopted later counts here too (Korea: the UK made its own in 2022); check the ICO's list
+    when ``eea.yaml`` gains one.
+    """
+    home = frozenset({"GB"})
+    return home, (eea | adequacy) - home, (eea | decided) - home
 
 
 def lint_paths(paths: Iterable[str | Path], *, lang: str = "en") -> list[Finding]:

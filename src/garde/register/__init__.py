@@ -1,5 +1,6 @@
 """The register of processing activities: model and loading."""
 
+from garde.register.jurisdiction import Jurisdiction, jurisdiction
 from garde.register.loading import LoadedRegister, load_register, parse_register, read_register, term_problems
 from garde.register.model import (
     Activity,
@@ -10,6 +11,7 @@ from garde.register.model import (
     LegalBasis,
     Recipient,
     Register,
+    Registration,
     RetentionRule,
     Text,
     Transfer,
@@ -17,7 +19,7 @@ from garde.register.model import (
 )
 
 __all__ = [
-    "Activity", "Consent", "Contact", "Controller", "Dpia", "LegalBasis", "LoadedRegister", "Recipient",
-    "Register", "RetentionRule", "Text", "Transfer", "load_register", "parse_register", "read_register",
-    "term_problems", "text_in",
+    "Activity", "Consent", "Contact", "Controller", "Dpia", "Jurisdiction", "LegalBasis", "LoadedRegister",
+    "Recipient", "Register", "Registration", "RetentionRule", "Text", "Transfer", "jurisdiction",
+    "load_register", "parse_register", "read_register", "term_problems", "text_in",
 ]

@@ -18,6 +18,7 @@ from garde.register.model import (
     LegalBasis,
     Recipient,
     Register,
+    Registration,
     RetentionRule,
     Transfer,
 )
@@ -26,7 +27,7 @@ from garde.yamlsource import FieldPath, SourceMap, load_yaml, parse_yaml
 
 _MODELS: tuple[type[BaseModel], ...] = (
     Register, Controller, Contact, Activity, LegalBasis, Recipient, Transfer, RetentionRule,
-    Consent, Dpia,
+    Consent, Dpia, Registration,
 )
 _FIELD_NAMES = sorted({name for model in _MODELS for name in model.model_fields})
 

@@ -9,11 +9,13 @@ itself a valid register file.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator, model_validator
 
 from garde.periods import Period
+from garde.register.jurisdiction import normalise_country
 from garde.retention_rule import Action, RetentionPeriod
 
 Text = str | dict[str, str]
@@ -51,6 +53,14 @@ class Contact(_Model):
     url: str | None = None
 
 
+class Registration(_Model):
+    """An official number identifying the controller: SIREN, SIRET, VAT, ICO registration..."""
+
+    kind: str = Field(description="siren, siret, vat, ico_registration, codice_fiscale, partita_iva, "
+                                  "company_number, ... (printed as written)")
+    value: str
+
+
 class Controller(_Model):
     """Who is responsible: GDPR Art. 30(1)(a) and 13(1)(a)-(b)."""
 
@@ -58,12 +68,39 @@ class Controller(_Model):
     role: Role = "controller"
     country: str | None = Field(default=None, description="ISO 3166 code of the main establishment")
     contact: Contact | None = None
+    other_contacts: list[Contact] = Field(
+        default=[], description="further addresses and contacts (other establishments, customer service)")
+    registrations: list[Registration] = []
     dpo: Contact | None = None
-    representative: Contact | None = None
+    representative: Contact | None = Field(
+        default=None, description="representative in the Union of a controller outside it (Art. 27)")
+    uk_representative: Contact | None = Field(
+        default=None, description="representative in the UK of a controller outside it (UK GDPR Art. 27)")
+    subjects_in: list[str] = Field(
+        default=[], description="where the data subjects are: ISO 3166 codes, or EU / EEA (Art. 3(2))")
     group_entities: list[str] = []
     supervisory_authority: str | None = Field(
         default=None, description="Authority a subject may complain to, e.g. CNIL, Garante, ICO"
     )
+
+    @field_validator("country")
+    @classmethod
+    def _iso_country(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        code = normalise_country(value)
+        if not re.fullmatch(r"[A-Z]{2}", code):
+            raise ValueError(f"expected an ISO 3166 country code such as FR, IT or GB, not {value!r}")
+        return code
+
+    @field_validator("subjects_in")
+    @classmethod
+    def _iso_countries(cls, values: list[str]) -> list[str]:
+        codes = [normalise_country(v) for v in values]
+        for value, code in zip(values, codes, strict=True):
+            if not re.fullmatch(r"[A-Z]{2}|EU|EEA", code):
+                raise ValueError(f"expected ISO 3166 country codes, EU or EEA, not {value!r}")
+        return codes
 
 
 class LegalBasis(_Model):
@@ -197,6 +234,10 @@ class Activity(_Model):
     provision: Text | None = Field(
         default=None,
         description="whether providing the data is required, and its consequences (Art. 13(2)(e))",
+    )
+    parental_consent: Text | None = Field(
+        default=None,
+        description="for minors: how a parent's consent is obtained and verified (Art. 8(1)-(2))",
     )
     notes: Text | None = None
 

@@ -24,7 +24,8 @@ from garde.datasets import Footprint, IdentityMatch, TableRef
 from garde.documents.art30 import transfer_statement
 from garde.documents.wording import Line, Wording
 from garde.private_files import write_private
-from garde.register import Activity, Register
+from garde.register import Activity, Register, jurisdiction
+from garde.register.jurisdiction import supervisory_authority
 from garde.rights.deployment import Deployment, dumps, plain, where
 from garde.rights.intake import Request
 from garde.rights.wording import strings
@@ -63,9 +64,9 @@ def _activity_info(activity: Activity, register: Register, words: Wording) -> di
     }
 
 
-def _wording(deployment: Deployment, lang: str, register_lang: str) -> Wording:
-    return deployment.cached(("wording", lang, register_lang),
-                             lambda: Wording(lang, register_lang, deployment.vocabulary))
+def _wording(deployment: Deployment, lang: str, register_lang: str, law: str = "gdpr") -> Wording:
+    return deployment.cached(("wording", lang, register_lang, law),
+                             lambda: Wording(lang, register_lang, deployment.vocabulary, law))
 
 
 def _activity(deployment: Deployment, database: str, activity_id: str, lang: str) -> dict[str, Any] | None:
@@ -76,7 +77,8 @@ def _activity(deployment: Deployment, database: str, activity_id: str, lang: str
         activity = register.activity(activity_id)
         if activity is None:
             return None
-        return _activity_info(activity, register, _wording(deployment, lang, register.language))
+        law = jurisdiction(register.controller.country).law  # "outside the UK" for a UK controller
+        return _activity_info(activity, register, _wording(deployment, lang, register.language, law))
 
     return deployment.cached(("activity", database, activity_id, lang), build)
 
@@ -173,7 +175,8 @@ def build_access(request: Request, deployment: Deployment, footprint: Footprint)
         "activities": [{**entry, "categories": [{"id": c, "label": vocabulary.label("categories", c, lang)}
                                                 for c in sorted(entry["categories"])]}
                        for _, entry in sorted(activities.items())],
-        **_closing(deployment, lang, first.controller.supervisory_authority if first else None),
+        **_closing(deployment, lang, supervisory_authority(first.controller.supervisory_authority,
+                                                           first.controller.country) if first else None),
     }
 
 
