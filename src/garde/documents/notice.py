@@ -21,12 +21,12 @@ from garde.documents.art30 import (
     retention_lines,
     transfer_statement,
 )
+from garde.documents.notice_rights import rights_closing, rights_items
 from garde.documents.templating import render
 from garde.documents.wording import Cell, Line, Piece, Wording, cell
 from garde.register.model import Activity, Register
 
 NOTICE_FORMATS = ("html", "md")
-RIGHTS = ("access", "rectification", "erasure", "restriction", "portability", "objection")
 
 
 @dataclass(frozen=True)
@@ -118,14 +118,38 @@ def _purposes(register: Register, activities: list[Activity], words: Wording) ->
             ("notice.label.data_categories", cell([words.terms("categories", activity.data_categories)],
                                                   words.gap("data_categories"))),
         ]
-        provision = words.text(activity.provision)
-        if provision:
-            fields.append(("notice.label.provision", cell([(provision,)])))
+        fields.append(("notice.label.provision", cell([provision_line(activity, words)])))
         section.entries.append(Entry(_name(activity, words),
                                      tuple((words.ui(label), value) for label, value in fields)))
     if not activities:
         section.paragraphs.append((words.gap("purposes"),))
     return section
+
+
+REQUIRED = ("statutory", "contractual", "contract_entry")
+
+
+def provision_line(activity: Activity, words: Wording) -> Line:
+    """Art. 13(2)(e): a statutory or contractual requirement, or one to enter into a contract, or none;
+    the consequences of not providing the data; the source's own words. A gap for what is missing."""
+    provision = activity.provision
+    if provision is None:
+        return (words.gap("provision"),)
+    line: list[Piece] = []
+    if provision.requirement:
+        line.append(words.word(f"notice.requirement.{provision.requirement}"))
+    consequences = words.text(provision.consequences)
+    wording = words.text(provision.wording)
+    if consequences or (provision.requirement in REQUIRED and not wording):
+        if line:
+            line.append(words.word("common.word.dash"))
+        line += words.labelled("notice.label.if_not_provided",
+                               (consequences or words.gap("provision_consequences"),))
+    if wording:
+        if line:
+            line.append(words.word("common.word.dash"))
+        line += [words.word("common.word.as_worded"), *words.quoted(wording)]
+    return tuple(line) or (words.gap("provision"),)
 
 
 def _sources(register: Register, activities: list[Activity], words: Wording) -> Section | None:
@@ -187,20 +211,11 @@ def _retention(register: Register, activities: list[Activity], words: Wording) -
 
 
 def _rights(register: Register, activities: list[Activity], words: Wording) -> Section:
-    """Art. 13(2)(b): rights of access, rectification, erasure, restriction, objection, portability."""
-    section = _section(words, "rights", "13(2)(b)")
+    """Art. 13(2)(b), 12(3), 20, 21: the rights the register's activities give, where to ask, how soon."""
+    section = _section(words, "rights", "13(2)(b), 12(3)")
     section.paragraphs.append((words.word("notice.text.rights_intro"),))
-    section.items = [(words.word(f"notice.text.right_{right}"),) for right in RIGHTS]
-    if any(a.direct_marketing for a in activities):
-        section.items.append((words.word("notice.text.right_objection_marketing"),))
-    controller = register.controller
-    contact = controller.dpo if controller.dpo and (controller.dpo.email or controller.dpo.address) \
-        else controller.contact
-    lines = words.contact(contact)
-    section.closing.append((words.word("notice.text.exercise"),
-                            *(words.join(lines, "common.word.dash") if lines
-                              else (words.gap("rights_contact"),))))
-    section.closing.append((words.word("notice.text.deadline"),))
+    section.items = rights_items(register, activities, words, _name)
+    section.closing = rights_closing(register, words)
     return section
 
 
@@ -228,16 +243,29 @@ def _complaint(register: Register, activities: list[Activity], words: Wording) -
 
 
 def _automated(register: Register, activities: list[Activity], words: Wording) -> Section | None:
-    """Art. 13(2)(f): automated decisions including profiling, their logic and consequences."""
-    flagged = [a for a in activities if a.profiling or a.automated_decisions]
-    if not flagged:
+    """Art. 13(2)(f), 22: whether there are automated decisions including profiling, and if so the logic
+    involved and their significance and envisaged consequences; a gap where the register is silent."""
+    if not activities:
         return None
-    section = _section(words, "automated", "13(2)(f)")
+    section = _section(words, "automated", "13(2)(f), 22")
     section.paragraphs.append((words.word("notice.text.automated"),))
-    for activity in flagged:
-        described = words.text(activity.automated_decisions)
-        value: Line = (described,) if described else (words.word("notice.text.profiling"),
-                                                      words.word("common.word.dash"),
-                                                      words.gap("automated_logic"))
-        section.items.append(words.labelled_line(_name(activity, words), value))
+    for activity in activities:
+        section.items.append(words.labelled_line(_name(activity, words), automated_line(activity, words)))
     return section
+
+
+def automated_line(activity: Activity, words: Wording) -> Line:
+    decisions = activity.automated_decisions
+    line: list[Piece] = []
+    if activity.profiling:
+        line += [words.word("notice.text.profiling"), words.word("common.word.dash")]
+    if decisions is None:
+        return (*line, words.gap("automated_decisions"))
+    if not decisions.exists:
+        return (*line, words.word("notice.text.no_automated"))
+    logic, consequences = words.text(decisions.logic), words.text(decisions.consequences)
+    return (*line, words.word("notice.text.automated_yes"), words.word("common.word.dash"),
+            *words.labelled("notice.label.logic", (logic or words.gap("automated_logic"),)),
+            words.word("common.word.dash"),
+            *words.labelled("notice.label.consequences",
+                            (consequences or words.gap("automated_consequences"),)))

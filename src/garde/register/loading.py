@@ -11,14 +11,19 @@ from pydantic import BaseModel, ValidationError
 from garde.problems import InputError, Problem, closest
 from garde.register.model import (
     Activity,
+    AutomatedDecisions,
     Consent,
     Contact,
     Controller,
     Dpia,
+    Law,
     LegalBasis,
+    Provision,
     Recipient,
     Register,
     RetentionRule,
+    Rights,
+    RightsHandledBy,
     Transfer,
 )
 from garde.taxonomy import TERM_NOUNS, Vocabulary, load_vocabulary
@@ -26,7 +31,7 @@ from garde.yamlsource import FieldPath, SourceMap, load_yaml, parse_yaml
 
 _MODELS: tuple[type[BaseModel], ...] = (
     Register, Controller, Contact, Activity, LegalBasis, Recipient, Transfer, RetentionRule,
-    Consent, Dpia,
+    Consent, Dpia, Law, Provision, AutomatedDecisions, Rights, RightsHandledBy,
 )
 _FIELD_NAMES = sorted({name for model in _MODELS for name in model.model_fields})
 
@@ -97,6 +102,8 @@ def _problems_from(exc: ValidationError, source: SourceMap) -> list[Problem]:
             message = "expected a text or a {fr:, en:, it:} map"
         elif error["type"] in {"model_type", "model_attributes_type", "dict_type"}:
             message = "expected a mapping of fields"
+        elif error["type"] in {"bool_type", "bool_parsing"}:
+            message = "expected true or false"
         elif error["type"] == "list_type":
             message = "expected a list"
         problems.append(source.problem(path, message, suggestion))
