@@ -131,6 +131,8 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "GL033": (register(automated_decisions=None), register(automated_decisions=False)),
     "GL034": (register(rights={"route": {"name": "Service client"}}),
               register(rights={"route": {"url": "https://shop.example/rights"}})),
+    "GL035": (register(rights={**RIGHTS, "answer_time": "31 days"}),
+              register(rights={**RIGHTS, "answer_time": "1 month"})),
 }
 # Rules tested by their own functions below rather than through CASES.
 TESTED_ELSEWHERE = {"GL000": "test_unreadable_files_are_gl000_findings_not_tracebacks"}

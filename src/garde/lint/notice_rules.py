@@ -11,7 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from garde.lint.model import Context, Hit, rule
+from garde.lint.reference_periods import period_may_exceed
 from garde.lint.rules import GDPR, is_empty
+from garde.periods import Period
 from garde.register.model import Activity
 from garde.yamlsource import FieldPath
 
@@ -88,3 +90,15 @@ def no_rights_route(ctx: Context) -> Iterator[Hit]:
     route = rights.route if rights else None
     if route is None or not (route.email or route.url or route.phone or not is_empty(route.address)):
         yield Hit(("rights", "route") if route else ("rights",) if rights else ("controller",), None)
+
+
+ONE_MONTH = Period(1, "month")
+
+
+@rule("GL035", "error", "answer-time-beyond-law", reference="GDPR Art. 12(3)", url=GDPR.format(12))
+def answer_time_beyond_law(ctx: Context) -> Iterator[Hit]:
+    """The answer time the register promises may end after the law's one month (the two-month
+    extension is for complex or numerous requests, told to the person within the first month)."""
+    rights = ctx.register.rights
+    if rights and rights.answer_time and period_may_exceed(rights.answer_time, ONE_MONTH):
+        yield Hit(("rights", "answer_time"), None, {"answer_time": str(rights.answer_time)})
