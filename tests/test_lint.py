@@ -138,6 +138,18 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
 TESTED_ELSEWHERE = {"GL000": "test_unreadable_files_are_gl000_findings_not_tracebacks"}
 
 
+@pytest.mark.parametrize(("basis", "expected"), [
+    ({"basis": "legal_obligation"}, {"GL003"}),  # nothing named: one finding, not two
+    ({"basis": "legal_obligation", "obligation": "Keep invoices"}, {"GL030"}),
+    ({"basis": "legal_obligation", "law": "Code de commerce, art. L123-22"}, set()),
+    ({"basis": "public_task"}, {"GL030"}),
+])
+def test_a_legal_obligation_without_its_law_is_one_finding(
+    basis: dict[str, Any], expected: set[str], vocabulary: Vocabulary
+) -> None:
+    assert codes_of(register(legal_bases=[basis]), vocabulary) & {"GL003", "GL030"} == expected
+
+
 def test_a_complete_register_has_no_finding(vocabulary: Vocabulary) -> None:
     assert findings_of(register(), vocabulary) == []
 

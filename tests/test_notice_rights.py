@@ -196,3 +196,13 @@ def test_the_new_statements_are_worded_in_french_and_italian(lang: str) -> None:
     assert "Marketplace SA" in text and "Code de commerce" in text
     assert {"fr": "15 jours", "it": "15 giorni"}[lang] in text
     assert {"fr": "Fourniture facultative", "it": "Il conferimento è facoltativo"}[lang] in text
+
+
+def test_a_law_reference_becomes_a_link_only_when_it_is_a_web_address() -> None:
+    data = copy.deepcopy(REGISTER)
+    data["activities"][0]["legal_bases"][1]["law"]["reference"] = "javascript:alert(1)"
+    register = parse_register(yaml.safe_dump(data), "shop.yaml").register
+    page = render_notice(register, "en", "html", today=TODAY)
+    assert "javascript:alert(1)" in page and 'href="javascript' not in page
+    assert '<a href="https://www.legifrance.gouv.fr/x">' in render_notice(
+        parse_register(yaml.safe_dump(REGISTER), "shop.yaml").register, "en", "html", today=TODAY)
