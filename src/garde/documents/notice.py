@@ -21,7 +21,7 @@ from garde.documents.art30 import (
     retention_lines,
     transfer_statement,
 )
-from garde.documents.notice_rights import rights_closing, rights_items
+from garde.documents.notice_rights import activity_name, rights_closing, rights_items
 from garde.documents.templating import render
 from garde.documents.wording import Cell, Line, Piece, Wording, cell
 from garde.register.model import Activity, Register
@@ -83,11 +83,6 @@ def _section(words: Wording, key: str, article: str) -> Section:
     return Section(key, words.ui(f"notice.section.{key}"), words.ui("notice.article", article=article))
 
 
-def _name(activity: Activity, words: Wording) -> Line:
-    piece = words.text(activity.name)
-    return (piece,) if piece else (Piece(activity.id, words.lang),)
-
-
 def _controller(register: Register, activities: list[Activity], words: Wording) -> Section:
     """Art. 13(1)(a): identity and contact details of the controller and its representative."""
     controller = register.controller
@@ -119,7 +114,7 @@ def _purposes(register: Register, activities: list[Activity], words: Wording) ->
                                                   words.gap("data_categories"))),
         ]
         fields.append(("notice.label.provision", cell([provision_line(activity, words)])))
-        section.entries.append(Entry(_name(activity, words),
+        section.entries.append(Entry(activity_name(activity, words),
                                      tuple((words.ui(label), value) for label, value in fields)))
     if not activities:
         section.paragraphs.append((words.gap("purposes"),))
@@ -165,7 +160,7 @@ def _sources(register: Register, activities: list[Activity], words: Wording) -> 
              cell(category_lines(activity.data_categories, words), words.gap("data_categories"))),
             (words.ui("notice.label.sources"), cell([words.terms("sources", activity.sources)])),
         )
-        section.entries.append(Entry(_name(activity, words), fields))
+        section.entries.append(Entry(activity_name(activity, words), fields))
     return section
 
 
@@ -178,7 +173,7 @@ def _per_activity(activities: list[Activity], words: Wording, lines_of: LinesOf,
     for activity in activities:
         lines = lines_of(activity, words)
         value = words.join(lines, "common.word.dash") if lines else (words.gap(gap),)
-        items.append(words.labelled_line(_name(activity, words), value))
+        items.append(words.labelled_line(activity_name(activity, words), value))
     return items
 
 
@@ -214,7 +209,7 @@ def _rights(register: Register, activities: list[Activity], words: Wording) -> S
     """Art. 13(2)(b), 12(3), 20, 21: the rights the register's activities give, where to ask, how soon."""
     section = _section(words, "rights", "13(2)(b), 12(3)")
     section.paragraphs.append((words.word("notice.text.rights_intro"),))
-    section.items = rights_items(register, activities, words, _name)
+    section.items = rights_items(register, activities, words)
     section.closing = rights_closing(register, words)
     return section
 
@@ -229,7 +224,7 @@ def _consent(register: Register, activities: list[Activity], words: Wording) -> 
     for activity in based:
         methods = activity.consent.withdrawal if activity.consent else []
         how = words.terms("consent_methods", methods) if methods else (words.gap("withdrawal"),)
-        section.items.append(words.labelled_line(_name(activity, words),
+        section.items.append(words.labelled_line(activity_name(activity, words),
                                                  words.labelled("notice.label.withdrawal", how)))
     return section
 
@@ -250,7 +245,8 @@ def _automated(register: Register, activities: list[Activity], words: Wording) -
     section = _section(words, "automated", "13(2)(f), 22")
     section.paragraphs.append((words.word("notice.text.automated"),))
     for activity in activities:
-        section.items.append(words.labelled_line(_name(activity, words), automated_line(activity, words)))
+        section.items.append(words.labelled_line(activity_name(activity, words),
+                                                 automated_line(activity, words)))
     return section
 
 

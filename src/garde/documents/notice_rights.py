@@ -11,8 +11,6 @@ missing is a visible gap, the time missing leaves the law's one month alone.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from garde.documents.wording import Line, Piece, Wording
 from garde.register.model import Activity, Register, RightsHandledBy
 
@@ -20,26 +18,29 @@ ALWAYS = ("access", "rectification", "erasure", "restriction")
 OBJECTION_BASES = {"public_task", "legitimate_interests"}
 PORTABILITY_BASES = {"consent", "contract"}
 
-NameOf = Callable[[Activity, Wording], Line]
+def activity_name(activity: Activity, words: Wording) -> Line:
+    """The activity's name in the document's language if the register has it, else its id."""
+    piece = words.text(activity.name)
+    return (piece,) if piece else (Piece(activity.id, words.lang),)
 
 
-def rights_items(register: Register, activities: list[Activity], words: Wording, name: NameOf) -> list[Line]:
+def rights_items(register: Register, activities: list[Activity], words: Wording) -> list[Line]:
     """One line per right the subject has over these activities, with the activities a conditional
     right covers."""
     items: list[Line] = [(words.word(f"notice.text.right_{right}"),) for right in ALWAYS]
     portable = [a for a in activities if a.bases() & PORTABILITY_BASES and a.automated_means is not False]
     if portable:
-        concerned = [_with_means(a, words, name) for a in portable]
+        concerned = [_with_means(a, words) for a in portable]
         items.append(_concerning(words, "notice.text.right_portability", concerned))
-    objectable = [name(a, words) for a in activities if a.bases() & OBJECTION_BASES]
+    objectable = [activity_name(a, words) for a in activities if a.bases() & OBJECTION_BASES]
     if objectable:
         items.append(_concerning(words, "notice.text.right_objection", objectable))
-    marketing = [name(a, words) for a in activities if a.direct_marketing]
+    marketing = [activity_name(a, words) for a in activities if a.direct_marketing]
     if marketing:
         items.append(_concerning(words, "notice.text.right_objection_marketing", marketing))
     rights = register.rights
     for handled in rights.handled_by if rights else []:
-        items.append(_handled_by(handled, register, words, name))
+        items.append(_handled_by(handled, register, words))
     return items
 
 
@@ -60,15 +61,15 @@ def _concerning(words: Wording, key: str, activities: list[Line]) -> Line:
             *words.labelled("notice.label.activities_concerned", words.join(activities)))
 
 
-def _with_means(activity: Activity, words: Wording, name: NameOf) -> Line:
+def _with_means(activity: Activity, words: Wording) -> Line:
     """The activity's name; with a gap when the register does not say it is automated (Art. 20(1)(b))."""
     if activity.automated_means is None:
-        return (*name(activity, words), Piece(" (", words.lang), words.gap("automated_means"),
+        return (*activity_name(activity, words), Piece(" (", words.lang), words.gap("automated_means"),
                 Piece(")", words.lang))
-    return name(activity, words)
+    return activity_name(activity, words)
 
 
-def _handled_by(handled: RightsHandledBy, register: Register, words: Wording, name: NameOf) -> Line:
+def _handled_by(handled: RightsHandledBy, register: Register, words: Wording) -> Line:
     """``Portability … is handled by Plateforme SA — contact: … (activities concerned: …)``."""
     rights = words.join(words.word(f"notice.right_name.{right}") for right in handled.rights)
     controller = words.text(handled.controller) or Piece("", words.lang)
@@ -77,7 +78,7 @@ def _handled_by(handled: RightsHandledBy, register: Register, words: Wording, na
     if contact:
         line += (words.word("common.word.dash"), *words.join(contact, "common.word.dash"))
     if handled.activities:
-        named = [name(a, words) for a in register.activities if a.id in handled.activities]
+        named = [activity_name(a, words) for a in register.activities if a.id in handled.activities]
         line += (Piece(" (", words.lang), *words.labelled("notice.label.activities_concerned",
                                                          words.join(named)), Piece(")", words.lang))
     return line
