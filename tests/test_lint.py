@@ -150,6 +150,12 @@ def test_a_legal_obligation_without_its_law_is_one_finding(
     assert codes_of(register(legal_bases=[basis]), vocabulary) & {"GL003", "GL030"} == expected
 
 
+def test_provision_is_not_asked_of_data_obtained_elsewhere(vocabulary: Vocabulary) -> None:
+    # Art. 13(2)(e) concerns data collected from the person; Art. 14 has no such point.
+    assert "GL031" not in codes_of(register(provision=None, sources=["third_party"]), vocabulary)
+    assert "GL031" in codes_of(register(provision=None, sources=["data_subject", "third_party"]), vocabulary)
+
+
 def test_a_complete_register_has_no_finding(vocabulary: Vocabulary) -> None:
     assert findings_of(register(), vocabulary) == []
 

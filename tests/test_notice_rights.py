@@ -236,3 +236,13 @@ def test_a_law_reference_becomes_a_link_only_when_it_is_a_web_address() -> None:
     assert "javascript:alert(1)" in page and 'href="javascript' not in page
     assert '<a href="https://www.legifrance.gouv.fr/x">' in render_notice(
         parse_register(yaml.safe_dump(REGISTER), "shop.yaml").register, "en", "html", today=TODAY)
+
+
+def test_no_provision_gap_for_data_obtained_elsewhere() -> None:
+    # Art. 13(2)(e) concerns data collected from the person; Art. 14 has no such point.
+    elsewhere = activity(sources=["third_party"])
+    del elsewhere["activities"][0]["provision"]
+    assert "whether providing the data is required" not in notice(elsewhere)
+    from_website = activity(sources=["website"])
+    del from_website["activities"][0]["provision"]
+    assert f"{GAP}whether providing the data is required" in notice(from_website)

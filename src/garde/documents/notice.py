@@ -113,7 +113,8 @@ def _purposes(register: Register, activities: list[Activity], words: Wording) ->
             ("notice.label.data_categories", cell([words.terms("categories", activity.data_categories)],
                                                   words.gap("data_categories"))),
         ]
-        fields.append(("notice.label.provision", cell([provision_line(activity, words)])))
+        if activity.collects_from_subject(words.vocabulary.direct_sources()) or activity.provision:
+            fields.append(("notice.label.provision", cell([provision_line(activity, words)])))
         section.entries.append(Entry(activity_name(activity, words),
                                      tuple((words.ui(label), value) for label, value in fields)))
     if not activities:

@@ -45,8 +45,11 @@ def law_not_named(ctx: Context) -> Iterator[Hit]:
 @rule("GL031", "warning", "provision-not-stated", reference="GDPR Art. 13(2)(e)", url=GDPR.format(13))
 def provision_not_stated(ctx: Context) -> Iterator[Hit]:
     """Whether providing the data is required, and the consequences of not providing it."""
+    direct = ctx.vocabulary.direct_sources()
     for at, activity in _controller_activities(ctx):
         provision = activity.provision
+        if not activity.collects_from_subject(direct):
+            continue  # Art. 14: no provision to speak of when the data comes from elsewhere
         if provision is None:
             yield Hit((*at, "id"), activity.id, {"missing": "provision"})
             continue

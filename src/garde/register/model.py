@@ -294,6 +294,12 @@ class Activity(_Model):
     def bases(self) -> set[str]:
         return {b.basis for b in self.legal_bases}
 
+    def collects_from_subject(self, direct_sources: set[str]) -> bool:
+        """Whether (some of) the data is collected from the person: no source named, or one of the
+        ``direct_sources`` (the vocabulary's). Art. 13 then applies, with 13(2)(e) (whether providing
+        the data is required); Art. 14 has no such point for data obtained elsewhere."""
+        return not self.sources or bool(set(self.sources) & direct_sources)
+
 
 class Register(_Model):
     """A controller's (or processor's) register of processing activities."""
