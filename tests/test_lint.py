@@ -156,6 +156,18 @@ def test_provision_is_not_asked_of_data_obtained_elsewhere(vocabulary: Vocabular
     assert "GL031" in codes_of(register(provision=None, sources=["data_subject", "third_party"]), vocabulary)
 
 
+@pytest.mark.parametrize(("answer_time", "flagged"), [
+    ("30 days", True), ("31 days", True), ("2 months", True), ("4 weeks", False), ("28 days", False),
+    ("1 month", False), ("15 days", False),
+])
+def test_answer_time_is_compared_as_the_calendar_counts(
+    answer_time: str, flagged: bool, vocabulary: Vocabulary
+) -> None:
+    # 30 days from 31 January is 2 March; the month of Art. 12(3) ends on 28 February.
+    data = register(rights={**RIGHTS, "answer_time": answer_time})
+    assert ("GL035" in codes_of(data, vocabulary)) is flagged
+
+
 def test_a_complete_register_has_no_finding(vocabulary: Vocabulary) -> None:
     assert findings_of(register(), vocabulary) == []
 
