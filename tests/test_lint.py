@@ -168,6 +168,13 @@ def test_answer_time_is_compared_as_the_calendar_counts(
     assert ("GL035" in codes_of(data, vocabulary)) is flagged
 
 
+def test_automated_decisions_ask_for_a_dpia_decision(vocabulary: Vocabulary) -> None:
+    # Art. 35(3)(a): evaluation by automated processing on which decisions with legal effects are based.
+    assert "GL012" in codes_of(register(automated_decisions=DECIDES), vocabulary)
+    assessed = register(automated_decisions=DECIDES, dpia={"required": True, "done": True})
+    assert "GL012" not in codes_of(assessed, vocabulary)
+
+
 def test_a_complete_register_has_no_finding(vocabulary: Vocabulary) -> None:
     assert findings_of(register(), vocabulary) == []
 

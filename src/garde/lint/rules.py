@@ -158,10 +158,13 @@ def undeclared_transfer(ctx: Context) -> Iterator[Hit]:
                           {"country": country, "recipient": recipient.kind})
 
 
-def _dpia_triggers(activity_categories: list[str], profiling: bool, monitoring: bool) -> list[str]:
+def _dpia_triggers(activity_categories: list[str], profiling: bool, monitoring: bool,
+                   decides: bool = False) -> list[str]:
     triggers = []
     if profiling:
         triggers.append("profiling")
+    if decides:  # Art. 35(3)(a); WP248 rev.01 criterion 2: automated decisions with legal or similar effect
+        triggers.append("automated_decisions")
     if monitoring:
         triggers.append("large_scale_monitoring")
     if any(c == "media.cctv_footage" or c.startswith("media.cctv_footage.")
@@ -175,8 +178,9 @@ def _dpia_triggers(activity_categories: list[str], profiling: bool, monitoring: 
       url=GDPR.format(35))
 def dpia_decision_missing(ctx: Context) -> Iterator[Hit]:
     for at, activity in ctx.activities():
+        decides = activity.automated_decisions is not None and activity.automated_decisions.exists
         triggers = _dpia_triggers(activity.data_categories, activity.profiling,
-                                  activity.large_scale_monitoring)
+                                  activity.large_scale_monitoring, decides)
         if triggers and activity.dpia is None:
             yield Hit((*at, "id"), activity.id, {"triggers": ", ".join(triggers)})
 
