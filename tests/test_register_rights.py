@@ -100,6 +100,10 @@ def test_show_json_round_trips_the_new_fields(tmp_path: Path) -> None:
      "'restriction', 'portability' or 'objection'"),
     (("activities: [invoices]", "activities: [invoice]"),
      "shop.yaml:2: rights.handled_by names unknown activity ids: invoice"),
+    (("automated_decisions: false", "automated_decisions: {exist: true}"),
+     "shop.yaml:26: activities[1].automated_decisions.exist: unknown field (did you mean `exists`?)"),
+    (("provision: La fourniture", "provision: {requirment: statutory}\n    notes: La fourniture"),
+     "shop.yaml:25: activities[1].provision.requirment: unknown field (did you mean `requirement`?)"),
     (("automated_means: true", "automated_means: often"),
      "shop.yaml:21: activities[0].automated_means: expected true or false"),
 ])

@@ -9,6 +9,7 @@ itself a valid register file.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -200,8 +201,7 @@ class Provision(_Model):
     @model_validator(mode="before")
     @classmethod
     def _short_form(cls, value: Any) -> Any:
-        return {"wording": value} if isinstance(value, (str, dict)) and not _has_fields(value, cls) \
-            else value
+        return {"wording": value} if isinstance(value, str) or _is_text_map(value) else value
 
 
 class AutomatedDecisions(_Model):
@@ -219,14 +219,15 @@ class AutomatedDecisions(_Model):
     def _short_form(cls, value: Any) -> Any:
         if isinstance(value, bool):
             return {"exists": value}
-        if isinstance(value, str) or (isinstance(value, dict) and not _has_fields(value, cls)):
+        if isinstance(value, str) or _is_text_map(value):
             return {"exists": True, "logic": value}  # a description alone: the register says there is one
         return value
 
 
-def _has_fields(value: Any, model: type[BaseModel]) -> bool:
-    """Whether a mapping is the model's own form (some of its fields) rather than a {lang: text} map."""
-    return isinstance(value, dict) and bool(set(value) & set(model.model_fields))
+def _is_text_map(value: Any) -> bool:
+    """A ``{fr: ..., en: ...}`` text rather than a mapping of fields (whose typos are then reported)."""
+    return isinstance(value, dict) and bool(value) and all(
+        isinstance(k, str) and re.fullmatch(r"[a-z]{2}", k) and isinstance(v, str) for k, v in value.items())
 
 
 Right = Literal["access", "rectification", "erasure", "restriction", "portability", "objection"]
