@@ -35,6 +35,7 @@ activities:
         wording: Obligation légale
         condition: si nécessaire
       - {basis: public_task, law: Loi n° 78-17}
+      - {basis: public_task, law: {fr: "Code du patrimoine, art. L212-2"}}
     provision: {requirement: statutory, consequences: "Sans adresse de facturation, pas de facture"}
     automated_decisions: {exists: true, logic: Score de fraude, consequences: Commande bloquée}
     automated_means: true
@@ -55,7 +56,8 @@ def problems_of(text: str) -> list[str]:
 def test_new_fields_load_with_their_short_forms() -> None:
     register = parse_register(FULL, "shop.yaml").register
     invoices, newsletter = register.activities
-    obligation, task = invoices.legal_bases
+    obligation, task, archives = invoices.legal_bases
+    assert archives.law is not None and archives.law.text == {"fr": "Code du patrimoine, art. L212-2"}
     assert obligation.law is not None and obligation.law.reference and obligation.condition == "si nécessaire"
     assert task.law is not None and task.law.text == "Loi n° 78-17"
     assert invoices.provision is not None and invoices.provision.requirement == "statutory"
@@ -87,10 +89,10 @@ def test_show_json_round_trips_the_new_fields(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("change", "expected"), [
     (("requirement: statutory", "requirement: mandatory"),
-     "shop.yaml:19: activities[0].provision.requirement: expected 'statutory', 'contractual', "
+     "shop.yaml:20: activities[0].provision.requirement: expected 'statutory', 'contractual', "
      "'contract_entry' or 'not_required'"),
     (("logic: Score de fraude", "logik: Score de fraude"),
-     "shop.yaml:20: activities[0].automated_decisions.logik: unknown field (did you mean `logic`?)"),
+     "shop.yaml:21: activities[0].automated_decisions.logik: unknown field (did you mean `logic`?)"),
     (("{basis: public_task, law: Loi n° 78-17}", "{basis: public_task, law: {txt: Loi}}"),
      "shop.yaml:18: activities[0].legal_bases[1].law.txt: unknown field (did you mean `text`?)"),
     (("answer_time: 15 days", "answer_time: soon"),
@@ -101,11 +103,11 @@ def test_show_json_round_trips_the_new_fields(tmp_path: Path) -> None:
     (("activities: [invoices]", "activities: [invoice]"),
      "shop.yaml:2: rights.handled_by names unknown activity ids: invoice"),
     (("automated_decisions: false", "automated_decisions: {exist: true}"),
-     "shop.yaml:26: activities[1].automated_decisions.exist: unknown field (did you mean `exists`?)"),
+     "shop.yaml:27: activities[1].automated_decisions.exist: unknown field (did you mean `exists`?)"),
     (("provision: La fourniture", "provision: {requirment: statutory}\n    notes: La fourniture"),
-     "shop.yaml:25: activities[1].provision.requirment: unknown field (did you mean `requirement`?)"),
+     "shop.yaml:26: activities[1].provision.requirment: unknown field (did you mean `requirement`?)"),
     (("automated_means: true", "automated_means: often"),
-     "shop.yaml:21: activities[0].automated_means: expected true or false"),
+     "shop.yaml:22: activities[0].automated_means: expected true or false"),
 ])
 def test_a_wrong_value_names_file_line_and_field(change: tuple[str, str], expected: str) -> None:
     # A missing `text` may be reported beside its typo: at most two problems, the expected one among them.

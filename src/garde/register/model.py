@@ -93,7 +93,7 @@ class Law(_Model):
     @model_validator(mode="before")
     @classmethod
     def _short_form(cls, value: Any) -> Any:
-        return {"text": value} if isinstance(value, str) else value
+        return {"text": value} if isinstance(value, str) or _is_text_map(value) else value
 
 
 class LegalBasis(_Model):
