@@ -201,7 +201,8 @@ def test_notice_shows_gaps_for_what_the_register_lacks(shop: Register) -> None:
     for field in ("controller&#39;s contact details", "data protection officer", "purposes",
                   "legitimate interest pursued", "retention period", "recipients",
                   "competent supervisory authority", "where to send a request to exercise your rights",
-                  "logic involved and consequences for the person"):
+                  "whether there are automated decisions, including profiling",
+                  "whether providing the data is required"):
         assert f'<strong class="gap">⚠ Not stated in the register: {field}</strong>' in page
     assert "Withdrawing your consent" not in page  # no activity rests on consent
 

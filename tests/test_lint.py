@@ -27,14 +27,20 @@ ACTIVITY: dict[str, Any] = {
     "id": "orders", "name": "Orders", "purposes": ["Deliver orders"],
     "data_subjects": ["customer"], "data_categories": ["identity.name", "contact.email"],
     "legal_bases": ["contract"], "retention": ["5 years after relationship_end"],
+    "provision": {"requirement": "contractual", "consequences": "Without an address the order cannot ship"},
+    "automated_decisions": False,
 }
+RIGHTS = {"route": {"email": "rights@shop.example"}}
+DECIDES = {"exists": True, "logic": "A fraud score from the order history",
+           "consequences": "A high score blocks the order until a person reviews it"}
 CONSENT = {"capture": ["web_form"], "withdrawal": ["unsubscribe_link"]}
 INTEREST = {"basis": "legitimate_interests", "legitimate_interest": "Prevent fraud"}
 
 
-def register(controller: dict[str, Any] | None = None, **activity: Any) -> dict[str, Any]:
+def register(controller: dict[str, Any] | None = None, rights: dict[str, Any] | None = RIGHTS,
+             **activity: Any) -> dict[str, Any]:
     """A complete register whose one activity is ACTIVITY with ``activity`` changes."""
-    return {"controller": copy.deepcopy(controller or CONTROLLER),
+    return {"controller": copy.deepcopy(controller or CONTROLLER), "rights": copy.deepcopy(rights),
             "activities": [{**copy.deepcopy(ACTIVITY), **activity}]}
 
 
@@ -95,8 +101,8 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "GL020": (register(role="processor"), register(role="processor", on_behalf_of=["Distributor SA"])),
     "GL021": (register(retention=[{"rule": "1 year after collection", "categories": ["online.logs"]}]),
               register(retention=[{"rule": "1 year after collection", "categories": ["contact.email"]}])),
-    "GL022": (register(automated_decisions="A fraud score blocks the order", legal_bases=[INTEREST]),
-              register(automated_decisions="A fraud score blocks the order")),
+    "GL022": (register(automated_decisions=DECIDES, legal_bases=[INTEREST]),
+              register(automated_decisions=DECIDES)),
     "GL023": (register(data_subjects=["prospect"], direct_marketing=True, channels=["email"],
                        legal_bases=[INTEREST], retention=["3 years after last_contact"]),
               register(data_subjects=["prospect"], direct_marketing=True, channels=["email"],
@@ -129,9 +135,58 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "GL029": (register(transfers=[{"country": "IN", "safeguard": "uk_idta"}]),
               register({**CONTROLLER, "country": "GB"},
                        transfers=[{"country": "IN", "safeguard": "uk_idta"}])),
+    "GL030": (register(legal_bases=[{"basis": "public_task"}]),
+              register(legal_bases=[{"basis": "public_task", "law": {
+                  "text": "Code du patrimoine, art. L212-2", "reference": "https://www.legifrance.gouv.fr/"}}])),
+    "GL031": (register(provision={"requirement": "statutory"}),
+              register(provision={"requirement": "not_required"})),
+    "GL032": (register(automated_decisions={"exists": True, "logic": "A fraud score"}),
+              register(automated_decisions=DECIDES)),
+    "GL033": (register(automated_decisions=None), register(automated_decisions=False)),
+    "GL034": (register(rights={"route": {"name": "Service client"}}),
+              register(rights={"route": {"url": "https://shop.example/rights"}})),
+    "GL035": (register(rights={**RIGHTS, "answer_time": "31 days"}),
+              register(rights={**RIGHTS, "answer_time": "1 month"})),
 }
 # Rules tested by their own functions below rather than through CASES.
 TESTED_ELSEWHERE = {"GL000": "test_unreadable_files_are_gl000_findings_not_tracebacks"}
+
+
+@pytest.mark.parametrize(("basis", "expected"), [
+    ({"basis": "legal_obligation"}, {"GL003"}),  # nothing named: one finding, not two
+    ({"basis": "legal_obligation", "obligation": "Keep invoices"}, {"GL030"}),
+    ({"basis": "legal_obligation", "law": "Code de commerce, art. L123-22"}, set()),
+    ({"basis": "public_task"}, {"GL030"}),
+])
+def test_a_legal_obligation_without_its_law_is_one_finding(
+    basis: dict[str, Any], expected: set[str], vocabulary: Vocabulary
+) -> None:
+    assert codes_of(register(legal_bases=[basis]), vocabulary) & {"GL003", "GL030"} == expected
+
+
+def test_provision_is_not_asked_of_data_obtained_elsewhere(vocabulary: Vocabulary) -> None:
+    # Art. 13(2)(e) concerns data collected from the person; Art. 14 has no such point.
+    assert "GL031" not in codes_of(register(provision=None, sources=["third_party"]), vocabulary)
+    assert "GL031" in codes_of(register(provision=None, sources=["data_subject", "third_party"]), vocabulary)
+
+
+@pytest.mark.parametrize(("answer_time", "flagged"), [
+    ("30 days", True), ("31 days", True), ("2 months", True), ("4 weeks", False), ("28 days", False),
+    ("1 month", False), ("15 days", False),
+])
+def test_answer_time_is_compared_as_the_calendar_counts(
+    answer_time: str, flagged: bool, vocabulary: Vocabulary
+) -> None:
+    # 30 days from 31 January is 2 March; the month of Art. 12(3) ends on 28 February.
+    data = register(rights={**RIGHTS, "answer_time": answer_time})
+    assert ("GL035" in codes_of(data, vocabulary)) is flagged
+
+
+def test_automated_decisions_ask_for_a_dpia_decision(vocabulary: Vocabulary) -> None:
+    # Art. 35(3)(a): evaluation by automated processing on which decisions with legal effects are based.
+    assert "GL012" in codes_of(register(automated_decisions=DECIDES), vocabulary)
+    assessed = register(automated_decisions=DECIDES, dpia={"required": True, "done": True})
+    assert "GL012" not in codes_of(assessed, vocabulary)
 
 
 def test_a_complete_register_has_no_finding(vocabulary: Vocabulary) -> None:
@@ -168,7 +223,7 @@ def test_every_message_has_a_french_wording(code: str, vocabulary: Vocabulary) -
 
 def test_activity_findings_point_at_the_activity(vocabulary: Vocabulary) -> None:
     (finding,) = findings_of(register(legal_bases=[]), vocabulary)
-    assert (finding.code, finding.activity, finding.line) == ("GL001", "orders", 7)
+    assert (finding.code, finding.activity, finding.line) == ("GL001", "orders", 8)
     assert finding.reference == "GDPR Art. 6(1), 13(1)(c)"
     assert finding.url == "https://gdpr-info.eu/art-6-gdpr/"
 

@@ -20,10 +20,13 @@ runner = CliRunner()
 COMPLETE = {
     "controller": {"name": "Shop", "country": "FR", "contact": {"email": "privacy@shop.example"},
                    "dpo": {"email": "dpo@shop.example"}},
+    "rights": {"route": {"email": "rights@shop.example"}},
     "activities": [{
         "id": "orders", "name": "Orders", "purposes": ["Deliver orders"], "data_subjects": ["customer"],
         "data_categories": ["contact.email"], "legal_bases": ["contract"],
         "retention": ["5 years after relationship_end"],
+        "provision": {"requirement": "contractual", "consequences": "No delivery without an address"},
+        "automated_decisions": False,
     }],
 }
 

@@ -353,6 +353,22 @@ def test_access_writes_json_and_html_in_the_subject_language(shop: Shop) -> None
         assert audit.verify(conn).ok
 
 
+def test_access_answer_lists_the_rights_the_subjects_activities_give(shop: Shop) -> None:
+    # Art. 15(1)(e): the rights as the register's activities give them, not a fixed list.
+    request_id = verified(shop, "access", {"email": "ana@example.org"}, language="en")
+    run(shop.store, request_id, shop.deployment)
+    answer = json.loads((shop.deployment.results / request_id / "access.json").read_text())
+    rights = answer["rights"]
+    objection = next(r for r in rights if r.startswith("Objection:"))
+    assert objection.endswith("Activities concerned: Customer knowledge")  # legitimate interests only
+    marketing = next(r for r in rights if "direct marketing" in r)
+    assert marketing.endswith("Activities concerned: Newsletter")
+    portability = next(r for r in rights if r.startswith("Portability:"))
+    # Invoicing (legal obligation) and Customer knowledge (legitimate interests): no portability
+    assert "Invoicing" not in portability and "Customer knowledge" not in portability
+    assert len(rights) == len(set(rights))
+
+
 def test_portability_keeps_provided_data_on_consent_or_contract(shop: Shop) -> None:
     request_id = verified(shop, "portability", {"customer_id": "C-0001"})
     run(shop.store, request_id, shop.deployment)

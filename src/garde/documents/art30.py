@@ -13,10 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from garde.documents.links import safe_href
 from garde.documents.wording import Cell, Line, Piece, Wording, cell
 from garde.register.jurisdiction import supervisory_authority
-from garde.register.model import Activity, Register, Role
-from garde.taxonomy import Vocabulary
+from garde.register.model import Activity, Law, Register, Role
+from garde.taxonomy import Vocabulary, normalise
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,7 @@ RECIPIENT_GROUPS = {"internal": "internal", "service_providers": "processors"}
 
 def effective_role(register: Register, activity: Activity) -> Role:
     """An activity's role, or the register's when the activity does not state one."""
-    return activity.role if "role" in activity.model_fields_set else register.controller.role
+    return register.role_of(activity)
 
 
 def build_register(register: Register, lang: str, today: date | None = None) -> RegisterDocument:
@@ -182,7 +183,8 @@ def purposes_cell(activity: Activity, words: Wording) -> Cell:
 
 
 def legal_basis_lines(activity: Activity, words: Wording) -> list[Line]:
-    """Each Art. 6(1) basis, with the legitimate interest pursued or the obligation named."""
+    """Each Art. 6(1) basis: its label, the legitimate interest pursued or the obligation, the law a
+    legal obligation or public task rests on (Art. 6(3)), then the source's own words and condition."""
     lines: list[Line] = []
     for basis in activity.legal_bases:
         line: list[Piece] = [words.term("legal_bases", basis.basis)]
@@ -193,8 +195,31 @@ def legal_basis_lines(activity: Activity, words: Wording) -> list[Line]:
         obligation = words.text(basis.obligation)
         if obligation:
             line += [words.word("common.word.label_separator"), obligation]
+        if basis.basis in LAW_BASED:
+            line += [words.word("common.word.dash"), *law_line(basis.law, words)]
+        wording, condition = words.text(basis.wording), words.text(basis.condition)
+        dash = words.word("common.word.dash")
+        if wording and normalise(wording.text) != normalise(line[0].text):  # not the label again
+            line += [dash, words.word("common.word.as_worded"), *words.quoted(wording)]
+        if condition:
+            line += [dash, words.word("common.word.condition"), *words.quoted(condition)]
         lines.append(tuple(line))
     return lines
+
+
+LAW_BASED = ("legal_obligation", "public_task")
+
+
+def law_line(law: Law | None, words: Wording) -> Line:
+    """``law: Code de commerce, art. L123-22 (https://...)``, or a gap (GDPR Art. 6(3))."""
+    text = words.text(law.text) if law else None
+    if law is None or text is None or not text.text.strip():
+        return (words.gap("law"),)
+    line: Line = (words.word("common.word.law"), text)
+    if law.reference:
+        href = safe_href(law.reference)
+        line += (Piece(" (", words.lang), Piece(law.reference, words.lang, href=href), Piece(")", words.lang))
+    return line
 
 
 def category_group(vocabulary: Vocabulary, category: str) -> str:

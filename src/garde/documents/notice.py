@@ -21,13 +21,13 @@ from garde.documents.art30 import (
     retention_lines,
     transfer_statement,
 )
+from garde.documents.notice_rights import activity_name, rights_closing, rights_items
 from garde.documents.templating import render
 from garde.documents.wording import Cell, Line, Piece, Wording, cell
 from garde.register.jurisdiction import jurisdiction, supervisory_authority
 from garde.register.model import Activity, Register
 
 NOTICE_FORMATS = ("html", "md")
-RIGHTS = ("access", "rectification", "erasure", "restriction", "portability", "objection")
 
 
 @dataclass(frozen=True)
@@ -84,11 +84,6 @@ def _section(words: Wording, key: str, article: str) -> Section:
     return Section(key, words.ui(f"notice.section.{key}"), words.ui("notice.article", article=article))
 
 
-def _name(activity: Activity, words: Wording) -> Line:
-    piece = words.text(activity.name)
-    return (piece,) if piece else (Piece(activity.id, words.lang),)
-
-
 def _controller(register: Register, activities: list[Activity], words: Wording) -> Section:
     """Art. 13(1)(a): identity and contact details of the controller and its representative."""
     controller = register.controller
@@ -124,14 +119,39 @@ def _purposes(register: Register, activities: list[Activity], words: Wording) ->
             ("notice.label.data_categories", cell([words.terms("categories", activity.data_categories)],
                                                   words.gap("data_categories"))),
         ]
-        provision = words.text(activity.provision)
-        if provision:
-            fields.append(("notice.label.provision", cell([(provision,)])))
-        section.entries.append(Entry(_name(activity, words),
+        if activity.collects_from_subject(words.vocabulary.direct_sources()) or activity.provision:
+            fields.append(("notice.label.provision", cell([provision_line(activity, words)])))
+        section.entries.append(Entry(activity_name(activity, words),
                                      tuple((words.ui(label), value) for label, value in fields)))
     if not activities:
         section.paragraphs.append((words.gap("purposes"),))
     return section
+
+
+REQUIRED = ("statutory", "contractual", "contract_entry")
+
+
+def provision_line(activity: Activity, words: Wording) -> Line:
+    """Art. 13(2)(e): a statutory or contractual requirement, or one to enter into a contract, or none;
+    the consequences of not providing the data; the source's own words. A gap for what is missing."""
+    provision = activity.provision
+    if provision is None:
+        return (words.gap("provision"),)
+    line: list[Piece] = []
+    if provision.requirement:
+        line.append(words.word(f"notice.requirement.{provision.requirement}"))
+    consequences = words.text(provision.consequences)
+    wording = words.text(provision.wording)
+    if consequences or (provision.requirement in REQUIRED and not wording):
+        if line:
+            line.append(words.word("common.word.dash"))
+        line += words.labelled("notice.label.if_not_provided",
+                               (consequences or words.gap("provision_consequences"),))
+    if wording:
+        if line:
+            line.append(words.word("common.word.dash"))
+        line += [words.word("common.word.as_worded"), *words.quoted(wording)]
+    return tuple(line) or (words.gap("provision"),)
 
 
 def _sources(register: Register, activities: list[Activity], words: Wording) -> Section | None:
@@ -147,7 +167,7 @@ def _sources(register: Register, activities: list[Activity], words: Wording) -> 
              cell(category_lines(activity.data_categories, words), words.gap("data_categories"))),
             (words.ui("notice.label.sources"), cell([words.terms("sources", activity.sources)])),
         )
-        section.entries.append(Entry(_name(activity, words), fields))
+        section.entries.append(Entry(activity_name(activity, words), fields))
     return section
 
 
@@ -160,7 +180,7 @@ def _per_activity(activities: list[Activity], words: Wording, lines_of: LinesOf,
     for activity in activities:
         lines = lines_of(activity, words)
         value = words.join(lines, "common.word.dash") if lines else (words.gap(gap),)
-        items.append(words.labelled_line(_name(activity, words), value))
+        items.append(words.labelled_line(activity_name(activity, words), value))
     return items
 
 
@@ -193,20 +213,11 @@ def _retention(register: Register, activities: list[Activity], words: Wording) -
 
 
 def _rights(register: Register, activities: list[Activity], words: Wording) -> Section:
-    """Art. 13(2)(b): rights of access, rectification, erasure, restriction, objection, portability."""
-    section = _section(words, "rights", "13(2)(b)")
+    """Art. 13(2)(b), 12(3), 20, 21: the rights the register's activities give, where to ask, how soon."""
+    section = _section(words, "rights", "13(2)(b), 12(3)")
     section.paragraphs.append((words.word("notice.text.rights_intro"),))
-    section.items = [(words.word(f"notice.text.right_{right}"),) for right in RIGHTS]
-    if any(a.direct_marketing for a in activities):
-        section.items.append((words.word("notice.text.right_objection_marketing"),))
-    controller = register.controller
-    contact = controller.dpo if controller.dpo and (controller.dpo.email or controller.dpo.address) \
-        else controller.contact
-    lines = words.contact(contact)
-    section.closing.append((words.word("notice.text.exercise"),
-                            *(words.join(lines, "common.word.dash") if lines
-                              else (words.gap("rights_contact"),))))
-    section.closing.append((words.word("notice.text.deadline"),))
+    section.items = rights_items(register, activities, words)
+    section.closing = rights_closing(register, words)
     return section
 
 
@@ -220,7 +231,7 @@ def _consent(register: Register, activities: list[Activity], words: Wording) -> 
     for activity in based:
         methods = activity.consent.withdrawal if activity.consent else []
         how = words.terms("consent_methods", methods) if methods else (words.gap("withdrawal"),)
-        section.items.append(words.labelled_line(_name(activity, words),
+        section.items.append(words.labelled_line(activity_name(activity, words),
                                                  words.labelled("notice.label.withdrawal", how)))
     return section
 
@@ -249,7 +260,7 @@ def _children(register: Register, activities: list[Activity], words: Wording) ->
                                    (how,) if how and how.text.strip() else (words.gap("parental_consent"),))
         else:
             value = (words.word("notice.text.children_no_consent"),)
-        section.items.append(words.labelled_line(_name(activity, words), value))
+        section.items.append(words.labelled_line(activity_name(activity, words), value))
     return section
 
 
@@ -263,16 +274,30 @@ def _complaint(register: Register, activities: list[Activity], words: Wording) -
 
 
 def _automated(register: Register, activities: list[Activity], words: Wording) -> Section | None:
-    """Art. 13(2)(f): automated decisions including profiling, their logic and consequences."""
-    flagged = [a for a in activities if a.profiling or a.automated_decisions]
-    if not flagged:
+    """Art. 13(2)(f), 22: whether there are automated decisions including profiling, and if so the logic
+    involved and their significance and envisaged consequences; a gap where the register is silent."""
+    if not activities:
         return None
-    section = _section(words, "automated", "13(2)(f)")
+    section = _section(words, "automated", "13(2)(f), 22")
     section.paragraphs.append((words.word("notice.text.automated"),))
-    for activity in flagged:
-        described = words.text(activity.automated_decisions)
-        value: Line = (described,) if described else (words.word("notice.text.profiling"),
-                                                      words.word("common.word.dash"),
-                                                      words.gap("automated_logic"))
-        section.items.append(words.labelled_line(_name(activity, words), value))
+    for activity in activities:
+        section.items.append(words.labelled_line(activity_name(activity, words),
+                                                 automated_line(activity, words)))
     return section
+
+
+def automated_line(activity: Activity, words: Wording) -> Line:
+    decisions = activity.automated_decisions
+    line: list[Piece] = []
+    if activity.profiling:
+        line += [words.word("notice.text.profiling"), words.word("common.word.dash")]
+    if decisions is None:
+        return (*line, words.gap("automated_decisions"))
+    if not decisions.exists:
+        return (*line, words.word("notice.text.no_automated"))
+    logic, consequences = words.text(decisions.logic), words.text(decisions.consequences)
+    return (*line, words.word("notice.text.automated_yes"), words.word("common.word.dash"),
+            *words.labelled("notice.label.logic", (logic or words.gap("automated_logic"),)),
+            words.word("common.word.dash"),
+            *words.labelled("notice.label.consequences",
+                            (consequences or words.gap("automated_consequences"),)))

@@ -212,10 +212,8 @@ class Wording:
         neither a gap nor an invented period.
         """
         if rule.rule.words is not None:
-            return (self.word("common.retention_indefinite"), Piece(" « " if self.lang == "fr" else " “",
-                                                                     self.lang),
-                    Piece(rule.rule.words, self.register_lang),
-                    Piece(" »" if self.lang == "fr" else "”", self.lang))
+            return (self.word("common.retention_indefinite"), Piece(" ", self.lang),
+                    *self.quoted(Piece(rule.rule.words, self.register_lang)))
         event = rule.rule.event
         table = "after" if rule.rule.period else "until"
         key = f"common.retention_{table}.{event}"
@@ -229,6 +227,11 @@ class Wording:
         if reference:
             pieces += [Piece(" (", self.lang), reference, Piece(")", self.lang)]
         return tuple(pieces)
+
+    def quoted(self, piece: Piece) -> Line:
+        """The register's (or the source's) own words, between the language's quotation marks."""
+        opening, closing = ("« ", " »") if self.lang == "fr" else ("“", "”")
+        return (Piece(opening, self.lang), piece, Piece(closing, self.lang))
 
     def contact(self, contact: Contact | None) -> list[Line]:
         """A contact as lines: name, address, e-mail, telephone, website."""

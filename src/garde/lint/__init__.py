@@ -1,7 +1,7 @@
 """``garde lint``: check a register against the GDPR and regulator guidance.
 
-Each rule is one function in :mod:`garde.lint.rules`, registered in the rule
-table :data:`RULES` with a stable code (``GL001``), a severity and the
+Each rule is one function in :mod:`garde.lint.rules` (or :mod:`garde.lint.notice_rules`),
+registered in the rule table :data:`RULES` with a stable code (``GL001``), a severity and the
 article or guidance it implements. Messages are data (``messages.yaml``, en
 and fr); regulator reference periods are data too
 (``garde/data/reference_periods.yaml``).
@@ -10,6 +10,7 @@ and fr); regulator reference periods are data too
     >>> findings = lint_paths(["registers/"])
 """
 
+from garde.lint import notice_rules as _notice_rules  # noqa: F401  (fills the rule table)
 from garde.lint import rules as _rules  # noqa: F401  (fills the rule table)
 from garde.lint import rules_jurisdiction as _rules_jurisdiction  # noqa: F401
 from garde.lint.model import LANGS, RULES, SEVERITIES, Finding, Rule, Severity

@@ -114,6 +114,11 @@ class ReferencePeriods(_Model):
         return "not_comparable"
 
 
+def period_may_exceed(a: Period, b: Period) -> bool:
+    """Whether ``a`` ends later than ``b`` from at least one start date (31 days vs 1 month: yes)."""
+    return any(a.after(start) > b.after(start) for start in _STARTS)
+
+
 def period_longer(a: Period, b: Period) -> bool:
     """``a`` ends strictly after ``b`` whatever the start date (calendar-aware)."""
     return all(a.after(start) > b.after(start) for start in _STARTS)

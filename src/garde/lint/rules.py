@@ -23,7 +23,7 @@ add_rule(Rule("GL000", "error", "invalid-register", "GDPR Art. 30(3): the regist
               GDPR.format(30), None))
 
 
-def _empty(value: object) -> bool:
+def is_empty(value: object) -> bool:
     if value is None:
         return True
     if isinstance(value, str):
@@ -46,7 +46,7 @@ def missing_legal_basis(ctx: Context) -> Iterator[Hit]:
 def legitimate_interest_not_stated(ctx: Context) -> Iterator[Hit]:
     for at, activity in ctx.activities():
         for j, basis in enumerate(activity.legal_bases):
-            if basis.basis == "legitimate_interests" and _empty(basis.legitimate_interest):
+            if basis.basis == "legitimate_interests" and is_empty(basis.legitimate_interest):
                 yield Hit((*at, "legal_bases", j), activity.id)
 
 
@@ -55,7 +55,8 @@ def legitimate_interest_not_stated(ctx: Context) -> Iterator[Hit]:
 def legal_obligation_not_named(ctx: Context) -> Iterator[Hit]:
     for at, activity in ctx.activities():
         for j, basis in enumerate(activity.legal_bases):
-            if basis.basis == "legal_obligation" and _empty(basis.obligation):
+            if basis.basis == "legal_obligation" and is_empty(basis.obligation) \
+                    and (basis.law is None or is_empty(basis.law.text)):
                 yield Hit((*at, "legal_bases", j), activity.id)
 
 
@@ -157,10 +158,13 @@ def undeclared_transfer(ctx: Context) -> Iterator[Hit]:
                           {"country": country, "recipient": recipient.kind, "area": ctx.outside()})
 
 
-def _dpia_triggers(activity_categories: list[str], profiling: bool, monitoring: bool) -> list[str]:
+def _dpia_triggers(activity_categories: list[str], profiling: bool, monitoring: bool,
+                   decides: bool = False) -> list[str]:
     triggers = []
     if profiling:
         triggers.append("profiling")
+    if decides:  # Art. 35(3)(a); WP248 rev.01 criterion 2: automated decisions with legal or similar effect
+        triggers.append("automated_decisions")
     if monitoring:
         triggers.append("large_scale_monitoring")
     if any(c == "media.cctv_footage" or c.startswith("media.cctv_footage.")
@@ -174,8 +178,9 @@ def _dpia_triggers(activity_categories: list[str], profiling: bool, monitoring: 
       url=GDPR.format(35))
 def dpia_decision_missing(ctx: Context) -> Iterator[Hit]:
     for at, activity in ctx.activities():
+        decides = activity.automated_decisions is not None and activity.automated_decisions.exists
         triggers = _dpia_triggers(activity.data_categories, activity.profiling,
-                                  activity.large_scale_monitoring)
+                                  activity.large_scale_monitoring, decides)
         if triggers and activity.dpia is None:
             yield Hit((*at, "id"), activity.id, {"triggers": ", ".join(triggers)})
 
@@ -218,7 +223,7 @@ def unknown_term(ctx: Context) -> Iterator[Hit]:
 @rule("GL017", "error", "no-purpose", reference="GDPR Art. 5(1)(b), 30(1)(b)", url=GDPR.format(30))
 def no_purpose(ctx: Context) -> Iterator[Hit]:
     for at, activity in ctx.activities():
-        if not any(not _empty(purpose) for purpose in activity.purposes):
+        if not any(not is_empty(purpose) for purpose in activity.purposes):
             yield Hit((*at, "id"), activity.id)
 
 
@@ -227,14 +232,14 @@ def no_purpose(ctx: Context) -> Iterator[Hit]:
 def no_controller_contact(ctx: Context) -> Iterator[Hit]:
     contact = ctx.register.controller.contact
     if contact is None or not (contact.email or contact.phone or contact.url
-                               or not _empty(contact.address)):
+                               or not is_empty(contact.address)):
         yield Hit(("controller",), None, {"controller": ctx.register.controller.name})
 
 
 @rule("GL019", "info", "no-dpo-contact", reference="GDPR Art. 13(1)(b), 37", url=GDPR.format(37))
 def no_dpo_contact(ctx: Context) -> Iterator[Hit]:
     dpo = ctx.register.controller.dpo
-    if dpo is None or not (dpo.email or dpo.phone or dpo.url or not _empty(dpo.address)):
+    if dpo is None or not (dpo.email or dpo.phone or dpo.url or not is_empty(dpo.address)):
         yield Hit(("controller",), None, {"controller": ctx.register.controller.name})
 
 
@@ -264,7 +269,7 @@ def retention_category_not_processed(ctx: Context) -> Iterator[Hit]:
 def automated_decision_without_basis(ctx: Context) -> Iterator[Hit]:
     # Art. 22(2): only (a) contract necessity, (b) Union or Member State law, (c) explicit consent.
     for at, activity in ctx.activities():
-        if _empty(activity.automated_decisions):
+        if activity.automated_decisions is None or not activity.automated_decisions.exists:
             continue
         if not activity.bases() & {"contract", "consent", "legal_obligation"}:
             yield Hit((*at, "automated_decisions"), activity.id)

@@ -11,15 +11,20 @@ from pydantic import BaseModel, ValidationError
 from garde.problems import InputError, Problem, closest
 from garde.register.model import (
     Activity,
+    AutomatedDecisions,
     Consent,
     Contact,
     Controller,
     Dpia,
+    Law,
     LegalBasis,
+    Provision,
     Recipient,
     Register,
     Registration,
     RetentionRule,
+    Rights,
+    RightsHandledBy,
     Transfer,
 )
 from garde.taxonomy import TERM_NOUNS, Vocabulary, load_vocabulary
@@ -27,7 +32,7 @@ from garde.yamlsource import FieldPath, SourceMap, load_yaml, parse_yaml
 
 _MODELS: tuple[type[BaseModel], ...] = (
     Register, Controller, Contact, Activity, LegalBasis, Recipient, Transfer, RetentionRule,
-    Consent, Dpia, Registration,
+    Consent, Dpia, Registration, Law, Provision, AutomatedDecisions, Rights, RightsHandledBy,
 )
 _FIELD_NAMES = sorted({name for model in _MODELS for name in model.model_fields})
 
@@ -98,6 +103,8 @@ def _problems_from(exc: ValidationError, source: SourceMap) -> list[Problem]:
             message = "expected a text or a {fr:, en:, it:} map"
         elif error["type"] in {"model_type", "model_attributes_type", "dict_type"}:
             message = "expected a mapping of fields"
+        elif error["type"] in {"bool_type", "bool_parsing"}:
+            message = "expected true or false"
         elif error["type"] == "list_type":
             message = "expected a list"
         problems.append(source.problem(path, message, suggestion))

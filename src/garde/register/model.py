@@ -10,9 +10,18 @@ itself a valid register file.
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    field_serializer,
+    field_validator,
+    model_validator,
+)
 
 from garde.periods import Period
 from garde.register.jurisdiction import normalise_country
@@ -37,6 +46,14 @@ def text_lang(value: Text | None, lang: str, default: str) -> str:
     if isinstance(value, dict) and lang not in value and value:
         return next(iter(value))
     return lang if isinstance(value, dict) else default
+
+
+def _parse_period(value: Any) -> Any:
+    return Period.parse(value) if isinstance(value, str) else value
+
+
+# A period such as '13 months', written and shown as text.
+PeriodText = Annotated[Period, BeforeValidator(_parse_period), PlainSerializer(str, return_type=str)]
 
 
 class _Model(BaseModel):
@@ -103,13 +120,28 @@ class Controller(_Model):
         return codes
 
 
+class Law(_Model):
+    """The law a legal obligation or a public task rests on (GDPR Art. 6(3))."""
+
+    text: Text = Field(description="the law as the register names it, e.g. 'Code de commerce, art. L123-22'")
+    reference: str | None = Field(default=None, description="where to read it: an ELI, Légifrance URL, ...")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _short_form(cls, value: Any) -> Any:
+        return {"text": value} if isinstance(value, str) or _is_text_map(value) else value
+
+
 class LegalBasis(_Model):
-    """One Art. 6(1) basis, with what Art. 13(1)(c)-(d) requires alongside it."""
+    """One Art. 6(1) basis, with what Art. 13(1)(c)-(d) and 6(3) require alongside it."""
 
     basis: str
     legitimate_interest: Text | None = None
-    obligation: Text | None = None
+    obligation: Text | None = Field(default=None, description="what the obligation is")
+    law: Law | None = Field(default=None, description="the law a legal obligation or public task rests on")
     wording: Text | None = Field(default=None, description="the basis as the source document words it")
+    condition: Text | None = Field(
+        default=None, description="the source's condition on it, e.g. 'si nécessaire', 'where required'")
 
     @model_validator(mode="before")
     @classmethod
@@ -174,16 +206,7 @@ class Consent(_Model):
 
     capture: list[str] = []
     withdrawal: list[str] = []
-    expiry: Period | None = Field(default=None, description="e.g. '13 months' for trackers")
-
-    @field_validator("expiry", mode="before")
-    @classmethod
-    def _parse_expiry(cls, value: Any) -> Any:
-        return Period.parse(value) if isinstance(value, str) else value
-
-    @field_serializer("expiry")
-    def _show_expiry(self, expiry: Period | None) -> str | None:
-        return None if expiry is None else str(expiry)
+    expiry: PeriodText | None = Field(default=None, description="e.g. '13 months' for trackers")
 
 
 class Dpia(_Model):
@@ -197,6 +220,71 @@ class Dpia(_Model):
     @classmethod
     def _short_form(cls, value: Any) -> Any:
         return {"required": value} if isinstance(value, bool) else value
+
+
+# Art. 13(2)(e): whether providing the data is required, and why.
+Requirement = Literal["statutory", "contractual", "contract_entry", "not_required"]
+
+
+class Provision(_Model):
+    """Art. 13(2)(e): a statutory or contractual requirement (or one to enter into a contract), or none;
+    the consequences of not providing the data. A plain text is the register's own ``wording``."""
+
+    requirement: Requirement | None = None
+    consequences: Text | None = Field(default=None, description="what happens if the data is not provided")
+    wording: Text | None = Field(default=None, description="the source's own words on it")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _short_form(cls, value: Any) -> Any:
+        return {"wording": value} if isinstance(value, str) or _is_text_map(value) else value
+
+
+class AutomatedDecisions(_Model):
+    """Art. 13(2)(f), 22: whether decisions are based solely on automated processing, including
+    profiling; when they are, the logic involved and the significance and envisaged consequences.
+    ``true`` / ``false`` is the short form; absent means the register does not say."""
+
+    exists: bool
+    logic: Text | None = None
+    consequences: Text | None = Field(default=None,
+                                      description="the significance and envisaged consequences")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _short_form(cls, value: Any) -> Any:
+        if isinstance(value, bool):
+            return {"exists": value}
+        if isinstance(value, str) or _is_text_map(value):
+            return {"exists": True, "logic": value}  # a description alone: the register says there is one
+        return value
+
+
+def _is_text_map(value: Any) -> bool:
+    """A ``{fr: ..., en: ...}`` text rather than a mapping of fields (whose typos are then reported)."""
+    return isinstance(value, dict) and bool(value) and all(
+        isinstance(k, str) and re.fullmatch(r"[a-z]{2}", k) and isinstance(v, str) for k, v in value.items())
+
+
+Right = Literal["access", "rectification", "erasure", "restriction", "portability", "objection"]
+
+
+class RightsHandledBy(_Model):
+    """Rights another controller answers for (e.g. a joint controller, Art. 26(1))."""
+
+    rights: list[Right]
+    controller: Text
+    contact: Contact | None = None
+    activities: list[str] = Field(default=[], description="activity ids; empty: every activity")
+
+
+class Rights(_Model):
+    """Where and how subjects exercise their rights (Art. 12(2)-(3), 13(2)(b)): the route is distinct
+    from the DPO's contact; the answer time is what the register promises (the law: one month)."""
+
+    route: Contact | None = Field(default=None, description="postal address, e-mail, form URL for requests")
+    answer_time: PeriodText | None = Field(default=None, description="e.g. '1 month', '15 days'")
+    handled_by: list[RightsHandledBy] = []
 
 
 class Activity(_Model):
@@ -224,14 +312,17 @@ class Activity(_Model):
     consent: Consent | None = None
     dpia: Dpia | None = None
     profiling: bool = False
-    automated_decisions: Text | None = None
+    automated_decisions: AutomatedDecisions | None = Field(
+        default=None, description="Art. 13(2)(f), 22: yes / no; absent: not stated")
+    automated_means: bool | None = Field(
+        default=None, description="carried out by automated means (Art. 20(1)(b)); absent: not stated")
     large_scale_monitoring: bool = False
     direct_marketing: bool = False
     targeted_advertising: bool = Field(
         default=False,
         description="sale/sharing or targeted ads: a Global Privacy Control signal objects to it",
     )
-    provision: Text | None = Field(
+    provision: Provision | None = Field(
         default=None,
         description="whether providing the data is required, and its consequences (Art. 13(2)(e))",
     )
@@ -244,6 +335,12 @@ class Activity(_Model):
     def bases(self) -> set[str]:
         return {b.basis for b in self.legal_bases}
 
+    def collects_from_subject(self, direct_sources: set[str]) -> bool:
+        """Whether (some of) the data is collected from the person: no source named, or one of the
+        ``direct_sources`` (the vocabulary's). Art. 13 then applies, with 13(2)(e) (whether providing
+        the data is required); Art. 14 has no such point for data obtained elsewhere."""
+        return not self.sources or bool(set(self.sources) & direct_sources)
+
 
 class Register(_Model):
     """A controller's (or processor's) register of processing activities."""
@@ -254,6 +351,7 @@ class Register(_Model):
     controller: Controller
     no_transfer: bool = Field(
         default=False, description="the register states no activity transfers anything outside the EEA")
+    rights: Rights | None = Field(default=None, description="how subjects exercise their rights")
     activities: list[Activity] = []
 
     @model_validator(mode="after")
@@ -263,10 +361,22 @@ class Register(_Model):
             if activity.id in seen:
                 raise ValueError(f"activity id {activity.id!r} is used twice")
             seen.add(activity.id)
+        for handled in self.rights.handled_by if self.rights else []:
+            unknown = sorted(set(handled.activities) - seen)
+            if unknown:
+                raise ValueError(f"rights.handled_by names unknown activity ids: {', '.join(unknown)}")
         return self
 
     def activity(self, activity_id: str) -> Activity | None:
         return next((a for a in self.activities if a.id == activity_id), None)
+
+    def role_of(self, activity: Activity) -> Role:
+        """An activity's role, or the register's when the activity does not state one."""
+        return activity.role if "role" in activity.model_fields_set else self.controller.role
+
+    def as_controller(self) -> list[Activity]:
+        """The activities carried out as controller: those a privacy notice explains."""
+        return [a for a in self.activities if self.role_of(a) == "controller"]
 
     def transfer_state(self, activity: Activity) -> TransferState:
         """Listed transfers, an explicit "none" (the activity's or the register's), or a gap."""

@@ -22,6 +22,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from garde.datasets import Footprint, IdentityMatch, TableRef
 from garde.documents.art30 import transfer_statement
+from garde.documents.notice_rights import ALWAYS, rights_items
 from garde.documents.wording import Line, Wording
 from garde.private_files import write_private
 from garde.register import Activity, Register, jurisdiction
@@ -32,8 +33,6 @@ from garde.rights.wording import strings
 from garde.subjects import now
 
 TEMPLATES = Path(__file__).parent / "templates"
-RIGHTS = ("right_access", "right_rectification", "right_erasure", "right_restriction", "right_portability",
-          "right_objection", "right_objection_marketing")
 
 
 def subject_rows(deployment: Deployment, footprint: Footprint) -> dict[TableRef, list[dict[str, Any]]]:
@@ -83,14 +82,24 @@ def _activity(deployment: Deployment, database: str, activity_id: str, lang: str
     return deployment.cached(("activity", database, activity_id, lang), build)
 
 
-def _closing(deployment: Deployment, lang: str, authority: str | None) -> dict[str, Any]:
-    """The rights (Art. 15(1)(e)) and the complaint route (f) in ``lang``."""
+def _closing(deployment: Deployment, lang: str, authority: str | None,
+             used: dict[str, set[str]]) -> dict[str, Any]:
+    """The rights (Art. 15(1)(e)) and the complaint route (f) in ``lang``: the rights the activities
+    that use the subject's data give, as the notice derives them (``used``: database -> activity ids)."""
     def build() -> dict[str, Any]:
+        rights: list[str] = []
+        for database, ids in sorted(used.items()):
+            register = deployment.register(database)
+            activities = [a for a in register.activities if a.id in ids]
+            for line in rights_items(register, activities, _wording(deployment, lang, register.language)):
+                if _text(line) not in rights:
+                    rights.append(_text(line))
         words = _wording(deployment, lang, "en")
-        return {"rights": [words.ui(f"notice.text.{key}") for key in RIGHTS],
+        return {"rights": rights or [words.ui(f"notice.text.right_{key}") for key in ALWAYS],
                 "complaint": words.ui("notice.text.complaint") + _text(words.authority(authority))}
 
-    return deployment.cached(("closing", lang, authority), build)
+    key = tuple(sorted((database, tuple(sorted(ids))) for database, ids in used.items()))
+    return deployment.cached(("closing", lang, authority, key), build)
 
 
 def _kind_label(kind: str, words: dict[str, Any]) -> str:
@@ -165,6 +174,9 @@ def build_access(request: Request, deployment: Deployment, footprint: Footprint)
                     entry["fields"].append(field)
     vocabulary = deployment.vocabulary
     first = next(iter(controllers.values()), None)
+    used: dict[str, set[str]] = defaultdict(set)
+    for database, activity_id in activities:
+        used[database].add(activity_id)
     return {
         "request": request.id, "generated_at": now().isoformat(), "language": lang,
         "controllers": sorted(controllers),
@@ -176,7 +188,8 @@ def build_access(request: Request, deployment: Deployment, footprint: Footprint)
                                                 for c in sorted(entry["categories"])]}
                        for _, entry in sorted(activities.items())],
         **_closing(deployment, lang, supervisory_authority(first.controller.supervisory_authority,
-                                                           first.controller.country) if first else None),
+                                                           first.controller.country) if first else None,
+                   used),
     }
 
 

@@ -124,6 +124,10 @@ class Vocabulary:
     def get(self, kind: str, term_id: str) -> Term | None:
         return self._terms[kind].get(term_id)
 
+    def direct_sources(self) -> set[str]:
+        """Sources where the person gives the data (DPV DataSubjectDataSource): Art. 13, not 14."""
+        return {t.id for t in self.terms("sources") if t.dpv == "dpv:DataSubjectDataSource"}
+
     def has(self, kind: str, term_id: str) -> bool:
         return term_id in self._terms[kind]
 
