@@ -59,3 +59,19 @@ def test_private_writers_tighten_a_file_written_before(tmp_path: Path) -> None:
     assert mode(tmp_path / "a") == mode(tmp_path / "a" / "b") == 0o700
     assert mode(tmp_path / "a" / "b" / "report.json") == 0o600
     assert private_folder(tmp_path / "a") == tmp_path / "a"
+
+
+def test_lock_files_beside_the_store_are_owner_only(tmp_path: Path, umask_022: None) -> None:
+    """The sweep lock (who holds it) and the request run locks sit beside the store: owner-only too."""
+    from garde.retention.lock import sweep_lock
+    from garde.rights.run_lock import request_run_lock
+
+    database = tmp_path / "garde.db"
+    engine = connect(f"sqlite:///{database}", create=True)
+    try:
+        with sweep_lock(engine), request_run_lock(engine, "3f2a9c41-0000-4000-8000-000000000000"):
+            pass
+    finally:
+        engine.dispose()
+    assert mode(tmp_path / "garde.db.sweep-lock") == 0o600
+    assert mode(tmp_path / "garde.db.run-locks") == 0o600

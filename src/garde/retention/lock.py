@@ -29,6 +29,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from garde.private_files import create_private
 from garde.problems import GardeError
 from garde.retention import journal
 
@@ -110,6 +111,7 @@ def _advisory_holder(conn: sa.Connection) -> str:
 @contextmanager
 def _file_lock(store: Engine, database: Path) -> Iterator[None]:
     path = database.with_name(database.name + ".sweep-lock")
+    create_private(path)  # beside the store, like it owner-only
     with path.open("a+", encoding="utf-8") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
