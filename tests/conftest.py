@@ -8,6 +8,8 @@ Locally they skip with a clear message when no server answers; under
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -156,3 +158,20 @@ def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     get_settings.cache_clear()
     yield tmp_path
     get_settings.cache_clear()
+
+
+@contextmanager
+def held_in_another_process(imports: str, lock: str) -> Iterator[subprocess.Popen[str]]:
+    """A second Python process holding ``lock`` (a context-manager expression, after ``imports``)
+    until the block ends; the block may kill it (its locks must go with it)."""
+    script = (f"import sys\n{imports}\nwith {lock}:\n"
+              "    print('locked', flush=True)\n    sys.stdin.readline()\n")
+    with subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                          text=True) as child:  # closes the pipes and waits for the child at the end
+        assert child.stdout is not None and child.stdin is not None
+        assert child.stdout.readline().strip() == "locked"
+        try:
+            yield child
+        finally:
+            if child.poll() is None:
+                child.stdin.close()  # the holder reads the end of its input and releases the lock

@@ -11,39 +11,22 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import sys
-import textwrap
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 
 import pytest
 
 from garde.rights.intake import get_request
 from garde.rights.run_lock import RequestRunning, request_run_lock
 from garde.rights.running import run
+from tests.conftest import held_in_another_process
 from tests.test_rights_requests import Shop, ana_keys, shop, verified  # noqa: F401 (fixture)
 
 
-@contextmanager
-def run_held_elsewhere(url: str, request_id: str) -> Iterator[subprocess.Popen[str]]:
+def run_held_elsewhere(url: str, request_id: str) -> AbstractContextManager[subprocess.Popen[str]]:
     """Another process holding the run lock of ``request_id`` until the block ends."""
-    script = textwrap.dedent(f"""
-        import sys
-        from garde.rights.run_lock import request_run_lock
-        from garde.store import connect
-        with request_run_lock(connect({url!r}), {request_id!r}):
-            print("locked", flush=True)
-            sys.stdin.readline()
-    """)
-    with subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                          text=True) as child:
-        assert child.stdout is not None and child.stdin is not None
-        assert child.stdout.readline().strip() == "locked"
-        try:
-            yield child
-        finally:
-            if child.poll() is None:
-                child.stdin.close()
+    return held_in_another_process(
+        "from garde.rights.run_lock import request_run_lock\nfrom garde.store import connect",
+        f"request_run_lock(connect({url!r}), {request_id!r})")
 
 
 def test_a_second_run_of_one_request_is_refused_and_changes_nothing(shop: Shop) -> None:  # noqa: F811

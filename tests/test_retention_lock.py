@@ -9,10 +9,7 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import sys
-import textwrap
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import date
 
 import pytest
@@ -22,32 +19,18 @@ from typer.testing import CliRunner
 from garde.cli import app
 from garde.retention import journal
 from garde.retention.lock import SweepRunning, sweep_lock
+from tests.conftest import held_in_another_process
 from tests.test_hold_cli import deployment  # noqa: F401 (fixture: store and data through the environment)
 from tests.test_retention_negomarkets import DATASET, TODAY, Deployment, expected_by_python, snapshot
 
 runner = CliRunner()
 
 
-@contextmanager
-def held_elsewhere(url: str) -> Iterator[subprocess.Popen[str]]:
+def held_elsewhere(url: str) -> AbstractContextManager[subprocess.Popen[str]]:
     """Another process holding the sweep lock of the store at ``url`` until the block ends."""
-    script = textwrap.dedent(f"""
-        import sys
-        from garde.retention.lock import sweep_lock
-        from garde.store import connect
-        with sweep_lock(connect({url!r})):
-            print("locked", flush=True)
-            sys.stdin.readline()
-    """)
-    with subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                          text=True) as child:  # closes the pipes and waits for the child at the end
-        assert child.stdout is not None and child.stdin is not None
-        assert child.stdout.readline().strip() == "locked"
-        try:
-            yield child
-        finally:
-            if child.poll() is None:
-                child.stdin.close()  # the holder reads the end of its input and releases the lock
+    return held_in_another_process(
+        "from garde.retention.lock import sweep_lock\nfrom garde.store import connect",
+        f"sweep_lock(connect({url!r}))")
 
 
 def test_a_second_sweep_is_refused_naming_the_run_and_the_process(engine: sa.Engine,

@@ -32,6 +32,7 @@ from sqlalchemy.engine import Engine
 from garde.private_files import create_private
 from garde.problems import GardeError
 from garde.retention import journal
+from garde.store.locks import session_advisory_lock, store_file
 
 #: The advisory lock's key: a fixed 63-bit number, "garde retention sweep" in ASCII.
 ADVISORY_KEY = int.from_bytes(b"garde-rs", "big") & 0x7FFF_FFFF_FFFF_FFFF
@@ -53,11 +54,13 @@ def holder() -> dict[str, Any]:
 def sweep_lock(store: Engine) -> Iterator[None]:
     """Hold the store's sweep lock for the block; raise :class:`SweepRunning` if another holds it."""
     if store.dialect.name == "postgresql":
-        with _advisory_lock(store):
+        who = holder()
+        with session_advisory_lock(store, ADVISORY_KEY, lambda conn: _running(store, _advisory_holder(conn)),
+                                   holder_name=f"garde retention sweep, {who['host']} pid {who['pid']}"):
             yield
         return
-    database = store.url.database
-    if not database or database == ":memory:" or store.url.query.get("mode") == "memory":
+    database = store_file(store)
+    if database is None:
         if not _IN_MEMORY.acquire(blocking=False):
             raise _running(store, "another sweep in this process")
         try:
@@ -65,33 +68,8 @@ def sweep_lock(store: Engine) -> Iterator[None]:
         finally:
             _IN_MEMORY.release()
         return
-    with _file_lock(store, Path(database.removeprefix("file:").split("?")[0])):
+    with _file_lock(store, database):
         yield
-
-
-@contextmanager
-def _advisory_lock(store: Engine) -> Iterator[None]:
-    who = holder()
-    name = f"garde retention sweep, {who['host']} pid {who['pid']}"[:63]
-    conn = store.connect()
-    locked = False
-    try:
-        locked = bool(conn.execute(sa.text(
-            "SELECT pg_try_advisory_lock(:key), set_config('application_name', :name, false)"),
-            {"key": ADVISORY_KEY, "name": name}).scalar())
-        conn.commit()
-        if not locked:
-            raise _running(store, _advisory_holder(conn))
-        yield
-    finally:
-        try:
-            if locked:
-                conn.execute(sa.text("SELECT pg_advisory_unlock(:key)"), {"key": ADVISORY_KEY})
-            conn.execute(sa.text("RESET application_name"))
-            conn.commit()
-        except sa.exc.DBAPIError:
-            conn.invalidate()  # never hand a connection that may still hold the lock back to the pool
-        conn.close()
 
 
 def _advisory_holder(conn: sa.Connection) -> str:

@@ -26,11 +26,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from garde.private_files import create_private
 from garde.problems import GardeError
+from garde.store.locks import session_advisory_lock, store_file
 
 _HELD: set[tuple[str, str]] = set()
 _GUARD = threading.Lock()
@@ -64,39 +64,18 @@ def request_run_lock(store: Engine, request_id: str) -> Iterator[None]:
         _HELD.add(mine)
     try:
         if store.dialect.name == "postgresql":
-            with _advisory_lock(store, request_id):
+            with session_advisory_lock(store, _key(request_id), lambda _conn: _busy(request_id)):
                 yield
             return
-        database = store.url.database
-        if not database or database == ":memory:" or store.url.query.get("mode") == "memory":
+        database = store_file(store)
+        if database is None:
             yield
             return
-        with _byte_lock(Path(database.removeprefix("file:").split("?")[0]), request_id):
+        with _byte_lock(database, request_id):
             yield
     finally:
         with _GUARD:
             _HELD.discard(mine)
-
-
-@contextmanager
-def _advisory_lock(store: Engine, request_id: str) -> Iterator[None]:
-    key = _key(request_id)
-    conn = store.connect()
-    locked = False
-    try:
-        locked = bool(conn.execute(sa.text("SELECT pg_try_advisory_lock(:key)"), {"key": key}).scalar())
-        conn.commit()
-        if not locked:
-            raise _busy(request_id)
-        yield
-    finally:
-        try:
-            if locked:
-                conn.execute(sa.text("SELECT pg_advisory_unlock(:key)"), {"key": key})
-                conn.commit()
-        except sa.exc.DBAPIError:
-            conn.invalidate()  # never hand a connection that may still hold the lock back to the pool
-        conn.close()
 
 
 @contextmanager

@@ -1,0 +1,57 @@
+"""Locks that belong to the process holding them, so a killed holder never leaves a stale one.
+
+Used by the retention sweep (one per store) and by request runs (one per
+request). On PostgreSQL a session advisory lock on a connection held for the
+block; on SQLite a lock file beside the store's database (:func:`store_file`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+
+@contextmanager
+def session_advisory_lock(store: Engine, key: int, busy: Callable[[sa.Connection], Exception], *,
+                          holder_name: str | None = None) -> Iterator[None]:
+    """Hold PostgreSQL's session advisory lock ``key`` for the block, or raise ``busy(connection)``.
+
+    ``holder_name`` is set as the session's ``application_name`` while it holds the lock, so that
+    a refused caller can say who holds it (``pg_stat_activity``).
+    """
+    conn = store.connect()
+    locked = False
+    try:
+        if holder_name is None:
+            locked = bool(conn.execute(sa.text("SELECT pg_try_advisory_lock(:key)"), {"key": key}).scalar())
+        else:
+            locked = bool(conn.execute(sa.text(
+                "SELECT pg_try_advisory_lock(:key), set_config('application_name', :name, false)"),
+                {"key": key, "name": holder_name[:63]}).scalar())
+        conn.commit()
+        if not locked:
+            raise busy(conn)
+        yield
+    finally:
+        try:
+            if locked:
+                conn.execute(sa.text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+            if holder_name is not None:
+                conn.execute(sa.text("RESET application_name"))
+            conn.commit()
+        except sa.exc.DBAPIError:
+            conn.invalidate()  # never hand a connection that may still hold the lock back to the pool
+        conn.close()
+
+
+def store_file(store: Engine) -> Path | None:
+    """The SQLite store's database file, or None for PostgreSQL or a store in memory."""
+    database = store.url.database
+    if (store.dialect.name != "sqlite" or not database or database == ":memory:"
+            or store.url.query.get("mode") == "memory"):
+        return None
+    return Path(database.removeprefix("file:").split("?")[0])
