@@ -210,6 +210,27 @@ def test_audience_csv_cannot_run_as_a_formula(world: dict[str, Any]) -> None:
     assert "'" + payload in streets and payload not in streets
 
 
+def test_a_contact_with_an_unreadable_identity_is_left_out(world: dict[str, Any]) -> None:
+    """A phone the shop holds in a form garde no longer reads ("tel. 06 …") names nobody: a
+    suppression or objection recorded under it could not be matched, so the row is not contacted."""
+    shop = world["engines"]["shop"]
+    members = {m.address["email"] for m in contacts(world["store"], world["model"], world["datamap"],
+                                                    world["engines"], "customer-relationship", "email")}
+    rows = zip(*[column(shop, f"SELECT c.{name} FROM customers c WHERE c.phone IS NOT NULL ORDER BY c.id")
+                 for name in ("id", "email", "phone")], strict=True)
+    (customer_id, email, phone) = next(row for row in rows if row[1] in members)
+    update = sa.text("UPDATE customers SET phone = :p WHERE id = :id")
+    with shop.begin() as conn:
+        conn.execute(update, {"p": "tel. 06 12 34 56 78", "id": customer_id})
+    try:
+        after = {m.address["email"] for m in contacts(world["store"], world["model"], world["datamap"],
+                                                      world["engines"], "customer-relationship", "email")}
+    finally:
+        with shop.begin() as conn:
+            conn.execute(update, {"p": phone, "id": customer_id})
+    assert after == members - {email}
+
+
 def test_an_objector_stays_out_of_audiences_after_rotation(world: dict[str, Any], store_url: str,
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     """Moving to a new identifier key (README: set your own in production) keeps every objection,

@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, TextIO
@@ -407,7 +407,9 @@ def _source_contacts(conn: sa.Connection, statement: sa.CompoundSelect[Any], eng
                                                                           range(len(source.address_columns))])
                     if address is None:
                         continue
-                    hashes = {k: h for k in kinds if (h := _hash(k, r._mapping[f"id_{k}"], data_key))}
+                    hashes = _hashes(kinds, r._mapping, data_key)
+                    if hashes is None:  # an identity that reads as none: its suppressions cannot be checked
+                        continue
                     candidates.append((address, hashes, _utc(r.started), _utc(r.ended)))
                 known = _read_store(conn, statement, rules.id,
                                     sorted({h for _, hashes, _, _ in candidates for h in hashes.values()}))
@@ -425,13 +427,20 @@ def _source_contacts(conn: sa.Connection, statement: sa.CompoundSelect[Any], eng
                 seen.add(written)
 
 
-def _hash(kind: str, value: Any, key: bytes) -> str | None:
-    if value is None or str(value).strip() == "":
-        return None
-    try:
-        return identifier_hash(kind, str(value), key)
-    except GardeError:  # a malformed identity names nobody
-        return None
+def _hashes(kinds: Sequence[str], row: sa.RowMapping, key: bytes) -> dict[str, str] | None:
+    """The row's identity hashes, or None when one of them is not a readable identity: the row is
+    then left out, since a suppression or objection recorded under that identity could not be
+    matched (not contacting is the safe side)."""
+    hashes = {}
+    for kind in kinds:
+        value = row[f"id_{kind}"]
+        if value is None or str(value).strip() == "":
+            continue
+        try:
+            hashes[kind] = identifier_hash(kind, str(value), key)
+        except GardeError:
+            return None
+    return hashes
 
 
 def _address(channel: str, columns: tuple[str, ...], values: list[Any]) -> dict[str, str] | None:
