@@ -231,6 +231,10 @@ def test_a_withdrawal_on_a_channel_spelled_otherwise_still_wins(store: str) -> N
     code, output = garde("decide", "newsletter", "--email", "ana@example.com", "--channel", "email",
                          "--format", "json")
     assert code == 1 and json.loads(output)["reasons"][0]["code"] == "consent_withdrawn"
+    # Asked with another spelling, decide() asks about the same channel: still withdrawn.
+    code, output = garde("decide", "newsletter", "--email", "ana@example.com", "--channel", "E-mail",
+                         "--format", "json")
+    assert code == 1 and json.loads(output)["reasons"][0]["code"] == "consent_withdrawn"
     code, output = garde("consent", "withdraw", "newsletter", "--email", "ana@example.com",
                          "--channel", "pigeon")
     assert code == 2 and "'pigeon' is not a channel garde knows" in " ".join(output.split())

@@ -30,7 +30,7 @@ from typing import Any, TextIO
 import sqlalchemy as sa
 
 from garde import audit
-from garde.consent.ledger import consent_events, latest_per_key
+from garde.consent.ledger import consent_channel, consent_events, latest_per_key
 from garde.consent.state import ConsentEvent, as_utc
 from garde.datasets import DataMap, Reference, TableMap
 from garde.datasets.sql import chunks
@@ -84,6 +84,7 @@ def _scope(model: DecisionModel, activity: str, channel: str,
 def audience(conn: sa.Connection, model: DecisionModel, activity: str, channel: str,
              at: datetime | None = None, batch: int = 2000) -> Iterator[Member]:
     """The subjects ``activity`` may contact on ``channel``, in subject-id order, streamed."""
+    channel = consent_channel(channel) or channel  # asked as recorded: `Email` is `email`
     rules, moment, categories = _scope(model, activity, channel, at)
     latest = latest_per_key(activity, channel)
     s = subjects
@@ -380,6 +381,7 @@ def contacts(store: sa.Engine, model: DecisionModel, datamap: DataMap, engines: 
     customers who never met the consent form. The store's suppression list applies to the hashes
     of every identity of the row, known subject or not.
     """
+    channel = consent_channel(channel) or channel
     rules, moment, categories = _scope(model, activity, channel, at)
     statement = _facts_statement(rules)
     seen = _Seen()

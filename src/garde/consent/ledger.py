@@ -20,6 +20,7 @@ import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -215,12 +216,19 @@ def consent_channel(channel: str | None) -> str | None:
     ``Email`` it would apply to no channel ``decide()`` asks about, and a withdrawal would be lost."""
     if channel is None:
         return None
-    term = load_vocabulary().resolve("channels", channel)
-    if term is None:
+    found = _channel_id(channel)
+    if found is None:
         known = ", ".join(t.id for t in load_vocabulary().terms("channels"))
         raise GardeError(f"channel {channel!r} is not a channel garde knows: one of {known} "
                          "(or none, for every channel)")
-    return term.id
+    return found
+
+
+@lru_cache(maxsize=256)
+def _channel_id(channel: str) -> str | None:
+    """Cached: ``decide()`` and audiences ask for the channel of every call."""
+    term = load_vocabulary().resolve("channels", channel)
+    return term.id if term is not None else None
 
 
 def record_consent(conn: sa.Connection, subject_id: str, activity: str, action: Action, *,

@@ -25,6 +25,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from garde.audit import AuditWriter, Event, ProcessAuditWriter
+from garde.consent.ledger import consent_channel
 from garde.consent.state import ConsentEvent, as_utc
 from garde.decide.model import Decision, DecisionModel
 from garde.decide.rules import SubjectFacts, evaluate
@@ -143,6 +144,7 @@ class DecisionPoint:
                categories: Sequence[str] | None = None, channel: str | None = None) -> Decision:
         """May ``activity`` use ``categories`` of ``subject``'s data (on ``channel``)? Audited."""
         moment = self.clock()
+        channel = consent_channel(channel)  # asked as recorded: `Email` is the channel `email`
         rules = self.model.get(activity)
         facts = self.facts(activity, subject) if rules is not None else SubjectFacts(None, None)
         decision = evaluate(activity, rules, facts, categories, channel, moment)
