@@ -28,7 +28,8 @@ def safe_href(target: str) -> str | None:
     if scheme in WEB_SCHEMES:
         return target if parts.netloc else None
     if scheme == "mailto":
-        return target if _ADDRESS.fullmatch(parts.path) else None
+        # An address alone: `?bcc=`, `?subject=` or `#` would add recipients or text to the mail.
+        return target if _ADDRESS.fullmatch(parts.path) and not parts.query and not parts.fragment else None
     return None
 
 

@@ -138,10 +138,12 @@ def provision_line(activity: Activity, words: Wording) -> Line:
     if provision is None:
         return (words.gap("provision"),)
     line: list[Piece] = []
-    if provision.requirement:
-        line.append(words.word(f"notice.requirement.{provision.requirement}"))
     consequences = words.text(provision.consequences)
     wording = words.text(provision.wording)
+    if provision.requirement:
+        line.append(words.word(f"notice.requirement.{provision.requirement}"))
+    elif not wording:  # consequences alone: whether providing the data is required stays a gap
+        line.append(words.gap("provision"))
     if consequences or (provision.requirement in REQUIRED and not wording):
         if line:
             line.append(words.word("common.word.dash"))
@@ -156,7 +158,8 @@ def provision_line(activity: Activity, words: Wording) -> Line:
 
 def _sources(register: Register, activities: list[Activity], words: Wording) -> Section | None:
     """Art. 14(1)(d) and 14(2)(f): categories of data and their source, when not the subject."""
-    indirect = [a for a in activities if any(s != "data_subject" for s in a.sources)]
+    direct = words.vocabulary.direct_sources()
+    indirect = [a for a in activities if set(a.sources) - direct]
     if not indirect:
         return None
     section = _section(words, "sources", "14(1)(d), 14(2)(f)")
@@ -252,6 +255,8 @@ def _children(register: Register, activities: list[Activity], words: Wording) ->
                                   reference=law.age_reference),)
     if law.country is None:  # the GDPR's 16 may be lowered by the controller's Member State
         paragraph += (Piece(" ", words.lang), words.gap("country_for_age"))
+    elif not law.age_known:  # a country garde's table does not hold: its own age is not known here
+        paragraph += (Piece(" ", words.lang), words.gap("national_age"))
     section.paragraphs.append(paragraph)
     for activity in concerned:
         if "consent" in activity.bases():

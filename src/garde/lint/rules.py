@@ -372,10 +372,12 @@ def transfer_contradicts_statement(ctx: Context) -> Iterator[Hit]:
       url=GDPR.format(46))
 def safeguard_of_another_law(ctx: Context) -> Iterator[Hit]:
     """A UK GDPR transfer tool named by a controller the EU GDPR governs (not established in the UK)."""
-    country = (ctx.register.controller.country or "").upper()
+    country = ctx.register.controller.country
+    if country is None or ctx.jurisdiction.uk:  # no country: which law governs is unknown (GL040)
+        return
     for at, activity in ctx.activities():
         for j, transfer in enumerate(activity.transfers):
             term = ctx.vocabulary.get("safeguards", transfer.safeguard or "")
-            if term is not None and term.extra.get("regime") == "uk" and country != "GB":
+            if term is not None and term.extra.get("regime") == "uk":
                 yield Hit((*at, "transfers", j, "safeguard"), activity.id,
-                          {"safeguard": term.id, "controller_country": country or "?"})
+                          {"safeguard": term.id, "controller_country": country})

@@ -65,6 +65,9 @@ class Jurisdiction:
     authority: str | None
     digital_consent_age: int
     age_reference: str
+    #: whether the age is the controller's country's own (else the GDPR's 16, which a Member
+    #: State may lower to 13: the documents then show a gap for the national age)
+    age_known: bool = False
     references: Mapping[str, NationalReference] = field(default_factory=dict)  # lint code -> text
 
     @property
@@ -95,6 +98,7 @@ def jurisdiction(country: str | None) -> Jurisdiction:
         authority=entry.authority if entry else None,
         digital_consent_age=(entry and entry.digital_consent_age) or default.digital_consent_age or 16,
         age_reference=(entry and entry.age_reference) or default.age_reference or "GDPR Art. 8(1)",
+        age_known=bool(entry and entry.digital_consent_age),
         references=dict(entry.references) if entry else {},
     )
 

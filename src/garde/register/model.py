@@ -78,6 +78,16 @@ class Registration(_Model):
     value: str
 
 
+def iso_country(value: str | None) -> str | None:
+    """``value`` as the ISO 3166 code garde compares (``uk`` → ``GB``), or a ValueError naming it."""
+    if value is None:
+        return None
+    code = normalise_country(value)
+    if not re.fullmatch(r"[A-Z]{2}", code):
+        raise ValueError(f"expected an ISO 3166 country code such as FR, IT or GB, not {value!r}")
+    return code
+
+
 class Controller(_Model):
     """Who is responsible: GDPR Art. 30(1)(a) and 13(1)(a)-(b)."""
 
@@ -103,12 +113,7 @@ class Controller(_Model):
     @field_validator("country")
     @classmethod
     def _iso_country(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        code = normalise_country(value)
-        if not re.fullmatch(r"[A-Z]{2}", code):
-            raise ValueError(f"expected an ISO 3166 country code such as FR, IT or GB, not {value!r}")
-        return code
+        return iso_country(value)
 
     @field_validator("subjects_in")
     @classmethod
@@ -154,6 +159,11 @@ class Recipient(_Model):
     name: Text | None = None
     country: str | None = None
 
+    @field_validator("country")
+    @classmethod
+    def _iso_country(cls, value: str | None) -> str | None:
+        return iso_country(value)
+
     @model_validator(mode="before")
     @classmethod
     def _short_form(cls, value: Any) -> Any:
@@ -167,6 +177,11 @@ class Transfer(_Model):
     region: Text | None = Field(default=None, description="when no single country: e.g. 'worldwide'")
     recipient: Text | None = None
     safeguard: str | None = Field(default=None, description="term of the safeguards vocabulary")
+
+    @field_validator("country")
+    @classmethod
+    def _iso_country(cls, value: str | None) -> str | None:
+        return iso_country(value)
 
     @model_validator(mode="after")
     def _somewhere(self) -> Transfer:

@@ -1,0 +1,84 @@
+"""Statements a review found the documents and lint made without the register or the law behind them.
+
+Each test failed before its fix: a national age stated for a country garde's table does not
+hold, a `mailto:` link that added recipients, sources collected from the person listed as
+Art. 14, a provision without its requirement printed with no gap, country codes of transfers
+and recipients compared as written, GL029 for a controller with no country, and the UK
+documents citing the GDPR for the law behind a basis.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import yaml
+
+from garde.documents import render_notice
+from garde.documents.links import mail_href, safe_href
+from garde.lint import lint
+from garde.register import parse_register
+from garde.register.model import Register
+from tests.test_lint import ACTIVITY, CONTROLLER, RIGHTS
+
+GAP = "Not stated in the register"
+
+
+def parsed(country: str | None = "FR", **activity: Any) -> Any:
+    controller = {**copy.deepcopy(CONTROLLER), "country": country}
+    if country is None:
+        del controller["country"]
+    data = {"controller": controller, "rights": RIGHTS,
+            "activities": [{**copy.deepcopy(ACTIVITY), **activity}]}
+    return parse_register(yaml.safe_dump(data, allow_unicode=True), "shop.yaml")
+
+
+def loaded(country: str | None = "FR", **activity: Any) -> Register:
+    register: Register = parsed(country, **activity).register
+    return register
+
+
+def test_a_country_whose_age_garde_does_not_hold_gets_a_gap_not_the_gdpr_default() -> None:
+    minors = {"data_subjects": ["minor"], "legal_bases": ["consent"],
+              "consent": {"capture": ["web_form"], "withdrawal": ["unsubscribe_link"]},
+              "parental_consent": "A parent confirms by e-mail"}
+    notice = render_notice(loaded("SE", **minors), "en", "md")
+    assert "the age set by the law of the controller's country" in notice
+    assert "the age set by the law" not in render_notice(loaded("FR", **minors), "en", "md")
+
+
+def test_a_mailto_link_carries_an_address_alone() -> None:
+    assert mail_href("privacy@shop.example") == "mailto:privacy@shop.example"
+    assert mail_href("privacy@shop.example?bcc=someone@else.example") is None
+    assert safe_href("mailto:privacy@shop.example#x") is None
+
+
+def test_data_given_by_the_person_on_a_website_is_not_listed_as_collected_elsewhere() -> None:
+    direct = render_notice(loaded(sources=["website"]), "en", "md")
+    assert "not (only) collected from you" not in direct
+    assert "not (only) collected from you" in render_notice(loaded(sources=["third_party"]), "en", "md")
+
+
+def test_consequences_without_the_requirement_leave_the_requirement_a_gap() -> None:
+    notice = render_notice(loaded(provision={"consequences": "No order without an address"}), "en", "md")
+    line = next(line for line in notice.splitlines() if "No order without an address" in line)
+    assert GAP in line
+
+
+def test_countries_of_transfers_and_recipients_are_read_as_iso_codes() -> None:
+    register = loaded(transfers=[{"country": "uk", "recipient": "Host", "safeguard": "uk_adequacy"}],
+                      recipients=[{"kind": "service_providers", "country": "el"}])
+    activity = register.activities[0]
+    assert activity.transfers[0].country == "GB" and activity.recipients[0].country == "GR"
+
+
+def test_gl029_needs_to_know_the_controllers_country() -> None:
+    uk_tool = {"transfers": [{"country": "US", "recipient": "Host", "safeguard": "uk_idta"}]}
+    assert "GL029" not in {f.code for f in lint(parsed(None, **uk_tool))}
+    assert "GL029" in {f.code for f in lint(parsed("FR", **uk_tool))}
+
+
+def test_a_uk_register_cites_the_uk_gdpr_for_the_law_behind_a_basis() -> None:
+    obligation = {"legal_bases": [{"basis": "legal_obligation", "obligation": "Keep VAT records"}]}
+    notice = render_notice(loaded("GB", **obligation), "en", "md")
+    assert "the law this basis rests on (UK GDPR Art. 6(3))" in notice
