@@ -404,3 +404,30 @@ def test_migration_keeps_what_an_open_request_s_verification_proved(database_url
     assert by_code.proofs["email"]["at"] == "2025-01-01T00:00:00+00:00"
     assert by_agent.proofs.keys() == {"customer_id", "phone"}
     assert {p["method"] for p in by_agent.proofs.values()} == {"out_of_band"}
+
+
+def test_a_code_refused_for_the_phone_mails_no_code_for_the_email(store: sa.Engine, tmp_path: Path) -> None:
+    """The phone at its limit refuses send_codes before anything goes out: before, the e-mail's code
+    was mailed and then its stored hash rolled back with the refusal, a code nobody could check."""
+    mailer = FileMailer(tmp_path / "outbox")
+    for _ in range(CODES_PER_IDENTITY):
+        with store.begin() as conn:
+            request = submit(conn, "access", {"phone": "+33612345678"})
+            send_code(conn, request.id, mailer, kind="phone")
+    with store.begin() as conn:
+        request = submit(conn, "access", {"email": "ana@example.org", "phone": "+33612345678"})
+    with store.begin() as conn, pytest.raises(GardeError, match="codes were sent to this telephone number"):
+        send_codes(conn, request.id, mailer)
+    assert mailer.messages() == []
+
+
+def test_an_expired_code_is_not_waiting(store: sa.Engine, tmp_path: Path) -> None:
+    """An expired e-mail code and a live phone code: the code typed is the phone's, no need to say so."""
+    mailer = FileMailer(tmp_path / "outbox")
+    with store.begin() as conn:
+        request = submit(conn, "access", {"email": "ana@example.org", "phone": "+33612345678"})
+        send_code(conn, request.id, mailer, kind="email", lifetime=timedelta(seconds=-1))
+        send_code(conn, request.id, mailer, kind="phone")
+    code = re.findall(r"\b\d{6}\b", mailer.texts()[-1][1])[0]
+    with store.begin() as conn:
+        assert check_code(conn, request.id, code).verified

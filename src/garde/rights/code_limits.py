@@ -34,7 +34,7 @@ CODES_PER_HOUR = 3
 CODES_PER_IDENTITY = 5
 IDENTITY_WINDOW = timedelta(hours=24)
 
-_NOUNS = {"email": "e-mail address", "phone": "telephone number"}
+NOUNS = {"email": "e-mail address", "phone": "telephone number"}
 
 
 def claim_attempt(conn: sa.Connection, request_id: str) -> int | None:
@@ -112,7 +112,7 @@ def record_send(conn: sa.Connection, request: Request, kind: str, at: datetime) 
     to_identity = conn.execute(count.where(s.identity_hash == identity_hash,
                                            s.sent_at > at - IDENTITY_WINDOW)).scalar_one()
     if to_identity >= CODES_PER_IDENTITY:
-        raise GardeError(f"{CODES_PER_IDENTITY} codes were sent to this {_NOUNS.get(kind, kind)} in the last "
+        raise GardeError(f"{CODES_PER_IDENTITY} codes were sent to this {NOUNS.get(kind, kind)} in the last "
                          "24 hours, across requests; no more are sent for now")
     conn.execute(verification_sends.insert().values(request_id=request.id, kind=kind,
                                                     identity_hash=identity_hash, sent_at=at))

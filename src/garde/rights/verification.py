@@ -35,6 +35,7 @@ from garde import audit
 from garde.problems import GardeError
 from garde.rights.code_limits import (
     MAX_ATTEMPTS,
+    NOUNS,
     claim_attempt,
     lock_if_exhausted,
     record_send,
@@ -80,14 +81,36 @@ def send_code(conn: sa.Connection, request_id: str, mailer: Mailer, *, kind: str
     identity (:mod:`garde.rights.code_limits`).
     """
     request = get_request(conn, request_id)
+    address = _counted_send(conn, request, mailer, kind)
+    _send(conn, request, mailer, kind, address, actor, lifetime)
+    return request
+
+
+def send_codes(conn: sa.Connection, request_id: str, mailer: Mailer, *, actor: str = "garde") -> list[str]:
+    """A code to each identity of the request that can receive one and is not proven; the kinds sent.
+
+    A phone is skipped when the mailer cannot send text messages (an agent then checks it). Every
+    send is counted against the limits before any is sent: a limit reached for the phone refuses
+    the whole call, rather than mailing an e-mail code that the refusal would then roll back.
+    """
+    request = get_request(conn, request_id)
+    kinds = [kind for kind in CODE_KINDS if kind in request.identities and kind not in request.proofs
+             and (kind != "phone" or isinstance(mailer, SmsSender))]
+    addresses = {kind: _counted_send(conn, request, mailer, kind) for kind in kinds}
+    for kind, address in addresses.items():
+        _send(conn, request, mailer, kind, address, actor, CODE_LIFETIME)
+    return kinds
+
+
+def _counted_send(conn: sa.Connection, request: Request, mailer: Mailer, kind: str) -> str:
+    """Check that a code may go to ``kind`` and count it (:func:`record_send`); its address."""
     _provable(request)
     if kind not in CODE_KINDS:
         raise GardeError(f"a {kind.replace('customer_id', 'customer number')} cannot receive a code; "
                          "an agent checks it out of band (verify --out-of-band REASON --checked KIND)")
     address = request.identities.get(kind)
     if not address:
-        noun = "e-mail address" if kind == "email" else "telephone number"
-        raise GardeError(f"request {request.id} has no {noun} to send a code to; "
+        raise GardeError(f"request {request.id} has no {NOUNS.get(kind, kind)} to send a code to; "
                          "verify the requester out of band with a reason")
     if request.locked_at is not None:
         raise GardeError(f"request {request.id} is locked after too many wrong codes; "
@@ -97,8 +120,14 @@ def send_code(conn: sa.Connection, request_id: str, mailer: Mailer, *, kind: str
     if kind == "phone" and not isinstance(mailer, SmsSender):
         raise GardeError("the configured mailer cannot send text messages: plug an SMS gateway "
                          "(garde.rights.WithSms) or have an agent check the phone out of band")
+    record_send(conn, request, kind, now())
+    return address
+
+
+def _send(conn: sa.Connection, request: Request, mailer: Mailer, kind: str, address: str, actor: str,
+          lifetime: timedelta) -> None:
+    """Store a fresh code for ``kind`` (replacing its previous one) and send it."""
     sent_at = now()
-    record_send(conn, request, kind, sent_at)
     code = f"{secrets.randbelow(10**6):06d}"
     salt = secrets.token_hex(16)
     codes = verification_codes.c
@@ -117,22 +146,6 @@ def send_code(conn: sa.Connection, request_id: str, mailer: Mailer, *, kind: str
     audit.record(conn, "request.code_sent", {"request": request.id, "identity": kind,
                                              "expires_at": sent_at + lifetime},
                  subject_id=request.subject_id, actor=actor)
-    return request
-
-
-def send_codes(conn: sa.Connection, request_id: str, mailer: Mailer, *, actor: str = "garde") -> list[str]:
-    """A code to each identity of the request that can receive one and is not proven; the kinds sent.
-
-    A phone is skipped when the mailer cannot send text messages (an agent then checks it).
-    """
-    request = get_request(conn, request_id)
-    sent = []
-    for kind in CODE_KINDS:
-        if kind in request.identities and kind not in request.proofs and (
-                kind != "phone" or isinstance(mailer, SmsSender)):
-            send_code(conn, request.id, mailer, kind=kind, actor=actor)
-            sent.append(kind)
-    return sent
 
 
 def _waiting_kind(conn: sa.Connection, request: Request, kind: str | None) -> str | None:
@@ -140,8 +153,8 @@ def _waiting_kind(conn: sa.Connection, request: Request, kind: str | None) -> st
     if kind is not None:
         return kind
     codes = verification_codes.c
-    waiting = conn.execute(sa.select(codes.kind).where(codes.request_id == request.id,
-                                                       codes.used_at.is_(None))).scalars().all()
+    waiting = conn.execute(sa.select(codes.kind).where(
+        codes.request_id == request.id, codes.used_at.is_(None), codes.expires_at > now())).scalars().all()
     if len(waiting) > 1:
         raise GardeError(f"request {request.id} has codes waiting for {' and '.join(sorted(waiting))}; "
                          "say which one this is (--identity KIND)")
