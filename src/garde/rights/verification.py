@@ -153,8 +153,13 @@ def _waiting_kind(conn: sa.Connection, request: Request, kind: str | None) -> st
     if kind is not None:
         return kind
     codes = verification_codes.c
-    waiting = conn.execute(sa.select(codes.kind).where(
-        codes.request_id == request.id, codes.used_at.is_(None), codes.expires_at > now())).scalars().all()
+    unused = conn.execute(sa.select(codes.kind, codes.expires_at).where(
+        codes.request_id == request.id, codes.used_at.is_(None))).all()
+    moment = now()
+    live = [kind for kind, expires in unused
+            if (expires if expires.tzinfo else expires.replace(tzinfo=UTC)) > moment]
+    # An expired code is not waiting beside a live one; alone, it is checked to say it expired.
+    waiting = live or [kind for kind, _ in unused]
     if len(waiting) > 1:
         raise GardeError(f"request {request.id} has codes waiting for {' and '.join(sorted(waiting))}; "
                          "say which one this is (--identity KIND)")
