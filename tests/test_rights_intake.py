@@ -431,3 +431,33 @@ def test_an_expired_code_is_not_waiting(store: sa.Engine, tmp_path: Path) -> Non
     code = re.findall(r"\b\d{6}\b", mailer.texts()[-1][1])[0]
     with store.begin() as conn:
         assert check_code(conn, request.id, code).verified
+
+
+def test_two_proofs_at_once_are_both_kept_with_one_subject(database_url: str, store: sa.Engine) -> None:
+    """An agent proves the phone while the subject proves the e-mail: before, each read the proofs,
+    added its own and wrote them back, so one was lost, and two subjects could be made."""
+    with store.begin() as conn:
+        ids = [submit(conn, "access", {"email": f"p{i}@example.org", "phone": f"+3361234{i:04d}"}).id
+               for i in range(8)]
+    barrier = threading.Barrier(2)
+
+    def prove(kind: str) -> None:
+        engine = connect(database_url)  # its own connection, as another process would
+        try:
+            for request_id in ids:
+                barrier.wait()
+                with engine.begin() as conn:
+                    verify_out_of_band(conn, request_id, f"{kind} checked", actor=f"agent:{kind}",
+                                       identities=[kind])
+        finally:
+            engine.dispose()
+
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(prove, ["email", "phone"]))
+    with store.connect() as conn:
+        for request_id in ids:
+            request = get_request(conn, request_id)
+            assert set(request.proofs) == {"email", "phone"}
+            linked = conn.execute(sa.select(subject_identifiers.c.kind).where(
+                subject_identifiers.c.subject_id == request.subject_id)).scalars().all()
+            assert set(linked) == {"email", "phone"}  # both proven identities on the one subject

@@ -84,15 +84,21 @@ def unlock(conn: sa.Connection, request_id: str, reason: str, *, actor: str) -> 
     return get_request(conn, request.id)
 
 
-def _serialise(conn: sa.Connection, request_id: str, identity_hash: str) -> None:
-    """Hold the request (and the identity) for this transaction, so two sends are counted in turn."""
+def hold_request(conn: sa.Connection, request_id: str) -> None:
+    """Hold the request's row until the transaction ends, so that changes to it are made in turn."""
     if is_postgres(conn):
         conn.execute(sa.select(requests.c.id).where(requests.c.id == request_id).with_for_update())
-        key = int(identity_hash[:15], 16)  # fits a bigint
-        conn.execute(sa.select(sa.func.pg_advisory_xact_lock(key)))
     else:
         # SQLite: a first write takes the database's write lock until the commit.
         conn.execute(requests.update().where(requests.c.id == request_id).values(id=requests.c.id))
+
+
+def _serialise(conn: sa.Connection, request_id: str, identity_hash: str) -> None:
+    """Hold the request (and the identity) for this transaction, so two sends are counted in turn."""
+    hold_request(conn, request_id)
+    if is_postgres(conn):
+        key = int(identity_hash[:15], 16)  # fits a bigint
+        conn.execute(sa.select(sa.func.pg_advisory_xact_lock(key)))
 
 
 def record_send(conn: sa.Connection, request: Request, kind: str, at: datetime) -> None:

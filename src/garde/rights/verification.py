@@ -37,6 +37,7 @@ from garde.rights.code_limits import (
     MAX_ATTEMPTS,
     NOUNS,
     claim_attempt,
+    hold_request,
     lock_if_exhausted,
     record_send,
     release_attempt,
@@ -234,7 +235,13 @@ def verify_out_of_band(conn: sa.Connection, request_id: str, reason: str, *, act
 
 def _prove(conn: sa.Connection, request: Request, kinds: list[str], method: str, actor: str,
            note: str) -> Request:
-    """Record the proof of ``kinds``; the first proof verifies the request and finds its subject."""
+    """Record the proof of ``kinds``; the first proof verifies the request and finds its subject.
+
+    The request is held and read again first: two proofs at once (a code and an agent's check)
+    are merged in turn, neither lost, and make one subject, not two.
+    """
+    hold_request(conn, request.id)
+    request = get_request(conn, request.id)
     at = now()
     proofs = {**request.proofs, **{kind: _proof(method, at, actor, note) for kind in kinds}}
     proven = {kind: request.identities[kind] for kind in kinds}
