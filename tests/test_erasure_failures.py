@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -72,3 +73,22 @@ def test_a_refused_write_marks_the_erasure_failed_and_running_it_again_resumes(s
         assert conn.execute(sa.text("SELECT DISTINCT status FROM erasure_steps")).scalars().all() == ["done"]
         assert subject_state(conn, done.subject_id or "") == "erased"
         assert [s["status"] for s in done.steps][-4:] == ["in_progress", "failed", "in_progress", "completed"]
+
+
+def test_a_copy_garde_cannot_remove_fails_the_erasure_with_what_was_applied(shop: Shop,  # noqa: F811
+                                                                            tmp_path: Path) -> None:
+    """Every database committed, then removing one of garde's own copies failed: before, the
+    request failed with nothing of what the databases committed in its audit."""
+    access_id = verified(shop, "access", {"email": "ana@example.org"})
+    assert run(shop.store, access_id, shop.deployment).status == "completed"
+    blocking = tmp_path / "published-elsewhere"
+    (blocking / "inside").mkdir(parents=True)  # a folder where a published copy was recorded
+    (shop.deployment.results / access_id / "copies.json").write_text(json.dumps([str(blocking)]))
+    request_id = verified(shop, "erasure", {"email": "ana@example.org"})
+    with pytest.raises(GardeError, match="could not be completed"):
+        run(shop.store, request_id, shop.deployment, today=date(2025, 3, 1))
+    with shop.store.begin() as conn:
+        request = get_request(conn, request_id)
+        kinds = [e["kind"] for e in audit.entries(conn) if e["payload"].get("request") == request_id]
+    assert request.status == "failed"
+    assert kinds.count("request.erasure_applied") == 2 and kinds[-1] == "request.failed"

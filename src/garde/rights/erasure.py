@@ -25,6 +25,7 @@ parameter) and reused for every subject.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections import defaultdict
 from collections.abc import Sequence
@@ -137,17 +138,21 @@ def erase(store: Engine, request: Request, deployment: Deployment, footprint: Fo
     if pending is None:
         pending = _stored_steps(store, request.id)
     erasure = Erasure(request, {}, actor)
+    # Whatever stops it from here (a database refusing a write, a file garde cannot remove), what
+    # the databases already committed travels with the error, to be audited (ErasureFailed).
     try:
         _apply(deployment, pending, erasure.applied)
-    except sa.exc.SQLAlchemyError as exc:
+        erasure.removed = copies.remove(report.get("own_copies", []))
+    except (sa.exc.SQLAlchemyError, GardeError, OSError) as exc:
         cause = getattr(exc, "orig", None) or exc  # the driver's own error says what was refused
         reason = f"{type(cause).__name__}: {str(cause).strip().splitlines()[0]}"
         report["status"] = "failed"
         report["error"] = reason
-        write_private(report_path, dumps(report))
-        raise ErasureFailed(f"the erasure could not be written: {reason}", erasure) from exc
+        with contextlib.suppress(OSError):  # the reason still reaches the request's steps and the audit
+            write_private(report_path, dumps(report))
+        what = "written" if isinstance(exc, sa.exc.SQLAlchemyError) else "completed"
+        raise ErasureFailed(f"the erasure could not be {what}: {reason}", erasure) from exc
     applied = erasure.applied
-    erasure.removed = copies.remove(report.get("own_copies", []))
     for copy in report.get("own_copies", []):
         copy["removed"] = True  # now or by an earlier, interrupted run
     report["status"] = "completed"
