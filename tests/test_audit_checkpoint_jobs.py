@@ -59,3 +59,19 @@ def test_an_erasure_ends_with_a_checkpoint(shop: Shop, checkpoints: Path) -> Non
     run(shop.store, request_id, shop.deployment, today=date(2025, 3, 1))
     [line] = lines(checkpoints)
     assert (line["seq"], line["hash"]) == head(shop.store)
+
+
+def test_an_erasure_done_stays_done_when_its_checkpoint_cannot_be_written(
+        shop: Shop, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    """The checkpoint is written after the erasure committed: before, a checkpoint file that could
+    not be written made `request run` fail for an erasure already done."""
+    (tmp_path / "a-file").write_text("")
+    monkeypatch.setenv("GARDE_AUDIT_CHECKPOINT_FILE", str(tmp_path / "a-file" / "audit.jsonl"))
+    get_settings.cache_clear()
+    try:
+        request_id = verified(shop, "erasure", {"email": "ana@example.org"})
+        with pytest.warns(audit.CheckpointWarning, match="the job is done"):
+            done = run(shop.store, request_id, shop.deployment, today=date(2025, 3, 1))
+        assert done.status == "completed"
+    finally:
+        get_settings.cache_clear()

@@ -243,7 +243,9 @@ def entries(conn: sa.Connection, since: str | None = None, subject_id: str | Non
 # modules use the chain's names (Event, record_many, _append, ...) from this package, which must
 # all be defined before they load, or the circular import would find them missing.
 from garde.audit.checkpoints import Checkpoint as Checkpoint  # noqa: E402
+from garde.audit.checkpoints import CheckpointWarning as CheckpointWarning  # noqa: E402
 from garde.audit.checkpoints import append_checkpoint as append_checkpoint  # noqa: E402
+from garde.audit.checkpoints import checkpoint_after_job as checkpoint_after_job  # noqa: E402
 from garde.audit.checkpoints import checkpoint_configured as checkpoint_configured  # noqa: E402
 from garde.audit.checkpoints import read_checkpoints as read_checkpoints  # noqa: E402
 from garde.audit.keys import Keyring as Keyring  # noqa: E402

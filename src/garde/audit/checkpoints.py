@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -155,3 +156,18 @@ def checkpoint_configured(engine: sa.Engine) -> Checkpoint | None:
     checkpoint = make_checkpoint(seq, seq, digest, configured_keyring())
     append_checkpoint(path, checkpoint)
     return checkpoint
+
+
+class CheckpointWarning(UserWarning):
+    """A job finished (its changes committed), but its checkpoint could not be written."""
+
+
+def checkpoint_after_job(engine: sa.Engine) -> Checkpoint | None:
+    """:func:`checkpoint_configured` at the end of a committed destructive job: a checkpoint that
+    cannot be written is a loud warning, never a failure of a job whose changes are committed."""
+    try:
+        return checkpoint_configured(engine)
+    except (GardeError, OSError) as exc:
+        warnings.warn(CheckpointWarning(f"the job is done, but its audit checkpoint was not written: {exc}"),
+                      stacklevel=2)
+        return None

@@ -1,7 +1,9 @@
 """Bulk import of consents exported by another tool (CSV), idempotent and resumable.
 
-Each row becomes one ledger event. Idempotence rests on the row's content,
-never on the file's name: a row is already imported when the ledger holds
+Each row becomes one ledger event. Idempotence rests on the row's content
+and its source (``--source``; by default the file's name without its
+extension, so name the exporting tool with ``--source`` when its files are
+named by month): a row is already imported when the ledger holds
 an event from the same source and row id (or, without an id column, the
 same row content) with the same activity, channel, action and date. Its
 ``source_key``, unique in the ledger, is the SHA-256 of the source and the

@@ -195,7 +195,7 @@ class Sweeper:
             result.affected = journal.run_totals(conn, run.id)
             audit.record(conn, "retention.run.finished", result.to_data())
             journal.finish_run(conn, run.id, result.to_data())
-        audit.checkpoint_configured(self.store)  # the log's head after a destructive job, outside the store
+        audit.checkpoint_after_job(self.store)  # the log's head after a destructive job, outside the store
         return result
 
     def _step(self, run_id: str, batch_size: int, predicates: Predicates, table: TablePolicy,

@@ -117,7 +117,7 @@ def _run(store: Engine, request_id: str, deployment: Deployment, *, actor: str,
                                values={"result": _json(result)}, payload={"result": _summary(result)},
                                preceding=events)
     if request.type == "erasure":  # the log's head after a destructive job, outside the store (if configured)
-        audit.checkpoint_configured(store)
+        audit.checkpoint_after_job(store)
     return completed
 
 

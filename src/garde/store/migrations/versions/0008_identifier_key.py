@@ -4,7 +4,7 @@ The row itself is written by garde.keys.ensure_store_key when the store is first
 with its key (a migration does not know the operator's key).
 
 Revision ID: 0008
-Revises: 0005
+Revises: 0006
 """
 
 import sqlalchemy as sa

@@ -1,7 +1,7 @@
 """Audit seals: the HMAC of the audit key on the last entry of each append.
 
 Revision ID: 0009
-Revises: 0005
+Revises: 0008
 """
 
 import sqlalchemy as sa
