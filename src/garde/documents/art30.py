@@ -16,7 +16,7 @@ from datetime import date
 from garde.documents.links import safe_href
 from garde.documents.wording import Cell, Line, Piece, Wording, cell
 from garde.register.jurisdiction import supervisory_authority
-from garde.register.model import Activity, Law, Register, Role
+from garde.register.model import LAW_BASED, Activity, Law, Register, Role
 from garde.taxonomy import Vocabulary, normalise
 
 
@@ -207,7 +207,6 @@ def legal_basis_lines(activity: Activity, words: Wording) -> list[Line]:
     return lines
 
 
-LAW_BASED = ("legal_obligation", "public_task")
 
 
 def law_line(law: Law | None, words: Wording) -> Line:

@@ -25,7 +25,7 @@ from garde.documents.notice_rights import activity_name, rights_closing, rights_
 from garde.documents.templating import render
 from garde.documents.wording import Cell, Line, Piece, Wording, cell
 from garde.register.jurisdiction import jurisdiction, supervisory_authority
-from garde.register.model import Activity, Register
+from garde.register.model import REQUIRING, Activity, Register
 
 NOTICE_FORMATS = ("html", "md")
 
@@ -128,7 +128,6 @@ def _purposes(register: Register, activities: list[Activity], words: Wording) ->
     return section
 
 
-REQUIRED = ("statutory", "contractual", "contract_entry")
 
 
 def provision_line(activity: Activity, words: Wording) -> Line:
@@ -144,7 +143,7 @@ def provision_line(activity: Activity, words: Wording) -> Line:
         line.append(words.word(f"notice.requirement.{provision.requirement}"))
     elif not wording:  # consequences alone: whether providing the data is required stays a gap
         line.append(words.gap("provision"))
-    if consequences or (provision.requirement in REQUIRED and not wording):
+    if consequences or (provision.requirement in REQUIRING and not wording):
         if line:
             line.append(words.word("common.word.dash"))
         line += words.labelled("notice.label.if_not_provided",

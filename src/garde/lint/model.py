@@ -154,3 +154,9 @@ def messages() -> dict[str, Any]:
 
 def _entry(code: str) -> dict[str, Any]:
     return messages()[code]  # type: ignore[no-any-return]
+
+
+def country_codes(data: Any, key: str) -> frozenset[str]:
+    """The country codes listed under ``key`` of the vocabulary's ``eea.yaml`` (empty when absent)."""
+    value = data.get(key) if isinstance(data, dict) else None
+    return frozenset(str(c).upper() for c in value) if isinstance(value, list) else frozenset()

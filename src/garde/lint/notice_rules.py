@@ -14,11 +14,8 @@ from garde.lint.model import Context, Hit, rule
 from garde.lint.reference_periods import period_may_exceed
 from garde.lint.rules import GDPR, is_empty
 from garde.periods import Period
-from garde.register.model import Activity
+from garde.register.model import LAW_BASED, REQUIRING, Activity
 from garde.yamlsource import FieldPath
-
-_NEEDS_LAW = ("legal_obligation", "public_task")
-_REQUIRED = ("statutory", "contractual", "contract_entry")
 
 
 def _controller_activities(ctx: Context) -> Iterator[tuple[FieldPath, Activity]]:
@@ -35,7 +32,7 @@ def law_not_named(ctx: Context) -> Iterator[Hit]:
     names nothing at all is GL003 alone."""
     for at, activity in ctx.activities():
         for j, basis in enumerate(activity.legal_bases):
-            if basis.basis not in _NEEDS_LAW or (basis.law and not is_empty(basis.law.text)):
+            if basis.basis not in LAW_BASED or (basis.law and not is_empty(basis.law.text)):
                 continue
             if basis.basis == "legal_obligation" and is_empty(basis.obligation):
                 continue  # GL003
@@ -57,7 +54,7 @@ def provision_not_stated(ctx: Context) -> Iterator[Hit]:
             continue  # stated in the register's own words: printed as they are
         if provision.requirement is None:
             yield Hit((*at, "provision"), activity.id, {"missing": "provision.requirement"})
-        elif provision.requirement in _REQUIRED and is_empty(provision.consequences):
+        elif provision.requirement in REQUIRING and is_empty(provision.consequences):
             yield Hit((*at, "provision"), activity.id, {"missing": "provision.consequences"})
 
 

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from garde.lint.model import Context, Hit, rule
+from garde.lint.model import Context, Hit, country_codes, rule
 from garde.lint.reference_periods import load_reference_periods
-
-GDPR = "https://gdpr-info.eu/art-{}-gdpr/"
+from garde.lint.rules import GDPR, is_empty
 
 
 def _national_checks() -> str:
@@ -44,9 +43,7 @@ def minor_consent_without_parental_consent(ctx: Context) -> Iterator[Hit]:
     for at, activity in ctx.activities():
         if "minor" not in activity.data_subjects or "consent" not in activity.bases():
             continue
-        stated = activity.parental_consent
-        if stated is None or (isinstance(stated, str) and not stated.strip()) or \
-                (isinstance(stated, dict) and not any(v.strip() for v in stated.values())):
+        if is_empty(activity.parental_consent):
             yield Hit((*at, "data_subjects"), activity.id,
                       {"age": str(law.digital_consent_age), "source": law.age_reference})
 
@@ -86,9 +83,7 @@ def no_representative_in_the_uk(ctx: Context) -> Iterator[Hit]:
 
 def _eea_states(ctx: Context) -> frozenset[str]:
     """The EEA member states (the vocabulary's ``eea.yaml``), whatever the controller's law."""
-    data = ctx.vocabulary.extras.get("eea")
-    states = data.get("eea") if isinstance(data, dict) else None
-    return frozenset(str(c).upper() for c in states) if isinstance(states, list) else frozenset()
+    return country_codes(ctx.vocabulary.extras.get("eea"), "eea")
 
 
 @rule("GL043", "warning", "eu-safeguard-under-the-uk-gdpr",

@@ -8,7 +8,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from garde.lint.model import LANGS, RULES, SEVERITIES, Context, Finding, Rule
+from garde.lint.model import LANGS, RULES, SEVERITIES, Context, Finding, Rule, country_codes
 from garde.problems import InputError, Problem
 from garde.register import Jurisdiction, LoadedRegister, jurisdiction, read_register
 from garde.taxonomy import Vocabulary, load_vocabulary
@@ -21,7 +21,7 @@ def lint(loaded: LoadedRegister, *, lang: str = "en", vocabulary: Vocabulary | N
         raise ValueError(f"unknown language {lang!r}; expected one of {', '.join(LANGS)}")
     vocabulary = vocabulary or load_vocabulary()
     eea, adequacy = _eea(vocabulary.extras.get("eea"))
-    decided = _codes(vocabulary.extras.get("eea"), "adequacy")
+    decided = country_codes(vocabulary.extras.get("eea"), "adequacy")
     law = jurisdiction(loaded.register.controller.country)
     if law.uk and eea is not None:
         eea, adequacy, decided = _uk_areas(eea, adequacy, decided)
@@ -121,18 +121,11 @@ def _eea(data: Any) -> tuple[frozenset[str] | None, frozenset[str]]:
     if not isinstance(data, dict):
         return None, frozenset()
 
-    def codes(key: str) -> frozenset[str]:
-        return _codes(data, key)
-
     # A partial decision (US: Data Privacy Framework members only) covers some
     # recipients; garde cannot tell which, so those transfers need `safeguard: adequacy`.
     scope = data.get("adequacy_scope")
     partial = frozenset(str(c).upper() for c in scope) if isinstance(scope, dict) else frozenset()
-    eea = codes("eea")
-    return (eea or None), codes("adequacy") - partial
+    eea = country_codes(data, "eea")
+    return (eea or None), country_codes(data, "adequacy") - partial
 
 
-def _codes(data: Any, key: str) -> frozenset[str]:
-    """The country codes listed under ``key`` of ``eea.yaml`` (empty when absent)."""
-    value = data.get(key) if isinstance(data, dict) else None
-    return frozenset(str(c).upper() for c in value) if isinstance(value, list) else frozenset()

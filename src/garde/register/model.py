@@ -239,6 +239,10 @@ class Dpia(_Model):
 
 # Art. 13(2)(e): whether providing the data is required, and why.
 Requirement = Literal["statutory", "contractual", "contract_entry", "not_required"]
+#: the requirements under which not providing the data has consequences to state (Art. 13(2)(e))
+REQUIRING: tuple[Requirement, ...] = ("statutory", "contractual", "contract_entry")
+#: the bases that rest on a law, which the register names (Art. 6(3))
+LAW_BASED = ("legal_obligation", "public_task")
 
 
 class Provision(_Model):
