@@ -19,6 +19,8 @@ from garde.cli import app
 from garde.settings import get_settings
 from tests.test_retention_negomarkets import DATASET, TODAY, Deployment, business_url, fill, snapshot
 
+REGISTER = Path(__file__).parents[1] / "registers" / "negomarkets.yaml"
+
 runner = CliRunner()
 
 
@@ -27,6 +29,8 @@ def deployment(sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     shop_url = business_url(sqlite_url, tmp_path)
     monkeypatch.setenv("GARDE_DATABASE_URL", sqlite_url)
     monkeypatch.setenv("GARDE_NEGOMARKETS_URL", shop_url)
+    monkeypatch.setenv("GARDE_DATASETS", str(DATASET))
+    monkeypatch.setenv("GARDE_REGISTERS", str(REGISTER))
     get_settings.cache_clear()
     found = Deployment(sqlite_url, shop_url)
     fill(found.shop)
@@ -89,6 +93,23 @@ def test_subject_and_end_date(deployment: Deployment) -> None:
 def test_bad_holds_are_refused_clearly(deployment: Deployment, args: list[str], message: str) -> None:
     result = runner.invoke(app, ["hold", "place", *args])
     assert result.exit_code == 2
+    assert message in " ".join(result.output.split())
+    assert json.loads(garde("hold", "list", "--all", "--format", "json")) == []
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--scope", "table", "shop.web_session", "--reason", "audit"],
+     "'shop.web_session' is not a known table (did you mean 'shop.web_sessions'?)"),
+    (["--scope", "subject", "mail:p1@example.com", "--reason", "fraud"],
+     "'mail' is not a known identity kind (did you mean 'email'?)"),
+    (["--scope", "activity", "recruitement", "--reason", "claim"],
+     "'recruitement' is not a known activity (did you mean 'recruitment'?)"),
+])
+def test_a_hold_on_something_the_data_map_or_register_does_not_know_is_refused(
+        deployment: Deployment, args: list[str], message: str) -> None:
+    """A misspelt table, identity kind or activity would keep nothing while the DPO believes it does."""
+    result = runner.invoke(app, ["hold", "place", *args])
+    assert result.exit_code == 2, result.output
     assert message in " ".join(result.output.split())
     assert json.loads(garde("hold", "list", "--all", "--format", "json")) == []
 

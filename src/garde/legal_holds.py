@@ -9,6 +9,7 @@ optional end; erasure and retention sweeps skip what an active hold covers.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -16,7 +17,7 @@ from typing import Literal
 import sqlalchemy as sa
 
 from garde import audit
-from garde.problems import GardeError, NotFound
+from garde.problems import GardeError, NotFound, closest
 from garde.store import metadata
 from garde.subjects import now
 
@@ -73,6 +74,30 @@ def check_scope(scope_kind: str, scope: str) -> None:
                          f"customer_id:C000042), not {scope!r}")
     if scope_kind == "table" and scope.count(".") != 1:
         raise GardeError(f"a table hold names database.table (shop.invoices), not {scope!r}")
+
+
+def check_scope_known(scope_kind: str, scope: str, *, tables: Iterable[str], identity_kinds: Iterable[str],
+                      activities: Iterable[str]) -> None:
+    """Refuse a hold on something the deployment does not know: a hold on ``shop.invoice`` when the
+    data map has ``shop.invoices`` would keep nothing, silently, while the DPO believes data is kept.
+
+    ``tables`` are ``database.table`` names of the data map, ``identity_kinds`` the identity kinds it
+    declares, ``activities`` the register's activity ids.
+    """
+    check_scope(scope_kind, scope)
+    if scope_kind == "subject":
+        known, word, noun = identity_kinds, scope.split(":", 1)[0], "identity kind"
+    elif scope_kind == "table":
+        known, word, noun = tables, scope, "table"
+    else:
+        known, word, noun = activities, scope, "activity"
+    names = sorted(set(known))
+    if word in names:
+        return
+    hint = closest(word, names)
+    raise GardeError(f"{word!r} is not a known {noun}"
+                     + (f" (did you mean {hint!r}?)" if hint else "")
+                     + (f"; known: {', '.join(names)}" if names and len(names) <= 12 else ""))
 
 
 def place_hold(conn: sa.Connection, scope_kind: Scope, scope: str, reason: str,

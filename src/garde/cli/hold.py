@@ -5,13 +5,17 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from garde.legal_holds import list_holds, place_hold, release_hold
+from garde.datasets import load_datamap
+from garde.decide.model import DecisionModel
+from garde.legal_holds import check_scope_known, list_holds, place_hold, release_hold
+from garde.settings import get_settings
 from garde.store import open_store
 
 out = Console(highlight=False, soft_wrap=True, emoji=False, markup=False)
@@ -53,14 +57,26 @@ def place(
     until: Annotated[str | None, typer.Option("--until", help="Last day of the hold, YYYY-MM-DD "
                                               "(default: until released)")] = None,
     actor: Actor = "garde",
+    datasets: Annotated[Path | None, typer.Option("--datasets", help="Dataset file or folder "
+                                                  "(default: the `datasets` setting)")] = None,
+    registers: Annotated[Path | None, typer.Option("--registers", help="Register file or folder "
+                                                   "(default: the `registers` setting)")] = None,
 ) -> None:
     """Place a legal hold: what it covers is neither erased nor swept until it ends or is released.
 
     A subject is named the way a request names it, by an identity kind:value;
     the hold keeps that person's rows in every table and database.
 
+    The table, the identity kind and the activity must be ones the data map
+    and the register know: a misspelt name would keep nothing.
+
     Example: garde hold place --scope subject email:ana@example.org --reason "litigation" --until 2026-12-31
     """
+    settings = get_settings()
+    datamap = load_datamap(datasets or settings.datasets)
+    check_scope_known(scope.value, value, tables=[f"{t.database}.{t.name}" for t in datamap],
+                      identity_kinds=datamap.identity_kinds(),
+                      activities=DecisionModel.load(registers or settings.registers).activities)
     with open_store().begin() as conn:
         hold_id = place_hold(conn, scope.value, value, reason, _end(until), actor=actor)
     out.print(f"hold {hold_id} placed on {scope.value} {value}" + (f" until {until}" if until else ""))
