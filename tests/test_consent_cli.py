@@ -71,6 +71,15 @@ def test_unknown_activity_and_subject_are_clear_errors(store: str) -> None:
     assert code == 2 and "no subject" in output
 
 
+@pytest.mark.parametrize("command", [["decide", "newsleter", "--email", "ana@example.com"],
+                                     ["audience", "newsleter", "--channel", "email", "--subject-ids"]])
+def test_an_unknown_activity_is_a_usage_error_with_a_suggestion_not_a_refusal(
+        store: str, command: list[str]) -> None:
+    """Exit 1 means "not allowed"; a misspelt activity is the caller's error (2), not a decision."""
+    code, output = garde(*command)
+    assert code == 2 and "did you mean 'newsletter'" in output
+
+
 def test_a_date_in_the_future_is_refused_naming_the_option(store: str) -> None:
     """A consent dated ahead would outrank the withdrawals recorded before its date (Art. 7(3))."""
     code, output = garde("consent", "give", "newsletter", "--email", "ana@example.com", "--channel", "email",

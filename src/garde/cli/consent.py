@@ -44,7 +44,8 @@ def load_model(path: Path | None) -> DecisionModel:
     return DecisionModel.load(path or get_settings().registers)
 
 
-def _check_activity(model: DecisionModel, activity: str) -> None:
+def check_activity(model: DecisionModel, activity: str) -> None:
+    """An activity the register does not have is a usage error (exit 2), with the nearest id."""
     if model.get(activity) is None:
         from garde.problems import closest
 
@@ -57,7 +58,7 @@ def _record(action: str, activity: str, ids: dict[str, str], channel: str | None
             notice_version: str | None, ip: str | None, user_agent: str | None, at: str | None,
             register: Path | None, unsubscribe: bool = False) -> LedgerEvent:
     model = load_model(register)
-    _check_activity(model, activity)
+    check_activity(model, activity)
     rules = model.get(activity)
     details: dict[str, Any] = {
         "channel": channel, "method": method, "at": event_time(at, "--at") if at else None}

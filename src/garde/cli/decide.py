@@ -13,7 +13,7 @@ from rich.console import Console
 
 from garde.audience import audited_audience, write_contacts_csv
 from garde.audit import AuditWriter
-from garde.cli.consent import CustomerId, Email, Phone, RegisterPath, identities, load_model
+from garde.cli.consent import CustomerId, Email, Phone, RegisterPath, check_activity, identities, load_model
 from garde.datasets import connect_datamap, load_datamap
 from garde.decide import DecisionPoint
 from garde.documents.spreadsheet import CsvWriter
@@ -35,11 +35,13 @@ def decide(
 ) -> None:
     """May this activity use this subject's data? Prints every reason; exits 1 when not allowed.
 
-    The decision is written to the audit log.
+    The decision is written to the audit log. An activity the register does not
+    have is a usage error (exit 2), with the nearest activity id.
 
     Example: garde decide newsletter --email ana@example.com --channel email --category contact.email
     """
     model = load_model(register)
+    check_activity(model, activity)
     engine = open_store()
     # One decision: audit it in this process when the command ends, no background writer.
     with AuditWriter(engine, max_delay=None) as writer, DecisionPoint(model, engine, audit=writer) as point:
@@ -82,6 +84,7 @@ def audience(
     Example: garde audience newsletter --channel email -o newsletter.csv
     """
     model = load_model(register)
+    check_activity(model, activity)
     engine = open_store()
     handle = open_private(output, newline="") if output else sys.stdout
     count = 0
