@@ -47,3 +47,16 @@ def test_index_links_stay_relative_whatever_the_register_file_is_called(tmp_path
     hrefs = re.findall(r'href="([^"]*)"', index)
     assert hrefs and not [href for href in hrefs if ":" in href.split("/")[0]]
     assert "javascript%3Aalert%281%29/notice-fr.html" in hrefs
+
+
+def test_the_index_is_a_page_like_the_other_documents_and_escapes_what_registers_say(tmp_path: Path) -> None:
+    """The index is rendered from a template: viewport, language, and a controller's name as text."""
+    hostile = tmp_path / "registers" / "shop.yaml"
+    hostile.parent.mkdir()
+    text = (REGISTERS / "negomarkets.yaml").read_text(encoding="utf-8")
+    hostile.write_text(text.replace("name: NEGOMARKETS", 'name: "<script>alert(1)</script>"', 1),
+                       encoding="utf-8")
+    publish([hostile.parent], tmp_path / "out")
+    index = (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
+    assert '<meta name="viewport"' in index and '<html lang="en">' in index
+    assert "<script>" not in index and "&lt;script&gt;alert(1)&lt;/script&gt;" in index

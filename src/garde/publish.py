@@ -8,7 +8,6 @@ fr / en / it, and the lint findings as SARIF; plus an index page.
 
 from __future__ import annotations
 
-import html
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -16,6 +15,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from garde.documents import export_register, render_notice
+from garde.documents.templating import render
 from garde.lint import Finding, lint, to_sarif
 from garde.register import read_register
 from garde.taxonomy import LANGS
@@ -80,26 +80,14 @@ def write_index(out: Path, publications: list[Publication], extra: Iterable[Path
     return out / "index.html"
 
 
-def _link(path: Path, out: Path) -> str:
+def _link(path: Path, out: Path) -> dict[str, str]:
     """A link to a published file, relative to ``out``: percent-encoded, so that a folder named
-    like ``javascript:x`` stays a path and never reads as a URL scheme."""
-    return f'<a href="{html.escape(quote(path.relative_to(out).as_posix()))}">{html.escape(path.name)}</a>'
+    like ``javascript:x`` stays a path and never reads as a URL scheme (the template escapes it)."""
+    return {"href": quote(path.relative_to(out).as_posix()), "name": path.name}
 
 
 def _index(publications: list[Publication], out: Path, extra: list[Path]) -> str:
-    rows = []
-    for p in publications:
-        links = " · ".join(_link(f, out) for f in p.files)
-        rows.append(
-            f"<tr><td>{html.escape(p.controller)}</td><td>{html.escape(p.register_file.name)}</td>"
-            f"<td>{p.activities}</td><td>{p.count('error')}</td><td>{p.count('warning')}</td>"
-            f"<td>{links}</td></tr>")
-    return (
-        "<!doctype html><html lang=en><meta charset=utf-8><title>garde: published registers</title>"
-        "<style>body{font-family:system-ui,sans-serif;margin:2rem}table{border-collapse:collapse}"
-        "td,th{border:1px solid #ccc;padding:.4rem .6rem;vertical-align:top;text-align:left}</style>"
-        "<h1>Published registers</h1><table><tr><th>Controller</th><th>Register</th><th>Activities</th>"
-        "<th>Lint errors</th><th>Warnings</th><th>Documents</th></tr>" + "".join(rows) + "</table>"
-        + (("<h2>Enforced on the reference shop</h2><ul>" + "".join(
-            f"<li>{_link(f, out)}</li>" for f in extra) + "</ul>") if extra else "")
-        + "</html>")
+    rows = [{"controller": p.controller, "register": p.register_file.name, "activities": p.activities,
+             "errors": p.count("error"), "warnings": p.count("warning"),
+             "links": [_link(f, out) for f in p.files]} for p in publications]
+    return render("index.html.j2", publications=rows, extra=[_link(f, out) for f in extra])
