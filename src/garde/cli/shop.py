@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import os
 from datetime import date, datetime
 from typing import Annotated
 
+import sqlalchemy as sa
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from garde.problems import GardeError
 from garde.shop import generate_shop
+from garde.shop.sample import sample_customers
 from garde.store import connect
 
 shop_app = typer.Typer(
@@ -62,6 +66,34 @@ def generate(
     for name, count in sorted(report.rows.items()):
         table.add_row(name, f"{count:,}")
     Console().print(table)
+
+
+@shop_app.command("sample")
+def sample(
+    count: Annotated[int, typer.Option("--count", min=1, max=100, help="How many customers")] = 5,
+    format: Annotated[str, typer.Option("--format", help="text or json")] = "text",
+    shop: Annotated[
+        str | None, typer.Option("--shop-url", help="SQLAlchemy URL of the shop database")
+    ] = None,
+) -> None:
+    """Print a few customers of the generated shop (synthetic), to try requests and decisions on.
+
+    Example: garde shop sample --count 3
+    """
+    engine = connect(shop_url("shop", shop))
+    try:
+        found = sample_customers(engine, count)
+    except (sa.exc.OperationalError, sa.exc.ProgrammingError):
+        raise GardeError("no generated shop in the shop database: run `garde shop generate` first") from None
+    finally:
+        engine.dispose()
+    if format == "json":
+        typer.echo(json.dumps([c.to_data() for c in found], ensure_ascii=False, indent=2))
+        return
+    table = Table("customer_id", "email", "phone", title_justify="left")
+    for customer in found:
+        table.add_row(customer.customer_id, customer.email or "", customer.phone or "")
+    Console(highlight=False).print(table)
 
 
 def install(app: typer.Typer) -> None:
