@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from garde.cli.confirm import YesOption, confirm
 from garde.keys import key_status, rotate_identifier_key, short
 from garde.problems import GardeError
 from garde.store import connect, migrate
@@ -92,6 +93,7 @@ def rotate_identifier(
     new_key_file: Annotated[Path | None, typer.Option(
         "--new-key-file", help="File holding the new key (one line)")] = None,
     actor: Annotated[str, typer.Option("--actor", help="Who does this (in the audit log)")] = "garde",
+    yes: YesOption = False,
 ) -> None:
     """Move the store to a new identifier key, in one audited transaction, losing no one.
 
@@ -104,6 +106,8 @@ def rotate_identifier(
     Example: GARDE_NEW_IDENTIFIER_KEY=... garde keys rotate-identifier --new-key-env GARDE_NEW_IDENTIFIER_KEY
     """
     new_key = _new_key(new_key_env, new_key_file)
+    confirm("Rewrite every hashed identifier of the store under the new key? Keep the old key until "
+            "every process uses the new one.", yes)
     engine = connect(_url())
     migrate(engine)
     rotation = rotate_identifier_key(engine, new_key, actor=actor)

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from garde import rights
+from garde.cli.confirm import YesOption, confirm
 from garde.problems import GardeError
 from garde.rights.deployment import Deployment
 from garde.rights.running import run as run_request
@@ -229,14 +230,23 @@ def run(
                                                   "(default: the `datasets` setting)")] = None,
     results: Annotated[Path | None, typer.Option("--results", help="Folder for the answer files")] = None,
     actor: Actor = "garde",
+    yes: YesOption = False,
 ) -> None:
     """Execute a verified request over every dataset and write its answer files.
+
+    An erasure, rectification or restriction asks for confirmation on a terminal
+    (`--yes` to skip).
 
     A request left in_progress or failed (the reason is in `request show`)
     is run again: an erasure resumes from its stored plan.
 
     Example: garde request run 3f2a9c41 --datasets datasets/
     """
+    with open_store().begin() as conn:
+        kind = rights.get_request(conn, request_id).type
+    if kind in ("erasure", "rectification", "restriction"):
+        confirm(f"Run this {kind} request on every database of the data map? It changes the subject's data.",
+                yes)
     deployment = Deployment.open(datasets, results)
     try:
         request = run_request(open_store(), request_id, deployment, actor=actor)

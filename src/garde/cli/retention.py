@@ -15,6 +15,7 @@ from rich.table import Table
 from sqlalchemy.engine import Engine
 
 from garde import retention
+from garde.cli.confirm import YesOption, confirm, will_ask
 from garde.datasets import DataMap, connect_datamap, load_datamap
 from garde.retention.plan import Plan
 from garde.retention.sweep import BATCH_SIZE
@@ -112,6 +113,7 @@ def sweep(
     datasets: DatasetsOption = None,
     today: TodayOption = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar")] = False,
+    yes: YesOption = False,
 ) -> None:
     """Delete or anonymise what is due, in audited batches; resumes an interrupted sweep.
 
@@ -119,9 +121,16 @@ def sweep(
     killed at any point, the next sweep resumes the same run: exactly the due
     rows go, nothing else, and no key is journalled twice.
 
+    On a terminal it says how many rows are due and asks first (`--yes` to skip).
+
     Example: garde retention sweep --batch-size 50000
     """
     store, datamap, engines = _open(datasets)
+    if not dry_run and will_ask(yes):
+        due = retention.Sweeper(store, datamap, engines, retention.registers_for(datamap)).count(
+            _day(today) or date.today())
+        confirm(f"{sum(due.values())} rows are due in {len([n for n in due.values() if n])} steps. "
+                "Delete or anonymise them now (audited)?", yes)
     if dry_run or quiet:
         result = retention.sweep(store, datamap, engines, today=_day(today), batch_size=batch_size,
                                  dry_run=dry_run)

@@ -13,10 +13,11 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from garde.cli.confirm import YesOption, confirm
 from garde.problems import GardeError
 from garde.shop import generate_shop
 from garde.shop.sample import sample_customers
-from garde.store import connect
+from garde.store import connect, safe_url
 
 shop_app = typer.Typer(
     help="The reference shop: a retail schema over two databases (shop, crm).", no_args_is_help=True
@@ -40,6 +41,7 @@ def generate(
         str | None, typer.Option("--shop-url", help="SQLAlchemy URL of the shop database")
     ] = None,
     crm: Annotated[str | None, typer.Option("--crm-url", help="SQLAlchemy URL of the crm database")] = None,
+    yes: YesOption = False,
 ) -> None:
     """Recreate the shop's tables and fill them with synthetic customers (~11 rows each).
 
@@ -48,6 +50,8 @@ def generate(
 
     Example: garde shop generate --customers 100000 --seed 42
     """
+    confirm(f"Drop the shop's tables in {safe_url(shop_url('shop', shop))} and "
+            f"{safe_url(shop_url('crm', crm))} and fill them anew?", yes)
     day = date.today() if as_of is None else datetime.strptime(as_of, "%Y-%m-%d").date()
     engines = {"shop": connect(shop_url("shop", shop), create=True),
                "crm": connect(shop_url("crm", crm), create=True)}
