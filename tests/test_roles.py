@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from garde.documents import export_register, render_notice
 from garde.lint import lint
@@ -318,3 +320,28 @@ def test_a_processor_by_the_register_role_without_its_controller_is_gl020() -> N
     text = "controller: {name: Hoster, role: processor}\nactivities:\n  - {id: a, name: A}\n"
     codes = {f.code for f in lint(parse_register(text, check_terms=False), today=TODAY)}
     assert "GL020" in codes and "GL001" not in codes
+
+
+@settings(max_examples=60, deadline=None)
+@given(role=st.sampled_from(["controller", "joint_controller", "processor"]),
+       spelling=st.lists(st.sampled_from(["_", "-", " ", "  "]), min_size=1, max_size=1),
+       upper=st.booleans())
+def test_any_spelling_of_a_role_loads_as_its_id(role: str, spelling: list[str], upper: bool) -> None:
+    written = role.replace("_", spelling[0])
+    written = written.upper() if upper else written
+    text = f"controller: {{name: Shop}}\nactivities:\n  - {{id: a, name: A, role: '{written}'}}\n"
+    assert parse_register(text, check_terms=False).register.activities[0].role == role
+
+
+@settings(max_examples=60, deadline=None)
+@given(word=st.text(alphabet="abcdefghijklmnopqrstuvwxyz_", min_size=1, max_size=20))
+def test_an_unknown_role_is_a_load_error_on_its_line(word: str) -> None:
+    if word in {"controller", "joint_controller", "processor"}:
+        return
+    text = f"controller: {{name: Shop}}\nactivities:\n  - id: a\n    name: A\n    role: {word}\n"
+    try:
+        parse_register(text, "r.yaml", check_terms=False)
+    except InputError as error:
+        assert error.problems[0].field == "activities[0].role" and error.problems[0].line == 5
+    else:
+        raise AssertionError(f"{word!r} loaded as a role")
