@@ -87,7 +87,8 @@ def test_csv_has_one_row_per_activity_with_its_role(shop: Register) -> None:
     assert "5 ans après la fin de la relation commerciale, puis suppression" in retention
     assert "10 ans après la date de la facture, puis archivage" in retention
     assert "États-Unis" in orders["Transferts hors UE et garanties"]
-    assert rows[3]["Pour le compte de"] == "Distributeur SA"
+    assert rows[3]["Pour le compte de"] == (
+        "Distributeur SA — ⚠ Non renseigné dans le registre : coordonnées de ce responsable de traitement")
 
 
 def test_csv_in_english_uses_the_english_texts_and_keeps_the_french_ones(shop: Register) -> None:
@@ -159,7 +160,8 @@ def test_json_loads_with_nulls_where_the_register_is_silent(shop: Register) -> N
     fraud = controller["rows"][2]
     assert fraud["retention"] is None
     assert "⚠ Not stated in the register: retention period" in fraud["gaps"]
-    assert processor["rows"][0]["on_behalf_of"] == "Distributeur SA"
+    assert processor["rows"][0]["on_behalf_of"].startswith("Distributeur SA — ⚠ Not stated in the register")
+    assert "⚠ Not stated in the register: processing contract (Art. 28(3))" in processor["rows"][0]["gaps"]
 
 
 SECTIONS = {
@@ -183,8 +185,10 @@ def test_notice_has_every_article_13_section_and_the_complaint_route(shop: Regis
     assert "Commission nationale de l'informatique et des libertés (CNIL)" in text
     assert "dpo@boutique.example" in text
     assert "Protéger nos clients contre la fraude" in text  # the legitimate interest pursued
-    # the processor activity is its clients' to explain, not in this notice
-    assert "Gestion des clients des distributeurs" not in text
+    # the processor activity is its clients' to explain: only named in the sentence saying the
+    # controller also acts as a processor, never with its purposes, bases or retention
+    assert text.count("Gestion des clients des distributeurs") == 1
+    assert "Tenir le fichier clients" not in text
 
 
 def test_notice_in_italian_words_retention_with_babel_periods(shop: Register) -> None:

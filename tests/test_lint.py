@@ -148,6 +148,50 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "GL035": (register(rights={**RIGHTS, "answer_time": "31 days"}),
               register(rights={**RIGHTS, "answer_time": "1 month"})),
 }
+# GL050-GL059: processor activities (Art. 28, 30(2)) and joint controllers (Art. 26).
+SERVED: dict[str, Any] = {"name": "Client SA", "contact": {"email": "privacy@client.example"},
+                          "contract": {"reference": "DPA v2", "date": "2024-01-15"}}
+PROCESSOR_ACTIVITY: dict[str, Any] = {
+    "id": "hosting", "name": "Shop hosting for clients", "role": "processor",
+    "purposes": ["Host the clients' online shops"], "on_behalf_of": [SERVED],
+    "sub_processors": [{"name": "Cloud SAS", "country": "FR", "processing": "Servers",
+                        "authorisation": "general"}],
+    "no_transfer": True, "security_measures": ["Encryption at rest"],
+}
+JOINT: dict[str, Any] = {
+    "role": "joint_controller",
+    "joint_controllers": [{"name": "Partner SA", "contact": {"email": "privacy@partner.example"}}],
+    "arrangement": {"essence": "The shop answers every request; Partner SA runs the loyalty card",
+                    "contact_point": "Shop"},
+}
+
+
+def processor_register(**activity: Any) -> dict[str, Any]:
+    """A complete register whose one activity is PROCESSOR_ACTIVITY with ``activity`` changes."""
+    return {"controller": copy.deepcopy(CONTROLLER),
+            "activities": [{**copy.deepcopy(PROCESSOR_ACTIVITY), **activity}]}
+
+
+UNAUTHORISED = [{"name": "Cloud SAS", "country": "FR"}]
+ABROAD = [{"name": "Host Inc.", "country": "US", "authorisation": "specific"}]
+CASES.update({
+    "GL050": (processor_register(on_behalf_of=[{**SERVED, "contract": None}]), processor_register()),
+    "GL051": (processor_register(sub_processors=UNAUTHORISED),
+              processor_register(sub_processors=UNAUTHORISED,
+                                 on_behalf_of=[{**SERVED, "sub_processor_authorisation": "specific"}])),
+    "GL052": (processor_register(sub_processors=ABROAD),
+              processor_register(sub_processors=ABROAD, no_transfer=False,
+                                 transfers=[{"country": "US", "safeguard": "scc"}])),
+    "GL053": (processor_register(on_behalf_of=[{**SERVED, "contact": None}]), processor_register()),
+    "GL054": (processor_register(purposes=[]),
+              processor_register(purposes=[], on_behalf_of=[{**SERVED, "processing": ["Backups"]}])),
+    "GL055": (processor_register(no_transfer=False), processor_register()),
+    "GL056": (processor_register(security_measures=[]), processor_register()),
+    "GL057": (register(**{**JOINT, "joint_controllers": []}), register(**JOINT)),
+    "GL058": (register(**{**JOINT, "arrangement": {"contact_point": "Shop"}}),
+              register(**{**JOINT, "arrangement": {"available_at": "https://shop.example/joint"}})),
+    "GL059": (register(**{**JOINT, "joint_controllers": ["Partner SA"]}), register(**JOINT)),
+})
 # Rules tested by their own functions below rather than through CASES.
 TESTED_ELSEWHERE = {"GL000": "test_unreadable_files_are_gl000_findings_not_tracebacks"}
 

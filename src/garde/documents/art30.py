@@ -14,6 +14,13 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from garde.documents.links import safe_href
+from garde.documents.roles import (
+    contract_cell,
+    joint_lines,
+    processing_categories_cell,
+    served_controllers_cell,
+    sub_processors_cell,
+)
 from garde.documents.wording import Cell, Line, Piece, Wording, cell
 from garde.register.jurisdiction import supervisory_authority
 from garde.register.model import LAW_BASED, Activity, Law, Register, Role
@@ -58,10 +65,10 @@ CONTROLLER_COLUMNS: dict[str, int] = {
     "data_subjects": 22, "data_categories": 40, "data_description": 35, "sensitive": 25,
     "recipients": 30, "transfers": 30, "retention": 35, "security": 30, "dpia": 20, "sources": 20,
 }
-# GDPR Art. 30(2)(a)-(d).
+# GDPR Art. 30(2)(a)-(d), with the Art. 28(3) contract and the sub-processors (28(2), 28(4)).
 PROCESSOR_COLUMNS: dict[str, int] = {
-    "ref": 12, "name": 30, "processor": 22, "on_behalf_of": 30, "processing_categories": 45,
-    "data_categories": 40, "transfers": 30, "security": 30,
+    "ref": 12, "name": 30, "processor": 22, "on_behalf_of": 35, "processing_categories": 45,
+    "contract": 30, "sub_processors": 35, "data_categories": 40, "transfers": 30, "security": 30,
 }
 
 CNIL_GROUPS = ("identity", "personal_life", "professional_life", "economic", "connection",
@@ -71,17 +78,12 @@ CNIL_GROUPS = ("identity", "personal_life", "professional_life", "economic", "co
 RECIPIENT_GROUPS = {"internal": "internal", "service_providers": "processors"}
 
 
-def effective_role(register: Register, activity: Activity) -> Role:
-    """An activity's role, or the register's when the activity does not state one."""
-    return register.role_of(activity)
-
-
 def build_register(register: Register, lang: str, today: date | None = None) -> RegisterDocument:
     words = Wording.for_register(register, lang)
     today = today or date.today()
     sheets = []
-    for role, columns in (("controller", CONTROLLER_COLUMNS), ("processor", PROCESSOR_COLUMNS)):
-        activities = [a for a in register.activities if effective_role(register, a) == role]
+    for role, columns, activities in (("controller", CONTROLLER_COLUMNS, register.as_controller()),
+                                      ("processor", PROCESSOR_COLUMNS, register.as_processor())):
         if not activities and (role == "processor" or register.controller.role == "processor"):
             continue
         sheets.append(Sheet(
@@ -108,8 +110,8 @@ def build_register(register: Register, lang: str, today: date | None = None) -> 
 def _cover(register: Register, words: Wording, today: date) -> tuple[tuple[str, Cell], ...]:
     controller = register.controller
     role = "processor" if controller.role == "processor" else "controller"
-    counts = {r: str(sum(effective_role(register, a) == r for a in register.activities))
-              for r in ("controller", "processor")}
+    counts = {"controller": str(len(register.as_controller())),
+              "processor": str(len(register.as_processor()))}
     rows: list[tuple[str, Cell]] = [
         (f"register.cover.{role}", cell([(Piece(controller.name, register.language),)])),
         ("register.cover.contact", cell(words.contact(controller.contact),
@@ -144,10 +146,13 @@ def _row(register: Register, activity: Activity, words: Wording, keys: tuple[str
     builders = {
         "ref": lambda: cell([(Piece(text, words.lang),) for text in (activity.ref, activity.id) if text]),
         "name": lambda: cell([(p,) for p in [words.text(activity.name)] if p]),
-        "controller": lambda: controller_cell(register, words),
+        "controller": lambda: cell([*controller_cell(register, words).lines,
+                                    *joint_lines(register, activity, words)]),
         "processor": lambda: controller_cell(register, words),
         "purposes": lambda: purposes_cell(activity, words),
-        "processing_categories": lambda: purposes_cell(activity, words),
+        "processing_categories": lambda: processing_categories_cell(activity, words),
+        "contract": lambda: contract_cell(activity, words),
+        "sub_processors": lambda: sub_processors_cell(activity, words),
         "legal_bases": lambda: cell(legal_basis_lines(activity, words), words.gap("legal_basis")),
         "data_subjects": lambda: cell([words.terms("subjects", activity.data_subjects)],
                                       words.gap("data_subjects")),
@@ -162,8 +167,7 @@ def _row(register: Register, activity: Activity, words: Wording, keys: tuple[str
                                  words.gap("security")),
         "dpia": lambda: dpia_cell(activity, words),
         "sources": lambda: cell([words.terms("sources", activity.sources)]),
-        "on_behalf_of": lambda: cell([(Piece(name, register.language),) for name in activity.on_behalf_of],
-                                     words.gap("on_behalf_of")),
+        "on_behalf_of": lambda: served_controllers_cell(activity, words),
     }
     return {key: builders[key]() for key in keys}
 

@@ -15,13 +15,13 @@ from datetime import date
 
 from garde.documents.art30 import (
     category_lines,
-    effective_role,
     legal_basis_lines,
     recipient_lines,
     retention_lines,
     transfer_statement,
 )
 from garde.documents.notice_rights import activity_name, rights_closing, rights_items
+from garde.documents.roles import joint_party_fields, processor_sentence
 from garde.documents.templating import render
 from garde.documents.wording import Cell, Line, Piece, Wording, cell
 from garde.register.jurisdiction import jurisdiction, supervisory_authority
@@ -61,8 +61,8 @@ class NoticeDocument:
 
 def build_notice(register: Register, lang: str, today: date | None = None) -> NoticeDocument:
     words = Wording.for_register(register, lang)
-    activities = [a for a in register.activities if effective_role(register, a) == "controller"]
-    builders = [_controller, _dpo, _purposes, _sources, _recipients, _transfers, _retention, _rights,
+    activities = register.as_controller()  # alone or jointly; a processor's are its clients' to explain
+    builders = [_controller, _dpo, _purposes, _joint, _sources, _recipients, _transfers, _retention, _rights,
                 _consent, _children, _complaint, _automated]
     sections = [s for build in builders if (s := build(register, activities, words)) is not None]
     name = register.controller.name
@@ -98,6 +98,9 @@ def _controller(register: Register, activities: list[Activity], words: Wording) 
         if representative:
             section.paragraphs.append(words.labelled(f"common.word.{key}",
                                                      words.join(words.contact(representative))))
+    also_processor = processor_sentence(register, words)
+    if also_processor:
+        section.paragraphs.append(also_processor)
     return section
 
 
@@ -128,6 +131,20 @@ def _purposes(register: Register, activities: list[Activity], words: Wording) ->
     return section
 
 
+
+
+def _joint(register: Register, activities: list[Activity], words: Wording) -> Section | None:
+    """Art. 26(2)-(3): for activities decided jointly, the other controllers and the essence of the
+    arrangement (or a gap); the subject may exercise their rights against each controller."""
+    joint = [a for a in activities if register.role_of(a) == "joint_controller"]
+    if not joint:
+        return None
+    section = Section("joint", words.ui("roles.notice.section"), words.ui("notice.article", article="26"))
+    section.paragraphs.append((words.word("roles.notice.joint", controller=register.controller.name),))
+    for activity in joint:
+        fields = tuple(joint_party_fields(activity, words))
+        section.entries.append(Entry(activity_name(activity, words), fields))
+    return section
 
 
 def provision_line(activity: Activity, words: Wording) -> Line:

@@ -1,6 +1,7 @@
 """``garde lint``: check a register against the GDPR and regulator guidance.
 
-Each rule is one function in :mod:`garde.lint.rules` (or :mod:`garde.lint.notice_rules`),
+Each rule is one function in :mod:`garde.lint.rules` (or :mod:`garde.lint.notice_rules`,
+:mod:`garde.lint.rules_jurisdiction`, :mod:`garde.lint.rules_roles`),
 registered in the rule table :data:`RULES` with a stable code (``GL001``), a severity and the
 article or guidance it implements. Messages are data (``messages.yaml``, en
 and fr); regulator reference periods are data too
@@ -13,6 +14,7 @@ and fr); regulator reference periods are data too
 from garde.lint import notice_rules as _notice_rules  # noqa: F401  (fills the rule table)
 from garde.lint import rules as _rules  # noqa: F401  (fills the rule table)
 from garde.lint import rules_jurisdiction as _rules_jurisdiction  # noqa: F401
+from garde.lint import rules_roles as _rules_roles  # noqa: F401
 from garde.lint.model import LANGS, RULES, SEVERITIES, Finding, Rule, Severity
 from garde.lint.reference_periods import ReferencePeriod, ReferencePeriods, load_reference_periods
 from garde.lint.report import render_text, rules_markdown, to_json, to_sarif

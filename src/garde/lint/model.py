@@ -85,6 +85,25 @@ class Context:
         return jurisdiction(self.register.controller.country)
 
     def activities(self) -> Iterator[tuple[FieldPath, Activity]]:
+        """The activities carried out as controller, alone or jointly: what the controller rules check.
+
+        A processor activity is its clients' to justify (legal basis, retention, notice...): only
+        the processor rules (:meth:`processor_activities`) and the rules of the law's chapters that
+        bind processors too (:meth:`every_activity`) read it.
+        """
+        for at, activity in self.every_activity():
+            if self.register.role_of(activity) != "processor":
+                yield at, activity
+
+    def processor_activities(self) -> Iterator[tuple[FieldPath, Activity]]:
+        """The activities carried out as processor on behalf of other controllers (Art. 28, 30(2))."""
+        for at, activity in self.every_activity():
+            if self.register.role_of(activity) == "processor":
+                yield at, activity
+
+    def every_activity(self) -> Iterator[tuple[FieldPath, Activity]]:
+        """Every activity whatever its role: for rules that bind controllers and processors alike
+        (transfers, GDPR Chapter V: "by a controller or processor", Art. 44)."""
         for i, activity in enumerate(self.register.activities):
             yield ("activities", i), activity
 

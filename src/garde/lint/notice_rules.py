@@ -14,14 +14,7 @@ from garde.lint.model import Context, Hit, rule
 from garde.lint.reference_periods import period_may_exceed
 from garde.lint.rules import GDPR, is_empty
 from garde.periods import Period
-from garde.register.model import LAW_BASED, REQUIRING, Activity
-from garde.yamlsource import FieldPath
-
-
-def _controller_activities(ctx: Context) -> Iterator[tuple[FieldPath, Activity]]:
-    for at, activity in ctx.activities():
-        if ctx.register.role_of(activity) == "controller":
-            yield at, activity
+from garde.register.model import LAW_BASED, REQUIRING
 
 
 @rule("GL030", "warning", "law-not-named",
@@ -43,7 +36,7 @@ def law_not_named(ctx: Context) -> Iterator[Hit]:
 def provision_not_stated(ctx: Context) -> Iterator[Hit]:
     """Whether providing the data is required, and the consequences of not providing it."""
     direct = ctx.vocabulary.direct_sources()
-    for at, activity in _controller_activities(ctx):
+    for at, activity in ctx.activities():
         provision = activity.provision
         if not activity.collects_from_subject(direct):
             continue  # Art. 14: no provision to speak of when the data comes from elsewhere
@@ -62,7 +55,7 @@ def provision_not_stated(ctx: Context) -> Iterator[Hit]:
       url=GDPR.format(13))
 def automated_decision_not_explained(ctx: Context) -> Iterator[Hit]:
     """An automated decision without the logic involved or its significance and consequences."""
-    for at, activity in _controller_activities(ctx):
+    for at, activity in ctx.activities():
         decisions = activity.automated_decisions
         if decisions is None or not decisions.exists:
             continue
@@ -76,7 +69,7 @@ def automated_decision_not_explained(ctx: Context) -> Iterator[Hit]:
       url=GDPR.format(22))
 def automated_decisions_not_stated(ctx: Context) -> Iterator[Hit]:
     """The register does not say whether there are automated decisions (yes or no)."""
-    for at, activity in _controller_activities(ctx):
+    for at, activity in ctx.activities():
         if activity.automated_decisions is None:
             yield Hit((*at, "id"), activity.id)
 
@@ -84,7 +77,7 @@ def automated_decisions_not_stated(ctx: Context) -> Iterator[Hit]:
 @rule("GL034", "warning", "no-rights-route", reference="GDPR Art. 12(2), 13(2)(b)", url=GDPR.format(12))
 def no_rights_route(ctx: Context) -> Iterator[Hit]:
     """No postal address, e-mail or form to send a request to (distinct from the DPO's contact)."""
-    if not any(True for _ in _controller_activities(ctx)):
+    if not any(True for _ in ctx.activities()):
         return
     rights = ctx.register.rights
     route = rights.route if rights else None

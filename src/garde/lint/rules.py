@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from garde.lint.model import Context, Hit, Rule, add_rule, rule
 from garde.lint.reference_periods import applicable, load_reference_periods
 from garde.register import term_problems
-from garde.register.model import Transfer
+from garde.register.model import Contact, Transfer
 
 GDPR = "https://gdpr-info.eu/art-{}-gdpr/"
 
@@ -31,6 +31,12 @@ def is_empty(value: object) -> bool:
     if isinstance(value, dict):
         return not any(isinstance(v, str) and v.strip() for v in value.values())
     return False
+
+
+def reachable(contact: Contact | None) -> bool:
+    """A contact with an address, e-mail, telephone or URL."""
+    return contact is not None and any(
+        not is_empty(getattr(contact, name)) for name in ("address", "email", "phone", "url"))
 
 
 @rule("GL001", "error", "missing-legal-basis", reference="GDPR Art. 6(1), 13(1)(c)",
@@ -134,7 +140,7 @@ def special_category_without_art9(ctx: Context) -> Iterator[Hit]:
 @rule("GL010", "error", "transfer-without-safeguard", reference="GDPR Art. 44-46, 13(1)(f), 30(1)(e)",
       url=GDPR.format(46))
 def transfer_without_safeguard(ctx: Context) -> Iterator[Hit]:
-    for at, activity in ctx.activities():
+    for at, activity in ctx.every_activity():
         for j, transfer in enumerate(activity.transfers):
             country = (transfer.country or "").upper()
             if transfer.safeguard or (ctx.eea is not None and country in ctx.eea):
@@ -230,24 +236,21 @@ def no_purpose(ctx: Context) -> Iterator[Hit]:
 @rule("GL018", "warning", "no-controller-contact", reference="GDPR Art. 13(1)(a), 30(1)(a)",
       url=GDPR.format(13))
 def no_controller_contact(ctx: Context) -> Iterator[Hit]:
-    contact = ctx.register.controller.contact
-    if contact is None or not (contact.email or contact.phone or contact.url
-                               or not is_empty(contact.address)):
+    if not reachable(ctx.register.controller.contact):
         yield Hit(("controller",), None, {"controller": ctx.register.controller.name})
 
 
 @rule("GL019", "info", "no-dpo-contact", reference="GDPR Art. 13(1)(b), 37", url=GDPR.format(37))
 def no_dpo_contact(ctx: Context) -> Iterator[Hit]:
-    dpo = ctx.register.controller.dpo
-    if dpo is None or not (dpo.email or dpo.phone or dpo.url or not is_empty(dpo.address)):
+    if not reachable(ctx.register.controller.dpo):
         yield Hit(("controller",), None, {"controller": ctx.register.controller.name})
 
 
 @rule("GL020", "error", "processor-without-controller", reference="GDPR Art. 30(2)(a)",
       url=GDPR.format(30))
 def processor_without_controller(ctx: Context) -> Iterator[Hit]:
-    for at, activity in ctx.activities():
-        if activity.role == "processor" and not activity.on_behalf_of:
+    for at, activity in ctx.processor_activities():
+        if not activity.on_behalf_of:
             yield Hit((*at, "role"), activity.id)
 
 
@@ -316,7 +319,7 @@ def _region(transfer: Transfer) -> str:
       reference="GDPR Art. 44-46; CJEU C-311/18 (Schrems II, 16 July 2020)", url=GDPR.format(46))
 def transfer_safeguard_invalid(ctx: Context) -> Iterator[Hit]:
     """The safeguard does not count on the day of the check, or does not cover the country."""
-    for at, activity in ctx.activities():
+    for at, activity in ctx.every_activity():
         for j, transfer in enumerate(activity.transfers):
             term = ctx.vocabulary.get("safeguards", transfer.safeguard or "")
             if term is None:
@@ -340,7 +343,7 @@ def transfer_safeguard_invalid(ctx: Context) -> Iterator[Hit]:
       url="https://www.dataprivacyframework.gov/list")
 def transfer_certification_to_check(ctx: Context) -> Iterator[Hit]:
     """A framework that covers certified recipients only: the register cannot prove the certification."""
-    for at, activity in ctx.activities():
+    for at, activity in ctx.every_activity():
         for j, transfer in enumerate(activity.transfers):
             term = ctx.vocabulary.get("safeguards", transfer.safeguard or "")
             if term is not None and term.extra.get("certified_recipients") is True \
@@ -361,7 +364,7 @@ def retention_without_limit(ctx: Context) -> Iterator[Hit]:
       url=GDPR.format(30))
 def transfer_contradicts_statement(ctx: Context) -> Iterator[Hit]:
     """``no_transfer`` (the activity's or the register's) while the activity lists transfers."""
-    for at, activity in ctx.activities():
+    for at, activity in ctx.every_activity():
         if activity.transfers and (activity.no_transfer or ctx.register.no_transfer):
             path = (*at, "no_transfer") if activity.no_transfer else ("no_transfer",)
             yield Hit(path, activity.id, {"count": str(len(activity.transfers)), "area": ctx.outside()})
@@ -375,7 +378,7 @@ def safeguard_of_another_law(ctx: Context) -> Iterator[Hit]:
     country = ctx.register.controller.country
     if country is None or ctx.jurisdiction.uk:  # no country: which law governs is unknown (GL040)
         return
-    for at, activity in ctx.activities():
+    for at, activity in ctx.every_activity():
         for j, transfer in enumerate(activity.transfers):
             term = ctx.vocabulary.get("safeguards", transfer.safeguard or "")
             if term is not None and term.extra.get("regime") == "uk":

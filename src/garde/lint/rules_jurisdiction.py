@@ -95,7 +95,7 @@ def eu_safeguard_under_the_uk_gdpr(ctx: Context) -> Iterator[Hit]:
     """A UK controller names an EU tool alone (``regime: eu``): not a UK GDPR transfer tool."""
     if not ctx.jurisdiction.uk:
         return
-    for at, activity in ctx.activities():
+    for at, activity in ctx.every_activity():
         for j, transfer in enumerate(activity.transfers):
             term = ctx.vocabulary.get("safeguards", transfer.safeguard or "")
             if term is not None and term.extra.get("regime") == "eu":

@@ -27,12 +27,15 @@ from garde.register.model import (
     RightsHandledBy,
     Transfer,
 )
+from garde.register.roles import Arrangement, ProcessorContract, ServedController, SubProcessor
+from garde.register.values import FieldValueError
 from garde.taxonomy import TERM_NOUNS, Vocabulary, load_vocabulary
 from garde.yamlsource import FieldPath, SourceMap, load_yaml, parse_yaml
 
 _MODELS: tuple[type[BaseModel], ...] = (
     Register, Controller, Contact, Activity, LegalBasis, Recipient, Transfer, RetentionRule,
     Consent, Dpia, Registration, Law, Provision, AutomatedDecisions, Rights, RightsHandledBy,
+    ServedController, SubProcessor, ProcessorContract, Arrangement,
 )
 _FIELD_NAMES = sorted({name for model in _MODELS for name in model.model_fields})
 
@@ -90,6 +93,9 @@ def _problems_from(exc: ValidationError, source: SourceMap) -> list[Problem]:
         if any(path[:n] in seen for n in range(len(path) + 1)):
             continue  # one message per field: the enclosing field is already reported
         seen.add(path)
+        located = error.get("ctx", {}).get("error")
+        if isinstance(located, FieldValueError):  # a field below the one validated: point at it
+            path = (*path, *located.path)
         message = error["msg"].removeprefix("Value error, ")
         suggestion = None
         if error["type"] == "extra_forbidden" and path and isinstance(path[-1], str):

@@ -25,10 +25,23 @@ from pydantic import (
 
 from garde.periods import Period
 from garde.register.jurisdiction import normalise_country
+from garde.register.roles import (
+    Arrangement,
+    ControllerRef,
+    RoleField,
+    ServedController,
+    SubProcessor,
+    check_contact_point,
+    check_role_fields,
+)
+from garde.register.roles import (
+    Role as Role,
+)
+from garde.register.values import Contact as Contact  # re-exported: garde.register.model.Contact
+from garde.register.values import FieldValueError, _is_text_map, iso_country
+from garde.register.values import Text as Text
 from garde.retention_rule import Action, RetentionPeriod
 
-Text = str | dict[str, str]
-Role = Literal["controller", "processor"]
 # What a register says about transfers outside the EEA (GDPR Art. 30(1)(e), 13(1)(f)):
 # "none" is an explicit statement that there is none; "gap" is silence, never read as "none".
 TransferState = Literal["none", "gap", "listed"]
@@ -56,18 +69,8 @@ def _parse_period(value: Any) -> Any:
 PeriodText = Annotated[Period, BeforeValidator(_parse_period), PlainSerializer(str, return_type=str)]
 
 
-class _Model(BaseModel):
+class _Model(BaseModel):  # here too, so that linters see pydantic models (garde.register.values)
     model_config = ConfigDict(extra="forbid", frozen=False)
-
-
-class Contact(_Model):
-    """A person or office to write to."""
-
-    name: Text | None = None
-    address: Text | None = None
-    email: str | None = None
-    phone: str | None = None
-    url: str | None = None
 
 
 class Registration(_Model):
@@ -78,21 +81,11 @@ class Registration(_Model):
     value: str
 
 
-def iso_country(value: str | None) -> str | None:
-    """``value`` as the ISO 3166 code garde compares (``uk`` → ``GB``), or a ValueError naming it."""
-    if value is None:
-        return None
-    code = normalise_country(value)
-    if not re.fullmatch(r"[A-Z]{2}", code):
-        raise ValueError(f"expected an ISO 3166 country code such as FR, IT or GB, not {value!r}")
-    return code
-
-
 class Controller(_Model):
     """Who is responsible: GDPR Art. 30(1)(a) and 13(1)(a)-(b)."""
 
     name: str
-    role: Role = "controller"
+    role: RoleField = Field(default="controller", description="the default role of the activities")
     country: str | None = Field(default=None, description="ISO 3166 code of the main establishment")
     contact: Contact | None = None
     other_contacts: list[Contact] = Field(
@@ -279,12 +272,6 @@ class AutomatedDecisions(_Model):
         return value
 
 
-def _is_text_map(value: Any) -> bool:
-    """A ``{fr: ..., en: ...}`` text rather than a mapping of fields (whose typos are then reported)."""
-    return isinstance(value, dict) and bool(value) and all(
-        isinstance(k, str) and re.fullmatch(r"[a-z]{2}", k) and isinstance(v, str) for k, v in value.items())
-
-
 Right = Literal["access", "rectification", "erasure", "restriction", "portability", "objection"]
 
 
@@ -313,8 +300,16 @@ class Activity(_Model):
     ref: str | None = Field(default=None, description="row of the source document, e.g. '000#7'")
     name: Text
     purposes: list[Text] = []
-    role: Role = "controller"
-    on_behalf_of: list[str] = Field(default=[], description="controllers served, for processor activities")
+    role: RoleField = Field(default="controller", description="controller, joint_controller or processor; "
+                                                             "absent: the register's (controller.role)")
+    on_behalf_of: list[ServedController] = Field(
+        default=[], description="processor: the controllers served (Art. 30(2)(a)-(b), 28(3))")
+    sub_processors: list[SubProcessor] = Field(default=[], description="processor: Art. 28(2), 28(4)")
+    no_sub_processor: bool = Field(default=False, description="processor: the register states there is none")
+    joint_controllers: list[ControllerRef] = Field(
+        default=[], description="joint controller: the other controllers (Art. 26(1))")
+    arrangement: Arrangement | None = Field(
+        default=None, description="joint controller: the arrangement and its essence (Art. 26(1)-(2))")
     data_subjects: list[str] = []
     data_categories: list[str] = []
     data_description: Text | None = Field(default=None, description="the data as the source words it")
@@ -351,6 +346,12 @@ class Activity(_Model):
     )
     notes: Text | None = None
 
+    @model_validator(mode="after")
+    def _role_fields(self) -> Activity:
+        if "role" in self.model_fields_set:  # else the register's role, checked by Register
+            check_role_fields(self, self.role)
+        return self
+
     def bases(self) -> set[str]:
         return {b.basis for b in self.legal_bases}
 
@@ -380,6 +381,12 @@ class Register(_Model):
             if activity.id in seen:
                 raise ValueError(f"activity id {activity.id!r} is used twice")
             seen.add(activity.id)
+        for i, activity in enumerate(self.activities):
+            try:
+                check_role_fields(activity, self.role_of(activity))
+                check_contact_point(activity, self.controller.name)
+            except FieldValueError as error:
+                raise FieldValueError(("activities", i, *error.path), str(error)) from None
         for handled in self.rights.handled_by if self.rights else []:
             unknown = sorted(set(handled.activities) - seen)
             if unknown:
@@ -394,8 +401,13 @@ class Register(_Model):
         return activity.role if "role" in activity.model_fields_set else self.controller.role
 
     def as_controller(self) -> list[Activity]:
-        """The activities carried out as controller: those a privacy notice explains."""
-        return [a for a in self.activities if self.role_of(a) == "controller"]
+        """The activities carried out as controller, alone or jointly: those a privacy notice explains
+        and the controller rules check (Art. 13, 30(1))."""
+        return [a for a in self.activities if self.role_of(a) != "processor"]
+
+    def as_processor(self) -> list[Activity]:
+        """The activities carried out as processor on behalf of other controllers (Art. 30(2))."""
+        return [a for a in self.activities if self.role_of(a) == "processor"]
 
     def transfer_state(self, activity: Activity) -> TransferState:
         """Listed transfers, an explicit "none" (the activity's or the register's), or a gap."""
