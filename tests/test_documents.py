@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from garde.cli import app
 from garde.documents import export_register, render_notice
+from garde.documents.art30 import build_register
 from garde.problems import GardeError
 from garde.register import Register, parse_register
 
@@ -71,7 +72,7 @@ def shop() -> Register:
 
 
 def csv_rows(content: bytes) -> list[dict[str, str]]:
-    return list(csv.DictReader(io.StringIO(content.decode("utf-8"))))
+    return list(csv.DictReader(io.StringIO(content.decode("utf-8-sig"))))
 
 
 def test_csv_has_one_row_per_activity_with_its_role(shop: Register) -> None:
@@ -112,7 +113,8 @@ def test_missing_fields_show_the_gap_marker_never_invented_text(shop: Register) 
 
 def test_xlsx_is_a_workbook_a_dpo_can_work_in(shop: Register) -> None:
     book = openpyxl.load_workbook(io.BytesIO(export_register(shop, "xlsx", "fr", today=TODAY)))
-    assert book.sheetnames == ["Couverture", "Responsable (art. 30-1)", "Sous-traitant (art. 30-2)"]
+    assert book.sheetnames == ["Couverture", "Responsable (art. 30-1)", "Sous-traitant (art. 30-2)",
+                               *[a.id[:31] for a in shop.activities]]
     cover = [[c.value for c in row] for row in book["Couverture"].iter_rows()]
     assert ["Responsable du traitement", "Boutique Exemple"] in cover
     assert ["Date de génération", "14 mars 2025"] in cover
@@ -120,7 +122,12 @@ def test_xlsx_is_a_workbook_a_dpo_can_work_in(shop: Register) -> None:
                for row in cover)
     for name, rows in (("Responsable (art. 30-1)", 3), ("Sous-traitant (art. 30-2)", 1)):
         ws = book[name]
-        assert ws.freeze_panes == "A2"
+        assert ws.freeze_panes == "B2"  # header row and first column
+        assert int(ws.page_setup.paperSize) == int(ws.PAPERSIZE_A4)
+        assert ws.page_setup.orientation == "landscape"
+        assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth == 1
+        assert ws.print_title_rows in ("1:1", "$1:$1")
+        assert all((ws.row_dimensions[r].height or 0) >= 15 for r in range(2, ws.max_row + 1))
         assert ws.auto_filter.ref == ws.dimensions
         assert ws.max_row == rows + 1
         assert all(cell.font.bold for cell in ws[1])
@@ -128,10 +135,26 @@ def test_xlsx_is_a_workbook_a_dpo_can_work_in(shop: Register) -> None:
         assert all(ws.column_dimensions[c].width >= 12 for c in "ABC")
 
 
+def test_xlsx_has_a_sheet_per_activity_in_the_cnil_model_layout(shop: Register) -> None:
+    """As the CNIL model register: each activity on its own sheet, a field a row, every column's text."""
+    document = build_register(shop, "fr", TODAY)
+    book = openpyxl.load_workbook(io.BytesIO(export_register(shop, "xlsx", "fr", today=TODAY)))
+    for sheet in document.sheets:
+        for activity_id, row in zip(sheet.activity_ids, sheet.rows, strict=True):
+            ws = book[activity_id[:31]]
+            values = [[c.value for c in r] for r in ws.iter_rows()]
+            assert values[0] == [sheet.title, row["name"].plain()]
+            assert values[1:] == [[c.header, row[c.key].plain() or None] for c in sheet.columns]
+            assert int(ws.page_setup.paperSize) == int(ws.PAPERSIZE_A4)
+            long_cells = [r for r in range(2, ws.max_row + 1) if len(str(ws.cell(r, 2).value or "")) > 200]
+            assert all((ws.row_dimensions[r].height or 0) > 15 for r in long_cells)
+
+
 def test_xlsx_skips_the_processor_sheet_when_there_is_none(shop: Register) -> None:
     controller_only = shop.model_copy(update={"activities": shop.activities[:3]})
     book = openpyxl.load_workbook(io.BytesIO(export_register(controller_only, "xlsx", "en", today=TODAY)))
-    assert book.sheetnames == ["Cover", "Controller (Art. 30(1))"]
+    assert book.sheetnames[:2] == ["Cover", "Controller (Art. 30(1))"]
+    assert "Processor (Art. 30(2))" not in book.sheetnames
 
 
 def test_html_is_a_standalone_page_with_bases_gaps_and_language_marks(shop: Register) -> None:
@@ -247,3 +270,22 @@ def test_every_catalogue_text_exists_in_the_three_languages() -> None:
     for event in load_vocabulary().terms("trigger_events"):
         assert f"common.retention_after.{event.id}" in catalogue
         assert f"common.retention_until.{event.id}" in catalogue
+
+
+def test_csv_starts_with_a_byte_order_mark_so_spreadsheets_read_accents(shop: Register) -> None:
+    content = export_register(shop, "csv", "fr", today=TODAY)
+    assert content.startswith(b"\xef\xbb\xbf") and "Activité de traitement" in content.decode("utf-8-sig")
+
+
+def test_html_register_lists_the_activities_then_a_sheet_per_activity(shop: Register) -> None:
+    """The CNIL model's layout: it prints on A4 and reads on a phone, no column cut off."""
+    document = build_register(shop, "en", TODAY)
+    page = export_register(shop, "html", "en", today=TODAY).decode()
+    assert "@page { size: A4;" in page and "break-before: page" in page
+    for sheet in document.sheets:
+        for activity_id in sheet.activity_ids:
+            anchor = f"{sheet.role}-{activity_id}"
+            assert f'href="#{anchor}"' in page
+            section = page[page.index(f'id="{anchor}"'):]
+            section = section[:section.index("</section>")]
+            assert all(f"<dt>{column.header}</dt>" in section for column in sheet.columns)

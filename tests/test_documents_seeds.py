@@ -96,7 +96,7 @@ def test_seed_rows_come_back_from_the_register(
     assert len(seed_rows) == count
     register = load_register(register_path)
     lang = register.language
-    exported = list(csv.reader(io.StringIO(export_register(register, "csv", lang).decode("utf-8"))))
+    exported = list(csv.reader(io.StringIO(export_register(register, "csv", lang).decode("utf-8-sig"))))
     header, rows = exported[0], exported[1:]
     basis_column = next(i for i, h in enumerate(header) if h.startswith(("Base juridique", "Base giuridica",
                                                                          "Legal basis")))

@@ -21,7 +21,8 @@ def to_csv(document: RegisterDocument) -> bytes:
 
     Columns are the union of both sheets' (processor-only columns are empty on
     controller rows and the reverse); multi-line cells keep their line breaks; a cell
-    a spreadsheet would run as a formula starts with ``'`` (:mod:`.spreadsheet`).
+    a spreadsheet would run as a formula starts with ``'`` (:mod:`.spreadsheet`). UTF-8 with a
+    byte-order mark, so spreadsheet programs open accented text right.
     """
     words = Wording(document.lang, document.lang)
     headers: dict[str, str] = {"role": words.ui("register.column.role")}
@@ -36,7 +37,7 @@ def to_csv(document: RegisterDocument) -> bytes:
         for row in sheet.rows:
             writer.writerow([role if key == "role" else row[key].plain() if key in row else ""
                              for key in headers])
-    return buffer.getvalue().encode("utf-8")
+    return buffer.getvalue().encode("utf-8-sig")
 
 
 def to_json(document: RegisterDocument) -> bytes:
@@ -74,8 +75,18 @@ def to_markdown(document: RegisterDocument) -> bytes:
     return render("register.md.j2", doc=document).encode("utf-8")
 
 
+# The columns of the summary table (the CNIL model's list of activities); every column is on the
+# activity's own sheet below it.
+SUMMARY_KEYS = frozenset({"ref", "name", "purposes", "legal_bases", "retention", "on_behalf_of",
+                          "processing_categories"})
+
+
 def to_html(document: RegisterDocument) -> bytes:
-    return render("register.html.j2", doc=document, lang=document.lang).encode("utf-8")
+    """A summary table of the activities, then one sheet per activity with every column, as the CNIL
+    model register lays it out: it prints on A4 and reads on a phone without scrolling sideways."""
+    words = Wording(document.lang, document.lang)
+    return render("register.html.j2", doc=document, lang=document.lang, summary_keys=SUMMARY_KEYS,
+                  back=words.ui("register.layout.back")).encode("utf-8")
 
 
 def _xlsx(document: RegisterDocument) -> bytes:

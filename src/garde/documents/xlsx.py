@@ -1,8 +1,11 @@
 """The Art. 30 register as an Excel workbook a DPO opens and works in.
 
 A cover sheet (controller, DPO, authority, date generated), then one sheet
-per role: bold header row frozen in place, autofilter, wrapped text aligned
-to the top, column widths that fit the content, cells with a gap shaded.
+per role: bold header row and first column frozen in place, autofilter,
+wrapped text aligned to the top, column widths that fit the content, row
+heights that show every line, cells with a gap shaded; then, as the CNIL
+model register lays it out, one sheet per activity (a field a row). Every
+sheet prints on A4, fit to the page's width, its header repeated on each page.
 Every cell is written by :func:`append_row`: text is stored as text, never as
 a formula, and what a spreadsheet would run starts with ``'`` (:mod:`.spreadsheet`).
 """
@@ -21,6 +24,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from garde.documents.art30 import RegisterDocument, Sheet
 from garde.documents.spreadsheet import spreadsheet_row
+from garde.documents.wording import Cell
 
 HEADER_FILL = PatternFill("solid", fgColor="DCE6F1")
 GAP_FILL = PatternFill("solid", fgColor="FFF2CC")
@@ -35,6 +39,11 @@ def to_xlsx(document: RegisterDocument) -> bytes:
     _fill_cover(cover, document)
     for sheet in document.sheets:
         _fill_sheet(workbook.create_sheet(sheet.title), sheet)
+    titles = {ws.title for ws in workbook.worksheets}
+    for sheet in document.sheets:
+        for activity_id, row in zip(sheet.activity_ids, sheet.rows, strict=True):
+            title = _unique_title(activity_id, titles)
+            _fill_activity(workbook.create_sheet(title), sheet, row)
     # Fixed timestamps: the same register gives the same workbook on the same day.
     stamp = datetime.combine(document.generated, time())
     workbook.properties.created = workbook.properties.modified = stamp
@@ -71,6 +80,60 @@ def _fill_cover(ws: Worksheet, document: RegisterDocument) -> None:
             ws.cell(row, 2).font = GAP_FONT
     ws.column_dimensions["A"].width = 34
     ws.column_dimensions["B"].width = 80
+    _print_setup(ws, landscape=False)
+
+
+# A spreadsheet row is about 15 points per line of text at the default size; Excel caps it at 409.
+LINE_HEIGHT, MAX_HEIGHT = 15, 409
+
+
+def _lines(text: str, width: int) -> int:
+    """How many lines ``text`` wraps to in a column ``width`` characters wide (a fair estimate)."""
+    return sum(max(1, -(-len(line) // max(width, 1))) for line in text.split("\n")) if text else 1
+
+
+def _fit_height(ws: Worksheet, row: int, texts_widths: Iterable[tuple[str, int]]) -> None:
+    ws.row_dimensions[row].height = min(MAX_HEIGHT, LINE_HEIGHT * max(
+        (_lines(text, width) for text, width in texts_widths), default=1))
+
+
+def _print_setup(ws: Worksheet, landscape: bool) -> None:
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = "landscape" if landscape else "portrait"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+
+
+def _unique_title(activity_id: str, taken: set[str]) -> str:
+    """A sheet title from the activity id (ids are [a-z0-9_-]): 31 characters at most, unique."""
+    title, n = activity_id[:31], 2
+    while title in taken:
+        suffix = f"~{n}"
+        title, n = activity_id[:31 - len(suffix)] + suffix, n + 1
+    taken.add(title)
+    return title
+
+
+def _fill_activity(ws: Worksheet, sheet: Sheet, row: dict[str, Cell]) -> None:
+    """The CNIL model's sheet of one activity: the role's heading, then a field a row."""
+    append_row(ws, [sheet.title, row["name"].plain()])
+    for target in ws[1]:
+        target.font = Font(bold=True, size=12)
+        target.alignment = WRAP
+    for column in sheet.columns:
+        value = row[column.key]
+        append_row(ws, [column.header, value.plain()])
+        ws.cell(ws.max_row, 1).font = Font(bold=True)
+        for index in (1, 2):
+            ws.cell(ws.max_row, index).alignment = WRAP
+        if value.gaps:
+            ws.cell(ws.max_row, 2).fill = GAP_FILL
+            ws.cell(ws.max_row, 2).font = GAP_FONT
+        _fit_height(ws, ws.max_row, [(column.header, 30), (value.plain(), 90)])
+    ws.column_dimensions["A"].width = 32
+    ws.column_dimensions["B"].width = 92
+    _print_setup(ws, landscape=False)
 
 
 def _fill_sheet(ws: Worksheet, sheet: Sheet) -> None:
@@ -87,12 +150,12 @@ def _fill_sheet(ws: Worksheet, sheet: Sheet) -> None:
             if row[column.key].gaps:
                 target.fill = GAP_FILL
                 target.font = GAP_FONT
+        _fit_height(ws, ws.max_row, [(row[c.key].plain(), c.width) for c in sheet.columns])
+    _fit_height(ws, 1, [(c.header, c.width) for c in sheet.columns])
     for index, column in enumerate(sheet.columns, start=1):
         ws.column_dimensions[get_column_letter(index)].width = column.width
-    ws.freeze_panes = "A2"
+    ws.freeze_panes = "B2"  # the header row and the first column stay in view
     ws.auto_filter.ref = ws.dimensions
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    _print_setup(ws, landscape=True)
     ws.print_title_rows = "1:1"
+    ws.print_title_cols = "A:A"
