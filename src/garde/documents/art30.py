@@ -66,9 +66,8 @@ PROCESSOR_COLUMNS: dict[str, int] = {
 
 CNIL_GROUPS = ("identity", "personal_life", "professional_life", "economic", "connection",
                "location", "internet", "sensitive", "other")
-# Where the vocabulary does not say (a recipient term's `cnil` extra), internal services
-# and processors are told apart by kind; every other recipient is an external body.
-RECIPIENT_GROUPS = {"internal": "internal", "service_providers": "processors"}
+# A recipient term's `cnil` extra (recipients.yaml) says whether the kind is internal or a
+# processor; every other recipient, a free-text one too, is an external body.
 
 
 def effective_role(register: Register, activity: Activity) -> Role:
@@ -267,8 +266,7 @@ def sensitive_cell(activity: Activity, words: Wording) -> Cell:
 def recipient_group(words: Wording, kind: str) -> str:
     term = words.vocabulary.get("recipients", kind)
     declared = term.extra.get("cnil") if term else None
-    return str(declared) if declared in ("internal", "external", "processors") else \
-        RECIPIENT_GROUPS.get(kind, "external")
+    return str(declared) if declared in ("internal", "external", "processors") else "external"
 
 
 def recipient_lines(activity: Activity, words: Wording) -> list[Line]:
