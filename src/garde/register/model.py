@@ -18,6 +18,7 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
+    PlainValidator,
     field_serializer,
     field_validator,
     model_validator,
@@ -26,6 +27,8 @@ from pydantic import (
 from garde.periods import Period
 from garde.register.jurisdiction import normalise_country
 from garde.retention_rule import Action, RetentionPeriod
+from garde.taxonomy.free import is_text_map as _is_text_map
+from garde.taxonomy.free import read_term, show_term
 
 Text = str | dict[str, str]
 Role = Literal["controller", "processor"]
@@ -54,6 +57,8 @@ def _parse_period(value: Any) -> Any:
 
 # A period such as '13 months', written and shown as text.
 PeriodText = Annotated[Period, BeforeValidator(_parse_period), PlainSerializer(str, return_type=str)]
+# A vocabulary id, or {other: ...}: a term the vocabulary lacks, in the register's words (FreeTerm).
+TermRef = Annotated[str, PlainValidator(read_term), PlainSerializer(show_term)]
 
 
 class _Model(BaseModel):
@@ -109,6 +114,8 @@ class Controller(_Model):
     supervisory_authority: str | None = Field(
         default=None, description="Authority a subject may complain to, e.g. CNIL, Garante, ICO"
     )
+    public_body: bool = Field(
+        default=False, description="a public authority or body (Art. 37(1)(a): a DPO is required)")
 
     @field_validator("country")
     @classmethod
@@ -155,7 +162,7 @@ class LegalBasis(_Model):
 
 
 class Recipient(_Model):
-    kind: str
+    kind: TermRef
     name: Text | None = None
     country: str | None = None
 
@@ -167,7 +174,7 @@ class Recipient(_Model):
     @model_validator(mode="before")
     @classmethod
     def _short_form(cls, value: Any) -> Any:
-        return {"kind": value} if isinstance(value, str) else value
+        return {"kind": value} if isinstance(value, str) or _is_free(value) else value
 
 
 class Transfer(_Model):
@@ -195,7 +202,7 @@ class RetentionRule(_Model):
 
     rule: RetentionPeriod
     action: Action = "delete"
-    categories: list[str] = Field(default=[], description="empty: every category of the activity")
+    categories: list[TermRef] = Field(default=[], description="empty: every category of the activity")
     reference: Text | None = Field(default=None, description="where the period comes from")
     wording: Text | None = Field(default=None, description="the period as the source words it")
 
@@ -279,10 +286,9 @@ class AutomatedDecisions(_Model):
         return value
 
 
-def _is_text_map(value: Any) -> bool:
-    """A ``{fr: ..., en: ...}`` text rather than a mapping of fields (whose typos are then reported)."""
-    return isinstance(value, dict) and bool(value) and all(
-        isinstance(k, str) and re.fullmatch(r"[a-z]{2}", k) and isinstance(v, str) for k, v in value.items())
+def _is_free(value: Any) -> bool:
+    """``{other: ...}``: a free-text term (``garde.taxonomy.free``)."""
+    return isinstance(value, dict) and set(value) == {"other"}
 
 
 Right = Literal["access", "rectification", "erasure", "restriction", "portability", "objection"]
@@ -315,8 +321,8 @@ class Activity(_Model):
     purposes: list[Text] = []
     role: Role = "controller"
     on_behalf_of: list[str] = Field(default=[], description="controllers served, for processor activities")
-    data_subjects: list[str] = []
-    data_categories: list[str] = []
+    data_subjects: list[TermRef] = []
+    data_categories: list[TermRef] = []
     data_description: Text | None = Field(default=None, description="the data as the source words it")
     legal_bases: list[LegalBasis] = []
     art9_condition: str | None = None
@@ -326,7 +332,7 @@ class Activity(_Model):
         default=False, description="the register states this activity transfers nothing outside the EEA")
     retention: list[RetentionRule] = []
     security_measures: list[Text] = []
-    sources: list[str] = []
+    sources: list[TermRef] = []
     channels: list[str] = []
     consent: Consent | None = None
     dpia: Dpia | None = None
@@ -336,6 +342,8 @@ class Activity(_Model):
     automated_means: bool | None = Field(
         default=None, description="carried out by automated means (Art. 20(1)(b)); absent: not stated")
     large_scale_monitoring: bool = False
+    large_scale: bool = Field(
+        default=False, description="processing on a large scale (Art. 35(3)(b), 37(1)(c); WP243)")
     direct_marketing: bool = False
     targeted_advertising: bool = Field(
         default=False,
