@@ -123,3 +123,10 @@ def test_a_free_term_never_takes_a_vocabulary_meaning() -> None:
     co_owners = FreeTerm({"fr": "Copropriétaires", "en": "Co-owners"})
     assert vocabulary.label("subjects", co_owners, "en") == "Co-owners"
     assert vocabulary.label("subjects", FreeTerm({"fr": "Copropriétaires"}), "it") == "Copropriétaires"
+
+
+def test_a_free_recipient_is_not_said_to_be_internal_external_or_a_processor() -> None:
+    table = export_register(loaded(), "csv", "en", today=TODAY).decode("utf-8")
+    recipients = next(csv.DictReader(io.StringIO(table)))["Recipients"]
+    assert "Other recipients: Conseil syndical" in recipients
+    assert "External" not in recipients and "Internal" not in recipients and "Processors" not in recipients
