@@ -27,8 +27,8 @@ from pydantic import (
 from garde.periods import Period
 from garde.register.jurisdiction import normalise_country
 from garde.retention_rule import Action, RetentionPeriod
+from garde.taxonomy.free import FreeTerm, read_term, show_term
 from garde.taxonomy.free import is_text_map as _is_text_map
-from garde.taxonomy.free import read_term, show_term
 
 Text = str | dict[str, str]
 Role = Literal["controller", "processor"]
@@ -365,8 +365,9 @@ class Activity(_Model):
     def collects_from_subject(self, direct_sources: set[str]) -> bool:
         """Whether (some of) the data is collected from the person: no source named, or one of the
         ``direct_sources`` (the vocabulary's). Art. 13 then applies, with 13(2)(e) (whether providing
-        the data is required); Art. 14 has no such point for data obtained elsewhere."""
-        return not self.sources or bool(set(self.sources) & direct_sources)
+        the data is required); Art. 14 has no such point for data obtained elsewhere. A source in the
+        register's own words may be the person, so it counts as one here."""
+        return not self.sources or any(s in direct_sources or isinstance(s, FreeTerm) for s in self.sources)
 
 
 class Register(_Model):
