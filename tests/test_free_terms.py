@@ -12,10 +12,13 @@ from datetime import date
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from garde.cli import app
 from garde.documents import export_register, render_notice
+from garde.documents.wording import Wording
 from garde.lint import lint
 from garde.problems import InputError
 from garde.register import Register, parse_register
@@ -139,3 +142,20 @@ def test_a_free_source_does_not_make_the_notice_say_the_data_comes_from_elsewher
     assert register.activities[0].collects_from_subject(load_vocabulary().direct_sources())
     notice = render_notice(register, "en", "md", today=TODAY)
     assert "not (only) collected from you" not in notice
+
+
+_WORDS = st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=40).filter(
+    lambda s: s.strip() != "")
+
+
+@settings(max_examples=60, deadline=None)
+@given(words=_WORDS, lang=st.sampled_from(["fr", "en", "it"]))
+def test_any_wording_round_trips_and_is_printed_exactly(words: str, lang: str) -> None:
+    # Whatever the words (a known id, a synonym, a label, a typo), they stay the register's own.
+    data = yaml.safe_load(REGISTER)
+    data["activities"][0]["data_subjects"] = [{"other": words}]
+    register = parse_register(json.dumps(data, ensure_ascii=False), "syndic.json").register
+    (subject,) = register.activities[0].data_subjects
+    assert isinstance(subject, FreeTerm)
+    assert register.to_data()["activities"][0]["data_subjects"] == [{"other": words}]
+    assert Wording.for_register(register, lang).term("subjects", subject).text == words
