@@ -147,6 +147,21 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
               register(rights={"route": {"url": "https://shop.example/rights"}})),
     "GL035": (register(rights={**RIGHTS, "answer_time": "31 days"}),
               register(rights={**RIGHTS, "answer_time": "1 month"})),
+    # GL080-GL086: free-text terms, employees' consent, Art. 87, the DPO (Art. 37), legal minimums.
+    "GL080": (register(data_subjects=[{"other": "Copropriétaires"}]), register(data_subjects=["customer"])),
+    "GL081": (register(data_subjects=["employee"], legal_bases=["consent"], consent=CONSENT),
+              register(data_subjects=["employee"], legal_bases=["contract"])),
+    "GL082": (register(data_categories=["identity.name", "identity.national_id"]), register()),
+    "GL083": (register({**CONTROLLER, "public_body": True, "dpo": None}),
+              register({**CONTROLLER, "public_body": True})),
+    "GL084": (register({**CONTROLLER, "dpo": None}, large_scale=True, art9_condition="explicit_consent",
+                       data_categories=["special.health"], dpia={"required": True, "done": True}),
+              register({**CONTROLLER, "dpo": None}, art9_condition="explicit_consent",
+                       data_categories=["special.health"], dpia={"required": True, "done": True})),
+    "GL085": (register({**CONTROLLER, "country": "DE", "dpo": None}),
+              register({**CONTROLLER, "country": "DE"})),
+    "GL086": (register(data_categories=["transaction.invoice"], retention=["5 years after invoice_date"]),
+              register(data_categories=["transaction.invoice"], retention=["10 years after invoice_date"])),
 }
 # GL050-GL059: processor activities (Art. 28, 30(2)) and joint controllers (Art. 26).
 SERVED: dict[str, Any] = {"name": "Client SA", "contact": {"email": "privacy@client.example"},

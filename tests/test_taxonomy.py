@@ -291,20 +291,21 @@ FIDESLANG_KEYS = set(_FIDESLANG_KEYS.split())
 # The W3C DPV 2.x concepts used here, each checked against DPV's published concept lists
 # (pd.csv, entities_*.csv, the eu-gdpr legal-basis modules). Add to it only after checking.
 _DPV_CONCEPTS = """
-    dpv:Authority dpv:Child dpv:Customer dpv:DataProcessor dpv:DataSubjectDataSource dpv:Employee
-    dpv:JobApplicant dpv:NationalAuthority dpv:PublicDataSource dpv:SpecialCategoryPersonalData
-    dpv:ThirdParty dpv:ThirdPartyDataSource dpv:User dpv:Visitor pd:Age pd:BankAccount pd:Biometric
-    pd:BirthDate pd:BrowsingBehavior pd:Communication pd:Contact pd:Country pd:CreditScore
-    pd:Criminal pd:CurrentEmployment pd:Demographic pd:DeviceBased pd:EmailAddress pd:EmailContent
-    pd:EthnicOrigin pd:Financial pd:Friend pd:GPSCoordinate pd:Gender pd:Genetic pd:GroupProfile
-    pd:Health pd:Household pd:IPAddress pd:Identifier pd:Identifying pd:Intention pd:Interest pd:Job
-    pd:Location pd:Name pd:Nationality pd:OfficialID pd:Opinion pd:Password pd:PaymentCard
-    pd:PhysicalAddress pd:Picture pd:PoliticalOpinion pd:Preference pd:PrivacyPreference
-    pd:Professional pd:ProfessionalInterview pd:Profile pd:PubliclyAvailableSocialMedia pd:Purchase
-    pd:PurchasesAndSpendingHabit pd:ReligiousBelief pd:SecretText pd:ServiceConsumptionBehavior
-    pd:Sexual pd:SocialMedia pd:SocialMediaCommunication pd:Tax pd:TelephoneNumber pd:Tracking
-    pd:TradeUnionMembership pd:Transaction pd:Transactional pd:UserAgent pd:Username
-    pd:VoiceCommunicationRecording pd:WorkHistory
+    dpv:Authority dpv:Child dpv:Citizen dpv:Customer dpv:DataProcessor dpv:DataSubjectDataSource
+    dpv:Employee dpv:GuardianOfDataSubject dpv:JobApplicant dpv:Member dpv:NationalAuthority
+    dpv:ParentOfDataSubject dpv:Patient dpv:PublicDataSource dpv:SpecialCategoryPersonalData
+    dpv:Student dpv:ThirdParty dpv:ThirdPartyDataSource dpv:User dpv:Visitor pd:Age pd:BankAccount
+    pd:Biometric pd:BirthDate pd:BrowsingBehavior pd:Communication pd:Contact pd:Country
+    pd:CreditScore pd:Criminal pd:CurrentEmployment pd:Demographic pd:DeviceBased pd:EmailAddress
+    pd:EmailContent pd:EthnicOrigin pd:Financial pd:Friend pd:GPSCoordinate pd:Gender pd:Genetic
+    pd:GroupProfile pd:Health pd:Household pd:IPAddress pd:Identifier pd:Identifying pd:Intention
+    pd:Interest pd:Job pd:Location pd:Name pd:Nationality pd:OfficialID pd:Opinion pd:Password
+    pd:PaymentCard pd:PhysicalAddress pd:Picture pd:PoliticalOpinion pd:Preference
+    pd:PrivacyPreference pd:Professional pd:ProfessionalInterview pd:Profile
+    pd:PubliclyAvailableSocialMedia pd:Purchase pd:PurchasesAndSpendingHabit pd:ReligiousBelief
+    pd:SecretText pd:ServiceConsumptionBehavior pd:Sexual pd:SocialMedia pd:SocialMediaCommunication
+    pd:Tax pd:TelephoneNumber pd:Tracking pd:TradeUnionMembership pd:Transaction pd:Transactional
+    pd:UserAgent pd:Username pd:VoiceCommunicationRecording pd:WorkHistory
     """
 DPV_CONCEPTS = set(_DPV_CONCEPTS.split())
 

@@ -25,6 +25,7 @@ from garde.documents.wording import Cell, Line, Piece, Wording, cell
 from garde.register.jurisdiction import supervisory_authority
 from garde.register.model import LAW_BASED, Activity, Law, Register, Role
 from garde.taxonomy import Vocabulary, normalise
+from garde.taxonomy.free import FreeTerm
 
 
 @dataclass(frozen=True)
@@ -73,9 +74,9 @@ PROCESSOR_COLUMNS: dict[str, int] = {
 
 CNIL_GROUPS = ("identity", "personal_life", "professional_life", "economic", "connection",
                "location", "internet", "sensitive", "other")
-# Where the vocabulary does not say (a recipient term's `cnil` extra), internal services
-# and processors are told apart by kind; every other recipient is an external body.
-RECIPIENT_GROUPS = {"internal": "internal", "service_providers": "processors"}
+# A recipient term's `cnil` extra (recipients.yaml) says whether the kind is internal or a
+# processor; every other vocabulary kind is an external body; a kind in the register's own
+# words ({other: ...}) is in none of these groups.
 
 
 def build_register(register: Register, lang: str, today: date | None = None) -> RegisterDocument:
@@ -269,10 +270,11 @@ def sensitive_cell(activity: Activity, words: Wording) -> Cell:
 
 
 def recipient_group(words: Wording, kind: str) -> str:
+    if isinstance(kind, FreeTerm):  # the register's own words say nothing of internal or external
+        return "other"
     term = words.vocabulary.get("recipients", kind)
     declared = term.extra.get("cnil") if term else None
-    return str(declared) if declared in ("internal", "external", "processors") else \
-        RECIPIENT_GROUPS.get(kind, "external")
+    return str(declared) if declared in ("internal", "external", "processors") else "external"
 
 
 def recipient_lines(activity: Activity, words: Wording) -> list[Line]:
@@ -287,7 +289,7 @@ def recipient_lines(activity: Activity, words: Wording) -> list[Line]:
             line += [Piece(" (", words.lang), *words.join(details), Piece(")", words.lang)]
         grouped.setdefault(recipient_group(words, recipient.kind), []).append(tuple(line))
     return [words.labelled(f"common.recipient_group.{group}", words.join(grouped[group]))
-            for group in ("internal", "external", "processors") if group in grouped]
+            for group in ("internal", "external", "processors", "other") if group in grouped]
 
 
 def transfer_statement(register: Register, activity: Activity, words: Wording) -> list[Line]:

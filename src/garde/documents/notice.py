@@ -26,6 +26,7 @@ from garde.documents.templating import render
 from garde.documents.wording import Cell, Line, Piece, Wording, cell
 from garde.register.jurisdiction import jurisdiction, supervisory_authority
 from garde.register.model import REQUIRING, Activity, Register
+from garde.taxonomy.free import FreeTerm
 
 NOTICE_FORMATS = ("html", "md")
 
@@ -175,7 +176,9 @@ def provision_line(activity: Activity, words: Wording) -> Line:
 def _sources(register: Register, activities: list[Activity], words: Wording) -> Section | None:
     """Art. 14(1)(d) and 14(2)(f): categories of data and their source, when not the subject."""
     direct = words.vocabulary.direct_sources()
-    indirect = [a for a in activities if set(a.sources) - direct]
+    # A source in the register's own words ({other: ...}) may be the person: it does not by itself
+    # make the notice say the data is obtained elsewhere.
+    indirect = [a for a in activities if {s for s in a.sources if not isinstance(s, FreeTerm)} - direct]
     if not indirect:
         return None
     section = _section(words, "sources", "14(1)(d), 14(2)(f)")

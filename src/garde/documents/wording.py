@@ -30,6 +30,7 @@ from garde.periods import Period
 from garde.register.jurisdiction import jurisdiction
 from garde.register.model import Contact, Register, Registration, RetentionRule, Text, text_lang
 from garde.taxonomy import LANGS, Vocabulary, load_vocabulary, normalise
+from garde.taxonomy.free import FreeTerm
 from garde.yamlsource import load_yaml
 
 TRANSLATIONS = Path(__file__).parent / "translations"
@@ -155,7 +156,10 @@ class Wording:
         return Piece(chosen, lang)
 
     def term(self, kind: str, term_id: str) -> Piece:
-        """A vocabulary term's label, tagged with the language the label is really in."""
+        """A vocabulary term's label, tagged with the language the label is really in; a term in
+        the register's own words (``{other: ...}``) exactly as written, never a neighbour's label."""
+        if isinstance(term_id, FreeTerm):
+            return Piece(term_id.text(self.lang), term_id.lang_of(self.lang, self.register_lang))
         term = self.vocabulary.get(kind, term_id)
         if term is None:
             return Piece(term_id, self.lang)

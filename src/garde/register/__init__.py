@@ -1,7 +1,14 @@
 """The register of processing activities: model and loading."""
 
 from garde.register.jurisdiction import Jurisdiction, jurisdiction
-from garde.register.loading import LoadedRegister, load_register, parse_register, read_register, term_problems
+from garde.register.loading import (
+    LoadedRegister,
+    free_terms,
+    load_register,
+    parse_register,
+    read_register,
+    term_problems,
+)
 from garde.register.model import (
     Activity,
     Consent,
@@ -20,6 +27,6 @@ from garde.register.model import (
 
 __all__ = [
     "Activity", "Consent", "Contact", "Controller", "Dpia", "Jurisdiction", "LegalBasis", "LoadedRegister",
-    "Recipient", "Register", "Registration", "RetentionRule", "Text", "Transfer", "jurisdiction",
-    "load_register", "parse_register", "read_register", "term_problems", "text_in",
+    "Recipient", "Register", "Registration", "RetentionRule", "Text", "Transfer", "free_terms",
+    "jurisdiction", "load_register", "parse_register", "read_register", "term_problems", "text_in",
 ]

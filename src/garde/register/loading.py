@@ -30,6 +30,7 @@ from garde.register.model import (
 from garde.register.roles import Arrangement, ProcessorContract, ServedController, SubProcessor
 from garde.register.values import FieldValueError
 from garde.taxonomy import TERM_NOUNS, Vocabulary, load_vocabulary
+from garde.taxonomy.free import FreeTerm
 from garde.yamlsource import FieldPath, SourceMap, load_yaml, parse_yaml
 
 _MODELS: tuple[type[BaseModel], ...] = (
@@ -166,12 +167,20 @@ def _term_uses(register: Register) -> Iterator[tuple[str, str, FieldPath]]:
                     yield "consent_methods", method, (*at, "consent", field, j)
 
 
+def free_terms(register: Register) -> list[tuple[str, FreeTerm, FieldPath]]:
+    """The terms written in the register's own words (``{other: ...}``): (kind, term, field path)."""
+    return [(kind, term, path) for kind, term, path in _term_uses(register) if isinstance(term, FreeTerm)]
+
+
 def term_problems(loaded: LoadedRegister, vocabulary: Vocabulary | None = None) -> list[Problem]:
-    """Terms the vocabulary does not know, each with the closest known term."""
+    """Terms the vocabulary does not know, each with the closest known term.
+
+    A term written as ``{other: ...}`` is not one: the register says it lacks a term on purpose.
+    """
     vocabulary = vocabulary or load_vocabulary()
     problems = []
     for kind, term, path in _term_uses(loaded.register):
-        if not vocabulary.has(kind, term):
+        if not isinstance(term, FreeTerm) and not vocabulary.has(kind, term):
             known = vocabulary.resolve(kind, term)
             suggestion = known.id if known else vocabulary.suggest(kind, term)
             problems.append(loaded.source.problem(path, f"unknown {TERM_NOUNS[kind]} {term!r}",

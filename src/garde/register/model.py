@@ -18,6 +18,7 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
+    PlainValidator,
     field_serializer,
     field_validator,
     model_validator,
@@ -38,9 +39,11 @@ from garde.register.roles import (
     Role as Role,
 )
 from garde.register.values import Contact as Contact  # re-exported: garde.register.model.Contact
-from garde.register.values import FieldValueError, _is_text_map, iso_country
+from garde.register.values import FieldValueError, iso_country
 from garde.register.values import Text as Text
 from garde.retention_rule import Action, RetentionPeriod
+from garde.taxonomy.free import FreeTerm, read_term, show_term
+from garde.taxonomy.free import is_text_map as _is_text_map
 
 # What a register says about transfers outside the EEA (GDPR Art. 30(1)(e), 13(1)(f)):
 # "none" is an explicit statement that there is none; "gap" is silence, never read as "none".
@@ -67,6 +70,8 @@ def _parse_period(value: Any) -> Any:
 
 # A period such as '13 months', written and shown as text.
 PeriodText = Annotated[Period, BeforeValidator(_parse_period), PlainSerializer(str, return_type=str)]
+# A vocabulary id, or {other: ...}: a term the vocabulary lacks, in the register's words (FreeTerm).
+TermRef = Annotated[str, PlainValidator(read_term), PlainSerializer(show_term)]
 
 
 class _Model(BaseModel):  # here too, so that linters see pydantic models (garde.register.values)
@@ -102,6 +107,8 @@ class Controller(_Model):
     supervisory_authority: str | None = Field(
         default=None, description="Authority a subject may complain to, e.g. CNIL, Garante, ICO"
     )
+    public_body: bool = Field(
+        default=False, description="a public authority or body (Art. 37(1)(a): a DPO is required)")
 
     @field_validator("country")
     @classmethod
@@ -148,7 +155,7 @@ class LegalBasis(_Model):
 
 
 class Recipient(_Model):
-    kind: str
+    kind: TermRef
     name: Text | None = None
     country: str | None = None
 
@@ -160,7 +167,7 @@ class Recipient(_Model):
     @model_validator(mode="before")
     @classmethod
     def _short_form(cls, value: Any) -> Any:
-        return {"kind": value} if isinstance(value, str) else value
+        return {"kind": value} if isinstance(value, str) or _is_free(value) else value
 
 
 class Transfer(_Model):
@@ -188,7 +195,7 @@ class RetentionRule(_Model):
 
     rule: RetentionPeriod
     action: Action = "delete"
-    categories: list[str] = Field(default=[], description="empty: every category of the activity")
+    categories: list[TermRef] = Field(default=[], description="empty: every category of the activity")
     reference: Text | None = Field(default=None, description="where the period comes from")
     wording: Text | None = Field(default=None, description="the period as the source words it")
 
@@ -272,6 +279,11 @@ class AutomatedDecisions(_Model):
         return value
 
 
+def _is_free(value: Any) -> bool:
+    """``{other: ...}``: a free-text term (``garde.taxonomy.free``)."""
+    return isinstance(value, dict) and set(value) == {"other"}
+
+
 Right = Literal["access", "rectification", "erasure", "restriction", "portability", "objection"]
 
 
@@ -310,8 +322,8 @@ class Activity(_Model):
         default=[], description="joint controller: the other controllers (Art. 26(1))")
     arrangement: Arrangement | None = Field(
         default=None, description="joint controller: the arrangement and its essence (Art. 26(1)-(2))")
-    data_subjects: list[str] = []
-    data_categories: list[str] = []
+    data_subjects: list[TermRef] = []
+    data_categories: list[TermRef] = []
     data_description: Text | None = Field(default=None, description="the data as the source words it")
     legal_bases: list[LegalBasis] = []
     art9_condition: str | None = None
@@ -321,7 +333,7 @@ class Activity(_Model):
         default=False, description="the register states this activity transfers nothing outside the EEA")
     retention: list[RetentionRule] = []
     security_measures: list[Text] = []
-    sources: list[str] = []
+    sources: list[TermRef] = []
     channels: list[str] = []
     consent: Consent | None = None
     dpia: Dpia | None = None
@@ -331,6 +343,8 @@ class Activity(_Model):
     automated_means: bool | None = Field(
         default=None, description="carried out by automated means (Art. 20(1)(b)); absent: not stated")
     large_scale_monitoring: bool = False
+    large_scale: bool = Field(
+        default=False, description="processing on a large scale (Art. 35(3)(b), 37(1)(c); WP243)")
     direct_marketing: bool = False
     targeted_advertising: bool = Field(
         default=False,
@@ -358,8 +372,9 @@ class Activity(_Model):
     def collects_from_subject(self, direct_sources: set[str]) -> bool:
         """Whether (some of) the data is collected from the person: no source named, or one of the
         ``direct_sources`` (the vocabulary's). Art. 13 then applies, with 13(2)(e) (whether providing
-        the data is required); Art. 14 has no such point for data obtained elsewhere."""
-        return not self.sources or bool(set(self.sources) & direct_sources)
+        the data is required); Art. 14 has no such point for data obtained elsewhere. A source in the
+        register's own words may be the person, so it counts as one here."""
+        return not self.sources or any(s in direct_sources or isinstance(s, FreeTerm) for s in self.sources)
 
 
 class Register(_Model):

@@ -20,7 +20,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
-from garde.register.values import Contact, FieldValueError, Text, _is_text_map, _Model, iso_country
+from garde.register.values import Contact, FieldValueError, Text, _Model, iso_country
+from garde.taxonomy.free import is_text_map as _is_text_map
 
 Role = Literal["controller", "joint_controller", "processor"]
 ROLES: tuple[Role, ...] = ("controller", "joint_controller", "processor")

@@ -7,7 +7,6 @@ can use them without importing :mod:`garde.register.model`, which imports them.
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
@@ -38,12 +37,6 @@ def iso_country(value: str | None) -> str | None:
     if not re.fullmatch(r"[A-Z]{2}", code):
         raise ValueError(f"expected an ISO 3166 country code such as FR, IT or GB, not {value!r}")
     return code
-
-
-def _is_text_map(value: Any) -> bool:
-    """A ``{fr: ..., en: ...}`` text rather than a mapping of fields (whose typos are then reported)."""
-    return isinstance(value, dict) and bool(value) and all(
-        isinstance(k, str) and re.fullmatch(r"[a-z]{2}", k) and isinstance(v, str) for k, v in value.items())
 
 
 class FieldValueError(ValueError):

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from garde.problems import InputError, Problem, closest
+from garde.taxonomy.free import FreeTerm
 from garde.yamlsource import load_yaml
 
 DATA = Path(__file__).parent / "data"
@@ -122,6 +123,8 @@ class Vocabulary:
             yield from by_id.values()
 
     def get(self, kind: str, term_id: str) -> Term | None:
+        if isinstance(term_id, FreeTerm):  # the register's own words never take a term's meaning
+            return None
         return self._terms[kind].get(term_id)
 
     def direct_sources(self) -> set[str]:
@@ -129,9 +132,11 @@ class Vocabulary:
         return {t.id for t in self.terms("sources") if t.dpv == "dpv:DataSubjectDataSource"}
 
     def has(self, kind: str, term_id: str) -> bool:
-        return term_id in self._terms[kind]
+        return not isinstance(term_id, FreeTerm) and term_id in self._terms[kind]
 
     def label(self, kind: str, term_id: str, lang: str = "en") -> str:
+        if isinstance(term_id, FreeTerm):  # the register's own words, as written
+            return term_id.text(lang)
         term = self.get(kind, term_id)
         return term.label(lang) if term else term_id
 
