@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from garde.documents.links import safe_href
+from garde.documents.trackers import activity_trackers, unattached_trackers
 from garde.documents.wording import Cell, Line, Piece, Wording, cell
 from garde.register.jurisdiction import supervisory_authority
 from garde.register.model import LAW_BASED, Activity, Law, Register, Role
@@ -80,7 +81,9 @@ def build_register(register: Register, lang: str, today: date | None = None) -> 
     words = Wording.for_register(register, lang)
     today = today or date.today()
     sheets = []
-    for role, columns in (("controller", CONTROLLER_COLUMNS), ("processor", PROCESSOR_COLUMNS)):
+    # The trackers an activity uses, beside it, where the register lists any (ePrivacy Art. 5(3)).
+    with_trackers = {**CONTROLLER_COLUMNS, "trackers": 40} if register.trackers else CONTROLLER_COLUMNS
+    for role, columns in (("controller", with_trackers), ("processor", PROCESSOR_COLUMNS)):
         activities = [a for a in register.activities if effective_role(register, a) == role]
         if not activities and (role == "processor" or register.controller.role == "processor"):
             continue
@@ -120,6 +123,9 @@ def _cover(register: Register, words: Wording, today: date) -> tuple[tuple[str, 
                                         if controller.country else [])),
         ("register.cover.registrations", cell(words.registrations(controller.registrations))),
         ("register.cover.dpo", cell(words.contact(controller.dpo), words.gap("dpo"))),
+        ("register.cover.rights_contact",
+         cell(words.contact(register.rights.route if register.rights else None))),
+        ("register.cover.trackers", unattached_trackers(register, words)),
     ]
     if controller.representative:
         rows.append(("register.cover.representative", cell(words.contact(controller.representative))))
@@ -162,6 +168,7 @@ def _row(register: Register, activity: Activity, words: Wording, keys: tuple[str
                                  words.gap("security")),
         "dpia": lambda: dpia_cell(activity, words),
         "sources": lambda: cell([words.terms("sources", activity.sources)]),
+        "trackers": lambda: activity_trackers(register, activity.id, words),
         "on_behalf_of": lambda: cell([(Piece(name, register.language),) for name in activity.on_behalf_of],
                                      words.gap("on_behalf_of")),
     }

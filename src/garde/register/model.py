@@ -25,6 +25,7 @@ from pydantic import (
 
 from garde.periods import Period
 from garde.register.jurisdiction import normalise_country
+from garde.register.trackers import Tracker
 from garde.retention_rule import Action, RetentionPeriod
 
 Text = str | dict[str, str]
@@ -372,6 +373,7 @@ class Register(_Model):
         default=False, description="the register states no activity transfers anything outside the EEA")
     rights: Rights | None = Field(default=None, description="how subjects exercise their rights")
     activities: list[Activity] = []
+    trackers: list[Tracker] = Field(default=[], description="cookies and other trackers (ePrivacy Art. 5(3))")
 
     @model_validator(mode="after")
     def _unique_ids(self) -> Register:
