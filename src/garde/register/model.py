@@ -24,6 +24,7 @@ from pydantic import (
 )
 
 from garde.periods import Period
+from garde.register.identifiers import registration_problem
 from garde.register.jurisdiction import normalise_country
 from garde.register.trackers import Tracker
 from garde.retention_rule import Action, RetentionPeriod
@@ -76,7 +77,15 @@ class Registration(_Model):
 
     kind: str = Field(description="siren, siret, vat, ico_registration, codice_fiscale, partita_iva, "
                                   "company_number, ... (printed as written)")
-    value: str
+    value: str = Field(description="as written; SIREN, SIRET, VAT (FR, IT), partita IVA and codice fiscale "
+                                   "numbers must pass their check digit")
+
+    @model_validator(mode="after")
+    def _check_digit(self) -> Registration:
+        problem = registration_problem(self.kind, self.value)
+        if problem:
+            raise ValueError(f"{self.kind} {self.value!r}: {problem}")
+        return self
 
 
 def iso_country(value: str | None) -> str | None:
