@@ -188,3 +188,16 @@ def test_the_banner_asks_per_category_for_the_trackers_that_need_consent() -> No
 def test_a_tracker_with_no_category_is_asked_about_on_its_own() -> None:
     view = banner_view(parse_register(text({**GA, "category": None}), "site.yaml").register)
     assert [(c.id, c.needs_consent) for c in view.needing_consent()] == [(None, True)]
+
+
+@pytest.mark.parametrize(("country", "cited", "not_cited"), [
+    ("FR", "CNIL délibération 2020-091", "Codice"), ("IT", "Codice privacy art. 122(1)", "CNIL"),
+    ("GB", "PECR 2003, reg. 6(4)", "CNIL"), ("DE", "WP29 Opinion 04/2012", "CNIL"),
+])
+def test_a_tracker_exemption_cites_the_law_of_the_controllers_country(
+    country: str, cited: str, not_cited: str
+) -> None:
+    loaded = parse_register(text({**GA, "category": "cookie.advertising", "strictly_necessary": True},
+                                 country=country), "site.yaml")
+    [finding] = [f for f in lint(loaded) if f.code == "GL076"]
+    assert cited in finding.reference and not_cited not in finding.reference

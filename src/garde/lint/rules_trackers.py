@@ -88,7 +88,7 @@ def tracker_incomplete(ctx: Context) -> Iterator[Hit]:
 
 
 @rule("GL078", "info", "tracker-exemption-to-check",
-      reference="Directive 2002/58/EC Art. 5(3); CNIL délibération 2020-091 art. 5 (exempt trackers)",
+      reference="Directive 2002/58/EC Art. 5(3); WP29 Opinion 04/2012 on Cookie Consent Exemption",
       url=EPRIVACY)
 def tracker_exemption_to_check(ctx: Context) -> Iterator[Hit]:
     """Claimed strictly necessary in a category exempt only under conditions garde cannot see
