@@ -129,3 +129,10 @@ def test_a_dpo_named_without_a_contact_is_a_warning_and_no_dpo_an_info() -> None
     assert "GL019" not in codes({**CONTROLLER, "dpo": {"name": "Jeanne Martin"}})
     assert {"GL019", "GL079"} & codes({**CONTROLLER, "dpo": None}) == {"GL019"}
     assert not {"GL019", "GL079"} & codes({**CONTROLLER, "dpo": {"url": "https://maison.example/dpo"}})
+
+
+@pytest.mark.parametrize("field", ["representative", "uk_representative"])
+def test_a_representative_named_without_a_contact_is_a_warning(field: str) -> None:
+    loaded = parse_register(source({**CONTROLLER, field: {"name": "Rep Ltd"}}), "maison.yaml")
+    [finding] = [f for f in lint(loaded) if f.code == "GL079"]
+    assert f"controller.{field}" in finding.message and finding.line is not None

@@ -201,3 +201,13 @@ def test_a_tracker_exemption_cites_the_law_of_the_controllers_country(
                                  country=country), "site.yaml")
     [finding] = [f for f in lint(loaded) if f.code == "GL076"]
     assert cited in finding.reference and not_cited not in finding.reference
+
+
+def test_a_hostile_tracker_name_is_shown_as_text_in_every_format() -> None:
+    hostile = {**GA, "name": "x | y <script>alert(1)</script>", "provider": "[click](javascript:alert(1))"}
+    register = parse_register(text(hostile), "site.yaml").register
+    html = render_notice(register, "en", "html")
+    assert "<script>alert" not in html and "&lt;script&gt;" in html and 'href="javascript' not in html
+    markdown = render_notice(register, "en", "md")
+    row = next(line for line in markdown.splitlines() if "script" in line)
+    assert row.count(" | ") == 6 and "\\[click\\]" in row  # six cells: the name's pipe is escaped

@@ -1,4 +1,4 @@
-"""Lint rules on the register's cookies and trackers (``trackers:``) and on the DPO's contact.
+"""Lint rules on the register's cookies and trackers (``trackers:``), and on contacts named without details.
 
 Reading or writing on a user's device needs consent unless it is strictly necessary for
 the service the user asked for (Directive 2002/58/EC Art. 5(3)); which categories may be
@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from garde.lint.model import Context, Hit, rule
 from garde.lint.reference_periods import ReferencePeriod, load_reference_periods, period_longer
 from garde.lint.rules import GDPR, is_empty
+from garde.register.model import Contact
 from garde.register.trackers import Tracker
 
 EPRIVACY = "https://eur-lex.europa.eu/eli/dir/2002/58/oj"
@@ -100,11 +101,15 @@ def tracker_exemption_to_check(ctx: Context) -> Iterator[Hit]:
                       {"tracker": tracker.name, "category": tracker.category or "?"})
 
 
-@rule("GL079", "warning", "dpo-named-without-contact", reference="GDPR Art. 37(7), 13(1)(b)",
-      url=GDPR.format(37))
-def dpo_named_without_contact(ctx: Context) -> Iterator[Hit]:
-    """A DPO is named but no way to reach them is given: Art. 37(7) requires publishing the DPO's
-    contact details (not necessarily their name)."""
-    dpo = ctx.register.controller.dpo
-    if dpo is not None and not (dpo.email or dpo.phone or dpo.url or not is_empty(dpo.address)):
-        yield Hit(("controller", "dpo"), None, {"controller": ctx.register.controller.name})
+@rule("GL079", "warning", "named-without-contact", reference="GDPR Art. 13(1)(a)-(b), 27, 37(7)",
+      url=GDPR.format(13))
+def named_without_contact(ctx: Context) -> Iterator[Hit]:
+    """A DPO or a representative is named but no way to reach them is given: the notice gives the
+    contact details of the representative (Art. 13(1)(a)) and of the DPO (13(1)(b); 37(7): published)."""
+    controller = ctx.register.controller
+    for field in ("dpo", "representative", "uk_representative"):
+        contact: Contact | None = getattr(controller, field)
+        if contact is not None and not (contact.email or contact.phone or contact.url
+                                        or not is_empty(contact.address)):
+            yield Hit(("controller", field), None,
+                      {"controller": controller.name, "field": f"controller.{field}"})
