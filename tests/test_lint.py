@@ -35,6 +35,15 @@ DECIDES = {"exists": True, "logic": "A fraud score from the order history",
            "consequences": "A high score blocks the order until a person reviews it"}
 CONSENT = {"capture": ["web_form"], "withdrawal": ["unsubscribe_link"]}
 INTEREST = {"basis": "legitimate_interests", "legitimate_interest": "Prevent fraud"}
+TRACKER = {"name": "_ga", "provider": {"party": "third", "name": "Google Ireland Ltd"},
+           "purpose": "Count visits and pages seen", "activity": "orders", "lifetime": "13 months",
+           "strictly_necessary": False, "category": "cookie.analytics"}
+
+
+def with_trackers(*trackers: dict[str, Any], **activity: Any) -> dict[str, Any]:
+    """A complete register whose one activity rests on consent and whose site sets ``trackers``."""
+    changes = {"legal_bases": ["consent"], "consent": CONSENT, **activity}
+    return {**register(**changes), "trackers": [copy.deepcopy(t) for t in trackers]}
 
 
 def register(controller: dict[str, Any] | None = None, rights: dict[str, Any] | None = RIGHTS,
@@ -97,7 +106,7 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "GL016": (register(data_categories=["contact.emial"]), register()),
     "GL017": (register(purposes=[]), register()),
     "GL018": (register({**CONTROLLER, "contact": None}), register()),
-    "GL019": (register({**CONTROLLER, "dpo": {"name": "DPO"}}), register()),
+    "GL019": (register({**CONTROLLER, "dpo": None}), register({**CONTROLLER, "dpo": {"name": "DPO"}})),
     "GL020": (register(role="processor"), register(role="processor", on_behalf_of=["Distributor SA"])),
     "GL021": (register(retention=[{"rule": "1 year after collection", "categories": ["online.logs"]}]),
               register(retention=[{"rule": "1 year after collection", "categories": ["contact.email"]}])),
@@ -162,6 +171,13 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
               register({**CONTROLLER, "country": "DE"})),
     "GL086": (register(data_categories=["transaction.invoice"], retention=["5 years after invoice_date"]),
               register(data_categories=["transaction.invoice"], retention=["10 years after invoice_date"])),
+    # GL075-GL079: the tracker list, and a DPO named without a contact.
+    "GL075": (with_trackers({**TRACKER, "lifetime": "25 months"}), with_trackers(TRACKER)),
+    "GL076": (with_trackers({**TRACKER, "category": "cookie.advertising", "strictly_necessary": True}),
+              with_trackers({**TRACKER, "category": "cookie.necessary", "strictly_necessary": True})),
+    "GL077": (with_trackers({**TRACKER, "lifetime": None}), with_trackers(TRACKER)),
+    "GL078": (with_trackers({**TRACKER, "strictly_necessary": True}), with_trackers(TRACKER)),
+    "GL079": (register({**CONTROLLER, "dpo": {"name": "DPO"}}), register()),
 }
 # GL050-GL059: processor activities (Art. 28, 30(2)) and joint controllers (Art. 26).
 SERVED: dict[str, Any] = {"name": "Client SA", "contact": {"email": "privacy@client.example"},

@@ -22,7 +22,7 @@ from garde.documents import export_register, render_notice
 from garde.legal_holds import place_hold, release_hold
 from garde.lint import Finding, lint, lint_paths
 from garde.problems import GardeError, InputError, NotFound, Problem
-from garde.register import Activity, Register, load_register
+from garde.register import Activity, Register, banner_view, load_register
 from garde.retention import plan, sweep
 from garde.rights import Deployment, submit
 from garde.rights import run as run_request
@@ -35,7 +35,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Activity", "AuditWriter", "DataMap", "Decision", "DecisionPoint", "Deployment", "Finding",
     "GardeError", "InputError", "NotFound", "Problem", "Reason", "Register", "Settings", "Vocabulary",
-    "export_register", "find_subject", "get_settings", "give", "lint", "lint_paths", "load_datamap",
-    "load_register", "load_vocabulary", "open_store", "place_hold", "plan", "release_hold", "render_notice",
-    "run_request", "submit", "sweep", "verify", "withdraw",
+    "banner_view", "export_register", "find_subject", "get_settings", "give", "lint", "lint_paths",
+    "load_datamap", "load_register", "load_vocabulary", "open_store", "place_hold", "plan", "release_hold",
+    "render_notice", "run_request", "submit", "sweep", "verify", "withdraw",
 ]

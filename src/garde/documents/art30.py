@@ -21,6 +21,7 @@ from garde.documents.roles import (
     served_controllers_cell,
     sub_processors_cell,
 )
+from garde.documents.trackers import activity_trackers, unattached_trackers
 from garde.documents.wording import Cell, Line, Piece, Wording, cell
 from garde.register.jurisdiction import supervisory_authority
 from garde.register.model import LAW_BASED, Activity, Law, Register, Role
@@ -83,7 +84,9 @@ def build_register(register: Register, lang: str, today: date | None = None) -> 
     words = Wording.for_register(register, lang)
     today = today or date.today()
     sheets = []
-    for role, columns, activities in (("controller", CONTROLLER_COLUMNS, register.as_controller()),
+    # The trackers an activity uses, beside it, where the register lists any (ePrivacy Art. 5(3)).
+    with_trackers = {**CONTROLLER_COLUMNS, "trackers": 40} if register.trackers else CONTROLLER_COLUMNS
+    for role, columns, activities in (("controller", with_trackers, register.as_controller()),
                                       ("processor", PROCESSOR_COLUMNS, register.as_processor())):
         if not activities and (role == "processor" or register.controller.role == "processor"):
             continue
@@ -123,6 +126,9 @@ def _cover(register: Register, words: Wording, today: date) -> tuple[tuple[str, 
                                         if controller.country else [])),
         ("register.cover.registrations", cell(words.registrations(controller.registrations))),
         ("register.cover.dpo", cell(words.contact(controller.dpo), words.gap("dpo"))),
+        ("register.cover.rights_contact",
+         cell(words.contact(register.rights.route if register.rights else None))),
+        ("register.cover.trackers", unattached_trackers(register, words)),
     ]
     if controller.representative:
         rows.append(("register.cover.representative", cell(words.contact(controller.representative))))
@@ -168,6 +174,7 @@ def _row(register: Register, activity: Activity, words: Wording, keys: tuple[str
                                  words.gap("security")),
         "dpia": lambda: dpia_cell(activity, words),
         "sources": lambda: cell([words.terms("sources", activity.sources)]),
+        "trackers": lambda: activity_trackers(register, activity.id, words),
         "on_behalf_of": lambda: served_controllers_cell(activity, words),
     }
     return {key: builders[key]() for key in keys}

@@ -23,6 +23,7 @@ from garde.documents.art30 import (
 from garde.documents.notice_rights import activity_name, rights_closing, rights_items
 from garde.documents.roles import joint_party_fields, processor_sentence
 from garde.documents.templating import render
+from garde.documents.trackers import Table, tracker_table
 from garde.documents.wording import Cell, Line, Piece, Wording, cell
 from garde.register.jurisdiction import jurisdiction, supervisory_authority
 from garde.register.model import REQUIRING, Activity, Register
@@ -48,6 +49,7 @@ class Section:
     items: list[Line] = field(default_factory=list)
     entries: list[Entry] = field(default_factory=list)
     closing: list[Line] = field(default_factory=list)
+    table: Table | None = None
 
 
 @dataclass(frozen=True)
@@ -64,7 +66,7 @@ def build_notice(register: Register, lang: str, today: date | None = None) -> No
     words = Wording.for_register(register, lang)
     activities = register.as_controller()  # alone or jointly; a processor's are its clients' to explain
     builders = [_controller, _dpo, _purposes, _joint, _sources, _recipients, _transfers, _retention, _rights,
-                _consent, _children, _complaint, _automated]
+                _consent, _trackers, _children, _complaint, _automated]
     sections = [s for build in builders if (s := build(register, activities, words)) is not None]
     name = register.controller.name
     return NoticeDocument(
@@ -255,6 +257,16 @@ def _consent(register: Register, activities: list[Activity], words: Wording) -> 
         how = words.terms("consent_methods", methods) if methods else (words.gap("withdrawal"),)
         section.items.append(words.labelled_line(activity_name(activity, words),
                                                  words.labelled("notice.label.withdrawal", how)))
+    return section
+
+
+def _trackers(register: Register, activities: list[Activity], words: Wording) -> Section | None:
+    """ePrivacy Art. 5(3) and Art. 13: the cookies and trackers the register lists, as a table."""
+    if not register.trackers:
+        return None
+    section = Section("trackers", words.ui("trackers.section"), words.ui("trackers.article"))
+    section.paragraphs.append((words.word("trackers.intro"),))
+    section.table = tracker_table(register, words)
     return section
 
 

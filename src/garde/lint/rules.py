@@ -242,7 +242,8 @@ def no_controller_contact(ctx: Context) -> Iterator[Hit]:
 
 @rule("GL019", "info", "no-dpo-contact", reference="GDPR Art. 13(1)(b), 37", url=GDPR.format(37))
 def no_dpo_contact(ctx: Context) -> Iterator[Hit]:
-    if not reachable(ctx.register.controller.dpo):
+    # No DPO at all; a DPO named without a contact is GL079 (a warning: Art. 37(7)).
+    if ctx.register.controller.dpo is None:
         yield Hit(("controller",), None, {"controller": ctx.register.controller.name})
 
 
@@ -299,15 +300,23 @@ _TRACKERS = ("online.cookie_id", "online.tracker", "online.web_beacon")
       reference="Directive 2002/58/EC Art. 5(3) (as transposed in the controller's country)",
       url="https://eur-lex.europa.eu/eli/dir/2002/58/oj")
 def trackers_without_consent(ctx: Context) -> Iterator[Hit]:
-    # Reading or writing on the user's device needs consent unless strictly
-    # necessary for the service asked for; garde cannot tell which, so: warning.
+    # Reading or writing on the user's device needs consent unless strictly necessary for the
+    # service asked for. Where the register lists its trackers, each one not stated as strictly
+    # necessary must be served by an activity that rests on consent; an activity whose listed
+    # trackers are all exempt is not reported. Otherwise garde cannot tell: a warning per activity.
+    register = ctx.register
+    listed = {t.activity for t in register.trackers if t.activity}
     for at, activity in ctx.activities():
-        if "consent" in activity.bases():
+        if "consent" in activity.bases() or activity.id in listed:
             continue
         for j, category in enumerate(activity.data_categories):
             if any(category == t or category.startswith(t + ".") for t in _TRACKERS):
                 yield Hit((*at, "data_categories", j), activity.id, {"category": category})
                 break
+    for i, tracker in enumerate(register.trackers):
+        served = register.activity(tracker.activity) if tracker.activity else None
+        if tracker.needs_consent and (served is None or "consent" not in served.bases()):
+            yield Hit(("trackers", i), tracker.activity, {"category": tracker.name})
 
 
 def _region(transfer: Transfer) -> str:

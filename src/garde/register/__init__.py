@@ -1,5 +1,6 @@
 """The register of processing activities: model and loading."""
 
+from garde.register.banner import BannerCategory, BannerTracker, BannerView, banner_view
 from garde.register.jurisdiction import Jurisdiction, jurisdiction
 from garde.register.loading import (
     LoadedRegister,
@@ -24,9 +25,11 @@ from garde.register.model import (
     Transfer,
     text_in,
 )
+from garde.register.trackers import Provider, Tracker
 
 __all__ = [
-    "Activity", "Consent", "Contact", "Controller", "Dpia", "Jurisdiction", "LegalBasis", "LoadedRegister",
-    "Recipient", "Register", "Registration", "RetentionRule", "Text", "Transfer", "free_terms",
-    "jurisdiction", "load_register", "parse_register", "read_register", "term_problems", "text_in",
+    "Activity", "BannerCategory", "BannerTracker", "BannerView", "Consent", "Contact", "Controller", "Dpia",
+    "Jurisdiction", "LegalBasis", "LoadedRegister", "Provider", "Recipient", "Register", "Registration",
+    "RetentionRule", "Text", "Tracker", "Transfer", "banner_view", "free_terms", "jurisdiction",
+    "load_register", "parse_register", "read_register", "term_problems", "text_in",
 ]

@@ -28,6 +28,7 @@ from garde.register.model import (
     Transfer,
 )
 from garde.register.roles import Arrangement, ProcessorContract, ServedController, SubProcessor
+from garde.register.trackers import Provider, Tracker, tracker_problems
 from garde.register.values import FieldValueError
 from garde.taxonomy import TERM_NOUNS, Vocabulary, load_vocabulary
 from garde.taxonomy.free import FreeTerm
@@ -37,6 +38,7 @@ _MODELS: tuple[type[BaseModel], ...] = (
     Register, Controller, Contact, Activity, LegalBasis, Recipient, Transfer, RetentionRule,
     Consent, Dpia, Registration, Law, Provision, AutomatedDecisions, Rights, RightsHandledBy,
     ServedController, SubProcessor, ProcessorContract, Arrangement,
+    Tracker, Provider,
 )
 _FIELD_NAMES = sorted({name for model in _MODELS for name in model.model_fields})
 
@@ -75,6 +77,9 @@ def _validate(data: Any, source: SourceMap, check_terms: bool) -> LoadedRegister
         register = Register.model_validate(data)
     except ValidationError as exc:
         raise InputError(_problems_from(exc, source)) from None
+    tracker_errors = tracker_problems(register.trackers, {a.id for a in register.activities})
+    if tracker_errors:
+        raise InputError([source.problem(path, message) for path, message in tracker_errors])
     loaded = LoadedRegister(register, source)
     if check_terms:
         problems = term_problems(loaded)
@@ -100,7 +105,8 @@ def _problems_from(exc: ValidationError, source: SourceMap) -> list[Problem]:
         message = error["msg"].removeprefix("Value error, ")
         suggestion = None
         if error["type"] == "extra_forbidden" and path and isinstance(path[-1], str):
-            suggestion = closest(path[-1], _FIELD_NAMES)
+            parent = _model_at(path[:-1])  # a field of the mapping it is in, else of any
+            suggestion = closest(path[-1], sorted(parent.model_fields) if parent else _FIELD_NAMES)
             message = "unknown field"
         elif error["type"] == "missing":
             message = "required field is missing"
@@ -116,6 +122,21 @@ def _problems_from(exc: ValidationError, source: SourceMap) -> list[Problem]:
             message = "expected a list"
         problems.append(source.problem(path, message, suggestion))
     return problems
+
+
+def _model_at(path: FieldPath) -> type[BaseModel] | None:
+    """The model of the mapping at ``path`` (``Register`` at the top), or None."""
+    model: type[BaseModel] | None = Register
+    for part in path:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(part) if model else None
+        if field is None:
+            return None
+        inner = [a for a in getattr(field.annotation, "__args__", ()) if isinstance(a, type)]
+        model = next((a for a in [field.annotation, *inner] if isinstance(a, type)
+                      and issubclass(a, BaseModel)), None)
+    return model
 
 
 def _annotation_at(path: FieldPath) -> str:
@@ -165,6 +186,9 @@ def _term_uses(register: Register) -> Iterator[tuple[str, str, FieldPath]]:
             for field in ("capture", "withdrawal"):
                 for j, method in enumerate(getattr(a.consent, field)):
                     yield "consent_methods", method, (*at, "consent", field, j)
+    for i, tracker in enumerate(register.trackers):
+        if tracker.category:
+            yield "channels", tracker.category, ("trackers", i, "category")
 
 
 def free_terms(register: Register) -> list[tuple[str, FreeTerm, FieldPath]]:

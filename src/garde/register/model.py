@@ -25,6 +25,7 @@ from pydantic import (
 )
 
 from garde.periods import Period
+from garde.register.identifiers import registration_problem
 from garde.register.jurisdiction import normalise_country
 from garde.register.roles import (
     Arrangement,
@@ -38,6 +39,7 @@ from garde.register.roles import (
 from garde.register.roles import (
     Role as Role,
 )
+from garde.register.trackers import Tracker
 from garde.register.values import Contact as Contact  # re-exported: garde.register.model.Contact
 from garde.register.values import FieldValueError, iso_country
 from garde.register.values import Text as Text
@@ -83,7 +85,15 @@ class Registration(_Model):
 
     kind: str = Field(description="siren, siret, vat, ico_registration, codice_fiscale, partita_iva, "
                                   "company_number, ... (printed as written)")
-    value: str
+    value: str = Field(description="as written; SIREN, SIRET, VAT (FR, IT), partita IVA and codice fiscale "
+                                   "numbers must pass their check digit")
+
+    @model_validator(mode="after")
+    def _check_digit(self) -> Registration:
+        problem = registration_problem(self.kind, self.value)
+        if problem:
+            raise ValueError(f"{self.kind} {self.value!r}: {problem}")
+        return self
 
 
 class Controller(_Model):
@@ -388,6 +398,7 @@ class Register(_Model):
         default=False, description="the register states no activity transfers anything outside the EEA")
     rights: Rights | None = Field(default=None, description="how subjects exercise their rights")
     activities: list[Activity] = []
+    trackers: list[Tracker] = Field(default=[], description="cookies and other trackers (ePrivacy Art. 5(3))")
 
     @model_validator(mode="after")
     def _unique_ids(self) -> Register:
