@@ -28,7 +28,7 @@ ACTIVITY: dict[str, Any] = {
     "data_subjects": ["customer"], "data_categories": ["identity.name", "contact.email"],
     "legal_bases": ["contract"], "retention": ["5 years after relationship_end"],
     "provision": {"requirement": "contractual", "consequences": "Without an address the order cannot ship"},
-    "automated_decisions": False,
+    "automated_decisions": False, "security_measures": ["Access restricted by role"],
 }
 RIGHTS = {"route": {"email": "rights@shop.example"}}
 DECIDES = {"exists": True, "logic": "A fraud score from the order history",
@@ -147,6 +147,9 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
               register(rights={"route": {"url": "https://shop.example/rights"}})),
     "GL035": (register(rights={**RIGHTS, "answer_time": "31 days"}),
               register(rights={**RIGHTS, "answer_time": "1 month"})),
+    # GL060: neither the activity's own measures nor the register's (inherited by every activity).
+    "GL060": (register(security_measures=[]),
+              {**register(security_measures=[]), "security_measures": ["Encrypted backups"]}),
 }
 # Rules tested by their own functions below rather than through CASES.
 TESTED_ELSEWHERE = {"GL000": "test_unreadable_files_are_gl000_findings_not_tracebacks"}
