@@ -166,8 +166,8 @@ def _sources(register: Register, activities: list[Activity], words: Wording) -> 
         return None
     section = _section(words, "sources", "14(1)(d), 14(2)(f)")
     once = once_then_each(register, activities, words, "sources", STATEMENT_LINES, lambda a: [], "sources")
-    section.paragraphs += once[0] if once else []  # the sources of every activity, said once
     section.paragraphs.append((words.word("notice.text.sources_intro"),))
+    section.paragraphs += once[0] if once else []  # the sources of every activity, said once
     for activity in indirect:
         applies = register.effective(activity)
         sources = [words.terms("sources", [s.value for s in applies.own("sources")])]
