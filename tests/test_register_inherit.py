@@ -130,6 +130,28 @@ def test_effective_is_the_registers_then_the_activitys_own(
     assert applies.inherits("security_measures") is not override
 
 
+@given(register_none=st.booleans(), register_listed=st.booleans(), activity_none=st.booleans(),
+       activity_listed=st.booleans(), override=st.booleans())
+def test_the_transfer_state_never_reads_silence_as_none(
+    register_none: bool, register_listed: bool, activity_none: bool, activity_listed: bool, override: bool
+) -> None:
+    listed = [{"country": "US", "safeguard": "scc"}]
+    activity = {"id": "a", "no_transfer": activity_none, "transfers": listed if activity_listed else [],
+                "overrides": ["transfers"] if override else []}
+    register = load(data([activity], no_transfer=register_none,
+                         transfers=[{"country": "IN", "safeguard": "scc"}] if register_listed else []))
+    applies = register.effective(register.activities[0])
+    inherited = not override and not activity_none
+    if activity_listed:  # an activity's own transfers always apply
+        assert applies.transfer_state == "listed" and "US" in {t.country for t in applies.transfer_list()}
+    assert ("IN" in {t.country for t in applies.transfer_list()}) == (inherited and register_listed)
+    if applies.transfer_state == "none":  # only ever from an explicit statement that applies
+        assert activity_none or (register_none and inherited)
+    if applies.transfer_state == "gap":  # nothing that applies says anything
+        assert not activity_none and not activity_listed
+        assert not (inherited and (register_none or register_listed))
+
+
 # -- loading and round trip -------------------------------------------------------------------------
 
 def test_register_show_prints_the_register_as_written() -> None:
