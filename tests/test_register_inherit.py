@@ -102,7 +102,8 @@ def test_an_activitys_no_transfer_overrides_the_registers_transfers() -> None:
 def test_a_statement_the_activity_repeats_is_not_counted_twice() -> None:
     register = load(data([{"id": "orders", "recipients": [HOST, CARRIER]}], recipients=[HOST]))
     applies = register.effective(register.activities[0])
-    assert [s.path for s in applies.recipients] == [("recipients", 0), ("activities", 0, "recipients", 1)]
+    assert [applies.path(s) for s in applies.recipients] == [("recipients", 0),
+                                                              ("activities", 0, "recipients", 1)]
 
 
 TEXTS = st.lists(st.sampled_from(["Backups", "Encryption", "Role access", "Logging"]), max_size=4)
@@ -123,7 +124,7 @@ def test_effective_is_the_registers_then_the_activitys_own(
     assert applies.security_list() == expected
     for stated in applies.security_measures:  # each path points at the text it came from
         owner: Any = register
-        for part in stated.path:
+        for part in applies.path(stated):
             owner = owner[part] if isinstance(part, int) else getattr(owner, part)
         assert owner == stated.value
     assert set(applies.security_list()) >= set(own_items)
@@ -201,6 +202,15 @@ def test_a_register_level_recipient_abroad_needs_a_declared_transfer() -> None:
     assert "GL011" in {code for code, _, _ in codes(data(recipients=[abroad]))}
     declared = data(recipients=[abroad], transfers=[{"country": "IN", "safeguard": "scc"}])
     assert "GL011" not in {code for code, _, _ in codes(declared)}
+
+
+def test_a_register_level_recipient_undeclared_everywhere_is_one_finding() -> None:
+    abroad = {**HOST, "country": "IN"}
+    everywhere = data([{"id": "orders"}, {"id": "newsletter"}], recipients=[abroad])
+    assert [a for code, a, _ in codes(everywhere) if code == "GL011"] == [None]
+    declared_once = data([{"id": "orders", "transfers": [{"country": "IN", "safeguard": "scc"}]},
+                          {"id": "newsletter"}], recipients=[abroad])
+    assert [a for code, a, _ in codes(declared_once) if code == "GL011"] == ["newsletter"]
 
 
 def test_a_register_level_transfer_is_checked_once_where_it_is_written() -> None:

@@ -16,6 +16,7 @@ from garde.lint.reference_periods import applicable, load_reference_periods
 from garde.register import term_problems
 from garde.register.inherit import stated_transfers
 from garde.register.model import Transfer
+from garde.yamlsource import FieldPath
 
 GDPR = "https://gdpr-info.eu/art-{}-gdpr/"
 
@@ -147,16 +148,32 @@ def transfer_without_safeguard(ctx: Context) -> Iterator[Hit]:
 @rule("GL011", "warning", "undeclared-transfer", reference="GDPR Art. 30(1)(e), 44",
       url=GDPR.format(44))
 def undeclared_transfer(ctx: Context) -> Iterator[Hit]:
+    """A recipient outside the EEA with no transfer to its country among those that apply.
+
+    A register-level recipient undeclared for every activity that inherits it is one finding
+    (on the register's line, no activity named), not one per activity."""
     if ctx.eea is None:  # without the EEA list garde cannot tell where a recipient is
         return
+    register_wide: dict[FieldPath, list[Hit]] = {}
+    inheriting = 0
     for _, activity in ctx.activities():
         applies = ctx.register.effective(activity)  # the register's recipients and transfers too
+        inheriting += applies.inherits("recipients")
         declared = {t.country.upper() for t in applies.transfer_list() if t.country}
         for stated in applies.recipients:
             country = (stated.value.country or "").upper()
             if country and country not in ctx.eea and country not in declared:
-                yield Hit(stated.path, activity.id,
+                hit = Hit(applies.path(stated), activity.id,
                           {"country": country, "recipient": stated.value.kind, "area": ctx.outside()})
+                if stated.register_wide:
+                    register_wide.setdefault(hit.path, []).append(hit)
+                else:
+                    yield hit
+    for path, hits in register_wide.items():
+        if len(hits) == inheriting:  # every activity that inherits it: one finding, the register's
+            yield Hit(path, None, hits[0].params)
+        else:
+            yield from hits
 
 
 def _dpia_triggers(activity_categories: list[str], profiling: bool, monitoring: bool,

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, get_args
 
 from garde.yamlsource import FieldPath
@@ -40,27 +41,33 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class Stated(Generic[T]):
-    """One statement and where the register file makes it (the register's field, or the activity's)."""
+    """One statement: the register's (for every activity) or the activity's own, and its field."""
 
     value: T
-    path: FieldPath
-
-    @property
-    def register_wide(self) -> bool:
-        return not self.path or self.path[0] != "activities"
+    field: FieldPath  # e.g. ("recipients", 0), within the register or within the activity
+    register_wide: bool
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Effective:
     """What applies to one activity: the register's statements it inherits, then its own."""
 
-    activity_path: FieldPath
+    register: Register
+    activity: Activity
     recipients: tuple[Stated[Recipient], ...]
     transfers: tuple[Stated[Transfer], ...]
     security_measures: tuple[Stated[Text], ...]
     sources: tuple[Stated[str], ...]
     transfer_state: TransferState
     inherited: frozenset[Inheritable] = field(default_factory=frozenset)
+
+    @cached_property
+    def activity_path(self) -> FieldPath:
+        return activity_path(self.register, self.activity)
+
+    def path(self, stated: Stated[Any]) -> FieldPath:
+        """Where the register file makes ``stated``: the register's field, or the activity's."""
+        return stated.field if stated.register_wide else (*self.activity_path, *stated.field)
 
     def inherits(self, name: Inheritable) -> bool:
         """Whether the register's statement on ``name`` applies to this activity (even if empty)."""
@@ -90,15 +97,15 @@ class Effective:
         return not sources or bool(sources & direct_sources)
 
 
-def _merge(register_items: Sequence[T], own_items: Sequence[T], name: str, at: FieldPath,
+def _merge(register_items: Sequence[T], own_items: Sequence[T], name: str,
            inherit: bool) -> tuple[Stated[T], ...]:
     """The register's items (when inherited), then the activity's own not already among them."""
     merged: list[Stated[T]] = []
     if inherit:
-        merged += [Stated(item, (name, j)) for j, item in enumerate(register_items)]
+        merged += [Stated(item, (name, j), True) for j, item in enumerate(register_items)]
     for j, item in enumerate(own_items):
         if all(item != known.value for known in merged):
-            merged.append(Stated(item, (*at, name, j)))
+            merged.append(Stated(item, (name, j), False))
     return tuple(merged)
 
 
@@ -115,11 +122,10 @@ def activity_path(register: Register, activity: Activity) -> FieldPath:
 
 def effective(register: Register, activity: Activity) -> Effective:
     """What applies to ``activity``: see the module's docstring for the semantics."""
-    at = activity_path(register, activity)
     inherited = {name for name in INHERITABLE if name not in activity.overrides}
     if activity.no_transfer:  # the activity's own statement on transfers replaces the register's
         inherited.discard("transfers")
-    transfers = _merge(register.transfers, activity.transfers, "transfers", at, "transfers" in inherited)
+    transfers = _merge(register.transfers, activity.transfers, "transfers", "transfers" in inherited)
     if transfers:
         state: TransferState = "listed"
     elif activity.no_transfer or (register.no_transfer and "transfers" in inherited):
@@ -127,13 +133,13 @@ def effective(register: Register, activity: Activity) -> Effective:
     else:
         state = "gap"
     return Effective(
-        activity_path=at,
-        recipients=_merge(register.recipients, activity.recipients, "recipients", at,
-                          "recipients" in inherited),
+        register=register,
+        activity=activity,
+        recipients=_merge(register.recipients, activity.recipients, "recipients", "recipients" in inherited),
         transfers=transfers,
         security_measures=_merge(register.security_measures, activity.security_measures,
-                                 "security_measures", at, "security_measures" in inherited),
-        sources=_merge(register.sources, activity.sources, "sources", at, "sources" in inherited),
+                                 "security_measures", "security_measures" in inherited),
+        sources=_merge(register.sources, activity.sources, "sources", "sources" in inherited),
         transfer_state=state,
         inherited=frozenset(inherited),
     )
