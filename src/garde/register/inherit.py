@@ -150,6 +150,23 @@ def register_states(register: Register, name: Inheritable) -> bool:
     return bool(getattr(register, name)) or (name == "transfers" and register.no_transfer)
 
 
+def inherited_statements(register: Register, activity: Activity) -> dict[str, Any]:
+    """The register-level statements that apply to ``activity``, as plain data (empty: none)."""
+    applies = effective(register, activity)
+    inherited: dict[str, Any] = {}
+    for name in INHERITABLE:
+        values = [_plain(s.value) for s in getattr(applies, name) if s.register_wide]
+        if values:
+            inherited[name] = values
+    if register.no_transfer and applies.inherits("transfers"):
+        inherited["no_transfer"] = True
+    return inherited
+
+
+def _plain(value: Any) -> Any:
+    return value.model_dump(mode="json") if hasattr(value, "model_dump") else value
+
+
 def stated_transfers(register: Register) -> Iterator[tuple[FieldPath, str | None, Transfer]]:
     """Every transfer the register states, once, where it is written: (path, activity id, transfer).
 
