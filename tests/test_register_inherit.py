@@ -261,6 +261,17 @@ def test_the_notice_says_a_register_wide_statement_once() -> None:
     assert sources.count("As for every activity (above)") == 3
 
 
+def test_the_art14_section_says_the_registers_sources_once_only_when_they_bring_it() -> None:
+    # The register's sources are all the person: the section is there for one activity's third party,
+    # and lists that activity's sources in full instead of "for every activity: the data subject".
+    raw = data([{"id": "orders", "sources": ["third_party"]}, {"id": "newsletter"}],
+               sources=["data_subject"])
+    page = render_notice(load(raw), "en", "md")
+    section = page.split("## Data not collected from you")[1].split("\n## ")[0]
+    assert "For every activity" not in section and "As for every activity" not in section
+    assert "The data subject, Other sources" in section and "Newsletter" not in section
+
+
 @pytest.mark.parametrize("lang", ["fr", "en", "it"])
 def test_the_art30_reading_formats_print_register_wide_statements_once(lang: str) -> None:
     register = load(REGISTER_WIDE)

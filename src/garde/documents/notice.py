@@ -165,14 +165,16 @@ def _sources(register: Register, activities: list[Activity], words: Wording) -> 
     if not indirect:
         return None
     section = _section(words, "sources", "14(1)(d), 14(2)(f)")
-    once = once_then_each(register, activities, words, "sources", STATEMENT_LINES, lambda a: [], "sources")
     section.paragraphs.append((words.word("notice.text.sources_intro"),))
-    section.paragraphs += once[0] if once else []  # the sources of every activity, said once
+    # The register's sources said once, when they are what brings the section (some not the person).
+    once = once_then_each(register, activities, words, "sources", STATEMENT_LINES, lambda a: [], "sources") \
+        if set(register.sources) - direct else None
+    section.paragraphs += once[0] if once else []
     for activity in indirect:
         applies = register.effective(activity)
-        sources = [words.terms("sources", [s.value for s in applies.own("sources")])]
-        if said_once(register, activity, "sources"):
-            sources.insert(0, (words.word("common.word.as_for_every_activity"),))
+        if once and said_once(register, activity, "sources"):
+            sources = [(words.word("common.word.as_for_every_activity"),),
+                       words.terms("sources", [s.value for s in applies.own("sources")])]
         else:
             sources = [words.terms("sources", applies.source_list())]
         fields = (
