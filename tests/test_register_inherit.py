@@ -13,13 +13,16 @@ import csv
 import io
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 from hypothesis import given
 from hypothesis import strategies as st
+from typer.testing import CliRunner
 
+from garde.cli import app
 from garde.consent.ledger import LedgerEvent
 from garde.consent.receipts import receipt
 from garde.documents import export_register, render_notice
@@ -164,6 +167,16 @@ def test_register_show_prints_the_register_as_written() -> None:
     assert shown["activities"][0]["recipients"] == [{"kind": "carriers", "name": "Carrier Co"}]
     assert "security_measures" not in shown["activities"][0]
     assert load(json.loads(json.dumps(shown))).to_data() == shown
+
+
+def test_register_show_json_keeps_register_level_statements_at_the_top(tmp_path: Path) -> None:
+    path = tmp_path / "shop.yaml"
+    path.write_text(yaml.safe_dump(data([{"id": "orders"}], security_measures=["Encrypted backups"])))
+    result = CliRunner().invoke(app, ["register", "show", str(path), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    shown = json.loads(result.output)
+    assert shown["security_measures"] == ["Encrypted backups"]
+    assert "security_measures" not in shown["activities"][0]
 
 
 def test_an_unknown_overridden_field_names_the_file_line_and_field() -> None:
