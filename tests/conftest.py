@@ -17,6 +17,12 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import settings as hypothesis_settings
+
+# Property tests check rules, not speed (benchmarks/ measures speed): on a loaded 2-core CI machine a
+# per-example deadline only makes them flaky.
+hypothesis_settings.register_profile("garde", deadline=None)
+hypothesis_settings.load_profile("garde")
 
 # The tests run with an identifier key of their own, as production does: the public demo key
 # is refused on PostgreSQL and warned about elsewhere (tests/test_keys.py checks both).

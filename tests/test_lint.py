@@ -28,7 +28,7 @@ ACTIVITY: dict[str, Any] = {
     "data_subjects": ["customer"], "data_categories": ["identity.name", "contact.email"],
     "legal_bases": ["contract"], "retention": ["5 years after relationship_end"],
     "provision": {"requirement": "contractual", "consequences": "Without an address the order cannot ship"},
-    "automated_decisions": False,
+    "automated_decisions": False, "security_measures": ["Access restricted by role"],
 }
 RIGHTS = {"route": {"email": "rights@shop.example"}}
 DECIDES = {"exists": True, "logic": "A fraud score from the order history",
@@ -178,6 +178,9 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "GL077": (with_trackers({**TRACKER, "lifetime": None}), with_trackers(TRACKER)),
     "GL078": (with_trackers({**TRACKER, "strictly_necessary": True}), with_trackers(TRACKER)),
     "GL079": (register({**CONTROLLER, "dpo": {"name": "DPO"}}), register()),
+    # GL060: neither the activity's own measures nor the register's (inherited by every activity).
+    "GL060": (register(security_measures=[]),
+              {**register(security_measures=[]), "security_measures": ["Encrypted backups"]}),
 }
 # GL050-GL059: processor activities (Art. 28, 30(2)) and joint controllers (Art. 26).
 SERVED: dict[str, Any] = {"name": "Client SA", "contact": {"email": "privacy@client.example"},

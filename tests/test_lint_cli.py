@@ -21,6 +21,7 @@ COMPLETE = {
     "controller": {"name": "Shop", "country": "FR", "contact": {"email": "privacy@shop.example"},
                    "dpo": {"email": "dpo@shop.example"}},
     "rights": {"route": {"email": "rights@shop.example"}},
+    "security_measures": ["Access restricted by role"],  # for every activity
     "activities": [{
         "id": "orders", "name": "Orders", "purposes": ["Deliver orders"], "data_subjects": ["customer"],
         "data_categories": ["contact.email"], "legal_bases": ["contract"],

@@ -37,3 +37,24 @@ def test_the_hash_ignores_formatting_but_not_content() -> None:
     b = parse_register(TEXT.replace("name: Newsletter", "name:   'Newsletter'"), "b.yaml").register
     c = parse_register(TEXT.replace("name: Newsletter", "name: News"), "c.yaml").register
     assert register_hash(a) == register_hash(b) != register_hash(c)
+
+
+def test_a_register_level_statement_changes_the_activities_that_inherit_it(engine: sa.Engine) -> None:
+    # A recipient added for the whole register changes what applies to every activity that does not
+    # override it: the audit entry says which activities, not an empty list.
+    first = parse_register(TEXT, "shop.yaml").register
+    changed = parse_register(
+        TEXT.replace("activities:\n", "recipients: [service_providers]\nactivities:\n")
+        .replace("legal_bases: [contract]}", "legal_bases: [contract], overrides: [recipients]}"),
+        "shop.yaml").register
+    with engine.begin() as conn:
+        assert note_register(conn, first, "registers/shop.yaml")
+        assert note_register(conn, changed, "registers/shop.yaml")
+        last = list(audit.entries(conn, kind="register.changed"))[-1]["payload"]
+    assert last["changed"] == ["newsletter", "orders"]  # orders: its own `overrides` changed
+    measures = TEXT.replace("activities:\n", "security_measures: [Backups]\nactivities:\n")
+    only_register = parse_register(measures, "shop.yaml").register
+    with engine.begin() as conn:
+        assert note_register(conn, only_register, "registers/shop.yaml")
+        last = list(audit.entries(conn, kind="register.changed"))[-1]["payload"]
+    assert last["changed"] == ["newsletter", "orders"]

@@ -84,7 +84,7 @@ def _controller(register: Register | None) -> dict[str, Any]:
 
 def _processing(event: LedgerEvent, activity: Activity | None, register: Register | None,
                 lang: str) -> dict[str, Any]:
-    if activity is None:
+    if activity is None or register is None:  # an activity is only ever found in a register
         return {"activity": event.activity, "purposes": [], "personal_data_types": [],
                 "notice": {"version": event.notice_version}}
     return {
@@ -93,10 +93,11 @@ def _processing(event: LedgerEvent, activity: Activity | None, register: Registe
         "language": lang,
         "purposes": [text_in(p, lang) for p in activity.purposes] or [text_in(activity.name, lang)],
         "personal_data_types": list(activity.data_categories),
-        "controllers": [register.controller.name] if register else [],
+        "controllers": [register.controller.name],
         "retention": [str(r.rule) for r in activity.retention],
-        "jurisdiction": register.controller.country if register else None,
-        "recipients": [r.kind for r in activity.recipients],
+        "jurisdiction": register.controller.country,
+        # the register's recipients for every activity too (Register.effective)
+        "recipients": [r.kind for r in register.effective(activity).recipient_list()],
         "withdrawal_method": list(activity.consent.withdrawal) if activity.consent else [],
         "legal_basis": [LEGAL_BASES.get(b, b) for b in sorted(activity.bases())],
         "direct_marketing": activity.direct_marketing,

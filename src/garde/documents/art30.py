@@ -10,9 +10,11 @@ turn this one structure into CSV, XLSX, Markdown, HTML and JSON.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
+from garde.documents.inherited import StatementLines, common_statements, reading_row
 from garde.documents.links import safe_href
 from garde.documents.roles import (
     contract_cell,
@@ -23,8 +25,9 @@ from garde.documents.roles import (
 )
 from garde.documents.trackers import activity_trackers, unattached_trackers
 from garde.documents.wording import Cell, Line, Piece, Wording, cell
+from garde.register.inherit import Inheritable
 from garde.register.jurisdiction import supervisory_authority
-from garde.register.model import LAW_BASED, Activity, Law, Register, Role
+from garde.register.model import LAW_BASED, Activity, Law, Recipient, Register, Role, Text, Transfer
 from garde.taxonomy import Vocabulary, normalise
 from garde.taxonomy.free import FreeTerm
 
@@ -46,6 +49,10 @@ class Sheet:
     columns: tuple[Column, ...]
     rows: tuple[dict[str, Cell], ...]
     activity_ids: tuple[str, ...]
+    # The rows as the HTML and Markdown print them: a statement the register makes for every
+    # activity is printed once above the tables (``RegisterDocument.common``), and a row that
+    # inherits it says so, then adds its own. CSV, XLSX and JSON keep ``rows``: exact per row.
+    reading_rows: tuple[dict[str, Cell], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -58,6 +65,8 @@ class RegisterDocument:
     generated_text: str
     cover: tuple[tuple[str, Cell], ...]
     sheets: tuple[Sheet, ...] = field(default=())
+    common_title: str = ""
+    common: tuple[tuple[str, Cell], ...] = ()  # the register's statements for every activity
 
 
 # Column key -> width in characters. GDPR Art. 30(1)(a)-(g) and the CNIL model register,
@@ -90,14 +99,17 @@ def build_register(register: Register, lang: str, today: date | None = None) -> 
                                       ("processor", PROCESSOR_COLUMNS, register.as_processor())):
         if not activities and (role == "processor" or register.controller.role == "processor"):
             continue
+        rows = tuple(_row(register, a, words, tuple(columns)) for a in activities)
         sheets.append(Sheet(
             role=role,  # type: ignore[arg-type]
             title=words.ui(f"register.sheet.{role}"),
             heading=words.ui(f"register.heading.{role}", name=register.controller.name),
             columns=tuple(Column(key, words.ui(f"register.column.{key}"), width)
                           for key, width in columns.items()),
-            rows=tuple(_row(register, a, words, tuple(columns)) for a in activities),
+            rows=rows,
             activity_ids=tuple(a.id for a in activities),
+            reading_rows=tuple(reading_row(register, a, words, row, STATEMENT_LINES)
+                               for a, row in zip(activities, rows, strict=True)),
         ))
     return RegisterDocument(
         lang=lang,
@@ -108,6 +120,8 @@ def build_register(register: Register, lang: str, today: date | None = None) -> 
         generated_text=words.ui("common.word.generated", date=words.date(today)),
         cover=_cover(register, words, today),
         sheets=tuple(sheets),
+        common_title=words.ui("register.heading.common"),
+        common=common_statements(register, words, STATEMENT_LINES),
     )
 
 
@@ -150,6 +164,7 @@ def _cover(register: Register, words: Wording, today: date) -> tuple[tuple[str, 
 
 
 def _row(register: Register, activity: Activity, words: Wording, keys: tuple[str, ...]) -> dict[str, Cell]:
+    applies = register.effective(activity)  # the register-level statements it inherits, then its own
     builders = {
         "ref": lambda: cell([(Piece(text, words.lang),) for text in (activity.ref, activity.id) if text]),
         "name": lambda: cell([(p,) for p in [words.text(activity.name)] if p]),
@@ -167,13 +182,12 @@ def _row(register: Register, activity: Activity, words: Wording, keys: tuple[str
                                         words.gap("data_categories")),
         "data_description": lambda: cell([(p,) for p in [words.text(activity.data_description)] if p]),
         "sensitive": lambda: sensitive_cell(activity, words),
-        "recipients": lambda: cell(recipient_lines(activity, words), words.gap("recipients")),
+        "recipients": lambda: cell(recipient_lines(applies.recipient_list(), words), words.gap("recipients")),
         "transfers": lambda: cell(transfer_statement(register, activity, words)),
         "retention": lambda: cell(retention_lines(activity, words), words.gap("retention")),
-        "security": lambda: cell([(p,) for p in map(words.text, activity.security_measures) if p],
-                                 words.gap("security")),
+        "security": lambda: cell(security_lines(applies.security_list(), words), words.gap("security")),
         "dpia": lambda: dpia_cell(activity, words),
-        "sources": lambda: cell([words.terms("sources", activity.sources)]),
+        "sources": lambda: cell(source_lines(applies.source_list(), words)),
         "trackers": lambda: activity_trackers(register, activity.id, words),
         "on_behalf_of": lambda: served_controllers_cell(activity, words),
     }
@@ -284,10 +298,10 @@ def recipient_group(words: Wording, kind: str) -> str:
     return str(declared) if declared in ("internal", "external", "processors") else "external"
 
 
-def recipient_lines(activity: Activity, words: Wording) -> list[Line]:
+def recipient_lines(recipients: Sequence[Recipient], words: Wording) -> list[Line]:
     """Recipients per CNIL group: internal, external bodies, processors (Art. 30(1)(d))."""
     grouped: dict[str, list[Line]] = {}
-    for recipient in activity.recipients:
+    for recipient in recipients:
         line: list[Piece] = [words.term("recipients", recipient.kind)]
         name = words.text(recipient.name)
         details = [p for p in (name, Piece(words.country(recipient.country), words.lang)
@@ -301,19 +315,20 @@ def recipient_lines(activity: Activity, words: Wording) -> list[Line]:
 
 def transfer_statement(register: Register, activity: Activity, words: Wording) -> list[Line]:
     """What the register says of the activity's transfers: the list, its explicit "none", or a gap."""
-    state = register.transfer_state(activity)
+    applies = register.effective(activity)
+    state = applies.transfer_state
     if state == "listed":
-        return transfer_lines(activity, words)
+        return transfer_lines(applies.transfer_list(), words)
     return [(words.word("common.word.no_transfer") if state == "none" else words.gap("transfers"),)]
 
 
-def transfer_lines(activity: Activity, words: Wording) -> list[Line]:
+def transfer_lines(transfers: Sequence[Transfer], words: Wording) -> list[Line]:
     """Country (or region), recipient and safeguard of each transfer outside the EEA (Art. 30(1)(e)).
 
     The safeguard is the vocabulary's label of the term the register names; nothing is inferred.
     """
     lines: list[Line] = []
-    for transfer in activity.transfers:
+    for transfer in transfers:
         region = words.text(transfer.region)
         place = Piece(words.country(transfer.country), words.lang) if transfer.country else region
         parts: list[Piece] = [place] if place else []
@@ -327,6 +342,22 @@ def transfer_lines(activity: Activity, words: Wording) -> list[Line]:
         parts += [words.word("common.word.dash"), safeguard]
         lines.append(tuple(parts))
     return lines
+
+
+def security_lines(measures: Sequence[Text], words: Wording) -> list[Line]:
+    """The security measures as the register describes them (Art. 30(1)(g))."""
+    return [(p,) for p in map(words.text, measures) if p]
+
+
+def source_lines(sources: Sequence[str], words: Wording) -> list[Line]:
+    return [words.terms("sources", sources)]
+
+
+# How each statement a register may make for every activity is printed (garde.documents.inherited).
+STATEMENT_LINES: dict[Inheritable, StatementLines] = {
+    "recipients": recipient_lines, "transfers": transfer_lines,
+    "security_measures": security_lines, "sources": source_lines,
+}
 
 
 def retention_lines(activity: Activity, words: Wording) -> list[Line]:

@@ -51,6 +51,7 @@ def to_json(document: RegisterDocument) -> bytes:
         "controller": document.controller,
         "generated": document.generated.isoformat(),
         "cover": {label: value.plain() for label, value in document.cover},
+        "common": {label: value.plain() for label, value in document.common},
         "sheets": [
             {
                 "role": sheet.role,

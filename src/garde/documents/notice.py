@@ -14,12 +14,14 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from garde.documents.art30 import (
+    STATEMENT_LINES,
     category_lines,
     legal_basis_lines,
     recipient_lines,
     retention_lines,
     transfer_statement,
 )
+from garde.documents.inherited import once_then_each, said_once
 from garde.documents.notice_rights import activity_name, rights_closing, rights_items
 from garde.documents.roles import joint_party_fields, processor_sentence
 from garde.documents.templating import render
@@ -125,7 +127,8 @@ def _purposes(register: Register, activities: list[Activity], words: Wording) ->
             ("notice.label.data_categories", cell([words.terms("categories", activity.data_categories)],
                                                   words.gap("data_categories"))),
         ]
-        if activity.collects_from_subject(words.vocabulary.direct_sources()) or activity.provision:
+        direct = words.vocabulary.direct_sources()
+        if register.effective(activity).collects_from_subject(direct) or activity.provision:
             fields.append(("notice.label.provision", cell([provision_line(activity, words)])))
         section.entries.append(Entry(activity_name(activity, words),
                                      tuple((words.ui(label), value) for label, value in fields)))
@@ -180,16 +183,27 @@ def _sources(register: Register, activities: list[Activity], words: Wording) -> 
     direct = words.vocabulary.direct_sources()
     # A source in the register's own words ({other: ...}) may be the person: it does not by itself
     # make the notice say the data is obtained elsewhere.
-    indirect = [a for a in activities if {s for s in a.sources if not isinstance(s, FreeTerm)} - direct]
+    indirect = [a for a in activities
+                if {s for s in register.effective(a).source_list() if not isinstance(s, FreeTerm)} - direct]
     if not indirect:
         return None
     section = _section(words, "sources", "14(1)(d), 14(2)(f)")
     section.paragraphs.append((words.word("notice.text.sources_intro"),))
+    # The register's sources said once, when they are what brings the section (some not the person).
+    once = once_then_each(register, activities, words, "sources", STATEMENT_LINES, lambda a: [], "sources") \
+        if set(register.sources) - direct else None
+    section.paragraphs += once[0] if once else []
     for activity in indirect:
+        applies = register.effective(activity)
+        if once and said_once(register, activity, "sources"):
+            sources = [(words.word("common.word.as_for_every_activity"),),
+                       words.terms("sources", [s.value for s in applies.own("sources")])]
+        else:
+            sources = [words.terms("sources", applies.source_list())]
         fields = (
             (words.ui("notice.label.data_categories"),
              cell(category_lines(activity.data_categories, words), words.gap("data_categories"))),
-            (words.ui("notice.label.sources"), cell([words.terms("sources", activity.sources)])),
+            (words.ui("notice.label.sources"), cell(sources)),
         )
         section.entries.append(Entry(activity_name(activity, words), fields))
     return section
@@ -211,7 +225,15 @@ def _per_activity(activities: list[Activity], words: Wording, lines_of: LinesOf,
 def _recipients(register: Register, activities: list[Activity], words: Wording) -> Section:
     """Art. 13(1)(e): recipients or categories of recipients."""
     section = _section(words, "recipients", "13(1)(e)")
-    section.items = _per_activity(activities, words, recipient_lines, "recipients")
+
+    def full(activity: Activity) -> list[Line]:
+        return recipient_lines(register.effective(activity).recipient_list(), words)
+
+    once = once_then_each(register, activities, words, "recipients", STATEMENT_LINES, full, "recipients")
+    if once:  # the register's recipients of every activity said once, then what each adds
+        section.paragraphs, section.items = once
+    else:
+        section.items = _per_activity(activities, words, lambda a, w: full(a), "recipients")
     return section
 
 
@@ -223,6 +245,9 @@ def _transfers(register: Register, activities: list[Activity], words: Wording) -
         section.paragraphs.append((words.word("notice.text.no_transfer"),))
     elif not activities:
         section.paragraphs.append((words.gap("transfers"),))
+    elif once := once_then_each(register, activities, words, "transfers", STATEMENT_LINES,
+                                lambda a: transfer_statement(register, a, words), "transfers"):
+        section.paragraphs, section.items = once  # the register's statement once, then the others
     else:  # each activity as the register has it: its transfers, its "none", or a visible gap
         section.items = _per_activity(activities, words,
                                       lambda a, w: transfer_statement(register, a, w), "transfers")

@@ -38,7 +38,7 @@ def provision_not_stated(ctx: Context) -> Iterator[Hit]:
     direct = ctx.vocabulary.direct_sources()
     for at, activity in ctx.activities():
         provision = activity.provision
-        if not activity.collects_from_subject(direct):
+        if not ctx.register.effective(activity).collects_from_subject(direct):
             continue  # Art. 14: no provision to speak of when the data comes from elsewhere
         if provision is None:
             yield Hit((*at, "id"), activity.id, {"missing": "provision"})

@@ -14,7 +14,9 @@ from collections.abc import Iterator
 from garde.lint.model import Context, Hit, Rule, add_rule, rule
 from garde.lint.reference_periods import applicable, load_reference_periods
 from garde.register import term_problems
+from garde.register.inherit import stated_transfers
 from garde.register.model import Contact, Transfer
+from garde.yamlsource import FieldPath
 
 GDPR = "https://gdpr-info.eu/art-{}-gdpr/"
 
@@ -140,28 +142,44 @@ def special_category_without_art9(ctx: Context) -> Iterator[Hit]:
 @rule("GL010", "error", "transfer-without-safeguard", reference="GDPR Art. 44-46, 13(1)(f), 30(1)(e)",
       url=GDPR.format(46))
 def transfer_without_safeguard(ctx: Context) -> Iterator[Hit]:
-    for at, activity in ctx.every_activity():
-        for j, transfer in enumerate(activity.transfers):
-            country = (transfer.country or "").upper()
-            if transfer.safeguard or (ctx.eea is not None and country in ctx.eea):
-                continue
-            if country in ctx.adequacy:  # Art. 45: an adequacy decision needs no further safeguard
-                continue
-            yield Hit((*at, "transfers", j), activity.id, {"country": country or _region(transfer)})
+    for path, activity_id, transfer in stated_transfers(ctx.register):
+        country = (transfer.country or "").upper()
+        if transfer.safeguard or (ctx.eea is not None and country in ctx.eea):
+            continue
+        if country in ctx.adequacy:  # Art. 45: an adequacy decision needs no further safeguard
+            continue
+        yield Hit(path, activity_id, {"country": country or _region(transfer)})
 
 
 @rule("GL011", "warning", "undeclared-transfer", reference="GDPR Art. 30(1)(e), 44",
       url=GDPR.format(44))
 def undeclared_transfer(ctx: Context) -> Iterator[Hit]:
+    """A recipient outside the EEA with no transfer to its country among those that apply.
+
+    A register-level recipient undeclared for every activity that inherits it is one finding
+    (on the register's line, no activity named), not one per activity."""
     if ctx.eea is None:  # without the EEA list garde cannot tell where a recipient is
         return
-    for at, activity in ctx.activities():
-        declared = {t.country.upper() for t in activity.transfers if t.country}
-        for j, recipient in enumerate(activity.recipients):
-            country = (recipient.country or "").upper()
+    register_wide: dict[FieldPath, list[Hit]] = {}
+    inheriting = 0
+    for _, activity in ctx.activities():
+        applies = ctx.register.effective(activity)  # the register's recipients and transfers too
+        inheriting += applies.inherits("recipients")
+        declared = {t.country.upper() for t in applies.transfer_list() if t.country}
+        for stated in applies.recipients:
+            country = (stated.value.country or "").upper()
             if country and country not in ctx.eea and country not in declared:
-                yield Hit((*at, "recipients", j), activity.id,
-                          {"country": country, "recipient": recipient.kind, "area": ctx.outside()})
+                hit = Hit(applies.path(stated), activity.id,
+                          {"country": country, "recipient": stated.value.kind, "area": ctx.outside()})
+                if stated.register_wide:
+                    register_wide.setdefault(hit.path, []).append(hit)
+                else:
+                    yield hit
+    for path, hits in register_wide.items():
+        if len(hits) == inheriting:  # every activity that inherits it: one finding, the register's
+            yield Hit(path, None, hits[0].params)
+        else:
+            yield from hits
 
 
 def _dpia_triggers(activity_categories: list[str], profiling: bool, monitoring: bool,
@@ -328,23 +346,22 @@ def _region(transfer: Transfer) -> str:
       reference="GDPR Art. 44-46; CJEU C-311/18 (Schrems II, 16 July 2020)", url=GDPR.format(46))
 def transfer_safeguard_invalid(ctx: Context) -> Iterator[Hit]:
     """The safeguard does not count on the day of the check, or does not cover the country."""
-    for at, activity in ctx.every_activity():
-        for j, transfer in enumerate(activity.transfers):
-            term = ctx.vocabulary.get("safeguards", transfer.safeguard or "")
-            if term is None:
-                continue
-            countries = [str(c).upper() for c in term.extra.get("countries") or []]
-            if term.id == "adequacy":  # Art. 45: only where the Commission has decided (eea.yaml)
-                countries = sorted(ctx.decided)
-            country = (transfer.country or "").upper()
-            outside = bool(countries) and country not in countries
-            if not term.valid_on(ctx.today) or outside:
-                start, end = term.extra.get("valid_from"), term.extra.get("valid_until")
-                validity = f"{start or '…'} – {end or '…'}"
-                yield Hit((*at, "transfers", j, "safeguard"), activity.id,
-                          {"safeguard": term.id, "validity": validity,
-                           "covers": ", ".join(countries) or "*", "country": country or _region(transfer),
-                           "day": ctx.today.isoformat()})
+    for path, activity_id, transfer in stated_transfers(ctx.register):
+        term = ctx.vocabulary.get("safeguards", transfer.safeguard or "")
+        if term is None:
+            continue
+        countries = [str(c).upper() for c in term.extra.get("countries") or []]
+        if term.id == "adequacy":  # Art. 45: only where the Commission has decided (eea.yaml)
+            countries = sorted(ctx.decided)
+        country = (transfer.country or "").upper()
+        outside = bool(countries) and country not in countries
+        if not term.valid_on(ctx.today) or outside:
+            start, end = term.extra.get("valid_from"), term.extra.get("valid_until")
+            validity = f"{start or '…'} – {end or '…'}"
+            yield Hit((*path, "safeguard"), activity_id,
+                      {"safeguard": term.id, "validity": validity,
+                       "covers": ", ".join(countries) or "*", "country": country or _region(transfer),
+                       "day": ctx.today.isoformat()})
 
 
 @rule("GL026", "info", "transfer-certification-to-check",
@@ -352,12 +369,11 @@ def transfer_safeguard_invalid(ctx: Context) -> Iterator[Hit]:
       url="https://www.dataprivacyframework.gov/list")
 def transfer_certification_to_check(ctx: Context) -> Iterator[Hit]:
     """A framework that covers certified recipients only: the register cannot prove the certification."""
-    for at, activity in ctx.every_activity():
-        for j, transfer in enumerate(activity.transfers):
-            term = ctx.vocabulary.get("safeguards", transfer.safeguard or "")
-            if term is not None and term.extra.get("certified_recipients") is True \
-                    and term.valid_on(ctx.today):
-                yield Hit((*at, "transfers", j), activity.id, {"safeguard": term.id})
+    for path, activity_id, transfer in stated_transfers(ctx.register):
+        term = ctx.vocabulary.get("safeguards", transfer.safeguard or "")
+        if term is not None and term.extra.get("certified_recipients") is True \
+                and term.valid_on(ctx.today):
+            yield Hit(path, activity_id, {"safeguard": term.id})
 
 
 @rule("GL027", "error", "retention-without-limit", reference="GDPR Art. 5(1)(e), 13(2)(a)",
@@ -372,11 +388,21 @@ def retention_without_limit(ctx: Context) -> Iterator[Hit]:
 @rule("GL028", "error", "transfer-contradicts-statement", reference="GDPR Art. 30(1)(e), 13(1)(f)",
       url=GDPR.format(30))
 def transfer_contradicts_statement(ctx: Context) -> Iterator[Hit]:
-    """``no_transfer`` (the activity's or the register's) while the activity lists transfers."""
+    """``no_transfer`` (the activity's or the register's) while transfers apply to the activity.
+
+    The register's own contradiction (``no_transfer`` beside register-level ``transfers``) is one
+    finding, not one per activity that inherits both; an activity that overrides the register's
+    transfers (``overrides: [transfers]``) is not bound by the register's ``no_transfer``."""
+    register = ctx.register
+    if register.no_transfer and register.transfers:
+        yield Hit(("no_transfer",), None, {"count": str(len(register.transfers)), "area": ctx.outside()})
     for at, activity in ctx.every_activity():
-        if activity.transfers and (activity.no_transfer or ctx.register.no_transfer):
-            path = (*at, "no_transfer") if activity.no_transfer else ("no_transfer",)
-            yield Hit(path, activity.id, {"count": str(len(activity.transfers)), "area": ctx.outside()})
+        applies = register.effective(activity)
+        own = [s for s in applies.transfers if not s.register_wide]
+        if activity.no_transfer and own:
+            yield Hit((*at, "no_transfer"), activity.id, {"count": str(len(own)), "area": ctx.outside()})
+        elif register.no_transfer and applies.inherits("transfers") and own:
+            yield Hit(("no_transfer",), activity.id, {"count": str(len(own)), "area": ctx.outside()})
 
 
 @rule("GL029", "error", "safeguard-of-another-law",
@@ -387,9 +413,8 @@ def safeguard_of_another_law(ctx: Context) -> Iterator[Hit]:
     country = ctx.register.controller.country
     if country is None or ctx.jurisdiction.uk:  # no country: which law governs is unknown (GL040)
         return
-    for at, activity in ctx.every_activity():
-        for j, transfer in enumerate(activity.transfers):
-            term = ctx.vocabulary.get("safeguards", transfer.safeguard or "")
-            if term is not None and term.extra.get("regime") == "uk":
-                yield Hit((*at, "transfers", j, "safeguard"), activity.id,
-                          {"safeguard": term.id, "controller_country": country})
+    for path, activity_id, transfer in stated_transfers(ctx.register):
+        term = ctx.vocabulary.get("safeguards", transfer.safeguard or "")
+        if term is not None and term.extra.get("regime") == "uk":
+            yield Hit((*path, "safeguard"), activity_id,
+                      {"safeguard": term.id, "controller_country": country})

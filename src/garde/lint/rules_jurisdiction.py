@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from garde.lint.model import Context, Hit, country_codes, rule
 from garde.lint.reference_periods import load_reference_periods
 from garde.lint.rules import GDPR, is_empty
+from garde.register.inherit import stated_transfers
 
 
 def _national_checks() -> str:
@@ -95,8 +96,7 @@ def eu_safeguard_under_the_uk_gdpr(ctx: Context) -> Iterator[Hit]:
     """A UK controller names an EU tool alone (``regime: eu``): not a UK GDPR transfer tool."""
     if not ctx.jurisdiction.uk:
         return
-    for at, activity in ctx.every_activity():
-        for j, transfer in enumerate(activity.transfers):
-            term = ctx.vocabulary.get("safeguards", transfer.safeguard or "")
-            if term is not None and term.extra.get("regime") == "eu":
-                yield Hit((*at, "transfers", j, "safeguard"), activity.id, {"safeguard": term.id})
+    for path, activity_id, transfer in stated_transfers(ctx.register):
+        term = ctx.vocabulary.get("safeguards", transfer.safeguard or "")
+        if term is not None and term.extra.get("regime") == "eu":
+            yield Hit((*path, "safeguard"), activity_id, {"safeguard": term.id})

@@ -158,6 +158,7 @@ def _annotation_at(path: FieldPath) -> str:
 
 def _term_uses(register: Register) -> Iterator[tuple[str, str, FieldPath]]:
     """Every vocabulary term the register uses: (kind, term, field path)."""
+    yield from _statement_terms(register, ())
     for i, a in enumerate(register.activities):
         at: FieldPath = ("activities", i)
         for j, subject in enumerate(a.data_subjects):
@@ -168,18 +169,12 @@ def _term_uses(register: Register) -> Iterator[tuple[str, str, FieldPath]]:
             yield "legal_bases", basis.basis, (*at, "legal_bases", j, "basis")
         if a.art9_condition:
             yield "art9_conditions", a.art9_condition, (*at, "art9_condition")
-        for j, recipient in enumerate(a.recipients):
-            yield "recipients", recipient.kind, (*at, "recipients", j, "kind")
-        for j, transfer in enumerate(a.transfers):
-            if transfer.safeguard:
-                yield "safeguards", transfer.safeguard, (*at, "transfers", j, "safeguard")
+        yield from _statement_terms(a, at)
         for j, rule in enumerate(a.retention):
             if not rule.rule.indefinite:
                 yield "trigger_events", rule.rule.event, (*at, "retention", j, "rule")
             for k, category in enumerate(rule.categories):
                 yield "categories", category, (*at, "retention", j, "categories", k)
-        for j, source_id in enumerate(a.sources):
-            yield "sources", source_id, (*at, "sources", j)
         for j, channel in enumerate(a.channels):
             yield "channels", channel, (*at, "channels", j)
         if a.consent:
@@ -194,6 +189,17 @@ def _term_uses(register: Register) -> Iterator[tuple[str, str, FieldPath]]:
 def free_terms(register: Register) -> list[tuple[str, FreeTerm, FieldPath]]:
     """The terms written in the register's own words (``{other: ...}``): (kind, term, field path)."""
     return [(kind, term, path) for kind, term, path in _term_uses(register) if isinstance(term, FreeTerm)]
+
+
+def _statement_terms(owner: Register | Activity, at: FieldPath) -> Iterator[tuple[str, str, FieldPath]]:
+    """The terms of the statements a register makes for every activity, or an activity for itself."""
+    for j, recipient in enumerate(owner.recipients):
+        yield "recipients", recipient.kind, (*at, "recipients", j, "kind")
+    for j, transfer in enumerate(owner.transfers):
+        if transfer.safeguard:
+            yield "safeguards", transfer.safeguard, (*at, "transfers", j, "safeguard")
+    for j, source_id in enumerate(owner.sources):
+        yield "sources", source_id, (*at, "sources", j)
 
 
 def term_problems(loaded: LoadedRegister, vocabulary: Vocabulary | None = None) -> list[Problem]:

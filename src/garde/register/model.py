@@ -26,6 +26,7 @@ from pydantic import (
 
 from garde.periods import Period
 from garde.register.identifiers import registration_problem
+from garde.register.inherit import Effective, Inheritable, TransferState, effective
 from garde.register.jurisdiction import normalise_country
 from garde.register.roles import (
     Arrangement,
@@ -44,12 +45,8 @@ from garde.register.values import Contact as Contact  # re-exported: garde.regis
 from garde.register.values import FieldValueError, iso_country
 from garde.register.values import Text as Text
 from garde.retention_rule import Action, RetentionPeriod
-from garde.taxonomy.free import FreeTerm, read_term, show_term
 from garde.taxonomy.free import is_text_map as _is_text_map
-
-# What a register says about transfers outside the EEA (GDPR Art. 30(1)(e), 13(1)(f)):
-# "none" is an explicit statement that there is none; "gap" is silence, never read as "none".
-TransferState = Literal["none", "gap", "listed"]
+from garde.taxonomy.free import read_term, show_term
 
 
 def text_in(value: Text | None, lang: str) -> str | None:
@@ -344,6 +341,9 @@ class Activity(_Model):
     retention: list[RetentionRule] = []
     security_measures: list[Text] = []
     sources: list[TermRef] = []
+    overrides: list[Inheritable] = Field(
+        default=[], description="register-level lists this activity's own list replaces "
+                               "(default: the activity's list adds to the register's)")
     channels: list[str] = []
     consent: Consent | None = None
     dpia: Dpia | None = None
@@ -379,12 +379,6 @@ class Activity(_Model):
     def bases(self) -> set[str]:
         return {b.basis for b in self.legal_bases}
 
-    def collects_from_subject(self, direct_sources: set[str]) -> bool:
-        """Whether (some of) the data is collected from the person: no source named, or one of the
-        ``direct_sources`` (the vocabulary's). Art. 13 then applies, with 13(2)(e) (whether providing
-        the data is required); Art. 14 has no such point for data obtained elsewhere. A source in the
-        register's own words may be the person, so it counts as one here."""
-        return not self.sources or any(s in direct_sources or isinstance(s, FreeTerm) for s in self.sources)
 
 
 class Register(_Model):
@@ -396,6 +390,11 @@ class Register(_Model):
     controller: Controller
     no_transfer: bool = Field(
         default=False, description="the register states no activity transfers anything outside the EEA")
+    # Stated once for every activity (garde.register.inherit): an activity adds to them, or overrides.
+    recipients: list[Recipient] = Field(default=[], description="recipients of every activity")
+    transfers: list[Transfer] = Field(default=[], description="transfers of every activity")
+    security_measures: list[Text] = Field(default=[], description="security measures of every activity")
+    sources: list[str] = Field(default=[], description="sources of every activity's data")
     rights: Rights | None = Field(default=None, description="how subjects exercise their rights")
     activities: list[Activity] = []
     trackers: list[Tracker] = Field(default=[], description="cookies and other trackers (ePrivacy Art. 5(3))")
@@ -435,11 +434,13 @@ class Register(_Model):
         """The activities carried out as processor on behalf of other controllers (Art. 30(2))."""
         return [a for a in self.activities if self.role_of(a) == "processor"]
 
+    def effective(self, activity: Activity) -> Effective:
+        """What applies to ``activity``: the register-level statements it inherits, then its own."""
+        return effective(self, activity)
+
     def transfer_state(self, activity: Activity) -> TransferState:
         """Listed transfers, an explicit "none" (the activity's or the register's), or a gap."""
-        if activity.transfers:
-            return "listed"
-        return "none" if activity.no_transfer or self.no_transfer else "gap"
+        return self.effective(activity).transfer_state
 
     def to_data(self) -> dict[str, Any]:
         """The normalised register as plain data (what ``register show`` prints)."""

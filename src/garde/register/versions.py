@@ -18,6 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from garde import audit
+from garde.register.inherit import inherited_statements
 from garde.register.model import Register
 from garde.store import metadata
 from garde.subjects import now
@@ -30,11 +31,16 @@ def register_hash(register: Register) -> str:
 
 
 def _activity_hashes(register: Register) -> dict[str, str]:
-    return {
-        a.id: hashlib.sha256(json.dumps(a.model_dump(mode="json"), sort_keys=True, default=str)
-                             .encode()).hexdigest()
-        for a in register.activities
-    }
+    """Per activity, the hash of what it says and of the register-level statements it inherits, so that
+    a recipient added for the whole register shows every activity it applies to as changed."""
+    hashes = {}
+    for a in register.activities:
+        data: dict[str, Any] = a.model_dump(mode="json")
+        inherited = inherited_statements(register, a)
+        if inherited:  # an activity that inherits nothing keeps the hash it always had
+            data = {"activity": data, "inherited": inherited}
+        hashes[a.id] = hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+    return hashes
 
 
 register_versions = sa.Table(

@@ -49,6 +49,7 @@ def _activity_info(activity: Activity, register: Register, words: Wording) -> di
         piece = words.text(value)
         return piece.text if piece else None
 
+    applies = register.effective(activity)  # with the register's statements for every activity
     return {
         "id": activity.id,
         "name": text(activity.name),
@@ -56,9 +57,10 @@ def _activity_info(activity: Activity, register: Register, words: Wording) -> di
         "legal_bases": [{"basis": b.basis, "label": words.term("legal_bases", b.basis).text,
                          "legitimate_interest": text(b.legitimate_interest), "obligation": text(b.obligation)}
                         for b in activity.legal_bases],
-        "recipients": [text(r.name) or words.term("recipients", r.kind).text for r in activity.recipients],
+        "recipients": [text(r.name) or words.term("recipients", r.kind).text
+                       for r in applies.recipient_list()],
         "retention": [_text(words.retention(rule)) for rule in activity.retention],
-        "sources": [words.term("sources", s).text for s in activity.sources],
+        "sources": [words.term("sources", s).text for s in applies.source_list()],
         "transfers": [_text(line) for line in transfer_statement(register, activity, words)],
     }
 
