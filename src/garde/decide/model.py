@@ -114,7 +114,9 @@ class ActivityRules:
     @classmethod
     def from_activity(cls, activity: Activity) -> ActivityRules:
         retention = tuple(
-            RetentionCheck(r.rule.event, r.rule.period, tuple(r.categories), str(r.rule))
+            # a rule in words (criterion, condition) is never due here: the engine cannot evaluate it
+            RetentionCheck(r.rule.event if r.rule is not None and r.executable else "",
+                           r.rule.period if r.rule is not None else None, tuple(r.categories), r.summary())
             for r in activity.retention)
         return cls(
             id=activity.id, categories=tuple(activity.data_categories), bases=frozenset(activity.bases()),

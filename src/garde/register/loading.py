@@ -146,7 +146,7 @@ def _term_uses(register: Register) -> Iterator[tuple[str, str, FieldPath]]:
             if transfer.safeguard:
                 yield "safeguards", transfer.safeguard, (*at, "transfers", j, "safeguard")
         for j, rule in enumerate(a.retention):
-            if not rule.rule.indefinite:
+            if rule.rule is not None and not rule.rule.indefinite:
                 yield "trigger_events", rule.rule.event, (*at, "retention", j, "rule")
             for k, category in enumerate(rule.categories):
                 yield "categories", category, (*at, "retention", j, "categories", k)
