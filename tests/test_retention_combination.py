@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from garde import retention
+from garde.cli.retention import render_plan
 from garde.datasets import DataMap, connect_datamap, load_datamap, sql_table
 from garde.periods import Period
 from garde.retention.forecast import limits_day
@@ -244,10 +245,24 @@ def test_the_plan_lists_a_condition_in_words_beside_the_rules_it_sweeps_on(tmp_p
                               "(delete): not executable: condition in words"]
 
 
-def test_review_is_never_swept_and_the_plan_counts_the_rows_due_for_review(tmp_path: Path,
-                                                                            database_url: str) -> None:
+def test_review_is_never_swept_and_the_plan_counts_the_rows_due_for_review(
+        tmp_path: Path, database_url: str, capsys: pytest.CaptureFixture[str]) -> None:
     plan, kept = _run(tmp_path, database_url, "[{rule: 3 years after last_contact, action: review}]")
     assert kept == {1, 2, 3, 4}
     assert plan.reviews == [{"table": "lists.subscribers", "activity": "newsletter",
                              "rule": "3 years after last_contact", "columns": ["email"], "due_for_review": 2}]
     assert "due for review" in plan.kept[0]["why"][0]
+    render_plan(plan)
+    text = " ".join(capsys.readouterr().out.split())
+    assert ("Due for review (a person decides; never swept): lists.subscribers (email) — newsletter: "
+            "3 years after last_contact: 2 row(s) due for review") in text
+
+
+def test_the_text_plan_shows_the_rules_in_words(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rules = "[until consent_withdrawn, {rule: 3 years after last_contact where asked, action: review}]"
+    plan, _ = _run(tmp_path, f"sqlite:///{tmp_path / 'lists.db'}", rules)
+    render_plan(plan)
+    text = " ".join(capsys.readouterr().out.split())
+    assert ("Rules in words, not executable (the activity's other rules decide): lists.subscribers.email: "
+            "newsletter: 3 years after last_contact where asked (review): not executable: condition in words"
+            in text)
