@@ -74,6 +74,7 @@ def test_a_range_formats_then_parses_to_itself(rule: RetentionPeriod) -> None:
         ("2 years after inactivity", "2 years after last_activity"),
         ("30 days after the end of the session", "30 days after session_end"),
         ("30 jours après la suppression par l'utilisateur", "30 days after user_deletion"),
+        ("30 giorni dalla fine della sessione", "30 days after session_end"),
     ],
 )
 def test_ranges_and_french_and_italian_forms_read_as_the_normalised_rule(text: str, normalised: str) -> None:
@@ -102,6 +103,11 @@ def test_a_range_runs_from_the_shorter_period_to_the_longer(text: str) -> None:
         ("10 anni dalla data della fattura se il cliente è un'impresa", "10 anni dalla data della fattura",
          "il cliente è un'impresa"),
         ("3 years after last_contact", "3 years after last_contact", None),
+        ("30 giorni dalla fine della sessione", "30 giorni dalla fine della sessione", None),
+        ("1 an après la clôture du compte lorsqu’il est inactif", "1 an après la clôture du compte",
+         "il est inactif"),
+        ("5 years after contract_end if\nthe customer asks", "5 years after contract_end",
+         "the customer asks"),
     ],
 )
 def test_a_condition_in_words_is_split_from_the_rule(text: str, rule: str, condition: str | None) -> None:

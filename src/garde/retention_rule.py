@@ -71,12 +71,12 @@ _RANGE = re.compile(
     rf"^(?:(?:between|entre|tra|fra|de|da|from)\s+)?(\d+)\s*{_UNIT}?\s+(?:and|to|et|a|e)\s+(\d+)\s*{_UNIT}"
     rf"\s+{_words(_AFTER_WORDS)}(.+)$")
 _UNTIL = re.compile(rf"^{_words(_UNTIL_WORDS)}(.+)$")
-_EVENT_ID = re.compile(r"^[a-z][a-z0-9_]*$")
 _ARTICLES = ("the ", "la ", "le ", "les ", "l'", "il ", "lo ", "i ", "gli ", "del ", "della ", "dell'")
-# Words that open a condition in words at the end of a rule (en, fr, it).
-_CONDITION = re.compile(
-    r"\s+(?:where|if|when|provided that|lorsque|lorsqu'|si|s'il|quand|dans le cas ou|se|quando|qualora"
-    r"|nel caso in cui)\s*(?=\S)", re.I)
+# Words that open a condition in words at the end of a rule (en, fr, it): whole words only, so that
+# "fine della sessione" holds no "se".
+_CONDITION_WORDS = ("where", "if", "when", "provided that", "lorsque", "lorsqu'", "si", "s'il", "quand",
+                    "dans le cas où", "dans le cas ou", "se", "quando", "qualora", "nel caso in cui")
+_CONDITION = re.compile(rf"\s+{_words(_CONDITION_WORDS)}(?=\S)", re.I)
 # What registers write for "kept without limit" (en, fr, it), in normalised form (see
 # garde.taxonomy.normalise: case, accents and hyphens do not matter).
 INDEFINITE_WORDS = frozenset({
@@ -104,7 +104,7 @@ def split_condition(text: str) -> tuple[str, str | None]:
 
     The condition is kept in the register's own words; None when the text has none.
     """
-    match = _CONDITION.search(text)
+    match = _CONDITION.search(text.replace("’", "'"))  # same length: the indices hold for ``text``
     if match is None:
         return text, None
     return text[:match.start()], text[match.end():].strip().rstrip(".")
