@@ -133,3 +133,17 @@ def test_decide_never_finds_data_past_a_rule_in_words() -> None:
     now = datetime(2099, 1, 1, tzinfo=UTC)
     assert past_retention(activity, ["identity.name", "contact.email", "transaction.invoice"], facts, consent,
                           now) == ["transaction.invoice"]
+
+
+@pytest.mark.parametrize(("combination", "past"), [(None, ["contact.email"]), ("latest_of", [])])
+def test_decide_follows_how_the_rules_combine(combination: str | None, past: list[str]) -> None:
+    """First reached: past once one rule is due, as the sweep deletes it; latest of: once all are."""
+    rules = ["until consent_withdrawn", "3 years after last_contact"]
+    extra = {"retention_combination": combination} if combination else {}
+    loaded = parse_register(text_of(register(rules, **extra)), "shop.yaml").register
+    activity = ActivityRules.from_activity(loaded.activities[0])
+    contacted = datetime(2020, 1, 1, tzinfo=UTC)
+    facts = SubjectFacts("s1", "active", created_at=contacted, last_contact_at=contacted)
+    consent = ConsentState("customers", None, "given", since=contacted)
+    now = datetime(2025, 1, 1, tzinfo=UTC)
+    assert past_retention(activity, ["contact.email"], facts, consent, now) == past
