@@ -37,7 +37,9 @@ def test_demo_publishes_and_enforces_on_the_reference_shop(isolated: Path) -> No
     assert live.rows > 1000
     allowed = [decision[2] for decision in live.decisions]
     assert allowed == [True, False, False]
-    assert [d[3] for d in live.decisions][1:] == [["consent_withdrawn"], ["consent_missing"]]
+    # the newsletter keeps an address "until consent_withdrawn" (first reached): withdrawn, past retention
+    assert [d[3] for d in live.decisions][1:] == [["consent_withdrawn", "retention_passed"],
+                                                  ["consent_missing"]]
     assert live.consents_imported > 0 and live.audience > 0
     assert {r["status"] for r in live.requests.values()} == {"completed"}
     access = json.loads((out / "live" / "access-access.json").read_text(encoding="utf-8"))

@@ -181,6 +181,17 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     # GL060: neither the activity's own measures nor the register's (inherited by every activity).
     "GL060": (register(security_measures=[]),
               {**register(security_measures=[]), "security_measures": ["Encrypted backups"]}),
+    # retention rules in words, review, alternatives (issue 10)
+    "GL065": (register(retention=[{"criterion": "As long as the account is active, then 5 years"}]),
+              register()),
+    "GL066": (register(retention=["5 years after relationship_end",
+                                  {"rule": "until transaction_end", "categories": ["contact.email"]}]),
+              register(retention=[{"rule": "5 years after relationship_end", "categories": ["identity.name"]},
+                                  {"rule": "until transaction_end", "categories": ["contact.email"]}])),
+    "GL067": (register(retention=["10 years after invoice_date where the customer is a business"]),
+              register(retention=["10 years after invoice_date"])),
+    "GL068": (register(retention=[{"rule": "5 years after relationship_end", "action": "review"}]),
+              register()),
 }
 # GL050-GL059: processor activities (Art. 28, 30(2)) and joint controllers (Art. 26).
 SERVED: dict[str, Any] = {"name": "Client SA", "contact": {"email": "privacy@client.example"},
@@ -519,3 +530,46 @@ activities:
                                check_terms=False))
     assert "GL007" in {f.code for f in alone}
     assert "GL007" not in {f.code for f in both}
+
+
+# -- retention rules as real registers state them (issue 10) ---------------------------------------------
+
+@pytest.mark.parametrize(("retention", "flagged"), [
+    ("between 1 and 5 years after last_contact", True),   # the upper bound is what the register allows
+    ("between 1 and 3 years after last_contact", False),
+    ("entre 1 et 5 ans après le dernier contact", True),
+])
+def test_a_range_is_compared_with_the_reference_by_its_upper_bound(retention: str, flagged: bool,
+                                                                     vocabulary: Vocabulary) -> None:
+    data = register(data_subjects=["prospect"], retention=[retention])
+    assert ("GL007" in codes_of(data, vocabulary)) is flagged
+
+
+def test_a_criterion_in_words_is_not_compared_with_reference_periods(vocabulary: Vocabulary) -> None:
+    data = register(data_subjects=["prospect"], retention=[{"criterion": "As long as the prospect answers"}])
+    codes = codes_of(data, vocabulary)
+    assert not codes & {"GL007", "GL008"} and "GL065" in codes
+
+
+def test_under_latest_of_a_rule_within_the_reference_does_not_excuse_a_longer_one(
+        vocabulary: Vocabulary) -> None:
+    rules = ["1 year after last_contact", "5 years after last_contact"]
+    first = register(data_subjects=["prospect"], retention=rules)
+    latest = register(data_subjects=["prospect"], retention=rules, retention_combination="latest_of")
+    assert "GL007" not in codes_of(first, vocabulary)  # the first reached is within 3 years
+    assert "GL007" in codes_of(latest, vocabulary)
+
+
+def test_a_conditional_rule_within_the_reference_does_not_excuse_the_others(vocabulary: Vocabulary) -> None:
+    data = register(data_subjects=["prospect"], retention=[
+        "1 year after last_contact where the prospect asked for no contact", "5 years after last_contact"])
+    assert "GL007" in codes_of(data, vocabulary)
+
+
+def test_per_category_rules_and_same_category_alternatives_are_not_gl066(vocabulary: Vocabulary) -> None:
+    same = register(retention=["until consent_withdrawn", "3 years after last_contact"])
+    assert "GL066" not in codes_of(same, vocabulary)
+    finer = register(retention=[{"rule": "until transaction_end", "categories": ["identity"]},
+                                {"rule": "5 years after relationship_end", "categories": ["identity.name"]}])
+    (finding,) = [f for f in findings_of(finer, vocabulary) if f.code == "GL066"]
+    assert "identity" in finding.message and "first reached" in finding.message

@@ -61,7 +61,8 @@ def plan(
 
     Per table and activity: rows deleted and rows whose expired columns are
     masked, today and day by day; columns never due and why ("no rule",
-    legal hold, archive); active legal holds and the rows they keep.
+    legal hold, archive, "not executable: criterion in words"); rows due for
+    review (a person decides); active legal holds and the rows they keep.
 
     Example: garde retention plan --days 30 --format json
     """
@@ -95,6 +96,15 @@ def render_plan(result: Plan) -> None:
         out.print("\nNever due:")
         for kept in result.kept:
             out.print(f"  {kept['table']}.{kept['column']}: {'; '.join(kept['why'])}")
+    if result.not_executable:
+        out.print("\nRules in words, not executable (the activity's other rules decide):")
+        for entry in result.not_executable:
+            out.print(f"  {entry['table']}.{entry['column']}: {'; '.join(entry['rules'])}")
+    if result.reviews:
+        out.print("\nDue for review (a person decides; never swept):")
+        for entry in result.reviews:
+            out.print(f"  {entry['table']} ({', '.join(entry['columns'])}) — {entry['activity']}: "
+                      f"{entry['rule']}: {entry['due_for_review']} row(s) due for review")
     if result.holds.holds:
         out.print("\nLegal holds:")
         for hold in result.holds.to_data():

@@ -94,7 +94,7 @@ def _processing(event: LedgerEvent, activity: Activity | None, register: Registe
         "purposes": [text_in(p, lang) for p in activity.purposes] or [text_in(activity.name, lang)],
         "personal_data_types": list(activity.data_categories),
         "controllers": [register.controller.name],
-        "retention": [str(r.rule) for r in activity.retention],
+        "retention": [r.summary() for r in activity.retention],
         "jurisdiction": register.controller.country,
         # the register's recipients for every activity too (Register.effective)
         "recipients": [r.kind for r in register.effective(activity).recipient_list()],

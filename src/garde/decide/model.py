@@ -16,6 +16,7 @@ from typing import Any
 from garde.periods import Period
 from garde.problems import GardeError
 from garde.register import Activity, Register, load_register
+from garde.retention_rule import Combination
 
 ANY_CATEGORY = "any"  # the vocabulary's "any category relevant to the claim"
 LEGAL_CLAIMS = "legal.claim"
@@ -90,6 +91,8 @@ class ActivityRules:
     targeted_advertising: bool
     channels: tuple[str, ...]
     retention: tuple[RetentionCheck, ...]
+    #: how the rules over one category combine: past at the first due, or once every one is
+    retention_combination: Combination = "first_reached"
 
     @property
     def marketing(self) -> bool:
@@ -114,13 +117,16 @@ class ActivityRules:
     @classmethod
     def from_activity(cls, activity: Activity) -> ActivityRules:
         retention = tuple(
-            RetentionCheck(r.rule.event, r.rule.period, tuple(r.categories), str(r.rule))
+            # a rule in words (criterion, condition) is never due here: the engine cannot evaluate it
+            RetentionCheck(r.rule.event if r.rule is not None and r.executable else "",
+                           r.rule.period if r.rule is not None else None, tuple(r.categories), r.summary())
             for r in activity.retention)
         return cls(
             id=activity.id, categories=tuple(activity.data_categories), bases=frozenset(activity.bases()),
             consent_validity=activity.consent.expiry if activity.consent else None,
             direct_marketing=activity.direct_marketing, targeted_advertising=activity.targeted_advertising,
-            channels=tuple(activity.channels), retention=retention)
+            channels=tuple(activity.channels), retention=retention,
+            retention_combination=activity.retention_combination)
 
 
 class DecisionModel:

@@ -29,12 +29,14 @@ The rules, in order:
    activity's ``consent.expiry``); a contract running (relationship started
    and not ended); legitimate interests, legal obligation, vital interests
    and public task hold by themselves (objections are rule 4).
-7. Categories whose every retention rule is due are past retention and not
-   usable: ``collection`` runs from the subject's creation, ``last_contact``
-   from the last contact (else creation), ``relationship_end`` from its end,
+7. Categories past retention are not usable: one of their rules is due
+   (the register's ``retention_combination``: ``first_reached``, the default,
+   as the retention sweep deletes them) or every one (``latest_of``).
+   ``collection`` runs from the subject's creation, ``last_contact`` from the
+   last contact (else creation), ``relationship_end`` from its end,
    ``consent_withdrawn`` from the withdrawal. Rules on other events
-   (``invoice_date``...) depend on rows the engine does not see: they never
-   make a category due here; the retention sweep handles them.
+   (``invoice_date``...) and rules in words (a criterion, a condition) are
+   never due here; the retention sweep handles the former.
 """
 
 from __future__ import annotations
@@ -119,14 +121,17 @@ def _retention_due(activity: ActivityRules, facts: SubjectFacts, consent: Consen
 
 def past_retention(activity: ActivityRules, categories: Sequence[str], facts: SubjectFacts,
                    consent: ConsentState, now: datetime) -> list[str]:
-    """The categories every one of whose retention rules is due."""
+    """The categories past retention: one of their rules is due ("first reached", the default, as the
+    sweep deletes them), or every one ("latest of"); a rule the engine cannot evaluate here is never
+    due, so under "latest of" it keeps the category."""
     if not activity.retention or facts.state is None:
         return []
     due = _retention_due(activity, facts, consent, now)
+    combine = all if activity.retention_combination == "latest_of" else any
     past = []
     for category in categories:
         rules = [i for i, rule in enumerate(activity.retention) if rule.applies_to(category)]
-        if rules and all(due[i] for i in rules):
+        if rules and combine(bool(due[i]) for i in rules):
             past.append(category)
     return past
 

@@ -368,6 +368,9 @@ def retention_lines(activity: Activity, words: Wording) -> list[Line]:
                       else (words.word("common.word.all_categories"),))
         lines.append(words.labelled_line(categories, words.retention(rule))
                      if len(activity.retention) > 1 or rule.categories else words.retention(rule))
+    # How the rules combine, only where the register states it: silence is not "first reached".
+    if len(activity.retention) > 1 and "retention_combination" in activity.model_fields_set:
+        lines.append((words.word(f"common.retention_combination.{activity.retention_combination}"),))
     return lines
 
 

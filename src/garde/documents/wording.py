@@ -29,6 +29,7 @@ from garde.documents.links import mail_href, safe_href
 from garde.periods import Period
 from garde.register.jurisdiction import jurisdiction
 from garde.register.model import Contact, Register, Registration, RetentionRule, Text, text_lang
+from garde.retention_rule import RetentionPeriod
 from garde.taxonomy import LANGS, Vocabulary, load_vocabulary, normalise
 from garde.taxonomy.free import FreeTerm
 from garde.yamlsource import load_yaml
@@ -212,25 +213,49 @@ class Wording:
     def retention(self, rule: RetentionRule) -> Line:
         """``3 ans après le dernier contact, puis suppression`` (GDPR Art. 13(2)(a)).
 
-        A rule kept without limit is printed as the register states it, in its own words:
-        neither a gap nor an invented period.
+        Only what the register says: a range as a range, a criterion and a
+        condition in the register's own words. A rule kept without limit is
+        printed as the register states it, in its own words: neither a gap nor
+        an invented period.
         """
-        if rule.rule.words is not None:
+        period = rule.rule
+        if period is not None and period.words is not None:
             return (self.word("common.retention_indefinite"), Piece(" ", self.lang),
-                    *self.quoted(Piece(rule.rule.words, self.register_lang)))
-        event = rule.rule.event
-        table = "after" if rule.rule.period else "until"
-        key = f"common.retention_{table}.{event}"
-        if key not in self.catalogue:
-            key = f"common.retention_{table}._other"
-        values = {"event": self.term("trigger_events", event).text}
-        if rule.rule.period:
-            values["period"] = self.period(rule.rule.period)
-        pieces: list[Piece] = [self.word(key, **values), self.word(f"common.retention_action.{rule.action}")]
+                    *self.quoted(Piece(period.words, self.register_lang)))
+        pieces: list[Piece] = []
+        if period is not None:
+            pieces.append(self.retention_period(period))
+        criterion = self.text(rule.criterion)
+        if criterion:
+            if pieces:
+                pieces.append(self.word("common.word.dash"))
+            pieces += self.introduced("common.retention_criterion", criterion)
+        condition = self.text(rule.condition)
+        if condition:
+            pieces += self.introduced("common.retention_condition", condition)
+        pieces.append(self.word(f"common.retention_action.{rule.action}"))
         reference = self.text(rule.reference)
         if reference:
             pieces += [Piece(" (", self.lang), reference, Piece(")", self.lang)]
         return tuple(pieces)
+
+    def introduced(self, key: str, piece: Piece) -> Line:
+        """``Criterion …: “the register's words”``: a catalogue phrase, then the register's text quoted."""
+        return (self.word(key), Piece(" ", self.lang), *self.quoted(piece))
+
+    def retention_period(self, period: RetentionPeriod) -> Piece:
+        """``3 ans après le dernier contact``, ``entre 3 et 5 ans après la fin du contrat``."""
+        table = "after" if period.period else "until"
+        key = f"common.retention_{table}.{period.event}"
+        if key not in self.catalogue:
+            key = f"common.retention_{table}._other"
+        values = {"event": self.term("trigger_events", period.event).text}
+        if period.period:
+            values["period"] = self.period(period.period)
+            if period.lower is not None:
+                values["period"] = self.word("common.retention_range", lower=self.period(period.lower),
+                                             period=values["period"]).text
+        return self.word(key, **values)
 
     def quoted(self, piece: Piece) -> Line:
         """The register's (or the source's) own words, between the language's quotation marks."""

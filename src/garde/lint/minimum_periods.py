@@ -60,10 +60,11 @@ def longest_kept(rule: RetentionRule) -> Period | None:
     """How long ``rule`` keeps data at most, to compare with a legal minimum; None: no bound known.
 
     ``P after E`` keeps for P, ``until E`` for nothing beyond E (a shorter keep than any minimum);
-    an indefinite rule has no end, so it is never shorter. The one place that reads a rule's shape
-    for this comparison (a range would give its upper bound here).
+    an indefinite rule has no end, so it is never shorter; a criterion in words gives no bound. A
+    range keeps up to its upper bound (its stored period). The one place that reads a rule's shape
+    for this comparison.
     """
-    if rule.rule.indefinite:
+    if rule.rule is None or rule.rule.indefinite:
         return None
     return rule.rule.period or _NOTHING
 

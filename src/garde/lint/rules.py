@@ -93,22 +93,26 @@ def missing_retention(ctx: Context) -> Iterator[Hit]:
 
 
 def _reference_hits(ctx: Context, wanted: str) -> Iterator[Hit]:
-    # Several rules of one activity over the same data are alternative limits: the data goes at
-    # the first one reached ("until unsubscription, at most 3 years after the last contact").
-    # When one of them is within the reference period, the activity is.
+    # Several rules of one activity over the same data are alternative limits: by default the data
+    # goes at the first one reached ("until unsubscription, at most 3 years after the last
+    # contact"), so when one of them (holding whatever the case: no condition) is within the
+    # reference period, the activity is. Under "latest of" every rule must be. A range is compared
+    # by its upper bound (``period``), up to which the register allows keeping the data; a
+    # criterion in words (no period) and a rule kept without limit (GL027) are not compared.
     periods = load_reference_periods()
     for at, activity in ctx.activities():
-        pairs = applicable(activity, ctx.register.controller.country, periods)
-        verdicts = [(found, periods.compare(activity.retention[found.rule_index].rule,
-                                            found.reference.maximum)) for found in pairs]
-        within = {found.reference.id for found, verdict in verdicts if verdict == "within"}
-        for found, verdict in verdicts:
-            retention = activity.retention[found.rule_index].rule
+        verdicts = []
+        for found in applicable(activity, ctx.register.controller.country, periods):
+            retention = activity.retention[found.rule_index]
+            if retention.rule is not None and not retention.rule.indefinite:
+                verdicts.append((found, retention, periods.compare(retention.rule, found.reference.maximum)))
+        first_reached = activity.retention_combination == "first_reached"
+        within = {found.reference.id for found, retention, verdict in verdicts
+                  if first_reached and verdict == "within" and retention.condition is None}
+        for found, retention, verdict in verdicts:
             reference = found.reference
-            if retention.indefinite:  # GL027 reports it as an error; no reference period applies
-                continue
             if verdict == wanted and reference.id not in within:
-                params = {"rule": str(retention), "maximum": str(reference.maximum),
+                params = {"rule": retention.summary(), "maximum": str(reference.maximum),
                           "authority": reference.authority, "period": reference.id}
                 yield Hit((*at, "retention", found.rule_index), activity.id, params,
                           reference.citation, reference.url)
@@ -381,7 +385,7 @@ def transfer_certification_to_check(ctx: Context) -> Iterator[Hit]:
 def retention_without_limit(ctx: Context) -> Iterator[Hit]:
     for at, activity in ctx.activities():
         for j, retention in enumerate(activity.retention):
-            if retention.rule.indefinite:
+            if retention.rule is not None and retention.rule.indefinite:
                 yield Hit((*at, "retention", j, "rule"), activity.id, {"rule": str(retention.rule)})
 
 

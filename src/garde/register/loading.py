@@ -171,7 +171,7 @@ def _term_uses(register: Register) -> Iterator[tuple[str, str, FieldPath]]:
             yield "art9_conditions", a.art9_condition, (*at, "art9_condition")
         yield from _statement_terms(a, at)
         for j, rule in enumerate(a.retention):
-            if not rule.rule.indefinite:
+            if rule.rule is not None and not rule.rule.indefinite:
                 yield "trigger_events", rule.rule.event, (*at, "retention", j, "rule")
             for k, category in enumerate(rule.categories):
                 yield "categories", category, (*at, "retention", j, "categories", k)

@@ -19,7 +19,6 @@ from pydantic import (
     Field,
     PlainSerializer,
     PlainValidator,
-    field_serializer,
     field_validator,
     model_validator,
 )
@@ -44,7 +43,7 @@ from garde.register.trackers import Tracker
 from garde.register.values import Contact as Contact  # re-exported: garde.register.model.Contact
 from garde.register.values import FieldValueError, iso_country
 from garde.register.values import Text as Text
-from garde.retention_rule import Action, RetentionPeriod
+from garde.retention_rule import Action, Combination, RetentionPeriod, retention_short_form
 from garde.taxonomy.free import is_text_map as _is_text_map
 from garde.taxonomy.free import read_term, show_term
 
@@ -197,10 +196,29 @@ class Transfer(_Model):
         return self
 
 
-class RetentionRule(_Model):
-    """``rule`` is ``<period> after <event>`` or ``until <event>``; then ``action``."""
+def _parse_rule(value: Any) -> Any:
+    return RetentionPeriod.parse(value) if isinstance(value, str) else value
 
-    rule: RetentionPeriod
+
+# A retention rule such as '3 years after last_contact', written and shown as text.
+RuleText = Annotated[RetentionPeriod, BeforeValidator(_parse_rule), PlainSerializer(str, return_type=str)]
+
+
+class RetentionRule(_Model):
+    """``rule`` is ``<period> after <event>``, a range, or ``until <event>``; then ``action``.
+
+    A register that gives no period states its ``criterion`` in words instead
+    (Art. 13(2)(a): "the criteria used to determine that period"); a rule may
+    hold only where its ``condition`` (in words) does. The short form
+    ``10 years after invoice_date where the customer is a business`` is a rule
+    and its condition; a rule written in French or Italian keeps that text
+    as its ``wording``.
+    """
+
+    rule: RuleText | None = Field(default=None, description="none: the `criterion` says it in words")
+    criterion: Text | None = Field(
+        default=None, description="the criteria that determine the period, in words (Art. 13(2)(a))")
+    condition: Text | None = Field(default=None, description="where the rule applies, in words")
     action: Action = "delete"
     categories: list[TermRef] = Field(default=[], description="empty: every category of the activity")
     reference: Text | None = Field(default=None, description="where the period comes from")
@@ -209,18 +227,31 @@ class RetentionRule(_Model):
     @model_validator(mode="before")
     @classmethod
     def _short_form(cls, value: Any) -> Any:
-        return {"rule": value} if isinstance(value, str) else value
+        return retention_short_form(value)
 
-    @field_validator("rule", mode="before")
-    @classmethod
-    def _parse_rule(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            return RetentionPeriod.parse(value)
-        return value
+    @model_validator(mode="after")
+    def _period_or_criterion(self) -> RetentionRule:
+        if self.rule is None and self.criterion is None:
+            raise ValueError("a retention rule states a `rule` ('3 years after last_contact') or, when the "
+                             "register gives no period, its `criterion` in words")
+        return self
 
-    @field_serializer("rule")
-    def _show_rule(self, rule: RetentionPeriod) -> str:
-        return str(rule)
+    @property
+    def executable(self) -> bool:
+        """Whether the sweep can tell when it is due: a period (or ``until``) with no condition in words."""
+        return self.rule is not None and not self.rule.indefinite and self.condition is None
+
+    def covers(self, category: str) -> bool:
+        """Whether the rule governs data of ``category``: one of its categories or a finer one; a rule
+        without categories governs every category of its activity."""
+        return not self.categories or any(category == c or category.startswith(c + ".")
+                                          for c in self.categories)
+
+    def summary(self) -> str:
+        """The rule in one line, in the register's words where it has no others (plans, reasons, receipts)."""
+        text = str(self.rule) if self.rule is not None else f"criterion: {text_in(self.criterion, 'en')}"
+        condition = text_in(self.condition, "en")
+        return f"{text} where {condition}" if condition else text
 
 
 class Consent(_Model):
@@ -339,6 +370,9 @@ class Activity(_Model):
     no_transfer: bool = Field(
         default=False, description="the register states this activity transfers nothing outside the EEA")
     retention: list[RetentionRule] = []
+    retention_combination: Combination = Field(
+        default="first_reached", description="how several rules over the same data combine: the data goes "
+        "at the first one reached, or once the latest of them is reached")
     security_measures: list[Text] = []
     sources: list[TermRef] = []
     overrides: list[Inheritable] = Field(

@@ -20,8 +20,9 @@ from sqlalchemy.engine import Engine
 from garde.datasets import TableRef, sql_table
 from garde.retention.forecast import Forecast, by_day
 from garde.retention.holds import Holds
-from garde.retention.policy import RetentionPolicy, TablePolicy
+from garde.retention.policy import RetentionPolicy, TablePolicy, in_words
 from garde.retention.predicate import Predicates
+from garde.retention.review import due_for_review
 
 Operation = Literal["delete", "mask"]
 OPERATIONS: tuple[Operation, ...] = ("delete", "mask")
@@ -53,6 +54,10 @@ class Plan:
     steps: list[Step]
     holds: Holds
     kept: list[dict[str, Any]]
+    #: rows whose ``review`` rule has ended: a person decides, the sweep never does (:mod:`.review`)
+    reviews: list[dict[str, Any]] = field(default_factory=list)
+    #: rules in words beside rules the sweep evaluates ("first reached": those decide)
+    not_executable: list[dict[str, Any]] = field(default_factory=list)
 
     def activities(self) -> dict[str, list[Step]]:
         """Steps per activity whose rules they enforce."""
@@ -67,7 +72,8 @@ class Plan:
                 "steps": [s.to_data() for s in self.steps],
                 "activities": {a: [f"{s.table}:{s.operation}" for s in steps]
                                for a, steps in self.activities().items()},
-                "holds": self.holds.to_data(), "kept": self.kept}
+                "holds": self.holds.to_data(), "kept": self.kept, "due_for_review": self.reviews,
+                "not_executable": self.not_executable}
 
 
 def step_predicate(predicates: Predicates, table: TablePolicy, operation: Operation,
@@ -133,11 +139,19 @@ def make_plan(policy: RetentionPolicy, unheld: RetentionPolicy, engines: Mapping
             steps[(ref, operation)] = Step(
                 str(ref), operation, table.activities(), [c.to_data() for c in table.columns.values()], now,
                 [(today + timedelta(days=i + 1), n) for i, n in enumerate(later)], held)
+        reviews = due_for_review(policy, connections, today, holds.keys)
     finally:
         for conn in connections.values():
             conn.close()
     ordered = [steps[(t.ref, op)] for t in policy for op in OPERATIONS if (t.ref, op) in steps]
-    return Plan(today, days, ordered, holds, kept)
+    return Plan(today, days, ordered, holds, kept, reviews, not_executable(policy))
+
+
+def not_executable(policy: RetentionPolicy) -> list[dict[str, Any]]:
+    """Rules in words over columns the sweep still governs by the activities' other rules."""
+    return [{"table": str(table.ref), "column": c.column.name,
+             "rules": [f"{g}: not executable: {in_words(g.rule)}" for g in c.in_words]}
+            for table in policy for c in table.columns.values() if c.sweepable and c.in_words]
 
 
 def planned(policy: RetentionPolicy, table: TablePolicy, operation: Operation) -> bool:

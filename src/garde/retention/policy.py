@@ -6,19 +6,29 @@ the rules of that activity that apply to the column's category (a rule with
 without applies to every category of the activity) and whose event has a
 date on the table (or on a table it references) govern it.
 
-Several rules of *one* activity are alternative limits: the activity stops
-needing the data at the first one reached ("until consent_withdrawn" and "3
-years after last_contact": until unsubscription, at most three years after
-the last contact). Across activities the longest still applies: data shared
+Several rules of *one* activity are alternative limits: by default the
+activity stops needing the data at the first one reached ("until
+consent_withdrawn" and "3 years after last_contact": until unsubscription, at
+most three years after the last contact). An activity whose register says
+``retention_combination: latest_of`` needs it until the last one is reached:
+each of its rules is then a limit of its own, and one that cannot be
+evaluated (no date on the table, a criterion or a condition in words, no
+limit) keeps the data. A range is due at its upper bound, which is its
+``period``. Across activities the longest still applies: data shared
 by several activities stays until every one of them has stopped needing it,
 and once the shorter ones expire it is kept only for the remaining
 activities. So a column is due when, for *every* activity using it, at
 least *one* of that activity's rules has expired (:meth:`ColumnPolicy.limits`).
 
 A column is never due, and the plan says why, when one of its activities has
-no rule for its category ("no rule"), none with a date on the table, a rule
-that says ``archive`` (moving data to an intermediate archive is not
-something a sweep can do), or an activity-scope legal hold.
+no rule for its category ("no rule"), none with a date on the table, only
+rules in words ("not executable: criterion in words", "... condition in
+words": the sweep never guesses them), a rule that says ``archive`` (moving
+data to an intermediate archive is not something a sweep can do) or
+``review`` (a person decides: the plan lists it as due for review), or an
+activity-scope legal hold. Under "first reached" a rule in words beside
+rules the sweep evaluates does not block: the data goes at the first of
+those, which is reached whatever the words say; the plan lists it.
 """
 
 from __future__ import annotations
@@ -33,7 +43,7 @@ from garde.problems import GardeError
 from garde.register import Register, load_register
 from garde.register.model import RetentionRule
 from garde.retention.columns import PLACEHOLDER, Facts, fit
-from garde.retention_rule import RetentionPeriod
+from garde.retention_rule import Combination, RetentionPeriod
 
 Action = Literal["delete", "anonymise"]
 #: One activity's alternative limits on a column: the activity is done with it once one has expired.
@@ -42,7 +52,7 @@ Limit = tuple[RetentionPeriod, ...]
 
 def applies(rule: RetentionRule, category: str) -> bool:
     """Whether ``rule`` governs data of ``category`` (rules without categories govern all)."""
-    return not rule.categories or any(category == c or category.startswith(c + ".") for c in rule.categories)
+    return rule.covers(category)
 
 
 @dataclass(frozen=True)
@@ -52,9 +62,17 @@ class Governing:
 
     activity: str
     rule: RetentionRule
+    combination: Combination = "first_reached"
+
+    @property
+    def period(self) -> RetentionPeriod:
+        """When it is due (only rules with a period govern; rules in words are listed apart)."""
+        if self.rule.rule is None:
+            raise GardeError(f"{self.activity}: '{self.rule.summary()}' has no period to evaluate")
+        return self.rule.rule
 
     def __str__(self) -> str:
-        return f"{self.activity}: {self.rule.rule} ({self.rule.action})"
+        return f"{self.activity}: {self.rule.summary()} ({self.rule.action})"
 
 
 @dataclass(frozen=True)
@@ -72,6 +90,8 @@ class ColumnPolicy:
     governing: tuple[Governing, ...] = ()
     blocked: tuple[str, ...] = ()
     undated: tuple[Governing, ...] = ()
+    in_words: tuple[Governing, ...] = ()
+    review: tuple[Governing, ...] = ()
     placeholder: bool = False
     refused: str | None = None
 
@@ -85,11 +105,19 @@ class ColumnPolicy:
         return self.sweepable and self.refused is None
 
     def limits(self) -> tuple[Limit, ...]:
-        """Per activity, its alternative limits: the column is due when each has one expired."""
+        """Per activity, its alternative limits: the column is due when each has one expired.
+
+        An activity whose rules combine as "latest of" gives one limit per rule:
+        all of them must have expired.
+        """
         by_activity: dict[str, list[RetentionPeriod]] = {}
+        latest: list[Limit] = []
         for g in self.governing:
-            by_activity.setdefault(g.activity, []).append(g.rule.rule)
-        return minimal_limits(by_activity.values())
+            if g.combination == "latest_of":
+                latest.append((g.period,))
+            else:
+                by_activity.setdefault(g.activity, []).append(g.period)
+        return minimal_limits([*by_activity.values(), *latest])
 
     @property
     def action(self) -> Action:
@@ -98,10 +126,12 @@ class ColumnPolicy:
 
     def to_data(self) -> dict[str, object]:
         return {"column": self.column.name, "category": self.column.category,
-                "rules": [{"activity": g.activity, "rule": str(g.rule.rule), "action": g.rule.action}
-                          for g in self.governing],
+                "rules": [{"activity": g.activity, "rule": g.rule.summary(), "action": g.rule.action,
+                           "combination": g.combination} for g in self.governing],
                 "due_when": [" or ".join(map(str, limit)) for limit in self.limits()],
                 "undated_rules": [str(g) for g in self.undated],
+                "not_executable_rules": [f"{g}: not executable: {in_words(g.rule)}" for g in self.in_words],
+                "review_rules": [str(g) for g in self.review],
                 "action": self.action if self.sweepable else None, "kept_because": list(self.blocked),
                 "mask": PLACEHOLDER if self.placeholder else self.column.erase.to_data(),
                 "mask_refused": self.refused}
@@ -219,10 +249,22 @@ def build_policy(datamap: DataMap, registers: Mapping[str, Register], *,
     return RetentionPolicy(datamap, tables)
 
 
+def in_words(rule: RetentionRule) -> str:
+    """What the sweep cannot evaluate in a rule: its criterion or its condition in words."""
+    return "criterion in words" if rule.rule is None else "condition in words"
+
+
+def event_of(rule: RetentionRule) -> str:
+    """The event a rule runs from ("" for a criterion in words)."""
+    return rule.rule.event if rule.rule is not None else ""
+
+
 def column_policy(datamap: DataMap, table: TableMap, column: ColumnMap, register: Register,
                   held_activities: Mapping[str, str]) -> ColumnPolicy:
     governing: list[Governing] = []
     undated: list[Governing] = []
+    words: list[Governing] = []
+    review: list[Governing] = []
     blocked: list[str] = []
     if not column.activities:
         blocked.append("no activity uses it")
@@ -233,24 +275,40 @@ def column_policy(datamap: DataMap, table: TableMap, column: ColumnMap, register
             continue
         if activity_id in held_activities:
             blocked.append(f"{activity_id}: legal hold: {held_activities[activity_id]}")
+        combination = activity.retention_combination
         stated = [r for r in activity.retention if applies(r, column.category)]
         # A rule kept "indefinitely" is never due: it is no limit, only the register's statement.
-        rules = [r for r in stated if not r.rule.indefinite]
+        # A criterion or a condition in words is no date the sweep can compute: never guessed.
+        rules = [r for r in stated if r.executable]
+        unlimited = [r for r in stated if r.rule is not None and r.rule.indefinite]
+        worded = [r for r in stated if not r.executable and r not in unlimited]
+        words += [Governing(activity_id, r, combination) for r in worded]
         if not stated:
             blocked.append(f"{activity_id}: no rule for {column.category}")
+        elif not rules and worded:
+            blocked += [f"{activity_id}: '{r.summary()}': not executable: {in_words(r)}" for r in worded]
         elif not rules:
-            blocked.append(f"{activity_id}: '{stated[0].rule}': the register keeps it without limit")
-        dated = [r for r in rules if event_path(datamap, table, r.rule.event) is not None]
-        undated += [Governing(activity_id, r) for r in rules if r not in dated]
+            blocked.append(f"{activity_id}: '{stated[0].summary()}': the register keeps it without limit")
+        dated = [r for r in rules if event_path(datamap, table, event_of(r)) is not None]
+        undated += [Governing(activity_id, r, combination) for r in rules if r not in dated]
         if rules and not dated:
             blocked.append(f"{activity_id}: " + "; ".join(
-                f"{r.rule}: no `{r.rule.event}` timestamp on {table.ref} nor on a table it references"
+                f"{r.rule}: no `{event_of(r)}` timestamp on {table.ref} nor on a table it references"
                 for r in rules))
+        elif combination == "latest_of" and dated and len(dated) < len(stated):
+            # "latest of": the data stays while any rule may still keep it
+            blocked.append(f"{activity_id}: kept until the latest of its rules, and "
+                           + ", ".join(f"'{r.summary()}'" for r in stated if r not in dated)
+                           + " cannot be evaluated here")
         for rule in dated:
             if rule.action == "archive":
                 blocked.append(f"{activity_id}: {rule.rule} then archive (not swept)")
-            governing.append(Governing(activity_id, rule))
-    return ColumnPolicy(column, tuple(governing), tuple(blocked), tuple(undated))
+            if rule.action == "review":
+                blocked.append(f"{activity_id}: {rule.rule} then review: due for review (a person decides; "
+                               "never swept)")
+                review.append(Governing(activity_id, rule, combination))
+            governing.append(Governing(activity_id, rule, combination))
+    return ColumnPolicy(column, tuple(governing), tuple(blocked), tuple(undated), tuple(words), tuple(review))
 
 
 def holds_by_scope(holds: Collection[tuple[str, str, str]]) -> tuple[dict[str, str], dict[str, str]]:

@@ -192,6 +192,8 @@ class _Rules:
         if not rules:
             return f"{basis}; the register states no retention period, so it is kept"
         for rule in rules:
+            if rule.rule is None or rule.condition is not None:
+                return f"{basis}: '{rule.summary()}' is stated in words garde cannot evaluate, so it is kept"
             if rule.rule.indefinite:
                 return f"{basis}: '{rule.rule}'; the register keeps it without limit, so it is kept"
             event = rule.rule.event
