@@ -82,3 +82,29 @@ def test_a_uk_register_cites_the_uk_gdpr_for_the_law_behind_a_basis() -> None:
     obligation = {"legal_bases": [{"basis": "legal_obligation", "obligation": "Keep VAT records"}]}
     notice = render_notice(loaded("GB", **obligation), "en", "md")
     assert "the law this basis rests on (UK GDPR Art. 6(3))" in notice
+
+
+def test_how_consent_is_given_is_printed_or_is_a_gap_in_both_documents() -> None:
+    from garde.documents import export_register
+
+    given = loaded(legal_bases=["consent"],
+                   consent={"capture": ["double_opt_in"], "withdrawal": ["unsubscribe_link"]})
+    silent = loaded(legal_bases=["consent"], consent={"withdrawal": ["unsubscribe_link"]})
+    for document in (render_notice(given, "en", "md"), export_register(given, "md", "en").decode()):
+        assert "Consent given through: Double opt-in" in document.replace("\\", "")
+    for document in (render_notice(silent, "en", "md"), export_register(silent, "md", "en").decode()):
+        assert "Consent given through: **⚠ Not stated in the register: how consent is given**" in document
+
+
+def test_a_parents_authorisation_is_printed_where_the_basis_is_not_consent() -> None:
+    minors = loaded(data_subjects=["minor"], parental_consent="A parent signs the form")
+    notice = render_notice(minors, "en", "md")
+    line = next(line for line in notice.splitlines() if line.startswith("- Orders: does not rest"))
+    assert "does not rest on consent" in line and "A parent signs the form" in line
+
+
+def test_the_data_description_and_channels_are_in_the_notice() -> None:
+    notice = render_notice(loaded(data_description="Name and address as written on the form",
+                                  channels=["email", "sms"]), "en", "md")
+    assert "in the source's words: “Name and address as written on the form”" in notice
+    assert "- **Channels**: E-mail, SMS" in notice

@@ -54,8 +54,8 @@ class RegisterDocument:
 # Column key -> width in characters. GDPR Art. 30(1)(a)-(g) and the CNIL model register,
 # plus the Art. 6 basis and the DPIA decision (ICO template).
 CONTROLLER_COLUMNS: dict[str, int] = {
-    "ref": 12, "name": 30, "controller": 22, "purposes": 45, "legal_bases": 35,
-    "data_subjects": 22, "data_categories": 40, "data_description": 35, "sensitive": 25,
+    "ref": 12, "name": 30, "controller": 22, "purposes": 45, "legal_bases": 35, "consent": 30,
+    "data_subjects": 22, "data_categories": 40, "data_description": 35, "channels": 20, "sensitive": 25,
     "recipients": 30, "transfers": 30, "retention": 35, "security": 30, "dpia": 20, "sources": 20,
 }
 # GDPR Art. 30(2)(a)-(d).
@@ -162,6 +162,8 @@ def _row(register: Register, activity: Activity, words: Wording, keys: tuple[str
                                  words.gap("security")),
         "dpia": lambda: dpia_cell(activity, words),
         "sources": lambda: cell([words.terms("sources", activity.sources)]),
+        "channels": lambda: cell([words.terms("channels", activity.channels)]),
+        "consent": lambda: cell(consent_lines(activity, words)),
         "on_behalf_of": lambda: cell([(Piece(name, register.language),) for name in activity.on_behalf_of],
                                      words.gap("on_behalf_of")),
     }
@@ -207,6 +209,22 @@ def legal_basis_lines(activity: Activity, words: Wording) -> list[Line]:
     return lines
 
 
+
+
+def consent_lines(activity: Activity, words: Wording) -> list[Line]:
+    """How consent is given and withdrawn (Art. 7(1), 7(3)), and how long it lasts: where the activity
+    rests on consent a missing way is a gap; elsewhere only what the register states."""
+    consent, based = activity.consent, "consent" in activity.bases()
+    lines: list[Line] = []
+    for key, gap in (("capture", "consent_capture"), ("withdrawal", "withdrawal")):
+        methods = getattr(consent, key) if consent else []
+        if methods or based:
+            how = words.terms("consent_methods", methods) if methods else (words.gap(gap),)
+            lines.append(words.labelled(f"common.word.consent_{key}", how))
+    if consent and consent.expiry:
+        lines.append(words.labelled("common.word.consent_expiry",
+                                    (Piece(words.period(consent.expiry), words.lang),)))
+    return lines
 
 
 def law_line(law: Law | None, words: Wording) -> Line:

@@ -15,6 +15,7 @@ from datetime import date
 
 from garde.documents.art30 import (
     category_lines,
+    consent_lines,
     effective_role,
     legal_basis_lines,
     recipient_lines,
@@ -116,9 +117,10 @@ def _purposes(register: Register, activities: list[Activity], words: Wording) ->
             ("notice.label.purposes", cell([(p,) for p in map(words.text, activity.purposes) if p],
                                             words.gap("purposes"))),
             ("notice.label.legal_bases", cell(legal_basis_lines(activity, words), words.gap("legal_basis"))),
-            ("notice.label.data_categories", cell([words.terms("categories", activity.data_categories)],
-                                                  words.gap("data_categories"))),
+            ("notice.label.data_categories", data_cell(activity, words)),
         ]
+        if activity.channels:
+            fields.append(("notice.label.channels", cell([words.terms("channels", activity.channels)])))
         if activity.collects_from_subject(words.vocabulary.direct_sources()) or activity.provision:
             fields.append(("notice.label.provision", cell([provision_line(activity, words)])))
         section.entries.append(Entry(activity_name(activity, words),
@@ -128,6 +130,16 @@ def _purposes(register: Register, activities: list[Activity], words: Wording) ->
     return section
 
 
+
+
+def data_cell(activity: Activity, words: Wording) -> Cell:
+    """The categories (or a gap), then the data as the register words it (``data_description``)."""
+    categories = words.terms("categories", activity.data_categories)
+    lines: list[Line] = [categories or (words.gap("data_categories"),)]
+    description = words.text(activity.data_description)
+    if description and description.text.strip():
+        lines.append((words.word("common.word.as_worded"), *words.quoted(description)))
+    return cell(lines)
 
 
 def provision_line(activity: Activity, words: Wording) -> Line:
@@ -230,11 +242,9 @@ def _consent(register: Register, activities: list[Activity], words: Wording) -> 
         return None
     section = _section(words, "consent", "13(2)(c)")
     section.paragraphs.append((words.word("notice.text.consent"),))
-    for activity in based:
-        methods = activity.consent.withdrawal if activity.consent else []
-        how = words.terms("consent_methods", methods) if methods else (words.gap("withdrawal"),)
-        section.items.append(words.labelled_line(activity_name(activity, words),
-                                                 words.labelled("notice.label.withdrawal", how)))
+    for activity in based:  # how consent is given and withdrawn (Art. 7(1), 7(3)), each or a gap
+        how = words.join(consent_lines(activity, words), "common.word.dash")
+        section.items.append(words.labelled_line(activity_name(activity, words), how))
     return section
 
 
@@ -264,6 +274,10 @@ def _children(register: Register, activities: list[Activity], words: Wording) ->
                                    (how,) if how and how.text.strip() else (words.gap("parental_consent"),))
         else:
             value = (words.word("notice.text.children_no_consent"),)
+            how = words.text(activity.parental_consent)
+            if how and how.text.strip():  # a parent's authorisation the register states all the same
+                value += (words.word("common.word.dash"), *words.labelled("notice.label.parental_consent",
+                                                                           (how,)))
         section.items.append(words.labelled_line(activity_name(activity, words), value))
     return section
 
