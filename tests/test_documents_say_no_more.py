@@ -108,3 +108,15 @@ def test_the_data_description_and_channels_are_in_the_notice() -> None:
                                   channels=["email", "sms"]), "en", "md")
     assert "in the source's words: “Name and address as written on the form”" in notice
     assert "- **Channels**: E-mail, SMS" in notice
+
+
+def test_categories_no_retention_rule_names_show_a_gap_not_silence() -> None:
+    """Rules for some categories only: the others' period is not stated, and the documents say so."""
+    partial = loaded(retention=[{"rule": "5 years after relationship_end", "categories": ["identity.name"]}])
+    line = next(line for line in render_notice(partial, "en", "md").splitlines()
+                if line.startswith("- Orders: Name:"))
+    assert "E-mail address: **⚠ Not stated in the register: retention period**" in line
+    whole = loaded(retention=[{"rule": "5 years after relationship_end",
+                               "categories": ["identity", "contact"]}])
+    assert GAP not in next(line for line in render_notice(whole, "en", "md").splitlines()
+                           if line.startswith("- Orders: Identity"))

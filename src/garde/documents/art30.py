@@ -342,6 +342,11 @@ def retention_lines(activity: Activity, words: Wording) -> list[Line]:
                       else (words.word("common.word.all_categories"),))
         lines.append(words.labelled_line(categories, words.retention(rule))
                      if len(activity.retention) > 1 or rule.categories else words.retention(rule))
+    if activity.retention and all(rule.categories for rule in activity.retention):
+        named = [c for rule in activity.retention for c in rule.categories]
+        left = [c for c in activity.data_categories if not any(words.vocabulary.covers(n, c) for n in named)]
+        if left:  # categories no rule names: their period is not stated, which is a gap, not silence
+            lines.append(words.labelled_line(words.terms("categories", left), (words.gap("retention"),)))
     return lines
 
 
