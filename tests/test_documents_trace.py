@@ -387,3 +387,15 @@ def test_a_minimal_register_publishes_a_notice_of_gaps_and_law(lang: str) -> Non
                 continue
             rest = names.sub(" ", law.sub(" ", unit))
             assert not re.search(r"[^\W_]", rest), f"{fmt}: {unit!r} states {rest.strip()!r}"
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_minimal_register_publishes_an_art30_register_of_gaps(lang: str) -> None:
+    """Beyond the activity's reference, name and controller, each cell is empty or a gap: no
+    "None" for special categories the register never listed, no "no transfer"."""
+    document = build_register(Register.model_validate(MINIMAL), lang, TODAY)
+    for sheet in document.sheets:
+        for row in sheet.rows:
+            stated = {key: value.plain() for key, value in row.items()
+                      if key not in {"ref", "name", "controller"} and value.lines and not value.gaps}
+            assert not stated, stated

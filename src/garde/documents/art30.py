@@ -279,7 +279,9 @@ def sensitive_cell(activity: Activity, words: Wording) -> Cell:
         condition = (words.term("art9_conditions", activity.art9_condition) if activity.art9_condition
                      else words.gap("art9_condition"))
         lines.append(words.labelled("common.field.art9_condition", (condition,)))
-    return cell(lines, words.word("common.word.none"))
+    # "None" follows from the categories the register lists; with none listed it would be invented.
+    return cell(lines, words.word("common.word.none") if activity.data_categories
+                else words.gap("data_categories"))
 
 
 def recipient_group(words: Wording, kind: str) -> str:
