@@ -120,3 +120,17 @@ def test_categories_no_retention_rule_names_show_a_gap_not_silence() -> None:
                                "categories": ["identity", "contact"]}])
     assert GAP not in next(line for line in render_notice(whole, "en", "md").splitlines()
                            if line.startswith("- Orders: Identity"))
+
+
+def test_the_notice_gives_the_art9_condition_of_special_category_data() -> None:
+    """WP260 (transparency), annex: with special categories, the Art. 9(2) condition relied on."""
+    health = loaded(data_categories=["special.health"], art9_condition="explicit_consent",
+                    legal_bases=["consent"], consent={"capture": ["web_form"], "withdrawal": ["web_form"]})
+    line = next(line for line in render_notice(health, "en", "md").splitlines()
+                if line.startswith("- **Legal basis**"))
+    assert "Art. 9(2) condition: Explicit consent" in line
+    silent = loaded(data_categories=["special.health"])
+    line = next(line for line in render_notice(silent, "en", "md").splitlines()
+                if line.startswith("- **Legal basis**"))
+    assert "Not stated in the register: Art. 9(2) condition" in line
+    assert "Art. 9(2)" not in render_notice(loaded(), "en", "md")

@@ -70,6 +70,7 @@ PUBLISHED: dict[Kind, frozenset[str]] = {
     ("activities", "[]", "legal_bases", "[]", "law"): BOTH,
     ("activities", "[]", "legal_bases", "[]", "legitimate_interest"): BOTH,
     ("activities", "[]", "data_description"): BOTH,
+    ("activities", "[]", "art9_condition"): BOTH,
     ("activities", "[]", "channels", "[]"): BOTH,
     ("activities", "[]", "consent", "capture", "[]"): BOTH,
     ("activities", "[]", "consent", "withdrawal", "[]"): BOTH,

@@ -17,6 +17,7 @@ from garde.documents.art30 import (
     category_lines,
     consent_lines,
     effective_role,
+    is_special,
     legal_basis_lines,
     recipient_lines,
     retention_lines,
@@ -116,7 +117,7 @@ def _purposes(register: Register, activities: list[Activity], words: Wording) ->
         fields = [
             ("notice.label.purposes", cell([(p,) for p in map(words.text, activity.purposes) if p],
                                             words.gap("purposes"))),
-            ("notice.label.legal_bases", cell(legal_basis_lines(activity, words), words.gap("legal_basis"))),
+            ("notice.label.legal_bases", bases_cell(activity, words)),
             ("notice.label.data_categories", data_cell(activity, words)),
         ]
         if activity.channels:
@@ -130,6 +131,24 @@ def _purposes(register: Register, activities: list[Activity], words: Wording) ->
     return section
 
 
+
+
+def bases_cell(activity: Activity, words: Wording) -> Cell:
+    """The Art. 6(1) bases (or a gap), then the Art. 9(2) condition where one is needed."""
+    bases = legal_basis_lines(activity, words) or [(words.gap("legal_basis"),)]
+    return cell([*bases, *art9_lines(activity, words)])
+
+
+def art9_lines(activity: Activity, words: Wording) -> list[Line]:
+    """The Art. 9(2) condition relied on for special-category data (WP260 rev.01, annex); a gap
+    when the activity lists a special category and states none."""
+    if activity.art9_condition:
+        condition = words.term("art9_conditions", activity.art9_condition)
+    elif any(is_special(words, c) for c in activity.data_categories):
+        condition = words.gap("art9_condition")
+    else:
+        return []
+    return [words.labelled("common.field.art9_condition", (condition,))]
 
 
 def data_cell(activity: Activity, words: Wording) -> Cell:
