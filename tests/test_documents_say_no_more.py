@@ -134,3 +134,15 @@ def test_the_notice_gives_the_art9_condition_of_special_category_data() -> None:
                 if line.startswith("- **Legal basis**"))
     assert "Not stated in the register: Art. 9(2) condition" in line
     assert "Art. 9(2)" not in render_notice(loaded(), "en", "md")
+
+
+def test_a_broad_category_beside_a_finer_one_of_its_group_is_still_listed() -> None:
+    """`identity` with `contact.email` (same CNIL group, not a descendant) was dropped from the Art. 30
+    register, which then said the activity processes only contact details."""
+    from garde.documents import build_register
+
+    categories = build_register(loaded(data_categories=["identity", "contact.email"]), "en").sheets[0]
+    cell = categories.rows[0]["data_categories"].plain()
+    assert cell.startswith("Identity and identification data: Identity, E-mail address"), cell
+    alone = build_register(loaded(data_categories=["identity"]), "en").sheets[0].rows[0]["data_categories"]
+    assert alone.plain() == "Identity and identification data"

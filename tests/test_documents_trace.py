@@ -37,7 +37,7 @@ from garde.documents.notice import write_notice
 from garde.documents.wording import load_catalogue
 from garde.register import load_register
 from garde.register.model import Register
-from garde.taxonomy import LANGS
+from garde.taxonomy import LANGS, load_vocabulary
 
 from .conftest import REGISTERS
 
@@ -245,12 +245,36 @@ def check_removal(baseline: Baseline, path: Path_, html_in: tuple[str, ...]) -> 
         for unit in new_statements(before, baseline.words[key], units):
             problems.append(f"{name} removed, {'/'.join(key)} states: {unit[:160]!r}")
         joined_before, joined_after = baseline.joined[key], "\n".join(units)
-        for text in texts_of(value_at(data, path)):
+        for text in [*texts_of(value_at(data, path)), *labels_of(data, path, key[1])]:
             if kind in ALSO_FROM_LAW or len(text) < 4 or text not in joined_before or text in elsewhere:
                 continue
             if joined_after.count(text) >= joined_before.count(text):
                 problems.append(f"{name} removed, {'/'.join(key)} still prints {text!r}")
     return problems, changed
+
+
+# The vocabulary a field's ids belong to, by the field's name.
+TERM_FIELDS = {"data_categories": "categories", "data_subjects": "subjects", "kind": "recipients",
+               "sources": "sources", "channels": "channels", "capture": "consent_methods",
+               "withdrawal": "consent_methods", "basis": "legal_bases", "safeguard": "safeguards",
+               "art9_condition": "art9_conditions"}
+
+
+def labels_of(data: dict[str, Any], path: Path_, lang: str) -> list[str]:
+    """The label a vocabulary id is printed as in ``lang``, unless another field holds the same id
+    (another activity's, say) or a finer one beside it (``identity`` beside ``identity.name`` is
+    printed as their group's heading)."""
+    value, field = value_at(data, path), next((s for s in reversed(path) if isinstance(s, str)), "")
+    term = load_vocabulary().get(TERM_FIELDS[field], value) if field in TERM_FIELDS and \
+        isinstance(value, str) else None
+    if term is None:
+        return []
+    same = [p for p in fields(data)
+            if p != path and kind_of(p) == kind_of(path) and value_at(data, p) == value]
+    siblings = value_at(data, path[:-1]) if isinstance(path[-1], int) else []
+    if same or any(isinstance(s, str) and s.startswith(f"{value}.") for s in siblings):
+        return []
+    return [term.labels.get(lang) or term.labels.get("en") or value]
 
 
 @pytest.mark.parametrize("path", register_files(), ids=lambda p: p.stem)

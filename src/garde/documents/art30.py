@@ -257,8 +257,9 @@ def category_lines(categories: list[str], words: Wording) -> list[Line]:
     for group in CNIL_GROUPS:
         if group not in grouped:
             continue
-        # The group's own root category (`personal_life` in "Vie personnelle") would repeat its label.
-        finer = [c for c in grouped[group] if c != group]
+        # The group's own root category alone (`personal_life` in "Vie personnelle") is the label;
+        # beside other categories of the group it is listed too, or it would be lost.
+        finer = [] if grouped[group] == [group] else grouped[group]
         label = (words.word(f"common.cnil_group.{group}"),)
         lines.append(words.labelled_line(label, words.terms("categories", finer)) if finer else label)
     return lines
