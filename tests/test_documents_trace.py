@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import copy
 import html
+import json
 import re
 from collections import Counter
 from collections.abc import Iterator
@@ -30,12 +31,14 @@ from typing import Any, get_args
 
 import pytest
 from pydantic import BaseModel, ValidationError
+from typer.testing import CliRunner
 
+from garde.cli import app
 from garde.documents import build_notice, build_register
 from garde.documents.formats import REGISTER_WRITERS
 from garde.documents.notice import write_notice
 from garde.documents.wording import load_catalogue
-from garde.register import load_register
+from garde.register import load_register, parse_register
 from garde.register.model import Register
 from garde.taxonomy import LANGS, load_vocabulary
 
@@ -303,6 +306,18 @@ def test_every_field_kind_a_reader_needs_is_in_some_register() -> None:
     assert set(PUBLISHED) <= kinds
     assert {("activities", "[]", "on_behalf_of", "[]"), ("controller", "registrations", "[]"),
             ("controller", "uk_representative"), ("rights", "answer_time")} <= kinds
+
+
+@pytest.mark.parametrize("path", register_files(), ids=lambda p: p.stem)
+def test_every_register_round_trips_through_register_show_json(path: Path) -> None:
+    """What `garde register show --format json` prints loads back as the same register (so it
+    publishes the same documents): the fixtures' promise, and the seeds'."""
+    result = CliRunner().invoke(app, ["register", "show", str(path), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    register = load_register(path)
+    again = parse_register(result.stdout, f"{path.stem}.json").register
+    assert again == register
+    assert json.loads(result.stdout) == register.to_data() == again.to_data()
 
 
 # Fields of the register model that no register of the repository populates, and why.
