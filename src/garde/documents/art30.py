@@ -72,8 +72,8 @@ class RegisterDocument:
 # Column key -> width in characters. GDPR Art. 30(1)(a)-(g) and the CNIL model register,
 # plus the Art. 6 basis and the DPIA decision (ICO template).
 CONTROLLER_COLUMNS: dict[str, int] = {
-    "ref": 12, "name": 30, "controller": 22, "purposes": 45, "legal_bases": 35,
-    "data_subjects": 22, "data_categories": 40, "data_description": 35, "sensitive": 25,
+    "ref": 12, "name": 30, "controller": 22, "purposes": 45, "legal_bases": 35, "consent": 30,
+    "data_subjects": 22, "data_categories": 40, "data_description": 35, "channels": 20, "sensitive": 25,
     "recipients": 30, "transfers": 30, "retention": 35, "security": 30, "dpia": 20, "sources": 20,
 }
 # GDPR Art. 30(2)(a)-(d), with the Art. 28(3) contract and the sub-processors (28(2), 28(4)).
@@ -188,6 +188,8 @@ def _row(register: Register, activity: Activity, words: Wording, keys: tuple[str
         "security": lambda: cell(security_lines(applies.security_list(), words), words.gap("security")),
         "dpia": lambda: dpia_cell(activity, words),
         "sources": lambda: cell(source_lines(applies.source_list(), words)),
+        "channels": lambda: cell([words.terms("channels", activity.channels)]),
+        "consent": lambda: cell(consent_lines(activity, words)),
         "trackers": lambda: activity_trackers(register, activity.id, words),
         "on_behalf_of": lambda: served_controllers_cell(activity, words),
     }
@@ -235,6 +237,22 @@ def legal_basis_lines(activity: Activity, words: Wording) -> list[Line]:
 
 
 
+def consent_lines(activity: Activity, words: Wording) -> list[Line]:
+    """How consent is given and withdrawn (Art. 7(1), 7(3)), and how long it lasts: where the activity
+    rests on consent a missing way is a gap; elsewhere only what the register states."""
+    consent, based = activity.consent, "consent" in activity.bases()
+    lines: list[Line] = []
+    for key, gap in (("capture", "consent_capture"), ("withdrawal", "withdrawal")):
+        methods = getattr(consent, key) if consent else []
+        if methods or based:
+            how = words.terms("consent_methods", methods) if methods else (words.gap(gap),)
+            lines.append(words.labelled(f"common.word.consent_{key}", how))
+    if consent and consent.expiry:
+        lines.append(words.labelled("common.word.consent_expiry",
+                                    (Piece(words.period(consent.expiry), words.lang),)))
+    return lines
+
+
 def law_line(law: Law | None, words: Wording) -> Line:
     """``law: Code de commerce, art. L123-22 (https://...)``, or a gap (GDPR Art. 6(3))."""
     text = words.text(law.text) if law else None
@@ -265,8 +283,9 @@ def category_lines(categories: list[str], words: Wording) -> list[Line]:
     for group in CNIL_GROUPS:
         if group not in grouped:
             continue
-        # The group's own root category (`personal_life` in "Vie personnelle") would repeat its label.
-        finer = [c for c in grouped[group] if c != group]
+        # The group's own root category alone (`personal_life` in "Vie personnelle") is the label;
+        # beside other categories of the group it is listed too, or it would be lost.
+        finer = [] if grouped[group] == [group] else grouped[group]
         label = (words.word(f"common.cnil_group.{group}"),)
         lines.append(words.labelled_line(label, words.terms("categories", finer)) if finer else label)
     return lines
@@ -287,7 +306,9 @@ def sensitive_cell(activity: Activity, words: Wording) -> Cell:
         condition = (words.term("art9_conditions", activity.art9_condition) if activity.art9_condition
                      else words.gap("art9_condition"))
         lines.append(words.labelled("common.field.art9_condition", (condition,)))
-    return cell(lines, words.word("common.word.none"))
+    # "None" follows from the categories the register lists; with none listed it would be invented.
+    return cell(lines, words.word("common.word.none") if activity.data_categories
+                else words.gap("data_categories"))
 
 
 def recipient_group(words: Wording, kind: str) -> str:
@@ -368,6 +389,11 @@ def retention_lines(activity: Activity, words: Wording) -> list[Line]:
                       else (words.word("common.word.all_categories"),))
         lines.append(words.labelled_line(categories, words.retention(rule))
                      if len(activity.retention) > 1 or rule.categories else words.retention(rule))
+    if activity.retention and all(rule.categories for rule in activity.retention):
+        named = [c for rule in activity.retention for c in rule.categories]
+        left = [c for c in activity.data_categories if not any(words.vocabulary.covers(n, c) for n in named)]
+        if left:  # categories no rule names: their period is not stated, which is a gap, not silence
+            lines.append(words.labelled_line(words.terms("categories", left), (words.gap("retention"),)))
     # How the rules combine, only where the register states it: silence is not "first reached".
     if len(activity.retention) > 1 and "retention_combination" in activity.model_fields_set:
         lines.append((words.word(f"common.retention_combination.{activity.retention_combination}"),))

@@ -16,6 +16,8 @@ from datetime import date
 from garde.documents.art30 import (
     STATEMENT_LINES,
     category_lines,
+    consent_lines,
+    is_special,
     legal_basis_lines,
     recipient_lines,
     retention_lines,
@@ -123,10 +125,11 @@ def _purposes(register: Register, activities: list[Activity], words: Wording) ->
         fields = [
             ("notice.label.purposes", cell([(p,) for p in map(words.text, activity.purposes) if p],
                                             words.gap("purposes"))),
-            ("notice.label.legal_bases", cell(legal_basis_lines(activity, words), words.gap("legal_basis"))),
-            ("notice.label.data_categories", cell([words.terms("categories", activity.data_categories)],
-                                                  words.gap("data_categories"))),
+            ("notice.label.legal_bases", bases_cell(activity, words)),
+            ("notice.label.data_categories", data_cell(activity, words)),
         ]
+        if activity.channels:
+            fields.append(("notice.label.channels", cell([words.terms("channels", activity.channels)])))
         direct = words.vocabulary.direct_sources()
         if register.effective(activity).collects_from_subject(direct) or activity.provision:
             fields.append(("notice.label.provision", cell([provision_line(activity, words)])))
@@ -151,6 +154,34 @@ def _joint(register: Register, activities: list[Activity], words: Wording) -> Se
         fields = tuple(joint_party_fields(activity, words))
         section.entries.append(Entry(activity_name(activity, words), fields))
     return section
+
+
+def bases_cell(activity: Activity, words: Wording) -> Cell:
+    """The Art. 6(1) bases (or a gap), then the Art. 9(2) condition where one is needed."""
+    bases = legal_basis_lines(activity, words) or [(words.gap("legal_basis"),)]
+    return cell([*bases, *art9_lines(activity, words)])
+
+
+def art9_lines(activity: Activity, words: Wording) -> list[Line]:
+    """The Art. 9(2) condition relied on for special-category data (WP260 rev.01, annex); a gap
+    when the activity lists a special category and states none."""
+    if activity.art9_condition:
+        condition = words.term("art9_conditions", activity.art9_condition)
+    elif any(is_special(words, c) for c in activity.data_categories):
+        condition = words.gap("art9_condition")
+    else:
+        return []
+    return [words.labelled("common.field.art9_condition", (condition,))]
+
+
+def data_cell(activity: Activity, words: Wording) -> Cell:
+    """The categories (or a gap), then the data as the register words it (``data_description``)."""
+    categories = words.terms("categories", activity.data_categories)
+    lines: list[Line] = [categories or (words.gap("data_categories"),)]
+    description = words.text(activity.data_description)
+    if description and description.text.strip():
+        lines.append((words.word("common.word.as_worded"), *words.quoted(description)))
+    return cell(lines)
 
 
 def provision_line(activity: Activity, words: Wording) -> Line:
@@ -277,11 +308,9 @@ def _consent(register: Register, activities: list[Activity], words: Wording) -> 
         return None
     section = _section(words, "consent", "13(2)(c)")
     section.paragraphs.append((words.word("notice.text.consent"),))
-    for activity in based:
-        methods = activity.consent.withdrawal if activity.consent else []
-        how = words.terms("consent_methods", methods) if methods else (words.gap("withdrawal"),)
-        section.items.append(words.labelled_line(activity_name(activity, words),
-                                                 words.labelled("notice.label.withdrawal", how)))
+    for activity in based:  # how consent is given and withdrawn (Art. 7(1), 7(3)), each or a gap
+        how = words.join(consent_lines(activity, words), "common.word.dash")
+        section.items.append(words.labelled_line(activity_name(activity, words), how))
     return section
 
 
@@ -321,6 +350,10 @@ def _children(register: Register, activities: list[Activity], words: Wording) ->
                                    (how,) if how and how.text.strip() else (words.gap("parental_consent"),))
         else:
             value = (words.word("notice.text.children_no_consent"),)
+            how = words.text(activity.parental_consent)
+            if how and how.text.strip():  # a parent's authorisation the register states all the same
+                value += (words.word("common.word.dash"), *words.labelled("notice.label.parental_consent",
+                                                                           (how,)))
         section.items.append(words.labelled_line(activity_name(activity, words), value))
     return section
 
