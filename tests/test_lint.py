@@ -67,6 +67,15 @@ def codes_of(data: dict[str, Any], vocabulary: Vocabulary) -> set[str]:
 
 
 # code -> (a register that triggers the rule, a close one that does not)
+ARCHIVE = {"until": "5 years after last_contact", "access": "Accounting staff"}
+
+
+def archived(archive: Any = None) -> dict[str, Any]:
+    """A rule archiving the data 3 years after the last contact, with ``archive`` when given."""
+    rule = {"rule": "3 years after last_contact", "action": "archive"}
+    return rule if archive is None else {**rule, "archive": archive}
+
+
 CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "GL001": (register(legal_bases=[]), register()),
     "GL002": (register(legal_bases=["legitimate_interests"]), register(legal_bases=[INTEREST])),
@@ -147,6 +156,14 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
               register(rights={"route": {"url": "https://shop.example/rights"}})),
     "GL035": (register(rights={**RIGHTS, "answer_time": "31 days"}),
               register(rights={**RIGHTS, "answer_time": "1 month"})),
+    # GL070-GL073: intermediate archiving (action: archive).
+    "GL070": (register(retention=[archived()]), register(retention=[archived(ARCHIVE)])),
+    "GL071": (register(retention=[{**archived(ARCHIVE), "action": "delete"}]),
+              register(retention=[archived(ARCHIVE)])),
+    "GL072": (register(retention=[archived({**ARCHIVE, "until": "36 months after last_contact"})]),
+              register(retention=[archived({**ARCHIVE, "until": "1 year after archiving"})])),
+    "GL073": (register(retention=[archived("5 years after last_contact")]),
+              register(retention=[archived(ARCHIVE)])),
 }
 # Rules tested by their own functions below rather than through CASES.
 TESTED_ELSEWHERE = {"GL000": "test_unreadable_files_are_gl000_findings_not_tracebacks"}

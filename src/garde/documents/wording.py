@@ -29,6 +29,7 @@ from garde.documents.links import mail_href, safe_href
 from garde.periods import Period
 from garde.register.jurisdiction import jurisdiction
 from garde.register.model import Contact, Register, Registration, RetentionRule, Text, text_lang
+from garde.retention_rule import RetentionPeriod
 from garde.taxonomy import LANGS, Vocabulary, load_vocabulary, normalise
 from garde.yamlsource import load_yaml
 
@@ -219,14 +220,38 @@ class Wording:
         key = f"common.retention_{table}.{event}"
         if key not in self.catalogue:
             key = f"common.retention_{table}._other"
-        values = {"event": self.term("trigger_events", event).text}
-        if rule.rule.period:
-            values["period"] = self.period(rule.rule.period)
-        pieces: list[Piece] = [self.word(key, **values), self.word(f"common.retention_action.{rule.action}")]
+        action = self._action(rule)
+        pieces: list[Piece] = [self.word(key, **self._period_values(rule.rule)), *action[:1]]
         reference = self.text(rule.reference)
         if reference:
             pieces += [Piece(" (", self.lang), reference, Piece(")", self.lang)]
-        return tuple(pieces)
+        return (*pieces, *action[1:])
+
+    def _period_values(self, period: RetentionPeriod) -> dict[str, str]:
+        values = {"event": self.term("trigger_events", period.event).text}
+        if period.period:
+            values["period"] = self.period(period.period)
+        return values
+
+    def _action(self, rule: RetentionRule) -> list[Piece]:
+        """What happens when the rule is due; for an archive, until when and who may read it, only
+        as the register states them (a missing end is said to be missing)."""
+        if rule.action != "archive":
+            return [self.word(f"common.retention_action.{rule.action}")]
+        until = rule.final
+        if until is None or until.indefinite:
+            pieces = [self.word("common.retention_archive.no_until")]
+        else:
+            kind = "after" if until.period else "until"
+            key = f"common.retention_{kind}.{until.event}"
+            if key not in self.catalogue:
+                key = f"common.retention_{kind}._other"
+            phrase = self.ui(key, **self._period_values(until))
+            pieces = [self.word("common.retention_archive.until", until=phrase)]
+        access = self.text(rule.archive.access) if rule.archive is not None else None
+        if access is not None:
+            pieces += [self.word("common.retention_archive.access"), access]
+        return pieces
 
     def quoted(self, piece: Piece) -> Line:
         """The register's (or the source's) own words, between the language's quotation marks."""

@@ -24,6 +24,7 @@ from pydantic import (
 )
 
 from garde.periods import Period
+from garde.register.archive import Archive
 from garde.register.jurisdiction import normalise_country
 from garde.retention_rule import Action, RetentionPeriod
 
@@ -198,11 +199,20 @@ class RetentionRule(_Model):
     categories: list[str] = Field(default=[], description="empty: every category of the activity")
     reference: Text | None = Field(default=None, description="where the period comes from")
     wording: Text | None = Field(default=None, description="the period as the source words it")
+    archive: Archive | None = Field(default=None, description="action archive: until when, who may read it")
 
     @model_validator(mode="before")
     @classmethod
     def _short_form(cls, value: Any) -> Any:
         return {"rule": value} if isinstance(value, str) else value
+
+    @property
+    def final(self) -> RetentionPeriod | None:
+        """When the data is deleted at last: the archive's ``until`` for an archiving rule (None when
+        the register does not say), else the rule itself."""
+        if self.action == "archive":
+            return self.archive.until if self.archive is not None else None
+        return self.rule
 
     @field_validator("rule", mode="before")
     @classmethod
