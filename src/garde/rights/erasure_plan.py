@@ -191,7 +191,11 @@ class _Rules:
         basis = f"legal obligation (activity {activity.id})"
         if not rules:
             return f"{basis}; the register states no retention period, so it is kept"
-        for rule in rules:
+        for stated in rules:
+            # an archived rule's obligation lasts until the archive's end (Art. 17(3)(b)), live or archived
+            if stated.final is None:
+                return f"{basis}: '{stated.rule}' then archived, the archive's end not stated, so it is kept"
+            rule = stated.model_copy(update={"rule": stated.final})
             if rule.rule.indefinite:
                 return f"{basis}: '{rule.rule}'; the register keeps it without limit, so it is kept"
             event = rule.rule.event
