@@ -9,6 +9,7 @@ Both oracles here are Python, row by row, with :meth:`Period.after`.
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
@@ -18,13 +19,21 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
+from typer.testing import CliRunner
 
 from garde import audit
+from garde.cli import app
+from garde.datasets import TableRef, load_datamap
+from garde.datasets.archive import archive_warnings
+from garde.datasets.live import check_live, reflect_table
 from garde.legal_holds import place_hold
 from garde.periods import Period
+from garde.retention.policy import build_policy, registers_for
+from garde.settings import get_settings
 from tests.test_retention_negomarkets import Deployment, business_url
 
 DATASET = Path(__file__).parent / "data" / "archive" / "shop.yaml"
+ROOT = Path(__file__).resolve().parents[1]
 FIRST = date(2026, 2, 28)
 LATER = date(2026, 9, 30)
 P3Y, P10Y = Period(3, "year"), Period(10, "year")
@@ -205,3 +214,52 @@ def test_a_hold_on_the_live_table_also_keeps_its_archive(world: World) -> None:
     assert all(s.today == 0 for s in plan.steps if s.table.startswith("shop.invoices"))
     world.sweep(today=LATER)
     assert table_rows(world.shop, invoices_archive) == archived
+
+
+def test_datasets_check_reports_a_missing_archive_table_or_column(world: World) -> None:
+    assert check_live(world.datamap, world.engines) == []
+    with world.shop.begin() as conn:
+        conn.execute(sa.text("ALTER TABLE invoices_archive DROP COLUMN amount_cents"))
+    reflect_table.cache_clear()  # reflected once per process: the schema changed under it
+    (problem,) = [str(p) for p in check_live(world.datamap, world.engines)]
+    assert "shop.yaml" in problem and "tables.invoices.archive" in problem and "'amount_cents'" in problem
+    with world.shop.begin() as conn:
+        conn.execute(sa.text("DROP TABLE invoices_archive"))
+    reflect_table.cache_clear()
+    (problem,) = [str(p) for p in check_live(world.datamap, world.engines)]
+    assert "has no table 'invoices_archive'" in problem
+
+
+def test_offline_check_warns_when_map_and_register_disagree_on_archiving(tmp_path: Path) -> None:
+    assert archive_warnings(load_datamap(DATASET)) == []
+    text = DATASET.read_text(encoding="utf-8").replace("../../../registers", str(ROOT / "registers"))
+    without = text.split("    archive:\n")[0]
+    (tmp_path / "shop.yaml").write_text(without, encoding="utf-8")
+    (warning,) = archive_warnings(load_datamap(tmp_path / "shop.yaml"))
+    assert warning.startswith("shop.invoices: invoicing ('3 years after invoice_date') archives its data")
+    # and the plan says why the invoices stay in the live table
+    datamap = load_datamap(tmp_path / "shop.yaml")
+    policy = build_policy(datamap, registers_for(datamap))
+    blocked = policy.table(TableRef("shop", "invoices")).columns["billing_name"].blocked
+    assert any("names no archive for shop.invoices" in why for why in blocked)
+
+
+def test_retention_plan_command_shows_archiving_and_purging(world: World, database_url: str,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    if not database_url.startswith("sqlite"):
+        pytest.skip("the CLI is driven on SQLite, as in tests/test_retention_cli.py")
+    world.sweep(today=FIRST)
+    monkeypatch.setenv("GARDE_DATABASE_URL", database_url)
+    monkeypatch.setenv("GARDE_ARCHIVE_TEST_URL", world.shop.url.render_as_string(hide_password=False))
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(app, ["retention", "plan", "--datasets", str(DATASET), "--today",
+                                          LATER.isoformat(), "--format", "json"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    steps = {(s["table"], s["operation"]): s for s in json.loads(result.output)["steps"]}
+    assert steps[("shop.invoices", "archive")]["archive"] == "shop.invoices_archive"
+    assert steps[("shop.invoices", "archive")]["today"] > 0
+    assert steps[("shop.invoices_archive", "delete")]["archive_of"] == "shop.invoices"
+    assert steps[("shop.invoices_archive", "delete")]["today"] > 0
