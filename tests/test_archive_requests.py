@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from garde import audit, retention
+from garde.legal_holds import place_hold
 from garde.rights import submit, verify_out_of_band
 from garde.rights.deployment import Deployment
 from garde.rights.intake import Request
@@ -86,3 +88,15 @@ def test_erasure_keeps_archived_rows_under_the_legal_obligation_until_the_archiv
     assert tuple(row) == ("F90000003", "Zoé Erasure")
     assert done.result is not None
     assert any("kept until 2030-03-01" in reason for reason in done.result["kept_reasons"]), done.result
+
+
+def test_a_hold_on_the_live_table_keeps_its_archived_rows_from_erasure(engine: Engine,
+                                                                      deployment: Deployment) -> None:  # noqa: F811
+    archive_zoes_2020_invoice(engine, deployment)
+    with engine.begin() as conn:
+        place_hold(conn, "table", "shop.invoices", "Tax audit 2025")
+    done = _request(engine, deployment, "erasure")
+    assert done.result is not None
+    report = json.loads(Path(done.result["file"]).read_text(encoding="utf-8"))
+    archived = {k["reason"] for k in report["kept"] if k["table"] == "shop.invoices_archive"}
+    assert archived == {"legal hold on shop.invoices: Tax audit 2025"}

@@ -171,9 +171,11 @@ class _Rules:
         """Why this column of this row is kept, or None when it is erased."""
         if self.subject_hold:
             return f"legal hold on the subject: {self.subject_hold.reason}"
-        hold = self.table_holds.get(f"{table.database}.{table.name}")
-        if hold:
-            return f"legal hold on {table.database}.{table.name}: {hold.reason}"
+        # a hold on a table keeps its archived rows too (the same records), as the retention sweep does
+        for name in (table.name, table.archive_of):
+            hold = self.table_holds.get(f"{table.database}.{name}") if name else None
+            if hold:
+                return f"legal hold on {table.database}.{name}: {hold.reason}"
         for activity_id in column.activities:
             if activity_id in self.activity_holds:
                 return f"legal hold on activity {activity_id}: {self.activity_holds[activity_id].reason}"
