@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -263,3 +263,29 @@ def test_retention_plan_command_shows_archiving_and_purging(world: World, databa
     assert steps[("shop.invoices", "archive")]["today"] > 0
     assert steps[("shop.invoices_archive", "delete")]["archive_of"] == "shop.invoices"
     assert steps[("shop.invoices_archive", "delete")]["today"] > 0
+
+
+def test_an_archive_end_counted_from_archiving_runs_from_archived_at(world: World, tmp_path: Path) -> None:
+    """``until: 1 year after archiving``: the purge is due a year after the sweep moved the row."""
+    register = (ROOT / "registers" / "reference-shop.yaml").read_text(encoding="utf-8").replace(
+        "until: 10 years after invoice_date", "until: 1 year after archiving")
+    (tmp_path / "register.yaml").write_text(register, encoding="utf-8")
+    (tmp_path / "shop.yaml").write_text(DATASET.read_text(encoding="utf-8").replace(
+        "../../../registers/reference-shop.yaml", str(tmp_path / "register.yaml")), encoding="utf-8")
+    world.datamap = load_datamap(tmp_path / "shop.yaml")
+    world.registers = registers_for(world.datamap)
+    before = table_rows(world.shop, invoices)
+    world.sweep(today=FIRST)
+    # no final limit dated on the live table: nothing is deleted there, every due row is archived
+    moved = {k for k, row in before.items() if P3Y.after(_day(row[5])) <= FIRST}
+    assert set(table_rows(world.shop, invoices_archive)) == moved
+    archived_on = datetime.now(UTC).date()  # archived_at is written in UTC
+
+    def purge(day: date) -> int:
+        plan = world.plan(today=day)
+        return next(s.today for s in plan.steps
+                    if s.table == "shop.invoices_archive" and s.operation == "delete")
+
+    assert purge(archived_on) == 0
+    assert purge(Period(1, "year").after(archived_on) - timedelta(days=1)) == 0
+    assert purge(Period(1, "year").after(archived_on)) == len(moved)
