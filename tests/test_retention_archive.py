@@ -287,5 +287,8 @@ def test_an_archive_end_counted_from_archiving_runs_from_archived_at(world: Worl
                     if s.table == "shop.invoices_archive" and s.operation == "delete")
 
     assert purge(archived_on) == 0
+    forecast = world.plan(today=archived_on, days=5)  # the live table's end is not dated there
+    (delete,) = [s for s in forecast.steps if s.table == "shop.invoices" and s.operation == "delete"]
+    assert delete.today == 0 and all(n == 0 for _, n in delete.by_day)
     assert purge(Period(1, "year").after(archived_on) - timedelta(days=1)) == 0
     assert purge(Period(1, "year").after(archived_on)) == len(moved)
