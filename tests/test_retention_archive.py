@@ -23,11 +23,12 @@ from typer.testing import CliRunner
 
 from garde import audit
 from garde.cli import app
-from garde.datasets import TableRef, load_datamap
+from garde.datasets import TableRef, load_datamap, parse_dataset
 from garde.datasets.archive import archive_warnings
 from garde.datasets.live import check_live, reflect_table
 from garde.legal_holds import place_hold
 from garde.periods import Period
+from garde.problems import InputError
 from garde.retention.policy import build_policy, registers_for
 from garde.settings import get_settings
 from tests.test_retention_negomarkets import Deployment, business_url
@@ -292,3 +293,32 @@ def test_an_archive_end_counted_from_archiving_runs_from_archived_at(world: Worl
     assert delete.today == 0 and all(n == 0 for _, n in delete.by_day)
     assert purge(Period(1, "year").after(archived_on) - timedelta(days=1)) == 0
     assert purge(Period(1, "year").after(archived_on)) == len(moved)
+
+
+def test_the_data_map_round_trips_with_its_archive(tmp_path: Path) -> None:
+    """``datasets show`` prints the live table's ``archive:`` only; loading that gives the same map."""
+    datamap = load_datamap(ROOT / "datasets" / "shop.yaml")
+    (data,) = datamap.to_data()
+    assert "invoices_archive" not in data["tables"]
+    assert data["tables"]["invoices"]["archive"]["table"] == "invoices_archive"
+    data["register"] = str(ROOT / "registers" / "reference-shop.yaml")
+    (tmp_path / "shop.yaml").write_text(json.dumps(data), encoding="utf-8")
+    again = load_datamap(tmp_path / "shop.yaml")
+    assert again.datasets["shop"].tables == datamap.datasets["shop"].tables
+    archive = again.table(("shop", "invoices_archive"))
+    assert archive.timestamps["archiving"] == "archived_at" and archive.archive_of == "invoices"
+    assert archive.label_in("fr") == "Facture (archive)" and archive.label_in("it") == "Fattura (archivio)"
+
+
+@pytest.mark.parametrize(("archive", "message"), [
+    ("{table: orders}", "tables.invoices.archive: 'orders' is already a table of the map"),
+    ("{table: invoices_archive, archived_at: issued_at}", "'issued_at' is a column of invoices"),
+    ("{table: invoices_archive, acces: accounting}", "tables.invoices.archive.acces: unknown field"),
+    ("{table: 'invoices archive'}", "tables.invoices.archive.table: 'invoices archive' is not a column name"),
+])
+def test_a_bad_archive_declaration_names_the_file_line_and_field(archive: str, message: str) -> None:
+    text = DATASET.read_text(encoding="utf-8").split("    archive:\n")[0] + f"    archive: {archive}\n"
+    with pytest.raises(InputError) as raised:
+        parse_dataset(text, "shop.yaml", base=DATASET.parent)
+    problems = [str(p) for p in raised.value.problems]
+    assert any(p.startswith("shop.yaml:") and message in p for p in problems), problems
