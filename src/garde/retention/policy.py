@@ -113,10 +113,11 @@ class ColumnPolicy:
 
     @property
     def action(self) -> Action:
-        """``anonymise`` when a governing rule anonymises (keep what is not identifying), else ``archive``
-        when one archives, else ``delete``."""
+        """``delete`` when every governing rule deletes, ``archive`` when they delete or archive, else
+        ``anonymise`` (keep what is not identifying)."""
         actions = {g.rule.action for g in self.governing}
-        return "anonymise" if "anonymise" in actions else "archive" if "archive" in actions else "delete"
+        return "delete" if actions <= {"delete"} else "archive" if actions <= {"delete", "archive"} \
+            else "anonymise"
 
     def to_data(self) -> dict[str, object]:
         return {"column": self.column.name, "category": self.column.category,
