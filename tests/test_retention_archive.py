@@ -18,6 +18,8 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy.engine import Engine
 from typer.testing import CliRunner
 
@@ -29,6 +31,7 @@ from garde.datasets.live import check_live, reflect_table
 from garde.legal_holds import place_hold
 from garde.periods import Period
 from garde.problems import InputError
+from garde.retention.archive import archive_limits_of, archived_until
 from garde.retention.policy import build_policy, registers_for
 from garde.settings import get_settings
 from tests.test_retention_negomarkets import Deployment, business_url
@@ -38,6 +41,9 @@ ROOT = Path(__file__).resolve().parents[1]
 FIRST = date(2026, 2, 28)
 LATER = date(2026, 9, 30)
 P3Y, P10Y = Period(3, "year"), Period(10, "year")
+DATAMAP = load_datamap(DATASET)
+ARCHIVE_LIMITS = archive_limits_of(DATAMAP, registers_for(DATAMAP)["shop"],
+                                   DATAMAP.table(("shop", "invoices_archive")))
 
 metadata = sa.MetaData()
 customers = sa.Table("customers", metadata, sa.Column("id", sa.Integer, primary_key=True),
@@ -322,3 +328,15 @@ def test_a_bad_archive_declaration_names_the_file_line_and_field(archive: str, m
         parse_dataset(text, "shop.yaml", base=DATASET.parent)
     problems = [str(p) for p in raised.value.problems]
     assert any(p.startswith("shop.yaml:") and message in p for p in problems), problems
+
+
+@given(st.dates(min_value=date(1990, 1, 1), max_value=date(2090, 12, 31)),
+       st.dates(min_value=date(1990, 1, 1), max_value=date(2090, 12, 31)))
+def test_an_archived_row_is_deleted_on_the_day_the_archive_ends(issued: date, archived: date) -> None:
+    """What an access answer says (``deleted_on``) is the day the register's end falls, month ends as the
+    sweep counts them (Reg. 1182/71): 10 years after the invoice date, whatever the archiving day."""
+    table = DATAMAP.table(("shop", "invoices_archive"))
+    row = {"issued_at": datetime(issued.year, issued.month, issued.day, 13),
+           "archived_at": datetime(archived.year, archived.month, archived.day)}
+    assert archived_until(table, ARCHIVE_LIMITS, row) == P10Y.after(issued)
+    assert archived_until(table, ARCHIVE_LIMITS, {**row, "issued_at": None}) is None
