@@ -19,7 +19,7 @@ runner = CliRunner()
 def test_check_reports_the_shop_maps() -> None:
     result = runner.invoke(app, ["datasets", "check", DATASETS, "--offline"])
     assert result.exit_code == 0, result.output
-    assert "ok: 2 databases, 33 tables" in result.output
+    assert "ok: 2 databases, 34 tables" in result.output
 
 
 def test_check_renders_problems_with_file_and_line(tmp_path: Path) -> None:

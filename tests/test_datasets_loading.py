@@ -124,7 +124,8 @@ def test_missing_register_file_is_reported_on_the_register_field() -> None:
 def test_the_shop_maps_load_and_check_clean() -> None:
     datamap = load_datamap(ROOT / "datasets")
     assert set(datamap.datasets) == {"shop", "crm"}
-    assert len(datamap.tables()) == 33
+    assert len(datamap.tables()) == 34  # 33 and the archive of invoices
+    assert datamap.table(("shop", "invoices_archive")).archive_of == "invoices"
     assert {"email", "phone", "customer_id", "loyalty_card", "cookie_id"} == set(datamap.identity_kinds())
     order = datamap.deletion_order()
     assert (

@@ -201,7 +201,8 @@ def test_erasure_and_sweep_over_the_reference_shop_fit_every_column(engine: Engi
 
     plan = retention.plan(engine, deployment.datamap, deployment.engines, today=AS_OF)
     due = {(s.table, s.operation): s.today for s in plan.steps if s.today}
-    assert {op for _, op in due} == {"delete", "mask"}  # both retention actions fire
+    assert {op for _, op in due} == {"archive", "delete", "mask"}  # every retention action fires
+    assert ("shop.invoices", "archive") in due  # invoices past 3 years go to the intermediate archive
     assert ("shop.tax_free_refunds", "delete") in due  # past the customs period
     swept = retention.sweep(engine, deployment.datamap, deployment.engines, today=AS_OF)
     assert swept.total() == sum(due.values())

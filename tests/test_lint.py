@@ -76,6 +76,15 @@ def codes_of(data: dict[str, Any], vocabulary: Vocabulary) -> set[str]:
 
 
 # code -> (a register that triggers the rule, a close one that does not)
+ARCHIVE = {"until": "5 years after last_contact", "access": "Accounting staff"}
+
+
+def archived(archive: Any = None) -> dict[str, Any]:
+    """A rule archiving the data 3 years after the last contact, with ``archive`` when given."""
+    rule = {"rule": "3 years after last_contact", "action": "archive"}
+    return rule if archive is None else {**rule, "archive": archive}
+
+
 CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "GL001": (register(legal_bases=[]), register()),
     "GL002": (register(legal_bases=["legitimate_interests"]), register(legal_bases=[INTEREST])),
@@ -192,6 +201,14 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
               register(retention=["10 years after invoice_date"])),
     "GL068": (register(retention=[{"rule": "5 years after relationship_end", "action": "review"}]),
               register()),
+    # GL070-GL073: intermediate archiving (action: archive).
+    "GL070": (register(retention=[archived()]), register(retention=[archived(ARCHIVE)])),
+    "GL071": (register(retention=[{**archived(ARCHIVE), "action": "delete"}]),
+              register(retention=[archived(ARCHIVE)])),
+    "GL072": (register(retention=[archived({**ARCHIVE, "until": "36 months after last_contact"})]),
+              register(retention=[archived({**ARCHIVE, "until": "1 year after archiving"})])),
+    "GL073": (register(retention=[archived("5 years after last_contact")]),
+              register(retention=[archived(ARCHIVE)])),
 }
 # GL050-GL059: processor activities (Art. 28, 30(2)) and joint controllers (Art. 26).
 SERVED: dict[str, Any] = {"name": "Client SA", "contact": {"email": "privacy@client.example"},

@@ -22,6 +22,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from datetime import date
 from itertools import pairwise
 from pathlib import Path
 
@@ -45,11 +46,12 @@ KILLS = int(os.environ.get("GARDE_CRASH_KILLS", "20"))
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _sweep_process(store_url: str, shop_url: str, batch_size: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "GARDE_DATABASE_URL": store_url, "GARDE_NEGOMARKETS_URL": shop_url}
+def _sweep_process(store_url: str, shop_url: str, batch_size: int, *, dataset: Path = DATASET,
+                   url_env: str = "GARDE_NEGOMARKETS_URL", today: date = TODAY) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "GARDE_DATABASE_URL": store_url, url_env: shop_url}
     return subprocess.Popen(
-        [sys.executable, "-m", "garde", "retention", "sweep", "--datasets", str(DATASET),
-         "--today", TODAY.isoformat(), "--batch-size", str(batch_size), "--quiet"],
+        [sys.executable, "-m", "garde", "retention", "sweep", "--datasets", str(dataset),
+         "--today", today.isoformat(), "--batch-size", str(batch_size), "--quiet"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 

@@ -228,9 +228,9 @@ def expected_by_sql(engine: Engine, today: date = TODAY) -> dict[str, set[int]]:
 class Deployment:
     """A store, NEGOMARKETS' data map, and an engine on its business database."""
 
-    def __init__(self, store_url: str, shop_url: str) -> None:
+    def __init__(self, store_url: str, shop_url: str, dataset: Path = DATASET) -> None:
         self.store = open_store(store_url)
-        self.datamap: DataMap = load_datamap(DATASET)
+        self.datamap: DataMap = load_datamap(dataset)
         self.engines = connect_datamap(self.datamap, {"shop": shop_url}, create=True)
         self.shop = self.engines["shop"]
         self.registers = registers_for(self.datamap)

@@ -81,7 +81,10 @@ def test_generation_has_about_ten_rows_per_customer(engines: dict[str, Engine]) 
     counts = row_counts(engines)
     assert counts["shop.customers"] == CUSTOMERS
     assert 9 <= sum(counts.values()) / CUSTOMERS <= 13
-    assert all(n > 0 for name, n in counts.items()), [name for name, n in counts.items() if n == 0]
+    # every table has rows, but the archive of invoices: the retention sweep fills it
+    assert counts["shop.invoices_archive"] == 0
+    filled = {name: n for name, n in counts.items() if name != "shop.invoices_archive"}
+    assert all(n > 0 for n in filled.values()), [name for name, n in filled.items() if n == 0]
     with engines["shop"].connect() as conn:
         distinct = conn.execute(sa.text("SELECT COUNT(DISTINCT email) FROM customers")).scalar_one()
         created = datamap_tables()["customers"].c.created_at

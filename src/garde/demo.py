@@ -53,6 +53,7 @@ class LiveReport:
     requests: dict[str, dict[str, Any]] = field(default_factory=dict)
     retention_due: int = 0
     retention_swept: int = 0
+    retention_archived: int = 0  # of which moved to an intermediate archive (shop.invoices_archive)
     audit_entries: int = 0
     audit_ok: bool = False
     audit_sealed: bool = False  # by the audit key (GARDE_AUDIT_KEY; `make demo` sets a demo key)
@@ -163,6 +164,7 @@ def run_live(out: Path, customers: int = 1000, seed: int = 1, step: Step | None 
         report.files.append(plan_file)
         swept = retention.sweep(store, deployment.datamap, deployment.engines)
         report.retention_swept = swept.total()
+        report.retention_archived = sum(n for step, n in swept.affected.items() if step.endswith(":archive"))
 
         say("verifying the audit chain")
         verification = audit.verify_store(store)

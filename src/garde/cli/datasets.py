@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from garde.datasets import connect_datamap, discovery_warnings, find_subject, load_datamap
+from garde.datasets.archive import archive_warnings
 from garde.datasets.graph import graph_dot, graph_text, render
 from garde.datasets.live import check_databases
 from garde.problems import GardeError, InputError
@@ -67,7 +68,7 @@ def check(
         f"identities: {', '.join(datamap.identity_kinds())}"
         + ("" if offline else "; every mask fits its column")
     )
-    for warning in discovery_warnings(datamap):
+    for warning in [*discovery_warnings(datamap), *archive_warnings(datamap)]:
         typer.echo(f"warning: {warning}", err=True)
 
 

@@ -62,7 +62,8 @@ def demo(
         for kind, request in live.requests.items():
             facts.add_row(f"{kind} request", f"{request['status']} ({request['id'][:8]})")
         facts.add_row("retention", f"{live.retention_due:,} row operations due today, "
-                                   f"{live.retention_swept:,} rows swept")
+                                   f"{live.retention_swept:,} rows swept, "
+                                   f"{live.retention_archived:,} of them archived")
         sealed = "sealed by the audit key" if live.audit_sealed else "not sealed: GARDE_AUDIT_KEY unset"
         facts.add_row("audit chain", f"{'intact' if live.audit_ok else 'BROKEN'}, "
                                      f"{live.audit_entries:,} entries, {sealed}")

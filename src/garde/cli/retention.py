@@ -57,11 +57,13 @@ def plan(
     datasets: DatasetsOption = None,
     today: TodayOption = None,
 ) -> None:
-    """What retention deletes or anonymises today and in the next N days, and what holds keep.
+    """What retention deletes, anonymises or archives today and in the next N days, and what holds keep.
 
-    Per table and activity: rows deleted and rows whose expired columns are
-    masked, today and day by day; columns never due and why ("no rule",
-    legal hold, archive, "not executable: criterion in words"); rows due for
+    Per table and activity: rows deleted, rows moved to an intermediate
+    archive ("archive to ..."), rows purged from an archive at its end
+    ("purge from archive") and rows whose expired columns are masked, today
+    and day by day; columns never due and why ("no rule", legal hold, no
+    archive named, "not executable: criterion in words"); rows due for
     review (a person decides); active legal holds and the rows they keep.
 
     Example: garde retention plan --days 30 --format json
@@ -83,14 +85,14 @@ def render_plan(result: Plan) -> None:
         later = str(step.by_day[-1][1]) if step.by_day else ""
         if not (step.today or step.held or any(n for _, n in step.by_day)):
             continue
-        table.add_row(step.table, step.operation, ", ".join(step.activities), str(step.today), later,
+        table.add_row(step.table, step.what, ", ".join(step.activities), str(step.today), later,
                       str(step.held) if step.held else "")
     out.print(table)
     for step in result.steps:
         changes = [(d, n) for i, (d, n) in enumerate(step.by_day)
                    if n != (step.by_day[i - 1][1] if i else step.today)]
         if changes:
-            out.print(f"{step.table} {step.operation}: "
+            out.print(f"{step.table} {step.what}: "
                       + ", ".join(f"{d.isoformat()} → {n}" for d, n in changes))
     if result.kept:
         out.print("\nNever due:")

@@ -205,7 +205,14 @@ def check_live(datamap: DataMap, engines: Mapping[str, Engine]) -> list[Problem]
             if table.name not in existing:
                 problems.append(source.problem(at, f"database {name!r} has no table {table.name!r}"))
                 continue
-            problems += table_problems(datamap, table, reflect_table(engine, table.name) or {}, source)
+            columns = reflect_table(engine, table.name) or {}
+            problems += table_problems(datamap, table, columns, source)
+            if table.archive is not None and table.archive.table in existing:
+                archived = reflect_table(engine, table.archive.table) or {}
+                for missing in sorted(set(columns) - set(archived)):
+                    problems.append(source.problem((*at, "archive"), f"archive table {table.archive.table} "
+                                                   f"of {name!r} has no column {missing!r}: an archived row "
+                                                   f"keeps every column of {table.name}"))
     return problems
 
 

@@ -16,6 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from garde.datasets.archive import ARCHIVE_FIELDS, ArchiveMap, archive_table
 from garde.datasets.model import (
     ON_ERASE,
     STRATEGIES,
@@ -34,7 +35,7 @@ from garde.yamlsource import FieldPath, SourceMap, load_yaml, parse_yaml
 
 DATASET_FIELDS = ("database", "description", "url", "url_env", "register", "tables")
 TABLE_FIELDS = ("description", "label", "subject", "primary_key", "identifiable", "authoritative",
-                "identities", "references", "timestamps", "columns")
+                "identities", "references", "timestamps", "columns", "archive")
 IDENTITY_FIELDS = ("column", "authoritative")
 REFERENCE_FIELDS = ("to", "claim", "on_erase")
 COLUMN_FIELDS = ("category", "activities", "erase", "description")
@@ -164,6 +165,7 @@ class _Reader:
         self.check_references(tables)
         self.check_cascade_cycles(tables)
         self.check_paths(tables)
+        self.add_archives(tables)
         if self.problems:
             raise InputError(self.problems)
         description = self.text(data.get("description"), ("description",))
@@ -202,9 +204,11 @@ class _Reader:
             column_map = self.column(str(column), spec, (*at, "columns", column), subject)
             if column_map is not None:
                 columns[column_map.name] = column_map
+        archive = self.archive(raw.get("archive"), (*at, "archive"))
         if primary_key is None:
             return None
-        return TableMap(database=database, name=name, primary_key=primary_key, subject=subject,
+        return TableMap(archive=archive, database=database, name=name, primary_key=primary_key,
+                        subject=subject,
                         identities=identities, authoritative=authoritative,
                         references=references, timestamps=timestamps, columns=columns,
                         identifiable=identifiable, description=self.text(raw.get("description"),
@@ -354,7 +358,38 @@ class _Reader:
             generalise = None
         return Masking(strategy=strategy, value=spec.get("value"), keep=keep, generalise=generalise)
 
+    def archive(self, value: Any, at: FieldPath) -> ArchiveMap | None:
+        """``archive: <table>`` or ``archive: {table:, archived_at:, description:}``."""
+        if value is None:
+            return None
+        spec = self.mapping({"table": value} if isinstance(value, str) else value, at, ARCHIVE_FIELDS)
+        where = (*at, "table") if isinstance(value, dict) else at
+        table = self.name(spec.get("table"), where)
+        archived_at = self.name(spec.get("archived_at", "archived_at"), (*at, "archived_at"))
+        if table is None or archived_at is None:
+            return None
+        return ArchiveMap(table, archived_at, self.text(spec.get("description"), (*at, "description")))
+
     # -- the whole file ---------------------------------------------------------------------------------
+
+    def add_archives(self, tables: dict[str, TableMap]) -> None:
+        """Each declared archive as a table of its own (:func:`archive_table`), after its live table."""
+        for name, table in list(tables.items()):
+            if table.archive is None:
+                continue
+            at: FieldPath = ("tables", name, "archive")
+            if table.archive.table in tables:
+                self.fail(at, f"{table.archive.table!r} is already a table of the map: an archive table is "
+                          "declared only by its live table's `archive`, and holds only its rows")
+            elif table.archive.archived_at in table.known_columns():
+                self.fail(at, f"{table.archive.archived_at!r} is a column of {name}: the archive's "
+                          "`archived_at` is a column of the archive table only")
+            elif not table.personal:
+                self.fail(at, f"{name} holds no personal data: there is nothing for retention to archive")
+            else:
+                tables[table.archive.table] = archive_table(table, table.archive)
+
+    # -- the whole file, checks -------------------------------------------------------------------------
 
     def check_references(self, tables: dict[str, TableMap]) -> None:
         """Targets exist; a reference not declaring ``claim`` is a claim unless it names the target's

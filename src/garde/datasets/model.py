@@ -14,7 +14,10 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+
+if TYPE_CHECKING:
+    from garde.datasets.archive import ArchiveMap
 
 Strategy = Literal["delete", "null", "hash", "fixed", "anonymise"]
 STRATEGIES: tuple[Strategy, ...] = ("delete", "null", "hash", "fixed", "anonymise")
@@ -141,6 +144,10 @@ class TableMap:
     identifiable: bool = True
     description: str | None = None
     label: dict[str, str] = field(default_factory=dict)  # what the table's rows are, for people
+    # Intermediate archiving (garde.datasets.archive): the live table names its archive table;
+    # the archive table, derived from it, names the live table it archives.
+    archive: ArchiveMap | None = None
+    archive_of: str | None = None
 
     def label_in(self, lang: str) -> str:
         """The table's label in ``lang`` (else English, else its name): how a subject reads it."""
@@ -222,6 +229,8 @@ class TableMap:
             data["timestamps"] = dict(self.timestamps)
         if self.columns:
             data["columns"] = {name: c.to_data() for name, c in self.columns.items()}
+        if self.archive is not None:
+            data["archive"] = self.archive.to_data()
         return data
 
 
@@ -255,7 +264,8 @@ class Dataset:
         for key in ("url", "url_env", "register"):
             if getattr(self, key):
                 data[key] = getattr(self, key)
-        data["tables"] = {name: t.to_data() for name, t in self.tables.items()}
+        # an archive table is derived from its live table's `archive:`, not written
+        data["tables"] = {name: t.to_data() for name, t in self.tables.items() if t.archive_of is None}
         return data
 
 

@@ -233,11 +233,28 @@ class Wording:
         condition = self.text(rule.condition)
         if condition:
             pieces += self.introduced("common.retention_condition", condition)
-        pieces.append(self.word(f"common.retention_action.{rule.action}"))
+        action = self._action(rule)
+        pieces += action[:1]
         reference = self.text(rule.reference)
         if reference:
             pieces += [Piece(" (", self.lang), reference, Piece(")", self.lang)]
-        return tuple(pieces)
+        return (*pieces, *action[1:])
+
+    def _action(self, rule: RetentionRule) -> list[Piece]:
+        """What happens when the rule is due; for an archive, until when and who may read it, only
+        as the register states them (a missing end is said to be missing)."""
+        if rule.action != "archive":
+            return [self.word(f"common.retention_action.{rule.action}")]
+        until = rule.final
+        if until is None or until.indefinite:
+            pieces = [self.word("common.retention_archive.no_until")]
+        else:
+            phrase = self.retention_period(until).text
+            pieces = [self.word("common.retention_archive.until", until=phrase)]
+        access = self.text(rule.archive.access) if rule.archive is not None else None
+        if access is not None:
+            pieces += [self.word("common.retention_archive.access"), access]
+        return pieces
 
     def introduced(self, key: str, piece: Piece) -> Line:
         """``Criterion …: “the register's words”``: a catalogue phrase, then the register's text quoted."""

@@ -173,6 +173,9 @@ def _term_uses(register: Register) -> Iterator[tuple[str, str, FieldPath]]:
         for j, rule in enumerate(a.retention):
             if rule.rule is not None and not rule.rule.indefinite:
                 yield "trigger_events", rule.rule.event, (*at, "retention", j, "rule")
+            until = rule.archive.until if rule.archive is not None else None
+            if until is not None and not until.indefinite:
+                yield "trigger_events", until.event, (*at, "retention", j, "archive", "until")
             for k, category in enumerate(rule.categories):
                 yield "categories", category, (*at, "retention", j, "categories", k)
         for j, channel in enumerate(a.channels):

@@ -24,6 +24,7 @@ from pydantic import (
 )
 
 from garde.periods import Period
+from garde.register.archive import Archive
 from garde.register.identifiers import registration_problem
 from garde.register.inherit import Effective, Inheritable, TransferState, effective
 from garde.register.jurisdiction import normalise_country
@@ -223,6 +224,7 @@ class RetentionRule(_Model):
     categories: list[TermRef] = Field(default=[], description="empty: every category of the activity")
     reference: Text | None = Field(default=None, description="where the period comes from")
     wording: Text | None = Field(default=None, description="the period as the source words it")
+    archive: Archive | None = Field(default=None, description="action archive: until when, who may read it")
 
     @model_validator(mode="before")
     @classmethod
@@ -235,6 +237,14 @@ class RetentionRule(_Model):
             raise ValueError("a retention rule states a `rule` ('3 years after last_contact') or, when the "
                              "register gives no period, its `criterion` in words")
         return self
+
+    @property
+    def final(self) -> RetentionPeriod | None:
+        """When the data is deleted at last: the archive's ``until`` for an archiving rule (None when
+        the register does not say), else the rule itself."""
+        if self.action == "archive":
+            return self.archive.until if self.archive is not None else None
+        return self.rule
 
     @property
     def executable(self) -> bool:

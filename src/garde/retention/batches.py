@@ -14,8 +14,10 @@ Three ways, the fastest that applies:
 - **one statement with a limit** (other keys): ``WHERE pk IN (SELECT pk
   ... ORDER BY pk LIMIT :n) RETURNING pk``; journalled key by key.
 - **select, then apply by key** — when non-personal child rows go with
-  their parent (they must go first), or when the business data lives in the
-  store's own SQLite file (its write lock would block the journal's commit).
+  their parent (they must go first), when rows move to an archive and the
+  keys are not integers (:mod:`.archive`), or when the business data lives
+  in the store's own SQLite file (its write lock would block the journal's
+  commit).
 
 In the first two, the statement runs *uncommitted*: the sweep journals the
 batch and commits the store before it commits the business database.
@@ -34,6 +36,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Engine
 
 from garde.datasets import sql_table
+from garde.retention.archive import move_batch, whole_table
 from garde.retention.journal import Span
 from garde.retention.plan import Operation, step_predicate
 from garde.retention.policy import TablePolicy
@@ -71,6 +74,8 @@ class Batches:
         self.top: Any = business.execute(sa.select(sa.func.max(t.c[table.table.primary_key]))).scalar()
         heap = heap_pages(business, t) if self.one_statement and blocks is not False else None
         business.rollback()
+        if operation == "archive" and heap is None and type(self.top) is not int:
+            self.one_statement = False  # a move is two statements by key: select the keys first
         self.blocks = heap is not None
         self.ranges = self.blocks or (self.one_statement and type(self.top) is int)
         self.width = batch_size  # key units per range: starts as if every row were due
@@ -240,7 +245,7 @@ def apply_batch(business: sa.Connection, predicates: Predicates, table: TablePol
     treated before a crash no longer matches, and a row changed since it
     was selected is left alone. Returns the rows affected.
     """
-    t = sql_table(table.table)
+    t = whole_table(business, table) if operation == "archive" else sql_table(table.table)
     pk = t.c[table.table.primary_key]
     batch: sa.ColumnElement[bool]
     if span is not None:
@@ -249,6 +254,8 @@ def apply_batch(business: sa.Connection, predicates: Predicates, table: TablePol
         batch = batch_keys(pk, keys, encoded, business.dialect.name)
     else:
         return 0
+    if operation == "archive":
+        return move_batch(business, predicates, table, batch, t)
     if operation == "mask":
         statement: sa.Executable = (sa.update(t).where(batch, predicates.mask_due(table, t))
                                     .values(predicates.mask_values(table, t)))

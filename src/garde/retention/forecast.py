@@ -56,10 +56,11 @@ def rule_day(period: RetentionPeriod, event: date | None) -> date | None:
 
 
 def limits_day(limits: tuple[Limit, ...], events: Events) -> date | None:
-    """The first day every limit has an expired period (None: never, some date is missing)."""
+    """The first day every limit has an expired period (None: never, some date is missing; an event
+    absent from ``events`` has no date here, as ``archiving`` on a live table)."""
     latest: date | None = None
     for limit in limits:
-        days = [d for d in (rule_day(p, events[p.event]) for p in limit) if d is not None]
+        days = [d for d in (rule_day(p, events.get(p.event)) for p in limit) if d is not None]
         if not days:
             return None
         latest = min(days) if latest is None else max(latest, min(days))

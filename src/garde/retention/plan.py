@@ -24,8 +24,9 @@ from garde.retention.policy import RetentionPolicy, TablePolicy, in_words
 from garde.retention.predicate import Predicates
 from garde.retention.review import due_for_review
 
-Operation = Literal["delete", "mask"]
-OPERATIONS: tuple[Operation, ...] = ("delete", "mask")
+Operation = Literal["archive", "delete", "mask"]
+#: A sweep's operations in order: rows move to archives, then rows go (children first), then columns.
+OPERATIONS: tuple[Operation, ...] = ("archive", "delete", "mask")
 
 
 @dataclass
@@ -39,9 +40,22 @@ class Step:
     today: int
     by_day: list[tuple[date, int]] = field(default_factory=list)
     held: int = 0
+    #: for an ``archive`` step, the archive table the rows move to; for a ``delete`` on an archive
+    #: table (a purge at the archive's end), the live table it archives
+    archive: str | None = None
+    archive_of: str | None = None
+
+    @property
+    def what(self) -> str:
+        """The step in words: ``archive to shop.invoices_archive``, ``purge from archive``, ``delete``,
+        ``mask``."""
+        if self.operation == "archive":
+            return f"archive to {self.archive}"
+        return "purge from archive" if self.archive_of and self.operation == "delete" else self.operation
 
     def to_data(self) -> dict[str, Any]:
-        return {"table": self.table, "operation": self.operation, "activities": self.activities,
+        extra = {k: v for k, v in (("archive", self.archive), ("archive_of", self.archive_of)) if v}
+        return {"table": self.table, "operation": self.operation, **extra, "activities": self.activities,
                 "today": self.today, "held": self.held,
                 "by_day": [{"date": d.isoformat(), "due": n} for d, n in self.by_day],
                 "columns": self.columns}
@@ -80,6 +94,8 @@ def step_predicate(predicates: Predicates, table: TablePolicy, operation: Operat
                    t: sa.FromClause) -> sa.ColumnElement[bool]:
     if operation == "delete":
         return predicates.delete_due(table, t)
+    if operation == "archive":
+        return predicates.archive_due(table, t)
     return predicates.mask_due(table, t)
 
 
@@ -132,13 +148,18 @@ def make_plan(policy: RetentionPolicy, unheld: RetentionPolicy, engines: Mapping
             if days:
                 forecast = forecasts.setdefault(ref.database, Forecast(
                     policy, today, today + timedelta(days=days), dialect, holds.keys))
-                changes = (forecast.deletions(conn, table) if operation == "delete"
-                           else forecast.maskings(conn, table))
+                # rows archived: one COUNT per day (archives are few tables, and rarely large today)
+                changes = (None if operation == "archive" or (operation == "mask" and table.archives_rows)
+                           else forecast.deletions(conn, table)
+                           if operation == "delete" else forecast.maskings(conn, table))
                 later = (by_day(today, days, now, changes) if changes is not None else
                          count_day_by_day(conn, policy, table, operation, today, days, dialect, holds.keys))
+            archive = table.table.archive
             steps[(ref, operation)] = Step(
                 str(ref), operation, table.activities(), [c.to_data() for c in table.columns.values()], now,
-                [(today + timedelta(days=i + 1), n) for i, n in enumerate(later)], held)
+                [(today + timedelta(days=i + 1), n) for i, n in enumerate(later)], held,
+                f"{ref.database}.{archive.table}" if archive is not None and operation == "archive" else None,
+                f"{ref.database}.{table.table.archive_of}" if table.table.archive_of else None)
         reviews = due_for_review(policy, connections, today, holds.keys)
     finally:
         for conn in connections.values():
@@ -158,4 +179,6 @@ def planned(policy: RetentionPolicy, table: TablePolicy, operation: Operation) -
     """Whether a step can ever touch rows (judged without holds, so the plan shows what they keep)."""
     if not table.sweepable():
         return False
+    if operation == "archive":
+        return table.archives_rows
     return table.deletes_rows if operation == "delete" else policy.masks(table)

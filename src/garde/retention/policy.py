@@ -23,17 +23,22 @@ least *one* of that activity's rules has expired (:meth:`ColumnPolicy.limits`).
 A column is never due, and the plan says why, when one of its activities has
 no rule for its category ("no rule"), none with a date on the table, only
 rules in words ("not executable: criterion in words", "... condition in
-words": the sweep never guesses them), a rule that says ``archive`` (moving
-data to an intermediate archive is not something a sweep can do) or
-``review`` (a person decides: the plan lists it as due for review), or an
-activity-scope legal hold. Under "first reached" a rule in words beside
-rules the sweep evaluates does not block: the data goes at the first of
-those, which is reached whatever the words say; the plan lists it.
+words": the sweep never guesses them), a rule that says ``review`` (a person
+decides: the plan lists it as due for review), or an activity-scope legal
+hold. Under "first reached" a rule in words beside rules the sweep evaluates
+does not block: the data goes at the first of those, which is reached
+whatever the words say; the plan lists it.
+
+A rule that says ``archive`` has two limits (:mod:`garde.retention.archive`):
+the rule itself, when the row moves to the table's intermediate archive, and
+the archive's end (``archive.until``), when it is deleted; the archive table
+is governed by the second. Its column is never due when the data map names
+no archive for the table or the register gives the archive no end.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
@@ -45,7 +50,7 @@ from garde.register.model import RetentionRule
 from garde.retention.columns import PLACEHOLDER, Facts, fit
 from garde.retention_rule import Combination, RetentionPeriod
 
-Action = Literal["delete", "anonymise"]
+Action = Literal["delete", "anonymise", "archive"]
 #: One activity's alternative limits on a column: the activity is done with it once one has expired.
 Limit = tuple[RetentionPeriod, ...]
 
@@ -74,6 +79,12 @@ class Governing:
     def __str__(self) -> str:
         return f"{self.activity}: {self.rule.summary()} ({self.rule.action})"
 
+    @property
+    def final(self) -> RetentionPeriod:
+        """When the activity is done with the data for good: the archive's end for an archiving rule
+        (:func:`column_policy` keeps only archiving rules that state one), else the rule."""
+        return self.rule.final or self.period
+
 
 @dataclass(frozen=True)
 class ColumnPolicy:
@@ -101,34 +112,50 @@ class ColumnPolicy:
 
     @property
     def maskable(self) -> bool:
-        """Sweepable, and its masked value fits the column (rows that go are deleted all the same)."""
-        return self.sweepable and self.refused is None
+        """Sweepable, and its masked value fits the column (rows that go are deleted all the same); an
+        archived column is never masked: the archive keeps it whole."""
+        return self.sweepable and self.refused is None and self.action != "archive"
 
     def limits(self) -> tuple[Limit, ...]:
-        """Per activity, its alternative limits: the column is due when each has one expired.
+        """Per activity, its alternative limits: the column is due when each has one expired (an
+        archiving rule's limit is the archive's end: then the data goes for good).
 
         An activity whose rules combine as "latest of" gives one limit per rule:
         all of them must have expired.
         """
+        return self._limits(lambda g: g.final)
+
+    def archive_limits(self) -> tuple[Limit, ...]:
+        """Like :meth:`limits`, archiving rules at the rule itself: when the data leaves the live table."""
+        return self._limits(lambda g: g.period)
+
+    def _limits(self, period: Callable[[Governing], RetentionPeriod]) -> tuple[Limit, ...]:
         by_activity: dict[str, list[RetentionPeriod]] = {}
         latest: list[Limit] = []
         for g in self.governing:
             if g.combination == "latest_of":
-                latest.append((g.period,))
+                latest.append((period(g),))
             else:
-                by_activity.setdefault(g.activity, []).append(g.period)
+                by_activity.setdefault(g.activity, []).append(period(g))
         return minimal_limits([*by_activity.values(), *latest])
 
     @property
     def action(self) -> Action:
-        """``delete`` when every governing rule deletes, else ``anonymise`` (keep what is not identifying)."""
-        return "delete" if all(g.rule.action == "delete" for g in self.governing) else "anonymise"
+        """``delete`` when every governing rule deletes, ``archive`` when they delete or archive, else
+        ``anonymise`` (keep what is not identifying)."""
+        actions = {g.rule.action for g in self.governing}
+        return "delete" if actions <= {"delete"} else "archive" if actions <= {"delete", "archive"} \
+            else "anonymise"
 
     def to_data(self) -> dict[str, object]:
         return {"column": self.column.name, "category": self.column.category,
                 "rules": [{"activity": g.activity, "rule": g.rule.summary(), "action": g.rule.action,
-                           "combination": g.combination} for g in self.governing],
+                           "combination": g.combination,
+                           **({"archive_until": str(g.final)} if g.rule.action == "archive" else {})}
+                          for g in self.governing],
                 "due_when": [" or ".join(map(str, limit)) for limit in self.limits()],
+                **({"archived_when": [" or ".join(map(str, limit)) for limit in self.archive_limits()]}
+                   if self.action == "archive" else {}),
                 "undated_rules": [str(g) for g in self.undated],
                 "not_executable_rules": [f"{g}: not executable: {in_words(g.rule)}" for g in self.in_words],
                 "review_rules": [str(g) for g in self.review],
@@ -163,8 +190,20 @@ class TablePolicy:
 
     @property
     def deletes_rows(self) -> bool:
-        """Whether rows go once every column is due: every column is swept, and by ``delete``."""
-        return bool(self.columns) and all(c.sweepable and c.action == "delete" for c in self.columns.values())
+        """Whether rows go once every column is due: every column is swept, by ``delete`` or ``archive``
+        (an archived row is deleted at the archive's end, from wherever it is then)."""
+        return bool(self.columns) and all(c.sweepable and c.action in ("delete", "archive")
+                                          for c in self.columns.values())
+
+    @property
+    def archives_rows(self) -> bool:
+        """Whether due rows move to the table's archive: they go, and a rule of a column archives."""
+        return self.table.archive is not None and self.deletes_rows and any(
+            c.action == "archive" for c in self.columns.values())
+
+    def archive_limits(self) -> tuple[Limit, ...]:
+        """When a row leaves the live table for the archive: every column at its archiving limit."""
+        return minimal_limits(limit for c in self.columns.values() for limit in c.archive_limits())
 
     def sweepable(self) -> list[ColumnPolicy]:
         return [c for c in self.columns.values() if c.sweepable]
@@ -244,8 +283,17 @@ def build_policy(datamap: DataMap, registers: Mapping[str, Register], *,
         for name, policy in columns.items():
             placeholder, refused = fit(policy.column.erase, known.get(name))
             columns[name] = replace(policy, placeholder=placeholder, refused=refused)
-        held = [f"legal hold: {held_tables[str(table.ref)]}"] if str(table.ref) in held_tables else []
-        tables[table.ref] = TablePolicy(table, columns, held)
+        # a hold on a table keeps its archived rows too: they are the same records
+        scopes = [str(table.ref)] + ([f"{table.database}.{table.archive_of}"] if table.archive_of else [])
+        held = [f"legal hold: {held_tables[scope]}" for scope in scopes if scope in held_tables][:1]
+        table_policy = TablePolicy(table, columns, held)
+        if not table_policy.archives_rows:
+            for name, column in columns.items():
+                if column.sweepable and column.action == "archive":
+                    columns[name] = replace(column, blocked=(
+                        f"{table.ref}: archived with its row, but the row does not move: another column is "
+                        "anonymised or kept",))
+        tables[table.ref] = table_policy
     return RetentionPolicy(datamap, tables)
 
 
@@ -277,6 +325,8 @@ def column_policy(datamap: DataMap, table: TableMap, column: ColumnMap, register
             blocked.append(f"{activity_id}: legal hold: {held_activities[activity_id]}")
         combination = activity.retention_combination
         stated = [r for r in activity.retention if applies(r, column.category)]
+        if table.archive_of is not None:
+            stated = [as_archived(r) for r in stated]
         # A rule kept "indefinitely" is never due: it is no limit, only the register's statement.
         # A criterion or a condition in words is no date the sweep can compute: never guessed.
         rules = [r for r in stated if r.executable]
@@ -301,14 +351,34 @@ def column_policy(datamap: DataMap, table: TableMap, column: ColumnMap, register
                            + ", ".join(f"'{r.summary()}'" for r in stated if r not in dated)
                            + " cannot be evaluated here")
         for rule in dated:
-            if rule.action == "archive":
-                blocked.append(f"{activity_id}: {rule.rule} then archive (not swept)")
+            why = archive_problem(table, rule)
+            if why is not None:
+                blocked.append(f"{activity_id}: {rule.rule} then archive: {why}")
             if rule.action == "review":
                 blocked.append(f"{activity_id}: {rule.rule} then review: due for review (a person decides; "
                                "never swept)")
                 review.append(Governing(activity_id, rule, combination))
             governing.append(Governing(activity_id, rule, combination))
     return ColumnPolicy(column, tuple(governing), tuple(blocked), tuple(undated), tuple(words), tuple(review))
+
+
+def archive_problem(table: TableMap, rule: RetentionRule) -> str | None:
+    """Why an archiving rule cannot be applied to ``table`` (None when it can, or does not archive)."""
+    if rule.action != "archive":
+        return None
+    if rule.final is None or rule.final.indefinite:
+        return "the register gives the archive no end (`archive.until`), so nothing is archived (GL070)"
+    if table.archive is None and table.archive_of is None:
+        return (f"the data map names no archive for {table.ref} (`archive:` on the table), so its rows stay "
+                "in the live table")
+    return None
+
+
+def as_archived(rule: RetentionRule) -> RetentionRule:
+    """An archiving rule as it governs the archive table: delete at the archive's end."""
+    if rule.action != "archive" or rule.final is None:
+        return rule
+    return rule.model_copy(update={"rule": rule.final, "action": "delete", "archive": None})
 
 
 def holds_by_scope(holds: Collection[tuple[str, str, str]]) -> tuple[dict[str, str], dict[str, str]]:

@@ -22,6 +22,11 @@ Per table two operations come out of the rules:
   fixed point of its masking, so "already masked" is ``value = mask(value)``
   and applying a batch twice changes nothing.
 
+- **archive** — (a table whose rules archive, :mod:`garde.retention.archive`)
+  every column has reached its archiving limit, none its final one (those
+  rows are deleted), no legal hold covers the row, and no row of another
+  table points at it: the row moves to the archive table.
+
 Predicates are built against a FROM clause given by the caller (the target
 table of a statement, or a fresh alias inside a correlated ``EXISTS``), so
 they can be nested without ambiguity.
@@ -136,6 +141,21 @@ class Predicates:
                                                    stays)))
         return sa.and_(*parts)
 
+    def archive_due(self, table: TablePolicy, t: Clause) -> Condition:
+        """Rows to move to the archive: past their archiving limits, not their final ones, not held,
+        and no row of another table points at them (a personal one that stays, or any other)."""
+        if not table.archives_rows or table.held_by:
+            return sa.false()
+        parts = [self.limits_due(table.archive_limits(), table.table, t), sa.not_(self.row_due(table, t)),
+                 self.not_held(table.table, t)]
+        for child, reference in self.policy.datamap.referencing(table.table):
+            child_policy = self.policy.tables.get(child.ref)
+            c = self.alias(child)
+            stays = sa.true() if child_policy is None else sa.not_(self.delete_due(child_policy, c))
+            parts.append(sa.not_(sa.exists().where(c.c[reference.column] == t.c[reference.target_column],
+                                                   stays)))
+        return sa.and_(*parts)
+
     def masked(self, table: TablePolicy, column: ColumnPolicy, t: Clause) -> sa.ColumnElement[Any]:
         """The value ``column`` takes: its masking's, or for a NOT NULL text column the row's placeholder."""
         if column.placeholder:
@@ -169,7 +189,8 @@ class Predicates:
         else:
             due = sa.or_(*(sa.and_(self.column_due(table, c, t), self.unmasked(table, c, t))
                            for c in columns))
-        return sa.and_(due, self.not_held(table.table, t), sa.not_(self.delete_due(table, t)))
+        return sa.and_(due, self.not_held(table.table, t), sa.not_(self.delete_due(table, t)),
+                       sa.not_(self.archive_due(table, t)))
 
     def mask_values(self, table: TablePolicy, t: Clause) -> dict[str, sa.ColumnElement[Any]]:
         """``SET`` clauses: each due column takes its masked value, the others keep theirs (with a

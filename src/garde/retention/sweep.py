@@ -94,8 +94,9 @@ def deferred_checkpoints(business: sa.Connection) -> Iterator[None]:
 
 
 def steps(policy: RetentionPolicy) -> list[tuple[TablePolicy, Operation]]:
-    """Deletes children first, then masks: the order a sweep runs its steps in."""
-    out: list[tuple[TablePolicy, Operation]] = []
+    """Moves to archives, then deletes children first, then masks: the order a sweep runs its steps in."""
+    out: list[tuple[TablePolicy, Operation]] = [(t, "archive") for t in policy
+                                                if t.archives_rows and not t.held_by]
     for ref in policy.datamap.deletion_order():
         table = policy.tables.get(ref)
         if table is not None and table.deletes_rows and not table.held_by:
@@ -250,6 +251,10 @@ class Sweeper:
         ref = table.ref
         entry: dict[str, Any] = {"table": str(ref), "operation": operation, "columns": columns,
                                  "count": taken.count}
+        if table.table.archive is not None and operation == "archive":
+            entry["archive_table"] = f"{ref.database}.{table.table.archive.table}"
+        elif table.table.archive_of is not None:
+            entry["archive_of"] = f"{ref.database}.{table.table.archive_of}"
         if taken.span is not None:
             entry.update({**taken.span.to_data(), "due_rows": due})
         elif taken.keys:
@@ -297,6 +302,10 @@ def refused(table: TablePolicy, operation: str, exc: sa.exc.IntegrityError,
     constraint may still refuse; the business transaction was rolled back."""
     state = (f"batch {batch} was not applied and stays pending" if batch is not None else
              "the batch was neither applied nor journalled")
+    if operation == "archive":
+        return GardeError(f"{table.ref}: archive refused by the database ({exc.orig}); {state}: the archive "
+                          "table must have every column of the live table and no row with the same key; "
+                          "fix it, then run the sweep again to resume")
     return GardeError(f"{table.ref}: {operation} refused by the database ({exc.orig}); {state}: give the "
                       "column an `erase` strategy the column accepts (hash, fixed), then run the sweep again "
                       "to resume")

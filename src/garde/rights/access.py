@@ -27,6 +27,7 @@ from garde.documents.wording import Line, Wording
 from garde.private_files import write_private
 from garde.register import Activity, Register, jurisdiction
 from garde.register.jurisdiction import supervisory_authority
+from garde.rights.archived import archived_note
 from garde.rights.deployment import Deployment, dumps, plain, where
 from garde.rights.intake import Request
 from garde.rights.wording import strings
@@ -157,12 +158,13 @@ def build_access(request: Request, deployment: Deployment, footprint: Footprint)
             row = {k: None if k in hidden else plain(v) for k, v in stored.items()}
             tables[str(ref)].append(row)
             key = row[table.primary_key]
+            archived = archived_note(deployment, table, stored, lang)
             for name, column in table.columns.items():
                 if stored.get(name) is None:
                     continue
                 field = {"where": where(table, name), "key": key, "value": row[name],
                          "record": table.label_in(lang), "field": name.replace("_", " "),
-                         "secret": name in secrets, "withheld": name in withheld}
+                         "secret": name in secrets, "withheld": name in withheld, "archived": archived}
                 categories[column.category].append(field)
                 for activity_id in column.activities:
                     entry = activities.get((ref.database, activity_id))

@@ -171,9 +171,11 @@ class _Rules:
         """Why this column of this row is kept, or None when it is erased."""
         if self.subject_hold:
             return f"legal hold on the subject: {self.subject_hold.reason}"
-        hold = self.table_holds.get(f"{table.database}.{table.name}")
-        if hold:
-            return f"legal hold on {table.database}.{table.name}: {hold.reason}"
+        # a hold on a table keeps its archived rows too (the same records), as the retention sweep does
+        for name in (table.name, table.archive_of):
+            hold = self.table_holds.get(f"{table.database}.{name}") if name else None
+            if hold:
+                return f"legal hold on {table.database}.{name}: {hold.reason}"
         for activity_id in column.activities:
             if activity_id in self.activity_holds:
                 return f"legal hold on activity {activity_id}: {self.activity_holds[activity_id].reason}"
@@ -191,25 +193,29 @@ class _Rules:
         basis = f"legal obligation (activity {activity.id})"
         if not rules:
             return f"{basis}; the register states no retention period, so it is kept"
-        for rule in rules:
-            if rule.rule is None or rule.condition is not None:
-                return f"{basis}: '{rule.summary()}' is stated in words garde cannot evaluate, so it is kept"
-            if rule.rule.indefinite:
-                return f"{basis}: '{rule.rule}'; the register keeps it without limit, so it is kept"
-            event = rule.rule.event
+        for stated in rules:
+            if stated.rule is None or stated.condition is not None:
+                return f"{basis}: '{stated.summary()}' is in words garde cannot evaluate, so it is kept"
+            # an archived rule's obligation lasts until the archive's end (Art. 17(3)(b)), live or archived
+            final = stated.final
+            if final is None:
+                return f"{basis}: '{stated.rule}' then archived, the archive's end not stated, so it is kept"
+            if final.indefinite:
+                return f"{basis}: '{final}'; the register keeps it without limit, so it is kept"
+            event = final.event
             timestamp = table.timestamp(event)
             if timestamp is None:
-                return f"{basis}: '{rule.rule}'; {table.name} records no {event} date, so it is kept"
+                return f"{basis}: '{final}'; {table.name} records no {event} date, so it is kept"
             started = _day(row.get(timestamp))
-            if rule.rule.period is None:
+            if final.period is None:
                 if started is None:
-                    return f"{basis}: '{rule.rule}'; {event} has not happened yet"
+                    return f"{basis}: '{final}'; {event} has not happened yet"
                 continue
             if started is None:
-                return f"{basis}: '{rule.rule}'; the row has no {event} date, so it is kept"
-            until = rule.rule.period.after(started)
+                return f"{basis}: '{final}'; the row has no {event} date, so it is kept"
+            until = final.period.after(started)
             if until > self.today:
-                return f"{basis}: '{rule.rule}', kept until {until.isoformat()}"
+                return f"{basis}: '{final}', kept until {until.isoformat()}"
         return None
 
 

@@ -31,6 +31,7 @@ from garde.datasets import Footprint, find_subject, normalise_identity
 from garde.problems import GardeError
 from garde.register.versions import note_register, register_hash
 from garde.rights.access import write_access
+from garde.rights.archived import archive_reads
 from garde.rights.deployment import Deployment, dumps, where
 from garde.rights.erasure import ErasureFailed, erase, has_plan
 from garde.rights.intake import Request, get_request, transition
@@ -170,7 +171,9 @@ def _execute(store: Engine, request: Request, deployment: Deployment, actor: str
     if request.type in ("access", "portability"):
         # Reads only: the discovery is audited with the completion, in one transaction.
         write = write_access if request.type == "access" else write_portability
-        return write(request, deployment, footprint), lambda _conn: [found_event], footprint
+        read = [found_event, *archive_reads(deployment, footprint, request.id, request.type,
+                                            request.subject_id, actor)]
+        return write(request, deployment, footprint), lambda _conn: read, footprint
     with store.begin() as conn:
         audit.record_many(conn, [found_event])
     result = rectify(deployment, footprint, request.details.get("corrections") or {})

@@ -82,6 +82,14 @@ invoices = sa.Table(
     _text("invoice_number", 16), _text("billing_name"), _text("billing_address", 200),
     sa.Column("amount_cents", sa.Integer), _at("issued_at", False),
 )
+# The intermediate archive of invoices (datasets/shop.yaml, `archive:`): every column of an invoice
+# plus when the retention sweep archived it; no foreign key, since an archived invoice outlives the
+# order it points at in the live tables.
+invoices_archive = sa.Table(
+    "invoices_archive", shop, _id(), sa.Column("order_id", sa.Integer, nullable=False, index=True),
+    _text("invoice_number", 16), _text("billing_name"), _text("billing_address", 200),
+    sa.Column("amount_cents", sa.Integer), _at("issued_at", False), _at("archived_at", False),
+)
 deliveries = sa.Table(
     "deliveries", shop, _id(), _ref("order_id", "orders.id"),
     _text("recipient"), _text("address", 200), _text("carrier", 20), _text("tracking_number", 24),
