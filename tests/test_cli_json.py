@@ -148,4 +148,5 @@ def test_every_reporting_command_prints_json_its_schema_accepts(env: Path,
     assert run.json("shop", "generate", "--customers", "12", *urls, "--crm-url",
                     f"sqlite:///{env / 'generated-crm.db'}", "--yes")["customers"] == 12
     assert len(run.json("shop", "sample", "--count", "2", *urls)) == 2
+    assert {"contact.email"} <= {t["id"] for t in run.json("taxonomy", "categories", "--lang", "fr")}
     assert run.seen == set(COMMANDS), f"not run here: {set(COMMANDS) - run.seen}"

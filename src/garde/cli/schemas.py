@@ -313,6 +313,20 @@ class Footprint(Output):
     tables: dict[str, list[Any]] = f("primary keys of the subject's rows per table", {"shop.customers": [1]})
 
 
+class TaxonomyTerm(Output):
+    kind: str = f("which list: categories, subjects, legal_bases...", "categories")
+    id: str = f("the term's id, as registers write it", "contact.email")
+    label: str = f("its label in --lang", "E-mail address")
+    dpv: str | None = f("W3C DPV key", "pd:EmailAddress")
+    fideslang: str | None = f("fideslang key", "user.contact.email")
+    synonyms: dict[str, list[str]] = f("per language, the words documents may use for it",
+                                       {"fr": ["adresse électronique"]})
+
+
+class Taxonomy(RootModel[list[TaxonomyTerm]]):
+    """The vocabulary's terms, kind by kind."""
+
+
 class Released(Output):
     id: int = f("the hold released", 3)
     released: bool = f("always true (an unknown or released hold is exit status 2)", True)
@@ -361,6 +375,7 @@ COMMANDS: dict[str, Report] = {
     "datasets find": Report(Footprint),
     "shop generate": Report(Generated, "a confirmation declined"),
     "shop sample": Report(Samples),
+    "taxonomy": Report(Taxonomy),
 }
 
 # Commands that write a document or a file format of their own rather than a report.
@@ -375,6 +390,5 @@ DOCUMENTS: dict[str, str] = {
     "consent receipt": "a consent receipt (ISO/IEC TS 27560, Kantara CR 1.1 fields), always JSON",
     "audit export": "audit entries, one JSON object per line, with their hashes",
     "audience": "a CSV of the contacts, streamed (the count goes to stderr)",
-    "taxonomy": "the vocabulary's tables, for reading",
     "demo": "a folder of published documents (out/index.html)",
 }
