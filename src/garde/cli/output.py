@@ -116,5 +116,5 @@ def parse_day(text: str, option: str) -> date:
 
 def epilog(refused: str | None) -> str:
     """The ``--help`` epilog: this command's exit statuses."""
-    one = f"1 {refused}" if refused else "never 1"
-    return f"Exit status: 0 done; {one}; 2 usage or input error. JSON output: docs/cli.md."
+    one = f" 1 {refused};" if refused else ""
+    return f"Exit status: 0 done;{one} 2 usage or input error. JSON output: docs/cli.md."

@@ -88,9 +88,17 @@ def _nested(model: type[BaseModel], seen: dict[str, type[BaseModel]]) -> None:
 def generated() -> str:
     lines = [BEGIN, "", "## Commands and their JSON", ""]
     objects: dict[str, type[BaseModel]] = {}
+    shared = {m for m in (r.model for r in COMMANDS.values())
+              if sum(r.model is m for r in COMMANDS.values()) > 1}
     for command, report in COMMANDS.items():
         lines += [f"### garde {command}", "", epilog(report.refused).split(" JSON output")[0], ""]
         item = _item(report.model)
+        if report.model in shared:  # described once, with its example, under Objects
+            name = report.model.__name__
+            lines += [f"A [{name}](#{name.lower()}).", ""]
+            objects.setdefault(name, report.model)
+            _nested(report.model, objects)
+            continue
         if item is not None:
             lines += [f"A list of [{item.__name__}](#{item.__name__.lower()}).", ""]
             objects.setdefault(item.__name__, item)
@@ -102,6 +110,8 @@ def generated() -> str:
     lines += ["## Objects", ""]
     for name, model in objects.items():
         lines += [f"### {name}", "", *_table(model), ""]
+        if model in shared:
+            lines += ["```json", json.dumps(example(model), ensure_ascii=False, indent=2), "```", ""]
     lines += ["## Commands that write documents", "",
               "These print a document or a file format of their own, not a report:", ""]
     lines += [f"- `garde {command}`: {what}" for command, what in DOCUMENTS.items()]
