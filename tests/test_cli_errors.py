@@ -148,3 +148,65 @@ def test_a_data_map_url_that_is_not_one_is_a_clear_error_in_datasets_check(
     monkeypatch.setenv("GARDE_SHOP_URL", "nonsense")
     result = refused("datasets", "check", str(ROOT / "datasets"))
     assert "'nonsense' is not a database URL" in result.output.replace("\n", "")
+
+
+# One bad input per command: each is a usage or input error, exit status 2, one clear message.
+# Every command of the CLI must have one here, so a new command is swept too.
+BAD_INPUT: dict[str, list[str]] = {
+    "taxonomy": ["taxonomy", "colours"],
+    "register show": ["register", "show", "registers/no-such-register.yaml"],
+    "register export": ["register", "export", "registers/negomarkets.yaml", "--format", "docx"],
+    "lint": ["lint", "registers/negomarkets.yaml", "--lang", "de"],  # a missing file is GL000, exit 1
+    "notice": ["notice", "registers/no-such-register.yaml"],
+    "datasets check": ["datasets", "check", "no-such-datasets.yaml"],
+    "datasets show": ["datasets", "show", "no-such-datasets.yaml"],
+    "datasets graph": ["datasets", "graph", "no-such-datasets.yaml"],
+    "datasets find": ["datasets", "find", "email"],
+    "shop generate": ["shop", "generate", "--as-of", "2026-13-45", "--yes"],
+    "shop sample": ["shop", "sample", "--count", "0"],
+    "request submit": ["request", "submit", "--type", "complaint", "--email", "ana@example.org"],
+    "request verify": ["request", "verify", "deadbeef", "--code", "123456"],
+    "request send-code": ["request", "send-code", "deadbeef"],
+    "request unlock": ["request", "unlock", "deadbeef", "--reason", "called back"],
+    "request list": ["request", "list", "--format", "yaml"],
+    "request show": ["request", "show", "deadbeef"],
+    "request run": ["request", "run", "deadbeef", "--yes"],
+    "request extend": ["request", "extend", "deadbeef", "--reason", "complex"],
+    "request reject": ["request", "reject", "deadbeef", "--reason", "unfounded"],
+    "consent give": ["consent", "give", "no-such-activity", "--email", "ana@example.org"],
+    "consent withdraw": ["consent", "withdraw", "no-such-activity", "--email", "ana@example.org"],
+    "consent show": ["consent", "show"],
+    "consent history": ["consent", "history"],
+    "consent receipt": ["consent", "receipt", "deadbeef"],
+    "consent import": ["consent", "import", "no-such-export.csv"],
+    "consent gpc": ["consent", "gpc"],
+    "decide": ["decide", "no-such-activity", "--email", "ana@example.org"],
+    "audience": ["audience", "no-such-activity", "--channel", "email"],
+    "audit verify": ["audit", "verify", "--against", "no-such-checkpoints.jsonl"],
+    "audit checkpoint": ["audit", "checkpoint"],
+    "audit export": ["audit", "export", "--format", "csv"],
+    "retention plan": ["retention", "plan", "--today", "yesterday"],
+    "retention sweep": ["retention", "sweep", "--today", "yesterday", "--yes"],
+    "retention runs": ["retention", "runs", "--limit", "0"],
+    "hold place": ["hold", "place", "--scope", "planet", "earth", "--reason", "why not"],
+    "hold list": ["hold", "list", "--format", "yaml"],
+    "hold release": ["hold", "release", "42"],
+    "keys show": ["keys", "show", "--format", "yaml"],
+    "keys rotate-identifier": ["keys", "rotate-identifier", "--new-key-env", "GARDE_NO_SUCH_VARIABLE"],
+    "demo": ["demo", "--customers", "1"],
+}
+
+
+def test_every_command_is_swept_with_a_bad_input() -> None:
+    import typer
+
+    from tests.test_cli_meta import _commands
+
+    assert set(BAD_INPUT) == {name for name, _ in _commands(typer.main.get_command(app))}
+
+
+@pytest.mark.parametrize("command", list(BAD_INPUT))
+def test_a_bad_input_is_exit_status_2_with_a_message_and_no_traceback(env: Path, command: str) -> None:
+    result = refused(*BAD_INPUT[command])
+    assert result.exit_code == 2, (command, result.output)
+    assert result.output.strip(), command

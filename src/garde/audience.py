@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, TextIO
@@ -142,6 +142,7 @@ def audited_audience(engine: sa.Engine, model: DecisionModel, activity: str, cha
 # subjects the activity may target, hashes each row's identities, reads what the store knows of
 # those hashes (one statement per batch) and judges every row with :func:`evaluate`.
 
+PROGRESS_EVERY = 1000  # contacts between two progress calls: a bar, not a cost
 CHANNEL_IDENTITY = {"email": "email", "sms": "phone", "phone": "phone"}
 POSTAL = "contact.postal_address"
 NAME = "identity.name"
@@ -475,8 +476,11 @@ def audited_contacts(store: sa.Engine, model: DecisionModel, datamap: DataMap,
 
 def write_contacts_csv(handle: TextIO, store: sa.Engine, model: DecisionModel, datamap: DataMap,
                        engines: Mapping[str, sa.Engine], activity: str, channel: str,
-                       at: datetime | None = None, actor: str = "garde") -> int:
-    """Write the audited audience as CSV (address columns, subject_id, basis, source); returns the count."""
+                       at: datetime | None = None, actor: str = "garde",
+                       progress: Callable[[int], None] | None = None) -> int:
+    """Write the audited audience as CSV (address columns, subject_id, basis, source); returns the count.
+
+    ``progress(n)`` is called after each ``n`` more contacts written."""
     columns = list(dict.fromkeys(
         (CHANNEL_IDENTITY[channel],) if channel in CHANNEL_IDENTITY else
         (c for s in contact_sources(datamap, activity, channel) for c in s.address_columns)))
@@ -487,4 +491,8 @@ def write_contacts_csv(handle: TextIO, store: sa.Engine, model: DecisionModel, d
         writer.writerow([*(contact.address.get(c, "") for c in columns), contact.subject_id or "",
                          contact.basis, contact.source])
         count += 1
+        if progress is not None and count % PROGRESS_EVERY == 0:
+            progress(PROGRESS_EVERY)
+    if progress is not None and count % PROGRESS_EVERY:
+        progress(count % PROGRESS_EVERY)
     return count

@@ -21,7 +21,7 @@ What each defence catches, for someone with write access to the database:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from hmac import compare_digest
 from pathlib import Path
@@ -101,16 +101,18 @@ class _Seals:
 
 
 def verify(conn: sa.Connection, batch: int = 10_000, *, keys: Keyring | None = None,
-           checkpoints: Sequence[Checkpoint] = ()) -> Verification:
+           checkpoints: Sequence[Checkpoint] = (), progress: Callable[[int], None] | None = None,
+           ) -> Verification:
     """Recompute the chain and check its seals and ``checkpoints``; name the first bad entry.
 
     ``keys`` defaults to the configured audit keys (``GARDE_AUDIT_KEY``, ``GARDE_AUDIT_KEY_FILE``).
+    ``progress(n)`` is called after each ``n`` more entries checked.
     """
     keyring = configured_keyring() if keys is None else keys
     seals = _Seals(keyring)
     try:
         _check_checkpoint_macs(keyring, checkpoints)
-        checked, prev = _walk(conn, batch, seals, checkpoints)
+        checked, prev = _walk(conn, batch, seals, checkpoints, progress)
         _check_end(conn, checked, checkpoints)
         warnings = _check_seals(keyring, seals, checked, checkpoints)
     except _Broken as broken:  # the entries before the first bad one are fine
@@ -132,8 +134,8 @@ def _check_checkpoint_macs(keyring: Keyring, checkpoints: Sequence[Checkpoint]) 
             raise _Broken(None, f"{checkpoint.source}: its MAC does not match: the checkpoint was edited")
 
 
-def _walk(conn: sa.Connection, batch: int, seals: _Seals,
-          checkpoints: Sequence[Checkpoint]) -> tuple[int, str]:
+def _walk(conn: sa.Connection, batch: int, seals: _Seals, checkpoints: Sequence[Checkpoint],
+          progress: Callable[[int], None] | None = None) -> tuple[int, str]:
     """Stream the log up to its head: (entries checked, the last one's hash)."""
     from garde.audit import GENESIS, audit_head, audit_log, entry_hash
 
@@ -167,7 +169,11 @@ def _walk(conn: sa.Connection, batch: int, seals: _Seals,
                                            f"({checkpoint.at}): the log was rewritten")
             prev = digest
             expected_seq += 1
+            if progress is not None and seq % batch == 0:
+                progress(batch)
     checked = expected_seq - 1
+    if progress is not None and checked % batch:
+        progress(checked % batch)
     if (head_seq, head_hash) != (checked, prev):
         raise _Broken(checked + 1,
                       f"the log ends at entry {checked} but the head says {head_seq}: entries removed")
@@ -226,7 +232,8 @@ def _check_seals(keyring: Keyring, seals: _Seals, checked: int,
     return []
 
 
-def verify_store(engine: sa.Engine, against: Path | None = None) -> Verification:
+def verify_store(engine: sa.Engine, against: Path | None = None,
+                 progress: Callable[[int], None] | None = None) -> Verification:
     """:func:`verify` the store's log against the checkpoints of ``against``, by default the
     ``audit_checkpoint_file`` setting's file (a warning, not an error, while it does not exist)."""
     from garde.settings import get_settings
@@ -241,11 +248,12 @@ def verify_store(engine: sa.Engine, against: Path | None = None) -> Verification
         else:
             missing.append(f"no checkpoint yet: {configured} (GARDE_AUDIT_CHECKPOINT_FILE) does not exist")
     with engine.connect() as conn:
-        result = verify(conn, checkpoints=checkpoints)
+        result = verify(conn, checkpoints=checkpoints, progress=progress)
     return replace(result, warnings=(*result.warnings, *missing)) if missing else result
 
 
-def checkpoint(engine: sa.Engine, path: Path | None = None) -> tuple[Verification, Checkpoint | None]:
+def checkpoint(engine: sa.Engine, path: Path | None = None,
+               progress: Callable[[int], None] | None = None) -> tuple[Verification, Checkpoint | None]:
     """Verify the log against ``path``'s checkpoints (default: the ``audit_checkpoint_file``
     setting's file), then append its head to it; nothing is appended when the log is broken."""
     from garde.settings import get_settings
@@ -256,7 +264,7 @@ def checkpoint(engine: sa.Engine, path: Path | None = None) -> tuple[Verificatio
     checkpoints = read_checkpoints(target) if target.exists() else []
     keyring = configured_keyring()
     with engine.connect() as conn:
-        result = verify(conn, keys=keyring, checkpoints=checkpoints)
+        result = verify(conn, keys=keyring, checkpoints=checkpoints, progress=progress)
     if not result.ok:
         return result, None
     written = make_checkpoint(result.checked, result.checked, result.head_hash, keyring)

@@ -86,6 +86,21 @@ def _install_all() -> None:
     for module in (taxonomy, register, lint, notice, datasets, shop, request, consent, decide, audit,
                    retention, hold, keys, demo):
         module.install(app)
+    _add_exit_statuses()
+
+
+def _add_exit_statuses() -> None:
+    """Each command's ``--help`` ends with its exit statuses (what 1 means comes from its schema)."""
+    from garde.cli.output import epilog
+    from garde.cli.schemas import COMMANDS
+
+    groups = [("", app)] + [(g.name or "", g.typer_instance) for g in app.registered_groups
+                            if g.typer_instance is not None]
+    for prefix, group in groups:
+        for command in group.registered_commands:
+            name = f"{prefix} {command.name}".strip()
+            report = COMMANDS.get(name)
+            command.epilog = command.epilog or epilog(report.refused if report else None)
 
 
 _install_all()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
 
@@ -12,6 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from garde import audit
+from garde.cli.output import Format, FormatOption, QuietOption, emit, progress
 from garde.private_files import open_private
 from garde.problems import GardeError
 from garde.store import open_store
@@ -24,6 +26,8 @@ out = Console(highlight=False)
 def verify(
     against: Annotated[Path | None, typer.Option(
         "--against", help="checkpoint file (default: GARDE_AUDIT_CHECKPOINT_FILE, when set)")] = None,
+    format: FormatOption = Format.text,
+    quiet: QuietOption = False,
 ) -> None:
     """Recompute the hash chain, check its seals (GARDE_AUDIT_KEY) and checkpoints; name the first bad entry.
 
@@ -35,12 +39,20 @@ def verify(
     """
     engine = open_store()
     try:
-        result = audit.verify_store(engine, against)
+        with progress("verifying the audit log", None, quiet) as tick:
+            result = audit.verify_store(engine, against, progress=tick)
     finally:
         engine.dispose()
-    _report(result)
+    if format is Format.json:
+        emit(_verification(result))
+    else:
+        _report(result)
     if not result.ok:
         raise typer.Exit(1)
+
+
+def _verification(result: audit.Verification) -> dict[str, object]:
+    return {**asdict(result), "warnings": list(result.warnings)}
 
 
 def _report(result: audit.Verification) -> None:
@@ -62,6 +74,8 @@ def checkpoint(
     to: Annotated[Path | None, typer.Option(
         "--to", help="append-only JSON-lines file, created 0600 (default: GARDE_AUDIT_CHECKPOINT_FILE)",
     )] = None,
+    format: FormatOption = Format.text,
+    quiet: QuietOption = False,
 ) -> None:
     """Verify the log, then append its head (entries, sequence, hash, MAC) to a file outside the store.
 
@@ -73,9 +87,18 @@ def checkpoint(
     """
     engine = open_store()
     try:
-        result, written = audit.checkpoint(engine, to)
+        with progress("verifying the audit log", None, quiet) as tick:
+            result, written = audit.checkpoint(engine, to, progress=tick)
     finally:
         engine.dispose()
+    if format is Format.json:
+        head = None if written is None else {
+            "at": written.at, "entries": written.entries, "seq": written.seq, "hash": written.hash,
+            "key": written.key}
+        emit({"verification": _verification(result), "checkpoint": head})
+        if written is None:
+            raise typer.Exit(1)
+        return
     _report(result)
     if written is None:
         out.print("[red]no checkpoint written[/red]: the log does not verify")

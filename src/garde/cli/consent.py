@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from garde import consent
+from garde.cli.output import Format, FormatOption, QuietOption, emit, progress
 from garde.consent.importing import count_rows, import_csv
 from garde.consent.ledger import Evidence, LedgerEvent, event_time
 from garde.consent.receipts import receipt
@@ -92,6 +93,7 @@ def give(
     at: Annotated[str | None, typer.Option(help="when it happened (ISO 8601), not in the future; "
                                        "default now")] = None,
     register: RegisterPath = None,
+    format: FormatOption = Format.text,
 ) -> None:
     """Record that a subject gave consent; prints the receipt id.
 
@@ -101,8 +103,15 @@ def give(
     """
     event = _record("given", activity, identities(email, phone, customer_id), channel, method,
                     notice_version, ip, user_agent, at, register)
-    out.print(f"consent given: {activity}{' on ' + event.channel if event.channel else ''}, "
-              f"receipt {event.event_id}")
+    _recorded(format, event, f"consent given: {activity}{' on ' + event.channel if event.channel else ''}, "
+                             f"receipt {event.event_id}")
+
+
+def _recorded(format: Format, event: LedgerEvent, message: str) -> None:
+    if format is Format.json:
+        emit(event.to_data())
+    else:
+        out.print(message)
 
 
 @consent_app.command("withdraw")
@@ -117,6 +126,7 @@ def withdraw(
     at: Annotated[str | None, typer.Option(help="when it happened (ISO 8601), not in the future; "
                                        "default now")] = None,
     register: RegisterPath = None,
+    format: FormatOption = Format.text,
 ) -> None:
     """Record that a subject withdrew consent: as easy as giving it (GDPR Art. 7(3)).
 
@@ -124,8 +134,8 @@ def withdraw(
     """
     event = _record("withdrawn", activity, identities(email, phone, customer_id), channel, method,
                     None, None, None, at, register, unsubscribe=unsubscribe)
-    out.print(f"consent withdrawn: {activity}{' on ' + event.channel if event.channel else ''}, "
-              f"receipt {event.event_id}")
+    _recorded(format, event, f"consent withdrawn: {activity}"
+                             f"{' on ' + event.channel if event.channel else ''}, receipt {event.event_id}")
 
 
 def _subject(ids: dict[str, str]) -> tuple[Any, str]:
@@ -141,7 +151,7 @@ def _subject(ids: dict[str, str]) -> tuple[Any, str]:
 @consent_app.command("show")
 def show(
     email: Email = None, phone: Phone = None, customer_id: CustomerId = None,
-    format: Annotated[str, typer.Option("--format", help="table or json")] = "table",
+    format: FormatOption = Format.text,
     register: RegisterPath = None,
 ) -> None:
     """Show a subject's consents as they stand now, derived from the ledger.
@@ -153,11 +163,11 @@ def show(
     with engine.connect() as conn:
         states = consent.current(conn, subject_id, validity=dict(model.validity()))
     engine.dispose()
-    if format == "json":
-        typer.echo(json.dumps([{"activity": s.activity, "channel": s.channel, "status": s.status,
+    if format is Format.json:
+        emit([{"activity": s.activity, "channel": s.channel, "status": s.status,
                                 "dpv": s.dpv, "since": s.since.isoformat() if s.since else None,
                                 "expires_at": s.expires_at.isoformat() if s.expires_at else None,
-                                "receipt": s.event_id} for s in states], indent=2))
+                "receipt": s.event_id} for s in states])
         return
     table = Table("activity", "channel", "state", "since", "expires", "receipt")
     for s in states:
@@ -218,6 +228,8 @@ def import_command(
     activity: Annotated[str | None, typer.Option(help="activity for rows without one")] = None,
     channel: Annotated[str | None, typer.Option(help="channel for rows without one")] = None,
     register: RegisterPath = None,
+    format: FormatOption = Format.text,
+    quiet: QuietOption = False,
 ) -> None:
     """Import consents from a CSV file; re-running it adds nothing twice.
 
@@ -235,17 +247,18 @@ def import_command(
         mapping[name.strip()] = header.strip()
     model = load_model(register)
     engine = open_store()
-    total = count_rows(file)
-    columns = (TextColumn("importing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     try:
-        with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
-            task = progress.add_task("import", total=total)
+        with progress("importing", count_rows(file), quiet) as tick:
             report = import_csv(engine, file, source=source, columns=mapping,
                                 defaults={"activity": activity, "channel": channel},
-                                activities=dict(model.validity()),
-                                on_progress=lambda n: progress.advance(task, n))
+                                activities=dict(model.validity()), on_progress=tick)
     finally:
         engine.dispose()
+    if format is Format.json:
+        emit(asdict(report))
+        if report.problems:
+            raise typer.Exit(1)
+        return
     out.print(f"{report.read} rows read: {report.added} events added, {report.already_there} already "
               f"imported, {report.new_subjects} new subjects, {len(report.problems)} rows refused")
     if report.changed:
@@ -266,7 +279,8 @@ def import_command(
 
 
 @consent_app.command("gpc")
-def gpc(email: Email = None, phone: Phone = None, customer_id: CustomerId = None) -> None:
+def gpc(email: Email = None, phone: Phone = None, customer_id: CustomerId = None,
+        format: FormatOption = Format.text) -> None:
     """Record a Global Privacy Control signal (Sec-GPC: 1): an objection to targeted advertising.
 
     Example: garde consent gpc --email ana@example.com
@@ -276,7 +290,11 @@ def gpc(email: Email = None, phone: Phone = None, customer_id: CustomerId = None
         subject_id = ensure_subject(conn, identities(email, phone, customer_id))
         new = consent.record_gpc(conn, subject_id)
     engine.dispose()
-    out.print("objection to sale/sharing and targeted advertising recorded" if new else "already recorded")
+    if format is Format.json:
+        emit({"recorded": new})
+    else:
+        out.print("objection to sale/sharing and targeted advertising recorded" if new
+                  else "already recorded")
 
 
 def install(app: typer.Typer) -> None:

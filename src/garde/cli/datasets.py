@@ -12,6 +12,7 @@ import yaml
 from rich.console import Console
 from rich.table import Table
 
+from garde.cli.output import Format, FormatOption, QuietOption, emit, progress
 from garde.datasets import connect_datamap, discovery_warnings, find_subject, load_datamap
 from garde.datasets.archive import archive_warnings
 from garde.datasets.graph import graph_dot, graph_text, render
@@ -43,6 +44,8 @@ def check(
     path: PathArgument = None,
     offline: Annotated[bool, typer.Option(
         "--offline", help="Check the files only, not the databases' tables and columns")] = False,
+    format: FormatOption = Format.text,
+    quiet: QuietOption = False,
 ) -> None:
     """Load and check dataset files against the vocabulary, their registers and their databases.
 
@@ -55,12 +58,20 @@ def check(
     Example: garde datasets check datasets/
     """
     datamap = load_datamap(_path(path))
+    tables = datamap.tables()
     if not offline:
-        problems = check_databases(datamap)
+        with progress("checking tables", len(tables), quiet) as tick:
+            problems = check_databases(datamap, progress=tick)
         if problems:
             raise InputError(problems)
-    tables = datamap.tables()
     columns = sum(len(t.columns) for t in tables)
+    warnings = [*discovery_warnings(datamap), *archive_warnings(datamap)]
+    if format is Format.json:
+        emit({"databases": [{"database": name, "file": str(dataset.file), "tables": len(dataset.tables)}
+                            for name, dataset in datamap.datasets.items()],
+              "tables": len(tables), "columns": columns, "identities": list(datamap.identity_kinds()),
+              "live": not offline, "warnings": list(warnings)})
+        return
     for name, dataset in datamap.datasets.items():
         typer.echo(f"{dataset.file}: database {name}, {len(dataset.tables)} tables")
     typer.echo(
@@ -68,7 +79,7 @@ def check(
         f"identities: {', '.join(datamap.identity_kinds())}"
         + ("" if offline else "; every mask fits its column")
     )
-    for warning in [*discovery_warnings(datamap), *archive_warnings(datamap)]:
+    for warning in warnings:
         typer.echo(f"warning: {warning}", err=True)
 
 
@@ -127,7 +138,7 @@ def graph(
 def find(
     identities: Annotated[list[str], typer.Argument(help="kind=value, e.g. email=ana@example.com")],
     path: Annotated[Path | None, typer.Option("--datasets", help="Dataset file or folder")] = None,
-    format: Annotated[str, typer.Option("--format", help="text or json")] = "text",
+    format: FormatOption = Format.text,
 ) -> None:
     """Find every row of one data subject across all databases (what a request will act on).
 
@@ -142,8 +153,8 @@ def find(
     datamap = load_datamap(_path(path))
     engines = connect_datamap(datamap)
     footprint = find_subject(datamap, engines, given)
-    if format == "json":
-        typer.echo(json.dumps(footprint.to_data(), ensure_ascii=False, indent=2, default=str))
+    if format is Format.json:
+        emit(footprint.to_data())
         return
     table = Table(title=f"{footprint.count()} rows in {len(footprint.tables())} tables", title_justify="left")
     for column in ("table", "rows", "keys"):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -14,6 +13,7 @@ from rich.console import Console
 from garde.audience import audited_audience, write_contacts_csv
 from garde.audit import AuditWriter
 from garde.cli.consent import CustomerId, Email, Phone, RegisterPath, check_activity, identities, load_model
+from garde.cli.output import Format, FormatOption, QuietOption, emit, progress
 from garde.datasets import connect_datamap, load_datamap
 from garde.decide import DecisionPoint
 from garde.documents.spreadsheet import CsvWriter
@@ -30,7 +30,7 @@ def decide(
     category: Annotated[list[str] | None, typer.Option("--category", help="data category to use "
                                                        "(repeat; default: every declared one)")] = None,
     channel: Annotated[str | None, typer.Option(help="channel of the contact: email, sms, post...")] = None,
-    format: Annotated[str, typer.Option("--format", help="text or json")] = "text",
+    format: FormatOption = Format.text,
     register: RegisterPath = None,
 ) -> None:
     """May this activity use this subject's data? Prints every reason; exits 1 when not allowed.
@@ -47,8 +47,8 @@ def decide(
     with AuditWriter(engine, max_delay=None) as writer, DecisionPoint(model, engine, audit=writer) as point:
         decision = point.decide(activity, identities(email, phone, customer_id), category, channel)
     engine.dispose()
-    if format == "json":
-        typer.echo(json.dumps(decision.to_data(), ensure_ascii=False, indent=2))
+    if format is Format.json:
+        emit(decision.to_data())
     else:
         verdict = "[green]allowed[/green]" if decision.allowed else "[red]not allowed[/red]"
         out.print(f"{activity}: {verdict}" + (f" — {', '.join(decision.categories)}"
@@ -69,6 +69,7 @@ def audience(
     datasets: Annotated[Path | None, typer.Option("--datasets", help="data map file or folder "
                                                   "(default: the `datasets` setting)")] = None,
     register: RegisterPath = None,
+    quiet: QuietOption = False,
 ) -> None:
     """Write who this activity may contact on this channel, with their address, as CSV, streamed.
 
@@ -91,15 +92,18 @@ def audience(
     engines: dict[str, sa.Engine] = {}
     try:
         writer = CsvWriter(handle)
-        if subject_ids:
-            writer.writerow(["subject_id", "basis"])
-            for member in audited_audience(engine, model, activity, channel):
-                writer.writerow([member.subject_id, member.basis])
-                count += 1
-        else:
-            datamap = load_datamap(datasets or get_settings().datasets)
-            engines = connect_datamap(datamap)
-            count = write_contacts_csv(handle, engine, model, datamap, engines, activity, channel)
+        with progress(f"{activity} audience", None, quiet) as tick:
+            if subject_ids:
+                writer.writerow(["subject_id", "basis"])
+                for member in audited_audience(engine, model, activity, channel):
+                    writer.writerow([member.subject_id, member.basis])
+                    count += 1
+                    tick()
+            else:
+                datamap = load_datamap(datasets or get_settings().datasets)
+                engines = connect_datamap(datamap)
+                count = write_contacts_csv(handle, engine, model, datamap, engines, activity, channel,
+                                           progress=tick)
     finally:
         if output:
             handle.close()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from pathlib import Path
@@ -12,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from garde.cli.output import Format, FormatOption, emit
 from garde.datasets import load_datamap
 from garde.decide.model import DecisionModel
 from garde.legal_holds import check_scope_known, list_holds, place_hold, release_hold
@@ -27,11 +27,6 @@ class ScopeKind(StrEnum):
     subject = "subject"
     table = "table"
     activity = "activity"
-
-
-class Format(StrEnum):
-    text = "text"
-    json = "json"
 
 
 Actor = Annotated[str, typer.Option("--actor", help="Who does this (recorded in the audit log)")]
@@ -61,6 +56,7 @@ def place(
                                                   "(default: the `datasets` setting)")] = None,
     registers: Annotated[Path | None, typer.Option("--registers", help="Register file or folder "
                                                    "(default: the `registers` setting)")] = None,
+    format: FormatOption = Format.text,
 ) -> None:
     """Place a legal hold: what it covers is neither erased nor swept until it ends or is released.
 
@@ -79,13 +75,17 @@ def place(
                       activities=DecisionModel.load(registers or settings.registers).activities)
     with open_store().begin() as conn:
         hold_id = place_hold(conn, scope.value, value, reason, _end(until), actor=actor)
+        placed = next(h for h in list_holds(conn, everything=True) if h.id == hold_id)
+    if format is Format.json:
+        emit({"hold": placed.to_data()})
+        return
     out.print(f"hold {hold_id} placed on {scope.value} {value}" + (f" until {until}" if until else ""))
 
 
 @hold_app.command("list")
 def list_(
     all_: Annotated[bool, typer.Option("--all", help="Also released and ended holds")] = False,
-    format: Annotated[Format, typer.Option("--format", help="text or json")] = Format.text,
+    format: FormatOption = Format.text,
 ) -> None:
     """The legal holds in force (or all of them): scope, reason, end.
 
@@ -94,7 +94,7 @@ def list_(
     with open_store().connect() as conn:
         holds = list_holds(conn, everything=all_)
     if format is Format.json:
-        typer.echo(json.dumps([h.to_data() for h in holds], ensure_ascii=False, indent=2))
+        emit([h.to_data() for h in holds])
         return
     table = Table("id", "scope", "value", "reason", "since", "ends (UTC)", "released")
     for h in holds:
@@ -108,6 +108,7 @@ def list_(
 def release(
     hold_id: Annotated[int, typer.Argument(help="The hold's id (garde hold list)")],
     actor: Actor = "garde",
+    format: FormatOption = Format.text,
 ) -> None:
     """Release a legal hold: from now on what it kept is erased or swept when due.
 
@@ -115,7 +116,10 @@ def release(
     """
     with open_store().begin() as conn:
         release_hold(conn, hold_id, actor=actor)
-    out.print(f"hold {hold_id} released")
+    if format is Format.json:
+        emit({"id": hold_id, "released": True})
+    else:
+        out.print(f"hold {hold_id} released")
 
 
 def install(app: typer.Typer) -> None:

@@ -6,9 +6,7 @@ command line, which other users of the machine and the shell history can read.
 
 from __future__ import annotations
 
-import json
 import os
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -16,6 +14,7 @@ import typer
 from rich.console import Console
 
 from garde.cli.confirm import YesOption, confirm
+from garde.cli.output import Format, FormatOption, emit
 from garde.keys import key_status, rotate_identifier_key, short
 from garde.problems import GardeError
 from garde.store import connect, migrate
@@ -25,13 +24,8 @@ keys_app = typer.Typer(help="The identifier key: show it, rotate it without losi
 out = Console(highlight=False, soft_wrap=True, emoji=False, markup=False)
 
 
-class Format(StrEnum):
-    text = "text"
-    json = "json"
-
-
 @keys_app.command("show")
-def show(format: Annotated[Format, typer.Option("--format", help="text or json")] = Format.text) -> None:
+def show(format: FormatOption = Format.text) -> None:
     """Show the store's identifier key record and whether GARDE_IDENTIFIER_KEY opens it.
 
     Shows fingerprints (HMAC of a fixed label under the key), where the data key came from
@@ -46,7 +40,7 @@ def show(format: Annotated[Format, typer.Option("--format", help="text or json")
     status = key_status(engine)
     engine.dispose()
     if format is Format.json:
-        out.print(json.dumps(status.to_data(), indent=2))
+        emit(status.to_data())
     else:
         stored = status.stored
         if stored is not None:
@@ -94,6 +88,7 @@ def rotate_identifier(
         "--new-key-file", help="File holding the new key (one line)")] = None,
     actor: Annotated[str, typer.Option("--actor", help="Who does this (in the audit log)")] = "garde",
     yes: YesOption = False,
+    format: FormatOption = Format.text,
 ) -> None:
     """Move the store to a new identifier key, in one audited transaction, losing no one.
 
@@ -112,6 +107,9 @@ def rotate_identifier(
     migrate(engine)
     rotation = rotate_identifier_key(engine, new_key, actor=actor)
     engine.dispose()
+    if format is Format.json:
+        emit(rotation.to_data())
+        return
     old, new = short(rotation.old_fingerprint), short(rotation.new_fingerprint)
     out.print(f"identifier key rotated: {old} -> {new} (audit entry {rotation.audit_seq}). "
               "Set GARDE_IDENTIFIER_KEY to the new key now: the old one no longer opens this store.")

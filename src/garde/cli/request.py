@@ -12,6 +12,7 @@ from rich.table import Table
 
 from garde import rights
 from garde.cli.confirm import YesOption, confirm
+from garde.cli.output import Format, FormatOption, QuietOption, emit, progress, say
 from garde.problems import GardeError
 from garde.rights.deployment import Deployment
 from garde.rights.running import run as run_request
@@ -20,18 +21,15 @@ from garde.store import open_store
 request_app = typer.Typer(help="Receive, verify, run and answer data-subject requests.", no_args_is_help=True)
 out = Console(highlight=False, soft_wrap=True)
 
-Format = Annotated[str, typer.Option("--format", help="text or json")]
 Actor = Annotated[str, typer.Option("--actor", help="Who does this (recorded in the audit log)")]
 RequestId = Annotated[str, typer.Argument(help="Request id (in full, or its first 8 characters or more)")]
 PROOF_WORDS = {"code": "one-time code", "out_of_band": "an agent's out-of-band check"}
 
 
-def _show(request: rights.Request, format: str) -> None:
-    if format == "json":
-        typer.echo(json.dumps(request.to_data(), ensure_ascii=False, indent=2))
+def _show(request: rights.Request, format: Format) -> None:
+    if format is Format.json:
+        emit(request.to_data())
         return
-    if format != "text":
-        raise typer.BadParameter("expected text or json", param_hint="--format")
     due = f"{request.due}" + (" (extended)" if request.extended_deadline else "")
     out.print(f"[bold]{request.id}[/bold]  {request.type}  {request.status}  due {due}"
               + ("  [red]OVERDUE[/red]" if request.is_overdue() else ""))
@@ -87,6 +85,7 @@ def submit(
     send_code: Annotated[bool, typer.Option("--send-code/--no-code", help="Send a one-time code to the "
                                             "e-mail address (mail) and the phone (SMS)")] = True,
     actor: Actor = "garde",
+    format: FormatOption = Format.text,
 ) -> None:
     """Record a request; its deadline runs from now. A one-time code goes to each e-mail and phone given.
 
@@ -105,18 +104,20 @@ def submit(
     engine = open_store()
     with engine.begin() as conn:
         request = rights.submit(conn, type, identities, language=lang, details=details, actor=actor)
-    out.print(f"request {request.id} received: {request.type}, due {request.deadline}")
+    say(format, f"request {request.id} received: {request.type}, due {request.deadline}")
     sent: list[str] = []
     if send_code:
         with engine.begin() as conn:
             sent = rights.send_codes(conn, request.id, rights.configured_mailer(), actor=actor)
     if sent:
-        out.print(f"a one-time code was sent to the {' and the '.join(sent)}; confirm each with "
+        say(format, f"a one-time code was sent to the {' and the '.join(sent)}; confirm each with "
                   "`garde request verify ID --code CODE --identity KIND`")
     unsent = sorted(set(identities) - set(sent))
     if unsent:
-        out.print(f"not proven yet: {', '.join(unsent)} (not used until proven; an agent checks it with "
+        say(format, f"not proven yet: {', '.join(unsent)} (not used until proven; an agent checks it with "
                   "`garde request verify ID --out-of-band HOW --checked KIND`)")
+    if format is Format.json:
+        emit({"request": request.to_data(), "codes_sent": sent, "unproven": unsent})
 
 
 @request_app.command("verify")
@@ -131,6 +132,7 @@ def verify(
                                                       "the agent checked (email, phone, customer_id); "
                                                       "repeat for each")] = None,
     actor: Actor = "agent",
+    format: FormatOption = Format.text,
 ) -> None:
     """Prove an identity of the request: its one-time code, or an agent's check naming what was checked.
 
@@ -144,13 +146,21 @@ def verify(
         if out_of_band is not None:
             request = rights.verify_out_of_band(conn, request_id, out_of_band, actor=actor,
                                                 identities=checked or [])
-            out.print(f"request {request.id} verified out of band: {', '.join(sorted(checked or []))}")
+            message = f"request {request.id} verified out of band: {', '.join(sorted(checked or []))}"
+            _verified(format, request.id, "out_of_band", sorted(checked or []), message)
             return
         assert code is not None
         outcome = rights.check_code(conn, request_id, code, kind=identity)
     if not outcome.verified:
         raise GardeError(outcome.message)
-    out.print(outcome.message)
+    _verified(format, request_id, "code", [identity] if identity else [], outcome.message)
+
+
+def _verified(format: Format, request_id: str, method: str, identities: list[str], message: str) -> None:
+    if format is Format.json:
+        emit({"request_id": request_id, "method": method, "identities": identities, "message": message})
+    else:
+        out.print(message)
 
 
 @request_app.command("send-code")
@@ -159,6 +169,7 @@ def send_code(
     identity: Annotated[str | None, typer.Option("--identity", help="email or phone (default: each not "
                                                  "yet proven)")] = None,
     actor: Actor = "garde",
+    format: FormatOption = Format.text,
 ) -> None:
     """Send a new one-time code (it replaces the previous one; the wrong attempts still count).
 
@@ -170,20 +181,32 @@ def send_code(
             sent = [identity]
         else:
             sent = rights.send_codes(conn, request_id, rights.configured_mailer(), actor=actor)
-    out.print(f"a new code was sent to the {' and the '.join(sent)}" if sent else "no code to send")
+    if format is Format.json:
+        emit({"request_id": request_id, "sent": sent})
+    else:
+        out.print(f"a new code was sent to the {' and the '.join(sent)}" if sent else "no code to send")
 
 
 @request_app.command("unlock")
 def unlock(request_id: RequestId,
            reason: Annotated[str, typer.Option("--reason", help="How the requester was checked out of band")],
-           actor: Actor = "dpo") -> None:
+           actor: Actor = "dpo", format: FormatOption = Format.text) -> None:
     """Unlock a request locked after too many wrong codes (audited); its count of wrong codes restarts.
 
     Example: garde request unlock 3f2a9c41 --reason "called the customer back on the number on file"
     """
     with open_store().begin() as conn:
         request = rights.unlock(conn, request_id, reason, actor=actor)
-    out.print(f"request {request.id} unlocked; send a new code with `garde request send-code ID`")
+    _done(format, request,
+          f"request {request.id} unlocked; send a new code with `garde request send-code ID`")
+
+
+def _done(format: Format, request: rights.Request, message: str) -> None:
+    """A command that changed a request: the request as JSON, or one line."""
+    if format is Format.json:
+        emit(request.to_data())
+    else:
+        out.print(message)
 
 
 @request_app.command("list")
@@ -191,7 +214,7 @@ def list_(
     overdue: Annotated[bool, typer.Option("--overdue", help="Only open requests past their due")] = False,
     status: Annotated[str | None, typer.Option("--status", help="Only requests in this status, or `locked`: "
                                                "those locked after too many wrong codes")] = None,
-    format: Format = "text",
+    format: FormatOption = Format.text,
 ) -> None:
     """List requests with their status and due date (ids shortened to 8 characters, enough to name one).
 
@@ -201,8 +224,8 @@ def list_(
     """
     with open_store().begin() as conn:
         found = rights.list_requests(conn, overdue=overdue, status=status)
-    if format == "json":
-        typer.echo(json.dumps([r.to_data() for r in found], ensure_ascii=False, indent=2))
+    if format is Format.json:
+        emit([r.to_data() for r in found])
         return
     table = Table("id", "type", "status", "received", "due", "")
     for request in found:
@@ -213,7 +236,7 @@ def list_(
 
 
 @request_app.command("show")
-def show(request_id: RequestId, format: Format = "text") -> None:
+def show(request_id: RequestId, format: FormatOption = Format.text) -> None:
     """Show a request, its timestamped steps and its result.
 
     Example: garde request show 3f2a9c41 --format json
@@ -231,6 +254,8 @@ def run(
     results: Annotated[Path | None, typer.Option("--results", help="Folder for the answer files")] = None,
     actor: Actor = "garde",
     yes: YesOption = False,
+    format: FormatOption = Format.text,
+    quiet: QuietOption = False,
 ) -> None:
     """Execute a verified request over every dataset and write its answer files.
 
@@ -249,36 +274,37 @@ def run(
                 yes)
     deployment = Deployment.open(datasets, results)
     try:
-        request = run_request(open_store(), request_id, deployment, actor=actor)
+        with progress("running the request", None, quiet):
+            request = run_request(open_store(), request_id, deployment, actor=actor)
     finally:
         deployment.dispose()
-    _show(request, "text")
+    _show(request, format)
 
 
 @request_app.command("extend")
 def extend(request_id: RequestId,
            reason: Annotated[str, typer.Option("--reason", help="Why, as told to the subject")],
-           actor: Actor = "garde") -> None:
+           actor: Actor = "garde", format: FormatOption = Format.text) -> None:
     """Extend the deadline by two months (GDPR Art. 12(3)); only within the first month.
 
     Example: garde request extend 3f2a9c41 --reason "complex request spanning several systems"
     """
     with open_store().begin() as conn:
         request = rights.extend(conn, request_id, reason, actor=actor)
-    out.print(f"request {request.id} now due {request.due}")
+    _done(format, request, f"request {request.id} now due {request.due}")
 
 
 @request_app.command("reject")
 def reject(request_id: RequestId,
            reason: Annotated[str, typer.Option("--reason", help="Why, as told to the subject")],
-           actor: Actor = "garde") -> None:
+           actor: Actor = "garde", format: FormatOption = Format.text) -> None:
     """Refuse a request, with the reason given to the subject (GDPR Art. 12(4)).
 
     Example: garde request reject 3f2a9c41 --reason "manifestly unfounded (Art. 12(5))"
     """
     with open_store().begin() as conn:
         request = rights.reject(conn, request_id, reason, actor=actor)
-    out.print(f"request {request.id} rejected")
+    _done(format, request, f"request {request.id} rejected")
 
 
 def install(app: typer.Typer) -> None:

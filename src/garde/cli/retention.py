@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date, datetime
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlalchemy.engine import Engine
 
 from garde import retention
 from garde.cli.confirm import YesOption, confirm, will_ask
+from garde.cli.output import Format, FormatOption, QuietOption, emit, progress, shows_progress
 from garde.datasets import DataMap, connect_datamap, load_datamap
 from garde.retention.plan import Plan
 from garde.retention.sweep import BATCH_SIZE
@@ -24,11 +22,6 @@ from garde.store import open_store
 
 out = Console(highlight=False, soft_wrap=True, emoji=False, markup=False)
 retention_app = typer.Typer(help="Retention: what is due, sweep it, past sweeps.", no_args_is_help=True)
-
-
-class Format(StrEnum):
-    text = "text"
-    json = "json"
 
 
 DatasetsOption = Annotated[Path | None, typer.Option("--datasets", help="Dataset file or folder "
@@ -53,7 +46,7 @@ def _open(datasets: Path | None) -> tuple[Engine, DataMap, dict[str, Engine]]:
 @retention_app.command("plan")
 def plan(
     days: Annotated[int, typer.Option("--days", min=0, max=366, help="Also count the next N days")] = 0,
-    format: Annotated[Format, typer.Option("--format", help="text or json")] = Format.text,
+    format: FormatOption = Format.text,
     datasets: DatasetsOption = None,
     today: TodayOption = None,
 ) -> None:
@@ -71,7 +64,7 @@ def plan(
     store, datamap, engines = _open(datasets)
     result = retention.plan(store, datamap, engines, today=_day(today), days=days)
     if format is Format.json:
-        typer.echo(json.dumps(result.to_data(), ensure_ascii=False, indent=2))
+        emit(result.to_data())
     else:
         render_plan(result)
 
@@ -124,8 +117,9 @@ def sweep(
     batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Rows per batch")] = BATCH_SIZE,
     datasets: DatasetsOption = None,
     today: TodayOption = None,
-    quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar")] = False,
+    quiet: QuietOption = False,
     yes: YesOption = False,
+    format: FormatOption = Format.text,
 ) -> None:
     """Delete or anonymise what is due, in audited batches; resumes an interrupted sweep.
 
@@ -143,20 +137,19 @@ def sweep(
             _day(today) or date.today())
         confirm(f"{sum(due.values())} rows are due in {len([n for n in due.values() if n])} steps. "
                 "Delete or anonymise them now (audited)?", yes)
-    if dry_run or quiet:
+    if dry_run or not shows_progress(quiet):
         result = retention.sweep(store, datamap, engines, today=_day(today), batch_size=batch_size,
                                  dry_run=dry_run)
     else:
         sweeper = retention.Sweeper(store, datamap, engines, retention.registers_for(datamap))
         total = sum(sweeper.count(_day(today) or date.today()).values())
-        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-        with Progress(*columns, console=Console(stderr=True)) as bar:
-            task = bar.add_task("sweeping", total=total)
-
-            def advance(table: str, operation: str, affected: int) -> None:
-                bar.update(task, advance=affected, description=f"{operation} {table}")
-
-            result = sweeper.run(today=_day(today), batch_size=batch_size, progress=advance)
+        with progress("sweeping", total, quiet) as tick:
+            result = sweeper.run(today=_day(today), batch_size=batch_size,
+                                 progress=lambda table, operation, affected: tick(affected,
+                                                                                  f"{operation} {table}"))
+    if format is Format.json:
+        emit(result.to_data())
+        return
     verb = "would affect" if dry_run else "affected"
     out.print(f"run {result.run_id} as of {result.today.isoformat()}"
               + (" (resumed)" if result.resumed else "") + f": {result.total()} rows {verb}"
@@ -169,7 +162,7 @@ def sweep(
 @retention_app.command("runs")
 def runs(
     limit: Annotated[int, typer.Option("--limit", min=1, help="How many runs, newest first")] = 20,
-    format: Annotated[Format, typer.Option("--format", help="text or json")] = Format.text,
+    format: FormatOption = Format.text,
 ) -> None:
     """Past retention sweeps: when, as of which day, status, rows affected.
 
@@ -177,7 +170,7 @@ def runs(
     """
     found = retention.runs(open_store(), limit)
     if format is Format.json:
-        typer.echo(json.dumps([r.to_data() for r in found], indent=2))
+        emit([r.to_data() for r in found])
         return
     table = Table("run", "as of", "started", "status", "rows", "batches", "resumed")
     for run in found:

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import os
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated
 
 import sqlalchemy as sa
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from garde.cli.confirm import YesOption, confirm
+from garde.cli.output import Format, FormatOption, QuietOption, emit, parse_day, progress
 from garde.problems import GardeError
 from garde.shop import generate_shop
 from garde.shop.sample import sample_customers
@@ -42,6 +41,8 @@ def generate(
     ] = None,
     crm: Annotated[str | None, typer.Option("--crm-url", help="SQLAlchemy URL of the crm database")] = None,
     yes: YesOption = False,
+    format: FormatOption = Format.text,
+    quiet: QuietOption = False,
 ) -> None:
     """Recreate the shop's tables and fill them with synthetic customers (~11 rows each).
 
@@ -52,15 +53,16 @@ def generate(
     """
     confirm(f"Drop the shop's tables in {safe_url(shop_url('shop', shop))} and "
             f"{safe_url(shop_url('crm', crm))} and fill them anew?", yes)
-    day = date.today() if as_of is None else datetime.strptime(as_of, "%Y-%m-%d").date()
+    day = date.today() if as_of is None else parse_day(as_of, "--as-of")
     engines = {"shop": connect(shop_url("shop", shop), create=True),
                "crm": connect(shop_url("crm", crm), create=True)}
-    columns = (TextColumn("customers"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=Console(stderr=True)) as progress:
-        task = progress.add_task("generate", total=customers)
-        report = generate_shop(
-            engines, customers, seed, as_of=day, progress=lambda n: progress.advance(task, n)
-        )
+    with progress("customers", customers, quiet) as tick:
+        report = generate_shop(engines, customers, seed, as_of=day, progress=tick)
+    if format is Format.json:
+        emit({"customers": report.customers, "seed": report.seed, "as_of": report.as_of.isoformat(),
+              "seconds": round(report.seconds, 3), "total_rows": report.total_rows,
+              "rows": dict(sorted(report.rows.items()))})
+        return
     table = Table(
         title=f"{report.total_rows:,} rows for {customers:,} customers in {report.seconds:.1f} s",
         title_justify="left",
@@ -75,7 +77,7 @@ def generate(
 @shop_app.command("sample")
 def sample(
     count: Annotated[int, typer.Option("--count", min=1, max=100, help="How many customers")] = 5,
-    format: Annotated[str, typer.Option("--format", help="text or json")] = "text",
+    format: FormatOption = Format.text,
     shop: Annotated[
         str | None, typer.Option("--shop-url", help="SQLAlchemy URL of the shop database")
     ] = None,
@@ -91,8 +93,8 @@ def sample(
         raise GardeError("no generated shop in the shop database: run `garde shop generate` first") from None
     finally:
         engine.dispose()
-    if format == "json":
-        typer.echo(json.dumps([c.to_data() for c in found], ensure_ascii=False, indent=2))
+    if format is Format.json:
+        emit([c.to_data() for c in found])
         return
     table = Table("customer_id", "email", "phone", title_justify="left")
     for customer in found:

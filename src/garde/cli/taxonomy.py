@@ -8,6 +8,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from garde.cli.output import Format, FormatOption, emit
 from garde.problems import closest
 from garde.taxonomy import KINDS, LANGS, load_vocabulary
 
@@ -16,6 +17,7 @@ def taxonomy(
     kind: Annotated[str | None, typer.Argument(help=f"One kind: {', '.join(KINDS)}")] = None,
     lang: Annotated[str, typer.Option("--lang", help="Label language: fr, en or it")] = "en",
     synonyms: Annotated[bool, typer.Option("--synonyms", help="Show the words documents use")] = False,
+    format: FormatOption = Format.text,
 ) -> None:
     """List the vocabulary: ids, labels, W3C DPV and fideslang keys.
 
@@ -30,6 +32,11 @@ def taxonomy(
             f"unknown kind {kind!r}; expected one of {', '.join(KINDS)}.{hint}", param_hint="KIND"
         )
     vocabulary = load_vocabulary()
+    if format is Format.json:
+        emit([{"kind": name, "id": term.id, "label": term.label(lang), "dpv": term.dpv,
+               "fideslang": term.fideslang, "synonyms": {k: list(v) for k, v in term.synonyms.items()}}
+              for name in ([kind] if kind else list(KINDS)) for term in vocabulary.terms(name)])
+        return
     console = Console()
     for name in [kind] if kind else list(KINDS):
         table = Table(title=KINDS[name], title_justify="left")

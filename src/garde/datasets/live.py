@@ -22,7 +22,7 @@ number. Such a refusal in the middle of an erasure used to leave the request
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -187,8 +187,11 @@ def mask_problem(masking: Masking, column: ColumnType, *, stays: bool = True,
     return None if problem is None else f"`anonymise` {problem}"
 
 
-def check_live(datamap: DataMap, engines: Mapping[str, Engine]) -> list[Problem]:
-    """Every table, column and mask of the map checked against the databases; the problems found."""
+def check_live(datamap: DataMap, engines: Mapping[str, Engine],
+               progress: Callable[[int], None] | None = None) -> list[Problem]:
+    """Every table, column and mask of the map checked against the databases; the problems found.
+
+    ``progress(1)`` is called after each table checked."""
     problems: list[Problem] = []
     for name, dataset in datamap.datasets.items():
         source = _source(dataset.file)
@@ -213,6 +216,8 @@ def check_live(datamap: DataMap, engines: Mapping[str, Engine]) -> list[Problem]
                     problems.append(source.problem((*at, "archive"), f"archive table {table.archive.table} "
                                                    f"of {name!r} has no column {missing!r}: an archived row "
                                                    f"keeps every column of {table.name}"))
+            if progress is not None:
+                progress(1)
     return problems
 
 
@@ -286,8 +291,11 @@ def _source(file: str) -> SourceMap:
 
 
 
-def check_databases(datamap: DataMap, urls: Mapping[str, str] | None = None) -> list[Problem]:
+def check_databases(datamap: DataMap, urls: Mapping[str, str] | None = None,
+                    progress: Callable[[int], None] | None = None) -> list[Problem]:
     """Connect to every database of the map and :func:`check_live` it (``urls`` overrides some).
+
+    ``progress(1)`` is called after each table checked.
 
     A SQLite file that does not exist is a problem, not created empty.
     """
@@ -310,7 +318,7 @@ def check_databases(datamap: DataMap, urls: Mapping[str, str] | None = None) -> 
                 continue
             engines[name] = connect_dataset(dataset, url.render_as_string(hide_password=False))
         live = DataMap({name: datamap.datasets[name] for name in engines})
-        return problems + check_live(live, engines)
+        return problems + check_live(live, engines, progress)
     finally:
         for engine in engines.values():
             engine.dispose()

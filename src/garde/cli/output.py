@@ -1,0 +1,120 @@
+"""How every command renders: ``--format``, JSON on stdout, progress and messages on stderr.
+
+A command that reports something takes ``--format text|json``. With ``json``,
+stdout holds one JSON document (its schema is in :mod:`garde.cli.schemas` and
+docs/cli.md) and nothing else, so ``garde … --format json | jq`` works; every
+message meant for a person goes to stderr. Long commands show a progress bar on
+stderr, only on a terminal and never with ``--quiet``.
+
+Exit status, the same for every command: 0 done or allowed; 1 refused or
+findings; 2 usage or input error.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date
+from enum import IntEnum, StrEnum
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+
+
+class Exit(IntEnum):
+    """The exit status of every ``garde`` command."""
+
+    done = 0  # done, or allowed
+    refused = 1  # refused (not allowed, confirmation declined) or findings (lint errors, broken log)
+    usage = 2  # usage or input error: a bad option, a file or value garde cannot use
+
+
+EXIT_CODES = {
+    Exit.done: "done, or allowed",
+    Exit.refused: "refused or findings",
+    Exit.usage: "usage or input error (bad option, unreadable file, unknown id)",
+}
+
+
+class Format(StrEnum):
+    text = "text"
+    json = "json"
+
+
+FormatOption = Annotated[Format, typer.Option("--format", help="text, or json on stdout (docs/cli.md)")]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar")]
+
+stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def emit(data: Any) -> None:
+    """Write ``data`` as the command's one JSON document on stdout."""
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def say(format: Format, message: str) -> None:
+    """A message for a person: stdout in text mode, stderr when stdout carries JSON."""
+    if format is Format.json:
+        stderr.print(message)
+    else:
+        Console(highlight=False, soft_wrap=True).print(message)
+
+
+class Ticker:
+    """The progress callback a library function takes: ``tick(n)`` after n more units done."""
+
+    def __init__(self, advance: Callable[[int, str | None], None] | None = None) -> None:
+        self._advance = advance
+
+    def __call__(self, done: int = 1, what: str | None = None) -> None:
+        if self._advance is not None:
+            self._advance(done, what)
+
+
+def shows_progress(quiet: bool) -> bool:
+    """A bar only for a person watching: stderr is a terminal and ``--quiet`` was not given."""
+    return not quiet and sys.stderr.isatty()
+
+
+@contextmanager
+def progress(label: str, total: int | None, quiet: bool = False) -> Iterator[Ticker]:
+    """A progress bar on stderr for ``total`` units (a spinner and a count when unknown)."""
+    if not shows_progress(quiet):
+        yield Ticker()
+        return
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn()) if total is not None else (
+        SpinnerColumn(), TextColumn("{task.description}"), TextColumn("{task.completed:,}"),
+        TimeElapsedColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(label, total=total)
+
+        def advance(done: int, what: str | None) -> None:
+            bar.update(task, advance=done, description=what or label)
+
+        yield Ticker(advance)
+
+
+def parse_day(text: str, option: str) -> date:
+    """A ``YYYY-MM-DD`` option; anything else is a usage error (exit 2) naming the option."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not a date YYYY-MM-DD", param_hint=option) from None
+
+
+def epilog(refused: str | None) -> str:
+    """The ``--help`` epilog: this command's exit statuses."""
+    one = f" 1 {refused};" if refused else ""
+    return f"Exit status: 0 done;{one} 2 usage or input error. JSON output: docs/cli.md."
