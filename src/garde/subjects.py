@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Literal
 
+import phonenumbers
 import sqlalchemy as sa
 
 from garde.keys import identifier_data_key
@@ -64,8 +65,12 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def normalise_identifier(kind: str, value: str) -> str:
-    """The canonical form two spellings of one identifier share."""
+def normalise_identifier(kind: str, value: str, region: str | None = None) -> str:
+    """The canonical form two spellings of one identifier share.
+
+    ``region`` (ISO 3166, the controller's country) is where a telephone number
+    written without its country code is read: ``06 01 23 45 67`` in FR is ``+33601234567``.
+    """
     if kind not in IDENTIFIER_KINDS:
         raise GardeError(f"unknown identifier kind {kind!r}; expected one of {', '.join(IDENTIFIER_KINDS)}")
     value = value.strip()
@@ -75,7 +80,7 @@ def normalise_identifier(kind: str, value: str) -> str:
             raise GardeError(f"{value!r} is not an e-mail address: {reason}")
         return value.lower()
     if kind == "phone":
-        return _phone(value)
+        return _phone(value, region)
     return value
 
 
@@ -85,9 +90,15 @@ _TRUNK_ZERO = re.compile(r"\(\s*0\s*\)")
 _E164_DIGITS = 15  # ITU-T E.164: at most 15 digits, country code included
 
 
-def _phone(value: str) -> str:
-    """``+`` and ASCII digits (``00`` read as ``+``): one text per number however it was written, so
-    a spelling of someone's number is never another identity (its own hash, its own code limit)."""
+def _phone(value: str, region: str | None = None) -> str:
+    """E.164 (``+`` and ASCII digits; ``00`` read as ``+``): one text per number however it was written,
+    so a spelling of someone's number is never another identity (its own hash, its own code limit).
+
+    The number is read by ``phonenumbers`` (Google's libphonenumber data: each country's trunk
+    prefix, lengths and the Italian fixed-line 0 that stays): with its country code when it has
+    one, else in ``region``. A number without either stays the digits as written (nothing says
+    which country it belongs to).
+    """
     text = "".join(str(unicodedata.decimal(c)) if c.isdecimal() else c for c in value)
     if text.startswith(("+", "00")):
         text = _TRUNK_ZERO.sub("", text, count=1)  # +33 (0)6 12 ...: the 0 is dialled only at home
@@ -98,7 +109,18 @@ def _phone(value: str) -> str:
     if not (bare.isascii() and bare.isdigit() and 6 <= len(bare) <= _E164_DIGITS):
         raise GardeError(f"{value!r} is not a telephone number: digits, spaces, dots, dashes or brackets, "
                          f"6 to {_E164_DIGITS} digits, `+` or `00` only in front")
-    return digits
+    if not digits.startswith("+") and region is None:
+        return digits
+    try:
+        number = phonenumbers.parse(digits, None if digits.startswith("+") else region)
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_possible_number(number):
+        if digits.startswith("+"):  # a country code the library does not know (yet): as written
+            return digits
+        raise GardeError(f"{value!r} is not a telephone number of {region}: not the length of one there; "
+                         "give it with its country code (+33 …)")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 # RFC 5322 3.2.3 `atext`: what a local part may hold besides dots (quoted local parts are not accepted).

@@ -12,7 +12,7 @@ from rich.table import Table
 
 from garde import rights
 from garde.problems import GardeError
-from garde.rights.deployment import Deployment
+from garde.rights.deployment import Deployment, configured_phone_region
 from garde.rights.running import run as run_request
 from garde.store import open_store
 
@@ -103,7 +103,8 @@ def submit(
         details["reason"] = reason
     engine = open_store()
     with engine.begin() as conn:
-        request = rights.submit(conn, type, identities, language=lang, details=details, actor=actor)
+        request = rights.submit(conn, type, identities, language=lang, details=details, actor=actor,
+                                region=configured_phone_region())
     out.print(f"request {request.id} received: {request.type}, due {request.deadline}")
     sent: list[str] = []
     if send_code:

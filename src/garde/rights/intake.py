@@ -143,13 +143,15 @@ def _from_row(row: Any, steps: list[dict[str, Any]] | None = None) -> Request:
 
 def submit(conn: sa.Connection, type: str, identities: Mapping[str, str], *, language: str = "en",
            details: Mapping[str, Any] | None = None, received_at: datetime | None = None,
-           actor: str = "garde") -> Request:
+           actor: str = "garde", region: str | None = None) -> Request:
     """Record a new request; the deadline runs from ``received_at`` (default now).
 
     ``identities`` maps identifier kinds (email, phone, customer_id) to values;
     ``details`` carries what the type needs (corrections, objection scope).
     The request is linked to no subject yet: nothing it claims is proven
     until a code or an agent's check proves it (:mod:`garde.rights.verification`).
+    ``region`` is the controller's country, where a telephone number given without its
+    country code is read (:attr:`Deployment.phone_region <garde.rights.Deployment.phone_region>`).
     """
     if type not in REQUEST_TYPES:
         raise GardeError(f"unknown request type {type!r}; expected one of {', '.join(REQUEST_TYPES)}")
@@ -157,7 +159,7 @@ def submit(conn: sa.Connection, type: str, identities: Mapping[str, str], *, lan
         raise GardeError("a request needs at least one identity (--email, --phone or --customer-id)")
     if language not in LANGUAGES:
         raise GardeError(f"language {language!r} is not one of {', '.join(LANGUAGES)}")
-    normalised = {kind: normalise_identifier(kind, value) for kind, value in identities.items()}
+    normalised = {kind: normalise_identifier(kind, value, region) for kind, value in identities.items()}
     key = identifier_data_key(conn)
     hashes = {kind: identifier_hash(kind, value, key) for kind, value in normalised.items()}
     received_at = received_at or now()
