@@ -47,3 +47,16 @@ def test_an_accepted_number_is_a_plus_and_ascii_digits_and_normalises_to_itself(
     assert number.lstrip("+").isascii() and number.lstrip("+").isdigit()
     assert number.count("+") <= 1 and 6 <= len(number.lstrip("+")) <= 15
     assert normalise_identifier("phone", number) == number
+
+
+@given(st.from_regex(r"\A\+[1-9][0-9]{5,14}\Z"))
+def test_a_number_already_in_e164_reads_as_phonenumbers_reads_it(number: str) -> None:
+    import phonenumbers
+
+    try:
+        parsed = phonenumbers.parse(number, None)
+    except phonenumbers.NumberParseException:
+        return
+    if phonenumbers.is_possible_number(parsed):
+        assert normalise_identifier("phone", number) == phonenumbers.format_number(
+            parsed, phonenumbers.PhoneNumberFormat.E164)
