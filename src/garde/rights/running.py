@@ -33,6 +33,7 @@ from garde.register.versions import note_register, register_hash
 from garde.rights.access import write_access
 from garde.rights.deployment import Deployment, dumps, where
 from garde.rights.erasure import ErasureFailed, erase, has_plan
+from garde.rights.held import garde_held
 from garde.rights.intake import Request, get_request, transition
 from garde.rights.portability import write_portability
 from garde.rights.rectification import rectify
@@ -167,10 +168,13 @@ def _execute(store: Engine, request: Request, deployment: Deployment, actor: str
     footprint = locate(deployment, request)
     found_event = audit.Event("request.subject_found", {"request": request.id, "tables": footprint.counts(),
                                                         "hops": footprint.hops}, request.subject_id, actor)
-    if request.type in ("access", "portability"):
+    if request.type == "access":
         # Reads only: the discovery is audited with the completion, in one transaction.
-        write = write_access if request.type == "access" else write_portability
-        return write(request, deployment, footprint), lambda _conn: [found_event], footprint
+        with store.connect() as conn:  # what garde itself keeps of the subject is theirs too (Art. 15)
+            held = garde_held(conn, request, footprint.identities, deployment.phone_region)
+        return write_access(request, deployment, footprint, held), lambda _conn: [found_event], footprint
+    if request.type == "portability":
+        return write_portability(request, deployment, footprint), lambda _conn: [found_event], footprint
     with store.begin() as conn:
         audit.record_many(conn, [found_event])
     result = rectify(deployment, footprint, request.details.get("corrections") or {})
