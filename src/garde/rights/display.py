@@ -11,6 +11,7 @@ row's ``currency`` column, else the controller's country's currency.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -63,6 +64,22 @@ def day(value: date | str | None, lang: str, country: str | None = None) -> str:
     return format_date(value, "long", locale=locale_for(lang, country))
 
 
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ISO_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?([+-]\d{2}:\d{2}|Z)?")
+
+
+def _iso_text(value: str) -> Any:
+    """A date or timestamp a driver gave back as ISO text (SQLite keeps them so), else the text."""
+    try:
+        if _ISO_DATE.fullmatch(value):
+            return date.fromisoformat(value)
+        if _ISO_MOMENT.fullmatch(value):
+            return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        pass
+    return value
+
+
 def field_value(value: Any, column: str, row: Mapping[str, Any], lang: str, country: str | None,
                 words: Mapping[str, str]) -> str:
     """A database value for a person: dates and amounts in ``lang``, booleans as words."""
@@ -71,6 +88,8 @@ def field_value(value: Any, column: str, row: Mapping[str, Any], lang: str, coun
         return ""
     if isinstance(value, bool):
         return words["answer_yes"] if value else words["answer_no"]
+    if isinstance(value, str):
+        value = _iso_text(value)
     if isinstance(value, datetime):
         return moment(value, lang, country)
     if isinstance(value, date):
