@@ -12,7 +12,7 @@ from rich.table import Table
 
 from garde import rights
 from garde.problems import GardeError
-from garde.rights.deployment import Deployment, configured_phone_region
+from garde.rights.deployment import Deployment, configured_phone_region, configured_registers
 from garde.rights.running import run as run_request
 from garde.store import open_store
 
@@ -240,10 +240,13 @@ def run(
     """
     deployment = Deployment.open(datasets, results)
     try:
-        request = run_request(open_store(), request_id, deployment, actor=actor)
+        request = run_request(open_store(), request_id, deployment, actor=actor,
+                              mailer=rights.configured_mailer())
     finally:
         deployment.dispose()
     _show(request, "text")
+    if request.status == "completed":
+        _told(request)
 
 
 @request_app.command("extend")
@@ -252,11 +255,15 @@ def extend(request_id: RequestId,
            actor: Actor = "garde") -> None:
     """Extend the deadline by two months (GDPR Art. 12(3)); only within the first month.
 
+    The subject is told by mail, with the reason and the new date.
+
     Example: garde request extend 3f2a9c41 --reason "complex request spanning several systems"
     """
     with open_store().begin() as conn:
-        request = rights.extend(conn, request_id, reason, actor=actor)
+        request = rights.extend(conn, request_id, reason, actor=actor, mailer=rights.configured_mailer(),
+                                registers=configured_registers())
     out.print(f"request {request.id} now due {request.due}")
+    _told(request)
 
 
 @request_app.command("reject")
@@ -265,11 +272,23 @@ def reject(request_id: RequestId,
            actor: Actor = "garde") -> None:
     """Refuse a request, with the reason given to the subject (GDPR Art. 12(4)).
 
+    The subject is told by mail: the reason, and their right to complain to the supervisory
+    authority and to seek a judicial remedy.
+
     Example: garde request reject 3f2a9c41 --reason "manifestly unfounded (Art. 12(5))"
     """
     with open_store().begin() as conn:
-        request = rights.reject(conn, request_id, reason, actor=actor)
+        request = rights.reject(conn, request_id, reason, actor=actor, mailer=rights.configured_mailer(),
+                                registers=configured_registers())
     out.print(f"request {request.id} rejected")
+    _told(request)
+
+
+def _told(request: rights.Request) -> None:
+    if "email" in request.identity_hashes:
+        out.print("the subject was told by mail")
+    else:
+        out.print("[yellow]the request gave no e-mail address: tell the subject another way[/yellow]")
 
 
 def install(app: typer.Typer) -> None:

@@ -29,12 +29,12 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from garde.datasets import Footprint, IdentityMatch, TableRef
 from garde.documents.art30 import transfer_statement
 from garde.documents.notice_rights import ALWAYS, rights_items
-from garde.documents.wording import Line, Wording
+from garde.documents.wording import Wording
 from garde.private_files import write_private
 from garde.register import Activity, Register, jurisdiction
 from garde.register.jurisdiction import supervisory_authority
 from garde.rights.deployment import Deployment, dumps, plain, where
-from garde.rights.display import day, field_value, moment
+from garde.rights.display import day, field_value, line_text, moment
 from garde.rights.held import holds_nothing_else
 from garde.rights.intake import Request
 from garde.rights.wording import strings
@@ -46,10 +46,6 @@ TEMPLATES = Path(__file__).parent / "templates"
 def subject_rows(deployment: Deployment, footprint: Footprint) -> dict[TableRef, list[dict[str, Any]]]:
     """The subject's rows, annotated columns only, one query per table (per chunk of keys)."""
     return {ref: footprint.rows(deployment.engines, ref) for ref in footprint.tables()}
-
-
-def _text(line: Line) -> str:
-    return "".join(piece.text for piece in line)
 
 
 def _activity_info(activity: Activity, register: Register, words: Wording) -> dict[str, Any]:
@@ -65,9 +61,9 @@ def _activity_info(activity: Activity, register: Register, words: Wording) -> di
                          "legitimate_interest": text(b.legitimate_interest), "obligation": text(b.obligation)}
                         for b in activity.legal_bases],
         "recipients": [text(r.name) or words.term("recipients", r.kind).text for r in activity.recipients],
-        "retention": [_text(words.retention(rule)) for rule in activity.retention],
+        "retention": [line_text(words.retention(rule)) for rule in activity.retention],
         "sources": [words.term("sources", s).text for s in activity.sources],
-        "transfers": [_text(line) for line in transfer_statement(register, activity, words)],
+        "transfers": [line_text(line) for line in transfer_statement(register, activity, words)],
     }
 
 
@@ -100,11 +96,11 @@ def _closing(deployment: Deployment, lang: str, authority: str | None,
             register = deployment.register(database)
             activities = [a for a in register.activities if a.id in ids]
             for line in rights_items(register, activities, _wording(deployment, lang, register.language)):
-                if _text(line) not in rights:
-                    rights.append(_text(line))
+                if line_text(line) not in rights:
+                    rights.append(line_text(line))
         words = _wording(deployment, lang, "en")
         return {"rights": rights or [words.ui(f"notice.text.right_{key}") for key in ALWAYS],
-                "complaint": words.ui("notice.text.complaint") + _text(words.authority(authority))}
+                "complaint": words.ui("notice.text.complaint") + line_text(words.authority(authority))}
 
     key = tuple(sorted((database, tuple(sorted(ids))) for database, ids in used.items()))
     return deployment.cached(("closing", lang, authority, key), build)
@@ -208,7 +204,7 @@ def build_access(request: Request, deployment: Deployment, footprint: Footprint,
         "no_data": nothing,
         "no_data_text": words["no_data"].format(
             controller=first.controller.name if first else "—",
-            authority=_text(_wording(deployment, lang, "en").authority(authority)) if authority
+            authority=line_text(_wording(deployment, lang, "en").authority(authority)) if authority
             else words["no_authority"]) if nothing else None,
         "held": held,
         **_matched(deployment, footprint, lang),

@@ -127,14 +127,19 @@ def phone_region(registers: Iterable[Register]) -> str | None:
     return countries.pop() if len(countries) == 1 else None
 
 
-def configured_phone_region(settings: Settings | None = None) -> str | None:
-    """The phone region of the registers the configured data map names (no database is opened);
-    None when the data map cannot be read (a store used without datasets)."""
+def configured_registers(settings: Settings | None = None) -> list[Register]:
+    """The registers the configured data map names (no database is opened); none when the data map
+    cannot be read (a store used without datasets)."""
     settings = settings or get_settings()
     try:
-        return phone_region(registers_of(load_datamap(settings.datasets)).values())
+        return list(registers_of(load_datamap(settings.datasets)).values())
     except (GardeError, OSError):
-        return None
+        return []
+
+
+def configured_phone_region(settings: Settings | None = None) -> str | None:
+    """The phone region of the registers the configured data map names (see :func:`phone_region`)."""
+    return phone_region(configured_registers(settings))
 
 
 def plain(value: Any) -> Any:

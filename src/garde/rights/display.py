@@ -12,7 +12,7 @@ row's ``currency`` column, else the controller's country's currency.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import lru_cache
@@ -21,6 +21,8 @@ from typing import Any
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency, format_decimal, get_territory_currencies
+
+from garde.documents.wording import Piece
 
 CENTS_SUFFIX = "_cents"
 
@@ -78,6 +80,11 @@ def _iso_text(value: str) -> Any:
     except ValueError:
         pass
     return value
+
+
+def line_text(line: Iterable[Piece]) -> str:
+    """A worded line (:class:`~garde.documents.wording.Piece` by piece) as plain text."""
+    return "".join(piece.text for piece in line)
 
 
 def field_value(value: Any, column: str, row: Mapping[str, Any], lang: str, country: str | None,
