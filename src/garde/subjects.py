@@ -93,7 +93,6 @@ def normalise_identifier(kind: str, value: str, region: str | None = None) -> st
 _PHONE_SEPARATORS = re.compile(r"[\s.\-/()]")
 _TRUNK_ZERO = re.compile(r"\(\s*0\s*\)")
 _E164_DIGITS = 15  # ITU-T E.164: at most 15 digits, country code included
-_E164 = re.compile(r"\+[1-9][0-9]{5,14}")
 
 
 def _phone(value: str, region: str | None = None) -> str:
@@ -105,8 +104,6 @@ def _phone(value: str, region: str | None = None) -> str:
     one, else in ``region``. A number without either stays the digits as written (nothing says
     which country it belongs to).
     """
-    if _E164.fullmatch(value):
-        return value  # already E.164 (how databases keep numbers): what parsing it would give back
     text = "".join(str(unicodedata.decimal(c)) if c.isdecimal() else c for c in value)
     if text.startswith(("+", "00")):
         text = _TRUNK_ZERO.sub("", text, count=1)  # +33 (0)6 12 ...: the 0 is dialled only at home
