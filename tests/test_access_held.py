@@ -147,3 +147,13 @@ def test_an_earlier_request_alone_is_data_held(shop: Shop) -> None:  # noqa: F81
     run(shop.store, second, shop.deployment)
     answer = _answer(shop, second)[0]
     assert not answer["no_data"] and [r["id"] for r in answer["held"]["requests"]] == [first, second]
+
+
+def test_a_hold_naming_a_national_phone_number_keeps_that_customer(shop: Shop) -> None:  # noqa: F811
+    # The crm's contacts hold +33699999999; a DPO types it as French people write it.
+    from garde.retention.holds import gather_holds
+
+    with shop.store.begin() as conn:
+        place_hold(conn, "subject", "phone:06 99 99 99 99", "litigation", region=shop.deployment.phone_region)
+        holds = gather_holds(conn, shop.deployment.datamap, shop.deployment.engines)
+    assert list(holds.rows.values()) == [{"crm.contacts": 2, "crm.interactions": 2}]

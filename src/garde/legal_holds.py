@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from garde import audit
 from garde.problems import GardeError, NotFound
 from garde.store import metadata
-from garde.subjects import IDENTIFIER_KINDS, find_subject, now
+from garde.subjects import IDENTIFIER_KINDS, find_subject, normalise_identifier, now
 
 Scope = Literal["subject", "table", "activity"]
 SCOPES: tuple[Scope, ...] = ("subject", "table", "activity")
@@ -76,9 +76,17 @@ def check_scope(scope_kind: str, scope: str) -> None:
 
 
 def place_hold(conn: sa.Connection, scope_kind: Scope, scope: str, reason: str,
-               ends_at: datetime | None = None, *, actor: str = "garde") -> int:
-    """Place a hold (audited); returns its id."""
+               ends_at: datetime | None = None, *, actor: str = "garde", region: str | None = None) -> int:
+    """Place a hold (audited); returns its id.
+
+    A subject hold's identity is stored in its normal form, as the datasets hold it (``region``:
+    the controller's country, where a telephone number without its country code is read): a hold
+    on ``phone:06 11 11 11 11`` that searched for that text would keep nothing of the customer.
+    """
     check_scope(scope_kind, scope)
+    kind, _, value = scope.partition(":")
+    if scope_kind == "subject" and kind in IDENTIFIER_KINDS:
+        scope = f"{kind}:{normalise_identifier(kind, value, region)}"
     if not reason.strip():
         raise GardeError("a legal hold needs a reason")
     if ends_at is not None and ends_at <= now():

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from garde.legal_holds import list_holds, place_hold, release_hold
+from garde.rights.deployment import configured_phone_region
 from garde.store import open_store
 
 out = Console(highlight=False, soft_wrap=True, emoji=False, markup=False)
@@ -62,7 +63,8 @@ def place(
     Example: garde hold place --scope subject email:ana@example.org --reason "litigation" --until 2026-12-31
     """
     with open_store().begin() as conn:
-        hold_id = place_hold(conn, scope.value, value, reason, _end(until), actor=actor)
+        hold_id = place_hold(conn, scope.value, value, reason, _end(until), actor=actor,
+                             region=configured_phone_region())
     out.print(f"hold {hold_id} placed on {scope.value} {value}" + (f" until {until}" if until else ""))
 
 
