@@ -78,9 +78,11 @@ def test_an_access_answer_lists_every_kind_of_record_garde_keeps_of_the_subject(
     # Read by a person: the HTML names each record in words and dates.
     for words in ("Your consents and their history", "Your objections", "Do-not-contact list",
                   "Legal holds naming you", "litigation with Ana", "consent withdrawn", "legal hold placed",
+                  "request: identity verified",
                   "an order is still open"):
         assert words in html, words
     # Nothing of Bob, who shares the channel, the hold and the audit stream.
+    assert "request.verified" not in html
     for trace in ("Bob", BOB, "notice-Bob", "Browser of Bob"):
         assert trace not in text and trace not in html, trace
 

@@ -256,6 +256,14 @@ def held_view(held: dict[str, list[dict[str, Any]]], lang: str,
     def word(group: str, key: str | None) -> str:
         return str(words[group].get(key) or key or "—")
 
+    def audited(kind: str) -> str:
+        """An audit entry's kind in words: its own, else a request step's (``request.verified``)."""
+        step = kind.removeprefix("request.")
+        if kind not in words["kinds"] and step != kind and step in words["statuses"]:
+            return f'{words["request"].lower()} : {word("statuses", step)}' if lang == "fr" \
+                else f'{words["request"].lower()}: {word("statuses", step)}'
+        return word("kinds", kind)
+
     identity = strings(lang)["report"]["identity_kinds"]
     return {
         "consents": [{"at": when(c["at"]), "activity": activity(c["activity"]),
@@ -276,7 +284,7 @@ def held_view(held: dict[str, list[dict[str, Any]]], lang: str,
         "legal_holds": [{"identity": str(identity.get(h["identity"], h["identity"])), "reason": h["reason"],
                          "from": on(h["starts_at"]), "until": on(h["ends_at"]),
                          "released": on(h["released_at"])} for h in held.get("legal_holds", [])],
-        "audit": [{"at": when(e["at"]), "what": word("kinds", e["kind"])} for e in held.get("audit", [])],
+        "audit": [{"at": when(e["at"]), "what": audited(e["kind"])} for e in held.get("audit", [])],
     }
 
 
