@@ -47,3 +47,24 @@ def test_an_accepted_number_is_a_plus_and_ascii_digits_and_normalises_to_itself(
     assert number.lstrip("+").isascii() and number.lstrip("+").isdigit()
     assert number.count("+") <= 1 and 6 <= len(number.lstrip("+")) <= 15
     assert normalise_identifier("phone", number) == number
+
+
+@given(st.from_regex(r"\A\+[1-9][0-9]{5,14}\Z"))
+def test_a_number_is_read_as_phonenumbers_reads_it_even_when_written_in_e164(number: str) -> None:
+    # +98 00000 is written +980000 by libphonenumber (the 0 is Iran's trunk prefix): a text that looks
+    # like E.164 is not taken as written, or '+330601234567' and '+33 06 01 23 45 67' would be two
+    # identities of one number.
+    import phonenumbers
+
+    try:
+        parsed = phonenumbers.parse(number, None)
+    except phonenumbers.NumberParseException:
+        return
+    if phonenumbers.is_possible_number(parsed):
+        assert normalise_identifier("phone", number) == phonenumbers.format_number(
+            parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def test_a_trunk_zero_after_the_country_code_is_one_identity_however_spaced() -> None:
+    assert normalise_identifier("phone", "+330601234567") == normalise_identifier(
+        "phone", "+33 06 01 23 45 67") == "+33601234567"

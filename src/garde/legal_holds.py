@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from garde import audit
 from garde.problems import GardeError, NotFound, closest
 from garde.store import metadata
-from garde.subjects import now
+from garde.subjects import IDENTIFIER_KINDS, find_subject, normalise_identifier, now
 
 Scope = Literal["subject", "table", "activity"]
 SCOPES: tuple[Scope, ...] = ("subject", "table", "activity")
@@ -101,9 +101,17 @@ def check_scope_known(scope_kind: str, scope: str, *, tables: Iterable[str], ide
 
 
 def place_hold(conn: sa.Connection, scope_kind: Scope, scope: str, reason: str,
-               ends_at: datetime | None = None, *, actor: str = "garde") -> int:
-    """Place a hold (audited); returns its id."""
+               ends_at: datetime | None = None, *, actor: str = "garde", region: str | None = None) -> int:
+    """Place a hold (audited); returns its id.
+
+    A subject hold's identity is stored in its normal form, as the datasets hold it (``region``:
+    the controller's country, where a telephone number without its country code is read): a hold
+    on ``phone:06 11 11 11 11`` that searched for that text would keep nothing of the customer.
+    """
     check_scope(scope_kind, scope)
+    kind, _, value = scope.partition(":")
+    if scope_kind == "subject" and kind in IDENTIFIER_KINDS:
+        scope = f"{kind}:{normalise_identifier(kind, value, region)}"
     if not reason.strip():
         raise GardeError("a legal hold needs a reason")
     if ends_at is not None and ends_at <= now():
@@ -115,8 +123,21 @@ def place_hold(conn: sa.Connection, scope_kind: Scope, scope: str, reason: str,
     hold_id = int(key[0])
     audit.record(conn, "legal_hold.placed", {
         "hold": hold_id, "scope_kind": scope_kind, "scope": scope, "reason": reason,
-        "ends_at": ends_at.isoformat() if ends_at else None}, actor=actor)
+        "ends_at": ends_at.isoformat() if ends_at else None},
+        subject_id=_named_subject(conn, scope_kind, scope), actor=actor)
     return hold_id
+
+
+def _named_subject(conn: sa.Connection, scope_kind: str, scope: str) -> str | None:
+    """The engine subject a subject hold names, when garde knows them: the hold's audit entries are
+    then about them, and their access answer lists them (GDPR Art. 15)."""
+    kind, _, value = scope.partition(":")
+    if scope_kind != "subject" or kind not in IDENTIFIER_KINDS:
+        return None
+    try:
+        return find_subject(conn, {kind: value})
+    except GardeError:
+        return None
 
 
 def release_hold(conn: sa.Connection, hold_id: int, *, actor: str = "garde") -> None:
@@ -126,7 +147,10 @@ def release_hold(conn: sa.Connection, hold_id: int, *, actor: str = "garde") -> 
                           .values(released_at=now()))
     if result.rowcount == 0:
         raise NotFound(f"no active legal hold {hold_id}")
-    audit.record(conn, "legal_hold.released", {"hold": hold_id}, actor=actor)
+    hold = conn.execute(sa.select(legal_holds.c.scope_kind, legal_holds.c.scope)
+                        .where(legal_holds.c.id == hold_id)).one()
+    audit.record(conn, "legal_hold.released", {"hold": hold_id},
+                 subject_id=_named_subject(conn, hold.scope_kind, hold.scope), actor=actor)
 
 
 def active_holds(conn: sa.Connection, at: datetime | None = None) -> list[LegalHold]:

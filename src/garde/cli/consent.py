@@ -19,9 +19,10 @@ from garde.consent.receipts import receipt
 from garde.decide.model import DecisionModel
 from garde.keys import identifier_data_key
 from garde.problems import GardeError
+from garde.rights.deployment import configured_phone_region
 from garde.settings import get_settings
 from garde.store import open_store
-from garde.subjects import ensure_subject, find_subject
+from garde.subjects import ensure_subject, find_subject, normalise_identifier
 
 consent_app = typer.Typer(help="Record and prove consents (GDPR Art. 7): the append-only ledger.",
                           no_args_is_help=True)
@@ -35,6 +36,8 @@ RegisterPath = Annotated[Path | None, typer.Option("--register", help="register 
 
 
 def identities(email: str | None, phone: str | None, customer_id: str | None) -> dict[str, str]:
+    if phone:  # as a request reads it: without its country code, a number of the controller's country
+        phone = normalise_identifier("phone", phone, configured_phone_region())
     found = {k: v for k, v in (("email", email), ("phone", phone), ("customer_id", customer_id)) if v}
     if not found:
         raise GardeError("name the subject: --email, --phone or --customer-id")

@@ -15,6 +15,7 @@ from garde.cli.output import Format, FormatOption, emit
 from garde.datasets import load_datamap
 from garde.decide.model import DecisionModel
 from garde.legal_holds import check_scope_known, list_holds, place_hold, release_hold
+from garde.rights.deployment import configured_phone_region
 from garde.settings import get_settings
 from garde.store import open_store
 
@@ -74,7 +75,8 @@ def place(
                       identity_kinds=datamap.identity_kinds(),
                       activities=DecisionModel.load(registers or settings.registers).activities)
     with open_store().begin() as conn:
-        hold_id = place_hold(conn, scope.value, value, reason, _end(until), actor=actor)
+        hold_id = place_hold(conn, scope.value, value, reason, _end(until), actor=actor,
+                             region=configured_phone_region())
         placed = next(h for h in list_holds(conn, everything=True) if h.id == hold_id)
     if format is Format.json:
         emit({"hold": placed.to_data()})

@@ -14,7 +14,7 @@ from garde import rights
 from garde.cli.confirm import YesOption, confirm
 from garde.cli.output import Format, FormatOption, QuietOption, emit, progress, say
 from garde.problems import GardeError
-from garde.rights.deployment import Deployment
+from garde.rights.deployment import Deployment, configured_phone_region, configured_registers
 from garde.rights.running import run as run_request
 from garde.store import open_store
 
@@ -103,7 +103,8 @@ def submit(
         details["reason"] = reason
     engine = open_store()
     with engine.begin() as conn:
-        request = rights.submit(conn, type, identities, language=lang, details=details, actor=actor)
+        request = rights.submit(conn, type, identities, language=lang, details=details, actor=actor,
+                                region=configured_phone_region())
     say(format, f"request {request.id} received: {request.type}, due {request.deadline}")
     sent: list[str] = []
     if send_code:
@@ -275,10 +276,13 @@ def run(
     deployment = Deployment.open(datasets, results)
     try:
         with progress("running the request", None, quiet):
-            request = run_request(open_store(), request_id, deployment, actor=actor)
+            request = run_request(open_store(), request_id, deployment, actor=actor,
+                                  mailer=rights.configured_mailer())
     finally:
         deployment.dispose()
     _show(request, format)
+    if request.status == "completed":
+        _told(format, request)
 
 
 @request_app.command("extend")
@@ -287,11 +291,15 @@ def extend(request_id: RequestId,
            actor: Actor = "garde", format: FormatOption = Format.text) -> None:
     """Extend the deadline by two months (GDPR Art. 12(3)); only within the first month.
 
+    The subject is told by mail, with the reason and the new date.
+
     Example: garde request extend 3f2a9c41 --reason "complex request spanning several systems"
     """
     with open_store().begin() as conn:
-        request = rights.extend(conn, request_id, reason, actor=actor)
+        request = rights.extend(conn, request_id, reason, actor=actor, mailer=rights.configured_mailer(),
+                                registers=configured_registers())
     _done(format, request, f"request {request.id} now due {request.due}")
+    _told(format, request)
 
 
 @request_app.command("reject")
@@ -300,11 +308,24 @@ def reject(request_id: RequestId,
            actor: Actor = "garde", format: FormatOption = Format.text) -> None:
     """Refuse a request, with the reason given to the subject (GDPR Art. 12(4)).
 
+    The subject is told by mail: the reason, and their right to complain to the supervisory
+    authority and to seek a judicial remedy.
+
     Example: garde request reject 3f2a9c41 --reason "manifestly unfounded (Art. 12(5))"
     """
     with open_store().begin() as conn:
-        request = rights.reject(conn, request_id, reason, actor=actor)
+        request = rights.reject(conn, request_id, reason, actor=actor, mailer=rights.configured_mailer(),
+                                registers=configured_registers())
     _done(format, request, f"request {request.id} rejected")
+    _told(format, request)
+
+
+def _told(format: Format, request: rights.Request) -> None:
+    """Whether the subject was told by mail (on stderr when stdout carries JSON)."""
+    if "email" in request.identity_hashes:
+        say(format, "the subject was told by mail")
+    else:
+        say(format, "the request gave no e-mail address: tell the subject another way")
 
 
 def install(app: typer.Typer) -> None:

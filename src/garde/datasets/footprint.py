@@ -27,14 +27,15 @@ from garde.subjects import IDENTIFIER_KINDS, normalise_identifier
 How = Literal["given", "linked", "not_followed"]
 
 
-def normalise_identity(kind: str, value: str) -> str:
-    """The form identity columns hold: lower-case e-mail, ``+33...`` phone, others stripped."""
+def normalise_identity(kind: str, value: str, region: str | None = None) -> str:
+    """The form identity columns hold: lower-case e-mail, ``+33...`` phone (a national number read in
+    ``region``), others stripped."""
     if kind in IDENTIFIER_KINDS:
-        return normalise_identifier(kind, value)
+        return normalise_identifier(kind, value, region)
     return value.strip()
 
 
-def row_identity(kind: str, value: Any) -> str | None:
+def row_identity(kind: str, value: Any, region: str | None = None) -> str | None:
     """The normalised identity a database row holds, or None when its text is no such identity.
 
     Rows hold what people typed (``n/a`` as a phone on a contact form): such a
@@ -42,7 +43,7 @@ def row_identity(kind: str, value: Any) -> str | None:
     stops a request.
     """
     try:
-        return normalise_identity(kind, str(value))
+        return normalise_identity(kind, str(value), region)
     except GardeError:
         return None
 

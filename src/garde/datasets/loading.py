@@ -38,7 +38,7 @@ TABLE_FIELDS = ("description", "label", "subject", "primary_key", "identifiable"
                 "identities", "references", "timestamps", "columns", "archive")
 IDENTITY_FIELDS = ("column", "authoritative")
 REFERENCE_FIELDS = ("to", "claim", "on_erase")
-COLUMN_FIELDS = ("category", "activities", "erase", "description")
+COLUMN_FIELDS = ("category", "activities", "erase", "description", "label")
 MASKING_FIELDS = ("strategy", "value", "keep", "generalise")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -314,7 +314,8 @@ class _Reader:
         if category is None:
             return None
         return ColumnMap(name=name, category=category, activities=tuple(activities), erase=erase,
-                         description=self.text(spec.get("description"), (*at, "description")))
+                         description=self.text(spec.get("description"), (*at, "description")),
+                         label=self.label(spec.get("label"), (*at, "label")))
 
     def check_activity(self, activity_id: str, category: str | None, subject: str | None,
                        at: FieldPath) -> None:

@@ -66,12 +66,19 @@ class ColumnMap:
     activities: tuple[str, ...] = ()
     erase: Masking = Masking()
     description: str | None = None
+    label: dict[str, str] = field(default_factory=dict, hash=False)  # what the field is, for people
+
+    def label_in(self, lang: str) -> str | None:
+        """The field's label in ``lang`` (else English), or None when the map gives none."""
+        return self.label.get(lang) or self.label.get("en")
 
     def to_data(self) -> dict[str, Any]:
         data: dict[str, Any] = {"category": self.category, "activities": list(self.activities),
                                 "erase": self.erase.to_data()}
         if self.description:
             data["description"] = self.description
+        if self.label:
+            data["label"] = dict(self.label)
         return data
 
 

@@ -6,9 +6,15 @@ which identities met on the way were not followed (kind only: the value may
 be someone else's, Art. 15(4), and is withheld from the rows too);
 for each activity what Art. 15(1) requires: purposes (a), categories (b),
 recipients (c), retention (d), source when not the subject (g), transfers
-(15(2)); then the rights (e) and the complaint route (f). Texts are in the
-subject's language: garde's own words from the catalogues, the register's
-texts in that language when the register has it (never machine-translated).
+(15(2)); then the rights (e) and the complaint route (f). Then what garde
+itself keeps of the subject (:mod:`garde.rights.held`: consents, objections,
+suppression entries, requests, legal holds, audit entries). "We hold no
+data" is said only when the datasets hold nothing and garde nothing but this
+request's own trail, with the controller and its supervisory authority named.
+Texts are in the subject's language: garde's own words from the catalogues,
+the register's texts in that language when the register has it (never
+machine-translated); fields by the data map's labels, else their category's;
+dates and amounts as the language writes them (:mod:`garde.rights.display`).
 """
 
 from __future__ import annotations
@@ -23,12 +29,14 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from garde.datasets import Footprint, IdentityMatch, TableRef
 from garde.documents.art30 import transfer_statement
 from garde.documents.notice_rights import ALWAYS, rights_items
-from garde.documents.wording import Line, Wording
+from garde.documents.wording import Wording
 from garde.private_files import write_private
 from garde.register import Activity, Register, jurisdiction
 from garde.register.jurisdiction import supervisory_authority
 from garde.rights.archived import archived_note
 from garde.rights.deployment import Deployment, dumps, plain, where
+from garde.rights.display import day, field_value, line_text, moment
+from garde.rights.held import holds_nothing_else
 from garde.rights.intake import Request
 from garde.rights.wording import strings
 from garde.subjects import now
@@ -39,10 +47,6 @@ TEMPLATES = Path(__file__).parent / "templates"
 def subject_rows(deployment: Deployment, footprint: Footprint) -> dict[TableRef, list[dict[str, Any]]]:
     """The subject's rows, annotated columns only, one query per table (per chunk of keys)."""
     return {ref: footprint.rows(deployment.engines, ref) for ref in footprint.tables()}
-
-
-def _text(line: Line) -> str:
-    return "".join(piece.text for piece in line)
 
 
 def _activity_info(activity: Activity, register: Register, words: Wording) -> dict[str, Any]:
@@ -60,9 +64,9 @@ def _activity_info(activity: Activity, register: Register, words: Wording) -> di
                         for b in activity.legal_bases],
         "recipients": [text(r.name) or words.term("recipients", r.kind).text
                        for r in applies.recipient_list()],
-        "retention": [_text(words.retention(rule)) for rule in activity.retention],
+        "retention": [line_text(words.retention(rule)) for rule in activity.retention],
         "sources": [words.term("sources", s).text for s in applies.source_list()],
-        "transfers": [_text(line) for line in transfer_statement(register, activity, words)],
+        "transfers": [line_text(line) for line in transfer_statement(register, activity, words)],
     }
 
 
@@ -95,11 +99,11 @@ def _closing(deployment: Deployment, lang: str, authority: str | None,
             register = deployment.register(database)
             activities = [a for a in register.activities if a.id in ids]
             for line in rights_items(register, activities, _wording(deployment, lang, register.language)):
-                if _text(line) not in rights:
-                    rights.append(_text(line))
+                if line_text(line) not in rights:
+                    rights.append(line_text(line))
         words = _wording(deployment, lang, "en")
         return {"rights": rights or [words.ui(f"notice.text.right_{key}") for key in ALWAYS],
-                "complaint": words.ui("notice.text.complaint") + _text(words.authority(authority))}
+                "complaint": words.ui("notice.text.complaint") + line_text(words.authority(authority))}
 
     key = tuple(sorted((database, tuple(sorted(ids))) for database, ids in used.items()))
     return deployment.cached(("closing", lang, authority, key), build)
@@ -136,9 +140,19 @@ def _matched(deployment: Deployment, footprint: Footprint, lang: str) -> dict[st
     return {"identities": matched, "not_followed": list(unfollowed.values())}
 
 
-def build_access(request: Request, deployment: Deployment, footprint: Footprint) -> dict[str, Any]:
-    """The access answer as plain data (what ``access.json`` holds)."""
+def _controller(deployment: Deployment, controllers: dict[str, Register]) -> Register | None:
+    """The register the answer speaks for: the one whose data it shows, else the deployment's first."""
+    return next(iter(controllers.values()), None) or next(iter(deployment.registers.values()), None)
+
+
+def build_access(request: Request, deployment: Deployment, footprint: Footprint,
+                 held: dict[str, list[dict[str, Any]]] | None = None) -> dict[str, Any]:
+    """The access answer as plain data (what ``access.json`` holds); ``held``: what garde keeps of the
+    subject (:func:`garde.rights.held.garde_held`)."""
     lang = request.language
+    country = deployment.phone_region
+    vocabulary = deployment.vocabulary
+    words = strings(lang)["report"]
     rows = subject_rows(deployment, footprint)
     categories: dict[str, list[dict[str, Any]]] = defaultdict(list)
     activities: dict[tuple[str, str], dict[str, Any]] = {}
@@ -162,8 +176,12 @@ def build_access(request: Request, deployment: Deployment, footprint: Footprint)
             for name, column in table.columns.items():
                 if stored.get(name) is None:
                     continue
-                field = {"where": where(table, name), "key": key, "value": row[name],
+                shown = None if name in hidden else field_value(stored[name], name, stored, lang, country,
+                                                                words)
+                field = {"where": where(table, name), "key": key, "value": row[name], "display": shown,
                          "record": table.label_in(lang), "field": name.replace("_", " "),
+                         "label": column.label_in(lang) or vocabulary.label("categories", column.category,
+                                                                            lang),
                          "secret": name in secrets, "withheld": name in withheld, "archived": archived}
                 categories[column.category].append(field)
                 for activity_id in column.activities:
@@ -176,14 +194,23 @@ def build_access(request: Request, deployment: Deployment, footprint: Footprint)
                             **info, "categories": set(), "fields": []}
                     entry["categories"].add(column.category)
                     entry["fields"].append(field)
-    vocabulary = deployment.vocabulary
-    first = next(iter(controllers.values()), None)
+    first = _controller(deployment, controllers)
+    authority = supervisory_authority(first.controller.supervisory_authority,
+                                      first.controller.country) if first else None
     used: dict[str, set[str]] = defaultdict(set)
     for database, activity_id in activities:
         used[database].add(activity_id)
+    held = held if held is not None else {}
+    nothing = not categories and holds_nothing_else(held, request)
     return {
         "request": request.id, "generated_at": now().isoformat(), "language": lang,
-        "controllers": sorted(controllers),
+        "controllers": sorted(controllers) or ([first.controller.name] if first else []),
+        "no_data": nothing,
+        "no_data_text": words["no_data"].format(
+            controller=first.controller.name if first else "—",
+            authority=line_text(_wording(deployment, lang, "en").authority(authority)) if authority
+            else words["no_authority"]) if nothing else None,
+        "held": held,
         **_matched(deployment, footprint, lang),
         "tables": tables,
         "categories": [{"id": category, "label": vocabulary.label("categories", category, lang),
@@ -191,9 +218,7 @@ def build_access(request: Request, deployment: Deployment, footprint: Footprint)
         "activities": [{**entry, "categories": [{"id": c, "label": vocabulary.label("categories", c, lang)}
                                                 for c in sorted(entry["categories"])]}
                        for _, entry in sorted(activities.items())],
-        **_closing(deployment, lang, supervisory_authority(first.controller.supervisory_authority,
-                                                           first.controller.country) if first else None,
-                   used),
+        **_closing(deployment, lang, authority, used),
     }
 
 
@@ -203,6 +228,70 @@ def _environment() -> Environment:
                        undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
 
 
+def _activity_name(deployment: Deployment, activity_id: str, lang: str) -> str:
+    for database, register in deployment.registers.items():
+        if register.activity(activity_id) is not None:
+            info = _activity(deployment, database, activity_id, lang)
+            return str(info["name"]) if info and info["name"] else activity_id
+    return activity_id
+
+
+def held_view(held: dict[str, list[dict[str, Any]]], lang: str,
+              deployment: Deployment | None) -> dict[str, list[dict[str, str]]]:
+    """garde's records of the subject as a person reads them: names, words and dates in ``lang``."""
+    words = strings(lang)["report"]["held"]
+    country = deployment.phone_region if deployment is not None else None
+    vocabulary = deployment.vocabulary if deployment is not None else None
+
+    def when(value: str | None) -> str:
+        return moment(value, lang, country)
+
+    def on(value: str | None) -> str:
+        return day(value, lang, country)
+
+    def term(kind: str, term_id: str | None) -> str:
+        if not term_id:
+            return "—"
+        return vocabulary.label(kind, term_id, lang) if vocabulary is not None else term_id
+
+    def activity(activity_id: str) -> str:
+        return _activity_name(deployment, activity_id, lang) if deployment is not None else activity_id
+
+    def word(group: str, key: str | None) -> str:
+        return str(words[group].get(key) or key or "—")
+
+    def audited(kind: str) -> str:
+        """An audit entry's kind in words: its own, else a request step's (``request.verified``)."""
+        step = kind.removeprefix("request.")
+        if kind not in words["kinds"] and step != kind and step in words["statuses"]:
+            return f'{words["request"].lower()} : {word("statuses", step)}' if lang == "fr" \
+                else f'{words["request"].lower()}: {word("statuses", step)}'
+        return word("kinds", kind)
+
+    identity = strings(lang)["report"]["identity_kinds"]
+    return {
+        "consents": [{"at": when(c["at"]), "activity": activity(c["activity"]),
+                      "channel": term("channels", c["channel"]), "action": word("actions", c["action"]),
+                      "method": term("consent_methods", c["method"]), "expires": when(c["expires_at"])}
+                     for c in held.get("consents", [])],
+        "objections": [{"at": when(o["at"]), "scope": activity(o["scope"]) if o["scope"] != "direct_marketing"
+                        else word("kinds", "objection"), "reason": o["reason"] or ""}
+                       for o in held.get("objections", [])],
+        "suppression": [{"at": when(e["added_at"]), "reason": e["reason"],
+                         "identity": str(identity.get(e["identity"], e["identity"]))}
+                        for e in held.get("suppression", [])],
+        "requests": [{"id": r["id"], "type": word("types", r["type"]), "received": when(r["received_at"]),
+                      "status": word("statuses", r["status"]), "current": r["current"],
+                      "steps": [{"at": when(step["at"]), "status": word("statuses", step["status"]),
+                                 "note": step["note"] or ""} for step in r["steps"]]}
+                     for r in held.get("requests", [])],
+        "legal_holds": [{"identity": str(identity.get(h["identity"], h["identity"])), "reason": h["reason"],
+                         "from": on(h["starts_at"]), "until": on(h["ends_at"]),
+                         "released": on(h["released_at"])} for h in held.get("legal_holds", [])],
+        "audit": [{"at": when(e["at"]), "what": audited(e["kind"])} for e in held.get("audit", [])],
+    }
+
+
 def render_access_html(answer: dict[str, Any], request: Request, deployment: Deployment | None = None) -> str:
     words = strings(request.language)["report"]
     wording = (_wording(deployment, request.language, "en") if deployment is not None
@@ -210,13 +299,15 @@ def render_access_html(answer: dict[str, Any], request: Request, deployment: Dep
     received = wording.date(request.received_at.date())
     intro = words["intro"].format(request=request.id, received=received,
                                   controller=", ".join(answer["controllers"]) or "—")
-    return _environment().get_template("access.html.j2").render(a=answer, w=words, intro=intro,
-                                                                lang=request.language)
+    return _environment().get_template("access.html.j2").render(
+        a=answer, w=words, h=words["held"], intro=intro, lang=request.language,
+        held=held_view(answer.get("held", {}), request.language, deployment))
 
 
-def write_access(request: Request, deployment: Deployment, footprint: Footprint) -> dict[str, Any]:
+def write_access(request: Request, deployment: Deployment, footprint: Footprint,
+                 held: dict[str, list[dict[str, Any]]] | None = None) -> dict[str, Any]:
     """Write ``access.json`` and ``access.html``; return what the request records as its result."""
-    answer = build_access(request, deployment, footprint)
+    answer = build_access(request, deployment, footprint, held)
     folder = deployment.folder(request.id)
     # One line: a machine format (the HTML report is the readable one), and the C encoder
     # writes it in a fifth of the time an indented dump takes.
@@ -224,4 +315,5 @@ def write_access(request: Request, deployment: Deployment, footprint: Footprint)
     write_private(folder / "access.html", render_access_html(answer, request, deployment))
     return {"files": [str(folder / "access.json"), str(folder / "access.html")],
             "tables": footprint.counts(), "categories": len(answer["categories"]),
-            "activities": len(answer["activities"])}
+            "activities": len(answer["activities"]),
+            "held": {kind: len(records) for kind, records in answer["held"].items()}}

@@ -27,12 +27,11 @@ from typing import Any
 import sqlalchemy as sa
 
 from garde.datasets import row_identity
-from garde.keys import identifier_data_key
 from garde.private_files import write_private
 from garde.rights.deployment import Deployment
+from garde.rights.held import engine_subjects
 from garde.rights.intake import Request
 from garde.rights.tables import requests
-from garde.subjects import IDENTIFIER_KINDS, identifier_hash, subject_identifiers
 
 MANIFEST = "copies.json"
 KEPT = ("erasure.json",)  # the proof of an earlier erasure: names, keys and reasons, no values
@@ -57,24 +56,12 @@ def _recorded(manifest: Path) -> list[str]:
 
 def subject_requests(conn: sa.Connection, request: Request,
                      identities: Mapping[str, Iterable[str]]) -> list[str]:
-    """Ids of the subject's other requests: of the engine subjects holding one of the identities found.
-
-    A person who asked once by e-mail and once by customer number may be two
-    engine subjects; discovery found both identities, so both count. Index
-    look-ups only: the identifiers' hashes, then the requests by subject.
-    """
-    key = identifier_data_key(conn)
-    by_kind = {kind: sorted(identifier_hash(kind, value, key) for value in values)
-               for kind, values in identities.items() if kind in IDENTIFIER_KINDS and values}
-    subject_ids = {request.subject_id} - {None}
-    if by_kind:
-        found = sa.select(subject_identifiers.c.subject_id).where(sa.or_(*(
-            sa.and_(subject_identifiers.c.kind == kind, subject_identifiers.c.hash.in_(hashes))
-            for kind, hashes in by_kind.items())))
-        subject_ids |= set(conn.execute(found).scalars())
+    """Ids of the subject's other requests: of the engine subjects holding one of the identities found
+    (:func:`garde.rights.held.engine_subjects`)."""
+    subject_ids = engine_subjects(conn, request.subject_id, identities)
     if not subject_ids:
         return []
-    query = sa.select(requests.c.id).where(requests.c.subject_id.in_(sorted(map(str, subject_ids))),
+    query = sa.select(requests.c.id).where(requests.c.subject_id.in_(sorted(subject_ids)),
                                            requests.c.id != request.id)
     return sorted(conn.execute(query).scalars())
 

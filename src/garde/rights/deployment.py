@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 
 from garde.datasets import DataMap, TableMap, connect_datamap, load_datamap
 from garde.private_files import private_folder
+from garde.problems import GardeError
 from garde.register import Activity, Register, load_register
 from garde.settings import Settings, get_settings
 from garde.taxonomy import Vocabulary, load_vocabulary
@@ -66,6 +67,11 @@ class Deployment:
     def register(self, database: str) -> Register:
         return self.registers[database]
 
+    @property
+    def phone_region(self) -> str | None:
+        """Where a telephone number given without its country code is read: the controller's country."""
+        return phone_region(self.registers.values())
+
     def activity(self, database: str, activity_id: str) -> Activity | None:
         return self.registers[database].activity(activity_id)
 
@@ -112,6 +118,28 @@ def registers_of(datamap: DataMap) -> dict[str, Register]:
             loaded[path] = load_register(path)
         registers[name] = loaded[path]
     return registers
+
+
+def phone_region(registers: Iterable[Register]) -> str | None:
+    """The country of the controllers of ``registers`` when they share one, else None (a number without
+    its country code is then not read as any country's)."""
+    countries = {register.controller.country for register in registers}
+    return countries.pop() if len(countries) == 1 else None
+
+
+def configured_registers(settings: Settings | None = None) -> list[Register]:
+    """The registers the configured data map names (no database is opened); none when the data map
+    cannot be read (a store used without datasets)."""
+    settings = settings or get_settings()
+    try:
+        return list(registers_of(load_datamap(settings.datasets)).values())
+    except (GardeError, OSError):
+        return []
+
+
+def configured_phone_region(settings: Settings | None = None) -> str | None:
+    """The phone region of the registers the configured data map names (see :func:`phone_region`)."""
+    return phone_region(configured_registers(settings))
 
 
 def plain(value: Any) -> Any:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any, Literal, get_args
@@ -24,6 +24,9 @@ from garde import audit
 from garde.keys import identifier_data_key
 from garde.periods import add_months
 from garde.problems import GardeError, NotFound
+from garde.register import Register
+from garde.rights.mailer import Mailer
+from garde.rights.notify import tell
 from garde.rights.rectification import sealed
 from garde.rights.tables import request_steps, requests
 from garde.subjects import identifier_hash, normalise_identifier, now
@@ -143,13 +146,15 @@ def _from_row(row: Any, steps: list[dict[str, Any]] | None = None) -> Request:
 
 def submit(conn: sa.Connection, type: str, identities: Mapping[str, str], *, language: str = "en",
            details: Mapping[str, Any] | None = None, received_at: datetime | None = None,
-           actor: str = "garde") -> Request:
+           actor: str = "garde", region: str | None = None) -> Request:
     """Record a new request; the deadline runs from ``received_at`` (default now).
 
     ``identities`` maps identifier kinds (email, phone, customer_id) to values;
     ``details`` carries what the type needs (corrections, objection scope).
     The request is linked to no subject yet: nothing it claims is proven
     until a code or an agent's check proves it (:mod:`garde.rights.verification`).
+    ``region`` is the controller's country, where a telephone number given without its
+    country code is read (:attr:`Deployment.phone_region <garde.rights.Deployment.phone_region>`).
     """
     if type not in REQUEST_TYPES:
         raise GardeError(f"unknown request type {type!r}; expected one of {', '.join(REQUEST_TYPES)}")
@@ -157,7 +162,7 @@ def submit(conn: sa.Connection, type: str, identities: Mapping[str, str], *, lan
         raise GardeError("a request needs at least one identity (--email, --phone or --customer-id)")
     if language not in LANGUAGES:
         raise GardeError(f"language {language!r} is not one of {', '.join(LANGUAGES)}")
-    normalised = {kind: normalise_identifier(kind, value) for kind, value in identities.items()}
+    normalised = {kind: normalise_identifier(kind, value, region) for kind, value in identities.items()}
     key = identifier_data_key(conn)
     hashes = {kind: identifier_hash(kind, value, key) for kind, value in normalised.items()}
     received_at = received_at or now()
@@ -273,8 +278,12 @@ def transition(conn: sa.Connection, request: Request, status: Status, *, actor: 
 
 
 def extend(conn: sa.Connection, request_id: str, reason: str, *, today: date | None = None,
-           actor: str = "garde") -> Request:
-    """Extend the deadline by two months (Art. 12(3)), only within the first month, with a reason."""
+           actor: str = "garde", mailer: Mailer | None = None, registers: Iterable[Register] = ()) -> Request:
+    """Extend the deadline by two months (Art. 12(3)), only within the first month, with a reason.
+
+    With a ``mailer``, the subject is told by mail with the reason and the new date, in their language
+    (``registers``: the controller it speaks for); the mail is audited (:mod:`garde.rights.notify`).
+    """
     request = get_request(conn, request_id)
     today = today or now().date()
     if not reason.strip():
@@ -291,13 +300,24 @@ def extend(conn: sa.Connection, request_id: str, reason: str, *, today: date | N
                  .values(extended_deadline=extended, extension_reason=reason))
     record_step(conn, request.id, "extended", actor, reason,
                 payload={"extended_deadline": extended.isoformat()})
-    return get_request(conn, request.id)
+    extended_request = get_request(conn, request.id)
+    if mailer is not None:
+        tell(conn, extended_request, "extended", mailer, registers, reason=reason, actor=actor)
+    return extended_request
 
 
-def reject(conn: sa.Connection, request_id: str, reason: str, *, actor: str = "garde") -> Request:
-    """Refuse an open request with its reason (Art. 12(4): reasons and the complaint route)."""
+def reject(conn: sa.Connection, request_id: str, reason: str, *, actor: str = "garde",
+           mailer: Mailer | None = None, registers: Iterable[Register] = ()) -> Request:
+    """Refuse an open request with its reason (Art. 12(4): reasons and the complaint route).
+
+    With a ``mailer``, the subject is told by mail: the reason, the right to complain to the
+    supervisory authority (``registers``' controller's) and to seek a judicial remedy; audited.
+    """
     if not reason.strip():
         raise GardeError("a rejection needs a reason (GDPR Art. 12(4))")
     request = get_request(conn, request_id)
-    return transition(conn, request, "rejected", actor=actor, note=reason,
-                      values={"rejection_reason": reason})
+    rejected = transition(conn, request, "rejected", actor=actor, note=reason,
+                          values={"rejection_reason": reason})
+    if mailer is not None:  # the address is gone from the rejected request (Art. 5(1)(c)): this one has it
+        tell(conn, request, "rejected", mailer, registers, reason=reason, actor=actor)
+    return rejected

@@ -34,7 +34,10 @@ from garde.rights.access import write_access
 from garde.rights.archived import archive_reads
 from garde.rights.deployment import Deployment, dumps, where
 from garde.rights.erasure import ErasureFailed, erase, has_plan
+from garde.rights.held import garde_held
 from garde.rights.intake import Request, get_request, transition
+from garde.rights.mailer import Mailer
+from garde.rights.notify import tell
 from garde.rights.portability import write_portability
 from garde.rights.rectification import rectify
 from garde.rights.restriction import DIRECT_MARKETING, object_to, restrict
@@ -74,23 +77,25 @@ def identity_report(request: Request, footprint: Footprint | None) -> dict[str, 
 
 
 def run(store: Engine, request_id: str, deployment: Deployment, *, actor: str = "garde",
-        today: date | None = None) -> Request:
+        today: date | None = None, mailer: Mailer | None = None) -> Request:
     """Execute a verified (or interrupted) request and complete it.
 
     The store sees two transactions on the way (three for an erasure: its plan
     is committed before any change): the move to ``in_progress``, then the
     completion with the audit entries of what was done. One run at a time: a
     second run of the same request while one is working is refused
-    (:class:`~garde.rights.run_lock.RequestRunning`).
+    (:class:`~garde.rights.run_lock.RequestRunning`). With a ``mailer``, the subject is told
+    by mail that the request is answered (never the data itself), in the completing
+    transaction: a mail that cannot be sent leaves the request to be run again.
     """
     with store.connect() as conn:
         full_id = get_request(conn, request_id).id
     with request_run_lock(store, full_id):
-        return _run(store, full_id, deployment, actor=actor, today=today)
+        return _run(store, full_id, deployment, actor=actor, today=today, mailer=mailer)
 
 
 def _run(store: Engine, request_id: str, deployment: Deployment, *, actor: str,
-         today: date | None) -> Request:
+         today: date | None, mailer: Mailer | None = None) -> Request:
     with store.begin() as conn:
         request = get_request(conn, request_id)
         if request.status not in ("verified", "in_progress", "failed"):
@@ -117,6 +122,8 @@ def _run(store: Engine, request_id: str, deployment: Deployment, *, actor: str,
         completed = transition(conn, get_request(conn, request.id), "completed", actor=actor,
                                values={"result": _json(result)}, payload={"result": _summary(result)},
                                preceding=events)
+        if mailer is not None:  # ``request`` still has the address the completed one no longer keeps
+            tell(conn, request, "answered", mailer, deployment.registers.values(), actor=actor)
     if request.type == "erasure":  # the log's head after a destructive job, outside the store (if configured)
         audit.checkpoint_after_job(store)
     return completed
@@ -168,12 +175,17 @@ def _execute(store: Engine, request: Request, deployment: Deployment, actor: str
     footprint = locate(deployment, request)
     found_event = audit.Event("request.subject_found", {"request": request.id, "tables": footprint.counts(),
                                                         "hops": footprint.hops}, request.subject_id, actor)
-    if request.type in ("access", "portability"):
+    if request.type == "access":
         # Reads only: the discovery is audited with the completion, in one transaction.
-        write = write_access if request.type == "access" else write_portability
+        with store.connect() as conn:  # what garde itself keeps of the subject is theirs too (Art. 15)
+            held = garde_held(conn, request, footprint.identities, deployment.phone_region)
         read = [found_event, *archive_reads(deployment, footprint, request.id, request.type,
                                             request.subject_id, actor)]
-        return write(request, deployment, footprint), lambda _conn: read, footprint
+        return write_access(request, deployment, footprint, held), lambda _conn: read, footprint
+    if request.type == "portability":
+        read = [found_event, *archive_reads(deployment, footprint, request.id, request.type,
+                                            request.subject_id, actor)]
+        return write_portability(request, deployment, footprint), lambda _conn: read, footprint
     with store.begin() as conn:
         audit.record_many(conn, [found_event])
     result = rectify(deployment, footprint, request.details.get("corrections") or {})
