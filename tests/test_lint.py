@@ -178,6 +178,9 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "GL077": (with_trackers({**TRACKER, "lifetime": None}), with_trackers(TRACKER)),
     "GL078": (with_trackers({**TRACKER, "strictly_necessary": True}), with_trackers(TRACKER)),
     "GL079": (register({**CONTROLLER, "dpo": {"name": "DPO"}}), register()),
+    # GL090: a text the notice prints, missing in a language the register publishes in.
+    "GL090": ({**register(purposes=[{"en": "Sell"}]), "publishes_in": ["en", "it"]},
+              {**register(purposes=[{"en": "Sell", "it": "Vendere"}]), "publishes_in": ["en"]}),
 }
 # GL050-GL059: processor activities (Art. 28, 30(2)) and joint controllers (Art. 26).
 SERVED: dict[str, Any] = {"name": "Client SA", "contact": {"email": "privacy@client.example"},

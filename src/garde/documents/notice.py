@@ -36,8 +36,10 @@ from garde.documents.roles import joint_party_fields, processor_sentence
 from garde.documents.templating import render
 from garde.documents.trackers import Table, tracker_table
 from garde.documents.wording import Cell, Line, Piece, Wording, cell
+from garde.problems import GardeError
 from garde.register.jurisdiction import jurisdiction, supervisory_authority
 from garde.register.model import REQUIRING, Activity, Register
+from garde.taxonomy import LANGS
 from garde.taxonomy.free import FreeTerm
 
 NOTICE_FORMATS = ("html", "md")
@@ -121,6 +123,8 @@ def notice_version(register: Register, lang: str) -> str:
     """The version of ``register``'s notice in ``lang``: the hash of its rendered text without the
     generation date (so every build of the same register gives the same version). The consent ledger
     records it, so a consent links to the exact notice shown."""
+    if lang not in LANGS:
+        raise GardeError(f"unknown language {lang!r} for the notice; expected one of {', '.join(LANGS)}")
     return build_notice(register, lang).version
 
 
@@ -135,13 +139,14 @@ def _finish(notice: NoticeDocument, words: Wording) -> NoticeDocument:
                      for s in notice.sections)
     notice = replace(notice, sections=sections, summary=map_table(notice.summary, fn),
                      updated=fn(notice.updated))
-    pieces = [p for line in _lines(notice) for p in line]
+    pieces = [p for line in notice_lines(notice) for p in line]
     counts = Counts(sum(p.gap for p in pieces), sum(p.untranslated and p.lang != words.lang for p in pieces))
     draft = words.ui("notice.layout.draft", gaps=str(counts.gaps), untranslated=str(counts.untranslated))
     return replace(notice, counts=counts, draft=draft if counts.draft else None)
 
 
-def _lines(notice: NoticeDocument) -> list[Line]:
+def notice_lines(notice: NoticeDocument) -> list[Line]:
+    """Every line of the notice's details (not the summary, which repeats them)."""
     lines: list[Line] = [notice.updated]
     for s in notice.sections:
         lines += [*s.paragraphs, *s.items, *s.closing, *(e.heading for e in s.entries)]

@@ -130,7 +130,8 @@ def html_cell_typeset(value: Cell, lang: str) -> Markup:
 
 
 _BEFORE_HIGH = re.compile(r"[ \u00a0\u202f]*([;!?])(?=\s|$)")  # "a ; b", "a; b" -> narrow no-break space
-_BEFORE_COLON = re.compile(r"(?<=\S)[ \u00a0\u202f]*:(?=\s|$)")
+# Within a piece ("droit : texte") or at its start (the label separator " : " is a piece of its own).
+_BEFORE_COLON = re.compile(r"(?:(?<=\S)[ \u00a0\u202f]*|^[ \u00a0\u202f]+):(?=\s|$)")
 _CLOSING = re.compile(r"[ \u00a0\u202f]*»")
 _OPENING = re.compile(r"«[ \u00a0\u202f]*")
 _APOSTROPHE = re.compile(r"(?<=\w)'(?=\w)")
@@ -144,6 +145,6 @@ def french_typography(text: str) -> str:
     """
     text = _APOSTROPHE.sub("’", text)
     text = _BEFORE_COLON.sub(f"{NBSP}:", text)
-    text = re.sub(r"(?<=\w)" + _BEFORE_HIGH.pattern, lambda m: f"{NNBSP}{m[1]}", text)
+    text = re.sub(r"(?:(?<=\w)|^(?=\s))" + _BEFORE_HIGH.pattern, lambda m: f"{NNBSP}{m[1]}", text)
     text = _CLOSING.sub(f"{NBSP}»", text)
     return _OPENING.sub(f"«{NBSP}", text)

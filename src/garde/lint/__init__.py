@@ -15,6 +15,7 @@ from garde.lint import notice_rules as _notice_rules  # noqa: F401  (fills the r
 from garde.lint import rules as _rules  # noqa: F401  (fills the rule table)
 from garde.lint import rules_duties as _rules_duties  # noqa: F401
 from garde.lint import rules_jurisdiction as _rules_jurisdiction  # noqa: F401
+from garde.lint import rules_languages as _rules_languages  # noqa: F401
 from garde.lint import rules_roles as _rules_roles  # noqa: F401
 from garde.lint import rules_trackers as _rules_trackers  # noqa: F401
 from garde.lint.model import LANGS, RULES, SEVERITIES, Finding, Rule, Severity
