@@ -305,3 +305,18 @@ def test_no_encoding_remark_in_any_published_notice(path: Path) -> None:
         text = render_notice(load_register(path), lang, "md").lower()
         for remark in ("seed 00", "to verify", "à vérifier", "da verificare"):
             assert remark not in text, (path.name, lang, remark)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_an_activity_without_a_source_shows_a_gap_not_a_default(lang: str) -> None:
+    data = shop_data()
+    data["activities"][0].pop("sources", None)
+    gap = {"fr": "provenance des données", "en": "where the data comes from (you or elsewhere)",
+           "it": "provenienza dei dati"}[lang]
+    page = render_notice(parsed(data), lang, "html")
+    entry = page[page.index('<section id="purposes">'):]
+    assert gap in entry[:entry.index("</dl>")]
+    data["activities"][0]["sources"] = ["data_subject"]
+    page = render_notice(parsed(data), lang, "html")
+    entry = page[page.index('<section id="purposes">'):]
+    assert gap not in entry[:entry.index("</dl>")]

@@ -204,6 +204,8 @@ def _purposes(register: Register, activities: list[Activity], words: Wording) ->
             ("notice.label.data_categories", cell([words.terms("categories", activity.data_categories)],
                                                   words.gap("data_categories"))),
         ]
+        if not activity.sources:  # Art. 13 or 14 is not assumed: the register does not say where data is from
+            fields.append(("notice.label.sources", cell([], words.gap("sources"))))
         if activity.collects_from_subject(words.vocabulary.direct_sources()) or activity.provision:
             fields.append(("notice.label.provision", cell([provision_line(activity, words)])))
         section.entries.append(Entry(activity_name(activity, words),
