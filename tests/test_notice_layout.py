@@ -320,3 +320,40 @@ def test_an_activity_without_a_source_shows_a_gap_not_a_default(lang: str) -> No
     page = render_notice(parsed(data), lang, "html")
     entry = page[page.index('<section id="purposes">'):]
     assert gap not in entry[:entry.index("</dl>")]
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_addresses_written_inside_a_text_are_links_and_hostile_ones_stay_text(lang: str) -> None:
+    data = shop_data()
+    data["activities"][0]["purposes"] = [{
+        "fr": "Écrire à privacy@maison-exemple.example ; voir https://maison-exemple.example/p?x=1.",
+        "en": "Write to privacy@maison-exemple.example; see https://maison-exemple.example/p?x=1.",
+        "it": "Scrivere a privacy@maison-exemple.example; vedi https://maison-exemple.example/p?x=1.",
+    }, {"fr": "javascript:alert(1) x", "en": "javascript:alert(1) x", "it": "javascript:alert(1) x"}]
+    page = render_notice(parsed(data), lang, "html")
+    assert '<a href="mailto:privacy@maison-exemple.example">privacy@maison-exemple.example</a>' in page
+    assert '<a href="https://maison-exemple.example/p?x=1">https://maison-exemple.example/p?x=1</a>.' in page
+    assert 'href="javascript' not in page and "javascript:alert(1) x" in page
+
+
+def test_new_fields_round_trip_and_keep_the_version() -> None:
+    register = load_register(SHOP)
+    again = parsed(register.to_data())
+    assert again.publishes_in == ["fr", "en", "it"] and again.updated == date(2026, 11, 30)
+    assert again.controller.privacy_center_url == register.controller.privacy_center_url
+    assert all(notice_version(again, lang) == notice_version(register, lang) for lang in LANGS)
+
+
+@pytest.mark.parametrize(("field", "value", "expected"), [
+    ("publishes_in", ["fr", "de"], "publishes_in[1]: expected 'fr', 'en' or 'it'"),
+    ("updated", "30/11/2026", "updated: Input should be a valid date"),
+])
+def test_bad_new_fields_are_errors_naming_file_line_and_field(field: str, value: object, expected: str,
+                                                             tmp_path: Path) -> None:
+    data = shop_data()
+    data[field] = value
+    path = tmp_path / "shop.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    result = runner.invoke(app, ["notice", str(path), "--allow-gaps"])
+    assert result.exit_code == 2 and f"{path}:" in result.output and expected in result.output
+    assert "Traceback" not in result.output

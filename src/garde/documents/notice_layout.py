@@ -24,6 +24,7 @@ from dataclasses import dataclass, replace
 from markupsafe import Markup
 
 from garde.documents.art30 import retention_lines
+from garde.documents.links import mail_href, safe_href
 from garde.documents.notice_rights import activity_name
 from garde.documents.templating import html_cell, html_line
 from garde.documents.trackers import Table
@@ -115,13 +116,41 @@ def typeset(text: str, lang: str) -> str:
 
 
 def typeset_line(line: Line) -> Line:
-    """French typography on the French pieces of a line (not on link targets)."""
+    """Web and mail addresses in the text as links; French typography on the French pieces (never on
+    an address)."""
     return tuple(replace(p, text=french_typography(p.text)) if p.lang == "fr" and not p.href else p
-                 for p in line)
+                 for p in linked(line))
+
+
+# An address written inside a register text: a URL up to a blank or a quote, or an e-mail address.
+_ADDRESS_IN_TEXT = re.compile(r"https?://[^\s<>\"'«»]+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+
+
+def linked(line: Line) -> Line:
+    """Each web or mail address inside a piece becomes a piece of its own, a link when
+    :func:`~garde.documents.links.safe_href` allows it (a trailing full stop or bracket stays text)."""
+    out: list[Piece] = []
+    for piece in line:
+        if piece.href or piece.gap:
+            out.append(piece)
+            continue
+        start = 0
+        for match in _ADDRESS_IN_TEXT.finditer(piece.text):
+            address = match[0].rstrip(".,;:!?)]")
+            href = safe_href(address) if "://" in address else mail_href(address)
+            if href is None:
+                continue
+            end = match.start() + len(address)
+            if match.start() > start:
+                out.append(replace(piece, text=piece.text[start:match.start()]))
+            out.append(replace(piece, text=address, href=href))
+            start = end
+        out.append(replace(piece, text=piece.text[start:]) if start else piece)
+    return tuple(p for p in out if p.text)
 
 
 def html_line_typeset(line: Line, lang: str) -> Markup:
-    """``html_line`` of the notice page: French passages set with French typography."""
+    """``html_line`` of the notice page: addresses linked, French passages in French typography."""
     return html_line(typeset_line(line), lang)
 
 
