@@ -253,7 +253,7 @@ def test_cli_writes_each_format_and_says_where(shop: Register, tmp_path: Path) -
         assert out.stat().st_size > 0
         assert str(out) in result.output
     out = tmp_path / "notice" / "notice-it.html"
-    result = runner.invoke(app, ["notice", str(source), "--lang", "it", "-o", str(out)])
+    result = runner.invoke(app, ["notice", str(source), "--lang", "it", "-o", str(out), "--allow-gaps"])
     assert result.exit_code == 0, result.output
     assert '<html lang="it">' in out.read_text(encoding="utf-8")
     result = runner.invoke(app, ["register", "export", str(source), "--format", "pdf"])

@@ -209,6 +209,9 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
               register(retention=[archived({**ARCHIVE, "until": "1 year after archiving"})])),
     "GL073": (register(retention=[archived("5 years after last_contact")]),
               register(retention=[archived(ARCHIVE)])),
+    # GL090: a text the notice prints, missing in a language the register publishes in.
+    "GL090": ({**register(purposes=[{"en": "Sell"}]), "publishes_in": ["en", "it"]},
+              {**register(purposes=[{"en": "Sell", "it": "Vendere"}]), "publishes_in": ["en"]}),
 }
 # GL050-GL059: processor activities (Art. 28, 30(2)) and joint controllers (Art. 26).
 SERVED: dict[str, Any] = {"name": "Client SA", "contact": {"email": "privacy@client.example"},

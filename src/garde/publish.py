@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
-from garde.documents import export_register, render_notice
+from garde.documents import build_notice, export_register, write_notice
+from garde.documents.notice_layout import Counts
 from garde.documents.templating import render
 from garde.lint import Finding, lint, to_sarif
 from garde.register import read_register
@@ -30,6 +31,8 @@ class Publication:
     activities: int
     findings: list[Finding]
     files: list[Path] = field(default_factory=list)
+    # The notices published knowingly as drafts: language -> their gaps and untranslated passages.
+    drafts: dict[str, Counts] = field(default_factory=dict)
 
     def count(self, severity: str) -> int:
         return sum(1 for f in self.findings if f.severity == severity)
@@ -63,8 +66,11 @@ def publish(paths: Iterable[Path], out: Path,
             publication.files.append(target)
         for lang in LANGS:
             target = folder / f"notice-{lang}.html"
-            target.write_text(render_notice(register, lang, "html"), encoding="utf-8")
+            notice = build_notice(register, lang)  # a draft carries its banner: published knowingly
+            target.write_text(write_notice(notice, "html"), encoding="utf-8")
             publication.files.append(target)
+            if notice.counts.draft:
+                publication.drafts[lang] = notice.counts
         sarif = folder / "lint.sarif"
         sarif.write_text(json.dumps(to_sarif(findings), ensure_ascii=False, indent=2), encoding="utf-8")
         publication.files.append(sarif)
@@ -89,5 +95,7 @@ def _link(path: Path, out: Path) -> dict[str, str]:
 def _index(publications: list[Publication], out: Path, extra: list[Path]) -> str:
     rows = [{"controller": p.controller, "register": p.register_file.name, "activities": p.activities,
              "errors": p.count("error"), "warnings": p.count("warning"),
+             "drafts": [{"lang": lang, "gaps": c.gaps, "untranslated": c.untranslated}
+                        for lang, c in p.drafts.items()],
              "links": [_link(f, out) for f in p.files]} for p in publications]
     return render("index.html.j2", publications=rows, extra=[_link(f, out) for f in extra])

@@ -60,10 +60,15 @@ def check_activity(model: DecisionModel, activity: str) -> None:
 
 def _record(action: str, activity: str, ids: dict[str, str], channel: str | None, method: str,
             notice_version: str | None, ip: str | None, user_agent: str | None, at: str | None,
-            register: Path | None, unsubscribe: bool = False) -> LedgerEvent:
+            register: Path | None, unsubscribe: bool = False, notice_lang: str | None = None) -> LedgerEvent:
     model = load_model(register)
     check_activity(model, activity)
     rules = model.get(activity)
+    owner = model.register_of(activity)
+    if action == "given" and notice_version is None and owner is not None:
+        from garde.documents import notice_version as current_version  # the notice the register gives now
+
+        notice_version = current_version(owner, notice_lang or owner.language)
     details: dict[str, Any] = {
         "channel": channel, "method": method, "at": event_time(at, "--at") if at else None}
     engine = open_store()
@@ -90,7 +95,11 @@ def give(
     = None,
     method: Annotated[str, typer.Option(help="how it was collected: web_form, cookie_banner, in_store, "
                                         "call_centre, import...")] = "web_form",
-    notice_version: Annotated[str | None, typer.Option(help="hash of the notice shown")] = None,
+    notice_version: Annotated[str | None, typer.Option(
+        help="version of the notice shown (default: the register's current notice, as `garde notice` "
+             "prints it)")] = None,
+    notice_lang: Annotated[str | None, typer.Option(
+        help="language of the notice shown, for its default version (default: the register's)")] = None,
     ip: Annotated[str | None, typer.Option(help="IP address (only its HMAC is kept)")] = None,
     user_agent: Annotated[str | None, typer.Option(help="browser user agent")] = None,
     at: Annotated[str | None, typer.Option(help="when it happened (ISO 8601), not in the future; "
@@ -105,7 +114,7 @@ def give(
     Example: garde consent give newsletter --email ana@example.com --channel email --method web_form
     """
     event = _record("given", activity, identities(email, phone, customer_id), channel, method,
-                    notice_version, ip, user_agent, at, register)
+                    notice_version, ip, user_agent, at, register, notice_lang=notice_lang)
     _recorded(format, event, f"consent given: {activity}{' on ' + event.channel if event.channel else ''}, "
                              f"receipt {event.event_id}")
 

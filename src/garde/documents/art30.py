@@ -259,8 +259,8 @@ def law_line(law: Law | None, words: Wording) -> Line:
     if law is None or text is None or not text.text.strip():
         return (words.gap("law"),)
     line: Line = (words.word("common.word.law"), text)
-    if law.reference:
-        href = safe_href(law.reference)
+    href = safe_href(law.reference) if law.reference else None
+    if law.reference and (href or not words.public):  # a public page links a law; a remark stays in
         line += (Piece(" (", words.lang), Piece(law.reference, words.lang, href=href), Piece(")", words.lang))
     return line
 

@@ -10,7 +10,7 @@ instead of hiding it.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from garde.documents.art30 import (
@@ -24,13 +24,26 @@ from garde.documents.art30 import (
     transfer_statement,
 )
 from garde.documents.inherited import once_then_each, said_once
+from garde.documents.links import safe_href
+from garde.documents.notice_layout import (
+    Counts,
+    content_version,
+    finisher,
+    map_cell,
+    map_table,
+    pieces_of_table,
+    summary_table,
+    updated_line,
+)
 from garde.documents.notice_rights import activity_name, rights_closing, rights_items
 from garde.documents.roles import joint_party_fields, processor_sentence
 from garde.documents.templating import render
 from garde.documents.trackers import Table, tracker_table
 from garde.documents.wording import Cell, Line, Piece, Wording, cell
+from garde.problems import GardeError
 from garde.register.jurisdiction import jurisdiction, supervisory_authority
 from garde.register.model import REQUIRING, Activity, Register
+from garde.taxonomy import LANGS
 from garde.taxonomy.free import FreeTerm
 
 NOTICE_FORMATS = ("html", "md")
@@ -64,23 +77,86 @@ class NoticeDocument:
     intro: str
     generated_text: str
     sections: tuple[Section, ...]
+    summary: Table | None = None  # purpose, legal basis, retention: one line per activity
+    summary_title: str = ""
+    summary_label: str = ""
+    contents_title: str = ""
+    updated: Line = ()  # "last updated" as the register sets it, or a gap
+    version_label: str = ""
+    version: str = ""  # :func:`notice_version`: a hash of the content, the same on every build
+    counts: Counts = field(default_factory=lambda: Counts(0, 0))
+    draft: str | None = None  # the banner of a notice with gaps or untranslated passages
+    table_label: str = ""
 
 
 def build_notice(register: Register, lang: str, today: date | None = None) -> NoticeDocument:
     words = Wording.for_register(register, lang)
+    words.public = True
     activities = register.as_controller()  # alone or jointly; a processor's are its clients' to explain
-    builders = [_controller, _dpo, _purposes, _joint, _sources, _recipients, _transfers, _retention, _rights,
-                _consent, _trackers, _children, _complaint, _automated]
-    sections = [s for build in builders if (s := build(register, activities, words)) is not None]
     name = register.controller.name
-    return NoticeDocument(
+    updated = words.date(register.updated) if register.updated else None
+    notice = NoticeDocument(
         lang=lang,
         title=words.ui("notice.title"),
         controller=name,
         intro=words.ui("notice.intro", controller=name),
-        generated_text=words.ui("common.word.generated", date=words.date(today or date.today())),
-        sections=tuple(sections),
+        generated_text="",
+        sections=tuple(notice_sections(register, words)),
+        summary=summary_table(activities, words) if activities else None,
+        summary_title=words.ui("notice.layout.summary"),
+        summary_label=words.ui("notice.layout.summary_label"),
+        contents_title=words.ui("notice.layout.contents"),
+        updated=updated_line(updated, words),
+        version_label=words.ui("notice.layout.version"),
+        table_label=words.ui("notice.layout.trackers_label"),
     )
+    notice = _finish(notice, words)
+    return replace(notice, version=content_version(write_notice(notice, "md")),
+                   generated_text=words.ui("common.word.generated", date=words.date(today or date.today())))
+
+
+def notice_sections(register: Register, words: Wording) -> list[Section]:
+    """The sections of the notice, before its finish (typography, untranslated markers)."""
+    activities = register.as_controller()
+    builders = [_controller, _dpo, _purposes, _joint, _sources, _recipients, _transfers, _retention, _rights,
+                _consent, _trackers, _children, _complaint, _automated]
+    return [s for build in builders if (s := build(register, activities, words)) is not None]
+
+
+def notice_version(register: Register, lang: str) -> str:
+    """The version of ``register``'s notice in ``lang``: the hash of its rendered text without the
+    generation date (so every build of the same register gives the same version). The consent ledger
+    records it, so a consent links to the exact notice shown."""
+    if lang not in LANGS:
+        raise GardeError(f"unknown language {lang!r} for the notice; expected one of {', '.join(LANGS)}")
+    return build_notice(register, lang).version
+
+
+def _finish(notice: NoticeDocument, words: Wording) -> NoticeDocument:
+    """Untranslated passages marked, gaps counted and the draft banner set (French typography is the
+    HTML page's: :func:`~garde.documents.notice_layout.html_typeset`)."""
+    fn = finisher(words)
+    sections = tuple(replace(s, paragraphs=[fn(x) for x in s.paragraphs], items=[fn(x) for x in s.items],
+                             closing=[fn(x) for x in s.closing], table=map_table(s.table, fn),
+                             entries=[Entry(fn(e.heading), tuple((k, map_cell(v, fn)) for k, v in e.fields))
+                                      for e in s.entries])
+                     for s in notice.sections)
+    notice = replace(notice, sections=sections, summary=map_table(notice.summary, fn),
+                     updated=fn(notice.updated))
+    pieces = [p for line in notice_lines(notice) for p in line]
+    counts = Counts(sum(p.gap for p in pieces), sum(p.untranslated and p.lang != words.lang for p in pieces))
+    draft = words.ui("notice.layout.draft", gaps=str(counts.gaps), untranslated=str(counts.untranslated))
+    return replace(notice, counts=counts, draft=draft if counts.draft else None)
+
+
+def notice_lines(notice: NoticeDocument) -> list[Line]:
+    """Every line of the notice's details (not the summary, which repeats them)."""
+    lines: list[Line] = [notice.updated]
+    for s in notice.sections:
+        lines += [*s.paragraphs, *s.items, *s.closing, *(e.heading for e in s.entries)]
+        lines += [line for _, value in (f for e in s.entries for f in e.fields) for line in value.lines]
+        lines.append(tuple(pieces_of_table(s.table)))
+    return lines
 
 
 def write_notice(notice: NoticeDocument, fmt: str) -> str:
@@ -96,7 +172,10 @@ def _controller(register: Register, activities: list[Activity], words: Wording) 
     controller = register.controller
     section = _section(words, "controller", "13(1)(a)")
     section.paragraphs.append((Piece(controller.name, register.language),))
-    section.paragraphs += words.contact(controller.contact) or [(words.gap("controller_contact"),)]
+    # The contact's name is often the controller's own: printed once.
+    contact = [line for line in words.contact(controller.contact)
+               if "".join(p.text for p in line).strip() != controller.name.strip()]
+    section.paragraphs += contact or [(words.gap("controller_contact"),)]
     section.paragraphs += [words.join(words.contact(other), "common.word.dash")
                            for other in controller.other_contacts if words.contact(other)]
     section.paragraphs += words.registrations(controller.registrations)
@@ -130,8 +209,10 @@ def _purposes(register: Register, activities: list[Activity], words: Wording) ->
         ]
         if activity.channels:
             fields.append(("notice.label.channels", cell([words.terms("channels", activity.channels)])))
-        direct = words.vocabulary.direct_sources()
-        if register.effective(activity).collects_from_subject(direct) or activity.provision:
+        applies = register.effective(activity)
+        if not applies.source_list():  # Art. 13 or 14 is not assumed: the register does not say where from
+            fields.append(("notice.label.sources", cell([], words.gap("sources"))))
+        if applies.collects_from_subject(words.vocabulary.direct_sources()) or activity.provision:
             fields.append(("notice.label.provision", cell([provision_line(activity, words)])))
         section.entries.append(Entry(activity_name(activity, words),
                                      tuple((words.ui(label), value) for label, value in fields)))
@@ -297,8 +378,19 @@ def _rights(register: Register, activities: list[Activity], words: Wording) -> S
     section = _section(words, "rights", "13(2)(b), 12(3)")
     section.paragraphs.append((words.word("notice.text.rights_intro"),))
     section.items = rights_items(register, activities, words)
+    if register.controller.country == "FR":  # Loi Informatique et Libertés art. 85: instructions after death
+        section.items.append((words.word("notice.layout.right_post_mortem"),))
     section.closing = rights_closing(register, words)
+    controller = register.controller
+    section.closing += _link_line(controller.privacy_center_url, "notice.layout.privacy_center", words)
     return section
+
+
+def _link_line(url: str | None, key: str, words: Wording) -> list[Line]:
+    """``Label: https://...`` as a link, when the register has the page (else nothing: optional)."""
+    if not url:
+        return []
+    return [(words.word(key), Piece(url, words.lang, href=safe_href(url)))]
 
 
 def _consent(register: Register, activities: list[Activity], words: Wording) -> Section | None:
@@ -320,6 +412,8 @@ def _trackers(register: Register, activities: list[Activity], words: Wording) ->
         return None
     section = Section("trackers", words.ui("trackers.section"), words.ui("trackers.article"))
     section.paragraphs.append((words.word("trackers.intro"),))
+    section.paragraphs += _link_line(register.controller.cookie_settings_url, "notice.layout.cookie_settings",
+                                     words)
     section.table = tracker_table(register, words)
     return section
 

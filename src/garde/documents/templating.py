@@ -115,6 +115,9 @@ def environment(markdown: bool = False) -> Environment:
         **options,
     )
     env.filters.update(html_line=html_line, html_cell=html_cell, md_line=md_line, md_cell=md_cell)
+    from garde.documents import notice_layout  # the notice page's French typography (it imports this module)
+    env.filters.update(typeset=notice_layout.typeset, html_line_fr=notice_layout.html_line_typeset,
+                       html_cell_fr=notice_layout.html_cell_typeset)
     return env
 
 

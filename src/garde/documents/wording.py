@@ -45,6 +45,9 @@ class Piece:
     lang: str
     gap: bool = False
     href: str | None = None  # a link target :func:`~garde.documents.links.safe_href` allowed
+    # A register text shown in another language than the document's because the register lacks it
+    # there: the notice marks the passage (never a silent switch of language).
+    untranslated: bool = False
 
 
 Line = tuple[Piece, ...]
@@ -122,6 +125,8 @@ class Wording:
         self.catalogue = load_catalogue()
         self.locale = Locale.parse(lang)
         self.law = law
+        # A public document (the notice): the register's internal notes (``reference:``) stay out.
+        self.public = False
 
     @classmethod
     def for_register(cls, register: Register, lang: str, vocabulary: Vocabulary | None = None) -> Wording:
@@ -151,16 +156,17 @@ class Wording:
         if value is None:
             return None
         if isinstance(value, str):
-            return Piece(value, self.register_lang)
+            return Piece(value, self.register_lang, untranslated=self.register_lang != self.lang)
         lang = text_lang(value, self.lang, self.register_lang)
         chosen = value.get(self.lang) or next(iter(value.values()), "")
-        return Piece(chosen, lang)
+        return Piece(chosen, lang, untranslated=lang != self.lang)
 
     def term(self, kind: str, term_id: str) -> Piece:
         """A vocabulary term's label, tagged with the language the label is really in; a term in
         the register's own words (``{other: ...}``) exactly as written, never a neighbour's label."""
         if isinstance(term_id, FreeTerm):
-            return Piece(term_id.text(self.lang), term_id.lang_of(self.lang, self.register_lang))
+            lang = term_id.lang_of(self.lang, self.register_lang)
+            return Piece(term_id.text(self.lang), lang, untranslated=lang != self.lang)
         term = self.vocabulary.get(kind, term_id)
         if term is None:
             return Piece(term_id, self.lang)
@@ -235,7 +241,7 @@ class Wording:
             pieces += self.introduced("common.retention_condition", condition)
         action = self._action(rule)
         pieces += action[:1]
-        reference = self.text(rule.reference)
+        reference = None if self.public else self.text(rule.reference)
         if reference:
             pieces += [Piece(" (", self.lang), reference, Piece(")", self.lang)]
         return (*pieces, *action[1:])
@@ -286,8 +292,8 @@ class Wording:
         lines: list[Line] = []
         for value in (contact.name, contact.address):
             piece = self.text(value)
-            if piece and piece.text:
-                lines.append((piece,))
+            if piece and piece.text:  # a name or a postal address is not translated (its lang is kept)
+                lines.append((Piece(piece.text, piece.lang),))
         for plain, href in ((contact.email, mail_href), (contact.phone, None), (contact.url, safe_href)):
             if plain:
                 lines.append((Piece(plain, self.lang, href=href(plain) if href else None),))

@@ -17,6 +17,7 @@ from garde.lint import rules_archive as _rules_archive  # noqa: F401
 from garde.lint import rules_duties as _rules_duties  # noqa: F401
 from garde.lint import rules_inherit as _rules_inherit  # noqa: F401
 from garde.lint import rules_jurisdiction as _rules_jurisdiction  # noqa: F401
+from garde.lint import rules_languages as _rules_languages  # noqa: F401
 from garde.lint import rules_retention as _rules_retention  # noqa: F401
 from garde.lint import rules_roles as _rules_roles  # noqa: F401
 from garde.lint import rules_trackers as _rules_trackers  # noqa: F401

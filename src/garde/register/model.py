@@ -10,6 +10,7 @@ itself a valid register file.
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -47,6 +48,9 @@ from garde.register.values import Text as Text
 from garde.retention_rule import Action, Combination, RetentionPeriod, retention_short_form
 from garde.taxonomy.free import is_text_map as _is_text_map
 from garde.taxonomy.free import read_term, show_term
+
+# A language garde publishes notices in (its catalogue's: fr, en, it).
+PublishedLanguage = Literal["fr", "en", "it"]
 
 
 def text_in(value: Text | None, lang: str) -> str | None:
@@ -116,6 +120,10 @@ class Controller(_Model):
     )
     public_body: bool = Field(
         default=False, description="a public authority or body (Art. 37(1)(a): a DPO is required)")
+    privacy_center_url: str | None = Field(
+        default=None, description="where subjects manage their data and choices (the notice links it)")
+    cookie_settings_url: str | None = Field(
+        default=None, description="where visitors change their cookie choices (the notice links it)")
 
     @field_validator("country")
     @classmethod
@@ -429,6 +437,10 @@ class Register(_Model):
     """A controller's (or processor's) register of processing activities."""
 
     language: str = Field(default="en", description="language of the plain-string texts")
+    publishes_in: list[PublishedLanguage] = Field(
+        default=[], description="languages the notice is published in (fr, en, it); empty: `language` only")
+    updated: date | None = Field(
+        default=None, description="when the public wording last changed: the notice's 'last updated'")
     source: str | None = Field(default=None, description="document this register was encoded from")
     notes: Text | None = Field(default=None, description="remarks on the register as a whole")
     controller: Controller
@@ -461,6 +473,10 @@ class Register(_Model):
             if unknown:
                 raise ValueError(f"rights.handled_by names unknown activity ids: {', '.join(unknown)}")
         return self
+
+    def published_languages(self) -> list[str]:
+        """The languages the register publishes its notice in: ``publishes_in``, else its own language."""
+        return list(self.publishes_in) or [self.language]
 
     def activity(self, activity_id: str) -> Activity | None:
         return next((a for a in self.activities if a.id == activity_id), None)
