@@ -161,6 +161,15 @@ def test_page_has_no_serious_accessibility_violation(rendered: Any, page: Page, 
 
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: p.shot)
+def test_page_content_sits_in_landmarks(rendered: Any, page: Page) -> None:
+    """A screen reader jumps to the document through its landmarks: one `main`, and no text
+    outside a landmark (axe-core's moderate rules landmark-one-main and region)."""
+    found = [f"{v['id']}: {len(v['nodes'])} element(s)" for v in rendered(page, 1280)["violations"]
+             if v["id"] in {"landmark-one-main", "region"}]
+    assert not found, f"{page.path}: " + "; ".join(found)
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.shot)
 def test_page_prints_every_column_on_a4(rendered: Any, page: Page) -> None:
     """Printed (print media, the page's own A4 @page rule), no table cell leaves the paper or
     hides in a box that would have scrolled on screen; the PDF is written for a person to see."""
