@@ -3,7 +3,7 @@
 What ``garde.publish.publish()`` (and so ``garde demo``) writes for the repository's registers
 (the index, each register's Art. 30 HTML and its notices in fr, en and it) is opened in
 Debian's Chromium at 1280 and 375 px and printed to A4. Screenshots and PDFs land in
-``out/screenshots/`` so a person can look. One browser per test process; each page is
+``out/screenshots/`` so a person can look. One browser, in one test worker; each page is
 rendered once per width (and once for print).
 """
 
@@ -34,6 +34,9 @@ from tests.browser import (
     telling,
 )
 from tests.conftest import REGISTERS, ROOT
+
+# One worker runs them all (pyproject's `--dist loadgroup`): one browser, each page rendered once.
+pytestmark = pytest.mark.xdist_group("browser")
 
 SCREENSHOTS = ROOT / "out" / "screenshots"
 WIDTHS = (1280, 375)
