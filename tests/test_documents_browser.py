@@ -229,3 +229,23 @@ def test_vendored_axe_core_is_the_pinned_version() -> None:
                   if line.startswith("AXE_VERSION"))
     assert AXE.read_text(encoding="utf-8").startswith(f"/*! axe v{pinned}\n")
     assert "Mozilla Public License" in (AXE.parent / "LICENSE").read_text(encoding="utf-8")
+
+
+def test_language_oracle_knows_the_register_and_catalogue_wording() -> None:
+    """The lang check is not vacuous: it knows the reference shop's texts per language and the
+    catalogue's, and names of people or companies tell no language."""
+    known = telling(register_texts(read_register(REGISTERS / "reference-shop.yaml").register))
+    assert "Gestion des comptes et de la relation client" in known["fr"]
+    assert "Customer accounts and relationship" in known["en"]
+    assert "Maison Exemple SAS" not in set().union(*known.values())
+    catalogue = telling(catalogue_texts(load_catalogue()))
+    assert "Base juridique" not in catalogue["fr"]  # two words tell too little
+    assert "Réclamation auprès d'une autorité de contrôle" in catalogue["fr"]
+
+
+def test_printable_width_follows_the_page_rule() -> None:
+    """A4 portrait with 14 mm margins is 182 mm of text; landscape 269 mm; no rule: A4 portrait."""
+    assert printable_width_px({"size": "A4", "left": "14mm", "right": "14mm"}) == int(182 * 96 / 25.4)
+    assert printable_width_px({"size": "A4 landscape", "left": "1.4cm", "right": "14mm"}) == int(
+        269 * 96 / 25.4)
+    assert printable_width_px({}) == int(210 * 96 / 25.4)
