@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 OUT ?= out
 
-.PHONY: demo test lint typecheck bench clean
+.PHONY: demo test lint typecheck bench clean vendor-axe
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || { echo "python3 -m venv failed: on Debian, apt-get install python3-venv"; exit 1; }
@@ -26,6 +26,23 @@ test: $(VENV)/.test-installed
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/pytest -n 2 -q
+
+# axe-core (MPL-2.0) for the browser tests, vendored from the npm registry with its licence in
+# tests/data/axe-core/: `make test` needs neither npm nor the network for it. Refresh (needs npm):
+# bump AXE_VERSION and AXE_INTEGRITY (`npm view axe-core@<v> dist.integrity`), run `make vendor-axe`.
+AXE_VERSION := 4.14.1
+AXE_INTEGRITY := sha512-FHfa+lmNjQZfJz1q8wKqIDwC6DExcHt/pkjNQb09a3NPjCKg2rhu5qb2S4r76ASyFNNtuFooJpZe37OgudVGtQ==
+AXE_DIR := tests/data/axe-core
+
+vendor-axe:
+	rm -rf build/axe && mkdir -p build/axe
+	cd build/axe && npm pack --silent axe-core@$(AXE_VERSION) >/dev/null
+	$(PYTHON) -c "import base64, hashlib, sys; d = open('build/axe/axe-core-$(AXE_VERSION).tgz', 'rb').read(); \
+	  sys.exit(0 if 'sha512-' + base64.b64encode(hashlib.sha512(d).digest()).decode() == '$(AXE_INTEGRITY)' \
+	  else 'axe-core-$(AXE_VERSION).tgz does not match AXE_INTEGRITY')"
+	tar -xzf build/axe/axe-core-$(AXE_VERSION).tgz -C build/axe
+	mkdir -p $(AXE_DIR)
+	cp build/axe/package/axe.min.js build/axe/package/LICENSE $(AXE_DIR)/
 
 bench: $(VENV)/.test-installed
 	$(BIN)/python -m benchmarks
