@@ -61,9 +61,12 @@ ALSO_FROM_LAW: set[Kind] = {("controller", "supervisory_authority")}
 # Fields whose absence is a value garde enforces: a rule that names no action is swept by deletion
 # (`garde retention sweep`), so "then deleted" states what the engine does with the register.
 # A rule that names no categories covers every category of its activity ("All categories").
+# A tracker the register does not state to be strictly necessary needs consent (ePrivacy Directive
+# Art. 5(3): the exemption is the controller's to claim), and garde's banner asks for it.
 DEFAULTED: set[Kind] = {("activities", "[]", "retention", "[]", "action"),
                         ("activities", "[]", "retention", "[]", "categories"),
-                        ("activities", "[]", "retention", "[]", "categories", "[]")}
+                        ("activities", "[]", "retention", "[]", "categories", "[]"),
+                        ("trackers", "[]", "strictly_necessary")}
 # Fields a reader needs, and the documents that must print them (issue 10: the basis's own wording
 # and condition, the data description, channels, how consent is given and withdrawn; Art. 13 and 30).
 BOTH = frozenset({"notice", "art30"})
