@@ -56,6 +56,11 @@ Documents = dict[tuple[str, str, str], list[str]]  # (document, lang, format) ->
 # between the Art. 30(1) and 30(2) tables, which is not a statement appearing from nowhere.
 STRUCTURAL: set[Kind] = {("language",), ("controller", "country"), ("controller", "role"),
                          ("activities", "[]", "role")}
+# Fields that narrow where another field's statement applies: without `overrides`, the register-level
+# recipients (say) apply to that activity as well, so the documents repeat a statement the register makes
+# ("For every activity", "in addition") once more. Removing them may repeat the register's words, never
+# bring words the documents did not have.
+SCOPE: set[Kind] = {("activities", "[]", "overrides"), ("activities", "[]", "overrides", "[]")}
 # Fields whose text the law also prints: the supervisory authority is the country's without them.
 ALSO_FROM_LAW: set[Kind] = {("controller", "supervisory_authority")}
 # Fields whose absence is a value garde enforces: a rule that names no action is swept by deletion
@@ -210,9 +215,13 @@ def sampled_fields(data: dict[str, Any], register: Register) -> dict[Kind, Path_
 # ------------------------------------------------------------------------------ the checks
 
 
-def new_statements(before: list[str], before_words: Counter[str], after: list[str]) -> list[str]:
-    """Statements without a gap whose words were not all in the document before."""
+def new_statements(before: list[str], before_words: Counter[str], after: list[str],
+                   repeats: bool = False) -> list[str]:
+    """Statements without a gap whose words were not all in the document before (as a multiset; as a
+    set when the removal may ``repeat`` the register's statements, see SCOPE)."""
     extra = words([u for u in after if GAP not in u]) - before_words
+    if repeats:
+        extra = Counter({word: count for word, count in extra.items() if word not in before_words})
     if not extra:
         return []
     known = set(before)
@@ -248,7 +257,7 @@ def check_removal(baseline: Baseline, path: Path_, html_in: tuple[str, ...]) -> 
             changed.add(key[0])
         if kind in STRUCTURAL | DEFAULTED:
             continue
-        for unit in new_statements(before, baseline.words[key], units):
+        for unit in new_statements(before, baseline.words[key], units, repeats=kind in SCOPE):
             problems.append(f"{name} removed, {'/'.join(key)} states: {unit[:160]!r}")
         joined_before, joined_after = baseline.joined[key], "\n".join(units)
         for text in [*texts_of(value_at(data, path)), *labels_of(data, path, key[1])]:
