@@ -181,7 +181,10 @@ def value_at(data: Any, path: Path_) -> Any:
 
 
 def texts_of(value: Any) -> list[str]:
-    """The free texts a field holds (a string, or each language of a text); not vocabulary ids."""
+    """The free texts a field holds (a string, each language of a text, a term in the register's own
+    words ``{other: ...}``); not vocabulary ids."""
+    if isinstance(value, dict) and set(value) == {"other"}:
+        return texts_of(value["other"])
     if isinstance(value, str):
         return [] if re.fullmatch(r"[a-z0-9_.]+", value) else [value]
     if is_text_map(value):
