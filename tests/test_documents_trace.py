@@ -242,12 +242,23 @@ class Baseline:
         self.joined = {key: "\n".join(units) for key, units in self.documents.items()}
 
 
+def valid_without(data: dict[str, Any], path: Path_) -> Register | None:
+    try:
+        return Register.model_validate(without(data, path))
+    except ValidationError:
+        return None
+
+
 def check_removal(baseline: Baseline, path: Path_, html_in: tuple[str, ...]) -> tuple[list[str], set[str]]:
     """The problems removing ``path`` shows, and which documents changed."""
     data = baseline.data
-    try:
-        register = Register.model_validate(without(data, path))
-    except ValidationError:
+    register = valid_without(data, path)
+    # A field that is all its parent holds ({other: ...}, {kind: {other: ...}}) goes with its parent
+    # when an empty parent is not valid: a term in the register's own words is removed whole.
+    while register is None and len(path) > 1 and len(value_at(data, path[:-1])) == 1:
+        path = path[:-1]
+        register = valid_without(data, path)
+    if register is None:
         return [], set()  # a required field: the register is not valid without it
     kind, name = kind_of(path), ".".join(map(str, path))
     after = documents(register, html_in)
