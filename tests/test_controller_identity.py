@@ -37,8 +37,8 @@ def source(controller: dict[str, Any], rights: dict[str, Any] | None = RIGHTS) -
                            "activities": []}, allow_unicode=True, sort_keys=False)
 
 
-def luhn_digit(prefix: str) -> str:
-    return next(str(d) for d in range(10) if registration_problem("siren", f"{prefix}{d}") is None)
+def luhn_digit(prefix: str, kind: str = "siren") -> str:
+    return next(str(d) for d in range(10) if registration_problem(kind, f"{prefix}{d}") is None)
 
 
 @given(st.text("0123456789", min_size=8, max_size=8), st.integers(0, 8), st.integers(1, 9))
@@ -67,6 +67,11 @@ def test_a_siren_with_its_luhn_digit_passes_and_any_one_changed_digit_fails(
     ("vat", "DE123456789", True),  # other countries: kept as written
     ("partita_iva", "00743110157", True),
     ("partita_iva", "0074311015", False),
+    ("partita_iva", "IT00743110157", True),  # as a VAT number: the country prefix, optional
+    ("partita_iva", "IT 007 431 101 57", True),
+    ("partita_iva", "it00743110157", True),
+    ("partita_iva", "IT00743110158", False),
+    ("partita_iva", "FR00743110157", False),  # another country's prefix is no partita IVA
     ("codice_fiscale", "RSSMRA80A01H501U", True),
     ("codice_fiscale", "rssmra80a01h501u", True),
     ("codice_fiscale", "RSSMRA80A01H501V", False),
@@ -78,6 +83,18 @@ def test_registration_numbers_are_checked_where_a_check_digit_exists(
     kind: str, value: str, valid: bool
 ) -> None:
     assert (registration_problem(kind, value) is None) is valid
+
+
+@given(st.text("0123456789", min_size=10, max_size=10), st.sampled_from(["", "IT", "IT ", "it"]),
+       st.integers(0, 10), st.integers(1, 9))
+def test_a_partita_iva_passes_with_or_without_its_it_prefix_and_fails_with_any_digit_changed(
+    prefix: str, country: str, position: int, shift: int
+) -> None:
+    """Real registers write the partita IVA as the VAT number, ``IT`` first: both forms are checked."""
+    number = prefix + luhn_digit(prefix, "partita_iva")
+    assert registration_problem("partita_iva", country + number) is None
+    changed = number[:position] + str((int(number[position]) + shift) % 10) + number[position + 1:]
+    assert registration_problem("partita_iva", country + changed) is not None
 
 
 def test_a_wrong_check_digit_is_a_load_error_naming_the_file_line_and_field() -> None:

@@ -56,14 +56,22 @@ Documents = dict[tuple[str, str, str], list[str]]  # (document, lang, format) ->
 # between the Art. 30(1) and 30(2) tables, which is not a statement appearing from nowhere.
 STRUCTURAL: set[Kind] = {("language",), ("controller", "country"), ("controller", "role"),
                          ("activities", "[]", "role")}
+# Fields that narrow where another field's statement applies: without `overrides`, the register-level
+# recipients (say) apply to that activity as well, so the documents repeat a statement the register makes
+# ("For every activity", "in addition") once more. Removing them may repeat the register's words, never
+# bring words the documents did not have.
+SCOPE: set[Kind] = {("activities", "[]", "overrides"), ("activities", "[]", "overrides", "[]")}
 # Fields whose text the law also prints: the supervisory authority is the country's without them.
 ALSO_FROM_LAW: set[Kind] = {("controller", "supervisory_authority")}
 # Fields whose absence is a value garde enforces: a rule that names no action is swept by deletion
 # (`garde retention sweep`), so "then deleted" states what the engine does with the register.
 # A rule that names no categories covers every category of its activity ("All categories").
+# A tracker the register does not state to be strictly necessary needs consent (ePrivacy Directive
+# Art. 5(3): the exemption is the controller's to claim), and garde's banner asks for it.
 DEFAULTED: set[Kind] = {("activities", "[]", "retention", "[]", "action"),
                         ("activities", "[]", "retention", "[]", "categories"),
-                        ("activities", "[]", "retention", "[]", "categories", "[]")}
+                        ("activities", "[]", "retention", "[]", "categories", "[]"),
+                        ("trackers", "[]", "strictly_necessary")}
 # Fields a reader needs, and the documents that must print them (issue 10: the basis's own wording
 # and condition, the data description, channels, how consent is given and withdrawn; Art. 13 and 30).
 BOTH = frozenset({"notice", "art30"})
@@ -173,7 +181,10 @@ def value_at(data: Any, path: Path_) -> Any:
 
 
 def texts_of(value: Any) -> list[str]:
-    """The free texts a field holds (a string, or each language of a text); not vocabulary ids."""
+    """The free texts a field holds (a string, each language of a text, a term in the register's own
+    words ``{other: ...}``); not vocabulary ids."""
+    if isinstance(value, dict) and set(value) == {"other"}:
+        return texts_of(value["other"])
     if isinstance(value, str):
         return [] if re.fullmatch(r"[a-z0-9_.]+", value) else [value]
     if is_text_map(value):
@@ -207,9 +218,13 @@ def sampled_fields(data: dict[str, Any], register: Register) -> dict[Kind, Path_
 # ------------------------------------------------------------------------------ the checks
 
 
-def new_statements(before: list[str], before_words: Counter[str], after: list[str]) -> list[str]:
-    """Statements without a gap whose words were not all in the document before."""
+def new_statements(before: list[str], before_words: Counter[str], after: list[str],
+                   repeats: bool = False) -> list[str]:
+    """Statements without a gap whose words were not all in the document before (as a multiset; as a
+    set when the removal may ``repeat`` the register's statements, see SCOPE)."""
     extra = words([u for u in after if GAP not in u]) - before_words
+    if repeats:
+        extra = Counter({word: count for word, count in extra.items() if word not in before_words})
     if not extra:
         return []
     known = set(before)
@@ -227,12 +242,23 @@ class Baseline:
         self.joined = {key: "\n".join(units) for key, units in self.documents.items()}
 
 
+def valid_without(data: dict[str, Any], path: Path_) -> Register | None:
+    try:
+        return Register.model_validate(without(data, path))
+    except ValidationError:
+        return None
+
+
 def check_removal(baseline: Baseline, path: Path_, html_in: tuple[str, ...]) -> tuple[list[str], set[str]]:
     """The problems removing ``path`` shows, and which documents changed."""
     data = baseline.data
-    try:
-        register = Register.model_validate(without(data, path))
-    except ValidationError:
+    register = valid_without(data, path)
+    # A field that is all its parent holds ({other: ...}, {kind: {other: ...}}) goes with its parent
+    # when an empty parent is not valid: a term in the register's own words is removed whole.
+    while register is None and len(path) > 1 and len(value_at(data, path[:-1])) == 1:
+        path = path[:-1]
+        register = valid_without(data, path)
+    if register is None:
         return [], set()  # a required field: the register is not valid without it
     kind, name = kind_of(path), ".".join(map(str, path))
     after = documents(register, html_in)
@@ -245,7 +271,7 @@ def check_removal(baseline: Baseline, path: Path_, html_in: tuple[str, ...]) -> 
             changed.add(key[0])
         if kind in STRUCTURAL | DEFAULTED:
             continue
-        for unit in new_statements(before, baseline.words[key], units):
+        for unit in new_statements(before, baseline.words[key], units, repeats=kind in SCOPE):
             problems.append(f"{name} removed, {'/'.join(key)} states: {unit[:160]!r}")
         joined_before, joined_after = baseline.joined[key], "\n".join(units)
         for text in [*texts_of(value_at(data, path)), *labels_of(data, path, key[1])]:

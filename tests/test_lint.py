@@ -593,3 +593,11 @@ def test_per_category_rules_and_same_category_alternatives_are_not_gl066(vocabul
                                 {"rule": "5 years after relationship_end", "categories": ["identity.name"]}])
     (finding,) = [f for f in findings_of(finer, vocabulary) if f.code == "GL066"]
     assert "identity" in finding.message and "first reached" in finding.message
+
+
+def test_a_conditional_criterion_is_named_by_its_criterion_in_the_finding(vocabulary: Vocabulary) -> None:
+    """GL067 on a rule given in words names it by its criterion, not as an empty rule ''."""
+    rule = {"criterion": "until the book is returned", "condition": "when no fine is due"}
+    data = register(retention=[rule])
+    [finding] = [f for f in findings_of(data, vocabulary) if f.code == "GL067"]
+    assert "until the book is returned" in finding.message and "''" not in finding.message

@@ -345,3 +345,14 @@ def test_an_unknown_role_is_a_load_error_on_its_line(word: str) -> None:
         assert error.problems[0].field == "activities[0].role" and error.problems[0].line == 5
     else:
         raise AssertionError(f"{word!r} loaded as a role")
+
+
+@pytest.mark.parametrize(("lang", "label"), [("fr", "Document de l'accord"), ("en", "Arrangement document"),
+                                             ("it", "Documento dell'accordo")])
+def test_the_notice_labels_the_arrangement_document_like_its_other_fields(lang: str, label: str) -> None:
+    """The arrangement's reference is printed under a label of its own, not the bare word 'reference'."""
+    text = ("controller: {name: Shop}\nactivities:\n  - id: a\n    name: A\n    role: joint_controller\n"
+            "    joint_controllers: [{name: P, contact: {email: p@p.example}}]\n"
+            "    arrangement: {essence: Shop answers, reference: 'Joint arrangement, 1 March 2026'}\n")
+    notice = render_notice(parse_register(text, check_terms=False).register, lang, "md", today=TODAY)
+    assert f"- **{label}**: Joint arrangement, 1 March 2026" in notice

@@ -166,7 +166,18 @@ def test_the_art30_register_lists_trackers_beside_their_activity_and_the_others_
     rows = dict(zip(sheet.activity_ids, sheet.rows, strict=True))
     assert "sid" in rows["site"]["trackers"].plain() and "_ga" in rows["audience"]["trackers"].plain()
     cover = dict(document.cover)
-    assert "_gid" in cover["Trackers not tied to an activity"].plain()
+    assert "_gid" in cover["Trackers with no activity named"].plain()
+
+
+@pytest.mark.parametrize("lang", ["fr", "en", "it"])
+def test_a_tracker_naming_no_activity_is_a_gap_not_a_tracker_tied_to_none(lang: str) -> None:
+    """The register not saying which activity a tracker serves is a gap to fill (Art. 30(1)(b)), not a
+    statement that it serves none."""
+    unattached = {**GA, "name": "_gid", "activity": None}
+    register = parse_register(text(SESSION, GA, unattached), "site.yaml").register
+    [(_, trackers)] = [(k, v) for k, v in build_register(register, lang).cover if "_gid" in v.plain()]
+    [line] = trackers.lines
+    assert "_gid" in line[0].text and any(piece.gap for piece in line)
 
 
 def test_the_art30_register_has_no_tracker_column_without_trackers() -> None:

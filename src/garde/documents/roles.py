@@ -131,7 +131,7 @@ def arrangement_fields(activity: Activity, words: Wording) -> list[tuple[str, Li
     if arrangement and arrangement.contact_point:
         fields.append(("roles.label.contact_point", (_name(words, arrangement.contact_point),)))
     if arrangement and arrangement.reference:
-        fields.append(("common.word.reference", (_name(words, arrangement.reference),)))
+        fields.append(("roles.label.reference", (_name(words, arrangement.reference),)))
     return fields
 
 

@@ -94,6 +94,9 @@ def activity_trackers(register: Register, activity_id: str, words: Wording) -> C
 
 
 def unattached_trackers(register: Register, words: Wording) -> Cell:
-    """The trackers that name no activity (or one the register lacks)."""
+    """The trackers that name no activity (or one the register lacks), each with a gap: the register
+    not saying which processing a tracker serves (Art. 30(1)(b)) is no statement that it serves none."""
     ids = {a.id for a in register.activities}
-    return cell([tracker_summary(register, t, words) for t in register.trackers if t.activity not in ids])
+    return cell([(*tracker_summary(register, t, words), words.word("common.word.dash"),
+                  words.gap("tracker_activity"))
+                 for t in register.trackers if t.activity not in ids])

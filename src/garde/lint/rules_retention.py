@@ -70,7 +70,9 @@ def retention_condition_in_words(ctx: Context) -> Iterator[Hit]:
         for j, retention in enumerate(activity.retention):
             if retention.condition is not None:
                 yield Hit((*at, "retention", j, "condition"), activity.id,
-                          {"rule": str(retention.rule or ""), "condition": _words(ctx, retention.condition)})
+                          {"rule": str(retention.rule) if retention.rule is not None
+                           else _words(ctx, retention.criterion),
+                           "condition": _words(ctx, retention.condition)})
 
 
 @rule("GL068", "info", "retention-review", reference="GDPR Art. 5(1)(e), 5(2)", url=GDPR.format(5))

@@ -11,7 +11,8 @@ published as the register writes it.
   ``(12 + 3 × (SIREN mod 97)) mod 97`` (Code général des impôts, ann. IV art. 242 nonies;
   an alphanumeric key, given to entities without a SIREN, is kept as written).
 - Partita IVA (11 digits; ``IT`` + partita IVA as a VAT number) and the codice fiscale of a
-  company (the same 11 digits): the Luhn check digit (D.M. 23 dicembre 1976).
+  company (the same 11 digits): the Luhn check digit (D.M. 23 dicembre 1976). Registers and
+  invoices often write the partita IVA as the VAT number, ``IT`` first: the prefix is optional.
 - Codice fiscale of a person (16 characters): the check letter of D.M. 23 dicembre 1976.
 """
 
@@ -48,6 +49,7 @@ def _siret(number: str) -> str | None:
 
 
 def _partita_iva(number: str) -> str | None:
+    number = number.removeprefix("IT")  # the partita IVA written as the VAT number (VIES)
     if not re.fullmatch(r"\d{11}", number):
         return "a partita IVA has 11 digits"
     return None if _luhn(number) else "its check digit is wrong"
@@ -81,7 +83,7 @@ def _vat(number: str) -> str | None:
             return "a French VAT number ends with the SIREN, whose check digit is wrong"
         return None if key == (12 + 3 * (int(siren) % 97)) % 97 else "its key does not match the SIREN"
     if number.startswith("IT"):
-        return _partita_iva(number[2:])
+        return _partita_iva(number)
     return None  # other countries' numbers: kept as written
 
 
