@@ -124,3 +124,11 @@ def test_the_index_links_each_registers_report_in_its_language(tmp_path: Path) -
     italian = (tmp_path / "net-a-porter" / "lint-it.html").read_text(encoding="utf-8")
     assert '<html lang="it">' in italian and "Rapporto di verifica del registro" in italian
     assert len(publications) == 2
+
+
+def test_the_published_report_names_the_register_file_not_the_build_machines_path(tmp_path: Path) -> None:
+    """A published page shows `negomarkets.yaml:12`, not where the DPO's checkout happens to live."""
+    publish([REGISTERS / "negomarkets.yaml"], tmp_path)
+    page = (tmp_path / "negomarkets" / "lint-fr.html").read_text(encoding="utf-8")
+    assert str(REGISTERS) not in page
+    assert re.search(r"<code>negomarkets\.yaml:\d+</code>", page)

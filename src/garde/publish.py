@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import quote
 
@@ -78,9 +78,11 @@ def publish(paths: Iterable[Path], out: Path,
         sarif.write_text(json.dumps(to_sarif(findings), ensure_ascii=False, indent=2), encoding="utf-8")
         publication.files.append(sarif)
         # The report a DPO reads, in the register's language (SARIF stays in English, for tools).
+        # It names the register file as published, not where this machine keeps it.
         worded = findings if message_language(own) == "en" else lint(loaded, lang=message_language(own))
+        worded = [replace(finding, file=path.name) for finding in worded]
         report = folder / f"lint-{own}.html"
-        report.write_text(render_lint_html(worded, lang=own, files=[loaded.file]), encoding="utf-8")
+        report.write_text(render_lint_html(worded, lang=own, files=[path.name]), encoding="utf-8")
         publication.files.append(report)
         publications.append(publication)
     write_index(out, publications)
