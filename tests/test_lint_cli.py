@@ -56,7 +56,7 @@ def files(tmp_path: Path) -> dict[str, Path]:
 def test_a_clean_register_exits_0(files: dict[str, Path]) -> None:
     result = runner.invoke(app, ["lint", str(files["clean"])])
     assert result.exit_code == 0, result.output
-    assert "0 errors, 0 warnings and 0 information notes in 0 files" in result.output
+    assert "0 errors, 0 warnings and 0 information notes in 1 file" in result.output
 
 
 def test_warnings_alone_exit_0(files: dict[str, Path]) -> None:

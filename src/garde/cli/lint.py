@@ -45,8 +45,8 @@ def lint(
     Example: garde lint registers/ --format sarif > garde.sarif
     """
     findings = lint_paths(paths, lang=message_language(lang.value))
+    files = [str(path) for path in register_files(paths)]
     if format is Format.html:
-        files = [str(path) for path in register_files(paths)]
         typer.echo(render_lint_html(findings, lang=lang.value, files=files))
     elif format is Format.json:
         typer.echo(to_json(findings))
@@ -54,7 +54,7 @@ def lint(
         sarif = to_sarif(findings, lang=message_language(lang.value))
         typer.echo(json.dumps(sarif, ensure_ascii=False, indent=2))
     else:
-        typer.echo(render_text(findings, lang=lang.value))
+        typer.echo(render_text(findings, lang=lang.value, linted=len(files)))
     if any(f.severity == "error" for f in findings):
         raise typer.Exit(1)
 

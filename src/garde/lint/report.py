@@ -17,9 +17,10 @@ SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_LEVELS = {"error": "error", "warning": "warning", "info": "note"}
 
 
-def render_text(findings: Sequence[Finding], *, lang: str = "en") -> str:
+def render_text(findings: Sequence[Finding], *, lang: str = "en", linted: int | None = None) -> str:
     """``file:line code severity activity message (reference)``, grouped by file, then a summary
-    line in ``lang`` (fr, en or it; the messages are in :func:`message_language`)."""
+    line in ``lang`` (fr, en or it; the messages are in :func:`message_language`) that counts the
+    ``linted`` files (those with findings when not given)."""
     lines: list[str] = []
     files: list[str] = []
     for finding in findings:
@@ -30,7 +31,7 @@ def render_text(findings: Sequence[Finding], *, lang: str = "en") -> str:
         activity = finding.activity or i18n.translate(lang, "(register)")
         lines.append(f"  {where} {finding.code} {finding.severity} {activity} "
                      f"{finding.message} ({finding.reference})")
-    lines.append(summary_line(lang, findings, len(files)))
+    lines.append(summary_line(lang, findings, len(files) if linted is None else linted))
     return "\n".join(lines)
 
 
