@@ -63,6 +63,8 @@ def _pages() -> list[Page]:
         own = read_register(path).register.language
         pages.append(Page(f"{path.stem}/register-{own if own in ('fr', 'en', 'it') else 'en'}.html",
                           path.stem, own))
+        pages.append(Page(f"{path.stem}/lint-{own if own in ('fr', 'en', 'it') else 'en'}.html",
+                          path.stem, own))
         pages += [Page(f"{path.stem}/notice-{lang}.html", path.stem, lang) for lang in ("fr", "en", "it")]
     return pages
 

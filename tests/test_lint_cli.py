@@ -56,7 +56,7 @@ def files(tmp_path: Path) -> dict[str, Path]:
 def test_a_clean_register_exits_0(files: dict[str, Path]) -> None:
     result = runner.invoke(app, ["lint", str(files["clean"])])
     assert result.exit_code == 0, result.output
-    assert "0 error(s), 0 warning(s), 0 info(s) in 0 file(s)" in result.output
+    assert "0 errors, 0 warnings and 0 information notes in 1 file" in result.output
 
 
 def test_warnings_alone_exit_0(files: dict[str, Path]) -> None:
@@ -76,13 +76,14 @@ def test_text_is_grouped_by_file_with_location_code_severity_activity_and_refere
                         "for this activity (GDPR Art. 6(1), 13(1)(c))")
     assert lines[2].startswith(f"  {files['error']}:{line} GL006 error orders ")
     assert lines[3] == str(files["warning"])
-    assert lines[-1] == "2 error(s), 1 warning(s), 0 info(s) in 2 file(s)"
+    assert lines[-1] == "2 errors, 1 warning and 0 information notes in 2 files"
 
 
 def test_french_messages(files: dict[str, Path]) -> None:
     result = runner.invoke(app, ["lint", str(files["error"]), "--lang", "fr"])
     assert "aucune base légale (art. 6(1)) n'est déclarée pour ce traitement" in result.output
-    assert "2 erreur(s), 0 avertissement(s), 0 information(s) dans 1 fichier(s)" in result.output
+    assert ("2\u00a0erreurs, 0\u00a0avertissement et 0\u00a0note d’information dans 1\u00a0fichier"
+            in result.output)
 
 
 def test_json_is_a_list_of_findings(files: dict[str, Path]) -> None:

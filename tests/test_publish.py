@@ -18,7 +18,7 @@ def test_publish_writes_every_document_of_a_register(tmp_path: Path) -> None:
     names = sorted(f.name for f in publication.files)
     assert names == sorted([
         "register-fr.xlsx", "register-fr.html", "register-fr.csv", "register-fr.json", "register-fr.md",
-        "notice-fr.html", "notice-en.html", "notice-it.html", "lint.sarif",
+        "notice-fr.html", "notice-en.html", "notice-it.html", "lint.sarif", "lint-fr.html",
     ])
     workbook = openpyxl.load_workbook(tmp_path / "negomarkets" / "register-fr.xlsx")
     assert len(workbook.sheetnames) >= 2

@@ -3,21 +3,24 @@
 One call turns a folder of register files into the documents a DPO hands
 over: for each register, the Art. 30 register (XLSX for the DPO, HTML to
 read, CSV and JSON for tools) in its own language, the privacy notice in
-fr / en / it, and the lint findings as SARIF; plus an index page.
+fr / en / it, and the lint findings as SARIF (for tools) and as a report to read in the
+register's language; plus an index page.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import quote
 
 from garde.documents import build_notice, export_register, write_notice
+from garde.documents.lint_report import render_lint_html
 from garde.documents.notice_layout import Counts
 from garde.documents.templating import render
 from garde.lint import Finding, lint, to_sarif
+from garde.lint.report import message_language
 from garde.register import read_register
 from garde.taxonomy import LANGS
 
@@ -74,6 +77,13 @@ def publish(paths: Iterable[Path], out: Path,
         sarif = folder / "lint.sarif"
         sarif.write_text(json.dumps(to_sarif(findings), ensure_ascii=False, indent=2), encoding="utf-8")
         publication.files.append(sarif)
+        # The report a DPO reads, in the register's language (SARIF stays in English, for tools).
+        # It names the register file as published, not where this machine keeps it.
+        worded = findings if message_language(own) == "en" else lint(loaded, lang=message_language(own))
+        worded = [replace(finding, file=path.name) for finding in worded]
+        report = folder / f"lint-{own}.html"
+        report.write_text(render_lint_html(worded, lang=own, files=[path.name]), encoding="utf-8")
+        publication.files.append(report)
         publications.append(publication)
     write_index(out, publications)
     return publications

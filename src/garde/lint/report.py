@@ -9,15 +9,18 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from garde.lint.model import RULES, SEVERITIES, Finding, messages
+from garde import i18n
+from garde.lint.model import LANGS, RULES, SEVERITIES, Finding, messages
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 # SARIF has no "info" level: "note" is its lowest.
 SARIF_LEVELS = {"error": "error", "warning": "warning", "info": "note"}
 
 
-def render_text(findings: Sequence[Finding], *, lang: str = "en") -> str:
-    """``file:line code severity activity message (reference)``, grouped by file, then a summary."""
+def render_text(findings: Sequence[Finding], *, lang: str = "en", linted: int | None = None) -> str:
+    """``file:line code severity activity message (reference)``, grouped by file, then a summary
+    line in ``lang`` (fr, en or it; the messages are in :func:`message_language`) that counts the
+    ``linted`` files (those with findings when not given)."""
     lines: list[str] = []
     files: list[str] = []
     for finding in findings:
@@ -25,13 +28,33 @@ def render_text(findings: Sequence[Finding], *, lang: str = "en") -> str:
             files.append(finding.file)
             lines.append(finding.file)
         where = f"{finding.file}:{finding.line}" if finding.line else finding.file
-        activity = finding.activity or f"({messages()['report']['register'][lang]})"
+        activity = finding.activity or i18n.translate(lang, "(register)")
         lines.append(f"  {where} {finding.code} {finding.severity} {activity} "
                      f"{finding.message} ({finding.reference})")
-    counts = {severity: sum(f.severity == severity for f in findings) for severity in SEVERITIES}
-    lines.append(messages()["report"]["summary"][lang].format(
-        errors=counts["error"], warnings=counts["warning"], infos=counts["info"], files=len(files)))
+    lines.append(summary_line(lang, findings, len(files) if linted is None else linted))
     return "\n".join(lines)
+
+
+def message_language(lang: str) -> str:
+    """The language the rules' messages are read in for a report in ``lang`` (English when
+    ``messages.yaml`` lacks ``lang``)."""
+    return lang if lang in LANGS else "en"
+
+
+def counts_line(lang: str, findings: Sequence[Finding]) -> str:
+    """``2 errors, 1 warning and 0 information notes``, with each language's plural forms."""
+    n = {severity: sum(f.severity == severity for f in findings) for severity in SEVERITIES}
+    return i18n.translate(
+        lang, "%(errors)s, %(warnings)s and %(infos)s",
+        errors=i18n.translate_plural(lang, "%(num)d error", "%(num)d errors", n["error"]),
+        warnings=i18n.translate_plural(lang, "%(num)d warning", "%(num)d warnings", n["warning"]),
+        infos=i18n.translate_plural(lang, "%(num)d information note", "%(num)d information notes", n["info"]))
+
+
+def summary_line(lang: str, findings: Sequence[Finding], files: int) -> str:
+    """The CLI's last line: the counts, and in how many register files."""
+    return i18n.translate(lang, "%(counts)s in %(files)s", counts=counts_line(lang, findings),
+                          files=i18n.translate_plural(lang, "%(num)d file", "%(num)d files", files))
 
 
 def to_json(findings: Sequence[Finding]) -> str:
