@@ -19,7 +19,8 @@ from garde.keys import key_status, rotate_identifier_key, short
 from garde.problems import GardeError
 from garde.store import connect, migrate
 
-keys_app = typer.Typer(help="The identifier key: show it, rotate it without losing anyone.",
+keys_app = typer.Typer(help="Keys: the API keys of `garde serve` (create, list, revoke) and the "
+                       "identifier key (show it, rotate it without losing anyone).",
                        no_args_is_help=True)
 out = Console(highlight=False, soft_wrap=True, emoji=False, markup=False)
 
