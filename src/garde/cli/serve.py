@@ -25,11 +25,16 @@ def serve(
     import uvicorn
 
     from garde.api.app import create_app
+    from garde.decide.model import DecisionModel
     from garde.settings import get_settings
+    from garde.store import open_store
 
     settings = get_settings()
     if not settings.registers.exists():
         raise GardeError(f"no register at {settings.registers} (set GARDE_REGISTERS)")
+    DecisionModel.load(settings.registers)  # a register that does not load is a clear error, here
+    # Migrated once, here, before any worker starts: workers migrating at once would race.
+    open_store(settings.database_url).dispose()
     if workers == 1:
         uvicorn.run(create_app(settings), host=host, port=port, log_level="info", access_log=False)
     else:  # each worker process builds its own app from the same settings
