@@ -104,3 +104,19 @@ def test_no_input_makes_a_server_error(api: tuple[Client, dict[str, str]], route
     assert response.status_code < 500, (route, body, response.text)
     if response.status_code >= 400:
         _problem(response, response.status_code)
+
+
+def test_a_body_too_large_is_refused_before_it_is_read(api: tuple[Client, dict[str, str]]) -> None:
+    client, keys = api
+    huge = b'{"activity": "' + b"x" * (3 * 1024 * 1024) + b'"}'
+    response = client.post("/api/v1/decisions", content=huge, headers={
+        **bearer(keys["service"]), "Content-Type": "application/json"})
+    assert "2048" in _problem(response, 413)["detail"]
+
+    async def chunks() -> Any:
+        for _ in range(40):
+            yield b"x" * 100_000
+
+    streamed = client.post("/api/v1/decisions", content=chunks(), headers={
+        **bearer(keys["service"]), "Content-Type": "application/json"})
+    _problem(streamed, 413)

@@ -19,6 +19,7 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
 from garde.api import problems
+from garde.api.limits import BodyLimit
 from garde.api.routers import audit, consents, decisions, registers
 from garde.api.state import Service, service
 from garde.audit import AuditWriter
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   description="The executable register of processing activities, as a service. "
                               "Every route but /healthz and /readyz needs `Authorization: Bearer <key>`.")
     problems.install(app)
+    app.add_middleware(BodyLimit)
     head = _head_revision()
 
     @app.get("/healthz", response_model=Health, tags=["health"])

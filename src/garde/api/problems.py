@@ -48,6 +48,8 @@ DETAILS: dict[str, dict[str, str]] = {
                   "it": "il ruolo {role} non può usare questa route"},
     "invalid": {"en": "{count} field(s) are invalid", "fr": "{count} champ(s) invalide(s)",
                 "it": "{count} campo/i non valido/i"},
+    "too_large": {"en": "the body is larger than {limit} kB", "fr": "le corps dépasse {limit} ko",
+                  "it": "il corpo supera {limit} kB"},
     "internal": {"en": "an unexpected error; it is in the server's log",
                  "fr": "une erreur inattendue ; elle figure dans le journal du serveur",
                  "it": "un errore inatteso; è nel registro del server"},
