@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from garde.audit.verification import verify_store
 from garde.store import connect
 from tests.api_support import api_client, audit_actors, bearer
@@ -93,3 +95,21 @@ def test_openapi_documents_every_route_with_its_errors(sqlite_url: str) -> None:
                 assert {"401", "403"} <= set(operation["responses"]), (method, path)
                 assert "application/problem+json" in operation["responses"]["403"]["content"]
     assert spec["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
+
+
+def test_withdraw_with_unsubscribe_suppresses_the_subject(sqlite_url: str) -> None:
+    with api_client(sqlite_url) as (client, keys):
+        agent = bearer(keys["agent"])
+        bob = {"email": "bob@example.com"}
+        given = client.post("/api/v1/consents/give", headers=agent, json={
+            "activity": "newsletter", "subject": bob, "channel": "email", "ip": "203.0.113.7"}).json()
+        assert given["ip_hash"] and "203.0.113.7" not in str(given)
+        withdrawn = client.post("/api/v1/consents/withdraw", headers=agent, json={
+            "activity": "newsletter", "subject": bob, "unsubscribe": True})
+        assert withdrawn.status_code == 201 and withdrawn.json()["channel"] is None
+        decision = client.post("/api/v1/decisions", headers=bearer(keys["service"]), json={
+            "activity": "newsletter", "subject": bob, "channel": "email"}).json()
+        assert decision["allowed"] is False and "suppressed" in json.dumps(decision["reasons"])
+        unknown = client.post("/api/v1/consents/state", headers=agent,
+                              json={"subject": {"email": "x@example.com"}})
+        assert unknown.status_code == 404
