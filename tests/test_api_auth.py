@@ -130,3 +130,14 @@ def test_a_route_added_without_a_rule_is_caught() -> None:
     unruled = [f"{method} {path}" for method, path, route in route_table(app)
                if path not in PUBLIC and _rule(route) is None]
     assert unruled == ["GET /api/v1/unguarded"]
+
+
+def test_revoking_by_a_name_that_is_another_keys_id_revokes_the_named_key(sqlite_url: str) -> None:
+    engine = connect(sqlite_url, create=True)
+    migrate(engine)
+    with engine.begin() as conn:
+        first, first_key = create_key(conn, "first", "service")
+        create_key(conn, first.id, "agent")  # a name that reads like the first key's id
+        assert revoke_key(conn, first.id).name == first.id
+        assert authenticate(conn, first_key) == first
+    engine.dispose()

@@ -99,8 +99,9 @@ def list_keys(conn: sa.Connection) -> list[ApiKey]:
 
 def revoke_key(conn: sa.Connection, name: str, *, actor: str = "garde") -> ApiKey:
     """Revoke the key named ``name`` (by name or id); its next request is refused. Idempotent."""
-    row = conn.execute(sa.select(api_keys).where(sa.or_(api_keys.c.name == name,
-                                                        api_keys.c.id == name))).first()
+    # a name first: a key may be named like another key's id
+    row = (conn.execute(sa.select(api_keys).where(api_keys.c.name == name)).first()
+           or conn.execute(sa.select(api_keys).where(api_keys.c.id == name)).first())
     if row is None:
         raise NotFound(f"no API key named {name!r}")
     if row.revoked_at is not None:

@@ -1,4 +1,5 @@
-"""``garde keys show|rotate-identifier``: the key that protects the store's hashed identifiers.
+"""``garde keys show|rotate-identifier``: the key that protects the store's hashed identifiers
+(``garde keys create|list|revoke``, the API keys, are in :mod:`garde.cli.api_keys`).
 
 A new key is read from an environment variable, a file or a hidden prompt, never from the
 command line, which other users of the machine and the shell history can read.
