@@ -193,6 +193,10 @@ BAD_INPUT: dict[str, list[str]] = {
     "hold release": ["hold", "release", "42"],
     "keys show": ["keys", "show", "--format", "yaml"],
     "keys rotate-identifier": ["keys", "rotate-identifier", "--new-key-env", "GARDE_NO_SUCH_VARIABLE"],
+    "keys create": ["keys", "create", "--role", "admin", "--name", "shop"],
+    "keys list": ["keys", "list", "--format", "yaml"],
+    "keys revoke": ["keys", "revoke", "no-such-key"],
+    "serve": ["serve", "--port", "0"],
     "demo": ["demo", "--customers", "1"],
 }
 

@@ -136,6 +136,10 @@ def test_every_reporting_command_prints_json_its_schema_accepts(env: Path,
     assert run.json("audit", "verify")["ok"] is True
     assert run.json("audit", "checkpoint", "--to", str(env / "audit.jsonl"))["checkpoint"]["seq"] > 0
     assert run.json("keys", "show")["matches"] is True
+    created = run.json("keys", "create", "--role", "service", "--name", "shop-checkout")
+    assert created["key"].startswith("gk_") and created["revoked_at"] is None
+    assert [k["name"] for k in run.json("keys", "list")] == ["shop-checkout"]
+    assert run.json("keys", "revoke", "shop-checkout")["revoked_at"]
     monkeypatch.setenv("NEW_KEY", "a-new-identifier-key-long-enough-to-be-one-0123456789")
     rotation = run.json("keys", "rotate-identifier", "--new-key-env", "NEW_KEY", "--yes")
     assert rotation["old_fingerprint"] != rotation["new_fingerprint"]

@@ -4,6 +4,7 @@ import sqlalchemy as sa
 
 # Every module that declares engine-store tables on the shared metadata (the shop's own
 # schema has its own metadata): the test below checks each against the migrations.
+import garde.api.keys
 import garde.audit
 import garde.consent.ledger
 import garde.legal_holds

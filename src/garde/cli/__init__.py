@@ -67,6 +67,7 @@ app = typer.Typer(
 
 def _install_all() -> None:
     from garde.cli import (
+        api_keys,
         audit,
         consent,
         datasets,
@@ -79,12 +80,13 @@ def _install_all() -> None:
         register,
         request,
         retention,
+        serve,
         shop,
         taxonomy,
     )
 
     for module in (taxonomy, register, lint, notice, datasets, shop, request, consent, decide, audit,
-                   retention, hold, keys, demo):
+                   retention, hold, keys, api_keys, serve, demo):
         module.install(app)
     _add_exit_statuses()
 

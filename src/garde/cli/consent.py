@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import typer
 from rich.console import Console
@@ -14,15 +14,20 @@ from rich.table import Table
 from garde import consent
 from garde.cli.output import Format, FormatOption, QuietOption, emit, progress
 from garde.consent.importing import count_rows, import_csv
-from garde.consent.ledger import Evidence, LedgerEvent, event_time
+from garde.consent.ledger import LedgerEvent, event_time
 from garde.consent.receipts import receipt
+from garde.consent.recording import (
+    ConsentChoice,
+    check_activity,
+    consent_state,
+    record_choice,
+    subject_identities,
+)
 from garde.decide.model import DecisionModel
-from garde.keys import identifier_data_key
 from garde.problems import GardeError
-from garde.rights.deployment import configured_phone_region
 from garde.settings import get_settings
 from garde.store import open_store
-from garde.subjects import ensure_subject, find_subject, normalise_identifier
+from garde.subjects import ensure_subject, find_subject
 
 consent_app = typer.Typer(help="Record and prove consents (GDPR Art. 7): the append-only ledger.",
                           no_args_is_help=True)
@@ -36,53 +41,24 @@ RegisterPath = Annotated[Path | None, typer.Option("--register", help="register 
 
 
 def identities(email: str | None, phone: str | None, customer_id: str | None) -> dict[str, str]:
-    if phone:  # as a request reads it: without its country code, a number of the controller's country
-        phone = normalise_identifier("phone", phone, configured_phone_region())
-    found = {k: v for k, v in (("email", email), ("phone", phone), ("customer_id", customer_id)) if v}
-    if not found:
-        raise GardeError("name the subject: --email, --phone or --customer-id")
-    return found
+    return subject_identities(email, phone, customer_id)
 
 
 def load_model(path: Path | None) -> DecisionModel:
     return DecisionModel.load(path or get_settings().registers)
 
 
-def check_activity(model: DecisionModel, activity: str) -> None:
-    """An activity the register does not have is a usage error (exit 2), with the nearest id."""
-    if model.get(activity) is None:
-        from garde.problems import closest
-
-        hint = closest(activity, model.activities)
-        suggestion = f" (did you mean {hint!r}?)" if hint else ""
-        raise GardeError(f"{activity!r} is not in the register{suggestion}")
-
-
-def _record(action: str, activity: str, ids: dict[str, str], channel: str | None, method: str,
-            notice_version: str | None, ip: str | None, user_agent: str | None, at: str | None,
+def _record(action: Literal["given", "withdrawn"], activity: str, ids: dict[str, str], channel: str | None,
+            method: str, notice_version: str | None, ip: str | None, user_agent: str | None, at: str | None,
             register: Path | None, unsubscribe: bool = False, notice_lang: str | None = None) -> LedgerEvent:
     model = load_model(register)
     check_activity(model, activity)
-    rules = model.get(activity)
-    owner = model.register_of(activity)
-    if action == "given" and notice_version is None and owner is not None:
-        from garde.documents import notice_version as current_version  # the notice the register gives now
-
-        notice_version = current_version(owner, notice_lang or owner.language)
-    details: dict[str, Any] = {
-        "channel": channel, "method": method, "at": event_time(at, "--at") if at else None}
     engine = open_store()
     try:
-        details["evidence"] = Evidence.from_request(ip, user_agent, notice_version,
-                                                    key=identifier_data_key(engine))
-        with engine.begin() as conn:
-            subject_id = ensure_subject(conn, ids)
-            if action == "given":
-                validity = rules.consent_validity if rules else None
-                return consent.give(conn, subject_id, activity, valid_for=validity, **details)
-            if unsubscribe:
-                return consent.unsubscribe(conn, subject_id, activity, **details)
-            return consent.withdraw(conn, subject_id, activity, **details)
+        return record_choice(engine, model, ConsentChoice(
+            action, activity, ids, channel, method, notice_version, notice_lang, ip, user_agent,
+            event_time(at, "--at") if at else None,
+            unsubscribe))
     finally:
         engine.dispose()
 
@@ -171,10 +147,11 @@ def show(
     Example: garde consent show --email ana@example.com
     """
     model = load_model(register)
-    engine, subject_id = _subject(identities(email, phone, customer_id))
-    with engine.connect() as conn:
-        states = consent.current(conn, subject_id, validity=dict(model.validity()))
-    engine.dispose()
+    engine = open_store()
+    try:
+        states = consent_state(engine, model, identities(email, phone, customer_id))
+    finally:
+        engine.dispose()
     if format is Format.json:
         emit([{"activity": s.activity, "channel": s.channel, "status": s.status,
                                 "dpv": s.dpv, "since": s.since.isoformat() if s.since else None,

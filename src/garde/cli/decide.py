@@ -12,8 +12,9 @@ from rich.console import Console
 
 from garde.audience import audited_audience, write_contacts_csv
 from garde.audit import AuditWriter
-from garde.cli.consent import CustomerId, Email, Phone, RegisterPath, check_activity, identities, load_model
+from garde.cli.consent import CustomerId, Email, Phone, RegisterPath, identities, load_model
 from garde.cli.output import Format, FormatOption, QuietOption, emit, progress
+from garde.consent.recording import check_activity
 from garde.datasets import connect_datamap, load_datamap
 from garde.decide import DecisionPoint
 from garde.documents.spreadsheet import CsvWriter

@@ -1,4 +1,5 @@
-"""``garde keys show|rotate-identifier``: the key that protects the store's hashed identifiers.
+"""``garde keys show|rotate-identifier``: the key that protects the store's hashed identifiers
+(``garde keys create|list|revoke``, the API keys, are in :mod:`garde.cli.api_keys`).
 
 A new key is read from an environment variable, a file or a hidden prompt, never from the
 command line, which other users of the machine and the shell history can read.
@@ -19,7 +20,8 @@ from garde.keys import key_status, rotate_identifier_key, short
 from garde.problems import GardeError
 from garde.store import connect, migrate
 
-keys_app = typer.Typer(help="The identifier key: show it, rotate it without losing anyone.",
+keys_app = typer.Typer(help="Keys: the API keys of `garde serve` (create, list, revoke) and the "
+                       "identifier key (show it, rotate it without losing anyone).",
                        no_args_is_help=True)
 out = Console(highlight=False, soft_wrap=True, emoji=False, markup=False)
 

@@ -245,6 +245,24 @@ class Holds(RootModel[list[Hold]]):
     """The holds in force (with --all, every hold)."""
 
 
+# -- API keys ----------------------------------------------------------------------------------------
+
+class ApiKey(Output):
+    id: str = f("the key's id (the first part of the key, not secret)", "3f2a9c0e5b7d4e1f")
+    name: str = f("who holds it (the audit log's actor is `key:<name>`)", "shop-checkout")
+    role: Literal["dpo", "agent", "service", "auditor"] = f("what it may do (docs/api.md)", "service")
+    created_at: str = f("when", "2026-03-02T09:14:03+00:00")
+    revoked_at: str | None = f("when it was revoked (null: live)", None)
+
+
+class ApiKeyCreated(ApiKey):
+    key: str = f("the key, shown this once (only its SHA-256 is kept)", "gk_3f2a9c0e5b7d4e1f_Xq…")
+
+
+class ApiKeys(RootModel[list[ApiKey]]):
+    """Every API key, revoked ones included, oldest first."""
+
+
 # -- keys, datasets, shop, requests listed ---------------------------------------------------------
 
 class StoreKey(Output):
@@ -373,6 +391,9 @@ COMMANDS: dict[str, Report] = {
     "hold place": Report(Placed),
     "hold list": Report(Holds),
     "hold release": Report(Released),
+    "keys create": Report(ApiKeyCreated),
+    "keys list": Report(ApiKeys),
+    "keys revoke": Report(ApiKey),
     "keys show": Report(KeyStatus, "the configured key does not open the store"),
     "keys rotate-identifier": Report(Rotation, "a confirmation declined"),
     "datasets check": Report(DatasetsChecked),
@@ -395,4 +416,5 @@ DOCUMENTS: dict[str, str] = {
     "audit export": "audit entries, one JSON object per line, with their hashes",
     "audience": "a CSV of the contacts, streamed (the count goes to stderr)",
     "demo": "a folder of published documents (out/index.html)",
+    "serve": "nothing: it serves the API until stopped (its log goes to stderr); docs/api.md",
 }

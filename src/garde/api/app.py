@@ -1,0 +1,106 @@
+"""The app factory: ``create_app(settings)`` builds the service `garde serve` runs.
+
+The store is opened (and migrated) when the app starts; the register is compiled once into
+the decision model; decisions are audited through one buffered writer that the app's end
+flushes. ``/healthz`` says the process answers, ``/readyz`` that the store is reachable and
+at the latest schema.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Literal
+
+import sqlalchemy as sa
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from pydantic import BaseModel
+
+from garde.api import problems
+from garde.api.limits import BodyLimit
+from garde.api.routers import audit, consents, decisions, registers
+from garde.api.state import Service, service
+from garde.audit import AuditWriter
+from garde.decide.model import DecisionModel
+from garde.settings import Settings, get_settings
+from garde.store import MIGRATIONS, open_store, unreachable
+
+PREFIX = "/api/v1"
+PUBLIC = frozenset({"/healthz", "/readyz", f"{PREFIX}/openapi.json", f"{PREFIX}/docs"})
+
+
+class Health(BaseModel):
+    status: Literal["ok", "unavailable"]
+    detail: str | None = None
+
+
+def _head_revision() -> str | None:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return ScriptDirectory.from_config(config).get_current_head()
+
+
+def route_table(app: FastAPI) -> list[tuple[str, str, APIRoute]]:
+    """Every API route as (method, full path, route), the included routers' routes too."""
+    try:  # FastAPI >= 0.12x includes routers lazily: their routes are reached through contexts
+        from fastapi.routing import iter_route_contexts
+    except ImportError:  # pragma: no cover - older FastAPI copies the routes into the app
+        return [(method, route.path, route) for route in app.routes if isinstance(route, APIRoute)
+                for method in sorted(route.methods or ())]
+    return [(method, context.path or "", route) for context in iter_route_contexts(app.routes)
+            if isinstance(route := context.original_route, APIRoute)
+            for method in sorted(route.methods or ())]
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The service for ``settings`` (default: the configured ones)."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        model = DecisionModel.load(settings.registers)
+        engine = open_store(settings.database_url)
+        writer = AuditWriter(engine)
+        app.state.garde = Service(settings, engine, model, writer)
+        try:
+            yield
+        finally:
+            writer.close()
+            engine.dispose()
+
+    app = FastAPI(title="garde", version="1", lifespan=lifespan, openapi_url=f"{PREFIX}/openapi.json",
+                  docs_url=f"{PREFIX}/docs", redoc_url=None, swagger_ui_oauth2_redirect_url=None,
+                  description="The executable register of processing activities, as a service. "
+                              "Every route but /healthz and /readyz needs `Authorization: Bearer <key>`.")
+    problems.install(app)
+    app.add_middleware(BodyLimit)
+    head = _head_revision()
+
+    @app.get("/healthz", response_model=Health, tags=["health"])
+    def healthz() -> Health:
+        """The process answers."""
+        return Health(status="ok")
+
+    @app.get("/readyz", response_model=Health, tags=["health"],
+             responses={503: {"model": Health, "description": "store unreachable or not migrated"}})
+    def readyz(request: Request) -> Health | JSONResponse:
+        """The store is reachable and at the latest schema."""
+        try:
+            with service(request).engine.connect() as conn:
+                revision = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+        except sa.exc.DBAPIError as exc:
+            return JSONResponse(Health(status="unavailable", detail=unreachable(exc)).model_dump(),
+                                status_code=503)
+        if revision != head:
+            return JSONResponse(Health(status="unavailable", detail=f"store at schema {revision}, "
+                                       f"expected {head}").model_dump(), status_code=503)
+        return Health(status="ok")
+
+    for router in (registers.router, decisions.router, consents.router, audit.router):
+        app.include_router(router, prefix=PREFIX)
+    return app

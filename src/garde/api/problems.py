@@ -1,0 +1,182 @@
+"""Errors as RFC 9457 problem details (``application/problem+json``), in the caller's language.
+
+Every bad input is a 4xx naming the field and the reason; nothing else escapes: an unexpected
+error is a bare 500 problem, its traceback only in the server's log. Titles and the reasons
+FastAPI's validation gives are worded in fr / en / it after ``Accept-Language``; the library's
+own messages (``GardeError``) are in English, as the CLI prints them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException
+
+from garde.problems import GardeError, InputError
+from garde.store import unreachable
+
+MEDIA_TYPE = "application/problem+json"
+LANGS = ("en", "fr", "it")
+log = logging.getLogger("garde.api")
+
+TITLES: dict[int, dict[str, str]] = {
+    400: {"en": "Bad request", "fr": "Requête incorrecte", "it": "Richiesta non valida"},
+    401: {"en": "Authentication required", "fr": "Authentification requise",
+          "it": "Autenticazione richiesta"},
+    403: {"en": "Forbidden for this role", "fr": "Interdit pour ce rôle", "it": "Vietato per questo ruolo"},
+    404: {"en": "Not found", "fr": "Introuvable", "it": "Non trovato"},
+    405: {"en": "Method not allowed", "fr": "Méthode non autorisée", "it": "Metodo non consentito"},
+    409: {"en": "Conflict", "fr": "Conflit", "it": "Conflitto"},
+    413: {"en": "Request too large", "fr": "Requête trop grande", "it": "Richiesta troppo grande"},
+    422: {"en": "Invalid input", "fr": "Saisie invalide", "it": "Dati non validi"},
+    500: {"en": "Internal error", "fr": "Erreur interne", "it": "Errore interno"},
+    503: {"en": "Service unavailable", "fr": "Service indisponible", "it": "Servizio non disponibile"},
+}
+DETAILS: dict[str, dict[str, str]] = {
+    "unauthenticated": {"en": "send a live API key as `Authorization: Bearer <key>`",
+                        "fr": "envoyez une clé d'API valide : `Authorization: Bearer <clé>`",
+                        "it": "inviare una chiave API valida: `Authorization: Bearer <chiave>`"},
+    "forbidden": {"en": "the role {role} may not use this route",
+                  "fr": "le rôle {role} ne peut pas utiliser cette route",
+                  "it": "il ruolo {role} non può usare questa route"},
+    "invalid": {"en": "{count} field(s) are invalid", "fr": "{count} champ(s) invalide(s)",
+                "it": "{count} campo/i non valido/i"},
+    "too_large": {"en": "the body is larger than {limit} kB", "fr": "le corps dépasse {limit} ko",
+                  "it": "il corpo supera {limit} kB"},
+    "internal": {"en": "an unexpected error; it is in the server's log",
+                 "fr": "une erreur inattendue ; elle figure dans le journal du serveur",
+                 "it": "un errore inatteso; è nel registro del server"},
+}
+# Pydantic's error types, worded; an unlisted type keeps pydantic's English message.
+REASONS: dict[str, dict[str, str]] = {
+    "missing": {"en": "required", "fr": "obligatoire", "it": "obbligatorio"},
+    "extra_forbidden": {"en": "not a field of this request", "fr": "champ inconnu de cette requête",
+                        "it": "campo sconosciuto per questa richiesta"},
+    "string_type": {"en": "must be a string", "fr": "doit être une chaîne", "it": "deve essere una stringa"},
+    "string_too_long": {"en": "too long", "fr": "trop long", "it": "troppo lungo"},
+    "string_too_short": {"en": "too short", "fr": "trop court", "it": "troppo corto"},
+    "too_long": {"en": "too many items", "fr": "trop d'éléments", "it": "troppi elementi"},
+    "too_short": {"en": "too few items", "fr": "pas assez d'éléments", "it": "troppo pochi elementi"},
+    "list_type": {"en": "must be a list", "fr": "doit être une liste", "it": "deve essere una lista"},
+    "model_attributes_type": {"en": "must be an object", "fr": "doit être un objet",
+                              "it": "deve essere un oggetto"},
+    "dict_type": {"en": "must be an object", "fr": "doit être un objet", "it": "deve essere un oggetto"},
+    "json_invalid": {"en": "not valid JSON", "fr": "JSON invalide", "it": "JSON non valido"},
+    "literal_error": {"en": "not one of the allowed values", "fr": "pas une des valeurs permises",
+                      "it": "non è uno dei valori ammessi"},
+    "bool_parsing": {"en": "must be true or false", "fr": "doit être true ou false",
+                     "it": "deve essere true o false"},
+}
+
+
+class FieldError(BaseModel):
+    field: str = Field(description="where in the request: body.subject.email, query.lang, ...")
+    reason: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details."""
+
+    type: str = Field(default="about:blank", description="a URI naming the kind of problem")
+    title: str
+    status: int
+    detail: str | None = None
+    errors: list[FieldError] = Field(default=[], description="one per field at fault")
+
+
+def language(request: Request) -> str:
+    """The first of fr / en / it that ``Accept-Language`` asks for (by weight), else English."""
+    asked: list[tuple[float, int, str]] = []
+    for index, part in enumerate(request.headers.get("accept-language", "").split(",")):
+        tag, _, params = part.strip().partition(";")
+        weight = 1.0
+        if params.strip().startswith("q="):
+            try:
+                weight = float(params.strip()[2:])
+            except ValueError:
+                weight = 0.0
+        asked.append((-weight, index, tag.strip().lower()[:2]))
+    for weight, _, tag in sorted(asked):
+        if tag in LANGS and weight < 0:
+            return tag
+    return "en"
+
+
+def problem(request: Request, status: int, detail: str | None, errors: Sequence[FieldError] = (),
+            kind: str = "about:blank", headers: dict[str, str] | None = None) -> JSONResponse:
+    lang = language(request)
+    title = TITLES.get(status, TITLES[400 if status < 500 else 500])[lang]
+    body = Problem(type=kind, title=title, status=status, detail=detail, errors=list(errors))
+    return JSONResponse(body.model_dump(), status_code=status, media_type=MEDIA_TYPE,
+                        headers={**(headers or {}), "Content-Language": lang})
+
+
+def worded(request: Request, key: str, **values: Any) -> str:
+    return DETAILS[key][language(request)].format(**values)
+
+
+def _location(loc: Sequence[Any]) -> str:
+    return ".".join(str(part) for part in loc)
+
+
+async def _validation(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    lang = language(request)
+    errors = [FieldError(field=_location(e.get("loc", ())),
+                         reason=REASONS.get(e.get("type", ""), {}).get(lang) or str(e.get("msg", "")))
+              for e in exc.errors()]
+    return problem(request, 422, worded(request, "invalid", count=len(errors)), errors,
+                   kind="urn:garde:problem:invalid-input")
+
+
+async def _input(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, InputError)
+    errors = [FieldError(field=p.field or p.file, reason=str(p)) for p in exc.problems]
+    return problem(request, 422, str(exc.problems[0]) if exc.problems else None, errors,
+                   kind="urn:garde:problem:invalid-input")
+
+
+async def _garde(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, GardeError)
+    status = exc.status if 400 <= exc.status < 500 else 400
+    return problem(request, status, str(exc), kind="urn:garde:problem:refused")
+
+
+async def _http(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HTTPException)
+    detail = exc.detail if isinstance(exc.detail, str) else None
+    return problem(request, exc.status_code, detail, headers=dict(exc.headers or {}))
+
+
+async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, sa.exc.DBAPIError)
+    log.error("database unavailable on %s %s: %s", request.method, request.url.path, unreachable(exc))
+    return problem(request, 503, unreachable(exc))
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+    return problem(request, 500, worded(request, "internal"))
+
+
+def install(app: FastAPI) -> None:
+    """Map every error to a problem: validation, input, domain, HTTP, then anything else."""
+    app.add_exception_handler(RequestValidationError, _validation)
+    app.add_exception_handler(InputError, _input)
+    app.add_exception_handler(GardeError, _garde)
+    app.add_exception_handler(HTTPException, _http)
+    app.add_exception_handler(sa.exc.OperationalError, _unavailable)
+    app.add_exception_handler(Exception, _unexpected)
+
+
+# The error answers every route documents in the OpenAPI.
+def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    return {status: {"model": Problem, "content": {MEDIA_TYPE: {}},
+                     "description": TITLES[status]["en"]} for status in statuses}

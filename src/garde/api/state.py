@@ -1,0 +1,29 @@
+"""What the app holds for its routes: the store, the register's decision model, the audit writer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from fastapi import Request
+
+from garde.audit import AuditWriter
+from garde.decide.model import DecisionModel
+from garde.settings import Settings
+
+
+@dataclass
+class Service:
+    settings: Settings
+    engine: sa.Engine
+    model: DecisionModel
+    audit: AuditWriter
+
+
+def service(request: Request) -> Service:
+    held: Service = request.app.state.garde
+    return held
+
+
+def store(request: Request) -> sa.Engine:
+    return service(request).engine

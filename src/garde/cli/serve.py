@@ -1,0 +1,46 @@
+"""``garde serve``: the REST API (docs/api.md) under uvicorn."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from garde.problems import GardeError
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="address to listen on (loopback by default: put a TLS "
+                                      "proxy in front to serve others)")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port", min=1, max=65535)] = 8000,
+    workers: Annotated[int, typer.Option(help="server processes", min=1, max=64)] = 1,
+) -> None:
+    """Serve the API on /api/v1 (OpenAPI at /api/v1/openapi.json) until stopped.
+
+    Opens (and migrates) the store of `database_url` and loads the `registers`; every route
+    but /healthz and /readyz needs an API key (`garde keys create`).
+
+    Example: garde serve --port 8000 --workers 2
+    """
+    import uvicorn
+
+    from garde.api.app import create_app
+    from garde.decide.model import DecisionModel
+    from garde.settings import get_settings
+    from garde.store import open_store
+
+    settings = get_settings()
+    if not settings.registers.exists():
+        raise GardeError(f"no register at {settings.registers} (set GARDE_REGISTERS)")
+    DecisionModel.load(settings.registers)  # a register that does not load is a clear error, here
+    # Migrated once, here, before any worker starts: workers migrating at once would race.
+    open_store(settings.database_url).dispose()
+    if workers == 1:
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="info", access_log=False)
+    else:  # each worker process builds its own app from the same settings
+        uvicorn.run("garde.api:create_app", factory=True, host=host, port=port, workers=workers,
+                    log_level="info", access_log=False)
+
+
+def install(app: typer.Typer) -> None:
+    app.command("serve")(serve)

@@ -1,0 +1,122 @@
+"""Bad input is a 4xx problem+json (RFC 9457) naming the field, in the caller's language; never
+a 500 or a traceback."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.api_support import Client, api_client, bearer
+
+PROBLEM = "application/problem+json"
+
+
+@pytest.fixture(scope="module")
+def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Client, dict[str, str]]]:
+    url = f"sqlite:///{tmp_path_factory.mktemp('api') / 'garde.db'}"
+    with api_client(url) as running:
+        yield running
+
+
+def _problem(response: Any, status: int) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == PROBLEM
+    body: dict[str, Any] = response.json()
+    assert body["status"] == status and body["title"] and "type" in body
+    assert "Traceback" not in response.text
+    return body
+
+
+def test_a_missing_field_is_named(api: tuple[Client, dict[str, str]]) -> None:
+    client, keys = api
+    body = _problem(client.post("/api/v1/decisions", json={"subject": {"email": "a@example.com"}},
+                                headers=bearer(keys["service"])), 422)
+    assert body["errors"] == [{"field": "body.activity", "reason": "required"}]
+
+
+def test_errors_are_worded_in_the_language_asked(api: tuple[Client, dict[str, str]]) -> None:
+    client, keys = api
+    for asked, lang, title, reason in (("fr-FR,fr;q=0.9", "fr", "Saisie invalide", "obligatoire"),
+                                       ("it", "it", "Dati non validi", "obbligatorio"),
+                                       ("de, it;q=0.2, en;q=0.5", "en", "Invalid input", "required")):
+        response = client.post("/api/v1/decisions", json={}, headers={
+            **bearer(keys["service"]), "Accept-Language": asked})
+        body = _problem(response, 422)
+        assert body["title"] == title and body["errors"][0]["reason"] == reason
+        assert response.headers["content-language"] == lang
+    refused = _problem(client.get("/api/v1/registers", headers={"Accept-Language": "fr"}), 401)
+    assert refused["title"] == "Authentification requise" and "Bearer" in refused["detail"]
+    assert "WWW-Authenticate" in client.get("/api/v1/registers").headers
+
+
+@pytest.mark.parametrize(("body", "status", "words"), [
+    ({"activity": "newsleter", "subject": {"email": "a@example.com"}}, 404, "did you mean 'newsletter'"),
+    ({"activity": "newsletter", "subject": {}}, 400, "name the subject"),
+    ({"activity": "newsletter", "subject": {"email": "not an address"}}, 400, "mail"),
+    ({"activity": "newsletter", "subject": {"phone": "12"}}, 400, "phone"),
+    ({"activity": "newsletter", "subject": {"email": "a@example.com"}, "at": "2999-01-01T00:00:00Z"},
+     400, "future"),
+    ({"activity": "newsletter", "subject": {"email": "a@example.com"}, "method": "web\x00form"},
+     400, "method"),
+    ({"activity": "newsletter", "subject": {"email": "a@example.com"}, "channel": "pigeon"}, 400, "channel"),
+    ({"activity": "newsletter", "subject": {"email": "a@example.com"}, "admin": True}, 422, "admin"),
+    ({"activity": "x" * 500, "subject": {"email": "a@example.com"}}, 422, "activity"),
+])
+def test_bad_consents_are_refused_naming_the_field(api: tuple[Client, dict[str, str]], body: dict[str, Any],
+                                                    status: int, words: str) -> None:
+    client, keys = api
+    problem = _problem(client.post("/api/v1/consents/give", json=body, headers=bearer(keys["agent"])), status)
+    assert words.lower() in json.dumps(problem, ensure_ascii=False).lower()
+
+
+def test_a_body_that_is_not_json_is_a_422(api: tuple[Client, dict[str, str]]) -> None:
+    client, keys = api
+    response = client.post("/api/v1/decisions", content=b"{not json", headers={
+        **bearer(keys["service"]), "Content-Type": "application/json"})
+    assert _problem(response, 422)["errors"][0]["reason"] == "not valid JSON"
+    assert _problem(client.get("/api/v1/nothing-here", headers=bearer(keys["dpo"])), 404)
+    assert _problem(client.request("DELETE", "/api/v1/decisions", headers=bearer(keys["dpo"])), 405)
+
+
+JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+                    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=12), inner,
+                                                                                 max_size=4), max_leaves=10)
+SUBJECT = st.fixed_dictionaries({}, optional={"email": st.text(max_size=30), "phone": st.text(max_size=20),
+                                              "customer_id": st.text(max_size=20)})
+BODY = st.fixed_dictionaries({}, optional={
+    "activity": st.sampled_from(["newsletter", "cctv", ""]) | st.text(max_size=10), "subject": SUBJECT | JSON,
+    "channel": st.sampled_from(["email", "sms", "Email"]) | JSON, "categories": JSON,
+    "subjects": st.lists(SUBJECT, max_size=3), "at": st.text(max_size=25), "method": st.text(max_size=10)})
+ROUTES = ["/api/v1/decisions", "/api/v1/decisions/batch", "/api/v1/consents/give",
+          "/api/v1/consents/withdraw", "/api/v1/consents/state"]
+
+
+@settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(route=st.sampled_from(ROUTES), body=BODY | JSON)
+def test_no_input_makes_a_server_error(api: tuple[Client, dict[str, str]], route: str, body: Any) -> None:
+    client, keys = api
+    response = client.post(route, json=body, headers=bearer(keys["dpo"]))
+    assert response.status_code < 500, (route, body, response.text)
+    if response.status_code >= 400:
+        _problem(response, response.status_code)
+
+
+def test_a_body_too_large_is_refused_before_it_is_read(api: tuple[Client, dict[str, str]]) -> None:
+    client, keys = api
+    huge = b'{"activity": "' + b"x" * (3 * 1024 * 1024) + b'"}'
+    response = client.post("/api/v1/decisions", content=huge, headers={
+        **bearer(keys["service"]), "Content-Type": "application/json"})
+    assert "2048" in _problem(response, 413)["detail"]
+
+    async def chunks() -> Any:
+        for _ in range(40):
+            yield b"x" * 100_000
+
+    streamed = client.post("/api/v1/decisions", content=chunks(), headers={
+        **bearer(keys["service"]), "Content-Type": "application/json"})
+    _problem(streamed, 413)

@@ -1,0 +1,113 @@
+"""End to end over HTTP against a real `garde serve` process, on SQLite and on PostgreSQL:
+a key created by the CLI, a consent recorded, a decision asked, the key revoked from another
+process and refused by the server's next request."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.api_support import REGISTER
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _garde(env: dict[str, str], cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "garde", *args], env=env, cwd=cwd, capture_output=True,
+                          text=True, timeout=120)
+
+
+@pytest.fixture
+def deployment(database_url: str, tmp_path: Path) -> dict[str, str]:
+    return {**os.environ, "GARDE_DATABASE_URL": database_url, "GARDE_REGISTERS": str(REGISTER),
+            "GARDE_OUTBOX": str(tmp_path / "outbox"), "GARDE_RESULTS": str(tmp_path / "results")}
+
+
+@pytest.fixture
+def server(deployment: dict[str, str], tmp_path: Path) -> Iterator[str]:
+    port = _free_port()
+    process = subprocess.Popen([sys.executable, "-m", "garde", "serve", "--port", str(port)], env=deployment,
+                               cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                pytest.fail(f"garde serve did not become ready:\n{process.communicate()[0]}")
+            time.sleep(0.2)
+        yield base
+    finally:
+        process.terminate()
+        output = process.communicate(timeout=30)[0]
+        assert "Traceback" not in output, output
+
+
+def test_a_shop_records_a_consent_and_asks_a_decision(deployment: dict[str, str], tmp_path: Path,
+                                                      server: str) -> None:
+    created = _garde(deployment, tmp_path, "keys", "create", "--role", "service", "--name", "shop",
+                     "--format", "json")
+    assert created.returncode == 0, created.stderr
+    key = json.loads(created.stdout)["key"]
+    headers = {"Authorization": f"Bearer {key}"}
+    ana = {"email": "ana@example.com"}
+    with httpx.Client(base_url=f"{server}/api/v1", headers=headers, timeout=30) as http:
+        asked = {"activity": "newsletter", "subject": ana, "channel": "email"}
+        given = http.post("/consents/give", json=asked)
+        assert given.status_code == 201, given.text
+        decision = http.post("/decisions", json=asked)
+        assert decision.status_code == 200 and decision.json()["allowed"] is True
+        listed = _garde(deployment, tmp_path, "keys", "list")
+        assert "shop" in listed.stdout and key not in listed.stdout
+        revoked = _garde(deployment, tmp_path, "keys", "revoke", "shop")
+        assert revoked.returncode == 0, revoked.stderr
+        refused = http.post("/decisions", json={"activity": "newsletter", "subject": ana})
+        assert refused.status_code == 401
+        assert refused.headers["content-type"] == "application/problem+json"
+
+
+def test_several_workers_share_one_store(deployment: dict[str, str], tmp_path: Path) -> None:
+    port = _free_port()
+    created = _garde(deployment, tmp_path, "keys", "create", "--role", "auditor", "--name", "audit")
+    key = created.stdout.strip().splitlines()[-1]
+    command = [sys.executable, "-m", "garde", "serve", "--port", str(port), "--workers", "2"]
+    process = subprocess.Popen(command, env=deployment, cwd=tmp_path, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline, answers = time.monotonic() + 60, []
+        while len(answers) < 6 and time.monotonic() < deadline and process.poll() is None:
+            try:
+                answers.append(httpx.get(f"http://127.0.0.1:{port}/api/v1/registers", timeout=5,
+                                         headers={"Authorization": f"Bearer {key}"}).status_code)
+            except httpx.TransportError:
+                time.sleep(0.3)
+        assert answers == [200] * 6
+    finally:
+        process.terminate()
+        output = process.communicate(timeout=30)[0]
+    assert "Traceback" not in output, output
+
+
+def test_serve_refuses_a_missing_register_clearly(deployment: dict[str, str], tmp_path: Path) -> None:
+    refused = _garde({**deployment, "GARDE_REGISTERS": str(tmp_path / "none.yaml")}, tmp_path, "serve")
+    assert refused.returncode == 2 and "no register at" in refused.stderr
+    assert "Traceback" not in refused.stderr
