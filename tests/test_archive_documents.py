@@ -45,9 +45,10 @@ def test_an_archive_without_access_says_nothing_of_restricted_access() -> None:
 
 
 def test_an_archive_without_end_is_said_to_have_none_stated() -> None:
-    assert line(rule(), "en") == ("3 years after the invoice date, then archived (intermediate archive; the "
-                                  "register does not say until when)")
-    assert "jusqu'à quand" in line(rule(archive={"access": "DPO"}), "fr")
+    assert line(rule(), "en") == ("3 years after the invoice date, then archived (intermediate archive) "
+                                  "⚠ Not stated in the register: the archive's end (when the archived data "
+                                  "is deleted)")
+    assert "fin de l'archive" in line(rule(archive={"access": "DPO"}), "fr")
 
 
 def test_the_archive_round_trips_through_the_normalised_register() -> None:

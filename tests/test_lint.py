@@ -29,6 +29,9 @@ ACTIVITY: dict[str, Any] = {
     "legal_bases": ["contract"], "retention": ["5 years after relationship_end"],
     "provision": {"requirement": "contractual", "consequences": "Without an address the order cannot ship"},
     "automated_decisions": False, "security_measures": ["Access restricted by role"],
+    # What the documents would otherwise print as gaps (GL091, GL092, GL094, GL096)
+    "recipients": [{"kind": "internal"}], "sources": ["data_subject"], "automated_means": True,
+    "dpia": {"required": False, "reason": "No Art. 35(3) criterion"},
 }
 RIGHTS = {"route": {"email": "rights@shop.example"}}
 DECIDES = {"exists": True, "logic": "A fraud score from the order history",
@@ -49,8 +52,11 @@ def with_trackers(*trackers: dict[str, Any], **activity: Any) -> dict[str, Any]:
 def register(controller: dict[str, Any] | None = None, rights: dict[str, Any] | None = RIGHTS,
              **activity: Any) -> dict[str, Any]:
     """A complete register whose one activity is ACTIVITY with ``activity`` changes."""
+    stated = {**copy.deepcopy(ACTIVITY), **activity}
+    if "transfers" not in stated:  # GL093: the documents say "no transfer" rather than a gap
+        stated.setdefault("no_transfer", True)
     return {"controller": copy.deepcopy(controller or CONTROLLER), "rights": copy.deepcopy(rights),
-            "activities": [{**copy.deepcopy(ACTIVITY), **activity}]}
+            "activities": [stated], "updated": "2026-11-30"}
 
 
 @pytest.fixture(scope="module")
@@ -107,7 +113,7 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "GL011": (register(recipients=[{"kind": "service_providers", "country": "US"}]),
               register(recipients=[{"kind": "service_providers", "country": "US"}],
                        transfers=[{"country": "US", "safeguard": "scc"}])),
-    "GL012": (register(profiling=True),
+    "GL012": (register(profiling=True, dpia=None),
               register(profiling=True, dpia={"required": False, "reason": "No legal effect"})),
     "GL013": (register(dpia={"required": True}), register(dpia={"required": True, "done": True})),
     "GL014": (register(data_subjects=[]), register()),
@@ -257,6 +263,25 @@ CASES.update({
               register(**{**JOINT, "arrangement": {"available_at": "https://shop.example/joint"}})),
     "GL059": (register(**{**JOINT, "joint_controllers": ["Partner SA"]}), register(**JOINT)),
 })
+# GL091-GL099: what the documents would print as a gap (garde.documents.gaps).
+NOT_DATED = {k: v for k, v in register().items() if k != "updated"}
+NO_COUNTRY = {k: v for k, v in CONTROLLER.items() if k != "country"}
+MINORS = {"data_subjects": ["minor"], "legal_bases": ["consent"], "consent": CONSENT,
+          "parental_consent": "A parent confirms by e-mail"}
+CASES.update({
+    "GL091": (register(recipients=[]), register()),
+    "GL092": (register(sources=[]), register()),
+    "GL093": (register(no_transfer=False), register()),
+    "GL094": (register(dpia=None), register()),
+    "GL095": (NOT_DATED, register()),
+    "GL096": (register(automated_means=None), register(automated_means=None, legal_bases=[INTEREST])),
+    "GL097": (register(NO_COUNTRY), register({**NO_COUNTRY, "supervisory_authority": "CNIL"})),
+    "GL098": (processor_register(sub_processors=[]),
+              processor_register(sub_processors=[], no_sub_processor=True)),
+    "GL099": (register({**CONTROLLER, "country": "NO"}, **MINORS), register(**MINORS)),
+})
+
+
 # Rules tested by their own functions below rather than through CASES.
 TESTED_ELSEWHERE = {"GL000": "test_unreadable_files_are_gl000_findings_not_tracebacks"}
 
@@ -293,7 +318,7 @@ def test_answer_time_is_compared_as_the_calendar_counts(
 
 def test_automated_decisions_ask_for_a_dpia_decision(vocabulary: Vocabulary) -> None:
     # Art. 35(3)(a): evaluation by automated processing on which decisions with legal effects are based.
-    assert "GL012" in codes_of(register(automated_decisions=DECIDES), vocabulary)
+    assert "GL012" in codes_of(register(automated_decisions=DECIDES, dpia=None), vocabulary)
     assessed = register(automated_decisions=DECIDES, dpia={"required": True, "done": True})
     assert "GL012" not in codes_of(assessed, vocabulary)
 
@@ -331,8 +356,10 @@ def test_every_message_has_a_french_wording(code: str, vocabulary: Vocabulary) -
 
 
 def test_activity_findings_point_at_the_activity(vocabulary: Vocabulary) -> None:
-    (finding,) = findings_of(register(legal_bases=[]), vocabulary)
-    assert (finding.code, finding.activity, finding.line) == ("GL001", "orders", 8)
+    data = register(legal_bases=[])
+    (finding,) = findings_of(data, vocabulary)
+    id_line = [line.strip(" -") for line in yaml.safe_dump(data).splitlines()].index("id: orders") + 1
+    assert (finding.code, finding.activity, finding.line) == ("GL001", "orders", id_line)
     assert finding.reference == "GDPR Art. 6(1), 13(1)(c)"
     assert finding.url == "https://gdpr-info.eu/art-6-gdpr/"
 
@@ -389,7 +416,7 @@ def test_without_an_eea_list_every_declared_transfer_needs_a_safeguard() -> None
 @pytest.mark.parametrize("category", ["media.cctv_footage"])
 def test_cctv_needs_a_dpia_decision(category: str, vocabulary: Vocabulary) -> None:
     data = register(data_categories=[category], retention=["1 month after collection"],
-                    legal_bases=[INTEREST], data_subjects=["shop_visitor"])
+                    legal_bases=[INTEREST], data_subjects=["shop_visitor"], dpia=None)
     found = findings_of(data, vocabulary)
     assert [f.code for f in found] == ["GL012"]
     assert "media.cctv_footage" in found[0].message
@@ -601,3 +628,14 @@ def test_a_conditional_criterion_is_named_by_its_criterion_in_the_finding(vocabu
     data = register(retention=[rule])
     [finding] = [f for f in findings_of(data, vocabulary) if f.code == "GL067"]
     assert "until the book is returned" in finding.message and "''" not in finding.message
+
+
+def test_categories_no_retention_rule_names_are_a_missing_retention(vocabulary: Vocabulary) -> None:
+    """Rules that each name their categories and leave one out: the documents print a retention gap
+    for it, so GL006 names it (lint and documents agree)."""
+    data = register(retention=[{"rule": "5 years after relationship_end", "categories": ["contact.email"]}])
+    (finding,) = [f for f in findings_of(data, vocabulary) if f.code == "GL006"]
+    assert "`identity.name`" in finding.message and "`contact.email`" not in finding.message
+    every = register(retention=[{"rule": "5 years after relationship_end",
+                                 "categories": ["contact.email", "identity.name"]}])
+    assert "GL006" not in codes_of(every, vocabulary)

@@ -22,12 +22,14 @@ COMPLETE = {
                    "dpo": {"email": "dpo@shop.example"}},
     "rights": {"route": {"email": "rights@shop.example"}},
     "security_measures": ["Access restricted by role"],  # for every activity
+    "updated": "2026-11-30", "no_transfer": True, "sources": ["data_subject"],
     "activities": [{
         "id": "orders", "name": "Orders", "purposes": ["Deliver orders"], "data_subjects": ["customer"],
         "data_categories": ["contact.email"], "legal_bases": ["contract"],
         "retention": ["5 years after relationship_end"],
         "provision": {"requirement": "contractual", "consequences": "No delivery without an address"},
-        "automated_decisions": False,
+        "automated_decisions": False, "automated_means": True, "recipients": [{"kind": "internal"}],
+        "dpia": {"required": False, "reason": "No Art. 35(3) criterion"},
     }],
 }
 

@@ -53,6 +53,8 @@ class Sheet:
     # activity is printed once above the tables (``RegisterDocument.common``), and a row that
     # inherits it says so, then adds its own. CSV, XLSX and JSON keep ``rows``: exact per row.
     reading_rows: tuple[dict[str, Cell], ...] = ()
+    # Per activity, the record's dates the register states: (label, date in words), never the build date.
+    dates: tuple[tuple[tuple[str, str], ...], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -110,6 +112,7 @@ def build_register(register: Register, lang: str, today: date | None = None) -> 
             activity_ids=tuple(a.id for a in activities),
             reading_rows=tuple(reading_row(register, a, words, row, STATEMENT_LINES)
                                for a, row in zip(activities, rows, strict=True)),
+            dates=tuple(record_dates(a, words) for a in activities),
         ))
     return RegisterDocument(
         lang=lang,
@@ -123,6 +126,12 @@ def build_register(register: Register, lang: str, today: date | None = None) -> 
         common_title=words.ui("register.heading.common"),
         common=common_statements(register, words, STATEMENT_LINES),
     )
+
+
+def record_dates(activity: Activity, words: Wording) -> tuple[tuple[str, str], ...]:
+    """When the activity's record was created and last updated, where the register says so."""
+    return tuple((words.ui(f"register.dates.{name}"), words.date(day))
+                 for name, day in (("created", activity.created), ("updated", activity.updated)) if day)
 
 
 def _cover(register: Register, words: Wording, today: date) -> tuple[tuple[str, Cell], ...]:

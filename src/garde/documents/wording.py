@@ -253,7 +253,9 @@ class Wording:
             return [self.word(f"common.retention_action.{rule.action}")]
         until = rule.final
         if until is None or until.indefinite:
-            pieces = [self.word("common.retention_archive.no_until")]
+            # GL070: a visible gap, like every field the register leaves out
+            pieces = [self.word("common.retention_archive.no_until"), Piece(" ", self.lang),
+                      self.gap("archive_end")]
         else:
             phrase = self.retention_period(until).text
             pieces = [self.word("common.retention_archive.until", until=phrase)]

@@ -41,9 +41,10 @@ def to_xlsx(document: RegisterDocument) -> bytes:
         _fill_sheet(workbook.create_sheet(sheet.title), sheet)
     titles = {ws.title for ws in workbook.worksheets}
     for sheet in document.sheets:
-        for activity_id, row in zip(sheet.activity_ids, sheet.rows, strict=True):
+        dates = sheet.dates or tuple(() for _ in sheet.rows)
+        for activity_id, row, stated in zip(sheet.activity_ids, sheet.rows, dates, strict=True):
             title = _unique_title(activity_id, titles)
-            _fill_activity(workbook.create_sheet(title), sheet, row)
+            _fill_activity(workbook.create_sheet(title), sheet, row, stated)
     # Fixed timestamps: the same register gives the same workbook on the same day.
     stamp = datetime.combine(document.generated, time())
     workbook.properties.created = workbook.properties.modified = stamp
@@ -115,12 +116,17 @@ def _unique_title(activity_id: str, taken: set[str]) -> str:
     return title
 
 
-def _fill_activity(ws: Worksheet, sheet: Sheet, row: dict[str, Cell]) -> None:
-    """The CNIL model's sheet of one activity: the role's heading, then a field a row."""
+def _fill_activity(ws: Worksheet, sheet: Sheet, row: dict[str, Cell],
+                   dates: tuple[tuple[str, str], ...]) -> None:
+    """The CNIL model's sheet of one activity: the role's heading, the record's dates the register
+    states, then a field a row."""
     append_row(ws, [sheet.title, row["name"].plain()])
     for target in ws[1]:
         target.font = Font(bold=True, size=12)
         target.alignment = WRAP
+    for label, day in dates:
+        append_row(ws, [label, day])
+        ws.cell(ws.max_row, 1).font = Font(bold=True)
     for column in sheet.columns:
         value = row[column.key]
         append_row(ws, [column.header, value.plain()])

@@ -15,6 +15,7 @@ from garde.lint import notice_rules as _notice_rules  # noqa: F401  (fills the r
 from garde.lint import rules as _rules  # noqa: F401  (fills the rule table)
 from garde.lint import rules_archive as _rules_archive  # noqa: F401
 from garde.lint import rules_duties as _rules_duties  # noqa: F401
+from garde.lint import rules_gaps as _rules_gaps  # noqa: F401
 from garde.lint import rules_inherit as _rules_inherit  # noqa: F401
 from garde.lint import rules_jurisdiction as _rules_jurisdiction  # noqa: F401
 from garde.lint import rules_languages as _rules_languages  # noqa: F401

@@ -404,6 +404,9 @@ class Activity(_Model):
         default=None, description="Art. 13(2)(f), 22: yes / no; absent: not stated")
     automated_means: bool | None = Field(
         default=None, description="carried out by automated means (Art. 20(1)(b)); absent: not stated")
+    # The CNIL model's "date de création de la fiche" and "mise à jour": the record's own dates.
+    created: date | None = Field(default=None, description="when the activity's record was created")
+    updated: date | None = Field(default=None, description="when the activity's record last changed")
     large_scale_monitoring: bool = False
     large_scale: bool = Field(
         default=False, description="processing on a large scale (Art. 35(3)(b), 37(1)(c); WP243)")
