@@ -253,7 +253,7 @@ class Wording:
             return [self.word(f"common.retention_action.{rule.action}")]
         until = rule.final
         if until is None or until.indefinite:
-            pieces = [self.word("common.retention_archive.no_until")]
+            pieces = [self.word("common.retention_archive.no_until"), self.gap("archive_until")]
         else:
             phrase = self.retention_period(until).text
             pieces = [self.word("common.retention_archive.until", until=phrase)]
