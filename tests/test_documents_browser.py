@@ -75,10 +75,14 @@ NOTICES = [p for p in PAGES if "/notice-" in p.path]
 # Notices that print passages in another language than their own today (register texts the
 # register lacks in the notice's language; in the reference shop's English notice, the CNIL's
 # name in French): the notice slice of issue 11 fixes them. Strict, so each turns
-# red once it speaks one language: then remove it from this list.
+# red once it speaks one language: then remove it from this list. The fixture registers of issue 10
+# are written in one language (their texts elsewhere are marked untranslated and counted by the
+# draft banner): their notices in the other languages mix until the registers are translated.
 MIXED_TODAY = {f"{register}/notice-{lang}.html" for register, langs in {
     "deskmanager": "en it", "dior-couture": "en it", "negomarkets": "en it", "net-a-porter": "fr en",
-    "online-shop": "en it", "reference-shop": "fr en it"}.items() for lang in langs.split()}
+    "online-shop": "en it", "reference-shop": "fr en it",
+    "commune-valbrune": "en it", "hollowmere-outdoor": "fr it", "parloir-software": "fr en it",
+    "quieta-salute": "fr en"}.items() for lang in langs.split()}
 
 
 @pytest.fixture(scope="session")

@@ -106,11 +106,35 @@ def register_files() -> list[Path]:
 # ------------------------------------------------------------------------------ statements
 
 
+def typography(text: str) -> str:
+    """French typography undone: no-break spaces as spaces, the typographic apostrophe as ', so that a
+    word is the same word in the catalogue, in Markdown and in typeset HTML."""
+    return re.sub(r"[ \t\u00a0\u202f\u2009]+", " ", text.replace("\u2019", "'"))
+
+
+def layout_texts(key: str) -> list[str]:
+    """A layout text of the catalogue (``notice.layout.<key>``) in every language, typography undone."""
+    return [typography(text) for text in load_catalogue()[f"notice.layout.{key}"].values()]
+
+
+def layout(text: str) -> str:
+    """The notice's own layout, which states nothing about processing, made visible as such: the draft
+    banner (garde's wording, counted from the gaps) is a gap; untranslated markers and the content
+    version (a hash of the rendered text) are dropped. The summary table stays: its statements repeat
+    the details' (same words), so removing a field prints them less in both."""
+    draft = "|".join(".+?".join(map(re.escape, re.split(r"\{\w+\}", t))) for t in layout_texts("draft"))
+    text = re.sub(rf"(?:{draft})", GAP, text)
+    text = re.sub("|".join(re.escape(f" {t}") for t in layout_texts("untranslated")), "", text)
+    versions = "|".join(map(re.escape, layout_texts("version")))
+    return re.sub(rf"({versions}) [0-9a-f]{{16}}\b", r"\1", text)
+
+
 def statements(text: str, fmt: str) -> list[str]:
     """The document as statements: paragraphs, list items, table cells' lines; gaps as ``GAP``."""
     if fmt == "html":
         text = re.sub(r"<style>.*?</style>", " ", text, flags=re.DOTALL)
         text = re.sub(r'<strong class="gap">.*?</strong>', GAP, text, flags=re.DOTALL)
+        text = re.sub(r'<p class="draft"[^>]*>.*?</p>', GAP, text, flags=re.DOTALL)
         # A field's label and value (<dt>, <dd>) are one statement, as in Markdown.
         text = re.sub(r"</dt>\s*<dd>", ": ", text)
         text = re.sub(r"<br>|</(?:p|li|td|th|dd|h\d|title|tr)>", "\n", text)
@@ -123,6 +147,7 @@ def statements(text: str, fmt: str) -> list[str]:
             cells = re.split(r"(?<!\\)\|", line) if line.startswith("|") else [line]
             units += [part for cell in cells for part in cell.split("<br>")]
         units = [re.sub(r"\\(.)", r"\1", unit) for unit in units]
+    units = [layout(typography(unit)) for unit in units]
     return [unit.strip() for unit in units if unit.strip() and not re.fullmatch(r"[-|\s]+", unit)]
 
 
@@ -411,7 +436,11 @@ LAW_TEXTS = ("notice.title", "notice.intro", "notice.article", "notice.section."
              "notice.text.rights_intro", "notice.text.right_access", "notice.text.right_rectification",
              "notice.text.right_erasure", "notice.text.right_restriction", "notice.text.exercise",
              "notice.text.deadline", "notice.text.complaint", "notice.text.automated",
-             "common.word.generated", "common.word.label_separator", "common.word.dash")
+             "common.word.generated", "common.word.label_separator", "common.word.dash",
+             # The layout's titles and labels (issue 11): the summary table's headers, the contents.
+             "notice.layout.summary", "notice.layout.activity", "notice.layout.purpose",
+             "notice.layout.legal_basis", "notice.layout.retention", "notice.layout.contents",
+             "notice.layout.version", "notice.layout.updated")
 
 
 def catalogue_pattern(lang: str) -> re.Pattern[str]:
@@ -421,7 +450,7 @@ def catalogue_pattern(lang: str) -> re.Pattern[str]:
         key = key.removeprefix("uk_gdpr.")
         if not any(key == law or (law.endswith(".") and key.startswith(law)) for law in LAW_TEXTS):
             continue
-        text = texts.get(lang) or texts["en"]
+        text = typography(texts.get(lang) or texts["en"])
         pieces = re.split(r"\{\w+\}", text)
         if sum(len(p.strip()) for p in pieces) >= 3:
             pattern = ".+?".join(map(re.escape, pieces))

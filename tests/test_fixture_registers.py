@@ -28,6 +28,10 @@ EXPECTED: dict[str, dict[tuple[str, str | None], str]] = {
         # a condition in words; the sweep cannot apply it, and the info says so.
         ("GL065", "mediatheque-inscription"): "retention given as criteria in words, as the register does",
         ("GL067", "mediatheque-inscription"): "retention with a condition in words, as the register does",
+        # Civil-status registers are public archives kept permanently (archives définitives, Code du
+        # patrimoine L211-4, L212-1; GDPR Art. 5(1)(e) and 89 allow it): not an intermediate archive with
+        # an end, so the register's "no limit" stays, and the error asks the DPO to confirm it.
+        ("GL027", "etat-civil"): "public archives kept permanently by law; the format has no such form",
     },
     "parloir-software": {
         ("GL026", "customer-accounts"): "the DPF covers certified recipients only: check the list",

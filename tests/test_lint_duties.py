@@ -129,3 +129,13 @@ def test_the_german_dpo_rule_is_noted_for_german_controllers_only() -> None:
     (finding,) = findings("GL085", {"country": "DE", "dpo": None})
     assert finding.severity == "info" and "§ 38" in finding.reference
     assert findings("GL085", {"country": "FR", "dpo": None}) == []
+
+
+def test_legal_minimum_counts_the_intermediate_archive_until_its_end() -> None:
+    """Records archived after 3 years and kept in the archive until 10 years after the invoice meet the
+    10-year obligation; an archive that ends earlier, or states no end, does not."""
+    archived = {"rule": "3 years after invoice_date", "action": "archive",
+                "archive": {"until": "10 years after invoice_date", "access": "Accounting staff"}}
+    assert findings("GL086", retention=[archived]) == []
+    (short,) = findings("GL086", retention=[{**archived, "archive": {"until": "6 years after invoice_date"}}])
+    assert "3 years after invoice_date" in short.message

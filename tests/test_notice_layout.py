@@ -286,7 +286,10 @@ def with_internal_markers(data: dict) -> dict:  # type: ignore[type-arg]
             rule["reference"] = INTERNAL
         for basis in activity.get("legal_bases", []):
             if isinstance(basis, dict) and basis.get("law"):
-                basis["law"]["reference"] = INTERNAL
+                # The law's short form (a text, or a text per language) is its `text`.
+                law = basis["law"]
+                is_text = isinstance(law, str) or "text" not in law
+                basis["law"] = {"text": law if is_text else law["text"], "reference": INTERNAL}
     return data
 
 

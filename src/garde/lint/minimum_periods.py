@@ -61,12 +61,15 @@ def longest_kept(rule: RetentionRule) -> Period | None:
 
     ``P after E`` keeps for P, ``until E`` for nothing beyond E (a shorter keep than any minimum);
     an indefinite rule has no end, so it is never shorter; a criterion in words gives no bound. A
-    range keeps up to its upper bound (its stored period). The one place that reads a rule's shape
-    for this comparison.
+    range keeps up to its upper bound (its stored period). An archiving rule keeps the data in its
+    intermediate archive until the archive's end, when it states one. The one place that reads a
+    rule's shape for this comparison.
     """
-    if rule.rule is None or rule.rule.indefinite:
+    until = rule.archive.until if rule.action == "archive" and rule.archive is not None else None
+    kept = until if until is not None else rule.rule
+    if kept is None or kept.indefinite:
         return None
-    return rule.rule.period or _NOTHING
+    return kept.period or _NOTHING
 
 
 @dataclass(frozen=True)
