@@ -89,7 +89,8 @@ def test_trackers_without_consent_skips_the_exempt_ones() -> None:
 def test_trackers_without_consent_reports_each_listed_tracker_that_needs_consent() -> None:
     on_contract = {**GA, "name": "_gcl", "activity": "site"}
     unattached = {**GA, "name": "_gid", "activity": None}
-    assert codes(SESSION, GA, on_contract, unattached) == [("GL024", "site"), ("GL024", None)]
+    assert [c for c in codes(SESSION, GA, on_contract, unattached) if c[0] == "GL024"] == [
+        ("GL024", "site"), ("GL024", None)]
 
 
 def test_a_tracker_not_stated_exempt_needs_consent() -> None:

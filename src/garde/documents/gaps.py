@@ -47,6 +47,7 @@ GAP_RULES: dict[str, tuple[str, ...]] = {
     "tracker_purpose": ("GL077",),
     "tracker_lifetime": ("GL077",),
     "tracker_category": ("GL077",),
+    "tracker_activity": ("GL077",),
     "roles.served_contact": ("GL053",),
     "roles.contract": ("GL050",),
     "roles.sub_processors": ("GL098",),

@@ -70,8 +70,9 @@ def tracker_exemption_not_allowed(ctx: Context) -> Iterator[Hit]:
       reference="Directive 2002/58/EC Art. 5(3) (clear and comprehensive information); "
                 "GDPR Art. 13(1)(a), (c), (e), 13(2)(a)", url=EPRIVACY)
 def tracker_incomplete(ctx: Context) -> Iterator[Hit]:
-    """A tracker whose provider (a third party's name), purpose, lifetime or category is not stated:
-    what a visitor is told before consenting, and what the cookie banner groups by."""
+    """A tracker whose provider (a third party's name), purpose, lifetime, category or the activity it
+    serves is not stated: what a visitor is told before consenting, what the cookie banner groups
+    by, and the processing (and so the legal basis) the tracker belongs to."""
     for i, tracker in enumerate(ctx.register.trackers):
         missing = []
         provider = tracker.provider
@@ -83,6 +84,8 @@ def tracker_incomplete(ctx: Context) -> Iterator[Hit]:
             missing.append("lifetime")
         if tracker.category is None:
             missing.append("category")
+        if tracker.activity is None:
+            missing.append("activity")
         if missing:
             yield Hit(("trackers", i), tracker.activity,
                       {"tracker": tracker.name, "missing": ", ".join(missing)})
