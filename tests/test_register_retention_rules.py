@@ -8,6 +8,7 @@ used to determine that period") and a condition in the register's words,
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -99,7 +100,10 @@ def test_a_bad_rule_is_a_clear_error_naming_the_field(rules: list[Any], activity
 ])
 def test_documents_print_only_what_the_register_says(lang: str, statements: list[str]) -> None:
     loaded = parse_register(text_of(register()), "shop.yaml").register
-    notice = render_notice(loaded, lang, "md", today=TODAY)
+    # The register is French: its texts in an English or Italian notice carry the untranslated
+    # marker (one language per notice); the statements are checked without it.
+    notice = re.sub(r" \\\[(?:not translated|non tradotto|non traduit)\\\]", "",
+                    render_notice(loaded, lang, "md", today=TODAY))
     table = export_register(loaded, "csv", lang, today=TODAY).decode()
     for document in (notice, table):
         for statement in statements:
