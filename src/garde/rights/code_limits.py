@@ -3,7 +3,7 @@
 The limits bound what an attacker can guess: a six-digit code has a million
 values; with at most :data:`MAX_ATTEMPTS` wrong codes per request (across
 every code it is sent) and :data:`CODES_PER_IDENTITY` codes a day to one
-identity across all requests, guessing someone's code stays below one chance
+identity across all requests and subjects' sessions, guessing someone's code stays below one chance
 in 40,000 a day however many requests are opened for them. The figures and
 their reasons are in ``docs/requests.md``.
 
@@ -21,7 +21,7 @@ import sqlalchemy as sa
 
 from garde.problems import GardeError
 from garde.rights.intake import Request, get_request, record_step
-from garde.rights.tables import requests, verification_codes, verification_sends
+from garde.rights.tables import requests, subject_sessions, verification_codes, verification_sends
 from garde.store import is_postgres
 from garde.subjects import now
 
@@ -96,9 +96,29 @@ def hold_request(conn: sa.Connection, request_id: str) -> None:
 def _serialise(conn: sa.Connection, request_id: str, identity_hash: str) -> None:
     """Hold the request (and the identity) for this transaction, so two sends are counted in turn."""
     hold_request(conn, request_id)
+    hold_identity(conn, identity_hash)
+
+
+def hold_identity(conn: sa.Connection, identity_hash: str) -> None:
+    """On PostgreSQL, hold the identity for this transaction (an advisory lock on its digest), so
+    that sends to it, for a request or a subject's session, are counted in turn. On SQLite the
+    transaction's first write already holds the whole database."""
     if is_postgres(conn):
         key = int(identity_hash[:15], 16)  # fits a bigint
         conn.execute(sa.select(sa.func.pg_advisory_xact_lock(key)))
+
+
+def codes_to_identity(conn: sa.Connection, identity_hash: str, at: datetime) -> int:
+    """Codes sent to one identity in the :data:`IDENTITY_WINDOW` before ``at``: for requests and
+    for subjects' sessions together (a session's code counts even when, the identity being
+    unknown, nothing was mailed: the answer must not tell the two apart)."""
+    s, t = verification_sends.c, subject_sessions.c
+    since = at - IDENTITY_WINDOW
+    for_requests = conn.execute(sa.select(sa.func.count()).select_from(verification_sends).where(
+        s.identity_hash == identity_hash, s.sent_at > since)).scalar_one()
+    for_sessions = conn.execute(sa.select(sa.func.count()).select_from(subject_sessions).where(
+        t.identity_hash == identity_hash, t.created_at > since)).scalar_one()
+    return int(for_requests) + int(for_sessions)
 
 
 def record_send(conn: sa.Connection, request: Request, kind: str, at: datetime) -> None:
@@ -115,9 +135,7 @@ def record_send(conn: sa.Connection, request: Request, kind: str, at: datetime) 
                  >= CODES_PER_REQUEST else f"{CODES_PER_HOUR} codes were sent for request {request.id} "
                  "in the last hour; try again later")
         raise GardeError(f"{limit}; an agent may check the requester out of band")
-    to_identity = conn.execute(count.where(s.identity_hash == identity_hash,
-                                           s.sent_at > at - IDENTITY_WINDOW)).scalar_one()
-    if to_identity >= CODES_PER_IDENTITY:
+    if codes_to_identity(conn, identity_hash, at) >= CODES_PER_IDENTITY:
         raise GardeError(f"{CODES_PER_IDENTITY} codes were sent to this {NOUNS.get(kind, kind)} in the last "
                          "24 hours, across requests; no more are sent for now")
     conn.execute(verification_sends.insert().values(request_id=request.id, kind=kind,

@@ -6,7 +6,8 @@ each of its identities was proven, its count of wrong codes and its lock;
 ``verification_codes`` the hash of the one-time code sent to each identity;
 ``verification_sends`` when a code was sent to which identity (hashed), for
 the limits per request and per identity;
-``erasure_steps`` the erasure plan, written before anything is erased.
+``erasure_steps`` the erasure plan, written before anything is erased;
+``subject_sessions`` the data subjects' one-time-code sessions (migration 0014).
 """
 
 from __future__ import annotations
@@ -93,4 +94,28 @@ erasure_steps = sa.Table(
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("planned_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("done_at", sa.DateTime(timezone=True)),
+)
+
+# A data subject's session (:mod:`garde.rights.sessions`): a one-time code to one identity, then a
+# short-lived token. Only hashes of the code and the token are kept; the raw identity only while
+# the session may still be used (a request submitted in it needs it), then it is wiped.
+subject_sessions = sa.Table(
+    "subject_sessions",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("identity_hash", sa.String(64), nullable=False, index=True),
+    sa.Column("identity", sa.Text),
+    sa.Column("subject_id", sa.String(36)),
+    sa.Column("language", sa.String(8), nullable=False),
+    sa.Column("code_hash", sa.String(64), nullable=False),
+    sa.Column("salt", sa.String(32), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, index=True),
+    sa.Column("code_expires_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("wrong_attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("locked_at", sa.DateTime(timezone=True)),
+    sa.Column("token_hash", sa.String(64), unique=True),
+    sa.Column("confirmed_at", sa.DateTime(timezone=True)),
+    sa.Column("expires_at", sa.DateTime(timezone=True)),
+    sa.Column("ended_at", sa.DateTime(timezone=True)),
 )

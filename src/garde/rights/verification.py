@@ -261,3 +261,13 @@ def _prove(conn: sa.Connection, request: Request, kinds: list[str], method: str,
 
 def _proof(method: str, at: datetime, actor: str, note: str) -> dict[str, str]:
     return {"method": method, "at": at.isoformat(), "by": actor, "note": note}
+
+
+def prove_by_session(conn: sa.Connection, request_id: str, kind: str, session_id: str, *,
+                     actor: str) -> Request:
+    """Record that the request's ``kind`` identity was proven by the code of a subject's session
+    (:mod:`garde.rights.sessions`), which the request was submitted in."""
+    request = get_request(conn, request_id)
+    _provable(request)
+    return _prove(conn, request, [kind], "code", actor, f"one-time code ({kind}) confirmed in session "
+                  f"{session_id[:8]}")

@@ -1,0 +1,228 @@
+"""A data subject's own session: a one-time code to one identity, then a short-lived token.
+
+A subject asks with an e-mail address (or a telephone number, when an SMS gateway is
+plugged): garde answers with a session id and mails a six-digit code. Asking never tells
+whether garde knows the identity: the answer is the same, a session row and a code are made
+either way and count against the same limits, but for an identity no engine subject holds,
+the code is never sent (garde mails no stranger) and its stored hash matches no code.
+
+The subject posts the code; a right one gives a token of 256 random bits, valid
+``lifetime`` (setting ``subject_session_minutes``), scoped to the proven identity only
+(:mod:`garde.rights.self_service` reads with it). Only SHA-256 of the token and a salted
+SHA-256 of the code are stored. Guessing is bounded as for requests
+(:mod:`garde.rights.code_limits`): a wrong code claims an attempt by one conditional
+``UPDATE`` before the comparison, the fifth wrong code locks the session (no token is ever
+issued for it), and codes to one identity are counted across requests and sessions
+(5 per 24 hours). Starts are also rate-limited per identity digest (:mod:`garde.ratelimit`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+
+from garde import audit
+from garde.keys import identifier_data_key
+from garde.problems import GardeError
+from garde.ratelimit import Limit, hit
+from garde.rights.code_limits import CODES_PER_IDENTITY, MAX_ATTEMPTS, NOUNS, codes_to_identity, hold_identity
+from garde.rights.intake import LANGUAGES
+from garde.rights.mailer import Mailer, SmsSender
+from garde.rights.tables import subject_sessions
+from garde.rights.wording import strings
+from garde.subjects import identifier_hash, normalise_identifier, now, subject_identifiers
+
+CODE_LIFETIME = timedelta(minutes=15)
+DEFAULT_LIFETIME = timedelta(minutes=30)
+KINDS = ("email", "phone")
+# Starts per identity digest, on top of the 5 codes a day: no burst of mails to one person.
+STARTS_PER_IDENTITY = Limit("session.start.identity", 3, timedelta(hours=1))
+# A session row keeps its identity digest this long, for the codes-per-identity count.
+KEPT = timedelta(days=2)
+_TOKEN_PREFIX = "gs_"
+_WRONG = "wrong or expired code, or no such session"
+
+
+@dataclass(frozen=True)
+class SessionStarted:
+    """What the subject is told (the same whether the identity is known or not) and, for garde
+    only, the mail to send once the session is committed."""
+
+    session: str
+    code_expires_at: datetime
+    deliver: Callable[[], None]
+
+
+@dataclass(frozen=True)
+class SessionToken:
+    token: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class SubjectSession:
+    """A live session: the one identity it proved (kind, keyed digest, value) and its subject."""
+
+    id: str
+    kind: str
+    identity_hash: str
+    identity: str
+    subject_id: str | None
+    language: str
+    expires_at: datetime
+
+    @property
+    def actor(self) -> str:
+        return f"subject-session:{self.id[:8]}"
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def start_session(engine: sa.Engine, kind: str, value: str, mailer: Mailer, *, language: str = "en",
+                  region: str | None = None) -> SessionStarted:
+    """Open a session for the identity ``kind``: ``value`` and prepare its code (committed here).
+
+    Call :attr:`SessionStarted.deliver` after this returns (the API does it after answering,
+    so that the answer takes as long for a known identity as for an unknown one).
+    """
+    if kind not in KINDS:
+        raise GardeError(f"a session is opened with an e-mail address or a telephone number, not {kind!r}")
+    if kind == "phone" and not isinstance(mailer, SmsSender):
+        raise GardeError("no SMS gateway is configured: open a session with your e-mail address")
+    if language not in LANGUAGES:
+        raise GardeError(f"language {language!r} is not one of {', '.join(LANGUAGES)}")
+    normalised = normalise_identifier(kind, value, region)
+    key = identifier_data_key(engine)
+    digest = identifier_hash(kind, normalised, key)
+    moment = now()
+    code = f"{secrets.randbelow(10**6):06d}"
+    salt = secrets.token_hex(16)
+    session_id = secrets.token_hex(16)
+    with engine.begin() as conn:
+        hit(conn, STARTS_PER_IDENTITY, digest, at=moment)  # the first write: SQLite holds the store from here
+        hold_identity(conn, digest)
+        if codes_to_identity(conn, digest, moment) >= CODES_PER_IDENTITY:
+            raise GardeError(f"{CODES_PER_IDENTITY} codes were sent to this {NOUNS[kind]} in the last "
+                             "24 hours; no more are sent for now")
+        _forget_ended(conn, moment)
+        subject_id = conn.execute(sa.select(subject_identifiers.c.subject_id).where(
+            subject_identifiers.c.kind == kind, subject_identifiers.c.hash == digest)).scalar()
+        # Unknown identity: a hash of 256 random bits, which no six-digit code matches.
+        stored = _sha(f"{salt}:{code}") if subject_id is not None else secrets.token_hex(32)
+        conn.execute(subject_sessions.insert().values(
+            id=session_id, kind=kind, identity_hash=digest, identity=normalised, subject_id=subject_id,
+            language=language, code_hash=stored, salt=salt, created_at=moment,
+            code_expires_at=moment + CODE_LIFETIME, wrong_attempts=0))
+        audit.record(conn, "subject_session.started", {"session": session_id, "identity": kind,
+                                                       "known": subject_id is not None},
+                     subject_id=subject_id, actor="subject")
+    return SessionStarted(session_id, moment + CODE_LIFETIME,
+                          _delivery(mailer, kind, normalised, code, language) if subject_id else _nothing)
+
+
+def _nothing() -> None:
+    return None
+
+
+def _delivery(mailer: Mailer, kind: str, address: str, code: str, language: str) -> Callable[[], None]:
+    words = strings(language)
+    minutes = int(CODE_LIFETIME.total_seconds() // 60)
+
+    def deliver() -> None:
+        if kind == "phone":
+            assert isinstance(mailer, SmsSender)
+            mailer.send_sms(address, words["session_sms"].format(code=code, minutes=minutes))
+        else:
+            mailer.send(address, words["session_mail"]["subject"],
+                        words["session_mail"]["body"].format(code=code, minutes=minutes))
+
+    return deliver
+
+
+def confirm_session(engine: sa.Engine, session_id: str, code: str, *,
+                    lifetime: timedelta = DEFAULT_LIFETIME) -> SessionToken:
+    """The token for a right code; otherwise a :class:`GardeError` (401), after the wrong attempt
+    is committed. An unknown session, an expired or used code and a wrong code get one answer."""
+    moment = now()
+    with engine.begin() as conn:
+        token = _check(conn, session_id, code.strip(), moment, lifetime)
+    if token is None:
+        raise SessionRefused(_WRONG)
+    return token
+
+
+class SessionRefused(GardeError):
+    status = 401
+
+
+def _check(conn: sa.Connection, session_id: str, code: str, moment: datetime,
+           lifetime: timedelta) -> SessionToken | None:
+    s = subject_sessions.c
+    row = conn.execute(sa.select(subject_sessions).where(s.id == session_id)).first()
+    if row is None or row.token_hash is not None or row.locked_at is not None \
+            or moment >= _aware(row.code_expires_at):
+        return None
+    claimed = conn.execute(subject_sessions.update().where(
+        s.id == session_id, s.wrong_attempts < MAX_ATTEMPTS, s.locked_at.is_(None), s.token_hash.is_(None))
+        .values(wrong_attempts=s.wrong_attempts + 1).returning(s.wrong_attempts)).scalar()
+    if claimed is None:
+        return None
+    if hmac.compare_digest(_sha(f"{row.salt}:{code}"), row.code_hash):
+        token = _TOKEN_PREFIX + secrets.token_urlsafe(32)
+        expires_at = moment + lifetime
+        issued = conn.execute(subject_sessions.update().where(s.id == session_id, s.token_hash.is_(None))
+                              .values(wrong_attempts=s.wrong_attempts - 1, token_hash=_sha(token),
+                                      confirmed_at=moment, expires_at=expires_at).returning(s.id)).first()
+        if issued is None:  # a parallel check of the same code was first
+            return None
+        audit.record(conn, "subject_session.confirmed", {"session": session_id, "identity": row.kind},
+                     subject_id=row.subject_id, actor="subject")
+        return SessionToken(token, expires_at)
+    if int(claimed) >= MAX_ATTEMPTS:
+        conn.execute(subject_sessions.update().where(s.id == session_id, s.locked_at.is_(None))
+                     .values(locked_at=moment, identity=None))
+        audit.record(conn, "subject_session.locked", {"session": session_id, "wrong_attempts": MAX_ATTEMPTS},
+                     subject_id=row.subject_id, actor="subject")
+    return None
+
+
+def authenticate(conn: sa.Connection, token: str) -> SubjectSession | None:
+    """The live session ``token`` opens, or None (unknown, expired, ended, or not a token)."""
+    if not token.startswith(_TOKEN_PREFIX) or len(token) > 64:
+        return None
+    s = subject_sessions.c
+    row = conn.execute(sa.select(subject_sessions).where(s.token_hash == _sha(token))).first()
+    if row is None or row.ended_at is not None or row.locked_at is not None or row.identity is None \
+            or row.expires_at is None or now() >= _aware(row.expires_at):
+        return None
+    return SubjectSession(row.id, row.kind, row.identity_hash, row.identity, row.subject_id, row.language,
+                          _aware(row.expires_at))
+
+
+def end_session(engine: sa.Engine, session: SubjectSession) -> None:
+    """Log out: the token is refused from now on and the session's identity is wiped."""
+    with engine.begin() as conn:
+        conn.execute(subject_sessions.update().where(subject_sessions.c.id == session.id)
+                     .values(ended_at=now(), identity=None))
+        audit.record(conn, "subject_session.ended", {"session": session.id}, subject_id=session.subject_id,
+                     actor="subject")
+
+
+def _forget_ended(conn: sa.Connection, moment: datetime) -> None:
+    """Wipe the identity of sessions no longer usable; delete rows past the codes' count window."""
+    s = subject_sessions.c
+    unusable = sa.or_(s.expires_at < moment, sa.and_(s.token_hash.is_(None), s.code_expires_at < moment))
+    conn.execute(subject_sessions.update().where(s.identity.is_not(None), unusable).values(identity=None))
+    conn.execute(subject_sessions.delete().where(s.created_at < moment - KEPT))

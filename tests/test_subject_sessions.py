@@ -1,0 +1,114 @@
+"""Subject sessions in the library: codes to one identity counted across requests and sessions,
+hashes only in the store, guesses bounded under concurrency, identities wiped at the end."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from garde.problems import GardeError
+from garde.ratelimit import RateLimited
+from garde.rights import FileMailer, send_code, submit
+from garde.rights.sessions import (
+    SessionRefused,
+    authenticate,
+    confirm_session,
+    end_session,
+    start_session,
+)
+from garde.rights.tables import subject_sessions
+from garde.subjects import ensure_subject
+from tests.conftest import mailed_code
+
+ANA = "ana@example.com"
+
+
+def _known(engine: sa.Engine, email: str = ANA) -> str:
+    with engine.begin() as conn:
+        return ensure_subject(conn, {"email": email})
+
+
+def test_codes_to_one_identity_count_across_requests_and_sessions(engine: sa.Engine, tmp_path: Path) -> None:
+    _known(engine)
+    mailer = FileMailer(tmp_path)
+    for _ in range(2):
+        start_session(engine, "email", ANA, mailer).deliver()
+    with engine.begin() as conn:
+        first = submit(conn, "access", {"email": ANA})
+        send_code(conn, first.id, mailer)
+        send_code(conn, first.id, mailer)
+        send_code(conn, first.id, mailer)  # 2 sessions + 3 request codes: the day's 5
+    with pytest.raises(GardeError, match="5 codes were sent to this e-mail address"), engine.begin() as conn:
+        send_code(conn, submit(conn, "access", {"email": ANA}).id, mailer)
+    with pytest.raises(GardeError, match="5 codes were sent to this e-mail address"):
+        start_session(engine, "email", ANA, mailer)
+    assert len(mailer.messages()) == 5
+
+
+def test_session_starts_per_identity_are_rate_limited(engine: sa.Engine, tmp_path: Path) -> None:
+    for _ in range(3):
+        start_session(engine, "email", "Nobody@Example.com", FileMailer(tmp_path))
+    with pytest.raises(RateLimited):  # the same identity in another spelling is the same key
+        start_session(engine, "email", "nobody@example.com", FileMailer(tmp_path))
+
+
+def test_only_hashes_are_stored_and_logout_wipes_the_identity(engine: sa.Engine, tmp_path: Path) -> None:
+    _known(engine)
+    mailer = FileMailer(tmp_path)
+    started = start_session(engine, "email", ANA, mailer)
+    started.deliver()
+    code = mailed_code(tmp_path)
+    token = confirm_session(engine, started.session, code)
+    with engine.connect() as conn:
+        row = conn.execute(sa.select(subject_sessions)).one()
+        session = authenticate(conn, token.token)
+    stored = " ".join(str(value) for value in row)
+    assert token.token not in stored and token.token[3:] not in stored and code not in row.code_hash
+    assert session is not None and session.identity == ANA and session.subject_id is not None
+    with pytest.raises(SessionRefused):  # a code opens one session once
+        confirm_session(engine, started.session, code)
+    end_session(engine, session)
+    with engine.connect() as conn:
+        assert authenticate(conn, token.token) is None
+        assert conn.execute(sa.select(subject_sessions.c.identity)).scalar() is None
+
+
+def test_parallel_wrong_guesses_never_compare_more_than_five(engine: sa.Engine, tmp_path: Path) -> None:
+    _known(engine)
+    started = start_session(engine, "email", ANA, FileMailer(tmp_path))
+    started.deliver()
+    code = mailed_code(tmp_path)
+    wrong = [f"{(int(code) + i) % 10**6:06d}" for i in range(1, 21)]
+    refused: list[int] = []
+
+    def guess(attempt: str) -> None:
+        try:
+            confirm_session(engine, started.session, attempt)
+        except SessionRefused:
+            refused.append(1)
+
+    threads = [threading.Thread(target=guess, args=(attempt,)) for attempt in wrong]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(refused) == 20
+    with engine.connect() as conn:
+        row = conn.execute(sa.select(subject_sessions)).one()
+    assert row.wrong_attempts == 5 and row.locked_at is not None and row.token_hash is None
+    with pytest.raises(SessionRefused):
+        confirm_session(engine, started.session, code)
+
+
+def test_a_phone_session_needs_an_sms_gateway(engine: sa.Engine, tmp_path: Path) -> None:
+    class MailOnly:
+        def send(self, to: str, subject: str, body: str) -> None:
+            raise AssertionError("nothing is sent")
+
+    with pytest.raises(GardeError, match="SMS gateway"):
+        start_session(engine, "phone", "+33612345678", MailOnly())
+    with pytest.raises(GardeError, match="e-mail address or a telephone number"):
+        start_session(engine, "customer_id", "C-1", FileMailer(tmp_path))
