@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -15,7 +16,8 @@ from garde.api import create_app
 from garde.api.keys import ROLES, create_key
 from garde.settings import Settings
 from garde.store import connect, migrate
-from tests.conftest import REGISTERS
+from garde.subjects import ensure_subject
+from tests.conftest import REGISTERS, mailed_code
 
 REGISTER = REGISTERS / "reference-shop.yaml"
 
@@ -60,10 +62,10 @@ class Client:
 
 
 @contextmanager
-def api_client(url: str) -> Iterator[tuple[Client, dict[str, str]]]:
-    """A client of the app on the store at ``url``, and a key per role."""
+def api_client(url: str, **settings: Any) -> Iterator[tuple[Client, dict[str, str]]]:
+    """A client of the app on the store at ``url`` (and other ``settings``), and a key per role."""
     keys = {role: new_key(url, role) for role in ROLES}
-    app = create_app(Settings(database_url=url, registers=REGISTER))
+    app = create_app(Settings(database_url=url, registers=REGISTER, **settings))
     with Client(app).running() as client:
         yield client, keys
 
@@ -79,3 +81,25 @@ def audit_actors(url: str, kind_prefix: str) -> list[str]:
                             {"k": kind_prefix + "%"}).scalars().all()
     engine.dispose()
     return list(rows)
+
+
+def known_subject(url: str, email: str) -> str:
+    """Make ``email`` an identity the store knows (an engine subject holds it); the subject's id."""
+    engine = connect(url, create=True)
+    migrate(engine)
+    with engine.begin() as conn:
+        subject_id = ensure_subject(conn, {"email": email})
+    engine.dispose()
+    return subject_id
+
+
+def subject_token(client: Client, email: str, outbox: Path) -> str:
+    """A subject session token for ``email`` (a known identity), through the API: ask, read the
+    code the file mailer wrote to ``outbox``, confirm."""
+    started = client.post("/api/v1/me/session", json={"email": email})
+    assert started.status_code == 202, started.text
+    confirmed = client.post("/api/v1/me/session/confirm",
+                            json={"session": started.json()["session"], "code": mailed_code(outbox)})
+    assert confirmed.status_code == 200, confirmed.text
+    token: str = confirmed.json()["token"]
+    return token

@@ -7,6 +7,7 @@ calls every route with every role and without a key.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,10 +17,13 @@ from garde.api import create_app
 from garde.api.app import PUBLIC, route_table
 from garde.api.auth import Allow
 from garde.api.keys import ROLES, authenticate, create_key, list_keys, revoke_key
+from garde.api.subject_auth import Anyone, SubjectOnly
 from garde.problems import GardeError, NotFound
 from garde.store import connect, migrate
-from tests.api_support import Client, api_client, audit_actors, bearer
+from tests.api_support import Client, api_client, audit_actors, bearer, known_subject, subject_token
 
+# Rules that are not roles: a data subject's session token, and no credential at all.
+SUBJECT, ANYONE = "subject", "anyone"
 # What issue 12 says each role may do; the routes' rules must say the same.
 EXPECTED = {
     "GET /api/v1/registers": {"dpo", "auditor"},
@@ -31,6 +35,17 @@ EXPECTED = {
     "POST /api/v1/consents/withdraw": {"dpo", "agent", "service"},
     "POST /api/v1/consents/state": {"dpo", "agent", "service"},
     "GET /api/v1/audit/verify": {"dpo", "auditor"},
+    # A data subject's own routes: opening a session needs nothing (rate-limited); the rest a
+    # subject session token, never a staff key.
+    "POST /api/v1/me/session": {ANYONE},
+    "POST /api/v1/me/session/confirm": {ANYONE},
+    "POST /api/v1/me/logout": {SUBJECT},
+    "GET /api/v1/me/requests": {SUBJECT},
+    "POST /api/v1/me/requests": {SUBJECT},
+    "GET /api/v1/me/requests/{request_id}": {SUBJECT},
+    "GET /api/v1/me/requests/{request_id}/files/{name}": {SUBJECT},
+    "GET /api/v1/me/consents": {SUBJECT},
+    "GET /api/v1/me/files": {SUBJECT},
 }
 
 
@@ -40,6 +55,10 @@ def _rule(route: APIRoute) -> frozenset[str] | None:
         dependency = pending.pop()
         if isinstance(dependency.call, Allow):
             return dependency.call.roles
+        if isinstance(dependency.call, SubjectOnly):
+            return frozenset({SUBJECT})
+        if isinstance(dependency.call, Anyone):
+            return frozenset({ANYONE})
         pending.extend(dependency.dependencies)
     return None
 
@@ -64,21 +83,34 @@ def test_only_health_and_the_openapi_are_public() -> None:
 
 def _call(client: Client, name: str, headers: dict[str, str]) -> Any:
     method, path = name.split(" ", 1)
-    path = path.replace("{register_id}", "reference-shop")
+    path = (path.replace("{register_id}", "reference-shop").replace("{name}", "access.json")
+            .replace("{request_id}", "0f0e0d0c-0b0a-4909-8807-060504030201"))
     body = {} if method == "POST" else None
     return client.request(method, path, json=body, headers=headers)
 
 
-def test_authorization_matrix(sqlite_url: str) -> None:
-    with api_client(sqlite_url) as (client, keys):
-        for name, route in _routes():
+def test_authorization_matrix(sqlite_url: str, tmp_path: Path) -> None:
+    """Every route × every role, a subject's token, a made-up key, and no credential."""
+    known_subject(sqlite_url, "ana@example.com")
+    with api_client(sqlite_url, outbox=tmp_path / "outbox", results=tmp_path / "results") as (client, keys):
+        subject = bearer(subject_token(client, "ana@example.com", tmp_path / "outbox"))
+        # logging out last: it ends the session the other calls use
+        for name, route in sorted(_routes(), key=lambda named: named[0].endswith("/logout")):
             allowed = _rule(route) or frozenset()
-            assert _call(client, name, {}).status_code == 401, name
-            assert _call(client, name, bearer("gk_0000000000000000_" + "A" * 43)).status_code == 401, name
+            for credential in ({}, bearer("gk_0000000000000000_" + "A" * 43), bearer("gs_" + "A" * 43)):
+                status = _call(client, name, credential).status_code
+                assert (status not in (401, 403)) if ANYONE in allowed else status == 401, (name, status)
+            status = _call(client, name, subject).status_code
+            if allowed & {SUBJECT, ANYONE}:
+                assert status not in (401, 403), (name, "subject", status)
+            else:  # a subject token is no key: staff routes do not know it
+                assert status == 401, (name, "subject", status)
             for role in ROLES:
                 status = _call(client, name, bearer(keys[role])).status_code
-                if role in allowed:
+                if ANYONE in allowed or role in allowed:
                     assert status not in (401, 403), (name, role, status)
+                elif SUBJECT in allowed:  # a staff key is no subject session
+                    assert status == 401, (name, role, status)
                 else:
                     assert status == 403, (name, role, status)
 

@@ -100,6 +100,17 @@ class Settings(BaseSettings):
         description="PEM file of the authorities that sign the SMTP server's certificate, when not the "
         "system's (a company CA).",
     )
+    subject_session_minutes: int = Field(
+        default=30, ge=1, le=24 * 60,
+        description="How long a data subject's session token lives after its one-time code is confirmed "
+        "(`/api/v1/me`); logging out ends it sooner.",
+    )
+    trusted_proxies: list[str] = Field(
+        default=[],
+        description="Addresses (or networks, `10.0.0.0/8`) of the reverse proxies in front of `garde serve`. "
+        "Only a connection from one of them has its client address read from `X-Forwarded-For` (for rate "
+        "limits); any other caller could write that header to pass as anyone. Empty: the connection's peer.",
+    )
 
     @classmethod
     def settings_customise_sources(

@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
 from garde.problems import GardeError, InputError
+from garde.ratelimit import RateLimited
 from garde.store import unreachable
 
 MEDIA_TYPE = "application/problem+json"
@@ -35,6 +36,7 @@ TITLES: dict[int, dict[str, str]] = {
     405: {"en": "Method not allowed", "fr": "Méthode non autorisée", "it": "Metodo non consentito"},
     409: {"en": "Conflict", "fr": "Conflit", "it": "Conflitto"},
     413: {"en": "Request too large", "fr": "Requête trop grande", "it": "Richiesta troppo grande"},
+    429: {"en": "Too many requests", "fr": "Trop de requêtes", "it": "Troppe richieste"},
     422: {"en": "Invalid input", "fr": "Saisie invalide", "it": "Dati non validi"},
     500: {"en": "Internal error", "fr": "Erreur interne", "it": "Errore interno"},
     503: {"en": "Service unavailable", "fr": "Service indisponible", "it": "Servizio non disponibile"},
@@ -43,6 +45,9 @@ DETAILS: dict[str, dict[str, str]] = {
     "unauthenticated": {"en": "send a live API key as `Authorization: Bearer <key>`",
                         "fr": "envoyez une clé d'API valide : `Authorization: Bearer <clé>`",
                         "it": "inviare una chiave API valida: `Authorization: Bearer <chiave>`"},
+    "no_session": {"en": "send a live subject session token as `Authorization: Bearer <token>`",
+                   "fr": "envoyez un jeton de session valide : `Authorization: Bearer <jeton>`",
+                   "it": "inviare un token di sessione valido: `Authorization: Bearer <token>`"},
     "forbidden": {"en": "the role {role} may not use this route",
                   "fr": "le rôle {role} ne peut pas utiliser cette route",
                   "it": "il ruolo {role} non può usare questa route"},
@@ -146,6 +151,9 @@ async def _input(request: Request, exc: Exception) -> JSONResponse:
 async def _garde(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, GardeError)
     status = exc.status if 400 <= exc.status < 500 else 400
+    if isinstance(exc, RateLimited):
+        return problem(request, 429, str(exc), kind="urn:garde:problem:rate-limited",
+                       headers={"Retry-After": str(exc.retry_after)})
     return problem(request, status, str(exc), kind="urn:garde:problem:refused")
 
 

@@ -1,0 +1,93 @@
+"""Rate limits on routes: ``Depends(rate_limited("requests.submit"))`` in a route's signature.
+
+The counter lives in the store (:mod:`garde.ratelimit`), so a limit holds across every worker
+of `garde serve` and every machine on the same store. The key is the client's address (an
+IPv6 address by its /64 network: one subscriber holds a whole /64), kept as a keyed digest,
+never in clear. Past the limit: 429 problem+json with ``Retry-After``.
+
+The client address is the connection's peer. Behind a reverse proxy every peer is the proxy:
+list it in ``GARDE_TRUSTED_PROXIES``, and only then is ``X-Forwarded-For`` read, from the
+right, skipping the trusted proxies (the first address a trusted proxy saw). Never trust the
+header from anyone else: any client can write it to pass as any address.
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+from dataclasses import dataclass
+from datetime import timedelta
+
+from fastapi import Request
+
+from garde.api.state import service
+from garde.keys import identifier_data_key
+from garde.ratelimit import Limit, hit
+
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+# Per client address. Add a scope here, then ``Depends(rate_limited(scope))`` on the route.
+LIMITS = {
+    limit.scope: limit for limit in (
+        Limit("session.start", 10, timedelta(hours=1)),
+        Limit("session.confirm", 30, timedelta(hours=1)),
+        Limit("requests.submit", 10, timedelta(hours=1)),
+        Limit("requests.send_code", 10, timedelta(hours=1)),
+    )
+}
+
+
+def _address(text: str) -> Address | None:
+    try:
+        return ipaddress.ip_address(text.strip().strip("[]"))
+    except ValueError:
+        return None
+
+
+def _trusted(address: Address, proxies: list[str]) -> bool:
+    for proxy in proxies:
+        try:
+            if address in ipaddress.ip_network(proxy, strict=False):
+                return True
+        except ValueError:
+            continue
+    return False
+
+
+def client_address(request: Request, trusted_proxies: list[str]) -> str:
+    """The client's address: the peer, or behind a trusted proxy what ``X-Forwarded-For`` says."""
+    peer = request.client.host if request.client else ""
+    address = _address(peer)
+    if address is None:
+        return peer[:64] or "unknown"
+    if trusted_proxies and _trusted(address, trusted_proxies):
+        forwarded = [hop for part in request.headers.getlist("x-forwarded-for") for hop in part.split(",")]
+        for hop in reversed(forwarded):
+            seen = _address(hop)
+            if seen is None:
+                break  # a garbled hop: stop at the last address a trusted proxy wrote
+            address = seen
+            if not _trusted(seen, trusted_proxies):
+                break
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is None:
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address.ipv4_mapped if isinstance(address, ipaddress.IPv6Address) else address)
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """A route's limit per client address; the dependency counts one hit (committed at once)."""
+
+    limit: Limit
+
+    def __call__(self, request: Request) -> None:
+        held = service(request)
+        address = client_address(request, held.settings.trusted_proxies)
+        key = hmac.digest(identifier_data_key(held.engine), f"address:{address}".encode(), "sha256").hex()
+        with held.engine.begin() as conn:
+            hit(conn, self.limit, key)
+
+
+def rate_limited(scope: str) -> RateLimit:
+    """The dependency limiting a route by client address under ``scope`` (one of :data:`LIMITS`)."""
+    return RateLimit(LIMITS[scope])

@@ -1,0 +1,208 @@
+"""``/me``: a data subject's own session, requests, consents and answer files.
+
+Opening a session (``/me/session``, then ``/me/session/confirm``) needs no key and is
+rate-limited per client address; everything else needs the session's token and reaches only
+what that session proved (:mod:`garde.rights.self_service`): any other id is a 404.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, BackgroundTasks, Depends, Request, Response
+from fastapi.responses import FileResponse
+from pydantic import BaseModel, Field, model_validator
+
+from garde.api.models import Strict
+from garde.api.problems import responses
+from garde.api.ratelimits import rate_limited
+from garde.api.state import service
+from garde.api.subject_auth import anyone, subject_only
+from garde.rights import self_service as mine
+from garde.rights.deployment import phone_region
+from garde.rights.mailer import configured_mailer
+from garde.rights.sessions import SubjectSession, confirm_session, end_session, start_session
+
+router = APIRouter(prefix="/me", tags=["data subjects"], responses=responses(401, 404, 422, 429))
+Subject = Annotated[SubjectSession, Depends(subject_only)]
+SENT = "if this identity is known to us, a code was sent to it"
+
+
+class SessionIn(Strict):
+    email: str | None = Field(default=None, max_length=320, examples=["ana@example.com"])
+    phone: str | None = Field(default=None, max_length=40)
+    language: Literal["fr", "en", "it"] = "en"
+
+    @model_validator(mode="after")
+    def one_identity(self) -> SessionIn:
+        if (self.email is None) == (self.phone is None):
+            raise ValueError("give one identity: email or phone")
+        return self
+
+
+class SessionOut(BaseModel):
+    session: str = Field(description="send it back with the code to /me/session/confirm")
+    code_expires_at: datetime
+    message: str
+
+
+class ConfirmIn(Strict):
+    session: str = Field(max_length=64)
+    code: str = Field(max_length=16)
+
+
+class TokenOut(BaseModel):
+    token: str = Field(description="send it as `Authorization: Bearer <token>`")
+    expires_at: datetime
+
+
+class StepOut(BaseModel):
+    at: str
+    status: str
+    note: str | None
+
+
+class RequestOut(BaseModel):
+    id: str
+    type: str
+    status: str
+    language: str
+    received_at: str
+    deadline: date
+    extended_deadline: date | None
+    extension_reason: str | None
+    due: date
+    overdue: bool
+    verified_at: str | None
+    completed_at: str | None
+    rejected_at: str | None
+    rejection_reason: str | None
+    locked: bool
+    identities: dict[str, bool] = Field(description="the identity kinds it gave, and whether each is proven")
+    steps: list[StepOut] | None = None
+
+
+class SubmitIn(Strict):
+    type: Literal["access", "portability", "rectification", "erasure", "restriction", "objection"]
+    language: Literal["fr", "en", "it"] | None = None
+    details: dict[str, Any] = Field(default={}, max_length=50,
+                                    description="what the type needs: corrections, objection scope")
+
+
+class ConsentNowOut(BaseModel):
+    activity: str
+    channel: str | None
+    status: str
+    since: datetime | None
+    expires_at: datetime | None
+    receipt: str | None
+
+
+class ConsentEventOut(BaseModel):
+    receipt: str
+    activity: str
+    channel: str | None
+    action: str
+    at: datetime
+    method: str
+    notice_version: str | None
+    expires_at: datetime | None
+
+
+class ConsentsOut(BaseModel):
+    state: list[ConsentNowOut]
+    history: list[ConsentEventOut]
+
+
+class AnswerFileOut(BaseModel):
+    request_id: str
+    name: str
+    size: int
+
+
+@router.post("/session", response_model=SessionOut, status_code=202,
+             dependencies=[Depends(anyone), Depends(rate_limited("session.start"))])
+def open_session(body: SessionIn, request: Request, background: BackgroundTasks) -> SessionOut:
+    """Ask for a one-time code to the e-mail address (or telephone number). The answer is the
+    same whether or not garde knows the identity; the code is mailed after the answer."""
+    held = service(request)
+    kind, value = ("email", body.email) if body.email is not None else ("phone", body.phone or "")
+    started = start_session(held.engine, kind, value, configured_mailer(held.settings),
+                            language=body.language, region=phone_region(held.model.registers))
+    background.add_task(started.deliver)
+    return SessionOut(session=started.session, code_expires_at=started.code_expires_at, message=SENT)
+
+
+@router.post("/session/confirm", response_model=TokenOut,
+             dependencies=[Depends(anyone), Depends(rate_limited("session.confirm"))])
+def confirm(body: ConfirmIn, request: Request) -> TokenOut:
+    """The code from the mail: a session token, or 401 (wrong, expired, locked or unknown: one answer)."""
+    held = service(request)
+    token = confirm_session(held.engine, body.session, body.code,
+                            lifetime=timedelta(minutes=held.settings.subject_session_minutes))
+    return TokenOut(token=token.token, expires_at=token.expires_at)
+
+
+@router.post("/logout", status_code=204, response_class=Response)
+def logout(request: Request, session: Subject) -> Response:
+    """End the session: its token is refused from now on."""
+    end_session(service(request).engine, session)
+    return Response(status_code=204)
+
+
+@router.get("/requests", response_model=list[RequestOut])
+def requests(request: Request, session: Subject) -> list[RequestOut]:
+    """My requests, oldest first."""
+    with service(request).engine.connect() as conn:
+        return [RequestOut.model_validate(mine.request_view(r)) for r in mine.my_requests(conn, session)]
+
+
+@router.post("/requests", response_model=RequestOut, status_code=201,
+             dependencies=[Depends(rate_limited("requests.submit"))])
+def submit(body: SubmitIn, request: Request, session: Subject) -> RequestOut:
+    """Submit a request for myself: its identity is the session's (proven by its code)."""
+    with service(request).engine.begin() as conn:
+        submitted = mine.submit_mine(conn, session, body.type, language=body.language, details=body.details)
+    return RequestOut.model_validate(mine.request_view(submitted, steps=True))
+
+
+@router.get("/requests/{request_id}", response_model=RequestOut)
+def one_request(request_id: str, request: Request, session: Subject) -> RequestOut:
+    """One of my requests, with its steps."""
+    with service(request).engine.connect() as conn:
+        return RequestOut.model_validate(mine.request_view(mine.my_request(conn, session, request_id[:64]),
+                                                           steps=True))
+
+
+@router.get("/consents", response_model=ConsentsOut)
+def consents(request: Request, session: Subject) -> ConsentsOut:
+    """My consents as they stand, and every event of their history."""
+    held = service(request)
+    with held.engine.connect() as conn:
+        state, history = mine.my_consents(conn, session, held.model.validity())
+    return ConsentsOut(
+        state=[ConsentNowOut(activity=s.activity, channel=s.channel, status=s.status, since=s.since,
+                             expires_at=s.expires_at, receipt=s.event_id) for s in state],
+        history=[ConsentEventOut(receipt=e.event_id, activity=e.activity, channel=e.channel, action=e.action,
+                                 at=e.at, method=e.method, notice_version=e.notice_version,
+                                 expires_at=e.expires_at) for e in history])
+
+
+@router.get("/files", response_model=list[AnswerFileOut])
+def files(request: Request, session: Subject) -> list[AnswerFileOut]:
+    """The answer files of my answered requests."""
+    held = service(request)
+    with held.engine.connect() as conn:
+        return [AnswerFileOut(request_id=f.request_id, name=f.name, size=f.size)
+                for f in mine.my_answer_files(conn, session, held.settings.results)]
+
+
+@router.get("/requests/{request_id}/files/{name}", response_class=FileResponse,
+            responses={200: {"content": {"application/octet-stream": {}}, "description": "the file"}})
+def download(request_id: str, name: str, request: Request, session: Subject) -> FileResponse:
+    """Download one answer file of one of my answered requests."""
+    held = service(request)
+    with held.engine.connect() as conn:
+        path = mine.my_answer_file(conn, session, held.settings.results, request_id[:64], name[:64])
+    return FileResponse(path, filename=path.name, media_type="application/octet-stream")
