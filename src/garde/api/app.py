@@ -76,7 +76,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="garde", version="1", lifespan=lifespan, openapi_url=f"{PREFIX}/openapi.json",
                   docs_url=f"{PREFIX}/docs", redoc_url=None, swagger_ui_oauth2_redirect_url=None,
                   description="The executable register of processing activities, as a service. "
-                              "Every route but /healthz and /readyz needs `Authorization: Bearer <key>`.")
+                              "Every route but /healthz, /readyz and the opening of a data subject's "
+                              "session (/api/v1/me/session) needs `Authorization: Bearer <key>` (a "
+                              "subject session token on /api/v1/me).")
     problems.install(app)
     app.add_middleware(BodyLimit)
     head = _head_revision()
