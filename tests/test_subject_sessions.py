@@ -43,8 +43,10 @@ def test_codes_to_one_identity_count_across_requests_and_sessions(engine: sa.Eng
         send_code(conn, first.id, mailer)  # 2 sessions + 3 request codes: the day's 5
     with pytest.raises(GardeError, match="5 codes were sent to this e-mail address"), engine.begin() as conn:
         send_code(conn, submit(conn, "access", {"email": ANA}).id, mailer)
-    with pytest.raises(GardeError, match="5 codes were sent to this e-mail address"):
+    with pytest.raises(RateLimited, match="too many codes to this e-mail address") as refused:
         start_session(engine, "email", ANA, mailer)
+    # the first code of the day leaves the 24 hours' count in about 24 hours
+    assert 24 * 3600 - 60 < refused.value.retry_after <= 24 * 3600
     assert len(mailer.messages()) == 5
 
 
@@ -112,3 +114,30 @@ def test_a_phone_session_needs_an_sms_gateway(engine: sa.Engine, tmp_path: Path)
         start_session(engine, "phone", "+33612345678", MailOnly())
     with pytest.raises(GardeError, match="e-mail address or a telephone number"):
         start_session(engine, "customer_id", "C-1", FileMailer(tmp_path))
+
+
+class Recording:
+    """A mailer that notes what it is asked to send."""
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    def send(self, to: str, subject: str, body: str) -> None:
+        self.sent.append(to)
+
+
+def test_the_answer_does_the_same_work_for_known_and_unknown_identities(engine: sa.Engine) -> None:
+    """Nothing is mailed while the session is opened (the API mails after answering); then only a
+    known identity is mailed. Both leave one session row and one audit entry."""
+    _known(engine)
+    mailer = Recording()
+    known = start_session(engine, "email", ANA, mailer)
+    unknown = start_session(engine, "email", "stranger@example.com", mailer)
+    assert mailer.sent == []
+    assert len(known.session) == len(unknown.session) == 32
+    known.deliver()
+    unknown.deliver()
+    assert mailer.sent == [ANA]
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(subject_sessions.c.code_hash, subject_sessions.c.salt)).all()
+    assert [(len(code), len(salt)) for code, salt in rows] == [(64, 32), (64, 32)]

@@ -61,10 +61,10 @@ class RateLimited(GardeError):
 
     status = 429
 
-    def __init__(self, limit: Limit, retry_after: int) -> None:
+    def __init__(self, limit: Limit, retry_after: int, *, what: str = "attempts") -> None:
         self.limit, self.retry_after = limit, retry_after
         seconds = int(limit.window.total_seconds())
-        super().__init__(f"too many attempts ({limit.limit} per {_period(seconds)}); "
+        super().__init__(f"too many {what} ({limit.limit} per {_period(seconds)}); "
                          f"try again in {retry_after} s")
 
 

@@ -15,7 +15,7 @@ attempt is claimed by one conditional UPDATE before the code is compared
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
@@ -119,6 +119,18 @@ def codes_to_identity(conn: sa.Connection, identity_hash: str, at: datetime) -> 
     for_sessions = conn.execute(sa.select(sa.func.count()).select_from(subject_sessions).where(
         t.identity_hash == identity_hash, t.created_at > since)).scalar_one()
     return int(for_requests) + int(for_sessions)
+
+
+def identity_free_at(conn: sa.Connection, identity_hash: str, at: datetime) -> datetime:
+    """When the oldest code counted against the identity at ``at`` leaves the window (a new code
+    may then be sent, if no other went out since)."""
+    s, t = verification_sends.c, subject_sessions.c
+    since = at - IDENTITY_WINDOW
+    to_requests = sa.select(s.sent_at).where(s.identity_hash == identity_hash, s.sent_at > since)
+    to_sessions = sa.select(t.created_at).where(t.identity_hash == identity_hash, t.created_at > since)
+    times = [*conn.execute(to_requests).scalars(), *conn.execute(to_sessions).scalars()]
+    oldest = min((moment if moment.tzinfo else moment.replace(tzinfo=UTC) for moment in times), default=at)
+    return oldest + IDENTITY_WINDOW
 
 
 def record_send(conn: sa.Connection, request: Request, kind: str, at: datetime) -> None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,8 +31,16 @@ import sqlalchemy as sa
 from garde import audit
 from garde.keys import identifier_data_key
 from garde.problems import GardeError
-from garde.ratelimit import Limit, hit
-from garde.rights.code_limits import CODES_PER_IDENTITY, MAX_ATTEMPTS, NOUNS, codes_to_identity, hold_identity
+from garde.ratelimit import Limit, RateLimited, hit
+from garde.rights.code_limits import (
+    CODES_PER_IDENTITY,
+    IDENTITY_WINDOW,
+    MAX_ATTEMPTS,
+    NOUNS,
+    codes_to_identity,
+    hold_identity,
+    identity_free_at,
+)
 from garde.rights.intake import LANGUAGES
 from garde.rights.mailer import Mailer, SmsSender
 from garde.rights.tables import subject_sessions
@@ -43,6 +52,8 @@ DEFAULT_LIFETIME = timedelta(minutes=30)
 KINDS = ("email", "phone")
 # Starts per identity digest, on top of the 5 codes a day: no burst of mails to one person.
 STARTS_PER_IDENTITY = Limit("session.start.identity", 3, timedelta(hours=1))
+# Codes to one identity, requests and sessions together (counted by garde.rights.code_limits).
+CODES_A_DAY = Limit("codes.identity", CODES_PER_IDENTITY, IDENTITY_WINDOW)
 # A session row keeps its identity digest this long, for the codes-per-identity count.
 KEPT = timedelta(days=2)
 _TOKEN_PREFIX = "gs_"
@@ -114,8 +125,8 @@ def start_session(engine: sa.Engine, kind: str, value: str, mailer: Mailer, *, l
         hit(conn, STARTS_PER_IDENTITY, digest, at=moment)  # the first write: SQLite holds the store from here
         hold_identity(conn, digest)
         if codes_to_identity(conn, digest, moment) >= CODES_PER_IDENTITY:
-            raise GardeError(f"{CODES_PER_IDENTITY} codes were sent to this {NOUNS[kind]} in the last "
-                             "24 hours; no more are sent for now")
+            wait = (identity_free_at(conn, digest, moment) - moment).total_seconds()
+            raise RateLimited(CODES_A_DAY, max(1, math.ceil(wait)), what=f"codes to this {NOUNS[kind]}")
         _forget_ended(conn, moment)
         subject_id = conn.execute(sa.select(subject_identifiers.c.subject_id).where(
             subject_identifiers.c.kind == kind, subject_identifiers.c.hash == digest)).scalar()
