@@ -14,11 +14,13 @@ from fastapi.routing import APIRoute
 
 from garde.api import create_app
 from garde.api.app import PUBLIC, route_table
-from garde.api.auth import Allow
+from garde.api.auth import Allow, Public
 from garde.api.keys import ROLES, authenticate, create_key, list_keys, revoke_key
 from garde.problems import GardeError, NotFound
 from garde.store import connect, migrate
 from tests.api_support import Client, api_client, audit_actors, bearer
+
+PUBLIC_RULE = {"anyone"}
 
 # What issue 12 says each role may do; the routes' rules must say the same.
 EXPECTED = {
@@ -31,15 +33,22 @@ EXPECTED = {
     "POST /api/v1/consents/withdraw": {"dpo", "agent", "service"},
     "POST /api/v1/consents/state": {"dpo", "agent", "service"},
     "GET /api/v1/audit/verify": {"dpo", "auditor"},
+    # Public: the cookie banner (a shop page holds no key); it gives nothing away (tests/test_banner_api.py).
+    "GET /banner/v1/banner.js": PUBLIC_RULE,
+    "GET /banner/v1/{register_id}/config.json": PUBLIC_RULE,
+    "POST /banner/v1/{register_id}/choices": PUBLIC_RULE,
 }
 
 
 def _rule(route: APIRoute) -> frozenset[str] | None:
+    """The roles a route admits; a public route (``garde.api.auth.public``): ``{"anyone"}``."""
     pending = list(route.dependant.dependencies)
     while pending:
         dependency = pending.pop()
         if isinstance(dependency.call, Allow):
             return dependency.call.roles
+        if isinstance(dependency.call, Public):
+            return frozenset(PUBLIC_RULE)
         pending.extend(dependency.dependencies)
     return None
 
@@ -56,15 +65,21 @@ def test_every_route_declares_its_roles() -> None:
 
 
 def test_only_health_and_the_openapi_are_public() -> None:
+    """Outside /api/v1, only the health checks and the routes that say they are public."""
     app = create_app()
+    declared = {path for _, path, route in route_table(app) if _rule(route) == PUBLIC_RULE}
     paths = {path for _, path, _ in route_table(app)} | {getattr(route, "path", "") for route in app.routes}
-    assert {path for path in paths if path and not path.startswith("/api/v1/")} == {"/healthz", "/readyz"}
+    outside = {path for path in paths if path and not path.startswith("/api/v1/")}
+    assert outside - declared == {"/healthz", "/readyz"}
+    assert all(path.startswith("/banner/v1/") for path in declared)
     assert all(path.startswith(("/healthz", "/readyz", "/api/v1/openapi", "/api/v1/docs")) for path in PUBLIC)
 
 
 def _call(client: Client, name: str, headers: dict[str, str]) -> Any:
     method, path = name.split(" ", 1)
     path = path.replace("{register_id}", "reference-shop")
+    if name == "POST /banner/v1/{register_id}/choices":
+        return client.request(method, path, content=b"{}", headers=headers)
     body = {} if method == "POST" else None
     return client.request(method, path, json=body, headers=headers)
 
@@ -73,6 +88,9 @@ def test_authorization_matrix(sqlite_url: str) -> None:
     with api_client(sqlite_url) as (client, keys):
         for name, route in _routes():
             allowed = _rule(route) or frozenset()
+            if allowed == PUBLIC_RULE:  # answers without a key (a 4xx for the empty body, never 401/403)
+                assert _call(client, name, {}).status_code not in (401, 403, 500), name
+                continue
             assert _call(client, name, {}).status_code == 401, name
             assert _call(client, name, bearer("gk_0000000000000000_" + "A" * 43)).status_code == 401, name
             for role in ROLES:

@@ -36,6 +36,7 @@ TITLES: dict[int, dict[str, str]] = {
     409: {"en": "Conflict", "fr": "Conflit", "it": "Conflitto"},
     413: {"en": "Request too large", "fr": "Requête trop grande", "it": "Richiesta troppo grande"},
     422: {"en": "Invalid input", "fr": "Saisie invalide", "it": "Dati non validi"},
+    429: {"en": "Too many requests", "fr": "Trop de requêtes", "it": "Troppe richieste"},
     500: {"en": "Internal error", "fr": "Erreur interne", "it": "Errore interno"},
     503: {"en": "Service unavailable", "fr": "Service indisponible", "it": "Servizio non disponibile"},
 }
