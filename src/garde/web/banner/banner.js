@@ -61,8 +61,8 @@
     ".b:focus-visible,.x:focus-visible,summary:focus-visible,input:focus-visible{outline:3px solid var(--garde-focus,#c2410c);outline-offset:2px}" +
     ".x{position:absolute;top:0;right:0;font:inherit;font-size:1.5rem;line-height:1;width:2.5rem;height:2.5rem;" +
     "background:transparent;color:inherit;border:1px solid currentColor;border-radius:.35rem;cursor:pointer}" +
-    "fieldset{border:1px solid #8a8a8a;border-radius:.35rem;margin:0 0 .75rem;padding:.5rem .75rem}" +
-    "legend{font-weight:600;padding:0 .25rem}ul{margin:.25rem 0;padding-left:1.25rem}label{font-weight:600}" +
+    ".c{border:1px solid #8a8a8a;border-radius:.35rem;margin:0 0 .75rem;padding:.5rem .75rem}" +
+    ".c>div,.c>p{margin:0}ul{margin:.25rem 0;padding-left:1.25rem}label{font-weight:600}" +
     "details{margin:.25rem 0}@media (max-width:40rem){.r{flex-direction:column}.r .b{min-width:0;flex:none;width:100%}}";
 
   function style(shadow) {
@@ -88,7 +88,7 @@
       return el("li", {}, [t.name, " — ", config.texts.provider, ": "].concat(passages(t.provider),
         ["; ", config.texts.lifetime, ": "], passages(t.lifetime)));
     }));
-    return el("fieldset", {}, [el("legend", {}, passages(c.label)), head,
+    return el("div", {"class": "c"}, [head,
       el("ul", {}, c.purposes.map(function (p) { return el("li", {}, passages(p)); })),
       el("details", {}, [el("summary", {}, [config.texts.trackers]), trackers])]);
   }
@@ -169,11 +169,13 @@
     hide();
     var withdrawn = Object.keys(previous).some(function (id) { return previous[id] && !choices[id]; });
     var sent = fetch(base + encodeURIComponent(register) + "/choices", {
+      // text/plain: a request without preflight, so that it survives the page's unload (keepalive);
+      // garde reads it as JSON and refuses it from an origin not allowed (Origin is always sent).
       method: "POST", mode: "cors", credentials: "omit", keepalive: true,
-      headers: {"Content-Type": "application/json"},
+      headers: {"Content-Type": "text/plain;charset=UTF-8"},
       body: JSON.stringify({visitor_id: visitor, lang: config.lang, version: config.version, choices: choices}),
     }).then(function (answer) {
-      if (answer.status === 409) { localStorage.removeItem(key); location.reload(); }
+      if (answer.status === 409) { store({visitor: visitor}); location.reload(); }
       return answer.status;
     }, function () { return 0; });
     document.dispatchEvent(new CustomEvent("garde:choice", {detail: {choices: choices, sent: sent}}));
