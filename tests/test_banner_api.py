@@ -114,6 +114,24 @@ def test_withdrawing_is_one_choice_like_giving(client: Client, sqlite_url: str) 
         ("cookie.analytics", "withdrawn"), ("cookie.advertising", "given")]
 
 
+@pytest.mark.parametrize("signal", ["body", "header"])
+def test_global_privacy_control_refuses_advertising_and_is_recorded(client: Client, sqlite_url: str,
+                                                                   signal: str) -> None:
+    version = client.get(CONFIG, params={"lang": "en"}).json()["version"]
+    body = {"visitor_id": str(uuid.uuid4()), "lang": "en", "version": version,
+            "choices": dict.fromkeys(ASKED, True)}
+    sent = client.post(CHOICES, json={**body, "gpc": True} if signal == "body" else body,
+                       headers={"Sec-GPC": "1"} if signal == "header" else {})
+    assert sent.status_code == 201, sent.text
+    assert [(e["channel"], e["action"]) for e in ledger(sqlite_url)] == [
+        ("cookie.analytics", "given"), ("cookie.advertising", "refused")]
+    engine = connect(sqlite_url)
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT scope FROM subject_objections")).scalars().all() == [
+            "targeted_advertising"]
+    engine.dispose()
+
+
 def test_a_visitor_id_reads_nothing_back(client: Client) -> None:
     """The answer to a choice is the same for a new and a known visitor; no route takes a visitor
     id to read, and no answer holds one."""

@@ -157,6 +157,16 @@ def test_each_first_layer_way_out_records_its_events(visit: Visit, site: dict[st
     assert visit.dialog().count() == 0 and visit.ran() == ran
 
 
+def test_global_privacy_control_refuses_advertising(visit: Visit, site: dict[str, str]) -> None:
+    visit.page.add_init_script("Object.defineProperty(navigator, 'globalPrivacyControl', {value: true})")
+    before = len(ledger(site["url"]))
+    visit.open()
+    visit.click("Tout accepter")
+    assert _events_since(site, before) == [("cookie.analytics", "given"), ("cookie.advertising", "refused")]
+    visit.wait_ran(1)
+    assert visit.ran() == ["analytics"]
+
+
 def test_escape_closes_and_refuses(visit: Visit, site: dict[str, str]) -> None:
     before = len(ledger(site["url"]))
     visit.open()

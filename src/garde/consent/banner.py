@@ -9,6 +9,10 @@ visitor had given it), with the method ``cookie_banner``, the version of the not
 banner's language, and a consent that lapses after the banner's lifetime (at most 13 months, CNIL
 délibération 2020-092) or the activity's own validity, whichever ends first.
 
+Global Privacy Control (``navigator.globalPrivacyControl``, ``Sec-GPC: 1``) is the visitor's
+refusal of targeted advertising: the advertising categories are recorded refused whatever was
+clicked, and the signal is recorded as the visitor's objection (:func:`garde.consent.record_gpc`).
+
 A choice names every category the banner asks about, and only those: a partial or unknown one is
 refused, so the ledger never holds half a choice.
 """
@@ -31,6 +35,7 @@ from garde.register.model import Register
 from garde.subjects import VISITOR, ensure_subject, normalise_identifier, now
 
 METHOD = "cookie_banner"
+GPC_REFUSES = frozenset({"cookie.advertising"})  # targeted advertising: what the GPC signal refuses
 ACTOR = "cookie-banner"
 
 
@@ -44,6 +49,7 @@ class BannerChoice:
     months: int
     ip: str | None = None
     user_agent: str | None = None
+    gpc: bool = False  # the browser sent the Global Privacy Control signal
 
 
 def record_banner_choice(engine: sa.Engine, model: DecisionModel, register: Register,
@@ -67,7 +73,10 @@ def record_banner_choice(engine: sa.Engine, model: DecisionModel, register: Regi
     with engine.begin() as conn:
         subject_id = ensure_subject(conn, {VISITOR: visitor}, kind=VISITOR)
         standing = {(s.activity, s.channel) for s in consent.current(conn, subject_id) if s.status == "given"}
+        if choice.gpc:
+            consent.record_gpc(conn, subject_id, actor=ACTOR)
         for category, accepted in choice.choices.items():
+            accepted = accepted and not (choice.gpc and category in GPC_REFUSES)
             for activity in asked[category]:
                 details = {"channel": category, "method": METHOD, "evidence": evidence, "actor": ACTOR}
                 if accepted:

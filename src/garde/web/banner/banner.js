@@ -13,6 +13,8 @@
   var langs = ["fr", "en", "it"];
   var pageLang = (me.getAttribute("data-garde-lang") || document.documentElement.lang || "").slice(0, 2).toLowerCase();
   var config = null, host = null, root = null, dialog = null, before = null;
+  var gpc = navigator.globalPrivacyControl === true;  // refuses targeted advertising, whatever is clicked
+  var GPC_REFUSES = ["cookie.advertising"];
 
   function stored() {
     try { return JSON.parse(localStorage.getItem(key) || "null") || {}; } catch (e) { return {}; }
@@ -81,6 +83,7 @@
       ? el("div", {}, [(function () {
           var box = el("input", {type: "checkbox", id: id, "data-category": c.id});
           box.checked = !!checked;
+          box.disabled = gpc && GPC_REFUSES.indexOf(c.id) >= 0;
           return box;
         })(), " ", el("label", {"for": id}, passages(c.label))])
       : el("p", {}, [el("strong", {}, passages(c.label)), " — ", c.choice ? "" : config.texts.necessary]);
@@ -160,6 +163,7 @@
   }
 
   function choose(choices) {
+    if (gpc) GPC_REFUSES.forEach(function (id) { if (id in choices) choices[id] = false; });
     var previous = current() || {};
     var visitor = visitorId();
     var months = config.months;
@@ -173,7 +177,8 @@
       // garde reads it as JSON and refuses it from an origin not allowed (Origin is always sent).
       method: "POST", mode: "cors", credentials: "omit", keepalive: true,
       headers: {"Content-Type": "text/plain;charset=UTF-8"},
-      body: JSON.stringify({visitor_id: visitor, lang: config.lang, version: config.version, choices: choices}),
+      body: JSON.stringify({visitor_id: visitor, lang: config.lang, version: config.version, choices: choices,
+                            gpc: gpc}),
     }).then(function (answer) {
       if (answer.status === 409) { store({visitor: visitor}); location.reload(); }
       return answer.status;

@@ -29,6 +29,7 @@ from garde.api.cors import origin_allowed
 from garde.api.models import Strict
 from garde.api.problems import responses
 from garde.api.state import service
+from garde.consent import gpc_signal
 from garde.consent.banner import BannerChoice, record_banner_choice
 from garde.documents.banner import MAX_CATEGORIES, banner_config
 from garde.problems import NotFound, closest
@@ -55,6 +56,7 @@ class ChoiceIn(Strict):
     version: str = Field(max_length=64, description="the banner configuration's version the visitor saw")
     choices: dict[Annotated[str, Field(max_length=64)], bool] = Field(
         max_length=MAX_CATEGORIES, description="every category the banner asks about: accepted or not")
+    gpc: bool = Field(default=False, description="navigator.globalPrivacyControl: advertising is refused")
 
 
 CHOICE_SCHEMA = ChoiceIn.model_json_schema()
@@ -149,7 +151,8 @@ def _record(request: Request, register_id: str, body: ChoiceIn, client: str | No
     held = service(request)
     events = record_banner_choice(held.engine, held.model, _register(request, register_id), BannerChoice(
         body.visitor_id, body.choices, shown["notice_version"], held.settings.cookie_consent_months,
-        ip=client, user_agent=(request.headers.get("user-agent") or "")[:512] or None))
+        ip=client, user_agent=(request.headers.get("user-agent") or "")[:512] or None,
+        gpc=body.gpc or gpc_signal(request.headers)))
     ends = [e.expires_at for e in events if e.expires_at is not None]
     return ChoiceOut(recorded=len(events), notice_version=shown["notice_version"],
                      expires_at=min(ends) if ends else None)
