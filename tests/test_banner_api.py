@@ -14,10 +14,13 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
 import sqlalchemy as sa
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from garde.api import create_app
 from garde.documents import notice_version
@@ -256,7 +259,8 @@ def test_no_origin_is_allowed_by_default(sqlite_url: str, register_path: Path) -
 
 @pytest.mark.parametrize("value", ["*", "https://*.shop.test", "https://shop.test/", "https://shop.test/path",
                                    "shop.test", "ftp://shop.test", "https://user@shop.test", "null",
-                                   "https://shop.test:99999", "https://shop.test?x"])
+                                   "https://shop.test:99999", "https://shop.test?x", "http://a b",
+                                   "https://bücher.test", "http://shop..test", "http://-shop.test"])
 def test_an_origin_that_is_not_one_is_refused_at_start(value: str) -> None:
     with pytest.raises(ValueError, match="allowed_origins"):
         Settings(allowed_origins=value)
@@ -282,3 +286,32 @@ def test_serve_names_a_bad_setting_and_stops(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-m", "garde", "serve"], env=env, cwd=tmp_path,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and "GARDE_ALLOWED_ORIGINS" in done.stderr and "Traceback" not in done.stderr
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=60))
+def test_any_setting_text_is_origins_or_a_refusal_naming_it(text: str) -> None:
+    """Whatever GARDE_ALLOWED_ORIGINS holds, it reads as exact origins or is refused by name."""
+    try:
+        origins = Settings(allowed_origins=text).allowed_origins
+    except ValueError as exc:
+        assert "allowed_origins" in str(exc)
+        return
+    for origin in origins:
+        parts = urlsplit(origin)
+        assert origin == f"{parts.scheme}://{parts.netloc}" and parts.scheme in ("http", "https")
+        assert "*" not in origin and "@" not in origin and origin == origin.lower() and origin.isascii()
+        assert not any(c.isspace() for c in origin)
+        assert Settings(allowed_origins=origin).allowed_origins == (origin,)  # read back as itself
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.sampled_from(["http", "HTTP", "https", "Https"]),
+       st.from_regex(r"[a-zA-Z0-9]([a-zA-Z0-9-]{0,10}[a-zA-Z0-9])?(\.[a-zA-Z]{2,6}){0,2}", fullmatch=True),
+       st.one_of(st.none(), st.integers(1, 65535)))
+def test_an_origin_is_read_as_a_browser_sends_it(scheme: str, host: str, port: int | None) -> None:
+    written = f"{scheme}://{host}" + (f":{port}" if port is not None else "")
+    (origin,) = Settings(allowed_origins=written).allowed_origins
+    default = {"http": 80, "https": 443}[scheme.lower()]
+    shown_port = f":{port}" if port not in (None, default) else ""
+    assert origin == f"{scheme.lower()}://{host.lower()}{shown_port}"

@@ -10,6 +10,7 @@ file named by ``GARDE_CONFIG``) may set any of them, e.g.::
 from __future__ import annotations
 
 import os
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -136,6 +137,7 @@ def _origins(value: Any) -> tuple[str, ...]:
 
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+_HOST = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*")
 
 
 def _origin(text: str) -> str:
@@ -150,7 +152,10 @@ def _origin(text: str) -> str:
         raise ValueError(f"allowed_origins: {text!r} is {why}")
     scheme = parts.scheme.lower()
     host = parts.hostname.lower()
-    host = f"[{host}]" if ":" in host else host
+    if ":" in host:
+        host = f"[{host}]"
+    elif not _HOST.fullmatch(host):  # a browser sends a host name in ASCII (an IDN as xn--...)
+        raise ValueError(f"allowed_origins: {text!r} is {why}: the host is not an ASCII host name")
     return f"{scheme}://{host}" + (f":{port}" if port is not None and port != _DEFAULT_PORTS[scheme] else "")
 
 
