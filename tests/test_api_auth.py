@@ -15,9 +15,9 @@ from fastapi.routing import APIRoute
 
 from garde.api import create_app
 from garde.api.app import PUBLIC, route_table
-from garde.api.auth import Allow
+from garde.api.auth import Allow, Public
 from garde.api.keys import ROLES, authenticate, create_key, list_keys, revoke_key
-from garde.api.subject_auth import Anyone, SubjectOnly
+from garde.api.subject_auth import SubjectOnly
 from garde.problems import GardeError, NotFound
 from garde.store import connect, migrate
 from tests.api_support import Client, api_client, audit_actors, bearer, known_subject, subject_token
@@ -46,10 +46,15 @@ EXPECTED = {
     "GET /api/v1/me/requests/{request_id}/files/{name}": {SUBJECT},
     "GET /api/v1/me/consents": {SUBJECT},
     "GET /api/v1/me/files": {SUBJECT},
+    # Public: the cookie banner (a shop page holds no key); it gives nothing away (tests/test_banner_api.py).
+    "GET /banner/v1/banner.js": {ANYONE},
+    "GET /banner/v1/{register_id}/config.json": {ANYONE},
+    "POST /banner/v1/{register_id}/choices": {ANYONE},
 }
 
 
 def _rule(route: APIRoute) -> frozenset[str] | None:
+    """The roles a route admits; a public route (``garde.api.auth.public``): ``{"anyone"}``."""
     pending = list(route.dependant.dependencies)
     while pending:
         dependency = pending.pop()
@@ -57,7 +62,7 @@ def _rule(route: APIRoute) -> frozenset[str] | None:
             return dependency.call.roles
         if isinstance(dependency.call, SubjectOnly):
             return frozenset({SUBJECT})
-        if isinstance(dependency.call, Anyone):
+        if isinstance(dependency.call, Public):
             return frozenset({ANYONE})
         pending.extend(dependency.dependencies)
     return None
@@ -75,9 +80,13 @@ def test_every_route_declares_its_roles() -> None:
 
 
 def test_only_health_and_the_openapi_are_public() -> None:
+    """Outside /api/v1, only the health checks and the routes that say they are public."""
     app = create_app()
+    declared = {path for _, path, route in route_table(app) if _rule(route) == {ANYONE}}
     paths = {path for _, path, _ in route_table(app)} | {getattr(route, "path", "") for route in app.routes}
-    assert {path for path in paths if path and not path.startswith("/api/v1/")} == {"/healthz", "/readyz"}
+    outside = {path for path in paths if path and not path.startswith("/api/v1/")}
+    assert outside - declared == {"/healthz", "/readyz"}
+    assert all(path.startswith(("/banner/v1/", "/api/v1/me/session")) for path in declared)
     assert all(path.startswith(("/healthz", "/readyz", "/api/v1/openapi", "/api/v1/docs")) for path in PUBLIC)
 
 
@@ -85,6 +94,8 @@ def _call(client: Client, name: str, headers: dict[str, str]) -> Any:
     method, path = name.split(" ", 1)
     path = (path.replace("{register_id}", "reference-shop").replace("{name}", "access.json")
             .replace("{request_id}", "0f0e0d0c-0b0a-4909-8807-060504030201"))
+    if name == "POST /banner/v1/{register_id}/choices":
+        return client.request(method, path, content=b"{}", headers=headers)
     body = {} if method == "POST" else None
     return client.request(method, path, json=body, headers=headers)
 

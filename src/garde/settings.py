@@ -10,13 +10,16 @@ file named by ``GARDE_CONFIG``) may set any of them, e.g.::
 from __future__ import annotations
 
 import os
+import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
@@ -112,6 +115,18 @@ class Settings(BaseSettings):
         "limits); any other caller could write that header to pass as anyone. Empty: the connection's peer.",
     )
 
+    allowed_origins: Annotated[tuple[str, ...], NoDecode, BeforeValidator(lambda v: _origins(v))] = Field(
+        default=(),
+        description="Web origins allowed to call garde from a browser (CORS), comma-separated, each exactly "
+        "`scheme://host[:port]` (e.g. `https://shop.example,https://www.shop.example`): the shop pages that "
+        "embed the cookie banner, the privacy center's site. Empty: no cross-origin access at all.",
+    )
+    cookie_consent_months: int = Field(
+        default=13, ge=1, le=13,
+        description="How long the cookie banner remembers a visitor's choice before asking again, in months "
+        "(at most 13: CNIL délibération 2020-092, the reference lifetime of a tracker consent).",
+    )
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -123,6 +138,36 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         toml = TomlConfigSettingsSource(settings_cls, toml_file=os.environ.get("GARDE_CONFIG", "garde.toml"))
         return (init_settings, env_settings, toml)
+
+
+def _origins(value: Any) -> tuple[str, ...]:
+    """``allowed_origins`` as browsers send ``Origin``: scheme and host in lower case, a default port
+    dropped; anything else (a path, a wildcard, a user, a query) is refused, naming the value."""
+    items = value.split(",") if isinstance(value, str) else list(value or ())
+    return tuple(dict.fromkeys(_origin(str(item).strip()) for item in items if str(item).strip()))
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_HOST = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*")
+
+
+def _origin(text: str) -> str:
+    why = "not scheme://host[:port] (http or https, no path, no wildcard)"
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError:
+        raise ValueError(f"allowed_origins: {text!r} is {why}") from None
+    if (parts.scheme.lower() not in _DEFAULT_PORTS or not parts.hostname or "*" in text or parts.username
+            or parts.password or parts.path or parts.query or parts.fragment or text.endswith("?")):
+        raise ValueError(f"allowed_origins: {text!r} is {why}")
+    scheme = parts.scheme.lower()
+    host = parts.hostname.lower()
+    if ":" in host:
+        host = f"[{host}]"
+    elif not _HOST.fullmatch(host):  # a browser sends a host name in ASCII (an IDN as xn--...)
+        raise ValueError(f"allowed_origins: {text!r} is {why}: the host is not an ASCII host name")
+    return f"{scheme}://{host}" + (f":{port}" if port is not None and port != _DEFAULT_PORTS[scheme] else "")
 
 
 @lru_cache(maxsize=1)

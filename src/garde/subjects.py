@@ -27,6 +27,11 @@ from garde.store import metadata
 
 State = Literal["active", "restricted", "erased"]
 IDENTIFIER_KINDS = ("email", "phone", "customer_id", "loyalty_card")
+# A browser's anonymous id (the cookie banner's: a random UUID the visitor's browser made and keeps
+# on the shop's site). Hashed like the others, but no one can prove it is theirs by a code, so it
+# names no one a request or an audience looks for: it is not among the IDENTIFIER_KINDS.
+VISITOR = "visitor"
+_VISITOR_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
 
 subjects = sa.Table(
     "subjects",
@@ -72,9 +77,14 @@ def normalise_identifier(kind: str, value: str, region: str | None = None) -> st
     ``region`` (ISO 3166, the controller's country) is where a telephone number
     written without its country code is read: ``06 01 23 45 67`` in FR is ``+33601234567``.
     """
-    if kind not in IDENTIFIER_KINDS:
+    if kind not in IDENTIFIER_KINDS and kind != VISITOR:
         raise GardeError(f"unknown identifier kind {kind!r}; expected one of {', '.join(IDENTIFIER_KINDS)}")
     value = value.strip()
+    if kind == VISITOR:
+        if not _VISITOR_ID.fullmatch(value.lower()):
+            raise GardeError("a visitor id is a random UUID (version 4), "
+                             "e.g. 1b4e28ba-2fa1-4d2e-883f-0016d3cca427")
+        return value.lower()
     if kind == "email":
         if _plain_address(value):
             return value.lower()

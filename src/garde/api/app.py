@@ -18,7 +18,7 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
-from garde.api import problems
+from garde.api import cors, problems
 from garde.api.limits import BodyLimit
 from garde.api.routers import audit, consents, decisions, me, registers
 from garde.api.state import Service, service
@@ -26,6 +26,7 @@ from garde.audit import AuditWriter
 from garde.decide.model import DecisionModel
 from garde.settings import Settings, get_settings
 from garde.store import MIGRATIONS, open_store, unreachable
+from garde.web import banner
 
 PREFIX = "/api/v1"
 PUBLIC = frozenset({"/healthz", "/readyz", f"{PREFIX}/openapi.json", f"{PREFIX}/docs"})
@@ -81,6 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                               "subject session token on /api/v1/me).")
     problems.install(app)
     app.add_middleware(BodyLimit)
+    cors.install(app, settings)
     head = _head_revision()
 
     @app.get("/healthz", response_model=Health, tags=["health"])
@@ -105,4 +107,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     for router in (registers.router, decisions.router, consents.router, audit.router, me.router):
         app.include_router(router, prefix=PREFIX)
+    app.include_router(banner.router)
     return app

@@ -47,3 +47,20 @@ def allow(*roles: str) -> Callable[..., ApiKey]:
     if unknown:
         raise ValueError(f"unknown roles {sorted(unknown)}")
     return Allow(frozenset({"dpo", *roles}))
+
+
+@dataclass(frozen=True)
+class Public:
+    """A route anyone may call, with no key, and why (``Depends(public("..."))``): the authorization
+    matrix reads it, and requires such a route to answer without a key. Only routes that give away
+    nothing about anyone (the cookie banner's script, its configuration, and the recording of a
+    visitor's own choice) may be public."""
+
+    reason: str
+
+    def __call__(self) -> None:
+        return None
+
+
+def public(reason: str) -> Public:
+    return Public(reason)

@@ -1,9 +1,9 @@
-"""Who may call a data subject's route: ``Depends(subject_only)``, or ``Depends(anyone)``.
+"""Who may call a data subject's route: ``Depends(subject_only)``.
 
 A subject route answers only to a live subject session token (``Authorization: Bearer gs_…``,
 from ``/api/v1/me/session/confirm``): a staff API key is refused there (401), as a subject
 token is refused on every staff route (:mod:`garde.api.auth` knows only ``gk_`` keys). The
-two routes that open a session are the only ones ``anyone`` may call; they are rate-limited.
+two routes that open a session are public (``garde.api.auth.public``) and rate-limited.
 The authorization-matrix test recognises both rules.
 """
 
@@ -39,13 +39,4 @@ class SubjectOnly:
         return session
 
 
-@dataclass(frozen=True)
-class Anyone:
-    """The route needs no key nor session (it opens a session); it is rate-limited instead."""
-
-    def __call__(self) -> None:
-        return None
-
-
 subject_only = SubjectOnly()
-anyone = Anyone()

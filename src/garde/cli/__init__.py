@@ -11,6 +11,7 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
+import pydantic
 import sqlalchemy as sa
 import typer
 from rich.console import Console
@@ -48,6 +49,12 @@ class GardeGroup(TyperGroup):
             raise typer.Exit(2) from None
         except GardeError as exc:
             err.print(f"[red]error[/red] {escape(str(exc))}", soft_wrap=True)
+            raise typer.Exit(2) from None
+        except pydantic.ValidationError as exc:  # a setting (GARDE_* or garde.toml) that is refused
+            for error in exc.errors():
+                name = ".".join(str(part) for part in error["loc"])
+                err.print(f"[red]error[/red] setting {name} (GARDE_{name.upper()}): "
+                          f"{escape(error['msg'].removeprefix('Value error, '))}", soft_wrap=True)
             raise typer.Exit(2) from None
         except sa.exc.OperationalError as exc:
             # a database that went away or refuses (disk full, locked, server down) after it was opened

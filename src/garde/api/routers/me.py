@@ -14,15 +14,20 @@ from fastapi import APIRouter, BackgroundTasks, Depends, Request, Response
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field, model_validator
 
+from garde.api.auth import public
 from garde.api.models import Strict
 from garde.api.problems import responses
 from garde.api.ratelimits import rate_limited
 from garde.api.state import service
-from garde.api.subject_auth import anyone, subject_only
+from garde.api.subject_auth import subject_only
 from garde.rights import self_service as mine
 from garde.rights.deployment import phone_region
 from garde.rights.mailer import configured_mailer
 from garde.rights.sessions import SubjectSession, confirm_session, end_session, start_session
+
+# Opening a session needs no key nor token (it is how a subject gets one); it gives nothing away
+# and is rate-limited per address and per identity.
+OPENS_SESSION = public("opens a data subject's own session: answers the same for any identity")
 
 router = APIRouter(prefix="/me", tags=["data subjects"], responses=responses(401, 404, 422, 429))
 Subject = Annotated[SubjectSession, Depends(subject_only)]
@@ -122,7 +127,7 @@ class AnswerFileOut(BaseModel):
 
 
 @router.post("/session", response_model=SessionOut, status_code=202,
-             dependencies=[Depends(anyone), Depends(rate_limited("session.start"))])
+             dependencies=[Depends(OPENS_SESSION), Depends(rate_limited("session.start"))])
 def open_session(body: SessionIn, request: Request, background: BackgroundTasks) -> SessionOut:
     """Ask for a one-time code to the e-mail address (or telephone number). The answer is the
     same whether or not garde knows the identity; the code is mailed after the answer."""
@@ -135,7 +140,7 @@ def open_session(body: SessionIn, request: Request, background: BackgroundTasks)
 
 
 @router.post("/session/confirm", response_model=TokenOut,
-             dependencies=[Depends(anyone), Depends(rate_limited("session.confirm"))])
+             dependencies=[Depends(OPENS_SESSION), Depends(rate_limited("session.confirm"))])
 def confirm(body: ConfirmIn, request: Request) -> TokenOut:
     """The code from the mail: a session token, or 401 (wrong, expired, locked or unknown: one answer)."""
     held = service(request)

@@ -1,0 +1,1 @@
+"""The web faces of garde: privacy center, DPO dashboard, cookie banner."""
