@@ -146,7 +146,9 @@ async def _input(request: Request, exc: Exception) -> JSONResponse:
 async def _garde(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, GardeError)
     status = exc.status if 400 <= exc.status < 500 else 400
-    return problem(request, status, str(exc), kind="urn:garde:problem:refused")
+    field = getattr(exc, "field", None)  # an error about one parameter names it (a cursor)
+    errors = [FieldError(field=field, reason=str(exc))] if isinstance(field, str) else []
+    return problem(request, status, str(exc), errors, kind="urn:garde:problem:refused")
 
 
 async def _http(request: Request, exc: Exception) -> JSONResponse:
