@@ -60,10 +60,11 @@ class Client:
 
 
 @contextmanager
-def api_client(url: str) -> Iterator[tuple[Client, dict[str, str]]]:
-    """A client of the app on the store at ``url``, and a key per role."""
+def api_client(url: str, **settings: Any) -> Iterator[tuple[Client, dict[str, str]]]:
+    """A client of the app on the store at ``url`` (other ``settings`` too: ``registers``,
+    ``datasets``...), and a key per role."""
     keys = {role: new_key(url, role) for role in ROLES}
-    app = create_app(Settings(database_url=url, registers=REGISTER))
+    app = create_app(Settings(**{"database_url": url, "registers": REGISTER, **settings}))
     with Client(app).running() as client:
         yield client, keys
 

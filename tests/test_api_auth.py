@@ -31,6 +31,19 @@ EXPECTED = {
     "POST /api/v1/consents/withdraw": {"dpo", "agent", "service"},
     "POST /api/v1/consents/state": {"dpo", "agent", "service"},
     "GET /api/v1/audit/verify": {"dpo", "auditor"},
+    "GET /api/v1/registers/{register_id}/documents": {"dpo", "auditor"},
+    "GET /api/v1/registers/{register_id}/documents/{name}": {"dpo", "auditor"},
+    "POST /api/v1/consents/history": {"dpo", "agent", "service"},
+    "GET /api/v1/consents/receipts/{event_id}": {"dpo", "agent"},  # a receipt names its subject
+    "POST /api/v1/consents/gpc": {"dpo", "service"},
+    "POST /api/v1/audiences": {"dpo", "service"},
+    "GET /api/v1/retention/plan": {"dpo", "auditor"},
+    "GET /api/v1/retention/runs": {"dpo", "auditor"},
+    "POST /api/v1/retention/sweep": {"dpo"},
+    "GET /api/v1/holds": {"dpo"},
+    "POST /api/v1/holds": {"dpo"},
+    "POST /api/v1/holds/{hold_id}/release": {"dpo"},
+    "GET /api/v1/audit/export": {"dpo", "auditor"},
 }
 
 
@@ -64,7 +77,8 @@ def test_only_health_and_the_openapi_are_public() -> None:
 
 def _call(client: Client, name: str, headers: dict[str, str]) -> Any:
     method, path = name.split(" ", 1)
-    path = path.replace("{register_id}", "reference-shop")
+    path = (path.replace("{register_id}", "reference-shop").replace("{name}", "notice-fr.html")
+            .replace("{event_id}", "0" * 32).replace("{hold_id}", "1"))
     body = {} if method == "POST" else None
     return client.request(method, path, json=body, headers=headers)
 
