@@ -68,9 +68,10 @@ class Client:
 
 @contextmanager
 def api_client(url: str, **settings: Any) -> Iterator[tuple[Client, dict[str, str]]]:
-    """A client of the app on the store at ``url`` (and other ``settings``), and a key per role."""
+    """A client of the app on the store at ``url`` (other ``settings`` too: ``registers``,
+    ``datasets``...), and a key per role."""
     keys = {role: new_key(url, role) for role in ROLES}
-    app = create_app(Settings(database_url=url, registers=REGISTER, **settings))
+    app = create_app(Settings(**{"database_url": url, "registers": REGISTER, **settings}))
     with Client(app).running() as client:
         yield client, keys
 

@@ -50,6 +50,19 @@ EXPECTED = {
     "GET /banner/v1/banner.js": {ANYONE},
     "GET /banner/v1/{register_id}/config.json": {ANYONE},
     "POST /banner/v1/{register_id}/choices": {ANYONE},
+    "GET /api/v1/registers/{register_id}/documents": {"dpo", "auditor"},
+    "GET /api/v1/registers/{register_id}/documents/{name}": {"dpo", "auditor"},
+    "POST /api/v1/consents/history": {"dpo", "agent", "service"},
+    "GET /api/v1/consents/receipts/{event_id}": {"dpo", "agent"},  # a receipt names its subject
+    "POST /api/v1/consents/gpc": {"dpo", "service"},
+    "POST /api/v1/audiences": {"dpo", "service"},
+    "GET /api/v1/retention/plan": {"dpo", "auditor"},
+    "GET /api/v1/retention/runs": {"dpo", "auditor"},
+    "POST /api/v1/retention/sweep": {"dpo"},
+    "GET /api/v1/holds": {"dpo"},
+    "POST /api/v1/holds": {"dpo"},
+    "POST /api/v1/holds/{hold_id}/release": {"dpo"},
+    "GET /api/v1/audit/export": {"dpo", "auditor"},
 }
 
 
@@ -92,8 +105,10 @@ def test_only_health_and_the_openapi_are_public() -> None:
 
 def _call(client: Client, name: str, headers: dict[str, str]) -> Any:
     method, path = name.split(" ", 1)
-    path = (path.replace("{register_id}", "reference-shop").replace("{name}", "access.json")
-            .replace("{request_id}", "0f0e0d0c-0b0a-4909-8807-060504030201"))
+    document = "notice-fr.html" if "/documents/" in path else "access.json"
+    path = (path.replace("{register_id}", "reference-shop").replace("{name}", document)
+            .replace("{request_id}", "0f0e0d0c-0b0a-4909-8807-060504030201")
+            .replace("{event_id}", "0" * 32).replace("{hold_id}", "1"))
     if name == "POST /banner/v1/{register_id}/choices":
         return client.request(method, path, content=b"{}", headers=headers)
     body = {} if method == "POST" else None

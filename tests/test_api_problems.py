@@ -93,7 +93,8 @@ BODY = st.fixed_dictionaries({}, optional={
     "channel": st.sampled_from(["email", "sms", "Email"]) | JSON, "categories": JSON,
     "subjects": st.lists(SUBJECT, max_size=3), "at": st.text(max_size=25), "method": st.text(max_size=10)})
 ROUTES = ["/api/v1/decisions", "/api/v1/decisions/batch", "/api/v1/consents/give",
-          "/api/v1/consents/withdraw", "/api/v1/consents/state"]
+          "/api/v1/consents/withdraw", "/api/v1/consents/state", "/api/v1/consents/history",
+          "/api/v1/consents/gpc", "/api/v1/audiences", "/api/v1/holds"]
 
 
 @settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -25,6 +25,7 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from pathlib import Path
 from typing import Any, TextIO
 
 import sqlalchemy as sa
@@ -32,7 +33,7 @@ import sqlalchemy as sa
 from garde import audit
 from garde.consent.ledger import consent_channel, consent_events, latest_per_key
 from garde.consent.state import ConsentEvent, as_utc
-from garde.datasets import DataMap, Reference, TableMap
+from garde.datasets import DataMap, Reference, TableMap, opened_datamap
 from garde.datasets.sql import chunks
 from garde.decide.model import ActivityRules, Decision, DecisionModel, covers
 from garde.decide.rules import ELECTRONIC_MAIL, SubjectFacts, evaluate
@@ -474,6 +475,44 @@ def audited_contacts(store: sa.Engine, model: DecisionModel, datamap: DataMap,
                                         "addresses_sha256": digest.hexdigest()}, actor=actor)
 
 
+def contact_rows(store: sa.Engine, model: DecisionModel, datamap: DataMap, engines: Mapping[str, sa.Engine],
+                 activity: str, channel: str, at: datetime | None = None,
+                 actor: str = "garde") -> Iterator[list[str]]:
+    """The audited audience with addresses as rows: first the header (the address columns,
+    subject_id, basis, source; an unknown channel or activity is refused before it), then one
+    row per contact. Write them with :class:`CsvWriter` (the addresses come from the business
+    databases: their cells are made inert)."""
+    columns = list(dict.fromkeys(
+        (CHANNEL_IDENTITY[channel],) if channel in CHANNEL_IDENTITY else
+        (c for s in contact_sources(datamap, activity, channel) for c in s.address_columns)))
+    yield [*columns, "subject_id", "basis", "source"]
+    for contact in audited_contacts(store, model, datamap, engines, activity, channel, at, actor):
+        yield [*(contact.address.get(c, "") for c in columns), contact.subject_id or "", contact.basis,
+               contact.source]
+
+
+def member_rows(store: sa.Engine, model: DecisionModel, activity: str, channel: str,
+                at: datetime | None = None, actor: str = "garde") -> Iterator[list[str]]:
+    """The audited audience as subject ids (the store alone, no address): the header, then a row
+    (subject_id, basis) per member."""
+    yield ["subject_id", "basis"]
+    for member in audited_audience(store, model, activity, channel, at, actor):
+        yield [member.subject_id, member.basis]
+
+
+def audience_rows(store: sa.Engine, model: DecisionModel, activity: str, channel: str, *,
+                  datasets: Path | None = None, at: datetime | None = None,
+                  actor: str = "garde") -> Iterator[list[str]]:
+    """:func:`contact_rows` over the data map at ``datasets`` (its databases connected for the
+    time of the rows and closed after them), or :func:`member_rows` when ``datasets`` is None.
+    The header comes first: taking it loads and checks the data map and the channel."""
+    if datasets is None:
+        yield from member_rows(store, model, activity, channel, at, actor)
+        return
+    with opened_datamap(datasets) as (datamap, engines):
+        yield from contact_rows(store, model, datamap, engines, activity, channel, at, actor)
+
+
 def write_contacts_csv(handle: TextIO, store: sa.Engine, model: DecisionModel, datamap: DataMap,
                        engines: Mapping[str, sa.Engine], activity: str, channel: str,
                        at: datetime | None = None, actor: str = "garde",
@@ -481,15 +520,12 @@ def write_contacts_csv(handle: TextIO, store: sa.Engine, model: DecisionModel, d
     """Write the audited audience as CSV (address columns, subject_id, basis, source); returns the count.
 
     ``progress(n)`` is called after each ``n`` more contacts written."""
-    columns = list(dict.fromkeys(
-        (CHANNEL_IDENTITY[channel],) if channel in CHANNEL_IDENTITY else
-        (c for s in contact_sources(datamap, activity, channel) for c in s.address_columns)))
     writer = CsvWriter(handle)  # the addresses come from the business databases: made inert
-    writer.writerow([*columns, "subject_id", "basis", "source"])
+    rows = contact_rows(store, model, datamap, engines, activity, channel, at, actor)
+    writer.writerow(next(rows))
     count = 0
-    for contact in audited_contacts(store, model, datamap, engines, activity, channel, at, actor):
-        writer.writerow([*(contact.address.get(c, "") for c in columns), contact.subject_id or "",
-                         contact.basis, contact.source])
+    for row in rows:
+        writer.writerow(row)
         count += 1
         if progress is not None and count % PROGRESS_EVERY == 0:
             progress(PROGRESS_EVERY)

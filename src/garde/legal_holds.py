@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Literal
+from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any, Literal
 
 import sqlalchemy as sa
 
@@ -20,6 +20,9 @@ from garde import audit
 from garde.problems import GardeError, NotFound, closest
 from garde.store import metadata
 from garde.subjects import IDENTIFIER_KINDS, find_subject, normalise_identifier, now
+
+if TYPE_CHECKING:
+    from garde.datasets import DataMap
 
 Scope = Literal["subject", "table", "activity"]
 SCOPES: tuple[Scope, ...] = ("subject", "table", "activity")
@@ -161,13 +164,48 @@ def active_holds(conn: sa.Connection, at: datetime | None = None) -> list[LegalH
         legal_holds.c.starts_at <= at,
         sa.or_(legal_holds.c.ends_at.is_(None), legal_holds.c.ends_at > at),
     ).order_by(legal_holds.c.id))
-    return [LegalHold(r.id, r.scope_kind, r.scope, r.reason, r.starts_at, r.ends_at) for r in rows]
+    return [_hold(r) for r in rows]
 
 
-def list_holds(conn: sa.Connection, *, everything: bool = False) -> list[LegalHold]:
-    """Holds in force now, or ``everything`` (released and ended ones too), oldest first."""
+def list_holds(conn: sa.Connection, *, everything: bool = False, after: int | None = None,
+               limit: int | None = None) -> list[LegalHold]:
+    """Holds in force now, or ``everything`` (released and ended ones too), oldest first;
+    ``after``: only those whose id is larger, ``limit``: at most that many (a page)."""
     if not everything:
-        return active_holds(conn)
-    rows = conn.execute(sa.select(legal_holds).order_by(legal_holds.c.id))
-    return [LegalHold(r.id, r.scope_kind, r.scope, r.reason, r.starts_at, r.ends_at, r.released_at)
-            for r in rows]
+        holds = active_holds(conn)
+        return [h for h in holds if after is None or h.id > after][:limit]
+    query = sa.select(legal_holds).order_by(legal_holds.c.id).limit(limit)
+    if after is not None:
+        query = query.where(legal_holds.c.id > after)
+    return [_hold(r) for r in conn.execute(query)]
+
+
+def _hold(row: sa.Row[Any]) -> LegalHold:
+    return LegalHold(row.id, row.scope_kind, row.scope, row.reason, row.starts_at, row.ends_at,
+                     row.released_at)
+
+
+def get_hold(conn: sa.Connection, hold_id: int) -> LegalHold:
+    """One hold, in force or not; NotFound for an unknown id."""
+    row = conn.execute(sa.select(legal_holds).where(legal_holds.c.id == hold_id)).first()
+    if row is None:
+        raise NotFound(f"no legal hold {hold_id}")
+    return _hold(row)
+
+
+def hold_end(last_day: date) -> datetime:
+    """When a hold whose last day is ``last_day`` ends: it covers that whole day, so the next
+    midnight (UTC)."""
+    return datetime.combine(last_day + timedelta(days=1), time(), UTC)
+
+
+def place_known_hold(conn: sa.Connection, datamap: DataMap, activities: Iterable[str], scope_kind: Scope,
+                     scope: str, reason: str, last_day: date | None = None, *, actor: str = "garde",
+                     region: str | None = None) -> LegalHold:
+    """Place a hold (:func:`place_hold`) on a table, identity kind or activity that ``datamap`` and
+    the register's ``activities`` know (:func:`check_scope_known`), until the end of ``last_day``
+    (default: until released); returns it."""
+    check_scope_known(scope_kind, scope, tables=[f"{t.database}.{t.name}" for t in datamap],
+                      identity_kinds=datamap.identity_kinds(), activities=activities)
+    ends_at = hold_end(last_day) if last_day is not None else None
+    return get_hold(conn, place_hold(conn, scope_kind, scope, reason, ends_at, actor=actor, region=region))

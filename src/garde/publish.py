@@ -21,8 +21,16 @@ from garde.documents.notice_layout import Counts
 from garde.documents.templating import render
 from garde.lint import Finding, lint, to_sarif
 from garde.lint.report import message_language
-from garde.register import read_register
+from garde.problems import NotFound, closest
+from garde.register import Register, read_register
 from garde.taxonomy import LANGS
+
+REGISTER_DOCUMENT_FORMATS = ("xlsx", "html", "csv", "json", "md")
+MEDIA_TYPES = {
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "html": "text/html; charset=utf-8", "csv": "text/csv; charset=utf-8",
+    "json": "application/json", "md": "text/markdown; charset=utf-8",
+}
 
 
 @dataclass
@@ -48,6 +56,51 @@ def register_files(paths: Iterable[Path]) -> list[Path]:
     return found
 
 
+@dataclass(frozen=True)
+class Document:
+    """One document a register publishes: the Art. 30 register in one format, or the notice in
+    one language. ``name`` is its file name, as :func:`publish` writes it."""
+
+    name: str
+    kind: str  # register, notice
+    lang: str
+    format: str
+
+    @property
+    def media_type(self) -> str:
+        return MEDIA_TYPES[self.format]
+
+
+def own_language(register: Register) -> str:
+    """The language the register's Art. 30 register is published in: its own (else English)."""
+    return register.language if register.language in LANGS else "en"
+
+
+def register_documents(register: Register) -> list[Document]:
+    """The documents ``register`` publishes: its Art. 30 register in every format, in its own
+    language, and its notice in each language it publishes (``publishes_in``)."""
+    own = own_language(register)
+    found = [Document(f"register-{own}.{fmt}", "register", own, fmt) for fmt in REGISTER_DOCUMENT_FORMATS]
+    found += [Document(f"notice-{lang}.html", "notice", lang, "html")
+              for lang in register.published_languages() if lang in LANGS]
+    return found
+
+
+def register_document(register: Register, name: str) -> tuple[Document, bytes]:
+    """One of :func:`register_documents`, by its name, and its content; NotFound for any other
+    name (the name is looked up in that list: it never reaches a file system). A notice with gaps
+    is the draft, with its banner, as :func:`publish` writes it."""
+    documents = {document.name: document for document in register_documents(register)}
+    document = documents.get(name)
+    if document is None:
+        hint = closest(name, documents)
+        raise NotFound(f"no document {name!r}" + (f" (did you mean {hint!r}?)" if hint else "")
+                       + f"; this register publishes {', '.join(documents)}")
+    if document.kind == "register":
+        return document, export_register(register, document.format, document.lang)
+    return document, write_notice(build_notice(register, document.lang), "html").encode("utf-8")
+
+
 def publish(paths: Iterable[Path], out: Path,
             progress: Callable[[str], None] | None = None) -> list[Publication]:
     """Lint and publish every register in ``paths`` into ``out``; returns what was written."""
@@ -62,11 +115,12 @@ def publish(paths: Iterable[Path], out: Path,
         folder = out / path.stem
         folder.mkdir(exist_ok=True)
         publication = Publication(path, register.controller.name, len(register.activities), findings)
-        own = register.language if register.language in LANGS else "en"
-        for fmt in ("xlsx", "html", "csv", "json", "md"):
-            target = folder / f"register-{own}.{fmt}"
-            target.write_bytes(export_register(register, fmt, own))
-            publication.files.append(target)
+        own = own_language(register)
+        for document in register_documents(register):
+            if document.kind == "register":
+                target = folder / document.name
+                target.write_bytes(register_document(register, document.name)[1])
+                publication.files.append(target)
         for lang in LANGS:
             target = folder / f"notice-{lang}.html"
             notice = build_notice(register, lang)  # a draft carries its banner: published knowingly

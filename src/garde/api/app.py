@@ -20,7 +20,7 @@ from pydantic import BaseModel
 
 from garde.api import cors, problems
 from garde.api.limits import BodyLimit
-from garde.api.routers import audit, consents, decisions, me, registers
+from garde.api.routers import audiences, audit, consents, decisions, holds, me, registers, retention
 from garde.api.state import Service, service
 from garde.audit import AuditWriter
 from garde.decide.model import DecisionModel
@@ -105,7 +105,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                        f"expected {head}").model_dump(), status_code=503)
         return Health(status="ok")
 
-    for router in (registers.router, decisions.router, consents.router, audit.router, me.router):
+    for router in (registers.router, decisions.router, consents.router, audit.router, audiences.router,
+                   retention.router, holds.router, me.router):
         app.include_router(router, prefix=PREFIX)
     app.include_router(banner.router)
     return app

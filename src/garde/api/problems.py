@@ -154,7 +154,9 @@ async def _garde(request: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, RateLimited):
         return problem(request, 429, str(exc), kind="urn:garde:problem:rate-limited",
                        headers={"Retry-After": str(exc.retry_after)})
-    return problem(request, status, str(exc), kind="urn:garde:problem:refused")
+    field = getattr(exc, "field", None)  # an error about one parameter names it (a cursor)
+    errors = [FieldError(field=field, reason=str(exc))] if isinstance(field, str) else []
+    return problem(request, status, str(exc), errors, kind="urn:garde:problem:refused")
 
 
 async def _http(request: Request, exc: Exception) -> JSONResponse:

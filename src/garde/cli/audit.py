@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from dataclasses import asdict
 from pathlib import Path
@@ -123,9 +122,7 @@ def export(
     engine = open_store()
     handle = open_private(output) if output else sys.stdout
     try:
-        with engine.connect() as conn:
-            for entry in audit.entries(conn, since=since, kind=kind):
-                handle.write(json.dumps(entry, ensure_ascii=False, default=str) + "\n")
+        handle.writelines(audit.export_lines(engine, since=since, kind=kind))
     finally:
         if output:
             handle.close()

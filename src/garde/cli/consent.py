@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 import typer
 from rich.console import Console
@@ -15,10 +15,11 @@ from garde import consent
 from garde.cli.output import Format, FormatOption, QuietOption, emit, progress
 from garde.consent.importing import count_rows, import_csv
 from garde.consent.ledger import LedgerEvent, event_time
-from garde.consent.receipts import receipt
 from garde.consent.recording import (
     ConsentChoice,
     check_activity,
+    consent_history,
+    consent_receipt,
     consent_state,
     record_choice,
     subject_identities,
@@ -27,7 +28,7 @@ from garde.decide.model import DecisionModel
 from garde.problems import GardeError
 from garde.settings import get_settings
 from garde.store import open_store
-from garde.subjects import ensure_subject, find_subject
+from garde.subjects import ensure_subject
 
 consent_app = typer.Typer(help="Record and prove consents (GDPR Art. 7): the append-only ledger.",
                           no_args_is_help=True)
@@ -126,16 +127,6 @@ def withdraw(
                              f"{' on ' + event.channel if event.channel else ''}, receipt {event.event_id}")
 
 
-def _subject(ids: dict[str, str]) -> tuple[Any, str]:
-    engine = open_store()
-    with engine.connect() as conn:
-        subject_id = find_subject(conn, ids)
-    if subject_id is None:
-        engine.dispose()
-        raise GardeError("no subject with this identity")
-    return engine, subject_id
-
-
 @consent_app.command("show")
 def show(
     email: Email = None, phone: Phone = None, customer_id: CustomerId = None,
@@ -175,10 +166,11 @@ def history(
 
     Example: garde consent history --email ana@example.com --format jsonl
     """
-    engine, subject_id = _subject(identities(email, phone, customer_id))
-    with engine.connect() as conn:
-        events = list(consent.history(conn, subject_id, activity))
-    engine.dispose()
+    engine = open_store()
+    try:
+        events = consent_history(engine, identities(email, phone, customer_id), activity)
+    finally:
+        engine.dispose()
     if format == "jsonl":
         for event in events:
             typer.echo(json.dumps(event.to_data(), ensure_ascii=False))
@@ -201,10 +193,11 @@ def receipt_command(
     """
     model = load_model(register)
     engine = open_store()
-    with engine.connect() as conn:
-        event = consent.event(conn, receipt_id)
-    engine.dispose()
-    typer.echo(json.dumps(receipt(event, model.register_of(event.activity)), ensure_ascii=False, indent=2))
+    try:
+        found = consent_receipt(engine, model, receipt_id)
+    finally:
+        engine.dispose()
+    typer.echo(json.dumps(found, ensure_ascii=False, indent=2))
 
 
 @consent_app.command("import")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -14,7 +14,7 @@ from rich.table import Table
 from garde.cli.output import Format, FormatOption, emit
 from garde.datasets import load_datamap
 from garde.decide.model import DecisionModel
-from garde.legal_holds import check_scope_known, list_holds, place_hold, release_hold
+from garde.legal_holds import list_holds, place_known_hold, release_hold
 from garde.rights.deployment import configured_phone_region
 from garde.settings import get_settings
 from garde.store import open_store
@@ -33,15 +33,14 @@ class ScopeKind(StrEnum):
 Actor = Annotated[str, typer.Option("--actor", help="Who does this (recorded in the audit log)")]
 
 
-def _end(text: str | None) -> datetime | None:
-    """``--until DATE``: the hold covers that whole day, so it ends at the next midnight (UTC)."""
+def _last_day(text: str | None) -> date | None:
+    """``--until DATE``: the hold's last day (it covers that whole day)."""
     if text is None:
         return None
     try:
-        day = date.fromisoformat(text)
+        return date.fromisoformat(text)
     except ValueError:
         raise typer.BadParameter(f"{text!r} is not a date YYYY-MM-DD", param_hint="--until") from None
-    return datetime.combine(day + timedelta(days=1), time(), UTC)
 
 
 @hold_app.command("place")
@@ -71,17 +70,14 @@ def place(
     """
     settings = get_settings()
     datamap = load_datamap(datasets or settings.datasets)
-    check_scope_known(scope.value, value, tables=[f"{t.database}.{t.name}" for t in datamap],
-                      identity_kinds=datamap.identity_kinds(),
-                      activities=DecisionModel.load(registers or settings.registers).activities)
+    activities = DecisionModel.load(registers or settings.registers).activities
     with open_store().begin() as conn:
-        hold_id = place_hold(conn, scope.value, value, reason, _end(until), actor=actor,
-                             region=configured_phone_region())
-        placed = next(h for h in list_holds(conn, everything=True) if h.id == hold_id)
+        placed = place_known_hold(conn, datamap, activities, scope.value, value, reason, _last_day(until),
+                                  actor=actor, region=configured_phone_region())
     if format is Format.json:
         emit({"hold": placed.to_data()})
         return
-    out.print(f"hold {hold_id} placed on {scope.value} {value}" + (f" until {until}" if until else ""))
+    out.print(f"hold {placed.id} placed on {scope.value} {value}" + (f" until {until}" if until else ""))
 
 
 @hold_app.command("list")

@@ -18,7 +18,7 @@ import hmac
 import json.encoder
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import Field, dataclass, fields
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
@@ -164,12 +164,17 @@ class LedgerEvent:
                             self.event_id)
 
     def to_data(self) -> dict[str, Any]:
-        data = asdict(self)
-        data.pop("seq")
+        """The event as the CLI prints it and the API answers it: its :func:`public_fields`."""
+        data = {f.name: getattr(self, f.name) for f in public_fields()}
         for name in ("at", "recorded_at", "expires_at"):
             if data[name] is not None:
                 data[name] = as_utc(data[name]).isoformat()
         return data
+
+
+def public_fields() -> tuple[Field[Any], ...]:
+    """The fields of :class:`LedgerEvent` an event shows (``seq``, the row's number, is the store's)."""
+    return tuple(f for f in fields(LedgerEvent) if f.name != "seq")
 
 
 def hash_ip(ip: str, key: bytes) -> str:
@@ -296,12 +301,18 @@ def _ledger_event(row: Any) -> LedgerEvent:
         source=row.source, seq=int(row.id))
 
 
-def history(conn: sa.Connection, subject_id: str, activity: str | None = None) -> Iterator[LedgerEvent]:
-    """A subject's events in the order they happened."""
-    query = sa.select(consent_events).where(consent_events.c.subject_id == subject_id)
+def history(conn: sa.Connection, subject_id: str, activity: str | None = None, *,
+            after: tuple[datetime, int] | None = None, limit: int | None = None) -> Iterator[LedgerEvent]:
+    """A subject's events in the order they happened (``at``, then ``seq``); ``after``: only those
+    after the event at that (``at``, ``seq``), ``limit``: at most that many (a page)."""
+    e = consent_events.c
+    query = sa.select(consent_events).where(e.subject_id == subject_id)
     if activity is not None:
-        query = query.where(consent_events.c.activity == activity)
-    for row in conn.execute(query.order_by(consent_events.c.at, consent_events.c.id)):
+        query = query.where(e.activity == activity)
+    if after is not None:
+        at, seq = after
+        query = query.where(sa.or_(e.at > at, sa.and_(e.at == at, e.id > seq)))
+    for row in conn.execute(query.order_by(e.at, e.id).limit(limit)):
         yield _ledger_event(row)
 
 

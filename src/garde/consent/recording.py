@@ -7,6 +7,7 @@ IP address, and records the event with its audit entry in one transaction.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -15,6 +16,8 @@ import sqlalchemy as sa
 
 from garde import consent
 from garde.consent.ledger import Evidence, LedgerEvent
+from garde.consent.objections import TARGETED_ADVERTISING, gpc_signal, record_gpc
+from garde.consent.receipts import receipt
 from garde.consent.state import ConsentState
 from garde.decide.model import DecisionModel
 from garde.keys import identifier_data_key
@@ -88,7 +91,59 @@ def record_choice(engine: sa.Engine, model: DecisionModel, choice: ConsentChoice
 def consent_state(engine: sa.Engine, model: DecisionModel, identities: dict[str, str]) -> list[ConsentState]:
     """A subject's consents as they stand now; NotFound when no subject holds these identities."""
     with engine.connect() as conn:
-        subject_id = find_subject(conn, identities)
-        if subject_id is None:
-            raise NotFound("no subject with this identity")
-        return consent.current(conn, subject_id, validity=dict(model.validity()))
+        return consent.current(conn, _known_subject(conn, identities), validity=dict(model.validity()))
+
+
+def _known_subject(conn: sa.Connection, identities: dict[str, str]) -> str:
+    subject_id = find_subject(conn, identities)
+    if subject_id is None:
+        raise NotFound("no subject with this identity")
+    return subject_id
+
+
+def consent_history(engine: sa.Engine, identities: dict[str, str], activity: str | None = None, *,
+                    after: tuple[datetime, int] | None = None, limit: int | None = None) -> list[LedgerEvent]:
+    """A subject's consent events in the order they happened (the proof, Art. 7(1)); a page of
+    them with ``after`` and ``limit`` (:func:`garde.consent.ledger.history`). NotFound when no
+    subject holds these identities."""
+    with engine.connect() as conn:
+        subject_id = _known_subject(conn, identities)
+        return list(consent.history(conn, subject_id, activity, after=after, limit=limit))
+
+
+def consent_receipt(engine: sa.Engine, model: DecisionModel, event_id: str) -> dict[str, Any]:
+    """The receipt of one ledger event (ISO/IEC TS 27560 and Kantara fields), with what the
+    register says of its activity; NotFound for an unknown event id."""
+    with engine.connect() as conn:
+        event = consent.event(conn, event_id)
+    return receipt(event, model.register_of(event.activity))
+
+
+@dataclass(frozen=True)
+class GpcRecorded:
+    """A Global Privacy Control signal as recorded: the objection's scope, whether it is new, and
+    the register's activities it stops (those marked ``targeted_advertising: true``)."""
+
+    subject_id: str
+    recorded: bool
+    scope: str
+    activities: list[str]
+
+
+def gpc_activities(model: DecisionModel) -> list[str]:
+    """The activities a GPC signal objects to: sale/sharing and targeted advertising, as the
+    register marks them (``targeted_advertising: true``, honoured by ``decide()`` and audiences)."""
+    return sorted(rules.id for rules in model.activities.values() if rules.targeted_advertising)
+
+
+def record_gpc_signal(engine: sa.Engine, model: DecisionModel, identities: dict[str, str],
+                      headers: Mapping[str, str], actor: str = "garde") -> GpcRecorded:
+    """Record the ``Sec-GPC: 1`` that ``headers`` carry (a browser's, relayed by the shop) as the
+    subject's objection to targeted advertising (GDPR Art. 21(2) and (5), CCPA "do not sell or
+    share"); audited once, with ``actor``. A GardeError when the headers carry no signal."""
+    if not gpc_signal(headers):
+        raise GardeError("no Global Privacy Control signal: send the browser's `Sec-GPC: 1` header")
+    with engine.begin() as conn:
+        subject_id = ensure_subject(conn, identities)
+        recorded = record_gpc(conn, subject_id, actor=actor)
+    return GpcRecorded(subject_id, recorded, TARGETED_ADVERTISING, gpc_activities(model))

@@ -9,7 +9,7 @@ sweeps. ``docs/retention.md`` explains how rules become predicates.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy.engine import Engine
 
@@ -32,16 +32,18 @@ def plan(store: Engine, datamap: DataMap, engines: Mapping[str, Engine], *, toda
 
 def sweep(store: Engine, datamap: DataMap, engines: Mapping[str, Engine], *, today: date | None = None,
           batch_size: int = BATCH_SIZE, dry_run: bool = False, progress: Progress | None = None,
-          registers: Mapping[str, Register] | None = None) -> SweepResult:
-    """Delete or mask what is due, in batches; resumes the last unfinished sweep if there is one."""
-    sweeper = Sweeper(store, datamap, engines, registers or registers_for(datamap))
+          registers: Mapping[str, Register] | None = None, actor: str = "garde") -> SweepResult:
+    """Delete or mask what is due, in batches; resumes the last unfinished sweep if there is one.
+    Its audit entries name ``actor``."""
+    sweeper = Sweeper(store, datamap, engines, registers or registers_for(datamap), actor=actor)
     return sweeper.run(today=today, batch_size=batch_size, dry_run=dry_run, progress=progress)
 
 
-def runs(store: Engine, limit: int = 20) -> list[Run]:
-    """Past sweeps, newest first."""
+def runs(store: Engine, limit: int = 20, *, before: tuple[datetime, str] | None = None) -> list[Run]:
+    """Past sweeps, newest first; ``before``: only those started before that run (its
+    ``started_at`` and id: a page after it)."""
     with store.connect() as conn:
-        return list_runs(conn, limit)
+        return list_runs(conn, limit, before=before)
 
 
 __all__ = [

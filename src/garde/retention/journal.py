@@ -135,9 +135,16 @@ def finish_run(conn: sa.Connection, run_id: str, summary: dict[str, Any]) -> Non
                  .values(status="done", finished_at=now(), summary=json.dumps(summary, sort_keys=True)))
 
 
-def list_runs(conn: sa.Connection, limit: int = 20) -> list[Run]:
-    rows = conn.execute(sa.select(retention_runs).order_by(retention_runs.c.started_at.desc()).limit(limit))
-    return [_run(r) for r in rows]
+def list_runs(conn: sa.Connection, limit: int = 20, *,
+              before: tuple[datetime, str] | None = None) -> list[Run]:
+    """Runs newest first (``started_at``, then id); ``before``: those after that one in this order."""
+    r = retention_runs.c
+    query = sa.select(retention_runs)
+    if before is not None:
+        started, run_id = before
+        query = query.where(sa.or_(r.started_at < started, sa.and_(r.started_at == started, r.id < run_id)))
+    rows = conn.execute(query.order_by(r.started_at.desc(), r.id.desc()).limit(limit))
+    return [_run(row) for row in rows]
 
 
 def _step(run_id: str, database: str, table: str, operation: str) -> sa.ColumnElement[bool]:

@@ -109,8 +109,9 @@ class Sweeper:
     """One sweep over a data map; see the module docstring for the protocol."""
 
     def __init__(self, store: Engine, datamap: DataMap, engines: Mapping[str, Engine],
-                 registers: Mapping[str, Register]) -> None:
+                 registers: Mapping[str, Register], *, actor: str = "garde") -> None:
         self.store = store
+        self.actor = actor  # who runs the sweep: its audit entries name them
         self.datamap = datamap
         self.engines = engines
         self.registers = registers
@@ -176,10 +177,11 @@ class Sweeper:
             if run is None:
                 run = journal.start_run(conn, today or date.today(), batch_size, dry_run)
                 audit.record(conn, "retention.run.started", {"run": run.id, "today": run.today.isoformat(),
-                                                             "dry_run": dry_run, "batch_size": batch_size})
+                                                             "dry_run": dry_run, "batch_size": batch_size},
+                             actor=self.actor)
             else:
                 journal.mark_resumed(conn, run.id)
-                audit.record(conn, "retention.run.resumed", {"run": run.id})
+                audit.record(conn, "retention.run.resumed", {"run": run.id}, actor=self.actor)
         result = SweepResult(run.id, run.today, dry_run, resumed)
         if dry_run:
             result.affected = self.count(run.today, holds)
@@ -194,7 +196,7 @@ class Sweeper:
             self._step(run.id, batch_size, predicates, table, operation, result, progress)
         with self.store.begin() as conn:
             result.affected = journal.run_totals(conn, run.id)
-            audit.record(conn, "retention.run.finished", result.to_data())
+            audit.record(conn, "retention.run.finished", result.to_data(), actor=self.actor)
             journal.finish_run(conn, run.id, result.to_data())
         audit.checkpoint_after_job(self.store)  # the log's head after a destructive job, outside the store
         return result
@@ -265,7 +267,8 @@ class Sweeper:
                 journal.batch_done(conn, *applied)
             batch_id = journal.log_batch(conn, run_id, seq, ref.database, ref.table, operation, taken.keys,
                                          encoded or None, span=taken.span, count=taken.count)
-            audit.record(conn, "retention.batch", {"run": run_id, "batch": batch_id, **entry})
+            audit.record(conn, "retention.batch", {"run": run_id, "batch": batch_id, **entry},
+                         actor=self.actor)
         return batch_id
 
     @staticmethod

@@ -1,16 +1,19 @@
-"""``/audit/verify``: is the audit log whole? Names the first bad entry when it is not."""
+"""``/audit``: is the audit log whole (verify, naming the first bad entry when it is not), and its
+entries exported as JSON lines (export), streamed, from a sequence number on."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
 from garde.api.auth import allow
 from garde.api.keys import ApiKey
 from garde.api.problems import responses
 from garde.api.state import service
+from garde.audit import export_lines
 from garde.audit.verification import verify_store
 
 router = APIRouter(prefix="/audit", tags=["audit"], responses=responses(401, 403))
@@ -36,3 +39,19 @@ def verify(request: Request, key: Caller) -> VerificationOut:
     return VerificationOut(ok=result.ok, checked=result.checked, first_bad=result.first_bad,
                            reason=result.reason, warnings=list(result.warnings), sealed=result.sealed,
                            checkpoints=result.checkpoints)
+
+
+@router.get("/export", response_class=StreamingResponse, responses={200: {
+    "description": "one entry per line (JSON): seq, at, kind, subject_id, actor, payload, prev_hash, hash, "
+                   "seal", "content": {"application/x-ndjson": {}}}})
+def export(request: Request, key: Caller,
+           after: Annotated[int, Query(ge=0, lt=2**62, description="only the entries after this sequence "
+                                       "number: the `seq` of the last line of an earlier export")] = 0,
+           kind: Annotated[str | None, Query(max_length=64, description="only entries of this kind")] = None,
+           ) -> StreamingResponse:
+    """The audit log's entries as JSON lines, oldest first, streamed (`garde audit export`): with
+    their hashes and seals, to verify or archive elsewhere. Resume with `after`."""
+    held = service(request)
+    held.audit.flush()  # the decisions buffered so far are part of the log
+    return StreamingResponse(export_lines(held.engine, kind=kind, after=after),
+                             media_type="application/x-ndjson")

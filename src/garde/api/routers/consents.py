@@ -1,27 +1,39 @@
-"""``/consents``: give, withdraw, and the state of a subject's consents.
+"""``/consents``: give, withdraw, the state and history of a subject's consents, receipts, GPC.
 
-The state is asked by ``POST`` with the subject in the body: identities stay out of URLs,
-and so out of access logs and proxies.
+The state and the history are asked by ``POST`` with the subject in the body: identities stay
+out of URLs, and so out of access logs and proxies. A receipt is asked by its event id, which
+names no one by itself; but the receipt names its subject (by garde's subject id), so only the
+roles that serve subjects (``agent``, ``dpo``) read it.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, get_type_hints
 
-from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Depends, Header, Path, Request
+from pydantic import BaseModel, Field, create_model
 
 from garde.api.auth import allow
 from garde.api.keys import ApiKey
 from garde.api.models import ACTIVITY, CHANNEL, Strict, SubjectIn
+from garde.api.pagination import Cursor, Limit, Page, decode_cursor, page
 from garde.api.problems import responses
 from garde.api.state import service
-from garde.consent.ledger import LedgerEvent
-from garde.consent.recording import ConsentChoice, consent_state, record_choice
+from garde.consent.ledger import LedgerEvent, public_fields
+from garde.consent.recording import (
+    ConsentChoice,
+    consent_history,
+    consent_receipt,
+    consent_state,
+    record_choice,
+    record_gpc_signal,
+)
 
 router = APIRouter(prefix="/consents", tags=["consents"], responses=responses(401, 403, 404, 422))
 Caller = Annotated[ApiKey, Depends(allow("agent", "service"))]
+Agent = Annotated[ApiKey, Depends(allow("agent"))]  # a receipt names its subject: those who serve them
+Shop = Annotated[ApiKey, Depends(allow("service"))]  # a browser's signal reaches the shop's systems
 
 
 class GiveIn(Strict):
@@ -51,21 +63,19 @@ class StateIn(Strict):
     subject: SubjectIn
 
 
-class ConsentEventOut(BaseModel):
-    event_id: str = Field(description="the receipt id")
-    subject_id: str
-    activity: str
-    channel: str | None
-    action: str
-    at: datetime
-    recorded_at: datetime
-    method: str
-    notice_version: str | None
-    ip_hash: str | None
-    user_agent: str | None
-    expires_at: datetime | None
-    actor: str
-    source: str | None
+def _event_model() -> type[BaseModel]:
+    """The ledger event as the API answers it: the fields of :class:`LedgerEvent` that an event
+    shows (:func:`public_fields`, as ``to_data`` gives them), declared there once."""
+    hints = get_type_hints(LedgerEvent)
+    described = {"event_id": "the receipt id (`GET /consents/receipts/{event_id}`)",
+                 "ip_hash": "HMAC of the subject's IP address, never the address"}
+    definitions: dict[str, Any] = {f.name: (hints[f.name], Field(description=described.get(f.name)))
+                                   for f in public_fields()}
+    model: type[BaseModel] = create_model("ConsentEventOut", __module__=__name__, **definitions)
+    return model
+
+
+ConsentEventOut = _event_model()
 
 
 class ConsentStateOut(BaseModel):
@@ -78,12 +88,12 @@ class ConsentStateOut(BaseModel):
     receipt: str | None
 
 
-def _event(event: LedgerEvent) -> ConsentEventOut:
-    return ConsentEventOut.model_validate(event.to_data())
+def _event(event: LedgerEvent) -> dict[str, Any]:
+    return event.to_data()
 
 
 @router.post("/give", response_model=ConsentEventOut, status_code=201)
-def give(body: GiveIn, request: Request, key: Caller) -> ConsentEventOut:
+def give(body: GiveIn, request: Request, key: Caller) -> dict[str, Any]:
     """Record that a subject gave consent; audited with the key's name as actor."""
     held = service(request)
     return _event(record_choice(held.engine, held.model, ConsentChoice(
@@ -92,7 +102,7 @@ def give(body: GiveIn, request: Request, key: Caller) -> ConsentEventOut:
 
 
 @router.post("/withdraw", response_model=ConsentEventOut, status_code=201)
-def withdraw(body: WithdrawIn, request: Request, key: Caller) -> ConsentEventOut:
+def withdraw(body: WithdrawIn, request: Request, key: Caller) -> dict[str, Any]:
     """Record a withdrawal, as easy as giving (GDPR Art. 7(3)); audited with the key's name."""
     held = service(request)
     return _event(record_choice(held.engine, held.model, ConsentChoice(
@@ -107,3 +117,55 @@ def state(body: StateIn, request: Request, key: Caller) -> list[ConsentStateOut]
     return [ConsentStateOut(activity=s.activity, channel=s.channel, status=s.status, dpv=s.dpv, since=s.since,
                             expires_at=s.expires_at, receipt=s.event_id)
             for s in consent_state(held.engine, held.model, body.subject.identities())]
+
+
+class HistoryIn(Strict):
+    subject: SubjectIn
+    activity: str | None = Field(default=None, max_length=128, description="only this activity")
+
+
+class HistoryOut(Page[ConsentEventOut]):  # type: ignore[valid-type]
+    """A page of a subject's consent events, in the order they happened."""
+
+
+@router.post("/history", response_model=HistoryOut)
+def history(body: HistoryIn, request: Request, key: Caller, limit: Limit = 50,
+            cursor: Cursor = None) -> HistoryOut:
+    """Every consent event of a subject, oldest first: the proof the controller keeps (Art. 7(1))."""
+    after = decode_cursor(cursor, (datetime, int))
+    events = consent_history(service(request).engine, body.subject.identities(), body.activity,
+                             after=None if after is None else (after[0], after[1]), limit=limit + 1)
+    shown, next_cursor = page(events, limit, lambda e: (e.at, e.seq))
+    return HistoryOut(items=[_event(e) for e in shown], next_cursor=next_cursor)
+
+
+@router.get("/receipts/{event_id}", response_model=dict[str, Any])
+def receipt(request: Request, key: Agent,
+            event_id: Annotated[str, Path(pattern="^[0-9a-f]{32}$", description="the event's receipt id")],
+            ) -> dict[str, Any]:
+    """The consent receipt of one ledger event (ISO/IEC TS 27560, Kantara CR 1.1 fields)."""
+    held = service(request)
+    return consent_receipt(held.engine, held.model, event_id)
+
+
+class GpcIn(Strict):
+    subject: SubjectIn
+
+
+class GpcOut(BaseModel):
+    recorded: bool = Field(description="false: this subject's signal was recorded before")
+    scope: str = Field(description="the objection's scope: targeted_advertising")
+    activities: list[str] = Field(description="the register's activities it stops (`targeted_advertising: "
+                                              "true`): decide() and audiences refuse them from now on")
+
+
+@router.post("/gpc", response_model=GpcOut)
+def gpc(body: GpcIn, request: Request, key: Shop,
+        sec_gpc: Annotated[str | None, Header(max_length=8, description="the browser's signal: 1")] = None,
+        ) -> GpcOut:
+    """Record a visitor's Global Privacy Control signal (`Sec-GPC: 1`, relayed by the shop with the
+    visitor's identity) as an objection to sale/sharing and targeted advertising (Art. 21(5))."""
+    held = service(request)
+    found = record_gpc_signal(held.engine, held.model, body.subject.identities(), {"sec-gpc": sec_gpc or ""},
+                              actor=key.actor)
+    return GpcOut(recorded=found.recorded, scope=found.scope, activities=found.activities)

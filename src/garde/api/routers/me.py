@@ -104,7 +104,7 @@ class ConsentNowOut(BaseModel):
     receipt: str | None
 
 
-class ConsentEventOut(BaseModel):
+class MyConsentEventOut(BaseModel):
     receipt: str
     activity: str
     channel: str | None
@@ -117,7 +117,7 @@ class ConsentEventOut(BaseModel):
 
 class ConsentsOut(BaseModel):
     state: list[ConsentNowOut]
-    history: list[ConsentEventOut]
+    history: list[MyConsentEventOut]
 
 
 class AnswerFileOut(BaseModel):
@@ -189,7 +189,7 @@ def consents(request: Request, session: Subject) -> ConsentsOut:
     return ConsentsOut(
         state=[ConsentNowOut(activity=s.activity, channel=s.channel, status=s.status, since=s.since,
                              expires_at=s.expires_at, receipt=s.event_id) for s in state],
-        history=[ConsentEventOut(receipt=e.event_id, activity=e.activity, channel=e.channel, action=e.action,
+        history=[MyConsentEventOut(receipt=e.event_id, activity=e.activity, channel=e.channel, action=e.action,
                                  at=e.at, method=e.method, notice_version=e.notice_version,
                                  expires_at=e.expires_at) for e in history])
 
