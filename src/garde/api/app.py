@@ -20,7 +20,7 @@ from pydantic import BaseModel
 
 from garde.api import problems
 from garde.api.limits import BodyLimit
-from garde.api.routers import audit, consents, decisions, registers
+from garde.api.routers import audit, consents, decisions, opendsr, registers, requests
 from garde.api.state import Service, service
 from garde.audit import AuditWriter
 from garde.decide.model import DecisionModel
@@ -101,6 +101,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                        f"expected {head}").model_dump(), status_code=503)
         return Health(status="ok")
 
-    for router in (registers.router, decisions.router, consents.router, audit.router):
+    for router in (registers.router, decisions.router, consents.router, audit.router, requests.router):
         app.include_router(router, prefix=PREFIX)
+    app.include_router(opendsr.router)  # OpenDSR names its own paths: /opendsr/discovery, /opendsr/requests
     return app
