@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +21,13 @@ from fastapi import FastAPI
 
 from garde.api import create_app
 from garde.api.keys import ROLES, create_key
+from garde.rights import FileMailer
+from garde.rights.deployment import Deployment
 from garde.settings import Settings
+from garde.shop.load import generate_shop
 from garde.store import connect, migrate
 from garde.subjects import ensure_subject
-from tests.conftest import REGISTERS, mailed_code
+from tests.conftest import REGISTERS, ROOT, mailed_code, scratch_databases
 
 REGISTER = REGISTERS / "reference-shop.yaml"
 
@@ -141,3 +146,56 @@ def garde_serve(env: dict[str, str], cwd: Path) -> Iterator[str]:
         process.terminate()
         output = process.communicate(timeout=30)[0]
         assert "Traceback" not in output, output
+
+
+@dataclass
+class Served:
+    url: str
+    store: str
+    outbox: Path
+    results: Path
+    keys: dict[str, str]
+    customer: str  # the e-mail address of a customer the shop knows
+
+    def client(self, role: str = "agent") -> httpx.Client:
+        return httpx.Client(base_url=f"{self.url}/api/v1", timeout=60,
+                            headers={"Authorization": f"Bearer {self.keys[role]}"})
+
+    def mails(self) -> list[tuple[str, str]]:
+        found = []
+        for message in FileMailer(self.outbox).messages():
+            body = message.get_body()
+            assert body is not None
+            found.append((" ".join(str(message["Subject"]).split()), body.get_content()))
+        return found
+
+
+@contextmanager
+def served_shop(database_url: str, tmp_path: Path, admin: str | None) -> Iterator[Served]:
+    """The reference shop (20 generated customers) on the store's kind of database (``admin``: the
+    PostgreSQL server's, else SQLite), a key per role, and `garde serve` over them."""
+    with scratch_databases(["shop", "crm"], tmp_path, admin) as urls:
+        shop = Deployment.open(ROOT / "datasets", results=tmp_path / "results", urls=urls, create=True)
+        try:
+            generate_shop(shop.engines, 20, seed=5, batch_size=20)
+            with shop.engines["shop"].connect() as conn:
+                customer = conn.execute(sa.text("SELECT email FROM customers WHERE email IS NOT NULL "
+                                                "ORDER BY id")).scalars().first()
+        finally:
+            shop.dispose()
+        keys = {role: new_key(database_url, role, name) for role, name in (
+            ("agent", "callcentre"), ("dpo", "dpo-office"), ("service", "shop"), ("auditor", "audit"))}
+        env = {**os.environ, "GARDE_DATABASE_URL": database_url, "GARDE_REGISTERS": str(REGISTER),
+               "GARDE_DATASETS": str(ROOT / "datasets"), "GARDE_SHOP_URL": urls["shop"],
+               "GARDE_CRM_URL": urls["crm"], "GARDE_OUTBOX": str(tmp_path / "outbox"),
+               "GARDE_RESULTS": str(tmp_path / "results"), "GARDE_MAILER": "file"}
+        with garde_serve(env, tmp_path) as base:
+            yield Served(base, database_url, tmp_path / "outbox", tmp_path / "results", keys, str(customer))
+
+
+def problem_of(response: httpx.Response, status: int) -> dict[str, Any]:
+    """The problem+json body of a refusal with ``status``."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    body: dict[str, Any] = response.json()
+    return body

@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -181,3 +182,14 @@ def held_in_another_process(imports: str, lock: str) -> Iterator[subprocess.Pope
         finally:
             if child.poll() is None:
                 child.stdin.close()  # the holder reads the end of its input and releases the lock
+
+
+@pytest.fixture
+def served(database_url: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """The reference shop and a real `garde serve` over it, on SQLite and on PostgreSQL
+    (``tests.api_support.Served``)."""
+    from tests.api_support import served_shop
+
+    admin = None if database_url.startswith("sqlite") else request.getfixturevalue("postgres_admin_url")
+    with served_shop(database_url, tmp_path, admin) as running:
+        yield running

@@ -20,7 +20,18 @@ from pydantic import BaseModel
 
 from garde.api import cors, problems
 from garde.api.limits import BodyLimit
-from garde.api.routers import audiences, audit, consents, decisions, holds, me, registers, retention
+from garde.api.routers import (
+    audiences,
+    audit,
+    consents,
+    decisions,
+    holds,
+    me,
+    opendsr,
+    registers,
+    requests,
+    retention,
+)
 from garde.api.state import Service, service
 from garde.audit import AuditWriter
 from garde.decide.model import DecisionModel
@@ -106,7 +117,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return Health(status="ok")
 
     for router in (registers.router, decisions.router, consents.router, audit.router, audiences.router,
-                   retention.router, holds.router, me.router):
+                   retention.router, holds.router, requests.router, me.router):
         app.include_router(router, prefix=PREFIX)
+    app.include_router(opendsr.router)  # OpenDSR names its own paths: /opendsr/discovery, /opendsr/requests
     app.include_router(banner.router)
     return app

@@ -16,6 +16,7 @@ import base64
 import binascii
 import json
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
@@ -89,3 +90,25 @@ def page(items: Sequence[Item], limit: int, key: Callable[[Item], Sequence[Part]
     """The page of ``items`` (fetched with one more than ``limit``) and the cursor of the next one."""
     shown = list(items[:limit])
     return shown, encode_cursor(key(shown[-1])) if len(items) > limit and shown else None
+
+
+@dataclass(frozen=True)
+class Paging:
+    """A list route's ``cursor`` and ``limit`` as one dependency: ``paging: Annotated[Paging, Depends()]``."""
+
+    cursor: Cursor = None
+    limit: Limit = DEFAULT_LIMIT
+
+    def after(self, shape: Sequence[type[Part]]) -> tuple[Any, ...] | None:
+        """The key the page starts after; None for the first page."""
+        return decode_cursor(self.cursor, shape)
+
+    @property
+    def read(self) -> int:
+        """How many items to read: one more than a page, to know whether a next page exists."""
+        return self.limit + 1
+
+    def page(self, items: Sequence[Item], key: Callable[[Item], Sequence[Part]]) -> tuple[
+            list[Item], str | None]:
+        """The page of ``items`` (read :attr:`read` of them) and the next page's cursor."""
+        return page(items, self.limit, key)

@@ -1,8 +1,9 @@
 """Receiving requests and moving them through their lifecycle.
 
 received → verified → in_progress → completed, or rejected from any open
-state; a run that cannot finish (a database refuses a write) leaves the
-request ``failed``, with the reason, until it is run again or rejected.
+state, or cancelled (by whoever sent it) before it started; a run that
+cannot finish (a database refuses a write) leaves the request ``failed``,
+with the reason, until it is run again or rejected.
 Every transition is timestamped in ``request_steps`` and audited in the
 same transaction. GDPR Art. 12(3): the answer is due one month after
 receipt, extendable by two further months when the subject is told why
@@ -33,19 +34,28 @@ from garde.subjects import identifier_hash, normalise_identifier, now
 
 RequestType = Literal["access", "portability", "rectification", "erasure", "restriction", "objection"]
 REQUEST_TYPES: tuple[RequestType, ...] = get_args(RequestType)
-Status = Literal["received", "verified", "in_progress", "failed", "completed", "rejected"]
+Status = Literal["received", "verified", "in_progress", "failed", "completed", "rejected", "cancelled"]
+STATUSES: tuple[Status, ...] = get_args(Status)
 OPEN: tuple[Status, ...] = ("received", "verified", "in_progress", "failed")
 LANGUAGES = ("fr", "en", "it")
 
 # Which status may follow which; a rejection is possible while the request is open.
 TRANSITIONS: dict[str, tuple[str, ...]] = {
-    "received": ("verified", "rejected"),
-    "verified": ("in_progress", "rejected"),
+    "received": ("verified", "rejected", "cancelled"),
+    "verified": ("in_progress", "rejected", "cancelled"),
     "in_progress": ("in_progress", "failed", "completed", "rejected"),
     "failed": ("in_progress", "rejected"),  # run again (resumes), or refuse with a reason
     "completed": (),
     "rejected": (),
+    "cancelled": (),
 }
+CLOSED: tuple[Status, ...] = ("completed", "rejected", "cancelled")
+
+
+class RequestConflict(GardeError):
+    """The request's status does not allow this (it is answered, refused, cancelled, running...)."""
+
+    status = 409
 
 
 def deadline_for(received: date) -> date:
@@ -146,7 +156,7 @@ def _from_row(row: Any, steps: list[dict[str, Any]] | None = None) -> Request:
 
 def submit(conn: sa.Connection, type: str, identities: Mapping[str, str], *, language: str = "en",
            details: Mapping[str, Any] | None = None, received_at: datetime | None = None,
-           actor: str = "garde", region: str | None = None) -> Request:
+           actor: str = "garde", region: str | None = None, request_id: str | None = None) -> Request:
     """Record a new request; the deadline runs from ``received_at`` (default now).
 
     ``identities`` maps identifier kinds (email, phone, customer_id) to values;
@@ -155,6 +165,8 @@ def submit(conn: sa.Connection, type: str, identities: Mapping[str, str], *, lan
     until a code or an agent's check proves it (:mod:`garde.rights.verification`).
     ``region`` is the controller's country, where a telephone number given without its
     country code is read (:attr:`Deployment.phone_region <garde.rights.Deployment.phone_region>`).
+    ``request_id`` is the id to give it (a UUID another system chose: OpenDSR's
+    ``subject_request_id``); by default a random one.
     """
     if type not in REQUEST_TYPES:
         raise GardeError(f"unknown request type {type!r}; expected one of {', '.join(REQUEST_TYPES)}")
@@ -166,7 +178,10 @@ def submit(conn: sa.Connection, type: str, identities: Mapping[str, str], *, lan
     key = identifier_data_key(conn)
     hashes = {kind: identifier_hash(kind, value, key) for kind, value in normalised.items()}
     received_at = received_at or now()
-    request_id = str(uuid.uuid4())
+    try:
+        request_id = str(uuid.UUID(request_id)) if request_id else str(uuid.uuid4())
+    except ValueError:
+        raise GardeError(f"request id {request_id!r} is not a UUID") from None
     deadline = deadline_for(received_at.date())
     conn.execute(requests.insert().values(
         id=request_id, type=type, status="received", subject_id=None,
@@ -225,12 +240,22 @@ def get_request(conn: sa.Connection, request_id: str) -> Request:
 
 
 def list_requests(conn: sa.Connection, *, overdue: bool = False, status: str | None = None,
-                  today: date | None = None) -> list[Request]:
-    """Requests by receipt date; ``overdue``: open ones whose due date has passed.
+                  today: date | None = None, after: tuple[datetime, str] | None = None,
+                  limit: int | None = None) -> list[Request]:
+    """Requests by receipt date, then id; ``overdue``: open ones whose due date has passed.
 
-    ``status`` ``locked`` lists the requests locked after too many wrong codes.
+    ``status`` ``locked`` lists the requests locked after too many wrong codes. ``after`` and
+    ``limit`` read one page: the ``limit`` first requests after the (received_at, id) of the last
+    one of the previous page. The order is total and a page starts after a key, not at an offset,
+    so paging never repeats or skips a request, whatever is received meanwhile.
     """
     query = sa.select(requests).order_by(requests.c.received_at, requests.c.id)
+    if after is not None:
+        received_at, last_id = after
+        query = query.where(sa.or_(requests.c.received_at > received_at,
+                                   sa.and_(requests.c.received_at == received_at, requests.c.id > last_id)))
+    if limit is not None:
+        query = query.limit(limit)
     if status == "locked":
         query = query.where(requests.c.locked_at.is_not(None))
     elif status:
@@ -253,19 +278,24 @@ def transition(conn: sa.Connection, request: Request, status: Status, *, actor: 
     as just updated, without reading it back (``request`` must be current).
     """
     if status not in TRANSITIONS[request.status]:
-        raise GardeError(f"request {request.id} is {request.status}; it cannot become {status}")
+        raise RequestConflict(f"request {request.id} is {request.status}; it cannot become {status}")
     at = now()
     stamp = {"verified": "verified_at", "in_progress": "started_at", "completed": "completed_at",
              "rejected": "rejected_at"}.get(status)
     update: dict[str, Any] = {"status": status, **(values or {})}
     if stamp is not None and getattr(request, stamp) is None:  # a resumed run keeps its first start
         update[stamp] = at
-    if status in ("completed", "rejected"):
+    if status in CLOSED:
         update["identities"] = None  # GDPR Art. 5(1)(c): the raw identities are no longer needed
         if request.type == "rectification":  # nor the new values in clear: a keyed digest proves them
             update["details"] = json.dumps(sealed(request.details, identifier_data_key(conn)),
                                            ensure_ascii=False, sort_keys=True)
-    conn.execute(requests.update().where(requests.c.id == request.id).values(**update))
+    # Only from the status it was read in: a cancellation or rejection committed meanwhile (by another
+    # process) is not overwritten by a run that read the request just before.
+    moved = conn.execute(requests.update().where(requests.c.id == request.id,
+                                                 requests.c.status == request.status).values(**update))
+    if moved.rowcount == 0:
+        raise RequestConflict(f"request {request.id} changed meanwhile; read it again")
     record_step(conn, request.id, status, actor, note, at=at, payload=payload, subject_id=request.subject_id,
           preceding=preceding)
     if reread or values:
@@ -289,7 +319,7 @@ def extend(conn: sa.Connection, request_id: str, reason: str, *, today: date | N
     if not reason.strip():
         raise GardeError("an extension needs a reason to give the subject (GDPR Art. 12(3))")
     if not request.is_open:
-        raise GardeError(f"request {request.id} is {request.status}; it cannot be extended")
+        raise RequestConflict(f"request {request.id} is {request.status}; it cannot be extended")
     if request.extended_deadline is not None:
         raise GardeError(f"request {request.id} was already extended to {request.extended_deadline}")
     if today > request.deadline:

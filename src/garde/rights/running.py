@@ -35,7 +35,7 @@ from garde.rights.archived import archive_reads
 from garde.rights.deployment import Deployment, dumps, where
 from garde.rights.erasure import ErasureFailed, erase, has_plan
 from garde.rights.held import garde_held
-from garde.rights.intake import Request, get_request, transition
+from garde.rights.intake import Request, RequestConflict, get_request, transition
 from garde.rights.mailer import Mailer
 from garde.rights.notify import tell
 from garde.rights.portability import write_portability
@@ -100,7 +100,7 @@ def _run(store: Engine, request_id: str, deployment: Deployment, *, actor: str,
         request = get_request(conn, request_id)
         if request.status not in ("verified", "in_progress", "failed"):
             hint = " (verify the requester's identity first)" if request.status == "received" else ""
-            raise GardeError(f"request {request.id} is {request.status}; it cannot be run{hint}")
+            raise RequestConflict(f"request {request.id} is {request.status}; it cannot be run{hint}")
         if request.type == "rectification":
             identity_corrections_proven(request, deployment)
         note_registers(conn, deployment)

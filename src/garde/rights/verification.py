@@ -271,3 +271,27 @@ def prove_by_session(conn: sa.Connection, request_id: str, kind: str, session_id
     _provable(request)
     return _prove(conn, request, [kind], "code", actor, f"one-time code ({kind}) confirmed in session "
                   f"{session_id[:8]}")
+
+
+class WrongCode(GardeError):
+    """A code that did not prove the identity; raised only once the attempt is committed."""
+
+    def __init__(self, check: CodeCheck) -> None:
+        super().__init__(check.message)
+        self.check = check
+
+
+def confirm_code(store: sa.Engine, request_id: str, code: str, *, kind: str | None = None,
+                 actor: str = "subject") -> Request:
+    """Check a code in its own transaction, and answer only after it committed.
+
+    The attempt (right or wrong) is in the store before the caller learns the outcome: a caller
+    that drops the connection cannot have a wrong guess rolled back and uncounted. A wrong,
+    expired or refused code raises :class:`WrongCode` after the commit.
+    """
+    with store.begin() as conn:
+        check = check_code(conn, request_id, code, kind=kind, actor=actor)
+    if not check.verified:
+        raise WrongCode(check)
+    with store.connect() as conn:
+        return get_request(conn, request_id)

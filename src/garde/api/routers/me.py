@@ -189,8 +189,8 @@ def consents(request: Request, session: Subject) -> ConsentsOut:
     return ConsentsOut(
         state=[ConsentNowOut(activity=s.activity, channel=s.channel, status=s.status, since=s.since,
                              expires_at=s.expires_at, receipt=s.event_id) for s in state],
-        history=[MyConsentEventOut(receipt=e.event_id, activity=e.activity, channel=e.channel, action=e.action,
-                                 at=e.at, method=e.method, notice_version=e.notice_version,
+        history=[MyConsentEventOut(receipt=e.event_id, activity=e.activity, channel=e.channel,
+                                   action=e.action, at=e.at, method=e.method, notice_version=e.notice_version,
                                  expires_at=e.expires_at) for e in history])
 
 

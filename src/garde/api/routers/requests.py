@@ -1,0 +1,274 @@
+"""``/requests``: data-subject requests handled by staff (a call centre's agents, the DPO).
+
+Each route is ``garde request …``: submit, send a code again, verify (the subject's code, or an
+agent's out-of-band check with its reason), show, list, run, extend, reject, and the answer files.
+A code's check is answered only once its attempt is committed (``confirm_code``). Identities and
+codes travel in bodies only; request ids (random) in paths. A submission answers the same for a
+known and an unknown person: nothing is looked up until an identity is proven.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import date, datetime
+from pathlib import Path as FilePath
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import FileResponse
+from pydantic import BaseModel, Field, StringConstraints, model_validator
+
+from garde import rights
+from garde.api.auth import allow
+from garde.api.keys import ApiKey
+from garde.api.models import Strict, SubjectIn
+from garde.api.pagination import Page, Paging
+from garde.api.problems import responses
+from garde.api.state import service
+from garde.rights.answers import answer_file, answer_files
+from garde.rights.deployment import Deployment, phone_region
+from garde.rights.intake import REQUEST_TYPES, RequestType
+from garde.rights.submission import receive
+from garde.rights.verification import confirm_code
+
+router = APIRouter(prefix="/requests", tags=["requests"], responses=responses(401, 403, 404, 409, 422))
+Caller = Annotated[ApiKey, Depends(allow("agent"))]
+RequestId = Annotated[str, Path(min_length=8, max_length=36, description="the request's id (or its first 8+ "
+                                                                          "characters)")]
+Reason = Annotated[str, Field(min_length=1, max_length=2000, description="as told to the subject")]
+Kind = Literal["email", "phone", "customer_id"]
+Field_ = Annotated[str, StringConstraints(max_length=200)]
+Value = Annotated[str, StringConstraints(max_length=2000)]
+ListStatus = Literal["received", "verified", "in_progress", "failed", "completed", "rejected", "cancelled",
+                     "locked"]
+
+
+class SubmitIn(Strict):
+    type: RequestType = Field(description=", ".join(REQUEST_TYPES))
+    subject: SubjectIn
+    language: Literal["fr", "en", "it"] = Field(default="en", description="language of the mails and answer")
+    corrections: dict[Field_, Value] | None = Field(
+        default=None, max_length=50, description="rectification: {field: new value}, a field being a data "
+        "category or database.table.column")
+    scope: str | None = Field(default=None, max_length=128, description="objection: direct_marketing "
+                              "(default) or an activity id")
+    reason: str | None = Field(default=None, max_length=2000, description="the requester's reason, if given")
+    send_code: bool = Field(default=True, description="send a code to the e-mail (and the phone, by SMS)")
+
+    def details(self) -> dict[str, Any]:
+        found = {"corrections": self.corrections, "scope": self.scope, "reason": self.reason}
+        return {key: value for key, value in found.items() if value}
+
+
+class CodesIn(Strict):
+    identity: Literal["email", "phone"] | None = Field(default=None, description="default: each unproven one")
+
+
+class VerifyIn(Strict):
+    """Either the subject's one-time ``code``, or an agent's ``out_of_band`` check and what it ``checked``."""
+
+    code: str | None = Field(default=None, max_length=16, description="the code the subject received")
+    identity: Literal["email", "phone"] | None = Field(
+        default=None, description="which identity's code (needed when both have one waiting)")
+    out_of_band: str | None = Field(default=None, min_length=1, max_length=2000,
+                                    description="how the agent checked the identities (ID card in store...)")
+    checked: list[Kind] = Field(default=[], max_length=3,
+                                description="with out_of_band: the identities checked (by kind)")
+
+    @model_validator(mode="after")
+    def one_way(self) -> VerifyIn:
+        if (self.code is None) == (self.out_of_band is None):
+            raise ValueError("give either code or out_of_band")
+        return self
+
+
+class ReasonIn(Strict):
+    reason: Reason
+
+
+class StepOut(BaseModel):
+    at: datetime
+    status: str
+    actor: str
+    note: str | None
+
+
+class RequestSummaryOut(BaseModel):
+    id: str
+    type: str
+    status: str
+    identities: list[str] = Field(description="the kinds of identity given, never their values")
+    language: str
+    received_at: datetime
+    deadline: date
+    extended_deadline: date | None
+    due: date
+    overdue: bool
+    verification: str | None
+    locked: bool
+
+
+class RequestOut(RequestSummaryOut):
+    subject_id: str | None
+    details: dict[str, Any]
+    extension_reason: str | None
+    verified_at: datetime | None
+    started_at: datetime | None
+    completed_at: datetime | None
+    rejected_at: datetime | None
+    rejection_reason: str | None
+    result: dict[str, Any] | None = Field(description="what the run did; answer files by name")
+    proofs: dict[str, dict[str, str] | None] = Field(description="how each identity was proven, or null")
+    wrong_attempts: int
+    locked_at: datetime | None
+    steps: list[StepOut]
+
+
+class ReceiptOut(BaseModel):
+    request: RequestOut
+    codes_sent: list[str]
+    unproven: list[str] = Field(description="identities given but not proven yet: not used until they are")
+    not_sent: str | None = Field(description="why no code could be sent, if so")
+
+
+class CodesOut(BaseModel):
+    request_id: str
+    sent: list[str]
+
+
+class AnswerFileOut(BaseModel):
+    name: str
+    media_type: str
+    size: int
+
+
+def _out(request: rights.Request) -> RequestOut:
+    data = request.to_data()
+    if data["result"] and isinstance(data["result"].get("files"), list):  # names, never the server's paths
+        data["result"] = {**data["result"], "files": [FilePath(f).name for f in data["result"]["files"]]}
+    return RequestOut.model_validate(data)
+
+
+def _deployment(request: Request) -> Iterator[Deployment]:
+    """The data map and its databases, opened for one run (as `garde request run` does)."""
+    opened = Deployment.open(settings=service(request).settings)
+    try:
+        yield opened
+    finally:
+        opened.dispose()
+
+
+@router.post("", response_model=ReceiptOut, status_code=201)
+def submit(body: SubmitIn, request: Request, key: Caller) -> ReceiptOut:
+    """Receive a request; its deadline runs from now. A code goes to the e-mail (and the phone by SMS)
+    given, by the configured mailer. The same answer whether the person is known or not."""
+    held = service(request)
+    mailer = rights.configured_mailer(held.settings) if body.send_code else None
+    receipt = receive(held.engine, body.type, body.subject.identities(), mailer, language=body.language,
+                      details=body.details(), actor=key.actor, region=phone_region(held.model.registers))
+    return ReceiptOut(request=_out(receipt.request), codes_sent=receipt.codes_sent, unproven=receipt.unproven,
+                      not_sent=receipt.not_sent)
+
+
+@router.get("", response_model=Page[RequestSummaryOut])
+def list_requests(request: Request, key: Caller, paging: Annotated[Paging, Depends()],
+                  status: Annotated[ListStatus | None, Query(description="this status, or `locked`")] = None,
+                  overdue: Annotated[bool, Query(description="open requests past their due date")] = False,
+                  ) -> Page[RequestSummaryOut]:
+    """Requests by date of receipt (oldest first), a page at a time."""
+    with service(request).engine.connect() as conn:
+        found = rights.list_requests(conn, status=status, overdue=overdue, limit=paging.read,
+                                     after=paging.after((datetime, str)))
+    items, cursor = paging.page([RequestSummaryOut.model_validate(r.to_data()) for r in found],
+                                lambda r: (r.received_at, r.id))
+    return Page[RequestSummaryOut](items=items, next_cursor=cursor)
+
+
+@router.get("/{request_id}", response_model=RequestOut)
+def show(request_id: RequestId, request: Request, key: Caller) -> RequestOut:
+    """A request, its timestamped steps, its deadline and its result."""
+    with service(request).engine.connect() as conn:
+        return _out(rights.get_request(conn, request_id))
+
+
+@router.post("/{request_id}/codes", response_model=CodesOut)
+def send_code(request_id: RequestId, body: CodesIn, request: Request, key: Caller) -> CodesOut:
+    """Send a new one-time code (it replaces the previous one; wrong attempts still count)."""
+    held = service(request)
+    mailer = rights.configured_mailer(held.settings)
+    with held.engine.begin() as conn:
+        if body.identity:
+            found = rights.send_code(conn, request_id, mailer, kind=body.identity, actor=key.actor)
+            return CodesOut(request_id=found.id, sent=[body.identity])
+        sent = rights.send_codes(conn, request_id, mailer, actor=key.actor)
+        return CodesOut(request_id=rights.get_request(conn, request_id).id, sent=sent)
+
+
+@router.post("/{request_id}/verify", response_model=RequestOut)
+def verify(request_id: RequestId, body: VerifyIn, request: Request, key: Caller) -> RequestOut:
+    """Prove an identity: the subject's code (answered after the attempt is committed; a wrong code is a
+    400), or an agent's out-of-band check naming the identities checked and how."""
+    held = service(request)
+    if body.code is not None:
+        return _out(confirm_code(held.engine, request_id, body.code, kind=body.identity, actor=key.actor))
+    assert body.out_of_band is not None
+    with held.engine.begin() as conn:
+        verified = rights.verify_out_of_band(conn, request_id, body.out_of_band, actor=key.actor,
+                                             identities=body.checked)
+    return _out(verified)
+
+
+@router.post("/{request_id}/run", response_model=RequestOut)
+def run(request_id: RequestId, request: Request, key: Caller,
+        deployment: Annotated[Deployment, Depends(_deployment)]) -> RequestOut:
+    """Execute a verified request over every database of the data map and write its answer files; the
+    subject is told by mail. An erasure, rectification or restriction changes their data."""
+    held = service(request)
+    return _out(rights.run(held.engine, request_id, deployment, actor=key.actor,
+                           mailer=rights.configured_mailer(held.settings)))
+
+
+def _told(request: Request, step: Callable[..., rights.Request], request_id: str, reason: str,
+          key: ApiKey) -> RequestOut:
+    """``step`` (extend or reject) with its reason; the subject is told by the configured mailer."""
+    held = service(request)
+    with held.engine.begin() as conn:
+        done = step(conn, request_id, reason, actor=key.actor, registers=held.model.registers,
+                    mailer=rights.configured_mailer(held.settings))
+    return _out(done)
+
+
+@router.post("/{request_id}/extend", response_model=RequestOut)
+def extend(request_id: RequestId, body: ReasonIn, request: Request, key: Caller) -> RequestOut:
+    """Extend the deadline by two months (GDPR Art. 12(3)), within the first month; the subject is told."""
+    return _told(request, rights.extend, request_id, body.reason, key)
+
+
+@router.post("/{request_id}/reject", response_model=RequestOut)
+def reject(request_id: RequestId, body: ReasonIn, request: Request, key: Caller) -> RequestOut:
+    """Refuse a request with its reason (GDPR Art. 12(4)); the subject is told, with the complaint route."""
+    return _told(request, rights.reject, request_id, body.reason, key)
+
+
+@router.get("/{request_id}/files", response_model=list[AnswerFileOut])
+def files(request_id: RequestId, request: Request, key: Caller) -> list[AnswerFileOut]:
+    """The answer files of a completed request."""
+    held = service(request)
+    with held.engine.connect() as conn:
+        found = answer_files(conn, request_id, held.settings.results)
+    return [AnswerFileOut(name=f.name, media_type=f.media_type, size=f.size) for f in found]
+
+
+@router.get("/{request_id}/files/{name}", response_class=FileResponse,
+            responses={200: {"content": {"application/octet-stream": {}},
+                             "description": "the file, as an attachment"}})
+def download(request_id: RequestId, name: Annotated[str, Path(max_length=255)], request: Request,
+             key: Caller) -> FileResponse:
+    """One answer file, by a name among the request's own files; its reading is audited."""
+    held = service(request)
+    with held.engine.begin() as conn:
+        found = answer_file(conn, request_id, name, held.settings.results, actor=key.actor)
+    # An answer is the subject's data: never rendered in this origin, never sniffed into something else.
+    return FileResponse(found.path, media_type=found.media_type, filename=found.name,
+                        headers={"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "sandbox",
+                                 "Cache-Control": "no-store"})
