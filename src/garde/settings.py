@@ -100,6 +100,11 @@ class Settings(BaseSettings):
         description="PEM file of the authorities that sign the SMTP server's certificate, when not the "
         "system's (a company CA).",
     )
+    dpo_session_hours: int = Field(
+        default=8, ge=1, le=24,
+        description="How long a DPO stays logged in to the dashboard (`/dpo/`) after pasting their key: "
+        "the session then ends and the key must be pasted again (1-24 hours).",
+    )
 
     @classmethod
     def settings_customise_sources(

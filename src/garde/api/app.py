@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
+from garde import web
 from garde.api import problems
 from garde.api.limits import BodyLimit
 from garde.api.routers import audit, consents, decisions, registers
@@ -103,4 +104,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     for router in (registers.router, decisions.router, consents.router, audit.router):
         app.include_router(router, prefix=PREFIX)
+    web.mount(app)  # the pages: /dpo/, /static/
     return app
