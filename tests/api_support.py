@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 import sqlalchemy as sa
 from fastapi import FastAPI
 
@@ -79,3 +85,37 @@ def audit_actors(url: str, kind_prefix: str) -> list[str]:
                             {"k": kind_prefix + "%"}).scalars().all()
     engine.dispose()
     return list(rows)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@contextmanager
+def garde_serve(env: dict[str, str], cwd: Path) -> Iterator[str]:
+    """A real `garde serve` process with ``env``, until the block ends: its base URL. Its output
+    must hold no traceback."""
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "garde", "serve", "--port", str(port)], env=env,
+                               cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                pytest.fail(f"garde serve did not become ready:\n{process.communicate()[0]}")
+            time.sleep(0.2)
+        yield base
+    finally:
+        process.terminate()
+        output = process.communicate(timeout=30)[0]
+        assert "Traceback" not in output, output

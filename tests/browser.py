@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +36,17 @@ def chromium_path() -> str:
             pytest.fail("CI=true but " + message)
         pytest.skip(message)
     return path
+
+
+@contextmanager
+def chromium() -> Iterator[Any]:
+    """Debian's Chromium launched by Playwright, closed at the end of the block."""
+    executable = chromium_path()
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=executable)
+        yield launched
+        launched.close()
 
 
 # --- What the browser reports -------------------------------------------------------------

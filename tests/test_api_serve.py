@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -16,14 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.api_support import REGISTER
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+from tests.api_support import REGISTER, free_port, garde_serve
 
 
 def _garde(env: dict[str, str], cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -39,27 +31,8 @@ def deployment(database_url: str, tmp_path: Path) -> dict[str, str]:
 
 @pytest.fixture
 def server(deployment: dict[str, str], tmp_path: Path) -> Iterator[str]:
-    port = _free_port()
-    process = subprocess.Popen([sys.executable, "-m", "garde", "serve", "--port", str(port)], env=deployment,
-                               cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                pytest.fail(f"garde serve did not become ready:\n{process.communicate()[0]}")
-            time.sleep(0.2)
+    with garde_serve(deployment, tmp_path) as base:
         yield base
-    finally:
-        process.terminate()
-        output = process.communicate(timeout=30)[0]
-        assert "Traceback" not in output, output
 
 
 def test_a_shop_records_a_consent_and_asks_a_decision(deployment: dict[str, str], tmp_path: Path,
@@ -86,7 +59,7 @@ def test_a_shop_records_a_consent_and_asks_a_decision(deployment: dict[str, str]
 
 
 def test_several_workers_share_one_store(deployment: dict[str, str], tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     created = _garde(deployment, tmp_path, "keys", "create", "--role", "auditor", "--name", "audit")
     key = created.stdout.strip().splitlines()[-1]
     command = [sys.executable, "-m", "garde", "serve", "--port", str(port), "--workers", "2"]

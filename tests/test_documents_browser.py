@@ -27,7 +27,7 @@ from tests.browser import (
     PASSAGES_JS,
     SCREEN_JS,
     catalogue_texts,
-    chromium_path,
+    chromium,
     mislabelled,
     printable_width_px,
     register_texts,
@@ -94,12 +94,8 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
-    executable = chromium_path()
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=executable)
+    with chromium() as launched:
         yield launched
-        launched.close()
 
 
 @pytest.fixture(scope="session")

@@ -56,7 +56,8 @@ def outlook(plan: Plan) -> Outlook:
         counts = result.by_operation.setdefault(step.operation, [0] * len(weeks))
         for index, start in enumerate(weeks):
             end = min(start + WEEK - 1, plan.days)
-            counts[index] += _due_on(step, end) - (_due_on(step, start - 1) if start else 0)
+            # rows leaving a step for a later one (an archive purged) are not "becoming due"
+            counts[index] += max(0, _due_on(step, end) - (_due_on(step, start - 1) if start else 0))
     result.by_operation = {op: result.by_operation[op] for op in OPERATIONS if op in result.by_operation}
     return result
 

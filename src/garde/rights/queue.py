@@ -45,6 +45,13 @@ def queue(conn: sa.Connection, *, closed: bool = False, today: date | None = Non
     return sorted(entries, key=lambda q: (q.standing == "closed", q.request.due, q.request.received_at))
 
 
+def extendable(request: Request, today: date | None = None) -> bool:
+    """Can the deadline still be extended (Art. 12(3): once, within the first month)?
+    :func:`garde.rights.extend` decides; this says whether to offer it."""
+    today = today or now().date()
+    return request.is_open and request.extended_deadline is None and today <= request.deadline
+
+
 def answer_files(request: Request, results: Path) -> dict[str, Path]:
     """The answer files of a request (``access.html``, ``portability.zip``...) by name: the regular
     files of its results folder, nothing outside it."""

@@ -10,7 +10,7 @@ from garde import rights
 from garde.api.state import service, store
 from garde.problems import GardeError, NotFound
 from garde.rights.deployment import configured_registers
-from garde.rights.queue import answer_file, answer_files, queue, standing
+from garde.rights.queue import answer_file, answer_files, extendable, queue, standing
 from garde.subjects import now
 from garde.web.dpo.auth import LANGS, DpoPage, checked_form
 from garde.web.dpo.registers import not_found
@@ -38,7 +38,8 @@ def _page(request: Request, dpo: DpoPage, request_id: str, *, error: str | None 
     days_left, standing_ = standing(found, now().date())
     files = answer_files(found, service(request).settings.results)
     return render(request, "dpo/request.html.j2", dpo.lang, status=status, langs=LANGS, dpo=dpo, r=found,
-                  days_left=days_left, standing=standing_, files=sorted(files), error=error)
+                  days_left=days_left, standing=standing_, files=sorted(files), error=error,
+                  extendable=extendable(found))
 
 
 @router.get("/dpo/requests/{request_id}", include_in_schema=False)
