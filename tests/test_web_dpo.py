@@ -17,7 +17,8 @@ from garde.store import connect
 from garde.subjects import now
 from garde.web.headers import CSP
 from garde.web.login_limit import FAILURES
-from tests.api_support import Client, audit_actors, bearer
+from garde.web.sessions import session_key, start_session
+from tests.api_support import REGISTER, Client, audit_actors, bearer, new_key
 from tests.web_support import csrf_of, log_in, web_client
 
 LOGIN = "/dpo/login"
@@ -268,3 +269,27 @@ def test_answer_files_are_served_from_the_requests_folder_only(sqlite_url: str, 
         assert "attachment" in download.headers["content-disposition"]
         for name in ("..%2Fsecret.txt", "secret.txt", "%2E%2E"):
             assert client.get(f"/dpo/requests/{request_id}/files/{name}").status_code == 404
+
+
+def test_a_register_line_is_shown_as_text_never_as_markup(sqlite_url: str, tmp_path: Path) -> None:
+    hostile = tmp_path / "hostile.yaml"
+    hostile.write_text(
+        REGISTER.read_text(encoding="utf-8") + "# <script>alert(1)</script><img src=x>\n", encoding="utf-8"
+    )
+    with web_client(sqlite_url, tmp_path, hostile) as (client, keys):
+        log_in(client, keys["dpo"])
+        page = client.get("/dpo/registers/hostile/source")
+        assert page.status_code == 200
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x&gt;" in page.text
+        assert "<script>" not in page.text and "<img src=x>" not in page.text
+
+
+def test_a_session_ends_after_its_lifetime(sqlite_url: str) -> None:
+    key = new_key(sqlite_url, "dpo")
+    engine = connect(sqlite_url)
+    with engine.begin() as conn:
+        session_id, record = start_session(conn, key, timedelta(hours=8))
+        assert session_key(conn, session_id) == record
+        assert session_key(conn, session_id, at=now() + timedelta(hours=8, seconds=1)) is None
+        assert session_key(conn, session_id[:-1]) is None
+    engine.dispose()

@@ -17,10 +17,10 @@ from tests.conftest import ROOT
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
 
-def deployment_settings(url: str, folder: Path) -> Settings:
+def deployment_settings(url: str, folder: Path, registers: Path = REGISTER) -> Settings:
     return Settings(
         database_url=url,
-        registers=REGISTER,
+        registers=registers,
         datasets=ROOT / "datasets",
         outbox=folder / "outbox",
         results=folder / "results",
@@ -29,10 +29,10 @@ def deployment_settings(url: str, folder: Path) -> Settings:
 
 
 @contextmanager
-def web_client(url: str, folder: Path) -> Iterator[tuple[Client, dict[str, str]]]:
+def web_client(url: str, folder: Path, registers: Path = REGISTER) -> Iterator[tuple[Client, dict[str, str]]]:
     """A client of the app on the store at ``url`` (files under ``folder``), and a key per role."""
     keys = {role: new_key(url, role) for role in ROLES}
-    with Client(create_app(deployment_settings(url, folder))).running() as client:
+    with Client(create_app(deployment_settings(url, folder, registers))).running() as client:
         yield client, keys
 
 
