@@ -16,6 +16,7 @@ from garde.retention.plan import Plan, Step
 from garde.rights import submit
 from garde.rights.queue import queue
 from garde.subjects import ensure_subject
+from garde.web.charts import count_ticks
 
 
 def test_consent_figures_count_each_month_and_the_consents_standing_today(engine: sa.Engine) -> None:
@@ -72,3 +73,10 @@ def test_the_queue_puts_overdue_then_this_week_first(engine: sa.Engine) -> None:
         (later.id, "later"),
     ]
     assert entries[0].days_left < 0 <= entries[1].days_left <= 7 < entries[2].days_left
+
+
+def test_chart_axes_count_in_whole_numbers() -> None:
+    assert count_ticks({"a": [1, 1, 0]}, stacked=True) == [0, 1]
+    assert count_ticks({"a": [100, 3], "b": [59, 0]}, stacked=True) == [0, 50, 100, 150, 200]
+    assert count_ticks({"a": [7], "b": [3]}, stacked=False) == [0, 2, 4, 6, 8]
+    assert count_ticks({}, stacked=True) == [0]

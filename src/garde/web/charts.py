@@ -9,6 +9,7 @@ table beside it (a screen reader reads the table; the page works without images)
 from __future__ import annotations
 
 import base64
+import math
 import sys
 from collections.abc import Mapping, Sequence
 
@@ -29,6 +30,16 @@ STYLE = Style(background="#ffffff", plot_background="#ffffff", foreground="#2222
               label_font_size=12, major_label_font_size=12, legend_font_size=13, title_font_size=15)
 
 
+def count_ticks(series: Mapping[str, Sequence[int]], stacked: bool) -> list[int]:
+    """Whole numbers for the value axis (rows and consents are counted, never 0.2 of one)."""
+    columns = list(zip(*series.values(), strict=False)) or [(0,)]
+    top = max((sum(column) if stacked else max(column)) for column in columns)
+    raw = max(1, math.ceil(top / 5))
+    magnitude = 10 ** math.floor(math.log10(raw))
+    step = next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw)  # 1, 2, 5, 10, 20, 50...
+    return list(range(0, top + step, step))
+
+
 def bar_chart(title: str, labels: Sequence[str], series: Mapping[str, Sequence[int]], *,
               stacked: bool = True) -> str:
     """A (stacked) bar chart as a ``data:image/svg+xml`` URL."""
@@ -39,6 +50,7 @@ def bar_chart(title: str, labels: Sequence[str], series: Mapping[str, Sequence[i
                        truncate_legend=40, truncate_label=12, min_scale=1, max_scale=8, show_y_guides=True,
                        no_data_text="-")
     chart.x_labels = list(labels)
+    chart.y_labels = count_ticks(series, stacked)
     for name, values in series.items():
         chart.add(name, list(values))
     svg: bytes = chart.render()
