@@ -13,7 +13,8 @@ import garde.register.versions
 import garde.retention.journal
 import garde.rights.tables
 import garde.subjects
-import garde.suppression  # noqa: F401
+import garde.suppression
+import garde.web.sessions  # noqa: F401
 from garde.store import connect, metadata, migrate
 
 

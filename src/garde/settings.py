@@ -126,6 +126,11 @@ class Settings(BaseSettings):
         description="How long the cookie banner remembers a visitor's choice before asking again, in months "
         "(at most 13: CNIL délibération 2020-092, the reference lifetime of a tracker consent).",
     )
+    dpo_session_hours: int = Field(
+        default=8, ge=1, le=24,
+        description="How long a DPO stays logged in to the dashboard (`/dpo/`) after pasting their key: "
+        "the session then ends and the key must be pasted again (1-24 hours).",
+    )
 
     @classmethod
     def settings_customise_sources(

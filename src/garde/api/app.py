@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
+from garde import web
 from garde.api import cors, problems
 from garde.api.limits import BodyLimit
 from garde.api.routers import (
@@ -121,4 +122,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router, prefix=PREFIX)
     app.include_router(opendsr.router)  # OpenDSR names its own paths: /opendsr/discovery, /opendsr/requests
     app.include_router(banner.router)
+    web.mount(app)  # the pages: /dpo/, /static/
     return app

@@ -1,0 +1,82 @@
+"""``/dpo/login`` and ``/dpo/logout``: a DPO pastes a ``dpo`` API key, the browser gets a session.
+
+The login form is protected like every form: before a session exists, its token is tied to a
+random ``garde_login`` cookie the form's page set (an attacker's page can neither read nor set
+it), so nobody can log a DPO's browser in with someone else's key.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse, Response
+
+from garde.api.state import service, store
+from garde.problems import GardeError
+from garde.web.dpo.auth import COOKIE, LANGS, LOGIN, DpoPage, checked_form
+from garde.web.forms import read_form
+from garde.web.login_limit import LoginLimit
+from garde.web.pages import page_language, render
+from garde.web.sessions import csrf_matches, csrf_token, end_session, start_session
+
+router = APIRouter()
+NONCE = "garde_login"
+
+
+def _secure(request: Request) -> bool:
+    return request.url.scheme == "https"
+
+
+def limit(request: Request) -> LoginLimit:
+    held: LoginLimit | None = getattr(request.app.state, "dpo_login_limit", None)
+    if held is None:
+        held = request.app.state.dpo_login_limit = LoginLimit()
+    return held
+
+
+def _form(request: Request, lang: str, *, status: int = 200, error: str | None = None) -> Response:
+    nonce = secrets.token_urlsafe(32)
+    response = render(request, "dpo/login.html.j2", lang, status=status, langs=LANGS, dpo=None,
+                      csrf=csrf_token(nonce, "login"), error=error)
+    response.set_cookie(NONCE, nonce, max_age=3600, path=LOGIN, httponly=True, samesite="strict",
+                        secure=_secure(request))
+    return response
+
+
+@router.get(LOGIN, include_in_schema=False)
+def login_form(request: Request) -> Response:
+    return _form(request, page_language(request, LANGS))
+
+
+@router.post(LOGIN, include_in_schema=False)
+async def login(request: Request) -> Response:
+    lang = page_language(request, LANGS)
+    address = request.client.host if request.client else "unknown"
+    if limit(request).refused(address):
+        return _form(request, lang, status=429, error="too_many")
+    form = await read_form(request)
+    if not csrf_matches(request.cookies.get(NONCE, ""), form.get("csrf", ""), "login"):
+        return _form(request, lang, status=403, error="csrf")
+    lifetime = timedelta(hours=service(request).settings.dpo_session_hours)
+    try:
+        with store(request).begin() as conn:
+            session_id, _ = start_session(conn, form.get("key", ""), lifetime)
+    except GardeError:
+        limit(request).failed(address)
+        return _form(request, lang, status=401, error="key")
+    response = RedirectResponse("/dpo/", status_code=303)
+    response.set_cookie(COOKIE, session_id, max_age=int(lifetime.total_seconds()), path="/dpo",
+                        httponly=True, samesite="strict", secure=_secure(request))
+    response.delete_cookie(NONCE, path=LOGIN)
+    return response
+
+
+@router.post("/dpo/logout", include_in_schema=False)
+def logout(request: Request, dpo: DpoPage, form: dict[str, str] = Depends(checked_form)) -> Response:
+    with store(request).begin() as conn:
+        end_session(conn, dpo.session_id)
+    response = RedirectResponse(LOGIN, status_code=303)
+    response.delete_cookie(COOKIE, path="/dpo", httponly=True, samesite="strict", secure=_secure(request))
+    return response

@@ -1,0 +1,83 @@
+"""``/dpo/requests``: the queue of data-subject requests, one request's page, its answer files,
+and the forms that extend or reject it (with the reason the subject is told)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import FileResponse, RedirectResponse, Response
+
+from garde import rights
+from garde.api.state import service, store
+from garde.problems import GardeError, NotFound
+from garde.rights.deployment import configured_registers
+from garde.rights.queue import answer_file, answer_files, extendable, queue, standing
+from garde.subjects import now
+from garde.web.dpo.auth import LANGS, DpoPage, checked_form
+from garde.web.dpo.registers import not_found
+from garde.web.pages import render
+
+router = APIRouter()
+MAX_ID = 64
+
+
+@router.get("/dpo/requests", include_in_schema=False)
+def requests_queue(request: Request, dpo: DpoPage, closed: bool = False) -> Response:
+    with store(request).connect() as conn:
+        entries = queue(conn, closed=closed)
+    return render(request, "dpo/requests.html.j2", dpo.lang, langs=LANGS, dpo=dpo, entries=entries,
+                  closed=closed)
+
+
+def _page(request: Request, dpo: DpoPage, request_id: str, *, error: str | None = None,
+          status: int = 200) -> Response:
+    try:
+        with store(request).connect() as conn:
+            found = rights.get_request(conn, request_id[:MAX_ID])
+    except GardeError:
+        return not_found(request, dpo)
+    days_left, standing_ = standing(found, now().date())
+    files = answer_files(found, service(request).settings.results)
+    return render(request, "dpo/request.html.j2", dpo.lang, status=status, langs=LANGS, dpo=dpo, r=found,
+                  days_left=days_left, standing=standing_, files=sorted(files), error=error,
+                  extendable=extendable(found))
+
+
+@router.get("/dpo/requests/{request_id}", include_in_schema=False)
+def request_page(request_id: str, request: Request, dpo: DpoPage) -> Response:
+    return _page(request, dpo, request_id)
+
+
+@router.get("/dpo/requests/{request_id}/files/{name}", include_in_schema=False)
+def request_file(request_id: str, name: str, request: Request, dpo: DpoPage) -> Response:
+    try:
+        with store(request).connect() as conn:
+            found = rights.get_request(conn, request_id[:MAX_ID])
+        path = answer_file(found, service(request).settings.results, name)
+    except (GardeError, NotFound):
+        return not_found(request, dpo)
+    return FileResponse(path, filename=path.name, headers={"Cache-Control": "no-store"})
+
+
+def _change(request: Request, dpo: DpoPage, request_id: str, action: str, reason: str) -> Response:
+    settings = service(request).settings
+    change = rights.extend if action == "extend" else rights.reject
+    try:
+        with store(request).begin() as conn:
+            changed = change(conn, request_id[:MAX_ID], reason, actor=dpo.actor,
+                             mailer=rights.configured_mailer(settings),
+                             registers=configured_registers(settings))
+    except GardeError as error:
+        return _page(request, dpo, request_id, error=str(error), status=400)
+    return RedirectResponse(f"/dpo/requests/{changed.id}", status_code=303)
+
+
+@router.post("/dpo/requests/{request_id}/extend", include_in_schema=False)
+def extend(request_id: str, request: Request, dpo: DpoPage,
+           form: dict[str, str] = Depends(checked_form)) -> Response:
+    return _change(request, dpo, request_id, "extend", form.get("reason", ""))
+
+
+@router.post("/dpo/requests/{request_id}/reject", include_in_schema=False)
+def reject(request_id: str, request: Request, dpo: DpoPage,
+           form: dict[str, str] = Depends(checked_form)) -> Response:
+    return _change(request, dpo, request_id, "reject", form.get("reason", ""))

@@ -1,0 +1,50 @@
+"""The dashboard under test: the app of `garde serve` on a real store, its files in a temporary
+folder, and a DPO logged in through the form as a browser does."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from garde.api import create_app
+from garde.api.keys import ROLES
+from garde.settings import Settings
+from tests.api_support import REGISTER, Client, new_key
+from tests.conftest import ROOT
+
+CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+def deployment_settings(url: str, folder: Path, registers: Path = REGISTER) -> Settings:
+    return Settings(
+        database_url=url,
+        registers=registers,
+        datasets=ROOT / "datasets",
+        outbox=folder / "outbox",
+        results=folder / "results",
+        mailer="file",
+    )
+
+
+@contextmanager
+def web_client(url: str, folder: Path, registers: Path = REGISTER) -> Iterator[tuple[Client, dict[str, str]]]:
+    """A client of the app on the store at ``url`` (files under ``folder``), and a key per role."""
+    keys = {role: new_key(url, role) for role in ROLES}
+    with Client(create_app(deployment_settings(url, folder, registers))).running() as client:
+        yield client, keys
+
+
+def csrf_of(html: str) -> str:
+    found = CSRF.search(html)
+    assert found, "no CSRF token in the page"
+    return found[1]
+
+
+def log_in(client: Client, key: str) -> str:
+    """Log in through the form; the CSRF token of the session's forms."""
+    form = client.get("/dpo/login")
+    answer = client.post("/dpo/login", data={"csrf": csrf_of(form.text), "key": key})
+    assert answer.status_code == 303, answer.text
+    return csrf_of(client.get("/dpo/").text)
