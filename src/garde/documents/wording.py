@@ -97,13 +97,19 @@ class Authority:
     language: str
     url: str | None
     aliases: tuple[str, ...] = ()
+    names: tuple[tuple[str, str], ...] = ()  # (language, the name it uses in that language)
+
+    def named(self, lang: str) -> tuple[str, str]:
+        """The authority's name in ``lang`` where it has one, else its own name: (name, language)."""
+        return next(((name, lang) for code, name in self.names if code == lang), (self.name, self.language))
 
 
 @lru_cache(maxsize=1)
 def load_authorities(path: Path = TRANSLATIONS / "authorities.yaml") -> tuple[Authority, ...]:
     rows = load_yaml(path)[0]
     return tuple(Authority(id=str(r["id"]), name=str(r["name"]), language=str(r["language"]),
-                           url=r.get("url"), aliases=tuple(r.get("aliases", ())))
+                           url=r.get("url"), aliases=tuple(r.get("aliases", ())),
+                           names=tuple((str(k), str(v)) for k, v in (r.get("names") or {}).items()))
                  for r in rows)
 
 
@@ -160,6 +166,11 @@ class Wording:
         lang = text_lang(value, self.lang, self.register_lang)
         chosen = value.get(self.lang) or next(iter(value.values()), "")
         return Piece(chosen, lang, untranslated=lang != self.lang)
+
+    def name(self, name: str) -> Piece:
+        """A proper name (a company's, a cookie's): in no language, so it reads as part of the
+        document's own (a French notice naming "Maison Exemple SAS" is still all French)."""
+        return Piece(name, self.lang)
 
     def term(self, kind: str, term_id: str) -> Piece:
         """A vocabulary term's label, tagged with the language the label is really in; a term in
@@ -292,10 +303,12 @@ class Wording:
         if contact is None:
             return []
         lines: list[Line] = []
-        for value in (contact.name, contact.address):
-            piece = self.text(value)
-            if piece and piece.text:  # a name or a postal address is not translated (its lang is kept)
-                lines.append((Piece(piece.text, piece.lang),))
+        name = self.text(contact.name)
+        if name and name.text:  # a name is not translated (the language it is written in is kept)
+            lines.append((Piece(name.text, name.lang),))
+        address = self.text(contact.address)
+        if address and address.text:  # a postal address is in no language: written as the post reads it
+            lines.append((self.name(address.text),))
         for plain, href in ((contact.email, mail_href), (contact.phone, None), (contact.url, safe_href)):
             if plain:
                 lines.append((Piece(plain, self.lang, href=href(plain) if href else None),))
@@ -317,7 +330,7 @@ class Wording:
         wanted = normalise(name)
         for known in load_authorities():
             if wanted in {normalise(known.id), normalise(known.name), *map(normalise, known.aliases)}:
-                line: tuple[Piece, ...] = (Piece(known.name, known.language),)
+                line: tuple[Piece, ...] = (Piece(*known.named(self.lang)),)
                 if known.url:
                     link = Piece(known.url, self.lang, href=safe_href(known.url))
                     line += (self.word("common.word.dash"), link)
