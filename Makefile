@@ -51,7 +51,7 @@ vendor-axe:
 LOCALE := src/garde/locale
 translations: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg --no-default-keywords -k translate:2 -k translate_plural:2,3 \
-	  -k gettext -k ngettext:1,2 --project=garde --copyright-holder="garde contributors" \
+	  -k gettext -k ngettext:1,2 -k rule_text:1c,2 --project=garde --copyright-holder="garde contributors" \
 	  --no-location --sort-output --no-wrap -o $(LOCALE)/garde.pot .
 	$(BIN)/pybabel update -D garde -i $(LOCALE)/garde.pot -d $(LOCALE) --no-wrap --ignore-pot-creation-date
 
