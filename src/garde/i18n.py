@@ -26,6 +26,7 @@ from __future__ import annotations
 from functools import lru_cache
 from io import BytesIO
 from pathlib import Path
+from typing import NamedTuple
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -62,6 +63,21 @@ def translate(lang: str, message: str, **values: object) -> str:
 def translate_in(lang: str, context: str, message: str) -> str:
     """``message`` of ``context`` (its ``msgctxt``, e.g. a lint rule's id) in ``lang``."""
     return str(translations(lang).pgettext(context, message))
+
+
+class Keyed(NamedTuple):
+    """A text of garde's wording known by its place (``rights.mail.subject``): its context."""
+
+    context: str
+    text: str  # in English: the message id
+
+    def __call__(self, lang: str) -> str:
+        return translate_in(lang, self.context, self.text)
+
+
+def keyed(context: str, text: str) -> Keyed:
+    """Declares ``text`` (English) under ``context`` (``make translations``: ``-k keyed:1c,2``)."""
+    return Keyed(context, text)
 
 
 def translate_plural(lang: str, singular: str, plural: str, num: int, **values: object) -> str:

@@ -5,7 +5,9 @@ legitimate interests...) and the words around them (headers, section
 titles, retention phrases...). The first is never translated: a text the
 register lacks in the chosen language is shown in the language it has, and
 the piece says so, so HTML can mark it with ``lang=``. The second comes from
-the catalogue in ``translations/`` (data a DPO can read and correct);
+garde's gettext catalogues (:mod:`garde.documents.texts`, translated in ``src/garde/locale``;
+a DPO or a translator can read and correct the ``.po`` files); the supervisory authorities'
+names and pages are data (``translations/authorities.yaml``);
 periods, dates and country names come from Babel's CLDR data.
 
 A field the register leaves empty becomes a *gap* piece ("⚠ Not stated in
@@ -19,13 +21,13 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 from babel import Locale
 from babel.dates import format_date
 from babel.units import format_unit
 
 from garde.documents.links import mail_href, safe_href
+from garde.documents.texts import TEXTS
 from garde.periods import Period
 from garde.register.jurisdiction import jurisdiction
 from garde.register.model import Contact, Register, Registration, RetentionRule, Text, text_lang
@@ -72,22 +74,10 @@ class Cell:
 
 
 @lru_cache(maxsize=1)
-def load_catalogue(directory: Path = TRANSLATIONS) -> dict[str, dict[str, str]]:
-    """Every ``{fr:, en:, it:}`` leaf of the catalogue files, keyed ``<file>.<path>``."""
-    catalogue: dict[str, dict[str, str]] = {}
-    for path in sorted(directory.glob("*.yaml")):
-        if path.stem == "authorities":
-            continue
-        _flatten(load_yaml(path)[0], path.stem, catalogue)
-    return catalogue
-
-
-def _flatten(node: Any, key: str, into: dict[str, dict[str, str]]) -> None:
-    if isinstance(node, dict) and node and set(node) <= set(LANGS):
-        into[key] = {str(k): str(v) for k, v in node.items()}
-    elif isinstance(node, dict):
-        for name, child in node.items():
-            _flatten(child, f"{key}.{name}", into)
+def load_catalogue() -> dict[str, dict[str, str]]:
+    """Every text of the documents' wording (:mod:`garde.documents.texts`, translated in garde's
+    gettext catalogues), keyed ``<part>.<path>`` (``common.gap.field``), in fr, en and it."""
+    return {text.context: {lang: text(lang) for lang in LANGS} for text in TEXTS}
 
 
 @dataclass(frozen=True)
@@ -118,7 +108,7 @@ class Wording:
 
     ``law`` is the law governing the register (``garde.register.jurisdiction``): under the
     UK GDPR the words that name the law, the area data leaves or the authority come from
-    ``translations/uk_gdpr.yaml``, which holds only the keys that differ.
+    the ``uk_gdpr.`` keys (:mod:`garde.documents.texts.uk_gdpr`), which hold only the keys that differ.
     """
 
     def __init__(self, lang: str, register_lang: str, vocabulary: Vocabulary | None = None,
