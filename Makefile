@@ -44,14 +44,15 @@ vendor-axe:
 	mkdir -p $(AXE_DIR)
 	cp build/axe/package/axe.min.js build/axe/package/LICENSE $(AXE_DIR)/
 
-# garde's own words (CLI, lint report; later documents, mails, web): extract every translate(),
-# translate_plural(), gettext() and ngettext() text into the template catalogue, then merge it
+# garde's own words (CLI, lint report and rules, documents, mails; later the web): extract every
+# translate(), translate_plural(), gettext(), ngettext(), rule_text() and keyed() text (the last
+# two with their context) into the template catalogue, then merge it
 # into the fr, en and it catalogues. Translate the new or fuzzy entries in each .po file; the
 # tests fail while one lacks a translation. See docs/translations.md.
 LOCALE := src/garde/locale
 translations: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg --no-default-keywords -k translate:2 -k translate_plural:2,3 \
-	  -k gettext -k ngettext:1,2 --project=garde --copyright-holder="garde contributors" \
+	  -k gettext -k ngettext:1,2 -k rule_text:1c,2 -k keyed:1c,2 --project=garde --copyright-holder="garde contributors" \
 	  --no-location --sort-output --no-wrap -o $(LOCALE)/garde.pot .
 	$(BIN)/pybabel update -D garde -i $(LOCALE)/garde.pot -d $(LOCALE) --no-wrap --ignore-pot-creation-date
 

@@ -142,8 +142,8 @@ def register_texts(register: Register) -> dict[str, set[str]]:
     def add(value: Any, text_field: bool) -> None:
         if isinstance(value, BaseModel):
             for name, field in type(value).model_fields.items():
-                if name == "name" and type(value).__name__ != "Activity":
-                    continue  # a person's or a company's name is in no language
+                if (name == "name" and type(value).__name__ != "Activity") or name == "address":
+                    continue  # a person's or a company's name, a postal address: in no language
                 add(getattr(value, name), _is_text_field(field.annotation))
         elif isinstance(value, list | tuple):
             for item in value:

@@ -1,7 +1,7 @@
 """Every published page read in a real browser: on a desktop, on a phone, on A4 paper.
 
 What ``garde.publish.publish()`` (and so ``garde demo``) writes for the repository's registers
-(the index, each register's Art. 30 HTML and its notices in fr, en and it) is opened in
+(the index, each register's Art. 30 HTML and its notices in the languages it publishes) is opened in
 Debian's Chromium at 1280 and 375 px and printed to A4. Screenshots and PDFs land in
 ``out/screenshots/`` so a person can look. One browser, in one test worker; each page is
 rendered once per width (and once for print).
@@ -60,29 +60,19 @@ def _pages() -> list[Page]:
     """The pages ``publish()`` writes, known without publishing (collection stays cheap)."""
     pages = [Page("index.html", None, "en")]
     for path in sorted(REGISTERS.glob("*.yaml")):
-        own = read_register(path).register.language
+        register = read_register(path).register
+        own = register.language
         pages.append(Page(f"{path.stem}/register-{own if own in ('fr', 'en', 'it') else 'en'}.html",
                           path.stem, own))
         pages.append(Page(f"{path.stem}/lint-{own if own in ('fr', 'en', 'it') else 'en'}.html",
                           path.stem, own))
-        pages += [Page(f"{path.stem}/notice-{lang}.html", path.stem, lang) for lang in ("fr", "en", "it")]
+        pages += [Page(f"{path.stem}/notice-{lang}.html", path.stem, lang)
+                  for lang in register.published_languages()]
     return pages
 
 
 PAGES = _pages()
 NOTICES = [p for p in PAGES if "/notice-" in p.path]
-
-# Notices that print passages in another language than their own today (register texts the
-# register lacks in the notice's language; in the reference shop's English notice, the CNIL's
-# name in French): the notice slice of issue 11 fixes them. Strict, so each turns
-# red once it speaks one language: then remove it from this list. The fixture registers of issue 10
-# are written in one language (their texts elsewhere are marked untranslated and counted by the
-# draft banner): their notices in the other languages mix until the registers are translated.
-MIXED_TODAY = {f"{register}/notice-{lang}.html" for register, langs in {
-    "deskmanager": "en it", "dior-couture": "en it", "negomarkets": "en it", "net-a-porter": "fr en",
-    "online-shop": "en it", "reference-shop": "fr en it",
-    "commune-valbrune": "en it", "hollowmere-outdoor": "fr it", "parloir-software": "fr en it",
-    "quieta-salute": "fr en"}.items() for lang in langs.split()}
 
 
 @pytest.fixture(scope="session")
@@ -207,19 +197,13 @@ def test_every_passage_is_marked_with_its_language(
     assert not wrong, f"{page.path}:\n" + "\n".join(wrong)
 
 
-MIXED_REASON = ("prints passages in another language (register texts missing in this language, or "
-                "the authority's name only in its own): the notice slice of issue 11 fixes them")
-
-
-def _one_language_cases() -> list[Any]:
-    return [pytest.param(p, id=p.shot, marks=pytest.mark.xfail(strict=True, reason=MIXED_REASON))
-        if p.path in MIXED_TODAY else pytest.param(p, id=p.shot) for p in NOTICES]
-
-
-@pytest.mark.parametrize("page", _one_language_cases())
+@pytest.mark.parametrize("page", NOTICES, ids=lambda p: p.shot)
 def test_notice_speaks_one_language(rendered: Any, page: Page) -> None:
     """A notice is written in one language: no passage marked with another (a gap, the page's
-    own words about what the register lacks, excepted)."""
+    own words about what the register lacks, excepted). Every published notice passes: a register
+    publishes only the languages it has texts in (the reference shop its three, each seed its own),
+    names are in no language and the authority is named in the notice's language where it has a
+    name there."""
     other = sorted({f"[{p['lang']}] {p['text'][:80]}" for p in rendered(page, 1280)["passages"]
                     if p["lang"] != page.lang and not p["gap"]})
     assert not other, f"{page.path} mixes languages:\n" + "\n".join(other[:20])

@@ -217,3 +217,20 @@ def test_negomarkets_newsletter_until_unsubscription_outlasts_the_cnil_prospect_
     path = seed("negomarkets")
     found = [f for f in lint_paths([path]) if f.code == "GL007"]
     assert any("cnil-prospects" in f.message and f.url and "cnil.fr" in f.url for f in found)
+
+
+def test_lint_in_italian_gives_every_message_in_italian() -> None:
+    """`garde lint --lang it`: the findings' messages, the summary and the HTML report in Italian."""
+    result = runner.invoke(app, ["lint", str(REGISTERS / "negomarkets.yaml"), "--lang", "it"])
+    assert "errori" in result.output and " in 1 file" in result.output
+    italian = json.loads(runner.invoke(app, ["lint", str(REGISTERS / "negomarkets.yaml"), "--lang", "it",
+                                             "--format", "json"]).output)
+    english = json.loads(runner.invoke(app, ["lint", str(REGISTERS / "negomarkets.yaml"),
+                                             "--format", "json"]).output)
+    assert italian and len(italian) == len(english)
+    for it, en in zip(italian, english, strict=True):
+        assert it["code"] == en["code"] and it["message"] != en["message"], it
+        assert it["message"] in result.output
+    page = runner.invoke(app, ["lint", str(REGISTERS / "negomarkets.yaml"), "--lang", "it",
+                               "--format", "html"]).output
+    assert '<html lang="it">' in page and 'lang="en"' not in page

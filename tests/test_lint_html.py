@@ -7,12 +7,14 @@ import re
 from pathlib import Path
 
 import pytest
+from markupsafe import escape
 from typer.testing import CliRunner
 
 from garde.cli import app
 from garde.documents.lint_report import render_lint_html
-from garde.lint import Finding, lint_paths
+from garde.lint import RULES, Finding, lint, lint_paths
 from garde.publish import publish
+from garde.register import read_register
 
 from .conftest import REGISTERS
 from .test_documents_hostile import _Tags
@@ -69,11 +71,16 @@ def test_report_is_written_in_its_language_with_counts_groups_and_locations(lang
     assert "@media print" in page
 
 
-def test_italian_report_marks_the_english_rule_messages_as_english() -> None:
-    """messages.yaml has no Italian yet: an Italian page says its English passages are English."""
-    page = render_lint_html([finding()], lang="it")
-    assert '<td data-label="Messaggio" class="message" lang="en">no Art. 6(1)' in page
-    assert 'class="message" lang=' not in render_lint_html([finding()], lang="en")
+def test_italian_report_gives_the_rules_in_italian() -> None:
+    """The rules' titles and messages come from the same catalogues as the report: in Italian,
+    no passage marked as another language."""
+    findings = lint(read_register(REGISTERS / "negomarkets.yaml"), lang="it")
+    page = render_lint_html(findings, lang="it")
+    assert findings and 'class="message" lang=' not in page
+    assert RULES["GL001"].title("it") == "Base giuridica mancante"
+    for code in {f.code for f in findings}:
+        assert escape(RULES[code].title("it")) in page
+        assert escape(RULES[code].title("en")) not in page
 
 
 @pytest.mark.parametrize(("lang", "counts"), [

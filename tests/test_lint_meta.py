@@ -9,9 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from babel.messages.pofile import read_po
 
+from garde import i18n
 from garde.lint import LANGS, RULES, SEVERITIES, rules_markdown
-from garde.lint.model import messages
+from garde.lint.wording import RULE_TEXTS
 
 ROOT = Path(__file__).resolve().parents[1]
 TESTS = Path(__file__).parent
@@ -38,11 +40,10 @@ def test_rule_has_code_severity_reference_and_wording(code: str) -> None:
     assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", entry.name)
     assert entry.reference.strip()
     assert entry.url is None or entry.url.startswith("https://")
-    wording = messages()[code]
     for lang in LANGS:
         assert entry.title(lang).strip()
-        assert wording["message"][lang].strip()
-    assert placeholders(wording["message"]["en"]) == placeholders(wording["message"]["fr"])
+        assert entry.template(lang).strip()
+        assert placeholders(entry.template(lang)) == placeholders(entry.template("en")), lang
 
 
 def test_rule_names_are_unique() -> None:
@@ -50,8 +51,23 @@ def test_rule_names_are_unique() -> None:
     assert len(names) == len(set(names))
 
 
-def test_messages_file_has_no_orphans() -> None:
-    assert set(messages()) - {"report"} == set(RULES)
+def test_every_rule_has_its_title_and_message_in_fr_en_and_it() -> None:
+    """Each rule's title and message are entries of the gettext catalogues (msgctxt: the rule id),
+    translated, not empty and not fuzzy, in French, English and Italian: never an English
+    fallback in an Italian report."""
+    assert set(LANGS) == {"fr", "en", "it"}
+    for lang in LANGS:
+        with i18n.catalogue_path(lang).open("rb") as handle:
+            entries = {(m.context, m.id): m for m in read_po(handle, locale=lang) if m.id}
+        for code, (title, message) in RULE_TEXTS.items():
+            for text in (title, message):
+                entry = entries.get((code, text))
+                assert entry is not None, f"{lang}: no entry for {code} {text!r}"
+                assert entry.string and not entry.fuzzy, f"{lang}: {code} {text!r} untranslated or fuzzy"
+
+
+def test_rule_wording_has_no_orphans() -> None:
+    assert set(RULE_TEXTS) == set(RULES)
 
 
 @pytest.mark.parametrize("code", sorted(RULES))

@@ -35,7 +35,8 @@ def test_the_catalogues_hold_every_text_the_code_uses() -> None:
     """`make translations` was run: every translate()/gettext() text of the code and templates is
     in each catalogue (a new text without a translation fails here, not in front of a reader)."""
     method_map = [("src/garde/**.py", "python"), ("src/garde/documents/templates/**.j2", "jinja2")]
-    keywords = {"translate": (2,), "translate_plural": (2, 3), "gettext": (1,), "ngettext": (1, 2)}
+    keywords = {"translate": (2,), "translate_plural": (2, 3), "gettext": (1,), "ngettext": (1, 2),
+                "rule_text": ((1, "c"), 2), "keyed": ((1, "c"), 2)}
     used = {m[2] if isinstance(m[2], str) else m[2][0]
             for m in extract_from_dir(str(ROOT), method_map, keywords=keywords)}
     assert "Lint report" in used and "%(num)d error" in used

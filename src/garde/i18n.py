@@ -6,7 +6,8 @@ is a message id in ``src/garde/locale/garde.pot``, translated in
 each catalogue's ``Plural-Forms`` header through :func:`translate_plural`, never
 "error(s)".
 
-Python code calls :func:`translate` and :func:`translate_plural` (the language first);
+Python code calls :func:`translate` and :func:`translate_plural` (the language first), and
+:func:`translate_in` for a text with a context (a lint rule's title or message, msgctxt: its id);
 templates call ``gettext`` and ``ngettext``. ``make translations`` extracts both into the
 template catalogue and updates the three ``.po`` files (see docs/translations.md).
 
@@ -25,6 +26,7 @@ from __future__ import annotations
 from functools import lru_cache
 from io import BytesIO
 from pathlib import Path
+from typing import NamedTuple
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -56,6 +58,26 @@ def translate(lang: str, message: str, **values: object) -> str:
     """``message`` in ``lang``, with ``%(name)s`` placeholders filled from ``values``."""
     text = translations(lang).gettext(message)
     return text % values if values else text
+
+
+def translate_in(lang: str, context: str, message: str) -> str:
+    """``message`` of ``context`` (its ``msgctxt``, e.g. a lint rule's id) in ``lang``."""
+    return str(translations(lang).pgettext(context, message))
+
+
+class Keyed(NamedTuple):
+    """A text of garde's wording known by its place (``rights.mail.subject``): its context."""
+
+    context: str
+    text: str  # in English: the message id
+
+    def __call__(self, lang: str) -> str:
+        return translate_in(lang, self.context, self.text)
+
+
+def keyed(context: str, text: str) -> Keyed:
+    """Declares ``text`` (English) under ``context`` (``make translations``: ``-k keyed:1c,2``)."""
+    return Keyed(context, text)
 
 
 def translate_plural(lang: str, singular: str, plural: str, num: int, **values: object) -> str:

@@ -2,9 +2,11 @@
 
 One call turns a folder of register files into the documents a DPO hands
 over: for each register, the Art. 30 register (XLSX for the DPO, HTML to
-read, CSV and JSON for tools) in its own language, the privacy notice in
-fr / en / it, and the lint findings as SARIF (for tools) and as a report to read in the
-register's language; plus an index page.
+read, CSV and JSON for tools) in its own language, the privacy notice in each
+language the register publishes (``publishes_in``; by default its own language only, so a
+notice never appears in a language the controller did not write it in), and the lint
+findings as SARIF (for tools) and as a report to read in the register's language; plus an
+index page.
 """
 
 from __future__ import annotations
@@ -121,7 +123,7 @@ def publish(paths: Iterable[Path], out: Path,
                 target = folder / document.name
                 target.write_bytes(register_document(register, document.name)[1])
                 publication.files.append(target)
-        for lang in LANGS:
+        for lang in register.published_languages():
             target = folder / f"notice-{lang}.html"
             notice = build_notice(register, lang)  # a draft carries its banner: published knowingly
             target.write_text(write_notice(notice, "html"), encoding="utf-8")

@@ -34,7 +34,7 @@ def lint(
         "--format", help="text, json, sarif (2.1.0) or html (a report to read, per register and activity)",
     )] = Format.text,
     lang: Annotated[Lang, typer.Option(
-        "--lang", help="language of the report (the rules' messages have no Italian yet: English then)",
+        "--lang", help="language of the report and of the rules' messages",
     )] = Lang.en,
 ) -> None:
     """Check registers: legal bases, retention, consent, special data, transfers, DPIA...

@@ -140,7 +140,7 @@ def _cover(register: Register, words: Wording, today: date) -> tuple[tuple[str, 
     counts = {"controller": str(len(register.as_controller())),
               "processor": str(len(register.as_processor()))}
     rows: list[tuple[str, Cell]] = [
-        (f"register.cover.{role}", cell([(Piece(controller.name, register.language),)])),
+        (f"register.cover.{role}", cell([(words.name(controller.name),)])),
         ("register.cover.contact", cell(words.contact(controller.contact),
                                         words.gap("controller_contact"))),
         ("register.cover.other_contacts", cell([words.join(words.contact(other), "common.word.dash")
@@ -159,7 +159,7 @@ def _cover(register: Register, words: Wording, today: date) -> tuple[tuple[str, 
         rows.append(("register.cover.uk_representative", cell(words.contact(controller.uk_representative))))
     if controller.group_entities:
         rows.append(("register.cover.group_entities",
-                     cell([(Piece(e, register.language),) for e in controller.group_entities])))
+                     cell([(words.name(e),) for e in controller.group_entities])))
     authority = supervisory_authority(controller.supervisory_authority, controller.country)
     rows += [
         ("register.cover.supervisory_authority", cell([words.authority(authority)])),
@@ -206,7 +206,7 @@ def _row(register: Register, activity: Activity, words: Wording, keys: tuple[str
 
 
 def controller_cell(register: Register, words: Wording) -> Cell:
-    lines: list[Line] = [(Piece(register.controller.name, register.language),)]
+    lines: list[Line] = [(words.name(register.controller.name),)]
     for key in ("representative", "uk_representative"):
         representative = getattr(register.controller, key)
         name = words.text(representative.name) if representative else None

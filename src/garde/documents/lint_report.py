@@ -3,9 +3,8 @@
 Per register file: its counts by severity, then its findings grouped by
 activity, each with its code, severity, rule, message, legal reference (a link
 when the rule names one) and ``file:line``. The page's own words come from the
-gettext catalogues (:mod:`garde.i18n`, plural forms included); the rules'
-titles and messages from ``garde/lint/messages.yaml``, which has no Italian
-yet: an Italian page shows them in English, marked ``lang="en"``.
+gettext catalogues (:mod:`garde.i18n`, plural forms included), and so do the
+rules' titles and messages (msgctxt: the rule's id), in fr, en and it.
 """
 
 from __future__ import annotations

@@ -171,7 +171,7 @@ def _controller(register: Register, activities: list[Activity], words: Wording) 
     """Art. 13(1)(a): identity and contact details of the controller and its representative."""
     controller = register.controller
     section = _section(words, "controller", "13(1)(a)")
-    section.paragraphs.append((Piece(controller.name, register.language),))
+    section.paragraphs.append((words.name(controller.name),))
     # The contact's name is often the controller's own: printed once.
     contact = [line for line in words.contact(controller.contact)
                if "".join(p.text for p in line).strip() != controller.name.strip()]

@@ -37,7 +37,7 @@ def tracker_table(register: Register, words: Wording) -> Table:
 def tracker_cells(register: Register, tracker: Tracker, words: Wording) -> tuple[Line, ...]:
     """The tracker's name, provider, purpose (and activity), category, lifetime, consent: one line each."""
     return (
-        (Piece(tracker.name, register.language),),
+        (words.name(tracker.name),),
         provider_line(register, tracker, words),
         purpose_line(register, tracker, words),
         (words.term("channels", tracker.category),) if tracker.category
@@ -55,11 +55,11 @@ def provider_line(register: Register, tracker: Tracker, words: Wording) -> Line:
         if not provider.name:
             return (words.word("trackers.word.first_party"),)
         return (words.word("trackers.word.first_party"), words.word("common.word.dash"),
-                Piece(provider.name, register.language))
+                words.name(provider.name))
     if not provider.name:
         return (words.word("trackers.word.third_party"), words.word("common.word.dash"),
                 words.gap("tracker_provider"))
-    return words.labelled("trackers.word.third_party", (Piece(provider.name, register.language),))
+    return words.labelled("trackers.word.third_party", (words.name(provider.name),))
 
 
 def purpose_line(register: Register, tracker: Tracker, words: Wording) -> Line:

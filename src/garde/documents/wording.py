@@ -5,7 +5,9 @@ legitimate interests...) and the words around them (headers, section
 titles, retention phrases...). The first is never translated: a text the
 register lacks in the chosen language is shown in the language it has, and
 the piece says so, so HTML can mark it with ``lang=``. The second comes from
-the catalogue in ``translations/`` (data a DPO can read and correct);
+garde's gettext catalogues (:mod:`garde.documents.texts`, translated in ``src/garde/locale``;
+a DPO or a translator can read and correct the ``.po`` files); the supervisory authorities'
+names and pages are data (``translations/authorities.yaml``);
 periods, dates and country names come from Babel's CLDR data.
 
 A field the register leaves empty becomes a *gap* piece ("⚠ Not stated in
@@ -19,13 +21,13 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 from babel import Locale
 from babel.dates import format_date
 from babel.units import format_unit
 
 from garde.documents.links import mail_href, safe_href
+from garde.documents.texts import TEXTS
 from garde.periods import Period
 from garde.register.jurisdiction import jurisdiction
 from garde.register.model import Contact, Register, Registration, RetentionRule, Text, text_lang
@@ -72,22 +74,10 @@ class Cell:
 
 
 @lru_cache(maxsize=1)
-def load_catalogue(directory: Path = TRANSLATIONS) -> dict[str, dict[str, str]]:
-    """Every ``{fr:, en:, it:}`` leaf of the catalogue files, keyed ``<file>.<path>``."""
-    catalogue: dict[str, dict[str, str]] = {}
-    for path in sorted(directory.glob("*.yaml")):
-        if path.stem == "authorities":
-            continue
-        _flatten(load_yaml(path)[0], path.stem, catalogue)
-    return catalogue
-
-
-def _flatten(node: Any, key: str, into: dict[str, dict[str, str]]) -> None:
-    if isinstance(node, dict) and node and set(node) <= set(LANGS):
-        into[key] = {str(k): str(v) for k, v in node.items()}
-    elif isinstance(node, dict):
-        for name, child in node.items():
-            _flatten(child, f"{key}.{name}", into)
+def load_catalogue() -> dict[str, dict[str, str]]:
+    """Every text of the documents' wording (:mod:`garde.documents.texts`, translated in garde's
+    gettext catalogues), keyed ``<part>.<path>`` (``common.gap.field``), in fr, en and it."""
+    return {text.context: {lang: text(lang) for lang in LANGS} for text in TEXTS}
 
 
 @dataclass(frozen=True)
@@ -97,13 +87,19 @@ class Authority:
     language: str
     url: str | None
     aliases: tuple[str, ...] = ()
+    names: tuple[tuple[str, str], ...] = ()  # (language, the name it uses in that language)
+
+    def named(self, lang: str) -> tuple[str, str]:
+        """The authority's name in ``lang`` where it has one, else its own name: (name, language)."""
+        return next(((name, lang) for code, name in self.names if code == lang), (self.name, self.language))
 
 
 @lru_cache(maxsize=1)
 def load_authorities(path: Path = TRANSLATIONS / "authorities.yaml") -> tuple[Authority, ...]:
     rows = load_yaml(path)[0]
     return tuple(Authority(id=str(r["id"]), name=str(r["name"]), language=str(r["language"]),
-                           url=r.get("url"), aliases=tuple(r.get("aliases", ())))
+                           url=r.get("url"), aliases=tuple(r.get("aliases", ())),
+                           names=tuple((str(k), str(v)) for k, v in (r.get("names") or {}).items()))
                  for r in rows)
 
 
@@ -112,7 +108,7 @@ class Wording:
 
     ``law`` is the law governing the register (``garde.register.jurisdiction``): under the
     UK GDPR the words that name the law, the area data leaves or the authority come from
-    ``translations/uk_gdpr.yaml``, which holds only the keys that differ.
+    the ``uk_gdpr.`` keys (:mod:`garde.documents.texts.uk_gdpr`), which hold only the keys that differ.
     """
 
     def __init__(self, lang: str, register_lang: str, vocabulary: Vocabulary | None = None,
@@ -160,6 +156,11 @@ class Wording:
         lang = text_lang(value, self.lang, self.register_lang)
         chosen = value.get(self.lang) or next(iter(value.values()), "")
         return Piece(chosen, lang, untranslated=lang != self.lang)
+
+    def name(self, name: str) -> Piece:
+        """A proper name (a company's, a cookie's): in no language, so it reads as part of the
+        document's own (a French notice naming "Maison Exemple SAS" is still all French)."""
+        return Piece(name, self.lang)
 
     def term(self, kind: str, term_id: str) -> Piece:
         """A vocabulary term's label, tagged with the language the label is really in; a term in
@@ -292,10 +293,12 @@ class Wording:
         if contact is None:
             return []
         lines: list[Line] = []
-        for value in (contact.name, contact.address):
-            piece = self.text(value)
-            if piece and piece.text:  # a name or a postal address is not translated (its lang is kept)
-                lines.append((Piece(piece.text, piece.lang),))
+        name = self.text(contact.name)
+        if name and name.text:  # a name is not translated (the language it is written in is kept)
+            lines.append((Piece(name.text, name.lang),))
+        address = self.text(contact.address)
+        if address and address.text:  # a postal address is in no language: written as the post reads it
+            lines.append((self.name(address.text),))
         for plain, href in ((contact.email, mail_href), (contact.phone, None), (contact.url, safe_href)):
             if plain:
                 lines.append((Piece(plain, self.lang, href=href(plain) if href else None),))
@@ -317,7 +320,7 @@ class Wording:
         wanted = normalise(name)
         for known in load_authorities():
             if wanted in {normalise(known.id), normalise(known.name), *map(normalise, known.aliases)}:
-                line: tuple[Piece, ...] = (Piece(known.name, known.language),)
+                line: tuple[Piece, ...] = (Piece(*known.named(self.lang)),)
                 if known.url:
                     link = Piece(known.url, self.lang, href=safe_href(known.url))
                     line += (self.word("common.word.dash"), link)

@@ -3,9 +3,9 @@
 Each rule is one function in :mod:`garde.lint.rules` (or :mod:`garde.lint.notice_rules`,
 :mod:`garde.lint.rules_jurisdiction`, :mod:`garde.lint.rules_roles`),
 registered in the rule table :data:`RULES` with a stable code (``GL001``), a severity and the
-article or guidance it implements. Messages are data (``messages.yaml``, en
-and fr); regulator reference periods are data too
-(``garde/data/reference_periods.yaml``).
+article or guidance it implements. Titles and messages are in English in
+:mod:`garde.lint.wording` and translated in garde's gettext catalogues (fr, en, it);
+regulator reference periods are data (``garde/data/reference_periods.yaml``).
 
     >>> from garde.lint import lint_paths
     >>> findings = lint_paths(["registers/"])

@@ -3,8 +3,9 @@
 A rule is one function that reads a :class:`Context` and yields :class:`Hit`
 values (where, and the values its message needs). The rule table
 (:data:`RULES`) gives each rule its stable code, severity and legal
-reference; the wording lives in ``messages.yaml`` (en, fr), so a DPO can read
-and correct it without touching code.
+reference; the wording (a title and a message per rule, in English in
+:mod:`garde.lint.wording`) is translated in garde's gettext catalogues (fr, en, it), so a DPO
+or a translator can read and correct it without touching code.
 """
 
 from __future__ import annotations
@@ -12,22 +13,17 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date
-from functools import lru_cache
-from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-
+from garde import i18n
+from garde.lint.wording import AREAS, RULE_TEXTS
 from garde.register import Activity, Jurisdiction, LoadedRegister, Register, jurisdiction
 from garde.taxonomy import Vocabulary
 from garde.yamlsource import FieldPath
 
 Severity = Literal["error", "warning", "info"]
 SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
-LANGS = ("en", "fr")
-MESSAGES = Path(__file__).parent / "messages.yaml"
-
-
+LANGS = ("en", "fr", "it")
 @dataclass(frozen=True)
 class Finding:
     """One thing a DPO should look at, with where it is and what the law says."""
@@ -109,8 +105,7 @@ class Context:
 
     def outside(self) -> str:
         """``outside the EEA`` (GDPR) or ``outside the UK`` (UK GDPR), in the messages' language."""
-        words: dict[str, str] = messages()["report"]["outside"][self.jurisdiction.law]
-        return words.get(self.lang) or words["en"]
+        return i18n.translate_in(self.lang, "area", AREAS[self.jurisdiction.law])
 
     def is_special(self, category: str) -> bool:
         """A GDPR Art. 9 (or Art. 10) category, or a finer term under one."""
@@ -136,11 +131,15 @@ class Rule:
     check: Check | None
 
     def title(self, lang: str = "en") -> str:
-        return _entry(self.code)["title"][lang]  # type: ignore[no-any-return]
+        """The rule's title in ``lang`` (garde's gettext catalogues, msgctxt: the rule's id)."""
+        return i18n.translate_in(lang, self.code, RULE_TEXTS[self.code][0])
+
+    def template(self, lang: str) -> str:
+        """The rule's message in ``lang`` with its ``{placeholders}`` unfilled."""
+        return i18n.translate_in(lang, self.code, RULE_TEXTS[self.code][1])
 
     def message(self, lang: str, params: Mapping[str, str]) -> str:
-        template: str = _entry(self.code)["message"][lang]
-        return template.format_map(dict(params))
+        return self.template(lang).format_map(dict(params))
 
 
 RULES: dict[str, Rule] = {}
@@ -161,18 +160,6 @@ def add_rule(entry: Rule) -> None:
     if entry.code in RULES:
         raise ValueError(f"lint rule {entry.code} is defined twice")
     RULES[entry.code] = entry
-
-
-@lru_cache(maxsize=1)
-def messages() -> dict[str, Any]:
-    """Titles and message templates of every rule, per language (``messages.yaml``)."""
-    with MESSAGES.open(encoding="utf-8") as handle:
-        data: dict[str, Any] = yaml.safe_load(handle)
-    return data
-
-
-def _entry(code: str) -> dict[str, Any]:
-    return messages()[code]  # type: ignore[no-any-return]
 
 
 def country_codes(data: Any, key: str) -> frozenset[str]:

@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import quote
 
 from garde import i18n
-from garde.lint.model import LANGS, RULES, SEVERITIES, Finding, messages
+from garde.lint.model import LANGS, RULES, SEVERITIES, Finding
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 # SARIF has no "info" level: "note" is its lowest.
@@ -36,8 +36,8 @@ def render_text(findings: Sequence[Finding], *, lang: str = "en", linted: int | 
 
 
 def message_language(lang: str) -> str:
-    """The language the rules' messages are read in for a report in ``lang`` (English when
-    ``messages.yaml`` lacks ``lang``)."""
+    """The language the rules' messages are read in for a report in ``lang``: ``lang`` itself
+    (the catalogues word every rule in fr, en and it), English for any other."""
     return lang if lang in LANGS else "en"
 
 
@@ -121,7 +121,7 @@ def rules_markdown(*, lang: str = "en") -> str:
             "|---|---|---|---|---|---|"]
     for code in sorted(RULES):
         entry = RULES[code]
-        template = messages()[code]["message"][lang].replace("{", "&lt;").replace("}", "&gt;")
+        template = entry.template(lang).replace("{", "&lt;").replace("}", "&gt;")
         reference = f"[{entry.reference}]({entry.url})" if entry.url else entry.reference
         rows.append(f"| {code} | {entry.severity} | `{entry.name}` | {entry.title(lang)} | {template} "
                     f"| {reference} |")

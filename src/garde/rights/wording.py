@@ -1,25 +1,26 @@
-"""The fr/en/it words of request answers, read from ``strings.yaml`` (data, not code)."""
+"""The fr/en/it words of request answers, from garde's gettext catalogues.
+
+The texts are declared in English in :mod:`garde.rights.texts`, each under its place
+(``rights.mail.subject``) as its ``msgctxt``, and translated in
+``src/garde/locale/{fr,en,it}/LC_MESSAGES/garde.po`` (see docs/translations.md).
+"""
 
 from __future__ import annotations
 
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
-from garde.yamlsource import load_yaml
-
-STRINGS = Path(__file__).parent / "strings.yaml"
+from garde.i18n import Keyed
+from garde.rights.texts import TEXTS
 
 
 def _pick(node: Any, lang: str) -> Any:
-    if isinstance(node, dict) and node and set(node) <= {"fr", "en", "it"}:
-        return node.get(lang) or node["en"]
-    if isinstance(node, dict):
-        return {key: _pick(child, lang) for key, child in node.items()}
-    return node
+    if isinstance(node, Keyed):
+        return node(lang)
+    return {key: _pick(child, lang) for key, child in node.items()}
 
 
 @lru_cache(maxsize=4)
 def strings(lang: str) -> dict[str, Any]:
-    """Every string of ``strings.yaml`` in ``lang`` (English when a text lacks it)."""
-    return dict(_pick(load_yaml(STRINGS)[0], lang))
+    """Every text of the request answers and mails in ``lang``, keyed as in :data:`TEXTS`."""
+    return dict(_pick(TEXTS, lang))

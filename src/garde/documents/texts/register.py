@@ -1,0 +1,68 @@
+"""The documents' words: the Art. 30 register's headings and columns.
+
+In English, each under its key as its context: message ids of garde's gettext catalogues.
+"""
+
+from __future__ import annotations
+
+from garde.i18n import Keyed, keyed
+
+TEXTS: tuple[Keyed, ...] = (
+    keyed("register.title", "Record of processing activities"),
+    keyed("register.sheet.cover", "Cover"),
+    keyed("register.sheet.controller", "Controller (Art. 30(1))"),
+    keyed("register.sheet.processor", "Processor (Art. 30(2))"),
+    keyed("register.heading.common", "Statements for every activity"),
+    keyed("register.heading.controller", "Activities {name} carries out as controller (GDPR Art. 30(1))"),
+    keyed("register.heading.processor", "Activities {name} carries out as processor (GDPR Art. 30(2))"),
+    keyed("register.role.controller", "Controller"),
+    keyed("register.role.processor", "Processor"),
+    keyed("register.column.role", "Role"),
+    keyed("register.column.ref", "Reference"),
+    keyed("register.column.name", "Processing activity"),
+    keyed("register.column.controller", "Controller"),
+    keyed("register.column.purposes", "Purposes"),
+    keyed("register.column.processing_categories", "Categories of processing"),
+    keyed("register.column.legal_bases", "Legal basis (Art. 6)"),
+    keyed("register.column.data_subjects", "Data subjects"),
+    keyed("register.column.data_categories", "Categories of personal data"),
+    keyed("register.column.consent", "Consent: how given and withdrawn"),
+    keyed("register.column.channels", "Channels (contact, trackers)"),
+    keyed("register.column.data_description", "Data (as the source words it)"),
+    keyed("register.column.sensitive", "Special-category data (Art. 9)"),
+    keyed("register.column.recipients", "Recipients"),
+    keyed("register.column.transfers", "Transfers outside the EU and safeguards"),
+    keyed("register.column.retention", "Retention periods"),
+    keyed("register.column.security", "Security measures"),
+    keyed("register.column.dpia", "Impact assessment (DPIA)"),
+    keyed("register.column.sources", "Sources of the data"),
+    keyed("register.column.processor", "Processor"),
+    keyed("register.column.on_behalf_of", "On behalf of (controllers)"),
+    keyed("register.column.contract", "Contract (Art. 28(3))"),
+    keyed("register.column.sub_processors", "Sub-processors"),
+    keyed("register.column.trackers", "Cookies and trackers"),
+    keyed("register.dates.created", "Record created"),
+    keyed("register.dates.updated", "Record last updated"),
+    keyed("register.cover.controller", "Controller"),
+    keyed("register.cover.processor", "Processor"),
+    keyed("register.cover.contact", "Contact details"),
+    keyed("register.cover.country", "Country of main establishment"),
+    keyed("register.cover.representative", "Representative in the Union"),
+    keyed("register.cover.uk_representative", "Representative in the United Kingdom"),
+    keyed("register.cover.dpo", "Data protection officer"),
+    keyed("register.cover.group_entities", "Group entities"),
+    keyed("register.cover.supervisory_authority", "Supervisory authority"),
+    keyed("register.cover.source", "Source document"),
+    keyed("register.cover.activities", "Activities"),
+    keyed("register.cover.activity_counts", "{controller} as controller, {processor} as processor"),
+    keyed("register.cover.generated", "Date generated"),
+    keyed("register.cover.language", "Language of the document"),
+    keyed("register.cover.language_note",
+          "Texts the register does not have in English are shown in the language they exist in, "
+          "untranslated."),
+    keyed("register.cover.registrations", "Registration numbers"),
+    keyed("register.cover.other_contacts", "Other addresses and contacts"),
+    keyed("register.cover.rights_contact", "Where to exercise rights"),
+    keyed("register.cover.trackers", "Trackers with no activity named"),
+    keyed("register.layout.back", "Back to the list"),
+)
