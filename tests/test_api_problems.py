@@ -120,3 +120,28 @@ def test_a_body_too_large_is_refused_before_it_is_read(api: tuple[Client, dict[s
     streamed = client.post("/api/v1/decisions", content=chunks(), headers={
         **bearer(keys["service"]), "Content-Type": "application/json"})
     _problem(streamed, 413)
+
+
+def test_every_operation_documents_its_errors_as_problems() -> None:
+    """The OpenAPI names every error an operation can answer, only as problem+json with the
+    Problem schema: 400 (unreadable body, refused input), 404, 422, 503 where it takes input or a
+    key; 401 and 403 where it needs a key; 413 where it takes a body. FastAPI's own 422 model
+    (``HTTPValidationError``) is not what the service answers, so it is not documented."""
+    from garde.api import create_app
+
+    spec = create_app().openapi()
+    problem = {"$ref": "#/components/schemas/Problem"}
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            secured, body = bool(operation.get("security")), "requestBody" in operation
+            if not (secured or body or operation.get("parameters")):
+                continue
+            expected = {"400", "404", "422", "503"} | ({"401", "403"} if secured else set()) \
+                | ({"413"} if body else set())
+            documented = operation["responses"]
+            assert expected <= set(documented), (method, path, sorted(expected - set(documented)))
+            for status in expected:
+                assert documented[status]["content"] == {PROBLEM: {"schema": problem}}, (method, path, status)
+    assert "HTTPValidationError" not in spec["components"]["schemas"]
+    assert spec["components"]["schemas"]["Problem"]["properties"]["errors"]["items"] == {
+        "$ref": "#/components/schemas/FieldError"}
