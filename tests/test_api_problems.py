@@ -11,6 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from garde.api.problems import Problem
 from tests.api_support import Client, api_client, bearer
 
 PROBLEM = "application/problem+json"
@@ -145,3 +146,25 @@ def test_every_operation_documents_its_errors_as_problems() -> None:
     assert "HTTPValidationError" not in spec["components"]["schemas"]
     assert spec["components"]["schemas"]["Problem"]["properties"]["errors"]["items"] == {
         "$ref": "#/components/schemas/FieldError"}
+
+
+def test_an_error_a_router_declares_itself_is_documented_as_a_problem() -> None:
+    """A router's own error answer (a 429 of a rate limit, a 404 it words itself) is documented
+    as the problem the handlers send, not also as application/json; its own words are kept."""
+    from fastapi import APIRouter
+
+    from garde.api import create_app
+
+    router = APIRouter(responses={429: {"description": "too many codes asked for this identity"},
+                                  404: {"model": Problem, "description": "no such request"}})
+
+    @router.post("/limited")
+    def limited() -> dict[str, str]:
+        return {}
+
+    app = create_app()
+    app.include_router(router, prefix="/api/v1/test")
+    answers = app.openapi()["paths"]["/api/v1/test/limited"]["post"]["responses"]
+    for status, words in (("429", "too many codes asked for this identity"), ("404", "no such request")):
+        assert answers[status] == {"description": words, "content": {
+            PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}}}, status

@@ -207,10 +207,20 @@ def _is_problem(answer: dict[str, Any]) -> bool:
     return refs <= {f"{_REF}Problem", f"{_REF}HTTPValidationError", None}
 
 
+def _described(status: int, own: str | None) -> str:
+    """A router's own words for an error, else what it means in general."""
+    if own and own not in {TITLES.get(status, {}).get("en"), "Validation Error"}:
+        return own
+    if status in MEANINGS:
+        return f"{TITLES[status]['en']}: {MEANINGS[status]}"
+    return own or TITLES.get(status, TITLES[400])["en"]
+
+
 def document(app: FastAPI) -> None:
     """Every operation of the OpenAPI documents the errors it can answer, each only as
     ``application/problem+json`` with the :class:`Problem` schema, so a router added later gets
-    them without declaring any (and a client generated from the OpenAPI reads them right)."""
+    them without declaring any (and a client generated from the OpenAPI reads them right). An
+    error a router declares itself (a 429, a 404 in its own words) is documented the same way."""
     build = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -219,14 +229,16 @@ def document(app: FastAPI) -> None:
         problem = Problem.model_json_schema(ref_template=_REF + "{model}")
         schemas.update(problem.pop("$defs", {}))
         schemas["Problem"] = problem
+        problem_ref = {"$ref": f"{_REF}Problem"}
         for operations in spec.get("paths", {}).values():
             for operation in operations.values():
                 answers = operation.setdefault("responses", {})
-                for status in sorted(_answers(operation)):
-                    if _is_problem(answers.get(str(status), {})):
-                        answers[str(status)] = {
-                            "description": f"{TITLES[status]['en']}: {MEANINGS[status]}",
-                            "content": {MEDIA_TYPE: {"schema": {"$ref": f"{_REF}Problem"}}}}
+                declared = {int(code) for code in answers if code.isdigit() and int(code) >= 400}
+                for status in sorted(_answers(operation) | declared):
+                    answer = answers.get(str(status), {})
+                    if _is_problem(answer):
+                        answers[str(status)] = {"description": _described(status, answer.get("description")),
+                                                "content": {MEDIA_TYPE: {"schema": problem_ref}}}
         if "HTTPValidationError" not in str(spec.get("paths")):
             schemas.pop("HTTPValidationError", None)
             schemas.pop("ValidationError", None)
