@@ -23,8 +23,14 @@ def main(selected: list[str]) -> int:
             results += run()
         else:
             loaded.main([])
+    table(results)
+    return 0
+
+
+def table(results: list[Result]) -> None:
+    """The results as one table of ratios, then their notes."""
     if not results:
-        return 0
+        return
     print()
     header = ("benchmark", "measure", "garde", "baseline", "ratio", "goal", "met")
     rows = [(r.benchmark, r.measure, f"{r.garde:,.1f} {r.unit}", f"{r.baseline:,.1f} {r.unit}",
@@ -35,7 +41,6 @@ def main(selected: list[str]) -> int:
     for r in results:
         if r.note:
             print(f"* {r.benchmark} / {r.measure}: {r.note}")
-    return 0
 
 
 if __name__ == "__main__":

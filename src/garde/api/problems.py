@@ -177,13 +177,84 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
 
 
 def install(app: FastAPI) -> None:
-    """Map every error to a problem: validation, input, domain, HTTP, then anything else."""
+    """Map every error to a problem: validation, input, domain, HTTP, then anything else; and
+    document those answers on every operation of the app's OpenAPI (:func:`document`)."""
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(InputError, _input)
     app.add_exception_handler(GardeError, _garde)
     app.add_exception_handler(HTTPException, _http)
     app.add_exception_handler(sa.exc.OperationalError, _unavailable)
     app.add_exception_handler(Exception, _unexpected)
+    document(app)
+
+
+# What each error answer means, as the OpenAPI says it.
+MEANINGS = {
+    400: "the body is not readable JSON, or garde refuses the input (the detail says why)",
+    401: "no live API key (missing, malformed, unknown or revoked)",
+    403: "the key's role may not use this route",
+    404: "a thing the request names (register, activity, subject, request...) does not exist",
+    413: "the body is larger than the service accepts",
+    422: "invalid input: each field at fault in `errors`",
+    503: "the store is unreachable",
+}
+_REF = "#/components/schemas/"
+
+
+def _answers(operation: dict[str, Any]) -> set[int]:
+    """The error statuses an operation can answer: every route taking input or a key can be
+    refused (400), name a missing thing (404), fail validation (422) or lose its store (503)."""
+    secured, body = bool(operation.get("security")), "requestBody" in operation
+    if not (secured or body or operation.get("parameters")):
+        return set()
+    return {400, 404, 422, 503} | ({401, 403} if secured else set()) | ({413} if body else set())
+
+
+def _is_problem(answer: dict[str, Any]) -> bool:
+    """An answer FastAPI or a router wrote for an error: the Problem schema, FastAPI's own
+    validation model, or no body at all; a route's own model (``/readyz``'s 503) is kept."""
+    refs = {media.get("schema", {}).get("$ref") for media in answer.get("content", {}).values()}
+    return refs <= {f"{_REF}Problem", f"{_REF}HTTPValidationError", None}
+
+
+def _described(status: int, own: str | None) -> str:
+    """A router's own words for an error, else what it means in general."""
+    if own and own not in {TITLES.get(status, {}).get("en"), "Validation Error"}:
+        return own
+    if status in MEANINGS:
+        return f"{TITLES[status]['en']}: {MEANINGS[status]}"
+    return own or TITLES.get(status, TITLES[400])["en"]
+
+
+def document(app: FastAPI) -> None:
+    """Every operation of the OpenAPI documents the errors it can answer, each only as
+    ``application/problem+json`` with the :class:`Problem` schema, so a router added later gets
+    them without declaring any (and a client generated from the OpenAPI reads them right). An
+    error a router declares itself (a 429, a 404 in its own words) is documented the same way."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        spec = build()
+        schemas = spec.setdefault("components", {}).setdefault("schemas", {})
+        problem = Problem.model_json_schema(ref_template=_REF + "{model}")
+        schemas.update(problem.pop("$defs", {}))
+        schemas["Problem"] = problem
+        problem_ref = {"$ref": f"{_REF}Problem"}
+        for operations in spec.get("paths", {}).values():
+            for operation in operations.values():
+                answers = operation.setdefault("responses", {})
+                declared = {int(code) for code in answers if code.isdigit() and int(code) >= 400}
+                for status in sorted(_answers(operation) | declared):
+                    answer = answers.get(str(status), {})
+                    if _is_problem(answer):
+                        answers[str(status)] = {"description": _described(status, answer.get("description")),
+                                                "content": {MEDIA_TYPE: {"schema": problem_ref}}}
+        if "HTTPValidationError" not in str(spec.get("paths")):
+            schemas.pop("HTTPValidationError", None)
+            schemas.pop("ValidationError", None)
+        return spec
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 # The error answers every route documents in the OpenAPI.
