@@ -55,6 +55,19 @@ def test_errors_are_worded_in_the_language_asked(api: tuple[Client, dict[str, st
     assert "WWW-Authenticate" in client.get("/api/v1/registers").headers
 
 
+def test_the_count_of_invalid_fields_takes_the_languages_plural(api: tuple[Client, dict[str, str]]) -> None:
+    """"1 field is invalid", "2 fields are invalid": no "field(s)" (French: 0 and 1 are singular)."""
+    client, keys = api
+    for asked, body, detail in (("en", {"subject": {"email": "a@example.com"}}, "1 field is invalid"),
+                                ("en", {}, "2 fields are invalid"),
+                                ("fr", {"subject": {"email": "a@example.com"}}, "1 champ invalide"),
+                                ("fr", {}, "2 champs invalides"),
+                                ("it", {}, "2 campi non validi")):
+        problem = _problem(client.post("/api/v1/decisions", json=body, headers={
+            **bearer(keys["service"]), "Accept-Language": asked}), 422)
+        assert problem["detail"] == detail, (asked, problem)
+
+
 @pytest.mark.parametrize(("body", "status", "words"), [
     ({"activity": "newsleter", "subject": {"email": "a@example.com"}}, 404, "did you mean 'newsletter'"),
     ({"activity": "newsletter", "subject": {}}, 400, "name the subject"),

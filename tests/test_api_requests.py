@@ -27,7 +27,7 @@ def test_an_agent_answers_an_access_request_from_submit_to_download(served: Serv
         code = mailed_code(served.outbox)
         wrong = problem_of(http.post(f"/requests/{request_id}/verify",
                                    json={"code": "000000" if code != "000000" else "111111"}), 400)
-        assert "wrong code; 4 attempt(s) left" in wrong["detail"]
+        assert "wrong code; 4 attempts left" in wrong["detail"]
         assert http.get(f"/requests/{request_id}").json()["wrong_attempts"] == 1  # committed, then answered
         verified = http.post(f"/requests/{request_id}/verify", json={"code": code})
         assert verified.status_code == 200, verified.text

@@ -146,9 +146,13 @@ def test_attempts_are_limited_and_counted_even_when_wrong(store: sa.Engine, tmp_
         send_code(conn, request.id, mailer)
     code = mailed_code(tmp_path / "outbox")
     wrong = "000000" if code != "000000" else "111111"
+    messages = []
     for _ in range(MAX_ATTEMPTS):
         with store.begin() as conn:
-            assert not check_code(conn, request.id, wrong).verified
+            outcome = check_code(conn, request.id, wrong)
+            assert not outcome.verified
+            messages.append(outcome.message)
+    assert "wrong code; 1 attempt left" in messages and "wrong code; 2 attempts left" in messages
     with store.begin() as conn:
         outcome = check_code(conn, request.id, code)
         assert not outcome.verified and "too many" in outcome.message

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from babel import Locale
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -51,8 +52,10 @@ DETAILS: dict[str, dict[str, str]] = {
     "forbidden": {"en": "the role {role} may not use this route",
                   "fr": "le rôle {role} ne peut pas utiliser cette route",
                   "it": "il ruolo {role} non può usare questa route"},
-    "invalid": {"en": "{count} field(s) are invalid", "fr": "{count} champ(s) invalide(s)",
-                "it": "{count} campo/i non valido/i"},
+    "invalid": {"en": "{count} fields are invalid", "fr": "{count} champs invalides",
+                "it": "{count} campi non validi"},
+    "invalid.one": {"en": "{count} field is invalid", "fr": "{count} champ invalide",
+                    "it": "{count} campo non valido"},
     "too_large": {"en": "the body is larger than {limit} kB", "fr": "le corps dépasse {limit} ko",
                   "it": "il corpo supera {limit} kB"},
     "internal": {"en": "an unexpected error; it is in the server's log",
@@ -137,7 +140,8 @@ async def _validation(request: Request, exc: Exception) -> JSONResponse:
     errors = [FieldError(field=_location(e.get("loc", ())),
                          reason=REASONS.get(e.get("type", ""), {}).get(lang) or str(e.get("msg", "")))
               for e in exc.errors()]
-    return problem(request, 422, worded(request, "invalid", count=len(errors)), errors,
+    form = "invalid.one" if Locale.parse(lang).plural_form(len(errors)) == "one" else "invalid"
+    return problem(request, 422, worded(request, form, count=len(errors)), errors,
                    kind="urn:garde:problem:invalid-input")
 
 

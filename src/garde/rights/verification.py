@@ -209,7 +209,7 @@ def check_code(conn: sa.Connection, request_id: str, code: str, *, kind: str | N
     if lock_if_exhausted(conn, request, actor=actor):
         return CodeCheck(False, 0, f"wrong code; request {request.id} is now locked after "
                          f"{MAX_ATTEMPTS} wrong codes")
-    return CodeCheck(False, left, f"wrong code; {left} attempt(s) left")
+    return CodeCheck(False, left, f"wrong code; {left} attempt{'' if left == 1 else 's'} left")
 
 
 def verify_out_of_band(conn: sa.Connection, request_id: str, reason: str, *, actor: str,
