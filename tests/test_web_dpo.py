@@ -16,7 +16,7 @@ from garde.api.keys import revoke_key
 from garde.store import connect
 from garde.subjects import now
 from garde.web.headers import CSP
-from garde.web.login_limit import FAILURES
+from garde.api.ratelimits import LIMITS
 from garde.web.sessions import session_key, start_session
 from tests.api_support import REGISTER, Client, audit_actors, bearer, new_key
 from tests.web_support import csrf_of, log_in, web_client
@@ -196,7 +196,7 @@ def test_extend_and_reject_through_the_forms_are_stored_and_audited_under_the_ke
 
 def test_login_attempts_are_limited_per_address(sqlite_url: str, tmp_path: Path) -> None:
     with web_client(sqlite_url, tmp_path) as (client, keys):
-        for _ in range(FAILURES):
+        for _ in range(LIMITS["dpo.login"].limit):
             wrong = client.post(LOGIN, data={"csrf": csrf_of(client.get(LOGIN).text), "key": "gk_nope"})
             assert wrong.status_code == 401
         right = client.post(LOGIN, data={"csrf": csrf_of(client.get(LOGIN).text), "key": keys["dpo"]})

@@ -101,6 +101,20 @@ def hit(conn: sa.Connection, limit: Limit, key: str, *, at: datetime | None = No
     return int(counted)
 
 
+def exhausted(conn: sa.Connection, limit: Limit, key: str, *, at: datetime | None = None) -> int | None:
+    """Without counting: the seconds until ``key`` may hit ``limit`` again, or None when it may now
+    (for limits that count failures only: check before the attempt, :func:`hit` after a failure)."""
+    moment = (at or now()).timestamp()
+    window = int(limit.window.total_seconds())
+    start = int(moment // window) * window
+    c = rate_limits.c
+    hits = conn.execute(sa.select(c.hits).where(c.scope == limit.scope, c.key == key[:128],
+                                                 c.window_start == start)).scalar()
+    if hits is None or hits < limit.limit:
+        return None
+    return max(1, math.ceil(start + window - moment))
+
+
 def forget_windows(conn: sa.Connection, *, before: datetime | None = None) -> int:
     """Delete the counters whose window ended before ``before`` (default now); how many.
 

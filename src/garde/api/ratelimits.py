@@ -22,7 +22,7 @@ from fastapi import Request
 
 from garde.api.state import service
 from garde.keys import identifier_data_key
-from garde.ratelimit import Limit, hit
+from garde.ratelimit import Limit, RateLimited, exhausted, hit
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -33,6 +33,10 @@ LIMITS = {
         Limit("session.confirm", 30, timedelta(hours=1)),
         Limit("requests.submit", 10, timedelta(hours=1)),
         Limit("requests.send_code", 10, timedelta(hours=1)),
+        # The cookie banner's public write route: one browser or script cannot fill the ledger.
+        Limit("banner.choice", 30, timedelta(minutes=1)),
+        # Wrong keys pasted into the DPO dashboard's login form (failures only: see ``refused``).
+        Limit("dpo.login", 10, timedelta(minutes=15)),
     )
 }
 
@@ -74,6 +78,27 @@ def client_address(request: Request, trusted_proxies: list[str]) -> str:
     return str(address.ipv4_mapped if isinstance(address, ipaddress.IPv6Address) else address)
 
 
+def address_key(request: Request) -> str:
+    """The keyed digest of the client's address: what the store's counters are keyed by."""
+    held = service(request)
+    address = client_address(request, held.settings.trusted_proxies)
+    return hmac.digest(identifier_data_key(held.engine), f"address:{address}".encode(), "sha256").hex()
+
+
+def count_failure(request: Request, scope: str) -> None:
+    """Count one failure of the client under ``scope`` (committed at once; RateLimited past it)."""
+    with service(request).engine.begin() as conn:
+        hit(conn, LIMITS[scope], address_key(request))
+
+
+def refused(request: Request, scope: str) -> RateLimited | None:
+    """The refusal the client's address has earned under ``scope``, without counting: for limits
+    that count failures only (a right answer must stay possible until the failures run out)."""
+    with service(request).engine.connect() as conn:
+        wait = exhausted(conn, LIMITS[scope], address_key(request))
+    return None if wait is None else RateLimited(LIMITS[scope], wait)
+
+
 @dataclass(frozen=True)
 class RateLimit:
     """A route's limit per client address; the dependency counts one hit (committed at once)."""
@@ -81,10 +106,8 @@ class RateLimit:
     limit: Limit
 
     def __call__(self, request: Request) -> None:
-        held = service(request)
-        address = client_address(request, held.settings.trusted_proxies)
-        key = hmac.digest(identifier_data_key(held.engine), f"address:{address}".encode(), "sha256").hex()
-        with held.engine.begin() as conn:
+        key = address_key(request)
+        with service(request).engine.begin() as conn:
             hit(conn, self.limit, key)
 
 

@@ -23,11 +23,13 @@ from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from pydantic import BaseModel, Field, ValidationError
+from starlette.concurrency import run_in_threadpool
 
 from garde.api.auth import public
 from garde.api.cors import origin_allowed
 from garde.api.models import Strict
 from garde.api.problems import responses
+from garde.api.ratelimits import rate_limited
 from garde.api.state import service
 from garde.consent import gpc_signal
 from garde.consent.banner import BannerChoice, record_banner_choice
@@ -36,10 +38,8 @@ from garde.problems import NotFound, closest
 from garde.publish import register_files
 from garde.register import load_register
 from garde.register.model import Register
-from garde.web.banner.limits import Window
 
 SCRIPT = Path(__file__).with_name("banner.js")
-CHOICES_PER_MINUTE = 30  # per client address and server process (garde.web.banner.limits)
 MAX_CHOICE_BODY = 4096  # a choice is about 200 bytes; the route reads no more than this
 Lang = Literal["fr", "en", "it"]
 RegisterId = Annotated[str, PathParam(max_length=128, pattern=r"^[A-Za-z0-9._-]+$",
@@ -71,11 +71,10 @@ class ChoiceOut(BaseModel):
 @dataclass
 class Banners:
     """What the routes keep for the app's life: the registers by id, their configurations by
-    language (a configuration renders the notice for its version), the rate limit."""
+    language (a configuration renders the notice for its version)."""
 
     registers: dict[str, Register]
     configs: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
-    window: Window = field(default_factory=lambda: Window(CHOICES_PER_MINUTE, 60))
 
 
 def _banners(request: Request) -> Banners:
@@ -134,9 +133,7 @@ async def choices(register_id: RegisterId, request: Request) -> ChoiceOut:
     if len(body) > MAX_CHOICE_BODY:
         raise HTTPException(413, f"a banner choice is at most {MAX_CHOICE_BODY} bytes")
     client = request.client.host if request.client else None
-    if not _banners(request).window.allow(client or ""):
-        raise HTTPException(429, "too many choices from this address; try again in a minute",
-                            {"Retry-After": "60"})
+    await run_in_threadpool(rate_limited("banner.choice"), request)  # counted in the store
     try:
         choice = ChoiceIn.model_validate_json(body)
     except ValidationError as exc:

@@ -12,12 +12,14 @@ from datetime import timedelta
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
+from garde.api.ratelimits import count_failure, refused
 from garde.api.state import service, store
 from garde.problems import GardeError
+from garde.ratelimit import RateLimited
 from garde.web.dpo.auth import COOKIE, LANGS, LOGIN, DpoPage, checked_form
 from garde.web.forms import read_form
-from garde.web.login_limit import LoginLimit
 from garde.web.pages import page_language, render
 from garde.web.sessions import csrf_matches, csrf_token, end_session, start_session
 
@@ -27,13 +29,6 @@ NONCE = "garde_login"
 
 def _secure(request: Request) -> bool:
     return request.url.scheme == "https"
-
-
-def limit(request: Request) -> LoginLimit:
-    held: LoginLimit | None = getattr(request.app.state, "dpo_login_limit", None)
-    if held is None:
-        held = request.app.state.dpo_login_limit = LoginLimit()
-    return held
 
 
 def _form(request: Request, lang: str, *, status: int = 200, error: str | None = None) -> Response:
@@ -53,8 +48,8 @@ def login_form(request: Request) -> Response:
 @router.post(LOGIN, include_in_schema=False)
 async def login(request: Request) -> Response:
     lang = page_language(request, LANGS)
-    address = request.client.host if request.client else "unknown"
-    if limit(request).refused(address):
+    # Wrong keys per client address, counted in the store (every worker shares the count).
+    if await run_in_threadpool(refused, request, "dpo.login") is not None:
         return _form(request, lang, status=429, error="too_many")
     form = await read_form(request)
     if not csrf_matches(request.cookies.get(NONCE, ""), form.get("csrf", ""), "login"):
@@ -64,7 +59,10 @@ async def login(request: Request) -> Response:
         with store(request).begin() as conn:
             session_id, _ = start_session(conn, form.get("key", ""), lifetime)
     except GardeError:
-        limit(request).failed(address)
+        try:
+            await run_in_threadpool(count_failure, request, "dpo.login")
+        except RateLimited:
+            return _form(request, lang, status=429, error="too_many")
         return _form(request, lang, status=401, error="key")
     response = RedirectResponse("/dpo/", status_code=303)
     response.set_cookie(COOKIE, session_id, max_age=int(lifetime.total_seconds()), path="/dpo",
