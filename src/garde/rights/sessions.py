@@ -1,10 +1,11 @@
 """A data subject's own session: a one-time code to one identity, then a short-lived token.
 
 A subject asks with an e-mail address (or a telephone number, when an SMS gateway is
-plugged): garde answers with a session id and mails a six-digit code. Asking never tells
-whether garde knows the identity: the answer is the same, a session row and a code are made
-either way and count against the same limits, but for an identity no engine subject holds,
-the code is never sent (garde mails no stranger) and its stored hash matches no code.
+plugged): garde answers with a session id and mails a six-digit code to that identity, known
+or not. Asking never tells whether garde knows the identity: the answer is the same and the
+mail leaves after it. Whoever holds the mailbox proves the identity, so someone garde knows
+nothing about yet can open a session and submit a request for themselves (the privacy
+center's way in); the mailbox holder alone learns that somebody asked, as with a request's code.
 
 The subject posts the code; a right one gives a token of 256 random bits, valid
 ``lifetime`` (setting ``subject_session_minutes``), scoped to the proven identity only
@@ -130,8 +131,10 @@ def start_session(engine: sa.Engine, kind: str, value: str, mailer: Mailer, *, l
         _forget_ended(conn, moment)
         subject_id = conn.execute(sa.select(subject_identifiers.c.subject_id).where(
             subject_identifiers.c.kind == kind, subject_identifiers.c.hash == digest)).scalar()
-        # Unknown identity: a hash of 256 random bits, which no six-digit code matches.
-        stored = _sha(f"{salt}:{code}") if subject_id is not None else secrets.token_hex(32)
+        # Known or not, the code goes to the identity: whoever holds the mailbox proves it (someone
+        # garde knows nothing about yet can open a session and ask for their data), and the answer
+        # and the work are the same either way.
+        stored = _sha(f"{salt}:{code}")
         conn.execute(subject_sessions.insert().values(
             id=session_id, kind=kind, identity_hash=digest, identity=normalised, subject_id=subject_id,
             language=language, code_hash=stored, salt=salt, created_at=moment,
@@ -139,12 +142,7 @@ def start_session(engine: sa.Engine, kind: str, value: str, mailer: Mailer, *, l
         audit.record(conn, "subject_session.started", {"session": session_id, "identity": kind,
                                                        "known": subject_id is not None},
                      subject_id=subject_id, actor="subject")
-    return SessionStarted(session_id, moment + CODE_LIFETIME,
-                          _delivery(mailer, kind, normalised, code, language) if subject_id else _nothing)
-
-
-def _nothing() -> None:
-    return None
+    return SessionStarted(session_id, moment + CODE_LIFETIME, _delivery(mailer, kind, normalised, code, language))
 
 
 def _delivery(mailer: Mailer, kind: str, address: str, code: str, language: str) -> Callable[[], None]:
