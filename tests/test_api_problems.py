@@ -182,3 +182,16 @@ def test_an_error_a_router_declares_itself_is_documented_as_a_problem() -> None:
     for status, words in (("429", "too many codes asked for this identity"), ("404", "no such request")):
         assert answers[status] == {"description": words, "content": {
             PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}}}, status
+
+
+def test_a_query_parameter_the_route_does_not_take_is_refused_by_name(
+        api: tuple[Client, dict[str, str]]) -> None:
+    """``?limt=10`` is a 422 naming ``query.limt``, not the default silently (bodies refuse unknown
+    fields the same way); the parameters a route and its dependencies declare still pass."""
+    client, keys = api
+    dpo = bearer(keys["dpo"])
+    body = _problem(client.get("/api/v1/retention/runs", params={"limt": "10"}, headers=dpo), 422)
+    assert body["errors"] == [{"field": "query.limt", "reason": body["errors"][0]["reason"]}]
+    assert client.get("/api/v1/registers/reference-shop/findings", params={"lang": "fr"},
+                      headers=dpo).status_code == 200
+    assert client.get("/api/v1/audit/export", params={"kind": "x"}, headers=dpo).status_code == 200

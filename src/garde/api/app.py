@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 from typing import Literal
 
 import sqlalchemy as sa
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
@@ -21,6 +21,7 @@ from pydantic import BaseModel
 from garde import web
 from garde.api import cors, problems
 from garde.api.limits import BodyLimit
+from garde.api.query import known_query
 from garde.api.routers import (
     audiences,
     audit,
@@ -86,7 +87,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             writer.close()
             engine.dispose()
 
-    app = FastAPI(title="garde", version="1", lifespan=lifespan, openapi_url=f"{PREFIX}/openapi.json",
+    app = FastAPI(title="garde", version="1", lifespan=lifespan, dependencies=[Depends(known_query)],
+                  openapi_url=f"{PREFIX}/openapi.json",
                   docs_url=f"{PREFIX}/docs", redoc_url=None, swagger_ui_oauth2_redirect_url=None,
                   description="The executable register of processing activities, as a service. "
                               "Every route but /healthz, /readyz and the opening of a data subject's "
