@@ -7,6 +7,7 @@ calls every route with every role and without a key.
 
 from __future__ import annotations
 
+import inspect
 import uuid
 from pathlib import Path
 from typing import Any
@@ -172,6 +173,41 @@ def test_a_revoked_key_is_refused_by_its_next_request(database_url: str) -> None
         assert refused.status_code == 401
         assert refused.headers["content-type"] == "application/problem+json"
     assert audit_actors(database_url, "api_key.") == ["garde"] * len(ROLES) + ["ops"]
+
+
+def test_a_decision_takes_one_hop_to_the_thread_pool() -> None:
+    """The route and every dependency of ``POST /decisions`` are ``async``: FastAPI hands none of
+    them to the pool, so the route's own hop (the key check and the decision) is the only one."""
+    route = next(route for name, route in _routes() if name == "POST /api/v1/decisions")
+    assert inspect.iscoroutinefunction(route.endpoint)
+    pending = list(route.dependant.dependencies)
+    while pending:
+        dependency = pending.pop()
+        call = dependency.call
+        assert inspect.iscoroutinefunction(call) or inspect.iscoroutinefunction(type(call).__call__), call
+        pending.extend(dependency.dependencies)
+
+
+def test_a_decision_checks_its_key_in_the_store_every_time(database_url: str) -> None:
+    """Revoked: the next decision is refused (401 problem+json); so are malformed and unknown keys."""
+    asked = {"activity": "newsletter", "subject": {"email": "ana@example.com"}, "channel": "email"}
+    with api_client(database_url) as (client, keys):
+        service = bearer(keys["service"])
+        assert client.post("/api/v1/decisions", json=asked, headers=service).status_code == 200
+        assert client.post("/api/v1/decisions", json=asked, headers=bearer(keys["agent"])).status_code == 403
+        unknown = "gk_" + "0" * 16 + "_" + keys["service"][-43:]
+        for wrong in ("nonsense", unknown, keys["service"][:-1] + "A"):
+            refused = client.post("/api/v1/decisions", json=asked, headers=bearer(wrong))
+            assert refused.status_code == 401, wrong
+            assert refused.headers["www-authenticate"] == "Bearer"
+        engine = connect(database_url)
+        with engine.begin() as conn:
+            revoke_key(conn, "service-key", actor="ops")
+        engine.dispose()
+        refused = client.post("/api/v1/decisions", json=asked, headers=service)
+        assert refused.status_code == 401
+        assert refused.headers["content-type"] == "application/problem+json"
+    assert audit_actors(database_url, "decision") == ["key:service-key"]
 
 
 def test_keys_are_stored_as_hashes_and_checked_whole(sqlite_url: str) -> None:

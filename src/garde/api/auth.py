@@ -8,14 +8,17 @@ do everything and is added to every rule. The key is looked up in the store on e
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
-from garde.api.keys import ROLES, ApiKey, authenticate
+from garde.api.keys import ROLES, ApiKey, authenticate, well_formed
 from garde.api.problems import worded
 from garde.api.state import store
 
@@ -30,23 +33,95 @@ class Allow:
 
     def __call__(self, request: Request,
                  credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> ApiKey:
+        return self.check(request, _token(credentials))
+
+    def check(self, request: Request, token: str | None) -> ApiKey:
+        """The caller's live key if its role is admitted; else 401 or 403. Reads the store."""
         key = None
-        if credentials is not None and credentials.scheme.lower() == "bearer":
+        if token is not None:
             with store(request).connect() as conn:
-                key = authenticate(conn, credentials.credentials)
+                key = authenticate(conn, token)
         if key is None:
-            raise HTTPException(401, worded(request, "unauthenticated"), {"WWW-Authenticate": "Bearer"})
+            raise _unauthenticated(request)
         if key.role not in self.roles:
             raise HTTPException(403, worded(request, "forbidden", role=key.role))
         return key
 
 
+@dataclass(frozen=True)
+class Pending:
+    """A caller whose key is checked by :meth:`key`, in the thread that serves the request."""
+
+    rule: Allow
+    request: Request
+    token: str
+
+    def key(self) -> ApiKey:
+        return self.rule.check(self.request, self.token)
+
+
+@dataclass(frozen=True)
+class AllowInHop(Allow):
+    """:class:`Allow` for an ``async`` route that checks the key in its one hop to the thread pool
+    (``caller.key()`` first thing there): the key is still read from the store on every request,
+    but a decision takes one hop instead of two (docs/performance.md). A request with no key, or
+    a malformed one, is refused here, before its body is read."""
+
+    async def __call__(  # type: ignore[override]
+            self, request: Request,
+            credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Pending:
+        token = _token(credentials)
+        if token is None or not well_formed(token):
+            raise _unauthenticated(request)
+        return Pending(self, request, token)
+
+
+class KeyFirstRoute(APIRoute):
+    """A route class for routes ruled by :class:`AllowInHop`: FastAPI validates the body before an
+    ``async`` route runs, so a request whose body is invalid has its key checked (in the pool)
+    before its 422 is answered: a wrong or missing key is still told 401/403 first."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+        rules = [dependency.call for dependency in self.dependant.dependencies
+                 if isinstance(dependency.call, AllowInHop)]
+
+        async def key_first(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except RequestValidationError:
+                for rule in rules:
+                    await run_in_threadpool(rule.check, request, _token(await _bearer(request)))
+                raise
+
+        return key_first
+
+
+def _token(credentials: HTTPAuthorizationCredentials | None) -> str | None:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        return None
+    return credentials.credentials
+
+
+def _unauthenticated(request: Request) -> HTTPException:
+    return HTTPException(401, worded(request, "unauthenticated"), {"WWW-Authenticate": "Bearer"})
+
+
 def allow(*roles: str) -> Callable[..., ApiKey]:
     """The rule of a route: these roles and ``dpo``."""
+    return Allow(_roles(roles))
+
+
+def allow_in_hop(*roles: str) -> AllowInHop:
+    """The rule of an ``async`` route that calls ``caller.key()`` in its hop to the thread pool."""
+    return AllowInHop(_roles(roles))
+
+
+def _roles(roles: tuple[str, ...]) -> frozenset[str]:
     unknown = set(roles) - set(ROLES)
     if unknown:
         raise ValueError(f"unknown roles {sorted(unknown)}")
-    return Allow(frozenset({"dpo", *roles}))
+    return frozenset({"dpo", *roles})
 
 
 @dataclass(frozen=True)

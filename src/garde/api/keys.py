@@ -118,6 +118,11 @@ _LOOKUP = sa.select(api_keys.c.name, api_keys.c.role, api_keys.c.key_hash, api_k
 _LOOKUPS: dict[str, tuple[str, bool]] = {}  # the statement compiled once per dialect
 
 
+def well_formed(key: str) -> bool:
+    """Whether ``key`` has the shape of a key (no store read): a cheap first refusal."""
+    return _KEY.fullmatch(key) is not None
+
+
 def authenticate(conn: sa.Connection, key: str) -> ApiKey | None:
     """The live key ``key`` is, or None (malformed, unknown, wrong secret or revoked).
 
