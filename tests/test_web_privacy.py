@@ -95,6 +95,8 @@ def test_a_subject_signs_in_submits_and_changes_a_consent(database_url: str, tmp
         assert objected.status_code == 303
         assert "Object to direct marketing" not in client.get(ME).text
 
+        french = client.get(f"{ME}?lang=fr").text
+        assert all(w in french for w in ("Mes demandes", "Accéder à mes données", "identité vérifiée"))
         out = client.post(f"{ME}/logout", data={"csrf": csrf})
         assert out.status_code == 303
         assert client.get(ME).status_code == 303
