@@ -5,6 +5,9 @@ without the session's CSRF token, and one subject's cookie never reaches another
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import re
 from pathlib import Path
 
 import pytest
@@ -159,4 +162,11 @@ def test_the_notice_is_the_published_one(sqlite_url: str, tmp_path: Path, lang: 
         notice = client.get(f"/privacy/notice?lang={lang}")
         home = client.get(f"/privacy/?lang={lang}")
     assert notice.status_code == 200 and notice.content == expected
+    # The notice's own inline style is allowed by its hash, and nothing else inline is.
+    styles = re.findall(rb"<style[^>]*>(.*?)</style>", expected, re.S)
+    assert styles
+    for style in styles:
+        digest = base64.b64encode(hashlib.sha256(style).digest()).decode()
+        assert f"'sha256-{digest}'" in notice.headers["content-security-policy"]
+    assert "unsafe-inline" not in notice.headers["content-security-policy"]
     assert home.status_code == 200 and f'<html lang="{lang}">' in home.text

@@ -92,3 +92,15 @@ def test_a_subject_signs_in_asks_and_withdraws_without_javascript(center: dict[s
         context.close()
         checker.close()
     assert not problems, "\n".join(problems)
+
+
+def test_the_notice_is_styled_under_its_csp(center: dict[str, Any]) -> None:
+    """The published notice keeps its own inline style (allowed by hash) and breaks no CSP rule."""
+    with launched_chromium() as browser:
+        tab = browser.new_context(viewport={"width": 375, "height": 900}).new_page()
+        refused: list[str] = []
+        tab.on("console", lambda message: refused.append(message.text))
+        tab.goto(center["base"] + "/privacy/notice?lang=it")
+        styled = tab.evaluate("() => [...document.styleSheets].some(sheet => sheet.cssRules.length > 0)")
+        tab.screenshot(path=SCREENSHOTS / "notice-it-375.png", full_page=True)
+    assert styled and not [text for text in refused if "Content Security Policy" in text], refused

@@ -26,6 +26,7 @@ from garde.rights.deployment import phone_region
 from garde.rights.mailer import configured_mailer
 from garde.rights.sessions import confirm_session, start_session
 from garde.web.forms import read_form
+from garde.web.headers import document_csp
 from garde.web.pages import page_language, render
 from garde.web.privacy.auth import COOKIE, HOME, LANGS, PATH, set_cookie
 from garde.web.sessions import csrf_matches, csrf_token
@@ -67,7 +68,8 @@ def notice(request: Request, register: int = 0) -> Response:
     except GardeError:
         return render(request, "privacy/not_found.html.j2", lang, status=404, langs=LANGS, subject=None)
     return Response(content, media_type="text/html; charset=utf-8",
-                    headers={"Content-Language": lang, "Cache-Control": "no-cache"})
+                    headers={"Content-Language": lang, "Cache-Control": "no-cache",
+                             "Content-Security-Policy": document_csp(content)})
 
 
 @router.post(HOME, include_in_schema=False)
