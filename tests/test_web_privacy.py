@@ -170,3 +170,18 @@ def test_the_notice_is_the_published_one(sqlite_url: str, tmp_path: Path, lang: 
         assert f"'sha256-{digest}'" in notice.headers["content-security-policy"]
     assert "unsafe-inline" not in notice.headers["content-security-policy"]
     assert home.status_code == 200 and f'<html lang="{lang}">' in home.text
+
+
+def test_over_https_the_session_cookie_is_secure(sqlite_url: str, tmp_path: Path) -> None:
+    _prepare(sqlite_url, tmp_path)
+    with web_client(sqlite_url, tmp_path) as (client, _):
+        client.http.base_url = "https://garde.test"
+        home = client.get("/privacy/")
+        client.post("/privacy/", data={"csrf": csrf_of(home.text), "email": ANA})
+        form = client.get("/privacy/code")
+        confirmed = client.post("/privacy/code", data={"csrf": csrf_of(form.text),
+                                                       "code": mailed_code(tmp_path / "outbox")})
+        assert confirmed.status_code == 303
+        cookie = confirmed.headers["set-cookie"].lower()
+        assert cookie.startswith("garde_privacy=gs_") and "; secure" in cookie and "httponly" in cookie
+        assert client.get(ME).status_code == 200
