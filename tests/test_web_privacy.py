@@ -185,3 +185,16 @@ def test_over_https_the_session_cookie_is_secure(sqlite_url: str, tmp_path: Path
         cookie = confirmed.headers["set-cookie"].lower()
         assert cookie.startswith("garde_privacy=gs_") and "; secure" in cookie and "httponly" in cookie
         assert client.get(ME).status_code == 200
+
+
+def test_someone_new_sees_the_consent_they_just_gave(database_url: str, tmp_path: Path) -> None:
+    """A new person's first consent makes them a subject: their session sees it at once."""
+    with web_client(database_url, tmp_path) as (client, _):
+        csrf = _sign_in(client, "new@example.com", tmp_path / "outbox")
+        assert "Withdraw" not in client.get(ME).text
+        client.post(f"{ME}/consents", data={"csrf": csrf, "activity": "newsletter", "channel": "email",
+                                            "action": "give"})
+        assert "Withdraw" in client.get(ME).text
+        client.post(f"{ME}/object", data={"csrf": csrf})
+        assert "Object to direct marketing" not in client.get(ME).text
+        assert _count(database_url, "subject_objections") == 1

@@ -24,7 +24,7 @@ from garde.consent.state import ConsentState
 from garde.decide.model import DecisionModel
 from garde.documents import notice_version
 from garde.problems import GardeError
-from garde.rights.sessions import SubjectSession
+from garde.rights.sessions import SubjectSession, bind_subject
 from garde.subjects import ensure_subject, objections
 
 METHOD = "web_form"
@@ -69,16 +69,21 @@ def change_my_consent(engine: sa.Engine, model: DecisionModel, session: SubjectS
         raise GardeError(f"{activity!r} has no channel {channel!r}")
     owner = model.register_of(activity)
     version = notice_version(owner, lang) if owner is not None else None
-    return record_choice(engine, model, ConsentChoice(
+    event = record_choice(engine, model, ConsentChoice(
         action="given" if give else "withdrawn", activity=activity,
         identities={session.kind: session.identity}, channel=channel, method=METHOD, notice_version=version,
         notice_lang=lang, ip=ip, user_agent=user_agent, actor=session.actor))
+    if session.subject_id is None:  # their first consent made them a subject: the session reads it
+        with engine.begin() as conn:
+            bind_subject(conn, session, event.subject_id)
+    return event
 
 
 def object_to_direct_marketing(engine: sa.Engine, session: SubjectSession) -> bool:
     """Record the session's subject's objection to direct marketing; False when already recorded."""
     with engine.begin() as conn:
         subject_id = session.subject_id or ensure_subject(conn, {session.kind: session.identity})
+        bind_subject(conn, session, subject_id)
         return object_to(conn, subject_id, DIRECT_MARKETING, actor=session.actor)
 
 

@@ -26,7 +26,7 @@ from garde.web.sessions import csrf_matches, csrf_token
 COOKIE = "garde_privacy"
 PATH = "/privacy"
 HOME = "/privacy/"
-LANGS = ("fr", "en", "it")
+LANGS = ("en", "fr", "it")
 
 
 class SignInRequired(Exception):
