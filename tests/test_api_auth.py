@@ -115,7 +115,7 @@ def test_only_health_and_the_openapi_are_public() -> None:
     app = create_app()
     declared = {path for _, path, route in route_table(app) if _rule(route) == {ANYONE}}
     paths = {path for _, path, _ in route_table(app)} | {getattr(route, "path", "") for route in app.routes}
-    web = ("/dpo/", "/static")  # the web pages: their own matrix is in tests/test_web_dpo.py
+    web = ("/dpo/", "/privacy/", "/static")  # web pages: own matrices in tests/test_web_{dpo,privacy}.py
     outside = {path for path in paths if path and not path.startswith(("/api/v1/", "/opendsr/", *web))}
     assert outside - declared == {"/healthz", "/readyz"}
     assert all(path.startswith(("/banner/v1/", "/api/v1/me/session")) for path in declared)

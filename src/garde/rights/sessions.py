@@ -24,7 +24,7 @@ import hmac
 import math
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
@@ -218,6 +218,18 @@ def authenticate(conn: sa.Connection, token: str) -> SubjectSession | None:
         return None
     return SubjectSession(row.id, row.kind, row.identity_hash, row.identity, row.subject_id, row.language,
                           _aware(row.expires_at))
+
+
+def bind_subject(conn: sa.Connection, session: SubjectSession, subject_id: str) -> SubjectSession:
+    """The session of someone garde did not know when it started, once something they did (a first
+    consent, an objection) made an engine subject of the identity it proved: it reads that subject's
+    consents from now on. A session already bound keeps its subject."""
+    if session.subject_id is not None:
+        return session
+    conn.execute(subject_sessions.update().where(subject_sessions.c.id == session.id,
+                                                 subject_sessions.c.subject_id.is_(None))
+                 .values(subject_id=subject_id))
+    return replace(session, subject_id=subject_id)
 
 
 def end_session(engine: sa.Engine, session: SubjectSession) -> None:

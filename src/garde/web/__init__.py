@@ -4,8 +4,8 @@
 the static files (``static/``, served at ``/static``), the security headers of every page
 (:mod:`garde.web.headers`) and the pages' wording (:mod:`garde.web.pages`, gettext through
 :mod:`garde.i18n`). Each surface is a subpackage: the DPO dashboard (:mod:`garde.web.dpo`, at
-``/dpo/``), later the privacy center and the cookie banner. Pages are thin edges, like the API's
-routes: parse, call one library function, render.
+``/dpo/``), the privacy center (:mod:`garde.web.privacy`, at ``/privacy/``) and the cookie
+banner. Pages are thin edges, like the API's routes: parse, call one library function, render.
 """
 
 from __future__ import annotations
@@ -24,8 +24,10 @@ def mount(app: FastAPI) -> None:
     """Add the web pages to ``app`` (the service ``create_app`` builds)."""
     from garde.web.dpo import auth
     from garde.web.dpo import router as dpo
+    from garde.web.privacy import mount as privacy
 
     auth.install(app)
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(dpo)
+    privacy(app)

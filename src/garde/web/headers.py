@@ -11,6 +11,10 @@ The API's own pages (``/api/v1/docs``) keep FastAPI's defaults.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import re
+
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -22,6 +26,17 @@ HEADERS = {
     "Referrer-Policy": "no-referrer",
     "X-Frame-Options": "DENY",
 }
+
+
+_STYLE = re.compile(rb"<style[^>]*>(.*?)</style>", re.S)
+
+
+def document_csp(html: bytes) -> str:
+    """The CSP of a whole document garde wrote (the published notice, served as it is): :data:`CSP`,
+    with that document's own ``<style>`` blocks allowed by their SHA-256, and nothing else inline."""
+    hashes = " ".join(f"'sha256-{base64.b64encode(hashlib.sha256(style).digest()).decode()}'"
+                      for style in _STYLE.findall(html))
+    return CSP.replace("style-src 'self'", f"style-src 'self' {hashes}") if hashes else CSP
 
 
 def is_web(path: str) -> bool:

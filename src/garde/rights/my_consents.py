@@ -1,0 +1,92 @@
+"""A data subject changing their own consents with their session (the privacy center's forms).
+
+What the subject sees: every activity of the register that asks for consent, once per channel
+it declares (or once when it declares none), with where the subject's consent stands. What the
+subject changes goes into the consent ledger through :func:`garde.consent.recording.record_choice`,
+the function every edge uses: the session's proven identity, method ``web_form``, the version of
+the notice in the language of the page the subject saw (a withdrawal records it too: which notice
+was in force is part of the proof), the session as actor.
+
+Objecting to direct marketing (GDPR Art. 21(2)-(3)) is absolute: it is recorded at once on the
+subject and puts their identifiers on the suppression list (:func:`garde.consent.objections.object_to`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from garde.consent.ledger import LedgerEvent
+from garde.consent.objections import DIRECT_MARKETING, object_to
+from garde.consent.recording import ConsentChoice, check_activity, record_choice
+from garde.consent.state import ConsentState
+from garde.decide.model import DecisionModel
+from garde.documents import notice_version
+from garde.problems import GardeError
+from garde.rights.sessions import SubjectSession, bind_subject
+from garde.subjects import ensure_subject, objections
+
+METHOD = "web_form"
+
+
+@dataclass(frozen=True)
+class ConsentLine:
+    """One activity (and channel) the subject may consent to, and where their consent stands."""
+
+    activity: str
+    channel: str | None
+    status: str  # "given", "withdrawn", "expired" or "none"
+
+    @property
+    def given(self) -> bool:
+        return self.status == "given"
+
+
+def consent_lines(model: DecisionModel, state: list[ConsentState]) -> list[ConsentLine]:
+    """Every consent the register asks for, per channel, with the subject's ``state`` folded in."""
+    standing = {(s.activity, s.channel): s.status for s in state}
+    lines = []
+    for activity in model.activities:
+        rules = model.get(activity)
+        if rules is None or "consent" not in rules.bases:
+            continue
+        for channel in rules.channels or (None,):
+            lines.append(ConsentLine(activity, channel, standing.get((activity, channel), "none")))
+    known = {(line.activity, line.channel) for line in lines}
+    lines += [ConsentLine(s.activity, s.channel, s.status) for s in state
+              if (s.activity, s.channel) not in known]
+    return lines
+
+
+def change_my_consent(engine: sa.Engine, model: DecisionModel, session: SubjectSession, activity: str,
+                      channel: str | None, give: bool, lang: str, *, ip: str | None = None,
+                      user_agent: str | None = None) -> LedgerEvent:
+    """Give or withdraw the session's subject's consent to ``activity`` (on ``channel``)."""
+    check_activity(model, activity)
+    rules = model.get(activity)
+    if rules is not None and channel is not None and channel not in rules.channels:
+        raise GardeError(f"{activity!r} has no channel {channel!r}")
+    owner = model.register_of(activity)
+    version = notice_version(owner, lang) if owner is not None else None
+    event = record_choice(engine, model, ConsentChoice(
+        action="given" if give else "withdrawn", activity=activity,
+        identities={session.kind: session.identity}, channel=channel, method=METHOD, notice_version=version,
+        notice_lang=lang, ip=ip, user_agent=user_agent, actor=session.actor))
+    if session.subject_id is None:  # their first consent made them a subject: the session reads it
+        with engine.begin() as conn:
+            bind_subject(conn, session, event.subject_id)
+    return event
+
+
+def object_to_direct_marketing(engine: sa.Engine, session: SubjectSession) -> bool:
+    """Record the session's subject's objection to direct marketing; False when already recorded."""
+    with engine.begin() as conn:
+        subject_id = session.subject_id or ensure_subject(conn, {session.kind: session.identity})
+        bind_subject(conn, session, subject_id)
+        return object_to(conn, subject_id, DIRECT_MARKETING, actor=session.actor)
+
+
+def objects_to_direct_marketing(conn: sa.Connection, session: SubjectSession) -> bool:
+    """Whether the session's subject already objected to direct marketing."""
+    return session.subject_id is not None and DIRECT_MARKETING in objections(conn, session.subject_id)
