@@ -7,12 +7,13 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -30,6 +31,7 @@ from garde.subjects import ensure_subject
 from tests.conftest import REGISTERS, ROOT, mailed_code, scratch_databases
 
 REGISTER = REGISTERS / "reference-shop.yaml"
+T = TypeVar("T")
 
 
 def new_key(url: str, role: str, name: str | None = None) -> str:
@@ -43,15 +45,22 @@ def new_key(url: str, role: str, name: str | None = None) -> str:
 
 class Client:
     """A synchronous httpx client of the app over ASGI, its lifespan run (the store opened, the
-    audit writer flushed and closed at the end) as uvicorn runs it."""
+    audit writer flushed and closed at the end) as uvicorn runs it.
+
+    The app runs on an event loop of its own thread: a test may call it while the main thread's
+    loop is taken (Playwright's sync API keeps one running for as long as a browser is open)."""
 
     def __init__(self, app: FastAPI) -> None:
         self.app = app
         self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="asgi-client", daemon=True)
         self.http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://garde.test")
 
+    def _run(self, awaitable: Coroutine[Any, Any, T]) -> T:
+        return asyncio.run_coroutine_threadsafe(awaitable, self.loop).result()
+
     def request(self, method: str, path: str, **options: Any) -> httpx.Response:
-        return self.loop.run_until_complete(self.http.request(method, path, **options))
+        return self._run(self.http.request(method, path, **options))
 
     def get(self, path: str, **options: Any) -> httpx.Response:
         return self.request("GET", path, **options)
@@ -61,13 +70,19 @@ class Client:
 
     @contextmanager
     def running(self) -> Iterator[Client]:
+        self.thread.start()
         lifespan = self.app.router.lifespan_context(self.app)
-        self.loop.run_until_complete(lifespan.__aenter__())
+        self._run(lifespan.__aenter__())
         try:
             yield self
         finally:
-            self.loop.run_until_complete(lifespan.__aexit__(None, None, None))
-            self.loop.run_until_complete(self.http.aclose())
+            try:
+                self._run(lifespan.__aexit__(None, None, None))
+                self._run(self.http.aclose())
+            finally:
+                self.loop.call_soon_threadsafe(self.loop.stop)
+                self.thread.join(timeout=30)
+                self.loop.close()
             self.loop.close()
 
 

@@ -193,3 +193,14 @@ def served(database_url: str, tmp_path: Path, request: pytest.FixtureRequest) ->
     admin = None if database_url.startswith("sqlite") else request.getfixturevalue("postgres_admin_url")
     with served_shop(database_url, tmp_path, admin) as running:
         yield running
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium under Playwright, one per test worker for every browser test module:
+    Playwright's sync API keeps an event loop running in the main thread while it is started, so
+    a second one cannot start beside it (skips, or fails under CI, as ``chromium_path`` says)."""
+    from tests.browser import launched_chromium
+
+    with launched_chromium() as launched:
+        yield launched

@@ -22,7 +22,7 @@ import pytest
 
 from tests.api_support import free_port, garde_serve
 from tests.banner_support import REGISTER_ID, banner_register, ledger
-from tests.browser import AXE, AXE_JS, launched_chromium
+from tests.browser import AXE, AXE_JS
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.xdist_group("browser")  # with tests/test_documents_browser.py: one worker
@@ -79,10 +79,6 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
             server.server_close()
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with launched_chromium() as launched:
-        yield launched
 
 
 class Visit:

@@ -27,7 +27,6 @@ from tests.browser import (
     PASSAGES_JS,
     SCREEN_JS,
     catalogue_texts,
-    launched_chromium,
     mislabelled,
     printable_width_px,
     register_texts,
@@ -82,10 +81,6 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    with launched_chromium() as launched:
-        yield launched
 
 
 @pytest.fixture(scope="session")

@@ -13,10 +13,10 @@ import sqlalchemy as sa
 from garde import rights
 from garde.api.app import route_table
 from garde.api.keys import revoke_key
+from garde.api.ratelimits import LIMITS
 from garde.store import connect
 from garde.subjects import now
 from garde.web.headers import CSP
-from garde.api.ratelimits import LIMITS
 from garde.web.sessions import session_key, start_session
 from tests.api_support import REGISTER, Client, audit_actors, bearer, new_key
 from tests.web_support import csrf_of, log_in, web_client

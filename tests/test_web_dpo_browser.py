@@ -19,7 +19,7 @@ from garde.shop import generate_shop
 from garde.store import connect
 from garde.subjects import ensure_subject
 from tests.api_support import REGISTER, garde_serve, new_key
-from tests.browser import AXE, AXE_JS, SCREEN_JS, launched_chromium
+from tests.browser import AXE, AXE_JS, SCREEN_JS
 from tests.conftest import ROOT
 
 # One worker runs every browser test (pyproject's `--dist loadgroup`): one browser.
@@ -88,10 +88,6 @@ def dashboard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, st
         yield {"base": base, "key": key, **ids}
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with launched_chromium() as launched:
-        yield launched
 
 
 def _log_in(context: Any, dashboard: dict[str, str]) -> Any:

@@ -15,7 +15,7 @@ from garde.consent import give
 from garde.store import connect, migrate
 from garde.subjects import ensure_subject
 from tests.api_support import REGISTER, garde_serve
-from tests.browser import AXE, AXE_JS, SCREEN_JS, launched_chromium
+from tests.browser import AXE, AXE_JS, SCREEN_JS
 from tests.conftest import ROOT, mailed_code
 
 pytestmark = pytest.mark.xdist_group("browser")
@@ -55,52 +55,55 @@ def _facts(tab: Any, axe: str, name: str, width: int) -> list[str]:
 
 
 @pytest.mark.parametrize("width", [375, 1280])
-def test_a_subject_signs_in_asks_and_withdraws_without_javascript(center: dict[str, Any], width: int) -> None:
+def test_a_subject_signs_in_asks_and_withdraws_without_javascript(center: dict[str, Any], width: int,
+                                                                    browser: Any) -> None:
     axe = AXE.read_text(encoding="utf-8")
     problems: list[str] = []
-    with launched_chromium() as browser:
-        # No JavaScript for the pages; axe-core is injected as an inline script the CSP refuses: bypassed.
-        context = browser.new_context(viewport={"width": width, "height": 900}, locale="fr-FR",
-                                      java_script_enabled=False, bypass_csp=True)
-        checker = browser.new_context(viewport={"width": width, "height": 900}, locale="fr-FR",
-                                      bypass_csp=True)
-        tab, look = context.new_page(), checker.new_page()
+    # No JavaScript for the pages; axe-core is injected as an inline script the CSP refuses: bypassed.
+    context = browser.new_context(viewport={"width": width, "height": 900}, locale="fr-FR",
+                                  java_script_enabled=False, bypass_csp=True)
+    checker = browser.new_context(viewport={"width": width, "height": 900}, locale="fr-FR",
+                                  bypass_csp=True)
+    tab, look = context.new_page(), checker.new_page()
 
-        def check(name: str) -> None:
-            look.context.clear_cookies()
-            look.context.add_cookies(context.cookies())
-            look.goto(tab.url)
-            problems.extend(_facts(look, axe, name, width))
+    def check(name: str) -> None:
+        look.context.clear_cookies()
+        look.context.add_cookies(context.cookies())
+        look.goto(tab.url)
+        problems.extend(_facts(look, axe, name, width))
 
-        tab.goto(center["base"] + "/privacy/")
-        check("home")
-        tab.fill("#email", SUBJECTS[width])
-        tab.click("button[type=submit]")
-        tab.wait_for_url("**/privacy/code")
-        check("code")
-        tab.fill("#code", mailed_code(center["outbox"]))
-        tab.click("main button[type=submit]")
-        tab.wait_for_url("**/privacy/me")
-        tab.select_option("#type", "access")
-        tab.click("text=Envoyer la demande")
-        tab.wait_for_url("**/privacy/me?done=request")
-        assert "Accéder à mes données" in tab.inner_text("main table")
-        tab.click("text=Retirer")
-        tab.wait_for_url("**/privacy/me?done=consent")
-        assert "retiré" in tab.inner_text("main")
-        check("me")
-        context.close()
-        checker.close()
+    tab.goto(center["base"] + "/privacy/")
+    check("home")
+    tab.fill("#email", SUBJECTS[width])
+    tab.click("button[type=submit]")
+    tab.wait_for_url("**/privacy/code")
+    check("code")
+    tab.fill("#code", mailed_code(center["outbox"]))
+    tab.click("main button[type=submit]")
+    tab.wait_for_url("**/privacy/me")
+    tab.select_option("#type", "access")
+    tab.click("text=Envoyer la demande")
+    tab.wait_for_url("**/privacy/me?done=request")
+    assert "Accéder à mes données" in tab.inner_text("main table")
+    tab.click("text=Retirer")
+    tab.wait_for_url("**/privacy/me?done=consent")
+    assert "retiré" in tab.inner_text("main")
+    check("me")
+    context.close()
+    checker.close()
     assert not problems, "\n".join(problems)
 
 
-def test_the_notice_is_styled_under_its_csp(center: dict[str, Any]) -> None:
+def test_the_notice_is_styled_under_its_csp(center: dict[str, Any], browser: Any) -> None:
     """The published notice keeps its own inline style (allowed by hash) and breaks no CSP rule."""
-    with launched_chromium() as browser:
-        tab = browser.new_context(viewport={"width": 375, "height": 900}).new_page()
+    context = browser.new_context(viewport={"width": 375, "height": 900})
+    try:
+        tab = context.new_page()
         refused: list[str] = []
         tab.on("console", lambda message: refused.append(message.text))
         tab.goto(center["base"] + "/privacy/notice?lang=it")
         styled = tab.evaluate("() => [...document.styleSheets].some(sheet => sheet.cssRules.length > 0)")
         tab.screenshot(path=SCREENSHOTS / "notice-it-375.png", full_page=True)
+    finally:
+        context.close()
     assert styled and not [text for text in refused if "Content Security Policy" in text], refused

@@ -142,7 +142,8 @@ def start_session(engine: sa.Engine, kind: str, value: str, mailer: Mailer, *, l
         audit.record(conn, "subject_session.started", {"session": session_id, "identity": kind,
                                                        "known": subject_id is not None},
                      subject_id=subject_id, actor="subject")
-    return SessionStarted(session_id, moment + CODE_LIFETIME, _delivery(mailer, kind, normalised, code, language))
+    return SessionStarted(session_id, moment + CODE_LIFETIME,
+                          _delivery(mailer, kind, normalised, code, language))
 
 
 def _delivery(mailer: Mailer, kind: str, address: str, code: str, language: str) -> Callable[[], None]:

@@ -47,8 +47,9 @@ def verify(request: Request, key: Caller) -> VerificationOut:
 def export(request: Request, key: Caller,
            after: Annotated[int, Query(ge=0, lt=2**62, description="only the entries after this sequence "
                                        "number: the `seq` of the last line of an earlier export")] = 0,
-           kind: Annotated[str | None, Query(max_length=64, pattern=r"^[a-z0-9_.-]+$",
-                                             description="only entries of this kind (e.g. consent.given)")] = None,
+           kind: Annotated[str | None, Query(
+               max_length=64, pattern=r"^[a-z0-9_.-]+$",
+               description="only entries of this kind (e.g. consent.given)")] = None,
            ) -> StreamingResponse:
     """The audit log's entries as JSON lines, oldest first, streamed (`garde audit export`): with
     their hashes and seals, to verify or archive elsewhere. Resume with `after`."""
