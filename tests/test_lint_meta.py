@@ -66,6 +66,17 @@ def test_every_rule_has_its_title_and_message_in_fr_en_and_it() -> None:
                 assert entry.string and not entry.fuzzy, f"{lang}: {code} {text!r} untranslated or fuzzy"
 
 
+def test_no_rule_counts_with_a_bracketed_plural() -> None:
+    """"{count} transfer(s)", "trasferimento/i": a count reads in the language's own plural, or the
+    sentence is worded so that it needs none."""
+    for lang in LANGS:
+        with i18n.catalogue_path(lang).open("rb") as handle:
+            worded = [m for m in read_po(handle, locale=lang) if m.id and m.context in RULE_TEXTS]
+        for entry in worded:
+            bracketed = re.search(r"\w\((s|e|i)\)|\w/(i|e)\b", str(entry.string))
+            assert not bracketed, (lang, entry.context, entry.string)
+
+
 def test_rule_wording_has_no_orphans() -> None:
     assert set(RULE_TEXTS) == set(RULES)
 

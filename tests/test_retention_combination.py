@@ -255,7 +255,7 @@ def test_review_is_never_swept_and_the_plan_counts_the_rows_due_for_review(
     render_plan(plan)
     text = " ".join(capsys.readouterr().out.split())
     assert ("Due for review (a person decides; never swept): lists.subscribers (email) — newsletter: "
-            "3 years after last_contact: 2 row(s) due for review") in text
+            "3 years after last_contact: rows due for review: 2") in text
 
 
 def test_the_text_plan_shows_the_rules_in_words(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

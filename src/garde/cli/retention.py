@@ -99,7 +99,7 @@ def render_plan(result: Plan) -> None:
         out.print("\nDue for review (a person decides; never swept):")
         for entry in result.reviews:
             out.print(f"  {entry['table']} ({', '.join(entry['columns'])}) — {entry['activity']}: "
-                      f"{entry['rule']}: {entry['due_for_review']} row(s) due for review")
+                      f"{entry['rule']}: rows due for review: {entry['due_for_review']}")
     if result.holds.holds:
         out.print("\nLegal holds:")
         for hold in result.holds.to_data():

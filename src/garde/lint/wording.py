@@ -261,7 +261,7 @@ RULE_TEXTS: dict[str, tuple[str, str]] = {
     "GL028": (
         rule_text("GL028", "Transfers contradict \"no transfer\""),
         rule_text("GL028", "no_transfer says nothing is transferred {area}, yet this activity "
-                  "lists {count} transfer(s)")),
+                  "lists transfers ({count})")),
     "GL029": (
         rule_text("GL029", "UK transfer tool under the EU GDPR"),
         rule_text("GL029", "`{safeguard}` is a UK GDPR transfer tool (ICO); a controller "
