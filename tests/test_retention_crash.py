@@ -64,7 +64,7 @@ def test_sweep_killed_at_random_points_ends_exact(database_url: str, tmp_path: P
     shop_url = business_url(database_url, tmp_path)
     deployment = Deployment(database_url, shop_url)
     by_pages = deployment.shop.dialect.name == "postgresql"
-    fill(deployment.shop, scale=2 if by_pages else 1)
+    fill(deployment.shop, scale=2 if by_pages else 3)  # enough batches for 20 kills on a quick machine
     if by_pages:  # sweeps go page by page there: spread the rows over many pages
         with deployment.shop.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             for name in TABLES:
