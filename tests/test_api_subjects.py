@@ -265,3 +265,14 @@ def test_session_starts_are_rate_limited_with_retry_after(sqlite_url: str, tmp_p
         assert refused.status_code == 429 and int(refused.headers["retry-after"]) > 0
         assert refused.headers["content-type"] == "application/problem+json"
         assert refused.json()["title"] == "Trop de requêtes"
+
+
+@pytest.mark.parametrize("body", [{"session": "\x00" * 32, "code": "123456"},
+                                  {"session": "a" * 32, "code": "12\x003456"},
+                                  {"session": "../" * 10 + "ab", "code": "123456"}])
+def test_a_garbled_confirmation_is_a_422_never_a_server_error(database_url: str, tmp_path: Path,
+                                                               body: dict[str, str]) -> None:
+    """A NUL reached PostgreSQL as an error (Schemathesis): a session id is 32 hex digits, a code digits."""
+    with two_subjects(database_url, tmp_path) as world:
+        answer = world.client.post(f"{ME}/session/confirm", json=body)
+        assert answer.status_code == 422, answer.text

@@ -110,8 +110,15 @@ def _target(page: Page, suffix: str) -> Path:
     return target
 
 
+# Chromium cannot always capture a page taller than its largest texture (a long lint report at
+# 375 px): the screenshot, for a person to look at, then shows the page's first part.
+TALLEST_SHOT = 12_000
+
+
 def _screen(tab: Any, page: Page, width: int, axe: str) -> dict[str, Any]:
-    tab.screenshot(path=_target(page, f"{width}.png"), full_page=True)
+    height = int(tab.evaluate("() => document.documentElement.scrollHeight"))
+    clip = {"x": 0, "y": 0, "width": width, "height": TALLEST_SHOT} if height > TALLEST_SHOT else None
+    tab.screenshot(path=_target(page, f"{width}.png"), full_page=True, clip=clip)
     facts: dict[str, Any] = tab.evaluate(SCREEN_JS)
     facts["passages"] = tab.evaluate(PASSAGES_JS)
     facts["lang"] = tab.evaluate("() => document.documentElement.lang")

@@ -53,8 +53,8 @@ class SessionOut(BaseModel):
 
 
 class ConfirmIn(Strict):
-    session: str = Field(max_length=64)
-    code: str = Field(max_length=16)
+    session: str = Field(pattern=r"^[0-9a-f]{32}$", description="the `session` of `/me/session`'s answer")
+    code: str = Field(pattern=r"^[0-9 ]{1,16}$", description="the six digits of the mail")
 
 
 class TokenOut(BaseModel):
