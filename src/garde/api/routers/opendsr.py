@@ -102,7 +102,8 @@ def discovery(key: Caller) -> DiscoveryOut:
 @router.post("/requests", response_model=ReceivedOut, status_code=201)
 def submit(body: OpenDsrIn, request: Request, key: Caller) -> ReceivedOut:
     """Record a request from another privacy tool; its identities count as checked by the sending key.
-    Sent again with the same id and type, the request recorded is answered."""
+    Sent again with the same id and type, even at the same moment, the request recorded is answered;
+    with another type, 409."""
     held = service(request)
     sent = opendsr.OpenDsrRequest(
         body.regulation, str(body.subject_request_id), body.subject_request_type,
@@ -111,9 +112,8 @@ def submit(body: OpenDsrIn, request: Request, key: Caller) -> ReceivedOut:
         body.submitted_time, body.status_callback_urls)
     registers = held.model.registers
     language = registers[0].language if registers and registers[0].language in ("fr", "en", "it") else "en"
-    with held.engine.begin() as conn:
-        received = opendsr.receive_opendsr(conn, sent, actor=key.actor, region=phone_region(registers),
-                                           language=language)
+    received = opendsr.receive_opendsr(held.engine, sent, actor=key.actor, region=phone_region(registers),
+                                       language=language)
     return ReceivedOut(controller_id=_controller(request), subject_request_id=received.id,
                        received_time=received.received_at,
                        expected_completion_time=opendsr.expected_completion(received))
