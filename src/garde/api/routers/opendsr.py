@@ -19,6 +19,7 @@ from garde.api.auth import allow
 from garde.api.keys import ApiKey
 from garde.api.models import Strict
 from garde.api.problems import responses
+from garde.api.ratelimits import per_key
 from garde.api.state import service
 from garde.rights import opendsr
 from garde.rights.deployment import phone_region
@@ -26,6 +27,7 @@ from garde.subjects import now
 
 router = APIRouter(prefix="/opendsr", tags=["opendsr"], responses=responses(401, 403, 404, 409, 422))
 Caller = Annotated[ApiKey, Depends(allow("agent"))]
+Submitter = Annotated[ApiKey, Depends(per_key("requests.submit.key"))]  # the budget of /api/v1/requests
 
 
 class IdentityIn(Strict):
@@ -99,8 +101,8 @@ def discovery(key: Caller) -> DiscoveryOut:
     return DiscoveryOut.model_validate(opendsr.discovery())
 
 
-@router.post("/requests", response_model=ReceivedOut, status_code=201)
-def submit(body: OpenDsrIn, request: Request, key: Caller) -> ReceivedOut:
+@router.post("/requests", response_model=ReceivedOut, status_code=201, responses=responses(429))
+def submit(body: OpenDsrIn, request: Request, key: Submitter) -> ReceivedOut:
     """Record a request from another privacy tool; its identities count as checked by the sending key.
     Sent again with the same id and type, even at the same moment, the request recorded is answered;
     with another type, 409."""
