@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import base64
+import importlib
+from typing import get_type_hints
 
 import pytest
 
-from garde.consent.ledger import public_fields
+from garde.consent.ledger import LedgerEvent, public_fields
+from garde.consent.state import ConsentState
 from tests.api_support import Client, api_client, audit_actors, bearer
 from tests.conftest import REGISTERS
 
@@ -126,3 +129,29 @@ def test_the_event_answered_is_the_ledger_event(sqlite_url: str) -> None:
     names = {f.name for f in public_fields()}
     assert set(spec["components"]["schemas"]["ConsentEventOut"]["properties"]) == names
     assert set(given) == names
+
+
+STATE = {"activity": "activity", "channel": "channel", "status": "status", "since": "since",
+         "expires_at": "expires_at", "receipt": "event_id"}
+MY_EVENT = {"receipt": "event_id", **{name: name for name in ("activity", "channel", "action", "at", "method",
+                                                               "notice_version", "expires_at")}}
+
+
+@pytest.mark.parametrize(("model", "source", "shown"), [
+    ("garde.api.routers.consents:ConsentEventOut", LedgerEvent, {f.name: f.name for f in public_fields()}),
+    ("garde.api.routers.consents:ConsentStateOut", ConsentState, {**STATE, "dpv": "dpv"}),
+    ("garde.api.routers.me:ConsentNowOut", ConsentState, STATE),
+    ("garde.api.routers.me:MyConsentEventOut", LedgerEvent, MY_EVENT),
+])
+def test_consent_answers_show_the_ledger_field_by_field(model: str, source: type,
+                                                        shown: dict[str, str]) -> None:
+    """Each consent answer of the API shows these attributes of the library's dataclass, each with
+    the dataclass's own type: a field added, renamed or narrowed there cannot drift here."""
+    module, name = model.split(":")
+    answer = getattr(importlib.import_module(module), name)
+    hints = get_type_hints(source)
+    for attribute in shown.values():
+        if attribute not in hints:  # a property
+            hints[attribute] = get_type_hints(getattr(source, attribute).fget)["return"]
+    assert {field: info.annotation for field, info in answer.model_fields.items()} == \
+        {field: hints[attribute] for field, attribute in shown.items()}

@@ -4,8 +4,10 @@ types and identities garde cannot take, refused with their names."""
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -145,3 +147,29 @@ def test_no_request_body_makes_a_server_error(api: tuple[Client, dict[str, str],
     assert response.status_code < 500, (route, body, response.text)
     if response.status_code >= 400:
         assert response.headers["content-type"] == PROBLEM, response.text
+
+
+def test_the_same_request_sent_at_once_is_recorded_once(served: Served) -> None:
+    """A tool that retries at once (or two of its workers sending the same request) races the two
+    submissions in the server: each gets the request recorded once, never a server error."""
+    rounds, senders = 6, 3
+    with httpx.Client(base_url=served.url, timeout=60, headers=bearer(served.keys["agent"])) as tool:
+        for _ in range(rounds):
+            sent = _sent("access", served.customer)
+            start = threading.Barrier(senders)
+
+            def send(body: dict[str, Any] = sent, start: threading.Barrier = start) -> httpx.Response:
+                start.wait(timeout=60)
+                return tool.post("/opendsr/requests", json=body)
+
+            with ThreadPoolExecutor(senders) as pool:
+                answers = list(pool.map(lambda _: send(), range(senders)))
+            assert [a.status_code for a in answers] == [201] * senders, [a.text for a in answers]
+            assert len({a.text for a in answers}) == 1
+        as_erasure = {**sent, "subject_request_type": "erasure"}
+        other_type = problem_of(tool.post("/opendsr/requests", json=as_erasure), 409)
+        assert "exists already, as access" in other_type["detail"]
+    with served.client("dpo") as dpo:
+        listed = dpo.get("/requests", params={"limit": 100}).json()["items"]
+    assert len(listed) == rounds
+    assert len(audit_actors(served.store, "request.received")) == rounds

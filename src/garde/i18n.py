@@ -23,6 +23,8 @@ once per process.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from functools import lru_cache
 from io import BytesIO
 from pathlib import Path
@@ -83,3 +85,44 @@ def keyed(context: str, text: str) -> Keyed:
 def translate_plural(lang: str, singular: str, plural: str, num: int, **values: object) -> str:
     """The form of ``singular``/``plural`` that ``num`` takes in ``lang``; ``%(num)d`` is ``num``."""
     return translations(lang).ngettext(singular, plural, num) % {"num": num, **values}
+
+
+# Accept-Language (RFC 9110 §12.5.4): language ranges (RFC 4647) with optional weights.
+ACCEPT_LANGUAGE_MAX = 512  # characters read: a browser sends well under 100
+ACCEPT_LANGUAGE_RANGES = 32
+_RANGE = re.compile(r"\*|[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*")
+_WEIGHT = re.compile(r"0(?:\.[0-9]{0,3})?|1(?:\.0{0,3})?")
+
+
+def _weight(params: list[str]) -> float | None:
+    """A range's ``q`` (1 without one), or None when it is not a weight RFC 9110 allows."""
+    for param in params:
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "q":
+            value = value.strip()
+            return float(value) if _WEIGHT.fullmatch(value) else None
+    return 1.0
+
+
+def preferred_language(accept_language: str, supported: Sequence[str]) -> str:
+    """The language of ``supported`` that an ``Accept-Language`` header prefers, else the first.
+
+    The highest weight wins, the earlier range on a tie; a region or script does not matter
+    (``fr-CH`` asks for ``fr``), ``*`` asks for the first supported, a weight of 0 refuses. A range
+    that is not one, or a weight that is not, is passed over; only the first
+    :data:`ACCEPT_LANGUAGE_MAX` characters and :data:`ACCEPT_LANGUAGE_RANGES` ranges are read.
+
+        >>> preferred_language("de-CH, it;q=0.8, fr-CH;q=0.9", ("en", "fr", "it"))
+        'fr'
+    """
+    best, best_weight = supported[0], 0.0
+    for part in accept_language[:ACCEPT_LANGUAGE_MAX].split(",")[:ACCEPT_LANGUAGE_RANGES]:
+        tag, *params = part.split(";")
+        tag = tag.strip()
+        weight = _weight(params)
+        if weight is None or weight <= best_weight or not _RANGE.fullmatch(tag):
+            continue
+        primary = supported[0] if tag == "*" else tag.split("-")[0].lower()
+        if primary in supported:
+            best, best_weight = primary, weight
+    return best

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar, Self, get_type_hints
+
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from garde.consent.recording import subject_identities
 
@@ -27,3 +30,36 @@ class SubjectIn(Strict):
 
 ACTIVITY = Field(max_length=128, description="activity id of the register", examples=["newsletter"])
 CHANNEL = Field(default=None, max_length=64, description="email, sms, post, phone, push, cookie.analytics...")
+
+
+class Mirror(BaseModel):
+    """A response model that shows fields of a library dataclass (:func:`mirror`)."""
+
+    shown: ClassVar[dict[str, str]] = {}  # the answer's field -> the dataclass's attribute
+
+    @classmethod
+    def of(cls, value: object) -> Self:
+        return cls.model_validate({field: getattr(value, name) for field, name in cls.shown.items()})
+
+
+def _hint(source: type, name: str) -> Any:
+    hints = get_type_hints(source)
+    if name in hints:
+        return hints[name]
+    shown = getattr(source, name)  # a property: its return type
+    assert isinstance(shown, property) and shown.fget is not None, f"{source.__name__}.{name}"
+    return get_type_hints(shown.fget)["return"]
+
+
+def mirror(name: str, source: type, attributes: Sequence[str], *, module: str,
+           renamed: Mapping[str, str] | None = None, described: Mapping[str, str] | None = None,
+           ) -> type[Mirror]:
+    """The response model ``name`` of ``attributes`` of the dataclass ``source`` (fields or
+    properties), with their types, declared once by the library: the API cannot drift from it.
+    ``renamed``: the answer's name for an attribute; ``described``: a field's description."""
+    renamed, described = renamed or {}, described or {}
+    definitions: dict[str, Any] = {renamed.get(attribute, attribute): (
+        _hint(source, attribute), Field(description=described.get(attribute))) for attribute in attributes}
+    model: type[Mirror] = create_model(name, __base__=Mirror, __module__=module, **definitions)
+    model.shown = {renamed.get(attribute, attribute): attribute for attribute in attributes}
+    return model

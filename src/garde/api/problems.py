@@ -20,6 +20,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
+from garde.i18n import preferred_language
 from garde.problems import GardeError, InputError
 from garde.ratelimit import RateLimited
 from garde.store import unreachable
@@ -100,21 +101,8 @@ class Problem(BaseModel):
 
 
 def language(request: Request) -> str:
-    """The first of fr / en / it that ``Accept-Language`` asks for (by weight), else English."""
-    asked: list[tuple[float, int, str]] = []
-    for index, part in enumerate(request.headers.get("accept-language", "").split(",")):
-        tag, _, params = part.strip().partition(";")
-        weight = 1.0
-        if params.strip().startswith("q="):
-            try:
-                weight = float(params.strip()[2:])
-            except ValueError:
-                weight = 0.0
-        asked.append((-weight, index, tag.strip().lower()[:2]))
-    for weight, _, tag in sorted(asked):
-        if tag in LANGS and weight < 0:
-            return tag
-    return "en"
+    """The one of en / fr / it that ``Accept-Language`` prefers, else English."""
+    return preferred_language(request.headers.get("accept-language", ""), LANGS)
 
 
 def problem(request: Request, status: int, detail: str | None, errors: Sequence[FieldError] = (),

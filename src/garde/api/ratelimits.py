@@ -17,16 +17,20 @@ import hmac
 import ipaddress
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Depends, Request
 
+from garde.api.auth import allow
+from garde.api.keys import ApiKey
 from garde.api.state import service
 from garde.keys import identifier_data_key
 from garde.ratelimit import Limit, RateLimited, exhausted, hit
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
-# Per client address. Add a scope here, then ``Depends(rate_limited(scope))`` on the route.
+# Per client address unless named ``.key``. Add a scope here, then ``Depends(rate_limited(scope))``
+# (or ``per_key(scope)``) on the route.
 LIMITS = {
     limit.scope: limit for limit in (
         Limit("session.start", 10, timedelta(hours=1)),
@@ -37,6 +41,10 @@ LIMITS = {
         Limit("banner.choice", 30, timedelta(minutes=1)),
         # Wrong keys pasted into the DPO dashboard's login form (failures only: see ``refused``).
         Limit("dpo.login", 10, timedelta(minutes=15)),
+        # Per staff key (``per_key``), where a call mails someone or creates a request: a leaked
+        # or runaway key cannot flood the queue or send mail in garde's name without end.
+        Limit("requests.submit.key", 120, timedelta(hours=1)),
+        Limit("requests.send_code.key", 120, timedelta(hours=1)),
     )
 }
 
@@ -114,3 +122,31 @@ class RateLimit:
 def rate_limited(scope: str) -> RateLimit:
     """The dependency limiting a route by client address under ``scope`` (one of :data:`LIMITS`)."""
     return RateLimit(LIMITS[scope])
+
+
+Staff = Annotated[ApiKey, Depends(allow("agent"))]
+
+
+def key_counter(key: ApiKey) -> str:
+    """What a key's counters are keyed by: its id (not a secret, names no one)."""
+    return f"key:{key.id}"
+
+
+@dataclass(frozen=True)
+class KeyRateLimit:
+    """A staff route's limit per API key (``agent`` and ``dpo`` keys): the dependency checks the
+    key as :func:`~garde.api.auth.allow` does, counts one hit of it (committed at once) and
+    returns it. Every key has its own budget, whatever address it calls from."""
+
+    limit: Limit
+
+    def __call__(self, request: Request, key: Staff) -> ApiKey:
+        with service(request).engine.begin() as conn:
+            hit(conn, self.limit, key_counter(key))
+        return key
+
+
+def per_key(scope: str) -> KeyRateLimit:
+    """The dependency giving a staff route's caller (``key: Annotated[ApiKey, Depends(per_key(scope))]``),
+    limited per key under ``scope`` (one of :data:`LIMITS`)."""
+    return KeyRateLimit(LIMITS[scope])

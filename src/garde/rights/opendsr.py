@@ -96,12 +96,27 @@ def _identities(sent: list[Identity]) -> dict[str, str]:
     return identities
 
 
-def receive_opendsr(conn: sa.Connection, sent: OpenDsrRequest, *, actor: str, region: str | None = None,
+def receive_opendsr(store: sa.Engine, sent: OpenDsrRequest, *, actor: str, region: str | None = None,
                     language: str = "en") -> Request:
-    """Record an OpenDSR request, its identities proven by the sending tool's key (``actor``).
+    """Record an OpenDSR request, its identities proven by the sending tool's key (``actor``), in
+    a transaction of its own.
 
-    Sent again (same ``subject_request_id`` and type), the request recorded is returned unchanged.
+    Sent again (same ``subject_request_id`` and type), the request recorded is returned unchanged;
+    with another type, :class:`RequestConflict`. The same request sent twice at once (a tool that
+    retries before its first answer, two of its workers) is recorded once: both find no request,
+    both insert it, the store's unique id lets one through; the other transaction is rolled back
+    and reads the request now recorded, exactly as a resend does.
     """
+    try:
+        with store.begin() as conn:
+            return _receive(conn, sent, actor=actor, region=region, language=language)
+    except sa.exc.IntegrityError:
+        with store.begin() as conn:
+            return _receive(conn, sent, actor=actor, region=region, language=language)
+
+
+def _receive(conn: sa.Connection, sent: OpenDsrRequest, *, actor: str, region: str | None,
+             language: str) -> Request:
     if sent.regulation.lower() not in REGULATIONS:
         raise GardeError(f"regulation {sent.regulation!r} is not handled; supported: "
                          f"{', '.join(REGULATIONS)}")

@@ -22,11 +22,11 @@ STATIC = Path(__file__).parent / "static"
 
 def mount(app: FastAPI) -> None:
     """Add the web pages to ``app`` (the service ``create_app`` builds)."""
-    from garde.web.dpo import auth
+    from garde.web import cookies
     from garde.web.dpo import router as dpo
     from garde.web.privacy import mount as privacy
 
-    auth.install(app)
+    cookies.install(app)
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(dpo)

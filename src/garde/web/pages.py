@@ -30,24 +30,12 @@ def environment() -> Environment:
                        trim_blocks=True, lstrip_blocks=True)
 
 
-def _accepted(request: Request, langs: Sequence[str]) -> str | None:
-    asked: list[tuple[float, int, str]] = []
-    for index, part in enumerate(request.headers.get("accept-language", "").split(",")[:20]):
-        tag, _, params = part.strip().partition(";")
-        try:
-            weight = float(params.strip()[2:]) if params.strip().startswith("q=") else 1.0
-        except ValueError:
-            weight = 0.0
-        asked.append((-weight, index, tag.strip().lower()[:2]))
-    return next((tag for weight, _, tag in sorted(asked) if tag in langs and weight < 0), None)
-
-
 def page_language(request: Request, langs: Sequence[str]) -> str:
     """The language of the page (see the module's doc); the first of ``langs`` by default."""
     for asked in (request.query_params.get("lang"), request.cookies.get(LANG_COOKIE)):
         if asked is not None and asked in langs:
             return asked
-    return _accepted(request, langs) or langs[0]
+    return i18n.preferred_language(request.headers.get("accept-language", ""), langs)
 
 
 def render(request: Request, template: str, lang: str, *, status: int = 200, langs: Sequence[str] = ("en",),

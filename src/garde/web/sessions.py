@@ -7,14 +7,13 @@ key's: revoking the key (``garde keys revoke``) or its role no longer being ``dp
 session at its next request. What a DPO does through the pages is audited as ``key:<name>``, as
 through the API.
 
-The CSRF token of a session's forms is an HMAC of its session id: tied to the session, never
-stored, and unknown to a page of another site (which cannot read the HttpOnly cookie).
+The browser holds the session id in the ``garde_dpo`` cookie; the cookie and the CSRF token of the
+session's forms are :mod:`garde.web.cookies`'.
 """
 
 from __future__ import annotations
 
 import hashlib
-import hmac
 import secrets
 from datetime import datetime, timedelta
 
@@ -41,15 +40,6 @@ dpo_sessions = sa.Table(
 
 def _digest(session_id: str) -> str:
     return hashlib.sha256(session_id.encode()).hexdigest()
-
-
-def csrf_token(session_id: str, purpose: str = "forms") -> str:
-    """The token every state-changing form of this session carries (a keyed digest of its id)."""
-    return hmac.new(session_id.encode(), f"garde-csrf:{purpose}".encode(), hashlib.sha256).hexdigest()
-
-
-def csrf_matches(session_id: str, token: str, purpose: str = "forms") -> bool:
-    return hmac.compare_digest(csrf_token(session_id, purpose).encode(), token.encode("utf-8", "replace"))
 
 
 def start_session(conn: sa.Connection, key: str, lifetime: timedelta) -> tuple[str, ApiKey]:

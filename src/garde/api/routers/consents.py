@@ -9,14 +9,14 @@ roles that serve subjects (``agent``, ``dpo``) read it.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal, get_type_hints
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Path, Request
-from pydantic import BaseModel, Field, create_model
+from pydantic import BaseModel, Field
 
 from garde.api.auth import allow
 from garde.api.keys import ApiKey
-from garde.api.models import ACTIVITY, CHANNEL, Strict, SubjectIn
+from garde.api.models import ACTIVITY, CHANNEL, Mirror, Strict, SubjectIn, mirror
 from garde.api.pagination import Cursor, Limit, Page, decode_cursor, page
 from garde.api.problems import responses
 from garde.api.state import service
@@ -29,6 +29,7 @@ from garde.consent.recording import (
     record_choice,
     record_gpc_signal,
 )
+from garde.consent.state import ConsentState
 
 router = APIRouter(prefix="/consents", tags=["consents"], responses=responses(401, 403, 404, 422))
 Caller = Annotated[ApiKey, Depends(allow("agent", "service"))]
@@ -63,29 +64,16 @@ class StateIn(Strict):
     subject: SubjectIn
 
 
-def _event_model() -> type[BaseModel]:
-    """The ledger event as the API answers it: the fields of :class:`LedgerEvent` that an event
-    shows (:func:`public_fields`, as ``to_data`` gives them), declared there once."""
-    hints = get_type_hints(LedgerEvent)
-    described = {"event_id": "the receipt id (`GET /consents/receipts/{event_id}`)",
-                 "ip_hash": "HMAC of the subject's IP address, never the address"}
-    definitions: dict[str, Any] = {f.name: (hints[f.name], Field(description=described.get(f.name)))
-                                   for f in public_fields()}
-    model: type[BaseModel] = create_model("ConsentEventOut", __module__=__name__, **definitions)
-    return model
-
-
-ConsentEventOut = _event_model()
-
-
-class ConsentStateOut(BaseModel):
-    activity: str
-    channel: str | None
-    status: str
-    dpv: str
-    since: datetime | None
-    expires_at: datetime | None
-    receipt: str | None
+AS_RECEIPT = {"event_id": "receipt"}  # a consent's state names its deciding event as its receipt
+STATE_SHOWN = ("activity", "channel", "status", "dpv", "since", "expires_at", "event_id")
+# The ledger event as the API answers it: the fields of LedgerEvent that an event shows
+# (public_fields, as to_data gives them).
+ConsentEventOut = mirror("ConsentEventOut", LedgerEvent, [f.name for f in public_fields()], module=__name__,
+                         described={"event_id": "the receipt id (`GET /consents/receipts/{event_id}`)",
+                                    "ip_hash": "HMAC of the subject's IP address, never the address"})
+# Where a consent stands (ConsentState), its deciding event's id as the receipt's.
+ConsentStateOut = mirror("ConsentStateOut", ConsentState, STATE_SHOWN, module=__name__, renamed=AS_RECEIPT,
+                         described={"dpv": "the state in the W3C DPV's words"})
 
 
 def _event(event: LedgerEvent) -> dict[str, Any]:
@@ -110,13 +98,11 @@ def withdraw(body: WithdrawIn, request: Request, key: Caller) -> dict[str, Any]:
         unsubscribe=body.unsubscribe, actor=key.actor)))
 
 
-@router.post("/state", response_model=list[ConsentStateOut])
-def state(body: StateIn, request: Request, key: Caller) -> list[ConsentStateOut]:
+@router.post("/state", response_model=list[ConsentStateOut])  # type: ignore[valid-type]
+def state(body: StateIn, request: Request, key: Caller) -> list[Mirror]:
     """A subject's consents as they stand now, derived from the ledger."""
     held = service(request)
-    return [ConsentStateOut(activity=s.activity, channel=s.channel, status=s.status, dpv=s.dpv, since=s.since,
-                            expires_at=s.expires_at, receipt=s.event_id)
-            for s in consent_state(held.engine, held.model, body.subject.identities())]
+    return [ConsentStateOut.of(s) for s in consent_state(held.engine, held.model, body.subject.identities())]
 
 
 class HistoryIn(Strict):

@@ -15,11 +15,14 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field, model_validator
 
 from garde.api.auth import public
-from garde.api.models import Strict
+from garde.api.models import Strict, mirror
 from garde.api.problems import responses
 from garde.api.ratelimits import rate_limited
+from garde.api.routers.consents import AS_RECEIPT, STATE_SHOWN
 from garde.api.state import service
 from garde.api.subject_auth import subject_only
+from garde.consent.ledger import LedgerEvent
+from garde.consent.state import ConsentState
 from garde.rights import self_service as mine
 from garde.rights.deployment import phone_region
 from garde.rights.mailer import configured_mailer
@@ -95,29 +98,18 @@ class SubmitIn(Strict):
                                     description="what the type needs: corrections, objection scope")
 
 
-class ConsentNowOut(BaseModel):
-    activity: str
-    channel: str | None
-    status: str
-    since: datetime | None
-    expires_at: datetime | None
-    receipt: str | None
-
-
-class MyConsentEventOut(BaseModel):
-    receipt: str
-    activity: str
-    channel: str | None
-    action: str
-    at: datetime
-    method: str
-    notice_version: str | None
-    expires_at: datetime | None
+# A subject's own consents: where each stands, and the events of their history with what the
+# subject gave (never the controller's evidence: the IP's digest, the agent, the actor).
+ConsentNowOut = mirror("ConsentNowOut", ConsentState, [a for a in STATE_SHOWN if a != "dpv"], module=__name__,
+                       renamed=AS_RECEIPT)
+MY_EVENT_SHOWN = ("event_id", "activity", "channel", "action", "at", "method", "notice_version", "expires_at")
+MyConsentEventOut = mirror("MyConsentEventOut", LedgerEvent, MY_EVENT_SHOWN, module=__name__,
+                           renamed=AS_RECEIPT)
 
 
 class ConsentsOut(BaseModel):
-    state: list[ConsentNowOut]
-    history: list[MyConsentEventOut]
+    state: list[ConsentNowOut]  # type: ignore[valid-type]
+    history: list[MyConsentEventOut]  # type: ignore[valid-type]
 
 
 class AnswerFileOut(BaseModel):
@@ -187,11 +179,7 @@ def consents(request: Request, session: Subject) -> ConsentsOut:
     with held.engine.connect() as conn:
         state, history = mine.my_consents(conn, session, held.model.validity())
     return ConsentsOut(
-        state=[ConsentNowOut(activity=s.activity, channel=s.channel, status=s.status, since=s.since,
-                             expires_at=s.expires_at, receipt=s.event_id) for s in state],
-        history=[MyConsentEventOut(receipt=e.event_id, activity=e.activity, channel=e.channel,
-                                   action=e.action, at=e.at, method=e.method, notice_version=e.notice_version,
-                                 expires_at=e.expires_at) for e in history])
+        state=[ConsentNowOut.of(s) for s in state], history=[MyConsentEventOut.of(e) for e in history])
 
 
 @router.get("/files", response_model=list[AnswerFileOut])

@@ -19,6 +19,7 @@ from garde.api.auth import allow
 from garde.api.keys import ApiKey
 from garde.api.models import Strict
 from garde.api.problems import responses
+from garde.api.ratelimits import per_key
 from garde.api.state import service
 from garde.rights import opendsr
 from garde.rights.deployment import phone_region
@@ -26,6 +27,7 @@ from garde.subjects import now
 
 router = APIRouter(prefix="/opendsr", tags=["opendsr"], responses=responses(401, 403, 404, 409, 422))
 Caller = Annotated[ApiKey, Depends(allow("agent"))]
+Submitter = Annotated[ApiKey, Depends(per_key("requests.submit.key"))]  # the budget of /api/v1/requests
 
 
 class IdentityIn(Strict):
@@ -99,10 +101,11 @@ def discovery(key: Caller) -> DiscoveryOut:
     return DiscoveryOut.model_validate(opendsr.discovery())
 
 
-@router.post("/requests", response_model=ReceivedOut, status_code=201)
-def submit(body: OpenDsrIn, request: Request, key: Caller) -> ReceivedOut:
+@router.post("/requests", response_model=ReceivedOut, status_code=201, responses=responses(429))
+def submit(body: OpenDsrIn, request: Request, key: Submitter) -> ReceivedOut:
     """Record a request from another privacy tool; its identities count as checked by the sending key.
-    Sent again with the same id and type, the request recorded is answered."""
+    Sent again with the same id and type, even at the same moment, the request recorded is answered;
+    with another type, 409."""
     held = service(request)
     sent = opendsr.OpenDsrRequest(
         body.regulation, str(body.subject_request_id), body.subject_request_type,
@@ -111,9 +114,8 @@ def submit(body: OpenDsrIn, request: Request, key: Caller) -> ReceivedOut:
         body.submitted_time, body.status_callback_urls)
     registers = held.model.registers
     language = registers[0].language if registers and registers[0].language in ("fr", "en", "it") else "en"
-    with held.engine.begin() as conn:
-        received = opendsr.receive_opendsr(conn, sent, actor=key.actor, region=phone_region(registers),
-                                           language=language)
+    received = opendsr.receive_opendsr(held.engine, sent, actor=key.actor, region=phone_region(registers),
+                                       language=language)
     return ReceivedOut(controller_id=_controller(request), subject_request_id=received.id,
                        received_time=received.received_at,
                        expected_completion_time=opendsr.expected_completion(received))

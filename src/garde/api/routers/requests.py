@@ -24,6 +24,7 @@ from garde.api.keys import ApiKey
 from garde.api.models import Strict, SubjectIn
 from garde.api.pagination import Page, Paging
 from garde.api.problems import responses
+from garde.api.ratelimits import per_key
 from garde.api.state import service
 from garde.rights.answers import answer_file, answer_files
 from garde.rights.deployment import Deployment, phone_region
@@ -33,6 +34,9 @@ from garde.rights.verification import confirm_code
 
 router = APIRouter(prefix="/requests", tags=["requests"], responses=responses(401, 403, 404, 409, 422))
 Caller = Annotated[ApiKey, Depends(allow("agent"))]
+# What mails someone or creates a request is also limited per key (garde.api.ratelimits).
+Submitter = Annotated[ApiKey, Depends(per_key("requests.submit.key"))]
+CodeSender = Annotated[ApiKey, Depends(per_key("requests.send_code.key"))]
 RequestId = Annotated[str, Path(min_length=8, max_length=36, description="the request's id (or its first 8+ "
                                                                           "characters)")]
 Reason = Annotated[str, Field(min_length=1, max_length=2000, description="as told to the subject")]
@@ -158,8 +162,8 @@ def _deployment(request: Request) -> Iterator[Deployment]:
         opened.dispose()
 
 
-@router.post("", response_model=ReceiptOut, status_code=201)
-def submit(body: SubmitIn, request: Request, key: Caller) -> ReceiptOut:
+@router.post("", response_model=ReceiptOut, status_code=201, responses=responses(429))
+def submit(body: SubmitIn, request: Request, key: Submitter) -> ReceiptOut:
     """Receive a request; its deadline runs from now. A code goes to the e-mail (and the phone by SMS)
     given, by the configured mailer. The same answer whether the person is known or not."""
     held = service(request)
@@ -191,8 +195,8 @@ def show(request_id: RequestId, request: Request, key: Caller) -> RequestOut:
         return _out(rights.get_request(conn, request_id))
 
 
-@router.post("/{request_id}/codes", response_model=CodesOut)
-def send_code(request_id: RequestId, body: CodesIn, request: Request, key: Caller) -> CodesOut:
+@router.post("/{request_id}/codes", response_model=CodesOut, responses=responses(429))
+def send_code(request_id: RequestId, body: CodesIn, request: Request, key: CodeSender) -> CodesOut:
     """Send a new one-time code (it replaces the previous one; wrong attempts still count)."""
     held = service(request)
     mailer = rights.configured_mailer(held.settings)

@@ -18,25 +18,21 @@ from garde.api.ratelimits import count_failure, refused
 from garde.api.state import service, store
 from garde.problems import GardeError
 from garde.ratelimit import RateLimited
-from garde.web.dpo.auth import COOKIE, LANGS, LOGIN, DpoPage, checked_form
+from garde.web.cookies import csrf_matches, csrf_token
+from garde.web.dpo.auth import LANGS, LOGIN, SURFACE, DpoPage, checked_form
 from garde.web.forms import read_form
 from garde.web.pages import page_language, render
-from garde.web.sessions import csrf_matches, csrf_token, end_session, start_session
+from garde.web.sessions import end_session, start_session
 
 router = APIRouter()
 NONCE = "garde_login"
-
-
-def _secure(request: Request) -> bool:
-    return request.url.scheme == "https"
 
 
 def _form(request: Request, lang: str, *, status: int = 200, error: str | None = None) -> Response:
     nonce = secrets.token_urlsafe(32)
     response = render(request, "dpo/login.html.j2", lang, status=status, langs=LANGS, dpo=None,
                       csrf=csrf_token(nonce, "login"), error=error)
-    response.set_cookie(NONCE, nonce, max_age=3600, path=LOGIN, httponly=True, samesite="strict",
-                        secure=_secure(request))
+    SURFACE.set_cookie(response, request, NONCE, nonce, 3600, path=LOGIN)
     return response
 
 
@@ -65,8 +61,7 @@ async def login(request: Request) -> Response:
             return _form(request, lang, status=429, error="too_many")
         return _form(request, lang, status=401, error="key")
     response = RedirectResponse("/dpo/", status_code=303)
-    response.set_cookie(COOKIE, session_id, max_age=int(lifetime.total_seconds()), path="/dpo",
-                        httponly=True, samesite="strict", secure=_secure(request))
+    SURFACE.set_cookie(response, request, SURFACE.cookie, session_id, int(lifetime.total_seconds()))
     response.delete_cookie(NONCE, path=LOGIN)
     return response
 
@@ -76,5 +71,5 @@ def logout(request: Request, dpo: DpoPage, form: dict[str, str] = Depends(checke
     with store(request).begin() as conn:
         end_session(conn, dpo.session_id)
     response = RedirectResponse(LOGIN, status_code=303)
-    response.delete_cookie(COOKIE, path="/dpo", httponly=True, samesite="strict", secure=_secure(request))
+    SURFACE.end(response, request)
     return response

@@ -4,7 +4,8 @@ their consents and objects to direct marketing. Server-rendered forms, no script
 
 from fastapi import APIRouter, FastAPI
 
-from garde.web.privacy import auth, me, signin
+from garde.web import cookies
+from garde.web.privacy import me, signin
 
 router = APIRouter()
 for _pages in (signin.router, me.router):
@@ -13,7 +14,7 @@ for _pages in (signin.router, me.router):
 
 def mount(app: FastAPI) -> None:
     """Add the privacy center's pages and its answers to a missing session or CSRF token."""
-    auth.install(app)
+    cookies.install(app)
     app.include_router(router)
 
 

@@ -25,11 +25,11 @@ from garde.ratelimit import RateLimited
 from garde.rights.deployment import phone_region
 from garde.rights.mailer import configured_mailer
 from garde.rights.sessions import confirm_session, start_session
+from garde.web.cookies import csrf_matches, csrf_token
 from garde.web.forms import read_form
 from garde.web.headers import document_csp
 from garde.web.pages import page_language, render
-from garde.web.privacy.auth import COOKIE, HOME, LANGS, PATH, set_cookie
-from garde.web.sessions import csrf_matches, csrf_token
+from garde.web.privacy.auth import HOME, LANGS, SURFACE
 
 router = APIRouter()
 NONCE = "garde_signin"
@@ -43,7 +43,7 @@ def _page(request: Request, template: str, *, status: int = 200, error: str | No
     registers = service(request).model.registers
     response = render(request, template, lang, status=status, langs=LANGS, subject=None,
                       csrf=csrf_token(nonce, "signin"), error=error, registers=registers)
-    set_cookie(response, request, NONCE, nonce, 3600)
+    SURFACE.set_cookie(response, request, NONCE, nonce, 3600)
     return response
 
 
@@ -90,7 +90,7 @@ async def sign_in(request: Request, background: BackgroundTasks) -> Response:
         return _page(request, "privacy/home.html.j2", status=400, error="email")
     background.add_task(started.deliver)
     response = RedirectResponse(CODE, status_code=303)
-    set_cookie(response, request, PENDING, started.session, 3600)
+    SURFACE.set_cookie(response, request, PENDING, started.session, 3600)
     return response
 
 
@@ -117,7 +117,7 @@ async def code(request: Request) -> Response:
     except GardeError:
         return _page(request, "privacy/code.html.j2", status=401, error="code")
     response = RedirectResponse("/privacy/me", status_code=303)
-    set_cookie(response, request, COOKIE, token.token, int(lifetime.total_seconds()))
-    response.delete_cookie(PENDING, path=PATH)
-    response.delete_cookie(NONCE, path=PATH)
+    SURFACE.set_cookie(response, request, SURFACE.cookie, token.token, int(lifetime.total_seconds()))
+    response.delete_cookie(PENDING, path=SURFACE.path)
+    response.delete_cookie(NONCE, path=SURFACE.path)
     return response

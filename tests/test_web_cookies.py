@@ -1,0 +1,52 @@
+"""The two web surfaces' session cookies (``garde.web.cookies``) stay on their own paths: a browser
+signed in to both the DPO dashboard and the privacy center sends each cookie only to its own
+surface, and a session's value under the other surface's cookie opens nothing there."""
+
+from __future__ import annotations
+
+import urllib.request
+from pathlib import Path
+
+from tests.api_support import Client, known_subject
+from tests.conftest import mailed_code
+from tests.web_support import csrf_of, log_in, web_client
+
+
+def _sent_to(client: Client, path: str) -> dict[str, str]:
+    """The cookies the client's jar sends to ``path`` (the stdlib's path matching, as a browser's)."""
+    asked = urllib.request.Request(f"{client.http.base_url}{path}")
+    client.http.cookies.jar.add_cookie_header(asked)
+    header = asked.get_header("Cookie") or ""
+    return dict(part.split("=", 1) for part in header.split("; ") if "=" in part)
+
+
+def _sign_in(client: Client, email: str, outbox: Path) -> None:
+    home = client.get("/privacy/")
+    client.post("/privacy/", data={"csrf": csrf_of(home.text), "email": email})
+    form = client.get("/privacy/code")
+    confirmed = client.post("/privacy/code", data={"csrf": csrf_of(form.text), "code": mailed_code(outbox)})
+    assert confirmed.status_code == 303 and confirmed.headers["location"] == "/privacy/me", confirmed.text
+
+
+def test_each_surface_gets_only_its_own_session_cookie(sqlite_url: str, tmp_path: Path) -> None:
+    known_subject(sqlite_url, "ana@example.com")
+    with web_client(sqlite_url, tmp_path) as (client, keys):
+        log_in(client, keys["dpo"])
+        _sign_in(client, "ana@example.com", tmp_path / "outbox")
+        to_dpo, to_privacy = _sent_to(client, "/dpo/requests"), _sent_to(client, "/privacy/me")
+        assert "garde_dpo" in to_dpo and "garde_privacy" not in to_dpo
+        assert "garde_privacy" in to_privacy and "garde_dpo" not in to_privacy
+        assert not {"garde_dpo", "garde_privacy"} & set(_sent_to(client, "/api/v1/requests"))
+        assert client.get("/dpo/").status_code == 200 and client.get("/privacy/me").status_code == 200
+        as_subject = {"Cookie": f"garde_privacy={to_dpo['garde_dpo']}"}
+        as_dpo = {"Cookie": f"garde_dpo={to_privacy['garde_privacy']}"}
+        client.http.cookies.clear()
+        # Each value under the other surface's cookie (a client ignoring the paths) opens nothing.
+        swapped = client.get("/privacy/me", headers=as_subject)
+        assert (swapped.status_code, swapped.headers["location"]) == (303, "/privacy/")
+        swapped = client.get("/dpo/", headers=as_dpo)
+        assert (swapped.status_code, swapped.headers["location"]) == (303, "/dpo/login")
+        refused = client.post("/dpo/logout", data={"csrf": "x"}, headers=as_dpo)
+        assert refused.status_code == 401 and "not logged in" in refused.text
+        refused = client.post("/privacy/me/object", data={"csrf": "x"}, headers=as_subject)
+        assert refused.status_code == 401 and "not signed in" in refused.text
