@@ -4,10 +4,10 @@ their consents and objects to direct marketing. Server-rendered forms, no script
 
 from fastapi import APIRouter, FastAPI
 
-from garde.web.privacy import auth, me, signin
+from garde.web.privacy import auth, me, requests, signin
 
 router = APIRouter()
-for _pages in (signin.router, me.router):
+for _pages in (signin.router, me.router, requests.router):
     router.include_router(_pages)
 
 
