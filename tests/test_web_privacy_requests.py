@@ -5,10 +5,14 @@ flips the marketing decisions."""
 
 from __future__ import annotations
 
+import io
+import json
 import re
+import zipfile
 from datetime import timedelta
 from pathlib import Path
 
+import httpx
 import sqlalchemy as sa
 
 from garde.documents import notice_version
@@ -19,10 +23,10 @@ from garde.rights.self_service import my_request_status, submit_mine
 from garde.rights.sessions import authenticate, confirm_session, start_session
 from garde.store import connect, migrate
 from garde.subjects import ensure_subject
-from tests.api_support import REGISTER, Client, bearer
+from tests.api_support import REGISTER, Client, Served, bearer
 from tests.conftest import mailed_code
 from tests.test_web_privacy import ANA, BEA, ME, _events, _prepare, _sign_in
-from tests.web_support import web_client
+from tests.web_support import csrf_of, mailed_code_to, mails_to, web_client
 
 
 def _page(client: Client, request_id: str) -> str:
@@ -172,3 +176,43 @@ def test_objecting_to_direct_marketing_lands_in_the_ledger_and_flips_decisions(d
         assert (refused.activity, refused.action, refused.method) == ("newsletter", "refused", "web_form")
         assert refused.notice_version == notice_version(load_register(REGISTER), "en")
         assert "Object to direct marketing" not in client.get(ME).text
+
+
+def _signed_in(served: Served, email: str) -> tuple[httpx.Client, str]:
+    """A browser-like client of the real server, signed in as ``email``; its session's CSRF token."""
+    client = httpx.Client(base_url=served.url, timeout=60)
+    before = len(mails_to(served.outbox, email))
+    home = client.get("/privacy/")
+    client.post("/privacy/", data={"csrf": csrf_of(home.text), "email": email})
+    form = client.get("/privacy/code")
+    confirmed = client.post("/privacy/code", data={"csrf": csrf_of(form.text),
+                                                   "code": mailed_code_to(served.outbox, email, before)})
+    assert confirmed.status_code == 303, confirmed.text
+    return client, csrf_of(client.get(ME).text)
+
+
+def test_a_portability_answer_is_a_zip_only_its_subject_downloads(served: Served) -> None:
+    """The shop's customer asks for their data to take elsewhere; once the back office ran it, the
+    page links the archive (JSON and CSV, Art. 20 scope); another subject gets the same 404."""
+    mine, csrf = _signed_in(served, served.customer)
+    mine.post(f"{ME}/requests", data={"csrf": csrf, "type": "portability"})
+    with served.client("dpo") as back_office:
+        (request,) = back_office.get("/requests", params={"status": "verified"}).json()["items"]
+        assert back_office.post(f"/requests/{request['id']}/run").status_code == 200
+    page = mine.get(f"{ME}/requests/{request['id']}").text
+    archive_url = f"{ME}/requests/{request['id']}/files/portability.zip"
+    assert archive_url in page and "My data to take elsewhere (ZIP of JSON and CSV files)" in page
+    download = mine.get(archive_url)
+    assert download.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(download.content)) as archive:
+        names = set(archive.namelist())
+        data = json.loads(archive.read("data.json"))
+    assert "shop.customers.csv" in names and data["shop.customers"][0]["email"] == served.customer
+    assert "shop.invoices" not in data  # a legal obligation: not portable
+    assert "crm.contacts" not in data  # legitimate interests: not portable
+
+    other, _ = _signed_in(served, "someone.else@example.com")
+    for path in (f"{ME}/requests/{request['id']}", archive_url):
+        assert other.get(path).status_code == 404, path
+    mine.close()
+    other.close()
