@@ -137,7 +137,7 @@ def test_a_withdrawn_consent_flips_the_shops_decision(visit: Visit, shop: tuple[
     subject = emails[2]
     visit.sign_in(subject)
     tab = visit.tab
-    newsletter = tab.locator("main tr", has_text="newsletter")
+    newsletter = tab.locator("main tr:has(input[name=activity][value=newsletter])")
     newsletter.locator("button", has_text="Donner").click()
     tab.wait_for_url("**/privacy/me?done=consent")
     assert _decide(served, subject)
@@ -152,7 +152,8 @@ def test_objecting_to_direct_marketing_in_one_click(visit: Visit, shop: tuple[Se
     subject = emails[3]
     visit.sign_in(subject)
     tab = visit.tab
-    tab.locator("main tr", has_text="newsletter").locator("button", has_text="Donner").click()
+    newsletter = tab.locator("main tr:has(input[name=activity][value=newsletter])")
+    newsletter.locator("button", has_text="Donner").click()
     tab.wait_for_url("**/privacy/me?done=consent")
     assert _decide(served, subject)
     tab.click("form[action='/privacy/me/object'] button")  # the one click

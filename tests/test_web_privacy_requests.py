@@ -155,6 +155,9 @@ def test_objecting_to_direct_marketing_lands_in_the_ledger_and_flips_decisions(d
         client.post(f"{ME}/consents?lang=fr", data={"csrf": csrf, "activity": "newsletter",
                                                     "channel": "email", "action": "give"})
         assert _decision(client, keys["service"], "newsletter", ANA)
+        consents = client.get(f"{ME}?lang=fr").text  # named as the register and the vocabulary word them
+        assert "<td>Lettre d&#39;information</td><td>E-mail</td>" in consents
+        assert "<td>Cookies de mesure d&#39;audience</td>" in consents
         objected = client.post(f"{ME}/object?lang=fr", data={"csrf": csrf},
                                headers={"user-agent": "test-browser/1"})
         assert objected.status_code == 303

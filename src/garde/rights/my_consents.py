@@ -30,8 +30,10 @@ from garde.decide.model import DecisionModel
 from garde.documents import notice_version
 from garde.keys import identifier_data_key
 from garde.problems import GardeError
+from garde.register.model import text_in
 from garde.rights.sessions import SubjectSession, bind_subject
 from garde.subjects import ensure_subject, objections
+from garde.taxonomy import load_vocabulary
 
 METHOD = "web_form"
 
@@ -42,27 +44,33 @@ class ConsentLine:
 
     activity: str
     channel: str | None
-    status: str  # "given", "withdrawn", "expired" or "none"
+    status: str  # "given", "withdrawn", "refused", "expired" or "none"
+    name: str = ""  # the activity's name in the page's language (its id when the register has none)
+    channel_name: str = ""  # the channel's label in the page's language (the vocabulary's)
 
     @property
     def given(self) -> bool:
         return self.status == "given"
 
 
-def consent_lines(model: DecisionModel, state: list[ConsentState]) -> list[ConsentLine]:
-    """Every consent the register asks for, per channel, with the subject's ``state`` folded in."""
+def consent_lines(model: DecisionModel, state: list[ConsentState], lang: str = "en") -> list[ConsentLine]:
+    """Every consent the register asks for, per channel, with the subject's ``state`` folded in,
+    named in ``lang`` (the activity's name in the register, the channel's label in the vocabulary)."""
     standing = {(s.activity, s.channel): s.status for s in state}
-    lines = []
-    for activity in model.activities:
-        rules = model.get(activity)
-        if rules is None or "consent" not in rules.bases:
-            continue
-        for channel in rules.channels or (None,):
-            lines.append(ConsentLine(activity, channel, standing.get((activity, channel), "none")))
-    known = {(line.activity, line.channel) for line in lines}
-    lines += [ConsentLine(s.activity, s.channel, s.status) for s in state
-              if (s.activity, s.channel) not in known]
-    return lines
+    asked = [(activity, channel) for activity in model.activities
+             if (rules := model.get(activity)) is not None and "consent" in rules.bases
+             for channel in rules.channels or (None,)]
+    asked += [(s.activity, s.channel) for s in state if (s.activity, s.channel) not in set(asked)]
+    return [ConsentLine(activity, channel, standing.get((activity, channel), "none"),
+                        _activity_name(model, activity, lang),
+                        load_vocabulary().label("channels", channel, lang) if channel else "")
+            for activity, channel in asked]
+
+
+def _activity_name(model: DecisionModel, activity_id: str, lang: str) -> str:
+    owner = model.register_of(activity_id)
+    activity = owner.activity(activity_id) if owner is not None else None
+    return (text_in(activity.name, lang) if activity is not None else None) or activity_id
 
 
 def change_my_consent(engine: sa.Engine, model: DecisionModel, session: SubjectSession, activity: str,

@@ -45,7 +45,7 @@ def _me(request: Request, subject: SubjectPage, *, status: int = 200, error: str
         objected = objects_to_direct_marketing(conn, subject.session)
     return render(request, "privacy/me.html.j2", subject.lang, status=status, langs=LANGS, subject=subject,
                   requests=[mine.request_view(r) for r in found], files=files, types=REQUEST_TYPES,
-                  consents=consent_lines(held.model, state), objected=objected, error=error,
+                  consents=consent_lines(held.model, state, subject.lang), objected=objected, error=error,
                   done=done or request.query_params.get("done"))
 
 
