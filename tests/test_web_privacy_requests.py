@@ -23,7 +23,7 @@ from garde.rights.self_service import my_request_status, submit_mine
 from garde.rights.sessions import authenticate, confirm_session, start_session
 from garde.store import connect, migrate
 from garde.subjects import ensure_subject
-from tests.api_support import REGISTER, Client, Served, bearer
+from tests.api_support import REGISTER, Client, Served, bearer, subject_token
 from tests.conftest import mailed_code
 from tests.test_web_privacy import ANA, BEA, ME, _events, _prepare, _sign_in
 from tests.web_support import csrf_of, mailed_code_to, mails_to, web_client
@@ -76,19 +76,30 @@ def test_a_submitted_request_is_being_prepared_with_its_legal_deadline(database_
         assert "In preparazione" in italian and f"{shown[1]} giorni rimanenti" in italian
 
 
+def _main(html: str) -> str:
+    found = re.search(r"<main.*</main>", html, re.S)
+    assert found, html
+    return found[0]
+
+
 def test_another_subjects_request_page_and_files_are_a_404(database_url: str, tmp_path: Path) -> None:
     answered = _prepare(database_url, tmp_path)
     with web_client(database_url, tmp_path) as (client, _):
         _sign_in(client, BEA, tmp_path / "outbox")
         assert client.get(f"{ME}/requests/{answered[BEA]}").status_code == 200
         for path in (f"{ME}/requests/{answered[ANA]}", f"{ME}/requests/made-up", f"{ME}/requests/{'f' * 500}",
+                     f"{ME}/requests/a%00b", f"{ME}/requests/a%00b/files/access.json",
                      *(f"{ME}/requests/{answered[ANA]}/files/{name}"
                        for name in ("access.html", "access.json", "portability.zip", "copies.json"))):
             refused = client.get(path)
             assert refused.status_code == 404, path
             # The same page as for a made-up id (the path itself is only in the language links).
-            assert refused.text.replace(path, "") == client.get("/privacy/me/requests/x").text.replace(
-                "/privacy/me/requests/x", "")
+            assert _main(refused.text) == _main(client.get(f"{ME}/requests/x").text)
+        # The API's /me routes read through the same library: no id reaches the store unchecked.
+        token = subject_token(client, BEA, tmp_path / "outbox")
+        for path in ("/api/v1/me/requests/a%00b", "/api/v1/me/requests/a%00b/files/access.json",
+                     f"/api/v1/me/requests/{answered[ANA]}"):
+            assert client.get(path, headers=bearer(token)).status_code == 404, path
         # Without a session, Ana's real request and a made-up one get the same answer: sign in first.
         client.http.cookies.clear()
         for path in (f"{ME}/requests/{answered[ANA]}", f"{ME}/requests/made-up",

@@ -21,6 +21,7 @@ which member of staff acted (GDPR Art. 15(4)), digests and the raw identities.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -68,7 +69,12 @@ def my_requests(conn: sa.Connection, session: SubjectSession) -> list[Request]:
 
 
 def my_request(conn: sa.Connection, session: SubjectSession, request_id: str) -> Request:
-    """One of the subject's requests, with its steps; :class:`NotFound` for any other id."""
+    """One of the subject's requests, with its steps; :class:`NotFound` for any other id (one that
+    is no request id at all, a NUL in it, is not even looked up: PostgreSQL refuses it)."""
+    try:
+        request_id = str(uuid.UUID(request_id))  # how garde writes every request's id
+    except ValueError:
+        raise NotFound(f"no request {request_id[:64]!r}") from None
     row = conn.execute(sa.select(requests.c.id).where(requests.c.id == request_id)).scalar()
     request = get_request(conn, row) if row is not None else None
     if request is None or not _mine(request, session):
