@@ -465,3 +465,13 @@ def test_two_proofs_at_once_are_both_kept_with_one_subject(database_url: str, st
             linked = conn.execute(sa.select(subject_identifiers.c.kind).where(
                 subject_identifiers.c.subject_id == request.subject_id)).scalars().all()
             assert set(linked) == {"email", "phone"}  # both proven identities on the one subject
+
+
+def test_a_request_id_with_a_nul_is_not_found_never_a_database_error(engine: sa.Engine) -> None:
+    """PostgreSQL refuses a NUL in a text parameter: a typed or crafted id holding one (a URL's
+    %00) is an unknown request, as on SQLite, not a server error."""
+    with engine.begin() as conn:
+        request_id = submit(conn, "access", {"email": "ana@example.com"}).id
+        for typed in (request_id[:8] + "\x00", "\x00" * 8, request_id + "\x00"):
+            with pytest.raises(NotFound):
+                get_request(conn, typed)

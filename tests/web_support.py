@@ -4,12 +4,14 @@ folder, and a DPO logged in through the form as a browser does."""
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from garde.api import create_app
 from garde.api.keys import ROLES
+from garde.rights import FileMailer
 from garde.settings import Settings
 from tests.api_support import REGISTER, Client, new_key
 from tests.conftest import ROOT
@@ -48,3 +50,21 @@ def log_in(client: Client, key: str) -> str:
     answer = client.post("/dpo/login", data={"csrf": csrf_of(form.text), "key": key})
     assert answer.status_code == 303, answer.text
     return csrf_of(client.get("/dpo/").text)
+
+
+def mails_to(outbox: Path, email: str) -> list[str]:
+    """The bodies of the mails the file mailer wrote to ``email``, oldest first."""
+    return [body.get_content() for message in FileMailer(outbox).messages()
+            if message["To"] == email and (body := message.get_body()) is not None]
+
+
+def mailed_code_to(outbox: Path, email: str, before: int) -> str:
+    """The code of the mail sent to ``email`` after the ``before`` it had. A real server answers
+    before it writes the mail (it is sent after the answer): wait for it, up to a minute."""
+    deadline = time.monotonic() + 60
+    while len(mails := mails_to(outbox, email)) <= before:
+        assert time.monotonic() < deadline, f"no code mailed to {email}"
+        time.sleep(0.05)
+    found = re.search(r"\b(\d{6})\b", mails[before])
+    assert found, mails[before]
+    return found[1]

@@ -221,6 +221,8 @@ MIN_ID_PREFIX = 8
 def get_request(conn: sa.Connection, request_id: str) -> Request:
     """The request with this id, or with this unique id prefix (at least 8 characters)."""
     request_id = request_id.strip()
+    if "\x00" in request_id:  # no id holds one; PostgreSQL refuses it, SQLite would stop reading there
+        raise NotFound(f"no request {request_id!r}")
     row = conn.execute(_BY_ID, {"id": request_id}).first()
     if row is None and len(request_id) < MIN_ID_PREFIX:
         raise GardeError(f"no request {request_id!r}: give the request's full id, or at least "

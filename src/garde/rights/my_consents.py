@@ -8,7 +8,11 @@ the notice in the language of the page the subject saw (a withdrawal records it 
 was in force is part of the proof), the session as actor.
 
 Objecting to direct marketing (GDPR Art. 21(2)-(3)) is absolute: it is recorded at once on the
-subject and puts their identifiers on the suppression list (:func:`garde.consent.objections.object_to`).
+subject and puts their identifiers on the suppression list (:func:`garde.consent.objections.object_to`),
+and it lands in the consent ledger as the subject's choice for every consent the register asks for
+direct marketing (an activity marked ``direct_marketing: true`` on consent): withdrawn where it was
+given, refused where it was not, method ``web_form``, with the notice version of the page, in the
+same transaction. The ledger then proves that choice as it proves a withdrawal (Art. 7(1)).
 """
 
 from __future__ import annotations
@@ -17,15 +21,19 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from garde.consent.ledger import LedgerEvent
+from garde import consent
+from garde.consent.ledger import Evidence, LedgerEvent
 from garde.consent.objections import DIRECT_MARKETING, object_to
 from garde.consent.recording import ConsentChoice, check_activity, record_choice
 from garde.consent.state import ConsentState
 from garde.decide.model import DecisionModel
 from garde.documents import notice_version
+from garde.keys import identifier_data_key
 from garde.problems import GardeError
+from garde.register.model import text_in
 from garde.rights.sessions import SubjectSession, bind_subject
 from garde.subjects import ensure_subject, objections
+from garde.taxonomy import load_vocabulary
 
 METHOD = "web_form"
 
@@ -36,27 +44,33 @@ class ConsentLine:
 
     activity: str
     channel: str | None
-    status: str  # "given", "withdrawn", "expired" or "none"
+    status: str  # "given", "withdrawn", "refused", "expired" or "none"
+    name: str = ""  # the activity's name in the page's language (its id when the register has none)
+    channel_name: str = ""  # the channel's label in the page's language (the vocabulary's)
 
     @property
     def given(self) -> bool:
         return self.status == "given"
 
 
-def consent_lines(model: DecisionModel, state: list[ConsentState]) -> list[ConsentLine]:
-    """Every consent the register asks for, per channel, with the subject's ``state`` folded in."""
+def consent_lines(model: DecisionModel, state: list[ConsentState], lang: str = "en") -> list[ConsentLine]:
+    """Every consent the register asks for, per channel, with the subject's ``state`` folded in,
+    named in ``lang`` (the activity's name in the register, the channel's label in the vocabulary)."""
     standing = {(s.activity, s.channel): s.status for s in state}
-    lines = []
-    for activity in model.activities:
-        rules = model.get(activity)
-        if rules is None or "consent" not in rules.bases:
-            continue
-        for channel in rules.channels or (None,):
-            lines.append(ConsentLine(activity, channel, standing.get((activity, channel), "none")))
-    known = {(line.activity, line.channel) for line in lines}
-    lines += [ConsentLine(s.activity, s.channel, s.status) for s in state
-              if (s.activity, s.channel) not in known]
-    return lines
+    asked = [(activity, channel) for activity in model.activities
+             if (rules := model.get(activity)) is not None and "consent" in rules.bases
+             for channel in rules.channels or (None,)]
+    asked += [(s.activity, s.channel) for s in state if (s.activity, s.channel) not in set(asked)]
+    return [ConsentLine(activity, channel, standing.get((activity, channel), "none"),
+                        _activity_name(model, activity, lang),
+                        load_vocabulary().label("channels", channel, lang) if channel else "")
+            for activity, channel in asked]
+
+
+def _activity_name(model: DecisionModel, activity_id: str, lang: str) -> str:
+    owner = model.register_of(activity_id)
+    activity = owner.activity(activity_id) if owner is not None else None
+    return (text_in(activity.name, lang) if activity is not None else None) or activity_id
 
 
 def change_my_consent(engine: sa.Engine, model: DecisionModel, session: SubjectSession, activity: str,
@@ -79,12 +93,34 @@ def change_my_consent(engine: sa.Engine, model: DecisionModel, session: SubjectS
     return event
 
 
-def object_to_direct_marketing(engine: sa.Engine, session: SubjectSession) -> bool:
-    """Record the session's subject's objection to direct marketing; False when already recorded."""
+def direct_marketing_consents(model: DecisionModel, state: list[ConsentState]) -> list[ConsentLine]:
+    """The consents the register asks for direct marketing, with the subject's ``state`` folded in."""
+    return [line for line in consent_lines(model, state)
+            if (rules := model.get(line.activity)) is not None and rules.direct_marketing]
+
+
+def object_to_direct_marketing(engine: sa.Engine, model: DecisionModel, session: SubjectSession, lang: str,
+                               *, ip: str | None = None, user_agent: str | None = None) -> bool:
+    """Record the session's subject's objection to direct marketing, on the subject and in the
+    consent ledger (see the module's doc); False, and nothing recorded, when already objected."""
+    key = identifier_data_key(engine) if ip is not None else None
+    evidence = {}  # the notice shown, per activity: built before the transaction (it renders the notice)
+    for activity in model.activities:
+        owner = model.register_of(activity)
+        rules = model.get(activity)
+        if rules is not None and rules.direct_marketing and "consent" in rules.bases and owner is not None:
+            evidence[activity] = Evidence.from_request(ip, user_agent, notice_version(owner, lang), key=key)
     with engine.begin() as conn:
         subject_id = session.subject_id or ensure_subject(conn, {session.kind: session.identity})
         bind_subject(conn, session, subject_id)
-        return object_to(conn, subject_id, DIRECT_MARKETING, actor=session.actor)
+        if not object_to(conn, subject_id, DIRECT_MARKETING, actor=session.actor):
+            return False
+        state = consent.current(conn, subject_id, validity=dict(model.validity()))
+        for line in direct_marketing_consents(model, state):
+            consent.record_consent(conn, subject_id, line.activity, "withdrawn" if line.given else "refused",
+                                   channel=line.channel, method=METHOD, actor=session.actor,
+                                   evidence=evidence.get(line.activity))
+        return True
 
 
 def objects_to_direct_marketing(conn: sa.Connection, session: SubjectSession) -> bool:

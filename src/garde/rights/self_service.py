@@ -7,7 +7,12 @@ through it, never through an id the caller gives alone:
   the person holding it), and the unverified ones naming it. A request that proved another
   identity and only named this one unproven is someone else's: it is not shown;
 - **their consents**: those of the engine subject holding that identity;
-- **their answer files**: the files of those requests once answered.
+- **their answer files**: the files of those requests once answered;
+- **where one request stands** (:func:`my_request_status`): the stage a person reads (identity
+  being checked, being prepared, answered, rejected, cancelled), the days left until the legal
+  deadline (the DPO queue's count, :func:`garde.rights.queue.standing`), and its answer files.
+  A request a subject submits is not run by itself: staff run it (``garde request run``, the
+  API's ``POST /requests/{id}/run``), so until then it is "being prepared", never answered.
 
 An id that is not one of theirs — another subject's real request, a made-up one — gets the
 same :class:`NotFound` as a missing one, so guessing tells nothing. What is shown leaves out
@@ -16,10 +21,12 @@ which member of staff acted (GDPR Art. 15(4)), digests and the raw identities.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import sqlalchemy as sa
 
@@ -28,10 +35,12 @@ from garde.consent.ledger import LedgerEvent
 from garde.consent.state import ConsentState
 from garde.periods import Period
 from garde.problems import NotFound
-from garde.rights.intake import Request, get_request, submit
+from garde.rights.intake import Request, Status, get_request, submit
+from garde.rights.queue import standing
 from garde.rights.sessions import SubjectSession
 from garde.rights.tables import requests
 from garde.rights.verification import prove_by_session
+from garde.subjects import now
 
 # The files an answer is made of (access, portability, the erasure report); never a manifest.
 ANSWER_FILES = ("access.html", "access.json", "portability.zip", "erasure.json")
@@ -60,7 +69,12 @@ def my_requests(conn: sa.Connection, session: SubjectSession) -> list[Request]:
 
 
 def my_request(conn: sa.Connection, session: SubjectSession, request_id: str) -> Request:
-    """One of the subject's requests, with its steps; :class:`NotFound` for any other id."""
+    """One of the subject's requests, with its steps; :class:`NotFound` for any other id (one that
+    is no request id at all, a NUL in it, is not even looked up: PostgreSQL refuses it)."""
+    try:
+        request_id = str(uuid.UUID(request_id))  # how garde writes every request's id
+    except ValueError:
+        raise NotFound(f"no request {request_id[:64]!r}") from None
     row = conn.execute(sa.select(requests.c.id).where(requests.c.id == request_id)).scalar()
     request = get_request(conn, row) if row is not None else None
     if request is None or not _mine(request, session):
@@ -91,16 +105,50 @@ def my_consents(conn: sa.Connection, session: SubjectSession,
             list(consent.history(conn, session.subject_id)))
 
 
+def request_files(request: Request, results: Path) -> list[AnswerFile]:
+    """The answer files of ``request`` once it is answered (none before)."""
+    if request.status != "completed":
+        return []
+    return [AnswerFile(request.id, name, path.stat().st_size) for name in ANSWER_FILES
+            if (path := results / request.id / name).is_file()]
+
+
 def my_answer_files(conn: sa.Connection, session: SubjectSession, results: Path) -> list[AnswerFile]:
     """The answer files of the subject's answered requests."""
-    files = []
-    for request in my_requests(conn, session):
-        if request.status == "completed":
-            for name in ANSWER_FILES:
-                path = results / request.id / name
-                if path.is_file():
-                    files.append(AnswerFile(request.id, name, path.stat().st_size))
-    return files
+    return [found for request in my_requests(conn, session) for found in request_files(request, results)]
+
+
+# What a person reads of a status: a run that failed is still being prepared (staff run it again).
+Stage = Literal["checking_identity", "being_prepared", "answered", "rejected", "cancelled"]
+STAGES: dict[Status, Stage] = {
+    "received": "checking_identity", "verified": "being_prepared", "in_progress": "being_prepared",
+    "failed": "being_prepared", "completed": "answered", "rejected": "rejected", "cancelled": "cancelled"}
+
+
+@dataclass(frozen=True)
+class MyRequestStatus:
+    """One of the subject's requests as their page shows it."""
+
+    view: dict[str, Any]  # :func:`request_view` with its steps: no staff names, digests or identities
+    stage: Stage
+    days_left: int | None  # until the due date (the extended one once extended); None once closed
+    files: list[AnswerFile]
+
+    @property
+    def overdue(self) -> bool:
+        return self.days_left is not None and self.days_left < 0
+
+
+def my_request_status(conn: sa.Connection, session: SubjectSession, request_id: str, results: Path, *,
+                      today: date | None = None) -> MyRequestStatus:
+    """Where one of the subject's requests stands; :class:`NotFound` for any other id.
+
+    GDPR Art. 12(3): the answer is due one month after receipt, or three once extended with a
+    reason; the days left are counted as the DPO's queue counts them."""
+    request = my_request(conn, session, request_id)
+    left, _ = standing(request, today or now().date())
+    return MyRequestStatus(request_view(request, steps=True), STAGES[request.status],
+                           left if request.is_open else None, request_files(request, results))
 
 
 def my_answer_file(conn: sa.Connection, session: SubjectSession, results: Path, request_id: str,
@@ -111,10 +159,9 @@ def my_answer_file(conn: sa.Connection, session: SubjectSession, results: Path, 
         request = my_request(conn, session, request_id)
     except NotFound:
         raise missing from None
-    path = results / request.id / name
-    if name not in ANSWER_FILES or request.status != "completed" or not path.is_file():
+    if name not in {found.name for found in request_files(request, results)}:
         raise missing
-    return path
+    return results / request.id / name
 
 
 def submit_mine(conn: sa.Connection, session: SubjectSession, type: str, *, language: str | None = None,

@@ -5,10 +5,10 @@ their consents and objects to direct marketing. Server-rendered forms, no script
 from fastapi import APIRouter, FastAPI
 
 from garde.web import cookies
-from garde.web.privacy import me, signin
+from garde.web.privacy import me, requests, signin
 
 router = APIRouter()
-for _pages in (signin.router, me.router):
+for _pages in (signin.router, me.router, requests.router):
     router.include_router(_pages)
 
 

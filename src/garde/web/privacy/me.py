@@ -1,5 +1,6 @@
 """``/privacy/me``: a signed-in subject's requests, answer files, consents, and the forms that
-submit a request, change a consent, object to direct marketing and sign out.
+submit a request, change a consent, object to direct marketing and sign out (one request's page
+and its files: :mod:`garde.web.privacy.requests`).
 
 Every route calls the library the API's ``/me`` routes call (:mod:`garde.rights.self_service`)
 or :mod:`garde.rights.my_consents`; another subject's request or file is the same 404 as a
@@ -9,12 +10,12 @@ missing one.
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import FileResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from garde.api.ratelimits import client_address, rate_limited
 from garde.api.state import service
-from garde.problems import GardeError, NotFound
+from garde.problems import GardeError
 from garde.ratelimit import RateLimited
 from garde.rights import self_service as mine
 from garde.rights.intake import REQUEST_TYPES
@@ -44,27 +45,13 @@ def _me(request: Request, subject: SubjectPage, *, status: int = 200, error: str
         objected = objects_to_direct_marketing(conn, subject.session)
     return render(request, "privacy/me.html.j2", subject.lang, status=status, langs=LANGS, subject=subject,
                   requests=[mine.request_view(r) for r in found], files=files, types=REQUEST_TYPES,
-                  consents=consent_lines(held.model, state), objected=objected, error=error,
+                  consents=consent_lines(held.model, state, subject.lang), objected=objected, error=error,
                   done=done or request.query_params.get("done"))
 
 
 @router.get(ME, include_in_schema=False)
 def me(request: Request, subject: SubjectPage) -> Response:
     return _me(request, subject)
-
-
-@router.get(ME + "/requests/{request_id}/files/{name}", include_in_schema=False)
-def download(request_id: str, name: str, request: Request, subject: SubjectPage) -> Response:
-    held = service(request)
-    try:
-        with held.engine.connect() as conn:
-            path = mine.my_answer_file(conn, subject.session, held.settings.results, request_id[:64],
-                                       name[:64])
-    except NotFound:
-        return render(request, "privacy/not_found.html.j2", subject.lang, status=404, langs=LANGS,
-                      subject=subject)
-    return FileResponse(path, filename=path.name, media_type="application/octet-stream",
-                        headers={"Cache-Control": "no-store"})
 
 
 @router.post(ME + "/requests", include_in_schema=False)
@@ -105,7 +92,10 @@ def consent(request: Request, subject: SubjectPage, form: dict[str, str] = Depen
 @router.post(ME + "/object", include_in_schema=False)
 def object_to_marketing(request: Request, subject: SubjectPage,
                         form: dict[str, str] = Depends(checked_form)) -> Response:
-    object_to_direct_marketing(service(request).engine, subject.session)
+    held = service(request)
+    object_to_direct_marketing(held.engine, held.model, subject.session, subject.lang,
+                               ip=client_address(request, held.settings.trusted_proxies),
+                               user_agent=request.headers.get("user-agent", "")[:512] or None)
     return RedirectResponse(ME + "?done=objection", status_code=303)
 
 

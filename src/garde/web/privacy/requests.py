@@ -1,0 +1,62 @@
+"""``/privacy/me/requests/{id}``: one of the signed-in subject's requests (its type, status, steps,
+the legal deadline and the days left) and the download of its answer files.
+
+Both call :mod:`garde.rights.self_service`, as the API's ``/me/requests`` routes do: another
+subject's request or file, a made-up id and a missing file are the same 404.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, Response
+
+from garde.api.state import service
+from garde.problems import NotFound
+from garde.rights import display
+from garde.rights import self_service as mine
+from garde.web.pages import render
+from garde.web.privacy.auth import LANGS, Subject, SubjectPage
+
+router = APIRouter()
+REQUEST = "/privacy/me/requests/{request_id}"
+MAX_ID = 64
+
+
+def _not_found(request: Request, subject: Subject) -> Response:
+    return render(request, "privacy/not_found.html.j2", subject.lang, status=404, langs=LANGS,
+                  subject=subject)
+
+
+@router.get(REQUEST, include_in_schema=False)
+def request_page(request_id: str, request: Request, subject: SubjectPage) -> Response:
+    held = service(request)
+    try:
+        with held.engine.connect() as conn:
+            progress = mine.my_request_status(conn, subject.session, request_id[:MAX_ID],
+                                              held.settings.results)
+    except NotFound:
+        return _not_found(request, subject)
+
+    def day(value: date | str | None) -> str:
+        return display.day(value, subject.lang)
+
+    def moment(value: datetime | str | None) -> str:
+        return display.moment(value, subject.lang)
+
+    return render(request, "privacy/request.html.j2", subject.lang, langs=LANGS, subject=subject,
+                  progress=progress, day=day, moment=moment)
+
+
+@router.get(REQUEST + "/files/{name}", include_in_schema=False)
+def download(request_id: str, name: str, request: Request, subject: SubjectPage) -> Response:
+    held = service(request)
+    try:
+        with held.engine.connect() as conn:
+            path = mine.my_answer_file(conn, subject.session, held.settings.results, request_id[:MAX_ID],
+                                       name[:MAX_ID])
+    except NotFound:
+        return _not_found(request, subject)
+    return FileResponse(path, filename=path.name, media_type="application/octet-stream",
+                        headers={"Cache-Control": "no-store"})
