@@ -1,11 +1,16 @@
 """Every change to the enforced register is an audit entry; reloading the same one adds nothing."""
 
+from __future__ import annotations
 
+import threading
+
+import pytest
 import sqlalchemy as sa
 
 from garde import audit
 from garde.register import parse_register
 from garde.register.versions import note_register, register_hash
+from garde.store import connect, migrate
 
 TEXT = """
 controller: {name: Shop}
@@ -58,3 +63,47 @@ def test_a_register_level_statement_changes_the_activities_that_inherit_it(engin
         assert note_register(conn, only_register, "registers/shop.yaml")
         last = list(audit.entries(conn, kind="register.changed"))[-1]["payload"]
     assert last["changed"] == ["newsletter", "orders"]
+
+
+@pytest.mark.postgres
+def test_two_processes_noting_the_same_new_register_at_once_record_it_once(postgres_url: str) -> None:
+    """Two workers starting their first request together (found by the throughput benchmark): both
+    read "never recorded", the second waits for the log's lock, then inserted the same source again
+    and its request failed on the unique key. Now the second sees the first's version and adds
+    nothing."""
+    engine = connect(postgres_url, create=True)
+    migrate(engine)
+    register = parse_register(TEXT, "shop.yaml").register
+    outcome: list[object] = []
+    try:
+        with engine.connect() as first, engine.connect() as watcher:
+            first.begin()
+            assert note_register(first, register, "registers/shop.yaml")
+            pid = first.connection.dbapi_connection.info.backend_pid  # type: ignore[union-attr]
+
+            def second() -> None:
+                try:
+                    with engine.begin() as conn:
+                        outcome.append(note_register(conn, register, "registers/shop.yaml"))
+                except Exception as exc:  # the outcome is the test's
+                    outcome.append(exc)
+
+            thread = threading.Thread(target=second)
+            thread.start()
+            # The second has read the versions and waits for the lock the first holds (no sleep race).
+            waiting = sa.text("SELECT count(*) FROM pg_locks w JOIN pg_locks h ON h.pid = :pid AND h.granted "
+                              "AND w.transactionid = h.transactionid WHERE NOT w.granted")
+            for _ in range(10_000):
+                if watcher.execute(waiting, {"pid": pid}).scalar():
+                    break
+                watcher.rollback()
+            else:
+                raise AssertionError("the second never waited for the first")
+            first.commit()
+            thread.join(30)
+        assert outcome == [False]
+        with engine.connect() as conn:
+            assert len(list(audit.entries(conn, kind="register.changed"))) == 1
+            assert audit.verify(conn).ok
+    finally:
+        engine.dispose()

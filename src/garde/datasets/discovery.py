@@ -31,7 +31,7 @@ customer's referrer) points at another person and is never followed.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any
@@ -41,7 +41,7 @@ from sqlalchemy.engine import Engine
 
 from garde.datasets.footprint import Footprint, IdentityMatch, normalise_identity, row_identity
 from garde.datasets.model import DataMap, Reference, TableMap, TableRef
-from garde.datasets.sql import CHUNK, chunks, select_in
+from garde.datasets.sql import CHUNK, chunks, rows_in
 from garde.problems import GardeError
 
 __all__ = ["Footprint", "IdentityMatch", "find_subject", "normalise_identity"]
@@ -169,17 +169,16 @@ class _Walk:
         known = proven_keys if proven else keys
         kept = self.footprint.found.setdefault(table.ref, {})
         columns = tuple(conditions)
+        runs: list[dict[str, Sequence[Any]]]
         if sum(len(v) for v in conditions.values()) <= CHUNK:  # the usual case: one statement
-            runs = [(select_in(table.name, read, columns),
-                     {f"v{i}": sorted(conditions[c], key=str) for i, c in enumerate(columns)})]
+            runs = [{c: sorted(conditions[c], key=str) for c in columns}]
         else:
-            runs = [(select_in(table.name, read, (c,)), {"v0": list(batch)})
-                    for c in columns for batch in chunks(sorted(conditions[c], key=str))]
+            runs = [{c: batch} for c in columns for batch in chunks(sorted(conditions[c], key=str))]
         conn = self.connection(table.database)
         position = read.index(table.primary_key)
         rows: list[tuple[dict[str, Any], Origin]] = []
-        for statement, parameters in runs:
-            for row in conn.execute(statement, parameters):
+        for run in runs:
+            for row in rows_in(conn, table.name, read, run):
                 key = row[position]
                 if key in known:
                     continue

@@ -83,6 +83,43 @@ def select_in(table: str, columns: tuple[str, ...], conditions: tuple[str, ...])
     return sa.select(*(clause.c[name] for name in columns)).where(sa.or_(*wheres))
 
 
+@lru_cache(maxsize=1024)
+def _select_in_sql(dialect: sa.Dialect, table: str, columns: tuple[str, ...],
+                   conditions: tuple[tuple[str, int], ...]) -> str:
+    """The driver's SQL of :func:`select_in` for lists of these lengths, quoted for ``dialect``."""
+    # The dialect's quoting doubles a % in a name where the driver's marks are %s.
+    quote = dialect.identifier_preparer.quote
+    mark = "?" if dialect.paramstyle == "qmark" else "%s"
+    wheres = [f"{quote(name)} IN ({', '.join([mark] * count)})" if count else "1 = 0"
+              for name, count in conditions]
+    return (f"SELECT {', '.join(quote(c) for c in columns)} FROM {quote(table)} "
+            f"WHERE {' OR '.join(wheres)}")
+
+
+def rows_in(conn: sa.Connection, table: str, columns: tuple[str, ...],
+            conditions: Mapping[str, Sequence[Any]]) -> list[tuple[Any, ...]]:
+    """The rows :func:`select_in` finds (``columns`` of ``table`` where any column of ``conditions``
+    is in its list), read through the driver with SQL made once per shape.
+
+    For discovery's hot path: SQLAlchemy's execution of a compiled statement costs about 25 µs
+    more than the driver's (its columns are untyped, so it converts nothing either way). A
+    driver error is raised as SQLAlchemy raises it: the statement is run again through it.
+    """
+    sql = _select_in_sql(conn.dialect, table, columns, tuple((c, len(v)) for c, v in conditions.items()))
+    raw: Any = conn.connection.dbapi_connection
+    cursor = raw.cursor()
+    try:
+        cursor.execute(sql, [value for values in conditions.values() for value in values])
+        return cursor.fetchall()  # type: ignore[no-any-return]
+    except conn.dialect.loaded_dbapi.Error:
+        raw.rollback()  # PostgreSQL refuses any statement after a failed one until then
+        parameters = {f"v{i}": list(values) for i, values in enumerate(conditions.values())}
+        conn.execute(select_in(table, columns, tuple(conditions)), parameters)
+        raise
+    finally:
+        cursor.close()
+
+
 def chunks(values: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
     for start in range(0, len(values), size):
         yield values[start:start + size]

@@ -18,6 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from garde import audit
+from garde.problems import GardeError
 from garde.register.inherit import inherited_statements
 from garde.register.model import Register
 from garde.store import metadata
@@ -72,11 +73,36 @@ def note_register(conn: sa.Connection, register: Register, source: str, *, actor
     """
     digest = digest or register_hash(register)
     previous = last_version(conn, source)
-    if previous is not None and previous["hash"] == digest:
-        return False
+    for _ in range(3):
+        if previous is not None and previous["hash"] == digest:
+            return False
+        # Appending takes the audit log's lock, which a concurrent noter of the same register (another
+        # worker starting) holds until it commits: read the version again once we have it, and if it
+        # moved meanwhile, undo the append and start again from what was recorded.
+        with conn.begin_nested() as attempt:
+            seq = _audit_change(conn, register, source, digest, previous, actor)
+            latest = last_version(conn, source)
+            if latest != previous:
+                attempt.rollback()
+                previous = latest
+                continue
+            values = {"hash": digest, "activities": json.dumps(_activity_hashes(register)), "audit_seq": seq,
+                      "recorded_at": now()}
+            if previous is None:
+                conn.execute(register_versions.insert().values(source=source, **values))
+            else:
+                conn.execute(register_versions.update().where(register_versions.c.source == source)
+                             .values(**values))
+            return True
+    raise GardeError(f"the register {source!r} kept changing while garde recorded it; try again")
+
+
+def _audit_change(conn: sa.Connection, register: Register, source: str, digest: str,
+                  previous: dict[str, Any] | None, actor: str) -> int:
+    """The ``register.changed`` entry: which activities were added, removed or changed."""
     activities = _activity_hashes(register)
     before: dict[str, str] = previous["activities"] if previous else {}
-    seq = audit.record(conn, "register.changed", {
+    return audit.record(conn, "register.changed", {
         "source": source,
         "controller": register.controller.name,
         "hash": digest,
@@ -85,9 +111,3 @@ def note_register(conn: sa.Connection, register: Register, source: str, *, actor
         "removed": sorted(set(before) - set(activities)),
         "changed": sorted(a for a in set(activities) & set(before) if activities[a] != before[a]),
     }, actor=actor)
-    values = {"hash": digest, "activities": json.dumps(activities), "audit_seq": seq, "recorded_at": now()}
-    if previous is None:
-        conn.execute(register_versions.insert().values(source=source, **values))
-    else:
-        conn.execute(register_versions.update().where(register_versions.c.source == source).values(**values))
-    return True

@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -50,21 +51,44 @@ def identity_hashes(conn: sa.Connection, identities: Mapping[str, Iterable[str]]
 
 
 def engine_subjects(conn: sa.Connection, subject_id: str | None,
-                    identities: Mapping[str, Iterable[str]]) -> set[str]:
-    """The engine subjects of a person: ``subject_id`` and those holding one of ``identities``.
+                    identities: Mapping[str, Iterable[str]],
+                    hashes: Mapping[str, list[str]] | None = None) -> set[str]:
+    """The engine subjects of a person: ``subject_id`` and those holding one of ``identities``
+    (``hashes``: their digests, when the caller has them already).
 
     A person who asked once by e-mail and once by customer number may be two
     engine subjects; discovery found both identities, so both count. Index
     look-ups only: the identifiers' digests, then the subjects.
     """
     found = {subject_id} - {None}
-    by_kind = identity_hashes(conn, identities)
+    by_kind = identity_hashes(conn, identities) if hashes is None else hashes
     if by_kind:
-        query = sa.select(subject_identifiers.c.subject_id).where(sa.or_(*(
-            sa.and_(subject_identifiers.c.kind == kind, subject_identifiers.c.hash.in_(hashes))
-            for kind, hashes in by_kind.items())))
-        found |= set(conn.execute(query).scalars())
+        query = _subjects_of(tuple(by_kind))
+        found |= set(conn.execute(query, _by_kind(by_kind)).scalars())
     return {str(s) for s in found}
+
+
+def _by_kind(hashes: Mapping[str, list[str]]) -> dict[str, Any]:
+    """The parameters of a statement made by :func:`_of_kinds`: each kind and its digests."""
+    parameters: dict[str, Any] = {}
+    for i, (kind, values) in enumerate(hashes.items()):
+        parameters[f"kind{i}"], parameters[f"hashes{i}"] = kind, list(values)
+    return parameters
+
+
+def _of_kinds(kind: sa.ColumnElement[Any], digest: sa.ColumnElement[Any],
+              count: int) -> list[sa.ColumnElement[bool]]:
+    """``kind = :kind0 AND digest IN :hashes0``, ... for ``count`` kinds (values bound at execution)."""
+    return [sa.and_(kind == sa.bindparam(f"kind{i}"), digest.in_(sa.bindparam(f"hashes{i}", expanding=True)))
+            for i in range(count)]
+
+
+# The statements of an access answer, built once per shape: an access request runs each of them,
+# and building a statement (and its cache key) costs more than SQLite takes to run it.
+@lru_cache(maxsize=64)
+def _subjects_of(kinds: tuple[str, ...]) -> sa.Select[Any]:
+    i = subject_identifiers.c
+    return sa.select(i.subject_id).where(sa.or_(*_of_kinds(i.kind, i.hash, len(kinds))))
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -82,34 +106,52 @@ def _shown(payload: Any) -> Any:
     return payload
 
 
+_IDS: sa.BindParameter[Any] = sa.bindparam("ids", expanding=True)
+_c, _o, _a = consent_events.c, subject_objections.c, audit_log.c
+_CONSENTS = sa.select(_c.activity, _c.channel, _c.action, _c.at, _c.method, _c.notice_version, _c.user_agent,
+                      _c.expires_at, _c.source).where(_c.subject_id.in_(_IDS)).order_by(_c.at, _c.id)
+_OBJECTIONS = sa.select(_o.scope, _o.reason, _o.at).where(_o.subject_id.in_(_IDS)).order_by(_o.at, _o.id)
+_AUDIT = sa.select(_a.seq, _a.at, _a.kind, _a.payload).where(_a.subject_id.in_(_IDS)).order_by(_a.seq)
+
+
 def _consents(conn: sa.Connection, ids: list[str]) -> list[dict[str, Any]]:
-    c = consent_events.c
-    rows = conn.execute(sa.select(c.activity, c.channel, c.action, c.at, c.method, c.notice_version,
-                                  c.user_agent, c.expires_at, c.source)
-                        .where(c.subject_id.in_(ids)).order_by(c.at, c.id))
     return [{"activity": r.activity, "channel": r.channel, "action": r.action, "at": _iso(r.at),
              "method": r.method, "notice_version": r.notice_version, "user_agent": r.user_agent,
-             "expires_at": _iso(r.expires_at), "source": r.source} for r in rows]
+             "expires_at": _iso(r.expires_at), "source": r.source}
+            for r in conn.execute(_CONSENTS, {"ids": ids})]
 
 
 def _objections(conn: sa.Connection, ids: list[str]) -> list[dict[str, Any]]:
-    o = subject_objections.c
-    rows = conn.execute(sa.select(o.scope, o.reason, o.at).where(o.subject_id.in_(ids)).order_by(o.at, o.id))
-    return [{"scope": r.scope, "reason": r.reason, "at": _iso(r.at)} for r in rows]
+    return [{"scope": r.scope, "reason": r.reason, "at": _iso(r.at)}
+            for r in conn.execute(_OBJECTIONS, {"ids": ids})]
+
+
+@lru_cache(maxsize=64)
+def _suppression_of(kinds: tuple[str, ...], by_subject: bool) -> sa.Select[Any]:
+    s, i = suppression_list.c, subject_identifiers.c
+    theirs = _of_kinds(s.kind, s.hash, len(kinds))
+    if by_subject:
+        theirs.append(sa.tuple_(s.kind, s.hash).in_(sa.select(i.kind, i.hash).where(i.subject_id.in_(_IDS))))
+    return sa.select(s.kind, s.reason, s.added_at).where(sa.or_(*theirs)).order_by(s.added_at, s.kind)
 
 
 def _suppression(conn: sa.Connection, ids: list[str],
                  hashes: Mapping[str, list[str]]) -> list[dict[str, Any]]:
     """Suppression entries of the subject's identifiers: by kind, reason and date, never the digest."""
-    s, i = suppression_list.c, subject_identifiers.c
-    theirs = [sa.and_(s.kind == kind, s.hash.in_(values)) for kind, values in hashes.items()]
-    if ids:
-        theirs.append(sa.tuple_(s.kind, s.hash).in_(sa.select(i.kind, i.hash).where(i.subject_id.in_(ids))))
-    if not theirs:
+    if not ids and not hashes:
         return []
-    rows = conn.execute(sa.select(s.kind, s.reason, s.added_at).where(sa.or_(*theirs))
-                        .order_by(s.added_at, s.kind))
+    rows = conn.execute(_suppression_of(tuple(hashes), bool(ids)), {**_by_kind(hashes), "ids": ids})
     return [{"identity": r.kind, "reason": r.reason, "added_at": _iso(r.added_at)} for r in rows]
+
+
+@lru_cache(maxsize=64)
+def _requests_of(by_subject: bool, digests: int) -> sa.Select[Any]:
+    r = requests.c
+    theirs: list[sa.ColumnElement[bool]] = [r.subject_id.in_(_IDS)] if by_subject else []
+    # identity_hashes is a JSON object of {kind: digest}: a digest appears there as a quoted string.
+    # A digest is hex: no LIKE wildcard to escape in it.
+    theirs += [r.identity_hashes.contains(sa.bindparam(f"digest{i}")) for i in range(digests)]
+    return sa.select(r.id).where(sa.or_(*theirs))
 
 
 def _requests(conn: sa.Connection, request: Request, ids: list[str],
@@ -117,12 +159,11 @@ def _requests(conn: sa.Connection, request: Request, ids: list[str],
     """This request and every other of the same subjects, or giving one of their identities (a request
     never verified is linked to no subject, but the identity it gave is theirs), with their steps
     (who acted left out)."""
-    r = requests.c
-    theirs: list[sa.ColumnElement[bool]] = [r.subject_id.in_(ids)] if ids else []
-    # identity_hashes is a JSON object of {kind: digest}: a digest appears there as a quoted string.
-    theirs += [r.identity_hashes.contains(f'"{digest}"', autoescape=True)
-               for values in hashes.values() for digest in values]
-    others: list[str] = list(conn.execute(sa.select(r.id).where(sa.or_(*theirs))).scalars()) if theirs else []
+    digests = [f'"{digest}"' for values in hashes.values() for digest in values]
+    others: list[str] = []
+    if ids or digests:
+        parameters = {"ids": ids, **{f"digest{i}": digest for i, digest in enumerate(digests)}}
+        others = list(conn.execute(_requests_of(bool(ids), len(digests)), parameters).scalars())
     found = []
     for request_id in sorted({request.id, *others}):
         each = request if request_id == request.id else get_request(conn, request_id)
@@ -155,11 +196,8 @@ def _audit(conn: sa.Connection, ids: list[str]) -> list[dict[str, Any]]:
     """The audit entries naming the subject (by engine subject id: the log keeps no raw identity)."""
     if not ids:
         return []
-    a = audit_log.c
-    rows = conn.execute(sa.select(a.seq, a.at, a.kind, a.payload).where(a.subject_id.in_(ids))
-                        .order_by(a.seq))
     return [{"seq": r.seq, "at": r.at, "kind": r.kind, "details": _shown(json.loads(r.payload))}
-            for r in rows]
+            for r in conn.execute(_AUDIT, {"ids": ids})]
 
 
 def garde_held(conn: sa.Connection, request: Request, identities: Mapping[str, Iterable[str]],
@@ -167,8 +205,8 @@ def garde_held(conn: sa.Connection, request: Request, identities: Mapping[str, I
     """Everything garde keeps about the subject of ``request``, whose proven ``identities`` discovery
     found ({kind: values}); ``region`` reads the telephone numbers holds name (the controller's
     country). One list per kind of record (:data:`KINDS`)."""
-    ids = sorted(engine_subjects(conn, request.subject_id, identities))
     hashes = identity_hashes(conn, identities)
+    ids = sorted(engine_subjects(conn, request.subject_id, identities, hashes))
     return {"consents": _consents(conn, ids) if ids else [],
             "objections": _objections(conn, ids) if ids else [],
             "suppression": _suppression(conn, ids, hashes),

@@ -1,0 +1,93 @@
+"""Discovery reads through the database driver (issue 14): the same rows, the same errors.
+
+``rows_in`` runs the statements of ``select_in`` with SQL made once per shape, without
+SQLAlchemy's execution path. Its rows must be those SQLAlchemy gives, with names quoted for
+each database, and a failing statement must fail as it did: a SQLAlchemy error, which a
+request run records as ``failed`` (a bare driver error would leave it ``in_progress``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from garde.datasets.sql import rows_in, select_in
+from garde.problems import GardeError
+from garde.rights import get_request, submit, verify_out_of_band
+from garde.rights.deployment import Deployment
+from garde.rights.running import run
+from garde.shop import generate_shop
+from garde.store import connect, migrate
+from tests.conftest import scratch_databases
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def awkward(database_url: str) -> Iterator[sa.Engine]:
+    """A table and columns whose names need quoting: reserved words, a space, a ``%``."""
+    engine = connect(database_url, create=True)
+    with engine.begin() as conn:
+        conn.execute(sa.text('CREATE TABLE "user" (id INTEGER PRIMARY KEY, "select" TEXT, '
+                             '"pct%" INTEGER, "e mail" TEXT)'))
+        conn.execute(sa.text('INSERT INTO "user" VALUES (1, \'a\', 10, \'x@example.com\'), (2, \'b\', 20, '
+                             'NULL), (3, NULL, 30, \'y@example.com\'), (4, \'a\', NULL, NULL)'))
+    yield engine
+    engine.dispose()
+
+
+@pytest.mark.parametrize("conditions", [
+    {"select": ["a"]},
+    {"select": ["b", "zz"], "e mail": ["y@example.com"]},
+    {"id": [4, 1, 99], "pct%": [20]},
+    {"e mail": ["nobody@example.com"]},
+])
+def test_rows_are_those_sqlalchemy_reads(awkward: sa.Engine, conditions: dict[str, list[object]]) -> None:
+    columns = ("id", "select", "pct%", "e mail")
+    with awkward.connect() as conn:
+        expected = [tuple(r) for r in conn.execute(select_in("user", columns, tuple(conditions)),
+                                                   {f"v{i}": v for i, v in enumerate(conditions.values())})]
+        assert sorted(rows_in(conn, "user", columns, conditions)) == sorted(expected)
+        assert rows_in(conn, "user", columns, {"id": [2]}) == [(2, "b", 20, None)]
+
+
+def test_a_failing_statement_raises_a_sqlalchemy_error(awkward: sa.Engine) -> None:
+    with awkward.connect() as conn:
+        with pytest.raises(sa.exc.SQLAlchemyError, match="missing"):
+            rows_in(conn, "user", ("id", "missing"), {"id": [1]})
+        conn.rollback()  # as after any failed statement through SQLAlchemy
+        assert rows_in(conn, "user", ("id",), {"id": [1]}) == [(1,)]
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def shop(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[sa.Engine, Deployment, str]]:
+    admin = request.getfixturevalue("postgres_admin_url") if request.param == "postgresql" else None
+    with scratch_databases(("shop", "crm", "garde"), tmp_path, admin) as urls:
+        deployment = Deployment.open(ROOT / "datasets", results=tmp_path / "results",
+                                     urls={db: urls[db] for db in ("shop", "crm")}, create=True)
+        generate_shop(deployment.engines, 10, seed=3, as_of=date(2025, 6, 1), batch_size=10)
+        with deployment.engines["shop"].connect() as conn:
+            email = conn.execute(sa.text("SELECT email FROM customers WHERE id = 1")).scalar_one()
+        store = connect(urls["garde"], create=True)
+        migrate(store)
+        yield store, deployment, email
+        deployment.dispose()
+        store.dispose()
+
+
+def test_a_request_over_a_table_gone_fails_as_a_request_does(shop: tuple[sa.Engine, Deployment, str]) -> None:
+    store, deployment, email = shop
+    with deployment.engines["shop"].begin() as conn:
+        conn.execute(sa.text("DROP TABLE wishlist_items"))
+    with store.begin() as conn:
+        request = submit(conn, "access", {"email": email})
+        verify_out_of_band(conn, request.id, "identity card checked", actor="agent:test",
+                           identities=["email"])
+    with pytest.raises(GardeError, match="wishlist_items"):
+        run(store, request.id, deployment)
+    with store.connect() as conn:
+        assert get_request(conn, request.id).status == "failed"
