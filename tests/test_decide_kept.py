@@ -4,6 +4,7 @@ process is seen by the next decision, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import json.encoder
 import subprocess
 import sys
 import uuid
@@ -16,9 +17,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from garde import consent, subjects
+from garde.audit import canonical_payload
 from garde.consent.objections import object_to
-from garde.decide import DecisionPoint
+from garde.decide import Decision, DecisionPoint, Reason
 from garde.decide.freshness import TRIGGERS
+from garde.decide.point import payload_parts
 from garde.register import Register, parse_register
 from garde.store import connect, migrate
 from garde.suppression import suppress_subject
@@ -222,3 +225,24 @@ def test_cache_size_bounds_what_is_kept(sqlite_url: str, size: int) -> None:
             assert ask(point, {"email": "ana@example.com"}) == ["legal_basis"]
         assert len(point._answers) <= size
     engine.dispose()
+
+
+# -- the audit entry of a decision -----------------------------------------------------------
+
+texts = st.text(max_size=12) | st.sampled_from([',"at":""', '"at"', "\\", '\\",\\"at\\":\\"\\"'])
+
+
+@settings(max_examples=300, derandomize=True)
+@given(texts, st.none() | texts, st.none() | st.lists(texts, max_size=3), st.booleans(),
+       st.lists(texts, max_size=3), st.lists(texts, max_size=3), st.datetimes(timezones=st.just(UTC)))
+def test_a_decisions_payload_is_its_canonical_json_with_the_time_cut_in(
+        activity: str, channel: str | None, requested: list[str] | None, allowed: bool,
+        categories: list[str], codes: list[str], moment: datetime) -> None:
+    """The payload the point writes from kept parts is, byte for byte, canonical_payload() of the
+    payload as a dict, whatever the activity, channel and categories hold."""
+    decision = Decision(allowed, tuple(categories), [Reason(code, "") for code in codes])
+    head, tail = payload_parts(activity, channel, requested, decision)
+    whole = canonical_payload({"activity": activity, "channel": channel, "requested": list(requested or ()),
+                               "allowed": allowed, "categories": categories, "reasons": codes,
+                               "at": moment.isoformat()})
+    assert head + json.encoder.encode_basestring(moment.isoformat()) + tail == whole

@@ -23,6 +23,7 @@ per-call work would cost more than the query itself.
 
 from __future__ import annotations
 
+import json.encoder
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
@@ -30,7 +31,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from garde.audit import AuditWriter, Event, ProcessAuditWriter
+from garde.audit import AuditWriter, ProcessAuditWriter, canonical_payload
 from garde.consent.ledger import consent_channel
 from garde.consent.state import ConsentEvent, as_utc
 from garde.decide.freshness import VERSION_SQL, kept_in_step
@@ -70,6 +71,8 @@ _STATEMENTS: dict[tuple[str, int, bool], tuple[str, tuple[str, ...] | None]] = {
 # with the instants it holds between, [from, until).
 _SubjectKey = str | tuple[tuple[str, str], ...]
 _AnswerKey = tuple[str, _SubjectKey, tuple[str, ...] | None, str | None]
+_PayloadParts = tuple[str, str]  # a decision's audit payload before and after its time (payload_parts)
+_quote = json.encoder.encode_basestring  # canonical_payload's quoting of a str
 
 
 def moment(value: Any) -> datetime | None:
@@ -103,17 +106,19 @@ class DecisionPoint:
             _new_writer(engine) if audit is True else audit if not isinstance(audit, bool) else None)
         self._lock = threading.Lock()
         self._connection: sa.Connection | None = None
+        self._raw: Any = None  # the DBAPI connection of _connection
         self.cache_size = max(0, cache_size)
         self._counted: bool | None = None  # whether the store counts its writes; None: not asked yet
         self._version: int | None = None
         self._facts: dict[_SubjectKey, SubjectFacts] = {}
-        self._answers: dict[_AnswerKey, tuple[datetime, datetime | None, Decision]] = {}
+        self._answers: dict[_AnswerKey, tuple[datetime, datetime | None, Decision, _PayloadParts | None]] = {}
 
     # -- reading the subject -------------------------------------------------
     def _dbapi(self) -> Any:
         if self._connection is None or self._connection.closed or self._connection.invalidated:
             self._connection = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-        return self._connection.connection.dbapi_connection
+            self._raw = self._connection.connection.dbapi_connection
+        return self._raw
 
     def _statement(self, identities: int, every_activity: bool = False) -> tuple[str, tuple[str, ...] | None]:
         """The facts statement for a subject id (0) or for n identities, compiled once per dialect
@@ -172,6 +177,7 @@ class DecisionPoint:
                 if attempt == 2 or self._connection is None:
                     raise
                 self._connection.invalidate()  # a dropped connection: reconnect once
+                self._raw = None
         raise AssertionError("unreachable")
 
     # -- keeping facts and answers -------------------------------------------
@@ -186,7 +192,10 @@ class DecisionPoint:
                 self._counted = False
         if not self._counted:
             return False
-        version = self._run(VERSION_SQL)[0][0]
+        try:  # the counter straight from the driver's connection: this runs before every decision
+            version = self._raw.execute(VERSION_SQL).fetchone()[0]
+        except Exception:  # not connected yet, or a dropped connection: the careful path
+            version = self._run(VERSION_SQL)[0][0]
         if version != self._version or len(self._answers) >= self.cache_size \
                 or len(self._facts) >= self.cache_size:
             self._facts.clear()
@@ -196,22 +205,24 @@ class DecisionPoint:
 
     def _kept_answer(self, activity: str, rules: ActivityRules, subject: str | Mapping[str, str],
                      categories: Sequence[str] | None, channel: str | None,
-                     moment: datetime) -> Decision | None:
-        """The answer, from what is kept when it still holds, else evaluated and kept; None when
-        this store keeps nothing. The caller holds the lock."""
+                     moment: datetime) -> tuple[Decision, _PayloadParts | None] | None:
+        """The answer (and its audit payload's parts, when audited), from what is kept when it
+        still holds, else evaluated and kept; None when this store keeps nothing. The caller
+        holds the lock."""
         if not self._in_step():
             return None
         subject_key: _SubjectKey = subject if isinstance(subject, str) else tuple(subject.items())
         key = (activity, subject_key, tuple(categories) if categories else None, channel)
         kept = self._answers.get(key)
         if kept is not None and kept[0] <= moment and (kept[1] is None or moment < kept[1]):
-            return kept[2]
+            return kept[2], kept[3]
         facts = self._facts.get(subject_key)
         if facts is None:
             facts = self._facts[subject_key] = self._read_facts(subject, None)
         decision = evaluate(activity, rules, facts, categories, channel, moment)
-        self._answers[key] = (moment, stable_until(rules, facts, moment), decision)
-        return decision
+        parts = None if self.audit_writer is None else payload_parts(activity, channel, categories, decision)
+        self._answers[key] = (moment, stable_until(rules, facts, moment), decision, parts)
+        return decision, parts
 
     # -- deciding ------------------------------------------------------------
     def decide(self, activity: str, subject: str | Mapping[str, str] | None,
@@ -220,19 +231,22 @@ class DecisionPoint:
         moment = self.clock()
         channel = consent_channel(channel)  # asked as recorded: `Email` is the channel `email`
         rules = self.model.get(activity)
-        decision = None
+        kept = None
         if rules is not None and subject is not None:
             with self._lock:
-                decision = self._kept_answer(activity, rules, subject, categories, channel, moment)
-        if decision is None:
+                kept = self._kept_answer(activity, rules, subject, categories, channel, moment)
+        if kept is None:
             facts = self.facts(activity, subject) if rules is not None else SubjectFacts(None, None)
             decision = evaluate(activity, rules, facts, categories, channel, moment)
-        if self.audit_writer is not None:
-            self.audit_writer.add(Event("decision", {
-                "activity": activity, "channel": channel, "requested": list(categories or ()),
-                "allowed": decision.allowed, "categories": list(decision.categories),
-                "reasons": decision.codes(), "at": moment.isoformat()},
-                subject_id=decision.subject_id, actor=self.actor))
+            parts = None
+        else:
+            decision, parts = kept
+        writer = self.audit_writer
+        if writer is not None:
+            head, tail = parts or payload_parts(activity, channel, categories, decision)
+            # the same bytes as canonical_payload() of the whole payload: only the time is new
+            writer.add_entry("decision", head + _quote(moment.isoformat()) + tail, decision.subject_id,
+                             self.actor)
         return decision
 
     def close(self) -> None:
@@ -241,13 +255,27 @@ class DecisionPoint:
             self.audit_writer.close()
         if self._connection is not None:
             self._connection.close()
-            self._connection = None
+            self._connection = self._raw = None
 
     def __enter__(self) -> DecisionPoint:
         return self
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
+
+
+def payload_parts(activity: str, channel: str | None, categories: Sequence[str] | None,
+                  decision: Decision) -> _PayloadParts:
+    """A decision's audit payload in canonical JSON, cut where its time goes: the payload at
+    instant ``t`` is ``head + JSON string of t + tail``. (``,"at":""`` occurs once: inside a JSON
+    string every quote is escaped, and ``at`` is a key of the payload's top level only.)"""
+    text = canonical_payload({
+        "activity": activity, "channel": channel, "requested": list(categories or ()),
+        "allowed": decision.allowed, "categories": list(decision.categories),
+        "reasons": decision.codes(), "at": ""})
+    head, cut, tail = text.partition(',"at":""')
+    assert cut, text
+    return head + ',"at":', tail
 
 
 def _new_writer(engine: sa.Engine) -> AuditWriter:
