@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json.encoder
 import threading
+import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -108,10 +109,8 @@ class DecisionPoint:
         self._connection: sa.Connection | None = None
         self._raw: Any = None  # the DBAPI connection of _connection
         self.cache_size = max(0, cache_size)
-        self._counted: bool | None = None  # whether the store counts its writes; None: not asked yet
-        self._version: int | None = None
-        self._facts: dict[_SubjectKey, SubjectFacts] = {}
-        self._answers: dict[_AnswerKey, tuple[datetime, datetime | None, Decision, _PayloadParts | None]] = {}
+        # shared by the points of this model on this store: the API makes a point per request
+        self._kept = _kept_for(engine, self.model) if self.cache_size else None
 
     # -- reading the subject -------------------------------------------------
     def _dbapi(self) -> Any:
@@ -181,48 +180,50 @@ class DecisionPoint:
         raise AssertionError("unreachable")
 
     # -- keeping facts and answers -------------------------------------------
-    def _in_step(self) -> bool:
+    def _in_step(self, kept: _Kept) -> bool:
         """Read the store's write counter; empty what is kept when it moved. False when this store
-        keeps no counter (or caching is off): then nothing is kept. The caller holds the lock."""
-        if self._counted is None:
-            if self.cache_size:
-                with self.engine.connect() as conn:
-                    self._counted = kept_in_step(conn)
-            else:
-                self._counted = False
-        if not self._counted:
+        keeps no counter: then nothing is kept. The caller holds both locks."""
+        if kept.counted is None:
+            with self.engine.connect() as conn:
+                kept.counted = kept_in_step(conn)
+        if not kept.counted:
             return False
         try:  # the counter straight from the driver's connection: this runs before every decision
             version = self._raw.execute(VERSION_SQL).fetchone()[0]
         except Exception:  # not connected yet, or a dropped connection: the careful path
             version = self._run(VERSION_SQL)[0][0]
-        if version != self._version or len(self._answers) >= self.cache_size \
-                or len(self._facts) >= self.cache_size:
-            self._facts.clear()
-            self._answers.clear()
-            self._version = version
+        if version != kept.version or len(kept.answers) >= self.cache_size \
+                or len(kept.facts) >= self.cache_size:
+            kept.facts.clear()
+            kept.answers.clear()
+            kept.version = version
         return True
 
     def _kept_answer(self, activity: str, rules: ActivityRules, subject: str | Mapping[str, str],
                      categories: Sequence[str] | None, channel: str | None,
                      moment: datetime) -> tuple[Decision, _PayloadParts | None] | None:
         """The answer (and its audit payload's parts, when audited), from what is kept when it
-        still holds, else evaluated and kept; None when this store keeps nothing. The caller
-        holds the lock."""
-        if not self._in_step():
+        still holds, else evaluated and kept; None when nothing is kept. The caller holds the
+        point's lock; the kept state's is taken here, after it (always in that order)."""
+        kept = self._kept
+        if kept is None:
             return None
-        subject_key: _SubjectKey = subject if isinstance(subject, str) else tuple(subject.items())
-        key = (activity, subject_key, tuple(categories) if categories else None, channel)
-        kept = self._answers.get(key)
-        if kept is not None and kept[0] <= moment and (kept[1] is None or moment < kept[1]):
-            return kept[2], kept[3]
-        facts = self._facts.get(subject_key)
-        if facts is None:
-            facts = self._facts[subject_key] = self._read_facts(subject, None)
-        decision = evaluate(activity, rules, facts, categories, channel, moment)
-        parts = None if self.audit_writer is None else payload_parts(activity, channel, categories, decision)
-        self._answers[key] = (moment, stable_until(rules, facts, moment), decision, parts)
-        return decision, parts
+        with kept.lock:
+            if not self._in_step(kept):
+                return None
+            subject_key: _SubjectKey = subject if isinstance(subject, str) else tuple(subject.items())
+            key = (activity, subject_key, tuple(categories) if categories else None, channel)
+            answer = kept.answers.get(key)
+            if answer is not None and answer[0] <= moment and (answer[1] is None or moment < answer[1]):
+                return answer[2], answer[3]
+            facts = kept.facts.get(subject_key)
+            if facts is None:
+                facts = kept.facts[subject_key] = self._read_facts(subject, None)
+            decision = evaluate(activity, rules, facts, categories, channel, moment)
+            parts = None if self.audit_writer is None else payload_parts(activity, channel, categories,
+                                                                          decision)
+            kept.answers[key] = (moment, stable_until(rules, facts, moment), decision, parts)
+            return decision, parts
 
     # -- deciding ------------------------------------------------------------
     def decide(self, activity: str, subject: str | Mapping[str, str] | None,
@@ -262,6 +263,32 @@ class DecisionPoint:
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
+
+
+class _Kept:
+    """What the points of one model on one store keep (facts, answers), and the write counter's
+    value they were read at; ``counted``: whether the store counts its writes (None: not asked)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.counted: bool | None = None
+        self.version: int | None = None
+        self.facts: dict[_SubjectKey, SubjectFacts] = {}
+        self.answers: dict[_AnswerKey, tuple[datetime, datetime | None, Decision, _PayloadParts | None]] = {}
+
+
+_KEPT: weakref.WeakKeyDictionary[sa.Engine, weakref.WeakKeyDictionary[DecisionModel, _Kept]] = (
+    weakref.WeakKeyDictionary())
+_KEPT_LOCK = threading.Lock()
+
+
+def _kept_for(engine: sa.Engine, model: DecisionModel) -> _Kept:
+    with _KEPT_LOCK:
+        by_model = _KEPT.setdefault(engine, weakref.WeakKeyDictionary())
+        kept = by_model.get(model)
+        if kept is None:
+            kept = by_model[model] = _Kept()
+        return kept
 
 
 def payload_parts(activity: str, channel: str | None, categories: Sequence[str] | None,

@@ -181,7 +181,7 @@ def evaluate(activity_id: str, activity: ActivityRules | None, facts: SubjectFac
     # 6. a legal basis that holds
     failures: list[Reason] = []
     holding: str | None = None
-    for basis in sorted(activity.bases):
+    for basis in activity.ordered_bases:
         if basis == "consent":
             if consent.valid:
                 holding = basis
