@@ -46,7 +46,10 @@ class Reason:
 
 @dataclass(frozen=True)
 class Decision:
-    """Whether ``activity`` may use the subject's data, which categories, and every reason."""
+    """Whether ``activity`` may use the subject's data, which categories, and every reason.
+
+    Read-only, its ``reasons`` included: a decision point gives the same object again while the
+    answer holds (:class:`garde.decide.DecisionPoint`)."""
 
     allowed: bool
     categories: tuple[str, ...]
