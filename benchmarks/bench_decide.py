@@ -11,11 +11,15 @@ category, condition) rules and whose matcher evaluates the same conditions
 **already in memory** — casbin reads no store and writes no audit, so the
 comparison favours it.
 
-Goal: garde's throughput >= 5x pycasbin's, p99 latency < 200 µs.
+Goals (issue 14): >= 100,000 decisions/s on one core with auditing on, >= 50x pycasbin's
+throughput in the same run, p99 latency < 50 µs on a quiet core. The machine is shared, so
+garde's CPU time is reported beside the wall time: this process's (the decisions and the audit
+writer's thread) and, apart, the audit writer process's per entry.
 """
 
 from __future__ import annotations
 
+import os
 import random
 import tempfile
 import time
@@ -155,49 +159,71 @@ def run(subject_count: int = 2000, calls: int = 20_000) -> list[Result]:
             for sid, activity, categories in plan[:500]:  # warm both up
                 point.decide(activity, sid, categories)
                 casbin_decide(sid, activity, categories)
-            start = clock()
+            writer_cpu = _writer_cpu(point)
+            start, start_cpu = clock(), time.process_time()
             for sid, activity, categories in plan:
                 t = clock()
                 point.decide(activity, sid, categories)
                 garde_latency.append(clock() - t)
+            point.audit_writer.flush()  # type: ignore[union-attr]  # the last batch, inside the time
+            garde_cpu = time.process_time() - start_cpu
+            writer_cpu = _writer_cpu(point) - writer_cpu
         finally:
-            point.close()  # the last audit batch is written inside the measured time
+            point.close()
         garde_seconds = clock() - start
-        start = clock()
-        for sid, activity, categories in plan:
-            t = clock()
-            casbin_decide(sid, activity, categories)
-            casbin_latency.append(clock() - t)
-        casbin_seconds = clock() - start
         with engine.connect() as conn:
             audited = conn.execute(
                 sa.select(sa.func.count())
                 .select_from(audit.audit_log)
                 .where(audit.audit_log.c.kind == "decision")
             ).scalar_one()
+        with DecisionPoint(register, engine, cache_size=0) as reading:  # the facts read each time
+            start_cpu = time.process_time()
+            for sid, activity, categories in plan:
+                reading.decide(activity, sid, categories)
+            reading.audit_writer.flush()  # type: ignore[union-attr]
+            reading_cpu = time.process_time() - start_cpu
+        start, start_cpu = clock(), time.process_time()
+        for sid, activity, categories in plan:
+            t = clock()
+            casbin_decide(sid, activity, categories)
+            casbin_latency.append(clock() - t)
+        casbin_seconds = clock() - start
+        casbin_cpu = time.process_time() - start_cpu
         engine.dispose()
     garde_rate, casbin_rate = calls / garde_seconds, calls / casbin_seconds
+    cpu_rate, casbin_cpu_rate = calls / garde_cpu, calls / casbin_cpu
     p99, casbin_p99 = percentile(garde_latency, 0.99) * 1e6, percentile(casbin_latency, 0.99) * 1e6
     p50, casbin_p50 = percentile(garde_latency, 0.5) * 1e6, percentile(casbin_latency, 0.5) * 1e6
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     note = (
         f"{calls} decisions over {subject_count} subjects, {audited} audited; "
         f"p50 {p50:.0f} µs vs {casbin_p50:.0f} µs; max {max(garde_latency) * 1e6:.0f} µs "
-        f"vs {max(casbin_latency) * 1e6:.0f} µs"
+        f"vs {max(casbin_latency) * 1e6:.0f} µs; load average {load:.2f}"
+    )
+    cpu_note = (
+        f"CPU per decision {garde_cpu / calls * 1e6:.1f} µs in this process (decisions and the audit "
+        f"writer's thread) + {writer_cpu / calls * 1e6:.1f} µs in the audit writer process; "
+        f"facts read for each decision (cache_size=0, as on PostgreSQL): "
+        f"{reading_cpu / calls * 1e6:.1f} µs"
     )
     return [
-        Result(
-            "decide",
-            "throughput",
-            garde_rate,
-            casbin_rate,
-            "decisions/s",
-            garde_rate / casbin_rate,
-            ">= 5x pycasbin",
-            garde_rate >= 5 * casbin_rate,
-            note,
-        ),
-        Result("decide", "p99 latency", p99, casbin_p99, "µs", casbin_p99 / p99, "p99 < 200 µs", p99 < 200),
+        Result("decide", "throughput", garde_rate, casbin_rate, "decisions/s", garde_rate / casbin_rate,
+               ">= 50x pycasbin", garde_rate >= 50 * casbin_rate, note),
+        Result("decide", "throughput, CPU time", cpu_rate, casbin_cpu_rate, "decisions/CPU s",
+               cpu_rate / casbin_cpu_rate, ">= 100,000/s", cpu_rate >= 100_000, cpu_note),
+        Result("decide", "p99 latency", p99, casbin_p99, "µs", casbin_p99 / p99, "p99 < 50 µs", p99 < 50),
     ]
+
+
+def _writer_cpu(point: DecisionPoint) -> float:
+    """CPU seconds the audit writer's child process has used so far (Linux; 0 elsewhere)."""
+    child = getattr(point.audit_writer, "_child", None)
+    try:
+        fields = Path(f"/proc/{child.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (AttributeError, OSError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def main(argv: list[str]) -> None:

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 import garde.api.keys
 import garde.audit
 import garde.consent.ledger
+import garde.decide.freshness
 import garde.legal_holds
 import garde.ratelimit
 import garde.register.versions

@@ -172,8 +172,8 @@ def record_many(conn: sa.Connection, events: Sequence[Event]) -> int:
                    configured_keyring().current)
 
 
-# an entry to append, as plain data: (kind, payload, subject_id, actor); the payload a mapping,
-# or already its canonical JSON when the writer process is sent it encoded
+# an entry to append, as plain data: (kind, payload, subject_id, actor); the payload a mapping, or
+# a str holding its canonical JSON already (the decisions' entries; or every one, ``encoded``)
 _Item = tuple[str, Any, "str | None", str]
 
 
@@ -199,7 +199,7 @@ def _chain(items: Sequence[_Item], seq: int, prev: str, at: str,
     payload_of, body_of, sha256 = canonical_payload, _entry_body, _sha256
     for kind, data, subject_id, actor in items:
         seq += 1
-        payload = data if encoded else payload_of(data)
+        payload = data if encoded or type(data) is str else payload_of(data)
         digest = sha256(body_of(seq, at, kind, subject_id, actor, payload, prev).encode()).hexdigest()
         rows.append((seq, at, kind, subject_id, actor, payload, prev, digest, None))
         prev = digest

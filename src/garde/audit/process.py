@@ -16,7 +16,7 @@ from typing import IO, Any
 
 import sqlalchemy as sa
 
-from garde.audit import Event, _append, _Item, canonical_payload
+from garde.audit import _append, _Item, canonical_payload
 from garde.audit.keys import AuditKey, configured_keyring
 from garde.audit.writer import AuditWriter, _ConnectionSink, _Sink
 
@@ -129,9 +129,9 @@ class _ChildSink:
             self.discard()
             raise
 
-    def write(self, batch: list[Event]) -> None:
+    def write(self, batch: list[_Item]) -> None:
         self.used = True
-        items = [(e.kind, e.payload, e.subject_id, e.actor) for e in batch]
+        items = batch
         try:
             data = pickle.dumps((False, items), pickle.HIGHEST_PROTOCOL)
         except Exception:  # a payload object that does not pickle: send its canonical JSON
@@ -144,7 +144,8 @@ class _ChildSink:
 
     @staticmethod
     def _encoded(items: list[_Item]) -> bytes:
-        return pickle.dumps((True, [(k, canonical_payload(p), s, a) for k, p, s, a in items]),
+        return pickle.dumps((True, [(k, p if type(p) is str else canonical_payload(p), s, a)
+                                    for k, p, s, a in items]),
                             pickle.HIGHEST_PROTOCOL)
 
     def _ask(self, data: bytes) -> tuple[str, Any]:

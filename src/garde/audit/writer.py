@@ -7,11 +7,13 @@ import atexit
 import threading
 import time
 from collections import deque
-from typing import Protocol
+from collections.abc import Mapping
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 
-from garde.audit import Event, record_many
+from garde.audit import Event, _append, _Item
+from garde.audit.keys import configured_keyring
 
 
 class AuditWriter:
@@ -63,12 +65,15 @@ class AuditWriter:
         self.max_delay = max_delay
         self.max_queued = max(1, max_queued)
         self.written = 0
-        self._buffer: list[Event] = []
+        self._buffer: list[_Item] = []
         self._buffered_at = 0.0  # monotonic time of the buffer's first entry
-        self._queue: deque[list[Event]] = deque()  # full batches, oldest first, for the writer
+        self._queue: deque[list[_Item]] = deque()  # full batches, oldest first, for the writer
         self._writing = 0  # entries of the batch being written
         self._added = 0
-        self._state = threading.Condition()
+        # the Condition's own lock, held directly on the hot path (add_entry): entering it through
+        # the Condition costs a Python-level call each way
+        self._mutex = threading.RLock()
+        self._state = threading.Condition(self._mutex)
         self._io = threading.Lock()  # one writer at a time: the chain's order
         self._closed = False
         self._stopping = False
@@ -90,17 +95,26 @@ class AuditWriter:
 
     def add(self, event: Event) -> None:
         """Buffer one entry; a full batch goes to the writer (or is written now, without a thread)."""
-        with self._state:
-            self._raise_error()
+        self.add_entry(event.kind, event.payload, event.subject_id, event.actor)
+
+    def add_entry(self, kind: str, payload: Mapping[str, Any] | str, subject_id: str | None,
+                  actor: str) -> None:
+        """:meth:`add` of the event with these fields, without building it (the decisions' path).
+        A str ``payload`` is taken as the payload's canonical JSON (:func:`canonical_payload`'s
+        bytes) and appended as it is."""
+        with self._mutex:
+            if self._error is not None:
+                self._raise_error()
             if self._closed:
                 raise RuntimeError("this AuditWriter is closed")
-            if not self._buffer:
+            buffer = self._buffer
+            if not buffer:
                 self._buffered_at = time.monotonic()
                 if self._thread is not None:
                     self._state.notify_all()  # the writer times the partial batch from now
-            self._buffer.append(event)
+            buffer.append((kind, payload, subject_id, actor))
             self._added += 1
-            if len(self._buffer) < self.batch_size:
+            if len(buffer) < self.batch_size:
                 return
             if self._thread is None:
                 batch, self._buffer = self._buffer, []
@@ -166,7 +180,7 @@ class AuditWriter:
             error, self._error = self._error, None
             raise error
 
-    def _take(self) -> list[Event] | None:
+    def _take(self) -> list[_Item] | None:
         with self._state:
             if not self._queue:
                 return None
@@ -182,7 +196,7 @@ class AuditWriter:
         """Where the writer thread's batches go: this process's own connection."""
         return _ConnectionSink(self.engine)
 
-    def _write(self, sink: _Sink, batch: list[Event]) -> None:
+    def _write(self, sink: _Sink, batch: list[_Item]) -> None:
         try:
             sink.write(batch)
         except BaseException:
@@ -249,7 +263,7 @@ class AuditWriter:
 class _Sink(Protocol):
     """Where a writer's batches are appended, one after the other."""
 
-    def write(self, batch: list[Event]) -> None: ...  # appended and committed, or raises
+    def write(self, batch: list[_Item]) -> None: ...  # appended and committed, or raises
 
     def close(self) -> None: ...
 
@@ -262,9 +276,9 @@ class _ConnectionSink:
     def __init__(self, engine: sa.Engine) -> None:
         self.conn = engine.connect()
 
-    def write(self, batch: list[Event]) -> None:
-        with self.conn.begin():
-            record_many(self.conn, batch)
+    def write(self, batch: list[_Item]) -> None:
+        with self.conn.begin():  # record_many()'s append: sealed with the configured audit key
+            _append(self.conn, batch, configured_keyring().current)
 
     def close(self) -> None:
         self.conn.close()

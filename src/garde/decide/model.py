@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +46,10 @@ class Reason:
 
 @dataclass(frozen=True)
 class Decision:
-    """Whether ``activity`` may use the subject's data, which categories, and every reason."""
+    """Whether ``activity`` may use the subject's data, which categories, and every reason.
+
+    Read-only, its ``reasons`` included: a decision point gives the same object again while the
+    answer holds (:class:`garde.decide.DecisionPoint`)."""
 
     allowed: bool
     categories: tuple[str, ...]
@@ -104,9 +108,29 @@ class ActivityRules:
         return LEGAL_CLAIMS in self.categories
 
     def declares(self, category: str) -> bool:
-        return any(covers(declared, category) for declared in self.categories)
+        known = self._declared
+        answer = known.get(category)
+        if answer is None:
+            answer = any(covers(declared, category) for declared in self.categories)
+            if len(known) < 1024:  # the categories asked about, kept: bounded whatever callers send
+                known[category] = answer
+        return answer
 
     def objection_scopes(self) -> frozenset[str]:
+        return self._objection_scopes
+
+    @cached_property
+    def ordered_bases(self) -> tuple[str, ...]:
+        """The legal bases in the order decisions try them."""
+        return tuple(sorted(self.bases))
+
+    # worked out once per activity (a frozen dataclass keeps a cached property in its __dict__)
+    @cached_property
+    def _declared(self) -> dict[str, bool]:
+        return {}
+
+    @cached_property
+    def _objection_scopes(self) -> frozenset[str]:
         scopes = {self.id}
         if self.direct_marketing:
             scopes.add("direct_marketing")

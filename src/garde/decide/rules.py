@@ -45,7 +45,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from garde.consent.state import ConsentEvent, ConsentState, best_state
+from garde.consent.state import ConsentEvent, ConsentState, best_state, effective_expiry
 from garde.decide.model import ActivityRules, Decision, Reason
 
 ELECTRONIC_MAIL = frozenset({"email", "sms"})  # ePrivacy Art. 2(h): "electronic mail" includes SMS
@@ -181,7 +181,7 @@ def evaluate(activity_id: str, activity: ActivityRules | None, facts: SubjectFac
     # 6. a legal basis that holds
     failures: list[Reason] = []
     holding: str | None = None
-    for basis in sorted(activity.bases):
+    for basis in activity.ordered_bases:
         if basis == "consent":
             if consent.valid:
                 holding = basis
@@ -212,3 +212,32 @@ def evaluate(activity_id: str, activity: ActivityRules | None, facts: SubjectFac
         reasons.append(Reason("no_category", f"no category of {activity_id} is usable"))
     allowed = bool(usable) and not any(r.blocks for r in reasons)
     return decision(allowed, usable if allowed else (), reasons)
+
+
+def stable_until(activity: ActivityRules, facts: SubjectFacts, now: datetime) -> datetime | None:
+    """The first instant after ``now`` at which :func:`evaluate` may answer otherwise on these
+    facts (None: never), so a decision point may give the same answer until then.
+
+    :func:`evaluate` compares ``now`` with: the relationship's start and end (a customer, a
+    contract running), each consent's expiry, and each retention rule's end from its event (the
+    creation, the last contact, the relationship's end, a withdrawal). Every such instant is a
+    candidate here, a few more than needed (every event's date for a withdrawal's): the answer
+    can only change at one of them. Keep this list in step with the rules above.
+    """
+    instants = [facts.relationship_started_at, facts.relationship_ended_at]
+    events = [e for e in facts.consent_events if e.activity == activity.id]
+    starts: dict[str, list[datetime | None]] = {
+        "collection": [facts.created_at],
+        "last_contact": [facts.last_contact_at, facts.created_at],
+        "relationship_end": [facts.relationship_ended_at],
+        "consent_withdrawn": [e.at for e in events],
+    }
+    try:
+        instants.extend(effective_expiry(e, activity.consent_validity) for e in events)
+        for rule in activity.retention:
+            for start in starts.get(rule.event, ()):
+                if start is not None:
+                    instants.append(start if rule.period is None else rule.period.after(start))
+    except OverflowError:  # an instant past the calendar's end: keep nothing rather than guess
+        return now
+    return min((i for i in instants if i is not None and i > now), default=None)
