@@ -28,7 +28,7 @@ demo: $(VENV)/.installed
 	  $(if $(filter 0 no false,$(SERVE)),--no-serve,--serve --port $(PORT))
 
 test: $(VENV)/.test-installed
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks tools
 	$(BIN)/mypy
 	$(BIN)/pytest -n 2 -q
 
