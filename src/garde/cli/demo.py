@@ -28,9 +28,8 @@ def demo(
     serve: Annotated[bool, typer.Option(
         "--serve/--no-serve", help="Then serve the privacy center, the DPO dashboard and a demo shop page "
                                    "with the cookie banner, until Ctrl-C")] = False,
-    host: Annotated[str, typer.Option(help="with --serve: the address to listen on")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="with --serve: the TCP port (0: a free one)", min=0,
-                                      max=65535)] = 8000,
+    port: Annotated[int, typer.Option(help="with --serve: the TCP port on 127.0.0.1 (0: a free one)",
+                                      min=0, max=65535)] = 8000,
 ) -> None:
     """Lint and publish the registers, then enforce the reference shop's register on live data.
 
@@ -47,7 +46,7 @@ def demo(
     """
     if serve and registers_only:
         raise typer.BadParameter("--serve needs the live part: drop --registers-only")
-    server = open_demo_server(host, port) if serve else None  # a port taken is said before the long part
+    server = open_demo_server(port) if serve else None  # a port taken is said before the long part
     with console.status("starting") as status:
         def step(what: str) -> None:
             status.update(what)

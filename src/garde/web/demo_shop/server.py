@@ -23,12 +23,14 @@ KEY_PREFIX = "demo-dpo-"
 ACTOR = "garde-demo"
 
 
+HOST = "127.0.0.1"  # the demo's store has the public demo identifier key and a printed DPO key: loopback only
+
+
 @dataclass
 class DemoServer:
     """A bound listening socket and what to tell the person who started the demo."""
 
     listening: socket.socket
-    host: str
     port: int
     dpo_key: str
     dpo_key_name: str
@@ -36,8 +38,7 @@ class DemoServer:
 
     @property
     def base(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        return f"http://{HOST}:{self.port}"
 
     def urls(self) -> dict[str, str]:
         """The surfaces, by what they are."""
@@ -45,22 +46,20 @@ class DemoServer:
                 "demo shop (cookie banner)": f"{self.base}/demo-shop/", "API": f"{self.base}/api/v1/docs"}
 
 
-def _listen(host: str, port: int) -> socket.socket:
-    """A socket listening on ``host:port`` (0: a free port), or a clear error when it is taken."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    listening = socket.socket(family, socket.SOCK_STREAM)
+def _listen(port: int) -> socket.socket:
+    """A socket listening on the loopback's ``port`` (0: a free port), or a clear error when it is taken."""
+    listening = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
-        listening.bind((host, port))
+        listening.bind((HOST, port))
         listening.listen(128)
     except OSError as exc:
         listening.close()
         if exc.errno == errno.EADDRINUSE:
-            raise GardeError(f"port {port} on {host} is taken (another server, or an earlier demo still "
+            raise GardeError(f"port {port} on {HOST} is taken (another server, or an earlier demo still "
                              f"running): stop it, or choose another port: make demo PORT={port + 1}, "
                              f"garde demo --serve --port {port + 1}") from None
-        raise GardeError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
-    listening.set_inheritable(True)
+        raise GardeError(f"cannot listen on {HOST}:{port}: {exc.strerror or exc}") from None
     return listening
 
 
@@ -78,18 +77,17 @@ def _demo_dpo_key(settings: Settings) -> tuple[str, str]:
     return record.name, key
 
 
-def open_demo_server(host: str = "127.0.0.1", port: int = 8000,
-                     settings: Settings | None = None) -> DemoServer:
-    """Bind ``host:port`` (first: a port taken is said before anything is written) and create the
-    demo's DPO key."""
+def open_demo_server(port: int = 8000, settings: Settings | None = None) -> DemoServer:
+    """Listen on the loopback's ``port`` first (a port taken is said before anything is written),
+    then create the demo's DPO key."""
     settings = settings or get_settings()
-    listening = _listen(host, port)
+    listening = _listen(port)
     try:
         name, key = _demo_dpo_key(settings)
     except BaseException:
         listening.close()
         raise
-    return DemoServer(listening, host, listening.getsockname()[1], key, name, settings)
+    return DemoServer(listening, listening.getsockname()[1], key, name, settings)
 
 
 def serve_demo(server: DemoServer, ready: Callable[[], None] = lambda: None) -> None:
