@@ -3,6 +3,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 OUT ?= out
+# `make demo` serves its pages after the batch part until Ctrl-C; SERVE=0 stops after the batch part
+# (tests and CI). PORT: where it serves, on 127.0.0.1.
+SERVE ?= 1
+PORT ?= 8000
 
 .PHONY: demo test lint typecheck bench clean vendor-axe translations
 
@@ -20,10 +24,11 @@ $(VENV)/.test-installed: pyproject.toml $(VENV)/.installed
 
 # The demo seals its audit log with a demo key (a real deployment keeps its own outside the store).
 demo: $(VENV)/.installed
-	GARDE_AUDIT_KEY="$${GARDE_AUDIT_KEY:-garde-demo-audit-key-change-me}" $(BIN)/garde demo --out $(OUT)
+	GARDE_AUDIT_KEY="$${GARDE_AUDIT_KEY:-garde-demo-audit-key-change-me}" $(BIN)/garde demo --out $(OUT) \
+	  $(if $(filter 0 no false,$(SERVE)),--no-serve,--serve --port $(PORT))
 
 test: $(VENV)/.test-installed
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks tools
 	$(BIN)/mypy
 	$(BIN)/pytest -n 2 -q
 

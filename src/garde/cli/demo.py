@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -11,6 +12,7 @@ from rich.table import Table
 
 from garde.demo import run_demo
 from garde.publish import publish
+from garde.web.demo_shop.server import DemoServer, open_demo_server, serve_demo
 
 console = Console(highlight=False)
 
@@ -23,6 +25,11 @@ def demo(
                                            help="Size of the generated reference shop")] = 1000,
     registers_only: Annotated[bool, typer.Option(
         "--registers-only", help="Only lint and publish the registers (no shop, no store)")] = False,
+    serve: Annotated[bool, typer.Option(
+        "--serve/--no-serve", help="Then serve the privacy center, the DPO dashboard and a demo shop page "
+                                   "with the cookie banner, until Ctrl-C")] = False,
+    port: Annotated[int, typer.Option(help="with --serve: the TCP port on 127.0.0.1 (0: a free one)",
+                                      min=0, max=65535)] = 8000,
 ) -> None:
     """Lint and publish the registers, then enforce the reference shop's register on live data.
 
@@ -31,8 +38,15 @@ def demo(
     consents, asks decide(), exports an audience, answers an access and an erasure
     request, plans and sweeps retention, and verifies the audit chain.
 
-    Example: garde demo --out out --customers 1000
+    With --serve (what `make demo` runs), then serves the privacy center (/privacy/), the DPO
+    dashboard (/dpo/, with a demo DPO key it prints) and a demo shop page embedding the cookie
+    banner (/demo-shop/) on the same store, until Ctrl-C.
+
+    Example: garde demo --out out --customers 1000 --serve --port 8000
     """
+    if serve and registers_only:
+        raise typer.BadParameter("--serve needs the live part: drop --registers-only")
+    server = open_demo_server(port) if serve else None  # a port taken is said before the long part
     with console.status("starting") as status:
         def step(what: str) -> None:
             status.update(what)
@@ -70,6 +84,23 @@ def demo(
         console.print(facts)
         console.print(f"Live results in [bold]{(out / 'live').resolve()}[/bold]", soft_wrap=True)
     console.print(f"Open [bold]{(out / 'index.html').resolve()}[/bold] to read them.", soft_wrap=True)
+    if server is not None:
+        serve_demo(server, ready=lambda: _announce(server))
+        console.print("Stopped.")
+
+
+def _announce(server: DemoServer) -> None:
+    """The URLs and the demo DPO key, flushed at once (a pipe is read while the server runs)."""
+    console.print()
+    for what, url in server.urls().items():
+        console.print(f"{what + ':':<28} {url}", soft_wrap=True)
+    console.print(f"{'demo DPO key (role dpo):':<28} {server.dpo_key}", soft_wrap=True)
+    settings = server.settings
+    mail = f" (files in {settings.outbox}/)" if settings.mailer == "file" else ""
+    console.print(f"Paste that key at {server.base}/dpo/login to open the dashboard ({server.dpo_key_name}). "
+                  f"A data subject signs in with a one-time code mailed to their address{mail}. "
+                  "Ctrl-C stops the server.", soft_wrap=True)
+    sys.stdout.flush()
 
 
 def install(app: typer.Typer) -> None:

@@ -415,6 +415,7 @@ DOCUMENTS: dict[str, str] = {
     "consent receipt": "a consent receipt (ISO/IEC TS 27560, Kantara CR 1.1 fields), always JSON",
     "audit export": "audit entries, one JSON object per line, with their hashes",
     "audience": "a CSV of the contacts, streamed (the count goes to stderr)",
-    "demo": "a folder of published documents (out/index.html)",
+    "demo": "a folder of published documents (out/index.html); with `--serve`, then serves the pages until "
+            "stopped (docs/web.md)",
     "serve": "nothing: it serves the API until stopped (its log goes to stderr); docs/api.md",
 }

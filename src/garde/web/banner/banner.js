@@ -2,6 +2,8 @@
  * <script src="https://garde.example/banner/v1/banner.js" data-garde-register="reference-shop" defer></script>
  * <a href="#" data-garde-open>Cookies</a> reopens it; window.garde.open() too.
  * <script type="text/plain" data-garde-category="cookie.analytics" src="..."></script> runs once consented.
+ * Theme (CSS custom properties on the page, e.g. :root): --garde-bg, --garde-fg, --garde-accent, --garde-on-accent,
+ * --garde-focus, --garde-font, --garde-radius, --garde-border (docs/web.md, "Theming the banner").
  */
 (function () {
   "use strict";
@@ -58,12 +60,12 @@
     "border-top:3px solid var(--garde-accent,#1d4e89);box-shadow:0 -4px 24px rgba(0,0,0,.25);padding:1rem 1.25rem}" +
     ".i{max-width:60rem;margin:0 auto;position:relative}h2{font-size:1.25rem;margin:0 2.5rem .5rem 0}p{margin:.25rem 0 .75rem}" +
     ".r{display:flex;gap:.75rem;flex-wrap:wrap}.r .b{flex:1 1 0;min-width:12rem}" +
-    ".b{font:inherit;font-weight:600;padding:.7rem 1rem;border-radius:.35rem;cursor:pointer;" +
+    ".b{font:inherit;font-weight:600;padding:.7rem 1rem;border-radius:var(--garde-radius,.35rem);cursor:pointer;" +
     "background:var(--garde-accent,#1d4e89);color:var(--garde-on-accent,#fff);border:2px solid var(--garde-accent,#1d4e89)}" +
     ".b:focus-visible,.x:focus-visible,summary:focus-visible,input:focus-visible{outline:3px solid var(--garde-focus,#c2410c);outline-offset:2px}" +
     ".x{position:absolute;top:0;right:0;font:inherit;font-size:1.5rem;line-height:1;width:2.5rem;height:2.5rem;" +
-    "background:transparent;color:inherit;border:1px solid currentColor;border-radius:.35rem;cursor:pointer}" +
-    ".c{border:1px solid #8a8a8a;border-radius:.35rem;margin:0 0 .75rem;padding:.5rem .75rem}" +
+    "background:transparent;color:inherit;border:1px solid currentColor;border-radius:var(--garde-radius,.35rem);cursor:pointer}" +
+    ".c{border:1px solid var(--garde-border,#8a8a8a);border-radius:var(--garde-radius,.35rem);margin:0 0 .75rem;padding:.5rem .75rem}" +
     ".c>div,.c>p{margin:0}ul{margin:.25rem 0;padding-left:1.25rem}label{font-weight:600}" +
     "details{margin:.25rem 0}@media (max-width:40rem){.r{flex-direction:column}.r .b{min-width:0;flex:none;width:100%}}";
 

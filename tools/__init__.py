@@ -1,0 +1,1 @@
+"""Maintainers' tools (not part of garde): ``python -m tools.screenshots``."""
