@@ -3,9 +3,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 OUT ?= out
-# `make demo` serves its pages after the batch part until Ctrl-C; SERVE=0 stops after the batch part
-# (tests and CI). PORT: where it serves, on 127.0.0.1.
-SERVE ?= 1
+# `make demo` serves its pages after the batch part until Ctrl-C when run from a terminal (SERVE=auto);
+# SERVE=1 serves in any case, SERVE=0 stops after the batch part (tests and CI: nobody there to press
+# Ctrl-C). PORT: where it serves, on 127.0.0.1.
+SERVE ?= auto
 PORT ?= 8000
 
 .PHONY: demo test lint typecheck bench clean vendor-axe translations
@@ -24,8 +25,10 @@ $(VENV)/.test-installed: pyproject.toml $(VENV)/.installed
 
 # The demo seals its audit log with a demo key (a real deployment keeps its own outside the store).
 demo: $(VENV)/.installed
-	GARDE_AUDIT_KEY="$${GARDE_AUDIT_KEY:-garde-demo-audit-key-change-me}" $(BIN)/garde demo --out $(OUT) \
-	  $(if $(filter 0 no false,$(SERVE)),--no-serve,--serve --port $(PORT))
+	@serve="$(if $(filter 0 no false,$(SERVE)),--no-serve,--serve --port $(PORT))"; \
+	if [ "$(SERVE)" = auto ] && [ ! -t 0 ]; then serve=--no-serve; \
+	  echo "make demo: not run from a terminal, so the pages are not served (SERVE=1 serves them)"; fi; \
+	set -x; GARDE_AUDIT_KEY="$${GARDE_AUDIT_KEY:-garde-demo-audit-key-change-me}" $(BIN)/garde demo --out $(OUT) $$serve
 
 test: $(VENV)/.test-installed
 	$(BIN)/ruff check src tests benchmarks tools

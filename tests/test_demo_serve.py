@@ -80,6 +80,17 @@ def test_the_makefile_passes_serve_and_port() -> None:
     assert "--no-serve" in recipe("SERVE=0") and "--serve " not in recipe("SERVE=0")
 
 
+def test_make_demo_without_a_terminal_stops_after_the_batch_part(tmp_path: Path) -> None:
+    """Nobody can press Ctrl-C in a script or CI: there `make demo` says so and does not serve."""
+    out = subprocess.run(["make", "-n", "-C", str(ROOT), "demo"], capture_output=True, text=True,
+                         check=True, stdin=subprocess.DEVNULL).stdout
+    assert "[ ! -t 0 ]" in out and "serve=--no-serve" in out
+    shell = out[out.index("serve="):].replace("set -x; ", "").split("GARDE_AUDIT_KEY=")[0] + 'echo "$serve"'
+    chosen = subprocess.run(["sh", "-c", shell], capture_output=True, text=True, check=True,
+                            stdin=subprocess.DEVNULL).stdout
+    assert chosen.strip().endswith("--no-serve") and "not run from a terminal" in chosen
+
+
 def test_a_port_taken_is_a_clear_error_before_the_batch_part(tmp_path: Path) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
