@@ -20,6 +20,7 @@ from pydantic import BaseModel
 
 from garde import web
 from garde.api import cors, problems
+from garde.api.decision_threads import DecisionThreads
 from garde.api.limits import BodyLimit
 from garde.api.query import known_query
 from garde.api.routers import (
@@ -80,10 +81,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         model = DecisionModel.load(settings.registers)
         engine = open_store(settings.database_url)
         writer = AuditWriter(engine)
-        app.state.garde = Service(settings, engine, model, writer)
+        decisions = DecisionThreads(settings.database_url, model, writer, settings.decision_threads)
+        app.state.garde = Service(settings, engine, model, writer, decisions)
         try:
             yield
         finally:
+            decisions.close()
             writer.close()
             engine.dispose()
 

@@ -12,6 +12,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Annotated, Any
 
+import sqlalchemy as sa
 from fastapi import Depends, HTTPException, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
@@ -35,10 +36,13 @@ class Allow:
                  credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> ApiKey:
         return self.check(request, _token(credentials))
 
-    def check(self, request: Request, token: str | None) -> ApiKey:
-        """The caller's live key if its role is admitted; else 401 or 403. Reads the store."""
+    def check(self, request: Request, token: str | None, connection: sa.Connection | None = None) -> ApiKey:
+        """The caller's live key if its role is admitted; else 401 or 403. Reads the store (through
+        ``connection`` when given, one in autocommit: it sees every committed revocation)."""
         key = None
-        if token is not None:
+        if token is not None and connection is not None:
+            key = authenticate(connection, token)
+        elif token is not None:
             with store(request).connect() as conn:
                 key = authenticate(conn, token)
         if key is None:
@@ -56,16 +60,17 @@ class Pending:
     request: Request
     token: str
 
-    def key(self) -> ApiKey:
-        return self.rule.check(self.request, self.token)
+    def key(self, connection: sa.Connection | None = None) -> ApiKey:
+        return self.rule.check(self.request, self.token, connection)
 
 
 @dataclass(frozen=True)
 class AllowInHop(Allow):
-    """:class:`Allow` for an ``async`` route that checks the key in its one hop to the thread pool
-    (``caller.key()`` first thing there): the key is still read from the store on every request,
-    but a decision takes one hop instead of two (docs/performance.md). A request with no key, or
-    a malformed one, is refused here, before its body is read."""
+    """:class:`Allow` for an ``async`` route that checks the key in its one hop to a thread
+    (``caller.key()`` first thing there; the decisions' threads pass their own connection): the key
+    is still read from the store on every request, but a decision takes one hop instead of two
+    (docs/performance.md). A request with no key, or a malformed one, is refused here, before its
+    body is read."""
 
     async def __call__(  # type: ignore[override]
             self, request: Request,
