@@ -7,8 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, Field
 
-from garde.api.auth import KeyFirstRoute, Pending, allow_in_hop
+from garde.api.auth import Pending, allow_in_hop
 from garde.api.decision_threads import Seat
+from garde.api.key_first import KeyFirstRoute
 from garde.api.models import ACTIVITY, CHANNEL, Strict, SubjectIn
 from garde.api.problems import responses
 from garde.api.state import service
