@@ -4,6 +4,7 @@ in the audit log, or break when the database drops a connection."""
 
 from __future__ import annotations
 
+import gc
 import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -78,3 +79,13 @@ def test_a_decision_thread_whose_connections_were_dropped_connects_again(postgre
         assert answered.status_code == 200, answered.text
         assert client.post("/api/v1/decisions", json=ASKED, headers=bearer(keys["agent"])).status_code == 403
     assert audit_actors(postgres_url, "decision") == ["key:service-key"] * 2
+
+
+def test_the_server_freezes_its_heap_while_it_runs_and_thaws_it_at_the_end(sqlite_url: str) -> None:
+    """What the started app holds is kept out of the collector's full passes (each walked it all,
+    stalling every request of the worker), and given back to the collector when the app stops."""
+    with api_client(sqlite_url) as (client, keys):
+        assert gc.get_freeze_count() > 0
+        answer = client.post("/api/v1/decisions", json=ASKED, headers=bearer(keys["service"]))
+        assert answer.status_code == 200
+    assert gc.get_freeze_count() == 0

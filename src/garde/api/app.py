@@ -8,6 +8,7 @@ at the latest schema.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Literal
@@ -83,9 +84,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         writer = AuditWriter(engine)
         decisions = DecisionThreads(settings.database_url, model, writer, settings.decision_threads)
         app.state.garde = Service(settings, engine, model, writer, decisions)
+        # What is alive now (the modules, the app, the register's model) lives as long as the server:
+        # frozen, the collector's full passes stop walking it, each of which stalled every request of
+        # the worker for ≈ 0.1 s (docs/performance.md). Thawed at the end, so that it can be freed.
+        gc.collect()
+        gc.freeze()
         try:
             yield
         finally:
+            gc.unfreeze()
             decisions.close()
             writer.close()
             engine.dispose()
