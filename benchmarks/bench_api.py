@@ -33,12 +33,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from fastapi import Request, Response
+from fastapi.routing import APIRoute
 
 from benchmarks import Result
 
 ROOT = Path(__file__).resolve().parents[1]
 REGISTER = ROOT / "registers" / "reference-shop.yaml"
-BARE = "/bench/bare"
+BARE = "/api/v1/bench/bare"
 DECISIONS = "/api/v1/decisions"
 SUBJECTS = 1_000
 GOAL_RATE, GOAL_P99_MS, GOAL_RATIO = 2_000, 50.0, 0.5
@@ -64,18 +68,44 @@ end
 
 
 def bench_app() -> object:
-    """The app `garde serve` runs, and the bare endpoint (only in the benchmark's app)."""
-    from fastapi import Response
+    """The app `garde serve` runs, and the bare endpoint (only in the benchmark's app).
 
+    The bare endpoint is an ``async`` route that takes the decisions' hop (to a decision thread,
+    which does nothing) and answers a constant body. It is placed in the route table just before
+    the decisions' router: routes are matched in order, and FastAPI's matching costs ≈ 2 µs of CPU
+    a route passed, so a route added at the end of the table (after the pages) paid ≈ 0.15 ms a
+    request more than the decisions do."""
     from garde.api import create_app
+    from garde.api.state import service
 
     app = create_app()
 
     @app.post(BARE, include_in_schema=False)
-    def bare() -> Response:
+    async def bare(request: Request) -> Response:
+        await service(request).decisions.run(_nothing)
         return Response(b'{"allowed":true}', media_type="application/json")
 
+    routes = app.router.routes
+    added = routes.pop()
+    assert isinstance(added, APIRoute) and added.path == BARE
+    routes.insert(_position(app, DECISIONS), added)
     return app
+
+
+def _nothing(_seat: object) -> None:
+    return None
+
+
+def _position(app: Any, path: str) -> int:
+    """The index, in the app's own route table, of the entry (a route or an included router) that
+    serves ``path``."""
+    try:
+        from fastapi.routing import iter_route_contexts
+    except ImportError:  # pragma: no cover - older FastAPI copies the routes into the app
+        return next(index for index, route in enumerate(app.router.routes)
+                    if getattr(route, "path", None) == path)
+    return next(index for index, route in enumerate(app.router.routes)
+                if any(context.path == path for context in iter_route_contexts([route])))
 
 
 @dataclass(frozen=True)

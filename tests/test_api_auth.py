@@ -176,10 +176,15 @@ def test_a_revoked_key_is_refused_by_its_next_request(database_url: str) -> None
 
 
 def test_a_decision_takes_one_hop_to_the_thread_pool() -> None:
-    """The route and every dependency of ``POST /decisions`` are ``async``: FastAPI hands none of
-    them to the pool, so the route's own hop (the key check and the decision) is the only one."""
-    route = next(route for name, route in _routes() if name == "POST /api/v1/decisions")
+    """The route and every dependency of ``POST /decisions``, the app's own (the query check)
+    included, are ``async``: FastAPI hands none of them to its thread pool, so the route's own hop
+    (the key check and the decision) is the only one."""
+    app = create_app()
+    route = next(route for method, path, route in route_table(app)
+                 if (method, path) == ("POST", "/api/v1/decisions"))
     assert inspect.iscoroutinefunction(route.endpoint)
+    app_wide = [depends.dependency for depends in app.router.dependencies]
+    assert app_wide and all(inspect.iscoroutinefunction(call) for call in app_wide), app_wide
     pending = list(route.dependant.dependencies)
     while pending:
         dependency = pending.pop()

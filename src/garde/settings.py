@@ -131,6 +131,11 @@ class Settings(BaseSettings):
         description="How long a DPO stays logged in to the dashboard (`/dpo/`) after pasting their key: "
         "the session then ends and the key must be pasted again (1-24 hours).",
     )
+    decision_threads: int = Field(
+        default=4, ge=1, le=64,
+        description="Threads of each `garde serve` worker that answer `POST /api/v1/decisions`; each keeps "
+        "two connections to the store open (its key check and its decisions) for as long as the server runs.",
+    )
 
     @classmethod
     def settings_customise_sources(

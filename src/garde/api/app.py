@@ -8,6 +8,7 @@ at the latest schema.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Literal
@@ -20,6 +21,7 @@ from pydantic import BaseModel
 
 from garde import web
 from garde.api import cors, problems
+from garde.api.decision_threads import DecisionThreads
 from garde.api.limits import BodyLimit
 from garde.api.query import known_query
 from garde.api.routers import (
@@ -80,10 +82,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         model = DecisionModel.load(settings.registers)
         engine = open_store(settings.database_url)
         writer = AuditWriter(engine)
-        app.state.garde = Service(settings, engine, model, writer)
+        decisions = DecisionThreads(settings.database_url, model, writer, settings.decision_threads)
+        app.state.garde = Service(settings, engine, model, writer, decisions)
+        # What is alive now (the modules, the app, the register's model) lives as long as the server:
+        # frozen, the collector's full passes stop walking it, each of which stalled every request of
+        # the worker for ≈ 0.1 s (docs/performance.md). Thawed at the end, so that it can be freed.
+        gc.collect()
+        gc.freeze()
         try:
             yield
         finally:
+            gc.unfreeze()
+            decisions.close()
             writer.close()
             engine.dispose()
 

@@ -8,15 +8,14 @@ do everything and is added to every rule. The key is looked up in the store on e
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request, Response
-from fastapi.exceptions import RequestValidationError
-from fastapi.routing import APIRoute
+import sqlalchemy as sa
+from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from starlette.concurrency import run_in_threadpool
+from fastapi.security.utils import get_authorization_scheme_param
 
 from garde.api.keys import ROLES, ApiKey, authenticate, well_formed
 from garde.api.problems import worded
@@ -35,10 +34,13 @@ class Allow:
                  credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> ApiKey:
         return self.check(request, _token(credentials))
 
-    def check(self, request: Request, token: str | None) -> ApiKey:
-        """The caller's live key if its role is admitted; else 401 or 403. Reads the store."""
+    def check(self, request: Request, token: str | None, connection: sa.Connection | None = None) -> ApiKey:
+        """The caller's live key if its role is admitted; else 401 or 403. Reads the store (through
+        ``connection`` when given, one in autocommit: it sees every committed revocation)."""
         key = None
-        if token is not None:
+        if token is not None and connection is not None:
+            key = authenticate(connection, token)
+        elif token is not None:
             with store(request).connect() as conn:
                 key = authenticate(conn, token)
         if key is None:
@@ -56,16 +58,17 @@ class Pending:
     request: Request
     token: str
 
-    def key(self) -> ApiKey:
-        return self.rule.check(self.request, self.token)
+    def key(self, connection: sa.Connection | None = None) -> ApiKey:
+        return self.rule.check(self.request, self.token, connection)
 
 
 @dataclass(frozen=True)
 class AllowInHop(Allow):
-    """:class:`Allow` for an ``async`` route that checks the key in its one hop to the thread pool
-    (``caller.key()`` first thing there): the key is still read from the store on every request,
-    but a decision takes one hop instead of two (docs/performance.md). A request with no key, or
-    a malformed one, is refused here, before its body is read."""
+    """:class:`Allow` for an ``async`` route that checks the key in its one hop to a thread
+    (``caller.key()`` first thing there; the decisions' threads pass their own connection): the key
+    is still read from the store on every request, but a decision takes one hop instead of two
+    (docs/performance.md). A request with no key, or a malformed one, is refused here, before its
+    body is read."""
 
     async def __call__(  # type: ignore[override]
             self, request: Request,
@@ -76,31 +79,19 @@ class AllowInHop(Allow):
         return Pending(self, request, token)
 
 
-class KeyFirstRoute(APIRoute):
-    """A route class for routes ruled by :class:`AllowInHop`: FastAPI validates the body before an
-    ``async`` route runs, so a request whose body is invalid has its key checked (in the pool)
-    before its 422 is answered: a wrong or missing key is still told 401/403 first."""
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
-        rules = [dependency.call for dependency in self.dependant.dependencies
-                 if isinstance(dependency.call, AllowInHop)]
-
-        async def key_first(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except RequestValidationError:
-                for rule in rules:
-                    await run_in_threadpool(rule.check, request, _token(await _bearer(request)))
-                raise
-
-        return key_first
-
-
 def _token(credentials: HTTPAuthorizationCredentials | None) -> str | None:
     if credentials is None or credentials.scheme.lower() != "bearer":
         return None
     return credentials.credentials
+
+
+def bearer_token(request: Request) -> str | None:
+    """The token of ``Authorization: Bearer <token>``, read as :data:`_bearer` reads it; else None."""
+    authorization = request.headers.get("Authorization")
+    scheme, credentials = get_authorization_scheme_param(authorization)
+    if not (authorization and scheme and credentials):
+        return None
+    return credentials if scheme.lower() == "bearer" else None
 
 
 def _unauthenticated(request: Request) -> HTTPException:

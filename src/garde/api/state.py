@@ -1,8 +1,10 @@
-"""What the app holds for its routes: the store, the register's decision model, the audit writer."""
+"""What the app holds for its routes: the store, the register's decision model, the audit writer,
+and the threads that make the decisions."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from fastapi import Request
@@ -11,6 +13,9 @@ from garde.audit import AuditWriter
 from garde.decide.model import DecisionModel
 from garde.settings import Settings
 
+if TYPE_CHECKING:
+    from garde.api.decision_threads import DecisionThreads
+
 
 @dataclass
 class Service:
@@ -18,6 +23,7 @@ class Service:
     engine: sa.Engine
     model: DecisionModel
     audit: AuditWriter
+    decisions: DecisionThreads
 
 
 def service(request: Request) -> Service:

@@ -45,7 +45,7 @@ def safe_url(url: str | sa.URL) -> str:
         return str(url)
 
 
-def connect(url: str, *, create: bool = False) -> Engine:
+def connect(url: str, *, create: bool = False, **pool: int) -> Engine:
     """An engine for ``url``; SQLite files get WAL and foreign keys.
 
     A new SQLite file and the folders made for it are owner-only (``0600``, ``0700``).
@@ -56,6 +56,8 @@ def connect(url: str, *, create: bool = False) -> Engine:
     not mounted) that must not answer "no data" to an access request from a
     new, empty file: such a file is refused, and opened read-write only if
     it exists (``mode=rw``), so SQLite itself never creates it.
+    ``pool``: the pool's size (``pool_size``, ``max_overflow``) where the default (5 and 10
+    more) does not fit, e.g. the API's decision threads, which hold two connections each.
     Raises :class:`GardeError` for a URL that is not one or names a driver
     that is not installed.
     """
@@ -71,15 +73,15 @@ def connect(url: str, *, create: bool = False) -> Engine:
                          "garde speaks sqlite:// and postgresql+psycopg://") from None
     try:
         if backend == "sqlite":
-            return _connect_sqlite(parsed, create)
+            return _connect_sqlite(parsed, create, pool)
         connect_args = {} if "connect_timeout" in parsed.query else {"connect_timeout": 10}
-        return sa.create_engine(parsed, pool_pre_ping=True, connect_args=connect_args)
+        return sa.create_engine(parsed, pool_pre_ping=True, connect_args=connect_args, **pool)
     except ImportError as exc:
         raise GardeError(f"{safe_url(parsed)}: no database driver for {parsed.drivername!r} ({exc}); "
                          "garde speaks sqlite:// and postgresql+psycopg://") from None
 
 
-def _connect_sqlite(url: sa.URL, create: bool) -> Engine:
+def _connect_sqlite(url: sa.URL, create: bool, pool: dict[str, int]) -> Engine:
     database = url.database
     # in memory, or a `file:` URI (uri=true) whose own mode says whether to create
     a_file = not (not database or database == ":memory:" or database.startswith("file:")
@@ -98,7 +100,7 @@ def _connect_sqlite(url: sa.URL, create: bool) -> Engine:
         elif not path.is_file():
             raise GardeError(f"no database file at {safe_url(url)}" + (" (a folder)" if path.is_dir() else "")
                              + ": check the URL; garde does not create an empty database in its place")
-    engine = sa.create_engine(url)
+    engine = sa.create_engine(url, **pool)
     sa.event.listen(engine, "connect", _sqlite_pragmas)
     if a_file and not create:
         sa.event.listen(engine, "do_connect", _existing_file_only)

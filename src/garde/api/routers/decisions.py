@@ -6,20 +6,18 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, Field
-from starlette.concurrency import run_in_threadpool
 
-from garde.api.auth import KeyFirstRoute, Pending, allow, allow_in_hop
-from garde.api.keys import ApiKey
+from garde.api.auth import Pending, allow_in_hop
+from garde.api.decision_threads import Seat
+from garde.api.key_first import KeyFirstRoute
 from garde.api.models import ACTIVITY, CHANNEL, Strict, SubjectIn
 from garde.api.problems import responses
 from garde.api.state import service
 from garde.consent.recording import check_activity
-from garde.decide import DecisionPoint
 from garde.decide.model import Decision
 
 router = APIRouter(prefix="/decisions", tags=["decisions"], responses=responses(401, 403, 404, 422),
                    route_class=KeyFirstRoute)
-Caller = Annotated[ApiKey, Depends(allow("service"))]
 PendingCaller = Annotated[Pending, Depends(allow_in_hop("service"))]
 BATCH_LIMIT = 1000
 
@@ -72,25 +70,29 @@ def _json(answer: BaseModel) -> Response:
 @router.post("", response_model=DecisionOut)
 async def decide(body: DecisionIn, request: Request, caller: PendingCaller) -> Response:
     """Decide one use of one subject's data; audited with the key's name as actor."""
-    # one hop to the thread pool per decision: the key check and the decision (docs/performance.md)
-    return await run_in_threadpool(_decide, body, request, caller)
+    # one hop, to a decision thread: its key check and its decision (docs/performance.md)
+    return await service(request).decisions.run(_decide, body, caller)
 
 
-def _decide(body: DecisionIn, request: Request, caller: Pending) -> Response:
-    key = caller.key()  # read from the store on every request, before anything else is done
-    held = service(request)
-    check_activity(held.model, body.activity)
-    with DecisionPoint(held.model, held.engine, audit=held.audit, actor=key.actor) as point:
-        return _json(_out(point.decide(body.activity, body.subject.identities(), body.categories,
-                                       body.channel)))
+def _decide(seat: Seat, body: DecisionIn, caller: Pending) -> Response:
+    key = seat.key(caller)  # read from the store on every request, before anything else is done
+    check_activity(seat.point.model, body.activity)
+    seat.point.actor = key.actor  # the seat's point serves one request at a time
+    decision = seat.point.decide(body.activity, body.subject.identities(), body.categories, body.channel)
+    return _json(_out(decision))
 
 
 @router.post("/batch", response_model=BatchOut)
-def decide_batch(body: BatchIn, request: Request, key: Caller) -> Response:
+async def decide_batch(body: BatchIn, request: Request, caller: PendingCaller) -> Response:
     """Decide the same use for up to 1,000 subjects; each decision audited."""
-    held = service(request)
-    check_activity(held.model, body.activity)
+    return await service(request).decisions.run(_decide_batch, body, caller)
+
+
+def _decide_batch(seat: Seat, body: BatchIn, caller: Pending) -> Response:
+    key = seat.key(caller)
+    check_activity(seat.point.model, body.activity)
     subjects = [subject.identities() for subject in body.subjects]  # every identity checked first
-    with DecisionPoint(held.model, held.engine, audit=held.audit, actor=key.actor) as point:
-        return _json(BatchOut(decisions=[_out(point.decide(body.activity, ids, body.categories, body.channel))
-                                         for ids in subjects]))
+    seat.point.actor = key.actor
+    point = seat.point
+    return _json(BatchOut(decisions=[_out(point.decide(body.activity, ids, body.categories, body.channel))
+                                     for ids in subjects]))
