@@ -114,10 +114,17 @@ class DecisionPoint:
 
     # -- reading the subject -------------------------------------------------
     def _dbapi(self) -> Any:
+        self._own()
+        return self._raw
+
+    def _own(self) -> sa.Connection:
+        """The point's one connection (autocommit): everything the point reads goes through it, so
+        a point takes one connection of its engine's pool, never a second one (the API's decision
+        threads hold exactly one each)."""
         if self._connection is None or self._connection.closed or self._connection.invalidated:
             self._connection = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
             self._raw = self._connection.connection.dbapi_connection
-        return self._raw
+        return self._connection
 
     def _statement(self, identities: int, every_activity: bool = False) -> tuple[str, tuple[str, ...] | None]:
         """The facts statement for a subject id (0) or for n identities, compiled once per dialect
@@ -153,7 +160,7 @@ class DecisionPoint:
             params["sid"] = subject
             sql, positions = self._statement(0, activity is None)
         else:
-            key = identifier_data_key(self.engine)
+            key = identifier_data_key(self._own())
             for i, (kind, value) in enumerate(subject.items()):
                 params[f"k{i}"], params[f"h{i}"] = kind, identifier_hash(kind, value, key)
             sql, positions = self._statement(len(subject), activity is None)
@@ -184,8 +191,7 @@ class DecisionPoint:
         """Read the store's write counter; empty what is kept when it moved. False when this store
         keeps no counter: then nothing is kept. The caller holds both locks."""
         if kept.counted is None:
-            with self.engine.connect() as conn:
-                kept.counted = kept_in_step(conn)
+            kept.counted = kept_in_step(self._own())
         if not kept.counted:
             return False
         try:  # the counter straight from the driver's connection: this runs before every decision
