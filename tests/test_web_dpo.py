@@ -58,6 +58,7 @@ def test_no_dashboard_page_without_a_dpo_session(sqlite_url: str, tmp_path: Path
             ("GET", "/dpo/"),
             ("GET", "/dpo/requests/{request_id}"),
             ("POST", "/dpo/requests/{request_id}/extend"),
+            ("POST", "/dpo/requests/{request_id}/run"),
         } <= set(routes)
         for who in ({}, bearer(keys["dpo"]), {"Cookie": "garde_dpo=forged-session-id"}):
             for method, path in routes:
@@ -146,7 +147,7 @@ def test_forms_without_the_sessions_csrf_token_are_refused(database_url: str, tm
         others_token = log_in(client, keys["dpo"])  # another session's token (another browser's)
         client.http.cookies.clear()
         log_in(client, keys["dpo"])
-        for action in ("extend", "reject"):
+        for action in ("extend", "reject", "run"):
             for form in (
                 {"reason": "busy"},
                 {"reason": "busy", "csrf": ""},

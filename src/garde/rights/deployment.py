@@ -54,6 +54,12 @@ class Deployment:
         return cls(datamap, connect_datamap(datamap, urls, create=create), registers_of(datamap),
                    results or settings.results, outbox=outbox)
 
+    def __enter__(self) -> Deployment:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.dispose()
+
     def dispose(self) -> None:
         for engine in self.engines.values():
             engine.dispose()

@@ -37,6 +37,8 @@ REQUEST_TYPES: tuple[RequestType, ...] = get_args(RequestType)
 Status = Literal["received", "verified", "in_progress", "failed", "completed", "rejected", "cancelled"]
 STATUSES: tuple[Status, ...] = get_args(Status)
 OPEN: tuple[Status, ...] = ("received", "verified", "in_progress", "failed")
+# What a run may start from: verified, or a run interrupted or failed (resumed).
+RUNNABLE: tuple[Status, ...] = ("verified", "in_progress", "failed")
 LANGUAGES = ("fr", "en", "it")
 
 # Which status may follow which; a rejection is possible while the request is open.
@@ -109,6 +111,11 @@ class Request:
     @property
     def is_open(self) -> bool:
         return self.status in OPEN
+
+    @property
+    def is_runnable(self) -> bool:
+        """Can :func:`garde.rights.run` start (or resume) it: verified and not finished."""
+        return self.status in RUNNABLE
 
     def is_overdue(self, today: date | None = None) -> bool:
         return self.is_open and (today or now().date()) > self.due

@@ -98,7 +98,7 @@ def _run(store: Engine, request_id: str, deployment: Deployment, *, actor: str,
          today: date | None, mailer: Mailer | None = None) -> Request:
     with store.begin() as conn:
         request = get_request(conn, request_id)
-        if request.status not in ("verified", "in_progress", "failed"):
+        if not request.is_runnable:
             hint = " (verify the requester's identity first)" if request.status == "received" else ""
             raise RequestConflict(f"request {request.id} is {request.status}; it cannot be run{hint}")
         if request.type == "rectification":

@@ -1,5 +1,6 @@
 """``/dpo/requests``: the queue of data-subject requests, one request's page, its answer files,
-and the forms that extend or reject it (with the reason the subject is told)."""
+and the forms that run a verified request, or extend or reject it (with the reason the subject is
+told)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 from garde import rights
 from garde.api.state import service, store
 from garde.problems import GardeError, NotFound
-from garde.rights.deployment import configured_registers
+from garde.rights.deployment import Deployment, configured_registers
 from garde.rights.queue import answer_file, answer_files, extendable, queue, standing
 from garde.subjects import now
 from garde.web.dpo.auth import LANGS, DpoPage, checked_form
@@ -39,7 +40,7 @@ def _page(request: Request, dpo: DpoPage, request_id: str, *, error: str | None 
     files = answer_files(found, service(request).settings.results)
     return render(request, "dpo/request.html.j2", dpo.lang, status=status, langs=LANGS, dpo=dpo, r=found,
                   days_left=days_left, standing=standing_, files=sorted(files), error=error,
-                  extendable=extendable(found))
+                  extendable=extendable(found), runnable=found.is_runnable)
 
 
 @router.get("/dpo/requests/{request_id}", include_in_schema=False)
@@ -81,3 +82,17 @@ def extend(request_id: str, request: Request, dpo: DpoPage,
 def reject(request_id: str, request: Request, dpo: DpoPage,
            form: dict[str, str] = Depends(checked_form)) -> Response:
     return _change(request, dpo, request_id, "reject", form.get("reason", ""))
+
+
+@router.post("/dpo/requests/{request_id}/run", include_in_schema=False)
+def run(request_id: str, request: Request, dpo: DpoPage,
+        form: dict[str, str] = Depends(checked_form)) -> Response:
+    """Run a verified request, as ``POST /api/v1/requests/{id}/run`` does, under the DPO's name."""
+    settings = service(request).settings
+    try:
+        with Deployment.open(settings=settings) as deployment:
+            ran = rights.run(store(request), request_id[:MAX_ID], deployment, actor=dpo.actor,
+                             mailer=rights.configured_mailer(settings))
+    except GardeError as error:
+        return _page(request, dpo, request_id, error=str(error), status=409)
+    return RedirectResponse(f"/dpo/requests/{ran.id}", status_code=303)
