@@ -91,3 +91,19 @@ def test_a_request_over_a_table_gone_fails_as_a_request_does(shop: tuple[sa.Engi
         run(store, request.id, deployment)
     with store.connect() as conn:
         assert get_request(conn, request.id).status == "failed"
+
+
+def test_a_failed_read_on_sqlite_keeps_what_the_callers_transaction_wrote(sqlite_url: str) -> None:
+    """SQLite goes on after a failed statement: the driver's connection is not rolled back under
+    the caller (PostgreSQL's is, as its transaction is aborted anyway)."""
+    engine = connect(sqlite_url, create=True)
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text("CREATE TABLE kept (id INTEGER PRIMARY KEY)"))
+        with engine.begin() as conn:
+            conn.execute(sa.text("INSERT INTO kept VALUES (1)"))
+            with pytest.raises(sa.exc.OperationalError):
+                rows_in(conn, "missing", ("id",), {"id": [1]})
+            assert conn.execute(sa.text("SELECT count(*) FROM kept")).scalar() == 1
+    finally:
+        engine.dispose()

@@ -112,7 +112,8 @@ def rows_in(conn: sa.Connection, table: str, columns: tuple[str, ...],
         cursor.execute(sql, [value for values in conditions.values() for value in values])
         return cursor.fetchall()  # type: ignore[no-any-return]
     except conn.dialect.loaded_dbapi.Error:
-        raw.rollback()  # PostgreSQL refuses any statement after a failed one until then
+        if conn.dialect.name == "postgresql":  # it refuses any statement after a failed one until then
+            raw.rollback()  # (SQLite keeps the transaction: what the caller did in it stays)
         parameters = {f"v{i}": list(values) for i, values in enumerate(conditions.values())}
         conn.execute(select_in(table, columns, tuple(conditions)), parameters)
         raise
