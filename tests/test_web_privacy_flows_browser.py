@@ -94,6 +94,18 @@ def _decide(served: Served, email: str, activity: str = "newsletter", channel: s
     return allowed
 
 
+def _signed_in_and_subscribed(visit: Visit, served: Served, subject: str) -> tuple[Any, Any]:
+    """``subject`` signed in, having given the newsletter consent on the page, which the shop's
+    decision now allows; the tab and the newsletter's row."""
+    visit.sign_in(subject)
+    tab = visit.tab
+    newsletter = tab.locator("main tr:has(input[name=activity][value=newsletter])")
+    newsletter.locator("button", has_text="Donner").click()
+    tab.wait_for_url("**/privacy/me?done=consent")
+    assert _decide(served, subject)
+    return tab, newsletter
+
+
 def _downloaded(tab: Any, click: Callable[[], None]) -> tuple[str, str]:
     with tab.expect_download() as started:
         click()
@@ -135,12 +147,7 @@ def test_a_customer_asks_for_access_and_downloads_their_answer(visit: Visit,
 def test_a_withdrawn_consent_flips_the_shops_decision(visit: Visit, shop: tuple[Served, list[str]]) -> None:
     served, emails = shop
     subject = emails[2]
-    visit.sign_in(subject)
-    tab = visit.tab
-    newsletter = tab.locator("main tr:has(input[name=activity][value=newsletter])")
-    newsletter.locator("button", has_text="Donner").click()
-    tab.wait_for_url("**/privacy/me?done=consent")
-    assert _decide(served, subject)
+    tab, newsletter = _signed_in_and_subscribed(visit, served, subject)
     newsletter.locator("button", has_text="Retirer").click()
     tab.wait_for_url("**/privacy/me?done=consent")
     assert not _decide(served, subject)
@@ -150,12 +157,7 @@ def test_a_withdrawn_consent_flips_the_shops_decision(visit: Visit, shop: tuple[
 def test_objecting_to_direct_marketing_in_one_click(visit: Visit, shop: tuple[Served, list[str]]) -> None:
     served, emails = shop
     subject = emails[3]
-    visit.sign_in(subject)
-    tab = visit.tab
-    newsletter = tab.locator("main tr:has(input[name=activity][value=newsletter])")
-    newsletter.locator("button", has_text="Donner").click()
-    tab.wait_for_url("**/privacy/me?done=consent")
-    assert _decide(served, subject)
+    tab, _ = _signed_in_and_subscribed(visit, served, subject)
     tab.click("form[action='/privacy/me/object'] button")  # the one click
     tab.wait_for_url("**/privacy/me?done=objection")
     assert not _decide(served, subject)
