@@ -111,14 +111,20 @@ def _target(page: Page, suffix: str) -> Path:
 
 
 # Chromium cannot always capture a page taller than its largest texture (a long lint report at
-# 375 px): the screenshot, for a person to look at, then shows the page's first part.
-TALLEST_SHOT = 12_000
+# 375 px), nor, on a loaded machine, one somewhat shorter: the screenshot, for a person to look
+# at, then shows the page's first part, and if even that cannot be captured, the first screen.
+TALLEST_SHOT = 8_000
 
 
 def _screen(tab: Any, page: Page, width: int, axe: str) -> dict[str, Any]:
     height = int(tab.evaluate("() => document.documentElement.scrollHeight"))
     clip = {"x": 0, "y": 0, "width": width, "height": TALLEST_SHOT} if height > TALLEST_SHOT else None
-    tab.screenshot(path=_target(page, f"{width}.png"), full_page=True, clip=clip)
+    try:
+        tab.screenshot(path=_target(page, f"{width}.png"), full_page=True, clip=clip)
+    except Exception as error:  # playwright's Error: Chromium's capture, not the page, failed
+        if "Unable to capture screenshot" not in str(error):
+            raise
+        tab.screenshot(path=_target(page, f"{width}.png"))
     facts: dict[str, Any] = tab.evaluate(SCREEN_JS)
     facts["passages"] = tab.evaluate(PASSAGES_JS)
     facts["lang"] = tab.evaluate("() => document.documentElement.lang")
