@@ -294,3 +294,22 @@ def test_a_session_ends_after_its_lifetime(sqlite_url: str) -> None:
         assert session_key(conn, session_id, at=now() + timedelta(hours=8, seconds=1)) is None
         assert session_key(conn, session_id[:-1]) is None
     engine.dispose()
+
+
+def test_the_queue_and_the_request_page_name_types_and_statuses_in_words(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    with web_client(sqlite_url, tmp_path) as (client, keys):
+        request_id = _submit(sqlite_url)
+        log_in(client, keys["dpo"])
+        for lang, kind, status in (
+            ("en", "Access (Art. 15)", "received, identity not proven"),
+            ("fr", "Accès (art. 15)", "reçue, identité non prouvée"),
+            ("it", "Accesso (art. 15)", "ricevuta, identità non provata"),
+        ):
+            row = client.get(f"/dpo/requests?lang={lang}").text.split("<tr class=")[1]
+            page = client.get(f"/dpo/requests/{request_id}?lang={lang}").text
+            for text in (row, page):
+                assert f"<td>{kind}</td>" in text or f"<dd>{kind}</dd>" in text
+                assert status in text
+            assert "<td>access</td>" not in row and "<td>received</td>" not in row

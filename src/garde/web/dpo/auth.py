@@ -18,7 +18,7 @@ from garde.api.keys import ApiKey
 from garde.web.cookies import CookieSurface
 from garde.web.sessions import session_key
 
-LANGS = ("en", "fr")
+LANGS = ("en", "fr", "it")
 LOGIN = "/dpo/login"
 SURFACE = CookieSurface(cookie="garde_dpo", path="/dpo", langs=LANGS, lookup=session_key, sign_in=LOGIN,
                         refused_page="dpo/refused.html.j2", missing="login", context="dpo")
