@@ -136,6 +136,13 @@ class Settings(BaseSettings):
         description="Threads of each `garde serve` worker that answer `POST /api/v1/decisions`; each keeps "
         "two connections to the store open (its key check and its decisions) for as long as the server runs.",
     )
+    api_key_mail_and_requests_per_hour: int = Field(
+        default=120, ge=1, le=100_000,
+        description="How many data-subject requests one staff API key may submit, and separately how many "
+        "verification codes it may have mailed, per hour (`POST /api/v1/requests`, OpenDSR, `send-code`); "
+        "past it the key gets 429 until the hour has passed. Raise it for a shop whose systems forward "
+        "many requests through one key.",
+    )
 
     @classmethod
     def settings_customise_sources(

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Annotated
 
@@ -42,7 +42,8 @@ LIMITS = {
         # Wrong keys pasted into the DPO dashboard's login form (failures only: see ``refused``).
         Limit("dpo.login", 10, timedelta(minutes=15)),
         # Per staff key (``per_key``), where a call mails someone or creates a request: a leaked
-        # or runaway key cannot flood the queue or send mail in garde's name without end.
+        # or runaway key cannot flood the queue or send mail in garde's name without end. The
+        # figure here is the default; ``api_key_mail_and_requests_per_hour`` sets it.
         Limit("requests.submit.key", 120, timedelta(hours=1)),
         Limit("requests.send_code.key", 120, timedelta(hours=1)),
     )
@@ -141,8 +142,10 @@ class KeyRateLimit:
     limit: Limit
 
     def __call__(self, request: Request, key: Staff) -> ApiKey:
-        with service(request).engine.begin() as conn:
-            hit(conn, self.limit, key_counter(key))
+        state = service(request)
+        limit = replace(self.limit, limit=state.settings.api_key_mail_and_requests_per_hour)
+        with state.engine.begin() as conn:
+            hit(conn, limit, key_counter(key))
         return key
 
 
