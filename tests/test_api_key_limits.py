@@ -87,6 +87,7 @@ def test_each_call_counts_once_for_its_key(sqlite_url: str) -> None:
 def test_the_per_key_budget_is_a_setting(sqlite_url: str) -> None:
     with api_client(sqlite_url, api_key_mail_and_requests_per_hour=2) as (client, keys):
         for _ in range(2):
-            assert client.post("/api/v1/requests", json=SUBMIT, headers=bearer(keys["agent"])).status_code == 201
+            made = client.post("/api/v1/requests", json=SUBMIT, headers=bearer(keys["agent"]))
+            assert made.status_code == 201
         refused = problem_of(client.post("/api/v1/requests", json=SUBMIT, headers=bearer(keys["agent"])), 429)
         assert "2 " in refused["detail"] and "per hour" in refused["detail"]
