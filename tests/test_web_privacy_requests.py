@@ -192,6 +192,27 @@ def test_objecting_to_direct_marketing_lands_in_the_ledger_and_flips_decisions(d
         assert "Object to direct marketing" not in client.get(ME).text
 
 
+def test_after_an_objection_a_marketing_consent_cannot_be_given_again_in_vain(sqlite_url: str,
+                                                                               tmp_path: Path) -> None:
+    """The objection stands (Art. 21(3)): the page says the consent is not used, offers no Give
+    button, and a crafted form is refused without writing a "given" the decisions would ignore."""
+    with web_client(sqlite_url, tmp_path) as (client, keys):
+        csrf = _sign_in(client, ANA, tmp_path / "outbox")
+        client.post(f"{ME}/consents", data={"csrf": csrf, "activity": "newsletter", "channel": "email",
+                                            "action": "give"})
+        assert client.post(f"{ME}/object", data={"csrf": csrf}).status_code == 303
+        page = client.get(f"{ME}?lang=en").text
+        row = next(r for r in page.split("<tr>") if "Newsletter" in r)
+        assert "not used: you objected to direct marketing" in row and ">Give<" not in row
+        again = client.post(f"{ME}/consents?lang=en", data={"csrf": csrf, "activity": "newsletter",
+                                                            "channel": "email", "action": "give"})
+        assert again.status_code == 409 and "you objected to direct marketing" in again.text
+        assert [e.action for e in _events(sqlite_url)] == ["given", "withdrawn"]
+        assert not _decision(client, keys["service"], "newsletter", ANA)
+        french = client.get(f"{ME}?lang=fr").text
+        assert "<td>Cookies de mesure d&#39;audience</td>" in french  # not marketing
+
+
 def _signed_in(served: Served, email: str) -> tuple[httpx.Client, str]:
     """A browser-like client of the real server, signed in as ``email``; its session's CSRF token."""
     client = httpx.Client(base_url=served.url, timeout=60)

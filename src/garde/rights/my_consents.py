@@ -44,7 +44,7 @@ class ConsentLine:
 
     activity: str
     channel: str | None
-    status: str  # "given", "withdrawn", "refused", "expired" or "none"
+    status: str  # "given", "withdrawn", "refused", "expired", "none", or "objected" (see consent_lines)
     name: str = ""  # the activity's name in the page's language (its id when the register has none)
     channel_name: str = ""  # the channel's label in the page's language (the vocabulary's)
 
@@ -53,18 +53,37 @@ class ConsentLine:
         return self.status == "given"
 
 
-def consent_lines(model: DecisionModel, state: list[ConsentState], lang: str = "en") -> list[ConsentLine]:
+def consent_lines(model: DecisionModel, state: list[ConsentState], lang: str = "en", *,
+                  objected: bool = False) -> list[ConsentLine]:
     """Every consent the register asks for, per channel, with the subject's ``state`` folded in,
-    named in ``lang`` (the activity's name in the register, the channel's label in the vocabulary)."""
+    named in ``lang`` (the activity's name in the register, the channel's label in the vocabulary).
+
+    When the subject ``objected`` to direct marketing, every direct-marketing line stands as
+    ``"objected"``: the objection outlives any consent (Art. 21(3)), so ``decide()`` refuses it
+    whatever the ledger says, and the page must not show it as given."""
     standing = {(s.activity, s.channel): s.status for s in state}
-    asked = [(activity, channel) for activity in model.activities
-             if (rules := model.get(activity)) is not None and "consent" in rules.bases
-             for channel in rules.channels or (None,)]
-    asked += [(s.activity, s.channel) for s in state if (s.activity, s.channel) not in set(asked)]
+    if objected:
+        standing |= {(a, c): "objected" for a, c in _asked(model, state) if _direct_marketing(model, a)}
     return [ConsentLine(activity, channel, standing.get((activity, channel), "none"),
                         _activity_name(model, activity, lang),
                         load_vocabulary().label("channels", channel, lang) if channel else "")
-            for activity, channel in asked]
+            for activity, channel in _asked(model, state)]
+
+
+def _asked(model: DecisionModel, state: list[ConsentState]) -> list[tuple[str, str | None]]:
+    asked = [(activity, channel) for activity in model.activities
+             if (rules := model.get(activity)) is not None and "consent" in rules.bases
+             for channel in rules.channels or (None,)]
+    return asked + [(s.activity, s.channel) for s in state if (s.activity, s.channel) not in set(asked)]
+
+
+def _direct_marketing(model: DecisionModel, activity: str) -> bool:
+    rules = model.get(activity)
+    return rules is not None and rules.direct_marketing
+
+
+class ObjectionStands(GardeError):
+    """A consent to direct marketing given after an objection to it: it would not be used."""
 
 
 def _activity_name(model: DecisionModel, activity_id: str, lang: str) -> str:
@@ -81,6 +100,12 @@ def change_my_consent(engine: sa.Engine, model: DecisionModel, session: SubjectS
     rules = model.get(activity)
     if rules is not None and channel is not None and channel not in rules.channels:
         raise GardeError(f"{activity!r} has no channel {channel!r}")
+    if give and _direct_marketing(model, activity):
+        with engine.connect() as conn:
+            if objects_to_direct_marketing(conn, session):
+                raise ObjectionStands(
+                    f"{activity!r} is direct marketing and you objected to direct marketing: a consent "
+                    "would not be used while your objection stands")
     owner = model.register_of(activity)
     version = notice_version(owner, lang) if owner is not None else None
     event = record_choice(engine, model, ConsentChoice(

@@ -20,6 +20,7 @@ from garde.ratelimit import RateLimited
 from garde.rights import self_service as mine
 from garde.rights.intake import REQUEST_TYPES
 from garde.rights.my_consents import (
+    ObjectionStands,
     change_my_consent,
     consent_lines,
     object_to_direct_marketing,
@@ -45,7 +46,8 @@ def _me(request: Request, subject: SubjectPage, *, status: int = 200, error: str
         objected = objects_to_direct_marketing(conn, subject.session)
     return render(request, "privacy/me.html.j2", subject.lang, status=status, langs=LANGS, subject=subject,
                   requests=[mine.request_view(r) for r in found], files=files, types=REQUEST_TYPES,
-                  consents=consent_lines(held.model, state, subject.lang), objected=objected, error=error,
+                  consents=consent_lines(held.model, state, subject.lang, objected=objected),
+                  objected=objected, error=error,
                   done=done or request.query_params.get("done"))
 
 
@@ -84,6 +86,8 @@ def consent(request: Request, subject: SubjectPage, form: dict[str, str] = Depen
                           form.get("channel") or None, form.get("action") == "give", subject.lang,
                           ip=client_address(request, held.settings.trusted_proxies),
                           user_agent=request.headers.get("user-agent", "")[:512] or None)
+    except ObjectionStands:
+        return _me(request, subject, status=409, error="objected")
     except GardeError:
         return _me(request, subject, status=400, error="consent")
     return RedirectResponse(ME + "?done=consent", status_code=303)
