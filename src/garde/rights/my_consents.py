@@ -61,7 +61,7 @@ def consent_lines(model: DecisionModel, state: list[ConsentState], lang: str = "
     When the subject ``objected`` to direct marketing, every direct-marketing line stands as
     ``"objected"``: the objection outlives any consent (Art. 21(3)), so ``decide()`` refuses it
     whatever the ledger says, and the page must not show it as given."""
-    standing = {(s.activity, s.channel): s.status for s in state}
+    standing: dict[tuple[str, str | None], str] = {(s.activity, s.channel): s.status for s in state}
     if objected:
         standing |= {(a, c): "objected" for a, c in _asked(model, state) if _direct_marketing(model, a)}
     return [ConsentLine(activity, channel, standing.get((activity, channel), "none"),
