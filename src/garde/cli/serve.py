@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from garde.problems import GardeError
+from garde.settings import Settings
 
 
 def serve(
@@ -35,11 +36,20 @@ def serve(
     DecisionModel.load(settings.registers)  # a register that does not load is a clear error, here
     # Migrated once, here, before any worker starts: workers migrating at once would race.
     open_store(settings.database_url).dispose()
+    server = {"host": host, "port": port, "log_level": "info", "access_log": False, **proxies(settings)}
     if workers == 1:
-        uvicorn.run(create_app(settings), host=host, port=port, log_level="info", access_log=False)
+        uvicorn.run(create_app(settings), **server)
     else:  # each worker process builds its own app from the same settings
-        uvicorn.run("garde.api:create_app", factory=True, host=host, port=port, workers=workers,
-                    log_level="info", access_log=False)
+        uvicorn.run("garde.api:create_app", factory=True, workers=workers, **server)
+
+
+def proxies(settings: Settings) -> dict[str, Any]:
+    """uvicorn's forwarded-header options from ``trusted_proxies``, the one place garde is told whom
+    to believe: ``X-Forwarded-For``/``-Proto`` are read only from those addresses (uvicorn's
+    default believes any process on this machine, and ``FORWARDED_ALLOW_IPS`` is not read)."""
+    if not settings.trusted_proxies:
+        return {"proxy_headers": False}
+    return {"proxy_headers": True, "forwarded_allow_ips": list(settings.trusted_proxies)}
 
 
 def install(app: typer.Typer) -> None:

@@ -110,7 +110,8 @@ def serve_demo(server: DemoServer, ready: Callable[[], None] = lambda: None) -> 
     try:
         app = create_app(server.settings)
         mount(app)
-        Announcing(uvicorn.Config(app, log_level="warning", access_log=False)).run(sockets=[server.listening])
+        config = uvicorn.Config(app, log_level="warning", access_log=False, proxy_headers=False)
+        Announcing(config).run(sockets=[server.listening])
     except KeyboardInterrupt:  # uvicorn stops cleanly, then raises the signal it caught again
         pass
     finally:
