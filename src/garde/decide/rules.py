@@ -279,19 +279,33 @@ def stable_until(activity: ActivityRules, facts: SubjectFacts, now: datetime) ->
     can only change at one of them. Keep this list in step with the rules above.
     """
     instants = [facts.relationship_started_at, facts.relationship_ended_at]
-    events = [e for e in facts.consent_events if e.activity == activity.id]
-    starts: dict[str, list[datetime | None]] = {
-        "collection": [facts.created_at],
-        "last_contact": [facts.last_contact_at, facts.created_at],
-        "relationship_end": [facts.relationship_ended_at],
-        "consent_withdrawn": [e.at for e in events],
-    }
+    activity_id = activity.id
+    events = [e for e in facts.consent_events if e.activity == activity_id]
     try:
-        instants.extend(effective_expiry(e, activity.consent_validity) for e in events)
+        if events:
+            validity = activity.consent_validity
+            instants.extend(effective_expiry(e, validity) for e in events)
         for rule in activity.retention:
-            for start in starts.get(rule.event, ()):
+            event = rule.event
+            starts: Sequence[datetime | None]
+            if event == "collection":
+                starts = (facts.created_at,)
+            elif event == "last_contact":
+                starts = (facts.last_contact_at, facts.created_at)
+            elif event == "relationship_end":
+                starts = (facts.relationship_ended_at,)
+            elif event == "consent_withdrawn":
+                starts = [e.at for e in events]
+            else:  # kept indefinitely, or an event the rules do not evaluate
+                continue
+            period = rule.period
+            for start in starts:
                 if start is not None:
-                    instants.append(start if rule.period is None else rule.period.after(start))
+                    instants.append(start if period is None else period.after(start))
     except OverflowError:  # an instant past the calendar's end: keep nothing rather than guess
         return now
-    return min((i for i in instants if i is not None and i > now), default=None)
+    first: datetime | None = None
+    for instant in instants:
+        if instant is not None and instant > now and (first is None or instant < first):
+            first = instant
+    return first
