@@ -35,7 +35,7 @@ from benchmarks import Result, percentile
 from garde import audit, consent, subjects
 from garde.consent.objections import object_to
 from garde.decide import DecisionPoint
-from garde.register import parse_register
+from garde.register import Register, parse_register
 from garde.store import connect, migrate
 
 REGISTER = """
@@ -136,14 +136,23 @@ def attributes(point: DecisionPoint, sid: str) -> SimpleNamespace:
     )
 
 
-def run(subject_count: int = 2000, calls: int = 20_000) -> list[Result]:
+Plan = list[tuple[str, str, list[str]]]  # (subject id, activity, categories) per decision
+
+
+def prepared(folder: str, subject_count: int, calls: int) -> tuple[sa.Engine, Register, Plan]:
+    """A store of ``subject_count`` subjects in ``folder``, the register and ``calls`` decisions to
+    ask (the same every run: a fixed seed)."""
     rng = random.Random(7)
+    engine = connect(f"sqlite:///{folder}/garde.db", create=True)
+    migrate(engine)
+    ids = populate(engine, subject_count, rng)
+    register = parse_register(REGISTER).register
+    return engine, register, [(rng.choice(ids), *rng.choice(REQUESTS)) for _ in range(calls)]
+
+
+def run(subject_count: int = 2000, calls: int = 20_000) -> list[Result]:
     with tempfile.TemporaryDirectory() as folder:
-        engine = connect(f"sqlite:///{folder}/garde.db", create=True)
-        migrate(engine)
-        ids = populate(engine, subject_count, rng)
-        register = parse_register(REGISTER).register
-        plan = [(rng.choice(ids), *rng.choice(REQUESTS)) for _ in range(calls)]
+        engine, register, plan = prepared(folder, subject_count, calls)
 
         with DecisionPoint(register, engine, audit=False) as plain:
             attrs = {sid: attributes(plain, sid) for sid in set(p[0] for p in plan)}

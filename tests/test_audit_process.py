@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from garde import audit
 from garde.store import connect, migrate
@@ -64,6 +67,44 @@ def test_hashes_are_the_same_as_written_in_process(tmp_path: Path) -> None:
                 assert recomputed == e["hash"]
         engine.dispose()
     assert rows[0] == rows[1]
+
+
+def test_a_payload_queued_in_parts_is_written_as_its_joined_json(tmp_path: Path) -> None:
+    """A decision point queues its payload as (head, time, tail); the child and this process both
+    store and hash ``head + JSON string of time.isoformat() + tail`` (a str time as it is), the
+    bytes of the whole payload."""
+    head, tail = '{"activity":"news\\"letter","allowed":true,"at":', ',"reasons":["é"]}'
+    times = [datetime(2026, 12, 6, 5, 0, 0, 1, tzinfo=UTC), "2026-12-06T05:00:01+00:00",
+             datetime(2026, 12, 6, 6, 0, 1, tzinfo=timezone(timedelta(hours=1)))]
+    for name, writer_class in (("child", audit.ProcessAuditWriter), ("here", audit.AuditWriter)):
+        engine = connect(f"sqlite:///{tmp_path}/{name}.db", create=True)
+        migrate(engine)
+        with writer_class(engine, batch_size=3, max_delay=30, flush_at_exit=False) as writer:
+            for at in times:
+                writer.add_entry("decision", (head, at, tail), "s1", "garde")
+            writer.flush()
+        with engine.connect() as conn:
+            stored = [row.payload for row in conn.execute(sa.select(audit.audit_log.c.payload)
+                                                          .order_by(audit.audit_log.c.seq))]
+            texts = [at if isinstance(at, str) else at.isoformat() for at in times]
+            assert stored == [f'{head}"{text}"{tail}' for text in texts]
+            assert audit.verify(conn) == audit.Verification(True, 3)
+        engine.dispose()
+
+
+@settings(max_examples=200, derandomize=True)
+@given(st.lists(st.tuples(st.text(max_size=8), st.text(max_size=30), st.none() | st.text(max_size=8),
+                          st.text(max_size=8)), max_size=6),
+       st.text(max_size=70))
+def test_a_batchs_hashes_are_each_entrys_canonical_hash(items: list[tuple[str, str, str | None, str]],
+                                                        prev: str) -> None:
+    """The batch's chain (what repeats quoted once) gives each entry the hash entry_hash() gives it,
+    whatever the kinds, actors, subjects, payloads and the head's hash hold."""
+    rows = audit._chain(items, 41, prev, "2026-12-06T05:00:00.000000Z")
+    for (seq, at, kind, subject, actor, payload, before, digest, _seal) in rows:
+        assert digest == audit.entry_hash(seq, at, kind, subject, actor, payload, before)
+        assert before == prev
+        prev = digest
 
 
 def test_a_failure_in_the_child_is_raised_on_the_next_call_and_nothing_is_lost(sqlite_url: str) -> None:

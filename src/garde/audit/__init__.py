@@ -172,9 +172,22 @@ def record_many(conn: sa.Connection, events: Sequence[Event]) -> int:
                    configured_keyring().current)
 
 
-# an entry to append, as plain data: (kind, payload, subject_id, actor); the payload a mapping, or
-# a str holding its canonical JSON already (the decisions' entries; or every one, ``encoded``)
+# an entry to append, as plain data: (kind, payload, subject_id, actor); the payload a mapping, a
+# str holding its canonical JSON already (every one, ``encoded``), or that JSON in three parts,
+# (head, a time, tail): ``head + JSON string of the time's isoformat() + tail`` (the decisions'
+# entries: a decision point keeps head and tail with its answer, the writer's process sends each
+# once per batch and formats the time, a datetime or its isoformat() already)
 _Item = tuple[str, Any, "str | None", str]
+
+
+def payload_text(data: Any) -> str:
+    """An item's payload as the canonical JSON its entry is hashed and stored with."""
+    if type(data) is str:
+        return data
+    if type(data) is tuple:
+        head, moment, tail = data
+        return f"{head}{_quote(moment if type(moment) is str else moment.isoformat())}{tail}"
+    return canonical_payload(data)
 
 
 def _append(conn: sa.Connection, items: Sequence[_Item], key: AuditKey | None, encoded: bool = False) -> int:
@@ -196,11 +209,26 @@ def _chain(items: Sequence[_Item], seq: int, prev: str, at: str,
     """The rows (seq, at, kind, subject_id, actor, payload, prev_hash, hash, seal) that follow ``seq``,
     ``prev``: one timestamp per batch, each entry hashed with its predecessor's hash, unsealed."""
     rows = []
-    payload_of, body_of, sha256 = canonical_payload, _entry_body, _sha256
+    payload_of, body_of, sha256, quote = payload_text, _entry_body, _sha256, _quote
+    # _entry_body's bytes with what a batch repeats quoted once: its time, kinds and actors
+    quoted_at = quote(at)
+    quoted: dict[str, str] = {}
     for kind, data, subject_id, actor in items:
         seq += 1
         payload = data if encoded or type(data) is str else payload_of(data)
-        digest = sha256(body_of(seq, at, kind, subject_id, actor, payload, prev).encode()).hexdigest()
+        if type(kind) is str and type(actor) is str and type(payload) is str and (
+                subject_id is None or type(subject_id) is str):
+            kind_q = quoted.get(kind)
+            if kind_q is None:
+                kind_q = quoted[kind] = quote(kind)
+            actor_q = quoted.get(actor)
+            if actor_q is None:
+                actor_q = quoted[actor] = quote(actor)
+            body = (f"[{seq},{quoted_at},{kind_q},{'null' if subject_id is None else quote(subject_id)},"
+                    f"{actor_q},{quote(payload)},{quote(prev)}]")
+        else:
+            body = body_of(seq, at, kind, subject_id, actor, payload, prev)
+        digest = sha256(body.encode()).hexdigest()
         rows.append((seq, at, kind, subject_id, actor, payload, prev, digest, None))
         prev = digest
     return rows

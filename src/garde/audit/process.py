@@ -16,7 +16,7 @@ from typing import IO, Any
 
 import sqlalchemy as sa
 
-from garde.audit import _append, _Item, canonical_payload
+from garde.audit import _append, _Item, payload_text
 from garde.audit.keys import AuditKey, configured_keyring
 from garde.audit.writer import AuditWriter, _ConnectionSink, _Sink
 
@@ -144,8 +144,7 @@ class _ChildSink:
 
     @staticmethod
     def _encoded(items: list[_Item]) -> bytes:
-        return pickle.dumps((True, [(k, p if type(p) is str else canonical_payload(p), s, a)
-                                    for k, p, s, a in items]),
+        return pickle.dumps((True, [(k, payload_text(p), s, a) for k, p, s, a in items]),
                             pickle.HIGHEST_PROTOCOL)
 
     def _ask(self, data: bytes) -> tuple[str, Any]:

@@ -98,11 +98,11 @@ class ActivityRules:
     #: how the rules over one category combine: past at the first due, or once every one is
     retention_combination: Combination = "first_reached"
 
-    @property
+    @cached_property
     def marketing(self) -> bool:
         return self.direct_marketing or self.targeted_advertising
 
-    @property
+    @cached_property
     def legal_claims(self) -> bool:
         """GDPR Art. 18(2): restricted data may still serve legal claims."""
         return LEGAL_CLAIMS in self.categories
@@ -119,6 +119,16 @@ class ActivityRules:
     def objection_scopes(self) -> frozenset[str]:
         return self._objection_scopes
 
+    def retention_rules_of(self, category: str) -> tuple[int, ...]:
+        """The indexes in :attr:`retention` of the rules that apply to ``category``."""
+        known = self._retention_rules
+        rules = known.get(category)
+        if rules is None:
+            rules = tuple(i for i, rule in enumerate(self.retention) if rule.applies_to(category))
+            if len(known) < 1024:  # bounded whatever callers send, as declares()
+                known[category] = rules
+        return rules
+
     @cached_property
     def ordered_bases(self) -> tuple[str, ...]:
         """The legal bases in the order decisions try them."""
@@ -127,6 +137,10 @@ class ActivityRules:
     # worked out once per activity (a frozen dataclass keeps a cached property in its __dict__)
     @cached_property
     def _declared(self) -> dict[str, bool]:
+        return {}
+
+    @cached_property
+    def _retention_rules(self) -> dict[str, tuple[int, ...]]:
         return {}
 
     @cached_property

@@ -251,9 +251,9 @@ class DecisionPoint:
         writer = self.audit_writer
         if writer is not None:
             head, tail = parts or payload_parts(activity, channel, categories, decision)
-            # the same bytes as canonical_payload() of the whole payload: only the time is new
-            writer.add_entry("decision", head + _quote(moment.isoformat()) + tail, decision.subject_id,
-                             self.actor)
+            # the same bytes as canonical_payload() of the whole payload (only the time is new),
+            # formatted and joined by the writer's process: head and tail go to it once per batch
+            writer.add_entry("decision", (head, moment, tail), decision.subject_id, self.actor)
         return decision
 
     def close(self) -> None:
@@ -300,8 +300,22 @@ def _kept_for(engine: sa.Engine, model: DecisionModel) -> _Kept:
 def payload_parts(activity: str, channel: str | None, categories: Sequence[str] | None,
                   decision: Decision) -> _PayloadParts:
     """A decision's audit payload in canonical JSON, cut where its time goes: the payload at
-    instant ``t`` is ``head + JSON string of t + tail``. (``,"at":""`` occurs once: inside a JSON
-    string every quote is escaped, and ``at`` is a key of the payload's top level only.)"""
+    instant ``t`` is ``head + JSON string of t + tail``. Written out key by key, in the sorted order
+    :func:`canonical_payload` writes them, for the usual values (strings); anything else through
+    :func:`canonical_payload` itself, cut after its ``,"at":`` (which occurs once: inside a JSON
+    string every quote is escaped, and ``at`` is a key of the payload's top level only)."""
+    quote, allowed = _quote, decision.allowed
+    try:
+        if allowed is not True and allowed is not False:
+            raise TypeError(allowed)
+        return ('{"activity":' + quote(activity) + (',"allowed":true,"at":' if allowed
+                                                     else ',"allowed":false,"at":'),
+                ',"categories":[' + ",".join(map(quote, decision.categories)) + '],"channel":'
+                + ("null" if channel is None else quote(channel))
+                + ',"reasons":[' + ",".join([quote(r.code) for r in decision.reasons])
+                + '],"requested":[' + ",".join(map(quote, categories or ())) + "]}")
+    except TypeError:  # a value that is not a str: the encoder's own rules (default=str)
+        pass
     text = canonical_payload({
         "activity": activity, "channel": channel, "requested": list(categories or ()),
         "allowed": decision.allowed, "categories": list(decision.categories),

@@ -93,29 +93,70 @@ def consent_reason(state: ConsentState) -> Reason:
     return Reason("consent_missing", f"no consent to {state.activity}{on} was recorded")
 
 
+# The reasons whose words never change, built once: a decision shares them (a Reason is frozen).
+_ERASED = Reason("subject_erased", "the subject's data was erased (GDPR Art. 17)")
+_RESTRICTED = Reason("subject_restricted",
+                     "processing is restricted: storage only, except legal claims (GDPR Art. 18)")
+_SUPPRESSED = Reason("subject_suppressed", "the subject is on the suppression list: do not contact")
+_SOFT_OPT_IN = Reason("soft_opt_in", "existing customer, no objection: soft opt-in (ePrivacy Art. 13(2))",
+                      blocks=False)
+_NO_CONTRACT = Reason("no_contract", "no contract is running with the subject (GDPR Art. 6(1)(b))")
+_LEGAL_BASIS: dict[str, Reason] = {}  # by basis: the register's vocabulary, a handful
+_NO_CONSENT: dict[tuple[str, str | None], ConsentState] = {}  # "none" by (activity, channel), bounded
+
+
+def _legal_basis(basis: str) -> Reason:
+    reason = _LEGAL_BASIS.get(basis)
+    if reason is None:
+        reason = Reason("legal_basis", f"legal basis: {basis}", blocks=False)
+        if len(_LEGAL_BASIS) < 256:
+            _LEGAL_BASIS[basis] = reason
+    return reason
+
+
+def consent_for(activity: ActivityRules, facts: SubjectFacts, channel: str | None,
+                now: datetime) -> ConsentState:
+    """:func:`best_state` of the subject's consent to ``activity``; without an event of that
+    activity (most decisions) its "none" state, kept once per (activity, channel)."""
+    activity_id = activity.id
+    events = facts.consent_events
+    for event in events:
+        if event.activity == activity_id:
+            return best_state(events, activity_id, channel, now, activity.consent_validity)
+    key = (activity_id, channel)
+    state = _NO_CONSENT.get(key)
+    if state is None:
+        state = ConsentState(activity_id, channel, "none")
+        if len(_NO_CONSENT) < 4096:  # channels are the vocabulary's (consent_channel), activities few
+            _NO_CONSENT[key] = state
+    return state
+
+
 def _retention_due(activity: ActivityRules, facts: SubjectFacts, consent: ConsentState,
-                   now: datetime) -> dict[int, bool | None]:
+                   now: datetime) -> list[bool | None]:
     """Per retention rule: due, not due, or None when the engine cannot tell."""
-    starts: dict[str, datetime | None] = {
-        "collection": facts.created_at,
-        "last_contact": facts.last_contact_at or facts.created_at,
-        "relationship_end": facts.relationship_ended_at,
-        "consent_withdrawn": consent.since if consent.status == "withdrawn" else None,
-    }
-    due: dict[int, bool | None] = {}
-    for index, rule in enumerate(activity.retention):
-        if not rule.event:  # kept "indefinitely": the register sets no limit, so never due
-            due[index] = False
+    due: list[bool | None] = []
+    for rule in activity.retention:
+        event = rule.event
+        if not event:  # kept "indefinitely": the register sets no limit, so never due
+            due.append(False)
             continue
-        if rule.event not in starts:
-            due[index] = None
+        if event == "collection":
+            start = facts.created_at
+        elif event == "last_contact":
+            start = facts.last_contact_at or facts.created_at
+        elif event == "relationship_end":
+            start = facts.relationship_ended_at
+        elif event == "consent_withdrawn":
+            start = consent.since if consent.status == "withdrawn" else None
+        else:
+            due.append(None)
             continue
-        start = starts[rule.event]
         if start is None:  # the event has not happened: the period has not started
-            due[index] = False
+            due.append(False)
             continue
         end = start if rule.period is None else rule.period.after(start)
-        due[index] = end <= now
+        due.append(end <= now)
     return due
 
 
@@ -130,7 +171,7 @@ def past_retention(activity: ActivityRules, categories: Sequence[str], facts: Su
     combine = all if activity.retention_combination == "latest_of" else any
     past = []
     for category in categories:
-        rules = [i for i, rule in enumerate(activity.retention) if rule.applies_to(category)]
+        rules = activity.retention_rules_of(category)
         if rules and combine(bool(due[i]) for i in rules):
             past.append(category)
     return past
@@ -138,46 +179,52 @@ def past_retention(activity: ActivityRules, categories: Sequence[str], facts: Su
 
 def evaluate(activity_id: str, activity: ActivityRules | None, facts: SubjectFacts,
              categories: Sequence[str] | None, channel: str | None, now: datetime) -> Decision:
-    """The decision for ``activity`` on ``facts``; see the module's rules 1-7."""
-    def decision(allowed: bool, usable: Sequence[str], reasons: list[Reason]) -> Decision:
-        return Decision(allowed, tuple(usable), reasons, activity_id, facts.subject_id, channel)
+    """The decision for ``activity`` on ``facts``; see the module's rules 1-7.
 
+    Written for the common case (a subject with no restriction, objection or consent event for
+    the activity): the reasons whose words never change are shared, the "none" consent state is
+    kept, and no step runs that the facts make moot."""
     if activity is None:
-        return decision(False, (), [Reason("activity_unknown", f"{activity_id!r} is not in the register")])
+        return Decision(False, (), [Reason("activity_unknown", f"{activity_id!r} is not in the register")],
+                        activity_id, facts.subject_id, channel)
     reasons: list[Reason] = []
-    requested = list(dict.fromkeys(categories)) if categories else list(activity.categories)
-    undeclared = [c for c in requested if not activity.declares(c)]
-    usable = [c for c in requested if c not in undeclared]
-    if undeclared:
-        reasons.append(Reason("category_not_declared",
-                              f"{', '.join(undeclared)} not declared for {activity_id}",
-                              blocks=not usable, categories=tuple(undeclared)))
+    if categories:
+        requested = list(dict.fromkeys(categories))
+        declares = activity.declares
+        undeclared = [c for c in requested if not declares(c)]
+        if undeclared:
+            usable = [c for c in requested if c not in undeclared]
+            reasons.append(Reason("category_not_declared",
+                                  f"{', '.join(undeclared)} not declared for {activity_id}",
+                                  blocks=not usable, categories=tuple(undeclared)))
+        else:
+            usable = requested
+    else:
+        usable = list(activity.categories)  # an activity declares each of its own categories
 
     # 2. the subject's state
-    if facts.state == "erased":
-        reasons.append(Reason("subject_erased", "the subject's data was erased (GDPR Art. 17)"))
-    elif facts.state == "restricted" and not activity.legal_claims:
-        reasons.append(Reason("subject_restricted",
-                              "processing is restricted: storage only, except legal claims (GDPR Art. 18)"))
+    state = facts.state
+    if state == "erased":
+        reasons.append(_ERASED)
+    elif state == "restricted" and not activity.legal_claims:
+        reasons.append(_RESTRICTED)
     # 3. do not contact
     if facts.suppressed and activity.marketing:
-        reasons.append(Reason("subject_suppressed", "the subject is on the suppression list: do not contact"))
+        reasons.append(_SUPPRESSED)
     # 4. objections
-    objected = sorted(activity.objection_scopes() & facts.objections)
-    if objected:
-        reasons.append(Reason("objection", f"the subject objected ({', '.join(objected)}; GDPR Art. 21)"))
+    if facts.objections:
+        objected = sorted(activity.objection_scopes() & facts.objections)
+        if objected:
+            reasons.append(Reason("objection", f"the subject objected ({', '.join(objected)}; GDPR Art. 21)"))
 
-    consent = best_state(facts.consent_events, activity_id, channel, now, activity.consent_validity)
-    customer = facts.relationship_started_at is not None and facts.relationship_started_at <= now
+    consent = consent_for(activity, facts, channel, now)
     # 5. ePrivacy
-    if needs_consent_by_eprivacy(activity, channel) and not consent.valid:
+    if channel is not None and needs_consent_by_eprivacy(activity, channel) and not consent.valid:
+        started = facts.relationship_started_at
+        customer = started is not None and started <= now
         soft_opt_in = (channel in ELECTRONIC_MAIL and customer and "consent" not in activity.bases
                        and consent.status in ("none", "expired"))
-        if soft_opt_in:
-            reasons.append(Reason("soft_opt_in", "existing customer, no objection: soft opt-in "
-                                  "(ePrivacy Art. 13(2))", blocks=False))
-        else:
-            reasons.append(consent_reason(consent))
+        reasons.append(_SOFT_OPT_IN if soft_opt_in else consent_reason(consent))
     # 6. a legal basis that holds
     failures: list[Reason] = []
     holding: str | None = None
@@ -191,27 +238,34 @@ def evaluate(activity_id: str, activity: ActivityRules | None, facts: SubjectFac
             if contract_running(facts, now):
                 holding = basis
                 break
-            failures.append(Reason("no_contract", "no contract is running with the subject "
-                                   "(GDPR Art. 6(1)(b))"))
+            failures.append(_NO_CONTRACT)
         else:
             holding = basis
             break
     if holding is not None:
-        reasons.append(Reason("legal_basis", f"legal basis: {holding}", blocks=False))
+        reasons.append(_legal_basis(holding))
     elif not activity.bases:
         reasons.append(Reason("no_legal_basis", f"{activity_id} declares no legal basis (GDPR Art. 6(1))"))
     else:
         reasons.extend(r for r in failures if r.code not in {x.code for x in reasons})
     # 7. retention
-    past = past_retention(activity, usable, facts, consent, now)
-    if past:
-        usable = [c for c in usable if c not in past]
-        reasons.append(Reason("retention_passed", f"{', '.join(past)} past retention for {activity_id}",
-                              blocks=not usable, categories=tuple(past)))
-    if not usable and not any(r.blocks for r in reasons):
+    if activity.retention and state is not None:
+        past = past_retention(activity, usable, facts, consent, now)
+        if past:
+            usable = [c for c in usable if c not in past]
+            reasons.append(Reason("retention_passed", f"{', '.join(past)} past retention for {activity_id}",
+                                  blocks=not usable, categories=tuple(past)))
+    blocked = False
+    for reason in reasons:
+        if reason.blocks:
+            blocked = True
+            break
+    if not usable and not blocked:
         reasons.append(Reason("no_category", f"no category of {activity_id} is usable"))
-    allowed = bool(usable) and not any(r.blocks for r in reasons)
-    return decision(allowed, usable if allowed else (), reasons)
+        blocked = True
+    if blocked or not usable:
+        return Decision(False, (), reasons, activity_id, facts.subject_id, channel)
+    return Decision(True, tuple(usable), reasons, activity_id, facts.subject_id, channel)
 
 
 def stable_until(activity: ActivityRules, facts: SubjectFacts, now: datetime) -> datetime | None:
@@ -225,19 +279,33 @@ def stable_until(activity: ActivityRules, facts: SubjectFacts, now: datetime) ->
     can only change at one of them. Keep this list in step with the rules above.
     """
     instants = [facts.relationship_started_at, facts.relationship_ended_at]
-    events = [e for e in facts.consent_events if e.activity == activity.id]
-    starts: dict[str, list[datetime | None]] = {
-        "collection": [facts.created_at],
-        "last_contact": [facts.last_contact_at, facts.created_at],
-        "relationship_end": [facts.relationship_ended_at],
-        "consent_withdrawn": [e.at for e in events],
-    }
+    activity_id = activity.id
+    events = [e for e in facts.consent_events if e.activity == activity_id]
     try:
-        instants.extend(effective_expiry(e, activity.consent_validity) for e in events)
+        if events:
+            validity = activity.consent_validity
+            instants.extend(effective_expiry(e, validity) for e in events)
         for rule in activity.retention:
-            for start in starts.get(rule.event, ()):
+            event = rule.event
+            starts: Sequence[datetime | None]
+            if event == "collection":
+                starts = (facts.created_at,)
+            elif event == "last_contact":
+                starts = (facts.last_contact_at, facts.created_at)
+            elif event == "relationship_end":
+                starts = (facts.relationship_ended_at,)
+            elif event == "consent_withdrawn":
+                starts = [e.at for e in events]
+            else:  # kept indefinitely, or an event the rules do not evaluate
+                continue
+            period = rule.period
+            for start in starts:
                 if start is not None:
-                    instants.append(start if rule.period is None else rule.period.after(start))
+                    instants.append(start if period is None else period.after(start))
     except OverflowError:  # an instant past the calendar's end: keep nothing rather than guess
         return now
-    return min((i for i in instants if i is not None and i > now), default=None)
+    first: datetime | None = None
+    for instant in instants:
+        if instant is not None and instant > now and (first is None or instant < first):
+            first = instant
+    return first
