@@ -169,6 +169,7 @@ BAD_INPUT: dict[str, list[str]] = {
     "request send-code": ["request", "send-code", "deadbeef"],
     "request unlock": ["request", "unlock", "deadbeef", "--reason", "called back"],
     "request list": ["request", "list", "--format", "yaml"],
+    "request remind": ["request", "remind", "--within", "-1"],
     "request show": ["request", "show", "deadbeef"],
     "request run": ["request", "run", "deadbeef", "--yes"],
     "request extend": ["request", "extend", "deadbeef", "--reason", "complex"],

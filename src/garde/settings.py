@@ -136,6 +136,16 @@ class Settings(BaseSettings):
         description="Threads of each `garde serve` worker that answer `POST /api/v1/decisions`; each keeps "
         "two connections to the store open (its key check and its decisions) for as long as the server runs.",
     )
+    dpo_email: str | None = Field(
+        default=None,
+        description="Where `garde request remind` mails the DPO the requests due soon and overdue. Unset: "
+        "the register's `controller.dpo.email`.",
+    )
+    reminder_days: int = Field(
+        default=7, ge=0, le=31,
+        description="The DPO's deadline reminder lists the open requests due within this many days, and "
+        "every overdue one (GDPR Art. 12(3): one month from receipt, extendable by two).",
+    )
 
     @classmethod
     def settings_customise_sources(

@@ -191,6 +191,28 @@ class CheckpointWritten(Output):
     checkpoint: Checkpoint | None = f("what was appended; null when the log does not verify (exit 1)", None)
 
 
+# -- scheduled work: reminders, renewals -----------------------------------------------------------
+
+class DueRequest(Output):
+    request_id: str = f("the request", "3f2a9c41e0b54d2f9b1c7a8e6d5f4c3b")
+    type: str = f("access, portability, rectification, erasure, restriction or objection", "access")
+    status: str = f("its status (open)", "verified")
+    received: str = f("the day it was received", "2026-02-10")
+    due: str = f("the day its answer is due (extended or not)", "2026-03-10")
+    days_left: int = f("days until it is due; negative: days past", 3)
+    overdue: bool = f("past its due date", False)
+
+
+class Reminder(Output):
+    day: str = f("the day of the run", "2026-03-07")
+    within_days: int = f("requests due within this many days are listed, with every overdue one", 7)
+    to: str | None = f("the DPO's address (dpo_email, or the register's DPO)", "dpo@example.com")
+    sent: bool = f("a mail was sent by this run", True)
+    why_not: str | None = f("why not: nothing due, already sent today (same list), dry run", None)
+    overdue: int = f("how many are overdue", 0)
+    requests: list[DueRequest] = f("the requests listed, earliest due first", [])
+
+
 # -- retention, holds ------------------------------------------------------------------------------
 
 class Sweep(Output):
@@ -385,6 +407,7 @@ COMMANDS: dict[str, Report] = {
     "consent gpc": Report(Gpc),
     "audit verify": Report(Verification, "the log does not verify"),
     "audit checkpoint": Report(CheckpointWritten, "the log does not verify: nothing written"),
+    "request remind": Report(Reminder),
     "retention plan": Report(RetentionPlan),
     "retention sweep": Report(Sweep, "a confirmation declined"),
     "retention runs": Report(RetentionRuns),
