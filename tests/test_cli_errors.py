@@ -181,6 +181,7 @@ BAD_INPUT: dict[str, list[str]] = {
     "consent receipt": ["consent", "receipt", "deadbeef"],
     "consent import": ["consent", "import", "no-such-export.csv"],
     "consent gpc": ["consent", "gpc"],
+    "consent renewals": ["consent", "renewals", "--today", "yesterday"],
     "decide": ["decide", "no-such-activity", "--email", "ana@example.org"],
     "audience": ["audience", "no-such-activity", "--channel", "email"],
     "audit verify": ["audit", "verify", "--against", "no-such-checkpoints.jsonl"],

