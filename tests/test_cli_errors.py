@@ -186,6 +186,7 @@ BAD_INPUT: dict[str, list[str]] = {
     "audience": ["audience", "no-such-activity", "--channel", "email"],
     "audit verify": ["audit", "verify", "--against", "no-such-checkpoints.jsonl"],
     "audit checkpoint": ["audit", "checkpoint"],
+    "audit export-head": ["audit", "export-head", "--url", "http://logs.example.com/heads"],
     "audit export": ["audit", "export", "--format", "csv"],
     "retention plan": ["retention", "plan", "--today", "yesterday"],
     "retention sweep": ["retention", "sweep", "--today", "yesterday", "--yes"],

@@ -158,6 +158,16 @@ class Settings(BaseSettings):
         "when the first of its own expiry, its activity's `consent.expiry` and this period ends. A cookie "
         "consent never lasts longer than cookie_consent_months (CNIL: 13 months).",
     )
+    audit_head_url: str | None = Field(
+        default=None,
+        description="HTTPS address `garde audit export-head` POSTs the audit log's head to (one JSON "
+        "checkpoint), e.g. a log service another team runs; http:// only to this machine (127.0.0.1, "
+        "::1, localhost).",
+    )
+    audit_head_timeout: float = Field(
+        default=10.0, gt=0, le=300,
+        description="Seconds `garde audit export-head` waits for audit_head_url to answer before it fails.",
+    )
 
     @classmethod
     def settings_customise_sources(

@@ -191,6 +191,19 @@ class CheckpointWritten(Output):
     checkpoint: Checkpoint | None = f("what was appended; null when the log does not verify (exit 1)", None)
 
 
+class HeadExported(Output):
+    day: str = f("the day of the run (one export per head and day)", "2026-03-02")
+    ok: bool = f("the log verifies (exit status 1 when not: nothing exported)", True)
+    head: Checkpoint | None = f("the head exported, null when the log does not verify", None)
+    file: str | None = f("the append-only file, if one", "/var/lib/garde-checkpoints/audit.jsonl")
+    url: str | None = f("the outside address POSTed to, without its query", None)
+    written: bool = f("a line was appended to the file by this run", True)
+    posted: bool = f("the head was POSTed by this run", False)
+    why_not: str | None = f("why nothing was exported: already exported today, the log does not verify",
+                            None)
+    verification: Verification = f("the verification that preceded it", None)
+
+
 # -- scheduled work: reminders, renewals -----------------------------------------------------------
 
 class DueRequest(Output):
@@ -428,6 +441,7 @@ COMMANDS: dict[str, Report] = {
     "consent gpc": Report(Gpc),
     "audit verify": Report(Verification, "the log does not verify"),
     "audit checkpoint": Report(CheckpointWritten, "the log does not verify: nothing written"),
+    "audit export-head": Report(HeadExported, "the log does not verify: nothing exported"),
     "request remind": Report(Reminder),
     "consent renewals": Report(Renewals),
     "retention plan": Report(RetentionPlan),
