@@ -89,7 +89,10 @@ def ledger(engine: sa.Engine) -> dict[str, str]:
                      at=at("2025-01-01"))
         # lapsed on its own expiry, before today: listed as lapsed
         consent.give(conn, subject("dan"), "audience", channel="email", at=at("2025-08-01"),
-                     expires_at=at("2025-12-01"))
+                     expires_at=at("2026-01-01"))
+        # lapsed longer ago than the window: no longer listed
+        consent.give(conn, subject("ida"), "audience", channel="email", at=at("2025-05-01"),
+                     expires_at=at("2025-11-01"))
         # withdrawn: nothing to renew
         consent.give(conn, subject("eve"), "newsletter", channel="email", at=at("2023-02-01"))
         consent.withdraw(conn, people["eve"], "newsletter", channel="email", at=at("2024-03-01"))
@@ -116,15 +119,20 @@ def test_the_list_names_each_consent_lapsing_or_lapsed_with_what_sets_it(engine:
     assert (bob.lapses_at.date(), bob.limit) == (date(2026, 2, 1), "activity consent.expiry (6 months)")
     assert (cleo.lapses_at.date(), cleo.limit) == (date(2026, 2, 1), "cookie_consent_months (13 months)")
     assert cleo.subject_kind == "visitor" and cleo.channel == "cookie.analytics"
-    assert (dan.days_left, dan.status, dan.limit) == (-45, "lapsed", "its own expiry")
+    assert (dan.days_left, dan.status, dan.limit) == (-14, "lapsed", "its own expiry")
+    assert people["ida"] not in {r.subject_id for r in listed.consents}  # lapsed 75 days ago
     assert [r.lapses_at for r in listed.consents] == sorted(r.lapses_at for r in listed.consents)
 
-    shorter = renewals(engine, settings(tmp_path), today=TODAY, within=10, model=model())
+    shorter = renewals(engine, settings(tmp_path), today=TODAY, within=14, model=model())
     assert [(r.subject_id, r.status) for r in shorter.consents] == [(people["dan"], "lapsed")]
+    assert renewals(engine, settings(tmp_path), today=TODAY, within=13, model=model()).consents == ()
+    later = renewals(engine, settings(tmp_path), today=date(2026, 1, 31), within=1, model=model())
+    assert {(r.subject_id, r.days_left) for r in later.consents} == {
+        (people["ana"], 1), (people["bob"], 1), (people["cleo"], 1)}
     with engine.connect() as conn:
         listed_entries = [e["payload"] for e in audit.entries(conn, kind="consent.renewals_listed")]
-    assert listed_entries == [{"day": "2026-01-15", "within_days": 30, "count": 5},
-                              {"day": "2026-01-15", "within_days": 10, "count": 1}]
+    assert listed_entries[:2] == [{"day": "2026-01-15", "within_days": 30, "count": 5},
+                                  {"day": "2026-01-15", "within_days": 14, "count": 1}]
 
 
 def test_without_the_settings_period_an_email_consent_never_lapses(engine: sa.Engine, tmp_path: Path) -> None:
@@ -160,7 +168,8 @@ def test_garde_consent_renewals_writes_an_owner_only_csv_with_inert_cells(
     result = runner.invoke(app, ["consent", "renewals", "--within", "30", "--today", TODAY.isoformat(),
                                  "--output", str(output)])
     assert result.exit_code == 0, result.output
-    assert "4 consents lapse within 30 days, 1 lapsed and not renewed, written to" in result.output
+    said = "4 consents lapse within 30 days, 1 lapsed in the last 30 days and not renewed, written to"
+    assert said in result.output
     assert mode(output) == 0o600
     with output.open(encoding="utf-8", newline="") as handle:
         rows = list(csv.reader(handle))
@@ -176,5 +185,6 @@ def test_garde_consent_renewals_writes_an_owner_only_csv_with_inert_cells(
     assert json.loads(shown.stdout)["output"] == str(as_json) and mode(as_json) == 0o600
     written = json.loads(as_json.read_text(encoding="utf-8"))
     assert written["within_days"] == 30 and len(written["consents"]) == 5  # consent_renewal_days: 30
-    table = runner.invoke(app, ["consent", "renewals", "--within", "10", "--today", TODAY.isoformat()])
-    assert people["dan"][:8] in table.output and "0 consents lapse within 10 days, 1 lapsed" in table.output
+    table = runner.invoke(app, ["consent", "renewals", "--within", "14", "--today", TODAY.isoformat()])
+    assert people["dan"][:8] in table.output
+    assert "0 consents lapse within 14 days, 1 lapsed in the last 14" in table.output

@@ -148,8 +148,8 @@ class Settings(BaseSettings):
     )
     consent_renewal_days: int = Field(
         default=30, ge=0, le=366,
-        description="`garde consent renewals` lists the consents that lapse within this many days (and those "
-        "already lapsed that nobody renewed or withdrew), unless told `--within`.",
+        description="`garde consent renewals` lists the consents that lapse within this many days, and those "
+        "that lapsed within as many days before and were not renewed since, unless told `--within`.",
     )
     consent_renewal_periods: Annotated[dict[str, str], AfterValidator(lambda v: _periods(v))] = Field(
         default={},

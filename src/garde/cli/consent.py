@@ -291,7 +291,7 @@ def renewals(
     register: RegisterPath = None,
     format: FormatOption = Format.text,
 ) -> None:
-    """List the consents that lapse within DAYS days, and those lapsed and not renewed, to ask again.
+    """List the consents that lapse within DAYS days, or lapsed in the last DAYS days, to ask again.
 
     A consent lapses at the first of its own expiry, its activity's `consent.expiry`,
     the `consent_renewal_periods` setting for its channel and, for cookies, 13 months
@@ -320,7 +320,7 @@ def renewals(
         out.print(table)
     written = f", written to {output}" if output is not None else ""
     out.print(f"{data['lapsing']} consents lapse within {listed.within_days} days, {data['lapsed']} lapsed "
-              f"and not renewed{written}")
+              f"in the last {listed.within_days} days and not renewed{written}")
 
 
 def install(app: typer.Typer) -> None:

@@ -234,15 +234,17 @@ class Renewal(Output):
     given_at: str = f("when the consent was given (ISO 8601)", "2025-02-01T10:00:00+00:00")
     lapses_on: str = f("the day it lapses", "2026-03-01")
     days_left: int = f("days until it lapses; negative: lapsed that many days ago", 12)
-    status: Literal["lapsing", "lapsed"] = f("lapsing (ahead) or lapsed (not renewed since)", "lapsing")
+    status: Literal["lapsing", "lapsed"] = f("lapsing (ahead) or lapsed (in the window, not renewed since)",
+                                             "lapsing")
     limit: str = f("what sets the lapse", "cookie_consent_months (13 months)")
 
 
 class Renewals(Output):
     day: str = f("the day of the run", "2026-02-17")
-    within_days: int = f("consents lapsing within this many days are listed, with the lapsed ones", 30)
+    within_days: int = f("consents lapsing within this many days, or lapsed within as many before, "
+                         "are listed", 30)
     lapsing: int = f("how many lapse within the window", 1)
-    lapsed: int = f("how many lapsed and were not renewed", 0)
+    lapsed: int = f("how many lapsed within the window and were not renewed", 0)
     consents: list[Renewal] = f("the list (empty on stdout when written to --output)", [])
     output: str | None = f("the file the list was written to (CSV, or JSON)", "renewals.csv", absent=True)
 

@@ -10,8 +10,11 @@ A consent given lasts until the first of:
   (CNIL délibérations 2020-091 and 2020-092, the reference lifetime of a tracker consent).
 
 The list names each consent whose deciding event (:func:`garde.consent.state.deciding_event`) is a
-consent that lapses on or before ``today`` + ``within`` days: ``lapsing`` when that is still ahead,
-``lapsed`` when it passed and the subject has not renewed, withdrawn or refused since. It carries
+consent that lapses within ``within`` days of ``today``, either way: ``lapsing`` when that is still
+ahead, ``lapsed`` when it passed and the subject has not renewed, withdrawn or refused since. A
+consent lapsed longer ago is no longer listed: run daily, each one is on the lists of the
+``within`` days before it lapses and of the ``within`` days after, and the list does not grow
+with every visitor who never came back. It carries
 garde's subject id and the subject's kind, never an identity: the shop reaches the person through
 its own records (docs/consent.md, "Renewing consents"). Reading it is audited
 (``consent.renewals_listed``, with the count), as every export of consents is; it changes nothing,
@@ -78,7 +81,8 @@ class Renewal:
 
 @dataclass(frozen=True)
 class Renewals:
-    """The renewal list of ``day``: consents lapsing within ``within_days`` days, or lapsed."""
+    """The renewal list of ``day``: consents lapsing within ``within_days`` days, or lapsed within the
+    last ``within_days`` days and not renewed."""
 
     day: date
     within_days: int
@@ -136,7 +140,8 @@ def renewals(store: sa.Engine, settings: Settings | None = None, *, today: date 
              within: int | None = None, model: DecisionModel | None = None,
              actor: str = "garde") -> Renewals:
     """The consents lapsing on or before ``today`` + ``within`` days (default: the
-    ``consent_renewal_days`` setting), and those lapsed and not renewed, by lapse date; audited."""
+    ``consent_renewal_days`` setting), and those lapsed within as many days before it and not renewed,
+    by lapse date; audited."""
     settings = settings or get_settings()
     today = today or now().date()
     within = settings.consent_renewal_days if within is None else within
@@ -145,37 +150,43 @@ def renewals(store: sa.Engine, settings: Settings | None = None, *, today: date 
     if model is None and settings.registers.exists():
         model = DecisionModel.load(settings.registers)
     rules = limits(settings, model)
-    horizon = datetime.combine(today + timedelta(days=within + 1), time(), UTC)  # lapses before it
+    window = (datetime.combine(today - timedelta(days=within), time(), UTC),  # lapses on or after it
+              datetime.combine(today + timedelta(days=within + 1), time(), UTC))  # and before it
     with store.begin() as conn:
-        found = sorted(_renewals(conn, rules, horizon, today),
+        found = sorted(_renewals(conn, rules, window, today),
                        key=lambda r: (r.lapses_at, r.subject_id, r.activity, r.channel or ""))
         audit.record(conn, "consent.renewals_listed", {"day": today.isoformat(), "within_days": within,
                                                       "count": len(found)}, actor=actor)
     return Renewals(today, within, tuple(found))
 
 
-def _renewals(conn: sa.Connection, rules: Limits, horizon: datetime, today: date) -> Iterator[Renewal]:
-    for batch in _batches(_candidates(conn, rules, horizon)):
+def _renewals(conn: sa.Connection, rules: Limits, window: tuple[datetime, datetime],
+              today: date) -> Iterator[Renewal]:
+    floor, horizon = window
+    for batch in _batches(_candidates(conn, rules, floor, horizon)):
         query = sa.select(subjects.c.id, subjects.c.kind).where(subjects.c.id.in_(batch))
         kinds = {row.id: row.kind for row in conn.execute(query)}
         for subject_id, events in _events(conn, batch).items():
             for event in _deciding(events):
                 lapse = rules.lapse(event)
-                if lapse is not None and lapse[0] < horizon:
+                if lapse is not None and floor <= lapse[0] < horizon:
                     yield Renewal(subject_id, kinds.get(subject_id), event.activity, event.channel,
                                   as_utc(event.at), lapse[0], (lapse[0].date() - today).days, lapse[1])
 
 
-def _candidates(conn: sa.Connection, rules: Limits, horizon: datetime) -> list[str]:
-    """Subjects with a consent given that may lapse before ``horizon``: its own expiry is before,
-    or it was given early enough for some period to end before (a superset; the fold decides)."""
+def _candidates(conn: sa.Connection, rules: Limits, floor: datetime, horizon: datetime) -> list[str]:
+    """Subjects with a consent given that may lapse between ``floor`` and ``horizon``: its own expiry
+    is before ``horizon``, or it was given early enough for some period to end before it; and its
+    own expiry, if any, is not before ``floor`` (the lapse is never later than it). A superset:
+    the fold decides."""
     e = consent_events.c
     may_lapse = [e.expires_at < horizon]
     start = rules.earliest_start(horizon)
     if start is not None:
         may_lapse.append(e.at <= start)
-    query = (sa.select(e.subject_id).where(e.action == "given", sa.or_(*may_lapse)).distinct()
-             .order_by(e.subject_id))
+    not_long_ago = sa.or_(e.expires_at.is_(None), e.expires_at >= floor)
+    query = (sa.select(e.subject_id).where(e.action == "given", not_long_ago, sa.or_(*may_lapse))
+             .distinct().order_by(e.subject_id))
     return list(conn.execute(query).scalars())
 
 
