@@ -131,8 +131,8 @@ def test_the_list_names_each_consent_lapsing_or_lapsed_with_what_sets_it(engine:
         (people["ana"], 1), (people["bob"], 1), (people["cleo"], 1)}
     with engine.connect() as conn:
         listed_entries = [e["payload"] for e in audit.entries(conn, kind="consent.renewals_listed")]
-    assert listed_entries[:2] == [{"day": "2026-01-15", "within_days": 30, "count": 5},
-                                  {"day": "2026-01-15", "within_days": 14, "count": 1}]
+    assert listed_entries[:2] == [{"day": "2026-01-15", "within_days": 30, "count": 5, "written": False},
+                                  {"day": "2026-01-15", "within_days": 14, "count": 1, "written": False}]
 
 
 def test_without_the_settings_period_an_email_consent_never_lapses(engine: sa.Engine, tmp_path: Path) -> None:
@@ -143,6 +143,34 @@ def test_without_the_settings_period_an_email_consent_never_lapses(engine: sa.En
     assert people["cleo"] in {r.subject_id for r in listed.consents}  # cookies: 13 months whatever
     with pytest.raises(GardeError, match="expected 0 days or more"):
         renewals(engine, plain, today=TODAY, within=-1, model=model())
+
+
+def test_the_list_replaces_the_configured_file_owner_only_and_an_unwritable_one_fails_clearly(
+        engine: sa.Engine, tmp_path: Path, umask_022: None) -> None:
+    people = ledger(engine)
+    target = tmp_path / "renewals" / "latest.csv"
+    config = Settings(registers=tmp_path / "none.yaml", consent_renewal_periods={"email": "3 years"},
+                      consent_renewal_file=target)
+    listed = renewals(engine, config, today=TODAY, within=30, model=model())
+    assert listed.output == target and mode(target) == 0o600 and mode(target.parent) == 0o700
+    with target.open(encoding="utf-8", newline="") as handle:
+        assert len(list(csv.reader(handle))) == 1 + 5
+    renewals(engine, config, today=TODAY, within=14, model=model())  # the next list replaces it
+    with target.open(encoding="utf-8", newline="") as handle:
+        assert [row[0] for row in csv.reader(handle)][1:] == [people["dan"]]
+    assert sorted(p.name for p in target.parent.iterdir()) == ["latest.csv"]  # no partial file left
+
+    as_json = renewals(engine, config, today=TODAY, within=14, model=model(), output=tmp_path / "l.json")
+    assert json.loads((tmp_path / "l.json").read_text(encoding="utf-8"))["consents"][0]["subject_id"] \
+        == people["dan"] and as_json.to_data()["output"] == str(tmp_path / "l.json")
+
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder", encoding="utf-8")
+    with pytest.raises(GardeError, match=r"renewal list .*cannot be written"):
+        renewals(engine, config, today=TODAY, within=30, model=model(), output=blocked / "list.csv")
+    with engine.connect() as conn:
+        written = [e["payload"]["written"] for e in audit.entries(conn, kind="consent.renewals_listed")]
+    assert written == [True, True, True]  # the failed one left no entry
 
 
 def test_a_consent_on_every_channel_is_listed_once(engine: sa.Engine, tmp_path: Path) -> None:

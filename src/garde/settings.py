@@ -168,6 +168,12 @@ class Settings(BaseSettings):
         default=10.0, gt=0, le=300,
         description="Seconds `garde audit export-head` waits for audit_head_url to answer before it fails.",
     )
+    consent_renewal_file: Path | None = Field(
+        default=None,
+        description="Where `garde consent renewals` (and its periodic job) writes the renewal list, "
+        "owner-only (CSV, or JSON when the name ends in .json), replacing the previous one; `--output` "
+        "overrides it.",
+    )
 
     @classmethod
     def settings_customise_sources(

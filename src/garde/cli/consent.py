@@ -26,7 +26,6 @@ from garde.consent.recording import (
     subject_identities,
 )
 from garde.decide.model import DecisionModel
-from garde.private_files import open_private
 from garde.problems import GardeError
 from garde.settings import get_settings
 from garde.store import open_store
@@ -286,7 +285,8 @@ def renewals(
     within: Annotated[int | None, typer.Option("--within", min=0, max=366, help="Days ahead (default: the "
                                                "`consent_renewal_days` setting, 30)")] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the list to FILE, owner-only: "
-                                                "CSV, or JSON when FILE ends in .json")] = None,
+                                                "CSV, or JSON when FILE ends in .json (default: "
+                                                "GARDE_CONSENT_RENEWAL_FILE, if set)")] = None,
     today: Annotated[str | None, typer.Option("--today", help="Evaluate as of this day, YYYY-MM-DD")] = None,
     register: RegisterPath = None,
     format: FormatOption = Format.text,
@@ -301,24 +301,18 @@ def renewals(
     """
     day = parse_day(today, "--today") if today else None
     model = load_model(register) if register else None
-    listed = renewal.renewals(open_store(), today=day, within=within, model=model)
-    if output is not None:
-        with open_private(output, newline="") as handle:
-            if output.suffix.lower() == ".json":
-                json.dump(listed.to_data(), handle, ensure_ascii=False, indent=2)
-            else:
-                renewal.write_csv(handle, listed.consents)
+    listed = renewal.renewals(open_store(), today=day, within=within, model=model, output=output)
     data = listed.to_data()
     if format is Format.json:
-        emit(data if output is None else {**data, "consents": [], "output": str(output)})
+        emit(data if listed.output is None else {**data, "consents": []})
         return
-    if output is None:
+    if listed.output is None:
         table = Table("subject", "kind", "activity", "channel", "lapses on", "days left", "limit")
         for entry in listed.consents:
             table.add_row(entry.subject_id[:8], entry.subject_kind or "", entry.activity, entry.channel or "",
                           entry.lapses_at.date().isoformat(), str(entry.days_left), entry.limit)
         out.print(table)
-    written = f", written to {output}" if output is not None else ""
+    written = f", written to {listed.output}" if listed.output is not None else ""
     out.print(f"{data['lapsing']} consents lapse within {listed.within_days} days, {data['lapsed']} lapsed "
               f"in the last {listed.within_days} days and not renewed{written}")
 

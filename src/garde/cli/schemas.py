@@ -246,7 +246,7 @@ class Renewals(Output):
     lapsing: int = f("how many lapse within the window", 1)
     lapsed: int = f("how many lapsed within the window and were not renewed", 0)
     consents: list[Renewal] = f("the list (empty on stdout when written to --output)", [])
-    output: str | None = f("the file the list was written to (CSV, or JSON)", "renewals.csv", absent=True)
+    output: str | None = f("the file the list was written to (CSV, or JSON), null when none", "renewals.csv")
 
 
 # -- retention, holds ------------------------------------------------------------------------------

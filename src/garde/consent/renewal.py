@@ -27,10 +27,15 @@ to ``decide()`` until the shop records it renewed or withdrawn.
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
+import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any, Literal, TextIO
 
 import sqlalchemy as sa
@@ -41,6 +46,7 @@ from garde.consent.state import ConsentEvent, as_utc, deciding_event
 from garde.decide.model import DecisionModel
 from garde.documents.spreadsheet import CsvWriter
 from garde.periods import Period
+from garde.private_files import open_private
 from garde.problems import GardeError
 from garde.settings import Settings, get_settings
 from garde.subjects import now, subjects
@@ -87,12 +93,14 @@ class Renewals:
     day: date
     within_days: int
     consents: tuple[Renewal, ...]
+    output: Path | None = None  # the file the list was written to
 
     def to_data(self) -> dict[str, Any]:
         return {"day": self.day.isoformat(), "within_days": self.within_days,
                 "lapsing": sum(r.status == "lapsing" for r in self.consents),
                 "lapsed": sum(r.status == "lapsed" for r in self.consents),
-                "consents": [r.to_data() for r in self.consents]}
+                "consents": [r.to_data() for r in self.consents],
+                "output": None if self.output is None else str(self.output)}
 
 
 @dataclass(frozen=True)
@@ -137,11 +145,12 @@ def limits(settings: Settings, model: DecisionModel | None) -> Limits:
 
 
 def renewals(store: sa.Engine, settings: Settings | None = None, *, today: date | None = None,
-             within: int | None = None, model: DecisionModel | None = None,
+             within: int | None = None, model: DecisionModel | None = None, output: Path | None = None,
              actor: str = "garde") -> Renewals:
     """The consents lapsing on or before ``today`` + ``within`` days (default: the
     ``consent_renewal_days`` setting), and those lapsed within as many days before it and not renewed,
-    by lapse date; audited."""
+    by lapse date; audited. Written to ``output`` (default: the ``consent_renewal_file`` setting, if
+    set) as :func:`write_list` does, before the audit entry commits."""
     settings = settings or get_settings()
     today = today or now().date()
     within = settings.consent_renewal_days if within is None else within
@@ -152,12 +161,17 @@ def renewals(store: sa.Engine, settings: Settings | None = None, *, today: date 
     rules = limits(settings, model)
     window = (datetime.combine(today - timedelta(days=within), time(), UTC),  # lapses on or after it
               datetime.combine(today + timedelta(days=within + 1), time(), UTC))  # and before it
+    target = output or settings.consent_renewal_file
     with store.begin() as conn:
         found = sorted(_renewals(conn, rules, window, today),
                        key=lambda r: (r.lapses_at, r.subject_id, r.activity, r.channel or ""))
+        listed = Renewals(today, within, tuple(found), target)
+        if target is not None:
+            write_list(target, listed)
         audit.record(conn, "consent.renewals_listed", {"day": today.isoformat(), "within_days": within,
-                                                      "count": len(found)}, actor=actor)
-    return Renewals(today, within, tuple(found))
+                                                      "count": len(found), "written": target is not None},
+                     actor=actor)
+    return listed
 
 
 def _renewals(conn: sa.Connection, rules: Limits, window: tuple[datetime, datetime],
@@ -216,6 +230,25 @@ def _deciding(events: Sequence[ConsentEvent]) -> Iterator[ConsentEvent]:
                                if e.activity == activity and (e.channel is None or e.channel == channel))
         if event is not None and event.action == "given" and event.channel == channel:
             yield event
+
+
+def write_list(path: Path, listed: Renewals) -> Path:
+    """Write the list to ``path``, owner-only (0600): JSON when it ends in ``.json``, else CSV
+    (:func:`write_csv`). Written beside it, then renamed over it: a reader never sees half a list,
+    and the previous list stays whole if writing fails (a GardeError naming the file)."""
+    partial = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.partial")
+    try:
+        with open_private(partial, newline="") as handle:
+            if path.suffix.lower() == ".json":
+                json.dump(listed.to_data(), handle, ensure_ascii=False, indent=2)
+            else:
+                write_csv(handle, listed.consents)
+        os.replace(partial, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):  # its folder may be what could not be made
+            partial.unlink(missing_ok=True)
+        raise GardeError(f"renewal list {path}: cannot be written ({exc.strerror or exc})") from None
+    return path
 
 
 def write_csv(handle: TextIO, consents: Iterable[Renewal]) -> int:
