@@ -23,7 +23,7 @@ from garde.consent.renewal import renewals
 from garde.decide.model import DecisionModel
 from garde.problems import GardeError
 from garde.register.loading import parse_register
-from garde.settings import Settings
+from garde.settings import Settings, get_settings
 from garde.subjects import ensure_subject
 from tests.conftest import cli_store, mode
 
@@ -216,3 +216,17 @@ def test_garde_consent_renewals_writes_an_owner_only_csv_with_inert_cells(
     table = runner.invoke(app, ["consent", "renewals", "--within", "14", "--today", TODAY.isoformat()])
     assert people["dan"][:8] in table.output
     assert "0 consents lapse within 14 days, 1 lapsed in the last 14" in table.output
+
+
+def test_a_renewal_period_setting_that_is_not_json_is_a_clear_error(
+        cli_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GARDE_CONSENT_RENEWAL_PERIODS", "email=3 years")  # a map is JSON in the environment
+    get_settings.cache_clear()
+    result = CliRunner().invoke(app, ["consent", "renewals"])
+    assert result.exit_code == 2, (result.exit_code, result.exception)
+    assert "GARDE_CONSENT_RENEWAL_PERIODS" in result.output and "JSON" in result.output
+    assert "Traceback" not in result.output
+    monkeypatch.setenv("GARDE_CONSENT_RENEWAL_PERIODS", '{"email": "3 yrs"}')
+    get_settings.cache_clear()
+    refused = CliRunner().invoke(app, ["consent", "renewals"])
+    assert refused.exit_code == 2 and "consent_renewal_periods['email']" in refused.output
