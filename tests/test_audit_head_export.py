@@ -92,7 +92,8 @@ def test_the_head_goes_to_an_owner_only_file_once_a_day_and_a_rewrite_is_caught(
     assert json.loads(line)["seq"] == 3 and json.loads(line)["hash"] == first.checkpoint.hash
 
     again = export_head(engine, settings(), today=TODAY, to=heads)
-    assert not again.written and again.why_not == "already exported today"
+    assert not again.written and again.why_not == "already exported today" and again.seq == 3
+    assert again.verification is None  # the head was read, the log not verified again
     assert len(heads.read_text(encoding="utf-8").splitlines()) == 1
     activity(engine, 2)  # the head moves: the same day, the new head is exported
     assert export_head(engine, settings(), today=TODAY, to=heads).checkpoint.seq == 5  # type: ignore[union-attr]
@@ -108,6 +109,18 @@ def test_the_head_goes_to_an_owner_only_file_once_a_day_and_a_rewrite_is_caught(
     refused = export_head(engine, settings(), today=TODAY + timedelta(days=1), to=heads)
     assert refused.checkpoint is None and refused.why_not == "the log does not verify"
     assert len(heads.read_text(encoding="utf-8").splitlines()) == 2  # nothing exported from a bad log
+
+
+def test_a_head_that_disagrees_with_the_log_is_verified_and_not_exported(engine: sa.Engine,
+                                                                         tmp_path: Path) -> None:
+    heads = tmp_path / "heads.jsonl"
+    activity(engine)
+    assert export_head(engine, settings(), today=TODAY, to=heads).written
+    with engine.begin() as conn:  # the head row rewritten to another hash
+        conn.execute(audit.audit_head.update().values(hash="f" * 64))
+    refused = export_head(engine, settings(), today=TODAY, to=heads)
+    assert refused.why_not == "the log does not verify" and refused.verification is not None
+    assert not refused.verification.ok and len(heads.read_text(encoding="utf-8").splitlines()) == 1
 
 
 def test_the_head_is_posted_to_the_outside_address(engine: sa.Engine, tmp_path: Path,

@@ -10,8 +10,9 @@ key's MAC when there is one), to an append-only file created owner-only (``--to 
 --against FILE`` then checks that the store's chain still holds every exported head.
 
 Idempotent: the head exported is claimed for the day and the destinations in ``scheduled_runs``
-(:mod:`garde.store.scheduled_runs`); a second run the same day with the same head exports nothing,
-a run after the head moved exports the new one. A file that already ends with this head gets no
+(:mod:`garde.store.scheduled_runs`); a second run the same day with the same head exports nothing
+and does not verify the log again (it reads the head, two indexed reads), a run after the head
+moved exports the new one. A file that already ends with this head gets no
 second line (a run whose POST failed, run again). The export reaches no personal data (a hash and
 counts), so it is not itself an audit entry: one would move the head it just exported.
 """
@@ -30,12 +31,18 @@ from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 
-from garde.audit.checkpoints import Checkpoint, append_checkpoint, make_checkpoint, read_checkpoints
+from garde.audit.checkpoints import (
+    Checkpoint,
+    append_checkpoint,
+    current_head,
+    make_checkpoint,
+    read_checkpoints,
+)
 from garde.audit.keys import configured_keyring
 from garde.audit.verification import Verification, verify
 from garde.problems import GardeError
 from garde.settings import Settings, get_settings
-from garde.store.scheduled_runs import claim
+from garde.store.scheduled_runs import claim, claimed
 from garde.subjects import now
 
 WORK = "audit.export_head"
@@ -47,19 +54,21 @@ class HeadExport:
     verify, nothing exported); ``written`` and ``posted`` say where it went this run."""
 
     day: date
-    verification: Verification
+    verification: Verification | None  # None: the head was exported today already, not verified again
     checkpoint: Checkpoint | None
     file: Path | None
     url: str | None  # as given, without any user name, password or query
     written: bool = False
     posted: bool = False
     why_not: str | None = None  # "already exported today", "the log does not verify"
+    seq: int | None = None  # the head considered (also when nothing was exported)
 
     def to_data(self) -> dict[str, Any]:
         head = None if self.checkpoint is None else {
             "at": self.checkpoint.at, "entries": self.checkpoint.entries, "seq": self.checkpoint.seq,
             "hash": self.checkpoint.hash, "key": self.checkpoint.key}
-        return {"day": self.day.isoformat(), "ok": self.verification.ok, "head": head,
+        ok = None if self.verification is None else self.verification.ok
+        return {"day": self.day.isoformat(), "ok": ok, "seq": self.seq, "head": head,
                 "file": None if self.file is None else str(self.file), "url": self.url,
                 "written": self.written, "posted": self.posted, "why_not": self.why_not}
 
@@ -78,6 +87,13 @@ def export_head(store: sa.Engine, settings: Settings | None = None, *, today: da
         raise GardeError("where to? give --to FILE, or set audit_checkpoint_file "
                          "(GARDE_AUDIT_CHECKPOINT_FILE) or audit_head_url (GARDE_AUDIT_HEAD_URL)")
     shown = _check_url(address) if address is not None else None
+    with store.connect() as conn:  # two indexed reads: a head exported today is not verified again
+        try:
+            seq, digest = current_head(conn)
+        except GardeError:  # the head disagrees with the log: the verification below says how
+            seq, digest = -1, ""
+        if seq >= 0 and claimed(conn, WORK, today, _state(seq, digest, path, shown)):
+            return HeadExport(today, None, None, path, shown, why_not="already exported today", seq=seq)
     earlier = read_checkpoints(path) if path is not None and path.exists() else []
     keyring = configured_keyring()
     with store.connect() as conn:  # its own connection: verify streams its reads on it
@@ -85,18 +101,25 @@ def export_head(store: sa.Engine, settings: Settings | None = None, *, today: da
     if not result.ok:
         return HeadExport(today, result, None, path, shown, why_not="the log does not verify")
     with store.begin() as conn:  # the head verified stays a prefix of the log, whatever is appended since
-        state = hashlib.sha256(f"{result.checked}:{result.head_hash}:{path}:{shown}".encode()).hexdigest()
         checkpoint = make_checkpoint(result.checked, result.checked, result.head_hash, keyring)
         summary = {"seq": checkpoint.seq, "hash": checkpoint.hash, "file": str(path) if path else None,
                    "url": shown}
-        if not claim(conn, WORK, today, state, summary):
-            return HeadExport(today, result, checkpoint, path, shown, why_not="already exported today")
+        state = _state(result.checked, result.head_hash, path, shown)
+        if not claim(conn, WORK, today, state, summary):  # a run at the same time exported it
+            return HeadExport(today, result, None, path, shown, why_not="already exported today",
+                              seq=result.checked)
         written = path is not None and not _ends_with(earlier, checkpoint)
         if path is not None and written:
             append_checkpoint(path, checkpoint)
         if address is not None:
             post_head(address, checkpoint, settings.audit_head_timeout)
-    return HeadExport(today, result, checkpoint, path, shown, written, address is not None)
+    return HeadExport(today, result, checkpoint, path, shown, written, address is not None,
+                      seq=result.checked)
+
+
+def _state(seq: int, digest: str, path: Path | None, url: str | None) -> str:
+    """What a day's export is about: the head, and where it goes."""
+    return hashlib.sha256(f"{seq}:{digest}:{path}:{url}".encode()).hexdigest()
 
 
 def _ends_with(checkpoints: list[Checkpoint], head: Checkpoint) -> bool:

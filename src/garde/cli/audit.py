@@ -129,17 +129,21 @@ def export_head(
         exported = audit_head.export_head(engine, to=to, url=url)
     finally:
         engine.dispose()
+    verification = exported.verification
     if format is Format.json:
-        emit({**exported.to_data(), "verification": _verification(exported.verification)})
+        emit({**exported.to_data(), "verification": verification and _verification(verification)})
     else:
-        _report(exported.verification)
+        if verification is not None:
+            _report(verification)
+        if exported.checkpoint is None and exported.seq is not None:
+            out.print(f"head: entry {exported.seq}: {exported.why_not}")
         if exported.checkpoint is not None:
             sent = ((exported.file, exported.written), (exported.url, exported.posted))
             where = [str(w) for w, done in sent if done]
             what = f"head: entry {exported.checkpoint.seq} ({exported.checkpoint.hash[:16]}…)"
             out.print(escape(f"{what} exported to {', '.join(where)}" if where
                              else f"{what}: {exported.why_not or 'already in the file'}"))
-    if not exported.verification.ok:
+    if verification is not None and not verification.ok:
         raise typer.Exit(1)
 
 

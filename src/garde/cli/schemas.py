@@ -193,15 +193,17 @@ class CheckpointWritten(Output):
 
 class HeadExported(Output):
     day: str = f("the day of the run (one export per head and day)", "2026-03-02")
-    ok: bool = f("the log verifies (exit status 1 when not: nothing exported)", True)
-    head: Checkpoint | None = f("the head exported, null when the log does not verify", None)
+    ok: bool | None = f("the log verifies (exit status 1 when not: nothing exported); null when the head "
+                        "was exported today already (not verified again)", True)
+    seq: int | None = f("sequence number of the head considered", 1520)
+    head: Checkpoint | None = f("the head exported by this run, null when none", None)
     file: str | None = f("the append-only file, if one", "/var/lib/garde-checkpoints/audit.jsonl")
     url: str | None = f("the outside address POSTed to, without its query", None)
     written: bool = f("a line was appended to the file by this run", True)
     posted: bool = f("the head was POSTed by this run", False)
     why_not: str | None = f("why nothing was exported: already exported today, the log does not verify",
                             None)
-    verification: Verification = f("the verification that preceded it", None)
+    verification: Verification | None = f("the verification that preceded it, null when none ran", None)
 
 
 # -- scheduled work: reminders, renewals -----------------------------------------------------------
