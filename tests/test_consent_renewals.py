@@ -15,12 +15,16 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import given
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from garde import audit, consent
 from garde.cli import app
-from garde.consent.renewal import renewals
+from garde.consent.renewal import Limits, renewals
+from garde.consent.state import ConsentEvent, effective_expiry
 from garde.decide.model import DecisionModel
+from garde.periods import Period
 from garde.problems import GardeError
 from garde.register.loading import parse_register
 from garde.settings import Settings, get_settings
@@ -230,3 +234,29 @@ def test_a_renewal_period_setting_that_is_not_json_is_a_clear_error(
     get_settings.cache_clear()
     refused = CliRunner().invoke(app, ["consent", "renewals"])
     assert refused.exit_code == 2 and "consent_renewal_periods['email']" in refused.output
+
+
+moments = st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2030, 1, 1), timezones=st.just(UTC))
+periods = st.builds(Period, st.integers(0, 40), st.sampled_from(["day", "week", "month", "year"]))
+
+
+@given(given_at=moments, own=st.none() | moments, validity=st.none() | periods,
+       channel=st.sampled_from([None, "email", "sms"]))
+def test_without_settings_periods_a_consent_lapses_when_decide_calls_it_expired(
+        given_at: datetime, own: datetime | None, validity: Period | None, channel: str | None) -> None:
+    """The list and ``decide()`` agree on every consent the settings' periods do not touch."""
+    event = ConsentEvent("newsletter", channel, "given", given_at, own)
+    lapse = Limits({"newsletter": validity}, {}, Period(13, "month")).lapse(event)
+    expiry = effective_expiry(event, validity)
+    assert (lapse[0] if lapse else None) == expiry
+
+
+@given(given_at=moments, own=st.none() | moments, months=st.integers(1, 13),
+       setting=st.none() | periods)
+def test_a_cookie_consent_never_outlasts_cookie_consent_months(
+        given_at: datetime, own: datetime | None, months: int, setting: Period | None) -> None:
+    event = ConsentEvent("analytics", "cookie.analytics", "given", given_at, own)
+    channels = {"cookie": setting} if setting is not None else {}
+    lapse = Limits({}, channels, Period(months, "month")).lapse(event)
+    assert lapse is not None and lapse[0] <= Period(months, "month").after(given_at)
+    assert own is None or lapse[0] <= own
