@@ -172,6 +172,22 @@ def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 
 @contextmanager
+def cli_store(folder: Path) -> Iterator[sa.Engine]:
+    """The store of :func:`cli_env` (``folder``'s SQLite file), migrated, to fill before a command
+    runs; the settings are read afresh (a test may have changed them), the engine disposed after."""
+    from garde.settings import get_settings
+    from garde.store import connect, migrate
+
+    get_settings.cache_clear()
+    store = connect(f"sqlite:///{folder / 'garde.db'}", create=True)
+    migrate(store)
+    try:
+        yield store
+    finally:
+        store.dispose()
+
+
+@contextmanager
 def held_in_another_process(imports: str, lock: str) -> Iterator[subprocess.Popen[str]]:
     """A second Python process holding ``lock`` (a context-manager expression, after ``imports``)
     until the block ends; the block may kill it (its locks must go with it)."""

@@ -135,6 +135,9 @@ def test_every_reporting_command_prints_json_its_schema_accepts(env: Path,
 
     assert run.json("audit", "verify")["ok"] is True
     assert run.json("audit", "checkpoint", "--to", str(env / "audit.jsonl"))["checkpoint"]["seq"] > 0
+    assert run.json("audit", "export-head", "--to", str(env / "heads.jsonl"))["written"] is True
+    assert run.json("request", "remind", "--within", "31", "--dry-run")["why_not"] == "nothing due"
+    assert run.json("consent", "renewals", "--within", "30")["within_days"] == 30
     assert run.json("keys", "show")["matches"] is True
     created = run.json("keys", "create", "--role", "service", "--name", "shop-checkout")
     assert created["key"].startswith("gk_") and created["revoked_at"] is None

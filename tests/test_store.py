@@ -13,6 +13,7 @@ import garde.ratelimit
 import garde.register.versions
 import garde.retention.journal
 import garde.rights.tables
+import garde.store.scheduled_runs
 import garde.subjects
 import garde.suppression
 import garde.web.sessions  # noqa: F401

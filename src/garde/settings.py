@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BeforeValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -143,6 +143,44 @@ class Settings(BaseSettings):
         "past it the key gets 429 until the hour has passed. Raise it for a shop whose systems forward "
         "many requests through one key.",
     )
+    dpo_email: str | None = Field(
+        default=None,
+        description="Where `garde request remind` mails the DPO the requests due soon and overdue. Unset: "
+        "the register's `controller.dpo.email`.",
+    )
+    reminder_days: int = Field(
+        default=7, ge=0, le=31,
+        description="The DPO's deadline reminder lists the open requests due within this many days, and "
+        "every overdue one (GDPR Art. 12(3): one month from receipt, extendable by two).",
+    )
+    consent_renewal_days: int = Field(
+        default=30, ge=0, le=366,
+        description="`garde consent renewals` lists the consents that lapse within this many days, and those "
+        "that lapsed within as many days before and were not renewed since, unless told `--within`.",
+    )
+    consent_renewal_periods: Annotated[dict[str, str], AfterValidator(lambda v: _periods(v))] = Field(
+        default={},
+        description="Renewal period per consent channel, for the renewal list (`email = \"3 years\"`, "
+        "`cookie.analytics = \"6 months\"`; `cookie` covers every cookie.* channel): a consent is listed "
+        "when the first of its own expiry, its activity's `consent.expiry` and this period ends. A cookie "
+        "consent never lasts longer than cookie_consent_months (CNIL: 13 months).",
+    )
+    audit_head_url: str | None = Field(
+        default=None,
+        description="HTTPS address `garde audit export-head` POSTs the audit log's head to (one JSON "
+        "checkpoint), e.g. a log service another team runs; http:// only to this machine (127.0.0.1, "
+        "::1, localhost).",
+    )
+    audit_head_timeout: float = Field(
+        default=10.0, gt=0, le=300,
+        description="Seconds `garde audit export-head` waits for audit_head_url to answer before it fails.",
+    )
+    consent_renewal_file: Path | None = Field(
+        default=None,
+        description="Where `garde consent renewals` (and its periodic job) writes the renewal list, "
+        "owner-only (CSV, or JSON when the name ends in .json), replacing the previous one; `--output` "
+        "overrides it.",
+    )
 
     @classmethod
     def settings_customise_sources(
@@ -185,6 +223,18 @@ def _origin(text: str) -> str:
     elif not _HOST.fullmatch(host):  # a browser sends a host name in ASCII (an IDN as xn--...)
         raise ValueError(f"allowed_origins: {text!r} is {why}: the host is not an ASCII host name")
     return f"{scheme}://{host}" + (f":{port}" if port is not None and port != _DEFAULT_PORTS[scheme] else "")
+
+
+def _periods(value: dict[str, str]) -> dict[str, str]:
+    """``consent_renewal_periods``: each value a period such as ``13 months``; the error names the channel."""
+    from garde.periods import Period
+
+    for channel, text in value.items():
+        try:
+            Period.parse(text)
+        except ValueError as exc:
+            raise ValueError(f"consent_renewal_periods[{channel!r}]: {exc}") from None
+    return value
 
 
 @lru_cache(maxsize=1)

@@ -8,12 +8,14 @@ function and renders the result; library errors are rendered in one place,
 
 from __future__ import annotations
 
+import re
 import warnings
 from typing import Any
 
 import pydantic
 import sqlalchemy as sa
 import typer
+from pydantic_settings import SettingsError
 from rich.console import Console
 from rich.markup import escape
 from typer._click.core import Context  # typer vendors click; this is the type its groups use
@@ -49,6 +51,13 @@ class GardeGroup(TyperGroup):
             raise typer.Exit(2) from None
         except GardeError as exc:
             err.print(f"[red]error[/red] {escape(str(exc))}", soft_wrap=True)
+            raise typer.Exit(2) from None
+        except SettingsError as exc:  # a list or map setting whose GARDE_* value is not JSON
+            found = re.search(r'field "(\w+)"', str(exc))
+            name = found.group(1) if found else "?"
+            err.print(f"[red]error[/red] setting {name} (GARDE_{name.upper()}): not valid JSON; a list or "
+                      'map setting is JSON in the environment, e.g. ["10.0.0.1"] or {"email": "3 years"}',
+                      soft_wrap=True)
             raise typer.Exit(2) from None
         except pydantic.ValidationError as exc:  # a setting (GARDE_* or garde.toml) that is refused
             for error in exc.errors():

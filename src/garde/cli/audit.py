@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from garde import audit
+from garde.audit import head_export as audit_head
 from garde.cli.output import Format, FormatOption, QuietOption, emit, progress
 from garde.private_files import open_private
 from garde.problems import GardeError
@@ -104,6 +105,46 @@ def checkpoint(
         raise typer.Exit(1)
     keyed = f", MAC'd by key {written.key}" if written.key else ", not MAC'd (no audit key)"
     out.print(f"checkpoint: entry {written.seq} ({written.hash[:16]}…){keyed}")
+
+
+@audit_app.command("export-head")
+def export_head(
+    to: Annotated[Path | None, typer.Option(
+        "--to", help="append-only JSON-lines file, created 0600 (default: GARDE_AUDIT_CHECKPOINT_FILE)",
+    )] = None,
+    url: Annotated[str | None, typer.Option(
+        "--url", help="HTTPS address to POST the head to (default: GARDE_AUDIT_HEAD_URL)")] = None,
+    format: FormatOption = Format.text,
+) -> None:
+    """Verify the log, then export its head (sequence, hash, time) to a file and/or an outside address.
+
+    Run it daily (cron or the workers): a rewrite of the whole log then fails
+    `garde audit verify --against FILE`. Once a day per head: a second run
+    with the same head exports nothing. Exit 1 when the log does not verify.
+
+    Example: garde audit export-head --to /var/lib/garde-checkpoints/audit.jsonl
+    """
+    engine = open_store()
+    try:
+        exported = audit_head.export_head(engine, to=to, url=url)
+    finally:
+        engine.dispose()
+    verification = exported.verification
+    if format is Format.json:
+        emit({**exported.to_data(), "verification": verification and _verification(verification)})
+    else:
+        if verification is not None:
+            _report(verification)
+        if exported.checkpoint is None and exported.seq is not None:
+            out.print(f"head: entry {exported.seq}: {exported.why_not}")
+        if exported.checkpoint is not None:
+            sent = ((exported.file, exported.written), (exported.url, exported.posted))
+            where = [str(w) for w, done in sent if done]
+            what = f"head: entry {exported.checkpoint.seq} ({exported.checkpoint.hash[:16]}…)"
+            out.print(escape(f"{what} exported to {', '.join(where)}" if where
+                             else f"{what}: {exported.why_not or 'already in the file'}"))
+    if verification is not None and not verification.ok:
+        raise typer.Exit(1)
 
 
 @audit_app.command("export")

@@ -12,7 +12,8 @@ from rich.console import Console
 from rich.table import Table
 
 from garde import consent
-from garde.cli.output import Format, FormatOption, QuietOption, emit, progress
+from garde.cli.output import Format, FormatOption, QuietOption, emit, parse_day, progress
+from garde.consent import renewal
 from garde.consent.importing import count_rows, import_csv
 from garde.consent.ledger import LedgerEvent, event_time
 from garde.consent.recording import (
@@ -277,6 +278,43 @@ def gpc(email: Email = None, phone: Phone = None, customer_id: CustomerId = None
     else:
         out.print("objection to sale/sharing and targeted advertising recorded" if new
                   else "already recorded")
+
+
+@consent_app.command("renewals")
+def renewals(
+    within: Annotated[int | None, typer.Option("--within", min=0, max=366, help="Days ahead (default: the "
+                                               "`consent_renewal_days` setting, 30)")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the list to FILE, owner-only: "
+                                                "CSV, or JSON when FILE ends in .json (default: "
+                                                "GARDE_CONSENT_RENEWAL_FILE, if set)")] = None,
+    today: Annotated[str | None, typer.Option("--today", help="Evaluate as of this day, YYYY-MM-DD")] = None,
+    register: RegisterPath = None,
+    format: FormatOption = Format.text,
+) -> None:
+    """List the consents that lapse within DAYS days, or lapsed in the last DAYS days, to ask again.
+
+    A consent lapses at the first of its own expiry, its activity's `consent.expiry`,
+    the `consent_renewal_periods` setting for its channel and, for cookies, 13 months
+    (CNIL). The list names garde's subject ids, never an identity (docs/consent.md).
+
+    Example: garde consent renewals --within 30 --output renewals.csv
+    """
+    day = parse_day(today, "--today") if today else None
+    model = load_model(register) if register else None
+    listed = renewal.renewals(open_store(), today=day, within=within, model=model, output=output)
+    data = listed.to_data()
+    if format is Format.json:
+        emit(data if listed.output is None else {**data, "consents": []})
+        return
+    if listed.output is None:
+        table = Table("subject", "kind", "activity", "channel", "lapses on", "days left", "limit")
+        for entry in listed.consents:
+            table.add_row(entry.subject_id[:8], entry.subject_kind or "", entry.activity, entry.channel or "",
+                          entry.lapses_at.date().isoformat(), str(entry.days_left), entry.limit)
+        out.print(table)
+    written = f", written to {listed.output}" if listed.output is not None else ""
+    out.print(f"{data['lapsing']} consents lapse within {listed.within_days} days, {data['lapsed']} lapsed "
+              f"in the last {listed.within_days} days and not renewed{written}")
 
 
 def install(app: typer.Typer) -> None:

@@ -12,9 +12,10 @@ from rich.table import Table
 
 from garde import rights
 from garde.cli.confirm import YesOption, confirm
-from garde.cli.output import Format, FormatOption, QuietOption, emit, progress, say
+from garde.cli.output import Format, FormatOption, QuietOption, emit, parse_day, progress, say
 from garde.problems import GardeError
 from garde.rights.deployment import Deployment, configured_phone_region, configured_registers
+from garde.rights.reminders import remind as remind_dpo
 from garde.rights.running import run as run_request
 from garde.store import open_store
 
@@ -318,6 +319,37 @@ def reject(request_id: RequestId,
                                 registers=configured_registers())
     _done(format, request, f"request {request.id} rejected")
     _told(format, request)
+
+
+@request_app.command("remind")
+def remind(
+    within: Annotated[int | None, typer.Option("--within", min=0, max=31, help="Days ahead (default: the "
+                                               "`reminder_days` setting, 7)")] = None,
+    today: Annotated[str | None, typer.Option("--today", help="Evaluate as of this day, YYYY-MM-DD")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would be sent; send nothing")] = False,
+    format: FormatOption = Format.text,
+) -> None:
+    """Mail the DPO the open requests due within 7 days and the overdue ones (GDPR Art. 12(3)).
+
+    One mail listing them (reference, type, received, due, days left or past; nothing about the
+    subjects), to the `dpo_email` setting or the register's DPO. Sent once a day for the same
+    list: run it from cron or the workers as often as you like.
+
+    Example: garde request remind --dry-run
+    """
+    day = parse_day(today, "--today") if today else None
+    reminder = remind_dpo(open_store(), today=day, within=within, dry_run=dry_run)
+    if format is Format.json:
+        emit(reminder.to_data())
+        return
+    for entry in reminder.requests:
+        left = f"[red]overdue by {-entry.days_left} d[/red]" if entry.overdue else f"{entry.days_left} d left"
+        out.print(f"{entry.request_id[:8]}  {entry.type:<13} received {entry.received}  "
+                  f"due {entry.due}  {left}")
+    if reminder.sent:
+        out.print(f"reminder sent to {reminder.to}: {len(reminder.requests)} requests")
+    else:
+        out.print(f"no reminder sent: {reminder.why_not}" + (f" (to {reminder.to})" if reminder.to else ""))
 
 
 def _told(format: Format, request: rights.Request) -> None:

@@ -191,6 +191,66 @@ class CheckpointWritten(Output):
     checkpoint: Checkpoint | None = f("what was appended; null when the log does not verify (exit 1)", None)
 
 
+class HeadExported(Output):
+    day: str = f("the day of the run (one export per head and day)", "2026-03-02")
+    ok: bool | None = f("the log verifies (exit status 1 when not: nothing exported); null when the head "
+                        "was exported today already (not verified again)", True)
+    seq: int | None = f("sequence number of the head considered", 1520)
+    head: Checkpoint | None = f("the head exported by this run, null when none", None)
+    file: str | None = f("the append-only file, if one", "/var/lib/garde-checkpoints/audit.jsonl")
+    url: str | None = f("the outside address POSTed to, without its query", None)
+    written: bool = f("a line was appended to the file by this run", True)
+    posted: bool = f("the head was POSTed by this run", False)
+    why_not: str | None = f("why nothing was exported: already exported today, the log does not verify",
+                            None)
+    verification: Verification | None = f("the verification that preceded it, null when none ran", None)
+
+
+# -- scheduled work: reminders, renewals -----------------------------------------------------------
+
+class DueRequest(Output):
+    request_id: str = f("the request", "3f2a9c41e0b54d2f9b1c7a8e6d5f4c3b")
+    type: str = f("access, portability, rectification, erasure, restriction or objection", "access")
+    status: str = f("its status (open)", "verified")
+    received: str = f("the day it was received", "2026-02-10")
+    due: str = f("the day its answer is due (extended or not)", "2026-03-10")
+    days_left: int = f("days until it is due; negative: days past", 3)
+    overdue: bool = f("past its due date", False)
+
+
+class Reminder(Output):
+    day: str = f("the day of the run", "2026-03-07")
+    within_days: int = f("requests due within this many days are listed, with every overdue one", 7)
+    to: str | None = f("the DPO's address (dpo_email, or the register's DPO)", "dpo@example.com")
+    sent: bool = f("a mail was sent by this run", True)
+    why_not: str | None = f("why not: nothing due, already sent today (same list), dry run", None)
+    overdue: int = f("how many are overdue", 0)
+    requests: list[DueRequest] = f("the requests listed, earliest due first", [])
+
+
+class Renewal(Output):
+    subject_id: str = f("garde's subject id (never an identity)", "9c1d2e3f-4a5b-6c7d-8e9f-0a1b2c3d4e5f")
+    subject_kind: str | None = f("customer, prospect, visitor...", "customer")
+    activity: str = f("the activity consented to", "newsletter")
+    channel: str | None = f("the channel, null for every channel", "email")
+    given_at: str = f("when the consent was given (ISO 8601)", "2025-02-01T10:00:00+00:00")
+    lapses_on: str = f("the day it lapses", "2026-03-01")
+    days_left: int = f("days until it lapses; negative: lapsed that many days ago", 12)
+    status: Literal["lapsing", "lapsed"] = f("lapsing (ahead) or lapsed (in the window, not renewed since)",
+                                             "lapsing")
+    limit: str = f("what sets the lapse", "cookie_consent_months (13 months)")
+
+
+class Renewals(Output):
+    day: str = f("the day of the run", "2026-02-17")
+    within_days: int = f("consents lapsing within this many days, or lapsed within as many before, "
+                         "are listed", 30)
+    lapsing: int = f("how many lapse within the window", 1)
+    lapsed: int = f("how many lapsed within the window and were not renewed", 0)
+    consents: list[Renewal] = f("the list (empty on stdout when written to --output)", [])
+    output: str | None = f("the file the list was written to (CSV, or JSON), null when none", "renewals.csv")
+
+
 # -- retention, holds ------------------------------------------------------------------------------
 
 class Sweep(Output):
@@ -385,6 +445,9 @@ COMMANDS: dict[str, Report] = {
     "consent gpc": Report(Gpc),
     "audit verify": Report(Verification, "the log does not verify"),
     "audit checkpoint": Report(CheckpointWritten, "the log does not verify: nothing written"),
+    "audit export-head": Report(HeadExported, "the log does not verify: nothing exported"),
+    "request remind": Report(Reminder),
+    "consent renewals": Report(Renewals),
     "retention plan": Report(RetentionPlan),
     "retention sweep": Report(Sweep, "a confirmation declined"),
     "retention runs": Report(RetentionRuns),
