@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from garde.datasets.sql import rows_in, select_in
+from garde.datasets.sql import rows_in, rows_in_all, select_in
 from garde.problems import GardeError
 from garde.rights import get_request, submit, verify_out_of_band
 from garde.rights.deployment import Deployment
@@ -107,3 +107,39 @@ def test_a_failed_read_on_sqlite_keeps_what_the_callers_transaction_wrote(sqlite
             assert conn.execute(sa.text("SELECT count(*) FROM kept")).scalar() == 1
     finally:
         engine.dispose()
+
+
+def _syncs(trace: Path) -> int:
+    """How many times the client waited for the server: the protocol's Sync messages it sent."""
+    return sum(1 for line in trace.read_text().splitlines() if line.split("\t")[-1].startswith("Sync")
+               or line.rstrip().endswith("\tSync"))
+
+
+def test_reads_of_one_hop_are_the_rows_of_each_read(awkward: sa.Engine, tmp_path: Path) -> None:
+    """``rows_in_all`` gives each read's rows in order; on PostgreSQL in one round trip per connection."""
+    columns = ("id", "select", "pct%", "e mail")
+    conditions: list[dict[str, list[object]]] = [{"select": ["a"]}, {"id": [2, 3]}, {"e mail": ["none"]},
+                                                 {"pct%": [10, 30], "select": ["b"]}]
+    trace = tmp_path / "protocol.trace"
+    with awkward.connect() as conn:
+        expected = [sorted(rows_in(conn, "user", columns, c)) for c in conditions]
+        raw = conn.connection.dbapi_connection
+        with trace.open("w") as out:
+            if awkward.dialect.name == "postgresql":
+                raw.pgconn.trace(out.fileno())  # type: ignore[union-attr]
+            found = rows_in_all([(conn, "user", columns, c) for c in conditions])
+            if awkward.dialect.name == "postgresql":
+                raw.pgconn.untrace()  # type: ignore[union-attr]
+        assert [sorted(rows) for rows in found] == expected
+    if awkward.dialect.name == "postgresql":
+        assert _syncs(trace) == 1  # four statements, one wait (it was one per statement)
+
+
+def test_a_failing_read_among_others_raises_a_sqlalchemy_error(awkward: sa.Engine) -> None:
+    with awkward.connect() as conn:
+        with pytest.raises(sa.exc.SQLAlchemyError, match="missing"):
+            rows_in_all([(conn, "user", ("id",), {"id": [1]}),
+                         (conn, "user", ("id", "missing"), {"id": [1]})])
+        conn.rollback()
+        reads = [(conn, "user", ("id",), {"id": [1]}), (conn, "user", ("id",), {"id": [2]})]
+        assert rows_in_all(reads) == [[(1,)], [(2,)]]
