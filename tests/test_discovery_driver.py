@@ -11,10 +11,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
+from garde.datasets import find_subject
 from garde.datasets.sql import rows_in, rows_in_all, select_in
 from garde.problems import GardeError
 from garde.rights import get_request, submit, verify_out_of_band
@@ -143,3 +145,30 @@ def test_a_failing_read_among_others_raises_a_sqlalchemy_error(awkward: sa.Engin
         conn.rollback()
         reads = [(conn, "user", ("id",), {"id": [1]}), (conn, "user", ("id",), {"id": [2]})]
         assert rows_in_all(reads) == [[(1,)], [(2,)]]
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("shop", ["postgresql"], indirect=True)
+def test_discovery_on_postgresql_opens_no_transaction(shop: tuple[sa.Engine, Deployment, str],
+                                                      tmp_path: Path) -> None:
+    """Discovery reads in autocommit on PostgreSQL (READ COMMITTED: a snapshot per statement either
+    way): no ``BEGIN`` and no ``ROLLBACK`` round trips; it finds the same subject."""
+    _, deployment, email = shop
+    trace = tmp_path / "protocol.trace"
+    with trace.open("w") as out:
+        def traced(raw: Any, _record: Any, _proxy: Any) -> None:
+            raw.pgconn.trace(out.fileno())
+
+        for engine in deployment.engines.values():
+            sa.event.listen(engine, "checkout", traced)
+        try:
+            footprint = find_subject(deployment.datamap, deployment.engines, {"email": email})
+        finally:
+            for engine in deployment.engines.values():
+                sa.event.remove(engine, "checkout", traced)
+                engine.dispose()  # their connections stop tracing with them
+    sent = [line for line in trace.read_text().splitlines() if "\tF\t" in line or "\tF " in line
+            or line.startswith("F")]
+    assert sent, "the trace recorded what the client sent"
+    assert not [line for line in sent if "BEGIN" in line or "ROLLBACK" in line]
+    assert footprint.counts()["shop.customers"] == 1

@@ -128,9 +128,18 @@ class _Walk:
         self.children, self.shared, self.read = shape.children, shape.shared, shape.read
 
     def connection(self, database: str) -> sa.Connection:
-        """One connection per database for the whole discovery (closed by :func:`find_subject`)."""
+        """One connection per database for the whole discovery (closed by :func:`find_subject`).
+
+        On PostgreSQL it reads in autocommit: at READ COMMITTED each statement reads its own
+        snapshot inside a transaction too, so a transaction gave no consistency, only two more
+        round trips per database (``BEGIN``, then ``ROLLBACK`` when the pool takes it back).
+        """
         if database not in self.connections:
-            self.connections[database] = self.stack.enter_context(self.engines[database].connect())
+            conn = self.stack.enter_context(self.engines[database].connect())
+            if (conn.dialect.name == "postgresql" and getattr(conn.dialect, "isolation_level", None) is None
+                    and conn.default_isolation_level == "READ COMMITTED"):  # the server's, not set here
+                conn.execution_options(isolation_level="AUTOCOMMIT")
+            self.connections[database] = conn
         return self.connections[database]
 
     def search_identity(self, kind: str, value: str) -> None:
