@@ -8,7 +8,7 @@ request run records as ``failed`` (a bare driver error would leave it ``in_progr
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -147,6 +147,26 @@ def test_a_failing_read_among_others_raises_a_sqlalchemy_error(awkward: sa.Engin
         assert rows_in_all(reads) == [[(1,)], [(2,)]]
 
 
+def _sent(engines: list[sa.Engine], trace: Path, action: Callable[[], Any]) -> tuple[Any, list[str]]:
+    """What ``action`` returns, and the messages the client sent on the connections of ``engines``
+    meanwhile (libpq's protocol trace)."""
+    with trace.open("w") as out:
+        def traced(raw: Any, _record: Any, _proxy: Any) -> None:
+            raw.pgconn.trace(out.fileno())
+
+        for engine in engines:
+            sa.event.listen(engine, "checkout", traced)
+        try:
+            result = action()
+        finally:
+            for engine in engines:
+                sa.event.remove(engine, "checkout", traced)
+                engine.dispose()  # their connections stop tracing with them
+    sent = [line for line in trace.read_text().splitlines() if "\tF\t" in line]
+    assert sent, "the trace recorded what the client sent"
+    return result, sent
+
+
 @pytest.mark.postgres
 @pytest.mark.parametrize("shop", ["postgresql"], indirect=True)
 def test_discovery_on_postgresql_opens_no_transaction(shop: tuple[sa.Engine, Deployment, str],
@@ -154,21 +174,26 @@ def test_discovery_on_postgresql_opens_no_transaction(shop: tuple[sa.Engine, Dep
     """Discovery reads in autocommit on PostgreSQL (READ COMMITTED: a snapshot per statement either
     way): no ``BEGIN`` and no ``ROLLBACK`` round trips; it finds the same subject."""
     _, deployment, email = shop
-    trace = tmp_path / "protocol.trace"
-    with trace.open("w") as out:
-        def traced(raw: Any, _record: Any, _proxy: Any) -> None:
-            raw.pgconn.trace(out.fileno())
-
-        for engine in deployment.engines.values():
-            sa.event.listen(engine, "checkout", traced)
-        try:
-            footprint = find_subject(deployment.datamap, deployment.engines, {"email": email})
-        finally:
-            for engine in deployment.engines.values():
-                sa.event.remove(engine, "checkout", traced)
-                engine.dispose()  # their connections stop tracing with them
-    sent = [line for line in trace.read_text().splitlines() if "\tF\t" in line or "\tF " in line
-            or line.startswith("F")]
-    assert sent, "the trace recorded what the client sent"
+    footprint, sent = _sent(list(deployment.engines.values()), tmp_path / "protocol.trace",
+                            lambda: find_subject(deployment.datamap, deployment.engines, {"email": email}))
     assert not [line for line in sent if "BEGIN" in line or "ROLLBACK" in line]
     assert footprint.counts()["shop.customers"] == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("shop", ["postgresql"], indirect=True)
+def test_an_access_run_on_postgresql_rolls_nothing_back(shop: tuple[sa.Engine, Deployment, str],
+                                                        tmp_path: Path) -> None:
+    """The reads of an access run (the request's id, discovery, what garde holds of the subject)
+    open no transaction on PostgreSQL: no ``ROLLBACK`` and no ``DEALLOCATE ALL`` (psycopg's, after
+    each ``ROLLBACK``) costs a round trip; the writes commit as before."""
+    store, deployment, email = shop
+    with store.begin() as conn:
+        request = submit(conn, "access", {"email": email})
+        verify_out_of_band(conn, request.id, "identity card checked", actor="agent:test",
+                           identities=["email"])
+    done, sent = _sent([store, *deployment.engines.values()], tmp_path / "protocol.trace",
+                       lambda: run(store, request.id, deployment))
+    assert done.status == "completed"
+    assert not [line for line in sent if "ROLLBACK" in line or "DEALLOCATE" in line]
+    assert [line for line in sent if "COMMIT" in line]

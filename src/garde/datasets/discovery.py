@@ -43,6 +43,7 @@ from garde.datasets.footprint import Footprint, IdentityMatch, normalise_identit
 from garde.datasets.model import DataMap, Reference, TableMap, TableRef
 from garde.datasets.sql import CHUNK, chunks, rows_in_all
 from garde.problems import GardeError
+from garde.store.reads import reading
 
 __all__ = ["Footprint", "IdentityMatch", "find_subject", "normalise_identity"]
 
@@ -128,18 +129,10 @@ class _Walk:
         self.children, self.shared, self.read = shape.children, shape.shared, shape.read
 
     def connection(self, database: str) -> sa.Connection:
-        """One connection per database for the whole discovery (closed by :func:`find_subject`).
-
-        On PostgreSQL it reads in autocommit: at READ COMMITTED each statement reads its own
-        snapshot inside a transaction too, so a transaction gave no consistency, only two more
-        round trips per database (``BEGIN``, then ``ROLLBACK`` when the pool takes it back).
-        """
+        """One connection per database for the whole discovery (closed by :func:`find_subject`);
+        on PostgreSQL in autocommit (:mod:`garde.store.reads`: no ``BEGIN``, no ``ROLLBACK``)."""
         if database not in self.connections:
-            conn = self.stack.enter_context(self.engines[database].connect())
-            if (conn.dialect.name == "postgresql" and getattr(conn.dialect, "isolation_level", None) is None
-                    and conn.default_isolation_level == "READ COMMITTED"):  # the server's, not set here
-                conn.execution_options(isolation_level="AUTOCOMMIT")
-            self.connections[database] = conn
+            self.connections[database] = self.stack.enter_context(reading(self.engines[database]))
         return self.connections[database]
 
     def search_identity(self, kind: str, value: str) -> None:
