@@ -12,7 +12,13 @@ of verified requests is). garde runs them with ``rights.run`` (store transaction
 discovery, answer files); the baseline runs the hand-written reads of ``bench_requests`` and
 writes each answer to a new file, in the same harness, on other subjects. Requests per second
 are all answers over the time from the first start to the last end; CPU per request is the
-processes' own (the server's is not counted).
+processes' own, and the server's beside it (the PostgreSQL processes of each worker's
+connections, read from ``/proc`` when the server runs on this machine, else 0).
+
+On a machine other programs load, the rate says how much CPU was left to the run rather than
+what garde costs: ``cpu_share`` is the share of the machine's cores the processes and their
+server processes used, and ``cpu_bound_requests_per_s`` the rate those cores would give if the
+run had them to itself (cores / (client + server CPU per request); round trips' latency aside).
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
+import os
 import queue
 import random
 import tempfile
@@ -27,6 +34,8 @@ import time
 import warnings
 from pathlib import Path
 from typing import Any
+
+import sqlalchemy as sa
 
 from benchmarks.bench_requests import arguments
 from benchmarks.request_shop import (
@@ -52,6 +61,9 @@ def _worker(shop: Shop, side: str, work: list[str], barrier: Any, results: Any) 
     deployment, store = open_deployment(shop, shop.work / "results")
     baseline = HandWritten(deployment.engines["shop"], deployment.engines["crm"])
     answers = shop.work / "baseline"
+    backends: set[int] = set()
+    for engine in (store, *deployment.engines.values()):
+        sa.event.listen(engine, "checkout", lambda raw, _record, _proxy: backends.add(raw.info.backend_pid))
 
     def answer(item: str) -> None:
         if side == "garde":
@@ -61,13 +73,26 @@ def _worker(shop: Shop, side: str, work: list[str], barrier: Any, results: Any) 
 
     answer(work[0])
     barrier.wait()
+    server = {pid: cpu_seconds(pid) for pid in backends}
     started, cpu = time.perf_counter(), time.process_time()
     for item in work[1:]:
         answer(item)
-    results.put((time.perf_counter() - started, time.process_time() - cpu, len(work) - 1,
-                 time.time() - (time.perf_counter() - started)))
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    # The server processes this worker's connections ran on: their CPU during the timed requests.
+    server_cpu = sum(cpu_seconds(pid) - server.get(pid, 0.0) for pid in backends)
+    results.put((elapsed, cpu, len(work) - 1, time.time() - elapsed, server_cpu))
     deployment.dispose()
     store.dispose()
+
+
+def cpu_seconds(pid: int) -> float:
+    """The CPU time (user + system) a process of this machine has used so far (0 when it is gone or
+    not on this machine: the figure then leaves the server out)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _round(shop: Shop, side: str, shares: list[list[str]]) -> dict[str, Any]:
@@ -77,7 +102,7 @@ def _round(shop: Shop, side: str, shares: list[list[str]]) -> dict[str, Any]:
                  for share in shares]
     for process in processes:
         process.start()
-    done: list[tuple[float, float, int, float]] = []
+    done: list[tuple[float, float, int, float, float]] = []
     while len(done) < len(processes):
         try:
             done.append(results.get(timeout=5))
@@ -94,9 +119,17 @@ def _round(shop: Shop, side: str, shares: list[list[str]]) -> dict[str, Any]:
     first_start = min(d[3] for d in done)
     last_end = max(d[3] + d[0] for d in done)
     count = sum(d[2] for d in done)
-    return {"requests": count, "seconds": round(last_end - first_start, 2),
-            "requests_per_s": round(count / (last_end - first_start), 1),
-            "cpu_ms_per_request": round(sum(d[1] for d in done) / count * 1000, 2)}
+    seconds = last_end - first_start
+    client, server = sum(d[1] for d in done) / count, sum(d[4] for d in done) / count
+    cores = os.cpu_count() or 1
+    return {"requests": count, "seconds": round(seconds, 2),
+            "requests_per_s": round(count / seconds, 1),
+            "cpu_ms_per_request": round(client * 1000, 2),
+            "server_cpu_ms_per_request": round(server * 1000, 2),
+            # What share of the machine's CPU the run got (the rest went to other programs), and the
+            # rate its cores would give these processes and their server processes alone.
+            "cpu_share": round((client + server) * count / (seconds * cores), 2),
+            "cpu_bound_requests_per_s": round(cores / (client + server), 1) if client + server else None}
 
 
 def bench(shop: Shop, processes: int, requests: int) -> dict[str, Any]:

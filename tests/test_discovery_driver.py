@@ -8,14 +8,16 @@ request run records as ``failed`` (a bare driver error would leave it ``in_progr
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
-from garde.datasets.sql import rows_in, select_in
+from garde.datasets import find_subject
+from garde.datasets.sql import rows_in, rows_in_all, select_in
 from garde.problems import GardeError
 from garde.rights import get_request, submit, verify_out_of_band
 from garde.rights.deployment import Deployment
@@ -107,3 +109,91 @@ def test_a_failed_read_on_sqlite_keeps_what_the_callers_transaction_wrote(sqlite
             assert conn.execute(sa.text("SELECT count(*) FROM kept")).scalar() == 1
     finally:
         engine.dispose()
+
+
+def _syncs(trace: Path) -> int:
+    """How many times the client waited for the server: the protocol's Sync messages it sent."""
+    return sum(1 for line in trace.read_text().splitlines() if line.split("\t")[-1].startswith("Sync")
+               or line.rstrip().endswith("\tSync"))
+
+
+def test_reads_of_one_hop_are_the_rows_of_each_read(awkward: sa.Engine, tmp_path: Path) -> None:
+    """``rows_in_all`` gives each read's rows in order; on PostgreSQL in one round trip per connection."""
+    columns = ("id", "select", "pct%", "e mail")
+    conditions: list[dict[str, list[object]]] = [{"select": ["a"]}, {"id": [2, 3]}, {"e mail": ["none"]},
+                                                 {"pct%": [10, 30], "select": ["b"]}]
+    trace = tmp_path / "protocol.trace"
+    with awkward.connect() as conn:
+        expected = [sorted(rows_in(conn, "user", columns, c)) for c in conditions]
+        raw = conn.connection.dbapi_connection
+        with trace.open("w") as out:
+            if awkward.dialect.name == "postgresql":
+                raw.pgconn.trace(out.fileno())  # type: ignore[union-attr]
+            found = rows_in_all([(conn, "user", columns, c) for c in conditions])
+            if awkward.dialect.name == "postgresql":
+                raw.pgconn.untrace()  # type: ignore[union-attr]
+        assert [sorted(rows) for rows in found] == expected
+    if awkward.dialect.name == "postgresql":
+        assert _syncs(trace) == 1  # four statements, one wait (it was one per statement)
+
+
+def test_a_failing_read_among_others_raises_a_sqlalchemy_error(awkward: sa.Engine) -> None:
+    with awkward.connect() as conn:
+        with pytest.raises(sa.exc.SQLAlchemyError, match="missing"):
+            rows_in_all([(conn, "user", ("id",), {"id": [1]}),
+                         (conn, "user", ("id", "missing"), {"id": [1]})])
+        conn.rollback()
+        reads = [(conn, "user", ("id",), {"id": [1]}), (conn, "user", ("id",), {"id": [2]})]
+        assert rows_in_all(reads) == [[(1,)], [(2,)]]
+
+
+def _sent(engines: list[sa.Engine], trace: Path, action: Callable[[], Any]) -> tuple[Any, list[str]]:
+    """What ``action`` returns, and the messages the client sent on the connections of ``engines``
+    meanwhile (libpq's protocol trace)."""
+    with trace.open("w") as out:
+        def traced(raw: Any, _record: Any, _proxy: Any) -> None:
+            raw.pgconn.trace(out.fileno())
+
+        for engine in engines:
+            sa.event.listen(engine, "checkout", traced)
+        try:
+            result = action()
+        finally:
+            for engine in engines:
+                sa.event.remove(engine, "checkout", traced)
+                engine.dispose()  # their connections stop tracing with them
+    sent = [line for line in trace.read_text().splitlines() if "\tF\t" in line]
+    assert sent, "the trace recorded what the client sent"
+    return result, sent
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("shop", ["postgresql"], indirect=True)
+def test_discovery_on_postgresql_opens_no_transaction(shop: tuple[sa.Engine, Deployment, str],
+                                                      tmp_path: Path) -> None:
+    """Discovery reads in autocommit on PostgreSQL (READ COMMITTED: a snapshot per statement either
+    way): no ``BEGIN`` and no ``ROLLBACK`` round trips; it finds the same subject."""
+    _, deployment, email = shop
+    footprint, sent = _sent(list(deployment.engines.values()), tmp_path / "protocol.trace",
+                            lambda: find_subject(deployment.datamap, deployment.engines, {"email": email}))
+    assert not [line for line in sent if "BEGIN" in line or "ROLLBACK" in line]
+    assert footprint.counts()["shop.customers"] == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("shop", ["postgresql"], indirect=True)
+def test_an_access_run_on_postgresql_rolls_nothing_back(shop: tuple[sa.Engine, Deployment, str],
+                                                        tmp_path: Path) -> None:
+    """The reads of an access run (the request's id, discovery, what garde holds of the subject)
+    open no transaction on PostgreSQL: no ``ROLLBACK`` and no ``DEALLOCATE ALL`` (psycopg's, after
+    each ``ROLLBACK``) costs a round trip; the writes commit as before."""
+    store, deployment, email = shop
+    with store.begin() as conn:
+        request = submit(conn, "access", {"email": email})
+        verify_out_of_band(conn, request.id, "identity card checked", actor="agent:test",
+                           identities=["email"])
+    done, sent = _sent([store, *deployment.engines.values()], tmp_path / "protocol.trace",
+                       lambda: run(store, request.id, deployment))
+    assert done.status == "completed"
+    assert not [line for line in sent if "ROLLBACK" in line or "DEALLOCATE" in line]
+    assert [line for line in sent if "COMMIT" in line]

@@ -41,8 +41,9 @@ from sqlalchemy.engine import Engine
 
 from garde.datasets.footprint import Footprint, IdentityMatch, normalise_identity, row_identity
 from garde.datasets.model import DataMap, Reference, TableMap, TableRef
-from garde.datasets.sql import CHUNK, chunks, rows_in
+from garde.datasets.sql import CHUNK, chunks, rows_in_all
 from garde.problems import GardeError
+from garde.store.reads import reading
 
 __all__ = ["Footprint", "IdentityMatch", "find_subject", "normalise_identity"]
 
@@ -128,9 +129,10 @@ class _Walk:
         self.children, self.shared, self.read = shape.children, shape.shared, shape.read
 
     def connection(self, database: str) -> sa.Connection:
-        """One connection per database for the whole discovery (closed by :func:`find_subject`)."""
+        """One connection per database for the whole discovery (closed by :func:`find_subject`);
+        on PostgreSQL in autocommit (:mod:`garde.store.reads`: no ``BEGIN``, no ``ROLLBACK``)."""
         if database not in self.connections:
-            self.connections[database] = self.stack.enter_context(self.engines[database].connect())
+            self.connections[database] = self.stack.enter_context(reading(self.engines[database]))
         return self.connections[database]
 
     def search_identity(self, kind: str, value: str) -> None:
@@ -142,6 +144,7 @@ class _Walk:
     def hop(self) -> None:
         pending, self.pending = self.pending, _pending()
         # Proven searches first: a row both proven and claimed in one hop is followed as proven.
+        searches: list[tuple[TableMap, dict[str, dict[Any, Origin]], bool]] = []
         for (ref, proven), conditions in sorted(pending.items(), key=lambda item: not item[0][1]):
             table = self.datamap.table(ref)
             known = (self.footprint.proven if proven else self.footprint.keys).get(ref, set())
@@ -155,39 +158,47 @@ class _Walk:
                 if kept:
                     fresh[column] = kept
                     self.searched[ref, column, proven] |= kept.keys()
-            for row, origin in self.select(table, fresh, proven):
+            if fresh:
+                searches.append((table, fresh, proven))
+        # The hop's statements are independent of each other: read together (one round trip per
+        # database on PostgreSQL), then taken in the same order as before.
+        reads = [(table, fresh, proven, run) for table, fresh, proven in searches
+                 for run in self.runs(fresh)]
+        found = rows_in_all([(self.connection(table.database), table.name, self.read[table.ref], run)
+                             for table, _, _, run in reads])
+        for (table, fresh, proven, _), rows in zip(reads, found, strict=True):
+            for row, origin in self.keep(table, fresh, proven, rows):
                 self.follow(table, row, proven, origin)
 
-    def select(self, table: TableMap, conditions: Mapping[str, Mapping[Any, Origin]],
-               proven: bool) -> list[tuple[dict[str, Any], Origin]]:
-        """Rows matching any condition and not found yet at this trust: one statement per chunk of values."""
-        if not conditions:
-            return []
+    @staticmethod
+    def runs(conditions: Mapping[str, Mapping[Any, Origin]]) -> list[dict[str, Sequence[Any]]]:
+        """The statements' conditions: one statement, or one per chunk of values when they are many."""
+        columns = tuple(conditions)
+        if sum(len(v) for v in conditions.values()) <= CHUNK:  # the usual case: one statement
+            return [{c: sorted(conditions[c], key=str) for c in columns}]
+        return [{c: batch} for c in columns for batch in chunks(sorted(conditions[c], key=str))]
+
+    def keep(self, table: TableMap, conditions: Mapping[str, Mapping[Any, Origin]], proven: bool,
+             found: Sequence[tuple[Any, ...]]) -> list[tuple[dict[str, Any], Origin]]:
+        """The rows read that were not found yet at this trust, with the identity that reached them."""
         read = self.read[table.ref]
         keys = self.footprint.keys.setdefault(table.ref, set())
         proven_keys = self.footprint.proven.setdefault(table.ref, set())
         known = proven_keys if proven else keys
         kept = self.footprint.found.setdefault(table.ref, {})
         columns = tuple(conditions)
-        runs: list[dict[str, Sequence[Any]]]
-        if sum(len(v) for v in conditions.values()) <= CHUNK:  # the usual case: one statement
-            runs = [{c: sorted(conditions[c], key=str) for c in columns}]
-        else:
-            runs = [{c: batch} for c in columns for batch in chunks(sorted(conditions[c], key=str))]
-        conn = self.connection(table.database)
         position = read.index(table.primary_key)
         rows: list[tuple[dict[str, Any], Origin]] = []
-        for run in runs:
-            for row in rows_in(conn, table.name, read, run):
-                key = row[position]
-                if key in known:
-                    continue
-                known.add(key)
-                keys.add(key)
-                mapping = kept[key] = dict(zip(read, row, strict=True))
-                origin = next((conditions[c][mapping[c]] for c in columns if mapping[c] in conditions[c]),
-                              next(iter(conditions[columns[0]].values())))
-                rows.append((mapping, origin))
+        for row in found:
+            key = row[position]
+            if key in known:
+                continue
+            known.add(key)
+            keys.add(key)
+            mapping = kept[key] = dict(zip(read, row, strict=True))
+            origin = next((conditions[c][mapping[c]] for c in columns if mapping[c] in conditions[c]),
+                          next(iter(conditions[columns[0]].values())))
+            rows.append((mapping, origin))
         return rows
 
     def follow(self, table: TableMap, row: Mapping[str, Any], proven: bool, origin: Origin) -> None:

@@ -42,6 +42,7 @@ from garde.rights.portability import write_portability
 from garde.rights.rectification import rectify
 from garde.rights.restriction import DIRECT_MARKETING, object_to, restrict
 from garde.rights.run_lock import request_run_lock
+from garde.store.reads import reading
 from garde.subjects import link_identifiers
 
 
@@ -88,7 +89,7 @@ def run(store: Engine, request_id: str, deployment: Deployment, *, actor: str = 
     by mail that the request is answered (never the data itself), in the completing
     transaction: a mail that cannot be sent leaves the request to be run again.
     """
-    with store.connect() as conn:
+    with reading(store) as conn:
         full_id = get_request(conn, request_id).id
     with request_run_lock(store, full_id):
         return _run(store, full_id, deployment, actor=actor, today=today, mailer=mailer)
@@ -177,7 +178,7 @@ def _execute(store: Engine, request: Request, deployment: Deployment, actor: str
                                                         "hops": footprint.hops}, request.subject_id, actor)
     if request.type == "access":
         # Reads only: the discovery is audited with the completion, in one transaction.
-        with store.connect() as conn:  # what garde itself keeps of the subject is theirs too (Art. 15)
+        with reading(store) as conn:  # what garde itself keeps of the subject is theirs too (Art. 15)
             held = garde_held(conn, request, footprint.identities, deployment.phone_region)
         read = [found_event, *archive_reads(deployment, footprint, request.id, request.type,
                                             request.subject_id, actor)]
