@@ -1,0 +1,205 @@
+"""The words the analyser looks for, and where they occur in a text.
+
+Two vocabularies: the taxonomy's terms (legal bases, data categories, recipients: their labels and
+synonyms, ``garde.taxonomy``) and the layout words of ``data/structure.yaml`` (column headers,
+phrases that introduce a legal basis). Both are data a DPO extends without code. Every match keeps
+its offsets in the text it was found in, so that what is quoted as evidence is verbatim.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from garde.problems import InputError, Problem
+from garde.taxonomy import load_vocabulary, normalise
+from garde.yamlsource import load_yaml
+
+STRUCTURE = Path(__file__).parent / "data" / "structure.yaml"
+
+#: Column roles, in the order a header is tried against them (a "legal basis of the processing"
+#: header is the basis column, not the name column).
+ROLES = ("basis", "retention", "recipients", "purpose", "name", "data")
+
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+# Words that join terms in a cell listing several ("Identité et contact", "Nome ed email").
+CONNECTORS = frozenset({"et", "ou", "and", "or", "e", "ed", "o", "de", "des", "du", "la", "le", "les", "&",
+                        "y", "compris", "including", "incluso", "nonche"})
+# A wording this many words long or longer names its term on its own, in any sentence; a shorter
+# one ("consent", "contrat", "your consent") only where the sentence says it is a legal basis.
+SELF_STANDING = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """A term named in a text: its id, and the words naming it as ``text[start:end]``."""
+
+    term: str
+    start: int
+    end: int
+    words: int  # how many words the wording has
+
+
+@dataclass(frozen=True)
+class Structure:
+    """The layout vocabulary of ``data/structure.yaml``, normalised."""
+
+    columns: dict[str, dict[str, tuple[str, ...]]]  # role -> language -> words
+    basis_cues: dict[str, tuple[str, ...]]
+    basis_sections: dict[str, tuple[str, ...]]
+    purpose_sections: dict[str, tuple[str, ...]]
+    other_sections: dict[str, tuple[str, ...]]
+
+    def words(self, table: dict[str, tuple[str, ...]], language: str) -> tuple[str, ...]:
+        """The words of ``language``; every language's when it is unknown."""
+        if language in table:
+            return table[language]
+        return tuple(w for lang in sorted(table) for w in table[lang])
+
+
+def _words_map(value: Any, where: str) -> dict[str, tuple[str, ...]]:
+    if not isinstance(value, dict) or not all(isinstance(v, list) for v in value.values()):
+        raise InputError([Problem(str(STRUCTURE), 1, where, "expected a {fr: [...], en: [...], it: [...]} "
+                                                            "map")])
+    return {str(lang): tuple(normalise(str(w)) for w in words) for lang, words in value.items()}
+
+
+@lru_cache(maxsize=2)
+def load_structure(path: Path = STRUCTURE) -> Structure:
+    data, _ = load_yaml(path)
+    if not isinstance(data, dict) or not isinstance(data.get("columns"), dict):
+        raise InputError([Problem(str(path), 1, "columns", "expected a `columns` mapping")])
+    columns = {str(role): _words_map(words, f"columns.{role}") for role, words in data["columns"].items()}
+    unknown = sorted(set(columns) - set(ROLES))
+    if unknown:
+        raise InputError([Problem(str(path), 1, "columns", f"unknown column roles: {', '.join(unknown)}")])
+    return Structure(
+        columns=columns,
+        basis_cues=_words_map(data.get("basis_cues", {}), "basis_cues"),
+        basis_sections=_words_map(data.get("basis_sections", {}), "basis_sections"),
+        purpose_sections=_words_map(data.get("purpose_sections", {}), "purpose_sections"),
+        other_sections=_words_map(data.get("other_sections", {}), "other_sections"),
+    )
+
+
+def contains(text: str, words: tuple[str, ...]) -> str | None:
+    """The first of ``words`` (normalised) that ``text`` holds as whole words, or None."""
+    normal = normalise(text)
+    for word in words:
+        if re.search(rf"(?<!\w){re.escape(word)}(?!\w)", normal):
+            return word
+    return None
+
+
+def column_role(header: str, language: str) -> str | None:
+    """The role of a column whose header is ``header``: basis, purpose, data..., or None."""
+    structure = load_structure()
+    for role in ROLES:
+        if role in structure.columns and contains(header, structure.words(structure.columns[role], language)):
+            return role
+    return None
+
+
+def has_cue(sentence: str, language: str) -> bool:
+    """Whether ``sentence`` says it is stating a legal basis ("on the basis of", "sulla base del"...)."""
+    structure = load_structure()
+    return contains(sentence, structure.words(structure.basis_cues, language)) is not None
+
+
+def tokens(text: str) -> list[tuple[str, int, int]]:
+    """The words of ``text``, normalised, with their offsets."""
+    return [(normalise(m.group()), m.start(), m.end()) for m in _WORD.finditer(text)]
+
+
+@lru_cache(maxsize=16)
+def _index(kind: str) -> tuple[dict[tuple[str, ...], str], int]:
+    """Every wording of the ``kind`` terms, as a tuple of normalised words, to its term id."""
+    index: dict[tuple[str, ...], str] = {}
+    for term in load_vocabulary().terms(kind):
+        for wording in (*term.labels.values(), *(w for ws in term.synonyms.values() for w in ws)):
+            key = tuple(word for word, _, _ in tokens(wording))
+            if key:
+                index.setdefault(key, term.id)
+    return index, max((len(k) for k in index), default=0)
+
+
+def find_terms(kind: str, text: str) -> list[Match]:
+    """Each ``kind`` term ``text`` names, the longest wording first at each word, left to right."""
+    index, longest = _index(kind)
+    words = tokens(text)
+    found: list[Match] = []
+    i = 0
+    while i < len(words):
+        for j in range(min(len(words), i + longest), i, -1):
+            term = index.get(tuple(w for w, _, _ in words[i:j]))
+            if term is not None:
+                found.append(Match(term, words[i][1], words[j - 1][2], j - i))
+                i = j
+                break
+        else:
+            i += 1
+    return found
+
+
+def leftover_words(text: str, matches: list[Match]) -> list[str]:
+    """The words of ``text`` no match covers, connecting words aside."""
+    return [word for word, start, _ in tokens(text)
+            if word not in CONNECTORS and not any(m.start <= start < m.end for m in matches)]
+
+
+_SENTENCE_END = re.compile(r"(?<=[.;!?])\s+|\n\s*\n")
+
+
+def sentences(text: str) -> list[tuple[int, int]]:
+    """The ``(start, end)`` of each sentence of ``text``."""
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for match in _SENTENCE_END.finditer(text):
+        spans.append((start, match.start()))
+        start = match.end()
+    spans.append((start, len(text)))
+    return [(a, b) for a, b in spans if text[a:b].strip()]
+
+
+# Words that, among the few before a basis, deny it: "ne repose pas sur le consentement",
+# "we do not rely on consent", "non si basa sul consenso".
+NEGATIONS = frozenset({"pas", "jamais", "ni", "not", "never", "nor", "non", "mai", "ne"})
+_NEGATION_REACH = 4
+
+
+def negated(text: str) -> set[str]:
+    """The legal bases ``text`` says are NOT relied on ("does not rely on consent")."""
+    words = tokens(text)
+    denied: set[str] = set()
+    for match in find_terms("legal_bases", text):
+        before = [w for w, _, end in words if end <= match.start][-_NEGATION_REACH:]
+        if NEGATIONS & set(before) - {"ne"} or ("ne" in before and "pas" in before):
+            denied.add(match.term)
+    return denied
+
+
+def tied_bases(text: str, language: str) -> list[Match]:
+    """The legal bases ``text`` (prose) ties to what it describes: named in a sentence that says it
+    states a basis, or by a wording long enough to mean it on its own ("Necessary for our legitimate
+    interests"). A bare "consent" in "you may withdraw your consent" ties nothing."""
+    tied: list[Match] = []
+    for start, end in sentences(text):
+        sentence = text[start:end]
+        cue = has_cue(sentence, language)
+        denied = negated(sentence)
+        for match in find_terms("legal_bases", sentence):
+            if (cue or match.words >= SELF_STANDING) and match.term not in denied:
+                tied.append(Match(match.term, start + match.start, start + match.end, match.words))
+    return tied
+
+
+def bare_label(text: str) -> list[Match]:
+    """The bases of a short text that is nothing but their names ("Intérêt légitime", "Consent"),
+    as a basis column's cell is; empty for any other text."""
+    if len(tokens(text)) > 8:
+        return []
+    matches = find_terms("legal_bases", text)
+    return matches if matches and not leftover_words(text, matches) else []

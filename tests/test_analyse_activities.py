@@ -1,0 +1,184 @@
+"""The activities the analyser reads from a document's tables and prose, never invented."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from garde.analyse.activities import Activity, extract_activities, retention_rule, stated_for_all
+from garde.analyse.document import Document, from_text
+from tests.analyse_pairs import fixture_cases, seed_cases
+
+
+def bases_by_purpose(document: Document, language: str) -> dict[str, tuple[str, ...]]:
+    return {a.purpose: a.legal_bases for a in extract_activities(document, language)}
+
+
+def assert_verbatim(document: Document, activities: list[Activity]) -> None:
+    for activity in activities:
+        assert activity.evidence, activity
+        for evidence in activity.evidence:
+            assert evidence.excerpt, evidence
+            assert document.text[evidence.start:evidence.start + len(evidence.excerpt)] == evidence.excerpt
+    for evidence in stated_for_all(document, document.language or "en"):
+        assert document.text[evidence.start:evidence.start + len(evidence.excerpt)] == evidence.excerpt
+
+
+def test_every_excerpt_of_the_seeds_and_fixtures_is_in_the_document() -> None:
+    for case in seed_cases() + fixture_cases():
+        assert_verbatim(case.document, extract_activities(case.document, case.language))
+
+
+PIECES = [
+    "# Purposes of processing\n",
+    "## Newsletter\n",
+    "## Legal basis\n",
+    "- To send you our newsletter, on the basis of your consent.\n",
+    "- Pour gérer vos commandes : exécution du contrat.\n",
+    "- Per la gestione degli ordini, sulla base del contratto.\n",
+    "We rely on our legitimate interests to keep the site secure.\n",
+    "Nous nous fondons sur votre consentement.\n",
+    "| Purpose | Legal basis | Retention |\n|---|---|---|\n",
+    "| Orders | Contract | 10 years after invoice date |\n",
+    "| Security | | |\n",
+    "Finalité\tBase juridique\tDonnées\nGestion des clients\tIntérêt légitime\tIdentité, Coordonnées\n",
+    "\t\tConsentement\n",
+    "Scopo\tDati\nMarketing sulla base del consenso\tNome, email\n",
+    "**Legal basis**: Consent\n",
+    "Intérêt légitime\n",
+    "   \n",
+    "Plain prose, with é, ’ and tabs\tinside.\n",
+]
+
+
+@given(st.lists(st.sampled_from(PIECES), max_size=12),
+       st.lists(st.sampled_from(["", "\n", "\r\n", "  "]), max_size=12))
+def test_every_excerpt_is_a_substring_of_the_text(pieces: list[str], glue: list[str]) -> None:
+    text = "".join(p + (glue[i] if i < len(glue) else "") for i, p in enumerate(pieces))
+    document = from_text(text)
+    for language in ("en", "fr", "it", ""):
+        assert_verbatim(document, extract_activities(document, language))
+
+
+def test_a_basis_stated_once_for_everything_is_tied_to_no_purpose() -> None:
+    document = from_text(
+        "# How we use your data\n\n"
+        "- To deliver your orders\n"
+        "- To answer your questions\n\n"
+        "# Legal basis\n\n"
+        "The legal basis for all our processing is our legitimate interest.\n"
+    )
+    activities = extract_activities(document, "en")
+    assert [a.purpose for a in activities] == ["To deliver your orders", "To answer your questions"]
+    assert all(a.legal_bases == () for a in activities)
+    [stated] = stated_for_all(document, "en")
+    assert stated.value == "legitimate_interests"
+    assert stated.excerpt == "The legal basis for all our processing is our legitimate interest."
+
+
+def test_a_basis_named_near_a_purpose_but_not_tied_to_it_stays_empty() -> None:
+    document = from_text(
+        "# Purposes\n\n"
+        "- Sending our newsletter\n"
+        "- Measuring the audience of the site\n\n"
+        "# Your rights\n\n"
+        "You may withdraw your consent at any time; this does not affect processing based on consent "
+        "before its withdrawal.\n"
+    )
+    assert bases_by_purpose(document, "en") == {
+        "Sending our newsletter": (), "Measuring the audience of the site": ()}
+    assert stated_for_all(document, "en") == []
+
+
+def test_bases_stated_in_prose_in_each_language() -> None:
+    english = from_text(
+        "## Newsletter\n\nWe send you our newsletter on the basis of your consent.\n\n"
+        "## Orders\n\nWe process your orders because it is necessary for the performance of a contract "
+        "with you.\n"
+    )
+    assert bases_by_purpose(english, "en") == {"Newsletter": ("consent",), "Orders": ("contract",)}
+    french = from_text(
+        "## Lettre d'information\n\nPour vous adresser notre lettre, nous nous fondons sur votre "
+        "consentement.\n\n## Vidéoprotection\n\nCe traitement repose sur notre intérêt légitime à "
+        "protéger nos locaux.\n"
+    )
+    assert bases_by_purpose(french, "fr") == {
+        "Lettre d'information": ("consent",), "Vidéoprotection": ("legitimate_interests",)}
+    italian = from_text(
+        "## Finalità del trattamento\n\n"
+        "- Invio della newsletter, sulla base del consenso dell'interessato.\n"
+        "- Fatturazione, per adempiere a un obbligo di legge (base giuridica: obbligo legale).\n"
+    )
+    assert bases_by_purpose(italian, "it") == {
+        "Invio della newsletter, sulla base del consenso dell'interessato.": ("consent",),
+        "Fatturazione, per adempiere a un obbligo di legge (base giuridica: obbligo legale).":
+            ("legal_obligation",),
+    }
+
+
+def test_a_denied_basis_is_not_read() -> None:
+    document = from_text("## Loyalty card\n\nThis processing does not rely on consent: it is based on "
+                         "the performance of a contract.\n")
+    assert bases_by_purpose(document, "en") == {"Loyalty card": ("contract",)}
+
+
+def test_a_bullet_led_by_its_basis() -> None:
+    document = from_text("## What we use your data for\n\n- Consent: to send the newsletter\n"
+                         "- Legitimate interest: to secure the site\n")
+    assert bases_by_purpose(document, "en") == {
+        "to send the newsletter": ("consent",), "to secure the site": ("legitimate_interests",)}
+
+
+def test_an_intro_states_the_basis_of_the_bullets_after_it() -> None:
+    document = from_text("## Uses\n\nWith your consent, and on that basis only, we process your data to:\n\n"
+                         "- send the newsletter\n- show you tailored offers\n")
+    assert bases_by_purpose(document, "en") == {
+        "send the newsletter": ("consent",), "show you tailored offers": ("consent",)}
+
+
+def test_a_markdown_table_with_a_purpose_spanning_rows() -> None:
+    document = from_text(
+        "| Purpose | Legal basis | Data | Retention |\n"
+        "|---|---|---|---|\n"
+        "| Order management | Contract | Name, e-mail | 10 years after invoice date |\n"
+        "| | Legal obligation | Invoices | |\n"
+        "| Newsletter | Consent | E-mail | until consent withdrawn |\n"
+    )
+    orders, newsletter = extract_activities(document, "en")
+    assert orders.purpose == "Order management"
+    assert orders.legal_bases == ("contract", "legal_obligation")
+    assert "contact.email" in orders.categories
+    assert orders.retention is not None and orders.retention.rule == "10 years after invoice_date"
+    assert newsletter.legal_bases == ("consent",)
+    assert newsletter.retention is not None and newsletter.retention.rule == "until consent_withdrawn"
+
+
+def test_a_tab_separated_table_with_a_wrapped_cell() -> None:
+    document = from_text(
+        "Finalité\tDonnées\tBase juridique\n"
+        "Gestion des commandes\tIdentité\tExécution du contrat\n"
+        "\t\tObligation légale\n"
+        "Prospection\tCoordonnées\tConsentement\n"
+    )
+    assert bases_by_purpose(document, "fr") == {
+        "Gestion des commandes": ("contract", "legal_obligation"), "Prospection": ("consent",)}
+
+
+def test_a_table_without_a_basis_column_keeps_the_basis_its_purpose_states() -> None:
+    document = from_text(
+        "Scopo\tDati personali\n"
+        "Inviarti la newsletter.\tNome, email\n"
+        "Controlli antifrode: è nel nostro legittimo interesse prevenire le frodi.\tNome, pagamenti\n"
+    )
+    assert bases_by_purpose(document, "it") == {
+        "Inviarti la newsletter.": (),
+        "Controlli antifrode: è nel nostro legittimo interesse prevenire le frodi.":
+            ("legitimate_interests",),
+    }
+
+
+def test_retention_in_garde_form_when_it_reads_as_one() -> None:
+    assert retention_rule("3 ans à compter du dernier contact") == "3 years after last_contact"
+    assert retention_rule("Fatture: 10 anni dalla data della fattura.") == "10 years after invoice_date"
+    assert retention_rule("as long as necessary") is None
+    assert retention_rule("13 mois") is None  # no event: kept in words, never guessed
