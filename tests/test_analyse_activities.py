@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -182,3 +185,46 @@ def test_retention_in_garde_form_when_it_reads_as_one() -> None:
     assert retention_rule("Fatture: 10 anni dalla data della fattura.") == "10 years after invoice_date"
     assert retention_rule("as long as necessary") is None
     assert retention_rule("13 mois") is None  # no event: kept in words, never guessed
+
+
+DOCUMENTS = Path(__file__).parent / "analyse_documents"
+
+
+@pytest.mark.parametrize(("name", "language", "expected"), [
+    ("uk-table.md", "en", {
+        "To register you as a new customer": ("contract",),
+        "To process and deliver your order including managing payments": ("contract", "legitimate_interests"),
+        "To manage our relationship with you": ("contract", "legal_obligation"),
+        "To send you our newsletter": ("consent",),
+    }),
+    ("it-list.md", "it", {
+        "gestione degli ordini e delle consegne (base giuridica: art. 6, par. 1, lett. b) del GDPR);":
+            ("contract",),
+        "adempimento degli obblighi fiscali e contabili (art. 6, par. 1, lett. c) GDPR);":
+            ("legal_obligation",),
+        "invio di comunicazioni commerciali, previo consenso dell'interessato (art. 6(1)(a) GDPR);":
+            ("consent",),
+        "sicurezza del sito web, sulla base del legittimo interesse del titolare.": ("legitimate_interests",),
+    }),
+    ("fr-sections.md", "fr", {
+        "Gestion de votre compte client": ("contract",),
+        "Prospection commerciale": ("consent",),
+        "Vidéoprotection du magasin": ("legitimate_interests",),
+    }),
+])
+def test_notices_of_other_layouts(name: str, language: str, expected: dict[str, tuple[str, ...]]) -> None:
+    """Small notices written for these tests in layouts the seeds do not use: an ICO-style lawful-basis
+    table, an Italian numbered list citing Art. 6(1) points, French sections per purpose."""
+    document = from_text((DOCUMENTS / name).read_text(encoding="utf-8"), name)
+    assert bases_by_purpose(document, language) == expected
+    assert_verbatim(document, extract_activities(document, language))
+
+
+def test_paragraphs_led_by_a_bold_name() -> None:
+    document = from_text((DOCUMENTS / "en-paragraphs.md").read_text(encoding="utf-8"))
+    activities = extract_activities(document, "en")
+    assert [(a.name, a.legal_bases) for a in activities] == [
+        ("Orders", ("contract",)), ("Marketing e-mails", ("consent",)),
+        ("Fraud prevention", ("legitimate_interests",))]
+    # "Where we rely on legitimate interests..." in the Legal basis section: for no one purpose
+    assert [e.value for e in stated_for_all(document, "en")] == ["legitimate_interests"]

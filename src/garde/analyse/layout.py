@@ -142,7 +142,7 @@ def _header(text: str, row: tuple[Block, ...], language: str) -> dict[int, str] 
     return roles
 
 
-_FIELD = re.compile(r"^[*_\s]*([^:*_\n]{2,60}?)[*_\s]*[:：][*_\s]*(\S.*)$", re.S)
+_FIELD = re.compile(r"^[*_\s]*([^:*_\n()]{2,60}?)[*_\s]*[:：][*_\s]*(\S.*)$", re.S)
 
 
 def _field(block: Block, language: str) -> tuple[str, Chunk, Chunk] | None:
@@ -181,12 +181,15 @@ def _prose(document: Document, language: str, reading: Reading, consumed: set[in
         titles = " / ".join(h.text for h in trail)
         if trail and contains(titles, structure.words(structure.other_sections, language)):
             continue
-        basis_section = heading is not None and contains(
+        purposes = structure.words(structure.purpose_sections, language)
+        # "Purposes and legal bases" lists purposes; "Legal basis" alone states bases for all.
+        own_purposes = heading is not None and contains(heading.text, purposes) is not None
+        basis_section = heading is not None and not own_purposes and contains(
             heading.text, structure.words(structure.basis_sections, language)) is not None
-        purpose_section = contains(titles, structure.words(structure.purpose_sections, language)) is not None
+        listing = contains(titles, purposes) is not None
         if heading is not None and not basis_section and _fields_unit(heading, body, language, reading):
             continue
-        _walk(heading, body, language, reading, basis_section, purpose_section)
+        _walk(heading, body, language, reading, basis_section, (own_purposes, listing))
 
 
 def _fields_unit(heading: Block, body: list[Block], language: str, reading: Reading) -> bool:
@@ -209,7 +212,10 @@ def _fields_unit(heading: Block, body: list[Block], language: str, reading: Read
 
 
 def _walk(heading: Block | None, body: list[Block], language: str, reading: Reading,
-          basis_section: bool, purpose_section: bool) -> None:
+          basis_section: bool, purpose_section: tuple[bool, bool]) -> None:
+    """``purpose_section``: whether the heading itself announces purposes (its paragraphs are
+    purposes), and whether it or a heading above it does (its bullets are purposes)."""
+    own_purposes, listing = purpose_section
     pending: list[Block] = []  # bullets waiting for the basis label that may follow them
     intro: list[Chunk] = []  # the basis a paragraph ending in ":" states for the bullets after it
     heading_prose: list[Chunk] = []
@@ -246,12 +252,12 @@ def _walk(heading: Block | None, body: list[Block], language: str, reading: Read
             intro = [chunk]
         elif basis_section or heading is None:
             reading.untied.append(chunk)
-        elif purpose_section:
-            reading.units.append(Unit("paragraph", [Chunk("purpose", block.text, block.start)]))
+        elif own_purposes:
+            reading.units.append(_paragraph_unit(block))
             emitted = True
         else:
             heading_prose.append(chunk)
-    if purpose_section:  # bullets of a section listing purposes: purposes, their basis unknown
+    if listing:  # bullets of a section listing purposes: purposes, their basis unknown
         reading.units += [Unit("item", [Chunk("purpose", b.text, b.start)]) for b in pending]
         emitted = emitted or bool(pending)
     if heading_prose and heading is not None:
@@ -260,3 +266,16 @@ def _walk(heading: Block | None, body: list[Block], language: str, reading: Read
         else:
             reading.units.append(Unit("section", [Chunk("purpose", heading.text, heading.start),
                                                   *heading_prose]))
+
+
+_BOLD_LEAD = re.compile(r"^(\*\*|__)(.+?)\1")
+
+
+def _paragraph_unit(block: Block) -> Unit:
+    """A paragraph stating a purpose and its basis; a bold lead ("**Orders.** We use...") names it."""
+    unit = Unit("paragraph", [Chunk("purpose", block.text, block.start)])
+    lead = _BOLD_LEAD.match(block.text)
+    if lead:
+        name = lead.group(2).strip().rstrip(".:")
+        unit.chunks.append(Chunk("name", name, block.start + lead.start(2) + lead.group(2).index(name)))
+    return unit

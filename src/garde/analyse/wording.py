@@ -126,8 +126,43 @@ def _index(kind: str) -> tuple[dict[tuple[str, ...], str], int]:
     return index, max((len(k) for k in index), default=0)
 
 
+# A reference to a point of GDPR Art. 6(1), the way notices cite it: "Art. 6(1)(b) GDPR",
+# "art. 6, par. 1, lett. b)", "article 6.1.b du RGPD", "articolo 6, paragrafo 1, lettera f)".
+_ARTICLE_6 = re.compile(
+    r"\bart(?:icle|icolo|\.)?\s*6\s*(?:\(\s*1\s*\)|[.,]?\s*(?:(?:paragraphe|paragrafo|paragraph|par\.|§|"
+    r"comma|co\.)\s*)?1)\s*[,.]?\s*(?:(?:lettera|lett\.|let\.|point|litt?\.|sub)\s*)?\(?\s*([a-f])(?![a-z])\)?",
+    re.IGNORECASE)
+
+
+@lru_cache(maxsize=1)
+def _article_bases() -> dict[str, str]:
+    """Letter of Art. 6(1) -> legal basis id, from the terms' ``article`` ("6(1)(a)")."""
+    found = {}
+    for term in load_vocabulary().terms("legal_bases"):
+        article = str(term.extra.get("article", ""))
+        if re.fullmatch(r"6\(1\)\([a-f]\)", article):
+            found[article[-2]] = term.id
+    return found
+
+
+def _article_references(text: str) -> list[Match]:
+    bases = _article_bases()
+    return [Match(bases[m.group(1).lower()], m.start(), m.end(), SELF_STANDING)
+            for m in _ARTICLE_6.finditer(text) if m.group(1).lower() in bases]
+
+
 def find_terms(kind: str, text: str) -> list[Match]:
-    """Each ``kind`` term ``text`` names, the longest wording first at each word, left to right."""
+    """Each ``kind`` term ``text`` names, the longest wording first at each word, left to right;
+    for legal bases, also each reference to a point of GDPR Art. 6(1), which names its basis."""
+    found = _find_words(kind, text)
+    if kind == "legal_bases":
+        references = [r for r in _article_references(text)
+                      if not any(m.start < r.end and r.start < m.end for m in found)]
+        found = sorted(found + references, key=lambda m: m.start)
+    return found
+
+
+def _find_words(kind: str, text: str) -> list[Match]:
     index, longest = _index(kind)
     words = tokens(text)
     found: list[Match] = []
@@ -150,7 +185,8 @@ def leftover_words(text: str, matches: list[Match]) -> list[str]:
             if word not in CONNECTORS and not any(m.start <= start < m.end for m in matches)]
 
 
-_SENTENCE_END = re.compile(r"(?<=[.;!?])\s+|\n\s*\n")
+# A sentence ends at ";", or at ".", "!", "?" before a capital (not after "art." in "art. 6").
+_SENTENCE_END = re.compile(r"(?<=;)\s+|(?<=[.!?])\s+(?=[\"«“(\[]?[A-ZÀ-ÖØ-Þ])|\n\s*\n")
 
 
 def sentences(text: str) -> list[tuple[int, int]]:
