@@ -15,12 +15,13 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
+from html.parser import HTMLParser
 from pathlib import Path
 
 from garde.analyse.activities import Activity
 from garde.analyse.document import Document, from_text
 from garde.documents.art30 import build_register
-from garde.documents.formats import to_csv, to_markdown
+from garde.documents.formats import to_csv, to_html, to_markdown
 from garde.documents.notice import build_notice, write_notice
 from garde.register import load_register
 from garde.register.model import Register, text_in
@@ -122,6 +123,45 @@ def tab_separated(csv_bytes: bytes) -> str:
     return "\n".join("\t".join(" ".join(cell.split()) for cell in row) for row in rows) + "\n"
 
 
+class _Tables(HTMLParser):
+    """The tables of an HTML page as tab-separated lines, one blank line between tables."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: list[str] = []
+        self.row: list[str] | None = None
+        self.cell: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "tr":
+            self.row = []
+        elif tag in ("td", "th") and self.row is not None:
+            self.cell = []
+        elif tag == "br" and self.cell is not None:
+            self.cell.append(" ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("td", "th") and self.row is not None and self.cell is not None:
+            self.row.append(" ".join("".join(self.cell).split()))
+            self.cell = None
+        elif tag == "tr" and self.row is not None:
+            self.lines.append("\t".join(self.row))
+            self.row = None
+        elif tag == "table":
+            self.lines.append("")
+
+    def handle_data(self, data: str) -> None:
+        if self.cell is not None:
+            self.cell.append(data)
+
+
+def html_tables(html: str) -> str:
+    """What a reader of HTML tables gives, until the analyser reads HTML itself: tab-separated rows."""
+    parser = _Tables()
+    parser.feed(html)
+    return "\n".join(parser.lines) + "\n"
+
+
 def fixture_cases() -> list[Case]:
     cases = []
     for name in FIXTURES:
@@ -130,6 +170,7 @@ def fixture_cases() -> list[Case]:
         notice = write_notice(build_notice(register, lang), "md")
         table = build_register(register, lang)
         for kind, text in (("notice.md", notice), ("register.csv", tab_separated(to_csv(table))),
-                           ("register.md", to_markdown(table).decode("utf-8"))):
+                           ("register.md", to_markdown(table).decode("utf-8")),
+                           ("register.html", html_tables(to_html(table).decode("utf-8")))):
             cases.append(Case(f"{name} {kind}", from_text(text, f"{name}.{kind}"), lang, register))
     return cases

@@ -5,8 +5,10 @@ names its seed), and the four fixture registers rendered by garde's own writers 
 (Markdown) and as the Art. 30 register (its CSV as tab-separated lines, and its Markdown tables).
 Purpose matching is defined in :mod:`tests.analyse_pairs` (normalised word overlap with the
 expected activity's name or purposes, at least 0.6). The figures are printed per document
-(``pytest -s``). The floors are what the analyser reaches today; the goal is F1 >= 0.9 on
-documents it has never seen, so they are not a licence to tune to these documents' wording.
+(``pytest -s``). The Art. 30 register is read as its CSV, its Markdown and its HTML tables
+(tab-separated, as an HTML reader gives them). The floors are what the analyser reaches today;
+the goal is F1 >= 0.9 on documents it has never seen, so they are not a licence to tune to these
+documents' wording.
 """
 
 from __future__ import annotations

@@ -173,9 +173,12 @@ def _merged(activities: list[Activity]) -> list[Activity]:
     keeps every basis, category and excerpt of both. Two activities of different names that state
     the same purpose stay two."""
     merged: list[Activity] = []
+    by_purpose: dict[str, list[int]] = {}
     for activity in activities:
-        same = next((i for i, kept in enumerate(merged) if _same(kept, activity)), None)
+        places = by_purpose.setdefault(_key(activity.purpose), [])
+        same = next((i for i in places if _same_name(merged[i], activity)), None)
         if same is None:
+            places.append(len(merged))
             merged.append(activity)
             continue
         first = merged[same]
@@ -193,9 +196,7 @@ def _merged(activities: list[Activity]) -> list[Activity]:
     return merged
 
 
-def _same(first: Activity, second: Activity) -> bool:
-    if _key(first.purpose) != _key(second.purpose):
-        return False
+def _same_name(first: Activity, second: Activity) -> bool:
     return first.name is None or second.name is None or _key(first.name) == _key(second.name)
 
 

@@ -109,9 +109,12 @@ def has_cue(sentence: str, language: str) -> bool:
     return contains(sentence, structure.words(structure.basis_cues, language)) is not None
 
 
+_normal_word = lru_cache(maxsize=1 << 16)(normalise)
+
+
 def tokens(text: str) -> list[tuple[str, int, int]]:
     """The words of ``text``, normalised, with their offsets."""
-    return [(normalise(m.group()), m.start(), m.end()) for m in _WORD.finditer(text)]
+    return [(_normal_word(m.group()), m.start(), m.end()) for m in _WORD.finditer(text)]
 
 
 @lru_cache(maxsize=16)
@@ -154,12 +157,17 @@ def _article_references(text: str) -> list[Match]:
 def find_terms(kind: str, text: str) -> list[Match]:
     """Each ``kind`` term ``text`` names, the longest wording first at each word, left to right;
     for legal bases, also each reference to a point of GDPR Art. 6(1), which names its basis."""
+    return list(_find_terms(kind, text))
+
+
+@lru_cache(maxsize=4096)  # the layout and the activities read the same blocks
+def _find_terms(kind: str, text: str) -> tuple[Match, ...]:
     found = _find_words(kind, text)
     if kind == "legal_bases":
         references = [r for r in _article_references(text)
                       if not any(m.start < r.end and r.start < m.end for m in found)]
         found = sorted(found + references, key=lambda m: m.start)
-    return found
+    return tuple(found)
 
 
 def _find_words(kind: str, text: str) -> list[Match]:
@@ -218,6 +226,11 @@ def negated(text: str) -> set[str]:
 
 
 def tied_bases(text: str, language: str) -> list[Match]:
+    return list(_tied_bases(text, language))
+
+
+@lru_cache(maxsize=4096)
+def _tied_bases(text: str, language: str) -> tuple[Match, ...]:
     """The legal bases ``text`` (prose) ties to what it describes: named in a sentence that says it
     states a basis, or by a wording long enough to mean it on its own ("Necessary for our legitimate
     interests"). A bare "consent" in "you may withdraw your consent" ties nothing."""
@@ -229,7 +242,7 @@ def tied_bases(text: str, language: str) -> list[Match]:
         for match in find_terms("legal_bases", sentence):
             if (cue or match.words >= SELF_STANDING) and match.term not in denied:
                 tied.append(Match(match.term, start + match.start, start + match.end, match.words))
-    return tied
+    return tuple(tied)
 
 
 def bare_label(text: str) -> list[Match]:
