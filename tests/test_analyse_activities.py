@@ -228,3 +228,15 @@ def test_paragraphs_led_by_a_bold_name() -> None:
         ("Fraud prevention", ("legitimate_interests",))]
     # "Where we rely on legitimate interests..." in the Legal basis section: for no one purpose
     assert [e.value for e in stated_for_all(document, "en")] == ["legitimate_interests"]
+
+
+def test_the_title_and_the_sections_about_recipients_state_no_purpose() -> None:
+    document = from_text(
+        "# Privacy notice\n\n"
+        "Our processing is based on our legitimate interest in running the shop.\n\n"
+        "## Newsletter\n\nWe send it on the basis of your consent.\n\n"
+        "## Who we share your data with\n\n"
+        "Our hosting provider processes it on the basis of a contract with us.\n"
+    )
+    assert bases_by_purpose(document, "en") == {"Newsletter": ("consent",)}
+    assert [e.value for e in stated_for_all(document, "en")] == ["legitimate_interests"]

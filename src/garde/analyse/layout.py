@@ -160,11 +160,17 @@ def _field(block: Block, language: str) -> tuple[str, Chunk, Chunk] | None:
 
 
 def _sections(document: Document, consumed: set[int]) -> list[tuple[list[Block], list[Block]]]:
-    """Each heading's section: (its heading and the headings above it, the blocks up to the next)."""
+    """Each heading's section: (its heading and the headings above it, the blocks up to the next).
+    The document's title (its first heading, alone at the top level, above others) heads no section:
+    what follows it is the document's own introduction."""
     sections: list[tuple[list[Block], list[Block]]] = [([], [])]
     trail: list[Block] = []
+    headings = document.headings
+    top = min((h.level for h in headings), default=0)
+    title = headings[0] if len(headings) > 1 and [h.level for h in headings].count(top) == 1 \
+        and headings[0].level == top else None
     for block in document.blocks:
-        if block.kind == "cell" or block.start in consumed:
+        if block.kind == "cell" or block.start in consumed or block is title:
             continue
         if block.kind == "heading":
             trail = [h for h in trail if h.level < block.level] + [block]
@@ -179,11 +185,12 @@ def _prose(document: Document, language: str, reading: Reading, consumed: set[in
     for trail, body in _sections(document, consumed):
         heading = trail[-1] if trail else None
         titles = " / ".join(h.text for h in trail)
-        if trail and contains(titles, structure.words(structure.other_sections, language)):
-            continue
         purposes = structure.words(structure.purpose_sections, language)
         # "Purposes and legal bases" lists purposes; "Legal basis" alone states bases for all.
         own_purposes = heading is not None and contains(heading.text, purposes) is not None
+        others = structure.words(structure.other_sections, language)
+        if not own_purposes and trail and contains(titles, others):
+            continue
         basis_section = heading is not None and not own_purposes and contains(
             heading.text, structure.words(structure.basis_sections, language)) is not None
         listing = contains(titles, purposes) is not None
