@@ -240,3 +240,11 @@ def test_the_title_and_the_sections_about_recipients_state_no_purpose() -> None:
     )
     assert bases_by_purpose(document, "en") == {"Newsletter": ("consent",)}
     assert [e.value for e in stated_for_all(document, "en")] == ["legitimate_interests"]
+
+
+def test_articles_and_possessives_do_not_make_a_wording_self_standing() -> None:
+    """"il tuo consenso" is one word of meaning: alone, without a phrase stating a basis, it ties
+    nothing ("the law requires your consent"); "con il tuo consenso" states it."""
+    document = from_text("## Strumenti di misura\n\nLa legge richiede il tuo consenso per ogni strumento.\n\n"
+                         "## Newsletter\n\nTi inviamo la newsletter con il tuo consenso.\n")
+    assert bases_by_purpose(document, "it") == {"Newsletter": ("consent",)}

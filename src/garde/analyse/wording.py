@@ -9,7 +9,7 @@ its offsets in the text it was found in, so that what is quoted as evidence is v
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -28,9 +28,20 @@ _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 # Words that join terms in a cell listing several ("Identité et contact", "Nome ed email").
 CONNECTORS = frozenset({"et", "ou", "and", "or", "e", "ed", "o", "de", "des", "du", "la", "le", "les", "&",
                         "y", "compris", "including", "incluso", "nonche"})
-# A wording this many words long or longer names its term on its own, in any sentence; a shorter
-# one ("consent", "contrat", "your consent") only where the sentence says it is a legal basis.
+# A wording this many words long, of which at least CONTENT_WORDS are not function words, names its
+# term on its own, in any sentence ("Necessary for our legitimate interests"); a shorter one
+# ("consent", "Contrat de vente", "il tuo consenso") only where the sentence says it states a legal
+# basis ("on the basis of", "with your consent"...).
 SELF_STANDING = 3
+CONTENT_WORDS = 2
+# Articles, possessives and prepositions (fr, en, it): they do not make a wording more specific.
+FUNCTION_WORDS = frozenset({
+    "a", "an", "the", "of", "to", "for", "with", "on", "by", "in", "your", "our", "my", "its", "their",
+    "le", "la", "les", "l", "un", "une", "de", "des", "du", "d", "au", "aux", "pour", "par", "sur",
+    "avec", "votre", "vos", "notre", "nos", "son", "sa", "ses", "leur",
+    "il", "lo", "i", "gli", "uno", "una", "di", "del", "della", "dei", "degli", "delle", "dell", "da",
+    "per", "con", "su", "tuo", "tua", "tuoi", "suo", "sua", "nostro", "nostra", "vostro", "vostra",
+})
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +52,11 @@ class Match:
     start: int
     end: int
     words: int  # how many words the wording has
+    content: int = 0  # how many of them are not function words
+
+    @property
+    def self_standing(self) -> bool:
+        return self.words >= SELF_STANDING and self.content >= CONTENT_WORDS
 
 
 @dataclass(frozen=True)
@@ -150,7 +166,7 @@ def _article_bases() -> dict[str, str]:
 
 def _article_references(text: str) -> list[Match]:
     bases = _article_bases()
-    return [Match(bases[m.group(1).lower()], m.start(), m.end(), SELF_STANDING)
+    return [Match(bases[m.group(1).lower()], m.start(), m.end(), SELF_STANDING, CONTENT_WORDS)
             for m in _ARTICLE_6.finditer(text) if m.group(1).lower() in bases]
 
 
@@ -179,7 +195,8 @@ def _find_words(kind: str, text: str) -> list[Match]:
         for j in range(min(len(words), i + longest), i, -1):
             term = index.get(tuple(w for w, _, _ in words[i:j]))
             if term is not None:
-                found.append(Match(term, words[i][1], words[j - 1][2], j - i))
+                content = sum(1 for w, _, _ in words[i:j] if w.rsplit("'", 1)[-1] not in FUNCTION_WORDS)
+                found.append(Match(term, words[i][1], words[j - 1][2], j - i, content))
                 i = j
                 break
         else:
@@ -240,8 +257,8 @@ def _tied_bases(text: str, language: str) -> tuple[Match, ...]:
         cue = has_cue(sentence, language)
         denied = negated(sentence)
         for match in find_terms("legal_bases", sentence):
-            if (cue or match.words >= SELF_STANDING) and match.term not in denied:
-                tied.append(Match(match.term, start + match.start, start + match.end, match.words))
+            if (cue or match.self_standing) and match.term not in denied:
+                tied.append(replace(match, start=start + match.start, end=start + match.end))
     return tuple(tied)
 
 
