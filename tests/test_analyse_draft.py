@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from garde.analyse.activities import extract_activities
 from garde.analyse.document import from_text
@@ -57,3 +59,15 @@ def test_a_basis_stated_for_all_is_named_in_the_notes_not_copied() -> None:
     register = parse_register(draft_register(document, extract_activities(document, "en"), "en")).register
     assert [a.bases() for a in register.activities] == [set(), set()]
     assert register.notes is not None and "legitimate_interests" in str(register.notes)
+
+
+@given(st.lists(st.text(max_size=40), min_size=1, max_size=6))
+def test_the_draft_loads_whatever_the_cells_hold(cells: list[str]) -> None:
+    """Control characters, line separators, quotes, YAML syntax, "# comments" in a purpose or a
+    basis cell: the draft still loads, with the purposes as they were read."""
+    rows = "".join(f"{cell}\tConsent {cell}\n" for cell in cells)
+    document = from_text("Purpose\tLegal basis\n" + rows)
+    activities = extract_activities(document, "en")
+    register = parse_register(draft_register(document, activities, "en")).register
+    assert [str(p) for a in register.activities for p in a.purposes] == [
+        " ".join(a.purpose.split()) for a in activities]

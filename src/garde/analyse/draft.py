@@ -69,7 +69,7 @@ def _activity(activity: Activity, activity_id: str) -> list[str]:
     purpose = by_field["purpose"][0]
     name = by_field.get("name", [purpose])[0]
     lines = [
-        f"  - id: {activity_id}",
+        f"  - id: {_quote(activity_id)}",
         f"    # read as: {activity.layout}",
         f"    name: {_quote(_one_line(name.value))}  # at character {name.start}",
         "    purposes:",
@@ -110,9 +110,15 @@ def _recipients(found: list[Evidence]) -> list[str]:
     return ["    recipients:", *(f"      - kind: {e.value}  # {_comment(e.excerpt)}" for e in found)]
 
 
+# What YAML does not allow in a file, or reads as a line break inside a quoted text.
+_NOT_PRINTABLE = re.compile(
+    "[^\x09\x0a\x0d\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
 def _quote(text: str) -> str:
-    """A YAML double-quoted scalar (JSON's string syntax is YAML's)."""
-    return json.dumps(text, ensure_ascii=False)
+    """A YAML double-quoted scalar (JSON's string syntax is YAML's), characters YAML refuses
+    escaped."""
+    return _NOT_PRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(text, ensure_ascii=False))
 
 
 def _one_line(text: str) -> str:
@@ -120,8 +126,9 @@ def _one_line(text: str) -> str:
 
 
 def _comment(text: str) -> str:
-    """An excerpt for a comment: on one line, cut past :data:`COMMENT` characters."""
-    line = _one_line(text)
+    """An excerpt for a comment: on one line, cut past :data:`COMMENT` characters, characters YAML
+    refuses shown as U+FFFD."""
+    line = _NOT_PRINTABLE.sub("\ufffd", _one_line(text))
     return "«" + (line if len(line) <= COMMENT else line[:COMMENT].rstrip() + "…") + "»"
 
 
