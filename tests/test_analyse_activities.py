@@ -248,3 +248,34 @@ def test_articles_and_possessives_do_not_make_a_wording_self_standing() -> None:
     document = from_text("## Strumenti di misura\n\nLa legge richiede il tuo consenso per ogni strumento.\n\n"
                          "## Newsletter\n\nTi inviamo la newsletter con il tuo consenso.\n")
     assert bases_by_purpose(document, "it") == {"Newsletter": ("consent",)}
+
+
+def test_a_record_table_with_its_labels_in_the_first_column() -> None:
+    """The CNIL's model register: one table per activity, a label and its value per row."""
+    document = from_text(
+        "Nom du traitement\tGestion de la clientèle\n"
+        "Finalité principale\tGérer les commandes et la facturation\n"
+        "Base légale\tExécution d'un contrat ; obligation légale (conservation des factures)\n"
+        "Catégories de données\tÉtat civil, identité ; coordonnées\n"
+        "Durée de conservation\t10 ans à compter de la date de la facture\n"
+    )
+    [activity] = extract_activities(document, "fr")
+    assert activity.name == "Gestion de la clientèle"
+    assert activity.purpose == "Gérer les commandes et la facturation"
+    assert activity.legal_bases == ("contract", "legal_obligation")
+    assert activity.retention is not None and activity.retention.rule == "10 years after invoice_date"
+    assert_verbatim(document, [activity])
+
+
+def test_labelled_fields_one_group_per_purpose() -> None:
+    document = from_text(
+        "## Nos traitements\n\n"
+        "Finalité : Envoi de la lettre d'information\n"
+        "Base légale : consentement\n\n"
+        "Finalité : Vidéoprotection des locaux\n"
+        "Base légale : intérêt légitime\n"
+    )
+    assert bases_by_purpose(document, "fr") == {
+        "Envoi de la lettre d'information": ("consent",),
+        "Vidéoprotection des locaux": ("legitimate_interests",),
+    }

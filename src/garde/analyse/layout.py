@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from garde.analyse.document import Block, Document
+from garde.analyse.document import Block, Document, Table
 from garde.analyse.wording import bare_label, column_role, contains, load_structure, tied_bases
 
 #: The fewest header cells with a role that make a row a table's header (a purpose column and one more).
@@ -73,7 +73,11 @@ def _tables(document: Document, language: str, reading: Reading) -> set[int]:
     text = document.text
     events: list[tuple[int, str, tuple[Block, ...]]] = []
     for table in document.tables:
-        events += [(row[0].start, "row", row) for row in table.rows if row]
+        record = _record(table, language)
+        if record is not None:
+            reading.units.append(record)
+        kind = "other" if record is not None else "row"
+        events += [(row[0].start, kind, row) for row in table.rows if row]
     for block in document.blocks:
         if block.kind == "cell":
             continue
@@ -108,6 +112,21 @@ def _tables(document: Document, language: str, reading: Reading) -> set[int]:
         if unit is not None:
             unit.chunks += [Chunk(role, b.text, b.start) for role, b in cells if role is not None]
     return consumed
+
+
+def _record(table: Table, language: str) -> Unit | None:
+    """A table that is one activity's record, its labels in the first column ("Finalité | ...",
+    "Base légale | ...", as in the CNIL's model register): one purpose, or None."""
+    roles = [column_role(row[0].text, language) if len(row) >= 2 and len(row[0].text) <= 80 else None
+             for row in table.rows]
+    named = [r for r in roles if r is not None]
+    if len(named) < HEADER_ROLES or not {"purpose", "name"} & set(named) or len(set(named)) < len(named) - 1:
+        return None
+    unit = Unit("table")
+    for row, role in zip(table.rows, roles, strict=True):
+        if role is not None:
+            unit.chunks += [Chunk(role, cell.text, cell.start) for cell in row[1:]]
+    return unit
 
 
 def _line_cells(text: str, block: Block) -> tuple[Block, ...]:
@@ -194,28 +213,46 @@ def _prose(document: Document, language: str, reading: Reading, consumed: set[in
         basis_section = heading is not None and not own_purposes and contains(
             heading.text, structure.words(structure.basis_sections, language)) is not None
         listing = contains(titles, purposes) is not None
-        if heading is not None and not basis_section and _fields_unit(heading, body, language, reading):
+        if not basis_section and _fields_unit(heading, body, language, reading):
             continue
         _walk(heading, body, language, reading, basis_section, (own_purposes, listing))
 
 
-def _fields_unit(heading: Block, body: list[Block], language: str, reading: Reading) -> bool:
-    """A section whose labelled fields name its purpose or basis: one purpose, named by its heading."""
-    fields: dict[str, Chunk] = {}
-    others: list[Block] = []
-    for block in body:
-        found = _field(block, language) if block.kind in ("item", "paragraph") else None
-        if found is not None and found[0] != "label":
-            fields.setdefault(found[0], found[2])
-        else:
-            others.append(block)
-    if "purpose" not in fields and "basis" not in fields:
-        return False
-    unit = Unit("section", [Chunk("name" if "purpose" in fields else "purpose", heading.text, heading.start)])
-    unit.chunks += fields.values()
-    unit.chunks += [Chunk("prose", b.text, b.start) for b in others]
-    reading.units.append(unit)
-    return True
+def _fields_unit(heading: Block | None, body: list[Block], language: str, reading: Reading) -> bool:
+    """Labelled fields ("Purpose: ...", "Legal basis: ...", one per line or per bullet): a group of
+    them per purpose, a new group at each purpose field. A section with one group is one purpose,
+    named by its heading (or, with no purpose field, whose purpose is the heading)."""
+    groups: list[dict[str, Chunk]] = []
+    others: list[Chunk] = []
+    for line in (line for block in body if block.kind in ("item", "paragraph") for line in _lines(block)):
+        found = _field(line, language)
+        if found is None or found[0] == "label":
+            others.append(Chunk("prose", line.text, line.start))
+            continue
+        role = found[0]
+        if not groups or (role in ("purpose", "name") and role in groups[-1]):
+            groups.append({})
+        groups[-1].setdefault(role, found[2])
+    if len(groups) == 1 and heading is not None and ("purpose" in groups[0] or "basis" in groups[0]):
+        own = "name" if "purpose" in groups[0] else "purpose"
+        unit = Unit("section", [Chunk(own, heading.text, heading.start), *groups[0].values(), *others])
+        reading.units.append(unit)
+        return True
+    units = [Unit("section", list(group.values())) for group in groups if "purpose" in group]
+    reading.units += units
+    return bool(units)
+
+
+def _lines(block: Block) -> list[Block]:
+    """The lines of a block, each with its place in the text."""
+    lines = []
+    offset = 0
+    for line in block.text.split("\n"):
+        stripped = line.strip()
+        if stripped:
+            lines.append(Block(block.kind, stripped, block.start + offset + line.index(stripped)))
+        offset += len(line) + 1
+    return lines
 
 
 def _walk(heading: Block | None, body: list[Block], language: str, reading: Reading,
