@@ -279,3 +279,12 @@ def test_labelled_fields_one_group_per_purpose() -> None:
         "Envoi de la lettre d'information": ("consent",),
         "Vidéoprotection des locaux": ("legitimate_interests",),
     }
+
+
+def test_a_column_or_field_holding_the_purpose_and_its_basis() -> None:
+    table = from_text("| Purpose and legal basis | Data |\n|---|---|\n| Newsletter (consent) | E-mail |\n"
+                      "| Orders: performance of a contract | Name |\n")
+    assert bases_by_purpose(table, "en") == {
+        "Newsletter (consent)": ("consent",), "Orders: performance of a contract": ("contract",)}
+    fields = from_text("Finalità e base giuridica: invio della newsletter, consenso\n")
+    assert bases_by_purpose(fields, "it") == {"invio della newsletter, consenso": ("consent",)}

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, field
 
 from garde.analyse.document import Block, Document, Table
-from garde.analyse.wording import bare_label, column_role, contains, load_structure, tied_bases
+from garde.analyse.wording import BOTH, bare_label, column_role, contains, load_structure, tied_bases
 
 #: The fewest header cells with a role that make a row a table's header (a purpose column and one more).
 HEADER_ROLES = 2
@@ -106,11 +106,11 @@ def _tables(document: Document, language: str, reading: Reading) -> set[int]:
         # A purpose cell opens a new row, unless it is a wrapped line continuing the one above
         # (it goes on mid-sentence, in lower case).
         opens = kind == "row" or not blocks[0].text[:1].islower()
-        if opens and any(role in ("purpose", "name") for role, _ in cells):
+        if opens and any(role in ("purpose", "name", BOTH) for role, _ in cells):
             unit = Unit("table")
             reading.units.append(unit)
         if unit is not None:
-            unit.chunks += [Chunk(role, b.text, b.start) for role, b in cells if role is not None]
+            unit.chunks += [c for role, b in cells if role is not None for c in chunks(role, b)]
     return consumed
 
 
@@ -120,12 +120,13 @@ def _record(table: Table, language: str) -> Unit | None:
     roles = [column_role(row[0].text, language) if len(row) >= 2 and len(row[0].text) <= 80 else None
              for row in table.rows]
     named = [r for r in roles if r is not None]
-    if len(named) < HEADER_ROLES or not {"purpose", "name"} & set(named) or len(set(named)) < len(named) - 1:
+    if len(named) < HEADER_ROLES or not {"purpose", "name", BOTH} & set(named) \
+            or len(set(named)) < len(named) - 1:
         return None
     unit = Unit("table")
     for row, role in zip(table.rows, roles, strict=True):
         if role is not None:
-            unit.chunks += [Chunk(role, cell.text, cell.start) for cell in row[1:]]
+            unit.chunks += [c for cell in row[1:] for c in chunks(role, cell)]
     return unit
 
 
@@ -156,9 +157,17 @@ def _header(text: str, row: tuple[Block, ...], language: str) -> dict[int, str] 
         role = column_role(block.text, language) if len(block.text) <= 80 else None
         if role is not None and role not in roles.values():
             roles[_column(text, block)] = role
-    if len(roles) < HEADER_ROLES or not {"purpose", "name"} & set(roles.values()):
-        return None
-    return roles
+    if BOTH in roles.values() or (len(roles) >= HEADER_ROLES and {"purpose", "name"} & set(roles.values())):
+        return roles
+    return None
+
+
+def chunks(role: str, block: Block | Chunk) -> list[Chunk]:
+    """The chunks a cell or a field gives: one of its role, or a purpose and a basis for a column
+    holding both ("Purpose and legal basis")."""
+    if role == BOTH:
+        return [Chunk("purpose", block.text, block.start), Chunk("basis", block.text, block.start)]
+    return [Chunk(role, block.text, block.start)]
 
 
 _FIELD = re.compile(r"^[*_\s]*([^:*_\n()]{2,60}?)[*_\s]*[:：][*_\s]*(\S.*)$", re.S)
@@ -229,10 +238,10 @@ def _fields_unit(heading: Block | None, body: list[Block], language: str, readin
         if found is None or found[0] == "label":
             others.append(Chunk("prose", line.text, line.start))
             continue
-        role = found[0]
-        if not groups or (role in ("purpose", "name") and role in groups[-1]):
-            groups.append({})
-        groups[-1].setdefault(role, found[2])
+        for chunk in chunks(found[0], found[2]):
+            if not groups or (chunk.role in ("purpose", "name") and chunk.role in groups[-1]):
+                groups.append({})
+            groups[-1].setdefault(chunk.role, chunk)
     if len(groups) == 1 and heading is not None and ("purpose" in groups[0] or "basis" in groups[0]):
         own = "name" if "purpose" in groups[0] else "purpose"
         unit = Unit("section", [Chunk(own, heading.text, heading.start), *groups[0].values(), *others])

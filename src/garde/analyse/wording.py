@@ -110,9 +110,16 @@ def contains(text: str, words: tuple[str, ...]) -> str | None:
     return None
 
 
+#: The role of a column holding both the purpose and its basis ("Purpose and legal basis").
+BOTH = "purpose+basis"
+
+
 def column_role(header: str, language: str) -> str | None:
-    """The role of a column whose header is ``header``: basis, purpose, data..., or None."""
+    """The role of a column whose header is ``header``: basis, purpose, data..., :data:`BOTH`, or None."""
     structure = load_structure()
+    columns = structure.columns
+    if all(contains(header, structure.words(columns[role], language)) for role in ("purpose", "basis")):
+        return BOTH
     for role in ROLES:
         if role in structure.columns and contains(header, structure.words(structure.columns[role], language)):
             return role
