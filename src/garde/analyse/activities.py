@@ -72,7 +72,8 @@ class Activity:
 def extract_activities(document: Document, language: str) -> list[Activity]:
     """The activities ``document`` states, in reading order; one per purpose (a purpose stated
     twice, in a summary table and in its own section, is one activity with both excerpts)."""
-    reading = read_layout(document, language or document.language)
+    language = language or document.language
+    reading = read_layout(document, language)
     activities = [_activity(document, unit.layout, unit.chunks, language) for unit in reading.units]
     return _merged([a for a in activities if a.purpose.strip()])
 
@@ -80,7 +81,8 @@ def extract_activities(document: Document, language: str) -> list[Activity]:
 def stated_for_all(document: Document, language: str) -> list[Evidence]:
     """The legal bases the document states without tying them to one purpose ("the legal basis of
     our processing is our legitimate interest"): reported as such, not copied into activities."""
-    reading = read_layout(document, language or document.language)
+    language = language or document.language
+    reading = read_layout(document, language)
     found: list[Evidence] = []
     for chunk in reading.untied:
         found += [_in_sentence(document, chunk, match) for match in tied_bases(chunk.text, language)]
