@@ -288,3 +288,20 @@ def test_a_column_or_field_holding_the_purpose_and_its_basis() -> None:
         "Newsletter (consent)": ("consent",), "Orders: performance of a contract": ("contract",)}
     fields = from_text("Finalità e base giuridica: invio della newsletter, consenso\n")
     assert bases_by_purpose(fields, "it") == {"invio della newsletter, consenso": ("consent",)}
+
+
+def test_a_lettered_list_inside_a_paragraph() -> None:
+    """Plain text (or a PDF's text layer) writes its lists as lines of one paragraph."""
+    document = from_text(
+        "## Finalità del trattamento\n\n"
+        "I Suoi dati personali sono trattati per le seguenti finalità:\n"
+        "a) esecuzione del contratto di acquisto e consegna dei prodotti,\n"
+        "   sulla base del contratto;\n"
+        "b) invio di comunicazioni promozionali, previo Suo consenso;\n"
+        "c) prevenzione delle frodi, nel nostro legittimo interesse.\n"
+    )
+    activities = extract_activities(document, "it")
+    assert [a.legal_bases for a in activities] == [("contract",), ("consent",), ("legitimate_interests",)]
+    assert activities[0].purpose == ("esecuzione del contratto di acquisto e consegna dei prodotti,\n"
+                                     "   sulla base del contratto;")
+    assert_verbatim(document, activities)

@@ -204,8 +204,34 @@ def _sections(document: Document, consumed: set[int]) -> list[tuple[list[Block],
             trail = [h for h in trail if h.level < block.level] + [block]
             sections.append((list(trail), []))
         else:
-            sections[-1][1].append(block)
+            sections[-1][1].extend(_list_lines(block))
     return sections
+
+
+# A line of a paragraph that is a list entry: "a) ...", "(b) ...", "i. ...", "– ...", "• ...".
+_MARKED = re.compile(r"^(?:\(?[a-z]\)|\(?[ivx]{1,4}[.)]|[–—•·▪◦])\s+(?=\S)")
+
+
+def _list_lines(block: Block) -> list[Block]:
+    """A paragraph whose lines are a lettered or dashed list (plain text, a PDF's text) as its
+    introduction and one item per entry; any other block as it is."""
+    if block.kind != "paragraph" or "\n" not in block.text:
+        return [block]
+    lines = _lines(block)
+    marked = [_MARKED.match(line.text) for line in lines]
+    if sum(1 for m in marked if m) < 2:
+        return [block]
+    parts: list[Block] = []
+    for line, mark in zip(lines, marked, strict=True):
+        if mark:
+            parts.append(Block("item", line.text[mark.end():], line.start + mark.end(), 1))
+        elif parts and parts[-1].kind == "item":  # an entry wrapped onto the next line
+            last = parts[-1]
+            end = line.start + len(line.text)
+            parts[-1] = Block("item", block.text[last.start - block.start:end - block.start], last.start, 1)
+        else:
+            parts.append(Block("paragraph", line.text, line.start))
+    return parts
 
 
 def _prose(document: Document, language: str, reading: Reading, consumed: set[int]) -> None:
