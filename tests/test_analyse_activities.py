@@ -305,3 +305,15 @@ def test_a_lettered_list_inside_a_paragraph() -> None:
     assert activities[0].purpose == ("esecuzione del contratto di acquisto e consegna dei prodotti,\n"
                                      "   sulla base del contratto;")
     assert_verbatim(document, activities)
+
+
+def test_a_basis_given_as_a_label_beside_its_purpose() -> None:
+    document = from_text(
+        "## Pourquoi utilisons-nous vos données ?\n\n"
+        "- pour gérer vos commandes (exécution du contrat) ;\n"
+        "- pour vous envoyer notre lettre d'information (consentement) ;\n"
+        "- pour sécuriser le site – intérêt légitime\n"
+        "- pour répondre à vos questions\n"
+    )
+    assert [a.legal_bases for a in extract_activities(document, "fr")] == [
+        ("contract",), ("consent",), ("legitimate_interests",), ()]

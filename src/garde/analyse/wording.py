@@ -257,16 +257,33 @@ def tied_bases(text: str, language: str) -> list[Match]:
 def _tied_bases(text: str, language: str) -> tuple[Match, ...]:
     """The legal bases ``text`` (prose) ties to what it describes: named in a sentence that says it
     states a basis, or by a wording long enough to mean it on its own ("Necessary for our legitimate
-    interests"). A bare "consent" in "you may withdraw your consent" ties nothing."""
+    interests"), or as a label beside the purpose ("Newsletter (consent)"). A bare "consent" in
+    "you may withdraw your consent" ties nothing."""
     tied: list[Match] = []
     for start, end in sentences(text):
         sentence = text[start:end]
         cue = has_cue(sentence, language)
         denied = negated(sentence)
+        labels = {(m.start, m.end) for m in _labels(sentence)}
         for match in find_terms("legal_bases", sentence):
-            if (cue or match.self_standing) and match.term not in denied:
+            stated = cue or match.self_standing or (match.start, match.end) in labels
+            if stated and match.term not in denied:
                 tied.append(replace(match, start=start + match.start, end=start + match.end))
     return tuple(tied)
+
+
+# A basis given as a label beside the purpose: in parentheses ("Newsletter (consent)"), or after a
+# dash or a colon closing the sentence ("Orders – contract", "Newsletter: consentement").
+_PARENTHESES = re.compile(r"\(([^()]{1,80})\)")
+_TRAILING = re.compile(r"(?:\s[–—-]\s|:\s)([^–—:]{1,80}?)[\s.;,]*$")
+
+
+def _labels(sentence: str) -> list[Match]:
+    found: list[Match] = []
+    for match in (*_PARENTHESES.finditer(sentence), *_TRAILING.finditer(sentence)):
+        found += [replace(m, start=match.start(1) + m.start, end=match.start(1) + m.end)
+                  for m in bare_label(match.group(1))]
+    return found
 
 
 def bare_label(text: str) -> list[Match]:
