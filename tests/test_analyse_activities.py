@@ -317,3 +317,11 @@ def test_a_basis_given_as_a_label_beside_its_purpose() -> None:
     )
     assert [a.legal_bases for a in extract_activities(document, "fr")] == [
         ("contract",), ("consent",), ("legitimate_interests",), ()]
+
+
+def test_the_data_subjects_column_is_not_the_data_column() -> None:
+    document = from_text("| Processing activity | Categories of data subjects | Categories of personal "
+                         "data | Lawful basis |\n|---|---|---|---|\n| Payroll | Employees | Bank account "
+                         "details | Legal obligation |\n")
+    [activity] = extract_activities(document, "en")
+    assert activity.categories == ("financial.bank_account",)

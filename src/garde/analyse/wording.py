@@ -21,8 +21,8 @@ from garde.yamlsource import load_yaml
 STRUCTURE = Path(__file__).parent / "data" / "structure.yaml"
 
 #: Column roles, in the order a header is tried against them (a "legal basis of the processing"
-#: header is the basis column, not the name column).
-ROLES = ("basis", "retention", "recipients", "purpose", "name", "data")
+#: header is the basis column, not the name column; "categories of data subjects" is not the data).
+ROLES = ("basis", "retention", "recipients", "purpose", "name", "subjects", "data")
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 # Words that join terms in a cell listing several ("Identité et contact", "Nome ed email").
