@@ -106,9 +106,9 @@ def _activity(document: Document, layout: str, chunks: list[Chunk], language: st
         bases += [_in_sentence(document, chunk, m) for m in tied_bases(chunk.text, language)]
     for chunk in by_role.get("label", []):  # "Consent: to send the newsletter", a bare basis label
         bases += _segments(document, chunk, bare_label(chunk.text))
-    categories = [_evidence(document, "category", m.term, chunk, m)
+    categories = [_named(document, "category", chunk, m)
                   for chunk in by_role.get("data", []) for m in find_terms("categories", chunk.text)]
-    recipients = [_evidence(document, "recipient", m.term, chunk, m)
+    recipients = [_named(document, "recipient", chunk, m)
                   for chunk in by_role.get("recipients", []) for m in find_terms("recipients", chunk.text)]
     retention = None
     if by_role.get("retention"):
@@ -149,6 +149,12 @@ def _in_sentence(document: Document, chunk: Chunk, match: Match) -> Evidence:
     sentence = Chunk(chunk.role, chunk.text[start:end], chunk.start + start)
     return _evidence(document, "legal_basis", match.term, sentence,
                      Match(match.term, match.start - start, match.end - start, match.words))
+
+
+def _named(document: Document, kind: str, chunk: Chunk, match: Match) -> Evidence:
+    """A term a data or recipients cell names, quoted by the words that name it ("Data di nascita")."""
+    start = chunk.start + match.start
+    return Evidence(kind, match.term, document.text[start:chunk.start + match.end], start)
 
 
 def _evidence(document: Document, kind: str, value: str, chunk: Chunk, match: Match) -> Evidence:

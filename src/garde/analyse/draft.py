@@ -73,7 +73,8 @@ def _activity(activity: Activity, activity_id: str) -> list[str]:
         f"    # read as: {activity.layout}",
         f"    name: {_quote(_one_line(name.value))}  # at character {name.start}",
         "    purposes:",
-        f"      - {_quote(_one_line(purpose.value))}  # at character {purpose.start}",
+        *(f"      - {_quote(_one_line(part))}  # at character {start}"
+          for part, start in _parts(purpose.value, purpose.start)),
     ]
     if activity.legal_bases:
         lines.append("    legal_bases:")
@@ -95,6 +96,16 @@ def _activity(activity: Activity, activity_id: str) -> list[str]:
         else:
             lines.append(f"      - criterion: {_quote(_one_line(retention.text))}  # at character {at}")
     return lines
+
+
+def _parts(text: str, start: int) -> list[tuple[str, int]]:
+    """The purposes a cell lists on lines of their own ("...<br>...", as Markdown tables write them)."""
+    parts = []
+    for match in re.finditer(r"(?:(?!<br\s*/?>).)+", text, re.S):
+        if match.group().strip():
+            lead = len(match.group()) - len(match.group().lstrip())
+            parts.append((match.group().strip(), start + match.start() + lead))
+    return parts or [(text, start)]
 
 
 def _terms(key: str, found: Iterable[Evidence]) -> list[str]:
