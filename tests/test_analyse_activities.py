@@ -325,3 +325,14 @@ def test_the_data_subjects_column_is_not_the_data_column() -> None:
                          "details | Legal obligation |\n")
     [activity] = extract_activities(document, "en")
     assert activity.categories == ("financial.bank_account",)
+
+
+def test_without_headings_a_paragraph_stating_a_use_and_its_basis_is_a_purpose() -> None:
+    document = from_text(
+        "This notice explains how we handle your data. Our processing is based on our legitimate "
+        "interest in running the shop.\n\n"
+        "We use your e-mail address to send you the newsletter, on the basis of your consent.\n"
+    )
+    assert bases_by_purpose(document, "en") == {
+        "We use your e-mail address to send you the newsletter, on the basis of your consent.": ("consent",)}
+    assert [e.value for e in stated_for_all(document, "en")] == ["legitimate_interests"]

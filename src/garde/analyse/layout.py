@@ -17,7 +17,15 @@ import re
 from dataclasses import dataclass, field
 
 from garde.analyse.document import Block, Document, Table
-from garde.analyse.wording import BOTH, bare_label, column_role, contains, load_structure, tied_bases
+from garde.analyse.wording import (
+    BOTH,
+    bare_label,
+    column_role,
+    contains,
+    load_structure,
+    states_purpose,
+    tied_bases,
+)
 
 #: The fewest header cells with a role that make a row a table's header (a purpose column and one more).
 HEADER_ROLES = 2
@@ -329,6 +337,9 @@ def _walk(heading: Block | None, body: list[Block], language: str, reading: Read
         following_items = i + 1 < len(body) and body[i + 1].kind == "item"
         if following_items and block.text.rstrip().endswith(":"):
             intro = [chunk]
+        elif heading is None and states_purpose(block.text, language):
+            reading.units.append(_paragraph_unit(block))  # "We use your e-mail to ..., with your consent."
+            emitted = True
         elif basis_section or heading is None:
             reading.untied.append(chunk)
         elif own_purposes:

@@ -67,6 +67,7 @@ class Structure:
     basis_cues: dict[str, tuple[str, ...]]
     basis_sections: dict[str, tuple[str, ...]]
     purpose_sections: dict[str, tuple[str, ...]]
+    purpose_cues: dict[str, tuple[str, ...]]
     other_sections: dict[str, tuple[str, ...]]
 
     def words(self, table: dict[str, tuple[str, ...]], language: str) -> tuple[str, ...]:
@@ -97,6 +98,7 @@ def load_structure(path: Path = STRUCTURE) -> Structure:
         basis_cues=_words_map(data.get("basis_cues", {}), "basis_cues"),
         basis_sections=_words_map(data.get("basis_sections", {}), "basis_sections"),
         purpose_sections=_words_map(data.get("purpose_sections", {}), "purpose_sections"),
+        purpose_cues=_words_map(data.get("purpose_cues", {}), "purpose_cues"),
         other_sections=_words_map(data.get("other_sections", {}), "other_sections"),
     )
 
@@ -284,6 +286,14 @@ def _labels(sentence: str) -> list[Match]:
         found += [replace(m, start=match.start(1) + m.start, end=match.start(1) + m.end)
                   for m in bare_label(match.group(1))]
     return found
+
+
+def states_purpose(text: str, language: str) -> bool:
+    """Whether a sentence of ``text`` states both what the data is used for ("we use your e-mail
+    to", "afin de", "al fine di") and the basis it ties to that use."""
+    structure = load_structure()
+    cues = structure.words(structure.purpose_cues, language)
+    return any(tied_bases(text[a:b], language) and contains(text[a:b], cues) for a, b in sentences(text))
 
 
 def bare_label(text: str) -> list[Match]:
