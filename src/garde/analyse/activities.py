@@ -180,28 +180,38 @@ def _merged(activities: list[Activity]) -> list[Activity]:
     """One activity per purpose: the same purpose read twice (a summary table, then its section)
     keeps every basis, category and excerpt of both. Two activities of different names that state
     the same purpose stay two."""
-    merged: list[Activity] = []
+    groups: list[list[Activity]] = []
     by_purpose: dict[str, list[int]] = {}
     for activity in activities:
         places = by_purpose.setdefault(_key(activity.purpose), [])
-        same = next((i for i in places if _same_name(merged[i], activity)), None)
+        same = next((i for i in places if _same_name(groups[i][0], activity)), None)
         if same is None:
-            places.append(len(merged))
-            merged.append(activity)
-            continue
-        first = merged[same]
-        known = {(e.field, e.value) for e in first.evidence}
-        merged[same] = Activity(
-            purpose=first.purpose,
-            name=first.name or activity.name,
-            legal_bases=_union(first.legal_bases, activity.legal_bases),
-            retention=first.retention or activity.retention,
-            categories=_union(first.categories, activity.categories),
-            recipients=_union(first.recipients, activity.recipients),
-            evidence=(*first.evidence, *(e for e in activity.evidence if (e.field, e.value) not in known)),
-            layout=first.layout,
-        )
-    return merged
+            places.append(len(groups))
+            groups.append([activity])
+        else:
+            groups[same].append(activity)
+    return [group[0] if len(group) == 1 else _one(group) for group in groups]
+
+
+def _one(group: list[Activity]) -> Activity:
+    first = group[0]
+    seen: set[tuple[str, str]] = set()
+    evidence = []
+    for activity in group:  # the first excerpt of each value, in the order they were read
+        for found in activity.evidence:
+            if (found.field, found.value) not in seen:
+                seen.add((found.field, found.value))
+                evidence.append(found)
+    return Activity(
+        purpose=first.purpose,
+        name=next((a.name for a in group if a.name), None),
+        legal_bases=tuple(dict.fromkeys(v for a in group for v in a.legal_bases)),
+        retention=next((a.retention for a in group if a.retention), None),
+        categories=tuple(dict.fromkeys(v for a in group for v in a.categories)),
+        recipients=tuple(dict.fromkeys(v for a in group for v in a.recipients)),
+        evidence=tuple(evidence),
+        layout=first.layout,
+    )
 
 
 def _same_name(first: Activity, second: Activity) -> bool:
@@ -211,10 +221,6 @@ def _same_name(first: Activity, second: Activity) -> bool:
 def _key(text: str) -> str:
     """A purpose's words, whatever separates them (a line break, "<br>", "; ")."""
     return " ".join(re.findall(r"\w+", normalise(text.replace("<br>", " "))))
-
-
-def _union(first: tuple[str, ...], second: tuple[str, ...]) -> tuple[str, ...]:
-    return (*first, *(v for v in second if v not in first))
 
 
 # Where a retention rule may start: a number ("3 ans après...", "between 3 and 5 years") or "until".

@@ -249,13 +249,13 @@ def _prose(document: Document, language: str, reading: Reading, consumed: set[in
         titles = " / ".join(h.text for h in trail)
         purposes = structure.words(structure.purpose_sections, language)
         # "Purposes and legal bases" lists purposes; "Legal basis" alone states bases for all.
-        own_purposes = heading is not None and contains(heading.text, purposes) is not None
+        own_purposes = heading is not None and contains(heading.text, purposes)
         others = structure.words(structure.other_sections, language)
         if not own_purposes and trail and contains(titles, others):
             continue
         basis_section = heading is not None and not own_purposes and contains(
-            heading.text, structure.words(structure.basis_sections, language)) is not None
-        listing = contains(titles, purposes) is not None
+            heading.text, structure.words(structure.basis_sections, language))
+        listing = contains(titles, purposes)
         if not basis_section and _fields_unit(heading, body, language, reading):
             continue
         _walk(heading, body, language, reading, basis_section, (own_purposes, listing))

@@ -9,6 +9,7 @@ its offsets in the text it was found in, so that what is quoted as evidence is v
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
@@ -103,35 +104,37 @@ def load_structure(path: Path = STRUCTURE) -> Structure:
     )
 
 
-def contains(text: str, words: tuple[str, ...]) -> str | None:
-    """The first of ``words`` (normalised) that ``text`` holds as whole words, or None."""
-    normal = normalise(text)
-    for word in words:
-        if re.search(rf"(?<!\w){re.escape(word)}(?!\w)", normal):
-            return word
-    return None
+@lru_cache(maxsize=64)
+def _alternation(words: tuple[str, ...]) -> re.Pattern[str]:
+    alternatives = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)" if words else r"(?!)")
+
+
+def contains(text: str, words: tuple[str, ...]) -> bool:
+    """Whether ``text`` holds one of ``words`` (normalised) as whole words."""
+    return _alternation(words).search(normalise(text)) is not None
 
 
 #: The role of a column holding both the purpose and its basis ("Purpose and legal basis").
 BOTH = "purpose+basis"
 
 
+@lru_cache(maxsize=4096)
 def column_role(header: str, language: str) -> str | None:
     """The role of a column whose header is ``header``: basis, purpose, data..., :data:`BOTH`, or None."""
     structure = load_structure()
-    columns = structure.columns
-    if all(contains(header, structure.words(columns[role], language)) for role in ("purpose", "basis")):
+    normal = normalise(header)
+    roles = [role for role in ROLES if role in structure.columns
+             and _alternation(structure.words(structure.columns[role], language)).search(normal)]
+    if "purpose" in roles and "basis" in roles:
         return BOTH
-    for role in ROLES:
-        if role in structure.columns and contains(header, structure.words(structure.columns[role], language)):
-            return role
-    return None
+    return roles[0] if roles else None
 
 
 def has_cue(sentence: str, language: str) -> bool:
     """Whether ``sentence`` says it is stating a legal basis ("on the basis of", "sulla base del"...)."""
     structure = load_structure()
-    return contains(sentence, structure.words(structure.basis_cues, language)) is not None
+    return contains(sentence, structure.words(structure.basis_cues, language))
 
 
 _normal_word = lru_cache(maxsize=1 << 16)(normalise)
@@ -143,15 +146,17 @@ def tokens(text: str) -> list[tuple[str, int, int]]:
 
 
 @lru_cache(maxsize=16)
-def _index(kind: str) -> tuple[dict[tuple[str, ...], str], int]:
-    """Every wording of the ``kind`` terms, as a tuple of normalised words, to its term id."""
+def _index(kind: str) -> tuple[dict[tuple[str, ...], str], frozenset[tuple[str, ...]]]:
+    """Every wording of the ``kind`` terms, as a tuple of normalised words, to its term id; and
+    every beginning of a wording, so that a search stops as soon as no wording can match."""
     index: dict[tuple[str, ...], str] = {}
     for term in load_vocabulary().terms(kind):
         for wording in (*term.labels.values(), *(w for ws in term.synonyms.values() for w in ws)):
             key = tuple(word for word, _, _ in tokens(wording))
             if key:
                 index.setdefault(key, term.id)
-    return index, max((len(k) for k in index), default=0)
+    prefixes = frozenset(key[:n] for key in index for n in range(1, len(key) + 1))
+    return index, prefixes
 
 
 # A reference to a point of GDPR Art. 6(1), the way notices cite it: "Art. 6(1)(b) GDPR",
@@ -196,20 +201,26 @@ def _find_terms(kind: str, text: str) -> tuple[Match, ...]:
 
 
 def _find_words(kind: str, text: str) -> list[Match]:
-    index, longest = _index(kind)
+    index, prefixes = _index(kind)
     words = tokens(text)
     found: list[Match] = []
     i = 0
     while i < len(words):
-        for j in range(min(len(words), i + longest), i, -1):
-            term = index.get(tuple(w for w, _, _ in words[i:j]))
-            if term is not None:
-                content = sum(1 for w, _, _ in words[i:j] if w.rsplit("'", 1)[-1] not in FUNCTION_WORDS)
-                found.append(Match(term, words[i][1], words[j - 1][2], j - i, content))
-                i = j
+        key: tuple[str, ...] = ()
+        longest: tuple[int, str] | None = None  # (end word, term) of the longest wording from i
+        for j in range(i, len(words)):
+            key = (*key, words[j][0])
+            if key not in prefixes:
                 break
-        else:
+            if key in index:
+                longest = (j + 1, index[key])
+        if longest is None:
             i += 1
+            continue
+        end, term = longest
+        content = sum(1 for w, _, _ in words[i:end] if w.rsplit("'", 1)[-1] not in FUNCTION_WORDS)
+        found.append(Match(term, words[i][1], words[end - 1][2], end - i, content))
+        i = end
     return found
 
 
@@ -243,9 +254,11 @@ _NEGATION_REACH = 4
 def negated(text: str) -> set[str]:
     """The legal bases ``text`` says are NOT relied on ("does not rely on consent")."""
     words = tokens(text)
+    ends = [end for _, _, end in words]
     denied: set[str] = set()
     for match in find_terms("legal_bases", text):
-        before = [w for w, _, end in words if end <= match.start][-_NEGATION_REACH:]
+        count = bisect_right(ends, match.start)  # the words ending before the match
+        before = [w for w, _, _ in words[max(0, count - _NEGATION_REACH):count]]
         if NEGATIONS & set(before) - {"ne"} or ("ne" in before and "pas" in before):
             denied.add(match.term)
     return denied
