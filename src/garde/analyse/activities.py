@@ -1,0 +1,244 @@
+"""The processing activities a notice or a register states: purpose, legal bases, data, retention.
+
+Read from the document's tables (columns found by their header's wording) and from its prose (a
+heading, a bullet or a paragraph per purpose, the basis stated in the same place). Nothing is
+invented: a basis counts only where the text ties it to the purpose (the purpose's row, field,
+bullet or section); a basis the document states once for all its processing is reported apart
+(:func:`stated_for_all`), never copied into each purpose. Every value carries the verbatim excerpt
+of ``document.text`` it was read from.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from garde.analyse.document import Document
+from garde.analyse.layout import Chunk, read_layout
+from garde.analyse.wording import Match, bare_label, find_terms, negated, sentences, tied_bases
+from garde.retention_rule import RetentionPeriod, RuleSyntaxError
+from garde.taxonomy import load_vocabulary, normalise
+
+#: Longest excerpt quoted as a value's evidence, in characters; a longer sentence is quoted by the
+#: words that name the value.
+EXCERPT = 300
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """Where a value was read: ``excerpt`` is ``document.text[start:start + len(excerpt)]``."""
+
+    field: str  # purpose, name, legal_basis, category, recipient, retention
+    value: str  # the value it supports: the purpose's text, a term id, the retention text
+    excerpt: str
+    start: int
+
+
+@dataclass(frozen=True, slots=True)
+class Retention:
+    """A retention period as the document words it, and garde's rule when it reads as one."""
+
+    text: str
+    rule: str | None  # e.g. "3 years after last_contact"; None: kept in words only
+
+
+@dataclass(frozen=True)
+class Activity:
+    """One purpose the document states, with what it ties to it."""
+
+    purpose: str
+    name: str | None = None  # the activity's name when the document gives one beside its purpose
+    legal_bases: tuple[str, ...] = ()  # ids of the taxonomy's legal_bases
+    retention: Retention | None = None
+    categories: tuple[str, ...] = ()  # ids of the taxonomy's data categories
+    recipients: tuple[str, ...] = ()  # ids of the taxonomy's recipient kinds
+    evidence: tuple[Evidence, ...] = ()
+    layout: str = "table"  # where it was read: table, section, item, paragraph
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "purpose": self.purpose,
+            "name": self.name,
+            "legal_bases": list(self.legal_bases),
+            "retention": None if self.retention is None else
+            {"text": self.retention.text, "rule": self.retention.rule},
+            "categories": list(self.categories),
+            "recipients": list(self.recipients),
+            "evidence": [{"field": e.field, "value": e.value, "excerpt": e.excerpt} for e in self.evidence],
+        }
+
+
+def extract_activities(document: Document, language: str) -> list[Activity]:
+    """The activities ``document`` states, in reading order; one per purpose (a purpose stated
+    twice, in a summary table and in its own section, is one activity with both excerpts)."""
+    language = language or document.language
+    reading = read_layout(document, language)
+    activities = [_activity(document, unit.layout, unit.chunks, language) for unit in reading.units]
+    return _merged([a for a in activities if a.purpose.strip()])
+
+
+def stated_for_all(document: Document, language: str) -> list[Evidence]:
+    """The legal bases the document states without tying them to one purpose ("the legal basis of
+    our processing is our legitimate interest"): reported as such, not copied into activities."""
+    language = language or document.language
+    reading = read_layout(document, language)
+    found: list[Evidence] = []
+    for chunk in reading.untied:
+        found += [_in_sentence(document, chunk, match) for match in tied_bases(chunk.text, language)]
+    return _unique(found)
+
+
+def _activity(document: Document, layout: str, chunks: list[Chunk], language: str) -> Activity:
+    by_role: dict[str, list[Chunk]] = {}
+    for chunk in chunks:
+        by_role.setdefault(chunk.role, []).append(chunk)
+    purposes = by_role.get("purpose") or by_role.get("name") or []
+    purpose = purposes[0].text if purposes else ""
+    names = by_role.get("name") if by_role.get("purpose") else None
+    evidence: list[Evidence] = [Evidence("purpose", purpose, purpose, purposes[0].start)] if purposes else []
+    if names:
+        evidence.append(Evidence("name", names[0].text, names[0].text, names[0].start))
+    bases: list[Evidence] = []
+    for chunk in by_role.get("basis", []):  # a basis column or field: every basis it names
+        bases += _segments(document, chunk, find_terms("legal_bases", chunk.text))
+    for chunk in (*purposes, *(names or []), *by_role.get("prose", [])):  # prose: the bases it ties
+        bases += [_in_sentence(document, chunk, m) for m in tied_bases(chunk.text, language)]
+    for chunk in by_role.get("label", []):  # "Consent: to send the newsletter", a bare basis label
+        bases += _segments(document, chunk, bare_label(chunk.text))
+    categories = [_named(document, "category", chunk, m)
+                  for chunk in by_role.get("data", []) for m in find_terms("categories", chunk.text)]
+    recipients = [_named(document, "recipient", chunk, m)
+                  for chunk in by_role.get("recipients", []) for m in find_terms("recipients", chunk.text)]
+    retention = None
+    if by_role.get("retention"):
+        chunk = by_role["retention"][0]
+        retention = Retention(chunk.text, retention_rule(chunk.text))
+        evidence.append(Evidence("retention", chunk.text, chunk.text, chunk.start))
+    denied = set().union(*(negated(c.text) for c in (*purposes, *by_role.get("basis", []))))
+    bases = [e for e in _unique(bases) if e.value not in denied]
+    categories, recipients = _unique(categories), _unique(recipients)
+    return Activity(
+        purpose=purpose,
+        name=names[0].text if names else None,
+        legal_bases=tuple(e.value for e in bases),
+        retention=retention,
+        categories=tuple(e.value for e in categories),
+        recipients=tuple(e.value for e in recipients),
+        evidence=(*evidence, *bases, *categories, *recipients),
+        layout=layout,
+    )
+
+
+def _segments(document: Document, chunk: Chunk, matches: list[Match]) -> list[Evidence]:
+    """Each basis a cell names, quoted from its words up to the next basis named ("Exécution d'un
+    contrat" / "Nécessaire pour nos intérêts légitimes (...)")."""
+    found = []
+    for i, match in enumerate(matches):
+        end = matches[i + 1].start if i + 1 < len(matches) else len(chunk.text)
+        segment = Chunk(chunk.role, chunk.text[match.start:end].rstrip(), chunk.start + match.start)
+        found.append(_evidence(document, "legal_basis", match.term, segment,
+                               Match(match.term, 0, match.end - match.start, match.words)))
+    return found
+
+
+def _in_sentence(document: Document, chunk: Chunk, match: Match) -> Evidence:
+    """A basis prose ties to a purpose, quoted by the sentence that ties it."""
+    spans = sentences(chunk.text)
+    start, end = next(((a, b) for a, b in spans if a <= match.start < b), (0, len(chunk.text)))
+    sentence = Chunk(chunk.role, chunk.text[start:end], chunk.start + start)
+    return _evidence(document, "legal_basis", match.term, sentence,
+                     Match(match.term, match.start - start, match.end - start, match.words))
+
+
+def _named(document: Document, kind: str, chunk: Chunk, match: Match) -> Evidence:
+    """A term a data or recipients cell names, quoted by the words that name it ("Data di nascita")."""
+    start = chunk.start + match.start
+    return Evidence(kind, match.term, document.text[start:chunk.start + match.end], start)
+
+
+def _evidence(document: Document, kind: str, value: str, chunk: Chunk, match: Match) -> Evidence:
+    """The excerpt for a value found in ``chunk``: the chunk (a cell, a field, a sentence) when it
+    is short, else the words that name the value."""
+    start, end = chunk.start, chunk.start + len(chunk.text)
+    if end - start > EXCERPT:
+        start, end = chunk.start + match.start, chunk.start + match.end
+    return Evidence(kind, value, document.text[start:end], start)
+
+
+def _unique(found: list[Evidence]) -> list[Evidence]:
+    seen: set[str] = set()
+    kept = []
+    for evidence in found:
+        if evidence.value not in seen:
+            seen.add(evidence.value)
+            kept.append(evidence)
+    return kept
+
+
+def _merged(activities: list[Activity]) -> list[Activity]:
+    """One activity per purpose: the same purpose read twice (a summary table, then its section)
+    keeps every basis, category and excerpt of both. Two activities of different names that state
+    the same purpose stay two."""
+    groups: list[list[Activity]] = []
+    by_purpose: dict[str, list[int]] = {}
+    for activity in activities:
+        places = by_purpose.setdefault(_key(activity.purpose), [])
+        same = next((i for i in places if _same_name(groups[i][0], activity)), None)
+        if same is None:
+            places.append(len(groups))
+            groups.append([activity])
+        else:
+            groups[same].append(activity)
+    return [group[0] if len(group) == 1 else _one(group) for group in groups]
+
+
+def _one(group: list[Activity]) -> Activity:
+    first = group[0]
+    seen: set[tuple[str, str]] = set()
+    evidence = []
+    for activity in group:  # the first excerpt of each value, in the order they were read
+        for found in activity.evidence:
+            if (found.field, found.value) not in seen:
+                seen.add((found.field, found.value))
+                evidence.append(found)
+    return Activity(
+        purpose=first.purpose,
+        name=next((a.name for a in group if a.name), None),
+        legal_bases=tuple(dict.fromkeys(v for a in group for v in a.legal_bases)),
+        retention=next((a.retention for a in group if a.retention), None),
+        categories=tuple(dict.fromkeys(v for a in group for v in a.categories)),
+        recipients=tuple(dict.fromkeys(v for a in group for v in a.recipients)),
+        evidence=tuple(evidence),
+        layout=first.layout,
+    )
+
+
+def _same_name(first: Activity, second: Activity) -> bool:
+    return first.name is None or second.name is None or _key(first.name) == _key(second.name)
+
+
+def _key(text: str) -> str:
+    """A purpose's words, whatever separates them (a line break, "<br>", "; ")."""
+    return " ".join(re.findall(r"\w+", normalise(text.replace("<br>", " "))))
+
+
+# Where a retention rule may start: a number ("3 ans après...", "between 3 and 5 years") or "until".
+_RULE_START = re.compile(r"\d+|\b(?:until|jusqu|fino)\b", re.IGNORECASE)
+
+
+def retention_rule(text: str) -> str | None:
+    """garde's form of a retention period the text states (``3 years after last_contact``) when one
+    of its phrases reads as a rule whose event the vocabulary knows; else None (kept in words)."""
+    events = {t.id for t in load_vocabulary().terms("trigger_events")}
+    for start in _RULE_START.finditer(text):
+        words = text[start.start():].split()
+        for end in range(min(len(words), 14), 1, -1):
+            candidate = " ".join(words[:end]).rstrip(".,;:)")
+            try:
+                rule = RetentionPeriod.parse(candidate)
+            except (RuleSyntaxError, ValueError):
+                continue
+            if rule.event in events:
+                return str(rule)
+    return None

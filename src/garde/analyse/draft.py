@@ -1,0 +1,155 @@
+"""A draft register, in garde's own YAML, from the activities a document states.
+
+The draft is for a DPO to review: every value it holds was read from the document, and the excerpt
+it was read from follows it as a comment. Nothing is invented: what the document does not say stays
+absent for ``garde lint`` to report (data subjects, recipients, transfers...), a basis the document
+ties to no purpose stays out of the activities (the draft's ``notes`` name it), and the controller,
+which this draft does not read, is an explicit placeholder to fill.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections.abc import Iterable
+
+from garde.analyse.activities import Activity, Evidence, stated_for_all
+from garde.analyse.document import Document
+from garde.taxonomy import LANGS
+
+#: The controller's name until the DPO writes it: the linter reports the controller it cannot reach.
+CONTROLLER_PLACEHOLDER = "[TO FILL: the controller's name]"
+#: Longest excerpt a comment quotes; a longer one is cut, marked with "…".
+COMMENT = 160
+_ID_LENGTH = 40
+
+
+def draft_register(document: Document, activities: list[Activity], language: str) -> str:
+    """The draft register's YAML text; ``garde lint`` reads it (and reports its gaps)."""
+    lang = language or document.language
+    lang = lang if lang in LANGS else "en"
+    untied = stated_for_all(document, lang)
+    lines = [
+        f"# Draft register read by `garde analyse` from {_comment(document.source)}: to review.",
+        "# Each value is followed by the excerpt of the document it was read from; nothing else is",
+        "# stated. What the document does not say is absent, for `garde lint` to report.",
+        f"language: {lang}",
+        f"source: {_quote(document.source)}",
+    ]
+    if untied:
+        lines += _untied(untied)
+    lines += [
+        "controller:",
+        "  # The controller is not read from the document: write its name, contact and country.",
+        f"  name: {_quote(CONTROLLER_PLACEHOLDER)}",
+        "activities:" if activities else "activities: []",
+    ]
+    ids: set[str] = set()
+    for activity in activities:
+        lines += _activity(activity, _unique_id(activity, ids))
+    return "\n".join(lines) + "\n"
+
+
+def _untied(untied: list[Evidence]) -> list[str]:
+    bases = ", ".join(dict.fromkeys(e.value for e in untied))
+    lines = ["# The document states these legal bases without tying them to a purpose; they are NOT",
+             "# copied into the activities below: decide which activity each one covers."]
+    lines += [f"#   {e.value}: {_comment(e.excerpt)}" for e in untied]
+    note = (f"The document states the legal bases {bases} for no one purpose; "
+            "the analyser did not assign them to any activity.")
+    lines.append(f"notes: {_quote(note)}")
+    return lines
+
+
+def _activity(activity: Activity, activity_id: str) -> list[str]:
+    by_field: dict[str, list[Evidence]] = {}
+    for evidence in activity.evidence:
+        by_field.setdefault(evidence.field, []).append(evidence)
+    purpose = by_field["purpose"][0]
+    name = by_field.get("name", [purpose])[0]
+    lines = [
+        f"  - id: {_quote(activity_id)}",
+        f"    # read as: {activity.layout}",
+        f"    name: {_quote(_one_line(name.value))}  # at character {name.start}",
+        "    purposes:",
+        *(f"      - {_quote(_one_line(part))}  # at character {start}"
+          for part, start in _parts(purpose.value, purpose.start)),
+    ]
+    if activity.legal_bases:
+        lines.append("    legal_bases:")
+        for evidence in by_field.get("legal_basis", []):
+            lines += [f"      - basis: {evidence.value}",
+                      f"        wording: {_quote(_one_line(evidence.excerpt))}"
+                      f"  # at character {evidence.start}"]
+    else:
+        lines.append("    # no legal basis tied to this purpose in the document")
+    lines += _terms("data_categories", by_field.get("category", []))
+    lines += _recipients(by_field.get("recipient", []))
+    if activity.retention is not None:
+        retention = activity.retention
+        at = next(e.start for e in by_field["retention"])
+        lines.append("    retention:")
+        if retention.rule is not None:
+            lines += [f"      - rule: {_quote(retention.rule)}",
+                      f"        wording: {_quote(_one_line(retention.text))}  # at character {at}"]
+        else:
+            lines.append(f"      - criterion: {_quote(_one_line(retention.text))}  # at character {at}")
+    return lines
+
+
+def _parts(text: str, start: int) -> list[tuple[str, int]]:
+    """The purposes a cell lists on lines of their own ("...<br>...", as Markdown tables write them)."""
+    parts = []
+    for match in re.finditer(r"(?:(?!<br\s*/?>).)+", text, re.S):
+        if match.group().strip():
+            lead = len(match.group()) - len(match.group().lstrip())
+            parts.append((match.group().strip(), start + match.start() + lead))
+    return parts or [(text, start)]
+
+
+def _terms(key: str, found: Iterable[Evidence]) -> list[str]:
+    found = list(found)
+    if not found:
+        return []
+    return [f"    {key}:", *(f"      - {e.value}  # {_comment(e.excerpt)}" for e in found)]
+
+
+def _recipients(found: list[Evidence]) -> list[str]:
+    if not found:
+        return []
+    return ["    recipients:", *(f"      - kind: {e.value}  # {_comment(e.excerpt)}" for e in found)]
+
+
+# What YAML does not allow in a file, or reads as a line break inside a quoted text.
+_NOT_PRINTABLE = re.compile(
+    "[^\x09\x0a\x0d\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _quote(text: str) -> str:
+    """A YAML double-quoted scalar (JSON's string syntax is YAML's), characters YAML refuses
+    escaped."""
+    return _NOT_PRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(text, ensure_ascii=False))
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _comment(text: str) -> str:
+    """An excerpt for a comment: on one line, cut past :data:`COMMENT` characters, characters YAML
+    refuses shown as U+FFFD."""
+    line = _NOT_PRINTABLE.sub("\ufffd", _one_line(text))
+    return "«" + (line if len(line) <= COMMENT else line[:COMMENT].rstrip() + "…") + "»"
+
+
+def _unique_id(activity: Activity, taken: set[str]) -> str:
+    """An activity id from its name or purpose: ASCII words joined by hyphens, unique."""
+    text = unicodedata.normalize("NFKD", activity.name or activity.purpose)
+    ascii_text = text.encode("ascii", "ignore").decode().lower()
+    base = "-".join(re.findall(r"[a-z0-9]+", ascii_text))[:_ID_LENGTH].strip("-") or "activity"
+    candidate, n = base, 2
+    while candidate in taken:
+        candidate, n = f"{base}-{n}", n + 1
+    taken.add(candidate)
+    return candidate

@@ -1,0 +1,371 @@
+"""Where a document states its purposes: which pieces of text belong to one purpose.
+
+Tables: a header row whose cells name a purpose column and at least one other (basis, data,
+retention, recipients) starts a table of activities; each following row is one purpose, a row
+without a purpose cell continues the one above (a purpose cell spanning several rows), and a line
+of a cell wrapped onto its own line (a line of tab-separated text with one cell) continues the cell
+of its column. Prose: a heading whose section holds labelled fields ("Purpose: ...", "Legal basis:
+...") is one purpose; a bullet is one purpose with the basis it states, or the basis of the bare
+label that follows a run of bullets (a table's column extracted from a PDF); a paragraph that ties
+a basis is one purpose in a section that lists purposes, else its heading is the purpose. A basis
+stated anywhere else is *untied*: stated for the whole document, tied to no purpose.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from garde.analyse.document import Block, Document, Table
+from garde.analyse.wording import (
+    BOTH,
+    bare_label,
+    column_role,
+    contains,
+    load_structure,
+    states_purpose,
+    tied_bases,
+)
+
+#: The fewest header cells with a role that make a row a table's header (a purpose column and one more).
+HEADER_ROLES = 2
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """A piece of ``document.text`` playing one role for a purpose: its purpose, name, basis cell or
+    field, data, retention, recipients, surrounding prose, or a basis label."""
+
+    role: str
+    text: str
+    start: int
+
+
+@dataclass
+class Unit:
+    layout: str  # table, section, item, paragraph
+    chunks: list[Chunk] = field(default_factory=list)
+
+
+@dataclass
+class Reading:
+    units: list[Unit] = field(default_factory=list)
+    untied: list[Chunk] = field(default_factory=list)  # prose stating a basis for no one purpose
+
+
+def read_layout(document: Document, language: str) -> Reading:
+    reading = Reading()
+    consumed = _tables(document, language, reading)
+    _prose(document, language, reading, consumed)
+    reading.units.sort(key=lambda u: min((c.start for c in u.chunks), default=0))
+    return reading
+
+
+def _line_of(text: str, start: int) -> tuple[int, str]:
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", start)
+    return line_start, text[line_start:line_end if line_end >= 0 else len(text)]
+
+
+def _column(text: str, block: Block) -> int:
+    """The column of a cell (or of a wrapped cell line): separators before it on its line."""
+    line_start, line = _line_of(text, block.start)
+    before = text[line_start:block.start]
+    if "\t" in line:
+        return before.count("\t")
+    return before.count("|") - (1 if before.lstrip().startswith("|") else 0)
+
+
+def _tables(document: Document, language: str, reading: Reading) -> set[int]:
+    """Read the tables of activities; return the starts of the blocks read (wrapped cell lines)."""
+    text = document.text
+    events: list[tuple[int, str, tuple[Block, ...]]] = []
+    for table in document.tables:
+        record = _record(table, language)
+        if record is not None:
+            reading.units.append(record)
+        kind = "other" if record is not None else "row"
+        events += [(row[0].start, kind, row) for row in table.rows if row]
+    for block in document.blocks:
+        if block.kind == "cell":
+            continue
+        line = _line_cells(text, block) if block.kind == "paragraph" else ()
+        events.append((block.start, "wrapped", line) if line else (block.start, "other", (block,)))
+    events.sort(key=lambda e: e[0])
+    roles: dict[int, str] | None = None
+    unit: Unit | None = None
+    consumed: set[int] = set()
+    for position, kind, blocks in events:
+        if kind == "other":
+            roles, unit = None, None
+            continue
+        if kind == "row":
+            header = _header(text, blocks, language)
+            # Under a header, a row is a new header only if it names as many columns (a header
+            # repeated before each row), not a data row whose cells happen to hold a header word.
+            if header is not None and (roles is None or len(header) >= len(roles)):
+                roles, unit = header, None
+                continue
+        if roles is None:
+            continue
+        cells = [(roles.get(_column(text, b)), b) for b in blocks]
+        if kind == "wrapped":
+            consumed.add(position)
+        # A purpose cell opens a new row, unless it is a wrapped line continuing the one above
+        # (it goes on mid-sentence, in lower case).
+        opens = kind == "row" or not blocks[0].text[:1].islower()
+        if opens and any(role in ("purpose", "name", BOTH) for role, _ in cells):
+            unit = Unit("table")
+            reading.units.append(unit)
+        if unit is not None:
+            unit.chunks += [c for role, b in cells if role is not None for c in chunks(role, b)]
+    return consumed
+
+
+def _record(table: Table, language: str) -> Unit | None:
+    """A table that is one activity's record, its labels in the first column ("Finalité | ...",
+    "Base légale | ...", as in the CNIL's model register): one purpose, or None."""
+    roles = [column_role(row[0].text, language) if len(row) >= 2 and len(row[0].text) <= 80 else None
+             for row in table.rows]
+    named = [r for r in roles if r is not None]
+    if len(named) < HEADER_ROLES or not {"purpose", "name", BOTH} & set(named) \
+            or len(set(named)) < len(named) - 1:
+        return None
+    unit = Unit("table")
+    for row, role in zip(table.rows, roles, strict=True):
+        if role is not None:
+            unit.chunks += [c for cell in row[1:] for c in chunks(role, cell)]
+    return unit
+
+
+def _line_cells(text: str, block: Block) -> tuple[Block, ...]:
+    """The one cell of a table line the reader took for a paragraph (a tab-separated line, or a
+    Markdown row, with a single cell filled: a cell wrapped onto its own line, a row continuing
+    the one above); empty for any other paragraph."""
+    line_start, line = _line_of(text, block.start)
+    if block.start + len(block.text) > line_start + len(line):
+        return ()  # a paragraph of several lines
+    separator = "\t" if "\t" in line else "|" if line.lstrip().startswith("|") else None
+    if separator is None:
+        return ()
+    position = 0
+    for part in line.split(separator):
+        if part.strip():
+            lead = len(part) - len(part.lstrip())
+            start = line_start + position + lead
+            return (Block("cell", part.strip(), start),)
+        position += len(part) + 1
+    return ()
+
+
+def _header(text: str, row: tuple[Block, ...], language: str) -> dict[int, str] | None:
+    """Column -> role for a header row (the first column of each role), or None for a data row."""
+    roles: dict[int, str] = {}
+    for block in row:
+        role = column_role(block.text, language) if len(block.text) <= 80 else None
+        if role is not None and role not in roles.values():
+            roles[_column(text, block)] = role
+    if BOTH in roles.values() or (len(roles) >= HEADER_ROLES and {"purpose", "name"} & set(roles.values())):
+        return roles
+    return None
+
+
+def chunks(role: str, block: Block | Chunk) -> list[Chunk]:
+    """The chunks a cell or a field gives: one of its role, or a purpose and a basis for a column
+    holding both ("Purpose and legal basis")."""
+    if role == BOTH:
+        return [Chunk("purpose", block.text, block.start), Chunk("basis", block.text, block.start)]
+    return [Chunk(role, block.text, block.start)]
+
+
+_FIELD = re.compile(r"^[*_\s]*([^:*_\n()]{2,60}?)[*_\s]*[:：][*_\s]*(\S.*)$", re.S)
+
+
+def _field(block: Block, language: str) -> tuple[str, Chunk, Chunk] | None:
+    """A labelled field ("**Legal basis**: Consent", "Finalità: ..."): its role, its label and its
+    value; a label that is a legal basis ("Consent: to send the newsletter") gives role ``label``."""
+    match = _FIELD.match(block.text)
+    if match is None:
+        return None
+    label = Chunk("label", match.group(1), block.start + match.start(1))
+    role = column_role(label.text, language)
+    if role is None and not bare_label(label.text):
+        return None
+    role = role or "label"
+    return role, label, Chunk(role, match.group(2), block.start + match.start(2))
+
+
+def _sections(document: Document, consumed: set[int]) -> list[tuple[list[Block], list[Block]]]:
+    """Each heading's section: (its heading and the headings above it, the blocks up to the next).
+    The document's title (its first heading, alone at the top level, above others) heads no section:
+    what follows it is the document's own introduction."""
+    sections: list[tuple[list[Block], list[Block]]] = [([], [])]
+    trail: list[Block] = []
+    headings = document.headings
+    top = min((h.level for h in headings), default=0)
+    title = headings[0] if len(headings) > 1 and [h.level for h in headings].count(top) == 1 \
+        and headings[0].level == top else None
+    for block in document.blocks:
+        if block.kind == "cell" or block.start in consumed or block is title:
+            continue
+        if block.kind == "heading":
+            trail = [h for h in trail if h.level < block.level] + [block]
+            sections.append((list(trail), []))
+        else:
+            sections[-1][1].extend(_list_lines(block))
+    return sections
+
+
+# A line of a paragraph that is a list entry: "a) ...", "(b) ...", "i. ...", "– ...", "• ...".
+_MARKED = re.compile(r"^(?:\(?[a-z]\)|\(?[ivx]{1,4}[.)]|[–—•·▪◦])\s+(?=\S)")
+
+
+def _list_lines(block: Block) -> list[Block]:
+    """A paragraph whose lines are a lettered or dashed list (plain text, a PDF's text) as its
+    introduction and one item per entry; any other block as it is."""
+    if block.kind != "paragraph" or "\n" not in block.text:
+        return [block]
+    lines = _lines(block)
+    marked = [_MARKED.match(line.text) for line in lines]
+    if sum(1 for m in marked if m) < 2:
+        return [block]
+    parts: list[Block] = []
+    for line, mark in zip(lines, marked, strict=True):
+        if mark:
+            parts.append(Block("item", line.text[mark.end():], line.start + mark.end(), 1))
+        elif parts and parts[-1].kind == "item":  # an entry wrapped onto the next line
+            last = parts[-1]
+            end = line.start + len(line.text)
+            parts[-1] = Block("item", block.text[last.start - block.start:end - block.start], last.start, 1)
+        else:
+            parts.append(Block("paragraph", line.text, line.start))
+    return parts
+
+
+def _prose(document: Document, language: str, reading: Reading, consumed: set[int]) -> None:
+    structure = load_structure()
+    for trail, body in _sections(document, consumed):
+        heading = trail[-1] if trail else None
+        titles = " / ".join(h.text for h in trail)
+        purposes = structure.words(structure.purpose_sections, language)
+        # "Purposes and legal bases" lists purposes; "Legal basis" alone states bases for all.
+        own_purposes = heading is not None and contains(heading.text, purposes)
+        others = structure.words(structure.other_sections, language)
+        if not own_purposes and trail and contains(titles, others):
+            continue
+        basis_section = heading is not None and not own_purposes and contains(
+            heading.text, structure.words(structure.basis_sections, language))
+        listing = contains(titles, purposes)
+        if not basis_section and _fields_unit(heading, body, language, reading):
+            continue
+        _walk(heading, body, language, reading, basis_section, (own_purposes, listing))
+
+
+def _fields_unit(heading: Block | None, body: list[Block], language: str, reading: Reading) -> bool:
+    """Labelled fields ("Purpose: ...", "Legal basis: ...", one per line or per bullet): a group of
+    them per purpose, a new group at each purpose field. A section with one group is one purpose,
+    named by its heading (or, with no purpose field, whose purpose is the heading)."""
+    groups: list[dict[str, Chunk]] = []
+    others: list[Chunk] = []
+    for line in (line for block in body if block.kind in ("item", "paragraph") for line in _lines(block)):
+        found = _field(line, language)
+        if found is None or found[0] == "label":
+            others.append(Chunk("prose", line.text, line.start))
+            continue
+        for chunk in chunks(found[0], found[2]):
+            if not groups or (chunk.role in ("purpose", "name") and chunk.role in groups[-1]):
+                groups.append({})
+            groups[-1].setdefault(chunk.role, chunk)
+    if len(groups) == 1 and heading is not None and ("purpose" in groups[0] or "basis" in groups[0]):
+        own = "name" if "purpose" in groups[0] else "purpose"
+        unit = Unit("section", [Chunk(own, heading.text, heading.start), *groups[0].values(), *others])
+        reading.units.append(unit)
+        return True
+    units = [Unit("section", list(group.values())) for group in groups if "purpose" in group]
+    reading.units += units
+    return bool(units)
+
+
+def _lines(block: Block) -> list[Block]:
+    """The lines of a block, each with its place in the text."""
+    lines = []
+    offset = 0
+    for line in block.text.split("\n"):
+        stripped = line.strip()
+        if stripped:
+            lines.append(Block(block.kind, stripped, block.start + offset + line.index(stripped)))
+        offset += len(line) + 1
+    return lines
+
+
+def _walk(heading: Block | None, body: list[Block], language: str, reading: Reading,
+          basis_section: bool, purpose_section: tuple[bool, bool]) -> None:
+    """``purpose_section``: whether the heading itself announces purposes (its paragraphs are
+    purposes), and whether it or a heading above it does (its bullets are purposes)."""
+    own_purposes, listing = purpose_section
+    pending: list[Block] = []  # bullets waiting for the basis label that may follow them
+    intro: list[Chunk] = []  # the basis a paragraph ending in ":" states for the bullets after it
+    heading_prose: list[Chunk] = []
+    emitted = False
+    for i, block in enumerate(body):
+        chunk = Chunk("prose", block.text, block.start)
+        if block.kind == "item":
+            found = _field(block, language)
+            if found is not None and found[0] == "label":
+                _, label, value = found
+                reading.units.append(Unit("item", [label, Chunk("purpose", value.text, value.start)]))
+                emitted = True
+            elif tied_bases(block.text, language):
+                reading.units.append(Unit("item", [Chunk("purpose", block.text, block.start)]))
+                emitted = True
+            elif intro:
+                reading.units.append(Unit("item", [Chunk("purpose", block.text, block.start), *intro]))
+                emitted = True
+            else:
+                pending.append(block)
+            continue
+        intro = []
+        if bare_label(block.text):
+            if pending:
+                for item in pending:
+                    reading.units.append(Unit("item", [Chunk("purpose", item.text, item.start),
+                                                       Chunk("label", block.text, block.start)]))
+                pending, emitted = [], True
+            continue
+        if not tied_bases(block.text, language):
+            continue
+        following_items = i + 1 < len(body) and body[i + 1].kind == "item"
+        if following_items and block.text.rstrip().endswith(":"):
+            intro = [chunk]
+        elif heading is None and states_purpose(block.text, language):
+            reading.units.append(_paragraph_unit(block))  # "We use your e-mail to ..., with your consent."
+            emitted = True
+        elif basis_section or heading is None:
+            reading.untied.append(chunk)
+        elif own_purposes:
+            reading.units.append(_paragraph_unit(block))
+            emitted = True
+        else:
+            heading_prose.append(chunk)
+    if listing:  # bullets of a section listing purposes: purposes, their basis unknown
+        reading.units += [Unit("item", [Chunk("purpose", b.text, b.start)]) for b in pending]
+        emitted = emitted or bool(pending)
+    if heading_prose and heading is not None:
+        if emitted:
+            reading.untied += heading_prose
+        else:
+            reading.units.append(Unit("section", [Chunk("purpose", heading.text, heading.start),
+                                                  *heading_prose]))
+
+
+_BOLD_LEAD = re.compile(r"^(\*\*|__)(.+?)\1")
+
+
+def _paragraph_unit(block: Block) -> Unit:
+    """A paragraph stating a purpose and its basis; a bold lead ("**Orders.** We use...") names it."""
+    unit = Unit("paragraph", [Chunk("purpose", block.text, block.start)])
+    lead = _BOLD_LEAD.match(block.text)
+    if lead:
+        name = lead.group(2).strip().rstrip(".:")
+        unit.chunks.append(Chunk("name", name, block.start + lead.start(2) + lead.group(2).index(name)))
+    return unit

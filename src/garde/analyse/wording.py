@@ -1,0 +1,318 @@
+"""The words the analyser looks for, and where they occur in a text.
+
+Two vocabularies: the taxonomy's terms (legal bases, data categories, recipients: their labels and
+synonyms, ``garde.taxonomy``) and the layout words of ``data/structure.yaml`` (column headers,
+phrases that introduce a legal basis). Both are data a DPO extends without code. Every match keeps
+its offsets in the text it was found in, so that what is quoted as evidence is verbatim.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from garde.problems import InputError, Problem
+from garde.taxonomy import load_vocabulary, normalise
+from garde.yamlsource import load_yaml
+
+STRUCTURE = Path(__file__).parent / "data" / "structure.yaml"
+
+#: Column roles, in the order a header is tried against them (a "legal basis of the processing"
+#: header is the basis column, not the name column; "categories of data subjects" is not the data).
+ROLES = ("basis", "retention", "recipients", "purpose", "name", "subjects", "data")
+
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+# Words that join terms in a cell listing several ("Identité et contact", "Nome ed email").
+CONNECTORS = frozenset({"et", "ou", "and", "or", "e", "ed", "o", "de", "des", "du", "la", "le", "les", "&",
+                        "y", "compris", "including", "incluso", "nonche"})
+# A wording this many words long, of which at least CONTENT_WORDS are not function words, names its
+# term on its own, in any sentence ("Necessary for our legitimate interests"); a shorter one
+# ("consent", "Contrat de vente", "il tuo consenso") only where the sentence says it states a legal
+# basis ("on the basis of", "with your consent"...).
+SELF_STANDING = 3
+CONTENT_WORDS = 2
+# Articles, possessives and prepositions (fr, en, it): they do not make a wording more specific.
+FUNCTION_WORDS = frozenset({
+    "a", "an", "the", "of", "to", "for", "with", "on", "by", "in", "your", "our", "my", "its", "their",
+    "le", "la", "les", "l", "un", "une", "de", "des", "du", "d", "au", "aux", "pour", "par", "sur",
+    "avec", "votre", "vos", "notre", "nos", "son", "sa", "ses", "leur",
+    "il", "lo", "i", "gli", "uno", "una", "di", "del", "della", "dei", "degli", "delle", "dell", "da",
+    "per", "con", "su", "tuo", "tua", "tuoi", "suo", "sua", "nostro", "nostra", "vostro", "vostra",
+})
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """A term named in a text: its id, and the words naming it as ``text[start:end]``."""
+
+    term: str
+    start: int
+    end: int
+    words: int  # how many words the wording has
+    content: int = 0  # how many of them are not function words
+
+    @property
+    def self_standing(self) -> bool:
+        return self.words >= SELF_STANDING and self.content >= CONTENT_WORDS
+
+
+@dataclass(frozen=True)
+class Structure:
+    """The layout vocabulary of ``data/structure.yaml``, normalised."""
+
+    columns: dict[str, dict[str, tuple[str, ...]]]  # role -> language -> words
+    basis_cues: dict[str, tuple[str, ...]]
+    basis_sections: dict[str, tuple[str, ...]]
+    purpose_sections: dict[str, tuple[str, ...]]
+    purpose_cues: dict[str, tuple[str, ...]]
+    other_sections: dict[str, tuple[str, ...]]
+
+    def words(self, table: dict[str, tuple[str, ...]], language: str) -> tuple[str, ...]:
+        """The words of ``language``; every language's when it is unknown."""
+        if language in table:
+            return table[language]
+        return tuple(w for lang in sorted(table) for w in table[lang])
+
+
+def _words_map(value: Any, where: str) -> dict[str, tuple[str, ...]]:
+    if not isinstance(value, dict) or not all(isinstance(v, list) for v in value.values()):
+        raise InputError([Problem(str(STRUCTURE), 1, where, "expected a {fr: [...], en: [...], it: [...]} "
+                                                            "map")])
+    return {str(lang): tuple(normalise(str(w)) for w in words) for lang, words in value.items()}
+
+
+@lru_cache(maxsize=2)
+def load_structure(path: Path = STRUCTURE) -> Structure:
+    data, _ = load_yaml(path)
+    if not isinstance(data, dict) or not isinstance(data.get("columns"), dict):
+        raise InputError([Problem(str(path), 1, "columns", "expected a `columns` mapping")])
+    columns = {str(role): _words_map(words, f"columns.{role}") for role, words in data["columns"].items()}
+    unknown = sorted(set(columns) - set(ROLES))
+    if unknown:
+        raise InputError([Problem(str(path), 1, "columns", f"unknown column roles: {', '.join(unknown)}")])
+    return Structure(
+        columns=columns,
+        basis_cues=_words_map(data.get("basis_cues", {}), "basis_cues"),
+        basis_sections=_words_map(data.get("basis_sections", {}), "basis_sections"),
+        purpose_sections=_words_map(data.get("purpose_sections", {}), "purpose_sections"),
+        purpose_cues=_words_map(data.get("purpose_cues", {}), "purpose_cues"),
+        other_sections=_words_map(data.get("other_sections", {}), "other_sections"),
+    )
+
+
+@lru_cache(maxsize=64)
+def _alternation(words: tuple[str, ...]) -> re.Pattern[str]:
+    alternatives = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)" if words else r"(?!)")
+
+
+def contains(text: str, words: tuple[str, ...]) -> bool:
+    """Whether ``text`` holds one of ``words`` (normalised) as whole words."""
+    return _alternation(words).search(normalise(text)) is not None
+
+
+#: The role of a column holding both the purpose and its basis ("Purpose and legal basis").
+BOTH = "purpose+basis"
+
+
+@lru_cache(maxsize=4096)
+def column_role(header: str, language: str) -> str | None:
+    """The role of a column whose header is ``header``: basis, purpose, data..., :data:`BOTH`, or None."""
+    structure = load_structure()
+    normal = normalise(header)
+    roles = [role for role in ROLES if role in structure.columns
+             and _alternation(structure.words(structure.columns[role], language)).search(normal)]
+    if "purpose" in roles and "basis" in roles:
+        return BOTH
+    return roles[0] if roles else None
+
+
+def has_cue(sentence: str, language: str) -> bool:
+    """Whether ``sentence`` says it is stating a legal basis ("on the basis of", "sulla base del"...)."""
+    structure = load_structure()
+    return contains(sentence, structure.words(structure.basis_cues, language))
+
+
+_normal_word = lru_cache(maxsize=1 << 16)(normalise)
+
+
+def tokens(text: str) -> list[tuple[str, int, int]]:
+    """The words of ``text``, normalised, with their offsets."""
+    return [(_normal_word(m.group()), m.start(), m.end()) for m in _WORD.finditer(text)]
+
+
+@lru_cache(maxsize=16)
+def _index(kind: str) -> tuple[dict[tuple[str, ...], str], frozenset[tuple[str, ...]]]:
+    """Every wording of the ``kind`` terms, as a tuple of normalised words, to its term id; and
+    every beginning of a wording, so that a search stops as soon as no wording can match."""
+    index: dict[tuple[str, ...], str] = {}
+    for term in load_vocabulary().terms(kind):
+        for wording in (*term.labels.values(), *(w for ws in term.synonyms.values() for w in ws)):
+            key = tuple(word for word, _, _ in tokens(wording))
+            if key:
+                index.setdefault(key, term.id)
+    prefixes = frozenset(key[:n] for key in index for n in range(1, len(key) + 1))
+    return index, prefixes
+
+
+# A reference to a point of GDPR Art. 6(1), the way notices cite it: "Art. 6(1)(b) GDPR",
+# "art. 6, par. 1, lett. b)", "article 6.1.b du RGPD", "articolo 6, paragrafo 1, lettera f)".
+_ARTICLE_6 = re.compile(
+    r"\bart(?:icle|icolo|\.)?\s*6\s*(?:\(\s*1\s*\)|[.,]?\s*(?:(?:paragraphe|paragrafo|paragraph|par\.|§|"
+    r"comma|co\.)\s*)?1)\s*[,.]?\s*(?:(?:lettera|lett\.|let\.|point|litt?\.|sub)\s*)?\(?\s*([a-f])(?![a-z])\)?",
+    re.IGNORECASE)
+
+
+@lru_cache(maxsize=1)
+def _article_bases() -> dict[str, str]:
+    """Letter of Art. 6(1) -> legal basis id, from the terms' ``article`` ("6(1)(a)")."""
+    found = {}
+    for term in load_vocabulary().terms("legal_bases"):
+        article = str(term.extra.get("article", ""))
+        if re.fullmatch(r"6\(1\)\([a-f]\)", article):
+            found[article[-2]] = term.id
+    return found
+
+
+def _article_references(text: str) -> list[Match]:
+    bases = _article_bases()
+    return [Match(bases[m.group(1).lower()], m.start(), m.end(), SELF_STANDING, CONTENT_WORDS)
+            for m in _ARTICLE_6.finditer(text) if m.group(1).lower() in bases]
+
+
+def find_terms(kind: str, text: str) -> list[Match]:
+    """Each ``kind`` term ``text`` names, the longest wording first at each word, left to right;
+    for legal bases, also each reference to a point of GDPR Art. 6(1), which names its basis."""
+    return list(_find_terms(kind, text))
+
+
+@lru_cache(maxsize=4096)  # the layout and the activities read the same blocks
+def _find_terms(kind: str, text: str) -> tuple[Match, ...]:
+    found = _find_words(kind, text)
+    if kind == "legal_bases":
+        references = [r for r in _article_references(text)
+                      if not any(m.start < r.end and r.start < m.end for m in found)]
+        found = sorted(found + references, key=lambda m: m.start)
+    return tuple(found)
+
+
+def _find_words(kind: str, text: str) -> list[Match]:
+    index, prefixes = _index(kind)
+    words = tokens(text)
+    found: list[Match] = []
+    i = 0
+    while i < len(words):
+        key: tuple[str, ...] = ()
+        longest: tuple[int, str] | None = None  # (end word, term) of the longest wording from i
+        for j in range(i, len(words)):
+            key = (*key, words[j][0])
+            if key not in prefixes:
+                break
+            if key in index:
+                longest = (j + 1, index[key])
+        if longest is None:
+            i += 1
+            continue
+        end, term = longest
+        content = sum(1 for w, _, _ in words[i:end] if w.rsplit("'", 1)[-1] not in FUNCTION_WORDS)
+        found.append(Match(term, words[i][1], words[end - 1][2], end - i, content))
+        i = end
+    return found
+
+
+def leftover_words(text: str, matches: list[Match]) -> list[str]:
+    """The words of ``text`` no match covers, connecting words aside."""
+    return [word for word, start, _ in tokens(text)
+            if word not in CONNECTORS and not any(m.start <= start < m.end for m in matches)]
+
+
+# A sentence ends at ";", or at ".", "!", "?" before a capital (not after "art." in "art. 6").
+_SENTENCE_END = re.compile(r"(?<=;)\s+|(?<=[.!?])\s+(?=[\"«“(\[]?[A-ZÀ-ÖØ-Þ])|\n\s*\n")
+
+
+def sentences(text: str) -> list[tuple[int, int]]:
+    """The ``(start, end)`` of each sentence of ``text``."""
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for match in _SENTENCE_END.finditer(text):
+        spans.append((start, match.start()))
+        start = match.end()
+    spans.append((start, len(text)))
+    return [(a, b) for a, b in spans if text[a:b].strip()]
+
+
+# Words that, among the few before a basis, deny it: "ne repose pas sur le consentement",
+# "we do not rely on consent", "non si basa sul consenso".
+NEGATIONS = frozenset({"pas", "jamais", "ni", "not", "never", "nor", "non", "mai", "ne"})
+_NEGATION_REACH = 4
+
+
+def negated(text: str) -> set[str]:
+    """The legal bases ``text`` says are NOT relied on ("does not rely on consent")."""
+    words = tokens(text)
+    ends = [end for _, _, end in words]
+    denied: set[str] = set()
+    for match in find_terms("legal_bases", text):
+        count = bisect_right(ends, match.start)  # the words ending before the match
+        before = [w for w, _, _ in words[max(0, count - _NEGATION_REACH):count]]
+        if NEGATIONS & set(before) - {"ne"} or ("ne" in before and "pas" in before):
+            denied.add(match.term)
+    return denied
+
+
+def tied_bases(text: str, language: str) -> list[Match]:
+    return list(_tied_bases(text, language))
+
+
+@lru_cache(maxsize=4096)
+def _tied_bases(text: str, language: str) -> tuple[Match, ...]:
+    """The legal bases ``text`` (prose) ties to what it describes: named in a sentence that says it
+    states a basis, or by a wording long enough to mean it on its own ("Necessary for our legitimate
+    interests"), or as a label beside the purpose ("Newsletter (consent)"). A bare "consent" in
+    "you may withdraw your consent" ties nothing."""
+    tied: list[Match] = []
+    for start, end in sentences(text):
+        sentence = text[start:end]
+        cue = has_cue(sentence, language)
+        denied = negated(sentence)
+        labels = {(m.start, m.end) for m in _labels(sentence)}
+        for match in find_terms("legal_bases", sentence):
+            stated = cue or match.self_standing or (match.start, match.end) in labels
+            if stated and match.term not in denied:
+                tied.append(replace(match, start=start + match.start, end=start + match.end))
+    return tuple(tied)
+
+
+# A basis given as a label beside the purpose: in parentheses ("Newsletter (consent)"), or after a
+# dash or a colon closing the sentence ("Orders – contract", "Newsletter: consentement").
+_PARENTHESES = re.compile(r"\(([^()]{1,80})\)")
+_TRAILING = re.compile(r"(?:\s[–—-]\s|:\s)([^–—:]{1,80}?)[\s.;,]*$")
+
+
+def _labels(sentence: str) -> list[Match]:
+    found: list[Match] = []
+    for match in (*_PARENTHESES.finditer(sentence), *_TRAILING.finditer(sentence)):
+        found += [replace(m, start=match.start(1) + m.start, end=match.start(1) + m.end)
+                  for m in bare_label(match.group(1))]
+    return found
+
+
+def states_purpose(text: str, language: str) -> bool:
+    """Whether a sentence of ``text`` states both what the data is used for ("we use your e-mail
+    to", "afin de", "al fine di") and the basis it ties to that use."""
+    structure = load_structure()
+    cues = structure.words(structure.purpose_cues, language)
+    return any(tied_bases(text[a:b], language) and contains(text[a:b], cues) for a, b in sentences(text))
+
+
+def bare_label(text: str) -> list[Match]:
+    """The bases of a short text that is nothing but their names ("Intérêt légitime", "Consent"),
+    as a basis column's cell is; empty for any other text."""
+    if len(tokens(text)) > 8:
+        return []
+    matches = find_terms("legal_bases", text)
+    return matches if matches and not leftover_words(text, matches) else []
