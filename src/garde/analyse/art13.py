@@ -63,7 +63,8 @@ class Rule:
     sections: Cues = _NONE
     columns: Cues = _NONE
     min_words_besides: int = 0
-    context: tuple[Cues, ...] = ()  # rights: a passage's words count only in this context
+    context: tuple[Cues, ...] = ()  # rights: the `together` groups count only in this context
+    alone: tuple[tuple[Cues, ...], ...] = ()  # rights: groups that count in any passage
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,7 @@ class Rules:
     elements: dict[str, Rule]
     rights_sections: Cues
     basis_links: tuple[Cues, ...]
+    unstated: Cues = _NONE
 
 
 def _sets(raw: Mapping[str, Any]) -> dict[str, Cues]:
@@ -114,6 +116,7 @@ def load_rules(path: Path = DATA) -> Rules:
     rights = raw.get("rights") or {}
     context = _named_sets(rights.get("context"), sets, "rights.context")
     complaint_also = _named_sets(rights.get("complaint_also"), sets, "rights.complaint_also")
+    alone = rights.get("alone") or {}
     for term in load_vocabulary().terms("rights"):
         element = str(term.extra.get("element", ""))
         if element not in RIGHTS:
@@ -121,18 +124,25 @@ def load_rules(path: Path = DATA) -> Rules:
         phrases = [*term.labels.values(), *(w for ws in term.synonyms.values() for w in ws)]
         words = compile_cues(per_language(term.extra.get("words"), f"rights.yaml: {term.id}.words"))
         also = complaint_also if element == "complaint_to_authority" else ()
-        rules[element] = Rule(cues=compile_cues(phrases), together=((words, *also),), context=context)
+        free = _named_sets(alone.get(element), sets, f"rights.alone.{element}")
+        rules[element] = Rule(cues=compile_cues(phrases), together=((words, *also),), context=context,
+                              alone=((words, *free),) if free else ())
     missing = [name for name in ELEMENTS if name not in rules and name != "legal_basis_per_purpose"]
     if missing:
         raise GardeError(f"{path}: no rule for {', '.join(missing)}")
     return Rules(rules, compile_cues(per_language(rights.get("sections"), "rights.sections")),
                  _named_sets((raw.get("legal_basis_per_purpose") or {}).get("links"), sets,
-                             "legal_basis_per_purpose.links"))
+                             "legal_basis_per_purpose.links"),
+                 compile_cues(per_language(raw.get("unstated"), "unstated")))
 
 
 def detect_elements(found: Sequence[Passage], rules: Rules | None = None) -> dict[str, Element]:
     """Every element of :data:`ELEMENTS`, present with its evidence or absent."""
     rules = rules or load_rules()
+    # A table of contents repeats the headings: its lines are not what the sections say.
+    headings = {p.words for p in found if p.kind == "heading"}
+    found = [p for p in found if not (rules.unstated and rules.unstated.find(p.text, p.words))
+             and (p.kind == "heading" or p.words not in headings)]
     content = _with_content(found)
     result: dict[str, Element] = {}
     for name in ELEMENTS:
@@ -166,6 +176,8 @@ def _matches(passage: Passage, rule: Rule, scoped: Cues | None) -> bool:
     listed = passage.kind in ("cell", "item") and passage.word_count() <= _LISTED_WORDS
     if listed and rule.listed.find(text, words):
         return True
+    if any(all(c.find(text, words) for c in group) for group in rule.alone):
+        return True
     if rule.context and not (any(c.find(text, words) for c in rule.context)
                              or (scoped is not None and _in_section(passage, scoped))):
         return False
@@ -177,19 +189,29 @@ def _in_section(passage: Passage, sections: Cues) -> bool:
 
 
 def _by_cues(found: Sequence[Passage], content: set[int], rule: Rule, scoped: Cues | None) -> Element | None:
+    """The first passage that says it; failing that, what stands under the first heading that does."""
     for passage in found:
-        if (passage.kind == "heading" and passage.start not in content) or passage.header:
-            continue
-        if _matches(passage, rule, scoped):
+        if passage.kind != "heading" and not passage.header and _matches(passage, rule, scoped):
             return _evidence(passage)
+    for passage in found:
+        if passage.kind == "heading" and passage.start in content and _matches(passage, rule, scoped):
+            under = next((p for p in found if p.sections and p.sections[0].start == passage.start
+                          and p.kind != "heading" and _substantial(p)), None)
+            if under is not None:
+                return _evidence(under)
     return None
+
+
+def _substantial(passage: Passage) -> bool:
+    """Some words, not just a reference ("GDPR Art. 13(1)(b)")."""
+    return sum(len(word) >= 3 and word.isalpha() for word in passage.words.split()) >= 3
 
 
 def _by_section(found: Sequence[Passage], rule: Rule) -> Element | None:
     if not rule.sections:
         return None
     for passage in found:
-        if passage.kind == "heading" or passage.word_count() < 3 or not passage.sections:
+        if passage.kind == "heading" or not _substantial(passage) or not passage.sections:
             continue
         if _in_section(passage, rule.sections):
             return _evidence(passage)

@@ -4,10 +4,11 @@ A cue is matched on the passage's *normalised* words (case, accents, apostrophes
 ignored, as :func:`garde.taxonomy.normalise` does), whole words only; a trailing ``*`` on a word
 matches any ending (``rectif*`` matches "rectification", "rectifier"). A few cues are patterns,
 named with ``@``: an e-mail address, a telephone number, a web address, a duration ("13 mois",
-"5 years"), a country outside the EEA (its name in French, English or Italian, from Babel's CLDR
-data and the EEA list in ``taxonomy/data/eea.yaml``) and the words of a taxonomy kind
-(``@vocabulary:legal_bases``: its labels and synonyms of two words or more, the one-word ones
-being too common in prose: "contract", "Contrat").
+"5 years"), a company's name with its legal form ("Acme Ltd"), a country outside the EEA (its
+name in French, English or Italian, from Babel's CLDR data and the EEA list in
+``taxonomy/data/eea.yaml``) and the words of a taxonomy kind (``@vocabulary:legal_bases``: its
+labels and synonyms of two words or more, the one-word ones being too common in prose:
+"contract", "Contrat").
 """
 
 from __future__ import annotations
@@ -36,6 +37,12 @@ _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}", re.IGNORECASE)
 _URL = re.compile(r"\b(?:https?://|www\.)\S+|\b[\w-]+\.(?:com|fr|it|eu|org|net|co\.uk|uk|gov|gouv\.fr)/\S*",
                   re.IGNORECASE)
 _PHONE = re.compile(r"(?:\+|\b0)\d[\d .()/-]{7,}\d")
+# A company's name with its legal form ("Acme Ltd", "Quieta S.r.l.", "Parloir Software SAS"): the
+# legal form is matched with its capitals, so French "sa" or Italian "sa" are not one.
+_COMPANY = re.compile(
+    r"\b[A-Z0-9][\w&'’.-]*(?:\s+(?:[A-Z0-9][\w&'’.-]*|de|du|des|di|del|della|of|and|&))*\s+"
+    r"(?:S\.?A\.?S\.?U?|SARL|EURL|SA|SNC|SCOP|S\.p\.A\.?|S\.r\.l\.?|S\.a\.s\.|Ltd\.?|Limited|LLP|PLC|plc|"
+    r"GmbH|AG|Inc\.?|LLC|B\.?V\.?|N\.?V\.?|SE)(?![\w])")
 _DURATION = re.compile(
     r"\b\d+\s*(?:years?|months?|weeks?|days?|yrs?|ans?|années?|mois|semaines?|jours?|anni|anno|mesi|mese|"
     r"settimane|giorni)\b", re.IGNORECASE)
@@ -103,11 +110,13 @@ def _named(name: str) -> tuple[set[str], list[re.Pattern[str]]]:
         return set(), [_PHONE]
     if name == "@duration":
         return set(), [_DURATION]
+    if name == "@company":
+        return set(), [_COMPANY]
     if name == "@country_outside_eea":
         return set(countries_outside_eea()), []
     if name.startswith("@vocabulary:"):
         return set(vocabulary_phrases(name.split(":", 1)[1])), []
-    raise GardeError(f"unknown cue pattern {name!r} (@email, @url, @phone, @duration, "
+    raise GardeError(f"unknown cue pattern {name!r} (@email, @url, @phone, @duration, @company, "
                      "@country_outside_eea, @vocabulary:<kind>)")
 
 

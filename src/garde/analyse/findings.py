@@ -92,8 +92,13 @@ def load_finding_rules(path: Path = DATA) -> FindingRules:
     return FindingRules(rules, sets["no_transfer"], sets["located"])
 
 
-def find_problems(found: Sequence[Passage], lang: str, today: date | None = None) -> list[Finding]:
-    """Every finding in the document's passages, in code order, then in reading order."""
+def find_problems(found: Sequence[Passage], lang: str, today: date | None = None,
+                  safeguards_stated: bool = False) -> list[Finding]:
+    """Every finding in the document's passages, in code order, then in reading order.
+
+    ``safeguards_stated``: the document describes transfer safeguards, so it acknowledges some
+    transfers; a "no transfer" statement is then about some activities only, not a contradiction.
+    """
     rules = load_finding_rules()
     findings: list[Finding] = []
     body = [p for p in found if not p.header]
@@ -102,7 +107,8 @@ def find_problems(found: Sequence[Passage], lang: str, today: date | None = None
         findings += [_finding(rule, lang, p) for p in body
                      if any(all(c.find(p.text, p.words) for c in group) for group in rule.together)]
     findings += _placeholders(rules.rules["GA002"], body, lang)
-    findings += _transfer_contradictions(rules, body, lang)
+    if not safeguards_stated:
+        findings += _transfer_contradictions(rules, body, lang)
     findings += _invalidated(rules.rules["GA005"], body, lang, today or date.today())
     order = {code: i for i, code in enumerate(sorted(rules.rules))}
     return sorted(findings, key=lambda f: order.get(f.code, 99))

@@ -24,6 +24,8 @@ Kind = Literal["notice", "register"]
 # person whose data it is ("you", "vous", "tu"/"Lei").
 _ADDRESS = compile_cues(["you", "your", "yours", "vous", "votre", "vos", "tu", "tuo", "tuoi", "tua", "tue",
                          "ti", "lei", "suoi"])
+_ADDRESSED = 0.004  # words addressing the reader, per word: a register has next to none
+# The title of a register (its first line).
 _REGISTER_TITLE = compile_cues([
     "record of processing activities", "records of processing activities", "register of processing",
     "registre des activités de traitement", "registre des traitements", "liste des activités de traitement",
@@ -64,8 +66,9 @@ def analyse(document: Document, lang: str = "auto", today: date | None = None) -
     document = replace(document, language=language)
     found = passages(document)
     activities = _activities(document)
-    return Analysis(document.source, language, document_kind(document, found), detect_elements(found),
-                    find_problems(found, language, today), activities)
+    elements = detect_elements(found)
+    findings = find_problems(found, language, today, elements["transfer_safeguards"].present)
+    return Analysis(document.source, language, document_kind(document, found), elements, findings, activities)
 
 
 def _activities(document: Document) -> list[dict[str, Any]]:
@@ -81,9 +84,9 @@ def document_kind(document: Document, found: Sequence[Passage]) -> Kind:
     in_tables = sum(len(b.text) for b in document.blocks if b.kind == "cell")
     words = sum(p.word_count() for p in found) or 1
     addressed = sum(len(_ADDRESS.phrases.findall(p.words)) for p in found if _ADDRESS.phrases) / words
-    titled = any(_REGISTER_TITLE.find(p.text, p.words) for p in found[:5])
+    titled = any(_REGISTER_TITLE.find(p.text, p.words) for p in found[:1])
     mostly_tables = in_tables / total >= 0.5 and any(len(t.rows) >= 3 for t in document.tables)
-    return "register" if (mostly_tables or titled) and addressed < 0.01 else "notice"
+    return "register" if (mostly_tables or titled) and addressed < _ADDRESSED else "notice"
 
 
 def render_text(analysis: Analysis) -> str:
