@@ -126,3 +126,31 @@ def test_every_evidence_is_a_verbatim_excerpt_of_the_input(text: str) -> None:
         assert element.evidence in document_text
     for finding in report.findings:
         assert finding.evidence in document_text
+
+
+def test_a_draft_s_not_stated_lines_and_a_contents_list_are_no_evidence() -> None:
+    text = ("# Contents\n\n- Data protection officer\n- How long we keep your data\n\n"
+            "# Data protection officer\n\nNot stated in the register: data protection officer.\n\n"
+            "# How long we keep your data\n\nDurée de conservation : à compléter.\n")
+    assert present(text) & {"dpo_contact", "retention"} == set()
+
+
+def test_a_heading_s_evidence_is_the_text_under_it() -> None:
+    text = "# Recipients of your data\n\nOur carriers receive your address to deliver your parcels.\n"
+    report = analyse(from_text(text))
+    assert report.art13["recipients"].evidence == "Our carriers receive your address to deliver your parcels."
+
+
+@pytest.mark.parametrize(("text", "found"), [
+    ("This notice is issued by Hollowmere Outdoor Limited.", True),
+    ("Quieta Salute S.r.l. tratta i tuoi dati.", True),
+    ("Elle a parlé à sa mère de sa commande.", False),  # "sa" is no legal form in lower case
+])
+def test_a_company_name_with_its_legal_form_identifies_the_controller(text: str, found: bool) -> None:
+    assert ("controller_identity" in present(text)) is found
+
+
+def test_withdrawing_consent_is_the_right_only_when_the_person_may_do_it() -> None:
+    kept = "Newsletter data: kept until consent is withdrawn, then deleted."
+    assert "withdraw_consent" not in present(kept)
+    assert "withdraw_consent" in present("Where we rely on your consent, you may withdraw it at any time.")
