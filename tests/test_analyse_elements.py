@@ -154,3 +154,9 @@ def test_withdrawing_consent_is_the_right_only_when_the_person_may_do_it() -> No
     kept = "Newsletter data: kept until consent is withdrawn, then deleted."
     assert "withdraw_consent" not in present(kept)
     assert "withdraw_consent" in present("Where we rely on your consent, you may withdraw it at any time.")
+
+
+def test_a_basis_under_a_purposes_heading_is_tied_to_that_purpose() -> None:
+    text = ("## How we use your information\n\n"
+            "- To deliver your orders (this is necessary to perform our contract with you).\n")
+    assert "legal_basis_per_purpose" in present(text)

@@ -234,10 +234,12 @@ def _filled(text: str) -> bool:
 
 
 def _basis_per_purpose(found: Sequence[Passage], rules: Rules) -> Element:
-    """A legal basis tied to a purpose: a basis cell in a row with other cells, or a sentence that
-    states a basis for a purpose ("we rely on your consent to send the newsletter")."""
+    """A legal basis tied to a purpose: a basis cell in a row with other cells, a sentence that
+    states a basis for a purpose ("we rely on your consent to send the newsletter"), or one under a
+    heading about purposes ("How we use your information")."""
     basis = rules.elements["legal_basis_any"]
     withdraw = rules.elements["withdraw_consent"]
+    purposes = rules.elements["purposes"].cues
     for passage in found:
         text, words = passage.text, passage.words
         if passage.header:
@@ -248,7 +250,7 @@ def _basis_per_purpose(found: Sequence[Passage], rules: Rules) -> Element:
             if len(passage.row) >= 2 and _filled(text) and (in_column or basis.cues.find(text, words)):
                 return _evidence(passage)
         elif (passage.kind != "heading" and basis.cues.find(text, words)
-              and any(c.find(text, words) for c in rules.basis_links)
+              and (any(c.find(text, words) for c in rules.basis_links) or _in_section(passage, purposes))
               and not _matches(passage, withdraw, None)):
             return _evidence(passage)
     return Element(False)
