@@ -7,6 +7,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from garde.analyse.document import Document
 from garde.analyse.readers import read, read_bytes
@@ -128,3 +130,22 @@ def test_a_docx_that_would_unpack_too_large_is_refused_before_it_is_inflated() -
         package.writestr("word/document.xml", b"\x00" * (101 * 1024 * 1024))  # deflates to ~100 kB
     with pytest.raises(GardeError, match="unpacks to"):
         read_bytes(buffer.getvalue(), ".docx", "bomb.docx")
+
+
+_FRAGMENTS = st.sampled_from([
+    "<p>", "</p>", "<h2>", "</h2>", "<ul><li>", "</li></ul>", "<table><tr><td>", "</td><td>",
+    "</td></tr></table>",
+    "<br>", "<b>", "</b>", "<script>x</script>", "<nav>menu</nav>", "&amp;", "&nbsp;", "\u00a0", "\t", "\n",
+    "Vos droits", "droit d'accès", "privacy@acme.example", "Ünïcödé ’", "  ", "<", ">", "<!-- c -->",
+])
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(_FRAGMENTS, max_size=40).map("".join))
+def test_every_html_block_is_a_verbatim_piece_of_the_document_text(html: str) -> None:
+    document = read_bytes(html.encode("utf-8"), ".html", "fuzz.html")
+    assert_verbatim(document)
+    for table in document.tables:
+        for row in table.rows:
+            for cell in row:
+                assert document.text[cell.start:cell.start + len(cell.text)] == cell.text
