@@ -160,3 +160,10 @@ def test_a_basis_under_a_purposes_heading_is_tied_to_that_purpose() -> None:
     text = ("## How we use your information\n\n"
             "- To deliver your orders (this is necessary to perform our contract with you).\n")
     assert "legal_basis_per_purpose" in present(text)
+
+
+def test_a_plain_text_title_line_scopes_the_paragraphs_after_it() -> None:
+    text = "Your rights\nYou can ask us for a copy of your data.\n\nYou can also ask us to correct it.\n"
+    report = analyse(from_text(text))
+    assert report.art13["right_rectification"].evidence == "You can also ask us to correct it."
+    assert report.art13["right_access"].evidence == "You can ask us for a copy of your data."

@@ -52,12 +52,15 @@ class Passage:
 
 def passages(document: Document) -> list[Passage]:
     """Every passage of ``document``, in reading order."""
-    headings = list(document.headings) or _pseudo_headings(document)
+    blocks = list(document.blocks)
+    if not document.headings:
+        blocks = _split_leading_lines(blocks)
+    headings = list(document.headings) or _pseudo_headings(blocks)
     heading_at = {h.start: h for h in headings}
     columns = _columns(document)
     found: list[Passage] = []
     stack: list[Block] = []
-    for block in document.blocks:
+    for block in blocks:
         heading = heading_at.get(block.start)
         if heading is not None:
             level = heading.level or 2
@@ -120,12 +123,28 @@ def _columns(document: Document) -> dict[int, tuple[str, tuple[Block, ...], bool
 _CLOSING = re.compile(r"[.,;:!?)\]»”]$")
 
 
-def _pseudo_headings(document: Document) -> list[Block]:
+def _heading_like(text: str) -> bool:
+    return (len(text) <= 90 and not _CLOSING.search(text) and (text[:1].isupper() or text[:1].isdigit())
+            and len(text.split()) <= 12)
+
+
+def _pseudo_headings(blocks: list[Block]) -> list[Block]:
     """Short lines standing alone (not a sentence, not a cell): the headings of a plain text."""
-    found: list[Block] = []
-    for block in document.blocks:
-        text = block.text
-        if (block.kind == "paragraph" and "\n" not in text and len(text) <= 90 and not _CLOSING.search(text)
-                and (text[:1].isupper() or text[:1].isdigit()) and len(text.split()) <= 12):
-            found.append(Block("heading", text, block.start, 2))
-    return found
+    return [Block("heading", b.text, b.start, 2) for b in blocks
+            if b.kind == "paragraph" and "\n" not in b.text and _heading_like(b.text)]
+
+
+def _split_leading_lines(blocks: list[Block]) -> list[Block]:
+    """A plain-text paragraph whose first line is a title ("Diritti dell'interessato" then the text
+    on the next line) split into that line and the rest, both verbatim at their offsets."""
+    split: list[Block] = []
+    for block in blocks:
+        first, newline, rest = block.text.partition("\n")
+        body = rest.lstrip()
+        if block.kind == "paragraph" and newline and body and _heading_like(first.strip()) \
+                and first.strip() != first.strip().upper():  # a line in capitals is a PDF's table header
+            split.append(Block("paragraph", first.strip(), block.start + len(first) - len(first.lstrip())))
+            split.append(Block("paragraph", body, block.start + len(block.text) - len(body)))
+        else:
+            split.append(block)
+    return split
