@@ -149,3 +149,24 @@ def test_every_html_block_is_a_verbatim_piece_of_the_document_text(html: str) ->
         for row in table.rows:
             for cell in row:
                 assert document.text[cell.start:cell.start + len(cell.text)] == cell.text
+
+
+def test_a_docx_s_entities_are_not_expanded(tmp_path: Path) -> None:
+    """An entity declared in a DOCX part (a billion-laughs or an external file) is never expanded."""
+    path = write_docx(tmp_path / "plain.docx", "Title", ["PLACEHOLDER"], [])
+    evil = tmp_path / "evil.docx"
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(evil, "w") as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "word/document.xml":
+                data = data.replace(b"<?xml version='1.0' encoding='UTF-8' standalone='yes'?>", b"").replace(
+                    b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>', b"")
+                data = (b'<?xml version="1.0" encoding="UTF-8"?><!DOCTYPE w:document ['
+                        b'<!ENTITY boom "BOOMBOOMBOOM"><!ENTITY file SYSTEM "file:///etc/passwd">]>'
+                        + data.replace(b"PLACEHOLDER", b"a &boom; &file; b"))
+            target.writestr(item, data)
+    try:
+        document = read(evil)
+    except GardeError:
+        return  # refused outright: nothing expanded either
+    assert "BOOMBOOMBOOM" not in document.text and "root:" not in document.text
