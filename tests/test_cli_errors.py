@@ -158,6 +158,7 @@ BAD_INPUT: dict[str, list[str]] = {
     "register export": ["register", "export", "registers/negomarkets.yaml", "--format", "docx"],
     "lint": ["lint", "registers/negomarkets.yaml", "--lang", "de"],  # a missing file is GL000, exit 1
     "notice": ["notice", "registers/no-such-register.yaml"],
+    "analyse": ["analyse", "no-such-notice.pdf"],
     "datasets check": ["datasets", "check", "no-such-datasets.yaml"],
     "datasets show": ["datasets", "show", "no-such-datasets.yaml"],
     "datasets graph": ["datasets", "graph", "no-such-datasets.yaml"],

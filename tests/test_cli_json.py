@@ -156,4 +156,8 @@ def test_every_reporting_command_prints_json_its_schema_accepts(env: Path,
                     f"sqlite:///{env / 'generated-crm.db'}", "--yes")["customers"] == 12
     assert len(run.json("shop", "sample", "--count", "2", *urls)) == 2
     assert {"contact.email"} <= {t["id"] for t in run.json("taxonomy", "categories", "--lang", "fr")}
+    notice = env / "notice.md"
+    notice.write_text("# Your rights\n\nYou have the right of access to your personal data.\n",
+                      encoding="utf-8")
+    assert run.json("analyse", str(notice))["art13"]["right_access"]["present"] is True
     assert run.seen == set(COMMANDS), f"not run here: {set(COMMANDS) - run.seen}"

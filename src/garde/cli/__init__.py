@@ -83,6 +83,7 @@ app = typer.Typer(
 
 def _install_all() -> None:
     from garde.cli import (
+        analyse,
         api_keys,
         audit,
         consent,
@@ -102,7 +103,7 @@ def _install_all() -> None:
     )
 
     for module in (taxonomy, register, lint, notice, datasets, shop, request, consent, decide, audit,
-                   retention, hold, keys, api_keys, serve, demo):
+                   retention, hold, keys, api_keys, serve, demo, analyse):
         module.install(app)
     _add_exit_statuses()
 

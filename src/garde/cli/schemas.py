@@ -418,6 +418,36 @@ class Placed(Output):
     hold: Hold = f("the hold as recorded", None)
 
 
+# -- analyse ---------------------------------------------------------------------------------------
+
+class Art13Element(Output):
+    present: bool = f("the document says it (only ever with evidence)", True)
+    evidence: str = f("a verbatim excerpt of the document that says it; empty when absent",
+                      "Vous pouvez demander l'effacement de vos données.")
+
+
+class AnalyseFinding(Output):
+    code: str = f("rule code (GA001..., docs/analyse.md)", "GA001")
+    severity: Literal["error", "warning", "info"] = f("an error makes exit status 1", "error")
+    rule: str = f("rule name", "browsing-as-consent")
+    message: str = f("what is wrong, in the document's language", "Browsing is treated as consent")
+    reference: str = f("the article or guidance", "GDPR Arts. 4(11), 7")
+    url: str | None = f("link to the reference", None)
+    evidence: str = f("the verbatim excerpt it was found in", "En visitant le site, vous acceptez la notice.")
+
+
+class Analysis(Output):
+    language: Literal["fr", "en", "it"] = f("the document's language (detected, or --lang)", "fr")
+    kind: Literal["notice", "register"] = f("a privacy notice, or a register (mostly tables of activities)",
+                                            "notice")
+    art13: dict[str, Art13Element] = f(
+        "per Art. 13 element (controller_identity ... source_of_data, docs/analyse.md): present, evidence",
+        {})
+    activities: list[dict[str, Any]] = f(
+        "processing activities read in it: purpose, legal_bases, retention, categories, evidence", [])
+    findings: list[AnalyseFinding] = f("problems beyond completeness (GA001...)", [])
+
+
 @dataclass(frozen=True)
 class Report:
     """A command's JSON output and what its exit status 1 means (None: only a declined confirmation)."""
@@ -464,6 +494,7 @@ COMMANDS: dict[str, Report] = {
     "shop generate": Report(Generated, "a confirmation declined"),
     "shop sample": Report(Samples),
     "taxonomy": Report(Taxonomy),
+    "analyse": Report(Analysis, "an error-severity finding"),
 }
 
 # Commands that write a document or a file format of their own rather than a report.

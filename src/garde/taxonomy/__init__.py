@@ -42,6 +42,7 @@ KINDS: dict[str, str] = {
     "sources": "sources of personal data",
     "channels": "contact channels",
     "consent_methods": "ways consent is captured",
+    "rights": "data subjects' rights (GDPR Arts. 7(3), 15-22, 77)",
 }
 
 TERM_NOUNS: dict[str, str] = {
@@ -55,6 +56,7 @@ TERM_NOUNS: dict[str, str] = {
     "sources": "source",
     "channels": "channel",
     "consent_methods": "consent method",
+    "rights": "right",
 }
 
 

@@ -1,0 +1,159 @@
+"""Cue phrases: the words of the law and of notices, matched in any passage of a document.
+
+A cue is matched on the passage's *normalised* words (case, accents, apostrophes and punctuation
+ignored, as :func:`garde.taxonomy.normalise` does), whole words only; a trailing ``*`` on a word
+matches any ending (``rectif*`` matches "rectification", "rectifier"). A few cues are patterns,
+named with ``@``: an e-mail address, a telephone number, a web address, a duration ("13 mois",
+"5 years"), a company's name with its legal form ("Acme Ltd"), a country outside the EEA (its
+name in French, English or Italian, from Babel's CLDR data and the EEA list in
+``taxonomy/data/eea.yaml``) and the words of a taxonomy kind (``@vocabulary:legal_bases``: its
+labels and synonyms of two words or more, the one-word ones being too common in prose:
+"contract", "Contrat").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+
+from garde.problems import GardeError
+from garde.taxonomy import LANGS, load_vocabulary, normalise
+
+
+def words_of(text: str) -> str:
+    """``text`` as matched: normalised words separated by single spaces, with a space at each end."""
+    return " " + " ".join(re.sub(r"[^\w*]+", " ", normalise(text).replace("_", " ")).split()) + " "
+
+
+def _phrase_pattern(phrase: str) -> str:
+    words = words_of(phrase).split()
+    return r"\s".join(re.escape(w[:-1]) + r"\w*" if w.endswith("*") else re.escape(w)
+                      for w in words if w != "*")
+
+
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}", re.IGNORECASE)
+_URL = re.compile(r"\b(?:https?://|www\.)\S+|\b[\w-]+\.(?:com|fr|it|eu|org|net|co\.uk|uk|gov|gouv\.fr)/\S*",
+                  re.IGNORECASE)
+_PHONE = re.compile(r"(?:\+|\b0)\d[\d .()/-]{7,}\d")
+# A company's name with its legal form ("Acme Ltd", "Quieta S.r.l.", "Parloir Software SAS"): the
+# legal form is matched with its capitals, so French "sa" or Italian "sa" are not one.
+_COMPANY = re.compile(
+    r"\b[A-Z0-9][\w&'’.-]*(?:\s+(?:[A-Z0-9][\w&'’.-]*|de|du|des|di|del|della|of|and|&))*\s+"
+    r"(?:S\.?A\.?S\.?U?|SARL|EURL|SA|SNC|SCOP|S\.p\.A\.?|S\.r\.l\.?|S\.a\.s\.|Ltd\.?|Limited|LLP|PLC|plc|"
+    r"GmbH|AG|Inc\.?|LLC|B\.?V\.?|N\.?V\.?|SE)(?![\w])")
+_DURATION = re.compile(
+    r"\b\d+\s*(?:years?|months?|weeks?|days?|yrs?|ans?|années?|mois|semaines?|jours?|anni|anno|mesi|mese|"
+    r"settimane|giorni)\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Cues:
+    """A compiled set of cue phrases (and patterns): does a passage contain one, and which."""
+
+    phrases: re.Pattern[str] | None
+    patterns: tuple[re.Pattern[str], ...] = ()  # matched on the passage's own text
+
+    def find(self, text: str, words: str) -> str | None:
+        """The cue found in a passage (``words`` is :func:`words_of` its ``text``), or None."""
+        if self.phrases is not None:
+            hit = self.phrases.search(words)
+            if hit:
+                return hit.group(0).strip()
+        for pattern in self.patterns:
+            hit = pattern.search(text)
+            if hit:
+                return hit.group(0)
+        return None
+
+    def __bool__(self) -> bool:
+        return self.phrases is not None or bool(self.patterns)
+
+
+def compile_cues(phrases: Iterable[str]) -> Cues:
+    """Cues from phrases and ``@`` pattern names."""
+    plain: set[str] = set()
+    patterns: list[re.Pattern[str]] = []
+    for phrase in phrases:
+        if phrase.startswith("@"):
+            named = _named(phrase)
+            plain.update(named[0])
+            patterns.extend(named[1])
+        elif words_of(phrase).strip():
+            plain.add(phrase)
+    alternatives = sorted({_phrase_pattern(p) for p in plain if _phrase_pattern(p)}, key=len, reverse=True)
+    regex = re.compile(r"(?<=\s)(?:" + "|".join(alternatives) + r")(?=\s)") if alternatives else None
+    return Cues(regex, tuple(patterns))
+
+
+def per_language(value: object, where: str) -> list[str]:
+    """Every phrase of a ``{fr: [...], en: [...], it: [...], any: [...]}`` map, or of a plain list."""
+    if isinstance(value, list):
+        return [str(v) for v in value]
+    if isinstance(value, Mapping):
+        unknown = set(value) - {*LANGS, "any"}
+        if unknown:
+            raise GardeError(f"{where}: unknown language {sorted(unknown)[0]!r} (fr, en, it or any)")
+        return [str(v) for words in value.values() for v in (words or [])]
+    if value is None:
+        return []
+    raise GardeError(f"{where}: expected a list of phrases or a {{fr:, en:, it:}} map of lists")
+
+
+def _named(name: str) -> tuple[set[str], list[re.Pattern[str]]]:
+    if name == "@email":
+        return set(), [_EMAIL]
+    if name == "@url":
+        return set(), [_URL]
+    if name == "@phone":
+        return set(), [_PHONE]
+    if name == "@duration":
+        return set(), [_DURATION]
+    if name == "@company":
+        return set(), [_COMPANY]
+    if name == "@country_outside_eea":
+        return set(countries_outside_eea()), []
+    if name.startswith("@vocabulary:"):
+        return set(vocabulary_phrases(name.split(":", 1)[1])), []
+    raise GardeError(f"unknown cue pattern {name!r} (@email, @url, @phone, @duration, @company, "
+                     "@country_outside_eea, @vocabulary:<kind>)")
+
+
+def vocabulary_phrases(kind: str, term_ids: Iterable[str] | None = None) -> list[str]:
+    """The labels and synonyms (two words or more) of a taxonomy kind's terms (or of some of them)."""
+    vocabulary = load_vocabulary()
+    if kind not in vocabulary.kinds():
+        raise GardeError(f"unknown taxonomy kind {kind!r} in a cue; known: {', '.join(vocabulary.kinds())}")
+    wanted = set(term_ids) if term_ids is not None else None
+    phrases: list[str] = []
+    for term in vocabulary.terms(kind):
+        if wanted is not None and term.id not in wanted:
+            continue
+        for words in (*term.labels.values(), *(w for ws in term.synonyms.values() for w in ws)):
+            if len(words_of(words).split()) >= 2:
+                phrases.append(words)
+    return phrases
+
+
+@lru_cache(maxsize=1)
+def countries_outside_eea() -> tuple[str, ...]:
+    """Names, in French, English and Italian, of the countries and territories outside the EEA."""
+    from babel import Locale
+
+    eea = {str(code) for code in load_vocabulary().extras.get("eea", {}).get("eea", [])}
+    names: set[str] = {"USA", "U.S.A.", "UK", "U.K."}
+    for lang in LANGS:
+        for code, name in Locale.parse(lang).territories.items():
+            if code.isalpha() and len(code) == 2 and code not in eea and code not in _NOT_THIRD_COUNTRIES:
+                names.add(name)
+    return tuple(sorted(names - _AMBIGUOUS))
+
+
+# Codes CLDR lists that are no third country: groupings, and the EU's outermost regions and
+# autonomous parts of Member States (Réunion, Guadeloupe, Canary Islands, Åland...).
+_NOT_THIRD_COUNTRIES = frozenset({"EU", "EZ", "UN", "QO", "ZZ", "RE", "GP", "MQ", "GF", "YT", "MF", "IC",
+                                  "EA",                                  "AX"})
+# Country names that are also common words or names in notices ("Maurice", a jersey, a chad).
+_AMBIGUOUS = frozenset({"Jersey", "Guernsey", "Maurice", "Chad", "Jordan", "Georgia", "Monaco", "Man",
+                        "Niger", "Tchad", "Ciad", "Giordania"})

@@ -1,0 +1,150 @@
+"""Passages: the sentences, list items, table cells and headings of a document, each with the
+headings it stands under.
+
+A passage is what the analyser quotes as evidence: a sentence of a paragraph, a list item, a table
+cell (split into sentences when long) or a heading, trimmed; always a verbatim substring of the
+document's text at its offset. Each knows its section (the headings above it, nearest first), so
+a heading such as "Your rights" scopes what follows it. A plain-text document has no marked
+headings: a short line on its own without closing punctuation is taken as one.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from garde.analyse.cues import words_of
+from garde.analyse.document import Block, Document
+
+MAX_EVIDENCE = 600  # characters: a longer passage is quoted up to the end of a sentence within it
+
+# A sentence ends at . ! ? or ; followed by a space and a capital, a digit or an opening mark.
+_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?=[\"«“(\[]?[A-ZÀ-ÖØ-Ý0-9])")
+_ABBREVIATIONS = re.compile(r"(?:\b(?:e\.g|i\.e|etc|ex|cf|art|arts|par|n|no|nr|p|pp|s\.p\.a|s\.r\.l|inc|"
+                            r"ltd|co|"
+                            r"st|mr|mrs|dr|m|mme|sig|ecc|vs)\.)$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Passage:
+    """One sentence, item, cell or heading, verbatim, with its place and its section."""
+
+    text: str
+    start: int
+    block: Block
+    sections: tuple[Block, ...] = ()  # the headings above it, nearest first
+    column: str = ""  # for a table cell: its column's header
+    row: tuple[Block, ...] = field(default=())  # for a table cell: its row
+    header: bool = False  # a cell of a table's header row (or a row repeating it): a label, not content
+
+    @cached_property
+    def words(self) -> str:
+        return words_of(self.text)
+
+    @property
+    def kind(self) -> str:
+        return self.block.kind
+
+    def word_count(self) -> int:
+        return len(self.words.split())
+
+
+def passages(document: Document) -> list[Passage]:
+    """Every passage of ``document``, in reading order."""
+    blocks = list(document.blocks)
+    if not document.headings:
+        blocks = _split_leading_lines(blocks)
+    headings = list(document.headings) or _pseudo_headings(blocks)
+    heading_at = {h.start: h for h in headings}
+    columns = _columns(document)
+    found: list[Passage] = []
+    stack: list[Block] = []
+    for block in blocks:
+        heading = heading_at.get(block.start)
+        if heading is not None:
+            level = heading.level or 2
+            while stack and (stack[-1].level or 2) >= level:
+                stack.pop()
+            found.append(Passage(heading.text, heading.start, heading, tuple(reversed(stack))))
+            stack.append(heading)
+            continue
+        sections = tuple(reversed(stack))
+        column, row, header = columns.get(block.start, ("", (), False))
+        for text, start in _sentences(block):
+            found.append(Passage(text, start, block, sections, column, row, header))
+    return found
+
+
+def _sentences(block: Block) -> list[tuple[str, int]]:
+    """The block's sentences (a heading or short block whole), each with its offset in the text."""
+    text = block.text
+    if block.kind == "heading" or len(text) <= 200:
+        return [(text, block.start)]
+    pieces: list[tuple[str, int]] = []
+    begin = 0
+    for gap in _SENTENCE_END.finditer(text):
+        if _ABBREVIATIONS.search(text[begin:gap.start()]):
+            continue
+        pieces.append((text[begin:gap.start()], block.start + begin))
+        begin = gap.end()
+    pieces.append((text[begin:], block.start + begin))
+    return [(_trim(t), s) for t, s in pieces if t.strip()]
+
+
+def _trim(text: str) -> str:
+    """A passage cut to :data:`MAX_EVIDENCE` characters (still a prefix of itself: verbatim)."""
+    if len(text) <= MAX_EVIDENCE:
+        return text
+    cut = text[:MAX_EVIDENCE]
+    space = cut.rfind(" ")
+    return cut[:space] if space > MAX_EVIDENCE // 2 else cut
+
+
+def _columns(document: Document) -> dict[int, tuple[str, tuple[Block, ...], bool]]:
+    """For each table cell (by offset): its column's header, its row, and whether it is a header."""
+    found: dict[int, tuple[str, tuple[Block, ...], bool]] = {}
+    for table in document.tables:
+        if not table.rows:
+            continue
+        header = table.rows[0]
+        header_text = [cell.text for cell in header]
+        for row in table.rows[1:]:
+            repeated = [cell.text for cell in row] == header_text
+            for i, cell in enumerate(row):
+                # Cells are kept without their empty neighbours: a row as wide as the header lines up.
+                name = header_text[i] if len(row) == len(header) and i < len(header_text) else ""
+                found[cell.start] = (name, row, repeated)
+        for cell in header:
+            found[cell.start] = ("", header, len(table.rows) > 1)
+    return found
+
+
+_CLOSING = re.compile(r"[.,;:!?)\]»”]$")
+
+
+def _heading_like(text: str) -> bool:
+    return (len(text) <= 90 and not _CLOSING.search(text) and (text[:1].isupper() or text[:1].isdigit())
+            and len(text.split()) <= 12)
+
+
+def _pseudo_headings(blocks: list[Block]) -> list[Block]:
+    """Short lines standing alone (not a sentence, not a cell): the headings of a plain text."""
+    return [Block("heading", b.text, b.start, 2) for b in blocks
+            if b.kind == "paragraph" and "\n" not in b.text and _heading_like(b.text)]
+
+
+def _split_leading_lines(blocks: list[Block]) -> list[Block]:
+    """A plain-text paragraph whose first line is a title ("Diritti dell'interessato" then the text
+    on the next line) split into that line and the rest, both verbatim at their offsets."""
+    split: list[Block] = []
+    for block in blocks:
+        first, newline, rest = block.text.partition("\n")
+        body = rest.lstrip()
+        if block.kind == "paragraph" and newline and body and _heading_like(first.strip()) \
+                and first.strip() != first.strip().upper():  # a line in capitals is a PDF's table header
+            split.append(Block("paragraph", first.strip(), block.start + len(first) - len(first.lstrip())))
+            split.append(Block("paragraph", body, block.start + len(block.text) - len(body)))
+        else:
+            split.append(block)
+    return split

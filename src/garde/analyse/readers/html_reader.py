@@ -1,0 +1,131 @@
+"""HTML notices, parsed by selectolax (Lexbor, an HTML5 parser: no network, no DTD, no entity
+beyond HTML's own named references)."""
+
+from __future__ import annotations
+
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from garde.analyse.document import Document
+from garde.analyse.readers.builder import DocumentBuilder
+
+# Boilerplate around the notice's own text: scripts, styles, navigation, forms, the page's header
+# and footer menus. <header>/<footer> inside an <article> or <section> belong to it and are kept.
+_SKIPPED = frozenset({"script", "style", "noscript", "template", "nav", "form", "svg", "iframe", "button",
+                      "select", "head", "aside"})
+_HEADINGS = {f"h{n}": n for n in range(1, 7)}
+_BLOCKS = frozenset({"p", "li", "dt", "dd", "blockquote", "pre", "address", "figcaption", "caption",
+                     "summary"})
+_CONTAINERS = frozenset({"div", "section", "article", "main", "body", "html", "ul", "ol", "dl", "details",
+                         "header", "footer", "figure", "center", "span", "font", "fieldset"})
+
+
+def read_html(text: str, source: str) -> Document:
+    tree = LexborHTMLParser(text)
+    builder = DocumentBuilder(source)
+    root = tree.body or tree.root
+    if root is not None:
+        _walk(root, builder, depth=0)
+    return builder.build()
+
+
+def _is_page_chrome(node: LexborNode) -> bool:
+    """A page-level header or footer (not one inside an article or section)."""
+    if node.tag not in ("header", "footer"):
+        return False
+    parent = node.parent
+    while parent is not None:
+        if parent.tag in ("article", "section", "main"):
+            return False
+        parent = parent.parent
+    return True
+
+
+def _walk(node: LexborNode, builder: DocumentBuilder, depth: int) -> None:
+    inline: list[str] = []
+
+    def flush() -> None:
+        if inline:
+            builder.add("paragraph", "".join(inline))
+            inline.clear()
+
+    for child in node.iter(include_text=True):
+        tag = child.tag
+        if tag == "-text":
+            inline.append(child.text(deep=False) or "")
+            continue
+        if tag in _SKIPPED or tag == "-comment" or _is_page_chrome(child):
+            continue
+        if tag in _HEADINGS:
+            flush()
+            builder.add("heading", _text(child), _HEADINGS[tag])
+        elif tag == "table":
+            flush()
+            builder.add_table(_rows(child))
+        elif tag == "li":
+            flush()
+            _item(child, builder, depth + 1)
+        elif tag in _BLOCKS:
+            flush()
+            builder.add("paragraph", _text(child))
+        elif tag in _CONTAINERS:
+            flush()
+            _walk(child, builder, depth + (tag in ("ul", "ol")))
+        elif tag == "br":
+            flush()
+        else:  # inline markup: <a>, <strong>, <em>...
+            inline.append(_text(child))
+    flush()
+
+
+def _item(node: LexborNode, builder: DocumentBuilder, depth: int) -> None:
+    """A list item: its own text, then any list nested in it as deeper items."""
+    own: list[str] = []
+    nested: list[LexborNode] = []
+    for child in node.iter(include_text=True):
+        if child.tag in ("ul", "ol"):
+            nested.append(child)
+        elif child.tag == "-text":
+            own.append(child.text(deep=False) or "")
+        elif child.tag not in _SKIPPED:
+            own.append(_text(child))
+    builder.add("item", "".join(own), depth)
+    for sub in nested:
+        for li in sub.iter():
+            if li.tag == "li":
+                _item(li, builder, depth + 1)
+
+
+def _rows(table: LexborNode) -> list[list[str]]:
+    rows: list[list[str]] = []
+    for row in table.css("tr"):
+        owner = _owner_table(row)
+        if owner is None or owner.mem_id != table.mem_id:  # a row of a nested table belongs to that table
+            continue
+        rows.append([_text(cell) for cell in row.iter() if cell.tag in ("td", "th")])
+    return rows
+
+
+def _owner_table(node: LexborNode) -> LexborNode | None:
+    parent = node.parent
+    while parent is not None and parent.tag != "table":
+        parent = parent.parent
+    return parent
+
+
+def _text(node: LexborNode) -> str:
+    """A node's text as a reader sees it: inline markup joined as is, a line break or a block inside
+    it read as a space, scripts and styles left out."""
+    parts: list[str] = []
+    for child in node.iter(include_text=True):
+        tag = child.tag
+        if tag == "-text":
+            parts.append(child.text(deep=False) or "")
+        elif tag == "br":
+            parts.append(" ")
+        elif tag in _SKIPPED or tag == "-comment":
+            continue
+        elif tag in _BLOCKS or tag in _HEADINGS or tag in _CONTAINERS or tag in ("td", "th", "tr", "table"):
+            parts.append(f" {_text(child)} ")
+        else:
+            parts.append(_text(child))
+    return "".join(parts)

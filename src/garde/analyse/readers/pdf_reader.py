@@ -1,0 +1,97 @@
+"""PDF notices: pypdf's text layer, page by page, its lines joined back into paragraphs.
+
+A PDF's text layer keeps lines, not paragraphs: a line ends a paragraph when it ends a sentence
+and is clearly shorter than the page's full lines, or when a blank line, a bullet or a heading
+follows. A short line standing alone without closing punctuation is read as a heading. A scanned
+PDF (pages as images) has no text layer: that is said, not guessed at.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+
+from pypdf import PdfReader
+from pypdf.errors import PdfReadError
+
+from garde.analyse.document import Document
+from garde.analyse.readers.builder import DocumentBuilder
+from garde.problems import GardeError
+
+MAX_PAGES = 2000
+
+_BULLET = re.compile(r"^\s*(?:[-*•▪◦●‣–]|\d{1,2}[.)]|[a-z][.)])\s+")
+_SENTENCE_END = re.compile(r"[.!?:;»”)\]]$")
+
+
+def read_pdf(data: bytes, source: str) -> Document:
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise GardeError(f"{source}: the PDF is encrypted; give an unprotected copy")
+        pages = reader.pages
+        if len(pages) > MAX_PAGES:
+            raise GardeError(f"{source}: {len(pages)} pages; garde analyse reads at most {MAX_PAGES}")
+        texts = [page.extract_text() or "" for page in pages]
+    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise GardeError(f"{source}: not a readable PDF ({exc})") from None
+    if not any(text.strip() for text in texts):
+        raise GardeError(f"{source}: the PDF has no text layer (a scan?): run OCR on it first, "
+                         "or give the notice as text, HTML or DOCX")
+    builder = DocumentBuilder(source)
+    for text in texts:
+        _page(text, builder)
+    return builder.build()
+
+
+def _page(text: str, builder: DocumentBuilder) -> None:
+    lines = [line.strip() for line in text.splitlines()]
+    full = max((len(line) for line in lines), default=0)
+    paragraph: list[str] = []
+    kind = "paragraph"
+
+    def flush() -> None:
+        nonlocal kind
+        if paragraph:
+            item = kind == "item"
+            builder.add("item" if item else "paragraph", _join(paragraph), 1 if item else 0)
+            paragraph.clear()
+        kind = "paragraph"
+
+    for i, line in enumerate(lines):
+        if not line:
+            flush()
+            continue
+        following = lines[i + 1] if i + 1 < len(lines) else ""
+        if (not paragraph or _SENTENCE_END.search(paragraph[-1])) and _is_heading(line, following, full):
+            flush()
+            builder.add("heading", line, 2)
+            continue
+        bullet = _BULLET.match(line)
+        if bullet:
+            flush()
+            kind = "item"
+            line = line[bullet.end():]
+        paragraph.append(line)
+        if _SENTENCE_END.search(line) and len(line) < 0.75 * full:
+            flush()
+    flush()
+
+
+def _is_heading(line: str, following: str, full: int) -> bool:
+    """A short line with no closing punctuation, starting with a capital or a number, on its own."""
+    return (len(line) <= 80 and len(line) < 0.75 * max(full, 1) and not _SENTENCE_END.search(line)
+            and not line.endswith(",") and (line[0].isupper() or line[0].isdigit())
+            and not _BULLET.match(line)
+            and (not following or following[0].isupper() or bool(_BULLET.match(following))))
+
+
+def _join(lines: list[str]) -> str:
+    """Lines of one paragraph joined; a word hyphenated across a line break is made whole."""
+    text = lines[0]
+    for line in lines[1:]:
+        if text.endswith("-") and len(text) > 1 and text[-2].isalpha() and line[:1].islower():
+            text = text[:-1] + line
+        else:
+            text = f"{text} {line}"
+    return text

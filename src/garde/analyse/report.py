@@ -1,0 +1,108 @@
+"""``garde analyse``: a document read, its language told, its Art. 13 elements found, its
+problems listed; the report as JSON-ready data or as text for a person.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+from garde.analyse.art13 import ELEMENTS, Element, detect_elements
+from garde.analyse.cues import compile_cues
+from garde.analyse.document import Document
+from garde.analyse.findings import Finding, find_problems
+from garde.analyse.language import check_language, detect_language
+from garde.analyse.passages import Passage, passages
+from garde.analyse.readers import read
+
+Kind = Literal["notice", "register"]
+
+# A register speaks of the controller's activities in the third person; a notice addresses the
+# person whose data it is ("you", "vous", "tu"/"Lei").
+_ADDRESS = compile_cues(["you", "your", "yours", "vous", "votre", "vos", "tu", "tuo", "tuoi", "tua", "tue",
+                         "ti", "lei", "suoi"])
+_ADDRESSED = 0.004  # words addressing the reader, per word: a register has next to none
+# The title of a register (its first line).
+_REGISTER_TITLE = compile_cues([
+    "record of processing activities", "records of processing activities", "register of processing",
+    "registre des activités de traitement", "registre des traitements", "liste des activités de traitement",
+    "activités de traitement", "registro delle attività di trattamento", "registro dei trattamenti",
+    "article 30", "art 30"])
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """What ``garde analyse`` found in one document."""
+
+    source: str
+    language: str
+    kind: Kind
+    art13: dict[str, Element]
+    findings: list[Finding]
+    activities: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_data(self) -> dict[str, Any]:
+        """The report's JSON (docs/cli.md, ``garde analyse --format json``)."""
+        return {
+            "language": self.language,
+            "kind": self.kind,
+            "art13": {name: self.art13[name].to_data() for name in ELEMENTS},
+            "activities": self.activities,
+            "findings": [f.to_data() for f in self.findings],
+        }
+
+
+def analyse_file(path: Path, lang: str = "auto", today: date | None = None) -> Analysis:
+    """Read ``path`` and analyse it (``lang``: ``auto`` to detect it, else fr, en or it)."""
+    return analyse(read(path), lang, today)
+
+
+def analyse(document: Document, lang: str = "auto", today: date | None = None) -> Analysis:
+    """Analyse a document already read."""
+    language = detect_language(document.text) if lang == "auto" else check_language(lang)
+    document = replace(document, language=language)
+    found = passages(document)
+    activities = _activities(document)
+    elements = detect_elements(found)
+    findings = find_problems(found, language, today, elements["transfer_safeguards"].present)
+    return Analysis(document.source, language, document_kind(document, found), elements, findings, activities)
+
+
+def _activities(document: Document) -> list[dict[str, Any]]:
+    # WIRE (coordinator): the activities come from ana16b's
+    # garde.analyse.activities.extract_activities(document); until that merge there are none.
+    return []
+
+
+def document_kind(document: Document, found: Sequence[Passage]) -> Kind:
+    """``register`` when most of the text is tables (or the title says so) and it does not address
+    the reader; ``notice`` otherwise."""
+    total = sum(len(b.text) for b in document.blocks) or 1
+    in_tables = sum(len(b.text) for b in document.blocks if b.kind == "cell")
+    words = sum(p.word_count() for p in found) or 1
+    addressed = sum(len(_ADDRESS.phrases.findall(p.words)) for p in found if _ADDRESS.phrases) / words
+    titled = any(_REGISTER_TITLE.find(p.text, p.words) for p in found[:1])
+    mostly_tables = in_tables / total >= 0.5 and any(len(t.rows) >= 3 for t in document.tables)
+    return "register" if (mostly_tables or titled) and addressed < _ADDRESSED else "notice"
+
+
+def render_text(analysis: Analysis) -> str:
+    """The report for a person: the elements found (with their evidence), those missing, the findings."""
+    missing = [name for name in ELEMENTS if not analysis.art13[name].present]
+    lines = [f"{analysis.source}: {analysis.kind}, language {analysis.language}",
+             f"Art. 13 elements: {len(ELEMENTS) - len(missing)} of {len(ELEMENTS)} found"]
+    for name in ELEMENTS:
+        element = analysis.art13[name]
+        if element.present:
+            excerpt = element.evidence if len(element.evidence) <= 100 else element.evidence[:97] + "..."
+            lines.append(f"  found    {name}: \"{excerpt}\"")
+    lines += [f"  missing  {name}" for name in missing]
+    lines.append(f"Findings: {len(analysis.findings)}")
+    for finding in analysis.findings:
+        excerpt = finding.evidence if len(finding.evidence) <= 100 else finding.evidence[:97] + "..."
+        lines.append(f"  {finding.code} {finding.severity} {finding.message} ({finding.reference})")
+        lines.append(f"    \"{excerpt}\"")
+    return "\n".join(lines)
