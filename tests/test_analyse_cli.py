@@ -58,7 +58,7 @@ def test_docx_through_the_command(tmp_path: Path) -> None:
     assert json.loads(result.stdout)["art13"]["right_objection"]["present"] is True
 
 
-def test_unreadable_input_and_the_draft_register_are_clear_errors(tmp_path: Path) -> None:
+def test_unreadable_input_is_a_clear_error(tmp_path: Path) -> None:
     bad = tmp_path / "notice.pdf"
     bad.write_bytes(b"garbage")
     result = runner.invoke(app, ["analyse", str(bad)])
@@ -66,7 +66,32 @@ def test_unreadable_input_and_the_draft_register_are_clear_errors(tmp_path: Path
     assert "Traceback" not in result.output
     result = runner.invoke(app, ["analyse", str(tmp_path / "absent.txt")])
     assert result.exit_code == 2 and "cannot read it" in result.output
-    ok = tmp_path / "notice.txt"
-    ok.write_text("Hello", encoding="utf-8")
-    result = runner.invoke(app, ["analyse", str(ok), "--format", "yaml"])
-    assert result.exit_code == 2 and "not available yet" in result.output
+
+
+TWO_PURPOSES = """# Privacy notice
+
+## Newsletter
+We send you our newsletter on the basis of your consent. We keep your e-mail address until you
+unsubscribe.
+
+## Orders
+We process your orders because it is necessary for the performance of our contract with you.
+"""
+
+
+def test_the_json_carries_the_activities_and_the_yaml_is_a_draft_register_lint_reads(tmp_path: Path) -> None:
+    notice = tmp_path / "notice.md"
+    notice.write_text(TWO_PURPOSES, encoding="utf-8")
+    result = runner.invoke(app, ["analyse", str(notice), "--format", "json"])
+    assert result.exit_code in (0, 1), result.output
+    pairs = {(a["purpose"], tuple(a["legal_bases"])) for a in json.loads(result.stdout)["activities"]}
+    assert ("Newsletter", ("consent",)) in pairs and ("Orders", ("contract",)) in pairs
+    for activity in json.loads(result.stdout)["activities"]:
+        assert all(e["excerpt"] in TWO_PURPOSES for e in activity["evidence"])
+    draft = runner.invoke(app, ["analyse", str(notice), "--format", "yaml"])
+    assert draft.exit_code == 0, draft.output
+    assert "# " in draft.stdout and "consent" in draft.stdout
+    (tmp_path / "draft.yaml").write_text(draft.stdout, encoding="utf-8")
+    linted = runner.invoke(app, ["lint", str(tmp_path / "draft.yaml"), "--format", "json"])
+    assert linted.exit_code in (0, 1), linted.output  # findings, not a file lint cannot read
+    assert "GL000" not in linted.stdout

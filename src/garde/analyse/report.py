@@ -10,9 +10,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
+from garde.analyse.activities import extract_activities, stated_for_all
 from garde.analyse.art13 import ELEMENTS, Element, detect_elements
 from garde.analyse.cues import compile_cues
 from garde.analyse.document import Document
+from garde.analyse.draft import draft_register
 from garde.analyse.findings import Finding, find_problems
 from garde.analyse.language import check_language, detect_language
 from garde.analyse.passages import Passage, passages
@@ -43,6 +45,9 @@ class Analysis:
     art13: dict[str, Element]
     findings: list[Finding]
     activities: list[dict[str, Any]] = field(default_factory=list)
+    # Bases tied to no purpose: in the text report and the draft's notes, not in the JSON (its shape
+    # is the issue's: language, kind, art13, activities, findings).
+    stated_for_all: list[dict[str, str]] = field(default_factory=list)
 
     def to_data(self) -> dict[str, Any]:
         """The report's JSON (docs/cli.md, ``garde analyse --format json``)."""
@@ -65,16 +70,21 @@ def analyse(document: Document, lang: str = "auto", today: date | None = None) -
     language = detect_language(document.text) if lang == "auto" else check_language(lang)
     document = replace(document, language=language)
     found = passages(document)
-    activities = _activities(document)
+    activities = [a.as_json() for a in extract_activities(document, language)]
+    untied = [{"legal_basis": e.value, "evidence": e.excerpt} for e in stated_for_all(document, language)]
     elements = detect_elements(found)
     findings = find_problems(found, language, today, elements["transfer_safeguards"].present)
-    return Analysis(document.source, language, document_kind(document, found), elements, findings, activities)
+    return Analysis(document.source, language, document_kind(document, found), elements, findings, activities,
+                    untied)
 
 
-def _activities(document: Document) -> list[dict[str, Any]]:
-    # WIRE (coordinator): the activities come from ana16b's
-    # garde.analyse.activities.extract_activities(document); until that merge there are none.
-    return []
+def draft_file(path: Path, lang: str = "auto") -> str:
+    """The draft register (YAML that ``garde lint`` reads) of the notice or register at ``path``:
+    each value followed by its excerpt, the rest left for the DPO to write."""
+    document = read(path)
+    language = detect_language(document.text) if lang == "auto" else check_language(lang)
+    document = replace(document, language=language)
+    return draft_register(document, extract_activities(document, language), language)
 
 
 def document_kind(document: Document, found: Sequence[Passage]) -> Kind:
@@ -100,6 +110,12 @@ def render_text(analysis: Analysis) -> str:
             excerpt = element.evidence if len(element.evidence) <= 100 else element.evidence[:97] + "..."
             lines.append(f"  found    {name}: \"{excerpt}\"")
     lines += [f"  missing  {name}" for name in missing]
+    lines.append(f"Activities: {len(analysis.activities)}")
+    for activity in analysis.activities:
+        bases = ", ".join(activity["legal_bases"]) or "no legal basis tied to it"
+        lines.append(f"  {activity['purpose'][:100]}: {bases}")
+    for untied in analysis.stated_for_all:
+        lines.append(f"  stated for no particular purpose: {untied['legal_basis']}")
     lines.append(f"Findings: {len(analysis.findings)}")
     for finding in analysis.findings:
         excerpt = finding.evidence if len(finding.evidence) <= 100 else finding.evidence[:97] + "..."

@@ -8,9 +8,8 @@ from typing import Annotated
 
 import typer
 
-from garde.analyse.report import analyse_file, render_text
+from garde.analyse.report import analyse_file, draft_file, render_text
 from garde.cli.output import emit
-from garde.problems import GardeError
 
 
 class Format(StrEnum):
@@ -37,14 +36,14 @@ def analyse(
     a verbatim excerpt as evidence, and what a DPO must fix (GA001...).
 
     Nothing is invented: an element counts as present only with an excerpt of the document.
-    Exits with status 1 when any finding is an error.
+    Exits with status 1 when any finding is an error. `--format yaml` prints instead a draft
+    register (`garde lint` reads it): each value followed by its excerpt as a comment.
 
     Example: garde analyse privacy-notice.pdf --format json > gaps.json
     """
     if format is Format.yaml:
-        # WIRE (coordinator): the draft register comes with ana16b's garde.analyse.activities.
-        raise GardeError("garde analyse --format yaml: the draft register is not available yet; "
-                         "use --format json or text")
+        typer.echo(draft_file(file, lang.value), nl=False)
+        return
     analysis = analyse_file(file, lang.value)
     if format is Format.json:
         emit(analysis.to_data())

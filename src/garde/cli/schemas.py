@@ -444,7 +444,8 @@ class Analysis(Output):
         "per Art. 13 element (controller_identity ... source_of_data, docs/analyse.md): present, evidence",
         {})
     activities: list[dict[str, Any]] = f(
-        "processing activities read in it: purpose, legal_bases, retention, categories, evidence", [])
+        "processing activities read in it: purpose, name, legal_bases (ids), retention {text, rule}, "
+        "categories, recipients, evidence [{field, value, excerpt}]", [])
     findings: list[AnalyseFinding] = f("problems beyond completeness (GA001...)", [])
 
 
