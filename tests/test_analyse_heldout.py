@@ -196,6 +196,8 @@ needs_analyse = pytest.mark.skipif(
     "not analyse_command_exists()",
     reason="`garde analyse` is not a command yet (issue 16): the held-out evaluation waits for it",
 )
+# One worker runs every analyser test, so each document is analysed once (`analysed` caches).
+in_one_worker = pytest.mark.xdist_group("analyse_heldout")
 
 
 @cache
@@ -287,6 +289,7 @@ def score(name: str, result: dict[str, Any]) -> Score:
 
 
 @needs_analyse
+@in_one_worker
 @pytest.mark.parametrize("name", DOCUMENTS)
 def test_every_evidence_occurs_verbatim_in_the_input(name: str) -> None:
     invented = [e for e in evidence_strings(analysed(name)) if not occurs_in(e, name)]
@@ -294,6 +297,7 @@ def test_every_evidence_occurs_verbatim_in_the_input(name: str) -> None:
 
 
 @needs_analyse
+@in_one_worker
 @pytest.mark.parametrize("name", DOCUMENTS)
 def test_language_and_kind(name: str) -> None:
     result = analysed(name)
@@ -301,6 +305,7 @@ def test_language_and_kind(name: str) -> None:
 
 
 @needs_analyse
+@in_one_worker
 def test_heldout_figures(capsys: pytest.CaptureFixture[str]) -> None:
     total = Score()
     rows = [
