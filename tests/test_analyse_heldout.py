@@ -40,13 +40,15 @@ import yaml
 HELDOUT = Path(__file__).parent / "data" / "analyse" / "heldout"
 LEGAL_BASES = Path(__file__).parents[1] / "src" / "garde" / "taxonomy" / "data" / "legal_bases.yaml"
 
-# Floors, set by the coordinator after the merge (the goal: elements precision >= 0.95,
-# recall >= 0.93, pairs F1 >= 0.9). 0.0 until then: a first version is measured, not judged.
-ART13_PRECISION_FLOOR = 0.0
-ART13_RECALL_FLOOR = 0.0
-PAIRS_PRECISION_FLOOR = 0.0
-PAIRS_RECALL_FLOOR = 0.0
-PAIRS_F1_FLOOR = 0.0
+# Floors just under the first measurement on this set (2026-12-06: elements P 0.97 R 0.86, pairs
+# P 0.94 R 0.79 F1 0.86), so a change that makes the analyser worse on unseen documents fails. The
+# issue's goal is higher (elements P >= 0.95, R >= 0.93; pairs F1 >= 0.9): raise them as it gets there,
+# never by tuning the analyser to these documents.
+ART13_PRECISION_FLOOR = 0.95
+ART13_RECALL_FLOOR = 0.84
+PAIRS_PRECISION_FLOOR = 0.9
+PAIRS_RECALL_FLOOR = 0.75
+PAIRS_F1_FLOOR = 0.82
 
 ELEMENTS = (
     "controller_identity", "controller_contact", "dpo_contact", "purposes",
@@ -209,7 +211,7 @@ def analysed(name: str) -> dict[str, Any]:
         check=False,
         timeout=600,
     )
-    assert done.returncode == 0, done.stderr
+    assert done.returncode in (0, 1), done.stderr  # 1: a finding of severity error (docs/analyse.md)
     result: dict[str, Any] = json.loads(done.stdout)
     return result
 
