@@ -1,0 +1,107 @@
+"""The statements a decision point reads the store with: the facts of one subject or of many in
+**one** statement, and the counters that tell whether facts it keeps still hold.
+
+Each subject of a statement is a block of the union, its rows tagged with the subject's place:
+its state and dates (part 0), objections (1), whether an identifier is suppressed (2), consent
+events (3) and, on a store that counts its writes (:mod:`garde.decide.freshness`), the sum of
+its buckets' counters (4), read in the same statement and so in the same snapshot as the facts.
+A subject is an id or identities ``{kind: digest}`` (the subject found by any of them).
+Statements are compiled once per dialect and shape, and run on the DBAPI connection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TypeVar
+
+import sqlalchemy as sa
+
+from garde.decide.freshness import subject_bucket_sql, sum_sql
+
+_SUBJECT = "(SELECT subject_id FROM subject_identifiers WHERE {match} LIMIT 1)"
+_FACTS = """
+SELECT {tag}, 0, s.state, s.id, s.created_at, s.relationship_started_at, s.relationship_ended_at,
+       s.last_contact_at, CAST(NULL AS BIGINT), CAST(NULL AS VARCHAR(64))
+  FROM subjects s WHERE s.id = {sid}
+UNION ALL
+SELECT {tag}, 1, o.scope, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+  FROM subject_objections o WHERE o.subject_id = {sid}
+UNION ALL
+SELECT {tag}, 2, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+  FROM subject_identifiers si JOIN suppression_list sl ON sl.kind = si.kind AND sl.hash = si.hash
+ WHERE si.subject_id = {sid}
+UNION ALL
+SELECT {tag}, 3, c.channel, c.action, c.at, c.expires_at, NULL, NULL, c.id, c.activity
+  FROM consent_events c WHERE c.subject_id = {sid}{activity}
+"""
+_ONE_ACTIVITY = " AND c.activity = :activity"
+_SUPPRESSED_HASHES = """
+UNION ALL
+SELECT {tag}, 2, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM suppression_list WHERE {match}
+"""
+_STAMP = """
+UNION ALL
+SELECT {tag}, 4, NULL, NULL, NULL, NULL, NULL, NULL, {stamp}, NULL
+"""
+STAMP_PART = 4
+
+Compiled = tuple[str, tuple[str, ...] | None]  # the statement's text and its parameters' order
+# by (dialect, shape, every activity's consents, stamped): the same texts for every point
+_STATEMENTS: dict[tuple[str, tuple[int, ...], bool, bool], Compiled] = {}
+_STAMPS: dict[tuple[str, tuple[int, ...]], Compiled] = {}
+_MOST = 1024  # statements kept per process (decide_many() makes one a shape of batch)
+K = TypeVar("K")
+
+
+def facts_statement(dialect: sa.Dialect, shape: Sequence[int], every_activity: bool,
+                    stamped: bool) -> Compiled:
+    """The facts of ``len(shape)`` subjects: the i-th by id (``:sid_i``) when ``shape[i]`` is 0,
+    else by that many identities (``:k_i_j``, ``:h_i_j``; their buckets ``:b_i_j``)."""
+    key = (dialect.name, tuple(shape), every_activity, stamped)
+    cached = _STATEMENTS.get(key)
+    if cached is not None:
+        return cached
+    activity = "" if every_activity else _ONE_ACTIVITY
+    blocks = []
+    for i, identities in enumerate(shape):
+        if identities:
+            match = " OR ".join(f"(kind = :k_{i}_{j} AND hash = :h_{i}_{j})" for j in range(identities))
+            sid = _SUBJECT.format(match=match)
+            block = _FACTS.format(tag=i, sid=sid, activity=activity) + _SUPPRESSED_HASHES.format(
+                tag=i, match=match)
+            buckets = [f":b_{i}_{j}" for j in range(identities)] + [subject_bucket_sql(dialect.name, sid)]
+        else:
+            block = _FACTS.format(tag=i, sid=f":sid_{i}", activity=activity)
+            buckets = [f":b_{i}_0"]
+        if stamped:
+            block += _STAMP.format(tag=i, stamp=sum_sql(", ".join(buckets)))
+        blocks.append(block)
+    return _remember(_STATEMENTS, key, dialect, "UNION ALL".join(blocks))
+
+
+def stamps_statement(dialect: sa.Dialect, shape: Sequence[int]) -> Compiled:
+    """The sums of the counters of ``len(shape)`` lists of buckets (``:c_i_j``, ``shape[i]`` of
+    the i-th), one row each: (i, sum)."""
+    key = (dialect.name, tuple(shape))
+    cached = _STAMPS.get(key)
+    if cached is not None:
+        return cached
+    text = " UNION ALL ".join(
+        f"SELECT {i}, {sum_sql(', '.join(f':c_{i}_{j}' for j in range(count)))}"
+        for i, count in enumerate(shape))
+    return _remember(_STAMPS, key, dialect, text)
+
+
+def arguments(compiled: Compiled, params: Mapping[str, object]) -> object:
+    """``params`` as the DBAPI takes them for ``compiled``."""
+    positions = compiled[1]
+    return tuple(params[name] for name in positions) if positions else params
+
+
+def _remember(cache: dict[K, Compiled], key: K, dialect: sa.Dialect, text: str) -> Compiled:
+    compiled = sa.text(text).compile(dialect=dialect)
+    positions = tuple(compiled.positiontup) if compiled.positional and compiled.positiontup else None
+    if len(cache) >= _MOST:
+        cache.clear()
+    cache[key] = (compiled.string, positions)
+    return cache[key]
