@@ -131,48 +131,66 @@ class DecisionPoint:
         """The subjects' facts, with the consent events of ``activity`` (None: of every activity),
         ``_CHUNK`` subjects a statement; with their buckets' counters when ``stamped``. The caller
         holds the point's lock."""
-        read: list[_Entry] = []
+        read: list[_Entry | None] = [None] * len(subjects)
+        # in a statement, ids first, then identities by their number, padded with ids: few shapes,
+        # each statement compiled once
+        order = sorted(range(len(subjects)), key=lambda i: _width(subjects[i]))
+        for start in range(0, len(order), _CHUNK):
+            places = order[start:start + _CHUNK]
+            places = [-1] * (_padded(len(places)) - len(places)) + places
+            chunk = [subjects[i] if i >= 0 else "" for i in places]
+            for i, entry in zip(places, self._read_chunk(chunk, activity, stamped), strict=True):
+                if i >= 0:
+                    read[i] = entry
+        return [entry for entry in read if entry is not None]
+
+    def _read_chunk(self, chunk: Sequence[Subject], activity: str | None, stamped: bool) -> list[_Entry]:
+        params: dict[str, Any] = {} if activity is None else {"activity": activity}
+        buckets: list[tuple[str, ...]] = []
         key: bytes | None = None
-        for start in range(0, len(subjects), _CHUNK):
-            chunk = subjects[start:start + _CHUNK]
-            params: dict[str, Any] = {} if activity is None else {"activity": activity}
-            buckets: list[tuple[str, ...]] = []
-            for i, subject in enumerate(chunk):
-                if isinstance(subject, str):
-                    params[f"sid_{i}"] = subject
-                    buckets.append((subject_bucket(subject),))
-                else:
-                    key = key or identifier_data_key(self._own())
-                    digests = []
-                    for j, (kind, value) in enumerate(subject.items()):
-                        params[f"k_{i}_{j}"], params[f"h_{i}_{j}"] = kind, identifier_hash(kind, value, key)
-                        digests.append(identity_bucket(params[f"h_{i}_{j}"]))
-                    buckets.append(tuple(digests))
+        for i, subject in enumerate(chunk):
+            if isinstance(subject, str):
+                params[f"sid_{i}"] = subject
+                buckets.append((subject_bucket(subject),))
+            else:
+                key = key or identifier_data_key(self._own())
+                digests = []
+                for j, (kind, value) in enumerate(subject.items()):
+                    params[f"k_{i}_{j}"], params[f"h_{i}_{j}"] = kind, identifier_hash(kind, value, key)
+                    digests.append(identity_bucket(params[f"h_{i}_{j}"]))
+                buckets.append(tuple(digests))
                 if stamped:
-                    params.update((f"b_{i}_{j}", b) for j, b in enumerate(buckets[-1]))
-            shape = [0 if isinstance(s, str) else len(s) for s in chunk]
-            compiled = facts_statement(self.engine.dialect, shape, activity is None, stamped)
-            rows: list[list[Any]] = [[] for _ in chunk]
-            stamps: list[int | None] = [None] * len(chunk)
-            for row in self._run(compiled[0], arguments(compiled, params)):
-                if row[1] == STAMP_PART:
-                    stamps[row[0]] = int(row[8])
-                else:
-                    rows[row[0]].append(row[1:])
-            for i, subject in enumerate(chunk):
-                facts = _facts_from(rows[i], subject if isinstance(subject, str) else None)
-                if not isinstance(subject, str) and facts.subject_id is not None:
-                    buckets[i] += (subject_bucket(facts.subject_id),)  # as the statement summed them
-                read.append(_Entry(facts, buckets[i], stamps[i]))
+                    params.update((f"b_{i}_{j}", b) for j, b in enumerate(digests))
+        compiled = facts_statement(self.engine.dialect, [_width(s) for s in chunk], activity is None, stamped)
+        rows: list[list[Any]] = [[] for _ in chunk]
+        # a subject none of whose buckets was ever written has no row of counters: 0
+        stamps: list[int | None] = [0 if stamped else None] * len(chunk)
+        for row in self._run(compiled[0], arguments(compiled, params)):
+            if row[1] == STAMP_PART:
+                stamps[row[0]] = int(row[8])
+            else:
+                rows[row[0]].append(row[1:])
+        read = []
+        for i, subject in enumerate(chunk):
+            facts = _facts_from(rows[i], subject if isinstance(subject, str) else None)
+            if not isinstance(subject, str) and facts.subject_id is not None:
+                buckets[i] += (subject_bucket(facts.subject_id),)  # as the statement summed them
+            read.append(_Entry(facts, buckets[i], stamps[i]))
         return read
 
     def _stamps(self, entries: Sequence[_Entry]) -> list[int]:
-        """The sums of the counters of each entry's buckets now (one statement)."""
-        compiled = stamps_statement(self.engine.dialect, [len(e.buckets) for e in entries])
-        params = {f"c_{i}_{j}": b for i, e in enumerate(entries) for j, b in enumerate(e.buckets)}
+        """The sums of the counters of each entry's buckets now (one statement a ``_CHUNK``)."""
         sums = [0] * len(entries)
-        for i, total in self._run(compiled[0], arguments(compiled, params)):
-            sums[i] = int(total)
+        order = sorted(range(len(entries)), key=lambda i: len(entries[i].buckets))
+        for start in range(0, len(order), _CHUNK):
+            places = order[start:start + _CHUNK]
+            places = [-1] * (_padded(len(places)) - len(places)) + places
+            lists = [entries[i].buckets if i >= 0 else ("s",) for i in places]
+            compiled = stamps_statement(self.engine.dialect, [len(b) for b in lists])
+            params = {f"c_{i}_{j}": b for i, bs in enumerate(lists) for j, b in enumerate(bs)}
+            for i, total in self._run(compiled[0], arguments(compiled, params)):
+                if places[i] >= 0:
+                    sums[places[i]] = int(total)
         return sums
 
     def _run(self, sql: str, args: Any = ()) -> list[Any]:
@@ -323,6 +341,16 @@ class DecisionPoint:
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
+
+
+def _width(subject: Subject) -> int:
+    """A subject's place in a statement's shape: 0 for an id, else its number of identities."""
+    return 0 if isinstance(subject, str) else len(subject)
+
+
+def _padded(count: int) -> int:
+    """The number of subjects a statement of ``count`` is padded to (a power of 2, or _CHUNK)."""
+    return min(_CHUNK, 1 << max(0, count - 1).bit_length())
 
 
 def _key(subject: Subject) -> _SubjectKey:
