@@ -38,6 +38,9 @@ class Counting(DecisionPoint):
         self.statements += 1
         return super()._run(sql, args)
 
+    def _first(self, sql: str, args: Any) -> Any:
+        return self._run(sql, args)[0]  # counted there
+
 
 def per_decision(point: Counting, asked: list[tuple[str, str, list[str]]],
                  many: bool) -> tuple[float, float, float]:

@@ -38,6 +38,9 @@ class Counting(DecisionPoint):
         self.statements += 1
         return super()._run(sql, args)
 
+    def _first(self, sql: str, args: Any) -> Any:
+        return self._run(sql, args)[0]  # counted there
+
 
 @pytest.fixture
 def other(engine: sa.Engine) -> Iterator[sa.Engine]:

@@ -66,7 +66,8 @@ def subject_bucket_sql(dialect: str, column: str) -> str:
 
 def sum_sql(buckets: str) -> str:
     """The sum of the counters of ``buckets`` (a SQL list), 0 when none was ever written."""
-    return f"(SELECT coalesce(sum(version), 0) FROM decide_facts_buckets WHERE bucket IN ({buckets}))"
+    return (f"(SELECT CAST(coalesce(sum(version), 0) AS BIGINT) FROM decide_facts_buckets "
+            f"WHERE bucket IN ({buckets}))")
 
 
 def kept_in_step(conn: sa.Connection) -> bool:

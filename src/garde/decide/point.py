@@ -193,6 +193,13 @@ class DecisionPoint:
                     sums[places[i]] = int(total)
         return sums
 
+    def _first(self, sql: str, args: Any) -> Any:
+        """The first row of a statement's answer, straight from the driver's connection (hot path)."""
+        try:
+            return self._raw.execute(sql, args).fetchone()
+        except Exception:  # not connected yet, or a dropped connection: the careful path
+            return self._run(sql, args)[0]
+
     def _run(self, sql: str, args: Any = ()) -> list[Any]:
         for attempt in (1, 2):
             try:
@@ -234,13 +241,33 @@ class DecisionPoint:
                     entries[i] = None
         missing = [i for i, e in enumerate(entries) if e is None]
         if missing:
-            read = self._read([subjects[i][1] for i in missing], None, stamped=True)
-            with kept.lock:
-                if len(kept.entries) + len(read) > self.cache_size:
-                    kept.entries.clear()
-                for i, entry in zip(missing, read, strict=True):
-                    entries[i] = kept.entries[subjects[i][0]] = entry
+            read = self._read_and_keep(kept, [subjects[i] for i in missing])
+            for i, entry in zip(missing, read, strict=True):
+                entries[i] = entry
         return [e for e in entries if e is not None]
+
+    def _read_and_keep(self, kept: _Kept, subjects: Sequence[tuple[_SubjectKey, Subject]]) -> list[_Entry]:
+        read = self._read([subject for _key, subject in subjects], None, stamped=True)
+        with kept.lock:
+            if len(kept.entries) + len(read) > self.cache_size:
+                kept.entries.clear()
+            for (key, _subject), entry in zip(subjects, read, strict=True):
+                kept.entries[key] = entry
+        return read
+
+    def _current_one(self, kept: _Kept, subject: Subject) -> _Entry:
+        """:meth:`_current` of one subject, on the hot path: the counters' statement and its
+        arguments made once per entry, run on the driver's connection directly."""
+        key = _key(subject)
+        entry = kept.entries.get(key)
+        if entry is not None:
+            if entry.check is None:
+                compiled = stamps_statement(self.engine.dialect, (len(entry.buckets),))
+                names = {f"c_0_{j}": bucket for j, bucket in enumerate(entry.buckets)}
+                entry.check = compiled[0], arguments(compiled, names)
+            if self._first(*entry.check)[1] == entry.stamp:
+                return entry
+        return self._read_and_keep(kept, [(key, subject)])[0]
 
     def _answer(self, entry: _Entry, activity: str, rules: ActivityRules, categories: Sequence[str] | None,
                 channel: str | None, at: datetime) -> tuple[Decision, _PayloadParts | None]:
@@ -273,7 +300,7 @@ class DecisionPoint:
                 if kept is None:
                     facts = self._read([subject], activity, stamped=False)[0].facts
                 else:
-                    entry = self._current(kept, [(_key(subject), subject)])[0]
+                    entry = self._current_one(kept, subject)
             if kept is None:
                 decision = evaluate(activity, rules, facts, categories, channel, at)
             else:
@@ -361,10 +388,11 @@ class _Entry:
     """A subject's facts as read, the buckets they belong to and the sum of those buckets' counters
     in the same snapshot (None: not counted), and the answers given on them."""
 
-    __slots__ = ("answers", "buckets", "facts", "stamp")
+    __slots__ = ("answers", "buckets", "check", "facts", "stamp")
 
     def __init__(self, facts: SubjectFacts, buckets: tuple[str, ...], stamp: int | None) -> None:
         self.facts, self.buckets, self.stamp = facts, buckets, stamp
+        self.check: tuple[str, Any] | None = None  # the statement reading its counters, and its arguments
         self.answers: dict[_AnswerKey, tuple[datetime, datetime | None, Decision, _PayloadParts | None]] = {}
 
 

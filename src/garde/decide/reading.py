@@ -46,6 +46,31 @@ UNION ALL
 SELECT m.tag, 4, NULL, NULL, NULL, NULL, NULL, NULL, CAST(sum(v.version) AS BIGINT), NULL
   FROM marks m JOIN decide_facts_buckets v ON v.bucket = m.bucket GROUP BY m.tag
 """
+# one subject: the same parts, each with its own index lookup (a little cheaper than a join with a
+# table of one row on SQLite, ≈ 10 µs)
+_ONE = """
+SELECT 0, 0, s.state, s.id, s.created_at, s.relationship_started_at, s.relationship_ended_at,
+       s.last_contact_at, CAST(NULL AS BIGINT), CAST(NULL AS VARCHAR(64))
+  FROM subjects s WHERE s.id = {sid}
+UNION ALL
+SELECT 0, 1, o.scope, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+  FROM subject_objections o WHERE o.subject_id = {sid}
+UNION ALL
+SELECT 0, 2, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+  FROM subject_identifiers si JOIN suppression_list sl ON sl.kind = si.kind AND sl.hash = si.hash
+ WHERE si.subject_id = {sid}
+UNION ALL
+SELECT 0, 3, c.channel, c.action, c.at, c.expires_at, NULL, NULL, c.id, c.activity
+  FROM consent_events c WHERE c.subject_id = {sid}{activity}
+"""
+_ONE_SUPPRESSED = """
+UNION ALL
+SELECT 0, 2, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM suppression_list WHERE {match}
+"""
+_ONE_STAMP = """
+UNION ALL
+SELECT 0, 4, NULL, NULL, NULL, NULL, NULL, NULL, {stamp}, NULL
+"""
 STAMP_PART = 4
 
 Compiled = tuple[str, tuple[str, ...] | None]  # the statement's text and its parameters' order
@@ -66,6 +91,8 @@ def facts_statement(dialect: sa.Dialect, shape: Sequence[int], every_activity: b
     cached = _STATEMENTS.get(key)
     if cached is not None:
         return cached
+    if len(shape) == 1:
+        return _remember(_STATEMENTS, key, dialect, _one(dialect, shape[0], every_activity, stamped))
     asked, hashes, buckets = [], [], []
     for i, identities in enumerate(shape):
         if identities:
@@ -88,6 +115,22 @@ def facts_statement(dialect: sa.Dialect, shape: Sequence[int], every_activity: b
         ctes.append(f"marks(tag, bucket) AS ({marks})")
         text += _STAMP
     return _remember(_STATEMENTS, key, dialect, "WITH " + ",\n     ".join(ctes) + text)
+
+
+def _one(dialect: sa.Dialect, identities: int, every_activity: bool, stamped: bool) -> str:
+    activity = "" if every_activity else _ONE_ACTIVITY
+    if identities:
+        match = " OR ".join(f"(kind = :k_0_{j} AND hash = :h_0_{j})" for j in range(identities))
+        sid = _SUBJECT.format(match=match)
+        text = _ONE.format(sid=sid, activity=activity) + _ONE_SUPPRESSED.format(match=match)
+        buckets = [f":b_0_{j}" for j in range(identities)] + [subject_bucket_sql(dialect.name, sid)]
+    else:
+        sid = ":sid_0"
+        text = _ONE.format(sid=sid, activity=activity)
+        buckets = [subject_bucket_sql(dialect.name, sid)]
+    if stamped:
+        text += _ONE_STAMP.format(stamp=sum_sql(", ".join(buckets)))
+    return text
 
 
 def stamps_statement(dialect: sa.Dialect, shape: Sequence[int]) -> Compiled:
