@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import json.encoder
 import threading
-import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -42,22 +41,24 @@ from garde.audit import AuditWriter, ProcessAuditWriter, canonical_payload
 from garde.consent.ledger import consent_channel
 from garde.consent.state import ConsentEvent, as_utc
 from garde.decide.freshness import identity_bucket, kept_in_step, subject_bucket
+from garde.decide.keeping import Entry, Kept, PayloadParts, SubjectKey, kept_for
 from garde.decide.model import ActivityRules, Decision, DecisionModel
-from garde.decide.reading import STAMP_PART, arguments, facts_statement, stamps_statement
+from garde.decide.reading import (
+    CHUNK,
+    STAMP_PART,
+    arguments,
+    facts_statement,
+    padded,
+    stamps_statement,
+    width,
+)
 from garde.decide.rules import SubjectFacts, evaluate, stable_until
 from garde.keys import identifier_data_key
 from garde.register import Register
 from garde.subjects import identifier_hash, now
 
 Subject = str | Mapping[str, str]  # a subject's id, or identities {kind: value}
-# What a point keeps (on a store that counts its writes): a subject's facts by subject key (an id,
-# or the identities as a tuple), with their answers by (activity, categories, channel) and the
-# instants each holds between, [from, until).
-_SubjectKey = str | tuple[tuple[str, str], ...]
-_AnswerKey = tuple[str, tuple[str, ...] | None, str | None]
-_PayloadParts = tuple[str, str]  # a decision's audit payload before and after its time (payload_parts)
 _quote = json.encoder.encode_basestring  # canonical_payload's quoting of a str
-_CHUNK = 100  # subjects read in one statement by decide_many()
 _ANSWERS = 256  # answers kept per subject (past it, its answers start again empty)
 
 
@@ -104,7 +105,7 @@ class DecisionPoint:
         self._raw: Any = None  # the DBAPI connection of _connection
         self.cache_size = max(0, cache_size)
         # shared by the points of this model on this store: the API makes a point per request
-        self._kept = _kept_for(engine, self.model) if self.cache_size else None
+        self._kept = kept_for(engine, self.model) if self.cache_size else None
 
     # -- reading the subject -------------------------------------------------
     def _dbapi(self) -> Any:
@@ -127,24 +128,24 @@ class DecisionPoint:
         with self._lock:
             return self._read([subject], activity, stamped=False)[0].facts
 
-    def _read(self, subjects: Sequence[Subject], activity: str | None, stamped: bool) -> list[_Entry]:
+    def _read(self, subjects: Sequence[Subject], activity: str | None, stamped: bool) -> list[Entry]:
         """The subjects' facts, with the consent events of ``activity`` (None: of every activity),
-        ``_CHUNK`` subjects a statement; with their buckets' counters when ``stamped``. The caller
+        ``CHUNK`` subjects a statement; with their buckets' counters when ``stamped``. The caller
         holds the point's lock."""
-        read: list[_Entry | None] = [None] * len(subjects)
+        read: list[Entry | None] = [None] * len(subjects)
         # in a statement, ids first, then identities by their number, padded with ids: few shapes,
         # each statement compiled once
-        order = sorted(range(len(subjects)), key=lambda i: _width(subjects[i]))
-        for start in range(0, len(order), _CHUNK):
-            places = order[start:start + _CHUNK]
-            places = [-1] * (_padded(len(places)) - len(places)) + places
+        order = sorted(range(len(subjects)), key=lambda i: width(subjects[i]))
+        for start in range(0, len(order), CHUNK):
+            places = order[start:start + CHUNK]
+            places = [-1] * (padded(len(places)) - len(places)) + places
             chunk = [subjects[i] if i >= 0 else "" for i in places]
             for i, entry in zip(places, self._read_chunk(chunk, activity, stamped), strict=True):
                 if i >= 0:
                     read[i] = entry
         return [entry for entry in read if entry is not None]
 
-    def _read_chunk(self, chunk: Sequence[Subject], activity: str | None, stamped: bool) -> list[_Entry]:
+    def _read_chunk(self, chunk: Sequence[Subject], activity: str | None, stamped: bool) -> list[Entry]:
         params: dict[str, Any] = {} if activity is None else {"activity": activity}
         buckets: list[tuple[str, ...]] = []
         key: bytes | None = None
@@ -161,7 +162,7 @@ class DecisionPoint:
                 buckets.append(tuple(digests))
                 if stamped:
                     params.update((f"b_{i}_{j}", b) for j, b in enumerate(digests))
-        compiled = facts_statement(self.engine.dialect, [_width(s) for s in chunk], activity is None, stamped)
+        compiled = facts_statement(self.engine.dialect, [width(s) for s in chunk], activity is None, stamped)
         rows: list[list[Any]] = [[] for _ in chunk]
         # a subject none of whose buckets was ever written has no row of counters: 0
         stamps: list[int | None] = [0 if stamped else None] * len(chunk)
@@ -175,16 +176,16 @@ class DecisionPoint:
             facts = _facts_from(rows[i], subject if isinstance(subject, str) else None)
             if not isinstance(subject, str) and facts.subject_id is not None:
                 buckets[i] += (subject_bucket(facts.subject_id),)  # as the statement summed them
-            read.append(_Entry(facts, buckets[i], stamps[i]))
+            read.append(Entry(facts, buckets[i], stamps[i]))
         return read
 
-    def _stamps(self, entries: Sequence[_Entry]) -> list[int]:
-        """The sums of the counters of each entry's buckets now (one statement a ``_CHUNK``)."""
+    def _stamps(self, entries: Sequence[Entry]) -> list[int]:
+        """The sums of the counters of each entry's buckets now (one statement a ``CHUNK``)."""
         sums = [0] * len(entries)
         order = sorted(range(len(entries)), key=lambda i: len(entries[i].buckets))
-        for start in range(0, len(order), _CHUNK):
-            places = order[start:start + _CHUNK]
-            places = [-1] * (_padded(len(places)) - len(places)) + places
+        for start in range(0, len(order), CHUNK):
+            places = order[start:start + CHUNK]
+            places = [-1] * (padded(len(places)) - len(places)) + places
             lists = [entries[i].buckets if i >= 0 else ("s",) for i in places]
             compiled = stamps_statement(self.engine.dialect, [len(b) for b in lists])
             params = {f"c_{i}_{j}": b for i, bs in enumerate(lists) for j, b in enumerate(bs)}
@@ -217,7 +218,7 @@ class DecisionPoint:
         raise AssertionError("unreachable")
 
     # -- keeping facts and answers -------------------------------------------
-    def _keeping(self) -> _Kept | None:
+    def _keeping(self) -> Kept | None:
         """What this point keeps, when the store counts its writes (asked once per model and
         store); None: read the facts for every decision. The caller holds the point's lock."""
         kept = self._kept
@@ -229,11 +230,11 @@ class DecisionPoint:
                     kept.counted = kept_in_step(self._own())
         return kept if kept.counted else None
 
-    def _current(self, kept: _Kept, subjects: Sequence[tuple[_SubjectKey, Subject]]) -> list[_Entry]:
+    def _current(self, kept: Kept, subjects: Sequence[tuple[SubjectKey, Subject]]) -> list[Entry]:
         """The current facts of distinct subjects: those kept whose counters have not moved (one
         statement reads the counters), the others read (one statement) and kept. The caller holds
         the point's lock."""
-        entries: list[_Entry | None] = [kept.entries.get(key) for key, _subject in subjects]
+        entries: list[Entry | None] = [kept.entries.get(key) for key, _subject in subjects]
         held = [(i, e) for i, e in enumerate(entries) if e is not None]
         if held:
             for (i, entry), stamp in zip(held, self._stamps([e for _i, e in held]), strict=True):
@@ -246,7 +247,7 @@ class DecisionPoint:
                 entries[i] = entry
         return [e for e in entries if e is not None]
 
-    def _read_and_keep(self, kept: _Kept, subjects: Sequence[tuple[_SubjectKey, Subject]]) -> list[_Entry]:
+    def _read_and_keep(self, kept: Kept, subjects: Sequence[tuple[SubjectKey, Subject]]) -> list[Entry]:
         read = self._read([subject for _key, subject in subjects], None, stamped=True)
         with kept.lock:
             if len(kept.entries) + len(read) > self.cache_size:
@@ -255,7 +256,7 @@ class DecisionPoint:
                 kept.entries[key] = entry
         return read
 
-    def _current_one(self, kept: _Kept, subject: Subject) -> _Entry:
+    def _current_one(self, kept: Kept, subject: Subject) -> Entry:
         """:meth:`_current` of one subject, on the hot path: the counters' statement and its
         arguments made once per entry, run on the driver's connection directly."""
         key = _key(subject)
@@ -269,8 +270,8 @@ class DecisionPoint:
                 return entry
         return self._read_and_keep(kept, [(key, subject)])[0]
 
-    def _answer(self, entry: _Entry, activity: str, rules: ActivityRules, categories: Sequence[str] | None,
-                channel: str | None, at: datetime) -> tuple[Decision, _PayloadParts | None]:
+    def _answer(self, entry: Entry, activity: str, rules: ActivityRules, categories: Sequence[str] | None,
+                channel: str | None, at: datetime) -> tuple[Decision, PayloadParts | None]:
         """The answer (and its audit payload's parts, when audited) on current kept facts: the
         kept answer while it holds, else evaluated and kept."""
         key = (activity, tuple(categories) if categories else None, channel)
@@ -315,11 +316,11 @@ class DecisionPoint:
         asked = [DecisionRequest(*request) for request in requests]
         channels = [consent_channel(r.channel) for r in asked]
         rules = [self.model.get(r.activity) for r in asked]
-        subjects: dict[_SubjectKey, Subject] = {}
+        subjects: dict[SubjectKey, Subject] = {}
         for request, activity_rules in zip(asked, rules, strict=True):
             if activity_rules is not None and request.subject:
                 subjects.setdefault(_key(request.subject), request.subject)
-        entries: dict[_SubjectKey, _Entry] = {}
+        entries: dict[SubjectKey, Entry] = {}
         kept = None
         if subjects:
             with self._lock:
@@ -347,7 +348,7 @@ class DecisionPoint:
         return decisions
 
     def _audit(self, activity: str, channel: str | None, categories: Sequence[str] | None,
-               decision: Decision, parts: _PayloadParts | None, at: datetime) -> None:
+               decision: Decision, parts: PayloadParts | None, at: datetime) -> None:
         writer = self.audit_writer
         if writer is not None:
             head, tail = parts or payload_parts(activity, channel, categories, decision)
@@ -370,58 +371,12 @@ class DecisionPoint:
         self.close()
 
 
-def _width(subject: Subject) -> int:
-    """A subject's place in a statement's shape: 0 for an id, else its number of identities."""
-    return 0 if isinstance(subject, str) else len(subject)
-
-
-def _padded(count: int) -> int:
-    """The number of subjects a statement of ``count`` is padded to (a power of 2, or _CHUNK)."""
-    return min(_CHUNK, 1 << max(0, count - 1).bit_length())
-
-
-def _key(subject: Subject) -> _SubjectKey:
+def _key(subject: Subject) -> SubjectKey:
     return subject if isinstance(subject, str) else tuple(subject.items())
 
 
-class _Entry:
-    """A subject's facts as read, the buckets they belong to and the sum of those buckets' counters
-    in the same snapshot (None: not counted), and the answers given on them."""
-
-    __slots__ = ("answers", "buckets", "check", "facts", "stamp")
-
-    def __init__(self, facts: SubjectFacts, buckets: tuple[str, ...], stamp: int | None) -> None:
-        self.facts, self.buckets, self.stamp = facts, buckets, stamp
-        self.check: tuple[str, Any] | None = None  # the statement reading its counters, and its arguments
-        self.answers: dict[_AnswerKey, tuple[datetime, datetime | None, Decision, _PayloadParts | None]] = {}
-
-
-class _Kept:
-    """What the points of one model on one store keep (subjects' facts and answers, by subject);
-    ``counted``: whether the store counts its writes (None: not asked yet)."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.counted: bool | None = None
-        self.entries: dict[_SubjectKey, _Entry] = {}
-
-
-_KEPT: weakref.WeakKeyDictionary[sa.Engine, weakref.WeakKeyDictionary[DecisionModel, _Kept]] = (
-    weakref.WeakKeyDictionary())
-_KEPT_LOCK = threading.Lock()
-
-
-def _kept_for(engine: sa.Engine, model: DecisionModel) -> _Kept:
-    with _KEPT_LOCK:
-        by_model = _KEPT.setdefault(engine, weakref.WeakKeyDictionary())
-        kept = by_model.get(model)
-        if kept is None:
-            kept = by_model[model] = _Kept()
-        return kept
-
-
 def payload_parts(activity: str, channel: str | None, categories: Sequence[str] | None,
-                  decision: Decision) -> _PayloadParts:
+                  decision: Decision) -> PayloadParts:
     """A decision's audit payload in canonical JSON, cut where its time goes: the payload at
     instant ``t`` is ``head + JSON string of t + tail``. (``,"at":""`` occurs once: inside a JSON
     string every quote is escaped, and ``at`` is a key of the payload's top level only.)"""

@@ -72,6 +72,7 @@ UNION ALL
 SELECT 0, 4, NULL, NULL, NULL, NULL, NULL, NULL, {stamp}, NULL
 """
 STAMP_PART = 4
+CHUNK = 100  # subjects read in one statement by decide_many()
 
 Compiled = tuple[str, tuple[str, ...] | None]  # the statement's text and its parameters' order
 # by (dialect, shape, every activity's consents, stamped): the same texts for every point
@@ -159,3 +160,13 @@ def _remember(cache: dict[K, Compiled], key: K, dialect: sa.Dialect, text: str) 
         cache.clear()
     cache[key] = (compiled.string, positions)
     return cache[key]
+
+
+def width(subject: str | Mapping[str, str]) -> int:
+    """A subject's place in a statement's shape: 0 for an id, else its number of identities."""
+    return 0 if isinstance(subject, str) else len(subject)
+
+
+def padded(count: int) -> int:
+    """The number of subjects a statement of ``count`` is padded to (a power of 2, or CHUNK)."""
+    return min(CHUNK, 1 << max(0, count - 1).bit_length())
