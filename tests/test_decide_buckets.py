@@ -5,6 +5,7 @@ not; decide_many() answers as decide() one by one."""
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
@@ -237,3 +238,43 @@ def test_the_counters_migrate_up_and_down(database_url: str) -> None:
             assert kept_in_step(conn)
     finally:
         store.dispose()
+
+
+def test_decisions_during_concurrent_writes_see_every_commit_before_them(
+        engine: sa.Engine, other: sa.Engine) -> None:
+    """A writer thread withdraws and gives again, 30 times, through another engine while decisions
+    run without pause. A decision that starts after commit k and during which no other commit
+    began answers exactly the state of k; after each commit the writer waits for one such
+    decision, so each of the 30 states is checked at least once (and the decisions overlapping a
+    commit exercise the races)."""
+    sid, = new_subjects(engine, ("cde",))
+    with other.begin() as conn:
+        consent.record_consent(conn, sid, "newsletter", "given", channel="email", at=NOW - timedelta(days=2))
+    started, done, checked = [0], [0], set()
+    seen = threading.Event()
+
+    def writer() -> None:
+        for k in range(1, 31):
+            started[0] = k
+            with other.begin() as conn:
+                consent.record_consent(conn, sid, "newsletter", "withdrawn" if k % 2 else "given",
+                                       channel="email", at=NOW - timedelta(days=1) + timedelta(seconds=k))
+            done[0] = k
+            seen.wait(timeout=60)
+            seen.clear()
+
+    thread = threading.Thread(target=writer)
+    with DecisionPoint(register(), engine, audit=False, clock=lambda: NOW) as point:
+        thread.start()
+        try:
+            while thread.is_alive():
+                before = done[0]
+                allowed = point.decide("newsletter", sid, ["contact.email"], "email").allowed
+                if started[0] == before:  # no commit began during the decision
+                    # given after an even number of commits, withdrawn after an odd one
+                    assert allowed == (before % 2 == 0), before
+                    checked.add(before)
+                    seen.set()
+        finally:
+            thread.join()
+    assert checked >= set(range(1, 31))
