@@ -203,7 +203,7 @@ def test_a_store_that_does_not_count_its_writes_is_read_for_each_decision(sqlite
     engine = connect(sqlite_url, create=True)
     migrate(engine)
     with engine.begin() as conn:
-        conn.execute(sa.text(f"DROP TRIGGER {TRIGGERS[-3]}"))  # consent_events, insert
+        conn.execute(sa.text(f"DROP TRIGGER {TRIGGERS['sqlite'][-3]}"))  # consent_events, insert
     sid = given_newsletter(engine)
     with DecisionPoint(register(), engine, audit=False, clock=lambda: BASE + timedelta(days=1)) as point:
         assert ask(point, sid) == ["legal_basis"]
@@ -223,7 +223,7 @@ def test_cache_size_bounds_what_is_kept(sqlite_url: str, size: int) -> None:
         for _ in range(3):
             assert ask(point, sid) == ["legal_basis"]
             assert ask(point, {"email": "ana@example.com"}) == ["legal_basis"]
-        assert len(point._kept.answers if point._kept else ()) <= size
+        assert len(point._kept.entries if point._kept else ()) <= size
     engine.dispose()
 
 

@@ -3,21 +3,27 @@
 Applications ask it before using personal data for a purpose. It holds the
 register compiled in memory (:class:`DecisionModel`) and reads what the
 store knows of the subject in **one** indexed statement (state and dates,
-objections, suppression, the consent events). Each decision is appended to
-the audit log through a buffered :class:`garde.audit.ProcessAuditWriter`,
-whose child process hashes and writes the batches (see
-:class:`garde.audit.AuditWriter` for the durability window).
+objections, suppression, the consent events; :mod:`garde.decide.reading`);
+:meth:`DecisionPoint.decide_many` reads many subjects in one statement. Each
+decision is appended to the audit log through a buffered
+:class:`garde.audit.ProcessAuditWriter`, whose child process hashes and
+writes the batches (see :class:`garde.audit.AuditWriter` for the durability
+window).
 
-On a SQLite store whose writes are counted (:mod:`garde.decide.freshness`),
-the point keeps each subject's facts, and each answer until the first
-instant it may change (:func:`garde.decide.rules.stable_until`), as long as
-the counter has not moved: before every decision it reads the counter, and
-any write to the facts, by any connection or process, empties what it
-keeps. Elsewhere (PostgreSQL) it reads the facts for every decision: every
-decision sees every committed write either way.
+On a store whose writes are counted by bucket of subjects
+(:mod:`garde.decide.freshness`: SQLite and PostgreSQL, migrated), the point
+keeps each subject's facts with their buckets' counters (read in the same
+statement), and each answer until the first instant it may change
+(:func:`garde.decide.rules.stable_until`). Before using kept facts it reads
+their counters (one statement, ≈ one indexed row); any write to that
+subject's facts, by any connection, process or machine, makes it read them
+again, while a write about another subject leaves them in place. A decision
+is thus one round trip to the store, whether its facts are kept or not (two
+when kept facts turn out stale). Every decision sees every write committed
+before it started.
 
-The statement is built and compiled once per dialect and run on the
-DBAPI connection directly, in autocommit mode: on the hot path SQLAlchemy's
+The statements are compiled once per dialect and run on the DBAPI
+connection directly, in autocommit mode: on the hot path SQLAlchemy's
 per-call work would cost more than the query itself.
 """
 
@@ -25,55 +31,44 @@ from __future__ import annotations
 
 import json.encoder
 import threading
-import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
 from garde.audit import AuditWriter, ProcessAuditWriter, canonical_payload
 from garde.consent.ledger import consent_channel
 from garde.consent.state import ConsentEvent, as_utc
-from garde.decide.freshness import VERSION_SQL, kept_in_step
+from garde.decide.freshness import identity_bucket, kept_in_step, subject_bucket
+from garde.decide.keeping import Entry, Kept, PayloadParts, SubjectKey, kept_for
 from garde.decide.model import ActivityRules, Decision, DecisionModel
+from garde.decide.reading import (
+    CHUNK,
+    STAMP_PART,
+    arguments,
+    facts_statement,
+    padded,
+    stamps_statement,
+    width,
+)
 from garde.decide.rules import SubjectFacts, evaluate, stable_until
 from garde.keys import identifier_data_key
 from garde.register import Register
 from garde.subjects import identifier_hash, now
 
-_SUBJECT = "SELECT subject_id FROM subject_identifiers WHERE {match} LIMIT 1"
-_FACTS = """
-SELECT 0, s.state, s.id, s.created_at, s.relationship_started_at, s.relationship_ended_at,
-       s.last_contact_at, CAST(NULL AS BIGINT), CAST(NULL AS VARCHAR(64))
-  FROM subjects s WHERE s.id = {sid}
-UNION ALL
-SELECT 1, o.scope, NULL, NULL, NULL, NULL, NULL, NULL, NULL
-  FROM subject_objections o WHERE o.subject_id = {sid}
-UNION ALL
-SELECT 2, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
-  FROM subject_identifiers si JOIN suppression_list sl ON sl.kind = si.kind AND sl.hash = si.hash
- WHERE si.subject_id = {sid}
-UNION ALL
-SELECT 3, c.channel, c.action, c.at, c.expires_at, NULL, NULL, c.id, c.activity
-  FROM consent_events c WHERE c.subject_id = {sid}{activity}
-"""
-_ONE_ACTIVITY = " AND c.activity = :activity"
-_SUPPRESSED_HASHES = """
-UNION ALL
-SELECT 2, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL FROM suppression_list WHERE {match}
-"""
-
-# The facts statements by (dialect, number of identities, every activity's consents): the same
-# text for every point.
-_STATEMENTS: dict[tuple[str, int, bool], tuple[str, tuple[str, ...] | None]] = {}
-# What a point keeps (on a store that counts its writes): a subject's facts by subject key (an id,
-# or the identities as a tuple), and an answer by (activity, subject key, categories, channel)
-# with the instants it holds between, [from, until).
-_SubjectKey = str | tuple[tuple[str, str], ...]
-_AnswerKey = tuple[str, _SubjectKey, tuple[str, ...] | None, str | None]
-_PayloadParts = tuple[str, str]  # a decision's audit payload before and after its time (payload_parts)
+Subject = str | Mapping[str, str]  # a subject's id, or identities {kind: value}
 _quote = json.encoder.encode_basestring  # canonical_payload's quoting of a str
+_ANSWERS = 256  # answers kept per subject (past it, its answers start again empty)
+
+
+class DecisionRequest(NamedTuple):
+    """One question of :meth:`DecisionPoint.decide_many`: :meth:`DecisionPoint.decide`'s arguments."""
+
+    activity: str
+    subject: Subject | None
+    categories: Sequence[str] | None = None
+    channel: str | None = None
 
 
 def moment(value: Any) -> datetime | None:
@@ -90,9 +85,9 @@ class DecisionPoint:
 
     ``audit``: True (a buffered writer owned by this point), False (no
     audit: tests and dry runs only), or an :class:`AuditWriter` to share.
-    ``cache_size``: how many answers and subjects' facts the point may keep
-    on a store that counts its writes (0: keep none, read the facts for
-    every decision); past it, it starts again empty.
+    ``cache_size``: how many subjects' facts (with their answers) the point
+    may keep on a store that counts its writes (0: keep none, read the facts
+    for every decision); past it, it starts again empty.
     """
 
     def __init__(self, register: Register | Iterable[Register] | DecisionModel, engine: sa.Engine, *,
@@ -110,7 +105,7 @@ class DecisionPoint:
         self._raw: Any = None  # the DBAPI connection of _connection
         self.cache_size = max(0, cache_size)
         # shared by the points of this model on this store: the API makes a point per request
-        self._kept = _kept_for(engine, self.model) if self.cache_size else None
+        self._kept = kept_for(engine, self.model) if self.cache_size else None
 
     # -- reading the subject -------------------------------------------------
     def _dbapi(self) -> Any:
@@ -126,49 +121,85 @@ class DecisionPoint:
             self._raw = self._connection.connection.dbapi_connection
         return self._connection
 
-    def _statement(self, identities: int, every_activity: bool = False) -> tuple[str, tuple[str, ...] | None]:
-        """The facts statement for a subject id (0) or for n identities, compiled once per dialect
-        in the process (the API makes a point per request: compiling cost ≈ 0.4 ms a decision)."""
-        key = (self.engine.dialect.name, identities, every_activity)
-        cached = _STATEMENTS.get(key)
-        if cached is not None:
-            return cached
-        activity = "" if every_activity else _ONE_ACTIVITY
-        if identities:
-            match = " OR ".join(f"(kind = :k{i} AND hash = :h{i})" for i in range(identities))
-            sid = "(" + _SUBJECT.format(match=match) + ")"
-            text = _FACTS.format(sid=sid, activity=activity) + _SUPPRESSED_HASHES.format(match=match)
-        else:
-            text = _FACTS.format(sid=":sid", activity=activity)
-        compiled = sa.text(text).compile(dialect=self.engine.dialect)
-        positions = tuple(compiled.positiontup) if compiled.positional and compiled.positiontup else None
-        _STATEMENTS[key] = (compiled.string, positions)
-        return compiled.string, positions
-
-    def facts(self, activity: str, subject: str | Mapping[str, str] | None) -> SubjectFacts:
+    def facts(self, activity: str, subject: Subject | None) -> SubjectFacts:
         """What the store knows about ``subject`` (an id, or identities {kind: value}) for ``activity``."""
-        if subject is None:
+        if not subject:
             return SubjectFacts(None, None)
         with self._lock:
-            return self._read_facts(subject, activity)
+            return self._read([subject], activity, stamped=False)[0].facts
 
-    def _read_facts(self, subject: str | Mapping[str, str], activity: str | None) -> SubjectFacts:
-        """The subject's facts, with the consent events of ``activity`` (None: of every activity);
-        the caller holds the lock."""
-        params: dict[str, Any] = {"activity": activity}
-        if isinstance(subject, str):
-            params["sid"] = subject
-            sql, positions = self._statement(0, activity is None)
-        else:
-            key = identifier_data_key(self._own())
-            for i, (kind, value) in enumerate(subject.items()):
-                params[f"k{i}"], params[f"h{i}"] = kind, identifier_hash(kind, value, key)
-            sql, positions = self._statement(len(subject), activity is None)
-        if activity is None:
-            del params["activity"]
-        args: Any = tuple(params[name] for name in positions) if positions else params
-        rows = self._run(sql, args)
-        return _facts_from(rows, subject if isinstance(subject, str) else None)
+    def _read(self, subjects: Sequence[Subject], activity: str | None, stamped: bool) -> list[Entry]:
+        """The subjects' facts, with the consent events of ``activity`` (None: of every activity),
+        ``CHUNK`` subjects a statement; with their buckets' counters when ``stamped``. The caller
+        holds the point's lock."""
+        read: list[Entry | None] = [None] * len(subjects)
+        # in a statement, ids first, then identities by their number, padded with ids: few shapes,
+        # each statement compiled once
+        order = sorted(range(len(subjects)), key=lambda i: width(subjects[i]))
+        for start in range(0, len(order), CHUNK):
+            places = order[start:start + CHUNK]
+            places = [-1] * (padded(len(places)) - len(places)) + places
+            chunk = [subjects[i] if i >= 0 else "" for i in places]
+            for i, entry in zip(places, self._read_chunk(chunk, activity, stamped), strict=True):
+                if i >= 0:
+                    read[i] = entry
+        return [entry for entry in read if entry is not None]
+
+    def _read_chunk(self, chunk: Sequence[Subject], activity: str | None, stamped: bool) -> list[Entry]:
+        params: dict[str, Any] = {} if activity is None else {"activity": activity}
+        buckets: list[tuple[str, ...]] = []
+        key: bytes | None = None
+        for i, subject in enumerate(chunk):
+            if isinstance(subject, str):
+                params[f"sid_{i}"] = subject
+                buckets.append((subject_bucket(subject),))
+            else:
+                key = key or identifier_data_key(self._own())
+                digests = []
+                for j, (kind, value) in enumerate(subject.items()):
+                    params[f"k_{i}_{j}"], params[f"h_{i}_{j}"] = kind, identifier_hash(kind, value, key)
+                    digests.append(identity_bucket(params[f"h_{i}_{j}"]))
+                buckets.append(tuple(digests))
+                if stamped:
+                    params.update((f"b_{i}_{j}", b) for j, b in enumerate(digests))
+        compiled = facts_statement(self.engine.dialect, [width(s) for s in chunk], activity is None, stamped)
+        rows: list[list[Any]] = [[] for _ in chunk]
+        # a subject none of whose buckets was ever written has no row of counters: 0
+        stamps: list[int | None] = [0 if stamped else None] * len(chunk)
+        for row in self._run(compiled[0], arguments(compiled, params)):
+            if row[1] == STAMP_PART:
+                stamps[row[0]] = int(row[8])
+            else:
+                rows[row[0]].append(row[1:])
+        read = []
+        for i, subject in enumerate(chunk):
+            facts = _facts_from(rows[i], subject if isinstance(subject, str) else None)
+            if not isinstance(subject, str) and facts.subject_id is not None:
+                buckets[i] += (subject_bucket(facts.subject_id),)  # as the statement summed them
+            read.append(Entry(facts, buckets[i], stamps[i]))
+        return read
+
+    def _stamps(self, entries: Sequence[Entry]) -> list[int]:
+        """The sums of the counters of each entry's buckets now (one statement a ``CHUNK``)."""
+        sums = [0] * len(entries)
+        order = sorted(range(len(entries)), key=lambda i: len(entries[i].buckets))
+        for start in range(0, len(order), CHUNK):
+            places = order[start:start + CHUNK]
+            places = [-1] * (padded(len(places)) - len(places)) + places
+            lists = [entries[i].buckets if i >= 0 else ("s",) for i in places]
+            compiled = stamps_statement(self.engine.dialect, [len(b) for b in lists])
+            params = {f"c_{i}_{j}": b for i, bs in enumerate(lists) for j, b in enumerate(bs)}
+            for i, total in self._run(compiled[0], arguments(compiled, params)):
+                if places[i] >= 0:
+                    sums[places[i]] = int(total)
+        return sums
+
+    def _first(self, sql: str, args: Any) -> Any:
+        """The first row of a statement's answer, straight from the driver's connection (hot path)."""
+        try:
+            return self._raw.execute(sql, args).fetchone()
+        except Exception:  # not connected yet, or a dropped connection: the careful path
+            return self._run(sql, args)[0]
 
     def _run(self, sql: str, args: Any = ()) -> list[Any]:
         for attempt in (1, 2):
@@ -187,74 +218,143 @@ class DecisionPoint:
         raise AssertionError("unreachable")
 
     # -- keeping facts and answers -------------------------------------------
-    def _in_step(self, kept: _Kept) -> bool:
-        """Read the store's write counter; empty what is kept when it moved. False when this store
-        keeps no counter: then nothing is kept. The caller holds both locks."""
-        if kept.counted is None:
-            kept.counted = kept_in_step(self._own())
-        if not kept.counted:
-            return False
-        try:  # the counter straight from the driver's connection: this runs before every decision
-            version = self._raw.execute(VERSION_SQL).fetchone()[0]
-        except Exception:  # not connected yet, or a dropped connection: the careful path
-            version = self._run(VERSION_SQL)[0][0]
-        if version != kept.version or len(kept.answers) >= self.cache_size \
-                or len(kept.facts) >= self.cache_size:
-            kept.facts.clear()
-            kept.answers.clear()
-            kept.version = version
-        return True
-
-    def _kept_answer(self, activity: str, rules: ActivityRules, subject: str | Mapping[str, str],
-                     categories: Sequence[str] | None, channel: str | None,
-                     moment: datetime) -> tuple[Decision, _PayloadParts | None] | None:
-        """The answer (and its audit payload's parts, when audited), from what is kept when it
-        still holds, else evaluated and kept; None when nothing is kept. The caller holds the
-        point's lock; the kept state's is taken here, after it (always in that order)."""
+    def _keeping(self) -> Kept | None:
+        """What this point keeps, when the store counts its writes (asked once per model and
+        store); None: read the facts for every decision. The caller holds the point's lock."""
         kept = self._kept
         if kept is None:
             return None
+        if kept.counted is None:
+            with kept.lock:
+                if kept.counted is None:
+                    kept.counted = kept_in_step(self._own())
+        return kept if kept.counted else None
+
+    def _current(self, kept: Kept, subjects: Sequence[tuple[SubjectKey, Subject]]) -> list[Entry]:
+        """The current facts of distinct subjects: those kept whose counters have not moved (one
+        statement reads the counters), the others read (one statement) and kept. The caller holds
+        the point's lock."""
+        entries: list[Entry | None] = [kept.entries.get(key) for key, _subject in subjects]
+        held = [(i, e) for i, e in enumerate(entries) if e is not None]
+        if held:
+            for (i, entry), stamp in zip(held, self._stamps([e for _i, e in held]), strict=True):
+                if stamp != entry.stamp:
+                    entries[i] = None
+        missing = [i for i, e in enumerate(entries) if e is None]
+        if missing:
+            read = self._read_and_keep(kept, [subjects[i] for i in missing])
+            for i, entry in zip(missing, read, strict=True):
+                entries[i] = entry
+        return [e for e in entries if e is not None]
+
+    def _read_and_keep(self, kept: Kept, subjects: Sequence[tuple[SubjectKey, Subject]]) -> list[Entry]:
+        read = self._read([subject for _key, subject in subjects], None, stamped=True)
         with kept.lock:
-            if not self._in_step(kept):
-                return None
-            subject_key: _SubjectKey = subject if isinstance(subject, str) else tuple(subject.items())
-            key = (activity, subject_key, tuple(categories) if categories else None, channel)
-            answer = kept.answers.get(key)
-            if answer is not None and answer[0] <= moment and (answer[1] is None or moment < answer[1]):
-                return answer[2], answer[3]
-            facts = kept.facts.get(subject_key)
-            if facts is None:
-                facts = kept.facts[subject_key] = self._read_facts(subject, None)
-            decision = evaluate(activity, rules, facts, categories, channel, moment)
-            parts = None if self.audit_writer is None else payload_parts(activity, channel, categories,
-                                                                          decision)
-            kept.answers[key] = (moment, stable_until(rules, facts, moment), decision, parts)
-            return decision, parts
+            if len(kept.entries) + len(read) > self.cache_size:
+                kept.entries.clear()
+            for (key, _subject), entry in zip(subjects, read, strict=True):
+                kept.entries[key] = entry
+        return read
+
+    def _current_one(self, kept: Kept, subject: Subject) -> Entry:
+        """:meth:`_current` of one subject, on the hot path: the counters' statement and its
+        arguments made once per entry, run on the driver's connection directly."""
+        key = _key(subject)
+        entry = kept.entries.get(key)
+        if entry is not None:
+            if entry.check is None:
+                compiled = stamps_statement(self.engine.dialect, (len(entry.buckets),))
+                names = {f"c_0_{j}": bucket for j, bucket in enumerate(entry.buckets)}
+                entry.check = compiled[0], arguments(compiled, names)
+            if self._first(*entry.check)[1] == entry.stamp:
+                return entry
+        return self._read_and_keep(kept, [(key, subject)])[0]
+
+    def _answer(self, entry: Entry, activity: str, rules: ActivityRules, categories: Sequence[str] | None,
+                channel: str | None, at: datetime) -> tuple[Decision, PayloadParts | None]:
+        """The answer (and its audit payload's parts, when audited) on current kept facts: the
+        kept answer while it holds, else evaluated and kept."""
+        key = (activity, tuple(categories) if categories else None, channel)
+        answer = entry.answers.get(key)
+        if answer is not None and answer[0] <= at and (answer[1] is None or at < answer[1]):
+            return answer[2], answer[3]
+        decision = evaluate(activity, rules, entry.facts, categories, channel, at)
+        parts = None if self.audit_writer is None else payload_parts(activity, channel, categories, decision)
+        if len(entry.answers) >= _ANSWERS:
+            entry.answers.clear()
+        entry.answers[key] = (at, stable_until(rules, entry.facts, at), decision, parts)
+        return decision, parts
 
     # -- deciding ------------------------------------------------------------
-    def decide(self, activity: str, subject: str | Mapping[str, str] | None,
+    def decide(self, activity: str, subject: Subject | None,
                categories: Sequence[str] | None = None, channel: str | None = None) -> Decision:
         """May ``activity`` use ``categories`` of ``subject``'s data (on ``channel``)? Audited."""
-        moment = self.clock()
+        at = self.clock()
         channel = consent_channel(channel)  # asked as recorded: `Email` is the channel `email`
         rules = self.model.get(activity)
-        kept = None
-        if rules is not None and subject is not None:
-            with self._lock:
-                kept = self._kept_answer(activity, rules, subject, categories, channel, moment)
-        if kept is None:
-            facts = self.facts(activity, subject) if rules is not None else SubjectFacts(None, None)
-            decision = evaluate(activity, rules, facts, categories, channel, moment)
-            parts = None
+        parts = None
+        if rules is None or not subject:
+            decision = evaluate(activity, rules, SubjectFacts(None, None), categories, channel, at)
         else:
-            decision, parts = kept
+            with self._lock:
+                kept = self._keeping()
+                if kept is None:
+                    facts = self._read([subject], activity, stamped=False)[0].facts
+                else:
+                    entry = self._current_one(kept, subject)
+            if kept is None:
+                decision = evaluate(activity, rules, facts, categories, channel, at)
+            else:
+                decision, parts = self._answer(entry, activity, rules, categories, channel, at)
+        self._audit(activity, channel, categories, decision, parts, at)
+        return decision
+
+    def decide_many(self, requests: Iterable[DecisionRequest | tuple[Any, ...]]) -> list[Decision]:
+        """:meth:`decide` for each request (activity, subject[, categories[, channel]]), in order,
+        with the same answers and audit entries; the subjects' facts are read together, up to 100
+        subjects a statement (their kept facts' counters in one more)."""
+        asked = [DecisionRequest(*request) for request in requests]
+        channels = [consent_channel(r.channel) for r in asked]
+        rules = [self.model.get(r.activity) for r in asked]
+        subjects: dict[SubjectKey, Subject] = {}
+        for request, activity_rules in zip(asked, rules, strict=True):
+            if activity_rules is not None and request.subject:
+                subjects.setdefault(_key(request.subject), request.subject)
+        entries: dict[SubjectKey, Entry] = {}
+        kept = None
+        if subjects:
+            with self._lock:
+                kept = self._keeping()
+                items = list(subjects.items())
+                read = (self._current(kept, items) if kept is not None
+                        else self._read([s for _k, s in items], None, stamped=False))
+            entries = {k: e for (k, _s), e in zip(items, read, strict=True)}
+        decisions = []
+        for request, activity_rules, channel in zip(asked, rules, channels, strict=True):
+            at = self.clock()
+            entry = entries.get(_key(request.subject)) if request.subject and activity_rules else None
+            parts = None
+            if activity_rules is None or entry is None:
+                decision = evaluate(request.activity, activity_rules, SubjectFacts(None, None),
+                                    request.categories, channel, at)
+            elif kept is None:
+                decision = evaluate(request.activity, activity_rules, entry.facts, request.categories,
+                                    channel, at)
+            else:
+                decision, parts = self._answer(entry, request.activity, activity_rules, request.categories,
+                                               channel, at)
+            self._audit(request.activity, channel, request.categories, decision, parts, at)
+            decisions.append(decision)
+        return decisions
+
+    def _audit(self, activity: str, channel: str | None, categories: Sequence[str] | None,
+               decision: Decision, parts: PayloadParts | None, at: datetime) -> None:
         writer = self.audit_writer
         if writer is not None:
             head, tail = parts or payload_parts(activity, channel, categories, decision)
             # the same bytes as canonical_payload() of the whole payload (only the time is new),
             # formatted and joined by the writer's process: head and tail go to it once per batch
-            writer.add_entry("decision", (head, moment, tail), decision.subject_id, self.actor)
-        return decision
+            writer.add_entry("decision", (head, at, tail), decision.subject_id, self.actor)
 
     def close(self) -> None:
         """Flush the audit buffer (when this point owns it) and release the connection."""
@@ -271,34 +371,12 @@ class DecisionPoint:
         self.close()
 
 
-class _Kept:
-    """What the points of one model on one store keep (facts, answers), and the write counter's
-    value they were read at; ``counted``: whether the store counts its writes (None: not asked)."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.counted: bool | None = None
-        self.version: int | None = None
-        self.facts: dict[_SubjectKey, SubjectFacts] = {}
-        self.answers: dict[_AnswerKey, tuple[datetime, datetime | None, Decision, _PayloadParts | None]] = {}
-
-
-_KEPT: weakref.WeakKeyDictionary[sa.Engine, weakref.WeakKeyDictionary[DecisionModel, _Kept]] = (
-    weakref.WeakKeyDictionary())
-_KEPT_LOCK = threading.Lock()
-
-
-def _kept_for(engine: sa.Engine, model: DecisionModel) -> _Kept:
-    with _KEPT_LOCK:
-        by_model = _KEPT.setdefault(engine, weakref.WeakKeyDictionary())
-        kept = by_model.get(model)
-        if kept is None:
-            kept = by_model[model] = _Kept()
-        return kept
+def _key(subject: Subject) -> SubjectKey:
+    return subject if isinstance(subject, str) else tuple(subject.items())
 
 
 def payload_parts(activity: str, channel: str | None, categories: Sequence[str] | None,
-                  decision: Decision) -> _PayloadParts:
+                  decision: Decision) -> PayloadParts:
     """A decision's audit payload in canonical JSON, cut where its time goes: the payload at
     instant ``t`` is ``head + JSON string of t + tail``. Written out key by key, in the sorted order
     :func:`canonical_payload` writes them, for the usual values (strings); anything else through

@@ -1,0 +1,56 @@
+"""What a decision point keeps between decisions, shared by the points of one model on one
+store: each subject's facts with the counters they were read at, and the answers given on them
+(:mod:`garde.decide.point` decides when they still hold)."""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from garde.decide.model import Decision, DecisionModel
+from garde.decide.rules import SubjectFacts
+
+# a subject by id, or by its identities as a tuple; an answer by (activity, categories, channel)
+SubjectKey = str | tuple[tuple[str, str], ...]
+AnswerKey = tuple[str, tuple[str, ...] | None, str | None]
+PayloadParts = tuple[str, str]  # a decision's audit payload before and after its time (payload_parts)
+
+
+class Entry:
+    """A subject's facts as read, the buckets they belong to and the sum of those buckets' counters
+    in the same snapshot (None: not counted), and the answers given on them."""
+
+    __slots__ = ("answers", "buckets", "check", "facts", "stamp")
+
+    def __init__(self, facts: SubjectFacts, buckets: tuple[str, ...], stamp: int | None) -> None:
+        self.facts, self.buckets, self.stamp = facts, buckets, stamp
+        self.check: tuple[str, Any] | None = None  # the statement reading its counters, and its arguments
+        self.answers: dict[AnswerKey, tuple[datetime, datetime | None, Decision, PayloadParts | None]] = {}
+
+
+class Kept:
+    """What the points of one model on one store keep (subjects' facts and answers, by subject);
+    ``counted``: whether the store counts its writes (None: not asked yet)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.counted: bool | None = None
+        self.entries: dict[SubjectKey, Entry] = {}
+
+
+_KEPT: weakref.WeakKeyDictionary[sa.Engine, weakref.WeakKeyDictionary[DecisionModel, Kept]] = (
+    weakref.WeakKeyDictionary())
+_KEPT_LOCK = threading.Lock()
+
+
+def kept_for(engine: sa.Engine, model: DecisionModel) -> Kept:
+    with _KEPT_LOCK:
+        by_model = _KEPT.setdefault(engine, weakref.WeakKeyDictionary())
+        kept = by_model.get(model)
+        if kept is None:
+            kept = by_model[model] = Kept()
+        return kept
