@@ -153,4 +153,6 @@ def test_every_reporting_command_prints_json_its_schema_accepts(env: Path,
                     f"sqlite:///{env / 'generated-crm.db'}", "--yes")["customers"] == 12
     assert len(run.json("shop", "sample", "--count", "2", *urls)) == 2
     assert {"contact.email"} <= {t["id"] for t in run.json("taxonomy", "categories", "--lang", "fr")}
+    upgraded = run.json("db", "upgrade")
+    assert upgraded["before"] == upgraded["after"] and upgraded["queue_schema"] is None  # SQLite: inline
     assert run.seen == set(COMMANDS), f"not run here: {set(COMMANDS) - run.seen}"

@@ -78,6 +78,7 @@ def _install_all() -> None:
         audit,
         consent,
         datasets,
+        db,
         decide,
         demo,
         hold,
@@ -90,10 +91,11 @@ def _install_all() -> None:
         serve,
         shop,
         taxonomy,
+        worker,
     )
 
     for module in (taxonomy, register, lint, notice, datasets, shop, request, consent, decide, audit,
-                   retention, hold, keys, api_keys, serve, demo):
+                   retention, hold, keys, api_keys, serve, demo, db, worker):
         module.install(app)
     _add_exit_statuses()
 

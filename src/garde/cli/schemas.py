@@ -358,6 +358,16 @@ class Placed(Output):
     hold: Hold = f("the hold as recorded", None)
 
 
+# -- the store and its jobs -------------------------------------------------------------------------
+
+class DbUpgrade(Output):
+    database: str = f("the store (its URL without password)", "postgresql+psycopg://garde@db/garde")
+    before: str | None = f("the schema revision before (null: a new store)", "0019")
+    after: str | None = f("the schema revision now", "0021")
+    queue_schema: str | None = f("the newest procrastinate migration the store has (null on SQLite: no "
+                                 "queue, jobs run inline)", "03.04.00_50_post_add_retry_failed_job_procedure")
+
+
 @dataclass(frozen=True)
 class Report:
     """A command's JSON output and what its exit status 1 means (None: only a declined confirmation)."""
@@ -401,6 +411,7 @@ COMMANDS: dict[str, Report] = {
     "shop generate": Report(Generated, "a confirmation declined"),
     "shop sample": Report(Samples),
     "taxonomy": Report(Taxonomy),
+    "db upgrade": Report(DbUpgrade),
 }
 
 # Commands that write a document or a file format of their own rather than a report.
@@ -418,4 +429,5 @@ DOCUMENTS: dict[str, str] = {
     "demo": "a folder of published documents (out/index.html); with `--serve`, then serves the pages until "
             "stopped (docs/web.md)",
     "serve": "nothing: it serves the API until stopped (its log goes to stderr); docs/api.md",
+    "worker": "nothing: it runs jobs until stopped (its log goes to stderr); PostgreSQL only",
 }
