@@ -111,3 +111,47 @@ def test_a_worker_process_runs_a_submitted_job_and_stops_on_sigterm(postgres_url
 def inline_result(store: sa.Engine) -> object:
     """On PostgreSQL too, ``inline`` runs the job here (``garde retention sweep --inline``)."""
     return submit(store, ping, {"message": "x"}, inline=True).result
+
+
+# A worker that died holding a job: the queue's own functions register it and hand it the job,
+# then its heartbeat is an hour old, as SIGKILL or a lost machine would leave it.
+DEAD_WORKER = """
+WITH dead AS (SELECT worker_id FROM procrastinate_register_worker_v1())
+SELECT (procrastinate_fetch_job_v2(NULL, dead.worker_id)).id, dead.worker_id FROM dead
+"""
+FAST_STALL = {"GARDE_WORKER_HEARTBEAT_SECONDS": "0.5", "GARDE_WORKER_STALLED_SECONDS": "2",
+              "GARDE_JOBS_STALLED_SCHEDULE": "* * * * * *"}  # sixth field: every second
+
+
+@pytest.mark.postgres
+def test_the_job_of_a_dead_worker_is_queued_again_and_done_by_another(postgres_url: str,
+                                                                      tmp_path: Path) -> None:
+    store = open_store(postgres_url)
+    try:
+        queued = submit(store, ping, {"message": "orphan"})
+        with store.begin() as connection:
+            job_id, worker_id = connection.execute(sa.text(DEAD_WORKER)).one()
+            assert job_id == queued.job_id
+            connection.execute(sa.text("UPDATE procrastinate_workers SET last_heartbeat = now() - "
+                                       "interval '1 hour' WHERE id = :id"), {"id": worker_id})
+        assert wait_for_job(postgres_url, job_id, deadline=0) == "doing"
+        log = tmp_path / "worker.log"
+        with garde_worker(postgres_url, log, env=FAST_STALL):
+            assert wait_for_job(postgres_url, job_id) == "succeeded", log.read_text()
+        assert log.read_text().count("was running on a worker that stopped: queued again") == 1
+        with store.connect() as connection:  # the dead worker's attempt, then the one that ended
+            assert connection.execute(sa.text("SELECT attempts FROM procrastinate_jobs WHERE id = :id"),
+                                      {"id": job_id}).scalar() == 2
+    finally:
+        store.dispose()
+
+
+def test_a_schedule_that_is_not_a_cron_string_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    from garde.jobs.periodic import PERIODIC, schedules
+    from garde.settings import Settings
+
+    assert all(p.resolve() for p in PERIODIC)  # every periodic job names a function that exists
+    assert [p.name for p, _ in schedules(Settings())] == ["retention.sweep"]
+    assert schedules(Settings(retention_sweep_schedule="")) == []
+    with pytest.raises(GardeError, match="GARDE_RETENTION_SWEEP_SCHEDULE"):
+        schedules(Settings(retention_sweep_schedule="every night"))

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Sequence
 
 from garde.jobs.queue import queue_app, require_queue
+from garde.settings import get_settings
 
 
 def run_worker(url: str, *, concurrency: int = 1, queues: Sequence[str] = (),
@@ -18,6 +19,9 @@ def run_worker(url: str, *, concurrency: int = 1, queues: Sequence[str] = (),
     """
     require_queue(url, "garde worker")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    app = queue_app(url, worker=True)
+    settings = get_settings()
+    app = queue_app(url, worker=settings)
     app.run_worker(concurrency=concurrency, queues=list(queues) or None, name=name,
-                   install_signal_handlers=True, delete_jobs="never")
+                   install_signal_handlers=True, delete_jobs="never",
+                   update_heartbeat_interval=settings.worker_heartbeat_seconds,
+                   stalled_worker_timeout=settings.worker_stalled_seconds)
