@@ -82,6 +82,7 @@ def _install_all() -> None:
         decide,
         demo,
         hold,
+        jobs,
         keys,
         lint,
         notice,
@@ -95,7 +96,7 @@ def _install_all() -> None:
     )
 
     for module in (taxonomy, register, lint, notice, datasets, shop, request, consent, decide, audit,
-                   retention, hold, keys, api_keys, serve, demo, db, worker):
+                   retention, hold, keys, api_keys, serve, demo, db, worker, jobs):
         module.install(app)
     _add_exit_statuses()
 

@@ -41,11 +41,13 @@ def _as_json(kind: JobKind, arguments: dict[str, Any]) -> dict[str, Any]:
 
 
 def submit(store: Engine, kind: JobKind, arguments: dict[str, Any] | None = None, *,
-           inline: bool = False, queueing_lock: str | None = None) -> Submission:
+           inline: bool = False, queueing_lock: str | None = None,
+           already_queued_ok: bool = False) -> Submission:
     """Start a job of ``kind`` with ``arguments`` on ``store``.
 
     On PostgreSQL the job is queued for the workers (``garde worker``) and its id returned;
-    ``queueing_lock``: refuse a second job with the same lock while one waits. On SQLite, or with
+    ``queueing_lock``: refuse a second job with the same lock while one waits (``already_queued_ok``:
+    then return a submission without an id, the waiting job doing the work). On SQLite, or with
     ``inline``, it runs here, now, and its result is returned.
     """
     arguments = _as_json(kind, arguments or {})
@@ -57,6 +59,8 @@ def submit(store: Engine, kind: JobKind, arguments: dict[str, Any] | None = None
             job_id = app.configure_task(kind.name, queue=kind.queue,
                                         queueing_lock=queueing_lock).defer(**arguments)
     except queue_errors.AlreadyEnqueued:
+        if already_queued_ok:
+            return Submission(kind.name, None, None)
         raise GardeError(f"a {kind.name} job is already waiting ({queueing_lock})") from None
     except queue_errors.ConnectorException as exc:
         raise GardeError(f"the job queue refused the {kind.name} job: {exc.__cause__ or exc}") from None
