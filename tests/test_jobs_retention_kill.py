@@ -165,3 +165,19 @@ def _journalled(batches: list[sa.Row[Any]]) -> tuple[dict[tuple[str, str], list[
         else:
             spans.setdefault((b.table_name, b.operation), []).append((span.low, span.high, b.count))
     return keys, spans
+
+
+def test_the_workers_sweep_on_the_schedule_setting(deployment: Deployment, postgres_url: str,
+                                                   tmp_path: Path) -> None:
+    """The nightly sweep is a procrastinate periodic task: here every second, as of the day it runs."""
+    fill(deployment.shop)
+    before = snapshot(deployment.shop)
+    log = tmp_path / "workers.log"
+    with garde_worker(postgres_url, log, env={**_env(postgres_url),
+                                               "GARDE_RETENTION_SWEEP_SCHEDULE": "* * * * * *"}):
+        _wait_closed(deployment.store, log)
+    with deployment.store.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM procrastinate_jobs WHERE task_name = "
+                                    "'periodic.retention.sweep'")).scalar() >= 1
+        assert audit.verify(conn).ok
+    assert snapshot(deployment.shop) != before  # NEGOMARKETS' data is due today too
