@@ -155,6 +155,11 @@ class Settings(BaseSettings):
         description="A worker silent for this long is taken for dead and its running jobs are queued "
         "again (keep it several heartbeats long).",
     )
+    exports: Path = Field(
+        default=Path(".garde/exports"),
+        description="Folder where export jobs (`garde audience --job`) write their files, owner-only: on "
+        "PostgreSQL, on the machine of the worker that runs the job.",
+    )
 
     @classmethod
     def settings_customise_sources(

@@ -23,6 +23,7 @@ from garde.problems import GardeError
 TASK_MODULES: tuple[str, ...] = (
     "garde.jobs.builtin",
     "garde.jobs.retention",
+    "garde.jobs.exports",
 )
 
 JobFunction = Callable[..., Any]
