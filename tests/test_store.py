@@ -8,6 +8,7 @@ import garde.api.keys
 import garde.audit
 import garde.consent.ledger
 import garde.decide.freshness
+import garde.jobs.staging
 import garde.legal_holds
 import garde.ratelimit
 import garde.register.versions

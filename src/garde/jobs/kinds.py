@@ -24,6 +24,7 @@ TASK_MODULES: tuple[str, ...] = (
     "garde.jobs.builtin",
     "garde.jobs.retention",
     "garde.jobs.exports",
+    "garde.jobs.imports",
 )
 
 JobFunction = Callable[..., Any]
