@@ -202,6 +202,12 @@ BAD_INPUT: dict[str, list[str]] = {
     "keys revoke": ["keys", "revoke", "no-such-key"],
     "serve": ["serve", "--port", "0"],
     "demo": ["demo", "--customers", "1"],
+    "db upgrade": ["db", "upgrade", "--format", "yaml"],
+    "worker": ["worker"],  # SQLite: no queue, the work runs inline
+    "jobs list": ["jobs", "list", "--status", "stuck"],
+    "jobs show": ["jobs", "show", "0"],
+    "jobs retry": ["jobs", "retry", "1"],  # SQLite: no job is named
+    "jobs cancel": ["jobs", "cancel", "1"],
 }
 
 

@@ -50,7 +50,7 @@ def _sweep_process(store_url: str, shop_url: str, batch_size: int, *, dataset: P
                    url_env: str = "GARDE_NEGOMARKETS_URL", today: date = TODAY) -> subprocess.Popen[bytes]:
     env = {**os.environ, "GARDE_DATABASE_URL": store_url, url_env: shop_url}
     return subprocess.Popen(
-        [sys.executable, "-m", "garde", "retention", "sweep", "--datasets", str(dataset),
+        [sys.executable, "-m", "garde", "retention", "sweep", "--inline", "--datasets", str(dataset),
          "--today", today.isoformat(), "--batch-size", str(batch_size), "--quiet"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 

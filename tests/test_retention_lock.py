@@ -66,7 +66,8 @@ def test_the_lock_is_one_per_store_even_in_one_process(engine: sa.Engine) -> Non
 def test_garde_retention_sweep_while_another_runs_exits_clearly_and_changes_nothing(
         deployment: Deployment) -> None:  # noqa: F811
     before = snapshot(deployment.shop)
-    args = ["retention", "sweep", "--datasets", str(DATASET), "--today", TODAY.isoformat(), "--quiet"]
+    args = ["retention", "sweep", "--inline", "--datasets", str(DATASET), "--today", TODAY.isoformat(),
+            "--quiet"]
     with held_elsewhere(deployment.store.url.render_as_string(hide_password=False)) as child:
         result = runner.invoke(app, args)
         assert result.exit_code == 2, result.output

@@ -56,6 +56,7 @@ def test_no_dashboard_page_without_a_dpo_session(sqlite_url: str, tmp_path: Path
         routes = _web_routes(client)
         assert {
             ("GET", "/dpo/"),
+            ("GET", "/dpo/jobs"),
             ("GET", "/dpo/requests/{request_id}"),
             ("POST", "/dpo/requests/{request_id}/extend"),
             ("POST", "/dpo/requests/{request_id}/run"),
@@ -216,6 +217,7 @@ def test_every_page_carries_the_security_headers(sqlite_url: str, tmp_path: Path
             "/dpo/retention",
             "/dpo/consents",
             "/dpo/audit",
+            "/dpo/jobs",
             "/static/garde.css",
             "/dpo/requests/no-such-request",
         ):

@@ -181,6 +181,30 @@ class Settings(BaseSettings):
         "owner-only (CSV, or JSON when the name ends in .json), replacing the previous one; `--output` "
         "overrides it.",
     )
+    retention_sweep_schedule: str = Field(
+        default="30 2 * * *",
+        description="When the workers sweep retention (a cron string, UTC; PostgreSQL only): nightly at "
+        "02:30 by default; empty: never on a schedule (`garde retention sweep` still works).",
+    )
+    jobs_stalled_schedule: str = Field(
+        default="* * * * *",
+        description="How often the workers look for the jobs of a worker that died (killed, machine lost) "
+        "and queue them again (a cron string, UTC; a sixth field counts seconds).",
+    )
+    worker_heartbeat_seconds: float = Field(
+        default=10.0, gt=0, le=3600,
+        description="How often each `garde worker` tells the queue it is alive.",
+    )
+    worker_stalled_seconds: float = Field(
+        default=30.0, gt=0, le=86400,
+        description="A worker silent for this long is taken for dead and its running jobs are queued "
+        "again (keep it several heartbeats long).",
+    )
+    exports: Path = Field(
+        default=Path(".garde/exports"),
+        description="Folder where export jobs (`garde audience --job`) write their files, owner-only: on "
+        "PostgreSQL, on the machine of the worker that runs the job.",
+    )
 
     @classmethod
     def settings_customise_sources(

@@ -88,9 +88,11 @@ def _install_all() -> None:
         audit,
         consent,
         datasets,
+        db,
         decide,
         demo,
         hold,
+        jobs,
         keys,
         lint,
         notice,
@@ -100,10 +102,11 @@ def _install_all() -> None:
         serve,
         shop,
         taxonomy,
+        worker,
     )
 
     for module in (taxonomy, register, lint, notice, datasets, shop, request, consent, decide, audit,
-                   retention, hold, keys, api_keys, serve, demo, analyse):
+                   retention, hold, keys, api_keys, serve, demo, analyse, db, worker, jobs):
         module.install(app)
     _add_exit_statuses()
 

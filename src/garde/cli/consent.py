@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from garde import consent
@@ -213,12 +214,18 @@ def import_command(
     register: RegisterPath = None,
     format: FormatOption = Format.text,
     quiet: QuietOption = False,
+    as_job: Annotated[bool, typer.Option("--job", help="as a job: the file is staged in the store, "
+                                         "encrypted, and a worker imports it (PostgreSQL; here on SQLite)"
+                                         )] = False,
 ) -> None:
     """Import consents from a CSV file; re-running it adds nothing twice.
 
     Fields: id, activity, channel, action (given/withdrawn/refused or opt-in/opt-out...),
     at, method, notice_version, ip, user_agent, expires_at, and identities email, phone,
     customer_id, loyalty_card.
+
+    With `--job`, a worker imports it with its own register (docs/jobs.md); its report is in
+    the worker's log.
 
     Example: garde consent import export.csv --source onetrust --column at=timestamp --column activity=purpose
     """
@@ -228,6 +235,12 @@ def import_command(
         if not sep:
             raise GardeError(f"--column {item!r}: write FIELD=COLUMN")
         mapping[name.strip()] = header.strip()
+    if as_job:
+        if register or format is Format.json:
+            raise GardeError("--job imports with the register of whoever runs it, and prints the job's id: "
+                             "without --register or --format json (`garde jobs show` follows the job)")
+        _import_job(file, source or file.stem, mapping, activity, channel)
+        return
     model = load_model(register)
     engine = open_store()
     try:
@@ -315,6 +328,35 @@ def renewals(
     written = f", written to {listed.output}" if listed.output is not None else ""
     out.print(f"{data['lapsing']} consents lapse within {listed.within_days} days, {data['lapsed']} lapsed "
               f"in the last {listed.within_days} days and not renewed{written}")
+
+
+def _import_job(file: Path, source: str, mapping: dict[str, str], activity: str | None,
+                channel: str | None) -> None:
+    from garde.jobs import submit
+    from garde.jobs.imports import consent_import
+    from garde.jobs.staging import discard, stage
+
+    engine = open_store()
+    try:
+        staged = stage(engine, file)
+        try:
+            done = submit(engine, consent_import, {"staged": staged, "name": file.name, "source": source,
+                                                   "columns": mapping, "activity": activity,
+                                                   "channel": channel})
+        except BaseException:
+            discard(engine, staged)
+            raise
+    finally:
+        engine.dispose()
+    if done.queued:
+        out.print(f"{escape(file.name)} staged (encrypted) and queued as job {done.job_id}: a worker imports "
+                  f"it; `garde jobs show {done.job_id}` follows it, the worker's log has the report")
+    else:
+        report = done.result
+        out.print(f"{report['read']} rows read: {report['added']} events added, {report['already_there']} "
+                  f"already imported, {len(report['problems'])} rows refused")
+        if report["problems"]:
+            raise typer.Exit(1)
 
 
 def install(app: typer.Typer) -> None:

@@ -19,6 +19,7 @@ from garde.datasets import connect_datamap, load_datamap
 from garde.decide import DecisionPoint
 from garde.documents.spreadsheet import CsvWriter
 from garde.private_files import open_private
+from garde.problems import GardeError
 from garde.settings import get_settings
 from garde.store import open_store
 
@@ -71,6 +72,8 @@ def audience(
                                                   "(default: the `datasets` setting)")] = None,
     register: RegisterPath = None,
     quiet: QuietOption = False,
+    as_job: Annotated[bool, typer.Option("--job", help="as a job: the CSV goes to the `exports` folder, "
+                                         "written by a worker on PostgreSQL (here on SQLite)")] = False,
 ) -> None:
     """Write who this activity may contact on this channel, with their address, as CSV, streamed.
 
@@ -83,10 +86,19 @@ def audience(
     source. The audience is recorded in the audit log (a count and a hash, no
     address).
 
+    With `--job`, the export is a job (docs/jobs.md): on PostgreSQL a worker writes it,
+    owner-only, to its `exports` folder, with its own registers and datasets settings.
+
     Example: garde audience newsletter --channel email -o newsletter.csv
     """
     model = load_model(register)
     check_activity(model, activity)
+    if as_job:
+        if output or subject_ids or datasets or register:
+            raise GardeError("--job writes to the `exports` folder with the settings of whoever runs it: "
+                             "without --output, --subject-ids, --datasets or --register")
+        _export_job(activity, channel)
+        return
     engine = open_store()
     handle = open_private(output, newline="") if output else sys.stdout
     count = 0
@@ -114,6 +126,24 @@ def audience(
     if output:
         what = "subjects" if subject_ids else "addresses"
         Console(stderr=True, highlight=False).print(f"{count} {what} written to {output}")
+
+
+def _export_job(activity: str, channel: str) -> None:
+    from garde.jobs import submit
+    from garde.jobs.exports import audience_export, export_name
+
+    name = export_name(activity, channel)
+    store = open_store()
+    try:
+        done = submit(store, audience_export, {"activity": activity, "channel": channel, "name": name})
+    finally:
+        store.dispose()
+    say = Console(stderr=True, highlight=False).print
+    if done.queued:
+        say(f"audience export queued as job {done.job_id}: a worker writes {name} to its exports folder "
+            f"({get_settings().exports} here)")
+    else:
+        say(f"{done.result['count']} addresses written to {done.result['file']}")
 
 
 def install(app: typer.Typer) -> None:

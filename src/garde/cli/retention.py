@@ -11,10 +11,13 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy.engine import Engine
 
-from garde import retention
+from garde import jobs, retention
 from garde.cli.confirm import YesOption, confirm, will_ask
 from garde.cli.output import Format, FormatOption, QuietOption, emit, progress, shows_progress
 from garde.datasets import DataMap, connect_datamap, load_datamap
+from garde.jobs import is_queued
+from garde.jobs import retention as jobs_retention
+from garde.problems import GardeError
 from garde.retention.plan import Plan
 from garde.retention.sweep import BATCH_SIZE
 from garde.settings import get_settings
@@ -120,8 +123,13 @@ def sweep(
     quiet: QuietOption = False,
     yes: YesOption = False,
     format: FormatOption = Format.text,
+    inline: Annotated[bool, typer.Option("--inline", help="Sweep in this process, not on the workers "
+                                         "(PostgreSQL; on SQLite it always does)")] = False,
 ) -> None:
     """Delete or anonymise what is due, in audited batches; resumes an interrupted sweep.
+
+    On PostgreSQL the sweep is queued for the workers (`garde worker`), split into parts
+    that several workers run at once; `--inline` sweeps here instead (docs/jobs.md).
 
     Each batch is journalled and audited before its change is committed;
     killed at any point, the next sweep resumes the same run: exactly the due
@@ -131,6 +139,12 @@ def sweep(
 
     Example: garde retention sweep --batch-size 50000
     """
+    if not (dry_run or inline) and is_queued(get_settings().database_url):
+        if datasets is not None:
+            raise GardeError("--datasets is read where the sweep runs: the workers use their own `datasets` "
+                             "setting; sweep here with --inline")
+        _queue_sweep(_day(today), batch_size, yes, format)
+        return
     store, datamap, engines = _open(datasets)
     if not dry_run and will_ask(yes):
         due = retention.Sweeper(store, datamap, engines, retention.registers_for(datamap)).count(
@@ -157,6 +171,23 @@ def sweep(
     for step, count in result.affected.items():
         if count:
             out.print(f"  {step}: {count}")
+
+
+def _queue_sweep(today: date | None, batch_size: int, yes: bool, format: Format) -> None:
+    if will_ask(yes):
+        confirm("Queue a retention sweep for the workers: they delete or anonymise what is due (audited)?",
+                yes)
+    store = open_store()
+    try:
+        queued = jobs.submit(store, jobs_retention.sweep, {"today": today.isoformat() if today else None,
+                                                           "batch_size": batch_size})
+    finally:
+        store.dispose()
+    if format is Format.json:
+        emit({"job_id": queued.job_id})
+    else:
+        out.print(f"retention sweep queued as job {queued.job_id}: `garde jobs show {queued.job_id}` "
+                  "follows it, `garde retention runs` lists its run")
 
 
 @retention_app.command("runs")

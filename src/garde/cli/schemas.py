@@ -254,12 +254,17 @@ class Renewals(Output):
 # -- retention, holds ------------------------------------------------------------------------------
 
 class Sweep(Output):
-    run: str = f("run id (an interrupted run is resumed under its id)", "7b2e…")
-    today: str = f("the day the rules were evaluated for", "2026-03-02")
-    dry_run: bool = f("counted only, nothing changed", False)
-    resumed: bool = f("this run resumed an interrupted one", False)
-    batches: int = f("audited batches committed", 3)
-    affected: dict[str, int] = f("rows per step `database.table:operation`", {"shop.orders:delete": 1200})
+    """On PostgreSQL without ``--inline`` or ``--dry-run``: only ``job_id`` (the sweep runs on the
+    workers; ``garde jobs show`` and ``garde retention runs`` follow it)."""
+
+    run: str = f("run id (an interrupted run is resumed under its id)", "7b2e…", absent=True)
+    today: str = f("the day the rules were evaluated for", "2026-03-02", absent=True)
+    dry_run: bool = f("counted only, nothing changed", False, absent=True)
+    resumed: bool = f("this run resumed an interrupted one", False, absent=True)
+    batches: int = f("audited batches committed", 3, absent=True)
+    affected: dict[str, int] = f("rows per step `database.table:operation`", {"shop.orders:delete": 1200},
+                                 absent=True)
+    job_id: int = f("the queued sweep's job (PostgreSQL): the other fields are then absent", 42, absent=True)
 
 
 class RetentionRun(Output):
@@ -449,6 +454,39 @@ class Analysis(Output):
     findings: list[AnalyseFinding] = f("problems beyond completeness (GA001...)", [])
 
 
+# -- the store and its jobs -------------------------------------------------------------------------
+
+class DbUpgrade(Output):
+    database: str = f("the store (its URL without password)", "postgresql+psycopg://garde@db/garde")
+    before: str | None = f("the schema revision before (null: a new store)", "0019")
+    after: str | None = f("the schema revision now", "0021")
+    queue_schema: str | None = f("the newest procrastinate migration the store has (null on SQLite: no "
+                                 "queue, jobs run inline)", "03.04.00_50_post_add_retry_failed_job_procedure")
+
+
+class JobEvent(Output):
+    type: str = f("deferred, started, deferred_for_retry, failed, succeeded, cancelled, retried...",
+                  "started")
+    at: str = f("when (ISO 8601)", "2026-03-02T02:30:01+00:00")
+
+
+class Job(Output):
+    id: int = f("job id", 42)
+    kind: str = f("what the job does", "retention.sweep")
+    queue: str = f("the queue it waits in (`garde worker --queue`)", "retention")
+    status: str = f("todo, doing, succeeded, failed, cancelled or aborted", "succeeded")
+    attempts: int = f("runs ended so far (a worker that died counts one)", 1)
+    arguments: dict[str, Any] = f("what it was given", {"today": None, "batch_size": 50000})
+    scheduled_at: str | None = f("not before (ISO 8601), if delayed", None)
+    created_at: str | None = f("when it was queued", "2026-03-02T02:30:00+00:00")
+    updated_at: str | None = f("when its status last changed", "2026-03-02T02:31:12+00:00")
+    events: list[JobEvent] = f("its history (`jobs show`; empty in `jobs list`)", [])
+
+
+class Jobs(RootModel[list[Job]]):
+    pass
+
+
 @dataclass(frozen=True)
 class Report:
     """A command's JSON output and what its exit status 1 means (None: only a declined confirmation)."""
@@ -496,6 +534,11 @@ COMMANDS: dict[str, Report] = {
     "shop sample": Report(Samples),
     "taxonomy": Report(Taxonomy),
     "analyse": Report(Analysis, "an error-severity finding"),
+    "db upgrade": Report(DbUpgrade),
+    "jobs list": Report(Jobs),
+    "jobs show": Report(Job),
+    "jobs retry": Report(Job),
+    "jobs cancel": Report(Job),
 }
 
 # Commands that write a document or a file format of their own rather than a report.
@@ -513,4 +556,5 @@ DOCUMENTS: dict[str, str] = {
     "demo": "a folder of published documents (out/index.html); with `--serve`, then serves the pages until "
             "stopped (docs/web.md)",
     "serve": "nothing: it serves the API until stopped (its log goes to stderr); docs/api.md",
+    "worker": "nothing: it runs jobs until stopped (its log goes to stderr); PostgreSQL only",
 }

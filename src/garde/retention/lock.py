@@ -16,6 +16,7 @@ resumes its run:
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import os
 import socket
@@ -69,6 +70,35 @@ def sweep_lock(store: Engine) -> Iterator[None]:
             _IN_MEMORY.release()
         return
     with _file_lock(store, database):
+        yield
+
+
+@contextmanager
+def part_lock(store: Engine, run_id: str, part: str) -> Iterator[None]:
+    """Hold the lock of one part of a split sweep (PostgreSQL): two workers never run the same part."""
+    with _shared_sweep_lock(store, f"{run_id}:{part}",
+                            f"part {part} of run {run_id[:8]} is already being swept by another worker"):
+        yield
+
+
+@contextmanager
+def coordinator_lock(store: Engine) -> Iterator[None]:
+    """Hold the lock of the job that starts (or resumes) a split sweep and plans its parts: one at a time."""
+    with _shared_sweep_lock(store, "coordinator", "another worker is starting a retention sweep"):
+        yield
+
+
+@contextmanager
+def _shared_sweep_lock(store: Engine, name: str, busy: str) -> Iterator[None]:
+    """The store's sweep lock shared with the other parts of a split sweep (a whole sweep, which holds it
+    alone, is refused meanwhile), and the lock ``name``, exclusive."""
+    who = holder()
+    digest = hashlib.sha256(f"garde retention:{name}".encode()).digest()
+    key = int.from_bytes(digest[:8], "big") & 0x7FFF_FFFF_FFFF_FFFF
+    with session_advisory_lock(store, ADVISORY_KEY, lambda conn: _running(store, _advisory_holder(conn)),
+                               holder_name=f"garde retention part, {who['host']} pid {who['pid']}",
+                               shared=True), \
+         session_advisory_lock(store, key, lambda conn: SweepRunning(busy)):
         yield
 
 

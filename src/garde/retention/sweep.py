@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
@@ -160,16 +160,25 @@ class Sweeper:
             raise ValueError("batch size must be at least 1")
         if dry_run:
             return self._run(today, batch_size, dry_run, progress)
-        if today is not None and today > date.today():
-            raise GardeError(f"a sweep as of {today.isoformat()} is after today "
-                             f"({date.today().isoformat()}): it would delete what the register still keeps; "
-                             "look ahead with `retention plan --today` or `retention sweep --dry-run`")
+        not_after_today(today)
         with sweep_lock(self.store):
             return self._run(today, batch_size, dry_run, progress)
 
     def _run(self, today: date | None, batch_size: int, dry_run: bool,
              progress: Progress | None) -> SweepResult:
         holds = self.holds()
+        result = self.start(today, batch_size, dry_run, holds)
+        if dry_run:
+            result.affected = self.count(result.today, holds)
+            with self.store.begin() as conn:
+                journal.finish_run(conn, result.run_id, result.to_data())
+            return result
+        self.sweep_steps(result, batch_size, holds, progress)
+        self.finish(result)
+        return result
+
+    def start(self, today: date | None, batch_size: int, dry_run: bool, holds: Holds) -> SweepResult:
+        """Start a run as of ``today``, or resume the unfinished one (audited either way)."""
         holds.check()
         with self.store.begin() as conn:
             run = None if dry_run else journal.unfinished_run(conn)
@@ -182,24 +191,28 @@ class Sweeper:
             else:
                 journal.mark_resumed(conn, run.id)
                 audit.record(conn, "retention.run.resumed", {"run": run.id}, actor=self.actor)
-        result = SweepResult(run.id, run.today, dry_run, resumed)
-        if dry_run:
-            result.affected = self.count(run.today, holds)
-            with self.store.begin() as conn:
-                journal.finish_run(conn, run.id, result.to_data())
-            return result
+        return SweepResult(run.id, run.today, dry_run, resumed)
+
+    def sweep_steps(self, result: SweepResult, batch_size: int, holds: Holds, progress: Progress | None,
+                    tables: Collection[str] | None = None) -> None:
+        """The run's steps, in order; ``tables``: only the steps on those tables (``database.table``),
+        one part of a sweep split across workers (:mod:`garde.retention.parts`)."""
         policy = self.policy(holds)
         for table, operation in steps(policy):
-            predicates = Predicates(policy, run.today, self.engines[table.table.database].dialect.name,
+            if tables is not None and str(table.ref) not in tables:
+                continue
+            predicates = Predicates(policy, result.today, self.engines[table.table.database].dialect.name,
                                     holds.keys)
             # a resumed run continues with this sweep's batch size: keyset pagination does not depend on it
-            self._step(run.id, batch_size, predicates, table, operation, result, progress)
+            self._step(result.run_id, batch_size, predicates, table, operation, result, progress)
+
+    def finish(self, result: SweepResult) -> None:
+        """Close the run: its totals from the journal, audited, and the log's head checkpointed."""
         with self.store.begin() as conn:
-            result.affected = journal.run_totals(conn, run.id)
+            result.affected = journal.run_totals(conn, result.run_id)
             audit.record(conn, "retention.run.finished", result.to_data(), actor=self.actor)
-            journal.finish_run(conn, run.id, result.to_data())
+            journal.finish_run(conn, result.run_id, result.to_data())
         audit.checkpoint_after_job(self.store)  # the log's head after a destructive job, outside the store
-        return result
 
     def _step(self, run_id: str, batch_size: int, predicates: Predicates, table: TablePolicy,
               operation: Operation, result: SweepResult, progress: Progress | None) -> None:
@@ -285,6 +298,14 @@ class Sweeper:
             return apply_batch(business, predicates, table, operation, keys, encoded, span)
         except sa.exc.IntegrityError as exc:
             raise refused(table, operation, exc, batch_id) from None
+
+
+def not_after_today(today: date | None) -> None:
+    """Refuse to sweep as of a day after the current one (only a dry run looks ahead)."""
+    if today is not None and today > date.today():
+        raise GardeError(f"a sweep as of {today.isoformat()} is after today "
+                         f"({date.today().isoformat()}): it would delete what the register still keeps; "
+                         "look ahead with `retention plan --today` or `retention sweep --dry-run`")
 
 
 def due_sql(business: sa.Connection, predicates: Predicates, table: TablePolicy, operation: Operation) -> str:

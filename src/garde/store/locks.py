@@ -17,20 +17,23 @@ from sqlalchemy.engine import Engine
 
 @contextmanager
 def session_advisory_lock(store: Engine, key: int, busy: Callable[[sa.Connection], Exception], *,
-                          holder_name: str | None = None) -> Iterator[None]:
+                          holder_name: str | None = None, shared: bool = False) -> Iterator[None]:
     """Hold PostgreSQL's session advisory lock ``key`` for the block, or raise ``busy(connection)``.
+    ``shared``: held with other shared holders, refused while an exclusive holder has it.
 
     ``holder_name`` is set as the session's ``application_name`` while it holds the lock, so that
     a refused caller can say who holds it (``pg_stat_activity``).
     """
     conn = store.connect()
     locked = False
+    mode = "_shared" if shared else ""
     try:
         if holder_name is None:
-            locked = bool(conn.execute(sa.text("SELECT pg_try_advisory_lock(:key)"), {"key": key}).scalar())
+            locked = bool(conn.execute(sa.text(f"SELECT pg_try_advisory_lock{mode}(:key)"),
+                                       {"key": key}).scalar())
         else:
             locked = bool(conn.execute(sa.text(
-                "SELECT pg_try_advisory_lock(:key), set_config('application_name', :name, false)"),
+                f"SELECT pg_try_advisory_lock{mode}(:key), set_config('application_name', :name, false)"),
                 {"key": key, "name": holder_name[:63]}).scalar())
         conn.commit()
         if not locked:
@@ -39,7 +42,7 @@ def session_advisory_lock(store: Engine, key: int, busy: Callable[[sa.Connection
     finally:
         try:
             if locked:
-                conn.execute(sa.text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+                conn.execute(sa.text(f"SELECT pg_advisory_unlock{mode}(:key)"), {"key": key})
             if holder_name is not None:
                 conn.execute(sa.text("RESET application_name"))
             conn.commit()

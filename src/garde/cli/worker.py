@@ -1,0 +1,34 @@
+"""``garde worker``: run the job queue's worker (PostgreSQL) until SIGTERM or SIGINT."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from garde.settings import get_settings
+
+
+def worker(
+    concurrency: Annotated[int, typer.Option("--concurrency", min=1, max=64,
+                                             help="jobs run at once by this process")] = 1,
+    queue: Annotated[list[str] | None, typer.Option(
+        "--queue", help="only the jobs of this queue (repeatable; default: every queue)")] = None,
+    name: Annotated[str | None, typer.Option("--name", help="the worker's name in the jobs it runs")] = None,
+) -> None:
+    """Take jobs from the store's queue and run them, until stopped (PostgreSQL only).
+
+    Start as many as the load needs, on any machine that reaches the database and has
+    the same settings (registers, datasets, keys). SIGTERM or SIGINT stops a worker
+    cleanly: it takes no new job and exits when its running jobs end. On SQLite there
+    is no queue (jobs run inline in the command that asks for them): it exits 2.
+
+    Example: garde worker --concurrency 2 --queue retention
+    """
+    from garde.jobs import run_worker
+
+    run_worker(get_settings().database_url, concurrency=concurrency, queues=queue or (), name=name)
+
+
+def install(app: typer.Typer) -> None:
+    app.command("worker")(worker)

@@ -1,0 +1,40 @@
+"""Consent imports as jobs: the CSV staged in the store, encrypted (:mod:`garde.jobs.staging`), and
+imported by a worker with the same parser as ``garde consent import``.
+
+Importing again adds nothing twice (the importer's own rule), so a worker killed mid-import
+leaves work the retried job finishes; the staged file is deleted once imported. The report
+(rows added, refused and why) is in the worker's log: the job's result is not kept by the queue.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict
+from typing import Any
+
+from sqlalchemy.engine import Engine
+
+from garde.consent.importing import import_csv
+from garde.decide.model import DecisionModel
+from garde.jobs.kinds import job
+from garde.jobs.staging import discard, unstaged
+from garde.settings import get_settings
+
+logger = logging.getLogger(__name__)
+
+
+@job("consent.import", queue="imports", retry=3)
+def consent_import(store: Engine, staged: str, name: str, source: str, columns: dict[str, str],
+                   activity: str | None = None, channel: str | None = None,
+                   actor: str = "garde worker") -> dict[str, Any]:
+    """Import the staged CSV ``name`` (its problems name its lines, as the command's do)."""
+    model = DecisionModel.load(get_settings().registers)
+    with unstaged(store, staged, name) as path:
+        report = import_csv(store, path, source=source, columns=columns,
+                            defaults={"activity": activity, "channel": channel},
+                            activities=dict(model.validity()), actor=actor)
+    discard(store, staged)
+    logger.info("consent import %s (%s): %s rows read, %s added, %s already there, %s refused: %s",
+                name, source, report.read, report.added, report.already_there, len(report.problems),
+                "; ".join(report.problems[:20]))
+    return asdict(report)

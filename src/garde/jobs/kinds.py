@@ -1,0 +1,75 @@
+"""Job kinds: the work garde hands to its workers, each a named function of the store and JSON arguments.
+
+A concept module declares its kinds with :func:`job`; every module that does is listed in
+:data:`TASK_MODULES`, which a worker imports before it takes jobs (a worker that does not know a
+kind fails the job it fetched). The function receives the store engine the caller holds (inline) or
+the worker's own (queued), then its arguments, which are JSON both ways: a kind behaves the same
+on SQLite, where :func:`garde.jobs.submit` runs it at once, and on PostgreSQL, where a worker does.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from procrastinate import RetryStrategy
+from sqlalchemy.engine import Engine
+
+from garde.problems import GardeError
+
+# The modules that declare job kinds: a new one is added here (one line).
+TASK_MODULES: tuple[str, ...] = (
+    "garde.jobs.builtin",
+    "garde.jobs.retention",
+    "garde.jobs.exports",
+    "garde.jobs.imports",
+)
+
+JobFunction = Callable[..., Any]
+
+
+@dataclass(frozen=True)
+class JobKind:
+    """One kind of job: its queue name, its function, and how often a failed run is tried again."""
+
+    name: str
+    function: JobFunction
+    queue: str = "default"
+    retry: int | RetryStrategy = 0  # attempts after a failure; a strategy says which errors and when
+
+    def __call__(self, store: Engine, **arguments: Any) -> Any:
+        return self.function(store, **arguments)
+
+
+KINDS: dict[str, JobKind] = {}
+
+
+def job(name: str, *, queue: str = "default",
+        retry: int | RetryStrategy = 0) -> Callable[[JobFunction], JobKind]:
+    """Declare ``function(store, **arguments)`` as the job kind ``name`` (e.g. ``"retention.sweep"``)."""
+
+    def declare(function: JobFunction) -> JobKind:
+        kind = JobKind(name, function, queue, retry)
+        known = KINDS.get(name)
+        if known is not None and known.function is not function:
+            raise ValueError(f"two job kinds named {name!r}")
+        KINDS[name] = kind
+        return kind
+
+    return declare
+
+
+def load_kinds() -> dict[str, JobKind]:
+    """Every job kind garde has (the modules of :data:`TASK_MODULES` imported)."""
+    for module in TASK_MODULES:
+        importlib.import_module(module)
+    return KINDS
+
+
+def kind_named(name: str) -> JobKind:
+    kinds = load_kinds()
+    if name not in kinds:
+        raise GardeError(f"no job kind {name!r} (known: {', '.join(sorted(kinds))})")
+    return kinds[name]

@@ -1,0 +1,123 @@
+"""The procrastinate App over garde's store: PostgreSQL only (on SQLite, jobs run inline)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import procrastinate
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from garde.jobs.kinds import load_kinds
+from garde.problems import GardeError
+from garde.settings import Settings
+from garde.store import safe_url
+
+logger = logging.getLogger(__name__)
+STALLED_TASK = "garde.retry_stalled"
+
+
+class QueueUnavailable(GardeError):
+    """A PostgreSQL-only operation (the worker, the job list) asked of a SQLite store."""
+
+
+def is_queued(url: str | sa.URL) -> bool:
+    """Jobs go through the queue on PostgreSQL; on SQLite they run inline, in the caller."""
+    return sa.make_url(url).get_backend_name() == "postgresql"
+
+
+def require_queue(url: str | sa.URL, what: str) -> None:
+    """Raise :class:`QueueUnavailable` unless the store at ``url`` has a queue."""
+    if not is_queued(url):
+        raise QueueUnavailable(
+            f"{what} needs a PostgreSQL store (database_url is {safe_url(url)}): on SQLite there is "
+            "no job queue, and garde runs each job inline, in the command or request that asks for it")
+
+
+def conninfo(url: str | sa.URL) -> str:
+    """The libpq connection string of a ``postgresql+psycopg://`` URL (password included)."""
+    return sa.make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def queue_app(url: str | sa.URL, *, worker: Settings | None = None) -> procrastinate.App:
+    """A procrastinate App on the store at ``url`` with every garde job kind registered.
+
+    ``worker``: the settings of a worker, which runs on the asynchronous connector and also
+    schedules the periodic jobs and the retry of dead workers' jobs. Otherwise, a synchronous
+    connector with one connection, to submit and inspect jobs (open it with ``with app.open():``).
+    """
+    require_queue(url, "the job queue")
+    if worker is not None:
+        connector: procrastinate.BaseConnector = procrastinate.PsycopgConnector(conninfo=conninfo(url))
+    else:
+        connector = procrastinate.SyncPsycopgConnector(conninfo=conninfo(url), min_size=1, max_size=1)
+    app = procrastinate.App(connector=connector)
+    store_url = sa.make_url(url).render_as_string(hide_password=False)
+    for kind in load_kinds().values():
+        app.task(name=kind.name, queue=kind.queue, retry=kind.retry)(_runs(kind.function, store_url,
+                                                                           kind.name))
+    if worker is not None:
+        _schedule(app, worker, store_url)
+    return app
+
+
+def _runs(function: Callable[..., Any], url: str, name: str) -> Callable[..., Any]:
+    def run(**arguments: Any) -> Any:
+        return function(worker_store(url), **arguments)
+
+    run.__name__ = run.__qualname__ = name.replace(".", "_")
+    return run
+
+
+def _schedule(app: procrastinate.App, settings: Settings, store_url: str) -> None:
+    """The periodic jobs of :mod:`garde.jobs.periodic`, and the queue's own: jobs left ``doing`` by
+    a worker whose heartbeat stopped (SIGKILL, a lost machine) are queued again. One at a time
+    (``lock``) and never two waiting (``queueing_lock``): a job is never handed out twice."""
+    from garde.jobs.periodic import check_cron, schedules
+
+    for periodic, cron in schedules(settings):
+        task = app.task(name=f"periodic.{periodic.name}", queue="periodic", lock=f"periodic.{periodic.name}",
+                        queueing_lock=f"periodic.{periodic.name}")(_periodic(periodic.resolve(), store_url,
+                                                                             periodic.name))
+        app.periodic(cron=cron, periodic_id=periodic.name)(task)
+    stalled_seconds = settings.worker_stalled_seconds
+
+    async def retry_stalled(timestamp: int) -> int:
+        jobs = await app.job_manager.get_stalled_jobs(seconds_since_heartbeat=stalled_seconds)
+        for stalled in jobs:
+            logger.warning("job %s (%s) was running on a worker that stopped: queued again",
+                           stalled.id, stalled.task_name)
+            await app.job_manager.retry_job(stalled)
+        return len(list(jobs))
+
+    cron = settings.jobs_stalled_schedule.strip()
+    if cron:
+        check_cron("jobs_stalled_schedule", cron)
+        task = app.task(name=STALLED_TASK, queue="periodic", lock=STALLED_TASK,
+                        queueing_lock=STALLED_TASK)(retry_stalled)
+        app.periodic(cron=cron, periodic_id="stalled")(task)
+
+
+def _periodic(function: Callable[[Engine], Any], url: str, name: str) -> Callable[..., Any]:
+    def run(timestamp: int) -> Any:
+        return function(worker_store(url))
+
+    run.__name__ = run.__qualname__ = name.replace(".", "_")
+    return run
+
+
+_stores: dict[str, Engine] = {}
+_stores_lock = threading.Lock()
+
+
+def worker_store(url: str) -> Engine:
+    """The store a worker's jobs run on: opened (and checked against the identifier key) once."""
+    from garde.store import open_store
+
+    with _stores_lock:
+        if url not in _stores:
+            _stores[url] = open_store(url)
+        return _stores[url]

@@ -1,0 +1,107 @@
+"""Retention sweeps as jobs: ``garde retention sweep`` on PostgreSQL and the nightly periodic sweep.
+
+The ``retention.sweep`` job starts the run (or resumes the unfinished one), under the store's
+sweep lock, and splits it into independent parts (:mod:`garde.retention.parts`): one
+``retention.sweep_part`` job per part, which any worker takes. Each part resumes its steps from the
+run's journal (every batch journalled and audited before it is committed), so a worker killed at
+any point leaves work the part's next attempt finishes exactly; the part that ends last closes the
+run. On SQLite, or ``split=False``, the job is the whole sweep in one go, as ``garde retention
+sweep --inline`` runs it.
+
+The jobs read the data map of the worker's own ``datasets`` setting: a path on the submitting
+machine means nothing to a worker elsewhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from typing import Any
+
+import procrastinate
+from sqlalchemy.engine import Engine
+
+from garde import retention
+from garde.datasets import connect_datamap, load_datamap
+from garde.jobs.kinds import job
+from garde.jobs.queue import is_queued
+from garde.jobs.submit import submit
+from garde.retention import journal
+from garde.retention.lock import SweepRunning, coordinator_lock, part_lock
+from garde.retention.parts import independent_parts, part_done, plan_parts, run_batches
+from garde.retention.sweep import SweepResult, not_after_today, steps
+from garde.settings import get_settings
+
+ACTOR = "garde worker"
+
+
+@contextmanager
+def _sweeper(store: Engine) -> Iterator[retention.Sweeper]:
+    datamap = load_datamap(get_settings().datasets)
+    engines = connect_datamap(datamap)
+    try:
+        yield retention.Sweeper(store, datamap, engines, retention.registers_for(datamap), actor=ACTOR)
+    finally:
+        for engine in engines.values():
+            engine.dispose()
+
+
+# A part (or a coordinator) whose lock a killed worker's session still holds for a moment, or that a
+# whole sweep (`--inline`) holds: tried again a little later, not failed.
+WHILE_LOCKED = procrastinate.RetryStrategy(max_attempts=60, wait=2, retry_exceptions={SweepRunning})
+
+
+@job("retention.sweep", queue="retention", retry=WHILE_LOCKED)
+def sweep(store: Engine, today: str | None = None, batch_size: int = retention.BATCH_SIZE,
+          split: bool = True) -> dict[str, Any]:
+    """Sweep what is due on ``today`` (ISO date; default: the day it runs), split into parts on
+    PostgreSQL: returns the run and the jobs of its parts."""
+    day = date.fromisoformat(today) if today else None
+    with _sweeper(store) as sweeper:
+        if not split or not is_queued(store.url):
+            return sweeper.run(today=day, batch_size=batch_size).to_data()
+        not_after_today(day)
+        with coordinator_lock(store):  # no other sweep starts or resumes a run meanwhile
+            holds = sweeper.holds()
+            result = sweeper.start(day, batch_size, False, holds)
+            policy = sweeper.policy(holds)
+            parts = independent_parts(sweeper.datamap, [table.ref for table, _ in steps(policy)])
+            with store.begin() as conn:
+                plan_parts(conn, result.run_id, parts)
+    if not parts:  # nothing to sweep: close the run here
+        with _sweeper(store) as sweeper:
+            sweeper.finish(result)
+        return {"run": result.run_id, "parts": []}
+    jobs = [submit(store, sweep_part, {"run": result.run_id, "tables": part, "batch_size": batch_size},
+                   queueing_lock=f"retention:{result.run_id}:{part[0]}", already_queued_ok=True).job_id
+            for part in parts]
+    return {"run": result.run_id, "parts": parts, "jobs": jobs}
+
+
+@job("retention.sweep_part", queue="retention", retry=WHILE_LOCKED)
+def sweep_part(store: Engine, run: str, tables: list[str], batch_size: int = retention.BATCH_SIZE
+               ) -> dict[str, Any]:
+    """One part of a split sweep: its tables' steps, in order; the last part to end closes the run."""
+    with _sweeper(store) as sweeper, part_lock(store, run, tables[0]):
+        with store.connect() as conn:
+            found = journal.get_run(conn, run)
+        if found.status != "running":  # closed meanwhile (a later whole sweep finished it)
+            return {"run": run, "part": tables[0], "affected": {}, "closed": False}
+        result = SweepResult(run, found.today, False, found.resumed > 0)
+        holds = sweeper.holds()
+        holds.check()
+        sweeper.sweep_steps(result, batch_size, holds, None, tables=set(tables))
+        with store.begin() as conn:
+            last = part_done(conn, run, tables[0])
+        if last:
+            with store.connect() as conn:
+                result.batches = run_batches(conn, run)  # every part's, for the run's closing entry
+            sweeper.finish(result)
+    return {"run": run, "part": tables[0], "batches": result.batches, "closed": last}
+
+
+def scheduled_sweep(store: Engine) -> dict[str, Any]:
+    """The periodic sweep (setting ``retention_sweep_schedule``)."""
+    result: dict[str, Any] = sweep(store)
+    return result

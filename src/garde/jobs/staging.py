@@ -1,0 +1,87 @@
+"""Files handed to a worker through the store: a consent import's CSV, encrypted, until its job ends.
+
+A worker may run on another machine than the command that read the file, so the file's bytes go
+into ``job_staging`` in chunks, each encrypted with AES-256-GCM under a key derived from the
+store's identifier data key (which every worker opens with ``GARDE_IDENTIFIER_KEY``): the rows hold
+identities (e-mail addresses, phone numbers) and must not sit in the store in clear. The job reads
+them back into an owner-only temporary file, imports it with the same parser as the command, and
+deletes them; a cancelled or failed job's chunks are deleted by :func:`discard`.
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from tempfile import TemporaryDirectory
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from garde.keys import identifier_data_key
+from garde.private_files import write_private
+from garde.problems import GardeError
+from garde.store import metadata
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+CHUNK = 1 << 20
+_LABEL = b"garde job staging v1"
+
+job_staging = sa.Table(
+    "job_staging",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("staged", sa.String(36), nullable=False, index=True),  # one file
+    sa.Column("seq", sa.Integer, nullable=False),
+    # nonce (12 bytes) + AES-256-GCM ciphertext and tag of the chunk, the file's id as associated data
+    sa.Column("chunk", sa.LargeBinary, nullable=False),
+)
+
+
+def _aead(store: Engine) -> AESGCM:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    return AESGCM(hmac.digest(identifier_data_key(store), _LABEL, "sha256"))
+
+
+def stage(store: Engine, path: Path) -> str:
+    """Store ``path``'s bytes, encrypted; returns the id that names them."""
+    staged = str(uuid.uuid4())
+    aead = _aead(store)
+    with path.open("rb") as handle, store.begin() as conn:
+        for seq, chunk in enumerate(iter(lambda: handle.read(CHUNK), b"")):
+            nonce = os.urandom(12)
+            conn.execute(job_staging.insert().values(staged=staged, seq=seq, chunk=nonce + aead.encrypt(
+                nonce, chunk, staged.encode())))
+    return staged
+
+
+@contextmanager
+def unstaged(store: Engine, staged: str, name: str) -> Iterator[Path]:
+    """The staged file back, as ``name`` in an owner-only temporary folder, for the block."""
+    from cryptography.exceptions import InvalidTag
+
+    aead = _aead(store)
+    with store.connect() as conn:
+        rows = conn.execute(sa.select(job_staging.c.chunk).where(job_staging.c.staged == staged)
+                            .order_by(job_staging.c.seq)).scalars().all()
+    if not rows:
+        raise GardeError(f"no staged file {staged} (already imported, or discarded)")
+    try:
+        content = b"".join(aead.decrypt(raw[:12], raw[12:], staged.encode()) for raw in rows)
+    except InvalidTag:
+        raise GardeError(f"staged file {staged} does not open with this identifier key") from None
+    with TemporaryDirectory(prefix="garde-staged-") as folder:  # created 0700
+        yield write_private(Path(folder) / name, content)
+
+
+def discard(store: Engine, staged: str) -> int:
+    """Delete a staged file's chunks; returns how many."""
+    with store.begin() as conn:
+        return conn.execute(job_staging.delete().where(job_staging.c.staged == staged)).rowcount

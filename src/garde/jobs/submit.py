@@ -1,0 +1,67 @@
+"""``submit``: the one way garde starts a job, queued on PostgreSQL, run at once on SQLite."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from procrastinate import exceptions as queue_errors
+from sqlalchemy.engine import Engine
+
+from garde.jobs.kinds import JobKind
+from garde.jobs.queue import is_queued, queue_app
+from garde.problems import GardeError
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A job handed over: its id in the queue, or (run inline) what it returned."""
+
+    kind: str
+    job_id: int | None
+    result: Any = None
+
+    @property
+    def queued(self) -> bool:
+        return self.job_id is not None
+
+    def to_data(self) -> dict[str, Any]:
+        return {"kind": self.kind, "job_id": self.job_id, "queued": self.queued,
+                "result": None if self.queued else self.result}
+
+
+def _as_json(kind: JobKind, arguments: dict[str, Any]) -> dict[str, Any]:
+    """The arguments as a worker would get them (JSON both ways), so that inline runs match queued."""
+    try:
+        copied: dict[str, Any] = json.loads(json.dumps(arguments))
+    except (TypeError, ValueError) as exc:
+        raise GardeError(f"job {kind.name}: arguments must be JSON ({exc})") from None
+    return copied
+
+
+def submit(store: Engine, kind: JobKind, arguments: dict[str, Any] | None = None, *,
+           inline: bool = False, queueing_lock: str | None = None,
+           already_queued_ok: bool = False) -> Submission:
+    """Start a job of ``kind`` with ``arguments`` on ``store``.
+
+    On PostgreSQL the job is queued for the workers (``garde worker``) and its id returned;
+    ``queueing_lock``: refuse a second job with the same lock while one waits (``already_queued_ok``:
+    then return a submission without an id, the waiting job doing the work). On SQLite, or with
+    ``inline``, it runs here, now, and its result is returned.
+    """
+    arguments = _as_json(kind, arguments or {})
+    if inline or not is_queued(store.url):
+        return Submission(kind.name, None, kind.function(store, **arguments))
+    app = queue_app(store.url)
+    try:
+        with app.open():
+            job_id = app.configure_task(kind.name, queue=kind.queue,
+                                        queueing_lock=queueing_lock).defer(**arguments)
+    except queue_errors.AlreadyEnqueued:
+        if already_queued_ok:
+            return Submission(kind.name, None, None)
+        raise GardeError(f"a {kind.name} job is already waiting ({queueing_lock})") from None
+    except queue_errors.ConnectorException as exc:
+        raise GardeError(f"the job queue refused the {kind.name} job: {exc.__cause__ or exc}") from None
+    return Submission(kind.name, job_id)

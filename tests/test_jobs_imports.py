@@ -1,0 +1,66 @@
+"""``garde consent import --job``: the CSV staged in the store encrypted, imported by whoever runs the
+job (a ``garde worker`` process on PostgreSQL, the command itself on SQLite), then deleted."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from typer.testing import CliRunner
+
+from garde.cli import app
+from garde.jobs.staging import job_staging
+from garde.settings import get_settings
+from garde.store import open_store
+from tests.jobs_support import garde_worker, wait_for_job
+
+ROOT = Path(__file__).resolve().parents[1]
+CSV = ("email,activity,action,at\nimported-ana@example.com,newsletter,given,2025-01-02\n"
+       "imported-bob@example.com,newsletter,given,not a date\n")
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+    env = {"GARDE_DATABASE_URL": database_url, "GARDE_RETENTION_SWEEP_SCHEDULE": "",
+           "GARDE_REGISTERS": str(ROOT / "registers" / "reference-shop.yaml")}
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    yield env
+    get_settings.cache_clear()
+
+
+def _count(store: sa.Engine, sql: str) -> int:
+    with store.connect() as conn:
+        return int(conn.execute(sa.text(sql)).scalar_one())
+
+
+def test_a_consent_import_job_imports_the_staged_file_then_deletes_it(
+        settings: dict[str, str], database_url: str, tmp_path: Path) -> None:
+    export = tmp_path / "export.csv"
+    export.write_text(CSV, encoding="utf-8")
+    result = CliRunner().invoke(app, ["consent", "import", str(export), "--job"])
+    store = open_store(database_url)
+    try:
+        if database_url.startswith("postgresql"):
+            assert result.exit_code == 0, result.output
+            job_id = int(result.output.split("queued as job ")[1].split(":")[0])
+            with store.connect() as conn:
+                chunks = conn.execute(sa.select(job_staging.c.chunk)).scalars().all()
+            assert chunks and all(b"imported-ana" not in chunk for chunk in chunks)  # encrypted
+            assert _count(store, "SELECT count(*) FROM consent_events") == 0
+            log = tmp_path / "worker.log"
+            with garde_worker(database_url, log, env=settings):
+                assert wait_for_job(database_url, job_id) == "succeeded", log.read_text()
+            assert "1 added" in log.read_text()
+        else:  # inline: the report, and exit status 1 for the refused row, as without --job
+            assert result.exit_code == 1, result.output
+            assert "1 events added" in result.output and "1 rows refused" in result.output
+        assert _count(store, "SELECT count(*) FROM consent_events") == 1
+        assert _count(store, "SELECT count(*) FROM job_staging") == 0
+    finally:
+        store.dispose()
+    refused = CliRunner().invoke(app, ["consent", "import", str(export), "--job", "--format", "json"])
+    assert refused.exit_code == 2 and "--job" in refused.output

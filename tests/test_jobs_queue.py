@@ -1,0 +1,157 @@
+"""The job queue's foundation: its schema under the store's migrations, ``submit`` (queued on
+PostgreSQL, inline on SQLite), and ``garde worker`` taking a job in a process of its own."""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from typer.testing import CliRunner
+
+from garde.cli import app
+from garde.jobs import QueueUnavailable, kind_named, queue_app, submit
+from garde.jobs.builtin import ping
+from garde.jobs.schema import QUEUE_TABLES, applied
+from garde.problems import GardeError
+from garde.settings import get_settings
+from garde.store import MIGRATIONS, connect, migrate, open_store
+from tests.jobs_support import DEADLINE, garde_worker, wait_for_job
+
+runner = CliRunner()
+
+
+def _tables(engine: sa.Engine) -> set[str]:
+    return set(sa.inspect(engine).get_table_names())
+
+
+def test_the_queue_schema_comes_with_the_migrations_on_postgresql_only(database_url: str) -> None:
+    engine = connect(database_url, create=True)
+    try:
+        migrate(engine)
+        if engine.dialect.name == "sqlite":
+            assert not _tables(engine) & QUEUE_TABLES  # no queue: jobs run inline
+            return
+        assert _tables(engine) >= QUEUE_TABLES
+        with engine.connect() as connection:
+            first = applied(connection)
+        assert first and first.startswith("03.")  # the newest migration of the installed release
+        migrate(engine)  # again: nothing to do
+        _downgrade(engine, "0019")  # the queue's schema goes, garde's stays
+        assert not _tables(engine) & QUEUE_TABLES
+        with engine.connect() as connection:
+            assert connection.execute(sa.text(
+                "SELECT count(*) FROM pg_type WHERE typname LIKE 'procrastinate%'")).scalar() == 0
+        migrate(engine)
+        assert _tables(engine) >= QUEUE_TABLES
+    finally:
+        engine.dispose()
+
+
+def _downgrade(engine: sa.Engine, revision: str) -> None:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)
+
+
+def test_db_upgrade_migrates_the_store_and_says_so(cli_env: Path) -> None:
+    result = runner.invoke(app, ["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    assert "schema from None to" in result.output and "jobs run inline" in result.output
+    again = runner.invoke(app, ["db", "upgrade"])
+    assert "already at" in again.output
+
+
+def test_on_sqlite_a_job_runs_inline_with_the_arguments_a_worker_would_get(sqlite_url: str) -> None:
+    store = open_store(sqlite_url)
+    try:
+        done = submit(store, ping, {"message": "hello"})
+        assert not done.queued and done.job_id is None
+        assert done.result == {"message": "hello", "database": "sqlite"}
+        with pytest.raises(GardeError, match="arguments must be JSON"):
+            submit(store, ping, {"message": object()})
+    finally:
+        store.dispose()
+    assert kind_named("garde.ping") is ping
+    with pytest.raises(GardeError, match="no job kind"):
+        kind_named("garde.nothing")
+
+
+def test_postgresql_only_commands_say_why_on_sqlite(cli_env: Path) -> None:
+    result = runner.invoke(app, ["worker"])
+    assert result.exit_code == 2
+    assert "needs a PostgreSQL store" in result.output and "inline" in result.output
+    with pytest.raises(QueueUnavailable):
+        queue_app(get_settings().database_url)
+
+
+@pytest.mark.postgres
+def test_a_worker_process_runs_a_submitted_job_and_stops_on_sigterm(postgres_url: str,
+                                                                    tmp_path: Path) -> None:
+    store = open_store(postgres_url)
+    try:
+        queued = submit(store, ping, {"message": "from the test"})
+        assert queued.queued and queued.job_id is not None
+        assert wait_for_job(postgres_url, queued.job_id, deadline=0) == "todo"  # nobody took it yet
+        log = tmp_path / "worker.log"
+        with garde_worker(postgres_url, log, "--concurrency", "2") as worker:
+            assert wait_for_job(postgres_url, queued.job_id) == "succeeded", log.read_text()
+            worker.send_signal(signal.SIGTERM)
+            assert worker.wait(timeout=DEADLINE) == 0, log.read_text()
+        assert inline_result(store) == {"message": "x", "database": "postgresql"}
+    finally:
+        store.dispose()
+
+
+def inline_result(store: sa.Engine) -> object:
+    """On PostgreSQL too, ``inline`` runs the job here (``garde retention sweep --inline``)."""
+    return submit(store, ping, {"message": "x"}, inline=True).result
+
+
+# A worker that died holding a job: the queue's own functions register it and hand it the job,
+# then its heartbeat is an hour old, as SIGKILL or a lost machine would leave it.
+DEAD_WORKER = """
+WITH dead AS (SELECT worker_id FROM procrastinate_register_worker_v1())
+SELECT (procrastinate_fetch_job_v2(NULL, dead.worker_id)).id, dead.worker_id FROM dead
+"""
+FAST_STALL = {"GARDE_WORKER_HEARTBEAT_SECONDS": "0.5", "GARDE_WORKER_STALLED_SECONDS": "2",
+              "GARDE_JOBS_STALLED_SCHEDULE": "* * * * * *"}  # sixth field: every second
+
+
+@pytest.mark.postgres
+def test_the_job_of_a_dead_worker_is_queued_again_and_done_by_another(postgres_url: str,
+                                                                      tmp_path: Path) -> None:
+    store = open_store(postgres_url)
+    try:
+        queued = submit(store, ping, {"message": "orphan"})
+        with store.begin() as connection:
+            job_id, worker_id = connection.execute(sa.text(DEAD_WORKER)).one()
+            assert job_id == queued.job_id
+            connection.execute(sa.text("UPDATE procrastinate_workers SET last_heartbeat = now() - "
+                                       "interval '1 hour' WHERE id = :id"), {"id": worker_id})
+        assert wait_for_job(postgres_url, job_id, deadline=0) == "doing"
+        log = tmp_path / "worker.log"
+        with garde_worker(postgres_url, log, env=FAST_STALL):
+            assert wait_for_job(postgres_url, job_id) == "succeeded", log.read_text()
+        assert log.read_text().count("was running on a worker that stopped: queued again") == 1
+        with store.connect() as connection:  # the dead worker's attempt, then the one that ended
+            assert connection.execute(sa.text("SELECT attempts FROM procrastinate_jobs WHERE id = :id"),
+                                      {"id": job_id}).scalar() == 2
+    finally:
+        store.dispose()
+
+
+def test_a_schedule_that_is_not_a_cron_string_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    from garde.jobs.periodic import PERIODIC, schedules
+    from garde.settings import Settings
+
+    assert all(p.resolve() for p in PERIODIC)  # every periodic job names a function that exists
+    assert [p.name for p, _ in schedules(Settings())] == ["retention.sweep"]
+    assert schedules(Settings(retention_sweep_schedule="")) == []
+    with pytest.raises(GardeError, match="GARDE_RETENTION_SWEEP_SCHEDULE"):
+        schedules(Settings(retention_sweep_schedule="every night"))
