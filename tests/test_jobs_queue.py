@@ -151,7 +151,44 @@ def test_a_schedule_that_is_not_a_cron_string_is_refused(monkeypatch: pytest.Mon
     from garde.settings import Settings
 
     assert all(p.resolve() for p in PERIODIC)  # every periodic job names a function that exists
-    assert [p.name for p, _ in schedules(Settings())] == ["retention.sweep"]
-    assert schedules(Settings(retention_sweep_schedule="")) == []
+    assert [p.name for p, _ in schedules(Settings())] == ["retention.sweep", "requests.remind",
+                                                          "audit.export_head"]  # renewals: off by default
+    weekly = schedules(Settings(consent_renewal_schedule="0 6 * * 1"))
+    assert [p.name for p, _ in weekly][2] == "consent.renewals"
+    off = Settings(retention_sweep_schedule="", reminder_schedule="", audit_head_schedule="")
+    assert schedules(off) == []
     with pytest.raises(GardeError, match="GARDE_RETENTION_SWEEP_SCHEDULE"):
         schedules(Settings(retention_sweep_schedule="every night"))
+
+
+def test_the_scheduled_work_runs_as_the_periodic_jobs_call_it(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each periodic job of the scheduled work runs its command's library function with the
+    worker's settings: the audit head lands in the checkpoint file, once a day; the renewal list in
+    its file; a renewal job without a file says which setting is missing."""
+    from garde.jobs.periodic import PERIODIC
+    from garde.settings import get_settings
+
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    monkeypatch.setenv("GARDE_DATABASE_URL", url)
+    monkeypatch.setenv("GARDE_AUDIT_CHECKPOINT_FILE", str(tmp_path / "heads.jsonl"))
+    monkeypatch.setenv("GARDE_DPO_EMAIL", "dpo@example.com")
+    monkeypatch.setenv("GARDE_OUTBOX", str(tmp_path / "outbox"))
+    get_settings.cache_clear()
+    jobs = {p.name: p.resolve() for p in PERIODIC}
+    store = open_store(url)
+    try:
+        head = jobs["audit.export_head"](store)
+        assert (tmp_path / "heads.jsonl").read_text().count("\n") == 1 and head["written"] and head["ok"]
+        jobs["audit.export_head"](store)  # the same day: nothing more
+        assert (tmp_path / "heads.jsonl").read_text().count("\n") == 1
+        assert jobs["requests.remind"](store)["sent"] is False  # nothing due: no mail
+        with pytest.raises(GardeError, match="GARDE_CONSENT_RENEWAL_FILE"):
+            jobs["consent.renewals"](store)
+        monkeypatch.setenv("GARDE_CONSENT_RENEWAL_FILE", str(tmp_path / "renewals.csv"))
+        get_settings.cache_clear()
+        jobs["consent.renewals"](store)
+        assert (tmp_path / "renewals.csv").exists()
+    finally:
+        store.dispose()
+        get_settings.cache_clear()

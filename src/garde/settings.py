@@ -186,6 +186,24 @@ class Settings(BaseSettings):
         description="When the workers sweep retention (a cron string, UTC; PostgreSQL only): nightly at "
         "02:30 by default; empty: never on a schedule (`garde retention sweep` still works).",
     )
+    reminder_schedule: str = Field(
+        default="0 7 * * *",
+        description="When the workers mail the DPO the requests due within reminder_days and the overdue "
+        "ones (`garde request remind`; a cron string, UTC; PostgreSQL only): daily at 07:00 by default; "
+        "empty: never on a schedule.",
+    )
+    consent_renewal_schedule: str = Field(
+        default="",
+        description="When the workers write the consent renewal list to consent_renewal_file (`garde consent "
+        "renewals`; a cron string, UTC; PostgreSQL only), e.g. '0 6 * * 1' weekly; empty (the default): "
+        "never on a schedule.",
+    )
+    audit_head_schedule: str = Field(
+        default="45 2 * * *",
+        description="When the workers export the audit log's verified head to audit_checkpoint_file and/or "
+        "audit_head_url (`garde audit export-head`; a cron string, UTC; PostgreSQL only): daily at 02:45 by "
+        "default; empty: never on a schedule.",
+    )
     jobs_stalled_schedule: str = Field(
         default="* * * * *",
         description="How often the workers look for the jobs of a worker that died (killed, machine lost) "

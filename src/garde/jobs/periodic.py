@@ -33,6 +33,9 @@ class Periodic:
 
 PERIODIC: tuple[Periodic, ...] = (
     Periodic("retention.sweep", "retention_sweep_schedule", "garde.jobs.retention:scheduled_sweep"),
+    Periodic("requests.remind", "reminder_schedule", "garde.jobs.scheduled:remind_dpo"),
+    Periodic("consent.renewals", "consent_renewal_schedule", "garde.jobs.scheduled:renewal_list"),
+    Periodic("audit.export_head", "audit_head_schedule", "garde.jobs.scheduled:audit_head"),
 )
 
 
