@@ -133,8 +133,14 @@ def _check_url(url: str) -> str:
         parts = urlsplit(url)
         host = parts.hostname or ""
         parts.port  # noqa: B018 (raises ValueError on a bad port)
-    except ValueError:
-        raise GardeError(f"audit_head_url {url!r} is not an address") from None
+    except ValueError:  # never the address itself: it may hold a password or a token
+        raise GardeError("audit_head_url is not an address (a bad host or port)") from None
+    if any(char.isspace() or not char.isprintable() for char in url):  # would smuggle a header in
+        raise GardeError("audit_head_url: spaces and control characters are not allowed in the address "
+                         "(escape them: %20)")
+    if parts.username is not None or parts.password is not None:  # urllib would not send them
+        raise GardeError("audit_head_url: a user or password in the address is not supported (it would "
+                         "not be sent); give the collector's token in the path or query")
     if parts.scheme not in ("https", "http") or not host:
         raise GardeError(f"audit_head_url: {parts.scheme or 'no scheme'}://{host}: expected https://host/path")
     if parts.scheme == "http" and not _loopback(host):
@@ -179,6 +185,8 @@ def post_head(url: str, checkpoint: Checkpoint, timeout: float) -> None:
     except TimeoutError:
         raise GardeError(f"audit head not sent to {shown}: no answer within {timeout:g} s "
                          "(audit_head_timeout)") from None
+    except ValueError:  # http.client refusing the address (its message would show it)
+        raise GardeError(f"audit head not sent to {shown}: the address is not valid") from None
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
         if isinstance(reason, TimeoutError):
