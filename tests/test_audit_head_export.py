@@ -196,3 +196,42 @@ def test_garde_audit_export_head(cli_env: Path) -> None:
     assert verified.exit_code == 0 and "consistentwith1checkpoints" in "".join(verified.output.split())
     nowhere = runner.invoke(app, ["audit", "export-head"])
     assert nowhere.exit_code == 2 and "where to?" in nowhere.output
+
+
+@pytest.mark.parametrize("url", [
+    "https://user:s3cret@127.0.0.1/heads",  # urllib would take "s3cret@127.0.0.1" for a port
+    "https://user:s3cret@127.0.0.1:99999/heads",  # a bad port
+    "http://127.0.0.1:9/pa th?token=s3cret",  # a space: http.client refuses it, echoing the query
+    "http://127.0.0.1:9/heads\r\nX-Injected: s3cret",  # a header smuggled into the request
+])
+def test_a_bad_address_fails_clearly_and_never_echoes_its_secrets(engine: sa.Engine, url: str) -> None:
+    """Red team: the address's user, password and query are secrets (a token); an address urllib
+    cannot use is a GardeError (the CLI's clear message), never a traceback showing them."""
+    activity(engine)
+    with pytest.raises(GardeError, match=r"audit_head_url|audit head not sent") as raised:
+        export_head(engine, settings(audit_head_url=url), today=TODAY)
+    assert "s3cret" not in str(raised.value)
+
+
+def test_the_head_file_is_not_followed_through_a_symlink(engine: sa.Engine, tmp_path: Path) -> None:
+    """Red team: a symlink put where the head file goes (a shared folder) would have garde append
+    to whatever file it points to; the export refuses it."""
+    activity(engine)
+    victim = tmp_path / "victim.log"  # empty: it reads as a head file with no heads yet
+    victim.touch()
+    heads = tmp_path / "heads.jsonl"
+    heads.symlink_to(victim)
+    with pytest.raises(GardeError, match="audit checkpoint file"):
+        export_head(engine, settings(), today=TODAY, to=heads)
+    assert victim.read_text(encoding="utf-8") == ""
+
+
+def test_a_head_file_others_could_write_is_made_owner_only(engine: sa.Engine, tmp_path: Path) -> None:
+    """Red team: the heads are kept where the store's writers cannot write; an existing file
+    writable by group or others (created by hand, a wide umask) is tightened to 0600 on append."""
+    activity(engine)
+    heads = tmp_path / "heads.jsonl"
+    heads.touch()
+    heads.chmod(0o666)
+    assert export_head(engine, settings(), today=TODAY, to=heads).written
+    assert mode(heads) == 0o600
