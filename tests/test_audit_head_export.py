@@ -235,3 +235,60 @@ def test_a_head_file_others_could_write_is_made_owner_only(engine: sa.Engine, tm
     heads.chmod(0o666)
     assert export_head(engine, settings(), today=TODAY, to=heads).written
     assert mode(heads) == 0o600
+
+
+def test_an_answer_that_trickles_in_is_cut_at_the_timeout(engine: sa.Engine) -> None:
+    """Red team: a collector answering one byte at a time (each within the socket's timeout) held
+    the daily export for as long as it liked; the whole exchange now has ``audit_head_timeout``."""
+    activity(engine)
+    stop = threading.Event()
+    with socket.socket() as slow:
+        slow.bind(("127.0.0.1", 0))
+        slow.listen(1)
+
+        def trickle() -> None:  # 60 s of header, a byte every 0.2 s, unless the test is over
+            connection, _ = slow.accept()
+            with connection:
+                connection.recv(65536)
+                connection.sendall(b"HTTP/1.1 204 No Content\r\n")
+                for _ in range(300):
+                    if stop.wait(0.2):
+                        return
+                    try:
+                        connection.sendall(b"X")
+                    except OSError:  # the client gave up
+                        return
+                connection.sendall(b"-Slow: 1\r\nContent-Length: 0\r\n\r\n")
+
+        server = threading.Thread(target=trickle, daemon=True)
+        server.start()
+        url = f"http://127.0.0.1:{slow.getsockname()[1]}/heads"
+        try:
+            with pytest.raises(GardeError, match=r"no answer within 1 s \(audit_head_timeout\)"):
+                export_head(engine, settings(audit_head_url=url, audit_head_timeout=1), today=TODAY)
+        finally:
+            stop.set()
+            server.join()
+
+
+def test_a_collectors_reason_cannot_write_to_the_operators_terminal(engine: sa.Engine) -> None:
+    """Red team: the reason phrase of a refusal is the collector's text, shown on the operator's
+    terminal; its control characters (an escape sequence retitling or clearing it) are dropped."""
+    activity(engine)
+    with socket.socket() as rude:
+        rude.bind(("127.0.0.1", 0))
+        rude.listen(1)
+
+        def refuse() -> None:
+            connection, _ = rude.accept()
+            with connection:
+                connection.recv(65536)
+                connection.sendall(b"HTTP/1.1 503 \x1b]0;pwned\x07Busy\r\nContent-Length: 0\r\n\r\n")
+
+        server = threading.Thread(target=refuse, daemon=True)
+        server.start()
+        url = f"http://127.0.0.1:{rude.getsockname()[1]}/heads"
+        with pytest.raises(GardeError, match="HTTP 503") as raised:
+            export_head(engine, settings(audit_head_url=url), today=TODAY)
+        server.join()
+    assert "\x1b" not in str(raised.value) and "\x07" not in str(raised.value)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import threading
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -171,27 +172,52 @@ _OPENER = urllib.request.build_opener(_NoRedirect)
 
 def post_head(url: str, checkpoint: Checkpoint, timeout: float) -> None:
     """POST the head as one JSON object (the checkpoint file's line); any answer but 2xx, a
-    timeout or a refused connection is a GardeError naming the address (never its query)."""
+    timeout or a refused connection is a GardeError naming the address (never its query).
+
+    ``timeout`` bounds the whole exchange, not only each read: a collector answering a byte at a
+    time would otherwise hold the export as long as it liked (the request is left to its thread)."""
     shown = _check_url(url)
     request = urllib.request.Request(url, data=checkpoint.line().encode(), method="POST",
                                      headers={"Content-Type": "application/json",
                                               "User-Agent": "garde-audit-head"})
+    failed: list[GardeError] = []
+
+    def send() -> None:
+        try:
+            _send(request, shown, timeout)
+        except GardeError as exc:
+            failed.append(exc)
+
+    worker = threading.Thread(target=send, name="garde-audit-head", daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if worker.is_alive():
+        raise GardeError(_too_slow(shown, timeout))
+    if failed:
+        raise failed[0]
+
+
+def _too_slow(shown: str, timeout: float) -> str:
+    return f"audit head not sent to {shown}: no answer within {timeout:g} s (audit_head_timeout)"
+
+
+def _send(request: urllib.request.Request, shown: str, timeout: float) -> None:
     try:
         with _OPENER.open(request, timeout=timeout) as answer:
             status = answer.status
     except urllib.error.HTTPError as exc:
         exc.close()  # it holds the answer's connection
-        raise GardeError(f"audit head not accepted by {shown}: HTTP {exc.code} {exc.reason}") from None
+        # the collector's own words: printable only (no terminal escapes), and short
+        words = "".join(char for char in str(exc.reason)[:100] if char.isprintable())
+        raise GardeError(f"audit head not accepted by {shown}: HTTP {exc.code} {words}") from None
     except TimeoutError:
-        raise GardeError(f"audit head not sent to {shown}: no answer within {timeout:g} s "
-                         "(audit_head_timeout)") from None
+        raise GardeError(_too_slow(shown, timeout)) from None
     except ValueError:  # http.client refusing the address (its message would show it)
         raise GardeError(f"audit head not sent to {shown}: the address is not valid") from None
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
         if isinstance(reason, TimeoutError):
-            raise GardeError(f"audit head not sent to {shown}: no answer within {timeout:g} s "
-                             "(audit_head_timeout)") from None
+            raise GardeError(_too_slow(shown, timeout)) from None
         raise GardeError(f"audit head not sent to {shown}: {reason}") from None
     if not 200 <= status < 300:
         raise GardeError(f"audit head not accepted by {shown}: HTTP {status}")
