@@ -292,3 +292,25 @@ def test_a_collectors_reason_cannot_write_to_the_operators_terminal(engine: sa.E
             export_head(engine, settings(audit_head_url=url), today=TODAY)
         server.join()
     assert "\x1b" not in str(raised.value) and "\x07" not in str(raised.value)
+
+
+def test_an_answer_that_is_not_http_is_a_clear_error(engine: sa.Engine) -> None:
+    """Red team: a collector (or whatever listens there) answering garbage: http.client's own
+    error (not an OSError) escaped as a traceback; it is a GardeError, and nothing counts as sent."""
+    activity(engine)
+    with socket.socket() as odd:
+        odd.bind(("127.0.0.1", 0))
+        odd.listen(1)
+
+        def garble() -> None:
+            connection, _ = odd.accept()
+            with connection:
+                connection.recv(65536)
+                connection.sendall(b"SSH-2.0-OpenSSH_9.6\r\n\r\n")
+
+        server = threading.Thread(target=garble, daemon=True)
+        server.start()
+        url = f"http://127.0.0.1:{odd.getsockname()[1]}/heads"
+        with pytest.raises(GardeError, match="the answer is not HTTP"):
+            export_head(engine, settings(audit_head_url=url), today=TODAY)
+        server.join()

@@ -20,6 +20,7 @@ counts), so it is not itself an audit entry: one would move the head it just exp
 from __future__ import annotations
 
 import hashlib
+import http.client
 import ipaddress
 import threading
 import urllib.error
@@ -180,13 +181,16 @@ def post_head(url: str, checkpoint: Checkpoint, timeout: float) -> None:
     request = urllib.request.Request(url, data=checkpoint.line().encode(), method="POST",
                                      headers={"Content-Type": "application/json",
                                               "User-Agent": "garde-audit-head"})
-    failed: list[GardeError] = []
+    failed: list[Exception] = []
+    sent: list[bool] = []
 
     def send() -> None:
         try:
             _send(request, shown, timeout)
-        except GardeError as exc:
+        except Exception as exc:  # raised again below, in the caller's thread
             failed.append(exc)
+        else:
+            sent.append(True)
 
     worker = threading.Thread(target=send, name="garde-audit-head", daemon=True)
     worker.start()
@@ -195,6 +199,7 @@ def post_head(url: str, checkpoint: Checkpoint, timeout: float) -> None:
         raise GardeError(_too_slow(shown, timeout))
     if failed:
         raise failed[0]
+    assert sent  # the worker ended without an answer or an error: not possible
 
 
 def _too_slow(shown: str, timeout: float) -> str:
@@ -212,6 +217,9 @@ def _send(request: urllib.request.Request, shown: str, timeout: float) -> None:
         raise GardeError(f"audit head not accepted by {shown}: HTTP {exc.code} {words}") from None
     except TimeoutError:
         raise GardeError(_too_slow(shown, timeout)) from None
+    except http.client.HTTPException as exc:  # not an HTTP answer (a status line garbled, too long)
+        raise GardeError(f"audit head not sent to {shown}: the answer is not HTTP "
+                         f"({type(exc).__name__})") from None
     except ValueError:  # http.client refusing the address (its message would show it)
         raise GardeError(f"audit head not sent to {shown}: the address is not valid") from None
     except (urllib.error.URLError, OSError) as exc:
