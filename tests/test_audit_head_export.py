@@ -6,6 +6,7 @@ server for the outside address.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import threading
@@ -271,26 +272,32 @@ def test_an_answer_that_trickles_in_is_cut_at_the_timeout(engine: sa.Engine) -> 
             server.join()
 
 
+@contextlib.contextmanager
+def answering(raw: bytes) -> Iterator[str]:
+    """An address that reads one request and answers ``raw`` bytes, whatever they are; its URL."""
+    with socket.socket() as listening:
+        listening.bind(("127.0.0.1", 0))
+        listening.listen(1)
+
+        def answer() -> None:
+            connection, _ = listening.accept()
+            with connection:
+                connection.recv(65536)
+                connection.sendall(raw)
+
+        server = threading.Thread(target=answer, daemon=True)
+        server.start()
+        yield f"http://127.0.0.1:{listening.getsockname()[1]}/heads"
+        server.join()
+
+
 def test_a_collectors_reason_cannot_write_to_the_operators_terminal(engine: sa.Engine) -> None:
     """Red team: the reason phrase of a refusal is the collector's text, shown on the operator's
     terminal; its control characters (an escape sequence retitling or clearing it) are dropped."""
     activity(engine)
-    with socket.socket() as rude:
-        rude.bind(("127.0.0.1", 0))
-        rude.listen(1)
-
-        def refuse() -> None:
-            connection, _ = rude.accept()
-            with connection:
-                connection.recv(65536)
-                connection.sendall(b"HTTP/1.1 503 \x1b]0;pwned\x07Busy\r\nContent-Length: 0\r\n\r\n")
-
-        server = threading.Thread(target=refuse, daemon=True)
-        server.start()
-        url = f"http://127.0.0.1:{rude.getsockname()[1]}/heads"
-        with pytest.raises(GardeError, match="HTTP 503") as raised:
-            export_head(engine, settings(audit_head_url=url), today=TODAY)
-        server.join()
+    with answering(b"HTTP/1.1 503 \x1b]0;pwned\x07Busy\r\nContent-Length: 0\r\n\r\n") as url, \
+            pytest.raises(GardeError, match="HTTP 503") as raised:
+        export_head(engine, settings(audit_head_url=url), today=TODAY)
     assert "\x1b" not in str(raised.value) and "\x07" not in str(raised.value)
 
 
@@ -298,19 +305,6 @@ def test_an_answer_that_is_not_http_is_a_clear_error(engine: sa.Engine) -> None:
     """Red team: a collector (or whatever listens there) answering garbage: http.client's own
     error (not an OSError) escaped as a traceback; it is a GardeError, and nothing counts as sent."""
     activity(engine)
-    with socket.socket() as odd:
-        odd.bind(("127.0.0.1", 0))
-        odd.listen(1)
-
-        def garble() -> None:
-            connection, _ = odd.accept()
-            with connection:
-                connection.recv(65536)
-                connection.sendall(b"SSH-2.0-OpenSSH_9.6\r\n\r\n")
-
-        server = threading.Thread(target=garble, daemon=True)
-        server.start()
-        url = f"http://127.0.0.1:{odd.getsockname()[1]}/heads"
-        with pytest.raises(GardeError, match="the answer is not HTTP"):
-            export_head(engine, settings(audit_head_url=url), today=TODAY)
-        server.join()
+    with answering(b"SSH-2.0-OpenSSH_9.6\r\n\r\n") as url, \
+            pytest.raises(GardeError, match="the answer is not HTTP"):
+        export_head(engine, settings(audit_head_url=url), today=TODAY)
