@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+
+import sqlalchemy as sa
 
 from garde.audit.verification import verify_store
 from garde.store import connect
@@ -83,6 +86,27 @@ def test_health_and_readiness(sqlite_url: str) -> None:
         engine.dispose()
         unready = client.get("/readyz")
         assert unready.status_code == 503 and "0001" in unready.json()["detail"]
+
+
+def test_a_lost_store_is_not_described_to_anyone_who_asks(postgres_url: str,
+                                                           postgres_admin_url: str) -> None:
+    """Red team: /readyz and every route's 503 are public (the banner, the privacy center); the
+    driver's words name the store's host, port, database and role. They go to the server's log;
+    the answer says only that the store is unavailable."""
+    database = sa.make_url(postgres_url).database
+    assert database is not None
+    # The server's shutdown cannot flush to a dropped store either: that is not what is tested.
+    with contextlib.suppress(sa.exc.OperationalError), api_client(postgres_url) as (client, keys):
+        assert client.get("/readyz").status_code == 200
+        admin = sa.create_engine(postgres_admin_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:  # the store goes away under the running server
+            conn.execute(sa.text(f'DROP DATABASE "{database}" WITH (FORCE)'))
+        admin.dispose()
+        answers = [client.get("/readyz"), client.get("/readyz"),
+                   client.get("/api/v1/registers", headers=bearer(keys["auditor"]))]
+    for answer in answers:
+        assert answer.status_code == 503, answer.text
+        assert database not in answer.text and "54329" not in answer.text and "127.0.0.1" not in answer.text
 
 
 def test_openapi_documents_every_route_with_its_errors(sqlite_url: str) -> None:

@@ -6,6 +6,7 @@ server for the outside address.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import threading
@@ -196,3 +197,114 @@ def test_garde_audit_export_head(cli_env: Path) -> None:
     assert verified.exit_code == 0 and "consistentwith1checkpoints" in "".join(verified.output.split())
     nowhere = runner.invoke(app, ["audit", "export-head"])
     assert nowhere.exit_code == 2 and "where to?" in nowhere.output
+
+
+@pytest.mark.parametrize("url", [
+    "https://user:s3cret@127.0.0.1/heads",  # urllib would take "s3cret@127.0.0.1" for a port
+    "https://user:s3cret@127.0.0.1:99999/heads",  # a bad port
+    "http://127.0.0.1:9/pa th?token=s3cret",  # a space: http.client refuses it, echoing the query
+    "http://127.0.0.1:9/heads\r\nX-Injected: s3cret",  # a header smuggled into the request
+])
+def test_a_bad_address_fails_clearly_and_never_echoes_its_secrets(engine: sa.Engine, url: str) -> None:
+    """Red team: the address's user, password and query are secrets (a token); an address urllib
+    cannot use is a GardeError (the CLI's clear message), never a traceback showing them."""
+    activity(engine)
+    with pytest.raises(GardeError, match=r"audit_head_url|audit head not sent") as raised:
+        export_head(engine, settings(audit_head_url=url), today=TODAY)
+    assert "s3cret" not in str(raised.value)
+
+
+def test_the_head_file_is_not_followed_through_a_symlink(engine: sa.Engine, tmp_path: Path) -> None:
+    """Red team: a symlink put where the head file goes (a shared folder) would have garde append
+    to whatever file it points to; the export refuses it."""
+    activity(engine)
+    victim = tmp_path / "victim.log"  # empty: it reads as a head file with no heads yet
+    victim.touch()
+    heads = tmp_path / "heads.jsonl"
+    heads.symlink_to(victim)
+    with pytest.raises(GardeError, match="audit checkpoint file"):
+        export_head(engine, settings(), today=TODAY, to=heads)
+    assert victim.read_text(encoding="utf-8") == ""
+
+
+def test_a_head_file_others_could_write_is_made_owner_only(engine: sa.Engine, tmp_path: Path) -> None:
+    """Red team: the heads are kept where the store's writers cannot write; an existing file
+    writable by group or others (created by hand, a wide umask) is tightened to 0600 on append."""
+    activity(engine)
+    heads = tmp_path / "heads.jsonl"
+    heads.touch()
+    heads.chmod(0o666)
+    assert export_head(engine, settings(), today=TODAY, to=heads).written
+    assert mode(heads) == 0o600
+
+
+def test_an_answer_that_trickles_in_is_cut_at_the_timeout(engine: sa.Engine) -> None:
+    """Red team: a collector answering one byte at a time (each within the socket's timeout) held
+    the daily export for as long as it liked; the whole exchange now has ``audit_head_timeout``."""
+    activity(engine)
+    stop = threading.Event()
+    with socket.socket() as slow:
+        slow.bind(("127.0.0.1", 0))
+        slow.listen(1)
+
+        def trickle() -> None:  # 60 s of header, a byte every 0.2 s, unless the test is over
+            connection, _ = slow.accept()
+            with connection:
+                connection.recv(65536)
+                connection.sendall(b"HTTP/1.1 204 No Content\r\n")
+                for _ in range(300):
+                    if stop.wait(0.2):
+                        return
+                    try:
+                        connection.sendall(b"X")
+                    except OSError:  # the client gave up
+                        return
+                connection.sendall(b"-Slow: 1\r\nContent-Length: 0\r\n\r\n")
+
+        server = threading.Thread(target=trickle, daemon=True)
+        server.start()
+        url = f"http://127.0.0.1:{slow.getsockname()[1]}/heads"
+        try:
+            with pytest.raises(GardeError, match=r"no answer within 1 s \(audit_head_timeout\)"):
+                export_head(engine, settings(audit_head_url=url, audit_head_timeout=1), today=TODAY)
+        finally:
+            stop.set()
+            server.join()
+
+
+@contextlib.contextmanager
+def answering(raw: bytes) -> Iterator[str]:
+    """An address that reads one request and answers ``raw`` bytes, whatever they are; its URL."""
+    with socket.socket() as listening:
+        listening.bind(("127.0.0.1", 0))
+        listening.listen(1)
+
+        def answer() -> None:
+            connection, _ = listening.accept()
+            with connection:
+                connection.recv(65536)
+                connection.sendall(raw)
+
+        server = threading.Thread(target=answer, daemon=True)
+        server.start()
+        yield f"http://127.0.0.1:{listening.getsockname()[1]}/heads"
+        server.join()
+
+
+def test_a_collectors_reason_cannot_write_to_the_operators_terminal(engine: sa.Engine) -> None:
+    """Red team: the reason phrase of a refusal is the collector's text, shown on the operator's
+    terminal; its control characters (an escape sequence retitling or clearing it) are dropped."""
+    activity(engine)
+    with answering(b"HTTP/1.1 503 \x1b]0;pwned\x07Busy\r\nContent-Length: 0\r\n\r\n") as url, \
+            pytest.raises(GardeError, match="HTTP 503") as raised:
+        export_head(engine, settings(audit_head_url=url), today=TODAY)
+    assert "\x1b" not in str(raised.value) and "\x07" not in str(raised.value)
+
+
+def test_an_answer_that_is_not_http_is_a_clear_error(engine: sa.Engine) -> None:
+    """Red team: a collector (or whatever listens there) answering garbage: http.client's own
+    error (not an OSError) escaped as a traceback; it is a GardeError, and nothing counts as sent."""
+    activity(engine)
+    with answering(b"SSH-2.0-OpenSSH_9.6\r\n\r\n") as url, \
+            pytest.raises(GardeError, match="the answer is not HTTP"):
+        export_head(engine, settings(audit_head_url=url), today=TODAY)

@@ -274,6 +274,23 @@ def test_answer_files_are_served_from_the_requests_folder_only(sqlite_url: str, 
             assert client.get(f"/dpo/requests/{request_id}/files/{name}").status_code == 404
 
 
+def test_reading_an_answer_file_from_the_dashboard_is_audited(sqlite_url: str, tmp_path: Path) -> None:
+    """Red team: an answer file holds the subject's data; the API audits who reads one
+    (``request.answer_read``), the dashboard served it without a trace. A hidden file (a partial
+    write) is not served either."""
+    with web_client(sqlite_url, tmp_path) as (client, keys):
+        request_id = _submit(sqlite_url)
+        folder = tmp_path / "results" / request_id
+        folder.mkdir(parents=True)
+        (folder / "access.json").write_text('{"answer": 1}')
+        (folder / ".access.html.partial").write_text("half an answer")
+        log_in(client, keys["dpo"])
+        assert client.get(f"/dpo/requests/{request_id}/files/access.json").status_code == 200
+        assert client.get(f"/dpo/requests/{request_id}/files/.access.html.partial").status_code == 404
+    [reader] = audit_actors(sqlite_url, "request.answer_read")
+    assert reader.startswith("key:")  # the DPO's key names who read it
+
+
 def test_a_register_line_is_shown_as_text_never_as_markup(sqlite_url: str, tmp_path: Path) -> None:
     hostile = tmp_path / "hostile.yaml"
     hostile.write_text(

@@ -108,6 +108,23 @@ def test_another_subjects_request_page_and_files_are_a_404(database_url: str, tm
             assert (refused.status_code, refused.headers["location"]) == (303, "/privacy/"), path
 
 
+def test_an_answer_file_that_is_a_symlink_is_not_served(sqlite_url: str, tmp_path: Path) -> None:
+    """Red team: the staff's side (garde.rights.answers) never serves a symlink of the results
+    folder; the subject's side followed it (a link put there would serve whatever it points to)."""
+    answered = _prepare(sqlite_url, tmp_path)
+    secret = tmp_path / "server-secret.txt"
+    secret.write_text("not an answer", encoding="utf-8")
+    linked = tmp_path / "results" / answered[ANA] / "access.json"
+    assert linked.is_file()
+    linked.unlink()
+    linked.symlink_to(secret)
+    with web_client(sqlite_url, tmp_path) as (client, _):
+        _sign_in(client, ANA, tmp_path / "outbox")
+        assert "files/access.json" not in _page(client, answered[ANA])
+        refused = client.get(f"{ME}/requests/{answered[ANA]}/files/access.json")
+        assert refused.status_code == 404 and "not an answer" not in refused.text
+
+
 def _session(url: str, email: str, outbox: Path) -> str:
     """A subject session's token, opened with the library (the code from the file mailer)."""
     engine = connect(url)

@@ -40,7 +40,7 @@ from garde.api.state import Service, service
 from garde.audit import AuditWriter
 from garde.decide.model import DecisionModel
 from garde.settings import Settings, get_settings
-from garde.store import MIGRATIONS, open_store, unreachable
+from garde.store import MIGRATIONS, open_store
 from garde.web import banner
 
 PREFIX = "/api/v1"
@@ -122,8 +122,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             with service(request).engine.connect() as conn:
                 revision = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
         except sa.exc.DBAPIError as exc:
-            return JSONResponse(Health(status="unavailable", detail=unreachable(exc)).model_dump(),
-                                status_code=503)
+            why = problems.store_unavailable(request, exc)
+            return JSONResponse(Health(status="unavailable", detail=why).model_dump(), status_code=503)
         if revision != head:
             return JSONResponse(Health(status="unavailable", detail=f"store at schema {revision}, "
                                        f"expected {head}").model_dump(), status_code=503)

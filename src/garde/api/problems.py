@@ -157,10 +157,19 @@ async def _http(request: Request, exc: Exception) -> JSONResponse:
     return problem(request, exc.status_code, detail, headers=dict(exc.headers or {}))
 
 
+STORE_UNAVAILABLE = "the store is unavailable (the server's log says why)"
+
+
+def store_unavailable(request: Request, exc: sa.exc.DBAPIError) -> str:
+    """Log why the store cannot be reached; return what the answer says. The driver's words name
+    the store's host, port, database and role: they stay in the log, the answer is public."""
+    log.error("database unavailable on %s %s: %s", request.method, request.url.path, unreachable(exc))
+    return STORE_UNAVAILABLE
+
+
 async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, sa.exc.DBAPIError)
-    log.error("database unavailable on %s %s: %s", request.method, request.url.path, unreachable(exc))
-    return problem(request, 503, unreachable(exc))
+    return problem(request, 503, store_unavailable(request, exc))
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

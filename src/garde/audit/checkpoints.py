@@ -64,15 +64,21 @@ def make_checkpoint(entries: int, seq: int, head_hash: str, keyring: Keyring) ->
 
 
 def append_checkpoint(path: Path, checkpoint: Checkpoint) -> None:
-    """Append ``checkpoint`` to ``path`` in one write, synced; a new file is created 0600."""
+    """Append ``checkpoint`` to ``path`` in one write, synced; the file is made 0600 (created so, or
+    tightened: the heads are worth only where nobody else can rewrite them); a symlink is refused."""
     data = checkpoint.line().encode()
     try:
+        nofollow = getattr(os, "O_NOFOLLOW", 0)  # a symlink there would have us append elsewhere
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_EXCL, 0o600)
-            if hasattr(os, "fchmod"):
-                os.fchmod(fd, 0o600)  # the umask may have taken more than group and others' bits
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_EXCL | nofollow, 0o600)
         except FileExistsError:
-            fd = os.open(path, os.O_WRONLY | os.O_APPEND)
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND | nofollow)
+        if hasattr(os, "fchmod"):  # the umask, or a file made by hand that others could rewrite
+            try:
+                os.fchmod(fd, 0o600)
+            except OSError:
+                os.close(fd)
+                raise
         try:
             os.write(fd, data)
             os.fsync(fd)

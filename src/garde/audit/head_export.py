@@ -20,7 +20,9 @@ counts), so it is not itself an audit entry: one would move the head it just exp
 from __future__ import annotations
 
 import hashlib
+import http.client
 import ipaddress
+import threading
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -133,8 +135,14 @@ def _check_url(url: str) -> str:
         parts = urlsplit(url)
         host = parts.hostname or ""
         parts.port  # noqa: B018 (raises ValueError on a bad port)
-    except ValueError:
-        raise GardeError(f"audit_head_url {url!r} is not an address") from None
+    except ValueError:  # never the address itself: it may hold a password or a token
+        raise GardeError("audit_head_url is not an address (a bad host or port)") from None
+    if any(char.isspace() or not char.isprintable() for char in url):  # would smuggle a header in
+        raise GardeError("audit_head_url: spaces and control characters are not allowed in the address "
+                         "(escape them: %20)")
+    if parts.username is not None or parts.password is not None:  # urllib would not send them
+        raise GardeError("audit_head_url: a user or password in the address is not supported (it would "
+                         "not be sent); give the collector's token in the path or query")
     if parts.scheme not in ("https", "http") or not host:
         raise GardeError(f"audit_head_url: {parts.scheme or 'no scheme'}://{host}: expected https://host/path")
     if parts.scheme == "http" and not _loopback(host):
@@ -165,25 +173,59 @@ _OPENER = urllib.request.build_opener(_NoRedirect)
 
 def post_head(url: str, checkpoint: Checkpoint, timeout: float) -> None:
     """POST the head as one JSON object (the checkpoint file's line); any answer but 2xx, a
-    timeout or a refused connection is a GardeError naming the address (never its query)."""
+    timeout or a refused connection is a GardeError naming the address (never its query).
+
+    ``timeout`` bounds the whole exchange, not only each read: a collector answering a byte at a
+    time would otherwise hold the export as long as it liked (the request is left to its thread)."""
     shown = _check_url(url)
     request = urllib.request.Request(url, data=checkpoint.line().encode(), method="POST",
                                      headers={"Content-Type": "application/json",
                                               "User-Agent": "garde-audit-head"})
+    failed: list[Exception] = []
+    sent: list[bool] = []
+
+    def send() -> None:
+        try:
+            _send(request, shown, timeout)
+        except Exception as exc:  # raised again below, in the caller's thread
+            failed.append(exc)
+        else:
+            sent.append(True)
+
+    worker = threading.Thread(target=send, name="garde-audit-head", daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if worker.is_alive():
+        raise GardeError(_too_slow(shown, timeout))
+    if failed:
+        raise failed[0]
+    assert sent  # the worker ended without an answer or an error: not possible
+
+
+def _too_slow(shown: str, timeout: float) -> str:
+    return f"audit head not sent to {shown}: no answer within {timeout:g} s (audit_head_timeout)"
+
+
+def _send(request: urllib.request.Request, shown: str, timeout: float) -> None:
     try:
         with _OPENER.open(request, timeout=timeout) as answer:
             status = answer.status
     except urllib.error.HTTPError as exc:
         exc.close()  # it holds the answer's connection
-        raise GardeError(f"audit head not accepted by {shown}: HTTP {exc.code} {exc.reason}") from None
+        # the collector's own words: printable only (no terminal escapes), and short
+        words = "".join(char for char in str(exc.reason)[:100] if char.isprintable())
+        raise GardeError(f"audit head not accepted by {shown}: HTTP {exc.code} {words}") from None
     except TimeoutError:
-        raise GardeError(f"audit head not sent to {shown}: no answer within {timeout:g} s "
-                         "(audit_head_timeout)") from None
+        raise GardeError(_too_slow(shown, timeout)) from None
+    except http.client.HTTPException as exc:  # not an HTTP answer (a status line garbled, too long)
+        raise GardeError(f"audit head not sent to {shown}: the answer is not HTTP "
+                         f"({type(exc).__name__})") from None
+    except ValueError:  # http.client refusing the address (its message would show it)
+        raise GardeError(f"audit head not sent to {shown}: the address is not valid") from None
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
         if isinstance(reason, TimeoutError):
-            raise GardeError(f"audit head not sent to {shown}: no answer within {timeout:g} s "
-                             "(audit_head_timeout)") from None
+            raise GardeError(_too_slow(shown, timeout)) from None
         raise GardeError(f"audit head not sent to {shown}: {reason}") from None
     if not 200 <= status < 300:
         raise GardeError(f"audit head not accepted by {shown}: HTTP {status}")

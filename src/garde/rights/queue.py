@@ -15,8 +15,9 @@ from typing import Literal
 
 import sqlalchemy as sa
 
+from garde import audit
 from garde.problems import NotFound
-from garde.rights.intake import Request, list_requests
+from garde.rights.intake import Request, get_request, list_requests
 from garde.subjects import now
 
 Standing = Literal["overdue", "this_week", "later", "closed"]
@@ -54,16 +55,21 @@ def extendable(request: Request, today: date | None = None) -> bool:
 
 def answer_files(request: Request, results: Path) -> dict[str, Path]:
     """The answer files of a request (``access.html``, ``portability.zip``...) by name: the regular
-    files of its results folder, nothing outside it."""
+    files of its results folder, nothing outside it, nothing hidden (a partial write)."""
     folder = results / request.id
     if not folder.is_dir():
         return {}
-    return {path.name: path for path in sorted(folder.iterdir()) if path.is_file() and not path.is_symlink()}
+    return {path.name: path for path in sorted(folder.iterdir())
+            if path.is_file() and not path.is_symlink() and not path.name.startswith(".")}
 
 
-def answer_file(request: Request, results: Path, name: str) -> Path:
-    """One answer file of the request, by its name; NotFound for any other name."""
+def answer_file(conn: sa.Connection, request_id: str, results: Path, name: str, *, actor: str) -> Path:
+    """One answer file of the request, by its name; NotFound for any other name. It holds the
+    subject's data: who reads it is audited (``request.answer_read``, as the API does)."""
+    request = get_request(conn, request_id)
     files = answer_files(request, results)
     if name not in files:
         raise NotFound(f"request {request.id} has no answer file {name!r}")
+    audit.record(conn, "request.answer_read", {"request": request.id, "file": name},
+                 subject_id=request.subject_id, actor=actor)
     return files[name]

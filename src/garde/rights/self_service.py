@@ -106,11 +106,12 @@ def my_consents(conn: sa.Connection, session: SubjectSession,
 
 
 def request_files(request: Request, results: Path) -> list[AnswerFile]:
-    """The answer files of ``request`` once it is answered (none before)."""
+    """The answer files of ``request`` once it is answered (none before): regular files of its
+    results folder, never a symlink (it would serve whatever it points to)."""
     if request.status != "completed":
         return []
     return [AnswerFile(request.id, name, path.stat().st_size) for name in ANSWER_FILES
-            if (path := results / request.id / name).is_file()]
+            if (path := results / request.id / name).is_file() and not path.is_symlink()]
 
 
 def my_answer_files(conn: sa.Connection, session: SubjectSession, results: Path) -> list[AnswerFile]:

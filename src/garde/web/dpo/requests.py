@@ -51,9 +51,9 @@ def request_page(request_id: str, request: Request, dpo: DpoPage) -> Response:
 @router.get("/dpo/requests/{request_id}/files/{name}", include_in_schema=False)
 def request_file(request_id: str, name: str, request: Request, dpo: DpoPage) -> Response:
     try:
-        with store(request).connect() as conn:
-            found = rights.get_request(conn, request_id[:MAX_ID])
-        path = answer_file(found, service(request).settings.results, name)
+        with store(request).begin() as conn:
+            path = answer_file(conn, request_id[:MAX_ID], service(request).settings.results, name[:MAX_ID],
+                               actor=dpo.actor)
     except (GardeError, NotFound):
         return not_found(request, dpo)
     return FileResponse(path, filename=path.name, headers={"Cache-Control": "no-store"})
