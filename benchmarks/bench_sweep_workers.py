@@ -336,13 +336,16 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--batch-size", type=int, default=retention.BATCH_SIZE)
     parser.add_argument("--postgres", default=os.environ.get("GARDE_BENCH_POSTGRES_URL", DEFAULT_URL))
     parser.add_argument("--only", default=",".join(SCENARIOS), help="scenarios, comma-separated")
+    parser.add_argument("--folder", type=Path, help="keep the data map and the workers' logs here")
     args = parser.parse_args(argv)
     os.environ.setdefault("GARDE_IDENTIFIER_KEY", f"bench-{uuid.uuid4().hex}")  # a store of its own
     only = [s for s in args.only.split(",") if s]
     if unknown := set(only) - set(SCENARIOS):
         parser.error(f"unknown scenarios: {', '.join(sorted(unknown))}")
-    with tempfile.TemporaryDirectory() as folder:
-        for r in report(measure(args.postgres, args.rows, args.tables, args.batch_size, only, Path(folder))):
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = args.folder or Path(tmp)
+        folder.mkdir(parents=True, exist_ok=True)
+        for r in report(measure(args.postgres, args.rows, args.tables, args.batch_size, only, folder)):
             print(f"{r.benchmark}: garde {r.garde:.2f} s, raw {r.baseline:.2f} s, goal {r.goal}: "
                   f"{'met' if r.met else 'NOT met'}. {r.note}")
 
