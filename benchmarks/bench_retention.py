@@ -50,11 +50,7 @@ activities:
       - {rule: 13 months after collection, action: %(action)s}
 """
 
-DATASET = """
-database: web
-url: %(url)s
-register: register.yaml
-tables:
+TABLE = """
   %(table)s:
     subject: visitor
     primary_key: id
@@ -65,6 +61,7 @@ tables:
       page: {category: online.browsing_history, activities: [web-audience],
              erase: {strategy: fixed, value: anonymised}}
 """
+DATASET = "database: web\nurl: %(url)s\nregister: register.yaml\ntables:" + TABLE
 
 
 def build(engine: sa.Engine, table: str, rows: int) -> None:
