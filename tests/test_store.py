@@ -12,6 +12,7 @@ import garde.legal_holds
 import garde.ratelimit
 import garde.register.versions
 import garde.retention.journal
+import garde.rights.parts
 import garde.rights.tables
 import garde.subjects
 import garde.suppression

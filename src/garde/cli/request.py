@@ -13,9 +13,9 @@ from rich.table import Table
 from garde import rights
 from garde.cli.confirm import YesOption, confirm
 from garde.cli.output import Format, FormatOption, QuietOption, emit, progress, say
+from garde.jobs.requests import run_request
 from garde.problems import GardeError
-from garde.rights.deployment import Deployment, configured_phone_region, configured_registers
-from garde.rights.running import run as run_request
+from garde.rights.deployment import configured_phone_region, configured_registers
 from garde.store import open_store
 
 request_app = typer.Typer(help="Receive, verify, run and answer data-subject requests.", no_args_is_help=True)
@@ -254,11 +254,17 @@ def run(
                                                   "(default: the `datasets` setting)")] = None,
     results: Annotated[Path | None, typer.Option("--results", help="Folder for the answer files")] = None,
     actor: Actor = "garde",
+    inline: Annotated[bool, typer.Option("--inline", help="Run it here, now, even on PostgreSQL "
+                                         "(where it is otherwise queued for `garde worker`)")] = False,
     yes: YesOption = False,
     format: FormatOption = Format.text,
     quiet: QuietOption = False,
 ) -> None:
     """Execute a verified request over every dataset and write its answer files.
+
+    On PostgreSQL the request is queued for the workers (`garde worker`) and the
+    job's id printed: follow it with `garde request show`. On SQLite, or with
+    `--inline`, it runs here.
 
     An erasure, rectification or restriction asks for confirmation on a terminal
     (`--yes` to skip).
@@ -273,13 +279,17 @@ def run(
     if kind in ("erasure", "rectification", "restriction"):
         confirm(f"Run this {kind} request on every database of the data map? It changes the subject's data.",
                 yes)
-    deployment = Deployment.open(datasets, results)
-    try:
-        with progress("running the request", None, quiet):
-            request = run_request(open_store(), request_id, deployment, actor=actor,
-                                  mailer=rights.configured_mailer())
-    finally:
-        deployment.dispose()
+    with progress("running the request", None, quiet):
+        submission = run_request(open_store(), request_id, actor=actor, inline=inline, datasets=datasets,
+                                 results=results, mailer=rights.configured_mailer())
+    if submission.queued:
+        if format is Format.json:
+            emit({"request_id": request_id, "job_id": submission.job_id, "queued": True})
+        else:
+            out.print(f"request {request_id} queued as job {submission.job_id}: a worker runs it "
+                      "(`garde request show` follows it)")
+        return
+    request = submission.result
     _show(request, format)
     if request.status == "completed":
         _told(format, request)

@@ -21,6 +21,7 @@ from garde.problems import GardeError
 # The modules that declare job kinds: a new one is added here (one line).
 TASK_MODULES: tuple[str, ...] = (
     "garde.jobs.builtin",
+    "garde.jobs.requests",
 )
 
 JobFunction = Callable[..., Any]
