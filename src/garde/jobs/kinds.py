@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from procrastinate import RetryStrategy
 from sqlalchemy.engine import Engine
 
 from garde.problems import GardeError
@@ -34,7 +35,7 @@ class JobKind:
     name: str
     function: JobFunction
     queue: str = "default"
-    retry: int = 0
+    retry: int | RetryStrategy = 0
 
     def __call__(self, store: Engine, **arguments: Any) -> Any:
         return self.function(store, **arguments)
@@ -43,7 +44,8 @@ class JobKind:
 KINDS: dict[str, JobKind] = {}
 
 
-def job(name: str, *, queue: str = "default", retry: int = 0) -> Callable[[JobFunction], JobKind]:
+def job(name: str, *, queue: str = "default",
+        retry: int | RetryStrategy = 0) -> Callable[[JobFunction], JobKind]:
     """Declare ``function(store, **arguments)`` as the job kind ``name`` (e.g. ``"retention.sweep"``)."""
 
     def declare(function: JobFunction) -> JobKind:

@@ -21,6 +21,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from procrastinate import RetryStrategy
 from sqlalchemy.engine import Engine
 
 from garde.jobs.kinds import job
@@ -37,7 +38,9 @@ from garde.rights.running import fail, finish, locate, run, runnable
 from garde.settings import Settings
 
 QUEUE = "requests"
-RETRIES = 3  # a run refused because another holds the request's lock is tried again
+# A run refused because another process holds the request's lock (a killed worker's connection the
+# database has not closed yet) is tried again a little later; any other error is not.
+RETRIES = RetryStrategy(max_attempts=5, wait=2, retry_exceptions={RequestRunning})
 
 
 def run_request(store: Engine, request_id: str, *, actor: str = "garde", inline: bool = False,

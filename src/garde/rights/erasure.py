@@ -138,11 +138,11 @@ def erase(store: Engine, request: Request, deployment: Deployment, footprint: Fo
             write_private(report_path, dumps(report))
         what = "written" if isinstance(exc, sa.exc.SQLAlchemyError) else "completed"
         raise ErasureFailed(f"the erasure could not be {what}: {reason}", erasure) from exc
-    applied = erasure.applied
     for copy in report.get("own_copies", []):
         copy["removed"] = True  # now or by an earlier, interrupted run
     report["status"] = "completed"
-    report["statements"] = sum(steps for steps, _ in applied.values())
+    # Every step of the plan, whichever run (or part, garde.rights.parts) applied it.
+    report["statements"] = _count_steps(store, request.id)
     write_private(report_path, dumps(report))
     erasure.result = {"file": str(report_path), "erased": len(report["erased"]), "kept": len(report["kept"]),
                       "unlinked": len(report.get("unlinked", [])),
@@ -277,6 +277,12 @@ def _stored_steps(store: Engine, request_id: str) -> list[_Step]:
             erasure_steps.c.request_id == request_id, erasure_steps.c.status == "planned")
             .order_by(erasure_steps.c.id)).all()
     return [_step(row._mapping) for row in rows]
+
+
+def _count_steps(store: Engine, request_id: str) -> int:
+    with store.connect() as conn:
+        return int(conn.execute(sa.select(sa.func.count()).select_from(erasure_steps).where(
+            erasure_steps.c.request_id == request_id)).scalar_one())
 
 
 def stored_databases(store: Engine, request_id: str) -> list[str]:

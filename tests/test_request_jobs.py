@@ -1,0 +1,79 @@
+"""Requests as jobs on PostgreSQL: an erasure split per database across workers answers exactly as the
+same erasure run inline, and its parts are done once however often their jobs run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from garde.jobs import submit
+from garde.jobs.requests import run_job
+from garde.rights import FileMailer
+from garde.rights.parts import parts_of, run_part
+from garde.rights.running import finish, run
+from tests.jobs_support import garde_worker
+from tests.requests_jobs_support import World, answer, rows, shop_world
+from tests.test_erasure_reference_shop import AS_OF, STAYING, Z
+
+pytestmark = pytest.mark.postgres
+ZOE = "zoe.erasure@example.org"
+
+
+def _queued(world: World, kind: str, email: str) -> str:
+    request_id = world.request(kind, email)
+    submit(world.store, run_job, {"request_id": request_id, "today": AS_OF.isoformat(),
+                                  "datasets": None, "results": None})
+    return request_id
+
+
+def test_a_split_erasure_and_a_queued_access_answer_as_the_inline_runs(postgres_admin_url: str,
+                                                                        tmp_path: Path) -> None:
+    """Access first (the erasure then removes garde's own copies of Zoé's data: its answer files)."""
+    with shop_world(postgres_admin_url, tmp_path / "inline") as inline, \
+            shop_world(postgres_admin_url, tmp_path / "queued") as queued:
+        assert rows(inline) == rows(queued)  # the same shop, twice
+        expected = {}
+        for kind, name in (("access", "access.json"), ("erasure", "erasure.json")):
+            request_id = inline.request(kind, ZOE)
+            done = run(inline.store, request_id, inline.deployment, today=AS_OF,
+                       mailer=FileMailer(inline.outbox))  # as the workers' settings say
+            expected[kind] = (request_id, done, answer(inline, request_id, name))
+        with garde_worker(queued.url, tmp_path / "a.log", env=queued.env), \
+                garde_worker(queued.url, tmp_path / "b.log", env=queued.env):
+            for kind, name in (("access", "access.json"), ("erasure", "erasure.json")):
+                request_id = _queued(queued, kind, ZOE)
+                assert queued.wait(request_id) == "completed", (tmp_path / "a.log").read_text()
+                inline_id, done, answered = expected[kind]
+                assert answer(queued, request_id, name) == answered  # the same answer, word for word
+                assert _without_paths(queued.result(request_id)) == _without_paths(done.result or {})
+                assert queued.audited(request_id) == inline.audited(inline_id)  # the same entries, once each
+        with queued.store.connect() as conn:  # the erasure was shared out: one part per database, done
+            assert [(p["part"], p["status"]) for p in parts_of(conn, request_id)] == [
+                ("crm", "done"), ("shop", "done")]
+        assert rows(queued) == rows(inline)  # the same rows erased, masked and kept
+        zoe = {key for key in rows(queued) if key[2] in (Z, Z + 1)}
+        assert zoe == set(STAYING)
+        assert queued.chain_ok()
+
+
+def _without_paths(result: dict[str, object]) -> dict[str, object]:
+    return {key: value for key, value in result.items() if key not in ("file", "files")}
+
+
+def test_a_part_run_twice_changes_audits_and_completes_once(postgres_admin_url: str, tmp_path: Path) -> None:
+    with shop_world(postgres_admin_url, tmp_path / "w") as world:
+        request_id = _queued(world, "erasure", ZOE)
+        with garde_worker(world.url, tmp_path / "w.log", "--concurrency", "2", env=world.env):
+            assert world.wait(request_id) == "completed", (tmp_path / "w.log").read_text()
+        before = (rows(world), world.audited(request_id))
+        for part in ("shop", "crm"):  # as a retried job would: the part is done, nothing happens
+            again = run_part(world.store, request_id, part, world.deployment)
+            assert (again.applied, again.last) == (False, True)
+            assert finish(world.store, request_id, world.deployment).status == "completed"  # as it was
+        assert (rows(world), world.audited(request_id)) == before
+        assert world.audited(request_id)["request.erasure_applied"] == 2  # one per database
+        assert world.audited(request_id)["request.completed"] == 1
+        assert sum(request_id in path.read_text(errors="replace")
+                   for path in world.outbox.glob("*")) <= 1  # told once (if at all: Zoé has a mail)
+        assert world.chain_ok()
