@@ -3,10 +3,14 @@ same erasure run inline, and its parts are done once however often their jobs ru
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+from garde.cli.schemas import RequestRun
 from garde.jobs import submit
 from garde.jobs.requests import run_job
 from garde.rights import FileMailer
@@ -77,3 +81,24 @@ def test_a_part_run_twice_changes_audits_and_completes_once(postgres_admin_url: 
         assert sum(request_id in path.read_text(errors="replace")
                    for path in world.outbox.glob("*")) <= 1  # told once (if at all: Zoé has a mail)
         assert world.chain_ok()
+
+
+def test_the_cli_queues_a_run_on_postgresql_and_runs_it_here_with_inline(postgres_admin_url: str,
+                                                                         tmp_path: Path) -> None:
+    with shop_world(postgres_admin_url, tmp_path / "w") as world:
+        def garde(*args: str) -> subprocess.CompletedProcess[str]:
+            return subprocess.run([sys.executable, "-m", "garde", *args], env=world.env, capture_output=True,
+                                  text=True, timeout=300, check=False)
+
+        queued, inline = world.request("access", ZOE), world.request("access", ZOE)
+        said = garde("request", "run", queued, "--format", "json")
+        assert said.returncode == 0, said.stderr
+        job = json.loads(said.stdout)
+        assert job["queued"] is True and isinstance(job["job_id"], int) and job["id"] == queued
+        RequestRun.model_validate(job)  # the documented output (docs/cli.md)
+        assert world.status(queued) == "verified"  # nobody took it yet: the command did not wait
+        ran = garde("request", "run", inline, "--inline", "--format", "json")
+        assert ran.returncode == 0, ran.stderr
+        assert json.loads(ran.stdout)["status"] == "completed"
+        refused = garde("request", "run", inline)  # a finished request is refused now, not queued
+        assert refused.returncode == 2 and "is completed; it cannot be run" in refused.stderr + refused.stdout

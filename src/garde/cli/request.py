@@ -274,22 +274,26 @@ def run(
 
     Example: garde request run 3f2a9c41 --datasets datasets/
     """
-    with open_store().begin() as conn:
-        kind = rights.get_request(conn, request_id).type
-    if kind in ("erasure", "rectification", "restriction"):
-        confirm(f"Run this {kind} request on every database of the data map? It changes the subject's data.",
-                yes)
-    with progress("running the request", None, quiet):
-        submission = run_request(open_store(), request_id, actor=actor, inline=inline, datasets=datasets,
-                                 results=results, mailer=rights.configured_mailer())
+    store = open_store()
+    try:
+        with store.begin() as conn:
+            kind = rights.get_request(conn, request_id).type
+        if kind in ("erasure", "rectification", "restriction"):
+            confirm(f"Run this {kind} request on every database of the data map? It changes the subject's "
+                    "data.", yes)
+        with progress("running the request", None, quiet):
+            submission = run_request(store, request_id, actor=actor, inline=inline, datasets=datasets,
+                                     results=results, mailer=rights.configured_mailer())
+    finally:
+        store.dispose()
+    request = submission.result
     if submission.queued:
         if format is Format.json:
-            emit({"request_id": request_id, "job_id": submission.job_id, "queued": True})
+            emit({**request.to_data(), "job_id": submission.job_id, "queued": True})
         else:
-            out.print(f"request {request_id} queued as job {submission.job_id}: a worker runs it "
+            out.print(f"request {request.id} queued as job {submission.job_id}: a worker runs it "
                       "(`garde request show` follows it)")
         return
-    request = submission.result
     _show(request, format)
     if request.status == "completed":
         _told(format, request)
