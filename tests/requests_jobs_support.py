@@ -61,6 +61,11 @@ class World:
             time.sleep(0.05)
         return status
 
+    @staticmethod
+    def wait_for(seconds: float) -> None:
+        """Let ``seconds`` pass (a kill point: where in a job a worker is killed, not a measure)."""
+        time.sleep(seconds)
+
     def result(self, request_id: str) -> dict[str, Any]:
         with self.store.connect() as conn:
             return get_request(conn, request_id).result or {}
