@@ -18,14 +18,11 @@ processes' own (the server's is not counted).
 from __future__ import annotations
 
 import argparse
-import json
 import multiprocessing
 import queue
 import random
-import tempfile
 import time
 import warnings
-from pathlib import Path
 from typing import Any
 
 from benchmarks.bench_requests import arguments
@@ -33,10 +30,9 @@ from benchmarks.request_shop import (
     AS_OF,
     HandWritten,
     Shop,
-    drop_postgres,
     load,
+    on_postgres,
     open_deployment,
-    postgres_shop,
     sample_emails,
     submit_verified,
     warm,
@@ -126,14 +122,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--requests", type=int, default=200, help="timed requests per process")
     args = parser.parse_args(argv)
-    if not args.postgres or args.sqlite:
-        print(json.dumps({"skipped": "no PostgreSQL: pass --postgres URL or set GARDE_BENCH_POSTGRES_URL"}))
-        return
-    shop = postgres_shop(args.customers, args.postgres, Path(tempfile.mkdtemp(prefix="garde-bench-")))
-    try:
-        print(json.dumps(bench(shop, args.processes, args.requests), indent=2))
-    finally:
-        drop_postgres(shop, keep_shop=not args.drop)
+    on_postgres(args, lambda shop: bench(shop, args.processes, args.requests))
 
 
 if __name__ == "__main__":
