@@ -9,11 +9,12 @@ import sys
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from garde.cli.schemas import RequestRun
 from garde.jobs import submit
 from garde.jobs.requests import run_job
-from garde.rights import FileMailer
+from garde.rights import FileMailer, get_request
 from garde.rights.parts import parts_of, run_part
 from garde.rights.running import finish, run
 from tests.jobs_support import garde_worker
@@ -102,3 +103,35 @@ def test_the_cli_queues_a_run_on_postgresql_and_runs_it_here_with_inline(postgre
         assert json.loads(ran.stdout)["status"] == "completed"
         refused = garde("request", "run", inline)  # a finished request is refused now, not queued
         assert refused.returncode == 2 and "is completed; it cannot be run" in refused.stderr + refused.stdout
+
+
+def test_a_refused_part_fails_the_request_and_running_it_again_redoes_only_that_part(
+        postgres_admin_url: str, tmp_path: Path) -> None:
+    with shop_world(postgres_admin_url, tmp_path / "w") as world:
+        shop = world.deployment.engines["shop"]
+        with shop.begin() as conn:  # outside the data map: a gift card still points at Zoé's address
+            conn.execute(sa.text("CREATE TABLE gift_cards (id INTEGER PRIMARY KEY, "
+                                 "address_id INTEGER NOT NULL REFERENCES addresses (id))"))
+            conn.execute(sa.text("INSERT INTO gift_cards VALUES (1, :z)"), {"z": Z})
+        request_id = _queued(world, "erasure", ZOE)
+        log = tmp_path / "w.log"
+        with garde_worker(world.url, log, "--concurrency", "2", env=world.env):
+            assert world.wait(request_id) == "failed", log.read_text()
+            with world.store.connect() as conn:
+                parts = {p["part"]: p for p in parts_of(conn, request_id)}
+                assert "foreign key" in get_request(conn, request_id).steps[-1]["note"].lower()
+            assert (parts["crm"]["status"], parts["shop"]["status"]) == ("done", "failed")
+            assert "foreign key" in parts["shop"]["result"]["error"].lower()
+            crm_after_failure = {k: v for k, v in rows(world).items() if k[0] == "crm"}
+            with shop.begin() as conn:
+                conn.execute(sa.text("DELETE FROM gift_cards"))
+            submit(world.store, run_job, {"request_id": request_id, "today": AS_OF.isoformat()})
+            assert world.wait(request_id, frozenset({"completed"})) == "completed", log.read_text()
+        assert {k: v for k, v in rows(world).items() if k[0] == "crm"} == crm_after_failure  # not redone
+        with world.store.connect() as conn:
+            statuses = {p["part"]: p["status"] for p in parts_of(conn, request_id)}
+        assert statuses == {"crm": "done", "shop": "done"}
+        audited = world.audited(request_id)
+        once = ("request.erasure_applied", "subject.erased", "request.completed")
+        assert [audited[kind] for kind in once] == [2, 1, 1]  # crm's applied once, shop's once
+        assert world.chain_ok()
