@@ -24,12 +24,10 @@ run had them to itself (cores / (client + server CPU per request); round trips' 
 from __future__ import annotations
 
 import argparse
-import json
 import multiprocessing
 import os
 import queue
 import random
-import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -42,10 +40,9 @@ from benchmarks.request_shop import (
     AS_OF,
     HandWritten,
     Shop,
-    drop_postgres,
     load,
+    on_postgres,
     open_deployment,
-    postgres_shop,
     sample_emails,
     submit_verified,
     warm,
@@ -159,14 +156,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--requests", type=int, default=200, help="timed requests per process")
     args = parser.parse_args(argv)
-    if not args.postgres or args.sqlite:
-        print(json.dumps({"skipped": "no PostgreSQL: pass --postgres URL or set GARDE_BENCH_POSTGRES_URL"}))
-        return
-    shop = postgres_shop(args.customers, args.postgres, Path(tempfile.mkdtemp(prefix="garde-bench-")))
-    try:
-        print(json.dumps(bench(shop, args.processes, args.requests), indent=2))
-    finally:
-        drop_postgres(shop, keep_shop=not args.drop)
+    on_postgres(args, lambda shop: bench(shop, args.processes, args.requests))
 
 
 if __name__ == "__main__":

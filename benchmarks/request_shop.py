@@ -304,3 +304,18 @@ class HandWritten:
 def load() -> str:
     """The machine's load average (1, 5, 15 minutes), to print beside every figure."""
     return " / ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def on_postgres(args: Any, measure: Callable[[Shop], dict[str, Any]]) -> None:
+    """Print ``measure(shop)`` as JSON for the PostgreSQL shop the options name (``--postgres``,
+    ``--customers``, ``--drop``), or say that the benchmark is skipped without a PostgreSQL URL."""
+    if not args.postgres or args.sqlite:
+        print(json.dumps({"skipped": "no PostgreSQL: pass --postgres URL or set GARDE_BENCH_POSTGRES_URL"}))
+        return
+    import tempfile
+
+    shop = postgres_shop(args.customers, args.postgres, Path(tempfile.mkdtemp(prefix="garde-bench-")))
+    try:
+        print(json.dumps(measure(shop), indent=2))
+    finally:
+        drop_postgres(shop, keep_shop=not args.drop)

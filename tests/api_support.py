@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Coroutine, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -29,6 +29,7 @@ from garde.shop.load import generate_shop
 from garde.store import connect, migrate
 from garde.subjects import ensure_subject
 from tests.conftest import REGISTERS, ROOT, mailed_code, scratch_databases
+from tests.jobs_support import garde_worker
 
 REGISTER = REGISTERS / "reference-shop.yaml"
 T = TypeVar("T")
@@ -171,10 +172,26 @@ class Served:
     results: Path
     keys: dict[str, str]
     customer: str  # the e-mail address of a customer the shop knows
+    env: dict[str, str] = field(default_factory=dict)  # what `garde serve` runs with (a worker needs it)
 
     def client(self, role: str = "agent") -> httpx.Client:
         return httpx.Client(base_url=f"{self.url}/api/v1", timeout=60,
                             headers={"Authorization": f"Bearer {self.keys[role]}"})
+
+    def run(self, client: httpx.Client, request_id: str) -> httpx.Response:
+        """``POST /requests/{id}/run`` as a client does it: on PostgreSQL (202, queued) the request at
+        ``Location`` is polled until a worker has ended it (bounded); on SQLite the run's own answer."""
+        ran = client.post(f"/requests/{request_id}/run")
+        return self.ended(client, ran) if ran.status_code == 202 else ran
+
+    def ended(self, client: httpx.Client, queued: httpx.Response) -> httpx.Response:
+        """The queued request at ``queued``'s ``Location``, once a worker has ended it (bounded)."""
+        end = time.monotonic() + 120
+        while True:
+            polled = client.get(queued.headers["location"].removeprefix("/api/v1"))
+            if polled.json()["status"] not in ("verified", "in_progress") or time.monotonic() > end:
+                return polled
+            time.sleep(0.1)
 
     def mails(self) -> list[tuple[str, str]]:
         found = []
@@ -204,8 +221,19 @@ def served_shop(database_url: str, tmp_path: Path, admin: str | None) -> Iterato
                "GARDE_DATASETS": str(ROOT / "datasets"), "GARDE_SHOP_URL": urls["shop"],
                "GARDE_CRM_URL": urls["crm"], "GARDE_OUTBOX": str(tmp_path / "outbox"),
                "GARDE_RESULTS": str(tmp_path / "results"), "GARDE_MAILER": "file"}
-        with garde_serve(env, tmp_path) as base:
-            yield Served(base, database_url, tmp_path / "outbox", tmp_path / "results", keys, str(customer))
+        with garde_serve(env, tmp_path) as base, workers(database_url, env, tmp_path):
+            yield Served(base, database_url, tmp_path / "outbox", tmp_path / "results", keys, str(customer),
+                         env)
+
+
+@contextmanager
+def workers(database_url: str, env: dict[str, str], tmp_path: Path) -> Iterator[None]:
+    """A `garde worker` beside `garde serve` on PostgreSQL (where runs are queued); none on SQLite."""
+    if database_url.startswith("sqlite"):
+        yield
+        return
+    with garde_worker(database_url, tmp_path / "worker.log", "--concurrency", "2", env=env):
+        yield
 
 
 def problem_of(response: httpx.Response, status: int) -> dict[str, Any]:

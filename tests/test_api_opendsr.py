@@ -49,7 +49,7 @@ def test_a_privacy_tool_sends_an_access_request_and_follows_it(served: Served) -
         with served.client("dpo") as dpo:
             shown = dpo.get(f"/requests/{request_id}").json()
             assert shown["proofs"]["email"]["by"] == "key:callcentre"
-            assert dpo.post(f"/requests/{request_id}/run").json()["status"] == "completed"
+            assert served.run(dpo, request_id).json()["status"] == "completed"
         done = tool.get(f"/opendsr/requests/{request_id}").json()
         assert done["request_status"] == "completed" and done["expected_completion_time"] is None
         assert done["results_url"] == f"/api/v1/requests/{request_id}/files"

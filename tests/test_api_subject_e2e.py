@@ -45,7 +45,7 @@ def test_a_customer_asks_for_their_data_and_downloads_the_answer(served: Served)
         request_id = submitted.json()["id"]
         assert submitted.json()["status"] == "verified"  # proven by the session's code
         with served.client("agent") as agent:  # the call centre runs the queue
-            ran = agent.post(f"/requests/{request_id}/run")
+            ran = served.run(agent, request_id)
             assert ran.status_code == 200, ran.text
         files = subject.get(f"{ME}/files").json()
         assert {f["name"] for f in files if f["request_id"] == request_id} >= {"access.json", "access.html"}

@@ -136,17 +136,8 @@ STAYING = {
 }
 
 
-@pytest.fixture
-def deployment(engine: Engine, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Deployment]:
-    """The reference shop (150 generated customers and Zoé) on the store's kind of database."""
-    if engine.dialect.name == "sqlite":
-        files = {db: f"sqlite:///{tmp_path / db}.db" for db in ("shop", "crm")}
-        pairs: Iterator[dict[str, str]] = iter([files])
-    else:
-        pairs = _postgres_pair(request.getfixturevalue("postgres_admin_url"))
-    urls = next(pairs)
-    opened = Deployment.open(ROOT / "datasets", results=tmp_path / "results", urls=urls, create=True)
-    generate_shop(opened.engines, 150, seed=3, as_of=AS_OF, batch_size=150)
+def add_zoe(opened: Deployment) -> None:
+    """Zoé's rows (every ``erase:`` strategy of the map fires for her) in the generated shop and CRM."""
     for database, rows in (("shop", ZOE_SHOP), ("crm", ZOE_CRM)):
         tables = METADATA[database].tables
         with opened.engines[database].begin() as conn:
@@ -159,6 +150,20 @@ def deployment(engine: Engine, tmp_path: Path, request: pytest.FixtureRequest) -
                     "id": Z, "event_id": event, "contact_id": Z, "professional_id": None,
                     "influencer_id": None, "status": "accepted", "invited_at": datetime(2024, 1, 1),
                     "event_date": datetime(2024, 2, 1)}])
+
+
+@pytest.fixture
+def deployment(engine: Engine, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Deployment]:
+    """The reference shop (150 generated customers and Zoé) on the store's kind of database."""
+    if engine.dialect.name == "sqlite":
+        files = {db: f"sqlite:///{tmp_path / db}.db" for db in ("shop", "crm")}
+        pairs: Iterator[dict[str, str]] = iter([files])
+    else:
+        pairs = _postgres_pair(request.getfixturevalue("postgres_admin_url"))
+    urls = next(pairs)
+    opened = Deployment.open(ROOT / "datasets", results=tmp_path / "results", urls=urls, create=True)
+    generate_shop(opened.engines, 150, seed=3, as_of=AS_OF, batch_size=150)
+    add_zoe(opened)
     yield opened
     opened.dispose()
     for _ in pairs:  # drops the PostgreSQL databases

@@ -13,6 +13,7 @@ import garde.legal_holds
 import garde.ratelimit
 import garde.register.versions
 import garde.retention.journal
+import garde.rights.parts
 import garde.rights.tables
 import garde.store.scheduled_runs
 import garde.subjects

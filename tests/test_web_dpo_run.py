@@ -12,6 +12,11 @@ from tests.web_support import log_in
 RUN = "Run the request"
 
 
+def _at(request_id: str) -> httpx.Response:
+    """Where the API shows the request (what a queued run's ``Location`` says)."""
+    return httpx.Response(202, headers={"location": f"/api/v1/requests/{request_id}"})
+
+
 def test_the_dpo_runs_a_verified_request_and_its_answer_files_show(served: Served) -> None:
     with served.client() as api:  # an agent receives the request; the DPO runs it
         submitted = api.post("/requests", json={"type": "access", "subject": {"email": served.customer}})
@@ -31,6 +36,8 @@ def test_the_dpo_runs_a_verified_request_and_its_answer_files_show(served: Serve
             assert RUN in page.text and "files/access" not in page.text
             ran = browser.post(f"/dpo/requests/{request_id}/run", data={"csrf": csrf})
             assert (ran.status_code, ran.headers["location"]) == (303, f"/dpo/requests/{request_id}")
+            # on PostgreSQL the run was queued (the page did not wait for it): a worker ends it
+            assert served.ended(api, _at(request_id)).json()["status"] == "completed"
             page = browser.get(f"/dpo/requests/{request_id}")
             assert f"/dpo/requests/{request_id}/files/access.html" in page.text
             assert "<td>completed</td>" in page.text and RUN not in page.text

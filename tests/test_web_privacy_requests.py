@@ -250,7 +250,7 @@ def test_a_portability_answer_is_a_zip_only_its_subject_downloads(served: Served
     mine.post(f"{ME}/requests", data={"csrf": csrf, "type": "portability"})
     with served.client("dpo") as back_office:
         (request,) = back_office.get("/requests", params={"status": "verified"}).json()["items"]
-        assert back_office.post(f"/requests/{request['id']}/run").status_code == 200
+        assert served.run(back_office, request['id']).status_code == 200
     page = mine.get(f"{ME}/requests/{request['id']}").text
     archive_url = f"{ME}/requests/{request['id']}/files/portability.zip"
     assert archive_url in page and "My data to take elsewhere (ZIP of JSON and CSV files)" in page

@@ -13,10 +13,10 @@ from rich.table import Table
 from garde import rights
 from garde.cli.confirm import YesOption, confirm
 from garde.cli.output import Format, FormatOption, QuietOption, emit, parse_day, progress, say
+from garde.jobs.requests import run_request
 from garde.problems import GardeError
-from garde.rights.deployment import Deployment, configured_phone_region, configured_registers
+from garde.rights.deployment import configured_phone_region, configured_registers
 from garde.rights.reminders import remind as remind_dpo
-from garde.rights.running import run as run_request
 from garde.store import open_store
 
 request_app = typer.Typer(help="Receive, verify, run and answer data-subject requests.", no_args_is_help=True)
@@ -255,11 +255,17 @@ def run(
                                                   "(default: the `datasets` setting)")] = None,
     results: Annotated[Path | None, typer.Option("--results", help="Folder for the answer files")] = None,
     actor: Actor = "garde",
+    inline: Annotated[bool, typer.Option("--inline", help="Run it here, now, even on PostgreSQL "
+                                         "(where it is otherwise queued for `garde worker`)")] = False,
     yes: YesOption = False,
     format: FormatOption = Format.text,
     quiet: QuietOption = False,
 ) -> None:
     """Execute a verified request over every dataset and write its answer files.
+
+    On PostgreSQL the request is queued for the workers (`garde worker`) and the
+    job's id printed: follow it with `garde request show`. On SQLite, or with
+    `--inline`, it runs here.
 
     An erasure, rectification or restriction asks for confirmation on a terminal
     (`--yes` to skip).
@@ -269,18 +275,26 @@ def run(
 
     Example: garde request run 3f2a9c41 --datasets datasets/
     """
-    with open_store().begin() as conn:
-        kind = rights.get_request(conn, request_id).type
-    if kind in ("erasure", "rectification", "restriction"):
-        confirm(f"Run this {kind} request on every database of the data map? It changes the subject's data.",
-                yes)
-    deployment = Deployment.open(datasets, results)
+    store = open_store()
     try:
+        with store.begin() as conn:
+            kind = rights.get_request(conn, request_id).type
+        if kind in ("erasure", "rectification", "restriction"):
+            confirm(f"Run this {kind} request on every database of the data map? It changes the subject's "
+                    "data.", yes)
         with progress("running the request", None, quiet):
-            request = run_request(open_store(), request_id, deployment, actor=actor,
-                                  mailer=rights.configured_mailer())
+            submission = run_request(store, request_id, actor=actor, inline=inline, datasets=datasets,
+                                     results=results, mailer=rights.configured_mailer())
     finally:
-        deployment.dispose()
+        store.dispose()
+    request = submission.result
+    if submission.queued:
+        if format is Format.json:
+            emit({**request.to_data(), "job_id": submission.job_id, "queued": True})
+        else:
+            out.print(f"request {request.id} queued as job {submission.job_id}: a worker runs it "
+                      "(`garde request show` follows it)")
+        return
     _show(request, format)
     if request.status == "completed":
         _told(format, request)

@@ -66,6 +66,12 @@ class Request(Output):
     steps: list[Step] = f("every step, oldest first", [])
 
 
+class RequestRun(Request):
+    job_id: int | None = f("PostgreSQL: the queued job's id (a worker runs the request; follow it with "
+                           "`garde request show`)", 42, absent=True)
+    queued: bool | None = f("PostgreSQL: true, the request was queued, not run here", True, absent=True)
+
+
 class Submitted(Output):
     request: Request = f("the request as recorded", None)
     codes_sent: list[str] = f("identities a one-time code was sent to", ["email"])
@@ -504,7 +510,7 @@ COMMANDS: dict[str, Report] = {
     "request unlock": Report(Request),
     "request list": Report(Requests),
     "request show": Report(Request),
-    "request run": Report(Request, "a confirmation declined (erasure, rectification, restriction)"),
+    "request run": Report(RequestRun, "a confirmation declined (erasure, rectification, restriction)"),
     "request extend": Report(Request),
     "request reject": Report(Request),
     "consent give": Report(ConsentEvent),

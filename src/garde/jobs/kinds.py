@@ -25,6 +25,7 @@ TASK_MODULES: tuple[str, ...] = (
     "garde.jobs.retention",
     "garde.jobs.exports",
     "garde.jobs.imports",
+    "garde.jobs.requests",
 )
 
 JobFunction = Callable[..., Any]

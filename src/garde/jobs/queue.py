@@ -42,15 +42,17 @@ def conninfo(url: str | sa.URL) -> str:
     return sa.make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-def queue_app(url: str | sa.URL, *, worker: Settings | None = None) -> procrastinate.App:
+def queue_app(url: str | sa.URL, *, worker: Settings | None = None,
+              asynchronous: bool = False) -> procrastinate.App:
     """A procrastinate App on the store at ``url`` with every garde job kind registered.
 
     ``worker``: the settings of a worker, which runs on the asynchronous connector and also
     schedules the periodic jobs and the retry of dead workers' jobs. Otherwise, a synchronous
-    connector with one connection, to submit and inspect jobs (open it with ``with app.open():``).
+    connector with one connection, to submit and inspect jobs (open it with ``with app.open():``),
+    or with ``asynchronous`` the asynchronous one (``async with app.open_async():``).
     """
     require_queue(url, "the job queue")
-    if worker is not None:
+    if worker is not None or asynchronous:
         connector: procrastinate.BaseConnector = procrastinate.PsycopgConnector(conninfo=conninfo(url))
     else:
         connector = procrastinate.SyncPsycopgConnector(conninfo=conninfo(url), min_size=1, max_size=1)

@@ -119,20 +119,7 @@ def erase(store: Engine, request: Request, deployment: Deployment, footprint: Fo
     :meth:`Erasure.complete` in the transaction completing the request.
     """
     report_path = deployment.folder(request.id) / "erasure.json"
-    report: dict[str, Any] | None = None
-    pending: list[_Step] | None = None
-    if footprint is not None:
-        with store.begin() as conn:
-            if not has_plan(conn, request.id):
-                plan = plan_erasure(deployment, footprint, active_holds(conn), request.subject_id,
-                                    today or now().date())
-                check_fits(deployment, plan)
-                report = {"request": request.id, "subject": request.subject_id,
-                          "date": plan.today.isoformat(), **plan.report(),
-                          "own_copies": _own_copies(conn, deployment, request, footprint)}
-                pending = _store_plan(conn, request, plan, deployment, report, actor)
-                # Written before the plan commits: the report exists for every stored plan.
-                write_private(report_path, dumps(report))
+    report, pending = store_plan(store, request, deployment, footprint, today=today, actor=actor)
     if report is None:
         report = json.loads(report_path.read_text(encoding="utf-8"))
     if pending is None:
@@ -144,25 +131,66 @@ def erase(store: Engine, request: Request, deployment: Deployment, footprint: Fo
         _apply(deployment, pending, erasure.applied)
         erasure.removed = copies.remove(report.get("own_copies", []))
     except (sa.exc.SQLAlchemyError, GardeError, OSError) as exc:
-        cause = getattr(exc, "orig", None) or exc  # the driver's own error says what was refused
-        reason = f"{type(cause).__name__}: {str(cause).strip().splitlines()[0]}"
+        reason = _reason(exc)
         report["status"] = "failed"
         report["error"] = reason
         with contextlib.suppress(OSError):  # the reason still reaches the request's steps and the audit
             write_private(report_path, dumps(report))
         what = "written" if isinstance(exc, sa.exc.SQLAlchemyError) else "completed"
         raise ErasureFailed(f"the erasure could not be {what}: {reason}", erasure) from exc
-    applied = erasure.applied
     for copy in report.get("own_copies", []):
         copy["removed"] = True  # now or by an earlier, interrupted run
     report["status"] = "completed"
-    report["statements"] = sum(steps for steps, _ in applied.values())
+    # Every step of the plan, whichever run (or part, garde.rights.parts) applied it.
+    report["statements"] = _count_steps(store, request.id)
     write_private(report_path, dumps(report))
     erasure.result = {"file": str(report_path), "erased": len(report["erased"]), "kept": len(report["kept"]),
                       "unlinked": len(report.get("unlinked", [])),
                       "own_copies_removed": len(report.get("own_copies", [])),
                       "kept_reasons": sorted({k["reason"] for k in report["kept"]})}
     return erasure
+
+
+def store_plan(store: Engine, request: Request, deployment: Deployment, footprint: Footprint | None, *,
+               today: date | None = None,
+               actor: str = "garde") -> tuple[dict[str, Any] | None, list[_Step] | None]:
+    """Plan the erasure and commit the plan (and its report file) unless a plan is stored already.
+
+    Returns the report and the steps just planned, or ``(None, None)`` when nothing was planned.
+    """
+    if footprint is None:
+        return None, None
+    with store.begin() as conn:
+        if has_plan(conn, request.id):
+            return None, None
+        plan = plan_erasure(deployment, footprint, active_holds(conn), request.subject_id,
+                            today or now().date())
+        check_fits(deployment, plan)
+        report = {"request": request.id, "subject": request.subject_id,
+                  "date": plan.today.isoformat(), **plan.report(),
+                  "own_copies": _own_copies(conn, deployment, request, footprint)}
+        pending = _store_plan(conn, request, plan, deployment, report, actor)
+        # Written before the plan commits: the report exists for every stored plan.
+        write_private(deployment.folder(request.id) / "erasure.json", dumps(report))
+    return report, pending
+
+
+def apply_database(store: Engine, request: Request, deployment: Deployment, database: str,
+                   actor: str = "garde") -> Erasure:
+    """Apply the stored plan's pending steps of one database (one transaction there): a part of a
+    split erasure. The caller records :meth:`Erasure.record_applied` in the store."""
+    erasure = Erasure(request, {}, actor)
+    steps = [step for step in _stored_steps(store, request.id) if step.dataset == database]
+    try:
+        _apply(deployment, steps, erasure.applied)
+    except (sa.exc.SQLAlchemyError, GardeError, OSError) as exc:
+        raise ErasureFailed(f"the erasure could not be written: {_reason(exc)}", erasure) from exc
+    return erasure
+
+
+def _reason(exc: BaseException) -> str:
+    cause = getattr(exc, "orig", None) or exc  # the driver's own error says what was refused
+    return f"{type(cause).__name__}: {str(cause).strip().splitlines()[0]}"
 
 
 def _own_copies(conn: sa.Connection, deployment: Deployment, request: Request,
@@ -249,6 +277,19 @@ def _stored_steps(store: Engine, request_id: str) -> list[_Step]:
             erasure_steps.c.request_id == request_id, erasure_steps.c.status == "planned")
             .order_by(erasure_steps.c.id)).all()
     return [_step(row._mapping) for row in rows]
+
+
+def _count_steps(store: Engine, request_id: str) -> int:
+    with store.connect() as conn:
+        return int(conn.execute(sa.select(sa.func.count()).select_from(erasure_steps).where(
+            erasure_steps.c.request_id == request_id)).scalar_one())
+
+
+def stored_databases(store: Engine, request_id: str) -> list[str]:
+    """The databases the request's stored plan has steps in (done or not)."""
+    with store.connect() as conn:
+        return sorted(conn.execute(sa.select(erasure_steps.c.dataset).distinct().where(
+            erasure_steps.c.request_id == request_id)).scalars())
 
 
 def _apply(deployment: Deployment, steps: Sequence[_Step], applied: dict[str, tuple[int, int]]) -> None:

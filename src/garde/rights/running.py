@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 from functools import partial
-from typing import Any
+from typing import Any, NoReturn
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -77,8 +77,13 @@ def identity_report(request: Request, footprint: Footprint | None) -> dict[str, 
     return report
 
 
+# Called once the request is in progress: True when it queued the request's work in parts (their
+# last one completes it with :func:`finish`), False to run it here.
+Divide = Callable[[Engine, Request, Deployment], bool]
+
+
 def run(store: Engine, request_id: str, deployment: Deployment, *, actor: str = "garde",
-        today: date | None = None, mailer: Mailer | None = None) -> Request:
+        today: date | None = None, mailer: Mailer | None = None, divide: Divide | None = None) -> Request:
     """Execute a verified (or interrupted) request and complete it.
 
     The store sees two transactions on the way (three for an erasure: its plan
@@ -92,31 +97,58 @@ def run(store: Engine, request_id: str, deployment: Deployment, *, actor: str = 
     with reading(store) as conn:
         full_id = get_request(conn, request_id).id
     with request_run_lock(store, full_id):
-        return _run(store, full_id, deployment, actor=actor, today=today, mailer=mailer)
+        return _run(store, full_id, deployment, actor=actor, today=today, mailer=mailer, divide=divide)
+
+
+def finish(store: Engine, request_id: str, deployment: Deployment, *, actor: str = "garde",
+           today: date | None = None, mailer: Mailer | None = None) -> Request:
+    """Complete a request whose parts are done (see ``divide``): its answer assembled, once.
+
+    A request no longer ``in_progress`` (completed by an earlier call) is returned as it is.
+    """
+    with request_run_lock(store, request_id):
+        with store.connect() as conn:
+            request = get_request(conn, request_id)
+        if request.status != "in_progress":
+            return request
+        return _complete(store, request, deployment, actor, today, mailer, planned=True)
 
 
 def _run(store: Engine, request_id: str, deployment: Deployment, *, actor: str,
-         today: date | None, mailer: Mailer | None = None) -> Request:
+         today: date | None, mailer: Mailer | None = None, divide: Divide | None = None) -> Request:
     with store.begin() as conn:
         request = get_request(conn, request_id)
-        if not request.is_runnable:
-            hint = " (verify the requester's identity first)" if request.status == "received" else ""
-            raise RequestConflict(f"request {request.id} is {request.status}; it cannot be run{hint}")
+        runnable(request)
         if request.type == "rectification":
             identity_corrections_proven(request, deployment)
         note_registers(conn, deployment)
         note = {"in_progress": "resumed", "failed": "run again after a failure"}.get(request.status)
         request = transition(conn, request, "in_progress", actor=actor, note=note, reread=False)
         planned = request.type == "erasure" and has_plan(conn, request.id)
+    if divide is not None:
+        try:
+            if divide(store, replace(request, identities=request.proven_identities), deployment):
+                return request
+        except (GardeError, sa.exc.SQLAlchemyError, OSError) as exc:
+            _failed(store, request, exc, actor)
+    return _complete(store, request, deployment, actor, today, mailer, planned)
+
+
+def runnable(request: Request) -> None:
+    """Raise :class:`RequestConflict` unless the request can be run (or resumed) now."""
+    if not request.is_runnable:
+        hint = " (verify the requester's identity first)" if request.status == "received" else ""
+        raise RequestConflict(f"request {request.id} is {request.status}; it cannot be run{hint}")
+
+
+def _complete(store: Engine, request: Request, deployment: Deployment, actor: str, today: date | None,
+              mailer: Mailer | None, planned: bool) -> Request:
     # From here the request acts with its proven identities only (objection's suppression list too).
     acting = replace(request, identities=request.proven_identities)
     try:
         result, complete, footprint = _execute(store, acting, deployment, actor, today, planned)
     except (GardeError, sa.exc.SQLAlchemyError, OSError) as exc:
-        failed = fail(store, request, exc, actor)
-        if isinstance(exc, GardeError):
-            raise
-        raise GardeError(f"request {request.id} failed: {failed.steps[-1]['note']}") from exc
+        _failed(store, request, exc, actor)
     result["identities"] = identity_report(request, footprint)
     with store.begin() as conn:
         events = complete(conn)
@@ -131,6 +163,13 @@ def _run(store: Engine, request_id: str, deployment: Deployment, *, actor: str,
 
 
 _Completion = Callable[[sa.Connection], list[audit.Event]]
+
+
+def _failed(store: Engine, request: Request, exc: Exception, actor: str) -> NoReturn:
+    failed = fail(store, request, exc, actor)
+    if isinstance(exc, GardeError):
+        raise exc
+    raise GardeError(f"request {request.id} failed: {failed.steps[-1]['note']}") from exc
 
 
 def fail(store: Engine, request: Request, exc: BaseException, actor: str) -> Request:

@@ -9,13 +9,13 @@ known and an unknown person: nothing is looked up until an identity is proven.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path as FilePath
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, Field, StringConstraints, model_validator
 
 from garde import rights
@@ -26,8 +26,9 @@ from garde.api.pagination import Page, Paging
 from garde.api.problems import responses
 from garde.api.ratelimits import per_key
 from garde.api.state import service
+from garde.jobs.requests import run_request
 from garde.rights.answers import answer_file, answer_files
-from garde.rights.deployment import Deployment, phone_region
+from garde.rights.deployment import phone_region
 from garde.rights.intake import REQUEST_TYPES, RequestType
 from garde.rights.submission import receive
 from garde.rights.verification import confirm_code
@@ -153,15 +154,6 @@ def _out(request: rights.Request) -> RequestOut:
     return RequestOut.model_validate(data)
 
 
-def _deployment(request: Request) -> Iterator[Deployment]:
-    """The data map and its databases, opened for one run (as `garde request run` does)."""
-    opened = Deployment.open(settings=service(request).settings)
-    try:
-        yield opened
-    finally:
-        opened.dispose()
-
-
 @router.post("", response_model=ReceiptOut, status_code=201, responses=responses(429))
 def submit(body: SubmitIn, request: Request, key: Submitter) -> ReceiptOut:
     """Receive a request; its deadline runs from now. A code goes to the e-mail (and the phone by SMS)
@@ -222,14 +214,31 @@ def verify(request_id: RequestId, body: VerifyIn, request: Request, key: Caller)
     return _out(verified)
 
 
-@router.post("/{request_id}/run", response_model=RequestOut)
-def run(request_id: RequestId, request: Request, key: Caller,
-        deployment: Annotated[Deployment, Depends(_deployment)]) -> RequestOut:
+class RunQueuedOut(BaseModel):
+    request_id: str
+    job_id: int = Field(description="the job's id in the queue")
+    status: Literal["queued"] = "queued"
+
+
+@router.post("/{request_id}/run", response_model=RequestOut, responses={
+    202: {"model": RunQueuedOut, "description": "queued for the workers (a PostgreSQL store): poll the "
+          "request at Location until its status is completed or failed"}})
+def run(request_id: RequestId, request: Request, key: Caller) -> RequestOut | JSONResponse:
     """Execute a verified request over every database of the data map and write its answer files; the
-    subject is told by mail. An erasure, rectification or restriction changes their data."""
+    subject is told by mail. An erasure, rectification or restriction changes their data.
+
+    On a SQLite store it runs now (200, the request as it ends); on PostgreSQL it is queued for the
+    workers (202, the job's id, and the request's URL to poll in ``Location``)."""
     held = service(request)
-    return _out(rights.run(held.engine, request_id, deployment, actor=key.actor,
-                           mailer=rights.configured_mailer(held.settings)))
+    submission = run_request(held.engine, request_id, actor=key.actor, settings=held.settings,
+                             mailer=rights.configured_mailer(held.settings))
+    done: rights.Request = submission.result
+    if submission.queued:
+        assert submission.job_id is not None
+        location = f"{request.url.path.rsplit('/', 2)[0]}/{done.id}"  # /api/v1/requests/{id}
+        return JSONResponse(RunQueuedOut(request_id=done.id, job_id=submission.job_id).model_dump(),
+                            status_code=202, headers={"Location": location})
+    return _out(done)
 
 
 def _told(request: Request, step: Callable[..., rights.Request], request_id: str, reason: str,

@@ -1,0 +1,154 @@
+"""Data-subject requests as jobs: ``requests.run`` (one request) and ``requests.part`` (one database of
+an erasure split across workers, :mod:`garde.rights.parts`).
+
+:func:`run_request` is what the CLI, the API and the DPO dashboard call: on PostgreSQL it queues the
+run and returns the job's id at once; on SQLite (or ``inline``) it runs the request here, as garde
+always did. A job's worker opens the data map from its own settings (or the ``datasets`` and
+``results`` folders the CLI was given), once per process.
+
+A worker killed mid-job (SIGKILL) leaves its job ``doing``; :func:`retry_stalled` hands such jobs
+back to the queue through procrastinate's own stalled-job query and retry (run it periodically, or
+after a machine is lost). A retried run resumes the request (an erasure from its stored plan); a
+retried part finds its part done or does it once (the part's row is locked while it runs).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from procrastinate import RetryStrategy
+from sqlalchemy.engine import Engine
+
+from garde.jobs.kinds import job
+from garde.jobs.queue import is_queued, queue_app
+from garde.jobs.submit import Submission, submit
+from garde.problems import GardeError
+from garde.rights.deployment import Deployment
+from garde.rights.erasure import has_plan, store_plan
+from garde.rights.intake import Request, get_request
+from garde.rights.mailer import Mailer, configured_mailer
+from garde.rights.parts import divisible, run_part, store_parts
+from garde.rights.run_lock import RequestRunning
+from garde.rights.running import fail, finish, locate, run, runnable
+from garde.settings import Settings
+
+QUEUE = "requests"
+# A run refused because another process holds the request's lock (a killed worker's connection the
+# database has not closed yet) is tried again a little later; any other error is not.
+RETRIES = RetryStrategy(max_attempts=5, wait=2, retry_exceptions={RequestRunning})
+
+
+def run_request(store: Engine, request_id: str, *, actor: str = "garde", inline: bool = False,
+                datasets: Path | None = None, results: Path | None = None, settings: Settings | None = None,
+                mailer: Mailer | None = None) -> Submission:
+    """Run a verified request: queued on PostgreSQL (the submission's ``job_id``), here on SQLite or with
+    ``inline``. The submission's ``result`` is the request: as it ends, or as it was queued."""
+    if inline or not is_queued(store.url):
+        with Deployment.open(datasets, results, settings=settings) as deployment:
+            done = run(store, request_id, deployment, actor=actor, mailer=mailer)
+        return Submission(run_job.name, None, done)
+    with store.connect() as conn:  # an unknown or finished request is refused now, not by a worker
+        request = get_request(conn, request_id)
+    runnable(request)
+    queued = submit(store, run_job, {"request_id": request.id, "actor": actor, **_where(datasets, results)})
+    return replace(queued, result=request)  # the request as it was queued
+
+
+def _where(datasets: Path | None, results: Path | None) -> dict[str, str | None]:
+    return {"datasets": str(datasets.resolve()) if datasets else None,
+            "results": str(results.resolve()) if results else None}
+
+
+_deployments: dict[tuple[str | None, str | None], Deployment] = {}
+_deployments_lock = threading.Lock()
+
+
+def worker_deployment(datasets: str | None, results: str | None) -> Deployment:
+    """The data map and its databases a worker's jobs use: opened once per process and folders."""
+    with _deployments_lock:
+        key = (datasets, results)
+        if key not in _deployments:
+            _deployments[key] = Deployment.open(Path(datasets) if datasets else None,
+                                                Path(results) if results else None)
+        return _deployments[key]
+
+
+def _outcome(request: Request) -> dict[str, Any]:
+    return {"request_id": request.id, "status": request.status}
+
+
+@job("requests.run", queue=QUEUE, retry=RETRIES)
+def run_job(store: Engine, *, request_id: str, actor: str = "garde", datasets: str | None = None,
+            results: str | None = None, today: str | None = None) -> dict[str, Any]:
+    """Run the request; an erasure over several databases is planned here and its parts queued."""
+    deployment = worker_deployment(datasets, results)
+    day = date.fromisoformat(today) if today else None
+    arguments = {"request_id": request_id, "actor": actor, "datasets": datasets, "results": results,
+                 "today": today}
+    with store.connect() as conn:
+        request = get_request(conn, request_id)
+    if request.status == "completed":  # a retried job whose first run got that far
+        return _outcome(request)
+    parts: list[str] = []
+
+    def divide(store: Engine, request: Request, deployment: Deployment) -> bool:
+        if not divisible(request, deployment):
+            return False
+        with store.connect() as conn:
+            planned = has_plan(conn, request.id)
+        if not planned:
+            store_plan(store, request, deployment, locate(deployment, request), today=day, actor=actor)
+        parts.extend(store_parts(store, request))
+        return bool(parts)
+
+    try:
+        ran = run(store, request_id, deployment, actor=actor, today=day, mailer=configured_mailer(),
+                  divide=divide if is_queued(store.url) else None)
+    except RequestRunning:
+        raise  # tried again by the queue
+    except GardeError as error:  # the request says why (failed, or not runnable): no retry helps
+        return {"request_id": request_id, "error": str(error)}
+    for part in parts:  # after the run's lock is released: the last part completes the request
+        submit(store, part_job, {**arguments, "part": part})
+    return {**_outcome(ran), "parts": parts}
+
+
+@job("requests.part", queue=QUEUE, retry=RETRIES)
+def part_job(store: Engine, *, request_id: str, part: str, actor: str = "garde", datasets: str | None = None,
+             results: str | None = None, today: str | None = None) -> dict[str, Any]:
+    """One database of a split erasure; the last part to end completes the request."""
+    deployment = worker_deployment(datasets, results)
+    outcome = run_part(store, request_id, part, deployment, actor)
+    if outcome.failed is not None:
+        with store.connect() as conn:
+            request = get_request(conn, request_id)
+        if request.status == "in_progress":
+            fail(store, request, GardeError(outcome.failed), actor)
+        return {"request_id": request_id, "part": part, "error": outcome.failed}
+    done: dict[str, Any] = {"request_id": request_id, "part": part, "applied": outcome.applied}
+    if outcome.last:
+        finished = finish(store, request_id, deployment, actor=actor,
+                          today=date.fromisoformat(today) if today else None, mailer=configured_mailer())
+        done["status"] = finished.status
+    return done
+
+
+def retry_stalled(url: str, *, seconds_since_heartbeat: float = 30.0) -> list[int]:
+    """Give back to the queue the request jobs of workers whose heartbeat stopped (killed, lost):
+    procrastinate's stalled-job query and retry. Returns the ids of the jobs retried."""
+    app = queue_app(url, asynchronous=True)
+
+    async def retry() -> list[int]:
+        async with app.open_async():
+            stalled = await app.job_manager.get_stalled_jobs(
+                queue=QUEUE, seconds_since_heartbeat=seconds_since_heartbeat)
+            for found in stalled:
+                await app.job_manager.retry_job(found)
+            return [found.id for found in stalled if found.id is not None]
+
+    return asyncio.run(retry())

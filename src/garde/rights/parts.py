@@ -1,0 +1,128 @@
+"""A request split in parts that several workers share: one part per database of the data map.
+
+An erasure over several databases is planned once (the plan committed before anything changes, as
+inline), then each database's steps are one part, which any worker may take: :func:`run_part`
+applies that database's pending steps in one transaction there, then, in one store transaction,
+marks the steps and the part done and audits what it changed. The part's row is locked
+(``SELECT ... FOR UPDATE``) for the whole part, so a part taken twice (a worker killed and its job
+retried while another runs it) waits for the first and then finds it done: nothing is deleted,
+audited or mailed twice.
+
+Which part is the last is decided in the store, without a race: every part, in the transaction
+marking it done, locks the request's row and counts the parts not done. These transactions follow
+one another, so exactly one of them counts none; that one completes the request
+(:func:`garde.rights.running.finish`), which assembles the answer once: the completion moves the
+request from ``in_progress`` to ``completed`` only from that status. A worker killed after its last
+part committed leaves the request in progress; the part's job, retried, finds its part done and
+every part done, and completes it then.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from garde import audit
+from garde.rights.deployment import Deployment
+from garde.rights.erasure import ErasureFailed, apply_database, stored_databases
+from garde.rights.intake import Request, get_request
+from garde.rights.tables import requests
+from garde.store import metadata
+from garde.subjects import now
+
+request_parts = sa.Table(
+    "request_parts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("request_id", sa.String(36), sa.ForeignKey("requests.id"), nullable=False, index=True),
+    sa.Column("part", sa.String(64), nullable=False),  # a database of the data map
+    sa.Column("status", sa.String(16), nullable=False),  # pending, done, failed
+    sa.Column("result", sa.Text),  # JSON: what the part changed, or why it failed
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("done_at", sa.DateTime(timezone=True)),
+    sa.UniqueConstraint("request_id", "part", name="uq_request_parts_part"),
+)
+
+
+@dataclass(frozen=True)
+class PartOutcome:
+    """What one run of a part did: ``applied`` (this run did the part's work) and ``last`` (every part
+    of the request is done: complete the request)."""
+
+    applied: bool
+    last: bool
+    failed: str | None = None
+
+
+def divisible(request: Request, deployment: Deployment) -> bool:
+    """Whether the request is split: an erasure over a data map of several databases."""
+    return request.type == "erasure" and len(deployment.engines) > 1
+
+
+def store_parts(store: Engine, request: Request) -> list[str]:
+    """One part per database the stored erasure plan touches (created once; a failed part is pending
+    again): the parts to hand to the workers. No part: nothing to split."""
+    databases = stored_databases(store, request.id)
+    with store.begin() as conn:
+        known = {row.part: row.status for row in conn.execute(
+            sa.select(request_parts.c.part, request_parts.c.status)
+            .where(request_parts.c.request_id == request.id))}
+        new = [{"request_id": request.id, "part": database, "status": "pending", "created_at": now()}
+               for database in databases if database not in known]
+        if new:
+            conn.execute(request_parts.insert(), new)
+        conn.execute(request_parts.update().where(request_parts.c.request_id == request.id,
+                                                  request_parts.c.status == "failed")
+                     .values(status="pending", result=None))
+        return sorted(set(known) | set(databases))
+
+
+def run_part(store: Engine, request_id: str, part: str, deployment: Deployment,
+             actor: str = "garde") -> PartOutcome:
+    """Do the part ``part`` of the request once, however many workers run it (see the module)."""
+    with store.begin() as conn:
+        row = conn.execute(sa.select(request_parts).where(
+            request_parts.c.request_id == request_id, request_parts.c.part == part)
+            .with_for_update()).first()
+        if row is None:
+            raise ValueError(f"request {request_id} has no part {part!r}")
+        if row.status != "pending":
+            return PartOutcome(False, row.status == "done" and _all_done(conn, request_id))
+        request = get_request(conn, request_id)
+        try:
+            erasure = apply_database(store, request, deployment, part, actor)
+        except ErasureFailed as exc:
+            failed = str(exc)
+        else:
+            audit.record_many(conn, erasure.record_applied(conn))
+            _mark(conn, row.id, "done", {"applied": {db: list(v) for db, v in erasure.applied.items()}})
+            return PartOutcome(True, _all_done(conn, request_id))
+    with store.begin() as conn:  # the refused write rolled back; the part says why, and stays to redo
+        _mark(conn, row.id, "failed", {"error": failed})
+    return PartOutcome(False, False, failed)
+
+
+def _mark(conn: sa.Connection, part_id: int, status: str, result: dict[str, Any]) -> None:
+    conn.execute(request_parts.update().where(request_parts.c.id == part_id).values(
+        status=status, result=json.dumps(result, sort_keys=True), done_at=now()))
+
+
+def _all_done(conn: sa.Connection, request_id: str) -> bool:
+    """Every part of the request done: asked under the request row's lock, so that of the parts
+    ending together exactly one sees the others done (their transactions follow one another)."""
+    conn.execute(sa.select(requests.c.id).where(requests.c.id == request_id).with_for_update())
+    left = conn.execute(sa.select(sa.func.count()).select_from(request_parts).where(
+        request_parts.c.request_id == request_id, request_parts.c.status != "done")).scalar_one()
+    return left == 0
+
+
+def parts_of(conn: sa.Connection, request_id: str) -> list[dict[str, Any]]:
+    """The request's parts: database, status, result (for ``garde request show`` and the tests)."""
+    rows = conn.execute(sa.select(request_parts).where(request_parts.c.request_id == request_id)
+                        .order_by(request_parts.c.part)).all()
+    return [{"part": r.part, "status": r.status, "result": json.loads(r.result) if r.result else None,
+             "done_at": r.done_at} for r in rows]
