@@ -39,7 +39,7 @@ def test_make_demo_serves_until_ctrl_c(tmp_path: Path) -> None:
             answer = http.post("/dpo/login", data={"csrf": csrf_of(login.text), "key": demo.dpo_key()})
             assert answer.status_code == 303 and answer.headers["location"] == "/dpo/"
             queue = http.get("/dpo/requests?closed=true")
-            assert queue.status_code == 200 and "access" in queue.text  # the batch part's requests
+            assert queue.status_code == 200 and "Access (Art. 15)" in queue.text  # the batch part's requests
         code = demo.interrupt()
     assert code == 0, demo.output
     assert "Traceback" not in demo.output and "Stopped." in demo.output

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -151,4 +152,7 @@ def retry_stalled(url: str, *, seconds_since_heartbeat: float = 30.0) -> list[in
                 await app.job_manager.retry_job(found)
             return [found.id for found in stalled if found.id is not None]
 
-    return asyncio.run(retry())
+    # A thread of its own: the caller's thread may already run an event loop (a web server's, or
+    # Playwright's sync API in the tests), where asyncio.run() refuses to start.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, retry()).result()
