@@ -137,3 +137,12 @@ def test_holds_placed_listed_released_by_the_dpo_alone(http: tuple[Client, dict[
     for role in ("agent", "auditor", "service"):
         assert client.get("/api/v1/holds", headers=bearer(keys[role])).status_code == 403
     assert set(audit_actors(database_url, "legal_hold.")) == {"key:dpo-key"}
+
+
+@pytest.mark.parametrize("today", ["0001-01-05", "9999-12-31"])
+def test_a_plan_asked_at_the_calendars_ends_is_an_answer_not_a_500(http: tuple[Client, dict[str, str]],
+                                                                   today: str) -> None:
+    """Schemathesis found it: a retention period reaching before year 1 raised ValueError (500)."""
+    client, keys = http
+    plan = client.get("/api/v1/retention/plan", headers=bearer(keys["auditor"]), params={"today": today})
+    assert plan.status_code == 200, plan.text

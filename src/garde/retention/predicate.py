@@ -52,9 +52,13 @@ Condition = sa.ColumnElement[bool]
 
 
 def bound(period: RetentionPeriod, today: date) -> date:
-    """Events strictly before this day make ``period`` due on ``today``."""
-    last = today if period.period is None else period.period.before(today)
-    return last + timedelta(days=1)
+    """Events strictly before this day make ``period`` due on ``today``. Near the calendar's ends
+    (a ``today`` asked for in year 1 or 9999) the day is clamped: nothing is older than year 1."""
+    try:
+        last = today if period.period is None else period.period.before(today)
+    except (ValueError, OverflowError):  # the period reaches before year 1: nothing is that old
+        return date.min
+    return last + timedelta(days=1) if last < date.max else date.max
 
 
 def masked_value(masking: Masking, column: sa.ColumnElement[Any], dialect: str) -> sa.ColumnElement[Any]:
