@@ -88,12 +88,7 @@ def _schedule(app: procrastinate.App, settings: Settings, store_url: str) -> Non
     stalled_seconds = settings.worker_stalled_seconds
 
     async def retry_stalled(timestamp: int) -> int:
-        jobs = await app.job_manager.get_stalled_jobs(seconds_since_heartbeat=stalled_seconds)
-        for stalled in jobs:
-            logger.warning("job %s (%s) was running on a worker that stopped: queued again",
-                           stalled.id, stalled.task_name)
-            await app.job_manager.retry_job(stalled)
-        return len(list(jobs))
+        return len(await requeue_stalled(app, stalled_seconds))
 
     cron = settings.jobs_stalled_schedule.strip()
     if cron:
@@ -101,6 +96,20 @@ def _schedule(app: procrastinate.App, settings: Settings, store_url: str) -> Non
         task = app.task(name=STALLED_TASK, queue="periodic", lock=STALLED_TASK,
                         queueing_lock=STALLED_TASK)(retry_stalled)
         app.periodic(cron=cron, periodic_id="stalled")(task)
+
+
+async def requeue_stalled(app: procrastinate.App, seconds_since_heartbeat: float,
+                          queue: str | None = None) -> list[int]:
+    """Queue again the jobs left ``doing`` by workers whose heartbeat stopped ``seconds_since_heartbeat``
+    ago (killed, a lost machine), on ``queue`` or every queue: procrastinate's stalled-job query and
+    retry. Returns the ids of the jobs queued again."""
+    stalled = await app.job_manager.get_stalled_jobs(queue=queue,
+                                                     seconds_since_heartbeat=seconds_since_heartbeat)
+    for found in stalled:
+        logger.warning("job %s (%s) was running on a worker that stopped: queued again",
+                       found.id, found.task_name)
+        await app.job_manager.retry_job(found)
+    return [found.id for found in stalled if found.id is not None]
 
 
 def _periodic(function: Callable[[Engine], Any], url: str, name: str) -> Callable[..., Any]:

@@ -26,7 +26,7 @@ from procrastinate import RetryStrategy
 from sqlalchemy.engine import Engine
 
 from garde.jobs.kinds import job
-from garde.jobs.queue import is_queued, queue_app
+from garde.jobs.queue import is_queued, queue_app, requeue_stalled
 from garde.jobs.submit import Submission, submit
 from garde.problems import GardeError
 from garde.rights.deployment import Deployment
@@ -146,11 +146,7 @@ def retry_stalled(url: str, *, seconds_since_heartbeat: float = 30.0) -> list[in
 
     async def retry() -> list[int]:
         async with app.open_async():
-            stalled = await app.job_manager.get_stalled_jobs(
-                queue=QUEUE, seconds_since_heartbeat=seconds_since_heartbeat)
-            for found in stalled:
-                await app.job_manager.retry_job(found)
-            return [found.id for found in stalled if found.id is not None]
+            return await requeue_stalled(app, seconds_since_heartbeat, QUEUE)
 
     # A thread of its own: the caller's thread may already run an event loop (a web server's, or
     # Playwright's sync API in the tests), where asyncio.run() refuses to start.
