@@ -3,6 +3,7 @@ PostgreSQL, inline on SQLite), and ``garde worker`` taking a job in a process of
 
 from __future__ import annotations
 
+import asyncio
 import signal
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from typer.testing import CliRunner
 from garde.cli import app
 from garde.jobs import QueueUnavailable, kind_named, queue_app, submit
 from garde.jobs.builtin import ping
+from garde.jobs.queue import STALLED_LOCK, STALLED_TASK, requeue_stalled
 from garde.jobs.schema import QUEUE_TABLES, applied
 from garde.problems import GardeError
 from garde.settings import get_settings
@@ -142,6 +144,83 @@ def test_the_job_of_a_dead_worker_is_queued_again_and_done_by_another(postgres_u
         with store.connect() as connection:  # the dead worker's attempt, then the one that ended
             assert connection.execute(sa.text("SELECT attempts FROM procrastinate_jobs WHERE id = :id"),
                                       {"id": job_id}).scalar() == 2
+    finally:
+        store.dispose()
+
+
+def _held_by_a_dead_worker(connection: sa.Connection, job_id: int) -> None:
+    """Hand ``job_id`` to a worker the queue registers, then age that worker's heartbeat an hour."""
+    connection.execute(sa.text("UPDATE procrastinate_jobs SET priority = 1000 WHERE id = :id"),
+                       {"id": job_id})  # the job the dead worker takes first
+    fetched, worker_id = connection.execute(sa.text(DEAD_WORKER)).one()
+    assert fetched == job_id
+    connection.execute(sa.text("UPDATE procrastinate_workers SET last_heartbeat = now() - interval '1 hour' "
+                               "WHERE id = :id"), {"id": worker_id})
+
+
+def _queued(connection: sa.Connection, task: str, **columns: str) -> int:
+    names = ", ".join(columns)
+    values = ", ".join(f":{name}" for name in columns)
+    return int(connection.execute(sa.text(
+        f"INSERT INTO procrastinate_jobs (queue_name, task_name, args{', ' + names if names else ''}) "
+        f"VALUES ('periodic', :task, CAST('{{\"timestamp\": 1}}' AS jsonb){', ' + values if values else ''}) "
+        "RETURNING id"), {"task": task, **columns}).scalar_one())
+
+
+@pytest.mark.postgres
+def test_a_worker_killed_while_retrying_stalled_jobs_does_not_stop_the_retries(postgres_url: str,
+                                                                             tmp_path: Path) -> None:
+    """CI saw it: a worker SIGKILLed inside the retry of stalled jobs held that task's lock for ever,
+    so no retry ran again and the jobs of every later killed worker stayed ``doing``."""
+    store = open_store(postgres_url)
+    try:
+        with store.begin() as connection:  # the dead retry, with the lock it used to take
+            retry_id = _queued(connection, STALLED_TASK, lock=STALLED_TASK)
+            _held_by_a_dead_worker(connection, retry_id)
+        orphan = submit(store, ping, {"message": "orphan"}).job_id
+        assert orphan is not None
+        with store.begin() as connection:
+            _held_by_a_dead_worker(connection, orphan)
+        log = tmp_path / "worker.log"
+        with garde_worker(postgres_url, log, env=FAST_STALL):
+            assert wait_for_job(postgres_url, orphan) == "succeeded", log.read_text()
+        assert wait_for_job(postgres_url, retry_id, deadline=0) == "failed"  # ended, not run again
+    finally:
+        store.dispose()
+
+
+@pytest.mark.postgres
+def test_a_stalled_job_is_handed_back_once_by_concurrent_retries(postgres_url: str) -> None:
+    store = open_store(postgres_url)
+    try:
+        orphan = submit(store, ping, {"message": "orphan"}).job_id
+        assert orphan is not None
+        with store.begin() as connection:
+            _held_by_a_dead_worker(connection, orphan)
+        with store.connect() as holder:  # another worker's retry is under way
+            holder.execute(sa.text("SELECT pg_advisory_lock(:key)"), {"key": STALLED_LOCK})
+            assert asyncio.run(requeue_stalled(postgres_url, 2)) == []
+            holder.execute(sa.text("SELECT pg_advisory_unlock(:key)"), {"key": STALLED_LOCK})
+            holder.commit()
+        assert asyncio.run(requeue_stalled(postgres_url, 2)) == [orphan]
+        assert asyncio.run(requeue_stalled(postgres_url, 2)) == []  # it waits now: not handed back twice
+        assert wait_for_job(postgres_url, orphan, deadline=0) == "todo"
+    finally:
+        store.dispose()
+
+
+@pytest.mark.postgres
+def test_a_killed_periodic_job_whose_next_run_waits_is_ended_not_doubled(postgres_url: str) -> None:
+    store = open_store(postgres_url)
+    try:
+        with store.begin() as connection:
+            remind = "periodic.requests.remind"
+            killed = _queued(connection, remind, queueing_lock=remind)
+            _held_by_a_dead_worker(connection, killed)
+            waiting = _queued(connection, remind, queueing_lock=remind)
+        assert asyncio.run(requeue_stalled(postgres_url, 2)) == []
+        assert wait_for_job(postgres_url, killed, deadline=0) == "failed"
+        assert wait_for_job(postgres_url, waiting, deadline=0) == "todo"
     finally:
         store.dispose()
 

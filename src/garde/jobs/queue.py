@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import procrastinate
+import psycopg
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
@@ -76,8 +77,12 @@ def _runs(function: Callable[..., Any], url: str, name: str) -> Callable[..., An
 
 def _schedule(app: procrastinate.App, settings: Settings, store_url: str) -> None:
     """The periodic jobs of :mod:`garde.jobs.periodic`, and the queue's own: jobs left ``doing`` by
-    a worker whose heartbeat stopped (SIGKILL, a lost machine) are queued again. One at a time
-    (``lock``) and never two waiting (``queueing_lock``): a job is never handed out twice."""
+    a worker whose heartbeat stopped (SIGKILL, a lost machine) are queued again.
+
+    A periodic job runs one at a time (``lock``) and never waits twice (``queueing_lock``). The
+    retry of stalled jobs takes no procrastinate ``lock``: a worker killed while running it would
+    hold that lock for ever, and only the retry itself could free it. It takes a PostgreSQL
+    advisory lock instead, which dies with the killed worker's connection (:func:`requeue_stalled`)."""
     from garde.jobs.periodic import check_cron, schedules
 
     for periodic, cron in schedules(settings):
@@ -88,28 +93,65 @@ def _schedule(app: procrastinate.App, settings: Settings, store_url: str) -> Non
     stalled_seconds = settings.worker_stalled_seconds
 
     async def retry_stalled(timestamp: int) -> int:
-        return len(await requeue_stalled(app, stalled_seconds))
+        return len(await requeue_stalled(store_url, stalled_seconds))
 
     cron = settings.jobs_stalled_schedule.strip()
     if cron:
         check_cron("jobs_stalled_schedule", cron)
-        task = app.task(name=STALLED_TASK, queue="periodic", lock=STALLED_TASK,
-                        queueing_lock=STALLED_TASK)(retry_stalled)
+        task = app.task(name=STALLED_TASK, queue="periodic", queueing_lock=STALLED_TASK)(retry_stalled)
         app.periodic(cron=cron, periodic_id="stalled")(task)
 
 
-async def requeue_stalled(app: procrastinate.App, seconds_since_heartbeat: float,
+# One retry of stalled jobs at a time, across workers: an advisory lock held for a transaction,
+# released when it ends or when the connection of a killed worker drops.
+STALLED_LOCK = int.from_bytes(b"garde:stalled", "big") % (1 << 63)
+
+# The jobs left "doing" by a worker whose heartbeat is older than the bound (or by no worker), as
+# procrastinate's own stalled-job query finds them, locked for this transaction; and whether a job
+# with the same queueing lock already waits (a periodic job's next run).
+STALLED = """
+SELECT job.id, job.task_name,
+       EXISTS (SELECT 1 FROM procrastinate_jobs twin WHERE twin.queueing_lock = job.queueing_lock
+               AND twin.status = 'todo') AS twin_waits
+  FROM procrastinate_jobs job
+ WHERE job.status = 'doing'
+   AND (%(queue)s::varchar IS NULL OR job.queue_name = %(queue)s)
+   AND (job.worker_id IS NULL OR job.worker_id IN (
+        SELECT id FROM procrastinate_workers
+         WHERE last_heartbeat < now() - make_interval(secs => %(seconds)s)))
+ ORDER BY job.id
+   FOR UPDATE OF job
+"""
+RETRY_JOB = "SELECT procrastinate_retry_job_v2(%s, now(), NULL, NULL, NULL)"
+END_JOB = "UPDATE procrastinate_jobs SET status = 'failed', attempts = attempts + 1 WHERE id = %s"
+
+
+async def requeue_stalled(url: str | sa.URL, seconds_since_heartbeat: float,
                           queue: str | None = None) -> list[int]:
     """Queue again the jobs left ``doing`` by workers whose heartbeat stopped ``seconds_since_heartbeat``
-    ago (killed, a lost machine), on ``queue`` or every queue: procrastinate's stalled-job query and
-    retry. Returns the ids of the jobs queued again."""
-    stalled = await app.job_manager.get_stalled_jobs(queue=queue,
-                                                     seconds_since_heartbeat=seconds_since_heartbeat)
-    for found in stalled:
-        logger.warning("job %s (%s) was running on a worker that stopped: queued again",
-                       found.id, found.task_name)
-        await app.job_manager.retry_job(found)
-    return [found.id for found in stalled if found.id is not None]
+    ago (killed, a lost machine), on ``queue`` or every queue. Returns the ids of the jobs queued again.
+
+    In one transaction, under :data:`STALLED_LOCK` (a second caller meanwhile does nothing), so a
+    job is handed back once. A stalled retry of stalled jobs is ended rather than queued again (the
+    next tick does its work), and so is a periodic job whose next run already waits."""
+    async with await psycopg.AsyncConnection.connect(conninfo(url)) as connection, connection.transaction():
+        locked = await (await connection.execute("SELECT pg_try_advisory_xact_lock(%s)",
+                                                 (STALLED_LOCK,))).fetchone()
+        if not locked or not locked[0]:
+            return []
+        stalled = await (await connection.execute(STALLED, {"queue": queue,
+                                                            "seconds": seconds_since_heartbeat})).fetchall()
+        queued: list[int] = []
+        for job_id, task, twin_waits in stalled:
+            if task == STALLED_TASK or twin_waits:
+                await connection.execute(END_JOB, (job_id,))
+                logger.warning("job %s (%s) was running on a worker that stopped: ended, as its next run "
+                               "does its work", job_id, task)
+                continue
+            await connection.execute(RETRY_JOB, (job_id,))
+            logger.warning("job %s (%s) was running on a worker that stopped: queued again", job_id, task)
+            queued.append(int(job_id))
+        return queued
 
 
 def _periodic(function: Callable[[Engine], Any], url: str, name: str) -> Callable[..., Any]:

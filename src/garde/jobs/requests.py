@@ -26,7 +26,7 @@ from procrastinate import RetryStrategy
 from sqlalchemy.engine import Engine
 
 from garde.jobs.kinds import job
-from garde.jobs.queue import is_queued, queue_app, requeue_stalled
+from garde.jobs.queue import is_queued, requeue_stalled, require_queue
 from garde.jobs.submit import Submission, submit
 from garde.problems import GardeError
 from garde.rights.deployment import Deployment
@@ -141,12 +141,11 @@ def part_job(store: Engine, *, request_id: str, part: str, actor: str = "garde",
 
 def retry_stalled(url: str, *, seconds_since_heartbeat: float = 30.0) -> list[int]:
     """Give back to the queue the request jobs of workers whose heartbeat stopped (killed, lost):
-    procrastinate's stalled-job query and retry. Returns the ids of the jobs retried."""
-    app = queue_app(url, asynchronous=True)
+    :func:`garde.jobs.queue.requeue_stalled` on the requests' queue. Returns the ids of the jobs retried."""
+    require_queue(url, "retrying stalled request jobs")
 
     async def retry() -> list[int]:
-        async with app.open_async():
-            return await requeue_stalled(app, seconds_since_heartbeat, QUEUE)
+        return await requeue_stalled(url, seconds_since_heartbeat, QUEUE)
 
     # A thread of its own: the caller's thread may already run an event loop (a web server's, or
     # Playwright's sync API in the tests), where asyncio.run() refuses to start.
