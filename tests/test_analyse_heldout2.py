@@ -15,6 +15,8 @@ Scoring:
   overlaps first. Precision, recall and F1 over all documents.
 - Findings (placeholder, consent by browsing, recoverable password, contradiction, invalid mechanism):
   recall, each label finding matched by the analyser's finding code.
+Verbatim: an excerpt must occur, whitespace aside (PDF lines and HTML blocks break text differently), in
+the document's source or in its text as pypdf, python-docx, selectolax or markdown-it reads it back.
 """
 
 from __future__ import annotations
@@ -166,12 +168,15 @@ def score(name: str, result: dict[str, Any]) -> tuple[Counter[str], list[str]]:
         expected, found = label["art13"][element]["present"], result["art13"][element]["present"]
         if expected and found:
             counts["element_tp"] += 1
+            counts[f"{element}:tp"] += 1
         elif found:
             counts["element_fp"] += 1
+            counts[f"{element}:fp"] += 1
             said = result["art13"][element]["evidence"]
             misses.append(f"element {element}: said present, is not ({said!r})")
         elif expected:
             counts["element_fn"] += 1
+            counts[f"{element}:fn"] += 1
             misses.append(f"element {element}: missed ({label['art13'][element]['evidence']!r})")
     gold = [(pair["purpose"], pair["basis"]) for pair in label["pairs"]]
     predicted = predicted_pairs(result)
@@ -246,6 +251,10 @@ def test_figures_at_or_above_the_floors(into: str) -> None:
             f"{counts['finding_hits']}/{counts['finding_labelled']}"
         )
         lines += [f"    {miss}" for miss in misses]
+    lines.append("per element (labelled positives: tp + fn): tp fp fn")
+    for element in ELEMENTS:
+        tp, fp, fn = (total[f"{element}:{kind}"] for kind in ("tp", "fp", "fn"))
+        lines.append(f"    {element:38} {tp:>2} {fp:>2} {fn:>2}")
     overall = figures(total)
     lines.append(
         f"TOTAL elements P={overall['element_precision']:.3f} R={overall['element_recall']:.3f} "
