@@ -72,7 +72,7 @@ def drop_triggers(engine: sa.Engine) -> None:
                 conn.execute(sa.text(f"DROP TRIGGER {name}"))
         else:
             for name in TRIGGERS["postgresql"]:
-                table = name.removeprefix("decide_buckets_").removesuffix("_truncate")
+                table = name.removeprefix("decide_buckets_").removesuffix("_truncate").removesuffix("_flush")
                 conn.execute(sa.text(f"DROP TRIGGER {name} ON {table}"))
 
 
