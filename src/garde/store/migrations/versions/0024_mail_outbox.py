@@ -1,4 +1,8 @@
-"""Decisions' bucket counters added at commit on PostgreSQL.
+"""The mail outbox (garde.rights.outbox), and decisions' bucket counters added at commit on PostgreSQL.
+
+``mail_outbox``: one row per request and mail (``answered``...), committed before the mail is
+sent, marked sent after: a run that finds it sent does not send again, one that finds it pending
+sends it again with the same Message-ID.
 
 On PostgreSQL, 0020's triggers added one to a row's buckets as each row was written, so a
 transaction writing several subjects held their bucket rows from its first write to its commit,
@@ -16,6 +20,7 @@ Revises: 0023
 
 from collections.abc import Callable
 
+import sqlalchemy as sa
 from alembic import op
 
 revision = "0024"
@@ -76,6 +81,15 @@ END $$"""
 
 
 def upgrade() -> None:
+    op.create_table(
+        "mail_outbox",
+        sa.Column("request_id", sa.String(36), sa.ForeignKey("requests.id"), primary_key=True),
+        sa.Column("about", sa.String(16), primary_key=True),
+        sa.Column("message_id", sa.String(128), nullable=False),
+        sa.Column("status", sa.String(8), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("sent_at", sa.DateTime(timezone=True)),
+    )
     if op.get_bind().dialect.name != "postgresql":
         return
     op.execute(_NOTE)
@@ -103,6 +117,7 @@ def downgrade() -> None:
                        f"FOR EACH STATEMENT EXECUTE FUNCTION decide_buckets_{table}()")
         for function in ("flush()", "truncated()", "note(text[])"):
             op.execute(f"DROP FUNCTION decide_buckets_{function}")
+    op.drop_table("mail_outbox")
 
 
 def _row_function(table: str, counted: Callable[[str, str], str], truncating: bool = False) -> str:
