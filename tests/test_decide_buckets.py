@@ -23,24 +23,12 @@ from garde.decide.freshness import kept_in_step, subject_bucket
 from garde.decide.point import DecisionRequest
 from garde.store import connect, migrate
 from garde.suppression import lift_subject, suppress_subject
+from tests.decide_support import Counting
 from tests.test_decide import NOW, register
 
 ACTIVITIES = ["newsletter", "customer-offers", "orders", "prospecting", "ads", "cookies-analytics", "claims"]
 # subjects 0 and 1 share a bucket (the same last characters of their ids), 2 is in another one
 TAILS = ("aaa", "aaa", "bbb")
-
-
-class Counting(DecisionPoint):
-    """A decision point that counts the statements it sends to the store."""
-
-    statements = 0
-
-    def _run(self, sql: str, args: Any = ()) -> list[Any]:
-        self.statements += 1
-        return super()._run(sql, args)
-
-    def _first(self, sql: str, args: Any) -> Any:
-        return self._run(sql, args)[0]  # counted there
 
 
 @pytest.fixture
