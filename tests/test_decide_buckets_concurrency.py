@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from garde import consent, subjects
 from garde.consent.importing import import_rows
 from garde.decide import DecisionPoint
+from garde.decide.freshness import subject_bucket
 from garde.store import connect, migrate
 from tests.test_decide import NOW, register
 
@@ -161,3 +162,30 @@ def test_imports_creating_the_same_new_subjects_in_opposite_orders_all_commit(st
         events = conn.execute(sa.text("SELECT count(DISTINCT subject_id), count(*) FROM consent_events")
                               ).one()
     assert tuple(events) == (people, people * len(orders))
+
+
+def _counters(store: sa.Engine, sids: list[str]) -> list[int]:
+    with store.connect() as conn:
+        return [conn.execute(sa.text("SELECT coalesce(max(version), 0) FROM decide_facts_buckets "
+                                     "WHERE bucket = :b"), {"b": subject_bucket(sid)}).scalar_one()
+                for sid in sids]
+
+
+def test_the_counters_move_at_commit_with_what_the_transaction_kept(store: sa.Engine) -> None:
+    """Counted at commit, once a bucket: a write in a savepoint rolled back counts nowhere, one in
+    a savepoint released counts, a transaction rolled back counts nothing."""
+    a, b, c = _people(store, 3)
+    before = _counters(store, [a, b, c])
+    with store.begin() as conn:
+        consent.give(conn, a, "newsletter", channel="email")
+        consent.give(conn, a, "orders", channel="email")
+        undone = conn.begin_nested()
+        consent.give(conn, b, "newsletter", channel="email")
+        undone.rollback()
+        with conn.begin_nested():
+            consent.give(conn, c, "newsletter", channel="email")
+    assert [n - m for n, m in zip(_counters(store, [a, b, c]), before, strict=True)] == [1, 0, 1]
+    with pytest.raises(RuntimeError), store.begin() as conn:
+        consent.give(conn, b, "newsletter", channel="email")
+        raise RuntimeError("rolled back")
+    assert [n - m for n, m in zip(_counters(store, [a, b, c]), before, strict=True)] == [1, 0, 1]

@@ -8,7 +8,7 @@ On PostgreSQL, 0020's triggers added one to a row's buckets as each row was writ
 transaction writing several subjects held their bucket rows from its first write to its commit,
 taken in the order it wrote them: two writing the same subjects in other orders deadlocked
 (SQLSTATE 40P01). Now each written row's buckets are noted in the transaction
-(``garde.decide_buckets``, a setting local to it: a savepoint rolled back forgets its notes with
+(``garde.decide_buckets*``, settings local to it: a savepoint rolled back forgets its notes with
 its writes), and a deferred trigger adds one to every noted bucket at commit, in the buckets'
 order: a transaction holds no bucket row while it works, and takes them all in one order.
 A ``TRUNCATE`` adds one to every bucket at once, in the same order. SQLite (one writer at a
@@ -40,34 +40,54 @@ _UPSERT = "ON CONFLICT (bucket) DO UPDATE SET version = decide_facts_buckets.ver
 _EVERY_BUCKET = ("PERFORM 1 FROM decide_facts_buckets ORDER BY bucket FOR UPDATE; "
                  "UPDATE decide_facts_buckets SET version = version + 1;")
 
-_NOTE = """
+# The buckets noted in a transaction, in settings local to it: ``garde.decide_buckets_<n>`` holds
+# those whose hash falls in part n of PARTS (",s1a2,i0f3,"), ``garde.decide_buckets`` the parts
+# used (",3,17,"). In parts, each note looks through a few hundred bytes, not through all the
+# thousands of buckets an import of many people notes.
+PARTS = 256
+_NOTE = f"""
 CREATE FUNCTION decide_buckets_note(noting text[]) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
-  noted text := coalesce(current_setting('garde.decide_buckets', true), '');
+  parts text := coalesce(current_setting('garde.decide_buckets', true), '');
+  used text := parts;
+  part text;
+  noted text;
   bucket text;
 BEGIN
-  IF noted = '' THEN
-    noted := ',';
+  IF parts = '' THEN
+    parts := ',';
   END IF;
   FOREACH bucket IN ARRAY noting LOOP
+    part := (hashtext(bucket) & {PARTS - 1})::text;
+    IF strpos(parts, ',' || part || ',') = 0 THEN
+      parts := parts || part || ',';
+      noted := ',';
+    ELSE
+      noted := current_setting('garde.decide_buckets_' || part);
+    END IF;
     IF strpos(noted, ',' || bucket || ',') = 0 THEN
-      noted := noted || bucket || ',';
+      PERFORM set_config('garde.decide_buckets_' || part, noted || bucket || ',', true);
     END IF;
   END LOOP;
-  PERFORM set_config('garde.decide_buckets', noted, true);
+  IF parts <> used THEN
+    PERFORM set_config('garde.decide_buckets', parts, true);
+  END IF;
 END $$"""
 
 _FLUSH = f"""
 CREATE FUNCTION decide_buckets_flush() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
-  noted text := coalesce(current_setting('garde.decide_buckets', true), '');
+  parts text := coalesce(current_setting('garde.decide_buckets', true), '');
 BEGIN
-  IF noted = '' THEN
+  IF parts = '' THEN
     RETURN NULL;
   END IF;
   PERFORM set_config('garde.decide_buckets', '', true);
   INSERT INTO decide_facts_buckets (bucket, version)
-  SELECT bucket, 1 FROM unnest(string_to_array(trim(BOTH ',' FROM noted), ',')) AS bucket
+  SELECT bucket, 1
+    FROM unnest(string_to_array(trim(BOTH ',' FROM parts), ',')) AS part,
+         unnest(string_to_array(trim(BOTH ',' FROM current_setting('garde.decide_buckets_' || part)), ','))
+           AS bucket
    ORDER BY bucket {_UPSERT};
   RETURN NULL;
 END $$"""
