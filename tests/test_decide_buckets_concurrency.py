@@ -189,3 +189,17 @@ def test_the_counters_move_at_commit_with_what_the_transaction_kept(store: sa.En
         consent.give(conn, b, "newsletter", channel="email")
         raise RuntimeError("rolled back")
     assert [n - m for n, m in zip(_counters(store, [a, b, c]), before, strict=True)] == [1, 0, 1]
+
+
+def test_a_truncated_ledger_moves_every_counter_and_decisions_see_it(store: sa.Engine) -> None:
+    a, b = _people(store, 2)
+    with store.begin() as conn:
+        for sid in (a, b):
+            consent.give(conn, sid, "newsletter", channel="email", at=NOW - timedelta(days=1))
+    with DecisionPoint(register(), store, audit=False, clock=lambda: NOW) as point:
+        assert all(d.allowed for d in point.decide_many([("newsletter", a), ("newsletter", b)]))  # kept
+        before = _counters(store, [a, b])
+        with store.begin() as conn:
+            conn.execute(sa.text("TRUNCATE consent_events"))
+        assert all(n > m for n, m in zip(_counters(store, [a, b]), before, strict=True))
+        assert not any(d.allowed for d in point.decide_many([("newsletter", a), ("newsletter", b)]))
