@@ -185,6 +185,11 @@ def test_the_counters_move_at_commit_with_what_the_transaction_kept(store: sa.En
         with conn.begin_nested():
             consent.give(conn, c, "newsletter", channel="email")
     assert [n - m for n, m in zip(_counters(store, [a, b, c]), before, strict=True)] == [1, 0, 1]
+    odd = uuid.uuid4().hex[:29] + "x,y"  # an id written by plain SQL, its bucket holding a comma
+    with store.begin() as conn:
+        conn.execute(subjects.subjects.insert().values(id=odd, state="active", created_at=NOW))
+        consent.give(conn, odd, "newsletter", channel="email")
+    assert _counters(store, [odd]) == [1]
     with pytest.raises(RuntimeError), store.begin() as conn:
         consent.give(conn, b, "newsletter", channel="email")
         raise RuntimeError("rolled back")

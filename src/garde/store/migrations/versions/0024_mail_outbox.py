@@ -41,9 +41,10 @@ _EVERY_BUCKET = ("PERFORM 1 FROM decide_facts_buckets ORDER BY bucket FOR UPDATE
                  "UPDATE decide_facts_buckets SET version = version + 1;")
 
 # The buckets noted in a transaction, in settings local to it: ``garde.decide_buckets_<n>`` holds
-# those whose hash falls in part n of PARTS (",s1a2,i0f3,"), ``garde.decide_buckets`` the parts
-# used (",3,17,"). In parts, each note looks through a few hundred bytes, not through all the
-# thousands of buckets an import of many people notes.
+# those whose hash falls in part n of PARTS (",s1a2,i0f3,"; a bucket holding a comma as "#" and
+# its hex: a bucket starts with s or i), ``garde.decide_buckets`` the parts used (",3,17,"). In
+# parts, each note looks through a few hundred bytes, not through the thousands of buckets an
+# import of many people notes.
 PARTS = 256
 _NOTE = f"""
 CREATE FUNCTION decide_buckets_note(noting text[]) RETURNS void LANGUAGE plpgsql AS $$
@@ -58,6 +59,9 @@ BEGIN
     parts := ',';
   END IF;
   FOREACH bucket IN ARRAY noting LOOP
+    IF strpos(bucket, ',') > 0 THEN  -- an id ending with a comma (written by plain SQL): in hex
+      bucket := '#' || encode(convert_to(bucket, 'UTF8'), 'hex');
+    END IF;
     part := (hashtext(bucket) & {PARTS - 1})::text;
     IF strpos(parts, ',' || part || ',') = 0 THEN
       parts := parts || part || ',';
@@ -84,10 +88,12 @@ BEGIN
   END IF;
   PERFORM set_config('garde.decide_buckets', '', true);
   INSERT INTO decide_facts_buckets (bucket, version)
-  SELECT bucket, 1
-    FROM unnest(string_to_array(trim(BOTH ',' FROM parts), ',')) AS part,
-         unnest(string_to_array(trim(BOTH ',' FROM current_setting('garde.decide_buckets_' || part)), ','))
-           AS bucket
+  SELECT bucket, 1 FROM (
+    SELECT CASE WHEN left(noted, 1) = '#' THEN convert_from(decode(substr(noted, 2), 'hex'), 'UTF8')
+                ELSE noted END AS bucket
+      FROM unnest(string_to_array(trim(BOTH ',' FROM parts), ',')) AS part,
+           unnest(string_to_array(trim(BOTH ',' FROM current_setting('garde.decide_buckets_' || part)), ','))
+             AS noted) AS buckets
    ORDER BY bucket {_UPSERT};
   RETURN NULL;
 END $$"""
