@@ -16,30 +16,18 @@ import argparse
 import os
 import random
 import time
-from typing import Any
 
 import sqlalchemy as sa
+from tests.decide_support import Counting
 
 from benchmarks.bench_api import _database
 from benchmarks.bench_decide import REGISTER, REQUESTS, populate
 from garde import consent
-from garde.decide import DecisionPoint
 from garde.decide.freshness import TRIGGERS
 from garde.register import parse_register
 from garde.store import connect, migrate
 
 KEEP = 100_000
-
-
-class Counting(DecisionPoint):
-    statements = 0
-
-    def _run(self, sql: str, args: Any = ()) -> list[Any]:
-        self.statements += 1
-        return super()._run(sql, args)
-
-    def _first(self, sql: str, args: Any) -> Any:
-        return self._run(sql, args)[0]  # counted there
 
 
 def per_decision(point: Counting, asked: list[tuple[str, str, list[str]]],
@@ -72,7 +60,7 @@ def drop_triggers(engine: sa.Engine) -> None:
                 conn.execute(sa.text(f"DROP TRIGGER {name}"))
         else:
             for name in TRIGGERS["postgresql"]:
-                table = name.removeprefix("decide_buckets_").removesuffix("_truncate")
+                table = name.removeprefix("decide_buckets_").removesuffix("_truncate").removesuffix("_flush")
                 conn.execute(sa.text(f"DROP TRIGGER {name} ON {table}"))
 
 

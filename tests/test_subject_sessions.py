@@ -107,7 +107,7 @@ def test_parallel_wrong_guesses_never_compare_more_than_five(engine: sa.Engine, 
 
 def test_a_phone_session_needs_an_sms_gateway(engine: sa.Engine, tmp_path: Path) -> None:
     class MailOnly:
-        def send(self, to: str, subject: str, body: str) -> None:
+        def send(self, to: str, subject: str, body: str, message_id: str | None = None) -> None:
             raise AssertionError("nothing is sent")
 
     with pytest.raises(GardeError, match="SMS gateway"):
@@ -122,7 +122,7 @@ class Recording:
     def __init__(self) -> None:
         self.sent: list[str] = []
 
-    def send(self, to: str, subject: str, body: str) -> None:
+    def send(self, to: str, subject: str, body: str, message_id: str | None = None) -> None:
         self.sent.append(to)
 
 

@@ -63,6 +63,7 @@ from garde.keys import identifier_data_key
 from garde.periods import Period
 from garde.problems import GardeError
 from garde.store.bulk import insert_rows, rows_where_in
+from garde.store.transactions import retried
 from garde.subjects import IDENTIFIER_KINDS, identifier_hash, now, subject_identifiers, subjects
 
 FIELDS = ("id", "activity", "channel", "action", "at", "method", "notice_version", "ip", "user_agent",
@@ -229,24 +230,34 @@ def _import(engine: sa.Engine, records: Iterable[tuple[int, Mapping[str, str]]],
         report.read += read
         report.problems.extend(problems)
         _note_set_aside(report, parsed, consents)
-        counts = None
+        written = None
         if not careful:
             try:
-                with engine.begin() as conn:
-                    attempt = ImportReport()
-                    counts = _write_batch(conn, parsed, source, actor, False, attempt)
-                _merge_notes(report, attempt)
+                written = _written(engine, parsed, source, actor, False)
             except sa.exc.IntegrityError:  # rolled back; written again below
                 careful = True
-        if counts is None:
-            with engine.begin() as conn:
-                counts = _write_batch(conn, parsed, source, actor, True, report)
+        if written is None:
+            written = _written(engine, parsed, source, actor, True)
+        counts, attempt = written
+        _merge_notes(report, attempt)
         report.added += counts[0]
         report.already_there += counts[1]
         report.new_subjects += counts[2]
         if on_progress:
             on_progress(read)
     return report
+
+
+def _written(engine: sa.Engine, rows: list[_Row], source: str, actor: str,
+             careful: bool) -> tuple[tuple[int, int, int], ImportReport]:
+    """:func:`_write_batch` in a transaction of its own, run again if the database aborted it to
+    break a deadlock (another import creating the same new people in another order): its counts,
+    and the notes of the attempt that committed."""
+    def write(conn: sa.Connection) -> tuple[tuple[int, int, int], ImportReport]:
+        attempt = ImportReport()
+        return _write_batch(conn, rows, source, actor, careful, attempt), attempt
+
+    return retried(engine, write, what=f"consent import {source!r}, a batch of {len(rows)} rows")
 
 
 def _note_set_aside(report: ImportReport, rows: list[_Row],

@@ -7,6 +7,10 @@ subject's id (:func:`subject_bucket`), ``i`` and the last three of an identifier
 to the buckets of each row written, in the same transaction as the write, whoever writes: this
 process or another, garde or plain SQL (migration 0020). A suppression also counts in the
 buckets of the subjects holding the identifier; a ``TRUNCATE`` (PostgreSQL) in every bucket.
+On PostgreSQL the rows' buckets are noted as they are written and counted at commit, each
+bucket once, in the buckets' order (migration 0024): a transaction writing many subjects holds
+no bucket row while it works, and two of them writing the same subjects in other orders cannot
+deadlock on the counters.
 
 A :class:`garde.decide.DecisionPoint` keeps a subject's facts with the sum of its buckets'
 counters, read in the same statement as the facts (one snapshot); before using them again it
@@ -38,8 +42,8 @@ _OPERATIONS = ("insert", "update", "delete")
 TRIGGERS = {
     "sqlite": tuple(f"decide_buckets_{table}_{operation}"
                     for table in FACT_TABLES for operation in _OPERATIONS),
-    "postgresql": tuple(name for table in FACT_TABLES
-                        for name in (f"decide_buckets_{table}", f"decide_buckets_{table}_truncate")),
+    "postgresql": tuple(name for table in FACT_TABLES for name in (
+        f"decide_buckets_{table}", f"decide_buckets_{table}_flush", f"decide_buckets_{table}_truncate")),
 }
 _LISTED = {
     "sqlite": "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'decide_buckets_%'",

@@ -30,7 +30,10 @@ from garde.subjects import now
 
 
 class Mailer(Protocol):
-    def send(self, to: str, subject: str, body: str) -> None: ...
+    """Sends one mail; ``message_id`` (``<...@...>``): the Message-ID it carries, the same for a mail
+    sent again (:mod:`garde.rights.outbox`), so mail clients show it once; None: a new one."""
+
+    def send(self, to: str, subject: str, body: str, message_id: str | None = None) -> None: ...
 
 
 @runtime_checkable
@@ -46,20 +49,20 @@ class WithSms:
     def __init__(self, mailer: Mailer, gateway: SmsSender) -> None:
         self.mailer, self.gateway = mailer, gateway
 
-    def send(self, to: str, subject: str, body: str) -> None:
-        self.mailer.send(to, subject, body)
+    def send(self, to: str, subject: str, body: str, message_id: str | None = None) -> None:
+        self.mailer.send(to, subject, body, message_id=message_id)
 
     def send_sms(self, to: str, body: str) -> None:
         self.gateway.send_sms(to, body)
 
 
-def compose(sender: str, to: str, subject: str, body: str) -> EmailMessage:
+def compose(sender: str, to: str, subject: str, body: str, message_id: str | None = None) -> EmailMessage:
     message = EmailMessage()
     message["From"] = sender
     message["To"] = to
     message["Subject"] = subject
     message["Date"] = now().strftime("%a, %d %b %Y %H:%M:%S +0000")
-    message["Message-ID"] = f"<{uuid.uuid4().hex}@garde>"
+    message["Message-ID"] = message_id or f"<{uuid.uuid4().hex}@garde>"
     message.set_content(body)
     return message
 
@@ -71,8 +74,8 @@ class FileMailer:
         self.outbox = outbox
         self.sender = sender
 
-    def send(self, to: str, subject: str, body: str) -> None:
-        message = compose(self.sender, to, subject, body)
+    def send(self, to: str, subject: str, body: str, message_id: str | None = None) -> None:
+        message = compose(self.sender, to, subject, body, message_id)
         write_private(private_folder(self.outbox) / self._name("eml"), bytes(message))
 
     def send_sms(self, to: str, body: str) -> None:
@@ -109,8 +112,8 @@ class ConsoleMailer:
         self.stream = stream or sys.stdout
         self.sender = sender
 
-    def send(self, to: str, subject: str, body: str) -> None:
-        self.stream.write(compose(self.sender, to, subject, body).as_string() + "\n")
+    def send(self, to: str, subject: str, body: str, message_id: str | None = None) -> None:
+        self.stream.write(compose(self.sender, to, subject, body, message_id).as_string() + "\n")
 
     def send_sms(self, to: str, body: str) -> None:
         self.stream.write(f"SMS to {to}: {body}\n")
@@ -145,7 +148,7 @@ class SmtpMailer:
         except (OSError, ssl.SSLError) as exc:
             raise GardeError(f"smtp_ca_file {str(self.ca_file)!r} cannot be used: {exc}") from None
 
-    def send(self, to: str, subject: str, body: str) -> None:
+    def send(self, to: str, subject: str, body: str, message_id: str | None = None) -> None:
         if self.tls == "none" and not self.allow_plaintext:
             raise GardeError("smtp_tls = none sends one-time codes and the SMTP password in clear: set "
                              "smtp_allow_plaintext = true to allow it, or use starttls or tls")
@@ -154,7 +157,7 @@ class SmtpMailer:
             with self._session() as smtp:
                 if self.user:
                     smtp.login(self.user, self.password or "")
-                smtp.send_message(compose(self.sender, to, subject, body))
+                smtp.send_message(compose(self.sender, to, subject, body, message_id))
         except ssl.SSLCertVerificationError as exc:
             raise GardeError(f"{where}: its certificate is not trusted ({exc.verify_message}); give the "
                              "authority that signed it in smtp_ca_file") from None

@@ -14,7 +14,8 @@ audited (``request.notified``: what it told, by which channel; not the
 address) in the caller's transaction; a mail that cannot be sent stops that
 transaction, so the step it tells of is not recorded as told. The file
 mailer's copy names the request, so an erasure of the subject removes it
-(:mod:`garde.rights.copies`).
+(:mod:`garde.rights.copies`). The answered mail goes through the store's outbox
+(:mod:`garde.rights.outbox`): sent once though the worker sending it dies.
 """
 
 from __future__ import annotations
@@ -81,7 +82,12 @@ def tell(conn: sa.Connection, request: Request, about: About, mailer: Mailer,
         return False
     subject, body = message(request, about, registers, reason=reason)
     mailer.send(address, subject, body)
+    notified(conn, request, about, actor)
+    return True
+
+
+def notified(conn: sa.Connection, request: Request, about: About, actor: str) -> None:
+    """Audit that the subject was mailed ``about`` the request (not the address)."""
     audit.record(conn, "request.notified", {"request": request.id, "about": about, "channel": "email",
                                             "proven": "email" in request.proofs},
                  subject_id=request.subject_id, actor=actor)
-    return True

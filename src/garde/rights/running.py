@@ -37,7 +37,7 @@ from garde.rights.erasure import ErasureFailed, erase, has_plan
 from garde.rights.held import garde_held
 from garde.rights.intake import Request, RequestConflict, get_request, transition
 from garde.rights.mailer import Mailer
-from garde.rights.notify import tell
+from garde.rights.outbox import tell_once
 from garde.rights.portability import write_portability
 from garde.rights.rectification import rectify
 from garde.rights.restriction import DIRECT_MARKETING, object_to, restrict
@@ -91,8 +91,10 @@ def run(store: Engine, request_id: str, deployment: Deployment, *, actor: str = 
     completion with the audit entries of what was done. One run at a time: a
     second run of the same request while one is working is refused
     (:class:`~garde.rights.run_lock.RequestRunning`). With a ``mailer``, the subject is told
-    by mail that the request is answered (never the data itself), in the completing
-    transaction: a mail that cannot be sent leaves the request to be run again.
+    by mail that the request is answered (never the data itself), just before the completing
+    transaction, through the store's outbox (:mod:`garde.rights.outbox`: a run killed after sending
+    it does not send it again, or sends it with the same Message-ID); a mail that cannot be sent
+    leaves the request to be run again.
     """
     with reading(store) as conn:
         full_id = get_request(conn, request_id).id
@@ -150,13 +152,13 @@ def _complete(store: Engine, request: Request, deployment: Deployment, actor: st
     except (GardeError, sa.exc.SQLAlchemyError, OSError) as exc:
         _failed(store, request, exc, actor)
     result["identities"] = identity_report(request, footprint)
+    if mailer is not None:  # ``request`` still has the address the completed one no longer keeps
+        tell_once(store, request, "answered", mailer, deployment.registers.values(), actor=actor)
     with store.begin() as conn:
         events = complete(conn)
         completed = transition(conn, get_request(conn, request.id), "completed", actor=actor,
                                values={"result": _json(result)}, payload={"result": _summary(result)},
                                preceding=events)
-        if mailer is not None:  # ``request`` still has the address the completed one no longer keeps
-            tell(conn, request, "answered", mailer, deployment.registers.values(), actor=actor)
     if request.type == "erasure":  # the log's head after a destructive job, outside the store (if configured)
         audit.checkpoint_after_job(store)
     return completed
