@@ -62,11 +62,28 @@ def stage(store: Engine, path: Path) -> str:
     return staged
 
 
+MAX_NAME = 255
+
+
+def plain_name(name: str) -> str:
+    """``name`` if it is a file name and nothing more: no folder, no ``..``, no NUL, at most 255 characters.
+
+    The name comes from the job's arguments, a row anyone who can write the store can forge: with a
+    path in it the decrypted file (the subjects' identities, in clear) would be written where the row
+    says, with the worker's rights, and left there after the job."""
+    if (not name or len(name) > MAX_NAME or "\x00" in name or name in (".", "..")
+            or Path(name).name != name or "\\" in name):
+        raise GardeError(f"{name[:MAX_NAME]!r} is not a file name (a staged file is named by a plain file "
+                         "name, without folders)")
+    return name
+
+
 @contextmanager
 def unstaged(store: Engine, staged: str, name: str) -> Iterator[Path]:
     """The staged file back, as ``name`` in an owner-only temporary folder, for the block."""
     from cryptography.exceptions import InvalidTag
 
+    plain_name(name)
     aead = _aead(store)
     with store.connect() as conn:
         rows = conn.execute(sa.select(job_staging.c.chunk).where(job_staging.c.staged == staged)

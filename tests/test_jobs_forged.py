@@ -1,0 +1,83 @@
+"""Job arguments are untrusted when a worker runs them: a row of ``procrastinate_jobs`` is data that
+anyone who can write the store can forge, and the worker acts with its own user's rights on its own
+machine. Each test calls the job kind with forged arguments, as a worker calls it with a row's
+``args`` (:func:`garde.jobs.queue._runs`), on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from garde.jobs.imports import consent_import
+from garde.jobs.staging import job_staging, stage
+from garde.private_files import private_folder
+from garde.problems import GardeError
+from garde.rights.erasure import has_plan
+from garde.rights.running import run
+from garde.settings import get_settings
+from garde.store import open_store
+from tests.test_rights_requests import Shop, others_checksum, shop, verified  # noqa: F401
+
+ROOT = Path(__file__).resolve().parents[1]
+CSV = "email,activity,action,at\nforged-ana@example.com,newsletter,given,2025-01-02\n"
+
+
+@pytest.fixture
+def store(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[sa.Engine]:
+    monkeypatch.setenv("GARDE_REGISTERS", str(ROOT / "registers" / "reference-shop.yaml"))
+    get_settings.cache_clear()
+    engine = open_store(database_url)
+    yield engine
+    engine.dispose()
+    get_settings.cache_clear()
+
+
+@pytest.mark.parametrize("name", ["../escaped.csv", "../../escaped.csv", "ABSOLUTE", "sub/inner.csv", "..",
+                                  "bad\x00name.csv"])
+def test_a_forged_consent_import_file_name_writes_nothing_outside_its_private_folder(
+        store: sa.Engine, tmp_path: Path, name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The staged CSV is decrypted to ``<private temporary folder>/<name>``: a name carrying a path would
+    write the subjects' identities in clear where the row says (overwriting a file of the worker's user),
+    and leave it there after the job."""
+    export = tmp_path / "export.csv"
+    export.write_text(CSV, encoding="utf-8")
+    staged = stage(store, export)
+    monkeypatch.setattr(tempfile, "tempdir", str(private_folder(tmp_path / "tmp")))  # the worker's temp
+    target = tmp_path / "outside" / "escaped.csv"
+    target.parent.mkdir()
+    forged = str(target) if name == "ABSOLUTE" else name
+    with pytest.raises(GardeError, match="file name"):
+        consent_import(store, staged=staged, name=forged, source="forged", columns={})
+    assert not any(path.name == "escaped.csv" for path in tmp_path.rglob("*"))
+    assert list((tmp_path / "tmp").iterdir()) == []
+    with store.connect() as conn:  # nothing imported, the staged file still there for a real retry
+        assert conn.execute(sa.text("SELECT count(*) FROM consent_events")).scalar_one() == 0
+        assert conn.execute(sa.select(sa.func.count()).select_from(job_staging)).scalar_one() == 1
+
+
+def test_a_consent_import_keeps_working_with_the_names_the_command_gives(store: sa.Engine,
+                                                                         tmp_path: Path) -> None:
+    export = tmp_path / "consents export 2025-01 (v2).csv"  # `garde consent import` passes file.name
+    export.write_text(CSV, encoding="utf-8")
+    report = consent_import(store, staged=stage(store, export), name=export.name, source="shop", columns={})
+    assert report["added"] == 1
+
+
+def test_a_forged_erasure_day_after_today_is_refused(shop: Shop) -> None:  # noqa: F811
+    """``requests.run`` takes ``today`` from its arguments: an erasure planned as of a day in the future
+    would erase what a legal obligation still keeps (invoices for ten years), as a sweep as of a future
+    day would. The sweep refuses such a day; so does the erasure, before anything is planned or written."""
+    before = others_checksum(shop, {})
+    request_id = verified(shop, "erasure", {"email": "ana@example.org"})
+    with pytest.raises(GardeError, match="after today"):
+        run(shop.store, request_id, shop.deployment, today=date.today() + timedelta(days=3650))
+    assert others_checksum(shop, {}) == before
+    with shop.store.connect() as conn:
+        assert not has_plan(conn, request_id)
+    done = run(shop.store, request_id, shop.deployment, today=date(2025, 3, 1))  # a real day still runs
+    assert done.status == "completed"
