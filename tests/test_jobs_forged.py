@@ -81,3 +81,26 @@ def test_a_forged_erasure_day_after_today_is_refused(shop: Shop) -> None:  # noq
         assert not has_plan(conn, request_id)
     done = run(shop.store, request_id, shop.deployment, today=date(2025, 3, 1))  # a real day still runs
     assert done.status == "completed"
+
+
+@pytest.mark.parametrize("argument", ["datasets", "results"])
+def test_a_request_job_naming_other_folders_than_the_worker_s_is_refused(
+        store: sa.Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, argument: str) -> None:
+    """``requests.run`` and ``requests.part`` took the data map and the answer folder from their
+    arguments: a forged row made the worker load a data map of the forger's choosing (which databases
+    an erasure writes) or write a subject's answer files (their data) into a folder of their choosing."""
+    from garde.jobs.requests import run_job
+
+    monkeypatch.setenv("GARDE_DATASETS", str(tmp_path / "datasets"))
+    monkeypatch.setenv("GARDE_RESULTS", str(tmp_path / "results"))
+    get_settings.cache_clear()
+    elsewhere = tmp_path / "elsewhere"
+    with pytest.raises(GardeError, match="not this worker's"):
+        run_job(store, request_id="0" * 32, **{argument: str(elsewhere)})
+    assert not elsewhere.exists()
+    # the worker's own folders, however spelled, are what a command on the worker's machine passes
+    from garde.jobs.requests import job_folders
+
+    same = {"datasets": str(tmp_path / "x" / ".." / "datasets"), "results": str(tmp_path / "results")}
+    assert job_folders(same["datasets"], same["results"]) == (tmp_path / "datasets", tmp_path / "results")
+    assert job_folders(None, None) == (None, None)
