@@ -104,3 +104,17 @@ def test_a_request_job_naming_other_folders_than_the_worker_s_is_refused(
     same = {"datasets": str(tmp_path / "x" / ".." / "datasets"), "results": str(tmp_path / "results")}
     assert job_folders(same["datasets"], same["results"]) == (tmp_path / "datasets", tmp_path / "results")
     assert job_folders(None, None) == (None, None)
+
+
+@pytest.mark.parametrize("batch_size", [0, -1, "1000"])
+def test_a_forged_sweep_batch_size_is_refused_before_any_run(store: sa.Engine, batch_size: object) -> None:
+    """A sweep part with batches of 0 rows took none, ended every step at once and closed the run as done,
+    with everything due still there (a negative size: all rows at once on SQLite, an error on PostgreSQL)."""
+    from garde.jobs.retention import sweep, sweep_part
+
+    with pytest.raises(GardeError, match="batch size"):
+        sweep_part(store, run="0" * 32, tables=["shop.customers"], batch_size=batch_size)  # type: ignore[arg-type]
+    with pytest.raises(GardeError, match="batch size"):
+        sweep(store, batch_size=batch_size)  # type: ignore[arg-type]
+    with store.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM retention_runs")).scalar_one() == 0
