@@ -118,3 +118,35 @@ def test_a_forged_sweep_batch_size_is_refused_before_any_run(store: sa.Engine, b
         sweep(store, batch_size=batch_size)  # type: ignore[arg-type]
     with store.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM retention_runs")).scalar_one() == 0
+
+
+@pytest.mark.parametrize("tampering", ["last chunk dropped", "chunks swapped", "none"])
+def test_a_staged_file_s_chunks_cannot_be_dropped_or_reordered(store: sa.Engine, tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch,
+                                                                tampering: str) -> None:
+    """Each chunk was sealed with the file's id only: whoever can write the store could drop the end of
+    a staged consent export (its last withdrawals) or reorder its chunks, and the import read the rest
+    as the whole file."""
+    from garde.jobs import staging
+
+    monkeypatch.setattr(staging, "CHUNK", 20)
+    export = tmp_path / "export.csv"
+    content = CSV + "forged-bob@example.com,newsletter,withdrawn,2025-01-03\n"
+    export.write_text(content, encoding="utf-8")
+    staged = stage(store, export)
+    with store.begin() as conn:
+        chunks = conn.execute(sa.select(job_staging.c.id, job_staging.c.seq)
+                              .where(job_staging.c.staged == staged).order_by(job_staging.c.seq)).all()
+        assert len(chunks) > 3
+        if tampering == "last chunk dropped":
+            conn.execute(job_staging.delete().where(job_staging.c.id == chunks[-1].id))
+        elif tampering == "chunks swapped":
+            conn.execute(job_staging.update().where(job_staging.c.id == chunks[0].id).values(seq=-1))
+            conn.execute(job_staging.update().where(job_staging.c.id == chunks[1].id).values(seq=0))
+            conn.execute(job_staging.update().where(job_staging.c.id == chunks[0].id).values(seq=1))
+    if tampering == "none":
+        with staging.unstaged(store, staged, "export.csv") as path:
+            assert path.read_text(encoding="utf-8") == content
+        return
+    with pytest.raises(GardeError, match="does not open"), staging.unstaged(store, staged, "export.csv"):
+        pass
