@@ -91,3 +91,23 @@ def test_cancelling_a_consent_import_job_deletes_its_staged_file(settings: dict[
         assert _count(store, "SELECT count(*) FROM job_staging") == 0
     finally:
         store.dispose()
+
+
+def test_a_consent_import_job_logs_no_identity_of_the_rows_it_refuses(
+        settings: dict[str, str], database_url: str, tmp_path: Path) -> None:
+    """The worker's log (kept, shipped to log systems) said why each row was refused, quoting it: a
+    mistyped e-mail address is still someone's. The log and the job's result name the lines and the
+    reasons, never the values; the command run where the file is says it all."""
+    export = tmp_path / "export.csv"
+    export.write_text("email,activity,action,at\nimported-ana@example.com,newsletter,given,2025-01-02\n"
+                      "cleo.secret@,newsletter,given,2025-01-02\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["consent", "import", str(export), "--job"])
+    if not database_url.startswith("postgresql"):  # inline: told on the operator's own terminal
+        assert "1 rows refused" in result.output
+        return
+    log = tmp_path / "worker.log"
+    with garde_worker(database_url, log, env=settings):
+        assert wait_for_job(database_url, _job_id(result)) == "succeeded", log.read_text()
+    said = log.read_text()
+    assert "1 added" in said and "line 3" in said and "not an e-mail address" in said
+    assert "cleo.secret" not in said and "imported-ana" not in said
