@@ -150,3 +150,42 @@ def test_a_staged_file_s_chunks_cannot_be_dropped_or_reordered(store: sa.Engine,
         return
     with pytest.raises(GardeError, match="does not open"), staging.unstaged(store, staged, "export.csv"):
         pass
+
+
+@pytest.mark.postgres
+def test_forged_rows_through_a_real_worker_fail_and_the_worker_goes_on(
+        postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The whole path: rows put in procrastinate_jobs (as by a forger), taken by ``garde worker``. A kind
+    the worker does not know fails; a staged file name with a path fails; no file is written; the worker
+    runs the next, honest job."""
+    from garde.jobs import queue_app
+    from tests.jobs_support import garde_worker, wait_for_job
+
+    env = {"GARDE_REGISTERS": str(ROOT / "registers" / "reference-shop.yaml"),
+           "GARDE_RETENTION_SWEEP_SCHEDULE": "", "TMPDIR": str(private_folder(tmp_path / "tmp"))}
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    store = open_store(postgres_url)
+    try:
+        export = tmp_path / "export.csv"
+        export.write_text(CSV, encoding="utf-8")
+        staged = stage(store, export)
+        app = queue_app(postgres_url)
+        with app.open():
+            unknown = app.configure_task("garde.no_such_kind").defer(path="/etc/passwd")
+            escaping = app.configure_task("consent.import", queue="imports").defer(
+                staged=staged, name="../../escaped.csv", source="forged", columns={})
+            honest = app.configure_task("garde.ping").defer(message="still here")
+        log = tmp_path / "worker.log"
+        with garde_worker(postgres_url, log, env=env):
+            assert wait_for_job(postgres_url, honest) == "succeeded", log.read_text()
+            assert wait_for_job(postgres_url, unknown) == "failed", log.read_text()
+            assert wait_for_job(postgres_url, escaping) == "failed", log.read_text()
+        assert not any(path.name == "escaped.csv" for path in tmp_path.rglob("*"))
+        assert "is not a file name" in log.read_text()
+        with store.connect() as conn:
+            assert conn.execute(sa.text("SELECT count(*) FROM consent_events")).scalar_one() == 0
+    finally:
+        store.dispose()
+        get_settings.cache_clear()
