@@ -75,3 +75,22 @@ def test_lock_files_beside_the_store_are_owner_only(tmp_path: Path, umask_022: N
         engine.dispose()
     assert mode(tmp_path / "garde.db.sweep-lock") == 0o600
     assert mode(tmp_path / "garde.db.run-locks") == 0o600
+
+
+@pytest.mark.parametrize("writer", ["text", "bytes"])
+def test_a_symlink_where_personal_data_is_written_is_not_followed(tmp_path: Path, writer: str) -> None:
+    """Whoever can write a folder garde writes into (an exports folder shared with a team) could put a
+    link at the next file's name (``<export>.csv.part``): the worker would write the data through it,
+    into a file of the linker's choosing, or over a file of the worker's user (its store, its keys)."""
+    victim = tmp_path / "victim"
+    victim.write_text("the worker's own file", encoding="utf-8")
+    planted = tmp_path / "exports" / "audience.csv.part"
+    private_folder(planted.parent)
+    planted.symlink_to(victim)
+    with pytest.raises(OSError):
+        if writer == "text":
+            with open_private(planted) as handle:
+                handle.write("ana@example.org\n")
+        else:
+            write_private(planted, b"ana@example.org\n")
+    assert victim.read_text(encoding="utf-8") == "the worker's own file"

@@ -4,7 +4,8 @@ The store's SQLite file, request results, the outbox of mail and the live
 results of the demo hold personal data: on a shared machine a umask of 022
 would let every local account read them (GDPR Art. 32(1)(b): confidentiality
 of processing systems). Folders garde creates for them are ``0700``, files
-``0600``; a folder that already exists is left as the operator set it.
+``0600``; a folder that already exists is left as the operator set it. A file's name that is a
+symbolic link is refused, not followed.
 """
 
 from __future__ import annotations
@@ -30,7 +31,9 @@ def private_folder(path: Path) -> Path:
 
 
 def _private_opener(path: str, flags: int) -> int:
-    descriptor = os.open(path, flags, PRIVATE_FILE)
+    # O_NOFOLLOW: a link planted at the name (in a folder someone else can write) is refused, never
+    # written through to a file of the linker's choosing or over one of garde's own
+    descriptor = os.open(path, flags | getattr(os, "O_NOFOLLOW", 0), PRIVATE_FILE)
     _tighten(descriptor, path)  # exact, and tightens a file written before
     return descriptor
 

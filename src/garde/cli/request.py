@@ -252,8 +252,10 @@ def show(request_id: RequestId, format: FormatOption = Format.text) -> None:
 def run(
     request_id: RequestId,
     datasets: Annotated[Path | None, typer.Option("--datasets", help="Dataset file or folder "
-                                                  "(default: the `datasets` setting)")] = None,
-    results: Annotated[Path | None, typer.Option("--results", help="Folder for the answer files")] = None,
+                                                  "(default: the `datasets` setting; a worker uses only "
+                                                  "its own)")] = None,
+    results: Annotated[Path | None, typer.Option("--results", help="Folder for the answer files (a worker "
+                                                 "uses only its own `results` setting)")] = None,
     actor: Actor = "garde",
     inline: Annotated[bool, typer.Option("--inline", help="Run it here, now, even on PostgreSQL "
                                          "(where it is otherwise queued for `garde worker`)")] = False,

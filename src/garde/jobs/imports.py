@@ -3,12 +3,14 @@ imported by a worker with the same parser as ``garde consent import``.
 
 Importing again adds nothing twice (the importer's own rule), so a worker killed mid-import
 leaves work the retried job finishes; the staged file is deleted once imported. The report
-(rows added, refused and why) is in the worker's log: the job's result is not kept by the queue.
+(rows added, refused and why, without the refused values) is in the worker's log: the job's result is
+not kept by the queue.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import asdict
 from typing import Any
 
@@ -34,7 +36,18 @@ def consent_import(store: Engine, staged: str, name: str, source: str, columns: 
                             defaults={"activity": activity, "channel": channel},
                             activities=dict(model.validity()), actor=actor)
     discard(store, staged)
+    problems = [without_values(problem) for problem in report.problems]
     logger.info("consent import %s (%s): %s rows read, %s added, %s already there, %s refused: %s",
-                name, source, report.read, report.added, report.already_there, len(report.problems),
-                "; ".join(report.problems[:20]))
-    return asdict(report)
+                name, source, report.read, report.added, report.already_there, len(problems),
+                "; ".join(problems[:20]))
+    # the queue logs the result too: counts, and lines without their values (notes quote none)
+    return {**asdict(report), "problems": problems}
+
+
+_QUOTED = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
+
+
+def without_values(problem: str) -> str:
+    """A refused row's problem as the worker logs it: its line and reason, the values quoted in it masked
+    (a mistyped e-mail address is still someone's, and logs are kept and shipped)."""
+    return _QUOTED.sub("'…'", problem)

@@ -1,7 +1,8 @@
 """What the queue holds: jobs listed, shown with their history, retried and cancelled.
 
 Reads the queue's own tables (read-only, bounded, newest first); retry and cancel go through
-procrastinate's job manager, and are audited under the operator's name. On SQLite there is no
+procrastinate's job manager, and are audited under the operator's name; cancelling a job deletes
+the file staged for it (:mod:`garde.jobs.staging`), which no job will read any more. On SQLite there is no
 queue: nothing ever waits, so the list is empty and a job id names nothing.
 """
 
@@ -16,6 +17,7 @@ from sqlalchemy.engine import Engine
 
 from garde import audit
 from garde.jobs.queue import is_queued, queue_app, require_queue
+from garde.jobs.staging import job_staging
 from garde.problems import GardeError
 
 STATUSES = ("todo", "doing", "succeeded", "failed", "cancelled", "aborted")
@@ -115,6 +117,9 @@ def cancel_job(store: Engine, job_id: int, *, actor: str) -> JobRecord:
         cancelled = app.job_manager.cancel_job_by_id(job_id)
     if not cancelled:
         raise GardeError(f"job {job_id} is {job.status}: only a waiting job (todo) is cancelled")
+    staged = job.arguments.get("staged")
     with store.begin() as conn:
+        if isinstance(staged, str):  # a file staged for this job only (a consent import's, encrypted)
+            conn.execute(job_staging.delete().where(job_staging.c.staged == staged))
         audit.record(conn, "job.cancelled", {"job": job_id, "kind": job.kind}, actor=actor)
     return show_job(store, job_id)

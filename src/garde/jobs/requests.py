@@ -36,7 +36,7 @@ from garde.rights.mailer import Mailer, configured_mailer
 from garde.rights.parts import divisible, run_part, store_parts
 from garde.rights.run_lock import RequestRunning
 from garde.rights.running import fail, finish, locate, run, runnable
-from garde.settings import Settings
+from garde.settings import Settings, get_settings
 
 QUEUE = "requests"
 # A run refused because another process holds the request's lock (a killed worker's connection the
@@ -69,8 +69,24 @@ _deployments: dict[tuple[str | None, str | None], Deployment] = {}
 _deployments_lock = threading.Lock()
 
 
+def job_folders(datasets: str | None, results: str | None) -> tuple[Path | None, Path | None]:
+    """The data map and answer folder a job names, if they are the worker's own (its ``datasets`` and
+    ``results`` settings); any other is refused. A job's arguments are a row of the queue, which whoever
+    can write the store can forge: the worker reads no data map and writes no answer where a row says."""
+    settings = get_settings()
+    chosen = []
+    for argument, own, name in ((datasets, settings.datasets, "datasets"),
+                                (results, settings.results, "results")):
+        if argument is not None and Path(argument).resolve() != own.resolve():
+            raise GardeError(f"the job names {name} {argument!r}, not this worker's ({own}): a worker uses "
+                             f"its own setting (GARDE_{name.upper()})")
+        chosen.append(None if argument is None else own.resolve())
+    return chosen[0], chosen[1]
+
+
 def worker_deployment(datasets: str | None, results: str | None) -> Deployment:
     """The data map and its databases a worker's jobs use: opened once per process and folders."""
+    job_folders(datasets, results)
     with _deployments_lock:
         key = (datasets, results)
         if key not in _deployments:

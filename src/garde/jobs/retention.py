@@ -30,7 +30,7 @@ from garde.jobs.submit import submit
 from garde.retention import journal
 from garde.retention.lock import SweepRunning, coordinator_lock, part_lock
 from garde.retention.parts import independent_parts, part_done, plan_parts, run_batches
-from garde.retention.sweep import SweepResult, not_after_today, steps
+from garde.retention.sweep import SweepResult, check_batch_size, not_after_today, steps
 from garde.settings import get_settings
 
 ACTOR = "garde worker"
@@ -58,6 +58,7 @@ def sweep(store: Engine, today: str | None = None, batch_size: int = retention.B
     """Sweep what is due on ``today`` (ISO date; default: the day it runs), split into parts on
     PostgreSQL: returns the run and the jobs of its parts."""
     day = date.fromisoformat(today) if today else None
+    check_batch_size(batch_size)
     with _sweeper(store) as sweeper:
         if not split or not is_queued(store.url):
             return sweeper.run(today=day, batch_size=batch_size).to_data()
@@ -83,6 +84,7 @@ def sweep(store: Engine, today: str | None = None, batch_size: int = retention.B
 def sweep_part(store: Engine, run: str, tables: list[str], batch_size: int = retention.BATCH_SIZE
                ) -> dict[str, Any]:
     """One part of a split sweep: its tables' steps, in order; the last part to end closes the run."""
+    check_batch_size(batch_size)
     with _sweeper(store) as sweeper, part_lock(store, run, tables[0]):
         with store.connect() as conn:
             found = journal.get_run(conn, run)

@@ -156,8 +156,7 @@ class Sweeper:
         Raises :class:`SweepRunning` when another sweep runs on this store (a dry run needs no lock),
         and :class:`GardeError` for a ``today`` after the current day (only a dry run looks ahead).
         """
-        if batch_size < 1:
-            raise ValueError("batch size must be at least 1")
+        check_batch_size(batch_size)
         if dry_run:
             return self._run(today, batch_size, dry_run, progress)
         not_after_today(today)
@@ -197,6 +196,7 @@ class Sweeper:
                     tables: Collection[str] | None = None) -> None:
         """The run's steps, in order; ``tables``: only the steps on those tables (``database.table``),
         one part of a sweep split across workers (:mod:`garde.retention.parts`)."""
+        check_batch_size(batch_size)
         policy = self.policy(holds)
         for table, operation in steps(policy):
             if tables is not None and str(table.ref) not in tables:
@@ -298,6 +298,13 @@ class Sweeper:
             return apply_batch(business, predicates, table, operation, keys, encoded, span)
         except sa.exc.IntegrityError as exc:
             raise refused(table, operation, exc, batch_id) from None
+
+
+def check_batch_size(batch_size: int) -> None:
+    """Refuse a batch size below 1: a step taking batches of 0 rows would end at once, nothing swept, and
+    the run would close as done (a sweep part's size comes from its job's arguments, a queue row)."""
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise GardeError(f"batch size {batch_size!r}: it must be a whole number of rows, at least 1")
 
 
 def not_after_today(today: date | None) -> None:

@@ -160,6 +160,10 @@ def store_plan(store: Engine, request: Request, deployment: Deployment, footprin
     """
     if footprint is None:
         return None, None
+    if today is not None and today > now().date():
+        # as a sweep: as of a later day, what the law still keeps (invoices, 10 years) would be erased
+        raise GardeError(f"an erasure as of {today.isoformat()} is after today ({now().date().isoformat()}): "
+                         "it would erase what a legal obligation still keeps")
     with store.begin() as conn:
         if has_plan(conn, request.id):
             return None, None

@@ -1,7 +1,8 @@
 """Readers: an input file (text, Markdown, HTML, DOCX, PDF) made into a
 :class:`~garde.analyse.document.Document`.
 
-Input is bounded: a file larger than :data:`MAX_BYTES` is refused before it is read, a DOCX whose
+Input is bounded: only a regular file is read (never a device, a pipe or a folder), a file larger
+than :data:`MAX_BYTES` is refused before it is read, a DOCX whose
 parts would unpack to more than :data:`MAX_UNPACKED` is refused before it is unpacked, and nothing
 is fetched (no network, no external entity, no linked resource). Every refusal is a
 :class:`~garde.problems.GardeError` naming the file (``garde analyse`` exits 2 with it).
@@ -10,6 +11,8 @@ is fetched (no network, no external entity, no linked resource). Every refusal i
 from __future__ import annotations
 
 import io
+import os
+import stat
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -30,13 +33,26 @@ def read(path: Path, max_bytes: int = MAX_BYTES) -> Document:
         raise GardeError(f"{path}: cannot read {suffix or 'a file without a suffix'}; "
                          f"garde analyse reads {', '.join(SUFFIXES)}")
     try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise GardeError(f"{path}: {size:,} bytes is more than garde analyse reads ({max_bytes:,})")
-        data = path.read_bytes()
+        _regular(path, path.stat(), max_bytes)  # a device is never opened (opening one can act)
+        # O_NONBLOCK: a FIFO put in the file's place meanwhile does not block the open
+        with os.fdopen(os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY), "rb") as handle:
+            _regular(path, os.fstat(handle.fileno()), max_bytes)
+            data = handle.read(max_bytes + 1)
     except OSError as exc:
         raise GardeError(f"{path}: cannot read it ({exc.strerror or exc})") from None
+    if len(data) > max_bytes:  # it grew since
+        raise GardeError(f"{path}: more than garde analyse reads ({max_bytes:,} bytes)")
     return read_bytes(data, suffix, str(path))
+
+
+def _regular(path: Path, status: os.stat_result, max_bytes: int) -> None:
+    """Refuse what is not a regular file (``/dev/zero`` says its size is 0 and never ends; a FIFO
+    blocks its reader), or is larger than ``max_bytes``."""
+    if not stat.S_ISREG(status.st_mode):
+        raise GardeError(f"{path}: not a regular file (a folder, a device or a pipe); garde analyse reads "
+                         "documents")
+    if status.st_size > max_bytes:
+        raise GardeError(f"{path}: {status.st_size:,} bytes is more than garde analyse reads ({max_bytes:,})")
 
 
 def read_bytes(data: bytes, suffix: str, source: str) -> Document:

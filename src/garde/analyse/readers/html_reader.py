@@ -3,10 +3,14 @@ beyond HTML's own named references)."""
 
 from __future__ import annotations
 
+import re
+from collections import Counter
+
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from garde.analyse.document import Document
 from garde.analyse.readers.builder import DocumentBuilder
+from garde.problems import GardeError
 
 # Boilerplate around the notice's own text: scripts, styles, navigation, forms, the page's header
 # and footer menus. <header>/<footer> inside an <article> or <section> belong to it and are kept.
@@ -19,13 +23,70 @@ _CONTAINERS = frozenset({"div", "section", "article", "main", "body", "html", "u
                          "header", "footer", "figure", "center", "span", "font", "fieldset"})
 
 
+# Nesting: an HTML5 tree builder looks through the open elements at each tag (time quadratic in the
+# depth: 100,000 nested <div> took minutes) and the walk below recurses per level. Notices nest a few
+# dozen levels; a browser's DOM stops at 512.
+MAX_DEPTH = 256
+# Elements that do not nest: void ones, and those whose end tag may be left out (a new one closes them).
+_FLAT = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
+                   "track", "wbr", "param", "keygen", "frame", "basefont", "bgsound", "p", "li", "dt", "dd",
+                   "tr", "td", "th", "option", "optgroup", "rb", "rt", "rtc", "rp", "thead", "tbody", "tfoot",
+                   "colgroup", "caption", "html", "head", "body"})
+# A tag's name runs to a space, "/" or ">" (as the HTML5 tokenizer reads it); comments and the raw text
+# of scripts and styles hold no tags
+_TAG = re.compile(r"<!--|<(/?)([A-Za-z][^\s/>]*)")
+_RAW_TEXT = {name: re.compile(f"</{name}", re.IGNORECASE) for name in (
+    "script", "style", "textarea", "title", "xmp", "iframe", "noembed", "noframes")}
+_COMMENT_END = re.compile("-->")
+
+
 def read_html(text: str, source: str) -> Document:
+    _check_nesting(text, source)
     tree = LexborHTMLParser(text)
     builder = DocumentBuilder(source)
     root = tree.body or tree.root
     if root is not None:
-        _walk(root, builder, depth=0)
+        try:
+            _walk(root, builder, depth=0)
+        except RecursionError:  # the bound above should make this unreachable: never a traceback
+            raise GardeError(f"{source}: the HTML is nested too deeply to read") from None
     return builder.build()
+
+
+def _check_nesting(text: str, source: str) -> None:
+    """Refuse HTML nesting elements more than :data:`MAX_DEPTH` deep, in one pass before parsing: an end
+    tag closes the innermost open element of its name and those inside it, a stray one nothing."""
+    stack: list[str] = []
+    open_names: Counter[str] = Counter()
+    position = 0
+    while (match := _TAG.search(text, position)) is not None:
+        position = match.end()
+        if match.group(0) == "<!--":
+            position = _after(text, _COMMENT_END, position)
+            continue
+        name = match.group(2).lower()
+        if name in _FLAT:
+            continue
+        if not match.group(1):
+            if name in _RAW_TEXT:
+                position = _after(text, _RAW_TEXT[name], position)
+                continue
+            stack.append(name)
+            open_names[name] += 1
+            if len(stack) > MAX_DEPTH:
+                raise GardeError(f"{source}: the HTML nests elements more than {MAX_DEPTH} deep "
+                                 f"(<{name}> at offset {match.start():,}); a notice is not nested so deeply")
+        elif open_names[name]:
+            while stack:
+                closed = stack.pop()
+                open_names[closed] -= 1
+                if closed == name:
+                    break
+
+
+def _after(text: str, end: re.Pattern[str], position: int) -> int:
+    found = end.search(text, position)
+    return len(text) if found is None else found.end()
 
 
 def _is_page_chrome(node: LexborNode) -> bool:

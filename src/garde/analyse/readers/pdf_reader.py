@@ -10,15 +10,27 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Sequence
 
-from pypdf import PdfReader
-from pypdf.errors import PdfReadError
+from pypdf import Configuration, PageObject, PdfReader, apply_configuration
+from pypdf.errors import LimitReachedError, PyPdfError
 
 from garde.analyse.document import Document
 from garde.analyse.readers.builder import DocumentBuilder
 from garde.problems import GardeError
 
 MAX_PAGES = 2000
+# A few kilobytes of PDF inflate to gigabytes, and pypdf interprets text operators at about 200 kB a
+# second (worse on one long page): bounds on what one stream inflates to, on the operators read from
+# one content stream, on form objects drawn per page, and on the pages' content in all. A 50-page
+# notice has about a megabyte of content and a page a few thousand operators.
+MAX_CONTENT = 8 * 1024 * 1024
+LIMITS = Configuration().with_overwrites(
+    **{f"{name}_maximum_output_length": MAX_CONTENT
+       for name in ("zlib", "lzw", "run_length", "brotli", "jbig2", "array_based_stream")},
+    stream_parsing_work_maximum_count=100_000,
+    xform_maximum_invocations_per_extraction=100,
+)
 
 _BULLET = re.compile(r"^\s*(?:[-*•▪◦●‣–]|\d{1,2}[.)]|[a-z][.)])\s+")
 _SENTENCE_END = re.compile(r"[.!?:;»”)\]]$")
@@ -26,15 +38,21 @@ _SENTENCE_END = re.compile(r"[.!?:;»”)\]]$")
 
 def read_pdf(data: bytes, source: str) -> Document:
     try:
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted and not reader.decrypt(""):
-            raise GardeError(f"{source}: the PDF is encrypted; give an unprotected copy")
-        pages = reader.pages
-        if len(pages) > MAX_PAGES:
-            raise GardeError(f"{source}: {len(pages)} pages; garde analyse reads at most {MAX_PAGES}")
-        texts = [page.extract_text() or "" for page in pages]
-    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        with apply_configuration(LIMITS):
+            reader = PdfReader(io.BytesIO(data))
+            if reader.is_encrypted and not reader.decrypt(""):
+                raise GardeError(f"{source}: the PDF is encrypted; give an unprotected copy")
+            pages = reader.pages
+            if len(pages) > MAX_PAGES:
+                raise GardeError(f"{source}: {len(pages)} pages; garde analyse reads at most {MAX_PAGES}")
+            _check_content(pages, source)
+            texts = [page.extract_text() or "" for page in pages]
+    except LimitReachedError as exc:
+        raise GardeError(f"{source}: more than garde analyse reads in a PDF ({exc})") from None
+    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise GardeError(f"{source}: not a readable PDF ({exc})") from None
+    except RecursionError:
+        raise GardeError(f"{source}: not a readable PDF (its objects are nested too deeply)") from None
     if not any(text.strip() for text in texts):
         raise GardeError(f"{source}: the PDF has no text layer (a scan?): run OCR on it first, "
                          "or give the notice as text, HTML or DOCX")
@@ -42,6 +60,18 @@ def read_pdf(data: bytes, source: str) -> Document:
     for text in texts:
         _page(text, builder)
     return builder.build()
+
+
+def _check_content(pages: Sequence[PageObject], source: str) -> None:
+    """Refuse pages whose content streams inflate to more than :data:`MAX_CONTENT` in all, before any
+    is interpreted."""
+    total = 0
+    for page in pages:
+        content = page.get_contents()
+        total += len(content.get_data()) if content is not None else 0
+        if total > MAX_CONTENT:
+            raise GardeError(f"{source}: the PDF's pages hold more than {MAX_CONTENT:,} bytes of content; "
+                             "garde analyse reads notices, not drawings or books")
 
 
 def _page(text: str, builder: DocumentBuilder) -> None:

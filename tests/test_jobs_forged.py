@@ -1,0 +1,191 @@
+"""Job arguments are untrusted when a worker runs them: a row of ``procrastinate_jobs`` is data that
+anyone who can write the store can forge, and the worker acts with its own user's rights on its own
+machine. Each test calls the job kind with forged arguments, as a worker calls it with a row's
+``args`` (:func:`garde.jobs.queue._runs`), on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from garde.jobs.imports import consent_import
+from garde.jobs.staging import job_staging, stage
+from garde.private_files import private_folder
+from garde.problems import GardeError
+from garde.rights.erasure import has_plan
+from garde.rights.running import run
+from garde.settings import get_settings
+from garde.store import open_store
+from tests.test_rights_requests import Shop, others_checksum, shop, verified  # noqa: F401
+
+ROOT = Path(__file__).resolve().parents[1]
+CSV = "email,activity,action,at\nforged-ana@example.com,newsletter,given,2025-01-02\n"
+
+
+@pytest.fixture
+def store(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[sa.Engine]:
+    monkeypatch.setenv("GARDE_REGISTERS", str(ROOT / "registers" / "reference-shop.yaml"))
+    get_settings.cache_clear()
+    engine = open_store(database_url)
+    yield engine
+    engine.dispose()
+    get_settings.cache_clear()
+
+
+@pytest.mark.parametrize("name", ["../escaped.csv", "../../escaped.csv", "ABSOLUTE", "sub/inner.csv", "..",
+                                  "bad\x00name.csv"])
+def test_a_forged_consent_import_file_name_writes_nothing_outside_its_private_folder(
+        store: sa.Engine, tmp_path: Path, name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The staged CSV is decrypted to ``<private temporary folder>/<name>``: a name carrying a path would
+    write the subjects' identities in clear where the row says (overwriting a file of the worker's user),
+    and leave it there after the job."""
+    export = tmp_path / "export.csv"
+    export.write_text(CSV, encoding="utf-8")
+    staged = stage(store, export)
+    monkeypatch.setattr(tempfile, "tempdir", str(private_folder(tmp_path / "tmp")))  # the worker's temp
+    target = tmp_path / "outside" / "escaped.csv"
+    target.parent.mkdir()
+    forged = str(target) if name == "ABSOLUTE" else name
+    with pytest.raises(GardeError, match="file name"):
+        consent_import(store, staged=staged, name=forged, source="forged", columns={})
+    assert not any(path.name == "escaped.csv" for path in tmp_path.rglob("*"))
+    assert list((tmp_path / "tmp").iterdir()) == []
+    with store.connect() as conn:  # nothing imported, the staged file still there for a real retry
+        assert conn.execute(sa.text("SELECT count(*) FROM consent_events")).scalar_one() == 0
+        assert conn.execute(sa.select(sa.func.count()).select_from(job_staging)).scalar_one() == 1
+
+
+def test_a_consent_import_keeps_working_with_the_names_the_command_gives(store: sa.Engine,
+                                                                         tmp_path: Path) -> None:
+    export = tmp_path / "consents export 2025-01 (v2).csv"  # `garde consent import` passes file.name
+    export.write_text(CSV, encoding="utf-8")
+    report = consent_import(store, staged=stage(store, export), name=export.name, source="shop", columns={})
+    assert report["added"] == 1
+
+
+def test_a_forged_erasure_day_after_today_is_refused(shop: Shop) -> None:  # noqa: F811
+    """``requests.run`` takes ``today`` from its arguments: an erasure planned as of a day in the future
+    would erase what a legal obligation still keeps (invoices for ten years), as a sweep as of a future
+    day would. The sweep refuses such a day; so does the erasure, before anything is planned or written."""
+    before = others_checksum(shop, {})
+    request_id = verified(shop, "erasure", {"email": "ana@example.org"})
+    with pytest.raises(GardeError, match="after today"):
+        run(shop.store, request_id, shop.deployment, today=date.today() + timedelta(days=3650))
+    assert others_checksum(shop, {}) == before
+    with shop.store.connect() as conn:
+        assert not has_plan(conn, request_id)
+    done = run(shop.store, request_id, shop.deployment, today=date(2025, 3, 1))  # a real day still runs
+    assert done.status == "completed"
+
+
+@pytest.mark.parametrize("argument", ["datasets", "results"])
+def test_a_request_job_naming_other_folders_than_the_worker_s_is_refused(
+        store: sa.Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, argument: str) -> None:
+    """``requests.run`` and ``requests.part`` took the data map and the answer folder from their
+    arguments: a forged row made the worker load a data map of the forger's choosing (which databases
+    an erasure writes) or write a subject's answer files (their data) into a folder of their choosing."""
+    from garde.jobs.requests import run_job
+
+    monkeypatch.setenv("GARDE_DATASETS", str(tmp_path / "datasets"))
+    monkeypatch.setenv("GARDE_RESULTS", str(tmp_path / "results"))
+    get_settings.cache_clear()
+    elsewhere = tmp_path / "elsewhere"
+    with pytest.raises(GardeError, match="not this worker's"):
+        run_job(store, request_id="0" * 32, **{argument: str(elsewhere)})
+    assert not elsewhere.exists()
+    # the worker's own folders, however spelled, are what a command on the worker's machine passes
+    from garde.jobs.requests import job_folders
+
+    same = {"datasets": str(tmp_path / "x" / ".." / "datasets"), "results": str(tmp_path / "results")}
+    assert job_folders(same["datasets"], same["results"]) == (tmp_path / "datasets", tmp_path / "results")
+    assert job_folders(None, None) == (None, None)
+
+
+@pytest.mark.parametrize("batch_size", [0, -1, "1000"])
+def test_a_forged_sweep_batch_size_is_refused_before_any_run(store: sa.Engine, batch_size: object) -> None:
+    """A sweep part with batches of 0 rows took none, ended every step at once and closed the run as done,
+    with everything due still there (a negative size: all rows at once on SQLite, an error on PostgreSQL)."""
+    from garde.jobs.retention import sweep, sweep_part
+
+    with pytest.raises(GardeError, match="batch size"):
+        sweep_part(store, run="0" * 32, tables=["shop.customers"], batch_size=batch_size)  # type: ignore[arg-type]
+    with pytest.raises(GardeError, match="batch size"):
+        sweep(store, batch_size=batch_size)  # type: ignore[arg-type]
+    with store.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM retention_runs")).scalar_one() == 0
+
+
+@pytest.mark.parametrize("tampering", ["last chunk dropped", "chunks swapped", "none"])
+def test_a_staged_file_s_chunks_cannot_be_dropped_or_reordered(store: sa.Engine, tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch,
+                                                                tampering: str) -> None:
+    """Each chunk was sealed with the file's id only: whoever can write the store could drop the end of
+    a staged consent export (its last withdrawals) or reorder its chunks, and the import read the rest
+    as the whole file."""
+    from garde.jobs import staging
+
+    monkeypatch.setattr(staging, "CHUNK", 20)
+    export = tmp_path / "export.csv"
+    content = CSV + "forged-bob@example.com,newsletter,withdrawn,2025-01-03\n"
+    export.write_text(content, encoding="utf-8")
+    staged = stage(store, export)
+    with store.begin() as conn:
+        chunks = conn.execute(sa.select(job_staging.c.id, job_staging.c.seq)
+                              .where(job_staging.c.staged == staged).order_by(job_staging.c.seq)).all()
+        assert len(chunks) > 3
+        if tampering == "last chunk dropped":
+            conn.execute(job_staging.delete().where(job_staging.c.id == chunks[-1].id))
+        elif tampering == "chunks swapped":
+            conn.execute(job_staging.update().where(job_staging.c.id == chunks[0].id).values(seq=-1))
+            conn.execute(job_staging.update().where(job_staging.c.id == chunks[1].id).values(seq=0))
+            conn.execute(job_staging.update().where(job_staging.c.id == chunks[0].id).values(seq=1))
+    if tampering == "none":
+        with staging.unstaged(store, staged, "export.csv") as path:
+            assert path.read_text(encoding="utf-8") == content
+        return
+    with pytest.raises(GardeError, match="does not open"), staging.unstaged(store, staged, "export.csv"):
+        pass
+
+
+@pytest.mark.postgres
+def test_forged_rows_through_a_real_worker_fail_and_the_worker_goes_on(
+        postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The whole path: rows put in procrastinate_jobs (as by a forger), taken by ``garde worker``. A kind
+    the worker does not know fails; a staged file name with a path fails; no file is written; the worker
+    runs the next, honest job."""
+    from garde.jobs import queue_app
+    from tests.jobs_support import garde_worker, wait_for_job
+
+    env = {"GARDE_REGISTERS": str(ROOT / "registers" / "reference-shop.yaml"),
+           "GARDE_RETENTION_SWEEP_SCHEDULE": "", "TMPDIR": str(private_folder(tmp_path / "tmp"))}
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    store = open_store(postgres_url)
+    try:
+        export = tmp_path / "export.csv"
+        export.write_text(CSV, encoding="utf-8")
+        staged = stage(store, export)
+        app = queue_app(postgres_url)
+        with app.open():
+            unknown = app.configure_task("garde.no_such_kind").defer(path="/etc/passwd")
+            escaping = app.configure_task("consent.import", queue="imports").defer(
+                staged=staged, name="../../escaped.csv", source="forged", columns={})
+            honest = app.configure_task("garde.ping").defer(message="still here")
+        log = tmp_path / "worker.log"
+        with garde_worker(postgres_url, log, env=env):
+            assert wait_for_job(postgres_url, honest) == "succeeded", log.read_text()
+            assert wait_for_job(postgres_url, unknown) == "failed", log.read_text()
+            assert wait_for_job(postgres_url, escaping) == "failed", log.read_text()
+        assert not any(path.name == "escaped.csv" for path in tmp_path.rglob("*"))
+        assert "is not a file name" in log.read_text()
+        with store.connect() as conn:
+            assert conn.execute(sa.text("SELECT count(*) FROM consent_events")).scalar_one() == 0
+    finally:
+        store.dispose()
+        get_settings.cache_clear()
