@@ -228,7 +228,40 @@ def _environment() -> Environment:
     environment = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html.j2"]),
                               undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     environment.globals["field_rows"] = field_rows
+    environment.globals["activity_article"] = activity_article
     return environment
+
+
+#: The report's words an activity's article uses.
+_ARTICLE_WORDS = ("purposes", "legal_bases", "categories", "recipients", "retention", "sources", "transfers",
+                  "not_stated")
+
+
+def activity_article(activity: dict[str, Any], words: dict[str, Any]) -> Markup:
+    """An activity's article in the HTML report (``access_activity.html.j2``), rendered once per text.
+
+    Its texts come from the register, worded once per deployment and language, and the categories
+    of the subject's data it uses: most answers repeat the same few articles. Keyed by everything the
+    article shows, so two answers share one only when they would render it alike.
+    """
+    key = (activity["name"], tuple(activity["purposes"]),
+           tuple((b["label"], b["legitimate_interest"], b["obligation"]) for b in activity["legal_bases"]),
+           tuple(c["label"] for c in activity["categories"]), tuple(activity["recipients"]),
+           tuple(activity["retention"]), tuple(activity["sources"]), tuple(activity["transfers"]),
+           tuple(words[k] for k in _ARTICLE_WORDS))
+    return _article(key)
+
+
+@lru_cache(maxsize=1024)
+def _article(key: tuple[Any, ...]) -> Markup:
+    name, purposes, bases, categories, recipients, retention, sources, transfers, words = key
+    activity = {"name": name, "purposes": list(purposes),
+                "legal_bases": [{"label": label, "legitimate_interest": interest, "obligation": obligation}
+                                for label, interest, obligation in bases],
+                "categories": [{"label": label} for label in categories], "recipients": list(recipients),
+                "retention": list(retention), "sources": list(sources), "transfers": list(transfers)}
+    return Markup(_environment().get_template("access_activity.html.j2").render(
+        activity=activity, w=dict(zip(_ARTICLE_WORDS, words, strict=True))))
 
 
 def field_rows(fields: list[dict[str, Any]], words: dict[str, Any]) -> Markup:
