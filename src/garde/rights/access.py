@@ -27,7 +27,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
-from garde.datasets import Footprint, IdentityMatch, TableRef
+from garde.datasets import Footprint, IdentityMatch, TableMap, TableRef
 from garde.documents.art30 import transfer_statement
 from garde.documents.notice_rights import ALWAYS, rights_items
 from garde.documents.wording import Wording
@@ -146,6 +146,18 @@ def _controller(deployment: Deployment, controllers: dict[str, Register]) -> Reg
     return next(iter(controllers.values()), None) or next(iter(deployment.registers.values()), None)
 
 
+def _columns_described(deployment: Deployment, table: TableMap, lang: str) -> dict[str, tuple[str, str, str]]:
+    """Each annotated column's place (``shop.customers.email``), record and field label in ``lang``:
+    they depend on the data map alone, so they are worded once per deployment, not per field shown."""
+    def build() -> dict[str, tuple[str, str, str]]:
+        record, vocabulary = table.label_in(lang), deployment.vocabulary
+        return {name: (where(table, name), record,
+                       column.label_in(lang) or vocabulary.label("categories", column.category, lang))
+                for name, column in table.columns.items()}
+
+    return deployment.cached(("columns described", table.database, table.name, lang), build)
+
+
 def build_access(request: Request, deployment: Deployment, footprint: Footprint,
                  held: dict[str, list[dict[str, Any]]] | None = None) -> dict[str, Any]:
     """The access answer as plain data (what ``access.json`` holds); ``held``: what garde keeps of the
@@ -164,6 +176,7 @@ def build_access(request: Request, deployment: Deployment, footprint: Footprint,
         register = deployment.register(ref.database)
         controllers.setdefault(register.controller.name, register)
         secrets = deployment.secret_columns(table)
+        described = _columns_described(deployment, table, lang)
         tables[str(ref)] = []
         for stored in table_rows:
             # Credentials (categories marked secret): the answer says they exist, never shows them;
@@ -179,10 +192,9 @@ def build_access(request: Request, deployment: Deployment, footprint: Footprint,
                     continue
                 shown = None if name in hidden else field_value(stored[name], name, stored, lang, country,
                                                                 words)
-                field = {"where": where(table, name), "key": key, "value": row[name], "display": shown,
-                         "record": table.label_in(lang), "field": name.replace("_", " "),
-                         "label": column.label_in(lang) or vocabulary.label("categories", column.category,
-                                                                            lang),
+                place, record, label = described[name]
+                field = {"where": place, "key": key, "value": row[name], "display": shown,
+                         "record": record, "field": name.replace("_", " "), "label": label,
                          "secret": name in secrets, "withheld": name in withheld, "archived": archived}
                 categories[column.category].append(field)
                 for activity_id in column.activities:
