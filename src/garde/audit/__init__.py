@@ -145,23 +145,25 @@ def _timestamp() -> str:
 def _lock_head(conn: sa.Connection) -> tuple[int, str]:
     """Lock the log's head row for this transaction and read it; create it on first use.
 
-    The head row is created with an insert that ignores a concurrent twin, then
-    locked: no table lock, so two first writers cannot deadlock (each holding
-    the row-share lock the other's table lock waits for).
+    One statement: an insert of the first head that, when the head exists, updates it to itself
+    and returns it. The update takes the row's lock (PostgreSQL waits for a concurrent appender's
+    commit, then returns the head that one wrote; SQLite takes the database's write lock first, so
+    two connections, the AuditWriter's thread and a record() elsewhere, never read the same head).
+    No table lock, so two first writers cannot deadlock.
     """
-    query = sa.select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1)
-    if is_postgres(conn):
-        conn.execute(postgresql.insert(audit_head).values(id=1, seq=0, hash=GENESIS)
-                     .on_conflict_do_nothing(index_elements=["id"]))
-        query = query.with_for_update()
-    else:
-        # SQLite has no SELECT ... FOR UPDATE and the driver opens the transaction at the first
-        # write: this write takes the database's write lock first, so two connections (the
-        # AuditWriter's thread and a record() elsewhere) never read the same head.
-        conn.execute(sqlite.insert(audit_head).values(id=1, seq=0, hash=GENESIS).on_conflict_do_nothing())
-        conn.execute(audit_head.update().where(audit_head.c.id == 1).values(seq=audit_head.c.seq))
-    row = conn.execute(query).one()
+    insert = postgresql.insert if is_postgres(conn) else sqlite.insert
+    row = conn.execute(_LOCK_HEAD[insert]).one()
     return int(row.seq), str(row.hash)
+
+
+def _lock_head_statement(insert: Any) -> Any:
+    statement = insert(audit_head).values(id=1, seq=0, hash=GENESIS)
+    return (statement.on_conflict_do_update(index_elements=["id"], set_={"seq": audit_head.c.seq})
+            .returning(audit_head.c.seq, audit_head.c.hash))
+
+
+# Built once per dialect (the append runs per request, per erasure step, per batch of decisions).
+_LOCK_HEAD = {insert: _lock_head_statement(insert) for insert in (postgresql.insert, sqlite.insert)}
 
 
 def record_many(conn: sa.Connection, events: Sequence[Event]) -> int:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -61,6 +62,16 @@ def last_version(conn: sa.Connection, source: str) -> dict[str, Any] | None:
     if row is None:
         return None
     return {"hash": row.hash, "activities": json.loads(row.activities), "audit_seq": row.audit_seq}
+
+
+def recorded_hashes(conn: sa.Connection, sources: Sequence[str]) -> dict[str, str]:
+    """The last recorded hash of each of ``sources`` that was ever recorded, in one statement."""
+    rows = conn.execute(_HASHES, {"sources": list(sources)})
+    return {row.source: row.hash for row in rows}
+
+
+_HASHES = sa.select(register_versions.c.source, register_versions.c.hash).where(
+    register_versions.c.source.in_(sa.bindparam("sources", expanding=True)))
 
 
 def note_register(conn: sa.Connection, register: Register, source: str, *, actor: str = "garde",

@@ -27,7 +27,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
-from garde.datasets import Footprint, IdentityMatch, TableRef
+from garde.datasets import Footprint, IdentityMatch, TableMap, TableRef
 from garde.documents.art30 import transfer_statement
 from garde.documents.notice_rights import ALWAYS, rights_items
 from garde.documents.wording import Wording
@@ -146,6 +146,18 @@ def _controller(deployment: Deployment, controllers: dict[str, Register]) -> Reg
     return next(iter(controllers.values()), None) or next(iter(deployment.registers.values()), None)
 
 
+def _columns_described(deployment: Deployment, table: TableMap, lang: str) -> dict[str, tuple[str, str, str]]:
+    """Each annotated column's place (``shop.customers.email``), record and field label in ``lang``:
+    they depend on the data map alone, so they are worded once per deployment, not per field shown."""
+    def build() -> dict[str, tuple[str, str, str]]:
+        record, vocabulary = table.label_in(lang), deployment.vocabulary
+        return {name: (where(table, name), record,
+                       column.label_in(lang) or vocabulary.label("categories", column.category, lang))
+                for name, column in table.columns.items()}
+
+    return deployment.cached(("columns described", table.database, table.name, lang), build)
+
+
 def build_access(request: Request, deployment: Deployment, footprint: Footprint,
                  held: dict[str, list[dict[str, Any]]] | None = None) -> dict[str, Any]:
     """The access answer as plain data (what ``access.json`` holds); ``held``: what garde keeps of the
@@ -164,6 +176,7 @@ def build_access(request: Request, deployment: Deployment, footprint: Footprint,
         register = deployment.register(ref.database)
         controllers.setdefault(register.controller.name, register)
         secrets = deployment.secret_columns(table)
+        described = _columns_described(deployment, table, lang)
         tables[str(ref)] = []
         for stored in table_rows:
             # Credentials (categories marked secret): the answer says they exist, never shows them;
@@ -179,10 +192,9 @@ def build_access(request: Request, deployment: Deployment, footprint: Footprint,
                     continue
                 shown = None if name in hidden else field_value(stored[name], name, stored, lang, country,
                                                                 words)
-                field = {"where": where(table, name), "key": key, "value": row[name], "display": shown,
-                         "record": table.label_in(lang), "field": name.replace("_", " "),
-                         "label": column.label_in(lang) or vocabulary.label("categories", column.category,
-                                                                            lang),
+                place, record, label = described[name]
+                field = {"where": place, "key": key, "value": row[name], "display": shown,
+                         "record": record, "field": name.replace("_", " "), "label": label,
                          "secret": name in secrets, "withheld": name in withheld, "archived": archived}
                 categories[column.category].append(field)
                 for activity_id in column.activities:
@@ -228,7 +240,40 @@ def _environment() -> Environment:
     environment = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html.j2"]),
                               undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     environment.globals["field_rows"] = field_rows
+    environment.globals["activity_article"] = activity_article
     return environment
+
+
+#: The report's words an activity's article uses.
+_ARTICLE_WORDS = ("purposes", "legal_bases", "categories", "recipients", "retention", "sources", "transfers",
+                  "not_stated")
+
+
+def activity_article(activity: dict[str, Any], words: dict[str, Any]) -> Markup:
+    """An activity's article in the HTML report (``access_activity.html.j2``), rendered once per text.
+
+    Its texts come from the register, worded once per deployment and language, and the categories
+    of the subject's data it uses: most answers repeat the same few articles. Keyed by everything the
+    article shows, so two answers share one only when they would render it alike.
+    """
+    key = (activity["name"], tuple(activity["purposes"]),
+           tuple((b["label"], b["legitimate_interest"], b["obligation"]) for b in activity["legal_bases"]),
+           tuple(c["label"] for c in activity["categories"]), tuple(activity["recipients"]),
+           tuple(activity["retention"]), tuple(activity["sources"]), tuple(activity["transfers"]),
+           tuple(words[k] for k in _ARTICLE_WORDS))
+    return _article(key)
+
+
+@lru_cache(maxsize=1024)
+def _article(key: tuple[Any, ...]) -> Markup:
+    name, purposes, bases, categories, recipients, retention, sources, transfers, words = key
+    activity = {"name": name, "purposes": list(purposes),
+                "legal_bases": [{"label": label, "legitimate_interest": interest, "obligation": obligation}
+                                for label, interest, obligation in bases],
+                "categories": [{"label": label} for label in categories], "recipients": list(recipients),
+                "retention": list(retention), "sources": list(sources), "transfers": list(transfers)}
+    return Markup(_environment().get_template("access_activity.html.j2").render(
+        activity=activity, w=dict(zip(_ARTICLE_WORDS, words, strict=True))))
 
 
 def field_rows(fields: list[dict[str, Any]], words: dict[str, Any]) -> Markup:

@@ -33,7 +33,7 @@ from garde.consent.ledger import consent_events
 from garde.datasets import row_identity
 from garde.keys import identifier_data_key
 from garde.legal_holds import legal_holds
-from garde.rights.intake import Request, get_request
+from garde.rights.intake import Request, get_requests
 from garde.rights.tables import requests
 from garde.subjects import IDENTIFIER_KINDS, identifier_hash, subject_identifiers, subject_objections
 from garde.suppression import suppression_list
@@ -165,8 +165,7 @@ def _requests(conn: sa.Connection, request: Request, ids: list[str],
         parameters = {"ids": ids, **{f"digest{i}": digest for i, digest in enumerate(digests)}}
         others = list(conn.execute(_requests_of(bool(ids), len(digests)), parameters).scalars())
     found = []
-    for request_id in sorted({request.id, *others}):
-        each = request if request_id == request.id else get_request(conn, request_id)
+    for each in [request, *get_requests(conn, sorted(set(others) - {request.id}))]:
         found.append({
             "id": each.id, "type": each.type, "status": each.status, "received_at": _iso(each.received_at),
             "deadline": each.deadline.isoformat(),

@@ -248,6 +248,25 @@ def get_request(conn: sa.Connection, request_id: str) -> Request:
     return _from_row(row, steps)
 
 
+def get_requests(conn: sa.Connection, request_ids: Sequence[str]) -> list[Request]:
+    """The requests with these full ids (those that exist, by id), with their steps: two statements."""
+    if not request_ids:
+        return []
+    rows = conn.execute(_BY_IDS, {"ids": list(request_ids)}).all()
+    steps: dict[str, list[dict[str, Any]]] = {row.id: [] for row in rows}
+    for step in conn.execute(_STEPS_OF, {"ids": list(steps)}):
+        steps[step.request_id].append({"at": _aware(step.at), "status": step.status, "actor": step.actor,
+                                       "note": step.note})
+    return [_from_row(row, steps[row.id]) for row in sorted(rows, key=lambda row: row.id)]
+
+
+_BY_IDS = sa.select(requests).where(requests.c.id.in_(sa.bindparam("ids", expanding=True)))
+_STEPS_OF = (sa.select(request_steps.c.request_id, request_steps.c.at, request_steps.c.status,
+                       request_steps.c.actor, request_steps.c.note)
+             .where(request_steps.c.request_id.in_(sa.bindparam("ids", expanding=True)))
+             .order_by(request_steps.c.request_id, request_steps.c.id))
+
+
 def list_requests(conn: sa.Connection, *, overdue: bool = False, status: str | None = None,
                   today: date | None = None, after: tuple[datetime, str] | None = None,
                   limit: int | None = None) -> list[Request]:
@@ -284,7 +303,8 @@ def transition(conn: sa.Connection, request: Request, status: Status, *, actor: 
 
     ``preceding`` audit entries are appended just before the step's own, in the
     same transaction. With ``reread=False`` the returned request is ``request``
-    as just updated, without reading it back (``request`` must be current).
+    as just updated, without reading it back (``request`` must be current; ``values``
+    only of its own columns, ``result`` as its JSON text).
     """
     if status not in TRANSITIONS[request.status]:
         raise RequestConflict(f"request {request.id} is {request.status}; it cannot become {status}")
@@ -307,10 +327,12 @@ def transition(conn: sa.Connection, request: Request, status: Status, *, actor: 
         raise RequestConflict(f"request {request.id} changed meanwhile; read it again")
     record_step(conn, request.id, status, actor, note, at=at, payload=payload, subject_id=request.subject_id,
           preceding=preceding)
-    if reread or values:
+    if reread:
         return get_request(conn, request.id)
     step = {"at": at, "status": status, "actor": actor, "note": note}
     changed = {k: v for k, v in update.items() if k not in ("identities", "details")}
+    if "result" in changed:  # as _from_row reads it back
+        changed["result"] = json.loads(changed["result"]) if changed["result"] else None
     return replace(request, **changed, identities={} if "identities" in update else request.identities,
                    details=json.loads(update["details"]) if "details" in update else request.details,
                    steps=[*request.steps, step])

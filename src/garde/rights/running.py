@@ -17,6 +17,7 @@ running it again (once the cause is fixed) resumes it.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
@@ -29,7 +30,7 @@ from sqlalchemy.engine import Engine
 from garde import audit
 from garde.datasets import Footprint, find_subject, normalise_identity
 from garde.problems import GardeError
-from garde.register.versions import note_register, register_hash
+from garde.register.versions import note_register, recorded_hashes, register_hash
 from garde.rights.access import write_access
 from garde.rights.archived import archive_reads
 from garde.rights.deployment import Deployment, dumps, where
@@ -96,10 +97,21 @@ def run(store: Engine, request_id: str, deployment: Deployment, *, actor: str = 
     it does not send it again, or sends it with the same Message-ID); a mail that cannot be sent
     leaves the request to be run again.
     """
-    with reading(store) as conn:
-        full_id = get_request(conn, request_id).id
+    full_id = request_id.strip()
+    if not _full_id(full_id):  # an id prefix: the lock is keyed by the full id
+        with reading(store) as conn:
+            full_id = get_request(conn, request_id).id
     with request_run_lock(store, full_id):
         return _run(store, full_id, deployment, actor=actor, today=today, mailer=mailer, divide=divide)
+
+
+def _full_id(request_id: str) -> bool:
+    """``request_id`` is a whole request id as garde writes them (a canonical UUID): no other id starts
+    with it, so it names the request itself or none (then the run finds no request, under its lock)."""
+    try:
+        return str(uuid.UUID(request_id)) == request_id
+    except ValueError:
+        return False
 
 
 def finish(store: Engine, request_id: str, deployment: Deployment, *, actor: str = "garde",
@@ -156,9 +168,11 @@ def _complete(store: Engine, request: Request, deployment: Deployment, actor: st
         tell_once(store, request, "answered", mailer, deployment.registers.values(), actor=actor)
     with store.begin() as conn:
         events = complete(conn)
-        completed = transition(conn, get_request(conn, request.id), "completed", actor=actor,
+        # ``request`` is current: this run holds the request's run lock, and the transition moves it
+        # only from the status it has (a cancellation committed meanwhile is refused, not overwritten).
+        completed = transition(conn, request, "completed", actor=actor,
                                values={"result": _json(result)}, payload={"result": _summary(result)},
-                               preceding=events)
+                               preceding=events, reread=False)
     if request.type == "erasure":  # the log's head after a destructive job, outside the store (if configured)
         audit.checkpoint_after_job(store)
     return completed
@@ -185,10 +199,17 @@ def fail(store: Engine, request: Request, exc: BaseException, actor: str) -> Req
 
 def note_registers(conn: sa.Connection, deployment: Deployment) -> None:
     """Audit the version of each register the request is answered under (once per change)."""
+    noted = []
     for database, register in deployment.registers.items():
         source = deployment.datamap.datasets[database].register or f"datasets:{database}"
-        digest = deployment.cached(("register_hash", database), partial(register_hash, register))
-        note_register(conn, register, source, digest=digest)
+        noted.append((source, register, deployment.cached(("register_hash", database),
+                                                          partial(register_hash, register))))
+    # The versions in force, read at once: a register is noted again only when it changed.
+    recorded = recorded_hashes(conn, [source for source, _, _ in noted])
+    for source, register, digest in noted:
+        if recorded.get(source) != digest:
+            note_register(conn, register, source, digest=digest)
+            recorded[source] = digest
 
 
 def _nothing(_conn: sa.Connection) -> list[audit.Event]:

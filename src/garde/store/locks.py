@@ -24,7 +24,9 @@ def session_advisory_lock(store: Engine, key: int, busy: Callable[[sa.Connection
     ``holder_name`` is set as the session's ``application_name`` while it holds the lock, so that
     a refused caller can say who holds it (``pg_stat_activity``).
     """
-    conn = store.connect()
+    # Autocommit: a session lock outlives transactions, so one around each statement would only add
+    # a COMMIT round trip after taking the lock and another after releasing it.
+    conn = store.connect().execution_options(isolation_level="AUTOCOMMIT")
     locked = False
     mode = "_shared" if shared else ""
     try:

@@ -1,0 +1,70 @@
+"""The engine store's share of an access run (issue 14): few statements, the same trail.
+
+An access request's store work is the move to ``in_progress`` and the completion, each with its
+audit append, the request's reads and the registers' versions. Counted with SQLAlchemy's
+``before_cursor_execute`` on the store's engine (every statement garde sends through it); the
+audit chain must verify and hold the same entries, in the same order, as before.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from garde import audit
+from garde.rights import submit, verify_out_of_band
+from garde.rights.deployment import Deployment
+from garde.rights.running import run
+from tests.test_discovery_driver import shop  # noqa: F401  (the 10-customer shop, on both databases)
+
+
+def _verified(store: sa.Engine, email: str) -> str:
+    with store.begin() as conn:
+        request = submit(conn, "access", {"email": email})
+        verify_out_of_band(conn, request.id, "identity card checked", actor="agent:test",
+                           identities=["email"])
+    return request.id
+
+
+def _statements(store: sa.Engine, action: Any) -> tuple[Any, list[str]]:
+    sent: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        sent.append(statement)
+
+    sa.event.listen(store, "before_cursor_execute", count)
+    try:
+        return action(), sent
+    finally:
+        sa.event.remove(store, "before_cursor_execute", count)
+
+
+def test_an_access_run_sends_few_statements_to_the_store(shop: tuple[sa.Engine, Deployment, str],  # noqa: F811
+                                                          ) -> None:
+    """31 statements before on both databases (the first request of its subject): the
+    request read three times with its steps, the audit log's head locked in three statements per
+    append (two on PostgreSQL), each register's version read on its own."""
+    store, deployment, email = shop
+    with deployment.engines["shop"].connect() as conn:
+        other = conn.execute(sa.text("SELECT email FROM customers WHERE id = 2")).scalar_one()
+    run(store, _verified(store, other), deployment)  # the registers' versions are recorded once
+    request_id = _verified(store, email)
+    done, sent = _statements(store, lambda: run(store, request_id, deployment))
+    assert done.status == "completed"
+    lock = 2 if store.dialect.name == "postgresql" else 0  # the run lock: taken, released
+    assert len(sent) <= 20 + lock, "\n".join(sent)
+
+
+def test_an_access_run_leaves_the_same_trail(shop: tuple[sa.Engine, Deployment, str]) -> None:  # noqa: F811
+    """The request's steps and its audit entries, in order, and a chain that verifies."""
+    store, deployment, email = shop
+    request_id = _verified(store, email)
+    done = run(store, request_id, deployment)
+    assert [step["status"] for step in done.steps] == ["received", "verified", "in_progress", "completed"]
+    assert done.result is not None and done.result["files"]
+    with store.connect() as conn:
+        kinds = [entry["kind"] for entry in audit.entries(conn)]
+        assert audit.verify(conn).ok
+    assert kinds[kinds.index("request.in_progress"):] == [
+        "request.in_progress", "request.subject_found", "request.completed"]
