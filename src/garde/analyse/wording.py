@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -70,6 +70,9 @@ class Structure:
     purpose_sections: dict[str, tuple[str, ...]]
     purpose_cues: dict[str, tuple[str, ...]]
     other_sections: dict[str, tuple[str, ...]]
+    basis_predicates: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    generic_subjects: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    whole_document: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def words(self, table: dict[str, tuple[str, ...]], language: str) -> tuple[str, ...]:
         """The words of ``language``; every language's when it is unknown."""
@@ -101,6 +104,9 @@ def load_structure(path: Path = STRUCTURE) -> Structure:
         purpose_sections=_words_map(data.get("purpose_sections", {}), "purpose_sections"),
         purpose_cues=_words_map(data.get("purpose_cues", {}), "purpose_cues"),
         other_sections=_words_map(data.get("other_sections", {}), "other_sections"),
+        basis_predicates=_words_map(data.get("basis_predicates", {}), "basis_predicates"),
+        generic_subjects=_words_map(data.get("generic_subjects", {}), "generic_subjects"),
+        whole_document=_words_map(data.get("whole_document", {}), "whole_document"),
     )
 
 
@@ -134,7 +140,8 @@ def column_role(header: str, language: str) -> str | None:
 def has_cue(sentence: str, language: str) -> bool:
     """Whether ``sentence`` says it is stating a legal basis ("on the basis of", "sulla base del"...)."""
     structure = load_structure()
-    return contains(sentence, structure.words(structure.basis_cues, language))
+    return contains(sentence, structure.words(structure.basis_cues, language)
+                    + structure.words(structure.basis_predicates, language))
 
 
 _normal_word = lru_cache(maxsize=1 << 16)(normalise)
