@@ -148,3 +148,16 @@ def test_a_source_other_than_the_person() -> None:
 
 def test_a_dpo_not_designated_is_no_dpo_contact() -> None:
     assert "dpo_contact" not in found("Data protection officer: not designated. Contact: hello@shop.example")
+
+
+@pytest.mark.parametrize("text", [
+    "L'association Les Jardins Partagés, dont le siège est situé 2 rue Verte à Rennes, tient ce fichier.",
+    "Circolo Remiero Arno, con sede in Pisa, via del Porto 4, gestisce le iscrizioni.",
+])
+def test_an_association_or_a_body_presented_with_its_seat(text: str) -> None:
+    assert "controller_identity" in found(text)
+
+
+def test_rights_in_past_participles() -> None:
+    got = found("Your rights\n\nYou can ask to have your details corrected or erased.\n")
+    assert {"right_rectification", "right_erasure"} <= set(got)

@@ -61,3 +61,24 @@ def test_a_legal_obligation_met_by_a_named_activity() -> None:
             "par le code du travail.\n")
     assert ("La conservation des registres du personnel", "legal_obligation") in pairs(text, "fr")
 
+
+
+def test_a_basis_after_an_elided_preposition() -> None:
+    """"all'esecuzione del contratto", "à l'exécution du contrat": the elision is a word of its own."""
+    text = ("Finalità\n\n1. gestione degli abbonamenti annuali, necessaria all'esecuzione del contratto;\n"
+            "2. invio della rivista, previo consenso.\n")
+    assert {b for _, b in pairs(text, "it")} == {"contract", "consent"}
+
+
+def test_a_table_whose_header_is_in_another_language() -> None:
+    text = ("| Purpose | Base légale | Durée |\n|---|---|---|\n"
+            "| Gestion des inscriptions aux ateliers | Contrat | 3 ans |\n"
+            "| Envoi du programme | Consentement | Jusqu'au retrait |\n")
+    assert pairs(text, "fr") == {("Gestion des inscriptions aux ateliers", "contract"),
+                                 ("Envoi du programme", "consent")}
+
+
+def test_a_basis_stated_by_this_is_or_under_a_law() -> None:
+    text = ("## Why we use it\n\n- Collecting business rates: this is a legal obligation under the Local "
+            "Government Finance Act.\n")
+    assert {b for _, b in pairs(text, "en")} == {"legal_obligation"}
