@@ -161,3 +161,8 @@ def test_an_association_or_a_body_presented_with_its_seat(text: str) -> None:
 def test_rights_in_past_participles() -> None:
     got = found("Your rights\n\nYou can ask to have your details corrected or erased.\n")
     assert {"right_rectification", "right_erasure"} <= set(got)
+
+
+def test_a_processor_named_by_us_is_not_the_controller() -> None:
+    assert "controller_identity" not in found("We use Parcelwise Ltd to print our shipping labels.")
+    assert "controller_identity" not in found("Nous utilisons les services de Routeo SAS pour nos envois.")
