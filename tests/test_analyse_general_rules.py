@@ -166,3 +166,21 @@ def test_rights_in_past_participles() -> None:
 def test_a_processor_named_by_us_is_not_the_controller() -> None:
     assert "controller_identity" not in found("We use Parcelwise Ltd to print our shipping labels.")
     assert "controller_identity" not in found("Nous utilisons les services de Routeo SAS pour nos envois.")
+
+
+@pytest.mark.parametrize("text", [
+    "Your rights\n\nYou may also contact the Information Commissioner if you are unhappy.\n",
+    "Your rights\n\nIf you live in Ireland you can raise a concern with the Data Protection Commission.\n",
+    "I tuoi diritti\n\nPuoi rivolgerti al Garante se ritieni violati i tuoi diritti.\n",
+])
+def test_a_complaint_named_through_the_authority(text: str) -> None:
+    assert "complaint_to_authority" in found(text)
+
+
+@pytest.mark.parametrize("text", [
+    "Account data is stored for the duration of your subscription and then deleted.",
+    "Les données des adhérents sont gardées pendant toute la durée de l'adhésion.",
+    "I dati dei soci sono mantenuti per tutta la durata dell'iscrizione.",
+])
+def test_retention_stated_as_criteria(text: str) -> None:
+    assert "retention" in found(text)
