@@ -82,3 +82,12 @@ def test_a_basis_stated_by_this_is_or_under_a_law() -> None:
     text = ("## Why we use it\n\n- Collecting business rates: this is a legal obligation under the Local "
             "Government Finance Act.\n")
     assert {b for _, b in pairs(text, "en")} == {"legal_obligation"}
+
+
+def test_a_basis_in_the_sentence_after_the_use_it_bases() -> None:
+    text = ("Nous utilisons votre adresse pour livrer vos paniers de légumes. Ce traitement est nécessaire "
+            "à l'exécution du contrat.\n\nNous utilisons votre courriel pour vous envoyer la lettre de la "
+            "ferme. Ce traitement repose sur votre consentement.\n")
+    assert pairs(text, "fr") == {
+        ("Nous utilisons votre adresse pour livrer vos paniers de légumes.", "contract"),
+        ("Nous utilisons votre courriel pour vous envoyer la lettre de la ferme.", "consent")}

@@ -339,7 +339,7 @@ def _walk(heading: Block | None, body: list[Block], language: str, reading: Read
         if following_items and block.text.rstrip().endswith(":"):
             intro = [chunk]
             continue
-        handled, tied = _by_subject(block, language, reading)
+        handled, tied = _by_subject(block, language, reading, heading is None)
         if handled:
             emitted = emitted or tied
         elif heading is None and states_purpose(block.text, language):
@@ -363,11 +363,13 @@ def _walk(heading: Block | None, body: list[Block], language: str, reading: Read
                                                   *heading_prose]))
 
 
-def _by_subject(block: Block, language: str, reading: Reading) -> tuple[bool, bool]:
+def _by_subject(block: Block, language: str, reading: Reading, refer_back: bool) -> tuple[bool, bool]:
     """A paragraph whose sentences state bases with the purpose as their subject ("L'envoi de la
     lettre repose sur votre consentement"), or for the whole page: a purpose per subject, the
-    page's bases untied. Returns whether the paragraph was read so, and whether it tied a basis."""
-    found = ties(block.text, language)
+    page's bases untied. Under no heading (``refer_back``), "this processing" is the use stated
+    in the sentence before; under one, the heading names it. Returns whether the paragraph was
+    read so, and whether it tied a basis."""
+    found = ties(block.text, language, refer_back)
     if not any(tie.purposes or tie.whole for tie in found):
         return False, False
     for tie in found:

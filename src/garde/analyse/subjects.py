@@ -4,8 +4,10 @@ Notices often state the bases apart from the purposes, one sentence each, the pu
 subject: "La gestion de votre compte repose sur le contrat", "Sending the newsletter is based on
 your consent", "L'invio della newsletter si basa sul tuo consenso". The words before the first
 basis predicate of ``data/structure.yaml`` (``basis_predicates``) are the purpose, unless they name
-none (``generic_subjects``: "this processing", "we") or every purpose of the page
-(``whole_document``: "the processing described on this page"). Subjects joined by "as well as",
+none (``generic_subjects``: "this processing", "we"; then the sentence before, when it states a
+use, "We use your address to deliver your orders. This processing is necessary for the contract",
+is the purpose) or every purpose of the page (``whole_document``: "the processing described on
+this page"). Subjects joined by "as well as",
 "ainsi que", "nonché" are one purpose each. Offsets are kept, so every purpose is verbatim text.
 """
 
@@ -16,7 +18,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-from garde.analyse.wording import load_structure, sentences, tied_bases
+from garde.analyse.wording import contains, load_structure, sentences, tied_bases
 
 #: Fewest words of three letters or more a subject needs to name a purpose ("La facturation" has one).
 MIN_WORDS = 1
@@ -36,16 +38,20 @@ class Tie:
     whole: bool  # the sentence states its basis for every purpose of the page
 
 
-def ties(text: str, language: str) -> list[Tie]:
-    """Each sentence of ``text`` that ties a legal basis, with the purposes its subject names."""
+def ties(text: str, language: str, refer_back: bool = True) -> list[Tie]:
+    """Each sentence of ``text`` that ties a legal basis, with the purposes its subject names
+    (``refer_back``: or, for "this processing", the use the sentence before states)."""
     structure = load_structure()
     predicates = _pattern(structure.words(structure.basis_predicates, language))
     whole_words = _pattern(structure.words(structure.whole_document, language))
     generic = _pattern(structure.words(structure.generic_subjects, language), anchored=True)
+    uses = structure.words(structure.purpose_cues, language)
     found: list[Tie] = []
+    previous: tuple[int, int] | None = None  # the sentence before, when it states a use and no basis
     for start, end in sentences(text):
         sentence = text[start:end]
         if not tied_bases(sentence, language):
+            previous = (start, end) if contains(sentence, uses) else None
             continue
         folded = _fold(sentence)
         predicate = predicates.search(folded)
@@ -55,7 +61,11 @@ def ties(text: str, language: str) -> list[Tie]:
         lead = _fold(subject).strip(" ,")
         if predicate and not whole and not generic.match(lead) and not tied_bases(subject, language):
             purposes = tuple((start + a, start + b) for a, b in _parts(subject))
+        elif refer_back and predicate and not whole and generic.match(lead) and previous is not None:
+            # "We use your address to deliver. This processing is necessary for the contract."
+            purposes = (previous,)
         found.append(Tie(start, end, purposes, whole))
+        previous = None
     return found
 
 
