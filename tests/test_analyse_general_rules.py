@@ -184,3 +184,8 @@ def test_a_complaint_named_through_the_authority(text: str) -> None:
 ])
 def test_retention_stated_as_criteria(text: str) -> None:
     assert "retention" in found(text)
+
+
+def test_a_refusal_of_something_else_is_no_consequence_of_not_providing_data() -> None:
+    assert "statutory_or_contractual_requirement" not in found(
+        "If you do not want our emails, you cannot be added to the list twice: just untick the box.")
