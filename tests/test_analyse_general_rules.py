@@ -189,3 +189,11 @@ def test_retention_stated_as_criteria(text: str) -> None:
 def test_a_refusal_of_something_else_is_no_consequence_of_not_providing_data() -> None:
     assert "statutory_or_contractual_requirement" not in found(
         "If you do not want our emails, you cannot be added to the list twice: just untick the box.")
+
+
+@pytest.mark.parametrize("text", [
+    "I dati degli ospiti sono comunicati alla Prefettura come prevede la legge.",
+    "Les justificatifs sont communiqués aux services fiscaux sur leur demande.",
+])
+def test_recipients_after_an_articulated_preposition(text: str) -> None:
+    assert "recipients" in found(text)
