@@ -197,3 +197,9 @@ def test_a_refusal_of_something_else_is_no_consequence_of_not_providing_data() -
 ])
 def test_recipients_after_an_articulated_preposition(text: str) -> None:
     assert "recipients" in found(text)
+
+
+def test_an_authority_beside_a_contact_outside_the_rights_is_no_complaint() -> None:
+    """Seed 002: a retention cell citing the CNIL's period "after the last contact"."""
+    assert "complaint_to_authority" not in found(
+        "Prospects\tDurée recommandée par la CNIL : 3 ans après le dernier contact\n")

@@ -131,12 +131,15 @@ def load_rules(path: Path = DATA) -> Rules:
             raise GardeError(f"taxonomy rights.yaml: {term.id}: `element` must be one of {', '.join(RIGHTS)}")
         phrases = [*term.labels.values(), *(w for ws in term.synonyms.values() for w in ws)]
         words = compile_cues(per_language(term.extra.get("words"), f"rights.yaml: {term.id}.words"))
+        in_context = compile_cues([
+            *per_language(term.extra.get("words"), f"rights.yaml: {term.id}.words"),
+            *per_language(term.extra.get("context_words"), f"rights.yaml: {term.id}.context_words")])
         also = complaint_also if element == "complaint_to_authority" else ()
         free = _named_sets(alone.get(element), sets, f"rights.alone.{element}")
         # The right named by its article ("the rights of Articles 15 to 22 GDPR"), in a passage about rights.
         article = str(term.extra.get("article", ""))
         by_article = (compile_cues([f"@article:{article}"]), *also) if article.isdigit() else ()
-        rules[element] = Rule(cues=compile_cues(phrases), together=((words, *also),), context=context,
+        rules[element] = Rule(cues=compile_cues(phrases), together=((in_context, *also),), context=context,
                               alone=((words, *free),) if free else (), unless_clause=not_applicable,
                               by_article=by_article)
     missing = [name for name in ELEMENTS if name not in rules and name != "legal_basis_per_purpose"]
