@@ -91,3 +91,17 @@ def test_a_basis_in_the_sentence_after_the_use_it_bases() -> None:
     assert pairs(text, "fr") == {
         ("Nous utilisons votre adresse pour livrer vos paniers de légumes.", "contract"),
         ("Nous utilisons votre courriel pour vous envoyer la lettre de la ferme.", "consent")}
+
+
+def test_the_data_as_subject_names_no_purpose_and_a_heading_does() -> None:
+    text = ("# Politique\n\n## Lettre des adhérents\n\nVos données sont traitées sur la base de votre "
+            "consentement.\n\n## Rappels d'entretien\n\nLes rappels d'entretien sont envoyés sur la base de "
+            "notre intérêt légitime à assurer votre sécurité.\n")
+    assert pairs(text, "fr") == {("Lettre des adhérents", "consent"),
+                                 ("Les rappels d'entretien sont envoyés", "legitimate_interests")}
+
+
+def test_purposes_read_from_a_list_of_bases_are_purposes() -> None:
+    text = ("## Our legal bases\n\n- Contract: to repair the bikes you leave with us.\n"
+            "- Consent: to send offers.\n")
+    assert "purposes" in {name for name, e in analyse(from_text(text)).art13.items() if e.present}
