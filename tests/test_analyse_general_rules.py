@@ -203,3 +203,11 @@ def test_an_authority_beside_a_contact_outside_the_rights_is_no_complaint() -> N
     """Seed 002: a retention cell citing the CNIL's period "after the last contact"."""
     assert "complaint_to_authority" not in found(
         "Prospects\tDurée recommandée par la CNIL : 3 ans après le dernier contact\n")
+
+
+def test_a_register_stating_no_transfer_in_its_column() -> None:
+    """Art. 13(1)(f) asks whether data go outside the EEA: a transfers column of "None" says no."""
+    text = ("Purpose\tLegal basis\tTransfers outside the EEA\n"
+            "Payroll\tLegal obligation\tNone\nNewsletter\tConsent\tNone\n")
+    assert found(text)["transfers_outside_eea"] == "None"
+    assert "transfers_outside_eea" not in found("Purpose\tLegal basis\nPayroll\tLegal obligation\n")

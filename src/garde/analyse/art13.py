@@ -65,6 +65,7 @@ class Rule:
     columns: Cues = _NONE
     min_words_besides: int = 0
     min_words_after: int = 0  # words the passage must go on with after the cue
+    none_counts: bool = False  # a "None" cell in the element's column says it (no transfer: Art. 13(1)(f))
     unless_clause: tuple[Cues, ...] = ()  # a clause (up to ";" or ":") with one of these shows nothing
     context: tuple[Cues, ...] = ()  # rights: the `together` groups count only in this context
     alone: tuple[tuple[Cues, ...], ...] = ()  # rights: groups that count in any passage
@@ -119,6 +120,7 @@ def load_rules(path: Path = DATA) -> Rules:
             columns=compile_cues(per_language(spec.get("columns"), f"{name}.columns")),
             min_words_besides=int(spec.get("min_words_besides") or 0),
             min_words_after=int(spec.get("min_words_after") or 0),
+            none_counts=bool(spec.get("none_counts")),
         )
     rights = raw.get("rights") or {}
     context = _named_sets(rights.get("context"), sets, "rights.context")
@@ -260,7 +262,18 @@ def _by_column(found: Sequence[Passage], rule: Rule) -> Element | None:
     # Of several matching columns ("Traitement des données", "Données"), the one whose cells hold
     # the element's own words.
     named = [p for p in cells if rule.listed.find(p.text, p.words) or rule.cues.find(p.text, p.words)]
-    return _evidence((named or cells)[0]) if cells else None
+    if cells:
+        return _evidence((named or cells)[0])
+    if rule.none_counts:  # every row says "None": the register states there is none
+        said = next((p for p in found if p.kind == "cell" and p.column and not p.header
+                     and p.text.strip().casefold() in _NONE_CELLS
+                     and rule.columns.find(p.column, words_of(p.column))), None)
+        return _evidence(said) if said is not None else None
+    return None
+
+
+_NONE_CELLS = frozenset({"none", "no", "aucun", "aucune", "non", "nessuno", "nessuna", "no transfer",
+                         "aucun transfert", "nessun trasferimento"})
 
 
 def _filled(text: str) -> bool:
