@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from garde.analyse.activities import extract_activities
@@ -68,6 +68,7 @@ def test_a_basis_stated_for_all_is_named_in_the_notes_not_copied() -> None:
 
 
 @given(st.lists(st.text(max_size=40), min_size=1, max_size=6))
+@example(["<br>"])  # hypothesis found it: a search from inside the break read "br>" as a purpose
 def test_the_draft_loads_whatever_the_cells_hold(cells: list[str]) -> None:
     """Control characters, line separators, quotes, YAML syntax, "# comments" in a purpose or a
     basis cell: the draft still loads, with the purposes as they were read."""

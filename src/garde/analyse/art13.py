@@ -8,6 +8,7 @@ passage of the document shows it, and that passage, verbatim, is its evidence.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -63,8 +64,14 @@ class Rule:
     sections: Cues = _NONE
     columns: Cues = _NONE
     min_words_besides: int = 0
+    min_words_after: int = 0  # words the passage must go on with after the cue
+    none_counts: bool = False  # a "None" cell in the element's column says it (no transfer: Art. 13(1)(f))
+    unless_clause: tuple[Cues, ...] = ()  # a clause (up to ";" or ":") with one of these shows nothing
     context: tuple[Cues, ...] = ()  # rights: the `together` groups count only in this context
     alone: tuple[tuple[Cues, ...], ...] = ()  # rights: groups that count in any passage
+    # rights: the right's article referred to ("Articles 15 to 22"), in context, unless the passage
+    # introduces a list (ending in ":"), whose items then say which rights
+    by_article: tuple[Cues, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -112,21 +119,31 @@ def load_rules(path: Path = DATA) -> Rules:
             sections=compile_cues(per_language(spec.get("sections"), f"{name}.sections")),
             columns=compile_cues(per_language(spec.get("columns"), f"{name}.columns")),
             min_words_besides=int(spec.get("min_words_besides") or 0),
+            min_words_after=int(spec.get("min_words_after") or 0),
+            none_counts=bool(spec.get("none_counts")),
         )
     rights = raw.get("rights") or {}
     context = _named_sets(rights.get("context"), sets, "rights.context")
     complaint_also = _named_sets(rights.get("complaint_also"), sets, "rights.complaint_also")
     alone = rights.get("alone") or {}
+    not_applicable = _named_sets(rights.get("unless"), sets, "rights.unless")
     for term in load_vocabulary().terms("rights"):
         element = str(term.extra.get("element", ""))
         if element not in RIGHTS:
             raise GardeError(f"taxonomy rights.yaml: {term.id}: `element` must be one of {', '.join(RIGHTS)}")
         phrases = [*term.labels.values(), *(w for ws in term.synonyms.values() for w in ws)]
         words = compile_cues(per_language(term.extra.get("words"), f"rights.yaml: {term.id}.words"))
+        in_context = compile_cues([
+            *per_language(term.extra.get("words"), f"rights.yaml: {term.id}.words"),
+            *per_language(term.extra.get("context_words"), f"rights.yaml: {term.id}.context_words")])
         also = complaint_also if element == "complaint_to_authority" else ()
         free = _named_sets(alone.get(element), sets, f"rights.alone.{element}")
-        rules[element] = Rule(cues=compile_cues(phrases), together=((words, *also),), context=context,
-                              alone=((words, *free),) if free else ())
+        # The right named by its article ("the rights of Articles 15 to 22 GDPR"), in a passage about rights.
+        article = str(term.extra.get("article", ""))
+        by_article = (compile_cues([f"@article:{article}"]), *also) if article.isdigit() else ()
+        rules[element] = Rule(cues=compile_cues(phrases), together=((in_context, *also),), context=context,
+                              alone=((words, *free),) if free else (), unless_clause=not_applicable,
+                              by_article=by_article)
     missing = [name for name in ELEMENTS if name not in rules and name != "legal_basis_per_purpose"]
     if missing:
         raise GardeError(f"{path}: no rule for {', '.join(missing)}")
@@ -166,12 +183,22 @@ def _evidence(passage: Passage) -> Element:
     return Element(True, passage.text.strip(), passage.start + lead)
 
 
+_CLAUSE_END = re.compile(r"[;:]")
+
+
 def _matches(passage: Passage, rule: Rule, scoped: Cues | None) -> bool:
     text, words = passage.text, passage.words
     if any(c.find(text, words) for c in rule.unless):
         return False
+    if rule.unless_clause:  # "the right to portability does not apply: ..." says no right
+        clauses = _CLAUSE_END.split(text)
+        kept = [c for c in clauses if not any(u.find(c, words_of(c)) for u in rule.unless_clause)]
+        if len(kept) < len(clauses):
+            text = " ".join(kept)
+            words = words_of(text)
     hit = rule.cues.find(text, words)
-    if hit and len(words.split()) - len(hit.split()) >= rule.min_words_besides:
+    if hit and len(words.split()) - len(hit.split()) >= rule.min_words_besides \
+            and _words_after(words, hit) >= rule.min_words_after:
         return True
     listed = passage.kind in ("cell", "item") and passage.word_count() <= _LISTED_WORDS
     if listed and rule.listed.find(text, words):
@@ -181,7 +208,16 @@ def _matches(passage: Passage, rule: Rule, scoped: Cues | None) -> bool:
     if rule.context and not (any(c.find(text, words) for c in rule.context)
                              or (scoped is not None and _in_section(passage, scoped))):
         return False
+    introduces_a_list = text.rstrip().endswith(":")
+    if rule.by_article and not introduces_a_list and all(c.find(text, words) for c in rule.by_article):
+        return True
     return any(all(c.find(text, words) for c in group) for group in rule.together)
+
+
+def _words_after(words: str, hit: str) -> int:
+    """How many words ``words`` (normalised) has after the cue ``hit`` (its first occurrence)."""
+    at = words.find(" " + words_of(hit).strip() + " ")
+    return len(words[at:].split()) - len(words_of(hit).split()) if at >= 0 else 0
 
 
 def _in_section(passage: Passage, sections: Cues) -> bool:
@@ -226,7 +262,18 @@ def _by_column(found: Sequence[Passage], rule: Rule) -> Element | None:
     # Of several matching columns ("Traitement des données", "Données"), the one whose cells hold
     # the element's own words.
     named = [p for p in cells if rule.listed.find(p.text, p.words) or rule.cues.find(p.text, p.words)]
-    return _evidence((named or cells)[0]) if cells else None
+    if cells:
+        return _evidence((named or cells)[0])
+    if rule.none_counts:  # every row says "None": the register states there is none
+        said = next((p for p in found if p.kind == "cell" and p.column and not p.header
+                     and p.text.strip().casefold() in _NONE_CELLS
+                     and rule.columns.find(p.column, words_of(p.column))), None)
+        return _evidence(said) if said is not None else None
+    return None
+
+
+_NONE_CELLS = frozenset({"none", "no", "aucun", "aucune", "non", "nessuno", "nessuna", "no transfer",
+                         "aucun transfert", "nessun trasferimento"})
 
 
 def _filled(text: str) -> bool:

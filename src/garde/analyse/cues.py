@@ -18,13 +18,17 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
+from garde.analyse.wording import find_terms
 from garde.problems import GardeError
 from garde.taxonomy import LANGS, load_vocabulary, normalise
 
 
 def words_of(text: str) -> str:
     """``text`` as matched: normalised words separated by single spaces, with a space at each end."""
-    return " " + " ".join(re.sub(r"[^\w*]+", " ", normalise(text).replace("_", " ")).split()) + " "
+    plain = re.sub(r"[^\w*]+", " ", normalise(text).replace("_", " "))
+    # A star ends a cue's word ("rectif*"); Markdown's emphasis ("**Controller:**") is no wildcard.
+    plain = re.sub(r"(?<!\w)\*+|\*{2,}", " ", plain)
+    return " " + " ".join(plain.split()) + " "
 
 
 def _phrase_pattern(phrase: str) -> str:
@@ -54,6 +58,8 @@ class Cues:
 
     phrases: re.Pattern[str] | None
     patterns: tuple[re.Pattern[str], ...] = ()  # matched on the passage's own text
+    enumerations: tuple[str, ...] = ()  # taxonomy kinds: two different terms of one, named together
+    articles: frozenset[int] = frozenset()  # article numbers, referred to alone, in a range or a list
 
     def find(self, text: str, words: str) -> str | None:
         """The cue found in a passage (``words`` is :func:`words_of` its ``text``), or None."""
@@ -65,18 +71,30 @@ class Cues:
             hit = pattern.search(text)
             if hit:
                 return hit.group(0)
+        for kind in self.enumerations:
+            named = _enumeration(kind, text)
+            if named:
+                return named
+        if self.articles:
+            return next((ref for ref, numbers in article_references(text) if numbers & self.articles), None)
         return None
 
     def __bool__(self) -> bool:
-        return self.phrases is not None or bool(self.patterns)
+        return self.phrases is not None or bool(self.patterns or self.enumerations or self.articles)
 
 
 def compile_cues(phrases: Iterable[str]) -> Cues:
     """Cues from phrases and ``@`` pattern names."""
     plain: set[str] = set()
     patterns: list[re.Pattern[str]] = []
+    enumerations: list[str] = []
+    articles: set[int] = set()
     for phrase in phrases:
-        if phrase.startswith("@"):
+        if phrase.startswith("@enumeration:"):
+            enumerations.append(_known_kind(phrase.split(":", 1)[1]))
+        elif phrase.startswith("@article:") and phrase.split(":", 1)[1].isdigit():
+            articles.add(int(phrase.split(":", 1)[1]))
+        elif phrase.startswith("@"):
             named = _named(phrase)
             plain.update(named[0])
             patterns.extend(named[1])
@@ -84,7 +102,7 @@ def compile_cues(phrases: Iterable[str]) -> Cues:
             plain.add(phrase)
     alternatives = sorted({_phrase_pattern(p) for p in plain if _phrase_pattern(p)}, key=len, reverse=True)
     regex = re.compile(r"(?<=\s)(?:" + "|".join(alternatives) + r")(?=\s)") if alternatives else None
-    return Cues(regex, tuple(patterns))
+    return Cues(regex, tuple(patterns), tuple(enumerations), frozenset(articles))
 
 
 def per_language(value: object, where: str) -> list[str]:
@@ -117,14 +135,51 @@ def _named(name: str) -> tuple[set[str], list[re.Pattern[str]]]:
     if name.startswith("@vocabulary:"):
         return set(vocabulary_phrases(name.split(":", 1)[1])), []
     raise GardeError(f"unknown cue pattern {name!r} (@email, @url, @phone, @duration, @company, "
-                     "@country_outside_eea, @vocabulary:<kind>)")
+                     "@country_outside_eea, @vocabulary:<kind>, @enumeration:<kind>, @article:<number>)")
+
+
+def _known_kind(kind: str) -> str:
+    known = load_vocabulary().kinds()
+    if kind not in known:
+        raise GardeError(f"unknown taxonomy kind {kind!r} in a cue; known: {', '.join(known)}")
+    return kind
+
+
+def _enumeration(kind: str, text: str) -> str | None:
+    """The words from the first to the last of two or more different ``kind`` terms ``text``
+    names ("your name, postal address and phone number"), or None."""
+    matches = find_terms(kind, text)
+    if len({m.term for m in matches}) < 2:
+        return None
+    return text[matches[0].start:matches[-1].end]
+
+
+# A reference to articles: "art. 15", "Articles 15 to 22", "artt. 15-22", "articoli da 15 a 21",
+# "articles 15, 16 et 21": the article numbers as written, ranges included.
+_ARTICLES = re.compile(
+    r"\bart(?:icles?|icoli|icolo|t\.|s?\.)\s*((?:da\s+)?\d{1,3}(?:\s*(?:-|–|à|a|al|to|through|,|et|and|e|ed)\s*\d{1,3})*)",
+    re.IGNORECASE)
+_RANGE = re.compile(r"(\d{1,3})\s*(?:-|–|à|a|al|to|through)\s*(\d{1,3})|(\d{1,3})", re.IGNORECASE)
+
+
+def article_references(text: str) -> list[tuple[str, frozenset[int]]]:
+    """Each reference to articles ``text`` makes, with the numbers it covers."""
+    found: list[tuple[str, frozenset[int]]] = []
+    for reference in _ARTICLES.finditer(text):
+        numbers: set[int] = set()
+        for part in _RANGE.finditer(reference.group(1)):
+            if part.group(3):
+                numbers.add(int(part.group(3)))
+            elif int(part.group(2)) - int(part.group(1)) in range(1, 30):
+                numbers.update(range(int(part.group(1)), int(part.group(2)) + 1))
+        found.append((reference.group(0), frozenset(numbers)))
+    return found
 
 
 def vocabulary_phrases(kind: str, term_ids: Iterable[str] | None = None) -> list[str]:
     """The labels and synonyms (two words or more) of a taxonomy kind's terms (or of some of them)."""
     vocabulary = load_vocabulary()
-    if kind not in vocabulary.kinds():
-        raise GardeError(f"unknown taxonomy kind {kind!r} in a cue; known: {', '.join(vocabulary.kinds())}")
+    _known_kind(kind)
     wanted = set(term_ids) if term_ids is not None else None
     phrases: list[str] = []
     for term in vocabulary.terms(kind):

@@ -101,10 +101,15 @@ def _activity(activity: Activity, activity_id: str) -> list[str]:
 def _parts(text: str, start: int) -> list[tuple[str, int]]:
     """The purposes a cell lists on lines of their own ("...<br>...", as Markdown tables write them)."""
     parts = []
-    for match in re.finditer(r"(?:(?!<br\s*/?>).)+", text, re.S):
-        if match.group().strip():
-            lead = len(match.group()) - len(match.group().lstrip())
-            parts.append((match.group().strip(), start + match.start() + lead))
+    begin = 0
+    # Between the breaks (a search from inside "<br>" would read its "br>" as a purpose).
+    for separator in (*re.finditer(r"<br\s*/?>", text), None):
+        end = separator.start() if separator else len(text)
+        piece = text[begin:end]
+        if piece.strip():
+            lead = len(piece) - len(piece.lstrip())
+            parts.append((piece.strip(), start + begin + lead))
+        begin = separator.end() if separator else end
     return parts or [(text, start)]
 
 

@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass, field
 
 from garde.analyse.document import Block, Document, Table
+from garde.analyse.subjects import ties
 from garde.analyse.wording import (
     BOTH,
     bare_label,
@@ -337,6 +338,10 @@ def _walk(heading: Block | None, body: list[Block], language: str, reading: Read
         following_items = i + 1 < len(body) and body[i + 1].kind == "item"
         if following_items and block.text.rstrip().endswith(":"):
             intro = [chunk]
+            continue
+        handled, tied = _by_subject(block, language, reading, heading is None)
+        if handled:
+            emitted = emitted or tied
         elif heading is None and states_purpose(block.text, language):
             reading.units.append(_paragraph_unit(block))  # "We use your e-mail to ..., with your consent."
             emitted = True
@@ -356,6 +361,25 @@ def _walk(heading: Block | None, body: list[Block], language: str, reading: Read
         else:
             reading.units.append(Unit("section", [Chunk("purpose", heading.text, heading.start),
                                                   *heading_prose]))
+
+
+def _by_subject(block: Block, language: str, reading: Reading, refer_back: bool) -> tuple[bool, bool]:
+    """A paragraph whose sentences state bases with the purpose as their subject ("L'envoi de la
+    lettre repose sur votre consentement"), or for the whole page: a purpose per subject, the
+    page's bases untied. Under no heading (``refer_back``), "this processing" is the use stated
+    in the sentence before; under one, the heading names it. Returns whether the paragraph was
+    read so, and whether it tied a basis."""
+    found = ties(block.text, language, refer_back)
+    if not any(tie.purposes or tie.whole for tie in found):
+        return False, False
+    for tie in found:
+        sentence = Chunk("prose", block.text[tie.start:tie.end], block.start + tie.start)
+        for a, b in tie.purposes:
+            purpose = Chunk("purpose", block.text[a:b], block.start + a)
+            reading.units.append(Unit("paragraph", [purpose, sentence]))
+        if not tie.purposes:
+            reading.untied.append(sentence)
+    return True, any(tie.purposes for tie in found)
 
 
 _BOLD_LEAD = re.compile(r"^(\*\*|__)(.+?)\1")

@@ -76,8 +76,25 @@ def passages(document: Document) -> list[Passage]:
     return found
 
 
+# A line that opens a labelled field ("Controller: ...", "**Titolare del trattamento:** ..."): a
+# register's header lines, one field each, though no punctuation ends the line before.
+_FIELD_LINE = re.compile(r"\n(?=[ \t]*[*_]*[A-ZÀ-ÖØ-Ý][^:\n]{1,60}?[*_]*\s?:[*_]*\s)")
+
+
 def _sentences(block: Block) -> list[tuple[str, int]]:
-    """The block's sentences (a heading or short block whole), each with its offset in the text."""
+    """The block's sentences (a heading or short block whole), each with its offset in the text; a
+    paragraph of labelled fields, one per line, gives each line apart."""
+    if block.kind != "heading" and _FIELD_LINE.search(block.text):
+        found: list[tuple[str, int]] = []
+        begin = 0
+        for gap in (*_FIELD_LINE.finditer(block.text), None):
+            end = gap.start() if gap else len(block.text)
+            line = block.text[begin:end]
+            lead = len(line) - len(line.lstrip())
+            if line.strip():
+                found += _sentences(Block(block.kind, line.strip(), block.start + begin + lead, block.level))
+            begin = gap.end() if gap else end
+        return found
     text = block.text
     if block.kind == "heading" or len(text) <= 200:
         return [(text, block.start)]
@@ -124,6 +141,9 @@ _CLOSING = re.compile(r"[.,;:!?)\]»”]$")
 
 
 def _heading_like(text: str) -> bool:
+    # An e-mail address or a web address: a line of contact details, not a title.
+    if "@" in text or "://" in text:
+        return False
     return (len(text) <= 90 and not _CLOSING.search(text) and (text[:1].isupper() or text[:1].isdigit())
             and len(text.split()) <= 12)
 

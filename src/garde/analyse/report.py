@@ -70,9 +70,20 @@ def analyse(document: Document, lang: str = "auto", today: date | None = None) -
     language = detect_language(document.text) if lang == "auto" else check_language(lang)
     document = replace(document, language=language)
     found = passages(document)
-    activities = [a.as_json() for a in extract_activities(document, language)]
+    extracted = extract_activities(document, language)
+    activities = [a.as_json() for a in extracted]
     untied = [{"legal_basis": e.value, "evidence": e.excerpt} for e in stated_for_all(document, language)]
     elements = detect_elements(found)
+    if not elements["purposes"].present:
+        # Art. 13(1)(c): a purpose the layout reads (a bullet, a row, a heading over its basis).
+        purpose = next((e for a in extracted for e in a.evidence if e.field == "purpose"), None)
+        if purpose is not None:
+            elements["purposes"] = Element(True, purpose.excerpt, purpose.start)
+    if not elements["legal_basis_per_purpose"].present:
+        # Art. 13(1)(c): a basis the document ties to one of its purposes, however laid out.
+        tied = next((e for a in extracted for e in a.evidence if e.field == "legal_basis"), None)
+        if tied is not None:
+            elements["legal_basis_per_purpose"] = Element(True, tied.excerpt, tied.start)
     findings = find_problems(found, language, today, elements["transfer_safeguards"].present)
     return Analysis(document.source, language, document_kind(document, found), elements, findings, activities,
                     untied)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -42,6 +42,7 @@ FUNCTION_WORDS = frozenset({
     "avec", "votre", "vos", "notre", "nos", "son", "sa", "ses", "leur",
     "il", "lo", "i", "gli", "uno", "una", "di", "del", "della", "dei", "degli", "delle", "dell", "da",
     "per", "con", "su", "tuo", "tua", "tuoi", "suo", "sua", "nostro", "nostra", "vostro", "vostra",
+    "all", "dall", "nell", "sull", "qu", "s", "n", "c", "j",
 })
 
 
@@ -70,6 +71,9 @@ class Structure:
     purpose_sections: dict[str, tuple[str, ...]]
     purpose_cues: dict[str, tuple[str, ...]]
     other_sections: dict[str, tuple[str, ...]]
+    basis_predicates: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    generic_subjects: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    whole_document: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def words(self, table: dict[str, tuple[str, ...]], language: str) -> tuple[str, ...]:
         """The words of ``language``; every language's when it is unknown."""
@@ -101,6 +105,9 @@ def load_structure(path: Path = STRUCTURE) -> Structure:
         purpose_sections=_words_map(data.get("purpose_sections", {}), "purpose_sections"),
         purpose_cues=_words_map(data.get("purpose_cues", {}), "purpose_cues"),
         other_sections=_words_map(data.get("other_sections", {}), "other_sections"),
+        basis_predicates=_words_map(data.get("basis_predicates", {}), "basis_predicates"),
+        generic_subjects=_words_map(data.get("generic_subjects", {}), "generic_subjects"),
+        whole_document=_words_map(data.get("whole_document", {}), "whole_document"),
     )
 
 
@@ -124,8 +131,12 @@ def column_role(header: str, language: str) -> str | None:
     """The role of a column whose header is ``header``: basis, purpose, data..., :data:`BOTH`, or None."""
     structure = load_structure()
     normal = normalise(header)
-    roles = [role for role in ROLES if role in structure.columns
-             and _alternation(structure.words(structure.columns[role], language)).search(normal)]
+    roles: list[str] = []
+    # The document's language first; a header in another one ("Purpose" over French rows) next.
+    for words_of_language in (language, ""):
+        roles = roles or [role for role in ROLES if role in structure.columns
+                          and _alternation(structure.words(structure.columns[role], words_of_language))
+                          .search(normal)]
     if "purpose" in roles and "basis" in roles:
         return BOTH
     return roles[0] if roles else None
@@ -134,15 +145,31 @@ def column_role(header: str, language: str) -> str | None:
 def has_cue(sentence: str, language: str) -> bool:
     """Whether ``sentence`` says it is stating a legal basis ("on the basis of", "sulla base del"...)."""
     structure = load_structure()
-    return contains(sentence, structure.words(structure.basis_cues, language))
+    return contains(sentence, structure.words(structure.basis_cues, language)
+                    + structure.words(structure.basis_predicates, language))
 
 
 _normal_word = lru_cache(maxsize=1 << 16)(normalise)
 
 
 def tokens(text: str) -> list[tuple[str, int, int]]:
-    """The words of ``text``, normalised, with their offsets."""
-    return [(_normal_word(m.group()), m.start(), m.end()) for m in _WORD.finditer(text)]
+    """The words of ``text``, normalised, with their offsets; an elided article or preposition is a
+    word of its own ("all'esecuzione" is "all" and "esecuzione", "d'un" is "d" and "un"), so that a
+    wording matches whatever elision precedes it."""
+    found: list[tuple[str, int, int]] = []
+    for match in _WORD.finditer(text):
+        word = match.group()
+        elided = _ELIDED.match(word)
+        if elided:
+            found.append((_normal_word(elided.group(1)), match.start(), match.start() + len(elided.group(1))))
+            found.append((_normal_word(word[elided.end():]), match.start() + elided.end(), match.end()))
+        else:
+            found.append((_normal_word(word), match.start(), match.end()))
+    return found
+
+
+# An elided article or preposition (fr, it) before an apostrophe: l', d', qu', s', all', dell', sull'...
+_ELIDED = re.compile(r"([^\W\d_]{1,4})['’](?=[^\W_])")
 
 
 @lru_cache(maxsize=16)
