@@ -8,12 +8,13 @@ Run: ``python -m benchmarks.bench_workers --postgres postgresql+psycopg://user@h
 without a PostgreSQL URL the benchmark says so and is skipped). The shop's databases are those of
 ``bench_requests`` (generated once per size); the engine store is a new database each run.
 
-For each number of workers N: N ``garde worker --concurrency 1`` processes are started over the
-store and warmed (each answers requests before timing); then ``--requests`` verified access
-requests, each for another subject, are queued at once (as ``garde request run`` queues them) and
-the clock runs from the first queued to the last completed (the store polled every 20 ms). CPU per
-request is the workers' own and the server's (the PostgreSQL processes of the run's databases, read
-from ``/proc``; the server must run on this machine, else 0). The baselines of the same N: garde's
+For each number of workers N: N ``garde worker --concurrency C`` processes (``--concurrency``,
+default 1) are started over the store and warmed (each answers requests before timing); then
+``--requests`` verified access requests, each for another subject, are queued at once (as
+``garde request run`` queues them) and the clock runs from the first queued to the last completed
+(the store polled every 20 ms). CPU per request is the workers' own and the server's (the
+PostgreSQL processes of the run's databases, read from ``/proc``; the server must run on this
+machine, else 0). The baselines of the same N: garde's
 ``rights.run`` and the hand-written SQL, each in N processes (``bench_throughput``'s harness). The
 floor: ``garde.ping`` jobs (they do nothing) through one worker, queued at once, and one at a time
 (queued, then waited for: the latency a caller sees).
@@ -62,10 +63,10 @@ def _env(shop: Shop) -> dict[str, str]:
 
 
 @contextmanager
-def workers(shop: Shop, count: int) -> Iterator[list[subprocess.Popen[bytes]]]:
+def workers(shop: Shop, count: int, concurrency: int = 1) -> Iterator[list[subprocess.Popen[bytes]]]:
     """``count`` worker processes over the shop's store until the block ends (then SIGTERM)."""
     log = (shop.work / "workers.log").open("ab")
-    started = [subprocess.Popen([sys.executable, "-m", "garde", "worker", "--concurrency", "1"],
+    started = [subprocess.Popen([sys.executable, "-m", "garde", "worker", "--concurrency", str(concurrency)],
                                 env=_env(shop), stdout=log, stderr=subprocess.STDOUT) for _ in range(count)]
     try:
         yield started
@@ -153,7 +154,8 @@ def _floor(shop: Shop, store: sa.Engine, jobs: int) -> dict[str, Any]:
             "note": "one worker; the round trip includes the caller's polling (2 ms)"}
 
 
-def bench(shop: Shop, requests: int, counts: list[int], seed: int = 7) -> dict[str, Any]:
+def bench(shop: Shop, requests: int, counts: list[int], concurrency: int = 1,
+          seed: int = 7) -> dict[str, Any]:
     load_before = load()
     cache = warm(shop)
     deployment, store = open_deployment(shop, shop.work / "results")
@@ -166,7 +168,7 @@ def bench(shop: Shop, requests: int, counts: list[int], seed: int = 7) -> dict[s
     deployment.dispose()
     rounds: dict[str, Any] = {}
     for count in counts:
-        with workers(shop, count) as started:
+        with workers(shop, count, concurrency) as started:
             _queued_round(shop, store, emails[:warmups])  # every worker started and warm
             emails = emails[warmups:]
             through_queue = _queued_round(shop, store, emails[:requests], started)
@@ -185,7 +187,8 @@ def bench(shop: Shop, requests: int, counts: list[int], seed: int = 7) -> dict[s
     store.dispose()
     rates = {int(n): r["workers"]["requests_per_s"] for n, r in rounds.items()}
     scaling = round(rates[2] / rates[1], 2) if 1 in rates and 2 in rates else None
-    return {"shop": shop.label(), "requests_per_round": requests, "file_cache": cache,
+    return {"shop": shop.label(), "requests_per_round": requests, "concurrency": concurrency,
+            "file_cache": cache,
             "load_average_before": load_before, "load_average_after": load(), "cpus": os.cpu_count(),
             "rounds": rounds, "queue_floor": floor, "scaling_1_to_2": scaling,
             "goals": {"rate_2_workers": GOAL_RATE, "scaling_1_to_2": GOAL_SCALING,
@@ -198,8 +201,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.set_defaults(customers=20_000)
     parser.add_argument("--requests", type=int, default=200, help="timed access requests per round")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
+    parser.add_argument("--concurrency", type=int, default=1, help="jobs each worker runs at once")
     args = parser.parse_args(argv)
-    on_postgres(args, lambda shop: bench(shop, args.requests, args.workers))
+    on_postgres(args, lambda shop: bench(shop, args.requests, args.workers, args.concurrency))
 
 
 if __name__ == "__main__":
