@@ -1,18 +1,23 @@
 """Access requests per second through the job queue with 1, 2 and 4 `garde worker` processes on the
-PostgreSQL shop, against the queue's own floor (an empty job's round trip) and an inline run.
+PostgreSQL shop, each against its baselines in the same run: the same requests run by garde in as many
+plain processes (no queue), the hand-written SQL of ``bench_requests`` in as many processes, and the
+queue's own floor (an empty job).
 
 Run: ``python -m benchmarks.bench_workers --postgres postgresql+psycopg://user@host/garde_bench
 [--customers 20000] [--requests 200] [--workers 1 2 4]`` (or set ``GARDE_BENCH_POSTGRES_URL``;
 without a PostgreSQL URL the benchmark says so and is skipped). The shop's databases are those of
 ``bench_requests`` (generated once per size); the engine store is a new database each run.
 
-For each number of workers N: N ``garde worker --concurrency 1`` processes are started over the
-store and warmed (each answers requests before timing: imports, templates, the data map); then
+For each number of workers N: N ``garde worker --concurrency C`` processes (``--concurrency``,
+default 1) are started over the store and warmed (each answers requests before timing); then
 ``--requests`` verified access requests, each for another subject, are queued at once (as
 ``garde request run`` queues them) and the clock runs from the first queued to the last completed
-(the store polled every 20 ms). The floor: ``garde.ping`` jobs (they do nothing) through one worker,
-queued at once, and one at a time (queued, then waited for: the latency a caller sees). The inline
-baseline: the same kind of requests run one after another in this process with ``rights.run``.
+(the store polled every 20 ms). CPU per request is the workers' own and the server's (the
+PostgreSQL processes of the run's databases, read from ``/proc``; the server must run on this
+machine, else 0). The baselines of the same N: garde's
+``rights.run`` and the hand-written SQL, each in N processes (``bench_throughput``'s harness). The
+floor: ``garde.ping`` jobs (they do nothing) through one worker, queued at once, and one at a time
+(queued, then waited for: the latency a caller sees).
 """
 
 from __future__ import annotations
@@ -30,6 +35,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from benchmarks.bench_requests import arguments
+from benchmarks.bench_throughput import _round as processes_round
+from benchmarks.bench_throughput import cpu_seconds
 from benchmarks.request_shop import (
     ROOT,
     Shop,
@@ -40,10 +47,9 @@ from benchmarks.request_shop import (
     submit_verified,
     warm,
 )
-from garde.jobs import queue_app, submit
+from garde.jobs import submit
 from garde.jobs.builtin import ping
 from garde.jobs.requests import run_job
-from garde.rights.running import run
 
 GOAL_RATE, GOAL_SCALING = 200.0, 1.7
 POLL = 0.02
@@ -57,13 +63,13 @@ def _env(shop: Shop) -> dict[str, str]:
 
 
 @contextmanager
-def workers(shop: Shop, count: int) -> Iterator[None]:
+def workers(shop: Shop, count: int, concurrency: int = 1) -> Iterator[list[subprocess.Popen[bytes]]]:
     """``count`` worker processes over the shop's store until the block ends (then SIGTERM)."""
     log = (shop.work / "workers.log").open("ab")
-    started = [subprocess.Popen([sys.executable, "-m", "garde", "worker", "--concurrency", "1"],
+    started = [subprocess.Popen([sys.executable, "-m", "garde", "worker", "--concurrency", str(concurrency)],
                                 env=_env(shop), stdout=log, stderr=subprocess.STDOUT) for _ in range(count)]
     try:
-        yield
+        yield started
     finally:
         for worker in started:
             worker.terminate()
@@ -79,81 +85,112 @@ def _completed(store: sa.Engine, ids: list[str]) -> int:
             sa.bindparam("ids", expanding=True)), {"ids": ids}).scalar_one())
 
 
-def _queued_round(shop: Shop, store: sa.Engine, emails: list[str]) -> float:
-    """Queue a run of each (verified) request at once; seconds until every one has ended."""
+def _server_pids(store: sa.Engine, shop: Shop) -> list[int]:
+    """The PostgreSQL processes serving the run's databases (the workers', and this process's poll)."""
+    names = [sa.make_url(url).database for url in (shop.store_url, *shop.urls.values())]
+    with store.connect() as conn:
+        query = sa.text("SELECT pid FROM pg_stat_activity WHERE datname IN :names")
+        return list(conn.execute(query.bindparams(sa.bindparam("names", expanding=True)),
+                                 {"names": names}).scalars())
+
+
+def _queued_round(shop: Shop, store: sa.Engine, emails: list[str],
+                  started: list[subprocess.Popen[bytes]] | None = None) -> dict[str, Any]:
+    """Queue a run of each (verified) request at once; seconds until every one has ended, the time
+    the queueing took, and the CPU per request of the workers and of the server."""
     ids = [submit_verified(store, "access", email) for email in emails]
+    pids = [w.pid for w in started or []]
+    server = {pid: cpu_seconds(pid) for pid in _server_pids(store, shop)}
+    client = {pid: cpu_seconds(pid) for pid in pids}
     start = time.perf_counter()
     for request_id in ids:
         submit(store, run_job, {"request_id": request_id})
+    queued = time.perf_counter() - start
     while _completed(store, ids) < len(ids):
         time.sleep(POLL)
-    return time.perf_counter() - start
+    seconds = time.perf_counter() - start
+    client_cpu = sum(cpu_seconds(pid) - client[pid] for pid in pids) / len(ids)
+    server_cpu = sum(cpu_seconds(pid) - server.get(pid, 0.0) for pid in _server_pids(store, shop)) / len(ids)
+    cores = os.cpu_count() or 1
+    return {"requests_per_s": round(len(ids) / seconds, 1), "seconds": round(seconds, 2),
+            "queueing_ms_per_request": round(1000 * queued / len(ids), 2),
+            "cpu_ms_per_request": round(1000 * client_cpu, 2),
+            "server_cpu_ms_per_request": round(1000 * server_cpu, 2),
+            "cpu_share": round((client_cpu + server_cpu) * len(ids) / (seconds * cores), 2),
+            "cpu_bound_requests_per_s": round(cores / (client_cpu + server_cpu), 1)
+            if client_cpu + server_cpu else None}
 
 
-def _jobs_done(url: str, job_ids: list[int]) -> int:
-    app = queue_app(url)
-    with app.open():
-        return sum(app.job_manager.get_job_status(job_id).value in ("succeeded", "failed")
-                   for job_id in job_ids)
+def _jobs_done(store: sa.Engine, job_ids: list[int]) -> int:
+    with store.connect() as conn:
+        return int(conn.execute(sa.text("SELECT count(*) FROM procrastinate_jobs WHERE id IN :ids AND status "
+                                         "IN ('succeeded', 'failed')").bindparams(
+            sa.bindparam("ids", expanding=True)), {"ids": job_ids}).scalar_one())
 
 
 def _floor(shop: Shop, store: sa.Engine, jobs: int) -> dict[str, Any]:
     """Empty jobs through one worker: at once (throughput), then one at a time (round trip)."""
     with workers(shop, 1):
         warmup = [submit(store, ping).job_id or 0 for _ in range(5)]
-        while _jobs_done(shop.store_url, warmup) < len(warmup):
+        while _jobs_done(store, warmup) < len(warmup):
             time.sleep(POLL)
         start = time.perf_counter()
         ids = [submit(store, ping).job_id or 0 for _ in range(jobs)]
-        while _jobs_done(shop.store_url, ids) < len(ids):
+        queued = time.perf_counter() - start
+        while _jobs_done(store, ids) < len(ids):
             time.sleep(POLL)
         batch = time.perf_counter() - start
         trips = []
         for _ in range(20):
             start = time.perf_counter()
             job_id = submit(store, ping).job_id or 0
-            while _jobs_done(shop.store_url, [job_id]) < 1:
+            while _jobs_done(store, [job_id]) < 1:
                 time.sleep(0.002)
             trips.append(time.perf_counter() - start)
     trips.sort()
     return {"empty_jobs_per_s": round(jobs / batch, 1), "per_job_ms": round(1000 * batch / jobs, 2),
+            "queueing_ms_per_job": round(1000 * queued / jobs, 2),
             "round_trip_ms_p50": round(1000 * trips[len(trips) // 2], 1),
             "note": "one worker; the round trip includes the caller's polling (2 ms)"}
 
 
-def bench(shop: Shop, requests: int, counts: list[int], seed: int = 7) -> dict[str, Any]:
+def bench(shop: Shop, requests: int, counts: list[int], concurrency: int = 1,
+          seed: int = 7) -> dict[str, Any]:
     load_before = load()
     cache = warm(shop)
     deployment, store = open_deployment(shop, shop.work / "results")
     rng = random.Random(seed)
     warmups = 4 * max(counts)
-    emails = sample_emails(deployment.engines["shop"], shop.customers,
-                           requests * (len(counts) + 1) + warmups * len(counts) + 10, rng)
-    inline_emails, emails = emails[:requests], emails[requests:]
-    for email in emails[:3]:  # the inline side warmed too
-        run(store, submit_verified(store, "access", email), deployment)
-    emails = emails[3:]
-    start = time.perf_counter()
-    for email in inline_emails:
-        run(store, submit_verified(store, "access", email), deployment)
-    inline_rate = requests / (time.perf_counter() - start)
+    # Each N: its warm-up and timed requests through the workers, then N * (requests + 1) for garde
+    # in N processes and as many for the hand-written SQL.
+    per_count = {n: warmups + requests + 2 * n * (requests // n + 1) for n in counts}
+    emails = sample_emails(deployment.engines["shop"], shop.customers, sum(per_count.values()) + 10, rng)
+    deployment.dispose()
     rounds: dict[str, Any] = {}
     for count in counts:
-        with workers(shop, count):
+        with workers(shop, count, concurrency) as started:
             _queued_round(shop, store, emails[:warmups])  # every worker started and warm
             emails = emails[warmups:]
-            seconds = _queued_round(shop, store, emails[:requests])
+            through_queue = _queued_round(shop, store, emails[:requests], started)
             emails = emails[requests:]
-        rounds[str(count)] = {"requests_per_s": round(requests / seconds, 1), "seconds": round(seconds, 2)}
+        step = requests // count + 1
+        ids = [submit_verified(store, "access", email) for email in emails[:count * step]]
+        emails = emails[count * step:]
+        inline = processes_round(shop, "garde", [ids[i * step:(i + 1) * step] for i in range(count)])
+        sql = processes_round(shop, "sql", [emails[i * step:(i + 1) * step] for i in range(count)])
+        emails = emails[count * step:]
+        rounds[str(count)] = {
+            "workers": through_queue, "garde_in_processes": inline, "hand_written_sql": sql,
+            "vs_garde_in_processes": round(through_queue["requests_per_s"] / inline["requests_per_s"], 2),
+            "vs_hand_written_sql": round(through_queue["requests_per_s"] / sql["requests_per_s"], 2)}
     floor = _floor(shop, store, 200)
-    deployment.dispose()
     store.dispose()
-    rates = {int(n): r["requests_per_s"] for n, r in rounds.items()}
+    rates = {int(n): r["workers"]["requests_per_s"] for n, r in rounds.items()}
     scaling = round(rates[2] / rates[1], 2) if 1 in rates and 2 in rates else None
-    return {"shop": shop.label(), "requests_per_round": requests, "file_cache": cache,
+    return {"shop": shop.label(), "requests_per_round": requests, "concurrency": concurrency,
+            "file_cache": cache,
             "load_average_before": load_before, "load_average_after": load(), "cpus": os.cpu_count(),
-            "workers": rounds, "inline_one_process": {"requests_per_s": round(inline_rate, 1)},
-            "queue_floor": floor, "scaling_1_to_2": scaling,
+            "rounds": rounds, "queue_floor": floor, "scaling_1_to_2": scaling,
             "goals": {"rate_2_workers": GOAL_RATE, "scaling_1_to_2": GOAL_SCALING,
                       "met": bool(scaling and scaling >= GOAL_SCALING and rates.get(2, 0) >= GOAL_RATE)}}
 
@@ -164,8 +201,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.set_defaults(customers=20_000)
     parser.add_argument("--requests", type=int, default=200, help="timed access requests per round")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
+    parser.add_argument("--concurrency", type=int, default=1, help="jobs each worker runs at once")
     args = parser.parse_args(argv)
-    on_postgres(args, lambda shop: bench(shop, args.requests, args.workers))
+    on_postgres(args, lambda shop: bench(shop, args.requests, args.workers, args.concurrency))
 
 
 if __name__ == "__main__":

@@ -271,3 +271,33 @@ def test_the_scheduled_work_runs_as_the_periodic_jobs_call_it(tmp_path: Path,
     finally:
         store.dispose()
         get_settings.cache_clear()
+
+
+@pytest.mark.postgres
+def test_a_job_is_queued_on_a_connection_of_the_store_s_pool(postgres_url: str) -> None:
+    """``submit`` sends the job's insert on a connection the store's pool already holds, committed
+    with it (an API or a worker queueing jobs opens no new database session per job), and a second
+    job with a waiting job's queueing lock is still refused."""
+    store = open_store(postgres_url)
+    checkouts: list[object] = []
+    sa.event.listen(store, "checkout", lambda *args: checkouts.append(args))
+    try:
+        with store.connect() as connection:  # the pool holds one session already
+            sessions = connection.execute(sa.text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()")).scalar_one()
+        first = submit(store, ping, {"message": "one"}, queueing_lock="once")
+        second = submit(store, ping, {"message": "two"})
+        assert first.queued and second.queued and len(checkouts) == 3
+        with store.connect() as connection:
+            assert connection.execute(sa.text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()")
+            ).scalar_one() == sessions
+            assert connection.execute(sa.text(
+                "SELECT args->>'message' FROM procrastinate_jobs WHERE id = :id"),
+                {"id": first.job_id}).scalar_one() == "one"  # committed: another session reads it
+        with pytest.raises(GardeError, match="already waiting"):
+            submit(store, ping, {"message": "again"}, queueing_lock="once")
+        assert submit(store, ping, queueing_lock="once", already_queued_ok=True).job_id is None
+        assert submit(store, ping, {"message": "three"}).queued  # the refused insert left no broken session
+    finally:
+        store.dispose()

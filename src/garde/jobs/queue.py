@@ -58,7 +58,7 @@ def queue_app(url: str | sa.URL, *, worker: Settings | None = None,
     else:
         connector = procrastinate.SyncPsycopgConnector(conninfo=conninfo(url), min_size=1, max_size=1)
     app = procrastinate.App(connector=connector)
-    store_url = sa.make_url(url).render_as_string(hide_password=False)
+    store_url = worker_url(url)
     for kind in load_kinds().values():
         app.task(name=kind.name, queue=kind.queue, retry=kind.retry)(_runs(kind.function, store_url,
                                                                            kind.name))
@@ -162,12 +162,18 @@ def _periodic(function: Callable[[Engine], Any], url: str, name: str) -> Callabl
     return run
 
 
+def worker_url(url: str | sa.URL) -> str:
+    """The store URL a worker's jobs open (with its password): the key of :func:`worker_store`."""
+    return sa.make_url(url).render_as_string(hide_password=False)
+
+
 _stores: dict[str, Engine] = {}
 _stores_lock = threading.Lock()
 
 
 def worker_store(url: str) -> Engine:
-    """The store a worker's jobs run on: opened (and checked against the identifier key) once."""
+    """The store a worker's jobs run on: opened (and checked against the identifier key) once, when the
+    worker starts (:func:`garde.jobs.worker.run_worker`); a store it cannot open stops it there."""
     from garde.store import open_store
 
     with _stores_lock:

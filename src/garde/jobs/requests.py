@@ -31,7 +31,7 @@ from garde.jobs.submit import Submission, submit
 from garde.problems import GardeError
 from garde.rights.deployment import Deployment
 from garde.rights.erasure import has_plan, store_plan
-from garde.rights.intake import Request, get_request
+from garde.rights.intake import Request, RequestConflict, get_request
 from garde.rights.mailer import Mailer, configured_mailer
 from garde.rights.parts import divisible, run_part, store_parts
 from garde.rights.run_lock import RequestRunning
@@ -107,10 +107,6 @@ def run_job(store: Engine, *, request_id: str, actor: str = "garde", datasets: s
     day = date.fromisoformat(today) if today else None
     arguments = {"request_id": request_id, "actor": actor, "datasets": datasets, "results": results,
                  "today": today}
-    with store.connect() as conn:
-        request = get_request(conn, request_id)
-    if request.status == "completed":  # a retried job whose first run got that far
-        return _outcome(request)
     parts: list[str] = []
 
     def divide(store: Engine, request: Request, deployment: Deployment) -> bool:
@@ -128,6 +124,12 @@ def run_job(store: Engine, *, request_id: str, actor: str = "garde", datasets: s
                   divide=divide if is_queued(store.url) else None)
     except RequestRunning:
         raise  # tried again by the queue
+    except RequestConflict as error:  # not runnable: a retried job whose first run completed it?
+        with store.connect() as conn:
+            request = get_request(conn, request_id)
+        if request.status == "completed":
+            return _outcome(request)
+        return {"request_id": request_id, "error": str(error)}
     except GardeError as error:  # the request says why (failed, or not runnable): no retry helps
         return {"request_id": request_id, "error": str(error)}
     for part in parts:  # after the run's lock is released: the last part completes the request

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
+import procrastinate
+import sqlalchemy as sa
 from procrastinate import exceptions as queue_errors
 from sqlalchemy.engine import Engine
 
 from garde.jobs.kinds import JobKind
 from garde.jobs.queue import is_queued, queue_app
 from garde.problems import GardeError
+from garde.store import unreachable
 
 
 @dataclass(frozen=True)
@@ -53,15 +57,25 @@ def submit(store: Engine, kind: JobKind, arguments: dict[str, Any] | None = None
     arguments = _as_json(kind, arguments or {})
     if inline or not is_queued(store.url):
         return Submission(kind.name, None, kind.function(store, **arguments))
-    app = queue_app(store.url)
     try:
-        with app.open():
-            job_id = app.configure_task(kind.name, queue=kind.queue,
-                                        queueing_lock=queueing_lock).defer(**arguments)
+        # On a session the store's pool holds (no new connection per job), committed when the block ends.
+        with store.begin() as connection:
+            job_id = submitter(store.url).configure_task(
+                kind.name, queue=kind.queue, queueing_lock=queueing_lock,
+                connection=connection.connection.driver_connection).defer(**arguments)
     except queue_errors.AlreadyEnqueued:
         if already_queued_ok:
             return Submission(kind.name, None, None)
         raise GardeError(f"a {kind.name} job is already waiting ({queueing_lock})") from None
     except queue_errors.ConnectorException as exc:
         raise GardeError(f"the job queue refused the {kind.name} job: {exc.__cause__ or exc}") from None
+    except sa.exc.OperationalError as exc:
+        raise GardeError(f"the job queue refused the {kind.name} job: {unreachable(exc)}") from None
     return Submission(kind.name, job_id)
+
+
+@lru_cache(maxsize=16)
+def submitter(url: sa.URL) -> procrastinate.App:
+    """The queue's App that defers jobs for a store (never opened: each job goes on a connection of
+    the store's own pool), built once per store URL (its task table is the same every time)."""
+    return queue_app(url)

@@ -3,25 +3,51 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 
-from garde.jobs.queue import queue_app, require_queue
-from garde.settings import get_settings
+from garde.jobs.queue import queue_app, require_queue, worker_store, worker_url
+from garde.problems import GardeError
+from garde.settings import Settings, get_settings
+
+logger = logging.getLogger(__name__)
 
 
 def run_worker(url: str, *, concurrency: int = 1, queues: Sequence[str] = (),
                name: str | None = None) -> None:
     """Take and run jobs from the store at ``url`` until stopped.
 
-    SIGTERM or SIGINT stops it cleanly: it takes no new job and returns once the jobs it is
-    running have ended. A worker killed harder (SIGKILL, a lost machine) leaves its jobs "doing";
-    the queue sees its heartbeat stop and those jobs are given to another worker.
+    The store is opened first (migrated, its identifier key checked): a store the worker cannot
+    open raises :class:`GardeError` here, before it takes any job. SIGTERM or SIGINT stops it
+    cleanly: it takes no new job and returns once the jobs it is running have ended. A worker
+    killed harder (SIGKILL, a lost machine) leaves its jobs "doing"; the queue sees its heartbeat
+    stop and those jobs are given to another worker.
     """
     require_queue(url, "garde worker")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     settings = get_settings()
+    warm(url, settings)
     app = queue_app(url, worker=settings)
     app.run_worker(concurrency=concurrency, queues=list(queues) or None, name=name,
                    install_signal_handlers=True, delete_jobs="never",
                    update_heartbeat_interval=settings.worker_heartbeat_seconds,
                    stalled_worker_timeout=settings.worker_stalled_seconds)
+
+
+def warm(url: str, settings: Settings) -> None:
+    """What every job would otherwise open at its first run: the store (a :class:`GardeError` if it
+    cannot be opened), the configured data map with its registers and databases, and the wording's
+    catalogues. A data map that cannot be opened only fails the request jobs that need it (a worker
+    may run retention or imports without one): it is logged, not raised."""
+    from garde.i18n import LANGUAGES, translations
+    from garde.jobs.requests import worker_deployment
+
+    started = time.perf_counter()
+    worker_store(worker_url(url))
+    try:
+        worker_deployment(None, None)
+    except (GardeError, OSError) as exc:
+        logger.warning("no data map for request jobs (GARDE_DATASETS=%s): %s", settings.datasets, exc)
+    for language in LANGUAGES:
+        translations(language)
+    logger.info("store and data map opened in %.2f s", time.perf_counter() - started)
