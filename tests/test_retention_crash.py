@@ -108,7 +108,7 @@ def test_sweep_killed_at_random_points_ends_exact(database_url: str, tmp_path: P
     try:
         with sweeps(database_url, shop_url, tmp_path / "sweeps") as commands:
             kills = killed_sweeps(deployment.store, lambda: sweep_command(commands, batch_size=3), rng,
-                                  KILLS, most_batches=8)
+                                  KILLS, most_batches=4)
             final = sweep_command(commands, batch_size=100)
             assert final.wait() == 0, final.output()
 
