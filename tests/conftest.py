@@ -215,6 +215,19 @@ def served(database_url: str, tmp_path: Path, request: pytest.FixtureRequest) ->
         yield running
 
 
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def served_module(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """:func:`served`, started once for a module's tests (on SQLite, then on PostgreSQL): for tests that
+    assert only about the requests, mails and audit entries they make themselves."""
+    from tests.api_support import served_shop
+
+    folder = tmp_path_factory.mktemp("served")
+    admin = None if request.param == "sqlite" else request.getfixturevalue("postgres_admin_url")
+    with scratch_databases(["store"], folder, admin) as urls, \
+            served_shop(urls["store"], folder, admin) as running:
+        yield running
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     """Debian's Chromium under Playwright, one per test worker for every browser test module:

@@ -54,11 +54,13 @@ class World:
         with self.store.connect() as conn:
             return get_request(conn, request_id).status
 
-    def wait(self, request_id: str, until: frozenset[str] = frozenset({"completed", "failed"})) -> str:
-        """Poll the request's status until it is one of ``until`` (bounded by :data:`DEADLINE`)."""
+    def wait(self, request_id: str, until: frozenset[str] = frozenset({"completed", "failed"}),
+             poll: float = 0.05) -> str:
+        """Poll the request's status every ``poll`` seconds until it is one of ``until`` (bounded by
+        :data:`DEADLINE`)."""
         end = time.monotonic() + DEADLINE
         while (status := self.status(request_id)) not in until and time.monotonic() < end:
-            time.sleep(0.05)
+            time.sleep(poll)
         return status
 
     @staticmethod

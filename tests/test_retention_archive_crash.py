@@ -1,7 +1,7 @@
 """Kill -9 a sweep that archives, again and again: every due invoice ends in the archive exactly once,
 whole, and nothing else moves (the archive's key refuses a duplicate; a lost row would be missing).
 
-As in ``test_retention_crash``: ``python -m garde retention sweep`` in a subprocess with tiny
+As in ``test_retention_crash``: ``garde retention sweep`` in a process of its own (forked) with tiny
 batches, killed after a random number of batches plus a random delay, then one sweep that finishes.
 """
 
@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import os
 import random
-import signal
-import subprocess
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -19,6 +16,7 @@ import sqlalchemy as sa
 
 from garde import audit
 from garde.retention.journal import retention_batches, retention_runs
+from tests.forked_commands import Command, Commands
 from tests.test_retention_archive import (
     DATASET,
     FIRST,
@@ -30,13 +28,12 @@ from tests.test_retention_archive import (
     invoices_archive,
     table_rows,
 )
-from tests.test_retention_crash import _batches, _sweep_process
+from tests.test_retention_crash import killed_sweeps, sweep_command, sweeps
 
 KILLS = max(3, int(os.environ.get("GARDE_CRASH_KILLS", "20")) // 4)
 
-def _sweep(store_url: str, shop_url: str, batch_size: int) -> subprocess.Popen[bytes]:
-    return _sweep_process(store_url, shop_url, batch_size, dataset=DATASET, url_env="GARDE_ARCHIVE_TEST_URL",
-                          today=FIRST)
+def _sweep(commands: Commands, batch_size: int) -> Command:
+    return sweep_command(commands, batch_size, dataset=DATASET, today=FIRST)
 
 
 def test_archiving_killed_at_random_points_moves_each_row_once(database_url: str, tmp_path: Path) -> None:
@@ -51,24 +48,11 @@ def test_archiving_killed_at_random_points_moves_each_row_once(database_url: str
         before = table_rows(world.shop, invoices)
         stay, move, _ = expected(before, FIRST)
         rng = random.Random(20261205)
-        kills = 0
-        while kills < KILLS:
-            target = _batches(world.store) + rng.randint(0, 6)
-            process = _sweep(database_url, shop_url, batch_size=2)
-            deadline = time.monotonic() + 30
-            while process.poll() is None and _batches(world.store) < target and time.monotonic() < deadline:
-                time.sleep(0.01)
-            time.sleep(rng.random() * 0.02)
-            if process.poll() is not None:
-                _, err = process.communicate()
-                assert process.returncode == 0, err.decode()
-                break
-            os.kill(process.pid, signal.SIGKILL)
-            process.communicate()
-            kills += 1
-        final = _sweep(database_url, shop_url, batch_size=50)
-        _, err = final.communicate(timeout=120)
-        assert final.returncode == 0, err.decode()
+        with sweeps(database_url, shop_url, tmp_path / "sweeps", "GARDE_ARCHIVE_TEST_URL") as commands:
+            kills = killed_sweeps(world.store, lambda: _sweep(commands, batch_size=2), rng, KILLS,
+                                  most_batches=6)
+            final = _sweep(commands, batch_size=50)
+            assert final.wait() == 0, final.output()
 
         live = table_rows(world.shop, invoices)
         archived = table_rows(world.shop, invoices_archive)

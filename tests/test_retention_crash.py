@@ -1,6 +1,6 @@
 """Kill -9 the sweep at random points, again and again; the outcome is still exact.
 
-``python -m garde retention sweep`` runs in a subprocess with tiny batches;
+``garde retention sweep`` runs in a process of its own (forked: tests.forked_commands) with tiny batches;
 the test watches the journal and SIGKILLs it after a random number of
 batches plus a random delay (so kills land anywhere: between the journal
 commit and the business commit, inside either, after both), at least 20
@@ -17,11 +17,10 @@ from __future__ import annotations
 
 import os
 import random
-import signal
-import subprocess
-import sys
 import time
 from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from itertools import pairwise
 from pathlib import Path
@@ -30,6 +29,7 @@ import sqlalchemy as sa
 
 from garde import audit
 from garde.retention.journal import decode_keys, retention_batches, retention_runs
+from tests.forked_commands import Command, Commands, forked_garde
 from tests.test_retention_negomarkets import (
     DATASET,
     TABLES,
@@ -46,13 +46,45 @@ KILLS = int(os.environ.get("GARDE_CRASH_KILLS", "20"))
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _sweep_process(store_url: str, shop_url: str, batch_size: int, *, dataset: Path = DATASET,
-                   url_env: str = "GARDE_NEGOMARKETS_URL", today: date = TODAY) -> subprocess.Popen[bytes]:
+# What a sweep command imports when it runs: imported once, before the forks (tests.forked_commands).
+PRELOAD = ("garde.cli.retention", "garde.retention.sweep", "garde.datasets", "psycopg",
+           "sqlalchemy.dialects.postgresql.psycopg", "sqlalchemy.dialects.sqlite")
+
+
+@contextmanager
+def sweeps(store_url: str, shop_url: str, folder: Path,
+           url_env: str = "GARDE_NEGOMARKETS_URL") -> Iterator[Commands]:
+    """`garde retention sweep` commands over the store and the shop, started by forking."""
     env = {**os.environ, "GARDE_DATABASE_URL": store_url, url_env: shop_url}
-    return subprocess.Popen(
-        [sys.executable, "-m", "garde", "retention", "sweep", "--inline", "--datasets", str(dataset),
-         "--today", today.isoformat(), "--batch-size", str(batch_size), "--quiet"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    with forked_garde(env, folder, PRELOAD) as commands:
+        yield commands
+
+
+def sweep_command(commands: Commands, batch_size: int, *, dataset: Path = DATASET,
+                  today: date = TODAY) -> Command:
+    return commands.start(["retention", "sweep", "--inline", "--datasets", str(dataset), "--today",
+                           today.isoformat(), "--batch-size", str(batch_size), "--quiet"])
+
+
+def killed_sweeps(store: sa.Engine, start: Callable[[], Command], rng: random.Random, kills: int,
+                  most_batches: int) -> int:
+    """Start sweeps and SIGKILL each after up to ``most_batches`` more batches in the journal and a
+    random delay, until ``kills`` kills or until one ends first (nothing left to interrupt; it must
+    have ended well). Returns the kills made."""
+    made = 0
+    while made < kills:
+        target = _batches(store) + rng.randint(0, most_batches)
+        process = start()
+        deadline = time.monotonic() + 30
+        while process.poll() is None and _batches(store) < target and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(rng.random() * 0.02)
+        if process.poll() is not None:
+            assert process.wait() == 0, process.output()
+            break
+        process.kill()
+        made += 1
+    return made
 
 
 def _batches(store: sa.Engine) -> int:
@@ -73,26 +105,12 @@ def test_sweep_killed_at_random_points_ends_exact(database_url: str, tmp_path: P
     before = snapshot(deployment.shop)
     by_sql = expected_by_sql(deployment.shop)
     rng = random.Random(20260228)
-    kills = 0
     try:
-        while kills < KILLS:
-            target = _batches(deployment.store) + rng.randint(0, 8)
-            process = _sweep_process(database_url, shop_url, batch_size=3)
-            deadline = time.monotonic() + 30
-            while process.poll() is None and _batches(deployment.store) < target \
-                    and time.monotonic() < deadline:
-                time.sleep(0.01)
-            time.sleep(rng.random() * 0.02)
-            if process.poll() is not None:
-                _, err = process.communicate()
-                assert process.returncode == 0, err.decode()
-                break  # finished before the kill: nothing left to interrupt
-            os.kill(process.pid, signal.SIGKILL)
-            process.communicate()
-            kills += 1
-        final = _sweep_process(database_url, shop_url, batch_size=100)
-        _, err = final.communicate(timeout=120)
-        assert final.returncode == 0, err.decode()
+        with sweeps(database_url, shop_url, tmp_path / "sweeps") as commands:
+            kills = killed_sweeps(deployment.store, lambda: sweep_command(commands, batch_size=3), rng,
+                                  KILLS, most_batches=4)
+            final = sweep_command(commands, batch_size=100)
+            assert final.wait() == 0, final.output()
 
         after = snapshot(deployment.shop)
         expected = expected_by_python(before)

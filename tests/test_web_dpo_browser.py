@@ -7,20 +7,24 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from garde.consent import give, withdraw
+from garde.jobs import submit as submit_job
+from garde.jobs.builtin import ping
+from garde.jobs.listing import cancel_job
 from garde.rights import submit
 from garde.rights.deployment import Deployment
 from garde.shop import generate_shop
-from garde.store import connect
+from garde.store import connect, open_store
 from garde.subjects import ensure_subject
 from tests.api_support import REGISTER, garde_serve, new_key
 from tests.browser import AXE, AXE_JS, SCREEN_JS
-from tests.conftest import ROOT
+from tests.conftest import ROOT, scratch_databases
 
 # One worker runs every browser test (pyproject's `--dist loadgroup`): one browser.
 pytestmark = pytest.mark.xdist_group("browser")
@@ -37,6 +41,7 @@ PAGES = {
     "retention": "/dpo/retention",
     "consents": "/dpo/consents",
     "audit": "/dpo/audit",
+    "jobs-sqlite": "/dpo/jobs",  # on SQLite: no queue, said so (the queue itself: test_jobs_page_…)
     "requests-fr": "/dpo/requests?lang=fr",
 }
 
@@ -122,14 +127,15 @@ def test_a_dpo_logs_in_finds_an_overdue_request_and_extends_a_recent_one(
     context.close()
 
 
-@pytest.fixture(scope="module")
-def seen(browser: Any, dashboard: dict[str, str]) -> Iterator[Any]:
-    """``seen(page, width)``: what the browser saw on a page, once per page and width."""
+@contextmanager
+def _seer(browser: Any, dashboard: dict[str, str]) -> Iterator[Any]:
+    """``see(path, name, width)``: what the browser saw on a page of ``dashboard``, once per page and
+    width (a screenshot ``name-width.png`` taken)."""
     axe = AXE.read_text(encoding="utf-8")
     contexts: dict[int, tuple[Any, Any]] = {}
     cache: dict[tuple[str, int], dict[str, Any]] = {}
 
-    def see(name: str, width: int) -> dict[str, Any]:
+    def see(path: str, name: str, width: int) -> dict[str, Any]:
         if (name, width) not in cache:
             if width not in contexts:
                 # axe-core is injected as an inline script, which the pages' CSP refuses: bypassed here,
@@ -139,25 +145,33 @@ def seen(browser: Any, dashboard: dict[str, str]) -> Iterator[Any]:
                 )
                 contexts[width] = (context, _log_in(context, dashboard))
             tab = contexts[width][1]
-            tab.goto(dashboard["base"] + PAGES[name].format(**dashboard))
+            tab.goto(dashboard["base"] + path)
             SCREENSHOTS.mkdir(parents=True, exist_ok=True)
             tab.screenshot(path=SCREENSHOTS / f"{name}-{width}.png", full_page=True)
             facts: dict[str, Any] = tab.evaluate(SCREEN_JS)
             tab.add_script_tag(content=axe)
             facts["violations"] = tab.evaluate(AXE_JS)["violations"]
             facts["lang"] = tab.evaluate("() => document.documentElement.lang")
+            facts["main"] = tab.inner_text("main")
             cache[(name, width)] = facts
         return cache[(name, width)]
 
-    yield see
-    for context, _ in contexts.values():
-        context.close()
+    try:
+        yield see
+    finally:
+        for context, _ in contexts.values():
+            context.close()
 
 
-@pytest.mark.parametrize("width", WIDTHS)
-@pytest.mark.parametrize("name", PAGES)
-def test_dashboard_page_is_accessible_and_fits_the_screen(seen: Any, name: str, width: int) -> None:
-    facts = seen(name, width)
+@pytest.fixture(scope="module")
+def seen(browser: Any, dashboard: dict[str, str]) -> Iterator[Any]:
+    """``seen(page, width)``: what the browser saw on a page of :data:`PAGES`, once per page and width."""
+    with _seer(browser, dashboard) as see:
+        yield lambda name, width: see(PAGES[name].format(**dashboard), name, width)
+
+
+def _accessible(facts: dict[str, Any], name: str, width: int) -> None:
+    """Nothing serious or critical for axe-core, no sideways scrolling, every control reachable."""
     violations = [
         f"{v['id']} ({v['impact']}): {v['help']} — e.g. {v['nodes'][0]['target']}"
         for v in facts["violations"]
@@ -166,6 +180,13 @@ def test_dashboard_page_is_accessible_and_fits_the_screen(seen: Any, name: str, 
     assert not violations, f"{name} at {width}px:\n" + "\n".join(violations)
     assert facts["scrollWidth"] <= facts["innerWidth"], f"{name} at {width}px scrolls sideways"
     assert not facts["unreachable"]
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("name", PAGES)
+def test_dashboard_page_is_accessible_and_fits_the_screen(seen: Any, name: str, width: int) -> None:
+    facts = seen(name, width)
+    _accessible(facts, name, width)
     assert facts["lang"] == ("fr" if name.endswith("-fr") else "en")
 
 
@@ -185,3 +206,37 @@ def test_charts_are_drawn_under_the_pages_csp(browser: Any, dashboard: dict[str,
             assert drawn and all(width > 0 for width in drawn), f"{name}: no chart drawn"
     assert not [text for text in refused if "Content Security Policy" in text], refused
     context.close()
+
+
+@pytest.fixture(scope="module")
+def queue_dashboard(postgres_admin_url: str,
+                    tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """`garde serve` on a PostgreSQL store whose queue holds jobs of several standings (the jobs page
+    lists a queue only there: on SQLite jobs run inline; skipped without PostgreSQL, failed under CI)."""
+    folder = tmp_path_factory.mktemp("queue")
+    with scratch_databases(["store"], folder, postgres_admin_url) as urls:
+        url = urls["store"]
+        key = new_key(url, "dpo", "dpo-office")
+        store = open_store(url)
+        try:
+            jobs = [submit_job(store, ping, {"message": f"ping {n}"}).job_id for n in range(4)]
+            assert jobs[0] is not None
+            cancel_job(store, jobs[0], actor="dpo")  # one cancelled, three waiting
+        finally:
+            store.dispose()
+        env = {**os.environ, "GARDE_DATABASE_URL": url, "GARDE_REGISTERS": str(REGISTER),
+               "GARDE_DATASETS": str(ROOT / "datasets"), "GARDE_OUTBOX": str(folder / "outbox"),
+               "GARDE_RESULTS": str(folder / "results"), "GARDE_MAILER": "file"}
+        with garde_serve(env, folder) as base:
+            yield {"base": base, "key": key}
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("width", WIDTHS)
+def test_jobs_page_is_accessible_and_fits_the_screen(browser: Any, queue_dashboard: dict[str, str],
+                                                     width: int) -> None:
+    with _seer(browser, queue_dashboard) as see:
+        facts = see("/dpo/jobs", "jobs", width)
+    _accessible(facts, "jobs", width)
+    assert facts["lang"] == "en"
+    assert "garde.ping" in facts["main"] and "cancelled" in facts["main"]  # the queue's rows, not "no queue"
