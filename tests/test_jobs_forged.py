@@ -5,6 +5,8 @@ machine. Each test calls the job kind with forged arguments, as a worker calls i
 
 from __future__ import annotations
 
+import os
+import sys
 import tempfile
 from collections.abc import Iterator
 from datetime import date, timedelta
@@ -35,6 +37,39 @@ def store(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[sa.Eng
     yield engine
     engine.dispose()
     get_settings.cache_clear()
+
+
+_WRITES: list[str] | None = None  # while a list: the files opened for writing, as the audit hook sees them
+
+
+def _watch_writes(event: str, args: tuple[object, ...]) -> None:
+    if event == "open" and _WRITES is not None:
+        path, mode, flags = args
+        writes = (isinstance(mode, str) and any(c in mode for c in "wax+")) or \
+                 (isinstance(flags, int) and flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT))
+        if writes:
+            _WRITES.append(str(path))
+
+
+sys.addaudithook(_watch_writes)  # a hook cannot be removed: it records only while _WRITES is a list
+
+
+def test_a_consent_import_job_writes_the_decrypted_file_nowhere(store: sa.Engine, tmp_path: Path) -> None:
+    """The staged file is decrypted in memory: a worker killed during the import leaves no file with the
+    subjects' identities in clear (it used to write one to a temporary folder for the import)."""
+    global _WRITES
+    export = tmp_path / "export.csv"
+    export.write_text(CSV, encoding="utf-8")
+    staged = stage(store, export)
+    _WRITES = []
+    try:
+        report = consent_import(store, staged=staged, name="export.csv", source="crm", columns={})
+        written = list(_WRITES)
+    finally:
+        _WRITES = None
+    assert report["added"] == 1
+    assert [path for path in written if not path.startswith(("/dev/", str(tmp_path)))
+            and "sqlite" not in path and not path.endswith(("-journal", "-wal", "-shm"))] == []
 
 
 @pytest.mark.parametrize("name", ["../escaped.csv", "../../escaped.csv", "ABSOLUTE", "sub/inner.csv", "..",
@@ -145,11 +180,10 @@ def test_a_staged_file_s_chunks_cannot_be_dropped_or_reordered(store: sa.Engine,
             conn.execute(job_staging.update().where(job_staging.c.id == chunks[1].id).values(seq=0))
             conn.execute(job_staging.update().where(job_staging.c.id == chunks[0].id).values(seq=1))
     if tampering == "none":
-        with staging.unstaged(store, staged, "export.csv") as path:
-            assert path.read_text(encoding="utf-8") == content
+        assert staging.unstaged(store, staged, "export.csv").decode("utf-8") == content
         return
-    with pytest.raises(GardeError, match="does not open"), staging.unstaged(store, staged, "export.csv"):
-        pass
+    with pytest.raises(GardeError, match="does not open"):
+        staging.unstaged(store, staged, "export.csv")
 
 
 @pytest.mark.postgres

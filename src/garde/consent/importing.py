@@ -35,13 +35,14 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, BinaryIO, NamedTuple
 
 import sqlalchemy as sa
 
@@ -436,29 +437,44 @@ def import_csv(engine: sa.Engine, path: Path, *, source: str | None = None,
                columns: Mapping[str, str] | None = None, **options: Any) -> ImportReport:
     """Import a CSV export; ``columns`` maps garde's fields to the file's column names
     (``{"activity": "purpose", "at": "timestamp"}``); see :data:`FIELDS`."""
+    with path.open("rb") as raw:
+        return _import_from(engine, raw, str(path), source=source or path.stem, columns=columns, **options)
+
+
+def import_csv_bytes(engine: sa.Engine, content: bytes, name: str, *, source: str | None = None,
+                     columns: Mapping[str, str] | None = None, **options: Any) -> ImportReport:
+    """:func:`import_csv` of a file's ``content`` held in memory (a worker's decrypted staged file,
+    never written to disk in clear); ``name`` names it in problems."""
+    return _import_from(engine, io.BytesIO(content), name, source=source or Path(name).stem,
+                        columns=columns, **options)
+
+
+def _import_from(engine: sa.Engine, raw: BinaryIO, name: str, *, source: str,
+                 columns: Mapping[str, str] | None, **options: Any) -> ImportReport:
     columns = dict(columns or {})
     unknown = set(columns) - set(FIELDS)
     if unknown:
         raise GardeError(f"unknown field(s) {', '.join(sorted(unknown))}; fields are {', '.join(FIELDS)}")
-    with path.open(newline="", encoding="utf-8-sig") as handle:
+    with io.TextIOWrapper(raw, encoding="utf-8-sig", newline="") as handle:
         # strict: a quote left open is an error, not a cell that swallows the rows after it
         reader = csv.reader(handle, strict=True, delimiter=_separator(handle, {*FIELDS, *columns.values()}))
         try:
             header = next(reader, [])
             missing = [c for c in columns.values() if c not in header]
             if missing:
-                raise GardeError(f"{path}: no column {', '.join(missing)}; "
+                raise GardeError(f"{name}: no column {', '.join(missing)}; "
                                  f"the columns are {', '.join(header)}")
-            rename = {column: name for name, column in columns.items()}
+            rename = {column: key for key, column in columns.items()}
             names = [rename.get(column, column) for column in header]
-            return _import(engine, _records(reader, names), source=source or path.stem, **options)
+            return _import(engine, _records(reader, names), source=source, **options)
         except _UnreadableRecord as exc:
             problem = str(exc)
         except csv.Error as exc:  # the header
             problem = f"line {reader.line_num}: {exc}"
         except UnicodeDecodeError as exc:
-            problem = f"line {_first_line_not_utf8(path)}: not UTF-8 text ({exc.reason})"
-    raise GardeError(f"{path}: {problem}; the batches before it are imported, and importing the mended "
+            raw.seek(0)
+            problem = f"line {_first_line_not_utf8(raw)}: not UTF-8 text ({exc.reason})"
+    raise GardeError(f"{name}: {problem}; the batches before it are imported, and importing the mended "
                      "file again adds only what is missing")
 
 
@@ -477,15 +493,14 @@ def _separator(handle: Any, names: set[str]) -> str:
     return max(SEPARATORS, key=lambda sep: found[sep])  # the first of the best: a comma on a tie
 
 
-def _first_line_not_utf8(path: Path) -> int:
-    """The number of the first line of ``path`` that is not UTF-8 (the text reader decodes the
-    file by blocks, so its error does not say which line)."""
-    with path.open("rb") as handle:
-        for number, line in enumerate(handle, start=1):
-            try:
-                line.decode("utf-8-sig" if number == 1 else "utf-8")
-            except UnicodeDecodeError:
-                return number
+def _first_line_not_utf8(raw: BinaryIO) -> int:
+    """The number of the first line of the file ``raw`` reads that is not UTF-8 (the text reader
+    decodes the file by blocks, so its error does not say which line)."""
+    for number, line in enumerate(raw, start=1):
+        try:
+            line.decode("utf-8-sig" if number == 1 else "utf-8")
+        except UnicodeDecodeError:
+            return number
     return 0
 
 

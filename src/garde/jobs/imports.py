@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from garde.consent.importing import import_csv
+from garde.consent.importing import import_csv_bytes
 from garde.decide.model import DecisionModel
 from garde.jobs.kinds import job
 from garde.jobs.staging import discard, unstaged
@@ -31,10 +31,9 @@ def consent_import(store: Engine, staged: str, name: str, source: str, columns: 
                    actor: str = "garde worker") -> dict[str, Any]:
     """Import the staged CSV ``name`` (its problems name its lines, as the command's do)."""
     model = DecisionModel.load(get_settings().registers)
-    with unstaged(store, staged, name) as path:
-        report = import_csv(store, path, source=source, columns=columns,
-                            defaults={"activity": activity, "channel": channel},
-                            activities=dict(model.validity()), actor=actor)
+    report = import_csv_bytes(store, unstaged(store, staged, name), name, source=source, columns=columns,
+                              defaults={"activity": activity, "channel": channel},
+                              activities=dict(model.validity()), actor=actor)
     discard(store, staged)
     problems = [without_values(problem) for problem in report.problems]
     logger.info("consent import %s (%s): %s rows read, %s added, %s already there, %s refused: %s",

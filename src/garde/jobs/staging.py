@@ -13,17 +13,13 @@ from __future__ import annotations
 import hmac
 import os
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from tempfile import TemporaryDirectory
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from garde.keys import identifier_data_key
-from garde.private_files import write_private
 from garde.problems import GardeError
 from garde.store import metadata
 
@@ -90,9 +86,9 @@ def plain_name(name: str) -> str:
     return name
 
 
-@contextmanager
-def unstaged(store: Engine, staged: str, name: str) -> Iterator[Path]:
-    """The staged file back, as ``name`` in an owner-only temporary folder, for the block."""
+def unstaged(store: Engine, staged: str, name: str) -> bytes:
+    """The staged file's content back, decrypted in memory (never written to disk in clear: a worker
+    killed during the import leaves nothing readable behind)."""
     from cryptography.exceptions import InvalidTag
 
     plain_name(name)
@@ -103,13 +99,11 @@ def unstaged(store: Engine, staged: str, name: str) -> Iterator[Path]:
     if not rows:
         raise GardeError(f"no staged file {staged} (already imported, or discarded)")
     try:
-        content = b"".join(aead.decrypt(raw[:12], raw[12:], _sealed_with(staged, seq, seq == len(rows) - 1))
-                           for seq, raw in enumerate(rows))
+        return b"".join(aead.decrypt(raw[:12], raw[12:], _sealed_with(staged, seq, seq == len(rows) - 1))
+                        for seq, raw in enumerate(rows))
     except InvalidTag:
         raise GardeError(f"staged file {staged} does not open with this identifier key, or its chunks were "
                          "changed, reordered or cut") from None
-    with TemporaryDirectory(prefix="garde-staged-") as folder:  # created 0700
-        yield write_private(Path(folder) / name, content)
 
 
 def discard(store: Engine, staged: str) -> int:
