@@ -1,4 +1,5 @@
-"""PDF notices: pypdf's text layer, page by page, its lines joined back into paragraphs.
+"""PDF notices: pypdf's text layer, page by page, its lines joined back into paragraphs, and its
+tables rebuilt from the layout-mode text (:mod:`garde.analyse.readers.pdf_tables`).
 
 A PDF's text layer keeps lines, not paragraphs: a line ends a paragraph when it ends a sentence
 and is clearly shorter than the page's full lines, or when a blank line, a bullet or a heading
@@ -17,6 +18,7 @@ from pypdf.errors import LimitReachedError, PyPdfError
 
 from garde.analyse.document import Document
 from garde.analyse.readers.builder import DocumentBuilder
+from garde.analyse.readers.pdf_tables import ends_page, find_tables
 from garde.problems import GardeError
 
 MAX_PAGES = 2000
@@ -47,6 +49,8 @@ def read_pdf(data: bytes, source: str) -> Document:
                 raise GardeError(f"{source}: {len(pages)} pages; garde analyse reads at most {MAX_PAGES}")
             _check_content(pages, source)
             texts = [page.extract_text() or "" for page in pages]
+            layouts = [page.extract_text(extraction_mode="layout") or "" if text.strip() else ""
+                       for page, text in zip(pages, texts, strict=True)]
     except LimitReachedError as exc:
         raise GardeError(f"{source}: more than garde analyse reads in a PDF ({exc})") from None
     except (PyPdfError, ValueError, KeyError, TypeError, AttributeError) as exc:
@@ -57,8 +61,9 @@ def read_pdf(data: bytes, source: str) -> Document:
         raise GardeError(f"{source}: the PDF has no text layer (a scan?): run OCR on it first, "
                          "or give the notice as text, HTML or DOCX")
     builder = DocumentBuilder(source)
-    for text in texts:
-        _page(text, builder)
+    carried: list[int] | None = None
+    for text, layout in zip(texts, layouts, strict=True):
+        carried = _page(text, layout, builder, carried)
     return builder.build()
 
 
@@ -74,9 +79,29 @@ def _check_content(pages: Sequence[PageObject], source: str) -> None:
                              "garde analyse reads notices, not drawings or books")
 
 
-def _page(text: str, builder: DocumentBuilder) -> None:
-    lines = [line.strip() for line in text.splitlines()]
+def _page(text: str, layout: str, builder: DocumentBuilder, carried: list[int] | None) -> list[int] | None:
+    """A page: its tables from the layout-mode text, its prose from the plain text (or, on a page with
+    a table, from the layout-mode lines around it, their runs of spaces made one). ``carried``: the
+    columns of a table that ended the page before; returned: those of a table that ends this one."""
+    grid = layout.splitlines()
+    tables = find_tables(grid, carried)
+    if not tables:
+        lines = [line.strip() for line in text.splitlines()]
+        _prose(lines, max((len(line) for line in lines), default=0), builder)
+        return None
+    lines = [" ".join(line.split()) for line in grid]
     full = max((len(line) for line in lines), default=0)
+    done = 0
+    for table in tables:
+        _prose(lines[done:table.first], full, builder)
+        builder.add_table(table.rows)
+        done = table.last
+    _prose(lines[done:], full, builder)
+    return tables[-1].columns if ends_page(tables[-1], grid) else None
+
+
+def _prose(lines: list[str], full: int, builder: DocumentBuilder) -> None:
+    """Lines of prose joined into headings, paragraphs and list items."""
     paragraph: list[str] = []
     kind = "paragraph"
 
