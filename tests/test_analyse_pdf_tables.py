@@ -12,6 +12,8 @@ import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pypdf import PdfReader
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import getSampleStyleSheet
@@ -159,3 +161,30 @@ def test_a_short_table_under_a_header_is_rows_not_one_record() -> None:
     pairs = {(a.purpose, a.legal_bases) for a in extract_activities(from_text(text), "fr")}
     assert pairs == {("Tenue de la comptabilité et conservation des factures", ("legal_obligation",)),
                      ("Prévention de la fraude", ("legitimate_interests",))}
+
+
+_WORD = st.text(alphabet="abcdefghij", min_size=1, max_size=6)
+_CELL = st.lists(_WORD, min_size=1, max_size=3).map(" ".join)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(2, 4).flatmap(lambda width: st.lists(
+    st.lists(_CELL, min_size=width, max_size=width), min_size=3, max_size=6)))
+def test_rows_laid_out_in_columns_are_read_back_cell_for_cell(rows: list[list[str]]) -> None:
+    rows = [[row[0].capitalize(), *row[1:]] for row in rows]  # a row opens with a capital
+    widths = [max(len(row[i]) for row in rows) + 3 for i in range(len(rows[0]))]
+    lines = ["".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows]
+    tables = find_tables(["Some prose before the table.", "", *lines, "", "Prose after it."])
+    assert [t.rows for t in tables] == [rows]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(alphabet="ab C.", max_size=40), max_size=8))
+def test_a_cell_only_ever_holds_the_page_words_in_their_order(lines: list[str]) -> None:
+    words = " ".join(lines).split()
+    for table in find_tables(lines):
+        for row in table.rows:
+            for cell in row:
+                assert " ".join(cell.split()) == cell  # one space between words
+                found = iter(words)
+                assert all(word in found for word in cell.split())  # a subsequence of the page's words

@@ -49,8 +49,7 @@ def read_pdf(data: bytes, source: str) -> Document:
                 raise GardeError(f"{source}: {len(pages)} pages; garde analyse reads at most {MAX_PAGES}")
             _check_content(pages, source)
             texts = [page.extract_text() or "" for page in pages]
-            layouts = [page.extract_text(extraction_mode="layout") or "" if text.strip() else ""
-                       for page, text in zip(pages, texts, strict=True)]
+            layouts = [_layout(page) if text.strip() else "" for page, text in zip(pages, texts, strict=True)]
     except LimitReachedError as exc:
         raise GardeError(f"{source}: more than garde analyse reads in a PDF ({exc})") from None
     except (PyPdfError, ValueError, KeyError, TypeError, AttributeError) as exc:
@@ -65,6 +64,17 @@ def read_pdf(data: bytes, source: str) -> Document:
     for text, layout in zip(texts, layouts, strict=True):
         carried = _page(text, layout, builder, carried)
     return builder.build()
+
+
+def _layout(page: PageObject) -> str:
+    """The page's layout-mode text (for its tables), or "" when pypdf's layout mode fails on a page
+    its plain mode read: the page is then read as prose, as before tables were looked for."""
+    try:
+        return page.extract_text(extraction_mode="layout") or ""
+    except LimitReachedError:
+        raise
+    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError, ZeroDivisionError):
+        return ""
 
 
 def _check_content(pages: Sequence[PageObject], source: str) -> None:
