@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from pypdf import PdfReader
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import getSampleStyleSheet
+from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from garde.analyse.activities import extract_activities
@@ -74,7 +75,15 @@ NOTICES = {
 REPEAT = 6  # the table's rows, repeated with their number: long enough to run over a page break
 
 
-def write_notice(path: Path, language: str, valign: str = "TOP", repeat_header: bool = False) -> Path:
+def _furniture(canvas: Canvas, document: SimpleDocTemplate) -> None:
+    """A running header and a page number, as an exported register has."""
+    canvas.setFont("Helvetica", 8)
+    canvas.drawString(72, A4[1] - 40, "Registre des traitements - version 2")
+    canvas.drawCentredString(A4[0] / 2, 30, f"Page {document.page}")
+
+
+def write_notice(path: Path, language: str, valign: str = "TOP", repeat_header: bool = False,
+                 furniture: bool = False) -> Path:
     before, header, rows, after = NOTICES[language]
     styles = getSampleStyleSheet()
 
@@ -91,7 +100,8 @@ def write_notice(path: Path, language: str, valign: str = "TOP", repeat_header: 
     for heading, text in (before,):
         story += [Paragraph(heading, styles["Heading2"]), Paragraph(text, styles["BodyText"]), Spacer(1, 12)]
     story += [table, Paragraph(after[0], styles["Heading2"]), Paragraph(after[1], styles["BodyText"])]
-    SimpleDocTemplate(str(path), pagesize=A4).build(story)
+    decorate = {"onFirstPage": _furniture, "onLaterPages": _furniture} if furniture else {}
+    SimpleDocTemplate(str(path), pagesize=A4).build(story, **decorate)
     return path
 
 
@@ -106,11 +116,13 @@ def _page_text(path: Path) -> str:
         " ".join(p.extract_text(extraction_mode="layout") for p in pages))
 
 
-@pytest.mark.parametrize("valign", ["TOP", "BOTTOM"])
+@pytest.mark.parametrize(("valign", "furniture"), [("TOP", False), ("BOTTOM", False), ("TOP", True)])
 @pytest.mark.parametrize("language", sorted(NOTICES))
 def test_a_pdf_table_of_activities_gives_its_purpose_basis_pairs(
-        tmp_path: Path, language: str, valign: str) -> None:
-    path = write_notice(tmp_path / f"notice-{language}.pdf", language, valign)
+        tmp_path: Path, language: str, valign: str, furniture: bool) -> None:
+    """Cells wrapped over two lines, top- or bottom-aligned; the table runs over a page break without
+    its header repeated, with or without a running header and a page number between its parts."""
+    path = write_notice(tmp_path / f"notice-{language}.pdf", language, valign, furniture=furniture)
     assert len(PdfReader(str(path)).pages) >= 2  # the table runs over a page break
     document = read(path)
     activities = extract_activities(document, language)

@@ -61,8 +61,10 @@ def read_pdf(data: bytes, source: str) -> Document:
                          "or give the notice as text, HTML or DOCX")
     builder = DocumentBuilder(source)
     carried: list[int] | None = None
+    held: list[str] = []
     for text, layout in zip(texts, layouts, strict=True):
-        carried = _page(text, layout, builder, carried)
+        carried, held = _page(text, layout, builder, carried, held)
+    _prose(held, 0, builder)
     return builder.build()
 
 
@@ -89,25 +91,40 @@ def _check_content(pages: Sequence[PageObject], source: str) -> None:
                              "garde analyse reads notices, not drawings or books")
 
 
-def _page(text: str, layout: str, builder: DocumentBuilder, carried: list[int] | None) -> list[int] | None:
+def _page(text: str, layout: str, builder: DocumentBuilder, carried: list[int] | None,
+          held: list[str]) -> tuple[list[int] | None, list[str]]:
     """A page: its tables from the layout-mode text, its prose from the plain text (or, on a page with
-    a table, from the layout-mode lines around it, their runs of spaces made one). ``carried``: the
-    columns of a table that ended the page before; returned: those of a table that ends this one."""
+    a table, from the layout-mode lines around it, their runs of spaces made one).
+
+    ``carried``: the columns of a table that ended the page before, ``held`` the footer read after
+    it; when the table goes on here, the footer and this page's running header are read after it
+    (nothing comes between the table's two parts). Returned: the same for the next page.
+    """
     grid = layout.splitlines()
     tables = find_tables(grid, carried)
     if not tables:
         lines = [line.strip() for line in text.splitlines()]
-        _prose(lines, max((len(line) for line in lines), default=0), builder)
-        return None
+        _prose([*held, *lines], max((len(line) for line in lines), default=0), builder)
+        return None, []
     lines = [" ".join(line.split()) for line in grid]
     full = max((len(line) for line in lines), default=0)
+    if not tables[0].continued:
+        _prose(held, full, builder)
+        held = []
     done = 0
     for table in tables:
-        _prose(lines[done:table.first], full, builder)
-        builder.add_table(table.rows)
+        before = lines[done:table.first]
+        if table.continued:
+            builder.add_table(table.rows)
+            _prose([*held, *before], full, builder)
+        else:
+            _prose(before, full, builder)
+            builder.add_table(table.rows)
         done = table.last
+    if ends_page(tables[-1], grid):
+        return tables[-1].columns, [line for line in lines[done:] if line]
     _prose(lines[done:], full, builder)
-    return tables[-1].columns if ends_page(tables[-1], grid) else None
+    return None, []
 
 
 def _prose(lines: list[str], full: int, builder: DocumentBuilder) -> None:

@@ -9,6 +9,9 @@ text at its place, so the cells of one table row sit in the same columns line af
 - the table goes on while each following line's segments start at a column (give or take
   :data:`TOLERANCE` characters) and stay inside it, and stops at a blank line or a line that does
   not fit (prose running across the columns);
+- a table that ends a page (but for a footer of up to :data:`FURNITURE` short lines) goes on at
+  the top of the next page (after its running header) when lines there fit its columns, header
+  repeated or not;
 - a block is a table when it has at least two lines of two cells or more besides the header;
 - a line continues the row above (a cell wrapped onto a second line) when its first column is
   empty or goes on in lower case (or punctuation); such lines right under the header continue the
@@ -29,6 +32,7 @@ from dataclasses import dataclass, field
 
 TOLERANCE = 2  # characters a cell's start may stray from its column's (pypdf's layout rounds positions)
 MAX_HEADER_CELL = 60  # a header cell names a column: longer text is prose, not a header
+FURNITURE = 2  # lines of a page's header or footer between a table and the page's edge
 
 _SEGMENT = re.compile(r"\S+(?: \S+)*")
 
@@ -41,6 +45,7 @@ class PageTable:
     last: int  # the index of the line after the table
     columns: list[int]
     rows: list[list[str]] = field(default_factory=list)
+    continued: bool = False  # the rest of a table from the page before, without its header
 
 
 def segments(line: str) -> list[tuple[int, str]]:
@@ -67,11 +72,12 @@ def find_tables(lines: list[str], carried: list[int] | None = None) -> list[Page
     that ended the page before: lines at the top of this page that fit them go on with it (a table
     run over a page break without its header repeated), as a table without a header."""
     found: list[PageTable] = []
-    top = next((i for i, line in enumerate(lines) if line.strip()), len(lines))
     if carried is not None:
-        body, end = _body(carried, lines, top)
-        if body and any(len(cells) >= 2 for cells in body):
-            found.append(PageTable(top, end, carried, _rows(body, len(carried))))
+        for top in _tops(lines):
+            body, end = _body(carried, lines, top)
+            if any(len(cells) >= 2 for cells in body):
+                found.append(PageTable(top, end, carried, _rows(body, len(carried)), continued=True))
+                break
     i = found[0].last if found else 0
     while i < len(lines):
         head = segments(lines[i])
@@ -93,8 +99,29 @@ def find_tables(lines: list[str], carried: list[int] | None = None) -> list[Page
 
 
 def ends_page(table: PageTable, lines: list[str]) -> bool:
-    """Whether nothing but blank lines follows ``table`` on its page."""
-    return not any(line.strip() for line in lines[table.last:])
+    """Whether nothing but blank lines and the page's furniture (a footer, a page number) follows
+    ``table`` on its page."""
+    after = [line for line in lines[table.last:] if line.strip()]
+    return len(after) <= FURNITURE and all(_furniture(line) for line in after)
+
+
+def _tops(lines: list[str]) -> list[int]:
+    """Where a table carried from the page before may go on: the first line of text, or one of the
+    next after lines of page furniture (a running header)."""
+    tops: list[int] = []
+    for i, line in enumerate(lines):
+        if not line.strip():
+            continue
+        tops.append(i)
+        if len(tops) > FURNITURE or not _furniture(line):
+            break
+    return tops
+
+
+def _furniture(line: str) -> bool:
+    """A line that may be a page's header or footer: one short run of text."""
+    found = segments(line)
+    return len(found) == 1 and len(found[0][1]) <= MAX_HEADER_CELL
 
 
 def _body(columns: list[int], lines: list[str], start: int) -> tuple[list[dict[int, str]], int]:
