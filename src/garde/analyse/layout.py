@@ -82,7 +82,9 @@ def _tables(document: Document, language: str, reading: Reading) -> set[int]:
     text = document.text
     events: list[tuple[int, str, tuple[Block, ...]]] = []
     for table in document.tables:
-        record = _record(table, language)
+        # a table whose first row names its columns holds rows, even short ones whose first cells
+        # happen to read as labels (a purpose "... conservation des factures")
+        record = _record(table, language) if _header(text, table.rows[0], language) is None else None
         if record is not None:
             reading.units.append(record)
         kind = "other" if record is not None else "row"

@@ -1,4 +1,5 @@
-"""PDF notices: pypdf's text layer, page by page, its lines joined back into paragraphs.
+"""PDF notices: pypdf's text layer, page by page, its lines joined back into paragraphs, and its
+tables rebuilt from the layout-mode text (:mod:`garde.analyse.readers.pdf_tables`).
 
 A PDF's text layer keeps lines, not paragraphs: a line ends a paragraph when it ends a sentence
 and is clearly shorter than the page's full lines, or when a blank line, a bullet or a heading
@@ -17,6 +18,7 @@ from pypdf.errors import LimitReachedError, PyPdfError
 
 from garde.analyse.document import Document
 from garde.analyse.readers.builder import DocumentBuilder
+from garde.analyse.readers.pdf_tables import ends_page, find_tables
 from garde.problems import GardeError
 
 MAX_PAGES = 2000
@@ -47,6 +49,7 @@ def read_pdf(data: bytes, source: str) -> Document:
                 raise GardeError(f"{source}: {len(pages)} pages; garde analyse reads at most {MAX_PAGES}")
             _check_content(pages, source)
             texts = [page.extract_text() or "" for page in pages]
+            layouts = [_layout(page) if text.strip() else "" for page, text in zip(pages, texts, strict=True)]
     except LimitReachedError as exc:
         raise GardeError(f"{source}: more than garde analyse reads in a PDF ({exc})") from None
     except (PyPdfError, ValueError, KeyError, TypeError, AttributeError) as exc:
@@ -57,9 +60,23 @@ def read_pdf(data: bytes, source: str) -> Document:
         raise GardeError(f"{source}: the PDF has no text layer (a scan?): run OCR on it first, "
                          "or give the notice as text, HTML or DOCX")
     builder = DocumentBuilder(source)
-    for text in texts:
-        _page(text, builder)
+    carried: list[int] | None = None
+    held: list[str] = []
+    for text, layout in zip(texts, layouts, strict=True):
+        carried, held = _page(text, layout, builder, carried, held)
+    _prose(held, 0, builder)
     return builder.build()
+
+
+def _layout(page: PageObject) -> str:
+    """The page's layout-mode text (for its tables), or "" when pypdf's layout mode fails on a page
+    its plain mode read: the page is then read as prose, as before tables were looked for."""
+    try:
+        return page.extract_text(extraction_mode="layout") or ""
+    except LimitReachedError:
+        raise
+    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError, ZeroDivisionError):
+        return ""
 
 
 def _check_content(pages: Sequence[PageObject], source: str) -> None:
@@ -74,9 +91,44 @@ def _check_content(pages: Sequence[PageObject], source: str) -> None:
                              "garde analyse reads notices, not drawings or books")
 
 
-def _page(text: str, builder: DocumentBuilder) -> None:
-    lines = [line.strip() for line in text.splitlines()]
+def _page(text: str, layout: str, builder: DocumentBuilder, carried: list[int] | None,
+          held: list[str]) -> tuple[list[int] | None, list[str]]:
+    """A page: its tables from the layout-mode text, its prose from the plain text (or, on a page with
+    a table, from the layout-mode lines around it, their runs of spaces made one).
+
+    ``carried``: the columns of a table that ended the page before, ``held`` the footer read after
+    it; when the table goes on here, the footer and this page's running header are read after it
+    (nothing comes between the table's two parts). Returned: the same for the next page.
+    """
+    grid = layout.splitlines()
+    tables = find_tables(grid, carried)
+    if not tables:
+        lines = [line.strip() for line in text.splitlines()]
+        _prose([*held, *lines], max((len(line) for line in lines), default=0), builder)
+        return None, []
+    lines = [" ".join(line.split()) for line in grid]
     full = max((len(line) for line in lines), default=0)
+    if not tables[0].continued:
+        _prose(held, full, builder)
+        held = []
+    done = 0
+    for table in tables:
+        before = lines[done:table.first]
+        if table.continued:
+            builder.add_table(table.rows)
+            _prose([*held, *before], full, builder)
+        else:
+            _prose(before, full, builder)
+            builder.add_table(table.rows)
+        done = table.last
+    if ends_page(tables[-1], grid):
+        return tables[-1].columns, [line for line in lines[done:] if line]
+    _prose(lines[done:], full, builder)
+    return None, []
+
+
+def _prose(lines: list[str], full: int, builder: DocumentBuilder) -> None:
+    """Lines of prose joined into headings, paragraphs and list items."""
     paragraph: list[str] = []
     kind = "paragraph"
 

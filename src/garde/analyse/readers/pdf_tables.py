@@ -1,0 +1,176 @@
+"""Tables in a PDF page, rebuilt from pypdf's layout-mode text (columns kept apart by runs of spaces).
+
+A PDF has no tables, only text drawn at places. pypdf's ``extraction_mode="layout"`` keeps each line's
+text at its place, so the cells of one table row sit in the same columns line after line. Here:
+
+- a *segment* is a run of text whose words are apart by one space; two spaces or more separate
+  segments (cells);
+- a *header* is a line of two segments or more; its segments' starts are the table's columns;
+- the table goes on while each following line's segments start at a column (give or take
+  :data:`TOLERANCE` characters) and stay inside it, and stops at a blank line or a line that does
+  not fit (prose running across the columns);
+- a table that ends a page (but for a footer of up to :data:`FURNITURE` short lines) goes on at
+  the top of the next page (after its running header) when lines there fit its columns, header
+  repeated or not;
+- a block is a table when it has at least two lines of two cells or more besides the header;
+- a line continues the row above (a cell wrapped onto a second line) when its first column is
+  empty or goes on in lower case (or punctuation); such lines right under the header continue the
+  header (a wrapped column name); when a table's rows are bottom-aligned (its first line under
+  the header fills its first column but not all, and the next line goes on with it), a line with
+  an empty first column belongs to the row below.
+
+A cell's text is its pieces joined by one space: the words as drawn on the page, in order.
+What this cannot see: rows whose cells all wrap over the same number of lines (each line then
+reads as a row), centred or right-aligned cells (their starts do not line up), and tables drawn
+as two columns of prose.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+TOLERANCE = 2  # characters a cell's start may stray from its column's (pypdf's layout rounds positions)
+MAX_HEADER_CELL = 60  # a header cell names a column: longer text is prose, not a header
+FURNITURE = 2  # lines of a page's header or footer between a table and the page's edge
+
+_SEGMENT = re.compile(r"\S+(?: \S+)*")
+
+
+@dataclass
+class PageTable:
+    """A table found on a page: its rows of cell texts, and the lines it spans."""
+
+    first: int
+    last: int  # the index of the line after the table
+    columns: list[int]
+    rows: list[list[str]] = field(default_factory=list)
+    continued: bool = False  # the rest of a table from the page before, without its header
+
+
+def segments(line: str) -> list[tuple[int, str]]:
+    """The line's runs of text apart by two spaces or more, with their start columns."""
+    return [(m.start(), m.group()) for m in _SEGMENT.finditer(line)]
+
+
+def _placed(columns: list[int], line: str) -> dict[int, str] | None:
+    """The line's segments by column, or None if one does not start at a column or crosses into the
+    next one."""
+    cells: dict[int, str] = {}
+    for start, text in segments(line):
+        index = max((i for i, column in enumerate(columns) if column <= start + TOLERANCE), default=None)
+        if index is None or start - columns[index] > TOLERANCE:
+            return None
+        if index + 1 < len(columns) and start + len(text) >= columns[index + 1] - 1:
+            return None
+        cells[index] = f"{cells[index]} {text}" if index in cells else text
+    return cells
+
+
+def find_tables(lines: list[str], carried: list[int] | None = None) -> list[PageTable]:
+    """The tables among a page's layout-mode lines, in order. ``carried``: the columns of a table
+    that ended the page before: lines at the top of this page that fit them go on with it (a table
+    run over a page break without its header repeated), as a table without a header."""
+    found: list[PageTable] = []
+    if carried is not None:
+        for top in _tops(lines):
+            body, end = _body(carried, lines, top)
+            if any(len(cells) >= 2 for cells in body):
+                found.append(PageTable(top, end, carried, _rows(body, len(carried)), continued=True))
+                break
+    i = found[0].last if found else 0
+    while i < len(lines):
+        head = segments(lines[i])
+        if len(head) < 2 or any(len(text) > MAX_HEADER_CELL for _, text in head):
+            i += 1
+            continue
+        columns = [start for start, _ in head]
+        body, end = _body(columns, lines, i + 1)
+        if sum(len(cells) >= 2 for cells in body) < 2:
+            i += 1
+            continue
+        header = [[text] for _, text in head]
+        while body and _continues(body[0]) and not _bottom(body, len(columns)):  # a wrapped header cell
+            for index, text in body.pop(0).items():
+                header[index].append(text)
+        found.append(PageTable(i, end, columns, [[" ".join(h) for h in header], *_rows(body, len(columns))]))
+        i = end
+    return found
+
+
+def ends_page(table: PageTable, lines: list[str]) -> bool:
+    """Whether nothing but blank lines and the page's furniture (a footer, a page number) follows
+    ``table`` on its page."""
+    after = [line for line in lines[table.last:] if line.strip()]
+    return len(after) <= FURNITURE and all(_furniture(line) for line in after)
+
+
+def _tops(lines: list[str]) -> list[int]:
+    """Where a table carried from the page before may go on: the first line of text, or one of the
+    next after lines of page furniture (a running header)."""
+    tops: list[int] = []
+    for i, line in enumerate(lines):
+        if not line.strip():
+            continue
+        tops.append(i)
+        if len(tops) > FURNITURE or not _furniture(line):
+            break
+    return tops
+
+
+def _furniture(line: str) -> bool:
+    """A line that may be a page's header or footer: one short run of text."""
+    found = segments(line)
+    return len(found) == 1 and len(found[0][1]) <= MAX_HEADER_CELL
+
+
+def _body(columns: list[int], lines: list[str], start: int) -> tuple[list[dict[int, str]], int]:
+    """The lines from ``start`` that fit ``columns``, up to a blank line or one that does not fit,
+    and the index of the line after them."""
+    body: list[dict[int, str]] = []
+    j = start
+    while j < len(lines) and lines[j].strip():
+        cells = _placed(columns, lines[j])
+        if cells is None:
+            break
+        body.append(cells)
+        j += 1
+    return body, j
+
+
+def _rows(lines: list[dict[int, str]], width: int) -> list[list[str]]:
+    """Lines grouped into rows: a wrapped cell's lines joined into one cell."""
+    bottom = _bottom(lines, width)
+    rows: list[list[list[str]]] = []
+    pending: list[dict[int, str]] = []  # bottom-aligned: lines waiting for their row's first column
+    for cells in lines:
+        if bottom and 0 not in cells:
+            pending.append(cells)
+            continue
+        if rows and _continues(cells) and not (bottom and pending):
+            row = rows[-1]
+        else:
+            row = [[] for _ in range(width)]
+            rows.append(row)
+        for earlier in [*pending, cells]:
+            for index, text in earlier.items():
+                row[index].append(text)
+        pending.clear()
+    if pending and rows:
+        for earlier in pending:
+            for index, text in earlier.items():
+                rows[-1][index].append(text)
+    return [[" ".join(pieces) for pieces in row] for row in rows]
+
+
+def _bottom(lines: list[dict[int, str]], width: int) -> bool:
+    """Whether the rows are bottom-aligned: the first line fills its first column but not all, and
+    the next one goes on with it."""
+    return len(lines) > 1 and 0 in lines[0] and len(lines[0]) < width and _continues(lines[1])
+
+
+def _continues(cells: dict[int, str]) -> bool:
+    """A line that goes on with the row above: nothing in the first column, or its text going on
+    in lower case or punctuation (a wrapped purpose)."""
+    first = cells.get(0)
+    return first is None or first[:1].islower() or not first[:1].isalnum()
