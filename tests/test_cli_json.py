@@ -166,5 +166,5 @@ def test_every_reporting_command_prints_json_its_schema_accepts(env: Path,
     assert upgraded["before"] == upgraded["after"] and upgraded["queue_schema"] is None  # SQLite: inline
     assert run.json("jobs", "list") == []  # no queue on SQLite: jobs ran inline
     # a job id names something only on PostgreSQL: tests/test_jobs_cli.py runs those there
-    postgres_only = {"jobs show", "jobs retry", "jobs cancel"}
+    postgres_only = {"jobs show", "jobs retry", "jobs cancel", "jobs prune"}  # prune: test_jobs_cleanup.py
     assert run.seen == set(COMMANDS) - postgres_only, f"not run here: {set(COMMANDS) - run.seen}"

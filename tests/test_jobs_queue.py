@@ -231,10 +231,11 @@ def test_a_schedule_that_is_not_a_cron_string_is_refused(monkeypatch: pytest.Mon
 
     assert all(p.resolve() for p in PERIODIC)  # every periodic job names a function that exists
     assert [p.name for p, _ in schedules(Settings())] == ["retention.sweep", "requests.remind",
-                                                          "audit.export_head"]  # renewals: off by default
+                                                          "audit.export_head", "jobs.prune"]  # renewals: off
     weekly = schedules(Settings(consent_renewal_schedule="0 6 * * 1"))
     assert [p.name for p, _ in weekly][2] == "consent.renewals"
-    off = Settings(retention_sweep_schedule="", reminder_schedule="", audit_head_schedule="")
+    off = Settings(retention_sweep_schedule="", reminder_schedule="", audit_head_schedule="",
+                   jobs_cleanup_schedule="")
     assert schedules(off) == []
     with pytest.raises(GardeError, match="GARDE_RETENTION_SWEEP_SCHEDULE"):
         schedules(Settings(retention_sweep_schedule="every night"))

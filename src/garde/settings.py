@@ -223,6 +223,21 @@ class Settings(BaseSettings):
         description="Folder where export jobs (`garde audience --job`) write their files, owner-only: on "
         "PostgreSQL, on the machine of the worker that runs the job.",
     )
+    jobs_cleanup_schedule: str = Field(
+        default="15 3 * * *",
+        description="When the workers delete the queue's finished jobs older than jobs_keep_days (`garde "
+        "jobs prune`; a cron string, UTC; PostgreSQL only): daily at 03:15 by default; empty: never on a "
+        "schedule.",
+    )
+    jobs_keep_days: int = Field(
+        default=30, ge=1, le=3650,
+        description="How many days the queue keeps a finished job (succeeded, failed, cancelled, aborted) "
+        "after its last change, with its arguments (request ids, file names) and history. 30 days: a "
+        "failed job stays long enough to be seen and retried after a holiday or a monthly review, and "
+        "the jobs of a request stay inspectable for the month the GDPR gives to answer it; after that "
+        "they are deleted (storage limitation, Art. 5(1)(e): the audit log, not the queue, is the record "
+        "of what was done).",
+    )
 
     @classmethod
     def settings_customise_sources(

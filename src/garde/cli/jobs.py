@@ -1,4 +1,4 @@
-"""``garde jobs list|show|retry|cancel``: the job queue (PostgreSQL; on SQLite jobs run inline)."""
+"""``garde jobs list|show|retry|cancel|prune``: the job queue (PostgreSQL; on SQLite jobs run inline)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from rich.table import Table
 from sqlalchemy.engine import Engine
 
 from garde.cli.output import Format, FormatOption, emit
-from garde.jobs import listing
+from garde.jobs import cleanup, listing
+from garde.settings import get_settings
 from garde.store import open_store
 
 jobs_app = typer.Typer(help="The job queue the workers take from (PostgreSQL).", no_args_is_help=True)
@@ -97,6 +98,27 @@ def cancel(job_id: JobId, actor: Actor = "garde", format: FormatOption = Format.
     """
     with _store() as store:
         _render([listing.cancel_job(store, job_id, actor=actor)], format, one=True)
+
+
+@jobs_app.command("prune")
+def prune(
+    days: Annotated[int | None, typer.Option("--days", min=1, max=3650, help="keep finished jobs this many "
+                                             "days (default: GARDE_JOBS_KEEP_DAYS)")] = None,
+    actor: Actor = "garde", format: FormatOption = Format.text,
+) -> None:
+    """Delete the finished jobs (succeeded, failed, cancelled, aborted) whose last change is older than
+    the keep period, with their history (audited: job.pruned). The workers do it daily on their own
+    (GARDE_JOBS_CLEANUP_SCHEDULE); waiting and running jobs are never deleted.
+
+    Example: garde jobs prune --days 90
+    """
+    with _store() as store:
+        pruned = cleanup.prune_jobs(store, days=days or get_settings().jobs_keep_days, actor=actor)
+    if format is Format.json:
+        emit(pruned.to_data())
+        return
+    out.print(f"{pruned.jobs} finished job(s) older than {pruned.days} day(s) deleted, "
+              f"{pruned.staged_files} staged file(s) with them")
 
 
 def install(app: typer.Typer) -> None:

@@ -493,6 +493,12 @@ class Jobs(RootModel[list[Job]]):
     pass
 
 
+class JobsPruned(Output):
+    days: int = f("finished jobs older than this many days were deleted", 30)
+    jobs: int = f("jobs deleted, with their history", 412)
+    staged_files: int = f("consent files staged for deleted import jobs, deleted with them", 0)
+
+
 @dataclass(frozen=True)
 class Report:
     """A command's JSON output and what its exit status 1 means (None: only a declined confirmation)."""
@@ -545,6 +551,7 @@ COMMANDS: dict[str, Report] = {
     "jobs show": Report(Job),
     "jobs retry": Report(Job),
     "jobs cancel": Report(Job),
+    "jobs prune": Report(JobsPruned),
 }
 
 # Commands that write a document or a file format of their own rather than a report.

@@ -36,6 +36,7 @@ PERIODIC: tuple[Periodic, ...] = (
     Periodic("requests.remind", "reminder_schedule", "garde.jobs.scheduled:remind_dpo"),
     Periodic("consent.renewals", "consent_renewal_schedule", "garde.jobs.scheduled:renewal_list"),
     Periodic("audit.export_head", "audit_head_schedule", "garde.jobs.scheduled:audit_head"),
+    Periodic("jobs.prune", "jobs_cleanup_schedule", "garde.jobs.cleanup:scheduled_prune"),
 )
 
 
