@@ -14,18 +14,26 @@ import re
 from dataclasses import asdict
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from garde.consent.importing import import_csv_bytes
 from garde.decide.model import DecisionModel
 from garde.jobs.kinds import job
-from garde.jobs.staging import discard, unstaged
+from garde.jobs.staging import discard, job_staging, unstaged
 from garde.settings import get_settings
 
 logger = logging.getLogger(__name__)
 
 
-@job("consent.import", queue="imports", retry=3)
+def _discard_staged(conn: sa.Connection, job_id: int, arguments: dict[str, Any], actor: str) -> None:
+    """A cancelled import's staged file, which no job will read any more, is deleted."""
+    staged = arguments.get("staged")
+    if isinstance(staged, str):
+        conn.execute(job_staging.delete().where(job_staging.c.staged == staged))
+
+
+@job("consent.import", queue="imports", retry=3, on_cancel=_discard_staged)
 def consent_import(store: Engine, staged: str, name: str, source: str, columns: dict[str, str],
                    activity: str | None = None, channel: str | None = None,
                    actor: str = "garde worker") -> dict[str, Any]:

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import sqlalchemy as sa
 from procrastinate import RetryStrategy
 from sqlalchemy.engine import Engine
 
@@ -29,16 +30,21 @@ TASK_MODULES: tuple[str, ...] = (
 )
 
 JobFunction = Callable[..., Any]
+# What cancelling a waiting job of a kind also does, in the store transaction that cancels it and
+# audits ``job.cancelled``: called with that connection, the job's id, its arguments and the actor.
+OnCancel = Callable[[sa.Connection, int, dict[str, Any], str], None]
 
 
 @dataclass(frozen=True)
 class JobKind:
-    """One kind of job: its queue name, its function, and how often a failed run is tried again."""
+    """One kind of job: its queue name, its function, how often a failed run is tried again, and what
+    cancelling a waiting one also does (``on_cancel``: the work it leaves undone recorded or cleaned)."""
 
     name: str
     function: JobFunction
     queue: str = "default"
     retry: int | RetryStrategy = 0  # attempts after a failure; a strategy says which errors and when
+    on_cancel: OnCancel | None = None
 
     def __call__(self, store: Engine, **arguments: Any) -> Any:
         return self.function(store, **arguments)
@@ -47,12 +53,12 @@ class JobKind:
 KINDS: dict[str, JobKind] = {}
 
 
-def job(name: str, *, queue: str = "default",
-        retry: int | RetryStrategy = 0) -> Callable[[JobFunction], JobKind]:
+def job(name: str, *, queue: str = "default", retry: int | RetryStrategy = 0,
+        on_cancel: OnCancel | None = None) -> Callable[[JobFunction], JobKind]:
     """Declare ``function(store, **arguments)`` as the job kind ``name`` (e.g. ``"retention.sweep"``)."""
 
     def declare(function: JobFunction) -> JobKind:
-        kind = JobKind(name, function, queue, retry)
+        kind = JobKind(name, function, queue, retry, on_cancel)
         known = KINDS.get(name)
         if known is not None and known.function is not function:
             raise ValueError(f"two job kinds named {name!r}")

@@ -1,9 +1,10 @@
 """What the queue holds: jobs listed, shown with their history, retried and cancelled.
 
 Reads the queue's own tables (read-only, bounded, newest first); retry and cancel go through
-procrastinate's job manager, and are audited under the operator's name; cancelling a job deletes
-the file staged for it (:mod:`garde.jobs.staging`), which no job will read any more. On SQLite there is no
-queue: nothing ever waits, so the list is empty and a job id names nothing.
+procrastinate's job manager, and are audited under the operator's name; cancelling a job also does
+what its kind says (a consent import's staged file deleted, an erasure part's request marked
+failed). On SQLite there is no queue: nothing ever waits, so the list is empty and a job id names
+nothing.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from garde import audit
+from garde.jobs.kinds import load_kinds
 from garde.jobs.queue import is_queued, queue_app, require_queue
-from garde.jobs.staging import job_staging
+from garde.jobs.submit import submitter
 from garde.problems import GardeError
 
 STATUSES = ("todo", "doing", "succeeded", "failed", "cancelled", "aborted")
@@ -110,16 +112,19 @@ def retry_job(store: Engine, job_id: int, *, actor: str) -> JobRecord:
 
 
 def cancel_job(store: Engine, job_id: int, *, actor: str) -> JobRecord:
-    """Cancel a job that waits (``todo``); a running one cannot be (it ends, or its worker is stopped)."""
+    """Cancel a job that waits (``todo``); a running one cannot be (it ends, or its worker is stopped).
+
+    In one store transaction: the queue's cancellation (procrastinate's own), what the job's kind
+    does on a cancellation (its ``on_cancel``: a consent import's staged file deleted, an erasure
+    part's request marked failed), and the audit entry."""
     job = show_job(store, job_id)
-    app = queue_app(store.url)
-    with app.open():
-        cancelled = app.job_manager.cancel_job_by_id(job_id)
-    if not cancelled:
-        raise GardeError(f"job {job_id} is {job.status}: only a waiting job (todo) is cancelled")
-    staged = job.arguments.get("staged")
+    kind = load_kinds().get(job.kind)
     with store.begin() as conn:
-        if isinstance(staged, str):  # a file staged for this job only (a consent import's, encrypted)
-            conn.execute(job_staging.delete().where(job_staging.c.staged == staged))
+        cancelled = submitter(store.url).job_manager.cancel_job_by_id(
+            job_id, connection=conn.connection.driver_connection)
+        if not cancelled:
+            raise GardeError(f"job {job_id} is {job.status}: only a waiting job (todo) is cancelled")
+        if kind is not None and kind.on_cancel is not None:
+            kind.on_cancel(conn, job_id, job.arguments, actor)
         audit.record(conn, "job.cancelled", {"job": job_id, "kind": job.kind}, actor=actor)
     return show_job(store, job_id)

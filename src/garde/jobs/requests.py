@@ -22,6 +22,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 from procrastinate import RetryStrategy
 from sqlalchemy.engine import Engine
 
@@ -33,7 +34,7 @@ from garde.rights.deployment import Deployment
 from garde.rights.erasure import has_plan, store_plan
 from garde.rights.intake import Request, RequestConflict, get_request
 from garde.rights.mailer import Mailer, configured_mailer
-from garde.rights.parts import divisible, run_part, store_parts
+from garde.rights.parts import cancel_part, divisible, run_part, store_parts
 from garde.rights.run_lock import RequestRunning
 from garde.rights.running import fail, finish, locate, run, runnable
 from garde.settings import Settings, get_settings
@@ -137,7 +138,14 @@ def run_job(store: Engine, *, request_id: str, actor: str = "garde", datasets: s
     return {**_outcome(ran), "parts": parts}
 
 
-@job("requests.part", queue=QUEUE, retry=RETRIES)
+def _part_cancelled(conn: sa.Connection, job_id: int, arguments: dict[str, Any], actor: str) -> None:
+    """A part's job cancelled (``garde jobs cancel``): its request is marked failed, with the reason."""
+    request_id, part = arguments.get("request_id"), arguments.get("part")
+    if isinstance(request_id, str) and isinstance(part, str):
+        cancel_part(conn, request_id, part, job=job_id, actor=actor)
+
+
+@job("requests.part", queue=QUEUE, retry=RETRIES, on_cancel=_part_cancelled)
 def part_job(store: Engine, *, request_id: str, part: str, actor: str = "garde", datasets: str | None = None,
              results: str | None = None, today: str | None = None) -> dict[str, Any]:
     """One database of a split erasure; the last part to end completes the request."""

@@ -29,7 +29,7 @@ from sqlalchemy.engine import Engine
 from garde import audit
 from garde.rights.deployment import Deployment
 from garde.rights.erasure import ErasureFailed, apply_database, stored_databases
-from garde.rights.intake import Request, get_request
+from garde.rights.intake import Request, get_request, record_step, transition
 from garde.rights.tables import requests
 from garde.store import metadata
 from garde.subjects import now
@@ -104,6 +104,26 @@ def run_part(store: Engine, request_id: str, part: str, deployment: Deployment,
     with store.begin() as conn:  # the refused write rolled back; the part says why, and stays to redo
         _mark(conn, row.id, "failed", {"error": failed})
     return PartOutcome(False, False, failed)
+
+
+def cancel_part(conn: sa.Connection, request_id: str, part: str, *, job: int, actor: str) -> None:
+    """The job of a part was cancelled before it ran: the part is marked failed and the request says so
+    (``failed``, a step with the reason, audited), so that the DPO's lists show it needs attention;
+    running the request again queues the part again. A part already done (a retried job's twin) or
+    already failed needs nothing more; an unknown one (a forged row) is left alone."""
+    row = conn.execute(sa.select(request_parts).where(
+        request_parts.c.request_id == request_id, request_parts.c.part == part).with_for_update()).first()
+    if row is None or row.status != "pending":
+        return
+    reason = (f"part {part}: its job {job} was cancelled by {actor} before it ran; run the request again "
+              "to resume it")
+    _mark(conn, row.id, "failed", {"error": reason})
+    request = get_request(conn, request_id)
+    if request.status == "in_progress":
+        transition(conn, request, "failed", actor=actor, note=reason,
+                   values={"result": json.dumps({"error": reason}, sort_keys=True)})
+    else:  # failed already (another part), or closed meanwhile: the reason is added to its steps
+        record_step(conn, request.id, request.status, actor, reason, subject_id=request.subject_id)
 
 
 def _mark(conn: sa.Connection, part_id: int, status: str, result: dict[str, Any]) -> None:

@@ -1,0 +1,63 @@
+"""A split erasure whose part is cancelled (``garde jobs cancel``) before any worker ran it: the request
+says so (failed, with the reason in its steps and the audit log) instead of staying ``in_progress``
+with nobody told, and running it again resumes it (PostgreSQL)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from garde.jobs import requests as request_jobs
+from garde.jobs.listing import cancel_job, list_jobs
+from garde.jobs.requests import run_job, run_request
+from garde.rights import get_request
+from garde.rights.intake import list_requests
+from garde.rights.parts import parts_of
+from garde.settings import get_settings
+from tests.jobs_support import garde_worker
+from tests.requests_jobs_support import shop_world
+from tests.test_erasure_reference_shop import AS_OF
+
+pytestmark = pytest.mark.postgres
+ZOE = "zoe.erasure@example.org"
+
+
+def test_a_cancelled_erasure_part_fails_its_request_with_the_reason_and_a_run_resumes_it(
+        postgres_admin_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with shop_world(postgres_admin_url, tmp_path / "w") as world:
+        for name in ("GARDE_DATABASE_URL", "GARDE_REGISTERS", "GARDE_DATASETS", "GARDE_SHOP_URL",
+                     "GARDE_CRM_URL", "GARDE_OUTBOX", "GARDE_RESULTS", "GARDE_MAILER"):
+            monkeypatch.setenv(name, world.env[name])
+        get_settings.cache_clear()
+        monkeypatch.setattr(request_jobs, "_deployments", {})  # this world's data map, not another test's
+        request_id = world.request("erasure", ZOE)
+        try:  # the queued run, as a worker runs it: the plan stored, one part job queued per database
+            planned = run_job(world.store, request_id=request_id, today=AS_OF.isoformat())
+        finally:
+            for deployment in request_jobs._deployments.values():
+                deployment.dispose()
+            get_settings.cache_clear()
+        assert planned["parts"] == ["crm", "shop"] and world.status(request_id) == "in_progress"
+        parts = {job.arguments["part"]: job.id for job in list_jobs(world.store, kind="requests.part")}
+
+        assert cancel_job(world.store, parts["crm"], actor="dpo@shop").status == "cancelled"
+        with world.store.connect() as conn:
+            request = get_request(conn, request_id)
+            assert request.status == "failed"  # it stayed in_progress, and no part would ever complete it
+            assert "job " + str(parts["crm"]) + " was cancelled by dpo@shop" in request.steps[-1]["note"]
+            assert request.steps[-1]["actor"] == "dpo@shop"
+            assert [r.id for r in list_requests(conn, status="failed")] == [request_id]  # the DPO's lists
+            assert [(p["part"], p["status"]) for p in parts_of(conn, request_id)] == [("crm", "failed"),
+                                                                                        ("shop", "pending")]
+        assert world.audited(request_id)["request.failed"] == 1
+
+        log = tmp_path / "worker.log"
+        with garde_worker(world.url, log, env=world.env):  # the shop part runs; the request is run again
+            assert run_request(world.store, request_id, actor="dpo@shop").queued
+            assert world.wait(request_id, until=frozenset({"completed"})) == "completed", log.read_text()
+        with world.store.connect() as conn:
+            assert [(p["part"], p["status"]) for p in parts_of(conn, request_id)] == [("crm", "done"),
+                                                                                        ("shop", "done")]
+        assert world.audited(request_id)["request.erasure_applied"] == 2  # each database once
+        assert world.chain_ok()
