@@ -223,3 +223,75 @@ def test_forged_rows_through_a_real_worker_fail_and_the_worker_goes_on(
     finally:
         store.dispose()
         get_settings.cache_clear()
+
+
+def test_a_job_with_arguments_over_the_bound_is_refused_when_submitted(store: sa.Engine) -> None:
+    """What a worker would refuse is refused before it is queued (or run inline, on SQLite)."""
+    from garde.jobs import submit
+    from garde.jobs.builtin import ping
+    from garde.jobs.kinds import MAX_ARGUMENT_BYTES
+
+    with pytest.raises(GardeError, match="over the bound"):
+        submit(store, ping, {"message": "x" * MAX_ARGUMENT_BYTES})
+    submit(store, ping, {"message": "x" * 1000})  # under the bound: queued (or run here, on SQLite)
+
+
+def test_garde_s_own_job_arguments_stay_far_below_the_bound() -> None:
+    """The largest honest arguments: a request part's, with both folders at the longest path Linux
+    allows, and a sweep part naming every table of the reference data map."""
+    import json
+
+    from garde.datasets import load_datamap
+    from garde.jobs.kinds import MAX_ARGUMENT_BYTES
+
+    longest_path = "/" + "d" * 4094
+    part = {"request_id": "0" * 36, "part": "p" * 64, "actor": "dpo@shop.example", "datasets": longest_path,
+            "results": longest_path, "today": "2026-03-02"}
+    datamap = load_datamap(ROOT / "datasets")
+    tables = [f"{database}.{table}" for database, dataset in datamap.datasets.items()
+              for table in dataset.tables]
+    sweep_part = {"run": "0" * 32, "tables": tables, "batch_size": 50_000}
+    for honest in (part, sweep_part):
+        assert len(json.dumps(honest).encode()) < MAX_ARGUMENT_BYTES / 6
+
+
+@pytest.mark.postgres
+def test_a_forged_job_with_huge_arguments_is_refused_by_a_real_worker_before_it_runs(
+        postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A row forged with arguments of a few hundred KiB (bounded only by PostgreSQL) ran: a ping
+    answered, an import stored its huge source on every consent event. The worker now fails such a job
+    at once, with the reason, without retrying it, and goes on."""
+    from garde.jobs import queue_app
+    from tests.jobs_support import garde_worker, wait_for_job
+
+    env = {"GARDE_REGISTERS": str(ROOT / "registers" / "reference-shop.yaml"),
+           "GARDE_RETENTION_SWEEP_SCHEDULE": "", "GARDE_JOBS_STALLED_SCHEDULE": "",
+           "TMPDIR": str(private_folder(tmp_path / "tmp"))}
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    store = open_store(postgres_url)
+    try:
+        export = tmp_path / "export.csv"
+        export.write_text(CSV, encoding="utf-8")
+        staged = stage(store, export)
+        app = queue_app(postgres_url)
+        with app.open():  # as a forger writes rows: straight into the queue, past submit()
+            huge_ping = app.configure_task("garde.ping").defer(message="x" * 300_000)
+            huge_import = app.configure_task("consent.import", queue="imports").defer(
+                staged=staged, name="export.csv", source="s" * 300_000, columns={})
+            honest = app.configure_task("garde.ping").defer(message="still here")
+        log = tmp_path / "worker.log"
+        with garde_worker(postgres_url, log, env=env):
+            assert wait_for_job(postgres_url, honest) == "succeeded", log.read_text()
+            assert wait_for_job(postgres_url, huge_ping) == "failed", log.read_text()
+            assert wait_for_job(postgres_url, huge_import) == "failed", log.read_text()
+        assert "over the bound of 65536" in log.read_text()
+        with store.connect() as conn:
+            assert conn.execute(sa.text("SELECT count(*) FROM consent_events")).scalar_one() == 0
+            assert conn.execute(sa.text("SELECT attempts FROM procrastinate_jobs WHERE id = :id"),
+                                {"id": huge_import}).scalar_one() == 1  # not retried (its kind retries 3)
+            assert conn.execute(sa.select(sa.func.count()).select_from(job_staging)).scalar_one() == 1
+    finally:
+        store.dispose()
+        get_settings.cache_clear()

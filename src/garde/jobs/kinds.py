@@ -10,12 +10,14 @@ on SQLite, where :func:`garde.jobs.submit` runs it at once, and on PostgreSQL, w
 from __future__ import annotations
 
 import importlib
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from procrastinate import RetryStrategy
+from procrastinate import BaseRetryStrategy, RetryStrategy
+from procrastinate.jobs import Job
 from sqlalchemy.engine import Engine
 
 from garde.problems import GardeError
@@ -30,6 +32,37 @@ TASK_MODULES: tuple[str, ...] = (
 )
 
 JobFunction = Callable[..., Any]
+
+# The largest arguments a job may have, as JSON. garde's own stay far below (ids, a day, file and folder
+# names, a sweep part's table names: a few hundred bytes for the reference shop, a few KiB at most);
+# a queue row is data whoever can write the store can forge, and its size is otherwise bounded only
+# by PostgreSQL (a jsonb value of up to 255 MiB, read into every worker that takes it).
+MAX_ARGUMENT_BYTES = 64 * 1024
+
+
+class ArgumentsTooLarge(GardeError):
+    """A job whose arguments are over :data:`MAX_ARGUMENT_BYTES`: refused, never run nor retried."""
+
+
+def check_arguments(name: str, arguments: dict[str, Any]) -> None:
+    """Raise :class:`ArgumentsTooLarge` if ``arguments`` (a job's, as JSON) are over the bound."""
+    size = len(json.dumps(arguments, ensure_ascii=False, default=str).encode())
+    if size > MAX_ARGUMENT_BYTES:
+        raise ArgumentsTooLarge(f"job {name}: its arguments are {size} bytes of JSON, over the bound of "
+                                f"{MAX_ARGUMENT_BYTES}: refused without running it (no garde job needs as "
+                                "much: a row written in the queue by something else than garde?)")
+
+
+class NotWhenTooLarge(BaseRetryStrategy):
+    """A kind's retries, except for a job refused for its size: trying it again changes nothing."""
+
+    def __init__(self, retry: int | RetryStrategy) -> None:
+        self.retry = RetryStrategy(max_attempts=retry) if isinstance(retry, int) else retry
+
+    def get_retry_decision(self, *, exception: BaseException, job: Job) -> Any:
+        if isinstance(exception, ArgumentsTooLarge):
+            return None
+        return self.retry.get_retry_decision(exception=exception, job=job)
 # What cancelling a waiting job of a kind also does, in the store transaction that cancels it and
 # audits ``job.cancelled``: called with that connection, the job's id, its arguments and the actor.
 OnCancel = Callable[[sa.Connection, int, dict[str, Any], str], None]

@@ -12,7 +12,7 @@ import psycopg
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from garde.jobs.kinds import load_kinds
+from garde.jobs.kinds import NotWhenTooLarge, check_arguments, load_kinds
 from garde.problems import GardeError
 from garde.settings import Settings
 from garde.store import safe_url
@@ -60,8 +60,8 @@ def queue_app(url: str | sa.URL, *, worker: Settings | None = None,
     app = procrastinate.App(connector=connector)
     store_url = worker_url(url)
     for kind in load_kinds().values():
-        app.task(name=kind.name, queue=kind.queue, retry=kind.retry)(_runs(kind.function, store_url,
-                                                                           kind.name))
+        retry = NotWhenTooLarge(kind.retry) if kind.retry else 0
+        app.task(name=kind.name, queue=kind.queue, retry=retry)(_runs(kind.function, store_url, kind.name))
     if worker is not None:
         _schedule(app, worker, store_url)
     return app
@@ -69,6 +69,7 @@ def queue_app(url: str | sa.URL, *, worker: Settings | None = None,
 
 def _runs(function: Callable[..., Any], url: str, name: str) -> Callable[..., Any]:
     def run(**arguments: Any) -> Any:
+        check_arguments(name, arguments)  # a forged row's huge arguments: refused before anything runs
         return function(worker_store(url), **arguments)
 
     run.__name__ = run.__qualname__ = name.replace(".", "_")
@@ -93,6 +94,7 @@ def _schedule(app: procrastinate.App, settings: Settings, store_url: str) -> Non
     stalled_seconds = settings.worker_stalled_seconds
 
     async def retry_stalled(timestamp: int) -> int:
+        check_arguments(STALLED_TASK, {"timestamp": timestamp})
         return len(await requeue_stalled(store_url, stalled_seconds))
 
     cron = settings.jobs_stalled_schedule.strip()
@@ -156,6 +158,7 @@ async def requeue_stalled(url: str | sa.URL, seconds_since_heartbeat: float,
 
 def _periodic(function: Callable[[Engine], Any], url: str, name: str) -> Callable[..., Any]:
     def run(timestamp: int) -> Any:
+        check_arguments(name, {"timestamp": timestamp})
         return function(worker_store(url))
 
     run.__name__ = run.__qualname__ = name.replace(".", "_")

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from procrastinate import exceptions as queue_errors
 from sqlalchemy.engine import Engine
 
-from garde.jobs.kinds import JobKind
+from garde.jobs.kinds import JobKind, check_arguments
 from garde.jobs.queue import is_queued, queue_app
 from garde.problems import GardeError
 from garde.store import unreachable
@@ -41,6 +41,7 @@ def _as_json(kind: JobKind, arguments: dict[str, Any]) -> dict[str, Any]:
         copied: dict[str, Any] = json.loads(json.dumps(arguments))
     except (TypeError, ValueError) as exc:
         raise GardeError(f"job {kind.name}: arguments must be JSON ({exc})") from None
+    check_arguments(kind.name, copied)  # what a worker would refuse is refused here, before it is queued
     return copied
 
 
