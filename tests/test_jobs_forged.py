@@ -8,10 +8,11 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
+import procrastinate
 import pytest
 import sqlalchemy as sa
 
@@ -186,43 +187,59 @@ def test_a_staged_file_s_chunks_cannot_be_dropped_or_reordered(store: sa.Engine,
         staging.unstaged(store, staged, "export.csv")
 
 
-@pytest.mark.postgres
-def test_forged_rows_through_a_real_worker_fail_and_the_worker_goes_on(
-        postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The whole path: rows put in procrastinate_jobs (as by a forger), taken by ``garde worker``. A kind
-    the worker does not know fails; a staged file name with a path fails; no file is written; the worker
-    runs the next, honest job."""
-    from garde.jobs import queue_app
-    from tests.jobs_support import garde_worker, wait_for_job
-
+@pytest.fixture
+def forging(postgres_url: str, tmp_path: Path,
+            monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[dict[str, str], sa.Engine, str]]:
+    """A worker's settings, its PostgreSQL store and a consent file staged there (for forged imports)."""
     env = {"GARDE_REGISTERS": str(ROOT / "registers" / "reference-shop.yaml"),
-           "GARDE_RETENTION_SWEEP_SCHEDULE": "", "TMPDIR": str(private_folder(tmp_path / "tmp"))}
+           "GARDE_RETENTION_SWEEP_SCHEDULE": "", "GARDE_JOBS_STALLED_SCHEDULE": "",
+           "TMPDIR": str(private_folder(tmp_path / "tmp"))}
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     get_settings.cache_clear()
     store = open_store(postgres_url)
-    try:
-        export = tmp_path / "export.csv"
-        export.write_text(CSV, encoding="utf-8")
-        staged = stage(store, export)
-        app = queue_app(postgres_url)
-        with app.open():
-            unknown = app.configure_task("garde.no_such_kind").defer(path="/etc/passwd")
-            escaping = app.configure_task("consent.import", queue="imports").defer(
-                staged=staged, name="../../escaped.csv", source="forged", columns={})
-            honest = app.configure_task("garde.ping").defer(message="still here")
-        log = tmp_path / "worker.log"
-        with garde_worker(postgres_url, log, env=env):
-            assert wait_for_job(postgres_url, honest) == "succeeded", log.read_text()
-            assert wait_for_job(postgres_url, unknown) == "failed", log.read_text()
-            assert wait_for_job(postgres_url, escaping) == "failed", log.read_text()
-        assert not any(path.name == "escaped.csv" for path in tmp_path.rglob("*"))
-        assert "is not a file name" in log.read_text()
-        with store.connect() as conn:
-            assert conn.execute(sa.text("SELECT count(*) FROM consent_events")).scalar_one() == 0
-    finally:
-        store.dispose()
-        get_settings.cache_clear()
+    export = tmp_path / "export.csv"
+    export.write_text(CSV, encoding="utf-8")
+    yield env, store, stage(store, export)
+    store.dispose()
+    get_settings.cache_clear()
+
+
+def _forged_through_a_worker(url: str, tmp_path: Path, env: dict[str, str],
+                             forge: Callable[[procrastinate.App], list[int]]) -> str:
+    """Rows ``forge`` writes straight into the queue (as a forger would, past ``submit``), then an
+    honest one, taken by a real ``garde worker``: each forged job fails, the honest one succeeds.
+    Returns the worker's log."""
+    from garde.jobs import queue_app
+    from tests.jobs_support import garde_worker, wait_for_job
+
+    app = queue_app(url)
+    with app.open():
+        forged = forge(app)
+        honest = app.configure_task("garde.ping").defer(message="still here")
+    log = tmp_path / "worker.log"
+    with garde_worker(url, log, env=env):
+        assert wait_for_job(url, honest) == "succeeded", log.read_text()
+        for job_id in forged:
+            assert wait_for_job(url, job_id) == "failed", log.read_text()
+    return log.read_text()
+
+
+@pytest.mark.postgres
+def test_forged_rows_through_a_real_worker_fail_and_the_worker_goes_on(
+        postgres_url: str, tmp_path: Path, forging: tuple[dict[str, str], sa.Engine, str]) -> None:
+    """The whole path: rows put in procrastinate_jobs (as by a forger), taken by ``garde worker``. A kind
+    the worker does not know fails; a staged file name with a path fails; no file is written; the worker
+    runs the next, honest job."""
+    env, store, staged = forging
+    log = _forged_through_a_worker(postgres_url, tmp_path, env, lambda app: [
+        app.configure_task("garde.no_such_kind").defer(path="/etc/passwd"),
+        app.configure_task("consent.import", queue="imports").defer(
+            staged=staged, name="../../escaped.csv", source="forged", columns={})])
+    assert not any(path.name == "escaped.csv" for path in tmp_path.rglob("*"))
+    assert "is not a file name" in log
+    with store.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM consent_events")).scalar_one() == 0
 
 
 def test_a_job_with_arguments_over_the_bound_is_refused_when_submitted(store: sa.Engine) -> None:
@@ -257,41 +274,24 @@ def test_garde_s_own_job_arguments_stay_far_below_the_bound() -> None:
 
 @pytest.mark.postgres
 def test_a_forged_job_with_huge_arguments_is_refused_by_a_real_worker_before_it_runs(
-        postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        postgres_url: str, tmp_path: Path, forging: tuple[dict[str, str], sa.Engine, str]) -> None:
     """A row forged with arguments of a few hundred KiB (bounded only by PostgreSQL) ran: a ping
     answered, an import stored its huge source on every consent event. The worker now fails such a job
     at once, with the reason, without retrying it, and goes on."""
-    from garde.jobs import queue_app
-    from tests.jobs_support import garde_worker, wait_for_job
+    env, store, staged = forging
+    forged: list[int] = []
 
-    env = {"GARDE_REGISTERS": str(ROOT / "registers" / "reference-shop.yaml"),
-           "GARDE_RETENTION_SWEEP_SCHEDULE": "", "GARDE_JOBS_STALLED_SCHEDULE": "",
-           "TMPDIR": str(private_folder(tmp_path / "tmp"))}
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    get_settings.cache_clear()
-    store = open_store(postgres_url)
-    try:
-        export = tmp_path / "export.csv"
-        export.write_text(CSV, encoding="utf-8")
-        staged = stage(store, export)
-        app = queue_app(postgres_url)
-        with app.open():  # as a forger writes rows: straight into the queue, past submit()
-            huge_ping = app.configure_task("garde.ping").defer(message="x" * 300_000)
-            huge_import = app.configure_task("consent.import", queue="imports").defer(
-                staged=staged, name="export.csv", source="s" * 300_000, columns={})
-            honest = app.configure_task("garde.ping").defer(message="still here")
-        log = tmp_path / "worker.log"
-        with garde_worker(postgres_url, log, env=env):
-            assert wait_for_job(postgres_url, honest) == "succeeded", log.read_text()
-            assert wait_for_job(postgres_url, huge_ping) == "failed", log.read_text()
-            assert wait_for_job(postgres_url, huge_import) == "failed", log.read_text()
-        assert "over the bound of 65536" in log.read_text()
-        with store.connect() as conn:
-            assert conn.execute(sa.text("SELECT count(*) FROM consent_events")).scalar_one() == 0
-            assert conn.execute(sa.text("SELECT attempts FROM procrastinate_jobs WHERE id = :id"),
-                                {"id": huge_import}).scalar_one() == 1  # not retried (its kind retries 3)
-            assert conn.execute(sa.select(sa.func.count()).select_from(job_staging)).scalar_one() == 1
-    finally:
-        store.dispose()
-        get_settings.cache_clear()
+    def forge(app: procrastinate.App) -> list[int]:
+        forged.append(app.configure_task("garde.ping").defer(message="x" * 300_000))
+        forged.append(app.configure_task("consent.import", queue="imports").defer(
+            staged=staged, name="export.csv", source="s" * 300_000, columns={}))
+        return forged
+
+    log = _forged_through_a_worker(postgres_url, tmp_path, env, forge)
+    huge_import = forged[1]
+    assert "over the bound of 65536" in log
+    with store.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM consent_events")).scalar_one() == 0
+        assert conn.execute(sa.text("SELECT attempts FROM procrastinate_jobs WHERE id = :id"),
+                            {"id": huge_import}).scalar_one() == 1  # not retried (its kind retries 3)
+        assert conn.execute(sa.select(sa.func.count()).select_from(job_staging)).scalar_one() == 1
