@@ -294,7 +294,7 @@ class DecisionPoint:
 
         Written for the common case, a subject whose facts the point keeps: the counters' check,
         the kept answer and the queued audit entry inline, without the helpers' calls (each
-        Python call costs ≈ 0.1 µs; the kept path made 14 of them)."""
+        Python call costs ≈ 0.1 µs: a kept answer took 22 calls, C functions counted, now 14)."""
         at = self.clock()
         if channel is not None:
             channel = consent_channel(channel)  # asked as recorded: `Email` is the channel `email`
