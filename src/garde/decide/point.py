@@ -132,6 +132,8 @@ class DecisionPoint:
         """The subjects' facts, with the consent events of ``activity`` (None: of every activity),
         ``CHUNK`` subjects a statement; with their buckets' counters when ``stamped``. The caller
         holds the point's lock."""
+        if len(subjects) == 1:  # decide(): one subject, its own statement (no order, no padding)
+            return self._read_chunk(subjects, activity, stamped)
         read: list[Entry | None] = [None] * len(subjects)
         # in a statement, ids first, then identities by their number, padded with ids: few shapes,
         # each statement compiled once
@@ -288,25 +290,46 @@ class DecisionPoint:
     # -- deciding ------------------------------------------------------------
     def decide(self, activity: str, subject: Subject | None,
                categories: Sequence[str] | None = None, channel: str | None = None) -> Decision:
-        """May ``activity`` use ``categories`` of ``subject``'s data (on ``channel``)? Audited."""
+        """May ``activity`` use ``categories`` of ``subject``'s data (on ``channel``)? Audited.
+
+        Written for the common case, a subject whose facts the point keeps: the counters' check,
+        the kept answer and the queued audit entry inline, without the helpers' calls (each
+        Python call costs ≈ 0.1 µs: a kept answer took 22 calls, C functions counted, now 14)."""
         at = self.clock()
-        channel = consent_channel(channel)  # asked as recorded: `Email` is the channel `email`
-        rules = self.model.get(activity)
+        if channel is not None:
+            channel = consent_channel(channel)  # asked as recorded: `Email` is the channel `email`
+        rules = self.model.activities.get(activity)
         parts = None
         if rules is None or not subject:
             decision = evaluate(activity, rules, SubjectFacts(None, None), categories, channel, at)
         else:
             with self._lock:
-                kept = self._keeping()
+                kept = self._kept
+                if kept is None or not kept.counted:
+                    kept = self._keeping()
                 if kept is None:
                     facts = self._read([subject], activity, stamped=False)[0].facts
                 else:
-                    entry = self._current_one(kept, subject)
+                    key = subject if type(subject) is str else _key(subject)
+                    held = kept.entries.get(key)
+                    if held is None or held.check is None:  # not kept, or no counters' statement yet
+                        entry = self._current_one(kept, subject)
+                    else:
+                        entry = held
+                        if self._first(*held.check)[1] != entry.stamp:  # the counters moved
+                            entry = self._read_and_keep(kept, [(key, subject)])[0]
             if kept is None:
                 decision = evaluate(activity, rules, facts, categories, channel, at)
             else:
-                decision, parts = self._answer(entry, activity, rules, categories, channel, at)
-        self._audit(activity, channel, categories, decision, parts, at)
+                answer = entry.answers.get((activity, tuple(categories) if categories else None, channel))
+                if answer is not None and answer[0] <= at and (answer[1] is None or at < answer[1]):
+                    decision, parts = answer[2], answer[3]
+                else:
+                    decision, parts = self._answer(entry, activity, rules, categories, channel, at)
+        writer = self.audit_writer
+        if writer is not None:
+            head, tail = parts or payload_parts(activity, channel, categories, decision)
+            writer.add_entry("decision", (head, at, tail), decision.subject_id, self.actor)
         return decision
 
     def decide_many(self, requests: Iterable[DecisionRequest | tuple[Any, ...]]) -> list[Decision]:
