@@ -199,12 +199,30 @@ def test_a_stalled_job_is_handed_back_once_by_concurrent_retries(postgres_url: s
             _held_by_a_dead_worker(connection, orphan)
         with store.connect() as holder:  # another worker's retry is under way
             holder.execute(sa.text("SELECT pg_advisory_lock(:key)"), {"key": STALLED_LOCK})
-            assert asyncio.run(requeue_stalled(postgres_url, 2)) == []
+            assert requeue_stalled(postgres_url, 2) == []
             holder.execute(sa.text("SELECT pg_advisory_unlock(:key)"), {"key": STALLED_LOCK})
             holder.commit()
-        assert asyncio.run(requeue_stalled(postgres_url, 2)) == [orphan]
-        assert asyncio.run(requeue_stalled(postgres_url, 2)) == []  # it waits now: not handed back twice
+        assert requeue_stalled(postgres_url, 2) == [orphan]
+        assert requeue_stalled(postgres_url, 2) == []  # it waits now: not handed back twice
         assert wait_for_job(postgres_url, orphan, deadline=0) == "todo"
+    finally:
+        store.dispose()
+
+
+@pytest.mark.postgres
+def test_stalled_jobs_are_handed_back_from_a_thread_whose_event_loop_runs(postgres_url: str) -> None:
+    """CI ran it after a browser test whose event loop still ran in the thread: a coroutine behind
+    ``asyncio.run()`` then refused to start. The retry is synchronous, callable from anywhere."""
+    store = open_store(postgres_url)
+    try:
+        orphan = submit(store, ping, {"message": "orphan"}).job_id
+        with store.begin() as connection:
+            _held_by_a_dead_worker(connection, orphan)
+
+        async def inside_a_running_loop() -> list[int]:
+            return requeue_stalled(postgres_url, 2)
+
+        assert asyncio.run(inside_a_running_loop()) == [orphan]
     finally:
         store.dispose()
 
@@ -218,7 +236,7 @@ def test_a_killed_periodic_job_whose_next_run_waits_is_ended_not_doubled(postgre
             killed = _queued(connection, remind, queueing_lock=remind)
             _held_by_a_dead_worker(connection, killed)
             waiting = _queued(connection, remind, queueing_lock=remind)
-        assert asyncio.run(requeue_stalled(postgres_url, 2)) == []
+        assert requeue_stalled(postgres_url, 2) == []
         assert wait_for_job(postgres_url, killed, deadline=0) == "failed"
         assert wait_for_job(postgres_url, waiting, deadline=0) == "todo"
     finally:

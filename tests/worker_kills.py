@@ -8,7 +8,6 @@ handed back at once (:meth:`Workers.kill`), as the queue's stalled-job retry wou
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import subprocess
@@ -120,7 +119,7 @@ class Workers:
         end = time.monotonic() + DEADLINE
         while self._doing(worker):  # another retry (a worker's periodic one) may hold the lock a moment
             assert time.monotonic() < end, f"the jobs of killed worker {worker} were not handed back"
-            if not asyncio.run(requeue_stalled(url, seconds_since_heartbeat=3600)):
+            if not requeue_stalled(url, seconds_since_heartbeat=3600):
                 time.sleep(0.01)
 
     def _doing(self, worker: int) -> bool:

@@ -93,9 +93,9 @@ def _schedule(app: procrastinate.App, settings: Settings, store_url: str) -> Non
         app.periodic(cron=cron, periodic_id=periodic.name)(task)
     stalled_seconds = settings.worker_stalled_seconds
 
-    async def retry_stalled(timestamp: int) -> int:
+    def retry_stalled(timestamp: int) -> int:  # synchronous: procrastinate runs it in a thread
         check_arguments(STALLED_TASK, {"timestamp": timestamp})
-        return len(await requeue_stalled(store_url, stalled_seconds))
+        return len(requeue_stalled(store_url, stalled_seconds))
 
     cron = settings.jobs_stalled_schedule.strip()
     if cron:
@@ -128,29 +128,27 @@ RETRY_JOB = "SELECT procrastinate_retry_job_v2(%s, now(), NULL, NULL, NULL)"
 END_JOB = "UPDATE procrastinate_jobs SET status = 'failed', attempts = attempts + 1 WHERE id = %s"
 
 
-async def requeue_stalled(url: str | sa.URL, seconds_since_heartbeat: float,
-                          queue: str | None = None) -> list[int]:
+def requeue_stalled(url: str | sa.URL, seconds_since_heartbeat: float, queue: str | None = None) -> list[int]:
     """Queue again the jobs left ``doing`` by workers whose heartbeat stopped ``seconds_since_heartbeat``
     ago (killed, a lost machine), on ``queue`` or every queue. Returns the ids of the jobs queued again.
 
     In one transaction, under :data:`STALLED_LOCK` (a second caller meanwhile does nothing), so a
     job is handed back once. A stalled retry of stalled jobs is ended rather than queued again (the
-    next tick does its work), and so is a periodic job whose next run already waits."""
-    async with await psycopg.AsyncConnection.connect(conninfo(url)) as connection, connection.transaction():
-        locked = await (await connection.execute("SELECT pg_try_advisory_xact_lock(%s)",
-                                                 (STALLED_LOCK,))).fetchone()
+    next tick does its work), and so is a periodic job whose next run already waits. Synchronous, on
+    a connection of its own: callable from any thread, an event loop running in it or not."""
+    with psycopg.connect(conninfo(url)) as connection, connection.transaction():
+        locked = connection.execute("SELECT pg_try_advisory_xact_lock(%s)", (STALLED_LOCK,)).fetchone()
         if not locked or not locked[0]:
             return []
-        stalled = await (await connection.execute(STALLED, {"queue": queue,
-                                                            "seconds": seconds_since_heartbeat})).fetchall()
+        stalled = connection.execute(STALLED, {"queue": queue, "seconds": seconds_since_heartbeat}).fetchall()
         queued: list[int] = []
         for job_id, task, twin_waits in stalled:
             if task == STALLED_TASK or twin_waits:
-                await connection.execute(END_JOB, (job_id,))
+                connection.execute(END_JOB, (job_id,))
                 logger.warning("job %s (%s) was running on a worker that stopped: ended, as its next run "
                                "does its work", job_id, task)
                 continue
-            await connection.execute(RETRY_JOB, (job_id,))
+            connection.execute(RETRY_JOB, (job_id,))
             logger.warning("job %s (%s) was running on a worker that stopped: queued again", job_id, task)
             queued.append(int(job_id))
         return queued

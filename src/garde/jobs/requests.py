@@ -14,9 +14,7 @@ retried part finds its part done or does it once (the part's row is locked while
 
 from __future__ import annotations
 
-import asyncio
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -169,11 +167,4 @@ def retry_stalled(url: str, *, seconds_since_heartbeat: float = 30.0) -> list[in
     """Give back to the queue the request jobs of workers whose heartbeat stopped (killed, lost):
     :func:`garde.jobs.queue.requeue_stalled` on the requests' queue. Returns the ids of the jobs retried."""
     require_queue(url, "retrying stalled request jobs")
-
-    async def retry() -> list[int]:
-        return await requeue_stalled(url, seconds_since_heartbeat, QUEUE)
-
-    # A thread of its own: the caller's thread may already run an event loop (a web server's, or
-    # Playwright's sync API in the tests), where asyncio.run() refuses to start.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, retry()).result()
+    return requeue_stalled(url, seconds_since_heartbeat, QUEUE)
