@@ -41,9 +41,11 @@ def warm(url: str, settings: Settings) -> None:
     may run retention or imports without one): it is logged, not raised."""
     from garde.i18n import LANGUAGES, translations
     from garde.jobs.requests import worker_deployment
+    from garde.jobs.retention import keep_sweepers
 
     started = time.perf_counter()
     worker_store(worker_url(url))
+    keep_sweepers()
     try:
         worker_deployment(None, None)
     except (GardeError, OSError) as exc:
