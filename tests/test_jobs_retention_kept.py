@@ -59,3 +59,52 @@ def test_the_jobs_of_a_split_sweep_share_the_worker_s_sweeper(deployment: Deploy
     assert snapshot(deployment.shop) == expected_by_python(before)
     with deployment.store.connect() as conn:
         assert audit.verify(conn).ok
+
+
+def _editable_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
+    """The data map and its register copied where the test may edit them, as GARDE_DATASETS."""
+    register = tmp_path / "registers" / "negomarkets.yaml"
+    register.parent.mkdir()
+    register.write_bytes((DATASET.parent / "../../../registers/negomarkets.yaml").resolve().read_bytes())
+    datasets = tmp_path / "data" / "shop.yaml"
+    datasets.parent.mkdir()
+    text = DATASET.read_text(encoding="utf-8")
+    datasets.write_text(text.replace("../../../registers/", "../registers/"), encoding="utf-8")
+    monkeypatch.setenv("GARDE_DATASETS", str(datasets))
+    get_settings.cache_clear()
+    return datasets, register
+
+
+def _edit(path: Path) -> None:
+    path.write_text(path.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+
+
+def test_a_kept_sweeper_is_opened_again_when_its_register_or_data_map_changes(
+        deployment: Deployment, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A register edited while the worker runs (a retention period lengthened, a legal hold) is what the
+    next sweep job acts on: it kept the old rules until a restart, and would delete what the new ones keep."""
+    datasets, register = _editable_copy(tmp_path, monkeypatch)
+    keep_sweepers()
+    kept = kept_sweeper(deployment.store)
+    assert kept_sweeper(deployment.store) is kept  # nothing changed: the same one
+    _edit(register)
+    renewed = kept_sweeper(deployment.store)
+    assert renewed is not kept and kept_sweeper(deployment.store) is renewed
+    _edit(datasets)
+    assert kept_sweeper(deployment.store) is not renewed
+
+
+def test_a_request_worker_s_data_map_is_opened_again_when_a_register_changes(
+        deployment: Deployment, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from garde.jobs import requests as request_jobs
+
+    _, register = _editable_copy(tmp_path, monkeypatch)
+    monkeypatch.setattr(request_jobs, "_deployments", {})
+    try:
+        kept = request_jobs.worker_deployment(None, None)
+        assert request_jobs.worker_deployment(None, None) is kept
+        _edit(register)
+        assert request_jobs.worker_deployment(None, None) is not kept
+    finally:
+        for opened, _, _ in request_jobs._deployments.values():
+            opened.dispose()

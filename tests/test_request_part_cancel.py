@@ -35,7 +35,7 @@ def test_a_cancelled_erasure_part_fails_its_request_with_the_reason_and_a_run_re
         try:  # the queued run, as a worker runs it: the plan stored, one part job queued per database
             planned = run_job(world.store, request_id=request_id, today=AS_OF.isoformat())
         finally:
-            for deployment in request_jobs._deployments.values():
+            for deployment, _, _ in request_jobs._deployments.values():
                 deployment.dispose()
             get_settings.cache_clear()
         assert planned["parts"] == ["crm", "shop"] and world.status(request_id) == "in_progress"

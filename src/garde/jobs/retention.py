@@ -19,6 +19,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import procrastinate
@@ -26,6 +27,7 @@ from sqlalchemy.engine import Engine
 
 from garde import retention
 from garde.datasets import connect_datamap, load_datamap
+from garde.datasets.freshness import Stamp, source_files, stamp
 from garde.jobs.kinds import job
 from garde.jobs.queue import is_queued, worker_url
 from garde.jobs.submit import submit
@@ -44,8 +46,9 @@ def _open_sweeper(store: Engine) -> retention.Sweeper:
                              actor=ACTOR)
 
 
-# In a ``garde worker`` (:func:`keep_sweepers`): the sweeper of each store and data map, kept between jobs.
-_kept: dict[tuple[str, str], retention.Sweeper] = {}
+# In a ``garde worker`` (:func:`keep_sweepers`): the sweeper of each store and data map, kept between
+# jobs with the stamp of the files it was loaded from.
+_kept: dict[tuple[str, str], tuple[retention.Sweeper, list[Path], Stamp]] = {}
 _keeping = False
 _kept_lock = threading.Lock()
 
@@ -55,20 +58,29 @@ def keep_sweepers() -> None:
     column facts) open for the next sweep job of this process: ``garde worker`` calls it at start.
 
     A split sweep is a coordinator job and one job per part; opening all of that for each job cost
-    ≈ 50 – 100 ms and a new server session per database per job. Like the request jobs' data map
-    (:func:`garde.jobs.requests.worker_deployment`), a changed data map, register or business schema
-    is seen by a worker once it is restarted."""
+    ≈ 50 – 100 ms and a new server session per database per job. A data map or register file changed
+    since (:mod:`garde.datasets.freshness`) opens it again; a business table's columns changed are
+    seen once the worker is restarted."""
     global _keeping
     _keeping = True
 
 
 def kept_sweeper(store: Engine) -> retention.Sweeper:
-    """The sweeper a worker keeps for ``store`` and its ``datasets`` setting, opened at the first call."""
-    key = (worker_url(store.url), str(get_settings().datasets))
+    """The sweeper a worker keeps for ``store`` and its ``datasets`` setting, opened at the first call
+    and again when a file it was loaded from changed."""
+    datasets = get_settings().datasets
+    key = (worker_url(store.url), str(datasets))
     with _kept_lock:
-        if key not in _kept:
-            _kept[key] = _open_sweeper(store)
-        return _kept[key]
+        if key in _kept:
+            sweeper, files, loaded = _kept[key]
+            if stamp(files) == loaded:
+                return sweeper
+            for engine in sweeper.engines.values():  # connections in use stay theirs until returned
+                engine.dispose()
+        sweeper = _open_sweeper(store)
+        files = source_files(Path(datasets), sweeper.datamap)
+        _kept[key] = (sweeper, files, stamp(files))
+        return sweeper
 
 
 def close_sweepers() -> None:
@@ -76,7 +88,7 @@ def close_sweepers() -> None:
     global _keeping
     with _kept_lock:
         _keeping = False
-        for sweeper in _kept.values():
+        for sweeper, _, _ in _kept.values():
             for engine in sweeper.engines.values():
                 engine.dispose()
         _kept.clear()
