@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -159,3 +160,43 @@ def test_a_hold_naming_a_national_phone_number_keeps_that_customer(shop: Shop) -
         place_hold(conn, "subject", "phone:06 99 99 99 99", "litigation", region=shop.deployment.phone_region)
         holds = gather_holds(conn, shop.deployment.datamap, shop.deployment.engines)
     assert list(holds.rows.values()) == [{"crm.contacts": 2, "crm.interactions": 2}]
+
+
+def test_what_garde_holds_is_read_in_one_statement_in_each_kind_s_order(shop: Shop) -> None:  # noqa: F811
+    """Issue 14: the seven reads (subjects, consents, objections, suppression, requests, holds, audit)
+    are one statement, plus two for the subject's other requests and their steps (nine before); each
+    kind in its own order, the same records a read of each table gives."""
+    from garde.audit import audit_log
+    from garde.consent.ledger import consent_events, record_consent
+    from garde.rights.held import garde_held
+    from garde.rights.intake import get_request
+
+    _records_of_two_people(shop)
+    with shop.store.begin() as conn:  # a consent recorded later but given earlier comes first
+        record_consent(conn, ensure_subject(conn, {"email": ANA}), "newsletter", "given", channel="sms",
+                       at=datetime.now(UTC) - timedelta(days=3))
+    request_id = verified(shop, "access", {"email": ANA}, language="en")
+    sent: list[str] = []
+
+    def count(*args: Any) -> None:
+        sent.append(args[2])
+
+    with shop.store.connect() as conn:
+        request = get_request(conn, request_id)
+        sa.event.listen(conn, "before_cursor_execute", count)
+        held = garde_held(conn, request, {"email": [ANA]})
+        sa.event.remove(conn, "before_cursor_execute", count)
+        subject = request.subject_id
+        c, a = consent_events.c, audit_log.c
+        consents = conn.execute(sa.select(c.channel, c.action).where(c.subject_id == subject)
+                                .order_by(c.at, c.id)).all()
+        audited = conn.execute(sa.select(a.seq).where(a.subject_id == subject)
+                               .order_by(a.seq)).scalars().all()
+    assert len(sent) == 3, "\n".join(sent)
+    assert [(e["channel"], e["action"]) for e in held["consents"]] == [tuple(row) for row in consents]
+    assert held["consents"][0]["channel"] == "sms"
+    assert [e["seq"] for e in held["audit"]] == audited
+    assert [r["type"] for r in held["requests"]] == ["erasure", "access"]
+    assert [h["reason"] for h in held["legal_holds"]] == ["litigation with Ana"]
+    assert [(o["scope"], o["reason"]) for o in held["objections"]] == [("crm-profiling", "objection of Ana")]
+    assert [(e["identity"], e["reason"]) for e in held["suppression"]] == [("email", "unsubscribed")]

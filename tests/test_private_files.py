@@ -94,3 +94,25 @@ def test_a_symlink_where_personal_data_is_written_is_not_followed(tmp_path: Path
         else:
             write_private(planted, b"ana@example.org\n")
     assert victim.read_text(encoding="utf-8") == "the worker's own file"
+
+
+def test_a_private_folder_looks_up_only_to_the_first_folder_that_exists(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A request's answer folder is made (and its files' folder checked) on every access request: the
+    folders above the first existing one are not looked at (each ancestor up to ``/`` was, before)."""
+    import os
+
+    looked: list[str] = []
+    real_stat = os.stat
+
+    def stat(path: object, *args: object, **kwargs: object) -> os.stat_result:
+        looked.append(str(path))
+        return real_stat(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    target = tmp_path / "results" / "request"
+    monkeypatch.setattr(os, "stat", stat)
+    private_folder(target)
+    private_folder(target)
+    monkeypatch.undo()
+    assert looked == [str(target), str(target.parent), str(tmp_path), str(target)]
+    assert mode(target) == mode(target.parent) == 0o700

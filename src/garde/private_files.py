@@ -20,7 +20,11 @@ PRIVATE_FOLDER = 0o700
 
 def private_folder(path: Path) -> Path:
     """Create ``path`` and its missing parents owner-only (``0700``); return ``path``."""
-    missing = [folder for folder in (path, *path.parents) if not folder.exists()]
+    missing = []
+    for folder in (path, *path.parents):  # up to the first that exists: its own parents do
+        if folder.exists():
+            break
+        missing.append(folder)
     for folder in reversed(missing):
         try:
             folder.mkdir(mode=PRIVATE_FOLDER)

@@ -106,64 +106,61 @@ def _shown(payload: Any) -> Any:
     return payload
 
 
-_IDS: sa.BindParameter[Any] = sa.bindparam("ids", expanding=True)
-_c, _o, _a = consent_events.c, subject_objections.c, audit_log.c
-_CONSENTS = sa.select(_c.activity, _c.channel, _c.action, _c.at, _c.method, _c.notice_version, _c.user_agent,
-                      _c.expires_at, _c.source).where(_c.subject_id.in_(_IDS)).order_by(_c.at, _c.id)
-_OBJECTIONS = sa.select(_o.scope, _o.reason, _o.at).where(_o.subject_id.in_(_IDS)).order_by(_o.at, _o.id)
-_AUDIT = sa.select(_a.seq, _a.at, _a.kind, _a.payload).where(_a.subject_id.in_(_IDS)).order_by(_a.seq)
+_c, _o, _s, _r, _h, _a = (consent_events.c, subject_objections.c, suppression_list.c, requests.c,
+                          legal_holds.c, audit_log.c)
+# Every kind of record in one statement: one round trip, one pass through SQLAlchemy. Each kind
+# fills the same typed slots (a tag, four moments, seven texts, a number), NULL where it has less;
+# NULLs are cast to the slot's type so that both databases type each column of the union alike.
+_MOMENT, _TEXT, _NUMBER = sa.DateTime(timezone=True), sa.Text(), sa.BigInteger()
+_SLOTS: tuple[tuple[str, sa.types.TypeEngine[Any]], ...] = (
+    *((f"d{i}", _MOMENT) for i in range(1, 5)), *((f"s{i}", _TEXT) for i in range(1, 8)), ("n", _NUMBER))
+_TAGS = {kind: number for number, kind in enumerate(("consents", "objections", "suppression", "requests",
+                                                      "legal_holds", "audit"))}
 
 
-def _consents(conn: sa.Connection, ids: list[str]) -> list[dict[str, Any]]:
-    return [{"activity": r.activity, "channel": r.channel, "action": r.action, "at": _iso(r.at),
-             "method": r.method, "notice_version": r.notice_version, "user_agent": r.user_agent,
-             "expires_at": _iso(r.expires_at), "source": r.source}
-            for r in conn.execute(_CONSENTS, {"ids": ids})]
-
-
-def _objections(conn: sa.Connection, ids: list[str]) -> list[dict[str, Any]]:
-    return [{"scope": r.scope, "reason": r.reason, "at": _iso(r.at)}
-            for r in conn.execute(_OBJECTIONS, {"ids": ids})]
-
-
-@lru_cache(maxsize=64)
-def _suppression_of(kinds: tuple[str, ...], by_subject: bool) -> sa.Select[Any]:
-    s, i = suppression_list.c, subject_identifiers.c
-    theirs = _of_kinds(s.kind, s.hash, len(kinds))
-    if by_subject:
-        theirs.append(sa.tuple_(s.kind, s.hash).in_(sa.select(i.kind, i.hash).where(i.subject_id.in_(_IDS))))
-    return sa.select(s.kind, s.reason, s.added_at).where(sa.or_(*theirs)).order_by(s.added_at, s.kind)
-
-
-def _suppression(conn: sa.Connection, ids: list[str],
-                 hashes: Mapping[str, list[str]]) -> list[dict[str, Any]]:
-    """Suppression entries of the subject's identifiers: by kind, reason and date, never the digest."""
-    if not ids and not hashes:
-        return []
-    rows = conn.execute(_suppression_of(tuple(hashes), bool(ids)), {**_by_kind(hashes), "ids": ids})
-    return [{"identity": r.kind, "reason": r.reason, "added_at": _iso(r.added_at)} for r in rows]
+def _kind(kind: str, **slots: sa.ColumnElement[Any]) -> sa.Select[Any]:
+    columns: list[sa.ColumnElement[Any]] = [sa.literal(_TAGS[kind], sa.Integer()).label("k")]
+    columns += [slots[name].label(name) if name in slots else sa.cast(sa.null(), type_).label(name)
+                for name, type_ in _SLOTS]
+    return sa.select(*columns)
 
 
 @lru_cache(maxsize=64)
-def _requests_of(by_subject: bool, digests: int) -> sa.Select[Any]:
-    r = requests.c
-    theirs: list[sa.ColumnElement[bool]] = [r.subject_id.in_(_IDS)] if by_subject else []
-    # identity_hashes is a JSON object of {kind: digest}: a digest appears there as a quoted string.
-    # A digest is hex: no LIKE wildcard to escape in it.
-    theirs += [r.identity_hashes.contains(sa.bindparam(f"digest{i}")) for i in range(digests)]
-    return sa.select(r.id).where(sa.or_(*theirs))
+def _held_of(kinds: tuple[str, ...], digests: int) -> sa.CompoundSelect[Any]:
+    """The statement of :func:`garde_held` for identities of ``kinds`` and ``digests`` digests.
+
+    ``ids`` (the person's engine subjects: the request's own and those holding one of the
+    identities' digests) is a subquery each kind reads by; then, in each kind's own order (the
+    union is ordered by kind, moment, number, text): consents (time, id), objections (time, id),
+    suppression entries (time, kind), request ids, legal holds naming a subject (id; matched to
+    the identities in Python) and audit entries (seq).
+    """
+    i = subject_identifiers.c
+    ids = sa.union(sa.select(sa.cast(sa.bindparam("subject", type_=sa.String()), sa.String(36))),
+                   sa.select(i.subject_id).where(sa.or_(sa.false(), *_of_kinds(i.kind, i.hash, len(kinds)))))
+    ids_query = ids.scalar_subquery()
+    by_identity = _of_kinds(_s.kind, _s.hash, len(kinds))
+    suppressed = sa.or_(sa.false(), *by_identity, sa.tuple_(_s.kind, _s.hash).in_(
+        sa.select(i.kind, i.hash).where(i.subject_id.in_(ids_query))))
+    asked = sa.or_(_r.subject_id.in_(ids_query),
+                   *(_r.identity_hashes.contains(sa.bindparam(f"digest{n}")) for n in range(digests)))
+    return sa.union_all(
+        _kind("consents", d1=_c.at, d2=_c.expires_at, s1=_c.activity, s2=_c.channel, s3=_c.action,
+              s4=_c.method, s5=_c.notice_version, s6=_c.user_agent, s7=_c.source, n=_c.id)
+        .where(_c.subject_id.in_(ids_query)),
+        _kind("objections", d1=_o.at, s1=_o.scope, s2=_o.reason, n=_o.id).where(_o.subject_id.in_(ids_query)),
+        _kind("suppression", d1=_s.added_at, s1=_s.kind, s2=_s.reason).where(suppressed),
+        _kind("requests", s1=_r.id).where(asked),
+        _kind("legal_holds", d2=_h.starts_at, d3=_h.ends_at, d4=_h.released_at, s1=_h.scope, s2=_h.reason,
+              n=_h.id).where(_h.scope_kind == "subject"),
+        _kind("audit", s1=_a.at, s2=_a.kind, s3=_a.payload, n=_a.seq).where(_a.subject_id.in_(ids_query)),
+    ).order_by(*(sa.literal_column(name) for name in ("k", "d1", "n", "s1")))
 
 
-def _requests(conn: sa.Connection, request: Request, ids: list[str],
-              hashes: Mapping[str, list[str]]) -> list[dict[str, Any]]:
+def _requests(conn: sa.Connection, request: Request, others: list[str]) -> list[dict[str, Any]]:
     """This request and every other of the same subjects, or giving one of their identities (a request
     never verified is linked to no subject, but the identity it gave is theirs), with their steps
     (who acted left out)."""
-    digests = [f'"{digest}"' for values in hashes.values() for digest in values]
-    others: list[str] = []
-    if ids or digests:
-        parameters = {"ids": ids, **{f"digest{i}": digest for i, digest in enumerate(digests)}}
-        others = list(conn.execute(_requests_of(bool(ids), len(digests)), parameters).scalars())
     found = []
     for each in [request, *get_requests(conn, sorted(set(others) - {request.id}))]:
         found.append({
@@ -176,42 +173,47 @@ def _requests(conn: sa.Connection, request: Request, ids: list[str],
     return sorted(found, key=lambda r: (r["received_at"] or "", r["id"]))
 
 
-def _legal_holds(conn: sa.Connection, identities: Mapping[str, Iterable[str]],
-                 region: str | None) -> list[dict[str, Any]]:
-    """The holds whose scope names one of the subject's identities (``kind:value``), released ones too."""
-    theirs = {kind: set(values) for kind, values in identities.items()}
-    h = legal_holds.c
-    found = []
-    for hold in conn.execute(sa.select(legal_holds).where(h.scope_kind == "subject").order_by(h.id)):
-        kind, _, value = hold.scope.partition(":")
-        if row_identity(kind, value, region) in theirs.get(kind, ()):
-            found.append({"id": hold.id, "identity": kind, "reason": hold.reason,
-                          "starts_at": _iso(hold.starts_at), "ends_at": _iso(hold.ends_at),
-                          "released_at": _iso(hold.released_at)})
-    return found
-
-
-def _audit(conn: sa.Connection, ids: list[str]) -> list[dict[str, Any]]:
-    """The audit entries naming the subject (by engine subject id: the log keeps no raw identity)."""
-    if not ids:
-        return []
-    return [{"seq": r.seq, "at": r.at, "kind": r.kind, "details": _shown(json.loads(r.payload))}
-            for r in conn.execute(_AUDIT, {"ids": ids})]
-
-
 def garde_held(conn: sa.Connection, request: Request, identities: Mapping[str, Iterable[str]],
                region: str | None = None) -> dict[str, list[dict[str, Any]]]:
     """Everything garde keeps about the subject of ``request``, whose proven ``identities`` discovery
     found ({kind: values}); ``region`` reads the telephone numbers holds name (the controller's
-    country). One list per kind of record (:data:`KINDS`)."""
+    country). One list per kind of record (:data:`KINDS`).
+
+    One statement (:func:`_held_of`), and two more when the subject made other requests (theirs,
+    with their steps). A suppression entry, consent or audit entry shows no digest, no IP digest
+    and no actor (:data:`HIDDEN_WORDS`).
+    """
     hashes = identity_hashes(conn, identities)
-    ids = sorted(engine_subjects(conn, request.subject_id, identities, hashes))
-    return {"consents": _consents(conn, ids) if ids else [],
-            "objections": _objections(conn, ids) if ids else [],
-            "suppression": _suppression(conn, ids, hashes),
-            "requests": _requests(conn, request, ids, hashes),
-            "legal_holds": _legal_holds(conn, identities, region),
-            "audit": _audit(conn, ids)}
+    digests = [f'"{digest}"' for values in hashes.values() for digest in values]
+    parameters = {"subject": request.subject_id, **_by_kind(hashes),
+                  **{f"digest{n}": digest for n, digest in enumerate(digests)}}
+    held: dict[str, list[dict[str, Any]]] = {kind: [] for kind in KINDS}
+    others: list[str] = []
+    theirs = {kind: set(values) for kind, values in identities.items()}
+    consents, objections, suppression, audit = (held[k] for k in ("consents", "objections", "suppression",
+                                                                  "audit"))
+    for r in conn.execute(_held_of(tuple(hashes), len(digests)), parameters):
+        k = r.k
+        if k == 0:
+            consents.append({"activity": r.s1, "channel": r.s2, "action": r.s3, "at": _iso(r.d1),
+                             "method": r.s4, "notice_version": r.s5, "user_agent": r.s6,
+                             "expires_at": _iso(r.d2), "source": r.s7})
+        elif k == 1:
+            objections.append({"scope": r.s1, "reason": r.s2, "at": _iso(r.d1)})
+        elif k == 2:
+            suppression.append({"identity": r.s1, "reason": r.s2, "added_at": _iso(r.d1)})
+        elif k == 3:
+            others.append(r.s1)
+        elif k == 4:
+            kind, _, value = r.s1.partition(":")
+            if row_identity(kind, value, region) in theirs.get(kind, ()):
+                held["legal_holds"].append({"id": r.n, "identity": kind, "reason": r.s2,
+                                            "starts_at": _iso(r.d2), "ends_at": _iso(r.d3),
+                                            "released_at": _iso(r.d4)})
+        else:
+            audit.append({"seq": r.n, "at": r.s1, "kind": r.s2, "details": _shown(json.loads(r.s3))})
+    held["requests"] = _requests(conn, request, others)
+    return held
 
 
 def holds_nothing_else(held: Mapping[str, list[dict[str, Any]]], request: Request) -> bool:

@@ -26,6 +26,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from garde.private_files import create_private
@@ -55,8 +56,13 @@ def _busy(request_id: str) -> RequestRunning:
 
 
 @contextmanager
-def request_run_lock(store: Engine, request_id: str) -> Iterator[None]:
-    """Hold the run lock of ``request_id`` (a full id) for the block, or raise :class:`RequestRunning`."""
+def request_run_lock(store: Engine, request_id: str) -> Iterator[sa.Connection | None]:
+    """Hold the run lock of ``request_id`` (a full id) for the block, or raise :class:`RequestRunning`.
+
+    On PostgreSQL the block gets the lock's own connection (in autocommit, held for the whole run):
+    the run reads on it (:func:`garde.store.reads.reading`) rather than check out, and ping, another.
+    Elsewhere None.
+    """
     mine = (str(store.url), request_id)
     with _GUARD:
         if mine in _HELD:
@@ -64,15 +70,15 @@ def request_run_lock(store: Engine, request_id: str) -> Iterator[None]:
         _HELD.add(mine)
     try:
         if store.dialect.name == "postgresql":
-            with session_advisory_lock(store, _key(request_id), lambda _conn: _busy(request_id)):
-                yield
+            with session_advisory_lock(store, _key(request_id), lambda _conn: _busy(request_id)) as session:
+                yield session
             return
         database = store_file(store)
         if database is None:
-            yield
+            yield None
             return
         with _byte_lock(database, request_id):
-            yield
+            yield None
     finally:
         with _GUARD:
             _HELD.discard(mine)

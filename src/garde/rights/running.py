@@ -101,8 +101,9 @@ def run(store: Engine, request_id: str, deployment: Deployment, *, actor: str = 
     if not _full_id(full_id):  # an id prefix: the lock is keyed by the full id
         with reading(store) as conn:
             full_id = get_request(conn, request_id).id
-    with request_run_lock(store, full_id):
-        return _run(store, full_id, deployment, actor=actor, today=today, mailer=mailer, divide=divide)
+    with request_run_lock(store, full_id) as session:
+        return _run(store, full_id, deployment, actor=actor, today=today, mailer=mailer, divide=divide,
+                    session=session)
 
 
 def _full_id(request_id: str) -> bool:
@@ -129,7 +130,8 @@ def finish(store: Engine, request_id: str, deployment: Deployment, *, actor: str
 
 
 def _run(store: Engine, request_id: str, deployment: Deployment, *, actor: str,
-         today: date | None, mailer: Mailer | None = None, divide: Divide | None = None) -> Request:
+         today: date | None, mailer: Mailer | None = None, divide: Divide | None = None,
+         session: sa.Connection | None = None) -> Request:
     with store.begin() as conn:
         request = get_request(conn, request_id)
         runnable(request)
@@ -145,7 +147,7 @@ def _run(store: Engine, request_id: str, deployment: Deployment, *, actor: str,
                 return request
         except (GardeError, sa.exc.SQLAlchemyError, OSError) as exc:
             _failed(store, request, exc, actor)
-    return _complete(store, request, deployment, actor, today, mailer, planned)
+    return _complete(store, request, deployment, actor, today, mailer, planned, session)
 
 
 def runnable(request: Request) -> None:
@@ -156,11 +158,12 @@ def runnable(request: Request) -> None:
 
 
 def _complete(store: Engine, request: Request, deployment: Deployment, actor: str, today: date | None,
-              mailer: Mailer | None, planned: bool) -> Request:
+              mailer: Mailer | None, planned: bool, session: sa.Connection | None = None) -> Request:
+    """``session``: the run lock's connection, if it has one (:func:`request_run_lock`)."""
     # From here the request acts with its proven identities only (objection's suppression list too).
     acting = replace(request, identities=request.proven_identities)
     try:
-        result, complete, footprint = _execute(store, acting, deployment, actor, today, planned)
+        result, complete, footprint = _execute(store, acting, deployment, actor, today, planned, session)
     except (GardeError, sa.exc.SQLAlchemyError, OSError) as exc:
         _failed(store, request, exc, actor)
     result["identities"] = identity_report(request, footprint)
@@ -217,7 +220,8 @@ def _nothing(_conn: sa.Connection) -> list[audit.Event]:
 
 
 def _execute(store: Engine, request: Request, deployment: Deployment, actor: str, today: date | None,
-             planned: bool) -> tuple[dict[str, Any], _Completion, Footprint | None]:
+             planned: bool, session: sa.Connection | None = None,
+             ) -> tuple[dict[str, Any], _Completion, Footprint | None]:
     """The request's result, what its completing transaction must also write and audit, and the
     subject's footprint when the request looked for it."""
     if request.type == "erasure":
@@ -240,7 +244,9 @@ def _execute(store: Engine, request: Request, deployment: Deployment, actor: str
                                                         "hops": footprint.hops}, request.subject_id, actor)
     if request.type == "access":
         # Reads only: the discovery is audited with the completion, in one transaction.
-        with reading(store) as conn:  # what garde itself keeps of the subject is theirs too (Art. 15)
+        # What garde itself keeps of the subject is theirs too (Art. 15); read on the run lock's
+        # connection where it has one.
+        with reading(store, session) as conn:
             held = garde_held(conn, request, footprint.identities, deployment.phone_region)
         read = [found_event, *archive_reads(deployment, footprint, request.id, request.type,
                                             request.subject_id, actor)]

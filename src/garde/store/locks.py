@@ -17,8 +17,9 @@ from sqlalchemy.engine import Engine
 
 @contextmanager
 def session_advisory_lock(store: Engine, key: int, busy: Callable[[sa.Connection], Exception], *,
-                          holder_name: str | None = None, shared: bool = False) -> Iterator[None]:
+                          holder_name: str | None = None, shared: bool = False) -> Iterator[sa.Connection]:
     """Hold PostgreSQL's session advisory lock ``key`` for the block, or raise ``busy(connection)``.
+    The block gets the lock's connection (in autocommit), to read on without checking out another.
     ``shared``: held with other shared holders, refused while an exclusive holder has it.
 
     ``holder_name`` is set as the session's ``application_name`` while it holds the lock, so that
@@ -40,7 +41,7 @@ def session_advisory_lock(store: Engine, key: int, busy: Callable[[sa.Connection
         conn.commit()
         if not locked:
             raise busy(conn)
-        yield
+        yield conn
     finally:
         try:
             if locked:

@@ -21,14 +21,27 @@ from sqlalchemy.engine import Engine
 
 def autocommit_reads(conn: sa.Connection) -> sa.Connection:
     """``conn`` (not begun yet) set to read in autocommit where that changes nothing but round trips."""
-    if (conn.dialect.name == "postgresql" and getattr(conn.dialect, "isolation_level", None) is None
-            and conn.default_isolation_level == "READ COMMITTED"):  # the server's default, not set here
+    if _reads_in_autocommit(conn):  # the server's default isolation, not set here
         conn.execution_options(isolation_level="AUTOCOMMIT")
     return conn
 
 
 @contextmanager
-def reading(engine: Engine) -> Iterator[sa.Connection]:
-    """A connection of ``engine`` for reads only (:func:`autocommit_reads`)."""
+def reading(engine: Engine, session: sa.Connection | None = None) -> Iterator[sa.Connection]:
+    """A connection of ``engine`` for reads only (:func:`autocommit_reads`).
+
+    ``session``: a connection of ``engine`` the caller holds in autocommit (a run lock's), read on
+    when reads would be in autocommit anyway: no other connection is checked out (each checkout is
+    a ping, a round trip, on PostgreSQL). It is left as it is.
+    """
+    if session is not None and session.get_execution_options().get("isolation_level") == "AUTOCOMMIT" \
+            and _reads_in_autocommit(session):
+        yield session
+        return
     with engine.connect() as conn:
         yield autocommit_reads(conn)
+
+
+def _reads_in_autocommit(conn: sa.Connection) -> bool:
+    return (conn.dialect.name == "postgresql" and getattr(conn.dialect, "isolation_level", None) is None
+            and conn.default_isolation_level == "READ COMMITTED")
