@@ -10,12 +10,45 @@ time), checked by a few ``stat`` calls before each job.
 from __future__ import annotations
 
 import stat
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
+from typing import Protocol, TypeVar
+
+from sqlalchemy.engine import Engine
 
 from garde.datasets.model import DataMap
 
 Stamp = tuple[tuple[str, int, int], ...]
+
+
+class Loaded(Protocol):
+    """What a worker keeps: a data map and the connections to its databases."""
+
+    @property
+    def datamap(self) -> DataMap: ...
+
+    @property
+    def engines(self) -> Mapping[str, Engine]: ...
+
+
+K = TypeVar("K")
+L = TypeVar("L", bound=Loaded)
+
+
+def kept(cache: dict[K, tuple[L, list[Path], Stamp]], key: K, datasets: Path, load: Callable[[], L]) -> L:
+    """``cache[key]`` if none of the files it was loaded from changed since, else ``load()`` again (the
+    old one's idle connections closed; those in use stay theirs until returned). The caller holds the
+    cache's lock."""
+    if key in cache:
+        found, files, loaded = cache[key]
+        if stamp(files) == loaded:
+            return found
+        for engine in found.engines.values():
+            engine.dispose()
+    fresh = load()
+    files = source_files(datasets, fresh.datamap)
+    cache[key] = (fresh, files, stamp(files))
+    return fresh
 
 
 def source_files(datasets: Path, datamap: DataMap) -> list[Path]:

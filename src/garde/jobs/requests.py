@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from procrastinate import RetryStrategy
 from sqlalchemy.engine import Engine
 
-from garde.datasets.freshness import Stamp, source_files, stamp
+from garde.datasets.freshness import Stamp, kept
 from garde.jobs.kinds import job
 from garde.jobs.queue import is_queued, requeue_stalled, require_queue
 from garde.jobs.submit import Submission, submit
@@ -88,18 +88,11 @@ def worker_deployment(datasets: str | None, results: str | None) -> Deployment:
     """The data map and its databases a worker's jobs use: opened once per process and folders, and
     again when a data map or register file changed since (:mod:`garde.datasets.freshness`)."""
     job_folders(datasets, results)
+    source = Path(datasets) if datasets else get_settings().datasets
     with _deployments_lock:
-        key = (datasets, results)
-        if key in _deployments:
-            deployment, files, loaded = _deployments[key]
-            if stamp(files) == loaded:
-                return deployment
-            for engine in deployment.engines.values():  # connections in use stay theirs until returned
-                engine.dispose()
-        deployment = Deployment.open(Path(datasets) if datasets else None, Path(results) if results else None)
-        files = source_files(Path(datasets) if datasets else get_settings().datasets, deployment.datamap)
-        _deployments[key] = (deployment, files, stamp(files))
-        return deployment
+        return kept(_deployments, (datasets, results), source,
+                    lambda: Deployment.open(Path(datasets) if datasets else None,
+                                            Path(results) if results else None))
 
 
 def _outcome(request: Request) -> dict[str, Any]:

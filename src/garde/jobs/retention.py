@@ -27,7 +27,7 @@ from sqlalchemy.engine import Engine
 
 from garde import retention
 from garde.datasets import connect_datamap, load_datamap
-from garde.datasets.freshness import Stamp, source_files, stamp
+from garde.datasets.freshness import Stamp, kept
 from garde.jobs.kinds import job
 from garde.jobs.queue import is_queued, worker_url
 from garde.jobs.submit import submit
@@ -71,16 +71,7 @@ def kept_sweeper(store: Engine) -> retention.Sweeper:
     datasets = get_settings().datasets
     key = (worker_url(store.url), str(datasets))
     with _kept_lock:
-        if key in _kept:
-            sweeper, files, loaded = _kept[key]
-            if stamp(files) == loaded:
-                return sweeper
-            for engine in sweeper.engines.values():  # connections in use stay theirs until returned
-                engine.dispose()
-        sweeper = _open_sweeper(store)
-        files = source_files(Path(datasets), sweeper.datamap)
-        _kept[key] = (sweeper, files, stamp(files))
-        return sweeper
+        return kept(_kept, key, Path(datasets), lambda: _open_sweeper(store))
 
 
 def close_sweepers() -> None:
