@@ -123,8 +123,10 @@ def overlap(label: str, predicted: str) -> float:
 def read_back(path: Path) -> str:
     """The document's text as a reader of its format gives it (where the analyser's excerpts must be)."""
     suffix = path.suffix
-    if suffix == ".pdf":
-        return "\n".join(page.extract_text() or "" for page in PdfReader(path).pages)
+    if suffix == ".pdf":  # plain text, and the layout-mode text the analyser reads on pages with a table
+        pages = PdfReader(path).pages
+        return "\n".join([page.extract_text() or "" for page in pages]
+                         + [page.extract_text(extraction_mode="layout") or "" for page in pages])
     if suffix == ".docx":
         document = docx.Document(str(path))
         cells = [cell.text for table in document.tables for row in table.rows for cell in row.cells]

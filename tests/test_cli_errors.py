@@ -208,6 +208,7 @@ BAD_INPUT: dict[str, list[str]] = {
     "jobs show": ["jobs", "show", "0"],
     "jobs retry": ["jobs", "retry", "1"],  # SQLite: no job is named
     "jobs cancel": ["jobs", "cancel", "1"],
+    "jobs prune": ["jobs", "prune", "--days", "0"],
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -222,7 +223,9 @@ def test_stalled_jobs_are_handed_back_from_a_thread_whose_event_loop_runs(postgr
         async def inside_a_running_loop() -> list[int]:
             return requeue_stalled(postgres_url, 2)
 
-        assert asyncio.run(inside_a_running_loop()) == [orphan]
+        # a loop of its own in a thread of its own: this test's thread may run a browser test's loop
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            assert pool.submit(asyncio.run, inside_a_running_loop()).result() == [orphan]
     finally:
         store.dispose()
 
