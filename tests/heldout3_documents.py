@@ -5,13 +5,14 @@ this module's own: `#`, `##` and `###` headings, `- ` bullets, `|`-separated tab
 is the header) and `---page---` for a page break; any other non-empty line is a paragraph. The PDF
 is written with reportlab (table cells are wrapping paragraphs in fixed column widths, so a long
 cell runs over several lines) and the DOCX with python-docx (a real Word table). Both are
-deterministic: reportlab in invariant mode, the DOCX with fixed core properties. Every other
+deterministic: reportlab in invariant mode, the DOCX with fixed core properties and zip times. Every other
 document (text, Markdown, HTML, TSV) is read as committed.
 """
 
 from __future__ import annotations
 
 import datetime
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -127,6 +128,18 @@ def write_docx(blocks: list[Block], path: Path) -> None:
     properties.author = properties.last_modified_by = "held-out set 3"
     properties.revision = 1
     document.save(str(path))
+    _fix_zip_times(path)
+
+
+def _fix_zip_times(path: Path) -> None:
+    """The same bytes on every run: python-docx stamps each zip member with the current time."""
+    with zipfile.ZipFile(path) as archive:
+        members = [(info, archive.read(info)) for info in archive.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for info, blob in members:
+            fixed = zipfile.ZipInfo(info.filename, date_time=FIXED_TIME.timetuple()[:6])
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(fixed, blob)
 
 
 def build(folder: Path, name: str, into: Path) -> tuple[Path, str]:
