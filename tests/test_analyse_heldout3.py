@@ -1,0 +1,97 @@
+"""`garde analyse` on a third held-out set, black box: twelve notices and registers it has never seen.
+
+The documents (tests/data/analyse/heldout3/, labels.yaml there) were written and labelled without
+reading the analyser, its tests or the earlier sets, to cover what the earlier sets lacked: a Scottish
+university, an Italian health authority and e-commerce shop, a French town hall, a French SaaS acting
+as processor (its sub-processors' annex), a UK charity, a UK SME's Art. 30 register as tab-separated
+lines, an Irish credit union, a French private clinic, a loyalty app whose purposes are headings, an
+Italian shop's register as an HTML table and a long (10+ pages) B2B marketplace notice. Three are PDFs
+and two DOCX, built at test time from their sources (tests/heldout3_documents.py); the others are read
+as committed. Each is analysed by `python -m garde analyse FILE --format json` in a subprocess.
+
+Scoring, evidence checks and the printed table are the second set's (tests/test_analyse_heldout2.py),
+applied to these labels.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.heldout3_documents import build
+from tests.test_analyse_heldout2 import analyse_file, below, check_label, check_result, table
+
+pytestmark = pytest.mark.xdist_group("analyse_heldout3")
+
+FOLDER = Path(__file__).parent / "data" / "analyse" / "heldout3"
+LABELS: dict[str, dict[str, Any]] = yaml.safe_load((FOLDER / "labels.yaml").read_text(encoding="utf-8"))[
+    "documents"
+]
+
+# Floors: 0.0 until the coordinator sets them from the first blind score of this set.
+FLOORS = {
+    "element_precision": 0.0,
+    "element_recall": 0.0,
+    "pair_precision": 0.0,
+    "pair_recall": 0.0,
+    "pair_f1": 0.0,
+    "finding_recall": 0.0,
+}
+
+# Documents whose analysis quotes text that is not in the input, as first seen (2026-12-06): an excerpt
+# running over a PDF bullet list leaves out the bullets ("you; to have" where the page reads
+# "you;\n–\nto have"). strict: the mark must go when the analyser quotes verbatim.
+NOT_YET_VERBATIM = {
+    "credit-union-ie.pdf": "the rights' excerpt joins the PDF bullet items without their '–' bullets",
+}
+
+
+@functools.cache
+def analysed(name: str, into: str) -> tuple[dict[str, Any], str]:
+    """The analyser's JSON for one document, and every text its excerpts may come from."""
+    return analyse_file(*build(FOLDER, name, Path(into)))
+
+
+@pytest.fixture(scope="module")
+def into(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return str(tmp_path_factory.mktemp("heldout3"))
+
+
+def test_the_set_is_what_it_claims() -> None:
+    """Twelve documents; at least 3 PDF (built), 2 DOCX (built), HTML, Markdown, plain text and a register
+    as tab-separated lines (a .txt: `garde analyse` refuses the .tsv suffix)."""
+    suffixes = [Path(name).suffix for name in LABELS]
+    assert len(LABELS) == 12
+    assert suffixes.count(".pdf") >= 3 and suffixes.count(".docx") >= 2
+    assert {".html", ".md", ".txt"} <= set(suffixes)
+    assert "\t" in (FOLDER / "art30-register-sme-uk.txt").read_text(encoding="utf-8")
+    committed = {path.name for path in FOLDER.iterdir()} - {"labels.yaml"}
+    expected = {name + ".source" if name.endswith((".pdf", ".docx")) else name for name in LABELS}
+    assert committed == expected
+    assert {LABELS[name]["language"] for name in LABELS} == {"en", "fr", "it"}
+
+
+@pytest.mark.parametrize("name", sorted(LABELS))
+def test_labels_are_complete_and_verbatim(name: str, into: str) -> None:
+    """The set itself: every element labelled, each label excerpt in the document, bases of the taxonomy."""
+    check_label(name, LABELS[name], analysed(name, into)[1])
+
+
+@pytest.mark.parametrize("name", [
+    pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=NOT_YET_VERBATIM[name]))
+    if name in NOT_YET_VERBATIM else name for name in sorted(LABELS)
+])
+def test_language_kind_and_verbatim_evidence(name: str, into: str) -> None:
+    """Language and kind are right, and nothing the analyser quotes is missing from what it read."""
+    check_result(name, LABELS[name], *analysed(name, into))
+
+
+def test_figures_at_or_above_the_floors(into: str) -> None:
+    """Per document and overall: element precision/recall, pair precision/recall/F1, finding recall."""
+    lines, overall = table({name: analysed(name, into)[0] for name in LABELS}, LABELS)
+    print("\n".join(lines))
+    assert below(overall, FLOORS) == {}
