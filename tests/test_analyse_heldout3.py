@@ -63,7 +63,7 @@ def into(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 def test_the_set_is_what_it_claims() -> None:
     """Twelve documents; at least 3 PDF (built), 2 DOCX (built), HTML, Markdown, plain text and a register
-    as tab-separated lines (a .txt: `garde analyse` refuses the .tsv suffix)."""
+    as tab-separated lines (kept as a .txt; `garde analyse` also reads .tsv)."""
     suffixes = [Path(name).suffix for name in LABELS]
     assert len(LABELS) == 12
     assert suffixes.count(".pdf") >= 3 and suffixes.count(".docx") >= 2

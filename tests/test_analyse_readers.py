@@ -69,6 +69,17 @@ def test_html_entities_are_html_s_own_only(tmp_path: Path) -> None:
     assert "&" in document.text
 
 
+@pytest.mark.parametrize("suffix", [".tsv", ".tab"])
+def test_a_register_exported_as_tab_separated_values_is_read_as_a_table(tmp_path: Path, suffix: str) -> None:
+    """A register saved from a spreadsheet as tab-separated values (.tsv) is text with tab tables."""
+    path = tmp_path / f"register{suffix}"
+    path.write_text("Purpose\tLegal basis\tRetention\nPayroll\tLegal obligation\t6 years\n", encoding="utf-8")
+    document = read(path)
+    assert [[c.text for c in row] for row in document.tables[0].rows] == [
+        ["Purpose", "Legal basis", "Retention"], ["Payroll", "Legal obligation", "6 years"]]
+    assert_verbatim(document)
+
+
 def test_docx_headings_list_items_paragraphs_and_tables(tmp_path: Path) -> None:
     path = write_docx(tmp_path / "notice.docx", "Informativa privacy",
                       ["Il titolare del trattamento è Quieta S.r.l."],

@@ -26,7 +26,8 @@ class Lang(StrEnum):
 
 
 def analyse(
-    file: Annotated[Path, typer.Argument(help="The notice or register: .txt, .md, .html, .docx or .pdf")],
+    file: Annotated[Path, typer.Argument(
+        help="The notice or register: .txt, .md, .tsv, .html, .docx or .pdf")],
     format: Annotated[Format, typer.Option(
         "--format", help="text (to read), json (docs/cli.md) or yaml (a draft register)")] = Format.text,
     lang: Annotated[Lang, typer.Option(

@@ -23,7 +23,7 @@ from garde.problems import GardeError
 MAX_BYTES = 20 * 1024 * 1024  # a notice is a few hundred kilobytes; a 50-page PDF a few megabytes
 MAX_UNPACKED = 100 * 1024 * 1024  # a DOCX unpacked (a zip bomb is refused before it is inflated)
 
-SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".docx", ".pdf")
+SUFFIXES = (".txt", ".md", ".markdown", ".tsv", ".tab", ".html", ".htm", ".docx", ".pdf")
 
 
 def read(path: Path, max_bytes: int = MAX_BYTES) -> Document:
