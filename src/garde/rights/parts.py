@@ -108,9 +108,9 @@ def run_part(store: Engine, request_id: str, part: str, deployment: Deployment,
 
 def cancel_part(conn: sa.Connection, request_id: str, part: str, *, job: int, actor: str) -> None:
     """The job of a part was cancelled before it ran: the part is marked failed and the request says so
-    (``failed``, a step with the reason, audited), so that the DPO's lists show it needs attention;
-    running the request again queues the part again. A part already done (a retried job's twin) or
-    already failed needs nothing more; an unknown one (a forged row) is left alone."""
+    (:func:`stopped`), so that the DPO's lists show it needs attention; running the request again queues
+    the part again. A part already done (a retried job's twin) or already failed needs nothing more; an
+    unknown one (a forged row) is left alone."""
     row = conn.execute(sa.select(request_parts).where(
         request_parts.c.request_id == request_id, request_parts.c.part == part).with_for_update()).first()
     if row is None or row.status != "pending":
@@ -118,11 +118,30 @@ def cancel_part(conn: sa.Connection, request_id: str, part: str, *, job: int, ac
     reason = (f"part {part}: its job {job} was cancelled by {actor} before it ran; run the request again "
               "to resume it")
     _mark(conn, row.id, "failed", {"error": reason})
+    stopped(conn, request_id, reason, actor)
+
+
+def cancel_run(conn: sa.Connection, request_id: str, *, job: int, actor: str) -> None:
+    """The job running a request was cancelled before it ran (a run queued again after its worker was
+    killed, or one the DPO queued): a request already ``in_progress`` would stay so, with nobody to finish
+    it and nobody told. It says why it stopped (:func:`stopped`); running it again resumes it (an erasure
+    from its stored plan, its parts done not redone). An unknown request (a forged row) is left alone."""
+    if conn.execute(sa.select(requests.c.id).where(requests.c.id == request_id)).first() is None:
+        return
+    stopped(conn, request_id, f"its job {job} was cancelled by {actor} before it ran; run the request again "
+                              "to resume it", actor)
+
+
+def stopped(conn: sa.Connection, request_id: str, reason: str, actor: str) -> None:
+    """A request's work stopped for ``reason``: an ``in_progress`` request becomes ``failed`` (a step with
+    the reason, audited: ``garde request list --status failed`` and the DPO dashboard show it); any other
+    gets the reason in its steps (a failed one by another part, a verified one whose run never started,
+    a closed one)."""
     request = get_request(conn, request_id)
     if request.status == "in_progress":
         transition(conn, request, "failed", actor=actor, note=reason,
                    values={"result": json.dumps({"error": reason}, sort_keys=True)})
-    else:  # failed already (another part), or closed meanwhile: the reason is added to its steps
+    else:
         record_step(conn, request.id, request.status, actor, reason, subject_id=request.subject_id)
 
 
