@@ -275,16 +275,16 @@ def test_garde_s_own_job_arguments_stay_far_below_the_bound() -> None:
 @pytest.mark.postgres
 def test_a_forged_job_with_huge_arguments_is_refused_by_a_real_worker_before_it_runs(
         postgres_url: str, tmp_path: Path, forging: tuple[dict[str, str], sa.Engine, str]) -> None:
-    """A row forged with arguments of a few hundred KiB (bounded only by PostgreSQL) ran: a ping
+    """A row forged with arguments over the worker's bound (and under the table's, below) ran: a ping
     answered, an import stored its huge source on every consent event. The worker now fails such a job
     at once, with the reason, without retrying it, and goes on."""
     env, store, staged = forging
     forged: list[int] = []
 
     def forge(app: procrastinate.App) -> list[int]:
-        forged.append(app.configure_task("garde.ping").defer(message="x" * 300_000))
+        forged.append(app.configure_task("garde.ping").defer(message="x" * 100_000))
         forged.append(app.configure_task("consent.import", queue="imports").defer(
-            staged=staged, name="export.csv", source="s" * 300_000, columns={}))
+            staged=staged, name="export.csv", source="s" * 100_000, columns={}))
         return forged
 
     log = _forged_through_a_worker(postgres_url, tmp_path, env, forge)
@@ -295,3 +295,28 @@ def test_a_forged_job_with_huge_arguments_is_refused_by_a_real_worker_before_it_
         assert conn.execute(sa.text("SELECT attempts FROM procrastinate_jobs WHERE id = :id"),
                             {"id": huge_import}).scalar_one() == 1  # not retried (its kind retries 3)
         assert conn.execute(sa.select(sa.func.count()).select_from(job_staging)).scalar_one() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("size", [200_000, 50_000_000])
+def test_a_forged_job_with_huge_arguments_cannot_even_be_queued(
+        postgres_url: str, forging: tuple[dict[str, str], sa.Engine, str], size: int) -> None:
+    """procrastinate's fetch reads a job's whole row before garde sees it: a row of hundreds of MiB was
+    read by every worker that took it. The queue's table refuses it when written (migration 0025's check
+    constraint, twice the worker's bound), whoever writes it: nothing is queued, no worker reads it."""
+    from garde.jobs import queue_app
+
+    _, store, _ = forging
+    with store.begin() as conn, pytest.raises(sa.exc.IntegrityError, match="garde_args_bounded"):
+        conn.execute(sa.text("INSERT INTO procrastinate_jobs (queue_name, task_name, args) "
+                             "VALUES ('default', 'garde.ping', "
+                             "json_build_object('message', repeat('x', :n)))"),
+                     {"n": size})
+    app = queue_app(postgres_url)
+    with app.open(), pytest.raises(procrastinate.exceptions.ConnectorException) as refused:
+        app.configure_task("garde.ping").defer(message="x" * size)
+    assert "garde_args_bounded" in str(refused.value.__cause__)
+    with app.open():  # an honest job, and the largest the worker accepts, are queued as before
+        app.configure_task("garde.ping").defer(message="x" * 60_000)
+    with store.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM procrastinate_jobs")).scalar_one() == 1

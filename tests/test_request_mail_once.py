@@ -12,13 +12,18 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from datetime import UTC, date, datetime
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from garde import audit
+from garde.problems import GardeError
 from garde.rights import FileMailer
 from garde.rights.intake import get_request
+from garde.rights.outbox import mail_outbox
+from garde.rights.reminders import remind
 from garde.rights.run_lock import RequestRunning
 from garde.rights.running import finish, run
 from tests.test_rights_requests import Shop, shop, verified  # noqa: F401
@@ -113,3 +118,108 @@ def test_a_run_that_finds_the_mail_sent_sends_nothing(shop: Shop, tmp_path: Path
     assert _notified(shop, request_id) == ["answered"]
     finish(shop.store, request_id, shop.deployment, mailer=FileMailer(outbox))  # completed: as it is
     assert len(FileMailer(outbox).messages()) == 1
+
+
+# extends or rejects a request, or reminds the DPO, with a mailer whose process is SIGKILLed as soon as
+# the mail is written: before the step's transaction commits
+_KILLED_IN_THE_STEP = """
+import os, signal, sys
+from datetime import date
+from pathlib import Path
+from garde.rights import FileMailer, extend, reject
+from garde.rights.reminders import remind
+from garde.settings import Settings
+from garde.store import connect
+
+class KilledAfterSending(FileMailer):
+    def send(self, *args, **kwargs):
+        super().send(*args, **kwargs)
+        os.kill(os.getpid(), signal.SIGKILL)
+
+store_url, step, request_id, outbox = sys.argv[1:]
+store = connect(store_url)
+mailer = KilledAfterSending(Path(outbox))
+if step == "remind":
+    settings = Settings(outbox=Path(outbox), registers=Path(outbox) / "none.yaml",
+                        dpo_email="dpo@shop.example")
+    remind(store, settings, today=date(2026, 4, 2), mailer=mailer, registers=[])
+else:
+    with store.begin() as conn:
+        if step == "extend":
+            extend(conn, request_id, "several systems", today=date(2026, 3, 3), mailer=mailer)
+        else:
+            reject(conn, request_id, "manifestly unfounded", mailer=mailer)
+"""
+RECEIVED = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+def _killed_in(engine: sa.Engine, step: str, request_id: str, outbox: Path) -> None:
+    url = engine.url.render_as_string(hide_password=False)
+    killed = subprocess.run([sys.executable, "-c", _KILLED_IN_THE_STEP, url, step, request_id, str(outbox)],
+                            check=False)
+    assert killed.returncode == -9
+
+
+def _audited(engine: sa.Engine, kind: str) -> list[dict[str, object]]:
+    with engine.connect() as conn:
+        return [e["payload"] for e in audit.entries(conn, kind=kind)]
+
+
+@pytest.mark.parametrize("step", ["extend", "reject"])
+def test_a_process_killed_after_telling_of_an_extension_or_rejection_sends_the_same_mail_again(
+        engine: sa.Engine, tmp_path: Path, step: str) -> None:
+    """The "extended" (Art. 12(3)) and "rejected" (Art. 12(4)) mails are sent in the step's transaction;
+    killed after sending, the step rolls back: the DPO does it again, and the subject's mailbox gets the
+    same message (its Message-ID from the outbox's intent, committed before), told once in the log."""
+    from garde.rights import extend, reject, submit
+
+    outbox = tmp_path / "outbox"
+    with engine.begin() as conn:
+        request_id = submit(conn, "access", {"email": ANA}, received_at=RECEIVED).id
+    _killed_in(engine, step, request_id, outbox)
+    [sent] = FileMailer(outbox).messages()
+    with engine.connect() as conn:
+        request = get_request(conn, request_id)
+    assert request.status == "received" and request.extended_deadline is None  # the step rolled back
+    assert _audited(engine, "request.notified") == []
+
+    with engine.begin() as conn:  # the DPO, told the command failed, does it again
+        if step == "extend":
+            extend(conn, request_id, "several systems", today=date(2026, 3, 3), mailer=FileMailer(outbox))
+        else:
+            reject(conn, request_id, "manifestly unfounded", mailer=FileMailer(outbox))
+    first, again = FileMailer(outbox).messages()
+    assert first["Message-ID"] == again["Message-ID"] == sent["Message-ID"]  # the same message, shown once
+    assert str(first["Subject"]) == str(again["Subject"]) and again["To"] == ANA
+    about = "extended" if step == "extend" else "rejected"
+    assert [p["about"] for p in _audited(engine, "request.notified")] == [about]
+    with engine.connect() as conn:
+        assert get_request(conn, request_id).status == ("received" if step == "extend" else "rejected")
+        row = conn.execute(sa.select(mail_outbox.c.message_id, mail_outbox.c.status)
+                           .where(mail_outbox.c.request_id == request_id, mail_outbox.c.about == about)).one()
+    assert tuple(row) == (sent["Message-ID"], "sent")
+    with engine.begin() as conn, pytest.raises(GardeError):  # done: refused, and no third mail
+        if step == "extend":
+            extend(conn, request_id, "again", today=date(2026, 3, 3), mailer=FileMailer(outbox))
+        else:
+            reject(conn, request_id, "again", mailer=FileMailer(outbox))
+    assert len(FileMailer(outbox).messages()) == 2
+
+
+def test_a_process_killed_after_reminding_the_dpo_sends_the_same_mail_again(
+        engine: sa.Engine, tmp_path: Path) -> None:
+    """The DPO's deadline reminder (a periodic job): killed after the mail left, the day's claim rolls
+    back and the next run sends the same list with the same Message-ID, audited once."""
+    from tests.test_request_reminders import DUE, register, requests_in_every_state, settings
+
+    outbox = tmp_path / "outbox"
+    requests_in_every_state(engine)
+    _killed_in(engine, "remind", "", outbox)
+    [sent] = FileMailer(outbox).messages()
+    assert _audited(engine, "request.reminded") == []
+    again = remind(engine, settings(tmp_path), today=DUE, registers=[register()])
+    assert again.sent
+    first, second = FileMailer(outbox).messages()
+    assert first["Message-ID"] == second["Message-ID"] == sent["Message-ID"]
+    assert len(_audited(engine, "request.reminded")) == 1
+    assert not remind(engine, settings(tmp_path), today=DUE, registers=[register()]).sent  # once a day

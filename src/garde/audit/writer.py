@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from garde.audit import Event, _append, _Item
 from garde.audit.keys import configured_keyring
+from garde.store.transactions import retried
 
 
 class AuditWriter:
@@ -281,8 +282,10 @@ class _ConnectionSink:
         self.conn = engine.connect()
 
     def write(self, batch: list[_Item]) -> None:
-        with self.conn.begin():  # record_many()'s append: sealed with the configured audit key
-            _append(self.conn, batch, configured_keyring().current)
+        # record_many()'s append: sealed with the configured audit key; run again, whole, on a deadlock
+        key = configured_keyring().current
+        retried(self.conn, lambda conn: _append(conn, batch, key),
+                what=f"audit append of {len(batch)} entries")
 
     def close(self) -> None:
         self.conn.close()

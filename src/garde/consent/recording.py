@@ -23,6 +23,7 @@ from garde.decide.model import DecisionModel
 from garde.keys import identifier_data_key
 from garde.problems import GardeError, NotFound, closest
 from garde.rights.deployment import configured_phone_region
+from garde.store.transactions import retried
 from garde.subjects import ensure_subject, find_subject, normalise_identifier
 
 
@@ -78,7 +79,8 @@ def record_choice(engine: sa.Engine, model: DecisionModel, choice: ConsentChoice
                                "at": choice.at}
     details["evidence"] = Evidence.from_request(choice.ip, choice.user_agent, notice_version,
                                                 key=identifier_data_key(engine))
-    with engine.begin() as conn:
+
+    def recording(conn: sa.Connection) -> LedgerEvent:
         subject_id = ensure_subject(conn, choice.identities)
         if choice.action == "given":
             return consent.give(conn, subject_id, choice.activity,
@@ -86,6 +88,8 @@ def record_choice(engine: sa.Engine, model: DecisionModel, choice: ConsentChoice
         if choice.unsubscribe:
             return consent.unsubscribe(conn, subject_id, choice.activity, **details)
         return consent.withdraw(conn, subject_id, choice.activity, **details)
+
+    return retried(engine, recording, what=f"consent {choice.action} for {choice.activity}")
 
 
 def consent_state(engine: sa.Engine, model: DecisionModel, identities: dict[str, str]) -> list[ConsentState]:
@@ -143,7 +147,10 @@ def record_gpc_signal(engine: sa.Engine, model: DecisionModel, identities: dict[
     share"); audited once, with ``actor``. A GardeError when the headers carry no signal."""
     if not gpc_signal(headers):
         raise GardeError("no Global Privacy Control signal: send the browser's `Sec-GPC: 1` header")
-    with engine.begin() as conn:
+
+    def recording(conn: sa.Connection) -> tuple[str, bool]:
         subject_id = ensure_subject(conn, identities)
-        recorded = record_gpc(conn, subject_id, actor=actor)
+        return subject_id, record_gpc(conn, subject_id, actor=actor)
+
+    subject_id, recorded = retried(engine, recording, what="a GPC signal")
     return GpcRecorded(subject_id, recorded, TARGETED_ADVERTISING, gpc_activities(model))

@@ -21,6 +21,7 @@ from garde.jobs.kinds import load_kinds
 from garde.jobs.queue import is_queued, queue_app, require_queue
 from garde.jobs.submit import submitter
 from garde.problems import GardeError
+from garde.store.transactions import retried
 
 STATUSES = ("todo", "doing", "succeeded", "failed", "cancelled", "aborted")
 MAX_LIST = 500
@@ -106,8 +107,9 @@ def retry_job(store: Engine, job_id: int, *, actor: str) -> JobRecord:
     app = queue_app(store.url)
     with app.open():
         app.job_manager.retry_job_by_id(job_id, retry_at=datetime.now().astimezone())
-    with store.begin() as conn:
-        audit.record(conn, "job.retried", {"job": job_id, "kind": job.kind}, actor=actor)
+    retried(store, lambda conn: audit.record(conn, "job.retried", {"job": job_id, "kind": job.kind},
+                                             actor=actor),
+            what=f"job {job_id}: its retry audited")
     return show_job(store, job_id)
 
 
@@ -119,7 +121,8 @@ def cancel_job(store: Engine, job_id: int, *, actor: str) -> JobRecord:
     part's request marked failed), and the audit entry."""
     job = show_job(store, job_id)
     kind = load_kinds().get(job.kind)
-    with store.begin() as conn:
+
+    def cancelling(conn: sa.Connection) -> None:  # run again, whole, on a deadlock with a request's run
         cancelled = submitter(store.url).job_manager.cancel_job_by_id(
             job_id, connection=conn.connection.driver_connection)
         if not cancelled:
@@ -127,4 +130,6 @@ def cancel_job(store: Engine, job_id: int, *, actor: str) -> JobRecord:
         if kind is not None and kind.on_cancel is not None:
             kind.on_cancel(conn, job_id, job.arguments, actor)
         audit.record(conn, "job.cancelled", {"job": job_id, "kind": job.kind}, actor=actor)
+
+    retried(store, cancelling, what=f"job {job_id}: its cancellation")
     return show_job(store, job_id)

@@ -33,7 +33,7 @@ from garde.rights.deployment import Deployment
 from garde.rights.erasure import has_plan, store_plan
 from garde.rights.intake import Request, RequestConflict, get_request
 from garde.rights.mailer import Mailer, configured_mailer
-from garde.rights.parts import cancel_part, divisible, run_part, store_parts
+from garde.rights.parts import cancel_part, cancel_run, divisible, run_part, store_parts
 from garde.rights.run_lock import RequestRunning
 from garde.rights.running import fail, finish, locate, run, runnable
 from garde.settings import Settings, get_settings
@@ -99,7 +99,14 @@ def _outcome(request: Request) -> dict[str, Any]:
     return {"request_id": request.id, "status": request.status}
 
 
-@job("requests.run", queue=QUEUE, retry=RETRIES)
+def _run_cancelled(conn: sa.Connection, job_id: int, arguments: dict[str, Any], actor: str) -> None:
+    """A run's job cancelled (``garde jobs cancel``): a request it left in progress is marked failed."""
+    request_id = arguments.get("request_id")
+    if isinstance(request_id, str):
+        cancel_run(conn, request_id, job=job_id, actor=actor)
+
+
+@job("requests.run", queue=QUEUE, retry=RETRIES, on_cancel=_run_cancelled)
 def run_job(store: Engine, *, request_id: str, actor: str = "garde", datasets: str | None = None,
             results: str | None = None, today: str | None = None) -> dict[str, Any]:
     """Run the request; an erasure over several databases is planned here and its parts queued."""

@@ -36,6 +36,7 @@ from garde.retention.lock import SweepRunning, coordinator_lock, part_lock
 from garde.retention.parts import independent_parts, part_done, plan_parts, run_batches
 from garde.retention.sweep import SweepResult, check_batch_size, not_after_today, steps
 from garde.settings import get_settings
+from garde.store.transactions import retried
 
 ACTOR = "garde worker"
 
@@ -119,8 +120,8 @@ def sweep(store: Engine, today: str | None = None, batch_size: int = retention.B
             result = sweeper.start(day, batch_size, False, holds)
             policy = sweeper.policy(holds)
             parts = independent_parts(sweeper.datamap, [table.ref for table, _ in steps(policy)])
-            with store.begin() as conn:
-                plan_parts(conn, result.run_id, parts)
+            retried(store, lambda conn: plan_parts(conn, result.run_id, parts),
+                    what=f"retention run {result.run_id}: its parts")
     if not parts:  # nothing to sweep: close the run here
         with _sweeper(store) as sweeper:
             sweeper.finish(result)
@@ -153,8 +154,8 @@ def _sweep_part(store: Engine, run: str, tables: list[str], batch_size: int) -> 
         holds = sweeper.holds()
         holds.check()
         sweeper.sweep_steps(result, batch_size, holds, None, tables=set(tables))
-        with store.begin() as conn:
-            last = part_done(conn, run, tables[0])
+        last = retried(store, lambda conn: part_done(conn, run, tables[0]),
+                       what=f"retention run {run}: its part {tables[0]} done")
         if last:
             with store.connect() as conn:
                 result.batches = run_batches(conn, run)  # every part's, for the run's closing entry

@@ -46,6 +46,7 @@ from garde.retention.lock import SweepRunning, sweep_lock
 from garde.retention.plan import OPERATIONS, Operation, step_predicate
 from garde.retention.policy import RetentionPolicy, TablePolicy, build_policy
 from garde.retention.predicate import Predicates
+from garde.store.transactions import retried
 
 #: Called after each batch with (``database.table``, operation, rows affected).
 Progress = Callable[[str, str, int], None]
@@ -169,8 +170,8 @@ class Sweeper:
         result = self.start(today, batch_size, dry_run, holds)
         if dry_run:
             result.affected = self.count(result.today, holds)
-            with self.store.begin() as conn:
-                journal.finish_run(conn, result.run_id, result.to_data())
+            retried(self.store, lambda conn: journal.finish_run(conn, result.run_id, result.to_data()),
+                    what=f"retention run {result.run_id}: its end")
             return result
         self.sweep_steps(result, batch_size, holds, progress)
         self.finish(result)
@@ -179,7 +180,8 @@ class Sweeper:
     def start(self, today: date | None, batch_size: int, dry_run: bool, holds: Holds) -> SweepResult:
         """Start a run as of ``today``, or resume the unfinished one (audited either way)."""
         holds.check()
-        with self.store.begin() as conn:
+
+        def starting(conn: sa.Connection) -> SweepResult:
             run = None if dry_run else journal.unfinished_run(conn)
             resumed = run is not None
             if run is None:
@@ -190,7 +192,9 @@ class Sweeper:
             else:
                 journal.mark_resumed(conn, run.id)
                 audit.record(conn, "retention.run.resumed", {"run": run.id}, actor=self.actor)
-        return SweepResult(run.id, run.today, dry_run, resumed)
+            return SweepResult(run.id, run.today, dry_run, resumed)
+
+        return retried(self.store, starting, what="a retention run's start")
 
     def sweep_steps(self, result: SweepResult, batch_size: int, holds: Holds, progress: Progress | None,
                     tables: Collection[str] | None = None) -> None:
@@ -208,10 +212,12 @@ class Sweeper:
 
     def finish(self, result: SweepResult) -> None:
         """Close the run: its totals from the journal, audited, and the log's head checkpointed."""
-        with self.store.begin() as conn:
-            result.affected = journal.run_totals(conn, result.run_id)
+        def finishing(conn: sa.Connection) -> None:
+            result.affected = journal.run_totals(conn, result.run_id)  # set again by each attempt
             audit.record(conn, "retention.run.finished", result.to_data(), actor=self.actor)
             journal.finish_run(conn, result.run_id, result.to_data())
+
+        retried(self.store, finishing, what=f"retention run {result.run_id}: its end")
         audit.checkpoint_after_job(self.store)  # the log's head after a destructive job, outside the store
 
     def _step(self, run_id: str, batch_size: int, predicates: Predicates, table: TablePolicy,
@@ -226,8 +232,7 @@ class Sweeper:
                     affected = self._apply(business, last.id, last.keys,
                                            journal.keys_json(last.keys) if last.keys else "",
                                            predicates, table, operation, last.span)
-                with self.store.begin() as conn:
-                    journal.batch_done(conn, last.id, affected)
+                self._done(last.id, affected)
                 self._count(result, progress, table, operation, affected)
             seq = 0 if last is None else last.seq
             after = None if last is None else last.last_key
@@ -257,8 +262,7 @@ class Sweeper:
                 raise refused(table, operation, exc) from None
             finally:
                 if applied is not None:
-                    with self.store.begin() as conn:
-                        journal.batch_done(conn, *applied)
+                    self._done(*applied)
 
     def _journal(self, run_id: str, seq: int, table: TablePolicy, operation: Operation, columns: list[str],
                  taken: Taken, encoded: str, due: str | None, applied: tuple[int, int] | None) -> int:
@@ -275,14 +279,22 @@ class Sweeper:
         elif taken.keys:
             entry.update({"first_key": taken.keys[0], "last_key": taken.keys[-1],
                           "keys_sha256": hashlib.sha256(encoded.encode()).hexdigest()})
-        with self.store.begin() as conn:
+
+        def journalling(conn: sa.Connection) -> int:
             if applied is not None:
                 journal.batch_done(conn, *applied)
             batch_id = journal.log_batch(conn, run_id, seq, ref.database, ref.table, operation, taken.keys,
                                          encoded or None, span=taken.span, count=taken.count)
             audit.record(conn, "retention.batch", {"run": run_id, "batch": batch_id, **entry},
                          actor=self.actor)
-        return batch_id
+            return batch_id
+
+        return retried(self.store, journalling, what=f"retention run {run_id}: a batch of {ref}")
+
+    def _done(self, batch_id: int, affected: int) -> None:
+        """The batch committed in its business database marked done in the journal."""
+        retried(self.store, lambda conn: journal.batch_done(conn, batch_id, affected),
+                what=f"retention batch {batch_id}: done")
 
     @staticmethod
     def _count(result: SweepResult, progress: Progress | None, table: TablePolicy, operation: str,

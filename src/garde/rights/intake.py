@@ -27,7 +27,7 @@ from garde.periods import add_months
 from garde.problems import GardeError, NotFound
 from garde.register import Register
 from garde.rights.mailer import Mailer
-from garde.rights.notify import tell
+from garde.rights.outbox import prepare, tell_in
 from garde.rights.rectification import sealed
 from garde.rights.tables import request_steps, requests
 from garde.subjects import identifier_hash, normalise_identifier, now
@@ -357,13 +357,13 @@ def extend(conn: sa.Connection, request_id: str, reason: str, *, today: date | N
         raise GardeError(f"an extension must be given within the first month; request {request.id} "
                          f"was due on {request.deadline}")
     extended = extended_deadline_for(request.received_at.date())
+    intent = prepare(conn, request, "extended", mailer)  # committed before this transaction writes
     conn.execute(requests.update().where(requests.c.id == request.id)
                  .values(extended_deadline=extended, extension_reason=reason))
     record_step(conn, request.id, "extended", actor, reason,
                 payload={"extended_deadline": extended.isoformat()})
     extended_request = get_request(conn, request.id)
-    if mailer is not None:
-        tell(conn, extended_request, "extended", mailer, registers, reason=reason, actor=actor)
+    tell_in(conn, intent, extended_request, mailer, registers, reason=reason, actor=actor)
     return extended_request
 
 
@@ -377,8 +377,11 @@ def reject(conn: sa.Connection, request_id: str, reason: str, *, actor: str = "g
     if not reason.strip():
         raise GardeError("a rejection needs a reason (GDPR Art. 12(4))")
     request = get_request(conn, request_id)
+    if "rejected" not in TRANSITIONS[request.status]:  # refused before any intent is written
+        raise RequestConflict(f"request {request.id} is {request.status}; it cannot become rejected")
+    intent = prepare(conn, request, "rejected", mailer)  # committed before this transaction writes
     rejected = transition(conn, request, "rejected", actor=actor, note=reason,
                           values={"rejection_reason": reason})
-    if mailer is not None:  # the address is gone from the rejected request (Art. 5(1)(c)): this one has it
-        tell(conn, request, "rejected", mailer, registers, reason=reason, actor=actor)
+    # the address is gone from the rejected request (Art. 5(1)(c)): this one has it
+    tell_in(conn, intent, request, mailer, registers, reason=reason, actor=actor)
     return rejected

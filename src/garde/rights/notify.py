@@ -11,11 +11,11 @@ others, and mail crosses servers garde does not control. The answered mail
 says the answer is ready and where to ask for it (the register's route for
 requests, quoting the reference), never its content. Each mail sent is
 audited (``request.notified``: what it told, by which channel; not the
-address) in the caller's transaction; a mail that cannot be sent stops that
-transaction, so the step it tells of is not recorded as told. The file
+address) in the transaction that marks it sent; a mail that cannot be sent stops
+that transaction, so the step it tells of is not recorded as told. The file
 mailer's copy names the request, so an erasure of the subject removes it
-(:mod:`garde.rights.copies`). The answered mail goes through the store's outbox
-(:mod:`garde.rights.outbox`): sent once though the worker sending it dies.
+(:mod:`garde.rights.copies`). Every one goes through the store's outbox
+(:mod:`garde.rights.outbox`): sent once though the process sending it dies.
 """
 
 from __future__ import annotations
@@ -30,7 +30,6 @@ from garde.documents.wording import Wording
 from garde.register import Register
 from garde.register.jurisdiction import supervisory_authority
 from garde.rights.display import day, line_text
-from garde.rights.mailer import Mailer
 from garde.rights.wording import strings
 
 if TYPE_CHECKING:  # intake sends these mails: it imports this module
@@ -71,19 +70,6 @@ def message(request: Request, about: About, registers: Iterable[Register], *,
     else:
         kind = about
     return words[kind]["subject"].format(**fields), words[kind]["body"].format(**fields)
-
-
-def tell(conn: sa.Connection, request: Request, about: About, mailer: Mailer,
-         registers: Iterable[Register], *, reason: str | None = None, actor: str = "garde") -> bool:
-    """Mail the subject about ``request`` and audit it; False when the request gave no e-mail address
-    (the subject must then be told another way: the step is recorded all the same)."""
-    address = request.identities.get("email")
-    if not address:
-        return False
-    subject, body = message(request, about, registers, reason=reason)
-    mailer.send(address, subject, body)
-    notified(conn, request, about, actor)
-    return True
 
 
 def notified(conn: sa.Connection, request: Request, about: About, actor: str) -> None:

@@ -2,13 +2,21 @@
 
 A mail cannot be sent inside a transaction: a process killed after sending and before its commit
 would, run again, send it again. So the intent is committed first: one row per request and mail
-(``about``: ``answered``), with the Message-ID the mail will carry, ``pending``; then the mail is
-sent with that Message-ID; then, in one transaction, the row is marked ``sent`` and the sending
-audited (``request.notified``). A run that finds the row ``sent`` sends nothing; one that finds it
-``pending`` (the last run died between the send and that commit) sends it again with the same
-Message-ID, which mail clients and servers take for the same message, and shows one. That window,
-between the mail server's acceptance and the mark's commit (a few milliseconds), is the only one
-where the subject's mailbox may receive it twice.
+(``about``: ``answered``, ``extended``, ``rejected``), with the Message-ID the mail will carry,
+``pending``; then the mail is sent with that Message-ID; then, in one transaction, the row is marked
+``sent`` and the sending audited (``request.notified``). A run that finds the row ``sent`` sends
+nothing; one that finds it ``pending`` (the last run died between the send and that commit) sends it
+again with the same Message-ID, which mail clients and servers take for the same message, and shows
+one. That window, between the mail server's acceptance and the mark's commit (a few milliseconds),
+is the only one where the subject's mailbox may receive it twice.
+
+``answered`` (:func:`tell_once`) is sent between the request's transactions, under its run lock.
+``extended`` and ``rejected`` are sent in the transaction that records the step they tell of
+(:func:`tell_in`): their intent is committed before it, on a connection of its own
+(:func:`prepare`); the step's transaction marks the row ``sent`` first (so of two such
+transactions, one sends and the other, waiting for its commit, finds nothing pending), then mails,
+audits and commits with the step. Killed after sending, the step and the mark roll back, the intent
+stays: the DPO's next ``extend`` or ``reject`` sends the same message again, with its Message-ID.
 
 The row names the request and the Message-ID only: no address, no content.
 """
@@ -17,6 +25,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
@@ -50,15 +59,27 @@ def new_message_id() -> str:
 def mail_intent(store: sa.Engine, request_id: str, about: About) -> tuple[str, str]:
     """The outbox row of the mail ``about`` the request, committed (made pending if there was none):
     (its Message-ID, its status)."""
-    insert = postgresql.insert if is_postgres(store) else sqlite.insert
-    row = mail_outbox.c
     with store.begin() as conn:
-        conn.execute(insert(mail_outbox).values(
-            request_id=request_id, about=about, message_id=new_message_id(), status="pending",
-            created_at=now()).on_conflict_do_nothing())
-        found = conn.execute(sa.select(row.message_id, row.status).where(
-            row.request_id == request_id, row.about == about)).one()
+        return _intent(conn, request_id, about)
+
+
+def _intent(conn: sa.Connection, request_id: str, about: About) -> tuple[str, str]:
+    insert = postgresql.insert if is_postgres(conn) else sqlite.insert
+    row = mail_outbox.c
+    conn.execute(insert(mail_outbox).values(
+        request_id=request_id, about=about, message_id=new_message_id(), status="pending",
+        created_at=now()).on_conflict_do_nothing())
+    found = conn.execute(sa.select(row.message_id, row.status).where(
+        row.request_id == request_id, row.about == about)).one()
     return str(found.message_id), str(found.status)
+
+
+def _written(conn: sa.Connection) -> bool:
+    """Whether the connection's transaction has written anything yet (it then holds locks, and rows
+    other connections cannot see: the request itself, submitted in it)."""
+    if is_postgres(conn):
+        return bool(conn.execute(sa.text("SELECT pg_current_xact_id_if_assigned() IS NOT NULL")).scalar_one())
+    return bool(getattr(conn.connection.driver_connection, "in_transaction", True))  # sqlite3: a write began
 
 
 def tell_once(store: sa.Engine, request: Request, about: About, mailer: Mailer,
@@ -81,4 +102,47 @@ def tell_once(store: sa.Engine, request: Request, about: About, mailer: Mailer,
             status="sent", sent_at=now())).rowcount
         if marked:
             notified(conn, request, about, actor)
+    return True
+
+
+@dataclass(frozen=True)
+class Intent:
+    """A mail about a request, committed to the outbox before the transaction that sends it."""
+
+    request_id: str
+    about: About
+    message_id: str
+    sent: bool
+
+
+def prepare(conn: sa.Connection, request: Request, about: About, mailer: Mailer | None) -> Intent | None:
+    """The intent of the mail ``about`` the request, committed on a connection of its own before the
+    caller's transaction writes anything; None when no mail is to be sent (no mailer, or no address:
+    the step is recorded all the same). A caller's transaction that wrote already (a request submitted
+    and rejected at once) holds the intent itself: committed with the step, it keeps a second run from
+    sending, but a process killed after sending leaves nothing to resend with the same Message-ID."""
+    if mailer is None or not request.identities.get("email"):
+        return None
+    if _written(conn):
+        message_id, status = _intent(conn, request.id, about)
+    else:
+        message_id, status = mail_intent(conn.engine, request.id, about)
+    return Intent(request.id, about, message_id, status == "sent")
+
+
+def tell_in(conn: sa.Connection, intent: Intent | None, request: Request, mailer: Mailer | None,
+            registers: Iterable[Register], *, reason: str | None = None, actor: str = "garde") -> bool:
+    """In the transaction recording the step: mark the prepared mail sent, mail it with its Message-ID
+    and audit it; nothing when it was sent already (False when there was no mail to send)."""
+    if intent is None or mailer is None:
+        return False
+    row = mail_outbox.c
+    claimed = intent.sent or conn.execute(sa.update(mail_outbox).where(
+        row.request_id == intent.request_id, row.about == intent.about, row.status == "pending").values(
+        status="sent", sent_at=now())).rowcount
+    if intent.sent or not claimed:
+        return True
+    subject, body = message(request, intent.about, registers, reason=reason)
+    mailer.send(request.identities["email"], subject, body, message_id=intent.message_id)
+    notified(conn, request, intent.about, actor)
     return True

@@ -28,10 +28,11 @@ from sqlalchemy.engine import Engine
 
 from garde import audit
 from garde.rights.deployment import Deployment
-from garde.rights.erasure import ErasureFailed, apply_database, stored_databases
+from garde.rights.erasure import Erasure, ErasureFailed, apply_database, stored_databases
 from garde.rights.intake import Request, get_request, record_step, transition
 from garde.rights.tables import requests
 from garde.store import metadata
+from garde.store.transactions import retried
 from garde.subjects import now
 
 request_parts = sa.Table(
@@ -67,7 +68,8 @@ def store_parts(store: Engine, request: Request) -> list[str]:
     """One part per database the stored erasure plan touches (created once; a failed part is pending
     again): the parts to hand to the workers. No part: nothing to split."""
     databases = stored_databases(store, request.id)
-    with store.begin() as conn:
+
+    def stored(conn: sa.Connection) -> list[str]:
         known = {row.part: row.status for row in conn.execute(
             sa.select(request_parts.c.part, request_parts.c.status)
             .where(request_parts.c.request_id == request.id))}
@@ -80,11 +82,20 @@ def store_parts(store: Engine, request: Request) -> list[str]:
                      .values(status="pending", result=None))
         return sorted(set(known) | set(databases))
 
+    return retried(store, stored, what=f"request {request.id}: its parts")
+
 
 def run_part(store: Engine, request_id: str, part: str, deployment: Deployment,
              actor: str = "garde") -> PartOutcome:
-    """Do the part ``part`` of the request once, however many workers run it (see the module)."""
-    with store.begin() as conn:
+    """Do the part ``part`` of the request once, however many workers run it (see the module).
+
+    The part's store transaction is run again, whole, if the database aborts it to break a deadlock
+    (:func:`garde.store.transactions.retried`): its row locked and read again, then marked done with
+    what the database's own transaction changed. That transaction committed there (the store's
+    rollback did not undo it): it is not applied twice, and what it changed is audited once."""
+    committed: list[Erasure] = []  # the business database's commit, which outlives an aborted attempt
+
+    def do(conn: sa.Connection) -> PartOutcome | tuple[int, str]:
         row = conn.execute(sa.select(request_parts).where(
             request_parts.c.request_id == request_id, request_parts.c.part == part)
             .with_for_update()).first()
@@ -92,25 +103,32 @@ def run_part(store: Engine, request_id: str, part: str, deployment: Deployment,
             raise ValueError(f"request {request_id} has no part {part!r}")
         if row.status != "pending":
             return PartOutcome(False, row.status == "done" and _all_done(conn, request_id))
-        request = get_request(conn, request_id)
-        try:
-            erasure = apply_database(store, request, deployment, part, actor)
-        except ErasureFailed as exc:
-            failed = str(exc)
-        else:
-            audit.record_many(conn, erasure.record_applied(conn))
-            _mark(conn, row.id, "done", {"applied": {db: list(v) for db, v in erasure.applied.items()}})
-            return PartOutcome(True, _all_done(conn, request_id))
-    with store.begin() as conn:  # the refused write rolled back; the part says why, and stays to redo
-        _mark(conn, row.id, "failed", {"error": failed})
+        if not committed:
+            try:
+                request = get_request(conn, request_id)
+                committed.append(apply_database(store, request, deployment, part, actor))
+            except ErasureFailed as exc:
+                return row.id, str(exc)
+        erasure = committed[0]
+        audit.record_many(conn, erasure.record_applied(conn))
+        _mark(conn, row.id, "done", {"applied": {db: list(v) for db, v in erasure.applied.items()}})
+        return PartOutcome(True, _all_done(conn, request_id))
+
+    done = retried(store, do, what=f"request {request_id}: its part {part}")
+    if isinstance(done, PartOutcome):
+        return done
+    row_id, failed = done
+    # the refused write rolled back; the part says why, and stays to redo
+    retried(store, lambda conn: _mark(conn, row_id, "failed", {"error": failed}),
+            what=f"request {request_id}: its part {part} failed")
     return PartOutcome(False, False, failed)
 
 
 def cancel_part(conn: sa.Connection, request_id: str, part: str, *, job: int, actor: str) -> None:
     """The job of a part was cancelled before it ran: the part is marked failed and the request says so
-    (``failed``, a step with the reason, audited), so that the DPO's lists show it needs attention;
-    running the request again queues the part again. A part already done (a retried job's twin) or
-    already failed needs nothing more; an unknown one (a forged row) is left alone."""
+    (:func:`stopped`), so that the DPO's lists show it needs attention; running the request again queues
+    the part again. A part already done (a retried job's twin) or already failed needs nothing more; an
+    unknown one (a forged row) is left alone."""
     row = conn.execute(sa.select(request_parts).where(
         request_parts.c.request_id == request_id, request_parts.c.part == part).with_for_update()).first()
     if row is None or row.status != "pending":
@@ -118,11 +136,30 @@ def cancel_part(conn: sa.Connection, request_id: str, part: str, *, job: int, ac
     reason = (f"part {part}: its job {job} was cancelled by {actor} before it ran; run the request again "
               "to resume it")
     _mark(conn, row.id, "failed", {"error": reason})
+    stopped(conn, request_id, reason, actor)
+
+
+def cancel_run(conn: sa.Connection, request_id: str, *, job: int, actor: str) -> None:
+    """The job running a request was cancelled before it ran (a run queued again after its worker was
+    killed, or one the DPO queued): a request already ``in_progress`` would stay so, with nobody to finish
+    it and nobody told. It says why it stopped (:func:`stopped`); running it again resumes it (an erasure
+    from its stored plan, its parts done not redone). An unknown request (a forged row) is left alone."""
+    if conn.execute(sa.select(requests.c.id).where(requests.c.id == request_id)).first() is None:
+        return
+    stopped(conn, request_id, f"its job {job} was cancelled by {actor} before it ran; run the request again "
+                              "to resume it", actor)
+
+
+def stopped(conn: sa.Connection, request_id: str, reason: str, actor: str) -> None:
+    """A request's work stopped for ``reason``: an ``in_progress`` request becomes ``failed`` (a step with
+    the reason, audited: ``garde request list --status failed`` and the DPO dashboard show it); any other
+    gets the reason in its steps (a failed one by another part, a verified one whose run never started,
+    a closed one)."""
     request = get_request(conn, request_id)
     if request.status == "in_progress":
         transition(conn, request, "failed", actor=actor, note=reason,
                    values={"result": json.dumps({"error": reason}, sort_keys=True)})
-    else:  # failed already (another part), or closed meanwhile: the reason is added to its steps
+    else:
         record_step(conn, request.id, request.status, actor, reason, subject_id=request.subject_id)
 
 

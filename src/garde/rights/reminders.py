@@ -13,6 +13,11 @@ the day in ``scheduled_runs`` (:mod:`garde.store.scheduled_runs`) in the transac
 mail and audits it (``request.reminded``): a second run the same day with the same list sends
 nothing, a changed list (a request answered, another now overdue) sends a new one. A mail that
 cannot be sent rolls the claim back: the next run sends it.
+
+The claim is the mail's outbox: its Message-ID is made of it (:func:`message_id`), so a worker killed
+after the mail left and before the claim committed leaves the next run to send the same list again
+with the same Message-ID, which mail clients take for the same message and show once (the window is
+the mail server's acceptance to the commit, as for a request's mails, :mod:`garde.rights.outbox`).
 """
 
 from __future__ import annotations
@@ -130,7 +135,7 @@ def remind(store: sa.Engine, settings: Settings | None = None, *, today: date | 
         if not claim(conn, WORK, today, state, summary):
             return Reminder(today, within, found, to, False, "already sent today")
         subject, body = message(found, within, register)
-        (mailer or configured_mailer(settings)).send(to, subject, body)
+        (mailer or configured_mailer(settings)).send(to, subject, body, message_id=message_id(today, state))
         audit.record(conn, "request.reminded", {"day": today.isoformat(), "within_days": within, **summary},
                      actor="garde")
     return Reminder(today, within, found, to, True)
@@ -153,6 +158,11 @@ def message(found: Sequence[DueRequest], within: int, register: Register | None)
     body = texts.BODY(lang).format(days=within, lines="\n".join(lines),
                                    controller=register.controller.name if register is not None else "garde")
     return subject, body
+
+
+def message_id(today: date, state: str) -> str:
+    """The reminder's Message-ID: the same for the same claim (day and list), whichever run sends it."""
+    return f"<reminder.{today.isoformat()}.{state[:32]}@garde>"
 
 
 def _state(found: Sequence[DueRequest]) -> str:

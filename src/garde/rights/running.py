@@ -44,6 +44,7 @@ from garde.rights.rectification import rectify
 from garde.rights.restriction import DIRECT_MARKETING, object_to, restrict
 from garde.rights.run_lock import request_run_lock
 from garde.store.reads import reading
+from garde.store.transactions import retried
 from garde.subjects import link_identifiers
 
 
@@ -132,7 +133,7 @@ def finish(store: Engine, request_id: str, deployment: Deployment, *, actor: str
 def _run(store: Engine, request_id: str, deployment: Deployment, *, actor: str,
          today: date | None, mailer: Mailer | None = None, divide: Divide | None = None,
          session: sa.Connection | None = None) -> Request:
-    with store.begin() as conn:
+    def start(conn: sa.Connection) -> tuple[Request, bool]:
         request = get_request(conn, request_id)
         runnable(request)
         if request.type == "rectification":
@@ -140,7 +141,9 @@ def _run(store: Engine, request_id: str, deployment: Deployment, *, actor: str,
         note_registers(conn, deployment)
         note = {"in_progress": "resumed", "failed": "run again after a failure"}.get(request.status)
         request = transition(conn, request, "in_progress", actor=actor, note=note, reread=False)
-        planned = request.type == "erasure" and has_plan(conn, request.id)
+        return request, request.type == "erasure" and has_plan(conn, request.id)
+
+    request, planned = retried(store, start, what=f"request {request_id}: its start")
     if divide is not None:
         try:
             if divide(store, replace(request, identities=request.proven_identities), deployment):
@@ -169,13 +172,14 @@ def _complete(store: Engine, request: Request, deployment: Deployment, actor: st
     result["identities"] = identity_report(request, footprint)
     if mailer is not None:  # ``request`` still has the address the completed one no longer keeps
         tell_once(store, request, "answered", mailer, deployment.registers.values(), actor=actor)
-    with store.begin() as conn:
+    def completion(conn: sa.Connection) -> Request:
         events = complete(conn)
         # ``request`` is current: this run holds the request's run lock, and the transition moves it
         # only from the status it has (a cancellation committed meanwhile is refused, not overwritten).
-        completed = transition(conn, request, "completed", actor=actor,
-                               values={"result": _json(result)}, payload={"result": _summary(result)},
-                               preceding=events, reread=False)
+        return transition(conn, request, "completed", actor=actor, values={"result": _json(result)},
+                          payload={"result": _summary(result)}, preceding=events, reread=False)
+
+    completed = retried(store, completion, what=f"request {request.id}: its completion")
     if request.type == "erasure":  # the log's head after a destructive job, outside the store (if configured)
         audit.checkpoint_after_job(store)
     return completed
@@ -194,10 +198,13 @@ def _failed(store: Engine, request: Request, exc: Exception, actor: str) -> NoRe
 def fail(store: Engine, request: Request, exc: BaseException, actor: str) -> Request:
     """Mark the request ``failed`` with the reason, after auditing what an erasure already applied."""
     reason = str(exc).strip() or type(exc).__name__
-    with store.begin() as conn:
+
+    def failing(conn: sa.Connection) -> Request:
         applied = exc.erasure.record_applied(conn) if isinstance(exc, ErasureFailed) else []
         return transition(conn, get_request(conn, request.id), "failed", actor=actor, note=reason,
                           values={"result": _json({"error": reason})}, preceding=applied)
+
+    return retried(store, failing, what=f"request {request.id}: its failure")
 
 
 def note_registers(conn: sa.Connection, deployment: Deployment) -> None:
@@ -229,16 +236,16 @@ def _execute(store: Engine, request: Request, deployment: Deployment, actor: str
         erasure = erase(store, request, deployment, located, today=today, actor=actor)
         return erasure.result, erasure.complete, located
     if request.type == "restriction":
-        with store.begin() as conn:
-            return restrict(conn, request, actor=actor), _nothing, None
+        return retried(store, partial(restrict, request=request, actor=actor),
+                       what=f"request {request.id}: its restriction"), _nothing, None
     if request.type == "objection":
         # Art. 21(3): every identifier the datasets hold for the subject goes on the suppression list.
         located = None
         if request.details.get("scope", DIRECT_MARKETING) == DIRECT_MARKETING:
             located = locate(deployment, request)
-        with store.begin() as conn:
-            found = located.identities if located is not None else {}
-            return object_to(conn, request, also=found, actor=actor), _nothing, located
+        found = located.identities if located is not None else {}
+        return retried(store, partial(object_to, request=request, also=found, actor=actor),
+                       what=f"request {request.id}: its objection"), _nothing, located
     footprint = locate(deployment, request)
     found_event = audit.Event("request.subject_found", {"request": request.id, "tables": footprint.counts(),
                                                         "hops": footprint.hops}, request.subject_id, actor)
@@ -255,14 +262,16 @@ def _execute(store: Engine, request: Request, deployment: Deployment, actor: str
         read = [found_event, *archive_reads(deployment, footprint, request.id, request.type,
                                             request.subject_id, actor)]
         return write_portability(request, deployment, footprint), lambda _conn: read, footprint
-    with store.begin() as conn:
-        audit.record_many(conn, [found_event])
+    retried(store, lambda conn: audit.record_many(conn, [found_event]), what=f"request {request.id}: found")
     result = rectify(deployment, footprint, request.details.get("corrections") or {})
-    with store.begin() as conn:
+
+    def rectified(conn: sa.Connection) -> None:
         audit.record(conn, "request.rectified", {"request": request.id, "changed": result["changed"]},
                      subject_id=request.subject_id, actor=actor)
         if request.subject_id and result["identities"]:
             link_identifiers(conn, request.subject_id, result["identities"].items())
+
+    retried(store, rectified, what=f"request {request.id}: its rectification")
     return {"changed": result["changed"]}, _nothing, footprint
 
 

@@ -1,15 +1,28 @@
-"""Write transactions run again when PostgreSQL aborted them to break a deadlock or a conflict.
+"""The store's shared write path: a write transaction runs again, whole, when PostgreSQL aborted it
+to break a deadlock or a conflict.
 
 PostgreSQL breaks a deadlock by aborting one of the transactions in it (SQLSTATE ``40P01``), and
 a serializable transaction that conflicts with another (``40001``): neither says the work was
 wrong, only that it met another at the wrong moment, and the same work run again, once the other
 has committed, succeeds. :func:`retried` runs a transaction's work again in a new transaction,
-a bounded number of times, each time logged. The work must only write through the connection it
-is given (everything it wrote went with the rollback) and may not have sent anything elsewhere.
+a bounded number of times, each time logged; any other error is raised at once.
+
+Every write transaction of the store that can meet another one goes through it: the consent ledger
+(recorded choices, GPC signals, imports' batches), requests' state changes (a run's start, its
+completion, its failure, an extension, a rejection), erasure parts, retention sweeps' batches and
+their journal, and the audit log's appends (their head row is what every writer meets last).
+
+The work is a function of the connection, holding the WHOLE transaction: the aborted attempt rolled
+back everything it wrote, and the next one starts from the top (reads again what it reads, so it
+decides again on what the other transaction committed). So the work only writes through the
+connection it is given, and keeps nothing from an attempt to the next. What it does elsewhere must
+be idempotent: an erasure part's statements in a business database skip what is already erased,
+and a mail it sends goes through the outbox (:mod:`garde.rights.outbox`) with the Message-ID
+committed before, so an attempt run again sends the same message.
 
 The bucket counters decisions read no longer deadlock (migration 0024 counts them at commit, in
-order); what remains is the writers' own rows, e.g. two imports creating the same new people in
-opposite orders, each waiting for the other's new identifiers.
+order); what remains is the writers' own rows, e.g. a request's row and the audit head, taken in
+the other order by another transaction.
 """
 
 from __future__ import annotations
@@ -34,13 +47,19 @@ def sqlstate(error: sa.exc.DBAPIError) -> str | None:
     return getattr(error.orig, "sqlstate", None)
 
 
-def retried(store: sa.Engine, work: Callable[[sa.Connection], T], *, what: str,
+def retried(store: sa.Engine | sa.Connection, work: Callable[[sa.Connection], T], *, what: str,
             attempts: int = ATTEMPTS) -> T:
     """``work(conn)`` in a transaction of its own, committed; run again in a new one (after a short
     random pause, growing with each attempt) when the database aborted it with a deadlock or a
-    serialization failure, up to ``attempts`` times in all; ``what`` names it in the log."""
+    serialization failure, up to ``attempts`` times in all; ``what`` names it in the log.
+
+    ``store``: the engine (a connection of its pool for each attempt), or a connection held for many
+    transactions, with none begun (the audit writer's)."""
     for attempt in range(1, attempts + 1):
         try:
+            if isinstance(store, sa.Connection):
+                with store.begin():
+                    return work(store)
             with store.begin() as conn:
                 return work(conn)
         except sa.exc.DBAPIError as error:
