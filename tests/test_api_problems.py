@@ -195,3 +195,23 @@ def test_a_query_parameter_the_route_does_not_take_is_refused_by_name(
     assert client.get("/api/v1/registers/reference-shop/findings", params={"lang": "fr"},
                       headers=dpo).status_code == 200
     assert client.get("/api/v1/audit/export", params={"kind": "x"}, headers=dpo).status_code == 200
+
+
+@pytest.mark.parametrize(("route", "role", "body", "given"), [
+    ("/api/v1/me/session", None, {"email": "ana.dupont@gmailcom"}, "ana.dupont@gmailcom"),
+    ("/api/v1/me/session", None, {"phone": "06 12 34 ana 78"}, "06 12 34 ana 78"),
+    ("/api/v1/requests", "agent", {"type": "access", "subject": {"email": "bea.martin@@example.com"}},
+     "bea.martin@"),
+    ("/api/v1/consents/give", "service",
+     {"activity": "newsletter", "channel": "email", "subject": {"phone": "+39 333 12 CALL ME"}}, "CALL ME"),
+])
+def test_a_refused_identity_is_not_echoed_in_the_problem(api: tuple[Client, dict[str, str]], route: str,
+                                                          role: str | None, body: dict[str, Any],
+                                                          given: str) -> None:
+    """A problem's body lands in API clients' logs and error trackers: it says which identity kind is
+    unreadable and why, never the value (a mistyped address is still someone's)."""
+    client, keys = api
+    headers = bearer(keys[role]) if role else {}
+    problem = _problem(client.post(route, json=body, headers=headers), 400)
+    assert given not in json.dumps(problem, ensure_ascii=False), problem
+    assert "e-mail" in problem["detail"] or "telephone" in problem["detail"]
