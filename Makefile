@@ -9,7 +9,7 @@ OUT ?= out
 SERVE ?= auto
 PORT ?= 8000
 
-.PHONY: demo test lint typecheck bench clean vendor-axe translations
+.PHONY: demo test lint typecheck bench clean vendor-axe vendor-swagger translations
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || { echo "python3 -m venv failed: on Debian, apt-get install python3-venv"; exit 1; }
@@ -51,6 +51,24 @@ vendor-axe:
 	tar -xzf build/axe/axe-core-$(AXE_VERSION).tgz -C build/axe
 	mkdir -p $(AXE_DIR)
 	cp build/axe/package/axe.min.js build/axe/package/LICENSE $(AXE_DIR)/
+
+# Swagger UI (Apache-2.0) for the API's page /api/v1/docs, vendored from the npm registry into the
+# package's static files: the page where staff paste a key runs no script from a CDN. Refresh (needs
+# npm): bump SWAGGER_VERSION and SWAGGER_INTEGRITY (`npm view swagger-ui-dist@<v> dist.integrity`).
+SWAGGER_VERSION := 5.36.0
+SWAGGER_INTEGRITY := sha512-Lt6/Kb0gXmLdiabLhvso4VdJP9V7qJWB0zh0gzeXUV3+CMOTzMmvpJRSXN7EAjfwixwmoi9ezDbLHiexC7lA9A==
+SWAGGER_DIR := src/garde/web/static/swagger
+
+vendor-swagger:
+	rm -rf build/swagger && mkdir -p build/swagger
+	cd build/swagger && npm pack --silent swagger-ui-dist@$(SWAGGER_VERSION) >/dev/null
+	$(PYTHON) -c "import base64, hashlib, sys; d = open('build/swagger/swagger-ui-dist-$(SWAGGER_VERSION).tgz', 'rb').read(); \
+	  sys.exit(0 if 'sha512-' + base64.b64encode(hashlib.sha512(d).digest()).decode() == '$(SWAGGER_INTEGRITY)' \
+	  else 'swagger-ui-dist-$(SWAGGER_VERSION).tgz does not match SWAGGER_INTEGRITY')"
+	tar -xzf build/swagger/swagger-ui-dist-$(SWAGGER_VERSION).tgz -C build/swagger
+	mkdir -p $(SWAGGER_DIR)
+	cp build/swagger/package/swagger-ui-bundle.js build/swagger/package/swagger-ui.css \
+	  build/swagger/package/LICENSE build/swagger/package/NOTICE $(SWAGGER_DIR)/
 
 # garde's own words (CLI, lint report and rules, documents, mails; later the web): extract every
 # translate(), translate_plural(), gettext(), ngettext(), rule_text() and keyed() text (the last

@@ -4,6 +4,7 @@ a 500 or a traceback."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -195,3 +196,46 @@ def test_a_query_parameter_the_route_does_not_take_is_refused_by_name(
     assert client.get("/api/v1/registers/reference-shop/findings", params={"lang": "fr"},
                       headers=dpo).status_code == 200
     assert client.get("/api/v1/audit/export", params={"kind": "x"}, headers=dpo).status_code == 200
+
+
+@pytest.mark.parametrize(("route", "role", "body", "given"), [
+    ("/api/v1/me/session", None, {"email": "ana.dupont@gmailcom"}, "ana.dupont@gmailcom"),
+    ("/api/v1/me/session", None, {"phone": "06 12 34 ana 78"}, "06 12 34 ana 78"),
+    ("/api/v1/requests", "agent", {"type": "access", "subject": {"email": "bea.martin@@example.com"}},
+     "bea.martin@"),
+    ("/api/v1/consents/give", "service",
+     {"activity": "newsletter", "channel": "email", "subject": {"phone": "+39 333 12 CALL ME"}}, "CALL ME"),
+])
+def test_a_refused_identity_is_not_echoed_in_the_problem(api: tuple[Client, dict[str, str]], route: str,
+                                                          role: str | None, body: dict[str, Any],
+                                                          given: str) -> None:
+    """A problem's body lands in API clients' logs and error trackers: it says which identity kind is
+    unreadable and why, never the value (a mistyped address is still someone's)."""
+    client, keys = api
+    headers = bearer(keys[role]) if role else {}
+    problem = _problem(client.post(route, json=body, headers=headers), 400)
+    assert given not in json.dumps(problem, ensure_ascii=False), problem
+    assert "e-mail" in problem["detail"] or "telephone" in problem["detail"]
+
+
+# Every address the docs page gives: attributes, the Swagger UI call's `url:`, any absolute URL.
+LINKS = re.compile(r"""(?:src|href)\s*=\s*["']([^"']+)["']|url\s*:\s*["']([^"']+)["']|['"](https?://[^'"]+)""")
+
+
+def test_the_docs_page_loads_nothing_from_another_origin(api: tuple[Client, dict[str, str]]) -> None:
+    """The API's browsable page (``/api/v1/docs``), where staff paste a key into "Authorize", runs no
+    script from elsewhere: FastAPI's default loads Swagger UI from a CDN (a floating ``@5``, no
+    integrity), which would be handed every key pasted there the day it served something else. Its
+    script and style are garde's own static files (``make vendor-swagger``); it has no icon. (Here
+    beside the problems for their module's server: a server of its own costs seconds.)"""
+    client, _ = api
+    page = client.get("/api/v1/docs")
+    assert page.status_code == 200 and "swagger" in page.text.lower()
+    links = [link for found in LINKS.findall(page.text)
+             if (link := next(part for part in found if part)) != "data:,"]
+    assert links and all(link.startswith("/") and not link.startswith("//") for link in links), links
+    assert {"/api/v1/openapi.json", "/static/swagger/swagger-ui-bundle.js",
+            "/static/swagger/swagger-ui.css"} <= set(links)
+    for link in links:  # the description is another test's; the files are served (HEAD: 2 MB)
+        assert link.endswith("openapi.json") or client.request("HEAD", link).status_code == 200, link
+    assert '"validatorUrl": null' in page.text  # no spec sent to swagger.io's validator either

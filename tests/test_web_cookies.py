@@ -50,3 +50,19 @@ def test_each_surface_gets_only_its_own_session_cookie(sqlite_url: str, tmp_path
         assert refused.status_code == 401 and "not logged in" in refused.text
         refused = client.post("/privacy/me/object", data={"csrf": "x"}, headers=as_subject)
         assert refused.status_code == 401 and "not signed in" in refused.text
+
+
+def test_a_form_posted_without_its_cookie_is_refused_whatever_token_it_carries(
+        sqlite_url: str, tmp_path: Path) -> None:
+    """Another site's page posts the sign-in forms with no cookie (SameSite=Strict keeps them home):
+    the token an empty secret would give is computable by anyone, so it must not pass for one."""
+    from garde.web.cookies import csrf_token
+
+    known_subject(sqlite_url, "ana@example.com")
+    with web_client(sqlite_url, tmp_path) as (client, keys):
+        forged = {"signin": csrf_token("", "signin"), "login": csrf_token("", "login")}
+        asked = client.post("/privacy/", data={"csrf": forged["signin"], "email": "mallory@example.com"})
+        assert asked.status_code == 403 and "location" not in asked.headers
+        assert not (tmp_path / "outbox").exists() or not list((tmp_path / "outbox").iterdir())
+        logged = client.post("/dpo/login", data={"csrf": forged["login"], "key": keys["dpo"]})
+        assert logged.status_code == 403 and "garde_dpo" not in logged.headers.get("set-cookie", "")

@@ -198,3 +198,21 @@ def test_someone_new_sees_the_consent_they_just_gave(database_url: str, tmp_path
         client.post(f"{ME}/object", data={"csrf": csrf})
         assert "Object to direct marketing" not in client.get(ME).text
         assert _count(database_url, "subject_objections") == 1
+
+
+def test_one_identity_changes_its_consents_a_bounded_number_of_times(sqlite_url: str, tmp_path: Path) -> None:
+    """The consent form wrote to the ledger (and the audit log) without limit: a stranger with any
+    mailbox could sign in once and fill them, a row per click. Changes are counted per identity
+    (from any address) and per address; past either, 429 and nothing written."""
+    from garde.rights.my_consents import CHANGES_PER_IDENTITY
+
+    with web_client(sqlite_url, tmp_path) as (client, _):
+        csrf = _sign_in(client, ANA, tmp_path / "outbox")
+        for n in range(CHANGES_PER_IDENTITY.limit):
+            changed = client.post(f"{ME}/consents", data={"csrf": csrf, "activity": "newsletter", "channel":
+                                                          "email", "action": "give" if n % 2 else "withdraw"})
+            assert changed.status_code == 303, changed.text
+        refused = client.post(f"{ME}/consents", data={"csrf": csrf, "activity": "newsletter",
+                                                      "channel": "email", "action": "give"})
+        assert refused.status_code == 429, refused.text
+        assert len(_events(sqlite_url)) == CHANGES_PER_IDENTITY.limit

@@ -41,10 +41,13 @@ class InputError(Exception):
 class GardeError(Exception):
     """A domain error with a message meant for the user (unknown request id, ...).
 
-    The CLI prints the message and exits with status 2; the API answers 4xx.
+    The CLI prints the message and exits with status 2; the API answers 4xx. An error whose message
+    quotes personal data (the identity it could not read) also says it without: :attr:`public`,
+    what the API answers, since a problem's body lands in clients' logs and error trackers.
     """
 
     status = 400
+    public: str | None = None
 
 
 class NotFound(GardeError):

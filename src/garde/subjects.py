@@ -71,6 +71,15 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
+class UnreadableIdentity(GardeError):
+    """An identity that does not read as one of its kind: the message quotes it (the CLI's user typed
+    it), :attr:`public` does not (``the identity given is not an e-mail address: …``)."""
+
+    def __init__(self, value: str, reason: str) -> None:
+        super().__init__(f"{value!r} {reason}")
+        self.public = f"the identity given {reason}"
+
+
 def normalise_identifier(kind: str, value: str, region: str | None = None) -> str:
     """The canonical form two spellings of one identifier share.
 
@@ -90,7 +99,7 @@ def normalise_identifier(kind: str, value: str, region: str | None = None) -> st
             return value.lower()
         checked = _checked_email(value)
         if isinstance(checked, str):
-            raise GardeError(f"{value!r} is not an e-mail address: {checked}")
+            raise UnreadableIdentity(value, f"is not an e-mail address: {checked}")
         # One mailbox, one text: the local part in NFC, an IDN domain in Unicode (``xn--bcher-kva.de``
         # is ``bücher.de``), lower case (garde's rule: no shop tells two customers apart by case).
         return checked.normalized.lower()
@@ -122,8 +131,8 @@ def _phone(value: str, region: str | None = None) -> str:
         digits = "+" + digits[2:]
     bare = digits.removeprefix("+")
     if not (bare.isascii() and bare.isdigit() and 6 <= len(bare) <= _E164_DIGITS):
-        raise GardeError(f"{value!r} is not a telephone number: digits, spaces, dots, dashes or brackets, "
-                         f"6 to {_E164_DIGITS} digits, `+` or `00` only in front")
+        raise UnreadableIdentity(value, "is not a telephone number: digits, spaces, dots, dashes or "
+                                 f"brackets, 6 to {_E164_DIGITS} digits, `+` or `00` only in front")
     if not digits.startswith("+") and region is None:
         return digits
     try:
@@ -133,8 +142,8 @@ def _phone(value: str, region: str | None = None) -> str:
     if number is None or not phonenumbers.is_possible_number(number):
         if digits.startswith("+"):  # a country code the library does not know (yet): as written
             return digits
-        raise GardeError(f"{value!r} is not a telephone number of {region}: not the length of one there; "
-                         "give it with its country code (+33 …)")
+        raise UnreadableIdentity(value, f"is not a telephone number of {region}: not the length of one "
+                                 "there; give it with its country code (+33 …)")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 

@@ -20,7 +20,7 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
 from garde import web
-from garde.api import cors, problems
+from garde.api import cors, docs, problems
 from garde.api.decision_threads import DecisionThreads
 from garde.api.limits import BodyLimit
 from garde.api.query import known_query
@@ -99,7 +99,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="garde", version="1", lifespan=lifespan, dependencies=[Depends(known_query)],
                   openapi_url=f"{PREFIX}/openapi.json",
-                  docs_url=f"{PREFIX}/docs", redoc_url=None, swagger_ui_oauth2_redirect_url=None,
+                  docs_url=None, redoc_url=None, swagger_ui_oauth2_redirect_url=None,
                   description="The executable register of processing activities, as a service. "
                               "Every route but /healthz, /readyz and the opening of a data subject's "
                               "session (/api/v1/me/session) needs `Authorization: Bearer <key>` (a "
@@ -130,7 +130,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return Health(status="ok")
 
     for router in (registers.router, decisions.router, consents.router, audit.router, audiences.router,
-                   retention.router, holds.router, requests.router, me.router):
+                   retention.router, holds.router, requests.router, me.router, docs.router):
         app.include_router(router, prefix=PREFIX)
     app.include_router(opendsr.router)  # OpenDSR names its own paths: /opendsr/discovery, /opendsr/requests
     app.include_router(banner.router)

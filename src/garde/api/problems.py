@@ -147,8 +147,9 @@ async def _garde(request: Request, exc: Exception) -> JSONResponse:
         return problem(request, 429, str(exc), kind="urn:garde:problem:rate-limited",
                        headers={"Retry-After": str(exc.retry_after)})
     field = getattr(exc, "field", None)  # an error about one parameter names it (a cursor)
-    errors = [FieldError(field=field, reason=str(exc))] if isinstance(field, str) else []
-    return problem(request, status, str(exc), errors, kind="urn:garde:problem:refused")
+    detail = exc.public or str(exc)  # never the personal data a message quotes (an identity)
+    errors = [FieldError(field=field, reason=detail)] if isinstance(field, str) else []
+    return problem(request, status, detail, errors, kind="urn:garde:problem:refused")
 
 
 async def _http(request: Request, exc: Exception) -> JSONResponse:

@@ -37,6 +37,8 @@ LIMITS = {
         Limit("session.confirm", 30, timedelta(hours=1)),
         Limit("requests.submit", 10, timedelta(hours=1)),
         Limit("requests.send_code", 10, timedelta(hours=1)),
+        # The privacy center's consent form (per identity too: garde.rights.my_consents).
+        Limit("consents.change", 60, timedelta(hours=1)),
         # The cookie banner's public write route: one browser or script cannot fill the ledger.
         Limit("banner.choice", 30, timedelta(minutes=1)),
         # Wrong keys pasted into the DPO dashboard's login form (failures only: see ``refused``).

@@ -18,6 +18,7 @@ same transaction. The ledger then proves that choice as it proves a withdrawal (
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 import sqlalchemy as sa
 
@@ -30,12 +31,16 @@ from garde.decide.model import DecisionModel
 from garde.documents import notice_version
 from garde.keys import identifier_data_key
 from garde.problems import GardeError
+from garde.ratelimit import Limit, hit
 from garde.register.model import text_in
 from garde.rights.sessions import SubjectSession, bind_subject
 from garde.subjects import ensure_subject, objections
 from garde.taxonomy import load_vocabulary
 
 METHOD = "web_form"
+# Consent changes one identity makes in an hour, from whatever addresses: each writes the ledger and
+# the audit log for good, and anyone with a mailbox can open a session.
+CHANGES_PER_IDENTITY = Limit("consents.change.identity", 30, timedelta(hours=1))
 
 
 @dataclass(frozen=True)
@@ -95,7 +100,8 @@ def _activity_name(model: DecisionModel, activity_id: str, lang: str) -> str:
 def change_my_consent(engine: sa.Engine, model: DecisionModel, session: SubjectSession, activity: str,
                       channel: str | None, give: bool, lang: str, *, ip: str | None = None,
                       user_agent: str | None = None) -> LedgerEvent:
-    """Give or withdraw the session's subject's consent to ``activity`` (on ``channel``)."""
+    """Give or withdraw the session's subject's consent to ``activity`` (on ``channel``); at most
+    :data:`CHANGES_PER_IDENTITY` (else :class:`~garde.ratelimit.RateLimited`)."""
     check_activity(model, activity)
     rules = model.get(activity)
     if rules is not None and channel is not None and channel not in rules.channels:
@@ -106,6 +112,8 @@ def change_my_consent(engine: sa.Engine, model: DecisionModel, session: SubjectS
                 raise ObjectionStands(
                     f"{activity!r} is direct marketing and you objected to direct marketing: a consent "
                     "would not be used while your objection stands")
+    with engine.begin() as conn:  # counted, committed, before the choice is recorded
+        hit(conn, CHANGES_PER_IDENTITY, session.identity_hash)
     owner = model.register_of(activity)
     version = notice_version(owner, lang) if owner is not None else None
     event = record_choice(engine, model, ConsentChoice(

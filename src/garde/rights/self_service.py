@@ -24,7 +24,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -34,7 +34,8 @@ from garde import consent
 from garde.consent.ledger import LedgerEvent
 from garde.consent.state import ConsentState
 from garde.periods import Period
-from garde.problems import NotFound
+from garde.problems import GardeError, NotFound
+from garde.ratelimit import Limit, hit
 from garde.rights.intake import Request, Status, get_request, submit
 from garde.rights.queue import standing
 from garde.rights.sessions import SubjectSession
@@ -165,10 +166,55 @@ def my_answer_file(conn: sa.Connection, session: SubjectSession, results: Path, 
     return results / request.id / name
 
 
+# What a subject may say with a request of each type, as staff's route types it: the corrections of
+# a rectification, the scope of an objection, a reason; text bounded like staff's (docs/api.md).
+SUBJECT_DETAILS: dict[str, frozenset[str]] = {
+    "rectification": frozenset({"corrections", "reason"}), "objection": frozenset({"scope", "reason"})}
+MAX_CORRECTIONS, MAX_FIELD, MAX_VALUE, MAX_SCOPE = 50, 200, 2000, 128
+# Requests one identity submits for itself in a day, on top of the limit per client address: a
+# session's token sent from many addresses cannot fill the DPO's queue (each request is verified
+# at once and has its legal deadline). Staff submit more through their keys' own budget.
+SUBMITS_PER_IDENTITY = Limit("requests.submit.identity", 10, timedelta(days=1))
+
+
+def subject_details(type: str, details: Mapping[str, Any] | None) -> dict[str, Any]:
+    """``details`` once each is one a subject may give with a request of ``type`` (:data:`SUBJECT_DETAILS`,
+    a ``reason`` with any type), of its shape and length; else a :class:`GardeError`. A session's
+    holder is anyone with a mailbox: nothing else they send is stored (no text of megabytes, no
+    nesting, no ``opendsr`` detail that would pass the request for another privacy tool's)."""
+    given = dict(details or {})
+    allowed = SUBJECT_DETAILS.get(type, frozenset({"reason"}))
+    unknown = sorted(set(given) - allowed)
+    if unknown:
+        raise GardeError(f"a {type} request takes no {', '.join(repr(k[:64]) for k in unknown)}; it takes "
+                         f"{', '.join(sorted(allowed))}")
+
+    def text(value: Any, limit: int, what: str) -> str:
+        if not isinstance(value, str) or len(value) > limit:
+            raise GardeError(f"{what} is a text of at most {limit} characters")
+        return value
+
+    if "reason" in given:
+        given["reason"] = text(given["reason"], MAX_VALUE, "reason")
+    if "scope" in given:
+        given["scope"] = text(given["scope"], MAX_SCOPE, "scope")
+    if "corrections" in given:
+        corrections = given["corrections"]
+        if not isinstance(corrections, Mapping) or len(corrections) > MAX_CORRECTIONS:
+            raise GardeError(f"corrections map at most {MAX_CORRECTIONS} fields to their new values")
+        given["corrections"] = {text(field, MAX_FIELD, "a corrected field"):
+                                text(value, MAX_VALUE, "a new value") for field, value in corrections.items()}
+    return given
+
+
 def submit_mine(conn: sa.Connection, session: SubjectSession, type: str, *, language: str | None = None,
                 details: Mapping[str, Any] | None = None) -> Request:
     """A request for the session's subject: its identity is the session's, already proven by the
-    session's code, so the request is ``verified`` at once (audited as such)."""
+    session's code, so the request is ``verified`` at once (audited as such). Its details are only
+    those its type takes (:func:`subject_details`); one identity submits at most
+    :data:`SUBMITS_PER_IDENTITY` (counted in ``conn``'s transaction, from whatever addresses)."""
+    checked = subject_details(type, details)
+    hit(conn, SUBMITS_PER_IDENTITY, session.identity_hash)
     request = submit(conn, type, {session.kind: session.identity}, language=language or session.language,
-                     details=details, actor=session.actor)
+                     details=checked, actor=session.actor)
     return prove_by_session(conn, request.id, session.kind, session.id, actor=session.actor)

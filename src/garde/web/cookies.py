@@ -42,6 +42,11 @@ def csrf_token(secret: str, purpose: str = "forms") -> str:
 
 
 def csrf_matches(secret: str, token: str, purpose: str = "forms") -> bool:
+    """Whether ``token`` is the CSRF token of ``secret``. No secret (a form posted without its cookie,
+    as another site's page posts it: SameSite=Strict keeps the cookie home) matches nothing: the token
+    of an empty secret is a constant anyone can compute."""
+    if not secret:
+        return False
     return hmac.compare_digest(csrf_token(secret, purpose).encode(), token.encode("utf-8", "replace"))
 
 

@@ -6,7 +6,10 @@
 - ``X-Content-Type-Options: nosniff``, ``Referrer-Policy: no-referrer`` (a request id in a URL
   never leaves for another site), ``X-Frame-Options: DENY`` for browsers without CSP 2.
 
-The API's own pages (``/api/v1/docs``) keep FastAPI's defaults.
+Every answer of the API (``/api/``, ``/opendsr/``) gets ``Cache-Control: no-store`` and
+``nosniff`` unless its route set its own: a subject's requests, consents and answer files, and
+staff's view of a request, are personal data no proxy or browser cache may keep. The API's own
+pages (``/api/v1/docs``, :mod:`garde.api.docs`) carry no other header.
 """
 
 from __future__ import annotations
@@ -15,7 +18,6 @@ import base64
 import hashlib
 import re
 
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
@@ -26,6 +28,15 @@ HEADERS = {
     "Referrer-Policy": "no-referrer",
     "X-Frame-Options": "DENY",
 }
+
+API_HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+}
+
+# An answer file is the subject's data: never rendered in garde's origin, never sniffed into
+# something else, never kept by a cache (the API's downloads, staff's and the subject's own).
+ANSWER_FILE_HEADERS = {**API_HEADERS, "Content-Security-Policy": "sandbox"}
 
 
 _STYLE = re.compile(rb"<style[^>]*>(.*?)</style>", re.S)
@@ -40,26 +51,36 @@ def document_csp(html: bytes) -> str:
 
 
 def is_web(path: str) -> bool:
-    return not path.startswith("/api/")
+    return not path.startswith(("/api/", "/opendsr/"))
+
+
+def _raw(headers: dict[str, str]) -> tuple[tuple[bytes, bytes], ...]:
+    return tuple((name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers.items())
+
+
+_WEB, _API = _raw(HEADERS), _raw(API_HEADERS)
 
 
 class SecurityHeaders:
-    """ASGI middleware adding :data:`HEADERS` to every answer of a web path (unless already set)."""
+    """ASGI middleware adding :data:`HEADERS` to every answer of a web path, :data:`API_HEADERS` to
+    every answer of the API (each unless already set)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not is_web(scope.get("path", "")):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        added = _WEB if is_web(scope.get("path", "")) else _API
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in HEADERS.items():
-                    if name not in headers:
-                        headers[name] = value
+                # Raw ASGI headers (names in lower case): a decision's answer pays a set and a list.
+                raw = list(message.get("headers", ()))
+                present = {name.lower() for name, _ in raw}
+                raw.extend(header for header in added if header[0] not in present)
+                message["headers"] = raw
             await send(message)
 
         await self.app(scope, receive, with_headers)

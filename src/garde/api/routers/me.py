@@ -27,6 +27,7 @@ from garde.rights import self_service as mine
 from garde.rights.deployment import phone_region
 from garde.rights.mailer import configured_mailer
 from garde.rights.sessions import SubjectSession, confirm_session, end_session, start_session
+from garde.web.headers import ANSWER_FILE_HEADERS
 
 # Opening a session needs no key nor token (it is how a subject gets one); it gives nothing away
 # and is rate-limited per address and per identity.
@@ -198,4 +199,5 @@ def download(request_id: str, name: str, request: Request, session: Subject) -> 
     held = service(request)
     with held.engine.connect() as conn:
         path = mine.my_answer_file(conn, session, held.settings.results, request_id[:64], name[:64])
-    return FileResponse(path, filename=path.name, media_type="application/octet-stream")
+    return FileResponse(path, filename=path.name, media_type="application/octet-stream",
+                        headers=ANSWER_FILE_HEADERS)

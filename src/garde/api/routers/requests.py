@@ -32,6 +32,7 @@ from garde.rights.deployment import phone_region
 from garde.rights.intake import REQUEST_TYPES, RequestType
 from garde.rights.submission import receive
 from garde.rights.verification import confirm_code
+from garde.web.headers import ANSWER_FILE_HEADERS
 
 router = APIRouter(prefix="/requests", tags=["requests"], responses=responses(401, 403, 404, 409, 422))
 Caller = Annotated[ApiKey, Depends(allow("agent"))]
@@ -281,7 +282,5 @@ def download(request_id: RequestId, name: Annotated[str, Path(max_length=255)], 
     held = service(request)
     with held.engine.begin() as conn:
         found = answer_file(conn, request_id, name, held.settings.results, actor=key.actor)
-    # An answer is the subject's data: never rendered in this origin, never sniffed into something else.
     return FileResponse(found.path, media_type=found.media_type, filename=found.name,
-                        headers={"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "sandbox",
-                                 "Cache-Control": "no-store"})
+                        headers=ANSWER_FILE_HEADERS)

@@ -82,10 +82,13 @@ async def submit(request: Request, subject: SubjectPage,
 def consent(request: Request, subject: SubjectPage, form: dict[str, str] = Depends(checked_form)) -> Response:
     held = service(request)
     try:
+        rate_limited("consents.change")(request)
         change_my_consent(held.engine, held.model, subject.session, form.get("activity", "")[:128],
                           form.get("channel") or None, form.get("action") == "give", subject.lang,
                           ip=client_address(request, held.settings.trusted_proxies),
                           user_agent=request.headers.get("user-agent", "")[:512] or None)
+    except RateLimited:
+        return _me(request, subject, status=429, error="too_many")
     except ObjectionStands:
         return _me(request, subject, status=409, error="objected")
     except GardeError:
