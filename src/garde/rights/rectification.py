@@ -3,8 +3,14 @@
 A correction names a data category (``contact.phone``: every column of
 that category in the subject's rows, in every database) or one column
 (``shop.customers.phone``). One UPDATE per table and database, only on the
-subject's rows, in one transaction per database; when the corrected column
-is an identity (e-mail, phone), the new value is linked to the subject.
+subject's rows, in one transaction per database.
+
+When the corrected column is an identity (e-mail, phone), the new value is NOT linked to the
+subject in garde's store (:func:`carry_refusals`): nothing proves it is theirs. It may be another
+person's address that garde does not know yet; linking it would show the subject what is recorded
+under it (consents, objections) and answer decisions about it with the subject's own consents. Only
+the subject's refusals follow it: an objection to direct marketing or a suppression puts the new
+value on the suppression list. A later sign-in or request with the new value proves it on its own.
 
 The new values are personal data too: once the request is closed, the
 request keeps only a keyed digest of each (:func:`sealed`), enough to prove
@@ -19,10 +25,13 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from garde.consent.objections import DIRECT_MARKETING
 from garde.datasets import Footprint, TableMap, normalise_identity
 from garde.datasets.sql import chunks, sql_table
 from garde.problems import GardeError
 from garde.rights.deployment import Deployment, where
+from garde.subjects import objections
+from garde.suppression import is_subject_suppressed, suppress
 
 
 def targets(deployment: Deployment, footprint: Footprint,
@@ -70,6 +79,19 @@ def rectify(deployment: Deployment, footprint: Footprint,
                     if column in values and values[column] is not None:
                         identities[kind] = normalise_identity(kind, str(values[column]))
     return {"changed": changed, "identities": identities}
+
+
+NOT_LINKED = "not linked: not proven; the subject's refusals apply to it"
+
+
+def carry_refusals(conn: sa.Connection, subject_id: str, identities: Mapping[str, str]) -> dict[str, str]:
+    """The new identity values of a rectification, never linked to ``subject_id``: suppressed when the
+    subject objected to direct marketing or is on the suppression list; ``{kind: what was done}``."""
+    refused = DIRECT_MARKETING in objections(conn, subject_id) or is_subject_suppressed(conn, subject_id)
+    if refused:
+        for kind, value in sorted(identities.items()):
+            suppress(conn, {kind: value}, "objection")
+    return dict.fromkeys(sorted(identities), NOT_LINKED)
 
 
 def seal(field: str, value: Any, key: bytes) -> dict[str, str]:

@@ -40,12 +40,11 @@ from garde.rights.intake import Request, RequestConflict, get_request, transitio
 from garde.rights.mailer import Mailer
 from garde.rights.outbox import tell_once
 from garde.rights.portability import write_portability
-from garde.rights.rectification import rectify
+from garde.rights.rectification import carry_refusals, rectify
 from garde.rights.restriction import DIRECT_MARKETING, object_to, restrict
 from garde.rights.run_lock import request_run_lock
 from garde.store.reads import reading
 from garde.store.transactions import retried
-from garde.subjects import link_identifiers
 
 
 def locate(deployment: Deployment, request: Request) -> Footprint:
@@ -265,14 +264,18 @@ def _execute(store: Engine, request: Request, deployment: Deployment, actor: str
     retried(store, lambda conn: audit.record_many(conn, [found_event]), what=f"request {request.id}: found")
     result = rectify(deployment, footprint, request.details.get("corrections") or {})
 
-    def rectified(conn: sa.Connection) -> None:
-        audit.record(conn, "request.rectified", {"request": request.id, "changed": result["changed"]},
-                     subject_id=request.subject_id, actor=actor)
+    def rectified(conn: sa.Connection) -> dict[str, str]:
+        carried = {}
         if request.subject_id and result["identities"]:
-            link_identifiers(conn, request.subject_id, result["identities"].items())
+            carried = carry_refusals(conn, request.subject_id, result["identities"])
+        audit.record(conn, "request.rectified", {"request": request.id, "changed": result["changed"],
+                                                 "new_identities": carried},
+                     subject_id=request.subject_id, actor=actor)
+        return carried
 
-    retried(store, rectified, what=f"request {request.id}: its rectification")
-    return {"changed": result["changed"]}, _nothing, footprint
+    carried = retried(store, rectified, what=f"request {request.id}: its rectification")
+    done = {"changed": result["changed"], **({"new_identities": carried} if carried else {})}
+    return done, _nothing, footprint
 
 
 def identity_corrections_proven(request: Request, deployment: Deployment) -> None:
