@@ -107,19 +107,7 @@ def driver_rows(conn: sa.Connection, statement: sa.ClauseElement,
     Meant for statements made once (a module's, or an ``lru_cache``'s): their shape is kept by
     their identity (with the statement, so that the identity stays theirs).
     """
-    shape = _shape(conn.dialect, statement, parameters)
-    raw: Any = conn.connection.dbapi_connection
-    cursor = raw.cursor()
-    try:
-        cursor.execute(shape.sql, _arguments(shape, parameters))
-        rows = cursor.fetchall()
-    except conn.dialect.loaded_dbapi.Error:
-        if conn.dialect.name == "postgresql":  # it refuses any statement after a failed one until then
-            raw.rollback()
-        conn.execute(statement, dict(parameters))  # type: ignore[call-overload]  # raises the error as SQLAlchemy raises it
-        raise
-    finally:
-        cursor.close()
+    shape, rows, _ = _execute(conn, statement, parameters, fetch=True)
     processors = [(i, p) for i, p in enumerate(shape.results) if p is not None]
     if not processors:
         return [tuple(row) for row in rows]
@@ -130,3 +118,30 @@ def driver_rows(conn: sa.Connection, statement: sa.ClauseElement,
             values[i] = processor(values[i])
         out.append(tuple(values))
     return out
+
+
+def driver_execute(conn: sa.Connection, statement: sa.ClauseElement, parameters: Mapping[str, Any]) -> int:
+    """Run ``statement`` (an INSERT, UPDATE or DELETE returning no rows); the rows it matched."""
+    return _execute(conn, statement, parameters, fetch=False)[2]
+
+
+def _execute(conn: sa.Connection, statement: sa.ClauseElement, parameters: Mapping[str, Any], *,
+             fetch: bool) -> tuple[_Shape, list[Any], int]:
+    shape = _shape(conn.dialect, statement, parameters)
+    if not conn.in_transaction():  # as SQLAlchemy begins one (so that the caller's commit commits)
+        conn.begin()
+    raw: Any = conn.connection.dbapi_connection
+    cursor = raw.cursor()
+    arguments = _arguments(shape, parameters)
+    # The statement is the connection's as any other: its listeners (statement counters) see it.
+    conn.dispatch.before_cursor_execute(conn, cursor, shape.sql, arguments, None, False)
+    try:
+        cursor.execute(shape.sql, arguments)
+        return shape, cursor.fetchall() if fetch else [], cursor.rowcount
+    except conn.dialect.loaded_dbapi.Error:
+        if conn.dialect.name == "postgresql":  # it refuses any statement after a failed one until then
+            raw.rollback()
+        conn.execute(statement, dict(parameters))  # type: ignore[call-overload]  # raises it as SQLAlchemy does
+        raise
+    finally:
+        cursor.close()
