@@ -23,6 +23,7 @@ from garde.problems import GardeError
 from garde.register.inherit import inherited_statements
 from garde.register.model import Register
 from garde.store import metadata
+from garde.store.driver import driver_rows
 from garde.subjects import now
 
 
@@ -65,9 +66,9 @@ def last_version(conn: sa.Connection, source: str) -> dict[str, Any] | None:
 
 
 def recorded_hashes(conn: sa.Connection, sources: Sequence[str]) -> dict[str, str]:
-    """The last recorded hash of each of ``sources`` that was ever recorded, in one statement."""
-    rows = conn.execute(_HASHES, {"sources": list(sources)})
-    return {row.source: row.hash for row in rows}
+    """The last recorded hash of each of ``sources`` that was ever recorded, in one statement (on the
+    driver's cursor: every request and sweep reads it)."""
+    return {source: digest for source, digest in driver_rows(conn, _HASHES, {"sources": list(sources)})}
 
 
 _HASHES = sa.select(register_versions.c.source, register_versions.c.hash).where(

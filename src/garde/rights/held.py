@@ -35,6 +35,7 @@ from garde.keys import identifier_data_key
 from garde.legal_holds import legal_holds
 from garde.rights.intake import Request, get_requests
 from garde.rights.tables import requests
+from garde.store.driver import driver_rows
 from garde.subjects import IDENTIFIER_KINDS, identifier_hash, subject_identifiers, subject_objections
 from garde.suppression import suppression_list
 
@@ -192,26 +193,27 @@ def garde_held(conn: sa.Connection, request: Request, identities: Mapping[str, I
     theirs = {kind: set(values) for kind, values in identities.items()}
     consents, objections, suppression, audit = (held[k] for k in ("consents", "objections", "suppression",
                                                                   "audit"))
-    for r in conn.execute(_held_of(tuple(hashes), len(digests)), parameters):
-        k = r.k
+    # On the driver's cursor (garde.store.driver): the same rows, without SQLAlchemy's execution path.
+    for k, d1, d2, d3, d4, s1, s2, s3, s4, s5, s6, s7, n in driver_rows(
+            conn, _held_of(tuple(hashes), len(digests)), parameters):
         if k == 0:
-            consents.append({"activity": r.s1, "channel": r.s2, "action": r.s3, "at": _iso(r.d1),
-                             "method": r.s4, "notice_version": r.s5, "user_agent": r.s6,
-                             "expires_at": _iso(r.d2), "source": r.s7})
+            consents.append({"activity": s1, "channel": s2, "action": s3, "at": _iso(d1),
+                             "method": s4, "notice_version": s5, "user_agent": s6,
+                             "expires_at": _iso(d2), "source": s7})
         elif k == 1:
-            objections.append({"scope": r.s1, "reason": r.s2, "at": _iso(r.d1)})
+            objections.append({"scope": s1, "reason": s2, "at": _iso(d1)})
         elif k == 2:
-            suppression.append({"identity": r.s1, "reason": r.s2, "added_at": _iso(r.d1)})
+            suppression.append({"identity": s1, "reason": s2, "added_at": _iso(d1)})
         elif k == 3:
-            others.append(r.s1)
+            others.append(s1)
         elif k == 4:
-            kind, _, value = r.s1.partition(":")
+            kind, _, value = s1.partition(":")
             if row_identity(kind, value, region) in theirs.get(kind, ()):
-                held["legal_holds"].append({"id": r.n, "identity": kind, "reason": r.s2,
-                                            "starts_at": _iso(r.d2), "ends_at": _iso(r.d3),
-                                            "released_at": _iso(r.d4)})
+                held["legal_holds"].append({"id": n, "identity": kind, "reason": s2,
+                                            "starts_at": _iso(d2), "ends_at": _iso(d3),
+                                            "released_at": _iso(d4)})
         else:
-            audit.append({"seq": r.n, "at": r.s1, "kind": r.s2, "details": _shown(json.loads(r.s3))})
+            audit.append({"seq": n, "at": s1, "kind": s2, "details": _shown(json.loads(s3))})
     held["requests"] = _requests(conn, request, others)
     return held
 

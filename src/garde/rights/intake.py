@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import Any, Literal, get_args
 
 import sqlalchemy as sa
@@ -30,6 +31,7 @@ from garde.rights.mailer import Mailer
 from garde.rights.outbox import prepare, tell_in
 from garde.rights.rectification import sealed
 from garde.rights.tables import request_steps, requests
+from garde.store.driver import driver_execute, driver_rows
 from garde.subjects import identifier_hash, normalise_identifier, now
 
 RequestType = Literal["access", "portability", "rectification", "erasure", "restriction", "objection"]
@@ -149,7 +151,7 @@ def _aware(value: datetime) -> datetime:
 
 
 def _from_row(row: Any, steps: list[dict[str, Any]] | None = None) -> Request:
-    data = dict(row._mapping)
+    data = dict(row) if isinstance(row, dict) else dict(row._mapping)
     for key in ("received_at", "verified_at", "started_at", "completed_at", "rejected_at", "locked_at"):
         if data[key] is not None:
             data[key] = _aware(data[key])
@@ -205,7 +207,19 @@ _BY_ID = sa.select(requests).where(requests.c.id == sa.bindparam("id"))
 _STEPS = (sa.select(request_steps.c.at, request_steps.c.status, request_steps.c.actor, request_steps.c.note)
           .where(request_steps.c.request_id == sa.bindparam("id")).order_by(request_steps.c.id))
 _SUBJECT = sa.select(requests.c.subject_id).where(requests.c.id == sa.bindparam("id"))
-_INSERT_STEP = request_steps.insert()
+_INSERT_STEP = request_steps.insert().values(
+    {name: sa.bindparam(name) for name in ("request_id", "at", "status", "actor", "note")})
+_COLUMNS = tuple(column.key for column in requests.columns)
+
+
+@lru_cache(maxsize=64)
+def _move(columns: tuple[str, ...]) -> sa.Update:
+    """``UPDATE requests SET <columns> WHERE id = :request_id AND status = :from_status``, built once per
+    set of columns (each value bound as ``new_<column>``)."""
+    return (requests.update()
+            .where(requests.c.id == sa.bindparam("request_id"),
+                   requests.c.status == sa.bindparam("from_status"))
+            .values({name: sa.bindparam(f"new_{name}") for name in columns}))
 
 
 def record_step(conn: sa.Connection, request_id: str, status: str, actor: str, note: str | None, *,
@@ -213,8 +227,9 @@ def record_step(conn: sa.Connection, request_id: str, status: str, actor: str, n
           subject_id: str | None = None, preceding: Sequence[audit.Event] = ()) -> None:
     """The step row and its audit entry (after ``preceding`` entries, in one append)."""
     at = at or now()
-    conn.execute(_INSERT_STEP, {"request_id": request_id, "at": at, "status": status, "actor": actor,
-                                "note": note})
+    # On the driver's cursor (garde.store.driver): a request's steps are on every request's path.
+    driver_execute(conn, _INSERT_STEP, {"request_id": request_id, "at": at, "status": status, "actor": actor,
+                                        "note": note})
     if subject_id is None:
         subject_id = conn.execute(_SUBJECT, {"id": request_id}).scalar()
     audit.record_many(conn, [*preceding, audit.Event(
@@ -230,7 +245,8 @@ def get_request(conn: sa.Connection, request_id: str) -> Request:
     request_id = request_id.strip()
     if "\x00" in request_id:  # no id holds one; PostgreSQL refuses it, SQLite would stop reading there
         raise NotFound(f"no request {request_id!r}")
-    row = conn.execute(_BY_ID, {"id": request_id}).first()
+    found = driver_rows(conn, _BY_ID, {"id": request_id})
+    row: Any = dict(zip(_COLUMNS, found[0], strict=True)) if found else None
     if row is None and len(request_id) < MIN_ID_PREFIX:
         raise GardeError(f"no request {request_id!r}: give the request's full id, or at least "
                          f"{MIN_ID_PREFIX} characters of it")
@@ -242,9 +258,9 @@ def get_request(conn: sa.Connection, request_id: str) -> Request:
         row = rows[0] if rows else None
     if row is None:
         raise NotFound(f"no request {request_id!r}")
-    steps = [dict(s._mapping) for s in conn.execute(_STEPS, {"id": row.id})]
-    for step in steps:
-        step["at"] = _aware(step["at"])
+    full_id = row["id"] if isinstance(row, dict) else row.id
+    steps = [{"at": _aware(at), "status": status, "actor": actor, "note": note}
+             for at, status, actor, note in driver_rows(conn, _STEPS, {"id": full_id})]
     return _from_row(row, steps)
 
 
@@ -321,9 +337,10 @@ def transition(conn: sa.Connection, request: Request, status: Status, *, actor: 
                                            ensure_ascii=False, sort_keys=True)
     # Only from the status it was read in: a cancellation or rejection committed meanwhile (by another
     # process) is not overwritten by a run that read the request just before.
-    moved = conn.execute(requests.update().where(requests.c.id == request.id,
-                                                 requests.c.status == request.status).values(**update))
-    if moved.rowcount == 0:
+    columns = tuple(sorted(update))
+    moved = driver_execute(conn, _move(columns), {"request_id": request.id, "from_status": request.status,
+                                                  **{f"new_{name}": update[name] for name in columns}})
+    if moved == 0:
         raise RequestConflict(f"request {request.id} changed meanwhile; read it again")
     record_step(conn, request.id, status, actor, note, at=at, payload=payload, subject_id=request.subject_id,
           preceding=preceding)

@@ -1,0 +1,158 @@
+"""Where one access request's CPU goes, part by part, on the 1 M shop (SQLite or PostgreSQL).
+
+Run: ``python -m benchmarks.profile_access [--customers 1000000] [--requests 40] [--postgres URL]
+[--cprofile FILE]`` (the shop of ``bench_requests``, generated once). After three untimed requests,
+``--requests`` access requests run one after the other (``rights.run``), each for another subject;
+each part's CPU time (``time.process_time``) is summed by wrapping garde's own functions in this
+process, so the wrapping costs a microsecond or two per call (a profiler, not the benchmark: the
+request's whole CPU is also given unwrapped). Store statements are counted with SQLAlchemy's
+``before_cursor_execute``, the datasets' statements by the driver calls of
+:mod:`garde.datasets.sql`. ``--cprofile FILE`` writes a cProfile of the same requests as well.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import importlib
+import json
+import random
+import statistics
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
+
+import sqlalchemy as sa
+
+from benchmarks.bench_requests import arguments, open_shop
+from benchmarks.request_shop import (
+    AS_OF,
+    drop_postgres,
+    load,
+    open_deployment,
+    sample_emails,
+    submit_verified,
+    warm,
+)
+
+# The parts of an access request, as (module, attribute, part); nested parts are subtracted from
+# the part they run in ("of which"), so the shares add up.
+PARTS = (
+    ("garde.rights.running", "note_registers", "the registers' versions (one read)"),
+    ("garde.rights.running", "get_request", "the request read (with its steps)"),
+    ("garde.rights.running", "transition", "the two transitions (UPDATE, step)"),
+    ("garde.audit", "record_many", "  of which the audit appends (hash chain)"),
+    ("garde.rights.running", "locate", "discovery over both databases"),
+    ("garde.rights.running", "garde_held", "what garde holds of the subject (one read)"),
+    ("garde.rights.access", "build_access", "building the answer from the rows"),
+    ("garde.rights.access", "render_access_html", "the HTML report"),
+    ("garde.rights.access", "dumps", "access.json encoded"),
+    ("garde.rights.access", "write_private", "the folder and both files written (0600)"),
+)
+
+
+def _wrap(spent: dict[str, float], calls: dict[str, int], module: str, attribute: str,
+          part: str) -> Callable[[], None]:
+    owner: Any = importlib.import_module(module)
+    original = owner.__dict__[attribute]
+    stack: list[float] = []
+
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        if stack:  # re-entered (transition → get_request): counted once, in the outer call
+            return original(*args, **kwargs)
+        stack.append(time.process_time())
+        try:
+            return original(*args, **kwargs)
+        finally:
+            spent[part] += time.process_time() - stack.pop()
+            calls[part] += 1
+
+    setattr(owner, attribute, timed)
+    return lambda: setattr(owner, attribute, original)
+
+
+def profile(shop: Any, requests: int, cprofile: str | None) -> dict[str, Any]:
+    from garde.rights.running import run
+
+    deployment, store = open_deployment(shop, shop.work / "results")
+    emails = sample_emails(deployment.engines["shop"], shop.customers, 2 * requests + 6,
+                           random.Random(time.time_ns()))
+    load_before = load()
+    cache = warm(shop)
+    ids = [submit_verified(store, "access", email) for email in emails]
+    for request_id in ids[:3]:  # imports, templates, reflection
+        run(store, request_id, deployment, today=AS_OF)
+    statements: dict[str, int] = defaultdict(int)
+
+    def count(name: str) -> Callable[..., None]:
+        def counted(*_args: Any) -> None:
+            statements[name] += 1
+        return counted
+
+    sa.event.listen(store, "before_cursor_execute", count("store"))
+    # Plain: the whole request, nothing wrapped.
+    whole = []
+    for request_id in ids[3:3 + requests]:
+        started = time.process_time()
+        run(store, request_id, deployment, today=AS_OF)
+        whole.append(time.process_time() - started)
+    store_statements = statements["store"] / requests
+    spent: dict[str, float] = defaultdict(float)
+    calls: dict[str, int] = defaultdict(int)
+    undo = [_wrap(spent, calls, *part) for part in PARTS]
+    profiler = cProfile.Profile() if cprofile else None
+    wrapped = []
+    try:
+        for request_id in ids[3 + requests:3 + 2 * requests]:
+            started = time.process_time()
+            if profiler is not None:
+                profiler.enable()
+            run(store, request_id, deployment, today=AS_OF)
+            if profiler is not None:
+                profiler.disable()
+            wrapped.append(time.process_time() - started)
+    finally:
+        for restore in undo:
+            restore()
+    if profiler is not None and cprofile:
+        profiler.dump_stats(cprofile)
+    total = sum(wrapped)
+    first_quartile = statistics.quantiles(whole, n=4)[0]
+    parts = {part: spent[part] for _, _, part in PARTS}
+    parts["the transitions (UPDATE, step)"] = parts.pop("the two transitions (UPDATE, step)") \
+        - parts["  of which the audit appends (hash chain)"]
+    parts["the rest: run lock, connections, transactions' commits, the result's JSON"] = total - sum(
+        v for k, v in parts.items() if not k.startswith("  "))
+    deployment.dispose()
+    store.dispose()
+    return {"shop": shop.label(), "requests": requests, "file_cache": cache,
+            "load_average_before": load_before, "load_average_after": load(),
+            "cpu_ms_per_request_plain": {"median": round(statistics.median(whole) * 1000, 2),
+                                         "mean": round(statistics.mean(whole) * 1000, 2),
+                                         # the least disturbed by other programs on a loaded machine
+                                         "first_quartile": round(first_quartile * 1000, 2)},
+            "cpu_ms_per_request_wrapped": round(total / requests * 1000, 2),
+            "store_statements_per_request": store_statements,
+            "parts_ms": {part: {"ms": round(value / requests * 1000, 3),
+                                "share": f"{100 * value / total:.0f} %",
+                                "calls": calls.get(part, 0) / requests if part in calls else None}
+                         for part, value in parts.items()}}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    arguments(parser)
+    parser.add_argument("--requests", type=int, default=40)
+    parser.add_argument("--cprofile", default=None, help="write a cProfile of the wrapped requests there")
+    args = parser.parse_args(argv)
+    shop = open_shop(args)
+    try:
+        print(json.dumps(profile(shop, args.requests, args.cprofile), indent=2, ensure_ascii=False))
+    finally:
+        if shop.backend == "postgresql":
+            drop_postgres(shop, keep_shop=not args.drop)
+
+
+if __name__ == "__main__":
+    main()

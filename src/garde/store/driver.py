@@ -1,0 +1,147 @@
+"""A Core statement run on the connection's driver cursor: SQLAlchemy's SQL, without its execution path.
+
+For the request path's hot statements (issue 14): SQLAlchemy's execution of a
+compiled statement costs tens of microseconds of Python per statement (its
+parameters processed and expanded, a cursor result built), more than SQLite takes
+to run a small one. Here a statement is compiled by SQLAlchemy once per dialect
+and shape (the lengths of its expanding lists), then run on the driver's cursor:
+its parameters go through the bind processors SQLAlchemy would apply, its rows
+through the result processors (SQLite's text dates read back as ``datetime``), so
+the rows are those SQLAlchemy's execution gives. A driver error is raised as
+SQLAlchemy raises it: the statement is run again through SQLAlchemy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, cast
+
+import sqlalchemy as sa
+from sqlalchemy.sql.compiler import SQLCompiler
+
+_MOST = 256
+
+
+@dataclass(frozen=True)
+class _Parameter:
+    """Where a parameter of the driver's SQL comes from: a caller's (name, index in its list, or
+    None for a scalar), else the statement's own value (a literal bound in it)."""
+
+    name: str | None
+    index: int | None
+    value: Any
+    processor: Callable[[Any], Any] | None
+
+
+@dataclass(frozen=True)
+class _Shape:
+    sql: str
+    positional: bool
+    parameters: tuple[tuple[str, _Parameter], ...]
+    results: tuple[Callable[[Any], Any] | None, ...]
+
+
+# (the shape, and its statement: kept alive while cached, since its id is part of the key)
+_SHAPES: dict[tuple[Any, ...], tuple[_Shape, sa.ClauseElement]] = {}
+
+
+class _Placeholder:
+    """A caller's parameter in the statement compiled once per shape."""
+
+    __slots__ = ("index", "name")
+
+    def __init__(self, name: str, index: int | None) -> None:
+        self.name, self.index = name, index
+
+
+def _shape(dialect: sa.Dialect, statement: sa.ClauseElement, parameters: Mapping[str, Any]) -> _Shape:
+    lengths = tuple((name, len(value) if isinstance(value, list | tuple) else None)
+                    for name, value in parameters.items())
+    key = (dialect.name, dialect.paramstyle, id(statement), lengths)
+    cached = _SHAPES.get(key)
+    if cached is not None:
+        return cached[0]
+    compiled = cast(SQLCompiler, statement.compile(dialect=dialect))
+    placeholders = {name: [_Placeholder(name, i) for i in range(length)] if length is not None
+                    else _Placeholder(name, None) for name, length in lengths}
+    expanded = compiled.construct_expanded_state(placeholders)
+    # the expanded lists' processors, then the statement's other parameters'
+    processors: dict[str, Any] = {**compiled._bind_processors, **expanded.processors}
+    names = list(expanded.positiontup or ()) if compiled.positional else list(expanded.parameters)
+    sources: list[tuple[str, _Parameter]] = []
+    for name in names:
+        value = expanded.parameters[name]
+        processor = processors.get(name)
+        if isinstance(value, _Placeholder):
+            sources.append((name, _Parameter(value.name, value.index, None, processor)))
+        else:
+            sources.append((name, _Parameter(None, None, processor(value) if processor else value, None)))
+    results = tuple(entry.type._cached_result_processor(dialect, None)  # as SQLAlchemy's result does
+                    for entry in compiled._result_columns or ())
+    shape = _Shape(expanded.statement, bool(compiled.positional), tuple(sources), results)
+    if len(_SHAPES) >= _MOST:
+        _SHAPES.clear()
+    _SHAPES[key] = (shape, statement)
+    return shape
+
+
+def _arguments(shape: _Shape, parameters: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
+    values = []
+    for _, p in shape.parameters:
+        if p.name is None:
+            values.append(p.value)
+            continue
+        value = parameters[p.name] if p.index is None else parameters[p.name][p.index]
+        values.append(p.processor(value) if p.processor is not None else value)
+    if shape.positional:
+        return values
+    return {name: value for (name, _), value in zip(shape.parameters, values, strict=True)}
+
+
+def driver_rows(conn: sa.Connection, statement: sa.ClauseElement,
+                parameters: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+    """The rows ``statement`` (a SELECT, or a statement RETURNING rows) gives with ``parameters``
+    (lists for its expanding parameters), as SQLAlchemy's execution gives them, as tuples.
+
+    Meant for statements made once (a module's, or an ``lru_cache``'s): their shape is kept by
+    their identity (with the statement, so that the identity stays theirs).
+    """
+    shape, rows, _ = _execute(conn, statement, parameters, fetch=True)
+    processors = [(i, p) for i, p in enumerate(shape.results) if p is not None]
+    if not processors:
+        return [tuple(row) for row in rows]
+    out = []
+    for row in rows:
+        values = list(row)
+        for i, processor in processors:
+            values[i] = processor(values[i])
+        out.append(tuple(values))
+    return out
+
+
+def driver_execute(conn: sa.Connection, statement: sa.ClauseElement, parameters: Mapping[str, Any]) -> int:
+    """Run ``statement`` (an INSERT, UPDATE or DELETE returning no rows); the rows it matched."""
+    return _execute(conn, statement, parameters, fetch=False)[2]
+
+
+def _execute(conn: sa.Connection, statement: sa.ClauseElement, parameters: Mapping[str, Any], *,
+             fetch: bool) -> tuple[_Shape, list[Any], int]:
+    shape = _shape(conn.dialect, statement, parameters)
+    if not conn.in_transaction():  # as SQLAlchemy begins one (so that the caller's commit commits)
+        conn.begin()
+    raw: Any = conn.connection.dbapi_connection
+    cursor = raw.cursor()
+    arguments = _arguments(shape, parameters)
+    # The statement is the connection's as any other: its listeners (statement counters) see it.
+    conn.dispatch.before_cursor_execute(conn, cursor, shape.sql, arguments, None, False)
+    try:
+        cursor.execute(shape.sql, arguments)
+        return shape, cursor.fetchall() if fetch else [], cursor.rowcount
+    except conn.dialect.loaded_dbapi.Error:
+        if conn.dialect.name == "postgresql":  # it refuses any statement after a failed one until then
+            raw.rollback()
+        conn.execute(statement, dict(parameters))  # type: ignore[call-overload]  # raises it as SQLAlchemy does
+        raise
+    finally:
+        cursor.close()

@@ -1,0 +1,77 @@
+"""Statements on the driver's cursor (``garde.store.driver``) give the rows SQLAlchemy's execution gives.
+
+The access request's read of what garde holds of the subject (one ``UNION ALL`` with expanding
+lists, typed NULLs, moments SQLite stores as text) runs on the driver: its rows, dates included,
+must be those of ``conn.execute``, on SQLite and PostgreSQL; a driver error is SQLAlchemy's error.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+import sqlalchemy as sa
+
+from garde import consent
+from garde.consent.ledger import Evidence
+from garde.consent.objections import object_to
+from garde.legal_holds import place_hold
+from garde.rights.held import _by_kind, _held_of, identity_hashes
+from garde.store.driver import driver_rows
+from garde.subjects import ensure_subject
+from garde.suppression import suppress
+
+moments = sa.Table("moments", sa.MetaData(), sa.Column("id", sa.Integer, primary_key=True),
+                   sa.Column("at", sa.DateTime(timezone=True)), sa.Column("label", sa.Text))
+_BY_LABELS = sa.select(moments.c.id, moments.c.at, moments.c.label).where(
+    moments.c.label.in_(sa.bindparam("labels", expanding=True)) | (moments.c.id == sa.bindparam("one")),
+    moments.c.at >= sa.bindparam("since")).order_by(moments.c.id)
+_MISSING = sa.select(sa.table("no_such_table", sa.column("x")).c.x)
+
+
+def _sqlalchemy_rows(conn: sa.Connection, statement: sa.Executable,
+                     parameters: dict[str, object]) -> list[tuple[object, ...]]:
+    return [tuple(row) for row in conn.execute(statement, parameters)]
+
+
+def test_rows_of_a_statement_with_lists_moments_and_bound_moments(engine: sa.Engine) -> None:
+    """Lists of any length (none too), a scalar, a ``datetime`` parameter (SQLite stores it as text:
+    its bind processor applies) and ``datetime`` results (read back by the result processor)."""
+    moments.create(engine)
+    at = datetime(2025, 3, 1, 12, 30, 15, 250000, tzinfo=UTC)
+    with engine.begin() as conn:
+        conn.execute(moments.insert(), [{"id": i, "at": at.replace(day=i), "label": f"l{i}"}
+                                        for i in range(1, 8)] + [{"id": 9, "at": None, "label": "l9"}])
+    with engine.connect() as conn:
+        for labels in ([], ["l2"], ["l3", "l5", "l9", "nobody"]):
+            parameters = {"labels": labels, "one": 7, "since": at.replace(day=3)}
+            rows = driver_rows(conn, _BY_LABELS, parameters)
+            assert rows == _sqlalchemy_rows(conn, _BY_LABELS, parameters)
+            assert all(isinstance(row[1], datetime) for row in rows)
+        assert [row[0] for row in rows] == [3, 5, 7]
+
+
+def test_what_garde_holds_of_a_subject_reads_the_same_on_the_driver(engine: sa.Engine) -> None:
+    with engine.begin() as conn:
+        subject = ensure_subject(conn, {"email": "ana@example.org"})
+        consent.give(conn, subject, "newsletter", channel="email", method="web_form",
+                     evidence=Evidence(notice_version="n1", user_agent="Browser"))
+        consent.withdraw(conn, subject, "newsletter", channel="email", method="unsubscribe_link")
+        object_to(conn, subject, "crm-profiling", reason="no thanks")
+        suppress(conn, {"email": "ana@example.org"}, "unsubscribed")
+        place_hold(conn, "subject", "email:ana@example.org", "litigation")
+    with engine.connect() as conn:
+        hashes = identity_hashes(conn, {"email": ["ana@example.org"], "phone": ["+33612345678"]})
+        digests = [f'"{d}"' for values in hashes.values() for d in values]
+        parameters = {"subject": subject, **_by_kind(hashes),
+                      **{f"digest{n}": d for n, d in enumerate(digests)}}
+        statement = _held_of(tuple(hashes), len(digests))
+        rows = driver_rows(conn, statement, parameters)
+        assert rows == _sqlalchemy_rows(conn, statement, parameters)
+        assert {row[0] for row in rows} >= {0, 1, 2, 4, 5}  # consents, objection, suppression, hold, audit
+        assert any(isinstance(row[1], datetime) for row in rows)
+
+
+def test_a_driver_error_is_sqlalchemy_s(engine: sa.Engine) -> None:
+    with engine.connect() as conn, pytest.raises(sa.exc.SQLAlchemyError):
+        driver_rows(conn, _MISSING, {})
