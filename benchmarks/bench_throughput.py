@@ -52,6 +52,7 @@ from benchmarks.request_shop import (
 def _worker(shop: Shop, side: str, work: list[str], barrier: Any, results: Any) -> None:
     """Answer ``work`` (request ids for garde, e-mails for the baseline) after one untimed answer."""
     from garde.keys import DemoKeyWarning
+    from garde.rights.mailer import FileMailer
     from garde.rights.running import run
 
     warnings.filterwarnings("ignore", category=DemoKeyWarning)  # a throw-away store
@@ -62,9 +63,12 @@ def _worker(shop: Shop, side: str, work: list[str], barrier: Any, results: Any) 
     for engine in (store, *deployment.engines.values()):
         sa.event.listen(engine, "checkout", lambda raw, _record, _proxy: backends.add(raw.info.backend_pid))
 
+    # "garde_mailed": the subject told by mail as a worker and `garde request run` do (the file mailer)
+    mailer = FileMailer(shop.work / "outbox") if side == "garde_mailed" else None
+
     def answer(item: str) -> None:
-        if side == "garde":
-            run(store, item, deployment, today=AS_OF)
+        if side in ("garde", "garde_mailed"):
+            run(store, item, deployment, today=AS_OF, mailer=mailer)
         else:
             baseline.access(item, answers)
 

@@ -14,8 +14,10 @@ default 1) are started over the store and warmed (each answers requests before t
 ``garde request run`` queues them) and the clock runs from the first queued to the last completed
 (the store polled every 20 ms). CPU per request is the workers' own and the server's (the
 PostgreSQL processes of the run's databases, read from ``/proc``; the server must run on this
-machine, else 0). The baselines of the same N: garde's
-``rights.run`` and the hand-written SQL, each in N processes (``bench_throughput``'s harness). The
+machine, else 0). The baselines of the same N, each in N processes (``bench_throughput``'s harness):
+garde's ``rights.run``; the same mailing the subject that the request is answered, as a worker does
+(and ``garde request run``): the like-for-like baseline, whose difference with the workers is the
+queue's own cost (``queue_cpu_ms_per_request``); and the hand-written SQL. The
 floor: ``garde.ping`` jobs (they do nothing) through one worker, queued at once, and one at a time
 (queued, then waited for: the latency a caller sees).
 """
@@ -121,6 +123,13 @@ def _queued_round(shop: Shop, store: sa.Engine, emails: list[str],
             if client_cpu + server_cpu else None}
 
 
+def _queue_cost(workers: dict[str, Any], mailed: dict[str, Any]) -> dict[str, float]:
+    """What the queue adds to a request (CPU ms): the workers' against the same request run by garde in
+    as many plain processes, the subject told by mail in both (a worker mails, as `garde request run`)."""
+    return {side: round(workers[key] - mailed[key], 2)
+            for side, key in (("worker", "cpu_ms_per_request"), ("server", "server_cpu_ms_per_request"))}
+
+
 def _jobs_done(store: sa.Engine, job_ids: list[int]) -> int:
     with store.connect() as conn:
         return int(conn.execute(sa.text("SELECT count(*) FROM procrastinate_jobs WHERE id IN :ids AND status "
@@ -162,8 +171,8 @@ def bench(shop: Shop, requests: int, counts: list[int], concurrency: int = 1,
     rng = random.Random(seed)
     warmups = 4 * max(counts)
     # Each N: its warm-up and timed requests through the workers, then N * (requests + 1) for garde
-    # in N processes and as many for the hand-written SQL.
-    per_count = {n: warmups + requests + 2 * n * (requests // n + 1) for n in counts}
+    # in N processes, as many for garde mailing the subject, and as many for the hand-written SQL.
+    per_count = {n: warmups + requests + 3 * n * (requests // n + 1) for n in counts}
     emails = sample_emails(deployment.engines["shop"], shop.customers, sum(per_count.values()) + 10, rng)
     deployment.dispose()
     rounds: dict[str, Any] = {}
@@ -177,12 +186,19 @@ def bench(shop: Shop, requests: int, counts: list[int], concurrency: int = 1,
         ids = [submit_verified(store, "access", email) for email in emails[:count * step]]
         emails = emails[count * step:]
         inline = processes_round(shop, "garde", [ids[i * step:(i + 1) * step] for i in range(count)])
+        ids = [submit_verified(store, "access", email) for email in emails[:count * step]]
+        emails = emails[count * step:]
+        mailed = processes_round(shop, "garde_mailed", [ids[i * step:(i + 1) * step] for i in range(count)])
         sql = processes_round(shop, "sql", [emails[i * step:(i + 1) * step] for i in range(count)])
         emails = emails[count * step:]
         rounds[str(count)] = {
-            "workers": through_queue, "garde_in_processes": inline, "hand_written_sql": sql,
+            "workers": through_queue, "garde_in_processes": inline,
+            "garde_in_processes_mailing": mailed, "hand_written_sql": sql,
             "vs_garde_in_processes": round(through_queue["requests_per_s"] / inline["requests_per_s"], 2),
-            "vs_hand_written_sql": round(through_queue["requests_per_s"] / sql["requests_per_s"], 2)}
+            "vs_garde_in_processes_mailing": round(
+                through_queue["requests_per_s"] / mailed["requests_per_s"], 2),
+            "vs_hand_written_sql": round(through_queue["requests_per_s"] / sql["requests_per_s"], 2),
+            "queue_cpu_ms_per_request": _queue_cost(through_queue, mailed)}
     floor = _floor(shop, store, 200)
     store.dispose()
     rates = {int(n): r["workers"]["requests_per_s"] for n, r in rounds.items()}

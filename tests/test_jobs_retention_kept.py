@@ -12,6 +12,9 @@ import sqlalchemy as sa
 
 from garde import audit
 from garde.jobs.retention import close_sweepers, keep_sweepers, kept_sweeper, sweep, sweep_part
+from garde.retention import journal
+from garde.retention.parts import part_done
+from garde.retention.sweep import SweepResult
 from garde.settings import get_settings
 from tests.test_retention_negomarkets import DATASET, TODAY, Deployment, expected_by_python, fill, snapshot
 
@@ -108,3 +111,28 @@ def test_a_request_worker_s_data_map_is_opened_again_when_a_register_changes(
     finally:
         for opened, _, _ in request_jobs._deployments.values():
             opened.dispose()
+
+
+def test_a_run_is_closed_once_when_a_retried_part_reaches_its_end_first(deployment: Deployment) -> None:
+    """The last part marks itself done, then is delayed before it closes the run (a stopped worker);
+    meanwhile the retried job of a part done earlier (its worker killed before the queue heard of
+    it) finds every part done and closes the run. The delayed part then closes nothing: one
+    ``retention.run.finished`` entry, the run done once. The kill test met it under a heavy load."""
+    fill(deployment.shop)
+    keep_sweepers()
+    started = sweep(deployment.store, today=TODAY.isoformat(), batch_size=5)
+    run, (first, *middle, last) = started["run"], started["parts"]
+    for part in middle:
+        sweep_part(deployment.store, run=run, tables=part, batch_size=5)
+    with deployment.store.begin() as conn:  # the last part's worker: its part done, the run not closed yet
+        assert part_done(conn, run, last[0])
+    again = sweep_part(deployment.store, run=run, tables=first, batch_size=5)  # a retried job's second run
+    delayed = kept_sweeper(deployment.store)
+    with deployment.store.connect() as conn:
+        closing = SweepResult(run, journal.get_run(conn, run).today, False, False)
+    assert again["closed"] and not delayed.finish(closing)  # the delayed part closes nothing
+    with deployment.store.connect() as conn:
+        finished = [e for e in audit.entries(conn, kind="retention.run.finished")
+                    if e["payload"]["run"] == run]
+        assert len(finished) == 1 and journal.get_run(conn, run).status == "done"
+        assert audit.verify(conn).ok

@@ -19,7 +19,7 @@ from garde.rights import FileMailer, get_request
 from garde.rights.parts import parts_of, run_part
 from garde.rights.running import finish, run
 from tests.jobs_support import DEADLINE, garde_worker
-from tests.requests_jobs_support import World, answer, rows, shop_world
+from tests.requests_jobs_support import World, answer, emails, rows, shop_world
 from tests.test_erasure_reference_shop import AS_OF, STAYING, Z
 
 pytestmark = pytest.mark.postgres
@@ -143,4 +143,25 @@ def test_a_refused_part_fails_the_request_and_running_it_again_redoes_only_that_
         audited = world.audited(request_id)
         once = ("request.erasure_applied", "subject.erased", "request.completed")
         assert [audited[kind] for kind in once] == [2, 1, 1]  # crm's applied once, shop's once
+        assert world.chain_ok()
+
+
+def test_an_erasure_planned_in_one_database_is_one_job_without_parts(postgres_admin_url: str,
+                                                                   tmp_path: Path) -> None:
+    """A subject the CRM does not know: the plan has steps in the shop only, so the run job erases
+    there itself (as inline) instead of queueing one part whose job would add the queue's round trips."""
+    with shop_world(postgres_admin_url, tmp_path) as world:
+        with world.deployment.engines["crm"].connect() as conn:
+            in_crm = set(conn.execute(sa.text("SELECT lower(email) FROM contacts")).scalars())
+        email = next(e for e in emails(world, 30) if e.lower() not in in_crm)
+        with garde_worker(world.url, tmp_path / "worker.log", env=world.env):
+            request_id = _queued(world, "erasure", email)
+            assert world.wait(request_id) == "completed", (tmp_path / "worker.log").read_text()
+        with world.store.connect() as conn:
+            assert parts_of(conn, request_id) == []
+            jobs = conn.execute(sa.text("SELECT task_name, status FROM procrastinate_jobs "
+                                        "WHERE args->>'request_id' = :id"), {"id": request_id}).all()
+        assert [tuple(job) for job in jobs] == [("requests.run", "succeeded")]
+        audited = world.audited(request_id)
+        assert audited["request.erasure_planned"] == 1 and audited["request.erasure_applied"] == 1
         assert world.chain_ok()

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from garde.jobs.kinds import NotWhenTooLarge, check_arguments, load_kinds
+from garde.jobs.pool import worker_pool
 from garde.problems import GardeError
 from garde.settings import Settings
 from garde.store import safe_url
@@ -48,13 +49,16 @@ def queue_app(url: str | sa.URL, *, worker: Settings | None = None,
     """A procrastinate App on the store at ``url`` with every garde job kind registered.
 
     ``worker``: the settings of a worker, which runs on the asynchronous connector and also
-    schedules the periodic jobs and the retry of dead workers' jobs. Otherwise, a synchronous
+    schedules the periodic jobs and the retry of dead workers' jobs; its pool is
+    :func:`garde.jobs.pool.worker_pool` (autocommit, no round trip to check a connection in use).
+    Otherwise, a synchronous
     connector with one connection, to submit and inspect jobs (open it with ``with app.open():``),
     or with ``asynchronous`` the asynchronous one (``async with app.open_async():``).
     """
     require_queue(url, "the job queue")
     if worker is not None or asynchronous:
-        connector: procrastinate.BaseConnector = procrastinate.PsycopgConnector(conninfo=conninfo(url))
+        connector: procrastinate.BaseConnector = procrastinate.PsycopgConnector(conninfo=conninfo(url),
+                                                                                pool_factory=worker_pool)
     else:
         connector = procrastinate.SyncPsycopgConnector(conninfo=conninfo(url), min_size=1, max_size=1)
     app = procrastinate.App(connector=connector)

@@ -159,7 +159,7 @@ def _sweep_part(store: Engine, run: str, tables: list[str], batch_size: int) -> 
         if last:
             with store.connect() as conn:
                 result.batches = run_batches(conn, run)  # every part's, for the run's closing entry
-            sweeper.finish(result)
+            last = sweeper.finish(result)  # False: another part's job closed it meanwhile
     return {"run": run, "part": tables[0], "batches": result.batches, "closed": last}
 
 

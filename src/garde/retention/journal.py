@@ -130,6 +130,13 @@ def mark_resumed(conn: sa.Connection, run_id: str) -> None:
                  .values(resumed=retention_runs.c.resumed + 1))
 
 
+def lock_open_run(conn: sa.Connection, run_id: str) -> bool:
+    """Lock the run's row for the transaction; whether it is still running (not closed meanwhile)."""
+    status = conn.execute(sa.select(retention_runs.c.status).where(retention_runs.c.id == run_id)
+                          .with_for_update()).scalar()
+    return status == "running"
+
+
 def finish_run(conn: sa.Connection, run_id: str, summary: dict[str, Any]) -> None:
     conn.execute(retention_runs.update().where(retention_runs.c.id == run_id)
                  .values(status="done", finished_at=now(), summary=json.dumps(summary, sort_keys=True)))

@@ -210,15 +210,22 @@ class Sweeper:
             # a resumed run continues with this sweep's batch size: keyset pagination does not depend on it
             self._step(result.run_id, batch_size, predicates, table, operation, result, progress)
 
-    def finish(self, result: SweepResult) -> None:
-        """Close the run: its totals from the journal, audited, and the log's head checkpointed."""
-        def finishing(conn: sa.Connection) -> None:
+    def finish(self, result: SweepResult) -> bool:
+        """Close the run: its totals from the journal, audited, and the log's head checkpointed. False
+        (nothing recorded) when the run is closed already: the parts of a split sweep may reach its end
+        twice (a done part's job retried while the last part's worker is slowed), it closes once."""
+        def finishing(conn: sa.Connection) -> bool:
+            if not journal.lock_open_run(conn, result.run_id):
+                return False
             result.affected = journal.run_totals(conn, result.run_id)  # set again by each attempt
             audit.record(conn, "retention.run.finished", result.to_data(), actor=self.actor)
             journal.finish_run(conn, result.run_id, result.to_data())
+            return True
 
-        retried(self.store, finishing, what=f"retention run {result.run_id}: its end")
+        if not retried(self.store, finishing, what=f"retention run {result.run_id}: its end"):
+            return False
         audit.checkpoint_after_job(self.store)  # the log's head after a destructive job, outside the store
+        return True
 
     def _step(self, run_id: str, batch_size: int, predicates: Predicates, table: TablePolicy,
               operation: Operation, result: SweepResult, progress: Progress | None) -> None:

@@ -1,12 +1,12 @@
 """A request split in parts that several workers share: one part per database of the data map.
 
 An erasure over several databases is planned once (the plan committed before anything changes, as
-inline), then each database's steps are one part, which any worker may take: :func:`run_part`
-applies that database's pending steps in one transaction there, then, in one store transaction,
-marks the steps and the part done and audits what it changed. The part's row is locked
-(``SELECT ... FOR UPDATE``) for the whole part, so a part taken twice (a worker killed and its job
-retried while another runs it) waits for the first and then finds it done: nothing is deleted,
-audited or mailed twice.
+inline); when the plan has steps in more than one database, each database's steps are one part,
+which any worker may take: :func:`run_part` applies that database's pending steps in one transaction
+there, then, in one store transaction, marks the steps and the part done and audits what it changed.
+The part's row is locked (``SELECT ... FOR UPDATE``) for the whole part, so a part taken twice (a
+worker killed and its job retried while another runs it) waits for the first and then finds it done:
+nothing is deleted, audited or mailed twice.
 
 Which part is the last is decided in the store, without a race: every part, in the transaction
 marking it done, locks the request's row and counts the parts not done. These transactions follow
@@ -66,13 +66,17 @@ def divisible(request: Request, deployment: Deployment) -> bool:
 
 def store_parts(store: Engine, request: Request) -> list[str]:
     """One part per database the stored erasure plan touches (created once; a failed part is pending
-    again): the parts to hand to the workers. No part: nothing to split."""
+    again): the parts to hand to the workers. No part: nothing to split, and a plan in one database
+    is not split either (the run does it, as inline: a second job would only add the queue's round
+    trips and the parts' transactions), unless an earlier run split it already."""
     databases = stored_databases(store, request.id)
 
     def stored(conn: sa.Connection) -> list[str]:
         known = {row.part: row.status for row in conn.execute(
             sa.select(request_parts.c.part, request_parts.c.status)
             .where(request_parts.c.request_id == request.id))}
+        if len(databases) < 2 and not known:
+            return []
         new = [{"request_id": request.id, "part": database, "status": "pending", "created_at": now()}
                for database in databases if database not in known]
         if new:

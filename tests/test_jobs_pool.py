@@ -1,0 +1,107 @@
+"""The pool a worker's queue statements go through (:mod:`garde.jobs.pool`): a connection in use is
+handed out without a round trip to check it and runs each statement without a ``COMMIT`` round
+trip, and a connection the server ended is still never handed out."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import psycopg
+import pytest
+import sqlalchemy as sa
+
+from garde.jobs import queue_app
+from garde.jobs.queue import conninfo
+from garde.settings import get_settings
+from garde.store import open_store
+
+MARK = "SELECT 'garde: the last statement of this session'"
+
+
+def _last_statement(url: str, pid: int) -> str | None:
+    with psycopg.connect(conninfo(url), autocommit=True) as admin:
+        row = admin.execute("SELECT query FROM pg_stat_activity WHERE pid = %s", (pid,)).fetchone()
+    return None if row is None else str(row[0])
+
+
+async def _take(pool: Any, pid: int) -> Any:
+    """The pool's connection to backend ``pid`` (the others taken and given back meanwhile)."""
+    for _ in range(2 * (pool.max_size + 1)):
+        connection = await pool.getconn()
+        if connection.info.backend_pid == pid:
+            return connection
+        await pool.putconn(connection)
+    raise AssertionError(f"the pool never handed out the connection of backend {pid} again")
+
+
+@pytest.fixture
+def stopped_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The pool's clock stands still: every connection looks just used (a loaded machine's pauses
+    between two statements never reach the quiet delay)."""
+    monkeypatch.setattr("garde.jobs.pool.monotonic", lambda: 1000.0)
+
+
+@pytest.mark.postgres
+def test_a_connection_in_use_is_handed_out_without_a_check_round_trip_and_in_autocommit(
+        postgres_url: str, stopped_clock: None) -> None:
+    open_store(postgres_url).dispose()
+    app = queue_app(postgres_url, worker=get_settings())
+
+    async def scenario() -> tuple[bool, str | None]:
+        async with app.open_async():
+            pool = app.connector.pool  # type: ignore[attr-defined]
+            async with pool.connection() as connection:
+                autocommit = connection.autocommit
+                pid = connection.info.backend_pid
+                await connection.execute(MARK)
+            connection = await _take(pool, pid)  # handed out again: checked without a statement
+            try:
+                return autocommit, await asyncio.to_thread(_last_statement, postgres_url, pid)
+            finally:
+                await pool.putconn(connection)
+
+    autocommit, last = asyncio.run(scenario())
+    assert autocommit  # each of procrastinate's statements is atomic: no COMMIT round trip after it
+    assert last == MARK  # procrastinate's own check would have sent an empty query first
+
+
+@pytest.mark.postgres
+def test_a_connection_the_server_ended_is_replaced_before_a_statement_uses_it(
+        postgres_url: str, stopped_clock: None) -> None:
+    """The server ends a pooled session (``pg_terminate_backend``, as a restart does to all): the next
+    statements through the pool run on live connections, none fails."""
+    open_store(postgres_url).dispose()
+    app = queue_app(postgres_url, worker=get_settings())
+
+    async def scenario() -> list[int]:
+        async with app.open_async():
+            pool = app.connector.pool  # type: ignore[attr-defined]
+            async with pool.connection() as connection:
+                victim = connection.info.backend_pid
+            await asyncio.to_thread(_terminate, postgres_url, victim)
+            answers = []
+            for _ in range(2 * (pool.max_size + 1)):  # every connection of the pool handed out, twice
+                row = await app.connector.execute_query_one_async(
+                    "SELECT pg_backend_pid() AS pid")
+                answers.append(int(row["pid"]))
+            return [victim, *answers]
+
+    victim, *served = asyncio.run(scenario())
+    assert victim not in served
+
+
+def _terminate(url: str, pid: int) -> None:
+    """End backend ``pid`` and wait until the server has let it go (its goodbye is then on the socket)."""
+    engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as admin:
+            assert admin.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar()
+            deadline = time.monotonic() + 60
+            while admin.execute(sa.text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"),
+                                {"pid": pid}).scalar_one():
+                assert time.monotonic() < deadline, f"backend {pid} still there after 60 s"
+                time.sleep(0.01)
+    finally:
+        engine.dispose()
