@@ -54,7 +54,7 @@ from garde.decide.reading import (
     versions_statement,
     width,
 )
-from garde.decide.rules import SubjectFacts, evaluate, stable_until
+from garde.decide.rules import SubjectFacts, evaluate, facts_key, stable_until
 from garde.keys import identifier_data_key
 from garde.register import Register
 from garde.subjects import identifier_hash, now
@@ -279,16 +279,34 @@ class DecisionPoint:
     def _answer(self, entry: Entry, activity: str, rules: ActivityRules, categories: Sequence[str] | None,
                 channel: str | None, at: datetime) -> tuple[Decision, PayloadParts | None]:
         """The answer (and its audit payload's parts, when audited) on current kept facts: the
-        kept answer while it holds, else evaluated and kept."""
+        kept answer while it holds; else the answer given to a subject in the same state
+        (:func:`facts_key`) while it holds, with this subject's id; else evaluated. Kept."""
         key = (activity, tuple(categories) if categories else None, channel)
         answer = entry.answers.get(key)
         if answer is not None and answer[0] <= at and (answer[1] is None or at < answer[1]):
             return answer[2], answer[3]
-        decision = evaluate(activity, rules, entry.facts, categories, channel, at)
-        parts = None if self.audit_writer is None else payload_parts(activity, channel, categories, decision)
+        facts, audited = entry.facts, self.audit_writer is not None
+        kept = self._kept
+        shared_key = (key, facts_key(rules, facts, channel))
+        shared = None if kept is None else kept.shared.get(shared_key)
+        if shared is not None and shared[0] <= at and (shared[1] is None or at < shared[1]):
+            given = shared[2]
+            decision = Decision(given.allowed, given.categories, given.reasons, activity, facts.subject_id,
+                                channel)
+            until, parts = shared[1], shared[3]
+            if parts is None and audited:
+                parts = payload_parts(activity, channel, categories, decision)
+        else:
+            decision = evaluate(activity, rules, facts, categories, channel, at)
+            parts = payload_parts(activity, channel, categories, decision) if audited else None
+            until = stable_until(rules, facts, at)
+            if kept is not None:
+                if len(kept.shared) >= self.cache_size:
+                    kept.shared.clear()
+                kept.shared[shared_key] = (at, until, decision, parts)
         if len(entry.answers) >= _ANSWERS:
             entry.answers.clear()
-        entry.answers[key] = (at, stable_until(rules, entry.facts, at), decision, parts)
+        entry.answers[key] = (at, until, decision, parts)
         return decision, parts
 
     # -- deciding ------------------------------------------------------------
