@@ -364,6 +364,8 @@ class DecisionPoint:
         subjects a statement; the rules run on each request; the audit entries are queued as one
         batch (:meth:`AuditWriter.add_entries`)."""
         asked = [r if type(r) is DecisionRequest else DecisionRequest(*r) for r in requests]
+        if len(asked) == 1:  # decide()'s own path: one counters' read on the driver, no batch to build
+            return [self.decide(*asked[0])]
         at = self.clock()
         activities = self.model.activities
         channels: dict[str | None, str | None] = {None: None}
