@@ -10,12 +10,16 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from garde import audit
+from garde import audit, subjects
 from garde.audit import AuditWriter
 from garde.decide import DecisionPoint
+from garde.decide.freshness import identity_bucket
 from garde.decide.point import DecisionRequest
+from garde.keys import identifier_data_key
 from garde.store import connect
+from garde.subjects import identifier_hash
 from tests.api_support import api_client, bearer
+from tests.decide_support import Counting
 from tests.test_decide import NOW, register
 from tests.test_decide_buckets import ACTIVITIES, new_subjects, operations, write
 
@@ -123,3 +127,24 @@ def test_the_api_batch_is_decided_at_one_instant_and_audited_in_order(sqlite_url
     assert len(entries) == len(asked) and {e[2] for e in entries} == {"key:service-key"}
     assert len({e[3]["at"] for e in entries}) == 1
     assert [d["allowed"] for d in answer.json()["decisions"]] == [False] * len(asked)
+
+
+def test_a_subject_whose_identities_share_a_bucket_stays_kept_in_a_batch(engine: sa.Engine) -> None:
+    """Two identities whose digests end alike (one bucket): the counters were summed once per
+    bucket when the facts were read, and are again, so a second batch reads no facts."""
+    sid, = new_subjects(engine, ("ccc",))
+    with engine.connect() as conn:
+        key = identifier_data_key(conn)
+    email = f"{sid}@example.com"
+    tail = identity_bucket(identifier_hash("email", email, key))
+    number = next(str(n) for n in range(100_000)
+                  if identity_bucket(identifier_hash("customer_id", str(n), key)) == tail)
+    with engine.begin() as conn:
+        subjects.link_identifiers(conn, sid, [("customer_id", number)])
+    asked = {"email": email, "customer_id": number}
+    with Counting(register(), engine, audit=False, clock=lambda: NOW) as point:
+        first = point.decide_many([("newsletter", asked), ("orders", sid)])
+        before = point.statements
+        assert [d.to_data() for d in point.decide_many([("newsletter", asked), ("orders", sid)])] == [
+            d.to_data() for d in first]
+        assert point.statements - before == 1  # the counters only: the facts are still kept

@@ -198,7 +198,8 @@ class DecisionPoint:
                     compiled, {f"v_{i}": bucket for i, bucket in enumerate(chunk)})):
                 versions[bucket] = int(version)
         get = versions.get
-        return [sum([get(bucket, 0) for bucket in entry.buckets]) for entry in entries]
+        # each bucket once, as SQL's IN (...) counted it when the facts were read
+        return [sum([get(bucket, 0) for bucket in dict.fromkeys(entry.buckets)]) for entry in entries]
 
     def _first(self, sql: str, args: Any) -> Any:
         """The first row of a statement's answer, straight from the driver's connection (hot path)."""
