@@ -7,7 +7,7 @@ import atexit
 import threading
 import time
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -131,6 +131,48 @@ class AuditWriter:
                 self._queue.append(self._buffer)
                 self._buffer = []
                 self._state.notify_all()
+                return
+        self._write_queued()
+
+    def add_entries(self, items: Sequence[_Item]) -> None:
+        """:meth:`add_entry` of each ``(kind, payload, subject_id, actor)``, in order, under one
+        lock (:meth:`garde.decide.DecisionPoint.decide_many`'s path): the same entries, in the
+        same batches of ``batch_size``, with the same back-pressure."""
+        if not items:
+            return
+        with self._mutex:
+            if self._error is not None:
+                self._raise_error()
+            if self._closed:
+                raise RuntimeError("this AuditWriter is closed")
+            buffer, size, threaded = self._buffer, self.batch_size, self._thread is not None
+            if not buffer:
+                self._buffered_at = time.monotonic()
+                if threaded:
+                    self._state.notify_all()  # the writer times the partial batch from now
+            self._added += len(items)
+            start, full = 0, False
+            while True:
+                buffer = self._buffer
+                if len(buffer) < size:
+                    taken = items[start:start + size - len(buffer)]
+                    buffer.extend(taken)
+                    start += len(taken)
+                    if len(buffer) < size:
+                        break  # every item is in
+                if threaded:
+                    while len(self._queue) >= self.max_queued:  # back-pressure: wait for the writer
+                        self._raise_error()
+                        self._state.wait(0.1)
+                    if self._buffer is not buffer:  # another caller queued it while this one waited
+                        continue
+                    self._state.notify_all()
+                self._queue.append(buffer)
+                self._buffer, full = [], True
+                if start >= len(items):
+                    break
+                self._buffered_at = time.monotonic()
+            if threaded or not full:
                 return
         self._write_queued()
 

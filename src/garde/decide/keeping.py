@@ -18,6 +18,8 @@ from garde.decide.rules import SubjectFacts
 SubjectKey = str | tuple[tuple[str, str], ...]
 AnswerKey = tuple[str, tuple[str, ...] | None, str | None]
 PayloadParts = tuple[str, str]  # a decision's audit payload before and after its time (payload_parts)
+# an answer kept: from when, until when (None: for good), the decision, its audit payload's parts
+Answer = tuple[datetime, datetime | None, Decision, PayloadParts | None]
 
 
 class Entry:
@@ -29,17 +31,19 @@ class Entry:
     def __init__(self, facts: SubjectFacts, buckets: tuple[str, ...], stamp: int | None) -> None:
         self.facts, self.buckets, self.stamp = facts, buckets, stamp
         self.check: tuple[str, Any] | None = None  # the statement reading its counters, and its arguments
-        self.answers: dict[AnswerKey, tuple[datetime, datetime | None, Decision, PayloadParts | None]] = {}
+        self.answers: dict[AnswerKey, Answer] = {}
 
 
 class Kept:
-    """What the points of one model on one store keep (subjects' facts and answers, by subject);
-    ``counted``: whether the store counts its writes (None: not asked yet)."""
+    """What the points of one model on one store keep (subjects' facts and answers, by subject;
+    ``shared``: answers by question and :func:`garde.decide.rules.facts_key`, for every subject
+    in the same state); ``counted``: whether the store counts its writes (None: not asked yet)."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.counted: bool | None = None
         self.entries: dict[SubjectKey, Entry] = {}
+        self.shared: dict[tuple[AnswerKey, tuple[Any, ...]], Answer] = {}
 
 
 _KEPT: weakref.WeakKeyDictionary[sa.Engine, weakref.WeakKeyDictionary[DecisionModel, Kept]] = (

@@ -144,6 +144,11 @@ class ActivityRules:
         return {}
 
     @cached_property
+    def dates_read(self) -> dict[str | None, tuple[bool, bool, bool, bool]]:
+        """By channel, which of a subject's dates the rules read (:func:`garde.decide.rules.facts_key`)."""
+        return {}
+
+    @cached_property
     def _objection_scopes(self) -> frozenset[str]:
         scopes = {self.id}
         if self.direct_marketing:

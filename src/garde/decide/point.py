@@ -44,15 +44,17 @@ from garde.decide.freshness import identity_bucket, kept_in_step, subject_bucket
 from garde.decide.keeping import Entry, Kept, PayloadParts, SubjectKey, kept_for
 from garde.decide.model import ActivityRules, Decision, DecisionModel
 from garde.decide.reading import (
+    BUCKETS,
     CHUNK,
     STAMP_PART,
     arguments,
     facts_statement,
     padded,
     stamps_statement,
+    versions_statement,
     width,
 )
-from garde.decide.rules import SubjectFacts, evaluate, stable_until
+from garde.decide.rules import SubjectFacts, evaluate, facts_key, stable_until
 from garde.keys import identifier_data_key
 from garde.register import Register
 from garde.subjects import identifier_hash, now
@@ -182,19 +184,22 @@ class DecisionPoint:
         return read
 
     def _stamps(self, entries: Sequence[Entry]) -> list[int]:
-        """The sums of the counters of each entry's buckets now (one statement a ``CHUNK``)."""
-        sums = [0] * len(entries)
-        order = sorted(range(len(entries)), key=lambda i: len(entries[i].buckets))
-        for start in range(0, len(order), CHUNK):
-            places = order[start:start + CHUNK]
-            places = [-1] * (padded(len(places)) - len(places)) + places
-            lists = [entries[i].buckets if i >= 0 else ("s",) for i in places]
-            compiled = stamps_statement(self.engine.dialect, [len(b) for b in lists])
-            params = {f"c_{i}_{j}": b for i, bs in enumerate(lists) for j, b in enumerate(bs)}
-            for i, total in self._run(compiled[0], arguments(compiled, params)):
-                if places[i] >= 0:
-                    sums[places[i]] = int(total)
-        return sums
+        """The sums of the counters of each entry's buckets now: every distinct bucket's counter in
+        one statement (``BUCKETS`` a statement), summed here. Counters only grow: a sum equal to
+        the one read with the facts means none of its counters moved since, whichever statement
+        read each one."""
+        buckets = list({bucket: None for entry in entries for bucket in entry.buckets})
+        versions: dict[str, int] = {}
+        for start in range(0, len(buckets), BUCKETS):
+            chunk = buckets[start:start + BUCKETS]
+            chunk += [chunk[0]] * (padded(len(chunk), BUCKETS) - len(chunk))  # few shapes
+            compiled = versions_statement(self.engine.dialect, len(chunk))
+            for bucket, version in self._run(compiled[0], arguments(
+                    compiled, {f"v_{i}": bucket for i, bucket in enumerate(chunk)})):
+                versions[bucket] = int(version)
+        get = versions.get
+        # each bucket once, as SQL's IN (...) counted it when the facts were read
+        return [sum([get(bucket, 0) for bucket in dict.fromkeys(entry.buckets)]) for entry in entries]
 
     def _first(self, sql: str, args: Any) -> Any:
         """The first row of a statement's answer, straight from the driver's connection (hot path)."""
@@ -275,16 +280,34 @@ class DecisionPoint:
     def _answer(self, entry: Entry, activity: str, rules: ActivityRules, categories: Sequence[str] | None,
                 channel: str | None, at: datetime) -> tuple[Decision, PayloadParts | None]:
         """The answer (and its audit payload's parts, when audited) on current kept facts: the
-        kept answer while it holds, else evaluated and kept."""
+        kept answer while it holds; else the answer given to a subject in the same state
+        (:func:`facts_key`) while it holds, with this subject's id; else evaluated. Kept."""
         key = (activity, tuple(categories) if categories else None, channel)
         answer = entry.answers.get(key)
         if answer is not None and answer[0] <= at and (answer[1] is None or at < answer[1]):
             return answer[2], answer[3]
-        decision = evaluate(activity, rules, entry.facts, categories, channel, at)
-        parts = None if self.audit_writer is None else payload_parts(activity, channel, categories, decision)
+        facts, audited = entry.facts, self.audit_writer is not None
+        kept = self._kept
+        shared_key = (key, facts_key(rules, facts, channel))
+        shared = None if kept is None else kept.shared.get(shared_key)
+        if shared is not None and shared[0] <= at and (shared[1] is None or at < shared[1]):
+            given = shared[2]
+            decision = Decision(given.allowed, given.categories, given.reasons, activity, facts.subject_id,
+                                channel)
+            until, parts = shared[1], shared[3]
+            if parts is None and audited:
+                parts = payload_parts(activity, channel, categories, decision)
+        else:
+            decision = evaluate(activity, rules, facts, categories, channel, at)
+            parts = payload_parts(activity, channel, categories, decision) if audited else None
+            until = stable_until(rules, facts, at)
+            if kept is not None:
+                if len(kept.shared) >= self.cache_size:
+                    kept.shared.clear()
+                kept.shared[shared_key] = (at, until, decision, parts)
         if len(entry.answers) >= _ANSWERS:
             entry.answers.clear()
-        entry.answers[key] = (at, stable_until(rules, entry.facts, at), decision, parts)
+        entry.answers[key] = (at, until, decision, parts)
         return decision, parts
 
     # -- deciding ------------------------------------------------------------
@@ -334,15 +357,30 @@ class DecisionPoint:
 
     def decide_many(self, requests: Iterable[DecisionRequest | tuple[Any, ...]]) -> list[Decision]:
         """:meth:`decide` for each request (activity, subject[, categories[, channel]]), in order,
-        with the same answers and audit entries; the subjects' facts are read together, up to 100
-        subjects a statement (their kept facts' counters in one more)."""
-        asked = [DecisionRequest(*request) for request in requests]
-        channels = [consent_channel(r.channel) for r in asked]
-        rules = [self.model.get(r.activity) for r in asked]
+        with the same answers and reasons, every one audited; all at one instant (the clock read
+        once: the batch's decisions see every write committed before it started).
+
+        The subjects' facts are read together: the counters of those kept in one statement, the
+        facts of the others (and of those whose buckets moved) in one more, up to ``CHUNK``
+        subjects a statement; the rules run on each request; the audit entries are queued as one
+        batch (:meth:`AuditWriter.add_entries`)."""
+        asked = [r if type(r) is DecisionRequest else DecisionRequest(*r) for r in requests]
+        if len(asked) == 1:  # decide()'s own path: one counters' read on the driver, no batch to build
+            return [self.decide(*asked[0])]
+        at = self.clock()
+        activities = self.model.activities
+        channels: dict[str | None, str | None] = {None: None}
         subjects: dict[SubjectKey, Subject] = {}
-        for request, activity_rules in zip(asked, rules, strict=True):
-            if activity_rules is not None and request.subject:
-                subjects.setdefault(_key(request.subject), request.subject)
+        keys: list[SubjectKey | None] = []
+        for request in asked:
+            if request.channel not in channels:
+                channels[request.channel] = consent_channel(request.channel)
+            subject = request.subject
+            key = None
+            if subject and request.activity in activities:
+                key = subject if type(subject) is str else _key(subject)
+                subjects.setdefault(key, subject)
+            keys.append(key)
         entries: dict[SubjectKey, Entry] = {}
         kept = None
         if subjects:
@@ -351,33 +389,36 @@ class DecisionPoint:
                 items = list(subjects.items())
                 read = (self._current(kept, items) if kept is not None
                         else self._read([s for _k, s in items], None, stamped=False))
-            entries = {k: e for (k, _s), e in zip(items, read, strict=True)}
-        decisions = []
-        for request, activity_rules, channel in zip(asked, rules, channels, strict=True):
-            at = self.clock()
-            entry = entries.get(_key(request.subject)) if request.subject and activity_rules else None
+            entries = dict(zip(subjects, read, strict=True))
+        writer, actor = self.audit_writer, self.actor
+        decisions: list[Decision] = []
+        queued: list[tuple[str, Any, str | None, str]] = []
+        unknown = SubjectFacts(None, None)
+        for request, key in zip(asked, keys, strict=True):
+            activity, categories, channel = request.activity, request.categories, channels[request.channel]
+            rules = activities.get(activity)
             parts = None
-            if activity_rules is None or entry is None:
-                decision = evaluate(request.activity, activity_rules, SubjectFacts(None, None),
-                                    request.categories, channel, at)
+            if key is None:
+                decision = evaluate(activity, rules, unknown, categories, channel, at)
             elif kept is None:
-                decision = evaluate(request.activity, activity_rules, entry.facts, request.categories,
-                                    channel, at)
+                decision = evaluate(activity, rules, entries[key].facts, categories, channel, at)
             else:
-                decision, parts = self._answer(entry, request.activity, activity_rules, request.categories,
-                                               channel, at)
-            self._audit(request.activity, channel, request.categories, decision, parts, at)
+                entry = entries[key]
+                answer = entry.answers.get((activity, tuple(categories) if categories else None, channel))
+                if answer is not None and answer[0] <= at and (answer[1] is None or at < answer[1]):
+                    decision, parts = answer[2], answer[3]
+                else:
+                    assert rules is not None
+                    decision, parts = self._answer(entry, activity, rules, categories, channel, at)
             decisions.append(decision)
-        return decisions
-
-    def _audit(self, activity: str, channel: str | None, categories: Sequence[str] | None,
-               decision: Decision, parts: PayloadParts | None, at: datetime) -> None:
-        writer = self.audit_writer
+            if writer is not None:
+                # the same bytes as canonical_payload() of the whole payload (only the time is new),
+                # formatted and joined by the writer's process: head and tail go to it once per batch
+                head, tail = parts or payload_parts(activity, channel, categories, decision)
+                queued.append(("decision", (head, at, tail), decision.subject_id, actor))
         if writer is not None:
-            head, tail = parts or payload_parts(activity, channel, categories, decision)
-            # the same bytes as canonical_payload() of the whole payload (only the time is new),
-            # formatted and joined by the writer's process: head and tail go to it once per batch
-            writer.add_entry("decision", (head, at, tail), decision.subject_id, self.actor)
+            writer.add_entries(queued)
+        return decisions
 
     def close(self) -> None:
         """Flush the audit buffer (when this point owns it) and release the connection."""

@@ -73,6 +73,7 @@ SELECT 0, 4, NULL, NULL, NULL, NULL, NULL, NULL, {stamp}, NULL
 """
 STAMP_PART = 4
 CHUNK = 100  # subjects read in one statement by decide_many()
+BUCKETS = 1024  # buckets whose counters decide_many() reads in one statement
 
 Compiled = tuple[str, tuple[str, ...] | None]  # the statement's text and its parameters' order
 # by (dialect, shape, every activity's consents, stamped): the same texts for every point
@@ -147,6 +148,18 @@ def stamps_statement(dialect: sa.Dialect, shape: Sequence[int]) -> Compiled:
     return _remember(_STAMPS, key, dialect, text)
 
 
+def versions_statement(dialect: sa.Dialect, count: int) -> Compiled:
+    """The counters of ``count`` buckets (``:v_0`` ...), a row (bucket, version) for each one ever
+    written: one index lookup a bucket, however many subjects share it (decide_many())."""
+    key = (dialect.name, (-1, count))
+    cached = _STAMPS.get(key)
+    if cached is not None:
+        return cached
+    marks = ", ".join(f":v_{i}" for i in range(count))
+    return _remember(_STAMPS, key, dialect,
+                     f"SELECT bucket, version FROM decide_facts_buckets WHERE bucket IN ({marks})")
+
+
 def arguments(compiled: Compiled, params: Mapping[str, object]) -> object:
     """``params`` as the DBAPI takes them for ``compiled``."""
     positions = compiled[1]
@@ -167,6 +180,7 @@ def width(subject: str | Mapping[str, str]) -> int:
     return 0 if isinstance(subject, str) else len(subject)
 
 
-def padded(count: int) -> int:
-    """The number of subjects a statement of ``count`` is padded to (a power of 2, or CHUNK)."""
-    return min(CHUNK, 1 << max(0, count - 1).bit_length())
+def padded(count: int, most: int = CHUNK) -> int:
+    """The number of subjects (or buckets) a statement of ``count`` is padded to (a power of 2, or
+    ``most``)."""
+    return min(most, 1 << max(0, count - 1).bit_length())

@@ -44,6 +44,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from garde.consent.state import ConsentEvent, ConsentState, best_state, effective_expiry
 from garde.decide.model import ActivityRules, Decision, Reason
@@ -309,3 +310,45 @@ def stable_until(activity: ActivityRules, facts: SubjectFacts, now: datetime) ->
         if instant is not None and instant > now and (first is None or instant < first):
             first = instant
     return first
+
+
+def _dates_read(activity: ActivityRules, channel: str | None) -> tuple[bool, bool, bool, bool]:
+    """Which of a subject's dates :func:`evaluate` reads for ``activity`` on ``channel``: the
+    relationship's start, its end, the creation, the last contact (worked out once per channel)."""
+    known = activity.dates_read
+    reads = known.get(channel)
+    if reads is None:
+        contract = "contract" in activity.bases
+        events = {rule.event for rule in activity.retention}
+        reads = (contract or needs_consent_by_eprivacy(activity, channel),  # a contract, a customer
+                 contract or "relationship_end" in events,
+                 "collection" in events or "last_contact" in events,
+                 "last_contact" in events)
+        if len(known) < 1024:  # channels are the vocabulary's: bounded whatever callers send
+            known[channel] = reads
+    return reads
+
+
+def facts_key(activity: ActivityRules, facts: SubjectFacts, channel: str | None) -> tuple[Any, ...]:
+    """What :func:`evaluate` reads of ``facts`` for ``activity`` on ``channel``, the subject's id
+    left out: two subjects with the same key get the same answer (their ids apart) at every
+    instant, so one's answer, and its :func:`stable_until`, serve the other. Keep this in step
+    with the rules above, as :func:`stable_until`.
+
+    The state; suppression for marketing only; the objections that reach the activity; the
+    activity's consent events (channel, action, dates, and their order of recording as a rank:
+    :func:`garde.consent.state.deciding_event` compares ``seq`` with each other only) in the order
+    given; and only the dates the rules read here (:func:`_dates_read`)."""
+    activity_id = activity.id
+    mine = [e for e in facts.consent_events if e.activity == activity_id]
+    events: tuple[Any, ...] = ()
+    if mine:
+        rank = {seq: i for i, seq in enumerate(sorted({e.seq for e in mine}))}
+        events = tuple((e.channel, e.action, e.at, e.expires_at, rank[e.seq]) for e in mine)
+    started, ended, created, contact = _dates_read(activity, channel)
+    return (facts.state, facts.suppressed and activity.marketing,
+            (activity.objection_scopes() & facts.objections or None) if facts.objections else None, events,
+            facts.relationship_started_at if started else None,
+            facts.relationship_ended_at if ended else None,
+            facts.created_at if created else None,
+            facts.last_contact_at if contact else None)

@@ -93,6 +93,6 @@ def _decide_batch(seat: Seat, body: BatchIn, caller: Pending) -> Response:
     check_activity(seat.point.model, body.activity)
     subjects = [subject.identities() for subject in body.subjects]  # every identity checked first
     seat.point.actor = key.actor
-    point = seat.point
-    return _json(BatchOut(decisions=[_out(point.decide(body.activity, ids, body.categories, body.channel))
-                                     for ids in subjects]))
+    decisions = seat.point.decide_many([(body.activity, ids, body.categories, body.channel)
+                                        for ids in subjects])
+    return _json(BatchOut(decisions=[_out(decision) for decision in decisions]))
