@@ -26,11 +26,11 @@ from garde.analyse.readers.pdf_reader import read_pdf
 HEADERS = {
     "en": ("Purpose", "Personal data", "Legal basis", "Retention period", "Recipients", "Source"),
     "fr": ("Finalité", "Données traitées", "Base légale", "Durée de conservation", "Destinataires", "Source"),
-    "it": ("Finalità", "Dati trattati", "Base giuridica", "Periodo di conservazione", "Destinatari", "Fonte"),
+    "it": ("Finalità", "Dati trattati", "Base giuridica", "Durata del trattamento", "Destinatari", "Fonte"),
 }
 WORDS = ("orders", "Delivery", "invoices", "Customer", "accounts", "Payment", "fraud", "Newsletter",
          "returns", "Contract", "support", "Staff", "records", "Website", "security", "Events")
-PAGE_WIDTH = 450  # points between A4's default margins
+PAGE_WIDTH = 450  # points between A4's default margins; every word fits a sixth of it
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,10 @@ def draft_register(document: Document, activities: list[Activity], language: str
     ]
     if untied:
         lines += _untied(untied)
+    on_behalf = [a for a in activities if a.role == "processor"]
+    activities = [a for a in activities if a.role != "processor"]
+    if on_behalf:
+        lines += _on_behalf(on_behalf)
     lines += [
         "controller:",
         "  # The controller is not read from the document: write its name, contact and country.",
@@ -49,6 +53,18 @@ def draft_register(document: Document, activities: list[Activity], language: str
     for activity in activities:
         lines += _activity(activity, _unique_id(activity, ids))
     return "\n".join(lines) + "\n"
+
+
+def _on_behalf(activities: list[Activity]) -> list[str]:
+    """Processing the document says it carries out for other controllers, as their processor
+    (GDPR Art. 28): not this register's activities (Art. 30(2): a processor's own record)."""
+    lines = ["# The document states this processing is carried out on behalf of other controllers, as",
+             "# their processor (GDPR Art. 28); it is NOT among the activities below (their purposes and",
+             "# bases are the controllers'): record it in the processor's record (Art. 30(2)):"]
+    for activity in activities:
+        purpose = next(e for e in activity.evidence if e.field == "purpose")
+        lines.append(f"#   - {_comment(_one_line(purpose.value))}  (at character {purpose.start})")
+    return lines
 
 
 def _untied(untied: list[Evidence]) -> list[str]:

@@ -129,7 +129,9 @@ def find_tables(lines: list[str], carried: list[int] | None = None,
         if sum(len(cells) >= 2 for cells in body) < 2:
             i += 1
             continue
-        header = [[text] for _, text in head]
+        first, above = _header_above(lines, gaps, columns, i, found[-1].last if found else 0)
+        header = [[*(cells[index] for cells in above if index in cells), text]
+                  for index, (_, text) in enumerate(head)]
         starts = _row_starts(gaps[i + 1:end])
         if starts is not None:  # the gaps tell the rows: the header goes on to the first wide one
             while body and not starts[0]:
@@ -142,9 +144,25 @@ def find_tables(lines: list[str], carried: list[int] | None = None,
                 for index, text in body.pop(0).items():
                     header[index].append(text)
             rows = _rows(body, len(columns))
-        found.append(PageTable(i, end, columns, [[" ".join(h) for h in header], *rows]))
+        found.append(PageTable(first, end, columns, [[" ".join(h) for h in header], *rows]))
         i = end
     return found
+
+
+def _header_above(lines: list[str], gaps: list[int | None], columns: list[int], at: int,
+                  floor: int) -> tuple[int, list[dict[int, str]]]:
+    """The lines above a header line that are its wrapped cells' first lines (header cells aligned
+    to the bottom: "Retention" over "Purpose  Data  Legal basis  period"): one leading above it,
+    fewer cells, in its columns. Only where the gaps are known. Returns the header's first line."""
+    above: list[dict[int, str]] = []
+    first = at
+    while first > floor and lines[first - 1].strip() and (gap := gaps[first]) is not None and gap < WIDE:
+        cells = _placed(columns, lines[first - 1])
+        if cells is None or len(cells) >= len(columns):
+            break
+        above.insert(0, cells)
+        first -= 1
+    return first, above
 
 
 def _row_starts(gaps: list[int | None]) -> list[bool] | None:
