@@ -94,6 +94,16 @@ def test_a_heading_naming_the_controller_or_its_processors_is_no_processor_secti
         assert [a.role for a in extract_activities(from_text(text, "n.md"), "en")] == ["controller"]
 
 
+def test_a_role_column_naming_the_processor_routes_its_rows() -> None:
+    text = ("| Finalità | Base giuridica | Ruolo |\n|---|---|---|\n"
+            "| Fatturazione dei canoni | Obbligo legale | Titolare |\n"
+            "| Conservazione delle fatture dei Clienti | Contratto | Responsabile |\n")
+    activities = extract_activities(from_text(text, "r.md"), "it")
+    assert [(a.purpose, a.role, a.legal_bases) for a in activities] == [
+        ("Fatturazione dei canoni", "controller", ("legal_obligation",)),
+        ("Conservazione delle fatture dei Clienti", "processor", ())]
+
+
 def test_public_bodies_and_we_named_identify_the_controller() -> None:
     for text in ("Harlow Vale County Council issues parking permits.",
                  "The University of Eastbrook keeps in touch with its alumni.",

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, field
 
 from garde.analyse.document import Block, Document, Table
-from garde.analyse.on_behalf import processor_heading, processor_spans, says_on_behalf
+from garde.analyse.on_behalf import processor_heading, processor_role, processor_spans, says_on_behalf
 from garde.analyse.subjects import clauses, ties, use_after_basis
 from garde.analyse.wording import (
     BOTH,
@@ -72,7 +72,8 @@ def _processors(document: Document, language: str, units: list[Unit]) -> None:
     for unit in units:
         start = min((c.start for c in unit.chunks), default=0)
         unit.processor = any(a <= start < b for a, b in spans) or any(
-            says_on_behalf(c.text, language) for c in unit.chunks if c.role in ("purpose", "prose"))
+            says_on_behalf(c.text, language) for c in unit.chunks if c.role in ("purpose", "prose")) or any(
+            processor_role(c.text, language) for c in unit.chunks if c.role == "role")
 
 
 def _line_of(text: str, start: int) -> tuple[int, str]:

@@ -9,8 +9,10 @@ out on behalf of each controller), with no purpose or basis of its own.
 
 The words are data (``data/structure.yaml``): a section whose heading names the processor's role
 (``processor_sections``: "When we act as a processor", "Fatturino come responsabile del
-trattamento") and not the controller's (``controller_sections``), or a passage saying it processes
-on someone's behalf (``processor_cues``: "on behalf of our customers", "per conto dei Clienti").
+trattamento") and not the controller's (``controller_sections``), a passage saying it processes
+on someone's behalf (``processor_cues``: "on behalf of our customers", "per conto dei Clienti"), or
+a table's role column (``columns.role``: "Ruolo", "Role") whose cell names the processor
+(``processor_roles``: "Responsabile", "Processor", "Sous-traitant").
 """
 
 from __future__ import annotations
@@ -36,6 +38,13 @@ def processor_spans(document: Document, language: str) -> list[tuple[int, int]]:
             end = next((h.start for h in headings[i + 1:] if h.level <= heading.level), len(document.text))
             spans.append((heading.start, end))
     return spans
+
+
+def processor_role(cell: str, language: str) -> bool:
+    """Whether a table's role cell ("Ruolo": "Responsabile") says the company is the processor."""
+    structure = load_structure()
+    return contains(cell, structure.words(structure.processor_roles, language)) \
+        and not contains(cell, structure.words(structure.controller_sections, language))
 
 
 def says_on_behalf(text: str, language: str) -> bool:
