@@ -41,6 +41,10 @@ def test_a_hedge_keeps_both_bases_and_is_a_finding() -> None:
     analysis = analyse(from_text(text, "n.md"), "en")
     assert [f.code for f in analysis.findings] == ["GA006"]
     assert analysis.findings[0].evidence in text
+    document = from_text(text, "n.md")
+    draft = draft_register(document, extract_activities(document, "en"), "en")
+    assert "# the document offers «our legitimate interests» or «your consent»" in draft
+    assert "basis: legitimate_interests" in draft and "basis: consent" in draft
 
 
 def test_two_bases_for_two_purposes_are_no_hedge() -> None:

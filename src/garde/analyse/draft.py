@@ -16,6 +16,7 @@ from collections.abc import Iterable
 
 from garde.analyse.activities import Activity, Evidence, stated_for_all
 from garde.analyse.document import Document
+from garde.analyse.findings import alternative_bases
 from garde.taxonomy import LANGS
 
 #: The controller's name until the DPO writes it: the linter reports the controller it cannot reach.
@@ -51,7 +52,7 @@ def draft_register(document: Document, activities: list[Activity], language: str
     ]
     ids: set[str] = set()
     for activity in activities:
-        lines += _activity(activity, _unique_id(activity, ids))
+        lines += _activity(activity, _unique_id(activity, ids), lang)
     return "\n".join(lines) + "\n"
 
 
@@ -78,7 +79,7 @@ def _untied(untied: list[Evidence]) -> list[str]:
     return lines
 
 
-def _activity(activity: Activity, activity_id: str) -> list[str]:
+def _activity(activity: Activity, activity_id: str, language: str) -> list[str]:
     by_field: dict[str, list[Evidence]] = {}
     for evidence in activity.evidence:
         by_field.setdefault(evidence.field, []).append(evidence)
@@ -93,6 +94,12 @@ def _activity(activity: Activity, activity_id: str) -> list[str]:
           for part, start in _parts(purpose.value, purpose.start)),
     ]
     if activity.legal_bases:
+        offers = (alternative_bases(e.excerpt, language, activity.layout == "table")
+                  for e in by_field.get("legal_basis", []))
+        offered = next((o for o in offers if o is not None), None)
+        if offered is not None:  # GA006: the document leaves the choice open
+            lines.append(f"    # the document offers {_comment(offered[0])} or {_comment(offered[1])}: "
+                         "keep the one basis decided (Art. 13(1)(c))")
         lines.append("    legal_bases:")
         for evidence in by_field.get("legal_basis", []):
             lines += [f"      - basis: {evidence.value}",

@@ -150,16 +150,23 @@ def _alternatives(rules: FindingRules, found: Sequence[Passage], lang: str) -> l
     for passage in found:
         if passage.kind == "heading":
             continue
-        text = passage.text
-        bases = find_terms("legal_bases", text) if passage.kind == "cell" else tied_bases(text, lang)
-        for before, after in pairwise(bases):
-            between = text[before.end:after.start]
-            if before.term != after.term and rules.alternative.find(between, words_of(between)) \
-                    and not clauses(text[before.start:after.end], lang):
-                named = f"{text[before.start:before.end]} / {text[after.start:after.end]}"
-                hits.append(_finding(rules.rules["GA006"], lang, passage, bases=named))
-                break
+        named = alternative_bases(passage.text, lang, passage.kind == "cell")
+        if named is not None:
+            hits.append(_finding(rules.rules["GA006"], lang, passage, bases=" / ".join(named)))
     return hits
+
+
+def alternative_bases(text: str, lang: str, cell: bool = False) -> tuple[str, str] | None:
+    """The words of two different legal bases ``text`` offers as a choice ("our legitimate
+    interests" / "your consent"), or None. ``cell``: a table cell, whose bases are all counted."""
+    alternative = load_finding_rules().alternative
+    bases = find_terms("legal_bases", text) if cell else tied_bases(text, lang)
+    for before, after in pairwise(bases):
+        between = text[before.end:after.start]
+        if before.term != after.term and alternative.find(between, words_of(between)) \
+                and not clauses(text[before.start:after.end], lang):
+            return text[before.start:before.end], text[after.start:after.end]
+    return None
 
 
 def _transfer_contradictions(rules: FindingRules, found: Sequence[Passage], lang: str) -> list[Finding]:
