@@ -114,7 +114,9 @@ def test_public_bodies_and_we_named_identify_the_controller() -> None:
                  "Il Comune di Roccalta gestisce la biblioteca.",
                  "L'Université de Val-de-Loire attribue des bourses.",
                  "We, Pebblenote, make a note-taking app.",
-                 "Nous, la librairie Les Deux Rives, vendons des livres."):
+                 "Nous, la librairie Les Deux Rives, vendons des livres.",
+                 'Pebblenote ("we", "us") makes a note-taking app.',
+                 "Bottega Sarti (“noi”) vende ceramiche."):
         element = detect_elements(passages(from_text(text + "\n", "n.txt")))["controller_identity"]
         assert element.present and element.evidence in text, text
 
