@@ -24,6 +24,8 @@ def test_the_draft_of_every_seed_and_fixture_loads(case: Case, tmp_path: Path) -
     loaded = parse_register(draft, case.name)
     register = loaded.register
     assert register.controller.name == CONTROLLER_PLACEHOLDER  # never read, never made up
+    # processing on behalf of other controllers (Art. 30(2)) is named in comments, not drafted
+    activities = [a for a in activities if a.role == "controller"]
     assert len(register.activities) == len(activities)
     for drafted, activity in zip(register.activities, activities, strict=True):
         assert drafted.bases() == set(activity.legal_bases)

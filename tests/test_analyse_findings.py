@@ -68,4 +68,4 @@ def test_messages_in_the_document_s_language_with_reference_and_evidence() -> No
     assert finding.evidence == "En naviguant sur ce site, vous acceptez la présente notice."
     rules = load_finding_rules().rules
     assert all({"en", "fr", "it"} <= set(rule.messages) for rule in rules.values())
-    assert sorted(rules) == ["GA001", "GA002", "GA003", "GA004", "GA005"]
+    assert sorted(rules) == ["GA001", "GA002", "GA003", "GA004", "GA005", "GA006"]

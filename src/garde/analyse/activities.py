@@ -11,7 +11,7 @@ of ``document.text`` it was read from.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from garde.analyse.document import Document
@@ -55,6 +55,9 @@ class Activity:
     recipients: tuple[str, ...] = ()  # ids of the taxonomy's recipient kinds
     evidence: tuple[Evidence, ...] = ()
     layout: str = "table"  # where it was read: table, section, item, paragraph
+    # "processor": processing carried out on behalf of another controller (GDPR Arts. 28, 30(2)),
+    # reported apart from the controller's own activities and with no legal basis of its own
+    role: str = "controller"
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -66,6 +69,7 @@ class Activity:
             "categories": list(self.categories),
             "recipients": list(self.recipients),
             "evidence": [{"field": e.field, "value": e.value, "excerpt": e.excerpt} for e in self.evidence],
+            "role": self.role,
         }
 
 
@@ -75,7 +79,17 @@ def extract_activities(document: Document, language: str) -> list[Activity]:
     language = language or document.language
     reading = read_layout(document, language)
     activities = [_activity(document, unit.layout, unit.chunks, language) for unit in reading.units]
+    activities = [_on_behalf(a) if unit.processor else a
+                  for unit, a in zip(reading.units, activities, strict=True)]
     return _merged([a for a in activities if a.purpose.strip()])
+
+
+def _on_behalf(activity: Activity) -> Activity:
+    """A processor's activity: the controller it works for decides the purpose and the basis
+    (Art. 28(3)(a), 29), so a basis the text names (its service contract, the customer's
+    instructions) is not this processing's basis: none is kept."""
+    return replace(activity, role="processor", legal_bases=(),
+                   evidence=tuple(e for e in activity.evidence if e.field != "legal_basis"))
 
 
 def stated_for_all(document: Document, language: str) -> list[Evidence]:
@@ -211,10 +225,13 @@ def _one(group: list[Activity]) -> Activity:
         recipients=tuple(dict.fromkeys(v for a in group for v in a.recipients)),
         evidence=tuple(evidence),
         layout=first.layout,
+        role=first.role,
     )
 
 
 def _same_name(first: Activity, second: Activity) -> bool:
+    if first.role != second.role:
+        return False
     return first.name is None or second.name is None or _key(first.name) == _key(second.name)
 
 

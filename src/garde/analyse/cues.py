@@ -134,8 +134,39 @@ def _named(name: str) -> tuple[set[str], list[re.Pattern[str]]]:
         return set(countries_outside_eea()), []
     if name.startswith("@vocabulary:"):
         return set(vocabulary_phrases(name.split(":", 1)[1])), []
+    if name.startswith("@named:") and "{Name}" in name:
+        return set(), [named_pattern(name.split(":", 1)[1])]
     raise GardeError(f"unknown cue pattern {name!r} (@email, @url, @phone, @duration, @company, "
-                     "@country_outside_eea, @vocabulary:<kind>, @enumeration:<kind>, @article:<number>)")
+                     "@country_outside_eea, @vocabulary:<kind>, @enumeration:<kind>, @article:<number>, "
+                     "@named:<words around {Name}>)")
+
+
+# A proper name: capitalised words, with the particles that join them ("Harlow Vale", "Val-de-Loire",
+# "Saint-Aubin-sur-Loire", "Reggio nell'Emilia"); one that opens a cue does not start with an
+# article or a possessive ("The Council" names none).
+_NOT_A_NAME = (r"(?!(?:The|This|That|Our|Your|Its|La|Le|Les|Ce|Cette|Notre|Votre|Il|Lo|Gli|Questo|Questa|"
+               r"Nostro|Nostra)\b)")
+_NAME = (r"[A-ZÀ-ÖØ-Þ][\w'’.-]*(?:[ -](?:(?:de|du|des|d'|di|del|della|dei|degli|nell'|sur|sous|"
+         r"en|upon|on|of|and|la|le|les|l')[ -]?)?[A-ZÀ-ÖØ-Þ][\w'’.-]*)*")
+
+
+@lru_cache(maxsize=64)
+def named_pattern(template: str) -> re.Pattern[str]:
+    """A cue for a name in its setting: ``template``'s words (any case, any spacing) around
+    ``{Name}``, a proper name ("{Name} County Council", "Comune di {Name}", "We, {Name},")."""
+    before, _, after = template.partition("{Name}")
+
+    def literal(words: str) -> str:
+        parts = [re.escape(w) for w in words.split()]
+        return r"\s+".join(parts)
+
+    lead = literal(before)
+    tail = literal(after)
+    # an article or a common noun may stand between the setting and the name ("Nous, la librairie X,")
+    lead_gap = r"\s*(?:(?:the|la|le|les|l'|il|lo|la|gli|i)\s+)?(?:[a-zà-ÿ]+\s+)?" if before.strip() else ""
+    pattern = (rf"(?<!\w)(?i:{lead}){lead_gap}" if lead else r"\b" + _NOT_A_NAME) + _NAME \
+        + (rf"\s*(?i:{tail})" if tail else "")
+    return re.compile(pattern + (r"(?!\w)" if tail and tail[-1].isalnum() else ""))
 
 
 def _known_kind(kind: str) -> str:

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 
 from garde.analyse.activities import Activity, Evidence, stated_for_all
 from garde.analyse.document import Document
+from garde.analyse.findings import alternative_bases
 from garde.taxonomy import LANGS
 
 #: The controller's name until the DPO writes it: the linter reports the controller it cannot reach.
@@ -39,6 +40,10 @@ def draft_register(document: Document, activities: list[Activity], language: str
     ]
     if untied:
         lines += _untied(untied)
+    on_behalf = [a for a in activities if a.role == "processor"]
+    activities = [a for a in activities if a.role != "processor"]
+    if on_behalf:
+        lines += _on_behalf(on_behalf)
     lines += [
         "controller:",
         "  # The controller is not read from the document: write its name, contact and country.",
@@ -47,8 +52,20 @@ def draft_register(document: Document, activities: list[Activity], language: str
     ]
     ids: set[str] = set()
     for activity in activities:
-        lines += _activity(activity, _unique_id(activity, ids))
+        lines += _activity(activity, _unique_id(activity, ids), lang)
     return "\n".join(lines) + "\n"
+
+
+def _on_behalf(activities: list[Activity]) -> list[str]:
+    """Processing the document says it carries out for other controllers, as their processor
+    (GDPR Art. 28): not this register's activities (Art. 30(2): a processor's own record)."""
+    lines = ["# The document states this processing is carried out on behalf of other controllers, as",
+             "# their processor (GDPR Art. 28); it is NOT among the activities below (their purposes and",
+             "# bases are the controllers'): record it in the processor's record (Art. 30(2)):"]
+    for activity in activities:
+        purpose = next(e for e in activity.evidence if e.field == "purpose")
+        lines.append(f"#   - {_comment(_one_line(purpose.value))}  (at character {purpose.start})")
+    return lines
 
 
 def _untied(untied: list[Evidence]) -> list[str]:
@@ -62,7 +79,7 @@ def _untied(untied: list[Evidence]) -> list[str]:
     return lines
 
 
-def _activity(activity: Activity, activity_id: str) -> list[str]:
+def _activity(activity: Activity, activity_id: str, language: str) -> list[str]:
     by_field: dict[str, list[Evidence]] = {}
     for evidence in activity.evidence:
         by_field.setdefault(evidence.field, []).append(evidence)
@@ -77,6 +94,12 @@ def _activity(activity: Activity, activity_id: str) -> list[str]:
           for part, start in _parts(purpose.value, purpose.start)),
     ]
     if activity.legal_bases:
+        offers = (alternative_bases(e.excerpt, language, activity.layout == "table")
+                  for e in by_field.get("legal_basis", []))
+        offered = next((o for o in offers if o is not None), None)
+        if offered is not None:  # GA006: the document leaves the choice open
+            lines.append(f"    # the document offers {_comment(offered[0])} or {_comment(offered[1])}: "
+                         "keep the one basis decided (Art. 13(1)(c))")
         lines.append("    legal_bases:")
         for evidence in by_field.get("legal_basis", []):
             lines += [f"      - basis: {evidence.value}",

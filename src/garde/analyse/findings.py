@@ -13,11 +13,14 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import date
 from functools import lru_cache
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
-from garde.analyse.cues import Cues, compile_cues, countries_outside_eea, per_language
+from garde.analyse.cues import Cues, compile_cues, countries_outside_eea, per_language, words_of
 from garde.analyse.passages import Passage
+from garde.analyse.subjects import clauses
+from garde.analyse.wording import find_terms, tied_bases
 from garde.problems import GardeError
 from garde.taxonomy import load_vocabulary
 from garde.yamlsource import load_yaml
@@ -72,6 +75,7 @@ class FindingRules:
     rules: dict[str, FindingRule]
     no_transfer: Cues
     located: Cues
+    alternative: Cues
 
 
 @lru_cache(maxsize=2)
@@ -89,7 +93,7 @@ def load_finding_rules(path: Path = DATA) -> FindingRules:
             raise GardeError(f"{path}: {code}: unknown set {exc.args[0]!r}") from None
         rules[str(code)] = FindingRule(str(code), spec["name"], spec["severity"], spec["reference"],
                                        spec.get("url"), dict(spec["message"]), together)
-    return FindingRules(rules, sets["no_transfer"], sets["located"])
+    return FindingRules(rules, sets["no_transfer"], sets["located"], sets["alternative"])
 
 
 def find_problems(found: Sequence[Passage], lang: str, today: date | None = None,
@@ -110,6 +114,7 @@ def find_problems(found: Sequence[Passage], lang: str, today: date | None = None
     if not safeguards_stated:
         findings += _transfer_contradictions(rules, body, lang)
     findings += _invalidated(rules.rules["GA005"], body, lang, today or date.today())
+    findings += _alternatives(rules, body, lang)
     order = {code: i for i, code in enumerate(sorted(rules.rules))}
     return sorted(findings, key=lambda f: order.get(f.code, 99))
 
@@ -135,6 +140,33 @@ def _placeholders(rule: FindingRule, found: Sequence[Passage], lang: str) -> lis
             hits.append(_finding(rule, lang, passage, placeholder=text))
             break
     return hits
+
+
+def _alternatives(rules: FindingRules, found: Sequence[Passage], lang: str) -> list[Finding]:
+    """Two legal bases offered as a choice for one purpose ("we may rely on our legitimate
+    interests or on your consent to ..."): the bases a sentence ties (a cell's bases), two
+    different ones with "or" between them and no new purpose ("and to ...") in between."""
+    hits: list[Finding] = []
+    for passage in found:
+        if passage.kind == "heading":
+            continue
+        named = alternative_bases(passage.text, lang, passage.kind == "cell")
+        if named is not None:
+            hits.append(_finding(rules.rules["GA006"], lang, passage, bases=" / ".join(named)))
+    return hits
+
+
+def alternative_bases(text: str, lang: str, cell: bool = False) -> tuple[str, str] | None:
+    """The words of two different legal bases ``text`` offers as a choice ("our legitimate
+    interests" / "your consent"), or None. ``cell``: a table cell, whose bases are all counted."""
+    alternative = load_finding_rules().alternative
+    bases = find_terms("legal_bases", text) if cell else tied_bases(text, lang)
+    for before, after in pairwise(bases):
+        between = text[before.end:after.start]
+        if before.term != after.term and alternative.find(between, words_of(between)) \
+                and not clauses(text[before.start:after.end], lang):
+            return text[before.start:before.end], text[after.start:after.end]
+    return None
 
 
 def _transfer_contradictions(rules: FindingRules, found: Sequence[Passage], lang: str) -> list[Finding]:

@@ -17,13 +17,15 @@ import re
 from dataclasses import dataclass, field
 
 from garde.analyse.document import Block, Document, Table
-from garde.analyse.subjects import ties
+from garde.analyse.on_behalf import processor_heading, processor_role, processor_spans, says_on_behalf
+from garde.analyse.subjects import clauses, ties, use_after_basis
 from garde.analyse.wording import (
     BOTH,
     bare_label,
     column_role,
     contains,
     load_structure,
+    sentences,
     states_purpose,
     tied_bases,
 )
@@ -46,6 +48,7 @@ class Chunk:
 class Unit:
     layout: str  # table, section, item, paragraph
     chunks: list[Chunk] = field(default_factory=list)
+    processor: bool = False  # processing on behalf of another controller (GDPR Arts. 28, 30(2))
 
 
 @dataclass
@@ -59,7 +62,18 @@ def read_layout(document: Document, language: str) -> Reading:
     consumed = _tables(document, language, reading)
     _prose(document, language, reading, consumed)
     reading.units.sort(key=lambda u: min((c.start for c in u.chunks), default=0))
+    _processors(document, language, reading.units)
     return reading
+
+
+def _processors(document: Document, language: str, units: list[Unit]) -> None:
+    """Mark the units stating processing on behalf of another controller (:mod:`garde.analyse.on_behalf`)."""
+    spans = processor_spans(document, language)
+    for unit in units:
+        start = min((c.start for c in unit.chunks), default=0)
+        unit.processor = any(a <= start < b for a, b in spans) or any(
+            says_on_behalf(c.text, language) for c in unit.chunks if c.role in ("purpose", "prose")) or any(
+            processor_role(c.text, language) for c in unit.chunks if c.role == "role")
 
 
 def _line_of(text: str, start: int) -> tuple[int, str]:
@@ -258,7 +272,9 @@ def _prose(document: Document, language: str, reading: Reading, consumed: set[in
             continue
         basis_section = heading is not None and not own_purposes and contains(
             heading.text, structure.words(structure.basis_sections, language))
-        listing = contains(titles, purposes)
+        # a processor's section lists the processing it carries out for its customers (Art. 30(2)(b))
+        listing = contains(titles, purposes) or (heading is not None
+                                                 and processor_heading(heading.text, language))
         if not basis_section and _fields_unit(heading, body, language, reading):
             continue
         _walk(heading, body, language, reading, basis_section, (own_purposes, listing))
@@ -319,7 +335,8 @@ def _walk(heading: Block | None, body: list[Block], language: str, reading: Read
                 reading.units.append(Unit("item", [label, Chunk("purpose", value.text, value.start)]))
                 emitted = True
             elif tied_bases(block.text, language):
-                reading.units.append(Unit("item", [Chunk("purpose", block.text, block.start)]))
+                reading.units += _clause_units("item", block, language) \
+                    or [Unit("item", [Chunk("purpose", block.text, block.start)])]
                 emitted = True
             elif intro:
                 reading.units.append(Unit("item", [Chunk("purpose", block.text, block.start), *intro]))
@@ -341,10 +358,11 @@ def _walk(heading: Block | None, body: list[Block], language: str, reading: Read
         if following_items and block.text.rstrip().endswith(":"):
             intro = [chunk]
             continue
-        handled, tied = _by_subject(block, language, reading, heading is None)
+        scope = (heading is None, heading is None or own_purposes)
+        handled, tied = _by_subject(block, language, reading, scope)
         if handled:
             emitted = emitted or tied
-        elif heading is None and states_purpose(block.text, language):
+        elif heading is None and _states_use(block.text, language):
             reading.units.append(_paragraph_unit(block))  # "We use your e-mail to ..., with your consent."
             emitted = True
         elif basis_section or heading is None:
@@ -365,12 +383,16 @@ def _walk(heading: Block | None, body: list[Block], language: str, reading: Read
                                                   *heading_prose]))
 
 
-def _by_subject(block: Block, language: str, reading: Reading, refer_back: bool) -> tuple[bool, bool]:
+def _by_subject(block: Block, language: str, reading: Reading,
+                scope: tuple[bool, bool]) -> tuple[bool, bool]:
     """A paragraph whose sentences state bases with the purpose as their subject ("L'envoi de la
-    lettre repose sur votre consentement"), or for the whole page: a purpose per subject, the
-    page's bases untied. Under no heading (``refer_back``), "this processing" is the use stated
-    in the sentence before; under one, the heading names it. Returns whether the paragraph was
-    read so, and whether it tied a basis."""
+    lettre repose sur votre consentement"), or two purposes each with its basis, or for the whole
+    page: a purpose per subject or clause, the page's bases untied. ``scope``: under no heading
+    (refer back), "this processing" is the use stated in the sentence before (under one, the
+    heading names it); under no heading or one of purposes (uses are purposes), a sentence that
+    states a use and its basis is a purpose. Returns whether the paragraph was read so, and
+    whether it tied a basis."""
+    refer_back, uses_are_purposes = scope
     found = ties(block.text, language, refer_back)
     if not any(tie.purposes or tie.whole for tie in found):
         return False, False
@@ -379,9 +401,30 @@ def _by_subject(block: Block, language: str, reading: Reading, refer_back: bool)
         for a, b in tie.purposes:
             purpose = Chunk("purpose", block.text[a:b], block.start + a)
             reading.units.append(Unit("paragraph", [purpose, sentence]))
-        if not tie.purposes:
+        if tie.purposes:
+            continue
+        if uses_are_purposes and not tie.whole and _states_use(sentence.text, language):
+            reading.units.append(Unit("paragraph", [Chunk("purpose", sentence.text, sentence.start)]))
+        else:
             reading.untied.append(sentence)
     return True, any(tie.purposes for tie in found)
+
+
+def _states_use(text: str, language: str) -> bool:
+    """A sentence stating a use of the data and its basis: "we use your e-mail to ..., with your
+    consent", or the use after the basis, "we rely on your consent to send ..."."""
+    return states_purpose(text, language) or any(use_after_basis(text[a:b], language)
+                                                 for a, b in sentences(text))
+
+
+def _clause_units(layout: str, block: Block, language: str) -> list[Unit]:
+    """A unit per purpose of a block whose sentence states two, each with its own basis."""
+    units = []
+    for tie in clauses(block.text, language):
+        for a, b in tie.purposes:
+            clause = Chunk("prose", block.text[tie.start:tie.end], block.start + tie.start)
+            units.append(Unit(layout, [Chunk("purpose", block.text[a:b], block.start + a), clause]))
+    return units
 
 
 _BOLD_LEAD = re.compile(r"^(\*\*|__)(.+?)\1")

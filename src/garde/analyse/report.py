@@ -44,6 +44,8 @@ class Analysis:
     kind: Kind
     art13: dict[str, Element]
     findings: list[Finding]
+    # Each with its role: "controller" (the document's own purposes) or "processor" (processing
+    # it carries out on behalf of other controllers, GDPR Arts. 28, 30(2): no legal basis of its own).
     activities: list[dict[str, Any]] = field(default_factory=list)
     # Bases tied to no purpose: in the text report and the draft's notes, not in the JSON (its shape
     # is the issue's: language, kind, art13, activities, findings).
@@ -70,8 +72,9 @@ def analyse(document: Document, lang: str = "auto", today: date | None = None) -
     language = detect_language(document.text) if lang == "auto" else check_language(lang)
     document = replace(document, language=language)
     found = passages(document)
-    extracted = extract_activities(document, language)
-    activities = [a.as_json() for a in extracted]
+    everything = extract_activities(document, language)
+    activities = [a.as_json() for a in everything]
+    extracted = [a for a in everything if a.role == "controller"]
     untied = [{"legal_basis": e.value, "evidence": e.excerpt} for e in stated_for_all(document, language)]
     elements = detect_elements(found)
     if not elements["purposes"].present:

@@ -9,6 +9,14 @@ use, "We use your address to deliver your orders. This processing is necessary f
 is the purpose) or every purpose of the page (``whole_document``: "the processing described on
 this page"). Subjects joined by "as well as",
 "ainsi que", "nonché" are one purpose each. Offsets are kept, so every purpose is verbatim text.
+
+A sentence may also state two purposes, each with its own basis: "we use your address to deliver
+your orders, based on our contract, and to send you our catalogue, based on our legitimate
+interests". Between two bases it ties, a joint (``purpose_joints``: "and", "et", "e") before a
+word introducing a use (``purpose_markers``: "to", "pour", "per") starts a new purpose, when
+words of its own come before its basis; each purpose takes the bases of its clause
+(:func:`clauses`). Bases with no such joint between them ("our legitimate interests or your
+consent") stay on one purpose.
 """
 
 from __future__ import annotations
@@ -17,8 +25,9 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import pairwise
 
-from garde.analyse.wording import contains, load_structure, sentences, tied_bases
+from garde.analyse.wording import FUNCTION_WORDS, contains, load_structure, sentences, tied_bases, tokens
 
 #: Fewest words of three letters or more a subject needs to name a purpose ("La facturation" has one).
 MIN_WORDS = 1
@@ -53,6 +62,11 @@ def ties(text: str, language: str, refer_back: bool = True) -> list[Tie]:
         if not tied_bases(sentence, language):
             previous = (start, end) if contains(sentence, uses) else None
             continue
+        split = _clauses(sentence, language)
+        if split:
+            found += [Tie(start + a, start + b, ((start + a, start + c),), False) for a, b, c in split]
+            previous = None
+            continue
         folded = _fold(sentence)
         predicate = predicates.search(folded)
         subject = sentence[:predicate.start()] if predicate else ""
@@ -67,6 +81,92 @@ def ties(text: str, language: str, refer_back: bool = True) -> list[Tie]:
         found.append(Tie(start, end, purposes, whole))
         previous = None
     return found
+
+
+def clauses(text: str, language: str) -> list[Tie]:
+    """The purposes, each with its own basis, of the sentences of ``text`` that state two or more
+    ("..., based on our contract, and to send you ..., based on your consent"); empty if none does."""
+    found: list[Tie] = []
+    for start, end in sentences(text):
+        found += [Tie(start + a, start + b, ((start + a, start + c),), False)
+                  for a, b, c in _clauses(text[start:end], language)]
+    return found
+
+
+#: Words of its own (not articles, possessives or prepositions) a purpose needs before its basis to
+#: be a purpose of its own ("and to send you our catalogue, based on ..." has; "and for compliance
+#: with our legal obligations" has not: a second basis of the same purpose).
+OWN_WORDS = 2
+
+
+def _clauses(sentence: str, language: str) -> list[tuple[int, int, int]]:
+    """(start, end, end of the purpose) of each clause of a sentence stating two purposes or more,
+    each with its own basis; empty for a sentence stating one."""
+    bases = tied_bases(sentence, language)
+    if len({m.term for m in bases}) < 2:
+        return []
+    joints = _joints(language)
+    folded = _fold(sentence)
+    starts = [0]
+    for before, after in pairwise(bases):
+        joint = next((j for j in joints.finditer(folded, before.end, after.start)), None)
+        if joint is not None and _own_words(sentence[joint.end():after.start]) >= OWN_WORDS:
+            starts.append(joint.end())
+    if len(starts) < 2:
+        return []
+    ends = [_joint_start(sentence, folded, joints, s) for s in starts[1:]] + [len(sentence)]
+    found = []
+    for begin, end in zip(starts, ends, strict=True):
+        first = next(m for m in bases if m.start >= begin)
+        comma = sentence.rfind(",", begin, first.start)
+        purpose_end = comma if comma > begin and _own_words(sentence[begin:comma]) >= OWN_WORDS else end
+        found.append((begin, end, len(sentence[:purpose_end].rstrip(" ,;"))))
+    return found
+
+
+def use_after_basis(sentence: str, language: str) -> bool:
+    """Whether a sentence goes on after the last basis it ties with the use it is for ("we may rely
+    on your consent to show you ...", "sur notre intérêt légitime pour mesurer ...")."""
+    bases = tied_bases(sentence, language)
+    if not bases:
+        return False
+    markers = _markers(language)
+    after = markers.match(_fold(sentence), bases[-1].end)
+    return after is not None and _own_words(sentence[after.end():]) >= OWN_WORDS
+
+
+@lru_cache(maxsize=8)
+def _markers(language: str) -> re.Pattern[str]:
+    structure = load_structure()
+    markers = _alternatives(structure.words(structure.purpose_markers, language))
+    return re.compile(rf"[\s,]*(?:{markers})(?!\w)" if markers else r"(?!)")
+
+
+def _joint_start(sentence: str, folded: str, joints: re.Pattern[str], clause_start: int) -> int:
+    """Where the clause before ``clause_start`` ends: before the joint (and its comma)."""
+    joint = next(j for j in joints.finditer(folded) if j.end() == clause_start)
+    return len(sentence[:joint.start()].rstrip(" ,;"))
+
+
+def _own_words(text: str) -> int:
+    return sum(1 for word, _, _ in tokens(text) if len(word) >= 3 and word not in FUNCTION_WORDS)
+
+
+@lru_cache(maxsize=8)
+def _joints(language: str) -> re.Pattern[str]:
+    """A joint then a word introducing a use: ", and to", " et pour", " e per"; its end is where
+    the new purpose starts (at the word introducing the use)."""
+    structure = load_structure()
+    joints = _alternatives(structure.words(structure.purpose_joints, language))
+    markers = _alternatives(structure.words(structure.purpose_markers, language))
+    if not joints or not markers:
+        return re.compile(r"(?!)")
+    return re.compile(rf"[,;]?\s*(?<!\w)(?:{joints})\s+(?=(?:{markers})(?!\w))")
+
+
+def _alternatives(words: tuple[str, ...]) -> str:
+    return "|".join(r"\s+".join(re.escape(w) for w in phrase.split())
+                    for phrase in sorted(words, key=len, reverse=True))
 
 
 def _parts(subject: str) -> list[tuple[int, int]]:
@@ -101,8 +201,7 @@ def _fold_char(char: str) -> str:
 
 @lru_cache(maxsize=32)
 def _pattern(words: tuple[str, ...], anchored: bool = False) -> re.Pattern[str]:
-    alternatives = "|".join(r"\s+".join(re.escape(w) for w in phrase.split())
-                            for phrase in sorted(words, key=len, reverse=True))
+    alternatives = _alternatives(words)
     if not alternatives:
         return re.compile(r"(?!)")
     return re.compile(("^" if anchored else r"(?<!\w)") + f"(?:{alternatives})(?!\\w)")

@@ -23,7 +23,7 @@ STRUCTURE = Path(__file__).parent / "data" / "structure.yaml"
 
 #: Column roles, in the order a header is tried against them (a "legal basis of the processing"
 #: header is the basis column, not the name column; "categories of data subjects" is not the data).
-ROLES = ("basis", "retention", "recipients", "purpose", "name", "subjects", "data")
+ROLES = ("basis", "retention", "recipients", "purpose", "name", "subjects", "data", "role")
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 # Words that join terms in a cell listing several ("Identité et contact", "Nome ed email").
@@ -74,6 +74,12 @@ class Structure:
     basis_predicates: dict[str, tuple[str, ...]] = field(default_factory=dict)
     generic_subjects: dict[str, tuple[str, ...]] = field(default_factory=dict)
     whole_document: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    purpose_joints: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    purpose_markers: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    processor_sections: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    processor_cues: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    controller_sections: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    processor_roles: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def words(self, table: dict[str, tuple[str, ...]], language: str) -> tuple[str, ...]:
         """The words of ``language``; every language's when it is unknown."""
@@ -108,6 +114,12 @@ def load_structure(path: Path = STRUCTURE) -> Structure:
         basis_predicates=_words_map(data.get("basis_predicates", {}), "basis_predicates"),
         generic_subjects=_words_map(data.get("generic_subjects", {}), "generic_subjects"),
         whole_document=_words_map(data.get("whole_document", {}), "whole_document"),
+        purpose_joints=_words_map(data.get("purpose_joints", {}), "purpose_joints"),
+        purpose_markers=_words_map(data.get("purpose_markers", {}), "purpose_markers"),
+        processor_sections=_words_map(data.get("processor_sections", {}), "processor_sections"),
+        processor_cues=_words_map(data.get("processor_cues", {}), "processor_cues"),
+        controller_sections=_words_map(data.get("controller_sections", {}), "controller_sections"),
+        processor_roles=_words_map(data.get("processor_roles", {}), "processor_roles"),
     )
 
 

@@ -18,7 +18,7 @@ from pypdf.errors import LimitReachedError, PyPdfError
 
 from garde.analyse.document import Document
 from garde.analyse.readers.builder import DocumentBuilder
-from garde.analyse.readers.pdf_tables import ends_page, find_tables
+from garde.analyse.readers.pdf_tables import QUARTERS, ends_page, find_tables, spaced
 from garde.problems import GardeError
 
 MAX_PAGES = 2000
@@ -49,7 +49,8 @@ def read_pdf(data: bytes, source: str) -> Document:
                 raise GardeError(f"{source}: {len(pages)} pages; garde analyse reads at most {MAX_PAGES}")
             _check_content(pages, source)
             texts = [page.extract_text() or "" for page in pages]
-            layouts = [_layout(page) if text.strip() else "" for page, text in zip(pages, texts, strict=True)]
+            layouts = [_layout(page) if text.strip() else ([], [])
+                       for page, text in zip(pages, texts, strict=True)]
     except LimitReachedError as exc:
         raise GardeError(f"{source}: more than garde analyse reads in a PDF ({exc})") from None
     except (PyPdfError, ValueError, KeyError, TypeError, AttributeError) as exc:
@@ -68,15 +69,18 @@ def read_pdf(data: bytes, source: str) -> Document:
     return builder.build()
 
 
-def _layout(page: PageObject) -> str:
-    """The page's layout-mode text (for its tables), or "" when pypdf's layout mode fails on a page
-    its plain mode read: the page is then read as prose, as before tables were looked for."""
+def _layout(page: PageObject) -> tuple[list[str], list[int | None]]:
+    """The page's layout-mode lines (for its tables) with the gap before each, in quarters of a
+    font height (:func:`~garde.analyse.readers.pdf_tables.spaced`); none when pypdf's layout mode
+    fails on a page its plain mode read: the page is then read as prose, as before tables were
+    looked for."""
     try:
-        return page.extract_text(extraction_mode="layout") or ""
+        fine = page.extract_text(extraction_mode="layout", layout_mode_font_height_weight=1 / QUARTERS)
     except LimitReachedError:
         raise
     except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError, ZeroDivisionError):
-        return ""
+        return [], []
+    return spaced(fine or "")
 
 
 def _check_content(pages: Sequence[PageObject], source: str) -> None:
@@ -91,8 +95,8 @@ def _check_content(pages: Sequence[PageObject], source: str) -> None:
                              "garde analyse reads notices, not drawings or books")
 
 
-def _page(text: str, layout: str, builder: DocumentBuilder, carried: list[int] | None,
-          held: list[str]) -> tuple[list[int] | None, list[str]]:
+def _page(text: str, layout: tuple[list[str], list[int | None]], builder: DocumentBuilder,
+          carried: list[int] | None, held: list[str]) -> tuple[list[int] | None, list[str]]:
     """A page: its tables from the layout-mode text, its prose from the plain text (or, on a page with
     a table, from the layout-mode lines around it, their runs of spaces made one).
 
@@ -100,8 +104,8 @@ def _page(text: str, layout: str, builder: DocumentBuilder, carried: list[int] |
     it; when the table goes on here, the footer and this page's running header are read after it
     (nothing comes between the table's two parts). Returned: the same for the next page.
     """
-    grid = layout.splitlines()
-    tables = find_tables(grid, carried)
+    grid, gaps = layout
+    tables = find_tables(grid, carried, gaps)
     if not tables:
         lines = [line.strip() for line in text.splitlines()]
         _prose([*held, *lines], max((len(line) for line in lines), default=0), builder)

@@ -13,26 +13,38 @@ text at its place, so the cells of one table row sit in the same columns line af
   the top of the next page (after its running header) when lines there fit its columns, header
   repeated or not;
 - a block is a table when it has at least two lines of two cells or more besides the header;
-- a line continues the row above (a cell wrapped onto a second line) when its first column is
-  empty or goes on in lower case (or punctuation); such lines right under the header continue the
-  header (a wrapped column name); when a table's rows are bottom-aligned (its first line under
-  the header fills its first column but not all, and the next line goes on with it), a line with
-  an empty first column belongs to the row below.
+- rows are told apart by the space between lines when the page's text says it (:func:`spaced`):
+  the lines of one cell are one leading apart, two rows further (the cells' padding, a rule), so
+  the widest gaps between a table's lines start its rows, whatever the cells' alignment and
+  whatever their words; wrapped header cells are the lines before the first such gap;
+- where the gaps do not tell (every line as far apart), a line continues the row above (a cell
+  wrapped onto a second line) when its first column is empty or goes on in lower case (or
+  punctuation); such lines right under the header continue the header (a wrapped column name);
+  when a table's rows are bottom-aligned (its first line under the header fills its first column
+  but not all, and the next line goes on with it), a line with an empty first column belongs to
+  the row below.
 
 A cell's text is its pieces joined by one space: the words as drawn on the page, in order.
-What this cannot see: rows whose cells all wrap over the same number of lines (each line then
-reads as a row), centred or right-aligned cells (their starts do not line up), and tables drawn
-as two columns of prose.
+What this cannot see: rows drawn without padding whose cells all wrap over the same number of
+lines (each line then reads as a row), centred or right-aligned cells (their starts do not line
+up), and tables drawn as two columns of prose.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 TOLERANCE = 2  # characters a cell's start may stray from its column's (pypdf's layout rounds positions)
 MAX_HEADER_CELL = 60  # a header cell names a column: longer text is prose, not a header
 FURNITURE = 2  # lines of a page's header or footer between a table and the page's edge
+#: pypdf's layout mode writes a blank line for each font height between two lines, less one; asked
+#: for a blank line per QUARTER of a font height, it tells the gaps between lines in quarters,
+#: from which its usual text (a blank line per font height) is rebuilt exactly.
+QUARTERS = 4
+ROW_GAP = 2  # quarters of a font height: the least jump between a cell's line gap and a row's
+WIDE = 6  # quarters of a font height: a gap wider than lines of text are set (1.5 line spacing)
 
 _SEGMENT = re.compile(r"\S+(?: \S+)*")
 
@@ -67,16 +79,44 @@ def _placed(columns: list[int], line: str) -> dict[int, str] | None:
     return cells
 
 
-def find_tables(lines: list[str], carried: list[int] | None = None) -> list[PageTable]:
+def spaced(fine: str) -> tuple[list[str], list[int | None]]:
+    """pypdf's layout-mode text asked with ``layout_mode_font_height_weight=1/QUARTERS``, as its
+    usual lines (a blank line per font height between two lines, less one), with the gap before
+    each line of text in quarters of its font height (None for the page's first line and blank
+    lines)."""
+    lines: list[str] = []
+    gaps: list[int | None] = []
+    blank = 0
+    for line in fine.splitlines():
+        if not line.strip():
+            blank += 1
+            continue
+        if lines or blank:
+            usual = max(0, (blank + 1) // QUARTERS - 1) if lines else blank // QUARTERS
+            lines += [""] * usual
+            gaps += [None] * usual
+        gaps.append(blank + 1 if lines else None)
+        lines.append(line)
+        blank = 0
+    return lines, gaps
+
+
+def find_tables(lines: list[str], carried: list[int] | None = None,
+                gaps: list[int | None] | None = None) -> list[PageTable]:
     """The tables among a page's layout-mode lines, in order. ``carried``: the columns of a table
     that ended the page before: lines at the top of this page that fit them go on with it (a table
-    run over a page break without its header repeated), as a table without a header."""
+    run over a page break without its header repeated), as a table without a header. ``gaps``:
+    the gap before each line in quarters of a font height (:func:`spaced`), when known."""
     found: list[PageTable] = []
+    gaps = gaps if gaps is not None and len(gaps) == len(lines) else [None] * len(lines)
     if carried is not None:
         for top in _tops(lines):
             body, end = _body(carried, lines, top)
             if any(len(cells) >= 2 for cells in body):
-                found.append(PageTable(top, end, carried, _rows(body, len(carried)), continued=True))
+                starts = _row_starts(gaps[top + 1:end])
+                rows = _rows(body, len(carried)) if starts is None else _spaced_rows(body, [True, *starts],
+                                                                                        len(carried))
+                found.append(PageTable(top, end, carried, rows, continued=True))
                 break
     i = found[0].last if found else 0
     while i < len(lines):
@@ -89,13 +129,67 @@ def find_tables(lines: list[str], carried: list[int] | None = None) -> list[Page
         if sum(len(cells) >= 2 for cells in body) < 2:
             i += 1
             continue
-        header = [[text] for _, text in head]
-        while body and _continues(body[0]) and not _bottom(body, len(columns)):  # a wrapped header cell
-            for index, text in body.pop(0).items():
-                header[index].append(text)
-        found.append(PageTable(i, end, columns, [[" ".join(h) for h in header], *_rows(body, len(columns))]))
+        first, above = _header_above(lines, gaps, columns, i, found[-1].last if found else 0)
+        header = [[*(cells[index] for cells in above if index in cells), text]
+                  for index, (_, text) in enumerate(head)]
+        starts = _row_starts(gaps[i + 1:end])
+        if starts is not None:  # the gaps tell the rows: the header goes on to the first wide one
+            while body and not starts[0]:
+                for index, text in body.pop(0).items():
+                    header[index].append(text)
+                starts.pop(0)
+            rows = _spaced_rows(body, starts, len(columns))
+        else:
+            while body and _continues(body[0]) and not _bottom(body, len(columns)):  # a wrapped header cell
+                for index, text in body.pop(0).items():
+                    header[index].append(text)
+            rows = _rows(body, len(columns))
+        found.append(PageTable(first, end, columns, [[" ".join(h) for h in header], *rows]))
         i = end
     return found
+
+
+def _header_above(lines: list[str], gaps: list[int | None], columns: list[int], at: int,
+                  floor: int) -> tuple[int, list[dict[int, str]]]:
+    """The lines above a header line that are its wrapped cells' first lines (header cells aligned
+    to the bottom: "Retention" over "Purpose  Data  Legal basis  period"): one leading above it,
+    fewer cells, in its columns. Only where the gaps are known. Returns the header's first line."""
+    above: list[dict[int, str]] = []
+    first = at
+    while first > floor and lines[first - 1].strip() and (gap := gaps[first]) is not None and gap < WIDE:
+        cells = _placed(columns, lines[first - 1])
+        if cells is None or len(cells) >= len(columns):
+            break
+        above.insert(0, cells)
+        first -= 1
+    return first, above
+
+
+def _row_starts(gaps: list[int | None]) -> list[bool] | None:
+    """Which lines start a row, from the gaps before them: the lines after the widest gaps, when
+    the gaps fall into two groups at least :data:`ROW_GAP` quarters apart (a cell's leading, a
+    row's padding), or every line when all are wider than lines of text are set (:data:`WIDE`);
+    None when they do not tell (every line one leading from the one before)."""
+    known = sorted({gap for gap in gaps if gap is not None})
+    if None in gaps or not known:
+        return None
+    if len(known) == 1:  # one-line rows: apart by more than text's line spacing, or no telling
+        return [True] * len(gaps) if known[0] >= WIDE else None
+    jump, above = max((b - a, b) for a, b in pairwise(known))
+    if jump < ROW_GAP:
+        return None
+    return [gap is not None and gap >= above for gap in gaps]
+
+
+def _spaced_rows(lines: list[dict[int, str]], starts: list[bool], width: int) -> list[list[str]]:
+    """Lines grouped into rows at the lines that start one: each cell its pieces in order."""
+    rows: list[list[list[str]]] = []
+    for cells, start in zip(lines, starts, strict=True):
+        if start or not rows:
+            rows.append([[] for _ in range(width)])
+        for index, text in cells.items():
+            rows[-1][index].append(text)
+    return [[" ".join(pieces) for pieces in row] for row in rows]
 
 
 def ends_page(table: PageTable, lines: list[str]) -> bool:

@@ -1,0 +1,53 @@
+"""Processing a document states it carries out on behalf of other controllers, as their processor.
+
+A processor's notice (a SaaS company's, a payroll bureau's) states two kinds of processing: its own
+(its customers' accounts, its invoicing), for which it is the controller, and what it does with its
+customers' data on their behalf. GDPR Art. 28(3)(a) and Art. 29: a processor processes on the
+controller's documented instructions; the purposes and the legal basis are the controller's, and
+Art. 30(2) has the processor record that processing apart (the categories of processing carried
+out on behalf of each controller), with no purpose or basis of its own.
+
+The words are data (``data/structure.yaml``): a section whose heading names the processor's role
+(``processor_sections``: "When we act as a processor", "Fatturino come responsabile del
+trattamento") and not the controller's (``controller_sections``), a passage saying it processes
+on someone's behalf (``processor_cues``: "on behalf of our customers", "per conto dei Clienti"), or
+a table's role column (``columns.role``: "Ruolo", "Role") whose cell names the processor
+(``processor_roles``: "Responsabile", "Processor", "Sous-traitant").
+"""
+
+from __future__ import annotations
+
+from garde.analyse.document import Document
+from garde.analyse.wording import contains, load_structure
+
+
+def processor_heading(text: str, language: str) -> bool:
+    """Whether a heading names the processor's role, and not the controller's."""
+    structure = load_structure()
+    return contains(text, structure.words(structure.processor_sections, language)) \
+        and not contains(text, structure.words(structure.controller_sections, language))
+
+
+def processor_spans(document: Document, language: str) -> list[tuple[int, int]]:
+    """The (start, end) offsets of the document's processor sections: from such a heading to the
+    next heading of its level or above."""
+    spans: list[tuple[int, int]] = []
+    headings = document.headings
+    for i, heading in enumerate(headings):
+        if processor_heading(heading.text, language):
+            end = next((h.start for h in headings[i + 1:] if h.level <= heading.level), len(document.text))
+            spans.append((heading.start, end))
+    return spans
+
+
+def processor_role(cell: str, language: str) -> bool:
+    """Whether a table's role cell ("Ruolo": "Responsabile") says the company is the processor."""
+    structure = load_structure()
+    return contains(cell, structure.words(structure.processor_roles, language)) \
+        and not contains(cell, structure.words(structure.controller_sections, language))
+
+
+def says_on_behalf(text: str, language: str) -> bool:
+    """Whether a passage says it is processing on another controller's behalf."""
+    structure = load_structure()
+    return contains(text, structure.words(structure.processor_cues, language))
