@@ -32,22 +32,21 @@ LABELS: dict[str, dict[str, Any]] = yaml.safe_load((FOLDER / "labels.yaml").read
     "documents"
 ]
 
-# Floors: 0.0 until the coordinator sets them from the first blind score of this set.
+# Floors just under the scores of the analyser as merged with this set (2026-12-06; first blind run before
+# that session's analyser work: elements P 0.971 R 0.940, pairs P 0.853 R 0.674 F1 0.753, findings 6/7).
 FLOORS = {
-    "element_precision": 0.0,
-    "element_recall": 0.0,
-    "pair_precision": 0.0,
-    "pair_recall": 0.0,
-    "pair_f1": 0.0,
-    "finding_recall": 0.0,
+    "element_precision": 0.96,   # 0.971
+    "element_recall": 0.92,      # 0.935
+    "pair_precision": 0.85,      # 0.868
+    "pair_recall": 0.67,         # 0.686
+    "pair_f1": 0.75,             # 0.766
+    "finding_recall": 0.85,      # 6 of 7
 }
 
-# Documents whose analysis quotes text that is not in the input, as first seen (2026-12-06): an excerpt
-# running over a PDF bullet list leaves out the bullets ("you; to have" where the page reads
-# "you;\n–\nto have"). strict: the mark must go when the analyser quotes verbatim.
-NOT_YET_VERBATIM = {
-    "credit-union-ie.pdf": "the rights' excerpt joins the PDF bullet items without their '–' bullets",
-}
+# Documents whose analysis quotes text that is not in the input (strict: a mark must go when the analyser
+# quotes verbatim). First seen: the credit union's rights excerpt ran over a PDF bullet list without its
+# bullets (a bullet column read as a table's); verbatim since PDF rows are told apart by their spacing.
+NOT_YET_VERBATIM: dict[str, str] = {}
 
 
 @functools.cache
