@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import socket
 import subprocess
@@ -101,13 +102,16 @@ def bearer(key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
 
 
-def audit_actors(url: str, kind_prefix: str) -> list[str]:
+def audit_actors(url: str, kind_prefix: str, request: str | None = None) -> list[str]:
+    """The actors of the audit entries whose kind starts with ``kind_prefix``, oldest first; with
+    ``request``, only the entries about that request (a store shared by a module's tests)."""
     engine = connect(url)
     with engine.connect() as conn:
-        rows = conn.execute(sa.text("SELECT actor FROM audit_log WHERE kind LIKE :k ORDER BY seq"),
-                            {"k": kind_prefix + "%"}).scalars().all()
+        rows = conn.execute(sa.text("SELECT actor, payload FROM audit_log WHERE kind LIKE :k ORDER BY seq"),
+                            {"k": kind_prefix + "%"}).all()
     engine.dispose()
-    return list(rows)
+    return [actor for actor, payload in rows
+            if request is None or json.loads(payload).get("request") == request]
 
 
 def known_subject(url: str, email: str) -> str:
@@ -193,9 +197,13 @@ class Served:
                 return polled
             time.sleep(0.1)
 
-    def mails(self) -> list[tuple[str, str]]:
+    def mails(self, to: str | None = None) -> list[tuple[str, str]]:
+        """(subject, body) of the mails written to the outbox, oldest first; with ``to``, only those
+        to that address (a served shop shared by a module's tests)."""
         found = []
         for message in FileMailer(self.outbox).messages():
+            if to is not None and message["To"] != to:
+                continue
             body = message.get_body()
             assert body is not None
             found.append((" ".join(str(message["Subject"]).split()), body.get_content()))
