@@ -175,8 +175,10 @@ class Served:
     outbox: Path
     results: Path
     keys: dict[str, str]
-    customer: str  # the e-mail address of a customer the shop knows
+    customer: str  # the e-mail address of a customer the shop knows (the first of ``customers``)
     env: dict[str, str] = field(default_factory=dict)  # what `garde serve` runs with (a worker needs it)
+    # the e-mail addresses of the shop's customers, by id: a test on a shared shop takes one of its own
+    customers: list[str] = field(default_factory=list)
 
     def client(self, role: str = "agent") -> httpx.Client:
         return httpx.Client(base_url=f"{self.url}/api/v1", timeout=60,
@@ -219,8 +221,8 @@ def served_shop(database_url: str, tmp_path: Path, admin: str | None) -> Iterato
         try:
             generate_shop(shop.engines, 20, seed=5, batch_size=20)
             with shop.engines["shop"].connect() as conn:
-                customer = conn.execute(sa.text("SELECT email FROM customers WHERE email IS NOT NULL "
-                                                "ORDER BY id")).scalars().first()
+                customers = [str(email) for email in conn.execute(sa.text(
+                    "SELECT email FROM customers WHERE email IS NOT NULL ORDER BY id")).scalars()]
         finally:
             shop.dispose()
         keys = {role: new_key(database_url, role, name) for role, name in (
@@ -230,8 +232,8 @@ def served_shop(database_url: str, tmp_path: Path, admin: str | None) -> Iterato
                "GARDE_CRM_URL": urls["crm"], "GARDE_OUTBOX": str(tmp_path / "outbox"),
                "GARDE_RESULTS": str(tmp_path / "results"), "GARDE_MAILER": "file"}
         with garde_serve(env, tmp_path) as base, workers(database_url, env, tmp_path):
-            yield Served(base, database_url, tmp_path / "outbox", tmp_path / "results", keys, str(customer),
-                         env)
+            yield Served(base, database_url, tmp_path / "outbox", tmp_path / "results", keys, customers[0],
+                         env, customers)
 
 
 @contextmanager

@@ -215,10 +215,11 @@ def served(database_url: str, tmp_path: Path, request: pytest.FixtureRequest) ->
         yield running
 
 
-@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def served_module(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """:func:`served`, started once for a module's tests (on SQLite, then on PostgreSQL): for tests that
-    assert only about the requests, mails and audit entries they make themselves."""
+@pytest.fixture(scope="session", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def served_shared(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """:func:`served`, started once per test worker for every module that uses it (on SQLite, then on
+    PostgreSQL; starting one costs seconds): for tests that assert only about the requests, mails and
+    audit entries they make themselves, each with subjects of its own (``Served.customers``)."""
     from tests.api_support import served_shop
 
     folder = tmp_path_factory.mktemp("served")
@@ -226,6 +227,12 @@ def served_module(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempP
     with scratch_databases(["store"], folder, admin) as urls, \
             served_shop(urls["store"], folder, admin) as running:
         yield running
+
+
+@pytest.fixture
+def served_module(served_shared: Any) -> Any:
+    """:func:`served_shared` (the name its first users knew)."""
+    return served_shared
 
 
 @pytest.fixture(scope="session")

@@ -3,8 +3,8 @@ PostgreSQL, over the reference shop: submit, the code from the outbox, verify, r
 answer; extend and reject, told by mail; wrong codes counted before they are answered; the files
 reachable only by their own names; keys of other roles refused.
 
-One `garde serve` (and worker) per module and database: each test reads only its own requests, the
-mails to its own addresses and the audit entries about its own requests."""
+One `garde serve` (and worker) per database and test worker, shared with other modules: each test reads
+only its own requests, the mails to its own addresses and the audit entries about its own requests."""
 
 from __future__ import annotations
 
@@ -21,9 +21,10 @@ from tests.web_support import mailed_code_to, mails_to
 
 
 @pytest.fixture
-def served(served_module: Served) -> Served:
-    """One `garde serve` for the module's tests (per database): each asserts about its own requests."""
-    return served_module
+def served(served_shared: Served) -> Served:
+    """One `garde serve` for the tests of every module that shares it (per database and test worker):
+    each asserts about its own requests."""
+    return served_shared
 
 
 def _request_ids(store: str, status: str | None = None) -> list[str]:
