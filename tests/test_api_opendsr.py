@@ -8,7 +8,6 @@ import threading
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -103,16 +102,16 @@ def test_a_pending_request_is_cancelled_once(served: Served) -> None:
     ({"submitted_time": "2999-01-01T00:00:00Z"}, 400, "in the future"),
     ({"unknown": 1}, 422, "body.unknown"),
 ])
-def test_what_garde_cannot_take_is_refused_by_name(sqlite_url: str, tmp_path: Path, change: dict[str, Any],
-                                                   status: int, named: str) -> None:
-    with api_client(sqlite_url) as (client, keys):
-        refused = client.post("/opendsr/requests", json={**_sent("access", "ana@example.org"), **change},
-                              headers=bearer(keys["agent"]))
-        assert refused.status_code == status, refused.text
-        assert refused.headers["content-type"] == PROBLEM
-        assert named in refused.text
-        for role in ("service", "auditor"):
-            assert client.get("/opendsr/discovery", headers=bearer(keys[role])).status_code == 403
+def test_what_garde_cannot_take_is_refused_by_name(api: tuple[Client, dict[str, str], str],
+                                                   change: dict[str, Any], status: int, named: str) -> None:
+    client, keys, _ = api  # the module's app: a refusal writes nothing another test could see
+    refused = client.post("/opendsr/requests", json={**_sent("access", "ana@example.org"), **change},
+                          headers=bearer(keys["agent"]))
+    assert refused.status_code == status, refused.text
+    assert refused.headers["content-type"] == PROBLEM
+    assert named in refused.text
+    for role in ("service", "auditor"):
+        assert client.get("/opendsr/discovery", headers=bearer(keys[role])).status_code == 403
 
 
 IDENTITY = st.fixed_dictionaries({}, optional={
