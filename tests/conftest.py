@@ -39,6 +39,14 @@ SEEDS = ROOT.parent / "shared" / "seeds"
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:54329/garde_test"
 
 
+@pytest.hookimpl(trylast=True)  # after pytest grouped the tests by their fixtures' parameters
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The tests marked ``slow`` (a minute or more on a loaded CI machine: worker kills, the fuzzing)
+    run first, in their order: xdist hands tests out in this order (after the ``xdist_group``s, the
+    largest first), so that no worker is left running one of them while the other has finished."""
+    items[:] = sorted(items, key=lambda item: item.get_closest_marker("slow") is None)
+
+
 def _postgres_admin_url() -> str | None:
     url = os.environ.get("GARDE_TEST_POSTGRES_URL", DEFAULT_PG)
     try:

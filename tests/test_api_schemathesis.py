@@ -32,6 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis.errors import Unsatisfiable
@@ -126,6 +127,7 @@ def _explore(run: Run, operation: Any, mode: GenerationMode, examples: int,
         explore()
 
 
+@pytest.mark.slow
 def test_generated_requests_get_documented_answers(database_url: str) -> None:
     keys = {role: new_key(database_url, role) for role in ROLES}
     app = create_app(Settings(database_url=database_url, registers=REGISTER))
