@@ -19,15 +19,19 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from hypothesis import settings as hypothesis_settings
-from hypothesis.utils.conventions import not_set
 
-# Property tests check rules, not speed (benchmarks/ measures speed): on a loaded 2-core CI machine a
-# per-example deadline only makes them flaky. Under CI the examples are derived from each test, not
-# drawn: whether a commit lands does not depend on the draw (local runs keep exploring new ones).
-hypothesis_settings.register_profile("garde", deadline=None,
-                                     derandomize=os.environ.get("CI") == "true",
-                                     database=None if os.environ.get("CI") == "true" else not_set)
-hypothesis_settings.load_profile("garde")
+# Hypothesis profiles. Property tests check rules, not speed (benchmarks/ measures speed): on a loaded
+# 2-core CI machine a per-example deadline only makes them flaky, so neither profile has one.
+# - "ci", loaded under CI=true: the examples are derived from each test, not drawn, and no example
+#   database is read or written, so whether a commit lands does not depend on the draw or on an earlier
+#   run; a test's own ``@settings(max_examples=...)`` still applies (keep the examples where a rule has
+#   edges; bound them where each example is slow, e.g. a request over HTTP or a store per example).
+# - "dev", everywhere else: new examples each run, failures remembered in .hypothesis/.
+# HYPOTHESIS_PROFILE=ci (or dev) chooses one explicitly, e.g. to replay CI's examples locally.
+hypothesis_settings.register_profile("dev", deadline=None)
+hypothesis_settings.register_profile("ci", deadline=None, derandomize=True, database=None)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE")
+                                 or ("ci" if os.environ.get("CI") == "true" else "dev"))
 
 # The tests run with an identifier key of their own, as production does: the public demo key
 # is refused on PostgreSQL and warned about elsewhere (tests/test_keys.py checks both).
