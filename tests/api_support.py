@@ -160,7 +160,7 @@ def garde_serve(env: dict[str, str], cwd: Path) -> Iterator[str]:
             if process.poll() is not None or time.monotonic() > deadline:
                 process.kill()
                 pytest.fail(f"garde serve did not become ready:\n{process.communicate()[0]}")
-            time.sleep(0.2)
+            time.sleep(0.05)
         yield base
     finally:
         process.terminate()
@@ -197,7 +197,7 @@ class Served:
             polled = client.get(queued.headers["location"].removeprefix("/api/v1"))
             if polled.json()["status"] not in ("verified", "in_progress") or time.monotonic() > end:
                 return polled
-            time.sleep(0.1)
+            time.sleep(0.05)
 
     def mails(self, to: str | None = None) -> list[tuple[str, str]]:
         """(subject, body) of the mails written to the outbox, oldest first; with ``to``, only those
