@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import socket
 import subprocess
@@ -101,13 +102,16 @@ def bearer(key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
 
 
-def audit_actors(url: str, kind_prefix: str) -> list[str]:
+def audit_actors(url: str, kind_prefix: str, request: str | None = None) -> list[str]:
+    """The actors of the audit entries whose kind starts with ``kind_prefix``, oldest first; with
+    ``request``, only the entries about that request (a store shared by a module's tests)."""
     engine = connect(url)
     with engine.connect() as conn:
-        rows = conn.execute(sa.text("SELECT actor FROM audit_log WHERE kind LIKE :k ORDER BY seq"),
-                            {"k": kind_prefix + "%"}).scalars().all()
+        rows = conn.execute(sa.text("SELECT actor, payload FROM audit_log WHERE kind LIKE :k ORDER BY seq"),
+                            {"k": kind_prefix + "%"}).all()
     engine.dispose()
-    return list(rows)
+    return [actor for actor, payload in rows
+            if request is None or json.loads(payload).get("request") == request]
 
 
 def known_subject(url: str, email: str) -> str:
@@ -156,7 +160,7 @@ def garde_serve(env: dict[str, str], cwd: Path) -> Iterator[str]:
             if process.poll() is not None or time.monotonic() > deadline:
                 process.kill()
                 pytest.fail(f"garde serve did not become ready:\n{process.communicate()[0]}")
-            time.sleep(0.2)
+            time.sleep(0.05)
         yield base
     finally:
         process.terminate()
@@ -171,8 +175,10 @@ class Served:
     outbox: Path
     results: Path
     keys: dict[str, str]
-    customer: str  # the e-mail address of a customer the shop knows
+    customer: str  # the e-mail address of a customer the shop knows (the first of ``customers``)
     env: dict[str, str] = field(default_factory=dict)  # what `garde serve` runs with (a worker needs it)
+    # the e-mail addresses of the shop's customers, by id: a test on a shared shop takes one of its own
+    customers: list[str] = field(default_factory=list)
 
     def client(self, role: str = "agent") -> httpx.Client:
         return httpx.Client(base_url=f"{self.url}/api/v1", timeout=60,
@@ -191,11 +197,15 @@ class Served:
             polled = client.get(queued.headers["location"].removeprefix("/api/v1"))
             if polled.json()["status"] not in ("verified", "in_progress") or time.monotonic() > end:
                 return polled
-            time.sleep(0.1)
+            time.sleep(0.05)
 
-    def mails(self) -> list[tuple[str, str]]:
+    def mails(self, to: str | None = None) -> list[tuple[str, str]]:
+        """(subject, body) of the mails written to the outbox, oldest first; with ``to``, only those
+        to that address (a served shop shared by a module's tests)."""
         found = []
         for message in FileMailer(self.outbox).messages():
+            if to is not None and message["To"] != to:
+                continue
             body = message.get_body()
             assert body is not None
             found.append((" ".join(str(message["Subject"]).split()), body.get_content()))
@@ -211,8 +221,8 @@ def served_shop(database_url: str, tmp_path: Path, admin: str | None) -> Iterato
         try:
             generate_shop(shop.engines, 20, seed=5, batch_size=20)
             with shop.engines["shop"].connect() as conn:
-                customer = conn.execute(sa.text("SELECT email FROM customers WHERE email IS NOT NULL "
-                                                "ORDER BY id")).scalars().first()
+                customers = [str(email) for email in conn.execute(sa.text(
+                    "SELECT email FROM customers WHERE email IS NOT NULL ORDER BY id")).scalars()]
         finally:
             shop.dispose()
         keys = {role: new_key(database_url, role, name) for role, name in (
@@ -222,8 +232,8 @@ def served_shop(database_url: str, tmp_path: Path, admin: str | None) -> Iterato
                "GARDE_CRM_URL": urls["crm"], "GARDE_OUTBOX": str(tmp_path / "outbox"),
                "GARDE_RESULTS": str(tmp_path / "results"), "GARDE_MAILER": "file"}
         with garde_serve(env, tmp_path) as base, workers(database_url, env, tmp_path):
-            yield Served(base, database_url, tmp_path / "outbox", tmp_path / "results", keys, str(customer),
-                         env)
+            yield Served(base, database_url, tmp_path / "outbox", tmp_path / "results", keys, customers[0],
+                         env, customers)
 
 
 @contextmanager

@@ -19,15 +19,19 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from hypothesis import settings as hypothesis_settings
-from hypothesis.utils.conventions import not_set
 
-# Property tests check rules, not speed (benchmarks/ measures speed): on a loaded 2-core CI machine a
-# per-example deadline only makes them flaky. Under CI the examples are derived from each test, not
-# drawn: whether a commit lands does not depend on the draw (local runs keep exploring new ones).
-hypothesis_settings.register_profile("garde", deadline=None,
-                                     derandomize=os.environ.get("CI") == "true",
-                                     database=None if os.environ.get("CI") == "true" else not_set)
-hypothesis_settings.load_profile("garde")
+# Hypothesis profiles. Property tests check rules, not speed (benchmarks/ measures speed): on a loaded
+# 2-core CI machine a per-example deadline only makes them flaky, so neither profile has one.
+# - "ci", loaded under CI=true: the examples are derived from each test, not drawn, and no example
+#   database is read or written, so whether a commit lands does not depend on the draw or on an earlier
+#   run; a test's own ``@settings(max_examples=...)`` still applies (keep the examples where a rule has
+#   edges; bound them where each example is slow, e.g. a request over HTTP or a store per example).
+# - "dev", everywhere else: new examples each run, failures remembered in .hypothesis/.
+# HYPOTHESIS_PROFILE=ci (or dev) chooses one explicitly, e.g. to replay CI's examples locally.
+hypothesis_settings.register_profile("dev", deadline=None)
+hypothesis_settings.register_profile("ci", deadline=None, derandomize=True, database=None)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE")
+                                 or ("ci" if os.environ.get("CI") == "true" else "dev"))
 
 # The tests run with an identifier key of their own, as production does: the public demo key
 # is refused on PostgreSQL and warned about elsewhere (tests/test_keys.py checks both).
@@ -37,6 +41,14 @@ ROOT = Path(__file__).resolve().parents[1]
 REGISTERS = ROOT / "registers"
 SEEDS = ROOT.parent / "shared" / "seeds"
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:54329/garde_test"
+
+
+@pytest.hookimpl(trylast=True)  # after pytest grouped the tests by their fixtures' parameters
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The tests marked ``slow`` (a minute or more on a loaded CI machine: worker kills, the fuzzing)
+    run first, in their order: xdist hands tests out in this order (after the ``xdist_group``s, the
+    largest first), so that no worker is left running one of them while the other has finished."""
+    items[:] = sorted(items, key=lambda item: item.get_closest_marker("slow") is None)
 
 
 def _postgres_admin_url() -> str | None:
@@ -87,16 +99,111 @@ def sqlite_url(tmp_path: Path) -> str:
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """Run a test once on SQLite and once on PostgreSQL."""
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Run a test once on SQLite and once on PostgreSQL: an empty database of its own; a test that
+    also takes :func:`engine` gets it as a copy of a store migrated once per test worker
+    (:func:`migrated_stores`), as if Alembic had run for it alone."""
+    migrated = request.getfixturevalue("migrated_stores") if "engine" in request.fixturenames else None
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'garde.db'}"
-    return str(request.getfixturevalue("postgres_url"))
+        path = tmp_path / "garde.db"
+        if migrated is not None:
+            migrated.copy_sqlite(path)
+        yield f"sqlite:///{path}"
+    elif migrated is None:
+        yield str(request.getfixturevalue("postgres_url"))
+    else:
+        with migrated.postgres_copy(request.getfixturevalue("postgres_admin_url")) as url:
+            yield url
+
+
+class MigratedStores:
+    """Stores migrated to the latest schema once (Alembic takes about a second a store), copied for each
+    test that takes :func:`engine`: a SQLite file copied page by page into the test's own private
+    file, a PostgreSQL database made with ``CREATE DATABASE … TEMPLATE``. One per identifier key (a
+    store's key is wrapped with it), made when first needed."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.sqlite: dict[str, Path] = {}
+        self.postgres: dict[str, str] = {}  # identifier key -> template database
+        self.admin_url: str | None = None
+
+    @staticmethod
+    def _key() -> str:
+        from garde.settings import Settings
+
+        return Settings().identifier_key  # the environment's now, as the test's store will read it
+
+    def copy_sqlite(self, path: Path) -> None:
+        import sqlite3
+
+        from garde.store import connect, migrate
+
+        key = self._key()
+        if key not in self.sqlite:
+            template = self.folder / f"template-{len(self.sqlite)}.db"
+            store = connect(f"sqlite:///{template}", create=True)
+            migrate(store)
+            store.dispose()
+            self.sqlite[key] = template
+        connect(f"sqlite:///{path}", create=True).dispose()  # the new file is owner-only, as garde makes it
+        with sqlite3.connect(self.sqlite[key]) as source, sqlite3.connect(path) as target:
+            source.backup(target)
+        source.close()
+        target.close()
+
+    @contextmanager
+    def postgres_copy(self, admin_url: str) -> Iterator[str]:
+        from garde.store import connect, migrate
+
+        key = self._key()
+        self.admin_url = admin_url
+        admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        base = sa.make_url(admin_url)
+        try:
+            if key not in self.postgres:
+                template = f"garde_tpl_{uuid.uuid4().hex[:12]}"
+                with admin.connect() as conn:
+                    conn.execute(sa.text(f'CREATE DATABASE "{template}"'))
+                store = connect(base.set(database=template).render_as_string(hide_password=False))
+                try:
+                    migrate(store)
+                finally:
+                    store.dispose()  # a template must have no connection when it is copied
+                self.postgres[key] = template
+            name = f"garde_t_{uuid.uuid4().hex[:12]}"
+            with admin.connect() as conn:
+                conn.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{self.postgres[key]}"'))
+            try:
+                yield base.set(database=name).render_as_string(hide_password=False)
+            finally:
+                with admin.connect() as conn:
+                    conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        finally:
+            admin.dispose()
+
+    def drop(self) -> None:
+        if not self.postgres or self.admin_url is None:
+            return
+        admin = sa.create_engine(self.admin_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            for template in self.postgres.values():
+                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def migrated_stores(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MigratedStores]:
+    """The migrated stores :func:`engine`'s databases are copied from, per test worker."""
+    stores = MigratedStores(tmp_path_factory.mktemp("migrated"))
+    yield stores
+    stores.drop()
 
 
 @pytest.fixture
 def engine(database_url: str) -> Iterator[sa.Engine]:
-    """The engine's store, migrated, once on SQLite and once on PostgreSQL."""
+    """The engine's store, migrated, once on SQLite and once on PostgreSQL (a copy of a migrated
+    store: :func:`database_url`; ``migrate`` then finds nothing to do, and would do it otherwise)."""
     from garde.store import connect, migrate
 
     store = connect(database_url, create=True)
@@ -215,10 +322,11 @@ def served(database_url: str, tmp_path: Path, request: pytest.FixtureRequest) ->
         yield running
 
 
-@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def served_module(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """:func:`served`, started once for a module's tests (on SQLite, then on PostgreSQL): for tests that
-    assert only about the requests, mails and audit entries they make themselves."""
+@pytest.fixture(scope="session", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def served_shared(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """:func:`served`, started once per test worker for every module that uses it (on SQLite, then on
+    PostgreSQL; starting one costs seconds): for tests that assert only about the requests, mails and
+    audit entries they make themselves, each with subjects of its own (``Served.customers``)."""
     from tests.api_support import served_shop
 
     folder = tmp_path_factory.mktemp("served")
@@ -226,6 +334,12 @@ def served_module(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempP
     with scratch_databases(["store"], folder, admin) as urls, \
             served_shop(urls["store"], folder, admin) as running:
         yield running
+
+
+@pytest.fixture
+def served_module(served_shared: Any) -> Any:
+    """:func:`served_shared` (the name its first users knew)."""
+    return served_shared
 
 
 @pytest.fixture(scope="session")

@@ -46,4 +46,4 @@ def wait_for_job(database_url: str, job_id: int, until: frozenset[str] = frozens
             status = app.job_manager.get_job_status(job_id).value
             if status in until or time.monotonic() > end:
                 return str(status)
-            time.sleep(0.1)
+            time.sleep(0.05)

@@ -15,6 +15,11 @@ It runs over ASGI (the app in this process, its lifespan started by schemathesis
 on a fresh store per test, on SQLite and, when one is configured, PostgreSQL. A failing run
 prints the seed: ``GARDE_FUZZ_SEED=<seed> pytest tests/test_api_schemathesis.py`` replays it.
 Each local run draws a new seed; under ``CI=true`` the seed is :data:`CI_SEED` unless set.
+
+Under ``CI=true`` the run is also bounded (:data:`CI_TOTAL`, :data:`CI_FLOOR`, :data:`CI_SAMPLE`: every
+operation still gets valid and invalid cases, and cases without a key and with a role it does not
+admit), so that each database takes seconds, not a minute: CI replays one fixed sample, while local
+runs explore :data:`TOTAL` new cases each time. ``GARDE_FUZZ_CASES=<n>`` sets the total anywhere.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis.errors import Unsatisfiable
@@ -50,9 +56,11 @@ from garde.settings import Settings
 from tests.api_support import REGISTER, new_key
 from tests.test_api_auth import _rule
 
-TOTAL = 1_000  # cases with a dpo key, across all operations
-FLOOR = 10  # per operation and generation mode, however many operations there are
-SAMPLE = 5  # per secured operation: without a key, then with one role it does not admit
+IN_CI = os.environ.get("CI") == "true"
+CI_TOTAL, CI_FLOOR, CI_SAMPLE = 300, 3, 2  # under CI=true: a fixed seed's bounded sample
+TOTAL = int(os.environ.get("GARDE_FUZZ_CASES") or (CI_TOTAL if IN_CI else 1_000))  # dpo-key cases, in all
+FLOOR = CI_FLOOR if IN_CI else 10  # per operation and generation mode, however many operations there are
+SAMPLE = CI_SAMPLE if IN_CI else 5  # per secured operation: without a key, then with a role it does not admit
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance,
           response_schema_conformance]
 PROBLEM = "application/problem+json"
@@ -97,7 +105,7 @@ def _seed() -> int:
     chosen = os.environ.get("GARDE_FUZZ_SEED")
     if chosen:
         return int(chosen)
-    return CI_SEED if os.environ.get("CI") == "true" else random.getrandbits(32)
+    return CI_SEED if IN_CI else random.getrandbits(32)
 
 
 def _explore(run: Run, operation: Any, mode: GenerationMode, examples: int,
@@ -119,6 +127,7 @@ def _explore(run: Run, operation: Any, mode: GenerationMode, examples: int,
         explore()
 
 
+@pytest.mark.slow
 def test_generated_requests_get_documented_answers(database_url: str) -> None:
     keys = {role: new_key(database_url, role) for role in ROLES}
     app = create_app(Settings(database_url=database_url, registers=REGISTER))

@@ -72,7 +72,7 @@ def test_several_workers_share_one_store(deployment: dict[str, str], tmp_path: P
                 answers.append(httpx.get(f"http://127.0.0.1:{port}/api/v1/registers", timeout=5,
                                          headers={"Authorization": f"Bearer {key}"}).status_code)
             except httpx.TransportError:
-                time.sleep(0.3)
+                time.sleep(0.05)
         assert answers == [200] * 6
     finally:
         process.terminate()

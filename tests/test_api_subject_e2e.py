@@ -2,42 +2,42 @@
 `garde serve` over the reference shop on SQLite and on PostgreSQL: a session by a one-time code
 mailed to them, an access request submitted in it, answered by the call centre, and the answer
 downloaded with the session's token — and nobody else's token reaches it.
+
+The served shop is shared with other modules' tests: this one takes a customer of its own.
 """
 
 from __future__ import annotations
 
 import json
-import time
 
 import httpx
+import pytest
 
-from garde.rights import FileMailer
 from tests.api_support import Served
-from tests.conftest import mailed_code
+from tests.web_support import mailed_code_to, mails_to
 
 ME = "/api/v1/me"
 
 
-def _mails(served: Served) -> int:
-    return len(FileMailer(served.outbox).messages()) if served.outbox.exists() else 0
+@pytest.fixture
+def served(served_shared: Served) -> Served:
+    return served_shared
 
 
 def _session(served: Served, email: str) -> dict[str, str]:
     with httpx.Client(base_url=served.url, timeout=60) as http:
-        before = _mails(served)
+        before = len(mails_to(served.outbox, email))
         started = http.post(f"{ME}/session", json={"email": email, "language": "fr"})
         assert started.status_code == 202, started.text
-        deadline = time.monotonic() + 30  # the code is mailed after the answer
-        while _mails(served) == before and time.monotonic() < deadline:
-            time.sleep(0.05)
-        confirmed = http.post(f"{ME}/session/confirm", json={
-            "session": started.json()["session"], "code": mailed_code(served.outbox)})
+        confirmed = http.post(f"{ME}/session/confirm", json={  # the code is mailed after the answer
+            "session": started.json()["session"], "code": mailed_code_to(served.outbox, email, before)})
         assert confirmed.status_code == 200, confirmed.text
         return {"Authorization": f"Bearer {confirmed.json()['token']}"}
 
 
 def test_a_customer_asks_for_their_data_and_downloads_the_answer(served: Served) -> None:
-    mine = _session(served, served.customer)  # a shop customer, unknown to garde's own store
+    customer = served.customers[1]  # a shop customer, unknown to garde's own store (no other test's)
+    mine = _session(served, customer)
     with httpx.Client(base_url=served.url, timeout=120, headers=mine) as subject:
         assert subject.get(f"{ME}/requests").json() == []
         submitted = subject.post(f"{ME}/requests", json={"type": "access", "language": "fr"})
@@ -51,9 +51,9 @@ def test_a_customer_asks_for_their_data_and_downloads_the_answer(served: Served)
         assert {f["name"] for f in files if f["request_id"] == request_id} >= {"access.json", "access.html"}
         answer = subject.get(f"{ME}/requests/{request_id}/files/access.json")
         assert answer.status_code == 200
-        assert served.customer in json.dumps(answer.json(), ensure_ascii=False)
+        assert customer in json.dumps(answer.json(), ensure_ascii=False)
 
-    stranger = _session(served, "someone.else@example.com")
+    stranger = _session(served, "someone.else.e2e@example.com")
     with httpx.Client(base_url=served.url, timeout=60, headers=stranger) as other:
         assert other.get(f"{ME}/requests").json() == []
         assert other.get(f"{ME}/files").json() == []

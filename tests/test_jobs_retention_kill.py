@@ -44,7 +44,7 @@ from tests.worker_kills import Workers, killable_workers
 KILLS = int(os.environ.get("GARDE_JOB_KILLS", "20"))
 SEED = 20261206 if os.environ.get("CI") == "true" else int(os.environ.get("GARDE_KILL_SEED", "20261206"))
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 
 def _env(shop_url: str) -> dict[str, str]:

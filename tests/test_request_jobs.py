@@ -126,7 +126,7 @@ def test_a_refused_part_fails_the_request_and_running_it_again_redoes_only_that_
                     parts = {p["part"]: p for p in parts_of(conn, request_id)}
                 if parts["crm"]["status"] != "pending" or time.monotonic() > end:
                     break
-                time.sleep(0.1)
+                time.sleep(0.05)
             with world.store.connect() as conn:
                 assert "foreign key" in get_request(conn, request_id).steps[-1]["note"].lower()
             assert (parts["crm"]["status"], parts["shop"]["status"]) == ("done", "failed")

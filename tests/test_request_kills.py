@@ -27,7 +27,7 @@ from tests.requests_jobs_support import World, answer, emails, rows, shop_world
 from tests.test_erasure_reference_shop import AS_OF
 from tests.worker_kills import Workers, killable_workers
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 TRIALS = 20  # kills that stop a running job of a request, of each kind
 SPARE = 20  # requests that may end before their kill point (then tried again with another person)
 REACH = {"access": 0.35, "erasure": 0.5}  # seconds after a request starts (a warm worker ends most sooner)

@@ -243,28 +243,36 @@ def _signed_in(served: Served, email: str) -> tuple[httpx.Client, str]:
     return client, csrf_of(client.get(ME).text)
 
 
-def test_a_portability_answer_is_a_zip_only_its_subject_downloads(served: Served) -> None:
-    """The shop's customer asks for their data to take elsewhere; once the back office ran it, the
-    page links the archive (JSON and CSV, Art. 20 scope); another subject gets the same 404."""
-    mine, csrf = _signed_in(served, served.customer)
-    mine.post(f"{ME}/requests", data={"csrf": csrf, "type": "portability"})
+def _verified(back_office: httpx.Client) -> set[str]:
+    return {item["id"] for item in back_office.get("/requests", params={"status": "verified", "limit": 200}
+                                                   ).json()["items"]}
+
+
+def test_a_portability_answer_is_a_zip_only_its_subject_downloads(served_shared: Served) -> None:
+    """A shop's customer asks for their data to take elsewhere; once the back office ran it, the
+    page links the archive (JSON and CSV, Art. 20 scope); another subject gets the same 404. (The
+    served shop is shared with other modules' tests: a customer of its own, its own request.)"""
+    served, customer = served_shared, served_shared.customers[3]
+    mine, csrf = _signed_in(served, customer)
     with served.client("dpo") as back_office:
-        (request,) = back_office.get("/requests", params={"status": "verified"}).json()["items"]
-        assert served.run(back_office, request['id']).status_code == 200
-    page = mine.get(f"{ME}/requests/{request['id']}").text
-    archive_url = f"{ME}/requests/{request['id']}/files/portability.zip"
+        before = _verified(back_office)
+        mine.post(f"{ME}/requests", data={"csrf": csrf, "type": "portability"})
+        (request_id,) = _verified(back_office) - before
+        assert served.run(back_office, request_id).status_code == 200
+    page = mine.get(f"{ME}/requests/{request_id}").text
+    archive_url = f"{ME}/requests/{request_id}/files/portability.zip"
     assert archive_url in page and "My data to take elsewhere (ZIP of JSON and CSV files)" in page
     download = mine.get(archive_url)
     assert download.status_code == 200
     with zipfile.ZipFile(io.BytesIO(download.content)) as archive:
         names = set(archive.namelist())
         data = json.loads(archive.read("data.json"))
-    assert "shop.customers.csv" in names and data["shop.customers"][0]["email"] == served.customer
+    assert "shop.customers.csv" in names and data["shop.customers"][0]["email"] == customer
     assert "shop.invoices" not in data  # a legal obligation: not portable
     assert "crm.contacts" not in data  # legitimate interests: not portable
 
     other, _ = _signed_in(served, "someone.else@example.com")
-    for path in (f"{ME}/requests/{request['id']}", archive_url):
+    for path in (f"{ME}/requests/{request_id}", archive_url):
         assert other.get(path).status_code == 404, path
     mine.close()
     other.close()
