@@ -17,7 +17,7 @@ from garde.consent.ledger import Evidence
 from garde.consent.objections import object_to
 from garde.legal_holds import place_hold
 from garde.rights.held import _by_kind, _held_of, identity_hashes
-from garde.store.driver import driver_rows
+from garde.store.driver import driver_many, driver_rows
 from garde.subjects import ensure_subject
 from garde.suppression import suppress
 
@@ -75,3 +75,31 @@ def test_what_garde_holds_of_a_subject_reads_the_same_on_the_driver(engine: sa.E
 def test_a_driver_error_is_sqlalchemy_s(engine: sa.Engine) -> None:
     with engine.connect() as conn, pytest.raises(sa.exc.SQLAlchemyError):
         driver_rows(conn, _MISSING, {})
+
+
+_SLEEP = sa.select(sa.func.pg_sleep(0.2))
+
+
+def test_a_driver_error_keeps_its_transaction_and_its_sqlstate(engine: sa.Engine) -> None:
+    """The error of the statement as it ran, in its transaction: the store's retries read its SQLSTATE
+    (a deadlock at the audit head's lock, run on the driver, must be retried). Running the statement
+    again after a rollback would run it without what the transaction had set (here its timeout)."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("a statement timeout set for one transaction: PostgreSQL's")
+    with engine.connect() as conn:
+        conn.exec_driver_sql("SET LOCAL statement_timeout = 20")
+        with pytest.raises(sa.exc.OperationalError) as raised:
+            driver_rows(conn, _SLEEP, {})
+        assert getattr(raised.value.orig, "sqlstate", None) == "57014"  # query_canceled
+        conn.rollback()
+        assert conn.execute(sa.select(1)).scalar() == 1  # the connection serves on
+
+
+def test_a_driver_error_of_many_rows_is_sqlalchemy_s(engine: sa.Engine) -> None:
+    """``driver_many`` (the audit entries' insert): a duplicate key is SQLAlchemy's IntegrityError."""
+    table = sa.Table("pairs", sa.MetaData(), sa.Column("id", sa.Integer, primary_key=True))
+    table.create(engine)
+    mark = "?" if engine.dialect.paramstyle == "qmark" else "%s"
+    for rows in ([(1,)], [(2,), (2,)]):
+        with engine.connect() as conn, pytest.raises(sa.exc.IntegrityError):
+            driver_many(conn, f"INSERT INTO pairs (id) VALUES ({mark})", [(1,), *rows])

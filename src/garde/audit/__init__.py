@@ -38,7 +38,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from garde.audit.keys import AuditKey, configured_keyring
 from garde.store import is_postgres, metadata
-from garde.store.bulk import insert_rows
+from garde.store.bulk import insert_plan, insert_rows
+from garde.store.driver import driver_execute, driver_many, driver_rows
 
 GENESIS = "0" * 64
 
@@ -152,8 +153,8 @@ def _lock_head(conn: sa.Connection) -> tuple[int, str]:
     No table lock, so two first writers cannot deadlock.
     """
     insert = postgresql.insert if is_postgres(conn) else sqlite.insert
-    row = conn.execute(_LOCK_HEAD[insert]).one()
-    return int(row.seq), str(row.hash)
+    ((seq, hash_),) = driver_rows(conn, _LOCK_HEAD[insert], _NO_PARAMETERS)
+    return int(seq), str(hash_)
 
 
 def _lock_head_statement(insert: Any) -> Any:
@@ -162,8 +163,13 @@ def _lock_head_statement(insert: Any) -> Any:
             .returning(audit_head.c.seq, audit_head.c.hash))
 
 
-# Built once per dialect (the append runs per request, per erasure step, per batch of decisions).
+# Built once per dialect (the append runs per request, per erasure step, per batch of decisions),
+# run on the driver (garde.store.driver: SQLAlchemy's SQL, without its execution path), as the head's
+# move and the entries' insert are.
 _LOCK_HEAD = {insert: _lock_head_statement(insert) for insert in (postgresql.insert, sqlite.insert)}
+_MOVE_HEAD = (audit_head.update().where(audit_head.c.id == 1)
+              .values(seq=sa.bindparam("new_seq"), hash=sa.bindparam("new_hash")))
+_NO_PARAMETERS: Mapping[str, Any] = {}
 
 
 def record_many(conn: sa.Connection, events: Sequence[Event]) -> int:
@@ -202,7 +208,7 @@ def _append(conn: sa.Connection, items: Sequence[_Item], key: AuditKey | None, e
         rows[-1] = (*last[:8], f"{key.id}:{seq + 1}:{key.seal(seq + 1, last[7])}")
     _insert_entries(conn, rows)
     seq, prev = rows[-1][0], rows[-1][7]
-    conn.execute(audit_head.update().where(audit_head.c.id == 1).values(seq=seq, hash=prev))
+    driver_execute(conn, _MOVE_HEAD, {"new_seq": seq, "new_hash": prev})
     return int(seq)
 
 
@@ -240,9 +246,14 @@ _ENTRY_COLUMNS = ("seq", "at", "kind", "subject_id", "actor", "payload", "prev_h
 
 
 def _insert_entries(conn: sa.Connection, rows: list[tuple[Any, ...]]) -> None:
-    """One ``executemany`` straight to the driver: every value is already a str or an int,
-    so SQLAlchemy's per-row bind processing would only add time (about half a flush)."""
-    insert_rows(conn, audit_log, _ENTRY_COLUMNS, rows)
+    """One ``executemany`` (an ``execute`` for one entry) on the driver's cursor: every value is
+    already a str or an int, the type the column takes on both databases, so SQLAlchemy's per-row
+    bind processing and its execution path would only add time (about half a flush)."""
+    sql, converters = insert_plan(conn, audit_log, _ENTRY_COLUMNS)
+    if any(converters):  # not with these columns' types; kept right should one change
+        insert_rows(conn, audit_log, _ENTRY_COLUMNS, rows)
+    else:
+        driver_many(conn, sql, rows)
 
 
 def record(conn: sa.Connection, kind: str, payload: Mapping[str, Any], *, subject_id: str | None = None,

@@ -28,6 +28,12 @@ def _mark(conn: sa.Connection) -> str:
     return "?" if conn.dialect.paramstyle == "qmark" else "%s"
 
 
+def insert_plan(conn: sa.Connection, table: sa.Table, columns: tuple[str, ...]) -> _Plan:
+    """The INSERT of ``columns`` of ``table`` in the driver's own SQL, and each column's converter
+    on this dialect (None where the driver takes the value as it is)."""
+    return _plan(conn, table, columns)
+
+
 def _plan(conn: sa.Connection, table: sa.Table, columns: tuple[str, ...]) -> _Plan:
     key = (table.name, columns, conn.dialect.name)
     plan = _PLANS.get(key)

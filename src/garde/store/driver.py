@@ -8,14 +8,14 @@ and shape (the lengths of its expanding lists), then run on the driver's cursor:
 its parameters go through the bind processors SQLAlchemy would apply, its rows
 through the result processors (SQLite's text dates read back as ``datetime``), so
 the rows are those SQLAlchemy's execution gives. A driver error is raised as
-SQLAlchemy raises it: the statement is run again through SQLAlchemy.
+SQLAlchemy raises it (its exception class, listeners, a lost connection invalidated).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, NoReturn, cast
 
 import sqlalchemy as sa
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -125,23 +125,56 @@ def driver_execute(conn: sa.Connection, statement: sa.ClauseElement, parameters:
     return _execute(conn, statement, parameters, fetch=False)[2]
 
 
-def _execute(conn: sa.Connection, statement: sa.ClauseElement, parameters: Mapping[str, Any], *,
-             fetch: bool) -> tuple[_Shape, list[Any], int]:
-    shape = _shape(conn.dialect, statement, parameters)
+def driver_many(conn: sa.Connection, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+    """Run ``sql``, the driver's own (its positional marks), once per row of ``rows`` (values the
+    driver takes as they are): one ``executemany``, a plain ``execute`` for one row."""
+    if not rows:
+        return
+    cursor = _cursor(conn)
+    many = len(rows) > 1
+    arguments: Any = list(rows) if many else rows[0]
+    conn.dispatch.before_cursor_execute(conn, cursor, sql, arguments, None, many)
+    try:
+        if many:
+            cursor.executemany(sql, arguments)
+        else:
+            cursor.execute(sql, arguments)
+    except conn.dialect.loaded_dbapi.Error as error:
+        _raise(conn, error, sql, arguments, cursor)
+    finally:
+        cursor.close()
+
+
+def _cursor(conn: sa.Connection) -> Any:
+    """The connection's driver cursor, in a transaction begun as SQLAlchemy begins one (so that the
+    caller's commit commits)."""
     if not conn.in_transaction():  # as SQLAlchemy begins one (so that the caller's commit commits)
         conn.begin()
     raw: Any = conn.connection.dbapi_connection
-    cursor = raw.cursor()
+    return raw.cursor()
+
+
+def _execute(conn: sa.Connection, statement: sa.ClauseElement, parameters: Mapping[str, Any], *,
+             fetch: bool) -> tuple[_Shape, list[Any], int]:
+    shape = _shape(conn.dialect, statement, parameters)
+    cursor = _cursor(conn)
     arguments = _arguments(shape, parameters)
     # The statement is the connection's as any other: its listeners (statement counters) see it.
     conn.dispatch.before_cursor_execute(conn, cursor, shape.sql, arguments, None, False)
     try:
         cursor.execute(shape.sql, arguments)
         return shape, cursor.fetchall() if fetch else [], cursor.rowcount
-    except conn.dialect.loaded_dbapi.Error:
-        if conn.dialect.name == "postgresql":  # it refuses any statement after a failed one until then
-            raw.rollback()
-        conn.execute(statement, dict(parameters))  # type: ignore[call-overload]  # raises it as SQLAlchemy does
-        raise
+    except conn.dialect.loaded_dbapi.Error as error:
+        _raise(conn, error, shape.sql, arguments, cursor)
     finally:
         cursor.close()
+
+
+def _raise(conn: sa.Connection, error: BaseException, sql: str, arguments: Any, cursor: Any) -> NoReturn:
+    """``error`` raised as SQLAlchemy's execution raises a driver's error: its exception class
+    (``IntegrityError``, ``OperationalError``, ...) around it, the connection's ``handle_error``
+    listeners run, a lost connection invalidated. The transaction is left as the error left it (the
+    caller's rollback ends it), so the error is the one of the statement as it ran: running it
+    again would not do (after a rollback, without what the transaction had set or locked, it may
+    pass, and a deadlock would no longer be told apart for the store's retries)."""
+    conn._handle_dbapi_exception(error, sql, arguments, cursor, None)
