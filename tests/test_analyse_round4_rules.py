@@ -22,9 +22,19 @@ def assert_verbatim(text: str, language: str, name: str = "notice.txt") -> None:
     assert analyse(document, language).activities
 
 
+Cases = dict[str, tuple[str, set[tuple[str, tuple[str, ...]]]]]
+
+
+def check(cases: Cases, language: str, name: str) -> None:
+    """The case's text in ``language`` gives exactly its pairs, every excerpt verbatim."""
+    text, expected = cases[language]
+    assert pairs(text, language, name) == expected
+    assert_verbatim(text, language, name)
+
+
 # Kind 1: a plain-text section "purposes and legal bases", one paragraph per purpose, "<purpose
 # (details)> : <a sentence stating its basis>" (lines wrapped as a plain-text file wraps them).
-PURPOSE_COLON = {
+PURPOSE_COLON: Cases = {
     "fr": ("""Politique de confidentialité
 
 Le cabinet Dupont, responsable du traitement, traite vos données personnelles dans les
@@ -87,13 +97,6 @@ Può chiedere l'accesso ai suoi dati scrivendo a privacy@rossi.example.
 }
 
 
-@pytest.mark.parametrize("language", sorted(PURPOSE_COLON))
-def test_a_purposes_and_bases_section_of_purpose_colon_basis_paragraphs(language: str) -> None:
-    text, expected = PURPOSE_COLON[language]
-    assert pairs(text, language) == expected
-    assert_verbatim(text, language)
-
-
 def test_a_colon_paragraph_outside_a_purposes_and_bases_section_is_read_as_before() -> None:
     """Under "Your rights" a "<label>: <sentence naming consent>" paragraph is no purpose."""
     text = ("Privacy notice\n\nYour rights\n\nWithdrawal (at any time): you may withdraw your consent "
@@ -138,3 +141,49 @@ def test_a_sentence_with_two_purposes_and_two_bases_is_not_a_general_list() -> N
     text = ("# How we use your data\n\nWe use your address to deliver your orders, based on our contract, "
             "and to send you our catalogue, based on our legitimate interests in promoting our products.\n")
     assert len(pairs(text, "en", "n.md")) == 2
+
+
+# Kind 2: the purpose as the sentence's subject, the basis in its predicate; "this processing"
+# taking its purpose from the sentence before, under a heading announcing purposes.
+SUBJECTS: Cases = {
+    "en": ("# Privacy notice\n\n## How we use your data\n\nThe billing of your care rests on a legal "
+           "obligation. Online booking is necessary for the performance of the contract. Sending our "
+           "newsletter responds to your consent.\n\nWe use your e-mail address to send you appointment "
+           "reminders. This processing is based on the performance of our contract with you.\n",
+           {("The billing of your care", ("legal_obligation",)), ("Online booking", ("contract",)),
+            ("Sending our newsletter", ("consent",)),
+            ("We use your e-mail address to send you appointment reminders.", ("contract",))}),
+    "it": ("# Informativa\n\n## Come utilizziamo i dati\n\nLa fatturazione delle prestazioni si basa su un "
+           "obbligo legale. La prenotazione online è necessaria per l'esecuzione del contratto.\n\n"
+           "Utilizziamo il suo indirizzo e-mail per inviarle i promemoria degli appuntamenti. Tale "
+           "trattamento si basa sull'esecuzione del contratto.\n",
+           {("La fatturazione delle prestazioni", ("legal_obligation",)),
+            ("La prenotazione online", ("contract",)),
+            ("Utilizziamo il suo indirizzo e-mail per inviarle i promemoria degli appuntamenti.",
+             ("contract",))}),
+    "fr": ("# Politique de confidentialité\n\n## Utilisation de vos données\n\nLa facturation de vos soins "
+           "répond à une obligation légale. L'envoi de notre lettre d'information est fondé sur votre "
+           "consentement.\n\nNous utilisons votre adresse électronique pour vous envoyer des rappels. Ce "
+           "traitement est fondé sur l'exécution du contrat.\n",
+           {("La facturation de vos soins", ("legal_obligation",)),
+            ("L'envoi de notre lettre d'information", ("consent",)),
+            ("Nous utilisons votre adresse électronique pour vous envoyer des rappels.", ("contract",))}),
+}
+
+
+@pytest.mark.parametrize(("kind", "language"), [(k, lang) for k in ("purpose_colon", "subjects")
+                                                 for lang in ("en", "fr", "it")])
+def test_kinds_1_and_2_give_their_pairs(kind: str, language: str) -> None:
+    """Kind 1: "<purpose (details)> : <its basis>" paragraphs in a plain text's "purposes and legal
+    bases" section; kind 2: the purpose as subject, and "this processing" referring back."""
+    if kind == "purpose_colon":
+        check(PURPOSE_COLON, language, "notice.txt")
+    else:
+        check(SUBJECTS, language, "n.md")
+
+
+def test_this_processing_under_a_purpose_s_own_heading_is_that_purpose() -> None:
+    """Under a heading naming one purpose (not a list of purposes), "this processing" is the heading's."""
+    text = ("# Privacy notice\n\n## Newsletter\n\nWe send you our news by e-mail. This processing is based "
+            "on your consent.\n")
+    assert pairs(text, "en", "n.md") == {("Newsletter", ("consent",))}

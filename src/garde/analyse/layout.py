@@ -408,7 +408,10 @@ def _walk(heading: Block | None, body: list[Block], language: str, reading: Read
         if following_items and block.text.rstrip().endswith(":"):
             intro = [chunk]
             continue
-        scope = (heading is None, heading is None or own_purposes)
+        # under no heading, or one announcing purposes, "this processing" is the use stated just
+        # before (unless a bold lead names the paragraph's purpose: "**Orders.** We use ...")
+        refer_back = heading is None or (own_purposes and not _BOLD_LEAD.match(block.text))
+        scope = (refer_back, heading is None or own_purposes)
         handled, tied = _by_subject(block, language, reading, scope)
         if handled:
             emitted = emitted or tied
