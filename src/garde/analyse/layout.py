@@ -18,13 +18,18 @@ from dataclasses import dataclass, field
 
 from garde.analyse.document import Block, Document, Table
 from garde.analyse.on_behalf import processor_heading, processor_role, processor_spans, says_on_behalf
+from garde.analyse.passages import plain_headings
 from garde.analyse.subjects import clauses, ties, use_after_basis
 from garde.analyse.wording import (
     BOTH,
+    GENERAL_BASES,
     bare_label,
     column_role,
     contains,
+    find_terms,
+    lists_bases,
     load_structure,
+    names_only_bases,
     sentences,
     states_purpose,
     tied_bases,
@@ -212,17 +217,22 @@ def _field(block: Block, language: str) -> tuple[str, Chunk, Chunk] | None:
     return role, label, Chunk(role, match.group(2), block.start + match.start(2))
 
 
-def _sections(document: Document, consumed: set[int]) -> list[tuple[list[Block], list[Block]]]:
+def _sections(document: Document, consumed: set[int], language: str) -> list[tuple[list[Block], list[Block]]]:
     """Each heading's section: (its heading and the headings above it, the blocks up to the next).
     The document's title (its first heading, alone at the top level, above others) heads no section:
     what follows it is the document's own introduction."""
     sections: list[tuple[list[Block], list[Block]]] = [([], [])]
     trail: list[Block] = []
     headings = document.headings
+    blocks = list(document.blocks)
+    if not headings:  # a plain text: its short lines standing alone are its headings
+        headings = plain_headings(blocks, language)
+        at = {h.start: h for h in headings}
+        blocks = [at.get(b.start, b) for b in blocks]
     top = min((h.level for h in headings), default=0)
     title = headings[0] if len(headings) > 1 and [h.level for h in headings].count(top) == 1 \
         and headings[0].level == top else None
-    for block in document.blocks:
+    for block in blocks:
         if block.kind == "cell" or block.start in consumed or block is title:
             continue
         if block.kind == "heading":
@@ -261,7 +271,7 @@ def _list_lines(block: Block) -> list[Block]:
 
 def _prose(document: Document, language: str, reading: Reading, consumed: set[int]) -> None:
     structure = load_structure()
-    for trail, body in _sections(document, consumed):
+    for trail, body in _sections(document, consumed, language):
         heading = trail[-1] if trail else None
         titles = " / ".join(h.text for h in trail)
         purposes = structure.words(structure.purpose_sections, language)
@@ -270,14 +280,47 @@ def _prose(document: Document, language: str, reading: Reading, consumed: set[in
         others = structure.words(structure.other_sections, language)
         if not own_purposes and trail and contains(titles, others):
             continue
-        basis_section = heading is not None and not own_purposes and contains(
+        bases_named = heading is not None and contains(
             heading.text, structure.words(structure.basis_sections, language))
+        basis_section = bases_named and not own_purposes
         # a processor's section lists the processing it carries out for its customers (Art. 30(2)(b))
         listing = contains(titles, purposes) or (heading is not None
                                                  and processor_heading(heading.text, language))
         if not basis_section and _fields_unit(heading, body, language, reading):
             continue
+        if own_purposes and bases_named:  # "Purposes and legal bases": "<purpose> : <its basis>"
+            body = _purpose_colon_basis(body, language, reading)
         _walk(heading, body, language, reading, basis_section, (own_purposes, listing))
+
+
+# "<purpose, details in parentheses> : <a sentence stating its basis>": a short lead, no sentence
+# ending inside it, then a colon (the purpose's words may hold parentheses and commas).
+_PURPOSE_COLON = re.compile(
+    r"^[*_\s]*([^:.;!?\n]{3,160}?(?:\([^()]{0,200}\)[^:.;!?\n]{0,60}?)?)[*_\s]*[:：]\s+(\S.*)$", re.S)
+#: Most words a purpose's lead may have before the colon (a longer lead is a sentence, not a label).
+LEAD_WORDS = 30
+
+
+def _purpose_colon_basis(body: list[Block], language: str, reading: Reading) -> list[Block]:
+    """In a section headed with purposes AND legal bases, each paragraph "<purpose> : <its basis>"
+    is one purpose, the bases named after the colon its own (a basis cell, in prose); the others
+    are left to the usual reading."""
+    left: list[Block] = []
+    for block in body:
+        match = _PURPOSE_COLON.match(block.text) if block.kind == "paragraph" else None
+        statement = match.group(2) if match else ""
+        named = {m.term for m in find_terms("legal_bases", statement)}
+        lead = match.group(1) if match else ""
+        # a lead naming bases ("we process your data on these bases: consent, contract, ...") or a
+        # statement naming three bases or more lists the bases in general: no one purpose's
+        if match is None or len(lead.split()) > LEAD_WORDS or not named or len(named) >= GENERAL_BASES \
+                or column_role(lead, language) == "basis" or find_terms("legal_bases", lead):
+            left.append(block)
+            continue
+        purpose = Chunk("purpose", lead.strip(), block.start + match.start(1))
+        basis = Chunk("basis", statement, block.start + match.start(2))
+        reading.units.append(Unit("paragraph", [purpose, basis]))
+    return left
 
 
 def _fields_unit(heading: Block | None, body: list[Block], language: str, reading: Reading) -> bool:
@@ -328,6 +371,13 @@ def _walk(heading: Block | None, body: list[Block], language: str, reading: Read
     emitted = False
     for i, block in enumerate(body):
         chunk = Chunk("prose", block.text, block.start)
+        if block.kind == "item" and names_only_bases(block.text):
+            continue  # a bullet naming a basis, no purpose ("- the performance of a contract;")
+        if not bare_label(block.text) and lists_bases(block.text, language) \
+                and not clauses(block.text, language):
+            if block.kind != "item":
+                reading.untied.append(chunk)  # the bases the law allows, in general: no purpose's
+            continue
         if block.kind == "item":
             found = _field(block, language)
             if found is not None and found[0] == "label":
@@ -358,7 +408,10 @@ def _walk(heading: Block | None, body: list[Block], language: str, reading: Read
         if following_items and block.text.rstrip().endswith(":"):
             intro = [chunk]
             continue
-        scope = (heading is None, heading is None or own_purposes)
+        # under no heading, or one announcing purposes, "this processing" is the use stated just
+        # before (unless a bold lead names the paragraph's purpose: "**Orders.** We use ...")
+        refer_back = heading is None or (own_purposes and not _BOLD_LEAD.match(block.text))
+        scope = (refer_back, heading is None or own_purposes)
         handled, tied = _by_subject(block, language, reading, scope)
         if handled:
             emitted = emitted or tied

@@ -16,6 +16,7 @@ from functools import cached_property
 
 from garde.analyse.cues import words_of
 from garde.analyse.document import Block, Document
+from garde.analyse.wording import bare_label, contains, load_structure
 
 MAX_EVIDENCE = 600  # characters: a longer passage is quoted up to the end of a sentence within it
 
@@ -55,7 +56,7 @@ def passages(document: Document) -> list[Passage]:
     blocks = list(document.blocks)
     if not document.headings:
         blocks = _split_leading_lines(blocks)
-    headings = list(document.headings) or _pseudo_headings(blocks)
+    headings = list(document.headings) or pseudo_headings(blocks)
     heading_at = {h.start: h for h in headings}
     columns = _columns(document)
     found: list[Passage] = []
@@ -148,7 +149,7 @@ def _heading_like(text: str) -> bool:
             and len(text.split()) <= 12)
 
 
-def _pseudo_headings(blocks: list[Block]) -> list[Block]:
+def pseudo_headings(blocks: list[Block]) -> list[Block]:
     """Short lines standing alone (not a sentence, not a cell): the headings of a plain text."""
     return [Block("heading", b.text, b.start, 2) for b in blocks
             if b.kind == "paragraph" and "\n" not in b.text and _heading_like(b.text)]
@@ -168,3 +169,19 @@ def _split_leading_lines(blocks: list[Block]) -> list[Block]:
         else:
             split.append(block)
     return split
+
+
+def plain_headings(blocks: list[Block], language: str) -> tuple[Block, ...]:
+    """A plain text's headings: its short lines standing alone that name a section the structure
+    knows (purposes, legal bases, rights...; not a labelled field, "Purpose: ...", nor a bare basis
+    label, a table's cell in a PDF's text), and a numbered line standing alone before a paragraph
+    ("1. Purposes and legal bases"), not an item of a list."""
+    numbered = [Block("paragraph", b.text, b.start) for i, b in enumerate(blocks[:-1])
+                if b.kind == "item" and "\n" not in b.text and blocks[i + 1].kind == "paragraph"
+                and (i == 0 or blocks[i - 1].kind != "item")]
+    structure = load_structure()
+    tables = (structure.purpose_sections, structure.basis_sections, structure.other_sections)
+    known = tuple(w for table in tables for w in structure.words(table, language))
+    found = {h.start: h for h in pseudo_headings([*blocks, *numbered])
+             if not re.search(r"[:：]\s*\S", h.text) and contains(h.text, known) and not bare_label(h.text)}
+    return tuple(found[start] for start in sorted(found))

@@ -355,3 +355,26 @@ def bare_label(text: str) -> list[Match]:
         return []
     matches = find_terms("legal_bases", text)
     return matches if matches and not leftover_words(text, matches) else []
+
+
+def names_only_bases(text: str) -> bool:
+    """Whether a short text names legal bases and nothing else but articles, possessives and
+    prepositions ("the performance of a contract;", "il vostro consenso"): a list of bases, no purpose."""
+    if len(tokens(text)) > 10:
+        return False
+    matches = find_terms("legal_bases", text)
+    leftover = leftover_words(text, matches)
+    return bool(matches) and all(word.rsplit("'", 1)[-1] in FUNCTION_WORDS for word in leftover)
+
+
+#: Fewest different bases one sentence names to list the bases in general ("consent, contract,
+#: legal obligation and legitimate interests"), not to state one purpose's.
+GENERAL_BASES = 3
+
+
+def lists_bases(text: str, language: str) -> bool:
+    """Whether every sentence of ``text`` that ties a basis names :data:`GENERAL_BASES` or more
+    different ones: the bases the law allows, listed in general, no purpose's."""
+    counts = [len({m.term for m in tied_bases(text[a:b], language)}) for a, b in sentences(text)]
+    tying = [n for n in counts if n]
+    return bool(tying) and all(n >= GENERAL_BASES for n in tying)
