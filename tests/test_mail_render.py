@@ -56,3 +56,14 @@ def test_a_line_break_in_a_header_is_refused(field: str) -> None:
     values[field] += "\r\nBcc: eve@example.org"
     with pytest.raises(ValueError):
         render("privacy@example.com", values["to"], values["subject"], "text", values["message_id"])
+
+
+def test_a_long_line_is_quoted_printable_not_a_fallback_to_email() -> None:
+    """The mails' templates have paragraphs on one line: they take the header block too."""
+    paragraph = "Nous avons bien traité votre demande ; vous pouvez obtenir la réponse " * 3
+    raw = render("privacy@example.com", "ana@example.org", "Votre demande 1 : traitée", paragraph,
+                 "<id@garde>")
+    assert b"Content-Transfer-Encoding: quoted-printable\n" in raw and b"Subject: =?utf-8?b?" in raw
+    body = _read(raw).get_body(("plain",))
+    assert body is not None and body.get_content() == paragraph + "\n"
+    assert max(len(line) for line in raw.split(b"\n")) <= 78

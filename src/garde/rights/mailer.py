@@ -20,6 +20,7 @@ import smtplib
 import ssl
 import sys
 import uuid
+from email import quoprimime
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Literal, Protocol, TextIO, runtime_checkable
@@ -87,23 +88,26 @@ def _encoded(text: str) -> str:
 
 def render(sender: str, to: str, subject: str, body: str, message_id: str | None = None) -> bytes:
     """The message as bytes, written from a header block without :mod:`email`'s header parsing (about a
-    millisecond a mail, :func:`compose`'s cost) when it is plain: addresses in ASCII, a text whose lines
-    all fit in 78 octets (then sent as it is, ``7bit`` or ``8bit`` UTF-8). Any other falls back to
-    :func:`compose`. A line break in a header value is refused either way (no header injection)."""
+    millisecond a mail, :func:`compose`'s cost) when its addresses are ASCII: a text whose lines all fit
+    in 78 octets as it is (``7bit`` or ``8bit`` UTF-8), any other quoted-printable. Any other mail falls
+    back to :func:`compose`. A line break in a header value is refused either way (no header injection)."""
     headers = (sender, to, subject, message_id or "")
     if any("\n" in value or "\r" in value for value in headers):
         raise ValueError("a mail header may not contain a line break")
     text = body if body.endswith("\n") else body + "\n"
-    encoded = text.encode("utf-8")
-    if not (sender.isascii() and to.isascii() and (message_id or "").isascii()) or "\r" in text \
-            or max(len(line) for line in encoded.split(b"\n")) > 78:
+    if not (sender.isascii() and to.isascii() and (message_id or "").isascii()) or "\r" in text:
         return bytes(compose(sender, to, subject, body, message_id))
+    encoded = text.encode("utf-8")
+    if max(len(line) for line in encoded.split(b"\n")) <= 78:
+        transfer = "7bit" if text.isascii() else "8bit"
+    else:  # a long line (a template's paragraph): quoted-printable, as email's own writer does
+        transfer, encoded = "quoted-printable", quoprimime.body_encode(encoded.decode("latin-1"), 78).encode()
     plain = subject.isascii() and len(subject) <= 68 and "=?" not in subject
     head = (f"From: {sender}\nTo: {to}\nSubject: {subject if plain else _encoded(subject)}\n"
             f"Date: {now().strftime('%a, %d %b %Y %H:%M:%S +0000')}\n"
             f"Message-ID: {message_id or f'<{uuid.uuid4().hex}@garde>'}\n"
             'Content-Type: text/plain; charset="utf-8"\n'
-            f"Content-Transfer-Encoding: {'7bit' if text.isascii() else '8bit'}\nMIME-Version: 1.0\n\n")
+            f"Content-Transfer-Encoding: {transfer}\nMIME-Version: 1.0\n\n")
     return head.encode("ascii") + encoded
 
 
