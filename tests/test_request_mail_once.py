@@ -223,3 +223,36 @@ def test_a_process_killed_after_reminding_the_dpo_sends_the_same_mail_again(
     assert first["Message-ID"] == second["Message-ID"] == sent["Message-ID"]
     assert len(_audited(engine, "request.reminded")) == 1
     assert not remind(engine, settings(tmp_path), today=DUE, registers=[register()]).sent  # once a day
+
+
+def test_the_answered_mail_is_marked_sent_by_the_completing_transaction(shop: Shop,  # noqa: F811
+                                                                        tmp_path: Path) -> None:
+    """Issue 15: no transaction of its own for the mark: the request completed, its mail marked sent
+    and the sending audited commit together (the notice is the entry just before the completion)."""
+    outbox = tmp_path / "outbox"
+    request_id = verified(shop, "access", {"email": ANA}, language="en")
+    run(shop.store, request_id, shop.deployment, mailer=FileMailer(outbox))
+    with shop.store.connect() as conn:
+        kinds = [e["kind"] for e in audit.entries(conn) if e["payload"].get("request") == request_id]
+    assert kinds[-2:] == ["request.notified", "request.completed"]
+    assert _outbox_row(shop, request_id)[1] == "sent"
+
+
+def test_the_mail_intent_is_one_statement(shop: Shop) -> None:  # noqa: F811
+    """The intent is written, or the one there read, by one statement (an insert returning the row)."""
+    from garde.rights.outbox import mail_intent
+
+    request_id = verified(shop, "access", {"email": ANA}, language="en")
+    statements: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement)
+
+    sa.event.listen(shop.store, "before_cursor_execute", count)
+    try:
+        first = mail_intent(shop.store, request_id, "answered")
+        assert len(statements) == 1
+        assert mail_intent(shop.store, request_id, "answered") == first and first[1] == "pending"
+        assert len(statements) == 2
+    finally:
+        sa.event.remove(shop.store, "before_cursor_execute", count)

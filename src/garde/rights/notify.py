@@ -74,6 +74,10 @@ def message(request: Request, about: About, registers: Iterable[Register], *,
 
 def notified(conn: sa.Connection, request: Request, about: About, actor: str) -> None:
     """Audit that the subject was mailed ``about`` the request (not the address)."""
-    audit.record(conn, "request.notified", {"request": request.id, "about": about, "channel": "email",
-                                            "proven": "email" in request.proofs},
-                 subject_id=request.subject_id, actor=actor)
+    audit.record_many(conn, [notified_event(request, about, actor)])
+
+
+def notified_event(request: Request, about: About, actor: str) -> audit.Event:
+    """The audit entry saying the subject was mailed ``about`` the request: never the address."""
+    return audit.Event("request.notified", {"request": request.id, "about": about, "channel": "email",
+                                            "proven": "email" in request.proofs}, request.subject_id, actor)

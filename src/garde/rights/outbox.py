@@ -10,7 +10,11 @@ again with the same Message-ID, which mail clients and servers take for the same
 one. That window, between the mail server's acceptance and the mark's commit (a few milliseconds),
 is the only one where the subject's mailbox may receive it twice.
 
-``answered`` (:func:`tell_once`) is sent between the request's transactions, under its run lock.
+``answered`` is sent between the request's transactions, under its run lock (:func:`send_once`): its
+intent committed in one statement, the mail sent, and the ``sent`` mark with its audit entry written
+by the request's completing transaction (the request completed and its mail marked sent commit
+together; killed between the send and that commit, the run is resumed and sends the same message).
+:func:`tell_once` is the same with a transaction of its own for the mark.
 ``extended`` and ``rejected`` are sent in the transaction that records the step they tell of
 (:func:`tell_in`): their intent is committed before it, on a connection of its own
 (:func:`prepare`); the step's transaction marks the row ``sent`` first (so of two such
@@ -24,16 +28,17 @@ The row names the request and the Message-ID only: no address, no content.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from garde import audit
 from garde.register import Register
 from garde.rights.mailer import Mailer
-from garde.rights.notify import About, message, notified
+from garde.rights.notify import About, message, notified, notified_event
 from garde.store import is_postgres, metadata
 from garde.subjects import now
 
@@ -64,13 +69,14 @@ def mail_intent(store: sa.Engine, request_id: str, about: About) -> tuple[str, s
 
 
 def _intent(conn: sa.Connection, request_id: str, about: About) -> tuple[str, str]:
-    insert = postgresql.insert if is_postgres(conn) else sqlite.insert
+    """One statement: the row inserted, or the one there returned as it is (the update of its
+    ``about`` to itself only makes the conflict return it, and locks it as the insert would)."""
+    insert = (postgresql.insert if is_postgres(conn) else sqlite.insert)(mail_outbox).values(
+        request_id=request_id, about=about, message_id=new_message_id(), status="pending", created_at=now())
     row = mail_outbox.c
-    conn.execute(insert(mail_outbox).values(
-        request_id=request_id, about=about, message_id=new_message_id(), status="pending",
-        created_at=now()).on_conflict_do_nothing())
-    found = conn.execute(sa.select(row.message_id, row.status).where(
-        row.request_id == request_id, row.about == about)).one()
+    found = conn.execute(insert.on_conflict_do_update(
+        index_elements=[row.request_id, row.about], set_={"about": insert.excluded.about},
+    ).returning(row.message_id, row.status)).one()
     return str(found.message_id), str(found.status)
 
 
@@ -87,22 +93,47 @@ def tell_once(store: sa.Engine, request: Request, about: About, mailer: Mailer,
     """Mail the subject about ``request`` unless the outbox says it was sent, and audit the sending
     once; False when the request gave no e-mail address (nothing is recorded then). A mail that
     cannot be sent raises, and stays pending for the next run."""
+    told = send_once(store, request, about, mailer, registers, actor=actor)
+    if told is None:
+        return False
+    with store.begin() as conn:
+        audit.record_many(conn, told(conn))
+    return True
+
+
+# Marks a mail sent in the caller's transaction: the audit entries to append with it (none when
+# another transaction marked it first, or it had been sent already).
+Told = Callable[[sa.Connection], list[audit.Event]]
+
+
+def send_once(store: sa.Engine, request: Request, about: About, mailer: Mailer,
+              registers: Iterable[Register], *, actor: str = "garde") -> Told | None:
+    """:func:`tell_once` without its last transaction: the intent committed and the mail sent (unless
+    the outbox says it was), the mark left to the caller's next transaction (a request's completion),
+    which appends the returned entries with its own. Killed before that commits, the row stays pending
+    and the next run sends the same message again, with its Message-ID; None without an address."""
     address = request.identities.get("email")
     if not address:
-        return False
+        return None
     message_id, status = mail_intent(store, request.id, about)
-    if status == "sent":
-        return True
-    subject, body = message(request, about, registers)
-    mailer.send(address, subject, body, message_id=message_id)
+    if status != "sent":
+        subject, body = message(request, about, registers)
+        mailer.send(address, subject, body, message_id=message_id)
+
+    def mark(conn: sa.Connection) -> list[audit.Event]:
+        if status == "sent" or not _mark(conn, request.id, about):
+            return []
+        return [notified_event(request, about, actor)]
+
+    return mark
+
+
+def _mark(conn: sa.Connection, request_id: str, about: About) -> bool:
+    """Mark the pending mail sent: False when it was not pending (marked by another transaction)."""
     row = mail_outbox.c
-    with store.begin() as conn:
-        marked = conn.execute(sa.update(mail_outbox).where(
-            row.request_id == request.id, row.about == about, row.status == "pending").values(
-            status="sent", sent_at=now())).rowcount
-        if marked:
-            notified(conn, request, about, actor)
-    return True
+    return bool(conn.execute(sa.update(mail_outbox).where(
+        row.request_id == request_id, row.about == about, row.status == "pending").values(
+        status="sent", sent_at=now())).rowcount)
 
 
 @dataclass(frozen=True)
@@ -136,10 +167,7 @@ def tell_in(conn: sa.Connection, intent: Intent | None, request: Request, mailer
     and audit it; nothing when it was sent already (False when there was no mail to send)."""
     if intent is None or mailer is None:
         return False
-    row = mail_outbox.c
-    claimed = intent.sent or conn.execute(sa.update(mail_outbox).where(
-        row.request_id == intent.request_id, row.about == intent.about, row.status == "pending").values(
-        status="sent", sent_at=now())).rowcount
+    claimed = intent.sent or _mark(conn, intent.request_id, intent.about)
     if intent.sent or not claimed:
         return True
     subject, body = message(request, intent.about, registers, reason=reason)

@@ -38,7 +38,7 @@ from garde.rights.erasure import ErasureFailed, erase, has_plan
 from garde.rights.held import garde_held
 from garde.rights.intake import Request, RequestConflict, get_request, transition
 from garde.rights.mailer import Mailer
-from garde.rights.outbox import tell_once
+from garde.rights.outbox import send_once
 from garde.rights.portability import write_portability
 from garde.rights.rectification import carry_refusals, rectify
 from garde.rights.restriction import DIRECT_MARKETING, object_to, restrict
@@ -93,9 +93,9 @@ def run(store: Engine, request_id: str, deployment: Deployment, *, actor: str = 
     second run of the same request while one is working is refused
     (:class:`~garde.rights.run_lock.RequestRunning`). With a ``mailer``, the subject is told
     by mail that the request is answered (never the data itself), just before the completing
-    transaction, through the store's outbox (:mod:`garde.rights.outbox`: a run killed after sending
-    it does not send it again, or sends it with the same Message-ID); a mail that cannot be sent
-    leaves the request to be run again.
+    transaction, which marks it sent, through the store's outbox (:mod:`garde.rights.outbox`: a run
+    killed after sending it does not send it again, or sends it with the same Message-ID); a mail that
+    cannot be sent leaves the request to be run again.
     """
     full_id = request_id.strip()
     if not _full_id(full_id):  # an id prefix: the lock is keyed by the full id
@@ -169,10 +169,14 @@ def _complete(store: Engine, request: Request, deployment: Deployment, actor: st
     except (GardeError, sa.exc.SQLAlchemyError, OSError) as exc:
         _failed(store, request, exc, actor)
     result["identities"] = identity_report(request, footprint)
-    if mailer is not None:  # ``request`` still has the address the completed one no longer keeps
-        tell_once(store, request, "answered", mailer, deployment.registers.values(), actor=actor)
+    told = None  # ``request`` still has the address the completed one no longer keeps
+    if mailer is not None:  # the mail's "sent" mark and audit entry commit with the completion
+        told = send_once(store, request, "answered", mailer, deployment.registers.values(), actor=actor)
+
     def completion(conn: sa.Connection) -> Request:
         events = complete(conn)
+        if told is not None:
+            events = [*events, *told(conn)]
         # ``request`` is current: this run holds the request's run lock, and the transition moves it
         # only from the status it has (a cancellation committed meanwhile is refused, not overwritten).
         return transition(conn, request, "completed", actor=actor, values={"result": _json(result)},
