@@ -16,6 +16,7 @@ from garde.jobs import queue_app
 from garde.jobs.queue import conninfo
 from garde.settings import get_settings
 from garde.store import open_store
+from tests.own_loop import run_in_own_loop
 
 MARK = "SELECT 'garde: the last statement of this session'"
 
@@ -62,7 +63,7 @@ def test_a_connection_in_use_is_handed_out_without_a_check_round_trip_and_in_aut
             finally:
                 await pool.putconn(connection)
 
-    autocommit, last = asyncio.run(scenario())
+    autocommit, last = run_in_own_loop(scenario())
     assert autocommit  # each of procrastinate's statements is atomic: no COMMIT round trip after it
     assert last == MARK  # procrastinate's own check would have sent an empty query first
 
@@ -88,7 +89,7 @@ def test_a_connection_the_server_ended_is_replaced_before_a_statement_uses_it(
                 answers.append(int(row["pid"]))
             return [victim, *answers]
 
-    victim, *served = asyncio.run(scenario())
+    victim, *served = run_in_own_loop(scenario())
     assert victim not in served
 
 
