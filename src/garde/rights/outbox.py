@@ -14,7 +14,6 @@ is the only one where the subject's mailbox may receive it twice.
 intent committed in one statement, the mail sent, and the ``sent`` mark with its audit entry written
 by the request's completing transaction (the request completed and its mail marked sent commit
 together; killed between the send and that commit, the run is resumed and sends the same message).
-:func:`tell_once` is the same with a transaction of its own for the mark.
 ``extended`` and ``rejected`` are sent in the transaction that records the step they tell of
 (:func:`tell_in`): their intent is committed before it, on a connection of its own
 (:func:`prepare`); the step's transaction marks the row ``sent`` first (so of two such
@@ -88,19 +87,6 @@ def _written(conn: sa.Connection) -> bool:
     return bool(getattr(conn.connection.driver_connection, "in_transaction", True))  # sqlite3: a write began
 
 
-def tell_once(store: sa.Engine, request: Request, about: About, mailer: Mailer,
-              registers: Iterable[Register], *, actor: str = "garde") -> bool:
-    """Mail the subject about ``request`` unless the outbox says it was sent, and audit the sending
-    once; False when the request gave no e-mail address (nothing is recorded then). A mail that
-    cannot be sent raises, and stays pending for the next run."""
-    told = send_once(store, request, about, mailer, registers, actor=actor)
-    if told is None:
-        return False
-    with store.begin() as conn:
-        audit.record_many(conn, told(conn))
-    return True
-
-
 # Marks a mail sent in the caller's transaction: the audit entries to append with it (none when
 # another transaction marked it first, or it had been sent already).
 Told = Callable[[sa.Connection], list[audit.Event]]
@@ -108,9 +94,10 @@ Told = Callable[[sa.Connection], list[audit.Event]]
 
 def send_once(store: sa.Engine, request: Request, about: About, mailer: Mailer,
               registers: Iterable[Register], *, actor: str = "garde") -> Told | None:
-    """:func:`tell_once` without its last transaction: the intent committed and the mail sent (unless
-    the outbox says it was), the mark left to the caller's next transaction (a request's completion),
-    which appends the returned entries with its own. Killed before that commits, the row stays pending
+    """Mail the subject about ``request`` unless the outbox says it was sent: the intent committed
+    and the mail sent, the mark left to the caller's next transaction (a request's completion),
+    which appends the returned entries with its own (a mail that cannot be sent raises, and stays
+    pending for the next run). Killed before that commits, the row stays pending
     and the next run sends the same message again, with its Message-ID; None without an address."""
     address = request.identities.get("email")
     if not address:

@@ -148,7 +148,7 @@ def driver_many(conn: sa.Connection, sql: str, rows: Sequence[Sequence[Any]]) ->
 def _cursor(conn: sa.Connection) -> Any:
     """The connection's driver cursor, in a transaction begun as SQLAlchemy begins one (so that the
     caller's commit commits)."""
-    if not conn.in_transaction():  # as SQLAlchemy begins one (so that the caller's commit commits)
+    if not conn.in_transaction():
         conn.begin()
     raw: Any = conn.connection.dbapi_connection
     return raw.cursor()
