@@ -77,7 +77,8 @@ def cells(row: str) -> list[str]:
     return [cell.strip() for cell in row.strip().strip("|").split("|")]
 
 
-def write_pdf(blocks: list[Block], path: Path) -> None:
+def write_pdf(blocks: list[Block], path: Path, cell_padding: float | None = None) -> None:
+    """The PDF of `blocks`; `cell_padding` (points, above and below each cell's text) pads table rows."""
     styles = getSampleStyleSheet()
     body, cell = styles["BodyText"], styles["BodyText"].clone("cell", fontSize=8, leading=9.5)
     story: list[Flowable] = []
@@ -95,10 +96,15 @@ def write_pdf(blocks: list[Block], path: Path) -> None:
         else:
             rows = [[Paragraph(escape(text), cell) for text in cells(row)] for row in block.lines]
             table = Table(rows, colWidths=[width / len(rows[0])] * len(rows[0]), repeatRows=1)
+            padding = [] if cell_padding is None else [
+                ("TOPPADDING", (0, 0), (-1, -1), cell_padding),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), cell_padding),
+            ]
             table.setStyle(TableStyle([
                 ("GRID", (0, 0), (-1, -1), 0.5, colors.grey),
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
                 ("BACKGROUND", (0, 0), (-1, 0), colors.lightgrey),
+                *padding,
             ]))
             story.append(table)
     SimpleDocTemplate(str(path), pagesize=A4, invariant=True, title=path.stem).build(story)
@@ -142,13 +148,18 @@ def _fix_zip_times(path: Path) -> None:
             archive.writestr(fixed, blob)
 
 
-def build(folder: Path, name: str, into: Path) -> tuple[Path, str]:
-    """The document to analyse and its source text: built into `into` from NAME.source, or as committed."""
+def build(folder: Path, name: str, into: Path, cell_padding: float | None = None) -> tuple[Path, str]:
+    """The document to analyse and its source text: built into `into` from NAME.source, or as committed.
+
+    `cell_padding` pads a PDF's table rows (see `write_pdf`)."""
     source = folder / (name + SOURCE_SUFFIX)
     if not source.exists():
         path = folder / name
         return path, path.read_text(encoding="utf-8")
     text = source.read_text(encoding="utf-8")
     path = into / name
-    (write_pdf if name.endswith(".pdf") else write_docx)(parse(text), path)
+    if name.endswith(".pdf"):
+        write_pdf(parse(text), path, cell_padding)
+    else:
+        write_docx(parse(text), path)
     return path, text
