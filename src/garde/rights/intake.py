@@ -143,7 +143,8 @@ class Request:
             "completed_at": _iso(self.completed_at), "rejected_at": _iso(self.rejected_at),
             "rejection_reason": self.rejection_reason, "result": self.result,
             "proofs": {kind: self.proofs.get(kind) for kind in sorted(
-                {*self.identity_hashes, *(NEW + k for k in self.details.get("confirming") or [])})},
+                {*self.identity_hashes, *(k for k in self.proofs if k.startswith(NEW)),
+                 *(NEW + k for k in self.details.get("confirming") or [])})},
             "awaiting": self.awaiting,
             "wrong_attempts": self.wrong_attempts, "locked": self.locked_at is not None,
             "locked_at": _iso(self.locked_at),
