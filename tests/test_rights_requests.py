@@ -433,6 +433,21 @@ def test_request_results_are_owner_only(shop: Shop) -> None:
     assert mode(shop.deployment.results) == 0o700
 
 
+def test_a_symlinked_answer_folder_is_not_written_through(shop: Shop, tmp_path: Path) -> None:
+    """Someone who can write the results folder plants the next request's answer folder as a link:
+    the access answer (Ana's data) must not land where it points; the request fails, saying why."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    request_id = verified(shop, "access", {"email": "ana@example.org"})
+    shop.deployment.results.mkdir(parents=True, exist_ok=True)
+    (shop.deployment.results / request_id).symlink_to(elsewhere, target_is_directory=True)
+    with pytest.raises(GardeError, match="symbolic link"):
+        run(shop.store, request_id, shop.deployment)
+    assert list(elsewhere.iterdir()) == []
+    with shop.store.connect() as conn:
+        assert get_request(conn, request_id).status == "failed"
+
+
 def test_rectification_reaches_every_copy(shop: Shop) -> None:
     # The phone is an identity (crm.contacts): changing it needs the phone proven too.
     proven = {"email": "ana@example.org", "phone": "+33699999999"}
