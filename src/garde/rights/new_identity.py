@@ -25,7 +25,7 @@ requester's access answer).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC
 from typing import Any
 
@@ -88,14 +88,17 @@ def others(store: Engine, deployment: Deployment, request: Request, footprint: F
     return taken
 
 
-def confirmed(store: Engine, request: Request, deployment: Deployment, footprint: Footprint, *,
+def confirmed(store: Engine, request: Request, deployment: Deployment, located: Callable[[], Footprint], *,
               mailer: Mailer | None, actor: str) -> None:
     """Return when every new identity of the rectification is proven and no one else's; otherwise
     mark the request as waiting (once), send each new e-mail or phone its code (once, with a
-    ``mailer``), and raise :class:`AwaitingConfirmation` (committed first: the mark stays)."""
+    ``mailer``), and raise :class:`AwaitingConfirmation` (committed first: the mark stays).
+    ``located``: the subject's rows, asked for only when a new identity is to be checked."""
     wanted = new_identities(deployment, request.details.get("corrections") or {})
+    if not wanted:
+        return
     pending = sorted(kind for kind in wanted if NEW + kind not in request.proofs)
-    taken = others(store, deployment, request, footprint, wanted)
+    taken = others(store, deployment, request, located(), wanted)
     if not pending and not taken:
         return
 

@@ -138,7 +138,8 @@ def _run(store: Engine, request_id: str, deployment: Deployment, *, actor: str,
     if request.type == "rectification" and request.is_runnable:
         # A new e-mail or phone is proven, and no one else's, before anything is written.
         identity_corrections_proven(request, deployment)
-        confirmed(store, request, deployment, locate(deployment, request), mailer=mailer, actor=actor)
+        confirmed(store, request, deployment, partial(locate, deployment, request), mailer=mailer,
+                  actor=actor)
 
     def start(conn: sa.Connection) -> tuple[Request, bool]:
         request = get_request(conn, request_id)
