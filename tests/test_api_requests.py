@@ -225,3 +225,23 @@ def test_keys_reach_only_their_roles_routes(served: Served) -> None:
     with httpx.Client(base_url=served.url, timeout=30) as anonymous:
         assert problem_of(anonymous.get(f"/api/v1/requests/{request_id}"), 401)
         assert problem_of(anonymous.get("/opendsr/discovery"), 401)
+
+
+def test_staff_check_a_rectifications_new_address_through_the_api(served: Served) -> None:
+    """The new value of a rectification (garde.rights.new_identity) is proven by its own code
+    (``identity: new_email``) or a staff check naming it, with the reason, audited under the key."""
+    with served.client("dpo") as http:
+        submitted = http.post("/requests", json={
+            "type": "rectification", "subject": {"email": served.customer},
+            "corrections": {"contact.email": "new.address@example.net"}, "send_code": False})
+        request_id = submitted.json()["request"]["id"]
+        no_code = problem_of(http.post(f"/requests/{request_id}/verify",
+                                       json={"code": "123456", "identity": "new_email"}), 400)
+        assert "no code waiting" in no_code["detail"]
+        checked = http.post(f"/requests/{request_id}/verify", json={
+            "out_of_band": "called back on the number on file", "checked": ["email", "new_email"]})
+        assert checked.status_code == 200, checked.text
+        proofs = checked.json()["proofs"]
+        assert proofs["new_email"]["method"] == "out_of_band" and proofs["email"]["method"] == "out_of_band"
+        assert proofs["new_email"]["note"] == "called back on the number on file"
+    assert audit_actors(served.store, "request.proven", request_id) == ["key:dpo-office"]

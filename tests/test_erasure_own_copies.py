@@ -20,7 +20,7 @@ from garde.rights import FileMailer
 from garde.rights.copies import copy_answer
 from garde.rights.rectification import seal
 from garde.rights.running import run
-from tests.test_rights_requests import Shop, shop, verified  # noqa: F401
+from tests.test_rights_requests import Shop, new_values_checked, shop, verified  # noqa: F401
 
 
 def test_erasure_removes_earlier_answers_their_copies_and_the_mails_sent(shop: Shop,  # noqa: F811
@@ -67,6 +67,7 @@ def test_a_finished_rectification_keeps_a_digest_of_the_new_value_not_the_value(
     # Changing a phone (an identity) needs the phone proven too.
     request_id = verified(shop, "rectification", {"email": "ana@example.org", "phone": "+33699999999"},
                           corrections={"contact.phone": "+33600000000"})
+    new_values_checked(shop, request_id, "phone")
     done = run(shop.store, request_id, shop.deployment)
     assert done.status == "completed"
     with shop.store.begin() as conn:

@@ -116,3 +116,26 @@ def test_a_private_folder_looks_up_only_to_the_first_folder_that_exists(
     monkeypatch.undo()
     assert looked == [str(target), str(target.parent), str(tmp_path), str(target)]
     assert mode(target) == mode(target.parent) == 0o700
+
+
+@pytest.mark.parametrize("writer", ["text", "bytes"])
+def test_a_symlinked_folder_within_garde_s_own_is_not_followed(tmp_path: Path, writer: str) -> None:
+    """A link planted as the file's folder (a request's answer folder ``<results>/<id>`` made a link
+    to a folder of the linker's choosing): the file is not written through it; a folder garde makes
+    on the way is owner-only."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    results = private_folder(tmp_path / "results")
+    (results / "3f2a9c41").symlink_to(elsewhere, target_is_directory=True)
+    with pytest.raises(OSError, match="symbolic link"):
+        if writer == "text":
+            with open_private(results / "3f2a9c41" / "access.json", within=results) as handle:
+                handle.write("ana@example.org\n")
+        else:
+            write_private(results / "3f2a9c41" / "access.json", b"ana@example.org\n", within=results)
+    assert list(elsewhere.iterdir()) == []
+    with pytest.raises(OSError, match="symbolic link"):  # the file's own name planted as a link
+        write_private(results / "3f2a9c41", b"{}", within=results)
+    write_private(results / "b" / "c" / "access.json", b"{}", within=results)
+    assert mode(results / "b") == mode(results / "b" / "c") == 0o700
+    assert mode(results / "b" / "c" / "access.json") == 0o600

@@ -305,6 +305,14 @@ def verified(shop: Shop, type: str, identities: dict[str, str], **details: Any) 
     return request.id
 
 
+def new_values_checked(shop: Shop, request_id: str, *kinds: str) -> None:
+    """Staff's recorded check of a rectification's new identity values (``email``: ``new_email``),
+    which a run needs before it writes them (garde.rights.new_identity)."""
+    with shop.store.begin() as conn:
+        verify_out_of_band(conn, request_id, "new value confirmed by phone", actor="agent:test",
+                           identities=[f"new_{kind}" for kind in kinds])
+
+
 def verified_request(conn: sa.Connection, identities: dict[str, str]) -> Request:
     """An access request whose every identity an agent checked (to locate a subject's rows)."""
     request = submit(conn, "access", identities)
@@ -425,6 +433,21 @@ def test_request_results_are_owner_only(shop: Shop) -> None:
     assert mode(shop.deployment.results) == 0o700
 
 
+def test_a_symlinked_answer_folder_is_not_written_through(shop: Shop, tmp_path: Path) -> None:
+    """Someone who can write the results folder plants the next request's answer folder as a link:
+    the access answer (Ana's data) must not land where it points; the request fails, saying why."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    request_id = verified(shop, "access", {"email": "ana@example.org"})
+    shop.deployment.results.mkdir(parents=True, exist_ok=True)
+    (shop.deployment.results / request_id).symlink_to(elsewhere, target_is_directory=True)
+    with pytest.raises(GardeError, match="symbolic link"):
+        run(shop.store, request_id, shop.deployment)
+    assert list(elsewhere.iterdir()) == []
+    with shop.store.connect() as conn:
+        assert get_request(conn, request_id).status == "failed"
+
+
 def test_rectification_reaches_every_copy(shop: Shop) -> None:
     # The phone is an identity (crm.contacts): changing it needs the phone proven too.
     proven = {"email": "ana@example.org", "phone": "+33699999999"}
@@ -432,6 +455,7 @@ def test_rectification_reaches_every_copy(shop: Shop) -> None:
     before = others_checksum(shop, keys)
     request_id = verified(shop, "rectification", proven,
                           corrections={"contact.phone": "+33600000000"})
+    new_values_checked(shop, request_id, "phone")
     done = run(shop.store, request_id, shop.deployment)
     # Contact 2 holds the proven phone: it is matched by it directly (not through contact 1).
     assert done.result == {"changed": {"shop.customers.phone": 1, "crm.contacts.phone": 2},
@@ -613,6 +637,7 @@ def test_rectifying_the_email_with_someone_elses_identity_is_no_account_takeover
         shop: Shop, tmp_path: Path, victim: dict[str, str]) -> None:
     request_id = attacker_request(shop, tmp_path, "rectification", victim,
                                   corrections={"contact.email": "bob.new@example.org"})
+    new_values_checked(shop, request_id, "email")
     run(shop.store, request_id, shop.deployment)
     with shop.deployment.engines["shop"].connect() as conn:
         emails = dict(conn.execute(sa.text("SELECT id, email FROM customers ORDER BY id")).all())
@@ -656,6 +681,7 @@ def test_rectifying_an_identity_needs_that_identity_proven(shop: Shop, tmp_path:
         assert get_request(conn, request.id).status == "verified"
         verify_out_of_band(conn, request.id, "ID card and e-mail shown in store", actor="agent:marie",
                            identities=["email"])
+    new_values_checked(shop, request.id, "email")
     assert run(shop.store, request.id, shop.deployment).status == "completed"
     with shop.deployment.engines["crm"].connect() as conn:
         assert conn.execute(sa.text("SELECT email FROM contacts WHERE id = 1")).scalar() == "eve@example.org"
@@ -702,13 +728,15 @@ def test_objection_and_restriction_with_someone_elses_identity_do_not_reach_them
 
 def test_an_unproven_new_identity_from_a_rectification_is_never_linked_to_the_subject(shop: Shop) -> None:
     """Ana proves her e-mail and rectifies it to an address garde does not know yet. The shop's rows
-    change (her right), but the engine does not take the new address for hers: it could be Zoe's,
+    change once the new value is proven (here an agent's check; tests/test_rectification_new_identity.py
+    for the code), but the engine does not take the new address for hers: it could be Zoe's,
     and linking it would show Ana what Zoe records under it and answer Zoe's decisions with Ana's
     consents. Only Ana's refusals follow it: she objected to direct marketing, so it is suppressed."""
     objection = verified(shop, "objection", {"email": "ana@example.org"})
     assert run(shop.store, objection, shop.deployment).status == "completed"
     request_id = verified(shop, "rectification", {"email": "ana@example.org"},
                           corrections={"contact.email": "zoe@example.net"})
+    new_values_checked(shop, request_id, "email")
     done = run(shop.store, request_id, shop.deployment)
     assert done.status == "completed" and done.result is not None
     assert done.result["new_identities"] == {"email": NOT_LINKED}
@@ -725,6 +753,7 @@ def test_a_new_identity_carries_no_refusal_the_subject_did_not_make(shop: Shop) 
     for it is about whoever proves it then, not Ana."""
     proven = {"email": "ana@example.org", "phone": "+33699999999"}
     request_id = verified(shop, "rectification", proven, corrections={"contact.phone": "+33611111111"})
+    new_values_checked(shop, request_id, "phone")
     done = run(shop.store, request_id, shop.deployment)
     assert done.result is not None
     assert done.result["new_identities"] == {"phone": NOT_LINKED}

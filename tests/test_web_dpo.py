@@ -108,10 +108,11 @@ def test_login_sets_a_strict_http_only_cookie_and_stores_only_its_hash(
             follow_redirects=False,
         )
         assert (answer.status_code, answer.headers["location"]) == (303, "/dpo/")
-        cookie = next(c for c in answer.headers.get_list("set-cookie") if c.startswith("garde_dpo="))
+        # Over https a __Host- cookie (Path=/, no Domain: see tests/test_web_cookies.py).
+        cookie = next(c for c in answer.headers.get_list("set-cookie") if c.startswith("__Host-garde_dpo="))
         session_id = cookie.split(";")[0].split("=", 1)[1]
         flags = {part.strip().lower() for part in cookie.split(";")[1:]}
-        assert {"httponly", "secure", "samesite=strict", "path=/dpo", "max-age=28800"} <= flags
+        assert {"httponly", "secure", "samesite=strict", "path=/", "max-age=28800"} <= flags
         engine = connect(sqlite_url)
         with engine.connect() as conn:
             stored = conn.execute(sa.text("SELECT * FROM dpo_sessions")).mappings().all()
@@ -120,7 +121,10 @@ def test_login_sets_a_strict_http_only_cookie_and_stores_only_its_hash(
         plain = client.post(
             LOGIN, data={"csrf": csrf_of(client.get(LOGIN).text), "key": keys["dpo"]}, follow_redirects=False
         )
-        assert "secure" not in plain.headers["set-cookie"].lower()  # plain http (loopback): no Secure flag
+        # plain http (loopback): no Secure flag, the plain name, the surface's path
+        assert "secure" not in plain.headers["set-cookie"].lower()
+        set_cookie = plain.headers["set-cookie"]
+        assert set_cookie.startswith("garde_dpo=") and "Path=/dpo" in set_cookie
     assert audit_actors(sqlite_url, "dpo_session.") == ["key:dpo-key", "key:dpo-key"]
 
 

@@ -183,7 +183,7 @@ def test_over_https_the_session_cookie_is_secure(sqlite_url: str, tmp_path: Path
                                                        "code": mailed_code(tmp_path / "outbox")})
         assert confirmed.status_code == 303
         cookie = confirmed.headers["set-cookie"].lower()
-        assert cookie.startswith("garde_privacy=gs_") and "; secure" in cookie and "httponly" in cookie
+        assert cookie.startswith("__host-garde_privacy=gs_") and "; secure" in cookie and "httponly" in cookie
         assert client.get(ME).status_code == 200
 
 

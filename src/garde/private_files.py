@@ -5,12 +5,17 @@ results of the demo hold personal data: on a shared machine a umask of 022
 would let every local account read them (GDPR Art. 32(1)(b): confidentiality
 of processing systems). Folders garde creates for them are ``0700``, files
 ``0600``; a folder that already exists is left as the operator set it. A file's name that is a
-symbolic link is refused, not followed.
+symbolic link is refused, not followed; so is, for a file written ``within`` a folder garde owns
+(a request's answers under the results folder), any folder between that one and the file: each is
+opened relative to its parent's descriptor with ``O_NOFOLLOW``, so a link planted as a request's
+answer folder cannot send the subject's data elsewhere, even if it appears after a check.
 """
 
 from __future__ import annotations
 
+import errno
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO, TextIO
 
@@ -42,26 +47,90 @@ def _private_opener(path: str, flags: int) -> int:
     return descriptor
 
 
+def _opener_within(base: Path | None) -> Callable[[str, int], int]:
+    """The opener of a file below ``base`` that follows no link from ``base`` down (``base`` itself is
+    the operator's: it may be a link they made); without ``base``, :func:`_private_opener`."""
+    if base is None:
+        return _private_opener
+
+    def opener(path: str, flags: int) -> int:
+        parts = Path(path).relative_to(base).parts
+        if not parts:
+            raise IsADirectoryError(errno.EISDIR, "not a file", path)
+        folder = os.open(base, os.O_RDONLY | os.O_DIRECTORY)
+        try:  # each descriptor closed once: the loop swaps a folder for its child
+            for part in parts[:-1]:
+                child = _child_folder(folder, part, base / part)
+                os.close(folder)
+                folder = child
+            name, parent = parts[-1], folder
+            descriptor = _no_link(lambda: os.open(name, flags | os.O_NOFOLLOW, PRIVATE_FILE, dir_fd=parent),
+                                  path)
+        finally:
+            os.close(folder)
+        _tighten(descriptor, path)
+        return descriptor
+
+    return opener
+
+
+def _child_folder(parent: int, name: str, shown: Path) -> int:
+    """The folder ``name`` of the folder open as ``parent`` (created owner-only if missing), opened
+    without following a link."""
+    try:
+        os.mkdir(name, PRIVATE_FOLDER, dir_fd=parent)
+        created = True
+    except FileExistsError:
+        created = False
+    child = _no_link(lambda: os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=parent),
+                     str(shown))
+    if created:
+        try:
+            os.chmod(child, PRIVATE_FOLDER)  # mkdir's mode goes through the umask
+        except OSError:
+            os.close(child)
+            raise
+    return child
+
+
+def _no_link(opening: Callable[[], int], shown: str) -> int:
+    try:
+        return opening()
+    except OSError as error:
+        if error.errno in (errno.ELOOP, errno.ENOTDIR):
+            raise OSError(error.errno, f"{shown} is a symbolic link (or not a folder): refused, not "
+                          "followed") from None
+        raise
+
+
 def _tighten(descriptor: int, path: str | Path) -> None:
     """``0600`` on the open file (by its descriptor where the platform allows: no race on the name)."""
     os.chmod(descriptor if os.chmod in os.supports_fd else path, PRIVATE_FILE)
 
 
-def open_private(path: Path, *, newline: str | None = None) -> TextIO:
-    """``path`` opened to write UTF-8 text owner-only (``0600``), its folder created owner-only."""
-    private_folder(path.parent)
-    return open(path, "w", encoding="utf-8", newline=newline, opener=_private_opener)
+def open_private(path: Path, *, newline: str | None = None, within: Path | None = None) -> TextIO:
+    """``path`` opened to write UTF-8 text owner-only (``0600``), its folder created owner-only
+    (``within``: a folder above it, below which no link is followed)."""
+    _folder_of(path, within)
+    return open(path, "w", encoding="utf-8", newline=newline, opener=_opener_within(within))
 
 
-def open_private_binary(path: Path) -> BinaryIO:
-    """``path`` opened to write bytes owner-only (``0600``), its folder created owner-only."""
-    private_folder(path.parent)
-    return open(path, "wb", opener=_private_opener)
+def open_private_binary(path: Path, *, within: Path | None = None) -> BinaryIO:
+    """``path`` opened to write bytes owner-only (``0600``), its folder created owner-only
+    (``within``: a folder above it, below which no link is followed)."""
+    _folder_of(path, within)
+    return open(path, "wb", opener=_opener_within(within))
 
 
-def write_private(path: Path, content: bytes | str) -> Path:
-    """Write ``content`` (text in UTF-8) to ``path`` owner-only (``0600``); return ``path``."""
-    with open_private_binary(path) as handle:
+def _folder_of(path: Path, within: Path | None) -> None:
+    # Below ``within`` the opener makes the folders, following no link; above it, the operator's.
+    private_folder(path.parent if within is None else within)
+
+
+def write_private(path: Path, content: bytes | str, *, within: Path | None = None) -> Path:
+    """Write ``content`` (text in UTF-8) to ``path`` owner-only (``0600``); return ``path``
+    (``within``: a folder above it, below which no link is followed)."""
+    with open_private_binary(path, within=within) as handle:
         handle.write(content.encode("utf-8") if isinstance(content, str) else content)
     return path
 

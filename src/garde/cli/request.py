@@ -37,6 +37,12 @@ def _show(request: rights.Request, format: Format) -> None:
     out.print(f"received {request.received_at:%Y-%m-%d %H:%M} UTC, language {request.language}")
     for kind in sorted(request.identity_hashes):
         out.print(f"  identity {kind}: {_proof(request.proofs.get(kind))}")
+    for kind in request.details.get("confirming") or []:  # a rectification's new e-mail or phone
+        proof = request.proofs.get("new_" + kind)
+        out.print(f"  new {kind}: {_proof(proof) if proof else 'not proven: not written until it is'}")
+    if request.details.get("conflict"):
+        out.print(f"[red]NEW VALUE IN USE[/red]: the new {', '.join(request.details['conflict'])} already "
+                  "belongs to another person; it is never written (reject with a reason that names no one)")
     if request.locked_at:
         out.print(f"[red]LOCKED[/red] since {request.locked_at:%Y-%m-%d %H:%M} UTC after "
                   f"{request.wrong_attempts} wrong codes; unlock with `garde request unlock ID --reason …`")

@@ -9,8 +9,11 @@ with a leading ``'`` (OWASP's advice): the cell shows the text, and a reader
 drops the quote to get it back (:func:`from_spreadsheet_text`).
 
 - Text that only starts with spaces or line breaks before the ``=`` is quoted
-  too: some spreadsheets trim cells on import.
-- A plain number written as text (``-12.50``, ``+33612345678``) is left as it
+  too: some spreadsheets trim cells on import. Any Unicode space counts, and the
+  invisible format characters (zero-width space, joiners, byte order mark).
+- The fullwidth signs ``＝ ＋ － ＠`` (U+FF1D, FF0B, FF0D, FF20) count as the ASCII
+  ones: spreadsheets in East Asian locales take them for a formula's start.
+- A plain number written as text in ASCII (``-12.50``, ``+33612345678``) is left as it
   is: a spreadsheet reads it as a number, nothing runs, and a phone number in
   an SMS audience stays usable.
 - Values that are not text (numbers, dates, ``None``) are left to the writer:
@@ -22,6 +25,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import unicodedata
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -29,9 +33,17 @@ if TYPE_CHECKING:
     from _typeshed import SupportsWrite
 
 QUOTE = "'"
-FORMULA_STARTS = frozenset("=+-@")
+FORMULA_STARTS = frozenset("=+-@\uff1d\uff0b\uff0d\uff20")
 CONTROL_STARTS = frozenset("\t\r")
-_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
+
+
+def _first_seen(text: str) -> str:
+    """The first character of ``text`` that is neither a space nor an invisible format character."""
+    for character in text:
+        if not character.isspace() and unicodedata.category(character) != "Cf":
+            return character
+    return ""
 
 
 def _would_run(text: str) -> bool:
@@ -39,7 +51,7 @@ def _would_run(text: str) -> bool:
     text = text.lstrip(QUOTE)
     if text[:1] in CONTROL_STARTS:
         return True
-    return text.lstrip()[:1] in FORMULA_STARTS and not _NUMBER.fullmatch(text)
+    return _first_seen(text) in FORMULA_STARTS and not _NUMBER.fullmatch(text)
 
 
 def spreadsheet_text(text: str) -> str:

@@ -377,8 +377,9 @@ def write_access(request: Request, deployment: Deployment, footprint: Footprint,
     folder = deployment.folder(request.id)
     # One line: a machine format (the HTML report is the readable one), and the C encoder
     # writes it in a fifth of the time an indented dump takes.
-    write_private(folder / "access.json", dumps(answer, indent=None))
-    write_private(folder / "access.html", render_access_html(answer, request, deployment))
+    write_private(folder / "access.json", dumps(answer, indent=None), within=deployment.results)
+    write_private(folder / "access.html", render_access_html(answer, request, deployment),
+                  within=deployment.results)
     return {"files": [str(folder / "access.json"), str(folder / "access.html")],
             "tables": footprint.counts(), "categories": len(answer["categories"]),
             "activities": len(answer["activities"]),

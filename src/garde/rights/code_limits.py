@@ -133,9 +133,11 @@ def identity_free_at(conn: sa.Connection, identity_hash: str, at: datetime) -> d
     return oldest + IDENTITY_WINDOW
 
 
-def record_send(conn: sa.Connection, request: Request, kind: str, at: datetime) -> None:
-    """Count a code about to be sent to the request's ``kind`` identity, or refuse it past a limit."""
-    identity_hash = request.identity_hashes[kind]
+def record_send(conn: sa.Connection, request: Request, kind: str, at: datetime, *,
+                identity_hash: str | None = None) -> None:
+    """Count a code about to be sent to the request's ``kind`` identity (or to the one whose digest
+    is ``identity_hash``: a rectification's new value), or refuse it past a limit."""
+    identity_hash = identity_hash or request.identity_hashes[kind]
     _serialise(conn, request.id, identity_hash)
     s = verification_sends.c
     count = sa.select(sa.func.count()).select_from(verification_sends)
@@ -148,7 +150,8 @@ def record_send(conn: sa.Connection, request: Request, kind: str, at: datetime) 
                  "in the last hour; try again later")
         raise GardeError(f"{limit}; an agent may check the requester out of band")
     if codes_to_identity(conn, identity_hash, at) >= CODES_PER_IDENTITY:
-        raise GardeError(f"{CODES_PER_IDENTITY} codes were sent to this {NOUNS.get(kind, kind)} in the last "
+        noun = NOUNS.get(kind.removeprefix("new_"), kind)
+        raise GardeError(f"{CODES_PER_IDENTITY} codes were sent to this {noun} in the last "
                          "24 hours, across requests; no more are sent for now")
     conn.execute(verification_sends.insert().values(request_id=request.id, kind=kind,
                                                     identity_hash=identity_hash, sent_at=at))

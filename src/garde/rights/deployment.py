@@ -82,8 +82,14 @@ class Deployment:
         return self.registers[database].activity(activity_id)
 
     def folder(self, request_id: str) -> Path:
-        """Where one request's result files go (created owner-only: they are the subject's data)."""
-        return private_folder(self.results / request_id)
+        """Where one request's result files go (created owner-only: they are the subject's data). A
+        link planted there is refused (its files are also opened without following one:
+        :mod:`garde.private_files`)."""
+        folder = self.results / request_id
+        if folder.is_symlink():
+            raise GardeError(f"{folder} is a symbolic link: refused, not followed (answers are written "
+                             "only into the results folder)")
+        return private_folder(folder)
 
     def category_origin(self, category: str) -> str | None:
         """``provided``, ``observed`` or ``derived``: the category's, or its nearest parent's."""

@@ -135,7 +135,7 @@ def erase(store: Engine, request: Request, deployment: Deployment, footprint: Fo
         report["status"] = "failed"
         report["error"] = reason
         with contextlib.suppress(OSError):  # the reason still reaches the request's steps and the audit
-            write_private(report_path, dumps(report))
+            write_private(report_path, dumps(report), within=deployment.results)
         what = "written" if isinstance(exc, sa.exc.SQLAlchemyError) else "completed"
         raise ErasureFailed(f"the erasure could not be {what}: {reason}", erasure) from exc
     for copy in report.get("own_copies", []):
@@ -143,7 +143,7 @@ def erase(store: Engine, request: Request, deployment: Deployment, footprint: Fo
     report["status"] = "completed"
     # Every step of the plan, whichever run (or part, garde.rights.parts) applied it.
     report["statements"] = _count_steps(store, request.id)
-    write_private(report_path, dumps(report))
+    write_private(report_path, dumps(report), within=deployment.results)
     erasure.result = {"file": str(report_path), "erased": len(report["erased"]), "kept": len(report["kept"]),
                       "unlinked": len(report.get("unlinked", [])),
                       "own_copies_removed": len(report.get("own_copies", [])),
@@ -175,7 +175,8 @@ def store_plan(store: Engine, request: Request, deployment: Deployment, footprin
                   "own_copies": _own_copies(conn, deployment, request, footprint)}
         pending = _store_plan(conn, request, plan, deployment, report, actor)
         # Written before the plan commits: the report exists for every stored plan.
-        write_private(deployment.folder(request.id) / "erasure.json", dumps(report))
+        write_private(deployment.folder(request.id) / "erasure.json", dumps(report),
+                      within=deployment.results)
     return report, pending
 
 

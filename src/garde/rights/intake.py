@@ -42,6 +42,9 @@ OPEN: tuple[Status, ...] = ("received", "verified", "in_progress", "failed")
 # What a run may start from: verified, or a run interrupted or failed (resumed).
 RUNNABLE: tuple[Status, ...] = ("verified", "in_progress", "failed")
 LANGUAGES = ("fr", "en", "it")
+# A rectification's new identity is proven under this prefix (``new_email``), never as the requester's
+# own identity: it proves the value may be written, not who the requester is (garde.rights.new_identity).
+NEW = "new_"
 
 # Which status may follow which; a rejection is possible while the request is open.
 TRANSITIONS: dict[str, tuple[str, ...]] = {
@@ -106,6 +109,11 @@ class Request:
         return {kind: value for kind, value in self.identities.items() if kind in self.proofs}
 
     @property
+    def awaiting(self) -> list[str]:
+        """The new identities (kinds) a rectification waits to see proven before it runs."""
+        return sorted(kind for kind in self.details.get("confirming") or [] if NEW + kind not in self.proofs)
+
+    @property
     def due(self) -> date:
         """The date the answer is due: the extended deadline when there is one."""
         return self.extended_deadline or self.deadline
@@ -134,7 +142,10 @@ class Request:
             "verification": self.verification, "started_at": _iso(self.started_at),
             "completed_at": _iso(self.completed_at), "rejected_at": _iso(self.rejected_at),
             "rejection_reason": self.rejection_reason, "result": self.result,
-            "proofs": {kind: self.proofs.get(kind) for kind in sorted(self.identity_hashes)},
+            "proofs": {kind: self.proofs.get(kind) for kind in sorted(
+                {*self.identity_hashes, *(k for k in self.proofs if k.startswith(NEW)),
+                 *(NEW + k for k in self.details.get("confirming") or [])})},
+            "awaiting": self.awaiting,
             "wrong_attempts": self.wrong_attempts, "locked": self.locked_at is not None,
             "locked_at": _iso(self.locked_at),
             "steps": [{**s, "at": _iso(s["at"])} for s in self.steps],

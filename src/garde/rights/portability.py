@@ -58,7 +58,7 @@ def write_portability(request: Request, deployment: Deployment, footprint: Footp
     (text a spreadsheet would run as a formula starts with ``'``, see :mod:`garde.documents.spreadsheet`)."""
     data = build_portability(deployment, footprint)
     path = deployment.folder(request.id) / "portability.zip"
-    with open_private_binary(path) as handle, \
+    with open_private_binary(path, within=deployment.results) as handle, \
             zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("data.json", json.dumps(data, ensure_ascii=False, indent=2))
         for name, rows in data.items():

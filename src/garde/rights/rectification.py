@@ -5,12 +5,14 @@ that category in the subject's rows, in every database) or one column
 (``shop.customers.phone``). One UPDATE per table and database, only on the
 subject's rows, in one transaction per database.
 
-When the corrected column is an identity (e-mail, phone), the new value is NOT linked to the
-subject in garde's store (:func:`carry_refusals`): nothing proves it is theirs. It may be another
-person's address that garde does not know yet; linking it would show the subject what is recorded
-under it (consents, objections) and answer decisions about it with the subject's own consents. Only
-the subject's refusals follow it: an objection to direct marketing or a suppression puts the new
-value on the suppression list. A later sign-in or request with the new value proves it on its own.
+When the corrected column is an identity (e-mail, phone), the new value is written only once it
+was proven for this request (:mod:`garde.rights.new_identity`: a code sent to it, or staff's
+recorded check), and even then it is NOT linked to the subject in garde's store
+(:func:`carry_refusals`): a proof for one rectification is not a sign-in, and linking would show the
+subject whatever garde records under that value (consents, objections) and answer decisions about
+it with the subject's own consents. Only the subject's refusals follow it: an objection to direct
+marketing or a suppression puts the new value on the suppression list. A later sign-in or request
+with the new value proves it on its own.
 
 The new values are personal data too: once the request is closed, the
 request keeps only a keyed digest of each (:func:`sealed`), enough to prove
@@ -81,7 +83,7 @@ def rectify(deployment: Deployment, footprint: Footprint,
     return {"changed": changed, "identities": identities}
 
 
-NOT_LINKED = "not linked: not proven; the subject's refusals apply to it"
+NOT_LINKED = "not linked to the subject in garde's store; the subject's refusals apply to it"
 
 
 def carry_refusals(conn: sa.Connection, subject_id: str, identities: Mapping[str, str]) -> dict[str, str]:

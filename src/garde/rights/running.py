@@ -38,6 +38,7 @@ from garde.rights.erasure import ErasureFailed, erase, has_plan
 from garde.rights.held import garde_held
 from garde.rights.intake import Request, RequestConflict, get_request, transition
 from garde.rights.mailer import Mailer
+from garde.rights.new_identity import confirmed
 from garde.rights.outbox import send_once
 from garde.rights.portability import write_portability
 from garde.rights.rectification import carry_refusals, rectify
@@ -132,6 +133,14 @@ def finish(store: Engine, request_id: str, deployment: Deployment, *, actor: str
 def _run(store: Engine, request_id: str, deployment: Deployment, *, actor: str,
          today: date | None, mailer: Mailer | None = None, divide: Divide | None = None,
          session: sa.Connection | None = None) -> Request:
+    with reading(store, session) as conn:
+        request = get_request(conn, request_id)
+    if request.type == "rectification" and request.is_runnable:
+        # A new e-mail or phone is proven, and no one else's, before anything is written.
+        identity_corrections_proven(request, deployment)
+        confirmed(store, request, deployment, partial(locate, deployment, request), mailer=mailer,
+                  actor=actor)
+
     def start(conn: sa.Connection) -> tuple[Request, bool]:
         request = get_request(conn, request_id)
         runnable(request)

@@ -36,11 +36,11 @@ from garde.consent.state import ConsentState
 from garde.periods import Period
 from garde.problems import GardeError, NotFound
 from garde.ratelimit import Limit, hit
-from garde.rights.intake import Request, Status, get_request, submit
+from garde.rights.intake import NEW, Request, Status, get_request, submit
 from garde.rights.queue import standing
 from garde.rights.sessions import SubjectSession
 from garde.rights.tables import requests
-from garde.rights.verification import prove_by_session
+from garde.rights.verification import confirm_code, prove_by_session
 from garde.subjects import now
 
 # The files an answer is made of (access, portability, the erasure report); never a manifest.
@@ -89,7 +89,7 @@ def request_view(request: Request, *, steps: bool = False) -> dict[str, Any]:
     shown = {key: data[key] for key in (
         "id", "type", "status", "language", "received_at", "deadline", "extended_deadline",
         "extension_reason", "due", "overdue", "verified_at", "completed_at", "rejected_at",
-        "rejection_reason", "locked")}
+        "rejection_reason", "locked", "awaiting")}
     shown["identities"] = {kind: kind in request.proofs for kind in sorted(request.identity_hashes)}
     if steps:
         shown["steps"] = [{"at": step["at"], "status": step["status"], "note": step["note"]}
@@ -120,8 +120,10 @@ def my_answer_files(conn: sa.Connection, session: SubjectSession, results: Path)
     return [found for request in my_requests(conn, session) for found in request_files(request, results)]
 
 
-# What a person reads of a status: a run that failed is still being prepared (staff run it again).
-Stage = Literal["checking_identity", "being_prepared", "answered", "rejected", "cancelled"]
+# What a person reads of a status: a run that failed is still being prepared (staff run it again);
+# a rectification waiting for its new e-mail or phone to be proven says so (garde.rights.new_identity).
+Stage = Literal["checking_identity", "confirming_new_identity", "being_prepared", "answered", "rejected",
+                "cancelled"]
 STAGES: dict[Status, Stage] = {
     "received": "checking_identity", "verified": "being_prepared", "in_progress": "being_prepared",
     "failed": "being_prepared", "completed": "answered", "rejected": "rejected", "cancelled": "cancelled"}
@@ -149,8 +151,21 @@ def my_request_status(conn: sa.Connection, session: SubjectSession, request_id: 
     reason; the days left are counted as the DPO's queue counts them."""
     request = my_request(conn, session, request_id)
     left, _ = standing(request, today or now().date())
-    return MyRequestStatus(request_view(request, steps=True), STAGES[request.status],
-                           left if request.is_open else None, request_files(request, results))
+    stage: Stage = "confirming_new_identity" if request.status == "verified" and request.awaiting \
+        else STAGES[request.status]
+    return MyRequestStatus(request_view(request, steps=True), stage, left if request.is_open else None,
+                           request_files(request, results))
+
+
+def confirm_my_new_identity(store: sa.Engine, session: SubjectSession, request_id: str, code: str) -> Request:
+    """The code sent to the new e-mail or phone of one of the subject's rectifications, checked (and
+    committed) as any code is (:func:`garde.rights.verification.confirm_code`: bounded, a wrong one
+    raises :class:`~garde.rights.verification.WrongCode`); :class:`NotFound` for any other request."""
+    with store.connect() as conn:
+        request = my_request(conn, session, request_id)
+    if not request.awaiting:
+        raise GardeError(f"request {request.id} waits for no new identity to be confirmed")
+    return confirm_code(store, request.id, code, kind=NEW + request.awaiting[0], actor=session.actor)
 
 
 def my_answer_file(conn: sa.Connection, session: SubjectSession, results: Path, request_id: str,

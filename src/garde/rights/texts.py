@@ -33,6 +33,26 @@ TEXTS: dict[str, Any] = {
         "rights.sms",
         "Your verification code for request {request}: {code} (valid {minutes} minutes). If you did not "
         "make this request, ignore this message."),
+    # The code sent to the new e-mail or phone a rectification would write (rights/new_identity.py):
+    # its holder may not be the requester, so it says what happens if they do nothing.
+    "confirm_mail": {
+        "subject": keyed("rights.confirm_mail.subject", "Confirm your new e-mail address"),
+        "body": keyed(
+            "rights.confirm_mail.body",
+            "Hello,\n"
+            "\n"
+            "We have received a request (reference {request}) to record this address as the contact "
+            "address of a customer.\n"
+            "If you made it, confirm the address with this code: {code}\n"
+            "It is valid for {minutes} minutes.\n"
+            "\n"
+            "If you did not make this request, ignore this message: this address will not be recorded.\n"),
+    },
+    "confirm_sms": keyed(
+        "rights.confirm_sms",
+        "Code to confirm this number as your new contact number (request {request}): {code} (valid "
+        "{minutes} minutes). If you did not ask for it, ignore this message: the number will not be "
+        "recorded."),
     # The code of a data subject's session (rights/sessions.py): no request yet, no reference.
     "session_mail": {
         "subject": keyed("rights.session_mail.subject", "Your sign-in code"),

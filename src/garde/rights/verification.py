@@ -32,6 +32,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from garde import audit
+from garde.keys import identifier_data_key
 from garde.problems import GardeError
 from garde.rights.code_limits import (
     MAX_ATTEMPTS,
@@ -42,11 +43,11 @@ from garde.rights.code_limits import (
     record_send,
     release_attempt,
 )
-from garde.rights.intake import Request, get_request, record_step, transition
+from garde.rights.intake import NEW, Request, get_request, record_step, transition
 from garde.rights.mailer import Mailer, SmsSender
 from garde.rights.tables import requests, verification_codes
 from garde.rights.wording import strings
-from garde.subjects import ensure_subject, link_identifiers, now
+from garde.subjects import ensure_subject, identifier_hash, link_identifiers, now
 
 CODE_LIFETIME = timedelta(minutes=30)
 # The identities a code can reach: by mail, by SMS. A customer number cannot receive one.
@@ -125,9 +126,30 @@ def _counted_send(conn: sa.Connection, request: Request, mailer: Mailer, kind: s
     return address
 
 
+def send_new_identity_code(conn: sa.Connection, request: Request, kind: str, address: str, mailer: Mailer, *,
+                           actor: str) -> None:
+    """Send a code to the new ``kind`` value a rectification would write (:mod:`garde.rights.new_identity`),
+    checked as ``new_<kind>``; counted against the same limits, the new value's own included (no one
+    floods another person's mailbox by rectifying to it)."""
+    _provable(request)
+    if request.locked_at is not None:
+        raise GardeError(f"request {request.id} is locked after too many wrong codes; "
+                         "the DPO unlocks it after checking the requester out of band")
+    digest = identity_hash_of(conn, kind, address)
+    record_send(conn, request, NEW + kind, now(), identity_hash=digest)
+    _send(conn, request, mailer, NEW + kind, address, actor, CODE_LIFETIME,
+          texts=("confirm_mail", "confirm_sms"))
+
+
+def identity_hash_of(conn: sa.Connection, kind: str, value: str) -> str:
+    """The keyed digest of an identity under the store's data key, as requests and sessions keep it."""
+    return identifier_hash(kind, value, identifier_data_key(conn))
+
+
 def _send(conn: sa.Connection, request: Request, mailer: Mailer, kind: str, address: str, actor: str,
-          lifetime: timedelta) -> None:
-    """Store a fresh code for ``kind`` (replacing its previous one) and send it."""
+          lifetime: timedelta, *, texts: tuple[str, str] = ("mail", "sms")) -> None:
+    """Store a fresh code for ``kind`` (replacing its previous one) and send it (``texts``: the
+    mail's and the text message's words)."""
     sent_at = now()
     code = f"{secrets.randbelow(10**6):06d}"
     salt = secrets.token_hex(16)
@@ -138,12 +160,13 @@ def _send(conn: sa.Connection, request: Request, mailer: Mailer, kind: str, addr
         expires_at=sent_at + lifetime, attempts=0))
     words = strings(request.language)
     minutes = int(lifetime.total_seconds() // 60)
-    if kind == "phone":
+    mail, sms = texts
+    if kind.removeprefix(NEW) == "phone":
         assert isinstance(mailer, SmsSender)
-        mailer.send_sms(address, words["sms"].format(code=code, minutes=minutes, request=request.id))
+        mailer.send_sms(address, words[sms].format(code=code, minutes=minutes, request=request.id))
     else:
-        mailer.send(address, words["mail"]["subject"],
-                    words["mail"]["body"].format(code=code, minutes=minutes, request=request.id))
+        mailer.send(address, words[mail]["subject"],
+                    words[mail]["body"].format(code=code, minutes=minutes, request=request.id))
     audit.record(conn, "request.code_sent", {"request": request.id, "identity": kind,
                                              "expires_at": sent_at + lifetime},
                  subject_id=request.subject_id, actor=actor)
@@ -201,7 +224,10 @@ def check_code(conn: sa.Connection, request_id: str, code: str, *, kind: str | N
             return CodeCheck(False, 0, f"request {request.id} has no code waiting to be checked")
         assert kind is not None
         note = f"one-time code ({kind}) confirmed"
-        _prove(conn, get_request(conn, request.id), [kind], "code", actor, note)
+        if kind.startswith(NEW):
+            _prove_new(conn, request, [kind], "code", actor, note)
+        else:
+            _prove(conn, get_request(conn, request.id), [kind], "code", actor, note)
         return CodeCheck(True, MAX_ATTEMPTS - attempt + 1, "identity verified")
     audit.record(conn, "request.code_rejected", {"request": request.id, "identity": kind, "attempt": attempt},
                  subject_id=request.subject_id, actor=actor)
@@ -226,11 +252,31 @@ def verify_out_of_band(conn: sa.Connection, request_id: str, reason: str, *, act
     if not kinds:
         raise GardeError("the out-of-band check names no identity: say which ones were checked "
                          f"(--checked KIND, among {', '.join(sorted(request.identities))})")
-    unknown = [kind for kind in kinds if kind not in request.identities]
+    new = [kind for kind in kinds if kind.startswith(NEW)]
+    unknown = [kind for kind in kinds if kind not in request.identities and kind not in new]
     if unknown:
         raise GardeError(f"request {request.id} gives no {', '.join(unknown)}; its identities are "
                          f"{', '.join(sorted(request.identities))}")
-    return _prove(conn, request, kinds, "out_of_band", actor, reason)
+    if new:  # a staff member's statement that the new value of a rectification was checked another way
+        request = _prove_new(conn, request, new, "out_of_band", actor, reason)
+    old = [kind for kind in kinds if kind not in new]
+    return _prove(conn, request, old, "out_of_band", actor, reason) if old else request
+
+
+def _prove_new(conn: sa.Connection, request: Request, kinds: list[str], method: str, actor: str,
+               note: str) -> Request:
+    """Record the proof of a rectification's new identities (``new_email``): it proves the value may
+    be written, not who the requester is, so it neither verifies the request nor links anything."""
+    if request.type != "rectification":
+        raise GardeError(f"request {request.id} is a {request.type} request: it has no new identity to prove")
+    hold_request(conn, request.id)
+    request = get_request(conn, request.id)
+    at = now()
+    proofs = {**request.proofs, **{kind: _proof(method, at, actor, note) for kind in kinds}}
+    conn.execute(requests.update().where(requests.c.id == request.id)
+                 .values(proofs=json.dumps(proofs, sort_keys=True, ensure_ascii=False)))
+    record_step(conn, request.id, "proven", actor, note, payload={"method": method, "identities": kinds})
+    return get_request(conn, request.id)
 
 
 def _prove(conn: sa.Connection, request: Request, kinds: list[str], method: str, actor: str,

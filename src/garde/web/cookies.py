@@ -4,9 +4,14 @@ The DPO dashboard and the privacy center each keep a signed-in person's session 
 their own: :class:`CookieSurface` names it (its cookie, the path it is scoped to, how its value
 is looked up in the store) and answers for it, so both behave alike:
 
-- the cookie is HttpOnly (no script reads it), SameSite=Strict (no other site's page sends it),
-  Secure when the page was asked over https, and scoped to the surface's path: the dashboard's
+- the cookie is HttpOnly (no script reads it), SameSite=Strict (no other site's page sends it);
+  over plain http (the demo on localhost) it is scoped to the surface's path: the dashboard's
   cookie is never sent to ``/privacy``, nor the privacy center's to ``/dpo``;
+- over https every cookie of a surface (its session's, its sign-in form's nonce) is a
+  ``__Host-`` one: Secure, ``Path=/``, no ``Domain``, so only garde's own host can set it. A
+  sibling subdomain (``shop.example.com``) can set a cookie for the parent domain that the browser
+  also sends to garde ("cookie tossing"): under the plain name it would fix the session or the
+  sign-in nonce to one its setter knows; over https the plain names are not read at all;
 - a page asked without a live session (no cookie, unknown, expired, revoked) is sent to the
   surface's sign-in page when it was a GET, and refused (401) otherwise;
 - every form that changes something carries the session's CSRF token (:func:`csrf_token`), checked
@@ -93,18 +98,25 @@ class CookieSurface(Generic[Found]):
     def set_cookie(self, response: Response, request: Request, name: str, value: str, max_age: int, *,
                    path: str | None = None) -> None:
         """Set one of the surface's cookies (its session's, or a sign-in form's): HttpOnly,
-        SameSite=Strict, Secure over https, scoped to ``path`` (default the surface's)."""
-        response.set_cookie(name, value, max_age=max_age, path=path or self.path, httponly=True,
-                            samesite="strict", secure=secure(request))
+        SameSite=Strict; over https ``__Host-`` (Secure, ``Path=/``), else scoped to ``path``
+        (default the surface's)."""
+        response.set_cookie(cookie_name(request, name), value, max_age=max_age,
+                            path=cookie_path(request, path or self.path), httponly=True, samesite="strict",
+                            secure=secure(request))
+
+    def drop_cookie(self, response: Response, request: Request, name: str, *,
+                    path: str | None = None) -> None:
+        """Remove one of the surface's cookies from the browser (as :meth:`set_cookie` set it)."""
+        response.delete_cookie(cookie_name(request, name), path=cookie_path(request, path or self.path),
+                               httponly=True, samesite="strict", secure=secure(request))
 
     def end(self, response: Response, request: Request) -> None:
         """Remove the session's cookie from the browser."""
-        response.delete_cookie(self.cookie, path=self.path, httponly=True, samesite="strict",
-                               secure=secure(request))
+        self.drop_cookie(response, request, self.cookie)
 
     def visit(self, request: Request) -> Visit[Found]:
         """The live session of this request, or :class:`SessionRequired`."""
-        secret = request.cookies.get(self.cookie, "")
+        secret = read_cookie(request, self.cookie)
         found = None
         if secret:
             with store(request).connect() as conn:
@@ -131,6 +143,24 @@ class CookieSurface(Generic[Found]):
 def secure(request: Request) -> bool:
     """Whether the page was asked over https (its cookies are then Secure)."""
     return request.url.scheme == "https"
+
+
+HOST_PREFIX = "__Host-"
+
+
+def cookie_name(request: Request, name: str) -> str:
+    """``name`` as garde's cookie carries it for this request: ``__Host-name`` over https."""
+    return HOST_PREFIX + name if secure(request) else name
+
+
+def cookie_path(request: Request, path: str) -> str:
+    """The path a cookie is set on: ``/`` over https (``__Host-`` requires it), else ``path``."""
+    return "/" if secure(request) else path
+
+
+def read_cookie(request: Request, name: str) -> str:
+    """The value of garde's cookie ``name`` (its ``__Host-`` one over https; never a plain one there)."""
+    return request.cookies.get(cookie_name(request, name), "")
 
 
 async def _session_required(request: Request, exc: Exception) -> Response:

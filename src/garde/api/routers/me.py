@@ -88,6 +88,8 @@ class RequestOut(BaseModel):
     rejected_at: str | None
     rejection_reason: str | None
     locked: bool
+    awaiting: list[str] = Field(default=[], description="a rectification waiting for its new e-mail or "
+                                "phone (by kind) to be confirmed by the code sent to it")
     identities: dict[str, bool] = Field(description="the identity kinds it gave, and whether each is proven")
     steps: list[StepOut] | None = None
 

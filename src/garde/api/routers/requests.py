@@ -43,6 +43,8 @@ RequestId = Annotated[str, Path(min_length=8, max_length=36, description="the re
                                                                           "characters)")]
 Reason = Annotated[str, Field(min_length=1, max_length=2000, description="as told to the subject")]
 Kind = Literal["email", "phone", "customer_id"]
+# A rectification's new value (garde.rights.new_identity): proven by its code, or checked by staff.
+NewKind = Literal["new_email", "new_phone", "new_customer_id"]
 Field_ = Annotated[str, StringConstraints(max_length=200)]
 Value = Annotated[str, StringConstraints(max_length=2000)]
 ListStatus = Literal["received", "verified", "in_progress", "failed", "completed", "rejected", "cancelled",
@@ -74,12 +76,14 @@ class VerifyIn(Strict):
     """Either the subject's one-time ``code``, or an agent's ``out_of_band`` check and what it ``checked``."""
 
     code: str | None = Field(default=None, max_length=16, description="the code the subject received")
-    identity: Literal["email", "phone"] | None = Field(
-        default=None, description="which identity's code (needed when both have one waiting)")
+    identity: Literal["email", "phone", "new_email", "new_phone"] | None = Field(
+        default=None, description="which identity's code (needed when two have one waiting); new_email, "
+        "new_phone: the new value of a rectification")
     out_of_band: str | None = Field(default=None, min_length=1, max_length=2000,
                                     description="how the agent checked the identities (ID card in store...)")
-    checked: list[Kind] = Field(default=[], max_length=3,
-                                description="with out_of_band: the identities checked (by kind)")
+    checked: list[Kind | NewKind] = Field(default=[], max_length=6, description="with out_of_band: the "
+                                          "identities checked (by kind; new_email...: a rectification's new "
+                                          "value, checked another way)")
 
     @model_validator(mode="after")
     def one_way(self) -> VerifyIn:

@@ -18,7 +18,7 @@ from garde.api.ratelimits import count_failure, refused
 from garde.api.state import service, store
 from garde.problems import GardeError
 from garde.ratelimit import RateLimited
-from garde.web.cookies import csrf_matches, csrf_token
+from garde.web.cookies import csrf_matches, csrf_token, read_cookie
 from garde.web.dpo.auth import LANGS, LOGIN, SURFACE, DpoPage, checked_form
 from garde.web.forms import read_form
 from garde.web.pages import page_language, render
@@ -48,7 +48,7 @@ async def login(request: Request) -> Response:
     if await run_in_threadpool(refused, request, "dpo.login") is not None:
         return _form(request, lang, status=429, error="too_many")
     form = await read_form(request)
-    if not csrf_matches(request.cookies.get(NONCE, ""), form.get("csrf", ""), "login"):
+    if not csrf_matches(read_cookie(request, NONCE), form.get("csrf", ""), "login"):
         return _form(request, lang, status=403, error="csrf")
     lifetime = timedelta(hours=service(request).settings.dpo_session_hours)
     try:
@@ -62,7 +62,7 @@ async def login(request: Request) -> Response:
         return _form(request, lang, status=401, error="key")
     response = RedirectResponse("/dpo/", status_code=303)
     SURFACE.set_cookie(response, request, SURFACE.cookie, session_id, int(lifetime.total_seconds()))
-    response.delete_cookie(NONCE, path=LOGIN)
+    SURFACE.drop_cookie(response, request, NONCE, path=LOGIN)
     return response
 
 

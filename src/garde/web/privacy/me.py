@@ -28,7 +28,7 @@ from garde.rights.my_consents import (
 )
 from garde.rights.sessions import end_session
 from garde.web.pages import render
-from garde.web.privacy.auth import COOKIE, HOME, LANGS, PATH, SubjectPage, checked_form, secure
+from garde.web.privacy.auth import HOME, LANGS, SURFACE, SubjectPage, checked_form
 
 router = APIRouter()
 ME = "/privacy/me"
@@ -110,5 +110,5 @@ def object_to_marketing(request: Request, subject: SubjectPage,
 def logout(request: Request, subject: SubjectPage, form: dict[str, str] = Depends(checked_form)) -> Response:
     end_session(service(request).engine, subject.session)
     response = RedirectResponse(HOME, status_code=303)
-    response.delete_cookie(COOKIE, path=PATH, httponly=True, samesite="strict", secure=secure(request))
+    SURFACE.end(response, request)
     return response

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, Response
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from garde.api.state import service
-from garde.problems import NotFound
+from garde.problems import GardeError, NotFound
 from garde.rights import display
 from garde.rights import self_service as mine
 from garde.web.pages import render
-from garde.web.privacy.auth import LANGS, Subject, SubjectPage
+from garde.web.privacy.auth import LANGS, Subject, SubjectPage, checked_form
 
 router = APIRouter()
 REQUEST = "/privacy/me/requests/{request_id}"
@@ -31,6 +31,11 @@ def _not_found(request: Request, subject: Subject) -> Response:
 
 @router.get(REQUEST, include_in_schema=False)
 def request_page(request_id: str, request: Request, subject: SubjectPage) -> Response:
+    return _page(request_id, request, subject)
+
+
+def _page(request_id: str, request: Request, subject: Subject, error: str | None = None,
+          status: int = 200) -> Response:
     held = service(request)
     try:
         with held.engine.connect() as conn:
@@ -45,8 +50,22 @@ def request_page(request_id: str, request: Request, subject: SubjectPage) -> Res
     def moment(value: datetime | str | None) -> str:
         return display.moment(value, subject.lang)
 
-    return render(request, "privacy/request.html.j2", subject.lang, langs=LANGS, subject=subject,
-                  progress=progress, day=day, moment=moment)
+    return render(request, "privacy/request.html.j2", subject.lang, status=status, langs=LANGS,
+                  subject=subject, progress=progress, day=day, moment=moment, error=error)
+
+
+@router.post(REQUEST + "/confirm", include_in_schema=False)
+def confirm_new_identity(request_id: str, request: Request, subject: SubjectPage,
+                         form: dict[str, str] = Depends(checked_form)) -> Response:
+    """The code sent to the new e-mail or phone of a rectification (garde.rights.new_identity)."""
+    try:
+        mine.confirm_my_new_identity(service(request).engine, subject.session, request_id[:MAX_ID],
+                                     form.get("code", "")[:16])
+    except NotFound:
+        return _not_found(request, subject)
+    except GardeError:  # a wrong, expired or refused code: said on the page, the attempt counted
+        return _page(request_id, request, subject, error="code", status=400)
+    return RedirectResponse(REQUEST.format(request_id=request_id[:MAX_ID]), status_code=303)
 
 
 @router.get(REQUEST + "/files/{name}", include_in_schema=False)

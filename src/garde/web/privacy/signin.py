@@ -25,7 +25,7 @@ from garde.ratelimit import RateLimited
 from garde.rights.deployment import phone_region
 from garde.rights.mailer import configured_mailer
 from garde.rights.sessions import confirm_session, start_session
-from garde.web.cookies import csrf_matches, csrf_token
+from garde.web.cookies import csrf_matches, csrf_token, read_cookie
 from garde.web.forms import read_form
 from garde.web.headers import document_csp
 from garde.web.pages import page_language, render
@@ -39,7 +39,7 @@ CODE = "/privacy/code"
 
 def _page(request: Request, template: str, *, status: int = 200, error: str | None = None) -> Response:
     lang = page_language(request, LANGS)
-    nonce = request.cookies.get(NONCE) or secrets.token_urlsafe(32)
+    nonce = read_cookie(request, NONCE) or secrets.token_urlsafe(32)
     registers = service(request).model.registers
     response = render(request, template, lang, status=status, langs=LANGS, subject=None,
                       csrf=csrf_token(nonce, "signin"), error=error, registers=registers)
@@ -48,7 +48,7 @@ def _page(request: Request, template: str, *, status: int = 200, error: str | No
 
 
 def _signin_form(request: Request, form: dict[str, str]) -> bool:
-    return csrf_matches(request.cookies.get(NONCE, ""), form.get("csrf", ""), "signin")
+    return csrf_matches(read_cookie(request, NONCE), form.get("csrf", ""), "signin")
 
 
 @router.get(HOME, include_in_schema=False)
@@ -96,7 +96,7 @@ async def sign_in(request: Request, background: BackgroundTasks) -> Response:
 
 @router.get(CODE, include_in_schema=False)
 def code_form(request: Request) -> Response:
-    if not request.cookies.get(PENDING):
+    if not read_cookie(request, PENDING):
         return RedirectResponse(HOME, status_code=303)
     return _page(request, "privacy/code.html.j2")
 
@@ -110,7 +110,7 @@ async def code(request: Request) -> Response:
     lifetime = timedelta(minutes=held.settings.subject_session_minutes)
     try:
         await run_in_threadpool(rate_limited("session.confirm"), request)
-        token = await run_in_threadpool(confirm_session, held.engine, request.cookies.get(PENDING, "")[:64],
+        token = await run_in_threadpool(confirm_session, held.engine, read_cookie(request, PENDING)[:64],
                                         form.get("code", "").strip()[:16], lifetime=lifetime)
     except RateLimited:
         return _page(request, "privacy/code.html.j2", status=429, error="too_many")
@@ -118,6 +118,6 @@ async def code(request: Request) -> Response:
         return _page(request, "privacy/code.html.j2", status=401, error="code")
     response = RedirectResponse("/privacy/me", status_code=303)
     SURFACE.set_cookie(response, request, SURFACE.cookie, token.token, int(lifetime.total_seconds()))
-    response.delete_cookie(PENDING, path=SURFACE.path)
-    response.delete_cookie(NONCE, path=SURFACE.path)
+    SURFACE.drop_cookie(response, request, PENDING)
+    SURFACE.drop_cookie(response, request, NONCE)
     return response

@@ -1,0 +1,188 @@
+"""A rectified e-mail or phone is proven, by a code sent to it, before garde writes it (red team 2026-12-06).
+
+Ana proved ana@example.org and asks to rectify it to zoe@example.net. Before, the run wrote
+zoe@example.net into the shop's customer and CRM rows at once: the shop would mail Zoe Ana's order
+confirmations and password resets, and Zoe signing in would find Ana's rows. Now the new value
+waits for the code mailed to it (or a staff member's recorded check), and a value that is already
+another person's is never written, without the requester learning so.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from garde import audit
+from garde.problems import GardeError
+from garde.rights import FileMailer, check_code, verify_out_of_band
+from garde.rights.code_limits import MAX_ATTEMPTS
+from garde.rights.intake import get_request
+from garde.rights.running import run
+from garde.rights.self_service import request_view
+from garde.rights.tables import verification_codes
+from tests.conftest import mailed_code
+from tests.test_rights_requests import Shop, shop, verified  # noqa: F401
+from tests.test_web_privacy import _sign_in
+from tests.web_support import csrf_of, log_in, web_client
+
+ZOE = "zoe@example.net"
+
+
+def emails(shop: Shop) -> tuple[str, str]:  # noqa: F811
+    """Ana's e-mail in the shop's customer row and in the CRM's contact row."""
+    with shop.deployment.engines["shop"].connect() as conn:
+        customer = conn.execute(sa.text("SELECT email FROM customers WHERE id = 1")).scalar_one()
+    with shop.deployment.engines["crm"].connect() as conn:
+        contact = conn.execute(sa.text("SELECT email FROM contacts WHERE id = 1")).scalar_one()
+    return customer, contact
+
+
+def to_zoe(shop: Shop) -> str:  # noqa: F811
+    """Ana's rectification of her proven e-mail to Zoe's address, verified."""
+    return verified(shop, "rectification", {"email": "ana@example.org"}, corrections={"contact.email": ZOE})
+
+
+def waiting_run(shop: Shop, request_id: str, mailer: FileMailer | None) -> str:  # noqa: F811
+    """Run the request; it must refuse to start, and change nothing; the error's text."""
+    with pytest.raises(GardeError, match="does not run yet") as refused:
+        run(shop.store, request_id, shop.deployment, mailer=mailer)
+    assert emails(shop) == ("ana@example.org", "ana@example.org")
+    with shop.store.connect() as conn:
+        assert get_request(conn, request_id).status == "verified"
+    return str(refused.value)
+
+
+def test_ana_cannot_have_zoes_address_written_without_zoes_code(shop: Shop, tmp_path: Path) -> None:  # noqa: F811
+    outbox = tmp_path / "outbox"
+    request_id = to_zoe(shop)
+    assert "new e-mail address to be proven" in waiting_run(shop, request_id, FileMailer(outbox))
+    (mail,) = FileMailer(outbox).messages()
+    assert mail["To"] == ZOE and "will not be recorded" in mail.get_body().get_content()  # type: ignore[union-attr]
+    waiting_run(shop, request_id, FileMailer(outbox))  # run again: still waiting, no second code
+    assert len(FileMailer(outbox).messages()) == 1
+    with shop.store.connect() as conn:
+        request = get_request(conn, request_id)
+    assert request.awaiting == ["email"]
+    # The subject's own view says it waits, and nothing of anyone else.
+    view = request_view(request, steps=True)
+    assert view["steps"][-1] == {"at": view["steps"][-1]["at"], "status": "awaiting",
+                                 "note": "waits for the new e-mail address to be confirmed"}
+    assert ZOE not in str(view)
+
+
+def test_a_wrong_or_expired_code_for_the_new_address_is_refused_and_bounded(shop: Shop,  # noqa: F811
+                                                                           tmp_path: Path) -> None:
+    outbox = tmp_path / "outbox"
+    request_id = to_zoe(shop)
+    waiting_run(shop, request_id, FileMailer(outbox))
+    code = mailed_code(outbox)
+    with shop.store.begin() as conn:  # expired: refused, and the right code does not help
+        conn.execute(verification_codes.update().values(expires_at=datetime(2020, 1, 1, tzinfo=UTC)))
+        assert not check_code(conn, request_id, code, kind="new_email").verified
+    waiting_run(shop, request_id, FileMailer(outbox))  # a new code, the expired one gone
+    code = mailed_code(outbox)
+    wrong = f"{(int(code) + 1) % 10**6:06d}"
+    for _ in range(MAX_ATTEMPTS):
+        with shop.store.begin() as conn:
+            assert not check_code(conn, request_id, wrong, kind="new_email").verified
+    with shop.store.begin() as conn:  # locked: even the right code is refused now
+        check = check_code(conn, request_id, code, kind="new_email")
+    assert not check.verified and "locked" in check.message
+    waiting_run(shop, request_id, None)
+
+
+def test_once_proven_the_new_address_reaches_every_copy_and_the_chain_verifies(shop: Shop,  # noqa: F811
+                                                                              tmp_path: Path) -> None:
+    outbox = tmp_path / "outbox"
+    request_id = to_zoe(shop)
+    waiting_run(shop, request_id, FileMailer(outbox))
+    with shop.store.begin() as conn:
+        assert check_code(conn, request_id, mailed_code(outbox), kind="new_email").verified
+        assert get_request(conn, request_id).awaiting == []
+    done = run(shop.store, request_id, shop.deployment)
+    assert done.status == "completed"
+    assert emails(shop) == (ZOE, ZOE)
+    with shop.store.connect() as conn:
+        assert audit.verify(conn).ok
+
+
+def test_a_staff_check_stands_for_the_code_and_is_audited_with_its_reason(shop: Shop) -> None:  # noqa: F811
+    request_id = to_zoe(shop)
+    with shop.store.begin() as conn:
+        verify_out_of_band(conn, request_id, "Ana called from the number on file and spelled the new address",
+                           actor="dpo", identities=["new_email"])
+    assert run(shop.store, request_id, shop.deployment).status == "completed"
+    assert emails(shop) == (ZOE, ZOE)
+    with shop.store.connect() as conn:
+        proven = list(audit.entries(conn, kind="request.proven"))
+    assert proven[-1]["payload"]["identities"] == ["new_email"]
+    assert proven[-1]["payload"]["note"] == "Ana called from the number on file and spelled the new address"
+    assert proven[-1]["actor"] == "dpo"
+
+
+def test_another_persons_address_is_never_written_and_the_requester_cannot_tell(shop: Shop,  # noqa: F811
+                                                                                tmp_path: Path) -> None:
+    """Bob's address is in the shop: Ana's request looks exactly as if it were free (a code goes to it,
+    the same step), the DPO is told, and even Bob's code does not make garde write it on Ana's rows."""
+    free = to_zoe(shop)
+    waiting_run(shop, free, FileMailer(tmp_path / "free"))
+    taken = verified(shop, "rectification", {"email": "ana@example.org"},
+                     corrections={"contact.email": "bob@example.org"})
+    told = waiting_run(shop, taken, FileMailer(tmp_path / "taken"))
+    assert "already belongs to another person" in told
+    assert [m["To"] for m in FileMailer(tmp_path / "taken").messages()] == ["bob@example.org"]
+    with shop.store.connect() as conn:
+        views = [request_view(get_request(conn, r), steps=True) for r in (free, taken)]
+        in_use = list(audit.entries(conn, kind="request.identity_in_use"))
+    assert [(s["status"], s["note"]) for s in views[0]["steps"]] == [(s["status"], s["note"])
+                                                                    for s in views[1]["steps"]]
+    assert {k: v for k, v in views[0].items() if k not in ("id", "steps", "received_at", "verified_at")} == \
+        {k: v for k, v in views[1].items() if k not in ("id", "steps", "received_at", "verified_at")}
+    assert in_use and in_use[0]["subject_id"] is None  # in no one's access answer
+    with shop.store.begin() as conn:
+        assert check_code(conn, taken, mailed_code(tmp_path / "taken"), kind="new_email").verified
+    with pytest.raises(GardeError, match="already belongs to another person"):
+        run(shop.store, taken, shop.deployment)
+    assert emails(shop) == ("ana@example.org", "ana@example.org")
+
+
+def test_a_rectified_name_runs_at_once(shop: Shop) -> None:  # noqa: F811
+    request_id = verified(shop, "rectification", {"email": "ana@example.org"},
+                          corrections={"identity.name": "Ana Lima-Costa"})
+    assert run(shop.store, request_id, shop.deployment).status == "completed"
+
+
+def test_the_privacy_center_says_it_waits_and_takes_the_code(shop: Shop, tmp_path: Path) -> None:  # noqa: F811
+    request_id = to_zoe(shop)
+    waiting_run(shop, request_id, FileMailer(tmp_path / "zoe"))
+    page = f"/privacy/me/requests/{request_id}"
+    url = shop.store.url.render_as_string(hide_password=False)
+    with web_client(url, tmp_path / "web") as (client, _):
+        _sign_in(client, "ana@example.org", tmp_path / "web" / "outbox")
+        shown = client.get(page)
+        assert "Waiting for your new contact details to be confirmed" in shown.text and ZOE not in shown.text
+        code = mailed_code(tmp_path / "zoe")
+        wrong = client.post(page + "/confirm", data={"csrf": csrf_of(shown.text),
+                                                     "code": f"{(int(code) + 1) % 10**6:06d}"})
+        assert wrong.status_code == 400 and "This code was not accepted" in wrong.text
+        right = client.post(page + "/confirm", data={"csrf": csrf_of(shown.text), "code": code})
+        assert right.status_code == 303, right.text
+        assert "Being prepared" in client.get(page).text
+    assert run(shop.store, request_id, shop.deployment).status == "completed"
+    assert emails(shop) == (ZOE, ZOE)
+
+
+def test_the_dpo_sees_what_waits_and_a_value_in_use(shop: Shop, tmp_path: Path) -> None:  # noqa: F811
+    taken = verified(shop, "rectification", {"email": "ana@example.org"},
+                     corrections={"contact.email": "bob@example.org"})
+    waiting_run(shop, taken, FileMailer(tmp_path / "taken"))
+    url = shop.store.url.render_as_string(hide_password=False)
+    with web_client(url, tmp_path / "web") as (client, keys):
+        log_in(client, keys["dpo"])
+        queue = client.get("/dpo/requests").text
+        page = client.get(f"/dpo/requests/{taken}").text
+    assert "waits for a new contact to be confirmed" in queue and "new value in use" in queue
+    assert "the new value of email to be confirmed" in page and "already belongs to another person" in page
