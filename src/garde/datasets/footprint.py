@@ -26,6 +26,21 @@ from garde.subjects import IDENTIFIER_KINDS, normalise_identifier
 
 How = Literal["given", "linked", "not_followed"]
 
+_ORDERS: dict[int, tuple[DataMap, tuple[TableRef, ...]]] = {}
+
+
+def _map_order(datamap: DataMap) -> tuple[TableRef, ...]:
+    """Every table of the map, in its order (cached by the map's identity, as discovery's walk shape
+    is: keeping the map alive keeps its id unique). A request asks for it four times."""
+    cached = _ORDERS.get(id(datamap))
+    if cached is not None and cached[0] is datamap:
+        return cached[1]
+    order = tuple(t.ref for t in datamap)
+    if len(_ORDERS) >= 16:
+        _ORDERS.clear()
+    _ORDERS[id(datamap)] = (datamap, order)
+    return order
+
 
 def normalise_identity(kind: str, value: str, region: str | None = None) -> str:
     """The form identity columns hold: lower-case e-mail, ``+33...`` phone (a national number read in
@@ -107,7 +122,8 @@ class Footprint:
 
     def tables(self) -> list[TableRef]:
         """Tables holding some of the subject's rows, in the map's order."""
-        return [t.ref for t in self.datamap if self.keys.get(t.ref)]
+        keys = self.keys
+        return [ref for ref in _map_order(self.datamap) if keys.get(ref)]
 
     def primary_keys(self, database: str, table: str) -> list[Any]:
         return sorted(self.keys.get(TableRef(database, table), ()))

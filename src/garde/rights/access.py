@@ -45,6 +45,10 @@ from garde.subjects import now
 TEMPLATES = Path(__file__).parent / "templates"
 
 
+#: A database value of these types is JSON as it is (:func:`~garde.rights.deployment.plain` leaves it).
+_JSON_NATIVE = frozenset({str, int, float, type(None)})
+
+
 def subject_rows(deployment: Deployment, footprint: Footprint) -> dict[TableRef, list[dict[str, Any]]]:
     """The subject's rows, annotated columns only, one query per table (per chunk of keys)."""
     return {ref: footprint.rows(deployment.engines, ref) for ref in footprint.tables()}
@@ -146,16 +150,19 @@ def _controller(deployment: Deployment, controllers: dict[str, Register]) -> Reg
     return next(iter(controllers.values()), None) or next(iter(deployment.registers.values()), None)
 
 
-def _columns_described(deployment: Deployment, table: TableMap, lang: str) -> dict[str, tuple[str, str, str]]:
-    """Each annotated column's place (``shop.customers.email``), record and field label in ``lang``:
-    they depend on the data map alone, so they are worded once per deployment, not per field shown."""
-    def build() -> dict[str, tuple[str, str, str]]:
+def _columns_described(deployment: Deployment, table: TableMap,
+                       lang: str) -> dict[str, tuple[str, str, str, str]]:
+    """Each annotated column's place (``shop.customers.email``), record, field label in ``lang`` and
+    name in words: they depend on the data map alone, so they are worded once per deployment, not per
+    field shown."""
+    def build() -> dict[str, tuple[str, str, str, str]]:
         record, vocabulary = table.label_in(lang), deployment.vocabulary
         return {name: (where(table, name), record,
-                       column.label_in(lang) or vocabulary.label("categories", column.category, lang))
+                       column.label_in(lang) or vocabulary.label("categories", column.category, lang),
+                       name.replace("_", " "))
                 for name, column in table.columns.items()}
 
-    return deployment.cached(("columns described", table.database, table.name, lang), build)
+    return deployment.cached(("columns in words", table.database, table.name, lang), build)
 
 
 def build_access(request: Request, deployment: Deployment, footprint: Footprint,
@@ -183,7 +190,8 @@ def build_access(request: Request, deployment: Deployment, footprint: Footprint,
             # nor an identity of a claimed row that may be someone else's (Art. 15(4)).
             withheld = footprint.withheld(ref, stored)
             hidden = secrets | withheld
-            row = {k: None if k in hidden else plain(v) for k, v in stored.items()}
+            row = {k: None if k in hidden else v if type(v) in _JSON_NATIVE else plain(v)
+                   for k, v in stored.items()}
             tables[str(ref)].append(row)
             key = row[table.primary_key]
             archived = archived_note(deployment, table, stored, lang)
@@ -192,9 +200,9 @@ def build_access(request: Request, deployment: Deployment, footprint: Footprint,
                     continue
                 shown = None if name in hidden else field_value(stored[name], name, stored, lang, country,
                                                                 words)
-                place, record, label = described[name]
+                place, record, label, words_name = described[name]
                 field = {"where": place, "key": key, "value": row[name], "display": shown,
-                         "record": record, "field": name.replace("_", " "), "label": label,
+                         "record": record, "field": words_name, "label": label,
                          "secret": name in secrets, "withheld": name in withheld, "archived": archived}
                 categories[column.category].append(field)
                 for activity_id in column.activities:
@@ -215,6 +223,11 @@ def build_access(request: Request, deployment: Deployment, footprint: Footprint,
         used[database].add(activity_id)
     held = held if held is not None else {}
     nothing = not categories and holds_nothing_else(held, request)
+
+    def category_label(category: str) -> str:  # worded once per deployment and language
+        return deployment.cached(("category label", category, lang),
+                                 lambda: vocabulary.label("categories", category, lang))
+
     return {
         "request": request.id, "generated_at": now().isoformat(), "language": lang,
         "controllers": sorted(controllers) or ([first.controller.name] if first else []),
@@ -226,9 +239,9 @@ def build_access(request: Request, deployment: Deployment, footprint: Footprint,
         "held": held,
         **_matched(deployment, footprint, lang),
         "tables": tables,
-        "categories": [{"id": category, "label": vocabulary.label("categories", category, lang),
-                        "fields": fields} for category, fields in sorted(categories.items())],
-        "activities": [{**entry, "categories": [{"id": c, "label": vocabulary.label("categories", c, lang)}
+        "categories": [{"id": category, "label": category_label(category), "fields": fields}
+                       for category, fields in sorted(categories.items())],
+        "activities": [{**entry, "categories": [{"id": c, "label": category_label(c)}
                                                 for c in sorted(entry["categories"])]}
                        for _, entry in sorted(activities.items())],
         **_closing(deployment, lang, authority, used),
@@ -287,11 +300,18 @@ def field_rows(fields: list[dict[str, Any]], words: dict[str, Any]) -> Markup:
     rows = []
     for field in fields:
         archived = field["archived"]
-        note = f'<br><span class="field">{escape(archived["text"])}</span>' if archived else ""
-        value = secret if field["secret"] else withheld if field["withheld"] else escape(field["display"])
-        rows.append(f'<tr><td>{escape(field["record"])} n° {escape(field["key"])} <span class="field">'
-                    f'({escape(field["label"])})</span>{note}</td><td>{value}</td></tr>\n')
+        note = f'<br><span class="field">{_escaped(archived["text"])}</span>' if archived else ""
+        value = secret if field["secret"] else withheld if field["withheld"] else _escaped(field["display"])
+        rows.append(f'<tr><td>{_escaped(field["record"])} n° {_escaped(field["key"])} <span class="field">'
+                    f'({_escaped(field["label"])})</span>{note}</td><td>{value}</td></tr>\n')
     return Markup("".join(rows))
+
+
+def _escaped(value: Any) -> str:
+    """``value`` as text, escaped as markupsafe's ``escape`` does (the same five characters, the same
+    entities), without a ``Markup`` object per value: a report escapes five values per field."""
+    return (str(value).replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;")
+            .replace("'", "&#39;").replace('"', "&#34;"))
 
 
 def _activity_name(deployment: Deployment, activity_id: str, lang: str) -> str:

@@ -105,9 +105,11 @@ class Deployment:
         """
         return bool(self._nearest(category, "secret"))
 
-    def secret_columns(self, table: TableMap) -> set[str]:
-        """The columns of ``table`` that hold secrets."""
-        return {name for name, column in table.columns.items() if self.is_secret(column.category)}
+    def secret_columns(self, table: TableMap) -> frozenset[str]:
+        """The columns of ``table`` that hold secrets (found once per deployment and table: they depend
+        on the data map and the vocabulary alone)."""
+        return self.cached(("secret columns", table.database, table.name), lambda: frozenset(
+            name for name, column in table.columns.items() if self.is_secret(column.category)))
 
     def _nearest(self, category: str, attribute: str) -> Any:
         """The vocabulary's ``attribute`` of ``category``, or of its nearest parent that has it."""

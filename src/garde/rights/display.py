@@ -19,7 +19,7 @@ from functools import lru_cache
 from typing import Any
 
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_time, get_datetime_format
 from babel.numbers import format_currency, format_decimal, get_territory_currencies
 
 from garde.documents.wording import Piece
@@ -52,7 +52,25 @@ def moment(value: datetime | str | None, lang: str, country: str | None = None) 
         value = datetime.fromisoformat(value)
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    return format_datetime(value, "medium", tzinfo=UTC, locale=locale_for(lang, country))
+    # Babel's format_datetime(value, "medium", tzinfo=UTC), in its own steps: the locale's pattern,
+    # the time, then the date, which is worded once per day (a subject's records share a few days).
+    instant = value.astimezone(UTC)
+    locale = locale_for(lang, country)
+    time = format_time(instant, "medium", tzinfo=None, locale=locale)
+    return _datetime_pattern(locale).replace("{0}", time).replace("{1}", _date_text(instant.date(), "medium",
+                                                                                    lang, country))
+
+
+@lru_cache(maxsize=32)
+def _datetime_pattern(locale: Locale) -> str:
+    return str(get_datetime_format("medium", locale=locale)).replace("'", "")
+
+
+@lru_cache(maxsize=4096)
+def _date_text(value: date, width: str, lang: str, country: str | None) -> str:
+    """A day in ``lang`` (Babel's ``format_date``), once per day, width and language: dates repeat,
+    within one answer (a request's steps, an order and its payment) and across answers."""
+    return format_date(value, width, locale=locale_for(lang, country))
 
 
 def day(value: date | str | None, lang: str, country: str | None = None) -> str:
@@ -63,7 +81,7 @@ def day(value: date | str | None, lang: str, country: str | None = None) -> str:
         value = date.fromisoformat(value[:10])
     if isinstance(value, datetime):
         value = value.date()
-    return format_date(value, "long", locale=locale_for(lang, country))
+    return _date_text(value, "long", lang, country)
 
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -82,6 +100,16 @@ def _iso_text(value: str) -> Any:
     return value
 
 
+@lru_cache(maxsize=4096)
+def _amount(cents: int, currency: str | None, lang: str, country: str | None) -> str:
+    """An amount of ``cents`` in ``currency`` (or a plain number without one), once per amount and
+    language: prices repeat across a shop's orders."""
+    locale = locale_for(lang, country)
+    if currency is not None:
+        return format_currency(Decimal(cents) / 100, currency, locale=locale)
+    return format_decimal(Decimal(cents) / 100, locale=locale)
+
+
 def line_text(line: Iterable[Piece]) -> str:
     """A worded line (:class:`~garde.documents.wording.Piece` by piece) as plain text."""
     return "".join(piece.text for piece in line)
@@ -90,7 +118,6 @@ def line_text(line: Iterable[Piece]) -> str:
 def field_value(value: Any, column: str, row: Mapping[str, Any], lang: str, country: str | None,
                 words: Mapping[str, str]) -> str:
     """A database value for a person: dates and amounts in ``lang``, booleans as words."""
-    locale = locale_for(lang, country)
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -103,9 +130,8 @@ def field_value(value: Any, column: str, row: Mapping[str, Any], lang: str, coun
         return day(value, lang, country)
     if isinstance(value, int) and column.endswith(CENTS_SUFFIX):
         currency = row.get("currency") or _currency(country)
-        if isinstance(currency, str) and currency:
-            return format_currency(Decimal(value) / 100, currency.upper(), locale=locale)
-        return format_decimal(Decimal(value) / 100, locale=locale)
+        return _amount(value, currency.upper() if isinstance(currency, str) and currency else None,
+                       lang, country)
     if isinstance(value, Decimal | float):
-        return format_decimal(value, locale=locale)
+        return format_decimal(value, locale=locale_for(lang, country))
     return str(value)
