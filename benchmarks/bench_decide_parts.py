@@ -36,7 +36,7 @@ from garde.audit import GENESIS, AuditWriter, ProcessAuditWriter, _append, _chai
 from garde.decide import Decision, DecisionPoint, Reason
 from garde.decide.freshness import subject_bucket
 from garde.decide.point import payload_parts
-from garde.decide.reading import arguments, stamps_statement
+from garde.decide.reading import arguments, check_statement
 from garde.decide.rules import evaluate, stable_until
 
 
@@ -164,11 +164,11 @@ def main(argv: list[str], subject_count: int = 2000, calls: int = 20_000) -> Non
 
             kept()  # every answer kept
             rows.append(("decide, kept, no audit", cpu(kept)))
-            raw = point._raw  # the point's own connection, as _current_one reads it
-            compiled = stamps_statement(engine.dialect, (1,))
-            check = compiled[0], arguments(compiled, {"c_0_0": subject_bucket(plan[0][0])})
+            cursor = point._cursor
+            compiled = check_statement(engine.dialect, 1)
+            check = compiled[0], arguments(compiled, {"c_0": subject_bucket(plan[0][0])})
             rows.append(("counter read (SQL, every decision)",
-                         per_call(lambda: raw.execute(*check).fetchone(), calls)))
+                         per_call(lambda: cursor.execute(*check).fetchone(), calls)))
 
         queue = _Dropping(engine, max_delay=None, flush_at_exit=False)
         payload = ('{"activity":"orders","allowed":true,"at":', "2026-12-06T00:00:00+00:00", "}")

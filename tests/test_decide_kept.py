@@ -184,6 +184,25 @@ def test_a_write_on_another_engine_is_seen_by_the_next_decision(engine: sa.Engin
     other.dispose()
 
 
+def test_a_subject_whose_bucket_was_never_written_is_seen_once_written(engine: sa.Engine) -> None:
+    """The counters' check of a subject asked by id reads its bucket's row, and no row means a sum
+    of 0: an id not yet known (its bucket never written) is kept as unknown, and the subject
+    recorded with that id by another engine is seen by the next decision."""
+    sid = uuid.uuid4().hex[:33] + "zzz"  # the bucket "szzz": no hexadecimal id shares it
+    other = connect(engine.url.render_as_string(hide_password=False))
+    with DecisionPoint(register(), engine, audit=False, clock=lambda: BASE + timedelta(days=1)) as point:
+        unknown = ask(point, sid)
+        assert "legal_basis" not in unknown
+        assert ask(point, sid) == unknown  # kept: the bucket has no row, as when it was read
+        with other.begin() as conn:
+            conn.execute(subjects.subjects.insert().values(id=sid, kind="customer", state="active",
+                                                           created_at=BASE))
+            consent.give(conn, sid, "newsletter", channel="email", at=BASE)
+        assert ask(point, sid) == ["legal_basis"]
+        assert ask(point, sid) == ["legal_basis"]
+    other.dispose()
+
+
 def test_a_kept_consent_expires_on_time(engine: sa.Engine) -> None:
     sid = given_newsletter(engine)
     clock = [BASE + timedelta(days=1)]

@@ -30,7 +30,8 @@ class Entry:
 
     def __init__(self, facts: SubjectFacts, buckets: tuple[str, ...], stamp: int | None) -> None:
         self.facts, self.buckets, self.stamp = facts, buckets, stamp
-        self.check: tuple[str, Any] | None = None  # the statement reading its counters, and its arguments
+        # the statement reading its counters, its arguments and the row it returns while they hold
+        self.check: tuple[str, Any, Any] | None = None
         self.answers: dict[AnswerKey, Answer] = {}
 
 

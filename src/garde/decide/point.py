@@ -48,9 +48,10 @@ from garde.decide.reading import (
     CHUNK,
     STAMP_PART,
     arguments,
+    check_statement,
+    expected_check,
     facts_statement,
     padded,
-    stamps_statement,
     versions_statement,
     width,
 )
@@ -105,6 +106,7 @@ class DecisionPoint:
         self._lock = threading.Lock()
         self._connection: sa.Connection | None = None
         self._raw: Any = None  # the DBAPI connection of _connection
+        self._cursor: Any = None  # a cursor of _raw, kept for the counters' check (none made a decision)
         self.cache_size = max(0, cache_size)
         # shared by the points of this model on this store: the API makes a point per request
         self._kept = kept_for(engine, self.model) if self.cache_size else None
@@ -121,6 +123,7 @@ class DecisionPoint:
         if self._connection is None or self._connection.closed or self._connection.invalidated:
             self._connection = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
             self._raw = self._connection.connection.dbapi_connection
+            self._cursor = self._raw.cursor()
         return self._connection
 
     def facts(self, activity: str, subject: Subject | None) -> SubjectFacts:
@@ -202,11 +205,13 @@ class DecisionPoint:
         return [sum([get(bucket, 0) for bucket in dict.fromkeys(entry.buckets)]) for entry in entries]
 
     def _first(self, sql: str, args: Any) -> Any:
-        """The first row of a statement's answer, straight from the driver's connection (hot path)."""
+        """The first row of a statement's answer (None: no row), on the driver's cursor the point
+        keeps (hot path)."""
         try:
-            return self._raw.execute(sql, args).fetchone()
+            return self._cursor.execute(sql, args).fetchone()
         except Exception:  # not connected yet, or a dropped connection: the careful path
-            return self._run(sql, args)[0]
+            rows = self._run(sql, args)
+            return rows[0] if rows else None
 
     def _run(self, sql: str, args: Any = ()) -> list[Any]:
         for attempt in (1, 2):
@@ -221,7 +226,7 @@ class DecisionPoint:
                 if attempt == 2 or self._connection is None:
                     raise
                 self._connection.invalidate()  # a dropped connection: reconnect once
-                self._raw = None
+                self._raw = self._cursor = None
         raise AssertionError("unreachable")
 
     # -- keeping facts and answers -------------------------------------------
@@ -270,10 +275,13 @@ class DecisionPoint:
         entry = kept.entries.get(key)
         if entry is not None:
             if entry.check is None:
-                compiled = stamps_statement(self.engine.dialect, (len(entry.buckets),))
-                names = {f"c_0_{j}": bucket for j, bucket in enumerate(entry.buckets)}
-                entry.check = compiled[0], arguments(compiled, names)
-            if self._first(*entry.check)[1] == entry.stamp:
+                count = len(entry.buckets)
+                compiled = check_statement(self.engine.dialect, count)
+                names = {f"c_{j}": bucket for j, bucket in enumerate(entry.buckets)}
+                entry.check = (compiled[0], arguments(compiled, names),
+                               expected_check(count, entry.stamp or 0))
+            check = entry.check
+            if self._first(check[0], check[1]) == check[2]:
                 return entry
         return self._read_and_keep(kept, [(key, subject)])[0]
 
@@ -338,8 +346,12 @@ class DecisionPoint:
                     if held is None or held.check is None:  # not kept, or no counters' statement yet
                         entry = self._current_one(kept, subject)
                     else:
-                        entry = held
-                        if self._first(*held.check)[1] != entry.stamp:  # the counters moved
+                        entry, check = held, held.check
+                        try:
+                            row = self._cursor.execute(check[0], check[1]).fetchone()
+                        except Exception:  # not connected, or a dropped connection: the careful path
+                            row = self._first(check[0], check[1])
+                        if row != check[2]:  # the counters moved
                             entry = self._read_and_keep(kept, [(key, subject)])[0]
             if kept is None:
                 decision = evaluate(activity, rules, facts, categories, channel, at)
@@ -426,7 +438,7 @@ class DecisionPoint:
             self.audit_writer.close()
         if self._connection is not None:
             self._connection.close()
-            self._connection = self._raw = None
+            self._connection = self._raw = self._cursor = None
 
     def __enter__(self) -> DecisionPoint:
         return self

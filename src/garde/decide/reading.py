@@ -135,17 +135,29 @@ def _one(dialect: sa.Dialect, identities: int, every_activity: bool, stamped: bo
     return text
 
 
-def stamps_statement(dialect: sa.Dialect, shape: Sequence[int]) -> Compiled:
-    """The sums of the counters of ``len(shape)`` lists of buckets (``:c_i_j``, ``shape[i]`` of
-    the i-th), one row each: (i, sum)."""
-    key = (dialect.name, tuple(shape))
+def check_statement(dialect: sa.Dialect, count: int) -> Compiled:
+    """What :meth:`garde.decide.DecisionPoint.decide` reads before using kept facts: the counters
+    of ``count`` buckets (``:c_0`` ...) as one row of one column, their sum. For one bucket (a
+    subject asked by id) the bucket's own row, with no aggregate around it: ``(version,)``, or no
+    row when it was never written (a sum of 0; :func:`expected_check`). The cheapest statement
+    SQLite runs on a table (≈ 0.2 - 0.4 µs less than the sum's); the rest of its ≈ 3.5 µs is the
+    read transaction each statement opens (two ``fcntl`` calls on the WAL's shared memory)."""
+    key = (dialect.name, (-2, count))
     cached = _STAMPS.get(key)
     if cached is not None:
         return cached
-    text = " UNION ALL ".join(
-        f"SELECT {i}, {sum_sql(', '.join(f':c_{i}_{j}' for j in range(count)))}"
-        for i, count in enumerate(shape))
+    if count == 1:
+        text = "SELECT version FROM decide_facts_buckets WHERE bucket = :c_0"
+    else:
+        text = "SELECT " + sum_sql(", ".join(f":c_{j}" for j in range(count)))
     return _remember(_STAMPS, key, dialect, text)
+
+
+def expected_check(count: int, stamp: int) -> tuple[int] | None:
+    """The row :func:`check_statement` of ``count`` buckets returns while their counters' sum is
+    ``stamp``. (A bucket row holding 0, which no trigger writes, would only make kept facts be read
+    again: a row that differs is never taken for current.)"""
+    return None if count == 1 and stamp == 0 else (stamp,)
 
 
 def versions_statement(dialect: sa.Dialect, count: int) -> Compiled:

@@ -145,6 +145,29 @@ def driver_many(conn: sa.Connection, sql: str, rows: Sequence[Sequence[Any]]) ->
         cursor.close()
 
 
+def driver_copy(conn: sa.Connection, table: str, columns: Sequence[str],
+                rows: Sequence[Sequence[Any]]) -> None:
+    """``rows`` appended to ``table`` by PostgreSQL's ``COPY ... FROM STDIN`` through psycopg, in the
+    connection's transaction: the rows go to the server as one stream, not one bound statement each.
+    For the audit writer's batches: ≈ 2 µs of client CPU a row against ≈ 11.5 with ``executemany``
+    (500 decision entries a batch, 2026-12-06), and about half the wall time. Values as psycopg
+    dumps them (str, int, None); the table's triggers run as for an INSERT."""
+    if not rows:
+        return
+    cursor = _cursor(conn)
+    sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+    conn.dispatch.before_cursor_execute(conn, cursor, sql, rows, None, True)
+    try:
+        with cursor.copy(sql) as copy:
+            write = copy.write_row
+            for row in rows:
+                write(row)
+    except conn.dialect.loaded_dbapi.Error as error:
+        _raise(conn, error, sql, rows, cursor)
+    finally:
+        cursor.close()
+
+
 def _cursor(conn: sa.Connection) -> Any:
     """The connection's driver cursor, in a transaction begun as SQLAlchemy begins one (so that the
     caller's commit commits)."""
