@@ -4,139 +4,44 @@ session tells nothing about who is known; rate limits answer 429 with Retry-Afte
 
 from __future__ import annotations
 
-import itertools
 import re
 import uuid
-from collections.abc import Iterator
-from contextlib import ExitStack
-from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from garde import consent
-from garde.rights import FileMailer, submit, verify_out_of_band
-from garde.rights.intake import get_request, transition
+from garde.rights import FileMailer
+from garde.rights.intake import get_request
 from garde.store import connect
-from garde.subjects import ensure_subject
-from tests.api_support import Client, api_client, bearer, subject_token
-from tests.conftest import MigratedStores, mailed_code
+from tests.api_support import bearer, subject_token
+from tests.conftest import mailed_code
+from tests.subjects_support import ME, World
 
-ME = "/api/v1/me"
-
-
-@dataclass
-class App:
-    """The API app on a migrated store, started once per module and database kind: each test makes
-    subjects of its own in it (:func:`world`) and calls it from a client address of its own, so that
-    no test reads another's requests, mails or rate-limit counters."""
-
-    client: Client
-    url: str
-    keys: dict[str, str]
-    outbox: Path
-    results: Path
-    addresses: Iterator[str]
+on_sqlite = pytest.mark.parametrize("subjects_app", ["sqlite"], indirect=True)
 
 
-@dataclass
-class World:
-    client: Client  # the app, from this test's own client address
-    url: str
-    keys: dict[str, str]
-    outbox: Path
-    results: Path
-    ana: str
-    bea: str
-    requests: dict[str, list[str]]  # whose → request ids
-    files: dict[str, list[tuple[str, str]]]  # whose → (request id, file name)
-
-
-def _answered(conn: sa.Connection, email: str, results: Path, *, type: str = "access") -> str:
-    request = submit(conn, type, {"email": email}, actor="test")
-    verify_out_of_band(conn, request.id, "id card at the counter", actor="agent:test", identities=["email"])
-    running = transition(conn, get_request(conn, request.id), "in_progress")
-    transition(conn, running, "completed", values={"result": "{}"})
-    folder = results / request.id
-    folder.mkdir(parents=True)
-    (folder / "access.json").write_text(f'{{"who": "{email}"}}')
-    (folder / "access.html").write_text(f"<p>{email}</p>")
-    (folder / "copies.json").write_text("[]")  # not an answer file: never listed or served
-    return request.id
-
-
-@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
-        migrated_stores: MigratedStores) -> Iterator[App]:
-    """:class:`App` on SQLite, then on PostgreSQL (a copy of the migrated store, as ``engine`` gets)."""
-    folder = tmp_path_factory.mktemp("subjects")
-    with ExitStack() as stack:
-        if request.param == "sqlite":
-            migrated_stores.copy_sqlite(folder / "garde.db")
-            url = f"sqlite:///{folder / 'garde.db'}"
-        else:
-            admin = request.getfixturevalue("postgres_admin_url")
-            url = stack.enter_context(migrated_stores.postgres_copy(admin))
-        outbox, results = folder / "outbox", folder / "results"
-        client, keys = stack.enter_context(api_client(url, outbox=outbox, results=results))
-        yield App(client, url, keys, outbox, results,
-                  (f"10.0.{n // 250}.{n % 250 + 1}" for n in itertools.count()))
-
-
-@pytest.fixture
-def world(app: App) -> World:
-    """Ana and Bea (addresses of this test alone), each with an answered access request (with files),
-    Bea with an unverified one and consents; and a request that proved someone's customer number while
-    naming Bea's e-mail unproven. The app is called from a client address of this test alone."""
-    tag = uuid.uuid4().hex[:10]
-    ana, bea = f"ana-{tag}@example.com", f"bea-{tag}@example.com"
-    engine = connect(app.url)
-    owned: dict[str, list[str]] = {ana: [], bea: []}
-    with engine.begin() as conn:
-        subjects = {email: ensure_subject(conn, {"email": email}) for email in (ana, bea)}
-        for email in (ana, bea):
-            owned[email].append(_answered(conn, email, app.results))
-        owned[bea].append(submit(conn, "erasure", {"email": bea}, actor="test").id)
-        other = submit(conn, "access", {"email": bea, "customer_id": f"C-{tag}"}, actor="test")
-        verify_out_of_band(conn, other.id, "card", actor="agent:test", identities=["customer_id"])
-        owned["other"] = [other.id]
-        consent.give(conn, subjects[bea], "newsletter", channel="email")
-        consent.withdraw(conn, subjects[bea], "newsletter", channel="email")
-        consent.give(conn, subjects[ana], "newsletter", channel="email")
-    engine.dispose()
-    files = {email: [(owned[email][0], name) for name in ("access.html", "access.json")]
-             for email in (ana, bea)}
-    return World(app.client.from_address(next(app.addresses)), app.url, app.keys, app.outbox, app.results,
-                 ana, bea, owned, files)
-
-
-on_sqlite = pytest.mark.parametrize("app", ["sqlite"], indirect=True)
-
-
-def test_a_subject_sees_their_own_requests_consents_and_files(world: World) -> None:
-    bea = bearer(subject_token(world.client, world.bea, world.outbox))
-    listed = world.client.get(f"{ME}/requests", headers=bea).json()
+def test_a_subject_sees_their_own_requests_consents_and_files(subjects: World) -> None:
+    bea = bearer(subject_token(subjects.client, subjects.bea, subjects.outbox))
+    listed = subjects.client.get(f"{ME}/requests", headers=bea).json()
     # Bea's two requests; not the one that proved a customer number and only named her e-mail
-    assert [r["id"] for r in listed] == world.requests[world.bea]
+    assert [r["id"] for r in listed] == subjects.requests[subjects.bea]
     assert listed[0]["identities"] == {"email": True} and listed[1]["identities"] == {"email": False}
-    one = world.client.get(f"{ME}/requests/{world.requests[world.bea][0]}", headers=bea).json()
+    one = subjects.client.get(f"{ME}/requests/{subjects.requests[subjects.bea][0]}", headers=bea).json()
     assert [s["status"] for s in one["steps"]] == ["received", "verified", "in_progress", "completed"]
     assert "actor" not in one["steps"][0] and "agent:test" not in str(one)  # no staff names (Art. 15(4))
-    consents = world.client.get(f"{ME}/consents", headers=bea).json()
+    consents = subjects.client.get(f"{ME}/consents", headers=bea).json()
     assert [(c["activity"], c["status"]) for c in consents["state"]] == [("newsletter", "withdrawn")]
     assert [e["action"] for e in consents["history"]] == ["given", "withdrawn"]
-    files = world.client.get(f"{ME}/files", headers=bea).json()
-    assert sorted((f["request_id"], f["name"]) for f in files) == world.files[world.bea]
-    request_id, name = world.files[world.bea][1]
-    download = world.client.get(f"{ME}/requests/{request_id}/files/{name}", headers=bea)
-    assert download.status_code == 200 and download.json() == {"who": world.bea}
-    _missing(world.client.get(f"{ME}/requests/{request_id}/files/copies.json", headers=bea))
+    files = subjects.client.get(f"{ME}/files", headers=bea).json()
+    assert sorted((f["request_id"], f["name"]) for f in files) == subjects.files[subjects.bea]
+    request_id, name = subjects.files[subjects.bea][1]
+    download = subjects.client.get(f"{ME}/requests/{request_id}/files/{name}", headers=bea)
+    assert download.status_code == 200 and download.json() == {"who": subjects.bea}
+    _missing(subjects.client.get(f"{ME}/requests/{request_id}/files/copies.json", headers=bea))
 
 
 def _missing(response: httpx.Response) -> None:
@@ -144,24 +49,25 @@ def _missing(response: httpx.Response) -> None:
     assert response.headers["content-type"] == "application/problem+json"
 
 
-def test_a_subject_never_reaches_another_subjects_data(world: World) -> None:
-    ana = bearer(subject_token(world.client, world.ana, world.outbox))
-    client = world.client
-    assert [r["id"] for r in client.get(f"{ME}/requests", headers=ana).json()] == world.requests[world.ana]
+def test_a_subject_never_reaches_another_subjects_data(subjects: World) -> None:
+    ana = bearer(subject_token(subjects.client, subjects.ana, subjects.outbox))
+    client = subjects.client
+    assert [r["id"] for r in client.get(f"{ME}/requests", headers=ana).json()] \
+        == subjects.requests[subjects.ana]
     assert [(f["request_id"], f["name"]) for f in client.get(f"{ME}/files", headers=ana).json()] \
-        == world.files[world.ana]
+        == subjects.files[subjects.ana]
     consents = client.get(f"{ME}/consents", headers=ana).json()
     assert [c["status"] for c in consents["state"]] == ["given"] and len(consents["history"]) == 1
-    theirs = [*world.requests[world.bea], *world.requests["other"]]
+    theirs = [*subjects.requests[subjects.bea], *subjects.requests["other"]]
     bodies = set()
     for request_id in [*theirs, *(i[:8] for i in theirs), str(uuid.uuid4())]:
         answer = client.get(f"{ME}/requests/{request_id}", headers=ana)
         _missing(answer)
         bodies.add(answer.json()["detail"].replace(request_id[:64], "ID"))
     _missing(client.get(f"{ME}/requests/..%2F{theirs[0]}", headers=ana))
-    for request_id, name in world.files[world.bea]:
+    for request_id, name in subjects.files[subjects.bea]:
         _missing(client.get(f"{ME}/requests/{request_id}/files/{name}", headers=ana))
-        _missing(client.get(f"{ME}/requests/{world.requests[world.ana][0]}/files/..%2F{request_id}%2F{name}",
+        _missing(client.get(f"{ME}/requests/{subjects.requests[subjects.ana][0]}/files/..%2F{request_id}%2F{name}",
                             headers=ana))
     assert bodies == {"no request 'ID'"}  # a real id of someone else reads as a missing one
 
@@ -172,60 +78,60 @@ GUESSES = st.text(min_size=1, max_size=80).filter(lambda text: "/" not in text a
 
 
 @pytest.fixture
-def ana_token(world: World) -> dict[str, str]:
+def ana_token(subjects: World) -> dict[str, str]:
     """Ana's session, as a bearer header."""
-    return bearer(subject_token(world.client, world.ana, world.outbox))
+    return bearer(subject_token(subjects.client, subjects.ana, subjects.outbox))
 
 
 @on_sqlite
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(guess=st.one_of(st.uuids().map(str), GUESSES),
        name=st.sampled_from(["access.json", "access.html", "portability.zip", "erasure.json", "x"]))
-def test_guessed_ids_are_all_the_same_404(world: World, ana_token: dict[str, str], guess: str,
+def test_guessed_ids_are_all_the_same_404(subjects: World, ana_token: dict[str, str], guess: str,
                                           name: str) -> None:
     from urllib.parse import quote
 
     path = quote(guess, safe="")
-    first = world.client.get(f"{ME}/requests/{path}", headers=ana_token)
+    first = subjects.client.get(f"{ME}/requests/{path}", headers=ana_token)
     _missing(first)
     assert first.json()["detail"] == f"no request {guess[:64]!r}"
-    _missing(world.client.get(f"{ME}/requests/{path}/files/{name}", headers=ana_token))
+    _missing(subjects.client.get(f"{ME}/requests/{path}/files/{name}", headers=ana_token))
 
 
-def test_expired_and_logged_out_tokens_are_refused(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
-    token = bearer(subject_token(world.client, world.ana, world.outbox))
-    assert world.client.get(f"{ME}/requests", headers=token).status_code == 200
-    assert world.client.post(f"{ME}/logout", headers=token).status_code == 204
-    assert world.client.get(f"{ME}/requests", headers=token).status_code == 401
-    assert world.client.post(f"{ME}/logout", headers=token).status_code == 401
-    token = bearer(subject_token(world.client, world.ana, world.outbox))
+def test_expired_and_logged_out_tokens_are_refused(subjects: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    token = bearer(subject_token(subjects.client, subjects.ana, subjects.outbox))
+    assert subjects.client.get(f"{ME}/requests", headers=token).status_code == 200
+    assert subjects.client.post(f"{ME}/logout", headers=token).status_code == 204
+    assert subjects.client.get(f"{ME}/requests", headers=token).status_code == 401
+    assert subjects.client.post(f"{ME}/logout", headers=token).status_code == 401
+    token = bearer(subject_token(subjects.client, subjects.ana, subjects.outbox))
     import garde.rights.sessions as sessions
 
     later = sessions.now() + timedelta(minutes=31)  # the default lifetime is 30 minutes
     monkeypatch.setattr(sessions, "now", lambda: later)
-    refused = world.client.get(f"{ME}/consents", headers=token)
+    refused = subjects.client.get(f"{ME}/consents", headers=token)
     assert refused.status_code == 401 and refused.headers["www-authenticate"] == "Bearer"
 
 
-def test_a_locked_session_never_issues_a_token(world: World) -> None:
-    started = world.client.post(f"{ME}/session", json={"email": world.ana}).json()
-    code = mailed_code(world.outbox)
+def test_a_locked_session_never_issues_a_token(subjects: World) -> None:
+    started = subjects.client.post(f"{ME}/session", json={"email": subjects.ana}).json()
+    code = mailed_code(subjects.outbox)
     wrong = f"{(int(code) + 1) % 10**6:06d}"
     for _ in range(5):
-        answer = world.client.post(f"{ME}/session/confirm",
+        answer = subjects.client.post(f"{ME}/session/confirm",
                                    json={"session": started["session"], "code": wrong})
         assert answer.status_code == 401
-    late = world.client.post(f"{ME}/session/confirm", json={"session": started["session"], "code": code})
+    late = subjects.client.post(f"{ME}/session/confirm", json={"session": started["session"], "code": code})
     assert late.status_code == 401 and "token" not in late.json()
 
 
 @on_sqlite
-def test_staff_keys_and_subject_tokens_do_not_cross(world: World) -> None:
-    token = bearer(subject_token(world.client, world.ana, world.outbox))
-    assert world.client.get(f"{ME}/requests", headers=bearer(world.keys["dpo"])).status_code == 401
-    assert world.client.get("/api/v1/registers", headers=token).status_code == 401
-    assert world.client.post("/api/v1/consents/state", headers=token,
-                             json={"subject": {"email": world.ana}}).status_code == 401
+def test_staff_keys_and_subject_tokens_do_not_cross(subjects: World) -> None:
+    token = bearer(subject_token(subjects.client, subjects.ana, subjects.outbox))
+    assert subjects.client.get(f"{ME}/requests", headers=bearer(subjects.keys["dpo"])).status_code == 401
+    assert subjects.client.get("/api/v1/registers", headers=token).status_code == 401
+    assert subjects.client.post("/api/v1/consents/state", headers=token,
+                             json={"subject": {"email": subjects.ana}}).status_code == 401
 
 
 def mailed_code_of(message: Any) -> str:
@@ -238,47 +144,47 @@ def mailed_code_of(message: Any) -> str:
 
 
 @on_sqlite
-def test_asking_for_a_session_does_not_tell_who_is_known(world: World) -> None:
+def test_asking_for_a_session_does_not_tell_who_is_known(subjects: World) -> None:
     nobody = f"nobody-{uuid.uuid4().hex[:10]}@example.com"
-    before = len(FileMailer(world.outbox).messages())
-    known = world.client.post(f"{ME}/session", json={"email": world.ana})
-    unknown = world.client.post(f"{ME}/session", json={"email": nobody})
+    before = len(FileMailer(subjects.outbox).messages())
+    known = subjects.client.post(f"{ME}/session", json={"email": subjects.ana})
+    unknown = subjects.client.post(f"{ME}/session", json={"email": nobody})
     assert known.status_code == unknown.status_code == 202
     assert set(known.json()) == set(unknown.json())
     assert known.json()["message"] == unknown.json()["message"]
     # each identity is mailed its own code: only the mailbox's holder learns anything
-    mailed = FileMailer(world.outbox).messages()[before:]
-    assert sorted(m["To"] for m in mailed) == sorted([world.ana, nobody])
-    ana_code = next(mailed_code_of(m) for m in mailed if m["To"] == world.ana)
-    refused = world.client.post(f"{ME}/session/confirm", json={  # Ana's code opens no other session
+    mailed = FileMailer(subjects.outbox).messages()[before:]
+    assert sorted(m["To"] for m in mailed) == sorted([subjects.ana, nobody])
+    ana_code = next(mailed_code_of(m) for m in mailed if m["To"] == subjects.ana)
+    refused = subjects.client.post(f"{ME}/session/confirm", json={  # Ana's code opens no other session
         "session": unknown.json()["session"], "code": ana_code})
     assert refused.status_code == 401
 
 
-def test_a_subject_submits_for_themselves_only(world: World) -> None:
-    token = bearer(subject_token(world.client, world.ana, world.outbox))
-    smuggled = world.client.post(f"{ME}/requests", headers=token,
-                                 json={"type": "access", "identities": {"email": world.bea}})
+def test_a_subject_submits_for_themselves_only(subjects: World) -> None:
+    token = bearer(subject_token(subjects.client, subjects.ana, subjects.outbox))
+    smuggled = subjects.client.post(f"{ME}/requests", headers=token,
+                                 json={"type": "access", "identities": {"email": subjects.bea}})
     assert smuggled.status_code == 422  # identities come from the session, never the body
-    made = world.client.post(f"{ME}/requests", headers=token, json={"type": "access", "language": "fr"})
+    made = subjects.client.post(f"{ME}/requests", headers=token, json={"type": "access", "language": "fr"})
     assert made.status_code == 201, made.text
     assert made.json()["status"] == "verified" and made.json()["identities"] == {"email": True}
-    listed = world.client.get(f"{ME}/requests", headers=token).json()
+    listed = subjects.client.get(f"{ME}/requests", headers=token).json()
     assert made.json()["id"] in [r["id"] for r in listed]
-    engine = connect(world.url)
+    engine = connect(subjects.url)
     with engine.connect() as conn:
         request = get_request(conn, made.json()["id"])
     engine.dispose()
-    assert request.identities == {"email": world.ana} and request.proofs["email"]["method"] == "code"
+    assert request.identities == {"email": subjects.ana} and request.proofs["email"]["method"] == "code"
 
 
 @on_sqlite
-def test_session_starts_are_rate_limited_with_retry_after(world: World) -> None:
+def test_session_starts_are_rate_limited_with_retry_after(subjects: World) -> None:
     tag = uuid.uuid4().hex[:10]
-    statuses = [world.client.post(f"{ME}/session", json={"email": f"s{i}-{tag}@example.com"}).status_code
+    statuses = [subjects.client.post(f"{ME}/session", json={"email": f"s{i}-{tag}@example.com"}).status_code
                 for i in range(11)]
     assert statuses == [202] * 10 + [429]  # 10 an hour from one address
-    refused = world.client.post(f"{ME}/session", json={"email": f"t-{tag}@example.com"},
+    refused = subjects.client.post(f"{ME}/session", json={"email": f"t-{tag}@example.com"},
                                 headers={"Accept-Language": "fr"})
     assert refused.status_code == 429 and int(refused.headers["retry-after"]) > 0
     assert refused.headers["content-type"] == "application/problem+json"
@@ -288,7 +194,7 @@ def test_session_starts_are_rate_limited_with_retry_after(world: World) -> None:
 @pytest.mark.parametrize("body", [{"session": "\x00" * 32, "code": "123456"},
                                   {"session": "a" * 32, "code": "12\x003456"},
                                   {"session": "../" * 10 + "ab", "code": "123456"}])
-def test_a_garbled_confirmation_is_a_422_never_a_server_error(world: World, body: dict[str, str]) -> None:
+def test_a_garbled_confirmation_is_a_422_never_a_server_error(subjects: World, body: dict[str, str]) -> None:
     """A NUL reached PostgreSQL as an error (Schemathesis): a session id is 32 hex digits, a code digits."""
-    answer = world.client.post(f"{ME}/session/confirm", json=body)
+    answer = subjects.client.post(f"{ME}/session/confirm", json=body)
     assert answer.status_code == 422, answer.text
