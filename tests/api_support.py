@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import json
 import os
 import socket
@@ -57,6 +58,17 @@ class Client:
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, name="asgi-client", daemon=True)
         self.http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://garde.test")
+        self._others: list[httpx.AsyncClient] = []
+
+    def from_address(self, address: str) -> Client:
+        """This running client's app called from another client ``address``, which the rate limits
+        count apart (a test sharing the app gets counters of its own): the same loop and lifespan,
+        closed with this client."""
+        other = copy.copy(self)
+        other.http = httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app, client=(address, 50000)),
+                                       base_url="http://garde.test")
+        self._others.append(other.http)
+        return other
 
     def _run(self, awaitable: Coroutine[Any, Any, T]) -> T:
         return asyncio.run_coroutine_threadsafe(awaitable, self.loop).result()
@@ -80,7 +92,8 @@ class Client:
         finally:
             try:
                 self._run(lifespan.__aexit__(None, None, None))
-                self._run(self.http.aclose())
+                for http in (self.http, *self._others):
+                    self._run(http.aclose())
             finally:
                 self.loop.call_soon_threadsafe(self.loop.stop)
                 self.thread.join(timeout=30)

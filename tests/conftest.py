@@ -351,3 +351,28 @@ def browser() -> Iterator[Any]:
 
     with launched_chromium() as launched:
         yield launched
+
+
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def subjects_app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+                 migrated_stores: MigratedStores) -> Iterator[Any]:
+    """The API app on a copy of the migrated store, started once per test module on SQLite, then on
+    PostgreSQL (``tests.subjects_support.App``): for tests of a subject's own session, each with
+    :func:`subjects` of its own. ``@pytest.mark.parametrize("subjects_app", ["sqlite"], indirect=True)``
+    keeps a test to SQLite."""
+    from tests.subjects_support import subjects_app as started
+
+    admin = None if request.param == "sqlite" else request.getfixturevalue("postgres_admin_url")
+    with started(tmp_path_factory.mktemp("subjects"), migrated_stores, admin) as app:
+        yield app
+
+
+@pytest.fixture
+def subjects(subjects_app: Any) -> Any:
+    """Ana and Bea, two data subjects of this test's own in :func:`subjects_app`, with answered and
+    pending requests and consents, and the app called from a client address of this test's own
+    (``tests.subjects_support.two_subjects``): no test reads another's requests, mails or rate-limit
+    counters."""
+    from tests.subjects_support import two_subjects
+
+    return two_subjects(subjects_app)

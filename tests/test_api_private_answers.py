@@ -9,12 +9,11 @@ sandboxed as one downloaded by staff (``Content-Security-Policy: sandbox``).
 
 from __future__ import annotations
 
-from pathlib import Path
-
+import pytest
 from httpx import Headers
 
 from tests.api_support import bearer, subject_token
-from tests.test_api_subjects import BEA, ME, two_subjects
+from tests.subjects_support import ME, World
 
 
 def _private(headers: Headers, where: str) -> None:
@@ -22,25 +21,25 @@ def _private(headers: Headers, where: str) -> None:
     assert headers.get("x-content-type-options") == "nosniff", where
 
 
-def test_a_subjects_answers_and_files_are_never_cached_nor_sniffed(sqlite_url: str, tmp_path: Path) -> None:
-    with two_subjects(sqlite_url, tmp_path) as world:
-        bea = bearer(subject_token(world.client, BEA, world.outbox))
-        for path in (f"{ME}/requests", f"{ME}/requests/{world.requests[BEA][0]}", f"{ME}/consents",
-                     f"{ME}/files"):
-            answer = world.client.get(path, headers=bea)
-            assert answer.status_code == 200, answer.text
-            _private(answer.headers, path)
-        for request_id, name in world.files[BEA]:
-            download = world.client.get(f"{ME}/requests/{request_id}/files/{name}", headers=bea)
-            assert download.status_code == 200
-            _private(download.headers, name)
-            assert download.headers["content-security-policy"] == "sandbox"
-            assert download.headers["content-disposition"].startswith("attachment")
-        staff = bearer(world.keys["agent"])
-        for path in (f"/api/v1/requests/{world.requests[BEA][0]}", "/api/v1/requests"):
-            answer = world.client.get(path, headers=staff)
-            assert answer.status_code == 200, answer.text
-            _private(answer.headers, path)
-        refused = world.client.get(f"{ME}/requests", headers=bearer("gs_nothing"))
-        assert refused.status_code == 401
-        _private(refused.headers, "a refusal")
+@pytest.mark.parametrize("subjects_app", ["sqlite"], indirect=True)
+def test_a_subjects_answers_and_files_are_never_cached_nor_sniffed(subjects: World) -> None:
+    bea = bearer(subject_token(subjects.client, subjects.bea, subjects.outbox))
+    for path in (f"{ME}/requests", f"{ME}/requests/{subjects.requests[subjects.bea][0]}", f"{ME}/consents",
+                 f"{ME}/files"):
+        answer = subjects.client.get(path, headers=bea)
+        assert answer.status_code == 200, answer.text
+        _private(answer.headers, path)
+    for request_id, name in subjects.files[subjects.bea]:
+        download = subjects.client.get(f"{ME}/requests/{request_id}/files/{name}", headers=bea)
+        assert download.status_code == 200
+        _private(download.headers, name)
+        assert download.headers["content-security-policy"] == "sandbox"
+        assert download.headers["content-disposition"].startswith("attachment")
+    staff = bearer(subjects.keys["agent"])
+    for path in (f"/api/v1/requests/{subjects.requests[subjects.bea][0]}", "/api/v1/requests"):
+        answer = subjects.client.get(path, headers=staff)
+        assert answer.status_code == 200, answer.text
+        _private(answer.headers, path)
+    refused = subjects.client.get(f"{ME}/requests", headers=bearer("gs_nothing"))
+    assert refused.status_code == 401
+    _private(refused.headers, "a refusal")

@@ -20,7 +20,7 @@ from garde.subjects import ensure_subject
 from garde.web.headers import CSP
 from tests.api_support import Client
 from tests.conftest import mailed_code
-from tests.test_api_subjects import _answered
+from tests.subjects_support import answered_request
 from tests.web_support import csrf_of, web_client
 
 ANA, BEA = "ana@example.com", "bea@example.com"
@@ -47,7 +47,7 @@ def _prepare(url: str, tmp_path: Path) -> dict[str, str]:
     with engine.begin() as conn:
         for email in (ANA, BEA):
             ensure_subject(conn, {"email": email})
-        answered = {email: _answered(conn, email, tmp_path / "results") for email in (ANA, BEA)}
+        answered = {email: answered_request(conn, email, tmp_path / "results") for email in (ANA, BEA)}
     engine.dispose()
     return answered
 
