@@ -44,7 +44,7 @@ def store(postgres_url: str) -> Iterator[sa.Engine]:
     engine.dispose()
 
 
-def _in_thread(call: Callable[[], httpx.Response]) -> tuple[threading.Thread, dict[str, Any]]:
+def _in_thread(call: Callable[[], Any]) -> tuple[threading.Thread, dict[str, Any]]:
     outcome: dict[str, Any] = {}
 
     def running() -> None:
@@ -65,12 +65,11 @@ def _until_waiting(store: sa.Engine, thread: threading.Thread) -> None:
     assert thread.is_alive(), "the edge's transaction never waited for the other"
 
 
-def _answer(thread: threading.Thread, outcome: dict[str, Any]) -> httpx.Response:
+def _answer(thread: threading.Thread, outcome: dict[str, Any]) -> Any:
     thread.join(DEADLINE)
     if "error" in outcome:
         raise outcome["error"]
-    response: httpx.Response = outcome["response"]
-    return response
+    return outcome["response"]
 
 
 # --- the banner: two clients recording the same visitor ---------------------------------------
@@ -140,7 +139,7 @@ def _received(store: sa.Engine) -> str:
 
 
 def _worker_holding_the_audit_head(store: sa.Engine, request_id: str,
-                                   call: Callable[[], httpx.Response]) -> httpx.Response:
+                                   call: Callable[[], Any]) -> Any:
     """A worker's transaction holds the audit head (appending, as a run's completion does); the edge's
     transaction takes the request's row and waits for the head; the worker then asks for that row:
     a deadlock, and PostgreSQL aborts the edge's side (the worker's ``deadlock_timeout`` is long)."""
@@ -192,3 +191,39 @@ def test_a_conflict_that_outlasts_the_retries_is_a_503_with_retry_after(
     assert "try again" in body["detail"]
     with store.connect() as conn:
         assert [e for e in audit.entries(conn) if e["kind"] == "request.extended"] == []
+
+
+@pytest.mark.parametrize("attempts", [5, 1])
+def test_the_cli_runs_a_deadlocked_extension_again_or_says_to_run_it_again(
+        store: sa.Engine, postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        attempts: int) -> None:
+    """``garde request extend`` racing a worker: done once (exit 0); with one attempt allowed, a line
+    saying to run the command again (exit 2), no traceback, nothing written."""
+    from typer.testing import CliRunner
+
+    from garde.cli import app
+    from garde.settings import get_settings
+    from garde.store import transactions
+
+    monkeypatch.setattr(transactions, "ATTEMPTS", attempts)
+    for name, value in {"GARDE_DATABASE_URL": postgres_url, "GARDE_OUTBOX": str(tmp_path / "outbox"),
+                        "GARDE_RESULTS": str(tmp_path / "results"), "GARDE_MAILER": "file"}.items():
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    request_id = _received(store)
+    try:
+        result = _worker_holding_the_audit_head(store, request_id, lambda: CliRunner().invoke(
+            app, ["request", "extend", request_id, "--reason", "several systems"]))
+    finally:
+        get_settings.cache_clear()
+    with store.connect() as conn:
+        extended = [e for e in audit.entries(conn) if e["kind"] == "request.extended"]
+    if attempts > 1:
+        assert result.exit_code == 0, result.output
+        assert len(extended) == 1
+        return
+    assert result.exit_code == 2, result.output
+    assert "concurrent change" in result.output and "run the command again" in result.output
+    assert ("Traceback" not in result.output and result.exception is None) or isinstance(result.exception,
+                                                                                        SystemExit)
+    assert extended == []

@@ -18,7 +18,7 @@ from garde.jobs.requests import run_request
 from garde.problems import GardeError
 from garde.rights.deployment import configured_phone_region, configured_registers
 from garde.rights.reminders import remind as remind_dpo
-from garde.store import open_store
+from garde.store import open_store, written
 from garde.store.transactions import retried
 
 request_app = typer.Typer(help="Receive, verify, run and answer data-subject requests.", no_args_is_help=True)
@@ -191,7 +191,7 @@ def send_code(
             return [identity]
         return rights.send_codes(conn, request_id, mailer, actor=actor)
 
-    sent = retried(open_store(), sending, what=f"request {request_id}: codes sent")
+    sent = written(sending, what=f"request {request_id}: codes sent")
     if format is Format.json:
         emit({"request_id": request_id, "sent": sent})
     else:
@@ -206,7 +206,7 @@ def unlock(request_id: RequestId,
 
     Example: garde request unlock 3f2a9c41 --reason "called the customer back on the number on file"
     """
-    request = retried(open_store(), lambda conn: rights.unlock(conn, request_id, reason, actor=actor),
+    request = written(lambda conn: rights.unlock(conn, request_id, reason, actor=actor),
                       what=f"request {request_id}: unlocked")
     _done(format, request,
           f"request {request.id} unlocked; send a new code with `garde request send-code ID`")
@@ -322,8 +322,8 @@ def extend(request_id: RequestId,
     Example: garde request extend 3f2a9c41 --reason "complex request spanning several systems"
     """
     mailer, registers = rights.configured_mailer(), configured_registers()
-    request = retried(open_store(), lambda conn: rights.extend(conn, request_id, reason, actor=actor,
-                                                               mailer=mailer, registers=registers),
+    request = written(lambda conn: rights.extend(conn, request_id, reason, actor=actor,
+                                                 mailer=mailer, registers=registers),
                       what=f"request {request_id}: extended")
     _done(format, request, f"request {request.id} now due {request.due}")
     _told(format, request)
@@ -341,8 +341,8 @@ def reject(request_id: RequestId,
     Example: garde request reject 3f2a9c41 --reason "manifestly unfounded (Art. 12(5))"
     """
     mailer, registers = rights.configured_mailer(), configured_registers()
-    request = retried(open_store(), lambda conn: rights.reject(conn, request_id, reason, actor=actor,
-                                                               mailer=mailer, registers=registers),
+    request = written(lambda conn: rights.reject(conn, request_id, reason, actor=actor,
+                                                 mailer=mailer, registers=registers),
                       what=f"request {request_id}: rejected")
     _done(format, request, f"request {request.id} rejected")
     _told(format, request)
