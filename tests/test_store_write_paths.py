@@ -35,8 +35,8 @@ ALLOWED: dict[tuple[str, str], str] = {
                                      "waits, so it is in no deadlock; an abort is the queue refusing the job",
     ("garde.jobs.staging", "stage"): "inserts the chunks of a new random id: no other transaction writes "
                                      "them",
-    ("garde.rights.outbox", "mail_intent"): "one statement on one row (insert or return it): it holds "
-                                            "nothing while it waits",
+    ("garde.rights.outbox", "mail_intent"): "SQLite only (PostgreSQL: autocommit): one statement on one "
+                                            "row, insert or return it; it holds nothing while it waits",
     ("garde.audit.head_export", "export_head"): "claims the day's export first (one row), then writes "
                                                 "the file and posts the head, which a run again would "
                                                 "repeat; the periodic job runs again the next day",
