@@ -247,14 +247,17 @@ def test_the_answered_mail_is_marked_sent_by_the_completing_transaction(shop: Sh
 
 
 def test_the_mail_intent_is_one_statement(shop: Shop) -> None:  # noqa: F811
-    """The intent is written, or the one there read, by one statement (an insert returning the row)."""
+    """The intent is written, or the one there read, by one statement (an insert returning the row);
+    on PostgreSQL in autocommit, with no ``BEGIN`` and ``COMMIT`` round trips around it."""
     from garde.rights.outbox import mail_intent
 
     request_id = verified(shop, "access", {"email": ANA}, language="en")
     statements: list[str] = []
+    autocommit: list[bool] = []
 
-    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+    def count(conn: sa.Connection, _cursor: object, statement: str, *_args: object) -> None:
         statements.append(statement)
+        autocommit.append(bool(getattr(conn.connection.dbapi_connection, "autocommit", False)))
 
     sa.event.listen(shop.store, "before_cursor_execute", count)
     try:
@@ -262,5 +265,6 @@ def test_the_mail_intent_is_one_statement(shop: Shop) -> None:  # noqa: F811
         assert len(statements) == 1
         assert mail_intent(shop.store, request_id, "answered") == first and first[1] == "pending"
         assert len(statements) == 2
+        assert autocommit == [shop.store.dialect.name == "postgresql"] * 2
     finally:
         sa.event.remove(shop.store, "before_cursor_execute", count)

@@ -40,6 +40,7 @@ from garde.decide.rules import ELECTRONIC_MAIL, SubjectFacts, evaluate
 from garde.documents.spreadsheet import CsvWriter
 from garde.keys import identifier_data_key
 from garde.problems import GardeError
+from garde.store.transactions import retried
 from garde.subjects import (
     IDENTIFIER_KINDS,
     identifier_hash,
@@ -131,9 +132,12 @@ def audited_audience(engine: sa.Engine, model: DecisionModel, activity: str, cha
             digest.update(member.subject_id.encode() + b"\n")
             count += 1
             yield member
-    with engine.begin() as conn:
+
+    def auditing(conn: sa.Connection) -> None:
         audit.record(conn, "audience", {"activity": activity, "channel": channel, "count": count,
                                         "members_sha256": digest.hexdigest()}, actor=actor)
+
+    retried(engine, auditing, what="an audience audited")
 
 
 # -- audiences with contact addresses ---------------------------------------------------------------
@@ -470,9 +474,12 @@ def audited_contacts(store: sa.Engine, model: DecisionModel, datamap: DataMap,
         digest.update(_address_key(channel, contact.address).encode() + b"\n")
         count += 1
         yield contact
-    with store.begin() as conn:
+
+    def auditing(conn: sa.Connection) -> None:
         audit.record(conn, "audience", {"activity": activity, "channel": channel, "count": count,
                                         "addresses_sha256": digest.hexdigest()}, actor=actor)
+
+    retried(store, auditing, what="an audience with addresses audited")
 
 
 def contact_rows(store: sa.Engine, model: DecisionModel, datamap: DataMap, engines: Mapping[str, sa.Engine],

@@ -24,6 +24,7 @@ from garde.i18n import preferred_language
 from garde.problems import GardeError, InputError
 from garde.ratelimit import RateLimited
 from garde.store import unreachable
+from garde.store.transactions import RETRY_AFTER, conflicted, sqlstate
 
 MEDIA_TYPE = "application/problem+json"
 LANGS = ("en", "fr", "it")
@@ -59,6 +60,12 @@ DETAILS: dict[str, dict[str, str]] = {
                     "it": "{count} campo non valido"},
     "too_large": {"en": "the body is larger than {limit} kB", "fr": "le corps dépasse {limit} ko",
                   "it": "il corpo supera {limit} kB"},
+    "busy": {"en": "the store met a concurrent change and could not finish this one; nothing was "
+                   "written: try again",
+             "fr": "le stockage a rencontré une modification concurrente et n'a pas pu terminer "
+                   "celle-ci ; rien n'a été écrit : réessayez",
+             "it": "l'archivio ha incontrato una modifica concorrente e non ha potuto completare "
+                   "questa; nulla è stato scritto: riprovare"},
     "internal": {"en": "an unexpected error; it is in the server's log",
                  "fr": "une erreur inattendue ; elle figure dans le journal du serveur",
                  "it": "un errore inatteso; è nel registro del server"},
@@ -170,6 +177,11 @@ def store_unavailable(request: Request, exc: sa.exc.DBAPIError) -> str:
 
 async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, sa.exc.DBAPIError)
+    if conflicted(exc):  # a deadlock or a conflict that outlasted the store's attempts: not an outage
+        log.warning("%s %s: a concurrent change outlasted the retries (SQLSTATE %s)", request.method,
+                    request.url.path, sqlstate(exc))
+        return problem(request, 503, worded(request, "busy"), kind="urn:garde:problem:busy",
+                       headers={"Retry-After": str(RETRY_AFTER)})
     return problem(request, 503, store_unavailable(request, exc))
 
 
@@ -198,7 +210,7 @@ MEANINGS = {
     404: "a thing the request names (register, activity, subject, request...) does not exist",
     413: "the body is larger than the service accepts",
     422: "invalid input: each field at fault in `errors`",
-    503: "the store is unreachable",
+    503: "the store is unreachable, or met a concurrent change it could not finish (then with Retry-After)",
 }
 _REF = "#/components/schemas/"
 

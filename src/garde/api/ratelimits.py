@@ -26,6 +26,7 @@ from garde.api.keys import ApiKey
 from garde.api.state import service
 from garde.keys import identifier_data_key
 from garde.ratelimit import Limit, RateLimited, exhausted, hit
+from garde.store.transactions import retried
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -98,8 +99,8 @@ def address_key(request: Request) -> str:
 
 def count_failure(request: Request, scope: str) -> None:
     """Count one failure of the client under ``scope`` (committed at once; RateLimited past it)."""
-    with service(request).engine.begin() as conn:
-        hit(conn, LIMITS[scope], address_key(request))
+    key = address_key(request)
+    retried(service(request).engine, lambda conn: hit(conn, LIMITS[scope], key), what=f"a {scope} failure")
 
 
 def refused(request: Request, scope: str) -> RateLimited | None:
@@ -118,8 +119,7 @@ class RateLimit:
 
     def __call__(self, request: Request) -> None:
         key = address_key(request)
-        with service(request).engine.begin() as conn:
-            hit(conn, self.limit, key)
+        retried(service(request).engine, lambda conn: hit(conn, self.limit, key), what="a rate-limited call")
 
 
 def rate_limited(scope: str) -> RateLimit:
@@ -146,8 +146,8 @@ class KeyRateLimit:
     def __call__(self, request: Request, key: Staff) -> ApiKey:
         state = service(request)
         limit = replace(self.limit, limit=state.settings.api_key_mail_and_requests_per_hour)
-        with state.engine.begin() as conn:
-            hit(conn, limit, key_counter(key))
+        retried(state.engine, lambda conn: hit(conn, limit, key_counter(key)),
+                what="a key's rate-limited call")
         return key
 
 

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
@@ -19,6 +20,7 @@ import sqlalchemy as sa
 from garde.audit import _append, _Item, payload_text
 from garde.audit.keys import AuditKey, configured_keyring
 from garde.audit.writer import AuditWriter, _ConnectionSink, _Sink
+from garde.store.transactions import retried
 
 
 class ProcessAuditWriter(AuditWriter):
@@ -173,6 +175,11 @@ class _ChildSink:
                 pipe.close()
 
 
+def _appending(items: list[_Item], key: AuditKey | None, encoded: bool) -> Callable[[sa.Connection], int]:
+    """The append of one batch, as a transaction's work (run again, whole, on a deadlock)."""
+    return lambda conn: _append(conn, items, key, encoded)
+
+
 def _serve_writes() -> None:
     """The writer process: append each batch read from stdin, reply on stdout; exit at its end."""
     if hasattr(os, "nice"):
@@ -200,8 +207,8 @@ def _serve_writes() -> None:
             try:
                 if conn is None:
                     conn = engine.connect()
-                with conn.begin():
-                    seq = _append(conn, items, key, encoded)
+                seq = retried(conn, _appending(items, key, encoded),
+                              what=f"audit append of {len(items)} entries")
                 reply = pickle.dumps(("ok", seq))
             except Exception as exc:
                 if conn is not None:

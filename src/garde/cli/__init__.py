@@ -23,7 +23,8 @@ from typer.core import TyperGroup
 
 from garde.keys import DemoKeyWarning
 from garde.problems import GardeError, InputError
-from garde.store import unreachable
+from garde.store import transactions, unreachable
+from garde.store.transactions import conflicted, sqlstate
 
 err = Console(stderr=True, highlight=False)
 
@@ -66,6 +67,11 @@ class GardeGroup(TyperGroup):
                           f"{escape(error['msg'].removeprefix('Value error, '))}", soft_wrap=True)
             raise typer.Exit(2) from None
         except sa.exc.OperationalError as exc:
+            if conflicted(exc):  # a deadlock or a conflict that outlasted the store's attempts
+                err.print(f"[red]error[/red] the store met a concurrent change and could not finish this "
+                          f"one (SQLSTATE {sqlstate(exc)}, {transactions.ATTEMPTS} attempts); its last "
+                          "transaction wrote nothing: run the command again", soft_wrap=True)
+                raise typer.Exit(2) from None
             # a database that went away or refuses (disk full, locked, server down) after it was opened
             err.print(f"[red]error[/red] database unavailable: {escape(unreachable(exc))}", soft_wrap=True)
             raise typer.Exit(2) from None

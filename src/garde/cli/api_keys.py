@@ -15,6 +15,7 @@ from garde.api.keys import ROLES, create_key, list_keys, revoke_key
 from garde.cli.keys import keys_app
 from garde.cli.output import Format, FormatOption, emit, say
 from garde.store import open_store
+from garde.store.transactions import retried
 
 out = Console(highlight=False, soft_wrap=True, emoji=False, markup=False)
 Actor = Annotated[str, typer.Option("--actor", help="who does this (in the audit log)")]
@@ -34,8 +35,8 @@ def create(
     """
     engine = open_store()
     try:
-        with engine.begin() as conn:
-            record, key = create_key(conn, name, role, actor=actor)
+        record, key = retried(engine, lambda conn: create_key(conn, name, role, actor=actor),
+                              what=f"API key {name} created")
     finally:
         engine.dispose()
     if format is Format.json:
@@ -79,8 +80,8 @@ def revoke(
     """
     engine = open_store()
     try:
-        with engine.begin() as conn:
-            record = revoke_key(conn, name, actor=actor)
+        record = retried(engine, lambda conn: revoke_key(conn, name, actor=actor),
+                         what=f"API key {name} revoked")
     finally:
         engine.dispose()
     if format is Format.json:

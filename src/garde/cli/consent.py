@@ -7,6 +7,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Literal
 
+import sqlalchemy as sa
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -30,6 +31,7 @@ from garde.decide.model import DecisionModel
 from garde.problems import GardeError
 from garde.settings import get_settings
 from garde.store import open_store
+from garde.store.transactions import retried
 from garde.subjects import ensure_subject
 
 consent_app = typer.Typer(help="Record and prove consents (GDPR Art. 7): the append-only ledger.",
@@ -282,9 +284,10 @@ def gpc(email: Email = None, phone: Phone = None, customer_id: CustomerId = None
     Example: garde consent gpc --email ana@example.com
     """
     engine = open_store()
-    with engine.begin() as conn:
-        subject_id = ensure_subject(conn, identities(email, phone, customer_id))
-        new = consent.record_gpc(conn, subject_id)
+    def recording(conn: sa.Connection) -> bool:
+        return consent.record_gpc(conn, ensure_subject(conn, identities(email, phone, customer_id)))
+
+    new = retried(engine, recording, what="a GPC signal", races_to_create=True)
     engine.dispose()
     if format is Format.json:
         emit({"recorded": new})

@@ -17,7 +17,7 @@ from garde.decide.model import DecisionModel
 from garde.legal_holds import list_holds, place_known_hold, release_hold
 from garde.rights.deployment import configured_phone_region
 from garde.settings import get_settings
-from garde.store import open_store
+from garde.store import open_store, written
 
 out = Console(highlight=False, soft_wrap=True, emoji=False, markup=False)
 hold_app = typer.Typer(help="Legal holds: keep data a request or a retention rule would remove.",
@@ -71,9 +71,9 @@ def place(
     settings = get_settings()
     datamap = load_datamap(datasets or settings.datasets)
     activities = DecisionModel.load(registers or settings.registers).activities
-    with open_store().begin() as conn:
-        placed = place_known_hold(conn, datamap, activities, scope.value, value, reason, _last_day(until),
-                                  actor=actor, region=configured_phone_region())
+    placed = written(lambda conn: place_known_hold(
+        conn, datamap, activities, scope.value, value, reason, _last_day(until), actor=actor,
+        region=configured_phone_region()), what="a legal hold placed")
     if format is Format.json:
         emit({"hold": placed.to_data()})
         return
@@ -112,8 +112,8 @@ def release(
 
     Example: garde hold release 3
     """
-    with open_store().begin() as conn:
-        release_hold(conn, hold_id, actor=actor)
+    written(lambda conn: release_hold(conn, hold_id, actor=actor),
+            what=f"legal hold {hold_id} released")
     if format is Format.json:
         emit({"id": hold_id, "released": True})
     else:

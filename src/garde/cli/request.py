@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Annotated, Any
 
+import sqlalchemy as sa
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -17,7 +18,8 @@ from garde.jobs.requests import run_request
 from garde.problems import GardeError
 from garde.rights.deployment import configured_phone_region, configured_registers
 from garde.rights.reminders import remind as remind_dpo
-from garde.store import open_store
+from garde.store import open_store, written
+from garde.store.transactions import retried
 
 request_app = typer.Typer(help="Receive, verify, run and answer data-subject requests.", no_args_is_help=True)
 out = Console(highlight=False, soft_wrap=True)
@@ -109,14 +111,16 @@ def submit(
     if reason:
         details["reason"] = reason
     engine = open_store()
-    with engine.begin() as conn:
-        request = rights.submit(conn, type, identities, language=lang, details=details, actor=actor,
-                                region=configured_phone_region())
+    request = retried(engine, lambda conn: rights.submit(conn, type, identities, language=lang,
+                                                         details=details, actor=actor,
+                                                         region=configured_phone_region()),
+                      what="a request submitted")
     say(format, f"request {request.id} received: {request.type}, due {request.deadline}")
     sent: list[str] = []
     if send_code:
-        with engine.begin() as conn:
-            sent = rights.send_codes(conn, request.id, rights.configured_mailer(), actor=actor)
+        mailer = rights.configured_mailer()
+        sent = retried(engine, lambda conn: rights.send_codes(conn, request.id, mailer, actor=actor),
+                       what=f"request {request.id}: codes sent")
     if sent:
         say(format, f"a one-time code was sent to the {' and the '.join(sent)}; confirm each with "
                   "`garde request verify ID --code CODE --identity KIND`")
@@ -150,15 +154,16 @@ def verify(
     engine = open_store()
     if (code is None) == (out_of_band is None):
         raise GardeError("give either --code or --out-of-band REASON")
-    with engine.begin() as conn:
-        if out_of_band is not None:
-            request = rights.verify_out_of_band(conn, request_id, out_of_band, actor=actor,
-                                                identities=checked or [])
-            message = f"request {request.id} verified out of band: {', '.join(sorted(checked or []))}"
-            _verified(format, request.id, "out_of_band", sorted(checked or []), message)
-            return
-        assert code is not None
-        outcome = rights.check_code(conn, request_id, code, kind=identity)
+    if out_of_band is not None:
+        request = retried(engine, lambda conn: rights.verify_out_of_band(
+            conn, request_id, out_of_band, actor=actor, identities=checked or []),
+            what=f"request {request_id}: verified out of band")
+        message = f"request {request.id} verified out of band: {', '.join(sorted(checked or []))}"
+        _verified(format, request.id, "out_of_band", sorted(checked or []), message)
+        return
+    assert code is not None
+    outcome = retried(engine, lambda conn: rights.check_code(conn, request_id, code, kind=identity),
+                      what=f"request {request_id}: a code checked")
     if not outcome.verified:
         raise GardeError(outcome.message)
     _verified(format, request_id, "code", [identity] if identity else [], outcome.message)
@@ -183,12 +188,16 @@ def send_code(
 
     Example: garde request send-code 3f2a9c41 --identity phone
     """
-    with open_store().begin() as conn:
+    mailer = rights.configured_mailer()
+
+    def sending(conn: sa.Connection) -> list[str]:
+        # run again, a new code is sent: the one mailed by the aborted attempt was never stored
         if identity:
-            rights.send_code(conn, request_id, rights.configured_mailer(), kind=identity, actor=actor)
-            sent = [identity]
-        else:
-            sent = rights.send_codes(conn, request_id, rights.configured_mailer(), actor=actor)
+            rights.send_code(conn, request_id, mailer, kind=identity, actor=actor)
+            return [identity]
+        return rights.send_codes(conn, request_id, mailer, actor=actor)
+
+    sent = written(sending, what=f"request {request_id}: codes sent")
     if format is Format.json:
         emit({"request_id": request_id, "sent": sent})
     else:
@@ -203,8 +212,8 @@ def unlock(request_id: RequestId,
 
     Example: garde request unlock 3f2a9c41 --reason "called the customer back on the number on file"
     """
-    with open_store().begin() as conn:
-        request = rights.unlock(conn, request_id, reason, actor=actor)
+    request = written(lambda conn: rights.unlock(conn, request_id, reason, actor=actor),
+                      what=f"request {request_id}: unlocked")
     _done(format, request,
           f"request {request.id} unlocked; send a new code with `garde request send-code ID`")
 
@@ -230,7 +239,7 @@ def list_(
 
     Example: garde request list --overdue
     """
-    with open_store().begin() as conn:
+    with open_store().connect() as conn:
         found = rights.list_requests(conn, overdue=overdue, status=status)
     if format is Format.json:
         emit([r.to_data() for r in found])
@@ -249,7 +258,7 @@ def show(request_id: RequestId, format: FormatOption = Format.text) -> None:
 
     Example: garde request show 3f2a9c41 --format json
     """
-    with open_store().begin() as conn:
+    with open_store().connect() as conn:
         request = rights.get_request(conn, request_id)
     _show(request, format)
 
@@ -285,7 +294,7 @@ def run(
     """
     store = open_store()
     try:
-        with store.begin() as conn:
+        with store.connect() as conn:
             kind = rights.get_request(conn, request_id).type
         if kind in ("erasure", "rectification", "restriction"):
             confirm(f"Run this {kind} request on every database of the data map? It changes the subject's "
@@ -318,9 +327,10 @@ def extend(request_id: RequestId,
 
     Example: garde request extend 3f2a9c41 --reason "complex request spanning several systems"
     """
-    with open_store().begin() as conn:
-        request = rights.extend(conn, request_id, reason, actor=actor, mailer=rights.configured_mailer(),
-                                registers=configured_registers())
+    mailer, registers = rights.configured_mailer(), configured_registers()
+    request = written(lambda conn: rights.extend(conn, request_id, reason, actor=actor,
+                                                 mailer=mailer, registers=registers),
+                      what=f"request {request_id}: extended")
     _done(format, request, f"request {request.id} now due {request.due}")
     _told(format, request)
 
@@ -336,9 +346,10 @@ def reject(request_id: RequestId,
 
     Example: garde request reject 3f2a9c41 --reason "manifestly unfounded (Art. 12(5))"
     """
-    with open_store().begin() as conn:
-        request = rights.reject(conn, request_id, reason, actor=actor, mailer=rights.configured_mailer(),
-                                registers=configured_registers())
+    mailer, registers = rights.configured_mailer(), configured_registers()
+    request = written(lambda conn: rights.reject(conn, request_id, reason, actor=actor,
+                                                 mailer=mailer, registers=registers),
+                      what=f"request {request_id}: rejected")
     _done(format, request, f"request {request.id} rejected")
     _told(format, request)
 

@@ -32,6 +32,7 @@ from garde.keys import identifier_data_key
 from garde.periods import Period
 from garde.problems import GardeError
 from garde.register.model import Register
+from garde.store.transactions import retried
 from garde.subjects import VISITOR, ensure_subject, normalise_identifier, now
 
 METHOD = "cookie_banner"
@@ -69,8 +70,9 @@ def record_banner_choice(engine: sa.Engine, model: DecisionModel, register: Regi
     lifetime = Period.parse(f"{choice.months} months")
     evidence = Evidence.from_request(choice.ip, choice.user_agent, choice.notice_version,
                                      key=identifier_data_key(engine))
-    events: list[LedgerEvent] = []
-    with engine.begin() as conn:
+
+    def recording(conn: sa.Connection) -> list[LedgerEvent]:
+        events: list[LedgerEvent] = []
         subject_id = ensure_subject(conn, {VISITOR: visitor}, kind=VISITOR)
         standing = {(s.activity, s.channel) for s in consent.current(conn, subject_id) if s.status == "given"}
         if choice.gpc:
@@ -88,7 +90,10 @@ def record_banner_choice(engine: sa.Engine, model: DecisionModel, register: Regi
                     events.append(consent.withdraw(conn, subject_id, activity, **details))
                 else:
                     events.append(consent.refuse(conn, subject_id, activity, **details))
-    return events
+        return events
+
+    # two clients (two tabs) recording the same new visitor at once: the second runs again, finding it
+    return retried(engine, recording, what="a banner choice", races_to_create=True)
 
 
 def _shorter(lifetime: Period, validity: Period | None) -> Period:

@@ -89,7 +89,8 @@ def record_choice(engine: sa.Engine, model: DecisionModel, choice: ConsentChoice
             return consent.unsubscribe(conn, subject_id, choice.activity, **details)
         return consent.withdraw(conn, subject_id, choice.activity, **details)
 
-    return retried(engine, recording, what=f"consent {choice.action} for {choice.activity}")
+    return retried(engine, recording, what=f"consent {choice.action} for {choice.activity}",
+                   races_to_create=True)
 
 
 def consent_state(engine: sa.Engine, model: DecisionModel, identities: dict[str, str]) -> list[ConsentState]:
@@ -152,5 +153,5 @@ def record_gpc_signal(engine: sa.Engine, model: DecisionModel, identities: dict[
         subject_id = ensure_subject(conn, identities)
         return subject_id, record_gpc(conn, subject_id, actor=actor)
 
-    subject_id, recorded = retried(engine, recording, what="a GPC signal")
+    subject_id, recorded = retried(engine, recording, what="a GPC signal", races_to_create=True)
     return GpcRecorded(subject_id, recorded, TARGETED_ADVERTISING, gpc_activities(model))

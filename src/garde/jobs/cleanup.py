@@ -23,6 +23,7 @@ from garde.jobs.queue import require_queue
 from garde.jobs.staging import job_staging
 from garde.problems import GardeError
 from garde.settings import get_settings
+from garde.store.transactions import retried
 
 FINISHED = ("succeeded", "failed", "cancelled", "aborted")
 
@@ -47,7 +48,8 @@ def prune_jobs(store: Engine, *, days: int, actor: str = "garde") -> Pruned:
     require_queue(store.url, "pruning the job queue")
     if days < 1:
         raise GardeError(f"keep jobs at least 1 day (asked: {days})")
-    with store.begin() as conn:
+
+    def pruning(conn: sa.Connection) -> Pruned:
         raw = conn.connection.driver_connection
         with raw.cursor() as cursor:  # type: ignore[union-attr]
             staged_before = {row[0] for row in cursor.execute(_STAGED)}
@@ -62,7 +64,9 @@ def prune_jobs(store: Engine, *, days: int, actor: str = "garde") -> Pruned:
             conn.execute(job_staging.delete().where(job_staging.c.staged.in_(orphans)))
         pruned = Pruned(days, deleted, files)
         audit.record(conn, "job.pruned", pruned.to_data(), actor=actor)
-    return pruned
+        return pruned
+
+    return retried(store, pruning, what="the job queue pruned")
 
 
 def scheduled_prune(store: Engine) -> dict[str, Any]:

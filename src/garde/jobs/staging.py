@@ -22,6 +22,7 @@ from sqlalchemy.engine import Engine
 from garde.keys import identifier_data_key
 from garde.problems import GardeError
 from garde.store import metadata
+from garde.store.transactions import retried
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -108,5 +109,5 @@ def unstaged(store: Engine, staged: str, name: str) -> bytes:
 
 def discard(store: Engine, staged: str) -> int:
     """Delete a staged file's chunks; returns how many."""
-    with store.begin() as conn:
-        return conn.execute(job_staging.delete().where(job_staging.c.staged == staged)).rowcount
+    chunks = job_staging.delete().where(job_staging.c.staged == staged)
+    return retried(store, lambda conn: conn.execute(chunks).rowcount, what=f"staged file {staged} discarded")

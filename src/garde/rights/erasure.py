@@ -48,6 +48,7 @@ from garde.rights.deployment import Deployment, dumps
 from garde.rights.erasure_plan import ROW_PLACEHOLDER, ErasurePlan, plan_erasure, staying_masking
 from garde.rights.intake import Request
 from garde.rights.tables import erasure_steps
+from garde.store.transactions import retried
 from garde.subjects import now, set_state
 
 
@@ -164,7 +165,8 @@ def store_plan(store: Engine, request: Request, deployment: Deployment, footprin
         # as a sweep: as of a later day, what the law still keeps (invoices, 10 years) would be erased
         raise GardeError(f"an erasure as of {today.isoformat()} is after today ({now().date().isoformat()}): "
                          "it would erase what a legal obligation still keeps")
-    with store.begin() as conn:
+
+    def planning(conn: sa.Connection) -> tuple[dict[str, Any] | None, list[_Step] | None]:
         if has_plan(conn, request.id):
             return None, None
         plan = plan_erasure(deployment, footprint, active_holds(conn), request.subject_id,
@@ -177,7 +179,10 @@ def store_plan(store: Engine, request: Request, deployment: Deployment, footprin
         # Written before the plan commits: the report exists for every stored plan.
         write_private(deployment.folder(request.id) / "erasure.json", dumps(report),
                       within=deployment.results)
-    return report, pending
+        return report, pending
+
+    # run again whole, the plan is made again from the top and its report file written over
+    return retried(store, planning, what=f"request {request.id}: its erasure plan")
 
 
 def apply_database(store: Engine, request: Request, deployment: Deployment, database: str,

@@ -34,6 +34,7 @@ from garde.problems import GardeError
 from garde.ratelimit import Limit, hit
 from garde.register.model import text_in
 from garde.rights.sessions import SubjectSession, bind_subject
+from garde.store.transactions import retried
 from garde.subjects import ensure_subject, objections
 from garde.taxonomy import load_vocabulary
 
@@ -112,8 +113,9 @@ def change_my_consent(engine: sa.Engine, model: DecisionModel, session: SubjectS
                 raise ObjectionStands(
                     f"{activity!r} is direct marketing and you objected to direct marketing: a consent "
                     "would not be used while your objection stands")
-    with engine.begin() as conn:  # counted, committed, before the choice is recorded
-        hit(conn, CHANGES_PER_IDENTITY, session.identity_hash)
+    # counted, committed, before the choice is recorded
+    retried(engine, lambda conn: hit(conn, CHANGES_PER_IDENTITY, session.identity_hash),
+            what="a consent change")
     owner = model.register_of(activity)
     version = notice_version(owner, lang) if owner is not None else None
     event = record_choice(engine, model, ConsentChoice(
@@ -121,8 +123,8 @@ def change_my_consent(engine: sa.Engine, model: DecisionModel, session: SubjectS
         identities={session.kind: session.identity}, channel=channel, method=METHOD, notice_version=version,
         notice_lang=lang, ip=ip, user_agent=user_agent, actor=session.actor))
     if session.subject_id is None:  # their first consent made them a subject: the session reads it
-        with engine.begin() as conn:
-            bind_subject(conn, session, event.subject_id)
+        retried(engine, lambda conn: bind_subject(conn, session, event.subject_id),
+                what="a session's subject")
     return event
 
 
@@ -143,7 +145,8 @@ def object_to_direct_marketing(engine: sa.Engine, model: DecisionModel, session:
         rules = model.get(activity)
         if rules is not None and rules.direct_marketing and "consent" in rules.bases and owner is not None:
             evidence[activity] = Evidence.from_request(ip, user_agent, notice_version(owner, lang), key=key)
-    with engine.begin() as conn:
+
+    def objecting(conn: sa.Connection) -> bool:
         subject_id = session.subject_id or ensure_subject(conn, {session.kind: session.identity})
         bind_subject(conn, session, subject_id)
         if not object_to(conn, subject_id, DIRECT_MARKETING, actor=session.actor):
@@ -154,6 +157,8 @@ def object_to_direct_marketing(engine: sa.Engine, model: DecisionModel, session:
                                    channel=line.channel, method=METHOD, actor=session.actor,
                                    evidence=evidence.get(line.activity))
         return True
+
+    return retried(engine, objecting, what="an objection to direct marketing", races_to_create=True)
 
 
 def objects_to_direct_marketing(conn: sa.Connection, session: SubjectSession) -> bool:

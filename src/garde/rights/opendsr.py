@@ -33,6 +33,7 @@ from garde.rights.cancellation import cancel
 from garde.rights.intake import Request, RequestConflict, RequestType, get_request, submit
 from garde.rights.tables import requests
 from garde.rights.verification import verify_out_of_band
+from garde.store.transactions import retried
 from garde.subjects import now
 
 API_VERSION = "2.0"
@@ -107,12 +108,8 @@ def receive_opendsr(store: sa.Engine, sent: OpenDsrRequest, *, actor: str, regio
     both insert it, the store's unique id lets one through; the other transaction is rolled back
     and reads the request now recorded, exactly as a resend does.
     """
-    try:
-        with store.begin() as conn:
-            return _receive(conn, sent, actor=actor, region=region, language=language)
-    except sa.exc.IntegrityError:
-        with store.begin() as conn:
-            return _receive(conn, sent, actor=actor, region=region, language=language)
+    return retried(store, lambda conn: _receive(conn, sent, actor=actor, region=region, language=language),
+                   what=f"OpenDSR request {sent.subject_request_id}", races_to_create=True)
 
 
 def _receive(conn: sa.Connection, sent: OpenDsrRequest, *, actor: str, region: str | None,

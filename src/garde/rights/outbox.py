@@ -29,7 +29,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -62,20 +62,38 @@ def new_message_id() -> str:
 
 def mail_intent(store: sa.Engine, request_id: str, about: About) -> tuple[str, str]:
     """The outbox row of the mail ``about`` the request, committed (made pending if there was none):
-    (its Message-ID, its status)."""
+    (its Message-ID, its status).
+
+    On PostgreSQL the one statement runs in autocommit: it is atomic by itself, and a transaction
+    around it only added a ``BEGIN`` and a ``COMMIT`` round trip (it holds no lock while it waits,
+    so it is in no deadlock either)."""
+    if is_postgres(store):
+        with store.connect() as conn:
+            return _intent(conn.execution_options(isolation_level="AUTOCOMMIT"), request_id, about)
     with store.begin() as conn:
         return _intent(conn, request_id, about)
+
+
+def _intent_statement(insert: Callable[[sa.Table], Any]) -> sa.Executable:
+    """The intent's upsert with its values as parameters: built once per dialect (building it, the
+    ``excluded`` alias's columns above all, cost about as much CPU as running it)."""
+    row = mail_outbox.c
+    statement = insert(mail_outbox).values(
+        request_id=sa.bindparam("request_id"), about=sa.bindparam("about"),
+        message_id=sa.bindparam("message_id"), status="pending", created_at=sa.bindparam("created_at"))
+    return statement.on_conflict_do_update(  # type: ignore[no-any-return]
+        index_elements=[row.request_id, row.about], set_={"about": statement.excluded.about},
+    ).returning(row.message_id, row.status)
+
+
+_INTENTS = {"postgresql": _intent_statement(postgresql.insert), "sqlite": _intent_statement(sqlite.insert)}
 
 
 def _intent(conn: sa.Connection, request_id: str, about: About) -> tuple[str, str]:
     """One statement: the row inserted, or the one there returned as it is (the update of its
     ``about`` to itself only makes the conflict return it, and locks it as the insert would)."""
-    insert = (postgresql.insert if is_postgres(conn) else sqlite.insert)(mail_outbox).values(
-        request_id=request_id, about=about, message_id=new_message_id(), status="pending", created_at=now())
-    row = mail_outbox.c
-    found = conn.execute(insert.on_conflict_do_update(
-        index_elements=[row.request_id, row.about], set_={"about": insert.excluded.about},
-    ).returning(row.message_id, row.status)).one()
+    found = conn.execute(_INTENTS[conn.dialect.name], {
+        "request_id": request_id, "about": about, "message_id": new_message_id(), "created_at": now()}).one()
     return str(found.message_id), str(found.status)
 
 

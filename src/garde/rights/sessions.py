@@ -46,6 +46,7 @@ from garde.rights.intake import LANGUAGES
 from garde.rights.mailer import Mailer, SmsSender
 from garde.rights.tables import subject_sessions
 from garde.rights.wording import strings
+from garde.store.transactions import retried
 from garde.subjects import identifier_hash, normalise_identifier, now, subject_identifiers
 
 CODE_LIFETIME = timedelta(minutes=15)
@@ -122,7 +123,8 @@ def start_session(engine: sa.Engine, kind: str, value: str, mailer: Mailer, *, l
     code = f"{secrets.randbelow(10**6):06d}"
     salt = secrets.token_hex(16)
     session_id = secrets.token_hex(16)
-    with engine.begin() as conn:
+
+    def starting(conn: sa.Connection) -> None:
         hit(conn, STARTS_PER_IDENTITY, digest, at=moment)  # the first write: SQLite holds the store from here
         hold_identity(conn, digest)
         if codes_to_identity(conn, digest, moment) >= CODES_PER_IDENTITY:
@@ -142,6 +144,8 @@ def start_session(engine: sa.Engine, kind: str, value: str, mailer: Mailer, *, l
         audit.record(conn, "subject_session.started", {"session": session_id, "identity": kind,
                                                        "known": subject_id is not None},
                      subject_id=subject_id, actor="subject")
+
+    retried(engine, starting, what="a subject session started")
     return SessionStarted(session_id, moment + CODE_LIFETIME,
                           _delivery(mailer, kind, normalised, code, language))
 
@@ -166,8 +170,9 @@ def confirm_session(engine: sa.Engine, session_id: str, code: str, *,
     """The token for a right code; otherwise a :class:`GardeError` (401), after the wrong attempt
     is committed. An unknown session, an expired or used code and a wrong code get one answer."""
     moment = now()
-    with engine.begin() as conn:
-        token = _check(conn, session_id, code.strip(), moment, lifetime)
+    # a wrong attempt is counted in this transaction: run again, the same attempt is counted once
+    token = retried(engine, lambda conn: _check(conn, session_id, code.strip(), moment, lifetime),
+                    what=f"subject session {session_id}: a code checked")
     if token is None:
         raise SessionRefused(_WRONG)
     return token
@@ -235,11 +240,13 @@ def bind_subject(conn: sa.Connection, session: SubjectSession, subject_id: str) 
 
 def end_session(engine: sa.Engine, session: SubjectSession) -> None:
     """Log out: the token is refused from now on and the session's identity is wiped."""
-    with engine.begin() as conn:
+    def ending(conn: sa.Connection) -> None:
         conn.execute(subject_sessions.update().where(subject_sessions.c.id == session.id)
                      .values(ended_at=now(), identity=None))
         audit.record(conn, "subject_session.ended", {"session": session.id}, subject_id=session.subject_id,
                      actor="subject")
+
+    retried(engine, ending, what=f"subject session {session.id} ended")
 
 
 def _forget_ended(conn: sa.Connection, moment: datetime) -> None:

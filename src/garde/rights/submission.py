@@ -20,6 +20,7 @@ from garde.problems import GardeError
 from garde.rights.intake import Request, get_request, submit
 from garde.rights.mailer import Mailer
 from garde.rights.verification import send_codes
+from garde.store.transactions import retried
 
 
 @dataclass(frozen=True)
@@ -38,15 +39,15 @@ def receive(store: sa.Engine, type: str, identities: Mapping[str, str], mailer: 
             region: str | None = None) -> Receipt:
     """Record a request (:func:`~garde.rights.intake.submit`), then send its codes with ``mailer``
     (none: no code is sent)."""
-    with store.begin() as conn:
-        request = submit(conn, type, identities, language=language, details=details, actor=actor,
-                         region=region)
+    request = retried(store, lambda conn: submit(conn, type, identities, language=language, details=details,
+                                                 actor=actor, region=region), what="a request submitted")
     sent: list[str] = []
     not_sent = None
     if mailer is not None:
         try:
-            with store.begin() as conn:
-                sent = send_codes(conn, request.id, mailer, actor=actor)
+            # run again, a new code is sent: the one mailed by the aborted attempt was never stored
+            sent = retried(store, lambda conn: send_codes(conn, request.id, mailer, actor=actor),
+                           what=f"request {request.id}: codes sent")
         except GardeError as refused:
             not_sent = str(refused)
     with store.connect() as conn:

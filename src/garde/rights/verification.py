@@ -47,6 +47,7 @@ from garde.rights.intake import NEW, Request, get_request, record_step, transiti
 from garde.rights.mailer import Mailer, SmsSender
 from garde.rights.tables import requests, verification_codes
 from garde.rights.wording import strings
+from garde.store.transactions import retried
 from garde.subjects import ensure_subject, identifier_hash, link_identifiers, now
 
 CODE_LIFETIME = timedelta(minutes=30)
@@ -335,8 +336,8 @@ def confirm_code(store: sa.Engine, request_id: str, code: str, *, kind: str | No
     that drops the connection cannot have a wrong guess rolled back and uncounted. A wrong,
     expired or refused code raises :class:`WrongCode` after the commit.
     """
-    with store.begin() as conn:
-        check = check_code(conn, request_id, code, kind=kind, actor=actor)
+    check = retried(store, lambda conn: check_code(conn, request_id, code, kind=kind, actor=actor),
+                    what=f"request {request_id}: a code checked")
     if not check.verified:
         raise WrongCode(check)
     with store.connect() as conn:

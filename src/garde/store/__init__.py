@@ -7,14 +7,17 @@ migrations in ``store/migrations/versions`` — one chain from the first table.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from garde.private_files import create_private
 from garde.problems import GardeError
+
+T = TypeVar("T")
 
 metadata = sa.MetaData(
     naming_convention={
@@ -153,6 +156,19 @@ def open_store(url: str | None = None) -> Engine:
         engine.dispose()
         raise
     return engine
+
+
+def written(work: Callable[[sa.Connection], T], *, what: str) -> T:
+    """``work`` in a write transaction of the configured store, opened for it and closed after (a
+    command's one write), run again on a deadlock or a conflict
+    (:func:`garde.store.transactions.retried`)."""
+    from garde.store.transactions import retried
+
+    engine = open_store()
+    try:
+        return retried(engine, work, what=what)
+    finally:
+        engine.dispose()
 
 
 def unreachable(exc: sa.exc.DBAPIError) -> str:

@@ -39,7 +39,18 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 #: deadlock_detected, serialization_failure: the transaction may run again as it was.
 RETRIED = frozenset({"40P01", "40001"})
+#: unique_violation: two transactions creating the same new row (a subject's identity) at once; the
+#: one that waited fails, and run again it finds the row the other committed (``races_to_create``).
+UNIQUE_RACE = "23505"
 ATTEMPTS = 5
+#: seconds a caller is told to wait (HTTP Retry-After) when the attempts ran out
+RETRY_AFTER = 1
+
+
+def conflicted(error: BaseException) -> bool:
+    """Whether ``error`` is the database aborting a transaction that met another (what
+    :func:`retried` runs again): once the attempts ran out, the caller may try again later."""
+    return isinstance(error, sa.exc.DBAPIError) and sqlstate(error) in RETRIED
 
 
 def sqlstate(error: sa.exc.DBAPIError) -> str | None:
@@ -47,14 +58,25 @@ def sqlstate(error: sa.exc.DBAPIError) -> str | None:
     return getattr(error.orig, "sqlstate", None)
 
 
+def _sqlite_unique(error: sa.exc.DBAPIError) -> bool:
+    """SQLite's unique or primary-key violation (it gives no SQLSTATE)."""
+    return getattr(error.orig, "sqlite_errorname", None) in ("SQLITE_CONSTRAINT_UNIQUE",
+                                                             "SQLITE_CONSTRAINT_PRIMARYKEY")
+
+
 def retried(store: sa.Engine | sa.Connection, work: Callable[[sa.Connection], T], *, what: str,
-            attempts: int = ATTEMPTS) -> T:
+            attempts: int | None = None, races_to_create: bool = False) -> T:
     """``work(conn)`` in a transaction of its own, committed; run again in a new one (after a short
     random pause, growing with each attempt) when the database aborted it with a deadlock or a
     serialization failure, up to ``attempts`` times in all; ``what`` names it in the log.
 
     ``store``: the engine (a connection of its pool for each attempt), or a connection held for many
-    transactions, with none begun (the audit writer's)."""
+    transactions, with none begun (the audit writer's). ``races_to_create``: the work creates rows
+    that another transaction may be creating at the same moment (a subject and its identities,
+    :func:`garde.subjects.ensure_subject`; a request by its sender's id): a unique violation then
+    means the other got there first, and the work run again finds what it committed."""
+    attempts = attempts or ATTEMPTS
+    again = RETRIED | {UNIQUE_RACE} if races_to_create else RETRIED
     for attempt in range(1, attempts + 1):
         try:
             if isinstance(store, sa.Connection):
@@ -63,8 +85,8 @@ def retried(store: sa.Engine | sa.Connection, work: Callable[[sa.Connection], T]
             with store.begin() as conn:
                 return work(conn)
         except sa.exc.DBAPIError as error:
-            state = sqlstate(error)
-            if state not in RETRIED or attempt == attempts:
+            state = sqlstate(error) or (UNIQUE_RACE if _sqlite_unique(error) else None)
+            if state not in again or attempt == attempts:
                 raise
             logger.warning("%s: aborted by the database (SQLSTATE %s), attempt %d of %d; running it again",
                            what, state, attempt, attempts)

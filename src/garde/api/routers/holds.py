@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Literal
 
+import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, Field
 
@@ -22,6 +23,7 @@ from garde.api.state import service
 from garde.datasets import load_datamap
 from garde.legal_holds import LegalHold, get_hold, list_holds, place_known_hold, release_hold
 from garde.rights.deployment import configured_phone_region
+from garde.store.transactions import retried
 
 router = APIRouter(prefix="/holds", tags=["holds"], responses=responses(401, 403, 404, 422))
 Dpo = Annotated[ApiKey, Depends(allow())]
@@ -70,15 +72,16 @@ def place(body: PlaceIn, request: Request, key: Dpo) -> HoldOut:
     """Place a legal hold on what the data map and the register know; audited with the key's name."""
     held = service(request)
     datamap = load_datamap(held.settings.datasets)
-    with held.engine.begin() as conn:
-        return _out(place_known_hold(conn, datamap, held.model.activities, body.scope_kind, body.scope,
-                                     body.reason, body.until, actor=key.actor,
-                                     region=configured_phone_region(held.settings)))
+    return _out(retried(held.engine, lambda conn: place_known_hold(
+        conn, datamap, held.model.activities, body.scope_kind, body.scope, body.reason, body.until,
+        actor=key.actor, region=configured_phone_region(held.settings)), what="a legal hold placed"))
 
 
 @router.post("/{hold_id}/release", response_model=HoldOut)
 def release(hold_id: HoldId, request: Request, key: Dpo) -> HoldOut:
     """Release a hold in force: what it kept is erased or swept when due from now on; audited."""
-    with service(request).engine.begin() as conn:
+    def releasing(conn: sa.Connection) -> LegalHold:
         release_hold(conn, hold_id, actor=key.actor)
-        return _out(get_hold(conn, hold_id))
+        return get_hold(conn, hold_id)
+
+    return _out(retried(service(request).engine, releasing, what=f"legal hold {hold_id} released"))

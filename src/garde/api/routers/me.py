@@ -27,6 +27,7 @@ from garde.rights import self_service as mine
 from garde.rights.deployment import phone_region
 from garde.rights.mailer import configured_mailer
 from garde.rights.sessions import SubjectSession, confirm_session, end_session, start_session
+from garde.store.transactions import retried
 from garde.web.headers import ANSWER_FILE_HEADERS
 
 # Opening a session needs no key nor token (it is how a subject gets one); it gives nothing away
@@ -162,8 +163,8 @@ def requests(request: Request, session: Subject) -> list[RequestOut]:
              dependencies=[Depends(rate_limited("requests.submit"))])
 def submit(body: SubmitIn, request: Request, session: Subject) -> RequestOut:
     """Submit a request for myself: its identity is the session's (proven by its code)."""
-    with service(request).engine.begin() as conn:
-        submitted = mine.submit_mine(conn, session, body.type, language=body.language, details=body.details)
+    submitted = retried(service(request).engine, lambda conn: mine.submit_mine(
+        conn, session, body.type, language=body.language, details=body.details), what="a subject's request")
     return RequestOut.model_validate(mine.request_view(submitted, steps=True))
 
 

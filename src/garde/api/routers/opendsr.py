@@ -23,6 +23,7 @@ from garde.api.ratelimits import per_key
 from garde.api.state import service
 from garde.rights import opendsr
 from garde.rights.deployment import phone_region
+from garde.store.transactions import retried
 from garde.subjects import now
 
 router = APIRouter(prefix="/opendsr", tags=["opendsr"], responses=responses(401, 403, 404, 409, 422))
@@ -131,7 +132,7 @@ def status(subject_request_id: uuid.UUID, request: Request, key: Caller) -> Stat
 @router.delete("/requests/{subject_request_id}", response_model=ReceivedOut)
 def cancel(subject_request_id: uuid.UUID, request: Request, key: Caller) -> ReceivedOut:
     """Cancel a pending request (audited); one being run or answered cannot be cancelled: 409."""
-    with service(request).engine.begin() as conn:
-        cancelled = opendsr.cancel_opendsr(conn, str(subject_request_id), actor=key.actor)
+    cancelled = retried(service(request).engine, lambda conn: opendsr.cancel_opendsr(
+        conn, str(subject_request_id), actor=key.actor), what="an OpenDSR cancellation")
     return ReceivedOut(controller_id=_controller(request), subject_request_id=cancelled.id,
                        received_time=now(), expected_completion_time=None)

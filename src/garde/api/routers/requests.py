@@ -14,6 +14,7 @@ from datetime import date, datetime
 from pathlib import Path as FilePath
 from typing import Annotated, Any, Literal
 
+import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, Field, StringConstraints, model_validator
@@ -32,6 +33,7 @@ from garde.rights.deployment import phone_region
 from garde.rights.intake import REQUEST_TYPES, RequestType
 from garde.rights.submission import receive
 from garde.rights.verification import confirm_code
+from garde.store.transactions import retried
 from garde.web.headers import ANSWER_FILE_HEADERS
 
 router = APIRouter(prefix="/requests", tags=["requests"], responses=responses(401, 403, 404, 409, 422))
@@ -197,12 +199,15 @@ def send_code(request_id: RequestId, body: CodesIn, request: Request, key: CodeS
     """Send a new one-time code (it replaces the previous one; wrong attempts still count)."""
     held = service(request)
     mailer = rights.configured_mailer(held.settings)
-    with held.engine.begin() as conn:
+    def sending(conn: sa.Connection) -> CodesOut:
+        # run again, a new code is sent: the one mailed by the aborted attempt was never stored
         if body.identity:
             found = rights.send_code(conn, request_id, mailer, kind=body.identity, actor=key.actor)
             return CodesOut(request_id=found.id, sent=[body.identity])
         sent = rights.send_codes(conn, request_id, mailer, actor=key.actor)
         return CodesOut(request_id=rights.get_request(conn, request_id).id, sent=sent)
+
+    return retried(held.engine, sending, what=f"request {request_id}: codes sent")
 
 
 @router.post("/{request_id}/verify", response_model=RequestOut)
@@ -213,9 +218,10 @@ def verify(request_id: RequestId, body: VerifyIn, request: Request, key: Caller)
     if body.code is not None:
         return _out(confirm_code(held.engine, request_id, body.code, kind=body.identity, actor=key.actor))
     assert body.out_of_band is not None
-    with held.engine.begin() as conn:
-        verified = rights.verify_out_of_band(conn, request_id, body.out_of_band, actor=key.actor,
-                                             identities=body.checked)
+    out_of_band = body.out_of_band
+    verified = retried(held.engine, lambda conn: rights.verify_out_of_band(
+        conn, request_id, out_of_band, actor=key.actor, identities=body.checked),
+        what=f"request {request_id}: verified out of band")
     return _out(verified)
 
 
@@ -250,9 +256,10 @@ def _told(request: Request, step: Callable[..., rights.Request], request_id: str
           key: ApiKey) -> RequestOut:
     """``step`` (extend or reject) with its reason; the subject is told by the configured mailer."""
     held = service(request)
-    with held.engine.begin() as conn:
-        done = step(conn, request_id, reason, actor=key.actor, registers=held.model.registers,
-                    mailer=rights.configured_mailer(held.settings))
+    mailer = rights.configured_mailer(held.settings)
+    done = retried(held.engine, lambda conn: step(conn, request_id, reason, actor=key.actor,
+                                                  registers=held.model.registers, mailer=mailer),
+                   what=f"request {request_id}: {step.__name__}")
     return _out(done)
 
 
@@ -284,7 +291,8 @@ def download(request_id: RequestId, name: Annotated[str, Path(max_length=255)], 
              key: Caller) -> FileResponse:
     """One answer file, by a name among the request's own files; its reading is audited."""
     held = service(request)
-    with held.engine.begin() as conn:
-        found = answer_file(conn, request_id, name, held.settings.results, actor=key.actor)
+    found = retried(held.engine, lambda conn: answer_file(conn, request_id, name, held.settings.results,
+                                                          actor=key.actor),
+                    what=f"request {request_id}: a file read")
     return FileResponse(found.path, media_type=found.media_type, filename=found.name,
                         headers=ANSWER_FILE_HEADERS)

@@ -18,6 +18,7 @@ from garde.api.ratelimits import count_failure, refused
 from garde.api.state import service, store
 from garde.problems import GardeError
 from garde.ratelimit import RateLimited
+from garde.store.transactions import retried
 from garde.web.cookies import csrf_matches, csrf_token, read_cookie
 from garde.web.dpo.auth import LANGS, LOGIN, SURFACE, DpoPage, checked_form
 from garde.web.forms import read_form
@@ -52,8 +53,9 @@ async def login(request: Request) -> Response:
         return _form(request, lang, status=403, error="csrf")
     lifetime = timedelta(hours=service(request).settings.dpo_session_hours)
     try:
-        with store(request).begin() as conn:
-            session_id, _ = start_session(conn, form.get("key", ""), lifetime)
+        key = form.get("key", "")
+        session_id, _ = retried(store(request), lambda conn: start_session(conn, key, lifetime),
+                                what="a DPO login")
     except GardeError:
         try:
             await run_in_threadpool(count_failure, request, "dpo.login")
@@ -68,8 +70,7 @@ async def login(request: Request) -> Response:
 
 @router.post("/dpo/logout", include_in_schema=False)
 def logout(request: Request, dpo: DpoPage, form: dict[str, str] = Depends(checked_form)) -> Response:
-    with store(request).begin() as conn:
-        end_session(conn, dpo.session_id)
+    retried(store(request), lambda conn: end_session(conn, dpo.session_id), what="a DPO logout")
     response = RedirectResponse(LOGIN, status_code=303)
     SURFACE.end(response, request)
     return response

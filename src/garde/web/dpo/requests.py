@@ -13,6 +13,7 @@ from garde.jobs.requests import run_request
 from garde.problems import GardeError, NotFound
 from garde.rights.deployment import configured_registers
 from garde.rights.queue import answer_file, answer_files, extendable, queue, standing
+from garde.store.transactions import retried
 from garde.subjects import now
 from garde.web.dpo.auth import LANGS, DpoPage, checked_form
 from garde.web.dpo.registers import not_found
@@ -52,9 +53,9 @@ def request_page(request_id: str, request: Request, dpo: DpoPage) -> Response:
 @router.get("/dpo/requests/{request_id}/files/{name}", include_in_schema=False)
 def request_file(request_id: str, name: str, request: Request, dpo: DpoPage) -> Response:
     try:
-        with store(request).begin() as conn:
-            path = answer_file(conn, request_id[:MAX_ID], service(request).settings.results, name[:MAX_ID],
-                               actor=dpo.actor)
+        path = retried(store(request), lambda conn: answer_file(
+            conn, request_id[:MAX_ID], service(request).settings.results, name[:MAX_ID], actor=dpo.actor),
+            what=f"request {request_id[:MAX_ID]}: a file read")
     except (GardeError, NotFound):
         return not_found(request, dpo)
     return FileResponse(path, filename=path.name, headers={"Cache-Control": "no-store"})
@@ -64,10 +65,11 @@ def _change(request: Request, dpo: DpoPage, request_id: str, action: str, reason
     settings = service(request).settings
     change = rights.extend if action == "extend" else rights.reject
     try:
-        with store(request).begin() as conn:
-            changed = change(conn, request_id[:MAX_ID], reason, actor=dpo.actor,
-                             mailer=rights.configured_mailer(settings),
-                             registers=configured_registers(settings))
+        mailer, registers = rights.configured_mailer(settings), configured_registers(settings)
+        changed = retried(store(request), lambda conn: change(conn, request_id[:MAX_ID], reason,
+                                                              actor=dpo.actor, mailer=mailer,
+                                                              registers=registers),
+                          what=f"request {request_id[:MAX_ID]}: {action}")
     except GardeError as error:
         return _page(request, dpo, request_id, error=str(error), status=400)
     return RedirectResponse(f"/dpo/requests/{changed.id}", status_code=303)

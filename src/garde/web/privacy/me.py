@@ -27,6 +27,7 @@ from garde.rights.my_consents import (
     objects_to_direct_marketing,
 )
 from garde.rights.sessions import end_session
+from garde.store.transactions import retried
 from garde.web.pages import render
 from garde.web.privacy.auth import HOME, LANGS, SURFACE, SubjectPage, checked_form
 
@@ -66,8 +67,8 @@ async def submit(request: Request, subject: SubjectPage,
 
     def submitted() -> None:
         rate_limited("requests.submit")(request)
-        with held.engine.begin() as conn:
-            mine.submit_mine(conn, subject.session, kind, language=subject.lang, details=details)
+        retried(held.engine, lambda conn: mine.submit_mine(conn, subject.session, kind, language=subject.lang,
+                                                           details=details), what="a subject's request")
 
     try:
         await run_in_threadpool(submitted)
