@@ -65,7 +65,9 @@ def read_pdf(data: bytes, source: str) -> Document:
     held: list[str] = []
     for text, layout in zip(texts, layouts, strict=True):
         carried, held = _page(text, layout, builder, carried, held)
-    _prose(held, 0, builder)
+    # what followed a table at the end of the last page: its prose, read as on that page
+    last = layouts[-1][0] if layouts else []
+    _prose(held, max((len(" ".join(line.split())) for line in last), default=0), builder)
     return builder.build()
 
 
@@ -126,9 +128,15 @@ def _page(text: str, layout: tuple[list[str], list[int | None]], builder: Docume
             builder.add_table(table.rows)
         done = table.last
     if ends_page(tables[-1], grid):
-        return tables[-1].columns, [line for line in lines[done:] if line]
+        return tables[-1].columns, _trimmed(lines[done:])
     _prose(lines[done:], full, builder)
     return None, []
+
+
+def _trimmed(lines: list[str]) -> list[str]:
+    """Lines without the blank ones at either end (those between them part paragraphs)."""
+    kept = [i for i, line in enumerate(lines) if line]
+    return lines[kept[0]:kept[-1] + 1] if kept else []
 
 
 def _prose(lines: list[str], full: int, builder: DocumentBuilder) -> None:
