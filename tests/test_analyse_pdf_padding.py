@@ -19,7 +19,15 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import cm
-from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Table, TableStyle
+from reportlab.platypus import (
+    Flowable,
+    ListFlowable,
+    ListItem,
+    Paragraph,
+    SimpleDocTemplate,
+    Table,
+    TableStyle,
+)
 
 from garde.analyse.activities import extract_activities
 from garde.analyse.readers import read
@@ -107,3 +115,30 @@ def test_a_padded_table_is_read_whole_row_by_row(tmp_path: Path, style: str) -> 
     assert "Who we share your data with" in headings and "Your rights" in headings
     recipients = [t for t in document.tables if t.rows[0][0].text == "Recipient"]
     assert len(recipients) == 1 and len(recipients[0].rows) == len(RECIPIENTS), style
+
+
+BULLETS = ["to administer your admission, registration and studies, which is necessary for the performance "
+           "of our contract with you;",
+           "to provide student support services, on the basis of your explicit consent;",
+           "to report student data to the statistics agency, because we are required to do so by law;",
+           "to monitor equality of opportunity, which is a task carried out in the public interest."]
+
+
+def test_bullets_drawn_apart_from_their_text_are_items(tmp_path: Path) -> None:
+    """reportlab draws a list's bullet apart from its text: pypdf's plain text gives the bullet a line
+    of its own. Saw fail before: the items were read as paragraphs starting with the bullet, two of
+    them run together, and the third purpose lost."""
+    styles = getSampleStyleSheet()
+    body = styles["BodyText"]
+    items = [ListItem(Paragraph(text, body)) for text in BULLETS]
+    story: list[Flowable] = [
+        Paragraph("Student privacy notice", styles["Heading1"]),
+        Paragraph("How we use your information", styles["Heading2"]),
+        Paragraph("We process your personal data for the following purposes:", body),
+        ListFlowable(items, bulletType="bullet", start="–"),
+    ]
+    SimpleDocTemplate(str(tmp_path / "notice.pdf"), pagesize=A4, invariant=True).build(story)
+    document = read(tmp_path / "notice.pdf")
+    assert [_squash(b.text) for b in document.blocks if b.kind == "item"] == BULLETS
+    bases = {a.legal_bases for a in extract_activities(document, "en")}
+    assert bases == {("contract",), ("consent",), ("legal_obligation",), ("public_task",)}

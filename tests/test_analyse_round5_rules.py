@@ -105,3 +105,27 @@ def test_paragraphs_each_stating_a_use_and_its_basis_are_a_purpose_each() -> Non
     assert {bases for _, bases in found} == {("contract",), ("legal_obligation",), ("consent",)}
     assert ("Newsletter", ("consent",)) in found  # one paragraph alone: its heading names the purpose
     assert not any(purpose == "When we are the controller" for purpose, _ in found)
+
+
+CONDITIONAL: Cases = {
+    "en": ("# Privacy notice\n\n## Purposes and legal bases\n\n- Sending our newsletter, with your consent.\n"
+           "- Where we rely on legitimate interests, you have the right to object.\n\n"
+           "Where we rely on your consent to send you offers, you can withdraw it at any time.\n",
+           {("Sending our newsletter, with your consent.", ("consent",)),
+            ("Where we rely on your consent to send you offers, you can withdraw it at any time.",
+             ("consent",))}),
+    "fr": ("# Politique\n\n## Finalités et bases légales\n\nEnvoi de la lettre d'information : sur la "
+           "base de votre consentement.\n\nLorsque le traitement est fondé sur notre intérêt légitime, "
+           "vous pouvez vous y opposer.\n",
+           {("Envoi de la lettre d'information", ("consent",))}),
+    "it": ("# Informativa\n\n## Finalità e basi giuridiche\n\n- Invio della newsletter, sulla base del tuo "
+           "consenso.\n- Qualora il trattamento si basi sul legittimo interesse, puoi opporti.\n",
+           {("Invio della newsletter, sulla base del tuo consenso.", ("consent",))}),
+}
+
+
+@pytest.mark.parametrize("language", sorted(CONDITIONAL))
+def test_a_basis_named_as_a_condition_states_no_purpose(language: str) -> None:
+    """Saw fail before: "Where we rely on legitimate interests, you have the right to object" was a
+    purpose with legitimate interests as its basis."""
+    check(CONDITIONAL, language, "notice.md")

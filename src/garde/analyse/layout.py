@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from garde.analyse.document import Block, Document, Table
 from garde.analyse.on_behalf import processor_heading, processor_role, processor_spans, says_on_behalf
 from garde.analyse.passages import plain_headings
-from garde.analyse.subjects import clauses, hedged_use, ties, use_after_basis
+from garde.analyse.subjects import clauses, conditional, hedged_use, ties, use_after_basis
 from garde.analyse.wording import (
     BOTH,
     GENERAL_BASES,
@@ -387,6 +387,8 @@ def _walk(heading: Block | None, body: list[Block], language: str, reading: Read
                 _, label, value = found
                 reading.units.append(Unit("item", [label, Chunk("purpose", value.text, value.start)]))
                 emitted = True
+            elif conditional(block.text, language):
+                continue  # "where we rely on legitimate interests, you may object": no purpose
             elif tied_bases(block.text, language):
                 reading.units += _clause_units("item", block, language) \
                     or [Unit("item", [Chunk("purpose", block.text, block.start)])]
@@ -406,6 +408,9 @@ def _walk(heading: Block | None, body: list[Block], language: str, reading: Read
                 pending, emitted = [], True
             continue
         if not tied_bases(block.text, language):
+            continue
+        if conditional(block.text, language):  # a basis named to say what follows from it (objecting)
+            reading.untied.append(chunk)
             continue
         following_items = i + 1 < len(body) and body[i + 1].kind == "item"
         if following_items and block.text.rstrip().endswith(":"):

@@ -31,6 +31,7 @@ from garde.analyse.wording import (
     FUNCTION_WORDS,
     GENERAL_BASES,
     contains,
+    find_terms,
     load_structure,
     sentences,
     tied_bases,
@@ -171,6 +172,17 @@ def hedged_use(text: str, language: str) -> bool:
             if len(words) >= OWN_WORDS:
                 return True
     return False
+
+
+def conditional(text: str, language: str) -> bool:
+    """Whether every sentence of ``text`` that names a basis names it only as a condition ("Where we
+    rely on legitimate interests, you have the right to object": ``conditional_cues``), without the
+    use it serves after it: such a text states no purpose."""
+    structure = load_structure()
+    cues = structure.words(structure.conditional_cues, language)
+    tying = [(a, b) for a, b in sentences(text) if find_terms("legal_bases", text[a:b])]
+    return bool(tying) and all(contains(text[a:b], cues) and not use_after_basis(text[a:b], language)
+                               for a, b in tying)
 
 
 @lru_cache(maxsize=8)

@@ -35,6 +35,9 @@ LIMITS = Configuration().with_overwrites(
 )
 
 _BULLET = re.compile(r"^\s*(?:[-*•▪◦●‣–]|\d{1,2}[.)]|[a-z][.)])\s+")
+# A bullet drawn apart from its item's text: pypdf's plain text gives it a line of its own (reportlab's
+# lists, many word processors' exports), the item's text on the lines after it.
+_LONE_BULLET = re.compile(r"^\s*[-*•▪◦●‣–]\s*$")
 _SENTENCE_END = re.compile(r"[.!?:;»”)\]]$")
 
 
@@ -156,6 +159,10 @@ def _prose(lines: list[str], full: int, builder: DocumentBuilder) -> None:
         if not line:
             flush()
             continue
+        if _LONE_BULLET.match(line):
+            flush()
+            kind = "item"
+            continue
         following = lines[i + 1] if i + 1 < len(lines) else ""
         if (not paragraph or _SENTENCE_END.search(paragraph[-1])) and _is_heading(line, following, full):
             flush()
@@ -177,7 +184,8 @@ def _is_heading(line: str, following: str, full: int) -> bool:
     return (len(line) <= 80 and len(line) < 0.75 * max(full, 1) and not _SENTENCE_END.search(line)
             and not line.endswith(",") and (line[0].isupper() or line[0].isdigit())
             and not _BULLET.match(line)
-            and (not following or following[0].isupper() or bool(_BULLET.match(following))))
+            and (not following or following[0].isupper() or bool(_BULLET.match(following))
+                 or bool(_LONE_BULLET.match(following))))
 
 
 def _join(lines: list[str]) -> str:
