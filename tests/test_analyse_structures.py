@@ -44,7 +44,12 @@ def controller_pairs(result: dict[str, Any]) -> list[tuple[str, str]]:
 
 def pair_counts(name: str, result: dict[str, Any]) -> tuple[int, int, int]:
     """(right, predicted, labelled) pairs, one to one, best overlap first."""
-    wanted = LABELS[name]["pairs"]
+    return matched_pairs(LABELS[name]["pairs"], result)
+
+
+def matched_pairs(wanted: list[dict[str, str]], result: dict[str, Any]) -> tuple[int, int, int]:
+    """(right, predicted, labelled) pairs of the controller's activities against the labelled
+    ``wanted``, one to one, best overlap first."""
     predicted = controller_pairs(result)
     candidates = sorted(((purpose_overlap(w["purpose"], p), i, j) for i, w in enumerate(wanted)
                          for j, (p, basis) in enumerate(predicted) if basis == w["basis"]), reverse=True)

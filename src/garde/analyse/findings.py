@@ -19,7 +19,7 @@ from typing import Any
 
 from garde.analyse.cues import Cues, compile_cues, countries_outside_eea, per_language, words_of
 from garde.analyse.passages import Passage
-from garde.analyse.subjects import clauses
+from garde.analyse.subjects import clauses, hedged_use
 from garde.analyse.wording import find_terms, tied_bases
 from garde.problems import GardeError
 from garde.taxonomy import load_vocabulary
@@ -158,7 +158,9 @@ def _alternatives(rules: FindingRules, found: Sequence[Passage], lang: str) -> l
 
 def alternative_bases(text: str, lang: str, cell: bool = False) -> tuple[str, str] | None:
     """The words of two different legal bases ``text`` offers as a choice ("our legitimate
-    interests" / "your consent"), or None. ``cell``: a table cell, whose bases are all counted."""
+    interests" / "your consent"), or None. ``cell``: a table cell, whose bases are all counted.
+    Three bases or more tied to one use (:func:`~garde.analyse.subjects.hedged_use`), joined by
+    "and" or "or", leave the choice open too: the first and the last are named."""
     alternative = load_finding_rules().alternative
     bases = find_terms("legal_bases", text) if cell else tied_bases(text, lang)
     for before, after in pairwise(bases):
@@ -166,6 +168,8 @@ def alternative_bases(text: str, lang: str, cell: bool = False) -> tuple[str, st
         if before.term != after.term and alternative.find(between, words_of(between)) \
                 and not clauses(text[before.start:after.end], lang):
             return text[before.start:before.end], text[after.start:after.end]
+    if not cell and hedged_use(text, lang):  # "to manage your account, on consent, contract and ..."
+        return text[bases[0].start:bases[0].end], text[bases[-1].start:bases[-1].end]
     return None
 
 

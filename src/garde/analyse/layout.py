@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from garde.analyse.document import Block, Document, Table
 from garde.analyse.on_behalf import processor_heading, processor_role, processor_spans, says_on_behalf
 from garde.analyse.passages import plain_headings
-from garde.analyse.subjects import clauses, ties, use_after_basis
+from garde.analyse.subjects import clauses, conditional, hedged_use, ties, use_after_basis
 from garde.analyse.wording import (
     BOTH,
     GENERAL_BASES,
@@ -37,6 +37,9 @@ from garde.analyse.wording import (
 
 #: The fewest header cells with a role that make a row a table's header (a purpose column and one more).
 HEADER_ROLES = 2
+#: The fewest paragraphs of a section, each stating a use of the data and its basis, that make each
+#: of them a purpose (one alone is the section's purpose, named by its heading).
+USES_IN_SECTION = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -374,7 +377,7 @@ def _walk(heading: Block | None, body: list[Block], language: str, reading: Read
         if block.kind == "item" and names_only_bases(block.text):
             continue  # a bullet naming a basis, no purpose ("- the performance of a contract;")
         if not bare_label(block.text) and lists_bases(block.text, language) \
-                and not clauses(block.text, language):
+                and not clauses(block.text, language) and not hedged_use(block.text, language):
             if block.kind != "item":
                 reading.untied.append(chunk)  # the bases the law allows, in general: no purpose's
             continue
@@ -384,6 +387,8 @@ def _walk(heading: Block | None, body: list[Block], language: str, reading: Read
                 _, label, value = found
                 reading.units.append(Unit("item", [label, Chunk("purpose", value.text, value.start)]))
                 emitted = True
+            elif conditional(block.text, language):
+                continue  # "where we rely on legitimate interests, you may object": no purpose
             elif tied_bases(block.text, language):
                 reading.units += _clause_units("item", block, language) \
                     or [Unit("item", [Chunk("purpose", block.text, block.start)])]
@@ -403,6 +408,9 @@ def _walk(heading: Block | None, body: list[Block], language: str, reading: Read
                 pending, emitted = [], True
             continue
         if not tied_bases(block.text, language):
+            continue
+        if conditional(block.text, language):  # a basis named to say what follows from it (objecting)
+            reading.untied.append(chunk)
             continue
         following_items = i + 1 < len(body) and body[i + 1].kind == "item"
         if following_items and block.text.rstrip().endswith(":"):
@@ -429,7 +437,15 @@ def _walk(heading: Block | None, body: list[Block], language: str, reading: Read
         reading.units += [Unit("item", [Chunk("purpose", b.text, b.start)]) for b in pending]
         emitted = emitted or bool(pending)
     if heading_prose and heading is not None:
-        if emitted:
+        # paragraphs each stating a use and its basis ("We record this only because you gave us your
+        # consent", "We keep records ... because we are required to by law"): a purpose each, under
+        # any heading ("What we do with your information"), rather than one purpose named by it
+        uses = [c for c in heading_prose if _states_use(c.text, language)
+                or any(tie.purposes for tie in ties(c.text, language, True))]
+        if len(uses) >= USES_IN_SECTION:
+            reading.units += [_paragraph_unit(Block("paragraph", c.text, c.start)) for c in uses]
+            reading.untied += [c for c in heading_prose if c not in uses]
+        elif emitted:
             reading.untied += heading_prose
         else:
             reading.units.append(Unit("section", [Chunk("purpose", heading.text, heading.start),

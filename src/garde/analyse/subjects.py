@@ -27,7 +27,16 @@ from dataclasses import dataclass
 from functools import lru_cache
 from itertools import pairwise
 
-from garde.analyse.wording import FUNCTION_WORDS, contains, load_structure, sentences, tied_bases, tokens
+from garde.analyse.wording import (
+    FUNCTION_WORDS,
+    GENERAL_BASES,
+    contains,
+    find_terms,
+    load_structure,
+    sentences,
+    tied_bases,
+    tokens,
+)
 
 #: Fewest words of three letters or more a subject needs to name a purpose ("La facturation" has one).
 MIN_WORDS = 1
@@ -133,6 +142,47 @@ def use_after_basis(sentence: str, language: str) -> bool:
     markers = _markers(language)
     after = markers.match(_fold(sentence), bases[-1].end)
     return after is not None and _own_words(sentence[after.end():]) >= OWN_WORDS
+
+
+def hedged_use(text: str, language: str) -> bool:
+    """Whether a sentence of ``text`` naming :data:`GENERAL_BASES` bases or more ties them to one use
+    of the data ("we use your contact details to manage your account, on the basis of consent,
+    contract or legitimate interests"): the bases are that purpose's, left for the DPO to choose
+    among, not the bases the law allows listed in general. A list introduced by a colon ("on these
+    bases: consent, ..."), said of the whole page (``whole_document``), or for a use in words that
+    name none (``generic_uses``: "to process personal data") is general."""
+    structure = load_structure()
+    markers = _pattern(structure.words(structure.purpose_markers, language))
+    whole = structure.words(structure.whole_document, language)
+    generic = set(structure.words(structure.generic_uses, language))
+    for start, end in sentences(text):
+        sentence = text[start:end]
+        bases = tied_bases(sentence, language)
+        if len({m.term for m in bases}) < GENERAL_BASES or ":" in sentence[:bases[0].start] \
+                or contains(sentence, whole):
+            continue
+        folded = _fold(sentence)
+        covered = [(m.start, m.end) for m in bases]
+        for marker in markers.finditer(folded):
+            if any(a <= marker.start() < b for a, b in covered):
+                continue
+            stop = next((a for a, _ in covered if a >= marker.end()), len(sentence))
+            words = [w for w, _, _ in tokens(sentence[marker.end():stop])
+                     if len(w) >= 3 and w not in FUNCTION_WORDS and w not in generic]
+            if len(words) >= OWN_WORDS:
+                return True
+    return False
+
+
+def conditional(text: str, language: str) -> bool:
+    """Whether every sentence of ``text`` that names a basis names it only as a condition ("Where we
+    rely on legitimate interests, you have the right to object": ``conditional_cues``), without the
+    use it serves after it: such a text states no purpose."""
+    structure = load_structure()
+    cues = structure.words(structure.conditional_cues, language)
+    tying = [(a, b) for a, b in sentences(text) if find_terms("legal_bases", text[a:b])]
+    return bool(tying) and all(contains(text[a:b], cues) and not use_after_basis(text[a:b], language)
+                               for a, b in tying)
 
 
 @lru_cache(maxsize=8)

@@ -80,6 +80,8 @@ class Structure:
     processor_cues: dict[str, tuple[str, ...]] = field(default_factory=dict)
     controller_sections: dict[str, tuple[str, ...]] = field(default_factory=dict)
     processor_roles: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    generic_uses: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    conditional_cues: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def words(self, table: dict[str, tuple[str, ...]], language: str) -> tuple[str, ...]:
         """The words of ``language``; every language's when it is unknown."""
@@ -120,6 +122,8 @@ def load_structure(path: Path = STRUCTURE) -> Structure:
         processor_cues=_words_map(data.get("processor_cues", {}), "processor_cues"),
         controller_sections=_words_map(data.get("controller_sections", {}), "controller_sections"),
         processor_roles=_words_map(data.get("processor_roles", {}), "processor_roles"),
+        generic_uses=_words_map(data.get("generic_uses", {}), "generic_uses"),
+        conditional_cues=_words_map(data.get("conditional_cues", {}), "conditional_cues"),
     )
 
 

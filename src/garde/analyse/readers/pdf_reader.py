@@ -35,6 +35,9 @@ LIMITS = Configuration().with_overwrites(
 )
 
 _BULLET = re.compile(r"^\s*(?:[-*•▪◦●‣–]|\d{1,2}[.)]|[a-z][.)])\s+")
+# A bullet drawn apart from its item's text: pypdf's plain text gives it a line of its own (reportlab's
+# lists, many word processors' exports), the item's text on the lines after it.
+_LONE_BULLET = re.compile(r"^\s*[-*•▪◦●‣–]\s*$")
 _SENTENCE_END = re.compile(r"[.!?:;»”)\]]$")
 
 
@@ -65,7 +68,9 @@ def read_pdf(data: bytes, source: str) -> Document:
     held: list[str] = []
     for text, layout in zip(texts, layouts, strict=True):
         carried, held = _page(text, layout, builder, carried, held)
-    _prose(held, 0, builder)
+    # what followed a table at the end of the last page: its prose, read as on that page
+    last = layouts[-1][0] if layouts else []
+    _prose(held, max((len(" ".join(line.split())) for line in last), default=0), builder)
     return builder.build()
 
 
@@ -126,9 +131,15 @@ def _page(text: str, layout: tuple[list[str], list[int | None]], builder: Docume
             builder.add_table(table.rows)
         done = table.last
     if ends_page(tables[-1], grid):
-        return tables[-1].columns, [line for line in lines[done:] if line]
+        return tables[-1].columns, _trimmed(lines[done:])
     _prose(lines[done:], full, builder)
     return None, []
+
+
+def _trimmed(lines: list[str]) -> list[str]:
+    """Lines without the blank ones at either end (those between them part paragraphs)."""
+    kept = [i for i, line in enumerate(lines) if line]
+    return lines[kept[0]:kept[-1] + 1] if kept else []
 
 
 def _prose(lines: list[str], full: int, builder: DocumentBuilder) -> None:
@@ -147,6 +158,10 @@ def _prose(lines: list[str], full: int, builder: DocumentBuilder) -> None:
     for i, line in enumerate(lines):
         if not line:
             flush()
+            continue
+        if _LONE_BULLET.match(line):
+            flush()
+            kind = "item"
             continue
         following = lines[i + 1] if i + 1 < len(lines) else ""
         if (not paragraph or _SENTENCE_END.search(paragraph[-1])) and _is_heading(line, following, full):
@@ -169,7 +184,8 @@ def _is_heading(line: str, following: str, full: int) -> bool:
     return (len(line) <= 80 and len(line) < 0.75 * max(full, 1) and not _SENTENCE_END.search(line)
             and not line.endswith(",") and (line[0].isupper() or line[0].isdigit())
             and not _BULLET.match(line)
-            and (not following or following[0].isupper() or bool(_BULLET.match(following))))
+            and (not following or following[0].isupper() or bool(_BULLET.match(following))
+                 or bool(_LONE_BULLET.match(following))))
 
 
 def _join(lines: list[str]) -> str:

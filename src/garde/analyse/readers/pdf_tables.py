@@ -7,8 +7,10 @@ text at its place, so the cells of one table row sit in the same columns line af
   segments (cells);
 - a *header* is a line of two segments or more; its segments' starts are the table's columns;
 - the table goes on while each following line's segments start at a column (give or take
-  :data:`TOLERANCE` characters) and stay inside it, and stops at a blank line or a line that does
-  not fit (prose running across the columns);
+  :data:`TOLERANCE` characters) and stay inside it, and stops at a line that does not fit (prose
+  running across the columns) or at a blank line that is not a row's padding (:func:`_padding`:
+  padded rows are two font heights apart or more, which pypdf writes as a blank line; the line
+  after such padding is a row's first line, cells at the table's columns);
 - a table that ends a page (but for a footer of up to :data:`FURNITURE` short lines) goes on at
   the top of the next page (after its running header) when lines there fit its columns, header
   repeated or not;
@@ -45,6 +47,9 @@ FURNITURE = 2  # lines of a page's header or footer between a table and the page
 QUARTERS = 4
 ROW_GAP = 2  # quarters of a font height: the least jump between a cell's line gap and a row's
 WIDE = 6  # quarters of a font height: a gap wider than lines of text are set (1.5 line spacing)
+#: quarters of a font height: the widest gap between two rows of one table (padding of about two
+#: font heights above and below a line, and the rule between them)
+MAX_ROW_GAP = 20
 
 _SEGMENT = re.compile(r"\S+(?: \S+)*")
 
@@ -111,9 +116,9 @@ def find_tables(lines: list[str], carried: list[int] | None = None,
     gaps = gaps if gaps is not None and len(gaps) == len(lines) else [None] * len(lines)
     if carried is not None:
         for top in _tops(lines):
-            body, end = _body(carried, lines, top)
+            body, kept, end = _body(carried, lines, top, gaps, header=False)
             if any(len(cells) >= 2 for cells in body):
-                starts = _row_starts(gaps[top + 1:end])
+                starts = _row_starts([gaps[k] for k in kept[1:]])
                 rows = _rows(body, len(carried)) if starts is None else _spaced_rows(body, [True, *starts],
                                                                                         len(carried))
                 found.append(PageTable(top, end, carried, rows, continued=True))
@@ -125,14 +130,14 @@ def find_tables(lines: list[str], carried: list[int] | None = None,
             i += 1
             continue
         columns = [start for start, _ in head]
-        body, end = _body(columns, lines, i + 1)
+        body, kept, end = _body(columns, lines, i + 1, gaps)
         if sum(len(cells) >= 2 for cells in body) < 2:
             i += 1
             continue
         first, above = _header_above(lines, gaps, columns, i, found[-1].last if found else 0)
         header = [[*(cells[index] for cells in above if index in cells), text]
                   for index, (_, text) in enumerate(head)]
-        starts = _row_starts(gaps[i + 1:end])
+        starts = _row_starts([gaps[k] for k in kept])
         if starts is not None:  # the gaps tell the rows: the header goes on to the first wide one
             while body and not starts[0]:
                 for index, text in body.pop(0).items():
@@ -218,18 +223,53 @@ def _furniture(line: str) -> bool:
     return len(found) == 1 and len(found[0][1]) <= MAX_HEADER_CELL
 
 
-def _body(columns: list[int], lines: list[str], start: int) -> tuple[list[dict[int, str]], int]:
-    """The lines from ``start`` that fit ``columns``, up to a blank line or one that does not fit,
-    and the index of the line after them."""
+def _body(columns: list[int], lines: list[str], start: int, gaps: list[int | None],
+          header: bool = True) -> tuple[list[dict[int, str]], list[int], int]:
+    """The lines from ``start`` that fit ``columns``, up to one that does not fit, with their
+    indices, and the index of the line after them.
+
+    Blank lines end the table unless they are a row's padding (:func:`_padding`): pypdf writes a
+    blank line for each font height between two lines, and cells padded by about two font heights
+    (a ruled grid, a roomy table) put one between every two rows. Only inside a table: under its
+    ``header``, or past a line of two cells (a page's running header above a table carried over
+    from the page before is not its row).
+    """
     body: list[dict[int, str]] = []
+    kept: list[int] = []
     j = start
-    while j < len(lines) and lines[j].strip():
+    while j < len(lines):
+        if not lines[j].strip():
+            after = next((k for k in range(j, len(lines)) if lines[k].strip()), len(lines))
+            inside = header or any(len(cells) >= 2 for cells in body)
+            if not inside or after == len(lines) or not _padding(columns, lines, after, gaps[after]):
+                break
+            j = after
         cells = _placed(columns, lines[j])
         if cells is None:
             break
         body.append(cells)
+        kept.append(j)
         j += 1
-    return body, j
+    end = kept[-1] + 1 if kept else start
+    return body, kept, end
+
+
+def _padding(columns: list[int], lines: list[str], at: int, gap: int | None) -> bool:
+    """Whether blank lines before ``lines[at]`` are the padding between two rows of a table: the
+    gap is known and no wider than :data:`MAX_ROW_GAP`, and the line is a row's first line, its
+    cells at the table's columns: two cells or more, or one past the first column, or one in the
+    first column with a line of two cells or more right under it (a row whose cells are centred
+    vertically starts with its tallest cell). A line of one cell in the first column alone is the
+    prose after the table (a heading, a paragraph at the margin)."""
+    if gap is None or gap > MAX_ROW_GAP:
+        return False
+    cells = _placed(columns, lines[at])
+    if cells is None or not cells:
+        return False
+    if len(cells) >= 2 or 0 not in cells:
+        return True
+    below = _placed(columns, lines[at + 1]) if at + 1 < len(lines) and lines[at + 1].strip() else None
+    return below is not None and len(below) >= 2
 
 
 def _rows(lines: list[dict[int, str]], width: int) -> list[list[str]]:

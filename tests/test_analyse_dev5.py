@@ -1,0 +1,73 @@
+"""Issue 16, round 5: development documents for what the blind sets' pair recall still missed
+(tests/data/analyse/dev5/, labels in its labels.yaml): bases stated only by a verb ("because you
+gave us your explicit consent", "nous y sommes tenus par la loi", "perché siamo tenuti per legge"),
+three bases or more tied to one purpose (a hedge, with GA006) beside a general list of the lawful
+bases, a processor's notice with its controller part, and tables in a PDF and a DOCX built at test
+time from their sources. Scored as the held-out sets are, in process; every evidence string must
+occur in the input.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from garde.analyse.report import analyse_file
+from tests.heldout3_documents import build
+from tests.test_analyse_heldout import evidence_strings, f1, ratio
+from tests.test_analyse_structures import matched_pairs
+
+DEV5 = Path(__file__).parent / "data" / "analyse" / "dev5"
+LABELS: dict[str, Any] = yaml.safe_load((DEV5 / "labels.yaml").read_text(encoding="utf-8"))
+DOCUMENTS = sorted(LABELS)
+# Floors just under this set's figures after round 5 (a development set: an upper bound).
+PAIRS_PRECISION_FLOOR = 0.95
+PAIRS_RECALL_FLOOR = 0.90
+Analysed = dict[str, tuple[dict[str, Any], str]]  # document -> (the analyser's answer, its source text)
+
+
+@pytest.fixture(scope="module")
+def analysed(tmp_path_factory: pytest.TempPathFactory) -> Analysed:
+    into = tmp_path_factory.mktemp("dev5")
+    found: dict[str, tuple[dict[str, Any], str]] = {}
+    for name in DOCUMENTS:
+        path, text = build(DEV5, name, into)
+        found[name] = analyse_file(path, LABELS[name]["language"]).to_data(), text
+    return found
+
+
+@cache
+def _squashed(text: str) -> str:
+    return " ".join(text.replace("|", " ").split())
+
+
+def test_dev5_pairs(analysed: Analysed, capsys: pytest.CaptureFixture[str]) -> None:
+    right = predicted = labelled = 0
+    rows = []
+    for name in DOCUMENTS:
+        r, p, w = matched_pairs(LABELS[name]["pairs"], analysed[name][0])
+        right, predicted, labelled = right + r, predicted + p, labelled + w
+        rows.append(f"{name:36} pairs right {r:2} of {p:2} predicted, {w:2} labelled")
+    precision, recall = ratio(right, predicted), ratio(right, labelled)
+    rows.append(f"{'ALL':36} P {precision:.3f} R {recall:.3f} F1 {f1(precision, recall):.3f}")
+    with capsys.disabled():
+        print("\ndev5 (development set)\n" + "\n".join(rows))
+    assert precision >= PAIRS_PRECISION_FLOOR
+    assert recall >= PAIRS_RECALL_FLOOR
+
+
+@pytest.mark.parametrize("name", DOCUMENTS)
+def test_dev5_evidence_is_verbatim(analysed: Analysed, name: str) -> None:
+    result, source = analysed[name]
+    for evidence in evidence_strings(result):
+        assert " ".join(evidence.split()) in _squashed(source), (name, evidence)
+
+
+@pytest.mark.parametrize("name", [n for n in DOCUMENTS if LABELS[n].get("hedges")])
+def test_dev5_hedges_are_reported(analysed: Analysed, name: str) -> None:
+    codes = [finding["code"] for finding in analysed[name][0]["findings"]]
+    assert codes.count("GA006") >= LABELS[name]["hedges"], (name, codes)
