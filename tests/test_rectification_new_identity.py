@@ -186,3 +186,35 @@ def test_the_dpo_sees_what_waits_and_a_value_in_use(shop: Shop, tmp_path: Path) 
         page = client.get(f"/dpo/requests/{taken}").text
     assert "waits for a new contact to be confirmed" in queue and "new value in use" in queue
     assert "the new value of email to be confirmed" in page and "already belongs to another person" in page
+
+
+def test_an_account_opened_with_the_new_address_before_it_is_written_stops_the_write(shop: Shop) -> None:  # noqa: F811
+    """Zoe opens her shop account with zoe@... after the run checked the address was free, and before
+    its UPDATE: the check in the writing transaction sees her row, and no database keeps the change."""
+    request_id = to_zoe(shop)
+    with shop.store.begin() as conn:
+        verify_out_of_band(conn, request_id, "Ana spelled the new address on the phone", actor="dpo",
+                           identities=["new_email"])
+    other = sa.create_engine(shop.urls["shop"])
+    opened: list[str] = []
+
+    def zoe_signs_up(conn: sa.Connection, cursor: object, statement: str, *_: object) -> None:
+        if statement.lstrip().upper().startswith("UPDATE") and not opened:
+            opened.append(statement)
+            with other.begin() as elsewhere:  # another connection, committed before the UPDATE runs
+                elsewhere.execute(sa.text("INSERT INTO customers (id, email) VALUES (99, :e)"), {"e": ZOE})
+
+    sa.event.listen(shop.deployment.engines["shop"], "before_cursor_execute", zoe_signs_up)
+    try:
+        with pytest.raises(GardeError, match="must be looked at by staff"):
+            run(shop.store, request_id, shop.deployment)
+    finally:
+        sa.event.remove(shop.deployment.engines["shop"], "before_cursor_execute", zoe_signs_up)
+        other.dispose()
+    assert opened and emails(shop) == ("ana@example.org", "ana@example.org")  # the CRM's too: rolled back
+    with shop.store.connect() as conn:
+        (told,) = [e for e in audit.entries(conn, kind="request.identity_in_use")
+                   if e["payload"]["request"] == request_id]
+        request = get_request(conn, request_id)
+    assert told["subject_id"] is None and told["payload"]["identities"] == ["email"]
+    assert request.status == "failed" and ZOE not in str(request_view(request, steps=True))
