@@ -23,10 +23,11 @@ from garde.rights.intake import get_request
 from garde.rights.running import run
 from garde.rights.self_service import request_view
 from garde.rights.tables import verification_codes
+from tests.api_support import Client, bearer, subject_token
 from tests.conftest import mailed_code
 from tests.test_rights_requests import Shop, shop, verified  # noqa: F401
 from tests.test_web_privacy import _sign_in
-from tests.web_support import csrf_of, log_in, web_client
+from tests.web_support import csrf_of, deployment_settings, log_in, web_client
 
 ZOE = "zoe@example.net"
 
@@ -218,3 +219,36 @@ def test_an_account_opened_with_the_new_address_before_it_is_written_stops_the_w
         request = get_request(conn, request_id)
     assert told["subject_id"] is None and told["payload"]["identities"] == ["email"]
     assert request.status == "failed" and ZOE not in str(request_view(request, steps=True))
+
+
+def test_the_subjects_api_takes_the_code_for_the_new_address_and_only_from_them(shop: Shop,  # noqa: F811
+                                                                                tmp_path: Path) -> None:
+    from garde.api.app import create_app
+
+    request_id = to_zoe(shop)
+    verified(shop, "access", {"email": "bob@example.org"})  # Bob is known to garde: he can sign in
+    waiting_run(shop, request_id, FileMailer(tmp_path / "zoe"))
+    code = mailed_code(tmp_path / "zoe")
+    url = shop.store.url.render_as_string(hide_password=False)
+    settings = deployment_settings(url, tmp_path / "web").model_copy(
+        update={"datasets": tmp_path / "datasets", "results": tmp_path / "results"})
+    confirm = f"/api/v1/me/requests/{request_id}/confirm"
+    with Client(create_app(settings)).running() as client:
+        bob = bearer(subject_token(client, "bob@example.org", tmp_path / "web" / "outbox"))
+        refused = client.post(confirm, json={"code": code}, headers=bob)
+        assert refused.status_code == 404 and refused.headers["content-type"] == "application/problem+json"
+        ana = bearer(subject_token(client, "ana@example.org", tmp_path / "web" / "outbox"))
+        assert client.post(confirm, json={"code": "1" * 17}, headers=ana).status_code == 422  # bounded
+        wrong = client.post(confirm, json={"code": f"{(int(code) + 1) % 10**6:06d}"}, headers=ana)
+        assert wrong.status_code == 400 and wrong.headers["content-type"] == "application/problem+json"
+        right = client.post(confirm, json={"code": code}, headers=ana)
+        assert right.status_code == 200, right.text
+        assert right.json()["awaiting"] == []
+        again = client.post(confirm, json={"code": code}, headers=ana)
+        assert again.status_code == 400  # nothing waits any more: nothing runs twice
+    if url.startswith("sqlite"):  # run at once
+        assert right.json()["status"] == "completed" and emails(shop) == (ZOE, ZOE)
+    else:  # queued for the workers, once
+        with shop.store.connect() as conn:
+            assert conn.execute(sa.text("SELECT count(*) FROM procrastinate_jobs WHERE task_name = "
+                                        "'requests.run'")).scalar_one() == 1
