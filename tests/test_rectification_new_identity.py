@@ -23,10 +23,11 @@ from garde.rights.intake import get_request
 from garde.rights.running import run
 from garde.rights.self_service import request_view
 from garde.rights.tables import verification_codes
+from tests.api_support import Client, bearer, subject_token
 from tests.conftest import mailed_code
 from tests.test_rights_requests import Shop, shop, verified  # noqa: F401
 from tests.test_web_privacy import _sign_in
-from tests.web_support import csrf_of, log_in, web_client
+from tests.web_support import csrf_of, deployment_settings, log_in, web_client
 
 ZOE = "zoe@example.net"
 
@@ -186,3 +187,68 @@ def test_the_dpo_sees_what_waits_and_a_value_in_use(shop: Shop, tmp_path: Path) 
         page = client.get(f"/dpo/requests/{taken}").text
     assert "waits for a new contact to be confirmed" in queue and "new value in use" in queue
     assert "the new value of email to be confirmed" in page and "already belongs to another person" in page
+
+
+def test_an_account_opened_with_the_new_address_before_it_is_written_stops_the_write(shop: Shop) -> None:  # noqa: F811
+    """Zoe opens her shop account with zoe@... after the run checked the address was free, and before
+    its UPDATE: the check in the writing transaction sees her row, and no database keeps the change."""
+    request_id = to_zoe(shop)
+    with shop.store.begin() as conn:
+        verify_out_of_band(conn, request_id, "Ana spelled the new address on the phone", actor="dpo",
+                           identities=["new_email"])
+    other = sa.create_engine(shop.urls["shop"])
+    opened: list[str] = []
+
+    def zoe_signs_up(conn: sa.Connection, cursor: object, statement: str, *_: object) -> None:
+        if statement.lstrip().upper().startswith("UPDATE") and not opened:
+            opened.append(statement)
+            with other.begin() as elsewhere:  # another connection, committed before the UPDATE runs
+                elsewhere.execute(sa.text("INSERT INTO customers (id, email) VALUES (99, :e)"), {"e": ZOE})
+
+    sa.event.listen(shop.deployment.engines["shop"], "before_cursor_execute", zoe_signs_up)
+    try:
+        with pytest.raises(GardeError, match="must be looked at by staff"):
+            run(shop.store, request_id, shop.deployment)
+    finally:
+        sa.event.remove(shop.deployment.engines["shop"], "before_cursor_execute", zoe_signs_up)
+        other.dispose()
+    assert opened and emails(shop) == ("ana@example.org", "ana@example.org")  # the CRM's too: rolled back
+    with shop.store.connect() as conn:
+        (told,) = [e for e in audit.entries(conn, kind="request.identity_in_use")
+                   if e["payload"]["request"] == request_id]
+        request = get_request(conn, request_id)
+    assert told["subject_id"] is None and told["payload"]["identities"] == ["email"]
+    assert request.status == "failed" and ZOE not in str(request_view(request, steps=True))
+
+
+def test_the_subjects_api_takes_the_code_for_the_new_address_and_only_from_them(shop: Shop,  # noqa: F811
+                                                                                tmp_path: Path) -> None:
+    from garde.api.app import create_app
+
+    request_id = to_zoe(shop)
+    verified(shop, "access", {"email": "bob@example.org"})  # Bob is known to garde: he can sign in
+    waiting_run(shop, request_id, FileMailer(tmp_path / "zoe"))
+    code = mailed_code(tmp_path / "zoe")
+    url = shop.store.url.render_as_string(hide_password=False)
+    settings = deployment_settings(url, tmp_path / "web").model_copy(
+        update={"datasets": tmp_path / "datasets", "results": tmp_path / "results"})
+    confirm = f"/api/v1/me/requests/{request_id}/confirm"
+    with Client(create_app(settings)).running() as client:
+        bob = bearer(subject_token(client, "bob@example.org", tmp_path / "web" / "outbox"))
+        refused = client.post(confirm, json={"code": code}, headers=bob)
+        assert refused.status_code == 404 and refused.headers["content-type"] == "application/problem+json"
+        ana = bearer(subject_token(client, "ana@example.org", tmp_path / "web" / "outbox"))
+        assert client.post(confirm, json={"code": "1" * 17}, headers=ana).status_code == 422  # bounded
+        wrong = client.post(confirm, json={"code": f"{(int(code) + 1) % 10**6:06d}"}, headers=ana)
+        assert wrong.status_code == 400 and wrong.headers["content-type"] == "application/problem+json"
+        right = client.post(confirm, json={"code": code}, headers=ana)
+        assert right.status_code == 200, right.text
+        assert right.json()["awaiting"] == []
+        again = client.post(confirm, json={"code": code}, headers=ana)
+        assert again.status_code == 400  # nothing waits any more: nothing runs twice
+    if url.startswith("sqlite"):  # run at once
+        assert right.json()["status"] == "completed" and emails(shop) == (ZOE, ZOE)
+    else:  # queued for the workers, once
+        with shop.store.connect() as conn:
+            assert conn.execute(sa.text("SELECT count(*) FROM procrastinate_jobs WHERE task_name = "
+                                        "'requests.run'")).scalar_one() == 1

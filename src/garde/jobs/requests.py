@@ -14,6 +14,7 @@ retried part finds its part done or does it once (the part's row is locked while
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import replace
 from datetime import date
@@ -42,13 +43,15 @@ QUEUE = "requests"
 # A run refused because another process holds the request's lock (a killed worker's connection the
 # database has not closed yet) is tried again a little later; any other error is not.
 RETRIES = RetryStrategy(max_attempts=5, wait=2, retry_exceptions={RequestRunning})
+logger = logging.getLogger(__name__)
 
 
 def run_request(store: Engine, request_id: str, *, actor: str = "garde", inline: bool = False,
                 datasets: Path | None = None, results: Path | None = None, settings: Settings | None = None,
-                mailer: Mailer | None = None) -> Submission:
+                mailer: Mailer | None = None, once: bool = False) -> Submission:
     """Run a verified request: queued on PostgreSQL (the submission's ``job_id``), here on SQLite or with
-    ``inline``. The submission's ``result`` is the request: as it ends, or as it was queued."""
+    ``inline``. The submission's ``result`` is the request: as it ends, or as it was queued.
+    ``once``: no second job while one for the request waits (the waiting one runs it; ``job_id`` None)."""
     if inline or not is_queued(store.url):
         with Deployment.open(datasets, results, settings=settings) as deployment:
             done = run(store, request_id, deployment, actor=actor, mailer=mailer)
@@ -56,8 +59,27 @@ def run_request(store: Engine, request_id: str, *, actor: str = "garde", inline:
     with store.connect() as conn:  # an unknown or finished request is refused now, not by a worker
         request = get_request(conn, request_id)
     runnable(request)
-    queued = submit(store, run_job, {"request_id": request.id, "actor": actor, **_where(datasets, results)})
+    queued = submit(store, run_job, {"request_id": request.id, "actor": actor, **_where(datasets, results)},
+                    queueing_lock=f"requests.run:{request.id}" if once else None, already_queued_ok=once)
     return replace(queued, result=request)  # the request as it was queued
+
+
+def resume_proven(store: Engine, request: Request, *, actor: str, settings: Settings,
+                  mailer: Mailer | None) -> Submission | None:
+    """Run a rectification whose new e-mail or phone was just proven by the subject's code
+    (:mod:`garde.rights.new_identity`) as staff would: here on SQLite, a job on PostgreSQL (one at a
+    time). None when it still waits for another new value, or is not waiting at all (already run).
+
+    A run that cannot start or fails is not the subject's error: the request says why (failed, or its
+    new value is someone else's, which the subject must not learn), staff see it; it is logged here."""
+    if request.status != "verified" or not request.details.get("confirming") or request.awaiting:
+        return None
+    try:
+        return run_request(store, request.id, actor=actor, settings=settings, mailer=mailer, once=True)
+    except GardeError as error:
+        logger.warning("request %s: its run after the new identity's proof did not complete: %s",
+                       request.id, error)
+        return None
 
 
 def _where(datasets: Path | None, results: Path | None) -> dict[str, str | None]:

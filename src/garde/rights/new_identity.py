@@ -25,7 +25,7 @@ requester's access answer).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC
 from typing import Any
 
@@ -33,10 +33,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from garde import audit
-from garde.datasets import Footprint, find_subject
+from garde.datasets import Footprint, TableMap, find_subject
+from garde.datasets.sql import sql_table
+from garde.problems import GardeError
 from garde.rights.deployment import Deployment, where
 from garde.rights.intake import NEW, Request, RequestConflict, get_request, record_step
 from garde.rights.mailer import Mailer, SmsSender
+from garde.rights.rectification import Guard
 from garde.rights.tables import requests, verification_codes
 from garde.rights.verification import CODE_KINDS, send_new_identity_code
 from garde.store.transactions import retried
@@ -50,22 +53,65 @@ class AwaitingConfirmation(RequestConflict):
     """The rectification waits for its new identities to be proven (or staff to look at a conflict)."""
 
 
-def new_identities(deployment: Deployment, corrections: Mapping[str, Any]) -> dict[str, str]:
-    """``{kind: new value, normalised}`` for each identity kind ``corrections`` change: a column
-    declared as that identity, or any column of the category such a column has (a copy of it)."""
+def _identity_columns(deployment: Deployment) -> Iterator[tuple[TableMap, str, str]]:
+    """``(table, column, kind)`` for each column declared as an identity, or of the category such a
+    column has (a copy of it)."""
     categories = {table.columns[column].category: kind for table in deployment.datamap
                   for kind, column in table.identities.items() if column in table.columns}
-    found: dict[str, str] = {}
     for table in deployment.datamap:
         declared = {column: kind for kind, column in table.identities.items()}
         for name, column in table.columns.items():
             kind = declared.get(name) or categories.get(column.category)
-            if kind is None:
-                continue
-            for field, value in corrections.items():
-                if value is not None and field in (column.category, where(table, name)):
-                    found[kind] = normalise_identifier(kind, str(value), deployment.phone_region)
+            if kind is not None:
+                yield table, name, kind
+
+
+def _new_values(deployment: Deployment, corrections: Mapping[str, Any]) -> dict[str, tuple[str, str]]:
+    """``{kind: (new value normalised, as given)}`` for each identity kind ``corrections`` change."""
+    found: dict[str, tuple[str, str]] = {}
+    for table, name, kind in _identity_columns(deployment):
+        for field, value in corrections.items():
+            if value is not None and field in (table.columns[name].category, where(table, name)):
+                found[kind] = (normalise_identifier(kind, str(value), deployment.phone_region), str(value))
     return found
+
+
+def new_identities(deployment: Deployment, corrections: Mapping[str, Any]) -> dict[str, str]:
+    """``{kind: new value, normalised}`` for each identity kind ``corrections`` change: a column
+    declared as that identity, or any column of the category such a column has (a copy of it)."""
+    return {kind: normalised for kind, (normalised, _) in _new_values(deployment, corrections).items()}
+
+
+class IdentityTaken(GardeError):
+    """A new identity was found another person's in the transaction that wrote it: nothing was written."""
+
+    def __init__(self, kinds: list[str]) -> None:
+        self.kinds = kinds
+        super().__init__("the rectification was not written: its new value must be looked at by staff")
+
+
+def held_alone(deployment: Deployment, footprint: Footprint, corrections: Mapping[str, Any]) -> Guard:
+    """The guard :func:`garde.rights.rectification.rectify` runs in each database's write transaction:
+    raise :class:`IdentityTaken` when a row that is not the subject's holds a new e-mail or phone (an
+    account created with it since :func:`confirmed` looked). It checks nothing when no identity changes."""
+    wanted = _new_values(deployment, corrections)
+    columns = [(table, name, kind) for table, name, kind in _identity_columns(deployment) if kind in wanted]
+
+    def guard(database: str, conn: sa.Connection) -> None:
+        taken = set()  # no columns (no identity changed): no query
+        for table, name, kind in columns:
+            if table.database != database:
+                continue
+            clause = sql_table(table, [table.primary_key, name])
+            spellings = sorted({value.strip().lower() for value in wanted[kind]})
+            holders = conn.execute(sa.select(clause.c[table.primary_key]).where(
+                sa.func.lower(clause.c[name]).in_(spellings))).scalars()
+            if set(holders) - set(footprint.primary_keys(database, table.name)):
+                taken.add(kind)
+        if taken:
+            raise IdentityTaken(sorted(taken))
+
+    return guard
 
 
 def others(store: Engine, deployment: Deployment, request: Request, footprint: Footprint,

@@ -22,7 +22,8 @@ which value was asked for (recompute it with the key), not to read it.
 from __future__ import annotations
 
 import hmac
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from contextlib import ExitStack
 from typing import Any
 
 import sqlalchemy as sa
@@ -55,9 +56,17 @@ def targets(deployment: Deployment, footprint: Footprint,
     return out
 
 
-def rectify(deployment: Deployment, footprint: Footprint,
-            corrections: Mapping[str, Any]) -> dict[str, Any]:
-    """Apply ``corrections`` to every copy; returns what was changed, per column."""
+# Called with each database and its transaction, after the UPDATEs: raising rolls every database back.
+Guard = Callable[[str, sa.Connection], None]
+
+
+def rectify(deployment: Deployment, footprint: Footprint, corrections: Mapping[str, Any], *,
+            guard: Guard = lambda database, conn: None) -> dict[str, Any]:
+    """Apply ``corrections`` to every copy; returns what was changed, per column.
+
+    Every database's transaction stays open until all are written and ``guard`` passed in each database
+    of the map, on the transaction that wrote it (:func:`garde.rights.new_identity.held_alone`: a new
+    identity no one else holds): a guard that raises leaves every database as it was."""
     if not corrections:
         raise GardeError("a rectification needs corrections, e.g. --set contact.phone=+33612345678")
     plan = targets(deployment, footprint, corrections)
@@ -66,8 +75,10 @@ def rectify(deployment: Deployment, footprint: Footprint,
     by_database: dict[str, list[tuple[TableMap, dict[str, Any]]]] = {}
     for (database, name), values in plan.items():
         by_database.setdefault(database, []).append((deployment.datamap.table((database, name)), values))
-    for database, tables in by_database.items():
-        with deployment.engines[database].begin() as conn:
+    with ExitStack() as stack:
+        opened: dict[str, sa.Connection] = {}
+        for database, tables in by_database.items():
+            conn = opened[database] = stack.enter_context(deployment.engines[database].begin())
             for table, values in tables:
                 clause = sql_table(table, [table.primary_key, *values])
                 count = 0
@@ -80,6 +91,9 @@ def rectify(deployment: Deployment, footprint: Footprint,
                 for kind, column in table.identities.items():
                     if column in values and values[column] is not None:
                         identities[kind] = normalise_identity(kind, str(values[column]))
+        for database in deployment.datamap.datasets:
+            conn = opened.get(database) or stack.enter_context(deployment.engines[database].begin())
+            guard(database, conn)
     return {"changed": changed, "identities": identities}
 
 

@@ -38,7 +38,7 @@ from garde.rights.erasure import ErasureFailed, erase, has_plan
 from garde.rights.held import garde_held
 from garde.rights.intake import Request, RequestConflict, get_request, transition
 from garde.rights.mailer import Mailer
-from garde.rights.new_identity import confirmed
+from garde.rights.new_identity import IdentityTaken, confirmed, held_alone
 from garde.rights.outbox import send_once
 from garde.rights.portability import write_portability
 from garde.rights.rectification import carry_refusals, rectify
@@ -275,7 +275,16 @@ def _execute(store: Engine, request: Request, deployment: Deployment, actor: str
                                             request.subject_id, actor)]
         return write_portability(request, deployment, footprint), lambda _conn: read, footprint
     retried(store, lambda conn: audit.record_many(conn, [found_event]), what=f"request {request.id}: found")
-    result = rectify(deployment, footprint, request.details.get("corrections") or {})
+    corrections = request.details.get("corrections") or {}
+    try:  # a new e-mail or phone is checked again in the transaction that writes it
+        result = rectify(deployment, footprint, corrections,
+                         guard=held_alone(deployment, footprint, corrections))
+    except IdentityTaken as taken:  # for the DPO only, naming no subject, as confirmed() tells it
+        kinds = taken.kinds
+        retried(store, lambda conn: audit.record(
+            conn, "request.identity_in_use", {"request": request.id, "identities": kinds, "when": "written"},
+            subject_id=None, actor=actor), what=f"request {request.id}: a new value in use")
+        raise
 
     def rectified(conn: sa.Connection) -> dict[str, str]:
         carried = {}

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Depends, Path, Request, Response
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field, model_validator
 
@@ -23,6 +23,7 @@ from garde.api.state import service
 from garde.api.subject_auth import subject_only
 from garde.consent.ledger import LedgerEvent
 from garde.consent.state import ConsentState
+from garde.jobs.requests import resume_proven
 from garde.rights import self_service as mine
 from garde.rights.deployment import phone_region
 from garde.rights.mailer import configured_mailer
@@ -60,6 +61,10 @@ class SessionOut(BaseModel):
 class ConfirmIn(Strict):
     session: str = Field(pattern=r"^[0-9a-f]{32}$", description="the `session` of `/me/session`'s answer")
     code: str = Field(pattern=r"^[0-9 ]{1,16}$", description="the six digits of the mail")
+
+
+class NewValueCodeIn(Strict):
+    code: str = Field(pattern=r"^[0-9 ]{1,16}$", description="the six digits sent to the new e-mail or phone")
 
 
 class TokenOut(BaseModel):
@@ -174,6 +179,22 @@ def one_request(request_id: str, request: Request, session: Subject) -> RequestO
     with service(request).engine.connect() as conn:
         return RequestOut.model_validate(mine.request_view(mine.my_request(conn, session, request_id[:64]),
                                                            steps=True))
+
+
+@router.post("/requests/{request_id}/confirm", response_model=RequestOut, responses=responses(400),
+             dependencies=[Depends(rate_limited("session.confirm"))])
+def confirm_new_value(request_id: Annotated[str, Path(max_length=64)], body: NewValueCodeIn, request: Request,
+                      session: Subject) -> RequestOut:
+    """The code sent to the new e-mail or phone of one of my rectifications (as the privacy center's
+    form takes it: bounded, then locked; 400 for a wrong one, 404 for anyone else's request). The last
+    new value proven, the request runs (at once on SQLite, queued on PostgreSQL)."""
+    held = service(request)
+    proven = mine.confirm_my_new_identity(held.engine, session, request_id, body.code.replace(" ", ""))
+    resume_proven(held.engine, proven, actor=session.actor, settings=held.settings,
+                  mailer=configured_mailer(held.settings))
+    with held.engine.connect() as conn:
+        current = mine.my_request(conn, session, request_id)
+    return RequestOut.model_validate(mine.request_view(current, steps=True))
 
 
 @router.get("/consents", response_model=ConsentsOut)

@@ -13,8 +13,9 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from garde.api.state import service
+from garde.jobs.requests import resume_proven
 from garde.problems import GardeError, NotFound
-from garde.rights import display
+from garde.rights import configured_mailer, display
 from garde.rights import self_service as mine
 from garde.web.pages import render
 from garde.web.privacy.auth import LANGS, Subject, SubjectPage, checked_form
@@ -58,13 +59,17 @@ def _page(request_id: str, request: Request, subject: Subject, error: str | None
 def confirm_new_identity(request_id: str, request: Request, subject: SubjectPage,
                          form: dict[str, str] = Depends(checked_form)) -> Response:
     """The code sent to the new e-mail or phone of a rectification (garde.rights.new_identity)."""
+    held = service(request)
     try:
-        mine.confirm_my_new_identity(service(request).engine, subject.session, request_id[:MAX_ID],
-                                     form.get("code", "")[:16])
+        proven = mine.confirm_my_new_identity(held.engine, subject.session, request_id[:MAX_ID],
+                                              form.get("code", "")[:16])
     except NotFound:
         return _not_found(request, subject)
     except GardeError:  # a wrong, expired or refused code: said on the page, the attempt counted
         return _page(request_id, request, subject, error="code", status=400)
+    # The last new value proven: the request runs now (SQLite) or is queued for the workers.
+    resume_proven(held.engine, proven, actor=subject.session.actor, settings=held.settings,
+                  mailer=configured_mailer(held.settings))
     return RedirectResponse(REQUEST.format(request_id=request_id[:MAX_ID]), status_code=303)
 
 
