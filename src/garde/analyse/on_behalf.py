@@ -17,7 +17,11 @@ a table's role column (``columns.role``: "Ruolo", "Role") whose cell names the p
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from garde.analyse.cues import Cues
 from garde.analyse.document import Document
+from garde.analyse.passages import Passage
 from garde.analyse.wording import contains, load_structure
 
 
@@ -51,3 +55,27 @@ def says_on_behalf(text: str, language: str) -> bool:
     """Whether a passage says it is processing on another controller's behalf."""
     structure = load_structure()
     return contains(text, structure.words(structure.processor_cues, language))
+
+
+# The elements a processor's own details cannot show (Art. 13(1)(a)-(d) are the controller's): a
+# processor's document names its customer, the controller, at most generically ("the Client").
+CONTROLLER_SIDE = ("controller_identity", "dpo_contact", "legal_basis_any", "legal_basis_per_purpose",
+                   "legitimate_interests_described")
+
+
+def processor_document(document: Document, found: Sequence[Passage], language: str, titles: Cues) -> bool:
+    """Whether the whole document is a processor's (a data processing agreement, its annex or
+    schedule describing the processing, Art. 28(3)): its title says so (``titles``), or it says it
+    processes on its customers' behalf and no heading names a controller's role of its own (a
+    SaaS company's notice with "When we are the controller" is a controller's, with a processor
+    section)."""
+    title = next((p for p in found if p.text.strip()), None)
+    if title is not None and titles.find(title.text, title.words):
+        return True
+    structure = load_structure()
+    controller = structure.words(structure.controller_sections, language)
+    if any(contains(h.text, controller) for h in document.headings):
+        return False
+    if any(processor_heading(h.text, language) for h in document.headings):
+        return False  # a notice with a processor section: the rest is the controller's
+    return any(says_on_behalf(p.text, language) for p in found if p.kind != "heading")
