@@ -63,19 +63,12 @@ CONTROLLER_SIDE = ("controller_identity", "dpo_contact", "legal_basis_any", "leg
                    "legitimate_interests_described")
 
 
-def processor_document(document: Document, found: Sequence[Passage], language: str, titles: Cues) -> bool:
-    """Whether the whole document is a processor's (a data processing agreement, its annex or
-    schedule describing the processing, Art. 28(3)): its title says so (``titles``), or it says it
-    processes on its customers' behalf and no heading names a controller's role of its own (a
-    SaaS company's notice with "When we are the controller" is a controller's, with a processor
-    section)."""
+def processor_document(document: Document, found: Sequence[Passage], titles: Cues) -> bool:
+    """Whether the whole document is a processor's description of the processing it carries out
+    for a controller (a data processing agreement, its annex or schedule, Art. 28(3)): its title
+    says so (``titles``: "Description des traitements effectués pour le compte du Client"). A
+    processor's notice about its own customers, or its list of sub-processors, is not: it speaks
+    of its own processing too."""
     title = next((p for p in found if p.text.strip()), None)
-    if title is not None and titles.find(title.text, title.words):
-        return True
-    structure = load_structure()
-    controller = structure.words(structure.controller_sections, language)
-    if any(contains(h.text, controller) for h in document.headings):
-        return False
-    if any(processor_heading(h.text, language) for h in document.headings):
-        return False  # a notice with a processor section: the rest is the controller's
-    return any(says_on_behalf(p.text, language) for p in found if p.kind != "heading")
+    return title is not None and bool(titles.find(title.text, title.words))
+

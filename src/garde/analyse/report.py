@@ -78,7 +78,7 @@ def analyse(document: Document, lang: str = "auto", today: date | None = None) -
     extracted = [a for a in everything if a.role == "controller"]
     untied = [{"legal_basis": e.value, "evidence": e.excerpt} for e in stated_for_all(document, language)]
     elements = detect_elements(found)
-    processor = processor_document(document, found, language, load_rules().processor_document)
+    processor = processor_document(document, found, load_rules().processor_document)
     if processor:  # GDPR Art. 28: the controller is the processor's customer, not named by its details
         elements.update({name: Element(False) for name in CONTROLLER_SIDE})
     if not elements["purposes"].present:
