@@ -61,6 +61,9 @@ class Rule:
     listed: Cues = _NONE  # cues that count only in a table cell or a list item
     together: tuple[tuple[Cues, ...], ...] = ()
     unless: tuple[Cues, ...] = ()
+    but_for: tuple[Cues, ...] = ()  # a passage with one of these counts despite `unless`
+    # groups of cues that count only in a table cell or a list item ("6 years after the tenancy ends")
+    listed_together: tuple[tuple[Cues, ...], ...] = ()
     sections: Cues = _NONE
     columns: Cues = _NONE
     min_words_besides: int = 0
@@ -80,6 +83,7 @@ class Rules:
     rights_sections: Cues
     basis_links: tuple[Cues, ...]
     unstated: Cues = _NONE
+    processor_document: Cues = _NONE  # a title naming a processor's document (on_behalf.py)
 
 
 def _sets(raw: Mapping[str, Any]) -> dict[str, Cues]:
@@ -116,6 +120,9 @@ def load_rules(path: Path = DATA) -> Rules:
             together=tuple(_named_sets(group, sets, f"{name}.together")
                            for group in spec.get("together") or []),
             unless=_named_sets(spec.get("unless"), sets, f"{name}.unless"),
+            but_for=_named_sets(spec.get("but_for"), sets, f"{name}.but_for"),
+            listed_together=tuple(_named_sets(group, sets, f"{name}.listed_together")
+                                  for group in spec.get("listed_together") or []),
             sections=compile_cues(per_language(spec.get("sections"), f"{name}.sections")),
             columns=compile_cues(per_language(spec.get("columns"), f"{name}.columns")),
             min_words_besides=int(spec.get("min_words_besides") or 0),
@@ -150,7 +157,8 @@ def load_rules(path: Path = DATA) -> Rules:
     return Rules(rules, compile_cues(per_language(rights.get("sections"), "rights.sections")),
                  _named_sets((raw.get("legal_basis_per_purpose") or {}).get("links"), sets,
                              "legal_basis_per_purpose.links"),
-                 compile_cues(per_language(raw.get("unstated"), "unstated")))
+                 compile_cues(per_language(raw.get("unstated"), "unstated")),
+                 compile_cues(per_language(raw.get("processor_document"), "processor_document")))
 
 
 def detect_elements(found: Sequence[Passage], rules: Rules | None = None) -> dict[str, Element]:
@@ -188,7 +196,7 @@ _CLAUSE_END = re.compile(r"[;:]")
 
 def _matches(passage: Passage, rule: Rule, scoped: Cues | None) -> bool:
     text, words = passage.text, passage.words
-    if any(c.find(text, words) for c in rule.unless):
+    if _excluded(passage, rule):
         return False
     if rule.unless_clause:  # "the right to portability does not apply: ..." says no right
         clauses = _CLAUSE_END.split(text)
@@ -201,7 +209,8 @@ def _matches(passage: Passage, rule: Rule, scoped: Cues | None) -> bool:
             and _words_after(words, hit) >= rule.min_words_after:
         return True
     listed = passage.kind in ("cell", "item") and passage.word_count() <= _LISTED_WORDS
-    if listed and rule.listed.find(text, words):
+    if listed and (rule.listed.find(text, words)
+                   or any(all(c.find(text, words) for c in group) for group in rule.listed_together)):
         return True
     if any(all(c.find(text, words) for c in group) for group in rule.alone):
         return True
@@ -212,6 +221,13 @@ def _matches(passage: Passage, rule: Rule, scoped: Cues | None) -> bool:
     if rule.by_article and not introduces_a_list and all(c.find(text, words) for c in rule.by_article):
         return True
     return any(all(c.find(text, words) for c in group) for group in rule.together)
+
+
+def _excluded(passage: Passage, rule: Rule) -> bool:
+    """Whether the passage says something else (the DPO's address is no controller contact)."""
+    text, words = passage.text, passage.words
+    return any(c.find(text, words) for c in rule.unless) \
+        and not any(c.find(text, words) for c in rule.but_for)
 
 
 def _words_after(words: str, hit: str) -> int:
@@ -249,7 +265,7 @@ def _by_section(found: Sequence[Passage], rule: Rule) -> Element | None:
     for passage in found:
         if passage.kind == "heading" or not _substantial(passage) or not passage.sections:
             continue
-        if _in_section(passage, rule.sections):
+        if _in_section(passage, rule.sections) and not _excluded(passage, rule):
             return _evidence(passage)
     return None
 

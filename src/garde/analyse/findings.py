@@ -64,6 +64,7 @@ class FindingRule:
     url: str | None
     messages: dict[str, str]
     together: tuple[tuple[Cues, ...], ...]
+    unless: tuple[Cues, ...] = ()  # a passage with one of these shows nothing (a denial: "we never send")
 
     def message(self, lang: str, **values: str) -> str:
         text = self.messages.get(lang) or self.messages["en"]
@@ -89,10 +90,11 @@ def load_finding_rules(path: Path = DATA) -> FindingRules:
     for code, spec in raw["rules"].items():
         try:
             together = tuple(tuple(sets[name] for name in group) for group in spec.get("together") or [])
+            unless = tuple(sets[name] for name in spec.get("unless") or [])
         except KeyError as exc:
             raise GardeError(f"{path}: {code}: unknown set {exc.args[0]!r}") from None
         rules[str(code)] = FindingRule(str(code), spec["name"], spec["severity"], spec["reference"],
-                                       spec.get("url"), dict(spec["message"]), together)
+                                       spec.get("url"), dict(spec["message"]), together, unless)
     return FindingRules(rules, sets["no_transfer"], sets["located"], sets["alternative"])
 
 
@@ -109,7 +111,8 @@ def find_problems(found: Sequence[Passage], lang: str, today: date | None = None
     for code in ("GA001", "GA003"):
         rule = rules.rules[code]
         findings += [_finding(rule, lang, p) for p in body
-                     if any(all(c.find(p.text, p.words) for c in group) for group in rule.together)]
+                     if any(all(c.find(p.text, p.words) for c in group) for group in rule.together)
+                     and not any(c.find(p.text, p.words) for c in rule.unless)]
     findings += _placeholders(rules.rules["GA002"], body, lang)
     if not safeguards_stated:
         findings += _transfer_contradictions(rules, body, lang)

@@ -17,7 +17,11 @@ a table's role column (``columns.role``: "Ruolo", "Role") whose cell names the p
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from garde.analyse.cues import Cues
 from garde.analyse.document import Document
+from garde.analyse.passages import Passage
 from garde.analyse.wording import contains, load_structure
 
 
@@ -51,3 +55,20 @@ def says_on_behalf(text: str, language: str) -> bool:
     """Whether a passage says it is processing on another controller's behalf."""
     structure = load_structure()
     return contains(text, structure.words(structure.processor_cues, language))
+
+
+# The elements a processor's own details cannot show (Art. 13(1)(a)-(d) are the controller's): a
+# processor's document names its customer, the controller, at most generically ("the Client").
+CONTROLLER_SIDE = ("controller_identity", "dpo_contact", "legal_basis_any", "legal_basis_per_purpose",
+                   "legitimate_interests_described")
+
+
+def processor_document(document: Document, found: Sequence[Passage], titles: Cues) -> bool:
+    """Whether the whole document is a processor's description of the processing it carries out
+    for a controller (a data processing agreement, its annex or schedule, Art. 28(3)): its title
+    says so (``titles``: "Description des traitements effectués pour le compte du Client"). A
+    processor's notice about its own customers, or its list of sub-processors, is not: it speaks
+    of its own processing too."""
+    title = next((p for p in found if p.text.strip()), None)
+    return title is not None and bool(titles.find(title.text, title.words))
+

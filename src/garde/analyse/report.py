@@ -11,12 +11,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 from garde.analyse.activities import extract_activities, stated_for_all
-from garde.analyse.art13 import ELEMENTS, Element, detect_elements
+from garde.analyse.art13 import ELEMENTS, Element, detect_elements, load_rules
 from garde.analyse.cues import compile_cues
 from garde.analyse.document import Document
 from garde.analyse.draft import draft_register
 from garde.analyse.findings import Finding, find_problems
 from garde.analyse.language import check_language, detect_language
+from garde.analyse.on_behalf import CONTROLLER_SIDE, processor_document
 from garde.analyse.passages import Passage, passages
 from garde.analyse.readers import read
 
@@ -77,19 +78,22 @@ def analyse(document: Document, lang: str = "auto", today: date | None = None) -
     extracted = [a for a in everything if a.role == "controller"]
     untied = [{"legal_basis": e.value, "evidence": e.excerpt} for e in stated_for_all(document, language)]
     elements = detect_elements(found)
+    processor = processor_document(document, found, load_rules().processor_document)
+    if processor:  # GDPR Art. 28: the controller is the processor's customer, not named by its details
+        elements.update({name: Element(False) for name in CONTROLLER_SIDE})
     if not elements["purposes"].present:
         # Art. 13(1)(c): a purpose the layout reads (a bullet, a row, a heading over its basis).
         purpose = next((e for a in extracted for e in a.evidence if e.field == "purpose"), None)
         if purpose is not None:
             elements["purposes"] = Element(True, purpose.excerpt, purpose.start)
-    if not elements["legal_basis_per_purpose"].present:
+    if not elements["legal_basis_per_purpose"].present and not processor:
         # Art. 13(1)(c): a basis the document ties to one of its purposes, however laid out.
         tied = next((e for a in extracted for e in a.evidence if e.field == "legal_basis"), None)
         if tied is not None:
             elements["legal_basis_per_purpose"] = Element(True, tied.excerpt, tied.start)
     findings = find_problems(found, language, today, elements["transfer_safeguards"].present)
-    return Analysis(document.source, language, document_kind(document, found), elements, findings, activities,
-                    untied)
+    return Analysis(document.source, language, document_kind(document, found, processor), elements, findings,
+                    activities, untied)
 
 
 def draft_file(path: Path, lang: str = "auto") -> str:
@@ -101,15 +105,19 @@ def draft_file(path: Path, lang: str = "auto") -> str:
     return draft_register(document, extract_activities(document, language), language)
 
 
-def document_kind(document: Document, found: Sequence[Passage]) -> Kind:
+def document_kind(document: Document, found: Sequence[Passage], processor: bool = False) -> Kind:
     """``register`` when most of the text is tables (or the title says so) and it does not address
-    the reader; ``notice`` otherwise."""
+    the reader; ``notice`` otherwise. A processor's document (``processor``) that lists the
+    processing it carries out in a table is its Art. 30(2) record, a register, though it addresses
+    its customer ("vous", "you")."""
     total = sum(len(b.text) for b in document.blocks) or 1
     in_tables = sum(len(b.text) for b in document.blocks if b.kind == "cell")
     words = sum(p.word_count() for p in found) or 1
     addressed = sum(len(_ADDRESS.phrases.findall(p.words)) for p in found if _ADDRESS.phrases) / words
     titled = any(_REGISTER_TITLE.find(p.text, p.words) for p in found[:1])
     mostly_tables = in_tables / total >= 0.5 and any(len(t.rows) >= 3 for t in document.tables)
+    if processor and any(len(t.rows) >= 3 for t in document.tables):
+        return "register"
     return "register" if (mostly_tables or titled) and addressed < _ADDRESSED else "notice"
 
 
