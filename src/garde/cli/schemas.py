@@ -60,6 +60,8 @@ class Request(Output):
     result: dict[str, Any] | None = f("what the run did: answer files, rows per table", None)
     proofs: dict[str, dict[str, Any] | None] = f(
         "per identity kind: how it was proven (method, at, by, note), null when not", {"email": None})
+    awaiting: list[str] = f("a rectification's new identities (kinds) still to be proven by a code sent to "
+                            "them, or checked by staff, before it runs", [])
     wrong_attempts: int = f("wrong codes typed so far", 0)
     locked: bool = f("locked after too many wrong codes", False)
     locked_at: str | None = f("when it was locked", None)

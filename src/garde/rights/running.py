@@ -133,25 +133,29 @@ def finish(store: Engine, request_id: str, deployment: Deployment, *, actor: str
 def _run(store: Engine, request_id: str, deployment: Deployment, *, actor: str,
          today: date | None, mailer: Mailer | None = None, divide: Divide | None = None,
          session: sa.Connection | None = None) -> Request:
-    with reading(store, session) as conn:
-        request = get_request(conn, request_id)
-    if request.type == "rectification" and request.is_runnable:
-        # A new e-mail or phone is proven, and no one else's, before anything is written.
-        identity_corrections_proven(request, deployment)
-        confirmed(store, request, deployment, partial(locate, deployment, request), mailer=mailer,
-                  actor=actor)
+    checked = False  # a rectification's new e-mail or phone: proven and no one else's (below)
 
     def start(conn: sa.Connection) -> tuple[Request, bool]:
         request = get_request(conn, request_id)
         runnable(request)
         if request.type == "rectification":
             identity_corrections_proven(request, deployment)
+            if not checked:
+                raise _CheckFirst(request)  # nothing written yet: this transaction rolls back
         note_registers(conn, deployment)
         note = {"in_progress": "resumed", "failed": "run again after a failure"}.get(request.status)
         request = transition(conn, request, "in_progress", actor=actor, note=note, reread=False)
         return request, request.type == "erasure" and has_plan(conn, request.id)
 
-    request, planned = retried(store, start, what=f"request {request_id}: its start")
+    try:
+        request, planned = retried(store, start, what=f"request {request_id}: its start")
+    except _CheckFirst as first:
+        # A new e-mail or phone is proven, and no one else's, before anything is written (it sends
+        # the code and raises while the new value waits); other requests pay no statement for it.
+        confirmed(store, first.request, deployment, partial(locate, deployment, first.request),
+                  mailer=mailer, actor=actor)
+        checked = True
+        request, planned = retried(store, start, what=f"request {request_id}: its start")
     if divide is not None:
         try:
             if divide(store, replace(request, identities=request.proven_identities), deployment):
@@ -159,6 +163,14 @@ def _run(store: Engine, request_id: str, deployment: Deployment, *, actor: str,
         except (GardeError, sa.exc.SQLAlchemyError, OSError) as exc:
             _failed(store, request, exc, actor)
     return _complete(store, request, deployment, actor, today, mailer, planned, session)
+
+
+class _CheckFirst(Exception):  # a signal, not an error
+    """A rectification's start stops before its first write, so its new identities are checked."""
+
+    def __init__(self, request: Request) -> None:
+        super().__init__(request.id)
+        self.request = request
 
 
 def runnable(request: Request) -> None:
