@@ -46,6 +46,7 @@ EXPECTED = {
     "POST /api/v1/me/requests": {SUBJECT},
     "GET /api/v1/me/requests/{request_id}": {SUBJECT},
     "GET /api/v1/me/requests/{request_id}/files/{name}": {SUBJECT},
+    "POST /api/v1/me/requests/{request_id}/confirm": {SUBJECT},
     "GET /api/v1/me/consents": {SUBJECT},
     "GET /api/v1/me/files": {SUBJECT},
     # Public: the cookie banner (a shop page holds no key); it gives nothing away (tests/test_banner_api.py).
