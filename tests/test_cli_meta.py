@@ -1,5 +1,7 @@
 """Every CLI command has help text written for users, with an example."""
 
+import subprocess
+import sys
 from typing import Any
 
 import typer
@@ -24,3 +26,12 @@ def test_every_command_has_help_with_an_example() -> None:
     missing = [name for name, command in commands
                if not command.help or "Example:" not in command.help]
     assert missing == [], f"commands without help text and an example: {missing}"
+
+
+def test_building_the_command_line_imports_no_web_or_job_framework() -> None:
+    """``garde --help`` or ``garde analyse`` must not pay for FastAPI, procrastinate or openpyxl:
+    a command imports what only its body needs when it runs."""
+    heavy = ("fastapi", "uvicorn", "procrastinate", "openpyxl")
+    script = f"import sys, garde.cli; print(sorted(m for m in {heavy!r} if m in sys.modules))"
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]", f"import garde.cli imported {done.stdout.strip()}"

@@ -1,5 +1,7 @@
 """The curated public API: everything in ``garde.__all__`` exists, and nothing else is advertised."""
 
+import types
+
 import garde
 
 
@@ -10,6 +12,7 @@ def test_all_names_exist_and_are_sorted() -> None:
 
 
 def test_public_names_are_exactly_all() -> None:
-    public = {n for n in vars(garde) if not n.startswith("_")} - {"annotations"}
-    modules = {n for n in public if type(getattr(garde, n)).__name__ == "module"}
+    # dir(), not vars(): the package imports its names on first use
+    public = {n for n in dir(garde) if not n.startswith("_")} - {"annotations"}
+    modules = {n for n in public if isinstance(getattr(garde, n), types.ModuleType)}
     assert public - modules == set(garde.__all__)

@@ -8,7 +8,6 @@ from typing import Annotated
 
 import typer
 
-from garde.analyse.report import analyse_file, draft_file, render_text
 from garde.cli.output import emit
 
 
@@ -42,6 +41,8 @@ def analyse(
 
     Example: garde analyse privacy-notice.pdf --format json > gaps.json
     """
+    from garde.analyse.report import analyse_file, draft_file, render_text  # the readers: only when it runs
+
     if format is Format.yaml:
         typer.echo(draft_file(file, lang.value), nl=False)
         return

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from garde.demo import run_demo
-from garde.publish import publish
-from garde.web.demo_shop.server import DemoServer, open_demo_server, serve_demo
+if TYPE_CHECKING:
+    from garde.web.demo_shop.server import DemoServer
 
 console = Console(highlight=False)
 
@@ -46,6 +45,10 @@ def demo(
     """
     if serve and registers_only:
         raise typer.BadParameter("--serve needs the live part: drop --registers-only")
+    from garde.demo import run_demo  # the shop, the store, FastAPI: only when the demo runs
+    from garde.publish import publish
+    from garde.web.demo_shop.server import open_demo_server, serve_demo
+
     server = open_demo_server(port) if serve else None  # a port taken is said before the long part
     with console.status("starting") as status:
         def step(what: str) -> None:

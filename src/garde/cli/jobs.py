@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -12,9 +12,12 @@ from rich.table import Table
 from sqlalchemy.engine import Engine
 
 from garde.cli.output import Format, FormatOption, emit
-from garde.jobs import cleanup, listing
+from garde.jobs.limits import MAX_LIST
 from garde.settings import get_settings
 from garde.store import open_store
+
+if TYPE_CHECKING:
+    from garde.jobs.listing import JobRecord
 
 jobs_app = typer.Typer(help="The job queue the workers take from (PostgreSQL).", no_args_is_help=True)
 out = Console(highlight=False, soft_wrap=True, emoji=False, markup=False)
@@ -31,7 +34,7 @@ def _store() -> Iterator[Engine]:
         store.dispose()
 
 
-def _render(jobs: list[listing.JobRecord], format: Format, *, one: bool = False) -> None:
+def _render(jobs: list[JobRecord], format: Format, *, one: bool = False) -> None:
     if format is Format.json:
         emit(jobs[0].to_data() if one else [job.to_data() for job in jobs])
         return
@@ -56,7 +59,7 @@ def list_jobs(
     status: Annotated[str | None, typer.Option("--status", help="todo, doing, succeeded, failed, "
                                                "cancelled or aborted")] = None,
     kind: Annotated[str | None, typer.Option("--kind", help="only this kind, e.g. retention.sweep")] = None,
-    limit: Annotated[int, typer.Option("--limit", min=1, max=listing.MAX_LIST, help="newest first")] = 50,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=MAX_LIST, help="newest first")] = 50,
     format: FormatOption = Format.text,
 ) -> None:
     """The queue's jobs, newest first: kind, status, attempts, when created and last changed.
@@ -65,6 +68,8 @@ def list_jobs(
 
     Example: garde jobs list --status failed --format json
     """
+    from garde.jobs import listing  # procrastinate: only when a command runs
+
     with _store() as store:
         _render(listing.list_jobs(store, status=status, kind=kind, limit=limit), format)
 
@@ -75,6 +80,8 @@ def show(job_id: JobId, format: FormatOption = Format.text) -> None:
 
     Example: garde jobs show 42
     """
+    from garde.jobs import listing
+
     with _store() as store:
         _render([listing.show_job(store, job_id)], format, one=True)
 
@@ -86,6 +93,8 @@ def retry(job_id: JobId, actor: Actor = "garde", format: FormatOption = Format.t
 
     Example: garde jobs retry 42 --actor dpo@shop.example
     """
+    from garde.jobs import listing
+
     with _store() as store:
         _render([listing.retry_job(store, job_id, actor=actor)], format, one=True)
 
@@ -96,6 +105,8 @@ def cancel(job_id: JobId, actor: Actor = "garde", format: FormatOption = Format.
 
     Example: garde jobs cancel 42
     """
+    from garde.jobs import listing
+
     with _store() as store:
         _render([listing.cancel_job(store, job_id, actor=actor)], format, one=True)
 
@@ -112,6 +123,8 @@ def prune(
 
     Example: garde jobs prune --days 90
     """
+    from garde.jobs import cleanup
+
     with _store() as store:
         pruned = cleanup.prune_jobs(store, days=days or get_settings().jobs_keep_days, actor=actor)
     if format is Format.json:

@@ -14,7 +14,6 @@ from rich.table import Table
 from garde import rights
 from garde.cli.confirm import YesOption, confirm
 from garde.cli.output import Format, FormatOption, QuietOption, emit, parse_day, progress, say
-from garde.jobs.requests import run_request
 from garde.problems import GardeError
 from garde.rights.deployment import configured_phone_region, configured_registers
 from garde.rights.reminders import remind as remind_dpo
@@ -292,6 +291,8 @@ def run(
 
     Example: garde request run 3f2a9c41 --datasets datasets/
     """
+    from garde.jobs.requests import run_request  # procrastinate: only when a request runs
+
     store = open_store()
     try:
         with store.connect() as conn:

@@ -15,8 +15,6 @@ from garde import jobs, retention
 from garde.cli.confirm import YesOption, confirm, will_ask
 from garde.cli.output import Format, FormatOption, QuietOption, emit, progress, shows_progress
 from garde.datasets import DataMap, connect_datamap, load_datamap
-from garde.jobs import is_queued
-from garde.jobs import retention as jobs_retention
 from garde.problems import GardeError
 from garde.retention.plan import Plan
 from garde.retention.sweep import BATCH_SIZE
@@ -139,6 +137,8 @@ def sweep(
 
     Example: garde retention sweep --batch-size 50000
     """
+    from garde.jobs import is_queued  # procrastinate: only when a sweep runs
+
     if not (dry_run or inline) and is_queued(get_settings().database_url):
         if datasets is not None:
             raise GardeError("--datasets is read where the sweep runs: the workers use their own `datasets` "
@@ -177,6 +177,8 @@ def _queue_sweep(today: date | None, batch_size: int, yes: bool, format: Format)
     if will_ask(yes):
         confirm("Queue a retention sweep for the workers: they delete or anonymise what is due (audited)?",
                 yes)
+    from garde.jobs import retention as jobs_retention
+
     store = open_store()
     try:
         queued = jobs.submit(store, jobs_retention.sweep, {"today": today.isoformat() if today else None,

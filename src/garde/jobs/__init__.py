@@ -5,10 +5,15 @@ processes run it, on any machine that reaches the database; on SQLite it runs at
 caller, as garde always did. Kinds are declared with :func:`job` (see :mod:`garde.jobs.kinds`).
 """
 
-from garde.jobs.kinds import TASK_MODULES, JobKind, job, kind_named, load_kinds
-from garde.jobs.queue import QueueUnavailable, is_queued, queue_app, require_queue
-from garde.jobs.submit import Submission, submit
-from garde.jobs.worker import run_worker
+import typing
+
+from garde import _lazy
+
+if typing.TYPE_CHECKING:  # what type checkers see; at run time each name is imported on first use
+    from garde.jobs.kinds import TASK_MODULES, JobKind, job, kind_named, load_kinds
+    from garde.jobs.queue import QueueUnavailable, is_queued, queue_app, require_queue
+    from garde.jobs.submit import Submission, submit
+    from garde.jobs.worker import run_worker
 
 __all__ = [
     "TASK_MODULES",
@@ -24,3 +29,18 @@ __all__ = [
     "run_worker",
     "submit",
 ]
+
+_lazy.lazy(__name__, {
+    "TASK_MODULES": ("garde.jobs.kinds", "TASK_MODULES"),
+    "JobKind": ("garde.jobs.kinds", "JobKind"),
+    "job": ("garde.jobs.kinds", "job"),
+    "kind_named": ("garde.jobs.kinds", "kind_named"),
+    "load_kinds": ("garde.jobs.kinds", "load_kinds"),
+    "QueueUnavailable": ("garde.jobs.queue", "QueueUnavailable"),
+    "is_queued": ("garde.jobs.queue", "is_queued"),
+    "queue_app": ("garde.jobs.queue", "queue_app"),
+    "require_queue": ("garde.jobs.queue", "require_queue"),
+    "Submission": ("garde.jobs.submit", "Submission"),
+    "submit": ("garde.jobs.submit", "submit"),
+    "run_worker": ("garde.jobs.worker", "run_worker"),
+})

@@ -18,13 +18,13 @@ from sqlalchemy.engine import Engine
 
 from garde import audit
 from garde.jobs.kinds import load_kinds
+from garde.jobs.limits import MAX_LIST
 from garde.jobs.queue import is_queued, queue_app, require_queue
 from garde.jobs.submit import submitter
 from garde.problems import GardeError
 from garde.store.transactions import retried
 
 STATUSES = ("todo", "doing", "succeeded", "failed", "cancelled", "aborted")
-MAX_LIST = 500
 
 
 class NoSuchJob(GardeError):
