@@ -18,8 +18,8 @@ import yaml
 
 from garde.analyse.report import analyse_file
 from tests.heldout3_documents import build
-from tests.test_analyse_heldout import evidence_strings, f1, ratio
-from tests.test_analyse_structures import matched_pairs
+from tests.test_analyse_heldout import evidence_strings
+from tests.test_analyse_structures import matched_pairs, pair_figures
 
 DEV5 = Path(__file__).parent / "data" / "analyse" / "dev5"
 LABELS: dict[str, Any] = yaml.safe_load((DEV5 / "labels.yaml").read_text(encoding="utf-8"))
@@ -46,16 +46,8 @@ def _squashed(text: str) -> str:
 
 
 def test_dev5_pairs(analysed: Analysed, capsys: pytest.CaptureFixture[str]) -> None:
-    right = predicted = labelled = 0
-    rows = []
-    for name in DOCUMENTS:
-        r, p, w = matched_pairs(LABELS[name]["pairs"], analysed[name][0])
-        right, predicted, labelled = right + r, predicted + p, labelled + w
-        rows.append(f"{name:36} pairs right {r:2} of {p:2} predicted, {w:2} labelled")
-    precision, recall = ratio(right, predicted), ratio(right, labelled)
-    rows.append(f"{'ALL':36} P {precision:.3f} R {recall:.3f} F1 {f1(precision, recall):.3f}")
-    with capsys.disabled():
-        print("\ndev5 (development set)\n" + "\n".join(rows))
+    counts = {name: matched_pairs(LABELS[name]["pairs"], analysed[name][0]) for name in DOCUMENTS}
+    precision, recall = pair_figures("dev5", counts, capsys)
     assert precision >= PAIRS_PRECISION_FLOOR
     assert recall >= PAIRS_RECALL_FLOOR
 

@@ -62,17 +62,25 @@ def matched_pairs(wanted: list[dict[str, str]], result: dict[str, Any]) -> tuple
     return len(labelled), len(predicted), len(wanted)
 
 
-def test_structures_figures(capsys: pytest.CaptureFixture[str]) -> None:
+def pair_figures(title: str, counts: dict[str, tuple[int, int, int]],
+                 capsys: pytest.CaptureFixture[str]) -> tuple[float, float]:
+    """Print a development set's pair table (per document: right, predicted, labelled) and return
+    its precision and recall."""
     right = predicted = labelled = 0
     rows = []
-    for name in DOCUMENTS:
-        r, p, w = pair_counts(name, analysed(name))
+    for name, (r, p, w) in counts.items():
         right, predicted, labelled = right + r, predicted + p, labelled + w
         rows.append(f"{name:36} pairs right {r:2} of {p:2} predicted, {w:2} labelled")
     precision, recall = ratio(right, predicted), ratio(right, labelled)
     rows.append(f"{'ALL':36} P {precision:.3f} R {recall:.3f} F1 {f1(precision, recall):.3f}")
     with capsys.disabled():
-        print("\nstructures (development set)\n" + "\n".join(rows))
+        print(f"\n{title} (development set)\n" + "\n".join(rows))
+    return precision, recall
+
+
+def test_structures_figures(capsys: pytest.CaptureFixture[str]) -> None:
+    counts = {name: pair_counts(name, analysed(name)) for name in DOCUMENTS}
+    precision, recall = pair_figures("structures", counts, capsys)
     assert precision >= PAIRS_PRECISION_FLOOR
     assert recall >= PAIRS_RECALL_FLOOR
 
