@@ -79,10 +79,15 @@ def cells(row: str) -> list[str]:
 
 def write_pdf(blocks: list[Block], path: Path, cell_padding: float | None = None) -> None:
     """The PDF of `blocks`; `cell_padding` (points, above and below each cell's text) pads table rows."""
+    story = flowables(blocks, A4[0] - 4 * cm, cell_padding)
+    SimpleDocTemplate(str(path), pagesize=A4, invariant=True, title=path.stem).build(story)
+
+
+def flowables(blocks: list[Block], width: float, cell_padding: float | None = None) -> list[Flowable]:
+    """What reportlab lays out for `blocks`, tables spread over `width` points."""
     styles = getSampleStyleSheet()
     body, cell = styles["BodyText"], styles["BodyText"].clone("cell", fontSize=8, leading=9.5)
     story: list[Flowable] = []
-    width = A4[0] - 4 * cm
     for block in blocks:
         if block.kind == "page":
             story.append(PageBreak())
@@ -107,7 +112,7 @@ def write_pdf(blocks: list[Block], path: Path, cell_padding: float | None = None
                 *padding,
             ]))
             story.append(table)
-    SimpleDocTemplate(str(path), pagesize=A4, invariant=True, title=path.stem).build(story)
+    return story
 
 
 def write_docx(blocks: list[Block], path: Path) -> None:
