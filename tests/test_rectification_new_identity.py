@@ -9,6 +9,9 @@ another person's is never written, without the requester learning so.
 
 from __future__ import annotations
 
+import contextlib
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -252,3 +255,60 @@ def test_the_subjects_api_takes_the_code_for_the_new_address_and_only_from_them(
         with shop.store.connect() as conn:
             assert conn.execute(sa.text("SELECT count(*) FROM procrastinate_jobs WHERE task_name = "
                                         "'requests.run'")).scalar_one() == 1
+
+
+def test_two_subjects_rectifying_to_one_new_address_at_once_write_it_once(shop: Shop) -> None:  # noqa: F811
+    """Ana and Bob both rectify their e-mail to zoe@..., each proven, run at the same moment. Both
+    UPDATEs are made, then neither commits before both checks in the writing transactions have read (a
+    barrier): before, on PostgreSQL (read committed), each check read the other's row as it was before
+    its uncommitted UPDATE, both passed and Zoe's address was written on two people's rows. Now the check
+    holds an advisory lock on the address's keyed digest until the commit: one writes it, the other
+    sees that row and fails, the state the DPO is told of."""
+    if shop.store.dialect.name != "postgresql":
+        pytest.skip("SQLite: the first UPDATE holds the database's write lock until the commit")
+    ana = to_zoe(shop)
+    bob = verified(shop, "rectification", {"email": "bob@example.org"}, corrections={"contact.email": ZOE})
+    for request_id in (ana, bob):
+        with shop.store.begin() as conn:
+            verify_out_of_band(conn, request_id, "spelled the new address on the phone", actor="dpo",
+                               identities=["new_email"])
+    # Each run, its check read, waits for the other's check to have read too before it commits. Without
+    # a lock both reads see the address free; with one, the second check cannot read before the first
+    # commits: the wait ends after its timeout (caught), and the first commits.
+    both_checked = threading.Barrier(2, timeout=2)
+    state = threading.local()
+
+    def after_both_checks(conn: sa.Connection, cursor: object, statement: str, *_: object) -> None:
+        if statement.lstrip().upper().startswith("UPDATE"):
+            state.updated = True
+        elif getattr(state, "updated", False) and "lower(" in statement.lower():  # the check's read
+            state.updated = False
+            with contextlib.suppress(threading.BrokenBarrierError):
+                both_checked.wait()
+
+    def running(request_id: str) -> str:
+        try:
+            return run(shop.store, request_id, shop.deployment).status
+        except GardeError as error:
+            return str(error)
+
+    engine = shop.deployment.engines["shop"]
+    sa.event.listen(engine, "after_cursor_execute", after_both_checks)
+    try:
+        with ThreadPoolExecutor(2) as pool:
+            outcomes = dict(zip((ana, bob), pool.map(running, (ana, bob)), strict=True))
+    finally:
+        sa.event.remove(engine, "after_cursor_execute", after_both_checks)
+    with engine.connect() as conn:
+        holders = conn.execute(sa.text("SELECT id FROM customers WHERE email = :e"), {"e": ZOE}).scalars()
+        holders = list(holders)
+    assert len(holders) == 1, (holders, outcomes)
+    winner, loser = (ana, bob) if holders == [1] else (bob, ana)
+    assert outcomes[winner] == "completed"
+    assert "must be looked at by staff" in outcomes[loser]
+    with shop.store.connect() as conn:
+        assert get_request(conn, loser).status == "failed"
+        told = [entry for entry in audit.entries(conn, kind="request.identity_in_use")
+                if entry["payload"]["request"] == loser]
+    assert told and told[-1]["subject_id"] is None and told[-1]["payload"]["when"] == "written"
+
