@@ -312,3 +312,42 @@ def test_two_subjects_rectifying_to_one_new_address_at_once_write_it_once(shop: 
                 if entry["payload"]["request"] == loser]
     assert told and told[-1]["subject_id"] is None and told[-1]["payload"]["when"] == "written"
 
+
+@pytest.mark.parametrize("proof", ["code", "out-of-band"])
+def test_a_proof_recorded_by_staff_resumes_the_run_as_the_subjects_code_does(
+        shop: Shop, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, proof: str) -> None:  # noqa: F811
+    """Before, ``garde request verify`` with the code Zoe read out, or staff's own check of the new
+    address, left the request waiting until someone ran it again, while the subject's code ran it. Now
+    both go the same way: run here on SQLite, one job queued on PostgreSQL."""
+    from typer.testing import CliRunner
+
+    from garde.cli import app
+    from garde.settings import get_settings
+
+    request_id = to_zoe(shop)
+    waiting_run(shop, request_id, FileMailer(tmp_path / "zoe"))
+    settings = {"GARDE_DATABASE_URL": shop.store.url.render_as_string(hide_password=False),
+                "GARDE_DATASETS": str(tmp_path / "datasets"), "GARDE_MAILER": "file",
+                "GARDE_RESULTS": str(tmp_path / "results"), "GARDE_OUTBOX": str(tmp_path / "outbox")}
+    for name, value in settings.items():
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    if proof == "code":
+        args = ["--code", mailed_code(tmp_path / "zoe"), "--identity", "new_email"]
+    else:
+        args = ["--out-of-band", "Ana spelled the new address on the phone", "--checked", "new_email"]
+    try:
+        said = CliRunner().invoke(app, ["request", "verify", request_id[:8], *args, "--actor", "agent:marie"])
+    finally:
+        get_settings.cache_clear()
+    assert said.exit_code == 0, said.output
+    if shop.store.dialect.name == "sqlite":  # run at once
+        assert "was waiting for this proof: it ran, completed" in said.output
+        assert emails(shop) == (ZOE, ZOE)
+        with shop.store.connect() as conn:
+            assert get_request(conn, request_id).status == "completed"
+    else:  # queued for the workers, once
+        assert "was waiting for this proof: queued as job" in said.output
+        with shop.store.connect() as conn:
+            assert conn.execute(sa.text("SELECT count(*) FROM procrastinate_jobs WHERE task_name = "
+                                        "'requests.run'")).scalar_one() == 1
