@@ -179,6 +179,24 @@ def test_the_privacy_center_says_it_waits_and_takes_the_code(shop: Shop, tmp_pat
     assert emails(shop) == (ZOE, ZOE)
 
 
+def test_the_privacy_centers_code_form_for_a_new_value_is_rate_limited_as_the_apis(shop: Shop,  # noqa: F811
+                                                                                    tmp_path: Path) -> None:
+    """Before, ``POST /api/v1/me/requests/{id}/confirm`` was limited per address (``session.confirm``,
+    30 an hour, with the sign-in's codes) but the privacy center's form taking the same code was not:
+    one address could post it without end (each wrong code still counted, the request locked at 5).
+    Now the form counts in the same limit, and says so (429)."""
+    request_id = to_zoe(shop)
+    waiting_run(shop, request_id, FileMailer(tmp_path / "zoe"))
+    page = f"/privacy/me/requests/{request_id}"
+    url = shop.store.url.render_as_string(hide_password=False)
+    with web_client(url, tmp_path / "web") as (client, _):
+        _sign_in(client, "ana@example.org", tmp_path / "web" / "outbox")  # one code of the 30
+        token = csrf_of(client.get(page).text)
+        answers = [client.post(page + "/confirm", data={"csrf": token, "code": "000000"}) for _ in range(30)]
+    assert [answer.status_code for answer in answers] == [400] * 29 + [429]
+    assert "Too many attempts" in answers[-1].text
+
+
 def test_the_dpo_sees_what_waits_and_a_value_in_use(shop: Shop, tmp_path: Path) -> None:  # noqa: F811
     taken = verified(shop, "rectification", {"email": "ana@example.org"},
                      corrections={"contact.email": "bob@example.org"})
