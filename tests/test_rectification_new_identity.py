@@ -369,3 +369,26 @@ def test_a_proof_recorded_by_staff_resumes_the_run_as_the_subjects_code_does(
         with shop.store.connect() as conn:
             assert conn.execute(sa.text("SELECT count(*) FROM procrastinate_jobs WHERE task_name = "
                                         "'requests.run'")).scalar_one() == 1
+
+
+def test_an_agents_check_through_the_api_resumes_the_run_too(shop: Shop, tmp_path: Path) -> None:  # noqa: F811
+    """The staff API's verify route records the same check as the CLI, and now resumes the same way."""
+    from garde.api.app import create_app
+    from tests.api_support import new_key
+
+    request_id = to_zoe(shop)
+    waiting_run(shop, request_id, FileMailer(tmp_path / "zoe"))
+    url = shop.store.url.render_as_string(hide_password=False)
+    settings = deployment_settings(url, tmp_path / "web").model_copy(
+        update={"datasets": tmp_path / "datasets", "results": tmp_path / "results"})
+    agent = bearer(new_key(url, "agent"))
+    with Client(create_app(settings)).running() as client:
+        checked = client.post(f"/api/v1/requests/{request_id}/verify", headers=agent, json={
+            "out_of_band": "Ana spelled the new address on the phone", "checked": ["new_email"]})
+    assert checked.status_code == 200, checked.text
+    if url.startswith("sqlite"):
+        assert checked.json()["status"] == "completed" and emails(shop) == (ZOE, ZOE)
+    else:
+        with shop.store.connect() as conn:
+            assert conn.execute(sa.text("SELECT count(*) FROM procrastinate_jobs WHERE task_name = "
+                                        "'requests.run'")).scalar_one() == 1
