@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -392,3 +393,46 @@ def test_an_agents_check_through_the_api_resumes_the_run_too(shop: Shop, tmp_pat
         with shop.store.connect() as conn:
             assert conn.execute(sa.text("SELECT count(*) FROM procrastinate_jobs WHERE task_name = "
                                         "'requests.run'")).scalar_one() == 1
+
+
+def test_the_new_value_code_routes_hold_against_another_subject_and_hostile_input(shop: Shop,  # noqa: F811
+                                                                                 tmp_path: Path) -> None:
+    """Red team of the routes added last: Bob, signed in on both surfaces, aims at Ana's waiting
+    rectification; Ana herself sends hostile input. Every refusal leaves the request waiting."""
+    from garde.api.app import create_app
+
+    request_id = to_zoe(shop)
+    verified(shop, "access", {"email": "bob@example.org"})  # Bob is known to garde: he can sign in
+    waiting_run(shop, request_id, FileMailer(tmp_path / "zoe"))
+    code = mailed_code(tmp_path / "zoe")
+    url = shop.store.url.render_as_string(hide_password=False)
+    settings = deployment_settings(url, tmp_path / "web").model_copy(
+        update={"datasets": tmp_path / "datasets", "results": tmp_path / "results"})
+    confirm = f"/api/v1/me/requests/{request_id}/confirm"
+    page = f"/privacy/me/requests/{request_id}"
+    with Client(create_app(settings)).running() as client:
+        bob = bearer(subject_token(client, "bob@example.org", tmp_path / "web" / "outbox"))
+        made_up = client.post(f"/api/v1/me/requests/{uuid.uuid4()}/confirm", json={"code": code}, headers=bob)
+        theirs = client.post(confirm, json={"code": code}, headers=bob)
+        assert made_up.status_code == theirs.status_code == 404 and made_up.json() == {
+            **theirs.json(), "detail": made_up.json()["detail"]}
+        for odd in ("%00", "x" * 64, "..%2F..%2Fetc"):
+            assert client.post(f"/api/v1/me/requests/{odd}/confirm", json={"code": code},
+                               headers=bob).status_code in (404, 422)
+        ana = bearer(subject_token(client, "ana@example.org", tmp_path / "web" / "outbox"))
+        deep = "[" * 10_000 + "]" * 10_000
+        hostile = [client.post(confirm, content=deep, headers={**ana, "Content-Type": "application/json"}),
+                   client.post(confirm, content=b'{"code": "' + b"1" * 3_000_000 + b'"}',
+                               headers={**ana, "Content-Type": "application/json"}),
+                   client.post(confirm, json={"code": [code]}, headers=ana),
+                   client.post(confirm, json={"code": code, "identity": "email"}, headers=ana)]
+        assert [answer.status_code for answer in hostile] == [400, 413, 422, 422]
+        _sign_in(client, "bob@example.org", tmp_path / "web" / "outbox")
+        token = csrf_of(client.get("/privacy/me").text)
+        assert client.get(page).status_code == 404  # Ana's page, to Bob
+        assert client.post(page + "/confirm", data={"csrf": token, "code": code}).status_code == 404
+        assert client.post(page + "/confirm", data={"code": code}).status_code == 403  # no CSRF token
+    with shop.store.connect() as conn:
+        request = get_request(conn, request_id)
+    assert request.status == "verified" and request.awaiting == ["email"] and request.wrong_attempts == 0
+    assert emails(shop) == ("ana@example.org", "ana@example.org")
