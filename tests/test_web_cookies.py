@@ -180,3 +180,38 @@ def test_over_https_every_cookie_of_every_surface_is_host_only_down_to_its_delet
         assert attributes.get("secure") == attributes.get("httponly") == "set", attributes["header"]
         assert attributes["path"] == "/" and attributes["domain"] == "", attributes["header"]
         assert attributes["samesite"].lower() == "strict", attributes["header"]
+
+
+def test_every_state_changing_form_of_both_surfaces_refuses_a_wrong_csrf_token(sqlite_url: str,
+                                                                              tmp_path: Path) -> None:
+    """Read from the route table, so a form added later is swept too: every POST of the dashboard
+    (past its login) and of the privacy center (past its sign-in), within a live session of its own,
+    without the session's CSRF token or with another, is a 403 and changes nothing."""
+    from garde.api.app import route_table
+    from garde.rights import get_request, submit, verify_out_of_band
+    from garde.store import connect
+    from garde.web.cookies import csrf_token
+
+    known_subject(sqlite_url, "ana@example.com")
+    engine = connect(sqlite_url)
+    with engine.begin() as conn:
+        request = submit(conn, "access", {"email": "ana@example.com"}, language="en")
+        verify_out_of_band(conn, request.id, "ID card", actor="agent:test", identities=["email"])
+    with web_client(sqlite_url, tmp_path) as (client, keys):
+        log_in(client, keys["dpo"])
+        _sign_in(client, "ana@example.com", tmp_path / "outbox")
+        posts = sorted(path for method, path, _ in route_table(client.app) if method == "POST"
+                       and (path.startswith("/dpo/") or path.startswith("/privacy/me"))
+                       and path not in ("/dpo/login",))
+        assert {"/dpo/requests/{request_id}/run", "/dpo/logout", "/privacy/me/requests/{request_id}/confirm",
+                "/privacy/me/object", "/privacy/me/logout"} <= set(posts), posts
+        for path in posts:
+            url = path.replace("{request_id}", request.id)
+            for token in ({}, {"csrf": "x"}, {"csrf": csrf_token("another session's secret")}):
+                answer = client.post(url, data={**token, "reason": "r", "code": "123456", "type": "access"})
+                assert answer.status_code == 403, (url, token, answer.status_code)
+        assert client.get("/privacy/me").status_code == 200 and client.get("/dpo/").status_code == 200
+    with engine.connect() as conn:
+        after = get_request(conn, request.id)
+    engine.dispose()
+    assert after.status == "verified" and after.extended_deadline is None
