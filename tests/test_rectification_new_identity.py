@@ -10,6 +10,7 @@ another person's is never written, without the requester learning so.
 from __future__ import annotations
 
 import contextlib
+import json
 import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -434,4 +435,32 @@ def test_the_new_value_code_routes_hold_against_another_subject_and_hostile_inpu
     with shop.store.connect() as conn:
         request = get_request(conn, request_id)
     assert request.status == "verified" and request.awaiting == ["email"] and request.wrong_attempts == 0
+    assert emails(shop) == ("ana@example.org", "ana@example.org")
+
+
+def test_a_staff_proof_whose_run_cannot_start_says_so(shop: Shop, tmp_path: Path,  # noqa: F811
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """The run resumed by ``verify`` cannot start here (no data map where the settings say): the
+    proof stands, the command says the request did not complete. Before, the data map's error
+    escaped the resumption (an InputError, not a GardeError): exit 2 after the proof was committed,
+    and a 500 on the privacy center's or the API's code routes."""
+    from typer.testing import CliRunner
+
+    from garde.cli import app
+    from garde.settings import get_settings
+
+    if shop.store.dialect.name != "sqlite":
+        pytest.skip("on PostgreSQL the run is queued: the worker's own data map decides")
+    request_id = to_zoe(shop)
+    waiting_run(shop, request_id, None)
+    monkeypatch.setenv("GARDE_DATABASE_URL", shop.store.url.render_as_string(hide_password=False))
+    monkeypatch.setenv("GARDE_DATASETS", str(tmp_path / "no-such-datasets"))
+    get_settings.cache_clear()
+    try:
+        said = CliRunner().invoke(app, ["request", "verify", request_id, "--out-of-band", "on the phone",
+                                        "--checked", "new_email", "--format", "json"])
+    finally:
+        get_settings.cache_clear()
+    assert said.exit_code == 0, said.output
+    assert json.loads(said.output)["resumed"] == {"job_id": None, "queued": False, "status": "verified"}
     assert emails(shop) == ("ana@example.org", "ana@example.org")

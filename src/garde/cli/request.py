@@ -188,12 +188,15 @@ def _resumed(engine: sa.Engine, request_id: str, actor: str) -> dict[str, Any] |
 
     with engine.connect() as conn:
         request = rights.get_request(conn, request_id)
+    waited = request.status == "verified" and bool(request.details.get("confirming")) and not request.awaiting
     submission = resume_proven(engine, request, actor=actor, settings=get_settings(),
                                mailer=rights.configured_mailer())
-    if submission is None:
+    if submission is None and not waited:
         return None
     with engine.connect() as conn:
         status = rights.get_request(conn, request_id).status
+    if submission is None:  # it could not start or failed (logged): the request says why
+        return {"job_id": None, "queued": False, "status": status}
     queued = submission.queued or is_queued(engine.url)
     return {"job_id": submission.job_id, "queued": queued, "status": status}
 
@@ -208,8 +211,11 @@ def _verified(format: Format, request_id: str, method: str, identities: list[str
     if resumed is not None and resumed["queued"]:
         job = f" as job {resumed['job_id']}" if resumed["job_id"] is not None else " (a job already waits)"
         out.print(f"request {request_id} was waiting for this proof: queued{job} for the workers")
-    elif resumed is not None:
+    elif resumed is not None and resumed["status"] in ("completed", "in_progress"):
         out.print(f"request {request_id} was waiting for this proof: it ran, {resumed['status']}")
+    elif resumed is not None:
+        out.print(f"request {request_id} was waiting for this proof but did not complete "
+                  f"({resumed['status']}): `garde request show {request_id}` says why")
 
 
 @request_app.command("send-code")
