@@ -9,6 +9,11 @@ another person's is never written, without the requester learning so.
 
 from __future__ import annotations
 
+import contextlib
+import json
+import threading
+import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -176,6 +181,24 @@ def test_the_privacy_center_says_it_waits_and_takes_the_code(shop: Shop, tmp_pat
     assert emails(shop) == (ZOE, ZOE)
 
 
+def test_the_privacy_centers_code_form_for_a_new_value_is_rate_limited_as_the_apis(shop: Shop,  # noqa: F811
+                                                                                    tmp_path: Path) -> None:
+    """Before, ``POST /api/v1/me/requests/{id}/confirm`` was limited per address (``session.confirm``,
+    30 an hour, with the sign-in's codes) but the privacy center's form taking the same code was not:
+    one address could post it without end (each wrong code still counted, the request locked at 5).
+    Now the form counts in the same limit, and says so (429)."""
+    request_id = to_zoe(shop)
+    waiting_run(shop, request_id, FileMailer(tmp_path / "zoe"))
+    page = f"/privacy/me/requests/{request_id}"
+    url = shop.store.url.render_as_string(hide_password=False)
+    with web_client(url, tmp_path / "web") as (client, _):
+        _sign_in(client, "ana@example.org", tmp_path / "web" / "outbox")  # one code of the 30
+        token = csrf_of(client.get(page).text)
+        answers = [client.post(page + "/confirm", data={"csrf": token, "code": "000000"}) for _ in range(30)]
+    assert [answer.status_code for answer in answers] == [400] * 29 + [429]
+    assert "Too many attempts" in answers[-1].text
+
+
 def test_the_dpo_sees_what_waits_and_a_value_in_use(shop: Shop, tmp_path: Path) -> None:  # noqa: F811
     taken = verified(shop, "rectification", {"email": "ana@example.org"},
                      corrections={"contact.email": "bob@example.org"})
@@ -252,3 +275,192 @@ def test_the_subjects_api_takes_the_code_for_the_new_address_and_only_from_them(
         with shop.store.connect() as conn:
             assert conn.execute(sa.text("SELECT count(*) FROM procrastinate_jobs WHERE task_name = "
                                         "'requests.run'")).scalar_one() == 1
+
+
+def test_two_subjects_rectifying_to_one_new_address_at_once_write_it_once(shop: Shop) -> None:  # noqa: F811
+    """Ana and Bob both rectify their e-mail to zoe@..., each proven, run at the same moment. Both
+    UPDATEs are made, then neither commits before both checks in the writing transactions have read (a
+    barrier): before, on PostgreSQL (read committed), each check read the other's row as it was before
+    its uncommitted UPDATE, both passed and Zoe's address was written on two people's rows. Now the check
+    holds an advisory lock on the address's keyed digest until the commit: one writes it, the other
+    sees that row and fails, the state the DPO is told of. On SQLite the second UPDATE waits for the
+    first's commit (the database's write lock): the same outcome, without a lock of garde's."""
+    ana = to_zoe(shop)
+    bob = verified(shop, "rectification", {"email": "bob@example.org"}, corrections={"contact.email": ZOE})
+    for request_id in (ana, bob):
+        with shop.store.begin() as conn:
+            verify_out_of_band(conn, request_id, "spelled the new address on the phone", actor="dpo",
+                               identities=["new_email"])
+    # Each run, its check read, waits for the other's check to have read too before it commits. Without
+    # a lock both reads see the address free; with one, the second check cannot read before the first
+    # commits: the wait ends after its timeout (caught), and the first commits.
+    both_checked = threading.Barrier(2, timeout=2)
+    state = threading.local()
+
+    def after_both_checks(conn: sa.Connection, cursor: object, statement: str, *_: object) -> None:
+        if statement.lstrip().upper().startswith("UPDATE"):
+            state.updated = True
+        elif getattr(state, "updated", False) and "lower(" in statement.lower():  # the check's read
+            state.updated = False
+            with contextlib.suppress(threading.BrokenBarrierError):
+                both_checked.wait()
+
+    def running(request_id: str) -> str:
+        try:
+            return run(shop.store, request_id, shop.deployment).status
+        except GardeError as error:
+            return str(error)
+
+    engine = shop.deployment.engines["shop"]
+    sa.event.listen(engine, "after_cursor_execute", after_both_checks)
+    try:
+        with ThreadPoolExecutor(2) as pool:
+            outcomes = dict(zip((ana, bob), pool.map(running, (ana, bob)), strict=True))
+    finally:
+        sa.event.remove(engine, "after_cursor_execute", after_both_checks)
+    with engine.connect() as conn:
+        holders = conn.execute(sa.text("SELECT id FROM customers WHERE email = :e"), {"e": ZOE}).scalars()
+        holders = list(holders)
+    assert len(holders) == 1, (holders, outcomes)
+    winner, loser = (ana, bob) if holders == [1] else (bob, ana)
+    assert outcomes[winner] == "completed"
+    assert "must be looked at by staff" in outcomes[loser]
+    with shop.store.connect() as conn:
+        assert get_request(conn, loser).status == "failed"
+        told = [entry for entry in audit.entries(conn, kind="request.identity_in_use")
+                if entry["payload"]["request"] == loser]
+    assert told and told[-1]["subject_id"] is None and told[-1]["payload"]["when"] == "written"
+
+
+@pytest.mark.parametrize("proof", ["code", "out-of-band"])
+def test_a_proof_recorded_by_staff_resumes_the_run_as_the_subjects_code_does(
+        shop: Shop, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, proof: str) -> None:  # noqa: F811
+    """Before, ``garde request verify`` with the code Zoe read out, or staff's own check of the new
+    address, left the request waiting until someone ran it again, while the subject's code ran it. Now
+    both go the same way: run here on SQLite, one job queued on PostgreSQL."""
+    from typer.testing import CliRunner
+
+    from garde.cli import app
+    from garde.settings import get_settings
+
+    request_id = to_zoe(shop)
+    waiting_run(shop, request_id, FileMailer(tmp_path / "zoe"))
+    settings = {"GARDE_DATABASE_URL": shop.store.url.render_as_string(hide_password=False),
+                "GARDE_DATASETS": str(tmp_path / "datasets"), "GARDE_MAILER": "file",
+                "GARDE_RESULTS": str(tmp_path / "results"), "GARDE_OUTBOX": str(tmp_path / "outbox")}
+    for name, value in settings.items():
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    if proof == "code":
+        args = ["--code", mailed_code(tmp_path / "zoe"), "--identity", "new_email"]
+    else:
+        args = ["--out-of-band", "Ana spelled the new address on the phone", "--checked", "new_email"]
+    try:
+        said = CliRunner().invoke(app, ["request", "verify", request_id[:8], *args, "--actor", "agent:marie"])
+    finally:
+        get_settings.cache_clear()
+    assert said.exit_code == 0, said.output
+    if shop.store.dialect.name == "sqlite":  # run at once
+        assert "was waiting for this proof: it ran, completed" in said.output
+        assert emails(shop) == (ZOE, ZOE)
+        with shop.store.connect() as conn:
+            assert get_request(conn, request_id).status == "completed"
+    else:  # queued for the workers, once
+        assert "was waiting for this proof: queued as job" in said.output
+        with shop.store.connect() as conn:
+            assert conn.execute(sa.text("SELECT count(*) FROM procrastinate_jobs WHERE task_name = "
+                                        "'requests.run'")).scalar_one() == 1
+
+
+def test_an_agents_check_through_the_api_resumes_the_run_too(shop: Shop, tmp_path: Path) -> None:  # noqa: F811
+    """The staff API's verify route records the same check as the CLI, and now resumes the same way."""
+    from garde.api.app import create_app
+    from tests.api_support import new_key
+
+    request_id = to_zoe(shop)
+    waiting_run(shop, request_id, FileMailer(tmp_path / "zoe"))
+    url = shop.store.url.render_as_string(hide_password=False)
+    settings = deployment_settings(url, tmp_path / "web").model_copy(
+        update={"datasets": tmp_path / "datasets", "results": tmp_path / "results"})
+    agent = bearer(new_key(url, "agent"))
+    with Client(create_app(settings)).running() as client:
+        checked = client.post(f"/api/v1/requests/{request_id}/verify", headers=agent, json={
+            "out_of_band": "Ana spelled the new address on the phone", "checked": ["new_email"]})
+    assert checked.status_code == 200, checked.text
+    if url.startswith("sqlite"):
+        assert checked.json()["status"] == "completed" and emails(shop) == (ZOE, ZOE)
+    else:
+        with shop.store.connect() as conn:
+            assert conn.execute(sa.text("SELECT count(*) FROM procrastinate_jobs WHERE task_name = "
+                                        "'requests.run'")).scalar_one() == 1
+
+
+def test_the_new_value_code_routes_hold_against_another_subject_and_hostile_input(shop: Shop,  # noqa: F811
+                                                                                 tmp_path: Path) -> None:
+    """Red team of the routes added last: Bob, signed in on both surfaces, aims at Ana's waiting
+    rectification; Ana herself sends hostile input. Every refusal leaves the request waiting."""
+    from garde.api.app import create_app
+
+    request_id = to_zoe(shop)
+    verified(shop, "access", {"email": "bob@example.org"})  # Bob is known to garde: he can sign in
+    waiting_run(shop, request_id, FileMailer(tmp_path / "zoe"))
+    code = mailed_code(tmp_path / "zoe")
+    url = shop.store.url.render_as_string(hide_password=False)
+    settings = deployment_settings(url, tmp_path / "web").model_copy(
+        update={"datasets": tmp_path / "datasets", "results": tmp_path / "results"})
+    confirm = f"/api/v1/me/requests/{request_id}/confirm"
+    page = f"/privacy/me/requests/{request_id}"
+    with Client(create_app(settings)).running() as client:
+        bob = bearer(subject_token(client, "bob@example.org", tmp_path / "web" / "outbox"))
+        made_up = client.post(f"/api/v1/me/requests/{uuid.uuid4()}/confirm", json={"code": code}, headers=bob)
+        theirs = client.post(confirm, json={"code": code}, headers=bob)
+        assert made_up.status_code == theirs.status_code == 404 and made_up.json() == {
+            **theirs.json(), "detail": made_up.json()["detail"]}
+        for odd in ("%00", "x" * 64, "..%2F..%2Fetc"):
+            assert client.post(f"/api/v1/me/requests/{odd}/confirm", json={"code": code},
+                               headers=bob).status_code in (404, 422)
+        ana = bearer(subject_token(client, "ana@example.org", tmp_path / "web" / "outbox"))
+        deep = "[" * 10_000 + "]" * 10_000
+        hostile = [client.post(confirm, content=deep, headers={**ana, "Content-Type": "application/json"}),
+                   client.post(confirm, content=b'{"code": "' + b"1" * 3_000_000 + b'"}',
+                               headers={**ana, "Content-Type": "application/json"}),
+                   client.post(confirm, json={"code": [code]}, headers=ana),
+                   client.post(confirm, json={"code": code, "identity": "email"}, headers=ana)]
+        assert [answer.status_code for answer in hostile] == [400, 413, 422, 422]
+        _sign_in(client, "bob@example.org", tmp_path / "web" / "outbox")
+        token = csrf_of(client.get("/privacy/me").text)
+        assert client.get(page).status_code == 404  # Ana's page, to Bob
+        assert client.post(page + "/confirm", data={"csrf": token, "code": code}).status_code == 404
+        assert client.post(page + "/confirm", data={"code": code}).status_code == 403  # no CSRF token
+    with shop.store.connect() as conn:
+        request = get_request(conn, request_id)
+    assert request.status == "verified" and request.awaiting == ["email"] and request.wrong_attempts == 0
+    assert emails(shop) == ("ana@example.org", "ana@example.org")
+
+
+def test_a_staff_proof_whose_run_cannot_start_says_so(shop: Shop, tmp_path: Path,  # noqa: F811
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """The run resumed by ``verify`` cannot start here (no data map where the settings say): the
+    proof stands, the command says the request did not complete. Before, the data map's error
+    escaped the resumption (an InputError, not a GardeError): exit 2 after the proof was committed,
+    and a 500 on the privacy center's or the API's code routes."""
+    from typer.testing import CliRunner
+
+    from garde.cli import app
+    from garde.settings import get_settings
+
+    if shop.store.dialect.name != "sqlite":
+        pytest.skip("on PostgreSQL the run is queued: the worker's own data map decides")
+    request_id = to_zoe(shop)
+    waiting_run(shop, request_id, None)
+    monkeypatch.setenv("GARDE_DATABASE_URL", shop.store.url.render_as_string(hide_password=False))
+    monkeypatch.setenv("GARDE_DATASETS", str(tmp_path / "no-such-datasets"))
+    get_settings.cache_clear()
+    try:
+        said = CliRunner().invoke(app, ["request", "verify", request_id, "--out-of-band", "on the phone",
+                                        "--checked", "new_email", "--format", "json"])
+    finally:
+        get_settings.cache_clear()
+    assert said.exit_code == 0, said.output
+    assert json.loads(said.output)["resumed"] == {"job_id": None, "queued": False, "status": "verified"}
+    assert emails(shop) == ("ana@example.org", "ana@example.org")

@@ -17,6 +17,7 @@ from garde.cli.output import Format, FormatOption, QuietOption, emit, parse_day,
 from garde.problems import GardeError
 from garde.rights.deployment import configured_phone_region, configured_registers
 from garde.rights.reminders import remind as remind_dpo
+from garde.settings import get_settings
 from garde.store import open_store, written
 from garde.store.transactions import retried
 
@@ -147,32 +148,74 @@ def verify(
 ) -> None:
     """Prove an identity of the request: its one-time code, or an agent's check naming what was checked.
 
+    A rectification waiting for this proof of its new e-mail or phone (new_email, new_phone) then runs,
+    as when the subject types the code: here on SQLite, queued for the workers on PostgreSQL.
+
     Example: garde request verify 3f2a9c41 --code 123456 --identity email
     Example: garde request verify 3f2a9c41 --out-of-band "ID card checked in store" --checked customer_id
     """
-    engine = open_store()
     if (code is None) == (out_of_band is None):
         raise GardeError("give either --code or --out-of-band REASON")
-    if out_of_band is not None:
-        request = retried(engine, lambda conn: rights.verify_out_of_band(
-            conn, request_id, out_of_band, actor=actor, identities=checked or []),
-            what=f"request {request_id}: verified out of band")
-        message = f"request {request.id} verified out of band: {', '.join(sorted(checked or []))}"
-        _verified(format, request.id, "out_of_band", sorted(checked or []), message)
-        return
-    assert code is not None
-    outcome = retried(engine, lambda conn: rights.check_code(conn, request_id, code, kind=identity),
-                      what=f"request {request_id}: a code checked")
-    if not outcome.verified:
-        raise GardeError(outcome.message)
-    _verified(format, request_id, "code", [identity] if identity else [], outcome.message)
+    engine = open_store()
+    try:
+        if out_of_band is not None:
+            request = retried(engine, lambda conn: rights.verify_out_of_band(
+                conn, request_id, out_of_band, actor=actor, identities=checked or []),
+                what=f"request {request_id}: verified out of band")
+            message = f"request {request.id} verified out of band: {', '.join(sorted(checked or []))}"
+            _verified(format, request.id, "out_of_band", sorted(checked or []), message,
+                      _resumed(engine, request.id, actor))
+            return
+        assert code is not None
+        outcome = retried(engine, lambda conn: rights.check_code(conn, request_id, code, kind=identity),
+                          what=f"request {request_id}: a code checked")
+        if not outcome.verified:
+            raise GardeError(outcome.message)
+        with engine.connect() as conn:
+            full_id = rights.get_request(conn, request_id).id
+        _verified(format, full_id, "code", [identity] if identity else [], outcome.message,
+                  _resumed(engine, full_id, actor))
+    finally:
+        engine.dispose()
 
 
-def _verified(format: Format, request_id: str, method: str, identities: list[str], message: str) -> None:
+def _resumed(engine: sa.Engine, request_id: str, actor: str) -> dict[str, Any] | None:
+    """A rectification that waited for this proof of its new e-mail or phone runs now, as when the
+    subject types the code (:func:`garde.jobs.requests.resume_proven`: here on SQLite, one job on
+    PostgreSQL); what became of it, or None when nothing waited on this proof."""
+    from garde.jobs.queue import is_queued
+    from garde.jobs.requests import resume_proven  # procrastinate: only when a request runs
+
+    with engine.connect() as conn:
+        request = rights.get_request(conn, request_id)
+    waited = request.status == "verified" and bool(request.details.get("confirming")) and not request.awaiting
+    submission = resume_proven(engine, request, actor=actor, settings=get_settings(),
+                               mailer=rights.configured_mailer())
+    if submission is None and not waited:
+        return None
+    with engine.connect() as conn:
+        status = rights.get_request(conn, request_id).status
+    if submission is None:  # it could not start or failed (logged): the request says why
+        return {"job_id": None, "queued": False, "status": status}
+    queued = submission.queued or is_queued(engine.url)
+    return {"job_id": submission.job_id, "queued": queued, "status": status}
+
+
+def _verified(format: Format, request_id: str, method: str, identities: list[str], message: str,
+              resumed: dict[str, Any] | None) -> None:
     if format is Format.json:
-        emit({"request_id": request_id, "method": method, "identities": identities, "message": message})
-    else:
-        out.print(message)
+        emit({"request_id": request_id, "method": method, "identities": identities, "message": message,
+              "resumed": resumed})
+        return
+    out.print(message)
+    if resumed is not None and resumed["queued"]:
+        job = f" as job {resumed['job_id']}" if resumed["job_id"] is not None else " (a job already waits)"
+        out.print(f"request {request_id} was waiting for this proof: queued{job} for the workers")
+    elif resumed is not None and resumed["status"] in ("completed", "in_progress"):
+        out.print(f"request {request_id} was waiting for this proof: it ran, {resumed['status']}")
+    elif resumed is not None:
+        out.print(f"request {request_id} was waiting for this proof but did not complete "
+                  f"({resumed['status']}): `garde request show {request_id}` says why")
 
 
 @request_app.command("send-code")

@@ -80,11 +80,19 @@ class Submitted(Output):
     unproven: list[str] = f("identities given but not proven yet (not used until proven)", [])
 
 
+class Resumed(Output):
+    job_id: int | None = f("the job queued for the workers (null: run here, or a job already waits)", None)
+    queued: bool = f("queued for the workers (PostgreSQL), not run here", False)
+    status: str = f("the request's status now", "completed")
+
+
 class Verified(Output):
     request_id: str = f("the request", "3f2a9c41e0b54d2f9b1c7a8e6d5f4c3b")
     method: Literal["code", "out_of_band"] = f("a one-time code, or an agent's check", "code")
     identities: list[str] = f("identity kinds proven by this command", ["email"])
     message: str = f("what it means for the request", "email verified")
+    resumed: Resumed | None = f("a rectification that waited for this proof of its new e-mail or phone, "
+                                "run or queued now; null: nothing waited on it", None)
 
 
 class CodesSent(Output):

@@ -29,7 +29,7 @@ from garde.datasets.freshness import Stamp, kept
 from garde.jobs.kinds import job
 from garde.jobs.queue import is_queued, requeue_stalled, require_queue
 from garde.jobs.submit import Submission, submit
-from garde.problems import GardeError
+from garde.problems import GardeError, InputError
 from garde.rights.deployment import Deployment
 from garde.rights.erasure import has_plan, store_plan
 from garde.rights.intake import Request, RequestConflict, get_request
@@ -76,7 +76,7 @@ def resume_proven(store: Engine, request: Request, *, actor: str, settings: Sett
         return None
     try:
         return run_request(store, request.id, actor=actor, settings=settings, mailer=mailer, once=True)
-    except GardeError as error:
+    except (GardeError, InputError) as error:  # InputError: a data map or register that does not load
         logger.warning("request %s: its run after the new identity's proof did not complete: %s",
                        request.id, error)
         return None

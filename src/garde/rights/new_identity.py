@@ -42,9 +42,10 @@ from garde.rights.mailer import Mailer, SmsSender
 from garde.rights.rectification import Guard
 from garde.rights.tables import requests, verification_codes
 from garde.rights.verification import CODE_KINDS, send_new_identity_code
+from garde.store import is_postgres
 from garde.store.transactions import retried
 from garde.subjects import find_subject as find_known
-from garde.subjects import normalise_identifier, now
+from garde.subjects import identifier_hash, normalise_identifier, now
 
 NOUNS = {"email": "e-mail address", "phone": "telephone number", "customer_id": "customer number"}
 
@@ -90,18 +91,33 @@ class IdentityTaken(GardeError):
         super().__init__("the rectification was not written: its new value must be looked at by staff")
 
 
-def held_alone(deployment: Deployment, footprint: Footprint, corrections: Mapping[str, Any]) -> Guard:
+def held_alone(deployment: Deployment, footprint: Footprint, corrections: Mapping[str, Any],
+               key: bytes) -> Guard:
     """The guard :func:`garde.rights.rectification.rectify` runs in each database's write transaction:
     raise :class:`IdentityTaken` when a row that is not the subject's holds a new e-mail or phone (an
-    account created with it since :func:`confirmed` looked). It checks nothing when no identity changes."""
+    account created with it since :func:`confirmed` looked). It checks nothing when no identity changes.
+
+    The check is exact among garde's own writers. On PostgreSQL (read committed) it first takes, in
+    the writing transaction, an advisory lock on each new value's keyed digest (``key``: the store's
+    identifier data key, so the lock's number tells ``pg_locks`` readers nothing about the address),
+    held until the commit: a second rectification to the same value waits there, then reads the
+    first one's committed row and refuses. Locks are taken in one order (databases in the map's
+    order, values by digest), so two writers cannot hold one each and wait for the other. On SQLite
+    the transaction's first UPDATE already holds the database's write lock until the commit, so
+    writers run in turn and need nothing more. A row the shop itself inserts between the check and
+    the commit is not locked out: only a unique index on the shop's column closes that."""
     wanted = _new_values(deployment, corrections)
     columns = [(table, name, kind) for table, name, kind in _identity_columns(deployment) if kind in wanted]
+    locks = {kind: int(identifier_hash(kind, normalised, key)[:15], 16)  # fits a bigint
+             for kind, (normalised, _) in wanted.items()}
 
     def guard(database: str, conn: sa.Connection) -> None:
+        here = [(table, name, kind) for table, name, kind in columns if table.database == database]
+        if is_postgres(conn):
+            for number in sorted({locks[kind] for _, _, kind in here}):
+                conn.execute(sa.select(sa.func.pg_advisory_xact_lock(number)))
         taken = set()  # no columns (no identity changed): no query
-        for table, name, kind in columns:
-            if table.database != database:
-                continue
+        for table, name, kind in here:
             clause = sql_table(table, [table.primary_key, name])
             spellings = sorted({value.strip().lower() for value in wanted[kind]})
             holders = conn.execute(sa.select(clause.c[table.primary_key]).where(

@@ -29,6 +29,7 @@ from sqlalchemy.engine import Engine
 
 from garde import audit
 from garde.datasets import Footprint, find_subject, normalise_identity
+from garde.keys import identifier_data_key
 from garde.problems import GardeError
 from garde.register.versions import note_register, recorded_hashes, register_hash
 from garde.rights.access import write_access
@@ -290,7 +291,7 @@ def _execute(store: Engine, request: Request, deployment: Deployment, actor: str
     corrections = request.details.get("corrections") or {}
     try:  # a new e-mail or phone is checked again in the transaction that writes it
         result = rectify(deployment, footprint, corrections,
-                         guard=held_alone(deployment, footprint, corrections))
+                         guard=held_alone(deployment, footprint, corrections, identifier_data_key(store)))
     except IdentityTaken as taken:  # for the DPO only, naming no subject, as confirmed() tells it
         kinds = taken.kinds
         retried(store, lambda conn: audit.record(

@@ -27,7 +27,7 @@ from garde.api.pagination import Page, Paging
 from garde.api.problems import responses
 from garde.api.ratelimits import per_key
 from garde.api.state import service
-from garde.jobs.requests import run_request
+from garde.jobs.requests import resume_proven, run_request
 from garde.rights.answers import answer_file, answer_files
 from garde.rights.deployment import phone_region
 from garde.rights.intake import REQUEST_TYPES, RequestType
@@ -216,12 +216,18 @@ def verify(request_id: RequestId, body: VerifyIn, request: Request, key: Caller)
     400), or an agent's out-of-band check naming the identities checked and how."""
     held = service(request)
     if body.code is not None:
-        return _out(confirm_code(held.engine, request_id, body.code, kind=body.identity, actor=key.actor))
-    assert body.out_of_band is not None
-    out_of_band = body.out_of_band
-    verified = retried(held.engine, lambda conn: rights.verify_out_of_band(
-        conn, request_id, out_of_band, actor=key.actor, identities=body.checked),
-        what=f"request {request_id}: verified out of band")
+        verified = confirm_code(held.engine, request_id, body.code, kind=body.identity, actor=key.actor)
+    else:
+        assert body.out_of_band is not None
+        out_of_band = body.out_of_band
+        verified = retried(held.engine, lambda conn: rights.verify_out_of_band(
+            conn, request_id, out_of_band, actor=key.actor, identities=body.checked),
+            what=f"request {request_id}: verified out of band")
+    # A rectification that waited for this new value runs, as when the subject types its code.
+    if resume_proven(held.engine, verified, actor=key.actor, settings=held.settings,
+                     mailer=rights.configured_mailer(held.settings)) is not None:
+        with held.engine.connect() as conn:
+            verified = rights.get_request(conn, verified.id)
     return _out(verified)
 
 

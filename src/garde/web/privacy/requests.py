@@ -12,9 +12,11 @@ from datetime import date, datetime
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
+from garde.api.ratelimits import rate_limited
 from garde.api.state import service
 from garde.jobs.requests import resume_proven
 from garde.problems import GardeError, NotFound
+from garde.ratelimit import RateLimited
 from garde.rights import configured_mailer, display
 from garde.rights import self_service as mine
 from garde.web.pages import render
@@ -58,8 +60,13 @@ def _page(request_id: str, request: Request, subject: Subject, error: str | None
 @router.post(REQUEST + "/confirm", include_in_schema=False)
 def confirm_new_identity(request_id: str, request: Request, subject: SubjectPage,
                          form: dict[str, str] = Depends(checked_form)) -> Response:
-    """The code sent to the new e-mail or phone of a rectification (garde.rights.new_identity)."""
+    """The code sent to the new e-mail or phone of a rectification (garde.rights.new_identity),
+    counted per address with the sign-in's codes, as the API's route takes it."""
     held = service(request)
+    try:
+        rate_limited("session.confirm")(request)
+    except RateLimited:
+        return _page(request_id, request, subject, error="too_many", status=429)
     try:
         proven = mine.confirm_my_new_identity(held.engine, subject.session, request_id[:MAX_ID],
                                               form.get("code", "")[:16])
