@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from garde.audit import Event, _append, _Item
 from garde.audit.keys import configured_keyring
+from garde.store.commits import not_counted
 from garde.store.transactions import retried
 
 
@@ -322,6 +323,7 @@ class _ConnectionSink:
 
     def __init__(self, engine: sa.Engine) -> None:
         self.conn = engine.connect()
+        not_counted(self.conn.connection.dbapi_connection)  # appends move no decision's facts
 
     def write(self, batch: list[_Item]) -> None:
         # record_many()'s append: sealed with the configured audit key; run again, whole, on a deadlock

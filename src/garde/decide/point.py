@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import json.encoder
 import threading
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -58,11 +59,15 @@ from garde.decide.reading import (
 from garde.decide.rules import SubjectFacts, evaluate, facts_key, stable_until
 from garde.keys import identifier_data_key
 from garde.register import Register
+from garde.store.commits import IN_FLIGHT, CountedConnection, counter_for
 from garde.subjects import identifier_hash, now
 
 Subject = str | Mapping[str, str]  # a subject's id, or identities {kind: value}
 _quote = json.encoder.encode_basestring  # canonical_payload's quoting of a str
 _ANSWERS = 256  # answers kept per subject (past it, its answers start again empty)
+_EVERY_BUCKET = "SELECT coalesce(sum(version), 0) FROM decide_facts_buckets"
+_EPOCH = 1 << 64  # Kept.epoch's step: above any commit word (garde.store.commits), added to it
+_monotonic = time.monotonic
 
 
 class DecisionRequest(NamedTuple):
@@ -91,11 +96,18 @@ class DecisionPoint:
     ``cache_size``: how many subjects' facts (with their answers) the point
     may keep on a store that counts its writes (0: keep none, read the facts
     for every decision); past it, it starts again empty.
+    ``outside_writes_within``: on a SQLite file, kept facts are trusted without asking the store
+    while its commit counter (:mod:`garde.store.commits`) says nothing was committed since they
+    were last found current; that counter sees every commit made through
+    :func:`garde.store.connect`, at once. A write that bypasses it (the ``sqlite3`` shell,
+    another program) is seen by the decisions that start at most this many seconds after its
+    commit: the point looks at the store's counters that often. 0: ask the store before every
+    decision on kept facts, as on PostgreSQL.
     """
 
     def __init__(self, register: Register | Iterable[Register] | DecisionModel, engine: sa.Engine, *,
                  audit: AuditWriter | bool = True, clock: Callable[[], datetime] = now,
-                 actor: str = "garde", cache_size: int = 100_000) -> None:
+                 actor: str = "garde", cache_size: int = 100_000, outside_writes_within: float = 1.0) -> None:
         self.model = register if isinstance(register, DecisionModel) else DecisionModel(register)
         self.engine = engine
         self.clock = clock
@@ -108,6 +120,7 @@ class DecisionPoint:
         self._raw: Any = None  # the DBAPI connection of _connection
         self._cursor: Any = None  # a cursor of _raw, kept for the counters' check (none made a decision)
         self.cache_size = max(0, cache_size)
+        self.outside_writes_within = max(0.0, outside_writes_within)
         # shared by the points of this model on this store: the API makes a point per request
         self._kept = kept_for(engine, self.model) if self.cache_size else None
 
@@ -239,8 +252,25 @@ class DecisionPoint:
         if kept.counted is None:
             with kept.lock:
                 if kept.counted is None:
-                    kept.counted = kept_in_step(self._own())
+                    counted = kept_in_step(self._own())
+                    raw = self._raw
+                    if counted and self.outside_writes_within > 0 and isinstance(raw, CountedConnection) \
+                            and raw.counted is not None:
+                        kept.commits = counter_for(raw.counted)
+                    kept.counted = counted
         return kept if kept.counted else None
+
+    def _look_outside(self, kept: Kept) -> None:
+        """The look at the store that catches the writes its commit counter does not see (made by
+        other programs, or in autocommit mode): the sum of every bucket's counter, which any
+        write to the facts moves; when it moved since the last look, no facts kept are trusted on
+        the counter's word until checked again. The caller holds the point's lock."""
+        with kept.lock:
+            total = int(self._first(_EVERY_BUCKET, ())[0])
+            if kept.outside_sum is not None and total != kept.outside_sum:
+                kept.epoch += _EPOCH
+            kept.outside_sum = total
+            kept.outside_at = _monotonic() + self.outside_writes_within
 
     def _current(self, kept: Kept, subjects: Sequence[tuple[SubjectKey, Subject]]) -> list[Entry]:
         """The current facts of distinct subjects: those kept whose counters have not moved (one
@@ -346,13 +376,23 @@ class DecisionPoint:
                     if held is None or held.check is None:  # not kept, or no counters' statement yet
                         entry = self._current_one(kept, subject)
                     else:
-                        entry, check = held, held.check
-                        try:
-                            row = self._cursor.execute(check[0], check[1]).fetchone()
-                        except Exception:  # not connected, or a dropped connection: the careful path
-                            row = self._first(check[0], check[1])
-                        if row != check[2]:  # the counters moved
-                            entry = self._read_and_keep(kept, [(key, subject)])[0]
+                        entry, commits = held, kept.commits
+                        # no commit since the facts were last found current (garde.store.commits),
+                        # and no look at the store due: current without asking it
+                        word = None if commits is None else commits.word(0) + kept.epoch
+                        if word is None or word != held.seen or _monotonic() >= kept.outside_at:
+                            if word is not None and _monotonic() >= kept.outside_at:
+                                self._look_outside(kept)
+                                word = commits.word(0) + kept.epoch  # type: ignore[union-attr]
+                            check = held.check
+                            try:
+                                row = self._cursor.execute(check[0], check[1]).fetchone()
+                            except Exception:  # not connected, or a dropped connection: the careful path
+                                row = self._first(check[0], check[1])
+                            if row != check[2]:  # the counters moved
+                                entry = self._read_and_keep(kept, [(key, subject)])[0]
+                            elif word is not None and not word & IN_FLIGHT:
+                                held.seen = word
             if kept is None:
                 decision = evaluate(activity, rules, facts, categories, channel, at)
             else:
