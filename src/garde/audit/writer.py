@@ -100,12 +100,13 @@ class AuditWriter:
         """Buffer one entry; a full batch goes to the writer (or is written now, without a thread)."""
         self.add_entry(event.kind, event.payload, event.subject_id, event.actor)
 
-    def add_entry(self, kind: str, payload: Mapping[str, Any] | str | tuple[str, datetime | str, str],
+    def add_entry(self, kind: str, payload: Mapping[str, Any] | str | tuple[str, datetime | str | float, str],
                   subject_id: str | None, actor: str) -> None:
         """:meth:`add` of the event with these fields, without building it (the decisions' path).
         A str ``payload`` is taken as the payload's canonical JSON (:func:`canonical_payload`'s
         bytes) and appended as it is; a tuple ``(head, time, tail)`` is that JSON in parts,
-        ``head + JSON string of time.isoformat() + tail`` (a str time as it is), formatted and
+        ``head + JSON string of time.isoformat() + tail`` (a str time as it is, a float as the UTC
+        time of those POSIX seconds: :meth:`datetime.timestamp` of a UTC datetime), formatted and
         joined by whoever writes the batch (:func:`garde.audit.payload_text`): the caller only
         queues it (≈ 0.4 µs)."""
         with self._mutex:

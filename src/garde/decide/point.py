@@ -33,7 +33,7 @@ import json.encoder
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
@@ -404,7 +404,10 @@ class DecisionPoint:
         writer = self.audit_writer
         if writer is not None:
             head, tail = parts or payload_parts(activity, channel, categories, decision)
-            writer.add_entry("decision", (head, at, tail), decision.subject_id, self.actor)
+            # a UTC time goes as its POSIX seconds: a float pickles in a fifth of a datetime's time
+            # on the writer's thread, and gives the same isoformat() back (garde.audit.payload_text)
+            writer.add_entry("decision", (head, at.timestamp() if at.tzinfo is UTC else at, tail),
+                             decision.subject_id, self.actor)
         return decision
 
     def decide_many(self, requests: Iterable[DecisionRequest | tuple[Any, ...]]) -> list[Decision]:
