@@ -137,3 +137,18 @@ def test_a_commit_in_flight_sends_every_decision_to_the_store(store: sa.Engine) 
     finally:
         counter.end()
     assert counter.word(0) & IN_FLIGHT == 0
+
+
+def test_decide_many_on_kept_facts_asks_the_store_nothing_until_a_commit(store: sa.Engine) -> None:
+    sids = new_subjects(store)
+    for sid in sids:
+        write(store, sid, "given", 5)
+    asked = [("newsletter", sid, ["contact.email"], "email") for sid in sids]
+    with Counting(register(), store, audit=False, clock=lambda: NOW, outside_writes_within=3600) as point:
+        assert all(d.allowed for d in point.decide_many(asked))  # read, the word noted
+        before = point.statements
+        assert all(d.allowed for d in point.decide_many(asked))
+        assert point.statements == before
+        write(store, sids[2], "withdrawn", 1)
+        assert [d.allowed for d in point.decide_many(asked)] == [True, True, False]
+        assert point.statements > before

@@ -278,19 +278,36 @@ class DecisionPoint:
     def _current(self, kept: Kept, subjects: Sequence[tuple[SubjectKey, Subject]]) -> list[Entry]:
         """The current facts of distinct subjects: those kept whose counters have not moved (one
         statement reads the counters), the others read (one statement) and kept. The caller holds
-        the point's lock."""
+        the point's lock. On a store with a commit counter, those whose noted word is the current
+        one are current without their counters read (:meth:`_current_one`)."""
+        word = self._word(kept)
         entries: list[Entry | None] = [kept.entries.get(key) for key, _subject in subjects]
-        held = [(i, e) for i, e in enumerate(entries) if e is not None]
+        held = [(i, e) for i, e in enumerate(entries) if e is not None and (word is None or e.seen != word)]
         if held:
             for (i, entry), stamp in zip(held, self._stamps([e for _i, e in held]), strict=True):
                 if stamp != entry.stamp:
                     entries[i] = None
+                else:
+                    entry.seen = word
         missing = [i for i, e in enumerate(entries) if e is None]
         if missing:
             read = self._read_and_keep(kept, [subjects[i] for i in missing])
             for i, entry in zip(missing, read, strict=True):
                 entries[i] = entry
+                entry.seen = word  # its counters read with its facts, after the word
         return [e for e in entries if e is not None]
+
+    def _word(self, kept: Kept) -> int | None:
+        """The store's commit word (with the kept facts' epoch) before asking the store anything,
+        after the look at the store when one is due; None: no counter, or a commit in flight
+        (nothing may be trusted on it)."""
+        commits = kept.commits
+        if commits is None:
+            return None
+        if _monotonic() >= kept.outside_at:
+            self._look_outside(kept)
+        word = commits.word(0) + kept.epoch
+        return None if word & IN_FLIGHT else word
 
     def _read_and_keep(self, kept: Kept, subjects: Sequence[tuple[SubjectKey, Subject]]) -> list[Entry]:
         read = self._read([subject for _key, subject in subjects], None, stamped=True)
@@ -306,13 +323,7 @@ class DecisionPoint:
         counters' statement and its arguments made once per entry, run on the driver's connection
         directly. On a store with a commit counter, the word read before is noted with the facts
         found current (nothing in flight), so the next decisions need not ask the store."""
-        commits, word = kept.commits, None
-        if commits is not None:
-            if _monotonic() >= kept.outside_at:
-                self._look_outside(kept)
-            word = commits.word(0) + kept.epoch
-            if word & IN_FLIGHT:
-                word = None
+        word = self._word(kept)
         if entry is not None:
             if entry.check is None:
                 count = len(entry.buckets)
