@@ -180,6 +180,20 @@ def run(subject_count: int = 2000, calls: int = 20_000) -> list[Result]:
         finally:
             point.close()
         garde_seconds = clock() - start
+        # the same plan again, on a point sharing what the first one kept (its model): every
+        # subject's facts kept, a point in its steady state (above, the first decision of each of
+        # ~90 % of the subjects read them)
+        with DecisionPoint(point.model, engine) as warm:
+            warm_latency = []
+            warm_writer = _writer_cpu(warm)
+            start_cpu = time.process_time()
+            for sid, activity, categories in plan:
+                t = clock()
+                warm.decide(activity, sid, categories)
+                warm_latency.append(clock() - t)
+            warm.audit_writer.flush()  # type: ignore[union-attr]
+            warm_cpu = time.process_time() - start_cpu
+            warm_writer = _writer_cpu(warm) - warm_writer
         with engine.connect() as conn:
             audited = conn.execute(
                 sa.select(sa.func.count())
@@ -204,15 +218,19 @@ def run(subject_count: int = 2000, calls: int = 20_000) -> list[Result]:
     cpu_rate, casbin_cpu_rate = calls / garde_cpu, calls / casbin_cpu
     p99, casbin_p99 = percentile(garde_latency, 0.99) * 1e6, percentile(casbin_latency, 0.99) * 1e6
     p50, casbin_p50 = percentile(garde_latency, 0.5) * 1e6, percentile(casbin_latency, 0.5) * 1e6
+    warm_p99, warm_p50 = percentile(warm_latency, 0.99) * 1e6, percentile(warm_latency, 0.5) * 1e6
+    warm_rate = calls / warm_cpu
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     note = (
-        f"{calls} decisions over {subject_count} subjects, {audited} audited; "
+        f"{calls} decisions over {subject_count} subjects, {audited} audited (with the warm-up and the "
+        f"plan again, facts kept); "
         f"p50 {p50:.0f} µs vs {casbin_p50:.0f} µs; max {max(garde_latency) * 1e6:.0f} µs "
         f"vs {max(casbin_latency) * 1e6:.0f} µs; load average {load:.2f}"
     )
     cpu_note = (
         f"CPU per decision {garde_cpu / calls * 1e6:.1f} µs in this process (decisions and the audit "
-        f"writer's thread) + {writer_cpu / calls * 1e6:.1f} µs in the audit writer process; "
+        f"writer's thread) + {writer_cpu / calls * 1e6:.1f} µs in the audit writer process "
+        f"(both: {calls / (garde_cpu + writer_cpu):,.0f} decisions per CPU second); "
         f"facts read for each decision (cache_size=0, as on PostgreSQL): "
         f"{reading_cpu / calls * 1e6:.1f} µs"
     )
@@ -222,6 +240,14 @@ def run(subject_count: int = 2000, calls: int = 20_000) -> list[Result]:
         Result("decide", "throughput, CPU time", cpu_rate, casbin_cpu_rate, "decisions/CPU s",
                cpu_rate / casbin_cpu_rate, ">= 100,000/s", cpu_rate >= 100_000, cpu_note),
         Result("decide", "p99 latency", p99, casbin_p99, "µs", casbin_p99 / p99, "p99 < 50 µs", p99 < 50),
+        Result("decide", "throughput, CPU time, facts kept", warm_rate, casbin_cpu_rate, "decisions/CPU s",
+               warm_rate / casbin_cpu_rate, ">= 100,000/s", warm_rate >= 100_000,
+               f"the plan again, every subject's facts kept: CPU per decision "
+               f"{warm_cpu / calls * 1e6:.1f} µs "
+               f"in this process + {warm_writer / calls * 1e6:.1f} µs in the audit writer process "
+               f"(both: {calls / (warm_cpu + warm_writer):,.0f} decisions per CPU second)"),
+        Result("decide", "p99 latency, facts kept", warm_p99, casbin_p99, "µs", casbin_p99 / warm_p99,
+               "p99 < 50 µs", warm_p99 < 50, f"p50 {warm_p50:.0f} µs, max {max(warm_latency) * 1e6:.0f} µs"),
     ]
 
 

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from garde import consent, subjects
-from garde.audit import canonical_payload
+from garde.audit import canonical_payload, payload_text
 from garde.consent.objections import object_to
 from garde.decide import Decision, DecisionPoint, Reason
 from garde.decide.freshness import TRIGGERS
@@ -265,3 +265,13 @@ def test_a_decisions_payload_is_its_canonical_json_with_the_time_cut_in(
                                "allowed": allowed, "categories": categories, "reasons": codes,
                                "at": moment.isoformat()})
     assert head + json.encoder.encode_basestring(moment.isoformat()) + tail == whole
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.datetimes(min_value=datetime(1970, 1, 2), max_value=datetime(2100, 12, 31), timezones=st.just(UTC)))
+def test_a_decisions_time_sent_as_posix_seconds_is_written_as_the_datetime(moment: datetime) -> None:
+    """decide() hands a UTC time to the audit writer as ``timestamp()`` (a float pickles in a fifth of
+    a datetime's time): the entry's payload holds the same ``isoformat()``, to the microsecond."""
+    assert payload_text(("{", moment.timestamp(), "}")) == payload_text(("{", moment, "}"))
+    assert payload_text(("{", moment.timestamp(), "}")) == "{" + json.encoder.encode_basestring(
+        moment.isoformat()) + "}"

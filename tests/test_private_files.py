@@ -26,9 +26,10 @@ def test_store_sqlite_file_and_its_wal_are_owner_only(tmp_path: Path) -> None:
             conn.execute(sa.text("INSERT INTO probe VALUES ('ana@example.org')"))
         with engine.connect():
             wal, shm = Path(f"{database}-wal"), Path(f"{database}-shm")
-            assert wal.exists() and shm.exists()
-            assert {p.name: mode(p) for p in (database, wal, shm)} == {
-                "garde.db": 0o600, "garde.db-wal": 0o600, "garde.db-shm": 0o600}
+            commits = Path(f"{database}-commits")  # garde.store.commits: a counter, owner-only too
+            assert wal.exists() and shm.exists() and commits.exists()
+            assert {p.name: mode(p) for p in (database, wal, shm, commits)} == {
+                "garde.db": 0o600, "garde.db-wal": 0o600, "garde.db-shm": 0o600, "garde.db-commits": 0o600}
         assert mode(database.parent) == 0o700
     finally:
         engine.dispose()

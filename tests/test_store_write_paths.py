@@ -24,6 +24,9 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("garde.store.transactions", "retried"): "the write path itself",
     ("garde.store.driver", "_cursor"): "begins the caller's transaction on the driver, as SQLAlchemy's "
                                        "autobegin does: the caller's transaction, retried or not, is the one",
+    ("garde.store.commits", "CountedConnection.commit"): "the SQLite driver's own commit, which "
+                                                         "SQLAlchemy calls: it counts the commit, it "
+                                                         "begins none",
     ("garde.store.locks", "session_advisory_lock"): "commits the session's advisory lock statements: no "
                                                      "row is written",
     ("garde.store.__init__", "migrate"): "the schema's upgrade when a process opens the store (garde db "

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from garde.audit import _append, _Item, payload_text
 from garde.audit.keys import AuditKey, configured_keyring
 from garde.audit.writer import AuditWriter, _ConnectionSink, _Sink
+from garde.store.commits import not_counted
 from garde.store.transactions import retried
 
 
@@ -207,6 +208,7 @@ def _serve_writes() -> None:
             try:
                 if conn is None:
                     conn = engine.connect()
+                    not_counted(conn.connection.dbapi_connection)  # appends move no decision's facts
                 seq = retried(conn, _appending(items, key, encoded),
                               what=f"audit append of {len(items)} entries")
                 reply = pickle.dumps(("ok", seq))

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from garde.audit import Event, _append, _Item
 from garde.audit.keys import configured_keyring
+from garde.store.commits import not_counted
 from garde.store.transactions import retried
 
 
@@ -99,12 +100,13 @@ class AuditWriter:
         """Buffer one entry; a full batch goes to the writer (or is written now, without a thread)."""
         self.add_entry(event.kind, event.payload, event.subject_id, event.actor)
 
-    def add_entry(self, kind: str, payload: Mapping[str, Any] | str | tuple[str, datetime | str, str],
+    def add_entry(self, kind: str, payload: Mapping[str, Any] | str | tuple[str, datetime | str | float, str],
                   subject_id: str | None, actor: str) -> None:
         """:meth:`add` of the event with these fields, without building it (the decisions' path).
         A str ``payload`` is taken as the payload's canonical JSON (:func:`canonical_payload`'s
         bytes) and appended as it is; a tuple ``(head, time, tail)`` is that JSON in parts,
-        ``head + JSON string of time.isoformat() + tail`` (a str time as it is), formatted and
+        ``head + JSON string of time.isoformat() + tail`` (a str time as it is, a float as the UTC
+        time of those POSIX seconds: :meth:`datetime.timestamp` of a UTC datetime), formatted and
         joined by whoever writes the batch (:func:`garde.audit.payload_text`): the caller only
         queues it (≈ 0.4 µs)."""
         with self._mutex:
@@ -322,6 +324,7 @@ class _ConnectionSink:
 
     def __init__(self, engine: sa.Engine) -> None:
         self.conn = engine.connect()
+        not_counted(self.conn.connection.dbapi_connection)  # appends move no decision's facts
 
     def write(self, batch: list[_Item]) -> None:
         # record_many()'s append: sealed with the configured audit key; run again, whole, on a deadlock

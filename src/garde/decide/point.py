@@ -20,7 +20,10 @@ subject's facts, by any connection, process or machine, makes it read them
 again, while a write about another subject leaves them in place. A decision
 is thus one round trip to the store, whether its facts are kept or not (two
 when kept facts turn out stale). Every decision sees every write committed
-before it started.
+before it started. On a SQLite file, the store's commit counter
+(:mod:`garde.store.commits`) spares even that round trip while no commit was
+made since the facts were found current; writes that bypass garde are then
+seen within ``outside_writes_within`` seconds (:class:`DecisionPoint`).
 
 The statements are compiled once per dialect and run on the DBAPI
 connection directly, in autocommit mode: on the hot path SQLAlchemy's
@@ -31,8 +34,9 @@ from __future__ import annotations
 
 import json.encoder
 import threading
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
@@ -58,11 +62,15 @@ from garde.decide.reading import (
 from garde.decide.rules import SubjectFacts, evaluate, facts_key, stable_until
 from garde.keys import identifier_data_key
 from garde.register import Register
+from garde.store.commits import IN_FLIGHT, CountedConnection, counter_for
 from garde.subjects import identifier_hash, now
 
 Subject = str | Mapping[str, str]  # a subject's id, or identities {kind: value}
 _quote = json.encoder.encode_basestring  # canonical_payload's quoting of a str
 _ANSWERS = 256  # answers kept per subject (past it, its answers start again empty)
+_EVERY_BUCKET = "SELECT coalesce(sum(version), 0) FROM decide_facts_buckets"
+_EPOCH = 1 << 64  # Kept.epoch's step: above any commit word (garde.store.commits), added to it
+_monotonic = time.monotonic
 
 
 class DecisionRequest(NamedTuple):
@@ -91,11 +99,18 @@ class DecisionPoint:
     ``cache_size``: how many subjects' facts (with their answers) the point
     may keep on a store that counts its writes (0: keep none, read the facts
     for every decision); past it, it starts again empty.
+    ``outside_writes_within``: on a SQLite file, kept facts are trusted without asking the store
+    while its commit counter (:mod:`garde.store.commits`) says nothing was committed since they
+    were last found current; that counter sees every commit made through
+    :func:`garde.store.connect`, at once. A write that bypasses it (the ``sqlite3`` shell,
+    another program) is seen by the decisions that start at most this many seconds after its
+    commit: the point looks at the store's counters that often. 0: ask the store before every
+    decision on kept facts, as on PostgreSQL.
     """
 
     def __init__(self, register: Register | Iterable[Register] | DecisionModel, engine: sa.Engine, *,
                  audit: AuditWriter | bool = True, clock: Callable[[], datetime] = now,
-                 actor: str = "garde", cache_size: int = 100_000) -> None:
+                 actor: str = "garde", cache_size: int = 100_000, outside_writes_within: float = 1.0) -> None:
         self.model = register if isinstance(register, DecisionModel) else DecisionModel(register)
         self.engine = engine
         self.clock = clock
@@ -108,6 +123,7 @@ class DecisionPoint:
         self._raw: Any = None  # the DBAPI connection of _connection
         self._cursor: Any = None  # a cursor of _raw, kept for the counters' check (none made a decision)
         self.cache_size = max(0, cache_size)
+        self.outside_writes_within = max(0.0, outside_writes_within)
         # shared by the points of this model on this store: the API makes a point per request
         self._kept = kept_for(engine, self.model) if self.cache_size else None
 
@@ -239,25 +255,59 @@ class DecisionPoint:
         if kept.counted is None:
             with kept.lock:
                 if kept.counted is None:
-                    kept.counted = kept_in_step(self._own())
+                    counted = kept_in_step(self._own())
+                    raw = self._raw
+                    if counted and self.outside_writes_within > 0 and isinstance(raw, CountedConnection) \
+                            and raw.counted is not None:
+                        kept.commits = counter_for(raw.counted)
+                    kept.counted = counted
         return kept if kept.counted else None
+
+    def _look_outside(self, kept: Kept) -> None:
+        """The look at the store that catches the writes its commit counter does not see (made by
+        other programs, or in autocommit mode): the sum of every bucket's counter, which any
+        write to the facts moves; when it moved since the last look, no facts kept are trusted on
+        the counter's word until checked again. The caller holds the point's lock."""
+        with kept.lock:
+            total = int(self._first(_EVERY_BUCKET, ())[0])
+            if kept.outside_sum is not None and total != kept.outside_sum:
+                kept.epoch += _EPOCH
+            kept.outside_sum = total
+            kept.outside_at = _monotonic() + self.outside_writes_within
 
     def _current(self, kept: Kept, subjects: Sequence[tuple[SubjectKey, Subject]]) -> list[Entry]:
         """The current facts of distinct subjects: those kept whose counters have not moved (one
         statement reads the counters), the others read (one statement) and kept. The caller holds
-        the point's lock."""
+        the point's lock. On a store with a commit counter, those whose noted word is the current
+        one are current without their counters read (:meth:`_current_one`)."""
+        word = self._word(kept)
         entries: list[Entry | None] = [kept.entries.get(key) for key, _subject in subjects]
-        held = [(i, e) for i, e in enumerate(entries) if e is not None]
+        held = [(i, e) for i, e in enumerate(entries) if e is not None and (word is None or e.seen != word)]
         if held:
             for (i, entry), stamp in zip(held, self._stamps([e for _i, e in held]), strict=True):
                 if stamp != entry.stamp:
                     entries[i] = None
+                else:
+                    entry.seen = word
         missing = [i for i, e in enumerate(entries) if e is None]
         if missing:
             read = self._read_and_keep(kept, [subjects[i] for i in missing])
             for i, entry in zip(missing, read, strict=True):
                 entries[i] = entry
+                entry.seen = word  # its counters read with its facts, after the word
         return [e for e in entries if e is not None]
+
+    def _word(self, kept: Kept) -> int | None:
+        """The store's commit word (with the kept facts' epoch) before asking the store anything,
+        after the look at the store when one is due; None: no counter, or a commit in flight
+        (nothing may be trusted on it)."""
+        commits = kept.commits
+        if commits is None:
+            return None
+        if _monotonic() >= kept.outside_at:
+            self._look_outside(kept)
+        word = commits.word(0) + kept.epoch
+        return None if word & IN_FLIGHT else word
 
     def _read_and_keep(self, kept: Kept, subjects: Sequence[tuple[SubjectKey, Subject]]) -> list[Entry]:
         read = self._read([subject for _key, subject in subjects], None, stamped=True)
@@ -268,11 +318,12 @@ class DecisionPoint:
                 kept.entries[key] = entry
         return read
 
-    def _current_one(self, kept: Kept, subject: Subject) -> Entry:
-        """:meth:`_current` of one subject, on the hot path: the counters' statement and its
-        arguments made once per entry, run on the driver's connection directly."""
-        key = _key(subject)
-        entry = kept.entries.get(key)
+    def _current_one(self, kept: Kept, subject: Subject, key: SubjectKey, entry: Entry | None) -> Entry:
+        """:meth:`_current` of one subject (``entry``: what is kept of it), on the hot path: the
+        counters' statement and its arguments made once per entry, run on the driver's connection
+        directly. On a store with a commit counter, the word read before is noted with the facts
+        found current (nothing in flight), so the next decisions need not ask the store."""
+        word = self._word(kept)
         if entry is not None:
             if entry.check is None:
                 count = len(entry.buckets)
@@ -282,8 +333,11 @@ class DecisionPoint:
                                expected_check(count, entry.stamp or 0))
             check = entry.check
             if self._first(check[0], check[1]) == check[2]:
+                entry.seen = word
                 return entry
-        return self._read_and_keep(kept, [(key, subject)])[0]
+        entry = self._read_and_keep(kept, [(key, subject)])[0]
+        entry.seen = word  # its counters read with its facts, after the word
+        return entry
 
     def _answer(self, entry: Entry, activity: str, rules: ActivityRules, categories: Sequence[str] | None,
                 channel: str | None, at: datetime) -> tuple[Decision, PayloadParts | None]:
@@ -323,8 +377,9 @@ class DecisionPoint:
                categories: Sequence[str] | None = None, channel: str | None = None) -> Decision:
         """May ``activity`` use ``categories`` of ``subject``'s data (on ``channel``)? Audited.
 
-        Written for the common case, a subject whose facts the point keeps: the counters' check,
-        the kept answer and the queued audit entry inline, without the helpers' calls (each
+        Written for the common case, a subject whose facts the point keeps: the commit counter's
+        word compared (SQLite; the counters' check otherwise, :meth:`_current_one`), the kept
+        answer and the queued audit entry inline, without the helpers' calls (each
         Python call costs ≈ 0.1 µs: a kept answer took 22 calls, C functions counted, now 14)."""
         at = self.clock()
         if channel is not None:
@@ -342,17 +397,14 @@ class DecisionPoint:
                     facts = self._read([subject], activity, stamped=False)[0].facts
                 else:
                     key = subject if type(subject) is str else _key(subject)
-                    held = kept.entries.get(key)
-                    if held is None or held.check is None:  # not kept, or no counters' statement yet
-                        entry = self._current_one(kept, subject)
+                    held, commits = kept.entries.get(key), kept.commits
+                    # no commit since the facts were last found current (garde.store.commits) and no
+                    # look at the store due: current without asking the store
+                    if (held is not None and commits is not None
+                            and held.seen == commits.word(0) + kept.epoch and _monotonic() < kept.outside_at):
+                        entry = held
                     else:
-                        entry, check = held, held.check
-                        try:
-                            row = self._cursor.execute(check[0], check[1]).fetchone()
-                        except Exception:  # not connected, or a dropped connection: the careful path
-                            row = self._first(check[0], check[1])
-                        if row != check[2]:  # the counters moved
-                            entry = self._read_and_keep(kept, [(key, subject)])[0]
+                        entry = self._current_one(kept, subject, key, held)
             if kept is None:
                 decision = evaluate(activity, rules, facts, categories, channel, at)
             else:
@@ -364,7 +416,10 @@ class DecisionPoint:
         writer = self.audit_writer
         if writer is not None:
             head, tail = parts or payload_parts(activity, channel, categories, decision)
-            writer.add_entry("decision", (head, at, tail), decision.subject_id, self.actor)
+            # a UTC time goes as its POSIX seconds: a float pickles in a fifth of a datetime's time
+            # on the writer's thread, and gives the same isoformat() back (garde.audit.payload_text)
+            writer.add_entry("decision", (head, at.timestamp() if at.tzinfo is UTC else at, tail),
+                             decision.subject_id, self.actor)
         return decision
 
     def decide_many(self, requests: Iterable[DecisionRequest | tuple[Any, ...]]) -> list[Decision]:

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 
 from garde.private_files import create_private
 from garde.problems import GardeError
+from garde.store.commits import CountedConnection
 
 T = TypeVar("T")
 
@@ -103,7 +104,16 @@ def _connect_sqlite(url: sa.URL, create: bool, pool: dict[str, int]) -> Engine:
         elif not path.is_file():
             raise GardeError(f"no database file at {safe_url(url)}" + (" (a folder)" if path.is_dir() else "")
                              + ": check the URL; garde does not create an empty database in its place")
-    engine = sa.create_engine(url, **pool)
+    if not a_file:
+        engine = sa.create_engine(url, **pool)
+    else:  # its commits counted beside it, for the decision points on other connections (store.commits)
+        counted = Path(database).absolute()  # type: ignore[arg-type]
+        engine = sa.create_engine(url, connect_args={"factory": CountedConnection}, **pool)
+
+        @sa.event.listens_for(engine, "connect")
+        def _counted(dbapi_connection: Any, _record: Any) -> None:
+            dbapi_connection.counted = counted
+
     sa.event.listen(engine, "connect", _sqlite_pragmas)
     if a_file and not create:
         sa.event.listen(engine, "do_connect", _existing_file_only)
