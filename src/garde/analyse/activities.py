@@ -73,13 +73,16 @@ class Activity:
         }
 
 
-def extract_activities(document: Document, language: str) -> list[Activity]:
+def extract_activities(document: Document, language: str, on_behalf: bool = False) -> list[Activity]:
     """The activities ``document`` states, in reading order; one per purpose (a purpose stated
-    twice, in a summary table and in its own section, is one activity with both excerpts)."""
+    twice, in a summary table and in its own section, is one activity with both excerpts).
+    ``on_behalf``: the whole document is a processor's (a data processing agreement's annex, told
+    by its title: :func:`garde.analyse.on_behalf.processor_document`), so every processing it
+    describes is carried out for its customer, the controller (Art. 28(3)), whatever the row says."""
     language = language or document.language
     reading = read_layout(document, language)
     activities = [_activity(document, unit.layout, unit.chunks, language) for unit in reading.units]
-    activities = [_on_behalf(a) if unit.processor else a
+    activities = [_on_behalf(a) if unit.processor or on_behalf else a
                   for unit, a in zip(reading.units, activities, strict=True)]
     return _merged([a for a in activities if a.purpose.strip()])
 
