@@ -4,7 +4,8 @@
 - a processor's annex (Art. 28(3)) as a PDF table, a DOCX table and a Markdown list of fields: its
   processing operations are activities done on the controller's behalf, with no basis of their own;
 - purposes as HTML headings under a section heading, their basis and retention in the paragraphs;
-- a bilingual FR/EN notice whose headings and cells carry both languages;
+- a bilingual FR/EN notice whose headings and cells carry both languages, and one whose paragraphs
+  are each followed by their translation, with a table of purposes and bases without a header row;
 - short notices that state their bases in plain words ("because you asked us to", "perché ce lo
   chiedi tu", "parce que la loi nous y oblige");
 - a PDF register of eight narrow columns, whose long words reportlab splits across lines.
@@ -29,12 +30,14 @@ from tests.test_analyse_structures import matched_pairs, pair_figures
 DEV6 = Path(__file__).parent / "data" / "analyse" / "dev6"
 LABELS: dict[str, Any] = yaml.safe_load((DEV6 / "labels.yaml").read_text(encoding="utf-8"))
 DOCUMENTS = sorted(LABELS)
-# Floors just under this set's figures after round 6 (a development set: an upper bound). Before the
-# round: pairs P 0.917 R 0.524, elements P 1.000 R 0.888, no processor's activity marked as such.
+# Floors just under this set's figures after round 6 (a development set: an upper bound): pairs P 1.000
+# R 1.000 (0.889 before a table restating the prose's purposes was read as those purposes again),
+# elements P 1.000 R 0.980. Before the round, on its first nine documents: pairs P 0.917 R 0.524,
+# elements P 1.000 R 0.888, no processor's activity marked as such.
 PAIRS_PRECISION_FLOOR = 0.95
 PAIRS_RECALL_FLOOR = 0.95
 ELEMENTS_PRECISION_FLOOR = 0.97
-ELEMENTS_RECALL_FLOOR = 0.97
+ELEMENTS_RECALL_FLOOR = 0.95
 
 
 @pytest.fixture(scope="module")

@@ -140,3 +140,81 @@ def test_a_pdf_cell_hyphenated_across_lines(tmp_path: Path) -> None:
         ("Établir les factures", ("contract",)),
         ("Envoyer des offres commerciales", ("legitimate_interests",)),
     ]
+
+
+HEADERLESS = """# Déclaration de confidentialité / Privacy statement
+
+Banque Ardenne S.A., 3 rue Neuve, L-2550 Luxembourg, est responsable du traitement.
+
+## Finalités et bases juridiques / Purposes and legal bases
+
+| Gestion de votre compte / Managing your account | Exécution du contrat / Performance of a contract |
+|---|---|
+| Lutte contre le blanchiment / Anti-money laundering | Obligation légale / Legal obligation |
+| Envoi d'offres / Sending offers | Consentement / Consent |
+"""
+
+
+def test_a_headerless_table_of_purposes_and_bases() -> None:
+    """A bilingual table with no header row, one column nothing but bases: a purpose per row, not
+    the section's bilingual heading with every basis (seen failing: no activity at all)."""
+    pairs = [(a.purpose, a.legal_bases) for a in extract_activities(from_text(HEADERLESS, "n.md"), "fr")]
+    assert pairs == [("Gestion de votre compte / Managing your account", ("contract",)),
+                     ("Lutte contre le blanchiment / Anti-money laundering", ("legal_obligation",)),
+                     ("Envoi d'offres / Sending offers", ("consent",))]
+
+
+def test_a_headerless_table_without_a_column_of_bases_gives_nothing() -> None:
+    text = ("# Sub-processors\n\n| Cloudhold Ltd | Hosting | United Kingdom |\n|---|---|---|\n"
+            "| Mailrelay GmbH | Emails sent on our behalf | Germany |\n| Paylink SA | Payments | Belgium |\n")
+    assert extract_activities(from_text(text, "s.md"), "en") == []
+
+
+INTERLEAVED = """# Déclaration de confidentialité / Privacy statement
+
+Banque Ardenne S.A. est responsable du traitement.
+
+## Finalités / Purposes
+
+Nous conservons vos relevés pour respecter nos obligations légales.
+
+We keep your statements to comply with our legal obligations.
+
+Nous vous envoyons nos offres avec votre consentement.
+
+We send you our offers with your consent.
+"""
+
+
+def test_a_paragraph_and_its_translation_are_one_purpose() -> None:
+    """Seen failing before: the English translation was a second purpose (a false pair when scored)."""
+    activities = extract_activities(from_text(INTERLEAVED, "n.md"), "fr")
+    assert [(a.purpose, a.legal_bases) for a in activities] == [
+        ("Nous conservons vos relevés pour respecter nos obligations légales.", ("legal_obligation",)),
+        ("Nous vous envoyons nos offres avec votre consentement.", ("consent",)),
+    ]
+    assert [e.excerpt for e in activities[0].evidence if e.field == "purpose"] == [
+        "Nous conservons vos relevés pour respecter nos obligations légales.",
+        "We keep your statements to comply with our legal obligations."]
+
+
+RESTATED = INTERLEAVED + """
+## Bases juridiques / Legal bases
+
+| Relevés / Statements | Obligation légale / Legal obligation | 10 ans / 10 years |
+|---|---|---|
+| Offres / Offers | Consentement / Consent | Jusqu'au retrait / Until withdrawn |
+| Cartes de crédit / Credit cards | Exécution du contrat / Performance of a contract | 10 ans / 10 years |
+"""
+
+
+def test_a_table_restating_the_prose_purposes_adds_none() -> None:
+    """A headerless summary table after the prose: its rows are the prose's purposes again (seen
+    failing: three purposes more); a row the prose does not state stays a purpose of its own."""
+    activities = extract_activities(from_text(RESTATED, "n.md"), "fr")
+    assert [(a.purpose, a.legal_bases) for a in activities] == [
+        ("Nous conservons vos relevés pour respecter nos obligations légales.", ("legal_obligation",)),
+        ("Nous vous envoyons nos offres avec votre consentement.", ("consent",)),
+        ("Cartes de crédit / Credit cards", ("contract",)),
+    ]
+    assert "Relevés / Statements" in [e.excerpt for e in activities[0].evidence]
