@@ -32,7 +32,7 @@ LABELS: dict[str, Any] = yaml.safe_load((DEV6 / "labels.yaml").read_text(encodin
 DOCUMENTS = sorted(LABELS)
 # Floors just under this set's figures after round 6 (a development set: an upper bound): pairs P 1.000
 # R 1.000 (0.889 before a table restating the prose's purposes was read as those purposes again),
-# elements P 1.000 R 0.980. Before the round, on its first nine documents: pairs P 0.917 R 0.524,
+# elements P 1.000 R 0.990. Before the round, on its first nine documents: pairs P 0.917 R 0.524,
 # elements P 1.000 R 0.888, no processor's activity marked as such.
 PAIRS_PRECISION_FLOOR = 0.95
 PAIRS_RECALL_FLOOR = 0.95

@@ -218,3 +218,14 @@ def test_a_table_restating_the_prose_purposes_adds_none() -> None:
         ("Cartes de crédit / Credit cards", ("contract",)),
     ]
     assert "Relevés / Statements" in [e.excerpt for e in activities[0].evidence]
+
+
+@pytest.mark.parametrize(("text", "language"), [
+    ("Nous transmettons vos feuilles de soins à la Caisse nationale de santé.", "fr"),
+    ("We pass on your details to the courier who delivers your parcel.", "en"),
+    ("Comunichiamo i tuoi dati al corriere che consegna il pacco.", "it"),
+])
+def test_recipients_named_by_a_verb_of_passing_on(text: str, language: str) -> None:
+    """Seen failing before (the dev6 practice's recipients were missed)."""
+    result = analyse(from_text(f"# Notice\n\n{text}\n", "n.md"), language)
+    assert result.art13["recipients"].evidence == text
