@@ -229,3 +229,24 @@ def test_recipients_named_by_a_verb_of_passing_on(text: str, language: str) -> N
     """Seen failing before (the dev6 practice's recipients were missed)."""
     result = analyse(from_text(f"# Notice\n\n{text}\n", "n.md"), language)
     assert result.art13["recipients"].evidence == text
+
+
+def test_a_pdf_basis_cell_whose_words_a_narrow_column_broke(tmp_path: Path) -> None:
+    """reportlab breaks a word too long for its column wherever the line ends ("Legitim" / "ate
+    inte" / "rests"): the whole cell, spaces aside, is still the basis's label (seen failing: no
+    basis), quoted as the cell reads."""
+    style = getSampleStyleSheet()["BodyText"].clone("cell", fontSize=8, leading=9.5)
+    rows = [["Ref", "Activity", "Purpose", "Lawful basis", "Retention"],
+            ["1", "Recruitment", "Managing applications from candidates", "Legitimate interests", "2 years"],
+            ["2", "Payroll", "Paying our employees", "Contractual necessity", "6 years"]]
+    table = Table([[Paragraph(cell, style) for cell in row] for row in rows],
+                  colWidths=[1 * cm, 1.4 * cm, 4 * cm, 1.4 * cm, 2 * cm])
+    table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.5, colors.grey),
+                               ("VALIGN", (0, 0), (-1, -1), "TOP")]))
+    path = tmp_path / "register.pdf"
+    SimpleDocTemplate(str(path), pagesize=A4, invariant=True).build([Paragraph("Register", style), table])
+    document = read(path)
+    activities = extract_activities(document, "en")
+    assert [a.legal_bases for a in activities] == [("legitimate_interests",), ("contract",)]
+    for evidence in (e for a in activities for e in a.evidence):
+        assert document.text[evidence.start:evidence.start + len(evidence.excerpt)] == evidence.excerpt

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Any
 
 from garde.analyse.document import Document
@@ -168,7 +169,11 @@ def _activity(document: Document, layout: str, chunks: list[Chunk], language: st
         evidence.append(Evidence("name", names[0].text, names[0].text, names[0].start))
     bases: list[Evidence] = []
     for chunk in by_role.get("basis", []):  # a basis column or field: every basis it names
-        bases += _segments(document, chunk, find_terms("legal_bases", chunk.text))
+        named = find_terms("legal_bases", chunk.text)
+        bases += _segments(document, chunk, named)
+        broken = None if named else _broken_label(chunk.text)
+        if broken is not None:
+            bases.append(Evidence("legal_basis", broken, chunk.text, chunk.start))
     for chunk in (*purposes, *(names or []), *by_role.get("prose", [])):  # prose: the bases it ties
         bases += [_in_sentence(document, chunk, m) for m in tied_bases(chunk.text, language)]
     for chunk in by_role.get("label", []):  # "Consent: to send the newsletter", a bare basis label
@@ -195,6 +200,22 @@ def _activity(document: Document, layout: str, chunks: list[Chunk], language: st
         evidence=(*evidence, *bases, *categories, *recipients),
         layout=layout,
     )
+
+
+@lru_cache(maxsize=1)
+def _squashed_labels() -> dict[str, str]:
+    """Each legal basis's label and synonyms, their spaces and punctuation removed -> its id."""
+    return {"".join(re.findall(r"\w+", normalise(words))): term.id
+            for term in load_vocabulary().terms("legal_bases")
+            for words in (*term.labels.values(), *(w for ws in term.synonyms.values() for w in ws))}
+
+
+def _broken_label(cell: str) -> str | None:
+    """The basis a cell names when its words were broken apart (a PDF's narrow column splits a long
+    word wherever the line ends: "Legitim ate inte rests", "Contra ctual n ecessit y"): the whole
+    cell, spaces aside, is one basis's label or synonym; None otherwise."""
+    squashed = "".join(re.findall(r"\w+", normalise(cell)))
+    return _squashed_labels().get(squashed) if squashed else None
 
 
 def _segments(document: Document, chunk: Chunk, matches: list[Match]) -> list[Evidence]:
