@@ -30,18 +30,24 @@ PAIRS_RECALL_FLOOR = 0.90
 Analysed = dict[str, tuple[dict[str, Any], str]]  # document -> (the analyser's answer, its source text)
 
 
-@pytest.fixture(scope="module")
-def analysed(tmp_path_factory: pytest.TempPathFactory) -> Analysed:
-    into = tmp_path_factory.mktemp("dev5")
-    found: dict[str, tuple[dict[str, Any], str]] = {}
-    for name in DOCUMENTS:
-        path, text = build(DEV5, name, into)
-        found[name] = analyse_file(path, LABELS[name]["language"]).to_data(), text
+def analyse_set(folder: Path, labels: dict[str, Any], into: Path) -> Analysed:
+    """Every document of a development set (PDF and DOCX built into ``into``), analysed in its
+    labelled language, with the text it was built from."""
+    found: Analysed = {}
+    for name in sorted(labels):
+        path, text = build(folder, name, into)
+        found[name] = analyse_file(path, labels[name]["language"]).to_data(), text
     return found
 
 
+@pytest.fixture(scope="module")
+def analysed(tmp_path_factory: pytest.TempPathFactory) -> Analysed:
+    return analyse_set(DEV5, LABELS, tmp_path_factory.mktemp("dev5"))
+
+
 @cache
-def _squashed(text: str) -> str:
+def squashed(text: str) -> str:
+    """The text with its table bars and runs of white space as single spaces."""
     return " ".join(text.replace("|", " ").split())
 
 
@@ -56,7 +62,7 @@ def test_dev5_pairs(analysed: Analysed, capsys: pytest.CaptureFixture[str]) -> N
 def test_dev5_evidence_is_verbatim(analysed: Analysed, name: str) -> None:
     result, source = analysed[name]
     for evidence in evidence_strings(result):
-        assert " ".join(evidence.split()) in _squashed(source), (name, evidence)
+        assert " ".join(evidence.split()) in squashed(source), (name, evidence)
 
 
 @pytest.mark.parametrize("name", [n for n in DOCUMENTS if LABELS[n].get("hedges")])

@@ -58,12 +58,13 @@ ELEMENTS = tuple(next(iter(LABELS.values()))["art13"])
 # seeing it): elements P 0.987 R 0.929; pairs P 0.830 R 0.672 F1 0.743; findings 4 of 6. Then PDF
 # tables (built on the helper's own PDFs, not these): pairs P 0.840 R 0.724 F1 0.778. After round 5
 # (2026-12-06, written without reading this set): elements P 1.000 R 0.958; pairs P 0.900 R 0.931
-# F1 0.915; findings 5 of 6.
+# F1 0.915; findings 5 of 6. After round 6 (written without reading it either): pairs P 0.903
+# R 0.966 F1 0.933.
 ELEMENT_PRECISION_FLOOR = 0.99
 ELEMENT_RECALL_FLOOR = 0.95
 PAIR_PRECISION_FLOOR = 0.89
-PAIR_RECALL_FLOOR = 0.92
-PAIR_F1_FLOOR = 0.90
+PAIR_RECALL_FLOOR = 0.95
+PAIR_F1_FLOOR = 0.92
 FINDING_RECALL_FLOOR = 0.83
 
 PURPOSE_OVERLAP = 0.5

@@ -41,12 +41,14 @@ PADDED_PDF = {"ropa-housing-association-en.pdf": 10.0}
 # 50 predicted); findings 3 of 4 (the recoverable password missed). Round 5, in the comments' first
 # figure: its pairs part was written blind to this set (alone it gave pairs P 0.847 R 0.818 F1 0.832);
 # its elements part from this set's misses by kind, with a few excerpts seen in the first run's output.
+# Round 6 (the misses' kinds from the summaries, on development documents of its own): elements P 1.000
+# R 0.960, pairs P 0.849 R 0.830 F1 0.839, the processor annex's activities read on behalf.
 FLOORS = {
     "element_precision": 0.99,   # 1.000 (0.971)
-    "element_recall": 0.94,      # 0.951 (0.906)
-    "pair_precision": 0.84,      # 0.847 (0.840)
-    "pair_recall": 0.81,         # 0.818 (0.477)
-    "pair_f1": 0.82,             # 0.832 (0.609)
+    "element_recall": 0.95,      # 0.960 (0.951 after round 5; 0.906)
+    "pair_precision": 0.84,      # 0.849 (0.847; 0.840)
+    "pair_recall": 0.82,         # 0.830 (0.818; 0.477)
+    "pair_f1": 0.83,             # 0.839 (0.832; 0.609)
     "finding_recall": 0.99,      # 4 of 4 (3 of 4)
 }
 
@@ -54,10 +56,10 @@ FLOORS = {
 # it is read right). First blind run: the processor's annex was read as a notice (read right since the
 # fifth round: a processor's document listing its processing is a register).
 NOT_YET_RIGHT: dict[str, str] = {}
-# Processor documents whose activities the analyser does not all mark as done on the controller's behalf.
-NOT_YET_PROCESSOR: dict[str, str] = {
-    "dpa-marketplace-annexe-fr.pdf": "no activity read from the annex's table of processing on behalf",
-}
+# Processor documents whose activities the analyser does not all mark as done on the controller's behalf
+# (the annex's table was read from round 6 on: a processor's document, told by its title, does all its
+# processing on the controller's behalf).
+NOT_YET_PROCESSOR: dict[str, str] = {}
 
 
 @functools.cache

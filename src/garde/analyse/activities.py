@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Any
 
 from garde.analyse.document import Document
+from garde.analyse.language import detect_language
 from garde.analyse.layout import Chunk, read_layout
 from garde.analyse.wording import Match, bare_label, find_terms, negated, sentences, tied_bases
 from garde.retention_rule import RetentionPeriod, RuleSyntaxError
@@ -73,15 +75,67 @@ class Activity:
         }
 
 
-def extract_activities(document: Document, language: str) -> list[Activity]:
+def extract_activities(document: Document, language: str, on_behalf: bool = False) -> list[Activity]:
     """The activities ``document`` states, in reading order; one per purpose (a purpose stated
-    twice, in a summary table and in its own section, is one activity with both excerpts)."""
+    twice, in a summary table and in its own section, is one activity with both excerpts).
+    ``on_behalf``: the whole document is a processor's (a data processing agreement's annex, told
+    by its title: :func:`garde.analyse.on_behalf.processor_document`), so every processing it
+    describes is carried out for its customer, the controller (Art. 28(3)), whatever the row says."""
     language = language or document.language
     reading = read_layout(document, language)
     activities = [_activity(document, unit.layout, unit.chunks, language) for unit in reading.units]
-    activities = [_on_behalf(a) if unit.processor else a
+    activities = [_on_behalf(a) if unit.processor or on_behalf else a
                   for unit, a in zip(reading.units, activities, strict=True)]
-    return _merged([a for a in activities if a.purpose.strip()])
+    return _restated(_merged(_translations([a for a in activities if a.purpose.strip()], language)))
+
+
+#: Fewest letters two words share at their start to be one word's forms ("rappel", "rappels").
+STEM = 5
+
+
+def _restated(activities: list[Activity]) -> list[Activity]:
+    """A table summing up purposes the prose states ("Dossier médical / Medical file | Exécution du
+    contrat" after "Nous tenons votre dossier médical ..., nécessaire à l'exécution du contrat"): a
+    row whose bases are those of exactly one purpose stated in prose, and whose words (in its first
+    language, before " / ") all name that purpose's words, is that purpose again."""
+    prose = [a for a in activities if a.layout != "table"]
+    kept: list[Activity] = []
+    into: dict[int, list[Activity]] = {}
+    for activity in activities:
+        same = [p for p in prose if activity.layout == "table" and activity.legal_bases
+                and set(p.legal_bases) == set(activity.legal_bases) and p.role == activity.role
+                and _names_within(activity.purpose.split(" / ")[0], p.purpose)]
+        if len(same) == 1:
+            into.setdefault(id(same[0]), []).append(activity)
+        else:
+            kept.append(activity)
+    return [_one([a, *into[id(a)]]) if id(a) in into else a for a in kept]
+
+
+def _names_within(short: str, long: str) -> bool:
+    """Whether every word of ``short`` of three letters or more is a form of a word of ``long``."""
+    words = [w for w in _key(short).split() if len(w) >= 3]
+    theirs = _key(long).split()
+    return bool(words) and all(any(w == t or (len(w) >= STEM and len(t) >= STEM and w[:STEM] == t[:STEM])
+                                   for t in theirs) for w in words)
+
+
+def _translations(activities: list[Activity], language: str) -> list[Activity]:
+    """A bilingual notice gives each paragraph twice, in its language then translated ("Nous
+    conservons vos relevés ... obligations légales." / "We keep your statements ... legal
+    obligations."): a paragraph in another language than the document's, right after one that ties
+    the same bases, is that purpose again, one activity with both excerpts."""
+    kept: list[Activity] = []
+    for activity in activities:
+        before = kept[-1] if kept else None
+        if before is not None and activity.layout == before.layout == "paragraph" and activity.legal_bases \
+                and activity.legal_bases == before.legal_bases and activity.role == before.role \
+                and detect_language(activity.purpose, language) != language \
+                and detect_language(before.purpose, language) == language:
+            kept[-1] = _one([before, activity])
+        else:
+            kept.append(activity)
+    return kept
 
 
 def _on_behalf(activity: Activity) -> Activity:
@@ -115,7 +169,11 @@ def _activity(document: Document, layout: str, chunks: list[Chunk], language: st
         evidence.append(Evidence("name", names[0].text, names[0].text, names[0].start))
     bases: list[Evidence] = []
     for chunk in by_role.get("basis", []):  # a basis column or field: every basis it names
-        bases += _segments(document, chunk, find_terms("legal_bases", chunk.text))
+        named = find_terms("legal_bases", chunk.text)
+        bases += _segments(document, chunk, named)
+        broken = None if named else _broken_label(chunk.text)
+        if broken is not None:
+            bases.append(Evidence("legal_basis", broken, chunk.text, chunk.start))
     for chunk in (*purposes, *(names or []), *by_role.get("prose", [])):  # prose: the bases it ties
         bases += [_in_sentence(document, chunk, m) for m in tied_bases(chunk.text, language)]
     for chunk in by_role.get("label", []):  # "Consent: to send the newsletter", a bare basis label
@@ -142,6 +200,22 @@ def _activity(document: Document, layout: str, chunks: list[Chunk], language: st
         evidence=(*evidence, *bases, *categories, *recipients),
         layout=layout,
     )
+
+
+@lru_cache(maxsize=1)
+def _squashed_labels() -> dict[str, str]:
+    """Each legal basis's label and synonyms, their spaces and punctuation removed -> its id."""
+    return {"".join(re.findall(r"\w+", normalise(words))): term.id
+            for term in load_vocabulary().terms("legal_bases")
+            for words in (*term.labels.values(), *(w for ws in term.synonyms.values() for w in ws))}
+
+
+def _broken_label(cell: str) -> str | None:
+    """The basis a cell names when its words were broken apart (a PDF's narrow column splits a long
+    word wherever the line ends: "Legitim ate inte rests", "Contra ctual n ecessit y"): the whole
+    cell, spaces aside, is one basis's label or synonym; None otherwise."""
+    squashed = "".join(re.findall(r"\w+", normalise(cell)))
+    return _squashed_labels().get(squashed) if squashed else None
 
 
 def _segments(document: Document, chunk: Chunk, matches: list[Match]) -> list[Evidence]:

@@ -48,8 +48,12 @@ _COMPANY = re.compile(
     r"\b[A-Z0-9][\w&'’.-]*(?:\s+(?:[A-Z0-9][\w&'’.-]*|de|du|des|di|del|della|of|and|&))*\s+"
     r"(?:S\.?A\.?S\.?U?|SARL|EURL|SA|SNC|SCOP|S\.p\.A\.?|S\.r\.l\.?|S\.a\.s\.|Ltd\.?|Limited|LLP|PLC|plc|"
     r"GmbH|AG|Inc\.?|LLC|B\.?V\.?|N\.?V\.?|SE)(?![\w])")
+# A number in figures or, as short notices write it, in words ("six years", "dix ans", "dieci anni").
+_COUNT = (r"(?:\d+|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|eighteen|twenty|thirty|"
+          r"deux|trois|quatre|cinq|six|sept|huit|neuf|dix|douze|dix-huit|vingt|trente|"
+          r"due|tre|quattro|cinque|sei|sette|otto|nove|dieci|dodici|diciotto|venti|trenta)")
 _DURATION = re.compile(
-    r"\b\d+\s*(?:years?|months?|weeks?|days?|yrs?|ans?|années?|mois|semaines?|jours?|anni|anno|mesi|mese|"
+    rf"\b{_COUNT}\s*(?:years?|months?|weeks?|days?|yrs?|ans?|années?|mois|semaines?|jours?|anni|anno|mesi|mese|"
     r"settimane|giorni)\b", re.IGNORECASE)
 
 

@@ -103,12 +103,18 @@ def _tables(document: Document, language: str, reading: Reading) -> set[int]:
     """Read the tables of activities; return the starts of the blocks read (wrapped cell lines)."""
     text = document.text
     events: list[tuple[int, str, tuple[Block, ...]]] = []
+    implied_roles: dict[int, dict[int, str]] = {}  # a headerless table's first cell -> its columns' roles
     for table in document.tables:
         # a table whose first row names its columns holds rows, even short ones whose first cells
         # happen to read as labels (a purpose "... conservation des factures")
-        record = _record(table, language) if _header(text, table.rows[0], language) is None else None
+        headed = _header(text, table.rows[0], language) is not None
+        record = _record(table, language) if not headed else None
         if record is not None:
             reading.units.append(record)
+        implied = _label_columns(text, table) if not headed and record is None else None
+        if implied is not None and table.rows[0]:
+            implied_roles[table.rows[0][0].start] = implied
+            events.append((table.rows[0][0].start, "implied", ()))
         kind = "other" if record is not None else "row"
         events += [(row[0].start, kind, row) for row in table.rows if row]
     for block in document.blocks:
@@ -123,6 +129,9 @@ def _tables(document: Document, language: str, reading: Reading) -> set[int]:
     for position, kind, blocks in events:
         if kind == "other":
             roles, unit = None, None
+            continue
+        if kind == "implied":
+            roles, unit = implied_roles[position], None
             continue
         if kind == "row":
             header = _header(text, blocks, language)
@@ -145,6 +154,21 @@ def _tables(document: Document, language: str, reading: Reading) -> set[int]:
         if unit is not None:
             unit.chunks += [c for role, b in cells if role is not None for c in chunks(role, b)]
     return consumed
+
+
+def _label_columns(text: str, table: Table) -> dict[int, str] | None:
+    """A table with no header whose rows each name a purpose and, in one column, nothing but legal
+    bases ("Gestion de votre compte / Managing your account | Exécution du contrat / Performance of
+    a contract"): that column is the basis, the first other one the purpose; None for any other."""
+    rows = [row for row in table.rows if row]
+    if len(rows) < HEADER_ROLES:
+        return None
+    columns = [{_column(text, cell): cell for cell in row} for row in rows]
+    shared = set.intersection(*(set(row) for row in columns))
+    basis = next((c for c in sorted(shared) if all(bare_label(row[c].text) for row in columns)), None)
+    purpose = next((c for c in sorted(shared)
+                    if c != basis and not any(bare_label(row[c].text) for row in columns)), None)
+    return None if basis is None or purpose is None else {purpose: "purpose", basis: "basis"}
 
 
 def _record(table: Table, language: str) -> Unit | None:

@@ -73,12 +73,12 @@ def analyse(document: Document, lang: str = "auto", today: date | None = None) -
     language = detect_language(document.text) if lang == "auto" else check_language(lang)
     document = replace(document, language=language)
     found = passages(document)
-    everything = extract_activities(document, language)
+    processor = processor_document(document, found, load_rules().processor_document)
+    everything = extract_activities(document, language, processor)
     activities = [a.as_json() for a in everything]
     extracted = [a for a in everything if a.role == "controller"]
     untied = [{"legal_basis": e.value, "evidence": e.excerpt} for e in stated_for_all(document, language)]
     elements = detect_elements(found)
-    processor = processor_document(document, found, load_rules().processor_document)
     if processor:  # GDPR Art. 28: the controller is the processor's customer, not named by its details
         elements.update({name: Element(False) for name in CONTROLLER_SIDE})
     if not elements["purposes"].present:
@@ -102,7 +102,8 @@ def draft_file(path: Path, lang: str = "auto") -> str:
     document = read(path)
     language = detect_language(document.text) if lang == "auto" else check_language(lang)
     document = replace(document, language=language)
-    return draft_register(document, extract_activities(document, language), language)
+    processor = processor_document(document, passages(document), load_rules().processor_document)
+    return draft_register(document, extract_activities(document, language, processor), language)
 
 
 def document_kind(document: Document, found: Sequence[Passage], processor: bool = False) -> Kind:

@@ -82,9 +82,12 @@ def ties(text: str, language: str, refer_back: bool = True) -> list[Tie]:
         whole = bool(whole_words.search(_fold(subject) if predicate else folded))
         purposes: tuple[tuple[int, int], ...] = ()
         lead = _fold(subject).strip(" ,")
-        if predicate and not whole and not generic.match(lead) and not tied_bases(subject, language):
+        # no subject before the predicate ("Lo facciamo solo se ...", the pronoun before the verb)
+        # names no purpose either
+        unnamed = not lead or bool(generic.match(lead))
+        if predicate and not whole and not unnamed and not tied_bases(subject, language):
             purposes = tuple((start + a, start + b) for a, b in _parts(subject))
-        elif refer_back and predicate and not whole and generic.match(lead) and previous is not None:
+        elif refer_back and predicate and not whole and unnamed and previous is not None:
             # "We use your address to deliver. This processing is necessary for the contract."
             purposes = (previous,)
         found.append(Tie(start, end, purposes, whole))

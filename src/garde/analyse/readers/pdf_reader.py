@@ -18,7 +18,7 @@ from pypdf.errors import LimitReachedError, PyPdfError
 
 from garde.analyse.document import Document
 from garde.analyse.readers.builder import DocumentBuilder
-from garde.analyse.readers.pdf_tables import QUARTERS, ends_page, find_tables, spaced
+from garde.analyse.readers.pdf_tables import QUARTERS, ends_page, find_tables, joined, spaced
 from garde.problems import GardeError
 
 MAX_PAGES = 2000
@@ -151,7 +151,7 @@ def _prose(lines: list[str], full: int, builder: DocumentBuilder) -> None:
         nonlocal kind
         if paragraph:
             item = kind == "item"
-            builder.add("item" if item else "paragraph", _join(paragraph), 1 if item else 0)
+            builder.add("item" if item else "paragraph", joined(paragraph), 1 if item else 0)
             paragraph.clear()
         kind = "paragraph"
 
@@ -188,12 +188,3 @@ def _is_heading(line: str, following: str, full: int) -> bool:
                  or bool(_LONE_BULLET.match(following))))
 
 
-def _join(lines: list[str]) -> str:
-    """Lines of one paragraph joined; a word hyphenated across a line break is made whole."""
-    text = lines[0]
-    for line in lines[1:]:
-        if text.endswith("-") and len(text) > 1 and text[-2].isalpha() and line[:1].islower():
-            text = text[:-1] + line
-        else:
-            text = f"{text} {line}"
-    return text

@@ -26,7 +26,8 @@ text at its place, so the cells of one table row sit in the same columns line af
   but not all, and the next line goes on with it), a line with an empty first column belongs to
   the row below.
 
-A cell's text is its pieces joined by one space: the words as drawn on the page, in order.
+A cell's text is its pieces joined as a paragraph's lines are (:func:`joined`): the words as drawn
+on the page, in order, a word hyphenated across two lines made whole.
 What this cannot see: rows drawn without padding whose cells all wrap over the same number of
 lines (each line then reads as a row), centred or right-aligned cells (their starts do not line
 up), and tables drawn as two columns of prose.
@@ -149,7 +150,7 @@ def find_tables(lines: list[str], carried: list[int] | None = None,
                 for index, text in body.pop(0).items():
                     header[index].append(text)
             rows = _rows(body, len(columns))
-        found.append(PageTable(first, end, columns, [[" ".join(h) for h in header], *rows]))
+        found.append(PageTable(first, end, columns, [[joined(h) for h in header], *rows]))
         i = end
     return found
 
@@ -194,7 +195,28 @@ def _spaced_rows(lines: list[dict[int, str]], starts: list[bool], width: int) ->
             rows.append([[] for _ in range(width)])
         for index, text in cells.items():
             rows[-1][index].append(text)
-    return [[" ".join(pieces) for pieces in row] for row in rows]
+    return [[joined(pieces) for pieces in row] for row in rows]
+
+
+# A lone lowercase consonant on a line of its own: the end of a word the line above could not hold
+# (a narrow cell's long word broken before its last letter, "Recruitmen" / "t"); no word of French,
+# English or Italian is one consonant.
+_BROKEN_END = re.compile(r"[b-df-hj-np-tv-xz]")
+
+
+def joined(lines: list[str]) -> str:
+    """Lines of one paragraph or cell joined by a space; a word hyphenated across a line break
+    ("consente-" / "ment", "contrac-" / "tuelle") is made whole, and a word's last letter carried
+    alone onto the next line goes back to it."""
+    text = lines[0] if lines else ""
+    for line in lines[1:]:
+        if text.endswith("-") and len(text) > 1 and text[-2].isalpha() and line[:1].islower():
+            text = text[:-1] + line
+        elif text[-1:].isalpha() and _BROKEN_END.fullmatch(line):
+            text += line
+        else:
+            text = f"{text} {line}"
+    return text
 
 
 def ends_page(table: PageTable, lines: list[str]) -> bool:
@@ -294,7 +316,7 @@ def _rows(lines: list[dict[int, str]], width: int) -> list[list[str]]:
         for earlier in pending:
             for index, text in earlier.items():
                 rows[-1][index].append(text)
-    return [[" ".join(pieces) for pieces in row] for row in rows]
+    return [[joined(pieces) for pieces in row] for row in rows]
 
 
 def _bottom(lines: list[dict[int, str]], width: int) -> bool:
