@@ -31,7 +31,7 @@ from garde.rights.mailer import Mailer
 from garde.rights.outbox import prepare, tell_in
 from garde.rights.rectification import sealed
 from garde.rights.tables import request_steps, requests
-from garde.store.driver import driver_execute, driver_rows
+from garde.store.driver import driver_execute, driver_rows, driver_rows_all
 from garde.subjects import identifier_hash, normalise_identifier, now
 
 RequestType = Literal["access", "portability", "rectification", "erasure", "restriction", "objection"]
@@ -233,6 +233,20 @@ def _move(columns: tuple[str, ...]) -> sa.Update:
             .values({name: sa.bindparam(f"new_{name}") for name in columns}))
 
 
+_STEP_COLUMNS = ("at", "status", "actor", "note")
+
+
+@lru_cache(maxsize=64)
+def _move_and_step(columns: tuple[str, ...]) -> sa.Insert:
+    """PostgreSQL: :func:`_move` and the step's row in one statement (a data-modifying ``WITH``): the
+    step is written only when the request moved, and the rows it inserts are the rows moved (0: the
+    request changed meanwhile, nothing written). SQLite has no ``UPDATE`` in a ``WITH``."""
+    moved = _move(columns).returning(requests.c.id).cte("moved")
+    step = sa.select(moved.c.id, *(sa.bindparam(name, type_=request_steps.c[name].type)
+                                   for name in _STEP_COLUMNS))
+    return request_steps.insert().from_select(["request_id", *_STEP_COLUMNS], step)
+
+
 def record_step(conn: sa.Connection, request_id: str, status: str, actor: str, note: str | None, *,
           at: datetime | None = None, payload: Mapping[str, Any] | None = None,
           subject_id: str | None = None, preceding: Sequence[audit.Event] = ()) -> None:
@@ -241,6 +255,12 @@ def record_step(conn: sa.Connection, request_id: str, status: str, actor: str, n
     # On the driver's cursor (garde.store.driver): a request's steps are on every request's path.
     driver_execute(conn, _INSERT_STEP, {"request_id": request_id, "at": at, "status": status, "actor": actor,
                                         "note": note})
+    _audit_step(conn, request_id, status, actor, note, payload, subject_id, preceding)
+
+
+def _audit_step(conn: sa.Connection, request_id: str, status: str, actor: str, note: str | None,
+                payload: Mapping[str, Any] | None, subject_id: str | None,
+                preceding: Sequence[audit.Event]) -> None:
     if subject_id is None:
         subject_id = conn.execute(_SUBJECT, {"id": request_id}).scalar()
     audit.record_many(conn, [*preceding, audit.Event(
@@ -249,6 +269,7 @@ def record_step(conn: sa.Connection, request_id: str, status: str, actor: str, n
 
 # A prefix shorter than this could name a request by accident: 8 hex digits are 4 billion ids.
 MIN_ID_PREFIX = 8
+_ID_LENGTH = 36  # a whole id (a UUID's text)
 
 
 def get_request(conn: sa.Connection, request_id: str) -> Request:
@@ -256,7 +277,11 @@ def get_request(conn: sa.Connection, request_id: str) -> Request:
     request_id = request_id.strip()
     if "\x00" in request_id:  # no id holds one; PostgreSQL refuses it, SQLite would stop reading there
         raise NotFound(f"no request {request_id!r}")
-    found = driver_rows(conn, _BY_ID, {"id": request_id})
+    steps_of: list[tuple[Any, ...]] | None = None
+    if len(request_id) == _ID_LENGTH:  # a whole id: its steps read with it (one round trip on PostgreSQL)
+        found, steps_of = driver_rows_all(conn, [(_BY_ID, {"id": request_id}), (_STEPS, {"id": request_id})])
+    else:
+        found = driver_rows(conn, _BY_ID, {"id": request_id})
     row: Any = dict(zip(_COLUMNS, found[0], strict=True)) if found else None
     if row is None and len(request_id) < MIN_ID_PREFIX:
         raise GardeError(f"no request {request_id!r}: give the request's full id, or at least "
@@ -270,8 +295,10 @@ def get_request(conn: sa.Connection, request_id: str) -> Request:
     if row is None:
         raise NotFound(f"no request {request_id!r}")
     full_id = row["id"] if isinstance(row, dict) else row.id
+    if steps_of is None or full_id != request_id:
+        steps_of = driver_rows(conn, _STEPS, {"id": full_id})
     steps = [{"at": _aware(at), "status": status, "actor": actor, "note": note}
-             for at, status, actor, note in driver_rows(conn, _STEPS, {"id": full_id})]
+             for at, status, actor, note in steps_of]
     return _from_row(row, steps)
 
 
@@ -349,12 +376,18 @@ def transition(conn: sa.Connection, request: Request, status: Status, *, actor: 
     # Only from the status it was read in: a cancellation or rejection committed meanwhile (by another
     # process) is not overwritten by a run that read the request just before.
     columns = tuple(sorted(update))
-    moved = driver_execute(conn, _move(columns), {"request_id": request.id, "from_status": request.status,
-                                                  **{f"new_{name}": update[name] for name in columns}})
-    if moved == 0:
-        raise RequestConflict(f"request {request.id} changed meanwhile; read it again")
-    record_step(conn, request.id, status, actor, note, at=at, payload=payload, subject_id=request.subject_id,
-          preceding=preceding)
+    moving = {"request_id": request.id, "from_status": request.status,
+              **{f"new_{name}": update[name] for name in columns}}
+    if conn.dialect.name == "postgresql":  # the move and its step in one statement: one wait, not two
+        step = {"at": at, "status": status, "actor": actor, "note": note}
+        if driver_execute(conn, _move_and_step(columns), {**moving, **step}) == 0:
+            raise RequestConflict(f"request {request.id} changed meanwhile; read it again")
+        _audit_step(conn, request.id, status, actor, note, payload, request.subject_id, preceding)
+    else:
+        if driver_execute(conn, _move(columns), moving) == 0:
+            raise RequestConflict(f"request {request.id} changed meanwhile; read it again")
+        record_step(conn, request.id, status, actor, note, at=at, payload=payload,
+                    subject_id=request.subject_id, preceding=preceding)
     if reread:
         return get_request(conn, request.id)
     step = {"at": at, "status": status, "actor": actor, "note": note}

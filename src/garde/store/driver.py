@@ -108,6 +108,37 @@ def driver_rows(conn: sa.Connection, statement: sa.ClauseElement,
     their identity (with the statement, so that the identity stays theirs).
     """
     shape, rows, _ = _execute(conn, statement, parameters, fetch=True)
+    return _processed(shape, rows)
+
+
+def driver_rows_all(conn: sa.Connection, reads: Sequence[tuple[sa.ClauseElement, Mapping[str, Any]]],
+                    ) -> list[list[tuple[Any, ...]]]:
+    """The rows of each of ``reads`` (statements of :func:`driver_rows` with their parameters), in
+    order: on PostgreSQL through psycopg sent together in one pipeline (one wait for the server, not
+    one per statement), elsewhere one after the other. For reads that do not depend on each other."""
+    if len(reads) < 2 or conn.dialect.name != "postgresql" or conn.dialect.driver != "psycopg":
+        return [driver_rows(conn, statement, parameters) for statement, parameters in reads]
+    shapes = [_shape(conn.dialect, statement, parameters) for statement, parameters in reads]
+    runs = [(shape, _cursor(conn), _arguments(shape, parameters))
+            for shape, (_, parameters) in zip(shapes, reads, strict=True)]
+    for shape, cursor, arguments in runs:
+        conn.dispatch.before_cursor_execute(conn, cursor, shape.sql, arguments, None, False)
+    sql, arguments, failed = runs[0][0].sql, runs[0][2], runs[0][1]
+    try:
+        with conn.connection.dbapi_connection.pipeline():  # type: ignore[union-attr]
+            for shape, cursor, arguments in runs:
+                sql, failed = shape.sql, cursor
+                cursor.execute(shape.sql, arguments)
+        return [_processed(shape, cursor.fetchall()) for shape, cursor, _ in runs]
+    except conn.dialect.loaded_dbapi.Error as error:
+        _raise(conn, error, sql, arguments, failed)
+    finally:
+        for _, cursor, _ in runs:
+            cursor.close()
+
+
+def _processed(shape: _Shape, rows: Sequence[Any]) -> list[tuple[Any, ...]]:
+    """``rows`` as tuples, through the statement's result processors (as SQLAlchemy's result)."""
     processors = [(i, p) for i, p in enumerate(shape.results) if p is not None]
     if not processors:
         return [tuple(row) for row in rows]
@@ -143,6 +174,33 @@ def driver_many(conn: sa.Connection, sql: str, rows: Sequence[Sequence[Any]]) ->
         _raise(conn, error, sql, arguments, cursor)
     finally:
         cursor.close()
+
+
+def driver_many_then(conn: sa.Connection, sql: str, rows: Sequence[Sequence[Any]],
+                     statement: sa.ClauseElement, parameters: Mapping[str, Any]) -> None:
+    """:func:`driver_many` of ``sql`` and ``rows``, then :func:`driver_execute` of ``statement``: on
+    PostgreSQL through psycopg both go in one pipeline, so the client waits for the server once, not
+    twice (an audit append's entries and the head's move: neither reads what the other writes). An
+    error is raised as SQLAlchemy's (:func:`driver_many`'s), once the server has answered both."""
+    if not rows or conn.dialect.name != "postgresql" or conn.dialect.driver != "psycopg":
+        driver_many(conn, sql, rows)
+        driver_execute(conn, statement, parameters)
+        return
+    shape = _shape(conn.dialect, statement, parameters)
+    arguments = _arguments(shape, parameters)
+    entries, then = _cursor(conn), _cursor(conn)
+    many = list(rows)
+    conn.dispatch.before_cursor_execute(conn, entries, sql, many, None, True)
+    conn.dispatch.before_cursor_execute(conn, then, shape.sql, arguments, None, False)
+    try:
+        with conn.connection.dbapi_connection.pipeline():  # type: ignore[union-attr]
+            entries.executemany(sql, many)
+            then.execute(shape.sql, arguments)
+    except conn.dialect.loaded_dbapi.Error as error:
+        _raise(conn, error, sql, many, entries)
+    finally:
+        entries.close()
+        then.close()
 
 
 def driver_copy(conn: sa.Connection, table: str, columns: Sequence[str],
