@@ -22,6 +22,8 @@ from garde.audit.verification import verify
 from garde.rights import submit, verify_out_of_band
 from garde.rights.intake import RequestConflict, get_request, transition
 from garde.store.driver import driver_rows, driver_rows_all
+from garde.store.reads import transacting, writing_on
+from garde.store.transactions import retried
 
 T = TypeVar("T")
 
@@ -123,3 +125,25 @@ def test_a_move_and_its_step_are_one_wait(engine: sa.Engine, tmp_path: Path) -> 
     assert again.status == moved.status == "in_progress"
     assert [s["status"] for s in again.steps] == ["received", "verified", "in_progress"]
     assert again.steps[-1]["at"] == moved.steps[-1]["at"] and again.started_at == moved.started_at
+
+
+def test_a_held_connection_lent_to_a_transaction_commits_or_rolls_back_whole(engine: sa.Engine) -> None:
+    """PostgreSQL: a connection held in autocommit (a run lock's) is lent to the caller's transactions
+    (no other checkout): a failing one leaves nothing, a passing one commits, and the connection is
+    in autocommit again after each. Elsewhere the engine is used, as before."""
+    def fails(conn: sa.Connection) -> None:
+        audit.record(conn, "test.never", {})
+        raise RuntimeError("stop")
+
+    with engine.connect() as held:
+        held.execution_options(isolation_level="AUTOCOMMIT")
+        target = writing_on(engine, held)
+        assert (target is held) == (engine.dialect.name == "postgresql")
+        with pytest.raises(RuntimeError), transacting(target) as lent:
+            retried(lent, fails, what="a test")
+        with transacting(target) as lent:
+            retried(lent, lambda conn: audit.record(conn, "test.kept", {}), what="a test")
+        assert held.get_execution_options()["isolation_level"] == "AUTOCOMMIT"
+    with engine.connect() as conn:
+        kinds = conn.execute(sa.text("SELECT kind FROM audit_log")).scalars().all()
+    assert "test.never" not in kinds and "test.kept" in kinds

@@ -1,4 +1,5 @@
-"""Connections that only read: no transaction on PostgreSQL, where one would buy nothing.
+"""Connections that only read: no transaction on PostgreSQL, where one would buy nothing; and a
+held connection lent to a caller's transactions (:func:`writing_on`, :func:`transacting`).
 
 At PostgreSQL's READ COMMITTED (its default) each statement reads its own
 snapshot, inside a transaction or not: a transaction around reads gives them
@@ -69,9 +70,10 @@ def transacting(target: Engine | sa.Connection) -> Iterator[Engine | sa.Connecti
     try:
         yield target
     finally:
-        if target.in_transaction():
-            target.rollback()
-        target.execution_options(isolation_level="AUTOCOMMIT")
+        if not target.invalidated:  # a lost connection is not set again: the caller's error stands
+            if target.in_transaction():
+                target.rollback()
+            target.execution_options(isolation_level="AUTOCOMMIT")
 
 
 def _reads_in_autocommit(conn: sa.Connection) -> bool:
