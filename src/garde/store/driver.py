@@ -176,33 +176,6 @@ def driver_many(conn: sa.Connection, sql: str, rows: Sequence[Sequence[Any]]) ->
         cursor.close()
 
 
-def driver_many_then(conn: sa.Connection, sql: str, rows: Sequence[Sequence[Any]],
-                     statement: sa.ClauseElement, parameters: Mapping[str, Any]) -> None:
-    """:func:`driver_many` of ``sql`` and ``rows``, then :func:`driver_execute` of ``statement``: on
-    PostgreSQL through psycopg both go in one pipeline, so the client waits for the server once, not
-    twice (an audit append's entries and the head's move: neither reads what the other writes). An
-    error is raised as SQLAlchemy's (:func:`driver_many`'s), once the server has answered both."""
-    if not rows or conn.dialect.name != "postgresql" or conn.dialect.driver != "psycopg":
-        driver_many(conn, sql, rows)
-        driver_execute(conn, statement, parameters)
-        return
-    shape = _shape(conn.dialect, statement, parameters)
-    arguments = _arguments(shape, parameters)
-    entries, then = _cursor(conn), _cursor(conn)
-    many = list(rows)
-    conn.dispatch.before_cursor_execute(conn, entries, sql, many, None, True)
-    conn.dispatch.before_cursor_execute(conn, then, shape.sql, arguments, None, False)
-    try:
-        with conn.connection.dbapi_connection.pipeline():  # type: ignore[union-attr]
-            entries.executemany(sql, many)
-            then.execute(shape.sql, arguments)
-    except conn.dialect.loaded_dbapi.Error as error:
-        _raise(conn, error, sql, many, entries)
-    finally:
-        entries.close()
-        then.close()
-
-
 def driver_copy(conn: sa.Connection, table: str, columns: Sequence[str],
                 rows: Sequence[Sequence[Any]]) -> None:
     """``rows`` appended to ``table`` by PostgreSQL's ``COPY ... FROM STDIN`` through psycopg, in the
