@@ -1,9 +1,9 @@
 """Statements of the request path that do not depend on each other wait for the server once.
 
 On PostgreSQL every wait is a round trip, paid by both processes (the client, then its server
-process) on a machine that may share its cores with them: a request's reads of itself and its
-steps go together, and so do an audit append's entries and the move of the log's head (psycopg's
-pipeline). Counted in libpq's protocol trace: each ``Sync`` and each simple ``Query`` the client
+process) on a machine that may share its cores with them: an audit append's entries and the move
+of the log's head are one statement, and so are a request's move and its step (data-modifying
+``WITH``s). Counted in libpq's protocol trace: each ``Sync`` and each simple ``Query`` the client
 sends is one wait. On SQLite the same functions run the statements one after the other, with the
 same results.
 """
@@ -21,16 +21,11 @@ from garde import audit
 from garde.audit.verification import verify
 from garde.rights import submit, verify_out_of_band
 from garde.rights.intake import RequestConflict, get_request, transition
-from garde.store.driver import driver_rows, driver_rows_all
 from garde.store.reads import transacting, writing_on
 from garde.store.transactions import retried
 
 T = TypeVar("T")
 
-_VALUES = sa.union_all(*(sa.select(sa.literal(n, sa.Integer()).label("n")) for n in (1, 2, 3))).subquery()
-_NUMBERS = (sa.select(_VALUES.c.n).where(_VALUES.c.n.in_(sa.bindparam("n", expanding=True)))
-            .order_by(_VALUES.c.n))
-_MISSING = sa.select(sa.table("no_such_table", sa.column("x")).c.x)
 
 
 def _waits(conn: sa.Connection, tmp_path: Path, action: Callable[[], T]) -> tuple[T, int]:
@@ -49,37 +44,6 @@ def _waits(conn: sa.Connection, tmp_path: Path, action: Callable[[], T]) -> tupl
     sent = [line.split("\t") for line in trace.read_text().splitlines() if "\tF\t" in line]
     waits = sum(1 for fields in sent if len(fields) > 3 and fields[3].split(" ")[0] in ("Sync", "Query"))
     return result, waits
-
-
-def test_reads_together_are_the_rows_of_each(engine: sa.Engine, tmp_path: Path) -> None:
-    reads = [(_NUMBERS, {"n": [1, 3]}), (_NUMBERS, {"n": []}), (_NUMBERS, {"n": [2]})]
-    with engine.connect() as conn:
-        conn.execute(sa.text("SELECT 1"))  # the transaction begun: its BEGIN is not counted below
-        found, waits = _waits(conn, tmp_path, lambda: driver_rows_all(conn, reads))
-        assert found == [driver_rows(conn, statement, parameters) for statement, parameters in reads]
-    assert found == [[(1,), (3,)], [], [(2,)]]
-    assert waits == (1 if engine.dialect.name == "postgresql" else 0)
-
-
-def test_a_failing_read_among_others_is_sqlalchemy_s_error(engine: sa.Engine) -> None:
-    with engine.connect() as conn, pytest.raises(sa.exc.DBAPIError, match="no_such_table"):
-        driver_rows_all(conn, [(_NUMBERS, {"n": [1]}), (_MISSING, {})])
-
-
-def test_a_request_and_its_steps_are_read_in_one_wait(engine: sa.Engine, tmp_path: Path) -> None:
-    """A whole id: the request and its steps together (two waits before); a prefix still finds it,
-    steps and all."""
-    with engine.begin() as conn:
-        request = submit(conn, "access", {"email": "ana@example.org"})
-        verify_out_of_band(conn, request.id, "identity card checked", actor="agent:test",
-                           identities=["email"])
-    with engine.connect() as conn:
-        conn.execute(sa.text("SELECT 1"))
-        read, waits = _waits(conn, tmp_path, lambda: get_request(conn, request.id))
-        by_prefix = get_request(conn, request.id[:8])
-    assert [step["status"] for step in read.steps] == ["received", "verified"]
-    assert read == by_prefix
-    assert waits == (1 if engine.dialect.name == "postgresql" else 0)
 
 
 @pytest.mark.parametrize("count", [1, 3])

@@ -31,7 +31,7 @@ from garde.rights.mailer import Mailer
 from garde.rights.outbox import prepare, tell_in
 from garde.rights.rectification import sealed
 from garde.rights.tables import request_steps, requests
-from garde.store.driver import driver_execute, driver_rows, driver_rows_all
+from garde.store.driver import driver_execute, driver_rows
 from garde.subjects import identifier_hash, normalise_identifier, now
 
 RequestType = Literal["access", "portability", "rectification", "erasure", "restriction", "objection"]
@@ -269,7 +269,6 @@ def _audit_step(conn: sa.Connection, request_id: str, status: str, actor: str, n
 
 # A prefix shorter than this could name a request by accident: 8 hex digits are 4 billion ids.
 MIN_ID_PREFIX = 8
-_ID_LENGTH = 36  # a whole id (a UUID's text)
 
 
 def get_request(conn: sa.Connection, request_id: str) -> Request:
@@ -277,11 +276,7 @@ def get_request(conn: sa.Connection, request_id: str) -> Request:
     request_id = request_id.strip()
     if "\x00" in request_id:  # no id holds one; PostgreSQL refuses it, SQLite would stop reading there
         raise NotFound(f"no request {request_id!r}")
-    steps_of: list[tuple[Any, ...]] | None = None
-    if len(request_id) == _ID_LENGTH:  # a whole id: its steps read with it (one round trip on PostgreSQL)
-        found, steps_of = driver_rows_all(conn, [(_BY_ID, {"id": request_id}), (_STEPS, {"id": request_id})])
-    else:
-        found = driver_rows(conn, _BY_ID, {"id": request_id})
+    found = driver_rows(conn, _BY_ID, {"id": request_id})
     row: Any = dict(zip(_COLUMNS, found[0], strict=True)) if found else None
     if row is None and len(request_id) < MIN_ID_PREFIX:
         raise GardeError(f"no request {request_id!r}: give the request's full id, or at least "
@@ -295,10 +290,8 @@ def get_request(conn: sa.Connection, request_id: str) -> Request:
     if row is None:
         raise NotFound(f"no request {request_id!r}")
     full_id = row["id"] if isinstance(row, dict) else row.id
-    if steps_of is None or full_id != request_id:
-        steps_of = driver_rows(conn, _STEPS, {"id": full_id})
     steps = [{"at": _aware(at), "status": status, "actor": actor, "note": note}
-             for at, status, actor, note in steps_of]
+             for at, status, actor, note in driver_rows(conn, _STEPS, {"id": full_id})]
     return _from_row(row, steps)
 
 

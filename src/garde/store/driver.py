@@ -111,32 +111,6 @@ def driver_rows(conn: sa.Connection, statement: sa.ClauseElement,
     return _processed(shape, rows)
 
 
-def driver_rows_all(conn: sa.Connection, reads: Sequence[tuple[sa.ClauseElement, Mapping[str, Any]]],
-                    ) -> list[list[tuple[Any, ...]]]:
-    """The rows of each of ``reads`` (statements of :func:`driver_rows` with their parameters), in
-    order: on PostgreSQL through psycopg sent together in one pipeline (one wait for the server, not
-    one per statement), elsewhere one after the other. For reads that do not depend on each other."""
-    if len(reads) < 2 or conn.dialect.name != "postgresql" or conn.dialect.driver != "psycopg":
-        return [driver_rows(conn, statement, parameters) for statement, parameters in reads]
-    shapes = [_shape(conn.dialect, statement, parameters) for statement, parameters in reads]
-    runs = [(shape, _cursor(conn), _arguments(shape, parameters))
-            for shape, (_, parameters) in zip(shapes, reads, strict=True)]
-    for shape, cursor, arguments in runs:
-        conn.dispatch.before_cursor_execute(conn, cursor, shape.sql, arguments, None, False)
-    sql, arguments, failed = runs[0][0].sql, runs[0][2], runs[0][1]
-    try:
-        with conn.connection.dbapi_connection.pipeline():  # type: ignore[union-attr]
-            for shape, cursor, arguments in runs:
-                sql, failed = shape.sql, cursor
-                cursor.execute(shape.sql, arguments)
-        return [_processed(shape, cursor.fetchall()) for shape, cursor, _ in runs]
-    except conn.dialect.loaded_dbapi.Error as error:
-        _raise(conn, error, sql, arguments, failed)
-    finally:
-        for _, cursor, _ in runs:
-            cursor.close()
-
-
 def _processed(shape: _Shape, rows: Sequence[Any]) -> list[tuple[Any, ...]]:
     """``rows`` as tuples, through the statement's result processors (as SQLAlchemy's result)."""
     processors = [(i, p) for i, p in enumerate(shape.results) if p is not None]
