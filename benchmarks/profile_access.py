@@ -8,6 +8,12 @@ process, so the wrapping costs a microsecond or two per call (a profiler, not th
 request's whole CPU is also given unwrapped). Store statements are counted with SQLAlchemy's
 ``before_cursor_execute``, the datasets' statements by the driver calls of
 :mod:`garde.datasets.sql`. ``--cprofile FILE`` writes a cProfile of the same requests as well.
+
+On PostgreSQL (the server on this machine) the plain requests also give the CPU of the server
+processes serving their connections (``/proc/<pid>/stat`` before and after; the pids from each
+checkout's ``pg_backend_pid``), and N more requests run under libpq's protocol trace on every
+connection: what the client sent per request (round trips: each ``Sync`` and simple ``Query`` waits
+for the server; statements parsed anew against those run from a prepared statement).
 """
 
 from __future__ import annotations
@@ -17,15 +23,19 @@ import cProfile
 import importlib
 import json
 import random
+import resource
 import statistics
+import tempfile
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 
 from benchmarks.bench_requests import arguments, open_shop
+from benchmarks.bench_throughput import cpu_seconds
 from benchmarks.request_shop import (
     AS_OF,
     drop_postgres,
@@ -72,15 +82,68 @@ def _wrap(spent: dict[str, float], calls: dict[str, int], module: str, attribute
     return lambda: setattr(owner, attribute, original)
 
 
+def _backends(engines: dict[str, sa.Engine]) -> dict[int, str]:
+    """The server processes of ``engines``' connections (PostgreSQL) and the database each serves,
+    filled at each checkout."""
+    pids: dict[int, str] = {}
+
+    def noted(name: str) -> Callable[..., None]:
+        def checkout(raw: Any, _record: Any, _proxy: Any) -> None:
+            pids[raw.info.backend_pid] = name
+        return checkout
+
+    for name, engine in engines.items():
+        if engine.dialect.name == "postgresql":
+            sa.event.listen(engine, "checkout", noted(name))
+    return pids
+
+
+def protocol(engines: list[sa.Engine], action: Callable[[], None], requests: int) -> dict[str, float]:
+    """What the client sends the PostgreSQL server per request while ``action`` runs ``requests`` of
+    them (libpq's protocol trace of every connection checked out): round trips (a ``Sync`` or a
+    simple ``Query`` each waits for the server's answer), statements, and how many were parsed anew
+    (an unnamed ``Parse``) rather than run from a statement prepared on the connection."""
+    with tempfile.TemporaryDirectory() as folder:
+        trace = Path(folder) / "protocol.trace"
+        with trace.open("w") as out:
+            def traced(raw: Any, _record: Any, _proxy: Any) -> None:
+                raw.pgconn.trace(out.fileno())
+
+            for engine in engines:
+                sa.event.listen(engine, "checkout", traced)
+            try:
+                action()
+            finally:
+                for engine in engines:
+                    sa.event.remove(engine, "checkout", traced)
+                    engine.pool.dispose()  # their connections stop tracing with them
+        sent = [line.split("\t") for line in trace.read_text().splitlines() if "\tF\t" in line]
+    kinds = Counter(fields[3].split(" ")[0] for fields in sent if len(fields) > 3)
+    simple = [fields[4] for fields in sent if len(fields) > 4 and fields[3] == "Query"]
+    parsed = sum(1 for fields in sent if len(fields) > 4 and fields[3] == "Parse"
+                 and fields[4].startswith(' ""'))
+    prepared = sum(1 for fields in sent if len(fields) > 4 and fields[3] == "Parse"
+                   and not fields[4].startswith(' ""'))
+    per = 1 / requests
+    return {"round_trips": round((kinds["Sync"] + kinds["Query"]) * per, 1),
+            "statements": round((kinds["Execute"] + kinds["Query"]) * per, 1),
+            "parsed_anew": round(parsed * per, 1),
+            "prepared_now": round(prepared * per, 1),
+            "simple_queries": dict(Counter(q.strip()[:40] for q in simple).most_common(8)),
+            "copies": round(kinds["CopyDone"] * per, 1)}
+
+
 def profile(shop: Any, requests: int, cprofile: str | None) -> dict[str, Any]:
     from garde.rights.running import run
 
     deployment, store = open_deployment(shop, shop.work / "results")
-    emails = sample_emails(deployment.engines["shop"], shop.customers, 2 * requests + 6,
+    emails = sample_emails(deployment.engines["shop"], shop.customers, 3 * requests + 6,
                            random.Random(time.time_ns()))
     load_before = load()
     cache = warm(shop)
     ids = [submit_verified(store, "access", email) for email in emails]
+    engines = [store, *deployment.engines.values()]
+    backends = _backends({"store": store, **deployment.engines})
     for request_id in ids[:3]:  # imports, templates, reflection
         run(store, request_id, deployment, today=AS_OF)
     statements: dict[str, int] = defaultdict(int)
@@ -92,16 +155,28 @@ def profile(shop: Any, requests: int, cprofile: str | None) -> dict[str, Any]:
 
     sa.event.listen(store, "before_cursor_execute", count("store"))
     # Plain: the whole request, nothing wrapped.
-    whole = []
+    whole, walls = [], []
+    server_before = {pid: cpu_seconds(pid) for pid in backends}
+    usage = resource.getrusage(resource.RUSAGE_SELF)
     for request_id in ids[3:3 + requests]:
-        started = time.process_time()
+        started, wall = time.process_time(), time.perf_counter()
         run(store, request_id, deployment, today=AS_OF)
         whole.append(time.process_time() - started)
+        walls.append(time.perf_counter() - wall)
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    # system CPU: the kernel's share of this process (each round trip is a send and a wait), which an
+    # instruction count of the process (callgrind) does not see
+    user_system = ((after.ru_utime - usage.ru_utime) / requests, (after.ru_stime - usage.ru_stime) / requests)
+    server: dict[str, float] = defaultdict(float)
+    for pid, database in backends.items():
+        server[database] += (cpu_seconds(pid) - server_before.get(pid, 0.0)) / requests
     store_statements = statements["store"] / requests
     spent: dict[str, float] = defaultdict(float)
     calls: dict[str, int] = defaultdict(int)
     undo = [_wrap(spent, calls, *part) for part in PARTS]
-    profiler = cProfile.Profile() if cprofile else None
+    # CPU time, not wall time: on PostgreSQL the wall time is mostly waits for the server (and, on a
+    # loaded machine, for the scheduler)
+    profiler = cProfile.Profile(time.process_time) if cprofile else None
     wrapped = []
     try:
         for request_id in ids[3 + requests:3 + 2 * requests]:
@@ -117,6 +192,15 @@ def profile(shop: Any, requests: int, cprofile: str | None) -> dict[str, Any]:
             restore()
     if profiler is not None and cprofile:
         profiler.dump_stats(cprofile)
+    sent = None
+    if store.dialect.name == "postgresql":
+        traced = ids[3 + 2 * requests:3 + 3 * requests]
+
+        def run_traced() -> None:
+            for request_id in traced:
+                run(store, request_id, deployment, today=AS_OF)
+
+        sent = protocol(engines, run_traced, len(traced))
     total = sum(wrapped)
     first_quartile = statistics.quantiles(whole, n=4)[0]
     parts = {part: spent[part] for _, _, part in PARTS}
@@ -131,7 +215,15 @@ def profile(shop: Any, requests: int, cprofile: str | None) -> dict[str, Any]:
             "cpu_ms_per_request_plain": {"median": round(statistics.median(whole) * 1000, 2),
                                          "mean": round(statistics.mean(whole) * 1000, 2),
                                          # the least disturbed by other programs on a loaded machine
-                                         "first_quartile": round(first_quartile * 1000, 2)},
+                                         "first_quartile": round(first_quartile * 1000, 2),
+                                         "user_mean": round(user_system[0] * 1000, 2),
+                                         "system_mean": round(user_system[1] * 1000, 2)},
+            "wall_ms_per_request_plain": {"median": round(statistics.median(walls) * 1000, 2),
+                                          "first_quartile": round(statistics.quantiles(walls, n=4)[0] * 1000,
+                                                                  2)},
+            **({"server_cpu_ms_per_request_plain": {"all": round(sum(server.values()) * 1000, 2), **{
+                database: round(value * 1000, 2) for database, value in sorted(server.items())}},
+                "sent_per_request": sent} if sent is not None else {}),
             "cpu_ms_per_request_wrapped": round(total / requests * 1000, 2),
             "store_statements_per_request": store_statements,
             "parts_ms": {part: {"ms": round(value / requests * 1000, 3),

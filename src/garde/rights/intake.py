@@ -233,6 +233,20 @@ def _move(columns: tuple[str, ...]) -> sa.Update:
             .values({name: sa.bindparam(f"new_{name}") for name in columns}))
 
 
+_STEP_COLUMNS = ("at", "status", "actor", "note")
+
+
+@lru_cache(maxsize=64)
+def _move_and_step(columns: tuple[str, ...]) -> sa.Insert:
+    """PostgreSQL: :func:`_move` and the step's row in one statement (a data-modifying ``WITH``): the
+    step is written only when the request moved, and the rows it inserts are the rows moved (0: the
+    request changed meanwhile, nothing written). SQLite has no ``UPDATE`` in a ``WITH``."""
+    moved = _move(columns).returning(requests.c.id).cte("moved")
+    step = sa.select(moved.c.id, *(sa.bindparam(name, type_=request_steps.c[name].type)
+                                   for name in _STEP_COLUMNS))
+    return request_steps.insert().from_select(["request_id", *_STEP_COLUMNS], step)
+
+
 def record_step(conn: sa.Connection, request_id: str, status: str, actor: str, note: str | None, *,
           at: datetime | None = None, payload: Mapping[str, Any] | None = None,
           subject_id: str | None = None, preceding: Sequence[audit.Event] = ()) -> None:
@@ -241,6 +255,12 @@ def record_step(conn: sa.Connection, request_id: str, status: str, actor: str, n
     # On the driver's cursor (garde.store.driver): a request's steps are on every request's path.
     driver_execute(conn, _INSERT_STEP, {"request_id": request_id, "at": at, "status": status, "actor": actor,
                                         "note": note})
+    _audit_step(conn, request_id, status, actor, note, payload, subject_id, preceding)
+
+
+def _audit_step(conn: sa.Connection, request_id: str, status: str, actor: str, note: str | None,
+                payload: Mapping[str, Any] | None, subject_id: str | None,
+                preceding: Sequence[audit.Event]) -> None:
     if subject_id is None:
         subject_id = conn.execute(_SUBJECT, {"id": request_id}).scalar()
     audit.record_many(conn, [*preceding, audit.Event(
@@ -349,12 +369,18 @@ def transition(conn: sa.Connection, request: Request, status: Status, *, actor: 
     # Only from the status it was read in: a cancellation or rejection committed meanwhile (by another
     # process) is not overwritten by a run that read the request just before.
     columns = tuple(sorted(update))
-    moved = driver_execute(conn, _move(columns), {"request_id": request.id, "from_status": request.status,
-                                                  **{f"new_{name}": update[name] for name in columns}})
-    if moved == 0:
-        raise RequestConflict(f"request {request.id} changed meanwhile; read it again")
-    record_step(conn, request.id, status, actor, note, at=at, payload=payload, subject_id=request.subject_id,
-          preceding=preceding)
+    moving = {"request_id": request.id, "from_status": request.status,
+              **{f"new_{name}": update[name] for name in columns}}
+    if conn.dialect.name == "postgresql":  # the move and its step in one statement: one wait, not two
+        step = {"at": at, "status": status, "actor": actor, "note": note}
+        if driver_execute(conn, _move_and_step(columns), {**moving, **step}) == 0:
+            raise RequestConflict(f"request {request.id} changed meanwhile; read it again")
+        _audit_step(conn, request.id, status, actor, note, payload, request.subject_id, preceding)
+    else:
+        if driver_execute(conn, _move(columns), moving) == 0:
+            raise RequestConflict(f"request {request.id} changed meanwhile; read it again")
+        record_step(conn, request.id, status, actor, note, at=at, payload=payload,
+                    subject_id=request.subject_id, preceding=preceding)
     if reread:
         return get_request(conn, request.id)
     step = {"at": at, "status": status, "actor": actor, "note": note}

@@ -60,7 +60,8 @@ def request_run_lock(store: Engine, request_id: str) -> Iterator[sa.Connection |
     """Hold the run lock of ``request_id`` (a full id) for the block, or raise :class:`RequestRunning`.
 
     On PostgreSQL the block gets the lock's own connection (in autocommit, held for the whole run):
-    the run reads on it (:func:`garde.store.reads.reading`) rather than check out, and ping, another.
+    the run reads on it (:func:`garde.store.reads.reading`), and runs its transactions on it
+    (:func:`garde.store.reads.transacting`), rather than check out, and ping, another.
     Elsewhere None.
     """
     mine = (str(store.url), request_id)

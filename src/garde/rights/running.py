@@ -45,7 +45,7 @@ from garde.rights.portability import write_portability
 from garde.rights.rectification import carry_refusals, rectify
 from garde.rights.restriction import DIRECT_MARKETING, object_to, restrict
 from garde.rights.run_lock import request_run_lock
-from garde.store.reads import reading
+from garde.store.reads import reading, transacting, writing_on
 from garde.store.transactions import retried
 
 
@@ -149,7 +149,8 @@ def _run(store: Engine, request_id: str, deployment: Deployment, *, actor: str,
         return request, request.type == "erasure" and has_plan(conn, request.id)
 
     try:
-        request, planned = retried(store, start, what=f"request {request_id}: its start")
+        with transacting(writing_on(store, session)) as target:
+            request, planned = retried(target, start, what=f"request {request_id}: its start")
     except _CheckFirst as first:
         # A new e-mail or phone is proven, and no one else's, before anything is written (it sends
         # the code and raises while the new value waits); other requests pay no statement for it.
@@ -204,7 +205,8 @@ def _complete(store: Engine, request: Request, deployment: Deployment, actor: st
         return transition(conn, request, "completed", actor=actor, values={"result": _json(result)},
                           payload={"result": _summary(result)}, preceding=events, reread=False)
 
-    completed = retried(store, completion, what=f"request {request.id}: its completion")
+    with transacting(writing_on(store, session)) as target:  # the run lock's connection, where it lends it
+        completed = retried(target, completion, what=f"request {request.id}: its completion")
     if request.type == "erasure":  # the log's head after a destructive job, outside the store (if configured)
         audit.checkpoint_after_job(store)
     return completed

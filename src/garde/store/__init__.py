@@ -79,7 +79,11 @@ def connect(url: str, *, create: bool = False, **pool: int) -> Engine:
         if backend == "sqlite":
             return _connect_sqlite(parsed, create, pool)
         connect_args = {} if "connect_timeout" in parsed.query else {"connect_timeout": 10}
-        return sa.create_engine(parsed, pool_pre_ping=True, connect_args=connect_args, **pool)
+        # LIFO: the connection used last is used next, so a few connections serve a run of requests
+        # and keep what psycopg prepared on them (a statement is prepared on its fifth use on a
+        # connection); first in, first out spread the statements over every pooled connection.
+        return sa.create_engine(parsed, pool_pre_ping=True, pool_use_lifo=True, connect_args=connect_args,
+                                **pool)
     except ImportError as exc:
         raise GardeError(f"{safe_url(parsed)}: no database driver for {parsed.drivername!r} ({exc}); "
                          "garde speaks sqlite:// and postgresql+psycopg://") from None

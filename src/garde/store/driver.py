@@ -108,6 +108,11 @@ def driver_rows(conn: sa.Connection, statement: sa.ClauseElement,
     their identity (with the statement, so that the identity stays theirs).
     """
     shape, rows, _ = _execute(conn, statement, parameters, fetch=True)
+    return _processed(shape, rows)
+
+
+def _processed(shape: _Shape, rows: Sequence[Any]) -> list[tuple[Any, ...]]:
+    """``rows`` as tuples, through the statement's result processors (as SQLAlchemy's result)."""
     processors = [(i, p) for i, p in enumerate(shape.results) if p is not None]
     if not processors:
         return [tuple(row) for row in rows]

@@ -1,4 +1,5 @@
-"""Connections that only read: no transaction on PostgreSQL, where one would buy nothing.
+"""Connections that only read: no transaction on PostgreSQL, where one would buy nothing; and a
+held connection lent to a caller's transactions (:func:`writing_on`, :func:`transacting`).
 
 At PostgreSQL's READ COMMITTED (its default) each statement reads its own
 snapshot, inside a transaction or not: a transaction around reads gives them
@@ -40,6 +41,39 @@ def reading(engine: Engine, session: sa.Connection | None = None) -> Iterator[sa
         return
     with engine.connect() as conn:
         yield autocommit_reads(conn)
+
+
+def writing_on(engine: Engine, session: sa.Connection | None) -> Engine | sa.Connection:
+    """Where the caller's transactions go (:func:`garde.store.transactions.retried` takes either):
+    ``session``, a connection of ``engine`` held in autocommit (a run lock's), when :func:`transacting`
+    may lend it; else ``engine``, whose every transaction checks out a connection (on PostgreSQL a
+    ping, a round trip, each)."""
+    if session is not None and session.engine is engine \
+            and session.get_execution_options().get("isolation_level") == "AUTOCOMMIT" \
+            and _reads_in_autocommit(session):
+        return session
+    return engine
+
+
+@contextmanager
+def transacting(target: Engine | sa.Connection) -> Iterator[Engine | sa.Connection]:
+    """``target`` ready for transactions in the block: an engine as it is; a connection of
+    :func:`writing_on` taken out of autocommit (to its engine's isolation level, so each
+    ``begin()`` is a real transaction, committed or rolled back whole), and put back after."""
+    if isinstance(target, Engine):
+        yield target
+        return
+    if target.in_transaction():  # autocommit: only SQLAlchemy's marker, the server has none to end
+        target.commit()
+    target.execution_options(isolation_level=getattr(target.dialect, "isolation_level", None)
+                             or target.default_isolation_level)
+    try:
+        yield target
+    finally:
+        if not target.invalidated:  # a lost connection is not set again: the caller's error stands
+            if target.in_transaction():
+                target.rollback()
+            target.execution_options(isolation_level="AUTOCOMMIT")
 
 
 def _reads_in_autocommit(conn: sa.Connection) -> bool:
