@@ -134,6 +134,8 @@ class Waits:
                     self.seen[f"lock {event} {waiting or ''}: {query}"] += 1
                 elif state == "active" and kind:
                     self.seen[f"{kind} {event}"] += 1
+                elif state == "idle in transaction":  # the client works while its transaction is open
+                    self.seen[f"idle in transaction after: {query}"] += 1
                 else:
                     self.seen[str(state)] += 1
             time.sleep(self.every)
@@ -158,7 +160,7 @@ class Waits:
         return {"samples": self.samples,
                 "server_cpu_ms_per_request_by_role": {role: round(1000 * seconds / count, 2)
                                                       for role, seconds in by_role.most_common()},
-                **{key: round(seen / max(self.samples, 1), 3) for key, seen in self.seen.most_common(12)}}
+                **{key: round(seen / max(self.samples, 1), 3) for key, seen in self.seen.most_common(16)}}
 
 
 def _role(query: str) -> str:
