@@ -8,18 +8,20 @@ Run: ``python -m benchmarks.bench_workers --postgres postgresql+psycopg://user@h
 without a PostgreSQL URL the benchmark says so and is skipped). The shop's databases are those of
 ``bench_requests`` (generated once per size); the engine store is a new database each run.
 
-For each number of workers N: N ``garde worker --concurrency C`` processes (``--concurrency``,
-default 1) are started over the store and warmed (each answers requests before timing); then
-``--requests`` verified access requests, each for another subject, are queued at once (as
-``garde request run`` queues them) and the clock runs from the first queued to the last completed
-(the store polled every 20 ms). CPU per request is the workers' own and the server's (the
-PostgreSQL processes of the run's databases, read from ``/proc``; the server must run on this
-machine, else 0). The baselines of the same N, each in N processes (``bench_throughput``'s harness):
-garde's ``rights.run``; the same mailing the subject that the request is answered, as a worker does
-(and ``garde request run``): the like-for-like baseline, whose difference with the workers is the
-queue's own cost (``queue_cpu_ms_per_request``); and the hand-written SQL. The
-floor: ``garde.ping`` jobs (they do nothing) through one worker, queued at once, and one at a time
-(queued, then waited for: the latency a caller sees).
+For each number of workers N: N ``garde worker --concurrency C`` processes (``--concurrency``, default
+1) are started over the store and warmed (each answers requests before timing); then ``--requests``
+verified access requests, each for another subject, are queued at once, in one transaction
+(``submit_many``; ``--queue-each``: a ``submit`` each, as ``garde request run`` queues one) and the
+clock runs from the first queued to the last completed (the store polled every 20 ms on a connection of
+its own, not counted in the server's CPU). ``--waits``: what the server's processes were doing
+meanwhile, sampled (lock waits, open transactions, CPU by role). CPU per request is the workers' own and
+the server's (the PostgreSQL processes of the run's databases, read from ``/proc``; the server must run
+on this machine, else 0). The baselines of the same N, each in N processes (``bench_throughput``'s
+harness): garde's ``rights.run``; the same mailing the subject that the request is answered, as a worker
+does (and ``garde request run``): the like-for-like baseline, whose difference with the workers is the
+queue's own cost (``queue_cpu_ms_per_request``); and the hand-written SQL. The floor: ``garde.ping``
+jobs (they do nothing) through one worker, queued at once, and one at a time (queued, then waited for:
+the latency a caller sees).
 """
 
 from __future__ import annotations
