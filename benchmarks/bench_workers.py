@@ -84,6 +84,19 @@ def workers(shop: Shop, count: int, concurrency: int = 1) -> Iterator[list[subpr
         log.close()
 
 
+def _started(store: sa.Engine, count: int, deadline: float = 300.0) -> None:
+    """Wait until ``count`` workers are taking jobs: a worker registers in the queue once its store,
+    data map and catalogues are open (``garde.jobs.worker.warm``). Without it, a timed round could
+    start while one worker was still opening them, the other doing the round alone."""
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        with store.connect() as conn:
+            if conn.execute(sa.text("SELECT count(*) FROM procrastinate_workers")).scalar_one() >= count:
+                return
+        time.sleep(POLL)
+    raise SystemExit(f"{count} workers did not start within {deadline:.0f} s")
+
+
 def _completed(store: sa.Engine, ids: list[str]) -> int:
     with store.connect() as conn:
         return int(conn.execute(sa.text("SELECT count(*) FROM requests WHERE id IN :ids AND status IN "
@@ -275,7 +288,8 @@ def bench(shop: Shop, requests: int, counts: list[int], concurrency: int = 1,
     rounds: dict[str, Any] = {}
     for count in counts:
         with workers(shop, count, concurrency) as started:
-            _queued_round(shop, store, emails[:warmups])  # every worker started and warm
+            _started(store, count)  # every worker registered (its store and data map opened before)
+            _queued_round(shop, store, emails[:warmups])
             emails = emails[warmups:]
             through_queue = _queued_round(shop, store, emails[:requests], started, waits, each)
             emails = emails[requests:]
