@@ -8,18 +8,20 @@ Run: ``python -m benchmarks.bench_workers --postgres postgresql+psycopg://user@h
 without a PostgreSQL URL the benchmark says so and is skipped). The shop's databases are those of
 ``bench_requests`` (generated once per size); the engine store is a new database each run.
 
-For each number of workers N: N ``garde worker --concurrency C`` processes (``--concurrency``,
-default 1) are started over the store and warmed (each answers requests before timing); then
-``--requests`` verified access requests, each for another subject, are queued at once (as
-``garde request run`` queues them) and the clock runs from the first queued to the last completed
-(the store polled every 20 ms). CPU per request is the workers' own and the server's (the
-PostgreSQL processes of the run's databases, read from ``/proc``; the server must run on this
-machine, else 0). The baselines of the same N, each in N processes (``bench_throughput``'s harness):
-garde's ``rights.run``; the same mailing the subject that the request is answered, as a worker does
-(and ``garde request run``): the like-for-like baseline, whose difference with the workers is the
-queue's own cost (``queue_cpu_ms_per_request``); and the hand-written SQL. The
-floor: ``garde.ping`` jobs (they do nothing) through one worker, queued at once, and one at a time
-(queued, then waited for: the latency a caller sees).
+For each number of workers N: N ``garde worker --concurrency C`` processes (``--concurrency``, default
+1) are started over the store and warmed (each answers requests before timing); then ``--requests``
+verified access requests, each for another subject, are queued at once, in one transaction
+(``submit_many``; ``--queue-each``: a ``submit`` each, as ``garde request run`` queues one) and the
+clock runs from the first queued to the last completed (the store polled every 20 ms on a connection of
+its own, not counted in the server's CPU). ``--waits``: what the server's processes were doing
+meanwhile, sampled (lock waits, open transactions, CPU by role). CPU per request is the workers' own and
+the server's (the PostgreSQL processes of the run's databases, read from ``/proc``; the server must run
+on this machine, else 0). The baselines of the same N, each in N processes (``bench_throughput``'s
+harness): garde's ``rights.run``; the same mailing the subject that the request is answered, as a worker
+does (and ``garde request run``): the like-for-like baseline, whose difference with the workers is the
+queue's own cost (``queue_cpu_ms_per_request``); and the hand-written SQL. The floor: ``garde.ping``
+jobs (they do nothing) through one worker, queued at once, and one at a time (queued, then waited for:
+the latency a caller sees).
 """
 
 from __future__ import annotations
@@ -29,7 +31,9 @@ import os
 import random
 import subprocess
 import sys
+import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -49,7 +53,7 @@ from benchmarks.request_shop import (
     submit_verified,
     warm,
 )
-from garde.jobs import submit
+from garde.jobs import submit, submit_many
 from garde.jobs.builtin import ping
 from garde.jobs.requests import run_job
 
@@ -80,6 +84,19 @@ def workers(shop: Shop, count: int, concurrency: int = 1) -> Iterator[list[subpr
         log.close()
 
 
+def _started(store: sa.Engine, count: int, deadline: float = 300.0) -> None:
+    """Wait until ``count`` workers are taking jobs: a worker registers in the queue once its store,
+    data map and catalogues are open (``garde.jobs.worker.warm``). Without it, a timed round could
+    start while one worker was still opening them, the other doing the round alone."""
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        with store.connect() as conn:
+            if conn.execute(sa.text("SELECT count(*) FROM procrastinate_workers")).scalar_one() >= count:
+                return
+        time.sleep(POLL)
+    raise SystemExit(f"{count} workers did not start within {deadline:.0f} s")
+
+
 def _completed(store: sa.Engine, ids: list[str]) -> int:
     with store.connect() as conn:
         return int(conn.execute(sa.text("SELECT count(*) FROM requests WHERE id IN :ids AND status IN "
@@ -96,23 +113,115 @@ def _server_pids(store: sa.Engine, shop: Shop) -> list[int]:
                                  {"names": names}).scalars())
 
 
+# What the run's server processes are doing, sampled: waiting for a lock (and on what), for the client,
+# or running. Ungranted locks are joined to say which relation or kind of lock is waited for.
+ACTIVITY = """
+SELECT a.pid, a.state, a.wait_event_type, a.wait_event, left(a.query, 60),
+       (SELECT string_agg(DISTINCT l.locktype || ':' || coalesce(l.relation::regclass::text, l.mode), ',')
+          FROM pg_locks l WHERE l.pid = a.pid AND NOT l.granted)
+  FROM pg_stat_activity a WHERE a.datname = ANY(%s) AND a.pid <> pg_backend_pid()
+"""
+
+
+class Waits:
+    """Samples ``pg_stat_activity`` every few milliseconds in a thread of its own (its own connection)
+    while a round runs: how often the run's backends were running, idle, or waiting, and for what."""
+
+    def __init__(self, shop: Shop, every: float = 0.003) -> None:
+        import psycopg
+
+        from garde.jobs.queue import conninfo
+
+        self.names = [sa.make_url(url).database for url in (shop.store_url, *shop.urls.values())]
+        self.connection = psycopg.connect(conninfo(shop.store_url), autocommit=True)
+        self.pid = self.connection.info.backend_pid  # its own CPU is not the run's
+        self.every, self.samples, self.seen = every, 0, Counter[str]()
+        self.roles: dict[int, set[str]] = {}
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while not self.stop.is_set():
+            self.samples += 1
+            for pid, state, kind, event, query, waiting in self.connection.execute(ACTIVITY, (self.names,)):
+                self.roles.setdefault(pid, set()).add(_role(query or ""))
+                if state == "active" and kind == "Lock":
+                    self.seen[f"lock {event} {waiting or ''}: {query}"] += 1
+                elif state == "active" and kind:
+                    self.seen[f"{kind} {event}"] += 1
+                elif state == "idle in transaction":  # the client works while its transaction is open
+                    self.seen[f"idle in transaction after: {query}"] += 1
+                else:
+                    self.seen[str(state)] += 1
+            time.sleep(self.every)
+
+    def __enter__(self) -> Waits:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop.set()
+        self.thread.join()
+        self.connection.close()
+
+    def report(self, cpu: dict[int, float], count: int) -> dict[str, Any]:
+        """Backends in each state, on average over the samples (1.0: one backend all the time), and
+        the server's CPU ms per request by the role of the backend (``cpu``: each one's CPU seconds
+        during the round), the role read from the statements it was seen running."""
+        by_role: Counter[str] = Counter()
+        for pid, seconds in cpu.items():
+            roles = self.roles.get(pid, {"unseen"}) - {"other"} or {"other"}
+            by_role["+".join(sorted(roles))] += seconds
+        return {"samples": self.samples,
+                "server_cpu_ms_per_request_by_role": {role: round(1000 * seconds / count, 2)
+                                                      for role, seconds in by_role.most_common()},
+                **{key: round(seen / max(self.samples, 1), 3) for key, seen in self.seen.most_common(16)}}
+
+
+def _role(query: str) -> str:
+    """What a backend does, from a statement it ran: the queue's (a worker's take, end and heartbeat;
+    its listener; a caller's defer), the benchmark's poll, or garde's own statements."""
+    for marker, role in (("procrastinate_fetch_job", "queue"), ("procrastinate_finish_job", "queue"),
+                         ("procrastinate_update_heartbeat", "queue"), ("LISTEN", "listener"),
+                         ("procrastinate_defer", "defer"), ("FROM requests WHERE id IN", "poll")):
+        if marker in query:
+            return role
+    return "other" if not query or query.startswith(("SELECT 1", "BEGIN", "COMMIT")) else "garde"
+
+
 def _queued_round(shop: Shop, store: sa.Engine, emails: list[str],
-                  started: list[subprocess.Popen[bytes]] | None = None) -> dict[str, Any]:
-    """Queue a run of each (verified) request at once; seconds until every one has ended, the time
-    the queueing took, and the CPU per request of the workers and of the server."""
+                  started: list[subprocess.Popen[bytes]] | None = None, waits: bool = False,
+                  each: bool = False) -> dict[str, Any]:
+    """Queue a run of each (verified) request at once (in one transaction, ``submit_many``; ``each``: a
+    ``submit`` and its transaction per request, as before); seconds until every one has ended, the time
+    the queueing took, and the CPU per request of the workers and of the server (the queueing's
+    included, the polling's not: it runs on a connection of its own). ``waits``: what the server's
+    processes did meanwhile (:class:`Waits`)."""
     ids = [submit_verified(store, "access", email) for email in emails]
+    poller = sa.create_engine(store.url, poolclass=sa.pool.StaticPool)
+    with poller.connect() as conn:
+        polling = conn.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()
+    sampler = Waits(shop).__enter__() if waits else None
     pids = [w.pid for w in started or []]
     server = {pid: cpu_seconds(pid) for pid in _server_pids(store, shop)}
     client = {pid: cpu_seconds(pid) for pid in pids}
     start = time.perf_counter()
-    for request_id in ids:
-        submit(store, run_job, {"request_id": request_id})
+    if each:
+        for request_id in ids:
+            submit(store, run_job, {"request_id": request_id})
+    else:
+        submit_many(store, run_job, [{"request_id": request_id} for request_id in ids])
     queued = time.perf_counter() - start
-    while _completed(store, ids) < len(ids):
+    while _completed(poller, ids) < len(ids):
         time.sleep(POLL)
     seconds = time.perf_counter() - start
+    if sampler is not None:
+        sampler.__exit__()
     client_cpu = sum(cpu_seconds(pid) - client[pid] for pid in pids) / len(ids)
-    server_cpu = sum(cpu_seconds(pid) - server.get(pid, 0.0) for pid in _server_pids(store, shop)) / len(ids)
+    server_deltas = {pid: cpu_seconds(pid) - server.get(pid, 0.0) for pid in _server_pids(store, shop)
+                     if pid not in (polling, sampler and sampler.pid)}
+    poller.dispose()
+    server_cpu = sum(server_deltas.values()) / len(ids)
     cores = os.cpu_count() or 1
     return {"requests_per_s": round(len(ids) / seconds, 1), "seconds": round(seconds, 2),
             "queueing_ms_per_request": round(1000 * queued / len(ids), 2),
@@ -120,7 +229,8 @@ def _queued_round(shop: Shop, store: sa.Engine, emails: list[str],
             "server_cpu_ms_per_request": round(1000 * server_cpu, 2),
             "cpu_share": round((client_cpu + server_cpu) * len(ids) / (seconds * cores), 2),
             "cpu_bound_requests_per_s": round(cores / (client_cpu + server_cpu), 1)
-            if client_cpu + server_cpu else None}
+            if client_cpu + server_cpu else None,
+            **({"server_processes": sampler.report(server_deltas, len(ids))} if sampler is not None else {})}
 
 
 def _queue_cost(workers: dict[str, Any], mailed: dict[str, Any]) -> dict[str, float]:
@@ -164,7 +274,7 @@ def _floor(shop: Shop, store: sa.Engine, jobs: int) -> dict[str, Any]:
 
 
 def bench(shop: Shop, requests: int, counts: list[int], concurrency: int = 1,
-          seed: int = 7) -> dict[str, Any]:
+          seed: int = 7, waits: bool = False, baselines: bool = True, each: bool = False) -> dict[str, Any]:
     load_before = load()
     cache = warm(shop)
     deployment, store = open_deployment(shop, shop.work / "results")
@@ -178,10 +288,14 @@ def bench(shop: Shop, requests: int, counts: list[int], concurrency: int = 1,
     rounds: dict[str, Any] = {}
     for count in counts:
         with workers(shop, count, concurrency) as started:
-            _queued_round(shop, store, emails[:warmups])  # every worker started and warm
+            _started(store, count)  # every worker registered (its store and data map opened before)
+            _queued_round(shop, store, emails[:warmups])
             emails = emails[warmups:]
-            through_queue = _queued_round(shop, store, emails[:requests], started)
+            through_queue = _queued_round(shop, store, emails[:requests], started, waits, each)
             emails = emails[requests:]
+        if not baselines:
+            rounds[str(count)] = {"workers": through_queue}
+            continue
         step = requests // count + 1
         ids = [submit_verified(store, "access", email) for email in emails[:count * step]]
         emails = emails[count * step:]
@@ -199,7 +313,7 @@ def bench(shop: Shop, requests: int, counts: list[int], concurrency: int = 1,
                 through_queue["requests_per_s"] / mailed["requests_per_s"], 2),
             "vs_hand_written_sql": round(through_queue["requests_per_s"] / sql["requests_per_s"], 2),
             "queue_cpu_ms_per_request": _queue_cost(through_queue, mailed)}
-    floor = _floor(shop, store, 200)
+    floor = _floor(shop, store, 200) if baselines else None
     store.dispose()
     rates = {int(n): r["workers"]["requests_per_s"] for n, r in rounds.items()}
     scaling = round(rates[2] / rates[1], 2) if 1 in rates and 2 in rates else None
@@ -218,8 +332,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--requests", type=int, default=200, help="timed access requests per round")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
     parser.add_argument("--concurrency", type=int, default=1, help="jobs each worker runs at once")
+    parser.add_argument("--waits", action="store_true",
+                        help="sample what the server's processes wait for during the timed rounds")
+    parser.add_argument("--workers-only", action="store_true",
+                        help="no baselines nor floor (to compare two versions of the workers quickly)")
+    parser.add_argument("--queue-each", action="store_true",
+                        help="queue the requests one transaction each (submit), not together (submit_many)")
     args = parser.parse_args(argv)
-    on_postgres(args, lambda shop: bench(shop, args.requests, args.workers, args.concurrency))
+    on_postgres(args, lambda shop: bench(shop, args.requests, args.workers, args.concurrency,
+                                         waits=args.waits, baselines=not args.workers_only,
+                                         each=args.queue_each))
 
 
 if __name__ == "__main__":

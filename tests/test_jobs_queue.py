@@ -15,7 +15,7 @@ from alembic.config import Config
 from typer.testing import CliRunner
 
 from garde.cli import app
-from garde.jobs import QueueUnavailable, kind_named, queue_app, submit
+from garde.jobs import QueueUnavailable, kind_named, queue_app, submit, submit_many
 from garde.jobs.builtin import ping
 from garde.jobs.queue import STALLED_LOCK, STALLED_TASK, requeue_stalled
 from garde.jobs.schema import QUEUE_TABLES, applied
@@ -321,5 +321,43 @@ def test_a_job_is_queued_on_a_connection_of_the_store_s_pool(postgres_url: str) 
             submit(store, ping, {"message": "again"}, queueing_lock="once")
         assert submit(store, ping, queueing_lock="once", already_queued_ok=True).job_id is None
         assert submit(store, ping, {"message": "three"}).queued  # the refused insert left no broken session
+    finally:
+        store.dispose()
+
+
+@pytest.mark.postgres
+def test_many_jobs_are_queued_together_in_one_transaction(postgres_url: str) -> None:
+    """``submit_many`` queues its jobs with one insert in one transaction (a caller queueing a hundred
+    requests pays one round of it, not a hundred), in order; a refused argument queues none."""
+    store = open_store(postgres_url)
+    statements: list[str] = []
+    checkouts: list[object] = []
+    sa.event.listen(store, "checkout", lambda *args: checkouts.append(args))
+    try:
+        queued = submit_many(store, ping, [{"message": str(number)} for number in range(5)])
+        assert [done.kind for done in queued] == ["garde.ping"] * 5 and all(done.queued for done in queued)
+        assert len(checkouts) == 1  # one session of the store's pool for the five
+        with store.connect() as connection:
+            rows = connection.execute(sa.text(
+                "SELECT id, args->>'message' FROM procrastinate_jobs WHERE id = ANY(:ids) ORDER BY id"),
+                {"ids": [done.job_id for done in queued]}).all()
+            assert connection.execute(sa.text(  # written by one transaction
+                "SELECT count(DISTINCT xmin::text) FROM procrastinate_jobs WHERE id = ANY(:ids)"),
+                {"ids": [done.job_id for done in queued]}).scalar_one() == 1
+        assert [message for _, message in rows] == ["0", "1", "2", "3", "4"]
+        assert [job_id for job_id, _ in rows] == [done.job_id for done in queued]
+        sa.event.listen(store, "before_cursor_execute", lambda *args: statements.append(args[2]))
+        with pytest.raises(GardeError, match="arguments must be JSON"):
+            submit_many(store, ping, [{"message": "fine"}, {"message": object()}])
+        assert submit_many(store, ping, []) == [] and statements == []
+    finally:
+        store.dispose()
+
+
+def test_many_jobs_run_inline_in_order_on_sqlite(sqlite_url: str) -> None:
+    store = open_store(sqlite_url)
+    try:
+        done = submit_many(store, ping, [{"message": "a"}, {"message": "b"}])
+        assert [d.result["message"] for d in done] == ["a", "b"] and not any(d.queued for d in done)
     finally:
         store.dispose()

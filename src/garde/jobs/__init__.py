@@ -12,7 +12,7 @@ from garde import _lazy
 if typing.TYPE_CHECKING:  # what type checkers see; at run time each name is imported on first use
     from garde.jobs.kinds import TASK_MODULES, JobKind, job, kind_named, load_kinds
     from garde.jobs.queue import QueueUnavailable, is_queued, queue_app, require_queue
-    from garde.jobs.submit import Submission, submit
+    from garde.jobs.submit import Submission, submit, submit_many
     from garde.jobs.worker import run_worker
 
 __all__ = [
@@ -28,6 +28,7 @@ __all__ = [
     "require_queue",
     "run_worker",
     "submit",
+    "submit_many",
 ]
 
 _lazy.lazy(__name__, {
@@ -42,5 +43,6 @@ _lazy.lazy(__name__, {
     "require_queue": ("garde.jobs.queue", "require_queue"),
     "Submission": ("garde.jobs.submit", "Submission"),
     "submit": ("garde.jobs.submit", "submit"),
+    "submit_many": ("garde.jobs.submit", "submit_many"),
     "run_worker": ("garde.jobs.worker", "run_worker"),
 })

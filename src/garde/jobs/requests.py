@@ -28,7 +28,7 @@ from sqlalchemy.engine import Engine
 from garde.datasets.freshness import Stamp, kept
 from garde.jobs.kinds import job
 from garde.jobs.queue import is_queued, requeue_stalled, require_queue
-from garde.jobs.submit import Submission, submit
+from garde.jobs.submit import Submission, submit, submit_many
 from garde.problems import GardeError, InputError
 from garde.rights.deployment import Deployment
 from garde.rights.erasure import has_plan, store_plan
@@ -161,8 +161,8 @@ def run_job(store: Engine, *, request_id: str, actor: str = "garde", datasets: s
         return {"request_id": request_id, "error": str(error)}
     except GardeError as error:  # the request says why (failed, or not runnable): no retry helps
         return {"request_id": request_id, "error": str(error)}
-    for part in parts:  # after the run's lock is released: the last part completes the request
-        submit(store, part_job, {**arguments, "part": part})
+    # after the run's lock is released (the last part completes the request), together: one transaction
+    submit_many(store, part_job, [{**arguments, "part": part} for part in parts])
     return {**_outcome(ran), "parts": parts}
 
 
