@@ -75,9 +75,10 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         return
     terminalreporter.write_line("test time per worker: " + ", ".join(
         f"{worker} {seconds:.0f} s" for worker, seconds in sorted(_WORKER_SECONDS.items())))
-    terminalreporter.write_line("xdist groups: " + ", ".join(
-        f"{group} {seconds:.0f} s ({worker})"
-        for (group, worker), seconds in sorted(_GROUP_SECONDS.items(), key=lambda item: -item[1])))
+    if _GROUP_SECONDS:
+        terminalreporter.write_line("xdist groups: " + ", ".join(
+            f"{group} {seconds:.0f} s ({worker})"
+            for (group, worker), seconds in sorted(_GROUP_SECONDS.items(), key=lambda item: -item[1])))
 
 
 def _postgres_admin_url() -> str | None:
