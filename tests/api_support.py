@@ -38,12 +38,20 @@ T = TypeVar("T")
 
 
 def new_key(url: str, role: str, name: str | None = None) -> str:
+    return new_keys(url, {role: name or f"{role}-key"})[role]
+
+
+def new_keys(url: str, names: dict[str, str] | None = None) -> dict[str, str]:
+    """A key per role of ``names`` ({role: key name}; default: every role, named ``<role>-key``),
+    made on one connection to the store (migrated first): {role: key}."""
     engine = connect(url, create=True)
     migrate(engine)
-    with engine.begin() as conn:
-        _, key = create_key(conn, name or f"{role}-key", role)
-    engine.dispose()
-    return key
+    try:
+        with engine.begin() as conn:
+            return {role: create_key(conn, name, role)[1]
+                    for role, name in (names or {role: f"{role}-key" for role in ROLES}).items()}
+    finally:
+        engine.dispose()
 
 
 class Client:
@@ -105,7 +113,7 @@ class Client:
 def api_client(url: str, **settings: Any) -> Iterator[tuple[Client, dict[str, str]]]:
     """A client of the app on the store at ``url`` (other ``settings`` too: ``registers``,
     ``datasets``...), and a key per role."""
-    keys = {role: new_key(url, role) for role in ROLES}
+    keys = new_keys(url)
     app = create_app(Settings(**{"database_url": url, "registers": REGISTER, **settings}))
     with Client(app).running() as client:
         yield client, keys
@@ -238,8 +246,8 @@ def served_shop(database_url: str, tmp_path: Path, admin: str | None) -> Iterato
                     "SELECT email FROM customers WHERE email IS NOT NULL ORDER BY id")).scalars()]
         finally:
             shop.dispose()
-        keys = {role: new_key(database_url, role, name) for role, name in (
-            ("agent", "callcentre"), ("dpo", "dpo-office"), ("service", "shop"), ("auditor", "audit"))}
+        keys = new_keys(database_url, {"agent": "callcentre", "dpo": "dpo-office", "service": "shop",
+                                       "auditor": "audit"})
         env = {**os.environ, "GARDE_DATABASE_URL": database_url, "GARDE_REGISTERS": str(REGISTER),
                "GARDE_DATASETS": str(ROOT / "datasets"), "GARDE_SHOP_URL": urls["shop"],
                "GARDE_CRM_URL": urls["crm"], "GARDE_OUTBOX": str(tmp_path / "outbox"),

@@ -51,6 +51,36 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items[:] = sorted(items, key=lambda item: item.get_closest_marker("slow") is None)
 
 
+_WORKER_SECONDS: dict[str, float] = {}
+_GROUP_SECONDS: dict[tuple[str, str], float] = {}
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Under xdist, in the controller: each worker's test time (set-up, call and teardown summed), and
+    each ``xdist_group``'s, for :func:`pytest_terminal_summary`."""
+    node = getattr(report, "node", None)  # the worker that ran the test, set by xdist's controller
+    if node is None:
+        return
+    worker = node.gateway.id
+    _WORKER_SECONDS[worker] = _WORKER_SECONDS.get(worker, 0.0) + report.duration
+    if report.nodeid.rfind("@") > report.nodeid.rfind("]"):  # loadgroup's "test_id@group"
+        group = (report.nodeid.rsplit("@", 1)[1], worker)
+        _GROUP_SECONDS[group] = _GROUP_SECONDS.get(group, 0.0) + report.duration
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """A run lasts as long as its busiest worker: print each worker's test time and each group's (a
+    group runs in one worker, so a long one makes the run's tail)."""
+    if not _WORKER_SECONDS:
+        return
+    terminalreporter.write_line("test time per worker: " + ", ".join(
+        f"{worker} {seconds:.0f} s" for worker, seconds in sorted(_WORKER_SECONDS.items())))
+    if _GROUP_SECONDS:
+        terminalreporter.write_line("xdist groups: " + ", ".join(
+            f"{group} {seconds:.0f} s ({worker})"
+            for (group, worker), seconds in sorted(_GROUP_SECONDS.items(), key=lambda item: -item[1])))
+
+
 def _postgres_admin_url() -> str | None:
     url = os.environ.get("GARDE_TEST_POSTGRES_URL", DEFAULT_PG)
     try:

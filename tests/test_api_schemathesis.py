@@ -53,7 +53,7 @@ from garde.api import create_app
 from garde.api.app import route_table
 from garde.api.keys import ROLES
 from garde.settings import Settings
-from tests.api_support import REGISTER, new_key
+from tests.api_support import REGISTER, new_keys
 from tests.test_api_auth import _rule
 
 IN_CI = os.environ.get("CI") == "true"
@@ -129,7 +129,7 @@ def _explore(run: Run, operation: Any, mode: GenerationMode, examples: int,
 
 @pytest.mark.slow
 def test_generated_requests_get_documented_answers(database_url: str) -> None:
-    keys = {role: new_key(database_url, role) for role in ROLES}
+    keys = new_keys(database_url)
     app = create_app(Settings(database_url=database_url, registers=REGISTER))
     rules = {f"{method} {path}": _rule(route) for method, path, route in route_table(app)}
     schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", app, config=CONFIG)

@@ -27,7 +27,7 @@ from garde.decide import DecisionPoint
 from garde.keys import identifier_data_key
 from garde.periods import Period
 from garde.problems import GardeError
-from garde.store import connect, metadata, migrate
+from garde.store import metadata
 from tests.test_decide import NOW, register
 
 
@@ -132,11 +132,11 @@ def test_a_withdrawal_recorded_after_the_last_consent_means_not_consented(
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(events_strategy)
 def test_state_is_the_fold_of_events_in_python_and_in_sql(
-        database_url: str, generated: list[tuple[str, str | None, str, int]]) -> None:
+        engine: sa.Engine, generated: list[tuple[str, str | None, str, int]]) -> None:
     """Events recorded in an order their dates do not follow: the store's state, the audience's
-    SQL fold and decide() agree with :func:`fold`, and keep every withdrawal recorded last."""
-    engine = connect(database_url, create=True)
-    migrate(engine)
+    SQL fold and decide() agree with :func:`fold`, and keep every withdrawal recorded last. The
+    examples share the test's store (as they shared its database before): each starts by deleting
+    the events; a decision point of its own."""
     base = NOW - timedelta(days=60)
     with engine.begin() as conn:
         conn.execute(consent_events.delete())
@@ -163,7 +163,6 @@ def test_state_is_the_fold_of_events_in_python_and_in_sql(
                     allowed = point.decide(activity, sid, channel=channel).allowed
                     assert allowed == (expected.status == "given")
     point.close()
-    engine.dispose()
 
 
 def test_a_consent_dated_later_does_not_undo_a_withdrawal_recorded_after_it(engine: sa.Engine) -> None:

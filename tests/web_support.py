@@ -10,10 +10,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from garde.api import create_app
-from garde.api.keys import ROLES
 from garde.rights import FileMailer
 from garde.settings import Settings
-from tests.api_support import REGISTER, Client, new_key
+from tests.api_support import REGISTER, Client, new_keys
 from tests.conftest import ROOT
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
@@ -33,7 +32,7 @@ def deployment_settings(url: str, folder: Path, registers: Path = REGISTER) -> S
 @contextmanager
 def web_client(url: str, folder: Path, registers: Path = REGISTER) -> Iterator[tuple[Client, dict[str, str]]]:
     """A client of the app on the store at ``url`` (files under ``folder``), and a key per role."""
-    keys = {role: new_key(url, role) for role in ROLES}
+    keys = new_keys(url)
     with Client(create_app(deployment_settings(url, folder, registers))).running() as client:
         yield client, keys
 
