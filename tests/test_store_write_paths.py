@@ -27,6 +27,9 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("garde.store.commits", "CountedConnection.commit"): "the SQLite driver's own commit, which "
                                                          "SQLAlchemy calls: it counts the commit, it "
                                                          "begins none",
+    ("garde.store.reads", "transacting"): "ends SQLAlchemy's marker on a connection held in autocommit "
+                                         "(the server has no transaction to end): nothing is written; the "
+                                         "caller's transactions on it are retried() works",
     ("garde.store.locks", "session_advisory_lock"): "commits the session's advisory lock statements: no "
                                                      "row is written",
     ("garde.store.__init__", "migrate"): "the schema's upgrade when a process opens the store (garde db "
@@ -34,8 +37,9 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("garde.register.versions", "note_register"): "a savepoint inside the caller's transaction",
     ("garde.keys", "rotate_identifier_key"): "an operator's key rotation: it locks the key's row, then "
                                              "the audit head; no writer locks the key's row, so no cycle",
-    ("garde.jobs.submit", "submit"): "one statement (procrastinate's defer): it holds no row while it "
-                                     "waits, so it is in no deadlock; an abort is the queue refusing the job",
+    ("garde.jobs.submit", "_deferrer"): "one statement (procrastinate's defer, or its batch defer of many "
+                                        "jobs): it holds no row while it waits, so it is in no deadlock; "
+                                        "an abort is the queue refusing the jobs",
     ("garde.jobs.staging", "stage"): "inserts the chunks of a new random id: no other transaction writes "
                                      "them",
     ("garde.rights.outbox", "mail_intent"): "SQLite only (PostgreSQL: autocommit): one statement on one "
