@@ -30,7 +30,7 @@ from garde.register import Register
 from garde.rights.mailer import Mailer
 from garde.rights.outbox import prepare, tell_in
 from garde.rights.rectification import sealed
-from garde.rights.tables import request_steps, requests
+from garde.rights.tables import request_identities, request_steps, requests
 from garde.store.driver import driver_execute, driver_rows
 from garde.subjects import identifier_hash, normalise_identifier, now
 
@@ -208,6 +208,8 @@ def submit(conn: sa.Connection, type: str, identities: Mapping[str, str], *, lan
         identities=json.dumps(normalised), identity_hashes=json.dumps(hashes, sort_keys=True),
         language=language, details=json.dumps(dict(details or {}), ensure_ascii=False, sort_keys=True),
         received_at=received_at, deadline=deadline))
+    conn.execute(request_identities.insert(), [{"digest": digest, "request_id": request_id}
+                                               for digest in sorted(set(hashes.values()))])
     record_step(conn, request_id, "received", actor, None, at=received_at,
           payload={"type": type, "deadline": deadline.isoformat(), "identities": sorted(hashes)})
     return get_request(conn, request_id)

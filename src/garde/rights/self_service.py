@@ -39,7 +39,7 @@ from garde.ratelimit import Limit, hit
 from garde.rights.intake import NEW, Request, Status, get_request, submit
 from garde.rights.queue import standing
 from garde.rights.sessions import SubjectSession
-from garde.rights.tables import requests
+from garde.rights.tables import request_identities, requests
 from garde.rights.verification import confirm_code, prove_by_session
 from garde.subjects import now
 
@@ -62,8 +62,9 @@ def _mine(request: Request, session: SubjectSession) -> bool:
 
 def my_requests(conn: sa.Connection, session: SubjectSession) -> list[Request]:
     """The session's subject's requests, oldest first (steps not included)."""
-    rows = conn.execute(sa.select(requests.c.id).where(
-        requests.c.identity_hashes.contains(session.identity_hash, autoescape=True))
+    given = request_identities.c
+    rows = conn.execute(sa.select(requests.c.id).where(requests.c.id.in_(
+        sa.select(given.request_id).where(given.digest == session.identity_hash)))
         .order_by(requests.c.received_at, requests.c.id)).scalars().all()
     found = [get_request(conn, request_id) for request_id in rows]
     return [request for request in found if _mine(request, session)]

@@ -47,6 +47,15 @@ requests = sa.Table(
     sa.Column("locked_at", sa.DateTime(timezone=True)),
 )
 
+# Each digest a request gave (its ``identity_hashes``' values), so that a subject's requests are found
+# by an index: a ``LIKE '%digest%'`` over every request's JSON read the whole table (0026).
+request_identities = sa.Table(
+    "request_identities",
+    metadata,
+    sa.Column("digest", sa.String(64), primary_key=True),
+    sa.Column("request_id", sa.String(36), sa.ForeignKey("requests.id"), primary_key=True),
+)
+
 request_steps = sa.Table(
     "request_steps",
     metadata,
