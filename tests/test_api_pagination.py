@@ -17,7 +17,7 @@ from garde.api.pagination import BadCursor, Paging
 from garde.api.pagination import decode_cursor as decode
 from garde.api.pagination import encode_cursor as encode
 from garde.rights.intake import list_requests, submit
-from garde.rights.tables import request_steps, requests
+from garde.rights.tables import request_identities, request_steps, requests
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 KEY = (datetime, str)
@@ -37,6 +37,7 @@ def test_every_request_is_listed_once_across_pages_whatever_arrives(
         engine: sa.Engine, first: list[int], limit: int, arrivals: list[list[int]]) -> None:
     with engine.begin() as conn:
         conn.execute(request_steps.delete())
+        conn.execute(request_identities.delete())
         conn.execute(requests.delete())
     there = _receive(engine, first)
     seen: list[tuple[datetime, str]] = []
