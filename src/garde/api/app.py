@@ -87,12 +87,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # What is alive now (the modules, the app, the register's model) lives as long as the server:
         # frozen, the collector's full passes stop walking it, each of which stalled every request of
         # the worker for ≈ 0.1 s (docs/performance.md). Thawed at the end, so that it can be freed.
-        gc.collect()
-        gc.freeze()
+        # A process that froze its heap itself (a host mounting this app, a pre-forking server) keeps
+        # its own policy: thawing at the end would thaw the host's heap too, and a full collection
+        # here would walk it for nothing.
+        freezing = gc.get_freeze_count() == 0
+        if freezing:
+            gc.collect()
+            gc.freeze()
         try:
             yield
         finally:
-            gc.unfreeze()
+            if freezing:
+                gc.unfreeze()
             decisions.close()
             writer.close()
             engine.dispose()
