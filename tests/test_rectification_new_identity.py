@@ -28,6 +28,7 @@ from garde.rights.intake import get_request
 from garde.rights.running import run
 from garde.rights.self_service import request_view
 from garde.rights.tables import verification_codes
+from garde.settings import Settings
 from tests.api_support import Client, bearer, subject_token
 from tests.conftest import mailed_code
 from tests.test_rights_requests import Shop, shop, verified  # noqa: F401
@@ -244,17 +245,23 @@ def test_an_account_opened_with_the_new_address_before_it_is_written_stops_the_w
     assert request.status == "failed" and ZOE not in str(request_view(request, steps=True))
 
 
+def _ana_waiting_for_zoe_bob_known(shop: Shop, tmp_path: Path) -> tuple[str, str, Settings]:  # noqa: F811
+    """Ana's rectification to Zoe's address waiting for the code mailed to it (returned), Bob known to
+    garde (he can sign in), and the deployment's settings for an app."""
+    request_id = to_zoe(shop)
+    verified(shop, "access", {"email": "bob@example.org"})  # Bob is known to garde: he can sign in
+    waiting_run(shop, request_id, FileMailer(tmp_path / "zoe"))
+    url = shop.store.url.render_as_string(hide_password=False)
+    settings = deployment_settings(url, tmp_path / "web").model_copy(
+        update={"datasets": tmp_path / "datasets", "results": tmp_path / "results"})
+    return request_id, mailed_code(tmp_path / "zoe"), settings
+
+
 def test_the_subjects_api_takes_the_code_for_the_new_address_and_only_from_them(shop: Shop,  # noqa: F811
                                                                                 tmp_path: Path) -> None:
     from garde.api.app import create_app
 
-    request_id = to_zoe(shop)
-    verified(shop, "access", {"email": "bob@example.org"})  # Bob is known to garde: he can sign in
-    waiting_run(shop, request_id, FileMailer(tmp_path / "zoe"))
-    code = mailed_code(tmp_path / "zoe")
-    url = shop.store.url.render_as_string(hide_password=False)
-    settings = deployment_settings(url, tmp_path / "web").model_copy(
-        update={"datasets": tmp_path / "datasets", "results": tmp_path / "results"})
+    request_id, code, settings = _ana_waiting_for_zoe_bob_known(shop, tmp_path)
     confirm = f"/api/v1/me/requests/{request_id}/confirm"
     with Client(create_app(settings)).running() as client:
         bob = bearer(subject_token(client, "bob@example.org", tmp_path / "web" / "outbox"))
@@ -269,7 +276,7 @@ def test_the_subjects_api_takes_the_code_for_the_new_address_and_only_from_them(
         assert right.json()["awaiting"] == []
         again = client.post(confirm, json={"code": code}, headers=ana)
         assert again.status_code == 400  # nothing waits any more: nothing runs twice
-    if url.startswith("sqlite"):  # run at once
+    if shop.store.dialect.name == "sqlite":  # run at once
         assert right.json()["status"] == "completed" and emails(shop) == (ZOE, ZOE)
     else:  # queued for the workers, once
         with shop.store.connect() as conn:
@@ -401,13 +408,7 @@ def test_the_new_value_code_routes_hold_against_another_subject_and_hostile_inpu
     rectification; Ana herself sends hostile input. Every refusal leaves the request waiting."""
     from garde.api.app import create_app
 
-    request_id = to_zoe(shop)
-    verified(shop, "access", {"email": "bob@example.org"})  # Bob is known to garde: he can sign in
-    waiting_run(shop, request_id, FileMailer(tmp_path / "zoe"))
-    code = mailed_code(tmp_path / "zoe")
-    url = shop.store.url.render_as_string(hide_password=False)
-    settings = deployment_settings(url, tmp_path / "web").model_copy(
-        update={"datasets": tmp_path / "datasets", "results": tmp_path / "results"})
+    request_id, code, settings = _ana_waiting_for_zoe_bob_known(shop, tmp_path)
     confirm = f"/api/v1/me/requests/{request_id}/confirm"
     page = f"/privacy/me/requests/{request_id}"
     with Client(create_app(settings)).running() as client:
