@@ -37,6 +37,8 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.analyse_blind import ELEMENTS
+
 HELDOUT = Path(__file__).parent / "data" / "analyse" / "heldout"
 LEGAL_BASES = Path(__file__).parents[1] / "src" / "garde" / "taxonomy" / "data" / "legal_bases.yaml"
 
@@ -51,15 +53,6 @@ PAIRS_PRECISION_FLOOR = 0.95
 PAIRS_RECALL_FLOOR = 0.95
 PAIRS_F1_FLOOR = 0.95
 
-ELEMENTS = (
-    "controller_identity", "controller_contact", "dpo_contact", "purposes",
-    "legal_basis_per_purpose", "legal_basis_any", "legitimate_interests_described",
-    "recipients", "transfers_outside_eea", "transfer_safeguards", "retention",
-    "right_access", "right_rectification", "right_erasure", "right_restriction",
-    "right_objection", "right_portability", "withdraw_consent", "complaint_to_authority",
-    "statutory_or_contractual_requirement", "automated_decisions", "data_categories",
-    "source_of_data",
-)  # fmt: skip
 
 PURPOSE_OVERLAP = 0.5
 STEM = 5  # letters kept of each word: a crude, language-neutral stemmer

@@ -9,28 +9,23 @@ Italian shop's register as an HTML table and a long (10+ pages) B2B marketplace 
 and two DOCX, built at test time from their sources (tests/heldout3_documents.py); the others are read
 as committed. Each is analysed by `python -m garde analyse FILE --format json` in a subprocess.
 
-Scoring, evidence checks and the printed table are the second set's (tests/test_analyse_heldout2.py),
-applied to these labels.
+Scoring, evidence checks and the printed table are the blind sets' harness (tests/analyse_blind.py).
 """
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
+from tests.analyse_blind import blind_tests, load_labels
 from tests.heldout3_documents import build
-from tests.test_analyse_heldout2 import analyse_file, below, check_label, check_result, table
 
 pytestmark = pytest.mark.xdist_group("analyse_heldout3")
 
 FOLDER = Path(__file__).parent / "data" / "analyse" / "heldout3"
-LABELS: dict[str, dict[str, Any]] = yaml.safe_load((FOLDER / "labels.yaml").read_text(encoding="utf-8"))[
-    "documents"
-]
+LABELS: dict[str, dict[str, Any]] = load_labels(FOLDER)
 
 # Floors just under the scores of the analyser as merged with this set (2026-12-06; first blind run before
 # that session's analyser work: elements P 0.971 R 0.940, pairs P 0.853 R 0.674 F1 0.753, findings 6/7).
@@ -50,17 +45,6 @@ FLOORS = {
 NOT_YET_VERBATIM: dict[str, str] = {}
 
 
-@functools.cache
-def analysed(name: str, into: str) -> tuple[dict[str, Any], str]:
-    """The analyser's JSON for one document, and every text its excerpts may come from."""
-    return analyse_file(*build(FOLDER, name, Path(into)))
-
-
-@pytest.fixture(scope="module")
-def into(tmp_path_factory: pytest.TempPathFactory) -> str:
-    return str(tmp_path_factory.mktemp("heldout3"))
-
-
 def test_the_set_is_what_it_claims() -> None:
     """Twelve documents; at least 3 PDF (built), 2 DOCX (built), HTML, Markdown, plain text and a register
     as tab-separated lines (kept as a .txt; `garde analyse` also reads .tsv)."""
@@ -75,23 +59,5 @@ def test_the_set_is_what_it_claims() -> None:
     assert {LABELS[name]["language"] for name in LABELS} == {"en", "fr", "it"}
 
 
-@pytest.mark.parametrize("name", sorted(LABELS))
-def test_labels_are_complete_and_verbatim(name: str, into: str) -> None:
-    """The set itself: every element labelled, each label excerpt in the document, bases of the taxonomy."""
-    check_label(name, LABELS[name], analysed(name, into)[1])
-
-
-@pytest.mark.parametrize("name", [
-    pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=NOT_YET_VERBATIM[name]))
-    if name in NOT_YET_VERBATIM else name for name in sorted(LABELS)
-])
-def test_language_kind_and_verbatim_evidence(name: str, into: str) -> None:
-    """Language and kind are right, and nothing the analyser quotes is missing from what it read."""
-    check_result(name, LABELS[name], *analysed(name, into))
-
-
-def test_figures_at_or_above_the_floors(into: str) -> None:
-    """Per document and overall: element precision/recall, pair precision/recall/F1, finding recall."""
-    lines, overall = table({name: analysed(name, into)[0] for name in LABELS}, LABELS)
-    print("\n".join(lines))
-    assert below(overall, FLOORS) == {}
+# The blind sets' four tests (tests/analyse_blind.py), after this set's own.
+globals().update(blind_tests(FOLDER, build, FLOORS, NOT_YET_VERBATIM))
