@@ -290,7 +290,7 @@ def table(results: dict[str, dict[str, Any]],
 
 
 
-def below(overall: dict[str, float], floors: dict[str, float]) -> dict[str, float]:
+def below(overall: dict[str, float], floors: Mapping[str, float]) -> dict[str, float]:
     """The figures under their floors (none, when the set scores as well as it did)."""
     return {name: value for name, value in overall.items() if value < floors[name]}
 
