@@ -60,6 +60,7 @@ class CommitCounter:
     def __init__(self, database: Path) -> None:
         self.database = database
         self.path = path = Path(str(database) + "-commits")
+        self._name = str(path)
         # never through a link; a FIFO opens without waiting and is refused below
         flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
         fd = os.open(path, flags, 0o600)  # owner-only, as the database file
@@ -83,7 +84,7 @@ class CommitCounter:
         """Whether the file at the path is still the one mapped (not removed, replaced or cut
         short): one ``stat``, for writers before a commit and readers at each look at the store."""
         try:
-            now = os.stat(self.path, follow_symlinks=False)
+            now = os.stat(self._name, follow_symlinks=False)
         except OSError:
             return False
         return (now.st_dev, now.st_ino) == self._identity and now.st_size == _SIZE
@@ -135,7 +136,8 @@ def _trust_folder(folder: Path) -> None:
         raise Untrusted(f"is in {folder}, which belongs to user {found.st_uid}")
 
 
-_COUNTERS: dict[Path, CommitCounter] = {}
+_COUNTERS: dict[Path, CommitCounter] = {}  # by the file's absolute path
+_BY_NAME: dict[str | Path, CommitCounter] = {}  # by the database's name as callers give it
 _COUNTERS_LOCK = threading.Lock()
 _SAID: set[Path] = set()
 _log = logging.getLogger(__name__)
@@ -144,25 +146,36 @@ _log = logging.getLogger(__name__)
 def counter_for(database: str | Path) -> CommitCounter | None:
     """The counter beside the SQLite file ``database`` (one per file and process, opened again when
     the file was removed or replaced); None where there is none to trust (the folder is not
-    writable, or what is at the path is not garde's own: said once per path in the log)."""
-    database = Path(database).absolute()
-    path = Path(str(database) + "-commits")
+    writable, or what is at the path is not garde's own: said once per path in the log). Called
+    at every counted commit: a dictionary look-up by the name given and one ``stat``."""
     with _COUNTERS_LOCK:
-        counter = _COUNTERS.get(path)
+        counter = _BY_NAME.get(database)
         if counter is not None and counter.current():
             return counter
-        _COUNTERS.pop(path, None)  # the old map stays open: readers may still hold it
-        try:
-            _trust_folder(path.parent)
-            counter = _COUNTERS[path] = CommitCounter(database)
-        except Untrusted as exc:
-            _say_once(path, str(exc))
-            return None
-        except OSError as exc:
-            if exc.errno not in (errno.EACCES, errno.EROFS, errno.ENOENT):
-                _say_once(path, exc.strerror or str(exc))  # a link (ELOOP), a folder (EISDIR)…
-            return None
+        absolute = Path(database).absolute()
+        path = Path(str(absolute) + "-commits")
+        counter = _COUNTERS.get(path)
+        if counter is None or not counter.current():
+            _COUNTERS.pop(path, None)  # the old map stays open: readers may still hold it
+            counter = _open(absolute, path)
+            if counter is None:
+                _BY_NAME.pop(database, None)
+                return None
+            _COUNTERS[path] = counter
+        _BY_NAME[database] = counter
         return counter
+
+
+def _open(database: Path, path: Path) -> CommitCounter | None:
+    try:
+        _trust_folder(path.parent)
+        return CommitCounter(database)
+    except Untrusted as exc:
+        _say_once(path, str(exc))
+    except OSError as exc:
+        if exc.errno not in (errno.EACCES, errno.EROFS, errno.ENOENT):
+            _say_once(path, exc.strerror or str(exc))  # a link (ELOOP), a folder (EISDIR)…
+    return None
 
 
 def _say_once(path: Path, reason: str) -> None:
