@@ -269,6 +269,12 @@ class DecisionPoint:
         write to the facts moves; when it moved since the last look, no facts kept are trusted on
         the counter's word until checked again. The caller holds the point's lock."""
         with kept.lock:
+            commits = kept.commits
+            if commits is not None and not commits.current():
+                # removed or replaced (store.commits): the file now at the path, or none to trust;
+                # a new file's words may repeat the old one's, so nothing noted is trusted on them
+                kept.commits = counter_for(commits.database)
+                kept.epoch += _EPOCH
             total = int(self._first(_EVERY_BUCKET, ())[0])
             if kept.outside_sum is not None and total != kept.outside_sum:
                 kept.epoch += _EPOCH
@@ -306,6 +312,9 @@ class DecisionPoint:
             return None
         if _monotonic() >= kept.outside_at:
             self._look_outside(kept)
+            commits = kept.commits
+            if commits is None:
+                return None
         word = commits.word(0) + kept.epoch
         return None if word & IN_FLIGHT else word
 

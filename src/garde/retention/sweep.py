@@ -46,6 +46,7 @@ from garde.retention.lock import SweepRunning, sweep_lock
 from garde.retention.plan import OPERATIONS, Operation, step_predicate
 from garde.retention.policy import RetentionPolicy, TablePolicy, build_policy
 from garde.retention.predicate import Predicates
+from garde.store import database_refusal
 from garde.store.transactions import retried
 
 #: Called after each batch with (``database.table``, operation, rows affected).
@@ -352,11 +353,12 @@ def refused(table: TablePolicy, operation: str, exc: sa.exc.IntegrityError,
     constraint may still refuse; the business transaction was rolled back."""
     state = (f"batch {batch} was not applied and stays pending" if batch is not None else
              "the batch was neither applied nor journalled")
+    said = database_refusal(exc)  # never the row PostgreSQL quotes in its DETAIL
     if operation == "archive":
-        return GardeError(f"{table.ref}: archive refused by the database ({exc.orig}); {state}: the archive "
+        return GardeError(f"{table.ref}: archive refused by the database ({said}); {state}: the archive "
                           "table must have every column of the live table and no row with the same key; "
                           "fix it, then run the sweep again to resume")
-    return GardeError(f"{table.ref}: {operation} refused by the database ({exc.orig}); {state}: give the "
+    return GardeError(f"{table.ref}: {operation} refused by the database ({said}); {state}: give the "
                       "column an `erase` strategy the column accepts (hash, fixed), then run the sweep again "
                       "to resume")
 

@@ -45,6 +45,7 @@ from garde.rights.portability import write_portability
 from garde.rights.rectification import carry_refusals, rectify
 from garde.rights.restriction import DIRECT_MARKETING, object_to, restrict
 from garde.rights.run_lock import request_run_lock
+from garde.store import database_refusal
 from garde.store.reads import reading, transacting, writing_on
 from garde.store.transactions import retried
 
@@ -224,7 +225,9 @@ def _failed(store: Engine, request: Request, exc: Exception, actor: str) -> NoRe
 
 def fail(store: Engine, request: Request, exc: BaseException, actor: str) -> Request:
     """Mark the request ``failed`` with the reason, after auditing what an erasure already applied."""
-    reason = str(exc).strip() or type(exc).__name__
+    # a database's own message quotes the statement's values and the refused row: never kept
+    reason = database_refusal(exc) if isinstance(exc, sa.exc.SQLAlchemyError) else \
+        str(exc).strip() or type(exc).__name__
 
     def failing(conn: sa.Connection) -> Request:
         applied = exc.erasure.record_applied(conn) if isinstance(exc, ErasureFailed) else []

@@ -83,7 +83,7 @@ def connect(url: str, *, create: bool = False, **pool: int) -> Engine:
         # and keep what psycopg prepared on them (a statement is prepared on its fifth use on a
         # connection); first in, first out spread the statements over every pooled connection.
         return sa.create_engine(parsed, pool_pre_ping=True, pool_use_lifo=True, connect_args=connect_args,
-                                **pool)
+                                hide_parameters=True, **pool)
     except ImportError as exc:
         raise GardeError(f"{safe_url(parsed)}: no database driver for {parsed.drivername!r} ({exc}); "
                          "garde speaks sqlite:// and postgresql+psycopg://") from None
@@ -109,10 +109,11 @@ def _connect_sqlite(url: sa.URL, create: bool, pool: dict[str, int]) -> Engine:
             raise GardeError(f"no database file at {safe_url(url)}" + (" (a folder)" if path.is_dir() else "")
                              + ": check the URL; garde does not create an empty database in its place")
     if not a_file:
-        engine = sa.create_engine(url, **pool)
+        engine = sa.create_engine(url, hide_parameters=True, **pool)
     else:  # its commits counted beside it, for the decision points on other connections (store.commits)
         counted = Path(database).absolute()  # type: ignore[arg-type]
-        engine = sa.create_engine(url, connect_args={"factory": CountedConnection}, **pool)
+        engine = sa.create_engine(url, connect_args={"factory": CountedConnection}, hide_parameters=True,
+                                  **pool)
 
         @sa.event.listens_for(engine, "connect")
         def _counted(dbapi_connection: Any, _record: Any) -> None:
@@ -183,6 +184,22 @@ def written(work: Callable[[sa.Connection], T], *, what: str) -> T:
         return retried(engine, work, what=what)
     finally:
         engine.dispose()
+
+
+def database_refusal(exc: BaseException) -> str:
+    """What a database error says, without the personal data it may quote, for notes, results and
+    the audit log: the driver's error class and the first line of its message. Left out: the
+    statement and its parameters (SQLAlchemy's message: the subject's e-mail, a rectification's new
+    value), PostgreSQL's ``DETAIL`` (``Failing row contains (…)``, ``Key (email)=(…)``) and, for a
+    data exception (SQLSTATE class 22), the value it quotes after the colon."""
+    cause = getattr(exc, "orig", None)
+    if cause is None:
+        return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    first = (str(cause).strip().splitlines() or [""])[0]
+    if str(getattr(cause, "sqlstate", "") or "").startswith("22"):
+        first = first.split(":", 1)[0]
+    kind = type(cause)
+    return f"({kind.__module__}.{kind.__qualname__}) {first}".rstrip()
 
 
 def unreachable(exc: sa.exc.DBAPIError) -> str:

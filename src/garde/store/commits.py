@@ -23,15 +23,28 @@ database itself now and then (:class:`garde.decide.DecisionPoint`'s ``outside_wr
 So do writes made in autocommit mode (no transaction, no ``commit()``), which garde does not use
 for the tables a decision reads. Only on one host: the file is shared memory, as SQLite's own
 ``-shm`` file is in WAL mode.
+
+Whoever can write the word can hide a commit from readers (put it back to a value they noted), so
+garde uses the file only when it is its own: opened without following a link, a regular file of
+this process's user, owner-only, with one name, 8 bytes long (or empty, just made), in a folder no
+one else may write (or sticky). Anything else at that path (another user's or a world-writable
+file, a link, a FIFO, a folder, a file of another size) is left alone, said once in the log, and
+the store is read instead: no commit is counted and readers ask the store for every decision. A
+file removed (or replaced) while garde runs is noticed by writers at their next commit and by
+readers at their next look at the store (:meth:`CommitCounter.current`). Truncating the file while
+processes map it kills them (SIGBUS): only its owner or root can, and should remove it instead.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
+import logging
 import mmap
 import os
 import sqlite3
+import stat
 import threading
 from pathlib import Path
 from typing import Any
@@ -44,10 +57,15 @@ _SIZE = 8
 class CommitCounter:
     """The word of one store's commits file (:func:`counter_for`), mapped in this process."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)  # owner-only, as the database file
+    def __init__(self, database: Path) -> None:
+        self.database = database
+        self.path = path = Path(str(database) + "-commits")
+        self._name = str(path)
+        # never through a link; a FIFO opens without waiting and is refused below
+        flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+        fd = os.open(path, flags, 0o600)  # owner-only, as the database file
         try:
+            _trust(os.fstat(fd))
             if os.fstat(fd).st_size < _SIZE:
                 with _locked(fd):
                     if os.fstat(fd).st_size < _SIZE:
@@ -57,8 +75,19 @@ class CommitCounter:
             os.close(fd)
             raise
         self._fd = fd
+        opened = os.fstat(fd)
+        self._identity = (opened.st_dev, opened.st_ino)
         self._words = memoryview(self._map).cast("Q")  # native, aligned: one load, one store
         self.word = self._words.__getitem__  # word(0): the current word, no lock
+
+    def current(self) -> bool:
+        """Whether the file at the path is still the one mapped (not removed, replaced or cut
+        short): one ``stat``, for writers before a commit and readers at each look at the store."""
+        try:
+            now = os.stat(self._name, follow_symlinks=False)
+        except OSError:
+            return False
+        return (now.st_dev, now.st_ino) == self._identity and now.st_size == _SIZE
 
     def begin(self) -> None:
         """Before a commit that changed rows: a new version, one more commit in flight."""
@@ -81,22 +110,79 @@ def _locked(fd: int) -> Any:
         fcntl.flock(fd, fcntl.LOCK_UN)
 
 
-_COUNTERS: dict[Path, CommitCounter] = {}
+class Untrusted(OSError):
+    """Something at the commits file's path that garde did not make for itself."""
+
+
+def _trust(found: os.stat_result) -> None:
+    if not stat.S_ISREG(found.st_mode):
+        raise Untrusted("is not a regular file")
+    if found.st_uid != os.geteuid():
+        raise Untrusted(f"belongs to user {found.st_uid}, not to this process's {os.geteuid()}")
+    if found.st_mode & 0o077:
+        raise Untrusted(f"is not owner-only (mode {stat.S_IMODE(found.st_mode):o})")
+    if found.st_nlink != 1:
+        raise Untrusted(f"has {found.st_nlink} names")
+    if found.st_size not in (0, _SIZE):
+        raise Untrusted(f"is {found.st_size} bytes long, not {_SIZE}")
+
+
+def _trust_folder(folder: Path) -> None:
+    """A folder others may write (without the sticky bit) lets them swap the file for their own."""
+    found = os.stat(folder)
+    if found.st_mode & 0o022 and not found.st_mode & stat.S_ISVTX:
+        raise Untrusted(f"is in {folder}, which others may write (mode {stat.S_IMODE(found.st_mode):o})")
+    if found.st_uid not in (os.geteuid(), 0):
+        raise Untrusted(f"is in {folder}, which belongs to user {found.st_uid}")
+
+
+_COUNTERS: dict[Path, CommitCounter] = {}  # by the file's absolute path
+_BY_NAME: dict[str | Path, CommitCounter] = {}  # by the database's name as callers give it
 _COUNTERS_LOCK = threading.Lock()
+_SAID: set[Path] = set()
+_log = logging.getLogger(__name__)
 
 
 def counter_for(database: str | Path) -> CommitCounter | None:
-    """The counter beside the SQLite file ``database`` (one per file and process); None where
-    there is none to share (the file's folder is not writable)."""
-    path = Path(str(database) + "-commits").absolute()
+    """The counter beside the SQLite file ``database`` (one per file and process, opened again when
+    the file was removed or replaced); None where there is none to trust (the folder is not
+    writable, or what is at the path is not garde's own: said once per path in the log). Called
+    at every counted commit: a dictionary look-up by the name given and one ``stat``."""
     with _COUNTERS_LOCK:
+        counter = _BY_NAME.get(database)
+        if counter is not None and counter.current():
+            return counter
+        absolute = Path(database).absolute()
+        path = Path(str(absolute) + "-commits")
         counter = _COUNTERS.get(path)
-        if counter is None:
-            try:
-                counter = _COUNTERS[path] = CommitCounter(path)
-            except OSError:
+        if counter is None or not counter.current():
+            _COUNTERS.pop(path, None)  # the old map stays open: readers may still hold it
+            counter = _open(absolute, path)
+            if counter is None:
+                _BY_NAME.pop(database, None)
                 return None
+            _COUNTERS[path] = counter
+        _BY_NAME[database] = counter
         return counter
+
+
+def _open(database: Path, path: Path) -> CommitCounter | None:
+    try:
+        _trust_folder(path.parent)
+        return CommitCounter(database)
+    except Untrusted as exc:
+        _say_once(path, str(exc))
+    except OSError as exc:
+        if exc.errno not in (errno.EACCES, errno.EROFS, errno.ENOENT):
+            _say_once(path, exc.strerror or str(exc))  # a link (ELOOP), a folder (EISDIR)…
+    return None
+
+
+def _say_once(path: Path, reason: str) -> None:
+    if path not in _SAID:
+        _SAID.add(path)
+        _log.warning("%s %s: garde does not use it, and reads the store for every decision on "
+                     "kept facts instead", path, reason)
 
 
 class CountedConnection(sqlite3.Connection):
