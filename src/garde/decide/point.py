@@ -307,6 +307,8 @@ class DecisionPoint:
         if _monotonic() >= kept.outside_at:
             self._look_outside(kept)
         word = commits.word(0) + kept.epoch
+        if word & IN_FLIGHT and commits.recover():  # a commit left in flight by a process now gone
+            word = commits.word(0) + kept.epoch
         return None if word & IN_FLIGHT else word
 
     def _read_and_keep(self, kept: Kept, subjects: Sequence[tuple[SubjectKey, Subject]]) -> list[Entry]:

@@ -15,7 +15,13 @@ one aligned 8-byte load (≈ 0.1 µs):
   before the commit) moved the word after the reader read it, or was still in flight then
   (count > 0: the reader keeps nothing on that word);
 - a process killed inside the few microseconds around a commit leaves the count above 0: readers
-  then check the database every time, which is always right, until the file is removed.
+  then check the database every time, which is always right. Each commit in flight is also
+  marked with its process (a slot after the word: its pid and its count, with the pid
+  namespace's number); a reader that finds the count above 0 asks :meth:`CommitCounter.recover`
+  (at most every ``RECOVER_EVERY`` seconds), which takes back the count of every mark whose
+  process is gone and moves the version, so the word settles by itself. A process it cannot
+  see (another pid namespace), a reused pid or a mark that did not fit (``SLOTS`` processes
+  committing at once) keeps its count: the safe side, readers then ask the database.
 
 Writes that do not go through a connection of :func:`garde.store.connect` (the ``sqlite3``
 shell, another program) do not move the word: a reader relying on it must also look at the
@@ -33,12 +39,15 @@ import mmap
 import os
 import sqlite3
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
 IN_FLIGHT = 0xFFFF  # the word's low 16 bits: commits between their two moves
 _ONE_VERSION = IN_FLIGHT + 1
-_SIZE = 8
+SLOTS = 64  # processes whose commits in flight are marked: two words each, (pid << 16 | count, namespace)
+_SIZE = 8 * (1 + 2 * SLOTS)  # an older file of the word alone grows to it (zeros: free slots)
+RECOVER_EVERY = 0.1  # seconds between two looks of one process for marks whose process is gone
 
 
 class CommitCounter:
@@ -59,17 +68,86 @@ class CommitCounter:
         self._fd = fd
         self._words = memoryview(self._map).cast("Q")  # native, aligned: one load, one store
         self.word = self._words.__getitem__  # word(0): the current word, no lock
+        self._recover_at = 0.0
 
     def begin(self) -> None:
-        """Before a commit that changed rows: a new version, one more commit in flight."""
+        """Before a commit that changed rows: a new version, one more commit in flight, marked
+        with this process (the count first: killed in between, a count without a mark stays, as
+        before marks, rather than a mark that would take back another process's count)."""
         with _locked(self._fd):
             self._words[0] = self._words[0] + _ONE_VERSION + 1
+            self._mark(1)
 
     def end(self) -> None:
-        """After it (committed or not): a new version, one fewer in flight."""
+        """After it (committed or not): the mark taken back, then a new version, one fewer in flight."""
         with _locked(self._fd):
             word = self._words[0]
+            if word & IN_FLIGHT:
+                self._mark(-1)
             self._words[0] = word + _ONE_VERSION - (1 if word & IN_FLIGHT else 0)
+
+    def recover(self) -> bool:
+        """Take back the commits in flight of processes that are gone (killed between a commit's
+        two moves), with a new version; True when the word changed. Looks at most every
+        ``RECOVER_EVERY`` seconds (a reader calls it whenever it finds a commit in flight)."""
+        moment = time.monotonic()
+        if moment < self._recover_at:
+            return False
+        self._recover_at = moment + RECOVER_EVERY
+        with _locked(self._fd):
+            words, gone = self._words, 0
+            for slot in range(1, len(words), 2):
+                held = words[slot]
+                if held and words[slot + 1] == _NAMESPACE and not _alive(held >> 16):
+                    gone += held & IN_FLIGHT
+                    words[slot] = words[slot + 1] = 0
+            if gone:
+                word = words[0]
+                words[0] = word + _ONE_VERSION - min(gone, word & IN_FLIGHT)
+            return gone > 0
+
+    def _mark(self, step: int) -> None:
+        """This process's slot counts ``step`` more commits in flight (freed at 0; the lock held)."""
+        words, me, free = self._words, os.getpid(), 0
+        for slot in range(1, len(words), 2):
+            held = words[slot]
+            if held >> 16 == me and words[slot + 1] == _NAMESPACE:
+                count = (held & IN_FLIGHT) + step
+                words[slot + 1] = _NAMESPACE if count > 0 else 0
+                words[slot] = me << 16 | count if count > 0 else 0
+                return
+            if not held and not free:
+                free = slot
+        if step > 0 and free:  # no free slot: the count stays unmarked (never taken back)
+            words[free + 1] = _NAMESPACE
+            words[free] = me << 16 | step
+
+
+def _namespace() -> int:
+    """This process's pid namespace (its inode; 1 where there is none): a mark is only judged by
+    processes that see the same pids."""
+    try:
+        return os.stat("/proc/self/ns/pid").st_ino & 0xFFFF_FFFF_FFFF_FFFF or 1
+    except OSError:
+        return 1
+
+
+_NAMESPACE = _namespace()
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` may still end its commit (a zombie cannot; unsure: alive)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process: alive
+        return True
+    try:
+        state = Path(f"/proc/{pid}/stat").read_bytes().rsplit(b")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state not in (b"Z", b"X")
 
 
 @contextlib.contextmanager
