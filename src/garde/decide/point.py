@@ -86,9 +86,13 @@ def moment(value: Any) -> datetime | None:
     """A date-time column's value read through the raw DBAPI, in UTC."""
     if value is None:
         return None
-    if isinstance(value, str):  # SQLite through the raw DBAPI
-        value = datetime.fromisoformat(value)
+    if type(value) is str:  # SQLite through the raw DBAPI: naive, UTC (as_utc's rule, inline)
+        parsed = _fromisoformat(value)
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
     return as_utc(value)
+
+
+_fromisoformat = datetime.fromisoformat
 
 
 class DecisionPoint:
@@ -176,6 +180,8 @@ class DecisionPoint:
             if isinstance(subject, str):
                 params[f"sid_{i}"] = subject
                 buckets.append((subject_bucket(subject),))
+                if stamped and len(chunk) == 1:
+                    params["bucket_0"] = buckets[0][0]  # its counter's row (garde.decide.reading)
             else:
                 key = key or identifier_data_key(self._own())
                 digests = []
