@@ -69,6 +69,7 @@ class CommitCounter:
         self._words = memoryview(self._map).cast("Q")  # native, aligned: one load, one store
         self.word = self._words.__getitem__  # word(0): the current word, no lock
         self._recover_at = 0.0
+        self._slot = self._slot_pid = 0  # this process's slot while it has commits in flight
 
     def begin(self) -> None:
         """Before a commit that changed rows: a new version, one more commit in flight, marked
@@ -107,20 +108,24 @@ class CommitCounter:
             return gone > 0
 
     def _mark(self, step: int) -> None:
-        """This process's slot counts ``step`` more commits in flight (freed at 0; the lock held)."""
-        words, me, free = self._words, os.getpid(), 0
+        """This process's slot counts ``step`` more commits in flight (freed at 0; the lock held).
+        A process holds one slot while it has commits in flight, noted here; none otherwise."""
+        words, me = self._words, os.getpid()
+        slot = self._slot if self._slot_pid == me else 0
+        if slot and words[slot] >> 16 == me and words[slot + 1] == _NAMESPACE:
+            count = (words[slot] & IN_FLIGHT) + step
+            words[slot + 1] = _NAMESPACE if count > 0 else 0
+            words[slot] = me << 16 | count if count > 0 else 0
+            return
+        if step <= 0:
+            return
         for slot in range(1, len(words), 2):
-            held = words[slot]
-            if held >> 16 == me and words[slot + 1] == _NAMESPACE:
-                count = (held & IN_FLIGHT) + step
-                words[slot + 1] = _NAMESPACE if count > 0 else 0
-                words[slot] = me << 16 | count if count > 0 else 0
+            if not words[slot]:
+                words[slot + 1] = _NAMESPACE
+                words[slot] = me << 16 | step
+                self._slot, self._slot_pid = slot, me
                 return
-            if not held and not free:
-                free = slot
-        if step > 0 and free:  # no free slot: the count stays unmarked (never taken back)
-            words[free + 1] = _NAMESPACE
-            words[free] = me << 16 | step
+        # no free slot: the count stays unmarked (never taken back)
 
 
 def _namespace() -> int:
