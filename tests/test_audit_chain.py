@@ -1,5 +1,7 @@
 """The audit chain detects any modified, deleted, inserted or reordered entry."""
 
+from datetime import UTC, timedelta, timezone
+from typing import Any
 
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
@@ -131,3 +133,33 @@ def test_a_batch_is_stored_as_appended_and_verifies(engine: sa.Engine, batch: li
         assert audit.verify(conn).ok
     assert [(e["kind"], e["payload"], e["subject_id"], e["actor"]) for e in stored] == [
         (e.kind, e.payload, e.subject_id, e.actor) for e in batch]
+
+
+# A batch as the writers receive it: payloads as mappings, canonical JSON, or a decision's parts
+# (head, time, tail) with the time a UTC time's POSIX seconds, a datetime (any offset) or a str.
+_text = st.text(max_size=12)
+_moments = st.one_of(
+    st.floats(min_value=0, max_value=4_102_444_800, allow_nan=False),  # up to 2100
+    st.datetimes(timezones=st.sampled_from([UTC, timezone(timedelta(hours=5, minutes=30)),
+                                            timezone(timedelta(hours=-3))])),
+    _text)
+_payloads = st.one_of(st.dictionaries(_text, _text, max_size=3), _text,
+                      st.tuples(_text, _moments, _text))
+_items = st.lists(st.tuples(st.sampled_from(["decision", "consent.given", 'k"\\\n']), _payloads,
+                            st.one_of(st.none(), _text), st.sampled_from(["garde", "é\t"])),
+                  min_size=1, max_size=8)
+
+
+@given(_items, st.sampled_from([audit.GENESIS, "a" * 64, 'odd "head"\\']))
+def test_a_batch_is_chained_as_each_entry_alone_would_be(items: list[Any], prev: str) -> None:
+    """The chain's shortcuts (what a batch repeats quoted once, a decision's payload quoted in
+    parts) give each entry the hash :func:`audit.entry_hash` gives it alone, which
+    ``garde audit verify`` recomputes."""
+    at = "2026-12-06T20:00:00.000001Z"
+    rows = audit._chain(items, 41, prev, at)
+    for (kind, data, subject_id, actor), row in zip(items, rows, strict=True):
+        payload = audit.payload_text(data)
+        assert row == (row[0], at, kind, subject_id, actor, payload, prev,
+                       audit.entry_hash(row[0], at, kind, subject_id, actor, payload, prev), None)
+        prev = row[7]
+    assert [row[0] for row in rows] == list(range(42, 42 + len(items)))

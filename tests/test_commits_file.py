@@ -1,6 +1,6 @@
 """The store's commits file (``<store>-commits``, garde.store.commits) as something another user or
 a careless operator may have planted or changed: garde uses it only when it is its own (a regular
-file of garde's user, owner-only, one link, 8 bytes, in a folder others cannot write), never writes
+file of garde's user, owner-only, one link, of its size, in a folder others cannot write), never writes
 through a link, and otherwise decides from the store, saying so once. A decision is never answered
 from stale facts because of what someone else put at that path."""
 
@@ -195,7 +195,18 @@ def test_garde_s_own_commits_file_is_owner_only_and_used(folder: Path) -> None:
     finally:
         os.umask(old)
     path = folder / "garde.db-commits"
-    assert path.stat().st_mode & 0o777 == 0o600 and path.stat().st_size == 8
+    assert path.stat().st_mode & 0o777 == 0o600 and path.stat().st_size == 8 * (1 + 2 * 64)
     assert counter_for(folder / "garde.db") is not None
     store.dispose()
 
+
+
+def test_the_word_alone_that_an_earlier_version_made_is_extended_and_used(folder: Path) -> None:
+    """Before commits in flight were marked, the file was the word alone (8 bytes): an upgrade must
+    not leave every decision reading the store."""
+    path = folder / "garde.db-commits"
+    path.write_bytes(bytes(8))
+    path.chmod(0o600)
+    a_withdrawal_is_seen_at_once(folder)
+    assert path.stat().st_size == 8 * (1 + 2 * 64)
+    assert counter_for(folder / "garde.db") is not None

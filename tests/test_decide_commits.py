@@ -139,6 +139,79 @@ def test_a_commit_in_flight_sends_every_decision_to_the_store(store: sa.Engine) 
     assert counter.word(0) & IN_FLIGHT == 0
 
 
+# A withdrawal whose process stops itself between the commit word's two moves, just before
+# SQLite's commit (``before``) or just after it (``after``): the interpreter's profile hook sees the
+# driver's ``commit`` called or returning (no code of garde's replaced), says so and waits to be killed.
+PAUSED_IN_COMMIT = """
+import sqlite3, sys, time
+from datetime import datetime
+from garde import consent
+from garde.store import connect
+engine = connect(sys.argv[1])
+stop_on = "c_call" if sys.argv[4] == "before" else "c_return"
+
+def pause(frame, event, arg):
+    if event == stop_on and getattr(arg, "__name__", "") == "commit" and isinstance(
+            getattr(arg, "__self__", None), sqlite3.Connection):
+        print("paused", flush=True)
+        time.sleep(600)
+
+with engine.begin() as conn:
+    consent.withdraw(conn, sys.argv[2], "newsletter", channel="email", at=datetime.fromisoformat(sys.argv[3]))
+    sys.setprofile(pause)
+"""
+
+
+@pytest.mark.parametrize("killed", ["before", "after"])
+def test_a_process_killed_mid_commit_leaves_decisions_fast_and_right_again(store: sa.Engine,
+                                                                          killed: str) -> None:
+    """SIGKILL between the word's two moves, before or after SQLite's commit: the count in flight
+    is taken back once the process is gone (its mark names it), decisions see the store as it is
+    (the withdrawal committed or not) and are answered on the word again, without statements."""
+    sid, = new_subjects(store, ("abc",))
+    write(store, sid, "given", 5)
+    counter = counter_for(str(store.url.database))
+    assert counter is not None
+    url = store.url.render_as_string(hide_password=False)
+    with Counting(register(), store, audit=False, clock=lambda: NOW, outside_writes_within=3600) as point:
+        assert allowed(point, sid) and allowed(point, sid)
+        child = subprocess.Popen([sys.executable, "-c", PAUSED_IN_COMMIT, url, sid,
+                                  (NOW - timedelta(days=1)).isoformat(), killed], stdout=subprocess.PIPE)
+        try:
+            assert child.stdout is not None and child.stdout.readline() == b"paused\n"
+            assert counter.word(0) & IN_FLIGHT == 1
+            before = point.statements
+            assert allowed(point, sid) == (killed == "before")  # the store asked: right while in flight
+            assert point.statements > before
+        finally:
+            child.kill()
+            child.wait(timeout=60)
+            assert child.stdout is not None
+            child.stdout.close()
+        time.sleep(0.15)  # RECOVER_EVERY: the point looked for gone processes a moment ago
+        assert allowed(point, sid) == (killed == "before")
+        assert counter.word(0) & IN_FLIGHT == 0  # taken back by itself, the file still there
+        before = point.statements
+        for _ in range(5):
+            assert allowed(point, sid) == (killed == "before")
+        assert point.statements == before  # on the word again: no statement
+        write(store, sid, "given", 0)  # and a later commit is seen at once
+        assert allowed(point, sid)
+
+
+def test_a_commit_in_flight_of_a_live_process_is_never_taken_back(store: sa.Engine) -> None:
+    counter = counter_for(str(store.url.database))
+    assert counter is not None
+    counter.begin()
+    try:
+        time.sleep(0.15)
+        assert not counter.recover()
+        assert counter.word(0) & IN_FLIGHT == 1
+    finally:
+        counter.end()
+    assert counter.word(0) & IN_FLIGHT == 0
+
+
 def test_decide_many_on_kept_facts_asks_the_store_nothing_until_a_commit(store: sa.Engine) -> None:
     sids = new_subjects(store)
     for sid in sids:

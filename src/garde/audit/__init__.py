@@ -218,31 +218,59 @@ def _append(conn: sa.Connection, items: Sequence[_Item], key: AuditKey | None, e
 def _chain(items: Sequence[_Item], seq: int, prev: str, at: str,
            encoded: bool = False) -> list[tuple[Any, ...]]:
     """The rows (seq, at, kind, subject_id, actor, payload, prev_hash, hash, seal) that follow ``seq``,
-    ``prev``: one timestamp per batch, each entry hashed with its predecessor's hash, unsealed."""
+    ``prev``: one timestamp per batch, each entry hashed with its predecessor's hash, unsealed.
+
+    :func:`_entry_body`'s bytes, with what a batch repeats quoted once: its time, kinds, actors and
+    the decisions' payload parts. JSON quoting maps each character on its own, so the quoted
+    payload ``head + "time" + tail`` is the quoted head without its closing quote, the time's
+    quotes escaped, and the quoted tail without its opening quote; a time formatted by
+    ``isoformat()`` holds nothing to escape, nor does a hash written here (hex)."""
     rows = []
     payload_of, body_of, sha256, quote = payload_text, _entry_body, _sha256, _quote
-    # _entry_body's bytes with what a batch repeats quoted once: its time, kinds and actors
+    fromtimestamp = _fromtimestamp
     quoted_at = quote(at)
     quoted: dict[str, str] = {}
+    quoted_parts: dict[tuple[str, str], tuple[str, str]] = {}
+    quoted_prev = quote(prev)
     for kind, data, subject_id, actor in items:
         seq += 1
-        payload = data if encoded or type(data) is str else payload_of(data)
-        if type(kind) is str and type(actor) is str and type(payload) is str and (
-                subject_id is None or type(subject_id) is str):
+        if type(kind) is not str or type(actor) is not str or (
+                subject_id is not None and type(subject_id) is not str):
+            payload = data if encoded or type(data) is str else payload_of(data)
+            body = body_of(seq, at, kind, subject_id, actor, payload, prev)
+        else:
             kind_q = quoted.get(kind)
             if kind_q is None:
                 kind_q = quoted[kind] = quote(kind)
             actor_q = quoted.get(actor)
             if actor_q is None:
                 actor_q = quoted[actor] = quote(actor)
-            body = (f"[{seq},{quoted_at},{kind_q},{'null' if subject_id is None else quote(subject_id)},"
-                    f"{actor_q},{quote(payload)},{quote(prev)}]")
-        else:
-            body = body_of(seq, at, kind, subject_id, actor, payload, prev)
+            subject_q = "null" if subject_id is None else quote(subject_id)
+            if type(data) is tuple and not encoded and type(data[0]) is str and type(data[2]) is str and (
+                    type(data[1]) is float or type(data[1]) is datetime):
+                head, moment, tail = data
+                time_text = (fromtimestamp(moment, UTC) if type(moment) is float else moment).isoformat()
+                payload = f'{head}"{time_text}"{tail}'
+                parts = quoted_parts.get((head, tail))
+                if parts is None:
+                    parts = quoted_parts[(head, tail)] = (quote(head)[:-1], quote(tail)[1:])
+                body = (f'[{seq},{quoted_at},{kind_q},{subject_q},{actor_q},'
+                        f'{parts[0]}\\"{time_text}\\"{parts[1]},{quoted_prev}]')
+            else:
+                payload = data if encoded or type(data) is str else payload_of(data)
+                if type(payload) is str:
+                    body = (f"[{seq},{quoted_at},{kind_q},{subject_q},{actor_q},{quote(payload)},"
+                            f"{quoted_prev}]")
+                else:
+                    body = body_of(seq, at, kind, subject_id, actor, payload, prev)
         digest = sha256(body.encode()).hexdigest()
         rows.append((seq, at, kind, subject_id, actor, payload, prev, digest, None))
         prev = digest
+        quoted_prev = f'"{digest}"'
     return rows
+
+
+_fromtimestamp = datetime.fromtimestamp
 
 
 _ENTRY_COLUMNS = ("seq", "at", "kind", "subject_id", "actor", "payload", "prev_hash", "hash", "seal")

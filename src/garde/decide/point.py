@@ -69,6 +69,7 @@ Subject = str | Mapping[str, str]  # a subject's id, or identities {kind: value}
 _quote = json.encoder.encode_basestring  # canonical_payload's quoting of a str
 _ANSWERS = 256  # answers kept per subject (past it, its answers start again empty)
 _EVERY_BUCKET = "SELECT coalesce(sum(version), 0) FROM decide_facts_buckets"
+_BY_ID = (0,)  # the shape of a statement reading one subject by id (garde.decide.reading)
 _EPOCH = 1 << 64  # Kept.epoch's step: above any commit word (garde.store.commits), added to it
 _monotonic = time.monotonic
 
@@ -86,9 +87,13 @@ def moment(value: Any) -> datetime | None:
     """A date-time column's value read through the raw DBAPI, in UTC."""
     if value is None:
         return None
-    if isinstance(value, str):  # SQLite through the raw DBAPI
-        value = datetime.fromisoformat(value)
+    if type(value) is str:  # SQLite through the raw DBAPI: naive, UTC (as_utc's rule, inline)
+        parsed = _fromisoformat(value)
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
     return as_utc(value)
+
+
+_fromisoformat = datetime.fromisoformat
 
 
 class DecisionPoint:
@@ -154,6 +159,9 @@ class DecisionPoint:
         ``CHUNK`` subjects a statement; with their buckets' counters when ``stamped``. The caller
         holds the point's lock."""
         if len(subjects) == 1:  # decide(): one subject, its own statement (no order, no padding)
+            subject = subjects[0]
+            if type(subject) is str:
+                return [self._read_id(subject, activity, stamped)]
             return self._read_chunk(subjects, activity, stamped)
         read: list[Entry | None] = [None] * len(subjects)
         # in a statement, ids first, then identities by their number, padded with ids: few shapes,
@@ -168,6 +176,22 @@ class DecisionPoint:
                     read[i] = entry
         return [entry for entry in read if entry is not None]
 
+    def _read_id(self, sid: str, activity: str | None, stamped: bool) -> Entry:
+        """:meth:`_read_chunk` of one subject asked by id (a cold ``decide()``): the statement's
+        arguments made directly, run on the cursor the point keeps."""
+        compiled = facts_statement(self.engine.dialect, _BY_ID, activity is None, stamped)
+        bucket = subject_bucket(sid)
+        params = {"sid_0": sid, "bucket_0": bucket}
+        if activity is not None:
+            params["activity"] = activity
+        rows, stamp = [], 0 if stamped else None  # no row of counters: never written, 0
+        for row in self._all(compiled[0], arguments(compiled, params)):
+            if row[1] == STAMP_PART:
+                stamp = int(row[8])
+            else:
+                rows.append(row[1:])
+        return Entry(_facts_from(rows, sid), (bucket,), stamp)
+
     def _read_chunk(self, chunk: Sequence[Subject], activity: str | None, stamped: bool) -> list[Entry]:
         params: dict[str, Any] = {} if activity is None else {"activity": activity}
         buckets: list[tuple[str, ...]] = []
@@ -176,6 +200,8 @@ class DecisionPoint:
             if isinstance(subject, str):
                 params[f"sid_{i}"] = subject
                 buckets.append((subject_bucket(subject),))
+                if stamped and len(chunk) == 1:
+                    params["bucket_0"] = buckets[0][0]  # its counter's row (garde.decide.reading)
             else:
                 key = key or identifier_data_key(self._own())
                 digests = []
@@ -228,6 +254,13 @@ class DecisionPoint:
         except Exception:  # not connected yet, or a dropped connection: the careful path
             rows = self._run(sql, args)
             return rows[0] if rows else None
+
+    def _all(self, sql: str, args: Any) -> list[Any]:
+        """A statement's rows, on the driver's cursor the point keeps (hot path)."""
+        try:
+            return list(self._cursor.execute(sql, args).fetchall())
+        except Exception:  # not connected yet, or a dropped connection: the careful path
+            return self._run(sql, args)
 
     def _run(self, sql: str, args: Any = ()) -> list[Any]:
         for attempt in (1, 2):
@@ -316,6 +349,8 @@ class DecisionPoint:
             if commits is None:
                 return None
         word = commits.word(0) + kept.epoch
+        if word & IN_FLIGHT and commits.recover():  # a commit left in flight by a process now gone
+            word = commits.word(0) + kept.epoch
         return None if word & IN_FLIGHT else word
 
     def _read_and_keep(self, kept: Kept, subjects: Sequence[tuple[SubjectKey, Subject]]) -> list[Entry]:

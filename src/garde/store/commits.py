@@ -15,7 +15,13 @@ one aligned 8-byte load (≈ 0.1 µs):
   before the commit) moved the word after the reader read it, or was still in flight then
   (count > 0: the reader keeps nothing on that word);
 - a process killed inside the few microseconds around a commit leaves the count above 0: readers
-  then check the database every time, which is always right, until the file is removed.
+  then check the database every time, which is always right. Each commit in flight is also
+  marked with its process (a slot after the word: its pid and its count, with the pid
+  namespace's number); a reader that finds the count above 0 asks :meth:`CommitCounter.recover`
+  (at most every ``RECOVER_EVERY`` seconds), which takes back the count of every mark whose
+  process is gone and moves the version, so the word settles by itself. A process it cannot
+  see (another pid namespace), a reused pid or a mark that did not fit (``SLOTS`` processes
+  committing at once) keeps its count: the safe side, readers then ask the database.
 
 Writes that do not go through a connection of :func:`garde.store.connect` (the ``sqlite3``
 shell, another program) do not move the word: a reader relying on it must also look at the
@@ -26,7 +32,8 @@ for the tables a decision reads. Only on one host: the file is shared memory, as
 
 Whoever can write the word can hide a commit from readers (put it back to a value they noted), so
 garde uses the file only when it is its own: opened without following a link, a regular file of
-this process's user, owner-only, with one name, 8 bytes long (or empty, just made), in a folder no
+this process's user, owner-only, with one name, 1,032 bytes long (or empty, just made, or the 8 bytes
+of the word alone that earlier versions made, then extended), in a folder no
 one else may write (or sticky). Anything else at that path (another user's or a world-writable
 file, a link, a FIFO, a folder, a file of another size) is left alone, said once in the log, and
 the store is read instead: no commit is counted and readers ask the store for every decision. A
@@ -46,12 +53,16 @@ import os
 import sqlite3
 import stat
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
 IN_FLIGHT = 0xFFFF  # the word's low 16 bits: commits between their two moves
 _ONE_VERSION = IN_FLIGHT + 1
-_SIZE = 8
+SLOTS = 64  # processes whose commits in flight are marked: two words each, (pid << 16 | count, namespace)
+_OLD_SIZE = 8  # the word alone, as garde made the file before marks
+_SIZE = 8 * (1 + 2 * SLOTS)  # an older file of the word alone grows to it (zeros: free slots)
+RECOVER_EVERY = 0.1  # seconds between two looks of one process for marks whose process is gone
 
 
 class CommitCounter:
@@ -79,6 +90,8 @@ class CommitCounter:
         self._identity = (opened.st_dev, opened.st_ino)
         self._words = memoryview(self._map).cast("Q")  # native, aligned: one load, one store
         self.word = self._words.__getitem__  # word(0): the current word, no lock
+        self._recover_at = 0.0
+        self._slot = self._slot_pid = 0  # this process's slot while it has commits in flight
 
     def current(self) -> bool:
         """Whether the file at the path is still the one mapped (not removed, replaced or cut
@@ -90,15 +103,87 @@ class CommitCounter:
         return (now.st_dev, now.st_ino) == self._identity and now.st_size == _SIZE
 
     def begin(self) -> None:
-        """Before a commit that changed rows: a new version, one more commit in flight."""
+        """Before a commit that changed rows: a new version, one more commit in flight, marked
+        with this process (the count first: killed in between, a count without a mark stays, as
+        before marks, rather than a mark that would take back another process's count)."""
         with _locked(self._fd):
             self._words[0] = self._words[0] + _ONE_VERSION + 1
+            self._mark(1)
 
     def end(self) -> None:
-        """After it (committed or not): a new version, one fewer in flight."""
+        """After it (committed or not): the mark taken back, then a new version, one fewer in flight."""
         with _locked(self._fd):
             word = self._words[0]
+            if word & IN_FLIGHT:
+                self._mark(-1)
             self._words[0] = word + _ONE_VERSION - (1 if word & IN_FLIGHT else 0)
+
+    def recover(self) -> bool:
+        """Take back the commits in flight of processes that are gone (killed between a commit's
+        two moves), with a new version; True when the word changed. Looks at most every
+        ``RECOVER_EVERY`` seconds (a reader calls it whenever it finds a commit in flight)."""
+        moment = time.monotonic()
+        if moment < self._recover_at:
+            return False
+        self._recover_at = moment + RECOVER_EVERY
+        with _locked(self._fd):
+            words, gone = self._words, 0
+            for slot in range(1, len(words), 2):
+                held = words[slot]
+                if held and words[slot + 1] == _NAMESPACE and not _alive(held >> 16):
+                    gone += held & IN_FLIGHT
+                    words[slot] = words[slot + 1] = 0
+            if gone:
+                word = words[0]
+                words[0] = word + _ONE_VERSION - min(gone, word & IN_FLIGHT)
+            return gone > 0
+
+    def _mark(self, step: int) -> None:
+        """This process's slot counts ``step`` more commits in flight (freed at 0; the lock held).
+        A process holds one slot while it has commits in flight, noted here; none otherwise."""
+        words, me = self._words, os.getpid()
+        slot = self._slot if self._slot_pid == me else 0
+        if slot and words[slot] >> 16 == me and words[slot + 1] == _NAMESPACE:
+            count = (words[slot] & IN_FLIGHT) + step
+            words[slot + 1] = _NAMESPACE if count > 0 else 0
+            words[slot] = me << 16 | count if count > 0 else 0
+            return
+        if step <= 0:
+            return
+        for slot in range(1, len(words), 2):
+            if not words[slot]:
+                words[slot + 1] = _NAMESPACE
+                words[slot] = me << 16 | step
+                self._slot, self._slot_pid = slot, me
+                return
+        # no free slot: the count stays unmarked (never taken back)
+
+
+def _namespace() -> int:
+    """This process's pid namespace (its inode; 1 where there is none): a mark is only judged by
+    processes that see the same pids."""
+    try:
+        return os.stat("/proc/self/ns/pid").st_ino & 0xFFFF_FFFF_FFFF_FFFF or 1
+    except OSError:
+        return 1
+
+
+_NAMESPACE = _namespace()
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` may still end its commit (a zombie cannot; unsure: alive)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process: alive
+        return True
+    try:
+        state = Path(f"/proc/{pid}/stat").read_bytes().rsplit(b")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state not in (b"Z", b"X")
 
 
 @contextlib.contextmanager
@@ -123,7 +208,7 @@ def _trust(found: os.stat_result) -> None:
         raise Untrusted(f"is not owner-only (mode {stat.S_IMODE(found.st_mode):o})")
     if found.st_nlink != 1:
         raise Untrusted(f"has {found.st_nlink} names")
-    if found.st_size not in (0, _SIZE):
+    if found.st_size not in (0, _OLD_SIZE, _SIZE):  # an older file of the word alone is extended
         raise Untrusted(f"is {found.st_size} bytes long, not {_SIZE}")
 
 
