@@ -1,0 +1,350 @@
+"""A subject's rows read ahead of discovery's walk: one statement per database.
+
+Discovery (:mod:`garde.datasets.discovery`) walks hop by hop, one
+``SELECT ... WHERE col IN (...)`` per table and hop: about thirty statements
+for the reference shop, each paying the driver's and the library's cost per
+statement (most of an access request's client CPU on PostgreSQL). The graph
+is known before the walk starts, so the rows it will ask for can be read
+first, in one statement per database: a chain of CTEs following the map's
+edges (customers by the given e-mail, orders by those customers' ids, order
+lines by those orders' ids...), then one ``UNION ALL`` returning every
+table's rows in typed slots (each column in a slot of its own type, NULL in
+the other tables' rows), so values come back as the per-table statements
+return them: same driver, same types.
+
+The walk itself is unchanged; it only asks here first. A read is answered from
+memory only when it is *covered*: for each column it searches, every value
+is among those the statement searched that column for (the parameters, or
+the values of the source rows the CTE took them from). Every row of the
+table holding such a value was then read, so the answer is the database's.
+Anything else (an edge back to a table read earlier beyond one second
+round, a value first met on a row read by the walk, a table whose rows
+compare differently in SQL and in Python) is read from the database as
+before. A table whose rows the statement found but that Python equality
+cannot explain (a TEXT column compared with an INTEGER one in SQLite, a
+case-insensitive collation) is left to the walk entirely.
+
+Cross-database edges take one statement per database: the later database's
+identities are searched with the values read in the earlier ones.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from garde.datasets.footprint import row_identity
+from garde.datasets.model import DataMap, TableMap, TableRef
+
+#: Parameters per statement above which the walk reads alone (SQLite's limit is 32766).
+MAX_PARAMETERS = 2000
+
+
+@dataclass(frozen=True)
+class Edge:
+    """``column`` of a table is searched with the values of ``source.source_column`` (a CTE of
+    the statement), or with the parameters of identity ``kind`` when ``source`` is None."""
+
+    column: str
+    source: TableRef | None = None
+    source_column: str = ""
+    kind: str = ""
+
+
+@dataclass
+class Plan:
+    """The statement of one database for one set of identity kinds searched."""
+
+    tables: list[TableMap]
+    columns: dict[TableRef, tuple[str, ...]]
+    first: dict[TableRef, list[Edge]]  # round one: edges from tables placed before, and parameters
+    second: dict[TableRef, list[Edge]]  # round two (tables with an edge from themselves or later)
+    sql: dict[tuple[Any, ...], tuple[str, list[str]]] = field(default_factory=dict)
+
+    def edges(self, ref: TableRef) -> list[Edge]:
+        """The edges of the rows the statement returns for ``ref``."""
+        return self.second.get(ref) or self.first[ref]
+
+
+def _edges_into(datamap: DataMap, database: str, kinds: Iterable[str]) -> dict[TableRef, list[Edge]]:
+    """Every edge the walk may follow into a table of ``database``, sources in the same database."""
+    kinds = set(kinds)
+    tables = datamap.datasets[database].tables
+    into: dict[TableRef, list[Edge]] = defaultdict(list)
+    for table in tables.values():
+        for kind, column in table.identities.items():
+            if kind in kinds:
+                into[table.ref].append(Edge(column, kind=kind))
+            for source in tables.values():  # an identity a system of record vouches for
+                if source.subject is not None and kind in source.authoritative:
+                    into[table.ref].append(Edge(column, source.ref, source.identities[kind], kind))
+        if table.subject is None:
+            continue
+        for column, reference in table.references.items():
+            parent = tables[reference.target]
+            if parent.subject is None or not reference.cascades:
+                continue
+            # The child under a found row; the row a proven child points at (not through a claim).
+            into[table.ref].append(Edge(column, parent.ref, reference.target_column))
+            if not reference.claim:
+                into[parent.ref].append(Edge(reference.target_column, table.ref, column))
+    return into
+
+
+def plan(datamap: DataMap, database: str, kinds: frozenset[str],
+         read: Mapping[TableRef, tuple[str, ...]]) -> Plan | None:
+    """The tables reached from the identities ``kinds`` in the order the CTEs are written, each
+    searched in round one through the edges from tables before it, and again in a second round
+    through all its edges when one comes from itself or a later table. None: nothing is searched."""
+    into = _edges_into(datamap, database, kinds)
+    placed: list[TableMap] = []
+    position: dict[TableRef, int] = {}
+    frontier = [t for t in datamap.datasets[database].tables.values()
+                if any(e.source is None for e in into.get(t.ref, ()))]
+    while frontier:
+        for table in frontier:
+            if table.ref not in position:
+                position[table.ref] = len(placed)
+                placed.append(table)
+        reached = [datamap.table(ref) for ref, edges in into.items()
+                   if ref not in position and any(e.source in position for e in edges)]
+        frontier = sorted(reached, key=lambda t: list(datamap.datasets[database].tables).index(t.name))
+    if not placed:
+        return None
+    first: dict[TableRef, list[Edge]] = {}
+    second: dict[TableRef, list[Edge]] = {}
+    for table in placed:
+        here = position[table.ref]
+        edges = [e for e in into[table.ref] if e.source is None or e.source in position]
+        first[table.ref] = [e for e in edges if e.source is None or position[e.source] < here]
+        if len(first[table.ref]) < len(edges):
+            second[table.ref] = edges
+    columns = {}
+    for table in placed:
+        sources = [e.source_column for edges in (*first.values(), *second.values()) for e in edges
+                   if e.source == table.ref]
+        columns[table.ref] = tuple(dict.fromkeys([*read[table.ref], table.primary_key, *sources]))
+    return Plan(placed, columns, first, second)
+
+
+_TYPES: dict[tuple[Engine, str], dict[str, str]] = {}
+
+
+def _postgres_types(conn: sa.Connection, tables: Sequence[str]) -> dict[str, dict[str, str]]:
+    """``{table: {column: its SQL type}}`` of PostgreSQL tables, for the NULLs of the typed slots,
+    read on ``conn`` (no transaction of its own) and kept once found: a table missing now is asked
+    again next time."""
+    missing = [t for t in tables if (conn.engine, t) not in _TYPES]
+    if missing:
+        quote = conn.dialect.identifier_preparer.quote
+        found: dict[str, dict[str, str]] = defaultdict(dict)
+        for table, name, kind in conn.exec_driver_sql(
+                "SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a "
+                "JOIN pg_class c ON c.oid = a.attrelid "
+                "WHERE a.attrelid IN (SELECT to_regclass(n) FROM unnest(%(t)s::text[]) AS n) "
+                "AND a.attnum > 0 AND NOT a.attisdropped",
+                {"t": [quote(t) for t in missing]}):
+            found[str(table)][str(name)] = str(kind)
+        if len(_TYPES) >= 1024:
+            _TYPES.clear()
+        _TYPES.update(((conn.engine, t), types) for t, types in found.items())
+    return {t: _TYPES.get((conn.engine, t), {}) for t in tables}
+
+
+def statement(plan: Plan, conn: sa.Connection, counts: Mapping[str, int]) -> tuple[str, list[str]] | None:
+    """The SQL for parameter lists of ``counts`` per kind, and the kind of each list in the order the
+    SQL names them; None when a column's type is unknown (a table or column missing: the walk's own
+    statement says so)."""
+    key = (conn.dialect.name, str(conn.engine.url), *sorted(counts.items()))
+    cached = plan.sql.get(key)
+    if cached is not None:
+        return cached
+    dialect = conn.dialect
+    quote = dialect.identifier_preparer.quote
+    mark = "?" if dialect.paramstyle == "qmark" else "%s"
+    kinds: list[str] = []
+    names = {t.ref: f"_garde_{i}" for i, t in enumerate(plan.tables)}
+
+    def where(edges: list[Edge]) -> str:
+        parts = []
+        for edge in edges:
+            if edge.source is None:
+                parts.append(f"{quote(edge.column)} IN ({', '.join([mark] * counts[edge.kind])})")
+                kinds.append(edge.kind)
+            else:
+                parts.append(f"{quote(edge.column)} IN (SELECT {quote(edge.source_column)} "
+                             f"FROM {names[edge.source]})")
+        return " OR ".join(parts) or "1 = 0"
+
+    ctes = []
+    for table in plan.tables:
+        listed = ", ".join(quote(c) for c in plan.columns[table.ref])
+        ctes.append(f"{names[table.ref]} AS (SELECT {listed} FROM {quote(table.name)} "
+                    f"WHERE {where(plan.first[table.ref])})")
+    for table in plan.tables:
+        if table.ref in plan.second:
+            listed = ", ".join(quote(c) for c in plan.columns[table.ref])
+            key_column = quote(table.primary_key)
+            ctes.append(f"{names[table.ref]}_2 AS (SELECT {listed}, CASE WHEN {key_column} IN "
+                        f"(SELECT {key_column} FROM {names[table.ref]}) THEN 1 ELSE 0 END AS _garde_first "
+                        f"FROM {quote(table.name)} WHERE {where(plan.second[table.ref])})")
+    postgres = dialect.name == "postgresql"
+    known = _postgres_types(conn, [t.name for t in plan.tables]) if postgres else {}
+    slots: list[str] = []
+    for table in plan.tables:
+        types = known.get(table.name, {})
+        if postgres and not types.keys() >= set(plan.columns[table.ref]):
+            return None
+        slots.extend(f"CAST(NULL AS {types[c]})" if postgres else "NULL" for c in plan.columns[table.ref])
+    branches = []
+    start = 0
+    for i, table in enumerate(plan.tables):
+        width = len(plan.columns[table.ref])
+        mine = [quote(c) for c in plan.columns[table.ref]]
+        values = [*slots[:start], *mine, *slots[start + width:]]
+        if table.ref in plan.second:
+            branches.append(f"SELECT {i}, _garde_first, {', '.join(values)} FROM {names[table.ref]}_2")
+        else:
+            branches.append(f"SELECT {i}, 1, {', '.join(values)} FROM {names[table.ref]}")
+        start += width
+    sql = f"WITH {', '.join(ctes)} {' UNION ALL '.join(branches)}"
+    plan.sql[key] = (sql, kinds)
+    return sql, kinds
+
+
+class Ahead:
+    """The rows read ahead, per table, and the values each (table, column) was searched for."""
+
+    def __init__(self, read: Mapping[TableRef, tuple[str, ...]]) -> None:
+        self.read = read
+        self.rows: dict[TableRef, list[tuple[Any, ...]]] = {}
+        self.covered: dict[tuple[TableRef, str], set[Any]] = {}
+        self.positions: dict[TableRef, dict[str, int]] = {}
+        self.statements = 0
+
+    def add(self, plan: Plan, parameters: Mapping[str, Sequence[Any]],
+            found: Sequence[Sequence[Any]]) -> None:
+        """What one database's statement returned (``found``: tag, round one?, slots...)."""
+        rows: dict[TableRef, list[tuple[Any, ...]]] = {t.ref: [] for t in plan.tables}
+        first: dict[TableRef, list[bool]] = {t.ref: [] for t in plan.tables}
+        starts = []
+        start = 2
+        for table in plan.tables:
+            starts.append((table.ref, start, start + len(plan.columns[table.ref])))
+            start += len(plan.columns[table.ref])
+        for record in found:
+            ref, begin, end = starts[record[0]]
+            rows[ref].append(tuple(record[begin:end]))
+            first[ref].append(bool(record[1]))
+        for table in plan.tables:
+            ref = table.ref
+            positions = {c: i for i, c in enumerate(plan.columns[ref])}
+            covered: dict[str, set[Any]] = defaultdict(set)
+            for edge in plan.edges(ref):
+                if edge.source is None:
+                    covered[edge.column].update(parameters.get(edge.kind, ()))
+                else:
+                    at = {c: i for i, c in enumerate(plan.columns[edge.source])}[edge.source_column]
+                    covered[edge.column].update(r[at] for r, f in zip(rows[edge.source], first[edge.source],
+                                                                      strict=True) if f and r[at] is not None)
+            # Every row the statement found must be found again by Python's equality: else the
+            # database compares these values otherwise (types, collations), and the walk reads alone.
+            if all(any(r[positions[c]] in values for c, values in covered.items()) for r in rows[ref]):
+                self.rows[ref] = rows[ref]
+                self.positions[ref] = positions
+                self.covered.update(((ref, c), values) for c, values in covered.items())
+
+    def linked(self, datamap: DataMap) -> dict[str, set[str]]:
+        """The identities the rows read so far hold in authoritative columns (for the next database)."""
+        out: dict[str, set[str]] = defaultdict(set)
+        for ref, rows in self.rows.items():
+            table = datamap.table(ref)
+            if table.subject is None:
+                continue
+            for kind in table.authoritative:
+                at = self.positions[ref][table.identities[kind]]
+                for row in rows:
+                    value = row_identity(kind, row[at]) if row[at] is not None else None
+                    if value is not None:
+                        out[kind].add(value)
+        return out
+
+    def answer(self, ref: TableRef, conditions: Mapping[str, Sequence[Any]]) -> list[tuple[Any, ...]] | None:
+        """The rows of ``ref`` where a column of ``conditions`` is in its list, in the walk's column
+        order, when every value searched was covered; else None (the walk reads them)."""
+        if ref not in self.rows:
+            return None
+        for column, values in conditions.items():
+            covered = self.covered.get((ref, column))
+            if covered is None or not covered.issuperset(values):
+                return None
+        positions = self.positions[ref]
+        searched = [(positions[c], set(v)) for c, v in conditions.items()]
+        order = [positions[c] for c in self.read[ref]]
+        return [tuple(row[i] for i in order) for row in self.rows[ref]
+                if any(row[at] in values for at, values in searched)]
+
+
+def read_ahead(datamap: DataMap, connections: Mapping[str, sa.Connection],
+               given: Mapping[str, set[str]], read: Mapping[TableRef, tuple[str, ...]]) -> Ahead:
+    """Each database's statement; a database whose statement fails is left to the walk (it reads
+    as before, and raises what the database says).
+
+    Databases where a given identity meets a system of record come first: the identities their
+    rows vouch for are searched in the others' statements (a customer's phone in the CRM)."""
+    ahead = Ahead(read)
+    searched = {kind: set(values) for kind, values in given.items()}
+    recorded = {t.database for t in datamap for kind in given if kind in t.authoritative}
+    for database in sorted(datamap.datasets, key=lambda name: name not in recorded):
+        conn = connections[database]
+        if conn.dialect.name not in ("sqlite", "postgresql"):
+            continue
+        parameters = {kind: sorted(values, key=str) for kind, values in searched.items() if values}
+        if sum(map(len, parameters.values())) > MAX_PARAMETERS:
+            continue
+        found_plan = _plan(datamap, database, frozenset(parameters), read)
+        if found_plan is None:
+            continue
+        made = statement(found_plan, conn, {k: len(v) for k, v in parameters.items()})
+        if made is None:
+            continue
+        sql, kinds = made
+        values = [value for kind in kinds for value in parameters[kind]]
+        raw: Any = conn.connection.dbapi_connection
+        cursor = raw.cursor()
+        try:
+            cursor.execute(sql, values)
+            found = cursor.fetchall()
+        except conn.dialect.loaded_dbapi.Error:
+            if conn.dialect.name == "postgresql":
+                raw.rollback()
+            continue
+        finally:
+            cursor.close()
+        ahead.statements += 1
+        ahead.add(found_plan, parameters, found)
+        for kind, linked in ahead.linked(datamap).items():
+            searched.setdefault(kind, set()).update(linked)
+    return ahead
+
+
+_PLANS: dict[tuple[int, str, frozenset[str]], tuple[DataMap, Plan | None]] = {}
+
+
+def _plan(datamap: DataMap, database: str, kinds: frozenset[str],
+          read: Mapping[TableRef, tuple[str, ...]]) -> Plan | None:
+    """:func:`plan`, cached per map (by identity, as discovery's walk shape is)."""
+    key = (id(datamap), database, kinds)
+    cached = _PLANS.get(key)
+    if cached is not None and cached[0] is datamap:
+        return cached[1]
+    if len(_PLANS) >= 64:
+        _PLANS.clear()
+    made = plan(datamap, database, kinds, read)
+    _PLANS[key] = (datamap, made)
+    return made
