@@ -124,7 +124,7 @@ def test_reading_ahead_finds_what_the_walk_alone_finds(backend: str, world: Worl
         engines = dict.fromkeys(world.datamap.datasets, engine)
         identities = {world.seed[0]: world.seed[1]}
         alone = find_subject(world.datamap, engines, identities, ahead=False)
-        ahead = find_subject(world.datamap, engines, identities)
+        ahead = find_subject(world.datamap, engines, identities, ahead=True)
         assert _typed(ahead) == _typed(alone)
     finally:
         meta.drop_all(engine)
@@ -151,7 +151,7 @@ def test_a_subject_reached_by_two_paths_is_read_once() -> None:
     statements: list[str] = []
     with engine.connect() as conn:
         conn.connection.dbapi_connection.set_trace_callback(statements.append)  # type: ignore[union-attr]
-        footprint = find_subject(world.datamap, {"a": engine}, {"email": "a@x.org"})
+        footprint = find_subject(world.datamap, {"a": engine}, {"email": "a@x.org"}, ahead=True)
         conn.connection.dbapi_connection.set_trace_callback(None)  # type: ignore[union-attr]
     engine.dispose()
     assert footprint.counts() == {"a.customers": 1, "a.orders": 1, "a.lines": 1}

@@ -66,6 +66,15 @@ class Plan:
     second: dict[TableRef, list[Edge]]  # round two (tables with an edge from themselves or later)
     sql: dict[tuple[Any, ...], tuple[str, list[str]]] = field(default_factory=dict)
 
+    laid_out: _Layout | None = None
+
+    @property
+    def layout(self) -> _Layout:
+        """Where the result puts each table's rows (worked out once per plan)."""
+        if self.laid_out is None:
+            self.laid_out = _layout(self)
+        return self.laid_out
+
     def edges(self, ref: TableRef) -> list[Edge]:
         """The edges of the rows the statement returns for ``ref``."""
         return self.second.get(ref) or self.first[ref]
@@ -122,8 +131,11 @@ def plan(datamap: DataMap, database: str, kinds: frozenset[str],
         here = position[table.ref]
         edges = [e for e in into[table.ref] if e.source is None or e.source in position]
         first[table.ref] = [e for e in edges if e.source is None or position[e.source] < here]
-        if len(first[table.ref]) < len(edges):
-            second[table.ref] = edges
+        # A row pointing back at its parent's key (an order at its customer) names a parent the walk
+        # knows already, and asks nothing: such edges would only cost the second round its time.
+        back = [e for e in edges if e not in first[table.ref] and e.column != table.primary_key]
+        if back:
+            second[table.ref] = [*first[table.ref], *back]
     columns = {}
     for table in placed:
         sources = [e.source_column for edges in (*first.values(), *second.values()) for e in edges
@@ -176,6 +188,11 @@ def statement(plan: Plan, conn: sa.Connection, counts: Mapping[str, int]) -> tup
             if edge.source is None:
                 parts.append(f"{quote(edge.column)} IN ({', '.join([mark] * counts[edge.kind])})")
                 kinds.append(edge.kind)
+            elif dialect.name == "postgresql":
+                # Not ``IN (SELECT ...)``: PostgreSQL turns such a subquery into a join only alone,
+                # and under an OR reads the whole table for it; an array is searched by the index.
+                parts.append(f"{quote(edge.column)} = ANY(ARRAY(SELECT {quote(edge.source_column)} "
+                             f"FROM {names[edge.source]}))")
             else:
                 parts.append(f"{quote(edge.column)} IN (SELECT {quote(edge.source_column)} "
                              f"FROM {names[edge.source]})")
@@ -184,7 +201,7 @@ def statement(plan: Plan, conn: sa.Connection, counts: Mapping[str, int]) -> tup
     ctes = []
     for table in plan.tables:
         listed = ", ".join(quote(c) for c in plan.columns[table.ref])
-        ctes.append(f"{names[table.ref]} AS (SELECT {listed} FROM {quote(table.name)} "
+        ctes.append(f"{names[table.ref]} AS MATERIALIZED (SELECT {listed} FROM {quote(table.name)} "
                     f"WHERE {where(plan.first[table.ref])})")
     for table in plan.tables:
         if table.ref in plan.second:
@@ -217,57 +234,87 @@ def statement(plan: Plan, conn: sa.Connection, counts: Mapping[str, int]) -> tup
     return sql, kinds
 
 
+@dataclass(frozen=True)
+class _Layout:
+    """Where each table's rows sit in the statement's result, and whence its edges' values come."""
+
+    refs: tuple[TableRef, ...]
+    slots: tuple[tuple[int, int], ...]  # per table (by tag): its first slot, and past its last
+    positions: dict[TableRef, dict[str, int]]
+    #: Per table: (column searched, identity kind of the parameters, or the source and its slot).
+    sources: dict[TableRef, tuple[tuple[str, str, TableRef | None, int], ...]]
+
+
+def _layout(plan: Plan) -> _Layout:
+    refs = tuple(t.ref for t in plan.tables)
+    slots, start = [], 2
+    for ref in refs:
+        slots.append((start, start + len(plan.columns[ref])))
+        start += len(plan.columns[ref])
+    positions = {ref: {c: i for i, c in enumerate(plan.columns[ref])} for ref in refs}
+    sources = {ref: tuple((e.column, e.kind, e.source,
+                           positions[e.source][e.source_column] if e.source else -1)
+                          for e in plan.edges(ref)) for ref in refs}
+    return _Layout(refs, tuple(slots), positions, sources)
+
+
 class Ahead:
-    """The rows read ahead, per table, and the values each (table, column) was searched for."""
+    """The rows read ahead, per table; what each (table, column) was searched for is worked out
+    when the walk first asks for the table (most tables hold nothing of the subject)."""
 
     def __init__(self, read: Mapping[TableRef, tuple[str, ...]]) -> None:
         self.read = read
         self.rows: dict[TableRef, list[tuple[Any, ...]]] = {}
-        self.covered: dict[tuple[TableRef, str], set[Any]] = {}
-        self.positions: dict[TableRef, dict[str, int]] = {}
+        self.first: dict[TableRef, list[bool]] = {}
+        self.layouts: dict[TableRef, tuple[_Layout, Mapping[str, Sequence[Any]]]] = {}
+        self.covered: dict[TableRef, dict[str, set[Any]] | None] = {}
         self.statements = 0
 
     def add(self, plan: Plan, parameters: Mapping[str, Sequence[Any]],
             found: Sequence[Sequence[Any]]) -> None:
         """What one database's statement returned (``found``: tag, round one?, slots...)."""
-        rows: dict[TableRef, list[tuple[Any, ...]]] = {t.ref: [] for t in plan.tables}
-        first: dict[TableRef, list[bool]] = {t.ref: [] for t in plan.tables}
-        starts = []
-        start = 2
-        for table in plan.tables:
-            starts.append((table.ref, start, start + len(plan.columns[table.ref])))
-            start += len(plan.columns[table.ref])
+        layout = plan.layout
+        for ref in layout.refs:
+            self.rows[ref], self.first[ref] = [], []
+            self.layouts[ref] = (layout, parameters)
         for record in found:
-            ref, begin, end = starts[record[0]]
-            rows[ref].append(tuple(record[begin:end]))
-            first[ref].append(bool(record[1]))
-        for table in plan.tables:
-            ref = table.ref
-            positions = {c: i for i, c in enumerate(plan.columns[ref])}
-            covered: dict[str, set[Any]] = defaultdict(set)
-            for edge in plan.edges(ref):
-                if edge.source is None:
-                    covered[edge.column].update(parameters.get(edge.kind, ()))
+            ref = layout.refs[record[0]]
+            begin, end = layout.slots[record[0]]
+            self.rows[ref].append(tuple(record[begin:end]))
+            self.first[ref].append(bool(record[1]))
+
+    def coverage(self, ref: TableRef) -> dict[str, set[Any]] | None:
+        """``{column: the values it was searched for}`` of a table read ahead; None when it was not,
+        or when a row found cannot be told found by Python's equality (the database compares
+        these values otherwise: types, collations) and the walk reads the table alone."""
+        if ref in self.covered:
+            return self.covered[ref]
+        covered: dict[str, set[Any]] | None = None
+        if ref in self.layouts:
+            layout, parameters = self.layouts[ref]
+            covered = defaultdict(set)
+            for column, kind, source, at in layout.sources[ref]:
+                if source is None:
+                    covered[column].update(parameters.get(kind, ()))
                 else:
-                    at = {c: i for i, c in enumerate(plan.columns[edge.source])}[edge.source_column]
-                    covered[edge.column].update(r[at] for r, f in zip(rows[edge.source], first[edge.source],
-                                                                      strict=True) if f and r[at] is not None)
-            # Every row the statement found must be found again by Python's equality: else the
-            # database compares these values otherwise (types, collations), and the walk reads alone.
-            if all(any(r[positions[c]] in values for c, values in covered.items()) for r in rows[ref]):
-                self.rows[ref] = rows[ref]
-                self.positions[ref] = positions
-                self.covered.update(((ref, c), values) for c, values in covered.items())
+                    covered[column].update(r[at] for r, f in zip(self.rows[source], self.first[source],
+                                                                  strict=True) if f and r[at] is not None)
+            positions = layout.positions[ref]
+            if not all(any(row[positions[c]] in values for c, values in covered.items())
+                       for row in self.rows[ref]):
+                covered = None
+        self.covered[ref] = covered
+        return covered
 
     def linked(self, datamap: DataMap) -> dict[str, set[str]]:
         """The identities the rows read so far hold in authoritative columns (for the next database)."""
         out: dict[str, set[str]] = defaultdict(set)
         for ref, rows in self.rows.items():
             table = datamap.table(ref)
-            if table.subject is None:
+            if table.subject is None or not rows:
                 continue
             for kind in table.authoritative:
-                at = self.positions[ref][table.identities[kind]]
+                at = self.layouts[ref][0].positions[ref][table.identities[kind]]
                 for row in rows:
                     value = row_identity(kind, row[at]) if row[at] is not None else None
                     if value is not None:
@@ -277,30 +324,33 @@ class Ahead:
     def answer(self, ref: TableRef, conditions: Mapping[str, Sequence[Any]]) -> list[tuple[Any, ...]] | None:
         """The rows of ``ref`` where a column of ``conditions`` is in its list, in the walk's column
         order, when every value searched was covered; else None (the walk reads them)."""
-        if ref not in self.rows:
+        covered = self.coverage(ref)
+        if covered is None:
             return None
         for column, values in conditions.items():
-            covered = self.covered.get((ref, column))
-            if covered is None or not covered.issuperset(values):
+            if column not in covered or not covered[column].issuperset(values):
                 return None
-        positions = self.positions[ref]
+        rows = self.rows[ref]
+        if not rows:
+            return []
+        positions = self.layouts[ref][0].positions[ref]
         searched = [(positions[c], set(v)) for c, v in conditions.items()]
         order = [positions[c] for c in self.read[ref]]
-        return [tuple(row[i] for i in order) for row in self.rows[ref]
+        return [tuple(row[i] for i in order) for row in rows
                 if any(row[at] in values for at, values in searched)]
 
 
 def read_ahead(datamap: DataMap, connections: Mapping[str, sa.Connection],
                given: Mapping[str, set[str]], read: Mapping[TableRef, tuple[str, ...]]) -> Ahead:
-    """Each database's statement; a database whose statement fails is left to the walk (it reads
-    as before, and raises what the database says).
+    """The statement of each database of ``connections``; a database whose statement fails is left
+    to the walk (it reads as before, and raises what the database says).
 
     Databases where a given identity meets a system of record come first: the identities their
     rows vouch for are searched in the others' statements (a customer's phone in the CRM)."""
     ahead = Ahead(read)
     searched = {kind: set(values) for kind, values in given.items()}
     recorded = {t.database for t in datamap for kind in given if kind in t.authoritative}
-    for database in sorted(datamap.datasets, key=lambda name: name not in recorded):
+    for database in sorted(connections, key=lambda name: name not in recorded):
         conn = connections[database]
         if conn.dialect.name not in ("sqlite", "postgresql"):
             continue
