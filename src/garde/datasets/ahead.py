@@ -8,8 +8,8 @@ is known before the walk starts, so the rows it will ask for can be read
 first, in one statement per database: a chain of CTEs following the map's
 edges (customers by the given e-mail, orders by those customers' ids, order
 lines by those orders' ids...), then one ``UNION ALL`` returning every
-table's rows in typed slots (each column in a slot of its own type, NULL in
-the other tables' rows), so values come back as the per-table statements
+table's rows in typed slots (a slot per column type and rank, NULL where a
+table has no such column), so values come back as the per-table statements
 return them: same driver, same types.
 
 The walk itself is unchanged; it only asks here first. A read is answered from
@@ -64,7 +64,8 @@ class Plan:
     columns: dict[TableRef, tuple[str, ...]]
     first: dict[TableRef, list[Edge]]  # round one: edges from tables placed before, and parameters
     second: dict[TableRef, list[Edge]]  # round two (tables with an edge from themselves or later)
-    sql: dict[tuple[Any, ...], tuple[str, list[str]]] = field(default_factory=dict)
+    sql: dict[tuple[Any, ...], tuple[str, list[str], tuple[tuple[int, ...], ...]]] = field(
+        default_factory=dict)
 
     laid_out: _Layout | None = None
 
@@ -148,7 +149,7 @@ _TYPES: dict[tuple[Engine, str], dict[str, str]] = {}
 
 
 def _postgres_types(conn: sa.Connection, tables: Sequence[str]) -> dict[str, dict[str, str]]:
-    """``{table: {column: its SQL type}}`` of PostgreSQL tables, for the NULLs of the typed slots,
+    """``{table: {column: its SQL type, no length}}`` of PostgreSQL tables, for the typed slots,
     read on ``conn`` (no transaction of its own) and kept once found: a table missing now is asked
     again next time."""
     missing = [t for t in tables if (conn.engine, t) not in _TYPES]
@@ -156,7 +157,7 @@ def _postgres_types(conn: sa.Connection, tables: Sequence[str]) -> dict[str, dic
         quote = conn.dialect.identifier_preparer.quote
         found: dict[str, dict[str, str]] = defaultdict(dict)
         for table, name, kind in conn.exec_driver_sql(
-                "SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a "
+                "SELECT c.relname, a.attname, format_type(a.atttypid, NULL) FROM pg_attribute a "
                 "JOIN pg_class c ON c.oid = a.attrelid "
                 "WHERE a.attrelid IN (SELECT to_regclass(n) FROM unnest(%(t)s::text[]) AS n) "
                 "AND a.attnum > 0 AND NOT a.attisdropped",
@@ -168,10 +169,13 @@ def _postgres_types(conn: sa.Connection, tables: Sequence[str]) -> dict[str, dic
     return {t: _TYPES.get((conn.engine, t), {}) for t in tables}
 
 
-def statement(plan: Plan, conn: sa.Connection, counts: Mapping[str, int]) -> tuple[str, list[str]] | None:
-    """The SQL for parameter lists of ``counts`` per kind, and the kind of each list in the order the
-    SQL names them; None when a column's type is unknown (a table or column missing: the walk's own
-    statement says so)."""
+def statement(plan: Plan, conn: sa.Connection,
+              counts: Mapping[str, int]) -> tuple[str, list[str], tuple[tuple[int, ...], ...]] | None:
+    """The SQL for parameter lists of ``counts`` per kind, the kind of each list in the order the
+    SQL names them, and where each table's columns are in a row of the result (by its tag).
+
+    None when a column's type is unknown (a table or column missing: the walk's own statement
+    says so)."""
     key = (conn.dialect.name, str(conn.engine.url), *sorted(counts.items()))
     cached = plan.sql.get(key)
     if cached is not None:
@@ -210,28 +214,38 @@ def statement(plan: Plan, conn: sa.Connection, counts: Mapping[str, int]) -> tup
             ctes.append(f"{names[table.ref]}_2 AS (SELECT {listed}, CASE WHEN {key_column} IN "
                         f"(SELECT {key_column} FROM {names[table.ref]}) THEN 1 ELSE 0 END AS _garde_first "
                         f"FROM {quote(table.name)} WHERE {where(plan.second[table.ref])})")
+    # The result's slots: a slot per type and rank (a table's second text column goes to the second
+    # text slot), so a row is as wide as the widest table per type, not all tables together. On
+    # PostgreSQL the first branch's NULLs are cast to their slot's type, which the UNION then gives
+    # every later NULL; a length (varchar(200)) changes no value read, and is left out.
     postgres = dialect.name == "postgresql"
     known = _postgres_types(conn, [t.name for t in plan.tables]) if postgres else {}
-    slots: list[str] = []
+    slots: dict[tuple[str, int], int] = {}
+    picks: list[tuple[int, ...]] = []
     for table in plan.tables:
         types = known.get(table.name, {})
         if postgres and not types.keys() >= set(plan.columns[table.ref]):
             return None
-        slots.extend(f"CAST(NULL AS {types[c]})" if postgres else "NULL" for c in plan.columns[table.ref])
+        ranks: dict[str, int] = defaultdict(int)
+        mine = []
+        for column in plan.columns[table.ref]:
+            kind = types.get(column, "")
+            mine.append(slots.setdefault((kind, ranks[kind]), len(slots)))
+            ranks[kind] += 1
+        picks.append(tuple(2 + slot for slot in mine))
+    empty = [f"CAST(NULL AS {kind})" if postgres else "NULL" for kind, _ in slots]
     branches = []
-    start = 0
     for i, table in enumerate(plan.tables):
-        width = len(plan.columns[table.ref])
-        mine = [quote(c) for c in plan.columns[table.ref]]
-        values = [*slots[:start], *mine, *slots[start + width:]]
+        values = list(empty) if i == 0 else ["NULL"] * len(slots)
+        for column, at in zip(plan.columns[table.ref], picks[i], strict=True):
+            values[at - 2] = quote(column)
         if table.ref in plan.second:
             branches.append(f"SELECT {i}, _garde_first, {', '.join(values)} FROM {names[table.ref]}_2")
         else:
             branches.append(f"SELECT {i}, 1, {', '.join(values)} FROM {names[table.ref]}")
-        start += width
     sql = f"WITH {', '.join(ctes)} {' UNION ALL '.join(branches)}"
-    plan.sql[key] = (sql, kinds)
-    return sql, kinds
+    plan.sql[key] = (sql, kinds, tuple(picks))
+    return sql, kinds, tuple(picks)
 
 
 @dataclass(frozen=True)
@@ -239,7 +253,6 @@ class _Layout:
     """Where each table's rows sit in the statement's result, and whence its edges' values come."""
 
     refs: tuple[TableRef, ...]
-    slots: tuple[tuple[int, int], ...]  # per table (by tag): its first slot, and past its last
     positions: dict[TableRef, dict[str, int]]
     #: Per table: (column searched, identity kind of the parameters, or the source and its slot).
     sources: dict[TableRef, tuple[tuple[str, str, TableRef | None, int], ...]]
@@ -247,15 +260,11 @@ class _Layout:
 
 def _layout(plan: Plan) -> _Layout:
     refs = tuple(t.ref for t in plan.tables)
-    slots, start = [], 2
-    for ref in refs:
-        slots.append((start, start + len(plan.columns[ref])))
-        start += len(plan.columns[ref])
     positions = {ref: {c: i for i, c in enumerate(plan.columns[ref])} for ref in refs}
     sources = {ref: tuple((e.column, e.kind, e.source,
                            positions[e.source][e.source_column] if e.source else -1)
                           for e in plan.edges(ref)) for ref in refs}
-    return _Layout(refs, tuple(slots), positions, sources)
+    return _Layout(refs, positions, sources)
 
 
 class Ahead:
@@ -270,17 +279,17 @@ class Ahead:
         self.covered: dict[TableRef, dict[str, set[Any]] | None] = {}
         self.statements = 0
 
-    def add(self, plan: Plan, parameters: Mapping[str, Sequence[Any]],
-            found: Sequence[Sequence[Any]]) -> None:
-        """What one database's statement returned (``found``: tag, round one?, slots...)."""
+    def add(self, plan: Plan, parameters: Mapping[str, Sequence[Any]], found: Sequence[Sequence[Any]],
+            picks: Sequence[Sequence[int]]) -> None:
+        """What one database's statement returned (``found``: tag, round one?, slots...; ``picks``:
+        where each table's columns are in them)."""
         layout = plan.layout
         for ref in layout.refs:
             self.rows[ref], self.first[ref] = [], []
             self.layouts[ref] = (layout, parameters)
         for record in found:
             ref = layout.refs[record[0]]
-            begin, end = layout.slots[record[0]]
-            self.rows[ref].append(tuple(record[begin:end]))
+            self.rows[ref].append(tuple(record[at] for at in picks[record[0]]))
             self.first[ref].append(bool(record[1]))
 
     def coverage(self, ref: TableRef) -> dict[str, set[Any]] | None:
@@ -363,7 +372,7 @@ def read_ahead(datamap: DataMap, connections: Mapping[str, sa.Connection],
         made = statement(found_plan, conn, {k: len(v) for k, v in parameters.items()})
         if made is None:
             continue
-        sql, kinds = made
+        sql, kinds, picks = made
         values = [value for kind in kinds for value in parameters[kind]]
         raw: Any = conn.connection.dbapi_connection
         cursor = raw.cursor()
@@ -377,7 +386,7 @@ def read_ahead(datamap: DataMap, connections: Mapping[str, sa.Connection],
         finally:
             cursor.close()
         ahead.statements += 1
-        ahead.add(found_plan, parameters, found)
+        ahead.add(found_plan, parameters, found, picks)
         for kind, linked in ahead.linked(datamap).items():
             searched.setdefault(kind, set()).update(linked)
     return ahead
