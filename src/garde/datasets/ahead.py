@@ -26,6 +26,11 @@ case-insensitive collation) is left to the walk entirely.
 
 Cross-database edges take one statement per database: the later database's
 identities are searched with the values read in the earlier ones.
+
+:func:`~garde.datasets.discovery.find_subject` reads ahead on PostgreSQL by
+default, where each statement costs the client far more than the server's
+work for it; on SQLite the one statement costs more than the small ones it
+replaces (docs/performance.md, "discovery in one statement per database").
 """
 
 from __future__ import annotations

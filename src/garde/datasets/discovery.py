@@ -5,7 +5,9 @@ customer number...) in every table declaring that identity kind; follow
 references (rows pointing at found rows, rows found rows point at); cross
 to other tables and databases only through identities a system of record
 vouches for. Each hop is set-based: one query per table with
-``WHERE col IN (values found so far)``, never a loop over rows.
+``WHERE col IN (values found so far)``, never a loop over rows; on
+PostgreSQL the rows are read first, one statement per database
+(:mod:`garde.datasets.ahead`), and a hop reads only what that did not cover.
 
 What may extend a subject (GDPR Art. 15(4), Art. 5(1)(f): an answer must
 not hand one person's data to another):
