@@ -36,14 +36,13 @@ replaces (docs/performance.md, "discovery in one statement per database").
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from garde.datasets.footprint import row_identity
 from garde.datasets.model import DataMap, TableMap, TableRef
 
 #: Parameters per statement above which the walk reads alone (SQLite's limit is 32766).
@@ -320,8 +319,9 @@ class Ahead:
         self.covered[ref] = covered
         return covered
 
-    def linked(self, datamap: DataMap) -> dict[str, set[str]]:
-        """The identities the rows read so far hold in authoritative columns (for the next database)."""
+    def linked(self, datamap: DataMap, identity: Callable[[str, Any], str | None]) -> dict[str, set[str]]:
+        """The identities the rows read so far hold in authoritative columns (for the next database),
+        as ``identity(kind, value)`` normalises them."""
         out: dict[str, set[str]] = defaultdict(set)
         for ref, rows in self.rows.items():
             table = datamap.table(ref)
@@ -330,7 +330,7 @@ class Ahead:
             for kind in table.authoritative:
                 at = self.layouts[ref][0].positions[ref][table.identities[kind]]
                 for row in rows:
-                    value = row_identity(kind, row[at]) if row[at] is not None else None
+                    value = identity(kind, row[at]) if row[at] is not None else None
                     if value is not None:
                         out[kind].add(value)
         return out
@@ -355,7 +355,8 @@ class Ahead:
 
 
 def read_ahead(datamap: DataMap, connections: Mapping[str, sa.Connection],
-               given: Mapping[str, set[str]], read: Mapping[TableRef, tuple[str, ...]]) -> Ahead:
+               given: Mapping[str, set[str]], read: Mapping[TableRef, tuple[str, ...]],
+               identity: Callable[[str, Any], str | None]) -> Ahead:
     """The statement of each database of ``connections``; a database whose statement fails is left
     to the walk (it reads as before, and raises what the database says).
 
@@ -392,7 +393,7 @@ def read_ahead(datamap: DataMap, connections: Mapping[str, sa.Connection],
             cursor.close()
         ahead.statements += 1
         ahead.add(found_plan, parameters, found, picks)
-        for kind, linked in ahead.linked(datamap).items():
+        for kind, linked in ahead.linked(datamap, identity).items():
             searched.setdefault(kind, set()).update(linked)
     return ahead
 

@@ -81,7 +81,7 @@ def find_subject(datamap: DataMap, engines: Mapping[str, Engine], identities: Ma
             ahead or engines[name].dialect.name == "postgresql")]
         if chosen:
             walk.ahead = read_ahead(datamap, {name: walk.connection(name) for name in chosen},
-                                    found.identities, walk.read)
+                                    found.identities, walk.read, walk.row_identity)
         for kind, value in given.items():
             walk.search_identity(kind, value)
         while walk.pending:
@@ -142,6 +142,16 @@ class _Walk:
         shape = _shape(datamap)
         self.children, self.shared, self.read = shape.children, shape.shared, shape.read
         self.ahead: Ahead | None = None
+        self.normalised: dict[tuple[str, str], str | None] = {}
+
+    def row_identity(self, kind: str, value: Any) -> str | None:
+        """:func:`row_identity`, once per value in a discovery (reading ahead meets the identities the
+        walk meets again; a phone is parsed by the phonenumbers library, a tenth of a millisecond).
+        Kept for this discovery only: no subject's identity outlives it in the process."""
+        key = (kind, str(value))  # as row_identity reads it; any value, hashable or not
+        if key not in self.normalised:
+            self.normalised[key] = row_identity(kind, value)
+        return self.normalised[key]
 
     def connection(self, database: str) -> sa.Connection:
         """One connection per database for the whole discovery (closed by :func:`find_subject`);
@@ -226,7 +236,7 @@ class _Walk:
         if table.subject is None:
             return
         for kind, column in table.identities.items():
-            value = row_identity(kind, row[column]) if row.get(column) is not None else None
+            value = self.row_identity(kind, row[column]) if row.get(column) is not None else None
             if value is not None:
                 self.identity(table, column, kind, value, proven, origin)
         if proven:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any, Literal
 
 from sqlalchemy.engine import Engine
@@ -58,15 +57,8 @@ def row_identity(kind: str, value: Any, region: str | None = None) -> str | None
     value matches nobody, so it is neither searched nor proven, and it never
     stops a request.
     """
-    return _row_identity(kind, str(value), region)
-
-
-@lru_cache(maxsize=4096)
-def _row_identity(kind: str, text: str, region: str | None) -> str | None:
-    # Cached: discovery meets each identity of a subject's rows more than once (a phone is parsed
-    # by the phonenumbers library, a tenth of a millisecond each time).
     try:
-        return normalise_identity(kind, text, region)
+        return normalise_identity(kind, str(value), region)
     except GardeError:
         return None
 
