@@ -197,3 +197,20 @@ def test_an_access_run_on_postgresql_rolls_nothing_back(shop: tuple[sa.Engine, D
     assert done.status == "completed"
     assert not [line for line in sent if "ROLLBACK" in line or "DEALLOCATE" in line]
     assert [line for line in sent if "COMMIT" in line]
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("shop", ["postgresql"], indirect=True)
+def test_discovery_on_postgresql_sends_one_statement_per_database(shop: tuple[sa.Engine, Deployment, str],
+                                                                   tmp_path: Path) -> None:
+    """The subject's rows of each database are read in one statement (:mod:`garde.datasets.ahead`),
+    the walk answered from them: the same footprint as one statement per table and hop."""
+    _, deployment, email = shop
+    footprint, sent = _sent(list(deployment.engines.values()), tmp_path / "protocol.trace",
+                            lambda: find_subject(deployment.datamap, deployment.engines, {"email": email}))
+    statements = [line for line in sent if ("\tParse\t" in line or "\tQuery\t" in line)
+                  and "pg_attribute" not in line]  # the columns' types, read once per engine
+    assert len(statements) == len(deployment.datamap.datasets), statements
+    alone = find_subject(deployment.datamap, deployment.engines, {"email": email}, ahead=False)
+    assert footprint.found == alone.found and footprint.matches == alone.matches
+    assert footprint.counts()["shop.customers"] == 1
