@@ -205,6 +205,7 @@ def _queued_round(shop: Shop, store: sa.Engine, emails: list[str],
     pids = [w.pid for w in started or []]
     server = {pid: cpu_seconds(pid) for pid in _server_pids(store, shop)}
     client = {pid: cpu_seconds(pid) for pid in pids}
+    switched = {pid: _switches(pid) for pid in pids}
     start = time.perf_counter()
     if each:
         for request_id in ids:
@@ -218,6 +219,8 @@ def _queued_round(shop: Shop, store: sa.Engine, emails: list[str],
     if sampler is not None:
         sampler.__exit__()
     client_cpu = sum(cpu_seconds(pid) - client[pid] for pid in pids) / len(ids)
+    voluntary = sum(_switches(pid)[0] - switched[pid][0] for pid in pids)
+    involuntary = sum(_switches(pid)[1] - switched[pid][1] for pid in pids)
     server_deltas = {pid: cpu_seconds(pid) - server.get(pid, 0.0) for pid in _server_pids(store, shop)
                      if pid not in (polling, sampler and sampler.pid)}
     poller.dispose()
@@ -228,9 +231,28 @@ def _queued_round(shop: Shop, store: sa.Engine, emails: list[str],
             "cpu_ms_per_request": round(1000 * client_cpu, 2),
             "server_cpu_ms_per_request": round(1000 * server_cpu, 2),
             "cpu_share": round((client_cpu + server_cpu) * len(ids) / (seconds * cores), 2),
+            # the workers' context switches a request: voluntary (waits), involuntary (preempted)
+            "switches_per_request": [round(voluntary / len(ids), 1), round(involuntary / len(ids), 1)],
             "cpu_bound_requests_per_s": round(cores / (client_cpu + server_cpu), 1)
             if client_cpu + server_cpu else None,
             **({"server_processes": sampler.report(server_deltas, len(ids))} if sampler is not None else {})}
+
+
+def _switches(pid: int) -> tuple[int, int]:
+    """A process's context switches so far, summed over its threads: voluntary (it waited: for the
+    database, a lock, the GIL) and involuntary (the kernel took its core for another process)."""
+    voluntary = involuntary = 0
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/status") as status:
+                for line in status:
+                    if line.startswith("voluntary_ctxt_switches:"):
+                        voluntary += int(line.split()[1])
+                    elif line.startswith("nonvoluntary_ctxt_switches:"):
+                        involuntary += int(line.split()[1])
+    except OSError:  # ended meanwhile
+        pass
+    return voluntary, involuntary
 
 
 def _queue_cost(workers: dict[str, Any], mailed: dict[str, Any]) -> dict[str, float]:

@@ -13,6 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from garde.jobs import queue_app
+from garde.jobs.pool import QUIET_SECONDS, ping_when_quiet
 from garde.jobs.queue import conninfo
 from garde.settings import get_settings
 from garde.store import open_store
@@ -104,5 +105,52 @@ def _terminate(url: str, pid: int) -> None:
                                 {"pid": pid}).scalar_one():
                 assert time.monotonic() < deadline, f"backend {pid} still there after 60 s"
                 time.sleep(0.01)
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The pool's clock, moved by the test (``clock[0]``)."""
+    now = [1000.0]
+    monkeypatch.setattr("garde.jobs.pool.monotonic", lambda: now[0])
+    return now
+
+
+def _pid_after_mark(engine: sa.Engine) -> int:
+    with engine.connect() as conn:
+        conn.execute(sa.text(MARK))
+        return int(conn.execute(sa.text("SELECT pg_backend_pid()")).scalar_one())
+
+
+@pytest.mark.postgres
+def test_a_worker_engine_hands_out_a_connection_just_used_without_a_ping(
+        postgres_url: str, clock: list[float]) -> None:
+    """The store and data-map engines of a worker (``ping_when_quiet``): no ping round trip for a
+    connection returned a moment ago; one idle past the quiet delay is pinged before use."""
+    engine = ping_when_quiet(open_store(postgres_url))
+    try:
+        pid = _pid_after_mark(engine)
+        returned = _last_statement(postgres_url, pid)  # the pool's reset as it took it back
+        with engine.connect() as conn:  # the same connection (the pool is LIFO), not pinged
+            assert _last_statement(postgres_url, pid) == returned
+            assert conn.execute(sa.text("SELECT pg_backend_pid()")).scalar_one() == pid
+        clock[0] += QUIET_SECONDS + 1
+        returned = _last_statement(postgres_url, pid)
+        with engine.connect():  # quiet too long: pinged before it is handed out
+            assert _last_statement(postgres_url, pid) != returned
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.postgres
+def test_a_worker_engine_replaces_a_connection_the_server_ended(postgres_url: str,
+                                                                clock: list[float]) -> None:
+    engine = ping_when_quiet(open_store(postgres_url))
+    try:
+        victim = _pid_after_mark(engine)
+        _terminate(postgres_url, victim)
+        with engine.connect() as conn:  # just used, but the server's goodbye is on its socket
+            assert conn.execute(sa.text("SELECT pg_backend_pid()")).scalar_one() != victim
     finally:
         engine.dispose()

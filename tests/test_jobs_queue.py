@@ -354,6 +354,34 @@ def test_many_jobs_are_queued_together_in_one_transaction(postgres_url: str) -> 
         store.dispose()
 
 
+@pytest.mark.postgres
+def test_many_jobs_with_queueing_locks_are_queued_together_and_never_twice(postgres_url: str) -> None:
+    """A split sweep queues its parts together, each with its queueing lock: one insert; queued again
+    while some still wait (a resumed run), those are left to their waiting jobs, the others queued."""
+    store = open_store(postgres_url)
+    try:
+        locks = ["part:a", "part:b", "part:c"]
+        first = submit_many(store, ping, [{"message": m} for m in "ab"], queueing_locks=locks[:2])
+        assert all(each.queued for each in first)
+        with store.connect() as connection:
+            assert connection.execute(sa.text(
+                "SELECT count(DISTINCT xmin::text) FROM procrastinate_jobs WHERE id = ANY(:ids)"),
+                {"ids": [each.job_id for each in first]}).scalar_one() == 1
+        with pytest.raises(GardeError, match="already waiting"):
+            submit_many(store, ping, [{"message": "c"}, {"message": "b"}],
+                        queueing_locks=[locks[2], locks[1]])
+        again = submit_many(store, ping, [{"message": m} for m in "abc"], queueing_locks=locks,
+                            already_queued_ok=True)
+        assert [each.job_id is None for each in again] == [True, True, False]
+        with store.connect() as connection:
+            assert connection.execute(sa.text(
+                "SELECT queueing_lock, args->>'message' FROM procrastinate_jobs "
+                "WHERE queueing_lock IS NOT NULL ORDER BY id")).all() == [
+                    ("part:a", "a"), ("part:b", "b"), ("part:c", "c")]
+    finally:
+        store.dispose()
+
+
 def test_many_jobs_run_inline_in_order_on_sqlite(sqlite_url: str) -> None:
     store = open_store(sqlite_url)
     try:

@@ -24,6 +24,10 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("garde.store.transactions", "retried"): "the write path itself",
     ("garde.store.driver", "_cursor"): "begins the caller's transaction on the driver, as SQLAlchemy's "
                                        "autobegin does: the caller's transaction, retried or not, is the one",
+    ("garde.store.driver", "driver_many"): "commits, with its last statement, the caller's transaction "
+                                           "that asked for it (commit=True: an audit append ending a "
+                                           "request run's retried() work); it begins none, and a failure "
+                                           "is raised into the caller's retried() as any statement's",
     ("garde.store.commits", "CountedConnection.commit"): "the SQLite driver's own commit, which "
                                                          "SQLAlchemy calls: it counts the commit, it "
                                                          "begins none",

@@ -173,12 +173,19 @@ _MOVE_HEAD = (audit_head.update().where(audit_head.c.id == 1)
 _NO_PARAMETERS: Mapping[str, Any] = {}
 
 
-def record_many(conn: sa.Connection, events: Sequence[Event]) -> int:
+def record_many(conn: sa.Connection, events: Sequence[Event], *, last: bool = False) -> int:
     """Append ``events`` in order inside the caller's transaction; returns the last seq.
 
-    The append is sealed with the configured audit key (``GARDE_AUDIT_KEY``), if any."""
+    The append is sealed with the configured audit key (``GARDE_AUDIT_KEY``), if any.
+
+    ``last``: the append is the last thing the caller's transaction does. The log's head stays
+    locked from the append to the commit, and every other appender waits for it: on PostgreSQL
+    through psycopg the append's last statement carries the ``COMMIT`` (one round trip, see
+    :func:`garde.store.driver.driver_many`), so the head is held for the hashing and that round
+    trip only, not for what the caller does before committing. The transaction is then committed
+    when this returns; the caller's own commit has nothing left to do."""
     return _append(conn, [(e.kind, e.payload, e.subject_id, e.actor) for e in events],
-                   configured_keyring().current)
+                   configured_keyring().current, last=last)
 
 
 # an entry to append, as plain data: (kind, payload, subject_id, actor); the payload a mapping, a
@@ -202,16 +209,21 @@ def payload_text(data: Any) -> str:
     return canonical_payload(data)
 
 
-def _append(conn: sa.Connection, items: Sequence[_Item], key: AuditKey | None, encoded: bool = False) -> int:
+def _append(conn: sa.Connection, items: Sequence[_Item], key: AuditKey | None, encoded: bool = False,
+            last: bool = False) -> int:
+    if not encoded and len(items) <= _WITH_HEAD_MOST:  # a request's few entries: their JSON written
+        items = [(kind, payload_text(data), subject_id, actor)  # before the head is locked, not under it
+                 for kind, data, subject_id, actor in items]
+        encoded = True
     seq, prev = _lock_head(conn)
     if not items:
         return seq
     rows = _chain(items, seq, prev, _timestamp(), encoded)
     if key is not None:  # one HMAC per append: the seal covers the append's entries, first to last
-        last = rows[-1]
-        rows[-1] = (*last[:8], f"{key.id}:{seq + 1}:{key.seal(seq + 1, last[7])}")
+        final = rows[-1]
+        rows[-1] = (*final[:8], f"{key.id}:{seq + 1}:{key.seal(seq + 1, final[7])}")
     seq, prev = rows[-1][0], rows[-1][7]
-    _insert_entries(conn, rows, {"new_seq": seq, "new_hash": prev})
+    _insert_entries(conn, rows, {"new_seq": seq, "new_hash": prev}, last)
     return int(seq)
 
 
@@ -282,7 +294,8 @@ _ENTRY_COLUMNS = ("seq", "at", "kind", "subject_id", "actor", "payload", "prev_h
 _WITH_HEAD_MOST = 8
 
 
-def _insert_entries(conn: sa.Connection, rows: list[tuple[Any, ...]], head: Mapping[str, Any]) -> None:
+def _insert_entries(conn: sa.Connection, rows: list[tuple[Any, ...]], head: Mapping[str, Any],
+                    last: bool = False) -> None:
     """The entries, then the head moved to the last (``head``: its new seq and hash).
 
     One ``executemany`` (an ``execute`` for one entry) on the driver's cursor: every value is
@@ -291,20 +304,27 @@ def _insert_entries(conn: sa.Connection, rows: list[tuple[Any, ...]], head: Mapp
     PostgreSQL through psycopg the entries of a request's append (a few) and the head's move are
     one statement (:func:`_with_head`), one wait for the server instead of two (three with
     ``COPY``); many entries (a writer's batch) go by ``COPY``: a fifth of the client's CPU a row
-    (:func:`garde.store.driver.driver_copy`)."""
+    (:func:`garde.store.driver.driver_copy`). ``last``: the head's move carries the transaction's
+    ``COMMIT`` where the driver allows it (:func:`record_many`)."""
     sql, converters = insert_plan(conn, audit_log, _ENTRY_COLUMNS)
     psycopg = conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg"
     if any(converters):  # not with these columns' types; kept right should one change
         insert_rows(conn, audit_log, _ENTRY_COLUMNS, rows)
     elif psycopg and len(rows) <= _WITH_HEAD_MOST:
         driver_many(conn, _with_head(sql, len(rows)),
-                    [(head["new_seq"], head["new_hash"], *(value for row in rows for value in row))])
+                    [(head["new_seq"], head["new_hash"], *(value for row in rows for value in row))],
+                    commit=last)
         return
     elif psycopg:
         driver_copy(conn, audit_log.name, _ENTRY_COLUMNS, rows)
+        driver_many(conn, _MOVE_HEAD_PSYCOPG, [(head["new_seq"], head["new_hash"])], commit=last)
+        return
     else:
         driver_many(conn, sql, rows)
     driver_execute(conn, _MOVE_HEAD, head)
+
+
+_MOVE_HEAD_PSYCOPG = "UPDATE audit_head SET seq = %s, hash = %s WHERE id = 1"
 
 
 @lru_cache(maxsize=_WITH_HEAD_MOST)

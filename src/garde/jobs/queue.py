@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from garde.jobs.kinds import NotWhenTooLarge, check_arguments, load_kinds
-from garde.jobs.pool import worker_pool
+from garde.jobs.pool import ping_when_quiet, worker_pool
 from garde.problems import GardeError
 from garde.settings import Settings
 from garde.store import safe_url
@@ -183,5 +183,5 @@ def worker_store(url: str) -> Engine:
 
     with _stores_lock:
         if url not in _stores:
-            _stores[url] = open_store(url)
+            _stores[url] = ping_when_quiet(open_store(url))
         return _stores[url]

@@ -27,6 +27,7 @@ from sqlalchemy.engine import Engine
 
 from garde.datasets.freshness import Stamp, kept
 from garde.jobs.kinds import job
+from garde.jobs.pool import ping_when_quiet
 from garde.jobs.queue import is_queued, requeue_stalled, require_queue
 from garde.jobs.submit import Submission, submit, submit_many
 from garde.problems import GardeError, InputError
@@ -112,9 +113,15 @@ def worker_deployment(datasets: str | None, results: str | None) -> Deployment:
     job_folders(datasets, results)
     source = Path(datasets) if datasets else get_settings().datasets
     with _deployments_lock:
-        return kept(_deployments, (datasets, results), source,
-                    lambda: Deployment.open(Path(datasets) if datasets else None,
-                                            Path(results) if results else None))
+        return kept(_deployments, (datasets, results), source, lambda: _opened(datasets, results))
+
+
+def _opened(datasets: str | None, results: str | None) -> Deployment:
+    """The deployment, its databases' connections pinged only when not just used (:mod:`garde.jobs.pool`)."""
+    deployment = Deployment.open(Path(datasets) if datasets else None, Path(results) if results else None)
+    for engine in deployment.engines.values():
+        ping_when_quiet(engine)
+    return deployment
 
 
 def _outcome(request: Request) -> dict[str, Any]:

@@ -30,7 +30,7 @@ from garde.datasets import connect_datamap, load_datamap
 from garde.datasets.freshness import Stamp, kept
 from garde.jobs.kinds import job
 from garde.jobs.queue import is_queued, worker_url
-from garde.jobs.submit import submit
+from garde.jobs.submit import submit_many
 from garde.retention import journal
 from garde.retention.lock import SweepRunning, coordinator_lock, part_lock
 from garde.retention.parts import independent_parts, part_done, plan_parts, run_batches
@@ -129,9 +129,14 @@ def sweep(store: Engine, today: str | None = None, batch_size: int = retention.B
     # the other parts are queued for any worker; this job sweeps the first itself, saving one hand-off
     # through the queue (a worker killed meanwhile: this job is run again, resumes the run from its
     # journal, queues what is not already waiting and sweeps its part again from where it stopped)
-    jobs = [submit(store, sweep_part, {"run": result.run_id, "tables": part, "batch_size": batch_size},
-                   queueing_lock=f"retention:{result.run_id}:{part[0]}", already_queued_ok=True).job_id
-            for part in parts[1:]]
+    # together: one insert and one transaction for every part (a resumed run's parts still waiting
+    # are left to their waiting jobs: their job ids are None)
+    others = parts[1:]
+    arguments = [{"run": result.run_id, "tables": part, "batch_size": batch_size} for part in others]
+    queued = submit_many(store, sweep_part, arguments,
+                         queueing_locks=[f"retention:{result.run_id}:{part[0]}" for part in others],
+                         already_queued_ok=True)
+    jobs = [each.job_id for each in queued]
     own = _sweep_part(store, result.run_id, parts[0], batch_size)
     return {"run": result.run_id, "parts": parts, "jobs": jobs, "closed": own["closed"]}
 

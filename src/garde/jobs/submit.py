@@ -72,19 +72,40 @@ def submit(store: Engine, kind: JobKind, arguments: dict[str, Any] | None = None
 
 
 def submit_many(store: Engine, kind: JobKind, arguments: Sequence[dict[str, Any]], *,
-                inline: bool = False) -> list[Submission]:
+                inline: bool = False, queueing_locks: Sequence[str] | None = None,
+                already_queued_ok: bool = False) -> list[Submission]:
     """Start one job of ``kind`` for each of ``arguments``, in order, as :func:`submit` does one.
 
     On PostgreSQL they are queued together: one statement and one transaction for them all (the
     workers see them at once, when it commits; none if it fails), where :func:`submit` in a loop
-    pays a transaction for each. On SQLite, or with ``inline``, each runs here, one after the other."""
+    pays a transaction for each. On SQLite, or with ``inline``, each runs here, one after the other.
+
+    ``queueing_locks``: one per job, as :func:`submit`'s. If a job with one of them already waits, the
+    insert of them all is refused (procrastinate's unique index): a :class:`GardeError`, or with
+    ``already_queued_ok`` each is then queued on its own, those already waiting left to their waiting
+    job (a submission without an id), as :func:`submit` does."""
     copies = [_as_json(kind, each) for each in arguments]
+    if queueing_locks is not None and len(queueing_locks) != len(copies):
+        raise ValueError(f"{len(copies)} jobs and {len(queueing_locks)} queueing locks")
     if inline or not is_queued(store.url):
         return [Submission(kind.name, None, kind.function(store, **each)) for each in copies]
     if not copies:
         return []
-    with _deferrer(store, kind, None) as deferrer:
-        job_ids = deferrer.batch_defer(*copies)
+    try:
+        with _deferrer(store, kind, None) as deferrer:
+            if queueing_locks is None:
+                job_ids = deferrer.batch_defer(*copies)
+            else:
+                jobs = [deferrer.make_new_job(**each).evolve(queueing_lock=lock)
+                        for each, lock in zip(copies, queueing_locks, strict=True)]
+                job_ids = [job.id or 0 for job in deferrer.job_manager.batch_defer_jobs(
+                    jobs, connection=deferrer.connection)]
+    except queue_errors.AlreadyEnqueued:
+        if not already_queued_ok or queueing_locks is None:
+            locks = ", ".join(queueing_locks or [])
+            raise GardeError(f"a {kind.name} job is already waiting (one of {locks})") from None
+        return [submit(store, kind, each, queueing_lock=lock, already_queued_ok=True)
+                for each, lock in zip(copies, queueing_locks, strict=True)]
     return [Submission(kind.name, job_id) for job_id in job_ids]
 
 

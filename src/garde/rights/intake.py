@@ -262,11 +262,12 @@ def record_step(conn: sa.Connection, request_id: str, status: str, actor: str, n
 
 def _audit_step(conn: sa.Connection, request_id: str, status: str, actor: str, note: str | None,
                 payload: Mapping[str, Any] | None, subject_id: str | None,
-                preceding: Sequence[audit.Event]) -> None:
+                preceding: Sequence[audit.Event], last: bool = False) -> None:
     if subject_id is None:
         subject_id = conn.execute(_SUBJECT, {"id": request_id}).scalar()
     audit.record_many(conn, [*preceding, audit.Event(
-        f"request.{status}", {"request": request_id, "note": note, **(payload or {})}, subject_id, actor)])
+        f"request.{status}", {"request": request_id, "note": note, **(payload or {})}, subject_id, actor)],
+        last=last)
 
 
 # A prefix shorter than this could name a request by accident: 8 hex digits are 4 billion ids.
@@ -347,14 +348,20 @@ def list_requests(conn: sa.Connection, *, overdue: bool = False, status: str | N
 def transition(conn: sa.Connection, request: Request, status: Status, *, actor: str = "garde",
                note: str | None = None, values: Mapping[str, Any] | None = None,
                payload: Mapping[str, Any] | None = None, preceding: Sequence[audit.Event] = (),
-               reread: bool = True) -> Request:
+               reread: bool = True, last: bool = False) -> Request:
     """Move ``request`` to ``status`` (checked against :data:`TRANSITIONS`), audited.
 
     ``preceding`` audit entries are appended just before the step's own, in the
     same transaction. With ``reread=False`` the returned request is ``request``
     as just updated, without reading it back (``request`` must be current; ``values``
     only of its own columns, ``result`` as its JSON text).
+
+    ``last`` (with ``reread=False``): the move is the last thing its transaction does, and the audit
+    append, its last statement, carries the ``COMMIT`` on PostgreSQL (``audit.record_many``'s
+    ``last``): the log's head is not held locked while the caller returns to commit.
     """
+    if last and reread:
+        raise ValueError("a move that ends its transaction cannot read the request back")
     if status not in TRANSITIONS[request.status]:
         raise RequestConflict(f"request {request.id} is {request.status}; it cannot become {status}")
     at = now()
@@ -373,19 +380,22 @@ def transition(conn: sa.Connection, request: Request, status: Status, *, actor: 
     columns = tuple(sorted(update))
     moving = {"request_id": request.id, "from_status": request.status,
               **{f"new_{name}": update[name] for name in columns}}
+    step = {"at": at, "status": status, "actor": actor, "note": note}
+    moved = None if reread else _as_moved(request, update, step)  # before the last statement
     if conn.dialect.name == "postgresql":  # the move and its step in one statement: one wait, not two
-        step = {"at": at, "status": status, "actor": actor, "note": note}
         if driver_execute(conn, _move_and_step(columns), {**moving, **step}) == 0:
             raise RequestConflict(f"request {request.id} changed meanwhile; read it again")
-        _audit_step(conn, request.id, status, actor, note, payload, request.subject_id, preceding)
+        _audit_step(conn, request.id, status, actor, note, payload, request.subject_id, preceding, last)
     else:
         if driver_execute(conn, _move(columns), moving) == 0:
             raise RequestConflict(f"request {request.id} changed meanwhile; read it again")
         record_step(conn, request.id, status, actor, note, at=at, payload=payload,
                     subject_id=request.subject_id, preceding=preceding)
-    if reread:
-        return get_request(conn, request.id)
-    step = {"at": at, "status": status, "actor": actor, "note": note}
+    return get_request(conn, request.id) if moved is None else moved
+
+
+def _as_moved(request: Request, update: Mapping[str, Any], step: dict[str, Any]) -> Request:
+    """``request`` as :func:`transition`'s ``update`` and ``step`` leave it, as a reread would give it."""
     changed = {k: v for k, v in update.items() if k not in ("identities", "details")}
     if "result" in changed:  # as _from_row reads it back
         changed["result"] = json.loads(changed["result"]) if changed["result"] else None

@@ -146,8 +146,10 @@ def _run(store: Engine, request_id: str, deployment: Deployment, *, actor: str,
                 raise _CheckFirst(request)  # nothing written yet: this transaction rolls back
         note_registers(conn, deployment)
         note = {"in_progress": "resumed", "failed": "run again after a failure"}.get(request.status)
-        request = transition(conn, request, "in_progress", actor=actor, note=note, reread=False)
-        return request, request.type == "erasure" and has_plan(conn, request.id)
+        planned = request.type == "erasure" and has_plan(conn, request.id)
+        # the move last: its audit append commits the start (the log's head not held meanwhile)
+        moved = transition(conn, request, "in_progress", actor=actor, note=note, reread=False, last=True)
+        return moved, planned
 
     try:
         with transacting(writing_on(store, session)) as target:
@@ -203,8 +205,10 @@ def _complete(store: Engine, request: Request, deployment: Deployment, actor: st
             events = [*events, *told(conn)]
         # ``request`` is current: this run holds the request's run lock, and the transition moves it
         # only from the status it has (a cancellation committed meanwhile is refused, not overwritten).
+        # Last: its audit append carries the COMMIT (PostgreSQL), so the log's head, which every
+        # other worker's completion waits for, is locked for that round trip only.
         return transition(conn, request, "completed", actor=actor, values={"result": _json(result)},
-                          payload={"result": _summary(result)}, preceding=events, reread=False)
+                          payload={"result": _summary(result)}, preceding=events, reread=False, last=True)
 
     with transacting(writing_on(store, session)) as target:  # the run lock's connection, where it lends it
         completed = retried(target, completion, what=f"request {request.id}: its completion")
