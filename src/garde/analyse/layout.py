@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from garde.analyse.document import Block, Document, Table
 from garde.analyse.on_behalf import processor_heading, processor_role, processor_spans, says_on_behalf
 from garde.analyse.passages import plain_headings
+from garde.analyse.references import by_reference, respectively
 from garde.analyse.subjects import clauses, conditional, hedged_use, ties, use_after_basis
 from garde.analyse.wording import (
     BOTH,
@@ -69,9 +70,37 @@ def read_layout(document: Document, language: str) -> Reading:
     reading = Reading()
     consumed = _tables(document, language, reading)
     _prose(document, language, reading, consumed)
+    _referenced(document, language, reading)
     reading.units.sort(key=lambda u: min((c.start for c in u.chunks), default=0))
     _processors(document, language, reading.units)
     return reading
+
+
+def _referenced(document: Document, language: str, reading: Reading) -> None:
+    """Purposes tied to their bases by a list's letter or number, or "respectively"
+    (:mod:`garde.analyse.references`): a unit per purpose, in place of what the rest of the reading
+    made of the sentences that tie them (their words are no purpose of their own)."""
+    text = document.text
+    units: list[Unit] = []
+    spans: list[tuple[int, int]] = []
+    for tied in by_reference(document, language):
+        (a, b), (c, d) = tied.purpose, tied.passage
+        units.append(Unit("item", [Chunk("purpose", text[a:b], a), Chunk("prose", text[c:d], c)]))
+        spans.append(tied.sentence)
+    for block in document.blocks:
+        if block.kind == "cell":
+            continue
+        for (s, e), pairs in respectively(block.text, language):
+            spans.append((block.start + s, block.start + e))
+            for (a, b), (c, d) in pairs:
+                units.append(Unit("paragraph", [Chunk("purpose", block.text[a:b], block.start + a),
+                                                Chunk("basis", block.text[c:d], block.start + c)]))
+    if not units:
+        return
+    reading.units = [u for u in reading.units if not any(
+        c.role == "purpose" and any(s <= c.start < e for s, e in spans) for c in u.chunks)]
+    reading.untied = [c for c in reading.untied if not any(s <= c.start < e for s, e in spans)]
+    reading.units += units
 
 
 def _processors(document: Document, language: str, units: list[Unit]) -> None:
@@ -274,9 +303,16 @@ def _sections(document: Document, consumed: set[int], language: str) -> list[tup
 _MARKED = re.compile(r"^(?:\(?[a-z]\)|\(?[ivx]{1,4}[.)]|[–—•·▪◦])\s+(?=\S)")
 
 
+# A contract's numbered clause: "3.1 The Supplier processes ...", "12.4. Le Prestataire ...".
+_CLAUSE = re.compile(r"^\d{1,2}(?:\.\d{1,2})+\.?\s+(?=\S)")
+
+
 def _list_lines(block: Block) -> list[Block]:
     """A paragraph whose lines are a lettered or dashed list (plain text, a PDF's text) as its
-    introduction and one item per entry; any other block as it is."""
+    introduction and one item per entry, and a numbered clause ("3.1 ...") as an item of its own
+    (a purpose when it ties a basis, as a bullet does); any other block as it is."""
+    if block.kind == "paragraph" and _CLAUSE.match(block.text):
+        return [Block("item", block.text, block.start, 1)]
     if block.kind != "paragraph" or "\n" not in block.text:
         return [block]
     lines = _lines(block)
