@@ -14,6 +14,7 @@ from garde.analyse.cues import PLACEHOLDER_DURATION
 from garde.analyse.document import Document, from_text
 from garde.analyse.passages import passages
 from garde.analyse.readers import read
+from garde.analyse.report import analyse
 
 
 def pairs(activities: list[Activity]) -> set[tuple[str, str]]:
@@ -154,3 +155,48 @@ def test_a_placeholder_period_is_no_retention(text: str) -> None:
 @pytest.mark.parametrize("text", ["kept for 6 years", "kept for six years", "Box 12 years"])
 def test_a_period_in_figures_or_words_is_no_placeholder(text: str) -> None:
     assert not PLACEHOLDER_DURATION.search(text)
+
+
+def elements(text: str, language: str = "en") -> dict[str, bool]:
+    return {name: element.present for name, element in analyse(from_text(text), language).art13.items()}
+
+
+def test_a_notice_speaking_only_as_a_processor_names_no_controller() -> None:
+    """Art. 13(1)(a)-(b) are the controller's: a booking platform's own name, address and e-mail, in a
+    notice about what it does for the gyms it serves, identify no controller."""
+    found = elements(
+        "Kitebook Ltd runs the booking pages of climbing gyms and processes your data on behalf of the "
+        "gym you book with, as a processor for its customers.\n\n"
+        "We store your name, email address and the sessions you booked.\n\n"
+        "Kitebook Ltd, 4 Dock Street, Hull HU1 3AA, company number 11112222. Questions: "
+        "hello@kitebook.example.\n")
+    assert not found["controller_identity"] and not found["controller_contact"]
+
+
+def test_a_processor_that_is_also_a_controller_keeps_its_identity() -> None:
+    found = elements(
+        "Kitebook Ltd is the data controller of the accounts gyms open with us.\n\n"
+        "When members book a session, we process their data on behalf of our customers.\n\n"
+        "Contact us at hello@kitebook.example.\n")
+    assert found["controller_identity"] and found["controller_contact"]
+
+
+def test_a_register_s_header_fields_run_on_in_one_line() -> None:
+    """A PDF joins a register's header lines: "Controller: ... Contact: ... Data Protection Officer: ..."."""
+    found = elements(
+        "Controller: Tarnbeck Veterinary Partnership, 2 Lake Road, Ambleside LA22 0AD. Contact: "
+        "reception@tarnbeck.example. Data Protection Officer: Ann Hale, dpo@tarnbeck.example.\n")
+    assert found["controller_identity"] and found["controller_contact"] and found["dpo_contact"]
+
+
+@pytest.mark.parametrize("text", [
+    "Our payment provider handles card payments and our mailing house posts the newsletter.",
+    "Gift Aid claims are sent to HM Revenue and Customs once a month.",
+    "Les déclarations sont transmises à l'administration fiscale chaque année.",
+])
+def test_recipients_named_without_the_word(text: str) -> None:
+    assert elements(text + "\n", "fr" if "déclarations" in text else "en")["recipients"]
+
+
+def test_a_kind_of_recipient_named_with_no_passing_on_is_no_recipients_statement() -> None:
+    assert not elements("We are a payment provider based in Leeds.\n")["recipients"]

@@ -18,7 +18,7 @@ from garde.analyse.document import Document
 from garde.analyse.draft import draft_register
 from garde.analyse.findings import Finding, find_problems
 from garde.analyse.language import check_language, detect_language
-from garde.analyse.on_behalf import CONTROLLER_SIDE, processor_document
+from garde.analyse.on_behalf import CONTROLLER_SIDE, PROCESSOR_NOTICE_SIDE, on_behalf_only, processor_document
 from garde.analyse.passages import Passage, passages
 from garde.analyse.readers import read
 
@@ -82,6 +82,8 @@ def analyse(document: Document, lang: str = "auto", today: date | None = None) -
     elements = detect_elements(found)
     if processor:  # GDPR Art. 28: the controller is the processor's customer, not named by its details
         elements.update({name: Element(False) for name in CONTROLLER_SIDE})
+    elif not any(a.legal_bases for a in extracted) and on_behalf_only(found, language):
+        elements.update({name: Element(False) for name in PROCESSOR_NOTICE_SIDE})
     if not elements["purposes"].present:
         # Art. 13(1)(c): a purpose the layout reads (a bullet, a row, a heading over its basis).
         purpose = next((e for a in extracted for e in a.evidence if e.field == "purpose"), None)
