@@ -15,6 +15,7 @@ from garde.analyse.document import Document, from_text
 from garde.analyse.passages import passages
 from garde.analyse.readers import read
 from garde.analyse.report import analyse
+from tests.heldout3_documents import parse, write_pdf
 
 
 def pairs(activities: list[Activity]) -> set[tuple[str, str]]:
@@ -200,3 +201,30 @@ def test_recipients_named_without_the_word(text: str) -> None:
 
 def test_a_kind_of_recipient_named_with_no_passing_on_is_no_recipients_statement() -> None:
     assert not elements("We are a payment provider based in Leeds.\n")["recipients"]
+
+
+MERGED_PDF = """| Purpose | Lawful basis | Retention |
+| Booking appointments | Contract | 2 years |
+| Keeping treatment notes | ^ | 8 years |
+| Taking payments | ^ | 6 years |
+| Reporting to the regulator | Legal obligation | 5 years |
+| Sending reminders | Consent | Until withdrawn |
+"""
+
+
+def test_a_pdf_basis_cell_merged_over_rows_is_each_row_s(tmp_path: Path) -> None:
+    """A PDF draws a merged cell once, in its first row: the rows under it, blank in that column, share it."""
+    path = tmp_path / "register.pdf"
+    write_pdf(parse(MERGED_PDF), path)
+    document = read(path)
+    activities = extract_activities(document, "en")
+    assert [a.legal_bases for a in activities] == [
+        ("contract",), ("contract",), ("contract",), ("legal_obligation",), ("consent",)]
+    assert_verbatim(document, activities)
+
+
+def test_a_pdf_basis_column_left_blank_from_some_row_on_stays_blank(tmp_path: Path) -> None:
+    path = tmp_path / "register.pdf"
+    write_pdf(parse(MERGED_PDF.replace("| Legal obligation |", "| |").replace("| Consent |", "| |")), path)
+    activities = extract_activities(read(path), "en")
+    assert [a.legal_bases for a in activities][3:] == [(), ()]

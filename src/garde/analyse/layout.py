@@ -133,7 +133,10 @@ def _tables(document: Document, language: str, reading: Reading) -> set[int]:
     text = document.text
     events: list[tuple[int, str, tuple[Block, ...]]] = []
     implied_roles: dict[int, dict[int, str]] = {}  # a headerless table's first cell -> its columns' roles
-    for table in document.tables:
+    merged_rows: dict[int, int] = {}  # a row's first cell -> its table's index, for PDF tables
+    for index, table in enumerate(document.tables):
+        if table.merged_unmarked:
+            merged_rows.update({row[0].start: index for row in table.rows if row})
         # a table whose first row names its columns holds rows, even short ones whose first cells
         # happen to read as labels (a purpose "... conservation des factures")
         headed = _header(text, table.rows[0], language) is not None
@@ -155,6 +158,7 @@ def _tables(document: Document, language: str, reading: Reading) -> set[int]:
     roles: dict[int, str] | None = None
     unit: Unit | None = None
     consumed: set[int] = set()
+    table_rows: list[tuple[int, Unit]] = []  # the rows of tables whose merged cells are unmarked
     for position, kind, blocks in events:
         if kind == "other":
             roles, unit = None, None
@@ -180,9 +184,29 @@ def _tables(document: Document, language: str, reading: Reading) -> set[int]:
         if opens and any(role in ("purpose", "name", BOTH) for role, _ in cells):
             unit = Unit("table")
             reading.units.append(unit)
+            if kind == "row" and position in merged_rows:
+                table_rows.append((merged_rows[position], unit))
         if unit is not None:
             unit.chunks += [c for role, b in cells if role is not None for c in chunks(role, b)]
+    _merged_down(table_rows)
     return consumed
+
+
+def _merged_down(rows: list[tuple[int, Unit]]) -> None:
+    """A PDF draws a basis cell merged over several rows once, in its first row: a row of such a table
+    with no basis cell, under a row with one, and with a row below it that has its own again (the
+    column is filled, not left blank from some row on), takes the basis cell above (quoted where it
+    stands)."""
+    def bases(unit: Unit) -> list[Chunk]:
+        return [c for c in unit.chunks if c.role == "basis"]
+
+    for i, (table, unit) in enumerate(rows):
+        if bases(unit) or i == 0 or rows[i - 1][0] != table:
+            continue
+        above = bases(rows[i - 1][1])
+        below = any(t == table and bases(u) for t, u in rows[i + 1:])
+        if above and below:
+            unit.chunks += above
 
 
 def _label_columns(text: str, table: Table) -> dict[int, str] | None:
