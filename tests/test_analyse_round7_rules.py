@@ -228,3 +228,35 @@ def test_a_pdf_basis_column_left_blank_from_some_row_on_stays_blank(tmp_path: Pa
     write_pdf(parse(MERGED_PDF.replace("| Legal obligation |", "| |").replace("| Consent |", "| |")), path)
     activities = extract_activities(read(path), "en")
     assert [a.legal_bases for a in activities][3:] == [(), ()]
+
+
+ORDERED = """<h2>Why we use your data</h2>
+<p>We use your personal data for the following purposes:</p>
+<ol type="a"><li>managing your season ticket;</li><li>selling match tickets online;</li>
+<li>sending you the club newsletter;</li><li>keeping the stadium safe with CCTV.</li></ol>
+<h2>What you can choose</h2>
+<ul><li>your seat</li><li>your payment method</li></ul>
+<h2>Legal bases</h2>
+<p>Purposes (a) and (b) are necessary for the performance of our contract with you. Purpose (c) is based
+on your consent. Purpose (d) rests on our legitimate interest in the safety of spectators, as
+Art. 6(1)(f) allows.</p>"""
+
+
+def test_letters_the_format_draws_answer_to_the_items_in_order(tmp_path: Path) -> None:
+    """An HTML <ol> (or Word's numbering) draws its letters: the n-th item is purpose (n)."""
+    path = tmp_path / "notice.html"
+    path.write_text(ORDERED, encoding="utf-8")
+    document = read(path)
+    activities = extract_activities(document, "en")
+    assert pairs(activities) == {
+        ("managing your season ticket", "contract"), ("selling match tickets online", "contract"),
+        ("sending you the club newsletter", "consent"),
+        ("keeping the stadium safe with CCTV", "legitimate_interests")}
+    assert_verbatim(document, activities)
+
+
+def test_a_list_not_introduced_as_purposes_answers_to_no_letter() -> None:
+    document = from_text("## Your choices\n\n- your seat\n- your payment method\n\n"
+                         "## Legal bases\n\nFor purposes (a) and (b) we rely on the contract.\n")
+    purposes = [a.purpose for a in extract_activities(document, "en")]
+    assert "your seat" not in purposes and "your payment method" not in purposes

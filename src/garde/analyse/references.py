@@ -26,16 +26,16 @@ from functools import lru_cache
 
 from garde.analyse.document import Block, Document
 from garde.analyse.subjects import _alternatives, _fold
-from garde.analyse.wording import find_terms, load_structure, negated, sentences, tied_bases
+from garde.analyse.wording import contains, find_terms, load_structure, negated, sentences, tied_bases
 
 # A list entry's label at the start of a line: "a)", "(b)", "c.", "1.", "2)", "(iv)", "iv." (a
 # numbered clause's "3.1" is not one: its number goes on after the dot).
 _LABEL = re.compile(r"^\s*\(?([a-z]|[ivx]{1,4}|\d{1,2})(?:\)|\.(?!\d))\s+(?=\S)")
 # The same label before an item's text, where the reader took it off ("1. " of a Markdown list).
 _LEAD = re.compile(r"^\s*\(?([a-z]|[ivx]{1,4}|\d{1,2})(?:\)|\.)\s*$")
-# A letter in parentheses referring to a list's entry, not following a word or a citation's number
-# ("6(1)(a)").
-_LETTER = r"(?<![\w)])\(?(?:[a-z]|[ivx]{2,4})\)"
+# A letter in parentheses referring to a list's entry, "(b)" or "b)", not following a word or a
+# citation's number ("6(1)(a)").
+_LETTER = r"(?:(?<![\w)])\((?:[a-z]|[ivx]{2,4})\)|(?<![\w)(])(?:[a-z]|[ivx]{2,4})\))"
 # A citation of the law around a reference: "art. 6, par. 1, lett. b)", "... lettera a) del GDPR".
 _CITED_BEFORE = re.compile(r"(?:\bart|\barticle|\barticolo|\bcomma|\bpar|\bparagraph|\bparagraphe|"
                            r"\bparagrafo)\W{0,3}\d[\w\s.,()°]{0,25}$")
@@ -69,6 +69,8 @@ class Tied:
 def by_reference(document: Document, language: str) -> list[Tied]:
     """Each listed purpose a sentence elsewhere ties bases to by its letter or number."""
     lists = _lists(document)
+    lists += [run for run in _ordinal_runs(document, language) if not any(
+        set(e.start for e in run.values()) & set(e.start for e in other.values()) for other in lists)]
     if not lists:
         return []
     text = document.text
@@ -202,6 +204,48 @@ def _lists(document: Document) -> list[dict[str, Entry]]:
     return runs
 
 
+def _ordinal_runs(document: Document, language: str) -> list[dict[str, Entry]]:
+    """Lists whose letters or numbers the format draws rather than writes (an HTML ``<ol>``, Word's
+    numbering): a run of two or more list items of one level, with no label in their text,
+    introduced as purposes (the paragraph before it or its heading holds ``purpose_sections``' words:
+    "for the following purposes:"); its n-th item answers to the n-th letter, number and numeral."""
+    structure = load_structure()
+    purposes = structure.words(structure.purpose_sections, language)
+    blocks = [b for b in document.blocks if b.kind != "cell"]
+    runs: list[dict[str, Entry]] = []
+    i = 0
+    while i < len(blocks):
+        if blocks[i].kind != "item":
+            i += 1
+            continue
+        j = i
+        while j < len(blocks) and blocks[j].kind == "item" and blocks[j].level == blocks[i].level:
+            j += 1
+        items = blocks[i:j]
+        intro = [b for b in (blocks[i - 1] if i else None, document.section_of(blocks[i])) if b is not None]
+        text = document.text
+        labelled = any(_LABEL.match(b.text) or _LEAD.match(text[text.rfind("\n", 0, b.start) + 1:b.start])
+                       for b in items)
+        if len(items) >= 2 and not labelled and any(contains(b.text, purposes) for b in intro):
+            run: dict[str, Entry] = {}
+            for n, item in enumerate(items):
+                words = item.text.rstrip(" ;,.")
+                entry = Entry(str(n + 1), item.start, item.start + len(words))
+                letter = chr(ord("a") + n) if n < LETTERS else ""
+                numeral = _ROMANS[n] if n < len(_ROMANS) else ""
+                for label in (str(n + 1), letter, numeral):
+                    if label:
+                        run.setdefault(label, entry)
+            runs.append(run)
+        i = max(j, i + 1)
+    return runs
+
+
+#: Most items an unlabelled run answers to letters for ("i" is then the ninth letter, not a numeral).
+LETTERS = 8
+_ROMANS = ("i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x", "xi", "xii")
+
+
 def _entries(document: Document) -> list[Entry]:
     """The labelled lines of the document's paragraphs and items, the label before the item's text
     (a Markdown "1. ...") or inside it ("a) ...")."""
@@ -236,8 +280,7 @@ def _block_lines(block: Block) -> list[tuple[int, str]]:
 def _follows(previous: str, label: str) -> bool:
     if previous.isdigit() and label.isdigit():
         return int(label) == int(previous) + 1
-    romans = ("i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x", "xi", "xii")
-    if previous in romans and label in romans and romans.index(label) == romans.index(previous) + 1:
+    if previous in _ROMANS and label in _ROMANS and _ROMANS.index(label) == _ROMANS.index(previous) + 1:
         return True
     return len(previous) == len(label) == 1 and previous.isalpha() and ord(label) == ord(previous) + 1
 
