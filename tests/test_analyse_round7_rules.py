@@ -260,3 +260,20 @@ def test_a_list_not_introduced_as_purposes_answers_to_no_letter() -> None:
                          "## Legal bases\n\nFor purposes (a) and (b) we rely on the contract.\n")
     purposes = [a.purpose for a in extract_activities(document, "en")]
     assert "your seat" not in purposes and "your payment method" not in purposes
+
+
+def test_respectively_after_the_bases() -> None:
+    document = from_text("Your data is processed for marketing and analytics purposes, on the basis of your "
+                         "consent and our legitimate interests respectively.\n")
+    activities = extract_activities(document, "en")
+    assert pairs(activities) == {("for marketing", "consent"), ("analytics purposes", "legitimate_interests")}
+    assert_verbatim(document, activities)
+
+
+def test_items_introduced_by_a_use_answer_to_their_numbers() -> None:
+    document = from_text("We use your information to:\n\n- run your loyalty account;\n- send you offers by "
+                         "email.\n\nPurpose 1 is necessary for the performance of our contract with you; "
+                         "purpose 2 is based on your consent.\n")
+    activities = extract_activities(document, "en")
+    assert pairs(activities) == {("run your loyalty account", "contract"),
+                                 ("send you offers by email", "consent")}

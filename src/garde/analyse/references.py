@@ -81,8 +81,8 @@ def by_reference(document: Document, language: str) -> list[Tied]:
         for start, end in sentences(block.text):
             sentence = block.text[start:end]
             # a label opening its line is a list's own entry ("a) ..., sulla base del contratto;")
-            groups = [g for g in _references(sentence, language)
-                      if not _opens_line(text, block.start + start + g[0])]
+            groups = [g for g in _references(sentence, language) if not (
+                _opens_line(text, block.start + start + g[0]) and _LABEL.match(sentence[g[0]:]))]
             if not groups:
                 continue
             named = {label for _, _, labels in groups for label in labels}
@@ -120,17 +120,28 @@ def respectively(text: str, language: str) -> list[tuple[Span, list[tuple[Span, 
         # the sentence states its bases by construction ("reposent respectivement sur"), whatever
         # words stand between its verb and them: every basis it names and does not deny
         denied = negated(sentence)
-        bases = [m for m in find_terms("legal_bases", sentence)
-                 if m.start >= hit.start() and m.term not in denied]
+        named = [m for m in find_terms("legal_bases", sentence) if m.term not in denied]
+        bases = [m for m in named if m.start >= hit.start()]
+        head = _head(sentence, hit.start(), language)
+        if len(bases) < 2:  # the cue after them: "..., on your consent and our interests respectively"
+            bases = [m for m in named if m.end <= hit.start()]
+            if bases:
+                head = (0, len(sentence[:_basis_clause(sentence, bases[0].start)].rstrip(" ,")))
         if len(bases) < 2 or len({m.term for m in bases}) < 2:
             continue
-        head = _head(sentence, hit.start(), language)
         parts = _split(sentence, head, len(bases), joints, markers)
         if parts is None:
             continue
         found.append(((start, end), [((start + a, start + b), (start + m.start, start + m.end))
                                      for (a, b), m in zip(parts, bases, strict=True)]))
     return found
+
+
+def _basis_clause(sentence: str, first_basis: int) -> int:
+    """Where the words stating the bases begin, the first basis at ``first_basis``: after the last
+    comma before it ("marketing and analytics, on the basis of your consent ..."), else at it."""
+    comma = sentence.rfind(",", 0, first_basis)
+    return comma + 1 if comma > 0 else first_basis
 
 
 def _opens_line(text: str, position: int) -> bool:
@@ -207,10 +218,12 @@ def _lists(document: Document) -> list[dict[str, Entry]]:
 def _ordinal_runs(document: Document, language: str) -> list[dict[str, Entry]]:
     """Lists whose letters or numbers the format draws rather than writes (an HTML ``<ol>``, Word's
     numbering): a run of two or more list items of one level, with no label in their text,
-    introduced as purposes (the paragraph before it or its heading holds ``purpose_sections``' words:
-    "for the following purposes:"); its n-th item answers to the n-th letter, number and numeral."""
+    introduced as purposes (its heading holds ``purpose_sections``' words, or the paragraph before it
+    ends in ":" and holds them or ``purpose_cues``': "for the following purposes:", "We use your
+    data to:"); its n-th item answers to the n-th letter, number and numeral."""
     structure = load_structure()
     purposes = structure.words(structure.purpose_sections, language)
+    uses = structure.words(structure.purpose_cues, language)
     blocks = [b for b in document.blocks if b.kind != "cell"]
     runs: list[dict[str, Entry]] = []
     i = 0
@@ -222,11 +235,15 @@ def _ordinal_runs(document: Document, language: str) -> list[dict[str, Entry]]:
         while j < len(blocks) and blocks[j].kind == "item" and blocks[j].level == blocks[i].level:
             j += 1
         items = blocks[i:j]
-        intro = [b for b in (blocks[i - 1] if i else None, document.section_of(blocks[i])) if b is not None]
+        before = blocks[i - 1] if i and blocks[i - 1].kind != "item" else None
+        heading = document.section_of(blocks[i])
         text = document.text
         labelled = any(_LABEL.match(b.text) or _LEAD.match(text[text.rfind("\n", 0, b.start) + 1:b.start])
                        for b in items)
-        if len(items) >= 2 and not labelled and any(contains(b.text, purposes) for b in intro):
+        introduced = (heading is not None and contains(heading.text, purposes)) or (
+            before is not None and before.text.rstrip().endswith(":")
+            and contains(before.text, purposes + uses))
+        if len(items) >= 2 and not labelled and introduced:
             run: dict[str, Entry] = {}
             for n, item in enumerate(items):
                 words = item.text.rstrip(" ;,.")
