@@ -277,3 +277,18 @@ def test_items_introduced_by_a_use_answer_to_their_numbers() -> None:
     activities = extract_activities(document, "en")
     assert pairs(activities) == {("run your loyalty account", "contract"),
                                  ("send you offers by email", "consent")}
+
+
+def test_a_table_s_purpose_cell_naming_listed_purposes_by_letter() -> None:
+    document = from_text(
+        "Finalità del trattamento:\n"
+        "a) gestione delle iscrizioni ai corsi;\n"
+        "b) fatturazione delle quote;\n"
+        "c) invio della newsletter.\n\n"
+        "| Finalità | Base giuridica |\n|---|---|\n| a) e b) | Esecuzione del contratto |\n"
+        "| c) | Consenso |\n")
+    activities = extract_activities(document, "it")
+    assert pairs(activities) == {
+        ("gestione delle iscrizioni ai corsi", "contract"), ("fatturazione delle quote", "contract"),
+        ("invio della newsletter", "consent")}
+    assert_verbatim(document, activities)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from garde.analyse.document import Block, Document, Table
 from garde.analyse.on_behalf import processor_heading, processor_role, processor_spans, says_on_behalf
 from garde.analyse.passages import plain_headings
-from garde.analyse.references import by_reference, respectively
+from garde.analyse.references import by_reference, named_entries, respectively
 from garde.analyse.subjects import clauses, conditional, hedged_use, ties, use_after_basis
 from garde.analyse.wording import (
     BOTH,
@@ -95,6 +95,15 @@ def _referenced(document: Document, language: str, reading: Reading) -> None:
             for (a, b), (c, d) in pairs:
                 units.append(Unit("paragraph", [Chunk("purpose", block.text[a:b], block.start + a),
                                                 Chunk("basis", block.text[c:d], block.start + c)]))
+    for unit in [u for u in reading.units if u.layout == "table"]:
+        # a table's purpose cell naming listed purposes by their letters ("a) e b) | Contratto")
+        purpose = next((c for c in unit.chunks if c.role == "purpose"), None)
+        named = named_entries(document, purpose.text, purpose.start, language) if purpose else None
+        if purpose is None or not named:
+            continue
+        reading.units.remove(unit)
+        others = [c for c in unit.chunks if c is not purpose]
+        units += [Unit("table", [Chunk("purpose", text[a:b], a), *others]) for a, b in named]
     if not units:
         return
     reading.units = [u for u in reading.units if not any(

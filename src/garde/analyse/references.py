@@ -104,6 +104,30 @@ def by_reference(document: Document, language: str) -> list[Tied]:
 Span = tuple[int, int]
 
 
+def named_entries(document: Document, text: str, position: int, language: str) -> list[Span] | None:
+    """The listed purposes a short text names by nothing but their letters or numbers (a table's
+    purpose cell "a) e b)", "Purposes 1 to 3"), as offsets; None when it says more, or names no
+    list's entries."""
+    groups = _references(text, language)
+    if not groups:
+        return None
+    pieces, last = [], 0
+    for start, end, _ in groups:
+        pieces.append(text[last:start])
+        last = end
+    rest = " ".join([*pieces, text[last:]])
+    structure = load_structure()
+    own = [w for w in re.findall(r"\w{3,}", _fold(rest))
+           if w not in structure.words(structure.reference_nouns, language)]
+    if own:
+        return None
+    labels = [label for _, _, found in groups for label in found]
+    entries = _nearest(_lists(document) + _ordinal_runs(document, language), position, set(labels))
+    if entries is None:
+        return None
+    return [(entries[label].start, entries[label].end) for label in labels]
+
+
 def respectively(text: str, language: str) -> list[tuple[Span, list[tuple[Span, Span]]]]:
     """Each sentence of ``text`` tying purposes "respectively" to as many bases, in order: its span
     and, for each purpose, (the purpose, the words naming its basis); none where the counts differ."""
