@@ -292,3 +292,13 @@ def test_a_table_s_purpose_cell_naming_listed_purposes_by_letter() -> None:
         ("gestione delle iscrizioni ai corsi", "contract"), ("fatturazione delle quote", "contract"),
         ("invio della newsletter", "consent")}
     assert_verbatim(document, activities)
+
+
+def test_numbers_in_parentheses_after_a_noun() -> None:
+    document = from_text(
+        "We process your data for these purposes:\n\n(1) handling your claim;\n(2) detecting fraud.\n\n"
+        "Purpose (1) is necessary for the performance of your insurance contract. Purpose (2) relies on "
+        "our legitimate interest in preventing fraudulent claims.\n")
+    activities = extract_activities(document, "en")
+    assert pairs(activities) == {("handling your claim", "contract"),
+                                 ("detecting fraud", "legitimate_interests")}

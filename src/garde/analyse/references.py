@@ -358,7 +358,7 @@ def _reference_pattern(language: str) -> re.Pattern[str]:
     nouns = _alternatives(structure.words(structure.reference_nouns, language)) or "(?!)"
     joints = _alternatives((*structure.words(structure.purpose_joints, language),
                             *structure.words(structure.reference_ranges, language), "or", "ou", "o"))
-    number = r"\d{1,2}\)?"
+    number = r"\(?\d{1,2}\)?"
     letter = _LETTER
     separator = rf"(?:\s*[,–-]\s*|\s+(?:{joints})\s+|\s*,\s*(?:{joints})\s+)"
     lettered = rf"{letter}(?:{separator}{letter})*"
