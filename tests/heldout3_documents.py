@@ -1,12 +1,14 @@
 """The third held-out set's PDF and DOCX, built at test time from committed text sources.
 
-A document whose name ends in .pdf or .docx is committed as `NAME.source`, in a small markup of
-this module's own: `#`, `##` and `###` headings, `- ` bullets, `|`-separated table rows (the first row
-is the header) and `---page---` for a page break; any other non-empty line is a paragraph. The PDF
-is written with reportlab (table cells are wrapping paragraphs in fixed column widths, so a long
-cell runs over several lines) and the DOCX with python-docx (a real Word table). Both are
-deterministic: reportlab in invariant mode, the DOCX with fixed core properties and zip times. Every other
-document (text, Markdown, HTML, TSV) is read as committed.
+A document whose name ends in .pdf or .docx is committed as `NAME.source`, in a small markup of this
+module's own: `#`, `##` and `###` headings, `- ` bullets, `|`-separated table rows (the first row is
+the header; a cell of `^` alone is the cell above, merged down into this row: a DOCX vertical merge,
+a PDF cell spanning the rows, drawn at its first) and `---page---` for a page break; any other
+non-empty line is a paragraph. The PDF is written with reportlab (table cells are wrapping
+paragraphs in fixed column widths, so a long cell runs over several lines) and the DOCX with
+python-docx (a real Word table). Both are deterministic: reportlab in invariant mode, the DOCX with
+fixed core properties and zip times. Every other document (text, Markdown, HTML, TSV) is read as
+committed.
 """
 
 from __future__ import annotations
@@ -99,7 +101,9 @@ def flowables(blocks: list[Block], width: float, cell_padding: float | None = No
             items = [ListItem(Paragraph(escape(line), body)) for line in block.lines]
             story.append(ListFlowable(items, bulletType="bullet", start="–"))
         else:
-            rows = [[Paragraph(escape(text), cell) for text in cells(row)] for row in block.lines]
+            texts = [cells(row) for row in block.lines]
+            rows = [[Paragraph("" if text == MERGED else escape(text), cell) for text in row]
+                    for row in texts]
             table = Table(rows, colWidths=[width / len(rows[0])] * len(rows[0]), repeatRows=1)
             padding = [] if cell_padding is None else [
                 ("TOPPADDING", (0, 0), (-1, -1), cell_padding),
@@ -110,9 +114,29 @@ def flowables(blocks: list[Block], width: float, cell_padding: float | None = No
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
                 ("BACKGROUND", (0, 0), (-1, 0), colors.lightgrey),
                 *padding,
+                *(("SPAN", (c, top), (c, bottom)) for c, top, bottom in merged_runs(texts)),
             ]))
             story.append(table)
     return story
+
+
+MERGED = "^"  # a table cell merged with the one above
+
+
+def merged_runs(rows: list[list[str]]) -> list[tuple[int, int, int]]:
+    """(column, first row, last row) of each cell merged down over the rows below it (`^` cells)."""
+    runs = []
+    for c in range(len(rows[0])):
+        r = 1
+        while r < len(rows):
+            if rows[r][c] == MERGED:
+                top = r - 1
+                while r < len(rows) and rows[r][c] == MERGED:
+                    r += 1
+                runs.append((c, top, r - 1))
+            else:
+                r += 1
+    return runs
 
 
 def write_docx(blocks: list[Block], path: Path) -> None:
@@ -133,7 +157,10 @@ def write_docx(blocks: list[Block], path: Path) -> None:
             grid.style = "Table Grid"
             for r, row in enumerate(rows):
                 for c, text in enumerate(row):
-                    grid.cell(r, c).text = text
+                    if text != MERGED:
+                        grid.cell(r, c).text = text
+            for c, top, bottom in merged_runs(rows):
+                grid.cell(top, c).merge(grid.cell(bottom, c))
     properties = document.core_properties
     properties.created = properties.modified = FIXED_TIME
     properties.author = properties.last_modified_by = "held-out set 3"

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
+from garde.analyse.cues import PLACEHOLDER_DURATION
 from garde.analyse.document import Document
 from garde.analyse.language import detect_language
 from garde.analyse.layout import Chunk, read_layout
@@ -183,8 +184,10 @@ def _activity(document: Document, layout: str, chunks: list[Chunk], language: st
     recipients = [_named(document, "recipient", chunk, m)
                   for chunk in by_role.get("recipients", []) for m in find_terms("recipients", chunk.text)]
     retention = None
-    if by_role.get("retention"):
-        chunk = by_role["retention"][0]
+    # a period a template left to fill ("XXX years") is no retention (finding GA002)
+    stated = [c for c in by_role.get("retention", []) if not PLACEHOLDER_DURATION.search(c.text)]
+    if stated:
+        chunk = stated[0]
         retention = Retention(chunk.text, retention_rule(chunk.text))
         evidence.append(Evidence("retention", chunk.text, chunk.text, chunk.start))
     denied = set().union(*(negated(c.text) for c in (*purposes, *by_role.get("basis", []))))

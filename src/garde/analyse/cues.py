@@ -3,12 +3,12 @@
 A cue is matched on the passage's *normalised* words (case, accents, apostrophes and punctuation
 ignored, as :func:`garde.taxonomy.normalise` does), whole words only; a trailing ``*`` on a word
 matches any ending (``rectif*`` matches "rectification", "rectifier"). A few cues are patterns,
-named with ``@``: an e-mail address, a telephone number, a web address, a duration ("13 mois",
-"5 years"), a company's name with its legal form ("Acme Ltd"), a country outside the EEA (its
-name in French, English or Italian, from Babel's CLDR data and the EEA list in
-``taxonomy/data/eea.yaml``) and the words of a taxonomy kind (``@vocabulary:legal_bases``: its
-labels and synonyms of two words or more, the one-word ones being too common in prose:
-"contract", "Contrat").
+named with ``@``: an e-mail address, a telephone number, a web address, a duration ("13 mois", "5
+years") or one whose number a template left to fill ("XXX years"), a company's name with its legal
+form ("Acme Ltd"), a country outside the EEA (its name in French, English or Italian, from Babel's
+CLDR data and the EEA list in ``taxonomy/data/eea.yaml``) and the words of a taxonomy kind
+(``@vocabulary:legal_bases``: its labels and synonyms of two words or more, the one-word ones being
+too common in prose: "contract", "Contrat").
 """
 
 from __future__ import annotations
@@ -52,9 +52,13 @@ _COMPANY = re.compile(
 _COUNT = (r"(?:\d+|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|eighteen|twenty|thirty|"
           r"deux|trois|quatre|cinq|six|sept|huit|neuf|dix|douze|dix-huit|vingt|trente|"
           r"due|tre|quattro|cinque|sei|sette|otto|nove|dieci|dodici|diciotto|venti|trenta)")
-_DURATION = re.compile(
-    rf"\b{_COUNT}\s*(?:years?|months?|weeks?|days?|yrs?|ans?|années?|mois|semaines?|jours?|anni|anno|mesi|mese|"
-    r"settimane|giorni)\b", re.IGNORECASE)
+_UNITS = (r"(?:years?|months?|weeks?|days?|yrs?|ans?|années?|mois|semaines?|jours?|anni|anno|mesi|mese|"
+          r"settimane|giorni)\b")
+_DURATION = re.compile(rf"\b{_COUNT}\s*{_UNITS}", re.IGNORECASE)
+# A duration whose number a template left to fill ("XXX years", "[X] ans", "__ mesi", "[…] months",
+# "<n> days"): no period at all (the placeholder is finding GA002).
+PLACEHOLDER_DURATION = re.compile(
+    rf"(?:(?<![\w])X{{1,4}}|\[[^\]\n]{{0,12}}\]|_{{2,}}|\.{{3,}}|…|<[^<>\n]{{0,12}}>|\bN\b)\s*(?i:{_UNITS})")
 
 
 @dataclass(frozen=True)
@@ -133,6 +137,8 @@ def _named(name: str) -> tuple[set[str], list[re.Pattern[str]]]:
         return set(), [_PHONE]
     if name == "@duration":
         return set(), [_DURATION]
+    if name == "@placeholder_duration":
+        return set(), [PLACEHOLDER_DURATION]
     if name == "@company":
         return set(), [_COMPANY]
     if name == "@country_outside_eea":
@@ -141,7 +147,8 @@ def _named(name: str) -> tuple[set[str], list[re.Pattern[str]]]:
         return set(vocabulary_phrases(name.split(":", 1)[1])), []
     if name.startswith("@named:") and "{Name}" in name:
         return set(), [named_pattern(name.split(":", 1)[1])]
-    raise GardeError(f"unknown cue pattern {name!r} (@email, @url, @phone, @duration, @company, "
+    raise GardeError(f"unknown cue pattern {name!r} (@email, @url, @phone, @duration, "
+                     "@placeholder_duration, @company, "
                      "@country_outside_eea, @vocabulary:<kind>, @enumeration:<kind>, @article:<number>, "
                      "@named:<words around {Name}>)")
 

@@ -29,6 +29,9 @@ class Table:
     """A table: its rows of cells (the first row is usually the header), each cell a block."""
 
     rows: tuple[tuple[Block, ...], ...]
+    # a cell left empty may be the one above merged down: a PDF draws a merged cell once, in its
+    # first row, where HTML and DOCX say which cells are merged (their readers repeat the cell)
+    merged_unmarked: bool = False
 
     @property
     def header(self) -> tuple[str, ...]:

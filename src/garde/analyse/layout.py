@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from garde.analyse.document import Block, Document, Table
 from garde.analyse.on_behalf import processor_heading, processor_role, processor_spans, says_on_behalf
 from garde.analyse.passages import plain_headings
+from garde.analyse.references import by_reference, named_entries, respectively
 from garde.analyse.subjects import clauses, conditional, hedged_use, ties, use_after_basis
 from garde.analyse.wording import (
     BOTH,
@@ -69,9 +70,46 @@ def read_layout(document: Document, language: str) -> Reading:
     reading = Reading()
     consumed = _tables(document, language, reading)
     _prose(document, language, reading, consumed)
+    _referenced(document, language, reading)
     reading.units.sort(key=lambda u: min((c.start for c in u.chunks), default=0))
     _processors(document, language, reading.units)
     return reading
+
+
+def _referenced(document: Document, language: str, reading: Reading) -> None:
+    """Purposes tied to their bases by a list's letter or number, or "respectively"
+    (:mod:`garde.analyse.references`): a unit per purpose, in place of what the rest of the reading
+    made of the sentences that tie them (their words are no purpose of their own)."""
+    text = document.text
+    units: list[Unit] = []
+    spans: list[tuple[int, int]] = []
+    for tied in by_reference(document, language):
+        (a, b), (c, d) = tied.purpose, tied.passage
+        units.append(Unit("item", [Chunk("purpose", text[a:b], a), Chunk("prose", text[c:d], c)]))
+        spans.append(tied.sentence)
+    for block in document.blocks:
+        if block.kind == "cell":
+            continue
+        for (s, e), pairs in respectively(block.text, language):
+            spans.append((block.start + s, block.start + e))
+            for (a, b), (c, d) in pairs:
+                units.append(Unit("paragraph", [Chunk("purpose", block.text[a:b], block.start + a),
+                                                Chunk("basis", block.text[c:d], block.start + c)]))
+    for unit in [u for u in reading.units if u.layout == "table"]:
+        # a table's purpose cell naming listed purposes by their letters ("a) e b) | Contratto")
+        purpose = next((c for c in unit.chunks if c.role == "purpose"), None)
+        named = named_entries(document, purpose.text, purpose.start, language) if purpose else None
+        if purpose is None or not named:
+            continue
+        reading.units.remove(unit)
+        others = [c for c in unit.chunks if c is not purpose]
+        units += [Unit("table", [Chunk("purpose", text[a:b], a), *others]) for a, b in named]
+    if not units:
+        return
+    reading.units = [u for u in reading.units if not any(
+        c.role == "purpose" and any(s <= c.start < e for s, e in spans) for c in u.chunks)]
+    reading.untied = [c for c in reading.untied if not any(s <= c.start < e for s, e in spans)]
+    reading.units += units
 
 
 def _processors(document: Document, language: str, units: list[Unit]) -> None:
@@ -104,7 +142,10 @@ def _tables(document: Document, language: str, reading: Reading) -> set[int]:
     text = document.text
     events: list[tuple[int, str, tuple[Block, ...]]] = []
     implied_roles: dict[int, dict[int, str]] = {}  # a headerless table's first cell -> its columns' roles
-    for table in document.tables:
+    merged_rows: dict[int, int] = {}  # a row's first cell -> its table's index, for PDF tables
+    for index, table in enumerate(document.tables):
+        if table.merged_unmarked:
+            merged_rows.update({row[0].start: index for row in table.rows if row})
         # a table whose first row names its columns holds rows, even short ones whose first cells
         # happen to read as labels (a purpose "... conservation des factures")
         headed = _header(text, table.rows[0], language) is not None
@@ -126,6 +167,7 @@ def _tables(document: Document, language: str, reading: Reading) -> set[int]:
     roles: dict[int, str] | None = None
     unit: Unit | None = None
     consumed: set[int] = set()
+    table_rows: list[tuple[int, Unit]] = []  # the rows of tables whose merged cells are unmarked
     for position, kind, blocks in events:
         if kind == "other":
             roles, unit = None, None
@@ -151,9 +193,29 @@ def _tables(document: Document, language: str, reading: Reading) -> set[int]:
         if opens and any(role in ("purpose", "name", BOTH) for role, _ in cells):
             unit = Unit("table")
             reading.units.append(unit)
+            if kind == "row" and position in merged_rows:
+                table_rows.append((merged_rows[position], unit))
         if unit is not None:
             unit.chunks += [c for role, b in cells if role is not None for c in chunks(role, b)]
+    _merged_down(table_rows)
     return consumed
+
+
+def _merged_down(rows: list[tuple[int, Unit]]) -> None:
+    """A PDF draws a basis cell merged over several rows once, in its first row: a row of such a table
+    with no basis cell, under a row with one, and with a row below it that has its own again (the
+    column is filled, not left blank from some row on), takes the basis cell above (quoted where it
+    stands)."""
+    def bases(unit: Unit) -> list[Chunk]:
+        return [c for c in unit.chunks if c.role == "basis"]
+
+    for i, (table, unit) in enumerate(rows):
+        if bases(unit) or i == 0 or rows[i - 1][0] != table:
+            continue
+        above = bases(rows[i - 1][1])
+        below = any(t == table and bases(u) for t, u in rows[i + 1:])
+        if above and below:
+            unit.chunks += above
 
 
 def _label_columns(text: str, table: Table) -> dict[int, str] | None:
@@ -274,9 +336,16 @@ def _sections(document: Document, consumed: set[int], language: str) -> list[tup
 _MARKED = re.compile(r"^(?:\(?[a-z]\)|\(?[ivx]{1,4}[.)]|[–—•·▪◦])\s+(?=\S)")
 
 
+# A contract's numbered clause: "3.1 The Supplier processes ...", "12.4. Le Prestataire ...".
+_CLAUSE = re.compile(r"^\d{1,2}(?:\.\d{1,2})+\.?\s+(?=\S)")
+
+
 def _list_lines(block: Block) -> list[Block]:
     """A paragraph whose lines are a lettered or dashed list (plain text, a PDF's text) as its
-    introduction and one item per entry; any other block as it is."""
+    introduction and one item per entry, and a numbered clause ("3.1 ...") as an item of its own
+    (a purpose when it ties a basis, as a bullet does); any other block as it is."""
+    if block.kind == "paragraph" and _CLAUSE.match(block.text):
+        return [Block("item", block.text, block.start, 1)]
     if block.kind != "paragraph" or "\n" not in block.text:
         return [block]
     lines = _lines(block)

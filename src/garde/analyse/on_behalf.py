@@ -61,6 +61,8 @@ def says_on_behalf(text: str, language: str) -> bool:
 # processor's document names its customer, the controller, at most generically ("the Client").
 CONTROLLER_SIDE = ("controller_identity", "dpo_contact", "legal_basis_any", "legal_basis_per_purpose",
                    "legitimate_interests_described")
+# ... and, in a notice speaking only as a processor, its contact: the processor's own, not the controller's
+PROCESSOR_NOTICE_SIDE = (*CONTROLLER_SIDE, "controller_contact")
 
 
 def processor_document(document: Document, found: Sequence[Passage], titles: Cues) -> bool:
@@ -72,3 +74,15 @@ def processor_document(document: Document, found: Sequence[Passage], titles: Cue
     title = next((p for p in found if p.text.strip()), None)
     return title is not None and bool(titles.find(title.text, title.words))
 
+
+
+def on_behalf_only(found: Sequence[Passage], language: str) -> bool:
+    """Whether a notice speaks only as its customers' processor ("Tessellate processes your data on
+    behalf of the studio you booked with"): a passage says so, and none names a controller's role
+    but to say whose processing it is. Its own name, address and contact then show no controller
+    (Art. 13(1)(a) is the controller's: its customer, whom it does not name)."""
+    structure = load_structure()
+    controller = structure.words(structure.controller_sections, language)
+    on_behalf = [p for p in found if says_on_behalf(p.text, language)]
+    return bool(on_behalf) and not any(contains(p.text, controller) and not says_on_behalf(p.text, language)
+                                       for p in found)

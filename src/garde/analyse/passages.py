@@ -82,13 +82,29 @@ def passages(document: Document) -> list[Passage]:
 _FIELD_LINE = re.compile(r"\n(?=[ \t]*[*_]*[A-ZÀ-ÖØ-Ý][^:\n]{1,60}?[*_]*\s?:[*_]*\s)")
 
 
+# The same fields run on in one line, each ending its sentence ("Controller: Acme Ltd, 1 High St.
+# Contact: info@acme.example. Data Protection Officer: ..."), as a PDF joins a register's header lines.
+_FIELD_START = re.compile(r"^[*_]*[A-ZÀ-ÖØ-Ý][^:\n]{1,60}?[*_]*\s?:[*_]*\s")
+_FIELD_AFTER_SENTENCE = re.compile(r"(?<=[.;])[ \t]+(?=[*_]*[A-ZÀ-ÖØ-Ý][^:.\n]{1,40}?[*_]*\s?:[*_]*\s)")
+
+
+def _field_gaps(block: Block) -> list[re.Match[str]]:
+    if block.kind == "heading":
+        return []
+    gaps = list(_FIELD_LINE.finditer(block.text))
+    if not gaps and _FIELD_START.match(block.text):
+        gaps = list(_FIELD_AFTER_SENTENCE.finditer(block.text))
+    return gaps
+
+
 def _sentences(block: Block) -> list[tuple[str, int]]:
     """The block's sentences (a heading or short block whole), each with its offset in the text; a
-    paragraph of labelled fields, one per line, gives each line apart."""
-    if block.kind != "heading" and _FIELD_LINE.search(block.text):
+    paragraph of labelled fields, one per line or one per sentence, gives each apart."""
+    gaps = _field_gaps(block)
+    if gaps:
         found: list[tuple[str, int]] = []
         begin = 0
-        for gap in (*_FIELD_LINE.finditer(block.text), None):
+        for gap in (*gaps, None):
             end = gap.start() if gap else len(block.text)
             line = block.text[begin:end]
             lead = len(line) - len(line.lstrip())

@@ -4,6 +4,7 @@ problems listed; the report as JSON-ready data or as text for a person.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -17,7 +18,7 @@ from garde.analyse.document import Document
 from garde.analyse.draft import draft_register
 from garde.analyse.findings import Finding, find_problems
 from garde.analyse.language import check_language, detect_language
-from garde.analyse.on_behalf import CONTROLLER_SIDE, processor_document
+from garde.analyse.on_behalf import CONTROLLER_SIDE, PROCESSOR_NOTICE_SIDE, on_behalf_only, processor_document
 from garde.analyse.passages import Passage, passages
 from garde.analyse.readers import read
 
@@ -81,6 +82,8 @@ def analyse(document: Document, lang: str = "auto", today: date | None = None) -
     elements = detect_elements(found)
     if processor:  # GDPR Art. 28: the controller is the processor's customer, not named by its details
         elements.update({name: Element(False) for name in CONTROLLER_SIDE})
+    elif not any(a.legal_bases for a in extracted) and on_behalf_only(found, language):
+        elements.update({name: Element(False) for name in PROCESSOR_NOTICE_SIDE})
     if not elements["purposes"].present:
         # Art. 13(1)(c): a purpose the layout reads (a bullet, a row, a heading over its basis).
         purpose = next((e for a in extracted for e in a.evidence if e.field == "purpose"), None)
@@ -114,12 +117,22 @@ def document_kind(document: Document, found: Sequence[Passage], processor: bool 
     total = sum(len(b.text) for b in document.blocks) or 1
     in_tables = sum(len(b.text) for b in document.blocks if b.kind == "cell")
     words = sum(p.word_count() for p in found) or 1
-    addressed = sum(len(_ADDRESS.phrases.findall(p.words)) for p in found if _ADDRESS.phrases) / words
+    addressed = sum(len(_ADDRESS.phrases.findall(_unaddressed(p.words))) for p in found
+                    if _ADDRESS.phrases) / words
     titled = any(_REGISTER_TITLE.find(p.text, p.words) for p in found[:1])
     mostly_tables = in_tables / total >= 0.5 and any(len(t.rows) >= 3 for t in document.tables)
     if processor and any(len(t.rows) >= 3 for t in document.tables):
         return "register"
     return "register" if (mostly_tables or titled) and addressed < _ADDRESSED else "notice"
+
+
+# Words holding an address word that address no one: a register's "Prise de rendez-vous" (an
+# appointment) is no "vous".
+_COMPOUNDS = re.compile(r"\brendez vous\b")
+
+
+def _unaddressed(words: str) -> str:
+    return _COMPOUNDS.sub("rendez", words)
 
 
 def render_text(analysis: Analysis) -> str:

@@ -49,8 +49,10 @@ class DocumentBuilder:
         self._separate()
         self._blocks.append(Block(kind, body, self._write(body), level))
 
-    def add_table(self, rows: list[list[str]]) -> None:
-        """A table, as rows of cell texts (empty cells are kept out of the blocks)."""
+    def add_table(self, rows: list[list[str]], merged_unmarked: bool = False) -> None:
+        """A table, as rows of cell texts (empty cells are kept out of the blocks). ``merged_unmarked``:
+        the format draws a cell merged over several rows once and leaves the rows below it blank
+        (a PDF), so an empty cell may be the one above."""
         built: list[tuple[Block, ...]] = []
         for row in rows:
             cells = [clean(cell) for cell in row]
@@ -67,7 +69,7 @@ class DocumentBuilder:
             built.append(tuple(blocks))
             self._blocks.extend(blocks)
         if built:
-            self._tables.append(Table(tuple(built)))
+            self._tables.append(Table(tuple(built), merged_unmarked))
 
     @property
     def size(self) -> int:

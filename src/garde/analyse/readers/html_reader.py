@@ -156,14 +156,44 @@ def _item(node: LexborNode, builder: DocumentBuilder, depth: int) -> None:
                 _item(li, builder, depth + 1)
 
 
+#: Most rows one cell's ``rowspan`` is carried over (HTML's own limit is 65,534).
+MAX_ROWSPAN = 1000
+
+
 def _rows(table: LexborNode) -> list[list[str]]:
+    """The table's rows of cell texts. A cell spanning rows (``rowspan``: a register's basis cell
+    shared by the rows of several purposes) is read in each row it spans, at its column, as Word's
+    vertically merged cells are, so every row keeps its columns."""
     rows: list[list[str]] = []
+    spanning: dict[int, tuple[str, int]] = {}  # column -> (text, rows still to span)
     for row in table.css("tr"):
         owner = _owner_table(row)
         if owner is None or owner.mem_id != table.mem_id:  # a row of a nested table belongs to that table
             continue
-        rows.append([_text(cell) for cell in row.iter() if cell.tag in ("td", "th")])
+        cells: list[str] = []
+        for cell in (c for c in row.iter() if c.tag in ("td", "th")):
+            while len(cells) in spanning:
+                cells.append(_carried(spanning, len(cells)))
+            text = _text(cell)
+            span = _span(cell.attributes.get("rowspan"))
+            if span > 1:
+                spanning[len(cells)] = (text, span - 1)
+            cells.append(text)
+        while len(cells) in spanning:
+            cells.append(_carried(spanning, len(cells)))
+        rows.append(cells)
     return rows
+
+
+def _carried(spanning: dict[int, tuple[str, int]], column: int) -> str:
+    text, left = spanning.pop(column)
+    if left > 1:
+        spanning[column] = (text, left - 1)
+    return text
+
+
+def _span(value: str | None) -> int:
+    return min(int(value), MAX_ROWSPAN) if value and value.strip().isdigit() else 1
 
 
 def _owner_table(node: LexborNode) -> LexborNode | None:

@@ -124,11 +124,11 @@ def _page(text: str, layout: tuple[list[str], list[int | None]], builder: Docume
     for table in tables:
         before = lines[done:table.first]
         if table.continued:
-            builder.add_table(table.rows)
+            builder.add_table(table.rows, merged_unmarked=True)
             _prose([*held, *before], full, builder)
         else:
             _prose(before, full, builder)
-            builder.add_table(table.rows)
+            builder.add_table(table.rows, merged_unmarked=True)
         done = table.last
     if ends_page(tables[-1], grid):
         return tables[-1].columns, _trimmed(lines[done:])
