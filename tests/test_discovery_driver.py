@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -21,7 +22,8 @@ from garde.datasets.sql import rows_in, rows_in_all, select_in
 from garde.problems import GardeError
 from garde.rights import get_request, submit, verify_out_of_band
 from garde.rights.deployment import Deployment
-from garde.rights.running import run
+from garde.rights.running import locate, run
+from garde.settings import Settings
 from garde.shop import generate_shop
 from garde.store import connect, migrate
 from tests.conftest import scratch_databases
@@ -201,16 +203,43 @@ def test_an_access_run_on_postgresql_rolls_nothing_back(shop: tuple[sa.Engine, D
 
 @pytest.mark.postgres
 @pytest.mark.parametrize("shop", ["postgresql"], indirect=True)
-def test_discovery_on_postgresql_sends_one_statement_per_database(shop: tuple[sa.Engine, Deployment, str],
-                                                                   tmp_path: Path) -> None:
+def test_reading_ahead_on_postgresql_sends_one_statement_per_database(shop: tuple[sa.Engine, Deployment, str],
+                                                                      tmp_path: Path) -> None:
     """The subject's rows of each database are read in one statement (:mod:`garde.datasets.ahead`),
     the walk answered from them: the same footprint as one statement per table and hop."""
     _, deployment, email = shop
     footprint, sent = _sent(list(deployment.engines.values()), tmp_path / "protocol.trace",
-                            lambda: find_subject(deployment.datamap, deployment.engines, {"email": email}))
+                            lambda: find_subject(deployment.datamap, deployment.engines, {"email": email},
+                                                 ahead=True))
     statements = [line for line in sent if ("\tParse\t" in line or "\tQuery\t" in line)
                   and "pg_attribute" not in line]  # the columns' types, read once per engine
     assert len(statements) == len(deployment.datamap.datasets), statements
     alone = find_subject(deployment.datamap, deployment.engines, {"email": email}, ahead=False)
     assert footprint.found == alone.found and footprint.matches == alone.matches
     assert footprint.counts()["shop.customers"] == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("shop", ["postgresql"], indirect=True)
+def test_a_request_run_reads_ahead_only_where_the_setting_asks(shop: tuple[sa.Engine, Deployment, str],
+                                                               tmp_path: Path) -> None:
+    """Reading ahead is off by default (slower on a database on the same host, docs/performance.md)
+    and on where ``discovery_read_ahead`` is set: a request run's discovery then sends one statement
+    per database, and finds the same rows."""
+    _, deployment, email = shop
+    request = SimpleNamespace(id="r", proven_identities={"email": email})
+    walked, sent = _sent(list(deployment.engines.values()), tmp_path / "walk.trace",
+                         lambda: locate(deployment, request))  # type: ignore[arg-type]
+    assert len([line for line in sent if "\tParse\t" in line]) > len(deployment.datamap.datasets)
+    urls = {db: engine.url.render_as_string(hide_password=False) for db, engine in deployment.engines.items()}
+    for setting in (False, True):
+        with Deployment.open(ROOT / "datasets", results=tmp_path, urls=urls,
+                             settings=Settings(discovery_read_ahead=setting)) as opened:
+            assert opened.read_ahead is setting
+    deployment.read_ahead = True
+    ahead, sent = _sent(list(deployment.engines.values()), tmp_path / "ahead.trace",
+                        lambda: locate(deployment, request))  # type: ignore[arg-type]
+    statements = [line for line in sent if ("\tParse\t" in line or "\tQuery\t" in line)
+                  and "pg_attribute" not in line]
+    assert len(statements) == len(deployment.datamap.datasets), statements
+    assert ahead.found == walked.found and ahead.matches == walked.matches

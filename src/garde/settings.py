@@ -65,6 +65,12 @@ class Settings(BaseSettings):
         "mailer writes texts as .sms files, the console mailer prints them, smtp sends none (an agent "
         "then checks the phone out of band).",
     )
+    discovery_read_ahead: bool = Field(
+        default=False,
+        description="Read a subject's rows in one statement per database before the walk from table to "
+        "table (fewer round trips: for databases across a network; on the same host it is slower). "
+        "The rows found are the same.",
+    )
     allow_demo_key: bool = Field(
         default=False,
         description="Let a PostgreSQL store run with the public demo identifier key (a throw-away "

@@ -37,6 +37,8 @@ class Deployment:
     # What requests derive from the map and registers alone (activity texts, wordings,
     # nullability): computed once per deployment, not per request.
     memo: dict[Hashable, Any] = field(default_factory=dict, repr=False, compare=False)
+    # Discovery reads each database's rows in one statement first (the discovery_read_ahead setting).
+    read_ahead: bool = False
 
     @classmethod
     def open(cls, datasets: Path | None = None, results: Path | None = None,
@@ -52,7 +54,7 @@ class Deployment:
         if outbox is None and settings.mailer == "file":
             outbox = settings.outbox
         return cls(datamap, connect_datamap(datamap, urls, create=create), registers_of(datamap),
-                   results or settings.results, outbox=outbox)
+                   results or settings.results, outbox=outbox, read_ahead=settings.discovery_read_ahead)
 
     def __enter__(self) -> Deployment:
         return self

@@ -60,7 +60,7 @@ def locate(deployment: Deployment, request: Request) -> Footprint:
     if not usable:
         raise GardeError(f"request {request.id}: none of its proven identities ({', '.join(sorted(proven))}) "
                          "is declared by a dataset")
-    return find_subject(deployment.datamap, deployment.engines, usable)
+    return find_subject(deployment.datamap, deployment.engines, usable, ahead=deployment.read_ahead)
 
 
 PROVEN = {"code": "proven by one-time code", "out_of_band": "proven out of band"}
