@@ -275,7 +275,9 @@ def test_the_subjects_api_takes_the_code_for_the_new_address_and_only_from_them(
         assert right.status_code == 200, right.text
         assert right.json()["awaiting"] == []
         again = client.post(confirm, json={"code": code}, headers=ana)
-        assert again.status_code == 400  # nothing waits any more: nothing runs twice
+        # Nothing waits any more: nothing runs twice. Run at once (SQLite), the rectification moved
+        # Ana's link to Zoe's address: her session with the old one no longer opens the request.
+        assert again.status_code == (404 if shop.store.dialect.name == "sqlite" else 400)
     if shop.store.dialect.name == "sqlite":  # run at once
         assert right.json()["status"] == "completed" and emails(shop) == (ZOE, ZOE)
     else:  # queued for the workers, once

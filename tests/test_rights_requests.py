@@ -33,7 +33,7 @@ from garde.rights import FileMailer, check_code, send_code, submit, verify_out_o
 from garde.rights.deployment import Deployment
 from garde.rights.erasure_plan import ROW_PLACEHOLDER, staying_masking
 from garde.rights.intake import Request, get_request
-from garde.rights.rectification import NOT_LINKED
+from garde.rights.rectification import LINKED
 from garde.rights.running import locate, run
 from garde.store import connect, migrate
 from garde.subjects import find_subject, subject_state
@@ -459,7 +459,7 @@ def test_rectification_reaches_every_copy(shop: Shop) -> None:
     done = run(shop.store, request_id, shop.deployment)
     # Contact 2 holds the proven phone: it is matched by it directly (not through contact 1).
     assert done.result == {"changed": {"shop.customers.phone": 1, "crm.contacts.phone": 2},
-                           "new_identities": {"phone": NOT_LINKED},
+                           "new_identities": {"phone": LINKED},
                            "identities": {"email": "proven out of band", "phone": "proven out of band"}}
     with shop.deployment.engines["crm"].connect() as conn:
         phones = conn.execute(sa.text("SELECT phone FROM contacts WHERE id IN (1, 2) ORDER BY id"))
@@ -726,12 +726,13 @@ def test_objection_and_restriction_with_someone_elses_identity_do_not_reach_them
 # --- A rectified identity's new value is not the subject's until proven (red team, 2026-12-06) ---
 
 
-def test_an_unproven_new_identity_from_a_rectification_is_never_linked_to_the_subject(shop: Shop) -> None:
+def test_a_proven_new_identity_from_a_rectification_takes_the_old_ones_place(shop: Shop) -> None:
     """Ana proves her e-mail and rectifies it to an address garde does not know yet. The shop's rows
-    change once the new value is proven (here an agent's check; tests/test_rectification_new_identity.py
-    for the code), but the engine does not take the new address for hers: it could be Zoe's,
-    and linking it would show Ana what Zoe records under it and answer Zoe's decisions with Ana's
-    consents. Only Ana's refusals follow it: she objected to direct marketing, so it is suppressed."""
+    change once the new value is proven for this request (here an agent's check;
+    tests/test_rectification_new_identity.py for the code), as strong as a sign-in with it: the engine
+    links it to Ana in place of the old address, which her rows no longer hold and whoever holds it
+    next must not open her records with (tests/test_rectification_recycled.py). Her refusals follow
+    it: she objected to direct marketing, so it is suppressed too."""
     objection = verified(shop, "objection", {"email": "ana@example.org"})
     assert run(shop.store, objection, shop.deployment).status == "completed"
     request_id = verified(shop, "rectification", {"email": "ana@example.org"},
@@ -739,24 +740,24 @@ def test_an_unproven_new_identity_from_a_rectification_is_never_linked_to_the_su
     new_values_checked(shop, request_id, "email")
     done = run(shop.store, request_id, shop.deployment)
     assert done.status == "completed" and done.result is not None
-    assert done.result["new_identities"] == {"email": NOT_LINKED}
+    assert done.result["new_identities"] == {"email": LINKED}
     with shop.deployment.engines["shop"].connect() as conn:
         assert conn.execute(sa.text("SELECT email FROM customers WHERE id = 1")).scalar() == "zoe@example.net"
     with shop.store.connect() as conn:
-        assert find_subject(conn, {"email": "zoe@example.net"}) is None
-        assert find_subject(conn, {"email": "ana@example.org"}) == get_request(conn, request_id).subject_id
+        assert find_subject(conn, {"email": "zoe@example.net"}) == get_request(conn, request_id).subject_id
+        assert find_subject(conn, {"email": "ana@example.org"}) is None
         assert is_suppressed(conn, {"email": "zoe@example.net"})
 
 
 def test_a_new_identity_carries_no_refusal_the_subject_did_not_make(shop: Shop) -> None:
-    """Ana objected to nothing: the new phone is neither linked nor suppressed, and a later decision
-    for it is about whoever proves it then, not Ana."""
+    """Ana objected to nothing: the new phone, linked to her, is not suppressed."""
     proven = {"email": "ana@example.org", "phone": "+33699999999"}
     request_id = verified(shop, "rectification", proven, corrections={"contact.phone": "+33611111111"})
     new_values_checked(shop, request_id, "phone")
     done = run(shop.store, request_id, shop.deployment)
     assert done.result is not None
-    assert done.result["new_identities"] == {"phone": NOT_LINKED}
+    assert done.result["new_identities"] == {"phone": LINKED}
     with shop.store.connect() as conn:
-        assert find_subject(conn, {"phone": "+33611111111"}) is None
+        assert find_subject(conn, {"phone": "+33611111111"}) == get_request(conn, request_id).subject_id
+        assert find_subject(conn, {"phone": "+33699999999"}) is None
         assert not is_suppressed(conn, {"phone": "+33611111111"})

@@ -9,7 +9,9 @@ would say "no data" to someone whose consents garde proves every day.
 
 Who "they" are: the engine subjects (``subjects``) that hold one of the
 identities discovery proved theirs (matched by the identifiers' keyed digests,
-never by a raw value), and the request's own subject. Nothing of another
+never by a raw value), and the request's own subject. Requests are theirs by
+those subjects, and by those digests only when never verified: a request a
+former holder of a recycled address verified is that holder's. Nothing of another
 subject is read: each record is selected by those subject ids or those
 digests, and a legal hold by the identity it names. What is not the subject's
 to see stays out: the keyed digests themselves, the IP address digest of a
@@ -144,8 +146,11 @@ def _held_of(kinds: tuple[str, ...], digests: int) -> sa.CompoundSelect[Any]:
     suppressed = sa.or_(sa.false(), *by_identity, sa.tuple_(_s.kind, _s.hash).in_(
         sa.select(i.kind, i.hash).where(i.subject_id.in_(ids_query))))
     given = request_identities.c  # by index (0026), not a LIKE over every request's JSON
-    asked = sa.or_(_r.subject_id.in_(ids_query), *([_r.id.in_(sa.select(given.request_id).where(
-        given.digest.in_([sa.bindparam(f"digest{n}") for n in range(digests)])))] if digests else []))
+    # A verified request by its subject only: one made by a former holder of a recycled identity is
+    # theirs (their subject), not the next holder's; a request never verified by the identity it gave.
+    asked = sa.or_(_r.subject_id.in_(ids_query), *([sa.and_(_r.subject_id.is_(None), _r.id.in_(
+        sa.select(given.request_id).where(given.digest.in_([sa.bindparam(f"digest{n}")
+                                                            for n in range(digests)]))))] if digests else []))
     return sa.union_all(
         _kind("consents", d1=_c.at, d2=_c.expires_at, s1=_c.activity, s2=_c.channel, s3=_c.action,
               s4=_c.method, s5=_c.notice_version, s6=_c.user_agent, s7=_c.source, n=_c.id)

@@ -7,12 +7,14 @@ subject's rows, in one transaction per database.
 
 When the corrected column is an identity (e-mail, phone), the new value is written only once it
 was proven for this request (:mod:`garde.rights.new_identity`: a code sent to it, or staff's
-recorded check), and even then it is NOT linked to the subject in garde's store
-(:func:`carry_refusals`): a proof for one rectification is not a sign-in, and linking would show the
-subject whatever garde records under that value (consents, objections) and answer decisions about
-it with the subject's own consents. Only the subject's refusals follow it: an objection to direct
-marketing or a suppression puts the new value on the suppression list. A later sign-in or request
-with the new value proves it on its own.
+recorded check). Once the run has written it in every copy, the transaction that records the
+rectification moves the subject's link in garde's store (:func:`move_identities`): the old values
+are unlinked (the subject's rows no longer hold them; whoever holds a recycled address next must
+not open the subject's requests, answer files or consents, GDPR Art. 5(1)(f), 32) and the new value
+is linked in their place, a proof for this request being as strong as a sign-in with it, unless
+another subject of garde's holds it by then (:data:`NOT_LINKED`, said in the result). The subject's
+refusals follow it either way (:func:`carry_refusals`): an objection to direct marketing or a
+suppression puts the new value on the suppression list.
 
 The new values are personal data too: once the request is closed, the
 request keeps only a keyed digest of each (:func:`sealed`), enough to prove
@@ -24,6 +26,7 @@ from __future__ import annotations
 import hmac
 from collections.abc import Callable, Mapping
 from contextlib import ExitStack
+from contextlib import suppress as suppress_error
 from typing import Any
 
 import sqlalchemy as sa
@@ -31,9 +34,10 @@ import sqlalchemy as sa
 from garde.consent.objections import DIRECT_MARKETING
 from garde.datasets import Footprint, TableMap, normalise_identity
 from garde.datasets.sql import chunks, sql_table
+from garde.keys import identifier_data_key
 from garde.problems import GardeError
 from garde.rights.deployment import Deployment, where
-from garde.subjects import objections
+from garde.subjects import identifier_hash, objections, subject_identifiers
 from garde.suppression import is_subject_suppressed, suppress
 
 
@@ -97,17 +101,66 @@ def rectify(deployment: Deployment, footprint: Footprint, corrections: Mapping[s
     return {"changed": changed, "identities": identities}
 
 
-NOT_LINKED = "not linked to the subject in garde's store; the subject's refusals apply to it"
+LINKED = "linked to the subject in garde's store in place of the value it replaced"
+NOT_LINKED = ("held by another subject in garde's store: not linked to this one; "
+              "the subject's refusals apply to it")
 
 
-def carry_refusals(conn: sa.Connection, subject_id: str, identities: Mapping[str, str]) -> dict[str, str]:
-    """The new identity values of a rectification, never linked to ``subject_id``: suppressed when the
-    subject objected to direct marketing or is on the suppression list; ``{kind: what was done}``."""
-    refused = DIRECT_MARKETING in objections(conn, subject_id) or is_subject_suppressed(conn, subject_id)
-    if refused:
+def replaced(conn: sa.Connection, deployment: Deployment, footprint: Footprint, changed: Mapping[str, int],
+             identities: Mapping[str, str], given: Mapping[str, str]) -> dict[str, set[str]]:
+    """The keyed digests of the old values of each identity kind the rectification rewrote in every
+    copy (each identity column of that kind in the subject's tables was corrected): the values
+    discovery found in the subject's rows and the one the request gave (``given``: its digests).
+    A kind corrected in some columns only keeps its old value somewhere: it is not listed."""
+    key = identifier_data_key(conn)
+    out: dict[str, set[str]] = {}
+    for kind in identities:
+        columns = [where(table, column) for ref in footprint.tables()
+                   for table in (deployment.datamap.table(ref),)
+                   for found, column in table.identities.items() if found == kind]
+        if not all(column in changed for column in columns):
+            continue
+        digests = {given[kind]} if kind in given else set()
+        for value in footprint.identities.get(kind, ()):
+            with suppress_error(GardeError):  # a value no address or number reads as: never linked
+                digests.add(identifier_hash(kind, value, key))
+        out[kind] = digests
+    return out
+
+
+def move_identities(conn: sa.Connection, subject_id: str, identities: Mapping[str, str],
+                    old: Mapping[str, set[str]]) -> dict[str, str]:
+    """Once a rectification wrote ``identities`` ({kind: new value}) in every copy, in the transaction
+    that records it: the old values (``old``: {kind: digests}, :func:`replaced`) are no longer linked to
+    ``subject_id`` (GDPR Art. 5(1)(f), 32: whoever holds a recycled address next must not open the
+    subject's records), and each new value is linked in their place unless another subject holds it
+    (:data:`LINKED`, :data:`NOT_LINKED`). The new value was proven for this request (a code sent to
+    it, or staff's recorded check), as a sign-in proves it. The subject's refusals follow it either
+    way (:func:`carry_refusals`)."""
+    carry_refusals(conn, subject_id, identities)
+    key = identifier_data_key(conn)
+    i = subject_identifiers.c
+    outcome: dict[str, str] = {}
+    for kind, value in sorted(identities.items()):
+        digest = identifier_hash(kind, value, key)
+        gone = old.get(kind, set()) - {digest}
+        if gone:
+            conn.execute(subject_identifiers.delete().where(
+                i.subject_id == subject_id, i.kind == kind, i.hash.in_(sorted(gone))))
+        holder = conn.execute(sa.select(i.subject_id).where(i.kind == kind, i.hash == digest)).scalar()
+        if holder is None:  # two runs linking one value at once: the key refuses the second, retried
+            conn.execute(subject_identifiers.insert().values(subject_id=subject_id, kind=kind, hash=digest))
+        outcome[kind] = LINKED if holder in (None, subject_id) else NOT_LINKED
+    return outcome
+
+
+def carry_refusals(conn: sa.Connection, subject_id: str, identities: Mapping[str, str]) -> None:
+    """The subject's refusals applied to the new identity values of a rectification: suppressed when the
+    subject objected to direct marketing or is on the suppression list (the list is read by value, so
+    it holds whoever the value is linked to)."""
+    if DIRECT_MARKETING in objections(conn, subject_id) or is_subject_suppressed(conn, subject_id):
         for kind, value in sorted(identities.items()):
             suppress(conn, {kind: value}, "objection")
-    return dict.fromkeys(sorted(identities), NOT_LINKED)
 
 
 def seal(field: str, value: Any, key: bytes) -> dict[str, str]:

@@ -42,7 +42,7 @@ from garde.rights.mailer import Mailer
 from garde.rights.new_identity import IdentityTaken, confirmed, held_alone
 from garde.rights.outbox import send_once
 from garde.rights.portability import write_portability
-from garde.rights.rectification import carry_refusals, rectify
+from garde.rights.rectification import move_identities, rectify, replaced
 from garde.rights.restriction import DIRECT_MARKETING, object_to, restrict
 from garde.rights.run_lock import request_run_lock
 from garde.store import database_refusal
@@ -310,8 +310,10 @@ def _execute(store: Engine, request: Request, deployment: Deployment, actor: str
 
     def rectified(conn: sa.Connection) -> dict[str, str]:
         carried = {}
-        if request.subject_id and result["identities"]:
-            carried = carry_refusals(conn, request.subject_id, result["identities"])
+        if request.subject_id and result["identities"]:  # the old values unlinked, the new ones linked
+            old = replaced(conn, deployment, footprint, result["changed"], result["identities"],
+                           request.identity_hashes)
+            carried = move_identities(conn, request.subject_id, result["identities"], old)
         audit.record(conn, "request.rectified", {"request": request.id, "changed": result["changed"],
                                                  "new_identities": carried},
                      subject_id=request.subject_id, actor=actor)

@@ -3,10 +3,15 @@
 A session proved one identity (:mod:`garde.rights.sessions`); everything here is read
 through it, never through an id the caller gives alone:
 
-- **their requests**: those where that identity was proven (by whoever proved it, it was
-  the person holding it), and the unverified ones naming it. A request that proved another
-  identity and only named this one unproven is someone else's: it is not shown;
-- **their consents**: those of the engine subject holding that identity;
+- **their subject**: the engine subject that identity is linked to **now**, read at each request
+  (:func:`garde.rights.sessions.authenticate`), not the one it was opened with: once a
+  rectification moved the link to a new value (:func:`garde.rights.rectification.move_identities`),
+  whoever proves the old, perhaps recycled, address sees nothing of its former holder;
+- **their requests**: the verified ones of that subject (whatever identity they were made with, so
+  the subject who rectified keeps their history), and the unverified ones naming that identity
+  where it was proven or nothing was. A verified request of another subject is not shown, nor one
+  that proved another identity and only named this one unproven;
+- **their consents**: those of that subject;
 - **their answer files**: the files of those requests once answered;
 - **where one request stands** (:func:`my_request_status`): the stage a person reads (identity
   being checked, being prepared, answered, rejected, cancelled), the days left until the legal
@@ -41,7 +46,7 @@ from garde.rights.queue import standing
 from garde.rights.sessions import SubjectSession
 from garde.rights.tables import request_identities, requests
 from garde.rights.verification import confirm_code, prove_by_session
-from garde.subjects import now
+from garde.subjects import now, subject_identifiers
 
 # The files an answer is made of (access, portability, the erasure report); never a manifest.
 ANSWER_FILES = ("access.html", "access.json", "portability.zip", "erasure.json")
@@ -54,7 +59,17 @@ class AnswerFile:
     size: int
 
 
-def _mine(request: Request, session: SubjectSession) -> bool:
+def _linked(conn: sa.Connection, session: SubjectSession) -> str | None:
+    """The subject the session's identity is linked to in ``conn``'s view: not the session's own
+    ``subject_id``, read before a request it submits in the same transaction made one."""
+    i = subject_identifiers.c
+    return conn.execute(sa.select(i.subject_id).where(i.kind == session.kind,
+                                                      i.hash == session.identity_hash)).scalar()
+
+
+def _mine(request: Request, session: SubjectSession, linked: str | None) -> bool:
+    if request.subject_id is not None:  # verified: its subject's while the session's identity is theirs
+        return request.subject_id == linked
     if request.identity_hashes.get(session.kind) != session.identity_hash:
         return False
     return session.kind in request.proofs or not request.proofs
@@ -63,11 +78,15 @@ def _mine(request: Request, session: SubjectSession) -> bool:
 def my_requests(conn: sa.Connection, session: SubjectSession) -> list[Request]:
     """The session's subject's requests, oldest first (steps not included)."""
     given = request_identities.c
-    rows = conn.execute(sa.select(requests.c.id).where(requests.c.id.in_(
-        sa.select(given.request_id).where(given.digest == session.identity_hash)))
-        .order_by(requests.c.received_at, requests.c.id)).scalars().all()
+    listed: sa.ColumnElement[bool] = requests.c.id.in_(
+        sa.select(given.request_id).where(given.digest == session.identity_hash))
+    linked = _linked(conn, session)
+    if linked is not None:  # made with an identity they held before a rectification too
+        listed = sa.or_(listed, requests.c.subject_id == linked)
+    rows = conn.execute(sa.select(requests.c.id).where(listed)
+                        .order_by(requests.c.received_at, requests.c.id)).scalars().all()
     found = [get_request(conn, request_id) for request_id in rows]
-    return [request for request in found if _mine(request, session)]
+    return [request for request in found if _mine(request, session, linked)]
 
 
 def my_request(conn: sa.Connection, session: SubjectSession, request_id: str) -> Request:
@@ -79,7 +98,7 @@ def my_request(conn: sa.Connection, session: SubjectSession, request_id: str) ->
         raise NotFound(f"no request {request_id[:64]!r}") from None
     row = conn.execute(sa.select(requests.c.id).where(requests.c.id == request_id)).scalar()
     request = get_request(conn, row) if row is not None else None
-    if request is None or not _mine(request, session):
+    if request is None or not _mine(request, session, _linked(conn, session)):
         raise NotFound(f"no request {request_id[:64]!r}")
     return request
 

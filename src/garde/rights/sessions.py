@@ -80,7 +80,8 @@ class SessionToken:
 
 @dataclass(frozen=True)
 class SubjectSession:
-    """A live session: the one identity it proved (kind, keyed digest, value) and its subject."""
+    """A live session: the one identity it proved (kind, keyed digest, value) and its subject (the one
+    that identity is linked to when the session was read: :func:`authenticate`)."""
 
     id: str
     kind: str
@@ -217,12 +218,16 @@ def authenticate(conn: sa.Connection, token: str) -> SubjectSession | None:
     """The live session ``token`` opens, or None (unknown, expired, ended, or not a token)."""
     if not token.startswith(_TOKEN_PREFIX) or len(token) > 64:
         return None
-    s = subject_sessions.c
-    row = conn.execute(sa.select(subject_sessions).where(s.token_hash == _sha(token))).first()
+    s, i = subject_sessions.c, subject_identifiers.c
+    # The subject the proven identity is linked to now, read at each request: once a rectification
+    # moved the link away (a recycled address), a session opened before sees nothing of its former holder.
+    linked = sa.select(i.subject_id).where(i.kind == s.kind, i.hash == s.identity_hash).scalar_subquery()
+    row = conn.execute(sa.select(subject_sessions, linked.label("linked"))
+                       .where(s.token_hash == _sha(token))).first()
     if row is None or row.ended_at is not None or row.locked_at is not None or row.identity is None \
             or row.expires_at is None or now() >= _aware(row.expires_at):
         return None
-    return SubjectSession(row.id, row.kind, row.identity_hash, row.identity, row.subject_id, row.language,
+    return SubjectSession(row.id, row.kind, row.identity_hash, row.identity, row.linked, row.language,
                           _aware(row.expires_at))
 
 

@@ -26,6 +26,7 @@ from garde.consent.state import ConsentState
 from garde.jobs.requests import resume_proven
 from garde.rights import self_service as mine
 from garde.rights.deployment import phone_region
+from garde.rights.intake import get_request
 from garde.rights.mailer import configured_mailer
 from garde.rights.sessions import SubjectSession, confirm_session, end_session, start_session
 from garde.store.transactions import retried
@@ -193,7 +194,9 @@ def confirm_new_value(request_id: Annotated[str, Path(max_length=64)], body: New
     resume_proven(held.engine, proven, actor=session.actor, settings=held.settings,
                   mailer=configured_mailer(held.settings))
     with held.engine.connect() as conn:
-        current = mine.my_request(conn, session, request_id)
+        # The request the code was just taken for, as it stands: once it ran, the subject's link may
+        # have moved to the new value, and this session's old one no longer lists it.
+        current = get_request(conn, proven.id)
     return RequestOut.model_validate(mine.request_view(current, steps=True))
 
 
