@@ -19,8 +19,9 @@ from garde.problems import GardeError, NotFound
 from garde.ratelimit import RateLimited
 from garde.rights import configured_mailer, display
 from garde.rights import self_service as mine
+from garde.rights.sessions import end_session
 from garde.web.pages import render
-from garde.web.privacy.auth import LANGS, Subject, SubjectPage, checked_form
+from garde.web.privacy.auth import LANGS, SURFACE, Subject, SubjectPage, checked_form
 
 router = APIRouter()
 REQUEST = "/privacy/me/requests/{request_id}"
@@ -77,6 +78,16 @@ def confirm_new_identity(request_id: str, request: Request, subject: SubjectPage
     # The last new value proven: the request runs now (SQLite) or is queued for the workers.
     resume_proven(held.engine, proven, actor=subject.session.actor, settings=held.settings,
                   mailer=configured_mailer(held.settings))
+    try:
+        with held.engine.connect() as conn:
+            mine.my_request_status(conn, subject.session, request_id[:MAX_ID], held.settings.results)
+    except NotFound:
+        # The run completed here and moved the subject to the new value: this session, opened with the
+        # old one, opens nothing of theirs any more (a recycled old address must not). Say why and end it.
+        end_session(held.engine, subject.session)
+        response = render(request, "privacy/moved.html.j2", subject.lang, langs=LANGS, subject=subject)
+        SURFACE.end(response, request)
+        return response
     return RedirectResponse(REQUEST.format(request_id=request_id[:MAX_ID]), status_code=303)
 
 
