@@ -258,15 +258,15 @@ def _database(kind: str, tmp_path: Path, name: str, admin: str | None) -> str:
 
 
 @pytest.fixture
-def shop(database_url: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Shop]:
-    kind = "postgresql" if database_url.startswith("postgresql") else "sqlite"
+def shop(migrated_url: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Shop]:
+    kind = "postgresql" if migrated_url.startswith("postgresql") else "sqlite"
     admin = request.getfixturevalue("postgres_admin_url") if kind == "postgresql" else None
     urls = {name: _database(kind, tmp_path, name, admin) for name in ("shop", "crm")}
     (tmp_path / "register.yaml").write_text(REGISTER)
     (tmp_path / "datasets").mkdir()
     (tmp_path / "datasets" / "shop.yaml").write_text(SHOP.format(url=urls["shop"]))
     (tmp_path / "datasets" / "crm.yaml").write_text(CRM.format(url=urls["crm"]))
-    store = connect(database_url, create=True)
+    store = connect(migrated_url, create=True)
     migrate(store)
     deployment = Deployment.open(tmp_path / "datasets", results=tmp_path / "results", create=True)
     fill(deployment.engines["shop"], deployment.engines["crm"])
