@@ -162,18 +162,18 @@ def test_authorization_matrix(sqlite_url: str, tmp_path: Path) -> None:
                     assert status == 403, (name, role, status)
 
 
-def test_a_revoked_key_is_refused_by_its_next_request(database_url: str) -> None:
-    with api_client(database_url) as (client, keys):
+def test_a_revoked_key_is_refused_by_its_next_request(migrated_url: str) -> None:
+    with api_client(migrated_url) as (client, keys):
         auditor = bearer(keys["auditor"])
         assert client.get("/api/v1/registers", headers=auditor).status_code == 200
-        engine = connect(database_url)
+        engine = connect(migrated_url)
         with engine.begin() as conn:
             revoke_key(conn, "auditor-key", actor="ops")
         engine.dispose()
         refused = client.get("/api/v1/registers", headers=auditor)
         assert refused.status_code == 401
         assert refused.headers["content-type"] == "application/problem+json"
-    assert audit_actors(database_url, "api_key.") == ["garde"] * len(ROLES) + ["ops"]
+    assert audit_actors(migrated_url, "api_key.") == ["garde"] * len(ROLES) + ["ops"]
 
 
 def test_a_decision_takes_one_hop_to_the_thread_pool() -> None:
@@ -194,10 +194,10 @@ def test_a_decision_takes_one_hop_to_the_thread_pool() -> None:
         pending.extend(dependency.dependencies)
 
 
-def test_a_decision_checks_its_key_in_the_store_every_time(database_url: str) -> None:
+def test_a_decision_checks_its_key_in_the_store_every_time(migrated_url: str) -> None:
     """Revoked: the next decision is refused (401 problem+json); so are malformed and unknown keys."""
     asked = {"activity": "newsletter", "subject": {"email": "ana@example.com"}, "channel": "email"}
-    with api_client(database_url) as (client, keys):
+    with api_client(migrated_url) as (client, keys):
         service = bearer(keys["service"])
         assert client.post("/api/v1/decisions", json=asked, headers=service).status_code == 200
         assert client.post("/api/v1/decisions", json=asked, headers=bearer(keys["agent"])).status_code == 403
@@ -207,14 +207,14 @@ def test_a_decision_checks_its_key_in_the_store_every_time(database_url: str) ->
             refused = client.post("/api/v1/decisions", json=asked, headers=bearer(wrong))
             assert refused.status_code == 401, wrong
             assert refused.headers["www-authenticate"] == "Bearer"
-        engine = connect(database_url)
+        engine = connect(migrated_url)
         with engine.begin() as conn:
             revoke_key(conn, "service-key", actor="ops")
         engine.dispose()
         refused = client.post("/api/v1/decisions", json=asked, headers=service)
         assert refused.status_code == 401
         assert refused.headers["content-type"] == "application/problem+json"
-    assert audit_actors(database_url, "decision") == ["key:service-key"]
+    assert audit_actors(migrated_url, "decision") == ["key:service-key"]
 
 
 def test_keys_are_stored_as_hashes_and_checked_whole(sqlite_url: str) -> None:

@@ -24,8 +24,8 @@ def _record(client: Client, headers: dict[str, str], action: str, activity: str,
     return event_id
 
 
-def test_history_pages_through_every_event_in_order(database_url: str) -> None:
-    with api_client(database_url) as (client, keys):
+def test_history_pages_through_every_event_in_order(migrated_url: str) -> None:
+    with api_client(migrated_url) as (client, keys):
         agent = bearer(keys["agent"])
         recorded = [_record(client, agent, action, activity, "email") for action, activity in (
             ("give", "newsletter"), ("give", "events"), ("withdraw", "newsletter"), ("give", "newsletter"),
@@ -72,8 +72,8 @@ def test_a_bad_cursor_is_a_400_naming_it(sqlite_url: str, cursor: str) -> None:
                                params={"limit": limit}).status_code == 422
 
 
-def test_receipt_of_an_event_for_those_who_serve_subjects(database_url: str) -> None:
-    with api_client(database_url) as (client, keys):
+def test_receipt_of_an_event_for_those_who_serve_subjects(migrated_url: str) -> None:
+    with api_client(migrated_url) as (client, keys):
         event_id = _record(client, bearer(keys["service"]), "give", "newsletter", "email")
         answer = client.get(f"/api/v1/consents/receipts/{event_id}", headers=bearer(keys["agent"]))
         assert answer.status_code == 200, answer.text
@@ -90,10 +90,10 @@ def test_receipt_of_an_event_for_those_who_serve_subjects(database_url: str) -> 
         assert client.get("/api/v1/consents/receipts/XYZ", headers=bearer(keys["agent"])).status_code == 422
 
 
-def test_gpc_objects_to_the_activities_the_register_marks(database_url: str) -> None:
+def test_gpc_objects_to_the_activities_the_register_marks(migrated_url: str) -> None:
     """online-shop's `publicite-pertinente` is marked `targeted_advertising: true`: a GPC signal
     stops it, and nothing else."""
-    with api_client(database_url, registers=REGISTERS / "online-shop.yaml") as (client, keys):
+    with api_client(migrated_url, registers=REGISTERS / "online-shop.yaml") as (client, keys):
         service = bearer(keys["service"])
         asked = {"activity": "publicite-pertinente", "subject": ANA}
         assert client.post("/api/v1/decisions", headers=service, json=asked).json()["allowed"] is True
@@ -116,7 +116,7 @@ def test_gpc_objects_to_the_activities_the_register_marks(database_url: str) -> 
         assert "objection" not in {r["code"] for r in other["reasons"]}
         assert client.post("/api/v1/consents/gpc", headers={**bearer(keys["agent"]), "Sec-GPC": "1"},
                            json={"subject": ANA}).status_code == 403
-    assert audit_actors(database_url, "objection") == ["key:service-key"]
+    assert audit_actors(migrated_url, "objection") == ["key:service-key"]
 
 
 def test_the_event_answered_is_the_ledger_event(sqlite_url: str) -> None:

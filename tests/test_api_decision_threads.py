@@ -30,34 +30,34 @@ def _at_once(base: str, key: str, count: int) -> list[int]:
         return list(pool.map(ask, range(count)))
 
 
-def test_a_revocation_is_seen_by_every_decision_thread_of_every_server(database_url: str,
+def test_a_revocation_is_seen_by_every_decision_thread_of_every_server(migrated_url: str,
                                                                        tmp_path: Path) -> None:
     """Two server processes on one store, each with several decision threads holding open
     connections: after the key is revoked, no thread of either answers it again."""
-    key = new_key(database_url, "service", "shop")
-    env = {**os.environ, "GARDE_DATABASE_URL": database_url, "GARDE_REGISTERS": str(REGISTER),
+    key = new_key(migrated_url, "service", "shop")
+    env = {**os.environ, "GARDE_DATABASE_URL": migrated_url, "GARDE_REGISTERS": str(REGISTER),
            "GARDE_DECISION_THREADS": str(THREADS)}
     with garde_serve(env, tmp_path) as first, garde_serve(env, tmp_path) as second:
         for base in (first, second):
             assert _at_once(base, key, 4 * THREADS) == [200] * 4 * THREADS
-        engine = connect(database_url)
+        engine = connect(migrated_url)
         with engine.begin() as conn:
             revoke_key(conn, "shop", actor="ops")
         engine.dispose()
         for base in (first, second):
             assert _at_once(base, key, 4 * THREADS) == [401] * 4 * THREADS
-    assert audit_actors(database_url, "decision") == ["key:shop"] * 8 * THREADS
+    assert audit_actors(migrated_url, "decision") == ["key:shop"] * 8 * THREADS
 
 
-def test_each_decision_is_audited_with_its_own_callers_key(database_url: str) -> None:
+def test_each_decision_is_audited_with_its_own_callers_key(migrated_url: str) -> None:
     """One decision thread serves callers one after the other: each decision names its own key."""
-    first, second = new_key(database_url, "service", "shop-a"), new_key(database_url, "service", "shop-b")
-    with api_client(database_url, decision_threads=1) as (client, keys):
+    first, second = new_key(migrated_url, "service", "shop-a"), new_key(migrated_url, "service", "shop-b")
+    with api_client(migrated_url, decision_threads=1) as (client, keys):
         for key in (first, second, keys["dpo"], second, first):
             assert client.post("/api/v1/decisions", json=ASKED, headers=bearer(key)).status_code == 200
         batch = {"activity": "newsletter", "subjects": [{"email": "ana@example.com"}], "channel": "email"}
         assert client.post("/api/v1/decisions/batch", json=batch, headers=bearer(second)).status_code == 200
-    assert audit_actors(database_url, "decision") == [
+    assert audit_actors(migrated_url, "decision") == [
         "key:shop-a", "key:shop-b", "key:dpo-key", "key:shop-b", "key:shop-a", "key:shop-b"]
 
 

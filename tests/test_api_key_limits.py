@@ -45,12 +45,12 @@ def _opendsr() -> dict[str, object]:
 
 
 @pytest.mark.parametrize("role", ["agent", "dpo"])
-def test_a_key_past_its_request_budget_is_refused_and_another_is_not(database_url: str, role: str) -> None:
-    with api_client(database_url) as (client, keys):
+def test_a_key_past_its_request_budget_is_refused_and_another_is_not(migrated_url: str, role: str) -> None:
+    with api_client(migrated_url) as (client, keys):
         made = client.post("/api/v1/requests", json=SUBMIT, headers=bearer(keys[role]))
         assert made.status_code == 201, made.text
         request_id = made.json()["request"]["id"]
-        _use_up(database_url, keys[role], "requests.submit.key")
+        _use_up(migrated_url, keys[role], "requests.submit.key")
         refused = problem_of(client.post("/api/v1/requests", json=SUBMIT, headers=bearer(keys[role])), 429)
         assert refused["type"] == "urn:garde:problem:rate-limited" and "per hour" in refused["detail"]
         assert problem_of(client.post("/opendsr/requests", json=_opendsr(), headers=bearer(keys[role])), 429)
@@ -62,7 +62,7 @@ def test_a_key_past_its_request_budget_is_refused_and_another_is_not(database_ur
         assert client.get(f"/api/v1/requests/{request_id}", headers=bearer(keys[role])).status_code == 200
         codes = client.post(f"/api/v1/requests/{request_id}/codes", json={}, headers=bearer(keys[role]))
         assert codes.status_code == 200, codes.text
-        _use_up(database_url, keys[role], "requests.send_code.key")
+        _use_up(migrated_url, keys[role], "requests.send_code.key")
         answer = client.post(f"/api/v1/requests/{request_id}/codes", json={}, headers=bearer(keys[role]))
         assert problem_of(answer, 429) and answer.headers["retry-after"].isdigit()
         if role == "dpo":  # decisions are not limited per key

@@ -25,23 +25,23 @@ AS_OF = TODAY.isoformat()
 
 
 @pytest.fixture
-def deployment(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Deployment]:
-    shop_url = business_url(database_url, tmp_path)
+def deployment(migrated_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Deployment]:
+    shop_url = business_url(migrated_url, tmp_path)
     monkeypatch.setenv("GARDE_NEGOMARKETS_URL", shop_url)
-    found = Deployment(database_url, shop_url)
+    found = Deployment(migrated_url, shop_url)
     fill(found.shop)
     yield found
     found.close()
 
 
 @pytest.fixture
-def http(deployment: Deployment, database_url: str) -> Iterator[tuple[Client, dict[str, str]]]:
-    with api_client(database_url, datasets=DATASET, registers=REGISTER) as found:
+def http(deployment: Deployment, migrated_url: str) -> Iterator[tuple[Client, dict[str, str]]]:
+    with api_client(migrated_url, datasets=DATASET, registers=REGISTER) as found:
         yield found
 
 
 def test_plan_then_a_confirmed_sweep_audited_with_the_key(http: tuple[Client, dict[str, str]],
-                                                          deployment: Deployment, database_url: str) -> None:
+                                                          deployment: Deployment, migrated_url: str) -> None:
     client, keys = http
     dpo = bearer(keys["dpo"])
     before = snapshot(deployment.shop)
@@ -71,7 +71,7 @@ def test_plan_then_a_confirmed_sweep_audited_with_the_key(http: tuple[Client, di
     assert sum(again.json()["affected"].values()) == 0  # idempotent: nothing is due twice
     later = client.post("/api/v1/retention/sweep", headers=dpo, json={"confirm": True, "today": "2999-01-01"})
     assert later.status_code == 400  # the library refuses a sweep ahead of today
-    actors = set(audit_actors(database_url, "retention."))
+    actors = set(audit_actors(migrated_url, "retention."))
     assert actors == {"key:dpo-key"}
 
 
@@ -95,7 +95,7 @@ def test_runs_page_newest_first(http: tuple[Client, dict[str, str]]) -> None:
 
 
 def test_holds_placed_listed_released_by_the_dpo_alone(http: tuple[Client, dict[str, str]],
-                                                        database_url: str) -> None:
+                                                        migrated_url: str) -> None:
     client, keys = http
     dpo = bearer(keys["dpo"])
     placed = client.post("/api/v1/holds", headers=dpo, json={
@@ -136,7 +136,7 @@ def test_holds_placed_listed_released_by_the_dpo_alone(http: tuple[Client, dict[
     assert hold["id"] in [h["id"] for h in everything]
     for role in ("agent", "auditor", "service"):
         assert client.get("/api/v1/holds", headers=bearer(keys[role])).status_code == 403
-    assert set(audit_actors(database_url, "legal_hold.")) == {"key:dpo-key"}
+    assert set(audit_actors(migrated_url, "legal_hold.")) == {"key:dpo-key"}
 
 
 @pytest.mark.parametrize("today", ["0001-01-05", "9999-12-31"])

@@ -14,8 +14,8 @@ from tests.api_support import api_client, audit_actors, bearer
 ANA = {"email": "ana@example.com"}
 
 
-def test_consent_then_decision_audited_with_the_keys_names(database_url: str) -> None:
-    with api_client(database_url) as (client, keys):
+def test_consent_then_decision_audited_with_the_keys_names(migrated_url: str) -> None:
+    with api_client(migrated_url) as (client, keys):
         service, agent = bearer(keys["service"]), bearer(keys["agent"])
         asked = {"activity": "newsletter", "subject": ANA, "channel": "email",
                  "categories": ["contact.email"]}
@@ -36,10 +36,10 @@ def test_consent_then_decision_audited_with_the_keys_names(database_url: str) ->
         assert client.post("/api/v1/decisions", json=asked, headers=service).json()["allowed"] is False
         verified = client.get("/api/v1/audit/verify", headers=bearer(keys["auditor"])).json()
         assert verified["ok"] is True and verified["checked"] > 0
-    assert audit_actors(database_url, "consent.") == ["key:agent-key", "key:service-key"]
-    assert set(audit_actors(database_url, "decision")) == {"key:service-key"}
-    assert len(audit_actors(database_url, "decision")) == 3
-    engine = connect(database_url)
+    assert audit_actors(migrated_url, "consent.") == ["key:agent-key", "key:service-key"]
+    assert set(audit_actors(migrated_url, "decision")) == {"key:service-key"}
+    assert len(audit_actors(migrated_url, "decision")) == 3
+    engine = connect(migrated_url)
     assert verify_store(engine).ok
     engine.dispose()
 

@@ -24,8 +24,8 @@ def _garde(env: dict[str, str], cwd: Path, *args: str) -> subprocess.CompletedPr
 
 
 @pytest.fixture
-def deployment(database_url: str, tmp_path: Path) -> dict[str, str]:
-    return {**os.environ, "GARDE_DATABASE_URL": database_url, "GARDE_REGISTERS": str(REGISTER),
+def deployment(migrated_url: str, tmp_path: Path) -> dict[str, str]:
+    return {**os.environ, "GARDE_DATABASE_URL": migrated_url, "GARDE_REGISTERS": str(REGISTER),
             "GARDE_OUTBOX": str(tmp_path / "outbox"), "GARDE_RESULTS": str(tmp_path / "results")}
 
 

@@ -25,13 +25,13 @@ KEY = "k3y-for-the-audit-tests-0123456789"
 
 
 @pytest.fixture
-def store(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[sa.Engine]:
+def store(migrated_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[sa.Engine]:
     """The CLI's store, no audit key, no checkpoint file configured."""
-    monkeypatch.setenv("GARDE_DATABASE_URL", database_url)
+    monkeypatch.setenv("GARDE_DATABASE_URL", migrated_url)
     for name in ("GARDE_AUDIT_KEY", "GARDE_AUDIT_KEY_FILE", "GARDE_AUDIT_CHECKPOINT_FILE"):
         monkeypatch.delenv(name, raising=False)
     get_settings.cache_clear()
-    engine = connect(database_url, create=True)
+    engine = connect(migrated_url, create=True)
     migrate(engine)
     yield engine
     engine.dispose()

@@ -26,13 +26,13 @@ runner = CliRunner()
 
 
 @pytest.fixture
-def store(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+def store(migrated_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     register = tmp_path / "register.yaml"
     register.write_text(REGISTER, encoding="utf-8")
-    monkeypatch.setenv("GARDE_DATABASE_URL", database_url)
+    monkeypatch.setenv("GARDE_DATABASE_URL", migrated_url)
     monkeypatch.setenv("GARDE_REGISTERS", str(register))
     get_settings.cache_clear()
-    yield database_url
+    yield migrated_url
     get_settings.cache_clear()
 
 
@@ -137,8 +137,8 @@ def test_import_is_idempotent_and_reports_refused_rows(store: str, tmp_path: Pat
     assert [s["status"] for s in json.loads(output)] == ["withdrawn"]
 
 
-def test_import_without_ids_dedupes_on_content_and_resumes(database_url: str, tmp_path: Path) -> None:
-    engine = connect(database_url, create=True)
+def test_import_without_ids_dedupes_on_content_and_resumes(migrated_url: str, tmp_path: Path) -> None:
+    engine = connect(migrated_url, create=True)
     migrate(engine)
     path = tmp_path / "export.csv"
     rows = "".join(f"user{i}@example.com,newsletter,given,2025-01-01T00:00:00,email\n" for i in range(25))
@@ -152,11 +152,11 @@ def test_import_without_ids_dedupes_on_content_and_resumes(database_url: str, tm
     engine.dispose()
 
 
-def test_import_names_the_real_line_and_reads_ragged_rows(database_url: str, tmp_path: Path) -> None:
+def test_import_names_the_real_line_and_reads_ragged_rows(migrated_url: str, tmp_path: Path) -> None:
     """Blank lines and cells spanning lines do not shift the line a problem names; short rows
     read as empty cells, long rows lose their extra cells; every stored event is the one the
     audit entry vouches for, on both databases."""
-    engine = connect(database_url, create=True)
+    engine = connect(migrated_url, create=True)
     migrate(engine)
     path = tmp_path / "export.csv"
     path.write_text(
@@ -196,9 +196,9 @@ def test_a_file_that_is_not_utf8_is_refused_with_its_line(store: str, tmp_path: 
     assert f"{path}: line 3: field larger than field limit" in " ".join(output.split())
 
 
-def test_import_refuses_a_row_dated_in_the_future_with_its_line(database_url: str, tmp_path: Path) -> None:
+def test_import_refuses_a_row_dated_in_the_future_with_its_line(migrated_url: str, tmp_path: Path) -> None:
     """A consent dated ahead would outrank every withdrawal recorded before its date."""
-    engine = connect(database_url, create=True)
+    engine = connect(migrated_url, create=True)
     migrate(engine)
     path = tmp_path / "export.csv"
     path.write_text("id,email,activity,action,at\n"
@@ -211,11 +211,11 @@ def test_import_refuses_a_row_dated_in_the_future_with_its_line(database_url: st
 
 
 @pytest.mark.parametrize("separator", [";", "\t"])
-def test_a_spreadsheet_export_separated_by_semicolons_or_tabs_is_read(database_url: str, tmp_path: Path,
+def test_a_spreadsheet_export_separated_by_semicolons_or_tabs_is_read(migrated_url: str, tmp_path: Path,
                                                                       separator: str) -> None:
     """Excel in a French or Italian locale saves CSV with `;` (and a BOM, CRLF lines): every row
     used to be refused as "no activity", the whole header read as one column."""
-    engine = connect(database_url, create=True)
+    engine = connect(migrated_url, create=True)
     migrate(engine)
     path = tmp_path / "export.csv"
     lines = ["id,email,activity,action,at", "1,ana@example.com,newsletter,given,2025-01-02 10:00",
@@ -249,8 +249,8 @@ def test_a_withdrawal_on_a_channel_spelled_otherwise_still_wins(store: str) -> N
     assert code == 2 and "'pigeon' is not a channel garde knows" in " ".join(output.split())
 
 
-def test_an_import_records_each_channel_by_its_id(database_url: str, tmp_path: Path) -> None:
-    engine = connect(database_url, create=True)
+def test_an_import_records_each_channel_by_its_id(migrated_url: str, tmp_path: Path) -> None:
+    engine = connect(migrated_url, create=True)
     migrate(engine)
     path = tmp_path / "export.csv"
     path.write_text("id,email,activity,channel,action,at\n"
@@ -331,11 +331,11 @@ def test_next_months_export_with_the_same_ids_loses_no_withdrawal(store: str, tm
 
 
 @pytest.mark.parametrize("batch_size", [1, 2, 5000])
-def test_an_id_repeated_with_another_event_is_imported_in_any_batch(database_url: str, tmp_path: Path,
+def test_an_id_repeated_with_another_event_is_imported_in_any_batch(migrated_url: str, tmp_path: Path,
                                                                      batch_size: int) -> None:
     """A file holding a record's history under one id (given, withdrawn, given again), imported
     then imported again, in batches of every size: each event once, none dropped."""
-    engine = connect(database_url, create=True)
+    engine = connect(migrated_url, create=True)
     migrate(engine)
     path = tmp_path / "history.csv"
     path.write_text("id,email,activity,action,at\n"
@@ -354,11 +354,11 @@ def test_an_id_repeated_with_another_event_is_imported_in_any_batch(database_url
     engine.dispose()
 
 
-def test_a_value_longer_than_its_column_refuses_its_row_not_the_batch(database_url: str,
+def test_a_value_longer_than_its_column_refuses_its_row_not_the_batch(migrated_url: str,
                                                                       tmp_path: Path) -> None:
     """On PostgreSQL a too-long user agent or channel aborted the batch with a traceback (and the
     withdrawals in it); now that row is refused with its line and field, on both databases."""
-    engine = connect(database_url, create=True)
+    engine = connect(migrated_url, create=True)
     migrate(engine)
     path = tmp_path / "export.csv"
     path.write_text("id,email,activity,action,at,channel,user_agent\n"
@@ -382,9 +382,9 @@ def test_a_value_longer_than_its_column_refuses_its_row_not_the_batch(database_u
 
 
 def test_a_withdrawal_listed_after_a_consent_dated_later_sets_it_aside_and_is_noted(
-        database_url: str, tmp_path: Path) -> None:
+        migrated_url: str, tmp_path: Path) -> None:
     """Rows are recorded in the file's order: in doubt the withdrawal wins, and the DPO is told."""
-    engine = connect(database_url, create=True)
+    engine = connect(migrated_url, create=True)
     migrate(engine)
     path = tmp_path / "export.csv"
     path.write_text("id,email,activity,channel,action,at\n"

@@ -31,8 +31,8 @@ pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture
-def store(postgres_url: str) -> Iterator[sa.Engine]:
-    engine = connect(postgres_url, create=True, pool_size=8)
+def store(migrated_postgres_url: str) -> Iterator[sa.Engine]:
+    engine = connect(migrated_postgres_url, create=True, pool_size=8)
     migrate(engine)
     yield engine
     engine.dispose()

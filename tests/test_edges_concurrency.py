@@ -38,8 +38,8 @@ CONFIG = f"/banner/v1/{REGISTER_ID}/config.json"
 
 
 @pytest.fixture
-def store(postgres_url: str) -> Iterator[sa.Engine]:
-    engine = open_store(postgres_url)
+def store(migrated_postgres_url: str) -> Iterator[sa.Engine]:
+    engine = open_store(migrated_postgres_url)
     yield engine
     engine.dispose()
 
@@ -75,10 +75,10 @@ def _answer(thread: threading.Thread, outcome: dict[str, Any]) -> Any:
 # --- the banner: two clients recording the same visitor ---------------------------------------
 
 @pytest.fixture
-def banner(postgres_url: str, tmp_path: Path) -> Iterator[Client]:
+def banner(migrated_postgres_url: str, tmp_path: Path) -> Iterator[Client]:
     folder = tmp_path / "registers"
     folder.mkdir()
-    app = create_app(Settings(database_url=postgres_url, registers=banner_register(folder)))
+    app = create_app(Settings(database_url=migrated_postgres_url, registers=banner_register(folder)))
     with Client(app).running() as running:
         yield running
 
@@ -128,8 +128,8 @@ def test_many_pairs_of_clients_on_the_same_visitor_never_fail(banner: Client) ->
 # --- DPO actions racing a worker ----------------------------------------------------------------
 
 @pytest.fixture
-def staff(postgres_url: str) -> Iterator[tuple[Client, dict[str, str]]]:
-    with api_client(postgres_url) as running:
+def staff(migrated_postgres_url: str) -> Iterator[tuple[Client, dict[str, str]]]:
+    with api_client(migrated_postgres_url) as running:
         yield running
 
 
@@ -195,7 +195,7 @@ def test_a_conflict_that_outlasts_the_retries_is_a_503_with_retry_after(
 
 @pytest.mark.parametrize("attempts", [5, 1])
 def test_the_cli_runs_a_deadlocked_extension_again_or_says_to_run_it_again(
-        store: sa.Engine, postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        store: sa.Engine, migrated_postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         attempts: int) -> None:
     """``garde request extend`` racing a worker: done once (exit 0); with one attempt allowed, a line
     saying to run the command again (exit 2), no traceback, nothing written."""
@@ -206,7 +206,7 @@ def test_the_cli_runs_a_deadlocked_extension_again_or_says_to_run_it_again(
     from garde.store import transactions
 
     monkeypatch.setattr(transactions, "ATTEMPTS", attempts)
-    for name, value in {"GARDE_DATABASE_URL": postgres_url, "GARDE_OUTBOX": str(tmp_path / "outbox"),
+    for name, value in {"GARDE_DATABASE_URL": migrated_postgres_url, "GARDE_OUTBOX": str(tmp_path / "outbox"),
                         "GARDE_RESULTS": str(tmp_path / "results"), "GARDE_MAILER": "file"}.items():
         monkeypatch.setenv(name, value)
     get_settings.cache_clear()

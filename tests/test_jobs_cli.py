@@ -33,10 +33,10 @@ def _json(*args: str, status: int = 0) -> Any:
 
 
 @pytest.fixture
-def on_postgres(postgres_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    monkeypatch.setenv("GARDE_DATABASE_URL", postgres_url)
+def on_postgres(migrated_postgres_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    monkeypatch.setenv("GARDE_DATABASE_URL", migrated_postgres_url)
     get_settings.cache_clear()
-    yield postgres_url
+    yield migrated_postgres_url
     get_settings.cache_clear()
 
 

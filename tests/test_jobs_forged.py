@@ -31,10 +31,10 @@ CSV = "email,activity,action,at\nforged-ana@example.com,newsletter,given,2025-01
 
 
 @pytest.fixture
-def store(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[sa.Engine]:
+def store(migrated_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[sa.Engine]:
     monkeypatch.setenv("GARDE_REGISTERS", str(ROOT / "registers" / "reference-shop.yaml"))
     get_settings.cache_clear()
-    engine = open_store(database_url)
+    engine = open_store(migrated_url)
     yield engine
     engine.dispose()
     get_settings.cache_clear()
@@ -188,7 +188,7 @@ def test_a_staged_file_s_chunks_cannot_be_dropped_or_reordered(store: sa.Engine,
 
 
 @pytest.fixture
-def forging(postgres_url: str, tmp_path: Path,
+def forging(migrated_postgres_url: str, tmp_path: Path,
             monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[dict[str, str], sa.Engine, str]]:
     """A worker's settings, its PostgreSQL store and a consent file staged there (for forged imports)."""
     env = {"GARDE_REGISTERS": str(ROOT / "registers" / "reference-shop.yaml"),
@@ -197,7 +197,7 @@ def forging(postgres_url: str, tmp_path: Path,
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     get_settings.cache_clear()
-    store = open_store(postgres_url)
+    store = open_store(migrated_postgres_url)
     export = tmp_path / "export.csv"
     export.write_text(CSV, encoding="utf-8")
     yield env, store, stage(store, export)
@@ -227,12 +227,12 @@ def _forged_through_a_worker(url: str, tmp_path: Path, env: dict[str, str],
 
 @pytest.mark.postgres
 def test_forged_rows_through_a_real_worker_fail_and_the_worker_goes_on(
-        postgres_url: str, tmp_path: Path, forging: tuple[dict[str, str], sa.Engine, str]) -> None:
+        migrated_postgres_url: str, tmp_path: Path, forging: tuple[dict[str, str], sa.Engine, str]) -> None:
     """The whole path: rows put in procrastinate_jobs (as by a forger), taken by ``garde worker``. A kind
     the worker does not know fails; a staged file name with a path fails; no file is written; the worker
     runs the next, honest job."""
     env, store, staged = forging
-    log = _forged_through_a_worker(postgres_url, tmp_path, env, lambda app: [
+    log = _forged_through_a_worker(migrated_postgres_url, tmp_path, env, lambda app: [
         app.configure_task("garde.no_such_kind").defer(path="/etc/passwd"),
         app.configure_task("consent.import", queue="imports").defer(
             staged=staged, name="../../escaped.csv", source="forged", columns={})])
@@ -274,7 +274,7 @@ def test_garde_s_own_job_arguments_stay_far_below_the_bound() -> None:
 
 @pytest.mark.postgres
 def test_a_forged_job_with_huge_arguments_is_refused_by_a_real_worker_before_it_runs(
-        postgres_url: str, tmp_path: Path, forging: tuple[dict[str, str], sa.Engine, str]) -> None:
+        migrated_postgres_url: str, tmp_path: Path, forging: tuple[dict[str, str], sa.Engine, str]) -> None:
     """A row forged with arguments over the worker's bound (and under the table's, below) ran: a ping
     answered, an import stored its huge source on every consent event. The worker now fails such a job
     at once, with the reason, without retrying it, and goes on."""
@@ -287,7 +287,7 @@ def test_a_forged_job_with_huge_arguments_is_refused_by_a_real_worker_before_it_
             staged=staged, name="export.csv", source="s" * 100_000, columns={}))
         return forged
 
-    log = _forged_through_a_worker(postgres_url, tmp_path, env, forge)
+    log = _forged_through_a_worker(migrated_postgres_url, tmp_path, env, forge)
     huge_import = forged[1]
     assert "over the bound of 65536" in log
     with store.connect() as conn:
@@ -300,7 +300,7 @@ def test_a_forged_job_with_huge_arguments_is_refused_by_a_real_worker_before_it_
 @pytest.mark.postgres
 @pytest.mark.parametrize("size", [200_000, 50_000_000])
 def test_a_forged_job_with_huge_arguments_cannot_even_be_queued(
-        postgres_url: str, forging: tuple[dict[str, str], sa.Engine, str], size: int) -> None:
+        migrated_postgres_url: str, forging: tuple[dict[str, str], sa.Engine, str], size: int) -> None:
     """procrastinate's fetch reads a job's whole row before garde sees it: a row of hundreds of MiB was
     read by every worker that took it. The queue's table refuses it when written (migration 0025's check
     constraint, twice the worker's bound), whoever writes it: nothing is queued, no worker reads it."""
@@ -312,7 +312,7 @@ def test_a_forged_job_with_huge_arguments_cannot_even_be_queued(
                              "VALUES ('default', 'garde.ping', "
                              "json_build_object('message', repeat('x', :n)))"),
                      {"n": size})
-    app = queue_app(postgres_url)
+    app = queue_app(migrated_postgres_url)
     with app.open(), pytest.raises(procrastinate.exceptions.ConnectorException) as refused:
         app.configure_task("garde.ping").defer(message="x" * size)
     assert "garde_args_bounded" in str(refused.value.__cause__)

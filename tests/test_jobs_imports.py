@@ -22,8 +22,8 @@ CSV = ("email,activity,action,at\nimported-ana@example.com,newsletter,given,2025
 
 
 @pytest.fixture
-def settings(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
-    env = {"GARDE_DATABASE_URL": database_url, "GARDE_RETENTION_SWEEP_SCHEDULE": "",
+def settings(migrated_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+    env = {"GARDE_DATABASE_URL": migrated_url, "GARDE_RETENTION_SWEEP_SCHEDULE": "",
            "GARDE_REGISTERS": str(ROOT / "registers" / "reference-shop.yaml")}
     for name, value in env.items():
         monkeypatch.setenv(name, value)
@@ -50,19 +50,19 @@ def _job_id(result: Result) -> int:
 
 
 def test_a_consent_import_job_imports_the_staged_file_then_deletes_it(
-        settings: dict[str, str], database_url: str, tmp_path: Path) -> None:
+        settings: dict[str, str], migrated_url: str, tmp_path: Path) -> None:
     result = _import_job(tmp_path)
-    store = open_store(database_url)
+    store = open_store(migrated_url)
     try:
-        if database_url.startswith("postgresql"):
+        if migrated_url.startswith("postgresql"):
             job_id = _job_id(result)
             with store.connect() as conn:
                 chunks = conn.execute(sa.select(job_staging.c.chunk)).scalars().all()
             assert chunks and all(b"imported-ana" not in chunk for chunk in chunks)  # encrypted
             assert _count(store, "SELECT count(*) FROM consent_events") == 0
             log = tmp_path / "worker.log"
-            with garde_worker(database_url, log, env=settings):
-                assert wait_for_job(database_url, job_id) == "succeeded", log.read_text()
+            with garde_worker(migrated_url, log, env=settings):
+                assert wait_for_job(migrated_url, job_id) == "succeeded", log.read_text()
             assert "1 added" in log.read_text()
         else:  # inline: the report, and exit status 1 for the refused row, as without --job
             assert result.exit_code == 1, result.output
@@ -76,14 +76,14 @@ def test_a_consent_import_job_imports_the_staged_file_then_deletes_it(
     assert refused.exit_code == 2 and "--job" in refused.output
 
 
-def test_cancelling_a_consent_import_job_deletes_its_staged_file(settings: dict[str, str], database_url: str,
+def test_cancelling_a_consent_import_job_deletes_its_staged_file(settings: dict[str, str], migrated_url: str,
                                                                  tmp_path: Path) -> None:
     """A cancelled import never runs: its encrypted rows (identities) would stay in job_staging for ever.
     (On SQLite the import runs inline and nothing is staged after it.)"""
     result = _import_job(tmp_path)
-    store = open_store(database_url)
+    store = open_store(migrated_url)
     try:
-        if database_url.startswith("postgresql"):
+        if migrated_url.startswith("postgresql"):
             job_id = _job_id(result)
             assert _count(store, "SELECT count(*) FROM job_staging") == 1
             cancelled = CliRunner().invoke(app, ["jobs", "cancel", str(job_id), "--actor", "dpo@example.com"])
@@ -94,7 +94,7 @@ def test_cancelling_a_consent_import_job_deletes_its_staged_file(settings: dict[
 
 
 def test_a_consent_import_job_logs_no_identity_of_the_rows_it_refuses(
-        settings: dict[str, str], database_url: str, tmp_path: Path) -> None:
+        settings: dict[str, str], migrated_url: str, tmp_path: Path) -> None:
     """The worker's log (kept, shipped to log systems) said why each row was refused, quoting it: a
     mistyped e-mail address is still someone's. The log and the job's result name the lines and the
     reasons, never the values; the command run where the file is says it all."""
@@ -102,12 +102,12 @@ def test_a_consent_import_job_logs_no_identity_of_the_rows_it_refuses(
     export.write_text("email,activity,action,at\nimported-ana@example.com,newsletter,given,2025-01-02\n"
                       "cleo.secret@,newsletter,given,2025-01-02\n", encoding="utf-8")
     result = CliRunner().invoke(app, ["consent", "import", str(export), "--job"])
-    if not database_url.startswith("postgresql"):  # inline: told on the operator's own terminal
+    if not migrated_url.startswith("postgresql"):  # inline: told on the operator's own terminal
         assert "1 rows refused" in result.output
         return
     log = tmp_path / "worker.log"
-    with garde_worker(database_url, log, env=settings):
-        assert wait_for_job(database_url, _job_id(result)) == "succeeded", log.read_text()
+    with garde_worker(migrated_url, log, env=settings):
+        assert wait_for_job(migrated_url, _job_id(result)) == "succeeded", log.read_text()
     said = log.read_text()
     assert "1 added" in said and "line 3" in said and "not an e-mail address" in said
     assert "cleo.secret" not in said and "imported-ana" not in said

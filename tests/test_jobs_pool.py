@@ -47,9 +47,9 @@ def stopped_clock(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.postgres
 def test_a_connection_in_use_is_handed_out_without_a_check_round_trip_and_in_autocommit(
-        postgres_url: str, stopped_clock: None) -> None:
-    open_store(postgres_url).dispose()
-    app = queue_app(postgres_url, worker=get_settings())
+        migrated_postgres_url: str, stopped_clock: None) -> None:
+    open_store(migrated_postgres_url).dispose()
+    app = queue_app(migrated_postgres_url, worker=get_settings())
 
     async def scenario() -> tuple[bool, str | None]:
         async with app.open_async():
@@ -60,7 +60,7 @@ def test_a_connection_in_use_is_handed_out_without_a_check_round_trip_and_in_aut
                 await connection.execute(MARK)
             connection = await _take(pool, pid)  # handed out again: checked without a statement
             try:
-                return autocommit, await asyncio.to_thread(_last_statement, postgres_url, pid)
+                return autocommit, await asyncio.to_thread(_last_statement, migrated_postgres_url, pid)
             finally:
                 await pool.putconn(connection)
 
@@ -71,18 +71,18 @@ def test_a_connection_in_use_is_handed_out_without_a_check_round_trip_and_in_aut
 
 @pytest.mark.postgres
 def test_a_connection_the_server_ended_is_replaced_before_a_statement_uses_it(
-        postgres_url: str, stopped_clock: None) -> None:
+        migrated_postgres_url: str, stopped_clock: None) -> None:
     """The server ends a pooled session (``pg_terminate_backend``, as a restart does to all): the next
     statements through the pool run on live connections, none fails."""
-    open_store(postgres_url).dispose()
-    app = queue_app(postgres_url, worker=get_settings())
+    open_store(migrated_postgres_url).dispose()
+    app = queue_app(migrated_postgres_url, worker=get_settings())
 
     async def scenario() -> list[int]:
         async with app.open_async():
             pool = app.connector.pool  # type: ignore[attr-defined]
             async with pool.connection() as connection:
                 victim = connection.info.backend_pid
-            await asyncio.to_thread(_terminate, postgres_url, victim)
+            await asyncio.to_thread(_terminate, migrated_postgres_url, victim)
             answers = []
             for _ in range(2 * (pool.max_size + 1)):  # every connection of the pool handed out, twice
                 row = await app.connector.execute_query_one_async(

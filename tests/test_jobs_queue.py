@@ -94,16 +94,16 @@ def test_postgresql_only_commands_say_why_on_sqlite(cli_env: Path) -> None:
 
 
 @pytest.mark.postgres
-def test_a_worker_process_runs_a_submitted_job_and_stops_on_sigterm(postgres_url: str,
+def test_a_worker_process_runs_a_submitted_job_and_stops_on_sigterm(migrated_postgres_url: str,
                                                                     tmp_path: Path) -> None:
-    store = open_store(postgres_url)
+    store = open_store(migrated_postgres_url)
     try:
         queued = submit(store, ping, {"message": "from the test"})
         assert queued.queued and queued.job_id is not None
-        assert wait_for_job(postgres_url, queued.job_id, deadline=0) == "todo"  # nobody took it yet
+        assert wait_for_job(migrated_postgres_url, queued.job_id, deadline=0) == "todo"  # nobody took it yet
         log = tmp_path / "worker.log"
-        with garde_worker(postgres_url, log, "--concurrency", "2") as worker:
-            assert wait_for_job(postgres_url, queued.job_id) == "succeeded", log.read_text()
+        with garde_worker(migrated_postgres_url, log, "--concurrency", "2") as worker:
+            assert wait_for_job(migrated_postgres_url, queued.job_id) == "succeeded", log.read_text()
             worker.send_signal(signal.SIGTERM)
             assert worker.wait(timeout=DEADLINE) == 0, log.read_text()
         assert inline_result(store) == {"message": "x", "database": "postgresql"}
@@ -127,9 +127,9 @@ FAST_STALL = {"GARDE_WORKER_HEARTBEAT_SECONDS": "0.5", "GARDE_WORKER_STALLED_SEC
 
 
 @pytest.mark.postgres
-def test_the_job_of_a_dead_worker_is_queued_again_and_done_by_another(postgres_url: str,
+def test_the_job_of_a_dead_worker_is_queued_again_and_done_by_another(migrated_postgres_url: str,
                                                                       tmp_path: Path) -> None:
-    store = open_store(postgres_url)
+    store = open_store(migrated_postgres_url)
     try:
         queued = submit(store, ping, {"message": "orphan"})
         with store.begin() as connection:
@@ -137,10 +137,10 @@ def test_the_job_of_a_dead_worker_is_queued_again_and_done_by_another(postgres_u
             assert job_id == queued.job_id
             connection.execute(sa.text("UPDATE procrastinate_workers SET last_heartbeat = now() - "
                                        "interval '1 hour' WHERE id = :id"), {"id": worker_id})
-        assert wait_for_job(postgres_url, job_id, deadline=0) == "doing"
+        assert wait_for_job(migrated_postgres_url, job_id, deadline=0) == "doing"
         log = tmp_path / "worker.log"
-        with garde_worker(postgres_url, log, env=FAST_STALL):
-            assert wait_for_job(postgres_url, job_id) == "succeeded", log.read_text()
+        with garde_worker(migrated_postgres_url, log, env=FAST_STALL):
+            assert wait_for_job(migrated_postgres_url, job_id) == "succeeded", log.read_text()
         assert log.read_text().count("was running on a worker that stopped: queued again") == 1
         with store.connect() as connection:  # the dead worker's attempt, then the one that ended
             assert connection.execute(sa.text("SELECT attempts FROM procrastinate_jobs WHERE id = :id"),
@@ -169,11 +169,11 @@ def _queued(connection: sa.Connection, task: str, **columns: str) -> int:
 
 
 @pytest.mark.postgres
-def test_a_worker_killed_while_retrying_stalled_jobs_does_not_stop_the_retries(postgres_url: str,
+def test_a_worker_killed_while_retrying_stalled_jobs_does_not_stop_the_retries(migrated_postgres_url: str,
                                                                              tmp_path: Path) -> None:
     """CI saw it: a worker SIGKILLed inside the retry of stalled jobs held that task's lock for ever,
     so no retry ran again and the jobs of every later killed worker stayed ``doing``."""
-    store = open_store(postgres_url)
+    store = open_store(migrated_postgres_url)
     try:
         with store.begin() as connection:  # the dead retry, with the lock it used to take
             retry_id = _queued(connection, STALLED_TASK, lock=STALLED_TASK)
@@ -183,16 +183,16 @@ def test_a_worker_killed_while_retrying_stalled_jobs_does_not_stop_the_retries(p
         with store.begin() as connection:
             _held_by_a_dead_worker(connection, orphan)
         log = tmp_path / "worker.log"
-        with garde_worker(postgres_url, log, env=FAST_STALL):
-            assert wait_for_job(postgres_url, orphan) == "succeeded", log.read_text()
-        assert wait_for_job(postgres_url, retry_id, deadline=0) == "failed"  # ended, not run again
+        with garde_worker(migrated_postgres_url, log, env=FAST_STALL):
+            assert wait_for_job(migrated_postgres_url, orphan) == "succeeded", log.read_text()
+        assert wait_for_job(migrated_postgres_url, retry_id, deadline=0) == "failed"  # ended, not run again
     finally:
         store.dispose()
 
 
 @pytest.mark.postgres
-def test_a_stalled_job_is_handed_back_once_by_concurrent_retries(postgres_url: str) -> None:
-    store = open_store(postgres_url)
+def test_a_stalled_job_is_handed_back_once_by_concurrent_retries(migrated_postgres_url: str) -> None:
+    store = open_store(migrated_postgres_url)
     try:
         orphan = submit(store, ping, {"message": "orphan"}).job_id
         assert orphan is not None
@@ -200,28 +200,28 @@ def test_a_stalled_job_is_handed_back_once_by_concurrent_retries(postgres_url: s
             _held_by_a_dead_worker(connection, orphan)
         with store.connect() as holder:  # another worker's retry is under way
             holder.execute(sa.text("SELECT pg_advisory_lock(:key)"), {"key": STALLED_LOCK})
-            assert requeue_stalled(postgres_url, 2) == []
+            assert requeue_stalled(migrated_postgres_url, 2) == []
             holder.execute(sa.text("SELECT pg_advisory_unlock(:key)"), {"key": STALLED_LOCK})
             holder.commit()
-        assert requeue_stalled(postgres_url, 2) == [orphan]
-        assert requeue_stalled(postgres_url, 2) == []  # it waits now: not handed back twice
-        assert wait_for_job(postgres_url, orphan, deadline=0) == "todo"
+        assert requeue_stalled(migrated_postgres_url, 2) == [orphan]
+        assert requeue_stalled(migrated_postgres_url, 2) == []  # it waits now: not handed back twice
+        assert wait_for_job(migrated_postgres_url, orphan, deadline=0) == "todo"
     finally:
         store.dispose()
 
 
 @pytest.mark.postgres
-def test_stalled_jobs_are_handed_back_from_a_thread_whose_event_loop_runs(postgres_url: str) -> None:
+def test_stalled_jobs_are_handed_back_from_a_thread_whose_event_loop_runs(migrated_postgres_url: str) -> None:
     """CI ran it after a browser test whose event loop still ran in the thread: a coroutine behind
     ``asyncio.run()`` then refused to start. The retry is synchronous, callable from anywhere."""
-    store = open_store(postgres_url)
+    store = open_store(migrated_postgres_url)
     try:
         orphan = submit(store, ping, {"message": "orphan"}).job_id
         with store.begin() as connection:
             _held_by_a_dead_worker(connection, orphan)
 
         async def inside_a_running_loop() -> list[int]:
-            return requeue_stalled(postgres_url, 2)
+            return requeue_stalled(migrated_postgres_url, 2)
 
         # a loop of its own in a thread of its own: this test's thread may run a browser test's loop
         with ThreadPoolExecutor(max_workers=1) as pool:
@@ -231,17 +231,17 @@ def test_stalled_jobs_are_handed_back_from_a_thread_whose_event_loop_runs(postgr
 
 
 @pytest.mark.postgres
-def test_a_killed_periodic_job_whose_next_run_waits_is_ended_not_doubled(postgres_url: str) -> None:
-    store = open_store(postgres_url)
+def test_a_killed_periodic_job_whose_next_run_waits_is_ended_not_doubled(migrated_postgres_url: str) -> None:
+    store = open_store(migrated_postgres_url)
     try:
         with store.begin() as connection:
             remind = "periodic.requests.remind"
             killed = _queued(connection, remind, queueing_lock=remind)
             _held_by_a_dead_worker(connection, killed)
             waiting = _queued(connection, remind, queueing_lock=remind)
-        assert requeue_stalled(postgres_url, 2) == []
-        assert wait_for_job(postgres_url, killed, deadline=0) == "failed"
-        assert wait_for_job(postgres_url, waiting, deadline=0) == "todo"
+        assert requeue_stalled(migrated_postgres_url, 2) == []
+        assert wait_for_job(migrated_postgres_url, killed, deadline=0) == "failed"
+        assert wait_for_job(migrated_postgres_url, waiting, deadline=0) == "todo"
     finally:
         store.dispose()
 
@@ -296,11 +296,11 @@ def test_the_scheduled_work_runs_as_the_periodic_jobs_call_it(tmp_path: Path,
 
 
 @pytest.mark.postgres
-def test_a_job_is_queued_on_a_connection_of_the_store_s_pool(postgres_url: str) -> None:
+def test_a_job_is_queued_on_a_connection_of_the_store_s_pool(migrated_postgres_url: str) -> None:
     """``submit`` sends the job's insert on a connection the store's pool already holds, committed
     with it (an API or a worker queueing jobs opens no new database session per job), and a second
     job with a waiting job's queueing lock is still refused."""
-    store = open_store(postgres_url)
+    store = open_store(migrated_postgres_url)
     checkouts: list[object] = []
     sa.event.listen(store, "checkout", lambda *args: checkouts.append(args))
     try:
@@ -326,10 +326,10 @@ def test_a_job_is_queued_on_a_connection_of_the_store_s_pool(postgres_url: str) 
 
 
 @pytest.mark.postgres
-def test_many_jobs_are_queued_together_in_one_transaction(postgres_url: str) -> None:
+def test_many_jobs_are_queued_together_in_one_transaction(migrated_postgres_url: str) -> None:
     """``submit_many`` queues its jobs with one insert in one transaction (a caller queueing a hundred
     requests pays one round of it, not a hundred), in order; a refused argument queues none."""
-    store = open_store(postgres_url)
+    store = open_store(migrated_postgres_url)
     statements: list[str] = []
     checkouts: list[object] = []
     sa.event.listen(store, "checkout", lambda *args: checkouts.append(args))

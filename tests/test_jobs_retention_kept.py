@@ -22,11 +22,11 @@ pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture
-def deployment(postgres_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Deployment]:
+def deployment(migrated_postgres_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Deployment]:
     monkeypatch.setenv("GARDE_DATASETS", str(DATASET))
-    monkeypatch.setenv("GARDE_NEGOMARKETS_URL", postgres_url)
+    monkeypatch.setenv("GARDE_NEGOMARKETS_URL", migrated_postgres_url)
     get_settings.cache_clear()
-    found = Deployment(postgres_url, postgres_url)
+    found = Deployment(migrated_postgres_url, migrated_postgres_url)
     try:
         yield found
     finally:

@@ -68,8 +68,8 @@ def _closed(store: sa.Engine) -> int:
 
 
 @pytest.fixture
-def deployment(postgres_url: str) -> Iterator[Deployment]:
-    found = Deployment(postgres_url, postgres_url)  # the business tables beside the store's
+def deployment(migrated_postgres_url: str) -> Iterator[Deployment]:
+    found = Deployment(migrated_postgres_url, migrated_postgres_url)  # the business tables beside the store's
     yield found
     found.close()
 
@@ -82,15 +82,15 @@ def _wait_closed(store: sa.Engine, log: Path, runs: int = 1) -> None:
         time.sleep(0.05)
 
 
-def test_a_sweep_split_across_two_workers_ends_exact(deployment: Deployment, postgres_url: str,
+def test_a_sweep_split_across_two_workers_ends_exact(deployment: Deployment, migrated_postgres_url: str,
                                                     tmp_path: Path) -> None:
     fill(deployment.shop)
     before = snapshot(deployment.shop)
     queued = submit(deployment.store, sweep, {"today": TODAY.isoformat(), "batch_size": 5})
     assert queued.queued
     log = tmp_path / "workers.log"
-    with garde_worker(postgres_url, log, env=_env(postgres_url)), \
-         garde_worker(postgres_url, log, env=_env(postgres_url)):
+    with garde_worker(migrated_postgres_url, log, env=_env(migrated_postgres_url)), \
+         garde_worker(migrated_postgres_url, log, env=_env(migrated_postgres_url)):
         _wait_closed(deployment.store, log)
     after = snapshot(deployment.shop)
     expected = expected_by_python(before)
@@ -103,10 +103,11 @@ def test_a_sweep_split_across_two_workers_ends_exact(deployment: Deployment, pos
     assert parts == 4
 
 
-def test_workers_killed_at_random_points_of_a_sweep_leave_it_exact(deployment: Deployment, postgres_url: str,
+def test_workers_killed_at_random_points_of_a_sweep_leave_it_exact(deployment: Deployment,
+                                                                   migrated_postgres_url: str,
                                                                    tmp_path: Path) -> None:
     rng = random.Random(SEED)
-    env = {**os.environ, "GARDE_DATABASE_URL": postgres_url, **_env(postgres_url)}
+    env = {**os.environ, "GARDE_DATABASE_URL": migrated_postgres_url, **_env(migrated_postgres_url)}
     kills = runs = 0
     with killable_workers(env, deployment.store, tmp_path / "workers.log", concurrency=1) as workers:
         workers.start()
@@ -204,13 +205,13 @@ def _journalled(batches: list[sa.Row[Any]]) -> tuple[dict[tuple[str, str], list[
     return keys, spans
 
 
-def test_the_workers_sweep_on_the_schedule_setting(deployment: Deployment, postgres_url: str,
+def test_the_workers_sweep_on_the_schedule_setting(deployment: Deployment, migrated_postgres_url: str,
                                                    tmp_path: Path) -> None:
     """The nightly sweep is a procrastinate periodic task: here every second, as of the day it runs."""
     fill(deployment.shop)
     before = snapshot(deployment.shop)
     log = tmp_path / "workers.log"
-    with garde_worker(postgres_url, log, env={**_env(postgres_url),
+    with garde_worker(migrated_postgres_url, log, env={**_env(migrated_postgres_url),
                                                "GARDE_RETENTION_SWEEP_SCHEDULE": "* * * * * *"}):
         _wait_closed(deployment.store, log)
     with deployment.store.connect() as conn:

@@ -123,8 +123,8 @@ class World(Deployment):
 
 
 @pytest.fixture
-def world(database_url: str, tmp_path: Path) -> Iterator[World]:
-    found = World(database_url, business_url(database_url, tmp_path))
+def world(migrated_url: str, tmp_path: Path) -> Iterator[World]:
+    found = World(migrated_url, business_url(migrated_url, tmp_path))
     fill(found.shop)
     yield found
     found.close()
@@ -251,12 +251,12 @@ def test_offline_check_warns_when_map_and_register_disagree_on_archiving(tmp_pat
     assert any("names no archive for shop.invoices" in why for why in blocked)
 
 
-def test_retention_plan_command_shows_archiving_and_purging(world: World, database_url: str,
+def test_retention_plan_command_shows_archiving_and_purging(world: World, migrated_url: str,
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    if not database_url.startswith("sqlite"):
+    if not migrated_url.startswith("sqlite"):
         pytest.skip("the CLI is driven on SQLite, as in tests/test_retention_cli.py")
     world.sweep(today=FIRST)
-    monkeypatch.setenv("GARDE_DATABASE_URL", database_url)
+    monkeypatch.setenv("GARDE_DATABASE_URL", migrated_url)
     monkeypatch.setenv("GARDE_ARCHIVE_TEST_URL", world.shop.url.render_as_string(hide_password=False))
     get_settings.cache_clear()
     try:

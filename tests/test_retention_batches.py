@@ -22,9 +22,9 @@ def _sweep_and_check(deployment: Deployment, batch_size: int) -> None:
     assert again.total() == 0
 
 
-def test_sparse_keys_with_gaps_and_dense_runs(database_url: str, tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'shop.db'}" if database_url.startswith("sqlite") else database_url
-    deployment = Deployment(database_url, url)
+def test_sparse_keys_with_gaps_and_dense_runs(migrated_url: str, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'shop.db'}" if migrated_url.startswith("sqlite") else migrated_url
+    deployment = Deployment(migrated_url, url)
     try:
         fill(deployment.shop)
         with deployment.shop.begin() as conn:  # a huge gap, then keys packed together
@@ -65,12 +65,12 @@ def test_business_data_in_the_store_file(tmp_path: Path) -> None:
         deployment.close()
 
 
-def test_a_range_batch_is_audited_with_the_query_of_its_rows(database_url: str, tmp_path: Path) -> None:
+def test_a_range_batch_is_audited_with_the_query_of_its_rows(migrated_url: str, tmp_path: Path) -> None:
     """A batch treated by key range is journalled as its range, its count and the query of the due
     rows with the run's values written in: each range holds exactly its count of the rows that
     went, and the query, run again after the sweep, finds nothing."""
-    url = f"sqlite:///{tmp_path / 'shop.db'}" if database_url.startswith("sqlite") else database_url
-    deployment = Deployment(database_url, url)
+    url = f"sqlite:///{tmp_path / 'shop.db'}" if migrated_url.startswith("sqlite") else migrated_url
+    deployment = Deployment(migrated_url, url)
     try:
         fill(deployment.shop)
         before = snapshot(deployment.shop)

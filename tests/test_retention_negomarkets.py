@@ -246,14 +246,14 @@ class Deployment:
             engine.dispose()
 
 
-def business_url(database_url: str, tmp_path: Path) -> str:
+def business_url(migrated_url: str, tmp_path: Path) -> str:
     """SQLite: a second file; PostgreSQL: the same database (the store's tables have other names)."""
-    return f"sqlite:///{tmp_path / 'shop.db'}" if database_url.startswith("sqlite") else database_url
+    return f"sqlite:///{tmp_path / 'shop.db'}" if migrated_url.startswith("sqlite") else migrated_url
 
 
 @pytest.fixture
-def deployment(database_url: str, tmp_path: Path) -> Iterator[Deployment]:
-    found = Deployment(database_url, business_url(database_url, tmp_path))
+def deployment(migrated_url: str, tmp_path: Path) -> Iterator[Deployment]:
+    found = Deployment(migrated_url, business_url(migrated_url, tmp_path))
     fill(found.shop)
     yield found
     found.close()

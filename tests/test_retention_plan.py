@@ -51,8 +51,8 @@ def assert_plan_matches_daily_counts(plan: Plan, sweeper: Sweeper, offsets: list
 
 
 @pytest.fixture
-def deployment(database_url: str, tmp_path: Path) -> Iterator[Deployment]:
-    found = Deployment(database_url, business_url(database_url, tmp_path))
+def deployment(migrated_url: str, tmp_path: Path) -> Iterator[Deployment]:
+    found = Deployment(migrated_url, business_url(migrated_url, tmp_path))
     fill(found.shop)
     yield found
     found.close()

@@ -16,7 +16,7 @@ import json
 import re
 import uuid
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -196,6 +196,11 @@ def _customer(i: int, email: str, name: str, phone: str) -> dict[str, Any]:
 
 
 def fill(shop: sa.Engine, crm: sa.Engine) -> None:
+    fill_shop(shop)
+    fill_crm(crm)
+
+
+def fill_shop(shop: sa.Engine) -> None:
     meta = shop_schema()
     meta.create_all(shop)
     t = meta.tables
@@ -223,6 +228,9 @@ def fill(shop: sa.Engine, crm: sa.Engine) -> None:
             {"id": 102, "order_id": 12, "invoice_date": date(2024, 6, 2), "billing_name": "Bob Stone",
              "billing_address": "3 rue C", "amount": 30}])
         conn.execute(t["products"].insert(), [{"id": 1, "name": "scarf"}])
+
+
+def fill_crm(crm: sa.Engine) -> None:
     meta = crm_schema()
     meta.create_all(crm)
     t = meta.tables
@@ -257,19 +265,37 @@ def _database(kind: str, tmp_path: Path, name: str, admin: str | None) -> str:
     return sa.make_url(admin).set(database=db).render_as_string(hide_password=False)
 
 
+def _filled(fill_one: Callable[[sa.Engine], None]) -> Callable[[str], None]:
+    def filled(url: str) -> None:
+        engine = connect(url)
+        try:
+            fill_one(engine)
+        finally:
+            engine.dispose()
+    return filled
+
+
 @pytest.fixture
-def shop(database_url: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Shop]:
-    kind = "postgresql" if database_url.startswith("postgresql") else "sqlite"
+def shop(migrated_url: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Shop]:
+    """The shop and CRM of this module's data map, filled; on PostgreSQL copies of databases filled
+    once per test worker (a CREATE DATABASE, its tables and rows cost the server ≈ 0.5 s a test)."""
+    kind = "postgresql" if migrated_url.startswith("postgresql") else "sqlite"
     admin = request.getfixturevalue("postgres_admin_url") if kind == "postgresql" else None
-    urls = {name: _database(kind, tmp_path, name, admin) for name in ("shop", "crm")}
+    if admin is None:
+        urls = {name: _database(kind, tmp_path, name, admin) for name in ("shop", "crm")}
+    else:
+        stores = request.getfixturevalue("migrated_stores")
+        urls = {"shop": stores.postgres_filled(admin, "rights-shop", _filled(fill_shop)),
+                "crm": stores.postgres_filled(admin, "rights-crm", _filled(fill_crm))}
     (tmp_path / "register.yaml").write_text(REGISTER)
     (tmp_path / "datasets").mkdir()
     (tmp_path / "datasets" / "shop.yaml").write_text(SHOP.format(url=urls["shop"]))
     (tmp_path / "datasets" / "crm.yaml").write_text(CRM.format(url=urls["crm"]))
-    store = connect(database_url, create=True)
+    store = connect(migrated_url, create=True)
     migrate(store)
     deployment = Deployment.open(tmp_path / "datasets", results=tmp_path / "results", create=True)
-    fill(deployment.engines["shop"], deployment.engines["crm"])
+    if admin is None:
+        fill(deployment.engines["shop"], deployment.engines["crm"])
     yield Shop(store, deployment, urls)
     deployment.dispose()
     store.dispose()

@@ -36,8 +36,8 @@ RETRIED = "running it again"
 
 
 @pytest.fixture
-def store(postgres_url: str) -> Iterator[sa.Engine]:
-    engine = open_store(postgres_url)
+def store(migrated_postgres_url: str) -> Iterator[sa.Engine]:
+    engine = open_store(migrated_postgres_url)
     yield engine
     engine.dispose()
 
@@ -121,11 +121,11 @@ def test_a_request_failing_meets_a_deadlock_and_is_recorded_once(
         assert audit.verify(conn).ok
 
 
-def test_a_lock_timeout_is_not_run_again(postgres_url: str, store: sa.Engine,
+def test_a_lock_timeout_is_not_run_again(migrated_postgres_url: str, store: sa.Engine,
                                          caplog: pytest.LogCaptureFixture) -> None:
     """Not a deadlock nor a conflict (55P03, lock_not_available): raised at once, nothing written."""
     request_id = in_progress(store)
-    impatient = connect(postgres_url)
+    impatient = connect(migrated_postgres_url)
     sa.event.listen(impatient, "connect", lambda dbapi, _record: dbapi.execute("SET lock_timeout = '200ms'"))
     with store.connect() as conn:
         request = get_request(conn, request_id)

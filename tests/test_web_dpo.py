@@ -146,9 +146,9 @@ def test_logout_and_revocation_end_the_session(sqlite_url: str, tmp_path: Path) 
         assert client.get("/dpo/requests", follow_redirects=False).status_code == 303
 
 
-def test_forms_without_the_sessions_csrf_token_are_refused(database_url: str, tmp_path: Path) -> None:
-    with web_client(database_url, tmp_path) as (client, keys):
-        request_id = _submit(database_url)
+def test_forms_without_the_sessions_csrf_token_are_refused(migrated_url: str, tmp_path: Path) -> None:
+    with web_client(migrated_url, tmp_path) as (client, keys):
+        request_id = _submit(migrated_url)
         others_token = log_in(client, keys["dpo"])  # another session's token (another browser's)
         client.http.cookies.clear()
         log_in(client, keys["dpo"])
@@ -163,7 +163,7 @@ def test_forms_without_the_sessions_csrf_token_are_refused(database_url: str, tm
                 assert answer.status_code == 403, (action, form)
         assert client.post("/dpo/logout", data={}).status_code == 403
         assert client.post(LOGIN, data={"key": keys["dpo"]}).status_code == 403  # the login form too
-        engine = connect(database_url)
+        engine = connect(migrated_url)
         with engine.connect() as conn:
             request = rights.get_request(conn, request_id)
         engine.dispose()
@@ -171,10 +171,10 @@ def test_forms_without_the_sessions_csrf_token_are_refused(database_url: str, tm
 
 
 def test_extend_and_reject_through_the_forms_are_stored_and_audited_under_the_key(
-    database_url: str, tmp_path: Path
+    migrated_url: str, tmp_path: Path
 ) -> None:
-    with web_client(database_url, tmp_path) as (client, keys):
-        extended_id, rejected_id = _submit(database_url), _submit(database_url, email="bo@example.com")
+    with web_client(migrated_url, tmp_path) as (client, keys):
+        extended_id, rejected_id = _submit(migrated_url), _submit(migrated_url, email="bo@example.com")
         csrf = log_in(client, keys["dpo"])
         answer = client.post(
             f"/dpo/requests/{extended_id}/extend",
@@ -189,14 +189,14 @@ def test_extend_and_reject_through_the_forms_are_stored_and_audited_under_the_ke
         )
         page = client.get(f"/dpo/requests/{rejected_id}")
         assert "manifestly unfounded" in page.text and "Reject the request" not in page.text
-    engine = connect(database_url)
+    engine = connect(migrated_url)
     with engine.connect() as conn:
         extended, rejected = rights.get_request(conn, extended_id), rights.get_request(conn, rejected_id)
     engine.dispose()
     assert extended.extension_reason == "many systems" and extended.extended_deadline is not None
     assert (rejected.status, rejected.rejection_reason) == ("rejected", "manifestly unfounded")
-    assert audit_actors(database_url, "request.extended") == ["key:dpo-key"]
-    assert audit_actors(database_url, "request.rejected") == ["key:dpo-key"]
+    assert audit_actors(migrated_url, "request.extended") == ["key:dpo-key"]
+    assert audit_actors(migrated_url, "request.rejected") == ["key:dpo-key"]
     assert len(list((tmp_path / "outbox").iterdir())) == 2  # each subject told, with the reason
 
 

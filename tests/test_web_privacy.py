@@ -68,9 +68,9 @@ def _count(url: str, table: str) -> int:
     return int(found)
 
 
-def test_a_subject_signs_in_submits_and_changes_a_consent(database_url: str, tmp_path: Path) -> None:
-    answered = _prepare(database_url, tmp_path)
-    with web_client(database_url, tmp_path) as (client, _):
+def test_a_subject_signs_in_submits_and_changes_a_consent(migrated_url: str, tmp_path: Path) -> None:
+    answered = _prepare(migrated_url, tmp_path)
+    with web_client(migrated_url, tmp_path) as (client, _):
         csrf = _sign_in(client, ANA, tmp_path / "outbox")
         page = client.get(ME)
         assert answered[ANA] in page.text and answered[BEA] not in page.text
@@ -81,14 +81,14 @@ def test_a_subject_signs_in_submits_and_changes_a_consent(database_url: str, tmp
 
         submitted = client.post(f"{ME}/requests", data={"csrf": csrf, "type": "access"})
         assert submitted.status_code == 303, submitted.text
-        assert _count(database_url, "requests") == 3
+        assert _count(migrated_url, "requests") == 3
 
         given = client.post(f"{ME}/consents", data={"csrf": csrf, "activity": "newsletter",
                                                     "channel": "email", "action": "give"})
         withdrawn = client.post(f"{ME}/consents", data={"csrf": csrf, "activity": "newsletter",
                                                         "channel": "email", "action": "withdraw"})
         assert given.status_code == withdrawn.status_code == 303
-        events = _events(database_url)
+        events = _events(migrated_url)
         assert [e.action for e in events] == ["given", "withdrawn"]
         for event in events:
             assert event.method == "web_form" and event.notice_version
@@ -141,9 +141,9 @@ def test_no_privacy_page_under_me_without_a_session(sqlite_url: str, tmp_path: P
                     assert answer.status_code == 401, url
 
 
-def test_one_subjects_cookie_never_reaches_anothers_request(database_url: str, tmp_path: Path) -> None:
-    answered = _prepare(database_url, tmp_path)
-    with web_client(database_url, tmp_path) as (client, _):
+def test_one_subjects_cookie_never_reaches_anothers_request(migrated_url: str, tmp_path: Path) -> None:
+    answered = _prepare(migrated_url, tmp_path)
+    with web_client(migrated_url, tmp_path) as (client, _):
         _sign_in(client, ANA, tmp_path / "outbox")
         for name in ("access.json", "access.html", "copies.json"):
             assert client.get(f"{ME}/requests/{answered[BEA]}/files/{name}").status_code == 404
@@ -187,9 +187,9 @@ def test_over_https_the_session_cookie_is_secure(sqlite_url: str, tmp_path: Path
         assert client.get(ME).status_code == 200
 
 
-def test_someone_new_sees_the_consent_they_just_gave(database_url: str, tmp_path: Path) -> None:
+def test_someone_new_sees_the_consent_they_just_gave(migrated_url: str, tmp_path: Path) -> None:
     """A new person's first consent makes them a subject: their session sees it at once."""
-    with web_client(database_url, tmp_path) as (client, _):
+    with web_client(migrated_url, tmp_path) as (client, _):
         csrf = _sign_in(client, "new@example.com", tmp_path / "outbox")
         assert "Withdraw" not in client.get(ME).text
         client.post(f"{ME}/consents", data={"csrf": csrf, "activity": "newsletter", "channel": "email",
@@ -197,7 +197,7 @@ def test_someone_new_sees_the_consent_they_just_gave(database_url: str, tmp_path
         assert "Withdraw" in client.get(ME).text
         client.post(f"{ME}/object", data={"csrf": csrf})
         assert "Object to direct marketing" not in client.get(ME).text
-        assert _count(database_url, "subject_objections") == 1
+        assert _count(migrated_url, "subject_objections") == 1
 
 
 def test_one_identity_changes_its_consents_a_bounded_number_of_times(sqlite_url: str, tmp_path: Path) -> None:

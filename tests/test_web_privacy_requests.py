@@ -35,9 +35,9 @@ def _page(client: Client, request_id: str) -> str:
     return page.text
 
 
-def test_a_subject_reads_their_answered_request_and_its_files(database_url: str, tmp_path: Path) -> None:
-    answered = _prepare(database_url, tmp_path)
-    with web_client(database_url, tmp_path) as (client, _):
+def test_a_subject_reads_their_answered_request_and_its_files(migrated_url: str, tmp_path: Path) -> None:
+    answered = _prepare(migrated_url, tmp_path)
+    with web_client(migrated_url, tmp_path) as (client, _):
         _sign_in(client, ANA, tmp_path / "outbox")
         assert f'href="{ME}/requests/{answered[ANA]}"' in client.get(ME).text  # linked from their list
         page = _page(client, answered[ANA])
@@ -54,13 +54,13 @@ def test_a_subject_reads_their_answered_request_and_its_files(database_url: str,
         assert "Accéder à mes données" in french and "Fichiers de réponse" in french
 
 
-def test_a_submitted_request_is_being_prepared_with_its_legal_deadline(database_url: str,
+def test_a_submitted_request_is_being_prepared_with_its_legal_deadline(migrated_url: str,
                                                                         tmp_path: Path) -> None:
-    _prepare(database_url, tmp_path)
-    with web_client(database_url, tmp_path) as (client, _):
+    _prepare(migrated_url, tmp_path)
+    with web_client(migrated_url, tmp_path) as (client, _):
         csrf = _sign_in(client, ANA, tmp_path / "outbox")
         client.post(f"{ME}/requests", data={"csrf": csrf, "type": "portability"})
-        engine = connect(database_url)
+        engine = connect(migrated_url)
         with engine.connect() as conn:
             request_id = conn.execute(sa.text("SELECT id FROM requests WHERE type = 'portability'")
                                       ).scalar_one()
@@ -82,9 +82,9 @@ def _main(html: str) -> str:
     return found[0]
 
 
-def test_another_subjects_request_page_and_files_are_a_404(database_url: str, tmp_path: Path) -> None:
-    answered = _prepare(database_url, tmp_path)
-    with web_client(database_url, tmp_path) as (client, _):
+def test_another_subjects_request_page_and_files_are_a_404(migrated_url: str, tmp_path: Path) -> None:
+    answered = _prepare(migrated_url, tmp_path)
+    with web_client(migrated_url, tmp_path) as (client, _):
         _sign_in(client, BEA, tmp_path / "outbox")
         assert client.get(f"{ME}/requests/{answered[BEA]}").status_code == 200
         for path in (f"{ME}/requests/{answered[ANA]}", f"{ME}/requests/made-up", f"{ME}/requests/{'f' * 500}",
@@ -135,11 +135,11 @@ def _session(url: str, email: str, outbox: Path) -> str:
     return token
 
 
-def test_days_left_count_to_the_due_date_as_the_dpo_queue_counts_them(database_url: str,
+def test_days_left_count_to_the_due_date_as_the_dpo_queue_counts_them(migrated_url: str,
                                                                        tmp_path: Path) -> None:
-    engine = connect(database_url, create=True)
+    engine = connect(migrated_url, create=True)
     migrate(engine)
-    token = _session(database_url, ANA, tmp_path / "outbox")
+    token = _session(migrated_url, ANA, tmp_path / "outbox")
     results = tmp_path / "results"
     with engine.begin() as conn:
         session = authenticate(conn, token)
@@ -169,16 +169,16 @@ def _decision(client: Client, key: str, activity: str, email: str, channel: str 
     return allowed
 
 
-def test_objecting_to_direct_marketing_lands_in_the_ledger_and_flips_decisions(database_url: str,
+def test_objecting_to_direct_marketing_lands_in_the_ledger_and_flips_decisions(migrated_url: str,
                                                                                 tmp_path: Path) -> None:
-    engine = connect(database_url, create=True)
+    engine = connect(migrated_url, create=True)
     migrate(engine)
     with engine.begin() as conn:
         for email in (ANA, BEA):
             ensure_subject(conn, {"email": email})
     engine.dispose()
     version = notice_version(load_register(REGISTER), "fr")
-    with web_client(database_url, tmp_path) as (client, keys):
+    with web_client(migrated_url, tmp_path) as (client, keys):
         csrf = _sign_in(client, ANA, tmp_path / "outbox")
         client.post(f"{ME}/consents?lang=fr", data={"csrf": csrf, "activity": "newsletter",
                                                     "channel": "email", "action": "give"})
@@ -191,19 +191,19 @@ def test_objecting_to_direct_marketing_lands_in_the_ledger_and_flips_decisions(d
         assert objected.status_code == 303
         assert not _decision(client, keys["service"], "newsletter", ANA)
         assert _decision(client, keys["service"], "newsletter", BEA) is False  # never consented
-        given, withdrawn = _events(database_url)
+        given, withdrawn = _events(migrated_url)
         assert (given.action, withdrawn.action) == ("given", "withdrawn")
         assert (withdrawn.activity, withdrawn.channel) == ("newsletter", "email")
         assert withdrawn.method == "web_form"
         assert withdrawn.notice_version == given.notice_version == version
         assert withdrawn.user_agent == "test-browser/1" and withdrawn.actor.startswith("subject-session:")
         again = client.post(f"{ME}/object", data={"csrf": csrf})  # a second click records nothing more
-        assert again.status_code == 303 and len(_events(database_url)) == 2
+        assert again.status_code == 303 and len(_events(migrated_url)) == 2
 
         client.http.cookies.clear()
         csrf = _sign_in(client, BEA, tmp_path / "outbox")
         client.post(f"{ME}/object", data={"csrf": csrf})
-        (refused,) = _events(database_url)[2:]  # never given: the objection is recorded as a refusal
+        (refused,) = _events(migrated_url)[2:]  # never given: the objection is recorded as a refusal
         assert (refused.activity, refused.action, refused.method) == ("newsletter", "refused", "web_form")
         assert refused.notice_version == notice_version(load_register(REGISTER), "en")
         assert "Object to direct marketing" not in client.get(ME).text
