@@ -214,16 +214,20 @@ def _check(conn: sa.Connection, session_id: str, code: str, moment: datetime,
     return None
 
 
+_s, _i = subject_sessions.c, subject_identifiers.c
+# A session by its token's hash, with the subject its proven identity is linked to now, read at each
+# request: once a rectification moved the link away (a recycled address), a session opened before sees
+# nothing of its former holder. Built once: building it per request cost half again the read's CPU.
+_LIVE = sa.select(subject_sessions, sa.select(_i.subject_id).where(
+    _i.kind == _s.kind, _i.hash == _s.identity_hash).scalar_subquery().label("linked")).where(
+    _s.token_hash == sa.bindparam("token_hash"))
+
+
 def authenticate(conn: sa.Connection, token: str) -> SubjectSession | None:
     """The live session ``token`` opens, or None (unknown, expired, ended, or not a token)."""
     if not token.startswith(_TOKEN_PREFIX) or len(token) > 64:
         return None
-    s, i = subject_sessions.c, subject_identifiers.c
-    # The subject the proven identity is linked to now, read at each request: once a rectification
-    # moved the link away (a recycled address), a session opened before sees nothing of its former holder.
-    linked = sa.select(i.subject_id).where(i.kind == s.kind, i.hash == s.identity_hash).scalar_subquery()
-    row = conn.execute(sa.select(subject_sessions, linked.label("linked"))
-                       .where(s.token_hash == _sha(token))).first()
+    row = conn.execute(_LIVE, {"token_hash": _sha(token)}).first()
     if row is None or row.ended_at is not None or row.locked_at is not None or row.identity is None \
             or row.expires_at is None or now() >= _aware(row.expires_at):
         return None
