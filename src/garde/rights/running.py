@@ -312,7 +312,7 @@ def _execute(store: Engine, request: Request, deployment: Deployment, actor: str
         carried = {}
         if request.subject_id and result["identities"]:  # the old values unlinked, the new ones linked
             old = replaced(conn, deployment, footprint, result["changed"], result["identities"],
-                           request.identity_hashes)
+                           request.identity_hashes, result["replaced"])
             carried = move_identities(conn, request.subject_id, result["identities"], old)
         audit.record(conn, "request.rectified", {"request": request.id, "changed": result["changed"],
                                                  "new_identities": carried},
@@ -320,7 +320,8 @@ def _execute(store: Engine, request: Request, deployment: Deployment, actor: str
         return carried
 
     carried = retried(store, rectified, what=f"request {request.id}: its rectification")
-    done = {"changed": result["changed"], **({"new_identities": carried} if carried else {})}
+    done = {"changed": result["changed"], **({"new_identities": carried} if carried else {}),
+            **({"old_values_left_in": result["old_values_left_in"]} if result["old_values_left_in"] else {})}
     return done, _nothing, footprint
 
 
