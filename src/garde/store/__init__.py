@@ -220,6 +220,8 @@ def database_refusal(exc: BaseException) -> str:
     a database function or trigger (PL/pgSQL's ``RAISE``, SQLite's ``RAISE(ABORT, …)``) are their
     author's, whatever SQLSTATE they chose: only the function's name is said."""
     cause = getattr(exc, "orig", None)
+    if cause is None and (hasattr(exc, "sqlite_errorcode") or hasattr(exc, "diag")):
+        cause = exc  # the driver's own error, raised past SQLAlchemy (procrastinate's queries)
     if cause is None:
         return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
     kind = type(cause)
