@@ -17,40 +17,27 @@ import sqlalchemy as sa
 
 from garde.jobs import queue_app
 from garde.jobs.staging import stage
-from garde.private_files import private_folder
-from garde.settings import get_settings
-from garde.store import open_store
 from tests.jobs_support import garde_worker, wait_for_job
+from tests.test_jobs_forged import forging  # noqa: F401
 
-ROOT = Path(__file__).resolve().parents[1]
 AGENT = "QvMozilla ana.lima@example.org vQ"
 CSV = f"email,activity,action,at,user_agent\nana.lima@example.org,newsletter,given,2025-01-02,{AGENT}\n"
 
 
 @pytest.mark.postgres
-def test_a_job_refused_by_a_constraint_logs_no_value_of_the_row(migrated_postgres_url: str, tmp_path: Path,
-                                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    env = {"GARDE_REGISTERS": str(ROOT / "registers" / "reference-shop.yaml"),
-           "GARDE_RETENTION_SWEEP_SCHEDULE": "", "GARDE_JOBS_STALLED_SCHEDULE": "",
-           "TMPDIR": str(private_folder(tmp_path / "tmp"))}
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    get_settings.cache_clear()
-    store = open_store(migrated_postgres_url)
-    try:
-        with store.begin() as conn:
-            conn.execute(sa.text("ALTER TABLE consent_events ADD CONSTRAINT no_agents "
-                                 "CHECK (user_agent NOT LIKE 'Qv%')"))
-        export = tmp_path / "export.csv"
-        export.write_text(CSV, encoding="utf-8")
-        staged = stage(store, export)
-    finally:
-        store.dispose()
-        get_settings.cache_clear()
+def test_a_job_refused_by_a_constraint_logs_no_value_of_the_row(
+        migrated_postgres_url: str, tmp_path: Path, forging: tuple[dict[str, str], sa.Engine, str]) -> None:  # noqa: F811
+    env, store, _ = forging
+    with store.begin() as conn:
+        conn.execute(sa.text("ALTER TABLE consent_events ADD CONSTRAINT no_agents "
+                             "CHECK (user_agent NOT LIKE 'Qv%')"))
+    export = tmp_path / "agents.csv"
+    export.write_text(CSV, encoding="utf-8")
+    staged = stage(store, export)
     app = queue_app(migrated_postgres_url)
     with app.open():
         job_id = app.configure_task("consent.import", queue="imports").defer(
-            staged=staged, name="export.csv", source="crm", columns={})
+            staged=staged, name="agents.csv", source="crm", columns={})
     log = tmp_path / "worker.log"
     with garde_worker(migrated_postgres_url, log, env=env):
         assert wait_for_job(migrated_postgres_url, job_id) == "failed", log.read_text()
