@@ -11,6 +11,8 @@ identity is linked to today.
 from __future__ import annotations
 
 import json
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -230,3 +232,49 @@ def test_a_one_column_rectification_unlinks_the_value_it_replaced(shop: Shop, tm
         recycled = subject_token(client, ANA, tmp_path / "web" / "outbox")
         assert _sees(client, recycled) == ([], [], 0)
         assert client.get(f"/api/v1/me/requests/{first}", headers=bearer(recycled)).status_code == 404
+
+
+def test_a_new_address_linked_by_another_transaction_during_the_move_is_left_to_it(shop: Shop) -> None:  # noqa: F811
+    """PostgreSQL, a real race: while Ana's completed rectification links her new address, another
+    transaction (Zoe's own request proving it, not yet committed) links it to Zoe. Ana's insert waits
+    for Zoe's commit and meets the key; the move runs again, finds Zoe and leaves the address hers.
+    Before, the unique violation failed Ana's request after her shop rows were written."""
+    if shop.store.dialect.name != "postgresql":
+        pytest.skip("SQLite's write lock orders the two transactions: no race")
+    first, subject = _anas_history(shop)
+    zoe = "zoe@example.net"
+    held: list[sa.Connection] = []
+    committing: list[threading.Thread] = []
+
+    def zoe_links(*_: object) -> None:  # Zoe's transaction, uncommitted, before Ana's store transaction
+        if not held:
+            conn = shop.store.connect()
+            conn.begin()
+            ensure_subject(conn, {"email": zoe})
+            held.append(conn)
+
+    def zoe_commits_later(conn: object, cursor: object, statement: str, *_: object) -> None:
+        if statement.lstrip().upper().startswith("INSERT INTO SUBJECT_IDENTIFIERS") and held \
+                and conn is not held[0] and not committing:
+            def commit() -> None:
+                time.sleep(0.3)  # Ana's INSERT waits on Zoe's uncommitted key meanwhile
+                held[0].commit()
+            committing.append(threading.Thread(target=commit))
+            committing[0].start()
+
+    sa.event.listen(shop.deployment.engines["shop"], "before_cursor_execute", zoe_links)
+    sa.event.listen(shop.store, "before_cursor_execute", zoe_commits_later)
+    try:
+        assert _rectified(shop, ANA, zoe) == {"email": NOT_LINKED}
+    finally:
+        sa.event.remove(shop.deployment.engines["shop"], "before_cursor_execute", zoe_links)
+        sa.event.remove(shop.store, "before_cursor_execute", zoe_commits_later)
+        for thread in committing:
+            thread.join()
+        for conn in held:
+            conn.close()
+    assert committing, "Ana's move never met Zoe's uncommitted link"
+    with shop.store.connect() as conn:
+        assert find_subject(conn, {"email": zoe}) not in (None, subject)
+        assert find_subject(conn, {"email": ANA}) is None
+        assert get_request(conn, first).subject_id == subject

@@ -194,7 +194,7 @@ def move_identities(conn: sa.Connection, subject_id: str, identities: Mapping[st
                 i.subject_id == subject_id, i.kind == kind, i.hash.in_(sorted(gone)))
                 .returning(i.hash)).scalars()
         holder = conn.execute(sa.select(i.subject_id).where(i.kind == kind, i.hash == digest)).scalar()
-        if holder is None:  # two runs linking one value at once: the key refuses the second, retried
+        if holder is None:  # linked by another transaction meanwhile: the key refuses this one, run again
             conn.execute(subject_identifiers.insert().values(subject_id=subject_id, kind=kind, hash=digest))
             moved.append(digest)
         outcome[kind] = LINKED if holder in (None, subject_id) else NOT_LINKED

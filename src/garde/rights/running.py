@@ -319,7 +319,9 @@ def _execute(store: Engine, request: Request, deployment: Deployment, actor: str
                      subject_id=request.subject_id, actor=actor)
         return carried
 
-    carried = retried(store, rectified, what=f"request {request.id}: its rectification")
+    # Another transaction linking the new value at this moment (its holder's proof) meets the key: run
+    # again, the move finds it theirs and leaves it (NOT_LINKED) rather than failing a written change.
+    carried = retried(store, rectified, what=f"request {request.id}: its rectification", races_to_create=True)
     done = {"changed": result["changed"], **({"new_identities": carried} if carried else {}),
             **({"old_values_left_in": result["old_values_left_in"]} if result["old_values_left_in"] else {})}
     return done, _nothing, footprint
