@@ -41,6 +41,7 @@ from garde.audit import AuditWriter
 from garde.decide.model import DecisionModel
 from garde.settings import Settings, get_settings
 from garde.store import MIGRATIONS, open_store
+from garde.store.logs import install_cleaning
 from garde.web import banner
 
 PREFIX = "/api/v1"
@@ -75,6 +76,7 @@ def route_table(app: FastAPI) -> list[tuple[str, str, APIRoute]]:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The service for ``settings`` (default: the configured ones)."""
+    install_cleaning()  # a uvicorn worker process starts here: its log lines quote no database values
     settings = settings or get_settings()
 
     @asynccontextmanager

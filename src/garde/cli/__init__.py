@@ -135,4 +135,7 @@ _install_all()
 
 
 def main() -> None:
+    from garde.store.logs import install_cleaning
+
+    install_cleaning()  # no log line of this process quotes a database error's values
     app()

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from garde.jobs.queue import queue_app, require_queue, worker_store, worker_url
 from garde.problems import GardeError
 from garde.settings import Settings, get_settings
+from garde.store.logs import install_cleaning
 
 logger = logging.getLogger(__name__)
 
@@ -24,6 +25,7 @@ def run_worker(url: str, *, concurrency: int = 1, queues: Sequence[str] = (),
     stop and those jobs are given to another worker.
     """
     require_queue(url, "garde worker")
+    install_cleaning()  # procrastinate logs a failed job's exception: never a database error's values
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     settings = get_settings()
     warm(url, settings)

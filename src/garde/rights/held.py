@@ -36,7 +36,7 @@ from garde.datasets import row_identity
 from garde.keys import identifier_data_key
 from garde.legal_holds import legal_holds
 from garde.rights.intake import Request, get_requests
-from garde.rights.tables import request_identities, requests
+from garde.rights.tables import identity_handovers, request_identities, requests
 from garde.store.driver import driver_rows
 from garde.subjects import IDENTIFIER_KINDS, identifier_hash, subject_identifiers, subject_objections
 from garde.suppression import suppression_list
@@ -148,9 +148,13 @@ def _held_of(kinds: tuple[str, ...], digests: int) -> sa.CompoundSelect[Any]:
     given = request_identities.c  # by index (0026), not a LIKE over every request's JSON
     # A verified request by its subject only: one made by a former holder of a recycled identity is
     # theirs (their subject), not the next holder's; a request never verified by the identity it gave.
+    # A request never verified made before the identity last changed hands is its holder's then.
+    made, handed = requests.alias("made"), identity_handovers.c
     asked = sa.or_(_r.subject_id.in_(ids_query), *([sa.and_(_r.subject_id.is_(None), _r.id.in_(
-        sa.select(given.request_id).where(given.digest.in_([sa.bindparam(f"digest{n}")
-                                                            for n in range(digests)]))))] if digests else []))
+        sa.select(given.request_id).join(made, made.c.id == given.request_id)
+        .outerjoin(identity_handovers, handed.digest == given.digest)
+        .where(given.digest.in_([sa.bindparam(f"digest{n}") for n in range(digests)]),
+               sa.or_(handed.at.is_(None), handed.at < made.c.received_at))))] if digests else []))
     return sa.union_all(
         _kind("consents", d1=_c.at, d2=_c.expires_at, s1=_c.activity, s2=_c.channel, s3=_c.action,
               s4=_c.method, s5=_c.notice_version, s6=_c.user_agent, s7=_c.source, n=_c.id)

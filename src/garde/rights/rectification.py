@@ -32,12 +32,13 @@ from typing import Any
 import sqlalchemy as sa
 
 from garde.consent.objections import DIRECT_MARKETING
-from garde.datasets import Footprint, TableMap, normalise_identity
+from garde.datasets import Footprint, TableMap, TableRef, normalise_identity
 from garde.datasets.sql import chunks, sql_table
 from garde.keys import identifier_data_key
 from garde.problems import GardeError
 from garde.rights.deployment import Deployment, where
-from garde.subjects import identifier_hash, objections, subject_identifiers
+from garde.rights.tables import identity_handovers
+from garde.subjects import identifier_hash, now, objections, subject_identifiers
 from garde.suppression import is_subject_suppressed, suppress
 
 
@@ -74,6 +75,7 @@ def rectify(deployment: Deployment, footprint: Footprint, corrections: Mapping[s
     if not corrections:
         raise GardeError("a rectification needs corrections, e.g. --set contact.phone=+33612345678")
     plan = targets(deployment, footprint, corrections)
+    old_values = held_before(deployment, footprint, plan)
     changed: dict[str, int] = {}
     identities: dict[str, str] = {}
     by_database: dict[str, list[tuple[TableMap, dict[str, Any]]]] = {}
@@ -98,7 +100,47 @@ def rectify(deployment: Deployment, footprint: Footprint, corrections: Mapping[s
         for database in deployment.datamap.datasets:
             conn = opened.get(database) or stack.enter_context(deployment.engines[database].begin())
             guard(database, conn)
-    return {"changed": changed, "identities": identities}
+    replaced_values = {kind: values for kind, values in old_values.items() if kind in identities}
+    return {"changed": changed, "identities": identities, "replaced": replaced_values,
+            "old_values_left_in": left_in(deployment, footprint, plan, replaced_values)}
+
+
+def held_before(deployment: Deployment, footprint: Footprint,
+                plan: Mapping[tuple[str, str], Mapping[str, Any]]) -> dict[str, set[str]]:
+    """``{kind: values}``: what the identity columns about to be corrected hold in the subject's rows
+    (as discovery read them), the values the rectification replaces."""
+    out: dict[str, set[str]] = {}
+    for (database, name), values in plan.items():
+        table = deployment.datamap.table((database, name))
+        columns = {kind: column for kind, column in table.identities.items() if column in values}
+        if not columns:
+            continue
+        for row in footprint.rows(deployment.engines, TableRef(database, name), list(columns.values())):
+            for kind, column in columns.items():
+                if row.get(column) is not None:
+                    with suppress_error(GardeError):  # a value no address or number reads as: never linked
+                        out.setdefault(kind, set()).add(normalise_identity(kind, str(row[column])))
+    return out
+
+
+def left_in(deployment: Deployment, footprint: Footprint, plan: Mapping[tuple[str, str], Mapping[str, Any]],
+            replaced_values: Mapping[str, set[str]]) -> dict[str, list[str]]:
+    """``{kind: columns}``: the identity columns not corrected whose subject's rows still hold a value
+    the rectification replaced (a correction of one column: the CRM keeps the old address), for staff."""
+    out: dict[str, list[str]] = {}
+    for ref in footprint.tables():
+        table = deployment.datamap.table(ref)
+        kept = {kind: column for kind, column in table.identities.items()
+                if kind in replaced_values and column not in plan.get((ref.database, ref.table), {})}
+        if not kept:
+            continue
+        for row in footprint.rows(deployment.engines, ref, list(kept.values())):
+            for kind, column in kept.items():
+                with suppress_error(GardeError):
+                    if row.get(column) is not None and \
+                            normalise_identity(kind, str(row[column])) in replaced_values[kind]:
+                        out.setdefault(kind, []).append(where(table, column))
+    return {kind: sorted(set(columns)) for kind, columns in out.items()}
 
 
 LINKED = "linked to the subject in garde's store in place of the value it replaced"
@@ -107,23 +149,25 @@ NOT_LINKED = ("held by another subject in garde's store: not linked to this one;
 
 
 def replaced(conn: sa.Connection, deployment: Deployment, footprint: Footprint, changed: Mapping[str, int],
-             identities: Mapping[str, str], given: Mapping[str, str]) -> dict[str, set[str]]:
-    """The keyed digests of the old values of each identity kind the rectification rewrote in every
-    copy (each identity column of that kind in the subject's tables was corrected): the values
-    discovery found in the subject's rows and the one the request gave (``given``: its digests).
-    A kind corrected in some columns only keeps its old value somewhere: it is not listed."""
+             identities: Mapping[str, str], given: Mapping[str, str],
+             values: Mapping[str, set[str]]) -> dict[str, set[str]]:
+    """The keyed digests of the old values of each identity kind the rectification rewrote: the values
+    the corrected columns held (``values``, :func:`held_before`), even where other rows still hold them
+    (a correction of one column: the subject said the value is theirs no more, and whoever holds a
+    recycled address next must not open their records); and, for a kind rewritten in every copy, every
+    value discovery found for the subject and the one the request gave (``given``: its digests)."""
     key = identifier_data_key(conn)
     out: dict[str, set[str]] = {}
     for kind in identities:
+        digests = {identifier_hash(kind, value, key) for value in values.get(kind, ())}
         columns = [where(table, column) for ref in footprint.tables()
                    for table in (deployment.datamap.table(ref),)
                    for found, column in table.identities.items() if found == kind]
-        if not all(column in changed for column in columns):
-            continue
-        digests = {given[kind]} if kind in given else set()
-        for value in footprint.identities.get(kind, ()):
-            with suppress_error(GardeError):  # a value no address or number reads as: never linked
-                digests.add(identifier_hash(kind, value, key))
+        if all(column in changed for column in columns):
+            digests |= {given[kind]} if kind in given else set()
+            for value in footprint.identities.get(kind, ()):
+                with suppress_error(GardeError):  # a value no address or number reads as: never linked
+                    digests.add(identifier_hash(kind, value, key))
         out[kind] = digests
     return out
 
@@ -141,17 +185,31 @@ def move_identities(conn: sa.Connection, subject_id: str, identities: Mapping[st
     key = identifier_data_key(conn)
     i = subject_identifiers.c
     outcome: dict[str, str] = {}
+    moved: list[str] = []
     for kind, value in sorted(identities.items()):
         digest = identifier_hash(kind, value, key)
         gone = old.get(kind, set()) - {digest}
         if gone:
-            conn.execute(subject_identifiers.delete().where(
-                i.subject_id == subject_id, i.kind == kind, i.hash.in_(sorted(gone))))
+            moved += conn.execute(subject_identifiers.delete().where(
+                i.subject_id == subject_id, i.kind == kind, i.hash.in_(sorted(gone)))
+                .returning(i.hash)).scalars()
         holder = conn.execute(sa.select(i.subject_id).where(i.kind == kind, i.hash == digest)).scalar()
-        if holder is None:  # two runs linking one value at once: the key refuses the second, retried
+        if holder is None:  # linked by another transaction meanwhile: the key refuses this one, run again
             conn.execute(subject_identifiers.insert().values(subject_id=subject_id, kind=kind, hash=digest))
+            moved.append(digest)
         outcome[kind] = LINKED if holder in (None, subject_id) else NOT_LINKED
+    handed_over(conn, moved)
     return outcome
+
+
+def handed_over(conn: sa.Connection, digests: list[str]) -> None:
+    """Record that ``digests`` changed hands now: a request never verified that named one before is its
+    former holder's (or someone posing as them), never listed to whoever holds it from now on
+    (:func:`garde.rights.self_service.my_requests`, :func:`garde.rights.held.garde_held`)."""
+    if digests:
+        unique, at = sorted(set(digests)), now()
+        conn.execute(identity_handovers.delete().where(identity_handovers.c.digest.in_(unique)))
+        conn.execute(identity_handovers.insert(), [{"digest": digest, "at": at} for digest in unique])
 
 
 def carry_refusals(conn: sa.Connection, subject_id: str, identities: Mapping[str, str]) -> None:

@@ -312,15 +312,18 @@ def _execute(store: Engine, request: Request, deployment: Deployment, actor: str
         carried = {}
         if request.subject_id and result["identities"]:  # the old values unlinked, the new ones linked
             old = replaced(conn, deployment, footprint, result["changed"], result["identities"],
-                           request.identity_hashes)
+                           request.identity_hashes, result["replaced"])
             carried = move_identities(conn, request.subject_id, result["identities"], old)
         audit.record(conn, "request.rectified", {"request": request.id, "changed": result["changed"],
                                                  "new_identities": carried},
                      subject_id=request.subject_id, actor=actor)
         return carried
 
-    carried = retried(store, rectified, what=f"request {request.id}: its rectification")
-    done = {"changed": result["changed"], **({"new_identities": carried} if carried else {})}
+    # Another transaction linking the new value at this moment (its holder's proof) meets the key: run
+    # again, the move finds it theirs and leaves it (NOT_LINKED) rather than failing a written change.
+    carried = retried(store, rectified, what=f"request {request.id}: its rectification", races_to_create=True)
+    done = {"changed": result["changed"], **({"new_identities": carried} if carried else {}),
+            **({"old_values_left_in": result["old_values_left_in"]} if result["old_values_left_in"] else {})}
     return done, _nothing, footprint
 
 

@@ -9,8 +9,10 @@ through it, never through an id the caller gives alone:
   whoever proves the old, perhaps recycled, address sees nothing of its former holder;
 - **their requests**: the verified ones of that subject (whatever identity they were made with, so
   the subject who rectified keeps their history), and the unverified ones naming that identity
-  where it was proven or nothing was. A verified request of another subject is not shown, nor one
-  that proved another identity and only named this one unproven;
+  where it was proven or nothing was, made since the identity last changed hands (a request is its
+  maker's: one made before a rectification moved a recycled address was its former holder's). A
+  verified request of another subject is not shown, nor one that proved another identity and only
+  named this one unproven;
 - **their consents**: those of that subject;
 - **their answer files**: the files of those requests once answered;
 - **where one request stands** (:func:`my_request_status`): the stage a person reads (identity
@@ -29,7 +31,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -44,7 +46,7 @@ from garde.ratelimit import Limit, hit
 from garde.rights.intake import NEW, Request, Status, get_request, submit
 from garde.rights.queue import standing
 from garde.rights.sessions import SubjectSession
-from garde.rights.tables import request_identities, requests
+from garde.rights.tables import identity_handovers, request_identities, requests
 from garde.rights.verification import confirm_code, prove_by_session
 from garde.subjects import now, subject_identifiers
 
@@ -67,10 +69,24 @@ def _linked(conn: sa.Connection, session: SubjectSession) -> str | None:
                                                       i.hash == session.identity_hash)).scalar()
 
 
-def _mine(request: Request, session: SubjectSession, linked: str | None) -> bool:
+def _handed_over(conn: sa.Connection, session: SubjectSession) -> datetime | None:
+    """When the session's identity last changed hands (:func:`garde.rights.rectification.handed_over`)."""
+    h = identity_handovers.c
+    at = conn.execute(sa.select(h.at).where(h.digest == session.identity_hash)).scalar()
+    return None if at is None else _aware(at)
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _mine(request: Request, session: SubjectSession, linked: str | None, handed: datetime | None) -> bool:
     if request.subject_id is not None:  # verified: its subject's while the session's identity is theirs
         return request.subject_id == linked
     if request.identity_hashes.get(session.kind) != session.identity_hash:
+        return False
+    # Never verified, made before the identity changed hands: its holder then made it, not this one.
+    if handed is not None and _aware(request.received_at) <= handed:
         return False
     return session.kind in request.proofs or not request.proofs
 
@@ -86,7 +102,8 @@ def my_requests(conn: sa.Connection, session: SubjectSession) -> list[Request]:
     rows = conn.execute(sa.select(requests.c.id).where(listed)
                         .order_by(requests.c.received_at, requests.c.id)).scalars().all()
     found = [get_request(conn, request_id) for request_id in rows]
-    return [request for request in found if _mine(request, session, linked)]
+    handed = _handed_over(conn, session)
+    return [request for request in found if _mine(request, session, linked, handed)]
 
 
 def my_request(conn: sa.Connection, session: SubjectSession, request_id: str) -> Request:
@@ -98,7 +115,7 @@ def my_request(conn: sa.Connection, session: SubjectSession, request_id: str) ->
         raise NotFound(f"no request {request_id[:64]!r}") from None
     row = conn.execute(sa.select(requests.c.id).where(requests.c.id == request_id)).scalar()
     request = get_request(conn, row) if row is not None else None
-    if request is None or not _mine(request, session, _linked(conn, session)):
+    if request is None or not _mine(request, session, _linked(conn, session), _handed_over(conn, session)):
         raise NotFound(f"no request {request_id[:64]!r}")
     return request
 

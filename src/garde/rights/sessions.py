@@ -44,7 +44,7 @@ from garde.rights.code_limits import (
 )
 from garde.rights.intake import LANGUAGES
 from garde.rights.mailer import Mailer, SmsSender
-from garde.rights.tables import subject_sessions
+from garde.rights.tables import identity_handovers, subject_sessions
 from garde.rights.wording import strings
 from garde.store.transactions import retried
 from garde.subjects import identifier_hash, normalise_identifier, now, subject_identifiers
@@ -90,6 +90,9 @@ class SubjectSession:
     subject_id: str | None
     language: str
     expires_at: datetime
+    # The identity it proved was moved away from the subject it was opened for while it was open (a
+    # rectification): it opens nothing of theirs any more, and its page says why (privacy center).
+    moved: bool = False
 
     @property
     def actor(self) -> str:
@@ -232,7 +235,16 @@ def authenticate(conn: sa.Connection, token: str) -> SubjectSession | None:
             or row.expires_at is None or now() >= _aware(row.expires_at):
         return None
     return SubjectSession(row.id, row.kind, row.identity_hash, row.identity, row.linked, row.language,
-                          _aware(row.expires_at))
+                          _aware(row.expires_at), row.subject_id is not None and row.linked != row.subject_id
+                          and _moved_since(conn, row.identity_hash, _aware(row.created_at)))
+
+
+def _moved_since(conn: sa.Connection, digest: str, opened: datetime) -> bool:
+    """Whether a rectification moved ``digest`` since ``opened`` (read only when the session's subject
+    and its identity's link differ: rarely)."""
+    h = identity_handovers.c
+    at = conn.execute(sa.select(h.at).where(h.digest == digest)).scalar()
+    return at is not None and _aware(at) >= opened
 
 
 def bind_subject(conn: sa.Connection, session: SubjectSession, subject_id: str) -> SubjectSession:

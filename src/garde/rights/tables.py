@@ -7,7 +7,8 @@ each of its identities was proven, its count of wrong codes and its lock;
 ``verification_sends`` when a code was sent to which identity (hashed), for
 the limits per request and per identity;
 ``erasure_steps`` the erasure plan, written before anything is erased;
-``subject_sessions`` the data subjects' one-time-code sessions (migration 0014).
+``subject_sessions`` the data subjects' one-time-code sessions (migration 0014);
+``identity_handovers`` when a value last changed hands (0027).
 """
 
 from __future__ import annotations
@@ -54,6 +55,16 @@ request_identities = sa.Table(
     metadata,
     sa.Column("digest", sa.String(64), primary_key=True),
     sa.Column("request_id", sa.String(36), sa.ForeignKey("requests.id"), primary_key=True),
+)
+
+# The last moment each keyed digest changed hands in garde's store (a rectification linked it to a subject
+# or unlinked it from one): a request never verified that named it before then was made by whoever held
+# it then, not by its holder now (0027).
+identity_handovers = sa.Table(
+    "identity_handovers",
+    metadata,
+    sa.Column("digest", sa.String(64), primary_key=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
 )
 
 request_steps = sa.Table(

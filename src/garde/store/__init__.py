@@ -8,6 +8,7 @@ migrations in ``store/migrations/versions`` — one chain from the first table.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -199,20 +200,50 @@ def written(work: Callable[[sa.Connection], T], *, what: str) -> T:
         engine.dispose()
 
 
+# PostgreSQL errors whose words are a function's or trigger's own (PL/pgSQL's RAISE, another language's
+# error), whatever SQLSTATE they chose: they may quote anything, the row included.
+_FUNCTION_CLASSES = ("P0", "38", "39")
+_QUOTED = re.compile(r'"(?:[^"]|"")*"')
+_BYTES = re.compile(r"\b0x[0-9a-fA-F]")
+_FUNCTION = re.compile(r"function ([\w.]+)\(")
+_NOT_KEPT = "(its words are not kept: they may quote the row)"
+
+
 def database_refusal(exc: BaseException) -> str:
-    """What a database error says, without the personal data it may quote, for notes, results and
-    the audit log: the driver's error class and the first line of its message. Left out: the
-    statement and its parameters (SQLAlchemy's message: the subject's e-mail, a rectification's new
-    value), PostgreSQL's ``DETAIL`` (``Failing row contains (…)``, ``Key (email)=(…)``) and, for a
-    data exception (SQLSTATE class 22), the value it quotes after the colon."""
+    """What a database error says, without the personal data it may quote, for notes, results, the
+    audit log and every log line (:mod:`garde.store.logs`): the driver's error class and the first line
+    of its message. Left out: the statement and its parameters (SQLAlchemy's message: the subject's
+    e-mail, a rectification's new value) and PostgreSQL's ``DETAIL`` (``Failing row contains (…)``,
+    ``Key (email)=(…)``). In PostgreSQL's first line, what follows a colon (``invalid input syntax for
+    type integer: "…"``) and every double-quoted word that is not the error's constraint, table, column,
+    type or schema (``value "…" is out of range``) are the values it quotes: cut, masked. The words of
+    a database function or trigger (PL/pgSQL's ``RAISE``, SQLite's ``RAISE(ABORT, …)``) are their
+    author's, whatever SQLSTATE they chose: only the function's name is said."""
     cause = getattr(exc, "orig", None)
+    if cause is None and (hasattr(exc, "sqlite_errorcode") or hasattr(exc, "diag")):
+        cause = exc  # the driver's own error, raised past SQLAlchemy (procrastinate's queries)
     if cause is None:
         return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-    first = (str(cause).strip().splitlines() or [""])[0]
-    if str(getattr(cause, "sqlstate", "") or "").startswith("22"):
-        first = first.split(":", 1)[0]
     kind = type(cause)
-    return f"({kind.__module__}.{kind.__qualname__}) {first}".rstrip()
+    label = f"({kind.__module__}.{kind.__qualname__})"
+    first = (str(cause).strip().splitlines() or [""])[0]
+    diag = getattr(cause, "diag", None)
+    if getattr(cause, "sqlite_errorname", "") == "SQLITE_CONSTRAINT_TRIGGER":
+        return f"{label} refused by a trigger of the database {_NOT_KEPT}"
+    if diag is None:  # SQLite's own words name columns and quote the schema's text, never a value
+        return f"{label} {first}".rstrip()
+    state = str(getattr(cause, "sqlstate", "") or "")
+    if state[:2] in _FUNCTION_CLASSES or str(diag.source_file or "").startswith("pl"):
+        named = _FUNCTION.search(str(diag.context or ""))
+        author = f"function {named.group(1)}()" if named else "function or trigger"
+        return f"{label} refused by the database {author} {_NOT_KEPT}"
+    names = {str(name) for name in (diag.constraint_name, diag.table_name, diag.column_name,
+                                    diag.datatype_name, diag.schema_name) if name}
+    first = first.split(":", 1)[0]
+    first = _QUOTED.sub(lambda quoted: quoted[0] if quoted[0][1:-1].replace('""', '"') in names else '"…"',
+                        first)
+    first = first[:found.start()].rstrip() if (found := _BYTES.search(first)) else first
+    return f"{label} {first}".rstrip()
 
 
 def unreachable(exc: sa.exc.DBAPIError) -> str:

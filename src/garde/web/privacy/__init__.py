@@ -5,7 +5,7 @@ their consents and objects to direct marketing. Server-rendered forms, no script
 from fastapi import APIRouter, FastAPI
 
 from garde.web import cookies
-from garde.web.privacy import me, requests, signin
+from garde.web.privacy import auth, me, requests, signin
 
 router = APIRouter()
 for _pages in (signin.router, me.router, requests.router):
@@ -15,6 +15,7 @@ for _pages in (signin.router, me.router, requests.router):
 def mount(app: FastAPI) -> None:
     """Add the privacy center's pages and its answers to a missing session or CSRF token."""
     cookies.install(app)
+    auth.install(app)
     app.include_router(router)
 
 

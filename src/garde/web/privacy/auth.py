@@ -14,10 +14,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, FastAPI, Request, Response
 
-from garde.rights.sessions import SubjectSession, authenticate
+from garde.api.state import store
+from garde.rights.sessions import SubjectSession, authenticate, end_session
 from garde.web.cookies import CookieSurface, secure
+from garde.web.pages import render
 
 HOME = "/privacy/"
 LANGS = ("en", "fr", "it")
@@ -40,12 +42,43 @@ class Subject:
         return SURFACE.csrf(self.token)
 
 
+class ContactsMoved(Exception):
+    """The session's identity was moved away from its subject while it was open (a rectification run by
+    a worker, or here): :func:`moved` answers."""
+
+    def __init__(self, subject: Subject) -> None:
+        super().__init__("the session's identity no longer identifies its subject")
+        self.subject = subject
+
+
 def signed_in(request: Request) -> Subject:
     visit = SURFACE.visit(request)
-    return Subject(visit.found, visit.secret, visit.lang)
+    subject = Subject(visit.found, visit.secret, visit.lang)
+    if subject.session.moved:
+        raise ContactsMoved(subject)
+    return subject
+
+
+def moved(request: Request, subject: Subject) -> Response:
+    """A session opened with an e-mail or phone a rectification moved to a new one: it opens nothing of
+    its subject any more (whoever holds a recycled old address next must not). Say why, and end it."""
+    end_session(store(request), subject.session)
+    response = render(request, "privacy/moved.html.j2", subject.lang, langs=LANGS, subject=subject)
+    SURFACE.end(response, request)
+    return response
+
+
+async def _moved(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ContactsMoved)
+    return moved(request, exc.subject)
 
 
 SubjectPage = Annotated[Subject, Depends(signed_in)]
+
+
+def install(app: FastAPI) -> None:
+    """The answer to a session whose identity moved (:class:`ContactsMoved`), on every page."""
+    app.add_exception_handler(ContactsMoved, _moved)
 
 
 async def checked_form(request: Request, subject: SubjectPage) -> dict[str, str]:

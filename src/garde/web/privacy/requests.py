@@ -19,9 +19,8 @@ from garde.problems import GardeError, NotFound
 from garde.ratelimit import RateLimited
 from garde.rights import configured_mailer, display
 from garde.rights import self_service as mine
-from garde.rights.sessions import end_session
 from garde.web.pages import render
-from garde.web.privacy.auth import LANGS, SURFACE, Subject, SubjectPage, checked_form
+from garde.web.privacy.auth import LANGS, Subject, SubjectPage, checked_form, moved
 
 router = APIRouter()
 REQUEST = "/privacy/me/requests/{request_id}"
@@ -81,13 +80,8 @@ def confirm_new_identity(request_id: str, request: Request, subject: SubjectPage
     try:
         with held.engine.connect() as conn:
             mine.my_request_status(conn, subject.session, request_id[:MAX_ID], held.settings.results)
-    except NotFound:
-        # The run completed here and moved the subject to the new value: this session, opened with the
-        # old one, opens nothing of theirs any more (a recycled old address must not). Say why and end it.
-        end_session(held.engine, subject.session)
-        response = render(request, "privacy/moved.html.j2", subject.lang, langs=LANGS, subject=subject)
-        SURFACE.end(response, request)
-        return response
+    except NotFound:  # the run completed here and moved the subject to the new value
+        return moved(request, subject)
     return RedirectResponse(REQUEST.format(request_id=request_id[:MAX_ID]), status_code=303)
 
 
