@@ -32,11 +32,13 @@ from garde.datasets import Footprint, find_subject, normalise_identity
 from garde.keys import identifier_data_key
 from garde.problems import GardeError
 from garde.register.versions import note_register, recorded_hashes, register_hash
+from garde.rights import forwarding
 from garde.rights.access import write_access
 from garde.rights.archived import archive_reads
 from garde.rights.deployment import Deployment, dumps, where
 from garde.rights.erasure import ErasureFailed, erase, has_plan
 from garde.rights.held import garde_held
+from garde.rights.held_as_processor import Forwarding, split
 from garde.rights.intake import Request, RequestConflict, get_request, transition
 from garde.rights.mailer import Mailer
 from garde.rights.new_identity import IdentityTaken, confirmed, held_alone
@@ -267,8 +269,11 @@ def _execute(store: Engine, request: Request, deployment: Deployment, actor: str
     subject's footprint when the request looked for it."""
     if request.type == "erasure":
         located = None if planned else locate(deployment, request)
-        erasure = erase(store, request, deployment, located, today=today, actor=actor)
-        return erasure.result, erasure.complete, located
+        # Data held as a processor stays (the plan keeps it), its controller's to decide on.
+        forwardings = split(deployment, located)[1] if located is not None else []
+        erasure = erase(store, request, deployment, located, today=today, actor=actor,
+                        processed_for=forwardings)
+        return (*_forwarded(erasure.result, erasure.complete, request, forwardings, actor), located)
     if request.type == "restriction":
         return retried(store, partial(restrict, request=request, actor=actor),
                        what=f"request {request.id}: its restriction"), _nothing, None
@@ -280,7 +285,10 @@ def _execute(store: Engine, request: Request, deployment: Deployment, actor: str
         found = located.identities if located is not None else {}
         return retried(store, partial(object_to, request=request, also=found, actor=actor),
                        what=f"request {request.id}: its objection"), _nothing, located
-    footprint = locate(deployment, request)
+    footprint = located = locate(deployment, request)
+    if request.type in ("access", "portability"):
+        # Data held only as a processor is not answered as the organisation's own (Art. 28(3)(e)).
+        footprint, forwardings = split(deployment, located)
     found_event = audit.Event("request.subject_found", {"request": request.id, "tables": footprint.counts(),
                                                         "hops": footprint.hops}, request.subject_id, actor)
     if request.type == "access":
@@ -291,11 +299,13 @@ def _execute(store: Engine, request: Request, deployment: Deployment, actor: str
             held = garde_held(conn, request, footprint.identities, deployment.phone_region)
         read = [found_event, *archive_reads(deployment, footprint, request.id, request.type,
                                             request.subject_id, actor)]
-        return write_access(request, deployment, footprint, held), lambda _conn: read, footprint
+        answer = write_access(request, deployment, footprint, held, processed_for=forwardings)
+        return (*_forwarded(answer, lambda _conn: read, request, forwardings, actor), located)
     if request.type == "portability":
         read = [found_event, *archive_reads(deployment, footprint, request.id, request.type,
                                             request.subject_id, actor)]
-        return write_portability(request, deployment, footprint), lambda _conn: read, footprint
+        ported = write_portability(request, deployment, footprint)
+        return (*_forwarded(ported, lambda _conn: read, request, forwardings, actor), located)
     retried(store, lambda conn: audit.record_many(conn, [found_event]), what=f"request {request.id}: found")
     corrections = request.details.get("corrections") or {}
     try:  # a new e-mail or phone is checked again in the transaction that writes it
@@ -322,6 +332,20 @@ def _execute(store: Engine, request: Request, deployment: Deployment, actor: str
     carried = retried(store, rectified, what=f"request {request.id}: its rectification")
     done = {"changed": result["changed"], **({"new_identities": carried} if carried else {})}
     return done, _nothing, footprint
+
+
+def _forwarded(result: dict[str, Any], complete: _Completion, request: Request, forwardings: list[Forwarding],
+               actor: str) -> tuple[dict[str, Any], _Completion]:
+    """The result and completion of a request that met data held as a processor: the result says, per
+    client controller, what was found; the completion stores the forwardings to do."""
+    if not forwardings:
+        return result, complete
+    result["forwarded"] = [f.to_data() for f in forwardings]
+
+    def completing(conn: sa.Connection) -> list[audit.Event]:
+        return [*forwarding.record(conn, request.id, request.subject_id, forwardings, actor), *complete(conn)]
+
+    return result, completing
 
 
 def identity_corrections_proven(request: Request, deployment: Deployment) -> None:

@@ -1,0 +1,256 @@
+"""Requests that reach data held as a processor (GDPR Art. 28(3)(a), 28(3)(e), 29, 30(2)).
+
+The hub keeps its own customers (``accounts``, a controller activity) and, for two client
+controllers, their parcels and repairs (``role: processor`` activities). A request does not
+answer or erase the clients' data as the hub's own: the answer names the client controller and its
+contact, from the register, and says the request is passed on; the request records what was found
+per controller; the DPO forwards it, and erases those rows only on the controller's instruction.
+A column that a controller activity also uses is the hub's own (``phone``: accounts and parcels).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from garde import audit
+from garde.problems import GardeError
+from garde.rights import forwarding, submit, verify_out_of_band
+from garde.rights.deployment import Deployment
+from garde.rights.running import run
+from tests.test_rights_requests import _database
+
+REGISTER = """
+language: en
+controller: {name: Hub Logistique SAS, country: FR, supervisory_authority: CNIL}
+activities:
+  - id: accounts
+    name: {en: Customer accounts}
+    purposes: [{en: Manage your account}]
+    data_subjects: [customer]
+    data_categories: [identity, contact]
+    legal_bases: [contract]
+    retention: ["3 years after last_contact"]
+  - id: parcels
+    name: Parcel delivery for Brand SpA
+    role: processor
+    purposes: [Deliver the parcels of Brand SpA's customers]
+    data_subjects: [customer]
+    data_categories: [identity, contact, transaction]
+    on_behalf_of:
+      - name: Brand SpA
+        contact: {email: privacy@brand.example, url: "https://brand.example/privacy"}
+        dpo: {email: dpo@brand.example}
+        contract: {reference: DPA 2025-04}
+    security_measures: [Encryption at rest]
+  - id: repairs
+    name: Repairs for Other Brand GmbH
+    role: processor
+    purposes: [Repair the appliances of Other Brand GmbH's customers]
+    data_subjects: [customer]
+    data_categories: [transaction]
+    on_behalf_of: [Other Brand GmbH]
+    security_measures: [Encryption at rest]
+"""
+
+HUB = """
+database: hub
+url: {url}
+register: ../register.yaml
+tables:
+  customers:
+    subject: customer
+    primary_key: id
+    identities: {{email: email}}
+    columns:
+      email: {{category: contact.email, activities: [accounts], erase: delete}}
+      name: {{category: identity.name, activities: [accounts], erase: delete}}
+      phone: {{category: contact.phone, activities: [accounts, parcels], erase: delete}}
+      brand_ref: {{category: identity, activities: [parcels], erase: null}}
+  parcels:
+    subject: customer
+    primary_key: id
+    references: {{customer_id: customers.id}}
+    columns:
+      address: {{category: contact.postal_address, activities: [parcels], erase: delete}}
+      tracking: {{category: transaction, activities: [parcels], erase: delete}}
+  repairs:
+    subject: customer
+    primary_key: id
+    references: {{customer_id: customers.id}}
+    columns:
+      appliance: {{category: transaction, activities: [repairs], erase: delete}}
+"""
+
+# Values of the data held for the clients: none may appear in an answer file.
+HELD_VALUES = ("BRAND-REF-7731", "12 Via Roma Milano", "TRACK-88120", "TRACK-88121", "BRAND-REF-9001",
+               "Washer WX-900")
+
+
+@dataclass
+class Hub:
+    store: sa.Engine
+    deployment: Deployment
+    url: str
+
+
+def _fill(engine: sa.Engine) -> None:
+    meta = sa.MetaData()
+    customers = sa.Table("customers", meta, sa.Column("id", sa.Integer, primary_key=True),
+                         sa.Column("email", sa.String(120)), sa.Column("name", sa.String(80)),
+                         sa.Column("phone", sa.String(40)), sa.Column("brand_ref", sa.String(40)))
+    parcels = sa.Table("parcels", meta, sa.Column("id", sa.Integer, primary_key=True),
+                       sa.Column("customer_id", sa.ForeignKey("customers.id"), nullable=False),
+                       sa.Column("address", sa.String(120)), sa.Column("tracking", sa.String(40)))
+    repairs = sa.Table("repairs", meta, sa.Column("id", sa.Integer, primary_key=True),
+                       sa.Column("customer_id", sa.ForeignKey("customers.id"), nullable=False),
+                       sa.Column("appliance", sa.String(80)))
+    meta.create_all(engine)
+    with engine.begin() as conn:
+        conn.execute(customers.insert(), [
+            {"id": 1, "email": "alice@example.org", "name": "Alice", "phone": "+33601020304",
+             "brand_ref": "BRAND-REF-7731"},
+            {"id": 2, "email": "bob@example.org", "name": "Bob", "phone": None,
+             "brand_ref": "BRAND-REF-9001"}])
+        conn.execute(parcels.insert(), [
+            {"id": 10, "customer_id": 1, "address": "12 Via Roma Milano", "tracking": "TRACK-88120"},
+            {"id": 11, "customer_id": 1, "address": "12 Via Roma Milano", "tracking": "TRACK-88121"}])
+        conn.execute(repairs.insert(), [{"id": 20, "customer_id": 2, "appliance": "Washer WX-900"}])
+
+
+def _write_map(folder: Path, url: str) -> Path:
+    (folder / "register.yaml").write_text(REGISTER)
+    (folder / "datasets").mkdir(exist_ok=True)
+    (folder / "datasets" / "hub.yaml").write_text(HUB.format(url=url))
+    return folder / "datasets"
+
+
+@pytest.fixture
+def hub(engine: sa.Engine, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Hub]:
+    kind = engine.dialect.name
+    admin = request.getfixturevalue("postgres_admin_url") if kind == "postgresql" else None
+    url = _database(kind, tmp_path, "hub", admin)
+    deployment = Deployment.open(_write_map(tmp_path, url), results=tmp_path / "results", create=True)
+    _fill(deployment.engines["hub"])
+    yield Hub(engine, deployment, url)
+    deployment.dispose()
+    if admin is not None:
+        drop = sa.create_engine(admin, isolation_level="AUTOCOMMIT")
+        with drop.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{sa.make_url(url).database}" WITH (FORCE)'))
+        drop.dispose()
+
+
+def _verified(store: sa.Engine, kind: str, email: str) -> str:
+    with store.begin() as conn:
+        request = submit(conn, kind, {"email": email})
+        verify_out_of_band(conn, request.id, "identity card checked", actor="agent:test",
+                           identities=["email"])
+    return request.id
+
+
+def _files_text(folder: Path) -> str:
+    return "\n".join(p.read_text(encoding="utf-8") for p in sorted(folder.iterdir()) if p.is_file())
+
+
+def _rows(hub: Hub, sql: str) -> list[tuple[object, ...]]:
+    with hub.deployment.engines["hub"].connect() as conn:
+        return [tuple(r) for r in conn.execute(sa.text(sql))]
+
+
+def test_an_access_answers_the_own_data_and_names_the_controller_of_the_rest(hub: Hub) -> None:
+    request_id = _verified(hub.store, "access", "alice@example.org")
+    done = run(hub.store, request_id, hub.deployment)
+    assert done.status == "completed"
+    folder = hub.deployment.results / request_id
+    answer = json.loads((folder / "access.json").read_text())
+    # The hub's own data, the phone too (also used by the processor activity: rule 3).
+    assert list(answer["tables"]) == ["hub.customers"]
+    assert answer["tables"]["hub.customers"] == [
+        {"id": 1, "email": "alice@example.org", "name": "Alice", "phone": "+33601020304"}]
+    assert {a["id"] for a in answer["activities"]} == {"accounts"}
+    assert not answer["no_data"]
+    # The client controller, named with the register's contact, and nothing of its data.
+    [note] = answer["processed_for"]
+    assert note["controller"] == "Brand SpA"
+    assert note["contact"] == "privacy@brand.example, https://brand.example/privacy"
+    assert "passed" not in note["text"] and "pass your request on to Brand SpA" in note["text"]
+    files = _files_text(folder)
+    assert "Brand SpA" in files
+    for value in (*HELD_VALUES, "parcels", "brand_ref", "Other Brand"):
+        assert value not in files, value
+    # The request records what was found, per controller, in counts.
+    assert done.result["forwarded"] == [
+        {"controller": "Brand SpA", "found": {"hub.customers": 1, "hub.parcels": 2}}]
+    with hub.store.connect() as conn:
+        [listed] = forwarding.listed(conn, request_id)
+    assert listed["status"] == "to_forward" and listed["found"] == {"hub.customers": 1, "hub.parcels": 2}
+
+
+def test_an_erasure_erases_the_own_data_keeps_the_clients_and_an_instruction_erases_it(hub: Hub) -> None:
+    request_id = _verified(hub.store, "erasure", "alice@example.org")
+    done = run(hub.store, request_id, hub.deployment)
+    assert done.status == "completed"
+    # The hub's own columns erased; the column held for Brand SpA, and its parcels, untouched.
+    assert _rows(hub, "SELECT id, email, name, phone, brand_ref FROM customers ORDER BY id") == [
+        (1, None, None, None, "BRAND-REF-7731"), (2, "bob@example.org", "Bob", None, "BRAND-REF-9001")]
+    parcels = _rows(hub, "SELECT id, customer_id, address, tracking FROM parcels ORDER BY id")
+    assert parcels == [(10, 1, "12 Via Roma Milano", "TRACK-88120"),
+                       (11, 1, "12 Via Roma Milano", "TRACK-88121")]
+    report_text = _files_text(hub.deployment.results / request_id)
+    for value in (*HELD_VALUES, "hub.parcels", "brand_ref"):
+        assert value not in report_text, value
+    report = json.loads((hub.deployment.results / request_id / "erasure.json").read_text())
+    assert [n["controller"] for n in report["processed_for"]] == ["Brand SpA"]
+    assert done.result["forwarded"] == [
+        {"controller": "Brand SpA", "found": {"hub.customers": 1, "hub.parcels": 2}}]
+
+    # The instruction comes after the forwarding, never before.
+    with pytest.raises(GardeError, match="forwarding to Brand SpA first"):
+        forwarding.instruct_erasure(hub.store, hub.deployment, request_id, "Brand SpA",
+                                    instruction="mail of 2026-12-07", instructed_by="Brand SpA DPO",
+                                    actor="dpo:test")
+    forwarded = forwarding.mark_forwarded(hub.store, request_id, "Brand SpA", actor="dpo:test",
+                                          note="mailed to dpo@brand.example")
+    assert forwarded["status"] == "forwarded" and forwarded["forwarded_by"] == "dpo:test"
+    again = forwarding.mark_forwarded(hub.store, request_id, "Brand SpA", actor="dpo:other")
+    assert again["forwarded_by"] == "dpo:test"  # once
+    erased = forwarding.instruct_erasure(hub.store, hub.deployment, request_id, "Brand SpA",
+                                         instruction="mail of 2026-12-07, ref. 118",
+                                         instructed_by="Brand SpA DPO", actor="dpo:test")
+    assert erased["status"] == "erased" and erased["instructed_by"] == "Brand SpA DPO"
+    assert erased["instruction"] == "mail of 2026-12-07, ref. 118"
+    # Exact: Alice's parcels and her Brand reference; Bob's reference stays.
+    assert _rows(hub, "SELECT id, brand_ref FROM customers ORDER BY id") == [(1, None), (2, "BRAND-REF-9001")]
+    assert _rows(hub, "SELECT id FROM parcels") == []
+    assert _rows(hub, "SELECT id, appliance FROM repairs") == [(20, "Washer WX-900")]
+    # Idempotent: called again, nothing more.
+    twice = forwarding.instruct_erasure(hub.store, hub.deployment, request_id, "Brand SpA",
+                                        instruction="again", instructed_by="someone", actor="dpo:test")
+    assert twice["erased_at"] == erased["erased_at"] and twice["instruction"] == erased["instruction"]
+    with hub.store.connect() as conn:
+        kinds = [k for (k,) in conn.execute(sa.text(
+            "SELECT kind FROM audit_log WHERE kind LIKE 'request.forward%' ORDER BY seq"))]
+    assert kinds == ["request.forwarding_due", "request.forwarded", "request.forwarding_erasure_planned",
+                     "request.forwarding_erased"]
+    with hub.store.connect() as conn:
+        assert audit.verify(conn).ok
+
+
+def test_a_subject_without_data_held_for_a_client_has_no_forwarding(hub: Hub) -> None:
+    hub.deployment.engines["hub"].dispose()
+    with hub.deployment.engines["hub"].begin() as conn:
+        conn.execute(sa.text("UPDATE customers SET brand_ref = NULL WHERE id = 1"))
+        conn.execute(sa.text("DELETE FROM parcels"))
+    request_id = _verified(hub.store, "access", "alice@example.org")
+    done = run(hub.store, request_id, hub.deployment)
+    assert "forwarded" not in done.result
+    answer = json.loads((hub.deployment.results / request_id / "access.json").read_text())
+    assert answer["processed_for"] == []
+    with hub.store.connect() as conn:
+        assert forwarding.listed(conn, request_id) == []
