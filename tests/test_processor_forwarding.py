@@ -11,19 +11,32 @@ A column that a controller activity also uses is the hub's own (``phone``: accou
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from typer.testing import CliRunner
 
 from garde import audit
+from garde.api import create_app
+from garde.cli import app
+from garde.cli.schemas import COMMANDS
 from garde.problems import GardeError
 from garde.rights import forwarding, submit, verify_out_of_band
 from garde.rights.deployment import Deployment
 from garde.rights.running import run
+from garde.settings import Settings, get_settings
+from garde.store import connect
+from garde.subjects import ensure_subject
+from tests.api_support import Client, bearer, new_keys
 from tests.test_rights_requests import _database
+from tests.web_support import csrf_of, mailed_code_to, mails_to
+
+runner = CliRunner()
+ME = "/privacy/me"
 
 REGISTER = """
 language: en
@@ -254,3 +267,149 @@ def test_a_subject_without_data_held_for_a_client_has_no_forwarding(hub: Hub) ->
     assert answer["processed_for"] == []
     with hub.store.connect() as conn:
         assert forwarding.listed(conn, request_id) == []
+
+
+# The edges: the privacy center (a subject), the API (staff), the CLI (the DPO), on a SQLite store,
+# with the hub's tables in SQLite or PostgreSQL.
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def served_hub(request: pytest.FixtureRequest,
+               tmp_path: Path) -> Iterator[tuple[Client, dict[str, str], Hub]]:
+    admin = request.getfixturevalue("postgres_admin_url") if request.param == "postgresql" else None
+    url = _database(request.param, tmp_path, "hub", admin)
+    store_url = f"sqlite:///{tmp_path / 'garde.db'}"
+    keys = new_keys(store_url)
+    datasets = _write_map(tmp_path, url)
+    deployment = Deployment.open(datasets, results=tmp_path / "results", create=True)
+    _fill(deployment.engines["hub"])
+    settings = Settings(database_url=store_url, registers=tmp_path / "register.yaml", datasets=datasets,
+                        outbox=tmp_path / "outbox", results=tmp_path / "results", mailer="file")
+    store = connect(store_url)
+    with store.begin() as conn:
+        for email in ("alice@example.org", "bob@example.org"):
+            ensure_subject(conn, {"email": email})
+    try:
+        with Client(create_app(settings)).running() as client:
+            yield client, keys, Hub(store, deployment, url)
+    finally:
+        store.dispose()
+        deployment.dispose()
+        if admin is not None:
+            drop = sa.create_engine(admin, isolation_level="AUTOCOMMIT")
+            with drop.connect() as conn:
+                database = sa.make_url(url).database
+                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+            drop.dispose()
+
+
+def _privacy_request(client: Client, email: str, outbox: Path, kind: str) -> str:
+    """Sign in to the privacy center as ``email`` and submit a request there; its id."""
+    home = client.get("/privacy/")
+    client.post("/privacy/", data={"csrf": csrf_of(home.text), "email": email})
+    form = client.get("/privacy/code")
+    before = len(mails_to(outbox, email)) - 1
+    confirmed = client.post("/privacy/code", data={"csrf": csrf_of(form.text),
+                                                   "code": mailed_code_to(outbox, email, before)})
+    assert confirmed.status_code == 303, confirmed.text
+    page = client.get(ME).text
+    before_ids = set(re.findall(r"/privacy/me/requests/([0-9a-f-]{36})", page))
+    sent = client.post(f"{ME}/requests", data={"csrf": csrf_of(page), "type": kind})
+    assert sent.status_code == 303, sent.text
+    (new,) = set(re.findall(r"/privacy/me/requests/([0-9a-f-]{36})", client.get(ME).text)) - before_ids
+    return str(new)
+
+
+API = "/api/v1/requests"
+
+
+def test_the_privacy_center_the_api_and_the_cli_forward_and_erase_on_instruction(
+        served_hub: tuple[Client, dict[str, str], Hub], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    client, keys, hub = served_hub
+    outbox = tmp_path / "outbox"
+    dpo, agent = bearer(keys["dpo"]), bearer(keys["agent"])
+    # Alice asks for her data in the privacy center; the back office runs it.
+    alice = client.from_address("10.9.0.1")
+    access = _privacy_request(alice, "alice@example.org", outbox, "access")
+    ran = client.post(f"{API}/{access}/run", headers=agent)
+    assert ran.status_code == 200 and ran.json()["status"] == "completed", ran.text
+    for name in ("access.json", "access.html"):
+        answer = alice.get(f"{ME}/requests/{access}/files/{name}")
+        assert answer.status_code == 200
+        assert "Brand SpA" in answer.text and "privacy@brand.example" in answer.text
+        for value in (*HELD_VALUES, "parcels", "Other Brand"):
+            assert value not in answer.text, (name, value)
+    assert "Brand SpA" not in alice.get(f"{ME}/requests/{access}").text  # forwardings are staff's
+    # Bob (his repairs are Other Brand's; a Brand SpA reference) sees neither Alice's request nor
+    # its forwarding.
+    bob = client.from_address("10.9.0.2")
+    bobs = _privacy_request(bob, "bob@example.org", outbox, "access")
+    assert bob.get(f"{ME}/requests/{access}").status_code == 404
+    assert bob.get(f"{ME}/requests/{access}/files/access.json").status_code == 404
+    assert client.post(f"{API}/{bobs}/run", headers=agent).status_code == 200
+    bobs_answer = bob.get(f"{ME}/requests/{bobs}/files/access.json").text
+    assert "Other Brand GmbH" in bobs_answer and "alice" not in bobs_answer  # his controllers, his data
+    assert "Washer" not in bobs_answer and "BRAND-REF-9001" not in bobs_answer
+
+    # Staff see the forwarding to do: which controller, its contact, what was found.
+    shown = client.get(f"{API}/{access}", headers=agent).json()
+    [forward] = shown["forwardings"]
+    assert forward["controller"] == "Brand SpA" and forward["status"] == "to_forward"
+    assert forward["contact"] == "privacy@brand.example, https://brand.example/privacy"
+    assert forward["dpo"] == "dpo@brand.example"
+    assert forward["found"] == {"hub.customers": 1, "hub.parcels": 2}
+    # Only the DPO records it; an agent's key is refused.
+    body = {"controller": "Brand SpA", "note": "mailed to dpo@brand.example"}
+    assert client.post(f"{API}/{access}/forward", headers=agent, json=body).status_code == 403
+    done = client.post(f"{API}/{access}/forward", headers=dpo, json=body)
+    assert done.status_code == 200 and done.json()["status"] == "forwarded", done.text
+    unknown = client.post(f"{API}/{access}/forward", headers=dpo, json={"controller": "Other Brand GmbH"})
+    assert unknown.status_code == 404  # Alice's request has no forwarding to Bob's controller
+
+    # An erasure through the API; the CLI lists its forwarding, records it and runs the instruction.
+    submitted = client.post(API, headers=agent, json={
+        "type": "erasure", "subject": {"email": "alice@example.org"}, "send_code": False,
+    }).json()["request"]["id"]
+    client.post(f"{API}/{submitted}/verify", headers=agent,
+                json={"out_of_band": "ID card", "checked": ["email"]})
+    assert client.post(f"{API}/{submitted}/run", headers=agent).json()["status"] == "completed"
+    assert _rows(hub, "SELECT count(*) FROM parcels") == [(2,)]
+    monkeypatch.setenv("GARDE_DATABASE_URL", str(hub.store.url.render_as_string(hide_password=False)))
+    monkeypatch.setenv("GARDE_DATASETS", str(tmp_path / "datasets"))
+    monkeypatch.setenv("GARDE_RESULTS", str(tmp_path / "results"))
+    get_settings.cache_clear()
+    try:
+        shown_text = runner.invoke(app, ["request", "show", submitted])
+        assert shown_text.exit_code == 0, shown_text.output
+        assert "TO FORWARD to Brand SpA" in shown_text.output
+        assert "hub.parcels: 2 row(s)" in shown_text.output and "privacy@brand.example" in shown_text.output
+        early = runner.invoke(app, ["request", "instruct-erasure", submitted, "--controller", "Brand SpA",
+                                    "--instruction", "ref. 118", "--instructed-by", "Brand DPO", "--yes"])
+        assert early.exit_code != 0 and "forwarding to Brand SpA first" in early.output
+        forwarded = runner.invoke(app, ["request", "forward", submitted, "--controller", "Brand SpA",
+                                        "--actor", "dpo:cli", "--format", "json"])
+        assert forwarded.exit_code == 0, forwarded.output
+        recorded = COMMANDS["request forward"].model.model_validate_json(forwarded.output)
+        assert recorded.model_dump()["forwarded_by"] == "dpo:cli"
+        erased = runner.invoke(app, ["request", "instruct-erasure", submitted, "--controller", "Brand SpA",
+                                     "--instruction", "ref. 118", "--instructed-by", "Brand DPO", "--yes",
+                                     "--format", "json"])
+        assert erased.exit_code == 0, erased.output
+        view = COMMANDS["request instruct-erasure"].model.model_validate_json(erased.output).model_dump()
+        assert view["status"] == "erased" and view["instructed_by"] == "Brand DPO"
+        assert _rows(hub, "SELECT count(*) FROM parcels") == [(0,)]
+        assert _rows(hub, "SELECT id, brand_ref FROM customers ORDER BY id") == [
+            (1, None), (2, "BRAND-REF-9001")]
+        again = runner.invoke(app, ["request", "instruct-erasure", submitted, "--controller", "Brand SpA",
+                                    "--instruction", "ref. 119", "--instructed-by", "someone", "--yes",
+                                    "--format", "json"])
+        assert again.exit_code == 0 and json.loads(again.output)["instruction"] == "ref. 118"
+        listed = json.loads(runner.invoke(app, ["request", "show", submitted, "--format", "json"]).output)
+        COMMANDS["request show"].model.model_validate(listed)
+        assert [f["status"] for f in listed["forwardings"]] == ["erased"]
+    finally:
+        get_settings.cache_clear()
+    # The API shows it erased, with the instruction and who gave it.
+    [after] = client.get(f"{API}/{submitted}", headers=dpo).json()["forwardings"]
+    assert after["status"] == "erased" and after["instruction"] == "ref. 118"
