@@ -33,7 +33,7 @@ from garde.store import connect
 from garde.subjects import ensure_subject
 from tests.api_support import Client, bearer, new_keys
 from tests.test_rights_requests import _database
-from tests.web_support import csrf_of, mailed_code_to, mails_to
+from tests.web_support import csrf_of, log_in, mailed_code_to, mails_to
 
 runner = CliRunner()
 ME = "/privacy/me"
@@ -351,6 +351,21 @@ def test_the_privacy_center_the_api_and_the_cli_forward_and_erase_on_instruction
     bobs_answer = bob.get(f"{ME}/requests/{bobs}/files/access.json").text
     assert "Other Brand GmbH" in bobs_answer and "alice" not in bobs_answer  # his controllers, his data
     assert "Washer" not in bobs_answer and "BRAND-REF-9001" not in bobs_answer
+
+    # The DPO's dashboard lists Bob's two forwardings to do and records one.
+    csrf = log_in(client, keys["dpo"])
+    page = client.get(f"/dpo/requests/{bobs}").text
+    table = page[page.index('<table id="forwardings">'):]
+    assert "Brand SpA" in table and "privacy@brand.example" in table and "dpo@brand.example" in table
+    assert "Other Brand GmbH" in table and "not in the register" in table  # no contact given for it
+    assert "hub.repairs: 1" in table and "to forward" in table
+    recorded = client.post(f"/dpo/requests/{bobs}/forward", follow_redirects=False,
+                           data={"csrf": csrf, "controller": "Other Brand GmbH", "note": "its portal"})
+    assert recorded.status_code == 303, recorded.text
+    after_page = client.get(f"/dpo/requests/{bobs}").text
+    assert "its portal" in after_page and after_page.count("Record as forwarded") == 1
+    french = client.get(f"/dpo/requests/{bobs}?lang=fr").text
+    assert "à transmettre" in french
 
     # Staff see the forwarding to do: which controller, its contact, what was found.
     shown = client.get(f"{API}/{access}", headers=agent).json()
