@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -253,6 +254,24 @@ def test_an_erasure_erases_the_own_data_keeps_the_clients_and_an_instruction_era
                      "request.forwarding_erased"]
     with hub.store.connect() as conn:
         assert audit.verify(conn).ok
+
+
+def test_portability_and_a_french_answer_leave_the_clients_data_out(hub: Hub) -> None:
+    with hub.store.begin() as conn:
+        ported = submit(conn, "portability", {"email": "alice@example.org"})
+        verify_out_of_band(conn, ported.id, "card", actor="agent:test", identities=["email"])
+        french = submit(conn, "access", {"email": "alice@example.org"}, language="fr")
+        verify_out_of_band(conn, french.id, "card", actor="agent:test", identities=["email"])
+    assert run(hub.store, ported.id, hub.deployment).result["forwarded"][0]["controller"] == "Brand SpA"
+    with zipfile.ZipFile(hub.deployment.results / ported.id / "portability.zip") as archive:
+        text = "\n".join(archive.read(name).decode() for name in archive.namelist())
+    assert "alice@example.org" in text
+    for value in (*HELD_VALUES, "parcels", "brand_ref"):
+        assert value not in text, value
+    run(hub.store, french.id, hub.deployment)
+    page = (hub.deployment.results / french.id / "access.html").read_text()
+    assert "traitées par nous pour le compte de Brand SpA" in page
+    assert "directement : privacy@brand.example, https://brand.example/privacy." in page
 
 
 def test_a_subject_without_data_held_for_a_client_has_no_forwarding(hub: Hub) -> None:
