@@ -28,6 +28,7 @@ from garde.cli.schemas import COMMANDS
 from garde.problems import GardeError
 from garde.rights import forwarding, submit, verify_out_of_band
 from garde.rights.deployment import Deployment
+from garde.rights.instructed_erasure import instruct_erasure
 from garde.rights.running import run
 from garde.settings import Settings, get_settings
 from garde.store import connect
@@ -226,17 +227,16 @@ def test_an_erasure_erases_the_own_data_keeps_the_clients_and_an_instruction_era
 
     # The instruction comes after the forwarding, never before.
     with pytest.raises(GardeError, match="forwarding to Brand SpA first"):
-        forwarding.instruct_erasure(hub.store, hub.deployment, request_id, "Brand SpA",
-                                    instruction="mail of 2026-12-07", instructed_by="Brand SpA DPO",
-                                    actor="dpo:test")
+        instruct_erasure(hub.store, hub.deployment, request_id, "Brand SpA",
+                         instruction="mail of 2026-12-07", instructed_by="Brand SpA DPO", actor="dpo:test")
     forwarded = forwarding.mark_forwarded(hub.store, request_id, "Brand SpA", actor="dpo:test",
                                           note="mailed to dpo@brand.example")
     assert forwarded["status"] == "forwarded" and forwarded["forwarded_by"] == "dpo:test"
     again = forwarding.mark_forwarded(hub.store, request_id, "Brand SpA", actor="dpo:other")
     assert again["forwarded_by"] == "dpo:test"  # once
-    erased = forwarding.instruct_erasure(hub.store, hub.deployment, request_id, "Brand SpA",
-                                         instruction="mail of 2026-12-07, ref. 118",
-                                         instructed_by="Brand SpA DPO", actor="dpo:test")
+    erased = instruct_erasure(hub.store, hub.deployment, request_id, "Brand SpA",
+                              instruction="mail of 2026-12-07, ref. 118", instructed_by="Brand SpA DPO",
+                              actor="dpo:test")
     assert erased["status"] == "erased" and erased["instructed_by"] == "Brand SpA DPO"
     assert erased["instruction"] == "mail of 2026-12-07, ref. 118"
     # Exact: Alice's parcels and her Brand reference; Bob's reference stays.
@@ -244,8 +244,8 @@ def test_an_erasure_erases_the_own_data_keeps_the_clients_and_an_instruction_era
     assert _rows(hub, "SELECT id FROM parcels") == []
     assert _rows(hub, "SELECT id, appliance FROM repairs") == [(20, "Washer WX-900")]
     # Idempotent: called again, nothing more.
-    twice = forwarding.instruct_erasure(hub.store, hub.deployment, request_id, "Brand SpA",
-                                        instruction="again", instructed_by="someone", actor="dpo:test")
+    twice = instruct_erasure(hub.store, hub.deployment, request_id, "Brand SpA",
+                             instruction="again", instructed_by="someone", actor="dpo:test")
     assert twice["erased_at"] == erased["erased_at"] and twice["instruction"] == erased["instruction"]
     with hub.store.connect() as conn:
         kinds = [k for (k,) in conn.execute(sa.text(
@@ -254,6 +254,30 @@ def test_an_erasure_erases_the_own_data_keeps_the_clients_and_an_instruction_era
                      "request.forwarding_erased"]
     with hub.store.connect() as conn:
         assert audit.verify(conn).ok
+
+
+def test_an_erasure_resumed_after_a_failure_keeps_its_forwarding(hub: Hub) -> None:
+    if hub.deployment.engines["hub"].dialect.name != "sqlite":
+        pytest.skip("the refusal is a SQLite trigger (the resumption itself is dialect-free)")
+    with hub.deployment.engines["hub"].begin() as conn:
+        conn.execute(sa.text("CREATE TRIGGER refuse BEFORE UPDATE ON customers "
+                             "BEGIN SELECT RAISE(ABORT, 'refused'); END"))
+    request_id = _verified(hub.store, "erasure", "alice@example.org")
+    with pytest.raises(GardeError):
+        run(hub.store, request_id, hub.deployment)
+    with hub.store.connect() as conn:
+        assert [f["controller"] for f in forwarding.listed(conn, request_id)] == ["Brand SpA"]
+    with hub.deployment.engines["hub"].begin() as conn:
+        conn.execute(sa.text("DROP TRIGGER refuse"))
+    done = run(hub.store, request_id, hub.deployment)  # resumed from its stored plan
+    assert done.status == "completed"
+    assert done.result["forwarded"] == [
+        {"controller": "Brand SpA", "found": {"hub.customers": 1, "hub.parcels": 2}}]
+    assert _rows(hub, "SELECT email, brand_ref FROM customers WHERE id = 1") == [(None, "BRAND-REF-7731")]
+    with hub.store.connect() as conn:
+        assert len(forwarding.listed(conn, request_id)) == 1
+        due = conn.execute(sa.text("SELECT count(*) FROM audit_log WHERE kind = 'request.forwarding_due'"))
+        assert due.scalar_one() == 1
 
 
 def test_portability_and_a_french_answer_leave_the_clients_data_out(hub: Hub) -> None:

@@ -15,7 +15,7 @@ from garde import rights
 from garde.cli.confirm import YesOption, confirm
 from garde.cli.output import Format, FormatOption, QuietOption, emit, parse_day, progress, say
 from garde.problems import GardeError
-from garde.rights import forwarding
+from garde.rights import forwarding, instructed_erasure
 from garde.rights.deployment import configured_phone_region, configured_registers
 from garde.rights.reminders import remind as remind_dpo
 from garde.settings import get_settings
@@ -372,8 +372,9 @@ def instruct_erasure(
         with store.connect() as conn:
             full = rights.get_request(conn, request_id).id
         with rights.Deployment.open() as deployment:
-            done = forwarding.instruct_erasure(store, deployment, full, controller, instruction=instruction,
-                                               instructed_by=instructed_by, actor=actor)
+            done = instructed_erasure.instruct_erasure(store, deployment, full, controller,
+                                                       instruction=instruction, instructed_by=instructed_by,
+                                                       actor=actor)
     finally:
         store.dispose()
     _forwarding_done(format, done, f"request {full}: the data held for {controller} erased on its "

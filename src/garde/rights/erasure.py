@@ -44,7 +44,7 @@ from garde.documents.wording import Wording
 from garde.legal_holds import active_holds
 from garde.private_files import write_private
 from garde.problems import GardeError, Problem
-from garde.rights import copies
+from garde.rights import copies, forwarding
 from garde.rights.deployment import Deployment, dumps
 from garde.rights.erasure_plan import ROW_PLACEHOLDER, ErasurePlan, plan_erasure, staying_masking
 from garde.rights.held_as_processor import Forwarding, subject_notes
@@ -186,6 +186,9 @@ def store_plan(store: Engine, request: Request, deployment: Deployment, footprin
             words = Wording(request.language, "en", deployment.vocabulary)
             report["processed_for"] = subject_notes(deployment, processed_for, words, request.language)
         pending = _store_plan(conn, request, plan, deployment, report, actor)
+        # With the plan, what it keeps for each client controller: a resumed run finds it stored.
+        audit.record_many(conn, forwarding.record(conn, request.id, request.subject_id, list(processed_for),
+                                                  actor))
         # Written before the plan commits: the report exists for every stored plan.
         write_private(deployment.folder(request.id) / "erasure.json", dumps(report),
                       within=deployment.results)

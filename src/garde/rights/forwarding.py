@@ -13,7 +13,8 @@ erase that data as the organisation's own:
   (:func:`instruct_erasure`); the subject's answer names the controller and its contact, from the
   register, and says the request is passed on to it (:func:`subject_notes`), never a value.
 - The DPO forwards it (:func:`mark_forwarded`, audited) and, when the controller instructs it,
-  erases those rows (the instruction and who gave it recorded, audited before anything changes).
+  erases those rows (:func:`garde.rights.instructed_erasure.instruct_erasure`: the instruction and
+  who gave it recorded, audited before anything changes).
 """
 
 from __future__ import annotations
@@ -26,17 +27,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from garde import audit
-from garde.datasets import Footprint, TableRef
 from garde.documents.wording import Wording
-from garde.legal_holds import active_holds
-from garde.problems import GardeError, NotFound
+from garde.problems import NotFound
 from garde.register import Register
 from garde.register.roles import ServedController
-from garde.rights.deployment import Deployment
-from garde.rights.erasure import apply_steps, check_fits, plan_steps
-from garde.rights.erasure_plan import plan_erasure
 from garde.rights.held_as_processor import Forwarding, contact_text, served
-from garde.rights.intake import get_request
 from garde.rights.tables import request_forwardings
 from garde.store.transactions import retried
 from garde.subjects import now
@@ -64,17 +59,17 @@ def listed(conn: sa.Connection, request_id: str) -> list[dict[str, Any]]:
     """The request's forwardings, as the DPO sees them (no keys, no value)."""
     rows = conn.execute(sa.select(request_forwardings).where(
         request_forwardings.c.request_id == request_id).order_by(request_forwardings.c.controller)).all()
-    return [_view(row._mapping) for row in rows]
+    return [view(row._mapping) for row in rows]
 
 
 def pending(conn: sa.Connection) -> list[dict[str, Any]]:
     """Every forwarding not yet done, oldest first, with its request (the DPO's queue)."""
     rows = conn.execute(sa.select(request_forwardings).where(request_forwardings.c.forwarded_at.is_(None))
                         .order_by(request_forwardings.c.noted_at, request_forwardings.c.request_id)).all()
-    return [{"request": row.request_id, **_view(row._mapping)} for row in rows]
+    return [{"request": row.request_id, **view(row._mapping)} for row in rows]
 
 
-def _view(row: Any) -> dict[str, Any]:
+def view(row: Any) -> dict[str, Any]:
     def at(value: Any) -> str | None:
         return value.isoformat() if value is not None else None
 
@@ -100,7 +95,7 @@ def with_contacts(registers: Iterable[Register], views: list[dict[str, Any]]) ->
     return out
 
 
-def _get(conn: sa.Connection, request_id: str, controller: str) -> Any:
+def get(conn: sa.Connection, request_id: str, controller: str) -> Any:
     row = conn.execute(sa.select(request_forwardings).where(
         request_forwardings.c.request_id == request_id,
         request_forwardings.c.controller == controller)).first()
@@ -113,59 +108,14 @@ def mark_forwarded(store: Engine, request_id: str, controller: str, *, actor: st
                    note: str | None = None) -> dict[str, Any]:
     """Record that the request was passed on to ``controller`` (audited); once only."""
     def forwarding(conn: sa.Connection) -> dict[str, Any]:
-        row = _get(conn, request_id, controller)
+        row = get(conn, request_id, controller)
         if row["forwarded_at"] is not None:
-            return _view(row)
+            return view(row)
         conn.execute(request_forwardings.update().where(
             request_forwardings.c.request_id == request_id, request_forwardings.c.controller == controller)
             .values(forwarded_at=now(), forwarded_by=actor, forward_note=note))
         audit.record(conn, "request.forwarded", {"request": request_id, "controller": controller,
                                                  "note": note}, actor=actor)
-        return _view(_get(conn, request_id, controller))
+        return view(get(conn, request_id, controller))
 
     return retried(store, forwarding, what=f"request {request_id}: its forwarding to {controller}")
-
-
-def instruct_erasure(store: Engine, deployment: Deployment, request_id: str, controller: str, *,
-                     instruction: str, instructed_by: str, actor: str) -> dict[str, Any]:
-    """Erase, on ``controller``'s documented instruction (Art. 28(3)(a), 29), the rows a request found
-    of the data held for it: those columns only, legal holds still honoured. The instruction, who gave
-    it and the plan are audited before anything changes; run again, it changes nothing more."""
-    if not instruction.strip() or not instructed_by.strip():
-        raise GardeError("an instructed erasure records the instruction and who gave it")
-    with store.connect() as conn:
-        row = _get(conn, request_id, controller)
-        if row["erased_at"] is not None:
-            return _view(row)
-        if row["forwarded_at"] is None:
-            raise GardeError(f"request {request_id}: record its forwarding to {controller} first "
-                             "(`garde request forward`): the erasure follows the controller's instruction")
-        holds = active_holds(conn)
-        subject_id = get_request(conn, request_id).subject_id
-    keys = {TableRef(*table.split(".", 1)): set(rows) for table, rows in json.loads(row["keys"]).items()}
-    footprint = Footprint(deployment.datamap, {}, keys=keys)
-    plan = plan_erasure(deployment, footprint, holds, subject_id, now().date(), instructed=controller)
-    check_fits(deployment, plan)
-    steps = plan_steps(deployment, plan)
-    report = plan.report()
-    retried(store, lambda conn: audit.record(conn, "request.forwarding_erasure_planned", {
-        "request": request_id, "controller": controller, "instruction": instruction,
-        "instructed_by": instructed_by, "steps": len(steps), "erased": len(report["erased"]),
-        "kept": [{k: v for k, v in item.items() if k != "key"} for item in report["kept"]][:200]},
-        subject_id=subject_id, actor=actor), what=f"request {request_id}: its instructed erasure's plan")
-    applied: dict[str, tuple[int, int]] = {}
-    apply_steps(deployment, steps, applied)
-    result = {"erased": len(report["erased"]), "kept": len(report["kept"]),
-              "rows_changed": {database: changed for database, (_, changed) in applied.items()}}
-
-    def done(conn: sa.Connection) -> dict[str, Any]:
-        conn.execute(request_forwardings.update().where(
-            request_forwardings.c.request_id == request_id, request_forwardings.c.controller == controller)
-            .values(instruction=instruction, instructed_by=instructed_by, erased_at=now(),
-                    erasure=json.dumps(result)))
-        audit.record(conn, "request.forwarding_erased", {"request": request_id, "controller": controller,
-                                                         "instructed_by": instructed_by, **result},
-                     subject_id=subject_id, actor=actor)
-        return _view(_get(conn, request_id, controller))
-
-    return retried(store, done, what=f"request {request_id}: its instructed erasure")

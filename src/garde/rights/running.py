@@ -269,11 +269,19 @@ def _execute(store: Engine, request: Request, deployment: Deployment, actor: str
     subject's footprint when the request looked for it."""
     if request.type == "erasure":
         located = None if planned else locate(deployment, request)
-        # Data held as a processor stays (the plan keeps it), its controller's to decide on.
+        # Data held as a processor stays (the plan keeps it), its controller's to decide on; the plan's
+        # transaction records what was found for each controller.
         forwardings = split(deployment, located)[1] if located is not None else []
         erasure = erase(store, request, deployment, located, today=today, actor=actor,
                         processed_for=forwardings)
-        return (*_forwarded(erasure.result, erasure.complete, request, forwardings, actor), located)
+        forwarded = [f.to_data() for f in forwardings]
+        if planned:  # resumed: as the first run recorded it
+            with reading(store, session) as conn:
+                forwarded = [{"controller": f["controller"], "found": f["found"]}
+                             for f in forwarding.listed(conn, request.id)]
+        if forwarded:
+            erasure.result["forwarded"] = forwarded
+        return erasure.result, erasure.complete, located
     if request.type == "restriction":
         return retried(store, partial(restrict, request=request, actor=actor),
                        what=f"request {request.id}: its restriction"), _nothing, None

@@ -32,6 +32,7 @@ from garde.register import Register
 from garde.rights import forwarding
 from garde.rights.answers import answer_file, answer_files
 from garde.rights.deployment import Deployment, phone_region
+from garde.rights.instructed_erasure import instruct_erasure
 from garde.rights.intake import REQUEST_TYPES, RequestType
 from garde.rights.submission import receive
 from garde.rights.verification import confirm_code
@@ -260,7 +261,7 @@ def instructed_erasure(request_id: RequestId, body: InstructionIn, request: Requ
     with held.engine.connect() as conn:
         full = rights.get_request(conn, request_id).id
     with Deployment.open(settings=held.settings) as deployment:
-        done = forwarding.instruct_erasure(held.engine, deployment, full, body.controller,
+        done = instruct_erasure(held.engine, deployment, full, body.controller,
                                            instruction=body.instruction, instructed_by=body.instructed_by,
                                            actor=key.actor)
     return _forwardings(held.model.registers, [done])[0]
