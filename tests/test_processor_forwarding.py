@@ -280,6 +280,30 @@ def test_an_erasure_resumed_after_a_failure_keeps_its_forwarding(hub: Hub) -> No
         assert due.scalar_one() == 1
 
 
+def test_a_rectification_leaves_the_clients_tables_and_forwards(hub: Hub) -> None:
+    with hub.store.begin() as conn:
+        request = submit(conn, "rectification", {"email": "alice@example.org"},
+                         details={"corrections": {"identity.name": "Alicia",
+                                                  "contact.postal_address": "3 Rue Neuve Lyon"}})
+        verify_out_of_band(conn, request.id, "card", actor="agent:test", identities=["email"])
+    done = run(hub.store, request.id, hub.deployment)
+    assert done.status == "completed"
+    assert done.result["changed"] == {"hub.customers.name": 1}
+    assert done.result["forwarded"] == [
+        {"controller": "Brand SpA", "found": {"hub.customers": 1, "hub.parcels": 2}}]
+    assert _rows(hub, "SELECT name FROM customers WHERE id = 1") == [("Alicia",)]
+    assert _rows(hub, "SELECT DISTINCT address FROM parcels") == [("12 Via Roma Milano",)]
+    # A correction of the client's data alone: nothing changed here, the request forwarded.
+    with hub.store.begin() as conn:
+        only = submit(conn, "rectification", {"email": "alice@example.org"},
+                      details={"corrections": {"hub.parcels.address": "3 Rue Neuve Lyon"}})
+        verify_out_of_band(conn, only.id, "card", actor="agent:test", identities=["email"])
+    done = run(hub.store, only.id, hub.deployment)
+    assert done.status == "completed" and not done.result["changed"]
+    assert [f["controller"] for f in done.result["forwarded"]] == ["Brand SpA"]
+    assert _rows(hub, "SELECT DISTINCT address FROM parcels") == [("12 Via Roma Milano",)]
+
+
 def test_portability_and_a_french_answer_leave_the_clients_data_out(hub: Hub) -> None:
     with hub.store.begin() as conn:
         ported = submit(conn, "portability", {"email": "alice@example.org"})

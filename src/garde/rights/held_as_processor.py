@@ -103,6 +103,23 @@ def split(deployment: Deployment, footprint: Footprint) -> tuple[Footprint, list
     return own, forwardings
 
 
+def own_corrections(deployment: Deployment, footprint: Footprint,
+                    corrections: dict[str, str]) -> dict[str, str]:
+    """A rectification's corrections without those that name only data held as a processor in the
+    subject's rows (a data category, or ``database.table.column``): that data is rectified by its
+    controller, to whom the request is forwarded. A correction that names nothing at all is kept
+    (the rectification says so)."""
+    own: set[str] = set()
+    held: set[str] = set()
+    for ref in footprint.tables():
+        table = deployment.datamap.table(ref)
+        held_columns = held_for(deployment, table)
+        for name, column in table.columns.items():
+            names = {column.category, f"{ref.database}.{ref.table}.{name}"}
+            (held if name in held_columns else own).update(names)
+    return {field: value for field, value in corrections.items() if field in own or field not in held}
+
+
 def served(registers: Iterable[Register], name: str) -> ServedController | None:
     """The registers' entry for a client controller (the first activity naming it that gives a
     contact, else the first naming it)."""

@@ -38,7 +38,7 @@ from garde.rights.archived import archive_reads
 from garde.rights.deployment import Deployment, dumps, where
 from garde.rights.erasure import ErasureFailed, erase, has_plan
 from garde.rights.held import garde_held
-from garde.rights.held_as_processor import Forwarding, split
+from garde.rights.held_as_processor import Forwarding, own_corrections, split
 from garde.rights.intake import Request, RequestConflict, get_request, transition
 from garde.rights.mailer import Mailer
 from garde.rights.new_identity import IdentityTaken, confirmed, held_alone
@@ -294,9 +294,9 @@ def _execute(store: Engine, request: Request, deployment: Deployment, actor: str
         return retried(store, partial(object_to, request=request, also=found, actor=actor),
                        what=f"request {request.id}: its objection"), _nothing, located
     footprint = located = locate(deployment, request)
-    if request.type in ("access", "portability"):
-        # Data held only as a processor is not answered as the organisation's own (Art. 28(3)(e)).
-        footprint, forwardings = split(deployment, located)
+    # Data held only as a processor is not answered, nor its tables rectified, as the organisation's
+    # own (Art. 28(3)(e)): the request is forwarded to its controller.
+    footprint, forwardings = split(deployment, located)
     found_event = audit.Event("request.subject_found", {"request": request.id, "tables": footprint.counts(),
                                                         "hops": footprint.hops}, request.subject_id, actor)
     if request.type == "access":
@@ -315,10 +315,13 @@ def _execute(store: Engine, request: Request, deployment: Deployment, actor: str
         ported = write_portability(request, deployment, footprint)
         return (*_forwarded(ported, lambda _conn: read, request, forwardings, actor), located)
     retried(store, lambda conn: audit.record_many(conn, [found_event]), what=f"request {request.id}: found")
-    corrections = request.details.get("corrections") or {}
+    asked = request.details.get("corrections") or {}
+    # What only a client's data holds is its controller's to correct: the request is forwarded.
+    corrections = own_corrections(deployment, located, asked) if forwardings else asked
     try:  # a new e-mail or phone is checked again in the transaction that writes it
-        result = rectify(deployment, footprint, corrections,
-                         guard=held_alone(deployment, footprint, corrections, identifier_data_key(store)))
+        result: dict[str, Any] = {"changed": {}, "identities": {}} if asked and not corrections else rectify(
+            deployment, footprint, corrections,
+            guard=held_alone(deployment, located, corrections, identifier_data_key(store)))
     except IdentityTaken as taken:  # for the DPO only, naming no subject, as confirmed() tells it
         kinds = taken.kinds
         retried(store, lambda conn: audit.record(
@@ -329,7 +332,8 @@ def _execute(store: Engine, request: Request, deployment: Deployment, actor: str
     def rectified(conn: sa.Connection) -> dict[str, str]:
         carried = {}
         if request.subject_id and result["identities"]:  # the old values unlinked, the new ones linked
-            old = replaced(conn, deployment, footprint, result["changed"], result["identities"],
+            # every copy counted, those held for a client too: an old value it still holds stays linked
+            old = replaced(conn, deployment, located, result["changed"], result["identities"],
                            request.identity_hashes)
             carried = move_identities(conn, request.subject_id, result["identities"], old)
         audit.record(conn, "request.rectified", {"request": request.id, "changed": result["changed"],
@@ -339,7 +343,7 @@ def _execute(store: Engine, request: Request, deployment: Deployment, actor: str
 
     carried = retried(store, rectified, what=f"request {request.id}: its rectification")
     done = {"changed": result["changed"], **({"new_identities": carried} if carried else {})}
-    return done, _nothing, footprint
+    return (*_forwarded(done, _nothing, request, forwardings, actor), located)
 
 
 def _forwarded(result: dict[str, Any], complete: _Completion, request: Request, forwardings: list[Forwarding],
