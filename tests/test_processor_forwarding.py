@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,19 +22,24 @@ import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
-from garde import audit
+from garde import audit, jobs
 from garde.api import create_app
 from garde.cli import app
 from garde.cli.schemas import COMMANDS
+from garde.jobs.requests import run_job
 from garde.problems import GardeError
 from garde.rights import forwarding, submit, verify_out_of_band
 from garde.rights.deployment import Deployment
 from garde.rights.instructed_erasure import instruct_erasure
+from garde.rights.intake import get_request as rights_get
+from garde.rights.parts import parts_of
 from garde.rights.running import run
 from garde.settings import Settings, get_settings
-from garde.store import connect
+from garde.store import connect, open_store
 from garde.subjects import ensure_subject
 from tests.api_support import Client, bearer, new_keys
+from tests.conftest import scratch_databases
+from tests.jobs_support import garde_worker
 from tests.test_rights_requests import _database
 from tests.web_support import csrf_of, log_in, mailed_code_to, mails_to
 
@@ -495,3 +501,63 @@ def test_the_privacy_center_the_api_and_the_cli_forward_and_erase_on_instruction
     # The API shows it erased, with the instruction and who gave it.
     [after] = client.get(f"{API}/{submitted}", headers=dpo).json()["forwardings"]
     assert after["status"] == "erased" and after["instruction"] == "ref. 118"
+
+
+DEPOT = """
+database: depot
+url: {url}
+register: ../register.yaml
+tables:
+  returns:
+    subject: customer
+    primary_key: id
+    identities: {{email: email}}
+    columns:
+      email: {{category: contact.email, activities: [parcels], erase: delete}}
+      label: {{category: transaction, activities: [parcels], erase: delete}}
+"""
+
+
+@pytest.mark.postgres
+def test_an_erasure_shared_out_between_workers_records_its_forwardings(postgres_admin_url: str,
+                                                                      tmp_path: Path) -> None:
+    """Two databases: the erasure is planned by the job (to share it out between workers), not by the
+    run, so the job's plan records the forwardings (PostgreSQL)."""
+    with scratch_databases(["store", "hub", "depot"], tmp_path, postgres_admin_url) as urls:
+        datasets = _write_map(tmp_path, urls["hub"])
+        (datasets / "depot.yaml").write_text(DEPOT.format(url=urls["depot"]))
+        store = open_store(urls["store"])
+        deployment = Deployment.open(datasets, results=tmp_path / "results", create=True)
+        try:
+            _fill(deployment.engines["hub"])
+            with deployment.engines["depot"].begin() as conn:
+                conn.execute(sa.text("CREATE TABLE returns (id integer PRIMARY KEY, email text, label text)"))
+                conn.execute(sa.text("INSERT INTO returns VALUES (30, 'alice@example.org', 'LABEL-55')"))
+            request_id = _verified(store, "erasure", "alice@example.org")
+            env = {"GARDE_DATASETS": str(datasets), "GARDE_REGISTERS": str(tmp_path / "register.yaml"),
+                   "GARDE_RESULTS": str(tmp_path / "results"), "GARDE_OUTBOX": str(tmp_path / "outbox"),
+                   "GARDE_MAILER": "file"}
+            jobs.submit(store, run_job, {"request_id": request_id, "datasets": None, "results": None,
+                                         "today": None})
+            with garde_worker(urls["store"], tmp_path / "w.log", "--concurrency", "2", env=env):
+                end = time.monotonic() + 120
+                while time.monotonic() < end:
+                    with store.connect() as conn:
+                        done = rights_get(conn, request_id)
+                    if done.status in ("completed", "failed"):
+                        break
+                    time.sleep(0.1)
+            assert done.status == "completed", (tmp_path / "w.log").read_text()
+            with store.connect() as conn:  # planned by the job (the depot keeps all: no parts to share)
+                assert parts_of(conn, request_id) == []
+                [listed] = forwarding.listed(conn, request_id)
+            assert listed["found"] == {"depot.returns": 1, "hub.customers": 1, "hub.parcels": 2}
+            assert done.result["forwarded"] == [{"controller": "Brand SpA", "found": listed["found"]}]
+            report = (tmp_path / "results" / request_id / "erasure.json").read_text()
+            assert "Brand SpA" in report and "LABEL-55" not in report and "depot.returns" not in report
+            with deployment.engines["depot"].connect() as conn:
+                assert conn.execute(sa.text("SELECT label FROM returns")).scalars().all() == ["LABEL-55"]
+            assert _rows(Hub(store, deployment, urls["hub"]), "SELECT count(*) FROM parcels") == [(2,)]
+        finally:
+            deployment.dispose()
+            store.dispose()
