@@ -20,16 +20,20 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from garde import audit, jobs
 from garde.api import create_app
 from garde.cli import app
 from garde.cli.schemas import COMMANDS
+from garde.datasets import TableRef, load_datamap
 from garde.jobs.requests import run_job
 from garde.problems import GardeError
 from garde.rights import forwarding, submit, verify_out_of_band
-from garde.rights.deployment import Deployment
+from garde.rights.deployment import Deployment, registers_of
+from garde.rights.held_as_processor import held_for, wholly_held
 from garde.rights.instructed_erasure import instruct_erasure
 from garde.rights.intake import get_request as rights_get
 from garde.rights.parts import parts_of
@@ -561,3 +565,39 @@ def test_an_erasure_shared_out_between_workers_records_its_forwardings(postgres_
         finally:
             deployment.dispose()
             store.dispose()
+
+
+ORPHAN = """
+  - id: orphan
+    name: A processor activity that names no controller
+    role: processor
+    purposes: [Store labels]
+    data_subjects: [customer]
+    data_categories: [identity, contact, transaction]
+"""
+ACTIVITIES = {"accounts": None, "parcels": "Brand SpA", "repairs": "Other Brand GmbH", "orphan": None}
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(uses=st.lists(st.sets(st.sampled_from(sorted(ACTIVITIES)), min_size=1), min_size=1, max_size=4))
+def test_a_column_is_held_as_a_processor_exactly_when_every_activity_serves_a_named_controller(
+        tmp_path: Path, uses: list[set[str]]) -> None:
+    """The rule's edges: a controller activity, or a processor activity naming no controller, among
+    a column's activities makes it the organisation's own; otherwise it is held for the union of
+    the controllers named. A table is held as a whole when all its columns are."""
+    register = REGISTER.replace("activities:\n", "activities:" + ORPHAN, 1).replace(
+        "data_categories: [transaction]", "data_categories: [contact, transaction]")
+    (tmp_path / "register.yaml").write_text(register)
+    columns = "\n".join(f"      c{i}: {{category: contact.email, activities: [{', '.join(sorted(used))}]}}"
+                        for i, used in enumerate(uses))
+    (tmp_path / "datasets").mkdir(exist_ok=True)
+    (tmp_path / "datasets" / "hub.yaml").write_text(
+        "database: hub\nurl: sqlite://\nregister: ../register.yaml\ntables:\n  t:\n    subject: customer\n"
+        "    primary_key: id\n    identifiable: false\n    columns:\n" + columns + "\n")
+    datamap = load_datamap(tmp_path / "datasets")
+    deployment = Deployment(datamap, {}, registers_of(datamap), tmp_path / "results")
+    table = datamap.table(TableRef("hub", "t"))
+    expected = {f"c{i}": tuple(sorted({ACTIVITIES[a] for a in used})) for i, used in enumerate(uses)
+                if all(ACTIVITIES[a] for a in used)}
+    assert held_for(deployment, table) == expected
+    assert wholly_held(deployment, table) == (len(expected) == len(uses))
