@@ -208,8 +208,8 @@ def build_access(request: Request, deployment: Deployment, footprint: Footprint,
         described = _columns_described(deployment, table, lang)
         columns = _own_columns(deployment, table)
         if len(columns) < len(table.columns):  # held as a processor: not the subject's answer's
-            table_rows = [{k: v for k, v in stored.items() if k not in held_for(deployment, table)}
-                          for stored in table_rows]
+            apart = held_for(deployment, table)
+            table_rows = [{k: v for k, v in stored.items() if k not in apart} for stored in table_rows]
         tables[str(ref)] = []
         for stored in table_rows:
             # Credentials (categories marked secret): the answer says they exist, never shows them;
