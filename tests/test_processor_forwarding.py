@@ -431,6 +431,10 @@ def test_the_privacy_center_the_api_and_the_cli_forward_and_erase_on_instruction
 
     # The DPO's dashboard lists Bob's two forwardings to do and records one.
     csrf = log_in(client, keys["dpo"])
+    queue = client.get("/dpo/requests").text
+    waiting = queue[queue.index('<table id="to-forward">'):]
+    assert waiting.count("<tr>") == 4  # Alice's one, Bob's two, and the heading
+    assert f"/dpo/requests/{access}" in waiting and "Other Brand GmbH" in waiting
     page = client.get(f"/dpo/requests/{bobs}").text
     table = page[page.index('<table id="forwardings">'):]
     assert "Brand SpA" in table and "privacy@brand.example" in table and "dpo@brand.example" in table

@@ -29,8 +29,9 @@ MAX_ID = 64
 def requests_queue(request: Request, dpo: DpoPage, closed: bool = False) -> Response:
     with store(request).connect() as conn:
         entries = queue(conn, closed=closed)
+        to_forward = forwarding.pending(conn)  # answered requests too: their forwardings wait
     return render(request, "dpo/requests.html.j2", dpo.lang, langs=LANGS, dpo=dpo, entries=entries,
-                  closed=closed)
+                  closed=closed, to_forward=to_forward)
 
 
 def _page(request: Request, dpo: DpoPage, request_id: str, *, error: str | None = None,
