@@ -77,6 +77,8 @@ EXPECTED = {
     "POST /api/v1/requests/{request_id}/reject": {"dpo", "agent"},
     "GET /api/v1/requests/{request_id}/files": {"dpo", "agent"},
     "GET /api/v1/requests/{request_id}/files/{name}": {"dpo", "agent"},
+    "POST /api/v1/requests/{request_id}/forward": {"dpo"},
+    "POST /api/v1/requests/{request_id}/instructed-erasure": {"dpo"},
     # other privacy tools send requests as an agent does
     "GET /opendsr/discovery": {"dpo", "agent"},
     "POST /opendsr/requests": {"dpo", "agent"},

@@ -15,6 +15,7 @@ from garde import rights
 from garde.cli.confirm import YesOption, confirm
 from garde.cli.output import Format, FormatOption, QuietOption, emit, parse_day, progress, say
 from garde.problems import GardeError
+from garde.rights import forwarding, instructed_erasure
 from garde.rights.deployment import configured_phone_region, configured_registers
 from garde.rights.reminders import remind as remind_dpo
 from garde.settings import get_settings
@@ -302,7 +303,89 @@ def show(request_id: RequestId, format: FormatOption = Format.text) -> None:
     """
     with open_store().connect() as conn:
         request = rights.get_request(conn, request_id)
+        forwardings = forwarding.with_contacts(configured_registers(), forwarding.listed(conn, request.id))
+    if format is Format.json:
+        emit({**request.to_data(), **({"forwardings": forwardings} if forwardings else {})})
+        return
     _show(request, format)
+    _show_forwardings(forwardings)
+
+
+def _show_forwardings(forwardings: list[dict[str, Any]]) -> None:
+    """The forwardings to do (GDPR Art. 28(3)(e)): which controller, its contact, what was found."""
+    for view in forwardings:
+        state = {"to_forward": "[red]TO FORWARD[/red]", "forwarded": "forwarded", "erased": "erased"}
+        found = ", ".join(f"{table}: {rows} row(s)" for table, rows in sorted(view["found"].items()))
+        out.print(f"{state[view['status']]} to {view['controller']} (held on its behalf as a processor) — "
+                  f"found {found}")
+        out.print(f"  contact: {view['contact'] or 'not in the register'}"
+                  + (f"; its DPO: {view['dpo']}" if view["dpo"] else ""))
+        if view["forwarded_at"]:
+            note = f" — {view['note']}" if view["note"] else ""
+            out.print(f"  forwarded {view['forwarded_at'][:16]} UTC by {view['forwarded_by']}{note}")
+        if view["erased_at"]:
+            out.print(f"  erased {view['erased_at'][:16]} UTC on the instruction \"{view['instruction']}\" "
+                      f"given by {view['instructed_by']}: {view['erasure']}")
+
+
+ControllerName = Annotated[str, typer.Option("--controller", help="The client controller, as `request show` "
+                                             "names it (the register's on_behalf_of)")]
+
+
+@request_app.command("forward")
+def forward(request_id: RequestId, controller: ControllerName,
+            note: Annotated[str | None, typer.Option("--note", help="How it was passed on (mail, "
+                                                      "portal)")] = None,
+            actor: Actor = "garde", format: FormatOption = Format.text) -> None:
+    """Record that a request was passed on to the controller whose data it found (GDPR Art. 28(3)(e)).
+
+    Data held as a processor is not answered or erased as the organisation's own: `request show`
+    lists it per client controller. Recorded once, audited.
+
+    Example: garde request forward 3f2a9c41 --controller "Distributor SA" --note "mailed to its DPO"
+    """
+    store = open_store()
+    with store.connect() as conn:
+        full = rights.get_request(conn, request_id).id
+    done = forwarding.mark_forwarded(store, full, controller, actor=actor, note=note)
+    _forwarding_done(format, done, f"request {full}: forwarded to {controller}")
+
+
+@request_app.command("instruct-erasure")
+def instruct_erasure(
+    request_id: RequestId, controller: ControllerName,
+    instruction: Annotated[str, typer.Option("--instruction", help="The controller's instruction to erase, "
+                                             "as received (its reference, its date)")],
+    instructed_by: Annotated[str, typer.Option("--instructed-by", help="Who gave it, for the controller")],
+    actor: Actor = "garde", yes: YesOption = False, format: FormatOption = Format.text,
+) -> None:
+    """Erase, on the controller's instruction (GDPR Art. 28(3)(a), 29), the rows a forwarded request
+    found of the data held for it: its columns only; legal holds still apply. Run again, it changes
+    nothing more.
+
+    Example: garde request instruct-erasure 3f2a9c41 --controller "Distributor SA"
+    --instruction "mail of 2026-12-07, ref. 118" --instructed-by "its DPO, J. Martin"
+    """
+    confirm(f"Erase the data held for {controller} that this request found?", yes)
+    store = open_store()
+    try:
+        with store.connect() as conn:
+            full = rights.get_request(conn, request_id).id
+        with rights.Deployment.open() as deployment:
+            done = instructed_erasure.instruct_erasure(store, deployment, full, controller,
+                                                       instruction=instruction, instructed_by=instructed_by,
+                                                       actor=actor)
+    finally:
+        store.dispose()
+    _forwarding_done(format, done, f"request {full}: the data held for {controller} erased on its "
+                                   "instruction")
+
+
+def _forwarding_done(format: Format, view: dict[str, Any], message: str) -> None:
+    if format is Format.json:
+        emit(forwarding.with_contacts(configured_registers(), [view])[0])
+    else:
+        say(format, message)
 
 
 @request_app.command("run")

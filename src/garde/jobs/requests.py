@@ -33,6 +33,7 @@ from garde.jobs.submit import Submission, submit, submit_many
 from garde.problems import GardeError, InputError
 from garde.rights.deployment import Deployment
 from garde.rights.erasure import has_plan, store_plan
+from garde.rights.held_as_processor import split
 from garde.rights.intake import Request, RequestConflict, get_request
 from garde.rights.mailer import Mailer, configured_mailer
 from garde.rights.parts import cancel_part, cancel_run, divisible, run_part, store_parts
@@ -150,8 +151,10 @@ def run_job(store: Engine, *, request_id: str, actor: str = "garde", datasets: s
             return False
         with store.connect() as conn:
             planned = has_plan(conn, request.id)
-        if not planned:
-            store_plan(store, request, deployment, locate(deployment, request), today=day, actor=actor)
+        if not planned:  # with what it keeps for each client controller (data held as a processor)
+            located = locate(deployment, request)
+            store_plan(store, request, deployment, located, today=day, actor=actor,
+                       processed_for=split(deployment, located)[1])
         parts.extend(store_parts(store, request))
         return bool(parts)
 

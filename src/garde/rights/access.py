@@ -20,6 +20,7 @@ dates and amounts as the language writes them (:mod:`garde.rights.display`).
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
-from garde.datasets import Footprint, IdentityMatch, TableMap, TableRef
+from garde.datasets import ColumnMap, Footprint, IdentityMatch, TableMap, TableRef
 from garde.documents.art30 import transfer_statement
 from garde.documents.notice_rights import ALWAYS, rights_items
 from garde.documents.wording import Wording
@@ -38,6 +39,7 @@ from garde.rights.archived import archived_note
 from garde.rights.deployment import Deployment, dumps, plain, where
 from garde.rights.display import day, field_value, line_text, moment
 from garde.rights.held import holds_nothing_else
+from garde.rights.held_as_processor import Forwarding, held_for, subject_notes
 from garde.rights.intake import Request
 from garde.rights.wording import strings
 from garde.subjects import now
@@ -165,10 +167,30 @@ def _columns_described(deployment: Deployment, table: TableMap,
     return deployment.cached(("columns in words", table.database, table.name, lang), build)
 
 
+def _own_columns(deployment: Deployment, table: TableMap) -> list[tuple[str, ColumnMap, tuple[str, ...]]]:
+    """The table's annotated columns that are the organisation's own (not held as a processor), each
+    with the activities it answers for: a column a processor activity also uses is answered for the
+    organisation's own activities only."""
+    def build() -> list[tuple[str, ColumnMap, tuple[str, ...]]]:
+        held = held_for(deployment, table)
+        register = deployment.register(table.database)
+        return [(name, column, tuple(a for a in column.activities
+                                     if (found := register.activity(a)) is None
+                                     or register.role_of(found) != "processor"))
+                for name, column in table.columns.items() if name not in held]
+
+    return deployment.cached(("own columns", table.database, table.name), build)
+
+
 def build_access(request: Request, deployment: Deployment, footprint: Footprint,
-                 held: dict[str, list[dict[str, Any]]] | None = None) -> dict[str, Any]:
+                 held: dict[str, list[dict[str, Any]]] | None = None,
+                 processed_for: Sequence[Forwarding] = ()) -> dict[str, Any]:
     """The access answer as plain data (what ``access.json`` holds); ``held``: what garde keeps of the
-    subject (:func:`garde.rights.held.garde_held`)."""
+    subject (:func:`garde.rights.held.garde_held`); ``processed_for``: what was found of the data held
+    as a processor, per client controller (named, with its contact; nothing of the data itself).
+
+    ``footprint`` holds no table held as a processor as a whole (:func:`~garde.rights.held_as_processor.
+    split`); the columns of a table that are so held are left out of its rows, once per table."""
     lang = request.language
     country = deployment.phone_region
     vocabulary = deployment.vocabulary
@@ -184,6 +206,10 @@ def build_access(request: Request, deployment: Deployment, footprint: Footprint,
         controllers.setdefault(register.controller.name, register)
         secrets = deployment.secret_columns(table)
         described = _columns_described(deployment, table, lang)
+        columns = _own_columns(deployment, table)
+        if len(columns) < len(table.columns):  # held as a processor: not the subject's answer's
+            apart = held_for(deployment, table)
+            table_rows = [{k: v for k, v in stored.items() if k not in apart} for stored in table_rows]
         tables[str(ref)] = []
         for stored in table_rows:
             # Credentials (categories marked secret): the answer says they exist, never shows them;
@@ -195,7 +221,7 @@ def build_access(request: Request, deployment: Deployment, footprint: Footprint,
             tables[str(ref)].append(row)
             key = row[table.primary_key]
             archived = archived_note(deployment, table, stored, lang)
-            for name, column in table.columns.items():
+            for name, column, activity_ids in columns:
                 if stored.get(name) is None:
                     continue
                 shown = None if name in hidden else field_value(stored[name], name, stored, lang, country,
@@ -205,7 +231,7 @@ def build_access(request: Request, deployment: Deployment, footprint: Footprint,
                          "record": record, "field": words_name, "label": label,
                          "secret": name in secrets, "withheld": name in withheld, "archived": archived}
                 categories[column.category].append(field)
-                for activity_id in column.activities:
+                for activity_id in activity_ids:
                     entry = activities.get((ref.database, activity_id))
                     if entry is None:
                         info = _activity(deployment, ref.database, activity_id, lang)
@@ -222,7 +248,7 @@ def build_access(request: Request, deployment: Deployment, footprint: Footprint,
     for database, activity_id in activities:
         used[database].add(activity_id)
     held = held if held is not None else {}
-    nothing = not categories and holds_nothing_else(held, request)
+    nothing = not categories and holds_nothing_else(held, request) and not processed_for
 
     def category_label(category: str) -> str:  # worded once per deployment and language
         return deployment.cached(("category label", category, lang),
@@ -237,6 +263,7 @@ def build_access(request: Request, deployment: Deployment, footprint: Footprint,
             authority=line_text(_wording(deployment, lang, "en").authority(authority)) if authority
             else words["no_authority"]) if nothing else None,
         "held": held,
+        "processed_for": subject_notes(deployment, processed_for, _wording(deployment, lang, "en"), lang),
         **_matched(deployment, footprint, lang),
         "tables": tables,
         "categories": [{"id": category, "label": category_label(category), "fields": fields}
@@ -391,9 +418,10 @@ def render_access_html(answer: dict[str, Any], request: Request, deployment: Dep
 
 
 def write_access(request: Request, deployment: Deployment, footprint: Footprint,
-                 held: dict[str, list[dict[str, Any]]] | None = None) -> dict[str, Any]:
+                 held: dict[str, list[dict[str, Any]]] | None = None,
+                 processed_for: Sequence[Forwarding] = ()) -> dict[str, Any]:
     """Write ``access.json`` and ``access.html``; return what the request records as its result."""
-    answer = build_access(request, deployment, footprint, held)
+    answer = build_access(request, deployment, footprint, held, processed_for)
     folder = deployment.folder(request.id)
     # One line: a machine format (the HTML report is the readable one), and the C encoder
     # writes it in a fifth of the time an indented dump takes.

@@ -40,12 +40,14 @@ from garde import audit
 from garde.datasets import Footprint, Masking, TableMap, TableRef, masking_expression
 from garde.datasets.live import plan_problems, reflect_table, unlink_problem
 from garde.datasets.sql import chunks, is_masked, sql_table
+from garde.documents.wording import Wording
 from garde.legal_holds import active_holds
 from garde.private_files import write_private
 from garde.problems import GardeError, Problem
-from garde.rights import copies
+from garde.rights import copies, forwarding
 from garde.rights.deployment import Deployment, dumps
 from garde.rights.erasure_plan import ROW_PLACEHOLDER, ErasurePlan, plan_erasure, staying_masking
+from garde.rights.held_as_processor import Forwarding, subject_notes
 from garde.rights.intake import Request
 from garde.rights.tables import erasure_steps
 from garde.store.transactions import retried
@@ -113,14 +115,19 @@ def has_plan(conn: sa.Connection, request_id: str) -> bool:
 
 
 def erase(store: Engine, request: Request, deployment: Deployment, footprint: Footprint | None, *,
-          today: date | None = None, actor: str = "garde") -> Erasure:
+          today: date | None = None, actor: str = "garde",
+          processed_for: Sequence[Forwarding] = ()) -> Erasure:
     """Plan (unless a plan is stored), then apply the pending steps, one transaction per database.
+
+    ``processed_for``: what the subject's data held as a processor was found for each client
+    controller; the report names them (:func:`garde.rights.forwarding.subject_notes`).
 
     The store is told the steps are done, and the subject erased, by
     :meth:`Erasure.complete` in the transaction completing the request.
     """
     report_path = deployment.folder(request.id) / "erasure.json"
-    report, pending = store_plan(store, request, deployment, footprint, today=today, actor=actor)
+    report, pending = store_plan(store, request, deployment, footprint, today=today, actor=actor,
+                                 processed_for=processed_for)
     if report is None:
         report = json.loads(report_path.read_text(encoding="utf-8"))
     if pending is None:
@@ -129,7 +136,7 @@ def erase(store: Engine, request: Request, deployment: Deployment, footprint: Fo
     # Whatever stops it from here (a database refusing a write, a file garde cannot remove), what
     # the databases already committed travels with the error, to be audited (ErasureFailed).
     try:
-        _apply(deployment, pending, erasure.applied)
+        apply_steps(deployment, pending, erasure.applied)
         erasure.removed = copies.remove(report.get("own_copies", []))
     except (sa.exc.SQLAlchemyError, GardeError, OSError) as exc:
         reason = _reason(exc)
@@ -153,8 +160,8 @@ def erase(store: Engine, request: Request, deployment: Deployment, footprint: Fo
 
 
 def store_plan(store: Engine, request: Request, deployment: Deployment, footprint: Footprint | None, *,
-               today: date | None = None,
-               actor: str = "garde") -> tuple[dict[str, Any] | None, list[_Step] | None]:
+               today: date | None = None, actor: str = "garde",
+               processed_for: Sequence[Forwarding] = ()) -> tuple[dict[str, Any] | None, list[_Step] | None]:
     """Plan the erasure and commit the plan (and its report file) unless a plan is stored already.
 
     Returns the report and the steps just planned, or ``(None, None)`` when nothing was planned.
@@ -175,7 +182,13 @@ def store_plan(store: Engine, request: Request, deployment: Deployment, footprin
         report = {"request": request.id, "subject": request.subject_id,
                   "date": plan.today.isoformat(), **plan.report(),
                   "own_copies": _own_copies(conn, deployment, request, footprint)}
+        if processed_for:
+            words = Wording(request.language, "en", deployment.vocabulary)
+            report["processed_for"] = subject_notes(deployment, processed_for, words, request.language)
         pending = _store_plan(conn, request, plan, deployment, report, actor)
+        # With the plan, what it keeps for each client controller: a resumed run finds it stored.
+        audit.record_many(conn, forwarding.record(conn, request.id, request.subject_id, list(processed_for),
+                                                  actor))
         # Written before the plan commits: the report exists for every stored plan.
         write_private(deployment.folder(request.id) / "erasure.json", dumps(report),
                       within=deployment.results)
@@ -192,7 +205,7 @@ def apply_database(store: Engine, request: Request, deployment: Deployment, data
     erasure = Erasure(request, {}, actor)
     steps = [step for step in _stored_steps(store, request.id) if step.dataset == database]
     try:
-        _apply(deployment, steps, erasure.applied)
+        apply_steps(deployment, steps, erasure.applied)
     except (sa.exc.SQLAlchemyError, GardeError, OSError) as exc:
         raise ErasureFailed(f"the erasure could not be written: {_reason(exc)}", erasure) from exc
     return erasure
@@ -247,24 +260,11 @@ def _store_plan(conn: sa.Connection, request: Request, plan: ErasurePlan, deploy
                 report: dict[str, Any], actor: str) -> list[_Step]:
     """Write the plan's steps and its audit entry; the steps, as a resumed run reads them back."""
     at = now()
-    # Links first: another person's row must stop pointing at a row before it is deleted.
     rows: list[dict[str, Any]] = [
-        {"request_id": request.id, "dataset": u.table.database, "table_name": u.table.name,
-         "status": "planned", "planned_at": at, "action": "unlink",
-         "columns": json.dumps({"column": u.column, "targets": u.targets}, default=str),
-         "keys": json.dumps(u.keys, default=str)} for u in plan.unlinks]
-    order = deployment.cached("deletion_order", lambda: {
-        ref: i for i, ref in enumerate(deployment.datamap.deletion_order())})
-    for ref in sorted(plan.tables, key=order.__getitem__):
-        decision = plan.tables[ref]
-        base = {"request_id": request.id, "dataset": ref.database, "table_name": ref.table,
-                "status": "planned", "planned_at": at}
-        for columns, keys in sorted(decision.updates().items()):
-            rows.append({**base, "action": "mask", "columns": json.dumps(list(columns)),
-                         "keys": json.dumps(sorted(keys, key=str), default=str)})
-        if decision.deleted:
-            rows.append({**base, "action": "delete", "columns": "[]",
-                         "keys": json.dumps(sorted(decision.deleted, key=str), default=str)})
+        {"request_id": request.id, "dataset": step.dataset, "table_name": step.table_name,
+         "status": "planned", "planned_at": at, "action": step.action,
+         "columns": json.dumps(step.columns, default=str),
+         "keys": json.dumps(step.keys, default=str)} for step in plan_steps(deployment, plan)]
     if rows:
         conn.execute(erasure_steps.insert(), rows)
     audit.record(conn, "request.erasure_planned",
@@ -274,6 +274,22 @@ def _store_plan(conn: sa.Connection, request: Request, plan: ErasurePlan, deploy
                   "kept": [{k: v for k, v in item.items() if k != "key"} for item in report["kept"]][:200]},
                  subject_id=request.subject_id, actor=actor)
     return [_step(row) for row in rows]
+
+
+def plan_steps(deployment: Deployment, plan: ErasurePlan) -> list[_Step]:
+    """The plan's statements in the order they run: links first (another person's row must stop
+    pointing at a row before it is deleted), then each table's masks and deletion, children first."""
+    steps = [_Step(u.table.database, u.table.name, "unlink", {"column": u.column, "targets": u.targets},
+                   u.keys) for u in plan.unlinks]
+    order = deployment.cached("deletion_order", lambda: {
+        ref: i for i, ref in enumerate(deployment.datamap.deletion_order())})
+    for ref in sorted(plan.tables, key=order.__getitem__):
+        decision = plan.tables[ref]
+        for columns, keys in sorted(decision.updates().items()):
+            steps.append(_Step(ref.database, ref.table, "mask", list(columns), sorted(keys, key=str)))
+        if decision.deleted:
+            steps.append(_Step(ref.database, ref.table, "delete", [], sorted(decision.deleted, key=str)))
+    return steps
 
 
 def _step(row: Any) -> _Step:
@@ -302,7 +318,7 @@ def stored_databases(store: Engine, request_id: str) -> list[str]:
             erasure_steps.c.request_id == request_id)).scalars())
 
 
-def _apply(deployment: Deployment, steps: Sequence[_Step], applied: dict[str, tuple[int, int]]) -> None:
+def apply_steps(deployment: Deployment, steps: Sequence[_Step], applied: dict[str, tuple[int, int]]) -> None:
     """Run the steps, one transaction per database; ``applied[database] = (steps, rows changed)``."""
     by_database: dict[str, list[_Step]] = defaultdict(list)
     for step in steps:

@@ -6,7 +6,11 @@ based on a legal obligation still needs it (its retention period, counted
 from the row's own trigger date, has not run out: invoices ``10 years after
 invoice_date``), or while an active legal hold covers the subject, the
 table or one of its activities (Art. 17(3)(b) and (e)). Everything else is
-erased by the column's masking strategy.
+erased by the column's masking strategy. A column held only as a processor
+(:mod:`garde.rights.held_as_processor`) is kept: it is erased on its
+controller's instruction (Art. 28(3)(a), 29; :mod:`garde.rights.forwarding`),
+then that instruction's columns alone, and the subject's report says
+nothing of it.
 
 A row is deleted only when every erased column of it says ``delete``, none
 is kept, and no row that stays points at it (a kept invoice keeps its order
@@ -30,6 +34,11 @@ from garde.legal_holds import LegalHold
 from garde.problems import GardeError
 from garde.register import Activity
 from garde.rights.deployment import Deployment
+from garde.rights.held_as_processor import held_for, wholly_held
+
+#: Why a column held as a processor stays (the report leaves such fields out: they are not the
+#: organisation's to report on).
+HELD_AS_PROCESSOR = "held as a processor for "
 
 
 @dataclass
@@ -73,12 +82,17 @@ class ErasurePlan:
     today: date
     tables: dict[TableRef, TableErasure]
     unlinks: list[Unlink] = field(default_factory=list)
+    apart: set[TableRef] = field(default_factory=set)  # tables held as a processor as a whole
+    instructed_by: str | None = None  # the controller whose instruction this erasure follows
 
     def report(self) -> dict[str, Any]:
         """Field by field: what is erased (and how), what is kept and why."""
         erased: list[dict[str, Any]] = []
         kept: list[dict[str, Any]] = []
         for ref, decision in self.tables.items():
+            if ref in self.apart and not decision.deleted and not any(
+                    reason is None for fields in decision.staying.values() for reason in fields.values()):
+                continue  # kept whole, held for another controller: not the subject's report's
             columns = decision.table.columns
             for key in decision.deleted:
                 erased.append({"table": str(ref), "key": key, "columns": sorted(columns), "action": "delete"})
@@ -87,7 +101,7 @@ class ErasurePlan:
                     if reason is None:
                         erased.append({"table": str(ref), "key": key, "column": column,
                                        "action": decision.maskings[column].strategy})
-                    else:
+                    elif not reason.startswith(HELD_AS_PROCESSOR):
                         kept.append({"table": str(ref), "key": key, "column": column, "reason": reason})
                 if key in decision.kept_for:
                     kept.append({"table": str(ref), "key": key, "column": decision.table.primary_key,
@@ -149,9 +163,10 @@ class _Rules:
     """Why a column must be kept, from the register and the legal holds."""
 
     def __init__(self, deployment: Deployment, holds: list[LegalHold], identities: dict[str, set[str]],
-                 today: date) -> None:
+                 today: date, instructed: str | None = None) -> None:
         self.deployment = deployment
         self.today = today
+        self.instructed = instructed  # the controller whose instruction the erasure follows
         # A subject hold names one identity (`email:alice@example.com`): it covers the subject
         # when discovery met that identity anywhere in the datasets.
         self.subject_hold = next((h for h in holds if h.scope_kind == "subject"
@@ -167,8 +182,19 @@ class _Rules:
                 found.append(activity)
         return found
 
-    def reason(self, table: TableMap, column: ColumnMap, row: dict[str, Any]) -> str | None:
-        """Why this column of this row is kept, or None when it is erased."""
+    def reason(self, table: TableMap, column: ColumnMap, row: dict[str, Any],
+               held: tuple[str, ...] | None = None) -> str | None:
+        """Why this column of this row is kept, or None when it is erased; ``held``: the controllers
+        the column is held for as a processor (None: the organisation's own)."""
+        if self.instructed is None:
+            if held:
+                return f"{HELD_AS_PROCESSOR}{', '.join(held)}: erased on its instruction"
+        elif held != (self.instructed,):
+            # The instructing controller's data alone: not the organisation's own, nor a column held
+            # for several controllers (one of them does not decide for the others).
+            return ("not held for " + self.instructed if not held
+                    else f"{HELD_AS_PROCESSOR}{', '.join(held)}: one controller's instruction does not "
+                         "erase it")
         if self.subject_hold:
             return f"legal hold on the subject: {self.subject_hold.reason}"
         # a hold on a table keeps its archived rows too (the same records), as the retention sweep does
@@ -220,24 +246,29 @@ class _Rules:
 
 
 def plan_erasure(deployment: Deployment, footprint: Footprint, holds: list[LegalHold],
-                 subject_id: str | None, today: date) -> ErasurePlan:
-    """Every decision of an erasure, before anything is changed."""
-    rules = _Rules(deployment, holds, footprint.identities, today)
+                 subject_id: str | None, today: date, *, instructed: str | None = None) -> ErasurePlan:
+    """Every decision of an erasure, before anything is changed; ``instructed``: the erasure a client
+    controller instructs of the data held for it (:func:`garde.rights.forwarding.instruct_erasure`)."""
+    rules = _Rules(deployment, holds, footprint.identities, today, instructed)
     datamap = deployment.datamap
     forced: dict[TableRef, dict[Any, str]] = defaultdict(dict)  # parents that kept children point at
-    plan = ErasurePlan(subject_id, today, {})
+    plan = ErasurePlan(subject_id, today, {}, instructed_by=instructed)
     for ref in datamap.deletion_order():  # children first: their staying rows pin their parents
         keys = footprint.primary_keys(*ref)
         if not keys:
             continue
         table = datamap.table(ref)
+        held = held_for(deployment, table)
+        if held and wholly_held(deployment, table):
+            plan.apart.add(ref)
         engine = deployment.engines[ref.database]
         decision = TableErasure(table, maskings={name: staying_masking(engine, table, column)
                                                  for name, column in table.columns.items()})
         names = [table.primary_key, *table.references, *table.timestamps.values()]
         for row in footprint.rows(deployment.engines, ref, names):
             key = row[table.primary_key]
-            fields = {name: rules.reason(table, column, row) for name, column in table.columns.items()}
+            fields = {name: rules.reason(table, column, row, held.get(name))
+                      for name, column in table.columns.items()}
             kept = any(reason is not None for reason in fields.values())
             erased = [table.columns[c] for c, reason in fields.items() if reason is None]
             deletable = not kept and key not in forced[ref] and any(
@@ -252,6 +283,9 @@ def plan_erasure(deployment: Deployment, footprint: Footprint, holds: list[Legal
                 if row.get(column) is not None and reference.cascades:
                     parent = TableRef(table.database, reference.target)
                     why = f"row kept: {ref} row {key} that stays points at it"
+                    if ref in plan.apart:  # which of the client's records: not the subject's report's
+                        clients = ", ".join(sorted({c for names in held.values() for c in names}))
+                        why = f"row kept: data held as a processor for {clients} points at it"
                     forced[parent].setdefault(row[column], why)
         plan.tables[ref] = decision
     plan.unlinks = _unlinks(deployment, footprint, plan)
@@ -269,6 +303,8 @@ def _unlinks(deployment: Deployment, footprint: Footprint, plan: ErasurePlan) ->
     datamap = deployment.datamap
     for ref, decision in plan.tables.items():
         table = decision.table
+        if ref in plan.apart and plan.instructed_by is None:
+            continue  # a link of data held for another controller changes on its instruction only
         deleted = set(decision.deleted)
         for column, reference in table.references.items():
             if reference.cascades:
@@ -279,6 +315,8 @@ def _unlinks(deployment: Deployment, footprint: Footprint, plan: ErasurePlan) ->
             if own:
                 out.append(Unlink(table, column, sorted(own, key=str), None))
         for child, reference in datamap.nullified_by(table):
+            if plan.instructed_by is None and child.columns and wholly_held(deployment, child):
+                continue
             targets = sorted({row[reference.target_column] for row in footprint.rows(
                 deployment.engines, ref, [reference.target_column])} - {None}, key=str)
             gone = set(plan.tables[child.ref].deleted) if child.ref in plan.tables else set()

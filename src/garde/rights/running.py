@@ -32,11 +32,13 @@ from garde.datasets import Footprint, find_subject, normalise_identity
 from garde.keys import identifier_data_key
 from garde.problems import GardeError
 from garde.register.versions import note_register, recorded_hashes, register_hash
+from garde.rights import forwarding
 from garde.rights.access import write_access
 from garde.rights.archived import archive_reads
 from garde.rights.deployment import Deployment, dumps, where
 from garde.rights.erasure import ErasureFailed, erase, has_plan
 from garde.rights.held import garde_held
+from garde.rights.held_as_processor import Forwarding, own_corrections, split
 from garde.rights.intake import Request, RequestConflict, get_request, transition
 from garde.rights.mailer import Mailer
 from garde.rights.new_identity import IdentityTaken, confirmed, held_alone
@@ -267,7 +269,18 @@ def _execute(store: Engine, request: Request, deployment: Deployment, actor: str
     subject's footprint when the request looked for it."""
     if request.type == "erasure":
         located = None if planned else locate(deployment, request)
-        erasure = erase(store, request, deployment, located, today=today, actor=actor)
+        # Data held as a processor stays (the plan keeps it), its controller's to decide on; the plan's
+        # transaction records what was found for each controller.
+        forwardings = split(deployment, located)[1] if located is not None else []
+        erasure = erase(store, request, deployment, located, today=today, actor=actor,
+                        processed_for=forwardings)
+        forwarded = [f.to_data() for f in forwardings]
+        if planned:  # resumed: as the first run recorded it
+            with reading(store, session) as conn:
+                forwarded = [{"controller": f["controller"], "found": f["found"]}
+                             for f in forwarding.listed(conn, request.id)]
+        if forwarded:
+            erasure.result["forwarded"] = forwarded
         return erasure.result, erasure.complete, located
     if request.type == "restriction":
         return retried(store, partial(restrict, request=request, actor=actor),
@@ -280,7 +293,10 @@ def _execute(store: Engine, request: Request, deployment: Deployment, actor: str
         found = located.identities if located is not None else {}
         return retried(store, partial(object_to, request=request, also=found, actor=actor),
                        what=f"request {request.id}: its objection"), _nothing, located
-    footprint = locate(deployment, request)
+    footprint = located = locate(deployment, request)
+    # Data held only as a processor is not answered, nor its tables rectified, as the organisation's
+    # own (Art. 28(3)(e)): the request is forwarded to its controller.
+    footprint, forwardings = split(deployment, located)
     found_event = audit.Event("request.subject_found", {"request": request.id, "tables": footprint.counts(),
                                                         "hops": footprint.hops}, request.subject_id, actor)
     if request.type == "access":
@@ -291,16 +307,23 @@ def _execute(store: Engine, request: Request, deployment: Deployment, actor: str
             held = garde_held(conn, request, footprint.identities, deployment.phone_region)
         read = [found_event, *archive_reads(deployment, footprint, request.id, request.type,
                                             request.subject_id, actor)]
-        return write_access(request, deployment, footprint, held), lambda _conn: read, footprint
+        answer = write_access(request, deployment, footprint, held, processed_for=forwardings)
+        return (*_forwarded(answer, lambda _conn: read, request, forwardings, actor), located)
     if request.type == "portability":
         read = [found_event, *archive_reads(deployment, footprint, request.id, request.type,
                                             request.subject_id, actor)]
-        return write_portability(request, deployment, footprint), lambda _conn: read, footprint
+        ported = write_portability(request, deployment, footprint)
+        return (*_forwarded(ported, lambda _conn: read, request, forwardings, actor), located)
     retried(store, lambda conn: audit.record_many(conn, [found_event]), what=f"request {request.id}: found")
-    corrections = request.details.get("corrections") or {}
+    asked = request.details.get("corrections") or {}
+    # What only a client's data holds is its controller's to correct: the request is forwarded.
+    corrections = own_corrections(deployment, located, asked) if forwardings else asked
     try:  # a new e-mail or phone is checked again in the transaction that writes it
-        result = rectify(deployment, footprint, corrections,
-                         guard=held_alone(deployment, footprint, corrections, identifier_data_key(store)))
+        result: dict[str, Any] = (
+            {"changed": {}, "identities": {}, "replaced": {}, "old_values_left_in": {}}
+            if asked and not corrections else
+            rectify(deployment, footprint, corrections,
+                    guard=held_alone(deployment, located, corrections, identifier_data_key(store))))
     except IdentityTaken as taken:  # for the DPO only, naming no subject, as confirmed() tells it
         kinds = taken.kinds
         retried(store, lambda conn: audit.record(
@@ -311,7 +334,9 @@ def _execute(store: Engine, request: Request, deployment: Deployment, actor: str
     def rectified(conn: sa.Connection) -> dict[str, str]:
         carried = {}
         if request.subject_id and result["identities"]:  # the old values unlinked, the new ones linked
-            old = replaced(conn, deployment, footprint, result["changed"], result["identities"],
+            # every copy counted, those held for a client too: a kind is unlinked in full only when every
+            # copy was rewritten; otherwise the values the corrected columns held
+            old = replaced(conn, deployment, located, result["changed"], result["identities"],
                            request.identity_hashes, result["replaced"])
             carried = move_identities(conn, request.subject_id, result["identities"], old)
         audit.record(conn, "request.rectified", {"request": request.id, "changed": result["changed"],
@@ -324,7 +349,21 @@ def _execute(store: Engine, request: Request, deployment: Deployment, actor: str
     carried = retried(store, rectified, what=f"request {request.id}: its rectification", races_to_create=True)
     done = {"changed": result["changed"], **({"new_identities": carried} if carried else {}),
             **({"old_values_left_in": result["old_values_left_in"]} if result["old_values_left_in"] else {})}
-    return done, _nothing, footprint
+    return (*_forwarded(done, _nothing, request, forwardings, actor), located)
+
+
+def _forwarded(result: dict[str, Any], complete: _Completion, request: Request, forwardings: list[Forwarding],
+               actor: str) -> tuple[dict[str, Any], _Completion]:
+    """The result and completion of a request that met data held as a processor: the result says, per
+    client controller, what was found; the completion stores the forwardings to do."""
+    if not forwardings:
+        return result, complete
+    result["forwarded"] = [f.to_data() for f in forwardings]
+
+    def completing(conn: sa.Connection) -> list[audit.Event]:
+        return [*forwarding.record(conn, request.id, request.subject_id, forwardings, actor), *complete(conn)]
+
+    return result, completing
 
 
 def identity_corrections_proven(request: Request, deployment: Deployment) -> None:

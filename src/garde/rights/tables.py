@@ -7,6 +7,8 @@ each of its identities was proven, its count of wrong codes and its lock;
 ``verification_sends`` when a code was sent to which identity (hashed), for
 the limits per request and per identity;
 ``erasure_steps`` the erasure plan, written before anything is erased;
+``request_forwardings`` what a request found of data held as a processor, per client controller,
+and what became of it (migration 0028);
 ``subject_sessions`` the data subjects' one-time-code sessions (migration 0014);
 ``identity_handovers`` when a value last changed hands (0027).
 """
@@ -138,4 +140,26 @@ subject_sessions = sa.Table(
     sa.Column("confirmed_at", sa.DateTime(timezone=True)),
     sa.Column("expires_at", sa.DateTime(timezone=True)),
     sa.Column("ended_at", sa.DateTime(timezone=True)),
+)
+
+
+# A request that met data the organisation holds only as a processor (GDPR Art. 28(3)(e), 30(2)):
+# one row per client controller (an ``on_behalf_of`` name), what was found (``found``: rows per
+# table; ``keys``: the rows themselves, so an instructed erasure is exact, never shown to the
+# subject), when the DPO forwarded it, and the controller's instruction to erase, with who gave it.
+request_forwardings = sa.Table(
+    "request_forwardings",
+    metadata,
+    sa.Column("request_id", sa.String(36), sa.ForeignKey("requests.id"), primary_key=True),
+    sa.Column("controller", sa.String(256), primary_key=True),
+    sa.Column("found", sa.Text, nullable=False),
+    sa.Column("keys", sa.Text, nullable=False),
+    sa.Column("noted_at", sa.DateTime(timezone=True), nullable=False, index=True),
+    sa.Column("forwarded_at", sa.DateTime(timezone=True)),
+    sa.Column("forwarded_by", sa.String(128)),
+    sa.Column("forward_note", sa.Text),
+    sa.Column("instruction", sa.Text),
+    sa.Column("instructed_by", sa.Text),
+    sa.Column("erased_at", sa.DateTime(timezone=True)),
+    sa.Column("erasure", sa.Text),
 )

@@ -127,6 +127,18 @@ TEXTS: dict[str, Any] = {
             "{controller} holds no data about you, apart from this request and the record of how it was "
             "handled, kept to prove that we answered it. If you think otherwise, you may lodge a complaint "
             "with {authority}."),
+        # Data held as a processor (rights/held_as_processor.py): the controller's name and contact come
+        # from the register's ``on_behalf_of``; garde says only what the law makes of it (Art. 28(3)(e)).
+        "processed_for_title": keyed("rights.report.processed_for_title",
+                                     "Data we process on behalf of another controller"),
+        "processed_for": keyed(
+            "rights.report.processed_for",
+            "Some data about you is processed by us on behalf of {controller}, which decides why and how "
+            "it is processed (GDPR Art. 28). We do not answer for it as our own: we pass your request on "
+            "to {controller}, which is responsible for answering it (GDPR Art. 12 and 28(3)(e))."),
+        "processed_for_contact": keyed(
+            "rights.report.processed_for_contact",
+            "You may also address your request to it directly: {contact}."),
         "no_authority": keyed(
             "rights.report.no_authority",
             "the supervisory authority (not stated in the register)"),

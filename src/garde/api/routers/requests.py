@@ -9,7 +9,7 @@ known and an unknown person: nothing is looked up until an identity is proven.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from pathlib import Path as FilePath
 from typing import Annotated, Any, Literal
@@ -28,8 +28,11 @@ from garde.api.problems import responses
 from garde.api.ratelimits import per_key
 from garde.api.state import service
 from garde.jobs.requests import resume_proven, run_request
+from garde.register import Register
+from garde.rights import forwarding
 from garde.rights.answers import answer_file, answer_files
-from garde.rights.deployment import phone_region
+from garde.rights.deployment import Deployment, phone_region
+from garde.rights.instructed_erasure import instruct_erasure
 from garde.rights.intake import REQUEST_TYPES, RequestType
 from garde.rights.submission import receive
 from garde.rights.verification import confirm_code
@@ -38,6 +41,7 @@ from garde.web.headers import ANSWER_FILE_HEADERS
 
 router = APIRouter(prefix="/requests", tags=["requests"], responses=responses(401, 403, 404, 409, 422))
 Caller = Annotated[ApiKey, Depends(allow("agent"))]
+Dpo = Annotated[ApiKey, Depends(allow())]
 # What mails someone or creates a request is also limited per key (garde.api.ratelimits).
 Submitter = Annotated[ApiKey, Depends(per_key("requests.submit.key"))]
 CodeSender = Annotated[ApiKey, Depends(per_key("requests.send_code.key"))]
@@ -120,6 +124,36 @@ class RequestSummaryOut(BaseModel):
     locked: bool
 
 
+class ForwardingOut(BaseModel):
+    """What a request found of the data held for one client controller, and what became of it."""
+
+    controller: str = Field(description="the controller, as the register's on_behalf_of names it")
+    contact: str | None = Field(default=None, description="its contact, from the register")
+    dpo: str | None = Field(default=None, description="its DPO's contact, from the register")
+    status: Literal["to_forward", "forwarded", "erased"]
+    found: dict[str, int] = Field(description="rows found per database.table (never a value)")
+    noted_at: datetime
+    forwarded_at: datetime | None
+    forwarded_by: str | None
+    note: str | None
+    instruction: str | None = Field(description="the controller's instruction to erase, as recorded")
+    instructed_by: str | None
+    erased_at: datetime | None
+    erasure: dict[str, Any] | None
+
+
+class ForwardIn(Strict):
+    controller: str = Field(min_length=1, max_length=256, description="as the request's forwardings name it")
+    note: str | None = Field(default=None, max_length=2000, description="how it was passed on (mail, portal)")
+
+
+class InstructionIn(Strict):
+    controller: str = Field(min_length=1, max_length=256)
+    instruction: str = Field(min_length=1, max_length=2000, description="the controller's instruction to "
+                             "erase, as received (its reference, date)")
+    instructed_by: str = Field(min_length=1, max_length=256, description="who gave it, for the controller")
+
+
 class RequestOut(RequestSummaryOut):
     subject_id: str | None
     details: dict[str, Any]
@@ -134,6 +168,9 @@ class RequestOut(RequestSummaryOut):
     wrong_attempts: int
     locked_at: datetime | None
     steps: list[StepOut]
+    forwardings: list[ForwardingOut] | None = Field(
+        default=None, description="data held as a processor that the request found, per client "
+        "controller (GDPR Art. 28(3)(e)): given by GET /requests/{id}")
 
 
 class ReceiptOut(BaseModel):
@@ -189,9 +226,45 @@ def list_requests(request: Request, key: Caller, paging: Annotated[Paging, Depen
 
 @router.get("/{request_id}", response_model=RequestOut)
 def show(request_id: RequestId, request: Request, key: Caller) -> RequestOut:
-    """A request, its timestamped steps, its deadline and its result."""
-    with service(request).engine.connect() as conn:
-        return _out(rights.get_request(conn, request_id))
+    """A request, its timestamped steps, its deadline, its result and its forwardings to do."""
+    held = service(request)
+    with held.engine.connect() as conn:
+        found = rights.get_request(conn, request_id)
+        forwardings = forwarding.listed(conn, found.id)
+    out = _out(found)
+    out.forwardings = _forwardings(held.model.registers, forwardings)
+    return out
+
+
+def _forwardings(registers: Iterable[Register], views: list[dict[str, Any]]) -> list[ForwardingOut]:
+    return [ForwardingOut.model_validate(view) for view in forwarding.with_contacts(registers, views)]
+
+
+@router.post("/{request_id}/forward", response_model=ForwardingOut)
+def forward(request_id: RequestId, body: ForwardIn, request: Request, key: Dpo) -> ForwardingOut:
+    """Record that the request was passed on to a controller the organisation processes its data for
+    (GDPR Art. 28(3)(e)); audited, once."""
+    held = service(request)
+    with held.engine.connect() as conn:
+        full = rights.get_request(conn, request_id).id
+    done = forwarding.mark_forwarded(held.engine, full, body.controller, actor=key.actor, note=body.note)
+    return _forwardings(held.model.registers, [done])[0]
+
+
+@router.post("/{request_id}/instructed-erasure", response_model=ForwardingOut)
+def instructed_erasure(request_id: RequestId, body: InstructionIn, request: Request,
+                       key: Dpo) -> ForwardingOut:
+    """Erase the rows held for a controller that instructed it (GDPR Art. 28(3)(a), 29), once the
+    request is forwarded to it: its columns only; the instruction and who gave it recorded and audited.
+    Called again, it changes nothing more."""
+    held = service(request)
+    with held.engine.connect() as conn:
+        full = rights.get_request(conn, request_id).id
+    with Deployment.open(settings=held.settings) as deployment:
+        done = instruct_erasure(held.engine, deployment, full, body.controller,
+                                           instruction=body.instruction, instructed_by=body.instructed_by,
+                                           actor=key.actor)
+    return _forwardings(held.model.registers, [done])[0]
 
 
 @router.post("/{request_id}/codes", response_model=CodesOut, responses=responses(429))

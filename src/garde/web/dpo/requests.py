@@ -1,6 +1,7 @@
 """``/dpo/requests``: the queue of data-subject requests, one request's page, its answer files,
 and the forms that run a verified request, or extend or reject it (with the reason the subject is
-told)."""
+told); the request's forwardings to the controllers whose data it found (held as a processor), and
+the form that records one done."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from garde import rights
 from garde.api.state import service, store
 from garde.jobs.requests import run_request
 from garde.problems import GardeError, NotFound
+from garde.rights import forwarding
 from garde.rights.deployment import configured_registers
 from garde.rights.queue import answer_file, answer_files, extendable, queue, standing
 from garde.store.transactions import retried
@@ -27,8 +29,9 @@ MAX_ID = 64
 def requests_queue(request: Request, dpo: DpoPage, closed: bool = False) -> Response:
     with store(request).connect() as conn:
         entries = queue(conn, closed=closed)
+        to_forward = forwarding.pending(conn)  # answered requests too: their forwardings wait
     return render(request, "dpo/requests.html.j2", dpo.lang, langs=LANGS, dpo=dpo, entries=entries,
-                  closed=closed)
+                  closed=closed, to_forward=to_forward)
 
 
 def _page(request: Request, dpo: DpoPage, request_id: str, *, error: str | None = None,
@@ -36,13 +39,16 @@ def _page(request: Request, dpo: DpoPage, request_id: str, *, error: str | None 
     try:
         with store(request).connect() as conn:
             found = rights.get_request(conn, request_id[:MAX_ID])
+            forwardings = forwarding.listed(conn, found.id)
     except GardeError:
         return not_found(request, dpo)
     days_left, standing_ = standing(found, now().date())
     files = answer_files(found, service(request).settings.results)
+    if forwardings:  # the controllers' contacts, from the registers of the data map
+        forwardings = forwarding.with_contacts(configured_registers(service(request).settings), forwardings)
     return render(request, "dpo/request.html.j2", dpo.lang, status=status, langs=LANGS, dpo=dpo, r=found,
                   days_left=days_left, standing=standing_, files=sorted(files), error=error,
-                  extendable=extendable(found), runnable=found.is_runnable)
+                  extendable=extendable(found), runnable=found.is_runnable, forwardings=forwardings)
 
 
 @router.get("/dpo/requests/{request_id}", include_in_schema=False)
@@ -85,6 +91,21 @@ def extend(request_id: str, request: Request, dpo: DpoPage,
 def reject(request_id: str, request: Request, dpo: DpoPage,
            form: dict[str, str] = Depends(checked_form)) -> Response:
     return _change(request, dpo, request_id, "reject", form.get("reason", ""))
+
+
+@router.post("/dpo/requests/{request_id}/forward", include_in_schema=False)
+def forward(request_id: str, request: Request, dpo: DpoPage,
+            form: dict[str, str] = Depends(checked_form)) -> Response:
+    """Record that the request was passed on to a controller whose data it found (GDPR Art. 28(3)(e)),
+    as ``POST /api/v1/requests/{id}/forward`` does, under the DPO's name."""
+    try:
+        with store(request).connect() as conn:
+            full = rights.get_request(conn, request_id[:MAX_ID]).id
+        forwarding.mark_forwarded(store(request), full, form.get("controller", "")[:256], actor=dpo.actor,
+                                  note=form.get("note", "")[:2000] or None)
+    except GardeError as error:
+        return _page(request, dpo, request_id, error=str(error), status=400)
+    return RedirectResponse(f"/dpo/requests/{full}", status_code=303)
 
 
 @router.post("/dpo/requests/{request_id}/run", include_in_schema=False)
