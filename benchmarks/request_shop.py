@@ -15,6 +15,7 @@ import random
 import time
 import warnings
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -96,12 +97,12 @@ def _admin(server: sa.URL) -> sa.Engine:
 def postgres_shop(customers: int, server_url: str, work: Path) -> Shop:
     """The shop in two PostgreSQL databases ``<db>_<customers>_shop`` and ``…_crm`` on the server of
     ``server_url`` (its database name is the prefix), generated once (a marker table in the shop's
-    database holds the schema's digest); the engine store is ``<db>_store``, made anew each run."""
+    database holds the schema's digest); the engine store is ``<db>_store_<pid>``, made anew each run."""
     server = sa.make_url(server_url)
     prefix = server.database or "garde_bench"
     names = {n: f"{prefix}_{customers}_{n}" for n in ("shop", "crm")}
     urls = {n: server.set(database=name).render_as_string(hide_password=False) for n, name in names.items()}
-    store = f"{prefix}_store"
+    store = f"{prefix}_store_{os.getpid()}"  # two runs at once (two engineers) each drop only their own
     admin = _admin(server)
     with admin.connect() as c:
         present = set(c.execute(sa.text("SELECT datname FROM pg_database")).scalars())
@@ -299,6 +300,142 @@ class HandWritten:
             for table in (*CRM_BY_CONTACT, "ticket_messages", "call_recordings", "tickets", "contacts",
                           "influencers", "fashion_professionals", "candidates"):
                 x(f"DELETE FROM {table} WHERE id IN ({_in(ids[table])})")
+
+
+class TunedHandWritten:
+    """The floor: the reads of :class:`HandWritten` as an engineer tuning them would write them, on
+    the raw driver with one connection per database kept open (PostgreSQL in autocommit: no
+    ``BEGIN``, ``ROLLBACK`` or pool ping), each statement prepared once with one array parameter
+    (``= ANY(%s)``: the same text for any number of ids, so the same prepared plan), and the
+    independent reads of each level (the tables under the customer, those under its orders...) of
+    both databases sent together in one pipeline per connection: four round trips a subject. On
+    SQLite the same reads through ``sqlite3`` (its statement cache, no round trips to save). The
+    answer written as :class:`HandWritten` writes it."""
+
+    def __init__(self, shop_url: str, crm_url: str, *, prepare: bool = True, pipeline: bool = True) -> None:
+        self.postgres = sa.make_url(shop_url).get_backend_name() == "postgresql"
+        self.connections = [self._open(url) for url in (shop_url, crm_url)]
+        self.answers = 0
+        # PostgreSQL, to measure each technique's part (profile_baseline): without ``prepare`` every
+        # statement is parsed and planned at each run; without ``pipeline`` each waits for its answer
+        self.prepare, self.pipeline = prepare, pipeline
+
+    def _open(self, url: str) -> Any:
+        parsed = sa.make_url(url)
+        if self.postgres:
+            import psycopg
+
+            return psycopg.connect(parsed.set(drivername="postgresql").render_as_string(hide_password=False),
+                                   autocommit=True)
+        import sqlite3
+
+        return sqlite3.connect(parsed.database or "", isolation_level=None, check_same_thread=False)
+
+    def close(self) -> None:
+        for connection in self.connections:
+            connection.close()
+
+    def read(self, email: str) -> dict[str, list[Any]]:
+        return self._read_postgres(email) if self.postgres else self._read_sqlite(email)
+
+    def _read_postgres(self, email: str) -> dict[str, list[Any]]:
+        shop, crm = self.connections
+
+        def level(reads: dict[str, tuple[Any, str, tuple[Any, ...]]]) -> dict[str, list[Any]]:
+            if not self.pipeline:
+                return {name: connection.execute(sql, params, prepare=self.prepare).fetchall()
+                        for name, (connection, sql, params) in reads.items()}
+            # queued on each connection the level reads (psycopg sends them as they come, the server
+            # runs them), then one Sync each when the pipelines close: one wait per level for both
+            with ExitStack() as pipelines:
+                for connection in {id(c): c for c, _, _ in reads.values()}.values():
+                    pipelines.enter_context(connection.pipeline())
+                cursors = {name: connection.execute(sql, params, prepare=self.prepare)
+                           for name, (connection, sql, params) in reads.items()}
+            return {name: cursor.fetchall() for name, cursor in cursors.items()}
+
+        ids = "= ANY(%s::int4[])"
+        first = level({"customers": (shop, "SELECT * FROM customers WHERE email = %s", (email,)),
+                       **{t: (crm, f"SELECT * FROM {t} WHERE email = %s", (email,))
+                          for t in ("influencers", "fashion_professionals", "candidates")}})
+        customer = first["customers"][0]
+        cid, number, phone = customer[0], customer[1], customer[3]
+        second = level({
+            **{t: (shop, f"SELECT * FROM {t} WHERE customer_id = %s", (cid,)) for t in SHOP_BY_CUSTOMER},
+            "contacts": (crm, "SELECT * FROM contacts WHERE email = %s OR phone = %s OR customer_number = %s",
+                         (email, phone, number)),
+            "tickets": (crm, "SELECT * FROM tickets WHERE email = %s OR customer_number = %s",
+                        (email, number))})
+        orders = [r[0] for r in second["orders"]]
+        contacts = [r[0] for r in second["contacts"]]
+        tickets = [r[0] for r in second["tickets"]]
+        third = level({
+            **{t: (shop, f"SELECT * FROM {t} WHERE order_id {ids}", (orders,)) for t in SHOP_BY_ORDER},
+            "web_sessions": (shop, f"SELECT * FROM web_sessions WHERE browser_id {ids}",
+                             ([r[0] for r in second["browsers"]],)),
+            **{t: (crm, f"SELECT * FROM {t} WHERE contact_id {ids}", (contacts,)) for t in CRM_BY_CONTACT},
+            # NOT IN (the contacts): no row at all when there is no contact, as HandWritten's NOT IN (NULL)
+            "newsletter_by_email": (crm, "SELECT * FROM newsletter_subscriptions WHERE email = %s AND "
+                                         f"cardinality(%s::int4[]) > 0 AND NOT contact_id {ids}",
+                                    (email, contacts, contacts)),
+            "ticket_messages": (crm, f"SELECT * FROM ticket_messages WHERE ticket_id {ids}", (tickets,)),
+            "call_recordings": (crm, f"SELECT * FROM call_recordings WHERE ticket_id {ids} OR phone = %s",
+                                (tickets, phone))})
+        refunds = level({"refunds": (shop, f"SELECT * FROM refunds WHERE return_id {ids}",
+                                     ([r[0] for r in third["returns"]],))})
+        out = {**first, **second, **third, **refunds}
+        out["newsletter_subscriptions"] += out.pop("newsletter_by_email")
+        return out
+
+    def _read_sqlite(self, email: str) -> dict[str, list[Any]]:
+        shop, crm = self.connections
+        out: dict[str, list[Any]] = {}
+
+        def q(connection: Any, sql: str, *params: Any) -> list[Any]:
+            return connection.execute(sql, params).fetchall()  # type: ignore[no-any-return]
+
+        def marks(values: list[Any]) -> str:
+            return ",".join("?" * len(values)) or "NULL"
+
+        out["customers"] = q(shop, "SELECT * FROM customers WHERE email = ?", email)
+        customer = out["customers"][0]
+        cid, number, phone = customer[0], customer[1], customer[3]
+        for table in SHOP_BY_CUSTOMER:
+            out[table] = q(shop, f"SELECT * FROM {table} WHERE customer_id = ?", cid)
+        orders = [r[0] for r in out["orders"]]
+        for table in SHOP_BY_ORDER:
+            out[table] = q(shop, f"SELECT * FROM {table} WHERE order_id IN ({marks(orders)})", *orders)
+        returns = [r[0] for r in out["returns"]]
+        out["refunds"] = q(shop, f"SELECT * FROM refunds WHERE return_id IN ({marks(returns)})", *returns)
+        browsers = [r[0] for r in out["browsers"]]
+        out["web_sessions"] = q(shop, f"SELECT * FROM web_sessions WHERE browser_id IN ({marks(browsers)})",
+                                *browsers)
+        out["contacts"] = q(crm, "SELECT * FROM contacts WHERE email = ? OR phone = ? OR customer_number = ?",
+                            email, phone, number)
+        contacts = [r[0] for r in out["contacts"]]
+        for table in CRM_BY_CONTACT:
+            out[table] = q(crm, f"SELECT * FROM {table} WHERE contact_id IN ({marks(contacts)})", *contacts)
+        out["newsletter_subscriptions"] += q(
+            crm, "SELECT * FROM newsletter_subscriptions WHERE email = ? "
+                 f"AND contact_id NOT IN ({marks(contacts)})", email, *contacts)
+        out["tickets"] = q(crm, "SELECT * FROM tickets WHERE email = ? OR customer_number = ?", email, number)
+        tickets = [r[0] for r in out["tickets"]]
+        out["ticket_messages"] = q(
+            crm, f"SELECT * FROM ticket_messages WHERE ticket_id IN ({marks(tickets)})", *tickets)
+        out["call_recordings"] = q(
+            crm, f"SELECT * FROM call_recordings WHERE ticket_id IN ({marks(tickets)}) OR phone = ?",
+            *tickets, phone)
+        for table in ("influencers", "fashion_professionals", "candidates"):
+            out[table] = q(crm, f"SELECT * FROM {table} WHERE email = ?", email)
+        return out
+
+    def access(self, email: str, folder: Path) -> None:
+        """As :meth:`HandWritten.access`: the rows read, then written to a new file of a new folder."""
+        rows = self.read(email)
+        self.answers += 1
+        answer = folder / f"tuned-{os.getpid()}-{self.answers}-{time.time_ns()}"
+        answer.mkdir(parents=True)
+        (answer / "access.json").write_text(json.dumps(rows, default=str))
 
 
 def load() -> str:

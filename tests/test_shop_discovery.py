@@ -305,3 +305,28 @@ def test_footprint_rows_and_erasure_statements(engines: dict[str, Engine], datam
         ).scalar_one()
     assert names == ["anonymised"]
     assert len(email) == 64 and "@" not in email
+
+
+def test_the_benchmarks_tuned_baseline_reads_what_the_plain_one_reads(
+    engines: dict[str, Engine], shop_urls: dict[str, str]
+) -> None:
+    """``bench_requests`` reports garde against two hand-written baselines: the tuned one (raw driver,
+    arrays, prepared, pipelined) must read the very rows the plain one reads, or the floor is false."""
+    from benchmarks.request_shop import HandWritten, TunedHandWritten
+
+    with engines["shop"].connect() as conn:
+        emails = list(conn.execute(sa.text(
+            "SELECT email FROM customers WHERE id % 7 = 1 AND email IS NOT NULL ORDER BY id")).scalars())
+    plain = HandWritten(engines["shop"], engines["crm"])
+    tuned = TunedHandWritten(shop_urls["shop"], shop_urls["crm"])
+    try:
+        read = 0
+        for email in emails:
+            before, after = plain.read(email), tuned.read(email)
+            assert before.keys() == after.keys()
+            for table, rows in before.items():
+                assert sorted(map(tuple, rows), key=repr) == sorted(map(tuple, after[table]), key=repr), table
+                read += len(rows)
+        assert len(emails) > 40 and read > 10 * len(emails)
+    finally:
+        tuned.close()
