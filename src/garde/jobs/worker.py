@@ -32,10 +32,14 @@ def run_worker(url: str, *, concurrency: int = 1, queues: Sequence[str] = (),
     frozen = freeze_heap()
     if frozen:
         logger.info("heap frozen: %d objects the collector no longer walks", frozen)
-    app.run_worker(concurrency=concurrency, queues=list(queues) or None, name=name,
-                   install_signal_handlers=True, delete_jobs="never",
-                   update_heartbeat_interval=settings.worker_heartbeat_seconds,
-                   stalled_worker_timeout=settings.worker_stalled_seconds)
+    try:
+        app.run_worker(concurrency=concurrency, queues=list(queues) or None, name=name,
+                       install_signal_handlers=True, delete_jobs="never",
+                       update_heartbeat_interval=settings.worker_heartbeat_seconds,
+                       stalled_worker_timeout=settings.worker_stalled_seconds)
+    finally:
+        if frozen:  # a caller that goes on after the worker stopped gets its heap back as it was
+            gc.unfreeze()
 
 
 def warm(url: str, settings: Settings) -> None:
@@ -64,7 +68,7 @@ def freeze_heap() -> int:
     out of the collector's reach; returns how many objects, 0 if the process froze its heap already.
 
     They live as long as the worker. Left in the heap, every full collection walked them all (≈ 150,000
-    objects, ≈ 80 ms of CPU in the job's thread, about once per 300 requests: docs/performance.md,
+    objects, ≈ 0.1 s of CPU in a job's thread, about once per 700 requests: docs/performance.md,
     "Issue 15, sixth pass"); frozen, a full collection walks only what jobs left behind. A process
     that froze its heap itself (one running the worker inside it) keeps its own policy."""
     if gc.get_freeze_count():
