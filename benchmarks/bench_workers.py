@@ -14,14 +14,16 @@ verified access requests, each for another subject, are queued at once, in one t
 (``submit_many``; ``--queue-each``: a ``submit`` each, as ``garde request run`` queues one) and the
 clock runs from the first queued to the last completed (the store polled every 20 ms on a connection of
 its own, not counted in the server's CPU). ``--waits``: what the server's processes were doing
-meanwhile, sampled (lock waits, open transactions, CPU by role). CPU per request is the workers' own and
-the server's (the PostgreSQL processes of the run's databases, read from ``/proc``; the server must run
-on this machine, else 0). The baselines of the same N, each in N processes (``bench_throughput``'s
-harness): garde's ``rights.run``; the same mailing the subject that the request is answered, as a worker
-does (and ``garde request run``): the like-for-like baseline, whose difference with the workers is the
-queue's own cost (``queue_cpu_ms_per_request``); and the hand-written SQL. The floor: ``garde.ping``
-jobs (they do nothing) through one worker, queued at once, and one at a time (queued, then waited for:
-the latency a caller sees).
+meanwhile, sampled (lock waits, open transactions, CPU by role). ``--statements``: the server's time per
+statement a request (``pg_stat_statements``, for the run's databases only; the server must load it,
+``shared_preload_libraries``). CPU per request is the workers' own (split into their event loop's thread
+and the jobs' threads) and the server's (the PostgreSQL processes of the run's databases, read from
+``/proc``; the server must run on this machine, else 0). The baselines of the same N, each in N
+processes (``bench_throughput``'s harness): garde's ``rights.run``; the same mailing the subject that
+the request is answered, as a worker does (and ``garde request run``): the like-for-like baseline, whose
+difference with the workers is the queue's own cost (``queue_cpu_ms_per_request``); and the hand-written
+SQL. The floor: ``garde.ping`` jobs (they do nothing) through one worker, queued at once, and one at a
+time (queued, then waited for: the latency a caller sees).
 """
 
 from __future__ import annotations
@@ -183,7 +185,8 @@ def _role(query: str) -> str:
     its listener; a caller's defer), the benchmark's poll, or garde's own statements."""
     for marker, role in (("procrastinate_fetch_job", "queue"), ("procrastinate_finish_job", "queue"),
                          ("procrastinate_update_heartbeat", "queue"), ("LISTEN", "listener"),
-                         ("procrastinate_defer", "defer"), ("FROM requests WHERE id IN", "poll")):
+                         ("procrastinate_defer", "defer"), ("FROM requests WHERE id IN", "poll"),
+                         ("FROM pg_stat_activity", "sampler")):
         if marker in query:
             return role
     return "other" if not query or query.startswith(("SELECT 1", "BEGIN", "COMMIT")) else "garde"
@@ -191,7 +194,7 @@ def _role(query: str) -> str:
 
 def _queued_round(shop: Shop, store: sa.Engine, emails: list[str],
                   started: list[subprocess.Popen[bytes]] | None = None, waits: bool = False,
-                  each: bool = False) -> dict[str, Any]:
+                  each: bool = False, statements: bool = False) -> dict[str, Any]:
     """Queue a run of each (verified) request at once (in one transaction, ``submit_many``; ``each``: a
     ``submit`` and its transaction per request, as before); seconds until every one has ended, the time
     the queueing took, and the CPU per request of the workers and of the server (the queueing's
@@ -202,9 +205,12 @@ def _queued_round(shop: Shop, store: sa.Engine, emails: list[str],
     with poller.connect() as conn:
         polling = conn.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()
     sampler = Waits(shop).__enter__() if waits else None
+    if statements:
+        _statements_reset(store, shop)
     pids = [w.pid for w in started or []]
     server = {pid: cpu_seconds(pid) for pid in _server_pids(store, shop)}
     client = {pid: cpu_seconds(pid) for pid in pids}
+    threads = {pid: _thread_cpu(pid) for pid in pids}
     switched = {pid: _switches(pid) for pid in pids}
     start = time.perf_counter()
     if each:
@@ -219,6 +225,11 @@ def _queued_round(shop: Shop, store: sa.Engine, emails: list[str],
     if sampler is not None:
         sampler.__exit__()
     client_cpu = sum(cpu_seconds(pid) - client[pid] for pid in pids) / len(ids)
+    loop_cpu = 0.0
+    for pid in pids:  # the main thread runs procrastinate's event loop; the jobs run in other threads
+        now = _thread_cpu(pid)
+        loop_cpu += now.get(pid, 0.0) - threads[pid].get(pid, 0.0)
+    loop_cpu /= len(ids)
     voluntary = sum(_switches(pid)[0] - switched[pid][0] for pid in pids)
     involuntary = sum(_switches(pid)[1] - switched[pid][1] for pid in pids)
     server_deltas = {pid: cpu_seconds(pid) - server.get(pid, 0.0) for pid in _server_pids(store, shop)
@@ -229,13 +240,64 @@ def _queued_round(shop: Shop, store: sa.Engine, emails: list[str],
     return {"requests_per_s": round(len(ids) / seconds, 1), "seconds": round(seconds, 2),
             "queueing_ms_per_request": round(1000 * queued / len(ids), 2),
             "cpu_ms_per_request": round(1000 * client_cpu, 2),
+            # of it: the workers' event loops (take, end, log, the hop to a job's thread), the jobs' threads
+            **({"loop_cpu_ms_per_request": round(1000 * loop_cpu, 2),
+                "job_threads_cpu_ms_per_request": round(1000 * (client_cpu - loop_cpu), 2)} if pids else {}),
             "server_cpu_ms_per_request": round(1000 * server_cpu, 2),
             "cpu_share": round((client_cpu + server_cpu) * len(ids) / (seconds * cores), 2),
             # the workers' context switches a request: voluntary (waits), involuntary (preempted)
             "switches_per_request": [round(voluntary / len(ids), 1), round(involuntary / len(ids), 1)],
             "cpu_bound_requests_per_s": round(cores / (client_cpu + server_cpu), 1)
             if client_cpu + server_cpu else None,
-            **({"server_processes": sampler.report(server_deltas, len(ids))} if sampler is not None else {})}
+            **({"server_processes": sampler.report(server_deltas, len(ids))} if sampler is not None else {}),
+            **({"statements": _statements(store, shop, len(ids))} if statements else {})}
+
+
+def _databases(shop: Shop) -> list[str]:
+    return [str(sa.make_url(url).database) for url in (shop.store_url, *shop.urls.values())]
+
+
+def _statements_reset(store: sa.Engine, shop: Shop) -> None:
+    """Forget what ``pg_stat_statements`` counted for the run's databases (the extension created in the
+    store's database if needed: its functions are read there)."""
+    with store.connect() as conn:
+        conn.execute(sa.text("CREATE EXTENSION IF NOT EXISTS pg_stat_statements"))
+        reset = sa.text("SELECT pg_stat_statements_reset(0, oid, 0) FROM pg_database WHERE datname IN :names")
+        conn.execute(reset.bindparams(sa.bindparam("names", expanding=True)), {"names": _databases(shop)})
+        conn.commit()
+
+
+def _statements(store: sa.Engine, shop: Shop, count: int, top: int = 25) -> dict[str, Any]:
+    """The server's time (planning and execution, ms) and calls a request, by statement, for the run's
+    databases; the queue's, garde's and the benchmark's poll told apart by their text."""
+    query = sa.text("""
+        SELECT s.calls, s.total_exec_time + s.total_plan_time, regexp_replace(s.query, '\\s+', ' ', 'g')
+          FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
+         WHERE d.datname IN :names AND s.calls > 0 AND s.query NOT LIKE '%pg_stat_statements%'
+         ORDER BY 2 DESC""").bindparams(sa.bindparam("names", expanding=True))
+    with store.connect() as conn:
+        rows = conn.execute(query, {"names": _databases(shop)}).all()
+    by_role: Counter[str] = Counter()
+    for _calls, milliseconds, text in rows:
+        by_role[_role(text)] += milliseconds / count
+    return {"ms_per_request_by_role": {role: round(ms, 3) for role, ms in by_role.most_common()},
+            "top": [{"calls_per_request": round(calls / count, 2), "ms_per_request": round(ms / count, 3),
+                     "statement": text[:100], "role": _role(text)} for calls, ms, text in rows[:top]]}
+
+
+def _thread_cpu(pid: int) -> dict[int, float]:
+    """CPU seconds (user + system) of each thread of a process so far, by thread id (the main thread's
+    is the process id); empty when it ended meanwhile."""
+    tick = os.sysconf("SC_CLK_TCK")
+    seconds: dict[int, float] = {}
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            seconds[int(task)] = (int(fields[11]) + int(fields[12])) / tick
+    except OSError:  # ended meanwhile
+        pass
+    return seconds
 
 
 def _switches(pid: int) -> tuple[int, int]:
@@ -295,8 +357,9 @@ def _floor(shop: Shop, store: sa.Engine, jobs: int) -> dict[str, Any]:
             "note": "one worker; the round trip includes the caller's polling (2 ms)"}
 
 
-def bench(shop: Shop, requests: int, counts: list[int], concurrency: int = 1,
-          seed: int = 7, waits: bool = False, baselines: bool = True, each: bool = False) -> dict[str, Any]:
+def bench(shop: Shop, requests: int, counts: list[int], concurrency: int = 1, seed: int = 7,
+          waits: bool = False, baselines: bool = True, each: bool = False,
+          statements: bool = False) -> dict[str, Any]:
     load_before = load()
     cache = warm(shop)
     deployment, store = open_deployment(shop, shop.work / "results")
@@ -313,7 +376,7 @@ def bench(shop: Shop, requests: int, counts: list[int], concurrency: int = 1,
             _started(store, count)  # every worker registered (its store and data map opened before)
             _queued_round(shop, store, emails[:warmups])
             emails = emails[warmups:]
-            through_queue = _queued_round(shop, store, emails[:requests], started, waits, each)
+            through_queue = _queued_round(shop, store, emails[:requests], started, waits, each, statements)
             emails = emails[requests:]
         if not baselines:
             rounds[str(count)] = {"workers": through_queue}
@@ -356,6 +419,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--concurrency", type=int, default=1, help="jobs each worker runs at once")
     parser.add_argument("--waits", action="store_true",
                         help="sample what the server's processes wait for during the timed rounds")
+    parser.add_argument("--statements", action="store_true",
+                        help="the server's time per statement (pg_stat_statements: the server must load it)")
     parser.add_argument("--workers-only", action="store_true",
                         help="no baselines nor floor (to compare two versions of the workers quickly)")
     parser.add_argument("--queue-each", action="store_true",
@@ -363,7 +428,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     on_postgres(args, lambda shop: bench(shop, args.requests, args.workers, args.concurrency,
                                          waits=args.waits, baselines=not args.workers_only,
-                                         each=args.queue_each))
+                                         each=args.queue_each, statements=args.statements))
 
 
 if __name__ == "__main__":

@@ -41,3 +41,26 @@ def test_a_worker_whose_database_is_unreachable_stops_at_start_and_says_why(tmp_
     status, output = _ended(url, tmp_path / "worker.log", {})
     assert status == 2, output
     assert "cannot open the store" in output and "Traceback" not in output
+
+
+@pytest.mark.postgres
+def test_a_started_worker_freezes_what_it_opened_and_still_runs_jobs(migrated_postgres_url: str,
+                                                                    tmp_path: Path) -> None:
+    """The store, data map, catalogues and the queue's App live as long as the worker: frozen once they
+    are open, so the collector's full passes stop walking them in the job's thread."""
+    from garde.jobs import submit
+    from garde.jobs.builtin import ping
+    from tests.jobs_support import wait_for_job
+
+    store = open_store(migrated_postgres_url)
+    log = tmp_path / "worker.log"
+    try:
+        queued = submit(store, ping, {"message": "after the freeze"})
+        assert queued.job_id is not None
+        with garde_worker(migrated_postgres_url, log):
+            assert wait_for_job(migrated_postgres_url, queued.job_id) == "succeeded", log.read_text()
+    finally:
+        store.dispose()
+    frozen = [line for line in log.read_text().splitlines() if "heap frozen:" in line]
+    assert len(frozen) == 1, log.read_text()
+    assert int(frozen[0].split("heap frozen: ")[1].split()[0]) > 10_000  # the modules, at least
