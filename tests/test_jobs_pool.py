@@ -16,7 +16,7 @@ from garde.jobs import queue_app
 from garde.jobs.pool import QUIET_SECONDS, ping_when_quiet
 from garde.jobs.queue import conninfo
 from garde.settings import get_settings
-from garde.store import open_store
+from garde.store import connect, open_store
 from tests.own_loop import run_in_own_loop
 
 MARK = "SELECT 'garde: the last statement of this session'"
@@ -114,6 +114,7 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """The pool's clock, moved by the test (``clock[0]``)."""
     now = [1000.0]
     monkeypatch.setattr("garde.jobs.pool.monotonic", lambda: now[0])
+    monkeypatch.setattr("garde.store.liveness.monotonic", lambda: now[0])
     return now
 
 
@@ -152,5 +153,27 @@ def test_a_worker_engine_replaces_a_connection_the_server_ended(postgres_url: st
         _terminate(postgres_url, victim)
         with engine.connect() as conn:  # just used, but the server's goodbye is on its socket
             assert conn.execute(sa.text("SELECT pg_backend_pid()")).scalar_one() != victim
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.postgres
+def test_every_postgresql_engine_garde_opens_skips_the_ping_of_a_connection_just_used(
+        postgres_url: str, clock: list[float]) -> None:
+    """Not only a worker's: the store and each business database opened by ``garde.store.connect``
+    (the CLI's, ``garde serve``'s, a benchmark's) hand out a connection returned a moment ago without
+    the ping round trip SQLAlchemy's ``pool_pre_ping`` sends (three a request: the run lock, the store,
+    each database), and still ping one idle past the quiet delay."""
+    engine = connect(postgres_url)
+    try:
+        pid = _pid_after_mark(engine)
+        returned = _last_statement(postgres_url, pid)
+        with engine.connect() as conn:
+            assert _last_statement(postgres_url, pid) == returned
+            assert conn.execute(sa.text("SELECT pg_backend_pid()")).scalar_one() == pid
+        clock[0] += QUIET_SECONDS + 1
+        returned = _last_statement(postgres_url, pid)
+        with engine.connect():
+            assert _last_statement(postgres_url, pid) != returned
     finally:
         engine.dispose()

@@ -55,8 +55,8 @@ ALLOWED: dict[tuple[str, str], str] = {
                                            "row it locks, so it is in no deadlock",
     ("garde.rights.reminders", "remind"): "claims the day's reminder (one row), mails, then one audit "
                                           "append: a run again would mail twice; the claim is the lock",
-    ("garde.rights.erasure", "_apply"): "a business database's transaction: its steps skip what is "
-                                        "already erased, and the erasure part's job is retried whole",
+    ("garde.rights.erasure", "apply_steps"): "a business database's transaction: its steps skip what is "
+                                             "already erased, and the erasure part's job is retried whole",
     ("garde.rights.rectification", "rectify"): "a business database's transaction: the same values "
                                                "written again change nothing",
     ("garde.retention.sweep", "Sweeper._step"): "a business database's batch: its journal row (in the "

@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 from garde.private_files import create_private
 from garde.problems import GardeError
 from garde.store.commits import CountedConnection
+from garde.store.liveness import ping_when_quiet
 
 T = TypeVar("T")
 
@@ -84,8 +85,10 @@ def connect(url: str, *, create: bool = False, **pool: int) -> Engine:
         # LIFO: the connection used last is used next, so a few connections serve a run of requests
         # and keep what psycopg prepared on them (a statement is prepared on its fifth use on a
         # connection); first in, first out spread the statements over every pooled connection.
-        return sa.create_engine(parsed, pool_pre_ping=True, pool_use_lifo=True, connect_args=connect_args,
-                                hide_parameters=True, **pool)
+        # Pinged before use only when it may be dead (idle a while, or the server wrote to it): a
+        # connection just returned to the pool is handed out without a round trip (store/liveness.py).
+        return ping_when_quiet(sa.create_engine(parsed, pool_pre_ping=True, pool_use_lifo=True,
+                                                connect_args=connect_args, hide_parameters=True, **pool))
     except ImportError as exc:
         raise GardeError(f"{safe_url(parsed)}: no database driver for {parsed.drivername!r} ({exc}); "
                          "garde speaks sqlite:// and postgresql+psycopg://") from None
