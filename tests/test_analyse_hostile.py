@@ -6,6 +6,8 @@ megabytes or pages whose text operators take minutes to interpret."""
 from __future__ import annotations
 
 import os
+import time
+import zipfile
 import zlib
 from pathlib import Path
 
@@ -15,6 +17,7 @@ from typer.testing import CliRunner
 from garde.analyse.readers import read
 from garde.cli import app
 from garde.problems import GardeError
+from tests.analyse_support import write_docx
 
 
 def _pdf(contents: list[bytes]) -> bytes:
@@ -114,3 +117,73 @@ def test_the_command_says_so_in_one_line_without_a_traceback(tmp_path: Path) -> 
     result = CliRunner().invoke(app, ["analyse", str(path), "--format", "json"])
     assert result.exit_code == 2, result.output
     assert "Traceback" not in result.output and "nested" in result.output
+
+
+def _docx_with_body(tmp_path: Path, name: str, body: str, styles: int = 0) -> Path:
+    """A DOCX built here whose body is ``body``, with ``styles`` extra paragraph styles."""
+    source = write_docx(tmp_path / "plain.docx", "Title", ["PLACEHOLDER"], [])
+    path = tmp_path / name
+    with zipfile.ZipFile(source) as plain, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in plain.infolist():
+            data = plain.read(info.filename)
+            if info.filename == "word/document.xml":
+                head = data.decode().partition("<w:body>")[0]
+                data = f"{head}<w:body>{body}<w:sectPr/></w:body></w:document>".encode()
+            elif info.filename == "word/styles.xml" and styles:
+                extra = "".join(f'<w:style w:type="paragraph" w:styleId="S{i}"><w:name w:val="S{i}"/>'
+                                "</w:style>" for i in range(styles))
+                data = data.replace(b"</w:styles>", extra.encode() + b"</w:styles>")
+            target.writestr(info.filename, data)
+    return path
+
+
+def test_a_small_docx_of_countless_paragraphs_is_read_or_refused_in_seconds(tmp_path: Path) -> None:
+    """A 60 kB DOCX of 300,000 empty paragraphs (10 MB of XML, well under the unpacked limit) held
+    ``garde analyse`` for more than five minutes: python-docx looked each paragraph's style up among
+    all the styles, three times. Now a style is looked up once per style id, and a document of more
+    paragraphs than any notice has is refused, naming the file, before its paragraphs are read."""
+    paragraph = "<w:p><w:r><w:t>a</w:t></w:r></w:p>"
+    path = _docx_with_body(tmp_path, "flood.docx", paragraph * 300_000, styles=2_000)
+    assert path.stat().st_size < 200_000
+    started = time.process_time()
+    with pytest.raises(GardeError, match=r"flood\.docx: .*paragraphs"):
+        read(path)
+    assert time.process_time() - started < 20
+    styled = '<w:p><w:pPr><w:pStyle w:val="S7"/></w:pPr><w:r><w:t>a</w:t></w:r></w:p>'
+    path = _docx_with_body(tmp_path, "styled.docx", styled * 5_000, styles=2_000)
+    started = time.process_time()
+    assert len(read(path).blocks) == 5_000
+    assert time.process_time() - started < 20
+
+
+def test_a_docx_whose_xml_part_is_larger_than_any_notice_s_is_refused_before_it_is_parsed(
+        tmp_path: Path) -> None:
+    """python-docx holds a parsed part in memory at about 25 times its size: a document part of
+    100 MB (under the whole package's limit) took gigabytes."""
+    paragraph = "<w:p><w:r><w:t>" + "a" * 1_000 + "</w:t></w:r></w:p>"
+    path = _docx_with_body(tmp_path, "huge.docx", paragraph * 40_000)
+    with pytest.raises(GardeError, match=r"huge\.docx: .*word/document\.xml"):
+        read(path)
+
+
+@pytest.mark.parametrize("body", ["<w:p><w:r><w:t>" + "a" * 11_000_000 + "</w:t></w:r></w:p>",
+                                  "<w:p><w:r><w:t>cut short</w:r></w:p>"], ids=["long-text", "malformed"])
+def test_a_docx_whose_xml_lxml_refuses_is_a_clear_error(tmp_path: Path, body: str) -> None:
+    """lxml's refusals (a text node over its 10 MB limit, a tag never closed) went up as tracebacks."""
+    result = CliRunner().invoke(app, ["analyse", str(_docx_with_body(tmp_path, "bad.docx", body))])
+    assert result.exit_code == 2, result.output
+    assert "bad.docx" in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(("name", "content"), [("flood.txt", "a\n\n" * 200_000),
+                                               ("flood.html", "<p>a</p>" * 300_000)])
+def test_a_text_or_html_notice_of_countless_tiny_paragraphs_is_refused_before_it_is_analysed(
+        tmp_path: Path, name: str, content: str) -> None:
+    """200,000 one-letter paragraphs in 600 kB of text took the analyser 29 s of CPU (HTML: 32 s),
+    and the 20 MB limit let 30 times that through: minutes. A notice has a few thousand lines."""
+    path = tmp_path / name
+    path.write_text(content, encoding="utf-8")
+    started = time.process_time()
+    with pytest.raises(GardeError, match=rf"{name}: .*more than garde analyse reads in a notice"):
+        read(path)
+    assert time.process_time() - started < 5

@@ -3,6 +3,9 @@ name from a fixed list (no path a caller sends reaches the file system)."""
 
 from __future__ import annotations
 
+import re
+import shutil
+from pathlib import Path
 from urllib.parse import quote
 
 from garde.documents import export_register
@@ -51,3 +54,24 @@ def test_only_the_listed_names_are_served(sqlite_url: str) -> None:
         assert client.get("/api/v1/registers/nowhere/documents", headers=dpo).status_code == 404
         assert client.get("/api/v1/registers/reference-shop/documents/register-en.csv",
                           headers=bearer(keys["service"])).status_code == 403
+
+
+def test_a_register_file_named_in_any_script_serves_its_documents_sandboxed(tmp_path: Path) -> None:
+    """A register's id is its file's name: one outside Latin-1 (``registre-注册.yaml``) made the
+    ``Content-Disposition`` header unencodable, a 500 for every document; a quote in it (``a"b``)
+    ended the header's file name early. Now the name is given ASCII-only, with the full name as
+    RFC 6266's ``filename*``; and an HTML document, served inline, is sandboxed like answer files."""
+    for register_id in ("registre-注册", 'a"b;c'):
+        folder = tmp_path / str(len(register_id))
+        folder.mkdir()
+        shutil.copy(REGISTER, folder / f"{register_id}.yaml")
+        with api_client(f"sqlite:///{folder / 'store.db'}", registers=folder) as (client, keys):
+            for name in ("register-en.xlsx", "notice-en.html"):
+                answer = client.get(f"/api/v1/registers/{quote(register_id)}/documents/{name}",
+                                    headers=bearer(keys["auditor"]))
+                assert answer.status_code == 200, answer.text
+                disposition = answer.headers["content-disposition"]
+                plain = disposition.split("filename=", 1)[1].split(";")[0]
+                assert re.fullmatch(r'"[A-Za-z0-9._-]+"', plain), disposition
+                assert f"filename*=utf-8''{quote(register_id + '-' + name)}" in disposition
+                assert answer.headers["content-security-policy"] == "sandbox"

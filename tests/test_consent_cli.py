@@ -293,6 +293,24 @@ def test_an_unclosed_quote_stops_the_import_with_the_line_where_its_record_start
     engine.dispose()
 
 
+
+@pytest.mark.parametrize("record", [",," * 2_000_000, '"a\n",' * 700_000], ids=["one-line", "many-lines"])
+def test_a_record_wider_than_any_export_s_stops_the_import_in_bounded_memory(
+        store: str, tmp_path: Path, record: str) -> None:
+    """A line of 30 million commas made the CSV reader build a list of 30 million cells (600 MB for
+    a 30 MB file, gigabytes for a larger one) before the row was refused; a record spread over
+    many quoted lines did the same. A record is now read up to 1 MiB, then the import stops with
+    its line, the batches before it kept."""
+    path = tmp_path / "export.csv"
+    path.write_text("id,email,activity,action,at\n"
+                    "1,ana@example.com,newsletter,given,2025-01-02\n"
+                    f"2,bob@example.com,newsletter,given,2025-01-02,{record}\n"
+                    "3,ana@example.com,newsletter,withdrawn,2025-02-02\n", encoding="utf-8")
+    code, output = garde("consent", "import", str(path))
+    assert code == 2 and "Traceback" not in output, output
+    assert f"{path}: line 3: a record longer than 1,048,576 characters" in " ".join(output.split())
+
+
 JANUARY = """id,email,activity,action,at,channel,user_agent
 1,ana@example.com,newsletter,opt-in,2025-01-02T10:00:00Z,email,Firefox
 2,bob@example.com,newsletter,opt-in,2025-01-03T10:00:00Z,email,Firefox

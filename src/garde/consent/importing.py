@@ -457,16 +457,18 @@ def _import_from(engine: sa.Engine, raw: BinaryIO, name: str, *, source: str,
         raise GardeError(f"unknown field(s) {', '.join(sorted(unknown))}; fields are {', '.join(FIELDS)}")
     with io.TextIOWrapper(raw, encoding="utf-8-sig", newline="") as handle:
         # strict: a quote left open is an error, not a cell that swallows the rows after it
-        reader = csv.reader(handle, strict=True, delimiter=_separator(handle, {*FIELDS, *columns.values()}))
+        lines = _Lines(handle)
+        reader = csv.reader(lines, strict=True, delimiter=_separator(handle, {*FIELDS, *columns.values()}))
         try:
             header = next(reader, [])
+            lines.taken = 0
             missing = [c for c in columns.values() if c not in header]
             if missing:
                 raise GardeError(f"{name}: no column {', '.join(missing)}; "
                                  f"the columns are {', '.join(header)}")
             rename = {column: key for key, column in columns.items()}
             names = [rename.get(column, column) for column in header]
-            return _import(engine, _records(reader, names), source=source, **options)
+            return _import(engine, _records(reader, names, lines), source=source, **options)
         except _UnreadableRecord as exc:
             problem = str(exc)
         except csv.Error as exc:  # the header
@@ -479,6 +481,34 @@ def _import_from(engine: sa.Engine, raw: BinaryIO, name: str, *, source: str,
 
 
 SEPARATORS = (",", ";", "\t")
+# Characters of one record (a consent export's row is a few hundred): the CSV reader builds a whole
+# record before it is looked at, and a line of 30 million commas was a list of 30 million cells.
+MAX_RECORD = 1 << 20
+
+
+class _RecordTooLong(csv.Error):
+    def __init__(self) -> None:
+        super().__init__(f"a record longer than {MAX_RECORD:,} characters (no consent export has one)")
+
+
+class _Lines:
+    """The file's lines as the CSV reader takes them, at most :data:`MAX_RECORD` characters for one
+    record (whatever its lines); whoever reads the records sets ``taken`` back to 0 after each."""
+
+    def __init__(self, handle: Any) -> None:
+        self.handle, self.taken = handle, 0
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        line: str = self.handle.readline(MAX_RECORD + 1 - self.taken)
+        if not line:
+            raise StopIteration
+        self.taken += len(line)
+        if self.taken > MAX_RECORD:
+            raise _RecordTooLong
+        return line
 
 
 def _separator(handle: Any, names: set[str]) -> str:
@@ -520,7 +550,7 @@ class _UnreadableRecord(Exception):
         super().__init__(message)
 
 
-def _records(reader: Any, names: list[str]) -> Iterator[tuple[int, dict[str, str]]]:
+def _records(reader: Any, names: list[str], lines: _Lines) -> Iterator[tuple[int, dict[str, str]]]:
     """(line where the record starts, {field: text}) for each record: cells beyond the header are
     dropped, missing ones are none, blank lines are skipped (what ``csv.DictReader`` does, with the
     real line numbers, even after quoted cells spanning lines). A record the reader refuses (a
@@ -534,6 +564,7 @@ def _records(reader: Any, names: list[str]) -> Iterator[tuple[int, dict[str, str
             return
         except csv.Error as exc:
             raise _UnreadableRecord(end + 1, reader.line_num, exc) from None
+        lines.taken = 0
         start, end = end + 1, reader.line_num
         if not cells:
             continue

@@ -7,12 +7,14 @@ heights that show every line, cells with a gap shaded; then, as the CNIL
 model register lays it out, one sheet per activity (a field a row). Every
 sheet prints on A4, fit to the page's width, its header repeated on each page.
 Every cell is written by :func:`append_row`: text is stored as text, never as
-a formula, and what a spreadsheet would run starts with ``'`` (:mod:`.spreadsheet`).
+a formula, and what a spreadsheet would run starts with ``'`` (:mod:`.spreadsheet`); a control
+character XML cannot carry (a register's ``"\\x01"``) is written as U+FFFD (:func:`xlsx_text`).
 """
 
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterable
 from datetime import datetime, time
 from typing import Any
@@ -30,6 +32,13 @@ HEADER_FILL = PatternFill("solid", fgColor="DCE6F1")
 GAP_FILL = PatternFill("solid", fgColor="FFF2CC")
 GAP_FONT = Font(color="9C5700", italic=True)
 WRAP = Alignment(wrap_text=True, vertical="top")
+# The C0 controls XML 1.0 cannot carry (all but tab, LF and CR): openpyxl refuses a cell holding one.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def xlsx_text(text: str) -> str:
+    """``text`` with each character a workbook cannot hold shown as U+FFFD (seen, not dropped)."""
+    return _NOT_XML.sub("\ufffd", text)
 
 
 def to_xlsx(document: RegisterDocument) -> bytes:
@@ -49,7 +58,7 @@ def to_xlsx(document: RegisterDocument) -> bytes:
     stamp = datetime.combine(document.generated, time())
     workbook.properties.created = workbook.properties.modified = stamp
     workbook.properties.creator = "garde"
-    workbook.properties.title = f"{document.title} — {document.controller}"
+    workbook.properties.title = xlsx_text(f"{document.title} — {document.controller}")
     workbook.properties.language = document.lang
     buffer = io.BytesIO()
     workbook.save(buffer)
@@ -59,7 +68,7 @@ def to_xlsx(document: RegisterDocument) -> bytes:
 def append_row(ws: Worksheet, values: Iterable[Any]) -> None:
     """Append a row: text inert and typed as text (openpyxl takes a text starting with ``=`` for a
     formula unless told), numbers, dates and empty cells as they are."""
-    ws.append(spreadsheet_row(values))
+    ws.append(spreadsheet_row(xlsx_text(v) if isinstance(v, str) else v for v in values))
     for cell in ws[ws.max_row]:
         if isinstance(cell.value, str):
             cell.data_type = "s"

@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+from urllib.parse import quote
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -37,6 +38,14 @@ API_HEADERS = {
 # An answer file is the subject's data: never rendered in garde's origin, never sniffed into
 # something else, never kept by a cache (the API's downloads, staff's and the subject's own).
 ANSWER_FILE_HEADERS = {**API_HEADERS, "Content-Security-Policy": "sandbox"}
+
+
+def content_disposition(kind: str, name: str) -> str:
+    """A ``Content-Disposition`` naming ``name`` safely: an ASCII-only ``filename`` (a quote or a
+    character outside Latin-1, from a register's file name, ended the name early or made the header
+    unencodable, a 500) and the whole name as RFC 6266's ``filename*``."""
+    plain = re.sub(r"[^A-Za-z0-9._-]", "_", name)
+    return f"{kind}; filename=\"{plain}\"; filename*=utf-8''{quote(name, safe='')}"
 
 
 _STYLE = re.compile(rb"<style[^>]*>(.*?)</style>", re.S)

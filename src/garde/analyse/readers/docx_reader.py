@@ -13,24 +13,45 @@ from docx.text.paragraph import Paragraph
 
 from garde.analyse.document import Document
 from garde.analyse.readers.builder import DocumentBuilder
+from garde.problems import GardeError
 
 _HEADING_STYLE = re.compile(r"^(?:heading|titre|titolo|überschrift)\s*(\d)", re.IGNORECASE)
 _LIST_STYLE = re.compile(r"list|liste|elenco", re.IGNORECASE)
 
 
+# A notice of fifty pages has a couple of thousand paragraphs; a DOCX of a few kilobytes can hold
+# hundreds of thousands (empty paragraphs compress to almost nothing).
+MAX_PARAGRAPHS = 20_000
+
+
 def read_docx(data: bytes, source: str) -> Document:
     word: WordDocument = docx.Document(io.BytesIO(data))
+    found = len(word.element.body.xpath(".//w:p"))
+    if found > MAX_PARAGRAPHS:
+        raise GardeError(f"{source}: {found:,} paragraphs, more than garde analyse reads in a notice "
+                         f"({MAX_PARAGRAPHS:,})")
     builder = DocumentBuilder(source)
+    styles: dict[str | None, str] = {}
     for part in word.iter_inner_content():
         if isinstance(part, WordTable):
             builder.add_table(_rows(part))
         else:
-            _paragraph(part, builder)
+            _paragraph(part, builder, styles)
     return builder.build()
 
 
-def _paragraph(paragraph: Paragraph, builder: DocumentBuilder) -> None:
-    style = paragraph.style.name if paragraph.style is not None and paragraph.style.name else ""
+def _style_name(paragraph: Paragraph, styles: dict[str | None, str]) -> str:
+    """The name of the paragraph's style, looked up once per style id in ``styles``: python-docx goes
+    through every style of the document at each look-up (a DOCX with thousands took minutes)."""
+    style_id = paragraph._p.style
+    if style_id not in styles:
+        style = paragraph.style
+        styles[style_id] = style.name if style is not None and style.name else ""
+    return styles[style_id]
+
+
+def _paragraph(paragraph: Paragraph, builder: DocumentBuilder, styles: dict[str | None, str]) -> None:
+    style = _style_name(paragraph, styles)
     heading = _HEADING_STYLE.match(style)
     if heading:
         builder.add("heading", paragraph.text, int(heading.group(1)))

@@ -24,6 +24,7 @@ from garde.lint import lint
 from garde.problems import NotFound, closest
 from garde.publish import MEDIA_TYPES, register_document, register_documents, register_files
 from garde.register import load_register, read_register
+from garde.web.headers import ANSWER_FILE_HEADERS, content_disposition
 
 router = APIRouter(prefix="/registers", tags=["registers"], responses=responses(401, 403, 404, 422))
 Caller = Annotated[ApiKey, Depends(allow("auditor"))]
@@ -111,5 +112,7 @@ def document(register_id: str, request: Request, key: Caller,
     """One published document, generated from the register as `garde publish` writes it (a notice
     with gaps is the draft, with its banner)."""
     found, content = register_document(load_register(_file(request, register_id)), name)
+    # Inline, but sandboxed as answer files are: an HTML document never runs in garde's origin.
+    disposition = content_disposition("inline", f"{register_id}-{found.name}")
     return Response(content, media_type=found.media_type,
-                    headers={"Content-Disposition": f'inline; filename="{register_id}-{found.name}"'})
+                    headers={**ANSWER_FILE_HEADERS, "Content-Disposition": disposition})
