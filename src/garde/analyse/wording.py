@@ -79,12 +79,14 @@ class Structure:
     processor_sections: dict[str, tuple[str, ...]] = field(default_factory=dict)
     processor_cues: dict[str, tuple[str, ...]] = field(default_factory=dict)
     controller_sections: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    customer_controllers: dict[str, tuple[str, ...]] = field(default_factory=dict)
     processor_roles: dict[str, tuple[str, ...]] = field(default_factory=dict)
     generic_uses: dict[str, tuple[str, ...]] = field(default_factory=dict)
     conditional_cues: dict[str, tuple[str, ...]] = field(default_factory=dict)
     reference_nouns: dict[str, tuple[str, ...]] = field(default_factory=dict)
     reference_ranges: dict[str, tuple[str, ...]] = field(default_factory=dict)
     respectively: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    reliance_cues: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def words(self, table: dict[str, tuple[str, ...]], language: str) -> tuple[str, ...]:
         """The words of ``language``; every language's when it is unknown."""
@@ -124,12 +126,14 @@ def load_structure(path: Path = STRUCTURE) -> Structure:
         processor_sections=_words_map(data.get("processor_sections", {}), "processor_sections"),
         processor_cues=_words_map(data.get("processor_cues", {}), "processor_cues"),
         controller_sections=_words_map(data.get("controller_sections", {}), "controller_sections"),
+        customer_controllers=_words_map(data.get("customer_controllers", {}), "customer_controllers"),
         processor_roles=_words_map(data.get("processor_roles", {}), "processor_roles"),
         generic_uses=_words_map(data.get("generic_uses", {}), "generic_uses"),
         conditional_cues=_words_map(data.get("conditional_cues", {}), "conditional_cues"),
         reference_nouns=_words_map(data.get("reference_nouns", {}), "reference_nouns"),
         reference_ranges=_words_map(data.get("reference_ranges", {}), "reference_ranges"),
         respectively=_words_map(data.get("respectively", {}), "respectively"),
+        reliance_cues=_words_map(data.get("reliance_cues", {}), "reliance_cues"),
     )
 
 
