@@ -47,6 +47,16 @@ def test_a_legal_basis_heading_after_a_purpose_s_heading_is_that_purpose_s(level
     assert_verbatim(document, activities)
 
 
+def test_one_legal_basis_heading_beside_the_others_is_the_document_s() -> None:
+    """Not repeated after each purpose nor under a heading: the page's bases, no one section's."""
+    document = from_text(
+        "# Privacy at the Mill Theatre\n\n"
+        "## About us\n\nThe Mill Theatre Trust runs the theatre and its café.\n\n"
+        "## Legal basis\n\nWe rely on our legitimate interests for most of what we do.\n\n"
+        "## Tickets\n\nWe use your details to sell you tickets, which is necessary for our contract.\n")
+    assert {purpose for purpose, _ in pairs(extract_activities(document, "en"))} == {"Tickets"}
+
+
 def test_a_legal_basis_heading_after_a_heading_of_the_data_ties_nothing() -> None:
     document = from_text(
         "## Information we collect\n\nYour name, address and library card number.\n\n"

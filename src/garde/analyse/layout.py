@@ -14,6 +14,7 @@ stated anywhere else is *untied*: stated for the whole document, tied to no purp
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 
 from garde.analyse.document import Block, Document, Table
@@ -398,6 +399,7 @@ def _prose(document: Document, language: str, reading: Reading, consumed: set[in
     structure = load_structure()
     # the section before, when its heading may name one purpose and it tied no basis of its own
     untold: Block | None = None
+    repeated = Counter(h.text for h in document.headings)
     for trail, body in _sections(document, consumed, language):
         heading = trail[-1] if trail else None
         before, last, untold = len(reading.units), untold, None
@@ -418,11 +420,12 @@ def _prose(document: Document, language: str, reading: Reading, consumed: set[in
             continue
         if own_purposes and bases_named:  # "Purposes and legal bases": "<purpose> : <its basis>"
             body = _purpose_colon_basis(body, language, reading)
-        if basis_section and last is not None and heading is not None and last.level <= heading.level \
-                and len(heading.text.split()) <= BASIS_HEADING_WORDS:
+        if basis_section and last is not None and heading is not None and len(heading.text.split()) \
+                <= BASIS_HEADING_WORDS and (last.level < heading.level or repeated.get(heading.text, 0) > 1):
             # "Providing your care" (what is done) then "Legal basis" (on what basis): the basis is
             # that purpose's, whether the basis heading sits under it or, as a PDF's headings read,
-            # beside it
+            # beside it, repeated after each purpose (one "Legal basis" beside the others is the
+            # document's)
             _walk(last, body, language, reading, False, (False, False))
             continue
         _walk(heading, body, language, reading, basis_section, (own_purposes, listing))
@@ -576,7 +579,7 @@ def _walk(heading: Block | None, body: list[Block], language: str, reading: Read
     if listing:  # bullets of a section listing purposes: purposes, their basis unknown
         reading.units += [Unit("item", [Chunk("purpose", b.text, b.start)]) for b in pending]
         emitted = emitted or bool(pending)
-    else:
+    elif heading is None or column_role(heading.text, language) not in _NOT_PURPOSES:
         reading.listed += [Chunk("purpose", b.text, b.start) for b in pending]
     if heading_prose and heading is not None:
         # paragraphs each stating a use and its basis ("We record this only because you gave us your
