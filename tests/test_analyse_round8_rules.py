@@ -225,3 +225,18 @@ def test_a_subject_naming_no_listed_purpose_stays_its_own() -> None:
         "La vidéosurveillance du hall repose sur notre intérêt légitime à protéger les locaux.\n")
     activities = extract_activities(document, "fr")
     assert pairs(activities) == {("La vidéosurveillance du hall", "legitimate_interests")}
+
+
+def test_lines_each_naming_a_purpose_and_its_basis() -> None:
+    document = from_text("## How we use your data\n\n"
+                         "Orders: contract\nNewsletter: consent\nFraud checks: legitimate interests\n")
+    activities = extract_activities(document, "en")
+    assert pairs(activities) == {("Orders", "contract"), ("Newsletter", "consent"),
+                                 ("Fraud checks", "legitimate_interests")}
+    assert_verbatim(document, activities)
+
+
+def test_a_heading_naming_data_whose_prose_states_a_use_is_a_purpose() -> None:
+    document = from_text("## CCTV data\n\nWe record images of the car park to keep it safe, in our "
+                         "legitimate interests.\n")
+    assert pairs(extract_activities(document, "en")) == {("CCTV data", "legitimate_interests")}

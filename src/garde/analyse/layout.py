@@ -512,9 +512,9 @@ def _walk(heading: Block | None, body: list[Block], language: str, reading: Read
     emitted = False
     for i, block in enumerate(body):
         chunk = Chunk("prose", block.text, block.start)
-        titled = _titled_basis(block, language) if block.kind in ("item", "paragraph") else None
-        if titled is not None:
-            reading.units.append(titled)
+        titled = _titled_basis(block, language) if block.kind in ("item", "paragraph") else []
+        if titled:
+            reading.units += titled
             emitted = True
             continue
         if block.kind == "item" and names_only_bases(block.text):
@@ -590,9 +590,11 @@ def _walk(heading: Block | None, body: list[Block], language: str, reading: Read
         if len(uses) >= USES_IN_SECTION:
             reading.units += [_paragraph_unit(Block("paragraph", c.text, c.start)) for c in uses]
             reading.untied += [c for c in heading_prose if c not in uses]
-        elif emitted or column_role(heading.text, language) in _NOT_PURPOSES:
-            # a heading naming the data, the recipients or the retention names no purpose: "Les
-            # données que nous traitons" whose list says "... nécessaires au remboursement"
+        elif emitted or (column_role(heading.text, language) in _NOT_PURPOSES
+                         and not any(_states_use(c.text, language) for c in heading_prose)):
+            # a heading naming the data, the recipients or the retention names no purpose, unless
+            # its prose states a use: "Les données que nous traitons" whose list says "...
+            # nécessaires au remboursement" ties nothing, "CCTV data" saying "we record ..." does
             reading.untied += heading_prose
         else:
             reading.units.append(_section_unit(heading, heading_prose, language))
@@ -604,27 +606,39 @@ _TITLE_BASIS = re.compile(r"^(?:\d{1,2}(?:\.\d{1,2})*\.?\s+)?([^:：\n]{3,80}?)\
                           r"\s*([^:\n]{3,80}?)[.;]?$")
 
 
-def _titled_basis(block: Block, language: str) -> Unit | None:
+def _titled_basis(block: Block, language: str) -> list[Unit]:
     """A clause or paragraph whose first line names a purpose and its basis alone ("3.3.5 MARKETING:
     CONSENT"), the lines after it saying what is done ("We send you offers by e-mail ..."): one
-    purpose, the sentence after the title its words and the title its name."""
+    purpose, the sentence after the title its words and the title its name. Lines that are each
+    "<purpose>: <basis>" are a purpose each."""
+    lines = _lines(block)
+    matches = [_titled(line.text, language) for line in lines]
+    if all(matches) and len(lines) > 1:
+        return [Unit("item", [Chunk("purpose", m.group(1).strip(), line.start + m.start(1)),
+                              Chunk("basis", m.group(2), line.start + m.start(2))])
+                for line, m in zip(lines, matches, strict=True) if m]
     first = block.text.split("\n", 1)[0].rstrip()
-    match = _TITLE_BASIS.match(first)
-    if match is None or not bare_label(match.group(2)) or bare_label(match.group(1)) \
-            or column_role(match.group(1), language) is not None \
-            or find_terms("legal_bases", match.group(1)):
-        return None
+    match = _titled(first, language)
+    if match is None or any(matches[1:]):
+        return []
     title = Chunk("purpose", match.group(1).strip(), block.start + match.start(1))
     basis = Chunk("basis", match.group(2), block.start + match.start(2))
     rest = block.text[len(first):]
     body = rest.lstrip()
     if not body:
-        return Unit("item", [title, basis])
+        return [Unit("item", [title, basis])]
     at = block.start + len(first) + len(rest) - len(body)
     a, b = sentences(body)[0]
     use = Chunk("purpose", body[a:b].strip(), at + a + len(body[a:b]) - len(body[a:b].lstrip()))
-    return Unit("item", [use, Chunk("name", title.text, title.start), basis,
-                         Chunk("prose", body, at)])
+    return [Unit("item", [use, Chunk("name", title.text, title.start), basis, Chunk("prose", body, at)])]
+
+
+def _titled(line: str, language: str) -> re.Match[str] | None:
+    match = _TITLE_BASIS.match(line)
+    if match is None or not bare_label(match.group(2)) or bare_label(match.group(1)) \
+            or column_role(match.group(1), language) is not None or find_terms("legal_bases", match.group(1)):
+        return None
+    return match
 
 
 def _section_unit(heading: Block, prose: list[Chunk], language: str) -> Unit:
