@@ -75,35 +75,6 @@ def test_a_section_naming_the_data_is_no_purpose() -> None:
     assert {purpose for purpose, _ in pairs(extract_activities(document, "fr"))} == {"Remboursement"}
 
 
-# -- "we rely on <basis> to <use>": the use is the purpose -----------------------------------------
-
-def test_the_use_after_the_basis_a_section_relies_on_is_its_purpose() -> None:
-    document = from_text(
-        "## Birthday offers\n\n"
-        "We rely on our legitimate interest to send you a voucher in the month of your birthday. "
-        "You can opt out at the till.\n")
-    activities = extract_activities(document, "en")
-    assert named_pairs(activities) == {
-        ("send you a voucher in the month of your birthday", "Birthday offers", "legitimate_interests")}
-    assert_verbatim(document, activities)
-    document = from_text(
-        "## Relevés de fidélité\n\n"
-        "Nous nous fondons sur votre consentement pour vous envoyer un relevé de vos points.\n")
-    activities = extract_activities(document, "fr")
-    assert named_pairs(activities) == {
-        ("vous envoyer un relevé de vos points", "Relevés de fidélité", "consent")}
-    assert_verbatim(document, activities)
-
-
-def test_an_interest_described_after_the_basis_leaves_the_heading_the_purpose() -> None:
-    """"Our legitimate interest in knowing ..." describes the interest: no reliance on it for a use."""
-    document = from_text(
-        "## Product reviews\n\n"
-        "After delivery we ask for your opinion. We have a legitimate interest to learn what customers "
-        "think of our products.\n")
-    assert pairs(extract_activities(document, "en")) == {("Product reviews", "legitimate_interests")}
-
-
 # -- Markdown tables whose basis column is named in plain words ------------------------------------
 
 @pytest.mark.parametrize(("header", "language"), [

@@ -22,7 +22,7 @@ from garde.analyse.named_again import named_purposes
 from garde.analyse.on_behalf import processor_heading, processor_role, processor_spans, says_on_behalf
 from garde.analyse.passages import plain_headings
 from garde.analyse.references import by_reference, named_entries, respectively
-from garde.analyse.subjects import clauses, conditional, hedged_use, ties, use_after_basis, use_span
+from garde.analyse.subjects import clauses, conditional, hedged_use, ties, use_after_basis
 from garde.analyse.wording import (
     BOTH,
     GENERAL_BASES,
@@ -132,8 +132,12 @@ def _named_again(reading: Reading, language: str) -> None:
         named = named_purposes(unit.chunks[0].text, texts, language)
         if named:
             reading.units.remove(unit)
-            for i in named:
-                (*listed, *entries)[i].chunks.append(unit.chunks[1])
+            subject = unit.chunks[0]
+            for i in named:  # the subject's wording kept as the purpose's name ("La prise de rendez-vous")
+                chunks = (*listed, *entries)[i].chunks
+                chunks.append(unit.chunks[1])
+                if not any(c.role == "name" for c in chunks):
+                    chunks.append(Chunk("name", subject.text, subject.start))
     reading.units += [u for u in entries if len(u.chunks) > 1]
 
 
@@ -597,7 +601,7 @@ def _walk(heading: Block | None, body: list[Block], language: str, reading: Read
             # nécessaires au remboursement" ties nothing, "CCTV data" saying "we record ..." does
             reading.untied += heading_prose
         else:
-            reading.units.append(_section_unit(heading, heading_prose, language))
+            reading.units.append(_section_unit(heading, heading_prose))
 
 
 # A clause's title line: "3.3.5 MARKETING: CONSENT", "Newsletter – Consent", its number optional;
@@ -641,20 +645,9 @@ def _titled(line: str, language: str) -> re.Match[str] | None:
     return match
 
 
-def _section_unit(heading: Block, prose: list[Chunk], language: str) -> Unit:
-    """A section's purpose, named by its heading; where the one sentence of its prose that ties a
-    basis goes on with the use it is for ("We rely on our legitimate interest to send you text
-    reminders of your appointments"), that use is the purpose, and the heading its name."""
-    tying = [(chunk, a, b) for chunk in prose for a, b in sentences(chunk.text)
-             if tied_bases(chunk.text[a:b], language)]
-    reliance = load_structure().words(load_structure().reliance_cues, language)
-    relied = len(tying) == 1 and contains(tying[0][0].text[tying[0][1]:tying[0][2]], reliance)
-    span = use_span(tying[0][0].text[tying[0][1]:tying[0][2]], language) if relied else None
-    if span is None:
-        return Unit("section", [Chunk("purpose", heading.text, heading.start), *prose])
-    chunk, a, _ = tying[0]
-    use = Chunk("purpose", chunk.text[a + span[0]:a + span[1]], chunk.start + a + span[0])
-    return Unit("section", [use, Chunk("name", heading.text, heading.start), *prose])
+def _section_unit(heading: Block, prose: list[Chunk]) -> Unit:
+    """A section's purpose, named by its heading, with the prose stating its basis."""
+    return Unit("section", [Chunk("purpose", heading.text, heading.start), *prose])
 
 
 #: Column roles whose heading names what the section is about other than a purpose.

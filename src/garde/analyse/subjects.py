@@ -139,23 +139,12 @@ def _clauses(sentence: str, language: str) -> list[tuple[int, int, int]]:
 def use_after_basis(sentence: str, language: str) -> bool:
     """Whether a sentence goes on after the last basis it ties with the use it is for ("we may rely
     on your consent to show you ...", "sur notre intérêt légitime pour mesurer ...")."""
-    return use_span(sentence, language) is not None
-
-
-def use_span(sentence: str, language: str) -> tuple[int, int] | None:
-    """Where the use a sentence states after the last basis it ties begins and ends ("we rely on our
-    legitimate interest to *send you reminders of your appointments*"), up to the sentence's end or a
-    semicolon; None when the sentence goes on with no use after its bases."""
     bases = tied_bases(sentence, language)
     if not bases:
-        return None
-    after = _markers(language).match(_fold(sentence), bases[-1].end)
-    if after is None or _own_words(sentence[after.end():]) < OWN_WORDS:
-        return None
-    rest = sentence[after.end():]
-    end = after.end() + len(re.split(r";|:\s|[.!?](?:\s|$)", rest)[0].rstrip(" ,"))
-    start = after.end() + len(rest) - len(rest.lstrip())
-    return (start, end) if end > start else None
+        return False
+    markers = _markers(language)
+    after = markers.match(_fold(sentence), bases[-1].end)
+    return after is not None and _own_words(sentence[after.end():]) >= OWN_WORDS
 
 
 def hedged_use(text: str, language: str) -> bool:

@@ -86,7 +86,6 @@ class Structure:
     reference_nouns: dict[str, tuple[str, ...]] = field(default_factory=dict)
     reference_ranges: dict[str, tuple[str, ...]] = field(default_factory=dict)
     respectively: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    reliance_cues: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def words(self, table: dict[str, tuple[str, ...]], language: str) -> tuple[str, ...]:
         """The words of ``language``; every language's when it is unknown."""
@@ -133,7 +132,6 @@ def load_structure(path: Path = STRUCTURE) -> Structure:
         reference_nouns=_words_map(data.get("reference_nouns", {}), "reference_nouns"),
         reference_ranges=_words_map(data.get("reference_ranges", {}), "reference_ranges"),
         respectively=_words_map(data.get("respectively", {}), "respectively"),
-        reliance_cues=_words_map(data.get("reliance_cues", {}), "reliance_cues"),
     )
 
 
