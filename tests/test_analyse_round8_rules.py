@@ -211,3 +211,15 @@ def test_a_heading_naming_data_whose_prose_states_a_use_is_a_purpose() -> None:
     document = from_text("## CCTV data\n\nWe record images of the car park to keep it safe, in our "
                          "legitimate interests.\n")
     assert pairs(extract_activities(document, "en")) == {("CCTV data", "legitimate_interests")}
+
+
+@pytest.mark.parametrize(("header", "language"), [
+    ("| Cosa facciamo con i tuoi dati | Perché possiamo farlo |", "it"),
+    ("| Ce que nous faisons de vos données | Pourquoi nous en avons le droit |", "fr"),
+])
+def test_a_basis_header_holding_a_purpose_s_word_is_the_basis_column(header: str, language: str) -> None:
+    """"Perché possiamo farlo" names the basis: its "perché" is no purpose column's word."""
+    document = from_text(f"{header}\n|---|---|\n"
+                         "| Creare il tuo profilo | Contratto |\n| Newsletter | Consenso |\n")
+    assert pairs(extract_activities(document, language)) == {("Creare il tuo profilo", "contract"),
+                                                             ("Newsletter", "consent")}

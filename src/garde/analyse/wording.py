@@ -156,13 +156,19 @@ def column_role(header: str, language: str) -> str | None:
     structure = load_structure()
     normal = normalise(header)
     roles: list[str] = []
+    found_in = language
     # The document's language first; a header in another one ("Purpose" over French rows) next.
     for words_of_language in (language, ""):
-        roles = roles or [role for role in ROLES if role in structure.columns
-                          and _alternation(structure.words(structure.columns[role], words_of_language))
-                          .search(normal)]
+        if not roles:
+            found_in = words_of_language
+            roles = [role for role in ROLES if role in structure.columns and _alternation(
+                structure.words(structure.columns[role], words_of_language)).search(normal)]
     if "purpose" in roles and "basis" in roles:
-        return BOTH
+        # "Perché possiamo farlo" names the basis only: its "perché" is the basis's wording, not a purpose's
+        outside = _alternation(structure.words(structure.columns["basis"], found_in)).sub(" ", normal)
+        if _alternation(structure.words(structure.columns["purpose"], found_in)).search(outside):
+            return BOTH
+        roles.remove("purpose")
     return roles[0] if roles else None
 
 
