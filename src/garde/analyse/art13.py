@@ -191,7 +191,8 @@ def _evidence(passage: Passage) -> Element:
     return Element(True, passage.text.strip(), passage.start + lead)
 
 
-_CLAUSE_END = re.compile(r"[;:]")
+# A clause ends at ";" or ":", or with its sentence (a full stop before a capital: "Art. 20" goes on).
+_CLAUSE_END = re.compile(r"[;:]|[.!?](?=\s+[A-ZÀ-ÖØ-Ý])")
 
 
 def _matches(passage: Passage, rule: Rule, scoped: Cues | None) -> bool:

@@ -14,9 +14,11 @@ stated anywhere else is *untied*: stated for the whole document, tied to no purp
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 
 from garde.analyse.document import Block, Document, Table
+from garde.analyse.named_again import named_purposes
 from garde.analyse.on_behalf import processor_heading, processor_role, processor_spans, says_on_behalf
 from garde.analyse.passages import plain_headings
 from garde.analyse.references import by_reference, named_entries, respectively
@@ -64,6 +66,9 @@ class Unit:
 class Reading:
     units: list[Unit] = field(default_factory=list)
     untied: list[Chunk] = field(default_factory=list)  # prose stating a basis for no one purpose
+    # entries of a list under no heading of purposes, stating no basis: purposes only if a later
+    # sentence names them again with their basis (:func:`_named_again`)
+    listed: list[Chunk] = field(default_factory=list)
 
 
 def read_layout(document: Document, language: str) -> Reading:
@@ -71,6 +76,7 @@ def read_layout(document: Document, language: str) -> Reading:
     consumed = _tables(document, language, reading)
     _prose(document, language, reading, consumed)
     _referenced(document, language, reading)
+    _named_again(reading, language)
     reading.units.sort(key=lambda u: min((c.start for c in u.chunks), default=0))
     _processors(document, language, reading.units)
     return reading
@@ -110,6 +116,29 @@ def _referenced(document: Document, language: str, reading: Reading) -> None:
         c.role == "purpose" and any(s <= c.start < e for s, e in spans) for c in u.chunks)]
     reading.untied = [c for c in reading.untied if not any(s <= c.start < e for s, e in spans)]
     reading.units += units
+
+
+def _named_again(reading: Reading, language: str) -> None:
+    """Purposes listed with no basis, then named again as the subject of a sentence stating one
+    (:mod:`garde.analyse.named_again`): the sentence's basis is theirs, its subject no purpose of
+    its own."""
+    listed = [u for u in reading.units if u.layout == "item" and [c.role for c in u.chunks] == ["purpose"]]
+    entries = [Unit("item", [chunk]) for chunk in reading.listed]  # a purpose only once named again
+    if not listed and not entries:
+        return
+    texts = [u.chunks[0].text for u in (*listed, *entries)]
+    for unit in [u for u in reading.units if u.layout == "paragraph"
+                 and [c.role for c in u.chunks] == ["purpose", "prose"]]:
+        named = named_purposes(unit.chunks[0].text, texts, language)
+        if named:
+            reading.units.remove(unit)
+            subject = unit.chunks[0]
+            for i in named:  # the subject's wording kept as the purpose's name ("La prise de rendez-vous")
+                chunks = (*listed, *entries)[i].chunks
+                chunks.append(unit.chunks[1])
+                if not any(c.role == "name" for c in chunks):
+                    chunks.append(Chunk("name", subject.text, subject.start))
+    reading.units += [u for u in entries if len(u.chunks) > 1]
 
 
 def _processors(document: Document, language: str, units: list[Unit]) -> None:
@@ -365,10 +394,19 @@ def _list_lines(block: Block) -> list[Block]:
     return parts
 
 
+#: Most words of a heading that only announces a legal basis ("Legal basis", "Our lawful basis for
+#: this"), as a purpose's own sub-section does.
+BASIS_HEADING_WORDS = 6
+
+
 def _prose(document: Document, language: str, reading: Reading, consumed: set[int]) -> None:
     structure = load_structure()
+    # the section before, when its heading may name one purpose and it tied no basis of its own
+    untold: Block | None = None
+    repeated = Counter(h.text for h in document.headings)
     for trail, body in _sections(document, consumed, language):
         heading = trail[-1] if trail else None
+        before, last, untold = len(reading.units), untold, None
         titles = " / ".join(h.text for h in trail)
         purposes = structure.words(structure.purpose_sections, language)
         # "Purposes and legal bases" lists purposes; "Legal basis" alone states bases for all.
@@ -386,7 +424,18 @@ def _prose(document: Document, language: str, reading: Reading, consumed: set[in
             continue
         if own_purposes and bases_named:  # "Purposes and legal bases": "<purpose> : <its basis>"
             body = _purpose_colon_basis(body, language, reading)
+        if basis_section and last is not None and heading is not None and len(heading.text.split()) \
+                <= BASIS_HEADING_WORDS and (last.level < heading.level or repeated.get(heading.text, 0) > 1):
+            # "Providing your care" (what is done) then "Legal basis" (on what basis): the basis is
+            # that purpose's, whether the basis heading sits under it or, as a PDF's headings read,
+            # beside it, repeated after each purpose (one "Legal basis" beside the others is the
+            # document's)
+            _walk(last, body, language, reading, False, (False, False))
+            continue
         _walk(heading, body, language, reading, basis_section, (own_purposes, listing))
+        if heading is not None and not basis_section and not listing and len(reading.units) == before \
+                and column_role(heading.text, language) is None:
+            untold = heading
 
 
 # "<purpose, details in parentheses> : <a sentence stating its basis>": a short lead, no sentence
@@ -467,6 +516,11 @@ def _walk(heading: Block | None, body: list[Block], language: str, reading: Read
     emitted = False
     for i, block in enumerate(body):
         chunk = Chunk("prose", block.text, block.start)
+        titled = _titled_basis(block, language) if block.kind in ("item", "paragraph") else []
+        if titled:
+            reading.units += titled
+            emitted = True
+            continue
         if block.kind == "item" and names_only_bases(block.text):
             continue  # a bullet naming a basis, no purpose ("- the performance of a contract;")
         if not bare_label(block.text) and lists_bases(block.text, language) \
@@ -529,6 +583,8 @@ def _walk(heading: Block | None, body: list[Block], language: str, reading: Read
     if listing:  # bullets of a section listing purposes: purposes, their basis unknown
         reading.units += [Unit("item", [Chunk("purpose", b.text, b.start)]) for b in pending]
         emitted = emitted or bool(pending)
+    elif heading is None or column_role(heading.text, language) not in _NOT_PURPOSES:
+        reading.listed += [Chunk("purpose", b.text, b.start) for b in pending]
     if heading_prose and heading is not None:
         # paragraphs each stating a use and its basis ("We record this only because you gave us your
         # consent", "We keep records ... because we are required to by law"): a purpose each, under
@@ -538,11 +594,64 @@ def _walk(heading: Block | None, body: list[Block], language: str, reading: Read
         if len(uses) >= USES_IN_SECTION:
             reading.units += [_paragraph_unit(Block("paragraph", c.text, c.start)) for c in uses]
             reading.untied += [c for c in heading_prose if c not in uses]
-        elif emitted:
+        elif emitted or (column_role(heading.text, language) in _NOT_PURPOSES
+                         and not any(_states_use(c.text, language) for c in heading_prose)):
+            # a heading naming the data, the recipients or the retention names no purpose, unless
+            # its prose states a use: "Les données que nous traitons" whose list says "...
+            # nécessaires au remboursement" ties nothing, "CCTV data" saying "we record ..." does
             reading.untied += heading_prose
         else:
-            reading.units.append(Unit("section", [Chunk("purpose", heading.text, heading.start),
-                                                  *heading_prose]))
+            reading.units.append(_section_unit(heading, heading_prose))
+
+
+# A clause's title line: "3.3.5 MARKETING: CONSENT", "Newsletter – Consent", its number optional;
+# the purpose's words, then after a colon or a dash nothing but the basis's name.
+_TITLE_BASIS = re.compile(r"^(?:\d{1,2}(?:\.\d{1,2})*\.?\s+)?([^:：\n]{3,80}?)\s*(?:[:：]|\s[–—-]\s)"
+                          r"\s*([^:\n]{3,80}?)[.;]?$")
+
+
+def _titled_basis(block: Block, language: str) -> list[Unit]:
+    """A clause or paragraph whose first line names a purpose and its basis alone ("3.3.5 MARKETING:
+    CONSENT"), the lines after it saying what is done ("We send you offers by e-mail ..."): one
+    purpose, the sentence after the title its words and the title its name. Lines that are each
+    "<purpose>: <basis>" are a purpose each."""
+    lines = _lines(block)
+    matches = [_titled(line.text, language) for line in lines]
+    if all(matches) and len(lines) > 1:
+        return [Unit("item", [Chunk("purpose", m.group(1).strip(), line.start + m.start(1)),
+                              Chunk("basis", m.group(2), line.start + m.start(2))])
+                for line, m in zip(lines, matches, strict=True) if m]
+    first = block.text.split("\n", 1)[0].rstrip()
+    match = _titled(first, language)
+    if match is None or any(matches[1:]):
+        return []
+    title = Chunk("purpose", match.group(1).strip(), block.start + match.start(1))
+    basis = Chunk("basis", match.group(2), block.start + match.start(2))
+    rest = block.text[len(first):]
+    body = rest.lstrip()
+    if not body:
+        return [Unit("item", [title, basis])]
+    at = block.start + len(first) + len(rest) - len(body)
+    a, b = sentences(body)[0]
+    use = Chunk("purpose", body[a:b].strip(), at + a + len(body[a:b]) - len(body[a:b].lstrip()))
+    return [Unit("item", [use, Chunk("name", title.text, title.start), basis, Chunk("prose", body, at)])]
+
+
+def _titled(line: str, language: str) -> re.Match[str] | None:
+    match = _TITLE_BASIS.match(line)
+    if match is None or not bare_label(match.group(2)) or bare_label(match.group(1)) \
+            or column_role(match.group(1), language) is not None or find_terms("legal_bases", match.group(1)):
+        return None
+    return match
+
+
+def _section_unit(heading: Block, prose: list[Chunk]) -> Unit:
+    """A section's purpose, named by its heading, with the prose stating its basis."""
+    return Unit("section", [Chunk("purpose", heading.text, heading.start), *prose])
+
+
+#: Column roles whose heading names what the section is about other than a purpose.
+_NOT_PURPOSES = ("data", "subjects", "recipients", "retention")
 
 
 def _by_subject(block: Block, language: str, reading: Reading,

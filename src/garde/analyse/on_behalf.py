@@ -83,6 +83,8 @@ def on_behalf_only(found: Sequence[Passage], language: str) -> bool:
     (Art. 13(1)(a) is the controller's: its customer, whom it does not name)."""
     structure = load_structure()
     controller = structure.words(structure.controller_sections, language)
+    # "Your employer is the controller of your payroll data": whose processing it is, not the writer's
+    customers = structure.words(structure.customer_controllers, language)
     on_behalf = [p for p in found if says_on_behalf(p.text, language)]
     return bool(on_behalf) and not any(contains(p.text, controller) and not says_on_behalf(p.text, language)
-                                       for p in found)
+                                       and not contains(p.text, customers) for p in found)

@@ -79,6 +79,7 @@ class Structure:
     processor_sections: dict[str, tuple[str, ...]] = field(default_factory=dict)
     processor_cues: dict[str, tuple[str, ...]] = field(default_factory=dict)
     controller_sections: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    customer_controllers: dict[str, tuple[str, ...]] = field(default_factory=dict)
     processor_roles: dict[str, tuple[str, ...]] = field(default_factory=dict)
     generic_uses: dict[str, tuple[str, ...]] = field(default_factory=dict)
     conditional_cues: dict[str, tuple[str, ...]] = field(default_factory=dict)
@@ -124,6 +125,7 @@ def load_structure(path: Path = STRUCTURE) -> Structure:
         processor_sections=_words_map(data.get("processor_sections", {}), "processor_sections"),
         processor_cues=_words_map(data.get("processor_cues", {}), "processor_cues"),
         controller_sections=_words_map(data.get("controller_sections", {}), "controller_sections"),
+        customer_controllers=_words_map(data.get("customer_controllers", {}), "customer_controllers"),
         processor_roles=_words_map(data.get("processor_roles", {}), "processor_roles"),
         generic_uses=_words_map(data.get("generic_uses", {}), "generic_uses"),
         conditional_cues=_words_map(data.get("conditional_cues", {}), "conditional_cues"),
@@ -154,13 +156,19 @@ def column_role(header: str, language: str) -> str | None:
     structure = load_structure()
     normal = normalise(header)
     roles: list[str] = []
+    found_in = language
     # The document's language first; a header in another one ("Purpose" over French rows) next.
     for words_of_language in (language, ""):
-        roles = roles or [role for role in ROLES if role in structure.columns
-                          and _alternation(structure.words(structure.columns[role], words_of_language))
-                          .search(normal)]
+        if not roles:
+            found_in = words_of_language
+            roles = [role for role in ROLES if role in structure.columns and _alternation(
+                structure.words(structure.columns[role], words_of_language)).search(normal)]
     if "purpose" in roles and "basis" in roles:
-        return BOTH
+        # "Perché possiamo farlo" names the basis only: its "perché" is the basis's wording, not a purpose's
+        outside = _alternation(structure.words(structure.columns["basis"], found_in)).sub(" ", normal)
+        if _alternation(structure.words(structure.columns["purpose"], found_in)).search(outside):
+            return BOTH
+        roles.remove("purpose")
     return roles[0] if roles else None
 
 
