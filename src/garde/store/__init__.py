@@ -210,6 +210,7 @@ _QUOTED = re.compile(r'"(?:[^"]|"")*"')
 _BYTES = re.compile(r"\b0x[0-9a-fA-F]")
 _FUNCTION = re.compile(r"function ([\w.]+)\(")
 _NOT_KEPT = "(its words are not kept: they may quote the row)"
+_IDENTIFIER = re.compile(r"[A-Za-z_][\w$]*(?:\.[A-Za-z_][\w$]*)*")
 
 
 def database_refusal(exc: BaseException) -> str:
@@ -242,11 +243,21 @@ def database_refusal(exc: BaseException) -> str:
         return f"{label} refused by the database {author} {_NOT_KEPT}"
     names = {str(name) for name in (diag.constraint_name, diag.table_name, diag.column_name,
                                     diag.datatype_name, diag.schema_name) if name}
+    # A name the statement's own text spells (``relation "wishlist_items" does not exist``: PostgreSQL
+    # sets no table name for it) is the schema's, not a value: values are bound, never in the text.
+    statement = str(getattr(exc, "statement", None) or "")
+    names |= {word for quoted in _QUOTED.findall(first) for word in (quoted[1:-1],)
+              if _IDENTIFIER.fullmatch(word) and _spells(statement, word)}
     first = first.split(":", 1)[0]
     first = _QUOTED.sub(lambda quoted: quoted[0] if quoted[0][1:-1].replace('""', '"') in names else '"…"',
                         first)
     first = first[:found.start()].rstrip() if (found := _BYTES.search(first)) else first
     return f"{label} {first}".rstrip()
+
+
+def _spells(statement: str, name: str) -> bool:
+    """Whether ``statement`` spells ``name`` as a word of its own (a table, a column, a schema)."""
+    return re.search(rf"(?<![\w$]){re.escape(name)}(?![\w$])", statement) is not None
 
 
 def unreachable(exc: sa.exc.DBAPIError) -> str:
