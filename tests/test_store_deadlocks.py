@@ -173,8 +173,11 @@ def test_an_erasure_part_meets_a_deadlock_and_is_done_once(
                 "SELECT id FROM request_parts WHERE request_id = :id AND part = 'crm' FOR UPDATE",
                 {"id": request_id})
         assert outcome.applied and not outcome.last
-        assert [r.getMessage().split(":")[0] for r in caplog.records if RETRIED in r.getMessage()] == [
-            f"request {request_id}"]
+        # Once, or more on a loaded machine: after the abort, the other transaction's row lock is taken
+        # again only when its backend runs, and garde's next attempt may lock the row first (a second
+        # cycle, aborted the same way). However many attempts, the part is applied and audited once.
+        retries = [r.getMessage().split(":")[0] for r in caplog.records if RETRIED in r.getMessage()]
+        assert retries and set(retries) == {f"request {request_id}"}
         with world.store.connect() as conn:
             assert [(p["part"], p["status"]) for p in parts_of(conn, request_id)] == [("crm", "done"),
                                                                                         ("shop", "pending")]
