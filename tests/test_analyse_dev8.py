@@ -55,10 +55,13 @@ def test_dev8_kind(analysed: Analysed, name: str) -> None:
     assert analysed[name][0]["kind"] == LABELS[name]["kind"]
 
 
-@pytest.mark.parametrize("name", [n for n in DOCUMENTS if LABELS[n].get("findings")])
-def test_dev8_findings(analysed: Analysed, name: str) -> None:
-    codes = {finding["code"] for finding in analysed[name][0]["findings"]}
-    assert set(LABELS[name]["findings"]) <= codes, (name, codes)
+def test_dev8_findings(analysed: Analysed) -> None:
+    """dev8 labels no finding (its documents were written for pairs): none is reported either, so a
+    rule that fires on a clean notice shows here."""
+    for name in DOCUMENTS:
+        codes = {finding["code"] for finding in analysed[name][0]["findings"]}
+        assert set(LABELS[name].get("findings") or []) <= codes, (name, codes)
+        assert LABELS[name].get("findings") or not codes, (name, codes)
 
 
 @pytest.mark.parametrize("name", DOCUMENTS)
