@@ -30,7 +30,6 @@ from garde import audit
 from garde.documents.wording import Wording
 from garde.problems import NotFound
 from garde.register import Register
-from garde.register.roles import ServedController
 from garde.rights.held_as_processor import Forwarding, contact_text, served
 from garde.rights.tables import request_forwardings
 from garde.store.transactions import retried
@@ -89,9 +88,8 @@ def with_contacts(registers: Iterable[Register], views: list[dict[str, Any]]) ->
     out = []
     for view in views:
         entry = served(registers, view["controller"])
-        dpo = contact_text(ServedController(name=view["controller"], contact=entry.dpo), words) \
-            if entry is not None and entry.dpo is not None else None
-        out.append({**view, "contact": contact_text(entry, words), "dpo": dpo})
+        out.append({**view, "contact": contact_text(entry.contact if entry else None, words),
+                    "dpo": contact_text(entry.dpo if entry else None, words)})
     return out
 
 

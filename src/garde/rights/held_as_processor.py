@@ -21,7 +21,9 @@ from garde.datasets import Footprint, TableMap, TableRef
 from garde.documents.wording import Wording
 from garde.register import Activity, Register
 from garde.register.roles import ServedController
+from garde.register.values import Contact
 from garde.rights.deployment import Deployment
+from garde.rights.display import line_text
 from garde.rights.wording import strings
 
 
@@ -128,14 +130,9 @@ def served(registers: Iterable[Register], name: str) -> ServedController | None:
     return next((c for c in entries if c.contact is not None), entries[0] if entries else None)
 
 
-def contact_text(entry: ServedController | None, words: Wording) -> str | None:
-    """The controller's contact as the register gives it: e-mail, telephone, web site, address."""
-    contact = entry.contact if entry is not None else None
-    if contact is None:
-        return None
-    address = words.text(contact.address) if contact.address is not None else None
-    parts = [contact.email, contact.phone, contact.url, address.text if address else None]
-    return ", ".join(p for p in parts if p) or None
+def contact_text(contact: Contact | None, words: Wording) -> str | None:
+    """A contact the register gives, on one line, as the documents word it (:meth:`Wording.contact`)."""
+    return ", ".join(line_text(line) for line in words.contact(contact)) or None
 
 
 def subject_notes(deployment: Deployment, forwardings: Iterable[Forwarding], words: Wording,
@@ -145,7 +142,8 @@ def subject_notes(deployment: Deployment, forwardings: Iterable[Forwarding], wor
     texts = strings(lang)["report"]
     notes = []
     for forwarding in forwardings:
-        contact = contact_text(served(deployment.registers.values(), forwarding.controller), words)
+        entry = served(deployment.registers.values(), forwarding.controller)
+        contact = contact_text(entry.contact if entry is not None else None, words)
         text = texts["processed_for"].format(controller=forwarding.controller)
         if contact:
             text += " " + texts["processed_for_contact"].format(contact=contact)
