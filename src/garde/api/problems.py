@@ -9,7 +9,6 @@ own messages (``GardeError``) are in English, as the CLI prints them.
 from __future__ import annotations
 
 import logging
-import traceback
 from collections.abc import Sequence
 from typing import Any
 
@@ -24,7 +23,7 @@ from starlette.exceptions import HTTPException
 from garde.i18n import preferred_language
 from garde.problems import GardeError, InputError
 from garde.ratelimit import RateLimited
-from garde.store import database_refusal, unreachable
+from garde.store import unreachable
 from garde.store.transactions import RETRY_AFTER, conflicted, sqlstate
 
 MEDIA_TYPE = "application/problem+json"
@@ -187,13 +186,9 @@ async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-    if isinstance(exc, sa.exc.SQLAlchemyError):
-        # The driver's message quotes values (PostgreSQL's DETAIL: the refused row, identities in
-        # clear): the log gets its first line and where it was raised, not the message itself.
-        log.error("unexpected database error on %s %s: %s\n%s", request.method, request.url.path,
-                  database_refusal(exc), "".join(traceback.format_tb(exc.__traceback__)).rstrip())
-    else:
-        log.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+    # A database error's message quotes values (PostgreSQL's DETAIL: the refused row, identities in
+    # clear): the app's log record factory (garde.store.logs) keeps its class, first line and frames.
+    log.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
     return problem(request, 500, worded(request, "internal"))
 
 
