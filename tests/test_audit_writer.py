@@ -102,7 +102,10 @@ def test_background_writer_does_the_writes_and_keeps_the_order(engine: sa.Engine
         waited = time.monotonic() - started
         pending = writer.pending
         release()
-        assert writer.flush() == 12
+        # the writer may commit its two waiting batches before flush() takes the state: flush() sees
+        # the rest committed, and the writer all twelve
+        assert 2 <= writer.flush() <= 12
+        assert writer.written == 12
         assert writer.pending == 0
     assert waited < 1, "add() must not wait for a write"
     assert pending == 12
