@@ -445,8 +445,26 @@ def test_the_privacy_center_the_api_and_the_cli_forward_and_erase_on_instruction
     assert recorded.status_code == 303, recorded.text
     after_page = client.get(f"/dpo/requests/{bobs}").text
     assert "its portal" in after_page and after_page.count("Record as forwarded") == 1
+    # The controller instructs the erasure of Bob's repairs: the DPO runs it from the same page, which
+    # asks for the instruction and who gave it; only that controller's columns go.
+    assert 'action="/dpo/requests/' + bobs + '/instructed-erasure"' in after_page
+    instructed = {"csrf": csrf, "controller": "Other Brand GmbH", "instruction": "ticket 4471"}
+    refused = client.post(f"/dpo/requests/{bobs}/instructed-erasure", data=instructed)
+    assert refused.status_code == 400 and "who gave it" in refused.text
+    assert _rows(hub, "SELECT count(*) FROM repairs") == [(1,)]
+    unforwarded = client.post(f"/dpo/requests/{bobs}/instructed-erasure", data={
+        **instructed, "controller": "Brand SpA", "instructed_by": "Brand DPO"})
+    assert unforwarded.status_code == 400 and "record its forwarding" in unforwarded.text
+    erased = client.post(f"/dpo/requests/{bobs}/instructed-erasure", follow_redirects=False,
+                         data={**instructed, "instructed_by": "Other Brand's DPO"})
+    assert erased.status_code == 303, erased.text
+    assert _rows(hub, "SELECT count(*) FROM repairs") == [(0,)]
+    assert _rows(hub, "SELECT brand_ref FROM customers WHERE id = 2") == [("BRAND-REF-9001",)]
+    erased_page = client.get(f"/dpo/requests/{bobs}").text
+    assert "erased on its instruction" in erased_page and "ticket 4471" in erased_page
+    assert "Other Brand&#39;s DPO" in erased_page and "/instructed-erasure" not in erased_page
     french = client.get(f"/dpo/requests/{bobs}?lang=fr").text
-    assert "à transmettre" in french
+    assert "à transmettre" in french and "effacé sur son instruction" in french
 
     # Staff see the forwarding to do: which controller, its contact, what was found.
     shown = client.get(f"{API}/{access}", headers=agent).json()

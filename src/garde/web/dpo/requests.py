@@ -1,7 +1,7 @@
 """``/dpo/requests``: the queue of data-subject requests, one request's page, its answer files,
 and the forms that run a verified request, or extend or reject it (with the reason the subject is
-told); the request's forwardings to the controllers whose data it found (held as a processor), and
-the form that records one done."""
+told); the request's forwardings to the controllers whose data it found (held as a processor), the
+form that records one done and the one that erases that data on the controller's instruction."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from garde.api.state import service, store
 from garde.jobs.requests import run_request
 from garde.problems import GardeError, NotFound
 from garde.rights import forwarding
-from garde.rights.deployment import configured_registers
+from garde.rights.deployment import Deployment, configured_registers
+from garde.rights.instructed_erasure import instruct_erasure
 from garde.rights.queue import answer_file, answer_files, extendable, queue, standing
 from garde.store.transactions import retried
 from garde.subjects import now
@@ -103,6 +104,25 @@ def forward(request_id: str, request: Request, dpo: DpoPage,
             full = rights.get_request(conn, request_id[:MAX_ID]).id
         forwarding.mark_forwarded(store(request), full, form.get("controller", "")[:256], actor=dpo.actor,
                                   note=form.get("note", "")[:2000] or None)
+    except GardeError as error:
+        return _page(request, dpo, request_id, error=str(error), status=400)
+    return RedirectResponse(f"/dpo/requests/{full}", status_code=303)
+
+
+@router.post("/dpo/requests/{request_id}/instructed-erasure", include_in_schema=False)
+def instructed_erasure(request_id: str, request: Request, dpo: DpoPage,
+                       form: dict[str, str] = Depends(checked_form)) -> Response:
+    """Erase the data a forwarded request found that is held for a controller, on that controller's
+    instruction (GDPR Art. 28(3)(a), 29), as ``POST /api/v1/requests/{id}/instructed-erasure`` does,
+    under the DPO's name: its columns only, legal holds honoured; run again, nothing more changes."""
+    settings = service(request).settings
+    try:
+        with store(request).connect() as conn:
+            full = rights.get_request(conn, request_id[:MAX_ID]).id
+        with Deployment.open(settings=settings) as deployment:
+            instruct_erasure(store(request), deployment, full, form.get("controller", "")[:256],
+                             instruction=form.get("instruction", "")[:2000],
+                             instructed_by=form.get("instructed_by", "")[:256], actor=dpo.actor)
     except GardeError as error:
         return _page(request, dpo, request_id, error=str(error), status=400)
     return RedirectResponse(f"/dpo/requests/{full}", status_code=303)
