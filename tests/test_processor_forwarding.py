@@ -314,6 +314,30 @@ def test_a_rectification_leaves_the_clients_tables_and_forwards(hub: Hub) -> Non
     assert _rows(hub, "SELECT DISTINCT address FROM parcels") == [("12 Via Roma Milano",)]
 
 
+def test_a_category_in_an_own_and_a_clients_column_of_one_table_is_corrected_in_the_own_only(
+        hub: Hub, tmp_path: Path) -> None:
+    # The customers' table also keeps, for Brand SpA, the phone its parcels are announced to: a
+    # correction of the subject's phone (a category) is theirs for the organisation's own column, the
+    # client's column is its controller's to correct (the request is forwarded).
+    with hub.deployment.engines["hub"].begin() as conn:
+        conn.execute(sa.text("ALTER TABLE customers ADD COLUMN brand_phone VARCHAR(40)"))
+        conn.execute(sa.text("UPDATE customers SET brand_phone = '+390212345678' WHERE id = 1"))
+    held_phone = "      brand_phone: {{category: contact.phone, activities: [parcels], erase: null}}\n"
+    (tmp_path / "datasets" / "hub.yaml").write_text(
+        HUB.replace("      brand_ref:", held_phone + "      brand_ref:").format(url=hub.url))
+    with Deployment.open(tmp_path / "datasets", results=tmp_path / "results") as deployment:
+        with hub.store.begin() as conn:
+            request = submit(conn, "rectification", {"email": "alice@example.org"},
+                             details={"corrections": {"contact.phone": "+33699887766"}})
+            verify_out_of_band(conn, request.id, "card", actor="agent:test", identities=["email"])
+        done = run(hub.store, request.id, deployment)
+    assert done.status == "completed"
+    assert done.result["changed"] == {"hub.customers.phone": 1}
+    assert [f["controller"] for f in done.result["forwarded"]] == ["Brand SpA"]
+    assert _rows(hub, "SELECT phone, brand_phone FROM customers WHERE id = 1") == [
+        ("+33699887766", "+390212345678")]
+
+
 def test_portability_and_a_french_answer_leave_the_clients_data_out(hub: Hub) -> None:
     with hub.store.begin() as conn:
         ported = submit(conn, "portability", {"email": "alice@example.org"})

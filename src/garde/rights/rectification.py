@@ -37,6 +37,7 @@ from garde.datasets.sql import chunks, sql_table
 from garde.keys import identifier_data_key
 from garde.problems import GardeError
 from garde.rights.deployment import Deployment, where
+from garde.rights.held_as_processor import held_for
 from garde.rights.tables import identity_handovers
 from garde.subjects import identifier_hash, now, objections, subject_identifiers
 from garde.suppression import is_subject_suppressed, suppress
@@ -44,12 +45,17 @@ from garde.suppression import is_subject_suppressed, suppress
 
 def targets(deployment: Deployment, footprint: Footprint,
             corrections: Mapping[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
-    """``{(database, table): {column: new value}}`` for the subject's tables."""
+    """``{(database, table): {column: new value}}`` for the subject's tables; a column held only as a
+    processor is its controller's to correct (the request is forwarded), even where the category it
+    shares with an own column of the same table is corrected there."""
     out: dict[tuple[str, str], dict[str, Any]] = {}
     matched: set[str] = set()
     for ref in footprint.tables():
         table = deployment.datamap.table(ref)
+        held = held_for(deployment, table)
         for name, column in table.columns.items():
+            if name in held:
+                continue
             for field, value in corrections.items():
                 if field in (column.category, where(table, name)):
                     out.setdefault((ref.database, ref.table), {})[name] = value
