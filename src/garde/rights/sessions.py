@@ -46,6 +46,7 @@ from garde.rights.intake import LANGUAGES
 from garde.rights.mailer import Mailer, SmsSender
 from garde.rights.tables import identity_handovers, subject_sessions
 from garde.rights.wording import strings
+from garde.store import is_postgres
 from garde.store.transactions import retried
 from garde.subjects import identifier_hash, normalise_identifier, now, subject_identifiers
 
@@ -135,8 +136,15 @@ def start_session(engine: sa.Engine, kind: str, value: str, mailer: Mailer, *, l
             wait = (identity_free_at(conn, digest, moment) - moment).total_seconds()
             raise RateLimited(CODES_A_DAY, max(1, math.ceil(wait)), what=f"codes to this {NOUNS[kind]}")
         _forget_ended(conn, moment)
-        subject_id = conn.execute(sa.select(subject_identifiers.c.subject_id).where(
-            subject_identifiers.c.kind == kind, subject_identifiers.c.hash == digest)).scalar()
+        # The link read under a share lock a rectification's move (its delete) waits for, or that waits
+        # for the move's commit and then finds the link gone: a session opened at the moment of a move is
+        # opened before it (its start earlier than the moment the move records after its delete: the
+        # "details changed" page) or after it (linked to no one), never bound to a subject its identity
+        # no longer reaches with a start later than the move's moment (SQLite: its write lock orders).
+        linked = sa.select(subject_identifiers.c.subject_id).where(
+            subject_identifiers.c.kind == kind, subject_identifiers.c.hash == digest)
+        subject_id = conn.execute(linked.with_for_update(read=True, key_share=True) if is_postgres(conn)
+                                  else linked).scalar()
         # Known or not, the code goes to the identity: whoever holds the mailbox proves it (someone
         # garde knows nothing about yet can open a session and ask for their data), and the answer
         # and the work are the same either way.
