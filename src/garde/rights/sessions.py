@@ -41,6 +41,7 @@ from garde.rights.code_limits import (
     codes_to_identity,
     hold_identity,
     identity_free_at,
+    mailbox_hash,
 )
 from garde.rights.intake import LANGUAGES
 from garde.rights.mailer import Mailer, SmsSender
@@ -129,11 +130,13 @@ def start_session(engine: sa.Engine, kind: str, value: str, mailer: Mailer, *, l
     salt = secrets.token_hex(16)
     session_id = secrets.token_hex(16)
 
+    box = mailbox_hash(engine, kind, normalised)  # the day's codes are the mailbox's (code_limits.mailbox)
+
     def starting(conn: sa.Connection) -> None:
-        hit(conn, STARTS_PER_IDENTITY, digest, at=moment)  # the first write: SQLite holds the store from here
-        hold_identity(conn, digest)
-        if codes_to_identity(conn, digest, moment) >= CODES_PER_IDENTITY:
-            wait = (identity_free_at(conn, digest, moment) - moment).total_seconds()
+        hit(conn, STARTS_PER_IDENTITY, box, at=moment)  # the first write: SQLite holds the store from here
+        hold_identity(conn, box)
+        if codes_to_identity(conn, box, moment) >= CODES_PER_IDENTITY:
+            wait = (identity_free_at(conn, box, moment) - moment).total_seconds()
             raise RateLimited(CODES_A_DAY, max(1, math.ceil(wait)), what=f"codes to this {NOUNS[kind]}")
         _forget_ended(conn, moment)
         # The link read under a share lock a rectification's move (its delete) waits for, or that waits
@@ -150,7 +153,8 @@ def start_session(engine: sa.Engine, kind: str, value: str, mailer: Mailer, *, l
         # and the work are the same either way.
         stored = _sha(f"{salt}:{code}")
         conn.execute(subject_sessions.insert().values(
-            id=session_id, kind=kind, identity_hash=digest, identity=normalised, subject_id=subject_id,
+            id=session_id, kind=kind, identity_hash=digest, mailbox_hash=box, identity=normalised,
+            subject_id=subject_id,
             language=language, code_hash=stored, salt=salt, created_at=moment,
             code_expires_at=moment + CODE_LIFETIME, wrong_attempts=0))
         audit.record(conn, "subject_session.started", {"session": session_id, "identity": kind,
