@@ -45,6 +45,7 @@ from garde.rights.code_limits import (
 )
 from garde.rights.intake import LANGUAGES
 from garde.rights.mailer import Mailer, SmsSender
+from garde.rights.rectification import forget_handovers
 from garde.rights.tables import identity_handovers, subject_sessions
 from garde.rights.wording import strings
 from garde.store import is_postgres
@@ -58,7 +59,8 @@ KINDS = ("email", "phone")
 STARTS_PER_IDENTITY = Limit("session.start.identity", 3, timedelta(hours=1))
 # Codes to one identity, requests and sessions together (counted by garde.rights.code_limits).
 CODES_A_DAY = Limit("codes.identity", CODES_PER_IDENTITY, IDENTITY_WINDOW)
-# A session row keeps its identity digest this long, for the codes-per-identity count.
+# A session row keeps its identity digest this long, for the codes-per-identity count (a move's moment
+# is kept as long, for the sessions opened before it: rectification.HANDOVER_SESSIONS).
 KEPT = timedelta(days=2)
 _TOKEN_PREFIX = "gs_"
 _WRONG = "wrong or expired code, or no such session"
@@ -288,3 +290,4 @@ def _forget_ended(conn: sa.Connection, moment: datetime) -> None:
     unusable = sa.or_(s.expires_at < moment, sa.and_(s.token_hash.is_(None), s.code_expires_at < moment))
     conn.execute(subject_sessions.update().where(s.identity.is_not(None), unusable).values(identity=None))
     conn.execute(subject_sessions.delete().where(s.created_at < moment - KEPT))
+    forget_handovers(conn, moment)  # the moments of moves no request or session needs any more
