@@ -140,7 +140,6 @@ def start_session(engine: sa.Engine, kind: str, value: str, mailer: Mailer, *, l
         if codes_to_identity(conn, box, moment) >= CODES_PER_IDENTITY:
             wait = (identity_free_at(conn, box, moment) - moment).total_seconds()
             raise RateLimited(CODES_A_DAY, max(1, math.ceil(wait)), what=f"codes to this {NOUNS[kind]}")
-        _forget_ended(conn, moment)
         # The link read under a share lock a rectification's move (its delete) waits for, or that waits
         # for the move's commit and then finds the link gone: a session opened at the moment of a move is
         # opened before it (its start earlier than the moment the move records after its delete: the
@@ -150,6 +149,8 @@ def start_session(engine: sa.Engine, kind: str, value: str, mailer: Mailer, *, l
             subject_identifiers.c.kind == kind, subject_identifiers.c.hash == digest)
         subject_id = conn.execute(linked.with_for_update(read=True, key_share=True) if is_postgres(conn)
                                   else linked).scalar()
+        # after the link's lock, as a move takes the link then the handovers: no lock taken in two orders
+        _forget_ended(conn, moment)
         # Known or not, the code goes to the identity: whoever holds the mailbox proves it (someone
         # garde knows nothing about yet can open a session and ask for their data), and the answer
         # and the work are the same either way.
