@@ -13,13 +13,17 @@ from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
+from garde.jobs.requests import run_request
 from garde.problems import GardeError
+from garde.rights.intake import get_request
 from garde.rights.running import run
 from garde.subjects import ensure_subject, find_subject
+from tests.jobs_support import garde_worker, wait_for_job
 from tests.test_rights_requests import Shop, new_values_checked, shop, verified  # noqa: F401
 
 ANA, FIRST, SECOND = "ana@example.org", "ana.first@example.net", "ana.second@example.net"
@@ -78,3 +82,39 @@ def test_two_rectifications_at_once_leave_linked_only_what_the_rows_hold(shop: S
     assert linked == held == {FIRST}, (outcomes, linked, held)
     assert outcomes[first] == "completed"
     assert outcomes[second].startswith("refused"), outcomes
+
+
+def test_two_queued_rectifications_run_by_a_worker_at_once_leave_one_linked(
+        shop: Shop, tmp_path: Path) -> None:  # noqa: F811
+    """PostgreSQL, the queued path: a real `garde worker` (two jobs at once) runs both rectifications
+    while this test holds Ana's shop row (a real row lock), so both runs are under way before either
+    writes; then the row is let go. Before, both read her rows, both wrote, both linked their address;
+    now the second waits for the subject's lock, reads the first's address and fails."""
+    if shop.store.dialect.name != "postgresql":
+        pytest.skip("runs are queued on PostgreSQL only")
+    with shop.store.begin() as conn:
+        subject = ensure_subject(conn, {"email": ANA})
+    first, second = _rectification(shop, FIRST), _rectification(shop, SECOND)
+    url = shop.store.url.render_as_string(hide_password=False)
+    databases = [shop.store.url.database, sa.make_url(shop.urls["shop"]).database]
+    env = {"GARDE_DATASETS": str(tmp_path / "datasets"), "GARDE_RESULTS": str(tmp_path / "results")}
+    with garde_worker(url, tmp_path / "worker.log", "--concurrency", "2", env=env), \
+            shop.deployment.engines["shop"].connect() as holding:
+        holding.begin()
+        holding.execute(sa.text("SELECT id FROM customers WHERE id = 1 FOR UPDATE"))
+        jobs = [run_request(shop.store, request_id).job_id for request_id in (first, second)]
+        end = time.monotonic() + 60
+        with shop.store.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:  # fresh stats
+            while time.monotonic() < end and conn.execute(sa.text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                    "AND datname = ANY(:databases)"), {"databases": databases}).scalar_one() < 2:
+                time.sleep(0.05)
+        holding.rollback()
+        states = [wait_for_job(url, job_id) for job_id in jobs if job_id is not None]
+    assert len(states) == 2
+    held = _held(shop)
+    with shop.store.connect() as conn:
+        linked = {address for address in (FIRST, SECOND) if find_subject(conn, {"email": address}) == subject}
+        statuses = sorted(get_request(conn, request_id).status for request_id in (first, second))
+    assert len(held) == 1 and linked == held, (statuses, linked, held)
+    assert statuses == ["completed", "failed"], statuses
