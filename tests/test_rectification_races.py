@@ -81,7 +81,7 @@ def test_two_rectifications_at_once_leave_linked_only_what_the_rows_hold(shop: S
         assert find_subject(conn, {"email": ANA}) is None
     assert linked == held == {FIRST}, (outcomes, linked, held)
     assert outcomes[first] == "completed"
-    assert outcomes[second].startswith("refused"), outcomes
+    assert outcomes[second].startswith("refused: no row holds the identities the request gave"), outcomes
 
 
 def test_two_queued_rectifications_run_by_a_worker_at_once_leave_one_linked(

@@ -56,6 +56,9 @@ def targets(deployment: Deployment, footprint: Footprint,
                     out.setdefault((ref.database, ref.table), {})[name] = value
                     matched.add(field)
     unmatched = sorted(set(corrections) - matched)
+    if unmatched and not footprint.tables():  # e.g. another rectification of the subject just rewrote it
+        raise GardeError("no row holds the identities the request gave (any more): nothing to correct; "
+                         "if another rectification changed them, ask again with the current ones")
     if unmatched:
         raise GardeError(f"no field of the subject's data matches {', '.join(unmatched)}; name a data "
                          "category (contact.phone) or a column (shop.customers.phone)")
