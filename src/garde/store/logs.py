@@ -69,9 +69,6 @@ def _quoting(value: object) -> bool:
     return isinstance(value, BaseException) and any(is_database_error(link) for link in _chain(value))
 
 
-# What SQLAlchemy's text of a database error holds (the statement, its parameters unless hidden, a link to
-# its page) and what PostgreSQL's adds (``DETAIL:  Key (email)=(…)``, ``Failing row contains (…)``).
-_MARKS = ("\n[SQL: ", "sqlalche.me/e/", "DETAIL:  ")
 # SQLAlchemy's label of the driver's error, ``(psycopg.errors.UniqueViolation)``: the text starts there.
 _LABEL = re.compile(r"\((?:psycopg2?|sqlite3|asyncpg|pg8000)(?:\.\w+)+\)")
 WITHHELD = "[a database error's text, withheld: log the error itself, not its text]"
@@ -80,7 +77,7 @@ WITHHELD = "[a database error's text, withheld: log the error itself, not its te
 def withheld(text: str) -> str:
     """``text`` with the database error's text it holds withheld: the words before it and the error's
     class label are kept; without a label (a driver's own text) the whole text is withheld."""
-    if not any(mark in text for mark in _MARKS):
+    if not _saying(text):
         return text
     label = _LABEL.search(text)
     return f"{text[:label.end()]} {WITHHELD}" if label else WITHHELD
@@ -91,12 +88,26 @@ def _clean(record: logging.LogRecord) -> None:
     if exc is not None and _quoting(exc):
         record.exc_text = cleaned_traceback(exc)
         record.exc_info = None
-    record.msg = _argument(record.msg)
+    if _saying(record.msg):
+        record.msg = _argument(record.msg)
     args: Any = record.args
+    # every record passes here: its arguments are copied only when one says a database error
     if isinstance(args, tuple):
-        record.args = tuple(_argument(arg) for arg in args)
-    elif isinstance(args, dict):
+        for arg in args:
+            if _saying(arg):
+                record.args = tuple(_argument(arg) for arg in args)
+                break
+    elif isinstance(args, dict) and any(_saying(arg) for arg in args.values()):
         record.args = {name: _argument(arg) for name, arg in args.items()}
+
+
+def _saying(value: object) -> bool:
+    """``value`` is a database error, or a text holding one's (:func:`withheld`): the marks of
+    SQLAlchemy's text (the statement, its parameters unless hidden, a link to its page) and of
+    PostgreSQL's (``DETAIL:  Key (email)=(…)``, ``Failing row contains (…)``)."""
+    if isinstance(value, str):
+        return "DETAIL:  " in value or "[SQL: " in value or "sqlalche.me/e/" in value
+    return isinstance(value, BaseException) and _quoting(value)
 
 
 def _argument(value: object) -> object:
