@@ -198,3 +198,27 @@ def test_a_garbled_confirmation_is_a_422_never_a_server_error(subjects: World, b
     """A NUL reached PostgreSQL as an error (Schemathesis): a session id is 32 hex digits, a code digits."""
     answer = subjects.client.post(f"{ME}/session/confirm", json=body)
     assert answer.status_code == 422, answer.text
+
+
+
+def test_sub_addresses_share_their_mailbox_s_limits(subjects: World) -> None:
+    """Sub-addresses (``name+tag@``) reach one inbox: the session starts an hour and the day's five codes
+    are counted on the mailbox without its tag, so ``+1``, ``+2``… are no flood of code mails to
+    someone's inbox. Before, each sub-address had its own (four starts, three requests: seven codes
+    mailed). The identity itself stays as typed, and a dot is not folded (not safe in general)."""
+    tag = uuid.uuid4().hex[:10]
+    box = f"flood-{tag}"
+    starts = [subjects.client.post(f"{ME}/session", json={"email": email}).status_code
+              for email in (f"{box}@example.com", f"{box}+1@example.com", f"{box}+2@example.com",
+                            f"{box}+3@example.com")]
+    assert starts == [202, 202, 202, 429], starts  # three starts an hour to one mailbox
+    staff = bearer(subjects.keys["agent"])
+    codes = [subjects.client.post("/api/v1/requests", headers=staff, json={
+        "type": "access", "subject": {"email": f"{box}+{n}@example.com"}}).json()["codes_sent"]
+        for n in (4, 5, 6)]
+    assert codes == [["email"], ["email"], []], codes  # three sessions and two requests: the day's five
+    # a mailbox whose name differs by a dot is someone else's (elsewhere than at Gmail): its own count
+    other = subjects.client.post(f"{ME}/session", json={"email": f"flood.{tag}@example.com"})
+    assert other.status_code == 202
+    mailed = [path for path in subjects.outbox.glob("*") if box in path.read_text(errors="replace")]
+    assert len(mailed) == 5, [path.name for path in mailed]

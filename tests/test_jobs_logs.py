@@ -79,3 +79,36 @@ def test_every_log_line_of_a_database_error_is_cleaned_in_the_process(
     assert "ana.lima" not in text, text
     # the driver's error and SQLAlchemy's raised from it, each said once per record: 2 + 1 + 2
     assert text.count("refused by a trigger of the database") == 5, text
+
+
+def test_a_database_errors_text_written_into_a_message_is_withheld(
+        engine: sa.Engine, caplog: pytest.LogCaptureFixture) -> None:
+    """A database error's text put in the message itself (an f-string, ``.format``: ruff's G rules
+    refuse both in garde's code) or passed as ``str(error)`` is recognised by SQLAlchemy's and the
+    driver's marks (``[SQL: …]``, its background link, PostgreSQL's ``DETAIL:``) and withheld, its class
+    kept, on SQLite and PostgreSQL. Before, the record carried the statement's parameters and the row."""
+    from garde.store.logs import install_cleaning
+
+    install_cleaning()
+    with engine.begin() as conn:
+        conn.execute(sa.text("CREATE TABLE said_once (email varchar(80) UNIQUE)"))
+        conn.execute(sa.text("INSERT INTO said_once VALUES ('ana.lima@example.org')"))
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text("INSERT INTO said_once VALUES (:email)"), {"email": "ana.lima@example.org"})
+    except sa.exc.IntegrityError as refused:
+        error = refused
+    if engine.dialect.name == "postgresql":  # SQLite's engines hide the parameters: its text quotes none
+        assert "ana.lima" in str(error)  # what a careless line would log
+    logger = logging.getLogger("garde.test")
+    with caplog.at_level(logging.INFO):
+        logger.warning(f"it failed: {error}")  # noqa: G004 (the mistake the rule forbids, made on purpose)
+        logger.warning("it failed: {}".format(error))  # noqa: G001, UP032
+        logger.warning("it failed: %s", str(error))
+        logger.warning("it failed again: %(error)s", {"error": str(error)})
+        driver = error.orig
+        logger.warning("the driver said: %s", str(driver))
+    text = "\n".join(logging.Formatter().format(record) for record in caplog.records)
+    assert "ana.lima" not in text, text
+    assert text.count("IntegrityError") + text.count("UniqueViolation") >= 4, text
+    assert text.count("it failed") == 4 and "the driver said" in text, text

@@ -36,6 +36,8 @@ ALLOWED: dict[tuple[str, str], str] = {
                                          "caller's transactions on it are retried() works",
     ("garde.store.locks", "session_advisory_lock"): "commits the session's advisory lock statements: no "
                                                      "row is written",
+    ("garde.rights.run_lock", "subject_rectification_lock"): "commits the subject's advisory lock "
+                                                              "statements (PostgreSQL): no row is written",
     ("garde.store.__init__", "migrate"): "the schema's upgrade when a process opens the store (garde db "
                                          "upgrade first, docs/deploy.md); the key's insert race is caught",
     ("garde.register.versions", "note_register"): "a savepoint inside the caller's transaction",

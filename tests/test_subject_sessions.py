@@ -8,10 +8,13 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import given
+from hypothesis import strategies as st
 
 from garde.problems import GardeError
 from garde.ratelimit import RateLimited
 from garde.rights import FileMailer, send_code, submit
+from garde.rights.code_limits import mailbox
 from garde.rights.sessions import (
     SessionRefused,
     authenticate,
@@ -141,3 +144,19 @@ def test_the_answer_does_the_same_work_for_known_and_unknown_identities(engine: 
     with engine.connect() as conn:
         rows = conn.execute(sa.select(subject_sessions.c.code_hash, subject_sessions.c.salt)).all()
     assert [(len(code), len(salt)) for code, salt in rows] == [(64, 32), (64, 32)]
+
+
+_LOCAL = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789._-", min_size=1, max_size=20)
+
+
+@given(local=_LOCAL, tag=st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789.+_-", max_size=12),
+       domain=st.sampled_from(["example.org", "gmail.com", "mail.example.co.uk"]))
+def test_a_mailbox_is_its_address_without_the_tag_and_nothing_else_is_folded(local: str, tag: str,
+                                                                             domain: str) -> None:
+    """The code limit's mailbox: the part before the first ``+`` of the local part; dots kept, the
+    domain kept, a phone as it is; folding twice changes nothing."""
+    assert mailbox("email", f"{local}@{domain}") == f"{local}@{domain}"
+    assert mailbox("email", f"{local}+{tag}@{domain}") == f"{local}@{domain}"
+    assert mailbox("email", f"+{tag}@{domain}") == f"+{tag}@{domain}"  # no mailbox name left: as typed
+    assert mailbox("email", mailbox("email", f"{local}+{tag}@{domain}")) == f"{local}@{domain}"
+    assert mailbox("phone", "+33612345678") == "+33612345678"

@@ -7,6 +7,10 @@ identity across all requests and subjects' sessions, guessing someone's code sta
 in 40,000 a day however many requests are opened for them. The figures and
 their reasons are in ``docs/requests.md``.
 
+The day's codes are counted on the identity's mailbox (:func:`mailbox`): an e-mail's sub-addresses
+(``ada+1@``, ``ada+2@``) reach one inbox and share its five, so that no one floods an inbox with code
+mails by varying the tag. The identity itself stays as typed (each sub-address its own).
+
 Every limit is enforced in the store, so it holds between processes: an
 attempt is claimed by one conditional UPDATE before the code is compared
 (never read, then written); a code is counted as sent with the request's row
@@ -19,11 +23,12 @@ from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
+from garde.keys import identifier_data_key
 from garde.problems import GardeError
 from garde.rights.intake import Request, get_request, record_step
 from garde.rights.tables import requests, subject_sessions, verification_codes, verification_sends
 from garde.store import is_postgres
-from garde.subjects import now
+from garde.subjects import identifier_hash, now
 
 # Wrong codes per request, across all its codes and identities; then it is locked.
 MAX_ATTEMPTS = 5
@@ -35,6 +40,24 @@ CODES_PER_IDENTITY = 5
 IDENTITY_WINDOW = timedelta(hours=24)
 
 NOUNS = {"email": "e-mail address", "phone": "telephone number"}
+
+
+def mailbox(kind: str, value: str) -> str:
+    """The mailbox a code to ``kind``: ``value`` reaches: an e-mail address without its sub-address tag
+    (``ada+news@example.org`` → ``ada@example.org``: the ``+tag`` convention of the common mail
+    providers and servers); anything else as it is. Dots are not folded: only some providers ignore
+    them, and ``a.da@`` is another person's mailbox elsewhere."""
+    if kind != "email" or "@" not in value:
+        return value
+    local, domain = value.rsplit("@", 1)
+    box = local.split("+", 1)[0]
+    return f"{box}@{domain}" if box and not local.startswith('"') else value
+
+
+def mailbox_hash(bind: sa.Engine | sa.Connection, kind: str, value: str) -> str:
+    """The keyed digest of the :func:`mailbox` of ``kind``: ``value`` (its identity's digest when the
+    address has no tag), on which the day's codes are counted."""
+    return identifier_hash(kind, mailbox(kind, value.strip()), identifier_data_key(bind))
 
 
 def claim_attempt(conn: sa.Connection, request_id: str) -> int | None:
@@ -93,10 +116,10 @@ def hold_request(conn: sa.Connection, request_id: str) -> None:
         conn.execute(requests.update().where(requests.c.id == request_id).values(id=requests.c.id))
 
 
-def _serialise(conn: sa.Connection, request_id: str, identity_hash: str) -> None:
-    """Hold the request (and the identity) for this transaction, so two sends are counted in turn."""
+def _serialise(conn: sa.Connection, request_id: str, box: str) -> None:
+    """Hold the request (and the mailbox) for this transaction, so two sends are counted in turn."""
     hold_request(conn, request_id)
-    hold_identity(conn, identity_hash)
+    hold_identity(conn, box)
 
 
 def hold_identity(conn: sa.Connection, identity_hash: str) -> None:
@@ -108,37 +131,38 @@ def hold_identity(conn: sa.Connection, identity_hash: str) -> None:
         conn.execute(sa.select(sa.func.pg_advisory_xact_lock(key)))
 
 
-def codes_to_identity(conn: sa.Connection, identity_hash: str, at: datetime) -> int:
-    """Codes sent to one identity in the :data:`IDENTITY_WINDOW` before ``at``: for requests and
-    for subjects' sessions together (a session's code counts even when, the identity being
-    unknown, nothing was mailed: the answer must not tell the two apart)."""
+def codes_to_identity(conn: sa.Connection, box: str, at: datetime) -> int:
+    """Codes sent to one mailbox (``box``: :func:`mailbox_hash`) in the :data:`IDENTITY_WINDOW` before
+    ``at``: for requests and for subjects' sessions together (a session's code counts even when, the
+    identity being unknown, nothing was mailed: the answer must not tell the two apart)."""
     s, t = verification_sends.c, subject_sessions.c
     since = at - IDENTITY_WINDOW
     for_requests = conn.execute(sa.select(sa.func.count()).select_from(verification_sends).where(
-        s.identity_hash == identity_hash, s.sent_at > since)).scalar_one()
+        s.mailbox_hash == box, s.sent_at > since)).scalar_one()
     for_sessions = conn.execute(sa.select(sa.func.count()).select_from(subject_sessions).where(
-        t.identity_hash == identity_hash, t.created_at > since)).scalar_one()
+        t.mailbox_hash == box, t.created_at > since)).scalar_one()
     return int(for_requests) + int(for_sessions)
 
 
-def identity_free_at(conn: sa.Connection, identity_hash: str, at: datetime) -> datetime:
-    """When the oldest code counted against the identity at ``at`` leaves the window (a new code
+def identity_free_at(conn: sa.Connection, box: str, at: datetime) -> datetime:
+    """When the oldest code counted against the mailbox at ``at`` leaves the window (a new code
     may then be sent, if no other went out since)."""
     s, t = verification_sends.c, subject_sessions.c
     since = at - IDENTITY_WINDOW
-    to_requests = sa.select(s.sent_at).where(s.identity_hash == identity_hash, s.sent_at > since)
-    to_sessions = sa.select(t.created_at).where(t.identity_hash == identity_hash, t.created_at > since)
+    to_requests = sa.select(s.sent_at).where(s.mailbox_hash == box, s.sent_at > since)
+    to_sessions = sa.select(t.created_at).where(t.mailbox_hash == box, t.created_at > since)
     times = [*conn.execute(to_requests).scalars(), *conn.execute(to_sessions).scalars()]
     oldest = min((moment if moment.tzinfo else moment.replace(tzinfo=UTC) for moment in times), default=at)
     return oldest + IDENTITY_WINDOW
 
 
-def record_send(conn: sa.Connection, request: Request, kind: str, at: datetime, *,
+def record_send(conn: sa.Connection, request: Request, kind: str, at: datetime, *, address: str,
                 identity_hash: str | None = None) -> None:
-    """Count a code about to be sent to the request's ``kind`` identity (or to the one whose digest
-    is ``identity_hash``: a rectification's new value), or refuse it past a limit."""
+    """Count a code about to be sent to ``address``, the request's ``kind`` identity (or the one whose
+    digest is ``identity_hash``: a rectification's new value), or refuse it past a limit."""
     identity_hash = identity_hash or request.identity_hashes[kind]
-    _serialise(conn, request.id, identity_hash)
+    box = mailbox_hash(conn, kind.removeprefix("new_"), address)
+    _serialise(conn, request.id, box)
     s = verification_sends.c
     count = sa.select(sa.func.count()).select_from(verification_sends)
     for_request = conn.execute(count.where(s.request_id == request.id)).scalar_one()
@@ -149,9 +173,9 @@ def record_send(conn: sa.Connection, request: Request, kind: str, at: datetime, 
                  >= CODES_PER_REQUEST else f"{CODES_PER_HOUR} codes were sent for request {request.id} "
                  "in the last hour; try again later")
         raise GardeError(f"{limit}; an agent may check the requester out of band")
-    if codes_to_identity(conn, identity_hash, at) >= CODES_PER_IDENTITY:
+    if codes_to_identity(conn, box, at) >= CODES_PER_IDENTITY:
         noun = NOUNS.get(kind.removeprefix("new_"), kind)
         raise GardeError(f"{CODES_PER_IDENTITY} codes were sent to this {noun} in the last "
                          "24 hours, across requests; no more are sent for now")
-    conn.execute(verification_sends.insert().values(request_id=request.id, kind=kind,
-                                                    identity_hash=identity_hash, sent_at=at))
+    conn.execute(verification_sends.insert().values(
+        request_id=request.id, kind=kind, identity_hash=identity_hash, mailbox_hash=box, sent_at=at))

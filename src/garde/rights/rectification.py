@@ -27,6 +27,7 @@ import hmac
 from collections.abc import Callable, Mapping
 from contextlib import ExitStack
 from contextlib import suppress as suppress_error
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -38,7 +39,7 @@ from garde.keys import identifier_data_key
 from garde.problems import GardeError
 from garde.rights.deployment import Deployment, where
 from garde.rights.held_as_processor import held_for
-from garde.rights.tables import identity_handovers
+from garde.rights.tables import identity_handovers, request_identities, requests
 from garde.subjects import identifier_hash, now, objections, subject_identifiers
 from garde.suppression import is_subject_suppressed, suppress
 
@@ -61,6 +62,9 @@ def targets(deployment: Deployment, footprint: Footprint,
                     out.setdefault((ref.database, ref.table), {})[name] = value
                     matched.add(field)
     unmatched = sorted(set(corrections) - matched)
+    if unmatched and not footprint.tables():  # e.g. another rectification of the subject just rewrote it
+        raise GardeError("no row holds the identities the request gave (any more): nothing to correct; "
+                         "if another rectification changed them, ask again with the current ones")
     if unmatched:
         raise GardeError(f"no field of the subject's data matches {', '.join(unmatched)}; name a data "
                          "category (contact.phone) or a column (shop.customers.phone)")
@@ -211,11 +215,32 @@ def move_identities(conn: sa.Connection, subject_id: str, identities: Mapping[st
 def handed_over(conn: sa.Connection, digests: list[str]) -> None:
     """Record that ``digests`` changed hands now: a request never verified that named one before is its
     former holder's (or someone posing as them), never listed to whoever holds it from now on
-    (:func:`garde.rights.self_service.my_requests`, :func:`garde.rights.held.garde_held`)."""
+    (:func:`garde.rights.self_service.my_requests`, :func:`garde.rights.held.garde_held`). The moments
+    no longer needed go (:func:`forget_handovers`)."""
     if digests:
         unique, at = sorted(set(digests)), now()
         conn.execute(identity_handovers.delete().where(identity_handovers.c.digest.in_(unique)))
         conn.execute(identity_handovers.insert(), [{"digest": digest, "at": at} for digest in unique])
+        forget_handovers(conn, at)
+
+
+# A session opened before a move may still be used this long after it (its row's life,
+# garde.rights.sessions.KEPT, two days): its "details changed" page reads the moment.
+HANDOVER_SESSIONS = timedelta(days=2)
+
+
+def forget_handovers(conn: sa.Connection, moment: datetime) -> int:
+    """Delete the handovers no longer needed at ``moment`` (GDPR Art. 5(1)(e)); how many. A value's moment
+    is needed while a request never verified that gave it before that moment exists (hidden from the
+    value's holders since), and while a session opened before it may still be used; past both, the
+    keyed digest of an old address and its date serve nothing. Called at each move and each session
+    start (:func:`garde.rights.sessions.start_session`), as sessions forget their own rows."""
+    h, given, r = identity_handovers.c, request_identities.c, requests.c
+    named_before = sa.select(given.request_id).join(requests, r.id == given.request_id).where(
+        given.digest == h.digest, r.subject_id.is_(None), r.received_at <= h.at)
+    gone = conn.execute(identity_handovers.delete().where(
+        h.at < moment - HANDOVER_SESSIONS, ~sa.exists(named_before)))
+    return max(gone.rowcount or 0, 0)
 
 
 def carry_refusals(conn: sa.Connection, subject_id: str, identities: Mapping[str, str]) -> None:

@@ -15,6 +15,11 @@ run resumes:
   a per-process set for threads of one process (``lockf`` locks belong to
   the process);
 - an in-memory SQLite store lives in one process: the per-process set alone.
+
+A rectification also holds its subject's lock (:func:`subject_rectification_lock`), waited for rather
+than refused: from the moment it reads the subject's rows until its move of the subject's identities
+in garde's store is committed, so that two rectifications of one subject (two requests, two new
+addresses) are applied in turn.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from sqlalchemy.engine import Engine
 from garde.private_files import create_private
 from garde.problems import GardeError
 from garde.store.locks import session_advisory_lock, store_file
+from garde.store.reads import reading
 
 _HELD: set[tuple[str, str]] = set()
 _GUARD = threading.Lock()
@@ -43,9 +49,9 @@ class RequestRunning(GardeError):
     status = 409
 
 
-def _key(request_id: str) -> int:
+def _key(request_id: str, what: str = "request run") -> int:
     """A 63-bit number for the request's id (advisory lock key, byte offset)."""
-    return int.from_bytes(hashlib.sha256(f"garde request run {request_id}".encode()).digest()[:8],
+    return int.from_bytes(hashlib.sha256(f"garde {what} {request_id}".encode()).digest()[:8],
                           "big") & 0x7FFF_FFFF_FFFF_FFFF
 
 
@@ -86,16 +92,74 @@ def request_run_lock(store: Engine, request_id: str) -> Iterator[sa.Connection |
 
 
 @contextmanager
-def _byte_lock(database: Path, request_id: str) -> Iterator[None]:
+def _byte_lock(database: Path, request_id: str, *, key: int | None = None) -> Iterator[None]:
+    """``key``: wait for the byte of that key rather than refuse the request's when it is taken."""
     path = database.with_name(database.name + ".run-locks")
     create_private(path)
-    offset = _key(request_id) >> 24  # 2^39 offsets: two requests sharing one is vanishingly rare
+    offset = (_key(request_id) if key is None else key) >> 24  # 2^39 offsets: one shared is vanishingly rare
+    mode = fcntl.LOCK_EX if key is not None else fcntl.LOCK_EX | fcntl.LOCK_NB
     with path.open("r+b") as handle:
         try:
-            fcntl.lockf(handle, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, offset)
+            fcntl.lockf(handle, mode, 1, offset)
         except OSError:
             raise _busy(request_id) from None
         try:
             yield
         finally:
             fcntl.lockf(handle, fcntl.LOCK_UN, 1, offset)
+
+
+# Threads of one process waiting for one subject's lock: ``lockf`` locks belong to the process.
+_SUBJECTS: dict[tuple[str, int], tuple[threading.Lock, int]] = {}
+
+
+@contextmanager
+def subject_rectification_lock(store: Engine, subject_id: str | None,
+                               session: sa.Connection | None = None) -> Iterator[None]:
+    """Hold ``subject_id``'s rectification lock for the block, waiting while another run holds it.
+
+    Two rectifications of one subject at once (two requests, each to its own new address) would each
+    read the rows holding the old value, each write its new one and each link it in garde's store: the
+    rows keep the last written, and the other address stays linked though no row of the subject holds
+    it, so its holder could sign in and read the subject's records. Held from before the subject's rows
+    are read until the move is committed, the second run reads what the first wrote. PostgreSQL: a
+    session advisory lock on the run lock's connection (``session``: no transaction held open across
+    the writes to the business databases); SQLite: the store's run-lock file, a byte of the subject's,
+    and a lock per subject between the threads of this process. A request with no subject links
+    nothing: no lock."""
+    if subject_id is None:
+        yield
+        return
+    key = _key(subject_id, "subject rectification")
+    if store.dialect.name == "postgresql":
+        with reading(store, session) as conn:
+            conn.execute(sa.select(sa.func.pg_advisory_lock(key)))
+            conn.commit()
+            try:
+                yield
+            finally:
+                try:
+                    conn.execute(sa.select(sa.func.pg_advisory_unlock(key)))
+                    conn.commit()
+                except sa.exc.DBAPIError:
+                    conn.invalidate()  # never hand a connection that may still hold the lock back to the pool
+        return
+    mine = (str(store.url), key)
+    with _GUARD:
+        lock, waiting = _SUBJECTS.get(mine, (threading.Lock(), 0))
+        _SUBJECTS[mine] = (lock, waiting + 1)
+    try:
+        with lock:
+            database = store_file(store)
+            if database is None:
+                yield
+            else:
+                with _byte_lock(database, subject_id, key=key):
+                    yield
+    finally:
+        with _GUARD:
+            lock, waiting = _SUBJECTS[mine]
+            if waiting == 1:
+                del _SUBJECTS[mine]
+            else:
+                _SUBJECTS[mine] = (lock, waiting - 1)

@@ -46,7 +46,7 @@ from garde.rights.outbox import send_once
 from garde.rights.portability import write_portability
 from garde.rights.rectification import move_identities, rectify, replaced
 from garde.rights.restriction import DIRECT_MARKETING, object_to, restrict
-from garde.rights.run_lock import request_run_lock
+from garde.rights.run_lock import request_run_lock, subject_rectification_lock
 from garde.store import database_refusal
 from garde.store.reads import reading, transacting, writing_on
 from garde.store.transactions import retried
@@ -293,12 +293,11 @@ def _execute(store: Engine, request: Request, deployment: Deployment, actor: str
         found = located.identities if located is not None else {}
         return retried(store, partial(object_to, request=request, also=found, actor=actor),
                        what=f"request {request.id}: its objection"), _nothing, located
-    footprint = located = locate(deployment, request)
-    # Data held only as a processor is not answered, nor its tables rectified, as the organisation's
-    # own (Art. 28(3)(e)): the request is forwarded to its controller.
-    footprint, forwardings = split(deployment, located)
-    found_event = audit.Event("request.subject_found", {"request": request.id, "tables": footprint.counts(),
-                                                        "hops": footprint.hops}, request.subject_id, actor)
+    if request.type == "rectification":
+        # Two rectifications of one subject in turn: each reads the rows the other wrote (run_lock).
+        with subject_rectification_lock(store, request.subject_id, session):
+            return _rectification(store, request, deployment, actor)
+    located, footprint, forwardings, found_event = _found(deployment, request, actor)
     if request.type == "access":
         # Reads only: the discovery is audited with the completion, in one transaction.
         # What garde itself keeps of the subject is theirs too (Art. 15); read on the run lock's
@@ -314,6 +313,27 @@ def _execute(store: Engine, request: Request, deployment: Deployment, actor: str
                                             request.subject_id, actor)]
         ported = write_portability(request, deployment, footprint)
         return (*_forwarded(ported, lambda _conn: read, request, forwardings, actor), located)
+    raise GardeError(f"request {request.id}: a {request.type} request is not run here")
+
+
+def _found(deployment: Deployment, request: Request, actor: str,
+           ) -> tuple[Footprint, Footprint, list[Forwarding], audit.Event]:
+    """The subject's footprint, the part of it that is the organisation's own and the forwardings of
+    the rest, and the audit entry of what was found."""
+    located = locate(deployment, request)
+    # Data held only as a processor is not answered, nor its tables rectified, as the organisation's
+    # own (Art. 28(3)(e)): the request is forwarded to its controller.
+    footprint, forwardings = split(deployment, located)
+    found_event = audit.Event("request.subject_found", {"request": request.id, "tables": footprint.counts(),
+                                                        "hops": footprint.hops}, request.subject_id, actor)
+    return located, footprint, forwardings, found_event
+
+
+def _rectification(store: Engine, request: Request, deployment: Deployment, actor: str,
+                   ) -> tuple[dict[str, Any], _Completion, Footprint | None]:
+    """Rectify the subject's rows and move their identities in garde's store (under the subject's
+    rectification lock)."""
+    located, footprint, forwardings, found_event = _found(deployment, request, actor)
     retried(store, lambda conn: audit.record_many(conn, [found_event]), what=f"request {request.id}: found")
     asked = request.details.get("corrections") or {}
     # What only a client's data holds is its controller's to correct: the request is forwarded.

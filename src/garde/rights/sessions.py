@@ -41,11 +41,14 @@ from garde.rights.code_limits import (
     codes_to_identity,
     hold_identity,
     identity_free_at,
+    mailbox_hash,
 )
 from garde.rights.intake import LANGUAGES
 from garde.rights.mailer import Mailer, SmsSender
+from garde.rights.rectification import forget_handovers
 from garde.rights.tables import identity_handovers, subject_sessions
 from garde.rights.wording import strings
+from garde.store import is_postgres
 from garde.store.transactions import retried
 from garde.subjects import identifier_hash, normalise_identifier, now, subject_identifiers
 
@@ -56,7 +59,8 @@ KINDS = ("email", "phone")
 STARTS_PER_IDENTITY = Limit("session.start.identity", 3, timedelta(hours=1))
 # Codes to one identity, requests and sessions together (counted by garde.rights.code_limits).
 CODES_A_DAY = Limit("codes.identity", CODES_PER_IDENTITY, IDENTITY_WINDOW)
-# A session row keeps its identity digest this long, for the codes-per-identity count.
+# A session row keeps its identity digest this long, for the codes-per-identity count (a move's moment
+# is kept as long, for the sessions opened before it: rectification.HANDOVER_SESSIONS).
 KEPT = timedelta(days=2)
 _TOKEN_PREFIX = "gs_"
 _WRONG = "wrong or expired code, or no such session"
@@ -128,21 +132,32 @@ def start_session(engine: sa.Engine, kind: str, value: str, mailer: Mailer, *, l
     salt = secrets.token_hex(16)
     session_id = secrets.token_hex(16)
 
+    box = mailbox_hash(engine, kind, normalised)  # the day's codes are the mailbox's (code_limits.mailbox)
+
     def starting(conn: sa.Connection) -> None:
-        hit(conn, STARTS_PER_IDENTITY, digest, at=moment)  # the first write: SQLite holds the store from here
-        hold_identity(conn, digest)
-        if codes_to_identity(conn, digest, moment) >= CODES_PER_IDENTITY:
-            wait = (identity_free_at(conn, digest, moment) - moment).total_seconds()
+        hit(conn, STARTS_PER_IDENTITY, box, at=moment)  # the first write: SQLite holds the store from here
+        hold_identity(conn, box)
+        if codes_to_identity(conn, box, moment) >= CODES_PER_IDENTITY:
+            wait = (identity_free_at(conn, box, moment) - moment).total_seconds()
             raise RateLimited(CODES_A_DAY, max(1, math.ceil(wait)), what=f"codes to this {NOUNS[kind]}")
+        # The link read under a share lock a rectification's move (its delete) waits for, or that waits
+        # for the move's commit and then finds the link gone: a session opened at the moment of a move is
+        # opened before it (its start earlier than the moment the move records after its delete: the
+        # "details changed" page) or after it (linked to no one), never bound to a subject its identity
+        # no longer reaches with a start later than the move's moment (SQLite: its write lock orders).
+        linked = sa.select(subject_identifiers.c.subject_id).where(
+            subject_identifiers.c.kind == kind, subject_identifiers.c.hash == digest)
+        subject_id = conn.execute(linked.with_for_update(read=True, key_share=True) if is_postgres(conn)
+                                  else linked).scalar()
+        # after the link's lock, as a move takes the link then the handovers: no lock taken in two orders
         _forget_ended(conn, moment)
-        subject_id = conn.execute(sa.select(subject_identifiers.c.subject_id).where(
-            subject_identifiers.c.kind == kind, subject_identifiers.c.hash == digest)).scalar()
         # Known or not, the code goes to the identity: whoever holds the mailbox proves it (someone
         # garde knows nothing about yet can open a session and ask for their data), and the answer
         # and the work are the same either way.
         stored = _sha(f"{salt}:{code}")
         conn.execute(subject_sessions.insert().values(
-            id=session_id, kind=kind, identity_hash=digest, identity=normalised, subject_id=subject_id,
+            id=session_id, kind=kind, identity_hash=digest, mailbox_hash=box, identity=normalised,
+            subject_id=subject_id,
             language=language, code_hash=stored, salt=salt, created_at=moment,
             code_expires_at=moment + CODE_LIFETIME, wrong_attempts=0))
         audit.record(conn, "subject_session.started", {"session": session_id, "identity": kind,
@@ -276,3 +291,4 @@ def _forget_ended(conn: sa.Connection, moment: datetime) -> None:
     unusable = sa.or_(s.expires_at < moment, sa.and_(s.token_hash.is_(None), s.code_expires_at < moment))
     conn.execute(subject_sessions.update().where(s.identity.is_not(None), unusable).values(identity=None))
     conn.execute(subject_sessions.delete().where(s.created_at < moment - KEPT))
+    forget_handovers(conn, moment)  # the moments of moves no request or session needs any more

@@ -101,6 +101,8 @@ verification_sends = sa.Table(
     sa.Column("kind", sa.String(32), nullable=False),
     sa.Column("identity_hash", sa.String(64), nullable=False, index=True),
     sa.Column("sent_at", sa.DateTime(timezone=True), nullable=False),
+    # The address's mailbox (its digest without a ``+tag``): the day's codes are counted on it (0029).
+    sa.Column("mailbox_hash", sa.String(64), index=True),
 )
 
 erasure_steps = sa.Table(
@@ -127,6 +129,8 @@ subject_sessions = sa.Table(
     sa.Column("id", sa.String(32), primary_key=True),
     sa.Column("kind", sa.String(32), nullable=False),
     sa.Column("identity_hash", sa.String(64), nullable=False, index=True),
+    # The identity's mailbox (digest without a ``+tag``), on which the day's codes are counted (0029).
+    sa.Column("mailbox_hash", sa.String(64), index=True),
     sa.Column("identity", sa.Text),
     sa.Column("subject_id", sa.String(36)),
     sa.Column("language", sa.String(8), nullable=False),

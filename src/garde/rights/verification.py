@@ -123,7 +123,7 @@ def _counted_send(conn: sa.Connection, request: Request, mailer: Mailer, kind: s
     if kind == "phone" and not isinstance(mailer, SmsSender):
         raise GardeError("the configured mailer cannot send text messages: plug an SMS gateway "
                          "(garde.rights.WithSms) or have an agent check the phone out of band")
-    record_send(conn, request, kind, now())
+    record_send(conn, request, kind, now(), address=address)
     return address
 
 
@@ -137,7 +137,7 @@ def send_new_identity_code(conn: sa.Connection, request: Request, kind: str, add
         raise GardeError(f"request {request.id} is locked after too many wrong codes; "
                          "the DPO unlocks it after checking the requester out of band")
     digest = identity_hash_of(conn, kind, address)
-    record_send(conn, request, NEW + kind, now(), identity_hash=digest)
+    record_send(conn, request, NEW + kind, now(), address=address, identity_hash=digest)
     _send(conn, request, mailer, NEW + kind, address, actor, CODE_LIFETIME,
           texts=("confirm_mail", "confirm_sms"))
 
