@@ -30,9 +30,12 @@ CREATE TABLE audit_subject_runs (run INTEGER NOT NULL, subject_id VARCHAR(36) NO
 @settings(max_examples=60, deadline=None)
 @given(appends=st.lists(st.lists(st.sampled_from(["a", "b", "c", None]), min_size=1, max_size=9),
                         max_size=40),
-       existing=st.integers(0, 30), run_size=st.integers(1, 6), fanout=st.integers(2, 4))
+       existing=st.integers(0, 30), run_size=st.integers(1, 6), fanout=st.integers(2, 4),
+       merged=st.integers(1, 12))
 def test_the_runs_find_each_subjects_entries_whatever_was_built_and_merged(
-        appends: list[list[str | None]], existing: int, run_size: int, fanout: int) -> None:
+        appends: list[list[str | None]], existing: int, run_size: int, fanout: int, merged: int) -> None:
+    """Any run size, fanout and merge chunk (``merged`` rows of merging work a run: merges left
+    half done, runs merged and not yet deleted)."""
     conn = sqlite3.connect(":memory:", isolation_level=None)
     conn.executescript(_LOG)
     rng = random.Random(existing)
@@ -43,13 +46,12 @@ def test_the_runs_find_each_subjects_entries_whatever_was_built_and_merged(
         start = len(subjects)
         subjects += append
         conn.executemany("INSERT INTO audit_log VALUES (?, ?)", list(enumerate(append, start + 1)))
-        build_runs_sqlite(conn, len(subjects), run_size=run_size, fanout=fanout)
-        runs = conn.execute("SELECT level, lo, hi FROM audit_runs ORDER BY lo").fetchall()
-        # the runs cover the log from its start, one after the other, and leave a tail under a run
-        assert [lo for _, lo, _ in runs] == [0, *(hi for _, _, hi in runs[:-1])]
-        assert len(subjects) - (runs[-1][2] if runs else 0) < run_size
-        levels = [level for level, _, _ in runs]
-        assert all(levels.count(level) < fanout for level in set(levels))
+        build_runs_sqlite(conn, len(subjects), run_size=run_size, fanout=fanout, merged=merged)
+        runs = conn.execute("SELECT level, lo, hi FROM audit_runs WHERE level >= 0 ORDER BY lo").fetchall()
+        # the runs read cover the log from its start, one after the other, and leave a tail under a run
+        assert [lo for _, lo, _ in runs] == [0, *(hi for _, _, hi in runs[:-1])][:len(runs)]
+        ((frontier,),) = conn.execute("SELECT coalesce(max(hi), 0) FROM audit_runs").fetchall()
+        assert (runs[-1][2] if runs else 0) == frontier and len(subjects) - frontier < run_size
     for subject in ("a", "b", "c"):
         found = [seq for (seq,) in conn.execute(f"SELECT seq FROM ({subject_seqs_sql('?1')}) ORDER BY seq",
                                                 (subject,))]
