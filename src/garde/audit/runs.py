@@ -18,9 +18,10 @@ rows carry no subject index; a subject's entries are found through **runs**:
   entries after the last run (fewer than :data:`RUN_SIZE` + an append), read by ``seq``.
 
 Each entry is copied once a level and deleted from the level below, in sorted order by SQLite
-itself: ≈ 1 µs of the writer's CPU an entry in all, where the random leaf cost 12 – 45 µs
-(docs/performance.md). PostgreSQL keeps its index on ``subject_id`` (its WAL logs a row's change,
-not the page): there ``audit_runs`` stays empty and the tail is the whole log, read by that index.
+itself: 1 – 3.5 µs of the writer's CPU an entry in all, where the random leaf cost 17 – 108 µs at
+40 k – 10 M entries (docs/performance.md, "ninth pass"). PostgreSQL keeps its index on
+``subject_id`` (its WAL logs a row's change, not the page): there ``audit_runs`` stays empty and
+the tail is the whole log, read by that index.
 """
 
 from __future__ import annotations
