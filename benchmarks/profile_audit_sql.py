@@ -48,6 +48,19 @@ INSERT = ("INSERT INTO audit_log (seq, at, kind, subject_id, actor, payload, pre
           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
 
 
+def decision_rows(rng: random.Random, subjects: list[str], seq: int, prev: str, at: str,
+                  size: int) -> tuple[list[tuple[object, ...]], int, str]:
+    """``size`` chained decision rows after ``seq``, ``prev`` (SHA-256 a row, as the chain's cost),
+    and the last seq and hash."""
+    rows: list[tuple[object, ...]] = []
+    for _ in range(size):
+        seq += 1
+        digest = hashlib.sha256(f"{seq}{prev}".encode()).hexdigest()
+        rows.append((seq, at, "decision", rng.choice(subjects), "garde", PAYLOAD, prev, digest, None))
+        prev = digest
+    return rows, seq, prev
+
+
 def per_row(statements: list[str], batches: int = 60, size: int = 500) -> float:
     """CPU µs a row appended, as the writer appends a batch: head locked, rows, head moved, commit."""
     rng = random.Random(1)
@@ -64,12 +77,7 @@ def per_row(statements: list[str], batches: int = 60, size: int = 500) -> float:
         start = time.process_time()
         for batch in range(batches):
             at = f"2026-12-06T11:{batch // 60:02d}:{batch % 60:02d}.000000Z"
-            rows = []
-            for _ in range(size):
-                seq += 1
-                digest = hashlib.sha256(f"{seq}{prev}".encode()).hexdigest()
-                rows.append((seq, at, "decision", rng.choice(subjects), "garde", PAYLOAD, prev, digest, None))
-                prev = digest
+            rows, seq, prev = decision_rows(rng, subjects, seq, prev, at, size)
             conn.execute("BEGIN")
             conn.execute("UPDATE audit_head SET seq = seq WHERE id = 1")
             conn.executemany(INSERT, rows)

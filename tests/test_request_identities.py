@@ -62,7 +62,7 @@ def test_a_subjects_requests_are_found_by_index_not_by_reading_every_request(sql
         parameters = {"subject": "none", **_by_kind(hashes),
                       **{f"digest{n}": d for n, d in enumerate(digests)}}
         # as garde_held runs it, on the driver's cursor
-        shape = _shape(conn.dialect, _held_of(tuple(hashes), len(digests)), parameters)
+        shape = _shape(conn.dialect, _held_of(tuple(hashes), len(digests), conn.dialect.name), parameters)
         seen.append((shape.sql, _arguments(shape, parameters)))
         plans = _plans(conn, seen)
         held_rows = garde_held(conn, mine, {"email": ["ana@example.org"], "phone": ["+33612345678"]})

@@ -65,7 +65,7 @@ def test_what_garde_holds_of_a_subject_reads_the_same_on_the_driver(engine: sa.E
         digests = [f'"{d}"' for values in hashes.values() for d in values]
         parameters = {"subject": subject, **_by_kind(hashes),
                       **{f"digest{n}": d for n, d in enumerate(digests)}}
-        statement = _held_of(tuple(hashes), len(digests))
+        statement = _held_of(tuple(hashes), len(digests), conn.dialect.name)
         rows = driver_rows(conn, statement, parameters)
         assert rows == _sqlalchemy_rows(conn, statement, parameters)
         assert {row[0] for row in rows} >= {0, 1, 2, 4, 5}  # consents, objection, suppression, hold, audit

@@ -38,6 +38,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from garde.audit.keys import AuditKey, configured_keyring
+from garde.audit.runs import about_subjects as about_subjects
+from garde.audit.runs import build_runs_sqlite
 from garde.store import is_postgres, metadata
 from garde.store.bulk import insert_plan, insert_rows
 from garde.store.driver import driver_copy, driver_execute, driver_many, driver_rows
@@ -224,6 +226,8 @@ def _append(conn: sa.Connection, items: Sequence[_Item], key: AuditKey | None, e
         rows[-1] = (*final[:8], f"{key.id}:{seq + 1}:{key.seal(seq + 1, final[7])}")
     seq, prev = rows[-1][0], rows[-1][7]
     _insert_entries(conn, rows, {"new_seq": seq, "new_hash": prev}, last)
+    if conn.dialect.name == "sqlite":  # the subject index's runs, under the head's lock (garde.audit.runs)
+        build_runs_sqlite(conn.connection.dbapi_connection, seq)
     return int(seq)
 
 
@@ -353,7 +357,7 @@ def entries(conn: sa.Connection, since: str | None = None, subject_id: str | Non
     if after is not None:
         query = query.where(audit_log.c.seq > after)
     if subject_id:
-        query = query.where(audit_log.c.subject_id == subject_id)
+        query = query.where(about_subjects(conn.dialect.name, sa.literal(subject_id, sa.String(36))))
     if kind:
         query = query.where(audit_log.c.kind == kind)
     with conn.execution_options(yield_per=5000).execute(query) as result:

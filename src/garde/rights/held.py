@@ -30,7 +30,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from garde.audit import audit_log
+from garde.audit import about_subjects, audit_log
 from garde.consent.ledger import consent_events
 from garde.datasets import row_identity
 from garde.keys import identifier_data_key
@@ -129,14 +129,15 @@ def _kind(kind: str, **slots: sa.ColumnElement[Any]) -> sa.Select[Any]:
 
 
 @lru_cache(maxsize=64)
-def _held_of(kinds: tuple[str, ...], digests: int) -> sa.CompoundSelect[Any]:
+def _held_of(kinds: tuple[str, ...], digests: int, dialect: str) -> sa.CompoundSelect[Any]:
     """The statement of :func:`garde_held` for identities of ``kinds`` and ``digests`` digests.
 
     ``ids`` (the person's engine subjects: the request's own and those holding one of the
     identities' digests) is a subquery each kind reads by; then, in each kind's own order (the
     union is ordered by kind, moment, number, text): consents (time, id), objections (time, id),
     suppression entries (time, kind), request ids, legal holds naming a subject (id; matched to
-    the identities in Python) and audit entries (seq).
+    the identities in Python) and audit entries (seq; found by :func:`garde.audit.about_subjects`,
+    which reads the log's subject index as the store's ``dialect`` keeps it).
     """
     i = subject_identifiers.c
     ids = sa.union(sa.select(sa.cast(sa.bindparam("subject", type_=sa.String()), sa.String(36))),
@@ -164,7 +165,8 @@ def _held_of(kinds: tuple[str, ...], digests: int) -> sa.CompoundSelect[Any]:
         _kind("requests", s1=_r.id).where(asked),
         _kind("legal_holds", d2=_h.starts_at, d3=_h.ends_at, d4=_h.released_at, s1=_h.scope, s2=_h.reason,
               n=_h.id).where(_h.scope_kind == "subject"),
-        _kind("audit", s1=_a.at, s2=_a.kind, s3=_a.payload, n=_a.seq).where(_a.subject_id.in_(ids_query)),
+        _kind("audit", s1=_a.at, s2=_a.kind, s3=_a.payload, n=_a.seq)
+        .where(about_subjects(dialect, ids_query)),
     ).order_by(*(sa.literal_column(name) for name in ("k", "d1", "n", "s1")))
 
 
@@ -205,7 +207,7 @@ def garde_held(conn: sa.Connection, request: Request, identities: Mapping[str, I
                                                                   "audit"))
     # On the driver's cursor (garde.store.driver): the same rows, without SQLAlchemy's execution path.
     for k, d1, d2, d3, d4, s1, s2, s3, s4, s5, s6, s7, n in driver_rows(
-            conn, _held_of(tuple(hashes), len(digests)), parameters):
+            conn, _held_of(tuple(hashes), len(digests), conn.dialect.name), parameters):
         if k == 0:
             consents.append({"activity": s1, "channel": s2, "action": s3, "at": _iso(d1),
                              "method": s4, "notice_version": s5, "user_agent": s6,

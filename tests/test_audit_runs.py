@@ -1,0 +1,127 @@
+"""The audit log's subject index in sorted runs (SQLite, migration 0031): a subject's entries are
+found, all of them and only them, whatever the runs built and merged so far; a store written before
+0031 keeps its chain and finds its subjects' entries after the upgrade; PostgreSQL keeps its index."""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+from pathlib import Path
+
+import sqlalchemy as sa
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from garde import audit
+from garde.audit import _chain, _insert_entries, _lock_head, about_subjects, audit_log
+from garde.audit.runs import FANOUT, RUN_SIZE, audit_runs, build_runs_sqlite, subject_seqs_sql
+from garde.store import connect, migrate
+from tests.test_decide_buckets import downgrade
+
+_LOG = """
+CREATE TABLE audit_log (seq BIGINT NOT NULL PRIMARY KEY, subject_id VARCHAR(36));
+CREATE TABLE audit_runs (id INTEGER NOT NULL PRIMARY KEY, level INTEGER NOT NULL, lo BIGINT NOT NULL,
+  hi BIGINT NOT NULL);
+CREATE TABLE audit_subject_runs (run INTEGER NOT NULL, subject_id VARCHAR(36) NOT NULL, seq BIGINT NOT NULL,
+  PRIMARY KEY (run, subject_id, seq)) WITHOUT ROWID;
+"""
+
+
+@settings(max_examples=60, deadline=None)
+@given(appends=st.lists(st.lists(st.sampled_from(["a", "b", "c", None]), min_size=1, max_size=9),
+                        max_size=40),
+       existing=st.integers(0, 30), run_size=st.integers(1, 6), fanout=st.integers(2, 4),
+       merged=st.integers(1, 12))
+def test_the_runs_find_each_subjects_entries_whatever_was_built_and_merged(
+        appends: list[list[str | None]], existing: int, run_size: int, fanout: int, merged: int) -> None:
+    """Any run size, fanout and merge chunk (``merged`` rows of merging work a run: merges left
+    half done, runs merged and not yet deleted)."""
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    conn.executescript(_LOG)
+    rng = random.Random(existing)
+    subjects = [rng.choice(["a", "b", "c", None]) for _ in range(existing)]
+    conn.executemany("INSERT INTO audit_log VALUES (?, ?)", list(enumerate(subjects, 1)))
+    build_runs_sqlite(conn, len(subjects), initial=True, run_size=run_size, fanout=fanout)  # the migration
+    for append in appends:
+        start = len(subjects)
+        subjects += append
+        conn.executemany("INSERT INTO audit_log VALUES (?, ?)", list(enumerate(append, start + 1)))
+        build_runs_sqlite(conn, len(subjects), run_size=run_size, fanout=fanout, merged=merged)
+        runs = conn.execute("SELECT level, lo, hi FROM audit_runs WHERE level >= 0 ORDER BY lo").fetchall()
+        # the runs read cover the log from its start, one after the other, and leave a tail under a run
+        assert [lo for _, lo, _ in runs] == [0, *(hi for _, _, hi in runs[:-1])][:len(runs)]
+        ((frontier,),) = conn.execute("SELECT coalesce(max(hi), 0) FROM audit_runs").fetchall()
+        assert (runs[-1][2] if runs else 0) == frontier and len(subjects) - frontier < run_size
+    for subject in ("a", "b", "c"):
+        found = [seq for (seq,) in conn.execute(f"SELECT seq FROM ({subject_seqs_sql('?1')}) ORDER BY seq",
+                                                (subject,))]
+        assert found == [seq for seq, named in enumerate(subjects, 1) if named == subject]
+
+
+def _entries_of(conn: sa.Connection, subject: str) -> list[int]:
+    return [entry["seq"] for entry in audit.entries(conn, subject_id=subject)]
+
+
+def test_a_subjects_entries_are_found_across_runs_merges_and_the_tail(database_url: str) -> None:
+    """Through the real appends: more than a merge's worth of entries (FANOUT runs of RUN_SIZE), a
+    subject's entries from :func:`garde.audit.entries` and from the access answer's condition are
+    exactly those naming it; on PostgreSQL no run is built (its index on ``subject_id`` serves)."""
+    store = connect(database_url, create=True)
+    migrate(store)
+    rng = random.Random(7)
+    subjects = ["s-a", "s-b", "s-c", "s-d", None]
+    named: list[str | None] = []
+    total = 2 * RUN_SIZE * FANOUT + 77
+    with store.begin() as conn:
+        while len(named) < total:
+            items = [rng.choice(subjects) for _ in range(min(rng.choice([1, 500, 1000]), total - len(named)))]
+            audit.record_many(conn, [audit.Event("decision", {"n": len(named) + i}, subject)
+                                     for i, subject in enumerate(items)])
+            named += items
+    with store.connect() as conn:
+        levels = [level for (level,) in conn.execute(sa.select(audit_runs.c.level))]
+        if store.dialect.name == "sqlite":
+            assert 1 in levels and 0 in levels
+            indexes = {index["name"] for index in sa.inspect(conn).get_indexes("audit_log")}
+            assert "ix_audit_log_subject_id" not in indexes
+        else:
+            assert levels == []
+        for subject in ("s-a", "s-d"):
+            expected = [seq for seq, who in enumerate(named, 1) if who == subject]
+            assert _entries_of(conn, subject) == expected
+            ids = sa.select(sa.literal(subject, sa.String(36))).scalar_subquery()
+            query = (sa.select(audit_log.c.seq).where(about_subjects(conn.dialect.name, ids))
+                     .order_by(audit_log.c.seq))
+            assert list(conn.execute(query).scalars()) == expected
+        assert audit.verify(conn).ok
+    store.dispose()
+
+
+def test_a_store_written_before_0031_verifies_and_finds_its_subjects_after_the_upgrade(
+        database_url: str, tmp_path: Path) -> None:
+    store = connect(database_url, create=True)
+    try:
+        migrate(store, "0030")
+        rng = random.Random(3)
+        named = [rng.choice(["old-1", "old-2", None]) for _ in range(RUN_SIZE * 2 + 5)]
+        with store.begin() as conn:  # the entries as the code before 0031 appended them
+            seq, prev = _lock_head(conn)
+            rows = _chain([("decision", {"n": n}, who, "garde") for n, who in enumerate(named)], seq, prev,
+                          "2026-12-01T00:00:00.000000Z")
+            _insert_entries(conn, rows, {"new_seq": rows[-1][0], "new_hash": rows[-1][7]})
+        migrate(store)
+        with store.begin() as conn:
+            assert audit.verify(conn).ok
+            assert _entries_of(conn, "old-1") == [seq for seq, who in enumerate(named, 1) if who == "old-1"]
+            audit.record(conn, "decision", {"after": True}, subject_id="old-2")
+        with store.connect() as conn:
+            assert audit.verify(conn).ok
+            expected = [seq for seq, who in enumerate(named, 1) if who == "old-2"] + [len(named) + 1]
+            assert _entries_of(conn, "old-2") == expected
+        downgrade(store, "0030")
+        assert "audit_runs" not in sa.inspect(store).get_table_names()
+        with store.connect() as conn:
+            assert [e["seq"] for e in audit.entries(conn)][-1] == len(named) + 1
+        migrate(store)
+    finally:
+        store.dispose()
