@@ -5,8 +5,12 @@ free pages and the write-ahead log as easily as rows. Deleted and overwritten co
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, date, datetime
 from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
 
 from garde.rights.tables import requests
 from garde.store import connect, empty_journal, migrate
@@ -33,5 +37,27 @@ def test_a_deleted_or_overwritten_value_is_left_in_no_byte_of_the_store(tmp_path
             conn.execute(requests.update().values(identities=None))  # as a closed request's
         assert empty_journal(engine)
         assert in_files([tmp_path], values) == []
+    finally:
+        engine.dispose()
+
+
+def test_a_reader_keeping_the_log_delays_the_erasure_s_end_two_seconds_at_most(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    engine = connect(f"sqlite:///{tmp_path / 'garde.db'}", create=True)
+    migrate(engine)
+    try:
+        with engine.connect() as reader:
+            reader.exec_driver_sql("BEGIN")
+            reader.exec_driver_sql("SELECT count(*) FROM requests").scalar()  # holds its snapshot
+            with engine.begin() as conn:
+                conn.execute(sa.text("DELETE FROM requests"))  # a write after the reader's snapshot
+            started = time.monotonic()
+            assert not empty_journal(engine)
+            assert time.monotonic() - started < 10
+            reader.exec_driver_sql("ROLLBACK")
+        assert "a reader kept the write-ahead log" in caplog.text
+        assert empty_journal(engine)  # the reader gone, the log is emptied
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30_000
     finally:
         engine.dispose()

@@ -36,6 +36,9 @@ metadata = sa.MetaData(
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
+BUSY_TIMEOUT_MS = 30_000  # how long a SQLite statement waits for another connection's lock
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
@@ -45,7 +48,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA secure_delete=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cursor.close()
 
 
@@ -57,7 +60,13 @@ def empty_journal(engine: Engine) -> bool:
     if engine.dialect.name != "sqlite" or not engine.url.database or engine.url.database == ":memory:":
         return True
     with engine.connect() as conn:
-        busy = conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").scalar()
+        # A reader on an older snapshot makes the checkpoint wait: 2 s at most, not the 30 s a write
+        # waits, since the erasure is already committed and its caller waits for this.
+        conn.exec_driver_sql("PRAGMA busy_timeout=2000")
+        try:
+            busy = conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").scalar()
+        finally:
+            conn.exec_driver_sql(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     if busy:
         logging.getLogger(__name__).warning("%s: a reader kept the write-ahead log from being emptied after "
                                             "an erasure; it is emptied at a later erasure or checkpoint",
