@@ -50,7 +50,8 @@ def letters(engine: sa.Engine, tmp_path: Path, request: pytest.FixtureRequest) -
         business.dispose()
         (tmp_path / "datasets").mkdir()
         register = REGISTERS / "reference-shop.yaml"
-        (tmp_path / "datasets" / "letters.yaml").write_text(LETTERS.format(url=urls["letters"], register=register))
+        mapped = LETTERS.format(url=urls["letters"], register=register)
+        (tmp_path / "datasets" / "letters.yaml").write_text(mapped)
         deployment = Deployment.open(tmp_path / "datasets", results=tmp_path / "results")
         yield deployment
         deployment.dispose()
