@@ -51,7 +51,7 @@ from garde.rights.erasure_plan import ROW_PLACEHOLDER, ErasurePlan, plan_erasure
 from garde.rights.held_as_processor import Forwarding, subject_notes
 from garde.rights.intake import Request
 from garde.rights.rectification import seal
-from garde.rights.tables import erasure_steps
+from garde.rights.tables import erasure_steps, subject_sessions
 from garde.store.transactions import retried
 from garde.subjects import now, set_state
 
@@ -94,6 +94,7 @@ class Erasure:
         events = self.record_applied(conn)
         if request.subject_id:
             set_state(conn, request.subject_id, "erased")
+        events += _end_sessions(conn, request, self.actor)
         if self.removed:
             events.append(audit.Event("request.copies_removed", {"request": request.id,
                                                                  "files": self.removed},
@@ -102,6 +103,23 @@ class Erasure:
                                                      "kept": self.result["kept"]},
                                   request.subject_id, self.actor))
         return events
+
+
+def _end_sessions(conn: sa.Connection, request: Request, actor: str) -> list[audit.Event]:
+    """End the erased subject's open sessions (privacy center, API): each holds the raw identity it
+    was opened with until it ends, expires or the next session start wipes it. Those of the subject,
+    or opened with an identity this erasure proved."""
+    s = subject_sessions.c
+    proven = sorted(digest for kind, digest in request.identity_hashes.items() if kind in request.proofs)
+    whose = sa.or_(s.identity_hash.in_(proven),
+                   *([s.subject_id == request.subject_id] if request.subject_id else []))
+    ended = list(conn.execute(subject_sessions.update().where(whose, s.ended_at.is_(None))
+                              .values(ended_at=now(), identity=None).returning(s.id)).scalars())
+    # and any ended earlier whose identity the next start has not wiped yet
+    conn.execute(subject_sessions.update().where(whose, s.identity.is_not(None)).values(identity=None))
+    return [audit.Event("subject_session.ended", {"session": session, "by": "erasure",
+                                                  "request": request.id}, request.subject_id, actor)
+            for session in sorted(ended)]
 
 
 def identity_keyed(deployment: Deployment) -> frozenset[str]:
