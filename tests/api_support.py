@@ -163,12 +163,14 @@ def free_port() -> int:
 
 
 @contextmanager
-def garde_serve(env: dict[str, str], cwd: Path) -> Iterator[str]:
+def garde_serve(env: dict[str, str], cwd: Path, log: Path | None = None) -> Iterator[str]:
     """A real `garde serve` process with ``env``, ready (``/readyz``); yields its base URL. Its output
-    must hold no traceback when it stops."""
+    (written to ``log`` as it comes, if given) must hold no traceback when it stops."""
     port = free_port()
+    output_file = None if log is None else log.open("w")
     process = subprocess.Popen([sys.executable, "-m", "garde", "serve", "--port", str(port)], env=env,
-                               cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                               cwd=cwd, stdout=output_file or subprocess.PIPE, stderr=subprocess.STDOUT,
+                               text=True)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -186,6 +188,9 @@ def garde_serve(env: dict[str, str], cwd: Path) -> Iterator[str]:
     finally:
         process.terminate()
         output = process.communicate(timeout=30)[0]
+        if output_file is not None and log is not None:
+            output_file.close()
+            output = log.read_text()
         assert "Traceback" not in output, output
 
 
@@ -234,9 +239,11 @@ class Served:
 
 
 @contextmanager
-def served_shop(database_url: str, tmp_path: Path, admin: str | None) -> Iterator[Served]:
+def served_shop(database_url: str, tmp_path: Path, admin: str | None,
+                serve_log: Path | None = None) -> Iterator[Served]:
     """The reference shop (20 generated customers) on the store's kind of database (``admin``: the
-    PostgreSQL server's, else SQLite), a key per role, and `garde serve` over them."""
+    PostgreSQL server's, else SQLite), a key per role, and `garde serve` over them (its output in
+    ``serve_log`` as it comes, if given; a worker's in ``tmp_path / "worker.log"``)."""
     with scratch_databases(["shop", "crm"], tmp_path, admin) as urls:
         shop = Deployment.open(ROOT / "datasets", results=tmp_path / "results", urls=urls, create=True)
         try:
@@ -252,7 +259,7 @@ def served_shop(database_url: str, tmp_path: Path, admin: str | None) -> Iterato
                "GARDE_DATASETS": str(ROOT / "datasets"), "GARDE_SHOP_URL": urls["shop"],
                "GARDE_CRM_URL": urls["crm"], "GARDE_OUTBOX": str(tmp_path / "outbox"),
                "GARDE_RESULTS": str(tmp_path / "results"), "GARDE_MAILER": "file"}
-        with garde_serve(env, tmp_path) as base, workers(database_url, env, tmp_path):
+        with garde_serve(env, tmp_path, serve_log) as base, workers(database_url, env, tmp_path):
             yield Served(base, database_url, tmp_path / "outbox", tmp_path / "results", keys, customers[0],
                          env, customers)
 

@@ -96,3 +96,24 @@ def test_erasure_removes_the_text_messages_sent_to_the_subjects_phone(shop: Shop
     report = json.loads((deployment.results / erasure / "erasure.json").read_text())
     assert {(Path(c["file"]).resolve(), c["kind"]) for c in report["own_copies"]} == {
         (texts[0].resolve(), "message")}
+
+
+def test_erasure_removes_the_audience_exports_that_name_the_subject(shop: Shop,  # noqa: F811
+                                                                    tmp_path: Path) -> None:
+    # `garde audience --job` leaves its CSV in the exports folder, addresses in clear, for as long as
+    # nobody deletes it; one computed before the erasure names someone who may no longer be contacted.
+    deployment = shop.deployment
+    deployment.exports = tmp_path / "exports"
+    deployment.exports.mkdir()
+    header = "email,phone,subject_id,basis,source\n"
+    naming = {"by-mail.csv": "ANA@example.org,,,consent,shop.customers\n",  # another spelling
+              "by-phone.csv.part": ",'+33 6 99 99 99 99,,consent,crm.contacts\n"}  # made inert, half written
+    for name, row in {**naming, "bobs.csv": "bob@example.org,+33622222222,,consent,shop.customers\n"}.items():
+        (deployment.exports / name).write_text(header + row)
+    erasure = verified(shop, "erasure", {"email": "ana@example.org", "phone": "+33699999999"})
+    done = run(shop.store, erasure, deployment, today=date(2025, 3, 1))
+    assert done.status == "completed"
+    assert sorted(p.name for p in deployment.exports.iterdir()) == ["bobs.csv"]  # Bob's audience stays
+    report = json.loads((deployment.results / erasure / "erasure.json").read_text())
+    assert {(Path(c["file"]).name, c["kind"]) for c in report["own_copies"]} == {
+        (name, "audience export") for name in naming}

@@ -3,9 +3,13 @@
 Answering requests leaves files behind: the answers of earlier requests by
 the same subject (``access.json``, ``access.html``, ``portability.zip``
 under the ``results`` folder), the messages the file mailer wrote to them
-(``.eml`` files in the ``outbox``), and the copies of answers published
+(``.eml`` files in the ``outbox``), the copies of answers published
 elsewhere (the demo's live results), which :func:`copy_answer` records in
-the request's folder (``copies.json``) so that they can be found again.
+the request's folder (``copies.json``) so that they can be found again, and
+the audience exports a worker wrote to the ``exports`` folder with one of
+their addresses or numbers in a row: an audience computed before the erasure
+names someone who may no longer be contacted, so it goes whole (the report
+lists it; staff export again).
 
 An erasure lists these files in its plan (``erasure.json``, section
 ``own_copies``: "garde's own copies"), before anything changes, and removes
@@ -17,6 +21,7 @@ proof of what was done.
 
 from __future__ import annotations
 
+import csv
 import json
 from collections.abc import Iterable, Mapping
 from email import message_from_bytes, policy
@@ -92,7 +97,28 @@ def own_copies(deployment: Deployment, request: Request, others: Iterable[str],
         for path in sorted(outbox.glob("*.sms")):
             if _text_to_subject(path, numbers, mentions):
                 found.append({"file": str(path), "kind": "message"})
+    exports = deployment.exports
+    if exports is not None and exports.is_dir():
+        region = deployment.phone_region
+        wanted = {row_identity(kind, value, region) for kind, values in (("email", emails), ("phone", phones))
+                  for value in values} - {None}
+        for path in sorted([*exports.glob("*.csv"), *exports.glob("*.csv.part")]):
+            if path.is_file() and not path.is_symlink() and _export_names(path, wanted, region):
+                found.append({"file": str(path), "kind": "audience export"})
     return found
+
+
+def _export_names(path: Path, identities: set[str | None], region: str | None) -> bool:
+    """An audience CSV with a cell holding one of ``identities`` (e-mails and phones in their normal
+    form), however the cell spells it (made inert with a leading quote, another spelling of it)."""
+    with path.open(encoding="utf-8", errors="replace", newline="") as handle:
+        for row in csv.reader(handle):
+            for cell in row:
+                value = cell.removeprefix("'").strip()
+                kind = "email" if "@" in value else "phone" if value[:1] in tuple("+0123456789") else None
+                if kind and value and row_identity(kind, value, region) in identities:
+                    return True
+    return False
 
 
 def _text_to_subject(path: Path, numbers: set[str], mentions: set[str]) -> bool:

@@ -34,6 +34,8 @@ class Deployment:
     vocabulary: Vocabulary = field(default_factory=load_vocabulary)
     # Where the file mailer leaves its messages: an erasure removes those sent to the subject.
     outbox: Path | None = None
+    # Where audience exports are written (the exports setting): an erasure removes those naming them.
+    exports: Path | None = None
     # What requests derive from the map and registers alone (activity texts, wordings,
     # nullability): computed once per deployment, not per request.
     memo: dict[Hashable, Any] = field(default_factory=dict, repr=False, compare=False)
@@ -54,7 +56,8 @@ class Deployment:
         if outbox is None and settings.mailer == "file":
             outbox = settings.outbox
         return cls(datamap, connect_datamap(datamap, urls, create=create), registers_of(datamap),
-                   results or settings.results, outbox=outbox, read_ahead=settings.discovery_read_ahead)
+                   results or settings.results, outbox=outbox, exports=settings.exports,
+                   read_ahead=settings.discovery_read_ahead)
 
     def __enter__(self) -> Deployment:
         return self

@@ -41,6 +41,7 @@ from garde.datasets import Footprint, Masking, TableMap, TableRef, masking_expre
 from garde.datasets.live import plan_problems, reflect_table, unlink_problem
 from garde.datasets.sql import chunks, is_masked, sql_table
 from garde.documents.wording import Wording
+from garde.keys import identifier_data_key
 from garde.legal_holds import active_holds
 from garde.private_files import write_private
 from garde.problems import GardeError, Problem
@@ -49,7 +50,8 @@ from garde.rights.deployment import Deployment, dumps
 from garde.rights.erasure_plan import ROW_PLACEHOLDER, ErasurePlan, plan_erasure, staying_masking
 from garde.rights.held_as_processor import Forwarding, subject_notes
 from garde.rights.intake import Request
-from garde.rights.tables import erasure_steps
+from garde.rights.rectification import seal
+from garde.rights.tables import erasure_steps, subject_sessions
 from garde.store.transactions import retried
 from garde.subjects import now, set_state
 
@@ -71,6 +73,7 @@ class Erasure:
     actor: str
     applied: dict[str, tuple[int, int]] = field(default_factory=dict)  # database: (steps, rows changed)
     removed: list[str] = field(default_factory=list)  # garde's own files the erasure removed
+    keyed: frozenset[str] = frozenset()  # tables keyed by an identity (identity_keyed)
 
     def record_applied(self, conn: sa.Connection) -> list[audit.Event]:
         """Mark the steps of the databases that committed done; their audit entries to append."""
@@ -79,6 +82,7 @@ class Erasure:
             conn.execute(erasure_steps.update().where(
                 erasure_steps.c.request_id == request.id, erasure_steps.c.status == "planned",
                 erasure_steps.c.dataset.in_(list(self.applied))).values(status="done", done_at=now()))
+            _seal_done_keys(conn, request.id, self.keyed)
         return [audit.Event("request.erasure_applied", {"request": request.id, "database": database,
                                                         "steps": steps, "rows_changed": changed},
                             request.subject_id, self.actor)
@@ -90,6 +94,7 @@ class Erasure:
         events = self.record_applied(conn)
         if request.subject_id:
             set_state(conn, request.subject_id, "erased")
+        events += _end_sessions(conn, request, self.actor)
         if self.removed:
             events.append(audit.Event("request.copies_removed", {"request": request.id,
                                                                  "files": self.removed},
@@ -98,6 +103,60 @@ class Erasure:
                                                      "kept": self.result["kept"]},
                                   request.subject_id, self.actor))
         return events
+
+
+def _end_sessions(conn: sa.Connection, request: Request, actor: str) -> list[audit.Event]:
+    """End the erased subject's open sessions (privacy center, API): each holds the raw identity it
+    was opened with until it ends, expires or the next session start wipes it. Those of the subject,
+    or opened with an identity this erasure proved."""
+    s = subject_sessions.c
+    proven = sorted(digest for kind, digest in request.identity_hashes.items() if kind in request.proofs)
+    whose = sa.or_(s.identity_hash.in_(proven),
+                   *([s.subject_id == request.subject_id] if request.subject_id else []))
+    ended = list(conn.execute(subject_sessions.update().where(whose, s.ended_at.is_(None))
+                              .values(ended_at=now(), identity=None).returning(s.id)).scalars())
+    # and any ended earlier whose identity the next start has not wiped yet
+    conn.execute(subject_sessions.update().where(whose, s.identity.is_not(None)).values(identity=None))
+    return [audit.Event("subject_session.ended", {"session": session, "by": "erasure",
+                                                  "request": request.id}, request.subject_id, actor)
+            for session in sorted(ended)]
+
+
+def identity_keyed(deployment: Deployment) -> frozenset[str]:
+    """The tables (``database.table``) whose primary key is one of their identity columns (a list
+    keyed by e-mail address): the keys of their rows name the subject, so the erasure's report
+    holds them, and its stored steps once applied, as keyed digests (GDPR Art. 17(1), 5(1)(c))."""
+    return frozenset(str(t.ref) for t in deployment.datamap if t.primary_key in t.identities.values())
+
+
+def _sealed(table: str, key: Any, data_key: bytes) -> Any:
+    return key if isinstance(key, dict) and "hmac_sha256" in key else seal(table, key, data_key)
+
+
+def _seal_report_keys(conn: sa.Connection, report: dict[str, Any], keyed: frozenset[str]) -> None:
+    if keyed:
+        data_key = identifier_data_key(conn)
+        for section in ("erased", "kept", "unlinked"):
+            for item in report.get(section, []):
+                if item["table"] in keyed:
+                    item["key"] = _sealed(item["table"], item["key"], data_key)
+
+
+def _seal_done_keys(conn: sa.Connection, request_id: str, keyed: frozenset[str]) -> None:
+    """The applied steps' keys of tables keyed by an identity, as keyed digests: a step done is never
+    run again, and its keys only say which rows it changed."""
+    if not keyed:
+        return
+    data_key = identifier_data_key(conn)
+    done = conn.execute(sa.select(erasure_steps.c.id, erasure_steps.c.dataset, erasure_steps.c.table_name,
+                                  erasure_steps.c["keys"]).where(erasure_steps.c.request_id == request_id,
+                                                              erasure_steps.c.status == "done")).all()
+    for step in done:
+        table = f"{step.dataset}.{step.table_name}"
+        if table in keyed:
+            keys = [_sealed(table, key, data_key) for key in json.loads(step.keys)]
+            conn.execute(erasure_steps.update().where(erasure_steps.c.id == step.id).values(
+                keys=json.dumps(keys, default=str)))
 
 
 class ErasureFailed(GardeError):
@@ -132,7 +191,7 @@ def erase(store: Engine, request: Request, deployment: Deployment, footprint: Fo
         report = json.loads(report_path.read_text(encoding="utf-8"))
     if pending is None:
         pending = _stored_steps(store, request.id)
-    erasure = Erasure(request, {}, actor)
+    erasure = Erasure(request, {}, actor, keyed=identity_keyed(deployment))
     # Whatever stops it from here (a database refusing a write, a file garde cannot remove), what
     # the databases already committed travels with the error, to be audited (ErasureFailed).
     try:
@@ -186,6 +245,7 @@ def store_plan(store: Engine, request: Request, deployment: Deployment, footprin
             words = Wording(request.language, "en", deployment.vocabulary)
             report["processed_for"] = subject_notes(deployment, processed_for, words, request.language)
         pending = _store_plan(conn, request, plan, deployment, report, actor)
+        _seal_report_keys(conn, report, identity_keyed(deployment))  # the steps keep them until applied
         # With the plan, what it keeps for each client controller: a resumed run finds it stored.
         audit.record_many(conn, forwarding.record(conn, request.id, request.subject_id, list(processed_for),
                                                   actor))
@@ -202,7 +262,7 @@ def apply_database(store: Engine, request: Request, deployment: Deployment, data
                    actor: str = "garde") -> Erasure:
     """Apply the stored plan's pending steps of one database (one transaction there): a part of a
     split erasure. The caller records :meth:`Erasure.record_applied` in the store."""
-    erasure = Erasure(request, {}, actor)
+    erasure = Erasure(request, {}, actor, keyed=identity_keyed(deployment))
     steps = [step for step in _stored_steps(store, request.id) if step.dataset == database]
     try:
         apply_steps(deployment, steps, erasure.applied)

@@ -47,7 +47,7 @@ from garde.rights.portability import write_portability
 from garde.rights.rectification import move_identities, rectify, replaced
 from garde.rights.restriction import DIRECT_MARKETING, object_to, restrict
 from garde.rights.run_lock import request_run_lock, subject_rectification_lock
-from garde.store import database_refusal
+from garde.store import database_refusal, empty_journal
 from garde.store.reads import reading, transacting, writing_on
 from garde.store.transactions import retried
 
@@ -216,6 +216,8 @@ def _complete(store: Engine, request: Request, deployment: Deployment, actor: st
         completed = retried(target, completion, what=f"request {request.id}: its completion")
     if request.type == "erasure":  # the log's head after a destructive job, outside the store (if configured)
         audit.checkpoint_after_job(store)
+        for engine in (store, *deployment.engines.values()):  # no erased row left in a SQLite journal
+            empty_journal(engine)
     return completed
 
 

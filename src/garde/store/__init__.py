@@ -8,6 +8,7 @@ migrations in ``store/migrations/versions`` — one chain from the first table.
 from __future__ import annotations
 
 import functools
+import logging
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -35,13 +36,42 @@ metadata = sa.MetaData(
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
+BUSY_TIMEOUT_MS = 30_000  # how long a SQLite statement waits for another connection's lock
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
+    # What a statement deletes or overwrites is overwritten with zeros in the file, not left in free
+    # space where anyone with a copy of the file reads it back (an erased subject's rows, GDPR
+    # Art. 17(1); a closed request's raw identities, Art. 5(1)(c)).
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cursor.close()
+
+
+def empty_journal(engine: Engine) -> bool:
+    """On a SQLite file, copy its write-ahead log into the database and truncate the log: the log
+    still holds the pages as they were before an erasure (the subject's rows, whole) until SQLite
+    happens to reuse it. False when a reader kept it from being emptied (said in the log); nothing
+    to do elsewhere (PostgreSQL: VACUUM reclaims what its rows held, docs/security.md)."""
+    if engine.dialect.name != "sqlite" or not engine.url.database or engine.url.database == ":memory:":
+        return True
+    with engine.connect() as conn:
+        # A reader on an older snapshot makes the checkpoint wait: 2 s at most, not the 30 s a write
+        # waits, since the erasure is already committed and its caller waits for this.
+        conn.exec_driver_sql("PRAGMA busy_timeout=2000")
+        try:
+            busy = conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").scalar()
+        finally:
+            conn.exec_driver_sql(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    if busy:
+        logging.getLogger(__name__).warning("%s: a reader kept the write-ahead log from being emptied after "
+                                            "an erasure; it is emptied at a later erasure or checkpoint",
+                                            safe_url(engine.url))
+    return not busy
 
 
 def safe_url(url: str | sa.URL) -> str:

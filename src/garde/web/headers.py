@@ -5,11 +5,16 @@
   ``frame-ancestors 'none'`` (no page of garde inside another site's frame: clickjacking).
 - ``X-Content-Type-Options: nosniff``, ``Referrer-Policy: no-referrer`` (a request id in a URL
   never leaves for another site), ``X-Frame-Options: DENY`` for browsers without CSP 2.
+- Over https (garde's own TLS, or a proxy of ``GARDE_TRUSTED_PROXIES`` saying so), on every answer
+  of every surface, ``Strict-Transport-Security``: a browser that once reached garde over https
+  never again sends a session cookie, an API key or a sign-in form over plain http, where anyone on
+  the network could read or rewrite it (a link or a typed address without ``https://``).
 
 Every answer of the API (``/api/``, ``/opendsr/``) gets ``Cache-Control: no-store`` and
 ``nosniff`` unless its route set its own: a subject's requests, consents and answer files, and
-staff's view of a request, are personal data no proxy or browser cache may keep. The API's own
-pages (``/api/v1/docs``, :mod:`garde.api.docs`) carry no other header.
+staff's view of a request, are personal data no proxy or browser cache may keep. The API's
+Swagger page (``/api/v1/docs``, :mod:`garde.api.docs`) sets the web headers itself, with a CSP
+allowing its own inline script by its digest.
 """
 
 from __future__ import annotations
@@ -67,7 +72,10 @@ def _raw(headers: dict[str, str]) -> tuple[tuple[bytes, bytes], ...]:
     return tuple((name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers.items())
 
 
+# A year, garde's host only: the shop's other hosts may still serve plain http.
+HSTS = "max-age=31536000"
 _WEB, _API = _raw(HEADERS), _raw(API_HEADERS)
+_HSTS = _raw({"Strict-Transport-Security": HSTS})
 
 
 class SecurityHeaders:
@@ -82,6 +90,8 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
         added = _WEB if is_web(scope.get("path", "")) else _API
+        if scope.get("scheme") == "https":
+            added += _HSTS
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

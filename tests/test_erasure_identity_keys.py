@@ -1,0 +1,74 @@
+"""A table keyed by an identity (a newsletter list whose primary key is the address): the erasure
+records the keys of the rows it changes, in its stored steps (to apply them, and resume) and in its
+report (``erasure.json``, kept as the proof). Before, both kept the erased subject's address in
+clear for ever; now the report holds a keyed digest of such a key, and a step once applied too."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from garde.rights import submit, verify_out_of_band
+from garde.rights.deployment import Deployment
+from garde.rights.running import run
+from garde.store import connect
+from tests.conftest import REGISTERS, scratch_databases
+from tests.leftovers import in_files, in_store, spellings
+
+ANA, BOB = "ana.keyed@example.org", "bob.keyed@example.org"
+LETTERS = """
+database: letters
+url: {url}
+register: {register}
+tables:
+  subscribers:
+    subject: prospect
+    primary_key: email
+    authoritative: true
+    identities: {{email: email}}
+    timestamps: {{collection: subscribed_at}}
+    columns:
+      email: {{category: contact.email, activities: [newsletter], erase: delete}}
+      topics: {{category: marketing.preferences, activities: [newsletter], erase: delete}}
+"""
+
+
+@pytest.fixture
+def letters(engine: sa.Engine, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Deployment]:
+    admin = request.getfixturevalue("postgres_admin_url") if engine.dialect.name == "postgresql" else None
+    with scratch_databases(["letters"], tmp_path, admin) as urls:
+        business = connect(urls["letters"], create=True)
+        with business.begin() as conn:
+            conn.execute(sa.text("CREATE TABLE subscribers (email VARCHAR(120) PRIMARY KEY, topics TEXT, "
+                                 "subscribed_at TIMESTAMP)"))
+            conn.execute(sa.text("INSERT INTO subscribers VALUES (:a, 'shoes', '2025-01-01'), (:b, 'bags', "
+                                 "'2025-01-01')"), {"a": ANA, "b": BOB})
+        business.dispose()
+        (tmp_path / "datasets").mkdir()
+        register = REGISTERS / "reference-shop.yaml"
+        mapped = LETTERS.format(url=urls["letters"], register=register)
+        (tmp_path / "datasets" / "letters.yaml").write_text(mapped)
+        deployment = Deployment.open(tmp_path / "datasets", results=tmp_path / "results")
+        yield deployment
+        deployment.dispose()
+
+
+def test_an_erasure_keeps_no_identity_key_in_clear(engine: sa.Engine, letters: Deployment) -> None:
+    with engine.begin() as conn:
+        erasure = submit(conn, "erasure", {"email": ANA})
+        verify_out_of_band(conn, erasure.id, "identity card checked", actor="agent:test",
+                           identities=["email"])
+    done = run(engine, erasure.id, letters)
+    assert done.status == "completed", done.result
+    with letters.engines["letters"].connect() as conn:
+        assert list(conn.execute(sa.text("SELECT email FROM subscribers")).scalars()) == [BOB]
+    values = spellings({"email": ANA})
+    assert in_store(engine, values) == []
+    assert in_files([letters.results], values) == []
+    report = json.loads((letters.results / erasure.id / "erasure.json").read_text())
+    (erased,) = report["erased"]
+    assert erased["table"] == "letters.subscribers" and set(erased["key"]) == {"hmac_sha256"}
