@@ -51,6 +51,8 @@ from benchmarks.request_shop import (
 PARTS = (
     ("garde.rights.running", "note_registers", "the registers' versions (one read)"),
     ("garde.rights.running", "get_request", "the request read (with its steps)"),
+    # since 2026-12-07 the start reads the request and the registers' versions together: both here
+    ("garde.rights.running", "get_request_and", "the request read (with its steps)"),
     ("garde.rights.running", "transition", "the two transitions (UPDATE, step)"),
     ("garde.audit", "record_many", "  of which the audit appends (hash chain)"),
     ("garde.rights.running", "locate", "discovery over both databases"),
