@@ -8,8 +8,10 @@ audit chain must verify and hold the same entries, in the same order, as before.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 
 from garde import audit
@@ -94,3 +96,37 @@ def test_an_access_run_reads_on_the_run_lock_s_connection(shop: tuple[sa.Engine,
     assert len(checkouts) == (1 if store.dialect.name == "postgresql" else 3)
     held = done.result["held"]
     assert held["requests"] == 1 and held["audit"] >= 2  # the reads on the lock's connection found them
+
+
+@pytest.mark.postgres
+def test_a_run_s_start_reads_the_request_and_the_registers_in_one_round_trip(
+        shop: tuple[sa.Engine, Deployment, str], tmp_path: Path) -> None:  # noqa: F811
+    """On PostgreSQL the start's three reads (the request, its steps, the registers' versions) go to
+    the server together, in one pipeline: libpq's protocol trace of the store's connection shows no
+    answer from the server between the first and the last of them (before: an answer after each,
+    two round trips more a request)."""
+    store, deployment, email = shop
+    if store.dialect.name != "postgresql":
+        pytest.skip("round trips: PostgreSQL's")
+    run(store, _verified(store, email), deployment)  # the registers' versions are recorded once
+    request_id = _verified(store, email)
+    trace = tmp_path / "store.trace"
+    with trace.open("w") as out:
+        def traced(raw: Any, _record: Any, _proxy: Any) -> None:
+            raw.prepare_threshold = None  # each statement's text in the trace, not a prepared one's name
+            raw.pgconn.trace(out.fileno())
+
+        sa.event.listen(store, "checkout", traced)
+        try:
+            done = run(store, request_id, deployment)
+        finally:
+            sa.event.remove(store, "checkout", traced)
+            store.pool.dispose()  # its connections stop tracing with it
+    assert done.status == "completed"
+    text = trace.read_text()  # a line per message, a statement's text over several
+    first = text.index("\"SELECT requests.id, ")
+    last = text.index("FROM register_versions")
+    assert first < last
+    answered = [line.split("\t")[3] for line in text[first:last].splitlines() if line.count("\t") > 2
+                and line.split("\t")[1] == "B"]
+    assert answered == [], answered

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from garde.private_files import open_private, private_folder, write_private
+from garde.private_files import open_private, private_folder, write_private, write_private_files
 from garde.rights.mailer import FileMailer
 from garde.store import connect, migrate
 
@@ -140,3 +140,37 @@ def test_a_symlinked_folder_within_garde_s_own_is_not_followed(tmp_path: Path, w
     write_private(results / "b" / "c" / "access.json", b"{}", within=results)
     assert mode(results / "b") == mode(results / "b" / "c") == 0o700
     assert mode(results / "b" / "c" / "access.json") == 0o600
+
+
+def test_answer_files_written_together_are_owner_only_and_follow_no_link(tmp_path: Path) -> None:
+    """A request's answer files written through one walk to their folder (``write_private_files``):
+    the same rules as one file at a time: no link followed below the results folder (the request's
+    folder, or a file's own name, planted as one), new folders 0700, files 0600, an older file's
+    wider mode tightened and its content replaced."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    results = private_folder(tmp_path / "results")
+    (results / "3f2a9c41").symlink_to(elsewhere, target_is_directory=True)
+    with pytest.raises(OSError, match="symbolic link"):
+        write_private_files(results / "3f2a9c41", {"access.json": "{}", "access.html": b"<p>"},
+                            within=results)
+    assert list(elsewhere.iterdir()) == []
+    folder = results / "b" / "c"
+    folder.parent.mkdir(mode=0o755)
+    folder.mkdir(mode=0o755)
+    (folder / "access.html").symlink_to(elsewhere / "report.html")
+    with pytest.raises(OSError, match="symbolic link"):
+        write_private_files(folder, {"access.json": "{}", "access.html": "<p>"}, within=results)
+    assert list(elsewhere.iterdir()) == []
+    (folder / "access.html").unlink()
+    (folder / "access.json").write_text("an older, longer answer")
+    (folder / "access.json").chmod(0o644)
+    written = write_private_files(folder, {"access.json": '{"é": 1}', "access.html": b"<p>"},
+                                  within=results)
+    assert written == [folder / "access.json", folder / "access.html"]
+    assert (folder / "access.json").read_text(encoding="utf-8") == '{"é": 1}'
+    assert (folder / "access.html").read_bytes() == b"<p>"
+    assert mode(folder / "access.json") == mode(folder / "access.html") == 0o600
+    assert mode(folder) == 0o755  # a folder that existed is left as it was set
+    new = write_private_files(results / "d" / "e", {"access.json": "[]"}, within=results)
+    assert mode(results / "d") == mode(results / "d" / "e") == 0o700 and mode(new[0]) == 0o600

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import errno
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import BinaryIO, TextIO
 
@@ -57,21 +57,38 @@ def _opener_within(base: Path | None) -> Callable[[str, int], int]:
         parts = Path(path).relative_to(base).parts
         if not parts:
             raise IsADirectoryError(errno.EISDIR, "not a file", path)
-        folder = os.open(base, os.O_RDONLY | os.O_DIRECTORY)
-        try:  # each descriptor closed once: the loop swaps a folder for its child
-            for part in parts[:-1]:
-                child = _child_folder(folder, part, base / part)
-                os.close(folder)
-                folder = child
-            name, parent = parts[-1], folder
-            descriptor = _no_link(lambda: os.open(name, flags | os.O_NOFOLLOW, PRIVATE_FILE, dir_fd=parent),
-                                  path)
+        folder = _folder_below(base, parts[:-1])
+        try:
+            return _file_in(folder, parts[-1], flags, path)
         finally:
             os.close(folder)
-        _tighten(descriptor, path)
-        return descriptor
 
     return opener
+
+
+def _folder_below(base: Path, parts: tuple[str, ...]) -> int:
+    """The folder ``base/<parts>`` opened (its missing folders created owner-only), no link followed
+    below ``base``; the caller closes the descriptor."""
+    folder = os.open(base, os.O_RDONLY | os.O_DIRECTORY)
+    shown = base
+    try:  # each descriptor closed once: the loop swaps a folder for its child
+        for part in parts:
+            shown = shown / part
+            child = _child_folder(folder, part, shown)
+            os.close(folder)
+            folder = child
+    except BaseException:
+        os.close(folder)
+        raise
+    return folder
+
+
+def _file_in(folder: int, name: str, flags: int, shown: str) -> int:
+    """The file ``name`` of the folder open as ``folder``, opened with ``flags`` owner-only, not
+    through a link."""
+    descriptor = _no_link(lambda: os.open(name, flags | os.O_NOFOLLOW, PRIVATE_FILE, dir_fd=folder), shown)
+    _tighten(descriptor, shown)
+    return descriptor
 
 
 def _child_folder(parent: int, name: str, shown: Path) -> int:
@@ -133,6 +150,27 @@ def write_private(path: Path, content: bytes | str, *, within: Path | None = Non
     with open_private_binary(path, within=within) as handle:
         handle.write(content.encode("utf-8") if isinstance(content, str) else content)
     return path
+
+
+def write_private_files(folder: Path, contents: Mapping[str, bytes | str], *, within: Path) -> list[Path]:
+    """Write each of ``contents`` (file name -> text in UTF-8, or bytes) in ``folder``, a folder below
+    ``within``, owner-only as :func:`write_private` writes one: the folder is reached (and created)
+    once for all of them, where one call each walked it again (a request's answer files)."""
+    parts = folder.relative_to(within).parts
+    private_folder(within)
+    parent = _folder_below(within, parts)
+    written = []
+    try:
+        for name, content in contents.items():
+            path = folder / name
+            flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC  # as open(path, "wb")
+            descriptor = _file_in(parent, name, flags, str(path))
+            with open(descriptor, "wb") as handle:
+                handle.write(content.encode("utf-8") if isinstance(content, str) else content)
+            written.append(path)
+    finally:
+        os.close(parent)
+    return written
 
 
 def create_private(path: Path) -> None:

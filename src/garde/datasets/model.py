@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 if TYPE_CHECKING:
@@ -160,8 +161,10 @@ class TableMap:
         """The table's label in ``lang`` (else English, else its name): how a subject reads it."""
         return self.label.get(lang) or self.label.get("en") or self.name.replace("_", " ")
 
-    @property
+    @cached_property
     def ref(self) -> TableRef:
+        # kept: discovery asks a table for its ref a few hundred times a request (≈ 0.4 µs each to
+        # build); a table's database and name never change once it is loaded
         return TableRef(self.database, self.name)
 
     @property

@@ -71,6 +71,12 @@ def recorded_hashes(conn: sa.Connection, sources: Sequence[str]) -> dict[str, st
     return {source: digest for source, digest in driver_rows(conn, _HASHES, {"sources": list(sources)})}
 
 
+def versions_read(sources: Sequence[str]) -> tuple[sa.ClauseElement, dict[str, Any]]:
+    """:func:`recorded_hashes`' statement and parameters, for a caller that sends it with other reads
+    (:func:`garde.store.driver.driver_rows_together`): its rows are (source, hash)."""
+    return _HASHES, {"sources": list(sources)}
+
+
 _HASHES = sa.select(register_versions.c.source, register_versions.c.hash).where(
     register_versions.c.source.in_(sa.bindparam("sources", expanding=True)))
 

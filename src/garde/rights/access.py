@@ -32,7 +32,7 @@ from garde.datasets import ColumnMap, Footprint, IdentityMatch, TableMap, TableR
 from garde.documents.art30 import transfer_statement
 from garde.documents.notice_rights import ALWAYS, rights_items
 from garde.documents.wording import Wording
-from garde.private_files import write_private
+from garde.private_files import write_private_files
 from garde.register import Activity, Register, jurisdiction
 from garde.register.jurisdiction import supervisory_authority
 from garde.rights.archived import archived_note
@@ -424,11 +424,11 @@ def write_access(request: Request, deployment: Deployment, footprint: Footprint,
     answer = build_access(request, deployment, footprint, held, processed_for)
     folder = deployment.folder(request.id)
     # One line: a machine format (the HTML report is the readable one), and the C encoder
-    # writes it in a fifth of the time an indented dump takes.
-    write_private(folder / "access.json", dumps(answer, indent=None), within=deployment.results)
-    write_private(folder / "access.html", render_access_html(answer, request, deployment),
-                  within=deployment.results)
-    return {"files": [str(folder / "access.json"), str(folder / "access.html")],
+    # writes it in a fifth of the time an indented dump takes. Both files through one walk to the folder.
+    files = write_private_files(folder, {"access.json": dumps(answer, indent=None),
+                                         "access.html": render_access_html(answer, request, deployment)},
+                                within=deployment.results)
+    return {"files": [str(path) for path in files],
             "tables": footprint.counts(), "categories": len(answer["categories"]),
             "activities": len(answer["activities"]),
             "held": {kind: len(records) for kind, records in answer["held"].items()}}

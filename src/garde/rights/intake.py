@@ -31,7 +31,7 @@ from garde.rights.mailer import Mailer
 from garde.rights.outbox import prepare, tell_in
 from garde.rights.rectification import sealed
 from garde.rights.tables import request_identities, request_steps, requests
-from garde.store.driver import driver_execute, driver_rows
+from garde.store.driver import driver_execute, driver_rows, driver_rows_together
 from garde.subjects import identifier_hash, normalise_identifier, now
 
 RequestType = Literal["access", "portability", "rectification", "erasure", "restriction", "objection"]
@@ -296,6 +296,21 @@ def get_request(conn: sa.Connection, request_id: str) -> Request:
     steps = [{"at": _aware(at), "status": status, "actor": actor, "note": note}
              for at, status, actor, note in driver_rows(conn, _STEPS, {"id": full_id})]
     return _from_row(row, steps)
+
+
+def get_request_and(conn: sa.Connection, request_id: str, statement: sa.ClauseElement,
+                    parameters: Mapping[str, Any]) -> tuple[Request, list[tuple[Any, ...]]]:
+    """The request with this full id, and the rows of another read that does not depend on it, the
+    three statements sent together (:func:`~garde.store.driver.driver_rows_together`: on PostgreSQL
+    one round trip where there were three). A run's start reads the request and its registers'
+    versions so."""
+    found, steps, rows = driver_rows_together(
+        conn, [(_BY_ID, {"id": request_id}), (_STEPS, {"id": request_id}), (statement, parameters)])
+    if not found:
+        raise NotFound(f"no request {request_id!r}")
+    row = dict(zip(_COLUMNS, found[0], strict=True))
+    return _from_row(row, [{"at": _aware(at), "status": status, "actor": actor, "note": note}
+                           for at, status, actor, note in steps]), rows
 
 
 def get_requests(conn: sa.Connection, request_ids: Sequence[str]) -> list[Request]:

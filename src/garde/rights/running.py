@@ -31,7 +31,8 @@ from garde import audit
 from garde.datasets import Footprint, find_subject, normalise_identity
 from garde.keys import identifier_data_key
 from garde.problems import GardeError
-from garde.register.versions import note_register, recorded_hashes, register_hash
+from garde.register import Register
+from garde.register.versions import note_register, recorded_hashes, register_hash, versions_read
 from garde.rights import forwarding
 from garde.rights.access import write_access
 from garde.rights.archived import archive_reads
@@ -39,7 +40,7 @@ from garde.rights.deployment import Deployment, dumps, where
 from garde.rights.erasure import ErasureFailed, erase, has_plan
 from garde.rights.held import garde_held
 from garde.rights.held_as_processor import Forwarding, own_corrections, split
-from garde.rights.intake import Request, RequestConflict, get_request, transition
+from garde.rights.intake import Request, RequestConflict, get_request, get_request_and, transition
 from garde.rights.mailer import Mailer
 from garde.rights.new_identity import IdentityTaken, confirmed, held_alone
 from garde.rights.outbox import send_once
@@ -140,13 +141,16 @@ def _run(store: Engine, request_id: str, deployment: Deployment, *, actor: str,
     checked = False  # a rectification's new e-mail or phone: proven and no one else's (below)
 
     def start(conn: sa.Connection) -> tuple[Request, bool]:
-        request = get_request(conn, request_id)
+        # the request and the registers' versions read together (one round trip on PostgreSQL)
+        noted = _registers(deployment)
+        request, recorded = get_request_and(conn, request_id,
+                                            *versions_read([source for source, _, _ in noted]))
         runnable(request)
         if request.type == "rectification":
             identity_corrections_proven(request, deployment)
             if not checked:
                 raise _CheckFirst(request)  # nothing written yet: this transaction rolls back
-        note_registers(conn, deployment)
+        _note_changed(conn, noted, dict(recorded))
         note = {"in_progress": "resumed", "failed": "run again after a failure"}.get(request.status)
         planned = request.type == "erasure" and has_plan(conn, request.id)
         # the move last: its audit append commits the start (the log's head not held meanwhile)
@@ -247,13 +251,24 @@ def fail(store: Engine, request: Request, exc: BaseException, actor: str) -> Req
 
 def note_registers(conn: sa.Connection, deployment: Deployment) -> None:
     """Audit the version of each register the request is answered under (once per change)."""
+    noted = _registers(deployment)
+    # The versions in force, read at once: a register is noted again only when it changed.
+    _note_changed(conn, noted, recorded_hashes(conn, [source for source, _, _ in noted]))
+
+
+def _registers(deployment: Deployment) -> list[tuple[str, Register, str]]:
+    """Each register the deployment answers under: its source, itself and its hash."""
     noted = []
     for database, register in deployment.registers.items():
         source = deployment.datamap.datasets[database].register or f"datasets:{database}"
         noted.append((source, register, deployment.cached(("register_hash", database),
                                                           partial(register_hash, register))))
-    # The versions in force, read at once: a register is noted again only when it changed.
-    recorded = recorded_hashes(conn, [source for source, _, _ in noted])
+    return noted
+
+
+def _note_changed(conn: sa.Connection, noted: list[tuple[str, Register, str]],
+                  recorded: dict[str, str]) -> None:
+    """Audit each of ``noted`` whose hash is not the one ``recorded`` (source -> last hash recorded)."""
     for source, register, digest in noted:
         if recorded.get(source) != digest:
             note_register(conn, register, source, digest=digest)
