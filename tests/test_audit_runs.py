@@ -125,3 +125,42 @@ def test_a_store_written_before_0031_verifies_and_finds_its_subjects_after_the_u
         migrate(store)
     finally:
         store.dispose()
+
+
+def test_verify_finds_a_run_row_deleted_or_altered(tmp_path: Path) -> None:
+    """A subject's entries hidden from its access answer by deleting or changing their rows in the
+    runs, or a run's range (the chain untouched), make ``verify`` fail; the runs as the appends built
+    them pass. (Dropping the last runs hides nothing: their entries are read as the tail.)"""
+    store = connect(f"sqlite:///{tmp_path / 'garde.db'}", create=True)
+    migrate(store)
+    for batch in range(6):  # runs built at the appends that cross RUN_SIZE unindexed entries
+        with store.begin() as conn:
+            audit.record_many(conn, [audit.Event("decision", {"n": n}, f"s-{n % 7}")
+                                     for n in range(batch * 500, (batch + 1) * 500)])
+    with store.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM audit_runs WHERE level >= 0")).scalar_one() >= 2
+        assert audit.verify(conn).ok
+    tampered = {
+        "deleted": "DELETE FROM audit_subject_runs WHERE subject_id = 's-3'",
+        "renamed": "UPDATE audit_subject_runs SET subject_id = 's-9' WHERE subject_id = 's-3'",
+        "moved": "UPDATE audit_runs SET lo = lo + 5 WHERE id = (SELECT max(id) FROM audit_runs)",
+        "run dropped": "DELETE FROM audit_runs WHERE id = (SELECT min(id) FROM audit_runs)",
+    }
+    for what, statement in tampered.items():
+        with store.begin() as conn:
+            saved = conn.execute(sa.text("SELECT id, level, lo, hi FROM audit_runs")).all()
+            rows = conn.execute(sa.text("SELECT run, subject_id, seq FROM audit_subject_runs")).all()
+            conn.execute(sa.text(statement))
+        with store.connect() as conn:
+            verdict = audit.verify(conn)
+        assert not verdict.ok and "subject runs" in (verdict.reason or ""), what
+        with store.begin() as conn:  # put back what was there
+            conn.execute(sa.text("DELETE FROM audit_subject_runs"))
+            conn.execute(sa.text("DELETE FROM audit_runs"))
+            conn.execute(sa.text("INSERT INTO audit_runs VALUES (:id, :level, :lo, :hi)"),
+                         [r._asdict() for r in saved])
+            conn.execute(sa.text("INSERT INTO audit_subject_runs VALUES (:run, :subject_id, :seq)"),
+                         [r._asdict() for r in rows])
+        with store.connect() as conn:
+            assert audit.verify(conn).ok, what
+    store.dispose()

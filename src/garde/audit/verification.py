@@ -114,6 +114,7 @@ def verify(conn: sa.Connection, batch: int = 10_000, *, keys: Keyring | None = N
         _check_checkpoint_macs(keyring, checkpoints)
         checked, prev = _walk(conn, batch, seals, checkpoints, progress)
         _check_end(conn, checked, checkpoints)
+        _check_runs(conn, checked)
         warnings = _check_seals(keyring, seals, checked, checkpoints)
     except _Broken as broken:  # the entries before the first bad one are fine
         good = 0 if broken.first_bad is None else broken.first_bad - 1
@@ -203,6 +204,39 @@ def _check_end(conn: sa.Connection, checked: int, checkpoints: Sequence[Checkpoi
         if recorded is not None and recorded > checked:
             raise _Broken(checked + 1, f"the log ends at entry {checked} but register_versions records "
                                        f"entry {recorded}: entries were removed")
+
+
+# One statement, so one snapshot of the log and its runs: the runs read (level >= 0) up to the entries
+# checked, how much of the log they cover, and whether each of their rows is the entry it names.
+_RUNS_CHECK = """
+WITH live AS (SELECT id, lo, hi FROM audit_runs WHERE level >= 0 AND hi <= :checked),
+indexed AS (SELECT r.seq, r.subject_id, l.lo, l.hi FROM audit_subject_runs r JOIN live l ON l.id = r.run)
+SELECT (SELECT count(*) FROM indexed),
+       (SELECT count(*) FROM indexed LEFT JOIN audit_log a ON a.seq = indexed.seq
+         WHERE a.seq IS NULL OR a.subject_id IS NOT indexed.subject_id
+            OR indexed.seq <= indexed.lo OR indexed.seq > indexed.hi),
+       (SELECT coalesce(max(hi), 0) FROM live),
+       (SELECT coalesce(sum(hi - lo), 0) FROM live),
+       (SELECT count(*) FROM live a JOIN live b ON a.id < b.id AND a.lo < b.hi AND b.lo < a.hi),
+       (SELECT coalesce(min(lo), 0) FROM live),
+       (SELECT count(*) FROM audit_log WHERE subject_id IS NOT NULL
+         AND seq <= (SELECT coalesce(max(hi), 0) FROM live))
+"""
+
+
+def _check_runs(conn: sa.Connection, checked: int) -> None:
+    """On SQLite, the subject runs an access answer reads (:mod:`garde.audit.runs`) index every entry
+    naming a subject exactly once: the runs read cover the log from its start without overlap, each
+    of their rows is the entry it names, and they hold as many rows as the entries they cover name
+    subjects. A run row deleted or altered would hide entries from a subject's answer."""
+    if conn.dialect.name != "sqlite" or "audit_runs" not in set(sa.inspect(conn).get_table_names()):
+        return
+    indexed, wrong, covered, span, overlaps, first, named = conn.execute(
+        sa.text(_RUNS_CHECK), {"checked": checked}).one()
+    if wrong or overlaps or span != covered or first != 0 or indexed != named:
+        raise _Broken(None, f"the audit log's subject runs do not index its entries up to {covered} "
+                            f"({indexed} rows for {named} entries naming a subject, {wrong} wrong): "
+                            "an access answer would miss entries; the chain itself is checked apart")
 
 
 def _check_seals(keyring: Keyring, seals: _Seals, checked: int,
