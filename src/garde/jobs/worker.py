@@ -53,8 +53,8 @@ def event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
     else None: asyncio's own.
 
     The worker's loop takes each job, hands it to a thread, waits for it and ends it, and listens to
-    the queue's notifications: ≈ 2 ms of CPU a job on asyncio's loop written in Python, ≈ a fifth less
-    on uvloop's (docs/performance.md, "Issue 15, seventh pass"). The jobs themselves run in threads as
+    the queue's notifications: ≈ 2 ms of CPU a job on asyncio's loop written in Python, ≈ 13 % less on
+    uvloop's (docs/performance.md, "Issue 15, seventh pass"). The jobs themselves run in threads as
     before; psycopg's and procrastinate's asynchronous code runs unchanged on either loop."""
     try:
         import uvloop
