@@ -165,3 +165,32 @@ def test_an_erasure_planned_in_one_database_is_one_job_without_parts(postgres_ad
         audited = world.audited(request_id)
         assert audited["request.erasure_planned"] == 1 and audited["request.erasure_applied"] == 1
         assert world.chain_ok()
+
+
+def test_a_run_is_read_and_queued_in_one_transaction_on_one_connection(postgres_admin_url: str,
+                                                                      tmp_path: Path) -> None:
+    """What the API's ``POST /requests/{id}/run``, the CLI and the dashboard call: the request read (an
+    unknown or finished one refused) and its job queued in one transaction, on one pooled connection
+    (before: a connection to read it, another to queue it, two round trips more)."""
+    from garde.jobs.requests import run_request
+    from garde.rights.intake import RequestConflict
+
+    with shop_world(postgres_admin_url, tmp_path / "w") as world:
+        request_id = world.request("access", ZOE)
+        checkouts: list[object] = []
+        sa.event.listen(world.store.pool, "checkout", lambda *_: checkouts.append(1))
+        queued = run_request(world.store, request_id, actor="dpo@shop")
+        assert len(checkouts) == 1
+        assert queued.job_id is not None and queued.result.id == request_id
+        with world.store.connect() as conn:
+            job = conn.execute(sa.text("SELECT task_name, args, status FROM procrastinate_jobs "
+                                       "WHERE id = :id"), {"id": queued.job_id}).one()
+        assert job.task_name == "requests.run" and job.status == "todo"
+        assert job.args == {"request_id": request_id, "actor": "dpo@shop", "datasets": None, "results": None}
+        with world.store.begin() as conn:
+            conn.execute(sa.text("UPDATE requests SET status = 'completed' WHERE id = :id"),
+                         {"id": request_id})
+        with pytest.raises(RequestConflict, match="is completed; it cannot be run"):
+            run_request(world.store, request_id, actor="dpo@shop")
+        with world.store.connect() as conn:  # the refused run queued nothing
+            assert conn.execute(sa.text("SELECT count(*) FROM procrastinate_jobs")).scalar_one() == 1

@@ -58,11 +58,19 @@ def run_request(store: Engine, request_id: str, *, actor: str = "garde", inline:
         with Deployment.open(datasets, results, settings=settings) as deployment:
             done = run(store, request_id, deployment, actor=actor, mailer=mailer)
         return Submission(run_job.name, None, done)
-    with store.connect() as conn:  # an unknown or finished request is refused now, not by a worker
+    where = _where(datasets, results)
+    if once:  # its queueing lock may be refused: in a transaction of its own
+        with store.connect() as conn:
+            request = get_request(conn, request_id)
+        runnable(request)
+        queued = submit(store, run_job, {"request_id": request.id, "actor": actor, **where},
+                        queueing_lock=f"requests.run:{request.id}", already_queued_ok=True)
+        return replace(queued, result=request)
+    # an unknown or finished request is refused now, not by a worker; read and queued in one transaction
+    with store.begin() as conn:
         request = get_request(conn, request_id)
-    runnable(request)
-    queued = submit(store, run_job, {"request_id": request.id, "actor": actor, **_where(datasets, results)},
-                    queueing_lock=f"requests.run:{request.id}" if once else None, already_queued_ok=once)
+        runnable(request)
+        queued = submit(store, run_job, {"request_id": request.id, "actor": actor, **where}, within=conn)
     return replace(queued, result=request)  # the request as it was queued
 
 
