@@ -29,6 +29,7 @@ from garde.analyse.wording import (
     bare_label,
     column_role,
     contains,
+    describes_basis,
     find_terms,
     lists_bases,
     load_structure,
@@ -358,7 +359,21 @@ def _sections(document: Document, consumed: set[int], language: str) -> list[tup
             sections.append((list(trail), []))
         else:
             sections[-1][1].extend(_list_lines(block))
-    return sections
+    return [(trail, _marked_paragraphs(body)) for trail, body in sections]
+
+
+def _marked_paragraphs(body: list[Block]) -> list[Block]:
+    """Paragraphs that each open with a list's letter or dash ("a) iscrizione ...;", then "b) ..."),
+    as a DOCX or HTML writes a lettered list one paragraph an entry: items, as the lines of one
+    paragraph are (:func:`_list_lines`), when two or more follow one another."""
+    marks = [_MARKED.match(b.text) if b.kind == "paragraph" and "\n" not in b.text else None for b in body]
+    found: list[Block] = []
+    for i, (block, mark) in enumerate(zip(body, marks, strict=True)):
+        run = mark is not None and ((i > 0 and marks[i - 1] is not None)
+                                    or (i + 1 < len(marks) and marks[i + 1] is not None))
+        found.append(Block("item", block.text[mark.end():], block.start + mark.end(), 1)
+                     if run and mark is not None else block)
+    return found
 
 
 # A line of a paragraph that is a list entry: "a) ...", "(b) ...", "i. ...", "– ...", "• ...".
@@ -555,6 +570,9 @@ def _walk(heading: Block | None, body: list[Block], language: str, reading: Read
                 pending, emitted = [], True
             continue
         if not tied_bases(block.text, language):
+            continue
+        if describes_basis(block.text, language):  # "Our legitimate interests are ...": of those around it
+            reading.untied.append(chunk)
             continue
         if conditional(block.text, language):  # a basis named to say what follows from it (objecting)
             reading.untied.append(chunk)
