@@ -25,7 +25,7 @@ DEFINITIONS = """<html><body><main>
   <dt>Telling tenants about work parties</dt>
   <dd>Legitimate interests: keeping the site tidy and safe for everyone.</dd>
   <dt>Our seed-swap mailing list</dt>
-  <dd>Consent, which you give on the sign-up sheet.</dd>
+  <dd>Consent: you give it on the sign-up sheet.</dd>
 </dl>
 <details><summary>Keeping the rent book</summary>
   <p>We keep the rent book for six years because the law requires it.</p></details>

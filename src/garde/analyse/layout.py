@@ -359,20 +359,28 @@ def _sections(document: Document, consumed: set[int], language: str) -> list[tup
             sections.append((list(trail), []))
         else:
             sections[-1][1].extend(_list_lines(block))
-    return [(trail, _marked_paragraphs(body)) for trail, body in sections]
+    return [(trail, _marked_paragraphs(body, language)) for trail, body in sections]
 
 
-def _marked_paragraphs(body: list[Block]) -> list[Block]:
+def _marked_paragraphs(body: list[Block], language: str) -> list[Block]:
     """Paragraphs that each open with a list's letter or dash ("a) iscrizione ...;", then "b) ..."),
-    as a DOCX or HTML writes a lettered list one paragraph an entry: items, as the lines of one
-    paragraph are (:func:`_list_lines`), when two or more follow one another."""
-    marks = [_MARKED.match(b.text) if b.kind == "paragraph" and "\n" not in b.text else None for b in body]
+    as a DOCX or HTML writes a lettered list one paragraph an entry, after a sentence stating a basis
+    and ending in ":" ("... per l'esecuzione di un compito di interesse pubblico, per le seguenti
+    finalità:"): items, as the lines of one paragraph are (:func:`_list_lines`), so that sentence
+    gives them its basis. Elsewhere such paragraphs stay as they are (each may state its own basis,
+    or be named by its letter where the bases are stated)."""
     found: list[Block] = []
-    for i, (block, mark) in enumerate(zip(body, marks, strict=True)):
-        run = mark is not None and ((i > 0 and marks[i - 1] is not None)
-                                    or (i + 1 < len(marks) and marks[i + 1] is not None))
-        found.append(Block("item", block.text[mark.end():], block.start + mark.end(), 1)
-                     if run and mark is not None else block)
+    run = False  # in a run of marked paragraphs after a basis sentence ending in ":"
+    for block in body:
+        mark = _MARKED.match(block.text) if block.kind == "paragraph" and "\n" not in block.text else None
+        if mark is None:
+            run = block.kind == "paragraph" and block.text.rstrip().endswith(":") \
+                and bool(tied_bases(block.text, language))
+            found.append(block)
+        elif run:
+            found.append(Block("item", block.text[mark.end():], block.start + mark.end(), 1))
+        else:
+            found.append(block)
     return found
 
 

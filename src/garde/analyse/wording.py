@@ -408,11 +408,11 @@ _PARENTHESES = re.compile(r"\(([^()]{1,80})\)")
 _TRAILING = re.compile(r"(?:\s[–—-]\s|:\s)([^–—:]{1,80}?)[\s.;,]*$")
 
 
-# ... or leading the sentence, before a colon, a comma, a dash or whose it is ("Consent, given when you
-# tick the box", "Legitimate interests: keeping in touch with supporters", "Intérêt légitime de la commune
-# à protéger ses bâtiments"), as a definition list's <dd> starts.
+# ... or leading the sentence, before a colon, a dash or whose it is ("Legitimate interests: keeping in
+# touch with supporters", "Intérêt légitime de la commune à protéger ses bâtiments"), as a definition
+# list's <dd> starts. Not before a comma: "Consent, ..." opens sentences about consent itself.
 _LEADING = re.compile(
-    r"^\s*([^:,;–—()]{3,40}?)\s*(?:[:,]|\s[–—-]|\s(?:of|de|du|des|di|del|della|dell['’]))\s")
+    r"^\s*([^:,;–—()]{3,40}?)\s*(?::|\s[–—-]|\s(?:of|de|du|des|di|del|della|dell['’]))\s")
 
 
 def _labels(sentence: str) -> list[Match]:
