@@ -9,16 +9,13 @@ occur in the input.
 
 from __future__ import annotations
 
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from garde.analyse.report import analyse_file
-from tests.heldout3_documents import build
-from tests.test_analyse_heldout import evidence_strings
+from tests.analyse_dev import Analysed, analyse_set, assert_verbatim
 from tests.test_analyse_structures import matched_pairs, pair_figures
 
 DEV5 = Path(__file__).parent / "data" / "analyse" / "dev5"
@@ -27,28 +24,12 @@ DOCUMENTS = sorted(LABELS)
 # Floors just under this set's figures after round 5 (a development set: an upper bound).
 PAIRS_PRECISION_FLOOR = 0.95
 PAIRS_RECALL_FLOOR = 0.90
-Analysed = dict[str, tuple[dict[str, Any], str]]  # document -> (the analyser's answer, its source text)
-
-
-def analyse_set(folder: Path, labels: dict[str, Any], into: Path) -> Analysed:
-    """Every document of a development set (PDF and DOCX built into ``into``), analysed in its
-    labelled language, with the text it was built from."""
-    found: Analysed = {}
-    for name in sorted(labels):
-        path, text = build(folder, name, into)
-        found[name] = analyse_file(path, labels[name]["language"]).to_data(), text
-    return found
+pytestmark = pytest.mark.xdist_group("analyse_dev5")  # each document analysed once a run
 
 
 @pytest.fixture(scope="module")
 def analysed(tmp_path_factory: pytest.TempPathFactory) -> Analysed:
     return analyse_set(DEV5, LABELS, tmp_path_factory.mktemp("dev5"))
-
-
-@cache
-def squashed(text: str) -> str:
-    """The text with its table bars and runs of white space as single spaces."""
-    return " ".join(text.replace("|", " ").split())
 
 
 def test_dev5_pairs(analysed: Analysed, capsys: pytest.CaptureFixture[str]) -> None:
@@ -60,9 +41,7 @@ def test_dev5_pairs(analysed: Analysed, capsys: pytest.CaptureFixture[str]) -> N
 
 @pytest.mark.parametrize("name", DOCUMENTS)
 def test_dev5_evidence_is_verbatim(analysed: Analysed, name: str) -> None:
-    result, source = analysed[name]
-    for evidence in evidence_strings(result):
-        assert " ".join(evidence.split()) in squashed(source), (name, evidence)
+    assert_verbatim(analysed, name)
 
 
 @pytest.mark.parametrize("name", [n for n in DOCUMENTS if LABELS[n].get("hedges")])

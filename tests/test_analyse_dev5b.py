@@ -24,9 +24,9 @@ from typing import Any
 import pytest
 import yaml
 
-from garde.analyse.art13 import ELEMENTS
 from garde.analyse.readers import read
 from garde.analyse.report import analyse
+from tests.analyse_dev import element_figures
 from tests.analyse_support import write_pdf
 
 DEV = Path(__file__).parent / "data" / "analyse" / "dev5b"
@@ -36,6 +36,7 @@ BUILT = {"it_palestra_informativa.pdf": "it_palestra_informativa.txt"}
 # Floors just under this development set's figures after the round (it was read while writing it).
 PRECISION_FLOOR = 0.97
 RECALL_FLOOR = 0.95
+pytestmark = pytest.mark.xdist_group("analyse_dev5b")  # each document analysed once a run
 
 
 def _pdf_from_text(source: Path, target: Path) -> Path:
@@ -61,25 +62,6 @@ def analysed(name: str, folder: str) -> tuple[dict[str, Any], str]:
 
 def _all() -> list[str]:
     return [*DOCUMENTS, *BUILT]
-
-
-def element_figures(title: str, answers: dict[str, tuple[dict[str, Any], list[str]]],
-                    capsys: pytest.CaptureFixture[str]) -> tuple[float, float]:
-    """Print a development set's element table (per document: the analyser's answer against the
-    elements labelled present, every other one absent) and return its precision and recall."""
-    tp = fp = fn = 0
-    rows: list[str] = []
-    for name, (result, present) in answers.items():
-        expected = set(present)
-        assert expected <= set(ELEMENTS), expected - set(ELEMENTS)
-        found = {e for e in ELEMENTS if result["art13"][e]["present"]}
-        tp, fp, fn = tp + len(found & expected), fp + len(found - expected), fn + len(expected - found)
-        rows.append(f"{name:36} false positives {sorted(found - expected)} missed {sorted(expected - found)}")
-    precision, recall = tp / (tp + fp), tp / (tp + fn)
-    rows.append(f"{'ALL':36} P {precision:.3f} R {recall:.3f} (tp {tp}, fp {fp}, fn {fn})")
-    with capsys.disabled():
-        print(f"\n{title} elements (development set)\n" + "\n".join(rows))
-    return precision, recall
 
 
 def test_dev5b_elements_precision_and_recall(tmp_path_factory: pytest.TempPathFactory,

@@ -68,6 +68,7 @@ class Rule:
     columns: Cues = _NONE
     min_words_besides: int = 0
     min_words_after: int = 0  # words the passage must go on with after the cue
+    unless_per_sentence: bool = False  # `unless` leaves out its own sentence, not the whole passage
     none_counts: bool = False  # a "None" cell in the element's column says it (no transfer: Art. 13(1)(f))
     unless_clause: tuple[Cues, ...] = ()  # a clause (up to ";" or ":") with one of these shows nothing
     context: tuple[Cues, ...] = ()  # rights: the `together` groups count only in this context
@@ -128,6 +129,7 @@ def load_rules(path: Path = DATA) -> Rules:
             min_words_besides=int(spec.get("min_words_besides") or 0),
             min_words_after=int(spec.get("min_words_after") or 0),
             none_counts=bool(spec.get("none_counts")),
+            unless_per_sentence=bool(spec.get("unless_per_sentence")),
         )
     rights = raw.get("rights") or {}
     context = _named_sets(rights.get("context"), sets, "rights.context")
@@ -193,12 +195,19 @@ def _evidence(passage: Passage) -> Element:
 
 # A clause ends at ";" or ":", or with its sentence (a full stop before a capital: "Art. 20" goes on).
 _CLAUSE_END = re.compile(r"[;:]|[.!?](?=\s+[A-ZÀ-ÖØ-Ý])")
+_SENTENCE_END = re.compile(r"[.!?](?=\s+[A-ZÀ-ÖØ-Ý])")
 
 
 def _matches(passage: Passage, rule: Rule, scoped: Cues | None) -> bool:
     text, words = passage.text, passage.words
     if _excluded(passage, rule):
-        return False
+        if not rule.unless_per_sentence:
+            return False
+        kept = [s for s in _SENTENCE_END.split(text) if not any(c.find(s, words_of(s)) for c in rule.unless)]
+        if not kept:
+            return False
+        text = " ".join(kept)
+        words = words_of(text)
     if rule.unless_clause:  # "the right to portability does not apply: ..." says no right
         clauses = _CLAUSE_END.split(text)
         kept = [c for c in clauses if not any(u.find(c, words_of(c)) for u in rule.unless_clause)]

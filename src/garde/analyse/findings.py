@@ -17,6 +17,7 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
+from garde.analyse.art13 import load_rules
 from garde.analyse.cues import Cues, compile_cues, countries_outside_eea, per_language, words_of
 from garde.analyse.passages import Passage
 from garde.analyse.subjects import clauses, hedged_use
@@ -150,8 +151,11 @@ def _alternatives(rules: FindingRules, found: Sequence[Passage], lang: str) -> l
     interests or on your consent to ..."): the bases a sentence ties (a cell's bases), two
     different ones with "or" between them and no new purpose ("and to ...") in between."""
     hits: list[Finding] = []
+    rights = load_rules().rights_sections
     for passage in found:
-        if passage.kind == "heading":
+        # a rights section names bases to say when a right applies ("where you gave us information on
+        # the basis of consent or a contract, you can ask ..."), for no purpose: no choice left open
+        if passage.kind == "heading" or any(rights.find(h.text, words_of(h.text)) for h in passage.sections):
             continue
         named = alternative_bases(passage.text, lang, passage.kind == "cell")
         if named is not None:
@@ -181,11 +185,17 @@ def _transfer_contradictions(rules: FindingRules, found: Sequence[Passage], lang
     if not any(rules.no_transfer.find(p.text, p.words) for p in found):
         return []
     countries = _countries()
+    # the place a "no transfer outside <it>" statement names is where the data stays: a UK notice's
+    # "we do not transfer your information outside the United Kingdom" makes its UK servers home
+    home = {countries.find(p.text, p.words) for p in found
+            if rules.no_transfer.find(p.text, p.words)} - {None}
     hits: list[Finding] = []
     for passage in found:
         if rules.no_transfer.find(passage.text, passage.words):
             continue
         place = countries.find(passage.text, passage.words)
+        if place in home:
+            continue
         if place and (rules.located.find(passage.text, passage.words) or passage.kind in ("cell", "item")):
             hits.append(_finding(rules.rules["GA004"], lang, passage, place=_verbatim(passage.text, place)))
     return hits

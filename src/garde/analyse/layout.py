@@ -29,6 +29,7 @@ from garde.analyse.wording import (
     bare_label,
     column_role,
     contains,
+    describes_basis,
     find_terms,
     lists_bases,
     load_structure,
@@ -358,7 +359,29 @@ def _sections(document: Document, consumed: set[int], language: str) -> list[tup
             sections.append((list(trail), []))
         else:
             sections[-1][1].extend(_list_lines(block))
-    return sections
+    return [(trail, _marked_paragraphs(body, language)) for trail, body in sections]
+
+
+def _marked_paragraphs(body: list[Block], language: str) -> list[Block]:
+    """Paragraphs that each open with a list's letter or dash ("a) iscrizione ...;", then "b) ..."),
+    as a DOCX or HTML writes a lettered list one paragraph an entry, after a sentence stating a basis
+    and ending in ":" ("... per l'esecuzione di un compito di interesse pubblico, per le seguenti
+    finalità:"): items, as the lines of one paragraph are (:func:`_list_lines`), so that sentence
+    gives them its basis. Elsewhere such paragraphs stay as they are (each may state its own basis,
+    or be named by its letter where the bases are stated)."""
+    found: list[Block] = []
+    run = False  # in a run of marked paragraphs after a basis sentence ending in ":"
+    for block in body:
+        mark = _MARKED.match(block.text) if block.kind == "paragraph" and "\n" not in block.text else None
+        if mark is None:
+            run = block.kind == "paragraph" and block.text.rstrip().endswith(":") \
+                and bool(tied_bases(block.text, language))
+            found.append(block)
+        elif run:
+            found.append(Block("item", block.text[mark.end():], block.start + mark.end(), 1))
+        else:
+            found.append(block)
+    return found
 
 
 # A line of a paragraph that is a list entry: "a) ...", "(b) ...", "i. ...", "– ...", "• ...".
@@ -555,6 +578,9 @@ def _walk(heading: Block | None, body: list[Block], language: str, reading: Read
                 pending, emitted = [], True
             continue
         if not tied_bases(block.text, language):
+            continue
+        if describes_basis(block.text, language):  # "Our legitimate interests are ...": of those around it
+            reading.untied.append(chunk)
             continue
         if conditional(block.text, language):  # a basis named to say what follows from it (objecting)
             reading.untied.append(chunk)

@@ -94,6 +94,10 @@ def analyse(document: Document, lang: str = "auto", today: date | None = None) -
         tied = next((e for a in extracted for e in a.evidence if e.field == "legal_basis"), None)
         if tied is not None:
             elements["legal_basis_per_purpose"] = Element(True, tied.excerpt, tied.start)
+    if elements["legal_basis_per_purpose"].present and not elements["legal_basis_any"].present:
+        # a basis tied to a purpose is a basis stated, whatever its words ("we need it to run your
+        # membership")
+        elements["legal_basis_any"] = elements["legal_basis_per_purpose"]
     findings = find_problems(found, language, today, elements["transfer_safeguards"].present)
     return Analysis(document.source, language, document_kind(document, found, processor), elements, findings,
                     activities, untied)

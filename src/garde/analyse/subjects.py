@@ -91,7 +91,9 @@ def ties(text: str, language: str, refer_back: bool = True) -> list[Tie]:
             # "We use your address to deliver. This processing is necessary for the contract."
             purposes = (previous,)
         found.append(Tie(start, end, purposes, whole))
-        previous = None
+        # a use whose basis its own words state ("If you tick the box, we text you ...") may be what
+        # the next sentence's "we only do this if ..." says again
+        previous = (start, end) if not predicate and contains(sentence, uses) else None
     return found
 
 

@@ -86,6 +86,7 @@ class Structure:
     reference_nouns: dict[str, tuple[str, ...]] = field(default_factory=dict)
     reference_ranges: dict[str, tuple[str, ...]] = field(default_factory=dict)
     respectively: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    basis_described: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def words(self, table: dict[str, tuple[str, ...]], language: str) -> tuple[str, ...]:
         """The words of ``language``; every language's when it is unknown."""
@@ -132,6 +133,7 @@ def load_structure(path: Path = STRUCTURE) -> Structure:
         reference_nouns=_words_map(data.get("reference_nouns", {}), "reference_nouns"),
         reference_ranges=_words_map(data.get("reference_ranges", {}), "reference_ranges"),
         respectively=_words_map(data.get("respectively", {}), "respectively"),
+        basis_described=_words_map(data.get("basis_described", {}), "basis_described"),
     )
 
 
@@ -254,7 +256,63 @@ def _find_terms(kind: str, text: str) -> tuple[Match, ...]:
         references = [r for r in _article_references(text)
                       if not any(m.start < r.end and r.start < m.end for m in found)]
         found = sorted(found + references, key=lambda m: m.start)
+        if not found:
+            found = _needed_for(text)
     return tuple(found)
+
+
+#: Most words between a need ("we need") and what the person bought or asked for ("your order").
+NEEDED_FOR_REACH = 15
+
+
+@lru_cache(maxsize=1)
+def _needed_for_words() -> list[tuple[str, frozenset[tuple[str, ...]], frozenset[tuple[str, ...]]]]:
+    """The terms stated by a need for what the person bought (legal_bases.yaml's `needed_for`): each
+    term's id, its needs' and its objects' wordings as tuples of normalised words."""
+    found = []
+    for term in load_vocabulary().terms("legal_bases"):
+        spec = term.extra.get("needed_for")
+        if not isinstance(spec, dict):
+            continue
+        sides = [frozenset(tuple(w for w, _, _ in tokens(phrase))
+                           for phrases in (spec.get(side) or {}).values() for phrase in phrases)
+                 for side in ("needs", "for")]
+        found.append((term.id, sides[0], sides[1]))
+    return found
+
+
+def _needed_for(text: str) -> list[Match]:
+    """A basis stated in plain words by need: "we need your address to deliver your order" (Art. 6(1)(b),
+    necessary for the contract), a need and the thing bought or asked for in one sentence, a few words
+    apart, either first ("pour exécuter votre adhésion, nous avons besoin de"); self-standing, as the
+    sentence states why the processing is allowed. Only where the text names no basis otherwise."""
+    spans = tokens(text)
+    words = [w for w, _, _ in spans]
+    present = set(words)
+    found: list[Match] = []
+    for term, needs, objects in _needed_for_words():
+        at_need = _at(words, [k for k in needs if k[0] in present])
+        at_object = _at(words, [k for k in objects if k[0] in present]) if at_need else []
+        for (a, b), (c, d) in ((n, o) for n in at_need for o in at_object):
+            first, last = min(a, c), max(b, d)
+            start, end = spans[first][1], spans[last - 1][2]
+            if max(a, c) - min(b, d) <= NEEDED_FOR_REACH and _one_sentence(text, start, end):
+                found.append(Match(term, start, end, SELF_STANDING, CONTENT_WORDS))
+                return found
+    return found
+
+
+def _at(words: list[str], phrases: list[tuple[str, ...]]) -> list[tuple[int, int]]:
+    """Where each of ``phrases`` (tuples of words) occurs in ``words``: (first word, past the last)."""
+    return [(i, i + len(k)) for k in phrases for i, word in enumerate(words)
+            if word == k[0] and tuple(words[i:i + len(k)]) == k]
+
+
+def _one_sentence(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` is inside one sentence, and one clause of it ("we need your help:
+    tell us what you think of your order" needs no data for the order)."""
+    return any(a <= start and end <= b for a, b in sentences(text)) \
+        and not any(c in text[start:end] for c in ":;")
 
 
 def _find_words(kind: str, text: str) -> list[Match]:
@@ -350,9 +408,17 @@ _PARENTHESES = re.compile(r"\(([^()]{1,80})\)")
 _TRAILING = re.compile(r"(?:\s[–—-]\s|:\s)([^–—:]{1,80}?)[\s.;,]*$")
 
 
+# ... or leading the sentence, before a colon, a dash or whose it is ("Legitimate interests: keeping in
+# touch with supporters", "Intérêt légitime de la commune à protéger ses bâtiments"), as a definition
+# list's <dd> starts. Not before a comma: "Consent, ..." opens sentences about consent itself.
+_LEADING = re.compile(
+    r"^\s*([^:,;–—()]{3,40}?)\s*(?::|\s[–—-]|\s(?:of|de|du|des|di|del|della|dell['’]))\s")
+
+
 def _labels(sentence: str) -> list[Match]:
     found: list[Match] = []
-    for match in (*_PARENTHESES.finditer(sentence), *_TRAILING.finditer(sentence)):
+    leading = _LEADING.match(sentence)
+    for match in (*_PARENTHESES.finditer(sentence), *_TRAILING.finditer(sentence), *filter(None, [leading])):
         found += [replace(m, start=match.start(1) + m.start, end=match.start(1) + m.end)
                   for m in bare_label(match.group(1))]
     return found
@@ -373,6 +439,21 @@ def bare_label(text: str) -> list[Match]:
         return []
     matches = find_terms("legal_bases", text)
     return matches if matches and not leftover_words(text, matches) else []
+
+
+def describes_basis(text: str, language: str) -> bool:
+    """Whether ``text`` opens with a basis as its subject, then a verb saying what it is ("Our
+    legitimate interests are running a business customers trust"): the interest behind the purposes
+    around it described (Art. 13(1)(d)), no purpose of its own."""
+    structure = load_structure()
+    bases = tied_bases(text, language)
+    if not bases or len({m.term for m in bases}) > 1:
+        return False
+    first = bases[0]
+    before = [w for w, _, _ in tokens(text[:first.start])]
+    after = tokens(text[first.end:])
+    return all(w in FUNCTION_WORDS for w in before) and bool(after) \
+        and after[0][0] in structure.words(structure.basis_described, language)
 
 
 def names_only_bases(text: str) -> bool:

@@ -19,6 +19,12 @@ _SKIPPED = frozenset({"script", "style", "noscript", "template", "nav", "form", 
 _HEADINGS = {f"h{n}": n for n in range(1, 7)}
 _BLOCKS = frozenset({"p", "li", "dt", "dd", "blockquote", "pre", "address", "figcaption", "caption",
                      "summary"})
+# A definition list's term and a disclosure's summary title what follows them (the <dd>, the rest of the
+# <details>), as a heading does: "<dt>Newsletter</dt><dd>Consent, given when you tick the box</dd>" is a
+# purpose and its basis. Read as headings below any <h1>-<h6> when short enough to be a title.
+_TITLES = frozenset({"dt", "summary"})
+_TITLE_LEVEL = 7
+_TITLE_WORDS = 15
 _CONTAINERS = frozenset({"div", "section", "article", "main", "body", "html", "ul", "ol", "dl", "details",
                          "header", "footer", "figure", "center", "span", "font", "fieldset"})
 
@@ -125,6 +131,9 @@ def _walk(node: LexborNode, builder: DocumentBuilder, depth: int) -> None:
         elif tag == "li":
             flush()
             _item(child, builder, depth + 1)
+        elif tag in _TITLES and len(_text(child).split()) <= _TITLE_WORDS:
+            flush()
+            builder.add("heading", _text(child), _TITLE_LEVEL)
         elif tag in _BLOCKS:
             flush()
             builder.add("paragraph", _text(child))
