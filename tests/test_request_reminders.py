@@ -208,3 +208,50 @@ def test_garde_request_remind(cli_env: Path, monkeypatch: pytest.MonkeyPatch) ->
     assert "no reminder sent: already sent today" in again.output
     bad = runner.invoke(app, ["request", "remind", "--today", "6 April"])
     assert bad.exit_code == 2
+    late_dry = runner.invoke(app, ["request", "remind", "--today", "2026-06-30", "--dry-run"])
+    assert "would close 3 request(s) nobody proved an identity of in 90 days" in late_dry.output
+    assert ids["due"][:8] in late_dry.output.splitlines()[0]
+
+
+def test_a_request_nobody_proved_in_90_days_is_closed_and_its_identities_dropped(
+        engine: sa.Engine, tmp_path: Path) -> None:
+    """GDPR Art. 5(1)(c), (e), 12(6): a request whose identity nobody proved cannot be answered and its
+    raw identities (the subject's or an impostor's) are not kept for ever: the daily reminder closes
+    it ``unverified_request_days`` (90) after receipt; a verified one of the same age stays, a dry run
+    closes nothing, 0 keeps them all."""
+    from garde.rights import verify_out_of_band
+    from garde.rights.intake import get_request
+
+    ids = requests_in_every_state(engine)  # "due" and "extended" received on RECEIVED, "later" a week on
+    with engine.begin() as conn:
+        proven = submit(conn, "access", {"email": "carl@example.org"}, received_at=RECEIVED).id
+        verify_out_of_band(conn, proven, "card", actor="agent:test", identities=["email"])
+    day_90 = (RECEIVED + timedelta(days=90)).date()
+    kept_open = remind(engine, settings(tmp_path, unverified_request_days=0), today=day_90,
+                       dry_run=True, registers=[register()])
+    assert kept_open.closed_unverified == ()
+    day_89 = remind(engine, settings(tmp_path), today=day_90 - timedelta(days=1), dry_run=True,
+                    registers=[register()])
+    assert day_89.closed_unverified == ()
+    dry = remind(engine, settings(tmp_path), today=day_90, dry_run=True, registers=[register()])
+    assert set(dry.closed_unverified) == {ids["due"], ids["extended"]}
+    with engine.connect() as conn:
+        assert get_request(conn, ids["due"]).status == "received"
+    done = remind(engine, settings(tmp_path), today=day_90, registers=[register()])
+    assert set(done.closed_unverified) == {ids["due"], ids["extended"]}
+    assert {r.request_id for r in done.requests} == {ids["later"], proven}  # still due: listed
+    with engine.connect() as conn:
+        for closed in (ids["due"], ids["extended"]):
+            request = get_request(conn, closed)
+            assert request.status == "cancelled" and request.identities == {}
+            assert "not proven within 90 days" in (request.steps[-1]["note"] or "")
+        assert get_request(conn, ids["later"]).status == "received"
+        assert get_request(conn, proven).status == "verified"
+        stored = " ".join(str(row) for row in conn.execute(sa.text("SELECT * FROM requests")))
+        assert ANA in stored  # the week-younger erasure still holds it, as it is still open
+        assert "bob@example.org" not in stored  # the extended one's, dropped
+        cancelled = [e for e in audit.entries(conn, kind="request.cancelled")]
+        assert {e["payload"]["request"] for e in cancelled} == {ids["due"], ids["extended"]}
+        assert {e["actor"] for e in cancelled} == {"garde"}
+    again = remind(engine, settings(tmp_path), today=day_90, registers=[register()])
+    assert again.closed_unverified == ()

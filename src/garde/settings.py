@@ -159,6 +159,12 @@ class Settings(BaseSettings):
         description="The DPO's deadline reminder lists the open requests due within this many days, and "
         "every overdue one (GDPR Art. 12(3): one month from receipt, extendable by two).",
     )
+    unverified_request_days: int = Field(
+        default=90, ge=0, le=3650,
+        description="A request whose identity nobody proved within this many days of receipt is closed by "
+        "the DPO's daily reminder (cancelled, its raw identities dropped: GDPR Art. 5(1)(c), (e), 12(6)); "
+        "0 keeps them open until staff close them. 90: past the longest Art. 12(3) deadline.",
+    )
     consent_renewal_days: int = Field(
         default=30, ge=0, le=366,
         description="`garde consent renewals` lists the consents that lapse within this many days, and those "

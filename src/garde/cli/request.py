@@ -491,6 +491,9 @@ def remind(
 ) -> None:
     """Mail the DPO the open requests due within 7 days and the overdue ones (GDPR Art. 12(3)).
 
+    First closes the requests nobody proved an identity of within `unverified_request_days` (90) of
+    receipt: cancelled, their raw identities dropped (GDPR Art. 12(6), 5(1)(c) and (e)).
+
     One mail listing them (reference, type, received, due, days left or past; nothing about the
     subjects), to the `dpo_email` setting or the register's DPO. Sent once a day for the same
     list: run it from cron or the workers as often as you like.
@@ -502,6 +505,11 @@ def remind(
     if format is Format.json:
         emit(reminder.to_data())
         return
+    if reminder.closed_unverified:
+        verb = "would close" if dry_run else "closed"
+        out.print(f"{verb} {len(reminder.closed_unverified)} request(s) nobody proved an identity of in "
+                  f"{get_settings().unverified_request_days} days: "
+                  + ", ".join(r[:8] for r in reminder.closed_unverified))
     for entry in reminder.requests:
         left = f"[red]overdue by {-entry.days_left} d[/red]" if entry.overdue else f"{entry.days_left} d left"
         out.print(f"{entry.request_id[:8]}  {entry.type:<13} received {entry.received}  "

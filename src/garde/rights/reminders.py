@@ -1,4 +1,5 @@
-"""Deadline reminders to the DPO: the requests due soon and the overdue ones, in one mail.
+"""Deadline reminders to the DPO: the requests due soon and the overdue ones, in one mail; and,
+first, the requests whose identity nobody proved in ``unverified_request_days`` closed.
 
 GDPR Art. 12(3): a request is answered within one month of receipt, extendable by two further
 months. The dashboard shows the queue; this mail is for the day nobody looks at it. One mail per
@@ -26,7 +27,7 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 import sqlalchemy as sa
@@ -36,8 +37,9 @@ from garde.i18n import LANGUAGES
 from garde.problems import GardeError
 from garde.register import Register
 from garde.rights import reminder_texts as texts
+from garde.rights.code_limits import hold_request
 from garde.rights.display import day
-from garde.rights.intake import OPEN
+from garde.rights.intake import OPEN, get_request, transition
 from garde.rights.mailer import Mailer, configured_mailer
 from garde.rights.tables import requests
 from garde.rights.wording import strings
@@ -79,10 +81,11 @@ class Reminder:
     to: str | None  # the DPO's address (None: none configured, on a dry run)
     sent: bool
     why_not: str | None = None  # "nothing due", "already sent today", "dry run"
+    closed_unverified: tuple[str, ...] = ()  # closed never verified (on a dry run: would be)
 
     def to_data(self) -> dict[str, Any]:
         return {"day": self.day.isoformat(), "within_days": self.within_days, "to": self.to,
-                "sent": self.sent, "why_not": self.why_not,
+                "sent": self.sent, "why_not": self.why_not, "closed_unverified": list(self.closed_unverified),
                 "overdue": sum(r.overdue for r in self.requests),
                 "requests": [r.to_data() for r in self.requests]}
 
@@ -104,6 +107,46 @@ def due_requests(conn: sa.Connection, today: date, within: int) -> list[DueReque
     return found
 
 
+def never_verified(conn: sa.Connection, today: date, days: int) -> list[str]:
+    """The requests still ``received`` (no identity proven) ``days`` days or more after their receipt
+    (none when ``days`` is 0), oldest first."""
+    if days <= 0:
+        return []
+    r = requests.c
+    # received on ``today - days`` or before: the day after it begins the cut
+    cutoff = datetime.combine(date.fromordinal(today.toordinal() - days + 1), time.min, tzinfo=UTC)
+    query = (sa.select(r.id).where(r.status == "received", r.received_at < cutoff)
+             .order_by(r.received_at, r.id))
+    return list(conn.execute(query).scalars())
+
+
+CLOSED_UNVERIFIED = ("identity not proven within {days} days of receipt: closed by garde, its identities "
+                     "dropped (GDPR Art. 12(6), 5(1)(c) and (e)); a new request can be made at any time")
+
+
+def close_unverified(store: sa.Engine, today: date, days: int) -> tuple[str, ...]:
+    """Close (``cancelled``, audited, the raw identities dropped) every request nobody proved an identity
+    of within ``days`` days: garde cannot answer it (Art. 12(6)) and keeps no identity it no longer
+    needs (Art. 5(1)(c), (e)). Each in its own transaction, the request read again there: one proven or
+    cancelled meanwhile is left as it is."""
+    closed = []
+    for request_id in _read(store, lambda conn: never_verified(conn, today, days)):
+        with store.begin() as conn:
+            hold_request(conn, request_id)  # a proof or a cancellation meanwhile: read after it
+            request = get_request(conn, request_id)
+            if request.status != "received":
+                continue
+            transition(conn, request, "cancelled", actor="garde", note=CLOSED_UNVERIFIED.format(days=days))
+        closed.append(request_id)
+    return tuple(closed)
+
+
+def _read(store: sa.Engine, read: Any) -> list[str]:
+    with store.connect() as conn:
+        found: list[str] = read(conn)
+    return found
+
+
 def remind(store: sa.Engine, settings: Settings | None = None, *, today: date | None = None,
            within: int | None = None, dry_run: bool = False, mailer: Mailer | None = None,
            registers: Sequence[Register] | None = None) -> Reminder:
@@ -120,25 +163,33 @@ def remind(store: sa.Engine, settings: Settings | None = None, *, today: date | 
     register = next(iter(registers), None)
     to = settings.dpo_email or (register.controller.dpo.email
                                 if register is not None and register.controller.dpo else None)
+    days = settings.unverified_request_days
+    if dry_run:
+        closed = tuple(_read(store, lambda conn: never_verified(conn, today, days)))
+    else:
+        closed = close_unverified(store, today, days)
     with store.begin() as conn:
         found = tuple(due_requests(conn, today, within))
+        if dry_run:  # those it would close are not listed as due
+            found = tuple(r for r in found if r.request_id not in closed)
         state = _state(found)
         if not found:
-            return Reminder(today, within, found, to, False, "nothing due")
+            return Reminder(today, within, found, to, False, "nothing due", closed)
         if dry_run:
             done = claimed(conn, WORK, today, state)
-            return Reminder(today, within, found, to, False, "already sent today" if done else "dry run")
+            return Reminder(today, within, found, to, False, "already sent today" if done else "dry run",
+                            closed)
         if not to:
             raise GardeError("no address to remind the DPO at: set dpo_email (GARDE_DPO_EMAIL) or the "
                              "register's controller.dpo.email")
         summary = {"requests": [r.request_id for r in found], "overdue": sum(r.overdue for r in found)}
         if not claim(conn, WORK, today, state, summary):
-            return Reminder(today, within, found, to, False, "already sent today")
+            return Reminder(today, within, found, to, False, "already sent today", closed)
         subject, body = message(found, within, register)
         (mailer or configured_mailer(settings)).send(to, subject, body, message_id=message_id(today, state))
         audit.record(conn, "request.reminded", {"day": today.isoformat(), "within_days": within, **summary},
                      actor="garde")
-    return Reminder(today, within, found, to, True)
+    return Reminder(today, within, found, to, True, closed_unverified=closed)
 
 
 def message(found: Sequence[DueRequest], within: int, register: Register | None) -> tuple[str, str]:
