@@ -63,12 +63,18 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 _WORKER_SECONDS: dict[str, float] = {}
 _GROUP_SECONDS: dict[tuple[str, str], float] = {}
+_FILE_SECONDS: dict[str, float] = {}
+COSTLIEST_FILES = 15
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    """Under xdist, in the controller: each worker's test time (set-up, call and teardown summed), and
-    each ``xdist_group``'s, for :func:`pytest_terminal_summary`."""
+    """Each test file's time (set-up, call and teardown of its tests summed) and, under xdist, in the
+    controller, each worker's and each ``xdist_group``'s, for :func:`pytest_terminal_summary`."""
     node = getattr(report, "node", None)  # the worker that ran the test, set by xdist's controller
+    if node is None and "PYTEST_XDIST_WORKER" in os.environ:
+        return  # a worker's own report: the controller counts it when it arrives there
+    path = report.nodeid.split("::", 1)[0]
+    _FILE_SECONDS[path] = _FILE_SECONDS.get(path, 0.0) + report.duration
     if node is None:
         return
     worker = node.gateway.id
@@ -80,15 +86,20 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     """A run lasts as long as its busiest worker: print each worker's test time and each group's (a
-    group runs in one worker, so a long one makes the run's tail)."""
-    if not _WORKER_SECONDS:
-        return
-    terminalreporter.write_line("test time per worker: " + ", ".join(
-        f"{worker} {seconds:.0f} s" for worker, seconds in sorted(_WORKER_SECONDS.items())))
+    group runs in one worker, so a long one makes the run's tail), and the costliest files (where to
+    look first; wall time, so a loaded machine inflates them all)."""
+    if _WORKER_SECONDS:
+        terminalreporter.write_line("test time per worker: " + ", ".join(
+            f"{worker} {seconds:.0f} s" for worker, seconds in sorted(_WORKER_SECONDS.items())))
     if _GROUP_SECONDS:
         terminalreporter.write_line("xdist groups: " + ", ".join(
             f"{group} {seconds:.0f} s ({worker})"
             for (group, worker), seconds in sorted(_GROUP_SECONDS.items(), key=lambda item: -item[1])))
+    if len(_FILE_SECONDS) > 1:
+        costliest = sorted(_FILE_SECONDS.items(), key=lambda item: -item[1])[:COSTLIEST_FILES]
+        terminalreporter.write_line(f"costliest {len(costliest)} of {len(_FILE_SECONDS)} files (test time, "
+                                    "set-up included): " + ", ".join(
+            f"{Path(path).name} {seconds:.0f} s" for path, seconds in costliest))
 
 
 def _postgres_admin_url() -> str | None:

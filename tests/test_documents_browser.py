@@ -2,13 +2,15 @@
 
 What ``garde.publish.publish()`` (and so ``garde demo``) writes for the repository's registers
 (the index, each register's Art. 30 HTML and its notices in the languages it publishes) is opened in
-Debian's Chromium at 1280 and 375 px and printed to A4. Screenshots and PDFs land in
-``out/screenshots/`` so a person can look. One browser, in one test worker; each page is
-rendered once per width (and once for print).
+Debian's Chromium at 1280 and 375 px and printed to A4. Screenshots (each page's first screen, or
+the whole page with GARDE_TEST_SCREENSHOTS=full) and PDFs land in ``out/screenshots/`` so a person can
+look. One browser, in one test worker; each page is
+rendered once per width (and once for print), in one tab per width.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,23 +87,28 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def rendered(browser: Any, published: Path) -> Iterator[Any]:
-    """``rendered(page, width)``: what the browser saw, computed once per page and width."""
+    """``rendered(page, width)``: what the browser saw, computed once per page and width. One tab per
+    width (and one for print) goes from page to page: the published pages run no script and set no
+    cookie, so a page finds nothing of the one before, and a tab and its context made per page cost
+    ≈ 0.2 s each (more under load)."""
     cache: dict[tuple[str, int | str], dict[str, Any]] = {}
+    tabs: dict[int | str, Any] = {}
     axe = AXE.read_text(encoding="utf-8")
 
     def render(page: Page, width: int | str) -> dict[str, Any]:
         key = (page.path, width)
         if key not in cache:
-            tab = browser.new_page(viewport={"width": width if isinstance(width, int) else 1280,
-                                             "height": 900})
-            try:
-                tab.goto((published / page.path).as_uri())
-                cache[key] = _print(tab, page) if width == "print" else _screen(tab, page, width, axe)
-            finally:
-                tab.close()
+            if width not in tabs:
+                tabs[width] = browser.new_page(viewport={"width": width if isinstance(width, int) else 1280,
+                                                         "height": 900})
+            tab = tabs[width]
+            tab.goto((published / page.path).as_uri())
+            cache[key] = _print(tab, page) if width == "print" else _screen(tab, page, width, axe)
         return cache[key]
 
     yield render
+    for tab in tabs.values():
+        tab.context.close()
 
 
 def _target(page: Page, suffix: str) -> Path:
@@ -110,13 +117,20 @@ def _target(page: Page, suffix: str) -> Path:
     return target
 
 
-# Chromium cannot always capture a page taller than its largest texture (a long lint report at
-# 375 px), nor, on a loaded machine, one somewhat shorter: the screenshot, for a person to look
-# at, then shows the page's first part, and if even that cannot be captured, the first screen.
+# The screenshots are for a person to look at (no test reads them): the first screen of each page,
+# unless GARDE_TEST_SCREENSHOTS=full asks for the whole page (a capture of up to 8,000 px took ≈ 1.4 s
+# a page and width at load 12, the first screen ≈ 0.1 s). Chromium cannot always capture a page taller
+# than its largest texture (a long lint report at 375 px), nor, on a loaded machine, one somewhat
+# shorter: the whole page's screenshot then shows its first part, and if even that cannot be captured,
+# the first screen.
+FULL_SCREENSHOTS = os.environ.get("GARDE_TEST_SCREENSHOTS") == "full"
 TALLEST_SHOT = 8_000
 
 
-def _screen(tab: Any, page: Page, width: int, axe: str) -> dict[str, Any]:
+def _shoot(tab: Any, page: Page, width: int) -> None:
+    if not FULL_SCREENSHOTS:
+        tab.screenshot(path=_target(page, f"{width}.png"))
+        return
     height = int(tab.evaluate("() => document.documentElement.scrollHeight"))
     clip = {"x": 0, "y": 0, "width": width, "height": TALLEST_SHOT} if height > TALLEST_SHOT else None
     try:
@@ -125,9 +139,14 @@ def _screen(tab: Any, page: Page, width: int, axe: str) -> dict[str, Any]:
         if "Unable to capture screenshot" not in str(error):
             raise
         tab.screenshot(path=_target(page, f"{width}.png"))
+
+
+def _screen(tab: Any, page: Page, width: int, axe: str) -> dict[str, Any]:
+    _shoot(tab, page, width)
     facts: dict[str, Any] = tab.evaluate(SCREEN_JS)
-    facts["passages"] = tab.evaluate(PASSAGES_JS)
-    facts["lang"] = tab.evaluate("() => document.documentElement.lang")
+    if width == WIDTHS[0]:  # the language tests read the page at its first width only
+        facts["passages"] = tab.evaluate(PASSAGES_JS)
+        facts["lang"] = tab.evaluate("() => document.documentElement.lang")
     tab.add_script_tag(content=axe)
     facts["violations"] = tab.evaluate(AXE_JS)["violations"]
     return facts
