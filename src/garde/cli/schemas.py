@@ -264,6 +264,8 @@ class Reminder(Output):
     why_not: str | None = f("why not: nothing due, already sent today (same list), dry run", None)
     overdue: int = f("how many are overdue", 0)
     requests: list[DueRequest] = f("the requests listed, earliest due first", [])
+    closed_unverified: list[str] = f("the requests nobody proved an identity of in unverified_request_days, "
+                                     "closed first (a dry run: those it would close)", [])
 
 
 class Renewal(Output):

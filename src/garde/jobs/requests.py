@@ -40,6 +40,7 @@ from garde.rights.parts import cancel_part, cancel_run, divisible, run_part, sto
 from garde.rights.run_lock import RequestRunning
 from garde.rights.running import fail, finish, locate, run, runnable
 from garde.settings import Settings, get_settings
+from garde.store.transactions import retried
 
 QUEUE = "requests"
 # A run refused because another process holds the request's lock (a killed worker's connection the
@@ -67,10 +68,13 @@ def run_request(store: Engine, request_id: str, *, actor: str = "garde", inline:
                         queueing_lock=f"requests.run:{request.id}", already_queued_ok=True)
         return replace(queued, result=request)
     # an unknown or finished request is refused now, not by a worker; read and queued in one transaction
-    with store.begin() as conn:
+    def queue(conn: sa.Connection) -> tuple[Request, Submission]:
         request = get_request(conn, request_id)
         runnable(request)
-        queued = submit(store, run_job, {"request_id": request.id, "actor": actor, **where}, within=conn)
+        return request, submit(store, run_job, {"request_id": request.id, "actor": actor, **where},
+                               within=conn)
+
+    request, queued = retried(store, queue, what=f"request {request_id}: its run queued")
     return replace(queued, result=request)  # the request as it was queued
 
 

@@ -28,6 +28,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
+from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
@@ -45,6 +46,7 @@ from garde.rights.tables import requests
 from garde.rights.wording import strings
 from garde.settings import Settings, get_settings
 from garde.store.scheduled_runs import claim, claimed
+from garde.store.transactions import retried
 from garde.subjects import now
 
 WORK = "request.remind"
@@ -129,16 +131,17 @@ def close_unverified(store: sa.Engine, today: date, days: int) -> tuple[str, ...
     of within ``days`` days: garde cannot answer it (Art. 12(6)) and keeps no identity it no longer
     needs (Art. 5(1)(c), (e)). Each in its own transaction, the request read again there: one proven or
     cancelled meanwhile is left as it is."""
-    closed = []
-    for request_id in _read(store, lambda conn: never_verified(conn, today, days)):
-        with store.begin() as conn:
-            hold_request(conn, request_id)  # a proof or a cancellation meanwhile: read after it
-            request = get_request(conn, request_id)
-            if request.status != "received":
-                continue
-            transition(conn, request, "cancelled", actor="garde", note=CLOSED_UNVERIFIED.format(days=days))
-        closed.append(request_id)
-    return tuple(closed)
+    def close(conn: sa.Connection, request_id: str) -> bool:
+        hold_request(conn, request_id)  # a proof or a cancellation meanwhile: read after it
+        request = get_request(conn, request_id)
+        if request.status != "received":
+            return False
+        transition(conn, request, "cancelled", actor="garde", note=CLOSED_UNVERIFIED.format(days=days))
+        return True
+
+    return tuple(request_id for request_id in _read(store, lambda conn: never_verified(conn, today, days))
+                 if retried(store, partial(close, request_id=request_id),
+                            what=f"request {request_id}: closed, never verified"))
 
 
 def _read(store: sa.Engine, read: Any) -> list[str]:
