@@ -113,8 +113,9 @@ def verify(conn: sa.Connection, batch: int = 10_000, *, keys: Keyring | None = N
     try:
         _check_checkpoint_macs(keyring, checkpoints)
         checked, prev = _walk(conn, batch, seals, checkpoints, progress)
-        _check_end(conn, checked, checkpoints)
-        _check_runs(conn, checked)
+        present = set(sa.inspect(conn).get_table_names())
+        _check_end(conn, checked, checkpoints, present)
+        _check_runs(conn, checked, present)
         warnings = _check_seals(keyring, seals, checked, checkpoints)
     except _Broken as broken:  # the entries before the first bad one are fine
         good = 0 if broken.first_bad is None else broken.first_bad - 1
@@ -185,14 +186,14 @@ def _walk(conn: sa.Connection, batch: int, seals: _Seals, checkpoints: Sequence[
     return checked, prev
 
 
-def _check_end(conn: sa.Connection, checked: int, checkpoints: Sequence[Checkpoint]) -> None:
+def _check_end(conn: sa.Connection, checked: int, checkpoints: Sequence[Checkpoint],
+               present: set[str]) -> None:
     """Nothing recorded elsewhere lies past the log's end: checkpoints, or audited tables' rows."""
     for checkpoint in checkpoints:
         if checkpoint.seq > checked:
             what = "the audit log is empty" if checked == 0 else f"the log ends at entry {checked}"
             raise _Broken(checked + 1, f"{what} but {checkpoint.source} recorded {checkpoint.seq} entries "
                                        f"({checkpoint.at}): entries were removed")
-    present = set(sa.inspect(conn).get_table_names())
     if checked == 0:
         found = [name for name in AUDITED_TABLES if name in present
                  and conn.execute(sa.text(f"SELECT 1 FROM {name} LIMIT 1")).first() is not None]
@@ -224,12 +225,12 @@ SELECT (SELECT count(*) FROM indexed),
 """
 
 
-def _check_runs(conn: sa.Connection, checked: int) -> None:
+def _check_runs(conn: sa.Connection, checked: int, present: set[str]) -> None:
     """On SQLite, the subject runs an access answer reads (:mod:`garde.audit.runs`) index every entry
     naming a subject exactly once: the runs read cover the log from its start without overlap, each
     of their rows is the entry it names, and they hold as many rows as the entries they cover name
     subjects. A run row deleted or altered would hide entries from a subject's answer."""
-    if conn.dialect.name != "sqlite" or "audit_runs" not in set(sa.inspect(conn).get_table_names()):
+    if conn.dialect.name != "sqlite" or "audit_runs" not in present:
         return
     indexed, wrong, covered, span, overlaps, first, named = conn.execute(
         sa.text(_RUNS_CHECK), {"checked": checked}).one()

@@ -109,7 +109,7 @@ def due_requests(conn: sa.Connection, today: date, within: int) -> list[DueReque
     return found
 
 
-def never_verified(conn: sa.Connection, today: date, days: int) -> list[str]:
+def never_verified(store: sa.Engine, today: date, days: int) -> list[str]:
     """The requests still ``received`` (no identity proven) ``days`` days or more after their receipt
     (none when ``days`` is 0), oldest first."""
     if days <= 0:
@@ -119,7 +119,8 @@ def never_verified(conn: sa.Connection, today: date, days: int) -> list[str]:
     cutoff = datetime.combine(date.fromordinal(today.toordinal() - days + 1), time.min, tzinfo=UTC)
     query = (sa.select(r.id).where(r.status == "received", r.received_at < cutoff)
              .order_by(r.received_at, r.id))
-    return list(conn.execute(query).scalars())
+    with store.connect() as conn:
+        return list(conn.execute(query).scalars())
 
 
 CLOSED_UNVERIFIED = ("identity not proven within {days} days of receipt: closed by garde, its identities "
@@ -139,15 +140,9 @@ def close_unverified(store: sa.Engine, today: date, days: int) -> tuple[str, ...
         transition(conn, request, "cancelled", actor="garde", note=CLOSED_UNVERIFIED.format(days=days))
         return True
 
-    return tuple(request_id for request_id in _read(store, lambda conn: never_verified(conn, today, days))
+    return tuple(request_id for request_id in never_verified(store, today, days)
                  if retried(store, partial(close, request_id=request_id),
                             what=f"request {request_id}: closed, never verified"))
-
-
-def _read(store: sa.Engine, read: Any) -> list[str]:
-    with store.connect() as conn:
-        found: list[str] = read(conn)
-    return found
 
 
 def remind(store: sa.Engine, settings: Settings | None = None, *, today: date | None = None,
@@ -167,10 +162,7 @@ def remind(store: sa.Engine, settings: Settings | None = None, *, today: date | 
     to = settings.dpo_email or (register.controller.dpo.email
                                 if register is not None and register.controller.dpo else None)
     days = settings.unverified_request_days
-    if dry_run:
-        closed = tuple(_read(store, lambda conn: never_verified(conn, today, days)))
-    else:
-        closed = close_unverified(store, today, days)
+    closed = tuple(never_verified(store, today, days)) if dry_run else close_unverified(store, today, days)
     with store.begin() as conn:
         found = tuple(due_requests(conn, today, within))
         if dry_run:  # those it would close are not listed as due
