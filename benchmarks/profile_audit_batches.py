@@ -19,8 +19,11 @@ The reader's side: a subject's entries when each sits in another batch, wall ms 
 (pages cached): a batch row read whole (SQLite reads a row's overflow pages even for ``substr``)
 and its entry cut out with the offsets the row would keep, against 50 rows read by ``seq``.
 
-``python -m benchmarks.profile_audit_batches``: a measure of a format not built, not a benchmark of
-garde (no merges of runs, no seals, no pickling: the same on both sides).
+``python -m benchmarks.profile_audit_batches [ROUNDS [POSTGRES_URL]]``: a measure of a format not
+built, not a benchmark of garde (no merges of runs, no seals, no pickling: the same on both sides).
+With a PostgreSQL URL (``postgresql://…``, a database of your own: it creates and drops ``p_*``
+tables), the writer's client CPU there too: rows by ``COPY`` (as garde's writer), or batch rows of
+at most 128 entries, each an ``INSERT`` with the body a binary parameter.
 """
 
 from __future__ import annotations
@@ -185,6 +188,68 @@ def reader(as_one_row: bool, most: int = 500, entries: int = 50, rounds: int = 2
     return best
 
 
+_PG_TABLES = """
+CREATE TABLE p_log (seq BIGINT PRIMARY KEY, at VARCHAR(32) NOT NULL, kind VARCHAR(64) NOT NULL,
+  subject_id VARCHAR(36), actor VARCHAR(128) NOT NULL, payload TEXT NOT NULL, prev_hash VARCHAR(64) NOT NULL,
+  hash VARCHAR(64) NOT NULL, seal VARCHAR(128));
+CREATE INDEX ON p_log (at);
+CREATE INDEX ON p_log (subject_id);
+CREATE TABLE p_batches (first_seq BIGINT PRIMARY KEY, last_seq BIGINT NOT NULL, at VARCHAR(32) NOT NULL,
+  body BYTEA NOT NULL, prev_hash VARCHAR(64) NOT NULL, hash VARCHAR(64) NOT NULL, seal VARCHAR(128));
+CREATE TABLE p_head (id INT PRIMARY KEY, seq BIGINT NOT NULL, hash TEXT NOT NULL);
+INSERT INTO p_head VALUES (1, 0, '0');
+"""
+
+
+def postgres(url: str, as_one_row: bool, count: int = 200, warm: int = 20, most: int = 128) -> float:
+    """The writer's client CPU µs an entry on PostgreSQL (the server's work is not counted)."""
+    import psycopg
+
+    rng = random.Random(7)
+    subjects = [str(uuid.UUID(int=rng.getrandbits(128))) for _ in range(2000)]
+    work = batches(rng, subjects, count + warm)
+    with psycopg.connect(url) as conn:
+        conn.execute("DROP TABLE IF EXISTS p_log, p_batches, p_head")
+        for statement in filter(str.strip, _PG_TABLES.split(";")):
+            conn.execute(statement)
+        conn.commit()
+        seq, prev, start = 0, "0" * 64, 0.0
+        for number, batch in enumerate(work):
+            if number == warm:
+                start = time.process_time()
+            conn.execute("UPDATE p_head SET seq = seq WHERE id = 1")
+            if as_one_row:
+                for first in range(0, len(batch), most):
+                    chunk = batch[first:first + most]
+                    records = [[kind, subject, actor, part, round(seconds * 1e6)]
+                               for kind, part, seconds, subject, actor in chunk]
+                    body = _COMPACT.encode([seq + 1, AT, PARTS, records]).encode()
+                    digest = hashlib.sha256(prev.encode() + body).hexdigest()
+                    conn.execute("INSERT INTO p_batches VALUES (%s, %s, %s, %s, %s, %s, NULL)",
+                                 (seq + 1, seq + len(chunk), AT, body, prev, digest), binary=True)
+                    seq, prev = seq + len(chunk), digest
+            else:
+                rows = []
+                for kind, part, seconds, subject, actor in batch:
+                    seq += 1
+                    head, tail = PARTS[part]
+                    payload = f'{head}"{utc_isoformat(seconds)}"{tail}'
+                    text = (f'[{seq},{_quote(AT)},{_quote(kind)},{_quote(subject)},{_quote(actor)},'
+                            f'{_quote(payload)},"{prev}"]')
+                    prev = hashlib.sha256(text.encode()).hexdigest()
+                    rows.append((seq, AT, kind, subject, actor, payload, prev, prev, None))
+                with conn.cursor().copy("COPY p_log (seq, at, kind, subject_id, actor, payload, prev_hash, "
+                                        "hash, seal) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+            conn.execute("UPDATE p_head SET seq = %s, hash = %s WHERE id = 1", (seq, prev))
+            conn.commit()
+        spent = (time.process_time() - start) / (count * 500) * 1e6
+        conn.execute("DROP TABLE p_log, p_batches, p_head")
+        conn.commit()
+    return spent
+
+
 def main(argv: list[str]) -> None:
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"load average {load:.2f}")
@@ -194,6 +259,9 @@ def main(argv: list[str]) -> None:
             spent, size = writer(as_one_row, most)
             print(f"{name:<14} writer {spent:5.2f} µs CPU an entry, {size:4.0f} bytes an entry; "
                   f"50 entries in 50 batches read in {reader(as_one_row, most):5.2f} ms")
+        if len(argv) > 1:
+            for name, as_one_row in (("PostgreSQL, rows by COPY", False), ("PostgreSQL, rows of 128", True)):
+                print(f"{name:<26} writer {postgres(argv[1], as_one_row):5.2f} µs CPU an entry (client)")
 
 
 if __name__ == "__main__":
