@@ -296,10 +296,11 @@ _UNTIL = 4_102_444_800.0
 
 
 def utc_isoformat(seconds: float) -> str:
-    """``datetime.fromtimestamp(seconds, UTC).isoformat()``, the same text, ≈ 3 times faster.
+    """``datetime.fromtimestamp(seconds, UTC).isoformat()``, the same text, in ≈ 60 % of its time.
 
     Each decision's entry holds its time in that form, and the audit writer formats one a
-    decision (1.4 µs of its CPU an entry, 2026-12-07): here the date and clock of a second are
+    decision (1.2 – 1.4 µs of its CPU an entry; 0.71 µs here, 2026-12-07, load 7: no datetime
+    built): here the date and clock of a second are
     formatted once and looked up, the microseconds rounded as ``fromtimestamp`` rounds them
     (half to even, a carry into the next second) and written after them, or left out when 0 as
     ``isoformat()`` leaves them."""
