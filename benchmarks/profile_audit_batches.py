@@ -15,6 +15,9 @@ store), the head row locked and moved in each batch's transaction:
   keeps, sorted in Python (the batch rows since the last run decoded, in a real build);
 - ``rows of 128``: the same, each append's batch cut into rows of at most 128 entries.
 
+The body's encoding alone: 128 decision entries as the compact JSON above, or as the binary
+records docs/audit.md describes (``struct``), CPU µs and bytes an entry.
+
 The reader's side: a subject's entries when each sits in another batch, wall ms for 50 entries
 (pages cached): a batch row read whole (SQLite reads a row's overflow pages even for ``substr``)
 and its entry cut out with the offsets the row would keep, against 50 rows read by ``seq``.
@@ -33,6 +36,7 @@ import json
 import os
 import random
 import sqlite3
+import struct
 import sys
 import tempfile
 import time
@@ -188,6 +192,47 @@ def reader(as_one_row: bool, most: int = 500, entries: int = 50, rounds: int = 2
     return best
 
 
+_RECORD = struct.Struct("<HH16sHq")  # kind's and actor's string index, subject, part, µs
+
+
+def binary_body(batch: list[Entry]) -> bytes:
+    """docs/audit.md's binary records for decision entries (a subject that is a UUID's canonical
+    text as its 16 bytes; the strings' table and the offsets left out: a few bytes a batch)."""
+    strings: dict[str, int] = {}
+    records = []
+    pack, fromhex = _RECORD.pack, bytes.fromhex
+    for kind, part, seconds, subject, actor in batch:
+        kind_index = strings.get(kind)
+        if kind_index is None:
+            kind_index = strings[kind] = len(strings)
+        actor_index = strings.get(actor)
+        if actor_index is None:
+            actor_index = strings[actor] = len(strings)
+        records.append(pack(kind_index, actor_index, fromhex(subject.replace("-", "")), part,
+                            round(seconds * 1e6)))
+    return b"".join(records)
+
+
+def json_body(batch: list[Entry]) -> bytes:
+    """The compact JSON the ``row a batch`` measures store."""
+    return _COMPACT.encode([1, AT, PARTS, [[kind, subject, actor, part, round(seconds * 1e6)]
+                                           for kind, part, seconds, subject, actor in batch]]).encode()
+
+
+def encodings(rounds: int = 2000) -> None:
+    """CPU µs an entry and bytes an entry of 128 decision entries encoded each way."""
+    rng = random.Random(5)
+    subjects = [str(uuid.UUID(int=rng.getrandbits(128))) for _ in range(2000)]
+    batch = batches(rng, subjects, 1, 128)[0]
+    for name, encode in (("compact JSON", json_body), ("binary records", binary_body)):
+        start = time.process_time()
+        for _ in range(rounds):
+            encode(batch)
+        spent = (time.process_time() - start) / (rounds * len(batch)) * 1e6
+        size = len(encode(batch)) / len(batch)
+        print(f"encoding, {name:<15} {spent:5.2f} µs CPU an entry, {size:3.0f} bytes an entry")
+
+
 _PG_TABLES = """
 CREATE TABLE p_log (seq BIGINT PRIMARY KEY, at VARCHAR(32) NOT NULL, kind VARCHAR(64) NOT NULL,
   subject_id VARCHAR(36), actor VARCHAR(128) NOT NULL, payload TEXT NOT NULL, prev_hash VARCHAR(64) NOT NULL,
@@ -254,6 +299,7 @@ def main(argv: list[str]) -> None:
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"load average {load:.2f}")
     for _ in range(int(argv[0]) if argv else 2):
+        encodings()
         for name, as_one_row, most in (("row an entry", False, 0), ("row a batch", True, 500),
                                        ("rows of 128", True, 128)):
             spent, size = writer(as_one_row, most)
