@@ -14,9 +14,11 @@ so a busy machine slows the figures less than wall time would:
   batches (pickling, the pipe);
 - ``writer process, per entry``: the child's CPU (read from ``/proc``) to hash
   and write one decision's entry, batches of ``audit_batch_size``; then its
-  parts, timed in this process on a batch of 500 such entries: unpickling the
+  parts, timed in this process on a batch of 500 such entries (their times as
+  POSIX seconds, as :meth:`DecisionPoint.decide` sends them): unpickling the
   batch, formatting and hashing the chain (:func:`garde.audit._chain`), and the
-  SQL (the rows inserted, the head locked and moved, the commit).
+  SQL (the rows inserted, the head locked and moved, the commit); then the chain
+  again with the times as datetimes, as ``decide_many()`` sends them.
 
 ``python -m benchmarks decide_parts``.
 """
@@ -28,6 +30,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -77,9 +80,11 @@ def _writer_parts(engine: sa.Engine, plan: Plan, size: int = 500) -> list[tuple[
     for _sid, activity, categories in plan[:size]:
         parts.setdefault((activity, tuple(categories)), payload_parts(
             activity, None, categories, Decision(True, tuple(categories), [Reason("legal_basis", "")])))
-    items = [("decision", (head, moment + timedelta(microseconds=i), tail), sid, "garde")
+    # decide() gives its time as POSIX seconds, decide_many() as a datetime: both paths timed
+    timed = [("decision", (head, moment + timedelta(microseconds=i), tail), sid, "garde")
              for i, ((sid, activity, categories), (head, tail)) in enumerate(
                  (p, parts[(p[1], tuple(p[2]))]) for p in plan[:size])]
+    items = [(kind, (head, at.timestamp(), tail), sid, actor) for kind, (head, at, tail), sid, actor in timed]
     data = pickle.dumps((False, items), pickle.HIGHEST_PROTOCOL)
 
     def unpickle() -> int:
@@ -87,9 +92,9 @@ def _writer_parts(engine: sa.Engine, plan: Plan, size: int = 500) -> list[tuple[
             pickle.loads(data)
         return 20 * size
 
-    def chain() -> int:
+    def chain(batch: list[Any] = items) -> int:
         for _ in range(20):
-            _chain(items, 0, GENESIS, "2026-12-06T05:00:00.000000Z")
+            _chain(batch, 0, GENESIS, "2026-12-06T05:00:00.000000Z")
         return 20 * size
 
     def append() -> int:
@@ -102,7 +107,8 @@ def _writer_parts(engine: sa.Engine, plan: Plan, size: int = 500) -> list[tuple[
     hashing, writing = cpu(chain), cpu(append)
     return [("  of which: unpickling the batch", cpu(unpickle)),
             ("  of which: payloads joined, chain hashed", hashing),
-            ("  of which: SQL (insert, head, commit)", writing - hashing)]
+            ("  of which: SQL (insert, head, commit)", writing - hashing),
+            ("  (chain hashed, times as datetimes: decide_many)", cpu(lambda: chain(timed)))]
 
 
 def main(argv: list[str], subject_count: int = 2000, calls: int = 20_000) -> None:

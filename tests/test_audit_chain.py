@@ -1,6 +1,6 @@
 """The audit chain detects any modified, deleted, inserted or reordered entry."""
 
-from datetime import UTC, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import sqlalchemy as sa
@@ -163,3 +163,24 @@ def test_a_batch_is_chained_as_each_entry_alone_would_be(items: list[Any], prev:
                        audit.entry_hash(row[0], at, kind, subject_id, actor, payload, prev), None)
         prev = row[7]
     assert [row[0] for row in rows] == list(range(42, 42 + len(items)))
+
+
+# POSIX seconds as the decisions send them: any float up to 2100, those of a datetime's timestamp(),
+# and those a hair either side of a microsecond's half (rounding, and the carry into the next second)
+_seconds = st.one_of(
+    st.floats(min_value=0, max_value=4_102_444_799.999, allow_nan=False),
+    st.datetimes(min_value=datetime(1970, 1, 1), max_value=datetime(2099, 12, 31),
+                 timezones=st.just(UTC)).map(lambda moment: moment.timestamp()),
+    st.tuples(st.integers(0, 4_102_444_799), st.integers(0, 999_999),
+              st.sampled_from([0.5, 0.4999, 0.5001, 1.0])).map(lambda p: p[0] + (p[1] + p[2]) / 1e6),
+    st.sampled_from([0.0, 0.9999995, 1.9999996, 1_765_000_000.0, 1_765_000_000.0000005,
+                     4_102_444_799.9999995]))
+
+
+@given(st.lists(_seconds, min_size=1, max_size=20))
+def test_the_writers_time_text_is_isoformat_of_the_utc_time(moments: list[float]) -> None:
+    """:func:`audit.utc_isoformat` writes a decision's time as ``fromtimestamp(…, UTC).isoformat()``
+    does, whatever it met before (its seconds are cached): the entry's bytes, so its hash, are the
+    ones ``garde audit verify`` recomputes from the stored payload."""
+    for seconds in moments:
+        assert audit.utc_isoformat(seconds) == datetime.fromtimestamp(seconds, UTC).isoformat()

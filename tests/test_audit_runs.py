@@ -164,3 +164,40 @@ def test_verify_finds_a_run_row_deleted_or_altered(tmp_path: Path) -> None:
         with store.connect() as conn:
             assert audit.verify(conn).ok, what
     store.dispose()
+
+
+def test_entries_since_a_time_are_the_same_without_the_index_on_at(database_url: str) -> None:
+    """Migration 0033 drops ``ix_audit_log_at`` on SQLite (the writer's row an entry less); the
+    entries an export ``--since`` a time gives are the same before and after it, and back after the
+    downgrade. PostgreSQL keeps the index."""
+    store = connect(database_url, create=True)
+    try:
+        migrate(store, "0032")
+        with store.begin() as conn:  # three appends, an hour apart, out of order in time on purpose
+            for at in ("2026-12-01T10:00:00.000000Z", "2026-12-01T12:00:00.000000Z",
+                       "2026-12-01T11:00:00.000000Z"):
+                seq, prev = _lock_head(conn)
+                rows = _chain([("decision", {"n": n}, f"s-{n}", "garde") for n in range(3)], seq, prev, at)
+                _insert_entries(conn, rows, {"new_seq": rows[-1][0], "new_hash": rows[-1][7]})
+
+        def since(moment: str) -> list[int]:
+            with store.connect() as conn:
+                return [entry["seq"] for entry in audit.entries(conn, since=moment)]
+
+        def indexed() -> bool:
+            return "ix_audit_log_at" in {i["name"] for i in sa.inspect(store).get_indexes("audit_log")}
+
+        moments = ("2026-12-01T10:30:00Z", "2026-12-01T11:00:00.000000Z", "2026-12-02")
+        before = [since(moment) for moment in moments]
+        assert before == [[4, 5, 6, 7, 8, 9], [4, 5, 6, 7, 8, 9], []]
+        migrate(store)
+        assert indexed() is (store.dialect.name != "sqlite")
+        assert [since(moment) for moment in moments] == before
+        with store.connect() as conn:
+            assert audit.verify(conn).ok
+        downgrade(store, "0032")
+        assert indexed()
+        assert [since(moment) for moment in moments] == before
+        migrate(store)
+    finally:
+        store.dispose()
