@@ -29,6 +29,7 @@ from sqlalchemy.engine import Engine
 
 from garde import audit
 from garde.datasets import Footprint, find_subject, normalise_identity
+from garde.documents.wording import Wording
 from garde.keys import identifier_data_key
 from garde.problems import GardeError
 from garde.register import Register
@@ -39,7 +40,7 @@ from garde.rights.archived import archive_reads
 from garde.rights.deployment import Deployment, dumps, where
 from garde.rights.erasure import ErasureFailed, erase, has_plan
 from garde.rights.held import garde_held
-from garde.rights.held_as_processor import Forwarding, own_corrections, split
+from garde.rights.held_as_processor import Forwarding, any_held, own_corrections, split, subject_notes
 from garde.rights.intake import Request, RequestConflict, get_request, get_request_and, transition
 from garde.rights.mailer import Mailer
 from garde.rights.new_identity import IdentityTaken, confirmed, held_alone
@@ -300,8 +301,17 @@ def _execute(store: Engine, request: Request, deployment: Deployment, actor: str
             erasure.result["forwarded"] = forwarded
         return erasure.result, erasure.complete, located
     if request.type == "restriction":
-        return retried(store, partial(restrict, request=request, actor=actor),
-                       what=f"request {request.id}: its restriction"), _nothing, None
+        # Art. 18 against the organisation as a controller: its own activities. What it holds as a
+        # processor is looked for only when the data map has some, and the request is passed on to
+        # its controller, whose instruction alone restricts it (garde.rights.instructed_restriction).
+        located = locate(deployment, request) if any_held(deployment) else None
+        forwardings = split(deployment, located)[1] if located is not None else []
+        restricted = retried(store, partial(restrict, request=request, actor=actor),
+                             what=f"request {request.id}: its restriction")
+        if forwardings:
+            restricted["processed_for"] = subject_notes(deployment, forwardings, Wording(
+                request.language, "en", deployment.vocabulary), request.language)
+        return (*_forwarded(restricted, _nothing, request, forwardings, actor), located)
     if request.type == "objection":
         # Art. 21(3): every identifier the datasets hold for the subject goes on the suppression list.
         located = None
