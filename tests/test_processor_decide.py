@@ -35,6 +35,7 @@ from garde.settings import get_settings
 from garde.subjects import instructed_restriction_scope, record_objection
 from tests.api_support import Client, bearer
 from tests.test_processor_forwarding import (  # noqa: F401  (the fixtures)
+    ME,
     REGISTER,
     Hub,
     _privacy_request,
@@ -181,6 +182,10 @@ def test_the_privacy_center_the_api_and_the_cli_restrict_and_forward(
     ran = client.post(f"{API}/{restriction}/run", headers=agent)
     assert ran.status_code == 200 and ran.json()["status"] == "completed", ran.text
     assert ran.json()["result"]["forwarded"][0]["controller"] == "Brand SpA"
+    # the subject is told, on the request's page, which controller it is passed on to (no file)
+    told = alice.get(f"{ME}/requests/{restriction}").text
+    assert "pass your request on to Brand SpA" in told and "privacy@brand.example" in told
+    assert "to_forward" not in told and "parcels" not in told
     [shown] = client.get(f"{API}/{restriction}", headers=agent).json()["forwardings"]
     assert shown["status"] == "to_forward"
     decided = _api_decide(client, dpo, "parcels")
