@@ -28,7 +28,7 @@ from garde.decide import DecisionModel, DecisionPoint, SubjectFacts, evaluate
 from garde.decide.model import ActivityRules
 from garde.problems import GardeError
 from garde.register import parse_register
-from garde.rights import forwarding
+from garde.rights import forwarding, submit, verify_out_of_band
 from garde.rights.instructed_restriction import instruct_restriction
 from garde.rights.running import run
 from garde.settings import get_settings
@@ -155,7 +155,36 @@ def test_a_subjects_restriction_restricts_the_own_activities_and_an_instructed_o
     assert "instructed_restriction" not in text
 
 
-def test_an_instructed_restriction_follows_a_restriction_request_only(hub: Hub) -> None:  # noqa: F811
+def test_an_objection_to_a_processor_activity_is_passed_on_to_its_controller(hub: Hub) -> None:  # noqa: F811
+    _start_relationship(hub.store)
+    model = _model()
+    with hub.store.begin() as conn:
+        own = submit(conn, "objection", {"email": "alice@example.org"}, details={"scope": "accounts"})
+        verify_out_of_band(conn, own.id, "ID card", actor="agent:test", identities=["email"])
+        theirs = submit(conn, "objection", {"email": "alice@example.org"}, language="fr",
+                        details={"scope": "parcels"})
+        verify_out_of_band(conn, theirs.id, "ID card", actor="agent:test", identities=["email"])
+    # to the organisation's own activity: recorded, nothing passed on
+    assert "forwarded" not in run(hub.store, own.id, hub.deployment).result
+    done = run(hub.store, theirs.id, hub.deployment)
+    assert done.result["objection"] == "parcels"
+    assert done.result["forwarded"] == [
+        {"controller": "Brand SpA", "found": {"hub.customers": 1, "hub.parcels": 2}}]
+    [note] = done.result["processed_for"]
+    assert note["controller"] == "Brand SpA" and "pour le compte de Brand SpA" in note["text"]  # in French
+    sid = str(done.subject_id)
+    with DecisionPoint(model, hub.store, audit=False, clock=lambda: T0) as point:
+        assert not point.decide("accounts", sid).allowed  # the subject's own objection
+        assert _decide(point, "parcels", sid)[:2] == (True, ["processor_for"])  # Brand SpA's to decide
+        forwarding.mark_forwarded(hub.store, theirs.id, "Brand SpA", actor="dpo:test")
+        upheld = instruct_restriction(hub.store, model.registers, theirs.id, "Brand SpA",
+                                      instruction="objection upheld, ticket 9", instructed_by="Brand DPO",
+                                      actor="dpo:test")
+        assert upheld["status"] == "restricted"
+        assert _decide(point, "parcels", sid)[:2] == (False, ["processor_for", "restricted_by_controller"])
+
+
+def test_an_instructed_restriction_follows_a_restriction_or_objection_request_only(hub: Hub) -> None:  # noqa: F811
     request_id = _verified(hub.store, "access", "alice@example.org")
     run(hub.store, request_id, hub.deployment)
     forwarding.mark_forwarded(hub.store, request_id, "Brand SpA", actor="dpo:test")

@@ -13,6 +13,11 @@ another controller. It changes no row (restriction is storage only) and is recor
 subject's other decision facts, so a decision point sees it as soon as it commits. The
 instruction and who gave it are audited (``request.forwarding_restricted``); run again, it
 changes nothing and answers the recorded restriction.
+
+An objection (Art. 21) to an activity carried out as a processor is passed on the same way; the
+controller that upholds it instructs the processing for it to stop, recorded here as the same
+restriction (it covers every activity carried out for that controller, not only the one objected
+to: processing less than the controller may have asked, never more; lifting it is not covered yet).
 """
 
 from __future__ import annotations
@@ -50,9 +55,9 @@ def instruct_restriction(store: Engine, registers: list[Register], request_id: s
     def restricting(conn: sa.Connection) -> dict[str, Any]:
         row = get(conn, request_id, controller)
         request = get_request(conn, request_id)
-        if request.type != "restriction":
+        if request.type not in ("restriction", "objection"):
             raise GardeError(f"request {request_id} is a {request.type} request: a controller instructs a "
-                             "restriction on a forwarded restriction request")
+                             "restriction on a forwarded restriction or objection request")
         if row["forwarded_at"] is None:
             raise GardeError(f"request {request_id}: record its forwarding to {controller} first (`garde "
                              "request forward`): the restriction follows the controller's instruction")

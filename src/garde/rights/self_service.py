@@ -174,8 +174,8 @@ class MyRequestStatus:
     stage: Stage
     days_left: int | None  # until the due date (the extended one once extended); None once closed
     files: list[AnswerFile]
-    #: a restriction's sentences on the data held as a processor, per client controller, passed on to
-    #: it (GDPR Art. 28(3)(e)); an access or erasure says them in its answer files
+    #: a restriction's or objection's sentences on the data held as a processor, per client controller,
+    #: passed on to it (GDPR Art. 28(3)(e)); an access or erasure says them in its answer files
     passed_on: list[str] = field(default_factory=list)
 
     @property
@@ -194,7 +194,7 @@ def my_request_status(conn: sa.Connection, session: SubjectSession, request_id: 
     stage: Stage = "confirming_new_identity" if request.status == "verified" and request.awaiting \
         else STAGES[request.status]
     passed_on = [note["text"] for note in (request.result or {}).get("processed_for", [])
-                 if request.type == "restriction" and request.status == "completed"]
+                 if request.type in ("restriction", "objection") and request.status == "completed"]
     return MyRequestStatus(request_view(request, steps=True), stage, left if request.is_open else None,
                            request_files(request, results), passed_on)
 
