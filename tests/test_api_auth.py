@@ -79,6 +79,7 @@ EXPECTED = {
     "GET /api/v1/requests/{request_id}/files/{name}": {"dpo", "agent"},
     "POST /api/v1/requests/{request_id}/forward": {"dpo"},
     "POST /api/v1/requests/{request_id}/instructed-erasure": {"dpo"},
+    "POST /api/v1/requests/{request_id}/instructed-restriction": {"dpo"},
     # other privacy tools send requests as an agent does
     "GET /opendsr/discovery": {"dpo", "agent"},
     "POST /opendsr/requests": {"dpo", "agent"},

@@ -258,6 +258,7 @@ CASES.update({
               processor_register(purposes=[], on_behalf_of=[{**SERVED, "processing": ["Backups"]}])),
     "GL055": (processor_register(no_transfer=False), processor_register()),
     "GL056": (processor_register(security_measures=[]), processor_register()),
+    "GL100": (processor_register(legal_bases=["legitimate_interests"]), processor_register()),
     "GL057": (register(**{**JOINT, "joint_controllers": []}), register(**JOINT)),
     "GL058": (register(**{**JOINT, "arrangement": {"contact_point": "Shop"}}),
               register(**{**JOINT, "arrangement": {"available_at": "https://shop.example/joint"}})),

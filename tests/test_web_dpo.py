@@ -152,7 +152,8 @@ def test_forms_without_the_sessions_csrf_token_are_refused(migrated_url: str, tm
         others_token = log_in(client, keys["dpo"])  # another session's token (another browser's)
         client.http.cookies.clear()
         log_in(client, keys["dpo"])
-        for action in ("extend", "reject", "run", "forward", "instructed-erasure"):
+        for action in ("extend", "reject", "run", "forward", "instructed-erasure",
+                       "instructed-restriction"):
             for form in (
                 {"reason": "busy"},
                 {"reason": "busy", "csrf": ""},

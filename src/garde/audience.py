@@ -78,6 +78,9 @@ def _scope(model: DecisionModel, activity: str, channel: str,
     rules = model.get(activity)
     if rules is None:
         raise GardeError(f"{activity!r} is not in the register")
+    if rules.processor_for is not None:  # GDPR Art. 28(3)(a): the controller's list, not ours
+        raise GardeError(f"{activity!r} is carried out as a processor: its audience is its controller's "
+                         "to give")
     category = CHANNEL_CATEGORY.get(channel)
     categories = [category] if category and rules.declares(category) else None
     return rules, as_utc(at) if at is not None else now(), categories

@@ -9,6 +9,7 @@ and the objections they have made.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import re
 import unicodedata
@@ -260,6 +261,18 @@ def record_objection(conn: sa.Connection, subject_id: str, scope: str, reason: s
     """Record an Art. 21 objection; ``scope`` is an activity id or ``direct_marketing``."""
     conn.execute(subject_objections.insert().values(subject_id=subject_id, scope=scope, reason=reason,
                                                     at=now()))
+
+
+#: What a client controller's instructed restriction is recorded under among the subject's objections.
+INSTRUCTED_RESTRICTION = "instructed_restriction:"
+
+
+def instructed_restriction_scope(controller: str) -> str:
+    """The scope of a restriction that ``controller`` instructed its processor to apply (GDPR
+    Art. 18, 28(3)(a)): recorded with the subject's objections, so that ``decide()`` reads it in
+    the same statement as their other facts and a decision point's kept facts see it as any other
+    write. A digest of the name, as the register spells it: names are longer than a scope."""
+    return INSTRUCTED_RESTRICTION + hashlib.sha256(controller.encode()).hexdigest()[:32]
 
 
 def objections(conn: sa.Connection, subject_id: str) -> set[str]:

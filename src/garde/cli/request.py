@@ -15,7 +15,7 @@ from garde import rights
 from garde.cli.confirm import YesOption, confirm
 from garde.cli.output import Format, FormatOption, QuietOption, emit, parse_day, progress, say
 from garde.problems import GardeError
-from garde.rights import forwarding, instructed_erasure
+from garde.rights import forwarding, instructed_erasure, instructed_restriction
 from garde.rights.deployment import configured_phone_region, configured_registers
 from garde.rights.reminders import remind as remind_dpo
 from garde.settings import get_settings
@@ -314,7 +314,8 @@ def show(request_id: RequestId, format: FormatOption = Format.text) -> None:
 def _show_forwardings(forwardings: list[dict[str, Any]]) -> None:
     """The forwardings to do (GDPR Art. 28(3)(e)): which controller, its contact, what was found."""
     for view in forwardings:
-        state = {"to_forward": "[red]TO FORWARD[/red]", "forwarded": "forwarded", "erased": "erased"}
+        state = {"to_forward": "[red]TO FORWARD[/red]", "forwarded": "forwarded", "restricted": "restricted",
+                 "erased": "erased"}
         found = ", ".join(f"{table}: {rows} row(s)" for table, rows in sorted(view["found"].items()))
         out.print(f"{state[view['status']]} to {view['controller']} (held on its behalf as a processor) — "
                   f"found {found}")
@@ -326,6 +327,9 @@ def _show_forwardings(forwardings: list[dict[str, Any]]) -> None:
         if view["erased_at"]:
             out.print(f"  erased {view['erased_at'][:16]} UTC on the instruction \"{view['instruction']}\" "
                       f"given by {view['instructed_by']}: {view['erasure']}")
+        elif view["instruction"]:
+            out.print(f"  restricted on the instruction \"{view['instruction']}\" "
+                      f"given by {view['instructed_by']}")
 
 
 ControllerName = Annotated[str, typer.Option("--controller", help="The client controller, as `request show` "
@@ -378,6 +382,34 @@ def instruct_erasure(
     finally:
         store.dispose()
     _forwarding_done(format, done, f"request {full}: the data held for {controller} erased on its "
+                                   "instruction")
+
+
+@request_app.command("instruct-restriction")
+def instruct_restriction(
+    request_id: RequestId, controller: ControllerName,
+    instruction: Annotated[str, typer.Option("--instruction", help="The controller's instruction to "
+                                             "restrict, as received (its reference, its date)")],
+    instructed_by: Annotated[str, typer.Option("--instructed-by", help="Who gave it, for the controller")],
+    actor: Actor = "garde", format: FormatOption = Format.text,
+) -> None:
+    """Restrict, on the controller's instruction (GDPR Art. 18, 28(3)(a), 29), what the organisation
+    does as a processor for that controller with the data of a forwarded restriction request's
+    subject: decide() refuses those activities from then on. Changes no row; run again, nothing more.
+
+    Example: garde request instruct-restriction 3f2a9c41 --controller "Distributor SA"
+    --instruction "mail of 2026-12-07, ref. 119" --instructed-by "its DPO, J. Martin"
+    """
+    store = open_store()
+    try:
+        with store.connect() as conn:
+            full = rights.get_request(conn, request_id).id
+        done = instructed_restriction.instruct_restriction(store, configured_registers(), full, controller,
+                                                           instruction=instruction,
+                                                           instructed_by=instructed_by, actor=actor)
+    finally:
+        store.dispose()
+    _forwarding_done(format, done, f"request {full}: the processing for {controller} restricted on its "
                                    "instruction")
 
 

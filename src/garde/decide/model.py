@@ -18,6 +18,7 @@ from garde.periods import Period
 from garde.problems import GardeError
 from garde.register import Activity, Register, load_register
 from garde.retention_rule import Combination
+from garde.subjects import instructed_restriction_scope
 
 ANY_CATEGORY = "any"  # the vocabulary's "any category relevant to the claim"
 LEGAL_CLAIMS = "legal.claim"
@@ -97,6 +98,10 @@ class ActivityRules:
     retention: tuple[RetentionCheck, ...]
     #: how the rules over one category combine: past at the first due, or once every one is
     retention_combination: Combination = "first_reached"
+    #: None for an activity of the organisation's own (controller, joint controller); for one it
+    #: carries out as a processor (Art. 28, 29), the controllers of ``on_behalf_of`` whose
+    #: documented instructions the register records (their Art. 28(3) contract), in its order
+    processor_for: tuple[str, ...] | None = None
 
     @cached_property
     def marketing(self) -> bool:
@@ -149,7 +154,18 @@ class ActivityRules:
         return {}
 
     @cached_property
+    def instructed_restrictions(self) -> dict[str, str]:
+        """A processor activity's restrictions a client controller may instruct: by the scope
+        recorded with the subject's objections (:func:`garde.subjects.instructed_restriction_scope`),
+        the controller's name."""
+        return {instructed_restriction_scope(name): name for name in self.processor_for or ()}
+
+    @cached_property
     def _objection_scopes(self) -> frozenset[str]:
+        if self.processor_for is not None:
+            # a processor activity heeds only what its controllers instructed: never the subject's
+            # own objections to the organisation as a controller (GDPR Art. 28(3)(a), 29)
+            return frozenset(self.instructed_restrictions)
         scopes = {self.id}
         if self.direct_marketing:
             scopes.add("direct_marketing")
@@ -158,7 +174,7 @@ class ActivityRules:
         return frozenset(scopes)
 
     @classmethod
-    def from_activity(cls, activity: Activity) -> ActivityRules:
+    def from_activity(cls, activity: Activity, role: str = "controller") -> ActivityRules:
         retention = tuple(
             # a rule in words (criterion, condition) is never due here: the engine cannot evaluate it
             RetentionCheck(r.rule.event if r.rule is not None and r.executable else "",
@@ -169,7 +185,11 @@ class ActivityRules:
             consent_validity=activity.consent.expiry if activity.consent else None,
             direct_marketing=activity.direct_marketing, targeted_advertising=activity.targeted_advertising,
             channels=tuple(activity.channels), retention=retention,
-            retention_combination=activity.retention_combination)
+            retention_combination=activity.retention_combination,
+            # Art. 28(3): the contract (or other legal act) is where the controller's documented
+            # instructions are; a controller named without one gives the processor none to act on
+            processor_for=(tuple(c.name for c in activity.on_behalf_of if c.contract is not None)
+                           if role == "processor" else None))
 
 
 class DecisionModel:
@@ -185,7 +205,8 @@ class DecisionModel:
                 if activity.id in self.activities:
                     raise GardeError(f"activity {activity.id!r} is declared by two registers: "
                                      "decide against one register at a time (--register FILE)")
-                self.activities[activity.id] = ActivityRules.from_activity(activity)
+                self.activities[activity.id] = ActivityRules.from_activity(activity,
+                                                                           register.role_of(activity))
 
     def get(self, activity_id: str) -> ActivityRules | None:
         return self.activities.get(activity_id)

@@ -37,6 +37,18 @@ The rules, in order:
    ``consent_withdrawn`` from the withdrawal. Rules on other events
    (``invoice_date``...) and rules in words (a criterion, a condition) are
    never due here; the retention sweep handles the former.
+
+An activity the register declares ``role: processor`` is carried out on behalf of other
+controllers, on their documented instructions only (GDPR Art. 28(3)(a), 29); the subject's
+rights are exercised against them (Art. 28(3)(e)). Its decision follows :func:`_as_processor`
+instead of rules 2-6: allowed within the instructions the register records (a controller of
+``on_behalf_of`` with its Art. 28(3) contract), its reason "processor for *controller*" rather than
+a legal basis of the organisation's own; refused where a client controller instructed a
+restriction of the subject (recorded by the DPO: :mod:`garde.rights.instructed_restriction`).
+What the subject asked of the organisation as a controller (its restriction, erasure or
+objection, the suppression list) and the organisation's own consent ledger do not reach it: those
+are passed on to the controller, whose instruction decides. Rule 1 and rule 7 apply as to any
+activity.
 """
 
 from __future__ import annotations
@@ -203,6 +215,8 @@ def evaluate(activity_id: str, activity: ActivityRules | None, facts: SubjectFac
     else:
         usable = list(activity.categories)  # an activity declares each of its own categories
 
+    if activity.processor_for is not None:
+        return _as_processor(activity_id, activity, facts, usable, reasons, channel, now)
     # 2. the subject's state
     state = facts.state
     if state == "erased":
@@ -265,6 +279,39 @@ def evaluate(activity_id: str, activity: ActivityRules | None, facts: SubjectFac
         reasons.append(Reason("no_category", f"no category of {activity_id} is usable"))
         blocked = True
     if blocked or not usable:
+        return Decision(False, (), reasons, activity_id, facts.subject_id, channel)
+    return Decision(True, tuple(usable), reasons, activity_id, facts.subject_id, channel)
+
+
+def _as_processor(activity_id: str, activity: ActivityRules, facts: SubjectFacts, usable: list[str],
+                  reasons: list[Reason], channel: str | None, now: datetime) -> Decision:
+    """The decision for an activity carried out as a processor (the module's last paragraph)."""
+    controllers = activity.processor_for or ()
+    if not controllers:
+        reasons.append(Reason("processor_no_instructions",
+                              f"{activity_id} is carried out as a processor, but the register records no "
+                              "controller's documented instructions for it (on_behalf_of with its contract; "
+                              "GDPR Art. 28(3)(a), 30(2)(a))"))
+    else:
+        reasons.append(Reason("processor_for", f"processor for {', '.join(controllers)}, on its documented "
+                                               "instructions (GDPR Art. 28(3)(a), 29)", blocks=False))
+    if facts.objections and not activity.legal_claims:  # Art. 18(2), as for the organisation's own
+        instructed = activity.instructed_restrictions
+        by = [name for scope, name in instructed.items() if scope in facts.objections]
+        if by:
+            reasons.append(Reason("restricted_by_controller",
+                                  f"processing restricted on the instruction of {', '.join(by)}: storage "
+                                  "only, except legal claims (GDPR Art. 18, 28(3)(a))"))
+    if activity.retention and facts.state is not None:
+        consent = ConsentState(activity_id, channel, "none")  # the organisation's ledger is not read
+        past = past_retention(activity, usable, facts, consent, now)
+        if past:
+            usable = [c for c in usable if c not in past]
+            reasons.append(Reason("retention_passed", f"{', '.join(past)} past retention for {activity_id}",
+                                  blocks=not usable, categories=tuple(past)))
+    if not usable and not any(r.blocks for r in reasons):
+        reasons.append(Reason("no_category", f"no category of {activity_id} is usable"))
+    if not usable or any(r.blocks for r in reasons):
         return Decision(False, (), reasons, activity_id, facts.subject_id, channel)
     return Decision(True, tuple(usable), reasons, activity_id, facts.subject_id, channel)
 

@@ -95,6 +95,17 @@ def processor_security_not_described(ctx: Context) -> Iterator[Hit]:
             yield Hit((*at, "id"), activity.id)
 
 
+@rule("GL100", "warning", "processor-states-a-legal-basis", reference="GDPR Art. 28(3)(a), 28(10)",
+      url=GDPR.format(28))
+def processor_states_a_legal_basis(ctx: Context) -> Iterator[Hit]:
+    """A processor activity that declares legal bases or a consent capture: the basis is its
+    controllers' to state, and ``decide()`` answers it from their instructions alone; a processor
+    that determines why the data is processed is a controller for it (Art. 28(10))."""
+    for at, activity in ctx.processor_activities():
+        if activity.legal_bases or activity.consent is not None:
+            yield Hit((*at, "legal_bases" if activity.legal_bases else "consent"), activity.id)
+
+
 @rule("GL057", "error", "joint-controllers-not-named", reference="GDPR Art. 26(1), 30(1)(a)",
       url=GDPR.format(26))
 def joint_controllers_not_named(ctx: Context) -> Iterator[Hit]:

@@ -324,6 +324,12 @@ RULE_TEXTS: dict[str, tuple[str, str]] = {
         rule_text("GL056", "the register gives no general description of the technical and "
                   "organisational security measures of this processor activity "
                   "(security_measures)")),
+    "GL100": (
+        rule_text("GL100", "Processor activity states a legal basis"),
+        rule_text("GL100", "the activity is carried out as a processor but declares legal bases or a "
+                  "consent capture: they are its controllers' to state, and decide() does not read "
+                  "them; if the organisation decides why this data is processed, it is a controller "
+                  "for it (role)")),
     "GL057": (
         rule_text("GL057", "Joint controllers not named"),
         rule_text("GL057", "the activity is carried out as joint controller but names no other "

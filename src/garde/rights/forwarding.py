@@ -72,7 +72,9 @@ def view(row: Any) -> dict[str, Any]:
     def at(value: Any) -> str | None:
         return value.isoformat() if value is not None else None
 
-    status = "erased" if row["erased_at"] else "forwarded" if row["forwarded_at"] else "to_forward"
+    # an instruction with no erasure is a restriction the controller instructed (instructed_restriction)
+    status = ("erased" if row["erased_at"] else "restricted" if row["instruction"] else
+              "forwarded" if row["forwarded_at"] else "to_forward")
     return {"controller": row["controller"], "status": status, "found": json.loads(row["found"]),
             "noted_at": at(row["noted_at"]), "forwarded_at": at(row["forwarded_at"]),
             "forwarded_by": row["forwarded_by"], "note": row["forward_note"],

@@ -1,6 +1,9 @@
 """Restriction (GDPR Art. 18) and objection (Art. 21), recorded on the subject.
 
-A restricted subject's data is only stored: ``decide()`` reads the state.
+A restricted subject's data is only stored: ``decide()`` reads the state, for the organisation's
+own activities. What it carries out as a processor is its controllers' to restrict: the request is
+forwarded to them (:mod:`garde.rights.running`) and their instruction recorded
+(:mod:`garde.rights.instructed_restriction`).
 An objection is recorded with its scope (an activity id, or
 ``direct_marketing``). Objection to direct marketing is absolute (Art.
 21(3)): the subject's hashed identifiers go on the suppression list, so they

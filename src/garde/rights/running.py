@@ -29,6 +29,7 @@ from sqlalchemy.engine import Engine
 
 from garde import audit
 from garde.datasets import Footprint, find_subject, normalise_identity
+from garde.documents.wording import Wording
 from garde.keys import identifier_data_key
 from garde.problems import GardeError
 from garde.register import Register
@@ -39,7 +40,7 @@ from garde.rights.archived import archive_reads
 from garde.rights.deployment import Deployment, dumps, where
 from garde.rights.erasure import ErasureFailed, erase, has_plan
 from garde.rights.held import garde_held
-from garde.rights.held_as_processor import Forwarding, own_corrections, split
+from garde.rights.held_as_processor import Forwarding, any_held, own_corrections, split, subject_notes
 from garde.rights.intake import Request, RequestConflict, get_request, get_request_and, transition
 from garde.rights.mailer import Mailer
 from garde.rights.new_identity import IdentityTaken, confirmed, held_alone
@@ -300,16 +301,29 @@ def _execute(store: Engine, request: Request, deployment: Deployment, actor: str
             erasure.result["forwarded"] = forwarded
         return erasure.result, erasure.complete, located
     if request.type == "restriction":
-        return retried(store, partial(restrict, request=request, actor=actor),
-                       what=f"request {request.id}: its restriction"), _nothing, None
+        # Art. 18 against the organisation as a controller: its own activities. What it holds as a
+        # processor is looked for only when the data map has some, and the request is passed on to
+        # its controller, whose instruction alone restricts it (garde.rights.instructed_restriction).
+        located = locate(deployment, request) if any_held(deployment) else None
+        forwardings = split(deployment, located)[1] if located is not None else []
+        restricted = retried(store, partial(restrict, request=request, actor=actor),
+                             what=f"request {request.id}: its restriction")
+        return (*_passed_on(restricted, deployment, request, forwardings, actor), located)
     if request.type == "objection":
         # Art. 21(3): every identifier the datasets hold for the subject goes on the suppression list.
-        located = None
-        if request.details.get("scope", DIRECT_MARKETING) == DIRECT_MARKETING:
-            located = locate(deployment, request)
+        scope = request.details.get("scope", DIRECT_MARKETING)
+        located = locate(deployment, request) if scope == DIRECT_MARKETING else None
         found = located.identities if located is not None else {}
-        return retried(store, partial(object_to, request=request, also=found, actor=actor),
-                       what=f"request {request.id}: its objection"), _nothing, located
+        # An objection to an activity carried out as a processor is its controllers' to decide: passed
+        # on to them, as a restriction is (the objection is recorded too, and decide() does not read it).
+        controllers = served_by(deployment, str(scope))
+        passed: list[Forwarding] = []
+        if controllers:
+            located = located or locate(deployment, request)
+            passed = [f for f in split(deployment, located)[1] if f.controller in controllers]
+        objected = retried(store, partial(object_to, request=request, also=found, actor=actor),
+                           what=f"request {request.id}: its objection")
+        return (*_passed_on(objected, deployment, request, passed, actor), located)
     if request.type == "rectification":
         # Two rectifications of one subject in turn: each reads the rows the other wrote (run_lock).
         with subject_rectification_lock(store, request.subject_id, session):
@@ -387,6 +401,25 @@ def _rectification(store: Engine, request: Request, deployment: Deployment, acto
     done = {"changed": result["changed"], **({"new_identities": carried} if carried else {}),
             **({"old_values_left_in": result["old_values_left_in"]} if result["old_values_left_in"] else {})}
     return (*_forwarded(done, _nothing, request, forwardings, actor), located)
+
+
+def _passed_on(result: dict[str, Any], deployment: Deployment, request: Request,
+               forwardings: list[Forwarding], actor: str) -> tuple[dict[str, Any], _Completion]:
+    """:func:`_forwarded` for a request with no answer file (restriction, objection): the result also
+    holds what the subject is told of each controller (the privacy center's page of the request)."""
+    if forwardings:
+        result["processed_for"] = subject_notes(deployment, forwardings, Wording(
+            request.language, "en", deployment.vocabulary), request.language)
+    return _forwarded(result, _nothing, request, forwardings, actor)
+
+
+def served_by(deployment: Deployment, activity_id: str) -> set[str]:
+    """The controllers an activity carried out as a processor serves (none for any other activity)."""
+    for register in deployment.registers.values():
+        activity = register.activity(activity_id)
+        if activity is not None and register.role_of(activity) == "processor":
+            return {c.name for c in activity.on_behalf_of}
+    return set()
 
 
 def _forwarded(result: dict[str, Any], complete: _Completion, request: Request, forwardings: list[Forwarding],

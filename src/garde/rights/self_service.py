@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
@@ -174,6 +174,9 @@ class MyRequestStatus:
     stage: Stage
     days_left: int | None  # until the due date (the extended one once extended); None once closed
     files: list[AnswerFile]
+    #: a restriction's or objection's sentences on the data held as a processor, per client controller,
+    #: passed on to it (GDPR Art. 28(3)(e)); an access or erasure says them in its answer files
+    passed_on: list[str] = field(default_factory=list)
 
     @property
     def overdue(self) -> bool:
@@ -190,8 +193,10 @@ def my_request_status(conn: sa.Connection, session: SubjectSession, request_id: 
     left, _ = standing(request, today or now().date())
     stage: Stage = "confirming_new_identity" if request.status == "verified" and request.awaiting \
         else STAGES[request.status]
+    passed_on = [note["text"] for note in (request.result or {}).get("processed_for", [])
+                 if request.type in ("restriction", "objection") and request.status == "completed"]
     return MyRequestStatus(request_view(request, steps=True), stage, left if request.is_open else None,
-                           request_files(request, results))
+                           request_files(request, results), passed_on)
 
 
 def confirm_my_new_identity(store: sa.Engine, session: SubjectSession, request_id: str, code: str) -> Request:

@@ -33,6 +33,7 @@ from garde.rights import forwarding
 from garde.rights.answers import answer_file, answer_files
 from garde.rights.deployment import Deployment, phone_region
 from garde.rights.instructed_erasure import instruct_erasure
+from garde.rights.instructed_restriction import instruct_restriction
 from garde.rights.intake import REQUEST_TYPES, RequestType
 from garde.rights.submission import receive
 from garde.rights.verification import confirm_code
@@ -130,13 +131,14 @@ class ForwardingOut(BaseModel):
     controller: str = Field(description="the controller, as the register's on_behalf_of names it")
     contact: str | None = Field(default=None, description="its contact, from the register")
     dpo: str | None = Field(default=None, description="its DPO's contact, from the register")
-    status: Literal["to_forward", "forwarded", "erased"]
+    status: Literal["to_forward", "forwarded", "restricted", "erased"]
     found: dict[str, int] = Field(description="rows found per database.table (never a value)")
     noted_at: datetime
     forwarded_at: datetime | None
     forwarded_by: str | None
     note: str | None
-    instruction: str | None = Field(description="the controller's instruction to erase, as recorded")
+    instruction: str | None = Field(description="the controller's instruction to erase or to restrict, "
+                                                "as recorded")
     instructed_by: str | None
     erased_at: datetime | None
     erasure: dict[str, Any] | None
@@ -265,6 +267,22 @@ def instructed_erasure(request_id: RequestId, body: InstructionIn, request: Requ
                                            instruction=body.instruction, instructed_by=body.instructed_by,
                                            actor=key.actor)
     return _forwardings(held.model.registers, [done])[0]
+
+
+@router.post("/{request_id}/instructed-restriction", response_model=ForwardingOut)
+def instructed_restriction(request_id: RequestId, body: InstructionIn, request: Request,
+                           key: Dpo) -> ForwardingOut:
+    """Restrict, on the instruction of a controller the organisation processes the subject's data for
+    (GDPR Art. 18, 28(3)(a), 29), the activities it carries out for that controller as a processor,
+    once the restriction request is forwarded to it; the instruction and who gave it recorded and
+    audited. Called again, it changes nothing more."""
+    held = service(request)
+    with held.engine.connect() as conn:
+        full = rights.get_request(conn, request_id).id
+    registers = list(held.model.registers)
+    done = instruct_restriction(held.engine, registers, full, body.controller, instruction=body.instruction,
+                                instructed_by=body.instructed_by, actor=key.actor)
+    return _forwardings(registers, [done])[0]
 
 
 @router.post("/{request_id}/codes", response_model=CodesOut, responses=responses(429))

@@ -1,7 +1,8 @@
 """``/dpo/requests``: the queue of data-subject requests, one request's page, its answer files,
 and the forms that run a verified request, or extend or reject it (with the reason the subject is
 told); the request's forwardings to the controllers whose data it found (held as a processor), the
-form that records one done and the one that erases that data on the controller's instruction."""
+form that records one done and the one that erases that data (or, for a restriction request,
+restricts its processing) on the controller's instruction."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from garde.problems import GardeError, NotFound
 from garde.rights import forwarding
 from garde.rights.deployment import Deployment, configured_registers
 from garde.rights.instructed_erasure import instruct_erasure
+from garde.rights.instructed_restriction import instruct_restriction
 from garde.rights.queue import answer_file, answer_files, extendable, queue, standing
 from garde.store.transactions import retried
 from garde.subjects import now
@@ -122,6 +124,23 @@ def instructed_erasure(request_id: str, request: Request, dpo: DpoPage,
         with Deployment.open(settings=settings) as deployment:
             instruct_erasure(store(request), deployment, full, form.get("controller", "")[:256],
                              instruction=form.get("instruction", "")[:2000],
+                             instructed_by=form.get("instructed_by", "")[:256], actor=dpo.actor)
+    except GardeError as error:
+        return _page(request, dpo, request_id, error=str(error), status=400)
+    return RedirectResponse(f"/dpo/requests/{full}", status_code=303)
+
+
+@router.post("/dpo/requests/{request_id}/instructed-restriction", include_in_schema=False)
+def instructed_restriction(request_id: str, request: Request, dpo: DpoPage,
+                           form: dict[str, str] = Depends(checked_form)) -> Response:
+    """Restrict what the organisation does as a processor for a controller with a forwarded
+    restriction request's subject, on that controller's instruction (GDPR Art. 18, 28(3)(a)), as
+    ``POST /api/v1/requests/{id}/instructed-restriction`` does, under the DPO's name."""
+    try:
+        with store(request).connect() as conn:
+            full = rights.get_request(conn, request_id[:MAX_ID]).id
+        instruct_restriction(store(request), list(service(request).model.registers), full,
+                             form.get("controller", "")[:256], instruction=form.get("instruction", "")[:2000],
                              instructed_by=form.get("instructed_by", "")[:256], actor=dpo.actor)
     except GardeError as error:
         return _page(request, dpo, request_id, error=str(error), status=400)

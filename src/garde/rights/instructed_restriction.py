@@ -1,0 +1,79 @@
+"""The restriction a client controller instructs of the data held for it as a processor (GDPR
+Art. 18, 28(3)(a), 29), after a subject's restriction request found that data and the DPO
+forwarded the request (:mod:`garde.rights.forwarding`).
+
+A subject's own restriction request restricts what the organisation does as a controller
+(:func:`garde.rights.restriction.restrict`); a processor decides nothing on a client's data, so
+for the activities it carries out as a processor the request is passed on, and only the
+controller's instruction restricts them. What an instructed restriction covers: every activity
+the register says the organisation carries out as a processor on behalf of that controller, for
+that subject, from then on (``decide()`` refuses them, except an activity that declares
+``legal.claim``: Art. 18(2)); neither the organisation's own activities nor what it does for
+another controller. It changes no row (restriction is storage only) and is recorded with the
+subject's other decision facts, so a decision point sees it as soon as it commits. The
+instruction and who gave it are audited (``request.forwarding_restricted``); run again, it
+changes nothing and answers the recorded restriction.
+
+An objection (Art. 21) to an activity carried out as a processor is passed on the same way; the
+controller that upholds it instructs the processing for it to stop, recorded here as the same
+restriction (it covers every activity carried out for that controller, not only the one objected
+to: processing less than the controller may have asked, never more; lifting it is not covered yet).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from garde import audit
+from garde.problems import GardeError
+from garde.register import Register
+from garde.rights.forwarding import get, view
+from garde.rights.intake import get_request
+from garde.rights.tables import request_forwardings
+from garde.store.transactions import retried
+from garde.subjects import instructed_restriction_scope, objections, record_objection
+
+
+def covered(registers: list[Register], controller: str) -> list[str]:
+    """The ids of the activities a restriction ``controller`` instructs covers: those the registers
+    carry out as a processor on its behalf."""
+    return sorted({a.id for register in registers for a in register.as_processor()
+                   if any(c.name == controller for c in a.on_behalf_of)})
+
+
+def instruct_restriction(store: Engine, registers: list[Register], request_id: str, controller: str, *,
+                         instruction: str, instructed_by: str, actor: str) -> dict[str, Any]:
+    """Restrict, on ``controller``'s documented instruction, the processing the organisation carries
+    out for it as a processor of the subject of a forwarded restriction request; audited, once."""
+    if not instruction.strip() or not instructed_by.strip():
+        raise GardeError("an instructed restriction records the instruction and who gave it")
+
+    def restricting(conn: sa.Connection) -> dict[str, Any]:
+        row = get(conn, request_id, controller)
+        request = get_request(conn, request_id)
+        if request.type not in ("restriction", "objection"):
+            raise GardeError(f"request {request_id} is a {request.type} request: a controller instructs a "
+                             "restriction on a forwarded restriction or objection request")
+        if row["forwarded_at"] is None:
+            raise GardeError(f"request {request_id}: record its forwarding to {controller} first (`garde "
+                             "request forward`): the restriction follows the controller's instruction")
+        scope = instructed_restriction_scope(controller)
+        if row["instruction"] is not None or request.subject_id is None:
+            return view(row)
+        if scope not in objections(conn, request.subject_id):
+            record_objection(conn, request.subject_id, scope, json.dumps(
+                {"controller": controller, "request": request_id}))
+        conn.execute(request_forwardings.update().where(
+            request_forwardings.c.request_id == request_id, request_forwardings.c.controller == controller)
+            .values(instruction=instruction, instructed_by=instructed_by))
+        audit.record(conn, "request.forwarding_restricted", {
+            "request": request_id, "controller": controller, "instruction": instruction,
+            "instructed_by": instructed_by, "activities": covered(registers, controller)},
+            subject_id=request.subject_id, actor=actor)
+        return view(get(conn, request_id, controller))
+
+    return retried(store, restricting, what=f"request {request_id}: its instructed restriction")
