@@ -10,6 +10,7 @@ and the dashboard, and as a property over every kind of owner value.
 from __future__ import annotations
 
 import json
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -60,7 +61,7 @@ activities:
     purposes: [{en: Tell you about our products}]
     data_subjects: [customer]
     data_categories: [identity, contact, communication]
-    legal_bases: [{basis: legitimate_interests, legitimate_interest: {en: finding customers}}]
+    legal_bases: [consent]
     retention: ["3 years after last_contact"]
 """
 MAP = """
@@ -244,6 +245,18 @@ def test_anas_access_shows_none_of_bobs_values(biz: Biz) -> None:
     assert bobs_contact == {"id": 2, "email": None, "phone": ANA_PHONE, "first_name": None}
     [under] = answer["tables"]["biz.notes"][1:2]
     assert under == {"id": 2, "contact_id": None, "body": None}
+    assert _shared(done.result) == EXPECTED
+
+
+def test_anas_portability_carries_none_of_bobs_values(biz: Biz) -> None:
+    request_id = _verified(biz.store, "portability", {"email": ANA})
+    done = run(biz.store, request_id, biz.deployment)
+    assert done.status == "completed", done.result
+    with zipfile.ZipFile(biz.deployment.results / request_id / "portability.zip") as archive:
+        data = json.loads(archive.read("data.json"))
+        texts = [archive.read(name).decode() for name in archive.namelist()]
+    assert {"email": None, "phone": ANA_PHONE, "first_name": None} in data["biz.contacts"]
+    assert not any(value in text for text in texts for value in BOBS)
     assert _shared(done.result) == EXPECTED
 
 
