@@ -476,5 +476,20 @@ def test_ana_asks_in_the_privacy_center_and_staff_see_the_shared_rows(
         assert shown_text.exit_code == 0, shown_text.output
         assert "SHARED ROW biz.contacts 2: another person's" in shown_text.output
         assert not any(value in shown_text.output for value in BOBS)
+        # Bob, at the counter, gives his new phone: the DPO runs it from the CLI; his contact is his.
+        runner = CliRunner()
+        submitted = runner.invoke(app, ["request", "submit", "--type", "rectification", "--email",
+                                        "bob@example.org", "--phone", "+33622222222", "--set",
+                                        f"contact.phone={NEW_PHONE}", "--no-code", "--format", "json"])
+        assert submitted.exit_code == 0, submitted.output
+        bobs = json.loads(submitted.stdout)["request"]["id"]
+        checked = runner.invoke(app, ["request", "verify", bobs, "--out-of-band", "ID card", "--checked",
+                                      "email", "--checked", "phone", "--checked", "new_phone"])
+        assert checked.exit_code == 0, checked.output
+        ran_cli = runner.invoke(app, ["request", "run", bobs, "--yes", "--format", "json"])
+        assert ran_cli.exit_code == 0, ran_cli.output
+        assert biz.rows("contacts") == {2: ("bob@example.org", NEW_PHONE, "Bob")}
+        assert biz.rows("customers") == {2: ("bob@example.org", NEW_PHONE, "Bob Stone")}
+        assert "shared" not in (json.loads(ran_cli.stdout).get("result") or {})
     finally:
         get_settings.cache_clear()
