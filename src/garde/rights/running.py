@@ -48,7 +48,7 @@ from garde.rights.portability import write_portability
 from garde.rights.rectification import move_identities, rectify, replaced
 from garde.rights.restriction import DIRECT_MARKETING, object_to, restrict
 from garde.rights.run_lock import request_run_lock, subject_rectification_lock
-from garde.rights.shared import listing, shared_rows
+from garde.rights.shared import shared_and_listed
 from garde.store import database_refusal, empty_journal
 from garde.store.reads import reading, transacting, writing_on
 from garde.store.transactions import retried
@@ -322,8 +322,7 @@ def _execute(store: Engine, request: Request, deployment: Deployment, actor: str
         # connection where it has one.
         with reading(store, session) as conn:
             held = garde_held(conn, request, footprint.identities, deployment.phone_region)
-            shared = shared_rows(conn, deployment, footprint, request.subject_id)
-            theirs = listing(conn, deployment, shared)
+            shared, theirs = shared_and_listed(conn, deployment, footprint, request.subject_id)
         read = [found_event, *archive_reads(deployment, footprint, request.id, request.type,
                                             request.subject_id, actor)]
         answer = write_access(request, deployment, footprint, held, processed_for=forwardings, shared=shared)
@@ -334,8 +333,7 @@ def _execute(store: Engine, request: Request, deployment: Deployment, actor: str
         read = [found_event, *archive_reads(deployment, footprint, request.id, request.type,
                                             request.subject_id, actor)]
         with reading(store, session) as conn:
-            shared = shared_rows(conn, deployment, footprint, request.subject_id)
-            theirs = listing(conn, deployment, shared)
+            shared, theirs = shared_and_listed(conn, deployment, footprint, request.subject_id)
         ported = write_portability(request, deployment, footprint, shared=shared)
         if theirs:
             ported["shared"] = theirs
@@ -367,8 +365,7 @@ def _rectification(store: Engine, request: Request, deployment: Deployment, acto
     corrections = own_corrections(deployment, located, asked) if forwardings else asked
     # Another person's rows holding the subject's identity are not the subject's to correct.
     with store.connect() as conn:
-        shared = shared_rows(conn, deployment, footprint, request.subject_id)
-        theirs = listing(conn, deployment, shared)
+        shared, theirs = shared_and_listed(conn, deployment, footprint, request.subject_id)
     try:  # a new e-mail or phone is checked again in the transaction that writes it
         result: dict[str, Any] = (
             {"changed": {}, "identities": {}, "replaced": {}, "old_values_left_in": {}}

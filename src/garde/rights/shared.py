@@ -198,6 +198,13 @@ def _under(deployment: Deployment, footprint: Footprint, shared: Shared,
                 shared[ref][key] = SharedRow(ref, key, (), "under")
 
 
+def shared_and_listed(conn: sa.Connection, deployment: Deployment, footprint: Footprint,
+                      subject_id: str | None) -> tuple[Shared, list[dict[str, Any]]]:
+    """:func:`shared_rows` and their :func:`listing` for staff, as a request's run records them."""
+    shared = shared_rows(conn, deployment, footprint, subject_id)
+    return shared, listing(conn, deployment, shared)
+
+
 def listing(conn: sa.Connection, deployment: Deployment, shared: Shared) -> list[dict[str, Any]]:
     """The shared rows for staff, in the map's order; the key of a table keyed by an identity as a keyed
     digest (it may be the other person's address)."""
