@@ -327,9 +327,9 @@ def test_datasets_check_warns_of_a_table_with_two_identities_and_no_owner(tmp_pa
 
 # -- the rule, as a property -----------------------------------------------------------------------------
 
-HOLDERS = ("proven", "subject", "other", "nobody", None)
+HOLDERS = ("proven", "subject", "other", "nobody", "no identity", None)
 VALUES = {"proven": ANA, "subject": "ana.work@example.org", "other": "carl@example.org",
-          "nobody": "stranger@example.org", None: None}
+          "nobody": "stranger@example.org", "no identity": "n/a", None: None}
 
 
 @dataclass
@@ -366,9 +366,9 @@ def lab(tmp_path: Path) -> Iterator[_Lab]:
 def test_the_erasure_follows_the_rule_for_any_owner_value(lab: _Lab, owners: list[str | None],
                                                           flag: bool) -> None:
     """Contacts each matched by Ana's phone, their owner e-mail proven, linked to her subject, linked to
-    another subject, linked to nobody or empty: with the flag the owner decides, without it only
-    another subject's value; a shared row keeps its e-mail and name and loses Ana's phone, the others
-    go, and the notes under a shared contact stay."""
+    another subject, linked to nobody, no e-mail at all (n/a) or empty: with the flag the owner
+    decides, without it only another subject's value; a shared row keeps its e-mail and name and
+    loses Ana's phone, the others go, and the notes under a shared contact stay."""
     deployment = lab.deployments[flag]
     engine = deployment.engines["biz"]
     meta = _schema()
@@ -389,8 +389,9 @@ def test_the_erasure_follows_the_rule_for_any_owner_value(lab: _Lab, owners: lis
         shared = shared_rows(conn, deployment, footprint, request.subject_id)
     plan = plan_erasure(deployment, footprint, [], request.subject_id, date.today(), shared=shared)
     apply_steps(deployment, plan_steps(deployment, plan), {})
-    expected = {i for i, owner in enumerate(owners, start=1)
-                if is_shared("email" if flag else None, {"email": owner} if owner else {})}
+    expected = {i for i, owner in enumerate(owners, start=1)  # "n/a" is no e-mail: as if empty
+                if is_shared("email" if flag else None,
+                             {"email": owner} if owner in ("proven", "subject", "other", "nobody") else {})}
     rule = {i for i, owner in enumerate(owners, start=1)
             if (owner in ("other", "nobody") if flag else owner == "other")}
     assert expected == rule
