@@ -91,7 +91,7 @@ tables:
   notes:
     subject: customer
     primary_key: id
-    references: {{contact_id: contacts.id}}
+    references: {{contact_id: contacts.id, lead_id: leads.id}}
     columns:
       body: {{category: communication.message, activities: [prospection], erase: delete}}
   leads:
@@ -113,7 +113,7 @@ def _schema() -> sa.MetaData:
                  sa.Column(extra, sa.String(100)))
     sa.Table("notes", meta, sa.Column("id", sa.Integer, primary_key=True),
              sa.Column("contact_id", sa.ForeignKey("contacts.id"), nullable=False),
-             sa.Column("body", sa.Text))
+             sa.Column("lead_id", sa.ForeignKey("leads.id")), sa.Column("body", sa.Text))
     return meta
 
 
@@ -362,24 +362,29 @@ def lab(tmp_path: Path) -> Iterator[_Lab]:
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(owners=st.lists(st.sampled_from(HOLDERS), min_size=1, max_size=6), flag=st.booleans())
-def test_the_erasure_follows_the_rule_for_any_owner_value(lab: _Lab, owners: list[str | None],
+@given(owners=st.lists(st.tuples(st.sampled_from(HOLDERS), st.booleans()), min_size=1, max_size=6),
+       flag=st.booleans())
+def test_the_erasure_follows_the_rule_for_any_owner_value(lab: _Lab, owners: list[tuple[str | None, bool]],
                                                           flag: bool) -> None:
     """Contacts each matched by Ana's phone, their owner e-mail proven, linked to her subject, linked to
     another subject, linked to nobody, no e-mail at all (n/a) or empty: with the flag the owner
     decides, without it only another subject's value; a shared row keeps its e-mail and name and
-    loses Ana's phone, the others go, and the notes under a shared contact stay."""
+    loses Ana's phone, the others go, and the notes under a shared contact stay, unless they also
+    point at a row of Ana's own (her lead): a note reached through her own row is hers."""
     deployment = lab.deployments[flag]
     engine = deployment.engines["biz"]
     meta = _schema()
     with engine.begin() as conn:
-        for name in ("notes", "contacts"):
+        for name in ("notes", "contacts", "leads"):
             conn.execute(meta.tables[name].delete())
+        conn.execute(meta.tables["leads"].insert(), [
+            {"id": 1, "email": ANA, "phone": ANA_PHONE, "name": "Ana"}])
         conn.execute(meta.tables["contacts"].insert(), [
             {"id": i, "email": VALUES[owner], "phone": ANA_PHONE, "first_name": f"P{i}"}
-            for i, owner in enumerate(owners, start=1)])
-        conn.execute(meta.tables["notes"].insert(), [{"id": i, "contact_id": i, "body": f"N{i}"}
-                                                      for i in range(1, len(owners) + 1)])
+            for i, (owner, _) in enumerate(owners, start=1)])
+        conn.execute(meta.tables["notes"].insert(), [
+            {"id": i, "contact_id": i, "lead_id": 1 if also_hers else None, "body": f"N{i}"}
+            for i, (_, also_hers) in enumerate(owners, start=1)])
     with lab.store.begin() as conn:
         request = verify_out_of_band(conn, submit(conn, "erasure", {"phone": ANA_PHONE}).id, "checked",
                                      actor="agent:test", identities=["phone"])
@@ -389,17 +394,19 @@ def test_the_erasure_follows_the_rule_for_any_owner_value(lab: _Lab, owners: lis
         shared = shared_rows(conn, deployment, footprint, request.subject_id)
     plan = plan_erasure(deployment, footprint, [], request.subject_id, date.today(), shared=shared)
     apply_steps(deployment, plan_steps(deployment, plan), {})
-    expected = {i for i, owner in enumerate(owners, start=1)  # "n/a" is no e-mail: as if empty
+    expected = {i for i, (owner, _) in enumerate(owners, start=1)  # "n/a" is no e-mail: as if empty
                 if is_shared("email" if flag else None,
                              {"email": owner} if owner in ("proven", "subject", "other", "nobody") else {})}
-    rule = {i for i, owner in enumerate(owners, start=1)
+    rule = {i for i, (owner, _) in enumerate(owners, start=1)
             if (owner in ("other", "nobody") if flag else owner == "other")}
     assert expected == rule
     with engine.connect() as conn:
         contacts = {r[0]: tuple(r[1:]) for r in conn.execute(sa.text("SELECT * FROM contacts"))}
         notes = {r[0] for r in conn.execute(sa.text("SELECT id FROM notes"))}
-    assert contacts == {i: (VALUES[owners[i - 1]], None, f"P{i}") for i in expected}
-    assert notes == expected
+        leads = conn.execute(sa.text("SELECT count(*) FROM leads")).scalar_one()
+    assert contacts == {i: (VALUES[owners[i - 1][0]], None, f"P{i}") for i in expected}
+    assert notes == {i for i in expected if not owners[i - 1][1]}
+    assert leads == 0
 
 
 # -- the edges: the privacy center (Ana), the API and the dashboard (staff), the CLI (the DPO) ----------
