@@ -198,7 +198,7 @@ def test_anas_erasure_leaves_bobs_contact_with_his_email_and_without_her_phone(b
     done = run(biz.store, request_id, biz.deployment)
     assert done.status == "completed", done.result
     assert biz.rows("contacts") == {2: ("bob@example.org", None, "Bob")}
-    assert biz.rows("notes") == {2: (2, "Bob wants the red scarf")}
+    assert biz.rows("notes") == {2: (2, None, "Bob wants the red scarf")}
     assert biz.rows("leads") == {1: ("carl@example.org", None, "Carl Dupont")}
     assert biz.rows("customers") == {2: ("bob@example.org", "+33622222222", "Bob Stone")}
     assert _shared(done.result) == EXPECTED
@@ -244,7 +244,7 @@ def test_anas_access_shows_none_of_bobs_values(biz: Biz) -> None:
     [bobs_contact] = [row for row in answer["tables"]["biz.contacts"] if row["id"] == 2]
     assert bobs_contact == {"id": 2, "email": None, "phone": ANA_PHONE, "first_name": None}
     [under] = answer["tables"]["biz.notes"][1:2]
-    assert under == {"id": 2, "contact_id": None, "body": None}
+    assert under == {"id": 2, "contact_id": None, "lead_id": None, "body": None}
     assert _shared(done.result) == EXPECTED
 
 
