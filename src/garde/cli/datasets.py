@@ -53,7 +53,8 @@ def check(
     NOT NULL) and every column's `erase` mask is checked to fit the column it
     writes: a 64-character hash in a VARCHAR(16), a NULL in a NOT NULL
     number... Errors name the file, the line and the field; exit status 2 when any. Warnings (e.g. no
-    authoritative table: discovery would only find direct matches) do not change the status.
+    authoritative table: discovery would only find direct matches; a table with two identities or
+    more and no `owner`: a request proving one acts on the whole row) do not change the status.
 
     Example: garde datasets check datasets/
     """

@@ -60,6 +60,10 @@ def _show(request: rights.Request, format: Format) -> None:
         out.print(f"  {step['at']:%Y-%m-%d %H:%M:%S}  {step['status']:<12} {step['actor']}{note}")
     if request.result:
         out.print(json.dumps(request.result, ensure_ascii=False, indent=2))
+    for row in (request.result or {}).get("shared") or []:  # garde.rights.shared: for staff to decide
+        key = "(keyed digest)" if isinstance(row["key"], dict) else row["key"]
+        out.print(f"[red]SHARED ROW[/red] {row['table']} {key}: another person's ({row['why']}); only "
+                  f"{', '.join(row['matched']) or 'nothing'} acted on — decide with the business")
 
 
 def _proof(proof: dict[str, Any] | None) -> str:

@@ -54,6 +54,7 @@ def archive_table(live: TableMap, archive: ArchiveMap) -> TableMap:
     label = {lang: f"{live.label_in(lang)} ({_SUFFIX.get(lang, 'archive')})" for lang in {"en", *live.label}}
     return TableMap(database=live.database, name=archive.table, primary_key=live.primary_key,
                     subject=live.subject, identities=dict(live.identities), authoritative=live.authoritative,
+                    owner=live.owner,
                     references=dict(live.references),
                     timestamps={**live.timestamps, ARCHIVING: archive.archived_at},
                     columns=dict(live.columns), identifiable=live.identifiable,

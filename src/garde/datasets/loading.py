@@ -35,7 +35,7 @@ from garde.yamlsource import FieldPath, SourceMap, load_yaml, parse_yaml
 
 DATASET_FIELDS = ("database", "description", "url", "url_env", "register", "tables")
 TABLE_FIELDS = ("description", "label", "subject", "primary_key", "identifiable", "authoritative",
-                "identities", "references", "timestamps", "columns", "archive")
+                "identities", "owner", "references", "timestamps", "columns", "archive")
 IDENTITY_FIELDS = ("column", "authoritative")
 REFERENCE_FIELDS = ("to", "claim", "on_erase")
 COLUMN_FIELDS = ("category", "activities", "erase", "description", "label")
@@ -72,12 +72,20 @@ def load_datamap(path: str | Path, *, vocabulary: Vocabulary | None = None) -> D
 
 def discovery_warnings(datamap: DataMap) -> list[str]:
     """What the map lets discovery do that is legal but probably not meant (shown, never an error)."""
+    out: list[str] = []
     if datamap.identity_kinds() and not datamap.authoritative_tables():
-        return ["no table is authoritative: discovery will find only the rows holding the identities a "
-                "requester gives (and the rows under them), never cross to other tables through the "
-                "identities it meets; mark the system of record with `authoritative: true` "
-                "(docs/datasets.md)"]
-    return []
+        out.append("no table is authoritative: discovery will find only the rows holding the identities a "
+                   "requester gives (and the rows under them), never cross to other tables through the "
+                   "identities it meets; mark the system of record with `authoritative: true` "
+                   "(docs/datasets.md)")
+    for table in datamap:
+        if len(table.identities) >= 2 and table.owner is None and table.archive_of is None:
+            out.append(f"{table.ref} holds {len(table.identities)} identities "
+                       f"({', '.join(sorted(table.identities))}) and names no `owner`: a request proving one "
+                       "of them erases or rectifies the whole row, even one someone else's other identity "
+                       "says is theirs; name the identity whose holder the row is about "
+                       "(docs/datasets.md, \"Whose row it is\")")
+    return out
 
 
 def load_dataset(path: str | Path, *, vocabulary: Vocabulary | None = None) -> Dataset:
@@ -191,6 +199,7 @@ class _Reader:
         primary_key = self.name(raw.get("primary_key"), (*at, "primary_key"))
         identifiable = self.flag(raw, "identifiable", at, True)
         identities, authoritative = self.identities(raw, at)
+        owner = self.owner(raw.get("owner"), identities, (*at, "owner"))
         timestamps = self.columns_by_key(raw.get("timestamps"), (*at, "timestamps"))
         for event in timestamps:
             self.term("trigger_events", event, (*at, "timestamps", event), "trigger event")
@@ -209,7 +218,7 @@ class _Reader:
             return None
         return TableMap(archive=archive, database=database, name=name, primary_key=primary_key,
                         subject=subject,
-                        identities=identities, authoritative=authoritative,
+                        identities=identities, authoritative=authoritative, owner=owner,
                         references=references, timestamps=timestamps, columns=columns,
                         identifiable=identifiable, description=self.text(raw.get("description"),
                                                                          (*at, "description")),
@@ -245,6 +254,18 @@ class _Reader:
             self.fail((*at, "authoritative"), "the table declares no `identities`: `authoritative` says "
                       "which identities the business has checked")
         return identities, frozenset(authoritative)
+
+    def owner(self, value: Any, identities: dict[str, str], at: FieldPath) -> str | None:
+        """``owner``: one identity kind of the table (a scalar, so one a table), whose holder the rows are
+        about (docs/datasets.md, "Whose row it is")."""
+        if value is None:
+            return None
+        if not isinstance(value, str) or value not in identities:
+            kinds = ", ".join(sorted(identities)) or "none declared"
+            self.fail(at, f"`owner` names one identity kind of this table (its identities: {kinds})",
+                      closest(str(value), tuple(identities)))
+            return None
+        return value
 
     def reference(self, table: str, column: str, spec: Any, at: FieldPath) -> Reference | None:
         """``column: table.column``, or ``column: {to: table.column, claim: true|false,

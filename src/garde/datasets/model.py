@@ -146,6 +146,10 @@ class TableMap:
     # Identity kinds whose column the business has checked (a system of record): only their
     # values, read on rows proven to be the subject's, extend a subject to other tables.
     authoritative: frozenset[str] = frozenset()
+    # The identity kind whose holder the row is about (a CRM contact is its e-mail's holder's, whoever
+    # else's phone it carries): a row whose owner column holds someone else's value is shared, and a
+    # request of the holder of another of its identities acts on that column only (garde.rights.shared).
+    owner: str | None = None
     references: dict[str, Reference] = field(default_factory=dict)
     timestamps: dict[str, str] = field(default_factory=dict)
     columns: dict[str, ColumnMap] = field(default_factory=dict)
@@ -187,6 +191,11 @@ class TableMap:
         names = [self.primary_key, *self.identities.values(), *self.references, *self.columns,
                  *self.timestamps.values()]
         return list(dict.fromkeys(names))
+
+    @property
+    def owner_column(self) -> str | None:
+        """The column of the :attr:`owner` identity, if the map declares one."""
+        return self.identities.get(self.owner) if self.owner else None
 
     def timestamp(self, event: str) -> str | None:
         """The column holding the date of trigger event ``event``, if any."""
@@ -233,6 +242,8 @@ class TableMap:
             data["identities"] = {kind: {"column": column, "authoritative": True}
                                   if kind in self.authoritative else column
                                   for kind, column in self.identities.items()}
+        if self.owner:
+            data["owner"] = self.owner
         if self.references:
             data["references"] = {c: r.to_data(self.name) for c, r in self.references.items()}
         if self.timestamps:

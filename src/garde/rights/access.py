@@ -41,6 +41,8 @@ from garde.rights.display import day, field_value, line_text, moment
 from garde.rights.held import holds_nothing_else
 from garde.rights.held_as_processor import Forwarding, held_for, subject_notes
 from garde.rights.intake import Request
+from garde.rights.shared import Shared
+from garde.rights.shared import withheld as withheld_columns
 from garde.rights.wording import strings
 from garde.subjects import now
 
@@ -184,7 +186,7 @@ def _own_columns(deployment: Deployment, table: TableMap) -> list[tuple[str, Col
 
 def build_access(request: Request, deployment: Deployment, footprint: Footprint,
                  held: dict[str, list[dict[str, Any]]] | None = None,
-                 processed_for: Sequence[Forwarding] = ()) -> dict[str, Any]:
+                 processed_for: Sequence[Forwarding] = (), shared: Shared | None = None) -> dict[str, Any]:
     """The access answer as plain data (what ``access.json`` holds); ``held``: what garde keeps of the
     subject (:func:`garde.rights.held.garde_held`); ``processed_for``: what was found of the data held
     as a processor, per client controller (named, with its contact; nothing of the data itself).
@@ -213,8 +215,9 @@ def build_access(request: Request, deployment: Deployment, footprint: Footprint,
         tables[str(ref)] = []
         for stored in table_rows:
             # Credentials (categories marked secret): the answer says they exist, never shows them;
-            # nor an identity of a claimed row that may be someone else's (Art. 15(4)).
-            withheld = footprint.withheld(ref, stored)
+            # nor an identity of a claimed row that may be someone else's, nor what a row that is
+            # another person's holds besides the subject's identities (Art. 15(4), garde.rights.shared).
+            withheld = withheld_columns(footprint, shared, ref, stored)
             hidden = secrets | withheld
             row = {k: None if k in hidden else v if type(v) in _JSON_NATIVE else plain(v)
                    for k, v in stored.items()}
@@ -419,9 +422,9 @@ def render_access_html(answer: dict[str, Any], request: Request, deployment: Dep
 
 def write_access(request: Request, deployment: Deployment, footprint: Footprint,
                  held: dict[str, list[dict[str, Any]]] | None = None,
-                 processed_for: Sequence[Forwarding] = ()) -> dict[str, Any]:
+                 processed_for: Sequence[Forwarding] = (), shared: Shared | None = None) -> dict[str, Any]:
     """Write ``access.json`` and ``access.html``; return what the request records as its result."""
-    answer = build_access(request, deployment, footprint, held, processed_for)
+    answer = build_access(request, deployment, footprint, held, processed_for, shared)
     folder = deployment.folder(request.id)
     # One line: a machine format (the HTML report is the readable one), and the C encoder
     # writes it in a fifth of the time an indented dump takes. Both files through one walk to the folder.

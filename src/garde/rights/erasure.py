@@ -51,6 +51,7 @@ from garde.rights.erasure_plan import ROW_PLACEHOLDER, ErasurePlan, plan_erasure
 from garde.rights.held_as_processor import Forwarding, subject_notes
 from garde.rights.intake import Request
 from garde.rights.rectification import seal
+from garde.rights.shared import shared_rows
 from garde.rights.tables import erasure_steps, subject_sessions
 from garde.store.transactions import retried
 from garde.subjects import now, set_state
@@ -59,7 +60,7 @@ from garde.subjects import now, set_state
 class _Step(NamedTuple):
     dataset: str
     table_name: str
-    action: str  # unlink, mask, delete
+    action: str  # unlink, mask, shared (a mask of another person's row), delete
     columns: Any  # mask: [column, ...]; unlink: {"column": ..., "targets": [...] | null}
     keys: list[Any]
 
@@ -136,7 +137,7 @@ def _sealed(table: str, key: Any, data_key: bytes) -> Any:
 def _seal_report_keys(conn: sa.Connection, report: dict[str, Any], keyed: frozenset[str]) -> None:
     if keyed:
         data_key = identifier_data_key(conn)
-        for section in ("erased", "kept", "unlinked"):
+        for section in ("erased", "kept", "unlinked", "shared"):
             for item in report.get(section, []):
                 if item["table"] in keyed:
                     item["key"] = _sealed(item["table"], item["key"], data_key)
@@ -215,6 +216,8 @@ def erase(store: Engine, request: Request, deployment: Deployment, footprint: Fo
                       "unlinked": len(report.get("unlinked", [])),
                       "own_copies_removed": len(report.get("own_copies", [])),
                       "kept_reasons": sorted({k["reason"] for k in report["kept"]})}
+    if report.get("shared"):  # for staff, who decide with the business (garde.rights.shared)
+        erasure.result["shared"] = report["shared"]
     return erasure
 
 
@@ -236,7 +239,8 @@ def store_plan(store: Engine, request: Request, deployment: Deployment, footprin
         if has_plan(conn, request.id):
             return None, None
         plan = plan_erasure(deployment, footprint, active_holds(conn), request.subject_id,
-                            today or now().date())
+                            today or now().date(),
+                            shared=shared_rows(conn, deployment, footprint, request.subject_id))
         check_fits(deployment, plan)
         report = {"request": request.id, "subject": request.subject_id,
                   "date": plan.today.isoformat(), **plan.report(),
@@ -329,7 +333,7 @@ def _store_plan(conn: sa.Connection, request: Request, plan: ErasurePlan, deploy
         conn.execute(erasure_steps.insert(), rows)
     audit.record(conn, "request.erasure_planned",
                  {"request": request.id, "steps": len(rows), "erased": len(report["erased"]),
-                  "unlinked": len(report["unlinked"]),
+                  "unlinked": len(report["unlinked"]), "shared": len(report["shared"]),
                   "own_copies": [c["file"] for c in report["own_copies"]],
                   "kept": [{k: v for k, v in item.items() if k != "key"} for item in report["kept"]][:200]},
                  subject_id=request.subject_id, actor=actor)
@@ -345,8 +349,11 @@ def plan_steps(deployment: Deployment, plan: ErasurePlan) -> list[_Step]:
         ref: i for i, ref in enumerate(deployment.datamap.deletion_order())})
     for ref in sorted(plan.tables, key=order.__getitem__):
         decision = plan.tables[ref]
-        for columns, keys in sorted(decision.updates().items()):
+        for columns, keys in sorted(decision.updates(shared=False).items()):
             steps.append(_Step(ref.database, ref.table, "mask", list(columns), sorted(keys, key=str)))
+        # another person's rows: the requester's identity columns alone (run as a mask is)
+        for columns, keys in sorted(decision.updates(shared=True).items()):
+            steps.append(_Step(ref.database, ref.table, "shared", list(columns), sorted(keys, key=str)))
         if decision.deleted:
             steps.append(_Step(ref.database, ref.table, "delete", [], sorted(decision.deleted, key=str)))
     return steps

@@ -35,6 +35,7 @@ from garde.problems import GardeError
 from garde.register import Activity
 from garde.rights.deployment import Deployment
 from garde.rights.held_as_processor import held_for, wholly_held
+from garde.rights.shared import Shared, SharedRow
 
 #: Why a column held as a processor stays (the report leaves such fields out: they are not the
 #: organisation's to report on).
@@ -51,11 +52,15 @@ class TableErasure:
     staying: dict[Any, dict[str, str | None]] = field(default_factory=dict)
     kept_for: dict[Any, str] = field(default_factory=dict)  # why a whole row stays
     maskings: dict[str, Masking] = field(default_factory=dict)  # per column, for rows that stay
+    shared: dict[Any, SharedRow] = field(default_factory=dict)  # another person's rows (they stay)
 
-    def updates(self) -> dict[tuple[str, ...], list[Any]]:
-        """Staying rows grouped by the columns to mask: one UPDATE per group."""
+    def updates(self, shared: bool | None = None) -> dict[tuple[str, ...], list[Any]]:
+        """Staying rows grouped by the columns to mask: one UPDATE per group (``shared``: only the
+        shared rows, or only the others)."""
         groups: dict[tuple[str, ...], list[Any]] = defaultdict(list)
         for key, columns in self.staying.items():
+            if shared is not None and (key in self.shared) != shared:
+                continue
             erased = tuple(sorted(c for c, reason in columns.items() if reason is None))
             if erased:
                 groups[erased].append(key)
@@ -106,11 +111,13 @@ class ErasurePlan:
                 if key in decision.kept_for:
                     kept.append({"table": str(ref), "key": key, "column": decision.table.primary_key,
                                  "reason": decision.kept_for[key]})
+        shared = [row.to_data() for decision in self.tables.values()
+                  for row in sorted(decision.shared.values(), key=lambda r: str(r.key))]
         unlinked = [{"table": str(u.table.ref), "key": key, "column": u.column,
                      "reason": ("another person's row pointing at the subject: only the link is removed"
                                 if u.targets is not None else "the subject's link to another person")}
                     for u in self.unlinks for key in u.keys]
-        return {"erased": erased, "kept": kept, "unlinked": unlinked}
+        return {"erased": erased, "kept": kept, "unlinked": unlinked, "shared": shared}
 
 
 #: The value of a NOT NULL text column of a row that stays: ``erased:<database>.<table>:<key>``.
@@ -246,9 +253,12 @@ class _Rules:
 
 
 def plan_erasure(deployment: Deployment, footprint: Footprint, holds: list[LegalHold],
-                 subject_id: str | None, today: date, *, instructed: str | None = None) -> ErasurePlan:
+                 subject_id: str | None, today: date, *, instructed: str | None = None,
+                 shared: Shared | None = None) -> ErasurePlan:
     """Every decision of an erasure, before anything is changed; ``instructed``: the erasure a client
-    controller instructs of the data held for it (:func:`garde.rights.forwarding.instruct_erasure`)."""
+    controller instructs of the data held for it (:func:`garde.rights.forwarding.instruct_erasure`);
+    ``shared``: the rows that are another person's (:func:`garde.rights.shared.shared_rows`), of which
+    the requester's identity columns alone are erased."""
     rules = _Rules(deployment, holds, footprint.identities, today, instructed)
     datamap = deployment.datamap
     forced: dict[TableRef, dict[Any, str]] = defaultdict(dict)  # parents that kept children point at
@@ -265,14 +275,20 @@ def plan_erasure(deployment: Deployment, footprint: Footprint, holds: list[Legal
         decision = TableErasure(table, maskings={name: staying_masking(engine, table, column)
                                                  for name, column in table.columns.items()})
         names = [table.primary_key, *table.references, *table.timestamps.values()]
+        mixed = (shared or {}).get(ref, {})
         for row in footprint.rows(deployment.engines, ref, names):
             key = row[table.primary_key]
+            theirs = mixed.get(key)
+            # A shared row (garde.rights.shared): the requester's identity columns alone, by their own
+            # rules; the row and its other columns are another person's and stay untouched.
             fields = {name: rules.reason(table, column, row, held.get(name))
-                      for name, column in table.columns.items()}
+                      for name, column in table.columns.items() if theirs is None or name in theirs.matched}
             kept = any(reason is not None for reason in fields.values())
             erased = [table.columns[c] for c, reason in fields.items() if reason is None]
-            deletable = not kept and key not in forced[ref] and any(
+            deletable = theirs is None and not kept and key not in forced[ref] and any(
                 c.erase.strategy == "delete" for c in erased)
+            if theirs is not None:
+                decision.shared[key] = theirs
             if deletable:
                 decision.deleted.append(key)
                 continue
@@ -305,20 +321,21 @@ def _unlinks(deployment: Deployment, footprint: Footprint, plan: ErasurePlan) ->
         table = decision.table
         if ref in plan.apart and plan.instructed_by is None:
             continue  # a link of data held for another controller changes on its instruction only
-        deleted = set(decision.deleted)
+        deleted, theirs = set(decision.deleted), decision.shared  # a shared row's links are not ours
         for column, reference in table.references.items():
             if reference.cascades:
                 continue
             rows = footprint.rows(deployment.engines, ref, [column])
-            own = [row[table.primary_key] for row in rows
-                   if row[column] is not None and row[table.primary_key] not in deleted]
+            own = [row[table.primary_key] for row in rows if row[column] is not None
+                   and row[table.primary_key] not in deleted and row[table.primary_key] not in theirs]
             if own:
                 out.append(Unlink(table, column, sorted(own, key=str), None))
         for child, reference in datamap.nullified_by(table):
             if plan.instructed_by is None and child.columns and wholly_held(deployment, child):
                 continue
             targets = sorted({row[reference.target_column] for row in footprint.rows(
-                deployment.engines, ref, [reference.target_column])} - {None}, key=str)
+                deployment.engines, ref, [reference.target_column])
+                if row[table.primary_key] not in theirs} - {None}, key=str)
             gone = set(plan.tables[child.ref].deleted) if child.ref in plan.tables else set()
             query = select_in(child.name, (child.primary_key,), (reference.column,))
             keys: set[Any] = set()

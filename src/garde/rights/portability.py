@@ -20,6 +20,7 @@ from garde.private_files import open_private_binary
 from garde.rights.access import subject_rows
 from garde.rights.deployment import Deployment, plain
 from garde.rights.intake import Request
+from garde.rights.shared import Shared, withheld
 
 PORTABLE_BASES = {"consent", "contract"}
 
@@ -40,23 +41,26 @@ def portable_columns(deployment: Deployment, table: TableMap) -> list[ColumnMap]
     return chosen
 
 
-def build_portability(deployment: Deployment, footprint: Footprint) -> dict[str, list[dict[str, Any]]]:
-    """``{"shop.customers": [{column: value}, ...]}`` with only the portable columns."""
+def build_portability(deployment: Deployment, footprint: Footprint,
+                      shared: Shared | None = None) -> dict[str, list[dict[str, Any]]]:
+    """``{"shop.customers": [{column: value}, ...]}`` with only the portable columns; of a row that is
+    another person's (``shared``, :mod:`garde.rights.shared`), the subject's identities alone."""
     out: dict[str, list[dict[str, Any]]] = {}
     for ref, rows in subject_rows(deployment, footprint).items():
         table = deployment.datamap.table(ref)
         names = [c.name for c in portable_columns(deployment, table)]
         if names:
             # An identity of a claimed row not proven to be the subject's may be someone else's.
-            out[str(ref)] = [{name: None if name in withheld else plain(row.get(name)) for name in names}
-                             for row in rows for withheld in (footprint.withheld(ref, row),)]
+            out[str(ref)] = [{name: None if name in hidden else plain(row.get(name)) for name in names}
+                             for row in rows for hidden in (withheld(footprint, shared, ref, row),)]
     return out
 
 
-def write_portability(request: Request, deployment: Deployment, footprint: Footprint) -> dict[str, Any]:
+def write_portability(request: Request, deployment: Deployment, footprint: Footprint,
+                      shared: Shared | None = None) -> dict[str, Any]:
     """Write ``portability.zip``: ``data.json`` as stored, and one CSV per table for a spreadsheet
     (text a spreadsheet would run as a formula starts with ``'``, see :mod:`garde.documents.spreadsheet`)."""
-    data = build_portability(deployment, footprint)
+    data = build_portability(deployment, footprint, shared)
     path = deployment.folder(request.id) / "portability.zip"
     with open_private_binary(path, within=deployment.results) as handle, \
             zipfile.ZipFile(handle, "w", compression=zipfile.ZIP_DEFLATED) as archive:

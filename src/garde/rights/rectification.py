@@ -24,7 +24,7 @@ which value was asked for (recompute it with the key), not to read it.
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from contextlib import ExitStack
 from contextlib import suppress as suppress_error
 from datetime import datetime, timedelta
@@ -76,8 +76,11 @@ Guard = Callable[[str, sa.Connection], None]
 
 
 def rectify(deployment: Deployment, footprint: Footprint, corrections: Mapping[str, Any], *,
-            guard: Guard = lambda database, conn: None) -> dict[str, Any]:
-    """Apply ``corrections`` to every copy; returns what was changed, per column.
+            guard: Guard = lambda database, conn: None,
+            leave: Mapping[TableRef, Collection[Any]] | None = None) -> dict[str, Any]:
+    """Apply ``corrections`` to every copy; returns what was changed, per column. ``leave``: the keys
+    of the rows that are another person's (:func:`garde.rights.shared.shared_rows`): only the subject's
+    own rows are corrected.
 
     Every database's transaction stays open until all are written and ``guard`` passed in each database
     of the map, on the transaction that wrote it (:func:`garde.rights.new_identity.held_alone`: a new
@@ -98,7 +101,9 @@ def rectify(deployment: Deployment, footprint: Footprint, corrections: Mapping[s
             for table, values in tables:
                 clause = sql_table(table, [table.primary_key, *values])
                 count = 0
-                for batch in chunks(footprint.primary_keys(database, table.name)):
+                theirs = (leave or {}).get(table.ref, ())
+                own = [k for k in footprint.primary_keys(database, table.name) if k not in theirs]
+                for batch in chunks(own):
                     keyed = clause.c[table.primary_key].in_(list(batch))
                     result = conn.execute(sa.update(clause).where(keyed).values(values))
                     count += max(result.rowcount, 0)

@@ -49,6 +49,7 @@ from garde.rights.portability import write_portability
 from garde.rights.rectification import move_identities, rectify, replaced
 from garde.rights.restriction import DIRECT_MARKETING, object_to, restrict
 from garde.rights.run_lock import request_run_lock, subject_rectification_lock
+from garde.rights.shared import shared_and_listed
 from garde.store import database_refusal, empty_journal
 from garde.store.reads import reading, transacting, writing_on
 from garde.store.transactions import retried
@@ -335,14 +336,21 @@ def _execute(store: Engine, request: Request, deployment: Deployment, actor: str
         # connection where it has one.
         with reading(store, session) as conn:
             held = garde_held(conn, request, footprint.identities, deployment.phone_region)
+            shared, theirs = shared_and_listed(conn, deployment, footprint, request.subject_id)
         read = [found_event, *archive_reads(deployment, footprint, request.id, request.type,
                                             request.subject_id, actor)]
-        answer = write_access(request, deployment, footprint, held, processed_for=forwardings)
+        answer = write_access(request, deployment, footprint, held, processed_for=forwardings, shared=shared)
+        if theirs:  # for staff, who decide with the business; the answer shows the matched values alone
+            answer["shared"] = theirs
         return (*_forwarded(answer, lambda _conn: read, request, forwardings, actor), located)
     if request.type == "portability":
         read = [found_event, *archive_reads(deployment, footprint, request.id, request.type,
                                             request.subject_id, actor)]
-        ported = write_portability(request, deployment, footprint)
+        with reading(store, session) as conn:
+            shared, theirs = shared_and_listed(conn, deployment, footprint, request.subject_id)
+        ported = write_portability(request, deployment, footprint, shared=shared)
+        if theirs:
+            ported["shared"] = theirs
         return (*_forwarded(ported, lambda _conn: read, request, forwardings, actor), located)
     raise GardeError(f"request {request.id}: a {request.type} request is not run here")
 
@@ -369,12 +377,16 @@ def _rectification(store: Engine, request: Request, deployment: Deployment, acto
     asked = request.details.get("corrections") or {}
     # What only a client's data holds is its controller's to correct: the request is forwarded.
     corrections = own_corrections(deployment, located, asked) if forwardings else asked
+    # Another person's rows holding the subject's identity are not the subject's to correct.
+    with store.connect() as conn:
+        shared, theirs = shared_and_listed(conn, deployment, footprint, request.subject_id)
     try:  # a new e-mail or phone is checked again in the transaction that writes it
         result: dict[str, Any] = (
             {"changed": {}, "identities": {}, "replaced": {}, "old_values_left_in": {}}
             if asked and not corrections else
             rectify(deployment, footprint, corrections,
-                    guard=held_alone(deployment, located, corrections, identifier_data_key(store))))
+                    guard=held_alone(deployment, located, corrections, identifier_data_key(store)),
+                    leave=shared))
     except IdentityTaken as taken:  # for the DPO only, naming no subject, as confirmed() tells it
         kinds = taken.kinds
         retried(store, lambda conn: audit.record(
@@ -399,7 +411,8 @@ def _rectification(store: Engine, request: Request, deployment: Deployment, acto
     # again, the move finds it theirs and leaves it (NOT_LINKED) rather than failing a written change.
     carried = retried(store, rectified, what=f"request {request.id}: its rectification", races_to_create=True)
     done = {"changed": result["changed"], **({"new_identities": carried} if carried else {}),
-            **({"old_values_left_in": result["old_values_left_in"]} if result["old_values_left_in"] else {})}
+            **({"old_values_left_in": result["old_values_left_in"]} if result["old_values_left_in"] else {}),
+            **({"shared": theirs} if theirs else {})}
     return (*_forwarded(done, _nothing, request, forwardings, actor), located)
 
 
