@@ -8,18 +8,17 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 
 from garde import audit
 from garde.audit import head_export as audit_head
-from garde.cli.output import Format, FormatOption, QuietOption, emit, progress
+from garde.cli.output import Format, FormatOption, QuietOption, Terminal, emit, progress
 from garde.private_files import open_private
 from garde.problems import GardeError
 from garde.store import open_store
 
 audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
-out = Console(highlight=False)
+out = Terminal(highlight=False)
 
 
 @audit_app.command("verify")

@@ -9,12 +9,11 @@ from typing import Annotated, Literal
 
 import sqlalchemy as sa
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from garde import consent
-from garde.cli.output import Format, FormatOption, QuietOption, emit, parse_day, progress
+from garde.cli.output import Format, FormatOption, QuietOption, Terminal, emit, parse_day, progress
 from garde.consent import renewal
 from garde.consent.importing import count_rows, import_csv
 from garde.consent.ledger import LedgerEvent, event_time
@@ -36,7 +35,7 @@ from garde.subjects import ensure_subject
 
 consent_app = typer.Typer(help="Record and prove consents (GDPR Art. 7): the append-only ledger.",
                           no_args_is_help=True)
-out = Console(highlight=False, soft_wrap=True)
+out = Terminal(highlight=False, soft_wrap=True)
 
 Email = Annotated[str | None, typer.Option("--email", help="the subject's e-mail address")]
 Phone = Annotated[str | None, typer.Option("--phone", help="the subject's telephone number")]
