@@ -268,9 +268,9 @@ def import_command(
         out.print(f"{report.evidence_kept} rows already imported had other evidence: the evidence first "
                   "imported is kept")
     for note in report.notes[:20]:
-        out.print(f"[yellow]note[/yellow] {note}")
+        out.print(f"[yellow]note[/yellow] {escape(note)}")  # a row's values, as the file wrote them
     for problem in report.problems[:20]:
-        out.print(f"[red]refused[/red] {problem}")
+        out.print(f"[red]refused[/red] {escape(problem)}")
     if report.problems:
         raise typer.Exit(1)
 
