@@ -13,6 +13,7 @@ PostgreSQL), the DPO's `garde request show` and `garde request run` as processes
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -84,6 +85,10 @@ def test_a_subjects_field_name_reaches_the_dpos_terminal_as_text(served_module: 
     assert shown.returncode == 0, shown.stderr
     assert "failed" in shown.stdout and "\x1b[1m" in shown.stdout  # a colour terminal: garde's bold id
     _only_text(shown.stdout, hostile)
+
+    as_json = _garde(served, "request", "show", request_id, "--format", "json")
+    assert as_json.returncode == 0 and not CONTROLS.search(as_json.stdout), repr(as_json.stdout)
+    assert hostile in json.loads(as_json.stdout)["steps"][-1]["note"]  # the same data, escaped as JSON
 
     again = _garde(served, "request", "run", request_id, "--inline", "--yes")
     assert again.returncode == 2, again.stdout + again.stderr

@@ -13,7 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from garde import consent
-from garde.cli.output import Format, FormatOption, QuietOption, Terminal, emit, parse_day, progress
+from garde.cli.output import Format, FormatOption, QuietOption, Terminal, emit, json_text, parse_day, progress
 from garde.consent import renewal
 from garde.consent.importing import count_rows, import_csv
 from garde.consent.ledger import LedgerEvent, event_time
@@ -176,7 +176,7 @@ def history(
         engine.dispose()
     if format == "jsonl":
         for event in events:
-            typer.echo(json.dumps(event.to_data(), ensure_ascii=False))
+            typer.echo(json_text(event.to_data(), indent=None))
         return
     table = Table("when", "activity", "channel", "action", "method", "notice", "receipt")
     for e in events:

@@ -85,9 +85,21 @@ class Terminal(Console):
 stderr = Terminal(stderr=True, highlight=False, soft_wrap=True)
 
 
+#: What JSON may carry raw in a string but a terminal acts on (:data:`_SHOWN_AS_ESCAPES` beyond the
+#: C0 controls JSON escapes itself), written as JSON's own ``\\u`` escapes: the same data.
+_JSON_ESCAPES = str.maketrans({code: f"\\u{code:04x}" for code in (*range(0x7F, 0xA0), *range(0x202A, 0x202F),
+                                                                  *range(0x2066, 0x206A))})
+
+
+def json_text(data: Any, indent: int | None = 2) -> str:
+    """``data`` as JSON (non-ASCII text as itself), safe to print on a terminal: a subject's text in it
+    cannot act on the terminal of whoever reads a command's output without ``jq``."""
+    return json.dumps(data, ensure_ascii=False, indent=indent, default=str).translate(_JSON_ESCAPES)
+
+
 def emit(data: Any) -> None:
     """Write ``data`` as the command's one JSON document on stdout."""
-    typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    typer.echo(json_text(data))
 
 
 def say(format: Format, message: str) -> None:
