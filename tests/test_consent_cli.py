@@ -436,3 +436,14 @@ def test_a_hostile_rows_values_are_reported_as_text(store: str, tmp_path: Path) 
     assert code == 1 and "2 rows refused" in output, output
     assert "[link=https://evil.example/]newsletter[/link]" in output, output
     assert "\x1b" not in output and "\u202e" not in output, output
+
+
+def test_a_consents_evidence_from_the_shops_systems_is_shown_as_text(store: str) -> None:
+    """The notice version is what the shop's system sent (a service key, or this option): history
+    shows it as written, not as Rich markup (red22)."""
+    version = "[link=https://evil.example/]sha256:v3[/link]"
+    code, output = garde("consent", "give", "newsletter", "--email", "ana@example.com", "--channel", "email",
+                         "--notice-version", version)
+    assert code == 0, output
+    code, output = garde("consent", "history", "--email", "ana@example.com")
+    assert code == 0 and "[link=htt" in output, output  # the table cuts it at 80 columns; markup would go

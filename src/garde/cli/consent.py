@@ -154,7 +154,8 @@ def show(
         return
     table = Table("activity", "channel", "state", "since", "expires", "receipt")
     for s in states:
-        table.add_row(s.activity, s.channel or "(all)", s.status, f"{s.since:%Y-%m-%d}" if s.since else "",
+        table.add_row(escape(s.activity), escape(s.channel or "(all)"), s.status,
+                      f"{s.since:%Y-%m-%d}" if s.since else "",
                       f"{s.expires_at:%Y-%m-%d}" if s.expires_at else "", s.event_id or "")
     out.print(table)
 
@@ -180,8 +181,9 @@ def history(
         return
     table = Table("when", "activity", "channel", "action", "method", "notice", "receipt")
     for e in events:
-        table.add_row(f"{e.at:%Y-%m-%d %H:%M}", e.activity, e.channel or "(all)", e.action, e.method,
-                      e.notice_version or "", e.event_id)
+        # method and notice version come from the shop's systems (a service key): shown as text
+        table.add_row(f"{e.at:%Y-%m-%d %H:%M}", escape(e.activity), escape(e.channel or "(all)"), e.action,
+                      escape(e.method), escape(e.notice_version or ""), e.event_id)
     out.print(table)
 
 
