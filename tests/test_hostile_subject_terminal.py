@@ -90,6 +90,10 @@ def test_a_subjects_field_name_reaches_the_dpos_terminal_as_text(served_module: 
     assert as_json.returncode == 0 and not CONTROLS.search(as_json.stdout), repr(as_json.stdout)
     assert hostile in json.loads(as_json.stdout)["steps"][-1]["note"]  # the same data, escaped as JSON
 
+    exported = _garde(served, "audit", "export", "--kind", "request.failed")
+    assert exported.returncode == 0 and not CONTROLS.search(exported.stdout), repr(exported.stdout)
+    assert any(hostile in json.loads(line)["payload"]["note"] for line in exported.stdout.splitlines())
+
     again = _garde(served, "request", "run", request_id, "--inline", "--yes")
     assert again.returncode == 2, again.stdout + again.stderr
     _only_text(again.stderr, hostile)

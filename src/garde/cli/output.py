@@ -91,10 +91,15 @@ _JSON_ESCAPES = str.maketrans({code: f"\\u{code:04x}" for code in (*range(0x7F, 
                                                                   *range(0x2066, 0x206A))})
 
 
+def json_shown(text: str) -> str:
+    """JSON ``text`` with :data:`_JSON_ESCAPES` escaped: the same JSON, safe to print on a terminal."""
+    return text.translate(_JSON_ESCAPES)
+
+
 def json_text(data: Any, indent: int | None = 2) -> str:
     """``data`` as JSON (non-ASCII text as itself), safe to print on a terminal: a subject's text in it
     cannot act on the terminal of whoever reads a command's output without ``jq``."""
-    return json.dumps(data, ensure_ascii=False, indent=indent, default=str).translate(_JSON_ESCAPES)
+    return json_shown(json.dumps(data, ensure_ascii=False, indent=indent, default=str))
 
 
 def emit(data: Any) -> None:
