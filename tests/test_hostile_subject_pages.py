@@ -6,7 +6,7 @@ and its reason quotes the field. The DPO opens the request's page in the dashboa
 real HTTP from `garde serve` (a real worker on PostgreSQL): the text is shown as written, no element
 of it exists, nothing of it runs (the page's CSP would refuse an inline handler anyway; the escaping is
 what is tested: an injected form or link needs no script). The requests list, the subject's own
-page in the API and the privacy center show it as text too.
+request in the API and their next access answer (its steps quote the failure) show it as text too.
 """
 
 from __future__ import annotations
@@ -60,6 +60,14 @@ def test_a_subjects_markup_is_text_on_every_page_staff_and_the_subject_read(serv
             assert staff.get(f"/requests/{request_id}").json()["status"] == "failed"
         mine = client.get(f"/api/v1/me/requests/{request_id}", headers=session)
         assert mine.status_code == 200 and mine.headers["content-type"] == "application/json"
+        # their access answer lists that request with its steps: the failure's note quotes the field
+        access = client.post("/api/v1/me/requests", headers=session, json={"type": "access"}).json()["id"]
+        with served.client("agent") as staff:
+            assert served.run(staff, access).json()["status"] == "completed"
+        report = client.get(f"/api/v1/me/requests/{access}/files/access.html", headers=session)
+        assert report.status_code == 200 and "sandbox" in report.headers["content-security-policy"]
+        assert FIELD in LexborHTMLParser(report.text).body.text()  # type: ignore[union-attr]
+        _no_element_of_theirs(report.text)
     finally:
         client.close()
 
