@@ -420,3 +420,30 @@ def test_a_withdrawal_listed_after_a_consent_dated_later_sets_it_aside_and_is_no
         assert sid is not None
         assert [s.status for s in current(conn, sid)] == ["withdrawn"]
     engine.dispose()
+
+
+def test_a_hostile_rows_values_are_reported_as_text(store: str, tmp_path: Path) -> None:
+    """A consent export's row is another system's (or a visitor's) text: refused, its value quoted in
+    the report as written, never as Rich markup or an escape sequence (red22)."""
+    path = tmp_path / "export.csv"
+    path.write_text("record,mail,purpose,status,timestamp\n"
+                    "r1,ana@example.com,[link=https://evil.example/]newsletter[/link],opt-in,2025-01-02T10:00:00Z\n"
+                    "r2,bob@example.com,news\x1b]0;owned\x07\u202e,opt-in,2025-01-02T10:00:00Z\n",
+                    encoding="utf-8")
+    code, output = garde("consent", "import", str(path), "--source", "othertool", "--column", "id=record",
+                         "--column", "email=mail", "--column", "activity=purpose",
+                         "--column", "action=status", "--column", "at=timestamp")
+    assert code == 1 and "2 rows refused" in output, output
+    assert "[link=https://evil.example/]newsletter[/link]" in output, output
+    assert "\x1b" not in output and "\u202e" not in output, output
+
+
+def test_a_consents_evidence_from_the_shops_systems_is_shown_as_text(store: str) -> None:
+    """The notice version is what the shop's system sent (a service key, or this option): history
+    shows it as written, not as Rich markup (red22)."""
+    version = "[link=https://evil.example/]sha256:v3[/link]"
+    code, output = garde("consent", "give", "newsletter", "--email", "ana@example.com", "--channel", "email",
+                         "--notice-version", version)
+    assert code == 0, output
+    code, output = garde("consent", "history", "--email", "ana@example.com")
+    assert code == 0 and "[link=htt" in output, output  # the table cuts it at 80 columns; markup would go

@@ -217,12 +217,12 @@ def test_newsletter_goes_at_unsubscription_or_three_years_after_the_last_contact
 def test_erasure_and_retention_share_one_fixed_point_per_masking(strategy: str, sqlite_url: str) -> None:
     """Masking an already masked value changes nothing, whichever of erasure or retention did it."""
     from garde.datasets import Masking
-    from garde.datasets.sql import _register_functions, is_masked, masked_once
+    from garde.datasets.sql import _prepare_sqlite, is_masked, masked_once
     from garde.store import connect
 
     masking = Masking(strategy, value="-" if strategy == "fixed" else None)
     engine = connect(sqlite_url, create=True)
-    sa.event.listen(engine, "connect", _register_functions)  # what connect_dataset() does
+    sa.event.listen(engine, "connect", _prepare_sqlite)  # what connect_dataset() does
     cell = sa.literal_column("v")
     with engine.connect() as conn:
         once = conn.execute(sa.select(masked_once(masking, cell, "sqlite"))

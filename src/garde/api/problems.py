@@ -66,6 +66,17 @@ DETAILS: dict[str, dict[str, str]] = {
                    "celle-ci ; rien n'a été écrit : réessayez",
              "it": "l'archivio ha incontrato una modifica concorrente e non ha potuto completare "
                    "questa; nulla è stato scritto: riprovare"},
+    "not_text": {"en": "a text holds half of a UTF-16 surrogate pair (\\ud800 – \\udfff alone): not Unicode "
+                       "text; nothing was written",
+                 "fr": "un texte contient une moitié de paire de substitution UTF-16 (\\ud800 – \\udfff "
+                       "seul) : ce n'est pas du texte Unicode ; rien n'a été écrit",
+                 "it": "un testo contiene metà di una coppia surrogata UTF-16 (\\ud800 – \\udfff da solo): "
+                       "non è testo Unicode; nulla è stato scritto"},
+    "nul": {"en": "a text holds a NUL character (\\u0000), which the store cannot keep; nothing was written",
+            "fr": "un texte contient un caractère NUL (\\u0000), que le stockage ne peut pas garder ; rien "
+                  "n'a été écrit",
+            "it": "un testo contiene un carattere NUL (\\u0000), che l'archivio non può conservare; nulla è "
+                  "stato scritto"},
     "internal": {"en": "an unexpected error; it is in the server's log",
                  "fr": "une erreur inattendue ; elle figure dans le journal du serveur",
                  "it": "un errore inatteso; è nel registro del server"},
@@ -192,6 +203,29 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     return problem(request, 500, worded(request, "internal"))
 
 
+async def _not_text(request: Request, exc: Exception) -> JSONResponse:
+    # JSON may escape half a surrogate pair ("\ud800"), which Python's decoder and pydantic take as a
+    # str; no database driver can encode it, so the write failed as an unexpected error (500, a
+    # traceback in the log) on any route that stores the text. The transaction was rolled back.
+    assert isinstance(exc, UnicodeEncodeError)
+    if exc.reason != "surrogates not allowed":
+        return await _unexpected(request, exc)
+    return problem(request, 400, worded(request, "not_text"), kind="urn:garde:problem:refused")
+
+
+#: psycopg's refusal of a NUL in a text parameter (PostgreSQL's text cannot hold one; SQLite's can).
+_NUL_REFUSED = "cannot contain NUL (0x00) bytes"
+
+
+async def _data(request: Request, exc: Exception) -> JSONResponse:
+    # A NUL in a staff key's free text (an out-of-band check, a reason) reached PostgreSQL as an
+    # unexpected error (500, a traceback in the log); the transaction was rolled back.
+    assert isinstance(exc, sa.exc.DataError)
+    if _NUL_REFUSED in str(exc.orig):
+        return problem(request, 400, worded(request, "nul"), kind="urn:garde:problem:refused")
+    return await _unexpected(request, exc)
+
+
 def install(app: FastAPI) -> None:
     """Map every error to a problem: validation, input, domain, HTTP, then anything else; and
     document those answers on every operation of the app's OpenAPI (:func:`document`)."""
@@ -200,6 +234,8 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(GardeError, _garde)
     app.add_exception_handler(HTTPException, _http)
     app.add_exception_handler(sa.exc.OperationalError, _unavailable)
+    app.add_exception_handler(UnicodeEncodeError, _not_text)
+    app.add_exception_handler(sa.exc.DataError, _data)
     # Any other database error is answered here and not raised again (a handler of Exception is:
     # the server would log the driver's whole message, values included, with its traceback).
     app.add_exception_handler(sa.exc.SQLAlchemyError, _unexpected)

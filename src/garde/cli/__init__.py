@@ -16,17 +16,17 @@ import pydantic
 import sqlalchemy as sa
 import typer
 from pydantic_settings import SettingsError
-from rich.console import Console
 from rich.markup import escape
 from typer._click.core import Context  # typer vendors click; this is the type its groups use
 from typer.core import TyperGroup
 
+from garde.cli.output import Terminal
 from garde.keys import DemoKeyWarning
 from garde.problems import GardeError, InputError
 from garde.store import transactions, unreachable
 from garde.store.transactions import conflicted, sqlstate
 
-err = Console(stderr=True, highlight=False)
+err = Terminal(stderr=True, highlight=False)
 
 
 def _show_warning(message: Warning | str, category: type[Warning], *_: Any, **__: Any) -> None:

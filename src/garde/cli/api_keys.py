@@ -8,16 +8,15 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from garde.api.keys import ROLES, create_key, list_keys, revoke_key
 from garde.cli.keys import keys_app
-from garde.cli.output import Format, FormatOption, emit, say
+from garde.cli.output import Format, FormatOption, Terminal, emit, say
 from garde.store import open_store
 from garde.store.transactions import retried
 
-out = Console(highlight=False, soft_wrap=True, emoji=False, markup=False)
+out = Terminal(highlight=False, soft_wrap=True, emoji=False, markup=False)
 Actor = Annotated[str, typer.Option("--actor", help="who does this (in the audit log)")]
 
 

@@ -8,18 +8,17 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 
 from garde import audit
 from garde.audit import head_export as audit_head
-from garde.cli.output import Format, FormatOption, QuietOption, emit, progress
+from garde.cli.output import Format, FormatOption, QuietOption, Terminal, emit, json_shown, progress
 from garde.private_files import open_private
 from garde.problems import GardeError
 from garde.store import open_store
 
 audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
-out = Console(highlight=False)
+out = Terminal(highlight=False)
 
 
 @audit_app.command("verify")
@@ -163,7 +162,8 @@ def export(
     engine = open_store()
     handle = open_private(output) if output else sys.stdout
     try:
-        handle.writelines(audit.export_lines(engine, since=since, kind=kind))
+        lines = audit.export_lines(engine, since=since, kind=kind)
+        handle.writelines(lines if output else map(json_shown, lines))  # stdout may be a terminal
     finally:
         if output:
             handle.close()

@@ -9,12 +9,11 @@ from typing import Annotated, Literal
 
 import sqlalchemy as sa
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from garde import consent
-from garde.cli.output import Format, FormatOption, QuietOption, emit, parse_day, progress
+from garde.cli.output import Format, FormatOption, QuietOption, Terminal, emit, json_text, parse_day, progress
 from garde.consent import renewal
 from garde.consent.importing import count_rows, import_csv
 from garde.consent.ledger import LedgerEvent, event_time
@@ -36,7 +35,7 @@ from garde.subjects import ensure_subject
 
 consent_app = typer.Typer(help="Record and prove consents (GDPR Art. 7): the append-only ledger.",
                           no_args_is_help=True)
-out = Console(highlight=False, soft_wrap=True)
+out = Terminal(highlight=False, soft_wrap=True)
 
 Email = Annotated[str | None, typer.Option("--email", help="the subject's e-mail address")]
 Phone = Annotated[str | None, typer.Option("--phone", help="the subject's telephone number")]
@@ -155,7 +154,8 @@ def show(
         return
     table = Table("activity", "channel", "state", "since", "expires", "receipt")
     for s in states:
-        table.add_row(s.activity, s.channel or "(all)", s.status, f"{s.since:%Y-%m-%d}" if s.since else "",
+        table.add_row(escape(s.activity), escape(s.channel or "(all)"), s.status,
+                      f"{s.since:%Y-%m-%d}" if s.since else "",
                       f"{s.expires_at:%Y-%m-%d}" if s.expires_at else "", s.event_id or "")
     out.print(table)
 
@@ -177,12 +177,13 @@ def history(
         engine.dispose()
     if format == "jsonl":
         for event in events:
-            typer.echo(json.dumps(event.to_data(), ensure_ascii=False))
+            typer.echo(json_text(event.to_data(), indent=None))
         return
     table = Table("when", "activity", "channel", "action", "method", "notice", "receipt")
     for e in events:
-        table.add_row(f"{e.at:%Y-%m-%d %H:%M}", e.activity, e.channel or "(all)", e.action, e.method,
-                      e.notice_version or "", e.event_id)
+        # method and notice version come from the shop's systems (a service key): shown as text
+        table.add_row(f"{e.at:%Y-%m-%d %H:%M}", escape(e.activity), escape(e.channel or "(all)"), e.action,
+                      escape(e.method), escape(e.notice_version or ""), e.event_id)
     out.print(table)
 
 
@@ -269,9 +270,9 @@ def import_command(
         out.print(f"{report.evidence_kept} rows already imported had other evidence: the evidence first "
                   "imported is kept")
     for note in report.notes[:20]:
-        out.print(f"[yellow]note[/yellow] {note}")
+        out.print(f"[yellow]note[/yellow] {escape(note)}")  # a row's values, as the file wrote them
     for problem in report.problems[:20]:
-        out.print(f"[red]refused[/red] {problem}")
+        out.print(f"[red]refused[/red] {escape(problem)}")
     if report.problems:
         raise typer.Exit(1)
 

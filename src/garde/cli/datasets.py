@@ -9,10 +9,9 @@ from typing import Annotated
 
 import typer
 import yaml
-from rich.console import Console
 from rich.table import Table
 
-from garde.cli.output import Format, FormatOption, QuietOption, emit, progress
+from garde.cli.output import Format, FormatOption, QuietOption, Terminal, emit, progress
 from garde.datasets import connect_datamap, discovery_warnings, find_subject, load_datamap
 from garde.datasets.archive import archive_warnings
 from garde.datasets.graph import graph_dot, graph_text, render
@@ -164,11 +163,12 @@ def find(
         keys = footprint.primary_keys(*ref)
         shown = ", ".join(map(str, keys[:8])) + (" ..." if len(keys) > 8 else "")
         table.add_row(str(ref), str(len(keys)), shown)
-    Console().print(table)
+    terminal = Terminal(highlight=False, soft_wrap=True, markup=False, emoji=False)  # keys and values as text
+    terminal.print(table)
     for match in footprint.identity_matches():
         how = "given" if match.via is None else (
             f"linked: {match.table}.{match.column}, reached from {match.via[0]} {match.via[1]}")
-        typer.echo(f"{match.kind}: {match.value}  [{how}]")
+        terminal.print(f"{match.kind}: {match.value}  [{how}]")
     for match in footprint.not_followed():
         typer.echo(f"{match.kind}: seen in {match.table}.{match.column}, not followed (not checked)")
 

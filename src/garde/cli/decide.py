@@ -8,12 +8,11 @@ from typing import Annotated
 
 import sqlalchemy as sa
 import typer
-from rich.console import Console
 
 from garde.audience import audited_audience, write_contacts_csv
 from garde.audit import AuditWriter
 from garde.cli.consent import CustomerId, Email, Phone, RegisterPath, identities, load_model
-from garde.cli.output import Format, FormatOption, QuietOption, emit, progress
+from garde.cli.output import Format, FormatOption, QuietOption, Terminal, emit, progress
 from garde.consent.recording import check_activity
 from garde.datasets import connect_datamap, load_datamap
 from garde.decide import DecisionPoint
@@ -23,7 +22,7 @@ from garde.problems import GardeError
 from garde.settings import get_settings
 from garde.store import open_store
 
-out = Console(highlight=False, soft_wrap=True)
+out = Terminal(highlight=False, soft_wrap=True)
 
 
 def decide(
@@ -125,7 +124,7 @@ def audience(
             business.dispose()
     if output:
         what = "subjects" if subject_ids else "addresses"
-        Console(stderr=True, highlight=False).print(f"{count} {what} written to {output}")
+        Terminal(stderr=True, highlight=False).print(f"{count} {what} written to {output}")
 
 
 def _export_job(activity: str, channel: str) -> None:
@@ -138,7 +137,7 @@ def _export_job(activity: str, channel: str) -> None:
         done = submit(store, audience_export, {"activity": activity, "channel": channel, "name": name})
     finally:
         store.dispose()
-    say = Console(stderr=True, highlight=False).print
+    say = Terminal(stderr=True, highlight=False).print
     if done.queued:
         say(f"audience export queued as job {done.job_id}: a worker writes {name} to its exports folder "
             f"({get_settings().exports} here)")

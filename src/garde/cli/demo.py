@@ -7,13 +7,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
+
+from garde.cli.output import Terminal
 
 if TYPE_CHECKING:
     from garde.web.demo_shop.server import DemoServer
 
-console = Console(highlight=False)
+console = Terminal(highlight=False)
 
 
 def demo(

@@ -8,10 +8,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from garde.cli.output import Format, FormatOption, emit
+from garde.cli.output import Format, FormatOption, Terminal, emit
 from garde.datasets import load_datamap
 from garde.decide.model import DecisionModel
 from garde.legal_holds import list_holds, place_known_hold, release_hold
@@ -19,7 +18,7 @@ from garde.rights.deployment import configured_phone_region
 from garde.settings import get_settings
 from garde.store import open_store, written
 
-out = Console(highlight=False, soft_wrap=True, emoji=False, markup=False)
+out = Terminal(highlight=False, soft_wrap=True, emoji=False, markup=False)
 hold_app = typer.Typer(help="Legal holds: keep data a request or a retention rule would remove.",
                        no_args_is_help=True)
 

@@ -7,11 +7,10 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from sqlalchemy.engine import Engine
 
-from garde.cli.output import Format, FormatOption, emit
+from garde.cli.output import Format, FormatOption, Terminal, emit
 from garde.jobs.limits import MAX_LIST
 from garde.settings import get_settings
 from garde.store import open_store
@@ -20,7 +19,7 @@ if TYPE_CHECKING:
     from garde.jobs.listing import JobRecord
 
 jobs_app = typer.Typer(help="The job queue the workers take from (PostgreSQL).", no_args_is_help=True)
-out = Console(highlight=False, soft_wrap=True, emoji=False, markup=False)
+out = Terminal(highlight=False, soft_wrap=True, emoji=False, markup=False)
 JobId = Annotated[int, typer.Argument(help="the job's id (from `garde jobs list`)", min=1)]
 Actor = Annotated[str, typer.Option("--actor", help="who does this (in the audit log)")]
 

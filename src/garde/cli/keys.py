@@ -12,10 +12,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from garde.cli.confirm import YesOption, confirm
-from garde.cli.output import Format, FormatOption, emit
+from garde.cli.output import Format, FormatOption, Terminal, emit
 from garde.keys import key_status, rotate_identifier_key, short
 from garde.problems import GardeError
 from garde.store import connect, migrate
@@ -23,7 +22,7 @@ from garde.store import connect, migrate
 keys_app = typer.Typer(help="Keys: the API keys of `garde serve` (create, list, revoke) and the "
                        "identifier key (show it, rotate it without losing anyone).",
                        no_args_is_help=True)
-out = Console(highlight=False, soft_wrap=True, emoji=False, markup=False)
+out = Terminal(highlight=False, soft_wrap=True, emoji=False, markup=False)
 
 
 @keys_app.command("show")

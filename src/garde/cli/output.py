@@ -30,6 +30,7 @@ from rich.progress import (
     TextColumn,
     TimeElapsedColumn,
 )
+from rich.text import Text
 
 
 class Exit(IntEnum):
@@ -55,12 +56,55 @@ class Format(StrEnum):
 FormatOption = Annotated[Format, typer.Option("--format", help="text, or json on stdout (docs/cli.md)")]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar")]
 
-stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+#: What a terminal acts on instead of showing, shown as an escape: C0 controls but the line feed and
+#: tab (ESC starts a sequence that repaints the screen, sets the window's title, or writes an OSC 8
+#: link; a carriage return writes over the line), DEL, C1 controls (0x9B is CSI to some terminals),
+#: and the bidirectional embeddings, overrides and isolates that reorder the rest of a line
+#: (U+202A – U+202E, U+2066 – U+2069). A request's notes, a failure's reason, a shop's value: text a
+#: data subject or anyone else wrote reaches the operator's terminal only as text.
+_SHOWN_AS_ESCAPES = str.maketrans(
+    {code: f"\\x{code:02x}" for code in (*range(0x20), *range(0x7F, 0xA0)) if code not in (0x09, 0x0A)}
+    | {code: f"\\u{code:04x}" for code in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))})
+
+
+def terminal_text(text: str) -> str:
+    """``text`` with what a terminal would act on (:data:`_SHOWN_AS_ESCAPES`) written as escapes."""
+    return text.translate(_SHOWN_AS_ESCAPES)
+
+
+class Terminal(Console):
+    """The console of every command: whatever it prints (a message, a table's cells) reaches the
+    terminal as text, its control characters shown as escapes (:func:`terminal_text`); the one place
+    that renders for a person, so no command's output can repaint the operator's screen. Rich's
+    markup (``[bold]``) stays for garde's own words: values go in escaped (``rich.markup.escape``)."""
+
+    def render_str(self, text: str, **options: Any) -> Text:
+        return super().render_str(terminal_text(text), **options)
+
+
+stderr = Terminal(stderr=True, highlight=False, soft_wrap=True)
+
+
+#: What JSON may carry raw in a string but a terminal acts on (:data:`_SHOWN_AS_ESCAPES` beyond the
+#: C0 controls JSON escapes itself), written as JSON's own ``\\u`` escapes: the same data.
+_JSON_ESCAPES = str.maketrans({code: f"\\u{code:04x}" for code in (*range(0x7F, 0xA0), *range(0x202A, 0x202F),
+                                                                  *range(0x2066, 0x206A))})
+
+
+def json_shown(text: str) -> str:
+    """JSON ``text`` with :data:`_JSON_ESCAPES` escaped: the same JSON, safe to print on a terminal."""
+    return text.translate(_JSON_ESCAPES)
+
+
+def json_text(data: Any, indent: int | None = 2) -> str:
+    """``data`` as JSON (non-ASCII text as itself), safe to print on a terminal: a subject's text in it
+    cannot act on the terminal of whoever reads a command's output without ``jq``."""
+    return json_shown(json.dumps(data, ensure_ascii=False, indent=indent, default=str))
 
 
 def emit(data: Any) -> None:
     """Write ``data`` as the command's one JSON document on stdout."""
-    typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    typer.echo(json_text(data))
 
 
 def say(format: Format, message: str) -> None:
@@ -68,7 +112,7 @@ def say(format: Format, message: str) -> None:
     if format is Format.json:
         stderr.print(message)
     else:
-        Console(highlight=False, soft_wrap=True).print(message)
+        Terminal(highlight=False, soft_wrap=True).print(message)
 
 
 class Ticker:
@@ -97,7 +141,7 @@ def progress(label: str, total: int | None, quiet: bool = False) -> Iterator[Tic
                TimeElapsedColumn()) if total is not None else (
         SpinnerColumn(), TextColumn("{task.description}"), TextColumn("{task.completed:,}"),
         TimeElapsedColumn())
-    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+    with Progress(*columns, console=Terminal(stderr=True), transient=True) as bar:
         task = bar.add_task(label, total=total)
 
         def advance(done: int, what: str | None) -> None:

@@ -8,12 +8,12 @@ from typing import Annotated, Any
 
 import sqlalchemy as sa
 import typer
-from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from garde import rights
 from garde.cli.confirm import YesOption, confirm
-from garde.cli.output import Format, FormatOption, QuietOption, emit, parse_day, progress, say
+from garde.cli.output import Format, FormatOption, QuietOption, Terminal, emit, parse_day, progress, say
 from garde.problems import GardeError
 from garde.rights import forwarding, instructed_erasure, instructed_restriction
 from garde.rights.deployment import configured_phone_region, configured_registers
@@ -23,7 +23,7 @@ from garde.store import open_store, written
 from garde.store.transactions import retried
 
 request_app = typer.Typer(help="Receive, verify, run and answer data-subject requests.", no_args_is_help=True)
-out = Console(highlight=False, soft_wrap=True)
+out = Terminal(highlight=False, soft_wrap=True)
 
 Actor = Annotated[str, typer.Option("--actor", help="Who does this (recorded in the audit log)")]
 RequestId = Annotated[str, typer.Argument(help="Request id (in full, or its first 8 characters or more)")]
@@ -52,25 +52,26 @@ def _show(request: rights.Request, format: Format) -> None:
     elif request.wrong_attempts:
         out.print(f"wrong codes so far: {request.wrong_attempts}")
     if request.extension_reason:
-        out.print(f"extension: {request.extension_reason}")
+        out.print(f"extension: {escape(request.extension_reason)}")
     if request.rejection_reason:
-        out.print(f"rejected: {request.rejection_reason}")
+        out.print(f"rejected: {escape(request.rejection_reason)}")
     for step in request.steps:
         note = f" — {step['note']}" if step["note"] else ""
-        out.print(f"  {step['at']:%Y-%m-%d %H:%M:%S}  {step['status']:<12} {step['actor']}{note}")
+        out.print(escape(f"  {step['at']:%Y-%m-%d %H:%M:%S}  {step['status']:<12} {step['actor']}{note}"))
     if request.result:
-        out.print(json.dumps(request.result, ensure_ascii=False, indent=2))
+        out.print(escape(json.dumps(request.result, ensure_ascii=False, indent=2)))
     for row in (request.result or {}).get("shared") or []:  # garde.rights.shared: for staff to decide
         key = "(keyed digest)" if isinstance(row["key"], dict) else row["key"]
-        out.print(f"[red]SHARED ROW[/red] {row['table']} {key}: another person's ({row['why']}); only "
-                  f"{', '.join(row['matched']) or 'nothing'} acted on — decide with the business")
+        out.print("[red]SHARED ROW[/red] " + escape(
+            f"{row['table']} {key}: another person's ({row['why']}); only "
+            f"{', '.join(row['matched']) or 'nothing'} acted on — decide with the business"))
 
 
 def _proof(proof: dict[str, Any] | None) -> str:
     if proof is None:
         return "not proven: not used to find or act on data"
     how = PROOF_WORDS.get(proof["method"], proof["method"])
-    return f"proven by {how}, {proof['at'][:16]} UTC, by {proof['by']} — {proof['note']}"
+    return escape(f"proven by {how}, {proof['at'][:16]} UTC, by {proof['by']} — {proof['note']}")
 
 
 def _corrections(values: list[str]) -> dict[str, str]:
@@ -321,19 +322,20 @@ def _show_forwardings(forwardings: list[dict[str, Any]]) -> None:
         state = {"to_forward": "[red]TO FORWARD[/red]", "forwarded": "forwarded", "restricted": "restricted",
                  "erased": "erased"}
         found = ", ".join(f"{table}: {rows} row(s)" for table, rows in sorted(view["found"].items()))
-        out.print(f"{state[view['status']]} to {view['controller']} (held on its behalf as a processor) — "
-                  f"found {found}")
-        out.print(f"  contact: {view['contact'] or 'not in the register'}"
-                  + (f"; its DPO: {view['dpo']}" if view["dpo"] else ""))
+        out.print(f"{state[view['status']]} to {escape(view['controller'])} (held on its behalf as a "
+                  f"processor) — found {escape(found)}")
+        out.print(escape(f"  contact: {view['contact'] or 'not in the register'}"
+                         + (f"; its DPO: {view['dpo']}" if view["dpo"] else "")))
         if view["forwarded_at"]:
             note = f" — {view['note']}" if view["note"] else ""
-            out.print(f"  forwarded {view['forwarded_at'][:16]} UTC by {view['forwarded_by']}{note}")
+            out.print(escape(f"  forwarded {view['forwarded_at'][:16]} UTC by {view['forwarded_by']}{note}"))
         if view["erased_at"]:
-            out.print(f"  erased {view['erased_at'][:16]} UTC on the instruction \"{view['instruction']}\" "
-                      f"given by {view['instructed_by']}: {view['erasure']}")
+            instruction = f"\"{view['instruction']}\" given by {view['instructed_by']}"
+            out.print(escape(f"  erased {view['erased_at'][:16]} UTC on the instruction {instruction}: "
+                             f"{view['erasure']}"))
         elif view["instruction"]:
-            out.print(f"  restricted on the instruction \"{view['instruction']}\" "
-                      f"given by {view['instructed_by']}")
+            out.print(escape(f"  restricted on the instruction \"{view['instruction']}\" "
+                             f"given by {view['instructed_by']}"))
 
 
 ControllerName = Annotated[str, typer.Option("--controller", help="The client controller, as `request show` "

@@ -7,13 +7,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from sqlalchemy.engine import Engine
 
 from garde import jobs, retention
 from garde.cli.confirm import YesOption, confirm, will_ask
-from garde.cli.output import Format, FormatOption, QuietOption, emit, progress, shows_progress
+from garde.cli.output import Format, FormatOption, QuietOption, Terminal, emit, progress, shows_progress
 from garde.datasets import DataMap, connect_datamap, load_datamap
 from garde.problems import GardeError
 from garde.retention.plan import Plan
@@ -21,7 +20,7 @@ from garde.retention.sweep import BATCH_SIZE
 from garde.settings import get_settings
 from garde.store import open_store
 
-out = Console(highlight=False, soft_wrap=True, emoji=False, markup=False)
+out = Terminal(highlight=False, soft_wrap=True, emoji=False, markup=False)
 retention_app = typer.Typer(help="Retention: what is due, sweep it, past sweeps.", no_args_is_help=True)
 
 

@@ -8,11 +8,10 @@ from typing import Annotated
 
 import sqlalchemy as sa
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from garde.cli.confirm import YesOption, confirm
-from garde.cli.output import Format, FormatOption, QuietOption, emit, parse_day, progress
+from garde.cli.output import Format, FormatOption, QuietOption, Terminal, emit, parse_day, progress
 from garde.problems import GardeError
 from garde.shop import generate_shop
 from garde.shop.sample import sample_customers
@@ -71,7 +70,7 @@ def generate(
     table.add_column("rows", justify="right")
     for name, count in sorted(report.rows.items()):
         table.add_row(name, f"{count:,}")
-    Console().print(table)
+    Terminal().print(table)
 
 
 @shop_app.command("sample")
@@ -99,7 +98,7 @@ def sample(
     table = Table("customer_id", "email", "phone", title_justify="left")
     for customer in found:
         table.add_row(customer.customer_id, customer.email or "", customer.phone or "")
-    Console(highlight=False).print(table)
+    Terminal(highlight=False).print(table)
 
 
 def install(app: typer.Typer) -> None:

@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from garde.cli.output import Format, FormatOption, emit
+from garde.cli.output import Format, FormatOption, Terminal, emit
 from garde.problems import closest
 from garde.taxonomy import KINDS, LANGS, load_vocabulary
 
@@ -37,7 +36,7 @@ def taxonomy(
                "fideslang": term.fideslang, "synonyms": {k: list(v) for k, v in term.synonyms.items()}}
               for name in ([kind] if kind else list(KINDS)) for term in vocabulary.terms(name)])
         return
-    console = Console()
+    console = Terminal()
     for name in [kind] if kind else list(KINDS):
         table = Table(title=KINDS[name], title_justify="left")
         for column in ("id", "label", "DPV", "fideslang", *(["synonyms"] if synonyms else [])):
