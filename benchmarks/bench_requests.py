@@ -66,8 +66,8 @@ def measure(action: Callable[[], Any], memory: bool = False) -> tuple[float, flo
     return elapsed, cpu, peak
 
 
-def bench(shop: Shop, samples: int) -> dict[str, Any]:
-    deployment, store = open_deployment(shop, shop.work / "results")
+def bench(shop: Shop, samples: int, read_ahead: bool | None = None) -> dict[str, Any]:
+    deployment, store = open_deployment(shop, shop.work / "results", read_ahead)
     baseline = HandWritten(deployment.engines["shop"], deployment.engines["crm"])
     tuned = TunedHandWritten(shop.urls["shop"], shop.urls["crm"])
     emails = sample_emails(deployment.engines["shop"], shop.customers, samples * 5 + 4,
@@ -136,8 +136,16 @@ def arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"a PostgreSQL URL (its database name is the prefix of the benchmark's "
                              f"databases); default ${POSTGRES_ENV}")
     parser.add_argument("--sqlite", action="store_true", help="SQLite even when --postgres is set")
+    parser.add_argument("--read-ahead", choices=("on", "off"), default=None,
+                        help="discovery reads each database in one statement before its walk (on) or "
+                             "walks table by table (off); default: as garde chooses per database")
     parser.add_argument("--drop", action="store_true",
                         help="PostgreSQL: drop the shop's databases at the end (the store is always dropped)")
+
+
+def read_ahead(args: argparse.Namespace) -> bool | None:
+    """The ``--read-ahead`` option: True, False, or None (garde's own choice)."""
+    return None if args.read_ahead is None else args.read_ahead == "on"
 
 
 def open_shop(args: argparse.Namespace) -> Shop:
@@ -154,7 +162,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     shop = open_shop(args)
     try:
-        print(json.dumps(bench(shop, args.samples), indent=2))
+        print(json.dumps(bench(shop, args.samples, read_ahead(args)), indent=2))
     finally:
         if shop.backend == "postgresql":
             drop_postgres(shop, keep_shop=not args.drop)

@@ -34,7 +34,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from benchmarks.bench_requests import arguments, open_shop
+from benchmarks.bench_requests import arguments, open_shop, read_ahead
 from benchmarks.bench_throughput import cpu_seconds
 from benchmarks.request_shop import (
     AS_OF,
@@ -138,10 +138,10 @@ def protocol(engines: list[sa.Engine], action: Callable[[], None], requests: int
             "copies": round(kinds["CopyDone"] * per, 1)}
 
 
-def profile(shop: Any, requests: int, cprofile: str | None) -> dict[str, Any]:
+def profile(shop: Any, requests: int, cprofile: str | None, ahead: bool | None = None) -> dict[str, Any]:
     from garde.rights.running import run
 
-    deployment, store = open_deployment(shop, shop.work / "results")
+    deployment, store = open_deployment(shop, shop.work / "results", ahead)
     emails = sample_emails(deployment.engines["shop"], shop.customers, 3 * requests + 6,
                            random.Random(time.time_ns()))
     load_before = load()
@@ -245,7 +245,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     shop = open_shop(args)
     try:
-        print(json.dumps(profile(shop, args.requests, args.cprofile), indent=2, ensure_ascii=False))
+        print(json.dumps(profile(shop, args.requests, args.cprofile, read_ahead(args)), indent=2,
+                         ensure_ascii=False))
     finally:
         if shop.backend == "postgresql":
             drop_postgres(shop, keep_shop=not args.drop)

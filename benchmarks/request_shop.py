@@ -169,10 +169,14 @@ def warm(shop: Shop) -> str:
             f"file cache (pg_prewarm 'read') before timing; shared_buffers is {buffers}")
 
 
-def open_deployment(shop: Shop, results: Path) -> tuple[Deployment, sa.Engine]:
-    """A garde deployment over the shop (answers under ``results``) and its migrated engine store."""
+def open_deployment(shop: Shop, results: Path,
+                    read_ahead: bool | None = None) -> tuple[Deployment, sa.Engine]:
+    """A garde deployment over the shop (answers under ``results``) and its migrated engine store;
+    ``read_ahead``: discovery's choice (None: garde's default)."""
     datamap = load_datamap(ROOT / "datasets")
     deployment = Deployment(datamap, connect_datamap(datamap, shop.urls), registers_of(datamap), results)
+    if read_ahead is not None:
+        deployment.read_ahead = read_ahead
     store = connect(shop.store_url, create=True)
     migrate(store)
     return deployment, store

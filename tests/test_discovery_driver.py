@@ -17,7 +17,9 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from garde.datasets import find_subject
+from garde.datasets import ColumnMap, DataMap, Dataset, TableMap, find_subject
+from garde.datasets.ahead import read_ahead
+from garde.datasets.footprint import row_identity
 from garde.datasets.sql import rows_in, rows_in_all, select_in
 from garde.problems import GardeError
 from garde.rights import get_request, submit, verify_out_of_band
@@ -57,6 +59,26 @@ def test_rows_are_those_sqlalchemy_reads(awkward: sa.Engine, conditions: dict[st
                                                    {f"v{i}": v for i, v in enumerate(conditions.values())})]
         assert sorted(rows_in(conn, "user", columns, conditions)) == sorted(expected)
         assert rows_in(conn, "user", columns, {"id": [2]}) == [(2, "b", 20, None)]
+
+
+def test_names_that_need_quoting_are_read_ahead_as_walked(awkward: sa.Engine) -> None:
+    """The one statement per database quotes names itself on PostgreSQL (it is sent as written, with
+    the server's $n marks): a reserved word, a space and a % read as the walk reads them."""
+    table = TableMap("a", "user", "id", subject="customer", identities={"email": "e mail"},
+                     authoritative=frozenset({"email"}),
+                     columns={c: ColumnMap(c, "x") for c in ("select", "pct%")})
+    datamap = DataMap({"a": Dataset("a", {"user": table}, url="sqlite://")})
+    for email in ("x@example.com", "y@example.com", "nobody@example.com"):
+        walked = find_subject(datamap, {"a": awkward}, {"email": email}, ahead=False)
+        ahead = find_subject(datamap, {"a": awkward}, {"email": email}, ahead=True)
+        assert ahead.found == walked.found and ahead.matches == walked.matches
+    assert not any(ahead.found.values())
+    # The statement itself ran (a failing one would leave the walk to read alone, and say the same).
+    with awkward.connect() as conn:
+        read = read_ahead(datamap, {"a": conn}, {"email": {"x@example.com"}}, {table.ref: ("id", "e mail",
+                          "select", "pct%")}, row_identity)
+    assert read.statements == 1
+    assert read.answer(table.ref, {"e mail": ["x@example.com"]}) == [(1, "x@example.com", "a", 10)]
 
 
 def test_a_failing_statement_raises_a_sqlalchemy_error(awkward: sa.Engine) -> None:
@@ -221,22 +243,22 @@ def test_reading_ahead_on_postgresql_sends_one_statement_per_database(shop: tupl
 
 @pytest.mark.postgres
 @pytest.mark.parametrize("shop", ["postgresql"], indirect=True)
-def test_a_request_run_reads_ahead_only_where_the_setting_asks(shop: tuple[sa.Engine, Deployment, str],
+def test_a_request_run_reads_ahead_unless_the_setting_says_not(shop: tuple[sa.Engine, Deployment, str],
                                                                tmp_path: Path) -> None:
-    """Reading ahead is off by default (slower on a database on the same host, docs/performance.md)
-    and on where ``discovery_read_ahead`` is set: a request run's discovery then sends one statement
-    per database, and finds the same rows."""
+    """On PostgreSQL reading ahead is on by default and off where ``discovery_read_ahead`` is false:
+    a request run's discovery then sends one statement per table and hop, and finds the same rows."""
     _, deployment, email = shop
     request = SimpleNamespace(id="r", proven_identities={"email": email})
-    walked, sent = _sent(list(deployment.engines.values()), tmp_path / "walk.trace",
-                         lambda: locate(deployment, request))  # type: ignore[arg-type]
-    assert len([line for line in sent if "\tParse\t" in line]) > len(deployment.datamap.datasets)
     urls = {db: engine.url.render_as_string(hide_password=False) for db, engine in deployment.engines.items()}
-    for setting in (False, True):
+    for setting in (None, False, True):
         with Deployment.open(ROOT / "datasets", results=tmp_path, urls=urls,
                              settings=Settings(discovery_read_ahead=setting)) as opened:
             assert opened.read_ahead is setting
-    deployment.read_ahead = True
+    deployment.read_ahead = False
+    walked, sent = _sent(list(deployment.engines.values()), tmp_path / "walk.trace",
+                         lambda: locate(deployment, request))  # type: ignore[arg-type]
+    assert len([line for line in sent if "\tParse\t" in line]) > len(deployment.datamap.datasets)
+    deployment.read_ahead = None
     ahead, sent = _sent(list(deployment.engines.values()), tmp_path / "ahead.trace",
                         lambda: locate(deployment, request))  # type: ignore[arg-type]
     statements = [line for line in sent if ("\tParse\t" in line or "\tQuery\t" in line)

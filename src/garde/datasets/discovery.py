@@ -48,7 +48,7 @@ from garde.datasets.sql import CHUNK, chunks, rows_in_all
 from garde.problems import GardeError
 from garde.store.reads import reading
 
-__all__ = ["Footprint", "IdentityMatch", "find_subject", "normalise_identity"]
+__all__ = ["Footprint", "IdentityMatch", "find_subject", "normalise_identity", "reads_ahead"]
 
 Origin = tuple[str, str]  # the identity (kind, value) whose search reached a row
 # What the next hop searches: per (table, proven?), per column, each value with its origin.
@@ -56,18 +56,15 @@ Pending = dict[tuple[TableRef, bool], dict[str, dict[Any, Origin]]]
 
 
 def find_subject(datamap: DataMap, engines: Mapping[str, Engine], identities: Mapping[str, str],
-                 *, max_hops: int = 50, ahead: bool = False) -> Footprint:
+                 *, max_hops: int = 50, ahead: bool | None = None) -> Footprint:
     """Every row of the subject holding ``identities`` ({kind: value}, proven by the requester),
     across all databases; :class:`Footprint` says how each identity met was matched.
 
     ``ahead``: the rows the walk will ask for are read first, one statement per database
-    (:mod:`garde.datasets.ahead`), and each hop reads only what they do not cover; False (the
-    default): one statement per table and hop. The footprint is the same. Reading ahead saves
-    round trips (worth it where the database is far: each one costs the network's latency), but
-    on a database on the same host it made an access request slower in wall time (PostgreSQL, 1 M
-    shop: 18.9 – 24.4 ms against 15.3 – 19.0, same CPU), and on SQLite it costs more than the
-    statements it replaces (docs/performance.md); a deployment turns it on with the
-    ``discovery_read_ahead`` setting."""
+    (:mod:`garde.datasets.ahead`), and each hop reads only what they do not cover; False: one
+    statement per table and hop; None (the default): chosen per database by :func:`reads_ahead`.
+    The footprint is the same either way (``tests/test_discovery_ahead.py``, and the access answers
+    of ``tests/test_access_read_ahead.py``)."""
     unknown = [k for k in identities if not datamap.with_identity(k)]
     if unknown:
         raise GardeError(f"no table declares identity {', '.join(map(repr, unknown))}; "
@@ -80,8 +77,9 @@ def find_subject(datamap: DataMap, engines: Mapping[str, Engine], identities: Ma
                       matches={(k, v): IdentityMatch(k, v, "given") for k, v in given.items()})
     with ExitStack() as stack:
         walk = _Walk(datamap, engines, found, stack)
-        if ahead:
-            walk.ahead = read_ahead(datamap, {name: walk.connection(name) for name in datamap.datasets},
+        chosen = [name for name in datamap.datasets if reads_ahead(engines[name], ahead)]
+        if chosen:
+            walk.ahead = read_ahead(datamap, {name: walk.connection(name) for name in chosen},
                                     found.identities, walk.read, walk.row_identity)
         for kind, value in given.items():
             walk.search_identity(kind, value)
@@ -91,6 +89,20 @@ def find_subject(datamap: DataMap, engines: Mapping[str, Engine], identities: Ma
             found.hops += 1
             walk.hop()
     return found
+
+
+def reads_ahead(engine: Engine, ahead: bool | None = None) -> bool:
+    """Whether discovery reads ``engine``'s database in one statement before its walk: ``ahead`` when
+    given (the ``discovery_read_ahead`` setting), else on PostgreSQL and not on SQLite.
+
+    On PostgreSQL each statement costs the client a round trip and the driver's work, and the one
+    statement replaces about thirty (1 M shop, quiet: discovery 4.1 against 7.9 ms wall, 1.4 against
+    2.5 ms of CPU; a whole access request 16 round trips instead of 19). On SQLite there is no round
+    trip and the thirty small prepared statements cost less than the one large one (0.9 against
+    1.5 ms). docs/performance.md, "discovery's statement chosen per database"."""
+    if ahead is not None:
+        return ahead
+    return engine.dialect.name == "postgresql"
 
 
 @dataclass(frozen=True)

@@ -39,8 +39,9 @@ class Deployment:
     # What requests derive from the map and registers alone (activity texts, wordings,
     # nullability): computed once per deployment, not per request.
     memo: dict[Hashable, Any] = field(default_factory=dict, repr=False, compare=False)
-    # Discovery reads each database's rows in one statement first (the discovery_read_ahead setting).
-    read_ahead: bool = False
+    # Discovery reads each database's rows in one statement first (the discovery_read_ahead setting;
+    # None: on PostgreSQL, not on SQLite, garde.datasets.discovery.reads_ahead).
+    read_ahead: bool | None = None
 
     @classmethod
     def open(cls, datasets: Path | None = None, results: Path | None = None,
