@@ -209,3 +209,27 @@ def test_a_compulsory_scheme_among_the_data_says_nothing_of_providing_them() -> 
     found = elements("Données traitées\tIdentité, numéro de sécurité sociale, régime obligatoire\n"
                      "Finalité\tRemboursement des soins\n", "fr")
     assert not found["statutory_or_contractual_requirement"]
+
+
+SHORT_FORM = """<!DOCTYPE html><html lang="{lang}"><body>
+<div class="banner"><p>Free shipping on all orders</p></div>
+<form><label>Nome</label><input name="n"><label>E-mail</label><input name="e">
+<label><input type="checkbox"> Iscriviti alla newsletter</label><button>Send</button></form>
+<footer><p>Privacy policy · Cookie policy · Terms</p></footer></body></html>
+"""
+
+
+def test_the_page_s_lang_decides_where_its_text_is_unsure(tmp_path: Path) -> None:
+    """A short form among English page chrome: lingua is unsure, the page's `lang` decides (seen
+    failing: read as English); a page declaring English over French prose stays French."""
+    path = tmp_path / "short.html"
+    path.write_text(SHORT_FORM.format(lang="it-IT"), encoding="utf-8")
+    document = read(path)
+    assert document.declared_language == "it"
+    assert analyse(document).language == "it"
+    path.write_text(SHORT_FORM.replace(' lang="{lang}"', ""), encoding="utf-8")
+    assert analyse(read(path)).language == "en"  # no declared language: the text alone
+    path.write_text("<html lang='en'><body><p>Nous utilisons vos données pour gérer votre commande et "
+                    "vous envoyer la lettre d'information, avec votre consentement.</p></body></html>",
+                    encoding="utf-8")
+    assert analyse(read(path)).language == "fr"

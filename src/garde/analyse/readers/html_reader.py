@@ -59,7 +59,18 @@ def read_html(text: str, source: str) -> Document:
             _walk(root, builder, depth=0)
         except RecursionError:  # the bound above should make this unreachable: never a traceback
             raise GardeError(f"{source}: the HTML is nested too deeply to read") from None
-    return builder.build()
+    return builder.build(_declared_language(tree))
+
+
+def _declared_language(tree: LexborHTMLParser) -> str:
+    """The language the page declares (``<html lang="fr-FR">``, else its body's or main content's):
+    its primary subtag, lower case; "" when none is declared."""
+    for selector in ("html", "body", "main", "form"):
+        node = tree.css_first(selector)
+        value = node.attributes.get("lang") if node is not None else None
+        if value:
+            return value.strip().split("-")[0].split("_")[0].lower()
+    return ""
 
 
 def _check_nesting(text: str, source: str) -> None:
