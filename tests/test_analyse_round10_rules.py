@@ -233,3 +233,13 @@ def test_the_page_s_lang_decides_where_its_text_is_unsure(tmp_path: Path) -> Non
                     "vous envoyer la lettre d'information, avec votre consentement.</p></body></html>",
                     encoding="utf-8")
     assert analyse(read(path)).language == "fr"
+
+
+def test_a_register_row_naming_a_third_country_beside_its_safeguard_shows_a_transfer() -> None:
+    """"Maroc" in a "Pays" cell, "Clauses contractuelles types" in the next (art13.yaml `row_together`;
+    seen failing: no transfer, the country and the safeguard being in two cells); EEA rows show none."""
+    header = "Sous-traitant\tPrestation\tPays\tGaranties\n"
+    home = "Paie-Conseil\tBulletins de paie\tFrance\tContrat article 28\n"
+    assert not elements(header + home, "fr")["transfers_outside_eea"]
+    assert elements(header + home + "CallAssist\tAppels\tMaroc\tClauses contractuelles types\n", "fr")[
+        "transfers_outside_eea"]

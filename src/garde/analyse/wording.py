@@ -309,18 +309,17 @@ def _needed_for(text: str) -> list[Match]:
     spans = tokens(text)
     words = [w for w, _, _ in spans]
     present = set(words)
-    found: list[Match] = []
     for term, needs, objects, unless in _needed_for_words():
         at_need = _at(words, [k for k in needs if k[0] in present])
         at_object = _at(words, [k for k in objects if k[0] in present]) if at_need else []
-        for (a, b), (c, d) in ((n, o) for n in at_need for o in at_object):
+        # the earliest statement, whatever order the phrases are tried in (the same answer every run)
+        for (a, b), (c, d) in sorted((n, o) for n in at_need for o in at_object):
             first, last = min(a, c), max(b, d)
             start, end = spans[first][1], spans[last - 1][2]
             if max(a, c) - min(b, d) <= NEEDED_FOR_REACH and _one_sentence(text, start, end) \
                     and not _conditioned(text, spans, first, unless):
-                found.append(Match(term, start, end, SELF_STANDING, CONTENT_WORDS))
-                return found
-    return found
+                return [Match(term, start, end, SELF_STANDING, CONTENT_WORDS)]
+    return []
 
 
 def _conditioned(text: str, spans: list[tuple[str, int, int]], first: int, unless: frozenset[str]) -> bool:
