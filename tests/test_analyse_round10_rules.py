@@ -243,3 +243,13 @@ def test_a_register_row_naming_a_third_country_beside_its_safeguard_shows_a_tran
     assert not elements(header + home, "fr")["transfers_outside_eea"]
     assert elements(header + home + "CallAssist\tAppels\tMaroc\tClauses contractuelles types\n", "fr")[
         "transfers_outside_eea"]
+
+
+@pytest.mark.parametrize(("text", "language"), [
+    ("Non possiamo consegnarle le chiavi se non ci mostra un documento di identità valido.", "it"),
+    ("If you do not show us a valid photo ID, we cannot open your account.", "en"),
+    ("Si vous ne présentez pas de pièce d'identité, nous ne pouvons pas vous remettre le colis.", "fr"),
+])
+def test_the_consequence_of_not_showing_a_document_is_told(text: str, language: str) -> None:
+    """Art. 13(2)(e): what happens if the person does not show what is asked (seen failing)."""
+    assert elements(text, language)["statutory_or_contractual_requirement"]
