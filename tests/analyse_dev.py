@@ -8,10 +8,11 @@ floors, any test only it needs) and takes the rest from here:
     globals().update(dev_tests(FOLDER, Floors(pairs=(0.95, 0.90), elements=(0.95, 0.95))))
 
 which sets the module's `xdist_group` (one worker analyses each document once), defines the
-`analysed` fixture (PDF and DOCX built from their sources by
-tests/heldout3_documents.py) and the tests `test_pairs_and_elements` (prints the set's tables),
-`test_kind`, `test_findings` (every labelled finding reported; with `only_labelled_findings`, none
-other either) and `test_evidence_is_verbatim`.
+`analysed` fixture (PDF and DOCX built from their sources by tests/heldout6_documents.py: the third
+set's markup, `^^` cells merged with the cell above; an HTML page's text also as a browser shows it)
+and the tests `test_pairs_and_elements` (prints the set's tables), `test_kind`, `test_findings`
+(every labelled finding reported; with `only_labelled_findings`, none other either) and
+`test_evidence_is_verbatim`.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ import yaml
 
 from garde.analyse.art13 import ELEMENTS
 from garde.analyse.report import analyse_file
-from tests.heldout3_documents import build
+from tests.analyse_blind import read_back
+from tests.heldout6_documents import build
 from tests.test_analyse_heldout import evidence_strings
 from tests.test_analyse_structures import matched_pairs, pair_figures
 
@@ -49,14 +51,17 @@ def analyse_set(folder: Path, labels: dict[str, Any], into: Path) -> Analysed:
     found: Analysed = {}
     for name in sorted(labels):
         path, text = build(folder, name, into)
+        if path.suffix == ".html":  # the text a browser shows, its entities and inline tags read
+            text += "\n" + read_back(path)
         found[name] = analyse_file(path, labels[name]["language"]).to_data(), text
     return found
 
 
 @cache
 def squashed(text: str) -> str:
-    """The text with its table bars and runs of white space as single spaces."""
-    return " ".join(text.replace("|", " ").split())
+    """The text with its table bars, cell breaks (tests/heldout3_documents.py) and runs of white
+    space as single spaces."""
+    return " ".join(text.replace("|", " ").replace("¶", " ").split())
 
 
 def assert_verbatim(analysed: Analysed, name: str) -> None:

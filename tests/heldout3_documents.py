@@ -4,9 +4,10 @@ A document whose name ends in .pdf or .docx is committed as `NAME.source`, in a 
 module's own: `#`, `##` and `###` headings, `- ` bullets, `|`-separated table rows (the first row is
 the header; a cell of `^` alone is the cell above, merged down into this row: a DOCX vertical merge,
 a PDF cell spanning the rows, drawn at its first) and `---page---` for a page break; any other
-non-empty line is a paragraph. The PDF is written with reportlab (table cells are wrapping
-paragraphs in fixed column widths, so a long cell runs over several lines) and the DOCX with
-python-docx (a real Word table). Both are deterministic: reportlab in invariant mode, the DOCX with
+non-empty line is a paragraph; inside a table cell, ` ¶ ` parts the cell's paragraphs (a Word cell
+of several paragraphs, lines broken in the PDF's cell). The PDF is written with reportlab (table
+cells are wrapping paragraphs in fixed column widths, so a long cell runs over several lines) and the
+DOCX with python-docx (a real Word table). Both are deterministic: reportlab in invariant mode, the DOCX with
 fixed core properties and zip times. Every other document (text, Markdown, HTML, TSV) is read as
 committed.
 """
@@ -102,7 +103,7 @@ def flowables(blocks: list[Block], width: float, cell_padding: float | None = No
             story.append(ListFlowable(items, bulletType="bullet", start="–"))
         else:
             texts = [cells(row) for row in block.lines]
-            rows = [[Paragraph("" if text == MERGED else escape(text), cell) for text in row]
+            rows = [[Paragraph("" if text == MERGED else _cell_markup(text), cell) for text in row]
                     for row in texts]
             table = Table(rows, colWidths=[width / len(rows[0])] * len(rows[0]), repeatRows=1)
             padding = [] if cell_padding is None else [
@@ -121,6 +122,12 @@ def flowables(blocks: list[Block], width: float, cell_padding: float | None = No
 
 
 MERGED = "^"  # a table cell merged with the one above
+CELL_BREAK = " ¶ "  # parts a table cell's paragraphs
+
+
+def _cell_markup(text: str) -> str:
+    """A cell's text for reportlab: escaped, its paragraphs (:data:`CELL_BREAK`) on lines of their own."""
+    return "<br/>".join(escape(part) for part in text.split(CELL_BREAK))
 
 
 def merged_runs(rows: list[list[str]]) -> list[tuple[int, int, int]]:
@@ -158,7 +165,10 @@ def write_docx(blocks: list[Block], path: Path) -> None:
             for r, row in enumerate(rows):
                 for c, text in enumerate(row):
                     if text != MERGED:
-                        grid.cell(r, c).text = text
+                        first, *more = text.split(CELL_BREAK)
+                        grid.cell(r, c).text = first
+                        for part in more:
+                            grid.cell(r, c).add_paragraph(part)
             for c, top, bottom in merged_runs(rows):
                 grid.cell(top, c).merge(grid.cell(bottom, c))
     properties = document.core_properties

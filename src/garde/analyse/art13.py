@@ -64,6 +64,9 @@ class Rule:
     but_for: tuple[Cues, ...] = ()  # a passage with one of these counts despite `unless`
     # groups of cues that count only in a table cell or a list item ("6 years after the tenancy ends")
     listed_together: tuple[tuple[Cues, ...], ...] = ()
+    # groups whose first set names a table cell and each other set another cell of its row (a
+    # register's "Maroc" beside "Clauses contractuelles types"): the cell is the evidence
+    row_together: tuple[tuple[Cues, ...], ...] = ()
     sections: Cues = _NONE
     columns: Cues = _NONE
     min_words_besides: int = 0
@@ -124,6 +127,8 @@ def load_rules(path: Path = DATA) -> Rules:
             but_for=_named_sets(spec.get("but_for"), sets, f"{name}.but_for"),
             listed_together=tuple(_named_sets(group, sets, f"{name}.listed_together")
                                   for group in spec.get("listed_together") or []),
+            row_together=tuple(_named_sets(group, sets, f"{name}.row_together")
+                               for group in spec.get("row_together") or []),
             sections=compile_cues(per_language(spec.get("sections"), f"{name}.sections")),
             columns=compile_cues(per_language(spec.get("columns"), f"{name}.columns")),
             min_words_besides=int(spec.get("min_words_besides") or 0),
@@ -224,6 +229,8 @@ def _matches(passage: Passage, rule: Rule, scoped: Cues | None) -> bool:
         return True
     if any(all(c.find(text, words) for c in group) for group in rule.alone):
         return True
+    if passage.row and any(_in_row(passage, group) for group in rule.row_together):
+        return True
     if rule.context and not (any(c.find(text, words) for c in rule.context)
                              or (scoped is not None and _in_section(passage, scoped))):
         return False
@@ -231,6 +238,15 @@ def _matches(passage: Passage, rule: Rule, scoped: Cues | None) -> bool:
     if rule.by_article and not introduces_a_list and all(c.find(text, words) for c in rule.by_article):
         return True
     return any(all(c.find(text, words) for c in group) for group in rule.together)
+
+
+def _in_row(passage: Passage, group: tuple[Cues, ...]) -> bool:
+    """Whether the group's first set names the cell and each other one another cell of its row."""
+    first, *others = group
+    if not first.find(passage.text, passage.words):
+        return False
+    cells = [cell.text for cell in passage.row if cell.start != passage.block.start]
+    return all(any(c.find(cell, words_of(cell)) for cell in cells) for c in others)
 
 
 def _excluded(passage: Passage, rule: Rule) -> bool:

@@ -48,6 +48,8 @@ class Document:
     tables: tuple[Table, ...] = ()
     language: str = ""  # "fr", "en" or "it"; "" until detected
     headings: tuple[Block, ...] = field(default=())
+    # the language the file declares for its text (an HTML page's `lang`: "fr", "en", "it"), "" if none
+    declared_language: str = ""
 
     def section_of(self, block: Block) -> Block | None:
         """The nearest heading before ``block``, or None."""

@@ -24,11 +24,28 @@ def _detector() -> Any:
     return LanguageDetectorBuilder.from_languages(Language.FRENCH, Language.ENGLISH, Language.ITALIAN).build()
 
 
-def detect_language(text: str, default: str = "en") -> str:
-    """``fr``, ``en`` or ``it``: the language most of ``text`` is in (``default`` when it has no words)."""
+#: Below this confidence of lingua in the language it finds, the text alone does not settle it
+#: (a short form's labels among English page chrome), and the language the file declares decides...
+UNSURE = 0.9
+#: ... provided the text gives that language at least this confidence (a page declaring "en" over
+#: French text stays French).
+DECLARED_FLOOR = 0.1
+
+
+def detect_language(text: str, default: str = "en", declared: str = "") -> str:
+    """``fr``, ``en`` or ``it``: the language most of ``text`` is in (``default`` when it has no words).
+    ``declared``: the language the file declares for it (an HTML page's ``lang``), evidence that
+    decides where the text is unsure (:data:`UNSURE`, :data:`DECLARED_FLOOR`)."""
     sample = text[:SAMPLE]
     if not any(c.isalpha() for c in sample):
-        return default
+        return declared if declared in LANGUAGES else default
+    if declared in LANGUAGES:
+        values = {str(v.language.iso_code_639_1.name).lower(): v.value
+                  for v in _detector().compute_language_confidence_values(sample)}
+        best = max(values, key=values.__getitem__)
+        if values[best] < UNSURE and values.get(declared, 0.0) >= DECLARED_FLOOR:
+            return declared
+        return best
     found = _detector().detect_language_of(sample)
     if found is None:
         return default

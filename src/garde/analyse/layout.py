@@ -589,6 +589,13 @@ def _walk(heading: Block | None, body: list[Block], language: str, reading: Read
         if following_items and block.text.rstrip().endswith(":"):
             intro = [chunk]
             continue
+        if _BOLD_LEAD.match(block.text) and not basis_section:
+            # "**Billing.** We issue invoices ...: the law requires us to": the bold lead names the
+            # paragraph's purpose, whatever its sentences name as their subjects ("for your contact
+            # details, it rests on the contract")
+            reading.units.append(_paragraph_unit(block))
+            emitted = True
+            continue
         # under no heading, or one announcing purposes, "this processing" is the use stated just
         # before (unless a bold lead names the paragraph's purpose: "**Orders.** We use ...")
         refer_back = heading is None or (own_purposes and not _BOLD_LEAD.match(block.text))

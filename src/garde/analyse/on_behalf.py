@@ -21,7 +21,7 @@ from collections.abc import Sequence
 
 from garde.analyse.cues import Cues
 from garde.analyse.document import Document
-from garde.analyse.passages import Passage
+from garde.analyse.passages import Passage, plain_headings
 from garde.analyse.wording import contains, load_structure
 
 
@@ -34,9 +34,9 @@ def processor_heading(text: str, language: str) -> bool:
 
 def processor_spans(document: Document, language: str) -> list[tuple[int, int]]:
     """The (start, end) offsets of the document's processor sections: from such a heading to the
-    next heading of its level or above."""
+    next heading of its level or above (a plain text's headings: its short lines standing alone)."""
     spans: list[tuple[int, int]] = []
-    headings = document.headings
+    headings = document.headings or plain_headings(list(document.blocks), language)
     for i, heading in enumerate(headings):
         if processor_heading(heading.text, language):
             end = next((h.start for h in headings[i + 1:] if h.level <= heading.level), len(document.text))

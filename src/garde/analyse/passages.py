@@ -189,14 +189,16 @@ def _split_leading_lines(blocks: list[Block]) -> list[Block]:
 
 def plain_headings(blocks: list[Block], language: str) -> tuple[Block, ...]:
     """A plain text's headings: its short lines standing alone that name a section the structure
-    knows (purposes, legal bases, rights...; not a labelled field, "Purpose: ...", nor a bare basis
-    label, a table's cell in a PDF's text), and a numbered line standing alone before a paragraph
-    ("1. Purposes and legal bases"), not an item of a list."""
+    knows (purposes, legal bases, rights, processing done for customers: "TRATTAMENTI SVOLTI PER
+    CONTO DEI CLIENTI"...; not a labelled field, "Purpose: ...", nor a bare basis label, a table's
+    cell in a PDF's text), and a numbered line standing alone before a paragraph ("1. Purposes and
+    legal bases"), not an item of a list."""
     numbered = [Block("paragraph", b.text, b.start) for i, b in enumerate(blocks[:-1])
                 if b.kind == "item" and "\n" not in b.text and blocks[i + 1].kind == "paragraph"
                 and (i == 0 or blocks[i - 1].kind != "item")]
     structure = load_structure()
-    tables = (structure.purpose_sections, structure.basis_sections, structure.other_sections)
+    tables = (structure.purpose_sections, structure.basis_sections, structure.other_sections,
+              structure.processor_sections)
     known = tuple(w for table in tables for w in structure.words(table, language))
     found = {h.start: h for h in pseudo_headings([*blocks, *numbered])
              if not re.search(r"[:：]\s*\S", h.text) and contains(h.text, known) and not bare_label(h.text)}

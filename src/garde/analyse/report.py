@@ -71,7 +71,8 @@ def analyse_file(path: Path, lang: str = "auto", today: date | None = None) -> A
 
 def analyse(document: Document, lang: str = "auto", today: date | None = None) -> Analysis:
     """Analyse a document already read."""
-    language = detect_language(document.text) if lang == "auto" else check_language(lang)
+    language = check_language(lang) if lang != "auto" else \
+        detect_language(document.text, declared=document.declared_language)
     document = replace(document, language=language)
     found = passages(document)
     processor = processor_document(document, found, load_rules().processor_document)
@@ -107,7 +108,8 @@ def draft_file(path: Path, lang: str = "auto") -> str:
     """The draft register (YAML that ``garde lint`` reads) of the notice or register at ``path``:
     each value followed by its excerpt, the rest left for the DPO to write."""
     document = read(path)
-    language = detect_language(document.text) if lang == "auto" else check_language(lang)
+    language = check_language(lang) if lang != "auto" else \
+        detect_language(document.text, declared=document.declared_language)
     document = replace(document, language=language)
     processor = processor_document(document, passages(document), load_rules().processor_document)
     return draft_register(document, extract_activities(document, language, processor), language)

@@ -152,11 +152,16 @@ def contains(text: str, words: tuple[str, ...]) -> bool:
 BOTH = "purpose+basis"
 
 
+#: A plural ending in brackets after a word of a header ("Base(s) légale(s)", "Finalità(e)"): the
+#: word singular or plural, read as its singular.
+_PLURAL_MARK = re.compile(r"(?<=\w)\((?:s|x|es|i|e|he)\)")
+
+
 @lru_cache(maxsize=4096)
 def column_role(header: str, language: str) -> str | None:
     """The role of a column whose header is ``header``: basis, purpose, data..., :data:`BOTH`, or None."""
     structure = load_structure()
-    normal = normalise(header)
+    normal = _PLURAL_MARK.sub("", normalise(header))
     roles: list[str] = []
     found_in = language
     # The document's language first; a header in another one ("Purpose" over French rows) next.
@@ -265,41 +270,63 @@ def _find_terms(kind: str, text: str) -> tuple[Match, ...]:
 NEEDED_FOR_REACH = 15
 
 
+#: The plain-word statements of a basis in legal_bases.yaml: (the term's key, its two sides).
+#: ``needed_for``: a need for what the person bought or joined ("we need your address to deliver
+#: your order", Art. 6(1)(b)); ``required_by``: a duty and the law or authority imposing it ("we are
+#: required by the Money Laundering Regulations to check", "le code du travail nous impose de",
+#: Art. 6(1)(c)); ``unless`` words before the duty make it a condition ("unless the law requires us
+#: to"), which ties nothing.
+PLAIN_WORDS = (("needed_for", "needs", "for"), ("required_by", "duties", "laws"))
+
+
 @lru_cache(maxsize=1)
-def _needed_for_words() -> list[tuple[str, frozenset[tuple[str, ...]], frozenset[tuple[str, ...]]]]:
-    """The terms stated by a need for what the person bought (legal_bases.yaml's `needed_for`): each
-    term's id, its needs' and its objects' wordings as tuples of normalised words."""
+def _needed_for_words() -> list[tuple[str, frozenset[tuple[str, ...]], frozenset[tuple[str, ...]],
+                                      frozenset[str]]]:
+    """The terms stated in plain words (:data:`PLAIN_WORDS`): each term's id, its two sides' wordings
+    as tuples of normalised words, and the words that make the statement a condition."""
     found = []
     for term in load_vocabulary().terms("legal_bases"):
-        spec = term.extra.get("needed_for")
-        if not isinstance(spec, dict):
-            continue
-        sides = [frozenset(tuple(w for w, _, _ in tokens(phrase))
-                           for phrases in (spec.get(side) or {}).values() for phrase in phrases)
-                 for side in ("needs", "for")]
-        found.append((term.id, sides[0], sides[1]))
+        for key, *names in PLAIN_WORDS:
+            spec = term.extra.get(key)
+            if not isinstance(spec, dict):
+                continue
+            sides = [frozenset(tuple(w for w, _, _ in tokens(phrase))
+                               for phrases in (spec.get(side) or {}).values() for phrase in phrases)
+                     for side in names]
+            unless = frozenset(w for phrases in (spec.get("unless") or {}).values()
+                               for phrase in phrases for w, _, _ in tokens(phrase))
+            found.append((term.id, sides[0], sides[1], unless))
     return found
 
 
 def _needed_for(text: str) -> list[Match]:
-    """A basis stated in plain words by need: "we need your address to deliver your order" (Art. 6(1)(b),
-    necessary for the contract), a need and the thing bought or asked for in one sentence, a few words
-    apart, either first ("pour exécuter votre adhésion, nous avons besoin de"); self-standing, as the
-    sentence states why the processing is allowed. Only where the text names no basis otherwise."""
+    """A basis stated in plain words: "we need your address to deliver your order" (Art. 6(1)(b),
+    necessary for the contract), "we are required by the Money Laundering Regulations to check your
+    identity" (Art. 6(1)(c)): the two sides (:data:`PLAIN_WORDS`) in one clause of one sentence, a few
+    words apart, either first ("pour exécuter votre adhésion, nous avons besoin de"), and no word of
+    the term's ``unless`` in that clause before them; self-standing, as the sentence states why the
+    processing is allowed. Only where the text names no basis otherwise."""
     spans = tokens(text)
     words = [w for w, _, _ in spans]
     present = set(words)
-    found: list[Match] = []
-    for term, needs, objects in _needed_for_words():
+    for term, needs, objects, unless in _needed_for_words():
         at_need = _at(words, [k for k in needs if k[0] in present])
         at_object = _at(words, [k for k in objects if k[0] in present]) if at_need else []
-        for (a, b), (c, d) in ((n, o) for n in at_need for o in at_object):
+        # the earliest statement, whatever order the phrases are tried in (the same answer every run)
+        for (a, b), (c, d) in sorted((n, o) for n in at_need for o in at_object):
             first, last = min(a, c), max(b, d)
             start, end = spans[first][1], spans[last - 1][2]
-            if max(a, c) - min(b, d) <= NEEDED_FOR_REACH and _one_sentence(text, start, end):
-                found.append(Match(term, start, end, SELF_STANDING, CONTENT_WORDS))
-                return found
-    return found
+            if max(a, c) - min(b, d) <= NEEDED_FOR_REACH and _one_sentence(text, start, end) \
+                    and not _conditioned(text, spans, first, unless):
+                return [Match(term, start, end, SELF_STANDING, CONTENT_WORDS)]
+    return []
+
+
+def _conditioned(text: str, spans: list[tuple[str, int, int]], first: int, unless: frozenset[str]) -> bool:
+    """Whether a word of ``unless`` opens the clause before word ``first`` ("unless the law requires")."""
+    clause = max((i for i in range(first) if any(c in text[spans[i][2]:spans[i + 1][1]] for c in ",;:.")),
+                 default=-1) + 1
+    return any(w in unless for w, _, _ in spans[clause:first])
 
 
 def _at(words: list[str], phrases: list[tuple[str, ...]]) -> list[tuple[int, int]]:

@@ -76,7 +76,8 @@ class DocumentBuilder:
         """Characters written so far."""
         return self._length
 
-    def build(self) -> Document:
+    def build(self, declared_language: str = "") -> Document:
         blocks = tuple(self._blocks)
         return Document(source=self.source, text="".join(self._parts), blocks=blocks,
-                        tables=tuple(self._tables), headings=tuple(b for b in blocks if b.kind == "heading"))
+                        tables=tuple(self._tables), headings=tuple(b for b in blocks if b.kind == "heading"),
+                        declared_language=declared_language)

@@ -12,13 +12,16 @@ from garde.analyse.document import Document
 from garde.analyse.readers.builder import DocumentBuilder
 from garde.problems import GardeError
 
-# Boilerplate around the notice's own text: scripts, styles, navigation, forms, the page's header
-# and footer menus. <header>/<footer> inside an <article> or <section> belong to it and are kept.
-_SKIPPED = frozenset({"script", "style", "noscript", "template", "nav", "form", "svg", "iframe", "button",
-                      "select", "head", "aside"})
+# Boilerplate around the notice's own text: scripts, styles, navigation, the page's header and footer
+# menus. <header>/<footer> inside an <article> or <section> belong to it and are kept. A form's
+# controls are left out (their values, options and buttons are no text a reader reads as the notice),
+# not the form: a sign-up form's notice is its labels, legends and paragraphs among the inputs.
+_SKIPPED = frozenset({"script", "style", "noscript", "template", "nav", "svg", "iframe", "button",
+                      "select", "head", "aside", "input", "textarea", "option", "optgroup", "datalist",
+                      "output", "meter", "progress"})
 _HEADINGS = {f"h{n}": n for n in range(1, 7)}
 _BLOCKS = frozenset({"p", "li", "dt", "dd", "blockquote", "pre", "address", "figcaption", "caption",
-                     "summary"})
+                     "summary", "label", "legend"})
 # A definition list's term and a disclosure's summary title what follows them (the <dd>, the rest of the
 # <details>), as a heading does: "<dt>Newsletter</dt><dd>Consent, given when you tick the box</dd>" is a
 # purpose and its basis. Read as headings below any <h1>-<h6> when short enough to be a title.
@@ -26,7 +29,7 @@ _TITLES = frozenset({"dt", "summary"})
 _TITLE_LEVEL = 7
 _TITLE_WORDS = 15
 _CONTAINERS = frozenset({"div", "section", "article", "main", "body", "html", "ul", "ol", "dl", "details",
-                         "header", "footer", "figure", "center", "span", "font", "fieldset"})
+                         "header", "footer", "figure", "center", "span", "font", "fieldset", "form"})
 
 
 # Nesting: an HTML5 tree builder looks through the open elements at each tag (time quadratic in the
@@ -56,7 +59,18 @@ def read_html(text: str, source: str) -> Document:
             _walk(root, builder, depth=0)
         except RecursionError:  # the bound above should make this unreachable: never a traceback
             raise GardeError(f"{source}: the HTML is nested too deeply to read") from None
-    return builder.build()
+    return builder.build(_declared_language(tree))
+
+
+def _declared_language(tree: LexborHTMLParser) -> str:
+    """The language the page declares (``<html lang="fr-FR">``, else its body's or main content's):
+    its primary subtag, lower case; "" when none is declared."""
+    for selector in ("html", "body", "main", "form"):
+        node = tree.css_first(selector)
+        value = node.attributes.get("lang") if node is not None else None
+        if value:
+            return value.strip().split("-")[0].split("_")[0].lower()
+    return ""
 
 
 def _check_nesting(text: str, source: str) -> None:
