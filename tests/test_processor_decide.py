@@ -33,7 +33,7 @@ from garde.rights.instructed_erasure import instruct_erasure
 from garde.rights.instructed_restriction import instruct_restriction, lift_restriction
 from garde.rights.running import run
 from garde.settings import get_settings
-from garde.subjects import instructed_restriction_scope, record_objection
+from garde.subjects import instructed_erasure_scope, instructed_restriction_scope, record_objection
 from tests.api_support import Client, bearer
 from tests.test_processor_forwarding import (  # noqa: F401  (the fixtures)
     ME,
@@ -515,13 +515,15 @@ def _model_of(text: str) -> DecisionModel:
        state=st.sampled_from(["active", "restricted", "erased"]),
        own_objections=st.sets(st.sampled_from(["work", "direct_marketing"])),
        instructed=st.sets(st.sampled_from(CONTROLLERS)),
+       erased=st.sets(st.sampled_from(CONTROLLERS)),
        suppressed=st.booleans(),
        consent=st.sampled_from([None, "given", "withdrawn"]))
 def test_a_processor_activity_is_decided_by_its_controllers_instructions_only(
         role: str, contracts: list[bool], legal_claims: bool, state: str, own_objections: set[str],
-        instructed: set[str], suppressed: bool, consent: str | None) -> None:
+        instructed: set[str], erased: set[str], suppressed: bool, consent: str | None) -> None:
     rules = _rules(role, contracts, legal_claims)
-    scopes = {instructed_restriction_scope(name) for name in instructed}
+    scopes = ({instructed_restriction_scope(name) for name in instructed}
+              | {instructed_erasure_scope(name) for name in erased})
     events = () if consent is None else (ConsentEvent("work", None, consent, T0 - timedelta(days=1)),)
     facts = SubjectFacts("s1", state, T0 - timedelta(days=9), objections=frozenset(own_objections | scopes),
                          suppressed=suppressed, consent_events=events)
@@ -542,6 +544,11 @@ def test_a_processor_activity_is_decided_by_its_controllers_instructions_only(
                 "consent_missing", "consent_withdrawn"} & set(codes)
     assert codes[0] == ("processor_for" if signed else "processor_no_instructions")
     assert ("restricted_by_controller" in codes) is bool(restricting and not legal_claims)
+    # an instructed erasure never changes the answer: it is said, for the controllers with a contract
+    erasing = [name for name in signed if name in erased]
+    assert ("erased_on_instruction" in codes) is bool(erasing)
+    told = next((r for r in decision.reasons if r.code == "erased_on_instruction"), None)
+    assert told is None or (not told.blocks and all(name in told.message for name in erasing))
     for name in signed:
         assert name in decision.reasons[0].message
 
