@@ -439,10 +439,13 @@ def test_the_api_the_cli_and_the_dashboard_lift_a_controllers_restriction(
     assert decided["allowed"] and [r["code"] for r in decided["reasons"]] == ["processor_for"], decided
     again = client.post(f"{API}/{alice}/restriction-lifted", headers=dpo, json={**body, "instruction": "x"})
     assert again.json()["lift_instruction"] == "ticket 14"
-    # one not restricted: refused, said
-    refused = client.post(f"{API}/{alice}/restriction-lifted", headers=dpo,
+    # no forwarding to that controller: 404; one it did not restrict (Bob's, to forward): 400, said
+    missing = client.post(f"{API}/{alice}/restriction-lifted", headers=dpo,
                           json={**body, "controller": "Other Brand GmbH"})
-    assert refused.status_code in (400, 404, 409), refused.text
+    assert missing.status_code == 404, missing.text
+    refused = client.post(f"{API}/{bob}/restriction-lifted", headers=dpo,
+                          json={**body, "controller": "Other Brand GmbH"})
+    assert refused.status_code == 400 and "no restriction instructed by" in refused.text, refused.text
 
     # the dashboard shows the lift form for a restricted forwarding (Bob's) and records it
     csrf = log_in(client, keys["dpo"])
