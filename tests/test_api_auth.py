@@ -80,6 +80,7 @@ EXPECTED = {
     "POST /api/v1/requests/{request_id}/forward": {"dpo"},
     "POST /api/v1/requests/{request_id}/instructed-erasure": {"dpo"},
     "POST /api/v1/requests/{request_id}/instructed-restriction": {"dpo"},
+    "POST /api/v1/requests/{request_id}/restriction-lifted": {"dpo"},
     # other privacy tools send requests as an agent does
     "GET /opendsr/discovery": {"dpo", "agent"},
     "POST /opendsr/requests": {"dpo", "agent"},

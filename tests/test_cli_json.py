@@ -169,5 +169,6 @@ def test_every_reporting_command_prints_json_its_schema_accepts(env: Path,
     postgres_only = {"jobs show", "jobs retry", "jobs cancel", "jobs prune"}  # prune: test_jobs_cleanup.py
     # data held as a processor: NEGOMARKETS holds none (tests/test_processor_forwarding.py and
     # tests/test_processor_decide.py run them)
-    processor = {"request forward", "request instruct-erasure", "request instruct-restriction"}
+    processor = {"request forward", "request instruct-erasure", "request instruct-restriction",
+                 "request lift-restriction"}
     assert run.seen == set(COMMANDS) - postgres_only - processor, f"not run here: {set(COMMANDS) - run.seen}"

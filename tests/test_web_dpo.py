@@ -60,6 +60,7 @@ def test_no_dashboard_page_without_a_dpo_session(sqlite_url: str, tmp_path: Path
             ("GET", "/dpo/requests/{request_id}"),
             ("POST", "/dpo/requests/{request_id}/extend"),
             ("POST", "/dpo/requests/{request_id}/run"),
+            ("POST", "/dpo/requests/{request_id}/restriction-lifted"),
         } <= set(routes)
         for who in ({}, bearer(keys["dpo"]), {"Cookie": "garde_dpo=forged-session-id"}):
             for method, path in routes:
@@ -153,7 +154,7 @@ def test_forms_without_the_sessions_csrf_token_are_refused(migrated_url: str, tm
         client.http.cookies.clear()
         log_in(client, keys["dpo"])
         for action in ("extend", "reject", "run", "forward", "instructed-erasure",
-                       "instructed-restriction"):
+                       "instructed-restriction", "restriction-lifted"):
             for form in (
                 {"reason": "busy"},
                 {"reason": "busy", "csrf": ""},

@@ -275,6 +275,17 @@ def instructed_restriction_scope(controller: str) -> str:
     return INSTRUCTED_RESTRICTION + hashlib.sha256(controller.encode()).hexdigest()[:32]
 
 
+#: What a client controller's instructed erasure is recorded under among the subject's objections.
+INSTRUCTED_ERASURE = "instructed_erasure:"
+
+
+def instructed_erasure_scope(controller: str) -> str:
+    """The scope of an erasure that ``controller`` instructed its processor to make of the data it
+    held of the subject (GDPR Art. 28(3)(a), 29), recorded as :func:`instructed_restriction_scope`
+    is so that ``decide()`` says it (:func:`garde.decide.rules._as_processor`)."""
+    return INSTRUCTED_ERASURE + hashlib.sha256(controller.encode()).hexdigest()[:32]
+
+
 def objections(conn: sa.Connection, subject_id: str) -> set[str]:
     rows = conn.execute(sa.select(subject_objections.c.scope).where(
         subject_objections.c.subject_id == subject_id))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -320,7 +321,7 @@ def _show_forwardings(forwardings: list[dict[str, Any]]) -> None:
     """The forwardings to do (GDPR Art. 28(3)(e)): which controller, its contact, what was found."""
     for view in forwardings:
         state = {"to_forward": "[red]TO FORWARD[/red]", "forwarded": "forwarded", "restricted": "restricted",
-                 "erased": "erased"}
+                 "lifted": "restriction lifted", "erased": "erased"}
         found = ", ".join(f"{table}: {rows} row(s)" for table, rows in sorted(view["found"].items()))
         out.print(f"{state[view['status']]} to {escape(view['controller'])} (held on its behalf as a "
                   f"processor) — found {escape(found)}")
@@ -336,10 +337,14 @@ def _show_forwardings(forwardings: list[dict[str, Any]]) -> None:
         elif view["instruction"]:
             out.print(escape(f"  restricted on the instruction \"{view['instruction']}\" "
                              f"given by {view['instructed_by']}"))
+        if view["lifted_at"]:
+            out.print(escape(f"  restriction lifted {view['lifted_at'][:16]} UTC on the instruction "
+                             f"\"{view['lift_instruction']}\" given by {view['lifted_by']}"))
 
 
 ControllerName = Annotated[str, typer.Option("--controller", help="The client controller, as `request show` "
                                              "names it (the register's on_behalf_of)")]
+InstructedBy = Annotated[str, typer.Option("--instructed-by", help="Who gave it, for the controller")]
 
 
 @request_app.command("forward")
@@ -366,7 +371,7 @@ def instruct_erasure(
     request_id: RequestId, controller: ControllerName,
     instruction: Annotated[str, typer.Option("--instruction", help="The controller's instruction to erase, "
                                              "as received (its reference, its date)")],
-    instructed_by: Annotated[str, typer.Option("--instructed-by", help="Who gave it, for the controller")],
+    instructed_by: InstructedBy,
     actor: Actor = "garde", yes: YesOption = False, format: FormatOption = Format.text,
 ) -> None:
     """Erase, on the controller's instruction (GDPR Art. 28(3)(a), 29), the rows a forwarded request
@@ -396,7 +401,7 @@ def instruct_restriction(
     request_id: RequestId, controller: ControllerName,
     instruction: Annotated[str, typer.Option("--instruction", help="The controller's instruction to "
                                              "restrict, as received (its reference, its date)")],
-    instructed_by: Annotated[str, typer.Option("--instructed-by", help="Who gave it, for the controller")],
+    instructed_by: InstructedBy,
     actor: Actor = "garde", format: FormatOption = Format.text,
 ) -> None:
     """Restrict, on the controller's instruction (GDPR Art. 18, 28(3)(a), 29), what the organisation
@@ -406,17 +411,44 @@ def instruct_restriction(
     Example: garde request instruct-restriction 3f2a9c41 --controller "Distributor SA"
     --instruction "mail of 2026-12-07, ref. 119" --instructed-by "its DPO, J. Martin"
     """
+    _on_instruction(instructed_restriction.instruct_restriction, request_id, controller, instruction,
+                    instructed_by, actor, format,
+                    "the processing for {controller} restricted on its instruction")
+
+
+@request_app.command("lift-restriction")
+def lift_restriction(
+    request_id: RequestId, controller: ControllerName,
+    instruction: Annotated[str, typer.Option("--instruction", help="The controller's instruction to lift "
+                                             "its restriction, as received (its reference, its date)")],
+    instructed_by: InstructedBy,
+    actor: Actor = "garde", format: FormatOption = Format.text,
+) -> None:
+    """Lift, on the controller's instruction (GDPR Art. 18(3), 28(3)(a)), the restriction it
+    instructed (`request instruct-restriction`): decide() allows what the organisation does for it as
+    a processor with the subject's data again. Informing the subject first is the controller's duty.
+    Run again, nothing more.
+
+    Example: garde request lift-restriction 3f2a9c41 --controller "Distributor SA"
+    --instruction "mail of 2026-12-21, ref. 131" --instructed-by "its DPO, J. Martin"
+    """
+    _on_instruction(instructed_restriction.lift_restriction, request_id, controller, instruction,
+                    instructed_by, actor, format,
+                    "the restriction of the processing for {controller} lifted on its instruction")
+
+
+def _on_instruction(act: Callable[..., dict[str, Any]], request_id: str, controller: str, instruction: str,
+                    instructed_by: str, actor: str, format: Format, done_text: str) -> None:
+    """Record a controller's instruction about its restriction (``act``: instruct or lift)."""
     store = open_store()
     try:
         with store.connect() as conn:
             full = rights.get_request(conn, request_id).id
-        done = instructed_restriction.instruct_restriction(store, configured_registers(), full, controller,
-                                                           instruction=instruction,
-                                                           instructed_by=instructed_by, actor=actor)
+        done = act(store, configured_registers(), full, controller, instruction=instruction,
+                   instructed_by=instructed_by, actor=actor)
     finally:
         store.dispose()
-    _forwarding_done(format, done, f"request {full}: the processing for {controller} restricted on its "
-                                   "instruction")
+    _forwarding_done(format, done, f"request {full}: " + done_text.format(controller=controller))
 
 
 def _forwarding_done(format: Format, view: dict[str, Any], message: str) -> None:

@@ -72,7 +72,8 @@ class Forwarding(Output):
     controller: str = f("the client controller, as the register's on_behalf_of names it", "Brand SpA")
     contact: str | None = f("its contact, from the register", "privacy@brand.example")
     dpo: str | None = f("its DPO's contact, from the register", "dpo@brand.example")
-    status: str = f("to_forward, forwarded, restricted or erased (on its instruction)", "forwarded")
+    status: str = f("to_forward, forwarded, restricted, lifted (its restriction) or erased (on its "
+                    "instruction)", "forwarded")
     found: dict[str, int] = f("rows found per database.table (never a value)", {"hub.parcels": 2})
     noted_at: str = f("when the request found it", "2026-03-02T09:20:40+00:00")
     forwarded_at: str | None = f("when the DPO recorded it passed on", "2026-03-02T10:02:00+00:00")
@@ -82,6 +83,9 @@ class Forwarding(Output):
     instructed_by: str | None = f("who gave it, for the controller", None)
     erased_at: str | None = f("when the instructed erasure ran", None)
     erasure: dict[str, Any] | None = f("what it erased and kept, rows changed per database", None)
+    lifted_at: str | None = f("when the controller's restriction was lifted on its instruction", None)
+    lift_instruction: str | None = f("the controller's instruction to lift it, as recorded", None)
+    lifted_by: str | None = f("who gave it, for the controller", None)
 
 
 class RequestShown(Request):
@@ -554,6 +558,7 @@ COMMANDS: dict[str, Report] = {
     "request forward": Report(Forwarding),
     "request instruct-erasure": Report(Forwarding, "a confirmation declined"),
     "request instruct-restriction": Report(Forwarding),
+    "request lift-restriction": Report(Forwarding),
     "request run": Report(RequestRun, "a confirmation declined (erasure, rectification, restriction)"),
     "request extend": Report(Request),
     "request reject": Report(Request),

@@ -18,7 +18,7 @@ from garde.periods import Period
 from garde.problems import GardeError
 from garde.register import Activity, Register, load_register
 from garde.retention_rule import Combination
-from garde.subjects import instructed_restriction_scope
+from garde.subjects import instructed_erasure_scope, instructed_restriction_scope
 
 ANY_CATEGORY = "any"  # the vocabulary's "any category relevant to the claim"
 LEGAL_CLAIMS = "legal.claim"
@@ -161,11 +161,17 @@ class ActivityRules:
         return {instructed_restriction_scope(name): name for name in self.processor_for or ()}
 
     @cached_property
+    def instructed_erasures(self) -> dict[str, str]:
+        """A processor activity's erasures a client controller may instruct, as
+        :attr:`instructed_restrictions` (:func:`garde.subjects.instructed_erasure_scope`)."""
+        return {instructed_erasure_scope(name): name for name in self.processor_for or ()}
+
+    @cached_property
     def _objection_scopes(self) -> frozenset[str]:
         if self.processor_for is not None:
             # a processor activity heeds only what its controllers instructed: never the subject's
             # own objections to the organisation as a controller (GDPR Art. 28(3)(a), 29)
-            return frozenset(self.instructed_restrictions)
+            return frozenset(self.instructed_restrictions) | frozenset(self.instructed_erasures)
         scopes = {self.id}
         if self.direct_marketing:
             scopes.add("direct_marketing")

@@ -44,7 +44,13 @@ rights are exercised against them (Art. 28(3)(e)). Its decision follows :func:`_
 instead of rules 2-6: allowed within the instructions the register records (a controller of
 ``on_behalf_of`` with its Art. 28(3) contract), its reason "processor for *controller*" rather than
 a legal basis of the organisation's own; refused where a client controller instructed a
-restriction of the subject (recorded by the DPO: :mod:`garde.rights.instructed_restriction`).
+restriction of the subject (recorded by the DPO: :mod:`garde.rights.instructed_restriction`), until
+it instructs its lifting (Art. 18(3)). After a client controller's instructed erasure
+(:mod:`garde.rights.instructed_erasure`) its activities are still allowed, with the reason
+``erased_on_instruction`` (not blocking): the erasure was of what was held then, and what the
+controller sends since (the subject ordering again through it) comes with its standing documented
+instructions; a copy kept from before (a cache, a replica) is not to be processed. A controller
+that wants no more processing of the subject instructs a restriction, which refuses.
 What the subject asked of the organisation as a controller (its restriction, erasure or
 objection, the suppression list) and the organisation's own consent ledger do not reach it: those
 are passed on to the controller, whose instruction decides. Rule 1 and rule 7 apply as to any
@@ -295,10 +301,16 @@ def _as_processor(activity_id: str, activity: ActivityRules, facts: SubjectFacts
     else:
         reasons.append(Reason("processor_for", f"processor for {', '.join(controllers)}, on its documented "
                                                "instructions (GDPR Art. 28(3)(a), 29)", blocks=False))
-    if facts.objections and not activity.legal_claims:  # Art. 18(2), as for the organisation's own
-        instructed = activity.instructed_restrictions
-        by = [name for scope, name in instructed.items() if scope in facts.objections]
-        if by:
+    if facts.objections:
+        erased = [name for scope, name in activity.instructed_erasures.items() if scope in facts.objections]
+        if erased:  # what was held is gone; what the controller sends since is its new instruction
+            reasons.append(Reason("erased_on_instruction",
+                                  f"the data held of the subject was erased on the instruction of "
+                                  f"{', '.join(erased)}: process only what it has sent since, never a copy "
+                                  "kept from before (GDPR Art. 17, 28(3)(a), 29)",
+                                  blocks=False))
+        by = [name for scope, name in activity.instructed_restrictions.items() if scope in facts.objections]
+        if by and not activity.legal_claims:  # Art. 18(2), as for the organisation's own
             reasons.append(Reason("restricted_by_controller",
                                   f"processing restricted on the instruction of {', '.join(by)}: storage "
                                   "only, except legal claims (GDPR Art. 18, 28(3)(a))"))

@@ -72,15 +72,18 @@ def view(row: Any) -> dict[str, Any]:
     def at(value: Any) -> str | None:
         return value.isoformat() if value is not None else None
 
-    # an instruction with no erasure is a restriction the controller instructed (instructed_restriction)
-    status = ("erased" if row["erased_at"] else "restricted" if row["instruction"] else
-              "forwarded" if row["forwarded_at"] else "to_forward")
+    # an instruction with no erasure is a restriction the controller instructed, until it lifts it
+    # (garde.rights.instructed_restriction)
+    status = ("erased" if row["erased_at"] else "lifted" if row["lifted_at"] else
+              "restricted" if row["instruction"] else "forwarded" if row["forwarded_at"] else "to_forward")
     return {"controller": row["controller"], "status": status, "found": json.loads(row["found"]),
             "noted_at": at(row["noted_at"]), "forwarded_at": at(row["forwarded_at"]),
             "forwarded_by": row["forwarded_by"], "note": row["forward_note"],
             "instruction": row["instruction"], "instructed_by": row["instructed_by"],
             "erased_at": at(row["erased_at"]),
-            "erasure": json.loads(row["erasure"]) if row["erasure"] else None}
+            "erasure": json.loads(row["erasure"]) if row["erasure"] else None,
+            "lifted_at": at(row["lifted_at"]), "lift_instruction": row["lift_instruction"],
+            "lifted_by": row["lifted_by"]}
 
 
 def with_contacts(registers: Iterable[Register], views: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -40,6 +40,7 @@ from garde.rights.tables import identity_handovers, request_identities, requests
 from garde.store.driver import driver_rows
 from garde.subjects import (
     IDENTIFIER_KINDS,
+    INSTRUCTED_ERASURE,
     INSTRUCTED_RESTRICTION,
     identifier_hash,
     subject_identifiers,
@@ -166,9 +167,11 @@ def _held_of(kinds: tuple[str, ...], digests: int, dialect: str) -> sa.CompoundS
         _kind("consents", d1=_c.at, d2=_c.expires_at, s1=_c.activity, s2=_c.channel, s3=_c.action,
               s4=_c.method, s5=_c.notice_version, s6=_c.user_agent, s7=_c.source, n=_c.id)
         .where(_c.subject_id.in_(ids_query)),
-        # a restriction a client controller instructed is held for it as a processor, not the subject's own
+        # a restriction or an erasure a client controller instructed is held for it as a processor, not
+        # the subject's own
         _kind("objections", d1=_o.at, s1=_o.scope, s2=_o.reason, n=_o.id).where(
-            _o.subject_id.in_(ids_query), ~_o.scope.startswith(INSTRUCTED_RESTRICTION, autoescape=True)),
+            _o.subject_id.in_(ids_query), ~_o.scope.startswith(INSTRUCTED_RESTRICTION, autoescape=True),
+            ~_o.scope.startswith(INSTRUCTED_ERASURE, autoescape=True)),
         _kind("suppression", d1=_s.added_at, s1=_s.kind, s2=_s.reason).where(suppressed),
         _kind("requests", s1=_r.id).where(asked),
         _kind("legal_holds", d2=_h.starts_at, d3=_h.ends_at, d4=_h.released_at, s1=_h.scope, s2=_h.reason,

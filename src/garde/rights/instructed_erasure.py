@@ -8,6 +8,13 @@ columns and a column held for several controllers stay. Legal holds are honoured
 erasure. The plan, the instruction and who gave it are audited before anything changes; the
 statements are the erasure's own (:func:`garde.rights.erasure.plan_steps`), one transaction per
 database; run again, it changes nothing and answers the recorded erasure.
+
+``decide()`` is told (recorded with the subject's other decision facts, as an instructed
+restriction is): the activities carried out for that controller stay allowed, with the reason
+``erased_on_instruction``. The erasure was of what was held then; what the controller sends since
+(the subject ordering again through it) comes with its standing documented instructions
+(Art. 28(3)(a), 29), and refusing it would stop what the controller asked. A controller that wants
+no more processing of the subject instructs a restriction (:mod:`garde.rights.instructed_restriction`).
 """
 
 from __future__ import annotations
@@ -29,7 +36,7 @@ from garde.rights.forwarding import get, view
 from garde.rights.intake import get_request
 from garde.rights.tables import request_forwardings
 from garde.store.transactions import retried
-from garde.subjects import now
+from garde.subjects import instructed_erasure_scope, now, objections, record_objection
 
 
 def instruct_erasure(store: Engine, deployment: Deployment, request_id: str, controller: str, *,
@@ -69,6 +76,11 @@ def instruct_erasure(store: Engine, deployment: Deployment, request_id: str, con
             request_forwardings.c.request_id == request_id, request_forwardings.c.controller == controller)
             .values(instruction=instruction, instructed_by=instructed_by, erased_at=now(),
                     erasure=json.dumps(result)))
+        # told to decide(): its activities for this controller say what was held is erased
+        scope = instructed_erasure_scope(controller)
+        if subject_id is not None and scope not in objections(conn, subject_id):
+            record_objection(conn, subject_id, scope, json.dumps({"controller": controller,
+                                                                  "request": request_id}))
         audit.record(conn, "request.forwarding_erased", {"request": request_id, "controller": controller,
                                                          "instructed_by": instructed_by, **result},
                      subject_id=subject_id, actor=actor)

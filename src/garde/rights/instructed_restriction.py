@@ -17,7 +17,16 @@ changes nothing and answers the recorded restriction.
 An objection (Art. 21) to an activity carried out as a processor is passed on the same way; the
 controller that upholds it instructs the processing for it to stop, recorded here as the same
 restriction (it covers every activity carried out for that controller, not only the one objected
-to: processing less than the controller may have asked, never more; lifting it is not covered yet).
+to: processing less than the controller may have asked, never more).
+
+The controller lifts its restriction (Art. 18(3); informing the subject before is its duty):
+:func:`lift_restriction` records its instruction to lift and who gave it on the forwarding, and
+removes the restriction of that subject for that controller, so ``decide()`` allows those activities
+again from the next decision (a decision point's kept facts see the deletion as any other write).
+There is one restriction per subject and controller, whichever request carried it: the lift ends it
+and marks every forwarding of the subject's requests to that controller that it restricted. Audited
+(``request.forwarding_restriction_lifted``); run again, it changes nothing and answers the recorded
+lift. A forwarding restricts once: a new restriction after a lift is a new request's.
 """
 
 from __future__ import annotations
@@ -33,9 +42,9 @@ from garde.problems import GardeError
 from garde.register import Register
 from garde.rights.forwarding import get, view
 from garde.rights.intake import get_request
-from garde.rights.tables import request_forwardings
+from garde.rights.tables import request_forwardings, requests
 from garde.store.transactions import retried
-from garde.subjects import instructed_restriction_scope, objections, record_objection
+from garde.subjects import instructed_restriction_scope, now, objections, record_objection, subject_objections
 
 
 def covered(registers: list[Register], controller: str) -> list[str]:
@@ -77,3 +86,37 @@ def instruct_restriction(store: Engine, registers: list[Register], request_id: s
         return view(get(conn, request_id, controller))
 
     return retried(store, restricting, what=f"request {request_id}: its instructed restriction")
+
+
+
+def lift_restriction(store: Engine, registers: list[Register], request_id: str, controller: str, *,
+                     instruction: str, instructed_by: str, actor: str) -> dict[str, Any]:
+    """Lift, on ``controller``'s documented instruction (Art. 18(3), 28(3)(a)), the restriction it
+    instructed of the subject of a forwarded request; audited, once."""
+    if not instruction.strip() or not instructed_by.strip():
+        raise GardeError("a lifted restriction records the controller's instruction and who gave it")
+
+    def lifting(conn: sa.Connection) -> dict[str, Any]:
+        row = get(conn, request_id, controller)
+        if row["lifted_at"] is not None:
+            return view(row)
+        subject_id = get_request(conn, request_id).subject_id
+        if row["instruction"] is None or row["erased_at"] is not None or subject_id is None:
+            raise GardeError(f"request {request_id}: no restriction instructed by {controller} to lift "
+                             "(`garde request instruct-restriction` records one)")
+        conn.execute(subject_objections.delete().where(
+            subject_objections.c.subject_id == subject_id,
+            subject_objections.c.scope == instructed_restriction_scope(controller)))
+        f = request_forwardings.c
+        conn.execute(request_forwardings.update().where(
+            f.controller == controller, f.instruction.is_not(None), f.erased_at.is_(None),
+            f.lifted_at.is_(None),
+            f.request_id.in_(sa.select(requests.c.id).where(requests.c.subject_id == subject_id)))
+            .values(lifted_at=now(), lift_instruction=instruction, lifted_by=instructed_by))
+        audit.record(conn, "request.forwarding_restriction_lifted", {
+            "request": request_id, "controller": controller, "instruction": instruction,
+            "instructed_by": instructed_by, "activities": covered(registers, controller)},
+            subject_id=subject_id, actor=actor)
+        return view(get(conn, request_id, controller))
+
+    return retried(store, lifting, what=f"request {request_id}: lifting its instructed restriction")

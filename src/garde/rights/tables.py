@@ -8,7 +8,7 @@ each of its identities was proven, its count of wrong codes and its lock;
 the limits per request and per identity;
 ``erasure_steps`` the erasure plan, written before anything is erased;
 ``request_forwardings`` what a request found of data held as a processor, per client controller,
-and what became of it (migration 0028);
+and what became of it (migrations 0028, 0034);
 ``subject_sessions`` the data subjects' one-time-code sessions (migration 0014);
 ``identity_handovers`` when a value last changed hands (0027).
 """
@@ -166,4 +166,8 @@ request_forwardings = sa.Table(
     sa.Column("instructed_by", sa.Text),
     sa.Column("erased_at", sa.DateTime(timezone=True)),
     sa.Column("erasure", sa.Text),
+    # the controller's instruction to lift its restriction (Art. 18(3); migration 0034)
+    sa.Column("lifted_at", sa.DateTime(timezone=True)),
+    sa.Column("lift_instruction", sa.Text),
+    sa.Column("lifted_by", sa.Text),
 )

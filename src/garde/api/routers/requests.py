@@ -33,7 +33,7 @@ from garde.rights import forwarding
 from garde.rights.answers import answer_file, answer_files
 from garde.rights.deployment import Deployment, phone_region
 from garde.rights.instructed_erasure import instruct_erasure
-from garde.rights.instructed_restriction import instruct_restriction
+from garde.rights.instructed_restriction import instruct_restriction, lift_restriction
 from garde.rights.intake import REQUEST_TYPES, RequestType
 from garde.rights.submission import receive
 from garde.rights.verification import confirm_code
@@ -131,7 +131,7 @@ class ForwardingOut(BaseModel):
     controller: str = Field(description="the controller, as the register's on_behalf_of names it")
     contact: str | None = Field(default=None, description="its contact, from the register")
     dpo: str | None = Field(default=None, description="its DPO's contact, from the register")
-    status: Literal["to_forward", "forwarded", "restricted", "erased"]
+    status: Literal["to_forward", "forwarded", "restricted", "lifted", "erased"]
     found: dict[str, int] = Field(description="rows found per database.table (never a value)")
     noted_at: datetime
     forwarded_at: datetime | None
@@ -142,6 +142,10 @@ class ForwardingOut(BaseModel):
     instructed_by: str | None
     erased_at: datetime | None
     erasure: dict[str, Any] | None
+    lifted_at: datetime | None = Field(description="when the controller's restriction was lifted on its "
+                                                   "instruction (GDPR Art. 18(3))")
+    lift_instruction: str | None = Field(description="the controller's instruction to lift it, as recorded")
+    lifted_by: str | None
 
 
 class ForwardIn(Strict):
@@ -152,7 +156,8 @@ class ForwardIn(Strict):
 class InstructionIn(Strict):
     controller: str = Field(min_length=1, max_length=256)
     instruction: str = Field(min_length=1, max_length=2000, description="the controller's instruction to "
-                             "erase, as received (its reference, date)")
+                             "erase, to restrict or to lift its restriction, as received (its reference, "
+                             "date)")
     instructed_by: str = Field(min_length=1, max_length=256, description="who gave it, for the controller")
 
 
@@ -276,12 +281,27 @@ def instructed_restriction(request_id: RequestId, body: InstructionIn, request: 
     (GDPR Art. 18, 28(3)(a), 29), the activities it carries out for that controller as a processor,
     once the restriction request is forwarded to it; the instruction and who gave it recorded and
     audited. Called again, it changes nothing more."""
+    return _on_instruction(instruct_restriction, request_id, body, request, key.actor)
+
+
+@router.post("/{request_id}/restriction-lifted", response_model=ForwardingOut)
+def restriction_lifted(request_id: RequestId, body: InstructionIn, request: Request,
+                       key: Dpo) -> ForwardingOut:
+    """Lift, on the controller's instruction (GDPR Art. 18(3), 28(3)(a)), the restriction it instructed
+    of the request's subject: decide() allows the activities carried out for it as a processor again.
+    The instruction and who gave it recorded and audited; called again, it changes nothing more."""
+    return _on_instruction(lift_restriction, request_id, body, request, key.actor)
+
+
+def _on_instruction(act: Callable[..., dict[str, Any]], request_id: str, body: InstructionIn,
+                    request: Request, actor: str) -> ForwardingOut:
+    """Record a controller's instruction about its restriction (``act``: instruct or lift)."""
     held = service(request)
     with held.engine.connect() as conn:
         full = rights.get_request(conn, request_id).id
     registers = list(held.model.registers)
-    done = instruct_restriction(held.engine, registers, full, body.controller, instruction=body.instruction,
-                                instructed_by=body.instructed_by, actor=key.actor)
+    done = act(held.engine, registers, full, body.controller, instruction=body.instruction,
+               instructed_by=body.instructed_by, actor=actor)
     return _forwardings(registers, [done])[0]
 
 

@@ -2,9 +2,12 @@
 and the forms that run a verified request, or extend or reject it (with the reason the subject is
 told); the request's forwardings to the controllers whose data it found (held as a processor), the
 form that records one done and the one that erases that data (or, for a restriction request,
-restricts its processing) on the controller's instruction."""
+restricts its processing, or lifts that restriction) on the controller's instruction."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
@@ -16,7 +19,7 @@ from garde.problems import GardeError, NotFound
 from garde.rights import forwarding
 from garde.rights.deployment import Deployment, configured_registers
 from garde.rights.instructed_erasure import instruct_erasure
-from garde.rights.instructed_restriction import instruct_restriction
+from garde.rights.instructed_restriction import instruct_restriction, lift_restriction
 from garde.rights.queue import answer_file, answer_files, extendable, queue, standing
 from garde.store.transactions import retried
 from garde.subjects import now
@@ -136,12 +139,27 @@ def instructed_restriction(request_id: str, request: Request, dpo: DpoPage,
     """Restrict what the organisation does as a processor for a controller with a forwarded
     restriction request's subject, on that controller's instruction (GDPR Art. 18, 28(3)(a)), as
     ``POST /api/v1/requests/{id}/instructed-restriction`` does, under the DPO's name."""
+    return _on_instruction(request, dpo, request_id, form, instruct_restriction)
+
+
+@router.post("/dpo/requests/{request_id}/restriction-lifted", include_in_schema=False)
+def restriction_lifted(request_id: str, request: Request, dpo: DpoPage,
+                       form: dict[str, str] = Depends(checked_form)) -> Response:
+    """Lift a controller's restriction on its instruction (GDPR Art. 18(3)), as ``POST
+    /api/v1/requests/{id}/restriction-lifted`` does, under the DPO's name."""
+    return _on_instruction(request, dpo, request_id, form, lift_restriction)
+
+
+def _on_instruction(request: Request, dpo: DpoPage, request_id: str, form: dict[str, str],
+                    act: Callable[..., dict[str, Any]]) -> Response:
+    """Record a controller's instruction about its restriction (``act``: instruct or lift) from the
+    form, under the DPO's name; the request's page again, or with the error."""
     try:
         with store(request).connect() as conn:
             full = rights.get_request(conn, request_id[:MAX_ID]).id
-        instruct_restriction(store(request), list(service(request).model.registers), full,
-                             form.get("controller", "")[:256], instruction=form.get("instruction", "")[:2000],
-                             instructed_by=form.get("instructed_by", "")[:256], actor=dpo.actor)
+        act(store(request), list(service(request).model.registers), full, form.get("controller", "")[:256],
+            instruction=form.get("instruction", "")[:2000], instructed_by=form.get("instructed_by", "")[:256],
+            actor=dpo.actor)
     except GardeError as error:
         return _page(request, dpo, request_id, error=str(error), status=400)
     return RedirectResponse(f"/dpo/requests/{full}", status_code=303)
