@@ -421,6 +421,13 @@ def apply_steps(deployment: Deployment, steps: Sequence[_Step], applied: dict[st
         applied[database] = (len(pending), sum(changed for _, changed in counts))
 
 
+_CHANGED = sa.bindparam("changed", type_=sa.Integer)
+_RECORD_ROWS = erasure_steps.update().where(
+    erasure_steps.c.id == sa.bindparam("step"), erasure_steps.c.status == "planned").values(
+    rows_changed=sa.case((sa.or_(_CHANGED > 0, erasure_steps.c.rows_changed.is_(None)), _CHANGED),
+                         else_=erasure_steps.c.rows_changed))
+
+
 def _record_rows(store: Engine, database: str, counts: list[tuple[int | None, int]]) -> None:
     """Each stored step's rows changed, written to the store before its database's transaction commits.
 
@@ -431,13 +438,9 @@ def _record_rows(store: Engine, database: str, counts: list[tuple[int | None, in
     recorded = [{"step": step, "changed": changed} for step, changed in counts if step is not None]
     if not recorded:
         return
-    s = erasure_steps.c
-    changed = sa.bindparam("changed", type_=sa.Integer)
-    statement = erasure_steps.update().where(s.id == sa.bindparam("step"), s.status == "planned").values(
-        rows_changed=sa.case((sa.or_(changed > 0, s.rows_changed.is_(None)), changed), else_=s.rows_changed))
 
     def record(conn: sa.Connection) -> None:
-        conn.execute(statement, recorded)
+        conn.execute(_RECORD_ROWS, recorded)
 
     retried(store, record, what=f"the erasure's steps in {database}: their rows changed")
 
