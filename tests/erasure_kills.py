@@ -23,6 +23,7 @@ import signal
 import sys
 import threading
 import time
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -103,7 +104,11 @@ def run_forked(world: World, jobs: list[Job], kill_at: int | None) -> Ran:
     """Run ``jobs`` (and the parts they queue) in a forked process with ``world``'s settings, killed at
     point ``kill_at`` (None: never)."""
     read, write = os.pipe()
-    pid = os.fork()
+    with warnings.catch_warnings():
+        # Python 3.12 warns when a process with threads forks: the child only opens engines of its own,
+        # runs the jobs in its one thread and leaves by os._exit, using no lock another thread held
+        warnings.simplefilter("ignore", DeprecationWarning)
+        pid = os.fork()
     if pid == 0:  # the child: never back into pytest
         status = 1
         try:
