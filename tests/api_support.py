@@ -31,7 +31,7 @@ from garde.shop.load import generate_shop
 from garde.store import connect, migrate
 from garde.subjects import ensure_subject
 from tests.conftest import REGISTERS, ROOT, mailed_code, scratch_databases
-from tests.jobs_support import garde_worker
+from tests.jobs_support import NO_SCHEDULES, garde_worker
 
 REGISTER = REGISTERS / "reference-shop.yaml"
 T = TypeVar("T")
@@ -270,7 +270,9 @@ def workers(database_url: str, env: dict[str, str], tmp_path: Path) -> Iterator[
     if database_url.startswith("sqlite"):
         yield
         return
-    with garde_worker(database_url, tmp_path / "worker.log", "--concurrency", "2", env=env):
+    # the test's jobs only: no periodic job's tick (a sweep, a prune) in what the tests read
+    quiet = {**env, **NO_SCHEDULES}
+    with garde_worker(database_url, tmp_path / "worker.log", "--concurrency", "2", env=quiet):
         yield
 
 

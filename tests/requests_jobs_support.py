@@ -19,8 +19,9 @@ from garde import audit
 from garde.rights import get_request, submit, verify_out_of_band
 from garde.rights.deployment import Deployment
 from garde.shop import generate_shop
-from garde.store import open_store
+from garde.store import connect, open_store
 from tests.conftest import REGISTERS, ROOT, scratch_databases
+from tests.jobs_support import NO_SCHEDULES
 from tests.test_erasure_reference_shop import AS_OF, add_zoe, everything
 
 DEADLINE = 120.0  # seconds: a bound for a loaded machine, never a measure
@@ -92,26 +93,39 @@ def emails(world: World, count: int) -> list[str]:
 
 
 @contextmanager
-def shop_world(admin_url: str, folder: Path, customers: int = 30) -> Iterator[World]:
-    """A migrated PostgreSQL store, the reference shop and CRM (``customers`` generated, and Zoé)."""
+def shop_world(admin_url: str | None, folder: Path, customers: int = 30) -> Iterator[World]:
+    """A migrated store, the reference shop and CRM (``customers`` generated, and Zoé): PostgreSQL
+    databases, or with no ``admin_url`` SQLite files in ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
-    with scratch_databases(["store", "shop", "crm"], folder, admin_url) as urls:
-        store = open_store(urls["store"])
-        deployment = Deployment.open(ROOT / "datasets", results=folder / "results",
-                                     urls={"shop": urls["shop"], "crm": urls["crm"]},
-                                     outbox=folder / "outbox", create=True)
-        generate_shop(deployment.engines, customers, seed=3, as_of=AS_OF, batch_size=customers)
-        add_zoe(deployment)
-        env = {**os.environ, "GARDE_DATABASE_URL": urls["store"],
-               "GARDE_REGISTERS": str(REGISTERS / "reference-shop.yaml"),
-               "GARDE_DATASETS": str(ROOT / "datasets"), "GARDE_SHOP_URL": urls["shop"],
-               "GARDE_CRM_URL": urls["crm"], "GARDE_OUTBOX": str(folder / "outbox"),
-               "GARDE_RESULTS": str(folder / "results"), "GARDE_MAILER": "file"}
-        try:
-            yield World(store, urls["store"], deployment, folder, env)
-        finally:
-            deployment.dispose()
-            store.dispose()
+    with scratch_databases(["store", "shop", "crm"], folder, admin_url) as urls, \
+            opened_world(urls, folder, create=True) as world:
+        generate_shop(world.deployment.engines, customers, seed=3, as_of=AS_OF, batch_size=customers)
+        add_zoe(world.deployment)
+        yield world
+
+
+@contextmanager
+def opened_world(urls: dict[str, str], folder: Path, *, create: bool = False) -> Iterator[World]:
+    """The world whose store, shop and CRM are at ``urls`` (``store``, ``shop``, ``crm``), its answers and
+    outbox in ``folder``; ``create``: the store migrated and the shop's tables created first (else the
+    store is a copy of a migrated one: connected to, not checked again)."""
+    store = open_store(urls["store"]) if create else connect(urls["store"])
+    deployment = Deployment.open(ROOT / "datasets", results=folder / "results",
+                                 urls={"shop": urls["shop"], "crm": urls["crm"]},
+                                 outbox=folder / "outbox", create=create)
+    env = {**os.environ, "GARDE_DATABASE_URL": urls["store"],
+           "GARDE_REGISTERS": str(REGISTERS / "reference-shop.yaml"),
+           "GARDE_DATASETS": str(ROOT / "datasets"), "GARDE_SHOP_URL": urls["shop"],
+           "GARDE_CRM_URL": urls["crm"], "GARDE_OUTBOX": str(folder / "outbox"),
+           "GARDE_RESULTS": str(folder / "results"), "GARDE_MAILER": "file",
+           # its workers do the test's jobs only: a retention sweep's tick (02:30 UTC) swept the
+           # shop of one twin, not the other's, and the next erasures' plans differed
+           **NO_SCHEDULES}
+    try:
+        yield World(store, urls["store"], deployment, folder, env)
+    finally:
+        deployment.dispose()
+        store.dispose()
 
 
 def answer(world: World, request_id: str, name: str) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from garde.jobs import submit
 from garde.jobs.builtin import ping
 from garde.settings import get_settings
 from garde.store import open_store
-from tests.jobs_support import garde_worker, wait_for_job
+from tests.jobs_support import NO_SCHEDULES, garde_worker, wait_for_job
 
 runner = CliRunner()
 
@@ -53,7 +53,7 @@ def test_jobs_are_listed_shown_cancelled_and_retried(on_postgres: str, tmp_path:
         assert _json("jobs", "cancel", str(waiting), "--actor", "dpo")["status"] == "cancelled"
         refused = runner.invoke(app, ["jobs", "cancel", str(waiting)])
         assert refused.exit_code == 2 and "only a waiting job" in refused.output
-        with garde_worker(on_postgres, tmp_path / "worker.log"):
+        with garde_worker(on_postgres, tmp_path / "worker.log", env=NO_SCHEDULES):  # no tick's job.pruned
             assert wait_for_job(on_postgres, broken) == "failed"
         shown = _json("jobs", "show", str(broken))
         assert [e["type"] for e in shown["events"]][:2] == ["deferred", "started"]

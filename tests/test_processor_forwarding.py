@@ -43,7 +43,7 @@ from garde.store import connect, open_store
 from garde.subjects import ensure_subject
 from tests.api_support import Client, bearer, new_keys
 from tests.conftest import scratch_databases
-from tests.jobs_support import garde_worker
+from tests.jobs_support import NO_SCHEDULES, garde_worker
 from tests.test_rights_requests import _database
 from tests.web_support import csrf_of, log_in, mailed_code_to, mails_to
 
@@ -586,7 +586,7 @@ def test_an_erasure_shared_out_between_workers_records_its_forwardings(postgres_
             request_id = _verified(store, "erasure", "alice@example.org")
             env = {"GARDE_DATASETS": str(datasets), "GARDE_REGISTERS": str(tmp_path / "register.yaml"),
                    "GARDE_RESULTS": str(tmp_path / "results"), "GARDE_OUTBOX": str(tmp_path / "outbox"),
-                   "GARDE_MAILER": "file"}
+                   "GARDE_MAILER": "file", **NO_SCHEDULES}
             jobs.submit(store, run_job, {"request_id": request_id, "datasets": None, "results": None,
                                          "today": None})
             with garde_worker(urls["store"], tmp_path / "w.log", "--concurrency", "2", env=env):

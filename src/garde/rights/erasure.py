@@ -3,13 +3,17 @@
 1. The plan (:mod:`garde.rights.erasure_plan`) is written to ``erasure_steps``
    with an audit entry, and the field-by-field report to ``erasure.json``,
    and committed BEFORE any business row changes.
-2. Each database's steps run in one transaction there. Then, in the store
-   transaction that completes the request, the steps are marked done, each
-   database's changes audited and the subject marked erased.
+2. Each database's steps run in one transaction there; before it commits,
+   the rows each step changed are recorded on the step in the store. Then, in
+   the store transaction that completes the request, the steps are marked
+   done, each database's changes audited (the recorded counts) and the
+   subject marked erased.
 3. Re-running the request reuses the stored plan and runs only the steps not
    done. The statements themselves skip what is already erased (a masked
    value is not masked again, a deleted row is gone), so a crash between a
-   database's commit and the store's leaves nothing done twice.
+   database's commit and the store's leaves nothing done twice, and the
+   counts recorded before that commit stand (the run again changes nothing):
+   what the audit says was changed is the same with or without a crash.
 
 Before the plan is stored, every mask it will write is checked against the
 live columns (:mod:`garde.datasets.live`): a mask that does not fit stops
@@ -63,6 +67,7 @@ class _Step(NamedTuple):
     action: str  # unlink, mask, shared (a mask of another person's row), delete
     columns: Any  # mask: [column, ...]; unlink: {"column": ..., "targets": [...] | null}
     keys: list[Any]
+    id: int | None = None  # the stored step's, once stored
 
 
 @dataclass
@@ -79,15 +84,22 @@ class Erasure:
     def record_applied(self, conn: sa.Connection) -> list[audit.Event]:
         """Mark the steps of the databases that committed done; their audit entries to append."""
         request = self.request
-        if self.applied:
-            conn.execute(erasure_steps.update().where(
-                erasure_steps.c.request_id == request.id, erasure_steps.c.status == "planned",
-                erasure_steps.c.dataset.in_(list(self.applied))).values(status="done", done_at=now()))
-            _seal_done_keys(conn, request.id, self.keyed)
-        return [audit.Event("request.erasure_applied", {"request": request.id, "database": database,
-                                                        "steps": steps, "rows_changed": changed},
-                            request.subject_id, self.actor)
-                for database, (steps, changed) in self.applied.items()]
+        if not self.applied:
+            return []
+        s = erasure_steps.c
+        marked = conn.execute(erasure_steps.update().where(
+            s.request_id == request.id, s.status == "planned", s.dataset.in_(list(self.applied)))
+            .values(status="done", done_at=now()).returning(s.dataset, s.rows_changed)).all()
+        _seal_done_keys(conn, request.id, self.keyed)
+        recorded: dict[str, list[int | None]] = defaultdict(list)
+        for database, rows in marked:
+            recorded[database].append(rows)
+        # what the steps recorded before their database committed: a run resumed after that commit
+        # changes nothing and reports what the run that committed changed
+        return [audit.Event("request.erasure_applied", {
+            "request": request.id, "database": database, "steps": steps,
+            "rows_changed": _recorded_rows(recorded.get(database, []), changed)},
+            request.subject_id, self.actor) for database, (steps, changed) in self.applied.items()]
 
     def complete(self, conn: sa.Connection) -> list[audit.Event]:
         """Mark the applied steps done and the subject erased; the audit entries to append."""
@@ -104,6 +116,14 @@ class Erasure:
                                                      "kept": self.result["kept"]},
                                   request.subject_id, self.actor))
         return events
+
+
+def _recorded_rows(recorded: list[int | None], changed: int) -> int:
+    """The rows the database's steps recorded (their sum), or ``changed`` (this run's count) when a
+    step has none (stored before migration 0033)."""
+    if not recorded or None in recorded:
+        return changed
+    return sum(row for row in recorded if row is not None)
 
 
 def _end_sessions(conn: sa.Connection, request: Request, actor: str) -> list[audit.Event]:
@@ -196,7 +216,7 @@ def erase(store: Engine, request: Request, deployment: Deployment, footprint: Fo
     # Whatever stops it from here (a database refusing a write, a file garde cannot remove), what
     # the databases already committed travels with the error, to be audited (ErasureFailed).
     try:
-        apply_steps(deployment, pending, erasure.applied)
+        apply_steps(deployment, pending, erasure.applied, store=store)
         erasure.removed = copies.remove(report.get("own_copies", []))
     except (sa.exc.SQLAlchemyError, GardeError, OSError) as exc:
         reason = _reason(exc)
@@ -269,7 +289,7 @@ def apply_database(store: Engine, request: Request, deployment: Deployment, data
     erasure = Erasure(request, {}, actor, keyed=identity_keyed(deployment))
     steps = [step for step in _stored_steps(store, request.id) if step.dataset == database]
     try:
-        apply_steps(deployment, steps, erasure.applied)
+        apply_steps(deployment, steps, erasure.applied, store=store)
     except (sa.exc.SQLAlchemyError, GardeError, OSError) as exc:
         raise ErasureFailed(f"the erasure could not be written: {_reason(exc)}", erasure) from exc
     return erasure
@@ -329,15 +349,17 @@ def _store_plan(conn: sa.Connection, request: Request, plan: ErasurePlan, deploy
          "status": "planned", "planned_at": at, "action": step.action,
          "columns": json.dumps(step.columns, default=str),
          "keys": json.dumps(step.keys, default=str)} for step in plan_steps(deployment, plan)]
-    if rows:
-        conn.execute(erasure_steps.insert(), rows)
+    ids: list[int] = []
+    if rows:  # their ids, in order: each step's rows are recorded on it before its database commits
+        inserting = erasure_steps.insert().returning(erasure_steps.c.id, sort_by_parameter_order=True)
+        ids = list(conn.execute(inserting, rows).scalars())
     audit.record(conn, "request.erasure_planned",
                  {"request": request.id, "steps": len(rows), "erased": len(report["erased"]),
                   "unlinked": len(report["unlinked"]), "shared": len(report["shared"]),
                   "own_copies": [c["file"] for c in report["own_copies"]],
                   "kept": [{k: v for k, v in item.items() if k != "key"} for item in report["kept"]][:200]},
                  subject_id=request.subject_id, actor=actor)
-    return [_step(row) for row in rows]
+    return [_step({**row, "id": step}) for row, step in zip(rows, ids, strict=True)]
 
 
 def plan_steps(deployment: Deployment, plan: ErasurePlan) -> list[_Step]:
@@ -361,7 +383,7 @@ def plan_steps(deployment: Deployment, plan: ErasurePlan) -> list[_Step]:
 
 def _step(row: Any) -> _Step:
     return _Step(row["dataset"], row["table_name"], row["action"], json.loads(row["columns"]),
-                 json.loads(row["keys"]))
+                 json.loads(row["keys"]), row["id"])
 
 
 def _stored_steps(store: Engine, request_id: str) -> list[_Step]:
@@ -385,18 +407,49 @@ def stored_databases(store: Engine, request_id: str) -> list[str]:
             erasure_steps.c.request_id == request_id)).scalars())
 
 
-def apply_steps(deployment: Deployment, steps: Sequence[_Step], applied: dict[str, tuple[int, int]]) -> None:
-    """Run the steps, one transaction per database; ``applied[database] = (steps, rows changed)``."""
+def apply_steps(deployment: Deployment, steps: Sequence[_Step], applied: dict[str, tuple[int, int]],
+                store: Engine | None = None) -> None:
+    """Run the steps, one transaction per database; ``applied[database] = (steps, rows changed)``.
+
+    ``store``: the stored steps' rows changed are recorded there before their database commits
+    (:func:`_record_rows`)."""
     by_database: dict[str, list[_Step]] = defaultdict(list)
     for step in steps:
         by_database[step.dataset].append(step)
     for database, pending in by_database.items():
-        changed = 0
+        counts = []
         with deployment.engines[database].begin() as conn:
             for step in pending:
                 table = deployment.datamap.table(TableRef(database, step.table_name))
-                changed += _run_step(conn, deployment, table, step.action, step.columns, step.keys)
-        applied[database] = (len(pending), changed)
+                counts.append((step.id, _run_step(conn, deployment, table, step.action, step.columns,
+                                                  step.keys)))
+            if store is not None:  # logged, then committed
+                _record_rows(store, database, counts)
+        applied[database] = (len(pending), sum(changed for _, changed in counts))
+
+
+_CHANGED = sa.bindparam("changed", type_=sa.Integer)
+_RECORD_ROWS = erasure_steps.update().where(
+    erasure_steps.c.id == sa.bindparam("step"), erasure_steps.c.status == "planned").values(
+    rows_changed=sa.case((sa.or_(_CHANGED > 0, erasure_steps.c.rows_changed.is_(None)), _CHANGED),
+                         else_=erasure_steps.c.rows_changed))
+
+
+def _record_rows(store: Engine, database: str, counts: list[tuple[int | None, int]]) -> None:
+    """Each stored step's rows changed, written to the store before its database's transaction commits.
+
+    A step still ``planned`` after that commit (the run killed before the store marked it done) is run
+    again and changes nothing, its statements skipping what is erased: it keeps the count of the run
+    that committed. A count above zero is always this run's (the earlier run's transaction did not
+    commit, or its rows would be erased)."""
+    recorded = [{"step": step, "changed": changed} for step, changed in counts if step is not None]
+    if not recorded:
+        return
+
+    def record(conn: sa.Connection) -> None:
+        conn.execute(_RECORD_ROWS, recorded)
+
+    retried(store, record, what=f"the erasure's steps in {database}: their rows changed")
 
 
 def _run_step(conn: sa.Connection, deployment: Deployment, table: TableMap, action: str, columns: Any,

@@ -118,6 +118,8 @@ erasure_steps = sa.Table(
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("planned_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("done_at", sa.DateTime(timezone=True)),
+    # rows the step's statement changed, recorded before its database commits (NULL: not run yet)
+    sa.Column("rows_changed", sa.Integer),
 )
 
 # A data subject's session (:mod:`garde.rights.sessions`): a one-time code to one identity, then a
