@@ -120,7 +120,7 @@ class Erasure:
 
 def _recorded_rows(recorded: list[int | None], changed: int) -> int:
     """The rows the database's steps recorded (their sum), or ``changed`` (this run's count) when a
-    step has none (stored before migration 0033)."""
+    step has none (stored before migration 0035)."""
     if not recorded or None in recorded:
         return changed
     return sum(row for row in recorded if row is not None)
