@@ -243,9 +243,9 @@ def test_reading_ahead_on_postgresql_sends_one_statement_per_database(shop: tupl
 
 @pytest.mark.postgres
 @pytest.mark.parametrize("shop", ["postgresql"], indirect=True)
-def test_a_request_run_reads_ahead_unless_the_setting_says_not(shop: tuple[sa.Engine, Deployment, str],
-                                                               tmp_path: Path) -> None:
-    """On PostgreSQL reading ahead is on by default and off where ``discovery_read_ahead`` is false:
+def test_a_request_run_reads_ahead_where_the_setting_says_so(shop: tuple[sa.Engine, Deployment, str],
+                                                             tmp_path: Path) -> None:
+    """Reading ahead is off by default and on where ``discovery_read_ahead`` is true; off,
     a request run's discovery then sends one statement per table and hop, and finds the same rows."""
     _, deployment, email = shop
     request = SimpleNamespace(id="r", proven_identities={"email": email})
@@ -258,7 +258,7 @@ def test_a_request_run_reads_ahead_unless_the_setting_says_not(shop: tuple[sa.En
     walked, sent = _sent(list(deployment.engines.values()), tmp_path / "walk.trace",
                          lambda: locate(deployment, request))  # type: ignore[arg-type]
     assert len([line for line in sent if "\tParse\t" in line]) > len(deployment.datamap.datasets)
-    deployment.read_ahead = None
+    deployment.read_ahead = True
     ahead, sent = _sent(list(deployment.engines.values()), tmp_path / "ahead.trace",
                         lambda: locate(deployment, request))  # type: ignore[arg-type]
     statements = [line for line in sent if ("\tParse\t" in line or "\tQuery\t" in line)
