@@ -98,7 +98,7 @@ def reads_ahead(engine: Engine, ahead: bool | None = None) -> bool:
     On PostgreSQL the one statement replaces about thirty (an access request: 16 round trips instead
     of 19, ≈ 10 % less client CPU) but the server plans it anew at each run (≈ 1.2 ms: its custom plans
     are kept), so a whole access request took longer than the walk, quiet (1 M shop, 2026-12-07
-    07:00 UTC: 12.6 – 18.2 ms against 10.2 – 15.7 ms wall; 1.34 – 1.49× the hand-written SQL against
+    06:57 UTC: 12.6 – 18.2 ms against 10.2 – 15.7 ms wall; 1.34 – 1.49× the hand-written SQL against
     1.07 – 1.10×). With the generic plan forced it is on a par (11.5 – 12.8 ms). On SQLite there is
     no round trip and the thirty small prepared statements cost less than the one large one (0.9
     against 1.5 ms). docs/performance.md, "discovery's statement chosen per database"."""
