@@ -265,25 +265,29 @@ def record_objection(conn: sa.Connection, subject_id: str, scope: str, reason: s
 
 #: What a client controller's instructed restriction is recorded under among the subject's objections.
 INSTRUCTED_RESTRICTION = "instructed_restriction:"
+#: What a client controller's instructed erasure is recorded under among the subject's objections.
+INSTRUCTED_ERASURE = "instructed_erasure:"
+
+
+def _instructed_scope(prefix: str, controller: str) -> str:
+    """A digest of the controller's name as the register spells it, after ``prefix``: names are
+    longer than a scope."""
+    return prefix + hashlib.sha256(controller.encode()).hexdigest()[:32]
 
 
 def instructed_restriction_scope(controller: str) -> str:
     """The scope of a restriction that ``controller`` instructed its processor to apply (GDPR
     Art. 18, 28(3)(a)): recorded with the subject's objections, so that ``decide()`` reads it in
     the same statement as their other facts and a decision point's kept facts see it as any other
-    write. A digest of the name, as the register spells it: names are longer than a scope."""
-    return INSTRUCTED_RESTRICTION + hashlib.sha256(controller.encode()).hexdigest()[:32]
-
-
-#: What a client controller's instructed erasure is recorded under among the subject's objections.
-INSTRUCTED_ERASURE = "instructed_erasure:"
+    write."""
+    return _instructed_scope(INSTRUCTED_RESTRICTION, controller)
 
 
 def instructed_erasure_scope(controller: str) -> str:
     """The scope of an erasure that ``controller`` instructed its processor to make of the data it
     held of the subject (GDPR Art. 28(3)(a), 29), recorded as :func:`instructed_restriction_scope`
     is so that ``decide()`` says it (:func:`garde.decide.rules._as_processor`)."""
-    return INSTRUCTED_ERASURE + hashlib.sha256(controller.encode()).hexdigest()[:32]
+    return _instructed_scope(INSTRUCTED_ERASURE, controller)
 
 
 def objections(conn: sa.Connection, subject_id: str) -> set[str]:

@@ -88,7 +88,6 @@ def instruct_restriction(store: Engine, registers: list[Register], request_id: s
     return retried(store, restricting, what=f"request {request_id}: its instructed restriction")
 
 
-
 def lift_restriction(store: Engine, registers: list[Register], request_id: str, controller: str, *,
                      instruction: str, instructed_by: str, actor: str) -> dict[str, Any]:
     """Lift, on ``controller``'s documented instruction (Art. 18(3), 28(3)(a)), the restriction it
