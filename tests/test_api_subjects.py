@@ -211,7 +211,8 @@ def test_sub_addresses_share_their_mailbox_s_limits(subjects: World) -> None:
     starts = [subjects.client.post(f"{ME}/session", json={"email": email}).status_code
               for email in (f"{box}@example.com", f"{box}+1@example.com", f"{box}+2@example.com",
                             f"{box}+3@example.com")]
-    assert starts == [202, 202, 202, 429], starts  # three starts an hour to one mailbox
+    # three starts an hour to one mailbox; the fourth answers as any, mailing nothing (test_signin_oracles.py)
+    assert starts == [202, 202, 202, 202], starts
     staff = bearer(subjects.keys["agent"])
     codes = [subjects.client.post("/api/v1/requests", headers=staff, json={
         "type": "access", "subject": {"email": f"{box}+{n}@example.com"}}).json()["codes_sent"]

@@ -8,8 +8,14 @@ entries about them. Art. 15 covers all of it: an answer that left these out
 would say "no data" to someone whose consents garde proves every day.
 
 Who "they" are: the engine subjects (``subjects``) that hold one of the
-identities discovery proved theirs (matched by the identifiers' keyed digests,
-never by a raw value), and the request's own subject. Requests are theirs by
+identities discovery proved theirs and no other identity (matched by the
+identifiers' keyed digests, never by a raw value), and the request's own
+subject. An engine subject that also holds an identity discovery did not find
+the requester's is someone else whose link meets one of theirs (a telephone
+number the shop's record now gives the requester, which garde linked to its
+former holder with their e-mail): its records are that person's, and stay out
+(red team of 2026-12-07: they were read into the requester's answer, and an
+erasure removed that person's answer files). Requests are theirs by
 those subjects, and by those digests only when never verified: a request a
 former holder of a recycled address verified is that holder's. Nothing of another
 subject is read: each record is selected by those subject ids or those
@@ -63,12 +69,14 @@ def identity_hashes(conn: sa.Connection, identities: Mapping[str, Iterable[str]]
 def engine_subjects(conn: sa.Connection, subject_id: str | None,
                     identities: Mapping[str, Iterable[str]],
                     hashes: Mapping[str, list[str]] | None = None) -> set[str]:
-    """The engine subjects of a person: ``subject_id`` and those holding one of ``identities``
-    (``hashes``: their digests, when the caller has them already).
+    """The engine subjects of a person: ``subject_id`` and those holding one of ``identities`` and no
+    other identity (``hashes``: their digests, when the caller has them already).
 
     A person who asked once by e-mail and once by customer number may be two
-    engine subjects; discovery found both identities, so both count. Index
-    look-ups only: the identifiers' digests, then the subjects.
+    engine subjects; discovery found both identities, so both count. A subject that also holds an
+    identity discovery did not find (another person's e-mail beside a number now the requester's)
+    is that other person (:func:`_theirs`). Index look-ups only: the identifiers' digests, then the
+    subjects and their other identities.
     """
     found = {subject_id} - {None}
     by_kind = identity_hashes(conn, identities) if hashes is None else hashes
@@ -97,8 +105,18 @@ def _of_kinds(kind: sa.ColumnElement[Any], digest: sa.ColumnElement[Any],
 # and building a statement (and its cache key) costs more than SQLite takes to run it.
 @lru_cache(maxsize=64)
 def _subjects_of(kinds: tuple[str, ...]) -> sa.Select[Any]:
-    i = subject_identifiers.c
-    return sa.select(i.subject_id).where(sa.or_(*_of_kinds(i.kind, i.hash, len(kinds))))
+    return _theirs(len(kinds))
+
+
+def _theirs(count: int) -> sa.Select[Any]:
+    """The engine subjects holding one of the person's identities (``count`` kinds, bound as
+    :func:`_by_kind` names them) and none that is not among them: a subject linked to another
+    identity as well is another person whose link meets one of theirs (a recycled telephone number
+    the shop now gives the requester, linked in garde to its former holder with their e-mail)."""
+    i, other = subject_identifiers.c, subject_identifiers.alias("other").c
+    foreign = sa.exists().where(other.subject_id == i.subject_id,
+                                ~sa.or_(sa.false(), *_of_kinds(other.kind, other.hash, count)))
+    return sa.select(i.subject_id).where(sa.or_(sa.false(), *_of_kinds(i.kind, i.hash, count)), ~foreign)
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -148,7 +166,7 @@ def _held_of(kinds: tuple[str, ...], digests: int, dialect: str) -> sa.CompoundS
     """
     i = subject_identifiers.c
     ids = sa.union(sa.select(sa.cast(sa.bindparam("subject", type_=sa.String()), sa.String(36))),
-                   sa.select(i.subject_id).where(sa.or_(sa.false(), *_of_kinds(i.kind, i.hash, len(kinds)))))
+                   _theirs(len(kinds)))
     ids_query = ids.scalar_subquery()
     by_identity = _of_kinds(_s.kind, _s.hash, len(kinds))
     suppressed = sa.or_(sa.false(), *by_identity, sa.tuple_(_s.kind, _s.hash).in_(

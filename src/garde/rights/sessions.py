@@ -15,13 +15,20 @@ SHA-256 of the code are stored. Guessing is bounded as for requests
 ``UPDATE`` before the comparison, the fifth wrong code locks the session (no token is ever
 issued for it), and codes to one identity are counted across requests and sessions
 (5 per 24 hours). Starts are also rate-limited per identity digest (:mod:`garde.ratelimit`).
+
+A start past the identity's own limits (3 an hour, 5 codes a day to its mailbox) answers as any
+start does: a session id, and nothing mailed; that session never opens (no code was stored), and
+the audit log says ``subject_session.refused`` with the limit. A refusal the caller could see would
+tell anyone that somebody else (the holder signing in, staff opening a rights request, whose code
+counts in the day's five) had asked for a code to that address lately, and when (red team of
+2026-12-07). The limits per client address (:mod:`garde.api.ratelimits`) still refuse: they tell a
+caller about their own requests only.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import math
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -37,10 +44,8 @@ from garde.rights.code_limits import (
     CODES_PER_IDENTITY,
     IDENTITY_WINDOW,
     MAX_ATTEMPTS,
-    NOUNS,
     codes_to_identity,
     hold_identity,
-    identity_free_at,
     mailbox_hash,
 )
 from garde.rights.intake import LANGUAGES
@@ -116,7 +121,8 @@ def start_session(engine: sa.Engine, kind: str, value: str, mailer: Mailer, *, l
     """Open a session for the identity ``kind``: ``value`` and prepare its code (committed here).
 
     Call :attr:`SessionStarted.deliver` after this returns (the API does it after answering,
-    so that the answer takes as long for a known identity as for an unknown one).
+    so that the answer takes as long for a known identity as for an unknown one). Past the
+    identity's own limits it delivers nothing and the session never opens; the answer is the same.
     """
     if kind not in KINDS:
         raise GardeError(f"a session is opened with an e-mail address or a telephone number, not {kind!r}")
@@ -134,12 +140,16 @@ def start_session(engine: sa.Engine, kind: str, value: str, mailer: Mailer, *, l
 
     box = mailbox_hash(engine, kind, normalised)  # the day's codes are the mailbox's (code_limits.mailbox)
 
-    def starting(conn: sa.Connection) -> None:
-        hit(conn, STARTS_PER_IDENTITY, box, at=moment)  # the first write: SQLite holds the store from here
+    def starting(conn: sa.Connection) -> bool:
+        """Whether the code goes out: not past the identity's own limits (then only the audit says so)."""
+        past: Limit | None = None
+        try:
+            hit(conn, STARTS_PER_IDENTITY, box, at=moment)  # the first write: SQLite holds the store here
+        except RateLimited:
+            past = STARTS_PER_IDENTITY
         hold_identity(conn, box)
-        if codes_to_identity(conn, box, moment) >= CODES_PER_IDENTITY:
-            wait = (identity_free_at(conn, box, moment) - moment).total_seconds()
-            raise RateLimited(CODES_A_DAY, max(1, math.ceil(wait)), what=f"codes to this {NOUNS[kind]}")
+        if past is None and codes_to_identity(conn, box, moment) >= CODES_PER_IDENTITY:
+            past = CODES_A_DAY
         # The link read under a share lock a rectification's move (its delete) waits for, or that waits
         # for the move's commit and then finds the link gone: a session opened at the moment of a move is
         # opened before it (its start earlier than the moment the move records after its delete: the
@@ -151,6 +161,11 @@ def start_session(engine: sa.Engine, kind: str, value: str, mailer: Mailer, *, l
                                   else linked).scalar()
         # after the link's lock, as a move takes the link then the handovers: no lock taken in two orders
         _forget_ended(conn, moment)
+        if past is not None:  # answered as any start, so that no one learns others asked for this address
+            audit.record(conn, "subject_session.refused", {"session": session_id, "identity": kind,
+                                                           "limit": past.scope}, subject_id=subject_id,
+                         actor="subject")
+            return False
         # Known or not, the code goes to the identity: whoever holds the mailbox proves it (someone
         # garde knows nothing about yet can open a session and ask for their data), and the answer
         # and the work are the same either way.
@@ -163,10 +178,15 @@ def start_session(engine: sa.Engine, kind: str, value: str, mailer: Mailer, *, l
         audit.record(conn, "subject_session.started", {"session": session_id, "identity": kind,
                                                        "known": subject_id is not None},
                      subject_id=subject_id, actor="subject")
+        return True
 
-    retried(engine, starting, what="a subject session started")
+    sent = retried(engine, starting, what="a subject session started")
     return SessionStarted(session_id, moment + CODE_LIFETIME,
-                          _delivery(mailer, kind, normalised, code, language))
+                          _delivery(mailer, kind, normalised, code, language) if sent else _nothing)
+
+
+def _nothing() -> None:
+    """The delivery of a start past the identity's limits: no mail, and no session to open."""
 
 
 def _delivery(mailer: Mailer, kind: str, address: str, code: str, language: str) -> Callable[[], None]:

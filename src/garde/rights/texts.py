@@ -240,6 +240,8 @@ TEXTS: dict[str, Any] = {
                                                    "signed in"),
                 "subject_session.locked": keyed("rights.report.held.kinds.subject_session.locked",
                                                 "sign-in locked (wrong codes)"),
+                "subject_session.refused": keyed("rights.report.held.kinds.subject_session.refused",
+                                                 "sign-in code asked for, not sent (too many asked)"),
                 "subject_session.ended": keyed("rights.report.held.kinds.subject_session.ended",
                                                "signed out"),
             },
