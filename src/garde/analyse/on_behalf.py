@@ -23,6 +23,7 @@ from garde.analyse.cues import Cues
 from garde.analyse.document import Document
 from garde.analyse.passages import Passage, plain_headings
 from garde.analyse.wording import contains, load_structure
+from garde.taxonomy import normalise
 
 
 def processor_heading(text: str, language: str) -> bool:
@@ -49,6 +50,14 @@ def processor_role(cell: str, language: str) -> bool:
     structure = load_structure()
     return contains(cell, structure.words(structure.processor_roles, language)) \
         and not contains(cell, structure.words(structure.controller_sections, language))
+
+
+def says_none(cell: str, language: str) -> bool:
+    """Whether a processor's record's cell says there is none ("Aucun", "None", "Nessuno"): no
+    sub-processor, no transfer."""
+    structure = load_structure()
+    words = " ".join(w for w in normalise(cell).replace(".", " ").split())
+    return words in structure.words(structure.none_cells, language)
 
 
 def says_on_behalf(text: str, language: str) -> bool:
