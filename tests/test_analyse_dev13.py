@@ -1,0 +1,76 @@
+"""Issue 16, round 13: processors' documents (tests/data/analyse/dev13/, labels in its labels.yaml; no
+blind set's text or label was read, only the lead's summary of what its processors' documents showed):
+
+- a processor's Art. 30(2) record whose rows are per controller (its client): the controller served,
+  the categories of processing carried out on its behalf, the sub-processors, the transfers and the
+  security measures; as TSV, a PDF table (a controller's cell merged over two rows), a DOCX table and
+  an HTML table (rowspan), in fr/it/en;
+- notices of a writer that is controller for its own accounts and processor for its customers' data,
+  and a notice speaking only as its customers' processor, its tasks listed after "on their behalf:".
+
+A processor's activity is `role: processor`, names its controller where the document does, and has no
+legal basis (Art. 28(3)(a): the purposes and bases are the controller's); the draft register holds it as
+a `role: processor` activity that `garde lint` reads. Scored as the held-out sets are (pairs one to one,
+elements against `present`), every evidence string verbatim in the input.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from garde.analyse.report import draft_file
+from garde.lint.runner import lint_paths
+from garde.register.loading import parse_register
+from tests.analyse_dev import Analysed, Floors, dev_tests
+from tests.heldout6_documents import build
+
+DEV13 = Path(__file__).parent / "data" / "analyse" / "dev13"
+FLOORS = Floors(pairs=(0.95, 0.95), elements=(0.95, 0.95), only_labelled_findings=True)
+LABELS: dict[str, Any] = yaml.safe_load((DEV13 / "labels.yaml").read_text(encoding="utf-8"))
+PROCESSORS = sorted(name for name in LABELS if LABELS[name].get("processor"))
+RECORDS = sorted(name for name in LABELS if "controllers" in LABELS[name])
+globals().update(dev_tests(DEV13, FLOORS))
+
+
+@pytest.mark.parametrize("name", PROCESSORS)
+def test_the_processing_on_behalf_is_the_processor_s_with_no_basis(analysed: Analysed, name: str) -> None:
+    activities = analysed[name][0]["activities"]
+    on_behalf = [a for a in activities if a["role"] == "processor"]
+    assert len(on_behalf) == LABELS[name]["processor"], [(a["role"], a["purpose"]) for a in activities]
+    assert [a["legal_bases"] for a in on_behalf if a["legal_bases"]] == []
+
+
+@pytest.mark.parametrize("name", RECORDS)
+def test_a_processor_s_record_names_the_controller_of_each_row(analysed: Analysed, name: str) -> None:
+    """Art. 30(2)(a)-(b): every row is processing carried out for the controller it names (a
+    controller's cell merged over its rows, or left blank under it, names it for each)."""
+    activities = analysed[name][0]["activities"]
+    assert {a["role"] for a in activities} == {"processor"}
+    assert [a["on_behalf_of"] for a in activities] == LABELS[name]["controllers"]
+    for activity in activities:  # the controller's name is quoted from its cell
+        served = activity["on_behalf_of"]
+        assert {"field": "on_behalf_of", "value": served, "excerpt": served} in activity["evidence"]
+
+
+@pytest.mark.parametrize("name", PROCESSORS)
+def test_the_draft_holds_role_processor_activities_that_lint_reads(name: str, tmp_path: Path) -> None:
+    path, _ = build(DEV13, name, tmp_path)
+    draft = draft_file(path, LABELS[name]["language"])
+    register = parse_register(draft, name).register
+    processors = register.as_processor()
+    assert len(processors) == LABELS[name]["processor"]
+    assert all(not a.legal_bases for a in processors)  # nothing invented: the controller's
+    served = [[c.name for c in a.on_behalf_of] for a in processors]
+    assert served == [[c] for c in LABELS[name].get("controllers", [None] * len(processors)) if c] \
+        or served == [[]] * len(processors)
+    written = tmp_path / "draft.yaml"
+    written.write_text(draft, encoding="utf-8")
+    codes = {f.code for f in lint_paths([written])}
+    assert "GL000" not in codes  # `garde lint` reads it as a register and reports its gaps
+    if "controllers" in LABELS[name]:
+        assert "GL054" not in codes  # the categories of processing are there (Art. 30(2)(b))
+        assert "GL020" not in codes  # and the controller of each
