@@ -22,6 +22,8 @@ from typing import Any
 import pytest
 import yaml
 
+from garde.analyse.activities import extract_activities
+from garde.analyse.document import from_text
 from garde.analyse.report import draft_file
 from garde.lint.runner import lint_paths
 from garde.register.loading import parse_register
@@ -74,3 +76,23 @@ def test_the_draft_holds_role_processor_activities_that_lint_reads(name: str, tm
     if "controllers" in LABELS[name]:
         assert "GL054" not in codes  # the categories of processing are there (Art. 30(2)(b))
         assert "GL020" not in codes  # and the controller of each
+
+
+NOTICE = ("# Homework app\n\nSchoolbag Ltd provides the Homework app to schools. Your school is the "
+          "controller of your child's data; we process this data on behalf of the school and only as it "
+          "instructs us.\n\n"
+          "## What we do\n\nWe do the following for the school.\n\n"
+          "1. store the homework teachers set and the work pupils hand in;\n"
+          "2. send parents reminders of work due;\n\n"
+          "## Your rights\n\nAsk your school to see or correct your child's data.\n")
+
+
+def test_a_processor_only_notice_s_listed_tasks_are_processing_on_behalf() -> None:
+    """A notice speaking only as its customers' processor lists its tasks under no heading of purposes
+    and after no "on their behalf:": each is processing for the controller (Art. 30(2)(b))."""
+    activities = extract_activities(from_text(NOTICE, "n.md"), "en")
+    assert [(a.role, a.legal_bases) for a in activities] == [("processor", ())] * 2
+    # the same list in a controller's own notice stays what it was: entries named nowhere else
+    own = NOTICE.replace("Your school is the controller of your child's data; we process this data on behalf "
+                         "of the school and only as it instructs us.", "We are the controller.")
+    assert extract_activities(from_text(own, "n.md"), "en") == []

@@ -18,7 +18,9 @@ from typing import Any
 from garde.analyse.cues import PLACEHOLDER_DURATION
 from garde.analyse.document import Document
 from garde.analyse.language import detect_language
-from garde.analyse.layout import Chunk, read_layout
+from garde.analyse.layout import Chunk, Reading, Unit, read_layout
+from garde.analyse.on_behalf import on_behalf_only
+from garde.analyse.passages import passages
 from garde.analyse.wording import Match, bare_label, find_terms, negated, sentences, tied_bases
 from garde.retention_rule import RetentionPeriod, RuleSyntaxError
 from garde.taxonomy import load_vocabulary, normalise
@@ -88,10 +90,26 @@ def extract_activities(document: Document, language: str, on_behalf: bool = Fals
     describes is carried out for its customer, the controller (Art. 28(3)), whatever the row says."""
     language = language or document.language
     reading = read_layout(document, language)
+    units = reading.units + _tasks(document, language, reading)
+    units.sort(key=lambda u: min((c.start for c in u.chunks), default=0))
     activities = [_on_behalf(_activity(document, unit.layout, unit.chunks, language), unit.chunks)
                   if unit.processor or on_behalf else _activity(document, unit.layout, unit.chunks, language)
-                  for unit in reading.units]
+                  for unit in units]
     return _restated(_merged(_translations([a for a in activities if a.purpose.strip()], language)))
+
+
+def _tasks(document: Document, language: str, reading: Reading) -> list[Unit]:
+    """A notice speaking only as its customers' processor (:func:`on_behalf_only`: it says it processes
+    on their behalf, names no controller's role of its own, ties no basis) lists the tasks it carries
+    out for them with no basis and under no heading of purposes ("1. conserviamo le valutazioni ...",
+    "2. inviamo alle famiglie ..."): each is processing on the controller's behalf, the categories of
+    processing of Art. 30(2)(b)."""
+    taken = {c.start for unit in reading.units for c in unit.chunks}
+    left = [c for c in reading.listed if c.start not in taken]
+    if not left or any(tied_bases(c.text, language) for u in reading.units for c in u.chunks
+                       if not u.processor) or not on_behalf_only(passages(document), language):
+        return []
+    return [Unit("item", [chunk], processor=True) for chunk in left]
 
 
 #: Fewest letters two words share at their start to be one word's forms ("rappel", "rappels").
