@@ -163,8 +163,8 @@ def _translations(activities: list[Activity], language: str) -> list[Activity]:
 
 #: A processor's record's cells kept as they read (Art. 30(2)(a), (c), (d); the sub-processors, Art.
 #: 28(2)): the evidence field of each column role.
-RECORD_FIELDS = {"controller": "on_behalf_of", "recipients": "sub_processors", "transfers": "transfers",
-                 "security": "security_measures"}
+RECORD_FIELDS = {"controller": "on_behalf_of", "contact": "controller_contact",
+                 "recipients": "sub_processors", "transfers": "transfers", "security": "security_measures"}
 
 
 def _on_behalf(activity: Activity, chunks: list[Chunk]) -> Activity:

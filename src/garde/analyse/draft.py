@@ -80,6 +80,12 @@ def _on_behalf(activity: Activity, activity_id: str, language: str) -> list[str]
     if served:
         lines += ["    on_behalf_of:",
                   f"      - name: {_quote(_one_line(served[0].value))}  # at character {served[0].start}"]
+        email = next(((e, m) for e in (*by_field.get("controller_contact", []), served[0])
+                      for m in [_EMAIL.search(e.value)] if m), None)
+        if email is not None:  # Art. 30(2)(a): the controller's contact details, an address quoted
+            cell, found = email
+            lines.append(f"        contact: {{email: {_quote(found.group())}}}"
+                         f"  # at character {cell.start + found.start()}")
     else:
         lines.append("    # the document names no controller it is carried out for (on_behalf_of)")
     for cell in by_field.get("sub_processors", [])[:1]:
@@ -97,6 +103,9 @@ def _on_behalf(activity: Activity, activity_id: str, language: str) -> list[str]
         lines += ["    security_measures:",
                   f"      - {_quote(_one_line(cell.value))}  # at character {cell.start}"]
     return lines
+
+
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 
 
 def _listed(cell: Evidence) -> list[tuple[str, int]]:

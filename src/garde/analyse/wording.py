@@ -25,8 +25,8 @@ STRUCTURE = Path(__file__).parent / "data" / "structure.yaml"
 #: header is the basis column, not the name column; "categories of data subjects" is not the data).
 # A processor's record (Art. 30(2)) names, per row, the controller served and the categories of
 # processing carried out for it, the transfers and the security measures: those roles first.
-ROLES = ("processing", "controller", "basis", "retention", "recipients", "transfers", "security", "purpose",
-         "name", "subjects", "data", "role")
+ROLES = ("processing", "controller", "contact", "basis", "retention", "recipients", "transfers", "security",
+         "purpose", "name", "subjects", "data", "role")
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 # Words that join terms in a cell listing several ("Identité et contact", "Nome ed email").
