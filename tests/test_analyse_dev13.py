@@ -21,6 +21,8 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 
 from garde.analyse.activities import extract_activities
 from garde.analyse.document import from_text
@@ -99,3 +101,30 @@ def test_a_processor_only_notice_s_listed_tasks_are_processing_on_behalf() -> No
     own = NOTICE.replace("Your school is the controller of your child's data; we process this data on behalf "
                          "of the school and only as it instructs us.", "We are the controller.")
     assert extract_activities(from_text(own, "n.md"), "en") == []
+
+
+RECORD_HEADERS = [
+    ("fr", "Responsable du traitement (client)\tCatégories de traitements effectués pour le compte du "
+           "client\tSous-traitants ultérieurs"),
+    ("it", "Cliente\tCategorie dei trattamenti effettuati per conto del titolare\tSub-responsabili"),
+    ("en", "Controller\tCategories of processing carried out on behalf of the controller\tSub-processors")]
+CLIENTS = ["Pharmacie des Lices", "Comune di Pinerolo", "Tynedale Trust"]
+
+
+@given(st.lists(st.tuples(st.sampled_from(CLIENTS), st.integers(1, 3)), min_size=1, max_size=5),
+       st.sampled_from(RECORD_HEADERS))
+def test_every_row_of_a_record_is_its_controller_s(clients: list[tuple[str, int]],
+                                                   header: tuple[str, str]) -> None:
+    """A processor's record of any controllers, each over one to three rows whose controller cell is
+    written once (the rows below it blank, as a merged cell reads): every row is a processor's
+    activity, carried out for the controller above it, with no basis."""
+    language, columns = header
+    rows: list[str] = []
+    wanted: list[str] = []
+    for client, count in clients:
+        for n in range(count):
+            rows.append(f"{client if n == 0 else ''}\tHosting of file set {len(rows) + 1}\tNone")
+            wanted.append(client)
+    activities = extract_activities(from_text(columns + "\n" + "\n".join(rows) + "\n", "r.tsv"), language)
+    read = [(a.role, a.on_behalf_of, a.legal_bases) for a in activities]
+    assert read == [("processor", client, ()) for client in wanted]
