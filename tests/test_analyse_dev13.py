@@ -78,9 +78,13 @@ def test_the_draft_holds_role_processor_activities_that_lint_reads(name: str, tm
     if "controllers" in LABELS[name]:
         assert "GL054" not in codes  # the categories of processing are there (Art. 30(2)(b))
         assert "GL020" not in codes  # and the controller of each
+        assert "GL055" not in codes  # and its transfers, or that there are none (Art. 30(2)(c))
     if name.endswith(".tsv"):  # its "Coordonnées du client" column: each controller's e-mail address
         assert "GL053" not in codes
         assert all(a.on_behalf_of[0].contact and a.on_behalf_of[0].contact.email for a in processors)
+        # "États-Unis (clauses contractuelles types)": the third country and its safeguard
+        assert [(t.country, t.safeguard) for a in processors for t in a.transfers] == [("CH", "adequacy"),
+                                                                                     ("US", "scc")]
 
 
 NOTICE = ("# Homework app\n\nSchoolbag Ltd provides the Homework app to schools. Your school is the "

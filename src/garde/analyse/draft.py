@@ -17,7 +17,8 @@ from collections.abc import Iterable
 from garde.analyse.activities import Activity, Evidence, stated_for_all
 from garde.analyse.document import Document
 from garde.analyse.findings import alternative_bases
-from garde.analyse.on_behalf import says_none
+from garde.analyse.on_behalf import says_none, third_countries
+from garde.analyse.wording import find_terms
 from garde.taxonomy import LANGS
 
 #: The controller's name until the DPO writes it: the linter reports the controller it cannot reach.
@@ -97,8 +98,16 @@ def _on_behalf(activity: Activity, activity_id: str, language: str) -> list[str]
     for cell in by_field.get("transfers", [])[:1]:
         if says_none(cell.value, language):
             lines.append(f"    no_transfer: true  # {_comment(cell.excerpt)}")
-        else:
+            continue
+        countries = third_countries(cell.value)
+        if not countries:
             lines.append(f"    # transfers, as the document states them: {_comment(cell.excerpt)}")
+            continue
+        safeguards = [m.term for m in find_terms("safeguards", cell.value)]
+        lines.append(f"    transfers:  # {_comment(cell.excerpt)}")
+        for code in countries:  # Art. 30(2)(c): the third country, and the safeguard the cell names
+            safeguard = f", safeguard: {safeguards[0]}" if len(safeguards) == 1 else ""
+            lines.append(f"      - {{country: {code}{safeguard}}}")
     for cell in by_field.get("security_measures", [])[:1]:
         lines += ["    security_measures:",
                   f"      - {_quote(_one_line(cell.value))}  # at character {cell.start}"]
