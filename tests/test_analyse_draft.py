@@ -24,9 +24,10 @@ def test_the_draft_of_every_seed_and_fixture_loads(case: Case, tmp_path: Path) -
     loaded = parse_register(draft, case.name)
     register = loaded.register
     assert register.controller.name == CONTROLLER_PLACEHOLDER  # never read, never made up
-    # processing on behalf of other controllers (Art. 30(2)) is named in comments, not drafted
-    activities = [a for a in activities if a.role == "controller"]
-    assert len(register.activities) == len(activities)
+    # processing on behalf of other controllers (Art. 30(2)): `role: processor` activities, no basis
+    assert [a.role == "processor" for a in activities] == [register.role_of(a) == "processor"
+                                                          for a in register.activities]
+    assert all(not a.legal_bases for a in register.as_processor())
     for drafted, activity in zip(register.activities, activities, strict=True):
         assert drafted.bases() == set(activity.legal_bases)
         assert [str(c) for c in drafted.data_categories] == list(activity.categories)

@@ -12,6 +12,7 @@ from garde.analyse.document import from_text
 from garde.analyse.draft import draft_register
 from garde.analyse.passages import passages
 from garde.analyse.report import analyse
+from garde.register.loading import parse_register
 
 
 def pairs(text: str, language: str = "en") -> set[tuple[str, tuple[str, ...]]]:
@@ -72,16 +73,19 @@ basis of our contract.
 """
 
 
-def test_a_processor_section_s_processing_has_no_basis_and_stays_out_of_the_draft() -> None:
+def test_a_processor_section_s_processing_has_no_basis_and_is_drafted_as_a_processor_s() -> None:
     document = from_text(PROCESSOR, "n.md")
     activities = extract_activities(document, "en")
     roles = {a.purpose: (a.role, a.legal_bases) for a in activities}
     assert roles["hosting our customers' files, on the basis of our service contract;"] == ("processor", ())
     assert roles["sending their newsletters."] == ("processor", ())
     assert [a.legal_bases for a in activities if a.role == "controller"] == [("contract",)]
-    draft = draft_register(document, activities, "en")
-    assert "#   - «sending their newsletters.»" in draft
-    assert "purposes:\n      - \"sending their newsletters.\"" not in draft
+    # issue 16, round 13: drafted as `role: processor` activities of the Art. 30(2) record, no basis
+    register = parse_register(draft_register(document, activities, "en")).register
+    drafted = {a.name: a for a in register.as_processor()}
+    assert drafted["sending their newsletters."].legal_bases == []
+    assert drafted["sending their newsletters."].purposes == ["sending their newsletters."]
+    assert [a.bases() for a in register.as_controller()] == [{"contract"}]
 
 
 def test_on_behalf_of_customers_in_a_purpose_section_is_a_processor_s() -> None:

@@ -18,7 +18,9 @@ from typing import Any
 from garde.analyse.cues import PLACEHOLDER_DURATION
 from garde.analyse.document import Document
 from garde.analyse.language import detect_language
-from garde.analyse.layout import Chunk, read_layout
+from garde.analyse.layout import Chunk, Reading, Unit, read_layout
+from garde.analyse.on_behalf import on_behalf_only
+from garde.analyse.passages import passages
 from garde.analyse.wording import Match, bare_label, find_terms, negated, sentences, tied_bases
 from garde.retention_rule import RetentionPeriod, RuleSyntaxError
 from garde.taxonomy import load_vocabulary, normalise
@@ -61,6 +63,9 @@ class Activity:
     # "processor": processing carried out on behalf of another controller (GDPR Arts. 28, 30(2)),
     # reported apart from the controller's own activities and with no legal basis of its own
     role: str = "controller"
+    # a processor's activity: the controller it is carried out for, as the document names it (a
+    # processor's record's row, Art. 30(2)(a)); None when the document names none
+    on_behalf_of: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -73,6 +78,7 @@ class Activity:
             "recipients": list(self.recipients),
             "evidence": [{"field": e.field, "value": e.value, "excerpt": e.excerpt} for e in self.evidence],
             "role": self.role,
+            "on_behalf_of": self.on_behalf_of,
         }
 
 
@@ -84,10 +90,26 @@ def extract_activities(document: Document, language: str, on_behalf: bool = Fals
     describes is carried out for its customer, the controller (Art. 28(3)), whatever the row says."""
     language = language or document.language
     reading = read_layout(document, language)
-    activities = [_activity(document, unit.layout, unit.chunks, language) for unit in reading.units]
-    activities = [_on_behalf(a) if unit.processor or on_behalf else a
-                  for unit, a in zip(reading.units, activities, strict=True)]
+    units = reading.units + _tasks(document, language, reading)
+    units.sort(key=lambda u: min((c.start for c in u.chunks), default=0))
+    activities = [_on_behalf(_activity(document, unit.layout, unit.chunks, language), unit.chunks)
+                  if unit.processor or on_behalf else _activity(document, unit.layout, unit.chunks, language)
+                  for unit in units]
     return _restated(_merged(_translations([a for a in activities if a.purpose.strip()], language)))
+
+
+def _tasks(document: Document, language: str, reading: Reading) -> list[Unit]:
+    """A notice speaking only as its customers' processor (:func:`on_behalf_only`: it says it processes
+    on their behalf, names no controller's role of its own, ties no basis) lists the tasks it carries
+    out for them with no basis and under no heading of purposes ("1. conserviamo le valutazioni ...",
+    "2. inviamo alle famiglie ..."): each is processing on the controller's behalf, the categories of
+    processing of Art. 30(2)(b)."""
+    taken = {c.start for unit in reading.units for c in unit.chunks}
+    left = [c for c in reading.listed if c.start not in taken]
+    if not left or any(tied_bases(c.text, language) for u in reading.units for c in u.chunks
+                       if not u.processor) or not on_behalf_only(passages(document), language):
+        return []
+    return [Unit("item", [chunk], processor=True) for chunk in left]
 
 
 #: Fewest letters two words share at their start to be one word's forms ("rappel", "rappels").
@@ -139,12 +161,33 @@ def _translations(activities: list[Activity], language: str) -> list[Activity]:
     return kept
 
 
-def _on_behalf(activity: Activity) -> Activity:
+#: A processor's record's cells kept as they read (Art. 30(2)(a), (c), (d); the sub-processors, Art.
+#: 28(2)): the evidence field of each column role.
+RECORD_FIELDS = {"controller": "on_behalf_of", "contact": "controller_contact",
+                 "recipients": "sub_processors", "transfers": "transfers", "security": "security_measures"}
+
+
+def _on_behalf(activity: Activity, chunks: list[Chunk]) -> Activity:
     """A processor's activity: the controller it works for decides the purpose and the basis
     (Art. 28(3)(a), 29), so a basis the text names (its service contract, the customer's
-    instructions) is not this processing's basis: none is kept."""
-    return replace(activity, role="processor", legal_bases=(),
-                   evidence=tuple(e for e in activity.evidence if e.field != "legal_basis"))
+    instructions) is not this processing's basis: none is kept. A processor's record's row names
+    the controller served, the sub-processors, the transfers and the security measures: each kept
+    with its cell."""
+    cells = [Evidence(RECORD_FIELDS[c.role], c.text, c.text, c.start)
+             for c in chunks if c.role in RECORD_FIELDS]
+    served = next((e.value for e in cells if e.field == "on_behalf_of"), None)
+    return replace(activity, role="processor", legal_bases=(), on_behalf_of=served,
+                   evidence=tuple(e for e in (*activity.evidence, *_unique_cells(cells))
+                                  if e.field != "legal_basis"))
+
+
+def _unique_cells(cells: list[Evidence]) -> list[Evidence]:
+    """The first cell of each field (a controller carried down from the row above is quoted where it
+    stands)."""
+    first: dict[str, Evidence] = {}
+    for cell in cells:
+        first.setdefault(cell.field, cell)
+    return list(first.values())
 
 
 def stated_for_all(document: Document, language: str) -> list[Evidence]:
@@ -162,9 +205,10 @@ def _activity(document: Document, layout: str, chunks: list[Chunk], language: st
     by_role: dict[str, list[Chunk]] = {}
     for chunk in chunks:
         by_role.setdefault(chunk.role, []).append(chunk)
-    purposes = by_role.get("purpose") or by_role.get("name") or []
+    # a processor's record: the categories of processing carried out for the controller (Art. 30(2)(b))
+    purposes = by_role.get("purpose") or by_role.get("processing") or by_role.get("name") or []
     purpose = purposes[0].text if purposes else ""
-    names = by_role.get("name") if by_role.get("purpose") else None
+    names = by_role.get("name") if by_role.get("purpose") or by_role.get("processing") else None
     evidence: list[Evidence] = [Evidence("purpose", purpose, purpose, purposes[0].start)] if purposes else []
     if names:
         evidence.append(Evidence("name", names[0].text, names[0].text, names[0].start))
@@ -303,6 +347,7 @@ def _one(group: list[Activity]) -> Activity:
         evidence=tuple(evidence),
         layout=first.layout,
         role=first.role,
+        on_behalf_of=next((a.on_behalf_of for a in group if a.on_behalf_of), None),
     )
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from garde.analyse.cues import Cues, compile_cues, per_language, words_of
 from garde.analyse.passages import Passage
+from garde.analyse.wording import column_role
 from garde.problems import GardeError
 from garde.taxonomy import load_vocabulary
 from garde.yamlsource import load_yaml
@@ -183,7 +184,7 @@ def detect_elements(found: Sequence[Passage], rules: Rules | None = None) -> dic
             continue
         rule = rules.elements[name]
         scoped = rules.rights_sections if rule.context else None
-        result[name] = (_by_column(found, rule) or _by_cues(found, content, rule, scoped)
+        result[name] = (_by_column(found, rule, name) or _by_cues(found, content, rule, scoped)
                         or _by_section(found, rule) or Element(False))
     return result
 
@@ -296,11 +297,12 @@ def _by_section(found: Sequence[Passage], rule: Rule) -> Element | None:
     return None
 
 
-def _by_column(found: Sequence[Passage], rule: Rule) -> Element | None:
+def _by_column(found: Sequence[Passage], rule: Rule, name: str) -> Element | None:
     if not rule.columns:
         return None
     cells = [p for p in found if p.kind == "cell" and p.column and not p.header and _filled(p.text)
-             and rule.columns.find(p.column, words_of(p.column))]
+             and (rule.columns.find(p.column, words_of(p.column)) or _processing_column(p.column, name))
+             and not _record_column(p.column, name)]
     # Of several matching columns ("Traitement des données", "Données"), the one whose cells hold
     # the element's own words.
     named = [p for p in cells if rule.listed.find(p.text, p.words) or rule.cues.find(p.text, p.words)]
@@ -312,6 +314,21 @@ def _by_column(found: Sequence[Passage], rule: Rule) -> Element | None:
                      and rule.columns.find(p.column, words_of(p.column))), None)
         return _evidence(said) if said is not None else None
     return None
+
+
+def _record_column(header: str, element: str) -> bool:
+    """A processor's record's column (Art. 30(2)) that is no column of the element whatever its words:
+    the controllers served ("Responsable du traitement (client)": no purpose), the categories of
+    processing carried out for them ("Catégories de traitements ...": no data category, though the
+    purposes' column)."""
+    role = column_role(header, "")
+    return role == "controller" or (role == "processing" and element != "purposes")
+
+
+def _processing_column(header: str, element: str) -> bool:
+    """A processor's record's categories of processing (Art. 30(2)(b)), whatever its words: what is
+    done with the data, its purposes' column."""
+    return element == "purposes" and column_role(header, "") == "processing"
 
 
 _NONE_CELLS = frozenset({"none", "no", "aucun", "aucune", "non", "nessuno", "nessuna", "no transfer",

@@ -17,6 +17,8 @@ from collections.abc import Iterable
 from garde.analyse.activities import Activity, Evidence, stated_for_all
 from garde.analyse.document import Document
 from garde.analyse.findings import alternative_bases
+from garde.analyse.on_behalf import says_none, third_countries
+from garde.analyse.wording import find_terms
 from garde.taxonomy import LANGS
 
 #: The controller's name until the DPO writes it: the linter reports the controller it cannot reach.
@@ -40,10 +42,6 @@ def draft_register(document: Document, activities: list[Activity], language: str
     ]
     if untied:
         lines += _untied(untied)
-    on_behalf = [a for a in activities if a.role == "processor"]
-    activities = [a for a in activities if a.role != "processor"]
-    if on_behalf:
-        lines += _on_behalf(on_behalf)
     lines += [
         "controller:",
         "  # The controller is not read from the document: write its name, contact and country.",
@@ -52,20 +50,82 @@ def draft_register(document: Document, activities: list[Activity], language: str
     ]
     ids: set[str] = set()
     for activity in activities:
-        lines += _activity(activity, _unique_id(activity, ids), lang)
+        if activity.role == "processor":
+            lines += _on_behalf(activity, _unique_id(activity, ids), lang)
+        else:
+            lines += _activity(activity, _unique_id(activity, ids), lang)
     return "\n".join(lines) + "\n"
 
 
-def _on_behalf(activities: list[Activity]) -> list[str]:
-    """Processing the document says it carries out for other controllers, as their processor
-    (GDPR Art. 28): not this register's activities (Art. 30(2): a processor's own record)."""
-    lines = ["# The document states this processing is carried out on behalf of other controllers, as",
-             "# their processor (GDPR Art. 28); it is NOT among the activities below (their purposes and",
-             "# bases are the controllers'): record it in the processor's record (Art. 30(2)):"]
-    for activity in activities:
-        purpose = next(e for e in activity.evidence if e.field == "purpose")
-        lines.append(f"#   - {_comment(_one_line(purpose.value))}  (at character {purpose.start})")
+def _on_behalf(activity: Activity, activity_id: str, language: str) -> list[str]:
+    """Processing the document says it carries out for another controller, as its processor (GDPR
+    Art. 28): a `role: processor` activity of the Art. 30(2) record, with no purpose or legal basis of
+    its own (they are the controller's); the controller served, the sub-processors, the transfers and
+    the security measures as the document states them (a processor's record's row), nothing else."""
+    by_field: dict[str, list[Evidence]] = {}
+    for evidence in activity.evidence:
+        by_field.setdefault(evidence.field, []).append(evidence)
+    purpose = by_field["purpose"][0]
+    lines = [
+        f"  - id: {_quote(activity_id)}",
+        f"    # read as: {activity.layout}, carried out on behalf of a controller (GDPR Art. 28, 30(2)):",
+        "    # no purpose or legal basis of its own, the controller's",
+        f"    name: {_quote(_one_line(purpose.value))}  # at character {purpose.start}",
+        "    role: processor",
+        "    purposes:  # the categories of processing carried out for the controller (Art. 30(2)(b))",
+        *(f"      - {_quote(_one_line(part))}  # at character {start}"
+          for part, start in _parts(purpose.value, purpose.start)),
+    ]
+    lines += _terms("data_categories", by_field.get("category", []))
+    served = by_field.get("on_behalf_of", [])
+    if served:
+        lines += ["    on_behalf_of:",
+                  f"      - name: {_quote(_one_line(served[0].value))}  # at character {served[0].start}"]
+        email = next(((e, m) for e in (*by_field.get("controller_contact", []), served[0])
+                      for m in [_EMAIL.search(e.value)] if m), None)
+        if email is not None:  # Art. 30(2)(a): the controller's contact details, an address quoted
+            cell, found = email
+            lines.append(f"        contact: {{email: {_quote(found.group())}}}"
+                         f"  # at character {cell.start + found.start()}")
+    else:
+        lines.append("    # the document names no controller it is carried out for (on_behalf_of)")
+    for cell in by_field.get("sub_processors", [])[:1]:
+        if says_none(cell.value, language):
+            lines.append(f"    no_sub_processor: true  # {_comment(cell.excerpt)}")
+        else:
+            lines += ["    sub_processors:  # as the document names them",
+                      *(f"      - name: {_quote(name)}  # at character {at}" for name, at in _listed(cell))]
+    for cell in by_field.get("transfers", [])[:1]:
+        if says_none(cell.value, language):
+            lines.append(f"    no_transfer: true  # {_comment(cell.excerpt)}")
+            continue
+        countries = third_countries(cell.value)
+        if not countries:
+            lines.append(f"    # transfers, as the document states them: {_comment(cell.excerpt)}")
+            continue
+        safeguards = [m.term for m in find_terms("safeguards", cell.value)]
+        lines.append(f"    transfers:  # {_comment(cell.excerpt)}")
+        for code in countries:  # Art. 30(2)(c): the third country, and the safeguard the cell names
+            safeguard = f", safeguard: {safeguards[0]}" if len(safeguards) == 1 else ""
+            lines.append(f"      - {{country: {code}{safeguard}}}")
+    for cell in by_field.get("security_measures", [])[:1]:
+        lines += ["    security_measures:",
+                  f"      - {_quote(_one_line(cell.value))}  # at character {cell.start}"]
     return lines
+
+
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+
+
+def _listed(cell: Evidence) -> list[tuple[str, int]]:
+    """The names a cell lists, one a line or apart by ";" (a comma may be inside a name: "Borghi
+    S.p.A., Faenza"), each with its place in the text."""
+    found = []
+    for match in re.finditer(r"[^;\n]+", cell.value):
+        name = match.group().strip()
+        if name:
+            found.append((_one_line(name), cell.start + match.start() + match.group().index(name)))
+    return found
 
 
 def _untied(untied: list[Evidence]) -> list[str]:

@@ -147,7 +147,7 @@ def _processors(document: Document, language: str, units: list[Unit]) -> None:
     spans = processor_spans(document, language)
     for unit in units:
         start = min((c.start for c in unit.chunks), default=0)
-        unit.processor = any(a <= start < b for a, b in spans) or any(
+        unit.processor = unit.processor or any(a <= start < b for a, b in spans) or any(
             says_on_behalf(c.text, language) for c in unit.chunks if c.role in ("purpose", "prose")) or any(
             processor_role(c.text, language) for c in unit.chunks if c.role == "role")
 
@@ -196,6 +196,7 @@ def _tables(document: Document, language: str, reading: Reading) -> set[int]:
     events.sort(key=lambda e: e[0])
     roles: dict[int, str] | None = None
     unit: Unit | None = None
+    served: Chunk | None = None  # a processor's record: the controller of the row above
     consumed: set[int] = set()
     table_rows: list[tuple[int, Unit]] = []  # the rows of tables whose merged cells are unmarked
     for position, kind, blocks in events:
@@ -210,7 +211,7 @@ def _tables(document: Document, language: str, reading: Reading) -> set[int]:
             # Under a header, a row is a new header only if it names as many columns (a header
             # repeated before each row), not a data row whose cells happen to hold a header word.
             if header is not None and (roles is None or len(header) >= len(roles)):
-                roles, unit = header, None
+                roles, unit, served = header, None, None
                 continue
         if roles is None:
             continue
@@ -220,15 +221,39 @@ def _tables(document: Document, language: str, reading: Reading) -> set[int]:
         # A purpose cell opens a new row, unless it is a wrapped line continuing the one above
         # (it goes on mid-sentence, in lower case).
         opens = kind == "row" or not blocks[0].text[:1].islower()
-        if opens and any(role in ("purpose", "name", BOTH) for role, _ in cells):
-            unit = Unit("table")
+        opened = opens and any(role in ("purpose", "name", "processing", BOTH) for role, _ in cells)
+        if opened:
+            # a processor's record, or a row of a register of both roles with its categories of
+            # processing filled (the Art. 30(2) columns beside the Art. 30(1) ones)
+            unit = Unit("table", processor=processor_record(roles)
+                        or any(role == "processing" for role, _ in cells))
             reading.units.append(unit)
             if kind == "row" and position in merged_rows:
                 table_rows.append((merged_rows[position], unit))
         if unit is not None:
             unit.chunks += [c for role, b in cells if role is not None for c in chunks(role, b)]
+        if opened and unit is not None and unit.processor:
+            served = _served(unit, served)
     _merged_down(table_rows)
     return consumed
+
+
+def processor_record(roles: dict[int, str]) -> bool:
+    """Whether a table's columns are a processor's record's (GDPR Art. 30(2)): the categories of
+    processing carried out on behalf of a controller, or the controller served, in each row, and no
+    legal basis column (a processor has none of its own, Art. 28(3)(a); a register of both roles has
+    one, and its rows say which they are)."""
+    named = set(roles.values())
+    return bool({"processing", "controller"} & named) and "basis" not in named and BOTH not in named
+
+
+def _served(unit: Unit, above: Chunk | None) -> Chunk | None:
+    """A processor's record's row and the controller it is carried out for: its own controller cell,
+    else the one above (a cell merged over the rows of one controller, drawn once or left blank)."""
+    own = next((c for c in unit.chunks if c.role == "controller"), None)
+    if own is None and above is not None:
+        unit.chunks.append(above)
+    return own or above
 
 
 def _merged_down(rows: list[tuple[int, Unit]]) -> None:
@@ -306,7 +331,8 @@ def _header(text: str, row: tuple[Block, ...], language: str) -> dict[int, str] 
         role = column_role(block.text, language) if len(block.text) <= 80 else None
         if role is not None and role not in roles.values():
             roles[_column(text, block)] = role
-    if BOTH in roles.values() or (len(roles) >= HEADER_ROLES and {"purpose", "name"} & set(roles.values())):
+    if BOTH in roles.values() or (len(roles) >= HEADER_ROLES
+                                  and {"purpose", "name", "processing"} & set(roles.values())):
         return roles
     return None
 
@@ -577,6 +603,10 @@ def _walk(heading: Block | None, body: list[Block], language: str, reading: Read
                                                        Chunk("label", block.text, block.start)]))
                 pending, emitted = [], True
             continue
+        following_items = i + 1 < len(body) and body[i + 1].kind == "item"
+        if following_items and block.text.rstrip().endswith(":") and says_on_behalf(block.text, language):
+            intro = [chunk]  # "We process it on behalf of the school ...:" then the tasks, listed
+            continue
         if not tied_bases(block.text, language):
             continue
         if describes_basis(block.text, language):  # "Our legitimate interests are ...": of those around it
@@ -585,7 +615,6 @@ def _walk(heading: Block | None, body: list[Block], language: str, reading: Read
         if conditional(block.text, language):  # a basis named to say what follows from it (objecting)
             reading.untied.append(chunk)
             continue
-        following_items = i + 1 < len(body) and body[i + 1].kind == "item"
         if following_items and block.text.rstrip().endswith(":"):
             intro = [chunk]
             continue

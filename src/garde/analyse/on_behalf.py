@@ -17,12 +17,15 @@ a table's role column (``columns.role``: "Ruolo", "Role") whose cell names the p
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
+from functools import lru_cache
 
-from garde.analyse.cues import Cues
+from garde.analyse.cues import Cues, countries_outside_eea
 from garde.analyse.document import Document
 from garde.analyse.passages import Passage, plain_headings
 from garde.analyse.wording import contains, load_structure
+from garde.taxonomy import LANGS, normalise
 
 
 def processor_heading(text: str, language: str) -> bool:
@@ -49,6 +52,38 @@ def processor_role(cell: str, language: str) -> bool:
     structure = load_structure()
     return contains(cell, structure.words(structure.processor_roles, language)) \
         and not contains(cell, structure.words(structure.controller_sections, language))
+
+
+def says_none(cell: str, language: str) -> bool:
+    """Whether a processor's record's cell says there is none ("Aucun", "None", "Nessuno"): no
+    sub-processor, no transfer."""
+    structure = load_structure()
+    words = " ".join(w for w in normalise(cell).replace(".", " ").split())
+    return words in structure.words(structure.none_cells, language)
+
+
+def third_countries(cell: str) -> list[str]:
+    """The ISO 3166 codes of the countries outside the EEA a processor's record's transfers cell
+    names, in French, English or Italian ("États-Unis (clauses contractuelles types)": US), in the
+    order it names them."""
+    normal = normalise(cell)
+    found: list[tuple[int, str]] = []
+    for name, code in _country_codes().items():
+        match = re.search(rf"(?<!\w){re.escape(name)}(?!\w)", normal)
+        if match is not None and code not in (c for _, c in found):
+            found.append((match.start(), code))
+    return [code for _, code in sorted(found)]
+
+
+@lru_cache(maxsize=1)
+def _country_codes() -> dict[str, str]:
+    """Each third country's names (CLDR, fr/en/it, normalised) -> its ISO 3166 code."""
+    from babel import Locale
+
+    names = {normalise(n) for n in countries_outside_eea()}
+    return {normalise(name): str(code) for lang in LANGS
+            for code, name in Locale.parse(lang).territories.items()
+            if normalise(name) in names and len(str(code)) == 2}
 
 
 def says_on_behalf(text: str, language: str) -> bool:

@@ -23,7 +23,10 @@ STRUCTURE = Path(__file__).parent / "data" / "structure.yaml"
 
 #: Column roles, in the order a header is tried against them (a "legal basis of the processing"
 #: header is the basis column, not the name column; "categories of data subjects" is not the data).
-ROLES = ("basis", "retention", "recipients", "purpose", "name", "subjects", "data", "role")
+# A processor's record (Art. 30(2)) names, per row, the controller served and the categories of
+# processing carried out for it, the transfers and the security measures: those roles first.
+ROLES = ("processing", "controller", "contact", "basis", "retention", "recipients", "transfers", "security",
+         "purpose", "name", "subjects", "data", "role")
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 # Words that join terms in a cell listing several ("Identité et contact", "Nome ed email").
@@ -81,6 +84,8 @@ class Structure:
     controller_sections: dict[str, tuple[str, ...]] = field(default_factory=dict)
     customer_controllers: dict[str, tuple[str, ...]] = field(default_factory=dict)
     processor_roles: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    controller_headers: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    none_cells: dict[str, tuple[str, ...]] = field(default_factory=dict)
     generic_uses: dict[str, tuple[str, ...]] = field(default_factory=dict)
     conditional_cues: dict[str, tuple[str, ...]] = field(default_factory=dict)
     reference_nouns: dict[str, tuple[str, ...]] = field(default_factory=dict)
@@ -128,6 +133,8 @@ def load_structure(path: Path = STRUCTURE) -> Structure:
         controller_sections=_words_map(data.get("controller_sections", {}), "controller_sections"),
         customer_controllers=_words_map(data.get("customer_controllers", {}), "customer_controllers"),
         processor_roles=_words_map(data.get("processor_roles", {}), "processor_roles"),
+        controller_headers=_words_map(data.get("controller_headers", {}), "controller_headers"),
+        none_cells=_words_map(data.get("none_cells", {}), "none_cells"),
         generic_uses=_words_map(data.get("generic_uses", {}), "generic_uses"),
         conditional_cues=_words_map(data.get("conditional_cues", {}), "conditional_cues"),
         reference_nouns=_words_map(data.get("reference_nouns", {}), "reference_nouns"),
@@ -162,6 +169,8 @@ def column_role(header: str, language: str) -> str | None:
     """The role of a column whose header is ``header``: basis, purpose, data..., :data:`BOTH`, or None."""
     structure = load_structure()
     normal = _PLURAL_MARK.sub("", normalise(header))
+    if " ".join(re.findall(r"\w+", normal)) in structure.words(structure.controller_headers, ""):
+        return "controller"  # "Client", "Cliente": a processor's record's column of the controllers served
     roles: list[str] = []
     found_in = language
     # The document's language first; a header in another one ("Purpose" over French rows) next.

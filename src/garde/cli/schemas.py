@@ -495,7 +495,8 @@ class Analysis(Output):
     activities: list[dict[str, Any]] = f(
         "processing activities read in it: purpose, name, legal_bases (ids), retention {text, rule}, "
         "categories, recipients, evidence [{field, value, excerpt}], role (controller; processor: "
-        "processing on behalf of another controller, Arts. 28, 30(2), with no legal basis)", [])
+        "processing on behalf of another controller, Arts. 28, 30(2), with no legal basis), on_behalf_of "
+        "(a processor's activity: the controller the document names for it, Art. 30(2)(a), or null)", [])
     findings: list[AnalyseFinding] = f("problems beyond completeness (GA001...)", [])
 
 
