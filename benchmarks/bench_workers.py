@@ -24,8 +24,10 @@ databases, read from ``/proc``; the server must run on this machine, else 0). Th
 N, each in N processes (``bench_throughput``'s harness): garde's ``rights.run``; the same mailing the
 subject that the request is answered, as a worker does (and ``garde request run``): the like-for-like
 baseline, whose difference with the workers is the queue's own cost (``queue_cpu_ms_per_request``); and
-the hand-written SQL. The floor: ``garde.ping`` jobs (they do nothing) through one worker, queued at
-once, and one at a time (queued, then waited for: the latency a caller sees).
+the hand-written SQL. Each round also says the wall time each process (a worker, a baseline's) spent on
+a request, and of it the part neither it nor its server session was on a core (``idle``). The floor:
+``garde.ping`` jobs (they do nothing) through one worker, queued at once, and one at a time (queued,
+then waited for: the latency a caller sees).
 """
 
 from __future__ import annotations
@@ -110,10 +112,13 @@ def _completed(store: sa.Engine, ids: list[str]) -> int:
 
 
 def _server_pids(store: sa.Engine, shop: Shop) -> list[int]:
-    """The PostgreSQL processes serving the run's databases (the workers', and this process's poll)."""
+    """The PostgreSQL sessions serving the run's databases (the workers', and this process's poll); not
+    the server's own processes there (an autovacuum worker's CPU is not the round's: the baselines,
+    which count the sessions they used, never count it either)."""
     names = [sa.make_url(url).database for url in (shop.store_url, *shop.urls.values())]
     with store.connect() as conn:
-        query = sa.text("SELECT pid FROM pg_stat_activity WHERE datname IN :names")
+        query = sa.text("SELECT pid FROM pg_stat_activity WHERE datname IN :names "
+                        "AND backend_type = 'client backend'")
         return list(conn.execute(query.bindparams(sa.bindparam("names", expanding=True)),
                                  {"names": names}).scalars())
 
