@@ -11,19 +11,24 @@ without a PostgreSQL URL the benchmark says so and is skipped). The shop's datab
 For each number of workers N: N ``garde worker --concurrency C`` processes (``--concurrency``, default
 1) are started over the store and warmed (each answers requests before timing); then ``--requests``
 verified access requests, each for another subject, are queued at once, in one transaction
-(``submit_many``; ``--queue-each``: a ``submit`` each, as ``garde request run`` queues one) and the
-clock runs from the first queued to the last completed (the store polled every 20 ms on a connection of
-its own, not counted in the server's CPU). ``--waits``: what the server's processes were doing
-meanwhile, sampled (lock waits, open transactions, CPU by role). ``--statements``: the server's time per
-statement a request (``pg_stat_statements``, for the run's databases only; the server must load it,
-``shared_preload_libraries``). CPU per request is the workers' own (split into their event loop's thread
-and the jobs' threads) and the server's (the PostgreSQL processes of the run's databases, read from
-``/proc``; the server must run on this machine, else 0). The baselines of the same N, each in N
-processes (``bench_throughput``'s harness): garde's ``rights.run``; the same mailing the subject that
-the request is answered, as a worker does (and ``garde request run``): the like-for-like baseline, whose
-difference with the workers is the queue's own cost (``queue_cpu_ms_per_request``); and the hand-written
-SQL. The floor: ``garde.ping`` jobs (they do nothing) through one worker, queued at once, and one at a
-time (queued, then waited for: the latency a caller sees).
+(``submit_many``; ``--queue-each``: a ``submit`` each, as ``garde request run`` queues one), and the
+clock, the server's, runs from just before the queueing to the last job's end as the queue recorded it
+(``procrastinate_events``; the store is polled every 50 ms on a connection of its own to know when). The
+submitter (this process: the queueing on a session of its own, and the poll) is measured apart, client
+and server CPU (``submitter``), and left out of the workers' figures. ``--waits``: what the server's
+processes were doing meanwhile, sampled (lock waits, open transactions, CPU by role). ``--statements``:
+the server's time per statement a request (``pg_stat_statements``, for the run's databases only; the
+server must load it, ``shared_preload_libraries``). CPU per request is the workers' own (split into
+their event loop's thread and the jobs' threads) and the server's (the PostgreSQL processes of the run's
+databases, read from ``/proc``; the server must run on this machine, else 0). The baselines of the same
+N, each in N processes (``bench_throughput``'s harness): garde's ``rights.run``; the same mailing the
+subject that the request is answered, as a worker does (and ``garde request run``): the like-for-like
+baseline, whose difference with the workers is the queue's own cost (``queue_cpu_ms_per_request``); and
+the hand-written SQL. Each round also says the wall time each process (a worker, a baseline's) spent on
+a request, and of it the part neither it nor its server session was on a core (``idle``). The floor:
+``garde.ping`` jobs (they do nothing) through one worker, queued at once in one transaction (timed as a
+round is), and one at a time (queued, then waited for: the latency a caller sees, and the queue's record
+of it).
 """
 
 from __future__ import annotations
@@ -61,6 +66,7 @@ from garde.jobs.requests import run_job
 
 GOAL_RATE, GOAL_SCALING = 200.0, 1.7
 POLL = 0.02
+ROUND_POLL = 0.05  # the timed round's: its end is read from the queue's record, not from when the poll saw it
 
 
 def _env(shop: Shop) -> dict[str, str]:
@@ -107,10 +113,13 @@ def _completed(store: sa.Engine, ids: list[str]) -> int:
 
 
 def _server_pids(store: sa.Engine, shop: Shop) -> list[int]:
-    """The PostgreSQL processes serving the run's databases (the workers', and this process's poll)."""
+    """The PostgreSQL sessions serving the run's databases (the workers', and this process's poll); not
+    the server's own processes there (an autovacuum worker's CPU is not the round's: the baselines,
+    which count the sessions they used, never count it either)."""
     names = [sa.make_url(url).database for url in (shop.store_url, *shop.urls.values())]
     with store.connect() as conn:
-        query = sa.text("SELECT pid FROM pg_stat_activity WHERE datname IN :names")
+        query = sa.text("SELECT pid FROM pg_stat_activity WHERE datname IN :names "
+                        "AND backend_type = 'client backend'")
         return list(conn.execute(query.bindparams(sa.bindparam("names", expanding=True)),
                                  {"names": names}).scalars())
 
@@ -197,13 +206,24 @@ def _queued_round(shop: Shop, store: sa.Engine, emails: list[str],
                   each: bool = False, statements: bool = False) -> dict[str, Any]:
     """Queue a run of each (verified) request at once (in one transaction, ``submit_many``; ``each``: a
     ``submit`` and its transaction per request, as before); seconds until every one has ended, the time
-    the queueing took, and the CPU per request of the workers and of the server (the queueing's
-    included, the polling's not: it runs on a connection of its own). ``waits``: what the server's
-    processes did meanwhile (:class:`Waits`)."""
+    the queueing took, and the CPU per request of the workers and of the server. ``waits``: what the
+    server's processes did meanwhile (:class:`Waits`).
+
+    The clock is the server's: from ``clock_timestamp()`` read just before the queueing to the last of
+    the jobs' ends as the queue recorded them (``procrastinate_events``), so the poll's period (it looks
+    every 50 ms whether every job ended) adds nothing to the time. The submitter (this process: the
+    queueing and the poll, and their two server sessions) is measured apart (``submitter``): its CPU
+    is not the workers', and it is the share of the 2 cores it took from them."""
+    import psycopg
+
+    from garde.jobs.queue import conninfo
+
     ids = [submit_verified(store, "access", email) for email in emails]
-    poller = sa.create_engine(store.url, poolclass=sa.pool.StaticPool)
-    with poller.connect() as conn:
-        polling = conn.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()
+    poller = psycopg.connect(conninfo(store.url), autocommit=True)
+    polling = poller.info.backend_pid
+    queuer = sa.create_engine(store.url, poolclass=sa.pool.StaticPool)
+    with queuer.connect() as conn:
+        queueing = conn.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()
     sampler = Waits(shop).__enter__() if waits else None
     if statements:
         _statements_reset(store, shop)
@@ -212,18 +232,26 @@ def _queued_round(shop: Shop, store: sa.Engine, emails: list[str],
     client = {pid: cpu_seconds(pid) for pid in pids}
     threads = {pid: _thread_cpu(pid) for pid in pids}
     switched = {pid: _switches(pid) for pid in pids}
+    own = time.process_time()  # the submitter's: the queueing and the poll (and the sampler's thread)
+    server_start = _one(poller, "SELECT clock_timestamp()")
     start = time.perf_counter()
     if each:
-        for request_id in ids:
-            submit(store, run_job, {"request_id": request_id})
+        job_ids = [submit(queuer, run_job, {"request_id": request_id}).job_id or 0 for request_id in ids]
     else:
-        submit_many(store, run_job, [{"request_id": request_id} for request_id in ids])
+        job_ids = [s.job_id or 0 for s in submit_many(queuer, run_job, [{"request_id": i} for i in ids])]
     queued = time.perf_counter() - start
-    while _completed(poller, ids) < len(ids):
-        time.sleep(POLL)
-    seconds = time.perf_counter() - start
+    polls = 0
+    while _one(poller, JOBS_DONE, (job_ids,)) < len(job_ids):
+        polls += 1
+        time.sleep(ROUND_POLL)
+    seen = time.perf_counter() - start
+    own = time.process_time() - own
     if sampler is not None:
         sampler.__exit__()
+    seconds = (_one(poller, LAST_END, (job_ids,)) - server_start).total_seconds()
+    poller.close()
+    if _completed(store, ids) < len(ids):
+        raise SystemExit("a request's job ended without ending its request")
     client_cpu = sum(cpu_seconds(pid) - client[pid] for pid in pids) / len(ids)
     loop_cpu = 0.0
     for pid in pids:  # the main thread runs procrastinate's event loop; the jobs run in other threads
@@ -233,24 +261,52 @@ def _queued_round(shop: Shop, store: sa.Engine, emails: list[str],
     voluntary = sum(_switches(pid)[0] - switched[pid][0] for pid in pids)
     involuntary = sum(_switches(pid)[1] - switched[pid][1] for pid in pids)
     server_deltas = {pid: cpu_seconds(pid) - server.get(pid, 0.0) for pid in _server_pids(store, shop)
-                     if pid not in (polling, sampler and sampler.pid)}
-    poller.dispose()
+                     if pid not in (polling, queueing, sampler and sampler.pid)}
+    submitter_server = sum(cpu_seconds(pid) - server.get(pid, 0.0) for pid in (polling, queueing))
+    queuer.dispose()
     server_cpu = sum(server_deltas.values()) / len(ids)
     cores = os.cpu_count() or 1
-    return {"requests_per_s": round(len(ids) / seconds, 1), "seconds": round(seconds, 2),
+    chains = len(pids) or 1
+    return {"requests_per_s": round(len(ids) / seconds, 1), "seconds": round(seconds, 3),
+            "seconds_seen_by_the_poll": round(seen, 3),
             "queueing_ms_per_request": round(1000 * queued / len(ids), 2),
             "cpu_ms_per_request": round(1000 * client_cpu, 2),
             # of it: the workers' event loops (take, end, log, the hop to a job's thread), the jobs' threads
             **({"loop_cpu_ms_per_request": round(1000 * loop_cpu, 2),
                 "job_threads_cpu_ms_per_request": round(1000 * (client_cpu - loop_cpu), 2)} if pids else {}),
             "server_cpu_ms_per_request": round(1000 * server_cpu, 2),
+            **_idle(seconds, len(ids), chains, client_cpu + server_cpu),
             "cpu_share": round((client_cpu + server_cpu) * len(ids) / (seconds * cores), 2),
             # the workers' context switches a request: voluntary (waits), involuntary (preempted)
             "switches_per_request": [round(voluntary / len(ids), 1), round(involuntary / len(ids), 1)],
             "cpu_bound_requests_per_s": round(cores / (client_cpu + server_cpu), 1)
             if client_cpu + server_cpu else None,
+            "submitter": {"cpu_ms_per_request": round(1000 * own / len(ids), 2),
+                          "server_cpu_ms_per_request": round(1000 * submitter_server / len(ids), 2),
+                          "polls": polls},
             **({"server_processes": sampler.report(server_deltas, len(ids))} if sampler is not None else {}),
             **({"statements": _statements(store, shop, len(ids))} if statements else {})}
+
+
+def _idle(seconds: float, count: int, chains: int, cpu: float) -> dict[str, float]:
+    """The wall time each of the ``chains`` (a worker or a process, with its server session) spent on a
+    request, and of it the part neither it nor its server process was on a core (``cpu``: both, CPU s a
+    request): waiting for a core, a lock, a wake-up, the hand-over between two jobs."""
+    wall = chains * seconds / count
+    return {"wall_ms_per_request_per_process": round(1000 * wall, 2),
+            "idle_ms_per_request_per_process": round(1000 * (wall - cpu), 2)}
+
+
+# The poll, as light as it can be (it runs on the workers' cores): one prepared statement over the
+# jobs' keys; and the end of the last job, as the queue recorded it (the server's clock).
+JOBS_DONE = "SELECT count(*) FROM procrastinate_jobs WHERE id = ANY(%s) AND status IN ('succeeded', 'failed')"
+LAST_END = ("SELECT max(at) FROM procrastinate_events WHERE job_id = ANY(%s) "
+            "AND type IN ('succeeded', 'failed')")
+
+
+def _one(connection: Any, query: str, parameters: tuple[Any, ...] = ()) -> Any:
+    row = connection.execute(query, parameters, prepare=True).fetchone()
+    return row[0] if row else None
 
 
 def _databases(shop: Shop) -> list[str]:
@@ -324,37 +380,52 @@ def _queue_cost(workers: dict[str, Any], mailed: dict[str, Any]) -> dict[str, fl
             for side, key in (("worker", "cpu_ms_per_request"), ("server", "server_cpu_ms_per_request"))}
 
 
-def _jobs_done(store: sa.Engine, job_ids: list[int]) -> int:
-    with store.connect() as conn:
-        return int(conn.execute(sa.text("SELECT count(*) FROM procrastinate_jobs WHERE id IN :ids AND status "
-                                         "IN ('succeeded', 'failed')").bindparams(
-            sa.bindparam("ids", expanding=True)), {"ids": job_ids}).scalar_one())
+def _ended(poller: Any, job_ids: list[int], every: float) -> None:
+    """Wait until every job ended, looking every ``every`` seconds with one prepared statement."""
+    while _one(poller, JOBS_DONE, (job_ids,)) < len(job_ids):
+        time.sleep(every)
+
+
+# How long each job took from its queueing's transaction to its end, as the queue recorded them.
+RECORDED = """
+SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY ended.at - queued.at)
+  FROM procrastinate_events queued JOIN procrastinate_events ended ON ended.job_id = queued.job_id
+   AND ended.type IN ('succeeded', 'failed')
+ WHERE queued.type = 'deferred' AND queued.job_id = ANY(%s)
+"""
 
 
 def _floor(shop: Shop, store: sa.Engine, jobs: int) -> dict[str, Any]:
-    """Empty jobs through one worker: at once (throughput), then one at a time (round trip)."""
-    with workers(shop, 1):
-        warmup = [submit(store, ping).job_id or 0 for _ in range(5)]
-        while _jobs_done(store, warmup) < len(warmup):
-            time.sleep(POLL)
+    """Empty jobs through one worker: queued at once, in one transaction, as the requests are
+    (throughput, timed as a round is, by the queue's record), then one at a time (round trip: the
+    caller's, queued then seen ended by a poll every 2 ms; and the queue's record of it)."""
+    import psycopg
+
+    from garde.jobs.queue import conninfo
+
+    with workers(shop, 1), psycopg.connect(conninfo(store.url), autocommit=True) as poller:
+        _started(store, 1)
+        _ended(poller, [s.job_id or 0 for s in submit_many(store, ping, [{} for _ in range(5)])], POLL)
+        server_start = _one(poller, "SELECT clock_timestamp()")
         start = time.perf_counter()
-        ids = [submit(store, ping).job_id or 0 for _ in range(jobs)]
+        ids = [s.job_id or 0 for s in submit_many(store, ping, [{} for _ in range(jobs)])]
         queued = time.perf_counter() - start
-        while _jobs_done(store, ids) < len(ids):
-            time.sleep(POLL)
-        batch = time.perf_counter() - start
-        trips = []
+        _ended(poller, ids, ROUND_POLL)
+        batch = (_one(poller, LAST_END, (ids,)) - server_start).total_seconds()
+        trips, alone = [], []
         for _ in range(20):
             start = time.perf_counter()
-            job_id = submit(store, ping).job_id or 0
-            while _jobs_done(store, [job_id]) < 1:
-                time.sleep(0.002)
+            alone.append(submit(store, ping).job_id or 0)
+            _ended(poller, alone[-1:], 0.002)
             trips.append(time.perf_counter() - start)
+        recorded = _one(poller, RECORDED, (alone,)).total_seconds()
     trips.sort()
     return {"empty_jobs_per_s": round(jobs / batch, 1), "per_job_ms": round(1000 * batch / jobs, 2),
             "queueing_ms_per_job": round(1000 * queued / jobs, 2),
             "round_trip_ms_p50": round(1000 * trips[len(trips) // 2], 1),
-            "note": "one worker; the round trip includes the caller's polling (2 ms)"}
+            "round_trip_recorded_ms_p50": round(1000 * recorded, 1),
+            "note": "one worker; the round trip includes the caller's polling (every 2 ms), the recorded "
+                    "one is the queue's, from the queueing's transaction to the job's end"}
 
 
 def bench(shop: Shop, requests: int, counts: list[int], concurrency: int = 1, seed: int = 7,
@@ -390,6 +461,9 @@ def bench(shop: Shop, requests: int, counts: list[int], concurrency: int = 1, se
         mailed = processes_round(shop, "garde_mailed", [ids[i * step:(i + 1) * step] for i in range(count)])
         sql = processes_round(shop, "sql", [emails[i * step:(i + 1) * step] for i in range(count)])
         emails = emails[count * step:]
+        for side in (inline, mailed, sql):  # each process with its server session, as a worker
+            side.update(_idle(side["seconds"], side["requests"], count,
+                              (side["cpu_ms_per_request"] + side["server_cpu_ms_per_request"]) / 1000))
         rounds[str(count)] = {
             "workers": through_queue, "garde_in_processes": inline,
             "garde_in_processes_mailing": mailed, "hand_written_sql": sql,
