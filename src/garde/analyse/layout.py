@@ -25,6 +25,7 @@ from garde.analyse.references import by_reference, named_entries, respectively
 from garde.analyse.subjects import clauses, conditional, hedged_use, ties, use_after_basis
 from garde.analyse.wording import (
     BOTH,
+    FUNCTION_WORDS,
     GENERAL_BASES,
     bare_label,
     column_role,
@@ -37,6 +38,7 @@ from garde.analyse.wording import (
     sentences,
     states_purpose,
     tied_bases,
+    tokens,
 )
 
 #: The fewest header cells with a role that make a row a table's header (a purpose column and one more).
@@ -433,7 +435,8 @@ def _prose(document: Document, language: str, reading: Reading, consumed: set[in
         titles = " / ".join(h.text for h in trail)
         purposes = structure.words(structure.purpose_sections, language)
         # "Purposes and legal bases" lists purposes; "Legal basis" alone states bases for all.
-        own_purposes = heading is not None and contains(heading.text, purposes)
+        own_purposes = heading is not None and (contains(heading.text, purposes)
+                                                or _processing_only(heading.text, language))
         others = structure.words(structure.other_sections, language)
         if not own_purposes and trail and contains(titles, others):
             continue
@@ -459,6 +462,18 @@ def _prose(document: Document, language: str, reading: Reading, consumed: set[in
         if heading is not None and not basis_section and not listing and len(reading.units) == before \
                 and column_role(heading.text, language) is None:
             untold = heading
+
+
+def _processing_only(heading: str, language: str) -> bool:
+    """A heading naming nothing but the processing in general ("Processing this data", "Traitement
+    de vos données"): it announces the uses its paragraphs state (structure.yaml
+    `processing_headings`)."""
+    structure = load_structure()
+    words = [word for word, _, _ in tokens(heading)]
+    generic = {*structure.words(structure.generic_uses, language),
+               *structure.words(structure.demonstratives, language), *FUNCTION_WORDS}
+    processing = set(structure.words(structure.processing_headings, language))
+    return any(w in processing for w in words) and all(w in generic or w in processing for w in words)
 
 
 # "<purpose, details in parentheses> : <a sentence stating its basis>": a short lead, no sentence
@@ -589,7 +604,7 @@ def _walk(heading: Block | None, body: list[Block], language: str, reading: Read
         if following_items and block.text.rstrip().endswith(":"):
             intro = [chunk]
             continue
-        if _BOLD_LEAD.match(block.text) and not basis_section:
+        if _lead(block) is not None and not basis_section:
             # "**Billing.** We issue invoices ...: the law requires us to": the bold lead names the
             # paragraph's purpose, whatever its sentences name as their subjects ("for your contact
             # details, it rests on the contract")
@@ -598,7 +613,7 @@ def _walk(heading: Block | None, body: list[Block], language: str, reading: Read
             continue
         # under no heading, or one announcing purposes, "this processing" is the use stated just
         # before (unless a bold lead names the paragraph's purpose: "**Orders.** We use ...")
-        refer_back = heading is None or (own_purposes and not _BOLD_LEAD.match(block.text))
+        refer_back = heading is None or (own_purposes and _lead(block) is None)
         scope = (refer_back, heading is None or own_purposes)
         handled, tied = _by_subject(block, language, reading, scope)
         if handled:
@@ -734,11 +749,19 @@ def _clause_units(layout: str, block: Block, language: str) -> list[Unit]:
 _BOLD_LEAD = re.compile(r"^(\*\*|__)(.+?)\1")
 
 
+def _lead(block: Block) -> Chunk | None:
+    """A paragraph's run-in label naming it: Markdown's bold ("**Orders.** We use ...") or the one its
+    reader marked (an HTML ``<strong>`` opening the paragraph, :attr:`Block.lead`)."""
+    match = _BOLD_LEAD.match(block.text)
+    text, at = (match.group(2), match.start(2)) if match else (block.text[:block.lead], 0)
+    name = text.strip().rstrip(".:").strip()
+    return Chunk("name", name, block.start + at + text.index(name)) if name else None
+
+
 def _paragraph_unit(block: Block) -> Unit:
-    """A paragraph stating a purpose and its basis; a bold lead ("**Orders.** We use...") names it."""
+    """A paragraph stating a purpose and its basis; a run-in label ("**Orders.** We use...") names it."""
     unit = Unit("paragraph", [Chunk("purpose", block.text, block.start)])
-    lead = _BOLD_LEAD.match(block.text)
-    if lead:
-        name = lead.group(2).strip().rstrip(".:")
-        unit.chunks.append(Chunk("name", name, block.start + lead.start(2) + lead.group(2).index(name)))
+    lead = _lead(block)
+    if lead is not None:
+        unit.chunks.append(lead)
     return unit

@@ -200,6 +200,21 @@ def plain_headings(blocks: list[Block], language: str) -> tuple[Block, ...]:
     tables = (structure.purpose_sections, structure.basis_sections, structure.other_sections,
               structure.processor_sections)
     known = tuple(w for table in tables for w in structure.words(table, language))
-    found = {h.start: h for h in pseudo_headings([*blocks, *numbered])
-             if not re.search(r"[:：]\s*\S", h.text) and contains(h.text, known) and not bare_label(h.text)}
+    candidates = [h for h in pseudo_headings([*blocks, *numbered])
+                  if not re.search(r"[:：]\s*\S", h.text) and not bare_label(h.text)]
+    found = {h.start: h for h in candidates if contains(h.text, known)}
+    if sum(1 for h in found.values() if _capitals(h.text)) >= CAPITALS_HEADINGS:
+        # the text heads its known sections with lines in capitals: that is its heading style, and its
+        # other lines in capitals standing alone ("WAITING LIST", "BILLETTERIE") head sections too
+        found.update({h.start: h for h in candidates if _capitals(h.text)})
     return tuple(found[start] for start in sorted(found))
+
+
+#: The fewest known section headings in capitals that make a plain text's capitals lines its headings.
+CAPITALS_HEADINGS = 2
+
+
+def _capitals(text: str) -> bool:
+    """A line written in capitals: at least four letters, none in lower case."""
+    letters = [c for c in text if c.isalpha()]
+    return len(letters) >= 4 and not any(c.islower() for c in letters)

@@ -150,7 +150,7 @@ def _walk(node: LexborNode, builder: DocumentBuilder, depth: int) -> None:
             builder.add("heading", _text(child), _TITLE_LEVEL)
         elif tag in _BLOCKS:
             flush()
-            builder.add("paragraph", _text(child))
+            builder.add("paragraph", _text(child), label=_bold_opening(child))
         elif tag in _CONTAINERS:
             flush()
             _walk(child, builder, depth + (tag in ("ul", "ol")))
@@ -159,6 +159,21 @@ def _walk(node: LexborNode, builder: DocumentBuilder, depth: int) -> None:
         else:  # inline markup: <a>, <strong>, <em>...
             inline.append(_text(child))
     flush()
+
+
+_BOLD = frozenset({"strong", "b"})
+
+
+def _bold_opening(node: LexborNode) -> str:
+    """The text of a ``<strong>`` or ``<b>`` opening the block (nothing but spaces before it), a
+    run-in label ("<p><strong>Account.</strong> We create ..."); "" when the block opens otherwise."""
+    for child in node.iter(include_text=True):
+        if child.tag == "-text":
+            if (child.text(deep=False) or "").strip():
+                return ""
+            continue
+        return _text(child) if child.tag in _BOLD else ""
+    return ""
 
 
 def _item(node: LexborNode, builder: DocumentBuilder, depth: int) -> None:

@@ -1,0 +1,169 @@
+"""Issue 16, round 12: one test per rule written from the kinds of layout the tenth blind set's summary
+named (its texts and labels were not read), each on a text of its own: sections headed by lines in
+capitals, run-in bold labels, subjects pointing back to their heading, headings naming only the
+processing, an Art. 9 condition's consent, and bases in other words.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from garde.analyse.activities import extract_activities
+from garde.analyse.document import Document, from_text
+from garde.analyse.readers import read_bytes
+from tests.test_analyse_round7_rules import assert_verbatim, pairs
+
+
+def _pairs(document: Document, language: str) -> set[tuple[str, str]]:
+    activities = extract_activities(document, language)
+    assert_verbatim(document, activities)
+    return pairs(activities)
+
+
+# -- a plain text headed by lines in capitals ----------------------------------------------------------------
+
+CAPITALS = {
+    "en": ("SMALL PRINT FOR MEMBERS\n\nWe are Hollin Rowing Club.\n\nBOAT BOOKINGS\n\nWe record who takes "
+           "out each boat; this is necessary for the performance of our membership "
+           "contract.\n\nRACE PHOTOGRAPHS\n\nWe publish race photographs only with your consent.\n\n"
+           "HOW LONG WE KEEP IT\n\nTwo years after you leave.\n\nYOUR RIGHTS\n\nYou can ask for a copy.\n"),
+    "fr": ("MENTIONS POUR LES ADHÉRENTS\n\nNous sommes le club d'aviron de Hollin.\n\nRÉSERVATION DES "
+           "BATEAUX\n\nNous notons qui sort chaque bateau, en exécution du contrat d'adhésion.\n\n"
+           "PHOTOS DES COURSES\n\nNous publions les photos des courses avec votre consentement.\n\n"
+           "DURÉE DE CONSERVATION\n\nDeux ans après votre départ.\n\nVOS DROITS\n\nVous pouvez demander "
+           "une copie.\n"),
+    "it": ("NOTE PER I SOCI\n\nSiamo il circolo di canottaggio di Hollin.\n\nPRENOTAZIONE DELLE BARCHE\n\n"
+           "Annotiamo chi usa ogni barca, per l'esecuzione del contratto associativo.\n\nFOTO DELLE GARE\n\n"
+           "Pubblichiamo le foto delle gare solo con il tuo consenso.\n\nPERIODO DI CONSERVAZIONE\n\nDue "
+           "anni dopo l'uscita dal circolo.\n\nI TUOI DIRITTI\n\nPuoi chiedere una copia.\n"),
+}
+FIRST = {"en": ("BOAT BOOKINGS", "contract"), "fr": ("RÉSERVATION DES BATEAUX", "contract"),
+         "it": ("PRENOTAZIONE DELLE BARCHE", "contract")}
+SECOND = {"en": ("RACE PHOTOGRAPHS", "consent"), "fr": ("PHOTOS DES COURSES", "consent"),
+          "it": ("FOTO DELLE GARE", "consent")}
+
+
+@pytest.mark.parametrize("language", ["en", "fr", "it"])
+def test_a_plain_text_heads_its_uses_with_lines_in_capitals(language: str) -> None:
+    """Its known sections ("YOUR RIGHTS", "HOW LONG WE KEEP IT") are headed in capitals, so its other
+    capitals lines standing alone head sections too, each naming its use (seen failing: no such pair)."""
+    found = _pairs(from_text(CAPITALS[language]), language)
+    assert FIRST[language] in found
+    assert SECOND[language] in found
+
+
+def test_capitals_lines_are_no_headings_where_the_known_ones_are_not_in_capitals() -> None:
+    """A text whose sections are headed in ordinary case keeps a lone line in capitals as a paragraph: the
+    heading style is the text's own, not any capitals line's."""
+    text = ("Your rights\n\nYou can ask for a copy.\n\nHow long we keep it\n\nTwo years.\n\n"
+            "IMPORTANT NOTE\n\nWe publish race photographs only with your consent.\n")
+    assert not any(purpose == "IMPORTANT NOTE" for purpose, _ in _pairs(from_text(text), "en"))
+
+
+# -- a run-in bold label opening a paragraph -----------------------------------------------------------------
+
+
+def _html(body: str) -> Document:
+    page = f"<html lang='en'><body><main><h2>What we do with your information</h2>{body}</main></body></html>"
+    return read_bytes(page.encode(), ".html", "notice.html")
+
+
+def test_an_html_paragraphs_bold_label_names_its_use() -> None:
+    """"<p><strong>No-show protection.</strong> ...": the label names the paragraph's purpose, whatever its
+    sentences take as subject (seen failing: no pair for it; the bold was lost as inline text)."""
+    document = _html(
+        "<p><strong>No-show protection.</strong> We keep a card token and may charge a fee for a missed "
+        "appointment. This protects our staff's time and is in our legitimate interest in keeping the "
+        "diary full.</p>"
+        "<p><b>Invoices:</b> We keep invoices because tax law requires us to keep them.</p>")
+    names = {a.name for a in extract_activities(document, "en")}
+    assert {"No-show protection", "Invoices"} <= names
+    assert_verbatim(document, extract_activities(document, "en"))
+
+
+@pytest.mark.parametrize("body", [
+    "<p>We keep a card token, <strong>always.</strong> It is in our legitimate interest in fairness.</p>",
+    "<p><strong>Please read this part carefully before you decide to book with us, as it matters.</strong> "
+    "We keep a card token; it is in our legitimate interest in keeping the diary full.</p>",
+    "<p><strong>No-show protection</strong> We keep a card token in our legitimate interest in fairness.</p>",
+])
+def test_bold_that_is_no_run_in_label_names_nothing(body: str) -> None:
+    """Bold inside the paragraph, a long bold sentence, or bold with no closing "." or ":" is emphasis."""
+    document = _html(body)
+    assert all(block.lead == 0 for block in document.blocks)
+
+
+# -- a subject pointing back, a pronoun after a comma --------------------------------------------------------
+
+
+@pytest.mark.parametrize(("text", "language", "purpose", "basis"), [
+    ("## Plot tenancies\n\nWe keep your signed tenancy. Keeping these records is necessary to perform the "
+     "tenancy agreement with you.\n", "en", "Plot tenancies", "contract"),
+    ("## Enquête de satisfaction\n\nNous vous adressons un questionnaire. Cet envoi relève de notre intérêt "
+     "légitime à améliorer l'accueil.\n", "fr", "Enquête de satisfaction", "legitimate_interests"),
+    ("## Dossier de soins\n\nLe praticien note les soins. La tenue de ce dossier nous est imposée par le "
+     "code de la santé publique.\n", "fr", "Dossier de soins", "legal_obligation"),
+    ("## Progress notes\n\nTutors write a note after each lesson. Recording progress is part of the service, "
+     "so it is necessary for our contract with you.\n", "en", "Progress notes", "contract"),
+])
+def test_a_subject_pointing_back_leaves_the_heading_as_the_purpose(text: str, language: str, purpose: str,
+                                                                   basis: str) -> None:
+    """"Keeping these records", "Cet envoi", ", so it": the subject names what the heading named (seen
+    failing: the subject was taken as the purpose)."""
+    assert (purpose, basis) in _pairs(from_text(text), language)
+
+
+# -- a heading naming only the processing --------------------------------------------------------------------
+
+
+def test_a_heading_naming_only_the_processing_announces_the_uses_of_its_paragraphs() -> None:
+    """"Processing this data" names no purpose: its paragraphs' uses are the purposes, "we only do this
+    with your consent" taking the sentence before (seen failing: the heading or the subject was the
+    purpose, the consent untied)."""
+    text = ("## Processing this data\n\nOnce a term we send parents news about holiday courses. We only do "
+            "this with your consent.\n\nWe record online lessons to settle complaints. This is in our "
+            "legitimate interest in handling complaints fairly.\n")
+    found = _pairs(from_text(text), "en")
+    assert ("Once a term we send parents news about holiday courses", "consent") in found
+    assert any(purpose.startswith("We record online lessons") and basis == "legitimate_interests"
+               for purpose, basis in found)
+    assert not any(purpose.startswith("Processing") for purpose, _ in found)
+
+
+# -- an Art. 9 condition's consent ---------------------------------------------------------------------------
+
+
+def test_explicit_consent_named_as_the_art9_condition_is_no_art6_consent() -> None:
+    """Seen failing: the paragraph was a consent pair."""
+    text = ("## Health information\n\nHealth information is special category data: the condition under "
+            "Article 9 that we rely on to record it is your explicit consent.\n")
+    assert not any(basis == "consent" for _, basis in _pairs(from_text(text), "en"))
+
+
+def test_a_contract_named_beside_the_art9_condition_stays_a_basis() -> None:
+    text = ("## Treating you\n\nThe record is processed under our contract with you and, for health "
+            "information, Article 9(2)(h) of the UK GDPR.\n")
+    assert ("Treating you", "contract") in _pairs(from_text(text), "en")
+
+
+# -- bases in other words ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("text", "language", "purpose", "basis"), [
+    ("## Reminder texts\n\nIf you tick the reminder box when booking, we text you the day before.\n",
+     "en", "Reminder texts", "consent"),
+    ("## Rappels\n\nNous vous envoyons un SMS si vous avez coché la case prévue.\n",
+     "fr", "Rappels", "consent"),
+    ("## Inviti\n\nTi invitiamo ai laboratori se spunti la seconda casella.\n", "it", "Inviti", "consent"),
+    ("## Fatturazione\n\nConserviamo le fatture per dieci anni perché lo impone la normativa fiscale.\n",
+     "it", "Fatturazione", "legal_obligation"),
+    ("## Payroll\n\nWe send your pay details to HMRC because HMRC requires it.\n",
+     "en", "Payroll", "legal_obligation"),
+    ("## Billetterie\n\nNous enregistrons votre commande. Ce traitement est nécessaire à l'exécution de "
+     "votre achat.\n", "fr", "Billetterie", "contract"),
+    ("## Photos\n\nNous publions des photos uniquement avec l'accord écrit des parents.\n",
+     "fr", "Photos", "consent"),
+])
+def test_a_basis_worded_without_its_name(text: str, language: str, purpose: str, basis: str) -> None:
+    """Seen failing: every case gave no pair."""
+    assert (purpose, basis) in _pairs(from_text(text), language)
