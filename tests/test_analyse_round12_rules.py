@@ -6,12 +6,15 @@ processing, an Art. 9 condition's consent, and bases in other words.
 
 from __future__ import annotations
 
+import io
+
+import docx
 import pytest
 
 from garde.analyse.activities import extract_activities
 from garde.analyse.document import Document, from_text
 from garde.analyse.readers import read_bytes
-from tests.test_analyse_round7_rules import assert_verbatim, pairs
+from tests.test_analyse_round7_rules import assert_verbatim, elements, pairs
 
 
 def _pairs(document: Document, language: str) -> set[tuple[str, str]]:
@@ -167,3 +170,57 @@ def test_a_contract_named_beside_the_art9_condition_stays_a_basis() -> None:
 def test_a_basis_worded_without_its_name(text: str, language: str, purpose: str, basis: str) -> None:
     """Seen failing: every case gave no pair."""
     assert (purpose, basis) in _pairs(from_text(text), language)
+
+
+# -- Art. 13 elements in other words ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("text", "language", "element"), [
+    ("Nothing is sent abroad.", "en", "transfers_outside_eea"),
+    ("Aucune donnée ne quitte l'Union européenne.", "fr", "transfers_outside_eea"),
+    ("Nessun dato lascia l'Unione europea.", "it", "transfers_outside_eea"),
+    ("Nous envoyons un SMS si vous l'avez demandé. Le consentement peut être retiré à tout moment depuis "
+     "votre espace.", "fr", "withdraw_consent"),
+    ("Nous publions les photos avec l'accord des parents. Cet accord peut être retiré à tout moment.", "fr",
+     "withdraw_consent"),
+    ("You can ask to see your information and to have mistakes put right.", "en", "right_rectification"),
+    ("## Vos droits\n\nVous pouvez recevoir les données que vous nous avez fournies dans un format "
+     "réutilisable.", "fr", "right_portability"),
+    ("If you do not tell us about an allergy, we may not be able to place your child in the class.", "en",
+     "statutory_or_contractual_requirement"),
+    ("Sans coordonnées d'un parent, nous ne pouvons pas accueillir l'enfant.", "fr",
+     "statutory_or_contractual_requirement"),
+    ("We do not use profiling.", "en", "automated_decisions"),
+    ("Non effettuiamo alcuna profilazione.", "it", "automated_decisions"),
+    ("Nous ne faisons pas de profilage.", "fr", "automated_decisions"),
+])
+def test_an_element_worded_in_other_words(text: str, language: str, element: str) -> None:
+    """Seen failing: every case."""
+    assert elements(text, language)[element]
+
+
+def test_a_section_on_who_receives_the_data_names_recipients() -> None:
+    """A bare list under "Qui reçoit vos données" (seen failing)."""
+    text = ("## Qui reçoit vos données\n\nLes praticiens du cabinet, notre secrétariat téléphonique et notre "
+            "expert-comptable.\n")
+    assert elements(text, "fr")["recipients"]
+
+
+def test_a_docx_paragraphs_bold_label_names_its_use() -> None:
+    """Word's bold run opening a paragraph is its run-in label, as HTML's <strong> is (seen failing: the
+    paragraph's subject was the purpose)."""
+    word = docx.Document()
+    word.add_heading("How we use your information", 2)
+    runs = [("Lesson recordings.", " We record online lessons to settle complaints. This is in our "
+                                   "legitimate interest in handling complaints fairly."),
+            ("Invoices.", " We keep invoices because tax law requires us to keep them.")]
+    for label, rest in runs:
+        paragraph = word.add_paragraph()
+        paragraph.add_run(label).bold = True
+        paragraph.add_run(rest)
+    data = io.BytesIO()
+    word.save(data)
+    document = read_bytes(data.getvalue(), ".docx", "notice.docx")
+    activities = extract_activities(document, "en")
+    assert {"Lesson recordings", "Invoices"} <= {a.name for a in activities}
+    assert_verbatim(document, activities)
