@@ -1,7 +1,8 @@
 """Issue 16, round 12: development documents for the layouts of pairs the tenth blind set's summary
 named (tests/data/analyse/dev12/, labels in its labels.yaml; no blind set's text or label was read):
 
-- a plain text whose sections are headed by lines in capitals, one use each (English, French);
+- a plain text whose sections are headed by lines in capitals, one use each (English, French; Italian
+  with each heading's text on the next line);
 - an HTML page of `<section>`s whose paragraphs open with a run-in bold label naming the use;
 - a PDF with one h3 heading per use; Italian `<details>`/`<summary>` accordions with bullets giving
   consent by ticking a box;

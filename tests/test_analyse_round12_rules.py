@@ -224,3 +224,25 @@ def test_a_docx_paragraphs_bold_label_names_its_use() -> None:
     activities = extract_activities(document, "en")
     assert {"Lesson recordings", "Invoices"} <= {a.name for a in activities}
     assert_verbatim(document, activities)
+
+
+def test_a_capitals_heading_with_its_text_on_the_next_line() -> None:
+    """"WAITING LIST" then its text on the lines right after it, no blank line between: the heading is
+    split from its paragraph (seen failing: the whole paragraph, heading included, was one purpose or
+    none)."""
+    text = ("ALLOTMENT NOTICE\n\nWAITING LIST\nWe put your name on our waiting list because you asked "
+            "us to.\n\nSITE WALKS\nWe note hazards on each plot in our legitimate interest in keeping the "
+            "site safe.\n\nHOW LONG WE KEEP IT\nTwo years.\n\nYOUR RIGHTS\nYou can ask for a copy.\n")
+    found = _pairs(from_text(text), "en")
+    assert ("WAITING LIST", "contract") in found
+    assert any(purpose == "SITE WALKS" or purpose.startswith("We note hazards")
+               for purpose, basis in found if basis == "legitimate_interests")
+
+
+def test_a_sections_heading_names_the_purpose_its_prose_words_otherwise() -> None:
+    """Under a heading naming its use, a sentence whose subject is a clause of its own gives the purpose;
+    the heading is its name (seen failing: no name)."""
+    document = from_text("## Instrument safety\n\nThe loans register lets us know who has each instrument, "
+                         "on the basis of our legitimate interest in protecting the school's property.\n")
+    activities = extract_activities(document, "en")
+    assert [a.name for a in activities] == ["Instrument safety"]

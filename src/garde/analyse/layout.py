@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from garde.analyse.document import Block, Document, Table
 from garde.analyse.named_again import named_purposes
 from garde.analyse.on_behalf import processor_heading, processor_role, processor_spans, says_on_behalf
-from garde.analyse.passages import plain_headings
+from garde.analyse.passages import plain_sections
 from garde.analyse.references import by_reference, named_entries, respectively
 from garde.analyse.subjects import clauses, conditional, hedged_use, ties, use_after_basis
 from garde.analyse.wording import (
@@ -347,9 +347,7 @@ def _sections(document: Document, consumed: set[int], language: str) -> list[tup
     headings = document.headings
     blocks = list(document.blocks)
     if not headings:  # a plain text: its short lines standing alone are its headings
-        headings = plain_headings(blocks, language)
-        at = {h.start: h for h in headings}
-        blocks = [at.get(b.start, b) for b in blocks]
+        blocks, headings = plain_sections(blocks, language)
     top = min((h.level for h in headings), default=0)
     title = headings[0] if len(headings) > 1 and [h.level for h in headings].count(top) == 1 \
         and headings[0].level == top else None
@@ -459,6 +457,8 @@ def _prose(document: Document, language: str, reading: Reading, consumed: set[in
             _walk(last, body, language, reading, False, (False, False))
             continue
         _walk(heading, body, language, reading, basis_section, (own_purposes, listing))
+        if heading is not None and not own_purposes and not basis_section:
+            _heading_names(heading, reading.units[before:], language)
         if heading is not None and not basis_section and not listing and len(reading.units) == before \
                 and column_role(heading.text, language) is None:
             untold = heading
@@ -474,6 +474,18 @@ def _processing_only(heading: str, language: str) -> bool:
                *structure.words(structure.demonstratives, language), *FUNCTION_WORDS}
     processing = set(structure.words(structure.processing_headings, language))
     return any(w in processing for w in words) and all(w in generic or w in processing for w in words)
+
+
+def _heading_names(heading: Block, units: list[Unit], language: str) -> None:
+    """A section whose one purpose its prose names in its own words ("Il registro dei prestiti ... ci
+    permette di ..., sulla base del nostro legittimo interesse" under "SICUREZZA DEGLI STRUMENTI"):
+    its heading names that purpose, as a run-in label does."""
+    if len(units) != 1 or column_role(heading.text, language) is not None:
+        return
+    chunks = units[0].chunks
+    if not any(c.role in ("name", "purpose") and c.start == heading.start for c in chunks) \
+            and not any(c.role == "name" for c in chunks):
+        chunks.append(Chunk("name", heading.text, heading.start))
 
 
 # "<purpose, details in parentheses> : <a sentence stating its basis>": a short lead, no sentence

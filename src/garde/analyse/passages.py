@@ -210,6 +210,38 @@ def plain_headings(blocks: list[Block], language: str) -> tuple[Block, ...]:
     return tuple(found[start] for start in sorted(found))
 
 
+def plain_sections(blocks: list[Block], language: str) -> tuple[list[Block], tuple[Block, ...]]:
+    """A plain text's blocks with its headings in place (:func:`plain_headings`), and its headings. A
+    paragraph whose first line is in capitals and reads as a heading, its text on the lines right after
+    it ("WAITING LIST" then "When you ask for a plot ..."), is that heading and a paragraph, when the
+    line is one of the text's headings."""
+    split: list[Block] = []
+    parts: dict[int, Block] = {}  # a heading line's start -> the paragraph it was split from
+    for block in blocks:
+        first, newline, rest = block.text.partition("\n")
+        body = rest.lstrip()
+        if block.kind == "paragraph" and newline and body and _capitals(first) \
+                and _heading_like(first.strip()):
+            head = Block("paragraph", first.strip(), block.start + len(first) - len(first.lstrip()))
+            split += [head, Block("paragraph", body, block.start + len(block.text) - len(body))]
+            parts[head.start] = block
+        else:
+            split.append(block)
+    headings = plain_headings(split, language)
+    at = {h.start: h for h in headings}
+    kept: list[Block] = []
+    skip = False
+    for i, block in enumerate(split):
+        if skip:
+            skip = False
+        elif block.start in parts and block.start not in at:  # no heading after all: the paragraph whole
+            kept.append(parts[block.start])
+            skip = i + 1 < len(split)
+        else:
+            kept.append(at.get(block.start, block))
+    return kept, headings
+
+
 #: The fewest known section headings in capitals that make a plain text's capitals lines its headings.
 CAPITALS_HEADINGS = 2
 
