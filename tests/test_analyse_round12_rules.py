@@ -246,3 +246,38 @@ def test_a_sections_heading_names_the_purpose_its_prose_words_otherwise() -> Non
                          "on the basis of our legitimate interest in protecting the school's property.\n")
     activities = extract_activities(document, "en")
     assert [a.name for a in activities] == ["Instrument safety"]
+
+
+# -- accordions' titles, and a heading naming its basis -----------------------------------------------------
+
+
+def test_an_accordion_button_titles_its_panel() -> None:
+    """Bootstrap's accordion: "<h3><button aria-controls=...>Orders</button></h3>" and a bare toggle
+    button title their panel (seen failing: the button was skipped as a form control, the heading
+    empty)."""
+    document = _html(
+        "<div class='accordion'><h3><button type='button' aria-expanded='false' aria-controls='a'>Deliveries"
+        "</button></h3><div id='a'><div>We give your address to the courier. This is necessary to perform "
+        "our contract with you.</div></div>"
+        "<button type='button' data-bs-toggle='collapse' aria-controls='b'>Newsletter</button><div id='b'>"
+        "<p>We send offers by e-mail, with your consent.</p></div></div>")
+    found = _pairs(document, "en")
+    assert {("Deliveries", "contract"), ("Newsletter", "consent")} <= found
+
+
+def test_a_forms_button_is_still_no_text() -> None:
+    document = _html("<form><label>Your e-mail</label><button type='submit'>Send</button></form>")
+    assert "Send" not in document.text
+
+
+@pytest.mark.parametrize(("heading", "purpose", "basis"), [
+    ("Orders and delivery (contract)", "Orders and delivery", "contract"),
+    ("Newsletter – consent", "Newsletter", "consent"),
+    ("Fraud checks: legitimate interests", "Fraud checks", "legitimate_interests"),
+])
+def test_a_heading_naming_its_basis_over_prose_naming_none(heading: str, purpose: str, basis: str) -> None:
+    """An accordion's title or a heading "<use> (<basis>)" over prose stating no basis (seen failing:
+    no pair)."""
+    document = _html(f"<details><summary>{heading}</summary><p>We do this every month for our "
+                     "customers.</p></details>")
+    assert (purpose, basis) in _pairs(document, "en")

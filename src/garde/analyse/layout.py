@@ -459,6 +459,8 @@ def _prose(document: Document, language: str, reading: Reading, consumed: set[in
         _walk(heading, body, language, reading, basis_section, (own_purposes, listing))
         if heading is not None and not own_purposes and not basis_section:
             _heading_names(heading, reading.units[before:], language)
+            if len(reading.units) == before:
+                _heading_basis(heading, body, language, reading)
         if heading is not None and not basis_section and not listing and len(reading.units) == before \
                 and column_role(heading.text, language) is None:
             untold = heading
@@ -486,6 +488,23 @@ def _heading_names(heading: Block, units: list[Unit], language: str) -> None:
     if not any(c.role in ("name", "purpose") and c.start == heading.start for c in chunks) \
             and not any(c.role == "name" for c in chunks):
         chunks.append(Chunk("name", heading.text, heading.start))
+
+
+# A heading naming its purpose and, in parentheses, its basis alone: "Orders and delivery (contract)".
+_HEADING_LABEL = re.compile(r"^(.{3,80}?)\s*\(([^()]{3,80})\)\s*$")
+
+
+def _heading_basis(heading: Block, body: list[Block], language: str, reading: Reading) -> None:
+    """A heading naming its use and its basis alone ("Newsletter – consent", "Orders and delivery
+    (contract)", "Fraud checks: legitimate interests", an accordion's title), over prose stating no
+    basis: one purpose, the heading's basis its own."""
+    match = _titled(heading.text, language) or _HEADING_LABEL.match(heading.text)
+    if match is None or not bare_label(match.group(2)) or bare_label(match.group(1)):
+        return
+    purpose = Chunk("purpose", match.group(1).strip(), heading.start + match.start(1))
+    basis = Chunk("basis", match.group(2), heading.start + match.start(2))
+    prose = [Chunk("prose", b.text, b.start) for b in body if b.kind in ("paragraph", "item")]
+    reading.units.append(Unit("section", [purpose, basis, *prose]))
 
 
 # "<purpose, details in parentheses> : <a sentence stating its basis>": a short lead, no sentence

@@ -134,6 +134,10 @@ def _walk(node: LexborNode, builder: DocumentBuilder, depth: int) -> None:
         if tag == "-text":
             inline.append(child.text(deep=False) or "")
             continue
+        if _is_toggle(child) and len(_text(child).split()) <= _TITLE_WORDS:
+            flush()  # an accordion's title button (Bootstrap's, a shop theme's) titles its panel
+            builder.add("heading", _text(child), _TITLE_LEVEL)
+            continue
         if tag in _SKIPPED or tag == "-comment" or _is_page_chrome(child):
             continue
         if tag in _HEADINGS:
@@ -162,6 +166,13 @@ def _walk(node: LexborNode, builder: DocumentBuilder, depth: int) -> None:
 
 
 _BOLD = frozenset({"strong", "b"})
+# A button that opens or closes a panel (an accordion's title): its text is the panel's title, not a
+# form's control.
+_TOGGLE_ATTRIBUTES = ("aria-controls", "aria-expanded", "data-bs-toggle", "data-toggle")
+
+
+def _is_toggle(node: LexborNode) -> bool:
+    return node.tag == "button" and any(name in node.attributes for name in _TOGGLE_ATTRIBUTES)
 
 
 def _bold_opening(node: LexborNode) -> str:
@@ -251,6 +262,8 @@ def _text(node: LexborNode) -> str:
             parts.append(child.text(deep=False) or "")
         elif tag == "br":
             parts.append(" ")
+        elif _is_toggle(child):  # "<h3><button aria-controls=...>Orders</button></h3>": the title's text
+            parts.append(_text(child))
         elif tag in _SKIPPED or tag == "-comment":
             continue
         elif tag in _BLOCKS or tag in _HEADINGS or tag in _CONTAINERS or tag in ("td", "th", "tr", "table"):
