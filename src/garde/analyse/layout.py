@@ -39,6 +39,7 @@ from garde.analyse.wording import (
     states_purpose,
     tied_bases,
     tokens,
+    without,
 )
 
 #: The fewest header cells with a role that make a row a table's header (a purpose column and one more).
@@ -436,7 +437,9 @@ def _prose(document: Document, language: str, reading: Reading, consumed: set[in
         own_purposes = heading is not None and (contains(heading.text, purposes)
                                                 or _processing_only(heading.text, language))
         others = structure.words(structure.other_sections, language)
-        if not own_purposes and trail and contains(titles, others):
+        # "Ateliers pour enfants" is a use, not a section on children's data
+        audience = structure.words(structure.for_audience, language)
+        if not own_purposes and trail and contains(without(titles, audience), others):
             continue
         bases_named = heading is not None and contains(
             heading.text, structure.words(structure.basis_sections, language))

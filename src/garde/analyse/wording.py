@@ -75,6 +75,7 @@ class Structure:
     generic_subjects: dict[str, tuple[str, ...]] = field(default_factory=dict)
     demonstratives: dict[str, tuple[str, ...]] = field(default_factory=dict)
     processing_headings: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    for_audience: dict[str, tuple[str, ...]] = field(default_factory=dict)
     special_categories: dict[str, tuple[str, ...]] = field(default_factory=dict)
     article_6: dict[str, tuple[str, ...]] = field(default_factory=dict)
     whole_document: dict[str, tuple[str, ...]] = field(default_factory=dict)
@@ -126,6 +127,7 @@ def load_structure(path: Path = STRUCTURE) -> Structure:
         generic_subjects=_words_map(data.get("generic_subjects", {}), "generic_subjects"),
         demonstratives=_words_map(data.get("demonstratives", {}), "demonstratives"),
         processing_headings=_words_map(data.get("processing_headings", {}), "processing_headings"),
+        for_audience=_words_map(data.get("for_audience", {}), "for_audience"),
         special_categories=_words_map(data.get("special_categories", {}), "special_categories"),
         article_6=_words_map(data.get("article_6", {}), "article_6"),
         whole_document=_words_map(data.get("whole_document", {}), "whole_document"),
@@ -149,6 +151,11 @@ def load_structure(path: Path = STRUCTURE) -> Structure:
 def _alternation(words: tuple[str, ...]) -> re.Pattern[str]:
     alternatives = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
     return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)" if words else r"(?!)")
+
+
+def without(text: str, words: tuple[str, ...]) -> str:
+    """``text`` normalised, with ``words`` taken out (whole words)."""
+    return _alternation(words).sub(" ", normalise(text))
 
 
 def contains(text: str, words: tuple[str, ...]) -> bool:
