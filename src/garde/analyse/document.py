@@ -22,6 +22,9 @@ class Block:
     text: str
     start: int
     level: int = 0  # a heading's level (1 = top), a list item's depth; 0 otherwise
+    # a paragraph's run-in label, its first ``lead`` characters set in bold by the reader's format
+    # ("<p><strong>Account.</strong> We ...": 8): a name for the paragraph, as a heading would be
+    lead: int = 0
 
 
 @dataclass(frozen=True, slots=True)

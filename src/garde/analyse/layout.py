@@ -20,11 +20,12 @@ from dataclasses import dataclass, field
 from garde.analyse.document import Block, Document, Table
 from garde.analyse.named_again import named_purposes
 from garde.analyse.on_behalf import processor_heading, processor_role, processor_spans, says_on_behalf
-from garde.analyse.passages import plain_headings
+from garde.analyse.passages import plain_sections
 from garde.analyse.references import by_reference, named_entries, respectively
 from garde.analyse.subjects import clauses, conditional, hedged_use, ties, use_after_basis
 from garde.analyse.wording import (
     BOTH,
+    FUNCTION_WORDS,
     GENERAL_BASES,
     bare_label,
     column_role,
@@ -37,6 +38,8 @@ from garde.analyse.wording import (
     sentences,
     states_purpose,
     tied_bases,
+    tokens,
+    without,
 )
 
 #: The fewest header cells with a role that make a row a table's header (a purpose column and one more).
@@ -371,9 +374,7 @@ def _sections(document: Document, consumed: set[int], language: str) -> list[tup
     headings = document.headings
     blocks = list(document.blocks)
     if not headings:  # a plain text: its short lines standing alone are its headings
-        headings = plain_headings(blocks, language)
-        at = {h.start: h for h in headings}
-        blocks = [at.get(b.start, b) for b in blocks]
+        blocks, headings = plain_sections(blocks, language)
     top = min((h.level for h in headings), default=0)
     title = headings[0] if len(headings) > 1 and [h.level for h in headings].count(top) == 1 \
         and headings[0].level == top else None
@@ -459,9 +460,12 @@ def _prose(document: Document, language: str, reading: Reading, consumed: set[in
         titles = " / ".join(h.text for h in trail)
         purposes = structure.words(structure.purpose_sections, language)
         # "Purposes and legal bases" lists purposes; "Legal basis" alone states bases for all.
-        own_purposes = heading is not None and contains(heading.text, purposes)
+        own_purposes = heading is not None and (contains(heading.text, purposes)
+                                                or _processing_only(heading.text, language))
         others = structure.words(structure.other_sections, language)
-        if not own_purposes and trail and contains(titles, others):
+        # "Ateliers pour enfants" is a use, not a section on children's data
+        audience = structure.words(structure.for_audience, language)
+        if not own_purposes and trail and contains(without(titles, audience), others):
             continue
         bases_named = heading is not None and contains(
             heading.text, structure.words(structure.basis_sections, language))
@@ -482,9 +486,54 @@ def _prose(document: Document, language: str, reading: Reading, consumed: set[in
             _walk(last, body, language, reading, False, (False, False))
             continue
         _walk(heading, body, language, reading, basis_section, (own_purposes, listing))
+        if heading is not None and not own_purposes and not basis_section:
+            _heading_names(heading, reading.units[before:], language)
+            if len(reading.units) == before:
+                _heading_basis(heading, body, language, reading)
         if heading is not None and not basis_section and not listing and len(reading.units) == before \
                 and column_role(heading.text, language) is None:
             untold = heading
+
+
+def _processing_only(heading: str, language: str) -> bool:
+    """A heading naming nothing but the processing in general ("Processing this data", "Traitement
+    de vos données"): it announces the uses its paragraphs state (structure.yaml
+    `processing_headings`)."""
+    structure = load_structure()
+    words = [word for word, _, _ in tokens(heading)]
+    generic = {*structure.words(structure.generic_uses, language),
+               *structure.words(structure.demonstratives, language), *FUNCTION_WORDS}
+    processing = set(structure.words(structure.processing_headings, language))
+    return any(w in processing for w in words) and all(w in generic or w in processing for w in words)
+
+
+def _heading_names(heading: Block, units: list[Unit], language: str) -> None:
+    """A section whose one purpose its prose names in its own words ("Il registro dei prestiti ... ci
+    permette di ..., sulla base del nostro legittimo interesse" under "SICUREZZA DEGLI STRUMENTI"):
+    its heading names that purpose, as a run-in label does."""
+    if len(units) != 1 or column_role(heading.text, language) is not None:
+        return
+    chunks = units[0].chunks
+    if not any(c.role in ("name", "purpose") and c.start == heading.start for c in chunks) \
+            and not any(c.role == "name" for c in chunks):
+        chunks.append(Chunk("name", heading.text, heading.start))
+
+
+# A heading naming its purpose and, in parentheses, its basis alone: "Orders and delivery (contract)".
+_HEADING_LABEL = re.compile(r"^(.{3,80}?)\s*\(([^()]{3,80})\)\s*$")
+
+
+def _heading_basis(heading: Block, body: list[Block], language: str, reading: Reading) -> None:
+    """A heading naming its use and its basis alone ("Newsletter – consent", "Orders and delivery
+    (contract)", "Fraud checks: legitimate interests", an accordion's title), over prose stating no
+    basis: one purpose, the heading's basis its own."""
+    match = _titled(heading.text, language) or _HEADING_LABEL.match(heading.text)
+    if match is None or not bare_label(match.group(2)) or bare_label(match.group(1)):
+        return
+    purpose = Chunk("purpose", match.group(1).strip(), heading.start + match.start(1))
+    basis = Chunk("basis", match.group(2), heading.start + match.start(2))
+    prose = [Chunk("prose", b.text, b.start) for b in body if b.kind in ("paragraph", "item")]
+    reading.units.append(Unit("section", [purpose, basis, *prose]))
 
 
 # "<purpose, details in parentheses> : <a sentence stating its basis>": a short lead, no sentence
@@ -618,7 +667,7 @@ def _walk(heading: Block | None, body: list[Block], language: str, reading: Read
         if following_items and block.text.rstrip().endswith(":"):
             intro = [chunk]
             continue
-        if _BOLD_LEAD.match(block.text) and not basis_section:
+        if _lead(block) is not None and not basis_section:
             # "**Billing.** We issue invoices ...: the law requires us to": the bold lead names the
             # paragraph's purpose, whatever its sentences name as their subjects ("for your contact
             # details, it rests on the contract")
@@ -627,7 +676,7 @@ def _walk(heading: Block | None, body: list[Block], language: str, reading: Read
             continue
         # under no heading, or one announcing purposes, "this processing" is the use stated just
         # before (unless a bold lead names the paragraph's purpose: "**Orders.** We use ...")
-        refer_back = heading is None or (own_purposes and not _BOLD_LEAD.match(block.text))
+        refer_back = heading is None or (own_purposes and _lead(block) is None)
         scope = (refer_back, heading is None or own_purposes)
         handled, tied = _by_subject(block, language, reading, scope)
         if handled:
@@ -763,11 +812,19 @@ def _clause_units(layout: str, block: Block, language: str) -> list[Unit]:
 _BOLD_LEAD = re.compile(r"^(\*\*|__)(.+?)\1")
 
 
+def _lead(block: Block) -> Chunk | None:
+    """A paragraph's run-in label naming it: Markdown's bold ("**Orders.** We use ...") or the one its
+    reader marked (an HTML ``<strong>`` opening the paragraph, :attr:`Block.lead`)."""
+    match = _BOLD_LEAD.match(block.text)
+    text, at = (match.group(2), match.start(2)) if match else (block.text[:block.lead], 0)
+    name = text.strip().rstrip(".:").strip()
+    return Chunk("name", name, block.start + at + text.index(name)) if name else None
+
+
 def _paragraph_unit(block: Block) -> Unit:
-    """A paragraph stating a purpose and its basis; a bold lead ("**Orders.** We use...") names it."""
+    """A paragraph stating a purpose and its basis; a run-in label ("**Orders.** We use...") names it."""
     unit = Unit("paragraph", [Chunk("purpose", block.text, block.start)])
-    lead = _BOLD_LEAD.match(block.text)
-    if lead:
-        name = lead.group(2).strip().rstrip(".:")
-        unit.chunks.append(Chunk("name", name, block.start + lead.start(2) + lead.group(2).index(name)))
+    lead = _lead(block)
+    if lead is not None:
+        unit.chunks.append(lead)
     return unit

@@ -200,6 +200,53 @@ def plain_headings(blocks: list[Block], language: str) -> tuple[Block, ...]:
     tables = (structure.purpose_sections, structure.basis_sections, structure.other_sections,
               structure.processor_sections)
     known = tuple(w for table in tables for w in structure.words(table, language))
-    found = {h.start: h for h in pseudo_headings([*blocks, *numbered])
-             if not re.search(r"[:：]\s*\S", h.text) and contains(h.text, known) and not bare_label(h.text)}
+    candidates = [h for h in pseudo_headings([*blocks, *numbered])
+                  if not re.search(r"[:：]\s*\S", h.text) and not bare_label(h.text)]
+    found = {h.start: h for h in candidates if contains(h.text, known)}
+    if sum(1 for h in found.values() if _capitals(h.text)) >= CAPITALS_HEADINGS:
+        # the text heads its known sections with lines in capitals: that is its heading style, and its
+        # other lines in capitals standing alone ("WAITING LIST", "BILLETTERIE") head sections too
+        found.update({h.start: h for h in candidates if _capitals(h.text)})
     return tuple(found[start] for start in sorted(found))
+
+
+def plain_sections(blocks: list[Block], language: str) -> tuple[list[Block], tuple[Block, ...]]:
+    """A plain text's blocks with its headings in place (:func:`plain_headings`), and its headings. A
+    paragraph whose first line is in capitals and reads as a heading, its text on the lines right after
+    it ("WAITING LIST" then "When you ask for a plot ..."), is that heading and a paragraph, when the
+    line is one of the text's headings."""
+    split: list[Block] = []
+    parts: dict[int, Block] = {}  # a heading line's start -> the paragraph it was split from
+    for block in blocks:
+        first, newline, rest = block.text.partition("\n")
+        body = rest.lstrip()
+        if block.kind == "paragraph" and newline and body and _capitals(first) \
+                and _heading_like(first.strip()):
+            head = Block("paragraph", first.strip(), block.start + len(first) - len(first.lstrip()))
+            split += [head, Block("paragraph", body, block.start + len(block.text) - len(body))]
+            parts[head.start] = block
+        else:
+            split.append(block)
+    headings = plain_headings(split, language)
+    at = {h.start: h for h in headings}
+    kept: list[Block] = []
+    skip = False
+    for i, block in enumerate(split):
+        if skip:
+            skip = False
+        elif block.start in parts and block.start not in at:  # no heading after all: the paragraph whole
+            kept.append(parts[block.start])
+            skip = i + 1 < len(split)
+        else:
+            kept.append(at.get(block.start, block))
+    return kept, headings
+
+
+#: The fewest known section headings in capitals that make a plain text's capitals lines its headings.
+CAPITALS_HEADINGS = 2
+
+
+def _capitals(text: str) -> bool:
+    """A line written in capitals: at least four letters, none in lower case."""
+    letters = [c for c in text if c.isalpha()]
+    return len(letters) >= 4 and not any(c.islower() for c in letters)

@@ -63,7 +63,9 @@ def ties(text: str, language: str, refer_back: bool = True) -> list[Tie]:
     predicates = _pattern(structure.words(structure.basis_predicates, language))
     whole_words = _pattern(structure.words(structure.whole_document, language))
     generic = _pattern(structure.words(structure.generic_subjects, language), anchored=True)
+    ending = re.compile(r"(?<!\w)" + generic.pattern.removeprefix("^") + "$")
     uses = structure.words(structure.purpose_cues, language)
+    pointers = frozenset(structure.words(structure.demonstratives, language))
     found: list[Tie] = []
     previous: tuple[int, int] | None = None  # the sentence before, when it states a use and no basis
     for start, end in sentences(text):
@@ -84,7 +86,11 @@ def ties(text: str, language: str, refer_back: bool = True) -> list[Tie]:
         lead = _fold(subject).strip(" ,")
         # no subject before the predicate ("Lo facciamo solo se ...", the pronoun before the verb)
         # names no purpose either
-        unnamed = not lead or bool(generic.match(lead))
+        # "Recording progress is part of the service, so it is necessary for ...": the clause after
+        # the subject's last comma has its own subject, a pronoun
+        tail = lead.rsplit(",", 1)[1].strip() if "," in lead else ""
+        unnamed = not lead or bool(generic.match(lead)) or _points_back(lead, pointers) \
+            or bool(tail and ending.search(tail))
         if predicate and not whole and not unnamed and not tied_bases(subject, language):
             purposes = tuple((start + a, start + b) for a, b in _parts(subject))
         elif refer_back and predicate and not whole and unnamed and previous is not None:
@@ -95,6 +101,18 @@ def ties(text: str, language: str, refer_back: bool = True) -> list[Tie]:
         # the next sentence's "we only do this if ..." says again
         previous = (start, end) if not predicate and contains(sentence, uses) else None
     return found
+
+
+#: Most words of a subject pointing back ("Keeping these records", "La tenue de ce dossier"); a longer
+#: one names its purpose in words of its own ("Sending these offers to customers who ...").
+POINTING_WORDS = 6
+
+
+def _points_back(lead: str, pointers: frozenset[str]) -> bool:
+    """A short subject with a determiner pointing back (``demonstratives``): it names what the
+    heading or the sentence before named."""
+    words = re.findall(r"\w+", lead)
+    return len(words) <= POINTING_WORDS and any(w in pointers for w in words)
 
 
 def clauses(text: str, language: str) -> list[Tie]:

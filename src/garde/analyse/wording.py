@@ -76,6 +76,11 @@ class Structure:
     other_sections: dict[str, tuple[str, ...]]
     basis_predicates: dict[str, tuple[str, ...]] = field(default_factory=dict)
     generic_subjects: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    demonstratives: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    processing_headings: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    for_audience: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    special_categories: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    article_6: dict[str, tuple[str, ...]] = field(default_factory=dict)
     whole_document: dict[str, tuple[str, ...]] = field(default_factory=dict)
     purpose_joints: dict[str, tuple[str, ...]] = field(default_factory=dict)
     purpose_markers: dict[str, tuple[str, ...]] = field(default_factory=dict)
@@ -125,6 +130,11 @@ def load_structure(path: Path = STRUCTURE) -> Structure:
         other_sections=_words_map(data.get("other_sections", {}), "other_sections"),
         basis_predicates=_words_map(data.get("basis_predicates", {}), "basis_predicates"),
         generic_subjects=_words_map(data.get("generic_subjects", {}), "generic_subjects"),
+        demonstratives=_words_map(data.get("demonstratives", {}), "demonstratives"),
+        processing_headings=_words_map(data.get("processing_headings", {}), "processing_headings"),
+        for_audience=_words_map(data.get("for_audience", {}), "for_audience"),
+        special_categories=_words_map(data.get("special_categories", {}), "special_categories"),
+        article_6=_words_map(data.get("article_6", {}), "article_6"),
         whole_document=_words_map(data.get("whole_document", {}), "whole_document"),
         purpose_joints=_words_map(data.get("purpose_joints", {}), "purpose_joints"),
         purpose_markers=_words_map(data.get("purpose_markers", {}), "purpose_markers"),
@@ -148,6 +158,11 @@ def load_structure(path: Path = STRUCTURE) -> Structure:
 def _alternation(words: tuple[str, ...]) -> re.Pattern[str]:
     alternatives = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
     return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)" if words else r"(?!)")
+
+
+def without(text: str, words: tuple[str, ...]) -> str:
+    """``text`` normalised, with ``words`` taken out (whole words)."""
+    return _alternation(words).sub(" ", normalise(text))
 
 
 def contains(text: str, words: tuple[str, ...]) -> bool:
@@ -428,14 +443,25 @@ def _tied_bases(text: str, language: str) -> tuple[Match, ...]:
     tied: list[Match] = []
     for start, end in sentences(text):
         sentence = text[start:end]
+        condition = _names_art9_condition(sentence, language)
         cue = has_cue(sentence, language)
         denied = negated(sentence)
         labels = {(m.start, m.end) for m in _labels(sentence)}
         for match in find_terms("legal_bases", sentence):
             stated = cue or match.self_standing or (match.start, match.end) in labels
-            if stated and match.term not in denied:
+            if stated and match.term not in denied and not (condition and match.term == "consent"):
                 tied.append(replace(match, start=start + match.start, end=start + match.end))
     return tuple(tied)
+
+
+def _names_art9_condition(sentence: str, language: str) -> bool:
+    """A sentence naming the Art. 9(2) condition of special categories of data and not Art. 6: the
+    explicit consent it names is that condition (Art. 9(2)(a)), no Art. 6 consent; a contract or a
+    duty it names stays a basis ("processed under our contract with you and, for health information,
+    Article 9(2)(h)"). structure.yaml `special_categories`."""
+    structure = load_structure()
+    return contains(sentence, structure.words(structure.special_categories, language)) \
+        and not contains(sentence, structure.words(structure.article_6, language))
 
 
 # A basis given as a label beside the purpose: in parentheses ("Newsletter (consent)"), or after a

@@ -21,6 +21,22 @@ def clean(text: str) -> str:
     return " ".join(text.translate(_SPACES).split())
 
 
+#: Most words of a run-in label ("No-show protection."); a longer bold opening is emphasis, not a name.
+RUN_IN_WORDS = 8
+
+
+def run_in(body: str, label: str) -> int:
+    """The length of ``body``'s run-in label: ``label`` (its bold opening) when it is short, ends in
+    "." or ":" (inside the bold or just after it) and the paragraph goes on after it; 0 otherwise."""
+    label = clean(label)
+    if not label or not body.startswith(label) or len(label.split()) > RUN_IN_WORDS:
+        return 0
+    end = len(label) + (1 if body[len(label):len(label) + 1] in (".", ":") else 0)
+    if not body[:end].endswith((".", ":")) or not body[end:].strip():
+        return 0
+    return end
+
+
 class DocumentBuilder:
     """Collects blocks and tables, then makes the :class:`Document`."""
 
@@ -41,13 +57,14 @@ class DocumentBuilder:
         if self._length:
             self._write("\n\n")
 
-    def add(self, kind: BlockKind, text: str, level: int = 0) -> None:
-        """A heading, paragraph or list item; empty text is skipped."""
+    def add(self, kind: BlockKind, text: str, level: int = 0, label: str = "") -> None:
+        """A heading, paragraph or list item; empty text is skipped. ``label``: the text the format
+        sets in bold at the paragraph's start (:func:`run_in`)."""
         body = clean(text)
         if not body:
             return
         self._separate()
-        self._blocks.append(Block(kind, body, self._write(body), level))
+        self._blocks.append(Block(kind, body, self._write(body), level, run_in(body, label)))
 
     def add_table(self, rows: list[list[str]], merged_unmarked: bool = False) -> None:
         """A table, as rows of cell texts (empty cells are kept out of the blocks). ``merged_unmarked``:

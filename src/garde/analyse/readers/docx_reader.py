@@ -58,9 +58,22 @@ def _paragraph(paragraph: Paragraph, builder: DocumentBuilder, styles: dict[str 
     elif style.lower() == "title":
         builder.add("heading", paragraph.text, 1)
     elif _LIST_STYLE.search(style) or _numbered(paragraph):
-        builder.add("item", paragraph.text, 1)
+        builder.add("item", paragraph.text, 1, label=_bold_opening(paragraph))
     else:
-        builder.add("paragraph", paragraph.text)
+        builder.add("paragraph", paragraph.text, label=_bold_opening(paragraph))
+
+
+def _bold_opening(paragraph: Paragraph) -> str:
+    """The text of the bold runs opening the paragraph, a run-in label ("**Account.** We create ..."
+    as Word writes it); "" when its first words are not bold."""
+    label: list[str] = []
+    for run in paragraph.runs:
+        if not run.text.strip() and not label:
+            continue
+        if run.bold is not True:
+            break
+        label.append(run.text)
+    return "".join(label)
 
 
 def _numbered(paragraph: Paragraph) -> bool:

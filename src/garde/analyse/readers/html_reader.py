@@ -134,6 +134,10 @@ def _walk(node: LexborNode, builder: DocumentBuilder, depth: int) -> None:
         if tag == "-text":
             inline.append(child.text(deep=False) or "")
             continue
+        if _is_toggle(child) and len(_text(child).split()) <= _TITLE_WORDS:
+            flush()  # an accordion's title button (Bootstrap's, a shop theme's) titles its panel
+            builder.add("heading", _text(child), _TITLE_LEVEL)
+            continue
         if tag in _SKIPPED or tag == "-comment" or _is_page_chrome(child):
             continue
         if tag in _HEADINGS:
@@ -150,7 +154,7 @@ def _walk(node: LexborNode, builder: DocumentBuilder, depth: int) -> None:
             builder.add("heading", _text(child), _TITLE_LEVEL)
         elif tag in _BLOCKS:
             flush()
-            builder.add("paragraph", _text(child))
+            builder.add("paragraph", _text(child), label=_bold_opening(child))
         elif tag in _CONTAINERS:
             flush()
             _walk(child, builder, depth + (tag in ("ul", "ol")))
@@ -159,6 +163,28 @@ def _walk(node: LexborNode, builder: DocumentBuilder, depth: int) -> None:
         else:  # inline markup: <a>, <strong>, <em>...
             inline.append(_text(child))
     flush()
+
+
+_BOLD = frozenset({"strong", "b"})
+# A button that opens or closes a panel (an accordion's title): its text is the panel's title, not a
+# form's control.
+_TOGGLE_ATTRIBUTES = ("aria-controls", "aria-expanded", "data-bs-toggle", "data-toggle")
+
+
+def _is_toggle(node: LexborNode) -> bool:
+    return node.tag == "button" and any(name in node.attributes for name in _TOGGLE_ATTRIBUTES)
+
+
+def _bold_opening(node: LexborNode) -> str:
+    """The text of a ``<strong>`` or ``<b>`` opening the block (nothing but spaces before it), a
+    run-in label ("<p><strong>Account.</strong> We create ..."); "" when the block opens otherwise."""
+    for child in node.iter(include_text=True):
+        if child.tag == "-text":
+            if (child.text(deep=False) or "").strip():
+                return ""
+            continue
+        return _text(child) if child.tag in _BOLD else ""
+    return ""
 
 
 def _item(node: LexborNode, builder: DocumentBuilder, depth: int) -> None:
@@ -236,6 +262,8 @@ def _text(node: LexborNode) -> str:
             parts.append(child.text(deep=False) or "")
         elif tag == "br":
             parts.append(" ")
+        elif _is_toggle(child):  # "<h3><button aria-controls=...>Orders</button></h3>": the title's text
+            parts.append(_text(child))
         elif tag in _SKIPPED or tag == "-comment":
             continue
         elif tag in _BLOCKS or tag in _HEADINGS or tag in _CONTAINERS or tag in ("td", "th", "tr", "table"):
