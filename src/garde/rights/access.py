@@ -41,7 +41,7 @@ from garde.rights.display import day, field_value, line_text, moment
 from garde.rights.held import holds_nothing_else
 from garde.rights.held_as_processor import Forwarding, held_for, subject_notes
 from garde.rights.intake import Request
-from garde.rights.shared import Shared
+from garde.rights.shared import Shared, theirs_alone
 from garde.rights.shared import withheld as withheld_columns
 from garde.rights.wording import strings
 from garde.subjects import now
@@ -214,6 +214,8 @@ def build_access(request: Request, deployment: Deployment, footprint: Footprint,
             table_rows = [{k: v for k, v in stored.items() if k not in apart} for stored in table_rows]
         tables[str(ref)] = []
         for stored in table_rows:
+            if theirs_alone(shared, ref, stored.get(table.primary_key)):
+                continue  # found only through another person's row: nothing of the subject's (shared)
             # Credentials (categories marked secret): the answer says they exist, never shows them;
             # nor an identity of a claimed row that may be someone else's, nor what a row that is
             # another person's holds besides the subject's identities (Art. 15(4), garde.rights.shared).

@@ -55,8 +55,8 @@ from garde.rights.erasure_plan import ROW_PLACEHOLDER, ErasurePlan, plan_erasure
 from garde.rights.held_as_processor import Forwarding, subject_notes
 from garde.rights.intake import Request
 from garde.rights.rectification import seal
-from garde.rights.shared import shared_rows
-from garde.rights.tables import erasure_steps, subject_sessions
+from garde.rights.shared import Shared, listing, shared_rows
+from garde.rights.tables import erasure_steps, requests, subject_sessions
 from garde.store.transactions import retried
 from garde.subjects import now, set_state
 
@@ -157,9 +157,9 @@ def _sealed(table: str, key: Any, data_key: bytes) -> Any:
 def _seal_report_keys(conn: sa.Connection, report: dict[str, Any], keyed: frozenset[str]) -> None:
     if keyed:
         data_key = identifier_data_key(conn)
-        for section in ("erased", "kept", "unlinked", "shared"):
+        for section in ("erased", "kept", "unlinked"):
             for item in report.get(section, []):
-                if item["table"] in keyed:
+                if item["table"] in keyed and "key" in item:  # another person's rows are only counted
                     item["key"] = _sealed(item["table"], item["key"], data_key)
 
 
@@ -236,9 +236,33 @@ def erase(store: Engine, request: Request, deployment: Deployment, footprint: Fo
                       "unlinked": len(report.get("unlinked", [])),
                       "own_copies_removed": len(report.get("own_copies", [])),
                       "kept_reasons": sorted({k["reason"] for k in report["kept"]})}
-    if report.get("shared"):  # for staff, who decide with the business (garde.rights.shared)
-        erasure.result["shared"] = report["shared"]
+    theirs = _planned_shared(store, request.id)
+    if theirs:  # for staff, who decide with the business (garde.rights.shared); not in the subject's report
+        erasure.result["shared"] = theirs
     return erasure
+
+
+def _planned_shared(store: Engine, request_id: str) -> list[dict[str, Any]]:
+    """Staff's list of the shared rows, as the plan's transaction stored it on the request."""
+    with store.connect() as conn:
+        result = conn.execute(sa.select(requests.c.result).where(requests.c.id == request_id)).scalar()
+    return list((json.loads(result) if result else {}).get("shared") or [])
+
+
+def _keep_shared_for_staff(conn: sa.Connection, request: Request, deployment: Deployment,
+                           plan: ErasurePlan) -> None:
+    """Staff's list of the shared rows (table and key, a keyed digest where the key is an identity),
+    stored on the request with the plan: the subject's report only counts them, and a resumed run
+    reads it here (a failure keeps it: garde.rights.running.fail)."""
+    rows = plan.shared_rows()
+    if not rows:
+        return
+    grouped: Shared = defaultdict(dict)
+    for row in rows:
+        grouped[row.table][row.key] = row
+    theirs = listing(conn, deployment, grouped)
+    conn.execute(requests.update().where(requests.c.id == request.id).values(
+        result=dumps({"shared": theirs}, indent=None)))
 
 
 def store_plan(store: Engine, request: Request, deployment: Deployment, footprint: Footprint | None, *,
@@ -269,6 +293,7 @@ def store_plan(store: Engine, request: Request, deployment: Deployment, footprin
             words = Wording(request.language, "en", deployment.vocabulary)
             report["processed_for"] = subject_notes(deployment, processed_for, words, request.language)
         pending = _store_plan(conn, request, plan, deployment, report, actor)
+        _keep_shared_for_staff(conn, request, deployment, plan)
         _seal_report_keys(conn, report, identity_keyed(deployment))  # the steps keep them until applied
         # With the plan, what it keeps for each client controller: a resumed run finds it stored.
         audit.record_many(conn, forwarding.record(conn, request.id, request.subject_id, list(processed_for),
@@ -355,7 +380,8 @@ def _store_plan(conn: sa.Connection, request: Request, plan: ErasurePlan, deploy
         ids = list(conn.execute(inserting, rows).scalars())
     audit.record(conn, "request.erasure_planned",
                  {"request": request.id, "steps": len(rows), "erased": len(report["erased"]),
-                  "unlinked": len(report["unlinked"]), "shared": len(report["shared"]),
+                  "unlinked": len(report["unlinked"]),
+                  "shared": sum(table["rows"] for table in report["shared"]),
                   "own_copies": [c["file"] for c in report["own_copies"]],
                   "kept": [{k: v for k, v in item.items() if k != "key"} for item in report["kept"]][:200]},
                  subject_id=request.subject_id, actor=actor)

@@ -20,7 +20,7 @@ from garde.private_files import open_private_binary
 from garde.rights.access import subject_rows
 from garde.rights.deployment import Deployment, plain
 from garde.rights.intake import Request
-from garde.rights.shared import Shared, withheld
+from garde.rights.shared import Shared, theirs_alone, withheld
 
 PORTABLE_BASES = {"consent", "contract"}
 
@@ -52,7 +52,8 @@ def build_portability(deployment: Deployment, footprint: Footprint,
         if names:
             # An identity of a claimed row not proven to be the subject's may be someone else's.
             out[str(ref)] = [{name: None if name in hidden else plain(row.get(name)) for name in names}
-                             for row in rows for hidden in (withheld(footprint, shared, ref, row),)]
+                             for row in rows if not theirs_alone(shared, ref, row.get(table.primary_key))
+                             for hidden in (withheld(footprint, shared, ref, row),)]
     return out
 
 

@@ -32,13 +32,14 @@ Requests act on a shared row's matched columns only: an erasure applies their
 own rules there (one more kind of step, ``shared``), a rectification leaves
 the row, an access or portability answer shows the matched values alone. Each
 lists the shared rows for staff (table, key, matched columns; never the other
-person's values), who decide with the business.
+person's values), who decide with the business; the requester is told only how many rows of each
+table hold their values among another person's data (:func:`for_subject`).
 """
 
 from __future__ import annotations
 
-from collections import defaultdict, deque
-from collections.abc import Mapping
+from collections import Counter, defaultdict, deque
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -219,11 +220,28 @@ def listing(conn: sa.Connection, deployment: Deployment, shared: Shared) -> list
 
 def withheld(footprint: Footprint, shared: Shared | None, ref: TableRef, row: Mapping[str, Any]) -> set[str]:
     """The columns of a found row an answer withholds: an identity of a claimed row not proven to be
-    the subject's (:meth:`Footprint.withheld`), and every column of a shared row but its key and the
-    columns holding the subject's identities (the rest is the other person's, GDPR Art. 15(4))."""
+    the subject's (:meth:`Footprint.withheld`), and every column of a shared row but those holding the
+    subject's identities, its key included (the rest is the other person's, GDPR Art. 15(4): a CRM
+    contact's number is the number Bob's own answer shows him)."""
     out = footprint.withheld(ref, row)
     primary_key = footprint.datamap.table(ref).primary_key
     theirs = (shared or {}).get(ref, {}).get(row.get(primary_key))
     if theirs is not None:
-        out |= {name for name in row if name != primary_key and name not in theirs.matched}
+        out |= {name for name in row if name not in theirs.matched}
     return out
+
+
+def theirs_alone(shared: Shared | None, ref: TableRef, key: Any) -> bool:
+    """Whether a found row holds nothing of the requester's (``under`` a shared row): an answer leaves
+    it out, it is not about them."""
+    theirs = (shared or {}).get(ref, {}).get(key)
+    return theirs is not None and not theirs.matched
+
+
+def for_subject(listing: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """What the requester is told of the shared rows (:func:`listing`, staff's): per table, how many
+    rows hold their values among another person's data. Never a key (the row's number, or an address
+    keying a table, is the other person's data), nor the rows found only through them (nothing of the
+    requester's is there)."""
+    counts = Counter(str(row["table"]) for row in listing if row.get("matched"))
+    return [{"table": table, "rows": rows} for table, rows in sorted(counts.items())]
