@@ -11,12 +11,13 @@ from jinja2 import Environment, select_autoescape
 
 from garde.rights.access import field_rows
 
-# The rows as the report's template wrote them before (trim_blocks, lstrip_blocks, autoescape).
+# The rows as the report's template wrote them before (trim_blocks, lstrip_blocks, autoescape), the
+# key and value each in its own <bdi> since (garde.unseen).
 TEMPLATE = """{% for field in category.fields %}
-<tr><td>{{ field.record }} n° {{ field.key }} <span class="field">({{ field.label }})</span>\
+<tr><td>{{ field.record }} n° <bdi>{{ field.key }}</bdi> <span class="field">({{ field.label }})</span>\
 {% if field.archived %}<br><span class="field">{{ field.archived.text }}</span>{% endif %}</td><td>\
 {% if field.secret %}<em>{{ w.secret }}</em>{% elif field.withheld %}<em>{{ w.withheld }}</em>\
-{% else %}{{ field.display }}{% endif %}</td></tr>
+{% else %}<bdi>{{ field.display }}</bdi>{% endif %}</td></tr>
 {% endfor %}
 """
 ENVIRONMENT = Environment(autoescape=select_autoescape(default_for_string=True), trim_blocks=True,

@@ -45,6 +45,7 @@ from garde.rights.shared import Shared, theirs_alone
 from garde.rights.shared import withheld as withheld_columns
 from garde.rights.wording import strings
 from garde.subjects import now
+from garde.unseen import isolated
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -285,6 +286,7 @@ def _environment() -> Environment:
     environment = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html.j2"]),
                               undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     environment.globals["field_rows"] = field_rows
+    environment.filters["bdi"] = isolated  # a value in its own <bdi> (garde.unseen)
     environment.globals["activity_article"] = activity_article
     return environment
 
@@ -333,9 +335,12 @@ def field_rows(fields: list[dict[str, Any]], words: dict[str, Any]) -> Markup:
     for field in fields:
         archived = field["archived"]
         note = f'<br><span class="field">{_escaped(archived["text"])}</span>' if archived else ""
-        value = secret if field["secret"] else withheld if field["withheld"] else _escaped(field["display"])
-        rows.append(f'<tr><td>{_escaped(field["record"])} n° {_escaped(field["key"])} <span class="field">'
-                    f'({_escaped(field["label"])})</span>{note}</td><td>{value}</td></tr>\n')
+        # the key and the value in their own <bdi>: a bidirectional control in them reorders only
+        # themselves, never the record's name or label beside them (garde.unseen)
+        value = secret if field["secret"] else withheld if field["withheld"] else \
+            f'<bdi>{_escaped(field["display"])}</bdi>'
+        rows.append(f'<tr><td>{_escaped(field["record"])} n° <bdi>{_escaped(field["key"])}</bdi> <span class='
+                    f'"field">({_escaped(field["label"])})</span>{note}</td><td>{value}</td></tr>\n')
     return Markup("".join(rows))
 
 

@@ -68,7 +68,7 @@ def write_portability(request: Request, deployment: Deployment, footprint: Footp
         archive.writestr("data.json", json.dumps(data, ensure_ascii=False, indent=2))
         for name, rows in data.items():
             buffer = io.StringIO()
-            writer = CsvWriter(buffer)
+            writer = CsvWriter(buffer, as_held=True)  # their data as held
             columns = list(rows[0]) if rows else []
             writer.writerow(columns)
             writer.writerows([row[column] for column in columns] for row in rows)
