@@ -15,7 +15,9 @@ Each identity value of a found row is, for the requester:
 - ``proven``: one they proved, or discovery linked to them through a system
   of record (the footprint's identities);
 - ``subject``: linked to their subject in garde's store;
-- ``other``: linked to another subject in garde's store;
+- ``other``: linked to another subject in garde's store, or, for a value the store links to no one
+  (of any kind the data map declares: a ``cookie_id`` the store never links), held by a system of
+  record beside an identity the store links to another subject (:func:`_links_through_records`);
 - ``nobody``: linked to no one (the usual case of a contact form).
 
 A row is **shared** (:func:`is_shared`) when its table names an owner whose
@@ -47,7 +49,7 @@ import sqlalchemy as sa
 
 from garde.datasets import Footprint, TableMap, TableRef
 from garde.datasets.footprint import row_identity
-from garde.datasets.sql import chunks
+from garde.datasets.sql import chunks, select_in
 from garde.keys import identifier_data_key
 from garde.rights.deployment import Deployment
 from garde.rights.rectification import seal
@@ -112,6 +114,8 @@ def shared_rows(conn: sa.Connection, deployment: Deployment, footprint: Footprin
             rows.append((row[table.primary_key], held))
         found[ref] = rows
     links = _links(conn, others)
+    # of any kind the data map declares, those the store links to no one: through a system of record
+    links.update(_links_through_records(conn, deployment, others - set(links)))
     shared: Shared = defaultdict(dict)
     matching: set[tuple[TableRef, Any]] = set()
     for ref, rows in found.items():
@@ -153,6 +157,47 @@ def _links(conn: sa.Connection, values: set[tuple[str, str]]) -> dict[tuple[str,
             sa.tuple_(i.kind, i.hash).in_(list(batch))))
         for kind, digest, subject in rows:
             out[by_digest[kind, digest]] = subject
+    return out
+
+
+def _links_through_records(conn: sa.Connection, deployment: Deployment,
+                           values: set[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """``{(kind, value): subject id}`` for values the store links to no one, of any kind the data map
+    declares (``cookie_id``, any word; or an e-mail, a customer number never linked itself): a value is
+    a subject's when a system of record holds it, in an authoritative column of its kind, on a row
+    whose authoritative identity of a kind the store links (its e-mail, its customer number) is linked
+    to that subject. The same proof discovery takes from a system of record (one hop from what the
+    store knows); a value two such rows give two different subjects is left to nobody."""
+    wanted: dict[str, set[str]] = defaultdict(set)
+    for kind, value in values:
+        wanted[kind].add(value)
+    if not wanted:
+        return {}
+    region = deployment.phone_region
+    found: dict[tuple[str, str], set[tuple[str, str]]] = defaultdict(set)  # value -> the store's identities
+    for table in deployment.datamap.authoritative_tables():
+        known = [(kind, table.identities[kind]) for kind in IDENTIFIER_KINDS if kind in table.authoritative]
+        for kind in sorted(k for k in wanted if k in table.authoritative) if known else ():
+            column = table.identities[kind]
+            names = (column, *(c for _, c in known))
+            query = select_in(table.name, tuple(dict.fromkeys(names)), (column,))
+            with deployment.engines[table.database].connect() as business:
+                for batch in chunks(sorted(wanted[kind])):
+                    for row in business.execute(query, {"v0": list(batch)}).mappings():
+                        read = row_identity(kind, row[column], region)
+                        if read is None:
+                            continue
+                        for other, other_column in known:
+                            held = row_identity(other, row[other_column], region) \
+                                if row[other_column] is not None else None
+                            if held is not None:
+                                found[kind, read].add((other, held))
+    through = _links(conn, {pair for pairs in found.values() for pair in pairs})
+    out: dict[tuple[str, str], str] = {}
+    for pair, identities in found.items():
+        holders = {through[i] for i in identities if i in through}
+        if len(holders) == 1:
+            out[pair] = holders.pop()
     return out
 
 
