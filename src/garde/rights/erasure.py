@@ -444,31 +444,70 @@ def apply_steps(deployment: Deployment, steps: Sequence[_Step], applied: dict[st
         by_database[step.dataset].append(step)
     for database, pending in by_database.items():
         counts = []
-        with deployment.engines[database].begin() as conn:
+        engine = deployment.engines[database]
+        if store is not None and engine.dialect.name == "postgresql":
+            _void_aborted(store, engine, [step.id for step in pending if step.id is not None])
+        with engine.begin() as conn:
             for step in pending:
                 table = deployment.datamap.table(TableRef(database, step.table_name))
                 counts.append((step.id, _run_step(conn, deployment, table, step.action, step.columns,
                                                   step.keys)))
             if store is not None:  # logged, then committed
-                _record_rows(store, database, counts)
+                xact = conn.execute(_XACT).scalar() if conn.dialect.name == "postgresql" else None
+                _record_rows(store, database, counts, xact)
         applied[database] = (len(pending), sum(changed for _, changed in counts))
 
 
+_XACT = sa.text("SELECT pg_current_xact_id()::text")
+_XACT_STATUS = sa.text("SELECT pg_xact_status(CAST(:xact AS xid8))")
+
+
+def _void_aborted(store: Engine, business: Engine, step_ids: list[int]) -> None:
+    """Forget the rows changed recorded by a business transaction that aborted (PostgreSQL): its run was
+    killed between the record and the commit, so those rows were never changed by it; this run's own
+    count, 0 included (someone else changed them meanwhile), is the step's. A transaction committed,
+    still running or too old to tell keeps its count (:func:`_record_rows`)."""
+    if not step_ids:
+        return
+    with store.connect() as conn:
+        recorded = conn.execute(sa.select(erasure_steps.c.id, erasure_steps.c.business_xact).where(
+            erasure_steps.c.id.in_(step_ids), erasure_steps.c.business_xact.is_not(None))).all()
+    if not recorded:
+        return
+    with business.connect() as conn:
+        status = {xact: conn.execute(_XACT_STATUS, {"xact": xact}).scalar()
+                  for xact in {row.business_xact for row in recorded}}
+    void = [row.id for row in recorded if status[row.business_xact] == "aborted"]
+    if void:
+        def forget(conn: sa.Connection) -> None:
+            conn.execute(erasure_steps.update().where(erasure_steps.c.id.in_(void)).values(
+                rows_changed=None, business_xact=None))
+
+        retried(store, forget, what="the erasure's steps: counts of a transaction that aborted")
+
+
 _CHANGED = sa.bindparam("changed", type_=sa.Integer)
+_TAKEN = sa.or_(_CHANGED > 0, erasure_steps.c.rows_changed.is_(None))
 _RECORD_ROWS = erasure_steps.update().where(
     erasure_steps.c.id == sa.bindparam("step"), erasure_steps.c.status == "planned").values(
-    rows_changed=sa.case((sa.or_(_CHANGED > 0, erasure_steps.c.rows_changed.is_(None)), _CHANGED),
-                         else_=erasure_steps.c.rows_changed))
+    rows_changed=sa.case((_TAKEN, _CHANGED), else_=erasure_steps.c.rows_changed),
+    business_xact=sa.case((_TAKEN, sa.bindparam("xact", type_=sa.String)),
+                          else_=erasure_steps.c.business_xact))
 
 
-def _record_rows(store: Engine, database: str, counts: list[tuple[int | None, int]]) -> None:
-    """Each stored step's rows changed, written to the store before its database's transaction commits.
+def _record_rows(store: Engine, database: str, counts: list[tuple[int | None, int]],
+                 xact: str | None = None) -> None:
+    """Each stored step's rows changed, written to the store before its database's transaction commits
+    (``xact``: that transaction's id, PostgreSQL).
 
     A step still ``planned`` after that commit (the run killed before the store marked it done) is run
     again and changes nothing, its statements skipping what is erased: it keeps the count of the run
     that committed. A count above zero is always this run's (the earlier run's transaction did not
-    commit, or its rows would be erased)."""
-    recorded = [{"step": step, "changed": changed} for step, changed in counts if step is not None]
+    commit, or its rows would be erased). On PostgreSQL a count whose transaction aborted was
+    forgotten before the run again (:func:`_void_aborted`), so its 0 stands when someone else changed
+    the rows meanwhile; on SQLite that case keeps the earlier count (docs/security.md)."""
+    recorded = [{"step": step, "changed": changed, "xact": xact}
+                for step, changed in counts if step is not None]
     if not recorded:
         return
 
