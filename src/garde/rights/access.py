@@ -339,7 +339,8 @@ def field_rows(fields: list[dict[str, Any]], words: dict[str, Any]) -> Markup:
         # themselves, never the record's name or label beside them (garde.unseen)
         value = secret if field["secret"] else withheld if field["withheld"] else \
             f'<bdi>{_escaped(field["display"])}</bdi>'
-        rows.append(f'<tr><td>{_escaped(field["record"])} n° <bdi>{_escaped(field["key"])}</bdi> <span class='
+        key = "—" if field["key"] is None else _escaped(field["key"])  # withheld: another person's row
+        rows.append(f'<tr><td>{_escaped(field["record"])} n° <bdi>{key}</bdi> <span class='
                     f'"field">({_escaped(field["label"])})</span>{note}</td><td>{value}</td></tr>\n')
     return Markup("".join(rows))
 
