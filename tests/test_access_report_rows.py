@@ -11,19 +11,21 @@ from jinja2 import Environment, select_autoescape
 
 from garde.rights.access import field_rows
 
-# The rows as the report's template wrote them before (trim_blocks, lstrip_blocks, autoescape).
+# The rows as the report's template wrote them before (trim_blocks, lstrip_blocks, autoescape), the
+# key and value each in its own <bdi> since (garde.unseen).
 TEMPLATE = """{% for field in category.fields %}
-<tr><td>{{ field.record }} n° {{ field.key }} <span class="field">({{ field.label }})</span>\
+<tr><td>{{ field.record }} n° <bdi>{{ "—" if field.key is none else field.key }}</bdi> \
+<span class="field">({{ field.label }})</span>\
 {% if field.archived %}<br><span class="field">{{ field.archived.text }}</span>{% endif %}</td><td>\
 {% if field.secret %}<em>{{ w.secret }}</em>{% elif field.withheld %}<em>{{ w.withheld }}</em>\
-{% else %}{{ field.display }}{% endif %}</td></tr>
+{% else %}<bdi>{{ field.display }}</bdi>{% endif %}</td></tr>
 {% endfor %}
 """
 ENVIRONMENT = Environment(autoescape=select_autoescape(default_for_string=True), trim_blocks=True,
                           lstrip_blocks=True)
 TEXT = st.text(alphabet=st.sampled_from(list("ab <>&\"'é°\n")), max_size=8)
 FIELD = st.fixed_dictionaries({
-    "record": TEXT, "key": st.one_of(st.integers(), TEXT), "label": TEXT,
+    "record": TEXT, "key": st.one_of(st.none(), st.integers(), TEXT), "label": TEXT,
     "archived": st.one_of(st.none(), st.fixed_dictionaries({"text": TEXT})),
     "secret": st.booleans(), "withheld": st.booleans(),
     "display": st.one_of(st.none(), TEXT, st.integers()),

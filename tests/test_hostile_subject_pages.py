@@ -11,6 +11,8 @@ request in the API and their next access answer (its steps quote the failure) sh
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
@@ -45,6 +47,16 @@ def _no_element_of_theirs(html: str) -> None:
     assert not [node for node in tree.css("*") if any(name.startswith("on") for name in node.attributes)]
 
 
+@contextmanager
+def _dpo(served: Any) -> Iterator[httpx.Client]:
+    """A client logged in to the dashboard with the DPO's key."""
+    with httpx.Client(base_url=served.url, timeout=60) as dpo:
+        login = dpo.get("/dpo/login")
+        assert dpo.post("/dpo/login", data={"csrf": csrf_of(login.text), "key": served.keys["dpo"]}
+                        ).status_code == 303
+        yield dpo
+
+
 def test_a_subjects_markup_is_text_on_every_page_staff_and_the_subject_read(served_module: Any,
                                                                             browser: Any) -> None:
     served = served_module
@@ -71,10 +83,7 @@ def test_a_subjects_markup_is_text_on_every_page_staff_and_the_subject_read(serv
     finally:
         client.close()
 
-    with httpx.Client(base_url=served.url, timeout=60) as dpo:
-        login = dpo.get("/dpo/login")
-        assert dpo.post("/dpo/login", data={"csrf": csrf_of(login.text), "key": served.keys["dpo"]}
-                        ).status_code == 303
+    with _dpo(served) as dpo:
         page = dpo.get(f"/dpo/requests/{request_id}")
         assert page.status_code == 200 and FIELD in LexborHTMLParser(page.text).body.text()  # type: ignore[union-attr]
         _no_element_of_theirs(page.text)
@@ -93,3 +102,60 @@ def test_a_subjects_markup_is_text_on_every_page_staff_and_the_subject_read(serv
                             "f.action.startsWith(location.origin))")
     finally:
         tab.close()
+
+
+# A value that reads as another: U+202E shows what follows reversed, and, left open, reorders the words
+# after it; U+2066 opens an isolate it never closes; U+200B hides inside an address.
+REVERSED = "x\u202e€ 05.21\u2066 ana@ex\u200bample.org"
+
+
+def _isolated(html: str) -> list[str]:
+    """The text of every node holding :data:`REVERSED` outside a ``<bdi>`` of its own (none expected),
+    and fails unless one such value is there."""
+    tree = LexborHTMLParser(html)
+    assert tree.body is not None
+    holding = [node for node in tree.body.traverse(include_text=True)
+               if node.tag == "-text" and "\u202e" in (node.text_content or "")]
+    assert holding, "the value is on the page"
+    return [node.text_content or "" for node in holding if node.parent is None or node.parent.tag != "bdi"]
+
+
+def test_a_value_holding_bidirectional_controls_is_isolated_on_every_page(served_module: Any) -> None:
+    """Before: the failure's note quoting a subject's field name sat in the steps' text beside the date
+    and status, in the access report and on the dashboard, and a rejection's reason in the privacy
+    center, so an override in it reordered what followed. Now each such value is its own ``<bdi>``
+    (its text unchanged)."""
+    served = served_module
+    email = served.customers[18]
+    client, session = _subject(served, email)
+    try:
+        submitted = client.post("/api/v1/me/requests", headers=session, json={
+            "type": "rectification", "details": {"corrections": {REVERSED: "x"}}})
+        assert submitted.status_code == 201, submitted.text
+        failing = submitted.json()["id"]
+        with served.client("agent") as staff:
+            served.run(staff, failing)  # a 400 on SQLite (run inline), a failed job on PostgreSQL
+            assert staff.get(f"/requests/{failing}").json()["status"] == "failed"
+        access = client.post("/api/v1/me/requests", headers=session, json={"type": "access"}).json()["id"]
+        with served.client("agent") as staff:
+            assert served.run(staff, access).json()["status"] == "completed"
+        report = client.get(f"/api/v1/me/requests/{access}/files/access.html", headers=session)
+        assert report.status_code == 200
+        assert _isolated(report.text) == []
+    finally:
+        client.close()
+
+    with _dpo(served) as dpo:
+        assert _isolated(dpo.get(f"/dpo/requests/{failing}").text) == []
+
+    with httpx.Client(base_url=served.url, timeout=60) as ana:
+        home = ana.get("/privacy/")
+        before = len(mails_to(served.outbox, email))
+        ana.post("/privacy/", data={"csrf": csrf_of(home.text), "email": email})
+        form = ana.get("/privacy/code")
+        assert ana.post("/privacy/code", data={"csrf": csrf_of(form.text), "code": mailed_code_to(
+            served.outbox, email, before)}).status_code == 303
+        with served.client("agent") as staff:
+            rejected = staff.post(f"/requests/{failing}/reject", json={"reason": REVERSED})
+            assert rejected.status_code == 200, rejected.text
+        assert _isolated(ana.get(f"/privacy/me/requests/{failing}").text) == []

@@ -235,10 +235,24 @@ def test_a_controllers_restriction_is_lifted_on_its_instruction(hub: Hub) -> Non
         assert "subject_restricted" in _decide(kept, "accounts", sid)[1]
         with DecisionPoint(model, hub.store, audit=False, clock=lambda: T0, cache_size=0) as cold:
             assert _decide(cold, "parcels", sid)[:2] == (True, ["processor_for"])
-        # the forwarding's restriction is not instructed twice: a new restriction is a new request's
+        # the controller restricts again (before: refused in silence, the forwarding stayed lifted)
+        with pytest.raises(GardeError, match="who gave it"):
+            instruct_restriction(hub.store, registers, request_id, "Brand SpA", instruction="mail ref. 12",
+                                 instructed_by="", actor="dpo:test")
+        again_restricted = instruct_restriction(hub.store, registers, request_id, "Brand SpA",
+                                                instruction="mail ref. 12", instructed_by="Brand SpA DPO",
+                                                actor="dpo:test")
+        assert again_restricted["status"] == "restricted" and again_restricted["lifted_at"] is None
+        assert again_restricted["instruction"] == "mail ref. 12"
+        assert _decide(kept, "parcels", sid)[:2] == (False, ["processor_for", "restricted_by_controller"])
         assert instruct_restriction(hub.store, registers, request_id, "Brand SpA", instruction="x",
-                                    instructed_by="y", actor="dpo:test")["status"] == "lifted"
-        assert _decide(kept, "parcels", sid)[0]
+                                    instructed_by="y", actor="dpo:test") == again_restricted  # once
+        # and lifts it again
+        lifted_twice = lift_restriction(hub.store, registers, request_id, "Brand SpA",
+                                        instruction="mail ref. 13", instructed_by="Brand SpA DPO",
+                                        actor="dpo:test")
+        assert lifted_twice["status"] == "lifted" and lifted_twice["lift_instruction"] == "mail ref. 13"
+        assert _decide(kept, "parcels", sid)[:2] == (True, ["processor_for"])
     finally:
         kept.close()
     with hub.store.connect() as conn:
@@ -248,7 +262,8 @@ def test_a_controllers_restriction_is_lifted_on_its_instruction(hub: Hub) -> Non
                                            "'request.forwarding_restriction_lifted'")).scalar())
         assert audit.verify(conn).ok
     assert kinds == ["request.forwarding_due", "request.forwarded", "request.forwarding_restricted",
-                     "request.forwarding_restriction_lifted"]
+                     "request.forwarding_restriction_lifted", "request.forwarding_restricted",
+                     "request.forwarding_restriction_lifted"]  # each restriction and lift, in order
     assert "Brand SpA DPO" in payload and "mail ref. 9" in payload and "parcels" in payload
 
 
@@ -460,6 +475,15 @@ def test_the_api_the_cli_and_the_dashboard_lift_a_controllers_restriction(
     assert f'action="/dpo/requests/{bob}/restriction-lifted"' not in page
     french = client.get(f"/dpo/requests/{bob}?lang=fr").text
     assert "limitation levée sur son instruction" in french
+    # the controller restricts again: the lifted forwarding shows the restriction form, which records it
+    assert f'action="/dpo/requests/{bob}/instructed-restriction"' in page
+    again_page = client.post(f"/dpo/requests/{bob}/instructed-restriction", follow_redirects=False,
+                             data={"csrf": csrf, "controller": "Brand SpA", "instruction": "ticket 16",
+                                   "instructed_by": "Brand DPO"})
+    assert again_page.status_code == 303, again_page.text
+    page = client.get(f"/dpo/requests/{bob}").text
+    assert "ticket 16" in page and f'action="/dpo/requests/{bob}/restriction-lifted"' in page
+    assert client.get(f"{API}/{bob}", headers=dpo).json()["forwardings"][0]["status"] == "restricted"
 
     # the CLI, on Bob's forwarding to Other Brand GmbH
     _cli_settings(monkeypatch, hub, tmp_path)

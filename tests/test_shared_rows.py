@@ -203,7 +203,6 @@ def test_anas_erasure_leaves_bobs_contact_with_his_email_and_without_her_phone(b
     assert biz.rows("customers") == {2: ("bob@example.org", "+33622222222", "Bob Stone")}
     assert _shared(done.result) == EXPECTED
     report = (biz.deployment.results / request_id / "erasure.json").read_text()
-    assert _shared(json.loads(report)) == EXPECTED
     for text in (report, json.dumps(done.result)):
         assert not any(value in text for value in BOBS)
     with biz.store.connect() as conn:
@@ -241,11 +240,69 @@ def test_anas_access_shows_none_of_bobs_values(biz: Biz) -> None:
     html = (biz.deployment.results / request_id / "access.html").read_text()
     for text in (json.dumps(answer), html):
         assert not any(value in text for value in BOBS), [v for v in BOBS if v in text]
-    [bobs_contact] = [row for row in answer["tables"]["biz.contacts"] if row["id"] == 2]
-    assert bobs_contact == {"id": 2, "email": None, "phone": ANA_PHONE, "first_name": None}
-    [under] = answer["tables"]["biz.notes"][1:2]
-    assert under == {"id": 2, "contact_id": None, "lead_id": None, "body": None}
+    # Bob's contact shows her phone alone, not even its key (his contact number: Bob's data); the note
+    # found only through his contact holds nothing of hers and is left out
+    contacts = answer["tables"]["biz.contacts"]
+    assert {"id": None, "email": None, "phone": ANA_PHONE, "first_name": None} in contacts
+    assert [row["id"] for row in answer["tables"]["biz.contacts"]] == [1, None, 3]
+    assert [row["id"] for row in answer["tables"]["biz.notes"]] == [1, 3]
+    assert {field["key"] for category in answer["categories"] for field in category["fields"]
+            if field["value"] == ANA_PHONE and "contacts" in field["where"]} == {None, 3}
     assert _shared(done.result) == EXPECTED
+
+
+THEIRS = {(table, key) for table, key, _ in EXPECTED}
+
+
+def _names_no_row_of_theirs(told: Any) -> None:
+    """Nothing the subject is given names a row of another person by its key: at most a count per table."""
+    if isinstance(told, dict):
+        assert (told.get("table"), told.get("key")) not in THEIRS, told
+        for value in told.values():
+            _names_no_row_of_theirs(value)
+    elif isinstance(told, list):
+        for value in told:
+            _names_no_row_of_theirs(value)
+
+
+def test_anas_erasure_report_names_no_row_of_another_person(biz: Biz) -> None:
+    """Before: ``erasure.json``, which Ana downloads, listed Bob's contact, Carl's lead and the note under
+    Bob's contact by table and key, and her phone's erasure there row by row; a key may be Bob's own
+    data (his contact number, an address keying a table). Now it counts the rows holding her values
+    among another person's data, per table; staff's result keeps table and key."""
+    request_id = _verified(biz.store, "erasure", {"email": ANA})
+    done = run(biz.store, request_id, biz.deployment)
+    assert done.status == "completed", done.result
+    report = json.loads((biz.deployment.results / request_id / "erasure.json").read_text())
+    _names_no_row_of_theirs(report)
+    assert report["shared"] == [{"table": "biz.contacts", "rows": 1}, {"table": "biz.leads", "rows": 1}]
+    mine = [(e["table"], e.get("key"), e.get("rows"), e["column"]) for e in report["erased"] if "column" in e]
+    assert ("biz.contacts", None, 1, "phone") in mine and ("biz.leads", None, 1, "phone") in mine
+    assert {(e["table"], e["key"]) for e in report["erased"] if "key" in e} == {
+        ("biz.customers", 1), ("biz.contacts", 1), ("biz.contacts", 3), ("biz.leads", 2), ("biz.notes", 1),
+        ("biz.notes", 3)}  # her own rows, by key as before
+    assert _shared(done.result) == EXPECTED  # staff's view
+    with biz.store.connect() as conn:  # the audit entries an access answer shows her
+        payloads = [json.loads(p) for p in conn.execute(sa.text(
+            "SELECT payload FROM audit_log WHERE kind IN ('request.completed', 'request.erasure_planned')"
+        )).scalars()]
+    assert payloads and all("shared" in p.get("result", p) for p in payloads)
+    _names_no_row_of_theirs(payloads)
+    completed = next(p for p in payloads if "result" in p)
+    assert completed["result"]["shared"] == report["shared"]
+
+
+def test_a_resumed_erasure_still_gives_staff_the_shared_rows(biz: Biz) -> None:
+    """The plan stored, then the run stopped: the resumed run reads staff's list from the store, never
+    from Ana's report (which no longer holds it)."""
+    request_id = _verified(biz.store, "erasure", {"email": ANA})
+    with biz.store.connect() as conn:
+        request = get_request(conn, request_id)
+    store_plan(biz.store, request, biz.deployment, locate(biz.deployment, request))
+    done = run(biz.store, request_id, biz.deployment)
+    assert done.status == "completed", done.result
+    assert _shared(done.result) == EXPECTED
+    _names_no_row_of_theirs(json.loads((biz.deployment.results / request_id / "erasure.json").read_text()))
 
 
 def test_anas_portability_carries_none_of_bobs_values(biz: Biz) -> None:
@@ -256,6 +313,7 @@ def test_anas_portability_carries_none_of_bobs_values(biz: Biz) -> None:
         data = json.loads(archive.read("data.json"))
         texts = [archive.read(name).decode() for name in archive.namelist()]
     assert {"email": None, "phone": ANA_PHONE, "first_name": None} in data["biz.contacts"]
+    assert len(data["biz.notes"]) == 2  # hers; not the note found only through Bob's contact
     assert not any(value in text for text in texts for value in BOBS)
     assert _shared(done.result) == EXPECTED
 

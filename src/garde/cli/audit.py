@@ -163,7 +163,9 @@ def export(
     handle = open_private(output) if output else sys.stdout
     try:
         lines = audit.export_lines(engine, since=since, kind=kind)
-        handle.writelines(lines if output else map(json_shown, lines))  # stdout may be a terminal
+        # stdout may be a terminal; a file is opened by staff: the same JSON, its unseen characters
+        # (bidirectional controls, zero-width spaces) as \u escapes either way (garde.unseen)
+        handle.writelines(map(json_shown, lines))
     finally:
         if output:
             handle.close()

@@ -32,6 +32,8 @@ from rich.progress import (
 )
 from rich.text import Text
 
+from garde.unseen import json_escaped
+
 
 class Exit(IntEnum):
     """The exit status of every ``garde`` command."""
@@ -85,15 +87,12 @@ class Terminal(Console):
 stderr = Terminal(stderr=True, highlight=False, soft_wrap=True)
 
 
-#: What JSON may carry raw in a string but a terminal acts on (:data:`_SHOWN_AS_ESCAPES` beyond the
-#: C0 controls JSON escapes itself), written as JSON's own ``\\u`` escapes: the same data.
-_JSON_ESCAPES = str.maketrans({code: f"\\u{code:04x}" for code in (*range(0x7F, 0xA0), *range(0x202A, 0x202F),
-                                                                  *range(0x2066, 0x206A))})
-
-
 def json_shown(text: str) -> str:
-    """JSON ``text`` with :data:`_JSON_ESCAPES` escaped: the same JSON, safe to print on a terminal."""
-    return text.translate(_JSON_ESCAPES)
+    """JSON ``text`` with what a terminal acts on or a reader does not see (:data:`_SHOWN_AS_ESCAPES`
+    beyond the C0 controls JSON escapes itself, and every invisible format character:
+    :func:`garde.unseen.json_escaped`) written as JSON's own ``\\u`` escapes: the same JSON, safe to
+    print on a terminal."""
+    return json_escaped(text)
 
 
 def json_text(data: Any, indent: int | None = 2) -> str:

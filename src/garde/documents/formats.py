@@ -30,7 +30,7 @@ def to_csv(document: RegisterDocument) -> bytes:
         for column in sheet.columns:
             headers.setdefault(column.key, column.header)
     buffer = io.StringIO()
-    writer = CsvWriter(buffer, lineterminator="\r\n")
+    writer = CsvWriter(buffer, as_held=True, lineterminator="\r\n")  # the register as written
     writer.writerow(headers.values())
     for sheet in document.sheets:
         role = words.ui(f"register.role.{sheet.role}")

@@ -18,6 +18,9 @@ drops the quote to get it back (:func:`from_spreadsheet_text`).
   an SMS audience stays usable.
 - Values that are not text (numbers, dates, ``None``) are left to the writer:
   in XLSX a number stays a numeric cell, negative ones included.
+- In the files staff open (audiences, decisions), text's bidirectional controls and invisible
+  characters are written as visible escapes (``\\u202e``, :mod:`garde.unseen`); a subject's
+  portability file and a register's documents keep their text as written (``as_held``).
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
+
+from garde.unseen import shown_text
 
 if TYPE_CHECKING:
     from _typeshed import SupportsWrite
@@ -78,17 +83,26 @@ def spreadsheet_row(values: Iterable[Any]) -> list[Any]:
     return [spreadsheet_cell(value) for value in values]
 
 
+def staff_cell(value: Any) -> Any:
+    """:func:`spreadsheet_cell` for a file staff open: text's bidirectional controls and invisible
+    characters written as visible escapes first (:func:`garde.unseen.shown_text`), so a cell cannot
+    read as another value (an address shown reversed, an amount moved)."""
+    return spreadsheet_text(shown_text(value)) if isinstance(value, str) else value
+
+
 class CsvWriter:
-    """:func:`csv.writer` whose every cell goes through :func:`spreadsheet_cell`.
+    """:func:`csv.writer` whose every cell goes through :func:`staff_cell`, or :func:`spreadsheet_cell`
+    with ``as_held=True`` (a subject's own portability data, the DPO's register: text as written).
 
     garde writes CSV only through this (a test holds every module to it).
     """
 
-    def __init__(self, handle: SupportsWrite[str], **options: Any) -> None:
+    def __init__(self, handle: SupportsWrite[str], *, as_held: bool = False, **options: Any) -> None:
         self._writer = csv.writer(handle, **options)
+        self._cell = spreadsheet_cell if as_held else staff_cell
 
     def writerow(self, values: Iterable[Any]) -> None:
-        self._writer.writerow(spreadsheet_row(values))
+        self._writer.writerow([self._cell(value) for value in values])
 
     def writerows(self, rows: Iterable[Iterable[Any]]) -> None:
         for values in rows:

@@ -41,10 +41,11 @@ from garde.rights.display import day, field_value, line_text, moment
 from garde.rights.held import holds_nothing_else
 from garde.rights.held_as_processor import Forwarding, held_for, subject_notes
 from garde.rights.intake import Request
-from garde.rights.shared import Shared
+from garde.rights.shared import Shared, theirs_alone
 from garde.rights.shared import withheld as withheld_columns
 from garde.rights.wording import strings
 from garde.subjects import now
+from garde.unseen import isolated
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -214,6 +215,8 @@ def build_access(request: Request, deployment: Deployment, footprint: Footprint,
             table_rows = [{k: v for k, v in stored.items() if k not in apart} for stored in table_rows]
         tables[str(ref)] = []
         for stored in table_rows:
+            if theirs_alone(shared, ref, stored.get(table.primary_key)):
+                continue  # found only through another person's row: nothing of the subject's (shared)
             # Credentials (categories marked secret): the answer says they exist, never shows them;
             # nor an identity of a claimed row that may be someone else's, nor what a row that is
             # another person's holds besides the subject's identities (Art. 15(4), garde.rights.shared).
@@ -283,6 +286,7 @@ def _environment() -> Environment:
     environment = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html.j2"]),
                               undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     environment.globals["field_rows"] = field_rows
+    environment.filters["bdi"] = isolated  # a value in its own <bdi> (garde.unseen)
     environment.globals["activity_article"] = activity_article
     return environment
 
@@ -331,9 +335,13 @@ def field_rows(fields: list[dict[str, Any]], words: dict[str, Any]) -> Markup:
     for field in fields:
         archived = field["archived"]
         note = f'<br><span class="field">{_escaped(archived["text"])}</span>' if archived else ""
-        value = secret if field["secret"] else withheld if field["withheld"] else _escaped(field["display"])
-        rows.append(f'<tr><td>{_escaped(field["record"])} n° {_escaped(field["key"])} <span class="field">'
-                    f'({_escaped(field["label"])})</span>{note}</td><td>{value}</td></tr>\n')
+        # the key and the value in their own <bdi>: a bidirectional control in them reorders only
+        # themselves, never the record's name or label beside them (garde.unseen)
+        value = secret if field["secret"] else withheld if field["withheld"] else \
+            f'<bdi>{_escaped(field["display"])}</bdi>'
+        key = "—" if field["key"] is None else _escaped(field["key"])  # withheld: another person's row
+        rows.append(f'<tr><td>{_escaped(field["record"])} n° <bdi>{key}</bdi> <span class='
+                    f'"field">({_escaped(field["label"])})</span>{note}</td><td>{value}</td></tr>\n')
     return Markup("".join(rows))
 
 

@@ -55,8 +55,8 @@ from garde.rights.erasure_plan import ROW_PLACEHOLDER, ErasurePlan, plan_erasure
 from garde.rights.held_as_processor import Forwarding, subject_notes
 from garde.rights.intake import Request
 from garde.rights.rectification import seal
-from garde.rights.shared import shared_rows
-from garde.rights.tables import erasure_steps, subject_sessions
+from garde.rights.shared import Shared, listing, shared_rows
+from garde.rights.tables import erasure_steps, requests, subject_sessions
 from garde.store.transactions import retried
 from garde.subjects import now, set_state
 
@@ -157,9 +157,9 @@ def _sealed(table: str, key: Any, data_key: bytes) -> Any:
 def _seal_report_keys(conn: sa.Connection, report: dict[str, Any], keyed: frozenset[str]) -> None:
     if keyed:
         data_key = identifier_data_key(conn)
-        for section in ("erased", "kept", "unlinked", "shared"):
+        for section in ("erased", "kept", "unlinked"):
             for item in report.get(section, []):
-                if item["table"] in keyed:
+                if item["table"] in keyed and "key" in item:  # another person's rows are only counted
                     item["key"] = _sealed(item["table"], item["key"], data_key)
 
 
@@ -236,9 +236,33 @@ def erase(store: Engine, request: Request, deployment: Deployment, footprint: Fo
                       "unlinked": len(report.get("unlinked", [])),
                       "own_copies_removed": len(report.get("own_copies", [])),
                       "kept_reasons": sorted({k["reason"] for k in report["kept"]})}
-    if report.get("shared"):  # for staff, who decide with the business (garde.rights.shared)
-        erasure.result["shared"] = report["shared"]
+    theirs = _planned_shared(store, request.id)
+    if theirs:  # for staff, who decide with the business (garde.rights.shared); not in the subject's report
+        erasure.result["shared"] = theirs
     return erasure
+
+
+def _planned_shared(store: Engine, request_id: str) -> list[dict[str, Any]]:
+    """Staff's list of the shared rows, as the plan's transaction stored it on the request."""
+    with store.connect() as conn:
+        result = conn.execute(sa.select(requests.c.result).where(requests.c.id == request_id)).scalar()
+    return list((json.loads(result) if result else {}).get("shared") or [])
+
+
+def _keep_shared_for_staff(conn: sa.Connection, request: Request, deployment: Deployment,
+                           plan: ErasurePlan) -> None:
+    """Staff's list of the shared rows (table and key, a keyed digest where the key is an identity),
+    stored on the request with the plan: the subject's report only counts them, and a resumed run
+    reads it here (a failure keeps it: garde.rights.running.fail)."""
+    rows = plan.shared_rows()
+    if not rows:
+        return
+    grouped: Shared = defaultdict(dict)
+    for row in rows:
+        grouped[row.table][row.key] = row
+    theirs = listing(conn, deployment, grouped)
+    conn.execute(requests.update().where(requests.c.id == request.id).values(
+        result=dumps({"shared": theirs}, indent=None)))
 
 
 def store_plan(store: Engine, request: Request, deployment: Deployment, footprint: Footprint | None, *,
@@ -269,6 +293,7 @@ def store_plan(store: Engine, request: Request, deployment: Deployment, footprin
             words = Wording(request.language, "en", deployment.vocabulary)
             report["processed_for"] = subject_notes(deployment, processed_for, words, request.language)
         pending = _store_plan(conn, request, plan, deployment, report, actor)
+        _keep_shared_for_staff(conn, request, deployment, plan)
         _seal_report_keys(conn, report, identity_keyed(deployment))  # the steps keep them until applied
         # With the plan, what it keeps for each client controller: a resumed run finds it stored.
         audit.record_many(conn, forwarding.record(conn, request.id, request.subject_id, list(processed_for),
@@ -355,7 +380,8 @@ def _store_plan(conn: sa.Connection, request: Request, plan: ErasurePlan, deploy
         ids = list(conn.execute(inserting, rows).scalars())
     audit.record(conn, "request.erasure_planned",
                  {"request": request.id, "steps": len(rows), "erased": len(report["erased"]),
-                  "unlinked": len(report["unlinked"]), "shared": len(report["shared"]),
+                  "unlinked": len(report["unlinked"]),
+                  "shared": sum(table["rows"] for table in report["shared"]),
                   "own_copies": [c["file"] for c in report["own_copies"]],
                   "kept": [{k: v for k, v in item.items() if k != "key"} for item in report["kept"]][:200]},
                  subject_id=request.subject_id, actor=actor)
@@ -418,31 +444,70 @@ def apply_steps(deployment: Deployment, steps: Sequence[_Step], applied: dict[st
         by_database[step.dataset].append(step)
     for database, pending in by_database.items():
         counts = []
-        with deployment.engines[database].begin() as conn:
+        engine = deployment.engines[database]
+        if store is not None and engine.dialect.name == "postgresql":
+            _void_aborted(store, engine, [step.id for step in pending if step.id is not None])
+        with engine.begin() as conn:
             for step in pending:
                 table = deployment.datamap.table(TableRef(database, step.table_name))
                 counts.append((step.id, _run_step(conn, deployment, table, step.action, step.columns,
                                                   step.keys)))
             if store is not None:  # logged, then committed
-                _record_rows(store, database, counts)
+                xact = conn.execute(_XACT).scalar() if conn.dialect.name == "postgresql" else None
+                _record_rows(store, database, counts, xact)
         applied[database] = (len(pending), sum(changed for _, changed in counts))
 
 
+_XACT = sa.text("SELECT pg_current_xact_id()::text")
+_XACT_STATUS = sa.text("SELECT pg_xact_status(CAST(:xact AS xid8))")
+
+
+def _void_aborted(store: Engine, business: Engine, step_ids: list[int]) -> None:
+    """Forget the rows changed recorded by a business transaction that aborted (PostgreSQL): its run was
+    killed between the record and the commit, so those rows were never changed by it; this run's own
+    count, 0 included (someone else changed them meanwhile), is the step's. A transaction committed,
+    still running or too old to tell keeps its count (:func:`_record_rows`)."""
+    if not step_ids:
+        return
+    with store.connect() as conn:
+        recorded = conn.execute(sa.select(erasure_steps.c.id, erasure_steps.c.business_xact).where(
+            erasure_steps.c.id.in_(step_ids), erasure_steps.c.business_xact.is_not(None))).all()
+    if not recorded:
+        return
+    with business.connect() as conn:
+        status = {xact: conn.execute(_XACT_STATUS, {"xact": xact}).scalar()
+                  for xact in {row.business_xact for row in recorded}}
+    void = [row.id for row in recorded if status[row.business_xact] == "aborted"]
+    if void:
+        def forget(conn: sa.Connection) -> None:
+            conn.execute(erasure_steps.update().where(erasure_steps.c.id.in_(void)).values(
+                rows_changed=None, business_xact=None))
+
+        retried(store, forget, what="the erasure's steps: counts of a transaction that aborted")
+
+
 _CHANGED = sa.bindparam("changed", type_=sa.Integer)
+_TAKEN = sa.or_(_CHANGED > 0, erasure_steps.c.rows_changed.is_(None))
 _RECORD_ROWS = erasure_steps.update().where(
     erasure_steps.c.id == sa.bindparam("step"), erasure_steps.c.status == "planned").values(
-    rows_changed=sa.case((sa.or_(_CHANGED > 0, erasure_steps.c.rows_changed.is_(None)), _CHANGED),
-                         else_=erasure_steps.c.rows_changed))
+    rows_changed=sa.case((_TAKEN, _CHANGED), else_=erasure_steps.c.rows_changed),
+    business_xact=sa.case((_TAKEN, sa.bindparam("xact", type_=sa.String)),
+                          else_=erasure_steps.c.business_xact))
 
 
-def _record_rows(store: Engine, database: str, counts: list[tuple[int | None, int]]) -> None:
-    """Each stored step's rows changed, written to the store before its database's transaction commits.
+def _record_rows(store: Engine, database: str, counts: list[tuple[int | None, int]],
+                 xact: str | None = None) -> None:
+    """Each stored step's rows changed, written to the store before its database's transaction commits
+    (``xact``: that transaction's id, PostgreSQL).
 
     A step still ``planned`` after that commit (the run killed before the store marked it done) is run
     again and changes nothing, its statements skipping what is erased: it keeps the count of the run
     that committed. A count above zero is always this run's (the earlier run's transaction did not
-    commit, or its rows would be erased)."""
-    recorded = [{"step": step, "changed": changed} for step, changed in counts if step is not None]
+    commit, or its rows would be erased). On PostgreSQL a count whose transaction aborted was
+    forgotten before the run again (:func:`_void_aborted`), so its 0 stands when someone else changed
+    the rows meanwhile; on SQLite that case keeps the earlier count (docs/security.md)."""
+    recorded = [{"step": step, "changed": changed, "xact": xact}
+                for step, changed in counts if step is not None]
     if not recorded:
         return
 

@@ -20,7 +20,7 @@ table per chunk of keys; decisions are plain data for the plan and report.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -35,7 +35,7 @@ from garde.problems import GardeError
 from garde.register import Activity
 from garde.rights.deployment import Deployment
 from garde.rights.held_as_processor import held_for, wholly_held
-from garde.rights.shared import Shared, SharedRow
+from garde.rights.shared import Shared, SharedRow, for_subject
 
 #: Why a column held as a processor stays (the report leaves such fields out: they are not the
 #: organisation's to report on).
@@ -91,9 +91,14 @@ class ErasurePlan:
     instructed_by: str | None = None  # the controller whose instruction this erasure follows
 
     def report(self) -> dict[str, Any]:
-        """Field by field: what is erased (and how), what is kept and why."""
+        """Field by field: what is erased (and how), what is kept and why: the subject's report.
+
+        The subject's own rows by table and key; another person's rows (a shared row, a row pointing at
+        the subject) counted per table and column, never named by key: a key may be that person's data
+        (their contact's number, an address keying a table). Staff's list is :meth:`shared_rows`."""
         erased: list[dict[str, Any]] = []
         kept: list[dict[str, Any]] = []
+        theirs: Counter[tuple[str, str, str, str]] = Counter()  # (section, table, column, action or reason)
         for ref, decision in self.tables.items():
             if ref in self.apart and not decision.deleted and not any(
                     reason is None for fields in decision.staying.values() for reason in fields.values()):
@@ -103,21 +108,36 @@ class ErasurePlan:
                 erased.append({"table": str(ref), "key": key, "columns": sorted(columns), "action": "delete"})
             for key, fields in decision.staying.items():
                 for column, reason in sorted(fields.items()):
-                    if reason is None:
+                    if reason is not None and reason.startswith(HELD_AS_PROCESSOR):
+                        continue
+                    if key in decision.shared:
+                        theirs["kept" if reason else "erased", str(ref), column,
+                               reason or decision.maskings[column].strategy] += 1
+                    elif reason is None:
                         erased.append({"table": str(ref), "key": key, "column": column,
                                        "action": decision.maskings[column].strategy})
-                    elif not reason.startswith(HELD_AS_PROCESSOR):
+                    else:
                         kept.append({"table": str(ref), "key": key, "column": column, "reason": reason})
-                if key in decision.kept_for:
+                if key in decision.kept_for and key not in decision.shared:
                     kept.append({"table": str(ref), "key": key, "column": decision.table.primary_key,
                                  "reason": decision.kept_for[key]})
-        shared = [row.to_data() for decision in self.tables.values()
-                  for row in sorted(decision.shared.values(), key=lambda r: str(r.key))]
+        for (section, table, column, word), rows in sorted(theirs.items()):
+            entry = {"table": table, "rows": rows, "column": column, "shared": True}
+            (erased if section == "erased" else kept).append(
+                {**entry, "action": word} if section == "erased" else {**entry, "reason": word})
         unlinked = [{"table": str(u.table.ref), "key": key, "column": u.column,
-                     "reason": ("another person's row pointing at the subject: only the link is removed"
-                                if u.targets is not None else "the subject's link to another person")}
-                    for u in self.unlinks for key in u.keys]
-        return {"erased": erased, "kept": kept, "unlinked": unlinked, "shared": shared}
+                     "reason": "the subject's link to another person"}
+                    for u in self.unlinks if u.targets is None for key in u.keys]
+        unlinked += [{"table": str(u.table.ref), "column": u.column, "rows": len(u.keys),
+                      "reason": "another person's row pointing at the subject: only the link is removed"}
+                     for u in self.unlinks if u.targets is not None]
+        return {"erased": erased, "kept": kept, "unlinked": unlinked,
+                "shared": for_subject(row.to_data() for row in self.shared_rows())}
+
+    def shared_rows(self) -> list[SharedRow]:
+        """Another person's rows among the subject's (garde.rights.shared), for staff, by table and key."""
+        return [row for decision in self.tables.values()
+                for row in sorted(decision.shared.values(), key=lambda r: str(r.key))]
 
 
 #: The value of a NOT NULL text column of a row that stays: ``erased:<database>.<table>:<key>``.
@@ -299,6 +319,8 @@ def plan_erasure(deployment: Deployment, footprint: Footprint, holds: list[Legal
                 if row.get(column) is not None and reference.cascades:
                     parent = TableRef(table.database, reference.target)
                     why = f"row kept: {ref} row {key} that stays points at it"
+                    if theirs is not None:  # another person's row: never named in the subject's report
+                        why = f"row kept: a row of {ref} that is another person's points at it"
                     if ref in plan.apart:  # which of the client's records: not the subject's report's
                         clients = ", ".join(sorted({c for names in held.values() for c in names}))
                         why = f"row kept: data held as a processor for {clients} points at it"

@@ -26,7 +26,8 @@ again from the next decision (a decision point's kept facts see the deletion as 
 There is one restriction per subject and controller, whichever request carried it: the lift ends it
 and marks every forwarding of the subject's requests to that controller that it restricted. Audited
 (``request.forwarding_restriction_lifted``); run again, it changes nothing and answers the recorded
-lift. A forwarding restricts once: a new restriction after a lift is a new request's.
+lift. The controller may restrict again after a lift (its new instruction, on the same forwarding):
+the forwarding then holds that restriction, and the audit log each restriction and lift in turn.
 """
 
 from __future__ import annotations
@@ -71,14 +72,17 @@ def instruct_restriction(store: Engine, registers: list[Register], request_id: s
             raise GardeError(f"request {request_id}: record its forwarding to {controller} first (`garde "
                              "request forward`): the restriction follows the controller's instruction")
         scope = instructed_restriction_scope(controller)
-        if row["instruction"] is not None or request.subject_id is None:
-            return view(row)
+        if (row["instruction"] is not None and row["lifted_at"] is None) or request.subject_id is None:
+            return view(row)  # restricted already (this instruction's retry, or an earlier one's)
         if scope not in objections(conn, request.subject_id):
             record_objection(conn, request.subject_id, scope, json.dumps(
                 {"controller": controller, "request": request_id}))
+        # restricted again after a lift: the forwarding holds the restriction in force; each
+        # restriction and lift before it is in the audit log
         conn.execute(request_forwardings.update().where(
             request_forwardings.c.request_id == request_id, request_forwardings.c.controller == controller)
-            .values(instruction=instruction, instructed_by=instructed_by))
+            .values(instruction=instruction, instructed_by=instructed_by, lifted_at=None,
+                    lift_instruction=None, lifted_by=None))
         audit.record(conn, "request.forwarding_restricted", {
             "request": request_id, "controller": controller, "instruction": instruction,
             "instructed_by": instructed_by, "activities": covered(registers, controller)},

@@ -20,7 +20,7 @@ from garde.private_files import open_private_binary
 from garde.rights.access import subject_rows
 from garde.rights.deployment import Deployment, plain
 from garde.rights.intake import Request
-from garde.rights.shared import Shared, withheld
+from garde.rights.shared import Shared, theirs_alone, withheld
 
 PORTABLE_BASES = {"consent", "contract"}
 
@@ -52,7 +52,8 @@ def build_portability(deployment: Deployment, footprint: Footprint,
         if names:
             # An identity of a claimed row not proven to be the subject's may be someone else's.
             out[str(ref)] = [{name: None if name in hidden else plain(row.get(name)) for name in names}
-                             for row in rows for hidden in (withheld(footprint, shared, ref, row),)]
+                             for row in rows if not theirs_alone(shared, ref, row.get(table.primary_key))
+                             for hidden in (withheld(footprint, shared, ref, row),)]
     return out
 
 
@@ -67,7 +68,7 @@ def write_portability(request: Request, deployment: Deployment, footprint: Footp
         archive.writestr("data.json", json.dumps(data, ensure_ascii=False, indent=2))
         for name, rows in data.items():
             buffer = io.StringIO()
-            writer = CsvWriter(buffer)
+            writer = CsvWriter(buffer, as_held=True)  # their data as held
             columns = list(rows[0]) if rows else []
             writer.writerow(columns)
             writer.writerows([row[column] for column in columns] for row in rows)

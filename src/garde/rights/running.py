@@ -49,7 +49,7 @@ from garde.rights.portability import write_portability
 from garde.rights.rectification import move_identities, rectify, replaced
 from garde.rights.restriction import DIRECT_MARKETING, object_to, restrict
 from garde.rights.run_lock import request_run_lock, subject_rectification_lock
-from garde.rights.shared import shared_and_listed
+from garde.rights.shared import for_subject, shared_and_listed
 from garde.store import database_refusal, empty_journal
 from garde.store.reads import reading, transacting, writing_on
 from garde.store.transactions import retried
@@ -245,8 +245,12 @@ def fail(store: Engine, request: Request, exc: BaseException, actor: str) -> Req
 
     def failing(conn: sa.Connection) -> Request:
         applied = exc.erasure.record_applied(conn) if isinstance(exc, ErasureFailed) else []
-        return transition(conn, get_request(conn, request.id), "failed", actor=actor, note=reason,
-                          values={"result": _json({"error": reason})}, preceding=applied)
+        current = get_request(conn, request.id)
+        # an erasure's plan stored staff's list of the shared rows on the request: the run again reads it
+        listed = (current.result or {}).get("shared")
+        theirs = {"shared": listed} if listed else {}
+        return transition(conn, current, "failed", actor=actor, note=reason,
+                          values={"result": _json({"error": reason, **theirs})}, preceding=applied)
 
     return retried(store, failing, what=f"request {request.id}: its failure")
 
@@ -476,4 +480,9 @@ def _json(result: dict[str, Any]) -> str:
 
 
 def _summary(result: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in result.items() if k not in ("kept_reasons",)}
+    """The result as the completion's audit entry keeps it: an entry about the subject, which their
+    later access answers show, so the shared rows are counted per table, never named by key."""
+    summary = {k: v for k, v in result.items() if k not in ("kept_reasons",)}
+    if "shared" in summary:
+        summary["shared"] = for_subject(summary["shared"])
+    return summary

@@ -15,7 +15,9 @@ Each identity value of a found row is, for the requester:
 - ``proven``: one they proved, or discovery linked to them through a system
   of record (the footprint's identities);
 - ``subject``: linked to their subject in garde's store;
-- ``other``: linked to another subject in garde's store;
+- ``other``: linked to another subject in garde's store, or, for a value the store links to no one
+  (of any kind the data map declares: a ``cookie_id`` the store never links), held by a system of
+  record beside an identity the store links to another subject (:func:`_links_through_records`);
 - ``nobody``: linked to no one (the usual case of a contact form).
 
 A row is **shared** (:func:`is_shared`) when its table names an owner whose
@@ -32,13 +34,14 @@ Requests act on a shared row's matched columns only: an erasure applies their
 own rules there (one more kind of step, ``shared``), a rectification leaves
 the row, an access or portability answer shows the matched values alone. Each
 lists the shared rows for staff (table, key, matched columns; never the other
-person's values), who decide with the business.
+person's values), who decide with the business; the requester is told only how many rows of each
+table hold their values among another person's data (:func:`for_subject`).
 """
 
 from __future__ import annotations
 
-from collections import defaultdict, deque
-from collections.abc import Mapping
+from collections import Counter, defaultdict, deque
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -46,7 +49,7 @@ import sqlalchemy as sa
 
 from garde.datasets import Footprint, TableMap, TableRef
 from garde.datasets.footprint import row_identity
-from garde.datasets.sql import chunks
+from garde.datasets.sql import chunks, select_in
 from garde.keys import identifier_data_key
 from garde.rights.deployment import Deployment
 from garde.rights.rectification import seal
@@ -111,6 +114,8 @@ def shared_rows(conn: sa.Connection, deployment: Deployment, footprint: Footprin
             rows.append((row[table.primary_key], held))
         found[ref] = rows
     links = _links(conn, others)
+    # of any kind the data map declares, those the store links to no one: through a system of record
+    links.update(_links_through_records(conn, deployment, others - set(links)))
     shared: Shared = defaultdict(dict)
     matching: set[tuple[TableRef, Any]] = set()
     for ref, rows in found.items():
@@ -152,6 +157,47 @@ def _links(conn: sa.Connection, values: set[tuple[str, str]]) -> dict[tuple[str,
             sa.tuple_(i.kind, i.hash).in_(list(batch))))
         for kind, digest, subject in rows:
             out[by_digest[kind, digest]] = subject
+    return out
+
+
+def _links_through_records(conn: sa.Connection, deployment: Deployment,
+                           values: set[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """``{(kind, value): subject id}`` for values the store links to no one, of any kind the data map
+    declares (``cookie_id``, any word; or an e-mail, a customer number never linked itself): a value is
+    a subject's when a system of record holds it, in an authoritative column of its kind, on a row
+    whose authoritative identity of a kind the store links (its e-mail, its customer number) is linked
+    to that subject. The same proof discovery takes from a system of record (one hop from what the
+    store knows); a value two such rows give two different subjects is left to nobody."""
+    wanted: dict[str, set[str]] = defaultdict(set)
+    for kind, value in values:
+        wanted[kind].add(value)
+    if not wanted:
+        return {}
+    region = deployment.phone_region
+    found: dict[tuple[str, str], set[tuple[str, str]]] = defaultdict(set)  # value -> the store's identities
+    for table in deployment.datamap.authoritative_tables():
+        known = [(kind, table.identities[kind]) for kind in IDENTIFIER_KINDS if kind in table.authoritative]
+        for kind in sorted(k for k in wanted if k in table.authoritative) if known else ():
+            column = table.identities[kind]
+            names = (column, *(c for _, c in known))
+            query = select_in(table.name, tuple(dict.fromkeys(names)), (column,))
+            with deployment.engines[table.database].connect() as business:
+                for batch in chunks(sorted(wanted[kind])):
+                    for row in business.execute(query, {"v0": list(batch)}).mappings():
+                        read = row_identity(kind, row[column], region)
+                        if read is None:
+                            continue
+                        for other, other_column in known:
+                            held = row_identity(other, row[other_column], region) \
+                                if row[other_column] is not None else None
+                            if held is not None:
+                                found[kind, read].add((other, held))
+    through = _links(conn, {pair for pairs in found.values() for pair in pairs})
+    out: dict[tuple[str, str], str] = {}
+    for pair, identities in found.items():
+        holders = {through[i] for i in identities if i in through}
+        if len(holders) == 1:
+            out[pair] = holders.pop()
     return out
 
 
@@ -219,11 +265,28 @@ def listing(conn: sa.Connection, deployment: Deployment, shared: Shared) -> list
 
 def withheld(footprint: Footprint, shared: Shared | None, ref: TableRef, row: Mapping[str, Any]) -> set[str]:
     """The columns of a found row an answer withholds: an identity of a claimed row not proven to be
-    the subject's (:meth:`Footprint.withheld`), and every column of a shared row but its key and the
-    columns holding the subject's identities (the rest is the other person's, GDPR Art. 15(4))."""
+    the subject's (:meth:`Footprint.withheld`), and every column of a shared row but those holding the
+    subject's identities, its key included (the rest is the other person's, GDPR Art. 15(4): a CRM
+    contact's number is the number Bob's own answer shows him)."""
     out = footprint.withheld(ref, row)
     primary_key = footprint.datamap.table(ref).primary_key
     theirs = (shared or {}).get(ref, {}).get(row.get(primary_key))
     if theirs is not None:
-        out |= {name for name in row if name != primary_key and name not in theirs.matched}
+        out |= {name for name in row if name not in theirs.matched}
     return out
+
+
+def theirs_alone(shared: Shared | None, ref: TableRef, key: Any) -> bool:
+    """Whether a found row holds nothing of the requester's (``under`` a shared row): an answer leaves
+    it out, it is not about them."""
+    theirs = (shared or {}).get(ref, {}).get(key)
+    return theirs is not None and not theirs.matched
+
+
+def for_subject(listing: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """What the requester is told of the shared rows (:func:`listing`, staff's): per table, how many
+    rows hold their values among another person's data. Never a key (the row's number, or an address
+    keying a table, is the other person's data), nor the rows found only through them (nothing of the
+    requester's is there)."""
+    counts = Counter(str(row["table"]) for row in listing if row.get("matched"))
+    return [{"table": table, "rows": rows} for table, rows in sorted(counts.items())]

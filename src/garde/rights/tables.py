@@ -120,6 +120,9 @@ erasure_steps = sa.Table(
     sa.Column("done_at", sa.DateTime(timezone=True)),
     # rows the step's statement changed, recorded before its database commits (NULL: not run yet)
     sa.Column("rows_changed", sa.Integer),
+    # PostgreSQL: the business transaction that recorded rows_changed (pg_current_xact_id), asked again
+    # when the step is resumed: a count of a transaction that aborted is void (migration 0036)
+    sa.Column("business_xact", sa.String(32)),
 )
 
 # A data subject's session (:mod:`garde.rights.sessions`): a one-time code to one identity, then a

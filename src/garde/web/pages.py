@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from garde import i18n
+from garde.unseen import isolated
 
 TEMPLATES = Path(__file__).parent / "templates"
 LANG_COOKIE = "garde_lang"
@@ -25,9 +26,13 @@ LANG_COOKIE = "garde_lang"
 
 @lru_cache(maxsize=1)
 def environment() -> Environment:
-    return Environment(loader=FileSystemLoader(TEMPLATES), undefined=StrictUndefined,
-                       autoescape=select_autoescape(enabled_extensions=("html.j2",), default_for_string=True),
-                       trim_blocks=True, lstrip_blocks=True)
+    """The pages' templates; ``|bdi`` puts a value (a reason, a note, a name) in its own ``<bdi>``, so
+    what it holds cannot reorder the words around it (:func:`garde.unseen.isolated`)."""
+    env = Environment(loader=FileSystemLoader(TEMPLATES), undefined=StrictUndefined,
+                      autoescape=select_autoescape(enabled_extensions=("html.j2",), default_for_string=True),
+                      trim_blocks=True, lstrip_blocks=True)
+    env.filters["bdi"] = isolated
+    return env
 
 
 def page_language(request: Request, langs: Sequence[str]) -> str:
