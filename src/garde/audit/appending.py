@@ -32,6 +32,7 @@ from garde.audit.batches import (
     batch_hash,
     encode,
     record_of,
+    remember,
 )
 from garde.audit.keys import AuditKey
 from garde.audit.runs import build_runs_sqlite
@@ -53,6 +54,7 @@ def append_links(conn: sa.Connection, items: Sequence[_Item], key: AuditKey | No
     if not items:
         return seq
     start, at = seq, _timestamp()
+    sqlite = conn.dialect.name == "sqlite"
     rows: list[tuple[Any, ...]] = []
     batches: list[list[Any]] = []
     pairs: list[tuple[str, int]] = []
@@ -68,8 +70,11 @@ def append_links(conn: sa.Connection, items: Sequence[_Item], key: AuditKey | No
             first, final = seq + 1, seq + len(records)
             digest = batch_hash(first, final, at, prev, body)
             batches.append([first, final, at, body, prev, digest, None])
-            pairs.extend((record[1], first + offset) for offset, record in enumerate(records)
-                         if record[1] is not None)
+            named = [(record[1], first + offset) for offset, record in enumerate(records)
+                     if record[1] is not None]
+            pairs.extend(named)
+            if sqlite:
+                remember(first, digest, named)
             seq, prev = final, digest
         else:
             while end < count and not _batched(items[end]):
@@ -86,7 +91,7 @@ def append_links(conn: sa.Connection, items: Sequence[_Item], key: AuditKey | No
             rows[-1] = (*rows[-1][:8], seal)
     _insert_batches(conn, batches, pairs)
     _insert_entries(conn, rows, {"new_seq": seq, "new_hash": prev}, last)
-    if conn.dialect.name == "sqlite":
+    if sqlite:
         build_runs_sqlite(conn.connection.dbapi_connection, seq)
     return seq
 

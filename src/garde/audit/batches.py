@@ -109,8 +109,24 @@ def payload_of(payload: tuple[str, str, int] | str) -> str:
     return f'{head}"{isoformat_micros(value)}"{tail}'
 
 
+#: Subjects met lately and their encoding (a UUID's 16 bytes, or None): a writer meets the same
+#: subjects again and again. Emptied when full.
+_RAW: dict[str, bytes | None] = {}
+
+
 def _uuid_bytes(subject: str) -> bytes | None:
     """The 16 bytes of ``subject`` when it is a UUID's canonical lower-case text, else None."""
+    try:
+        return _RAW[subject]
+    except KeyError:
+        pass
+    if len(_RAW) >= 65536:
+        _RAW.clear()
+    raw = _RAW[subject] = _uuid_bytes_of(subject)
+    return raw
+
+
+def _uuid_bytes_of(subject: str) -> bytes | None:
     if len(subject) != 36 or subject[8] != "-" or subject[13] != "-" or subject[23] != "-":
         return None
     try:
@@ -144,15 +160,15 @@ def encode(records: Sequence[Record]) -> bytes:
     offsets: list[int] = []
     at = 0
     pack_decision, pack_pair = _DECISION.pack, _KIND_ACTOR.pack
-    index = strings.setdefault  # a string's index: its first mention's rank
+    # a string's index is its first mention's rank; each pair (kind and actor, head and tail) looked up once
+    indexes: dict[tuple[str, str], tuple[int, int]] = {}
+    index, raw_of = indexes.get, _RAW.get
     for kind, subject, actor, payload in records:
-        k = index(kind, len(strings))
-        a = index(actor, len(strings))
-        raw = _uuid_bytes(subject) if subject is not None else None
+        k, a = index((kind, actor)) or _indexes(strings, indexes, kind, actor)
+        raw = None if subject is None else (raw_of(subject) or _uuid_bytes(subject))
         if type(payload) is tuple:
             head, tail, value = payload
-            h = index(head, len(strings))
-            t = index(tail, len(strings))
+            h, t = index((head, tail)) or _indexes(strings, indexes, head, tail)
             if raw is not None:
                 record = pack_decision(k, a, _UUID, raw, _PARTS, h, t, value)
             else:
@@ -167,7 +183,20 @@ def encode(records: Sequence[Record]) -> bytes:
     table = b"".join(_LENGTH.pack(len(encoded)) + encoded for encoded in (s.encode() for s in strings))
     start = _HEADER.size + len(table)
     return b"".join((_HEADER.pack(VERSION, len(strings), len(records)), table, *parts,
-                     *(_OFFSET.pack(start + offset) for offset in offsets)))
+                     struct.pack(f"<{len(offsets)}I", *(start + offset for offset in offsets))))
+
+
+def _indexes(strings: dict[str, int], indexes: dict[tuple[str, str], tuple[int, int]], first: str,
+             second: str) -> tuple[int, int]:
+    """The indexes of two strings, each added to ``strings`` at its first mention."""
+    found = []
+    for text in (first, second):
+        number = strings.get(text)
+        if number is None:
+            number = strings[text] = len(strings)
+        found.append(number)
+    pair = indexes[(first, second)] = (found[0], found[1])
+    return pair
 
 
 def _subject(subject: str | None) -> bytes:
@@ -272,6 +301,19 @@ def subjects_of(body: bytes, first_seq: int) -> Iterator[tuple[str, int]]:
     for offset, record in enumerate(decode(body)):
         if record[1] is not None:
             yield record[1], first_seq + offset
+
+
+#: The subject pairs of the batches this process appended lately, by first seq, with the batch's
+#: hash: the subject runs built on SQLite take them from here rather than decode the bodies (a pair
+#: is used only when the stored batch has that hash: a batch of a transaction rolled back and
+#: written again otherwise, or another process's, is decoded). Emptied when full.
+WRITTEN: dict[int, tuple[str, list[tuple[str, int]]]] = {}
+
+
+def remember(first_seq: int, digest: str, pairs: list[tuple[str, int]]) -> None:
+    if len(WRITTEN) >= 8192:
+        WRITTEN.clear()
+    WRITTEN[first_seq] = (digest, pairs)
 
 
 _sha256 = hashlib.sha256

@@ -30,7 +30,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from garde.audit.batches import subjects_of
+from garde.audit.batches import WRITTEN, subjects_of
 from garde.store import metadata
 
 #: Entries a run of level 0 covers (at least: the append that reaches it indexes all it has). The
@@ -95,13 +95,19 @@ def build_runs_sqlite(conn: Any, head: int, *, initial: bool = False, run_size: 
     cursor.execute("INSERT INTO audit_runs (level, lo, hi) VALUES (?, ?, ?)", (level, lo, head))
     run = cursor.lastrowid
     batched = [] if initial or not _batch_table(cursor) else cursor.execute(  # none yet at 0031 (initial)
-        "SELECT first_seq, body FROM audit_batches WHERE first_seq > ? AND first_seq <= ?",
+        "SELECT first_seq, hash FROM audit_batches WHERE first_seq > ? AND first_seq <= ?",
         (lo, head)).fetchall()
-    if batched:  # the batches' subjects decoded, with the rows', sorted here (garde.audit.batches)
+    if batched:  # the batches' subjects (as written, or decoded), with the rows', sorted here
         pairs = cursor.execute("SELECT subject_id, seq FROM audit_log WHERE seq > ? AND seq <= ? "
                                "AND subject_id IS NOT NULL", (lo, head)).fetchall()
-        for first, body in batched:
-            pairs.extend(subjects_of(body, int(first)))
+        for first, digest in batched:
+            known = WRITTEN.get(first)
+            if known is not None and known[0] == digest:
+                pairs.extend(known[1])
+            else:
+                ((body,),) = cursor.execute("SELECT body FROM audit_batches WHERE first_seq = ?",
+                                            (first,)).fetchall()
+                pairs.extend(subjects_of(body, int(first)))
         pairs.sort()
         cursor.executemany("INSERT INTO audit_subject_runs (run, subject_id, seq) VALUES (?, ?, ?)",
                            [(run, subject, seq) for subject, seq in pairs])
