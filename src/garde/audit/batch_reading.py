@@ -17,7 +17,15 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from garde.audit.batches import MOST, audit_batch_subjects, audit_batches, decode, entry_at, entry_data
+from garde.audit.batches import (
+    MOST,
+    audit_batch_subjects,
+    audit_batches,
+    decode,
+    entry_at,
+    entry_data,
+    needle_of,
+)
 from garde.audit.runs import audit_runs, audit_subject_runs
 
 _b = audit_batches.c
@@ -74,8 +82,12 @@ def tail_entries(conn: sa.Connection, subjects: Collection[str]) -> list[dict[st
         return []
     found = []
     query = sa.select(_b.first_seq, _b.at, _b.body).where(_b.first_seq > _frontier())
+    needles = [needle_of(subject) for subject in subjects]
     for first, at, body in conn.execute(query):
-        for offset, record in enumerate(decode(bytes(body))):
+        body = bytes(body)
+        if not any(needle in body for needle in needles):  # a body naming none of them is not decoded
+            continue
+        for offset, record in enumerate(decode(body)):
             if record[1] in subjects:
                 found.append(entry_data(first, at, offset, record))
     return found

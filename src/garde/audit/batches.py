@@ -199,6 +199,13 @@ def _indexes(strings: dict[str, int], indexes: dict[tuple[str, str], tuple[int, 
     return pair
 
 
+def needle_of(subject: str) -> bytes:
+    """Bytes every body naming ``subject`` holds (its UUID's 16 bytes, or its UTF-8 text): a body
+    without them names it nowhere, and need not be decoded."""
+    raw = _uuid_bytes(subject)
+    return raw if raw is not None else subject.encode()
+
+
 def _subject(subject: str | None) -> bytes:
     if subject is None:
         return bytes((_NO_SUBJECT,))
