@@ -100,7 +100,8 @@ def test_any_appends_in_any_batch_sizes_read_export_and_verify_as_rows_do(
                          "after": _content(conn, after=n // 2),
                          **{f"subject {s}": _content(conn, subject_id=_subject(s)) for s in range(5)}})
             if batched:
-                stored = conn.execute(sa.select(sa.func.count()).select_from(batches.audit_batches)).scalar()
+                count = sa.select(sa.func.count()).select_from(batches.audit_batches)
+                stored = conn.execute(count).scalar_one()
                 decisions = sum(1 for append in appends for decision, _ in append if decision)
                 assert (stored > 0) is (decisions > 0)
     assert logs[0] == logs[1]
@@ -307,3 +308,54 @@ def test_the_writer_process_writes_the_batches_this_process_writes(tmp_path: Pat
             assert [e["seq"] for e in ordered_entries(conn)] == list(range(1, 301))
         engine.dispose()
     assert stored[0] == stored[1] and len(stored[0]) == 3
+
+
+def _rechain(conn: sa.Connection) -> None:
+    """Every link's hash recomputed in order (rows and batches), the head moved: what someone with
+    write access and no key does after changing an entry."""
+    log, table = audit.audit_log, batches.audit_batches
+    links = [("row", dict(r._mapping)) for r in conn.execute(sa.select(log))]
+    links += [("batch", dict(r._mapping)) for r in conn.execute(sa.select(table))]
+    links.sort(key=lambda link: link[1]["seq"] if link[0] == "row" else link[1]["first_seq"])
+    prev = audit.GENESIS
+    for what, row in links:
+        if what == "row":
+            digest = audit.entry_hash(row["seq"], row["at"], row["kind"], row["subject_id"], row["actor"],
+                                      row["payload"], prev)
+            conn.execute(log.update().where(log.c.seq == row["seq"]).values(prev_hash=prev, hash=digest))
+        else:
+            digest = batches.batch_hash(row["first_seq"], row["last_seq"], row["at"], prev,
+                                        bytes(row["body"]))
+            conn.execute(table.update().where(table.c.first_seq == row["first_seq"])
+                         .values(prev_hash=prev, hash=digest))
+        prev = digest
+    conn.execute(audit.audit_head.update().values(hash=prev))
+
+
+def test_an_entry_of_a_batch_rewritten_and_the_chain_recomputed_is_caught_by_the_seals(
+        engine: sa.Engine) -> None:
+    _batched_log(engine, KEY)
+    body = _body(engine, 302)
+    records = batches.decode(body)
+    payload = records[5][3]
+    assert isinstance(payload, tuple)
+    records[5] = (*records[5][:3], (payload[0], payload[1], payload[2] - 86_400_000_000))  # a day earlier
+    with engine.begin() as conn:
+        conn.execute(batches.audit_batches.update().where(batches.audit_batches.c.first_seq == 302)
+                     .values(body=batches.encode(records)))
+        _rechain(conn)
+    assert _verdict(engine, keys=Keyring()).ok  # the chain alone cannot tell
+    result = _verdict(engine, keys=KEYS)
+    assert not result.ok and result.first_bad == 302 and "seal" in str(result.reason)
+
+
+def test_a_subject_id_with_quotes_braces_and_commas_is_indexed_as_written(engine: sa.Engine) -> None:
+    """The batches' subjects go to PostgreSQL as an array's text: any text comes back as it was."""
+    odd = ['a"b\\c,{d} NULL', "NULL", " spaced ", "é,è"]  # (an empty id filters nothing: entries())
+    with engine.begin() as conn:
+        items = [(*_decision(n, None)[:2], subject, "garde") for n, subject in enumerate(odd)]
+        audit._append(conn, items, None, batched=True)
+    with engine.connect() as conn:
+        assert audit.verify(conn).ok
+        for seq, subject in enumerate(odd, 1):
+            assert [e["seq"] for e in audit.entries(conn, subject_id=subject)] == [seq]

@@ -11,7 +11,8 @@ append's last link, row or batch. On PostgreSQL the batches' subjects are indexe
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -36,7 +37,7 @@ from garde.audit.batches import (
 )
 from garde.audit.keys import AuditKey
 from garde.audit.runs import build_runs_sqlite
-from garde.store.driver import driver_copy, driver_many
+from garde.store.driver import driver_many
 
 _BATCH_COLUMNS = ("first_seq", "last_seq", "at", "body", "prev_hash", "hash", "seal")
 
@@ -103,8 +104,12 @@ def _insert_batches(conn: sa.Connection, batches: list[list[Any]], pairs: list[t
     if dialect.name == "sqlite":
         driver_many(conn, _SQLITE_INSERT, batches)
     elif dialect.name == "postgresql" and dialect.driver == "psycopg":
-        driver_many(conn, _PSYCOPG_INSERT, batches)  # the body a binary parameter: not hex-escaped
-        driver_copy(conn, audit_batch_subjects.name, ("subject_id", "seq"), pairs)
+        # one statement: the batch rows (each body a binary parameter: not hex-escaped) and their
+        # subjects as two arrays, unnested by the server
+        driver_many(conn, _psycopg_insert(len(batches)),
+                    [(*(value for batch in batches for value in batch),
+                      _array_text(subject for subject, _ in pairs),
+                      f"{{{','.join([str(seq) for _, seq in pairs])}}}")])
     else:
         conn.execute(audit_batches.insert(),
                      [dict(zip(_BATCH_COLUMNS, batch, strict=True)) for batch in batches])
@@ -113,5 +118,20 @@ def _insert_batches(conn: sa.Connection, batches: list[list[Any]], pairs: list[t
 
 
 _SQLITE_INSERT = f"INSERT INTO audit_batches ({', '.join(_BATCH_COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?, ?)"
-_PSYCOPG_INSERT = (f"INSERT INTO audit_batches ({', '.join(_BATCH_COLUMNS)}) "
-                   "VALUES (%s, %s, %s, %b, %s, %s, %s)")
+
+
+def _array_text(texts: Iterable[str]) -> str:
+    """PostgreSQL's text form of an array of ``texts``, each quoted (psycopg's dumper of a list checks
+    each element with a regular expression: ≈ 2 µs of the writer's CPU an entry)."""
+    quoted = ['"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"' for text in texts]
+    return "{" + ",".join(quoted) + "}"
+
+
+@lru_cache(maxsize=32)
+def _psycopg_insert(count: int) -> str:
+    """PostgreSQL through psycopg: ``count`` batch rows and the subjects of their entries in one
+    statement (a data-modifying ``WITH``: run whether or not the outer statement reads it)."""
+    rows = ", ".join(["(%s, %s, %s, %b, %s, %s, %s)"] * count)
+    return (f"WITH batches AS (INSERT INTO audit_batches ({', '.join(_BATCH_COLUMNS)}) VALUES {rows}) "
+            "INSERT INTO audit_batch_subjects (subject_id, seq) "
+            "SELECT * FROM unnest(%s::text::varchar[], %s::text::bigint[])")
