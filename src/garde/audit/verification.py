@@ -227,18 +227,19 @@ class _Links:
         self.marks = sorted(self.at_seq)
         self.expected, self.prev, self.reported = 1, GENESIS_HASH, 0
         self.subjects = _BatchSubjects()
+        from garde.audit import entry_hash
+
+        self.entry_hash = entry_hash
 
     def row(self, seq: int, at: str, kind: str, subject_id: str | None, actor: str, payload: str,
             prev_hash: str, digest: str, seal: str | None) -> None:
-        from garde.audit import entry_hash
-
         expected = self.expected
         if seq != expected:
             what = "missing" if seq > expected else "duplicated"
             raise _Broken(expected, f"entry {expected} is {what}")
         if prev_hash != self.prev:
             raise _Broken(seq, f"entry {seq} does not follow entry {seq - 1}")
-        if entry_hash(seq, at, kind, subject_id, actor, payload, prev_hash) != digest:
+        if self.entry_hash(seq, at, kind, subject_id, actor, payload, prev_hash) != digest:
             raise _Broken(seq, f"entry {seq} was modified")
         self._end(seq, seq, digest, seal)
 
