@@ -22,8 +22,13 @@ The reader's side: a subject's entries when each sits in another batch, wall ms 
 (pages cached): a batch row read whole (SQLite reads a row's overflow pages even for ``substr``)
 and its entry cut out with the offsets the row would keep, against 50 rows read by ``seq``.
 
-``python -m benchmarks.profile_audit_batches [ROUNDS [POSTGRES_URL]]``: a measure of a format not
-built, not a benchmark of garde (no merges of runs, no seals, no pickling: the same on both sides).
+``python -m benchmarks.profile_audit_batches built [ROUNDS]``: garde's own reader, built (migration
+0036): a subject's 50 entries in 50 appends of 500 decisions, as the access answer reads them, in
+batch rows against rows (:func:`built_reader`).
+
+``python -m benchmarks.profile_audit_batches [ROUNDS [POSTGRES_URL]]``: the prototype, through
+``sqlite3`` alone, not a benchmark of garde (no merges of runs, no seals, no pickling: the same on
+both sides).
 With a PostgreSQL URL (``postgresql://…``, a database of your own: it creates and drops ``p_*``
 tables), the writer's client CPU there too: rows by ``COPY`` (as garde's writer), or batch rows of
 at most 128 entries, each an ``INSERT`` with the body a binary parameter.
@@ -295,9 +300,52 @@ def postgres(url: str, as_one_row: bool, count: int = 200, warm: int = 20, most:
     return spent
 
 
+def built_reader(batched: bool, entries: int = 50, rounds: int = 20) -> float:
+    """Garde's own reader, built (migration 0036): wall ms for a subject's ``entries`` entries, each
+    in another append of 500 decisions (so in another batch row, or among 25,000 rows), read as the
+    access answer reads them (:func:`garde.audit.batch_reading.subject_entries`: the index, then
+    each batch's body read once and the entry cut out; rows: :func:`garde.audit.entries` by subject),
+    pages cached, best of ``rounds``. Half the entries sit past the subject runs' frontier on
+    SQLite at most (the runs index every 1,024)."""
+    from garde import audit
+    from garde.audit.batch_reading import subject_entries
+    from garde.store import connect, migrate
+
+    rng = random.Random(3)
+    subjects = [str(uuid.UUID(int=rng.getrandbits(128))) for _ in range(2000)]
+    wanted = subjects[0]
+    head, tail = PARTS[0]
+    with tempfile.TemporaryDirectory() as folder:
+        engine = connect(f"sqlite:///{folder}/garde.db", create=True)
+        migrate(engine)
+        with engine.connect() as conn:
+            for number in range(entries):
+                items = [("decision", (head, 1_765_000_000.0 + number + n * 1e-5, tail),
+                          wanted if n == 250 else rng.choice(subjects[1:]), "garde") for n in range(500)]
+                with conn.begin():
+                    audit._append(conn, items, None, batched=batched)
+            def read() -> int:
+                if batched:
+                    return len(subject_entries(conn, wanted))
+                return sum(1 for _ in audit.entries(conn, subject_id=wanted))
+            assert read() == entries
+            best = float("inf")
+            for _ in range(rounds):
+                start = time.perf_counter()
+                read()
+                best = min(best, (time.perf_counter() - start) * 1e3)
+        engine.dispose()
+    return best
+
+
 def main(argv: list[str]) -> None:
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"load average {load:.2f}")
+    if argv and argv[0] == "built":  # garde's reader of a subject's entries, rows against batch rows
+        for _ in range(int(argv[1]) if len(argv) > 1 else 3):
+            print(f"built, 50 entries of a subject: rows {built_reader(False):5.2f} ms, "
+                  f"batch rows {built_reader(True):5.2f} ms (wall, best of 20)")
+        return
     for _ in range(int(argv[0]) if argv else 2):
         encodings()
         for name, as_one_row, most in (("row an entry", False, 0), ("row a batch", True, 500),

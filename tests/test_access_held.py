@@ -200,3 +200,30 @@ def test_what_garde_holds_is_read_in_one_statement_in_each_kind_s_order(shop: Sh
     assert [h["reason"] for h in held["legal_holds"]] == ["litigation with Ana"]
     assert [(o["scope"], o["reason"]) for o in held["objections"]] == [("crm-profiling", "objection of Ana")]
     assert [(e["identity"], e["reason"]) for e in held["suppression"]] == [("email", "unsubscribed")]
+
+
+def test_the_decisions_in_batch_rows_are_in_the_answer_as_rows_are(shop: Shop) -> None:  # noqa: F811
+    """Issue 14, migration 0037: the audit writer's decisions stored as batch rows are listed in the
+    access answer with the subject's other entries, in order, and none of Bob's; past the SQLite
+    runs' frontier (the last appends) and indexed alike."""
+    from garde import audit
+    from garde.rights.held import garde_held
+    from garde.rights.intake import get_request
+
+    _records_of_two_people(shop)
+    head, tail = '{"activity":"newsletter","allowed":true,"at":', ',"reasons":["consent"]}'
+    with shop.store.begin() as conn:
+        ana, bob = (ensure_subject(conn, {"email": email}) for email in (ANA, BOB))
+    for round_ in range(5):  # 5 × 600: three runs built on SQLite, the rest past the frontier
+        items = [("decision", (head, 1_765_000_000.0 + round_ + n * 1e-5, tail), (ana, bob, None)[n % 3],
+                  "garde") for n in range(600)]
+        with shop.store.begin() as conn:
+            audit._append(conn, items, None, batched=True)
+    request_id = verified(shop, "access", {"email": ANA}, language="en")
+    with shop.store.connect() as conn:
+        held = garde_held(conn, get_request(conn, request_id), {"email": [ANA]})
+        expected = [(e["seq"], e["kind"]) for e in audit.entries(conn, subject_id=ana)]
+        assert audit.verify(conn).ok
+    assert [(e["seq"], e["kind"]) for e in held["audit"]] == expected
+    assert sum(1 for e in held["audit"] if e["kind"] == "decision") == 1000
+    assert all(e["details"].get("allowed") is True for e in held["audit"] if e["kind"] == "decision")

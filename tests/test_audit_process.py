@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -12,6 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from garde import audit
+from garde.audit.batch_reading import ordered_entries
+from garde.settings import get_settings
 from garde.store import connect, migrate
 
 
@@ -46,8 +49,20 @@ def test_a_partial_batch_is_written_after_max_delay(engine: sa.Engine) -> None:
     assert decisions(engine) == [1]
 
 
+@pytest.fixture
+def rows_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The ``audit_batch_rows`` setting off: the writer appends a row an entry, as before 0037."""
+    monkeypatch.setenv("GARDE_AUDIT_BATCH_ROWS", "false")
+    get_settings.cache_clear()
+    yield
+    monkeypatch.delenv("GARDE_AUDIT_BATCH_ROWS")
+    get_settings.cache_clear()
+
+
+@pytest.mark.usefixtures("rows_only")
 def test_hashes_are_the_same_as_written_in_process(tmp_path: Path) -> None:
-    """The child's rows, hashes included, are those record_many writes for the same entries."""
+    """The child's rows, hashes included, are those record_many writes for the same entries (a row an
+    entry: the ``audit_batch_rows`` setting off; the batch rows' are compared in test_audit_batches)."""
     rows = []
     for name, writer_class in (("child", audit.ProcessAuditWriter), ("here", audit.AuditWriter)):
         engine = connect(f"sqlite:///{tmp_path}/{name}.db", create=True)
@@ -83,9 +98,10 @@ def test_a_payload_queued_in_parts_is_written_as_its_joined_json(tmp_path: Path)
             for at in times:
                 writer.add_entry("decision", (head, at, tail), "s1", "garde")
             writer.flush()
-        with engine.connect() as conn:
+        with engine.connect() as conn:  # the payloads' stored text, in rows or in decision batches
             stored = [row.payload for row in conn.execute(sa.select(audit.audit_log.c.payload)
                                                           .order_by(audit.audit_log.c.seq))]
+            stored += [entry["payload"] for entry in ordered_entries(conn)]
             texts = [at if isinstance(at, str) else at.isoformat() for at in times]
             assert stored == [f'{head}"{text}"{tail}' for text in texts]
             assert audit.verify(conn) == audit.Verification(True, 3)

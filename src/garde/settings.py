@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     smtp_sender: str = Field(default="privacy@example.com", description="From address of garde's mail.")
     results: Path = Field(default=Path(".garde/results"), description="Where request results are written.")
     audit_batch_size: int = Field(default=500, description="Audit entries buffered before one write.")
+    audit_batch_rows: bool = Field(
+        default=True,
+        description="The audit writer stores decision entries as batch rows of at most 128 entries, hashed "
+        "once (docs/audit.md); false: one row an entry, as before migration 0037. Both read alike.")
     sms_gateway: str = Field(
         default="",
         description="SMS gateway for the one-time codes of telephone numbers: `package.module:factory`, "

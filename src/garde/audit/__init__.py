@@ -26,6 +26,7 @@ The batched writers, re-exported here, live in their own modules:
 from __future__ import annotations
 
 import hashlib
+import heapq
 import json
 import json.encoder
 import math
@@ -38,6 +39,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from garde.audit.batches import BATCHED_KINDS, has_batches
 from garde.audit.keys import AuditKey, configured_keyring
 from garde.audit.runs import about_subjects as about_subjects
 from garde.audit.runs import build_runs_sqlite
@@ -213,7 +215,13 @@ def payload_text(data: Any) -> str:
 
 
 def _append(conn: sa.Connection, items: Sequence[_Item], key: AuditKey | None, encoded: bool = False,
-            last: bool = False) -> int:
+            last: bool = False, batched: bool = False) -> int:
+    """Append ``items`` after the head, sealed with ``key``; returns the last seq. ``batched``: the
+    audit writer's append, whose decision entries go into batch rows (:mod:`garde.audit.batches`)."""
+    if batched and any(item[0] in BATCHED_KINDS for item in items):
+        from garde.audit.appending import append_links
+
+        return append_links(conn, items, key, encoded, last)
     if not encoded and len(items) <= _WITH_HEAD_MOST:  # a request's few entries: their JSON written
         items = [(kind, payload_text(data), subject_id, actor)  # before the head is locked, not under it
                  for kind, data, subject_id, actor in items]
@@ -343,6 +351,12 @@ def _insert_entries(conn: sa.Connection, rows: list[tuple[Any, ...]], head: Mapp
     ``COMMIT`` where the driver allows it (:func:`record_many`)."""
     sql, converters = insert_plan(conn, audit_log, _ENTRY_COLUMNS)
     psycopg = conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg"
+    if not rows:  # an append of batch rows only (garde.audit.appending): the head's move alone
+        if psycopg:
+            driver_many(conn, _MOVE_HEAD_PSYCOPG, [(head["new_seq"], head["new_hash"])], commit=last)
+        else:
+            driver_execute(conn, _MOVE_HEAD, head)
+        return
     if any(converters):  # not with these columns' types; kept right should one change
         insert_rows(conn, audit_log, _ENTRY_COLUMNS, rows)
     elif psycopg and len(rows) <= _WITH_HEAD_MOST:
@@ -381,7 +395,13 @@ def record(conn: sa.Connection, kind: str, payload: Mapping[str, Any], *, subjec
 def entries(conn: sa.Connection, since: str | None = None, subject_id: str | None = None,
             kind: str | None = None, *, after: int | None = None) -> Iterator[dict[str, Any]]:
     """Entries in order, as plain data (``payload`` decoded); ``since`` is an ISO timestamp,
-    ``after`` a sequence number (the entries that follow it: where an export stopped)."""
+    ``after`` a sequence number (the entries that follow it: where an export stopped).
+
+    The rows' entries and the batch rows' (:mod:`garde.audit.batch_reading`), merged by ``seq``:
+    an entry of a batch carries ``batch`` (its batch's first seq) and no hash of its own; the first
+    one given of each batch carries the batch's link (``link``)."""
+    from garde.audit.batch_reading import ordered_entries, subject_entries
+
     query = sa.select(audit_log).order_by(audit_log.c.seq)
     if since:
         query = query.where(audit_log.c.at >= since)
@@ -391,11 +411,23 @@ def entries(conn: sa.Connection, since: str | None = None, subject_id: str | Non
         query = query.where(about_subjects(conn.dialect.name, sa.literal(subject_id, sa.String(36))))
     if kind:
         query = query.where(audit_log.c.kind == kind)
+    if not has_batches(conn):  # a store below migration 0037: rows only
+        batched: Iterator[dict[str, Any]] = iter(())
+    elif subject_id:
+        batched = iter([
+            entry for entry in subject_entries(conn, subject_id)
+            if (not since or entry["at"] >= since) and (after is None or entry["seq"] > after)
+            and (not kind or entry["kind"] == kind)])
+    else:
+        batched = ordered_entries(conn, since=since, kind=kind, after=after)
     with conn.execution_options(yield_per=5000).execute(query) as result:
-        for row in result:
-            data = dict(row._mapping)
+        for data in heapq.merge((dict(row._mapping) for row in result), batched, key=_seq_of):
             data["payload"] = json.loads(data["payload"])
             yield data
+
+
+def _seq_of(entry: dict[str, Any]) -> int:
+    return int(entry["seq"])
 
 
 def export_lines(engine: sa.Engine, since: str | None = None, kind: str | None = None, *,

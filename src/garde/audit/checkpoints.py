@@ -131,16 +131,16 @@ def current_head(conn: sa.Connection) -> tuple[int, str]:
     The log's end is read first: an append committed in between moves the head with its entries,
     so it never looks like an entry past the head."""
     from garde.audit import GENESIS, audit_head, audit_log
+    from garde.audit.batches import last_link, link_hash
 
-    end = conn.execute(sa.select(sa.func.max(audit_log.c.seq))).scalar()
-    head = conn.execute(
-        sa.select(audit_head.c.seq, audit_head.c.hash, audit_log.c.hash.label("entry"))
-        .select_from(audit_head.outerjoin(audit_log, audit_log.c.seq == audit_head.c.seq))
-        .where(audit_head.c.id == 1)).first()
+    rows = conn.execute(sa.select(sa.func.max(audit_log.c.seq))).scalar()
+    batched = last_link(conn)
+    end = None if rows is None and batched is None else max(rows or 0, batched or 0)
+    head = conn.execute(sa.select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1)).first()
     if head is None or head.seq == 0:
         if end is None and (head is None or head.hash == GENESIS):
             return 0, GENESIS
-    elif head.entry == head.hash and (end or 0) <= head.seq:
+    elif link_hash(conn, int(head.seq)) == head.hash and (end or 0) <= head.seq:
         return int(head.seq), str(head.hash)
     raise GardeError("the audit log's head does not match its entries: run `garde audit verify`")
 

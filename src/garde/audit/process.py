@@ -176,9 +176,11 @@ class _ChildSink:
                 pipe.close()
 
 
-def _appending(items: list[_Item], key: AuditKey | None, encoded: bool) -> Callable[[sa.Connection], int]:
-    """The append of one batch, as a transaction's work (run again, whole, on a deadlock)."""
-    return lambda conn: _append(conn, items, key, encoded)
+def _appending(items: list[_Item], key: AuditKey | None, encoded: bool,
+               batched: bool = True) -> Callable[[sa.Connection], int]:
+    """The append of one batch, as a transaction's work (run again, whole, on a deadlock); ``batched``:
+    its decisions in batch rows (the ``audit_batch_rows`` setting)."""
+    return lambda conn: _append(conn, items, key, encoded, batched=batched)
 
 
 def _serve_writes() -> None:
@@ -196,6 +198,9 @@ def _serve_writes() -> None:
     from garde.store import connect
 
     engine = connect(url.decode(), create=True)
+    from garde.settings import get_settings
+
+    batched = get_settings().audit_batch_rows
     _send(replies, pickle.dumps(("ready", os.getpid())))
     conn: sa.Connection | None = None
     try:
@@ -209,7 +214,7 @@ def _serve_writes() -> None:
                 if conn is None:
                     conn = engine.connect()
                     not_counted(conn.connection.dbapi_connection)  # appends move no decision's facts
-                seq = retried(conn, _appending(items, key, encoded),
+                seq = retried(conn, _appending(items, key, encoded, batched),
                               what=f"audit append of {len(items)} entries")
                 reply = pickle.dumps(("ok", seq))
             except Exception as exc:

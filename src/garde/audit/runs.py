@@ -30,6 +30,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from garde.audit.batches import WRITTEN, subjects_of
 from garde.store import metadata
 
 #: Entries a run of level 0 covers (at least: the append that reaches it indexes all it has). The
@@ -67,6 +68,12 @@ def _frontier(cursor: Any) -> int:
     return int(frontier)
 
 
+def _batch_table(cursor: Any) -> bool:
+    """Whether the store has ``audit_batches`` (migration 0037; not in a store below it)."""
+    return bool(cursor.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'audit_batches'")
+                .fetchall())
+
+
 def build_runs_sqlite(conn: Any, head: int, *, initial: bool = False, run_size: int = RUN_SIZE,
                       fanout: int = FANOUT, merged: int | None = None) -> int:
     """Index the entries up to ``head`` when a run's worth is unindexed, then merge full levels.
@@ -87,10 +94,29 @@ def build_runs_sqlite(conn: Any, head: int, *, initial: bool = False, run_size: 
             level += 1
     cursor.execute("INSERT INTO audit_runs (level, lo, hi) VALUES (?, ?, ?)", (level, lo, head))
     run = cursor.lastrowid
-    cursor.execute("INSERT INTO audit_subject_runs (run, subject_id, seq) SELECT ?, subject_id, seq "
-                   "FROM audit_log WHERE seq > ? AND seq <= ? AND subject_id IS NOT NULL "
-                   "ORDER BY subject_id, seq", (run, lo, head))
-    written = int(cursor.rowcount)
+    batched = [] if initial or not _batch_table(cursor) else cursor.execute(  # none yet at 0031 (initial)
+        "SELECT first_seq, hash FROM audit_batches WHERE first_seq > ? AND first_seq <= ?",
+        (lo, head)).fetchall()
+    if batched:  # the batches' subjects (as written, or decoded), with the rows', sorted here
+        pairs = cursor.execute("SELECT subject_id, seq FROM audit_log WHERE seq > ? AND seq <= ? "
+                               "AND subject_id IS NOT NULL", (lo, head)).fetchall()
+        for first, digest in batched:
+            known = WRITTEN.get(first)
+            if known is not None and known[0] == digest:
+                pairs.extend(known[1])
+            else:
+                ((body,),) = cursor.execute("SELECT body FROM audit_batches WHERE first_seq = ?",
+                                            (first,)).fetchall()
+                pairs.extend(subjects_of(body, int(first)))
+        pairs.sort()
+        cursor.executemany("INSERT INTO audit_subject_runs (run, subject_id, seq) VALUES (?, ?, ?)",
+                           [(run, subject, seq) for subject, seq in pairs])
+        written = len(pairs)
+    else:
+        cursor.execute("INSERT INTO audit_subject_runs (run, subject_id, seq) SELECT ?, subject_id, seq "
+                       "FROM audit_log WHERE seq > ? AND seq <= ? AND subject_id IS NOT NULL "
+                       "ORDER BY subject_id, seq", (run, lo, head))
+        written = int(cursor.rowcount)
     if not initial:
         written += _merge(cursor, fanout, MERGED_A_RUN * run_size if merged is None else merged)
     return written

@@ -21,8 +21,11 @@ What each defence catches, for someone with write access to the database:
 
 from __future__ import annotations
 
+import contextlib
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from hashlib import blake2b
 from hmac import compare_digest
 from pathlib import Path
 
@@ -31,6 +34,8 @@ import sqlalchemy as sa
 from garde.audit.checkpoints import Checkpoint, append_checkpoint, make_checkpoint, read_checkpoints
 from garde.audit.keys import Keyring, configured_keyring
 from garde.problems import GardeError
+
+GENESIS_HASH = "0" * 64  # garde.audit.GENESIS (not imported here: garde.audit imports this module)
 
 # Tables whose rows are only written together with an audit entry, in the same transaction.
 AUDITED_TABLES = ("consent_events", "requests", "retention_runs", "legal_holds", "register_versions")
@@ -112,10 +117,11 @@ def verify(conn: sa.Connection, batch: int = 10_000, *, keys: Keyring | None = N
     seals = _Seals(keyring)
     try:
         _check_checkpoint_macs(keyring, checkpoints)
-        checked, prev = _walk(conn, batch, seals, checkpoints, progress)
+        checked, prev, subjects = _walk(conn, batch, seals, checkpoints, progress)
         present = set(sa.inspect(conn).get_table_names())
         _check_end(conn, checked, checkpoints, present)
-        _check_runs(conn, checked, present)
+        _check_runs(conn, checked, present, subjects)
+        _check_batch_subjects(conn, checked, subjects)
         warnings = _check_seals(keyring, seals, checked, checkpoints)
     except _Broken as broken:  # the entries before the first bad one are fine
         good = 0 if broken.first_bad is None else broken.first_bad - 1
@@ -137,53 +143,149 @@ def _check_checkpoint_macs(keyring: Keyring, checkpoints: Sequence[Checkpoint]) 
 
 
 def _walk(conn: sa.Connection, batch: int, seals: _Seals, checkpoints: Sequence[Checkpoint],
-          progress: Callable[[int], None] | None = None) -> tuple[int, str]:
-    """Stream the log up to its head: (entries checked, the last one's hash)."""
-    from garde.audit import GENESIS, audit_head, audit_log, entry_hash
+          progress: Callable[[int], None] | None = None) -> tuple[int, str, _BatchSubjects]:
+    """Stream the log up to its head, its rows and its batch rows merged by ``seq``: (entries
+    checked, the last link's hash, the batches' subject entries)."""
+    from garde.audit import GENESIS, audit_head, audit_log
+    from garde.audit.batches import audit_batches, has_batches, last_link
 
     # The head is read first and the log streamed up to it: entries appended meanwhile (with their
     # head, in one transaction) are left for the next verification, never taken for a break.
     head = conn.execute(sa.select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1)).first()
     head_seq, head_hash = (0, GENESIS) if head is None else (int(head.seq), str(head.hash))
-    at_seq: dict[int, list[Checkpoint]] = {}
-    for checkpoint in checkpoints:
-        at_seq.setdefault(checkpoint.seq, []).append(checkpoint)
-    expected_seq, prev = 1, GENESIS
-    log = audit_log.c
-    result = conn.execution_options(yield_per=batch).execute(
+    links = _Links(seals, checkpoints, batch, progress)
+    log, batches = audit_log.c, audit_batches.c
+    rows = conn.execution_options(yield_per=batch).execute(
         sa.select(log.seq, log.at, log.kind, log.subject_id, log.actor, log.payload, log.prev_hash, log.hash,
                   log.seal).where(log.seq <= head_seq).order_by(log.seq))
-    with result:
-        for seq, at, kind, subject_id, actor, payload, prev_hash, digest, seal in result:
-            if seq != expected_seq:
-                what = "missing" if seq > expected_seq else "duplicated"
-                raise _Broken(expected_seq, f"entry {expected_seq} is {what}")
-            if prev_hash != prev:
-                raise _Broken(seq, f"entry {seq} does not follow entry {seq - 1}")
-            if entry_hash(seq, at, kind, subject_id, actor, payload, prev_hash) != digest:
-                raise _Broken(seq, f"entry {seq} was modified")
-            if seal is not None:
-                seals.check(seal, seq, digest)
-            if seq in at_seq:
-                for checkpoint in at_seq[seq]:
-                    if checkpoint.hash != digest:
-                        raise _Broken(seq, f"entry {seq} is not the one {checkpoint.source} recorded "
-                                           f"({checkpoint.at}): the log was rewritten")
-            prev = digest
-            expected_seq += 1
-            if progress is not None and seq % batch == 0:
-                progress(batch)
-    checked = expected_seq - 1
-    if progress is not None and checked % batch:
-        progress(checked % batch)
+    bodies = conn.execution_options(yield_per=max(1, batch // 100)).execute(
+        sa.select(batches.first_seq, batches.last_seq, batches.at, batches.body, batches.prev_hash,
+                  batches.hash, batches.seal).where(batches.first_seq <= head_seq).order_by(batches.first_seq)
+    ) if has_batches(conn) else None
+    with rows, (bodies if bodies is not None else contextlib.nullcontext()):
+        row_of, body_of = iter(rows), iter(bodies if bodies is not None else ())
+        row, body = next(row_of, None), next(body_of, None)
+        while row is not None or body is not None:
+            if body is None or (row is not None and row[0] < body[0]):
+                links.row(*row)  # type: ignore[misc]
+                row = next(row_of, None)
+            else:
+                links.batch(*body)
+                body = next(body_of, None)
+    checked, prev = links.expected - 1, links.prev
+    if progress is not None and links.reported < checked:
+        progress(checked - links.reported)
     if (head_seq, head_hash) != (checked, prev):
         raise _Broken(checked + 1,
                       f"the log ends at entry {checked} but the head says {head_seq}: entries removed")
-    beyond = conn.execute(sa.select(sa.func.max(audit_log.c.seq))).scalar()
+    beyond = max(conn.execute(sa.select(sa.func.max(audit_log.c.seq))).scalar() or 0, last_link(conn) or 0)
     head_now = conn.execute(sa.select(audit_head.c.seq).where(audit_head.c.id == 1)).scalar()
-    if beyond is not None and beyond > (head_now or 0):
+    if beyond > (head_now or 0):
         raise _Broken(checked + 1, f"entries after the head (up to {beyond}) were added without moving it")
-    return checked, prev
+    return checked, prev, links.subjects
+
+
+def _fingerprint(seq: int, subject: str) -> int:
+    """One (seq, subject) pair's part of an order-free sum (the batches' subject index checked)."""
+    return int.from_bytes(blake2b(f"{seq}\0{subject}".encode(), digest_size=8).digest(), "little")
+
+
+_MASK = (1 << 64) - 1
+
+
+class _BatchSubjects:
+    """The batches' entries naming a subject, as counts and fingerprints summed up to each batch's end."""
+
+    def __init__(self) -> None:
+        self.ends: list[int] = []
+        self.counts: list[int] = []
+        self.sums: list[int] = []
+
+    def add(self, last: int, pairs: list[tuple[str, int]]) -> None:
+        count, total = (self.counts[-1], self.sums[-1]) if self.ends else (0, 0)
+        for subject, seq in pairs:
+            total = (total + _fingerprint(seq, subject)) & _MASK
+        self.ends.append(last)
+        self.counts.append(count + len(pairs))
+        self.sums.append(total)
+
+    def upto(self, seq: int) -> tuple[int, int]:
+        """(entries naming a subject, their fingerprint) of the batches ending at or before ``seq``."""
+        found = bisect_right(self.ends, seq)
+        return (self.counts[found - 1], self.sums[found - 1]) if found else (0, 0)
+
+
+class _Links:
+    """The chain's links met in order, rows and batches: each checked as it comes."""
+
+    def __init__(self, seals: _Seals, checkpoints: Sequence[Checkpoint], batch: int,
+                 progress: Callable[[int], None] | None) -> None:
+        self.seals, self.every, self.progress = seals, batch, progress
+        self.at_seq: dict[int, list[Checkpoint]] = {}
+        for checkpoint in checkpoints:
+            self.at_seq.setdefault(checkpoint.seq, []).append(checkpoint)
+        self.marks = sorted(self.at_seq)
+        self.expected, self.prev, self.reported = 1, GENESIS_HASH, 0
+        self.subjects = _BatchSubjects()
+        from garde.audit import entry_hash
+
+        self.entry_hash = entry_hash
+
+    def row(self, seq: int, at: str, kind: str, subject_id: str | None, actor: str, payload: str,
+            prev_hash: str, digest: str, seal: str | None) -> None:
+        expected = self.expected
+        if seq != expected:
+            what = "missing" if seq > expected else "duplicated"
+            raise _Broken(expected, f"entry {expected} is {what}")
+        if prev_hash != self.prev:
+            raise _Broken(seq, f"entry {seq} does not follow entry {seq - 1}")
+        if self.entry_hash(seq, at, kind, subject_id, actor, payload, prev_hash) != digest:
+            raise _Broken(seq, f"entry {seq} was modified")
+        self._end(seq, seq, digest, seal)
+
+    def batch(self, first: int, last: int, at: str, body: bytes, prev_hash: str, digest: str,
+              seal: str | None) -> None:
+        from garde.audit.batches import batch_hash, canonical
+
+        expected = self.expected
+        if first != expected:
+            what = "missing" if first > expected else "duplicated"
+            raise _Broken(min(first, expected), f"entry {min(first, expected)} is {what}")
+        if last < first:
+            raise _Broken(first, f"the batch at entry {first} ends at entry {last}, before it begins")
+        if prev_hash != self.prev:
+            raise _Broken(first, f"entry {first} does not follow entry {first - 1}")
+        body = bytes(body)
+        if batch_hash(first, last, at, prev_hash, body) != digest:
+            raise _Broken(first, f"the batch of entries {first}-{last} was modified")
+        records = canonical(body)
+        if records is None:
+            raise _Broken(first, f"the batch of entries {first}-{last} is not in its one valid encoding")
+        if len(records) != last - first + 1:
+            raise _Broken(first, f"the batch of entries {first}-{last} holds {len(records)} entries")
+        inside = bisect_left(self.marks, first)
+        if inside < len(self.marks) and self.marks[inside] < last:
+            checkpoint = self.at_seq[self.marks[inside]][0]
+            raise _Broken(first, f"entry {checkpoint.seq}, which {checkpoint.source} recorded "
+                                 f"({checkpoint.at}), is inside the batch of entries {first}-{last}: "
+                                 "the log was rewritten")
+        self.subjects.add(last, [(record[1], first + offset) for offset, record in enumerate(records)
+                                 if record[1] is not None])
+        self._end(first, last, digest, seal)
+
+    def _end(self, first: int, last: int, digest: str, seal: str | None) -> None:
+        if seal is not None:
+            self.seals.check(seal, last, digest)
+        for checkpoint in self.at_seq.get(last, ()):
+            if checkpoint.hash != digest:
+                raise _Broken(last, f"entry {last} is not the one {checkpoint.source} recorded "
+                                    f"({checkpoint.at}): the log was rewritten")
+        self.prev = digest
+        self.expected = last + 1
+        if self.progress is not None and last - self.reported >= self.every:
+            done = (last // self.every) * self.every - self.reported
+            self.progress(done)
+            self.reported += done
 
 
 def _check_end(conn: sa.Connection, checked: int, checkpoints: Sequence[Checkpoint],
@@ -208,36 +310,69 @@ def _check_end(conn: sa.Connection, checked: int, checkpoints: Sequence[Checkpoi
 
 
 # One statement, so one snapshot of the log and its runs: the runs read (level >= 0) up to the entries
-# checked, how much of the log they cover, and whether each of their rows is the entry it names.
+# checked, how much of the log they cover, and whether each of their rows naming a row of the log is
+# that entry (first line, part 0); then the rows naming no row of the log, which must be the batches'
+# entries naming a subject (part 1: their seq and subject, checked against the walk's fingerprints).
 _RUNS_CHECK = """
 WITH live AS (SELECT id, lo, hi FROM audit_runs WHERE level >= 0 AND hi <= :checked),
 indexed AS (SELECT r.seq, r.subject_id, l.lo, l.hi FROM audit_subject_runs r JOIN live l ON l.id = r.run)
-SELECT (SELECT count(*) FROM indexed),
+SELECT 0, (SELECT count(*) FROM indexed),
        (SELECT count(*) FROM indexed LEFT JOIN audit_log a ON a.seq = indexed.seq
-         WHERE a.seq IS NULL OR a.subject_id IS NOT indexed.subject_id
+         WHERE (a.seq IS NOT NULL AND a.subject_id IS NOT indexed.subject_id)
             OR indexed.seq <= indexed.lo OR indexed.seq > indexed.hi),
        (SELECT coalesce(max(hi), 0) FROM live),
        (SELECT coalesce(sum(hi - lo), 0) FROM live),
        (SELECT count(*) FROM live a JOIN live b ON a.id < b.id AND a.lo < b.hi AND b.lo < a.hi),
        (SELECT coalesce(min(lo), 0) FROM live),
        (SELECT count(*) FROM audit_log WHERE subject_id IS NOT NULL
-         AND seq <= (SELECT coalesce(max(hi), 0) FROM live))
+         AND seq <= (SELECT coalesce(max(hi), 0) FROM live)),
+       NULL
+UNION ALL
+SELECT 1, indexed.seq, 0, 0, 0, 0, 0, 0, indexed.subject_id FROM indexed
+  WHERE NOT EXISTS (SELECT 1 FROM audit_log a WHERE a.seq = indexed.seq)
 """
 
 
-def _check_runs(conn: sa.Connection, checked: int, present: set[str]) -> None:
+def _check_runs(conn: sa.Connection, checked: int, present: set[str], subjects: _BatchSubjects) -> None:
     """On SQLite, the subject runs an access answer reads (:mod:`garde.audit.runs`) index every entry
     naming a subject exactly once: the runs read cover the log from its start without overlap, each
-    of their rows is the entry it names, and they hold as many rows as the entries they cover name
-    subjects. A run row deleted or altered would hide entries from a subject's answer."""
+    of their rows is the entry it names (a row of the log, or an entry of a batch: those are summed
+    as the walk summed the batches' entries), and they hold as many rows as the entries they cover
+    name subjects. A run row deleted or altered would hide entries from a subject's answer."""
     if conn.dialect.name != "sqlite" or "audit_runs" not in present:
         return
-    indexed, wrong, covered, span, overlaps, first, named = conn.execute(
-        sa.text(_RUNS_CHECK), {"checked": checked}).one()
+    result = conn.execute(sa.text(_RUNS_CHECK), {"checked": checked})
+    ((_part, indexed, wrong, covered, span, overlaps, first, named, _none), *batched) = result.all()
+    count, total = subjects.upto(covered)
+    found = 0
+    for _part, seq, *_zeros, subject in batched:
+        found = (found + _fingerprint(int(seq), str(subject))) & _MASK
+    wrong += 0 if (len(batched), found) == (count, total) else max(1, abs(count - len(batched)))
+    named += count
     if wrong or overlaps or span != covered or first != 0 or indexed != named:
         raise _Broken(None, f"the audit log's subject runs do not index its entries up to {covered} "
                             f"({indexed} rows for {named} entries naming a subject, {wrong} wrong): "
                             "an access answer would miss entries; the chain itself is checked apart")
+
+
+def _check_batch_subjects(conn: sa.Connection, checked: int, subjects: _BatchSubjects) -> None:
+    """On PostgreSQL, ``audit_batch_subjects`` indexes every entry of the batches naming a subject up
+    to ``checked``, exactly once, as the walk decoded them (a row missing would hide an entry from a
+    subject's access answer)."""
+    if conn.dialect.name == "sqlite":
+        return
+    from garde.audit.batches import audit_batch_subjects
+
+    found, rows = 0, 0
+    table = audit_batch_subjects.c
+    for seq, subject in conn.execute(sa.select(table.seq, table.subject_id).where(table.seq <= checked)):
+        found = (found + _fingerprint(int(seq), str(subject))) & _MASK
+        rows += 1
+    count, total = subjects.upto(checked)
+    if (rows, found) != (count, total):
+        raise _Broken(None, f"the audit log's batch subject index does not index its batches' entries "
+                            f"({rows} rows for {count} entries naming a subject): an access answer would "
+                            "miss entries; the chain itself is checked apart")
 
 
 def _check_seals(keyring: Keyring, seals: _Seals, checked: int,

@@ -323,13 +323,17 @@ class _ConnectionSink:
     """Batches appended by this process, on a connection of its own."""
 
     def __init__(self, engine: sa.Engine) -> None:
+        from garde.settings import get_settings
+
+        self.batched = get_settings().audit_batch_rows  # decisions in batch rows (garde.audit.batches)
         self.conn = engine.connect()
         not_counted(self.conn.connection.dbapi_connection)  # appends move no decision's facts
 
     def write(self, batch: list[_Item]) -> None:
         # record_many()'s append: sealed with the configured audit key; run again, whole, on a deadlock
         key = configured_keyring().current
-        retried(self.conn, lambda conn: _append(conn, batch, key),
+        batched = self.batched
+        retried(self.conn, lambda conn: _append(conn, batch, key, batched=batched),
                 what=f"audit append of {len(batch)} entries")
 
     def close(self) -> None:

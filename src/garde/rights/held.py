@@ -37,6 +37,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from garde.audit import about_subjects, audit_log
+from garde.audit.batch_reading import batch_seqs, entries_at, tail_batched, tail_entries
 from garde.consent.ledger import consent_events
 from garde.datasets import row_identity
 from garde.keys import identifier_data_key
@@ -143,7 +144,7 @@ _MOMENT, _TEXT, _NUMBER = sa.DateTime(timezone=True), sa.Text(), sa.BigInteger()
 _SLOTS: tuple[tuple[str, sa.types.TypeEngine[Any]], ...] = (
     *((f"d{i}", _MOMENT) for i in range(1, 5)), *((f"s{i}", _TEXT) for i in range(1, 8)), ("n", _NUMBER))
 _TAGS = {kind: number for number, kind in enumerate(("consents", "objections", "suppression", "requests",
-                                                      "legal_holds", "audit"))}
+                                                      "legal_holds", "audit", "batched", "ids"))}
 
 
 def _kind(kind: str, **slots: sa.ColumnElement[Any]) -> sa.Select[Any]:
@@ -168,6 +169,7 @@ def _held_of(kinds: tuple[str, ...], digests: int, dialect: str) -> sa.CompoundS
     ids = sa.union(sa.select(sa.cast(sa.bindparam("subject", type_=sa.String()), sa.String(36))),
                    _theirs(len(kinds)))
     ids_query = ids.scalar_subquery()
+    batched = batch_seqs(dialect, ids_query).subquery()
     by_identity = _of_kinds(_s.kind, _s.hash, len(kinds))
     suppressed = sa.or_(sa.false(), *by_identity, sa.tuple_(_s.kind, _s.hash).in_(
         sa.select(i.kind, i.hash).where(i.subject_id.in_(ids_query))))
@@ -196,6 +198,10 @@ def _held_of(kinds: tuple[str, ...], digests: int, dialect: str) -> sa.CompoundS
               n=_h.id).where(_h.scope_kind == "subject"),
         _kind("audit", s1=_a.at, s2=_a.kind, s3=_a.payload, n=_a.seq)
         .where(about_subjects(dialect, ids_query)),
+        # the audit entries in decision batches: their seq and batch by the index (garde.audit.batch_reading),
+        # and on SQLite the ids themselves, for the batches appended past the runs' frontier
+        _kind("batched", n=batched.c.seq, s1=sa.cast(batched.c.first_seq, sa.Text())),
+        *([_kind("ids", s1=ids.subquery().c[0]).where(tail_batched())] if dialect == "sqlite" else []),
     ).order_by(*(sa.literal_column(name) for name in ("k", "d1", "n", "s1")))
 
 
@@ -234,6 +240,8 @@ def garde_held(conn: sa.Connection, request: Request, identities: Mapping[str, I
     theirs = {kind: set(values) for kind, values in identities.items()}
     consents, objections, suppression, audit = (held[k] for k in ("consents", "objections", "suppression",
                                                                   "audit"))
+    batched: list[tuple[int, int]] = []
+    ids: set[str] = set()
     # On the driver's cursor (garde.store.driver): the same rows, without SQLAlchemy's execution path.
     for k, d1, d2, d3, d4, s1, s2, s3, s4, s5, s6, s7, n in driver_rows(
             conn, _held_of(tuple(hashes), len(digests), conn.dialect.name), parameters):
@@ -253,8 +261,18 @@ def garde_held(conn: sa.Connection, request: Request, identities: Mapping[str, I
                 held["legal_holds"].append({"id": n, "identity": kind, "reason": s2,
                                             "starts_at": _iso(d2), "ends_at": _iso(d3),
                                             "released_at": _iso(d4)})
-        else:
+        elif k == 5:
             audit.append({"seq": n, "at": s1, "kind": s2, "details": _shown(json.loads(s3))})
+        elif k == 6:
+            if s1 is not None:
+                batched.append((n, int(s1)))
+        else:
+            ids.add(s1)
+    if batched or ids:  # the entries of decision batches (garde.audit.batches)
+        found = entries_at(conn, batched) + tail_entries(conn, ids)
+        audit.extend({"seq": e["seq"], "at": e["at"], "kind": e["kind"],
+                      "details": _shown(json.loads(e["payload"]))} for e in found)
+        audit.sort(key=lambda entry: int(entry["seq"]))
     held["requests"] = _requests(conn, request, others)
     return held
 
