@@ -130,7 +130,10 @@ def driver_rows_together(conn: sa.Connection, reads: Sequence[tuple[sa.ClauseEle
     """The rows of each of ``reads`` (statement, parameters), as :func:`driver_rows` gives them, the
     statements sent together: through psycopg in one pipeline, one round trip for all of them, where
     one each waited for the server's answer before the next was sent (psycopg still waits for the
-    ``BEGIN`` of a transaction they open). Reads that do not depend on one another's rows only.
+    ``BEGIN`` of a transaction they open). Statements that do not depend on one another's rows only:
+    reads, or a write returning rows (``RETURNING``) and what is sent behind it (the audit head's
+    lock behind a request's move, :func:`garde.audit.record_many`'s ``along``); the server runs them
+    in order, the first's error skips the others.
     Worth it for a few reads, not one: a pipeline of one statement cost ≈ 100 µs more client CPU
     than the statement sent plainly (psycopg 3.3, 2026-12-07); three cost the same either way."""
     if len(reads) < 2 or not _pipelines(conn):
@@ -182,15 +185,24 @@ def driver_many(conn: sa.Connection, sql: str, rows: Sequence[Sequence[Any]], *,
             if commit and committed_with(conn):
                 cursor.connection.commit()
         elif commit and committed_with(conn):
+            # The COMMIT queued behind the statement as a statement of the pipeline: its end's one
+            # Sync covers both. (``connection.commit()`` in a pipeline sends a Sync of its own and
+            # waits for it, then the pipeline's end sends another, empty, and waits again.) The
+            # server then reports the connection idle; psycopg, told so, sends nothing at the caller's
+            # commit. A failed statement skips the COMMIT and leaves the transaction to the caller's
+            # rollback, as before.
             with cursor.connection.pipeline():
                 cursor.execute(sql, arguments)
-                cursor.connection.commit()  # queued behind the statement; one sync for both
+                cursor.execute(_COMMIT)
         else:
             cursor.execute(sql, arguments)
     except conn.dialect.loaded_dbapi.Error as error:
         _raise(conn, error, sql, arguments, cursor)
     finally:
         cursor.close()
+
+
+_COMMIT = "COMMIT"
 
 
 def committed_with(conn: sa.Connection) -> bool:
