@@ -13,6 +13,7 @@ SQLAlchemy raises it (its exception class, listeners, a lost connection invalida
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NoReturn, cast
@@ -36,10 +37,16 @@ class _Parameter:
 
 @dataclass(frozen=True)
 class _Shape:
+    """A statement compiled for one shape: the driver's SQL, where each of its parameters comes from,
+    its columns' result processors; ``written``: the same SQL with PostgreSQL's own ``$n`` marks, for a
+    long statement sent through psycopg as written (:func:`_as_written`), and the parameters' names in
+    the order of their numbers."""
+
     sql: str
     positional: bool
     parameters: tuple[tuple[str, _Parameter], ...]
     results: tuple[Callable[[Any], Any] | None, ...]
+    written: tuple[str, tuple[str, ...]] | None = None
 
 
 # (the shape, and its statement: kept alive while cached, since its id is part of the key)
@@ -79,11 +86,34 @@ def _shape(dialect: sa.Dialect, statement: sa.ClauseElement, parameters: Mapping
             sources.append((name, _Parameter(None, None, processor(value) if processor else value, None)))
     results = tuple(entry.type._cached_result_processor(dialect, None)  # as SQLAlchemy's result does
                     for entry in compiled._result_columns or ())
-    shape = _Shape(expanded.statement, bool(compiled.positional), tuple(sources), results)
+    written = _as_written(expanded.statement) if (dialect.driver == "psycopg" and not compiled.positional
+                                                  and len(expanded.statement) >= _SPLIT_KEPT) else None
+    shape = _Shape(expanded.statement, bool(compiled.positional), tuple(sources), results, written)
     if len(_SHAPES) >= _MOST:
         _SHAPES.clear()
     _SHAPES[key] = (shape, statement)
     return shape
+
+
+# psycopg keeps the parsing of a statement's ``%(name)s`` marks for statements shorter than this
+# (``psycopg._queries.MAX_CACHED_STATEMENT_LENGTH``); a longer one is parsed again at each execution:
+# 78 µs for garde_held's 6.2 kB statement (2026-12-07), once a request.
+_SPLIT_KEPT = 4096
+_MARK = re.compile(r"%%|%\(([^)]+)\)s")
+
+
+def _as_written(sql: str) -> tuple[str, tuple[str, ...]]:
+    """``sql`` (psycopg's ``%(name)s`` marks, ``%%`` for a ``%``) with PostgreSQL's ``$n`` marks, one
+    number per name however often it appears, and the names in the order of their numbers."""
+    names: dict[str, int] = {}
+
+    def mark(found: re.Match[str]) -> str:
+        name = found.group(1)
+        if name is None:
+            return "%"
+        return f"${names.setdefault(name, len(names) + 1)}"
+
+    return _MARK.sub(mark, sql), tuple(names)
 
 
 def _arguments(shape: _Shape, parameters: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
@@ -257,14 +287,21 @@ def _execute(conn: sa.Connection, statement: sa.ClauseElement, parameters: Mappi
              fetch: bool) -> tuple[_Shape, list[Any], int]:
     shape = _shape(conn.dialect, statement, parameters)
     cursor = _cursor(conn)
-    arguments = _arguments(shape, parameters)
+    sql, arguments = shape.sql, _arguments(shape, parameters)
+    if shape.written is not None:  # a long statement: sent as written, its marks parsed once (_SPLIT_KEPT)
+        import psycopg
+
+        cursor.close()
+        cursor = psycopg.RawCursor(cursor.connection)
+        named = cast(dict[str, Any], arguments)
+        sql, arguments = shape.written[0], [named[name] for name in shape.written[1]]
     # The statement is the connection's as any other: its listeners (statement counters) see it.
-    conn.dispatch.before_cursor_execute(conn, cursor, shape.sql, arguments, None, False)
+    conn.dispatch.before_cursor_execute(conn, cursor, sql, arguments, None, False)
     try:
-        cursor.execute(shape.sql, arguments)
+        cursor.execute(sql, arguments)
         return shape, cursor.fetchall() if fetch else [], cursor.rowcount
     except conn.dialect.loaded_dbapi.Error as error:
-        _raise(conn, error, shape.sql, arguments, cursor)
+        _raise(conn, error, sql, arguments, cursor)
     finally:
         cursor.close()
 
