@@ -105,6 +105,32 @@ def test_a_driver_error_of_many_rows_is_sqlalchemy_s(engine: sa.Engine) -> None:
             driver_many(conn, f"INSERT INTO pairs (id) VALUES ({mark})", [(1,), *rows])
 
 
+def test_a_statement_that_carries_its_commit_commits_or_rolls_back_whole(engine: sa.Engine) -> None:
+    """``driver_many(…, commit=True)`` (an audit append ending its transaction): on PostgreSQL the
+    ``COMMIT`` goes behind the statement in one pipeline. A refused statement (a duplicate key) is
+    SQLAlchemy's IntegrityError and the server skips the ``COMMIT``: the caller's rollback leaves
+    nothing of the transaction, and the connection serves on. A passing one is committed when the
+    call returns (another connection sees it) and the caller's commit has nothing left to do."""
+    table = sa.Table("committed", sa.MetaData(), sa.Column("id", sa.Integer, primary_key=True))
+    table.create(engine)
+    mark = "?" if engine.dialect.paramstyle == "qmark" else "%s"
+    insert = f"INSERT INTO committed (id) VALUES ({mark})"
+    with engine.connect() as conn:
+        driver_many(conn, insert, [(1,)], commit=True)
+        conn.commit()
+        conn.execute(table.insert(), {"id": 2})  # in the same transaction as the refused statement
+        with pytest.raises(sa.exc.IntegrityError):
+            driver_many(conn, insert, [(1,)], commit=True)
+        conn.rollback()
+        driver_many(conn, insert, [(3,)], commit=True)
+        if engine.dialect.name == "postgresql":
+            with engine.connect() as other:
+                assert other.execute(sa.select(table.c.id).order_by(table.c.id)).scalars().all() == [1, 3]
+        conn.commit()
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(table.c.id).order_by(table.c.id)).scalars().all() == [1, 3]
+
+
 def _long_statement() -> sa.Select[tuple[int, datetime | None, str | None]]:
     """Over 4 kB of SQL: a parameter named in several places, a list, a ``%`` in a literal."""
     padding = sa.or_(*(moments.c.label == sa.literal(f"padding label number {n:04d}", literal_execute=True)
