@@ -17,7 +17,7 @@ from garde.consent.ledger import Evidence
 from garde.consent.objections import object_to
 from garde.legal_holds import place_hold
 from garde.rights.held import _by_kind, _held_of, identity_hashes
-from garde.store.driver import driver_many, driver_rows
+from garde.store.driver import _shape, driver_many, driver_rows
 from garde.subjects import ensure_subject
 from garde.suppression import suppress
 
@@ -103,3 +103,85 @@ def test_a_driver_error_of_many_rows_is_sqlalchemy_s(engine: sa.Engine) -> None:
     for rows in ([(1,)], [(2,), (2,)]):
         with engine.connect() as conn, pytest.raises(sa.exc.IntegrityError):
             driver_many(conn, f"INSERT INTO pairs (id) VALUES ({mark})", [(1,), *rows])
+
+
+def test_a_statement_that_carries_its_commit_commits_or_rolls_back_whole(engine: sa.Engine) -> None:
+    """``driver_many(…, commit=True)`` (an audit append ending its transaction): on PostgreSQL the
+    ``COMMIT`` goes behind the statement in one pipeline. A refused statement (a duplicate key) is
+    SQLAlchemy's IntegrityError and the server skips the ``COMMIT``: the caller's rollback leaves
+    nothing of the transaction, and the connection serves on. A passing one is committed when the
+    call returns (another connection sees it) and the caller's commit has nothing left to do."""
+    table = sa.Table("committed", sa.MetaData(), sa.Column("id", sa.Integer, primary_key=True))
+    table.create(engine)
+    mark = "?" if engine.dialect.paramstyle == "qmark" else "%s"
+    insert = f"INSERT INTO committed (id) VALUES ({mark})"
+    with engine.connect() as conn:
+        driver_many(conn, insert, [(1,)], commit=True)
+        conn.commit()
+        conn.execute(table.insert(), {"id": 2})  # in the same transaction as the refused statement
+        with pytest.raises(sa.exc.IntegrityError):
+            driver_many(conn, insert, [(1,)], commit=True)
+        conn.rollback()
+        driver_many(conn, insert, [(3,)], commit=True)
+        if engine.dialect.name == "postgresql":
+            with engine.connect() as other:
+                assert other.execute(sa.select(table.c.id).order_by(table.c.id)).scalars().all() == [1, 3]
+        conn.commit()
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(table.c.id).order_by(table.c.id)).scalars().all() == [1, 3]
+
+
+def _long_statement() -> sa.Select[tuple[int, datetime | None, str | None]]:
+    """Over 4 kB of SQL: a parameter named in several places, a list, a ``%`` in a literal."""
+    padding = sa.or_(*(moments.c.label == sa.literal(f"padding label number {n:04d}", literal_execute=True)
+                       for n in range(150)))
+    return sa.select(moments.c.id, moments.c.at, moments.c.label).where(
+        sa.or_(moments.c.label.in_(sa.bindparam("labels", expanding=True)),
+               moments.c.id == sa.bindparam("one"), moments.c.id == sa.bindparam("one") + 1, padding,
+               sa.text("moments.label LIKE 'x%y'")),
+        moments.c.at >= sa.bindparam("since")).order_by(moments.c.id)
+
+
+_LONG = _long_statement()
+
+
+def test_a_long_statement_reads_the_same_its_marks_not_parsed_again(engine: sa.Engine,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """A statement over 4 kB (garde_held's is 6.2 kB): psycopg parses the ``%(name)s`` marks of such a
+    statement again at each execution (it keeps the parsing of shorter ones only), so through psycopg
+    it is sent with PostgreSQL's own ``$n`` marks, a parameter named twice one number. The same rows as
+    SQLAlchemy's execution, on both databases; on PostgreSQL psycopg splits no marks of it."""
+    moments.create(engine)
+    at = datetime(2025, 3, 1, 12, 30, 15, 250000, tzinfo=UTC)
+    with engine.begin() as conn:
+        conn.execute(moments.insert(), [{"id": i, "at": at.replace(day=i), "label": f"l{i}"}
+                                        for i in range(1, 8)]
+                     + [{"id": 8, "at": at.replace(day=8), "label": "x%y"},
+                        {"id": 9, "at": at.replace(day=9), "label": "padding label number 0042"}])
+    split: list[bytes] = []
+    if engine.dialect.name == "postgresql":
+        from psycopg import _queries
+
+        original = _queries._split_query
+
+        def counted(query: bytes, *args: object, **kwargs: object) -> object:
+            if len(query) > 4096:
+                split.append(query)
+            return original(query, *args, **kwargs)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(_queries, "_split_query", counted)
+    with engine.connect() as conn:
+        for labels, ids in (([], [6, 7, 8, 9]), (["l2"], [2, 6, 7, 8, 9]),
+                            (["l3", "l5", "nobody"], [3, 5, 6, 7, 8, 9])):
+            parameters = {"labels": labels, "one": 6, "since": at.replace(day=2)}
+            rows = driver_rows(conn, _LONG, parameters)
+            assert split == []
+            monkeypatch.undo()
+            assert rows == _sqlalchemy_rows(conn, _LONG, parameters)
+            assert [row[0] for row in rows] == ids
+            if engine.dialect.name == "postgresql":
+                monkeypatch.setattr(_queries, "_split_query", counted)
+    if engine.dialect.name == "postgresql":
+        shape = _shape(engine.dialect, _LONG, parameters)
+        assert len(shape.sql) > 4096 and "'x%%y'" in shape.sql  # as psycopg's marks escape a %
+        assert shape.written is not None and "'x%y'" in shape.written[0]

@@ -66,9 +66,10 @@ def test_an_audit_append_waits_for_the_head_then_once_more(engine: sa.Engine, tm
 
 
 def test_a_move_and_its_step_are_one_wait(engine: sa.Engine, tmp_path: Path) -> None:
-    """PostgreSQL: the request's move and its step's row are one statement (two waits before), then
-    the audit append's two; a move from a status the request no longer has writes no step at all
-    (the transaction's own count of steps is unchanged), on both databases."""
+    """PostgreSQL: the request's move and its step's row are one statement, sent with the audit head's
+    lock (one wait, where the move and the lock were one each), then the append's entries (one): two
+    waits, three before; a move from a status the request no longer has writes no step and appends
+    nothing (the transaction's own counts are unchanged), on both databases."""
     with engine.begin() as conn:
         request = submit(conn, "access", {"email": "ana@example.org"})
         verify_out_of_band(conn, request.id, "identity card checked", actor="agent:test",
@@ -78,17 +79,45 @@ def test_a_move_and_its_step_are_one_wait(engine: sa.Engine, tmp_path: Path) -> 
         moved, waits = _waits(conn, tmp_path, lambda: transition(conn, read, "in_progress", reread=False))
         steps = conn.execute(sa.text("SELECT count(*) FROM request_steps WHERE request_id = :id"),
                              {"id": request.id}).scalar()
+        entries = conn.execute(sa.text("SELECT count(*) FROM audit_log")).scalar()
         with pytest.raises(RequestConflict):
             transition(conn, read, "in_progress", reread=False)  # ``read`` says verified: stale
         assert conn.execute(sa.text("SELECT count(*) FROM request_steps WHERE request_id = :id"),
                             {"id": request.id}).scalar() == steps
-    assert waits == (3 if engine.dialect.name == "postgresql" else 0)
+        assert conn.execute(sa.text("SELECT count(*) FROM audit_log")).scalar() == entries
+    assert waits == (2 if engine.dialect.name == "postgresql" else 0)
     with engine.connect() as conn:
         again = get_request(conn, request.id)
         assert verify(conn).ok
     assert again.status == moved.status == "in_progress"
     assert [s["status"] for s in again.steps] == ["received", "verified", "in_progress"]
     assert again.steps[-1]["at"] == moved.steps[-1]["at"] and again.started_at == moved.started_at
+
+
+def test_a_move_that_ends_its_transaction_commits_in_two_waits(engine: sa.Engine, tmp_path: Path) -> None:
+    """PostgreSQL: a move that is the last thing its transaction does (``last``, a run's start and
+    completion) waits twice in all: the move with the head's lock, then the entries with the
+    ``COMMIT`` (four before: the move, the lock, the entries with the ``COMMIT`` and its own ``Sync``,
+    then the pipeline's end, an empty ``Sync`` awaited). Committed when it returns: another
+    connection sees the move and the chain verifies; the caller's commit has nothing left to do."""
+    with engine.begin() as conn:
+        request = submit(conn, "access", {"email": "ana@example.org"})
+        verify_out_of_band(conn, request.id, "identity card checked", actor="agent:test",
+                           identities=["email"])
+    with engine.connect() as conn:
+        read = get_request(conn, request.id)  # in the transaction: its BEGIN is not counted
+        moved, waits = _waits(conn, tmp_path, lambda: transition(conn, read, "in_progress", reread=False,
+                                                                last=True))
+        if engine.dialect.name == "postgresql":
+            with engine.connect() as other:
+                assert get_request(other, request.id).status == "in_progress"
+        conn.commit()
+    assert waits == (2 if engine.dialect.name == "postgresql" else 0)
+    with engine.connect() as conn:
+        again = get_request(conn, request.id)
+        assert verify(conn).ok
+        kinds = conn.execute(sa.text("SELECT kind FROM audit_log ORDER BY seq")).scalars().all()
+    assert again.status == moved.status == "in_progress" and kinds[-1] == "request.in_progress"
 
 
 def test_a_held_connection_lent_to_a_transaction_commits_or_rolls_back_whole(engine: sa.Engine) -> None:

@@ -30,7 +30,7 @@ import heapq
 import json
 import json.encoder
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -45,7 +45,7 @@ from garde.audit.runs import about_subjects as about_subjects
 from garde.audit.runs import build_runs_sqlite
 from garde.store import is_postgres, metadata
 from garde.store.bulk import insert_plan, insert_rows
-from garde.store.driver import driver_copy, driver_execute, driver_many, driver_rows
+from garde.store.driver import driver_copy, driver_execute, driver_many, driver_rows, driver_rows_together
 
 GENESIS = "0" * 64
 
@@ -178,7 +178,12 @@ _MOVE_HEAD = (audit_head.update().where(audit_head.c.id == 1)
 _NO_PARAMETERS: Mapping[str, Any] = {}
 
 
-def record_many(conn: sa.Connection, events: Sequence[Event], *, last: bool = False) -> int:
+# A caller's statement run with the head's lock (:func:`record_many`'s ``along``).
+Along = tuple[sa.ClauseElement, Mapping[str, Any], Callable[[list[tuple[Any, ...]]], None]]
+
+
+def record_many(conn: sa.Connection, events: Sequence[Event], *, last: bool = False,
+                along: Along | None = None) -> int:
     """Append ``events`` in order inside the caller's transaction; returns the last seq.
 
     The append is sealed with the configured audit key (``GARDE_AUDIT_KEY``), if any.
@@ -188,9 +193,17 @@ def record_many(conn: sa.Connection, events: Sequence[Event], *, last: bool = Fa
     through psycopg the append's last statement carries the ``COMMIT`` (one round trip, see
     :func:`garde.store.driver.driver_many`), so the head is held for the hashing and that round
     trip only, not for what the caller does before committing. The transaction is then committed
-    when this returns; the caller's own commit has nothing left to do."""
+    when this returns; the caller's own commit has nothing left to do.
+
+    ``along``: a statement of the caller's that the entries record (a request's move), run just
+    before the head is locked, in the same round trip on PostgreSQL through psycopg
+    (:func:`garde.store.driver.driver_rows_together`) rather than one of its own: ``(statement,
+    parameters, check)``, the statement returning rows (``RETURNING``), ``check`` given them before
+    anything is appended; it raises to refuse (the caller's rollback then ends the transaction,
+    and the head's lock with it)."""
     return _append(conn, [(e.kind, e.payload, e.subject_id, e.actor) for e in events],
-                   configured_keyring().current, last=last)
+                   configured_keyring().current, last=last, along=along)
+
 
 
 # an entry to append, as plain data: (kind, payload, subject_id, actor); the payload a mapping, a
@@ -215,18 +228,28 @@ def payload_text(data: Any) -> str:
 
 
 def _append(conn: sa.Connection, items: Sequence[_Item], key: AuditKey | None, encoded: bool = False,
-            last: bool = False, batched: bool = False) -> int:
+            last: bool = False, batched: bool = False, along: Along | None = None) -> int:
     """Append ``items`` after the head, sealed with ``key``; returns the last seq. ``batched``: the
-    audit writer's append, whose decision entries go into batch rows (:mod:`garde.audit.batches`)."""
+    audit writer's append, whose decision entries go into batch rows (:mod:`garde.audit.batches`);
+    ``along``: a statement sent with the head lock (a request's transition, never the writer's)."""
     if batched and any(item[0] in BATCHED_KINDS for item in items):
         from garde.audit.appending import append_links
 
+        assert along is None, "the audit writer's batches carry no statement along"
         return append_links(conn, items, key, encoded, last)
     if not encoded and len(items) <= _WITH_HEAD_MOST:  # a request's few entries: their JSON written
         items = [(kind, payload_text(data), subject_id, actor)  # before the head is locked, not under it
                  for kind, data, subject_id, actor in items]
         encoded = True
-    seq, prev = _lock_head(conn)
+    if along is None:
+        seq, prev = _lock_head(conn)
+    else:
+        statement, parameters, check = along
+        insert = postgresql.insert if is_postgres(conn) else sqlite.insert
+        rows, ((seq, prev),) = driver_rows_together(conn, [(statement, parameters),
+                                                           (_LOCK_HEAD[insert], _NO_PARAMETERS)])
+        check(rows)
+        seq, prev = int(seq), str(prev)
     if not items:
         return seq
     rows = _chain(items, seq, prev, _timestamp(), encoded)

@@ -241,12 +241,14 @@ _STEP_COLUMNS = ("at", "status", "actor", "note")
 @lru_cache(maxsize=64)
 def _move_and_step(columns: tuple[str, ...]) -> sa.Insert:
     """PostgreSQL: :func:`_move` and the step's row in one statement (a data-modifying ``WITH``): the
-    step is written only when the request moved, and the rows it inserts are the rows moved (0: the
-    request changed meanwhile, nothing written). SQLite has no ``UPDATE`` in a ``WITH``."""
+    step is written only when the request moved, and the rows it inserts, and returns, are the rows
+    moved (none: the request changed meanwhile, nothing written). SQLite has no ``UPDATE`` in a
+    ``WITH``."""
     moved = _move(columns).returning(requests.c.id).cte("moved")
     step = sa.select(moved.c.id, *(sa.bindparam(name, type_=request_steps.c[name].type)
                                    for name in _STEP_COLUMNS))
-    return request_steps.insert().from_select(["request_id", *_STEP_COLUMNS], step)
+    return (request_steps.insert().from_select(["request_id", *_STEP_COLUMNS], step)
+            .returning(request_steps.c.request_id))
 
 
 def record_step(conn: sa.Connection, request_id: str, status: str, actor: str, note: str | None, *,
@@ -262,12 +264,18 @@ def record_step(conn: sa.Connection, request_id: str, status: str, actor: str, n
 
 def _audit_step(conn: sa.Connection, request_id: str, status: str, actor: str, note: str | None,
                 payload: Mapping[str, Any] | None, subject_id: str | None,
-                preceding: Sequence[audit.Event], last: bool = False) -> None:
+                preceding: Sequence[audit.Event], last: bool = False,
+                along: audit.Along | None = None) -> None:
+    """``along``: the move the step records (:func:`audit.record_many`)."""
     if subject_id is None:
+        if along is not None:  # the subject read after the move, as when the move went on its own
+            statement, parameters, check = along
+            check(driver_rows(conn, statement, parameters))
+            along = None
         subject_id = conn.execute(_SUBJECT, {"id": request_id}).scalar()
     audit.record_many(conn, [*preceding, audit.Event(
         f"request.{status}", {"request": request_id, "note": note, **(payload or {})}, subject_id, actor)],
-        last=last)
+        last=last, along=along)
 
 
 # A prefix shorter than this could name a request by accident: 8 hex digits are 4 billion ids.
@@ -397,10 +405,15 @@ def transition(conn: sa.Connection, request: Request, status: Status, *, actor: 
               **{f"new_{name}": update[name] for name in columns}}
     step = {"at": at, "status": status, "actor": actor, "note": note}
     moved = None if reread else _as_moved(request, update, step)  # before the last statement
-    if conn.dialect.name == "postgresql":  # the move and its step in one statement: one wait, not two
-        if driver_execute(conn, _move_and_step(columns), {**moving, **step}) == 0:
-            raise RequestConflict(f"request {request.id} changed meanwhile; read it again")
-        _audit_step(conn, request.id, status, actor, note, payload, request.subject_id, preceding, last)
+    if conn.dialect.name == "postgresql":
+        # The move and its step in one statement, sent with the audit head's lock (one wait, not
+        # three); nothing is appended unless the request moved.
+        def moved_or_conflict(rows: list[tuple[Any, ...]]) -> None:
+            if not rows:
+                raise RequestConflict(f"request {request.id} changed meanwhile; read it again")
+
+        _audit_step(conn, request.id, status, actor, note, payload, request.subject_id, preceding, last,
+                    along=(_move_and_step(columns), {**moving, **step}, moved_or_conflict))
     else:
         if driver_execute(conn, _move(columns), moving) == 0:
             raise RequestConflict(f"request {request.id} changed meanwhile; read it again")

@@ -13,6 +13,7 @@ SQLAlchemy raises it (its exception class, listeners, a lost connection invalida
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NoReturn, cast
@@ -36,10 +37,16 @@ class _Parameter:
 
 @dataclass(frozen=True)
 class _Shape:
+    """A statement compiled for one shape: the driver's SQL, where each of its parameters comes from,
+    its columns' result processors; ``written``: the same SQL with PostgreSQL's own ``$n`` marks, for a
+    long statement sent through psycopg as written (:func:`_as_written`), and the parameters' names in
+    the order of their numbers."""
+
     sql: str
     positional: bool
     parameters: tuple[tuple[str, _Parameter], ...]
     results: tuple[Callable[[Any], Any] | None, ...]
+    written: tuple[str, tuple[str, ...]] | None = None
 
 
 # (the shape, and its statement: kept alive while cached, since its id is part of the key)
@@ -79,11 +86,34 @@ def _shape(dialect: sa.Dialect, statement: sa.ClauseElement, parameters: Mapping
             sources.append((name, _Parameter(None, None, processor(value) if processor else value, None)))
     results = tuple(entry.type._cached_result_processor(dialect, None)  # as SQLAlchemy's result does
                     for entry in compiled._result_columns or ())
-    shape = _Shape(expanded.statement, bool(compiled.positional), tuple(sources), results)
+    written = _as_written(expanded.statement) if (dialect.driver == "psycopg" and not compiled.positional
+                                                  and len(expanded.statement) >= _SPLIT_KEPT) else None
+    shape = _Shape(expanded.statement, bool(compiled.positional), tuple(sources), results, written)
     if len(_SHAPES) >= _MOST:
         _SHAPES.clear()
     _SHAPES[key] = (shape, statement)
     return shape
+
+
+# psycopg keeps the parsing of a statement's ``%(name)s`` marks for statements shorter than this
+# (``psycopg._queries.MAX_CACHED_STATEMENT_LENGTH``); a longer one is parsed again at each execution:
+# 78 µs for garde_held's 6.2 kB statement (2026-12-07), once a request.
+_SPLIT_KEPT = 4096
+_MARK = re.compile(r"%%|%\(([^)]+)\)s")
+
+
+def _as_written(sql: str) -> tuple[str, tuple[str, ...]]:
+    """``sql`` (psycopg's ``%(name)s`` marks, ``%%`` for a ``%``) with PostgreSQL's ``$n`` marks, one
+    number per name however often it appears, and the names in the order of their numbers."""
+    names: dict[str, int] = {}
+
+    def mark(found: re.Match[str]) -> str:
+        name = found.group(1)
+        if name is None:
+            return "%"
+        return f"${names.setdefault(name, len(names) + 1)}"
+
+    return _MARK.sub(mark, sql), tuple(names)
 
 
 def _arguments(shape: _Shape, parameters: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
@@ -130,7 +160,10 @@ def driver_rows_together(conn: sa.Connection, reads: Sequence[tuple[sa.ClauseEle
     """The rows of each of ``reads`` (statement, parameters), as :func:`driver_rows` gives them, the
     statements sent together: through psycopg in one pipeline, one round trip for all of them, where
     one each waited for the server's answer before the next was sent (psycopg still waits for the
-    ``BEGIN`` of a transaction they open). Reads that do not depend on one another's rows only.
+    ``BEGIN`` of a transaction they open). Statements that do not depend on one another's rows only:
+    reads, or a write returning rows (``RETURNING``) and what is sent behind it (the audit head's
+    lock behind a request's move, :func:`garde.audit.record_many`'s ``along``); the server runs them
+    in order, the first's error skips the others.
     Worth it for a few reads, not one: a pipeline of one statement cost ≈ 100 µs more client CPU
     than the statement sent plainly (psycopg 3.3, 2026-12-07); three cost the same either way."""
     if len(reads) < 2 or not _pipelines(conn):
@@ -182,15 +215,24 @@ def driver_many(conn: sa.Connection, sql: str, rows: Sequence[Sequence[Any]], *,
             if commit and committed_with(conn):
                 cursor.connection.commit()
         elif commit and committed_with(conn):
+            # The COMMIT queued behind the statement as a statement of the pipeline: its end's one
+            # Sync covers both. (``connection.commit()`` in a pipeline sends a Sync of its own and
+            # waits for it, then the pipeline's end sends another, empty, and waits again.) The
+            # server then reports the connection idle; psycopg, told so, sends nothing at the caller's
+            # commit. A failed statement skips the COMMIT and leaves the transaction to the caller's
+            # rollback, as before.
             with cursor.connection.pipeline():
                 cursor.execute(sql, arguments)
-                cursor.connection.commit()  # queued behind the statement; one sync for both
+                cursor.execute(_COMMIT)
         else:
             cursor.execute(sql, arguments)
     except conn.dialect.loaded_dbapi.Error as error:
         _raise(conn, error, sql, arguments, cursor)
     finally:
         cursor.close()
+
+
+_COMMIT = "COMMIT"
 
 
 def committed_with(conn: sa.Connection) -> bool:
@@ -245,14 +287,21 @@ def _execute(conn: sa.Connection, statement: sa.ClauseElement, parameters: Mappi
              fetch: bool) -> tuple[_Shape, list[Any], int]:
     shape = _shape(conn.dialect, statement, parameters)
     cursor = _cursor(conn)
-    arguments = _arguments(shape, parameters)
+    sql, arguments = shape.sql, _arguments(shape, parameters)
+    if shape.written is not None:  # a long statement: sent as written, its marks parsed once (_SPLIT_KEPT)
+        import psycopg
+
+        cursor.close()
+        cursor = psycopg.RawCursor(cursor.connection)
+        named = cast(dict[str, Any], arguments)
+        sql, arguments = shape.written[0], [named[name] for name in shape.written[1]]
     # The statement is the connection's as any other: its listeners (statement counters) see it.
-    conn.dispatch.before_cursor_execute(conn, cursor, shape.sql, arguments, None, False)
+    conn.dispatch.before_cursor_execute(conn, cursor, sql, arguments, None, False)
     try:
-        cursor.execute(shape.sql, arguments)
+        cursor.execute(sql, arguments)
         return shape, cursor.fetchall() if fetch else [], cursor.rowcount
     except conn.dialect.loaded_dbapi.Error as error:
-        _raise(conn, error, shape.sql, arguments, cursor)
+        _raise(conn, error, sql, arguments, cursor)
     finally:
         cursor.close()
 
