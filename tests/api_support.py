@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import json
 import os
 import socket
 import subprocess
@@ -22,6 +21,7 @@ import pytest
 import sqlalchemy as sa
 from fastapi import FastAPI
 
+from garde import audit
 from garde.api import create_app
 from garde.api.keys import ROLES, create_key
 from garde.rights import FileMailer
@@ -127,12 +127,11 @@ def audit_actors(url: str, kind_prefix: str, request: str | None = None) -> list
     """The actors of the audit entries whose kind starts with ``kind_prefix``, oldest first; with
     ``request``, only the entries about that request (a store shared by a module's tests)."""
     engine = connect(url)
-    with engine.connect() as conn:
-        rows = conn.execute(sa.text("SELECT actor, payload FROM audit_log WHERE kind LIKE :k ORDER BY seq"),
-                            {"k": kind_prefix + "%"}).all()
+    with engine.connect() as conn:  # rows and the writer's decision batches alike (docs/audit.md)
+        found = [entry for entry in audit.entries(conn) if entry["kind"].startswith(kind_prefix)]
     engine.dispose()
-    return [actor for actor, payload in rows
-            if request is None or json.loads(payload).get("request") == request]
+    return [entry["actor"] for entry in found
+            if request is None or entry["payload"].get("request") == request]
 
 
 def known_subject(url: str, email: str) -> str:
