@@ -165,3 +165,10 @@ def test_an_erased_customer_is_left_nowhere_in_garde_s_store_or_files(served: Se
     assert (left, left_in_files) == ([], []), "\n".join(map(str, left + left_in_files))
     # Every file garde wrote is owner-only (the logs are the test's own files, made by its harness).
     assert [f for f in owner_only([tmp_path]) if not f.split()[0].endswith(".log")] == []
+    # The engine subject the shop's consent call linked her three identities to is erased, not only the
+    # request's own (her address alone did not vouch for it; discovery found all three hers): decide()
+    # refuses her (garde.rights.vouching, red25)
+    with served.client("service") as shop:
+        decided = shop.post("/decisions", json={"activity": "reviews-surveys",
+                                                "subject": {"email": person["email"]}})
+    assert decided.status_code == 200 and not decided.json()["allowed"], decided.text
