@@ -37,7 +37,7 @@ from garde.suppression import is_suppressed
 from tests.api_support import Served, bearer, subject_token
 from tests.conftest import mailed_code
 from tests.subjects_support import ME, World
-from tests.web_support import answer_files, answered, mailed_code_to, mails_to
+from tests.web_support import answer_files, answered, csrf_of, mailed_code_to, mails_to, privacy_center
 
 
 @pytest.mark.parametrize("subjects_app", ["sqlite"], indirect=True)
@@ -203,6 +203,17 @@ def _token(served: Served, email: str) -> dict[str, str]:
     return bearer(confirmed.json()["token"])
 
 
+def _privacy_center(served: Served, mallory: str, beas: str) -> None:
+    """Mallory in the privacy center: told more may be held under other identities, none of Bea's
+    request, and Bea's consent not hers to withdraw (403, the page says why)."""
+    with privacy_center(served, mallory) as browser:
+        page = browser.get("/privacy/me")
+        assert "more may be held under the others" in page.text and beas not in page.text
+        refused = browser.post("/privacy/me/consents", data={
+            "csrf": csrf_of(page.text), "activity": "segmentation", "action": "withdraw"})
+        assert refused.status_code == 403 and "was not recorded with the address" in refused.text
+
+
 def test_an_attackers_restriction_and_erasure_leave_the_victims_subject_alone(served_shared: Served) -> None:
     """Against a real `garde serve` over the reference shop (SQLite, PostgreSQL): Mallory's own
     restriction and erasure, run by staff, leave Bea's subject active, her answer files and session."""
@@ -222,6 +233,7 @@ def test_an_attackers_restriction_and_erasure_leave_the_victims_subject_alone(se
             assert given.status_code == 201, given.text
         beas = answered(served, staff, "access", bea)
         beas_token = _token(served, bea)
+        _privacy_center(served, mallory, beas)
         hers = _token(served, mallory)
         for type in ("restriction", "erasure"):
             made = anyone.post("/me/requests", headers=hers, json={"type": type})

@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from garde.store import connect
 from tests.api_support import Served, served_shop
 from tests.leftovers import in_files, in_store, owner_only, spellings
-from tests.web_support import csrf_of, mailed_code_to, mails_to
+from tests.web_support import csrf_of, mailed_code_to, mails_to, privacy_center
 
 NEW_NAME = "Quentinella"  # the first name the subject rectifies theirs to
 
@@ -59,14 +59,7 @@ def _person(served: Served, email: str) -> dict[str, str]:
 
 
 def _privacy_center(served: Served, email: str) -> None:
-    with httpx.Client(base_url=served.url, timeout=60) as browser:
-        home = browser.get("/privacy/")
-        before = len(mails_to(served.outbox, email))
-        assert browser.post("/privacy/", data={"csrf": csrf_of(home.text), "email": email}).status_code == 303
-        form = browser.get("/privacy/code")
-        code = mailed_code_to(served.outbox, email, before)
-        confirmed = browser.post("/privacy/code", data={"csrf": csrf_of(form.text), "code": code})
-        assert confirmed.status_code == 303, confirmed.text
+    with privacy_center(served, email) as browser:
         csrf = csrf_of(browser.get("/privacy/me").text)
         for action in ("give", "withdraw"):
             changed = browser.post("/privacy/me/consents", data={

@@ -89,3 +89,17 @@ def answered(served: Served, staff: httpx.Client, type: str, email: str) -> str:
     ran = served.run(staff, request_id)
     assert ran.json()["status"] == "completed", ran.text
     return request_id
+
+
+@contextmanager
+def privacy_center(served: Served, email: str) -> Iterator[httpx.Client]:
+    """A browser signed in to the privacy center of a real `garde serve` with the code mailed to ``email``."""
+    with httpx.Client(base_url=served.url, timeout=60) as browser:
+        home = browser.get("/privacy/")
+        before = len(mails_to(served.outbox, email))
+        assert browser.post("/privacy/", data={"csrf": csrf_of(home.text), "email": email}).status_code == 303
+        form = browser.get("/privacy/code")
+        code = mailed_code_to(served.outbox, email, before)
+        confirmed = browser.post("/privacy/code", data={"csrf": csrf_of(form.text), "code": code})
+        assert confirmed.status_code == 303, confirmed.text
+        yield browser
