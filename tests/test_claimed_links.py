@@ -235,6 +235,7 @@ def test_an_attackers_restriction_and_erasure_leave_the_victims_subject_alone(se
         beas_token = _token(served, bea)
         _privacy_center(served, mallory, beas)
         hers = _token(served, mallory)
+        beas_mails = mails_to(served.outbox, bea)  # her codes and her answer's mail
         for type in ("restriction", "erasure"):
             made = anyone.post("/me/requests", headers=hers, json={"type": type})
             assert made.status_code == 201, made.text
@@ -242,6 +243,7 @@ def test_an_attackers_restriction_and_erasure_leave_the_victims_subject_alone(se
             assert ran.json()["status"] == "completed", ran.text
         assert answer_files(staff, beas) == {"access.html", "access.json"}
         assert (served.results / beas / "access.json").is_file()
+        assert mails_to(served.outbox, bea) == beas_mails  # the mails about her request stay
         mine = anyone.get("/me/requests", headers=beas_token)  # her session was not ended
         assert mine.status_code == 200 and beas in [r["id"] for r in mine.json()], mine.text
         decided = service.post("/decisions", json={"activity": "segmentation", "subject": {"email": bea}})
