@@ -131,7 +131,7 @@ def opened_world(urls: dict[str, str], folder: Path, *, create: bool = False) ->
 def answer(world: World, request_id: str, name: str) -> dict[str, Any]:
     """An answer file, without what names the request or when it was written."""
     data: dict[str, Any] = json.loads((world.results / request_id / name).read_text(encoding="utf-8"))
-    for key in ("request", "subject", "generated_at", "held"):
+    for key in ("request", "subject", "subjects", "generated_at", "held"):
         data.pop(key, None)
     if "own_copies" in data:  # garde's files of the subject: named by request ids and times
         data["own_copies"] = sorted((copy["kind"], copy["removed"]) for copy in data["own_copies"])

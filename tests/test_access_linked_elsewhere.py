@@ -14,44 +14,12 @@ holds Bob's e-mail. Against a real `garde serve` over the reference shop, SQLite
 from __future__ import annotations
 
 import json
-import re
-import time
 from typing import Any
 
-import httpx
 import sqlalchemy as sa
 
 from tests.api_support import Served
-from tests.web_support import mails_to
-
-
-def _code_to(served: Served, email: str, before: int) -> str:
-    """The code of the newest mail to ``email`` past the ``before`` first (sent after the answer)."""
-    end = time.monotonic() + 30
-    while True:
-        bodies = mails_to(served.outbox, email)[before:]
-        found = [m for body in bodies if (m := re.search(r"\b(\d{6})\b", body))]
-        if found or time.monotonic() > end:
-            assert found, bodies
-            return found[-1].group(1)
-        time.sleep(0.05)
-
-
-def _files(staff: httpx.Client, request_id: str) -> set[str]:
-    return {f["name"] for f in staff.get(f"/requests/{request_id}/files").json()}
-
-
-def _answered(served: Served, staff: httpx.Client, type: str, email: str) -> str:
-    """A request of ``type`` for ``email``, verified by the code mailed to it, run to its end."""
-    before = len(mails_to(served.outbox, email))
-    made = staff.post("/requests", json={"type": type, "subject": {"email": email}})
-    assert made.status_code == 201, made.text
-    request_id: str = made.json()["request"]["id"]
-    verified = staff.post(f"/requests/{request_id}/verify", json={"code": _code_to(served, email, before)})
-    assert verified.status_code == 200, verified.text
-    ran = served.run(staff, request_id)
-    assert ran.json()["status"] == "completed", ran.text
-    return request_id
+from tests.web_support import answer_files, answered
 
 
 def test_a_number_linked_to_its_former_holder_opens_none_of_their_records(served_shared: Served) -> None:
@@ -73,10 +41,10 @@ def test_a_number_linked_to_its_former_holder_opens_none_of_their_records(served
             "activity": "segmentation", "subject": {"customer_id": card}, "channel": "email",
             "method": "web_form"})
         assert own.status_code == 201, own.text
-        bobs = _answered(served, staff, "access", bob)
-        assert _files(staff, bobs) == {"access.html", "access.json"}
+        bobs = answered(served, staff, "access", bob)
+        assert answer_files(staff, bobs) == {"access.html", "access.json"}
 
-        anas = _answered(served, staff, "access", ana)
+        anas = answered(served, staff, "access", ana)
         answer: dict[str, Any] = json.loads(staff.get(f"/requests/{anas}/files/access.json").content)
         # the number is Ana's for the shop: her own record shows it, matched through her e-mail
         assert number in json.dumps(answer)
@@ -86,7 +54,7 @@ def test_a_number_linked_to_its_former_holder_opens_none_of_their_records(served
         assert [r["id"] for r in held["requests"]] == [anas]  # not Bob's request (before: with its steps)
         assert bobs not in json.dumps(answer)
 
-        _answered(served, staff, "erasure", ana)
+        answered(served, staff, "erasure", ana)
         # Bob's answer is still his (before: Ana's erasure removed it as one of "her" earlier answers)
-        assert _files(staff, bobs) == {"access.html", "access.json"}
+        assert answer_files(staff, bobs) == {"access.html", "access.json"}
         assert (served.results / bobs / "access.json").is_file()

@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from garde.store import connect
 from tests.api_support import Served, served_shop
 from tests.leftovers import in_files, in_store, owner_only, spellings
-from tests.web_support import csrf_of, mailed_code_to, mails_to
+from tests.web_support import csrf_of, mailed_code_to, mails_to, privacy_center
 
 NEW_NAME = "Quentinella"  # the first name the subject rectifies theirs to
 
@@ -59,14 +59,7 @@ def _person(served: Served, email: str) -> dict[str, str]:
 
 
 def _privacy_center(served: Served, email: str) -> None:
-    with httpx.Client(base_url=served.url, timeout=60) as browser:
-        home = browser.get("/privacy/")
-        before = len(mails_to(served.outbox, email))
-        assert browser.post("/privacy/", data={"csrf": csrf_of(home.text), "email": email}).status_code == 303
-        form = browser.get("/privacy/code")
-        code = mailed_code_to(served.outbox, email, before)
-        confirmed = browser.post("/privacy/code", data={"csrf": csrf_of(form.text), "code": code})
-        assert confirmed.status_code == 303, confirmed.text
+    with privacy_center(served, email) as browser:
         csrf = csrf_of(browser.get("/privacy/me").text)
         for action in ("give", "withdraw"):
             changed = browser.post("/privacy/me/consents", data={
@@ -165,3 +158,10 @@ def test_an_erased_customer_is_left_nowhere_in_garde_s_store_or_files(served: Se
     assert (left, left_in_files) == ([], []), "\n".join(map(str, left + left_in_files))
     # Every file garde wrote is owner-only (the logs are the test's own files, made by its harness).
     assert [f for f in owner_only([tmp_path]) if not f.split()[0].endswith(".log")] == []
+    # The engine subject the shop's consent call linked her three identities to is erased, not only the
+    # request's own (her address alone did not vouch for it; discovery found all three hers): decide()
+    # refuses her (garde.rights.vouching, red25)
+    with served.client("service") as shop:
+        decided = shop.post("/decisions", json={"activity": "reviews-surveys",
+                                                "subject": {"email": person["email"]}})
+    assert decided.status_code == 200 and not decided.json()["allowed"], decided.text

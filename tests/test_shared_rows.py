@@ -36,7 +36,7 @@ from garde.rights.running import locate, run
 from garde.rights.shared import is_shared, shared_rows
 from garde.settings import Settings, get_settings
 from garde.store import connect, migrate
-from garde.subjects import ensure_subject, link_identifiers
+from garde.subjects import ensure_subject, link_identifiers, subject_identifiers
 from tests.api_support import Client, bearer, new_keys
 from tests.test_processor_forwarding import ME, _privacy_request
 from tests.test_rights_requests import _database
@@ -412,6 +412,10 @@ def lab(tmp_path: Path) -> Iterator[_Lab]:
     with store.begin() as conn:
         subject = ensure_subject(conn, {"email": ANA, "phone": ANA_PHONE})
         link_identifiers(conn, subject, [("email", VALUES["subject"])])
+        # links proofs made (staff checked them): the phone she proves opens her subject
+        # (garde.rights.vouching; links the shop's systems claimed would give the request one of its own)
+        conn.execute(subject_identifiers.update().where(subject_identifiers.c.subject_id == subject)
+                     .values(proven=True))
         ensure_subject(conn, {"email": VALUES["other"]})
     yield _Lab(store, deployments, subject)
     for deployment in deployments.values():

@@ -9,10 +9,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
+
 from garde.api import create_app
 from garde.rights import FileMailer
 from garde.settings import Settings
-from tests.api_support import REGISTER, Client, new_keys
+from tests.api_support import REGISTER, Client, Served, new_keys
 from tests.conftest import ROOT
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
@@ -67,3 +69,37 @@ def mailed_code_to(outbox: Path, email: str, before: int) -> str:
     found = re.search(r"\b(\d{6})\b", mails[before])
     assert found, mails[before]
     return found[1]
+
+
+def answer_files(staff: httpx.Client, request_id: str) -> set[str]:
+    """The names of a request's answer files, as staff list them."""
+    return {f["name"] for f in staff.get(f"/requests/{request_id}/files").json()}
+
+
+def answered(served: Served, staff: httpx.Client, type: str, email: str) -> str:
+    """A request of ``type`` for ``email`` made by staff, verified by the code mailed to it, run to its
+    end."""
+    before = len(mails_to(served.outbox, email))
+    made = staff.post("/requests", json={"type": type, "subject": {"email": email}})
+    assert made.status_code == 201, made.text
+    request_id: str = made.json()["request"]["id"]
+    verified = staff.post(f"/requests/{request_id}/verify",
+                          json={"code": mailed_code_to(served.outbox, email, before)})
+    assert verified.status_code == 200, verified.text
+    ran = served.run(staff, request_id)
+    assert ran.json()["status"] == "completed", ran.text
+    return request_id
+
+
+@contextmanager
+def privacy_center(served: Served, email: str) -> Iterator[httpx.Client]:
+    """A browser signed in to the privacy center of a real `garde serve` with the code mailed to ``email``."""
+    with httpx.Client(base_url=served.url, timeout=60) as browser:
+        home = browser.get("/privacy/")
+        before = len(mails_to(served.outbox, email))
+        assert browser.post("/privacy/", data={"csrf": csrf_of(home.text), "email": email}).status_code == 303
+        form = browser.get("/privacy/code")
+        code = mailed_code_to(served.outbox, email, before)
+        confirmed = browser.post("/privacy/code", data={"csrf": csrf_of(form.text), "code": code})
+        assert confirmed.status_code == 303, confirmed.text
+        yield browser

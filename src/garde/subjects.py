@@ -55,6 +55,8 @@ subject_identifiers = sa.Table(
     sa.Column("subject_id", sa.String(36), sa.ForeignKey("subjects.id"), nullable=False),
     sa.Column("kind", sa.String(32), primary_key=True),
     sa.Column("hash", sa.String(64), primary_key=True),
+    # A proof made or confirmed the link (migration 0038); a link the shop's systems claimed is not.
+    sa.Column("proven", sa.Boolean, nullable=False, server_default=sa.false()),
 )
 
 subject_objections = sa.Table(
@@ -230,7 +232,10 @@ def ensure_subject(conn: sa.Connection, identities: Mapping[str, str], kind: str
     return subject_id
 
 
-def link_identifiers(conn: sa.Connection, subject_id: str, identities: Iterable[tuple[str, str]]) -> None:
+def link_identifiers(conn: sa.Connection, subject_id: str, identities: Iterable[tuple[str, str]], *,
+                     proven: bool = False) -> None:
+    """Link each identity not linked yet to ``subject_id``; ``proven`` when a proof makes the links
+    (a link the shop's systems claim is not: :mod:`garde.rights.vouching`)."""
     key = identifier_data_key(conn)
     for kind, value in identities:
         digest = identifier_hash(kind, value, key)
@@ -239,7 +244,8 @@ def link_identifiers(conn: sa.Connection, subject_id: str, identities: Iterable[
                 subject_identifiers.c.kind == kind, subject_identifiers.c.hash == digest)
         ).first()
         if exists is None:
-            conn.execute(subject_identifiers.insert().values(subject_id=subject_id, kind=kind, hash=digest))
+            conn.execute(subject_identifiers.insert().values(subject_id=subject_id, kind=kind, hash=digest,
+                                                             proven=proven))
 
 
 def subject_state(conn: sa.Connection, subject_id: str) -> State | None:

@@ -15,6 +15,7 @@ from typing import Any, Literal
 import sqlalchemy as sa
 
 from garde import consent
+from garde.consent.identities import record as recorded_with
 from garde.consent.ledger import Evidence, LedgerEvent
 from garde.consent.objections import TARGETED_ADVERTISING, gpc_signal, record_gpc
 from garde.consent.receipts import receipt
@@ -83,11 +84,14 @@ def record_choice(engine: sa.Engine, model: DecisionModel, choice: ConsentChoice
     def recording(conn: sa.Connection) -> LedgerEvent:
         subject_id = ensure_subject(conn, choice.identities)
         if choice.action == "given":
-            return consent.give(conn, subject_id, choice.activity,
-                                valid_for=rules.consent_validity if rules else None, **details)
-        if choice.unsubscribe:
-            return consent.unsubscribe(conn, subject_id, choice.activity, **details)
-        return consent.withdraw(conn, subject_id, choice.activity, **details)
+            event = consent.give(conn, subject_id, choice.activity,
+                                 valid_for=rules.consent_validity if rules else None, **details)
+        elif choice.unsubscribe:
+            event = consent.unsubscribe(conn, subject_id, choice.activity, **details)
+        else:
+            event = consent.withdraw(conn, subject_id, choice.activity, **details)
+        recorded_with(conn, event.event_id, choice.identities)  # what a narrowed session reaches
+        return event
 
     return retried(engine, recording, what=f"consent {choice.action} for {choice.activity}",
                    races_to_create=True)

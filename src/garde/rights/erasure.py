@@ -52,6 +52,7 @@ from garde.problems import GardeError, Problem
 from garde.rights import copies, forwarding
 from garde.rights.deployment import Deployment, dumps
 from garde.rights.erasure_plan import ROW_PLACEHOLDER, ErasurePlan, plan_erasure, staying_masking
+from garde.rights.held import engine_subjects
 from garde.rights.held_as_processor import Forwarding, subject_notes
 from garde.rights.intake import Request
 from garde.rights.rectification import seal
@@ -80,6 +81,10 @@ class Erasure:
     applied: dict[str, tuple[int, int]] = field(default_factory=dict)  # database: (steps, rows changed)
     removed: list[str] = field(default_factory=list)  # garde's own files the erasure removed
     keyed: frozenset[str] = frozenset()  # tables keyed by an identity (identity_keyed)
+    # the person's engine subjects besides the request's own (garde.rights.held.engine_subjects, as the
+    # plan's report records them): a request proven with a subject of its own (garde.rights.vouching)
+    # erases the subject the shop linked their identities to when discovery found every one theirs
+    subjects: tuple[str, ...] = ()
 
     def record_applied(self, conn: sa.Connection) -> list[audit.Event]:
         """Mark the steps of the databases that committed done; their audit entries to append."""
@@ -105,9 +110,10 @@ class Erasure:
         """Mark the applied steps done and the subject erased; the audit entries to append."""
         request = self.request
         events = self.record_applied(conn)
-        if request.subject_id:
-            set_state(conn, request.subject_id, "erased")
-        events += _end_sessions(conn, request, self.actor)
+        whose = sorted({s for s in (request.subject_id, *self.subjects) if s is not None})
+        for subject_id in whose:
+            set_state(conn, subject_id, "erased")
+        events += _end_sessions(conn, request, self.actor, whose)
         if self.removed:
             events.append(audit.Event("request.copies_removed", {"request": request.id,
                                                                  "files": self.removed},
@@ -126,14 +132,14 @@ def _recorded_rows(recorded: list[int | None], changed: int) -> int:
     return sum(row for row in recorded if row is not None)
 
 
-def _end_sessions(conn: sa.Connection, request: Request, actor: str) -> list[audit.Event]:
+def _end_sessions(conn: sa.Connection, request: Request, actor: str,
+                  subjects: list[str]) -> list[audit.Event]:
     """End the erased subject's open sessions (privacy center, API): each holds the raw identity it
-    was opened with until it ends, expires or the next session start wipes it. Those of the subject,
-    or opened with an identity this erasure proved."""
+    was opened with until it ends, expires or the next session start wipes it. Those of the erased
+    ``subjects``, or opened with an identity this erasure proved."""
     s = subject_sessions.c
     proven = sorted(digest for kind, digest in request.identity_hashes.items() if kind in request.proofs)
-    whose = sa.or_(s.identity_hash.in_(proven),
-                   *([s.subject_id == request.subject_id] if request.subject_id else []))
+    whose = sa.or_(s.identity_hash.in_(proven), *([s.subject_id.in_(subjects)] if subjects else []))
     ended = list(conn.execute(subject_sessions.update().where(whose, s.ended_at.is_(None))
                               .values(ended_at=now(), identity=None).returning(s.id)).scalars())
     # and any ended earlier whose identity the next start has not wiped yet
@@ -212,7 +218,8 @@ def erase(store: Engine, request: Request, deployment: Deployment, footprint: Fo
         report = json.loads(report_path.read_text(encoding="utf-8"))
     if pending is None:
         pending = _stored_steps(store, request.id)
-    erasure = Erasure(request, {}, actor, keyed=identity_keyed(deployment))
+    erasure = Erasure(request, {}, actor, keyed=identity_keyed(deployment),
+                      subjects=tuple(report.get("subjects", ())))
     # Whatever stops it from here (a database refusing a write, a file garde cannot remove), what
     # the databases already committed travels with the error, to be audited (ErasureFailed).
     try:
@@ -287,6 +294,7 @@ def store_plan(store: Engine, request: Request, deployment: Deployment, footprin
                             shared=shared_rows(conn, deployment, footprint, request.subject_id))
         check_fits(deployment, plan)
         report = {"request": request.id, "subject": request.subject_id,
+                  "subjects": sorted(engine_subjects(conn, request.subject_id, footprint.identities)),
                   "date": plan.today.isoformat(), **plan.report(),
                   "own_copies": _own_copies(conn, deployment, request, footprint)}
         if processed_for:

@@ -38,6 +38,7 @@ import sqlalchemy as sa
 
 from garde.audit import about_subjects, audit_log
 from garde.audit.batch_reading import batch_seqs, entries_at, tail_batched, tail_entries
+from garde.consent.identities import consent_identities
 from garde.consent.ledger import consent_events
 from garde.datasets import row_identity
 from garde.keys import identifier_data_key
@@ -105,19 +106,39 @@ def _of_kinds(kind: sa.ColumnElement[Any], digest: sa.ColumnElement[Any],
 # The statements of an access answer, built once per shape: an access request runs each of them,
 # and building a statement (and its cache key) costs more than SQLite takes to run it.
 @lru_cache(maxsize=64)
-def _subjects_of(kinds: tuple[str, ...]) -> sa.Select[Any]:
+def _subjects_of(kinds: tuple[str, ...]) -> sa.CompoundSelect[Any]:
     return _theirs(len(kinds))
 
 
-def _theirs(count: int) -> sa.Select[Any]:
+def _theirs(count: int) -> sa.CompoundSelect[Any]:
     """The engine subjects holding one of the person's identities (``count`` kinds, bound as
     :func:`_by_kind` names them) and none that is not among them: a subject linked to another
     identity as well is another person whose link meets one of theirs (a recycled telephone number
     the shop now gives the requester, linked in garde to its former holder with their e-mail)."""
+    return sa.union(*_their_subjects(count))
+
+
+def _their_subjects(count: int) -> list[sa.Select[Any]]:
+    """The two selects of :func:`_theirs`: the subjects holding one of the person's identities and no
+    other, and those of their requests given one of them, each proven with a subject of its own
+    (:mod:`garde.rights.vouching`: its identity was linked to a subject shared with identities the
+    shop's systems claimed) holding none but theirs, made since the identity last changed hands."""
     i, other = subject_identifiers.c, subject_identifiers.alias("other").c
     foreign = sa.exists().where(other.subject_id == i.subject_id,
                                 ~sa.or_(sa.false(), *_of_kinds(other.kind, other.hash, count)))
-    return sa.select(i.subject_id).where(sa.or_(sa.false(), *_of_kinds(i.kind, i.hash, count)), ~foreign)
+    holding = sa.select(i.subject_id).where(sa.or_(sa.false(), *_of_kinds(i.kind, i.hash, count)), ~foreign)
+    made_t, given_t = requests.alias("theirs_made"), request_identities.alias("theirs_given")
+    handed_t = identity_handovers.alias("theirs_handed")
+    made, given, handed = made_t.c, given_t.c, handed_t.c
+    held = subject_identifiers.alias("theirs_held").c
+    digests = [given.digest.in_(sa.bindparam(f"hashes{n}", expanding=True)) for n in range(count)]
+    own = (sa.select(made.subject_id).select_from(made_t.join(given_t, given.request_id == made.id)
+                                                  .outerjoin(handed_t, handed.digest == given.digest))
+           .where(made.subject_id.is_not(None), sa.or_(sa.false(), *digests),
+                  sa.or_(handed.at.is_(None), handed.at < made.received_at),
+                  ~sa.exists().where(held.subject_id == made.subject_id,
+                                     ~sa.or_(sa.false(), *_of_kinds(held.kind, held.hash, count)))))
+    return [holding, own]
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -167,7 +188,7 @@ def _held_of(kinds: tuple[str, ...], digests: int, dialect: str) -> sa.CompoundS
     """
     i = subject_identifiers.c
     ids = sa.union(sa.select(sa.cast(sa.bindparam("subject", type_=sa.String()), sa.String(36))),
-                   _theirs(len(kinds)))
+                   *_their_subjects(len(kinds)))
     ids_query = ids.scalar_subquery()
     batched = batch_seqs(dialect, ids_query).subquery()
     by_identity = _of_kinds(_s.kind, _s.hash, len(kinds))
@@ -183,10 +204,18 @@ def _held_of(kinds: tuple[str, ...], digests: int, dialect: str) -> sa.CompoundS
         .outerjoin(identity_handovers, handed.digest == given.digest)
         .where(given.digest.in_([sa.bindparam(f"digest{n}") for n in range(digests)]),
                sa.or_(handed.at.is_(None), handed.at < made.c.received_at))))] if digests else []))
+    # and those recorded with their identities alone on a subject shared with another person's (the
+    # shop's systems linked them: garde.rights.vouching), never one that also named an identity not
+    # theirs (another person's e-mail beside a number now theirs), nor that subject's others
+    recorded, also = consent_identities.c, consent_identities.alias("also").c
+    theirs: list[sa.BindParameter[Any]] = [sa.bindparam(f"digest{n}") for n in range(digests)]
+    with_theirs = [sa.and_(
+        _c.event_id.in_(sa.select(recorded.event_id).where(recorded.hash.in_(theirs))),
+        ~sa.exists().where(also.event_id == _c.event_id, also.hash.not_in(theirs)))] if digests else []
     return sa.union_all(
         _kind("consents", d1=_c.at, d2=_c.expires_at, s1=_c.activity, s2=_c.channel, s3=_c.action,
               s4=_c.method, s5=_c.notice_version, s6=_c.user_agent, s7=_c.source, n=_c.id)
-        .where(_c.subject_id.in_(ids_query)),
+        .where(sa.or_(_c.subject_id.in_(ids_query), *with_theirs)),
         # a restriction or an erasure a client controller instructed is held for it as a processor, not
         # the subject's own
         _kind("objections", d1=_o.at, s1=_o.scope, s2=_o.reason, n=_o.id).where(

@@ -22,11 +22,12 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from garde import consent
+from garde import audit, consent
+from garde.consent.identities import recorded_with
 from garde.consent.ledger import Evidence, LedgerEvent
 from garde.consent.objections import DIRECT_MARKETING, object_to
 from garde.consent.recording import ConsentChoice, check_activity, record_choice
-from garde.consent.state import ConsentState
+from garde.consent.state import ConsentState, fold
 from garde.decide.model import DecisionModel
 from garde.documents import notice_version
 from garde.keys import identifier_data_key
@@ -34,8 +35,10 @@ from garde.problems import GardeError
 from garde.ratelimit import Limit, hit
 from garde.register.model import text_in
 from garde.rights.sessions import SubjectSession, bind_subject
+from garde.rights.vouching import confirm
 from garde.store.transactions import retried
-from garde.subjects import ensure_subject, objections
+from garde.subjects import ensure_subject, now, objections
+from garde.suppression import suppress_hashes, suppression_list
 from garde.taxonomy import load_vocabulary
 
 METHOD = "web_form"
@@ -107,6 +110,9 @@ def change_my_consent(engine: sa.Engine, model: DecisionModel, session: SubjectS
     rules = model.get(activity)
     if rules is not None and channel is not None and channel not in rules.channels:
         raise GardeError(f"{activity!r} has no channel {channel!r}")
+    if session.narrowed:
+        with engine.connect() as conn:
+            _within_scope(conn, model, session, activity, channel)
     if give and _direct_marketing(model, activity):
         with engine.connect() as conn:
             if objects_to_direct_marketing(conn, session):
@@ -123,9 +129,38 @@ def change_my_consent(engine: sa.Engine, model: DecisionModel, session: SubjectS
         identities={session.kind: session.identity}, channel=channel, method=METHOD, notice_version=version,
         notice_lang=lang, ip=ip, user_agent=user_agent, actor=session.actor))
     if session.subject_id is None:  # their first consent made them a subject: the session reads it
-        retried(engine, lambda conn: bind_subject(conn, session, event.subject_id),
-                what="a session's subject")
+        def binding(conn: sa.Connection) -> None:
+            bind_subject(conn, session, event.subject_id)
+            confirm(conn, event.subject_id, [(session.kind, session.identity_hash)])
+
+        retried(engine, binding, what="a session's subject")
     return event
+
+
+OBJECTION = "objection"  # the suppression list's reason for an objection (as consent.objections writes it)
+
+
+class OutsideScope(GardeError):
+    """A consent a narrowed session may not change: another identity of its subject recorded it."""
+
+    status = 403
+
+
+def _within_scope(conn: sa.Connection, model: DecisionModel, session: SubjectSession, activity: str,
+                  channel: str | None) -> None:
+    """Nothing, when the consent to ``activity`` on ``channel`` stands as an event recorded with the
+    session's identity decided it; else :class:`OutsideScope`. A narrowed session
+    (:mod:`garde.rights.vouching`) shares its engine subject with identities the shop's systems
+    linked to it: giving or withdrawing there would change another person's consent."""
+    if session.subject_id is not None:
+        events = [e.as_state_event() for e in consent.history(conn, session.subject_id, activity)]
+        standing = fold(events, activity, channel, now(), model.validity().get(activity))
+        if standing.event_id is not None and standing.event_id in recorded_with(conn, session.kind,
+                                                                                session.identity_hash):
+            return
+    raise OutsideScope(
+        f"the consent to {activity!r} was not recorded with the identity you proved: garde also holds "
+        "other identities with it; prove them (or ask the shop) to change it")
 
 
 def direct_marketing_consents(model: DecisionModel, state: list[ConsentState]) -> list[ConsentLine]:
@@ -147,7 +182,14 @@ def object_to_direct_marketing(engine: sa.Engine, model: DecisionModel, session:
             evidence[activity] = Evidence.from_request(ip, user_agent, notice_version(owner, lang), key=key)
 
     def objecting(conn: sa.Connection) -> bool:
+        if session.narrowed:  # the subject is shared with identities not proven: this identity only
+            added = suppress_hashes(conn, [(session.kind, session.identity_hash)], OBJECTION)
+            audit.record(conn, "objection", {"scope": DIRECT_MARKETING, "identity": session.kind,
+                                             "narrowed": True}, subject_id=session.subject_id,
+                         actor=session.actor)
+            return added > 0
         subject_id = session.subject_id or ensure_subject(conn, {session.kind: session.identity})
+        confirm(conn, subject_id, [(session.kind, session.identity_hash)])
         bind_subject(conn, session, subject_id)
         if not object_to(conn, subject_id, DIRECT_MARKETING, actor=session.actor):
             return False
@@ -162,5 +204,10 @@ def object_to_direct_marketing(engine: sa.Engine, model: DecisionModel, session:
 
 
 def objects_to_direct_marketing(conn: sa.Connection, session: SubjectSession) -> bool:
-    """Whether the session's subject already objected to direct marketing."""
+    """Whether the session's subject already objected to direct marketing (a narrowed session's
+    identity: whether it is on the suppression list for an objection)."""
+    if session.narrowed:
+        listed = suppression_list.c
+        return conn.execute(sa.select(listed.reason).where(
+            listed.kind == session.kind, listed.hash == session.identity_hash)).scalar() == OBJECTION
     return session.subject_id is not None and DIRECT_MARKETING in objections(conn, session.subject_id)

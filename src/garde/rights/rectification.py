@@ -210,7 +210,10 @@ def move_identities(conn: sa.Connection, subject_id: str, identities: Mapping[st
                 .returning(i.hash)).scalars()
         holder = conn.execute(sa.select(i.subject_id).where(i.kind == kind, i.hash == digest)).scalar()
         if holder is None:  # linked by another transaction meanwhile: the key refuses this one, run again
-            conn.execute(subject_identifiers.insert().values(subject_id=subject_id, kind=kind, hash=digest))
+            # proven: its code (or staff's check) proved it for a request whose proofs vouched for
+            # ``subject_id`` (garde.rights.vouching; or a subject of the request's own)
+            conn.execute(subject_identifiers.insert().values(subject_id=subject_id, kind=kind, hash=digest,
+                                                             proven=True))
             moved.append(digest)
         outcome[kind] = LINKED if holder in (None, subject_id) else NOT_LINKED
     handed_over(conn, moved)

@@ -13,6 +13,10 @@ through it, never through an id the caller gives alone:
   maker's: one made before a rectification moved a recycled address was its former holder's). A
   verified request of another subject is not shown, nor one that proved another identity and only
   named this one unproven;
+- **narrowed** when that identity does not vouch for the subject's whole record
+  (:mod:`garde.rights.vouching`: the shop's systems linked other identities to it, and its own link
+  is not proven): the verified requests that proved this very identity instead of the subject's,
+  and of the consents only those an event recorded with it decides (with those events);
 - **their consents**: those of that subject;
 - **their answer files**: the files of those requests once answered;
 - **where one request stands** (:func:`my_request_status`): the stage a person reads (identity
@@ -38,6 +42,7 @@ from typing import Any, Literal
 import sqlalchemy as sa
 
 from garde import consent
+from garde.consent.identities import recorded_with
 from garde.consent.ledger import LedgerEvent
 from garde.consent.state import ConsentState
 from garde.periods import Period
@@ -81,13 +86,16 @@ def _aware(moment: datetime) -> datetime:
 
 
 def _mine(request: Request, session: SubjectSession, linked: str | None, handed: datetime | None) -> bool:
-    if request.subject_id is not None:  # verified: its subject's while the session's identity is theirs
-        return request.subject_id == linked
+    # verified: its subject's while the session's identity vouches for that subject's whole record
+    if request.subject_id is not None and request.subject_id == linked and not session.narrowed:
+        return True
     if request.identity_hashes.get(session.kind) != session.identity_hash:
         return False
-    # Never verified, made before the identity changed hands: its holder then made it, not this one.
+    # Made before the identity changed hands: its holder then made it, not this one.
     if handed is not None and _aware(request.received_at) <= handed:
         return False
+    if request.subject_id is not None:  # verified: by a proof of this very identity (vouching)
+        return session.kind in request.proofs
     return session.kind in request.proofs or not request.proofs
 
 
@@ -136,11 +144,17 @@ def request_view(request: Request, *, steps: bool = False) -> dict[str, Any]:
 
 def my_consents(conn: sa.Connection, session: SubjectSession,
                 validity: Mapping[str, Period | None]) -> tuple[list[ConsentState], list[LedgerEvent]]:
-    """The subject's consents as they stand, and their history (both empty for an unknown subject)."""
+    """The subject's consents as they stand, and their history (both empty for an unknown subject);
+    for a narrowed session (:mod:`garde.rights.vouching`) only the events recorded with its identity,
+    and the consents such an event decides."""
     if session.subject_id is None:
         return [], []
-    return (consent.current(conn, session.subject_id, validity=dict(validity)),
-            list(consent.history(conn, session.subject_id)))
+    state = consent.current(conn, session.subject_id, validity=dict(validity))
+    history = list(consent.history(conn, session.subject_id))
+    if not session.narrowed:
+        return state, history
+    own = recorded_with(conn, session.kind, session.identity_hash)
+    return ([s for s in state if s.event_id in own], [e for e in history if e.event_id in own])
 
 
 def request_files(request: Request, results: Path) -> list[AnswerFile]:

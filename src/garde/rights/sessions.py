@@ -52,6 +52,7 @@ from garde.rights.intake import LANGUAGES
 from garde.rights.mailer import Mailer, SmsSender
 from garde.rights.rectification import forget_handovers
 from garde.rights.tables import identity_handovers, subject_sessions
+from garde.rights.vouching import confirm
 from garde.rights.wording import strings
 from garde.store import is_postgres
 from garde.store.transactions import retried
@@ -102,6 +103,10 @@ class SubjectSession:
     # The identity it proved was moved away from the subject it was opened for while it was open (a
     # rectification): it opens nothing of theirs any more, and its page says why (privacy center).
     moved: bool = False
+    # Its identity does not vouch for its subject's whole record (:mod:`garde.rights.vouching`): the
+    # subject holds other identities the shop's systems linked to it, and this one's link is not
+    # proven. It reaches only what was made with its identity (garde.rights.self_service).
+    narrowed: bool = False
 
     @property
     def actor(self) -> str:
@@ -241,6 +246,10 @@ def _check(conn: sa.Connection, session_id: str, code: str, moment: datetime,
                                       confirmed_at=moment, expires_at=expires_at).returning(s.id)).first()
         if issued is None:  # a parallel check of the same code was first
             return None
+        linked = conn.execute(sa.select(_i.subject_id).where(_i.kind == row.kind,
+                                                             _i.hash == row.identity_hash)).scalar()
+        if linked is not None:  # a subject of this identity alone: its link is proven from now on
+            confirm(conn, linked, [(row.kind, row.identity_hash)])
         audit.record(conn, "subject_session.confirmed", {"session": session_id, "identity": row.kind},
                      subject_id=row.subject_id, actor="subject")
         return SessionToken(token, expires_at)
@@ -253,12 +262,20 @@ def _check(conn: sa.Connection, session_id: str, code: str, moment: datetime,
 
 
 _s, _i = subject_sessions.c, subject_identifiers.c
+_other = subject_identifiers.alias("other").c
 # A session by its token's hash, with the subject its proven identity is linked to now, read at each
 # request: once a rectification moved the link away (a recycled address), a session opened before sees
-# nothing of its former holder. Built once: building it per request cost half again the read's CPU.
-_LIVE = sa.select(subject_sessions, sa.select(_i.subject_id).where(
-    _i.kind == _s.kind, _i.hash == _s.identity_hash).scalar_subquery().label("linked")).where(
-    _s.token_hash == sa.bindparam("token_hash"))
+# nothing of its former holder. With it, whether that link is proven and whether the subject holds
+# another identity (garde.rights.vouching). Built once: building it per request cost half again the
+# read's CPU.
+_LINK = (_i.kind == _s.kind) & (_i.hash == _s.identity_hash)
+_LIVE = sa.select(
+    subject_sessions,
+    sa.select(_i.subject_id).where(_LINK).scalar_subquery().label("linked"),
+    sa.select(_i.proven).where(_LINK).scalar_subquery().label("proven"),
+    sa.exists().where(_i.kind == _s.kind, _i.hash == _s.identity_hash, _other.subject_id == _i.subject_id,
+                      ~((_other.kind == _i.kind) & (_other.hash == _i.hash))).label("shared"),
+).where(_s.token_hash == sa.bindparam("token_hash"))
 
 
 def authenticate(conn: sa.Connection, token: str) -> SubjectSession | None:
@@ -271,7 +288,8 @@ def authenticate(conn: sa.Connection, token: str) -> SubjectSession | None:
         return None
     return SubjectSession(row.id, row.kind, row.identity_hash, row.identity, row.linked, row.language,
                           _aware(row.expires_at), row.subject_id is not None and row.linked != row.subject_id
-                          and _moved_since(conn, row.identity_hash, _aware(row.created_at)))
+                          and _moved_since(conn, row.identity_hash, _aware(row.created_at)),
+                          narrowed=bool(row.shared) and not row.proven)
 
 
 def _moved_since(conn: sa.Connection, digest: str, opened: datetime) -> bool:

@@ -24,7 +24,7 @@ import hashlib
 import hmac
 import json
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -46,9 +46,10 @@ from garde.rights.code_limits import (
 from garde.rights.intake import NEW, Request, get_request, record_step, transition
 from garde.rights.mailer import Mailer, SmsSender
 from garde.rights.tables import requests, verification_codes
+from garde.rights.vouching import confirm
 from garde.rights.wording import strings
 from garde.store.transactions import retried
-from garde.subjects import ensure_subject, identifier_hash, link_identifiers, now
+from garde.subjects import ensure_subject, find_subject, identifier_hash, link_identifiers, now
 
 CODE_LIFETIME = timedelta(minutes=30)
 # The identities a code can reach: by mail, by SMS. A customer number cannot receive one.
@@ -291,12 +292,8 @@ def _prove(conn: sa.Connection, request: Request, kinds: list[str], method: str,
     request = get_request(conn, request.id)
     at = now()
     proofs = {**request.proofs, **{kind: _proof(method, at, actor, note) for kind in kinds}}
-    proven = {kind: request.identities[kind] for kind in kinds}
-    values: dict[str, Any] = {"proofs": json.dumps(proofs, sort_keys=True, ensure_ascii=False)}
-    if request.subject_id is None:
-        values["subject_id"] = ensure_subject(conn, proven, language=request.language)
-    else:
-        link_identifiers(conn, request.subject_id, proven.items())
+    values: dict[str, Any] = {"proofs": json.dumps(proofs, sort_keys=True, ensure_ascii=False),
+                              "subject_id": _proven_subject(conn, request, proofs)}
     payload = {"method": method, "identities": kinds}
     if request.status == "received":
         return transition(conn, request, "verified", actor=actor, note=note,
@@ -304,6 +301,30 @@ def _prove(conn: sa.Connection, request: Request, kinds: list[str], method: str,
     conn.execute(requests.update().where(requests.c.id == request.id).values(values))
     record_step(conn, request.id, "proven", actor, note, payload=payload)
     return get_request(conn, request.id)
+
+
+def _proven_subject(conn: sa.Connection, request: Request, proofs: Mapping[str, Any]) -> str:
+    """The engine subject of a request whose identities ``proofs`` proved (:mod:`garde.rights.vouching`).
+
+    The subject one of them is linked to when they open its whole record (its links to them are
+    then proven, and those not linked yet are linked to it); otherwise, a subject of the request's
+    own, holding only the proven identities no subject held yet: running the request (a
+    restriction, an erasure) then leaves alone the subject the shop's systems linked another
+    person's identity to, and its records and sessions. A request already given a subject of its
+    own keeps it until its proofs vouch for another.
+    """
+    proven = {kind: request.identities[kind] for kind in proofs
+              if kind in request.identities and not kind.startswith(NEW)}
+    digests = [(kind, request.identity_hashes[kind]) for kind in proven if kind in request.identity_hashes]
+    found = find_subject(conn, proven)
+    if found is not None and confirm(conn, found, digests):
+        link_identifiers(conn, found, proven.items(), proven=True)
+        return found
+    own = request.subject_id if request.subject_id is not None and request.subject_id != found else None
+    if own is None:
+        own = ensure_subject(conn, {}, language=request.language)
+    link_identifiers(conn, own, proven.items(), proven=True)  # those no subject held yet
+    return own
 
 
 def _proof(method: str, at: datetime, actor: str, note: str) -> dict[str, str]:

@@ -120,6 +120,9 @@ MyConsentEventOut = mirror("MyConsentEventOut", LedgerEvent, MY_EVENT_SHOWN, mod
 class ConsentsOut(BaseModel):
     state: list[ConsentNowOut]  # type: ignore[valid-type]
     history: list[MyConsentEventOut]  # type: ignore[valid-type]
+    partial: bool = Field(default=False, description=(
+        "other identities are linked with the one this session proved: only what was recorded with it "
+        "is listed, and more may be held under the others (prove them to see it)"))
 
 
 class AnswerFileOut(BaseModel):
@@ -207,7 +210,8 @@ def consents(request: Request, session: Subject) -> ConsentsOut:
     with held.engine.connect() as conn:
         state, history = mine.my_consents(conn, session, held.model.validity())
     return ConsentsOut(
-        state=[ConsentNowOut.of(s) for s in state], history=[MyConsentEventOut.of(e) for e in history])
+        state=[ConsentNowOut.of(s) for s in state], history=[MyConsentEventOut.of(e) for e in history],
+        partial=session.narrowed)
 
 
 @router.get("/files", response_model=list[AnswerFileOut])

@@ -21,6 +21,7 @@ from garde.rights import self_service as mine
 from garde.rights.intake import REQUEST_TYPES
 from garde.rights.my_consents import (
     ObjectionStands,
+    OutsideScope,
     change_my_consent,
     consent_lines,
     object_to_direct_marketing,
@@ -92,6 +93,8 @@ def consent(request: Request, subject: SubjectPage, form: dict[str, str] = Depen
         return _me(request, subject, status=429, error="too_many")
     except ObjectionStands:
         return _me(request, subject, status=409, error="objected")
+    except OutsideScope:
+        return _me(request, subject, status=403, error="scope")
     except GardeError:
         return _me(request, subject, status=400, error="consent")
     return RedirectResponse(ME + "?done=consent", status_code=303)
