@@ -18,9 +18,10 @@ from typing import Any
 from garde.analyse.cues import PLACEHOLDER_DURATION
 from garde.analyse.document import Document
 from garde.analyse.language import detect_language
-from garde.analyse.layout import Chunk, Reading, Unit, read_layout
+from garde.analyse.layout import read_layout
 from garde.analyse.on_behalf import on_behalf_only
 from garde.analyse.passages import passages
+from garde.analyse.units import Chunk, Reading, Unit
 from garde.analyse.wording import Match, bare_label, find_terms, negated, sentences, tied_bases
 from garde.retention_rule import RetentionPeriod, RuleSyntaxError
 from garde.taxonomy import load_vocabulary, normalise

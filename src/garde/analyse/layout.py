@@ -15,16 +15,16 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass, field
 
-from garde.analyse.document import Block, Document, Table
+from garde.analyse.document import Block, Document
 from garde.analyse.named_again import named_purposes
 from garde.analyse.on_behalf import processor_heading, processor_role, processor_spans, says_on_behalf
 from garde.analyse.passages import plain_sections
 from garde.analyse.references import by_reference, named_entries, respectively
 from garde.analyse.subjects import clauses, conditional, hedged_use, ties, use_after_basis
+from garde.analyse.table_rows import read_tables
+from garde.analyse.units import Chunk, Reading, Unit, chunks
 from garde.analyse.wording import (
-    BOTH,
     FUNCTION_WORDS,
     GENERAL_BASES,
     bare_label,
@@ -42,42 +42,14 @@ from garde.analyse.wording import (
     without,
 )
 
-#: The fewest header cells with a role that make a row a table's header (a purpose column and one more).
-HEADER_ROLES = 2
 #: The fewest paragraphs of a section, each stating a use of the data and its basis, that make each
 #: of them a purpose (one alone is the section's purpose, named by its heading).
 USES_IN_SECTION = 2
 
 
-@dataclass(frozen=True, slots=True)
-class Chunk:
-    """A piece of ``document.text`` playing one role for a purpose: its purpose, name, basis cell or
-    field, data, retention, recipients, surrounding prose, or a basis label."""
-
-    role: str
-    text: str
-    start: int
-
-
-@dataclass
-class Unit:
-    layout: str  # table, section, item, paragraph
-    chunks: list[Chunk] = field(default_factory=list)
-    processor: bool = False  # processing on behalf of another controller (GDPR Arts. 28, 30(2))
-
-
-@dataclass
-class Reading:
-    units: list[Unit] = field(default_factory=list)
-    untied: list[Chunk] = field(default_factory=list)  # prose stating a basis for no one purpose
-    # entries of a list under no heading of purposes, stating no basis: purposes only if a later
-    # sentence names them again with their basis (:func:`_named_again`)
-    listed: list[Chunk] = field(default_factory=list)
-
-
 def read_layout(document: Document, language: str) -> Reading:
     reading = Reading()
-    consumed = _tables(document, language, reading)
+    consumed = read_tables(document, language, reading)
     _prose(document, language, reading, consumed)
     _referenced(document, language, reading)
     _named_again(reading, language)
@@ -153,199 +125,6 @@ def _processors(document: Document, language: str, units: list[Unit]) -> None:
         unit.processor = unit.processor or any(a <= start < b for a, b in spans) or any(
             says_on_behalf(c.text, language) for c in unit.chunks if c.role in ("purpose", "prose")) or any(
             processor_role(c.text, language) for c in unit.chunks if c.role == "role")
-
-
-def _line_of(text: str, start: int) -> tuple[int, str]:
-    line_start = text.rfind("\n", 0, start) + 1
-    line_end = text.find("\n", start)
-    return line_start, text[line_start:line_end if line_end >= 0 else len(text)]
-
-
-def _column(text: str, block: Block) -> int:
-    """The column of a cell (or of a wrapped cell line): separators before it on its line."""
-    line_start, line = _line_of(text, block.start)
-    before = text[line_start:block.start]
-    if "\t" in line:
-        return before.count("\t")
-    return before.count("|") - (1 if before.lstrip().startswith("|") else 0)
-
-
-def _tables(document: Document, language: str, reading: Reading) -> set[int]:
-    """Read the tables of activities; return the starts of the blocks read (wrapped cell lines)."""
-    text = document.text
-    events: list[tuple[int, str, tuple[Block, ...]]] = []
-    implied_roles: dict[int, dict[int, str]] = {}  # a headerless table's first cell -> its columns' roles
-    merged_rows: dict[int, int] = {}  # a row's first cell -> its table's index, for PDF tables
-    for index, table in enumerate(document.tables):
-        if table.merged_unmarked:
-            merged_rows.update({row[0].start: index for row in table.rows if row})
-        # a table whose first row names its columns holds rows, even short ones whose first cells
-        # happen to read as labels (a purpose "... conservation des factures")
-        headed = _header(text, table.rows[0], language) is not None
-        record = _record(table, language) if not headed else None
-        if record is not None:
-            reading.units.append(record)
-        implied = _label_columns(text, table) if not headed and record is None else None
-        if implied is not None and table.rows[0]:
-            implied_roles[table.rows[0][0].start] = implied
-            events.append((table.rows[0][0].start, "implied", ()))
-        kind = "other" if record is not None else "row"
-        events += [(row[0].start, kind, row) for row in table.rows if row]
-    for block in document.blocks:
-        if block.kind == "cell":
-            continue
-        line = _line_cells(text, block) if block.kind == "paragraph" else ()
-        events.append((block.start, "wrapped", line) if line else (block.start, "other", (block,)))
-    events.sort(key=lambda e: e[0])
-    roles: dict[int, str] | None = None
-    unit: Unit | None = None
-    served: Chunk | None = None  # a processor's record: the controller of the row above
-    consumed: set[int] = set()
-    table_rows: list[tuple[int, Unit]] = []  # the rows of tables whose merged cells are unmarked
-    for position, kind, blocks in events:
-        if kind == "other":
-            roles, unit = None, None
-            continue
-        if kind == "implied":
-            roles, unit = implied_roles[position], None
-            continue
-        if kind == "row":
-            header = _header(text, blocks, language)
-            # Under a header, a row is a new header only if it names as many columns (a header
-            # repeated before each row), not a data row whose cells happen to hold a header word.
-            if header is not None and (roles is None or len(header) >= len(roles)):
-                roles, unit, served = header, None, None
-                continue
-        if roles is None:
-            continue
-        cells = [(roles.get(_column(text, b)), b) for b in blocks]
-        if kind == "wrapped":
-            consumed.add(position)
-        # A purpose cell opens a new row, unless it is a wrapped line continuing the one above
-        # (it goes on mid-sentence, in lower case).
-        opens = kind == "row" or not blocks[0].text[:1].islower()
-        opened = opens and any(role in ("purpose", "name", "processing", BOTH) for role, _ in cells)
-        if opened:
-            # a processor's record, or a row of a register of both roles with its categories of
-            # processing filled (the Art. 30(2) columns beside the Art. 30(1) ones)
-            unit = Unit("table", processor=processor_record(roles)
-                        or any(role == "processing" for role, _ in cells))
-            reading.units.append(unit)
-            if kind == "row" and position in merged_rows:
-                table_rows.append((merged_rows[position], unit))
-        if unit is not None:
-            unit.chunks += [c for role, b in cells if role is not None for c in chunks(role, b)]
-        if opened and unit is not None and unit.processor:
-            served = _served(unit, served)
-    _merged_down(table_rows)
-    return consumed
-
-
-def processor_record(roles: dict[int, str]) -> bool:
-    """Whether a table's columns are a processor's record's (GDPR Art. 30(2)): the categories of
-    processing carried out on behalf of a controller, or the controller served, in each row, and no
-    legal basis column (a processor has none of its own, Art. 28(3)(a); a register of both roles has
-    one, and its rows say which they are)."""
-    named = set(roles.values())
-    return bool({"processing", "controller"} & named) and "basis" not in named and BOTH not in named
-
-
-def _served(unit: Unit, above: Chunk | None) -> Chunk | None:
-    """A processor's record's row and the controller it is carried out for: its own controller cell,
-    else the one above (a cell merged over the rows of one controller, drawn once or left blank)."""
-    own = next((c for c in unit.chunks if c.role == "controller"), None)
-    if own is None and above is not None:
-        unit.chunks.append(above)
-    return own or above
-
-
-def _merged_down(rows: list[tuple[int, Unit]]) -> None:
-    """A PDF draws a basis cell merged over several rows once, in its first row: a row of such a table
-    with no basis cell, under a row with one, and with a row below it that has its own again (the
-    column is filled, not left blank from some row on), takes the basis cell above (quoted where it
-    stands)."""
-    def bases(unit: Unit) -> list[Chunk]:
-        return [c for c in unit.chunks if c.role == "basis"]
-
-    for i, (table, unit) in enumerate(rows):
-        if bases(unit) or i == 0 or rows[i - 1][0] != table:
-            continue
-        above = bases(rows[i - 1][1])
-        below = any(t == table and bases(u) for t, u in rows[i + 1:])
-        if above and below:
-            unit.chunks += above
-
-
-def _label_columns(text: str, table: Table) -> dict[int, str] | None:
-    """A table with no header whose rows each name a purpose and, in one column, nothing but legal
-    bases ("Gestion de votre compte / Managing your account | Exécution du contrat / Performance of
-    a contract"): that column is the basis, the first other one the purpose; None for any other."""
-    rows = [row for row in table.rows if row]
-    if len(rows) < HEADER_ROLES:
-        return None
-    columns = [{_column(text, cell): cell for cell in row} for row in rows]
-    shared = set.intersection(*(set(row) for row in columns))
-    basis = next((c for c in sorted(shared) if all(bare_label(row[c].text) for row in columns)), None)
-    purpose = next((c for c in sorted(shared)
-                    if c != basis and not any(bare_label(row[c].text) for row in columns)), None)
-    return None if basis is None or purpose is None else {purpose: "purpose", basis: "basis"}
-
-
-def _record(table: Table, language: str) -> Unit | None:
-    """A table that is one activity's record, its labels in the first column ("Finalité | ...",
-    "Base légale | ...", as in the CNIL's model register): one purpose, or None."""
-    roles = [column_role(row[0].text, language) if len(row) >= 2 and len(row[0].text) <= 80 else None
-             for row in table.rows]
-    named = [r for r in roles if r is not None]
-    if len(named) < HEADER_ROLES or not {"purpose", "name", BOTH} & set(named) \
-            or len(set(named)) < len(named) - 1:
-        return None
-    unit = Unit("table")
-    for row, role in zip(table.rows, roles, strict=True):
-        if role is not None:
-            unit.chunks += [c for cell in row[1:] for c in chunks(role, cell)]
-    return unit
-
-
-def _line_cells(text: str, block: Block) -> tuple[Block, ...]:
-    """The one cell of a table line the reader took for a paragraph (a tab-separated line, or a
-    Markdown row, with a single cell filled: a cell wrapped onto its own line, a row continuing
-    the one above); empty for any other paragraph."""
-    line_start, line = _line_of(text, block.start)
-    if block.start + len(block.text) > line_start + len(line):
-        return ()  # a paragraph of several lines
-    separator = "\t" if "\t" in line else "|" if line.lstrip().startswith("|") else None
-    if separator is None:
-        return ()
-    position = 0
-    for part in line.split(separator):
-        if part.strip():
-            lead = len(part) - len(part.lstrip())
-            start = line_start + position + lead
-            return (Block("cell", part.strip(), start),)
-        position += len(part) + 1
-    return ()
-
-
-def _header(text: str, row: tuple[Block, ...], language: str) -> dict[int, str] | None:
-    """Column -> role for a header row (the first column of each role), or None for a data row."""
-    roles: dict[int, str] = {}
-    for block in row:
-        role = column_role(block.text, language) if len(block.text) <= 80 else None
-        if role is not None and role not in roles.values():
-            roles[_column(text, block)] = role
-    if BOTH in roles.values() or (len(roles) >= HEADER_ROLES
-                                  and {"purpose", "name", "processing"} & set(roles.values())):
-        return roles
-    return None
-
-
-def chunks(role: str, block: Block | Chunk) -> list[Chunk]:
-    """The chunks a cell or a field gives: one of its role, or a purpose and a basis for a column
-    holding both ("Purpose and legal basis")."""
-    if role == BOTH:
-        return [Chunk("purpose", block.text, block.start), Chunk("basis", block.text, block.start)]
-    return [Chunk(role, block.text, block.start)]
 
 
 _FIELD = re.compile(r"^[*_\s]*([^:*_\n()]{2,60}?)[*_\s]*[:：][*_\s]*(\S.*)$", re.S)
