@@ -32,38 +32,40 @@ _b = audit_batches.c
 
 
 def batch_seqs(dialect: str, subjects: Any) -> sa.Select[Any]:
-    """(first_seq of its batch, seq) of each entry of a batch the index says names one of
+    """(seq, first_seq of its batch, subject) of each entry of a batch the index says names one of
     ``subjects`` (a subquery of subject ids), up to the runs' frontier on SQLite."""
     if dialect == "sqlite":
         runs, rows = audit_runs.c, audit_subject_runs.c
         log = sa.table("audit_log", sa.column("seq"))
-        seq = rows.seq
+        seq, subject = rows.seq, rows.subject_id
         found = sa.select(seq).where(rows.run.in_(sa.select(runs.id).where(runs.level >= 0)),
                                      rows.subject_id.in_(subjects),
                                      ~sa.exists().where(log.c.seq == rows.seq))
     else:
-        seq = audit_batch_subjects.c.seq
+        seq, subject = audit_batch_subjects.c.seq, audit_batch_subjects.c.subject_id
         found = sa.select(seq).where(audit_batch_subjects.c.subject_id.in_(subjects))
     inner = audit_batches.alias("holding")
     holder = (sa.select(sa.func.max(inner.c.first_seq)).where(inner.c.first_seq <= seq)
               .scalar_subquery())
-    return found.add_columns(holder.label("first_seq"))
+    return found.add_columns(holder.label("first_seq"), subject.label("subject_id"))
 
 
-def entries_at(conn: sa.Connection, wanted: Iterable[tuple[int, int]]) -> list[dict[str, Any]]:
-    """The entries ``(seq, first_seq of its batch)``, cut out of their batches (each read once)."""
-    by_batch: dict[int, list[int]] = {}
-    for seq, first in wanted:
-        by_batch.setdefault(int(first), []).append(int(seq))
+def entries_at(conn: sa.Connection, wanted: Iterable[tuple[int, int, str]]) -> list[dict[str, Any]]:
+    """The entries ``(seq, first_seq of its batch, subject the index names)``, cut out of their batches
+    (each read once); one that names another subject is left out: an index row altered (the store
+    written around garde) never shows someone else's entry in an access answer (red27)."""
+    by_batch: dict[int, list[tuple[int, str]]] = {}
+    for seq, first, subject in wanted:
+        by_batch.setdefault(int(first), []).append((int(seq), str(subject)))
     if not by_batch:
         return []
     found = []
     for first, last, at, body in conn.execute(
             sa.select(_b.first_seq, _b.last_seq, _b.at, _b.body).where(_b.first_seq.in_(sorted(by_batch)))):
         body = bytes(body)
-        for seq in by_batch[int(first)]:
-            if seq <= last:
-                found.append(entry_data(first, at, seq - first, entry_at(body, seq - first)))
+        for seq, subject in by_batch[int(first)]:
+            if seq <= last and (record := entry_at(body, seq - first))[1] == subject:
+                found.append(entry_data(first, at, seq - first, record))
     return found
 
 
@@ -97,7 +99,7 @@ def subject_entries(conn: sa.Connection, subject_id: str) -> list[dict[str, Any]
     """The entries of the batches naming ``subject_id``, in order (payload as JSON text)."""
     subjects = sa.select(sa.literal(subject_id, sa.String(36))).scalar_subquery()
     wanted = conn.execute(batch_seqs(conn.dialect.name, subjects)).all()
-    found = entries_at(conn, [(seq, first) for seq, first in wanted if first is not None])
+    found = entries_at(conn, [(seq, first, subject) for seq, first, subject in wanted if first is not None])
     found += tail_entries(conn, {subject_id})
     return sorted(found, key=lambda entry: int(entry["seq"]))
 

@@ -22,6 +22,7 @@ What each defence catches, for someone with write access to the database:
 from __future__ import annotations
 
 import contextlib
+import secrets
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -185,26 +186,31 @@ def _walk(conn: sa.Connection, batch: int, seals: _Seals, checkpoints: Sequence[
     return checked, prev, links.subjects
 
 
-def _fingerprint(seq: int, subject: str) -> int:
-    """One (seq, subject) pair's part of an order-free sum (the batches' subject index checked)."""
-    return int.from_bytes(blake2b(f"{seq}\0{subject}".encode(), digest_size=8).digest(), "little")
-
-
 _MASK = (1 << 64) - 1
 
 
 class _BatchSubjects:
-    """The batches' entries naming a subject, as counts and fingerprints summed up to each batch's end."""
+    """The batches' entries naming a subject, as counts and fingerprints summed up to each batch's end.
+
+    A fingerprint is keyed with a secret drawn for this verification alone: unkeyed, whoever can write
+    the index deleted a subject's rows and added as many made-up ones whose fingerprints summed to the
+    same value (a generalised birthday search, a second of CPU: red team of 2026-12-07, red27)."""
 
     def __init__(self) -> None:
         self.ends: list[int] = []
         self.counts: list[int] = []
         self.sums: list[int] = []
+        self.key = secrets.token_bytes(32)
+
+    def fingerprint(self, seq: int, subject: str) -> int:
+        """One (seq, subject) pair's part of an order-free sum (the batches' subject index checked)."""
+        return int.from_bytes(blake2b(f"{seq}\0{subject}".encode(), digest_size=8, key=self.key).digest(),
+                              "little")
 
     def add(self, last: int, pairs: list[tuple[str, int]]) -> None:
         count, total = (self.counts[-1], self.sums[-1]) if self.ends else (0, 0)
         for subject, seq in pairs:
-            total = (total + _fingerprint(seq, subject)) & _MASK
+            total = (total + self.fingerprint(seq, subject)) & _MASK
         self.ends.append(last)
         self.counts.append(count + len(pairs))
         self.sums.append(total)
@@ -346,7 +352,7 @@ def _check_runs(conn: sa.Connection, checked: int, present: set[str], subjects: 
     count, total = subjects.upto(covered)
     found = 0
     for _part, seq, *_zeros, subject in batched:
-        found = (found + _fingerprint(int(seq), str(subject))) & _MASK
+        found = (found + subjects.fingerprint(int(seq), str(subject))) & _MASK
     wrong += 0 if (len(batched), found) == (count, total) else max(1, abs(count - len(batched)))
     named += count
     if wrong or overlaps or span != covered or first != 0 or indexed != named:
@@ -366,7 +372,7 @@ def _check_batch_subjects(conn: sa.Connection, checked: int, subjects: _BatchSub
     found, rows = 0, 0
     table = audit_batch_subjects.c
     for seq, subject in conn.execute(sa.select(table.seq, table.subject_id).where(table.seq <= checked)):
-        found = (found + _fingerprint(int(seq), str(subject))) & _MASK
+        found = (found + subjects.fingerprint(int(seq), str(subject))) & _MASK
         rows += 1
     count, total = subjects.upto(checked)
     if (rows, found) != (count, total):

@@ -229,7 +229,8 @@ def _held_of(kinds: tuple[str, ...], digests: int, dialect: str) -> sa.CompoundS
         .where(about_subjects(dialect, ids_query)),
         # the audit entries in decision batches: their seq and batch by the index (garde.audit.batch_reading),
         # and on SQLite the ids themselves, for the batches appended past the runs' frontier
-        _kind("batched", n=batched.c.seq, s1=sa.cast(batched.c.first_seq, sa.Text())),
+        _kind("batched", n=batched.c.seq, s1=sa.cast(batched.c.first_seq, sa.Text()),
+              s2=batched.c.subject_id),
         *([_kind("ids", s1=ids.subquery().c[0]).where(tail_batched())] if dialect == "sqlite" else []),
     ).order_by(*(sa.literal_column(name) for name in ("k", "d1", "n", "s1")))
 
@@ -269,7 +270,7 @@ def garde_held(conn: sa.Connection, request: Request, identities: Mapping[str, I
     theirs = {kind: set(values) for kind, values in identities.items()}
     consents, objections, suppression, audit = (held[k] for k in ("consents", "objections", "suppression",
                                                                   "audit"))
-    batched: list[tuple[int, int]] = []
+    batched: list[tuple[int, int, str]] = []
     ids: set[str] = set()
     # On the driver's cursor (garde.store.driver): the same rows, without SQLAlchemy's execution path.
     for k, d1, d2, d3, d4, s1, s2, s3, s4, s5, s6, s7, n in driver_rows(
@@ -294,7 +295,7 @@ def garde_held(conn: sa.Connection, request: Request, identities: Mapping[str, I
             audit.append({"seq": n, "at": s1, "kind": s2, "details": _shown(json.loads(s3))})
         elif k == 6:
             if s1 is not None:
-                batched.append((n, int(s1)))
+                batched.append((n, int(s1), s2))
         else:
             ids.add(s1)
     if batched or ids:  # the entries of decision batches (garde.audit.batches)

@@ -105,7 +105,8 @@ class SubjectSession:
     moved: bool = False
     # Its identity does not vouch for its subject's whole record (:mod:`garde.rights.vouching`): the
     # subject holds other identities the shop's systems linked to it, and this one's link is not
-    # proven. It reaches only what was made with its identity (garde.rights.self_service).
+    # proven, or one of those others is not. It reaches only what was made with its identity
+    # (garde.rights.self_service).
     narrowed: bool = False
 
     @property
@@ -275,6 +276,9 @@ _LIVE = sa.select(
     sa.select(_i.proven).where(_LINK).scalar_subquery().label("proven"),
     sa.exists().where(_i.kind == _s.kind, _i.hash == _s.identity_hash, _other.subject_id == _i.subject_id,
                       ~((_other.kind == _i.kind) & (_other.hash == _i.hash))).label("shared"),
+    sa.exists().where(_i.kind == _s.kind, _i.hash == _s.identity_hash, _other.subject_id == _i.subject_id,
+                      ~((_other.kind == _i.kind) & (_other.hash == _i.hash)),
+                      _other.proven.is_(sa.false())).label("claimed"),
 ).where(_s.token_hash == sa.bindparam("token_hash"))
 
 
@@ -289,7 +293,7 @@ def authenticate(conn: sa.Connection, token: str) -> SubjectSession | None:
     return SubjectSession(row.id, row.kind, row.identity_hash, row.identity, row.linked, row.language,
                           _aware(row.expires_at), row.subject_id is not None and row.linked != row.subject_id
                           and _moved_since(conn, row.identity_hash, _aware(row.created_at)),
-                          narrowed=bool(row.shared) and not row.proven)
+                          narrowed=bool(row.shared) and (not row.proven or bool(row.claimed)))
 
 
 def _moved_since(conn: sa.Connection, digest: str, opened: datetime) -> bool:

@@ -10,6 +10,11 @@ proof only when:
 - the proven identity's link to it is **proven** (made or confirmed by a proof, below), or
 - the subject holds no identity but those the proof proved (nothing else to tell apart).
 
+A link proven once opens the whole subject only while every other identity it holds is proven too:
+whoever proved a subject of their own number, then typed a victim's e-mail beside it into the shop's
+form (the victim unknown to garde yet), would otherwise read and change the victim's later consents
+(red team of 2026-12-07, red27).
+
 Otherwise the proof is *narrowed*: a session reaches the requests that proved its identity (or
 named it, never verified) and the consents recorded with it, and changes only those; a request
 gets a subject of its own, so that running it (restriction, erasure) leaves the shared subject's
@@ -39,8 +44,11 @@ def vouches(conn: sa.Connection, subject_id: str, proven: Collection[Digest]) ->
     i = subject_identifiers.c
     links = conn.execute(sa.select(i.kind, i.hash, i.proven).where(i.subject_id == subject_id)).all()
     given = set(proven)
-    return all((link.kind, link.hash) in given for link in links) or any(
-        link.proven and (link.kind, link.hash) in given for link in links)
+    mine = [(link.kind, link.hash) in given for link in links]
+    # all the subject's identities proven by this proof; or one of them proven before, and every other
+    # identity proven too (a link the shop's systems made since that proof is a claim: red27)
+    return all(mine) or (any(link.proven and own for link, own in zip(links, mine, strict=True))
+                         and all(link.proven or own for link, own in zip(links, mine, strict=True)))
 
 
 def confirm(conn: sa.Connection, subject_id: str, proven: Collection[Digest]) -> bool:
