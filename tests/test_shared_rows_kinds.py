@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from garde.rights import submit, verify_out_of_band
@@ -25,7 +25,7 @@ from garde.rights.deployment import Deployment
 from garde.rights.running import locate
 from garde.rights.shared import shared_rows
 from garde.store import connect, migrate
-from garde.subjects import IDENTIFIER_KINDS, ensure_subject, link_identifiers
+from garde.subjects import IDENTIFIER_KINDS, ensure_subject, link_identifiers, subject_identifiers
 
 ANA_PHONE = "+33611111111"
 REGISTER = """
@@ -77,6 +77,11 @@ def store(tmp_path: Path) -> Iterator[sa.Engine]:
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(kind=KINDS, holder=st.sampled_from(HOLDERS), authoritative=st.booleans())
+@example(kind="customer_id", holder="ana", authoritative=True)  # failed before the links were proven
+@example(kind="cookie_id", holder="ana", authoritative=True)
+@example(kind="customer_id", holder="ana", authoritative=True)
+@example(kind="cookie_id", holder="ana", authoritative=True)
+@example(kind="loyalty_card", holder="ana", authoritative=True)
 def test_a_value_a_system_of_record_gives_another_subject_makes_the_row_shared(
         store: sa.Engine, tmp_path: Path, kind: str, holder: str, authoritative: bool) -> None:
     n = next(_example)
@@ -99,8 +104,12 @@ def test_a_value_a_system_of_record_gives_another_subject_makes_the_row_shared(
                 bob = ensure_subject(conn, {"email": email})
                 if kind in IDENTIFIER_KINDS:  # a kind the store links: linked to Bob as his e-mail is
                     link_identifiers(conn, bob, [(kind, device)])
-            elif holder == "ana":
-                link_identifiers(conn, ana, [("email", email)])
+            elif holder == "ana":  # her own e-mail: both links proven (a request of hers proved them), so
+                # her phone's proof opens her whole subject (garde.rights.vouching); claimed links would
+                # give the request a subject of its own and keep the row as another's (the safe side)
+                link_identifiers(conn, ana, [("email", email)], proven=True)
+                conn.execute(subject_identifiers.update().where(subject_identifiers.c.subject_id == ana)
+                             .values(proven=True))
             request = verify_out_of_band(conn, submit(conn, "erasure", {"phone": ANA_PHONE}).id, "checked",
                                          actor="agent:test", identities=["phone"])
         footprint = locate(deployment, request)
