@@ -9,6 +9,11 @@ the kinds of structure that lose pairs):
   panel's basis; a definition list `<dl>`; run-in labels bold by CSS;
 - two bases in one cell or bullet, a basis after a colon in a bullet.
 
+Eight documents were labelled before any rule of the round; four more (a charity shop's `<ol>` with its
+bases before the references, an Italian council's Bootstrap 3 collapse links, a French travel agent's
+"points a) à c)", an estate agent's `<dl>` of Purpose / Lawful basis) were written and labelled after
+the first rules, before running them.
+
 Scored as the held-out sets are (pairs one to one, elements against `present`), every evidence string
 verbatim in the input.
 """
@@ -20,5 +25,5 @@ from pathlib import Path
 from tests.analyse_dev import Floors, dev_tests
 
 DEV14 = Path(__file__).parent / "data" / "analyse" / "dev14"
-FLOORS = Floors(pairs=(0.0, 0.0), elements=(0.0, 0.0), only_labelled_findings=False)
+FLOORS = Floors(pairs=(0.95, 0.95), elements=(0.95, 0.95), only_labelled_findings=True)
 globals().update(dev_tests(DEV14, FLOORS))

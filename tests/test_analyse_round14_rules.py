@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from garde.analyse.activities import extract_activities
 from garde.analyse.document import Document, from_text
+from garde.analyse.findings import alternative_bases
 from garde.analyse.readers.html_reader import read_html
 from tests.test_analyse_round7_rules import assert_verbatim, pairs
 
@@ -67,6 +68,27 @@ def test_bases_before_their_references_are_the_references_own() -> None:
         ("book your dog into the kennels", "contract"),
         ("send your vet the notes of any treatment", "contract"), ("keep our accounts", "legal_obligation"),
         ("post photos of your dog on our page", "consent")}
+
+
+def test_bases_each_tied_to_entries_are_no_alternatives() -> None:
+    """The bases of such a sentence are each its entries', no choice left open: no GA006 (seen failing:
+    "Legal bases given as alternatives ... (our contract with you / your consent)"); a hedge between two
+    bases for the same entries still is one."""
+    sentence = LEADING.split("<p>We rely")[1].split("</p>")[0]
+    assert alternative_bases("We rely" + sentence, "en") is None
+    assert alternative_bases("For purpose 4 we may rely on your consent or on our legitimate interests.",
+                             "en") is not None
+
+
+def test_a_run_s_own_basis_in_a_sentence_that_ties_one() -> None:
+    """"The legal basis for purposes (a) and (b) is the contract; for purpose (c) it is your consent":
+    the sentence ties a basis, so each run takes the basis its own words name (seen failing: (a) and
+    (b) had no basis, nor (c))."""
+    text = ("# Notice\n\n## Purposes\n\nWe use your data to:\n\n(a) open your account;\n(b) deliver "
+            "orders;\n(c) send offers.\n\nThe legal basis for purposes (a) and (b) is the contract; for "
+            "purpose (c) it is your consent.\n")
+    assert _pairs(from_text(text, "n.md"), "en") == {
+        ("open your account", "contract"), ("deliver orders", "contract"), ("send offers", "consent")}
 
 
 def test_a_basis_named_alone_after_a_reference_s_colon() -> None:

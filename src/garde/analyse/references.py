@@ -90,8 +90,13 @@ def by_reference(document: Document, language: str) -> list[Tied]:
     for block in document.blocks:
         if block.kind == "cell" or not (tied_bases(block.text, language) or _labelled(block.text)):
             continue
+        tying = False  # whether the sentence before ties a basis
         for start, end in sentences(block.text):
             sentence = block.text[start:end]
+            # "...; for purpose (c) it is your consent": a sentence going on after a semicolon from one
+            # that ties a basis states its bases as that one does
+            carried = tying and block.text[:start].rstrip().endswith(";")
+            tying = bool(tied_bases(sentence, language))
             # a label opening its line is a list's own entry ("a) ..., sulla base del contratto;")
             groups = [g for g in _references(sentence, language) if not (
                 _opens_line(text, block.start + start + g[0]) and _LABEL.match(sentence[g[0]:]))]
@@ -121,12 +126,18 @@ def by_reference(document: Document, language: str) -> list[Tied]:
                                "basis") for (a, b), (_, _, labels) in zip(leading, groups, strict=True)
                           for label in labels if label in entries]
                 continue
+            # the sentence ties a basis ("The legal basis for purposes (a) and (b) is the contract"), or goes
+            # on from one that does: every basis it names states one, though a run's own words do not
+            stated = _stated(sentence) if bases or carried else []
             for i, (_, _, labels) in enumerate(groups):
-                segment = _segment(sentence, groups, i, bases)
+                segment = _segment(sentence, groups, i, sorted({*bases, *(m.start for m in stated)}))
                 if segment is None:
                     continue
-                passage = (span[0] + segment[0], span[0] + segment[1])
-                found += [Tied((entries[label].start, entries[label].end), passage, span)
+                passage, role = (span[0] + segment[0], span[0] + segment[1]), "prose"
+                own = [m for m in stated if segment[0] <= m.start < segment[1]]
+                if own and not tied_bases(sentence[segment[0]:segment[1]], language):
+                    passage, role = (span[0] + own[0].start, span[0] + own[-1].end), "basis"
+                found += [Tied((entries[label].start, entries[label].end), passage, span, role)
                           for label in labels if label in entries]
     return [t for t in found if text[t.purpose[0]:t.purpose[1]].strip()]
 
@@ -416,6 +427,12 @@ def _nearest(lists: list[dict[str, Entry]], position: int, labels: set[str]) -> 
     if before:
         return before[-1]
     return holding[0] if holding else None
+
+
+def reference_runs(sentence: str, language: str) -> list[tuple[int, int]]:
+    """Where ``sentence`` refers to a list's entries by their letters or numbers ("purposes 1 and 2",
+    "lettere a) e b)"), as offsets: one span per run."""
+    return [(start, end) for start, end, _ in _references(sentence, language)]
 
 
 def _references(sentence: str, language: str) -> list[tuple[int, int, list[str]]]:
