@@ -90,13 +90,9 @@ def by_reference(document: Document, language: str) -> list[Tied]:
     for block in document.blocks:
         if block.kind == "cell" or not (tied_bases(block.text, language) or _labelled(block.text)):
             continue
-        tying = False  # whether the sentence before ties a basis
+        previous = ""  # the sentence before
         for start, end in sentences(block.text):
-            sentence = block.text[start:end]
-            # "...; for purpose (c) it is your consent": a sentence going on after a semicolon from one
-            # that ties a basis states its bases as that one does
-            carried = tying and block.text[:start].rstrip().endswith(";")
-            tying = bool(tied_bases(sentence, language))
+            sentence, before, previous = block.text[start:end], previous, block.text[start:end]
             # a label opening its line is a list's own entry ("a) ..., sulla base del contratto;")
             groups = [g for g in _references(sentence, language) if not (
                 _opens_line(text, block.start + start + g[0]) and _LABEL.match(sentence[g[0]:]))]
@@ -128,6 +124,9 @@ def by_reference(document: Document, language: str) -> list[Tied]:
                 continue
             # the sentence ties a basis ("The legal basis for purposes (a) and (b) is the contract"), or goes
             # on from one that does: every basis it names states one, though a run's own words do not
+            # "...; for purpose (c) it is your consent": a sentence going on after a semicolon from one
+            # that ties a basis states its bases as that one does
+            carried = not bases and before.rstrip().endswith(";") and bool(tied_bases(before, language))
             stated = _stated(sentence) if bases or carried else []
             for i, (_, _, labels) in enumerate(groups):
                 segment = _segment(sentence, groups, i, sorted({*bases, *(m.start for m in stated)}))
