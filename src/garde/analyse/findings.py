@@ -20,6 +20,7 @@ from typing import Any
 from garde.analyse.art13 import load_rules
 from garde.analyse.cues import Cues, compile_cues, countries_outside_eea, per_language, words_of
 from garde.analyse.passages import Passage
+from garde.analyse.references import reference_runs
 from garde.analyse.subjects import clauses, hedged_use
 from garde.analyse.wording import find_terms, tied_bases
 from garde.problems import GardeError
@@ -170,12 +171,16 @@ def alternative_bases(text: str, lang: str, cell: bool = False) -> tuple[str, st
     "and" or "or", leave the choice open too: the first and the last are named."""
     alternative = load_finding_rules().alternative
     bases = find_terms("legal_bases", text) if cell else tied_bases(text, lang)
+    # "on X for purposes 1 and 2, on Y for purpose 3": bases apart by a list's entries are each theirs
+    runs = [] if cell else reference_runs(text, lang)
     for before, after in pairwise(bases):
         between = text[before.end:after.start]
         if before.term != after.term and alternative.find(between, words_of(between)) \
-                and not clauses(text[before.start:after.end], lang):
+                and not clauses(text[before.start:after.end], lang) \
+                and not any(before.end <= a and b <= after.start for a, b in runs):
             return text[before.start:before.end], text[after.start:after.end]
-    if not cell and hedged_use(text, lang):  # "to manage your account, on consent, contract and ..."
+    # "to manage your account, on consent, contract and ...": three bases or more for one use
+    if not cell and len(runs) < 2 and hedged_use(text, lang):
         return text[bases[0].start:bases[0].end], text[bases[-1].start:bases[-1].end]
     return None
 

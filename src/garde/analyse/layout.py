@@ -25,6 +25,7 @@ from garde.analyse.subjects import clauses, conditional, hedged_use, ties, use_a
 from garde.analyse.table_rows import read_tables
 from garde.analyse.units import Chunk, Reading, Unit, chunks
 from garde.analyse.wording import (
+    BOTH,
     FUNCTION_WORDS,
     GENERAL_BASES,
     bare_label,
@@ -67,7 +68,7 @@ def _referenced(document: Document, language: str, reading: Reading) -> None:
     spans: list[tuple[int, int]] = []
     for tied in by_reference(document, language):
         (a, b), (c, d) = tied.purpose, tied.passage
-        units.append(Unit("item", [Chunk("purpose", text[a:b], a), Chunk("prose", text[c:d], c)]))
+        units.append(Unit("item", [Chunk("purpose", text[a:b], a), Chunk(tied.role, text[c:d], c)]))
         spans.append(tied.sentence)
     for block in document.blocks:
         if block.kind == "cell":
@@ -160,7 +161,11 @@ def _sections(document: Document, consumed: set[int], language: str) -> list[tup
     for block in blocks:
         if block.kind == "cell" or block.start in consumed or block is title:
             continue
-        if block.kind == "heading":
+        if block.kind == "heading" and block.level > MARKED_LEVELS and _label_alone(block.text, language):
+            # a definition list's term naming a field ("<dt>Finalité</dt><dd>...</dd>"): the label of
+            # the value after it, as "Finalité : ..." is, not a section of its own
+            sections[-1][1].append(Block("paragraph", block.text, block.start, block.level))
+        elif block.kind == "heading":
             trail = [h for h in trail if h.level < block.level] + [block]
             sections.append((list(trail), []))
         else:
@@ -351,8 +356,18 @@ def _fields_unit(heading: Block | None, body: list[Block], language: str, readin
     named by its heading (or, with no purpose field, whose purpose is the heading)."""
     groups: list[dict[str, Chunk]] = []
     others: list[Chunk] = []
-    for line in (line for block in body if block.kind in ("item", "paragraph") for line in _lines(block)):
+    label: str | None = None  # a field's label standing alone, its value on the next line
+    for owner, line in ((block, line) for block in body if block.kind in ("item", "paragraph")
+                        for line in _lines(block)):
         found = _field(line, language)
+        if label is not None and found is None:
+            found = label, Chunk("label", "", line.start), Chunk(label, line.text, line.start)
+        # a label is a definition list's term ("<dt>Finalité</dt>", its level kept from the title the
+        # reader made of it), or a line ending in ":" ("Finalité :")
+        alone = line.text.endswith((":", "：")) or owner.level > MARKED_LEVELS
+        label = _label_alone(line.text, language) if found is None and alone else None
+        if label is not None:
+            continue
         if found is None or found[0] == "label":
             others.append(Chunk("prose", line.text, line.start))
             continue
@@ -368,6 +383,35 @@ def _fields_unit(heading: Block | None, body: list[Block], language: str, readin
     units = [Unit("section", list(group.values())) for group in groups if "purpose" in group]
     reading.units += units
     return bool(units)
+
+
+#: Levels of the headings a format marks (h1 – h6); deeper ones are titles a reader made of a
+#: definition list's term, a disclosure's summary or an accordion's button.
+MARKED_LEVELS = 6
+#: Most words a field's label standing alone may have ("Durée de conservation", "Base légale").
+LABEL_WORDS = 4
+_FIELD_ROLES = frozenset({"purpose", "basis", "data", "retention", "recipients", "subjects"})
+
+
+def _label_alone(text: str, language: str) -> str | None:
+    """The role of a field's label standing on its own line, its value on the next ("Finalité :",
+    a ``<p class="label">``, a ``<dt>``): purpose, basis, data...; None for any other text."""
+    label = text.strip().rstrip(":：").strip()
+    if not label or len(label.split()) > LABEL_WORDS or ":" in label:
+        return None
+    role = column_role(label, language)
+    if role not in _FIELD_ROLES:
+        return None
+    # nothing but the column's words ("Base légale", "Durée de conservation"): "Our legal bases are:"
+    # introduces a list of bases, it labels no value
+    structure = load_structure()
+    phrases = {_content_words(phrase) for phrase in structure.words(structure.columns[role], language)
+               + structure.words(structure.columns[role], "")}
+    return role if _content_words(label) in phrases else None
+
+
+def _content_words(text: str) -> tuple[str, ...]:
+    return tuple(word for word, _, _ in tokens(text) if word not in FUNCTION_WORDS)
 
 
 def _lines(block: Block) -> list[Block]:
@@ -527,10 +571,27 @@ def _titled_basis(block: Block, language: str) -> list[Unit]:
     return [Unit("item", [use, Chunk("name", title.text, title.start), basis, Chunk("prose", body, at)])]
 
 
+# The same line with the basis glossed after a comma ("Checking your identity: legitimate interests,
+# to keep our fleet from being stolen", "Newsletter: consenso, revocabile in ogni momento").
+_TITLE_GLOSSED = re.compile(r"^(?:\d{1,2}(?:\.\d{1,2})*\.?\s+)?([^:：\n]{3,80}?)\s*(?:[:：]|\s[–—-]\s)"
+                            r"\s*([^:,;\n]{3,80}?)\s*,\s*(\S[^\n]*)$")
+
+
 def _titled(line: str, language: str) -> re.Match[str] | None:
     match = _TITLE_BASIS.match(line)
-    if match is None or not bare_label(match.group(2)) or bare_label(match.group(1)) \
-            or column_role(match.group(1), language) is not None or find_terms("legal_bases", match.group(1)):
+    if match is None or not bare_label(match.group(2)):
+        # the gloss names no basis of its own ("Marketing: consent, or legitimate interests" is a hedge)
+        match = _TITLE_GLOSSED.match(line)
+        if match is None or find_terms("legal_bases", match.group(3)):
+            return None
+    # a field's label ("Legal basis: consent", "Finalità: ...") is no purpose; a longer lead naming a
+    # use is one, whatever header word it holds ("Route guides and offers by email: consent")
+    role = column_role(match.group(1), language)
+    short = len(match.group(1).split()) <= LABEL_WORDS
+    label = role in ("basis", "purpose", BOTH) or (role is not None and short)
+    named = bare_label(match.group(2))
+    if not named or len({m.term for m in named}) >= GENERAL_BASES or bare_label(match.group(1)) or label \
+            or find_terms("legal_bases", match.group(1)):
         return None
     return match
 

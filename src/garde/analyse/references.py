@@ -26,7 +26,16 @@ from functools import lru_cache
 
 from garde.analyse.document import Block, Document
 from garde.analyse.subjects import _alternatives, _fold
-from garde.analyse.wording import contains, find_terms, load_structure, negated, sentences, tied_bases
+from garde.analyse.wording import (
+    Match,
+    bare_label,
+    contains,
+    find_terms,
+    load_structure,
+    negated,
+    sentences,
+    tied_bases,
+)
 
 # A list entry's label at the start of a line: "a)", "(b)", "c.", "1.", "2)", "(iv)", "iv." (a
 # numbered clause's "3.1" is not one: its number goes on after the dot).
@@ -36,6 +45,8 @@ _LEAD = re.compile(r"^\s*\(?([a-z]|[ivx]{1,4}|\d{1,2})(?:\)|\.)\s*$")
 # A letter in parentheses referring to a list's entry, "(b)" or "b)", not following a word or a
 # citation's number ("6(1)(a)").
 _LETTER = r"(?:(?<![\w)])\((?:[a-z]|[ivx]{2,4})\)|(?<![\w)(])(?:[a-z]|[ivx]{2,4})\))"
+# A letter after a noun naming a list's entries, closed by ")" or by a "." ending no abbreviation.
+_NAMED_LETTER = r"\(?[a-z](?:\)|\.(?!\w))"
 # A citation of the law around a reference: "art. 6, par. 1, lett. b)", "... lettera a) del GDPR".
 _CITED_BEFORE = re.compile(r"(?:\bart|\barticle|\barticolo|\bcomma|\bpar|\bparagraph|\bparagraphe|"
                            r"\bparagrafo)\W{0,3}\d[\w\s.,()°]{0,25}$")
@@ -64,6 +75,7 @@ class Tied:
     purpose: tuple[int, int]
     passage: tuple[int, int]
     sentence: tuple[int, int]  # the sentence that ties it, whose words are no purpose of their own
+    role: str = "prose"  # "basis" when the passage is the basis's words alone
 
 
 def by_reference(document: Document, language: str) -> list[Tied]:
@@ -76,10 +88,11 @@ def by_reference(document: Document, language: str) -> list[Tied]:
     text = document.text
     found: list[Tied] = []
     for block in document.blocks:
-        if block.kind == "cell" or not tied_bases(block.text, language):
+        if block.kind == "cell" or not (tied_bases(block.text, language) or _labelled(block.text)):
             continue
+        previous = ""  # the sentence before
         for start, end in sentences(block.text):
-            sentence = block.text[start:end]
+            sentence, before, previous = block.text[start:end], previous, block.text[start:end]
             # a label opening its line is a list's own entry ("a) ..., sulla base del contratto;")
             groups = [g for g in _references(sentence, language) if not (
                 _opens_line(text, block.start + start + g[0]) and _LABEL.match(sentence[g[0]:]))]
@@ -89,16 +102,98 @@ def by_reference(document: Document, language: str) -> list[Tied]:
             entries = _nearest(lists, block.start + start, named)
             if entries is None:
                 continue
-            bases = [m.start for m in tied_bases(sentence, language)]
             span = (block.start + start, block.start + end)
+            labelled = _labelled(sentence) if len(groups) == 1 else []
+            if labelled:  # "finalità 4: consenso, revocabile in ogni momento": the basis's name alone
+                a, b = labelled[0].start, labelled[-1].end
+                found += [Tied((entries[label].start, entries[label].end), (span[0] + a, span[0] + b), span,
+                               "basis") for label in groups[0][2] if label in entries]
+                continue
+            bases = [m.start for m in tied_bases(sentence, language)]
+            in_order = _in_order(sentence, groups, language)
+            if in_order:  # "les traitements a. et b. reposent respectivement sur X et sur Y"
+                found += [Tied((entries[label].start, entries[label].end),
+                               (span[0] + basis.start, span[0] + basis.end), span, "basis")
+                          for label, basis in in_order if label in entries]
+                continue
+            leading = _leading(sentence, groups)
+            if leading:  # "we rely on X for purposes 1 and 2, on Y for purpose 3 and on Z for 4"
+                found += [Tied((entries[label].start, entries[label].end), (span[0] + a, span[0] + b), span,
+                               "basis") for (a, b), (_, _, labels) in zip(leading, groups, strict=True)
+                          for label in labels if label in entries]
+                continue
+            # the sentence ties a basis ("The legal basis for purposes (a) and (b) is the contract"), or goes
+            # on from one that does: every basis it names states one, though a run's own words do not
+            # "...; for purpose (c) it is your consent": a sentence going on after a semicolon from one
+            # that ties a basis states its bases as that one does
+            carried = not bases and before.rstrip().endswith(";") and bool(tied_bases(before, language))
+            stated = _stated(sentence) if bases or carried else []
             for i, (_, _, labels) in enumerate(groups):
-                segment = _segment(sentence, groups, i, bases)
+                segment = _segment(sentence, groups, i, sorted({*bases, *(m.start for m in stated)}))
                 if segment is None:
                     continue
-                passage = (span[0] + segment[0], span[0] + segment[1])
-                found += [Tied((entries[label].start, entries[label].end), passage, span)
+                passage, role = (span[0] + segment[0], span[0] + segment[1]), "prose"
+                own = [m for m in stated if segment[0] <= m.start < segment[1]]
+                if own and not tied_bases(sentence[segment[0]:segment[1]], language):
+                    passage, role = (span[0] + own[0].start, span[0] + own[-1].end), "basis"
+                found += [Tied((entries[label].start, entries[label].end), passage, span, role)
                           for label in labels if label in entries]
     return [t for t in found if text[t.purpose[0]:t.purpose[1]].strip()]
+
+
+def _labelled(sentence: str) -> list[Match]:
+    """The bases a reference's colon labels it with, by their names alone ("finalità 4: consenso, che
+    può essere revocato", "purposes 1 and 2: contract"), up to the first comma or stop; [] otherwise."""
+    colon = sentence.find(":")
+    if colon < 0:
+        return []
+    after = sentence[colon + 1:]
+    words = re.split(r"[,;.(]", after, maxsplit=1)[0]
+    offset = colon + 1
+    return [Match(m.term, offset + m.start, offset + m.end, m.words, m.content) for m in bare_label(words)]
+
+
+Run = tuple[int, int, list[str]]  # a run of references in a sentence: its offsets and the labels it names
+
+
+def _stated(sentence: str) -> list[Match]:
+    """The bases a sentence tying them by construction names and does not deny, whatever words stand
+    between its verb and them ("reposent respectivement sur ...", "we rely on X for ..., on Y for ...")."""
+    denied = negated(sentence)
+    return [m for m in find_terms("legal_bases", sentence) if m.term not in denied]
+
+
+def _leading(sentence: str, groups: list[Run]) -> list[tuple[int, int]]:
+    """Where each run of references follows its bases ("we rely on our contract for purposes 1 and 2,
+    on our legal obligation for purpose 3"): for each run, the words naming the bases between the
+    run before it and itself; [] when the sentence's first basis does not come before its first run,
+    or a run has no basis of its own before it."""
+    named = _stated(sentence)
+    if len(groups) < 2 or not named or named[0].start >= groups[0][0]:
+        return []
+    spans: list[tuple[int, int]] = []
+    previous = 0
+    for start, end, _ in groups:
+        own = [m for m in named if previous <= m.start and m.end <= start]
+        if not own:
+            return []
+        spans.append((own[0].start, own[-1].end))
+        previous = end
+    return spans
+
+
+def _in_order(sentence: str, groups: list[Run], language: str) -> list[tuple[str, Match]]:
+    """A single run of references followed by as many distinct bases and the ``respectively`` cue: the
+    n-th label with the n-th basis; [] otherwise."""
+    structure = load_structure()
+    cue = _pattern(structure.words(structure.respectively, language))
+    if len(groups) != 1 or not cue.search(_fold(sentence)):
+        return []
+    labels = groups[0][2]
+    after = [m for m in _stated(sentence) if m.start >= groups[0][1]]
+    if len(labels) < 2 or len(after) != len(labels) or len({m.term for m in after}) != len(after):
+        return []
+    return list(zip(labels, after, strict=True))
 
 
 Span = tuple[int, int]
@@ -139,12 +234,9 @@ def respectively(text: str, language: str) -> list[tuple[Span, list[tuple[Span, 
     for start, end in sentences(text):
         sentence = text[start:end]
         hit = cue.search(_fold(sentence))
-        if hit is None:
+        if hit is None or _references(sentence, language):  # "a. et b. ... respectivement": by_reference's
             continue
-        # the sentence states its bases by construction ("reposent respectivement sur"), whatever
-        # words stand between its verb and them: every basis it names and does not deny
-        denied = negated(sentence)
-        named = [m for m in find_terms("legal_bases", sentence) if m.term not in denied]
+        named = _stated(sentence)  # "reposent respectivement sur ...": every basis it names
         bases = [m for m in named if m.start >= hit.start()]
         head = _head(sentence, hit.start(), language)
         if len(bases) < 2:  # the cue after them: "..., on your consent and our interests respectively"
@@ -336,6 +428,12 @@ def _nearest(lists: list[dict[str, Entry]], position: int, labels: set[str]) -> 
     return holding[0] if holding else None
 
 
+def reference_runs(sentence: str, language: str) -> list[tuple[int, int]]:
+    """Where ``sentence`` refers to a list's entries by their letters or numbers ("purposes 1 and 2",
+    "lettere a) e b)"), as offsets: one span per run."""
+    return [(start, end) for start, end, _ in _references(sentence, language)]
+
+
 def _references(sentence: str, language: str) -> list[tuple[int, int, list[str]]]:
     """Each run of references in ``sentence`` ("purposes a) to c)", "lettere a) e b)", "points 1 et
     3"): its offsets and the labels it names, in order."""
@@ -362,7 +460,10 @@ def _reference_pattern(language: str) -> re.Pattern[str]:
     letter = _LETTER
     separator = rf"(?:\s*[,–-]\s*|\s+(?:{joints})\s+|\s*,\s*(?:{joints})\s+)"
     lettered = rf"{letter}(?:{separator}{letter})*"
-    numbered = rf"(?<!\w)(?:{nouns})\.?\s+{number}(?:{separator}{number})*(?!\w|\.\d)"
+    # after a noun naming the list's entries, a number, or a letter closed by ")" or "." ("les
+    # traitements a. et b.", "finalità c)"; not "il a été": a bare letter is a word)
+    item = rf"(?:{number}|{_NAMED_LETTER})"
+    numbered = rf"(?<!\w)(?:{nouns})\.?\s+{item}(?:{separator}{item})*(?!\w|\.\d)"
     return re.compile(rf"(?P<run>{lettered}|{numbered})")
 
 
@@ -372,8 +473,8 @@ def _labels(run: str, language: str) -> list[str]:
     ranges = _pattern(structure.words(structure.reference_ranges, language))
     labels: list[str] = []
     previous = None
-    for token in re.finditer(r"\(?([a-z]{1,4})\)|(?<!\w)(\d{1,2})(?!\w)", run):
-        label = token.group(1) or token.group(2)
+    for token in re.finditer(r"\(?([a-z]{1,4})\)|(?<!\w)([a-z])\.(?!\w)|(?<!\w)(\d{1,2})(?!\w)", run):
+        label = token.group(1) or token.group(2) or token.group(3)
         if previous is not None and labels:
             gap = run[previous:token.start()]
             if re.search(r"[–-]", gap) or ranges.search(gap):

@@ -134,7 +134,9 @@ def _walk(node: LexborNode, builder: DocumentBuilder, depth: int) -> None:
         if tag == "-text":
             inline.append(child.text(deep=False) or "")
             continue
-        if _is_toggle(child) and len(_text(child).split()) <= _TITLE_WORDS:
+        # a toggling link inside a sentence ("read <a aria-expanded=...>more</a>") stays its words
+        if _is_toggle(child) and len(_text(child).split()) <= _TITLE_WORDS \
+                and (tag != "a" or not "".join(inline).strip()):
             flush()  # an accordion's title button (Bootstrap's, a shop theme's) titles its panel
             builder.add("heading", _text(child), _TITLE_LEVEL)
             continue
@@ -172,7 +174,10 @@ _TOGGLE_ATTRIBUTES = ("aria-controls", "aria-expanded", "data-bs-toggle", "data-
 
 
 def _is_toggle(node: LexborNode) -> bool:
-    return node.tag == "button" and any(name in node.attributes for name in _TOGGLE_ATTRIBUTES)
+    """A ``<button>``, a link or an element a script makes one (``role="button"``: a theme's ``<div>``,
+    Bootstrap 3's ``<a data-toggle="collapse">``) that opens or closes a panel."""
+    return (node.tag in ("button", "a") or node.attributes.get("role") == "button") \
+        and any(name in node.attributes for name in _TOGGLE_ATTRIBUTES)
 
 
 def _bold_opening(node: LexborNode) -> str:
@@ -183,8 +188,23 @@ def _bold_opening(node: LexborNode) -> str:
             if (child.text(deep=False) or "").strip():
                 return ""
             continue
-        return _text(child) if child.tag in _BOLD else ""
+        return _text(child) if _is_bold(child) else ""
     return ""
+
+
+# Bold set by a style rather than a tag: "font-weight: bold" (or 600 and more) inline, or a class
+# name themes give bold run-in labels ("label", Bootstrap's "fw-bold", Tailwind's "font-bold").
+_BOLD_STYLE = re.compile(r"font-weight\s*:\s*(?:bold(?:er)?|[6-9]00)\b", re.IGNORECASE)
+_BOLD_CLASSES = frozenset({"label", "bold", "strong", "fw-bold", "fw-semibold", "font-bold",
+                           "font-semibold", "font-weight-bold", "text-bold"})
+
+
+def _is_bold(node: LexborNode) -> bool:
+    if node.tag in _BOLD:
+        return True
+    style = node.attributes.get("style") or ""
+    classes = set((node.attributes.get("class") or "").lower().split())
+    return bool(_BOLD_STYLE.search(style)) or bool(classes & _BOLD_CLASSES)
 
 
 def _item(node: LexborNode, builder: DocumentBuilder, depth: int) -> None:
