@@ -47,8 +47,9 @@ def test_a_worker_whose_database_is_unreachable_stops_at_start_and_says_why(tmp_
 def test_a_started_worker_freezes_what_it_opened_and_still_runs_jobs(migrated_postgres_url: str,
                                                                     tmp_path: Path) -> None:
     """The store, data map, catalogues and the queue's App live as long as the worker: frozen once they
-    are open, so the collector's full passes stop walking them in the job's thread. Its event loop is
-    uvloop's (installed with ``uvicorn[standard]``): cheaper a job than asyncio's."""
+    are open, so the collector's full passes stop walking them in the job's thread; its young generation
+    is collected after 20,000 new objects, not a few times a request. Its event loop is uvloop's
+    (installed with ``uvicorn[standard]``): cheaper a job than asyncio's."""
     from garde.jobs import submit
     from garde.jobs.builtin import ping
     from tests.jobs_support import wait_for_job
@@ -66,3 +67,22 @@ def test_a_started_worker_freezes_what_it_opened_and_still_runs_jobs(migrated_po
     assert len(frozen) == 1, log.read_text()
     assert int(frozen[0].split("heap frozen: ")[1].split()[0]) > 10_000  # the modules, at least
     assert "event loop: uvloop.Loop" in log.read_text()
+    assert "young collections every 20000 objects" in log.read_text()
+
+
+def test_the_worker_collects_less_often_and_keeps_a_higher_or_disabled_threshold() -> None:
+    """:func:`collect_less` raises the young generation's threshold from Python's default, never lowers
+    one a process set higher, leaves collections off in a process that turned them off, and returns what
+    the thresholds were (the worker restores them when it stops)."""
+    import gc
+
+    from garde.jobs.worker import YOUNG_THRESHOLD, collect_less
+
+    before = gc.get_threshold()
+    try:
+        for start, expected in ((700, YOUNG_THRESHOLD), (50_000, 50_000), (0, 0)):
+            gc.set_threshold(start, 11, 12)
+            assert collect_less() == (start, 11, 12)
+            assert gc.get_threshold() == (expected, 11, 12)
+    finally:
+        gc.set_threshold(*before)
