@@ -30,9 +30,12 @@ demo: $(VENV)/.installed
 	  echo "make demo: not run from a terminal, so the pages are not served (SERVE=1 serves them)"; fi; \
 	set -x; GARDE_AUDIT_KEY="$${GARDE_AUDIT_KEY:-garde-demo-audit-key-change-me}" $(BIN)/garde demo --out $(OUT) $$serve
 
-test: $(VENV)/.test-installed
+# ruff and mypy (strict), as `make test` runs them first.
+lint: $(VENV)/.test-installed
 	$(BIN)/ruff check src tests benchmarks tools
 	$(BIN)/mypy
+
+test: lint
 	$(BIN)/pytest -n 2 -q
 
 # axe-core (MPL-2.0) for the browser tests, vendored from the npm registry with its licence in

@@ -110,6 +110,25 @@ CUT_CELLS_JS = """(width) => {
 
 AXE_JS = "() => axe.run(document, {resultTypes: ['violations']})"
 
+# On paper (print media): the links whose address the reader cannot see (neither in their words nor
+# printed after them), and the navigation still shown (the contents' in-page links, "back to the list").
+PAPER_JS = """() => {
+  const shown = (element) => element.getClientRects().length > 0;
+  const hidden = [];
+  for (const link of document.querySelectorAll('a[href^="http"], a[href^="mailto:"]')) {
+    if (!shown(link)) continue;
+    const target = link.getAttribute('href').replace(/^mailto:/, '');
+    const after = getComputedStyle(link, '::after').content;
+    if (!link.innerText.includes(target) && !after.includes(target)) {
+      hidden.push(link.innerText.trim().slice(0, 60) + ' -> ' + target);
+    }
+  }
+  const chrome = [...document.querySelectorAll('nav, [role=navigation], .back')].filter(shown)
+    .map((element) => element.outerHTML.slice(0, 80));
+  return {hidden, chrome};
+}"""
+
+
 _SHEETS_MM = {"A3": (297.0, 420.0), "A4": (210.0, 297.0), "A5": (148.0, 210.0)}
 _UNIT_MM = {"mm": 1.0, "cm": 10.0, "in": 25.4, "px": 25.4 / 96, "pt": 25.4 / 72}
 

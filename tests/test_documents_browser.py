@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pypdf
 import pytest
 
 from garde.documents.wording import load_catalogue
@@ -27,6 +29,7 @@ from tests.browser import (
     AXE_JS,
     CUT_CELLS_JS,
     PAGE_RULE_JS,
+    PAPER_JS,
     PASSAGES_JS,
     SCREEN_JS,
     catalogue_texts,
@@ -177,8 +180,10 @@ def _print(tab: Any, page: Page) -> dict[str, Any]:
     width = printable_width_px(tab.evaluate(PAGE_RULE_JS))
     tab.set_viewport_size({"width": width, "height": 900})
     cut = tab.evaluate(CUT_CELLS_JS, width)
+    paper = tab.evaluate(PAPER_JS)
     tab.pdf(path=_target(page, "a4.pdf"), format="A4", prefer_css_page_size=True, print_background=True)
-    return {"width": width, "cut": cut, "scrollWidth": tab.evaluate("document.documentElement.scrollWidth")}
+    return {"width": width, "cut": cut, "scrollWidth": tab.evaluate("document.documentElement.scrollWidth"),
+            **paper}
 
 
 @pytest.mark.parametrize("width", WIDTHS)
@@ -219,6 +224,39 @@ def test_page_prints_every_column_on_a4(rendered: Any, page: Page) -> None:
     assert not facts["cut"], f"{page.path} on A4 ({facts['width']}px wide) cuts:\n" + "\n".join(facts["cut"])
     assert facts["scrollWidth"] <= facts["width"], f"{page.path} is wider than the A4 page"
     assert _target(page, "a4.pdf").read_bytes().startswith(b"%PDF")
+
+
+ON_PAPER = [p for p in PAGES if "/notice-" in p.path or "/register-" in p.path]
+
+
+@pytest.mark.parametrize("page", ON_PAPER, ids=lambda p: p.shot)
+def test_page_on_paper_shows_its_links_and_no_navigation(rendered: Any, page: Page) -> None:
+    """A privacy notice or an Art. 30 register read on paper: every web or mail address a link
+    points to is printed (in its words, or after them), and nothing is there only to move about the
+    screen (the notice's contents of in-page links, the register's "back to the list")."""
+    facts = rendered(page, "print")
+    assert not facts["hidden"], f"{page.path} on paper hides where its links go: {facts['hidden']}"
+    assert not facts["chrome"], f"{page.path} on paper prints its navigation: {facts['chrome']}"
+
+
+@pytest.mark.parametrize("page", [Page("reference-shop/notice-fr.html", "reference-shop", "fr"),
+                                  Page("reference-shop/register-en.html", "reference-shop", "en")],
+                         ids=lambda p: p.shot)
+def test_the_pdf_carries_every_address_and_no_navigation(rendered: Any, published: Path, page: Page) -> None:
+    """The same read from the PDF Chromium printed (its text layer, as pypdf reads it): the addresses
+    of the page's links are on the paper, the navigation's words are not."""
+    assert page in PAGES
+    rendered(page, "print")
+    reader = pypdf.PdfReader(_target(page, "a4.pdf"))
+    text = "".join("".join(p.extract_text().split()) for p in reader.pages)
+    html = (published / page.path).read_text(encoding="utf-8")
+    addresses = {a.removeprefix("mailto:") for a in re.findall(r'<a href="((?:https?|mailto):[^"]+)"', html)}
+    assert addresses, f"{page.path} has no link to check"
+    assert sorted(a for a in addresses if a not in text) == []
+    navigation = set(re.findall(r'<h2 id="contents-title">([^<]+)</h2>', html))  # the notice's contents
+    navigation |= set(re.findall(r'<p class="back"><a href="#[^"]+">([^<]+)</a>', html))  # the register's
+    assert navigation, f"{page.path}: its navigation was not found"
+    assert sorted(words for words in navigation if "".join(words.split()) in text) == []
 
 
 @pytest.fixture(scope="session")

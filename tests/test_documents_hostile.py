@@ -21,7 +21,8 @@ from markdown_it.token import Token
 
 from garde.documents import export_register, render_notice
 from garde.documents.links import safe_href
-from garde.documents.templating import md_escape
+from garde.documents.templating import html_line, md_escape
+from garde.documents.wording import Piece
 from garde.register import load_register
 
 HOSTILE = load_register(Path(__file__).parent / "data" / "hostile" / "register.yaml")
@@ -129,3 +130,16 @@ def test_any_register_text_reads_back_as_that_text_in_markdown(text: str) -> Non
     table = MarkdownIt("commonmark").enable("table").parse(
         f"| head |\n|---|\n| {md_escape(text, line_start=False)} |\n")
     assert [t.type for t in table].count("td_open") == 1
+
+
+@pytest.mark.parametrize(("text", "href", "marked"), [
+    ("https://www.cnil.fr/fr/plaintes", "https://www.cnil.fr/fr/plaintes", False),
+    ("dpo@shop.example", "mailto:dpo@shop.example", False),
+    ("the CNIL's complaint form", "https://www.cnil.fr/fr/plaintes", True),
+])
+def test_a_link_whose_words_are_not_its_address_prints_the_address(text: str, href: str,
+                                                                   marked: bool) -> None:
+    """On paper a link cannot be followed: one whose words are not its address is marked for the print
+    CSS to print the address after them (the browser tests read it on the printed page)."""
+    html = str(html_line((Piece(text, "en", href=href),), "en"))
+    assert ('class="shows-href"' in html) is marked, html

@@ -7,8 +7,11 @@ from typing import Annotated
 
 import typer
 
+from garde.cli.output import epilog
 from garde.documents import NOTICE_FORMATS, build_notice, check_notice_request, write_notice
 from garde.register import load_register
+
+DRAFT_REFUSED = "a draft (gaps, or passages not in its language) not written: --allow-gaps writes it"
 
 
 def notice(
@@ -29,7 +32,8 @@ def notice(
     A notice with gaps (or passages the register lacks in its language) is a draft: it carries a
     banner, and without --allow-gaps nothing is written and the command exits 1 with the counts.
 
-    Example: garde notice registers/online-shop.yaml --lang it --format html -o out/notice-it.html
+    Example: garde notice registers/reference-shop.yaml --lang it --format html -o out/notice-it.html
+    --allow-gaps
     """
     register = load_register(file)
     fmt = format or (output.suffix.lstrip(".") if output and output.suffix else "html")
@@ -56,4 +60,4 @@ def notice(
 
 def install(app: typer.Typer) -> None:
     """Add ``garde notice`` to ``app``."""
-    app.command("notice")(notice)
+    app.command("notice", epilog=epilog(DRAFT_REFUSED))(notice)

@@ -65,8 +65,10 @@ def html_line(line: Line, lang: str) -> Markup:
     out = []
     for piece in line:
         text = escape(piece.text)
-        if piece.href:
-            text = Markup('<a href="{}">{}</a>').format(piece.href, text)
+        if piece.href:  # on paper, a link whose words are not its address shows it (the print CSS)
+            shows = piece.text.strip() not in (piece.href, piece.href.removeprefix("mailto:"))
+            text = Markup('<a href="{}"{}>{}</a>').format(piece.href, Markup(' class="shows-href"') if shows
+                                                         else "", text)
         if piece.gap:
             out.append(Markup('<strong class="gap">{}</strong>').format(text))
         elif piece.lang != lang and piece.text.strip():
