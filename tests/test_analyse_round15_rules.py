@@ -124,25 +124,6 @@ def test_a_basis_cell_naming_a_funding_contract_keeps_its_own_basis_only(party: 
          "Legitimate interests": "legitimate_interests"}[basis]]
 
 
-# -- an Art. 9(2) condition beside an Art. 6 basis ------------------------------------------------
-
-def test_explicit_consent_beside_an_article_6_basis_is_the_article_9_condition() -> None:
-    text = ("# How we use your information\n\n## Injury records\n\nWe keep a note of injuries as part of "
-            "your membership contract."
-            " For the health details themselves we ask for your explicit consent.\n\n"
-            "## Newsletter\n\nWe send the newsletter only with your explicit consent.\n")
-    activities = extract_activities(from_text(text, "n.md"), "en")
-    assert [(a.purpose, a.legal_bases) for a in activities] == [("Injury records", ("contract",)),
-                                                               ("Newsletter", ("consent",))]
-
-
-def test_consent_beside_another_basis_stays_when_it_is_not_explicit_consent() -> None:
-    text = ("# Uses\n\n## Events\n\nWe run the events you book as part of our contract with you, and we "
-            "post your photo online only if you tick the box.\n")
-    activities = extract_activities(from_text(text, "n.md"), "en")
-    assert [a.legal_bases for a in activities] == [("contract", "consent")]
-
-
 # -- rights and recipients paragraphs naming consent or a contract tie nothing -----------------------
 
 def test_rights_and_recipients_paragraphs_are_no_pairs() -> None:

@@ -22,16 +22,7 @@ from garde.analyse.layout import read_layout
 from garde.analyse.on_behalf import on_behalf_only
 from garde.analyse.passages import passages
 from garde.analyse.units import Chunk, Reading, Unit
-from garde.analyse.wording import (
-    Match,
-    bare_label,
-    contains,
-    find_terms,
-    load_structure,
-    negated,
-    sentences,
-    tied_bases,
-)
+from garde.analyse.wording import Match, bare_label, find_terms, negated, sentences, tied_bases
 from garde.retention_rule import RetentionPeriod, RuleSyntaxError
 from garde.taxonomy import load_vocabulary, normalise
 
@@ -251,7 +242,7 @@ def _activity(document: Document, layout: str, chunks: list[Chunk], language: st
         retention = Retention(chunk.text, retention_rule(chunk.text))
         evidence.append(Evidence("retention", chunk.text, chunk.text, chunk.start))
     denied = set().union(*(negated(c.text) for c in (*purposes, *by_role.get("basis", []))))
-    bases = _art9_condition_apart([e for e in _unique(bases) if e.value not in denied], language)
+    bases = [e for e in _unique(bases) if e.value not in denied]
     categories, recipients = _unique(categories), _unique(recipients)
     return Activity(
         purpose=purpose,
@@ -263,21 +254,6 @@ def _activity(document: Document, layout: str, chunks: list[Chunk], language: st
         evidence=(*evidence, *bases, *categories, *recipients),
         layout=layout,
     )
-
-
-def _art9_condition_apart(bases: list[Evidence], language: str) -> list[Evidence]:
-    """A purpose with an Art. 6 basis and consent stated only as explicit consent ("we hold it as part of
-    your membership contract; for your health information we ask your explicit consent", a cell "Explicit
-    consent" in an Art. 9 column): that consent is the condition of Art. 9(2)(a) for its special
-    categories of data, not a second Art. 6 basis (structure.yaml `explicit_consent`). Explicit consent
-    alone stays the purpose's consent."""
-    structure = load_structure()
-    explicit = structure.words(structure.explicit_consent, language)
-    consents = [e for e in bases if e.value == "consent"]
-    if not consents or len(consents) == len(bases) \
-            or not all(contains(e.excerpt, explicit) for e in consents):
-        return bases
-    return [e for e in bases if e.value != "consent"]
 
 
 @lru_cache(maxsize=1)

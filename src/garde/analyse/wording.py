@@ -99,7 +99,6 @@ class Structure:
     basis_described: dict[str, tuple[str, ...]] = field(default_factory=dict)
     others_contracts: dict[str, tuple[str, ...]] = field(default_factory=dict)
     own_contracts: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    explicit_consent: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def words(self, table: dict[str, tuple[str, ...]], language: str) -> tuple[str, ...]:
         """The words of ``language``; every language's when it is unknown."""
@@ -156,7 +155,6 @@ def load_structure(path: Path = STRUCTURE) -> Structure:
         basis_described=_words_map(data.get("basis_described", {}), "basis_described"),
         others_contracts=_words_map(data.get("others_contracts", {}), "others_contracts"),
         own_contracts=_words_map(data.get("own_contracts", {}), "own_contracts"),
-        explicit_consent=_words_map(data.get("explicit_consent", {}), "explicit_consent"),
     )
 
 
