@@ -144,6 +144,11 @@ def _names_within(short: str, long: str) -> bool:
                                    for t in theirs) for w in words)
 
 
+#: Fewest words of a purpose read as another paragraph's translation: a short label ("Account cliente",
+#: "Newsletter") is no sentence a detector can tell the language of, nor a paragraph translated.
+TRANSLATED_WORDS = 5
+
+
 def _translations(activities: list[Activity], language: str) -> list[Activity]:
     """A bilingual notice gives each paragraph twice, in its language then translated ("Nous
     conservons vos relevés ... obligations légales." / "We keep your statements ... legal
@@ -154,6 +159,7 @@ def _translations(activities: list[Activity], language: str) -> list[Activity]:
         before = kept[-1] if kept else None
         if before is not None and activity.layout == before.layout == "paragraph" and activity.legal_bases \
                 and activity.legal_bases == before.legal_bases and activity.role == before.role \
+                and len(activity.purpose.split()) >= TRANSLATED_WORDS \
                 and detect_language(activity.purpose, language) != language \
                 and detect_language(before.purpose, language) == language:
             kept[-1] = _one([before, activity])

@@ -97,6 +97,8 @@ class Structure:
     reference_ranges: dict[str, tuple[str, ...]] = field(default_factory=dict)
     respectively: dict[str, tuple[str, ...]] = field(default_factory=dict)
     basis_described: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    others_contracts: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    own_contracts: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def words(self, table: dict[str, tuple[str, ...]], language: str) -> tuple[str, ...]:
         """The words of ``language``; every language's when it is unknown."""
@@ -151,6 +153,8 @@ def load_structure(path: Path = STRUCTURE) -> Structure:
         reference_ranges=_words_map(data.get("reference_ranges", {}), "reference_ranges"),
         respectively=_words_map(data.get("respectively", {}), "respectively"),
         basis_described=_words_map(data.get("basis_described", {}), "basis_described"),
+        others_contracts=_words_map(data.get("others_contracts", {}), "others_contracts"),
+        own_contracts=_words_map(data.get("own_contracts", {}), "own_contracts"),
     )
 
 
@@ -282,12 +286,28 @@ def find_terms(kind: str, text: str) -> list[Match]:
 def _find_terms(kind: str, text: str) -> tuple[Match, ...]:
     found = _find_words(kind, text)
     if kind == "legal_bases":
+        found = [m for m in found if not _others_contract(text, m)]
         references = [r for r in _article_references(text)
                       if not any(m.start < r.end and r.start < m.end for m in found)]
         found = sorted(found + references, key=lambda m: m.start)
         if not found:
             found = _needed_for(text)
     return tuple(found)
+
+
+def _others_contract(text: str, match: Match) -> bool:
+    """Whether ``match`` is a contract named by a short wording ("contract", "contrat de", "il
+    contratto") that the words after it say is someone else's: with a party other than the person ("our
+    NHS contract with the Integrated Care Board", "under contract with the hosting company") or a
+    processor's (Art. 28(3): "contrat de sous-traitance", "contratto di nomina"); not one with the person
+    named in the third person ("with the data subject"). structure.yaml `others_contracts`,
+    `own_contracts`."""
+    if match.term != "contract" or match.self_standing:
+        return False
+    structure = load_structure()
+    after = " ".join(re.sub(r"[^\w']", " ", normalise(text[match.end:match.end + 60])).split())
+    return _alternation(structure.words(structure.others_contracts, "")).match(after) is not None \
+        and _alternation(structure.words(structure.own_contracts, "")).match(after) is None
 
 
 #: Most words between a need ("we need") and what the person bought or asked for ("your order").
@@ -298,9 +318,13 @@ NEEDED_FOR_REACH = 15
 #: ``needed_for``: a need for what the person bought or joined ("we need your address to deliver
 #: your order", Art. 6(1)(b)); ``required_by``: a duty and the law or authority imposing it ("we are
 #: required by the Money Laundering Regulations to check", "le code du travail nous impose de",
-#: Art. 6(1)(c)); ``unless`` words before the duty make it a condition ("unless the law requires us
-#: to"), which ties nothing.
-PLAIN_WORDS = (("needed_for", "needs", "for"), ("required_by", "duties", "laws"))
+#: Art. 6(1)(c)); ``soft_opt_in``: e-mails about the controller's own similar products ("we may
+#: e-mail you about similar products and services", "servizi analoghi": Art. 6(1)(f), the ePrivacy
+#: soft opt-in); ``unless`` words before them make the statement a condition ("unless the law
+#: requires us to") or another basis's ("with your consent we send offers on similar products"), which
+#: ties nothing.
+PLAIN_WORDS = (("needed_for", "needs", "for"), ("required_by", "duties", "laws"),
+               ("soft_opt_in", "sends", "similar"))
 
 
 @lru_cache(maxsize=1)
