@@ -388,3 +388,12 @@ def test_a_subject_id_with_quotes_braces_and_commas_is_indexed_as_written(engine
         assert audit.verify(conn).ok
         for seq, subject in enumerate(odd, 1):
             assert [e["seq"] for e in audit.entries(conn, subject_id=subject)] == [seq]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.uuids().map(str), st.text(max_size=8), st.sampled_from(['"', "\\", 'a"b\\']))))
+def test_the_subjects_array_text_quotes_as_each_element_quoted(texts: list[str]) -> None:
+    """The PostgreSQL array text of the batches' subjects, joined whole when it can be, is the text of
+    each element quoted and escaped."""
+    quoted = ['"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"' for text in texts]
+    assert appending._array_text(iter(texts)) == "{" + ",".join(quoted) + "}"
