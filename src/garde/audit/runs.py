@@ -108,9 +108,9 @@ def build_runs_sqlite(conn: Any, head: int, *, initial: bool = False, run_size: 
                 ((body,),) = cursor.execute("SELECT body FROM audit_batches WHERE first_seq = ?",
                                             (first,)).fetchall()
                 pairs.extend(subjects_of(body, int(first)))
-        pairs.sort()  # the run's number in the statement: no row built a pair (run is an int)
-        cursor.executemany(f"INSERT INTO audit_subject_runs (run, subject_id, seq) VALUES ({int(run)}, ?, ?)",
-                           pairs)
+        pairs.sort()
+        cursor.executemany("INSERT INTO audit_subject_runs (run, subject_id, seq) VALUES (?, ?, ?)",
+                           [(run, subject, seq) for subject, seq in pairs])
         written = len(pairs)
     else:
         cursor.execute("INSERT INTO audit_subject_runs (run, subject_id, seq) SELECT ?, subject_id, seq "
