@@ -131,6 +131,35 @@ def test_a_times_microseconds_format_as_the_row_formats_it(seconds: float) -> No
     assert batches.isoformat_micros(value) == audit.utc_isoformat(seconds)
 
 
+_ITEMS = st.one_of(
+    st.builds(lambda n, seconds, who: ("decision", (HEAD, seconds, TAIL), who, "garde"),
+              st.integers(0, 10), st.one_of(st.floats(-1e10, 2.5e11), st.floats(-1.0, 4_102_444_801.0)),
+              st.one_of(st.none(), st.integers(0, 5).map(_subject))),
+    st.builds(lambda who: ("decision", (HEAD, datetime(2026, 12, 7, tzinfo=UTC), TAIL), who, "garde"),
+              st.one_of(st.none(), st.integers(0, 5).map(_subject))),
+    st.builds(lambda who: ("decision", '{"allowed":false}', who, "garde"), st.integers(0, 5).map(_subject)),
+    st.builds(lambda n: _other(n, n), st.integers(0, 5)),
+    st.just(("decision", (HEAD, 1.5, TAIL), 7, "garde")),  # a subject not a str: not batched
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_ITEMS, max_size=12), st.integers(0, 12), st.integers(1, 10_000))
+def test_the_writers_records_in_one_pass_are_those_of_record_of(items: list[Any], start: int,
+                                                                 first: int) -> None:
+    """The append's one pass over a batch's items (appending._records) makes the records, the
+    (subject, seq) pairs and the end that checking each item (_batched) then record_of made."""
+    start = min(start, len(items))
+    most = min(len(items), start + batches.MOST)
+    end = start
+    while end < most and appending._batched(items[end]):
+        end += 1
+    expected = [batches.record_of(kind, data, who, actor, audit.payload_text)
+                for kind, data, who, actor in items[start:end]]
+    pairs = [(record[1], first + offset) for offset, record in enumerate(expected) if record[1] is not None]
+    assert appending._records(items, start, most, first) == (expected, pairs, end)
+
+
 def _batched_log(engine: sa.Engine, key: AuditKey | None = None) -> None:
     """Rows, then three appends of 300 decisions (batches of 128, 128, 44) with other entries around."""
     with engine.begin() as conn:
@@ -359,3 +388,12 @@ def test_a_subject_id_with_quotes_braces_and_commas_is_indexed_as_written(engine
         assert audit.verify(conn).ok
         for seq, subject in enumerate(odd, 1):
             assert [e["seq"] for e in audit.entries(conn, subject_id=subject)] == [seq]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.uuids().map(str), st.text(max_size=8), st.sampled_from(['"', "\\", 'a"b\\']))))
+def test_the_subjects_array_text_quotes_as_each_element_quoted(texts: list[str]) -> None:
+    """The PostgreSQL array text of the batches' subjects, joined whole when it can be, is the text of
+    each element quoted and escaped."""
+    quoted = ['"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"' for text in texts]
+    assert appending._array_text(iter(texts)) == "{" + ",".join(quoted) + "}"

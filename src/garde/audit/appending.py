@@ -11,6 +11,7 @@ append's last link, row or batch. On PostgreSQL the batches' subjects are indexe
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import Any
@@ -28,6 +29,8 @@ from garde.audit import (
 from garde.audit.batches import (
     BATCHED_KINDS,
     MOST,
+    UNTIL,
+    Record,
     audit_batch_subjects,
     audit_batches,
     batch_hash,
@@ -48,6 +51,36 @@ def _batched(item: _Item) -> bool:
             and (subject_id is None or type(subject_id) is str))
 
 
+def _records(items: Sequence[_Item], index: int, most: int,
+             first: int) -> tuple[list[Record], list[tuple[str, int]], int]:
+    """The records of the batched items from ``index`` (up to ``most``, exclusive), the (subject,
+    seq) of those naming a subject, and where they end: one pass, each item checked and made a record
+    as :func:`_batched` and :func:`~garde.audit.batches.record_of` do (a decision's time as POSIX
+    seconds, the usual item, without a call an item: ≈ 0.5 µs an entry of the writer's, 2026-12-07)."""
+    records: list[Record] = []
+    named: list[tuple[str, int]] = []
+    add, name, modf = records.append, named.append, math.modf
+    end = index
+    while end < most:
+        kind, data, subject_id, actor = items[end]
+        if not (type(kind) is str and kind in BATCHED_KINDS and type(actor) is str):
+            break
+        if subject_id is not None:
+            if type(subject_id) is not str:
+                break
+            name((subject_id, first + end - index))
+        if type(data) is tuple and type(data[1]) is float and 0.0 <= data[1] < UNTIL:
+            head, seconds, tail = data[0], data[1], data[2]
+            if type(head) is str and type(tail) is str:
+                fraction, whole = modf(seconds)  # as batches.micros
+                add((kind, subject_id, actor, (head, tail, int(whole) * 1_000_000 + round(fraction * 1e6))))
+                end += 1
+                continue
+        add(record_of(kind, data, subject_id, actor, payload_text))
+        end += 1
+    return records, named, end
+
+
 def append_links(conn: sa.Connection, items: Sequence[_Item], key: AuditKey | None, encoded: bool = False,
                  last: bool = False) -> int:
     """Append ``items`` after the head, decisions as batch rows; returns the last seq."""
@@ -63,16 +96,12 @@ def append_links(conn: sa.Connection, items: Sequence[_Item], key: AuditKey | No
     while index < count:
         end = index
         if _batched(items[index]):
-            while end < count and end - index < MOST and _batched(items[end]):
-                end += 1
-            records = [record_of(kind, data, subject_id, actor, payload_text)
-                       for kind, data, subject_id, actor in items[index:end]]
+            first = seq + 1
+            records, named, end = _records(items, index, min(count, index + MOST), first)
             body = encode(records)
-            first, final = seq + 1, seq + len(records)
+            final = seq + len(records)
             digest = batch_hash(first, final, at, prev, body)
             batches.append([first, final, at, body, prev, digest, None])
-            named = [(record[1], first + offset) for offset, record in enumerate(records)
-                     if record[1] is not None]
             pairs.extend(named)
             if sqlite:
                 remember(first, digest, named)
@@ -122,7 +151,13 @@ _SQLITE_INSERT = f"INSERT INTO audit_batches ({', '.join(_BATCH_COLUMNS)}) VALUE
 
 def _array_text(texts: Iterable[str]) -> str:
     """PostgreSQL's text form of an array of ``texts``, each quoted (psycopg's dumper of a list checks
-    each element with a regular expression: ≈ 2 µs of the writer's CPU an entry)."""
+    each element with a regular expression: ≈ 2 µs of the writer's CPU an entry). Joined whole when
+    none holds a quote or a backslash (engine ids are UUIDs: one scan, not two replaces an element)."""
+    texts = list(texts)
+    if not texts:
+        return "{}"
+    if '"' not in (whole := "".join(texts)) and "\\" not in whole:
+        return '{"' + '","'.join(texts) + '"}'
     quoted = ['"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"' for text in texts]
     return "{" + ",".join(quoted) + "}"
 

@@ -71,7 +71,7 @@ _DECISION = struct.Struct("<HHB16sBHHq")
 _NO_SUBJECT, _UUID, _TEXT_SUBJECT = 0, 1, 2
 _PARTS, _TEXT_PAYLOAD = 0, 1
 #: 2100-01-01 UTC: below it a float's microseconds are exact (as garde.audit.utc_isoformat).
-_UNTIL = 4_102_444_800.0
+UNTIL = 4_102_444_800.0
 _modf = math.modf
 
 # a record as decoded: (kind, subject_id, actor, payload) where payload is (head, tail, µs) or a str
@@ -81,7 +81,7 @@ Record = tuple[str, "str | None", str, "tuple[str, str, int] | str"]
 def micros(seconds: float) -> int | None:
     """The POSIX microseconds :func:`garde.audit.utc_isoformat` writes for ``seconds`` (rounded as
     ``datetime.fromtimestamp`` rounds), or None outside the range it formats itself."""
-    if not 0.0 <= seconds < _UNTIL:
+    if not 0.0 <= seconds < UNTIL:
         return None
     fraction, whole = _modf(seconds)
     return int(whole) * 1_000_000 + round(fraction * 1e6)
