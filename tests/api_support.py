@@ -253,7 +253,7 @@ def served_shop(database_url: str, tmp_path: Path, admin: str | None,
         finally:
             shop.dispose()
         keys = new_keys(database_url, {"agent": "callcentre", "dpo": "dpo-office", "service": "shop",
-                                       "auditor": "audit"})
+                                       "auditor": "audit", "opendsr": "consent-platform"})
         env = {**os.environ, "GARDE_DATABASE_URL": database_url, "GARDE_REGISTERS": str(REGISTER),
                "GARDE_DATASETS": str(ROOT / "datasets"), "GARDE_SHOP_URL": urls["shop"],
                "GARDE_CRM_URL": urls["crm"], "GARDE_OUTBOX": str(tmp_path / "outbox"),

@@ -81,11 +81,11 @@ EXPECTED = {
     "POST /api/v1/requests/{request_id}/instructed-erasure": {"dpo"},
     "POST /api/v1/requests/{request_id}/instructed-restriction": {"dpo"},
     "POST /api/v1/requests/{request_id}/restriction-lifted": {"dpo"},
-    # other privacy tools send requests as an agent does
-    "GET /opendsr/discovery": {"dpo", "agent"},
-    "POST /opendsr/requests": {"dpo", "agent"},
-    "GET /opendsr/requests/{subject_request_id}": {"dpo", "agent"},
-    "DELETE /opendsr/requests/{subject_request_id}": {"dpo", "agent"},
+    # other privacy tools send requests as an agent does; an `opendsr` key reaches these alone
+    "GET /opendsr/discovery": {"dpo", "agent", "opendsr"},
+    "POST /opendsr/requests": {"dpo", "agent", "opendsr"},
+    "GET /opendsr/requests/{subject_request_id}": {"dpo", "agent", "opendsr"},
+    "DELETE /opendsr/requests/{subject_request_id}": {"dpo", "agent", "opendsr"},
 }
 
 

@@ -65,6 +65,23 @@ def test_a_privacy_tool_sends_an_access_request_and_follows_it(served: Served) -
     assert audit_actors(served.store, "request.received", request_id) == ["key:callcentre"]
 
 
+def test_an_opendsr_key_reaches_the_opendsr_routes_alone(served: Served) -> None:
+    """sec27: a tool sending OpenDSR requests needs no agent key (which reads and runs every request)."""
+    with httpx.Client(base_url=served.url, timeout=60, headers=bearer(served.keys["opendsr"])) as tool:
+        assert tool.get("/opendsr/discovery").status_code == 200
+        sent = _sent("access", served.customer)
+        assert tool.post("/opendsr/requests", json=sent).status_code == 201
+        request_id = sent["subject_request_id"]
+        assert tool.get(f"/opendsr/requests/{request_id}").json()["request_status"] == "pending"
+        for method, path in (("GET", f"/api/v1/requests/{request_id}"), ("GET", "/api/v1/requests"),
+                             ("GET", f"/api/v1/requests/{request_id}/files"),
+                             ("POST", f"/api/v1/requests/{request_id}/run"),
+                             ("POST", "/api/v1/consents/state")):
+            assert tool.request(method, path, json={}).status_code == 403, (method, path)
+        assert tool.delete(f"/opendsr/requests/{request_id}").status_code == 200
+    assert audit_actors(served.store, "request.received", request_id) == ["key:consent-platform"]
+
+
 def test_a_pending_request_is_cancelled_once(served: Served) -> None:
     with httpx.Client(base_url=served.url, timeout=60, headers=bearer(served.keys["agent"])) as tool:
         sent = _sent("erasure", served.customer)

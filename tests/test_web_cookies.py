@@ -98,7 +98,7 @@ def test_over_https_the_cookies_are_host_only_and_a_tossed_one_opens_nothing(sql
                 if "max-age=0" not in cookie and "garde_lang" not in cookie]
         assert {cookie.split("=", 1)[0] for cookie in made} == {
             "__host-garde_login", "__host-garde_dpo", "__host-garde_signin", "__host-garde_privacy_pending",
-            "__host-garde_privacy"}
+            "__host-garde_privacy", "__host-garde_privacy_proof"}
         assert all("; secure" in c and "; path=/;" in c + ";" and "domain=" not in c for c in made), made
         token = next(c for c in made if c.startswith("__host-garde_privacy="))
         value = confirmed.headers["set-cookie"].split("__Host-garde_privacy=", 1)[1].split(";", 1)[0]

@@ -8,7 +8,6 @@ do everything and is added to every rule. The key is looked up in the store on e
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -21,7 +20,7 @@ from garde.api.keys import ROLES, ApiKey, authenticate, well_formed
 from garde.api.problems import worded
 from garde.api.state import store
 
-_bearer = HTTPBearer(auto_error=False, description="An API key: `garde keys create --role ROLE --name NAME`")
+BEARER = HTTPBearer(auto_error=False, description="An API key: `garde keys create --role ROLE --name NAME`")
 
 
 @dataclass(frozen=True)
@@ -31,7 +30,7 @@ class Allow:
     roles: frozenset[str]
 
     def __call__(self, request: Request,
-                 credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> ApiKey:
+                 credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)]) -> ApiKey:
         return self.check(request, _token(credentials))
 
     def check(self, request: Request, token: str | None, connection: sa.Connection | None = None) -> ApiKey:
@@ -72,7 +71,7 @@ class AllowInHop(Allow):
 
     async def __call__(  # type: ignore[override]
             self, request: Request,
-            credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Pending:
+            credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)]) -> Pending:
         token = _token(credentials)
         if token is None or not well_formed(token):
             raise _unauthenticated(request)
@@ -86,7 +85,7 @@ def _token(credentials: HTTPAuthorizationCredentials | None) -> str | None:
 
 
 def bearer_token(request: Request) -> str | None:
-    """The token of ``Authorization: Bearer <token>``, read as :data:`_bearer` reads it; else None."""
+    """The token of ``Authorization: Bearer <token>``, read as :data:`BEARER` reads it; else None."""
     authorization = request.headers.get("Authorization")
     scheme, credentials = get_authorization_scheme_param(authorization)
     if not (authorization and scheme and credentials):
@@ -98,7 +97,7 @@ def _unauthenticated(request: Request) -> HTTPException:
     return HTTPException(401, worded(request, "unauthenticated"), {"WWW-Authenticate": "Bearer"})
 
 
-def allow(*roles: str) -> Callable[..., ApiKey]:
+def allow(*roles: str) -> Allow:
     """The rule of a route: these roles and ``dpo``."""
     return Allow(_roles(roles))
 

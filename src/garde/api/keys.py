@@ -27,8 +27,9 @@ from garde.store import metadata
 from garde.subjects import now
 
 # dpo: everything; agent: requests and consents (a call centre); service: decide, consent
-# events, audiences (the shop's systems); auditor: read-only registers, findings, audit.
-ROLES = ("dpo", "agent", "service", "auditor")
+# events, audiences (the shop's systems); auditor: read-only registers, findings, audit;
+# opendsr: the OpenDSR routes alone (another privacy tool sending requests).
+ROLES = ("dpo", "agent", "service", "auditor", "opendsr")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
 _KEY = re.compile(r"gk_([0-9a-f]{16})_([A-Za-z0-9_-]{43})")
 

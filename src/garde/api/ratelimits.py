@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials
 
-from garde.api.auth import allow
+from garde.api.auth import BEARER, Allow, allow
 from garde.api.keys import ApiKey
 from garde.api.state import service
 from garde.keys import identifier_data_key
@@ -127,23 +128,22 @@ def rate_limited(scope: str) -> RateLimit:
     return RateLimit(LIMITS[scope])
 
 
-Staff = Annotated[ApiKey, Depends(allow("agent"))]
-
-
 def key_counter(key: ApiKey) -> str:
     """What a key's counters are keyed by: its id (not a secret, names no one)."""
     return f"key:{key.id}"
 
 
 @dataclass(frozen=True)
-class KeyRateLimit:
-    """A staff route's limit per API key (``agent`` and ``dpo`` keys): the dependency checks the
-    key as :func:`~garde.api.auth.allow` does, counts one hit of it (committed at once) and
-    returns it. Every key has its own budget, whatever address it calls from."""
+class KeyRateLimit(Allow):
+    """A staff route's limit per API key (its roles' keys: ``agent`` and ``dpo`` by default): the
+    dependency checks the key as :func:`~garde.api.auth.allow` does, counts one hit of it (committed
+    at once) and returns it. Every key has its own budget, whatever address it calls from."""
 
-    limit: Limit
+    limit: Limit = field(kw_only=True)
 
-    def __call__(self, request: Request, key: Staff) -> ApiKey:
+    def __call__(self, request: Request,
+                 credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)]) -> ApiKey:
+        key = super().__call__(request, credentials)
         state = service(request)
         limit = replace(self.limit, limit=state.settings.api_key_mail_and_requests_per_hour)
         retried(state.engine, lambda conn: hit(conn, limit, key_counter(key)),
@@ -151,7 +151,7 @@ class KeyRateLimit:
         return key
 
 
-def per_key(scope: str) -> KeyRateLimit:
+def per_key(scope: str, *roles: str) -> KeyRateLimit:
     """The dependency giving a staff route's caller (``key: Annotated[ApiKey, Depends(per_key(scope))]``),
-    limited per key under ``scope`` (one of :data:`LIMITS`)."""
-    return KeyRateLimit(LIMITS[scope])
+    limited per key under ``scope`` (one of :data:`LIMITS`); ``agent`` keys and ``roles``' (and ``dpo``)."""
+    return KeyRateLimit(allow("agent", *roles).roles, limit=LIMITS[scope])

@@ -359,7 +359,8 @@ class Holds(RootModel[list[Hold]]):
 class ApiKey(Output):
     id: str = f("the key's id (the first part of the key, not secret)", "3f2a9c0e5b7d4e1f")
     name: str = f("who holds it (the audit log's actor is `key:<name>`)", "shop-checkout")
-    role: Literal["dpo", "agent", "service", "auditor"] = f("what it may do (docs/api.md)", "service")
+    role: Literal["dpo", "agent", "service", "auditor", "opendsr"] = f("what it may do (docs/api.md)",
+                                                                        "service")
     created_at: str = f("when", "2026-03-02T09:14:03+00:00")
     revoked_at: str | None = f("when it was revoked (null: live)", None)
 

@@ -23,6 +23,13 @@ tell anyone that somebody else (the holder signing in, staff opening a rights re
 counts in the day's five) had asked for a code to that address lately, and when (red team of
 2026-12-07). The limits per client address (:mod:`garde.api.ratelimits`) still refuse: they tell a
 caller about their own requests only.
+
+Those limits are the mailbox's, so anyone can spend them (a stranger asking three codes leaves the
+holder none for the hour). A browser that proved the mailbox keeps a proof of it
+(:func:`mailbox_proof`, the privacy center's ``garde_privacy_proof`` cookie, 180 days): its sign-ins
+to that mailbox count on budgets of the proof's own (3 starts an hour, 5 codes a day), never on the
+mailbox's, so what strangers spend does not reach the holder, and no stranger can spend the proof's
+(they hold none: it is an HMAC under the identifier data key, of the mailbox's digest).
 """
 
 from __future__ import annotations
@@ -65,6 +72,10 @@ KINDS = ("email", "phone")
 STARTS_PER_IDENTITY = Limit("session.start.identity", 3, timedelta(hours=1))
 # Codes to one identity, requests and sessions together (counted by garde.rights.code_limits).
 CODES_A_DAY = Limit("codes.identity", CODES_PER_IDENTITY, IDENTITY_WINDOW)
+# A browser's proof of a mailbox: how long it holds, and its own budgets (instead of the mailbox's).
+PROOF_LIFETIME = timedelta(days=180)
+STARTS_PER_PROOF = Limit("session.start.proof", STARTS_PER_IDENTITY.limit, STARTS_PER_IDENTITY.window)
+CODES_PER_PROOF = Limit("codes.proof", CODES_PER_IDENTITY, IDENTITY_WINDOW)
 # A session row keeps its identity digest this long, for the codes-per-identity count (a move's moment
 # is kept as long, for the sessions opened before it: rectification.HANDOVER_SESSIONS).
 KEPT = timedelta(days=2)
@@ -86,6 +97,7 @@ class SessionStarted:
 class SessionToken:
     token: str
     expires_at: datetime
+    proof: str = ""  # of the mailbox the code went to (:func:`mailbox_proof`), for the browser to keep
 
 
 @dataclass(frozen=True)
@@ -123,12 +135,14 @@ def _aware(value: datetime) -> datetime:
 
 
 def start_session(engine: sa.Engine, kind: str, value: str, mailer: Mailer, *, language: str = "en",
-                  region: str | None = None) -> SessionStarted:
+                  region: str | None = None, proof: str = "") -> SessionStarted:
     """Open a session for the identity ``kind``: ``value`` and prepare its code (committed here).
 
     Call :attr:`SessionStarted.deliver` after this returns (the API does it after answering,
     so that the answer takes as long for a known identity as for an unknown one). Past the
     identity's own limits it delivers nothing and the session never opens; the answer is the same.
+    ``proof``: the browser's proof of the mailbox (:func:`mailbox_proof`); when it holds for this
+    identity's mailbox, the proof's budgets count this start instead of the mailbox's.
     """
     if kind not in KINDS:
         raise GardeError(f"a session is opened with an e-mail address or a telephone number, not {kind!r}")
@@ -145,17 +159,26 @@ def start_session(engine: sa.Engine, kind: str, value: str, mailer: Mailer, *, l
     session_id = secrets.token_hex(16)
 
     box = mailbox_hash(engine, kind, normalised)  # the day's codes are the mailbox's (code_limits.mailbox)
+    proven = _proof_holds(key, box, proof, moment)
 
     def starting(conn: sa.Connection) -> bool:
         """Whether the code goes out: not past the identity's own limits (then only the audit says so)."""
         past: Limit | None = None
-        try:
-            hit(conn, STARTS_PER_IDENTITY, box, at=moment)  # the first write: SQLite holds the store here
-        except RateLimited:
-            past = STARTS_PER_IDENTITY
-        hold_identity(conn, box)
-        if past is None and codes_to_identity(conn, box, moment) >= CODES_PER_IDENTITY:
-            past = CODES_A_DAY
+        if proven:  # the holder's browser: its own budgets, which no stranger reaches
+            try:  # the first write: SQLite holds the store here
+                hit(conn, STARTS_PER_PROOF, _sha(proof), at=moment)
+                hit(conn, CODES_PER_PROOF, _sha(proof), at=moment)
+            except RateLimited as refused:
+                past = refused.limit
+            hold_identity(conn, box)
+        else:
+            try:
+                hit(conn, STARTS_PER_IDENTITY, box, at=moment)  # the first write: SQLite holds the store here
+            except RateLimited:
+                past = STARTS_PER_IDENTITY
+            hold_identity(conn, box)
+            if past is None and codes_to_identity(conn, box, moment) >= CODES_PER_IDENTITY:
+                past = CODES_A_DAY
         # The link read under a share lock a rectification's move (its delete) waits for, or that waits
         # for the move's commit and then finds the link gone: a session opened at the moment of a move is
         # opened before it (its start earlier than the moment the move records after its delete: the
@@ -189,6 +212,27 @@ def start_session(engine: sa.Engine, kind: str, value: str, mailer: Mailer, *, l
     sent = retried(engine, starting, what="a subject session started")
     return SessionStarted(session_id, moment + CODE_LIFETIME,
                           _delivery(mailer, kind, normalised, code, language) if sent else _nothing)
+
+
+def mailbox_proof(key: bytes, box: str, at: datetime) -> str:
+    """A proof, for the browser that just proved the mailbox whose digest is ``box``, valid
+    :data:`PROOF_LIFETIME`: ``<until>.<nonce>.<HMAC>`` (it names no one: the HMAC is of the
+    mailbox's digest, under the identifier data key ``key``)."""
+    until = int((at + PROOF_LIFETIME).timestamp())
+    nonce = secrets.token_hex(8)
+    return f"{until}.{nonce}.{_proof_mac(key, box, until, nonce)}"
+
+
+def _proof_mac(key: bytes, box: str, until: int, nonce: str) -> str:
+    return hmac.new(key, f"mailbox-proof:{box}:{until}:{nonce}".encode(), "sha256").hexdigest()
+
+
+def _proof_holds(key: bytes, box: str, proof: str, at: datetime) -> bool:
+    until, _, rest = proof.partition(".")
+    nonce, _, mac = rest.partition(".")
+    if not (until.isdigit() and len(until) <= 12 and len(nonce) == 16 and len(mac) == 64):
+        return False
+    return int(until) > at.timestamp() and hmac.compare_digest(_proof_mac(key, box, int(until), nonce), mac)
 
 
 def _nothing() -> None:
@@ -253,7 +297,9 @@ def _check(conn: sa.Connection, session_id: str, code: str, moment: datetime,
             confirm(conn, linked, [(row.kind, row.identity_hash)])
         audit.record(conn, "subject_session.confirmed", {"session": session_id, "identity": row.kind},
                      subject_id=row.subject_id, actor="subject")
-        return SessionToken(token, expires_at)
+        proof = (mailbox_proof(identifier_data_key(conn), row.mailbox_hash, moment)
+                 if row.mailbox_hash else "")
+        return SessionToken(token, expires_at, proof)
     if int(claimed) >= MAX_ATTEMPTS:
         conn.execute(subject_sessions.update().where(s.id == session_id, s.locked_at.is_(None))
                      .values(locked_at=moment, identity=None))

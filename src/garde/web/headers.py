@@ -10,6 +10,11 @@
   never again sends a session cookie, an API key or a sign-in form over plain http, where anyone on
   the network could read or rewrite it (a link or a typed address without ``https://``).
 
+Every redirect (3xx) of every surface gets ``Cache-Control: no-store``, and an absolute ``Location``
+naming the request's own ``Host`` (Starlette's trailing-slash 307 builds one from that header) is
+made relative (``/dpo/requests``): a forged ``Host`` never comes back as an address, and no cache
+keeps a redirect that one request's headers shaped.
+
 Every answer of the API (``/api/``, ``/opendsr/``) gets ``Cache-Control: no-store`` and
 ``nosniff`` unless its route set its own: a subject's requests, consents and answer files, and
 staff's view of a request, are personal data no proxy or browser cache may keep. The API's
@@ -22,7 +27,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -75,6 +80,7 @@ def _raw(headers: dict[str, str]) -> tuple[tuple[bytes, bytes], ...]:
 # A year, garde's host only: the shop's other hosts may still serve plain http.
 HSTS = "max-age=31536000"
 _WEB, _API = _raw(HEADERS), _raw(API_HEADERS)
+_NO_STORE = (b"cache-control", b"no-store")
 _HSTS = _raw({"Strict-Transport-Security": HSTS})
 
 
@@ -99,7 +105,27 @@ class SecurityHeaders:
                 raw = list(message.get("headers", ()))
                 present = {name.lower() for name, _ in raw}
                 raw.extend(header for header in added if header[0] not in present)
+                if 300 <= message["status"] < 400:
+                    raw = redirect_headers(raw, scope)
                 message["headers"] = raw
             await send(message)
 
         await self.app(scope, receive, with_headers)
+
+
+def redirect_headers(raw: list[tuple[bytes, bytes]], scope: Scope) -> list[tuple[bytes, bytes]]:
+    """A redirect's headers: ``no-store`` (replacing any other caching word), and its ``Location``
+    made relative when it names the request's own ``Host``."""
+    host = next((value for name, value in scope.get("headers", ()) if name == b"host"), b"").lower()
+    headers = [(name, value) for name, value in raw if name.lower() != b"cache-control"]
+    return [(name, _relative(value, host) if name.lower() == b"location" else value)
+            for name, value in headers] + [_NO_STORE]
+
+
+def _relative(location: bytes, host: bytes) -> bytes:
+    parts = urlsplit(location.decode("latin-1"))
+    if not parts.netloc or parts.netloc.lower().encode("latin-1") != host:
+        return location
+    # one leading slash: "//x" would be read as another host
+    path = "/" + parts.path.lstrip("/")
+    return urlunsplit(("", "", path, parts.query, parts.fragment)).encode("latin-1")

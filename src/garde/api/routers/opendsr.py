@@ -1,8 +1,9 @@
 """``/opendsr``: OpenDSR v2, for other privacy tools sending requests (``garde.rights.opendsr``).
 
 Mounted beside ``/api/v1``, at ``/opendsr``, as the protocol names its routes. Every route needs a
-key, of role ``agent`` (or ``dpo``): the sending tool records requests and vouches for the
-identities it sends, as an agent does. Errors are problem+json like the rest of the API.
+key, of role ``opendsr`` (these routes and nothing else), ``agent`` or ``dpo``: the sending tool
+records requests and vouches for the identities it sends, as an agent does. Errors are
+problem+json like the rest of the API.
 """
 
 from __future__ import annotations
@@ -27,8 +28,9 @@ from garde.store.transactions import retried
 from garde.subjects import now
 
 router = APIRouter(prefix="/opendsr", tags=["opendsr"], responses=responses(401, 403, 404, 409, 422))
-Caller = Annotated[ApiKey, Depends(allow("agent"))]
-Submitter = Annotated[ApiKey, Depends(per_key("requests.submit.key"))]  # the budget of /api/v1/requests
+Caller = Annotated[ApiKey, Depends(allow("agent", "opendsr"))]
+# the budget of /api/v1/requests
+Submitter = Annotated[ApiKey, Depends(per_key("requests.submit.key", "opendsr"))]
 
 
 class IdentityIn(Strict):

@@ -24,7 +24,7 @@ from garde.publish import register_document
 from garde.ratelimit import RateLimited
 from garde.rights.deployment import phone_region
 from garde.rights.mailer import configured_mailer
-from garde.rights.sessions import confirm_session, start_session
+from garde.rights.sessions import PROOF_LIFETIME, confirm_session, start_session
 from garde.web.cookies import csrf_matches, csrf_token, read_cookie
 from garde.web.forms import read_form
 from garde.web.headers import document_csp
@@ -34,6 +34,7 @@ from garde.web.privacy.auth import HOME, LANGS, SURFACE
 router = APIRouter()
 NONCE = "garde_signin"
 PENDING = "garde_privacy_pending"
+PROOF = "garde_privacy_proof"  # the browser's proof of a mailbox it signed in with (rights.sessions)
 CODE = "/privacy/code"
 
 
@@ -83,7 +84,8 @@ async def sign_in(request: Request, background: BackgroundTasks) -> Response:
         started = await run_in_threadpool(
             start_session, held.engine, "email", form.get("email", "")[:320],
             configured_mailer(held.settings),
-            language=page_language(request, LANGS), region=phone_region(held.model.registers))
+            language=page_language(request, LANGS), region=phone_region(held.model.registers),
+            proof=read_cookie(request, PROOF)[:128])
     except RateLimited:
         return _page(request, "privacy/home.html.j2", status=429, error="too_many")
     except GardeError:
@@ -119,5 +121,7 @@ async def code(request: Request) -> Response:
     response = RedirectResponse("/privacy/me", status_code=303)
     SURFACE.set_cookie(response, request, SURFACE.cookie, token.token, int(lifetime.total_seconds()))
     SURFACE.drop_cookie(response, request, PENDING)
+    if token.proof:
+        SURFACE.set_cookie(response, request, PROOF, token.proof, int(PROOF_LIFETIME.total_seconds()))
     SURFACE.drop_cookie(response, request, NONCE)
     return response
