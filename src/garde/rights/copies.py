@@ -33,6 +33,7 @@ import sqlalchemy as sa
 
 from garde.datasets import row_identity
 from garde.private_files import write_private
+from garde.rights.access import report_ready
 from garde.rights.deployment import Deployment
 from garde.rights.held import engine_subjects
 from garde.rights.intake import Request
@@ -80,6 +81,7 @@ def own_copies(deployment: Deployment, request: Request, others: Iterable[str],
     for other in others:
         folder = deployment.results / other
         if folder.is_dir():
+            report_ready(folder, deployment.results)  # the files the plan lists are the ones there will be
             for path in sorted(folder.iterdir()):
                 if path.is_file() and path.name not in KEPT and path.name != MANIFEST:
                     found.append({"file": str(path), "kind": "answer", "request": other})
