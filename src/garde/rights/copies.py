@@ -60,11 +60,13 @@ def _recorded(manifest: Path) -> list[str]:
     return [str(p) for p in data] if isinstance(data, list) else []
 
 
-def subject_requests(conn: sa.Connection, request: Request,
-                     identities: Mapping[str, Iterable[str]]) -> list[str]:
+def subject_requests(conn: sa.Connection, request: Request, identities: Mapping[str, Iterable[str]],
+                     subject_ids: Iterable[str] | None = None) -> list[str]:
     """Ids of the subject's other requests: of the engine subjects holding one of the identities found
-    (:func:`garde.rights.held.engine_subjects`)."""
-    subject_ids = engine_subjects(conn, request.subject_id, identities)
+    (:func:`garde.rights.held.engine_subjects`; ``subject_ids``: those subjects, when the caller has
+    them already)."""
+    subject_ids = set(engine_subjects(conn, request.subject_id, identities) if subject_ids is None
+                      else subject_ids)
     if not subject_ids:
         return []
     query = sa.select(requests.c.id).where(requests.c.subject_id.in_(sorted(subject_ids)),
