@@ -16,7 +16,6 @@ import stat
 from datetime import date
 from pathlib import Path
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from garde.rights import answer_files, submit, verify_out_of_band
@@ -29,8 +28,7 @@ from garde.rights.queue import answer_files as queued_files
 from garde.rights.running import locate, run
 from garde.rights.self_service import request_files
 from garde.rights.shared import shared_and_listed
-from tests.test_access_read_ahead import ZOE, _add_claims_with_another_persons_identities
-from tests.test_archive_requests import archive_zoes_2020_invoice
+from tests.test_access_read_ahead import ZOE, zoe_claimed_and_customers
 from tests.test_erasure_reference_shop import AS_OF, deployment  # noqa: F401  (the fixture)
 from tests.test_processor_forwarding import Hub, hub  # noqa: F401  (the fixture)
 from tests.test_rights_requests import Shop, shop, verified  # noqa: F401  (the fixture)
@@ -66,11 +64,7 @@ def _eager_and_read(store: Engine, deployment: Deployment,  # noqa: F811
 
 def test_the_report_rendered_on_reading_is_the_one_rendered_in_memory(
         engine: Engine, deployment: Deployment) -> None:  # noqa: F811
-    archive_zoes_2020_invoice(engine, deployment)
-    other, other_phone = _add_claims_with_another_persons_identities(deployment)
-    with deployment.engines["shop"].connect() as conn:
-        emails = list(conn.execute(sa.text("SELECT email FROM customers WHERE email IS NOT NULL "
-                                           "ORDER BY id LIMIT 3")).scalars())
+    other, other_phone, emails = zoe_claimed_and_customers(engine, deployment, 3)
     for identities in ({"email": ZOE}, {"email": ZOE, "phone": "+41790000001"},
                        *({"email": e} for e in emails), {"email": "nobody@example.org"}):
         eager, folder = _eager_and_read(engine, deployment, identities)
