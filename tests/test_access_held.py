@@ -24,6 +24,7 @@ from garde.consent.objections import object_to
 from garde.keys import identifier_data_key
 from garde.legal_holds import place_hold, release_hold
 from garde.rights import reject, submit
+from garde.rights.access import report_ready
 from garde.rights.running import run
 from garde.subjects import ensure_subject, identifier_hash
 from garde.suppression import suppress
@@ -34,6 +35,7 @@ ANA, BOB = "ana@example.org", "bob@example.org"
 
 def _answer(shop: Shop, request_id: str) -> tuple[dict[str, Any], str, str]:  # noqa: F811
     folder = shop.deployment.results / request_id
+    report_ready(folder, shop.deployment.results)  # as every reader of the answer does
     text = (folder / "access.json").read_text()
     return json.loads(text), text, (folder / "access.html").read_text()
 

@@ -111,3 +111,6 @@ def test_the_cli_reads_a_national_number_in_the_controllers_country(cli_env: Pat
     assert ran.exit_code == 0, ran.output
     answer = json.loads((cli_env / "results" / request_id / "access.json").read_text())
     assert answer["tables"]["shop.customers"][0]["phone"] == phone
+    # run from the CLI, the folder the operator opens next holds the HTML report too
+    folder = cli_env / "results" / request_id
+    assert sorted(p.name for p in folder.iterdir()) == ["access.html", "access.json"]

@@ -112,13 +112,22 @@ def _add_claims_with_another_persons_identities(deployment: Deployment) -> tuple
     return email, phone
 
 
-def test_access_answers_of_the_reference_shop_are_the_same_read_ahead_or_walked(
-        engine: Engine, deployment: Deployment) -> None:  # noqa: F811
+def zoe_claimed_and_customers(engine: Engine, deployment: Deployment,  # noqa: F811
+                              customers: int) -> tuple[str, str, list[str]]:
+    """Zoé's archived invoice and her claimed rows added (:func:`_add_claims_with_another_persons_identities`:
+    the other customer's e-mail and phone returned), and the e-mails of the first ``customers``."""
     archive_zoes_2020_invoice(engine, deployment)
     other, other_phone = _add_claims_with_another_persons_identities(deployment)
     with deployment.engines["shop"].connect() as conn:
         emails = list(conn.execute(sa.text("SELECT email FROM customers WHERE email IS NOT NULL "
-                                           "ORDER BY id LIMIT 24")).scalars())
+                                           "ORDER BY id LIMIT :n"), {"n": customers}).scalars())
+    return other, other_phone, emails
+
+
+def test_access_answers_of_the_reference_shop_are_the_same_read_ahead_or_walked(
+        engine: Engine, deployment: Deployment) -> None:  # noqa: F811
+    other, other_phone, emails = zoe_claimed_and_customers(engine, deployment, 24)
+    with deployment.engines["shop"].connect() as conn:
         phone = conn.execute(sa.text("SELECT phone FROM customers WHERE phone IS NOT NULL "
                                      "ORDER BY id DESC LIMIT 1")).scalar_one()
     asked = [{"email": ZOE}, {"email": ZOE, "phone": "+41790000001"}, {"phone": phone},

@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 from garde import audit, retention
 from garde.legal_holds import place_hold
 from garde.rights import submit, verify_out_of_band
+from garde.rights.access import report_ready
 from garde.rights.deployment import Deployment
 from garde.rights.intake import Request
 from garde.rights.running import run
@@ -71,6 +72,7 @@ def test_access_answer_covers_archived_rows_and_says_when_they_go(engine: Engine
     assert all(f["archived"]["archived_at"] is not None for f in fields)
     live = [f for c in answer["categories"] for f in c["fields"] if f["where"].startswith("shop.invoices.")]
     assert live and all(f["archived"] is None for f in live)
+    report_ready(deployment.folder(request_id), deployment.results)  # as every reader of the answer does
     html = (deployment.folder(request_id) / "access.html").read_text(encoding="utf-8")
     assert "intermediate archive" in html or "archive intermédiaire" in html
     with engine.connect() as conn:

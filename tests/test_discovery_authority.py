@@ -21,6 +21,7 @@ import sqlalchemy as sa
 
 from garde.datasets import TableRef, find_subject
 from garde.rights import submit, verify_out_of_band
+from garde.rights.access import report_ready
 from garde.rights.deployment import Deployment
 from garde.rights.running import run
 from garde.shop import generate_shop
@@ -115,6 +116,7 @@ def test_an_access_request_by_a_email_answers_nothing_of_b(world: World) -> None
     assert done.status == "completed"
     folder = world.deployment.results / request.id
     answer = json.loads((folder / "access.json").read_text(encoding="utf-8"))
+    report_ready(folder, world.deployment.results)  # as every reader of the answer does
     html = (folder / "access.html").read_text(encoding="utf-8")
     b_orders = _b_shop_rows(world)["shop.orders"]
     assert {row["id"] for row in answer["tables"]["shop.customers"]} == {world.victim_a.id}

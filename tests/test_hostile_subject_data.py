@@ -34,6 +34,7 @@ from selectolax.lexbor import LexborHTMLParser
 
 from garde.documents.spreadsheet import FORMULA_STARTS, QUOTE
 from garde.rights import submit, verify_out_of_band
+from garde.rights.access import report_ready
 from garde.rights.deployment import Deployment
 from garde.rights.running import run
 from garde.shop import generate_shop
@@ -69,6 +70,7 @@ class Shop:
                                identities=["email"])
         done = run(self.store, request.id, self.deployment)
         assert done.status == "completed", done.steps[-1]
+        report_ready(self.deployment.results / request.id, self.deployment.results)  # as a reader sees it
         return self.deployment.results / request.id
 
 

@@ -32,6 +32,7 @@ from garde.datasets import TableRef, load_datamap
 from garde.jobs.requests import run_job
 from garde.problems import GardeError
 from garde.rights import forwarding, submit, verify_out_of_band
+from garde.rights.access import report_ready
 from garde.rights.deployment import Deployment, registers_of
 from garde.rights.held_as_processor import held_for, wholly_held
 from garde.rights.instructed_erasure import instruct_erasure
@@ -351,6 +352,7 @@ def test_portability_and_a_french_answer_leave_the_clients_data_out(hub: Hub) ->
     for value in (*HELD_VALUES, "parcels", "brand_ref"):
         assert value not in text, value
     run(hub.store, french.id, hub.deployment)
+    report_ready(hub.deployment.results / french.id, hub.deployment.results)  # as every reader does
     page = (hub.deployment.results / french.id / "access.html").read_text()
     assert "traitées par nous pour le compte de Brand SpA" in page
     assert "directement : privacy@brand.example, https://brand.example/privacy." in page

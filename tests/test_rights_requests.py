@@ -30,6 +30,7 @@ from garde.datasets import ColumnMap, Masking, TableMap
 from garde.legal_holds import place_hold
 from garde.problems import GardeError
 from garde.rights import FileMailer, check_code, send_code, submit, verify_out_of_band
+from garde.rights.access import report_ready
 from garde.rights.deployment import Deployment
 from garde.rights.erasure_plan import ROW_PLACEHOLDER, staying_masking
 from garde.rights.intake import Request, get_request
@@ -377,6 +378,7 @@ def test_access_writes_json_and_html_in_the_subject_language(shop: Shop) -> None
     accounts = next(a for a in answer["activities"] if a["id"] == "accounts")
     assert accounts["name"] == "Comptes clients" and accounts["purposes"] == ["Gérer votre compte"]
     assert "CNIL" in answer["complaint"]
+    report_ready(folder, shop.deployment.results)  # as every reader of the answer does
     html = (folder / "access.html").read_text()
     assert '<html lang="fr">' in html and "Vos données personnelles" in html and "Ana Lima" in html
     assert "Bob" not in html

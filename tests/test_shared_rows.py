@@ -28,6 +28,7 @@ from garde.cli import app
 from garde.datasets import discovery_warnings, load_datamap, parse_dataset
 from garde.problems import InputError
 from garde.rights import submit, verify_out_of_band
+from garde.rights.access import report_ready
 from garde.rights.deployment import Deployment
 from garde.rights.erasure import apply_steps, plan_steps, store_plan
 from garde.rights.erasure_plan import plan_erasure
@@ -237,6 +238,7 @@ def test_anas_access_shows_none_of_bobs_values(biz: Biz) -> None:
     done = run(biz.store, request_id, biz.deployment)
     assert done.status == "completed", done.result
     answer = json.loads((biz.deployment.results / request_id / "access.json").read_text())
+    report_ready(biz.deployment.results / request_id, biz.deployment.results)  # as every reader does
     html = (biz.deployment.results / request_id / "access.html").read_text()
     for text in (json.dumps(answer), html):
         assert not any(value in text for value in BOBS), [v for v in BOBS if v in text]

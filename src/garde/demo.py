@@ -32,6 +32,7 @@ from garde.publish import Publication, publish, write_index
 from garde.register.versions import register_hash
 from garde.rights import Deployment, submit, verify_out_of_band
 from garde.rights import run as run_request
+from garde.rights.access import report_ready
 from garde.rights.copies import MANIFEST, copy_answer
 from garde.rights.running import note_registers
 from garde.shop import generate_shop
@@ -148,8 +149,9 @@ def run_live(out: Path, customers: int = 1000, seed: int = 1, step: Step | None 
                                    actor="demo", identities=["email"])
             done = run_request(store, request.id, deployment)
             folder = deployment.results / done.id
+            report_ready(folder, deployment.results)
             for produced in sorted(folder.glob("*")):
-                if produced.name == MANIFEST:
+                if produced.name == MANIFEST or produced.name.startswith("."):
                     continue
                 # Recorded: an erasure of this subject will find and remove the published copy.
                 target = out / f"{kind}-{produced.name}"

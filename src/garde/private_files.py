@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import errno
 import os
-from collections.abc import Callable, Mapping
+import secrets
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import BinaryIO, TextIO
 
@@ -171,6 +173,60 @@ def write_private_files(folder: Path, contents: Mapping[str, bytes | str], *, wi
     finally:
         os.close(parent)
     return written
+
+
+class OpenFolder:
+    """A folder below one garde owns, open by its descriptor: its files read, replaced and removed by
+    name relative to it, no link followed (:func:`opened_within`)."""
+
+    def __init__(self, descriptor: int, path: Path) -> None:
+        self.descriptor, self.path = descriptor, path
+
+    def read(self, name: str) -> bytes | None:
+        """The bytes of the file ``name``; None when there is none (a link there is refused)."""
+        try:
+            descriptor = _no_link(lambda: os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC,
+                                                  dir_fd=self.descriptor), str(self.path / name))
+        except FileNotFoundError:
+            return None
+        with open(descriptor, "rb") as handle:
+            return handle.read()
+
+    def replace(self, name: str, content: bytes | str) -> None:
+        """Write ``content`` as the file ``name``, owner-only, whole or not at all: written under a
+        hidden name first, then renamed over ``name`` (a reader sees the old file or the new one, never
+        a part; two writers at once leave one of their files)."""
+        hidden = f".{name}.{secrets.token_hex(6)}.part"
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
+        with open(_file_in(self.descriptor, hidden, flags, str(self.path / hidden)), "wb") as handle:
+            handle.write(content.encode("utf-8") if isinstance(content, str) else content)
+        os.rename(hidden, name, src_dir_fd=self.descriptor, dst_dir_fd=self.descriptor)
+
+    def remove(self, name: str) -> None:
+        """Remove the file ``name`` (one already gone is nothing)."""
+        with suppress(FileNotFoundError):
+            os.unlink(name, dir_fd=self.descriptor)
+
+
+@contextmanager
+def opened_within(folder: Path, within: Path) -> Iterator[OpenFolder]:
+    """``folder``, an existing folder below ``within``, opened without following a link below
+    ``within`` (:class:`OpenFolder`); closed when the block ends."""
+    parts = folder.relative_to(within).parts
+    descriptor = os.open(within, os.O_RDONLY | os.O_DIRECTORY)
+    try:  # each descriptor closed once: the loop swaps a folder for its child
+        for part in parts:
+            child = _existing_folder(descriptor, part, str(folder))
+            os.close(descriptor)
+            descriptor = child
+        yield OpenFolder(descriptor, folder)
+    finally:
+        os.close(descriptor)
+
+
+def _existing_folder(parent: int, name: str, shown: str) -> int:
+    """The existing folder ``name`` of the folder open as ``parent``, opened without following a link."""
+    return _no_link(lambda: os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=parent), shown)
 
 
 def create_private(path: Path) -> None:

@@ -17,6 +17,7 @@ from garde.cli.confirm import YesOption, confirm
 from garde.cli.output import Format, FormatOption, QuietOption, Terminal, emit, parse_day, progress, say
 from garde.problems import GardeError
 from garde.rights import forwarding, instructed_erasure, instructed_restriction
+from garde.rights.access import report_ready
 from garde.rights.deployment import configured_phone_region, configured_registers
 from garde.rights.reminders import remind as remind_dpo
 from garde.settings import get_settings
@@ -509,6 +510,11 @@ def run(
             out.print(f"request {request.id} queued as job {submission.job_id}: a worker runs it "
                       "(`garde request show` follows it)")
         return
+    if request.status == "completed" and request.type == "access":
+        # the HTML report is rendered when the answer is first read (garde.rights.access.report_ready);
+        # run here, the folder the operator opens next holds it
+        where = (results or get_settings().results).resolve()
+        report_ready(where / request.id, where)
     _show(request, format)
     if request.status == "completed":
         _told(format, request)

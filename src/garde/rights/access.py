@@ -19,6 +19,7 @@ dates and amounts as the language writes them (:mod:`garde.rights.display`).
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Sequence
 from functools import lru_cache
@@ -32,7 +33,7 @@ from garde.datasets import ColumnMap, Footprint, IdentityMatch, TableMap, TableR
 from garde.documents.art30 import transfer_statement
 from garde.documents.notice_rights import ALWAYS, rights_items
 from garde.documents.wording import Wording
-from garde.private_files import write_private_files
+from garde.private_files import opened_within, write_private_files
 from garde.register import Activity, Register, jurisdiction
 from garde.register.jurisdiction import supervisory_authority
 from garde.rights.archived import archived_note
@@ -416,30 +417,80 @@ def held_view(held: dict[str, list[dict[str, Any]]], lang: str,
     }
 
 
-def render_access_html(answer: dict[str, Any], request: Request, deployment: Deployment | None = None) -> str:
+def access_words(answer: dict[str, Any], request: Request,
+                 deployment: Deployment | None = None) -> dict[str, Any]:
+    """What the run words for the HTML report beside the answer: the introduction (the request's id,
+    its date of receipt, the controllers) and garde's records of the subject in words
+    (:func:`held_view`). They depend on the request and on the register as it is when the request
+    runs, so they are kept with the answer (:data:`WORDS`), not worded again when the report is read."""
     words = strings(request.language)["report"]
     wording = (_wording(deployment, request.language, "en") if deployment is not None
                else Wording(request.language, "en"))
     received = wording.date(request.received_at.date())
     intro = words["intro"].format(request=request.id, received=received,
                                   controller=", ".join(answer["controllers"]) or "—")
+    return {"language": request.language, "intro": intro,
+            "held": held_view(answer.get("held", {}), request.language, deployment)}
+
+
+def access_report(answer: dict[str, Any], words: dict[str, Any]) -> str:
+    """The HTML report of an access answer, from the answer and what its run worded
+    (:func:`access_words`): the same bytes from the answer in memory as from ``access.json`` read back."""
+    lang = words["language"]
+    report = strings(lang)["report"]
     return _environment().get_template("access.html.j2").render(
-        a=answer, w=words, h=words["held"], intro=intro, lang=request.language,
-        held=held_view(answer.get("held", {}), request.language, deployment))
+        a=answer, w=report, h=report["held"], intro=words["intro"], lang=lang, held=words["held"])
+
+
+def render_access_html(answer: dict[str, Any], request: Request, deployment: Deployment | None = None) -> str:
+    """The HTML report of ``answer``, worded now (:func:`access_words`, then :func:`access_report`)."""
+    return access_report(answer, access_words(answer, request, deployment))
+
+
+#: The hidden file of a request's folder that holds what its run worded for the HTML report, until
+#: the report is rendered from it and ``access.json`` (:func:`report_ready`); owner-only like them.
+WORDS = ".access-words.json"
+REPORT = "access.html"
 
 
 def write_access(request: Request, deployment: Deployment, footprint: Footprint,
                  held: dict[str, list[dict[str, Any]]] | None = None,
                  processed_for: Sequence[Forwarding] = (), shared: Shared | None = None) -> dict[str, Any]:
-    """Write ``access.json`` and ``access.html``; return what the request records as its result."""
+    """Write ``access.json`` and what the run worded for the HTML report (:data:`WORDS`); return what
+    the request records as its result. ``access.html`` is rendered the first time someone lists or
+    reads the answer's files (:func:`report_ready`): most answers are downloaded once, if ever, and
+    the render was a tenth of the request's CPU."""
     answer = build_access(request, deployment, footprint, held, processed_for, shared)
     folder = deployment.folder(request.id)
-    # One line: a machine format (the HTML report is the readable one), and the C encoder
-    # writes it in a fifth of the time an indented dump takes. Both files through one walk to the folder.
+    # One line each: machine formats (the HTML report is the readable one), and the C encoder
+    # writes them in a fifth of the time an indented dump takes. Both files through one walk to the folder.
+    words = access_words(answer, request, deployment)
     files = write_private_files(folder, {"access.json": dumps(answer, indent=None),
-                                         "access.html": render_access_html(answer, request, deployment)},
-                                within=deployment.results)
-    return {"files": [str(path) for path in files],
+                                         WORDS: dumps(words, indent=None)}, within=deployment.results)
+    return {"files": [str(files[0]), str(folder / REPORT)],
             "tables": footprint.counts(), "categories": len(answer["categories"]),
             "activities": len(answer["activities"]),
             "held": {kind: len(records) for kind, records in answer["held"].items()}}
+
+
+def report_ready(folder: Path, results: Path) -> None:
+    """Render the HTML report of the access answer in ``folder`` (a request's folder of ``results``)
+    if its run left it to be rendered, and keep it there, owner-only; then the run's words go.
+
+    Every reader of a request's answer files calls this before it lists or serves them (staff's API and
+    pages, the subject's, the demo, an erasure's plan of garde's own copies). Written whole under a
+    hidden name, then renamed: a reader at the same time sees no report or the whole one, and two
+    readers at once write the same bytes. A folder without the words (an answer read before, another
+    request's type) is left as it is."""
+    if not folder.is_dir() or folder.is_symlink():
+        return
+    with opened_within(folder, results) as opened:
+        words = opened.read(WORDS)
+        if words is None:
+            return
+        answer = opened.read("access.json")
+        if answer is None:  # removed meanwhile (an erasure of the subject's copies): nothing to show
+            opened.remove(WORDS)
+            return
+        opened.replace(REPORT, access_report(json.loads(answer), json.loads(words)))
+        opened.remove(WORDS)

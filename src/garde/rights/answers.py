@@ -17,6 +17,7 @@ import sqlalchemy as sa
 
 from garde import audit
 from garde.problems import NotFound
+from garde.rights.access import report_ready
 from garde.rights.intake import RequestConflict, get_request
 
 MEDIA_TYPES = {".json": "application/json", ".html": "text/html; charset=utf-8",
@@ -41,6 +42,7 @@ def answer_files(conn: sa.Connection, request_id: str, results: Path) -> list[An
     folder = results / request.id
     if not folder.is_dir():
         return []
+    report_ready(folder, results)  # an access answer's HTML report, rendered on its first reading
     return [AnswerFile(path.name, path, MEDIA_TYPES.get(path.suffix, "application/octet-stream"),
                        path.stat().st_size)
             for path in sorted(folder.iterdir())

@@ -33,6 +33,7 @@ import sqlalchemy as sa
 
 from garde.datasets import row_identity
 from garde.private_files import write_private
+from garde.rights.access import report_ready
 from garde.rights.deployment import Deployment
 from garde.rights.held import engine_subjects
 from garde.rights.intake import Request
@@ -59,11 +60,13 @@ def _recorded(manifest: Path) -> list[str]:
     return [str(p) for p in data] if isinstance(data, list) else []
 
 
-def subject_requests(conn: sa.Connection, request: Request,
-                     identities: Mapping[str, Iterable[str]]) -> list[str]:
+def subject_requests(conn: sa.Connection, request: Request, identities: Mapping[str, Iterable[str]],
+                     subject_ids: Iterable[str] | None = None) -> list[str]:
     """Ids of the subject's other requests: of the engine subjects holding one of the identities found
-    (:func:`garde.rights.held.engine_subjects`)."""
-    subject_ids = engine_subjects(conn, request.subject_id, identities)
+    (:func:`garde.rights.held.engine_subjects`; ``subject_ids``: those subjects, when the caller has
+    them already)."""
+    subject_ids = set(engine_subjects(conn, request.subject_id, identities) if subject_ids is None
+                      else subject_ids)
     if not subject_ids:
         return []
     query = sa.select(requests.c.id).where(requests.c.subject_id.in_(sorted(subject_ids)),
@@ -80,6 +83,7 @@ def own_copies(deployment: Deployment, request: Request, others: Iterable[str],
     for other in others:
         folder = deployment.results / other
         if folder.is_dir():
+            report_ready(folder, deployment.results)  # the files the plan lists are the ones there will be
             for path in sorted(folder.iterdir()):
                 if path.is_file() and path.name not in KEPT and path.name != MANIFEST:
                     found.append({"file": str(path), "kind": "answer", "request": other})

@@ -69,6 +69,9 @@ class _Step(NamedTuple):
     columns: Any  # mask: [column, ...]; unlink: {"column": ..., "targets": [...] | null}
     keys: list[Any]
     id: int | None = None  # the stored step's, once stored
+    #: PostgreSQL: the business transaction that recorded the step's rows changed, as the step was read
+    #: from the store (a run killed before its business commit left it); None for a step just planned
+    business_xact: str | None = None
 
 
 @dataclass
@@ -293,10 +296,10 @@ def store_plan(store: Engine, request: Request, deployment: Deployment, footprin
                             today or now().date(),
                             shared=shared_rows(conn, deployment, footprint, request.subject_id))
         check_fits(deployment, plan)
-        report = {"request": request.id, "subject": request.subject_id,
-                  "subjects": sorted(engine_subjects(conn, request.subject_id, footprint.identities)),
+        subjects = sorted(engine_subjects(conn, request.subject_id, footprint.identities))
+        report = {"request": request.id, "subject": request.subject_id, "subjects": subjects,
                   "date": plan.today.isoformat(), **plan.report(),
-                  "own_copies": _own_copies(conn, deployment, request, footprint)}
+                  "own_copies": _own_copies(conn, deployment, request, footprint, subjects)}
         if processed_for:
             words = Wording(request.language, "en", deployment.vocabulary)
             report["processed_for"] = subject_notes(deployment, processed_for, words, request.language)
@@ -333,10 +336,12 @@ def _reason(exc: BaseException) -> str:
     return f"{type(cause).__name__}: {str(cause).strip().splitlines()[0]}"
 
 
-def _own_copies(conn: sa.Connection, deployment: Deployment, request: Request,
-                footprint: Footprint) -> list[dict[str, Any]]:
-    """garde's files holding the subject's data (section "garde's own copies" of the report)."""
-    others = copies.subject_requests(conn, request, footprint.identities)
+def _own_copies(conn: sa.Connection, deployment: Deployment, request: Request, footprint: Footprint,
+                subjects: list[str]) -> list[dict[str, Any]]:
+    """garde's files holding the subject's data (section "garde's own copies" of the report);
+    ``subjects``: the person's engine subjects (:func:`garde.rights.held.engine_subjects`), asked once
+    for the report and its copies."""
+    others = copies.subject_requests(conn, request, footprint.identities, subjects)
     emails, phones = ({*footprint.identities.get(kind, set()), *filter(None, [request.identities.get(kind)])}
                       for kind in ("email", "phone"))
     return copies.own_copies(deployment, request, others, emails, deployment.outbox, phones)
@@ -417,7 +422,7 @@ def plan_steps(deployment: Deployment, plan: ErasurePlan) -> list[_Step]:
 
 def _step(row: Any) -> _Step:
     return _Step(row["dataset"], row["table_name"], row["action"], json.loads(row["columns"]),
-                 json.loads(row["keys"]), row["id"])
+                 json.loads(row["keys"]), row["id"], row.get("business_xact"))
 
 
 def _stored_steps(store: Engine, request_id: str) -> list[_Step]:
@@ -454,7 +459,7 @@ def apply_steps(deployment: Deployment, steps: Sequence[_Step], applied: dict[st
         counts = []
         engine = deployment.engines[database]
         if store is not None and engine.dialect.name == "postgresql":
-            _void_aborted(store, engine, [step.id for step in pending if step.id is not None])
+            _void_aborted(store, engine, pending)
         with engine.begin() as conn:
             for step in pending:
                 table = deployment.datamap.table(TableRef(database, step.table_name))
@@ -470,16 +475,16 @@ _XACT = sa.text("SELECT pg_current_xact_id()::text")
 _XACT_STATUS = sa.text("SELECT pg_xact_status(CAST(:xact AS xid8))")
 
 
-def _void_aborted(store: Engine, business: Engine, step_ids: list[int]) -> None:
+def _void_aborted(store: Engine, business: Engine, steps: Sequence[_Step]) -> None:
     """Forget the rows changed recorded by a business transaction that aborted (PostgreSQL): its run was
     killed between the record and the commit, so those rows were never changed by it; this run's own
     count, 0 included (someone else changed them meanwhile), is the step's. A transaction committed,
-    still running or too old to tell keeps its count (:func:`_record_rows`)."""
-    if not step_ids:
-        return
-    with store.connect() as conn:
-        recorded = conn.execute(sa.select(erasure_steps.c.id, erasure_steps.c.business_xact).where(
-            erasure_steps.c.id.in_(step_ids), erasure_steps.c.business_xact.is_not(None))).all()
+    still running or too old to tell keeps its count (:func:`_record_rows`).
+
+    The transactions are the steps' as this run read them from the store (:func:`_stored_steps`; the
+    run lock keeps any other run of the request from recording one since): a step just planned has
+    none, and a run that resumes nothing asks neither the store nor the business database."""
+    recorded = [step for step in steps if step.id is not None and step.business_xact is not None]
     if not recorded:
         return
     with business.connect() as conn:

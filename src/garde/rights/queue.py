@@ -17,6 +17,7 @@ import sqlalchemy as sa
 
 from garde import audit
 from garde.problems import NotFound
+from garde.rights.access import report_ready
 from garde.rights.intake import Request, get_request, list_requests
 from garde.subjects import now
 
@@ -59,6 +60,7 @@ def answer_files(request: Request, results: Path) -> dict[str, Path]:
     folder = results / request.id
     if not folder.is_dir():
         return {}
+    report_ready(folder, results)  # an access answer's HTML report, rendered on its first reading
     return {path.name: path for path in sorted(folder.iterdir())
             if path.is_file() and not path.is_symlink() and not path.name.startswith(".")}
 

@@ -48,6 +48,7 @@ from garde.consent.state import ConsentState
 from garde.periods import Period
 from garde.problems import GardeError, NotFound
 from garde.ratelimit import Limit, hit
+from garde.rights.access import report_ready
 from garde.rights.intake import NEW, Request, Status, get_request, submit
 from garde.rights.queue import standing
 from garde.rights.sessions import SubjectSession
@@ -162,6 +163,7 @@ def request_files(request: Request, results: Path) -> list[AnswerFile]:
     results folder, never a symlink (it would serve whatever it points to)."""
     if request.status != "completed":
         return []
+    report_ready(results / request.id, results)  # an access answer's HTML report, rendered when first read
     return [AnswerFile(request.id, name, path.stat().st_size) for name in ANSWER_FILES
             if (path := results / request.id / name).is_file() and not path.is_symlink()]
 
