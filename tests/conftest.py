@@ -414,10 +414,9 @@ def served(database_url: str, tmp_path: Path, request: pytest.FixtureRequest) ->
 
 
 @pytest.fixture(scope="session", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def served_shared(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """:func:`served`, started once per test worker for every module that uses it (on SQLite, then on
-    PostgreSQL; starting one costs seconds): for tests that assert only about the requests, mails and
-    audit entries they make themselves, each with subjects of its own (``Served.customers``)."""
+def served_shared_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+                         ) -> Iterator[Any]:
+    """The server behind :func:`served_shared`, started once per test worker and database."""
     from tests.api_support import served_shop
 
     folder = tmp_path_factory.mktemp("served")
@@ -425,6 +424,26 @@ def served_shared(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempP
     with scratch_databases(["store"], folder, admin) as urls, \
             served_shop(urls["store"], folder, admin) as running:
         yield running
+
+
+@pytest.fixture
+def served_shared(served_shared_server: Any) -> Any:
+    """:func:`served`, started once per test worker for every module that uses it (on SQLite, then on
+    PostgreSQL; starting one costs seconds): for tests that assert only about the requests, mails and
+    audit entries they make themselves, each with subjects of its own (``Served.customers``).
+
+    Each test starts with the server's rate-limit windows empty: the tests share a server and a client
+    address (127.0.0.1), not one visitor's budget; ten sign-ins an hour from one address were spent by
+    whichever tests a worker happened to run first, and the next one's sign-in was refused."""
+    from garde.ratelimit import rate_limits
+
+    engine = sa.create_engine(served_shared_server.store, poolclass=sa.pool.NullPool)
+    try:
+        with engine.begin() as conn:
+            conn.execute(rate_limits.delete())
+    finally:
+        engine.dispose()
+    return served_shared_server
 
 
 @pytest.fixture
