@@ -316,15 +316,14 @@ _other = subject_identifiers.alias("other").c
 # another identity (garde.rights.vouching). Built once: building it per request cost half again the
 # read's CPU.
 _LINK = (_i.kind == _s.kind) & (_i.hash == _s.identity_hash)
+# another identity of the subject that identity is linked to
+_OTHER = _LINK & (_other.subject_id == _i.subject_id) & ~((_other.kind == _i.kind) & (_other.hash == _i.hash))
 _LIVE = sa.select(
     subject_sessions,
     sa.select(_i.subject_id).where(_LINK).scalar_subquery().label("linked"),
     sa.select(_i.proven).where(_LINK).scalar_subquery().label("proven"),
-    sa.exists().where(_i.kind == _s.kind, _i.hash == _s.identity_hash, _other.subject_id == _i.subject_id,
-                      ~((_other.kind == _i.kind) & (_other.hash == _i.hash))).label("shared"),
-    sa.exists().where(_i.kind == _s.kind, _i.hash == _s.identity_hash, _other.subject_id == _i.subject_id,
-                      ~((_other.kind == _i.kind) & (_other.hash == _i.hash)),
-                      _other.proven.is_(sa.false())).label("claimed"),
+    sa.exists().where(_OTHER).label("shared"),
+    sa.exists().where(_OTHER, _other.proven.is_(sa.false())).label("claimed"),
 ).where(_s.token_hash == sa.bindparam("token_hash"))
 
 
