@@ -80,6 +80,40 @@ def test_several_workers_share_one_store(deployment: dict[str, str], tmp_path: P
     assert "Traceback" not in output, output
 
 
+def test_workers_slow_to_start_are_not_killed(deployment: dict[str, str], tmp_path: Path) -> None:
+    """On a loaded machine a worker process may take more than uvicorn's default five seconds to import
+    and answer its supervisor's first ping; the supervisor then killed it and started another, forever,
+    and `garde serve --workers 2` never came up. Here every worker process sleeps seven seconds before
+    anything else (a `sitecustomize` on its path), as it would on a machine with a load of 18."""
+    if "postgresql" in deployment["GARDE_DATABASE_URL"]:
+        pytest.skip("the supervisor's patience is the same on both databases: read once, on SQLite")
+    slow = tmp_path / "slow"
+    slow.mkdir()
+    (slow / "sitecustomize.py").write_text(
+        "import sys, time\nif '--multiprocessing-fork' in sys.orig_argv:\n    time.sleep(7)\n")
+    path = os.pathsep.join(filter(None, [str(slow), os.environ.get("PYTHONPATH")]))
+    env = {**deployment, "PYTHONPATH": path}
+    created = _garde(env, tmp_path, "keys", "create", "--role", "auditor", "--name", "audit")
+    key = created.stdout.strip().splitlines()[-1]
+    port = free_port()
+    command = [sys.executable, "-m", "garde", "serve", "--port", str(port), "--workers", "2"]
+    process = subprocess.Popen(command, env=env, cwd=tmp_path, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline, answers = time.monotonic() + 40, []
+        while len(answers) < 2 and time.monotonic() < deadline and process.poll() is None:
+            try:
+                answers.append(httpx.get(f"http://127.0.0.1:{port}/api/v1/registers", timeout=5,
+                                         headers={"Authorization": f"Bearer {key}"}).status_code)
+            except httpx.TransportError:
+                time.sleep(0.2)
+    finally:
+        process.terminate()
+        output = process.communicate(timeout=30)[0]
+    assert answers == [200, 200], output
+    assert "died" not in output, output
+
+
 def test_serve_refuses_a_missing_register_clearly(deployment: dict[str, str], tmp_path: Path) -> None:
     refused = _garde({**deployment, "GARDE_REGISTERS": str(tmp_path / "none.yaml")}, tmp_path, "serve")
     assert refused.returncode == 2 and "no register at" in refused.stderr

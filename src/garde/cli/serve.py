@@ -9,6 +9,11 @@ import typer
 from garde.problems import GardeError
 from garde.settings import Settings
 
+# Seconds uvicorn's supervisor waits for a worker process to answer its ping before killing it as hung
+# and starting another. Its default, five, is less than a worker takes to start on a loaded machine
+# (importing garde under a load of 18): every worker was killed before it served, forever.
+WORKER_PATIENCE = 30
+
 
 def serve(
     host: Annotated[str, typer.Option(help="address to listen on (loopback by default: put a TLS "
@@ -40,7 +45,8 @@ def serve(
     if workers == 1:
         uvicorn.run(create_app(settings), **server)
     else:  # each worker process builds its own app from the same settings
-        uvicorn.run("garde.api:create_app", factory=True, workers=workers, **server)
+        uvicorn.run("garde.api:create_app", factory=True, workers=workers,
+                    timeout_worker_healthcheck=WORKER_PATIENCE, **server)
 
 
 def proxies(settings: Settings) -> dict[str, Any]:
