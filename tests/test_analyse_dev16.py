@@ -23,5 +23,6 @@ from pathlib import Path
 from tests.analyse_dev import Floors, dev_tests
 
 DEV16 = Path(__file__).parent / "data" / "analyse" / "dev16"
-FLOORS = Floors(pairs=(0.0, 0.0), elements=(0.0, 0.0))
+# pairs are the other round's (wording, layout): their floors guard what the documents give today
+FLOORS = Floors(pairs=(0.60, 0.40), elements=(0.98, 0.98))
 globals().update(dev_tests(DEV16, FLOORS))

@@ -181,3 +181,29 @@ def test_lines_in_capitals_over_their_text_head_sections() -> None:
             "WHO RECEIVES IT\nThe county federation and our insurer.\n\n"
             "YOUR RIGHTS\nYou can ask for a copy of your record.\n")
     assert elements(text, "en")["recipients"]
+
+
+# -- a supplier's country in a recipients sentence, safeguards without "transfer", recipients --------------
+
+
+@pytest.mark.parametrize(("text", "language"), [
+    ("Our booking software is supported from India by the supplier's engineers.", "en"),
+    ("Le support technique de notre logiciel est assuré depuis le Maroc.", "fr"),
+])
+def test_a_suppliers_country_outside_the_eea(text: str, language: str) -> None:
+    """Seen failing: both cases."""
+    assert elements(text, language)["transfers_outside_eea"]
+
+
+@pytest.mark.parametrize(("text", "language"), [
+    ("Where a supplier holds data in the United States we rely on the UK-US data bridge.", "en"),
+    ("Our host in the United States is covered by the UK's adequacy regulations.", "en"),
+])
+def test_safeguards_named_without_transfer(text: str, language: str) -> None:
+    """Seen failing: both cases."""
+    assert elements(text, language)["transfer_safeguards"]
+
+
+def test_data_that_can_be_communicated_to_others_names_recipients() -> None:
+    """Seen failing."""
+    assert elements("Your details can be communicated to the county federation.")["recipients"]
