@@ -5,8 +5,9 @@ ignored, as :func:`garde.taxonomy.normalise` does), whole words only; a trailing
 matches any ending (``rectif*`` matches "rectification", "rectifier"). A few cues are patterns,
 named with ``@``: an e-mail address, a telephone number, a postal code with its town ("TR11 2AA",
 "69002 Lyon"), a web address, a duration ("13 mois", "5 years") or one whose number a template left
-to fill ("XXX years"), a company's name with its legal form ("Acme Ltd"), a country outside the EEA (its name in French, English or Italian, from Babel's
-CLDR data and the EEA list in ``taxonomy/data/eea.yaml``) and the words of a taxonomy kind
+to fill ("XXX years"), a company's name with its legal form ("Acme Ltd"), a country outside the
+EEA (its name in French, English or Italian, from Babel's CLDR data and the EEA list in
+``taxonomy/data/eea.yaml``) and the words of a taxonomy kind
 (``@vocabulary:legal_bases``: its labels and synonyms of two words or more, the one-word ones being
 too common in prose: "contract", "Contrat").
 """
