@@ -147,7 +147,11 @@ def load_rules(path: Path = DATA) -> Rules:
         if element not in RIGHTS:
             raise GardeError(f"taxonomy rights.yaml: {term.id}: `element` must be one of {', '.join(RIGHTS)}")
         phrases = [*term.labels.values(), *(w for ws in term.synonyms.values() for w in ws)]
-        words = compile_cues(per_language(term.extra.get("words"), f"rights.yaml: {term.id}.words"))
+        # `alone_words`: what names the right only beside the `alone` sets ("you can stop them whenever
+        # you like", said of what your consent allows): "stop" in a rights list is no withdrawal
+        words = compile_cues([
+            *per_language(term.extra.get("words"), f"rights.yaml: {term.id}.words"),
+            *per_language(term.extra.get("alone_words"), f"rights.yaml: {term.id}.alone_words")])
         in_context = compile_cues([
             *per_language(term.extra.get("words"), f"rights.yaml: {term.id}.words"),
             *per_language(term.extra.get("context_words"), f"rights.yaml: {term.id}.context_words")])

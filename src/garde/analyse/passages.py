@@ -54,9 +54,14 @@ class Passage:
 def passages(document: Document) -> list[Passage]:
     """Every passage of ``document``, in reading order."""
     blocks = list(document.blocks)
-    if not document.headings:
-        blocks = _split_leading_lines(blocks)
-    headings = list(document.headings) or pseudo_headings(blocks)
+    headings = list(document.headings)
+    if not headings:
+        # a plain text's lines in capitals over their text, once they are its heading style, and its
+        # numbered lines standing alone before a paragraph ("7. Qui reçoit vos données") head sections
+        blocks, _ = plain_sections(_split_leading_lines(blocks), document.language)
+        titles = {h.start: h for h in [*pseudo_headings(blocks), *_numbered_titles(blocks)]}
+        titles.update({b.start: b for b in blocks if b.kind == "heading"})
+        headings = [titles[start] for start in sorted(titles)]
     heading_at = {h.start: h for h in headings}
     columns = _columns(document)
     found: list[Passage] = []
@@ -169,6 +174,13 @@ def pseudo_headings(blocks: list[Block]) -> list[Block]:
     """Short lines standing alone (not a sentence, not a cell): the headings of a plain text."""
     return [Block("heading", b.text, b.start, 2) for b in blocks
             if b.kind == "paragraph" and "\n" not in b.text and _heading_like(b.text)]
+
+
+def _numbered_titles(blocks: list[Block]) -> list[Block]:
+    """A plain text's numbered lines standing alone before a paragraph, not an item of a list: titles."""
+    return [Block("heading", b.text, b.start, 2) for i, b in enumerate(blocks[:-1])
+            if b.kind == "item" and "\n" not in b.text and blocks[i + 1].kind == "paragraph"
+            and (i == 0 or blocks[i - 1].kind != "item") and _heading_like(b.text)]
 
 
 def _split_leading_lines(blocks: list[Block]) -> list[Block]:

@@ -121,6 +121,22 @@ def _is_page_chrome(node: LexborNode) -> bool:
     return True
 
 
+# A page's header or footer is menus, except the lines that say who runs the site ("Acme is a trading
+# name of Acme Holdings Ltd, registered in England ...", an <address>): its paragraphs of a few words
+# (words of letters) and more, outside its navigation and lists.
+_CHROME_STATEMENT_WORDS = 8
+
+
+def _chrome_statements(node: LexborNode, builder: DocumentBuilder) -> None:
+    for block in node.css("p, address"):
+        inside = block.parent
+        while inside is not None and inside != node and inside.tag not in ("nav", "ul", "ol", "li", "a"):
+            inside = inside.parent
+        text = _text(block)
+        if inside == node and len(re.findall(r"[^\W\d_]{2,}", text)) >= _CHROME_STATEMENT_WORDS:
+            builder.add("paragraph", text)
+
+
 def _walk(node: LexborNode, builder: DocumentBuilder, depth: int) -> None:
     inline: list[str] = []
 
@@ -140,7 +156,11 @@ def _walk(node: LexborNode, builder: DocumentBuilder, depth: int) -> None:
             flush()  # an accordion's title button (Bootstrap's, a shop theme's) titles its panel
             builder.add("heading", _text(child), _TITLE_LEVEL)
             continue
-        if tag in _SKIPPED or tag == "-comment" or _is_page_chrome(child):
+        if tag in _SKIPPED or tag == "-comment":
+            continue
+        if _is_page_chrome(child):
+            flush()
+            _chrome_statements(child, builder)
             continue
         if tag in _HEADINGS:
             flush()
