@@ -23,7 +23,8 @@ def _sent(kind: str, email: str) -> dict[str, Any]:
                                     "identity_format": "raw"}]}
 
 
-def test_one_tools_opendsr_key_neither_reads_nor_cancels_another_tools_requests(served_shared: Served) -> None:
+def test_one_tools_opendsr_key_neither_reads_nor_cancels_another_tools_requests(
+        served_shared: Served) -> None:
     served = served_shared
     other = new_keys(served.store, {"opendsr": f"other-tool-{uuid.uuid4().hex[:8]}"})["opendsr"]
     mine = _sent("erasure", served.customers[-1])
@@ -41,7 +42,8 @@ def test_one_tools_opendsr_key_neither_reads_nor_cancels_another_tools_requests(
         # its own requests it follows and cancels as before
         own = _sent("access", served.customers[-1])
         assert stranger.post("/opendsr/requests", json=own).status_code == 201
-        assert stranger.get(f"/opendsr/requests/{own['subject_request_id']}").json()["request_status"] == "pending"
+        followed = stranger.get(f"/opendsr/requests/{own['subject_request_id']}")
+        assert followed.json()["request_status"] == "pending"
         assert stranger.delete(f"/opendsr/requests/{own['subject_request_id']}").status_code == 200
     with httpx.Client(base_url=served.url, timeout=60, headers=bearer(served.keys["opendsr"])) as tool:
         assert tool.get(f"/opendsr/requests/{request_id}").json()["request_status"] == "pending"
