@@ -32,6 +32,19 @@ def _customer_number(served: Served, email: str) -> str:
         engine.dispose()
 
 
+def _sent_by_tool(served: Served, mailbox: str, number: str) -> str:
+    """An OpenDSR access request naming ``mailbox`` beside the customer number ``number``, sent with
+    the tool's key; its id."""
+    sent = {"regulation": "gdpr", "subject_request_id": str(uuid.uuid4()), "subject_request_type": "access",
+            "subject_identities": [
+                {"identity_type": "email", "identity_value": mailbox, "identity_format": "raw"},
+                {"identity_type": "controller_customer_id", "identity_value": number,
+                 "identity_format": "raw"}]}
+    with httpx.Client(base_url=served.url, timeout=60, headers=bearer(served.keys["opendsr"])) as tool:
+        assert tool.post("/opendsr/requests", json=sent).status_code == 201
+    return str(sent["subject_request_id"])
+
+
 def _signed_in(me: httpx.Client, served: Served, email: str) -> str:
     """A subject session's token for ``email``: the code read from the last mail to it."""
     before = len(served.mails(to=email))
@@ -55,14 +68,8 @@ def test_an_opendsr_requests_answer_is_not_read_through_one_of_its_identities(se
     victim = served.customers[-2]
     number = _customer_number(served, victim)
     mallory = f"mallory-{uuid.uuid4().hex[:8]}@example.net"  # her own mailbox, never a customer
-    sent = {"regulation": "gdpr", "subject_request_id": str(uuid.uuid4()), "subject_request_type": "access",
-            "subject_identities": [
-                {"identity_type": "email", "identity_value": mallory, "identity_format": "raw"},
-                {"identity_type": "controller_customer_id", "identity_value": number,
-                 "identity_format": "raw"}]}
+    request_id = _sent_by_tool(served, mallory, number)
     with httpx.Client(base_url=served.url, timeout=60, headers=bearer(served.keys["opendsr"])) as tool:
-        assert tool.post("/opendsr/requests", json=sent).status_code == 201
-        request_id = sent["subject_request_id"]
         # the tool itself cannot fetch the answer (sec27)
         assert tool.get(f"/api/v1/requests/{request_id}/files").status_code == 403
     with served.client("dpo") as dpo:  # staff run the verified request, as every day
@@ -86,13 +93,7 @@ def test_an_opendsr_request_does_not_link_the_senders_mailbox_to_a_customers_sub
         given = shop.post("/consents/give", json={"activity": "newsletter", "channel": "email",
                                                   "subject": {"customer_id": number}, "method": "web_form"})
         assert given.status_code == 201, given.text
-    sent = {"regulation": "gdpr", "subject_request_id": str(uuid.uuid4()), "subject_request_type": "access",
-            "subject_identities": [
-                {"identity_type": "email", "identity_value": mallory, "identity_format": "raw"},
-                {"identity_type": "controller_customer_id", "identity_value": number,
-                 "identity_format": "raw"}]}
-    with httpx.Client(base_url=served.url, timeout=60, headers=bearer(served.keys["opendsr"])) as tool:
-        assert tool.post("/opendsr/requests", json=sent).status_code == 201
+    _sent_by_tool(served, mallory, number)
     with httpx.Client(base_url=f"{served.url}/api/v1/me", timeout=60) as me:
         me.headers.update(bearer(_signed_in(me, served, mallory)))
         consents = me.get("/consents").json()
