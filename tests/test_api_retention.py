@@ -146,3 +146,17 @@ def test_a_plan_asked_at_the_calendars_ends_is_an_answer_not_a_500(http: tuple[C
     client, keys = http
     plan = client.get("/api/v1/retention/plan", headers=bearer(keys["auditor"]), params={"today": today})
     assert plan.status_code == 200, plan.text
+
+
+def test_a_forecast_past_the_calendars_last_day_is_a_400_not_a_500(
+        http: tuple[Client, dict[str, str]]) -> None:
+    """red28: ``today=9999-12-31&days=1`` overflowed Python's dates in the forecast (500, a traceback in
+    the server's log)."""
+    client, keys = http
+    plan = client.get("/api/v1/retention/plan", headers=bearer(keys["auditor"]),
+                      params={"today": "9999-12-31", "days": 1})
+    assert plan.status_code == 400, plan.text
+    assert plan.headers["content-type"] == "application/problem+json"
+    assert "9999-12-31" in plan.json()["detail"]
+    assert client.get("/api/v1/retention/plan", headers=bearer(keys["auditor"]),
+                      params={"today": "9999-12-30", "days": 1}).status_code == 200

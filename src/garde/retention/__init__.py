@@ -9,11 +9,12 @@ sweeps. ``docs/retention.md`` explains how rules become predicates.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy.engine import Engine
 
 from garde.datasets import DataMap
+from garde.problems import GardeError
 from garde.register import Register
 from garde.retention.journal import Run, list_runs
 from garde.retention.plan import Plan, Step, make_plan
@@ -25,9 +26,13 @@ from garde.retention.sweep import BATCH_SIZE, Progress, Sweeper, SweepResult
 def plan(store: Engine, datamap: DataMap, engines: Mapping[str, Engine], *, today: date | None = None,
          days: int = 0, registers: Mapping[str, Register] | None = None) -> Plan:
     """What is due on ``today`` (default: the current day) and on each of the next ``days`` days."""
+    day = today or date.today()
+    if days > 0 and day > date.max - timedelta(days=days):  # a forecast past 9999-12-31 (red28: a 500)
+        raise GardeError(f"today {day.isoformat()} and the next {days} days go past the calendar's last day "
+                         f"({date.max.isoformat()})")
     sweeper = Sweeper(store, datamap, engines, registers or registers_for(datamap))
     holds = sweeper.holds()
-    return make_plan(sweeper.policy(holds), sweeper.policy(None), engines, holds, today or date.today(), days)
+    return make_plan(sweeper.policy(holds), sweeper.policy(None), engines, holds, day, days)
 
 
 def sweep(store: Engine, datamap: DataMap, engines: Mapping[str, Engine], *, today: date | None = None,

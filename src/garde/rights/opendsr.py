@@ -11,7 +11,10 @@ in progress and failed (to be run again) ``in_progress``, completed
 The sending tool holds a staff key (``agent`` or ``dpo``): OpenDSR leaves the
 subject's verification to the controller's tool that received the request, so
 the identities it sends are recorded as proven out of band by that key, named
-in the audit log, exactly as an agent's check. Identities must be ``raw``:
+in the audit log, exactly as an agent's check. A tool's ``opendsr`` key follows and cancels the
+requests that tool sent (recorded by a key of its name) and no other: another tool's requests,
+sent to the same garde, are the same 404 as an id no one sent (red team of 2026-12-07, red28);
+staff keys reach every OpenDSR request. Identities must be ``raw``:
 garde keys its digests with its own secret, so another tool's SHA-256 or MD5 of
 an address matches nothing. The request keeps the ``subject_request_id`` the
 sender chose as its id: ``garde request show ID`` finds it, and sending the same
@@ -98,7 +101,7 @@ def _identities(sent: list[Identity]) -> dict[str, str]:
 
 
 def receive_opendsr(store: sa.Engine, sent: OpenDsrRequest, *, actor: str, region: str | None = None,
-                    language: str = "en") -> Request:
+                    language: str = "en", own_only: bool = False) -> Request:
     """Record an OpenDSR request, its identities proven by the sending tool's key (``actor``), in
     a transaction of its own.
 
@@ -106,14 +109,16 @@ def receive_opendsr(store: sa.Engine, sent: OpenDsrRequest, *, actor: str, regio
     with another type, :class:`RequestConflict`. The same request sent twice at once (a tool that
     retries before its first answer, two of its workers) is recorded once: both find no request,
     both insert it, the store's unique id lets one through; the other transaction is rolled back
-    and reads the request now recorded, exactly as a resend does.
+    and reads the request now recorded, exactly as a resend does. ``own_only``: the sender is a tool's
+    ``opendsr`` key, answered with a request recorded only when ``actor`` sent it (else 409).
     """
-    return retried(store, lambda conn: _receive(conn, sent, actor=actor, region=region, language=language),
+    return retried(store, lambda conn: _receive(conn, sent, actor=actor, region=region, language=language,
+                                                own_only=own_only),
                    what=f"OpenDSR request {sent.subject_request_id}", races_to_create=True)
 
 
 def _receive(conn: sa.Connection, sent: OpenDsrRequest, *, actor: str, region: str | None,
-             language: str) -> Request:
+             language: str, own_only: bool) -> Request:
     if sent.regulation.lower() not in REGULATIONS:
         raise GardeError(f"regulation {sent.regulation!r} is not handled; supported: "
                          f"{', '.join(REGULATIONS)}")
@@ -124,7 +129,10 @@ def _receive(conn: sa.Connection, sent: OpenDsrRequest, *, actor: str, region: s
     identities = _identities(sent.subject_identities)
     request_id = str(uuid.UUID(sent.subject_request_id))
     if conn.execute(sa.select(requests.c.id).where(requests.c.id == request_id)).first() is not None:
-        known = opendsr_request(conn, request_id)
+        try:
+            known = opendsr_request(conn, request_id, sender=actor if own_only else None)
+        except NotFound:  # another tool's request, or one not sent through OpenDSR: never answered with it
+            raise RequestConflict(f"request {request_id} exists already; send another id") from None
         if known.type != request_type:
             raise RequestConflict(f"request {request_id} exists already, as {known.type}")
         return known
@@ -141,17 +149,20 @@ def _receive(conn: sa.Connection, sent: OpenDsrRequest, *, actor: str, region: s
                               f"tool ({actor})", actor=actor, identities=list(identities))
 
 
-def opendsr_request(conn: sa.Connection, request_id: str) -> Request:
-    """The request received through OpenDSR with this exact id."""
+def opendsr_request(conn: sa.Connection, request_id: str, *, sender: str | None = None) -> Request:
+    """The request received through OpenDSR with this exact id; with ``sender`` (a tool's key's actor),
+    only one that key's tool sent: another's is not found, as a missing one."""
     request = get_request(conn, request_id) if len(request_id) == 36 else None
-    if request is None or "opendsr" not in request.details or request.id != request_id:
+    if request is None or "opendsr" not in request.details or request.id != request_id \
+            or (sender is not None and request.details["opendsr"].get("by") != sender):
         raise NotFound(f"no OpenDSR request {request_id!r}")
     return request
 
 
-def cancel_opendsr(conn: sa.Connection, request_id: str, *, actor: str) -> Request:
-    """Cancel an OpenDSR request while it is pending (:func:`~garde.rights.cancellation.cancel`)."""
-    opendsr_request(conn, request_id)
+def cancel_opendsr(conn: sa.Connection, request_id: str, *, actor: str, own_only: bool = False) -> Request:
+    """Cancel an OpenDSR request while it is pending (:func:`~garde.rights.cancellation.cancel`);
+    ``own_only``: only one ``actor`` sent."""
+    opendsr_request(conn, request_id, sender=actor if own_only else None)
     return cancel(conn, request_id, "cancelled by the sender (OpenDSR)", actor=actor)
 
 

@@ -160,8 +160,13 @@ def my_consents(conn: sa.Connection, session: SubjectSession,
 
 def request_files(request: Request, results: Path) -> list[AnswerFile]:
     """The answer files of ``request`` once it is answered (none before): regular files of its
-    results folder, never a symlink (it would serve whatever it points to)."""
-    if request.status != "completed":
+    results folder, never a symlink (it would serve whatever it points to).
+
+    None of a request another privacy tool sent (OpenDSR): its answer is that tool's results, which
+    staff hand over (its ``results_url`` is staff's). Every identity such a tool names counts as
+    checked by it, so a session of any one of them (the sender's own mailbox beside another
+    customer's number) read the other customer's answer (red team of 2026-12-07, red28)."""
+    if request.status != "completed" or "opendsr" in request.details:
         return []
     report_ready(results / request.id, results)  # an access answer's HTML report, rendered when first read
     return [AnswerFile(request.id, name, path.stat().st_size) for name in ANSWER_FILES

@@ -312,18 +312,24 @@ def _proven_subject(conn: sa.Connection, request: Request, proofs: Mapping[str, 
     restriction, an erasure) then leaves alone the subject the shop's systems linked another
     person's identity to, and its records and sessions. A request already given a subject of its
     own keeps it until its proofs vouch for another.
+
+    A request another privacy tool sent (OpenDSR) always gets a subject of its own, its identities
+    linked as claims: the tool's word proves every identity it names for the run, but, taken for a
+    proof of the links, its sender's mailbox named beside a customer's number opened that customer's
+    subject to the sender's own sign-in (red team of 2026-12-07, red28).
     """
     proven = {kind: request.identities[kind] for kind in proofs
               if kind in request.identities and not kind.startswith(NEW)}
     digests = [(kind, request.identity_hashes[kind]) for kind in proven if kind in request.identity_hashes]
+    tool = "opendsr" in request.details
     found = find_subject(conn, proven)
-    if found is not None and confirm(conn, found, digests):
+    if found is not None and not tool and confirm(conn, found, digests):
         link_identifiers(conn, found, proven.items(), proven=True)
         return found
     own = request.subject_id if request.subject_id is not None and request.subject_id != found else None
     if own is None:
         own = ensure_subject(conn, {}, language=request.language)
-    link_identifiers(conn, own, proven.items(), proven=True)  # those no subject held yet
+    link_identifiers(conn, own, proven.items(), proven=not tool)  # those no subject held yet
     return own
 
 

@@ -2,7 +2,8 @@
 
 Mounted beside ``/api/v1``, at ``/opendsr``, as the protocol names its routes. Every route needs a
 key, of role ``opendsr`` (these routes and nothing else), ``agent`` or ``dpo``: the sending tool
-records requests and vouches for the identities it sends, as an agent does. Errors are
+records requests and vouches for the identities it sends, as an agent does; an ``opendsr`` key
+follows and cancels only the requests its own tool sent (staff keys, every one). Errors are
 problem+json like the rest of the API.
 """
 
@@ -84,6 +85,12 @@ class StatusOut(BaseModel):
     extensions: dict[str, Any] = Field(description="garde: the request's own status and type")
 
 
+def _tool(key: ApiKey) -> bool:
+    """Whether ``key`` is a privacy tool's (``opendsr``): it reaches the requests it sent, not another
+    tool's (red28); staff keys reach every OpenDSR request."""
+    return key.role == "opendsr"
+
+
 def _controller(request: Request) -> str:
     registers = service(request).model.registers
     return registers[0].controller.name if registers else "garde"
@@ -118,7 +125,7 @@ def submit(body: OpenDsrIn, request: Request, key: Submitter) -> ReceivedOut:
     registers = held.model.registers
     language = registers[0].language if registers and registers[0].language in ("fr", "en", "it") else "en"
     received = opendsr.receive_opendsr(held.engine, sent, actor=key.actor, region=phone_region(registers),
-                                       language=language)
+                                       language=language, own_only=_tool(key))
     return ReceivedOut(controller_id=_controller(request), subject_request_id=received.id,
                        received_time=received.received_at,
                        expected_completion_time=opendsr.expected_completion(received))
@@ -128,13 +135,14 @@ def submit(body: OpenDsrIn, request: Request, key: Submitter) -> ReceivedOut:
 def status(subject_request_id: uuid.UUID, request: Request, key: Caller) -> StatusOut:
     """The request's status in OpenDSR's words (and garde's own in ``extensions``)."""
     with service(request).engine.connect() as conn:
-        return _status(request, opendsr.opendsr_request(conn, str(subject_request_id)))
+        return _status(request, opendsr.opendsr_request(conn, str(subject_request_id),
+                                                        sender=key.actor if _tool(key) else None))
 
 
 @router.delete("/requests/{subject_request_id}", response_model=ReceivedOut)
 def cancel(subject_request_id: uuid.UUID, request: Request, key: Caller) -> ReceivedOut:
     """Cancel a pending request (audited); one being run or answered cannot be cancelled: 409."""
     cancelled = retried(service(request).engine, lambda conn: opendsr.cancel_opendsr(
-        conn, str(subject_request_id), actor=key.actor), what="an OpenDSR cancellation")
+        conn, str(subject_request_id), actor=key.actor, own_only=_tool(key)), what="an OpenDSR cancellation")
     return ReceivedOut(controller_id=_controller(request), subject_request_id=cancelled.id,
                        received_time=now(), expected_completion_time=None)
