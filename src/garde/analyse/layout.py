@@ -16,8 +16,9 @@ from __future__ import annotations
 import re
 from collections import Counter
 
+from garde.analyse.basis_first import uses_of_basis
 from garde.analyse.document import Block, Document
-from garde.analyse.named_again import named_purposes
+from garde.analyse.named_again import named_by_clause, named_purposes
 from garde.analyse.on_behalf import processor_heading, processor_role, processor_spans, says_on_behalf
 from garde.analyse.passages import plain_sections
 from garde.analyse.references import by_reference, named_entries, respectively
@@ -104,6 +105,7 @@ def _named_again(reading: Reading, language: str) -> None:
     if not listed and not entries:
         return
     texts = [u.chunks[0].text for u in (*listed, *entries)]
+    named_by_clause(reading, (*listed, *entries), language)
     for unit in [u for u in reading.units if u.layout == "paragraph"
                  and [c.role for c in u.chunks] == ["purpose", "prose"]]:
         named = named_purposes(unit.chunks[0].text, texts, language)
@@ -457,6 +459,9 @@ def _walk(heading: Block | None, body: list[Block], language: str, reading: Read
                 emitted = True
             elif conditional(block.text, language):
                 continue  # "where we rely on legitimate interests, you may object": no purpose
+            elif uses_of_basis(block, language):
+                reading.units += uses_of_basis(block, language)
+                emitted = True
             elif tied_bases(block.text, language):
                 reading.units += _clause_units("item", block, language) \
                     or [Unit("item", [Chunk("purpose", block.text, block.start)])]
@@ -489,6 +494,10 @@ def _walk(heading: Block | None, body: list[Block], language: str, reading: Read
             continue
         if following_items and block.text.rstrip().endswith(":"):
             intro = [chunk]
+            continue
+        if uses_of_basis(block, language):  # "For A, B and C, we rely on our public task."
+            reading.units += uses_of_basis(block, language)
+            emitted = True
             continue
         if _lead(block) is not None and not basis_section:
             # "**Billing.** We issue invoices ...: the law requires us to": the bold lead names the
