@@ -200,3 +200,40 @@ def test_every_use_listed_after_the_basis_is_its_own_pair(uses: list[str]) -> No
     listed = ", ".join(uses[:-1]) + " and " + uses[-1]
     sentence = f"We rely on our public task: {listed}."
     assert [sentence[a:b] for a, b in listed_uses(sentence, "en")] == uses
+
+
+# -- a heading over several sentences, each with its own basis -----------------------------------------
+
+HEADED = """# Privacy notice
+
+## Keeping in touch
+
+We send you our newsletter by email only with your consent. We post our printed catalogue to customers
+on the basis of our legitimate interests.
+
+## Legal and governance
+
+We collect your address to deliver your orders. This is necessary for our contract with you. We keep our
+accounts for six years because the law requires it (legal obligation).
+"""
+
+
+def test_sentences_under_a_heading_each_with_its_basis_are_a_purpose_each() -> None:
+    document = from_text(HEADED, "notice.md")
+    found = {(" ".join(a.purpose.split()), a.name, a.legal_bases) for a in extract_activities(document, "en")}
+    assert found == {
+        ("We send you our newsletter by email only with your consent.", "Keeping in touch", ("consent",)),
+        ("We post our printed catalogue to customers on the basis of our legitimate interests.",
+         "Keeping in touch", ("legitimate_interests",)),
+        ("We collect your address to deliver your orders. This is necessary for our contract with you.",
+         "Legal and governance", ("contract",)),
+        ("We keep our accounts for six years because the law requires it (legal obligation).",
+         "Legal and governance", ("legal_obligation",)),
+    }
+
+
+def test_sentences_restating_one_basis_stay_one_purpose_named_by_the_heading() -> None:
+    text = ("# Notice\n\n## Newsletter\n\nWe send it with your consent. You gave your consent when you "
+            "signed up, on the basis of consent.\n")
+    found = [(a.purpose, a.legal_bases) for a in extract_activities(from_text(text, "n.md"), "en")]
+    assert found == [("Newsletter", ("consent",))]

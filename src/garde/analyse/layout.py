@@ -543,8 +543,33 @@ def _walk(heading: Block | None, body: list[Block], language: str, reading: Read
             # its prose states a use: "Les données que nous traitons" whose list says "...
             # nécessaires au remboursement" ties nothing, "CCTV data" saying "we record ..." does
             reading.untied += heading_prose
+        elif _sentence_groups(heading_prose, language):
+            # "Keeping in touch": "We send our newsletter with your consent. We post our catalogue on
+            # the basis of our legitimate interests.": a purpose per sentence, the heading its name
+            reading.units += [Unit("paragraph", [Chunk("purpose", text, at), Chunk("name", heading.text,
+                                                                                 heading.start)])
+                              for text, at in _sentence_groups(heading_prose, language)]
         else:
             reading.units.append(_section_unit(heading, heading_prose))
+
+
+def _sentence_groups(prose: list[Chunk], language: str) -> list[tuple[str, int]]:
+    """A section's sentences grouped up to each one tying a basis ("We collect your address to deliver.
+    This is necessary for the contract." is one group), when two groups or more tie different bases:
+    each group's text and place; empty otherwise (the section is one purpose, named by its heading)."""
+    groups: list[tuple[str, int, frozenset[str]]] = []
+    for chunk in prose:
+        start: int | None = None
+        for a, b in sentences(chunk.text):
+            start = a if start is None else start
+            bases = frozenset(m.term for m in tied_bases(chunk.text[a:b], language))
+            if bases:
+                text = chunk.text[start:b].strip()
+                groups.append((text, chunk.start + chunk.text.index(text, start), bases))
+                start = None
+    if len(groups) < USES_IN_SECTION or len({bases for _, _, bases in groups}) < len(groups):
+        return []
+    return [(text, at) for text, at, _ in groups]
 
 
 # A clause's title line: "3.3.5 MARKETING: CONSENT", "Newsletter – Consent", its number optional;
