@@ -81,6 +81,7 @@ def from_text(text: str, source: str = "<text>") -> Document:
     rows: list[tuple[Block, ...]] = []
     paragraph: list[tuple[int, str]] = []
     offset = 0
+    in_item = False  # the line before was a list item's (or its continuation's)
 
     def flush_paragraph() -> None:
         if paragraph:
@@ -101,6 +102,7 @@ def from_text(text: str, source: str = "<text>") -> Document:
         if not body.strip():
             flush_paragraph()
             flush_table()
+            in_item = False
             continue
         cells = _cells(body, start)
         if cells is not None:
@@ -119,8 +121,14 @@ def from_text(text: str, source: str = "<text>") -> Document:
         if item:
             flush_paragraph()
             blocks.append(Block("item", item.group(2), start + item.start(2), len(item.group(1)) // 2 + 1))
+            in_item = True
             continue
         lead = len(body) - len(body.lstrip())
+        if in_item and _continues(blocks[-1].text, body, lead):
+            last = blocks[-1]
+            blocks[-1] = Block("item", text[last.start:start + len(body.rstrip())], last.start, last.level)
+            continue
+        in_item = False
         paragraph.append((start + lead, body.strip()))
     flush_paragraph()
     flush_table()
@@ -132,6 +140,17 @@ def from_text(text: str, source: str = "<text>") -> Document:
         tables=tuple(tables),
         headings=tuple(b for b in ordered if b.kind == "heading"),
     )
+
+
+def _continues(item: str, line: str, indent: int) -> bool:
+    """Whether ``line``, right after a list item's line, continues it: indented under it (Markdown's
+    wrapped item, "- We process your subscription because this is necessary for our" then "  contract
+    with you."), or unindented after an item that ends mid-sentence and opening in lower case (a plain
+    text wrapped at its width)."""
+    if indent > 0:
+        return True
+    first = line.lstrip()[:1]
+    return not item.rstrip().endswith((".", ";", ":", "!", "?")) and first.isalpha() and first.islower()
 
 
 def _cells(line: str, start: int) -> tuple[Block, ...] | None:

@@ -16,8 +16,9 @@ from __future__ import annotations
 import re
 from collections import Counter
 
+from garde.analyse.basis_first import uses_of_basis
 from garde.analyse.document import Block, Document
-from garde.analyse.named_again import named_purposes
+from garde.analyse.named_again import named_by_clause, named_purposes
 from garde.analyse.on_behalf import processor_heading, processor_role, processor_spans, says_on_behalf
 from garde.analyse.passages import plain_sections
 from garde.analyse.references import by_reference, named_entries, respectively
@@ -104,6 +105,7 @@ def _named_again(reading: Reading, language: str) -> None:
     if not listed and not entries:
         return
     texts = [u.chunks[0].text for u in (*listed, *entries)]
+    named_by_clause(reading, (*listed, *entries), language)
     for unit in [u for u in reading.units if u.layout == "paragraph"
                  and [c.role for c in u.chunks] == ["purpose", "prose"]]:
         named = named_purposes(unit.chunks[0].text, texts, language)
@@ -457,6 +459,9 @@ def _walk(heading: Block | None, body: list[Block], language: str, reading: Read
                 emitted = True
             elif conditional(block.text, language):
                 continue  # "where we rely on legitimate interests, you may object": no purpose
+            elif uses_of_basis(block, language):
+                reading.units += uses_of_basis(block, language)
+                emitted = True
             elif tied_bases(block.text, language):
                 reading.units += _clause_units("item", block, language) \
                     or [Unit("item", [Chunk("purpose", block.text, block.start)])]
@@ -489,6 +494,10 @@ def _walk(heading: Block | None, body: list[Block], language: str, reading: Read
             continue
         if following_items and block.text.rstrip().endswith(":"):
             intro = [chunk]
+            continue
+        if uses_of_basis(block, language):  # "For A, B and C, we rely on our public task."
+            reading.units += uses_of_basis(block, language)
+            emitted = True
             continue
         if _lead(block) is not None and not basis_section:
             # "**Billing.** We issue invoices ...: the law requires us to": the bold lead names the
@@ -534,8 +543,33 @@ def _walk(heading: Block | None, body: list[Block], language: str, reading: Read
             # its prose states a use: "Les données que nous traitons" whose list says "...
             # nécessaires au remboursement" ties nothing, "CCTV data" saying "we record ..." does
             reading.untied += heading_prose
+        elif _sentence_groups(heading_prose, language):
+            # "Keeping in touch": "We send our newsletter with your consent. We post our catalogue on
+            # the basis of our legitimate interests.": a purpose per sentence, the heading its name
+            reading.units += [Unit("paragraph", [Chunk("purpose", text, at), Chunk("name", heading.text,
+                                                                                 heading.start)])
+                              for text, at in _sentence_groups(heading_prose, language)]
         else:
             reading.units.append(_section_unit(heading, heading_prose))
+
+
+def _sentence_groups(prose: list[Chunk], language: str) -> list[tuple[str, int]]:
+    """A section's sentences grouped up to each one tying a basis ("We collect your address to deliver.
+    This is necessary for the contract." is one group), when two groups or more tie different bases:
+    each group's text and place; empty otherwise (the section is one purpose, named by its heading)."""
+    groups: list[tuple[str, int, frozenset[str]]] = []
+    for chunk in prose:
+        start: int | None = None
+        for a, b in sentences(chunk.text):
+            start = a if start is None else start
+            bases = frozenset(m.term for m in tied_bases(chunk.text[a:b], language))
+            if bases:
+                text = chunk.text[start:b].strip()
+                groups.append((text, chunk.start + chunk.text.index(text, start), bases))
+                start = None
+    if len(groups) < USES_IN_SECTION or len({bases for _, _, bases in groups}) < len(groups):
+        return []
+    return [(text, at) for text, at, _ in groups]
 
 
 # A clause's title line: "3.3.5 MARKETING: CONSENT", "Newsletter – Consent", its number optional;

@@ -13,8 +13,10 @@ listed purpose stays a purpose of its own.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
-from garde.analyse.wording import FUNCTION_WORDS, load_structure, tokens
+from garde.analyse.units import Chunk, Reading, Unit
+from garde.analyse.wording import FUNCTION_WORDS, Match, find_terms, has_cue, load_structure, tokens
 
 #: Share of the shorter word set the other must hold for a subject to name a listed purpose.
 NAMED = 0.6
@@ -50,3 +52,53 @@ def named_purposes(subject: str, listed: list[str], language: str) -> list[int]:
                     and len(mine & theirs) / min(len(mine), len(theirs)) >= NAMED:
                 named.append(i)
     return sorted(named)
+
+
+#: Fewest clauses a sentence must hold, each naming a basis, to be read clause by clause.
+CLAUSES = 2
+#: Fewest of them that must name listed purposes for the sentence to be read so.
+CLAUSES_NAMED = 2
+
+
+def clause_bases(sentence: str, language: str) -> list[tuple[tuple[int, int], list[Match]]]:
+    """A sentence stating, clause by clause after ";", the basis of each purpose named again ("Il
+    trattamento per gli appuntamenti si basa sul contratto; quello per le fatture sull'adempimento di
+    un obbligo di legge; l'invio delle offerte sul suo consenso"), the later clauses eliding the verb:
+    each clause's span and the bases it names. Empty unless the sentence says it states bases and two
+    clauses or more each name bases."""
+    if not has_cue(sentence, language):
+        return []
+    found = []
+    at = 0
+    for part in sentence.split(";"):
+        bases = find_terms("legal_bases", part)
+        if bases:
+            shifted = [replace(m, start=at + m.start, end=at + m.end) for m in bases]
+            found.append(((at, at + len(part)), shifted))
+        at += len(part) + 1
+    return found if len(found) >= CLAUSES else []
+
+
+def named_by_clause(reading: Reading, listed: tuple[Unit, ...], language: str) -> None:
+    """A paragraph naming listed purposes again clause by clause, each clause with its basis
+    (:func:`garde.analyse.named_again.clause_bases`): each basis is the purposes' its clause names;
+    the paragraph, when every clause names one, is no purpose of its own."""
+    texts = [u.chunks[0].text for u in listed]
+    for unit in [u for u in reading.units if u.layout == "paragraph" and u.chunks[0].role == "purpose"]:
+        text, start = unit.chunks[0].text, unit.chunks[0].start
+        named = []
+        for (s, e), bases in clause_bases(text, language):
+            words = "".join(" " if any(m.start <= i < m.end for m in bases) else ch
+                            for i, ch in enumerate(text[s:e], start=s))
+            named.append((named_purposes(words, texts, language), (s, e), bases))
+        if sum(1 for found, _, _ in named if found) < CLAUSES_NAMED:
+            continue
+        reading.units.remove(unit)
+        for found, (s, e), bases in named:
+            basis = [Chunk("basis", text[m.start:m.end], start + m.start) for m in bases]
+            for i in found:
+                listed[i].chunks.extend(basis)
+            if not found:  # a clause naming no listed purpose: its own words are one
+                clause = text[s:e].strip().rstrip(".")
+                at = start + s + text[s:e].index(clause)
+                reading.units.append(Unit("paragraph", [Chunk("purpose", clause, at), *basis]))

@@ -81,6 +81,8 @@ class Structure:
     for_audience: dict[str, tuple[str, ...]] = field(default_factory=dict)
     special_categories: dict[str, tuple[str, ...]] = field(default_factory=dict)
     article_6: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    substantial_public_interest: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    derogations: dict[str, tuple[str, ...]] = field(default_factory=dict)
     whole_document: dict[str, tuple[str, ...]] = field(default_factory=dict)
     purpose_joints: dict[str, tuple[str, ...]] = field(default_factory=dict)
     purpose_markers: dict[str, tuple[str, ...]] = field(default_factory=dict)
@@ -137,6 +139,9 @@ def load_structure(path: Path = STRUCTURE) -> Structure:
         for_audience=_words_map(data.get("for_audience", {}), "for_audience"),
         special_categories=_words_map(data.get("special_categories", {}), "special_categories"),
         article_6=_words_map(data.get("article_6", {}), "article_6"),
+        substantial_public_interest=_words_map(data.get("substantial_public_interest", {}),
+                                               "substantial_public_interest"),
+        derogations=_words_map(data.get("derogations", {}), "derogations"),
         whole_document=_words_map(data.get("whole_document", {}), "whole_document"),
         purpose_joints=_words_map(data.get("purpose_joints", {}), "purpose_joints"),
         purpose_markers=_words_map(data.get("purpose_markers", {}), "purpose_markers"),
@@ -465,17 +470,31 @@ def _tied_bases(text: str, language: str) -> tuple[Match, ...]:
     interests"), or as a label beside the purpose ("Newsletter (consent)"). A bare "consent" in
     "you may withdraw your consent" ties nothing."""
     tied: list[Match] = []
+    structure = load_structure()
     for start, end in sentences(text):
         sentence = text[start:end]
+        if _states_derogation(sentence, language):
+            continue
         condition = _names_art9_condition(sentence, language)
         cue = has_cue(sentence, language)
         denied = negated(sentence)
         labels = {(m.start, m.end) for m in _labels(sentence)}
+        substantial = contains(sentence, structure.words(structure.substantial_public_interest, language))
         for match in find_terms("legal_bases", sentence):
             stated = cue or match.self_standing or (match.start, match.end) in labels
-            if stated and match.term not in denied and not (condition and match.term == "consent"):
+            if stated and match.term not in denied and not (condition and match.term == "consent") \
+                    and not (substantial and match.term == "public_task"):
                 tied.append(replace(match, start=start + match.start, end=start + match.end))
     return tuple(tied)
+
+
+def _states_derogation(sentence: str, language: str) -> bool:
+    """A sentence stating an Art. 49(1) derogation for a transfer or the Art. 22(2) exception for an
+    automated decision, and not Art. 6 (structure.yaml `derogations`): the contract or consent it names
+    allows that transfer or decision, it is no purpose's basis."""
+    structure = load_structure()
+    return contains(sentence, structure.words(structure.derogations, language)) \
+        and not contains(sentence, structure.words(structure.article_6, language))
 
 
 def _names_art9_condition(sentence: str, language: str) -> bool:
@@ -506,8 +525,15 @@ def _labels(sentence: str) -> list[Match]:
     leading = _LEADING.match(sentence)
     for match in (*_PARENTHESES.finditer(sentence), *_TRAILING.finditer(sentence), *filter(None, [leading])):
         found += [replace(m, start=match.start(1) + m.start, end=match.start(1) + m.end)
-                  for m in bare_label(match.group(1))]
+                  for m in bare_label(match.group(1)) or _glossed(match.group(1))]
     return found
+
+
+def _glossed(label: str) -> list[Match]:
+    """A basis label glossed after a comma ("consentement, recueilli lors de l'inscription",
+    "consenso, revocabile in ogni momento"): the label's bases when the gloss names none of its own."""
+    head, comma, gloss = label.partition(",")
+    return bare_label(head) if comma and not find_terms("legal_bases", gloss) else []
 
 
 def states_purpose(text: str, language: str) -> bool:
