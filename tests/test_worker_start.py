@@ -92,7 +92,7 @@ def test_the_worker_collects_less_often_and_keeps_a_higher_or_disabled_threshold
 def test_a_worker_logs_the_jobs_that_fail_not_each_one_that_succeeds(migrated_postgres_url: str,
                                                                       tmp_path: Path) -> None:
     """procrastinate writes two INFO lines for every job (its start, then "Success"): 400 lines a second
-    at 200 jobs a second, and ≈ 40 µs of the worker's loop a job. ``garde worker`` leaves those out; a
+    at 200 jobs a second, and ≈ 22 µs of the worker's loop a job. ``garde worker`` leaves those out; a
     job that fails is still logged, with its error, and the worker's start and stop too."""
     from garde.jobs import submit
     from garde.jobs.builtin import ping
