@@ -86,3 +86,83 @@ def test_the_worker_collects_less_often_and_keeps_a_higher_or_disabled_threshold
             assert gc.get_threshold() == (expected, 11, 12)
     finally:
         gc.set_threshold(*before)
+
+
+@pytest.mark.postgres
+def test_a_worker_logs_the_jobs_that_fail_not_each_one_that_succeeds(migrated_postgres_url: str,
+                                                                      tmp_path: Path) -> None:
+    """procrastinate writes two INFO lines for every job (its start, then "Success"): 400 lines a second
+    at 200 jobs a second, and ≈ 22 µs of the worker's loop a job. ``garde worker`` leaves those out; a
+    job that fails is still logged, with its error, and the worker's start and stop too."""
+    from garde.jobs import submit
+    from garde.jobs.builtin import ping
+    from tests.jobs_support import wait_for_job
+
+    store = open_store(migrated_postgres_url)
+    log = tmp_path / "worker.log"
+    try:
+        succeeding = submit(store, ping, {"message": "quietly"}).job_id
+        failing = submit(store, ping, {"unknown": 1}).job_id
+        assert succeeding is not None and failing is not None
+        with garde_worker(migrated_postgres_url, log):
+            assert wait_for_job(migrated_postgres_url, succeeding) == "succeeded", log.read_text()
+            assert wait_for_job(migrated_postgres_url, failing) == "failed", log.read_text()
+    finally:
+        store.dispose()
+    said = log.read_text()
+    assert f"garde.ping[{failing}]" in said and "ended with status: Error" in said, said
+    assert "unknown" in said, said  # what went wrong
+    assert f"garde.ping[{succeeding}]" not in said and "Success" not in said, said
+    assert "Starting job" not in said, said
+    assert "Stop requested" in said, said  # the worker's own lines stay
+
+
+def test_the_success_lines_are_left_out_by_any_worker_name_and_kept_with_log_jobs(
+        caplog: pytest.LogCaptureFixture) -> None:
+    """:func:`quiet_job_lines` filters procrastinate's own records (made by its worker, on its logger and
+    on the one named after ``--name``); a worker started with ``--log-jobs`` does not call it."""
+    import asyncio
+    import logging
+
+    import procrastinate
+    import procrastinate.testing
+    from procrastinate.worker import Worker
+
+    from garde.jobs.worker import NoSuccessLines, quiet_job_lines
+
+    app = procrastinate.App(connector=procrastinate.testing.InMemoryConnector())
+
+    @app.task(name="said")
+    def said(fail: bool = False) -> str:
+        if fail:
+            raise ValueError("refused")
+        return "done"
+
+    def run(name: str | None) -> list[logging.LogRecord]:
+        caplog.clear()
+
+        async def work() -> None:
+            async with app.open_async():
+                for fail in (False, True):
+                    await said.defer_async(fail=fail)
+                await Worker(app, name=name, wait=False, install_signal_handlers=False).run()
+
+        with caplog.at_level(logging.INFO, logger="procrastinate"):
+            asyncio.run(work())
+        return [record for record in caplog.records if getattr(record, "job", None)]
+
+    try:
+        kept = run("kept")  # --log-jobs: nothing filtered
+        assert {getattr(r, "action", None) for r in kept} >= {"start_job", "job_success", "job_error"}
+        for name in (None, "night"):
+            quiet_job_lines(name)
+            quiet_job_lines(name)  # once is enough: not two filters
+            actions = [getattr(r, "action", None) for r in run(name)]
+            assert "start_job" not in actions and "job_success" not in actions, actions
+            assert "job_error" in actions, actions
+    finally:
+        for logger_name in ("procrastinate.worker", "procrastinate.worker.night"):
+            quiet = logging.getLogger(logger_name)
+            assert sum(isinstance(each, NoSuccessLines) for each in quiet.filters) <= 1
+            for each in [f for f in quiet.filters if isinstance(f, NoSuccessLines)]:
+                quiet.removeFilter(each)

@@ -15,6 +15,9 @@ def worker(
     queue: Annotated[list[str] | None, typer.Option(
         "--queue", help="only the jobs of this queue (repeatable; default: every queue)")] = None,
     name: Annotated[str | None, typer.Option("--name", help="the worker's name in the jobs it runs")] = None,
+    log_jobs: Annotated[bool, typer.Option(
+        "--log-jobs", help="also log each job that succeeds (its start and end); failed, retried and "
+                           "aborted jobs are always logged")] = False,
 ) -> None:
     """Take jobs from the store's queue and run them, until stopped (PostgreSQL only).
 
@@ -27,7 +30,8 @@ def worker(
     """
     from garde.jobs import run_worker
 
-    run_worker(get_settings().database_url, concurrency=concurrency, queues=queue or (), name=name)
+    run_worker(get_settings().database_url, concurrency=concurrency, queues=queue or (), name=name,
+               log_jobs=log_jobs)
 
 
 def install(app: typer.Typer) -> None:

@@ -20,7 +20,7 @@ logger = logging.getLogger(__name__)
 
 
 def run_worker(url: str, *, concurrency: int = 1, queues: Sequence[str] = (),
-               name: str | None = None) -> None:
+               name: str | None = None, log_jobs: bool = False) -> None:
     """Take and run jobs from the store at ``url`` until stopped.
 
     The store is opened first (migrated, its identifier key checked): a store the worker cannot
@@ -28,10 +28,15 @@ def run_worker(url: str, *, concurrency: int = 1, queues: Sequence[str] = (),
     cleanly: it takes no new job and returns once the jobs it is running have ended. A worker
     killed harder (SIGKILL, a lost machine) leaves its jobs "doing"; the queue sees its heartbeat
     stop and those jobs are given to another worker.
+
+    Each job that succeeds is not logged (procrastinate's "Starting job" and "Success" lines) unless
+    ``log_jobs``: :func:`quiet_job_lines`.
     """
     require_queue(url, "garde worker")
     install_cleaning()  # procrastinate logs a failed job's exception: never a database error's values
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    if not log_jobs:
+        quiet_job_lines(name)
     settings = get_settings()
     warm(url, settings)
     app = queue_app(url, worker=settings)
@@ -49,6 +54,33 @@ def run_worker(url: str, *, concurrency: int = 1, queues: Sequence[str] = (),
         gc.set_threshold(*thresholds)  # a caller that goes on after the worker stopped: its own policy
         if frozen:  # and its heap back as it was
             gc.unfreeze()
+
+
+# procrastinate's per-job lines (its ``action``) of a job that starts and succeeds: two a job, at INFO
+SUCCESS_LINES = frozenset({"start_job", "job_success"})
+
+
+class NoSuccessLines(logging.Filter):
+    """Drops procrastinate's INFO line of each job's start and of each success; keeps every other
+    record: a job that fails, is retried or aborted (its end, with its duration and exception), the
+    worker's start and stop."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return getattr(record, "action", None) not in SUCCESS_LINES
+
+
+def quiet_job_lines(name: str | None = None) -> None:
+    """Leave out of the worker's log the two lines procrastinate writes for each job that succeeds
+    (its start, then "ended with status: Success"; a job that fails keeps its end line, which says how
+    long it lasted): at 200 jobs a second, 400 lines a second for the
+    log's collector, with no fact the queue's own record (``garde jobs list`` / ``show``: each job's
+    status and times) does not keep; ≈ 22 µs of the event loop's CPU a job
+    (docs/performance.md, "Issue 15, tenth pass"). ``name``: the worker's ``--name``, whose records
+    procrastinate writes on a logger of that name below its worker's."""
+    for logger_name in ("procrastinate.worker", *([f"procrastinate.worker.{name}"] if name else [])):
+        quiet = logging.getLogger(logger_name)
+        if not any(isinstance(each, NoSuccessLines) for each in quiet.filters):
+            quiet.addFilter(NoSuccessLines())
 
 
 def event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
