@@ -119,3 +119,13 @@ def answered(conn: sa.Connection, kind: str, digest: str, activity: str, channel
                                                              "channel": channel, "event": event_id},
                      actor=actor)
     return count
+
+
+def forget(conn: sa.Connection, identities: list[tuple[str, str]]) -> int:
+    """Delete the confirmations asked of ``identities`` ((kind, keyed digest): an erasure's proven
+    ones); how many."""
+    c = consent_confirmations.c
+    if not identities:
+        return 0
+    return conn.execute(consent_confirmations.delete().where(
+        sa.or_(*((c.kind == kind) & (c.hash == digest) for kind, digest in identities)))).rowcount or 0
