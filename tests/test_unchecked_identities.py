@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from garde import audit, consent
-from garde.consent.confirmations import PER_HOUR, open_for
+from garde.consent.confirmations import PER_HOUR, forget, open_for
 from garde.consent.recording import ConsentChoice, record_choice
 from garde.consent.unchecked import record_call, unchecked_kinds
 from garde.decide.model import DecisionModel
@@ -163,8 +163,11 @@ def test_invitations_to_one_mailbox_are_bounded_as_codes_are(engine: sa.Engine, 
     assert len(mailer.messages()) == PER_HOUR.limit
     with engine.connect() as conn:
         key = identifier_data_key(conn)
-        assert open_for(conn, "email", identifier_hash("email", f"{box}+d@example.org", key)) == {
-            ("newsletter", "email")}
+        digest = identifier_hash("email", f"{box}+d@example.org", key)
+        assert open_for(conn, "email", digest) == {("newsletter", "email")}
+    with engine.begin() as conn:  # an erasure proven with that identity (garde.rights.erasure)
+        assert forget(conn, [("email", digest)]) == 1
+        assert open_for(conn, "email", digest) == set()
 
 
 def test_the_flags_edges() -> None:
