@@ -41,7 +41,6 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from garde import audit
-from garde.consent.confirmations import forget as forget_confirmations
 from garde.datasets import Footprint, Masking, TableMap, TableRef, masking_expression
 from garde.datasets.live import plan_problems, reflect_table, unlink_problem
 from garde.datasets.sql import chunks, is_masked, sql_table
@@ -118,8 +117,10 @@ class Erasure:
         for subject_id in whose:
             set_state(conn, subject_id, "erased")
         events += _end_sessions(conn, request, self.actor, whose)
-        forget_confirmations(conn, [(kind, digest) for kind, digest in request.identity_hashes.items()
-                                    if kind in request.proofs])
+        from garde.consent.confirmations import forget  # it counts on garde.rights's mailbox: imported late
+
+        forget(conn, [(kind, digest) for kind, digest in request.identity_hashes.items()
+                      if kind in request.proofs])  # the confirmations asked of what this erasure proved
         if self.removed:
             events.append(audit.Event("request.copies_removed", {"request": request.id,
                                                                  "files": self.removed},
