@@ -11,6 +11,7 @@ from alembic.script import ScriptDirectory
 # schema has its own metadata): the test below checks each against the migrations.
 import garde.api.keys
 import garde.audit
+import garde.consent.confirmations
 import garde.consent.ledger
 import garde.decide.freshness
 import garde.jobs.staging

@@ -132,6 +132,14 @@ class Settings(BaseSettings):
         "`scheme://host[:port]` (e.g. `https://shop.example,https://www.shop.example`): the shop pages that "
         "embed the cookie banner, the privacy center's site. Empty: no cross-origin access at all.",
     )
+    consent_unchecked_identities: Literal["link", "confirm"] | None = Field(
+        default=None,
+        description="What the consent API does with an identity a call does not mark `checked` (a visitor "
+        "may have typed it, maybe someone else's): `confirm` records a consent for it only once its holder "
+        "confirms it in the privacy center (a mail or text asks them; double opt-in) and never links it to "
+        "the other identities of the call; `link` takes it as the shop's checked word, as before this "
+        "setting. Unset: `link`, and `garde serve` warns; new deployments set `confirm` (docs/consent.md).",
+    )
     cookie_consent_months: int = Field(
         default=13, ge=1, le=13,
         description="How long the cookie banner remembers a visitor's choice before asking again, in months "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Annotated, Any
 
 import typer
@@ -36,6 +37,8 @@ def serve(
     from garde.store import open_store
 
     settings = get_settings()
+    if settings.consent_unchecked_identities is None:
+        warnings.warn(UncheckedIdentitiesWarning(UNSET), stacklevel=1)
     if not settings.registers.exists():
         raise GardeError(f"no register at {settings.registers} (set GARDE_REGISTERS)")
     DecisionModel.load(settings.registers)  # a register that does not load is a clear error, here
@@ -47,6 +50,17 @@ def serve(
     else:  # each worker process builds its own app from the same settings
         uvicorn.run("garde.api:create_app", factory=True, workers=workers,
                     timeout_worker_healthcheck=WORKER_PATIENCE, **server)
+
+
+class UncheckedIdentitiesWarning(UserWarning):
+    """The consent API links identities the shop did not say it checked (the setting is unset)."""
+
+
+UNSET = ("consent_unchecked_identities is not set: the consent API links every identity a call names to "
+         "one person unless the call marks it `checked: false`, so a visitor typing someone else's address "
+         "into a form can opt them in or out; set GARDE_CONSENT_UNCHECKED_IDENTITIES=confirm (a consent "
+         "waits for its holder's confirmation unless the shop marks the identity checked) or =link to "
+         "keep this behaviour knowingly (docs/consent.md)")
 
 
 def proxies(settings: Settings) -> dict[str, Any]:

@@ -67,9 +67,17 @@ class ConsentChoice:
 
 def record_choice(engine: sa.Engine, model: DecisionModel, choice: ConsentChoice) -> LedgerEvent:
     """Record ``choice``: a consent given (with the activity's validity, and by default the version
-    of the notice the register gives now), or withdrawn (with ``unsubscribe``: also do not contact)."""
+    of the notice the register gives now), or withdrawn (with ``unsubscribe``: also do not contact),
+    on the subject of all its identities (each one linked to it)."""
+    details = choice_details(engine, model, choice)
+    return retried(engine, lambda conn: record_in(conn, model, choice, choice.identities, details),
+                   what=f"consent {choice.action} for {choice.activity}", races_to_create=True)
+
+
+def choice_details(engine: sa.Engine, model: DecisionModel, choice: ConsentChoice) -> dict[str, Any]:
+    """What the ledger records of ``choice`` besides its subject (checked against the register first):
+    built before the transaction (it may render the notice)."""
     check_activity(model, choice.activity)
-    rules = model.get(choice.activity)
     owner = model.register_of(choice.activity)
     notice_version = choice.notice_version
     if choice.action == "given" and notice_version is None and owner is not None:
@@ -80,21 +88,25 @@ def record_choice(engine: sa.Engine, model: DecisionModel, choice: ConsentChoice
                                "at": choice.at}
     details["evidence"] = Evidence.from_request(choice.ip, choice.user_agent, notice_version,
                                                 key=identifier_data_key(engine))
+    return details
 
-    def recording(conn: sa.Connection) -> LedgerEvent:
-        subject_id = ensure_subject(conn, choice.identities)
-        if choice.action == "given":
-            event = consent.give(conn, subject_id, choice.activity,
-                                 valid_for=rules.consent_validity if rules else None, **details)
-        elif choice.unsubscribe:
-            event = consent.unsubscribe(conn, subject_id, choice.activity, **details)
-        else:
-            event = consent.withdraw(conn, subject_id, choice.activity, **details)
-        recorded_with(conn, event.event_id, choice.identities)  # what a narrowed session reaches
-        return event
 
-    return retried(engine, recording, what=f"consent {choice.action} for {choice.activity}",
-                   races_to_create=True)
+def record_in(conn: sa.Connection, model: DecisionModel, choice: ConsentChoice, identities: dict[str, str],
+              details: dict[str, Any]) -> LedgerEvent:
+    """Record ``choice`` in ``conn``'s transaction on the subject of ``identities`` (created if new,
+    each identity linked to it), noting the event was recorded with them; ``details``:
+    :func:`choice_details`."""
+    subject_id = ensure_subject(conn, identities)
+    if choice.action == "given":
+        rules = model.get(choice.activity)
+        event = consent.give(conn, subject_id, choice.activity,
+                             valid_for=rules.consent_validity if rules else None, **details)
+    elif choice.unsubscribe:
+        event = consent.unsubscribe(conn, subject_id, choice.activity, **details)
+    else:
+        event = consent.withdraw(conn, subject_id, choice.activity, **details)
+    recorded_with(conn, event.event_id, identities)  # what a narrowed session reaches
+    return event
 
 
 def consent_state(engine: sa.Engine, model: DecisionModel, identities: dict[str, str]) -> list[ConsentState]:

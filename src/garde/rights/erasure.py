@@ -117,6 +117,10 @@ class Erasure:
         for subject_id in whose:
             set_state(conn, subject_id, "erased")
         events += _end_sessions(conn, request, self.actor, whose)
+        from garde.consent.confirmations import forget  # it counts on garde.rights's mailbox: imported late
+
+        forget(conn, [(kind, digest) for kind, digest in request.identity_hashes.items()
+                      if kind in request.proofs])  # the confirmations asked of what this erasure proved
         if self.removed:
             events.append(audit.Event("request.copies_removed", {"request": request.id,
                                                                  "files": self.removed},

@@ -17,12 +17,14 @@ same transaction. The ledger then proves that choice as it proves a withdrawal (
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import timedelta
 
 import sqlalchemy as sa
 
 from garde import audit, consent
+from garde.consent.confirmations import answered
 from garde.consent.identities import recorded_with
 from garde.consent.ledger import Evidence, LedgerEvent
 from garde.consent.objections import DIRECT_MARKETING, object_to
@@ -63,14 +65,21 @@ class ConsentLine:
 
 
 def consent_lines(model: DecisionModel, state: list[ConsentState], lang: str = "en", *,
-                  objected: bool = False) -> list[ConsentLine]:
+                  objected: bool = False, asked: Collection[tuple[str, str | None]] = (),
+                  ) -> list[ConsentLine]:
     """Every consent the register asks for, per channel, with the subject's ``state`` folded in,
     named in ``lang`` (the activity's name in the register, the channel's label in the vocabulary).
 
     When the subject ``objected`` to direct marketing, every direct-marketing line stands as
     ``"objected"``: the objection outlives any consent (Art. 21(3)), so ``decide()`` refuses it
-    whatever the ledger says, and the page must not show it as given."""
+    whatever the ledger says, and the page must not show it as given. A line not given whose
+    confirmation the shop asked of the session's identity (``asked``: (activity, channel) pairs,
+    :func:`garde.consent.confirmations.open_for`) stands as ``"asked"``."""
     standing: dict[tuple[str, str | None], str] = {(s.activity, s.channel): s.status for s in state}
+    wanted = set(asked)
+    for activity, channel in _asked(model, state):
+        if standing.get((activity, channel)) != "given" and {(activity, channel), (activity, None)} & wanted:
+            standing[(activity, channel)] = "asked"
     if objected:
         standing |= {(a, c): "objected" for a, c in _asked(model, state) if _direct_marketing(model, a)}
     return [ConsentLine(activity, channel, standing.get((activity, channel), "none"),
@@ -128,12 +137,15 @@ def change_my_consent(engine: sa.Engine, model: DecisionModel, session: SubjectS
         action="given" if give else "withdrawn", activity=activity,
         identities={session.kind: session.identity}, channel=channel, method=METHOD, notice_version=version,
         notice_lang=lang, ip=ip, user_agent=user_agent, actor=session.actor))
-    if session.subject_id is None:  # their first consent made them a subject: the session reads it
-        def binding(conn: sa.Connection) -> None:
+    def binding(conn: sa.Connection) -> None:
+        if session.subject_id is None:  # their first consent made them a subject: the session reads it
             bind_subject(conn, session, event.subject_id)
             confirm(conn, event.subject_id, [(session.kind, session.identity_hash)])
+        if give:  # the holder's own consent answers what the shop asked of this identity (double opt-in)
+            answered(conn, session.kind, session.identity_hash, activity, event.channel, event.event_id,
+                     actor=session.actor)
 
-        retried(engine, binding, what="a session's subject")
+    retried(engine, binding, what="a session's subject and the confirmations it answers")
     return event
 
 

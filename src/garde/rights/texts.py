@@ -53,6 +53,25 @@ TEXTS: dict[str, Any] = {
         "Code to confirm this number as your new contact number (request {request}): {code} (valid "
         "{minutes} minutes). If you did not ask for it, ignore this message: the number will not be "
         "recorded."),
+    # A consent the shop recorded for an identity it did not check (consent/confirmations.py): its
+    # holder confirms it by signing in to the privacy center; no code or secret in the message.
+    "consent_confirm_mail": {
+        "subject": keyed("rights.consent_confirm_mail.subject", "Confirm your consent"),
+        "body": keyed(
+            "rights.consent_confirm_mail.body",
+            "Hello,\n"
+            "\n"
+            "{controller} was asked to record this address's consent to: {activity}.\n"
+            "If you asked for it, confirm it within {days} days: sign in to the privacy center "
+            "({where}) with this address and give this consent under \"My consents\".\n"
+            "\n"
+            "If you did not ask for it, ignore this message: no consent is recorded for this address.\n"),
+    },
+    "consent_confirm_sms": keyed(
+        "rights.consent_confirm_sms",
+        "{controller} was asked to record this number's consent to: {activity}. If you asked for it, "
+        "confirm it within {days} days in the privacy center ({where}); if not, ignore this message."),
+    "consent_confirm_where": keyed("rights.consent_confirm_where", "ask {controller} for its address"),
     # The code of a data subject's session (rights/sessions.py): no request yet, no reference.
     "session_mail": {
         "subject": keyed("rights.session_mail.subject", "Your sign-in code"),

@@ -11,7 +11,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, Path, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Header, Path, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from garde.api.auth import allow
@@ -26,10 +27,11 @@ from garde.consent.recording import (
     consent_history,
     consent_receipt,
     consent_state,
-    record_choice,
     record_gpc_signal,
 )
 from garde.consent.state import ConsentState
+from garde.consent.unchecked import Recorded, record_call, unchecked_kinds
+from garde.rights.mailer import configured_mailer
 
 router = APIRouter(prefix="/consents", tags=["consents"], responses=responses(401, 403, 404, 422))
 Caller = Annotated[ApiKey, Depends(allow("agent", "service"))]
@@ -37,9 +39,19 @@ Agent = Annotated[ApiKey, Depends(allow("agent"))]  # a receipt names its subjec
 Shop = Annotated[ApiKey, Depends(allow("service"))]  # a browser's signal reaches the shop's systems
 
 
+IdentityKind = Literal["email", "phone", "customer_id"]
+CHECKED = Field(default=None, description=(
+    "per identity of `subject`, whether the shop checked it (`true`: a signed-in account's verified "
+    "address) or a visitor typed it (`false`: it may be someone else's). An unchecked one is never linked "
+    "to the others; a consent for it waits for its holder's confirmation in the privacy center. An "
+    "identity not named here follows the `consent_unchecked_identities` setting (`confirm`: unchecked; "
+    "`link` or unset: checked); a customer id is checked"), examples=[{"email": True, "phone": False}])
+
+
 class GiveIn(Strict):
     activity: str = ACTIVITY
     subject: SubjectIn
+    checked: dict[IdentityKind, bool] | None = CHECKED
     channel: str | None = CHANNEL
     method: str = Field(default="web_form", max_length=64,
                         description="how it was collected: web_form, cookie_banner, in_store, call_centre...")
@@ -54,6 +66,7 @@ class GiveIn(Strict):
 class WithdrawIn(Strict):
     activity: str = ACTIVITY
     subject: SubjectIn
+    checked: dict[IdentityKind, bool] | None = CHECKED
     channel: str | None = Field(default=None, max_length=64, description="omit for every channel")
     method: str = Field(default="preference_centre", max_length=64)
     unsubscribe: bool = Field(default=False, description="also put the subject on the suppression list")
@@ -80,22 +93,59 @@ def _event(event: LedgerEvent) -> dict[str, Any]:
     return event.to_data()
 
 
-@router.post("/give", response_model=ConsentEventOut, status_code=201)
-def give(body: GiveIn, request: Request, key: Caller) -> dict[str, Any]:
-    """Record that a subject gave consent; audited with the key's name as actor."""
+PENDING: Any = Field(default=[], description=(
+    "the identities (kinds) whose holder is asked to confirm: a consent is recorded for them once they "
+    "give it in the privacy center"))
+UNCONFIRMABLE: Any = Field(default=[], description="unchecked identities nothing here can ask (a telephone "
+                                              "number without an SMS gateway): nothing is recorded for them")
+
+
+class GivenOut(ConsentEventOut):  # type: ignore[valid-type,misc]
+    """The consent recorded on the subject of the checked identities, and what waits for confirmation."""
+
+    pending: list[str] = PENDING
+    unconfirmable: list[str] = UNCONFIRMABLE
+
+
+class PendingOut(BaseModel):
+    """No identity of the call was checked: nothing is recorded until a holder confirms."""
+
+    pending: list[str] = PENDING
+    unconfirmable: list[str] = UNCONFIRMABLE
+
+
+def _recorded(request: Request, choice: ConsentChoice, checked: dict[IdentityKind, bool] | None,
+              background: BackgroundTasks) -> Recorded:
     held = service(request)
-    return _event(record_choice(held.engine, held.model, ConsentChoice(
+    unchecked = unchecked_kinds(choice.identities, checked, held.settings.consent_unchecked_identities)
+    recorded = record_call(held.engine, held.model, choice, unchecked, configured_mailer(held.settings))
+    background.add_task(recorded.deliver)  # after the answer: it takes as long whoever the identity is
+    return recorded
+
+
+@router.post("/give", response_model=GivenOut, status_code=201,
+             responses={202: {"model": PendingOut, "description": "none checked: confirmations asked"}})
+def give(body: GiveIn, request: Request, key: Caller, background: BackgroundTasks) -> Any:
+    """Record that a subject gave consent; audited with the key's name as actor. Identities the shop did
+    not check are asked to confirm (`checked`): 202 when none was checked."""
+    recorded = _recorded(request, ConsentChoice(
         "given", body.activity, body.subject.identities(), body.channel, body.method, body.notice_version,
-        body.notice_lang, body.ip, body.user_agent, body.at, actor=key.actor)))
+        body.notice_lang, body.ip, body.user_agent, body.at, actor=key.actor), body.checked, background)
+    waiting = {"pending": list(recorded.pending), "unconfirmable": list(recorded.unconfirmable)}
+    if recorded.event is None:
+        return JSONResponse(PendingOut(**waiting).model_dump(), status_code=202)
+    return {**_event(recorded.event), **waiting}
 
 
 @router.post("/withdraw", response_model=ConsentEventOut, status_code=201)
-def withdraw(body: WithdrawIn, request: Request, key: Caller) -> dict[str, Any]:
-    """Record a withdrawal, as easy as giving (GDPR Art. 7(3)); audited with the key's name."""
-    held = service(request)
-    return _event(record_choice(held.engine, held.model, ConsentChoice(
+def withdraw(body: WithdrawIn, request: Request, key: Caller, background: BackgroundTasks) -> dict[str, Any]:
+    """Record a withdrawal, as easy as giving (GDPR Art. 7(3)); audited with the key's name. An
+    identity the shop did not check (`checked`) is withdrawn on its own subject, linked to no other."""
+    recorded = _recorded(request, ConsentChoice(
         "withdrawn", body.activity, body.subject.identities(), body.channel, body.method, at=body.at,
-        unsubscribe=body.unsubscribe, actor=key.actor)))
+        unsubscribe=body.unsubscribe, actor=key.actor), body.checked, background)
+    assert recorded.event is not None  # a withdrawal always lands on a subject
+    return _event(recorded.event)
 
 
 @router.post("/state", response_model=list[ConsentStateOut])  # type: ignore[valid-type]

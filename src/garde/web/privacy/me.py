@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from garde.api.ratelimits import client_address, rate_limited
 from garde.api.state import service
+from garde.consent.confirmations import open_for
 from garde.problems import GardeError
 from garde.ratelimit import RateLimited
 from garde.rights import self_service as mine
@@ -46,9 +47,10 @@ def _me(request: Request, subject: SubjectPage, *, status: int = 200, error: str
         files = mine.my_answer_files(conn, subject.session, held.settings.results)
         state, _ = mine.my_consents(conn, subject.session, held.model.validity())
         objected = objects_to_direct_marketing(conn, subject.session)
+        asked = open_for(conn, subject.session.kind, subject.session.identity_hash)
     return render(request, "privacy/me.html.j2", subject.lang, status=status, langs=LANGS, subject=subject,
                   requests=[mine.request_view(r) for r in found], files=files, types=REQUEST_TYPES,
-                  consents=consent_lines(held.model, state, subject.lang, objected=objected),
+                  consents=consent_lines(held.model, state, subject.lang, objected=objected, asked=asked),
                   objected=objected, error=error,
                   done=done or request.query_params.get("done"))
 
