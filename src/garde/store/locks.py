@@ -8,7 +8,7 @@ block; on SQLite a lock file beside the store's database (:func:`store_file`).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -43,6 +43,7 @@ def session_advisory_lock(store: Engine, key: int, busy: Callable[[sa.Connection
     # a COMMIT round trip after taking the lock and another after releasing it.
     conn = store.connect().execution_options(isolation_level="AUTOCOMMIT")
     locked = released = False
+    riders: int | None = None
     mode = "_shared" if shared else ""
 
     def taken(value: Any) -> None:
@@ -58,7 +59,7 @@ def session_advisory_lock(store: Engine, key: int, busy: Callable[[sa.Connection
 
     try:
         if riding and holder_name is None and not shared and pipelines(conn):
-            ride_first(conn, Rider("SELECT pg_try_advisory_lock(%s)", (key,), taken))
+            riders = ride_first(conn, Rider("SELECT pg_try_advisory_lock(%s)", (key,), taken))
         else:
             # on the driver (:mod:`garde.store.driver`): a request run takes and leaves its lock each
             # time, and SQLAlchemy's execution of the two statements cost twice the driver's (157 µs of
@@ -75,9 +76,10 @@ def session_advisory_lock(store: Engine, key: int, busy: Callable[[sa.Connection
                 raise busy(conn)
         yield conn
     finally:
-        if not conn.invalidated:
-            drop_riders(conn)
-            conn.info.pop(_RELEASE, None)
+        if riders is not None:
+            drop_riders(riders)
+            with suppress(sa.exc.SQLAlchemyError):  # a connection invalidated meanwhile has none
+                conn.info.pop(_RELEASE, None)
         try:
             if locked and not released:
                 driver_rows(conn, _statement(f"SELECT pg_advisory_unlock{mode}(:key)"), {"key": key})
