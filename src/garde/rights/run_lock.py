@@ -62,13 +62,20 @@ def _busy(request_id: str) -> RequestRunning:
 
 
 @contextmanager
-def request_run_lock(store: Engine, request_id: str) -> Iterator[sa.Connection | None]:
+def request_run_lock(store: Engine, request_id: str, *,
+                     riding: bool = False) -> Iterator[sa.Connection | None]:
     """Hold the run lock of ``request_id`` (a full id) for the block, or raise :class:`RequestRunning`.
 
     On PostgreSQL the block gets the lock's own connection (in autocommit, held for the whole run):
     the run reads on it (:func:`garde.store.reads.reading`), and runs its transactions on it
     (:func:`garde.store.reads.transacting`), rather than check out, and ping, another.
     Elsewhere None.
+
+    ``riding`` (a run, whose first statement on that connection reads the request): on PostgreSQL
+    the lock is taken in the pipeline of that statement, not in a round trip of its own, and
+    :class:`RequestRunning` is raised there, before the run uses what it read
+    (:func:`garde.store.locks.session_advisory_lock`); the run may let its release ride behind its
+    completion's COMMIT (:func:`garde.store.locks.release_with_commit`).
     """
     mine = (str(store.url), request_id)
     with _GUARD:
@@ -77,7 +84,8 @@ def request_run_lock(store: Engine, request_id: str) -> Iterator[sa.Connection |
         _HELD.add(mine)
     try:
         if store.dialect.name == "postgresql":
-            with session_advisory_lock(store, _key(request_id), lambda _conn: _busy(request_id)) as session:
+            with session_advisory_lock(store, _key(request_id), lambda _conn: _busy(request_id),
+                                       riding=riding) as session:
                 yield session
             return
         database = store_file(store)

@@ -51,6 +51,7 @@ from garde.rights.restriction import DIRECT_MARKETING, object_to, restrict
 from garde.rights.run_lock import request_run_lock, subject_rectification_lock
 from garde.rights.shared import for_subject, shared_and_listed
 from garde.store import database_refusal, empty_journal
+from garde.store.locks import release_with_commit
 from garde.store.reads import reading, transacting, writing_on
 from garde.store.transactions import retried
 
@@ -109,7 +110,8 @@ def run(store: Engine, request_id: str, deployment: Deployment, *, actor: str = 
     if not _full_id(full_id):  # an id prefix: the lock is keyed by the full id
         with reading(store) as conn:
             full_id = get_request(conn, request_id).id
-    with request_run_lock(store, full_id) as session:
+    # the lock rides with the start's reads of the request (their pipeline, on PostgreSQL)
+    with request_run_lock(store, full_id, riding=True) as session:
         return _run(store, full_id, deployment, actor=actor, today=today, mailer=mailer, divide=divide,
                     session=session)
 
@@ -219,6 +221,10 @@ def _complete(store: Engine, request: Request, deployment: Deployment, actor: st
                           payload={"result": _summary(result)}, preceding=events, reread=False, last=True)
 
     with transacting(writing_on(store, session)) as target:  # the run lock's connection, where it lends it
+        if session is not None and target is session and request.type != "erasure":
+            # Nothing of the run is left once its completion commits: its lock is left in that round
+            # trip (an erasure's last steps, after it, keep the lock until they are done).
+            release_with_commit(session)
         completed = retried(target, completion, what=f"request {request.id}: its completion")
     if request.type == "erasure":  # the log's head after a destructive job, outside the store (if configured)
         audit.checkpoint_after_job(store)
