@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from garde.cli import app
 from garde.retention import journal
-from garde.retention.lock import SweepRunning, sweep_lock
+from garde.retention.lock import SweepRunning, _advisory_holder, sweep_lock
 from tests.conftest import held_in_another_process
 from tests.test_hold_cli import deployment  # noqa: F401 (fixture: store and data through the environment)
 from tests.test_retention_negomarkets import DATASET, TODAY, Deployment, expected_by_python, snapshot
@@ -46,6 +46,21 @@ def test_a_second_sweep_is_refused_naming_the_run_and_the_process(engine: sa.Eng
         assert f"pid {child.pid}" in message and " since " in message
     with sweep_lock(engine):  # released when the holder ends
         pass
+
+
+@pytest.mark.postgres
+def test_a_sweep_on_another_database_of_the_server_is_not_named(postgres_url: str,
+                                                                migrated_postgres_url: str) -> None:
+    """Advisory locks are per database: a sweep running on another store of the same server holds a lock
+    of the same key there, and must not be named as this store's (it was: `pg_locks` read server-wide)."""
+    store = sa.create_engine(migrated_postgres_url)
+    try:
+        with held_elsewhere(postgres_url) as stranger, store.connect() as conn:
+            assert f"pid {stranger.pid}" not in _advisory_holder(conn)
+            with sweep_lock(store):  # the other database's sweep does not hold this store's lock
+                pass
+    finally:
+        store.dispose()
 
 
 def test_a_killed_sweep_leaves_no_stale_lock(engine: sa.Engine, database_url: str) -> None:

@@ -106,6 +106,7 @@ def _advisory_holder(conn: sa.Connection) -> str:
     row = conn.execute(sa.text(
         "SELECT a.application_name, a.client_addr, a.query_start FROM pg_locks l "
         "JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted "
+        "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
         "AND l.classid::bigint = :high AND l.objid::bigint = :low AND l.objsubid = 1"),
         {"high": ADVISORY_KEY >> 32, "low": ADVISORY_KEY & 0xFFFF_FFFF}).first()
     conn.rollback()
