@@ -19,11 +19,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from typer.testing import CliRunner
 
-from garde.cli import app
-from garde.settings import get_settings
 from tests.api_support import REGISTER, free_port, garde_serve
+from tests.conftest import garde_here
 
 
 def _garde(env: dict[str, str], cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -33,12 +31,8 @@ def _garde(env: dict[str, str], cwd: Path, *args: str) -> subprocess.CompletedPr
 
 def _keys(env: dict[str, str], *args: str) -> tuple[int, str]:
     """``garde keys ARGS`` in this process with ``env``'s settings: its exit status, its stdout."""
-    get_settings.cache_clear()
-    try:
-        done = CliRunner().invoke(app, ["keys", *args], env=env)
-    finally:
-        get_settings.cache_clear()
-    return done.exit_code, done.stdout
+    done = garde_here(env, "keys", *args)
+    return done.returncode, done.stdout
 
 
 @pytest.fixture
