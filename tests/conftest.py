@@ -369,6 +369,24 @@ def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     get_settings.cache_clear()
 
 
+def garde_here(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """``garde ARGS`` run by Typer's runner in the test process with ``env`` as its environment (the
+    settings read afresh before and after): its exit status, stdout and stderr, as a process's. For a
+    test whose command's own process is not what it checks: a ``python -m garde`` costs a Python start
+    and garde's imports (1 – 2 s of CPU on a loaded machine)."""
+    from typer.testing import CliRunner
+
+    from garde.cli import app
+    from garde.settings import get_settings
+
+    get_settings.cache_clear()
+    try:
+        done = CliRunner().invoke(app, list(args), env=env)
+    finally:
+        get_settings.cache_clear()
+    return subprocess.CompletedProcess(["garde", *args], done.exit_code, done.stdout, done.stderr)
+
+
 @contextmanager
 def cli_store(folder: Path) -> Iterator[sa.Engine]:
     """The store of :func:`cli_env` (``folder``'s SQLite file), migrated, to fill before a command

@@ -1,6 +1,11 @@
 """End to end over HTTP against a real `garde serve` process, on SQLite and on PostgreSQL:
 a key created by the CLI, a consent recorded, a decision asked, the key revoked from another
-process and refused by the server's next request."""
+process and refused by the server's next request.
+
+The `garde keys` commands run in the test process (Typer's runner: the same command line, its
+parsing, output and exit status), which is another process than the server's; a `garde` started for
+each of them cost a Python start and garde's imports (≈ 1 – 1.5 s of CPU each). `garde serve` itself,
+the entry point under test, is a process of its own, and its refusal below is a real run."""
 
 from __future__ import annotations
 
@@ -16,11 +21,18 @@ import httpx
 import pytest
 
 from tests.api_support import REGISTER, free_port, garde_serve
+from tests.conftest import garde_here
 
 
 def _garde(env: dict[str, str], cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "garde", *args], env=env, cwd=cwd, capture_output=True,
                           text=True, timeout=120)
+
+
+def _keys(env: dict[str, str], *args: str) -> tuple[int, str]:
+    """``garde keys ARGS`` in this process with ``env``'s settings: its exit status, its stdout."""
+    done = garde_here(env, "keys", *args)
+    return done.returncode, done.stdout
 
 
 @pytest.fixture
@@ -37,10 +49,9 @@ def server(deployment: dict[str, str], tmp_path: Path) -> Iterator[str]:
 
 def test_a_shop_records_a_consent_and_asks_a_decision(deployment: dict[str, str], tmp_path: Path,
                                                       server: str) -> None:
-    created = _garde(deployment, tmp_path, "keys", "create", "--role", "service", "--name", "shop",
-                     "--format", "json")
-    assert created.returncode == 0, created.stderr
-    key = json.loads(created.stdout)["key"]
+    status, created = _keys(deployment, "create", "--role", "service", "--name", "shop", "--format", "json")
+    assert status == 0, created
+    key = json.loads(created)["key"]
     headers = {"Authorization": f"Bearer {key}"}
     ana = {"email": "ana@example.com"}
     with httpx.Client(base_url=f"{server}/api/v1", headers=headers, timeout=30) as http:
@@ -49,10 +60,10 @@ def test_a_shop_records_a_consent_and_asks_a_decision(deployment: dict[str, str]
         assert given.status_code == 201, given.text
         decision = http.post("/decisions", json=asked)
         assert decision.status_code == 200 and decision.json()["allowed"] is True
-        listed = _garde(deployment, tmp_path, "keys", "list")
-        assert "shop" in listed.stdout and key not in listed.stdout
-        revoked = _garde(deployment, tmp_path, "keys", "revoke", "shop")
-        assert revoked.returncode == 0, revoked.stderr
+        status, listed = _keys(deployment, "list")
+        assert status == 0 and "shop" in listed and key not in listed, listed
+        status, revoked = _keys(deployment, "revoke", "shop")
+        assert status == 0, revoked
         refused = http.post("/decisions", json={"activity": "newsletter", "subject": ana})
         assert refused.status_code == 401
         assert refused.headers["content-type"] == "application/problem+json"
@@ -60,8 +71,9 @@ def test_a_shop_records_a_consent_and_asks_a_decision(deployment: dict[str, str]
 
 def test_several_workers_share_one_store(deployment: dict[str, str], tmp_path: Path) -> None:
     port = free_port()
-    created = _garde(deployment, tmp_path, "keys", "create", "--role", "auditor", "--name", "audit")
-    key = created.stdout.strip().splitlines()[-1]
+    status, created = _keys(deployment, "create", "--role", "auditor", "--name", "audit")
+    assert status == 0, created
+    key = created.strip().splitlines()[-1]
     command = [sys.executable, "-m", "garde", "serve", "--port", str(port), "--workers", "2"]
     process = subprocess.Popen(command, env=deployment, cwd=tmp_path, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from garde.jobs.requests import run_job
 from garde.rights import FileMailer, get_request
 from garde.rights.parts import parts_of, run_part
 from garde.rights.running import finish, run
+from tests.conftest import garde_here
 from tests.jobs_support import DEADLINE, garde_worker
 from tests.requests_jobs_support import World, answer, emails, rows, shop_world
 from tests.test_erasure_reference_shop import AS_OF, STAYING, Z
@@ -89,8 +89,7 @@ def test_the_cli_queues_a_run_on_postgresql_and_runs_it_here_with_inline(postgre
                                                                          tmp_path: Path) -> None:
     with shop_world(postgres_admin_url, tmp_path / "w") as world:
         def garde(*args: str) -> subprocess.CompletedProcess[str]:
-            return subprocess.run([sys.executable, "-m", "garde", *args], env=world.env, capture_output=True,
-                                  text=True, timeout=300, check=False)
+            return garde_here(world.env, *args)  # the command line in this process: --inline runs here
 
         queued, inline = world.request("access", ZOE), world.request("access", ZOE)
         said = garde("request", "run", queued, "--format", "json")
