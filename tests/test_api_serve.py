@@ -105,8 +105,7 @@ def test_workers_slow_to_start_are_not_killed(deployment: dict[str, str], tmp_pa
         "import sys, time\nif '--multiprocessing-fork' in sys.orig_argv:\n    time.sleep(7)\n")
     path = os.pathsep.join(filter(None, [str(slow), os.environ.get("PYTHONPATH")]))
     env = {**deployment, "PYTHONPATH": path}
-    created = _garde(env, tmp_path, "keys", "create", "--role", "auditor", "--name", "audit")
-    key = created.stdout.strip().splitlines()[-1]
+    key = _keys(env, "create", "--role", "auditor", "--name", "audit")[1].strip().splitlines()[-1]
     port = free_port()
     command = [sys.executable, "-m", "garde", "serve", "--port", str(port), "--workers", "2"]
     process = subprocess.Popen(command, env=env, cwd=tmp_path, stdout=subprocess.PIPE,
