@@ -69,26 +69,34 @@ def test_a_shop_records_a_consent_and_asks_a_decision(deployment: dict[str, str]
         assert refused.headers["content-type"] == "application/problem+json"
 
 
-def test_several_workers_share_one_store(deployment: dict[str, str], tmp_path: Path) -> None:
-    port = free_port()
-    status, created = _keys(deployment, "create", "--role", "auditor", "--name", "audit")
+def _two_workers(env: dict[str, str], cwd: Path, asks: int, within: float) -> tuple[list[int], str]:
+    """`garde serve --workers 2` asked ``asks`` times (an auditor key's GET /registers) as soon as it
+    answers, for at most ``within`` seconds: the statuses it gave, and everything it printed."""
+    status, created = _keys(env, "create", "--role", "auditor", "--name", "audit")
     assert status == 0, created
     key = created.strip().splitlines()[-1]
+    port = free_port()
     command = [sys.executable, "-m", "garde", "serve", "--port", str(port), "--workers", "2"]
-    process = subprocess.Popen(command, env=deployment, cwd=tmp_path, stdout=subprocess.PIPE,
+    process = subprocess.Popen(command, env=env, cwd=cwd, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True)
+    answers: list[int] = []
     try:
-        deadline, answers = time.monotonic() + 60, []
-        while len(answers) < 6 and time.monotonic() < deadline and process.poll() is None:
+        deadline = time.monotonic() + within
+        while len(answers) < asks and time.monotonic() < deadline and process.poll() is None:
             try:
                 answers.append(httpx.get(f"http://127.0.0.1:{port}/api/v1/registers", timeout=5,
                                          headers={"Authorization": f"Bearer {key}"}).status_code)
             except httpx.TransportError:
                 time.sleep(0.05)
-        assert answers == [200] * 6
     finally:
         process.terminate()
         output = process.communicate(timeout=30)[0]
+    return answers, output
+
+
+def test_several_workers_share_one_store(deployment: dict[str, str], tmp_path: Path) -> None:
+    answers, output = _two_workers(deployment, tmp_path, asks=6, within=60)
+    assert answers == [200] * 6, output
     assert "Traceback" not in output, output
 
 
@@ -104,23 +112,7 @@ def test_workers_slow_to_start_are_not_killed(deployment: dict[str, str], tmp_pa
     (slow / "sitecustomize.py").write_text(
         "import sys, time\nif '--multiprocessing-fork' in sys.orig_argv:\n    time.sleep(7)\n")
     path = os.pathsep.join(filter(None, [str(slow), os.environ.get("PYTHONPATH")]))
-    env = {**deployment, "PYTHONPATH": path}
-    key = _keys(env, "create", "--role", "auditor", "--name", "audit")[1].strip().splitlines()[-1]
-    port = free_port()
-    command = [sys.executable, "-m", "garde", "serve", "--port", str(port), "--workers", "2"]
-    process = subprocess.Popen(command, env=env, cwd=tmp_path, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)
-    try:
-        deadline, answers = time.monotonic() + 40, []
-        while len(answers) < 2 and time.monotonic() < deadline and process.poll() is None:
-            try:
-                answers.append(httpx.get(f"http://127.0.0.1:{port}/api/v1/registers", timeout=5,
-                                         headers={"Authorization": f"Bearer {key}"}).status_code)
-            except httpx.TransportError:
-                time.sleep(0.2)
-    finally:
-        process.terminate()
-        output = process.communicate(timeout=30)[0]
+    answers, output = _two_workers({**deployment, "PYTHONPATH": path}, tmp_path, asks=2, within=40)
     assert answers == [200, 200], output
     assert "died" not in output, output
 
