@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from garde.store import open_store
 from tests.jobs_support import DEADLINE, garde_worker
+from tests.own_loop import run_in_own_loop
 
 
 def _ended(database_url: str, log: Path, env: dict[str, str]) -> tuple[int, str]:
@@ -121,7 +122,6 @@ def test_the_success_lines_are_left_out_by_any_worker_name_and_kept_with_log_job
         caplog: pytest.LogCaptureFixture) -> None:
     """:func:`quiet_job_lines` filters procrastinate's own records (made by its worker, on its logger and
     on the one named after ``--name``); a worker started with ``--log-jobs`` does not call it."""
-    import asyncio
     import logging
 
     import procrastinate
@@ -148,7 +148,7 @@ def test_the_success_lines_are_left_out_by_any_worker_name_and_kept_with_log_job
                 await Worker(app, name=name, wait=False, install_signal_handlers=False).run()
 
         with caplog.at_level(logging.INFO, logger="procrastinate"):
-            asyncio.run(work())
+            run_in_own_loop(work())
         return [record for record in caplog.records if getattr(record, "job", None)]
 
     try:
