@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -22,14 +23,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from garde import audit, consent
-from garde.consent.confirmations import PER_HOUR, forget, open_for
+from garde.consent.confirmations import LIFETIME, PER_HOUR, forget, open_for
 from garde.consent.recording import ConsentChoice, record_choice
 from garde.consent.unchecked import record_call, unchecked_kinds
 from garde.decide.model import DecisionModel
 from garde.keys import identifier_data_key
 from garde.problems import GardeError
 from garde.rights import FileMailer
-from garde.subjects import find_subject, identifier_hash
+from garde.subjects import find_subject, identifier_hash, now
 from tests.api_support import Served, served_shop
 from tests.web_support import csrf_of, mails_to, privacy_center
 
@@ -165,6 +166,7 @@ def test_invitations_to_one_mailbox_are_bounded_as_codes_are(engine: sa.Engine, 
         key = identifier_data_key(conn)
         digest = identifier_hash("email", f"{box}+d@example.org", key)
         assert open_for(conn, "email", digest) == {("newsletter", "email")}
+        assert open_for(conn, "email", digest, at=now() + LIFETIME + timedelta(minutes=1)) == set()  # expired
     with engine.begin() as conn:  # an erasure proven with that identity (garde.rights.erasure)
         assert forget(conn, [("email", digest)]) == 1
         assert open_for(conn, "email", digest) == set()

@@ -54,10 +54,6 @@ PER_HOUR = Limit("consent.confirm.mailbox", 3, timedelta(hours=1))
 PER_DAY = Limit("consent.confirm.mailbox.day", CODES_PER_IDENTITY, IDENTITY_WINDOW)
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=now().tzinfo)
-
-
 def ask(conn: sa.Connection, kind: str, value: str, activity: str, channel: str | None, *, actor: str,
         at: datetime | None = None) -> bool:
     """Keep a confirmation of ``activity`` (on ``channel``) asked of ``kind``: ``value``; whether an
@@ -96,11 +92,9 @@ def open_for(conn: sa.Connection, kind: str, digest: str, at: datetime | None = 
              ) -> set[tuple[str, str | None]]:
     """The (activity, channel) pairs whose confirmation is asked of the identity ``kind`` / ``digest``."""
     c = consent_confirmations.c
-    moment = at or now()
     return {(str(row.activity), row.channel) for row in conn.execute(
-        sa.select(c.activity, c.channel, c.expires_at).where(c.kind == kind, c.hash == digest,
-                                                             c.answered_at.is_(None)))
-        if _aware(row.expires_at) > moment}
+        sa.select(c.activity, c.channel).where(c.kind == kind, c.hash == digest, c.answered_at.is_(None),
+                                               c.expires_at > (at or now())))}
 
 
 def answered(conn: sa.Connection, kind: str, digest: str, activity: str, channel: str | None,

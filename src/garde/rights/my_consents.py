@@ -137,6 +137,9 @@ def change_my_consent(engine: sa.Engine, model: DecisionModel, session: SubjectS
         action="given" if give else "withdrawn", activity=activity,
         identities={session.kind: session.identity}, channel=channel, method=METHOD, notice_version=version,
         notice_lang=lang, ip=ip, user_agent=user_agent, actor=session.actor))
+    if session.subject_id is not None and not give:  # a bound session's withdrawal: nothing else to write
+        return event
+
     def binding(conn: sa.Connection) -> None:
         if session.subject_id is None:  # their first consent made them a subject: the session reads it
             bind_subject(conn, session, event.subject_id)
