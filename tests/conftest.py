@@ -7,10 +7,13 @@ Locally they skip with a clear message when no server answers; under
 
 from __future__ import annotations
 
+import atexit
 import gc
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -39,6 +42,35 @@ hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE")
 os.environ.setdefault("GARDE_IDENTIFIER_KEY", "garde-tests-identifier-key-5f0c9a3e7d21b846")
 
 ROOT = Path(__file__).resolve().parents[1]
+
+# The folders garde writes to default to `.garde/` in the working directory: a test that does not
+# name its own would write into the clone and share what it wrote with every other test (a mail one
+# test sent to Ana was then "her" mail in another test's erasure, which failed CI once). Each test
+# process gets folders of its own instead; tests that read them name their own, and
+# :func:`pytest_sessionfinish` fails a run that left anything in the clone's `.garde/`.
+_OWN_FOLDERS = Path(tempfile.mkdtemp(prefix="garde-tests-"))
+atexit.register(shutil.rmtree, _OWN_FOLDERS, True)
+for _name in ("outbox", "results", "exports"):
+    os.environ.setdefault(f"GARDE_{_name.upper()}", str(_OWN_FOLDERS / _name))
+_CLONE_FOLDER = ROOT / ".garde"
+
+
+def _clone_files() -> set[Path]:
+    return {path for path in _CLONE_FOLDER.rglob("*") if path.is_file()} if _CLONE_FOLDER.exists() else set()
+
+
+_CLONE_FILES_BEFORE = _clone_files()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """A run that wrote into the clone's `.garde/` fails, naming what it left there."""
+    if "PYTEST_XDIST_WORKER" in os.environ:
+        return  # the controller checks, once, after every worker ended
+    left = sorted(_clone_files() - _CLONE_FILES_BEFORE)
+    if left:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        sys.stderr.write(f"the tests wrote into the clone's .garde/ ({len(left)} files, e.g. "
+                         f"{left[0].relative_to(ROOT)}): a test must name folders of its own\n")
 REGISTERS = ROOT / "registers"
 SEEDS = ROOT.parent / "shared" / "seeds"
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:54329/garde_test"

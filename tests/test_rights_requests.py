@@ -294,7 +294,9 @@ def shop(migrated_url: str, tmp_path: Path, request: pytest.FixtureRequest) -> I
     (tmp_path / "datasets" / "crm.yaml").write_text(CRM.format(url=urls["crm"]))
     store = connect(migrated_url, create=True)
     migrate(store)
-    deployment = Deployment.open(tmp_path / "datasets", results=tmp_path / "results", create=True)
+    deployment = Deployment.open(tmp_path / "datasets", results=tmp_path / "results",
+                                 outbox=tmp_path / "outbox", create=True)
+    deployment.exports = tmp_path / "exports"  # a test's own: an erasure reads and empties both
     if admin is None:
         fill(deployment.engines["shop"], deployment.engines["crm"])
     yield Shop(store, deployment, urls)
