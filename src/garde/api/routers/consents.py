@@ -32,7 +32,7 @@ from garde.consent.recording import (
 )
 from garde.consent.state import ConsentState
 from garde.consent.unchecked import Recorded, record_call, unchecked_kinds
-from garde.rights.mailer import configured_mailer
+from garde.rights.mailer import after_answer, configured_mailer
 
 router = APIRouter(prefix="/consents", tags=["consents"], responses=responses(401, 403, 404, 422))
 Caller = Annotated[ApiKey, Depends(allow("agent", "service"))]
@@ -121,7 +121,8 @@ def _recorded(request: Request, key: ApiKey, choice: ConsentChoice, checked: dic
     unchecked = unchecked_kinds(choice.identities, checked, held.settings.consent_unchecked_identities)
     recorded = record_call(held.engine, held.model, choice, unchecked, configured_mailer(held.settings),
                            key_budget(request, key, "consent.confirm.key"))  # invitations: the key's mail
-    background.add_task(recorded.deliver)  # after the answer: it takes as long whoever the identity is
+    # after the answer: it takes as long whoever the identity is
+    background.add_task(after_answer(recorded.deliver, "an invitation to confirm"))
     return recorded
 
 
