@@ -16,9 +16,11 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 
 from garde import consent
+from garde.consent.confirmations import ask
 from garde.consent.ledger import Evidence, hash_ip
 from garde.consent.objections import object_to
 from garde.keys import identifier_data_key
@@ -229,3 +231,18 @@ def test_the_decisions_in_batch_rows_are_in_the_answer_as_rows_are(shop: Shop) -
     assert [(e["seq"], e["kind"]) for e in held["audit"]] == expected
     assert sum(1 for e in held["audit"] if e["kind"] == "decision") == 1000
     assert all(e["details"].get("allowed") is True for e in held["audit"] if e["kind"] == "decision")
+
+
+@pytest.mark.xfail(strict=True, reason="red29: confirmations asked of an identity (consent_confirmations, "
+                   "sec28) are not read by the access answer")
+def test_a_confirmation_asked_of_the_address_is_data_held(shop: Shop) -> None:  # noqa: F811
+    """A shop's form named this address, unchecked (the consent API, sec28): garde keeps a confirmation
+    asked of it (its keyed digest, the activity, the key that asked, when; answered or not) and mailed
+    its holder. That is garde's record of them (Art. 15(1)); the answer says garde holds nothing."""
+    someone = "asked@example.org"  # in no dataset, no consent: only the confirmation names them
+    with shop.store.begin() as conn:
+        ask(conn, "email", someone, "newsletter", "email", actor="key:shop")
+    request_id = verified(shop, "access", {"email": someone}, language="en")
+    run(shop.store, request_id, shop.deployment)
+    answer = _answer(shop, request_id)[0]
+    assert not answer["no_data"], answer["no_data_text"]

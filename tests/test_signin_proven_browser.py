@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import uuid
 
-from garde.rights.sessions import STARTS_PER_IDENTITY
+from garde.rights.sessions import STARTS_PER_IDENTITY, STARTS_PER_PROOF
 from tests.api_support import Client
 from tests.subjects_support import ME, World
 from tests.test_signin_oracles import _somewhere
@@ -72,3 +72,31 @@ def test_a_proof_holds_for_its_own_mailbox_only_and_cannot_be_forged(subjects: W
         other.http.cookies.set(PROOF, forged)
         assert _sign_in(other, subjects, theirs) == 401
     assert len(mails_to(subjects.outbox, theirs)) == STARTS_PER_IDENTITY.limit
+
+
+def test_proofs_of_one_mailbox_share_one_budget(subjects: World) -> None:
+    """Red team of 2026-12-07 (red29, medium): each sign-in sets a new proof, and each proof had
+    budgets of its own (three starts an hour, five codes a day, keyed by the proof). Whoever once
+    signed in with an address could keep proofs by the dozen (each sign-in on one proof's budget
+    mints the next) and, once the mailbox changed hands (a recycled address, a rectification), mail
+    its new holder five codes a day per proof and guess five times at each: the day's 25 guesses at
+    a mailbox's codes (docs/requests.md) became 25 per proof. Now the proofs of one mailbox share
+    one budget (which strangers, holding none, still cannot spend): three browsers' proofs get three
+    codes in the hour between them, and nothing more is mailed."""
+    email = f"kept-{uuid.uuid4().hex[:10]}@example.com"
+    holder = subjects.client.from_address(_somewhere())
+    proofs = []
+    for _ in range(3):  # the first on the mailbox's budget, the next two on a proof's
+        assert _sign_in(holder, subjects, email) == 303
+        proofs.append(holder.http.cookies.get(PROOF))
+    assert len(set(proofs)) == 3 and all(proofs)
+    assert len(mails_to(subjects.outbox, email)) == 3
+    for proof in proofs:  # each kept proof, in a browser of its own, asks three more codes
+        browser = subjects.client.from_address(_somewhere())
+        browser.http.cookies.set(PROOF, proof)
+        for _ in range(STARTS_PER_PROOF.limit):
+            home = browser.get("/privacy/")
+            started = browser.post("/privacy/", data={"csrf": csrf_of(home.text), "email": email})
+            assert started.status_code == 303
+    # one start on the mailbox's budget, and the proofs' hour between them: three
+    assert len(mails_to(subjects.outbox, email)) == 1 + STARTS_PER_PROOF.limit

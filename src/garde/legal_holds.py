@@ -195,7 +195,10 @@ def get_hold(conn: sa.Connection, hold_id: int) -> LegalHold:
 
 def hold_end(last_day: date) -> datetime:
     """When a hold whose last day is ``last_day`` ends: it covers that whole day, so the next
-    midnight (UTC)."""
+    midnight (UTC); the calendar's last day has none (a clear error, not an overflow)."""
+    if last_day >= date.max:
+        raise GardeError(f"a hold's last day {last_day.isoformat()} cannot be held: it ends after it, "
+                         "past the calendar; leave `until` out for a hold until released")
     return datetime.combine(last_day + timedelta(days=1), time(), UTC)
 
 

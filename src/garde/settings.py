@@ -158,7 +158,9 @@ class Settings(BaseSettings):
     api_key_mail_and_requests_per_hour: int = Field(
         default=120, ge=1, le=100_000,
         description="How many data-subject requests one staff API key may submit, and separately how many "
-        "verification codes it may have mailed, per hour (`POST /api/v1/requests`, OpenDSR, `send-code`); "
+        "verification codes, and invitations to confirm a consent, it may have mailed, per hour "
+        "(`POST /api/v1/requests`, OpenDSR, `send-code`; `POST /api/v1/consents/give`: past it the "
+        "invitation is not sent, the call answered as before); "
         "past it the key gets 429 until the hour has passed. Raise it for a shop whose systems forward "
         "many requests through one key.",
     )

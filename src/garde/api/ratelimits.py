@@ -50,6 +50,8 @@ LIMITS = {
         # figure here is the default; ``api_key_mail_and_requests_per_hour`` sets it.
         Limit("requests.submit.key", 120, timedelta(hours=1)),
         Limit("requests.send_code.key", 120, timedelta(hours=1)),
+        # The consent API's invitations to confirm (garde.consent.confirmations): past it, kept unmailed.
+        Limit("consent.confirm.key", 120, timedelta(hours=1)),
     )
 }
 
@@ -149,6 +151,13 @@ class KeyRateLimit(Allow):
         retried(state.engine, lambda conn: hit(conn, limit, key_counter(key)),
                 what="a key's rate-limited call")
         return key
+
+
+def key_budget(request: Request, key: ApiKey, scope: str) -> tuple[Limit, str]:
+    """``key``'s limit under ``scope`` (the setting's figure) and its counter key, for work that is
+    counted on the key without refusing the call (:func:`garde.consent.confirmations.ask`)."""
+    return (replace(LIMITS[scope], limit=service(request).settings.api_key_mail_and_requests_per_hour),
+            key_counter(key))
 
 
 def per_key(scope: str, *roles: str) -> KeyRateLimit:

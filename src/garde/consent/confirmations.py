@@ -14,9 +14,12 @@ secret is in the message: it names the controller, the activity and where to sig
 The invitations count on the mailbox (its digest without a ``+tag``) with the figures of the sign-in
 codes (:data:`PER_HOUR`, :data:`PER_DAY`), on budgets of their own: a stranger typing an address into
 a form can neither flood that mailbox nor spend the codes its holder signs in with. One confirmation
-open per identity, activity and channel: asking again mails nothing. Whether an invitation leaves
-(the identity known or not, a limit reached or not) changes nothing in the API's answer; the audit
-log says it (``consent.confirmation_asked``, without the identity).
+open per identity, activity and channel: asking again mails nothing. The invitations also count on
+the calling key's mail budget (``budget``: the API's ``api_key_mail_and_requests_per_hour``, as its
+other routes that mail someone), so one key cannot have garde mail or text address after address
+without end (red team of 2026-12-07, red29). Whether an invitation leaves (the identity known or
+not, a limit reached or not) changes nothing in the API's answer; the audit log says it
+(``consent.confirmation_asked``, without the identity).
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ import sqlalchemy as sa
 
 from garde import audit
 from garde.keys import identifier_data_key
-from garde.ratelimit import Limit, RateLimited, hit
+from garde.ratelimit import Limit, RateLimited, exhausted, hit
 from garde.rights.code_limits import CODES_PER_IDENTITY, IDENTITY_WINDOW, mailbox_hash
 from garde.store import metadata
 from garde.subjects import identifier_hash, now
@@ -55,9 +58,10 @@ PER_DAY = Limit("consent.confirm.mailbox.day", CODES_PER_IDENTITY, IDENTITY_WIND
 
 
 def ask(conn: sa.Connection, kind: str, value: str, activity: str, channel: str | None, *, actor: str,
-        at: datetime | None = None) -> bool:
+        budget: tuple[Limit, str] | None = None, at: datetime | None = None) -> bool:
     """Keep a confirmation of ``activity`` (on ``channel``) asked of ``kind``: ``value``; whether an
-    invitation is to be sent to it now (not when one is open already, nor past the mailbox's limits)."""
+    invitation is to be sent to it now (not when one is open already, nor past the mailbox's limits,
+    nor past ``budget``: the calling key's limit and counter key)."""
     moment = at or now()
     c = consent_confirmations.c
     conn.execute(consent_confirmations.delete().where(c.expires_at < moment))
@@ -71,9 +75,14 @@ def ask(conn: sa.Connection, kind: str, value: str, activity: str, channel: str 
         id=uuid.uuid4().hex, kind=kind, hash=digest, activity=activity, channel=channel, actor=actor,
         asked_at=moment, expires_at=moment + LIFETIME))
     box = mailbox_hash(conn, kind, value)
+    if budget is not None and exhausted(conn, *budget, at=moment) is not None:
+        _audited(conn, kind, activity, channel, actor, f"limit {budget[0].scope}")
+        return False  # checked first: a key past its budget spends no mailbox's invitations
     try:
         hit(conn, PER_HOUR, box, at=moment)
         hit(conn, PER_DAY, box, at=moment)
+        if budget is not None:
+            hit(conn, *budget, at=moment)
     except RateLimited as refused:  # kept, shown when its holder signs in; only the mail is not sent
         _audited(conn, kind, activity, channel, actor, f"limit {refused.limit.scope}")
         return False

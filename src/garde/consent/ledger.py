@@ -97,8 +97,13 @@ def parse_time(text: str) -> datetime:
 
 def not_in_future(moment: datetime, field: str, clock: datetime | None = None) -> datetime:
     """``moment`` in UTC, unless it is later than now plus :data:`CLOCK_SKEW`: then a GardeError
-    naming ``field`` (a column, ``--at``...)."""
-    moment = as_utc(moment)
+    naming ``field`` (a column, ``--at``...); so is a moment that leaves the calendar once moved to UTC
+    (``0001-01-01T00:00:00+14:00``)."""
+    try:
+        moment = as_utc(moment)
+    except OverflowError:
+        raise GardeError(f"{field}: {moment.isoformat()} cannot be held: it is before year 1 in UTC"
+                         ) from None
     current = clock or now()
     if moment > current + CLOCK_SKEW:
         raise GardeError(f"{field}: {moment.isoformat()} is in the future (more than "

@@ -37,6 +37,7 @@ from garde.consent.ledger import LedgerEvent, consent_channel
 from garde.consent.recording import ConsentChoice, choice_details, record_choice, record_in
 from garde.decide.model import DecisionModel
 from garde.problems import GardeError
+from garde.ratelimit import Limit
 from garde.register.model import text_in
 from garde.rights.intake import LANGUAGES
 from garde.rights.mailer import Mailer, SmsSender
@@ -77,8 +78,10 @@ class Recorded:
 
 
 def record_call(engine: sa.Engine, model: DecisionModel, choice: ConsentChoice, unchecked: frozenset[str],
-                mailer: Mailer) -> Recorded:
-    """Record ``choice``, its ``unchecked`` identities apart (see the module's doc); one transaction."""
+                mailer: Mailer, budget: tuple[Limit, str] | None = None) -> Recorded:
+    """Record ``choice``, its ``unchecked`` identities apart (see the module's doc); one transaction.
+    ``budget``: the calling key's limit on invitations and its counter key
+    (:func:`garde.consent.confirmations.ask`)."""
     if not unchecked:
         return Recorded(record_choice(engine, model, choice))
     checked = {kind: value for kind, value in choice.identities.items() if kind not in unchecked}
@@ -101,7 +104,7 @@ def record_call(engine: sa.Engine, model: DecisionModel, choice: ConsentChoice, 
     def giving(conn: sa.Connection) -> tuple[LedgerEvent | None, list[tuple[str, str]]]:
         event = record_in(conn, model, choice, checked, details) if checked else None
         return event, [(kind, value) for kind, value in confirmable
-                       if ask(conn, kind, value, choice.activity, channel, actor=choice.actor)]
+                       if ask(conn, kind, value, choice.activity, channel, actor=choice.actor, budget=budget)]
 
     event, invited = retried(engine, giving, what=what, races_to_create=True)
     return Recorded(event, tuple(kind for kind, _ in confirmable),

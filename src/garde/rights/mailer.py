@@ -16,10 +16,13 @@ from __future__ import annotations
 
 import base64
 import importlib
+import logging
+import re
 import smtplib
 import ssl
 import sys
 import uuid
+from collections.abc import Callable
 from email import quoprimime
 from email.message import EmailMessage
 from pathlib import Path
@@ -30,6 +33,7 @@ from garde.problems import GardeError
 from garde.settings import Settings, get_settings
 from garde.subjects import now
 
+log = logging.getLogger(__name__)
 
 class Mailer(Protocol):
     """Sends one mail; ``message_id`` (``<...@...>``): the Message-ID it carries, the same for a mail
@@ -229,12 +233,37 @@ class SmtpMailer:
         return smtp
 
 
+# Whatever a mail server's reply quotes as an address (``<ana@…>``, ``ana@…``): the recipient, mostly.
+_QUOTED_ADDRESS = re.compile(r"<[^<>\s]*@[^<>\s]*>|[^\s<>()\[\]'\",;:]+@[^\s<>()\[\]'\",;:]+")
+
+
 def _reason(exc: BaseException) -> str:
+    """Why the server refused, naming no address: smtplib's refusal of the recipients is a dict keyed
+    by them, and servers quote them in their replies (``550 5.1.1 <ana@…>: Recipient address
+    rejected``); the reason reaches logs, staff's errors and job results, which no erasure reaches."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        replies = [_reason(smtplib.SMTPResponseException(code, text))
+                   for code, text in exc.recipients.values()]
+        return "the recipient was refused: " + "; ".join(replies)
     if isinstance(exc, smtplib.SMTPResponseException):
         message = exc.smtp_error.decode(errors="replace") if isinstance(exc.smtp_error, bytes) \
             else str(exc.smtp_error)
-        return f"{exc.smtp_code} {message}"
-    return str(exc) or type(exc).__name__
+        return _QUOTED_ADDRESS.sub("<address>", f"{exc.smtp_code} {message}")
+    return _QUOTED_ADDRESS.sub("<address>", str(exc)) or type(exc).__name__
+
+
+def after_answer(deliver: Callable[[], None], what: str) -> Callable[[], None]:
+    """``deliver`` as a task run after the answer was sent: a mail it cannot send is logged in one line
+    (the mailer's reason, naming no address), where raised into the server it was logged with its
+    traceback as an unexpected error of the route, the caller's address in it."""
+
+    def delivering() -> None:
+        try:
+            deliver()
+        except GardeError as refused:
+            log.warning("%s not sent: %s", what, refused)
+
+    return delivering
 
 
 def configured_mailer(settings: Settings | None = None) -> Mailer:

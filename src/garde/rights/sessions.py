@@ -72,7 +72,10 @@ KINDS = ("email", "phone")
 STARTS_PER_IDENTITY = Limit("session.start.identity", 3, timedelta(hours=1))
 # Codes to one identity, requests and sessions together (counted by garde.rights.code_limits).
 CODES_A_DAY = Limit("codes.identity", CODES_PER_IDENTITY, IDENTITY_WINDOW)
-# A browser's proof of a mailbox: how long it holds, and its own budgets (instead of the mailbox's).
+# A browser's proof of a mailbox: how long it holds, and the budgets its holder's proofs share (instead of
+# the mailbox's, which strangers spend). Shared, counted on the mailbox's digest: one per proof made each
+# sign-in mint more budget, the day's guesses at that mailbox's codes without bound for whoever kept
+# proofs of a mailbox that has changed hands since (red team of 2026-12-07, red29).
 PROOF_LIFETIME = timedelta(days=180)
 STARTS_PER_PROOF = Limit("session.start.proof", STARTS_PER_IDENTITY.limit, STARTS_PER_IDENTITY.window)
 CODES_PER_PROOF = Limit("codes.proof", CODES_PER_IDENTITY, IDENTITY_WINDOW)
@@ -142,7 +145,7 @@ def start_session(engine: sa.Engine, kind: str, value: str, mailer: Mailer, *, l
     so that the answer takes as long for a known identity as for an unknown one). Past the
     identity's own limits it delivers nothing and the session never opens; the answer is the same.
     ``proof``: the browser's proof of the mailbox (:func:`mailbox_proof`); when it holds for this
-    identity's mailbox, the proof's budgets count this start instead of the mailbox's.
+    identity's mailbox, the budgets the mailbox's proofs share count this start instead of the mailbox's.
     """
     if kind not in KINDS:
         raise GardeError(f"a session is opened with an e-mail address or a telephone number, not {kind!r}")
@@ -164,10 +167,10 @@ def start_session(engine: sa.Engine, kind: str, value: str, mailer: Mailer, *, l
     def starting(conn: sa.Connection) -> bool:
         """Whether the code goes out: not past the identity's own limits (then only the audit says so)."""
         past: Limit | None = None
-        if proven:  # the holder's browser: its own budgets, which no stranger reaches
+        if proven:  # the holder's browsers: their budgets, which no stranger reaches
             try:  # the first write: SQLite holds the store here
-                hit(conn, STARTS_PER_PROOF, _sha(proof), at=moment)
-                hit(conn, CODES_PER_PROOF, _sha(proof), at=moment)
+                hit(conn, STARTS_PER_PROOF, box, at=moment)
+                hit(conn, CODES_PER_PROOF, box, at=moment)
             except RateLimited as refused:
                 past = refused.limit
             hold_identity(conn, box)

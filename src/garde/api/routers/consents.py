@@ -20,6 +20,7 @@ from garde.api.keys import ApiKey
 from garde.api.models import ACTIVITY, CHANNEL, Mirror, Strict, SubjectIn, mirror
 from garde.api.pagination import Cursor, Limit, Page, decode_cursor, page
 from garde.api.problems import responses
+from garde.api.ratelimits import key_budget
 from garde.api.state import service
 from garde.consent.ledger import LedgerEvent, public_fields
 from garde.consent.recording import (
@@ -31,7 +32,7 @@ from garde.consent.recording import (
 )
 from garde.consent.state import ConsentState
 from garde.consent.unchecked import Recorded, record_call, unchecked_kinds
-from garde.rights.mailer import configured_mailer
+from garde.rights.mailer import after_answer, configured_mailer
 
 router = APIRouter(prefix="/consents", tags=["consents"], responses=responses(401, 403, 404, 422))
 Caller = Annotated[ApiKey, Depends(allow("agent", "service"))]
@@ -114,12 +115,14 @@ class PendingOut(BaseModel):
     unconfirmable: list[str] = UNCONFIRMABLE
 
 
-def _recorded(request: Request, choice: ConsentChoice, checked: dict[IdentityKind, bool] | None,
+def _recorded(request: Request, key: ApiKey, choice: ConsentChoice, checked: dict[IdentityKind, bool] | None,
               background: BackgroundTasks) -> Recorded:
     held = service(request)
     unchecked = unchecked_kinds(choice.identities, checked, held.settings.consent_unchecked_identities)
-    recorded = record_call(held.engine, held.model, choice, unchecked, configured_mailer(held.settings))
-    background.add_task(recorded.deliver)  # after the answer: it takes as long whoever the identity is
+    recorded = record_call(held.engine, held.model, choice, unchecked, configured_mailer(held.settings),
+                           key_budget(request, key, "consent.confirm.key"))  # invitations: the key's mail
+    # after the answer: it takes as long whoever the identity is
+    background.add_task(after_answer(recorded.deliver, "an invitation to confirm"))
     return recorded
 
 
@@ -128,7 +131,7 @@ def _recorded(request: Request, choice: ConsentChoice, checked: dict[IdentityKin
 def give(body: GiveIn, request: Request, key: Caller, background: BackgroundTasks) -> Any:
     """Record that a subject gave consent; audited with the key's name as actor. Identities the shop did
     not check are asked to confirm (`checked`): 202 when none was checked."""
-    recorded = _recorded(request, ConsentChoice(
+    recorded = _recorded(request, key, ConsentChoice(
         "given", body.activity, body.subject.identities(), body.channel, body.method, body.notice_version,
         body.notice_lang, body.ip, body.user_agent, body.at, actor=key.actor), body.checked, background)
     waiting = {"pending": list(recorded.pending), "unconfirmable": list(recorded.unconfirmable)}
@@ -141,7 +144,7 @@ def give(body: GiveIn, request: Request, key: Caller, background: BackgroundTask
 def withdraw(body: WithdrawIn, request: Request, key: Caller, background: BackgroundTasks) -> dict[str, Any]:
     """Record a withdrawal, as easy as giving (GDPR Art. 7(3)); audited with the key's name. An
     identity the shop did not check (`checked`) is withdrawn on its own subject, linked to no other."""
-    recorded = _recorded(request, ConsentChoice(
+    recorded = _recorded(request, key, ConsentChoice(
         "withdrawn", body.activity, body.subject.identities(), body.channel, body.method, at=body.at,
         unsubscribe=body.unsubscribe, actor=key.actor), body.checked, background)
     assert recorded.event is not None  # a withdrawal always lands on a subject

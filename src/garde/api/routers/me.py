@@ -27,7 +27,7 @@ from garde.jobs.requests import resume_proven
 from garde.rights import self_service as mine
 from garde.rights.deployment import phone_region
 from garde.rights.intake import get_request
-from garde.rights.mailer import configured_mailer
+from garde.rights.mailer import after_answer, configured_mailer
 from garde.rights.sessions import SubjectSession, confirm_session, end_session, start_session
 from garde.store.transactions import retried
 from garde.web.headers import ANSWER_FILE_HEADERS
@@ -140,7 +140,7 @@ def open_session(body: SessionIn, request: Request, background: BackgroundTasks)
     kind, value = ("email", body.email) if body.email is not None else ("phone", body.phone or "")
     started = start_session(held.engine, kind, value, configured_mailer(held.settings),
                             language=body.language, region=phone_region(held.model.registers))
-    background.add_task(started.deliver)
+    background.add_task(after_answer(started.deliver, "a sign-in code"))
     return SessionOut(session=started.session, code_expires_at=started.code_expires_at, message=SENT)
 
 

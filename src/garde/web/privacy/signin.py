@@ -23,7 +23,7 @@ from garde.problems import GardeError
 from garde.publish import register_document
 from garde.ratelimit import RateLimited
 from garde.rights.deployment import phone_region
-from garde.rights.mailer import configured_mailer
+from garde.rights.mailer import after_answer, configured_mailer
 from garde.rights.sessions import PROOF_LIFETIME, confirm_session, start_session
 from garde.web.cookies import csrf_matches, csrf_token, read_cookie
 from garde.web.forms import read_form
@@ -90,7 +90,7 @@ async def sign_in(request: Request, background: BackgroundTasks) -> Response:
         return _page(request, "privacy/home.html.j2", status=429, error="too_many")
     except GardeError:
         return _page(request, "privacy/home.html.j2", status=400, error="email")
-    background.add_task(started.deliver)
+    background.add_task(after_answer(started.deliver, "a sign-in code"))
     response = RedirectResponse(CODE, status_code=303)
     SURFACE.set_cookie(response, request, PENDING, started.session, 3600)
     return response
