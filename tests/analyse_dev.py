@@ -23,11 +23,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from garde.analyse.art13 import ELEMENTS
 from garde.analyse.report import analyse_file
-from tests.analyse_blind import read_back
+from tests.analyse_blind import read_back, read_yaml
 from tests.heldout6_documents import build
 from tests.test_analyse_heldout import evidence_strings
 from tests.test_analyse_structures import matched_pairs, pair_figures
@@ -99,7 +98,7 @@ def scored(title: str, labels: dict[str, Any], analysed: Analysed,
 
 def dev_tests(folder: Path, floors: Floors) -> dict[str, Any]:
     """The fixture and tests of the development set in ``folder`` (see the module's docstring)."""
-    labels: dict[str, Any] = yaml.safe_load((folder / "labels.yaml").read_text(encoding="utf-8"))
+    labels: dict[str, Any] = read_yaml(folder / "labels.yaml")
     documents = sorted(labels)
     title = folder.name
 

@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -29,12 +28,13 @@ from garde.analyse.document import from_text
 from garde.analyse.report import draft_file
 from garde.lint.runner import lint_paths
 from garde.register.loading import parse_register
+from tests.analyse_blind import read_yaml
 from tests.analyse_dev import Analysed, Floors, dev_tests
 from tests.heldout6_documents import build
 
 DEV13 = Path(__file__).parent / "data" / "analyse" / "dev13"
 FLOORS = Floors(pairs=(0.95, 0.95), elements=(0.95, 0.95), only_labelled_findings=True)
-LABELS: dict[str, Any] = yaml.safe_load((DEV13 / "labels.yaml").read_text(encoding="utf-8"))
+LABELS: dict[str, Any] = read_yaml(DEV13 / "labels.yaml")
 PROCESSORS = sorted(name for name in LABELS if LABELS[name].get("processor"))
 RECORDS = sorted(name for name in LABELS if "controllers" in LABELS[name])
 globals().update(dev_tests(DEV13, FLOORS))

@@ -13,13 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
+from tests.analyse_blind import read_yaml
 from tests.analyse_dev import Analysed, analyse_set, assert_verbatim
 from tests.test_analyse_structures import matched_pairs, pair_figures
 
 DEV5 = Path(__file__).parent / "data" / "analyse" / "dev5"
-LABELS: dict[str, Any] = yaml.safe_load((DEV5 / "labels.yaml").read_text(encoding="utf-8"))
+LABELS: dict[str, Any] = read_yaml(DEV5 / "labels.yaml")
 DOCUMENTS = sorted(LABELS)
 # Floors just under this set's figures after round 5 (a development set: an upper bound).
 PAIRS_PRECISION_FLOOR = 0.95

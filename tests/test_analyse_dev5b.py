@@ -22,15 +22,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from garde.analyse.readers import read
 from garde.analyse.report import analyse
+from tests.analyse_blind import read_yaml
 from tests.analyse_dev import element_figures
 from tests.analyse_support import write_pdf
 
 DEV = Path(__file__).parent / "data" / "analyse" / "dev5b"
-LABELS: dict[str, Any] = yaml.safe_load((DEV / "labels.yaml").read_text(encoding="utf-8"))
+LABELS: dict[str, Any] = read_yaml(DEV / "labels.yaml")
 DOCUMENTS = sorted(LABELS)
 BUILT = {"it_palestra_informativa.pdf": "it_palestra_informativa.txt"}
 # Floors just under this development set's figures after the round (it was read while writing it).

@@ -35,7 +35,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.analyse_blind import ELEMENTS, analysed_json
+from tests.analyse_blind import ELEMENTS, analysed_json, read_yaml
 
 HELDOUT = Path(__file__).parent / "data" / "analyse" / "heldout"
 LEGAL_BASES = Path(__file__).parents[1] / "src" / "garde" / "taxonomy" / "data" / "legal_bases.yaml"
@@ -121,11 +121,11 @@ def occurs_in(excerpt: str, name: str) -> bool:
 
 @cache
 def labels() -> dict[str, Any]:
-    loaded: dict[str, Any] = yaml.safe_load((HELDOUT / "labels.yaml").read_text(encoding="utf-8"))
+    loaded: dict[str, Any] = read_yaml(HELDOUT / "labels.yaml")
     return loaded
 
 
-DOCUMENTS = sorted(yaml.safe_load((HELDOUT / "labels.yaml").read_text(encoding="utf-8")))
+DOCUMENTS = sorted(read_yaml(HELDOUT / "labels.yaml"))
 
 
 def content_words(text: str) -> frozenset[str]:
