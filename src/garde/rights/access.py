@@ -463,10 +463,11 @@ def write_access(request: Request, deployment: Deployment, footprint: Footprint,
     answer = build_access(request, deployment, footprint, held, processed_for, shared)
     folder = deployment.results / request.id  # created by the files' write, no link followed
     # One line each, no spaces: machine formats (the HTML report is the readable one), written by
-    # pydantic-core's encoder (:func:`compact`). Both files through one walk to the folder.
+    # pydantic-core's encoder (:func:`compact`). Both files through one walk to the folder, on the disk
+    # before the completion commits (``durable``: docs/requests.md, "An answer's files survive a crash").
     words = access_words(answer, request, deployment)
     files = write_private_files(folder, {"access.json": compact(answer), WORDS: compact(words)},
-                                within=deployment.results)
+                                within=deployment.results, durable=True)
     return {"files": [str(files[0]), str(folder / REPORT)],
             "tables": footprint.counts(), "categories": len(answer["categories"]),
             "activities": len(answer["activities"]),
@@ -492,5 +493,6 @@ def report_ready(folder: Path, results: Path) -> None:
         if answer is None:  # removed meanwhile (an erasure of the subject's copies): nothing to show
             opened.remove(WORDS)
             return
-        opened.replace(REPORT, access_report(json.loads(answer), json.loads(words)))
+        # on the disk before the words go: a crash between them leaves the words, rendered again
+        opened.replace(REPORT, access_report(json.loads(answer), json.loads(words)), durable=True)
         opened.remove(WORDS)
