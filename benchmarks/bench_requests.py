@@ -18,6 +18,11 @@ written to a new file per answer) and, for erasure, the same writes, with no
 plan, audit or report. Both sides are timed in wall time and in the CPU time
 of this process (on PostgreSQL the server's CPU is not in it); the shop's
 files are read into the OS file cache before timing, and the output says so.
+
+After its start-up and a warm request, the process sets Python's collector as the process that runs
+requests in production does (``--collector``, default: ``garde worker``'s on PostgreSQL, ``garde
+serve``'s on SQLite; ``plain`` as earlier figures were taken: benchmarks/collector.py); the output
+gives the collections each timed garde request met (``collector``).
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from benchmarks.collector import Collections, SetUp, default_set_up, production_set_up
 from benchmarks.request_shop import (
     AS_OF,
     POSTGRES_ENV,
@@ -66,7 +72,8 @@ def measure(action: Callable[[], Any], memory: bool = False) -> tuple[float, flo
     return elapsed, cpu, peak
 
 
-def bench(shop: Shop, samples: int, read_ahead: bool | None = None) -> dict[str, Any]:
+def bench(shop: Shop, samples: int, read_ahead: bool | None = None,
+          collector: SetUp | None = None) -> dict[str, Any]:
     deployment, store = open_deployment(shop, shop.work / "results", read_ahead)
     baseline = HandWritten(deployment.engines["shop"], deployment.engines["crm"])
     tuned = TunedHandWritten(shop.urls["shop"], shop.urls["crm"])
@@ -75,9 +82,15 @@ def bench(shop: Shop, samples: int, read_ahead: bool | None = None) -> dict[str,
     load_before = load()
     cache = warm(shop)
 
+    collections = {"access": Collections(), "erasure": Collections()}
+
     def garde_run(kind: str, email: str) -> Callable[[], Any]:
         request_id = submit_verified(store, kind, email)
-        return lambda: run_request(store, request_id, deployment, today=AS_OF)
+
+        def running() -> None:
+            with collections[kind]:
+                run_request(store, request_id, deployment, today=AS_OF)
+        return running
 
     answers = shop.work / "baseline"
     # Warm both paths once (imports, templates, reflection caches), on a subject not measured.
@@ -86,6 +99,12 @@ def bench(shop: Shop, samples: int, read_ahead: bool | None = None) -> dict[str,
     measure(lambda: baseline.access(warm_email, answers))
     for _ in range(6):  # PostgreSQL: psycopg prepares on a statement's first use; its plan settles by then
         measure(lambda: tuned.access(warm_email, answers))
+    # After start-up and warming, as the process that runs requests in production sets its collector
+    # (the worker on PostgreSQL, the server on SQLite): benchmarks/collector.py
+    set_up = production_set_up(collector or default_set_up(shop.backend))
+    for kind, warming in list(collections.items()):  # the warm request not counted
+        warming.close()
+        collections[kind] = Collections()
     figures: dict[str, list[tuple[float, float, int]]] = {
         k: [] for k in ("access", "access_sql", "access_sql_tuned", "erasure", "erasure_sql")}
     # Every measure is on a subject nobody read before in this run: a subject read once is in the
@@ -99,6 +118,7 @@ def bench(shop: Shop, samples: int, read_ahead: bool | None = None) -> dict[str,
     for i in range(samples):
         figures["erasure"].append(measure(garde_run("erasure", emails[2 * samples + i])))
         figures["erasure_sql"].append(measure(lambda e=emails[3 * samples + i]: baseline.erase(e)))  # type: ignore[misc]
+    counted = {kind: each.per_block() for kind, each in collections.items()}
     spare = emails[5 * samples:]
     peaks = {"access": measure(garde_run("access", spare[0]), memory=True)[2],
              "access_sql": measure(lambda: baseline.access(spare[0], answers), memory=True)[2],
@@ -109,7 +129,10 @@ def bench(shop: Shop, samples: int, read_ahead: bool | None = None) -> dict[str,
     deployment.dispose()
     store.dispose()
     result: dict[str, Any] = {"shop": shop.label(), "samples": samples, "file_cache": cache,
-                              "load_average_before": load_before, "load_average_after": load()}
+                              "load_average_before": load_before, "load_average_after": load(),
+                              "collector": {**set_up, "per_request": counted}}
+    for each in collections.values():
+        each.close()
     for key, values in figures.items():
         result[key] = {"median_ms": round(statistics.median(v[0] for v in values) * 1000, 1),
                        "cpu_median_ms": round(statistics.median(v[1] for v in values) * 1000, 1),
@@ -159,10 +182,14 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     arguments(parser)
     parser.add_argument("--samples", type=int, default=15)
+    parser.add_argument("--collector", choices=("worker", "serve", "plain"), default=None,
+                        help="Python's collector as the process that runs requests sets it: worker "
+                             "(heap frozen, young generation every 20,000 objects), serve (heap frozen), "
+                             "plain (as a script); default worker on PostgreSQL, serve on SQLite")
     args = parser.parse_args(argv)
     shop = open_shop(args)
     try:
-        print(json.dumps(bench(shop, args.samples, read_ahead(args)), indent=2))
+        print(json.dumps(bench(shop, args.samples, read_ahead(args), args.collector), indent=2))
     finally:
         if shop.backend == "postgresql":
             drop_postgres(shop, keep_shop=not args.drop)

@@ -68,15 +68,18 @@ def _opener_within(base: Path | None) -> Callable[[str, int], int]:
     return opener
 
 
-def _folder_below(base: Path, parts: tuple[str, ...]) -> int:
+def _folder_below(base: Path, parts: tuple[str, ...], *, durable: bool = False) -> int:
     """The folder ``base/<parts>`` opened (its missing folders created owner-only), no link followed
-    below ``base``; the caller closes the descriptor."""
+    below ``base``; the caller closes the descriptor. ``durable``: a folder created is on the disk
+    (its parent flushed) when this returns."""
     folder = os.open(base, os.O_RDONLY | os.O_DIRECTORY)
     shown = base
     try:  # each descriptor closed once: the loop swaps a folder for its child
         for part in parts:
             shown = shown / part
-            child = _child_folder(folder, part, shown)
+            child, created = _child_folder(folder, part, shown)
+            if created and durable:
+                os.fsync(folder)
             os.close(folder)
             folder = child
     except BaseException:
@@ -93,9 +96,9 @@ def _file_in(folder: int, name: str, flags: int, shown: str) -> int:
     return descriptor
 
 
-def _child_folder(parent: int, name: str, shown: Path) -> int:
+def _child_folder(parent: int, name: str, shown: Path) -> tuple[int, bool]:
     """The folder ``name`` of the folder open as ``parent`` (created owner-only if missing), opened
-    without following a link."""
+    without following a link; and whether it was created now."""
     try:
         os.mkdir(name, PRIVATE_FOLDER, dir_fd=parent)
         created = True
@@ -109,7 +112,7 @@ def _child_folder(parent: int, name: str, shown: Path) -> int:
         except OSError:
             os.close(child)
             raise
-    return child
+    return child, created
 
 
 def _no_link(opening: Callable[[], int], shown: str) -> int:
@@ -154,13 +157,18 @@ def write_private(path: Path, content: bytes | str, *, within: Path | None = Non
     return path
 
 
-def write_private_files(folder: Path, contents: Mapping[str, bytes | str], *, within: Path) -> list[Path]:
+def write_private_files(folder: Path, contents: Mapping[str, bytes | str], *, within: Path,
+                        durable: bool = False) -> list[Path]:
     """Write each of ``contents`` (file name -> text in UTF-8, or bytes) in ``folder``, a folder below
     ``within``, owner-only as :func:`write_private` writes one: the folder is reached (and created)
-    once for all of them, where one call each walked it again (a request's answer files)."""
+    once for all of them, where one call each walked it again (a request's answer files).
+
+    ``durable``: on the disk when this returns (``fsync``): each file, then ``folder`` (the files'
+    names in it), and the parent of each folder created on the way (its name), so that a machine that
+    stops after the caller commits finds them whole (an access answer: docs/requests.md)."""
     parts = folder.relative_to(within).parts
     private_folder(within)
-    parent = _folder_below(within, parts)
+    parent = _folder_below(within, parts, durable=durable)
     written = []
     try:
         for name, content in contents.items():
@@ -169,7 +177,12 @@ def write_private_files(folder: Path, contents: Mapping[str, bytes | str], *, wi
             descriptor = _file_in(parent, name, flags, str(path))
             with open(descriptor, "wb") as handle:
                 handle.write(content.encode("utf-8") if isinstance(content, str) else content)
+                if durable:
+                    handle.flush()
+                    os.fsync(descriptor)
             written.append(path)
+        if durable:
+            os.fsync(parent)
     finally:
         os.close(parent)
     return written
@@ -192,15 +205,21 @@ class OpenFolder:
         with open(descriptor, "rb") as handle:
             return handle.read()
 
-    def replace(self, name: str, content: bytes | str) -> None:
+    def replace(self, name: str, content: bytes | str, *, durable: bool = False) -> None:
         """Write ``content`` as the file ``name``, owner-only, whole or not at all: written under a
         hidden name first, then renamed over ``name`` (a reader sees the old file or the new one, never
-        a part; two writers at once leave one of their files)."""
+        a part; two writers at once leave one of their files). ``durable``: the file and its name on
+        the disk (``fsync``) when this returns."""
         hidden = f".{name}.{secrets.token_hex(6)}.part"
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
         with open(_file_in(self.descriptor, hidden, flags, str(self.path / hidden)), "wb") as handle:
             handle.write(content.encode("utf-8") if isinstance(content, str) else content)
+            if durable:
+                handle.flush()
+                os.fsync(handle.fileno())
         os.rename(hidden, name, src_dir_fd=self.descriptor, dst_dir_fd=self.descriptor)
+        if durable:
+            os.fsync(self.descriptor)
 
     def remove(self, name: str) -> None:
         """Remove the file ``name`` (one already gone is nothing)."""

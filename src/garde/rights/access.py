@@ -37,7 +37,7 @@ from garde.private_files import opened_within, write_private_files
 from garde.register import Activity, Register, jurisdiction
 from garde.register.jurisdiction import supervisory_authority
 from garde.rights.archived import archived_note
-from garde.rights.deployment import Deployment, dumps, plain, where
+from garde.rights.deployment import Deployment, compact, plain, where
 from garde.rights.display import day, field_value, line_text, moment
 from garde.rights.held import holds_nothing_else
 from garde.rights.held_as_processor import Forwarding, held_for, subject_notes
@@ -461,12 +461,13 @@ def write_access(request: Request, deployment: Deployment, footprint: Footprint,
     reads the answer's files (:func:`report_ready`): most answers are downloaded once, if ever, and
     the render was a tenth of the request's CPU."""
     answer = build_access(request, deployment, footprint, held, processed_for, shared)
-    folder = deployment.folder(request.id)
-    # One line each: machine formats (the HTML report is the readable one), and the C encoder
-    # writes them in a fifth of the time an indented dump takes. Both files through one walk to the folder.
+    folder = deployment.results / request.id  # created by the files' write, no link followed
+    # One line each, no spaces: machine formats (the HTML report is the readable one), written by
+    # pydantic-core's encoder (:func:`compact`). Both files through one walk to the folder, on the disk
+    # before the completion commits (``durable``: docs/requests.md, "An answer's files survive a crash").
     words = access_words(answer, request, deployment)
-    files = write_private_files(folder, {"access.json": dumps(answer, indent=None),
-                                         WORDS: dumps(words, indent=None)}, within=deployment.results)
+    files = write_private_files(folder, {"access.json": compact(answer), WORDS: compact(words)},
+                                within=deployment.results, durable=True)
     return {"files": [str(files[0]), str(folder / REPORT)],
             "tables": footprint.counts(), "categories": len(answer["categories"]),
             "activities": len(answer["activities"]),
@@ -492,5 +493,6 @@ def report_ready(folder: Path, results: Path) -> None:
         if answer is None:  # removed meanwhile (an erasure of the subject's copies): nothing to show
             opened.remove(WORDS)
             return
-        opened.replace(REPORT, access_report(json.loads(answer), json.loads(words)))
+        # on the disk before the words go: a crash between them leaves the words, rendered again
+        opened.replace(REPORT, access_report(json.loads(answer), json.loads(words)), durable=True)
         opened.remove(WORDS)

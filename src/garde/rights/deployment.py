@@ -11,6 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
+import pydantic_core
 from sqlalchemy.engine import Engine
 
 from garde.datasets import DataMap, TableMap, connect_datamap, load_datamap
@@ -179,6 +180,16 @@ def dumps(data: Any, *, indent: int | None = 2) -> str:
     # answer shares each field between its category and its activities), and the check kept a
     # marker per container: ≈ 10 % of encoding an access answer.
     return json.dumps(data, ensure_ascii=False, indent=indent, default=plain, check_circular=False)
+
+
+def compact(data: Any) -> bytes:
+    """JSON in UTF-8 on one line, no space after ``,`` or ``:``: a machine file (an access answer).
+
+    pydantic-core's encoder writes it ≈ 4× faster than ``json.dumps`` (a 33 kB answer ≈ 0.17 ms
+    against 0.75, docs/performance.md "files29"), straight to bytes, and the same text as
+    ``json.dumps(data, ensure_ascii=False, separators=(",", ":"))`` for garde's plain data (only a
+    float's exponent differs: ``1e-7`` for ``1e-07``). :func:`plain` words what it does not know."""
+    return pydantic_core.to_json(data, fallback=plain)
 
 
 def where(table: TableMap, column: str | None = None) -> str:

@@ -1,0 +1,111 @@
+"""An access answer's files are on the disk before the request completes.
+
+Each file, its folder and a folder created for it are flushed to the disk (``fsync``) before the
+completion's commit: a machine that stops after the commit finds the answer whole
+(docs/requests.md, "An answer's files survive a crash"). Checked here by noting, at each ``fsync`` the
+run makes, what it flushes and the request's status in the store at that moment, on SQLite and
+PostgreSQL; and a run killed between the files' write and the commit leaves the request
+``in_progress``, which a run again completes with its answer whole.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from garde.rights.access import WORDS, report_ready
+from garde.rights.intake import get_request
+from garde.rights.running import run
+from tests.test_rights_requests import Shop, shop, verified  # noqa: F401  (the fixture)
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="the descriptors' paths from /proc")
+def test_the_answer_and_its_words_are_on_the_disk_before_the_request_completes(
+        shop: Shop, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    request_id = verified(shop, "access", {"email": "ana@example.org"})
+    flushed: list[tuple[str, str]] = []
+    fsync = os.fsync
+
+    def noted(descriptor: int) -> None:
+        fsync(descriptor)
+        with shop.store.connect() as conn:  # another connection: what a crash now would leave
+            status = get_request(conn, request_id).status
+        flushed.append((os.readlink(f"/proc/self/fd/{descriptor}"), status))
+
+    monkeypatch.setattr(os, "fsync", noted)
+    done = run(shop.store, request_id, shop.deployment)
+    monkeypatch.undo()
+    assert done.status == "completed"
+    folder = (shop.deployment.results / request_id).resolve()
+    paths = [path for path, _ in flushed]
+    for needed in (folder / "access.json", folder / WORDS, folder, folder.parent):
+        assert str(needed) in paths, f"{needed} not flushed: {paths}"
+    # the folder after its files (their names in it), each before the completion
+    assert paths.index(str(folder)) > max(paths.index(str(folder / n)) for n in ("access.json", WORDS))
+    assert {status for _, status in flushed} == {"in_progress"}
+
+
+def test_a_run_killed_between_its_files_and_its_commit_is_run_again_whole(
+        shop: Shop, tmp_path: Path) -> None:  # noqa: F811
+    request_id = verified(shop, "access", {"email": "ana@example.org"})
+    # A process that runs the request and is killed as its completion begins (its files written)
+    script = tmp_path / "killed.py"
+    script.write_text(textwrap.dedent(f"""
+        import os, signal
+        import garde.rights.running as running
+        from pathlib import Path
+        from garde.rights.deployment import Deployment
+        from garde.store import connect
+
+        moved = running.transition
+
+        def transition(conn, request, status, **kwargs):
+            if status == "completed":  # the completion's move, its files written: killed here
+                os.kill(os.getpid(), signal.SIGKILL)
+            return moved(conn, request, status, **kwargs)
+
+        running.transition = transition
+        store = connect({shop.store.url.render_as_string(hide_password=False)!r})
+        datasets, results = Path({str(tmp_path / "datasets")!r}), Path({str(shop.deployment.results)!r})
+        with Deployment.open(datasets, results) as d:
+            running.run(store, {request_id!r}, d)
+    """))
+    killed = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    assert killed.returncode == -9, killed.stderr
+    folder = shop.deployment.results / request_id
+    with shop.store.connect() as conn:
+        assert get_request(conn, request_id).status == "in_progress"  # staff see it running, not done
+    assert json.loads((folder / "access.json").read_text())["tables"]  # written, not yet the answer
+    done = run(shop.store, request_id, shop.deployment)  # the run again, as a stalled run is resumed
+    assert done.status == "completed"
+    answer = json.loads((folder / "access.json").read_text())
+    assert answer["tables"]["shop.customers"][0]["name"] == "Ana Lima"
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="the descriptors' paths from /proc")
+def test_the_report_rendered_on_reading_is_on_the_disk_before_the_words_go(
+        shop: Shop, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    done = run(shop.store, verified(shop, "access", {"email": "ana@example.org"}), shop.deployment)
+    folder = (shop.deployment.results / done.id).resolve()
+    flushed: list[tuple[str, bool]] = []
+    fsync = os.fsync
+
+    def noted(descriptor: int) -> None:
+        fsync(descriptor)
+        flushed.append((os.readlink(f"/proc/self/fd/{descriptor}"), (folder / WORDS).exists()))
+
+    monkeypatch.setattr(os, "fsync", noted)
+    report_ready(folder, shop.deployment.results.resolve())
+    monkeypatch.undo()
+    assert (folder / "access.html").exists() and not (folder / WORDS).exists()
+    # the report's file (under its hidden name), then the folder with its name: both while the words,
+    # from which a reader after a crash would render it again, are still there
+    assert [Path(path).name.startswith(".access.html.") for path, _ in flushed] == [True, False]
+    assert flushed[1][0] == str(folder) and all(words for _, words in flushed)
