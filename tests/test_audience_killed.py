@@ -121,4 +121,6 @@ def test_a_running_streams_folder_is_left_and_each_stream_keys_its_own(tmp_path:
     assert _streams(tmp_path) == []
     planted = tmp_path / f"{PREFIX}notapid-x"  # not garde's naming: left alone
     planted.mkdir()
-    assert sweep(tmp_path) == [] and planted.is_dir()
+    elsewhere = tmp_path / f"{PREFIX}999999999-0th3rh0s-x"  # another machine's stream (a shared folder)
+    elsewhere.mkdir()
+    assert sweep(tmp_path) == [] and planted.is_dir() and elsewhere.is_dir()

@@ -6,7 +6,7 @@ drawn when the stream starts and kept in the process's memory alone): a digest c
 against a list of likely addresses without the key, and a killed process takes its key with it, so
 what it leaves behind is useless to whoever reads it.
 
-The file lives in a hidden folder of garde's own exports folder (``.audience-<pid>-<random>``,
+The file lives in a hidden folder of garde's own exports folder (``.audience-<pid>-<host>-<random>``,
 ``0700``), never the system's temporary folder; the stream holds the folder's lock (``flock``) while
 it runs and removes the folder when it ends or is closed. A folder left by a killed process (its
 owner's pid gone, its lock free) is removed by the next stream and at the start of ``garde serve``
@@ -15,11 +15,13 @@ and ``garde worker`` (:func:`sweep`): docs/security.md, *An audience stream leav
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import os
 import secrets
 import shutil
+import socket
 import sqlite3
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -38,11 +40,12 @@ class Seen:
         private_folder(exports)
         sweep(exports)
         self._key = secrets.token_bytes(32)
-        self._folder = exports / f"{PREFIX}{os.getpid()}-{secrets.token_hex(8)}"
+        self._folder = exports / f"{PREFIX}{os.getpid()}-{_host()}-{secrets.token_hex(8)}"
         self._folder.mkdir(mode=0o700)
         os.chmod(self._folder, 0o700)  # whatever the umask
         self._descriptor = os.open(self._folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
-        fcntl.flock(self._descriptor, fcntl.LOCK_EX)  # held while the stream runs
+        with contextlib.suppress(OSError):  # held while the stream runs (a network folder may refuse it)
+            fcntl.flock(self._descriptor, fcntl.LOCK_EX)
         try:
             # A scratch file, removed at the end: no journal, no flush to the disk; each batch's marks
             # committed together (kept in the file, not in memory, whatever the stream's size).
@@ -112,11 +115,16 @@ def sweep(exports: Path) -> list[Path]:
     return removed
 
 
+def _host() -> str:
+    """This machine, as the names of its streams' folders carry it (an exports folder may be shared)."""
+    return hashlib.sha256(socket.gethostname().encode()).hexdigest()[:8]
+
+
 def _running(name: str) -> bool:
-    """Whether the process whose pid the folder's name carries still runs (a name without one: yes,
-    it is not garde's to remove)."""
-    pid = name.removeprefix(PREFIX).partition("-")[0]
-    if not pid.isdigit():
+    """Whether the process whose pid the folder's name carries still runs; a folder another machine's
+    process made, or a name garde did not give, counts as running: it is not this process's to remove."""
+    pid, _, rest = name.removeprefix(PREFIX).partition("-")
+    if not pid.isdigit() or rest.partition("-")[0] != _host():
         return True
     try:
         os.kill(int(pid), 0)
