@@ -13,8 +13,11 @@ from __future__ import annotations
 
 import json
 import stat
+import threading
+import time
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.engine import Engine
 
@@ -118,6 +121,51 @@ def test_an_erasure_planned_before_anyone_read_the_answer_removes_its_report(sho
     assert listed == {"access.json", "access.html"}  # the report as it would be read, no words left
     assert list(folder.iterdir()) == []
     report_ready(folder, opened.results)  # a reader afterwards finds nothing to render
+    assert list(folder.iterdir()) == []
+
+
+def _waiting_for_the_lock_of(folder: Path) -> bool:
+    """Whether a process or thread waits for the ``flock`` of ``folder`` (the kernel's list of locks:
+    a waiter's line reads ``->``, then the lock held, the device and the folder's inode)."""
+    inode = f":{folder.stat().st_ino} "
+    return any("->" in line and inode in line for line in Path("/proc/locks").read_text().splitlines())
+
+
+def test_a_report_rendered_while_an_erasure_removes_it_is_not_left_behind(shop: Shop) -> None:  # noqa: F811
+    """red28's race, interleaved at its dangerous point (SQLite, PostgreSQL): a reader has rendered
+    Ana's report and not renamed it yet when her erasure plans and removes her answer's files. The
+    erasure waits for the reader, lists the report and removes it. Before: the erasure removed the
+    answer and its words, then the reader renamed the report into the empty folder, where it stayed."""
+    opened = shop.deployment
+    access = verified(shop, "access", {"email": "ana@example.org"})
+    run(shop.store, access, opened)
+    folder = opened.results / access
+    erasure = verified(shop, "erasure", {"email": "ana@example.org"})
+    rendering, release = threading.Event(), threading.Event()
+
+    def paused() -> None:
+        rendering.set()
+        assert release.wait(60)
+
+    reader = threading.Thread(target=report_ready, args=(folder, opened.results), kwargs={"rendered": paused})
+    reader.start()
+    assert rendering.wait(60)
+    erased: list[Any] = []
+    eraser = threading.Thread(target=lambda: erased.append(run(shop.store, erasure, opened,
+                                                               today=date(2025, 3, 1))))
+    eraser.start()
+    deadline = time.monotonic() + 60
+    while eraser.is_alive() and not _waiting_for_the_lock_of(folder):
+        assert time.monotonic() < deadline, "the erasure neither ended nor waited for the reader"
+        time.sleep(0.01)
+    release.set()  # the reader renames its report now: before the erasure's plan, or after its removal
+    reader.join(60)
+    eraser.join(60)
+    assert not reader.is_alive() and not eraser.is_alive()
+    assert erased and erased[0].status == "completed", erased
+    report = json.loads((opened.results / erasure / "erasure.json").read_text())
+    assert {Path(c["file"]).name for c in report["own_copies"] if c["kind"] == "answer"} == {
+        "access.json", "access.html"}
     assert list(folder.iterdir()) == []
 
 

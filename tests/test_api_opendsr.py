@@ -4,10 +4,12 @@ types and identities garde cannot take, refused with their names."""
 
 from __future__ import annotations
 
+import calendar
 import threading
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import httpx
@@ -19,9 +21,19 @@ from tests.api_support import Client, Served, api_client, audit_actors, bearer, 
 from tests.test_api_problems import JSON, SUBJECT
 
 PROBLEM = "application/problem+json"
+# Received six days ago at 10:00 UTC: within the three months a date of receipt may be back (92 days).
+SUBMITTED = datetime.combine(date.today() - timedelta(days=6), time(10), UTC)
+
+
+def _a_month_after(day: date) -> date:
+    """The same day of the next month, or its last day (GDPR Art. 12(3)'s month, Regulation 1182/71)."""
+    year, month = (day.year + 1, 1) if day.month == 12 else (day.year, day.month + 1)
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
 def _sent(kind: str, email: str, **more: Any) -> dict[str, Any]:
     return {"regulation": "gdpr", "subject_request_id": str(uuid.uuid4()), "subject_request_type": kind,
-            "submitted_time": "2026-12-01T10:00:00Z",
+            "submitted_time": SUBMITTED.isoformat(),
             "subject_identities": [{"identity_type": "email", "identity_value": email,
                                     "identity_format": "raw"}],
             "api_version": "2.0", "status_callback_urls": ["https://tool.example.com/callbacks"], **more}
@@ -45,8 +57,10 @@ def test_a_privacy_tool_sends_an_access_request_and_follows_it(served: Served) -
         assert received.status_code == 201, received.text
         request_id = sent["subject_request_id"]
         assert received.json()["subject_request_id"] == request_id
-        assert received.json()["received_time"].startswith("2026-12-01T10:00:00")  # the deadline runs from it
-        assert received.json()["expected_completion_time"].startswith("2027-01-01T23:59:59")
+        # the deadline runs from the date of receipt the tool sent
+        assert datetime.fromisoformat(received.json()["received_time"]) == SUBMITTED
+        assert received.json()["expected_completion_time"].startswith(
+            f"{_a_month_after(SUBMITTED.date()).isoformat()}T23:59:59")
         assert tool.post("/opendsr/requests", json=sent).json() == received.json()  # sent again: the same one
         status = tool.get(f"/opendsr/requests/{request_id}").json()
         assert status["request_status"] == "pending" and status["results_url"] is None
@@ -117,6 +131,8 @@ def test_a_pending_request_is_cancelled_once(served: Served) -> None:
     ({"subject_identities": []}, 422, "body.subject_identities"),
     ({"subject_request_id": "123"}, 422, "body.subject_request_id"),
     ({"submitted_time": "2999-01-01T00:00:00Z"}, 400, "in the future"),
+    ({"submitted_time": "0001-01-01T00:00:00+01:00"}, 400, "submitted_time 0001-01-01T00:00:00+01:00 is"),
+    ({"submitted_time": (datetime.now(UTC) - timedelta(days=93)).isoformat()}, 400, "more than three months"),
     ({"unknown": 1}, 422, "body.unknown"),
 ])
 def test_what_garde_cannot_take_is_refused_by_name(api: tuple[Client, dict[str, str], str],
@@ -129,6 +145,18 @@ def test_what_garde_cannot_take_is_refused_by_name(api: tuple[Client, dict[str, 
     assert named in refused.text
     for role in ("service", "auditor"):
         assert client.get("/opendsr/discovery", headers=bearer(keys[role])).status_code == 403
+
+
+def test_a_request_received_within_three_months_is_taken(api: tuple[Client, dict[str, str], str]) -> None:
+    """The bound's edge (red28's backdated request): received 91 days ago, still within the longest
+    three months of an extended deadline, is recorded with that date of receipt. On the module's own
+    app: the request is overdue, and a shared server's overdue list belongs to other tests."""
+    client, keys, _ = api
+    received = datetime.now(UTC) - timedelta(days=91)
+    sent = client.post("/opendsr/requests", headers=bearer(keys["agent"]), json=_sent(
+        "access", f"old-{uuid.uuid4().hex[:8]}@example.org", submitted_time=received.isoformat()))
+    assert sent.status_code == 201, sent.text
+    assert datetime.fromisoformat(sent.json()["received_time"]) == received
 
 
 IDENTITY = st.fixed_dictionaries({}, optional={

@@ -24,13 +24,13 @@ from hypothesis import strategies as st
 
 from garde import audit, consent
 from garde.consent.confirmations import LIFETIME, PER_HOUR, forget, open_for
-from garde.consent.recording import ConsentChoice, record_choice
+from garde.consent.recording import ConsentChoice, record_choice, record_gpc_signal
 from garde.consent.unchecked import record_call, unchecked_kinds
 from garde.decide.model import DecisionModel
 from garde.keys import identifier_data_key
 from garde.problems import GardeError
 from garde.rights import FileMailer
-from garde.subjects import find_subject, identifier_hash, now
+from garde.subjects import find_subject, identifier_hash, now, objections
 from tests.api_support import Served, served_shop
 from tests.web_support import csrf_of, mails_to, privacy_center
 
@@ -232,3 +232,54 @@ def test_an_unchecked_identity_is_never_linked_nor_opted_in(
         assert standing == ("withdrawn" if action == "withdrawn" and victims & set(identities) else "given")
     assert recorded.pending == (tuple(kind for kind in identities if kind in unchecked)
                                 if action == "given" else ())
+
+
+def test_a_gpc_signal_links_no_unchecked_identity(served_shared: Served) -> None:
+    """``/consents/gpc`` takes ``checked`` as the consent calls do (SQLite, PostgreSQL): Mallory's
+    browser signals GPC on a form where she typed Bea's number beside her checked address. The
+    objection lands on Mallory's subject and on Bea's own (a withdrawal's rule: it only stops
+    processing), and the number stays Bea's, linked to nothing of Mallory's. Before: 422 for
+    ``checked``; without it, the number was linked to Mallory's subject."""
+    served, mallory, number = served_shared, f"mallory-{_tag()}@attacker.example", _phone()
+    bea = served.customers[11]
+    with served.client("service") as shop:
+        assert _give(shop, {"email": bea, "phone": number}, {"email": True, "phone": True}).status_code == 201
+        signalled = shop.post("/consents/gpc", headers={"Sec-GPC": "1"}, json={
+            "subject": {"email": mallory, "phone": number}, "checked": {"email": True, "phone": False}})
+        assert signalled.status_code == 200, signalled.text
+        assert signalled.json()["recorded"] is True
+        again = shop.post("/consents/gpc", headers={"Sec-GPC": "1"}, json={
+            "subject": {"email": mallory, "phone": number}, "checked": {"email": True, "phone": False}})
+        assert again.status_code == 200 and again.json()["recorded"] is False
+        stray = shop.post("/consents/gpc", headers={"Sec-GPC": "1"}, json={
+            "subject": {"email": mallory}, "checked": {"phone": False}})
+        assert stray.status_code == 400 and "phone" in stray.json()["detail"]
+    engine = sa.create_engine(served.store, poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            hers, mallorys = find_subject(conn, {"email": bea}), find_subject(conn, {"email": mallory})
+            assert hers is not None and mallorys is not None and hers != mallorys
+            assert find_subject(conn, {"phone": number}) == hers
+            assert "targeted_advertising" in objections(conn, hers)
+            assert "targeted_advertising" in objections(conn, mallorys)
+    finally:
+        engine.dispose()
+
+
+def test_a_gpc_signal_for_an_unknown_unchecked_identity_objects_on_its_own_subject(engine: sa.Engine) -> None:
+    """An unchecked identity garde never met gets a subject of its own that objects; the checked
+    ones share theirs; with every identity unchecked, each objects apart."""
+    tag = _tag()
+    identities = {"email": f"g-{tag}@example.org", "phone": _phone(), "customer_id": f"C-{tag}"}
+    found = record_gpc_signal(engine, MODEL, identities, {"sec-gpc": "1"}, unchecked=frozenset({"phone"}))
+    lone = {"email": f"h-{tag}@example.org", "phone": _phone()}
+    record_gpc_signal(engine, MODEL, lone, {"sec-gpc": "1"}, unchecked=frozenset(lone))
+    with engine.connect() as conn:
+        assert find_subject(conn, {"email": identities["email"]}) == found.subject_id
+        assert find_subject(conn, {"customer_id": identities["customer_id"]}) == found.subject_id
+        apart = find_subject(conn, {"phone": identities["phone"]})
+        assert apart is not None and apart != found.subject_id
+        each = [find_subject(conn, {kind: value}) for kind, value in lone.items()]
+        assert None not in each and len(set(each)) == 2
+        for subject_id in (found.subject_id, apart, *each):
+            assert subject_id is not None and "targeted_advertising" in objections(conn, subject_id)

@@ -20,9 +20,7 @@ the business databases of the data map and judged by the same function
 from __future__ import annotations
 
 import hashlib
-import sqlite3
-import tempfile
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -31,15 +29,16 @@ from typing import Any, TextIO
 import sqlalchemy as sa
 
 from garde import audit
+from garde.audience_seen import Seen
 from garde.consent.ledger import consent_channel, consent_events, latest_per_key
 from garde.consent.state import ConsentEvent, as_utc
 from garde.datasets import DataMap, Reference, TableMap, opened_datamap
-from garde.datasets.sql import chunks
 from garde.decide.model import ActivityRules, Decision, DecisionModel, covers
 from garde.decide.rules import ELECTRONIC_MAIL, SubjectFacts, evaluate
 from garde.documents.spreadsheet import CsvWriter
 from garde.keys import identifier_data_key
 from garde.problems import GardeError
+from garde.settings import get_settings
 from garde.store.transactions import retried
 from garde.subjects import (
     IDENTIFIER_KINDS,
@@ -354,31 +353,6 @@ def _address_key(channel: str, address: dict[str, str]) -> str:
     return hashlib.sha256("\x1f".join([channel, *address.values()]).lower().encode()).hexdigest()
 
 
-class _Seen:
-    """Addresses already written, on disk (a temporary SQLite file): bounded memory at any size.
-    Only SHA-256 keys are stored, never an address."""
-
-    def __init__(self) -> None:
-        self._folder = tempfile.TemporaryDirectory(prefix="garde-audience-")
-        self._db = sqlite3.connect(f"{self._folder.name}/seen.db")
-        self._db.execute("CREATE TABLE seen (key TEXT PRIMARY KEY)")
-
-    def new(self, keys: list[str]) -> set[str]:
-        fresh: set[str] = set()
-        for part in chunks(list(dict.fromkeys(keys)), 900):
-            marks = ",".join("?" * len(part))
-            old = {k for (k,) in self._db.execute(f"SELECT key FROM seen WHERE key IN ({marks})", part)}
-            fresh.update(k for k in part if k not in old)
-        return fresh
-
-    def add(self, keys: Iterable[str]) -> None:
-        self._db.executemany("INSERT OR IGNORE INTO seen VALUES (?)", [(k,) for k in keys])
-
-    def close(self) -> None:
-        self._db.close()
-        self._folder.cleanup()
-
-
 def contacts(store: sa.Engine, model: DecisionModel, datamap: DataMap, engines: Mapping[str, sa.Engine],
              activity: str, channel: str, at: datetime | None = None, batch: int = 1000) -> Iterator[Contact]:
     """The addresses ``activity`` may use on ``channel``, each once, streamed source by source.
@@ -393,7 +367,7 @@ def contacts(store: sa.Engine, model: DecisionModel, datamap: DataMap, engines: 
     channel = consent_channel(channel) or channel
     rules, moment, categories = _scope(model, activity, channel, at)
     statement = _facts_statement(rules)
-    seen = _Seen()
+    seen = Seen(get_settings().exports)
     try:
         with store.connect() as conn:
             for source in contact_sources(datamap, activity, channel):
@@ -405,7 +379,7 @@ def contacts(store: sa.Engine, model: DecisionModel, datamap: DataMap, engines: 
 
 def _source_contacts(conn: sa.Connection, statement: sa.CompoundSelect[Any], engine: sa.Engine,
                      source: ContactSource, rules: ActivityRules, categories: list[str] | None, channel: str,
-                     moment: datetime, seen: _Seen, batch: int) -> Iterator[Contact]:
+                     moment: datetime, seen: Seen, batch: int) -> Iterator[Contact]:
     query, kinds = _source_query(source)
     data_key = identifier_data_key(conn)
     with engine.connect() as business:
@@ -428,12 +402,12 @@ def _source_contacts(conn: sa.Connection, statement: sa.CompoundSelect[Any], eng
                 for address, hashes, started, ended in candidates:
                     decision = _judge(rules, known, hashes, started, ended, categories, channel, moment)
                     if decision.allowed:
-                        allowed.append((_address_key(channel, address), address, decision))
-                fresh = seen.new([key for key, _, _ in allowed])
+                        allowed.append((seen.mark(channel, address), address, decision))
+                fresh = seen.new([mark for mark, _, _ in allowed])
                 written = set()
-                for key, address, decision in allowed:
-                    if key in fresh and key not in written:
-                        written.add(key)
+                for mark, address, decision in allowed:
+                    if mark in fresh and mark not in written:
+                        written.add(mark)
                         yield Contact(address, decision.subject_id, _basis(decision), str(source))
                 seen.add(written)
 

@@ -14,6 +14,7 @@ answer folder cannot send the subject's data elsewhere, even if it appears after
 from __future__ import annotations
 
 import errno
+import fcntl
 import os
 import secrets
 from collections.abc import Callable, Iterator, Mapping
@@ -220,6 +221,12 @@ class OpenFolder:
         os.rename(hidden, name, src_dir_fd=self.descriptor, dst_dir_fd=self.descriptor)
         if durable:
             os.fsync(self.descriptor)
+
+    def lock(self) -> None:
+        """Wait for, then hold, the folder's exclusive lock (``flock`` on its descriptor) until the
+        folder is closed: processes and threads opening the same folder take turns. On a local file
+        system; a process killed holding it releases it."""
+        fcntl.flock(self.descriptor, fcntl.LOCK_EX)
 
     def remove(self, name: str) -> None:
         """Remove the file ``name`` (one already gone is nothing)."""

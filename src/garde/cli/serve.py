@@ -32,11 +32,13 @@ def serve(
     import uvicorn
 
     from garde.api.app import create_app
+    from garde.audience_seen import sweep
     from garde.decide.model import DecisionModel
     from garde.settings import get_settings
     from garde.store import open_store
 
     settings = get_settings()
+    sweep(settings.exports)  # what audience streams killed before left (their digests keyed by a lost key)
     if settings.consent_unchecked_identities is None:
         warnings.warn(UncheckedIdentitiesWarning(UNSET), stacklevel=1)
     if not settings.registers.exists():

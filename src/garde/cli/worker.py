@@ -28,9 +28,12 @@ def worker(
 
     Example: garde worker --concurrency 2 --queue retention
     """
+    from garde.audience_seen import sweep
     from garde.jobs import run_worker
 
-    run_worker(get_settings().database_url, concurrency=concurrency, queues=queue or (), name=name,
+    settings = get_settings()
+    sweep(settings.exports)  # what audience exports killed before left (their digests keyed by a lost key)
+    run_worker(settings.database_url, concurrency=concurrency, queues=queue or (), name=name,
                log_jobs=log_jobs)
 
 

@@ -158,16 +158,28 @@ def gpc_activities(model: DecisionModel) -> list[str]:
 
 
 def record_gpc_signal(engine: sa.Engine, model: DecisionModel, identities: dict[str, str],
-                      headers: Mapping[str, str], actor: str = "garde") -> GpcRecorded:
+                      headers: Mapping[str, str], actor: str = "garde",
+                      unchecked: frozenset[str] = frozenset()) -> GpcRecorded:
     """Record the ``Sec-GPC: 1`` that ``headers`` carry (a browser's, relayed by the shop) as the
     subject's objection to targeted advertising (GDPR Art. 21(2) and (5), CCPA "do not sell or
-    share"); audited once, with ``actor``. A GardeError when the headers carry no signal."""
+    share"); audited with ``actor``. A GardeError when the headers carry no signal.
+
+    The identities of ``unchecked`` (kinds the shop did not check, :func:`garde.consent.unchecked.
+    unchecked_kinds`) are linked to no other: the objection lands on the checked identities' subject
+    and, apart, on each unchecked one's own (created if new), as a withdrawal does. ``recorded``:
+    whether one of them objected anew; ``subject_id``: the first subject objecting."""
     if not gpc_signal(headers):
         raise GardeError("no Global Privacy Control signal: send the browser's `Sec-GPC: 1` header")
+    checked = {kind: value for kind, value in identities.items() if kind not in unchecked}
 
     def recording(conn: sa.Connection) -> tuple[str, bool]:
-        subject_id = ensure_subject(conn, identities)
-        return subject_id, record_gpc(conn, subject_id, actor=actor)
+        objecting = [ensure_subject(conn, checked)] if checked else []
+        for kind, value in identities.items():
+            held_by = find_subject(conn, {kind: value}) if kind in unchecked else objecting[0]
+            if held_by not in objecting:
+                objecting.append(held_by or ensure_subject(conn, {kind: value}))
+        new = [record_gpc(conn, subject_id, actor=actor) for subject_id in objecting]
+        return objecting[0], any(new)
 
     subject_id, recorded = retried(engine, recording, what="a GPC signal", races_to_create=True)
     return GpcRecorded(subject_id, recorded, TARGETED_ADVERTISING, gpc_activities(model))

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -474,18 +474,23 @@ def write_access(request: Request, deployment: Deployment, footprint: Footprint,
             "held": {kind: len(records) for kind, records in answer["held"].items()}}
 
 
-def report_ready(folder: Path, results: Path) -> None:
+def report_ready(folder: Path, results: Path, *, rendered: Callable[[], object] | None = None) -> None:
     """Render the HTML report of the access answer in ``folder`` (a request's folder of ``results``)
     if its run left it to be rendered, and keep it there, owner-only; then the run's words go.
 
     Every reader of a request's answer files calls this before it lists or serves them (staff's API and
     pages, the subject's, the demo, an erasure's plan of garde's own copies). Written whole under a
-    hidden name, then renamed: a reader at the same time sees no report or the whole one, and two
-    readers at once write the same bytes. A folder without the words (an answer read before, another
-    request's type) is left as it is."""
+    hidden name, then renamed: a reader at the same time sees no report or the whole one. The whole
+    of it holds the folder's lock (:meth:`~garde.private_files.OpenFolder.lock`): an erasure planning
+    the removal of the subject's copies waits for a reader rendering, then lists the report it
+    rendered, so no report is renamed into the folder after the erasure removed its files; two readers
+    take turns, the second finding it rendered. A folder without the words (an answer read before,
+    another request's type) is left as it is. ``rendered``: called between the render and the rename
+    (tests interleave an erasure there)."""
     if not folder.is_dir() or folder.is_symlink():
         return
     with opened_within(folder, results) as opened:
+        opened.lock()
         words = opened.read(WORDS)
         if words is None:
             return
@@ -493,6 +498,9 @@ def report_ready(folder: Path, results: Path) -> None:
         if answer is None:  # removed meanwhile (an erasure of the subject's copies): nothing to show
             opened.remove(WORDS)
             return
+        report = access_report(json.loads(answer), json.loads(words))
+        if rendered is not None:
+            rendered()
         # on the disk before the words go: a crash between them leaves the words, rendered again
-        opened.replace(REPORT, access_report(json.loads(answer), json.loads(words)), durable=True)
+        opened.replace(REPORT, report, durable=True)
         opened.remove(WORDS)

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -49,6 +49,11 @@ IDENTITY_FORMATS = ("raw",)
 STATUSES = {"received": "pending", "verified": "pending", "in_progress": "in_progress",
             "failed": "in_progress", "completed": "completed", "rejected": "cancelled",
             "cancelled": "cancelled"}
+#: How long before it reaches garde a request sent through OpenDSR may have been received: the
+#: deadline of GDPR Art. 12(3), one month extended by two further months, at its longest (92 days).
+#: A request older than that is past any deadline the controller could still keep; a tool sending one
+#: backdates it (red28: a request "received" in year 1, overdue by 739,925 days on every list).
+SUBMITTED_WITHIN = timedelta(days=92)
 
 
 @dataclass(frozen=True)
@@ -141,6 +146,10 @@ def _receive(conn: sa.Connection, sent: OpenDsrRequest, *, actor: str, region: s
         received = received if received.tzinfo else received.replace(tzinfo=UTC)
         if received > now() + CLOCK_SKEW:
             raise GardeError(f"submitted_time {received.isoformat()} is in the future")
+        if received < now() - SUBMITTED_WITHIN:
+            raise GardeError(f"submitted_time {received.isoformat()} is more than three months ago "
+                             f"({SUBMITTED_WITHIN.days} days: a month, extended by two, GDPR Art. 12(3)); "
+                             "send the request when the subject makes it")
     details = {"opendsr": {"regulation": sent.regulation.lower(), "by": actor,
                            "status_callback_urls": sent.status_callback_urls}}
     request = submit(conn, request_type, identities, language=language, details=details, actor=actor,

@@ -189,6 +189,11 @@ def receipt(request: Request, key: Agent,
 
 class GpcIn(Strict):
     subject: SubjectIn
+    checked: dict[IdentityKind, bool] | None = Field(default=None, description=(
+        "per identity of `subject`, whether the shop checked it, as for a consent: an unchecked one is "
+        "linked to no other, and the objection is recorded on its own subject too (a withdrawal's rule); "
+        "an identity not named here follows the `consent_unchecked_identities` setting"),
+        examples=[{"email": True, "phone": False}])
 
 
 class GpcOut(BaseModel):
@@ -203,8 +208,11 @@ def gpc(body: GpcIn, request: Request, key: Shop,
         sec_gpc: Annotated[str | None, Header(max_length=8, description="the browser's signal: 1")] = None,
         ) -> GpcOut:
     """Record a visitor's Global Privacy Control signal (`Sec-GPC: 1`, relayed by the shop with the
-    visitor's identity) as an objection to sale/sharing and targeted advertising (Art. 21(5))."""
+    visitor's identity) as an objection to sale/sharing and targeted advertising (Art. 21(5)). An
+    identity the shop did not check (`checked`) objects on its own subject, linked to no other."""
     held = service(request)
-    found = record_gpc_signal(held.engine, held.model, body.subject.identities(), {"sec-gpc": sec_gpc or ""},
-                              actor=key.actor)
+    identities = body.subject.identities()
+    unchecked = unchecked_kinds(identities, body.checked, held.settings.consent_unchecked_identities)
+    found = record_gpc_signal(held.engine, held.model, identities, {"sec-gpc": sec_gpc or ""},
+                              actor=key.actor, unchecked=unchecked)
     return GpcOut(recorded=found.recorded, scope=found.scope, activities=found.activities)
