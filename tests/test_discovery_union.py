@@ -43,8 +43,9 @@ def hops(draw: st.DrawFn) -> tuple[World, list[tuple[str, tuple[str, ...], dict[
         conditions: dict[str, list[Any]] = {}
         for column in draw(st.lists(st.sampled_from(searchable), min_size=1, max_size=2, unique=True)):
             present = sorted({r[column] for r in rows if r[column] is not None}, key=str)
-            absent = ["zz"] if column in table.identities.values() or isinstance(
-                (present or [0])[0], str) else [987654]
+            keyed = table.name if column == "id" else table.references[column].target \
+                if column in table.references else None
+            absent = [987654] if keyed is not None and not world.text_keys[keyed] else ["zz"]
             conditions[column] = draw(st.lists(st.sampled_from(present + absent), max_size=4, unique=True))
         reads.append((table.name, read, conditions))
     if len(reads) > 1 and draw(st.booleans()):  # a list searched again, as a hop's children search one id

@@ -64,7 +64,8 @@ def find_subject(datamap: DataMap, engines: Mapping[str, Engine], identities: Ma
 
     ``ahead``: the rows the walk will ask for are read first, one statement per database
     (:mod:`garde.datasets.ahead`), and each hop reads only what they do not cover; False: one
-    read per table and hop, a hop's reads of a database sent as one statement; None (the default): chosen per database by :func:`reads_ahead`.
+    read per table and hop, a hop's reads of a database sent as one statement; None (the
+    default): chosen per database by :func:`reads_ahead`.
     The footprint is the same either way (``tests/test_discovery_ahead.py``, and the access answers
     of ``tests/test_access_read_ahead.py``)."""
     unknown = [k for k in identities if not datamap.with_identity(k)]

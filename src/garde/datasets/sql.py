@@ -261,29 +261,52 @@ def _combined(reads: Sequence[Read], places: Sequence[int]) -> list[_Statement]:
     dialect = conn.dialect
     if len(places) < 2 or not (dialect.name == "sqlite" or sent_as_written(dialect)):
         return [_alone(reads[place], place) for place in places]
-    postgres = dialect.name == "postgresql"
-    types = postgres_types(conn, list(dict.fromkeys(reads[p][1] for p in places))) if postgres else {}
+    engine = conn.engine
+    if dialect.name == "postgresql" and any((engine, reads[p][1]) not in _TYPES for p in places):
+        postgres_types(conn, list(dict.fromkeys(reads[p][1] for p in places)))  # one query for all
     # A list of values searched in several reads is sent once (discovery's children of one customer
     # all search its id); on PostgreSQL only where the columns share a type, which the server gives
     # the parameter.
-    lists: dict[tuple[str, tuple[type, ...], tuple[Any, ...]], int] = {}
+    lists: dict[tuple[str, tuple[Any, ...], tuple[type, ...]], int] = {}
     parameters: list[Any] = []
     shape = []
     for place in places:
         _, table, columns, conditions = reads[place]
-        known = types.get(table, {})
-        if postgres and not known.keys() >= {*columns, *conditions}:
+        typed = _read_types(engine, dialect.name, table, columns, tuple(conditions))
+        if typed is None:
             return [_alone(reads[place], place) for place in places]
         searched = []
-        for column, values in conditions.items():
-            key = (known.get(column, ""), tuple(map(type, values)), tuple(values))
+        for (column, values), kind in zip(conditions.items(), typed[1], strict=True):
+            key = (kind, tuple(values), tuple(map(type, values)))
             if key not in lists:
                 lists[key] = len(parameters) + 1
                 parameters.extend(values)
             searched.append((column, lists[key], len(values)))
-        shape.append((table, columns, tuple(searched), tuple(known.get(c, "") for c in columns)))
+        shape.append((table, columns, tuple(searched), typed[0]))
     sql, picks = _union_sql(dialect, tuple(shape))
     return [_Statement(conn, sql, parameters, tuple(places), picks)]
+
+
+_READ_TYPES: dict[tuple[Engine, str, tuple[str, ...], tuple[str, ...]],
+                  tuple[tuple[str, ...], tuple[str, ...]] | None] = {}
+
+
+def _read_types(engine: Engine, dialect: str, table: str, columns: tuple[str, ...],
+                searched: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    """The types of a read's ``columns`` and of the columns it ``searched`` ("" on SQLite), worked
+    out once per engine and read shape; None when PostgreSQL did not report one of them."""
+    key = (engine, table, columns, searched)
+    if key not in _READ_TYPES:
+        if len(_READ_TYPES) >= 4096:
+            _READ_TYPES.clear()
+        known = _TYPES.get((engine, table), {}) if dialect == "postgresql" else None
+        if known is None:
+            _READ_TYPES[key] = (("",) * len(columns), ("",) * len(searched))
+        elif known.keys() >= {*columns, *searched}:
+            _READ_TYPES[key] = (tuple(known[c] for c in columns), tuple(known[c] for c in searched))
+        else:
+            return None  # asked again next time: a table created since is then known
+    return _READ_TYPES[key]
 
 
 @lru_cache(maxsize=512)
