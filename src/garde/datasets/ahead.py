@@ -2,8 +2,8 @@
 
 Discovery (:mod:`garde.datasets.discovery`) walks hop by hop, one
 ``SELECT ... WHERE col IN (...)`` per table and hop: about thirty reads for
-the reference shop, sent since pg29 as one statement per database and hop
-(about five), each statement paying the driver's and the library's cost. The graph
+the reference shop, sent on PostgreSQL since pg29 as one statement per
+database and hop (about five), each statement paying the driver's cost. The graph
 is known before the walk starts, so the rows it will ask for can be read
 first, in one statement per database: a chain of CTEs following the map's
 edges (customers by the given e-mail, orders by those customers' ids, order
