@@ -142,13 +142,15 @@ def _syncs(trace: Path) -> int:
 
 
 def test_reads_of_one_hop_are_the_rows_of_each_read(awkward: sa.Engine, tmp_path: Path) -> None:
-    """``rows_in_all`` gives each read's rows in order; on PostgreSQL in one round trip per connection."""
+    """``rows_in_all`` gives each read's rows in order, the reads of one connection in one statement
+    (a ``UNION ALL``): on PostgreSQL one statement and one round trip (it was one statement each)."""
     columns = ("id", "select", "pct%", "e mail")
     conditions: list[dict[str, list[object]]] = [{"select": ["a"]}, {"id": [2, 3]}, {"e mail": ["none"]},
                                                  {"pct%": [10, 30], "select": ["b"]}]
     trace = tmp_path / "protocol.trace"
     with awkward.connect() as conn:
         expected = [sorted(rows_in(conn, "user", columns, c)) for c in conditions]
+        rows_in_all([(conn, "user", columns, {"id": [1]}), (conn, "user", ("id",), {"id": [2]})])  # the types
         raw = conn.connection.dbapi_connection
         with trace.open("w") as out:
             if awkward.dialect.name == "postgresql":
@@ -158,7 +160,9 @@ def test_reads_of_one_hop_are_the_rows_of_each_read(awkward: sa.Engine, tmp_path
                 raw.pgconn.untrace()  # type: ignore[union-attr]
         assert [sorted(rows) for rows in found] == expected
     if awkward.dialect.name == "postgresql":
-        assert _syncs(trace) == 1  # four statements, one wait (it was one per statement)
+        assert _syncs(trace) == 1
+        binds = [line for line in trace.read_text().splitlines() if "\tF\t" in line and "\tBind\t" in line]
+        assert len(binds) == 1, binds
 
 
 def test_a_failing_read_among_others_raises_a_sqlalchemy_error(awkward: sa.Engine) -> None:

@@ -1,9 +1,9 @@
 """A subject's rows read ahead of discovery's walk: one statement per database.
 
 Discovery (:mod:`garde.datasets.discovery`) walks hop by hop, one
-``SELECT ... WHERE col IN (...)`` per table and hop: about thirty statements
-for the reference shop, each paying the driver's and the library's cost per
-statement (most of an access request's client CPU on PostgreSQL). The graph
+``SELECT ... WHERE col IN (...)`` per table and hop: about thirty reads for
+the reference shop, sent on PostgreSQL since pg29 as one statement per
+database and hop (about five), each statement paying the driver's cost. The graph
 is known before the walk starts, so the rows it will ask for can be read
 first, in one statement per database: a chain of CTEs following the map's
 edges (customers by the given e-mail, orders by those customers' ids, order
@@ -41,9 +41,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
 
 from garde.datasets.model import DataMap, TableMap, TableRef
+from garde.datasets.sql import postgres_types, quoted, raw_cursor, sent_as_written
 
 #: Parameters per statement above which the walk reads alone (SQLite's limit is 32766).
 MAX_PARAMETERS = 2000
@@ -149,35 +149,6 @@ def plan(datamap: DataMap, database: str, kinds: frozenset[str],
     return Plan(placed, columns, first, second)
 
 
-_TYPES: dict[tuple[Engine, str], dict[str, str]] = {}
-
-
-def _quoted(name: str) -> str:
-    """A PostgreSQL identifier, always quoted (the same name as unquoted when it is lower case)."""
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _postgres_types(conn: sa.Connection, tables: Sequence[str]) -> dict[str, dict[str, str]]:
-    """``{table: {column: its SQL type, no length}}`` of PostgreSQL tables, for the typed slots,
-    read on ``conn`` (no transaction of its own) and kept once found: a table missing now is asked
-    again next time."""
-    missing = [t for t in tables if (conn.engine, t) not in _TYPES]
-    if missing:
-        quote = conn.dialect.identifier_preparer.quote
-        found: dict[str, dict[str, str]] = defaultdict(dict)
-        for table, name, kind in conn.exec_driver_sql(
-                "SELECT c.relname, a.attname, format_type(a.atttypid, NULL) FROM pg_attribute a "
-                "JOIN pg_class c ON c.oid = a.attrelid "
-                "WHERE a.attrelid IN (SELECT to_regclass(n) FROM unnest(%(t)s::text[]) AS n) "
-                "AND a.attnum > 0 AND NOT a.attisdropped",
-                {"t": [quote(t) for t in missing]}):
-            found[str(table)][str(name)] = str(kind)
-        if len(_TYPES) >= 1024:
-            _TYPES.clear()
-        _TYPES.update(((conn.engine, t), types) for t, types in found.items())
-    return {t: _TYPES.get((conn.engine, t), {}) for t in tables}
-
-
 def statement(plan: Plan, conn: sa.Connection,
               counts: Mapping[str, int]) -> tuple[str, list[str], tuple[tuple[int, ...], ...]] | None:
     """The SQL for parameter lists of ``counts`` per kind, the kind of each list in the order the
@@ -194,8 +165,8 @@ def statement(plan: Plan, conn: sa.Connection,
     # Through psycopg the statement is sent as written, with the server's own $n marks (a RawCursor:
     # psycopg parses a statement's %s marks anew at each execution once it is over 4 kB, and the
     # shop's is 7.4 kB: 0.15 ms of CPU a request), so names are quoted without doubling a %.
-    raw = _sent_as_written(dialect)
-    quote = _quoted if raw else dialect.identifier_preparer.quote
+    raw = sent_as_written(dialect)
+    quote = quoted if raw else dialect.identifier_preparer.quote
     kinds: list[str] = []
     names = {t.ref: f"_garde_{i}" for i, t in enumerate(plan.tables)}
 
@@ -237,7 +208,7 @@ def statement(plan: Plan, conn: sa.Connection,
     # text slot), so a row is as wide as the widest table per type, not all tables together. On
     # PostgreSQL the first branch's NULLs are cast to their slot's type, which the UNION then gives
     # every later NULL; a length (varchar(200)) changes no value read, and is left out.
-    known = _postgres_types(conn, [t.name for t in plan.tables]) if postgres else {}
+    known = postgres_types(conn, [t.name for t in plan.tables]) if postgres else {}
     slots: dict[tuple[str, int], int] = {}
     picks: list[tuple[int, ...]] = []
     for table in plan.tables:
@@ -395,7 +366,7 @@ def read_ahead(datamap: DataMap, connections: Mapping[str, sa.Connection],
         sql, kinds, picks = made
         values = [value for kind in kinds for value in parameters[kind]]
         raw: Any = conn.connection.dbapi_connection
-        cursor = _raw_cursor(raw) if _sent_as_written(conn.dialect) else raw.cursor()
+        cursor = raw_cursor(raw) if sent_as_written(conn.dialect) else raw.cursor()
         try:
             cursor.execute(sql, values)
             found = cursor.fetchall()
@@ -410,18 +381,6 @@ def read_ahead(datamap: DataMap, connections: Mapping[str, sa.Connection],
         for kind, linked in ahead.linked(datamap, identity).items():
             searched.setdefault(kind, set()).update(linked)
     return ahead
-
-
-def _sent_as_written(dialect: sa.Dialect) -> bool:
-    """PostgreSQL through psycopg: :func:`statement` writes ``$n`` marks, :func:`_raw_cursor` sends them."""
-    return dialect.name == "postgresql" and dialect.driver == "psycopg"
-
-
-def _raw_cursor(raw: Any) -> Any:
-    """A psycopg cursor sending a statement as written, its marks PostgreSQL's own ``$n``."""
-    import psycopg  # only with a PostgreSQL database (SQLite-only use does not load the driver)
-
-    return psycopg.RawCursor(raw)
 
 
 _PLANS: dict[tuple[int, str, frozenset[str]], tuple[DataMap, Plan | None]] = {}

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack
+from dataclasses import dataclass
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 
 import sqlalchemy as sa
@@ -151,41 +154,251 @@ def rows_in(conn: sa.Connection, table: str, columns: tuple[str, ...],
 #: One read of :func:`rows_in`: the connection, the table, the columns read and the conditions.
 Read = tuple[sa.Connection, str, tuple[str, ...], Mapping[str, Sequence[Any]]]
 
+#: Reads one combined statement holds at most (SQLite allows 500 branches in a compound SELECT).
+UNION_READS = 100
+
 
 def rows_in_all(reads: Sequence[Read]) -> list[list[tuple[Any, ...]]]:
     """The rows of each read (as :func:`rows_in` finds them), in order.
 
-    On PostgreSQL the reads are sent together, one pipeline per connection, and
-    the answers come back in one round trip per database instead of one per
-    statement (a hop of discovery is up to a dozen independent statements; under
-    load each round trip waits for both processes to be scheduled). Elsewhere,
-    and for a single read, one after the other. A driver error is raised as
-    :func:`rows_in` raises it: the reads are run again one by one.
+    On PostgreSQL the reads of one connection are sent as one statement (:func:`_combined`):
+    each read a branch of a ``UNION ALL``, its rows tagged with its place, so a hop of discovery
+    (up to a dozen independent reads per database) costs the driver one statement per database
+    instead of one per table; the statements of several connections are sent together, one
+    pipeline per connection, and the answers come back in one round trip per database. Reads
+    that are not combined (SQLite's, a column whose type PostgreSQL does not report, a driver
+    other than psycopg) are sent one by one, pipelined on PostgreSQL. A driver error is raised
+    as :func:`rows_in` raises it: the reads are run again one by one.
     """
-    if len(reads) < 2 or any(conn.dialect.name != "postgresql" for conn, *_ in reads):
-        return [rows_in(*read) for read in reads]
+    if len(reads) < 2 or not any(sent_as_written(conn.dialect) for conn, *_ in reads):
+        return [rows_in(*read) for read in reads]  # SQLite's: no statement built for nothing
+    sent = _statements(reads)
+    out: list[list[tuple[Any, ...]]] = [[] for _ in reads]
+    pipelined = len(sent) > 1 and all(s.conn.dialect.name == "postgresql" for s in sent)
     raws: dict[int, Any] = {}
-    cursors = []
+    cursors: list[Any] = []
     try:
         with ExitStack() as pipelines:
-            for conn, table, columns, conditions in reads:
-                raw: Any = conn.connection.dbapi_connection
-                if id(raw) not in raws:
+            for one in sent:
+                raw: Any = one.conn.connection.dbapi_connection
+                if pipelined and id(raw) not in raws:
                     raws[id(raw)] = raw
                     pipelines.enter_context(raw.pipeline())
-                cursor = raw.cursor()
+                cursor = raw_cursor(raw) if one.picks and sent_as_written(one.conn.dialect) else raw.cursor()
                 cursors.append(cursor)
-                sql = _select_in_sql(conn.dialect, table, columns,
-                                     tuple((c, len(v)) for c, v in conditions.items()))
-                cursor.execute(sql, [value for values in conditions.values() for value in values])
-        return [cursor.fetchall() for cursor in cursors]
+                cursor.execute(one.sql, one.parameters)
+                if not pipelined:
+                    one.take(cursor.fetchall(), out)
+        if pipelined:
+            for one, cursor in zip(sent, cursors, strict=True):
+                one.take(cursor.fetchall(), out)
+        return out
     except reads[0][0].dialect.loaded_dbapi.Error:
-        for raw in raws.values():  # each transaction is aborted: start again, one statement at a time
+        for read in reads:  # each transaction is aborted on PostgreSQL: start again, one statement at a time
+            raw = read[0].connection.dbapi_connection
+            if read[0].dialect.name == "postgresql" and id(raw) not in raws:
+                raws[id(raw)] = raw
+        for raw in raws.values():
             raw.rollback()
         return [rows_in(*read) for read in reads]
     finally:
         for cursor in cursors:
             cursor.close()
+
+
+@dataclass(frozen=True)
+class _Statement:
+    """One statement sent for some reads: their places in the reads, and where each finds its
+    columns in a row of the result (``picks``; empty for a read sent alone)."""
+
+    conn: sa.Connection
+    sql: str
+    parameters: list[Any]
+    places: tuple[int, ...]
+    picks: tuple[Callable[[Sequence[Any]], tuple[Any, ...]], ...] = ()
+
+    def take(self, rows: Sequence[tuple[Any, ...]], out: list[list[tuple[Any, ...]]]) -> None:
+        """Each row to the read that asked for it."""
+        if not self.picks:
+            out[self.places[0]] = rows if isinstance(rows, list) else list(rows)
+            return
+        for row in rows:
+            tag = row[0]
+            out[self.places[tag]].append(self.picks[tag](row))
+
+
+def _statements(reads: Sequence[Read]) -> list[_Statement]:
+    """The statements sending ``reads``: per connection, its reads combined (in batches of at most
+    :data:`CHUNK` values and :data:`UNION_READS` reads), or one statement per read."""
+    by_connection: dict[int, list[int]] = {}
+    for place, (conn, *_) in enumerate(reads):
+        by_connection.setdefault(id(conn), []).append(place)
+    sent: list[_Statement] = []
+    for places in by_connection.values():
+        batch: list[int] = []
+        values = 0
+        for place in places:
+            count = sum(len(v) for v in reads[place][3].values())
+            if batch and (values + count > CHUNK or len(batch) >= UNION_READS):
+                sent.extend(_combined(reads, batch))
+                batch, values = [], 0
+            batch.append(place)
+            values += count
+        sent.extend(_combined(reads, batch))
+    return sent
+
+
+def _alone(read: Read, place: int) -> _Statement:
+    conn, table, columns, conditions = read
+    sql = _select_in_sql(conn.dialect, table, columns, tuple((c, len(v)) for c, v in conditions.items()))
+    return _Statement(conn, sql, [value for values in conditions.values() for value in values], (place,))
+
+
+def _combined(reads: Sequence[Read], places: Sequence[int]) -> list[_Statement]:
+    """One ``UNION ALL`` for the reads at ``places`` (all on one connection), or each alone when
+    there is one, or when they cannot be combined.
+
+    Combined on PostgreSQL through psycopg only: there each statement costs the client psycopg's
+    work (a discovery's client instructions −35 %). On SQLite a statement costs ≈ 20 µs and no round
+    trip, and the combined statements counted more instructions, not fewer (4.05 → 4.28 M a
+    discovery on the 1 M shop, pg29); :func:`_union_sql` writes SQLite's form too, for measuring."""
+    conn = reads[places[0]][0]
+    dialect = conn.dialect
+    if len(places) < 2 or not sent_as_written(dialect):
+        return [_alone(reads[place], place) for place in places]
+    engine = conn.engine
+    if dialect.name == "postgresql" and any((engine, reads[p][1]) not in _TYPES for p in places):
+        postgres_types(conn, list(dict.fromkeys(reads[p][1] for p in places)))  # one query for all
+    # A list of values searched in several reads is sent once (discovery's children of one customer
+    # all search its id); on PostgreSQL only where the columns share a type, which the server gives
+    # the parameter.
+    lists: dict[tuple[str, tuple[Any, ...], tuple[type, ...]], int] = {}
+    parameters: list[Any] = []
+    shape = []
+    for place in places:
+        _, table, columns, conditions = reads[place]
+        typed = _read_types(engine, dialect.name, table, columns, tuple(conditions))
+        if typed is None:
+            return [_alone(reads[place], place) for place in places]
+        searched = []
+        for (column, values), kind in zip(conditions.items(), typed[1], strict=True):
+            key = (kind, tuple(values), tuple(map(type, values)))
+            if key not in lists:
+                lists[key] = len(parameters) + 1
+                parameters.extend(values)
+            searched.append((column, lists[key], len(values)))
+        shape.append((table, columns, tuple(searched), typed[0]))
+    sql, picks = _union_sql(dialect, tuple(shape))
+    return [_Statement(conn, sql, parameters, tuple(places), picks)]
+
+
+_READ_TYPES: dict[tuple[Engine, str, tuple[str, ...], tuple[str, ...]],
+                  tuple[tuple[str, ...], tuple[str, ...]] | None] = {}
+
+
+def _read_types(engine: Engine, dialect: str, table: str, columns: tuple[str, ...],
+                searched: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    """The types of a read's ``columns`` and of the columns it ``searched`` ("" on SQLite), worked
+    out once per engine and read shape; None when PostgreSQL did not report one of them."""
+    key = (engine, table, columns, searched)
+    if key not in _READ_TYPES:
+        if len(_READ_TYPES) >= 4096:
+            _READ_TYPES.clear()
+        known = _TYPES.get((engine, table), {}) if dialect == "postgresql" else None
+        if known is None:
+            _READ_TYPES[key] = (("",) * len(columns), ("",) * len(searched))
+        elif known.keys() >= {*columns, *searched}:
+            _READ_TYPES[key] = (tuple(known[c] for c in columns), tuple(known[c] for c in searched))
+        else:
+            return None  # asked again next time: a table created since is then known
+    return _READ_TYPES[key]
+
+
+@lru_cache(maxsize=512)
+def _union_sql(dialect: sa.Dialect, shape: tuple[tuple[str, tuple[str, ...], tuple[tuple[str, int, int], ...],
+                                                 tuple[str, ...]], ...]
+               ) -> tuple[str, tuple[Callable[[Sequence[Any]], tuple[Any, ...]], ...]]:
+    """The ``UNION ALL`` of reads of ``shape`` (per read: its table, its columns, the columns it
+    searches with the first mark and the number of its values, its columns' types), and for each
+    read what takes its columns from a row of the result.
+
+    A row is its read's place, then slots: a slot per column type and rank (a table's second text
+    column goes to the second text slot), so a row is as wide as the widest read per type. On
+    PostgreSQL the first branch's empty slots are NULLs cast to their type, which the ``UNION``
+    gives every later NULL; a length (``varchar(200)``) changes no value read, and is left out."""
+    postgres = dialect.name == "postgresql"
+    # SQLite reads a double-quoted name that no column has as a string: names are quoted only where
+    # needed there, as the statements of single reads quote them, so a missing column fails alike.
+    quote = quoted if postgres else dialect.identifier_preparer.quote
+    mark = "$" if postgres else "?"
+    slots: dict[tuple[str, int], int] = {}
+    placed = []
+    for *_, types in shape:
+        ranks: dict[str, int] = defaultdict(int)
+        mine = []
+        for kind in types:
+            mine.append(slots.setdefault((kind, ranks[kind]), len(slots)))
+            ranks[kind] += 1
+        placed.append(mine)
+    branches = []
+    for tag, ((table, columns, searched, _), mine) in enumerate(zip(shape, placed, strict=True)):
+        values = [f"CAST(NULL AS {kind})" if postgres and tag == 0 else "NULL" for kind, _ in slots]
+        for column, at in zip(columns, mine, strict=True):
+            values[at] = quote(column)
+        wheres = [f"{quote(column)} IN ({', '.join(f'{mark}{n}' for n in range(first, first + count))})"
+                  if count else "1 = 0" for column, first, count in searched]
+        branches.append(f"SELECT {tag}, {', '.join(values)} FROM {quote(table)} WHERE {' OR '.join(wheres)}")
+    picks = tuple(_picker([1 + at for at in mine]) for mine in placed)
+    return " UNION ALL ".join(branches), picks
+
+
+def _picker(positions: Sequence[int]) -> Callable[[Sequence[Any]], tuple[Any, ...]]:
+    """What takes ``positions`` of a row, as a tuple (``itemgetter`` of one position gives the value)."""
+    if len(positions) == 1:
+        at = positions[0]
+        return lambda row: (row[at],)
+    return itemgetter(*positions)
+
+
+def quoted(name: str) -> str:
+    """A PostgreSQL identifier, always quoted (the same name as unquoted when it is lower case)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def sent_as_written(dialect: sa.Dialect) -> bool:
+    """PostgreSQL through psycopg: statements written with ``$n`` marks, sent by :func:`_raw_cursor`."""
+    return dialect.name == "postgresql" and dialect.driver == "psycopg"
+
+
+def raw_cursor(raw: Any) -> Any:
+    """A psycopg cursor sending a statement as written, its marks PostgreSQL's own ``$n``."""
+    import psycopg  # only with a PostgreSQL database (SQLite-only use does not load the driver)
+
+    return psycopg.RawCursor(raw)
+
+
+_TYPES: dict[tuple[Engine, str], dict[str, str]] = {}
+
+
+def postgres_types(conn: sa.Connection, tables: Sequence[str]) -> dict[str, dict[str, str]]:
+    """``{table: {column: its SQL type, no length}}`` of PostgreSQL tables, for the typed slots of
+    combined statements, read on ``conn`` (no transaction of its own) and kept once found: a table
+    missing now is asked again next time."""
+    missing = [t for t in tables if (conn.engine, t) not in _TYPES]
+    if missing:
+        quote = conn.dialect.identifier_preparer.quote
+        found: dict[str, dict[str, str]] = defaultdict(dict)
+        for table, name, kind in conn.exec_driver_sql(
+                "SELECT c.relname, a.attname, format_type(a.atttypid, NULL) FROM pg_attribute a "
+                "JOIN pg_class c ON c.oid = a.attrelid "
+                "WHERE a.attrelid IN (SELECT to_regclass(n) FROM unnest(%(t)s::text[]) AS n) "
+                "AND a.attnum > 0 AND NOT a.attisdropped",
+                {"t": [quote(t) for t in missing]}):
+            found[str(table)][str(name)] = str(kind)
+        if len(_TYPES) >= 1024:
+            _TYPES.clear()
+        _TYPES.update(((conn.engine, t), types) for t, types in found.items())
+    return {t: _TYPES.get((conn.engine, t), {}) for t in tables}
 
 
 def chunks(values: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
