@@ -24,6 +24,8 @@ from garde.analyse.wording import sentences, states_purpose, tied_bases
 
 #: Fewest purposes a run-together paragraph must hold to be read as several.
 SEVERAL = 2
+#: Fewest words of a clause introducing a list after its colon (a label has fewer).
+INTRO_WORDS = 5
 #: Fewest words a listed purpose has ("iscrizione al servizio": a purpose; "ecc.": none).
 PURPOSE_WORDS = 3
 
@@ -99,14 +101,14 @@ def listed_after_colon(block: Block, language: str) -> list[Unit]:
     unit each (an item naming no basis is left: the introduction states none for it); empty unless
     two or more tie a basis."""
     colon = block.text.find(": ")
-    if colon < 0 or tied_bases(block.text[:colon], language):
+    # the introduction is a clause ("I dati sono trattati per le seguenti finalità:"), not a label
+    # ("Suggerimenti su libri simili: ...; il trattamento si fonda su ...": one purpose's clauses)
+    if colon < 0 or len(block.text[:colon].split()) < INTRO_WORDS or tied_bases(block.text[:colon], language):
         return []
     units: list[Unit] = []
     offset = colon + 2
     for a, b in _top_level(block.text[offset:]):
         item = block.text[offset + a:offset + b].rstrip(" .")
-        if _basis_only(item, 0, len(item), language):
-            return []  # "...; il trattamento si fonda sul legittimo interesse": one purpose's clauses
         if len(item.split()) >= PURPOSE_WORDS and tied_bases(item, language):
             units.append(Unit("item", [Chunk("purpose", item, block.start + offset + a)]))
     return units if len(units) >= SEVERAL else []
