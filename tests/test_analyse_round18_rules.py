@@ -34,7 +34,8 @@ EXPLAINED = [("Take and deliver your orders", "Contract (the terms you accept wh
              ("Record CCTV inside the shop", "Legitimate interests: keeping our staff safe")]
 
 
-@pytest.mark.parametrize("header", ["What we do", "What happens", "Activity we carry out", "Ce que nous faisons"])
+@pytest.mark.parametrize("header", ["What we do", "What happens", "Activity we carry out",
+                                    "Ce que nous faisons"])
 def test_a_table_s_first_column_of_plain_words_holds_the_purposes(header: str) -> None:
     assert pairs(table(header, EXPLAINED), "en") == {
         ("Take and deliver your orders", "contract"), ("Email you our seasonal menu", "consent"),
@@ -66,17 +67,17 @@ def test_a_basis_sentence_after_a_list_is_its_items_basis() -> None:
 
 
 def test_only_the_list_just_above_takes_it() -> None:
-    text = ("Finalités\n\n1. Licence fédérale\n\nNous transmettons vos nom et adresse à la fédération ; le code "
-            "du sport nous impose de licencier les pratiquants.\n\n2. Photos des sorties\n\nLes photos ne sont "
-            "publiées que si vous nous y autorisez.\n")
+    text = ("Finalités\n\n1. Licence fédérale\n\nNous transmettons vos nom et adresse à la fédération ; "
+            "le code du sport nous impose de licencier les pratiquants.\n\n2. Photos des sorties\n\n"
+            "Les photos ne sont publiées que si vous nous y autorisez.\n")
     assert ("Licence fédérale", "consent") not in pairs(text, "fr", "notice.txt")
     assert ("Photos des sorties", "consent") in pairs(text, "fr", "notice.txt")
 
 
 def test_purposes_each_followed_by_a_basis_sentence_in_one_paragraph() -> None:
     text = ("How we use your information\n\nWe process your personal data for the purposes below.\n\n"
-            "To provide you with direct care. The legal basis is Article 6(1)(e) UK GDPR. To report notifiable "
-            "diseases to the health agency. The legal basis is Article 6(1)(c) UK GDPR.\n")
+            "To provide you with direct care. The legal basis is Article 6(1)(e) UK GDPR. To report "
+            "notifiable diseases to the health agency. The legal basis is Article 6(1)(c) UK GDPR.\n")
     assert pairs(text, "en", "notice.txt") == {("To provide you with direct care.", "public_task"),
                                                ("To report notifiable diseases to the health agency.",
                                                 "legal_obligation")}
@@ -87,18 +88,19 @@ def test_purposes_each_followed_by_a_basis_sentence_in_one_paragraph() -> None:
        st.sampled_from([("repose sur votre consentement", "consent"),
                         ("repose sur le contrat d'adhésion", "contract"),
                         ("repose sur notre intérêt légitime", "legitimate_interests")]))
-def test_this_processing_is_what_we_do_in_the_sentence_before(done: list[str], basis: tuple[str, str]) -> None:
+def test_this_processing_is_what_we_do_in_the_sentence_before(done: list[str],
+                                                               basis: tuple[str, str]) -> None:
     text = f"Notice\n\n{done[0]} Ce traitement {basis[0]}.\n"
     assert pairs(text, "fr", "notice.txt") == {(done[0], basis[1])}
 
 
 # -- purposes listed after a colon, separated by ";", each with its own basis -----------------------
 
-COMUNE = ("## Finalità e base giuridica\n\nI dati forniti sono trattati per le seguenti finalità: iscrizione al "
-          "servizio di refezione scolastica, per l'esecuzione di un compito di interesse pubblico (art. 6, par. "
-          "1, lett. e) del Regolamento); predisposizione delle diete speciali, sulla base dell'art. 9, par. 2, "
-          "lett. g) del Regolamento; comunicazioni urgenti alle famiglie tramite SMS, previo consenso (art. 6, "
-          "par. 1, lett. a) del Regolamento).\n")
+COMUNE = ("## Finalità e base giuridica\n\nI dati forniti sono trattati per le seguenti finalità: "
+          "iscrizione al servizio di refezione scolastica, per l'esecuzione di un compito di interesse "
+          "pubblico (art. 6, par. 1, lett. e) del Regolamento); predisposizione delle diete speciali, sulla "
+          "base dell'art. 9, par. 2, lett. g) del Regolamento; comunicazioni urgenti alle famiglie tramite "
+          "SMS, previo consenso (art. 6, par. 1, lett. a) del Regolamento).\n")
 
 
 def test_a_list_run_into_one_paragraph_is_a_purpose_per_item() -> None:
@@ -108,9 +110,9 @@ def test_a_list_run_into_one_paragraph_is_a_purpose_per_item() -> None:
 
 
 def test_one_purpose_s_clauses_after_its_label_stay_one() -> None:
-    text = ("Suggerimenti su libri simili: ai clienti che hanno già acquistato inviamo consigli per email sulla "
-            "base del legittimo interesse; il trattamento si fonda sul nostro legittimo interesse e può opporsi "
-            "in ogni momento.\n")
+    text = ("Suggerimenti su libri simili: ai clienti che hanno già acquistato inviamo consigli per email "
+            "sulla base del legittimo interesse; il trattamento si fonda sul nostro legittimo interesse e "
+            "può opporsi in ogni momento.\n")
     assert len(pairs(text, "it", "notice.txt")) <= 1
 
 
@@ -123,13 +125,15 @@ ACCORDION = """<h1>Privacy policy</h1>
 <details><summary>Our legal bases, at a glance</summary>
 <ul><li>Fraud prevention: legitimate interests.</li></ul></details>
 <details><summary>Who do we share your information with?</summary>
-<h3>Couriers</h3><p>Our couriers receive your address to deliver your order, as part of our contract with you.</p>
+<h3>Couriers</h3><p>Our couriers receive your address to deliver your order, as part of our contract
+with you.</p>
 </details>
 """
 
 
 def test_an_accordion_s_recipients_and_summary_add_no_purpose() -> None:
-    assert pairs_of(read_html(ACCORDION, "notice.html"), "en") == {("Preventing fraud", "legitimate_interests")}
+    found = pairs_of(read_html(ACCORDION, "notice.html"), "en")
+    assert found == {("Preventing fraud", "legitimate_interests")}
 
 
 def test_a_button_classed_as_an_accordion_s_title_is_a_heading() -> None:

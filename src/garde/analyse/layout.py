@@ -23,7 +23,7 @@ from garde.analyse.on_behalf import processor_heading, processor_role, processor
 from garde.analyse.passages import plain_sections
 from garde.analyse.references import by_reference, named_entries, respectively
 from garde.analyse.run_together import basis_groups, basis_of_list, listed_after_colon, states_use
-from garde.analyse.subjects import clauses, conditional, hedged_use, ties, use_after_basis
+from garde.analyse.subjects import clauses, conditional, hedged_use, ties
 from garde.analyse.table_rows import read_tables
 from garde.analyse.units import Chunk, Reading, Unit, chunks
 from garde.analyse.wording import (
@@ -39,7 +39,6 @@ from garde.analyse.wording import (
     load_structure,
     names_only_bases,
     sentences,
-    states_purpose,
     tied_bases,
     tokens,
     without,

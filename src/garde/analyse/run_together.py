@@ -72,7 +72,8 @@ def basis_groups(block: Block, language: str) -> list[Unit]:
     for start, end in sentences(text):
         if since is not None and _basis_only(text, start, end, language):
             purpose = text[since:start].strip()
-            units.append(Unit("paragraph", [Chunk("purpose", purpose, block.start + text.index(purpose, since)),
+            at = block.start + text.index(purpose, since)
+            units.append(Unit("paragraph", [Chunk("purpose", purpose, at),
                                             Chunk("prose", text[start:end], block.start + start)]))
             since = None
         elif since is None:
