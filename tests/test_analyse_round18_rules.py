@@ -74,15 +74,6 @@ def test_only_the_list_just_above_takes_it() -> None:
     assert ("Photos des sorties", "consent") in pairs(text, "fr", "notice.txt")
 
 
-def test_purposes_each_followed_by_a_basis_sentence_in_one_paragraph() -> None:
-    text = ("How we use your information\n\nWe process your personal data for the purposes below.\n\n"
-            "To provide you with direct care. The legal basis is Article 6(1)(e) UK GDPR. To report "
-            "notifiable diseases to the health agency. The legal basis is Article 6(1)(c) UK GDPR.\n")
-    assert pairs(text, "en", "notice.txt") == {("To provide you with direct care.", "public_task"),
-                                               ("To report notifiable diseases to the health agency.",
-                                                "legal_obligation")}
-
-
 @given(st.lists(st.sampled_from(["Nous tenons la liste des adhérents.", "Nous organisons la kermesse.",
                                  "Nous publions le bulletin."]), min_size=1, max_size=1),
        st.sampled_from([("repose sur votre consentement", "consent"),

@@ -22,7 +22,7 @@ from garde.analyse.named_again import named_by_clause, named_purposes
 from garde.analyse.on_behalf import processor_heading, processor_role, processor_spans, says_on_behalf
 from garde.analyse.passages import plain_sections
 from garde.analyse.references import by_reference, named_entries, respectively
-from garde.analyse.run_together import basis_groups, basis_of_list, listed_after_colon, states_use
+from garde.analyse.run_together import basis_of_list, listed_after_colon, states_use
 from garde.analyse.subjects import clauses, conditional, hedged_use, ties
 from garde.analyse.table_rows import read_tables
 from garde.analyse.units import Chunk, Reading, Unit, chunks
@@ -500,7 +500,7 @@ def _walk(heading: Block | None, body: list[Block], language: str, reading: Read
         if following_items and block.text.rstrip().endswith(":"):
             intro = [chunk]
             continue
-        run_together = listed_after_colon(block, language) or basis_groups(block, language)
+        run_together = listed_after_colon(block, language)
         if run_together:  # a list or lettered items the PDF ran into one paragraph, each with its basis
             reading.units += run_together
             emitted = True

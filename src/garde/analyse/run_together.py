@@ -1,11 +1,8 @@
 """Bases stated after what they are for, and purposes a PDF's text layer ran into one paragraph.
 
 - A sentence that ties a basis and names no purpose of its own ("La base giuridica è l'esecuzione del
-  contratto.", "The legal basis is Article 6(1)(e) UK GDPR.") is the basis of what comes just before it:
-  the items of the list above it (:func:`basis_of_list`), or the sentences before it in its paragraph
-  (:func:`basis_groups`: "To provide direct care. The legal basis is Article 6(1)(e). To share results
-  with NHS England. The legal basis is Article 6(1)(c).", a public body's lettered items whose markers
-  the PDF's text layer dropped, run into one paragraph).
+  contratto.", "The legal basis is Article 6(1)(e) UK GDPR.") opening the paragraph right after a list
+  is the basis of the list's items (:func:`basis_of_list`).
 - A paragraph introducing purposes after a colon and listing them separated by ";", each with its own
   basis (:func:`listed_after_colon`: "... per le seguenti finalità: iscrizione al servizio, ... (art. 6,
   par. 1, lett. e) del Regolamento); comunicazioni urgenti ..., previo consenso (art. 6, par. 1, lett.
@@ -13,8 +10,6 @@
 """
 
 from __future__ import annotations
-
-import re
 
 from garde.analyse.document import Block
 from garde.analyse.references import reference_runs
@@ -59,29 +54,6 @@ def basis_of_list(block: Block, language: str) -> Chunk | None:
         return None
     a, b = spans[0]
     return Chunk("prose", block.text[a:b], block.start + a)
-
-
-def basis_groups(block: Block, language: str) -> list[Unit]:
-    """A paragraph of purposes each followed by a sentence giving its basis and naming no purpose: a
-    unit per purpose (the sentences since the last basis sentence) with its basis sentence; empty
-    unless there are two such purposes or more and nothing follows the last basis sentence but
-    sentences tying nothing."""
-    text = block.text
-    units: list[Unit] = []
-    since: int | None = None  # where the sentences of the next purpose start
-    for start, end in sentences(text):
-        if since is not None and _basis_only(text, start, end, language):
-            purpose = text[since:start].strip()
-            at = block.start + text.index(purpose, since)
-            units.append(Unit("paragraph", [Chunk("purpose", purpose, at),
-                                            Chunk("prose", text[start:end], block.start + start)]))
-            since = None
-        elif since is None:
-            since = start
-    return units if len(units) >= SEVERAL else []
-
-
-_SEPARATOR = re.compile(r"\s*;\s*")
 
 
 def _top_level(text: str) -> list[tuple[int, int]]:
