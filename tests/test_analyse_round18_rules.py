@@ -5,8 +5,6 @@ tasks, and the layouts of the ICO's, the CNIL's and the Garante's model notices;
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
 from garde.analyse.activities import extract_activities
 from garde.analyse.document import Document, from_text
@@ -72,17 +70,6 @@ def test_only_the_list_just_above_takes_it() -> None:
             "Les photos ne sont publiées que si vous nous y autorisez.\n")
     assert ("Licence fédérale", "consent") not in pairs(text, "fr", "notice.txt")
     assert ("Photos des sorties", "consent") in pairs(text, "fr", "notice.txt")
-
-
-@given(st.lists(st.sampled_from(["Nous tenons la liste des adhérents.", "Nous organisons la kermesse.",
-                                 "Nous publions le bulletin."]), min_size=1, max_size=1),
-       st.sampled_from([("repose sur votre consentement", "consent"),
-                        ("repose sur le contrat d'adhésion", "contract"),
-                        ("repose sur notre intérêt légitime", "legitimate_interests")]))
-def test_this_processing_is_what_we_do_in_the_sentence_before(done: list[str],
-                                                               basis: tuple[str, str]) -> None:
-    text = f"Notice\n\n{done[0]} Ce traitement {basis[0]}.\n"
-    assert pairs(text, "fr", "notice.txt") == {(done[0], basis[1])}
 
 
 # -- purposes listed after a colon, separated by ";", each with its own basis -----------------------

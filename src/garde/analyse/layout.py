@@ -505,11 +505,15 @@ def _walk(heading: Block | None, body: list[Block], language: str, reading: Read
             reading.units += run_together
             emitted = True
             continue
-        after_list = basis_of_list(block, language) if pending and body[i - 1].kind == "item" else None
+        first = i - 1
+        while first > 0 and body[first - 1].kind == "item":
+            first -= 1
+        # a list of purposes: under a heading announcing them, or after "Trattiamo i suoi dati per:"
+        purposes_listed = listing or (first > 0 and body[first - 1].text.rstrip().endswith(":")
+                                      and contains(body[first - 1].text, structure_cues(language)))
+        after_list = basis_of_list(block, language) \
+            if pending and body[i - 1].kind == "item" and purposes_listed else None
         if after_list is not None:  # "- A; - B." then "La base giuridica è il contratto.": A's and B's
-            first = i - 1
-            while first > 0 and body[first - 1].kind == "item":
-                first -= 1
             above = [item for item in pending if item.start >= body[first].start]  # the list just above
             reading.units += [Unit("item", [Chunk("purpose", item.text, item.start), after_list])
                               for item in above]
@@ -571,6 +575,12 @@ def _walk(heading: Block | None, body: list[Block], language: str, reading: Read
                               for text, at in _sentence_groups(heading_prose, language)]
         else:
             reading.units.append(_section_unit(heading, heading_prose))
+
+
+def structure_cues(language: str) -> tuple[str, ...]:
+    """The words stating a use of the data (structure.yaml ``purpose_cues``)."""
+    structure = load_structure()
+    return structure.words(structure.purpose_cues, language)
 
 
 def _sentence_groups(prose: list[Chunk], language: str) -> list[tuple[str, int]]:
@@ -669,7 +679,7 @@ def _by_subject(block: Block, language: str, reading: Reading,
     states a use and its basis is a purpose. Returns whether the paragraph was read so, and
     whether it tied a basis."""
     refer_back, uses_are_purposes = scope
-    found = ties(block.text, language, refer_back, told_back=refer_back)
+    found = ties(block.text, language, refer_back)
     if not any(tie.purposes or tie.whole for tie in found):
         return False, False
     for tie in found:

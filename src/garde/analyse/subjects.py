@@ -56,10 +56,9 @@ class Tie:
     whole: bool  # the sentence states its basis for every purpose of the page
 
 
-def ties(text: str, language: str, refer_back: bool = True, told_back: bool = False) -> list[Tie]:
+def ties(text: str, language: str, refer_back: bool = True) -> list[Tie]:
     """Each sentence of ``text`` that ties a legal basis, with the purposes its subject names
-    (``refer_back``: or, for "this processing", the use the sentence before states; ``told_back``:
-    or, for "ce traitement", what "we" do in the sentence before, whatever the verb)."""
+    (``refer_back``: or, for "this processing", the use the sentence before states)."""
     structure = load_structure()
     predicates = _pattern(structure.words(structure.basis_predicates, language))
     whole_words = _pattern(structure.words(structure.whole_document, language))
@@ -69,12 +68,10 @@ def ties(text: str, language: str, refer_back: bool = True, told_back: bool = Fa
     pointers = frozenset(structure.words(structure.demonstratives, language))
     found: list[Tie] = []
     previous: tuple[int, int] | None = None  # the sentence before, when it states a use and no basis
-    told: tuple[int, int] | None = None  # the sentence before, when "we" do something in it and tie no basis
     for start, end in sentences(text):
         sentence = text[start:end]
         if not tied_bases(sentence, language):
             previous = (start, end) if contains(sentence, uses) else None
-            told = (start, end) if _we_do(sentence, language) else None
             continue
         split = _clauses(sentence, language)
         if split:
@@ -99,30 +96,11 @@ def ties(text: str, language: str, refer_back: bool = True, told_back: bool = Fa
         elif refer_back and predicate and not whole and unnamed and previous is not None:
             # "We use your address to deliver. This processing is necessary for the contract."
             purposes = (previous,)
-        elif told_back and predicate and not whole and told is not None and _points_back(lead, pointers):
-            # "Nous tenons la liste de nos adhérents. Ce traitement repose sur le contrat": what "we" do
-            # in the sentence before is what "this processing" names, whatever its verb
-            purposes = (told,)
         found.append(Tie(start, end, purposes, whole))
         # a use whose basis its own words state ("If you tick the box, we text you ...") may be what
         # the next sentence's "we only do this if ..." says again
         previous = (start, end) if not predicate and contains(sentence, uses) else None
-        told = None
     return found
-
-
-#: Words a sentence's subject "we" may come after ("Each year, we ...", "Con il suo permesso, le inviamo").
-WE_WITHIN = 6
-_WE = {"fr": ("nous",), "en": ("we",), "it": ("noi",)}
-
-
-def _we_do(sentence: str, language: str) -> bool:
-    """Whether the controller is the subject of ``sentence``, near its start: "Nous tenons ...",
-    "We hold ...", "Pubblichiamo ..." (an Italian verb in the first person plural, "-iamo")."""
-    words = re.findall(r"\w+", sentence.casefold())[:WE_WITHIN]
-    pronouns = _WE.get(language, tuple(w for ws in _WE.values() for w in ws))
-    return any(w in pronouns for w in words) or (language in ("it", "auto", "")
-                                                  and any(len(w) > 5 and w.endswith("iamo") for w in words))
 
 
 #: Most words of a subject pointing back ("Keeping these records", "La tenue de ce dossier"); a longer
