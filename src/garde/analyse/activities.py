@@ -117,6 +117,10 @@ def _tasks(document: Document, language: str, reading: Reading) -> list[Unit]:
 STEM = 5
 
 
+#: Most words of a bullet summing up a purpose stated before ("Fraud prevention", "Marketing emails").
+SUMMARY_WORDS = 4
+
+
 def _restated(activities: list[Activity]) -> list[Activity]:
     """A table summing up purposes the prose states ("Dossier médical / Medical file | Exécution du
     contrat" after "Nous tenons votre dossier médical ..., nécessaire à l'exécution du contrat"): a
@@ -125,10 +129,15 @@ def _restated(activities: list[Activity]) -> list[Activity]:
     prose = [a for a in activities if a.layout != "table"]
     kept: list[Activity] = []
     into: dict[int, list[Activity]] = {}
-    for activity in activities:
-        same = [p for p in prose if activity.layout == "table" and activity.legal_bases
+    for n, activity in enumerate(activities):
+        # a short bullet after the sections stating its purpose sums them up too ("Fraud prevention:
+        # legitimate interests" under "Our legal bases, at a glance", after "Preventing fraud")
+        summary = activity.layout == "item" and len(activity.purpose.split()) <= SUMMARY_WORDS
+        candidates = prose if activity.layout == "table" else [
+            a for a in activities[:n] if a.layout in ("section", "paragraph")] if summary else []
+        same = [p for p in candidates if activity.legal_bases
                 and set(p.legal_bases) == set(activity.legal_bases) and p.role == activity.role
-                and _names_within(activity.purpose.split(" / ")[0], p.purpose)]
+                and _names_within(activity.purpose.split(" / ")[0], f"{p.purpose} {p.name or ''}")]
         if len(same) == 1:
             into.setdefault(id(same[0]), []).append(activity)
         else:

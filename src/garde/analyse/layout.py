@@ -22,7 +22,8 @@ from garde.analyse.named_again import named_by_clause, named_purposes
 from garde.analyse.on_behalf import processor_heading, processor_role, processor_spans, says_on_behalf
 from garde.analyse.passages import plain_sections
 from garde.analyse.references import by_reference, named_entries, respectively
-from garde.analyse.subjects import clauses, conditional, hedged_use, ties, use_after_basis
+from garde.analyse.run_together import basis_of_list, listed_after_colon, states_use
+from garde.analyse.subjects import clauses, conditional, hedged_use, ties
 from garde.analyse.table_rows import read_tables
 from garde.analyse.units import Chunk, Reading, Unit, chunks
 from garde.analyse.wording import (
@@ -38,7 +39,6 @@ from garde.analyse.wording import (
     load_structure,
     names_only_bases,
     sentences,
-    states_purpose,
     tied_bases,
     tokens,
     without,
@@ -342,8 +342,10 @@ def _purpose_colon_basis(body: list[Block], language: str, reading: Reading) -> 
         lead = match.group(1) if match else ""
         # a lead naming bases ("we process your data on these bases: consent, contract, ...") or a
         # statement naming three bases or more lists the bases in general: no one purpose's
+        # "... per le seguenti finalità: A (lett. e); B (lett. a)": a list run together, read as one later
         if match is None or len(lead.split()) > LEAD_WORDS or not named or len(named) >= GENERAL_BASES \
-                or column_role(lead, language) == "basis" or find_terms("legal_bases", lead):
+                or column_role(lead, language) == "basis" or find_terms("legal_bases", lead) \
+                or listed_after_colon(block, language):
             left.append(block)
             continue
         purpose = Chunk("purpose", lead.strip(), block.start + match.start(1))
@@ -377,7 +379,10 @@ def _fields_unit(heading: Block | None, body: list[Block], language: str, readin
             if not groups or (chunk.role in ("purpose", "name") and chunk.role in groups[-1]):
                 groups.append({})
             groups[-1].setdefault(chunk.role, chunk)
-    if len(groups) == 1 and heading is not None and ("purpose" in groups[0] or "basis" in groups[0]):
+    # a heading naming the data, the recipients or the retention ("Categorie di dati trattati" over its
+    # accordion's next titles, "Base giuridica", "Destinatari") is no purpose the fields under it tie
+    if len(groups) == 1 and heading is not None and ("purpose" in groups[0] or (
+            "basis" in groups[0] and column_role(heading.text, language) not in _NOT_PURPOSES)):
         own = "name" if "purpose" in groups[0] else "purpose"
         unit = Unit("section", [Chunk(own, heading.text, heading.start), *groups[0].values(), *others])
         reading.units.append(unit)
@@ -495,6 +500,25 @@ def _walk(heading: Block | None, body: list[Block], language: str, reading: Read
         if following_items and block.text.rstrip().endswith(":"):
             intro = [chunk]
             continue
+        run_together = listed_after_colon(block, language)
+        if run_together:  # a list or lettered items the PDF ran into one paragraph, each with its basis
+            reading.units += run_together
+            emitted = True
+            continue
+        first = i - 1
+        while first > 0 and body[first - 1].kind == "item":
+            first -= 1
+        # a list of purposes: under a heading announcing them, or after "Trattiamo i suoi dati per:"
+        purposes_listed = listing or (first > 0 and body[first - 1].text.rstrip().endswith(":")
+                                      and contains(body[first - 1].text, structure_cues(language)))
+        after_list = basis_of_list(block, language) \
+            if pending and body[i - 1].kind == "item" and purposes_listed else None
+        if after_list is not None:  # "- A; - B." then "La base giuridica è il contratto.": A's and B's
+            above = [item for item in pending if item.start >= body[first].start]  # the list just above
+            reading.units += [Unit("item", [Chunk("purpose", item.text, item.start), after_list])
+                              for item in above]
+            pending, emitted = [item for item in pending if item not in above], True
+            continue
         if uses_of_basis(block, language):  # "For A, B and C, we rely on our public task."
             reading.units += uses_of_basis(block, language)
             emitted = True
@@ -513,7 +537,7 @@ def _walk(heading: Block | None, body: list[Block], language: str, reading: Read
         handled, tied = _by_subject(block, language, reading, scope)
         if handled:
             emitted = emitted or tied
-        elif heading is None and _states_use(block.text, language):
+        elif heading is None and states_use(block.text, language):
             reading.units.append(_paragraph_unit(block))  # "We use your e-mail to ..., with your consent."
             emitted = True
         elif basis_section or heading is None:
@@ -532,13 +556,13 @@ def _walk(heading: Block | None, body: list[Block], language: str, reading: Read
         # paragraphs each stating a use and its basis ("We record this only because you gave us your
         # consent", "We keep records ... because we are required to by law"): a purpose each, under
         # any heading ("What we do with your information"), rather than one purpose named by it
-        uses = [c for c in heading_prose if _states_use(c.text, language)
+        uses = [c for c in heading_prose if states_use(c.text, language)
                 or any(tie.purposes for tie in ties(c.text, language, True))]
         if len(uses) >= USES_IN_SECTION:
             reading.units += [_paragraph_unit(Block("paragraph", c.text, c.start)) for c in uses]
             reading.untied += [c for c in heading_prose if c not in uses]
         elif emitted or (column_role(heading.text, language) in _NOT_PURPOSES
-                         and not any(_states_use(c.text, language) for c in heading_prose)):
+                         and not any(states_use(c.text, language) for c in heading_prose)):
             # a heading naming the data, the recipients or the retention names no purpose, unless
             # its prose states a use: "Les données que nous traitons" whose list says "...
             # nécessaires au remboursement" ties nothing, "CCTV data" saying "we record ..." does
@@ -551,6 +575,12 @@ def _walk(heading: Block | None, body: list[Block], language: str, reading: Read
                               for text, at in _sentence_groups(heading_prose, language)]
         else:
             reading.units.append(_section_unit(heading, heading_prose))
+
+
+def structure_cues(language: str) -> tuple[str, ...]:
+    """The words stating a use of the data (structure.yaml ``purpose_cues``)."""
+    structure = load_structure()
+    return structure.words(structure.purpose_cues, language)
 
 
 def _sentence_groups(prose: list[Chunk], language: str) -> list[tuple[str, int]]:
@@ -659,18 +689,11 @@ def _by_subject(block: Block, language: str, reading: Reading,
             reading.units.append(Unit("paragraph", [purpose, sentence]))
         if tie.purposes:
             continue
-        if uses_are_purposes and not tie.whole and _states_use(sentence.text, language):
+        if uses_are_purposes and not tie.whole and states_use(sentence.text, language):
             reading.units.append(Unit("paragraph", [Chunk("purpose", sentence.text, sentence.start)]))
         else:
             reading.untied.append(sentence)
     return True, any(tie.purposes for tie in found)
-
-
-def _states_use(text: str, language: str) -> bool:
-    """A sentence stating a use of the data and its basis: "we use your e-mail to ..., with your
-    consent", or the use after the basis, "we rely on your consent to send ..."."""
-    return states_purpose(text, language) or any(use_after_basis(text[a:b], language)
-                                                 for a, b in sentences(text))
 
 
 def _clause_units(layout: str, block: Block, language: str) -> list[Unit]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from garde.analyse.document import Block, Document, Table
 from garde.analyse.units import Chunk, Reading, Unit, chunks
-from garde.analyse.wording import BOTH, bare_label, column_role
+from garde.analyse.wording import BOTH, bare_label, column_role, contains, load_structure
 
 #: The fewest header cells with a role that make a row a table's header (a purpose column and one more).
 HEADER_ROLES = 2
@@ -194,4 +194,18 @@ def _header(text: str, row: tuple[Block, ...], language: str) -> dict[int, str] 
     if BOTH in roles.values() or (len(roles) >= HEADER_ROLES
                                   and {"purpose", "name", "processing"} & set(roles.values())):
         return roles
-    return None
+    return _first_column_purposes(text, row, roles, language)
+
+
+def _first_column_purposes(text: str, row: tuple[Block, ...], roles: dict[int, str],
+                           language: str) -> dict[int, str] | None:
+    """A header naming a basis column and another one (retention, data) whose first column's header
+    is plain words of no role ("What happens | Our lawful basis | How long"): the first column holds
+    what is done, the purposes, as a notice's table reads left to right; None otherwise, or when the
+    first column lists cookies or other things named rather than done."""
+    first = row[0] if row else None
+    if first is None or "basis" not in roles.values() or len(roles) < HEADER_ROLES \
+            or _column(text, first) in roles or not first.text.strip() or len(first.text) > 60 \
+            or contains(first.text, load_structure().words(load_structure().named_columns, language)):
+        return None
+    return {_column(text, first): "purpose", **roles}

@@ -101,6 +101,7 @@ class Structure:
     basis_described: dict[str, tuple[str, ...]] = field(default_factory=dict)
     others_contracts: dict[str, tuple[str, ...]] = field(default_factory=dict)
     own_contracts: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    named_columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def words(self, table: dict[str, tuple[str, ...]], language: str) -> tuple[str, ...]:
         """The words of ``language``; every language's when it is unknown."""
@@ -160,6 +161,7 @@ def load_structure(path: Path = STRUCTURE) -> Structure:
         basis_described=_words_map(data.get("basis_described", {}), "basis_described"),
         others_contracts=_words_map(data.get("others_contracts", {}), "others_contracts"),
         own_contracts=_words_map(data.get("own_contracts", {}), "own_contracts"),
+        named_columns=_words_map(data.get("named_columns", {}), "named_columns"),
     )
 
 

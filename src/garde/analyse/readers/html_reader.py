@@ -137,7 +137,9 @@ def _chrome_statements(node: LexborNode, builder: DocumentBuilder) -> None:
             builder.add("paragraph", text)
 
 
-def _walk(node: LexborNode, builder: DocumentBuilder, depth: int) -> None:
+def _walk(node: LexborNode, builder: DocumentBuilder, depth: int, below: int = 0) -> None:
+    """Read ``node``'s blocks into ``builder``; ``below``: the level its headings sit under (inside a
+    ``<details>``, its ``<summary>``'s: "Who do we share it with?" over "<h3>Couriers</h3>")."""
     inline: list[str] = []
 
     def flush() -> None:
@@ -164,7 +166,7 @@ def _walk(node: LexborNode, builder: DocumentBuilder, depth: int) -> None:
             continue
         if tag in _HEADINGS:
             flush()
-            builder.add("heading", _text(child), _HEADINGS[tag])
+            builder.add("heading", _text(child), _HEADINGS[tag] + below)
         elif tag == "table":
             flush()
             builder.add_table(_rows(child))
@@ -179,7 +181,7 @@ def _walk(node: LexborNode, builder: DocumentBuilder, depth: int) -> None:
             builder.add("paragraph", _text(child), label=_bold_opening(child))
         elif tag in _CONTAINERS:
             flush()
-            _walk(child, builder, depth + (tag in ("ul", "ol")))
+            _walk(child, builder, depth + (tag in ("ul", "ol")), _TITLE_LEVEL if tag == "details" else below)
         elif tag == "br":
             flush()
         else:  # inline markup: <a>, <strong>, <em>...
@@ -193,9 +195,17 @@ _BOLD = frozenset({"strong", "b"})
 _TOGGLE_ATTRIBUTES = ("aria-controls", "aria-expanded", "data-bs-toggle", "data-toggle")
 
 
+# Class words of a button a script wires to the panel after it, with no ARIA attribute ("<button
+# class="accordion">", "accordion-toggle", "collapsible"): the pattern many themes and tutorials use.
+_TOGGLE_CLASSES = re.compile(r"accordion|collaps|toggle|expand", re.IGNORECASE)
+
+
 def _is_toggle(node: LexborNode) -> bool:
     """A ``<button>``, a link or an element a script makes one (``role="button"``: a theme's ``<div>``,
-    Bootstrap 3's ``<a data-toggle="collapse">``) that opens or closes a panel."""
+    Bootstrap 3's ``<a data-toggle="collapse">``) that opens or closes a panel; a ``<button>`` whose
+    class names an accordion's title."""
+    if node.tag == "button" and _TOGGLE_CLASSES.search(node.attributes.get("class") or ""):
+        return True
     return (node.tag in ("button", "a") or node.attributes.get("role") == "button") \
         and any(name in node.attributes for name in _TOGGLE_ATTRIBUTES)
 
