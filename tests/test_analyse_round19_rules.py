@@ -29,6 +29,9 @@ def codes(text: str, language: str) -> set[str]:
     ("Mot de passe oublié : nous vous l'envoyons par courrier sous huit jours.", "fr"),
     ("Se hai dimenticato la password, ti invieremo via email la password che avevi scelto.", "it"),
     ("Se dimentica la password, gliela rimandiamo per email.", "it"),
+    ("Si vous avez oublié votre mot de passe, il vous sera renvoyé par courriel.", "fr"),
+    ("If you forget your password, we will send your login details, including your password, by email.",
+     "en"),
 ])
 def test_a_password_sent_back(text: str, language: str) -> None:
     """Seen failing: the first (the denial "choose a new password" hid it), the third, fifth and sixth."""
@@ -42,6 +45,8 @@ def test_a_password_sent_back(text: str, language: str) -> None:
     ("Votre mot de passe n'est jamais conservé en clair. En cas d'oubli, vous recevez un lien pour en "
      "choisir un nouveau.", "fr"),
     ("Se dimentichi la password, ti inviamo un link per reimpostarla.", "it"),
+    ("If you forget your password, we email you a temporary password.", "en"),
+    ("If you forget your password, contact us. We email you our newsletter only if you ask.", "en"),
 ])
 def test_a_hashed_password_and_a_reset_link_are_no_finding(text: str, language: str) -> None:
     """Seen failing: "we do not store your password in plain text" (read as stored in plain text)."""
@@ -77,6 +82,22 @@ def test_stored_only_here_then_a_provider_outside(language: str) -> None:
 def test_stored_only_here_then_a_safeguard_is_a_contradiction(language: str) -> None:
     """Seen failing: every language (safeguards described turned GA004 off)."""
     assert "GA004" in codes(f"{STAYS[language]}\n\n{SCC[language]}\n", language)
+
+
+@pytest.mark.parametrize(("text", "language"), [
+    ("Your data is held exclusively within the European Union.\n\nOur parent company in Zurich has access to "
+     "it for group reporting.\n", "en"),
+    ("We keep all your information in the UK at all times.\n\nOur mailing provider, based in Atlanta, sends "
+     "our newsletter.\n", "en"),
+    ("Your data is stored only in the UK.\n\nOur processor in Ireland hosts the CRM; the UK adequacy "
+     "regulations cover this.\n", "en"),
+    ("I dati sono conservati solo in Italia.\n\nIl servizio clienti è gestito da una società in Tunisia.\n",
+     "it"),
+])
+def test_stored_only_here_in_other_words(text: str, language: str) -> None:
+    """Seen failing: every case, at the round's start and again before its second step (the city, the
+    parent company, "at all times", the UK's adequacy regulations in a UK notice)."""
+    assert "GA004" in codes(text, language)
 
 
 @pytest.mark.parametrize(("text", "language"), [

@@ -209,7 +209,7 @@ _SENTENCE = re.compile(r"(?<=[.!?;])\s+")
 # "kept in the EU only": a place, by its capital, that the data stays in alone
 _ONLY_IN = re.compile(
     r"\b(?:only|exclusively|solely)\s+(?:in|within|inside)\s+(?:the\s+)?[A-Z]"
-    r"|\b(?:in|within)\s+(?:the\s+)?[A-Z][\w.]*(?:\s+[A-Z][\w.]*)*\s+only\b"
+    r"|\b(?:in|within)\s+(?:the\s+)?[A-Z][\w.]*(?:\s+[A-Z][\w.]*)*\s+(?:only\b|at\s+all\s+times)"
     r"|\b(?:exclusivement|uniquement|seulement)\s+(?:en|au|aux|dans|sur|au\s+sein)\s+(?:de\s+)?(?:l['’]\s*|la\s+|le\s+|les\s+)?[A-ZÉ]"
     r"|\b(?:esclusivamente|solo|soltanto|unicamente|solamente)\s+(?:in|nel|nell['’]|nello|nella|negli|sul|all['’]interno\s+del(?:l['’]|la)?)\s*[A-Z]")
 
@@ -240,8 +240,8 @@ def _transfer_contradictions(rules: FindingRules, found: Sequence[Passage], lang
             continue
         place = countries.find(passage.text, passage.words) or (
             rules.places.find(passage.text, passage.words) if exclusive else None)
-        if place in home:
-            continue
+        if place in home:  # "the UK's adequacy regulations" in a UK notice names no place outside
+            place = None
         if place and (rules.located.find(passage.text, passage.words) or passage.kind in ("cell", "item")):
             hits.append(_finding(rules.rules["GA004"], lang, passage, place=_verbatim(passage.text, place)))
         elif exclusive and not place and rules.safeguard.find(passage.text, passage.words) \
