@@ -11,7 +11,8 @@ which sets the module's `xdist_group` (one worker analyses each document once), 
 `analysed` fixture (PDF and DOCX built from their sources by tests/heldout6_documents.py: the third
 set's markup, `^^` cells merged with the cell above; an HTML page's text also as a browser shows it)
 and the tests `test_pairs_and_elements` (prints the set's tables), `test_kind`, `test_findings`
-(every labelled finding reported; with `only_labelled_findings`, none other either) and
+(every labelled finding reported, none of a document's `no_findings`; with
+`only_labelled_findings`, none other either) and
 `test_evidence_is_verbatim`.
 """
 
@@ -120,6 +121,7 @@ def dev_tests(folder: Path, floors: Floors) -> dict[str, Any]:
             codes = {finding["code"] for finding in analysed[name][0]["findings"]}
             wanted = set(labels[name].get("findings") or [])
             assert wanted <= codes, (name, codes)
+            assert not codes & set(labels[name].get("no_findings") or []), (name, codes)
             assert not floors.only_labelled_findings or codes <= wanted, (name, codes)
 
     @pytest.mark.parametrize("name", documents)

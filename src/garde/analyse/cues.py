@@ -60,6 +60,19 @@ _DURATION = re.compile(rf"\b{_COUNT}\s*{_UNITS}", re.IGNORECASE)
 PLACEHOLDER_DURATION = re.compile(
     rf"(?:(?<![\w])X{{1,4}}|\[[^\]\n]{{0,12}}\]|_{{2,}}|\.{{3,}}|…|<[^<>\n]{{0,12}}>|\bN\b)\s*(?i:{_UNITS})")
 
+# Art. 13(2)(e) said as a consequence: a clause opening with "without"/"sans"/"senza" and the thing
+# not given, then in the same sentence what cannot be done ("Without your date of birth we cannot
+# ...", "Sans adresse électronique, nous ne pouvons pas ...", "Senza il certificato medico non
+# possiamo ..."). Opening the clause, and not about consent: "we will not share your data without
+# your consent", "without your consent we cannot send the newsletter" say no such thing.
+WITHOUT_THEN_CANNOT = re.compile(
+    r"(?:^|[.;:!?]\s+|\n\s*|[-–—•]\s+)(?:[Ee]ven\s+)?(?:[Ww]ithout|[Ss]ans|[Ss]enza)\s+"
+    r"(?!(?:\w+['’\s]+){0,2}(?:consent|consentement|consenso|accord|autorisation|autorizzazione|permission))"
+    r"[^.;:!?\n]{2,80}?"
+    r"(?:\bcannot\b|\bcan\s*not\b|\bcan[’']t\b|\b(?:will|would|won[’']t)\s+not\s+be\s+able|\bwon[’']t\s+be\s+able"
+    r"|\bunable\b|\bne\s+(?:pouvons|pourrons|pourrions|pouvez|pourrez|peut|pourra|pourront|sommes|serons)\b"
+    r"|\bn['’]est\s+pas\s+possible|\bnon\s+(?:possiamo|potremo|potremmo|può|potrà|puoi|potrai|potete|è\s+possibile)\b)")
+
 
 @dataclass(frozen=True)
 class Cues:
@@ -139,6 +152,8 @@ def _named(name: str) -> tuple[set[str], list[re.Pattern[str]]]:
         return set(), [_DURATION]
     if name == "@placeholder_duration":
         return set(), [PLACEHOLDER_DURATION]
+    if name == "@without_then_cannot":
+        return set(), [WITHOUT_THEN_CANNOT]
     if name == "@company":
         return set(), [_COMPANY]
     if name == "@country_outside_eea":
@@ -148,7 +163,7 @@ def _named(name: str) -> tuple[set[str], list[re.Pattern[str]]]:
     if name.startswith("@named:") and "{Name}" in name:
         return set(), [named_pattern(name.split(":", 1)[1])]
     raise GardeError(f"unknown cue pattern {name!r} (@email, @url, @phone, @duration, "
-                     "@placeholder_duration, @company, "
+                     "@placeholder_duration, @without_then_cannot, @company, "
                      "@country_outside_eea, @vocabulary:<kind>, @enumeration:<kind>, @article:<number>, "
                      "@named:<words around {Name}>)")
 

@@ -79,6 +79,11 @@ class FindingRules:
     no_transfer: Cues
     located: Cues
     alternative: Cues
+    stays_only: Cues
+    places: Cues
+    safeguard: Cues
+    hypothetical: Cues
+    kept_in: Cues
 
 
 @lru_cache(maxsize=2)
@@ -97,7 +102,9 @@ def load_finding_rules(path: Path = DATA) -> FindingRules:
             raise GardeError(f"{path}: {code}: unknown set {exc.args[0]!r}") from None
         rules[str(code)] = FindingRule(str(code), spec["name"], spec["severity"], spec["reference"],
                                        spec.get("url"), dict(spec["message"]), together, unless)
-    return FindingRules(rules, sets["no_transfer"], sets["located"], sets["alternative"])
+    return FindingRules(rules, sets["no_transfer"], sets["located"], sets["alternative"],
+                        sets["stays_only"], sets["places_outside_eea"], sets["transfer_safeguard"],
+                        sets["hypothetical"], sets["kept_in"])
 
 
 def find_problems(found: Sequence[Passage], lang: str, today: date | None = None,
@@ -110,14 +117,16 @@ def find_problems(found: Sequence[Passage], lang: str, today: date | None = None
     rules = load_finding_rules()
     findings: list[Finding] = []
     body = [p for p in found if not p.header]
-    for code in ("GA001", "GA003"):
-        rule = rules.rules[code]
-        findings += [_finding(rule, lang, p) for p in body
-                     if any(all(c.find(p.text, p.words) for c in group) for group in rule.together)
-                     and not any(c.find(p.text, p.words) for c in rule.unless)]
+    ga001 = rules.rules["GA001"]
+    findings += [_finding(ga001, lang, p) for p in body
+                 if any(all(c.find(p.text, p.words) for c in group) for group in ga001.together)
+                 and not any(c.find(p.text, p.words) for c in ga001.unless)]
+    ga003 = rules.rules["GA003"]
+    findings += [_finding(ga003, lang, p) for p in body if _recoverable(ga003, p.text)]
     findings += _placeholders(rules.rules["GA002"], body, lang)
-    if not safeguards_stated:
-        findings += _transfer_contradictions(rules, body, lang)
+    # "stored only in the UK" admits no exception: safeguards described elsewhere contradict it too
+    if not safeguards_stated or any(_stays_only(rules, p) for p in body):
+        findings += _transfer_contradictions(rules, body, lang, only=safeguards_stated)
     findings += _invalidated(rules.rules["GA005"], body, lang, today or date.today())
     findings += _alternatives(rules, body, lang)
     order = {code: i for i, code in enumerate(sorted(rules.rules))}
@@ -185,24 +194,60 @@ def alternative_bases(text: str, lang: str, cell: bool = False) -> tuple[str, st
     return None
 
 
-def _transfer_contradictions(rules: FindingRules, found: Sequence[Passage], lang: str) -> list[Finding]:
-    """The notice says there is no transfer outside the EEA, and names a recipient or place outside it."""
-    if not any(rules.no_transfer.find(p.text, p.words) for p in found):
+def _recoverable(rule: FindingRule, text: str) -> bool:
+    """Whether ``text`` says a password is sent back or kept readable (GA003). A sentence with a
+    denial or the right practice ("we never see it", "a link to choose a new one", "hashed") shows
+    nothing; the rest of the passage still can ("we e-mail you your current password; you can then
+    choose a new one")."""
+    kept = " ".join(s for s in _SENTENCE.split(text) if not any(c.find(s, words_of(s)) for c in rule.unless))
+    words = words_of(kept)
+    return any(all(c.find(kept, words) for c in group) for group in rule.together)
+
+
+_SENTENCE = re.compile(r"(?<=[.!?;])\s+")
+# "stored only in the UK", "hébergées exclusivement en France", "restano esclusivamente in Italia",
+# "kept in the EU only": a place, by its capital, that the data stays in alone
+_ONLY_IN = re.compile(
+    r"\b(?:only|exclusively|solely)\s+(?:in|within|inside)\s+(?:the\s+)?[A-Z]"
+    r"|\b(?:in|within)\s+(?:the\s+)?[A-Z][\w.]*(?:\s+[A-Z][\w.]*)*\s+(?:only\b|at\s+all\s+times)"
+    r"|\b(?:exclusivement|uniquement|seulement)\s+(?:en|au|aux|dans|sur|au\s+sein)\s+(?:de\s+)?(?:l['’]\s*|la\s+|le\s+|les\s+)?[A-ZÉ]"
+    r"|\b(?:esclusivamente|solo|soltanto|unicamente|solamente)\s+(?:in|nel|nell['’]|nello|nella|negli|sul|all['’]interno\s+del(?:l['’]|la)?)\s*[A-Z]")
+
+
+def _stays_only(rules: FindingRules, passage: Passage) -> bool:
+    """Whether the passage says the data stays in one place with no exception."""
+    return bool(rules.stays_only.find(passage.text, passage.words)
+                or (_ONLY_IN.search(passage.text) and rules.kept_in.find(passage.text, passage.words)))
+
+
+def _transfer_contradictions(rules: FindingRules, found: Sequence[Passage], lang: str,
+                             only: bool = False) -> list[Finding]:
+    """The notice says there is no transfer outside the EEA, or that the data stays in one place, and
+    names a recipient or place outside it. ``only``: safeguards are described, so only a statement
+    with no exception ("stored only in the UK") is contradicted, by a place or by a safeguard."""
+    said = [p for p in found
+            if _stays_only(rules, p) or (not only and rules.no_transfer.find(p.text, p.words))]
+    if not said:
         return []
     countries = _countries()
     # the place a "no transfer outside <it>" statement names is where the data stays: a UK notice's
     # "we do not transfer your information outside the United Kingdom" makes its UK servers home
-    home = {countries.find(p.text, p.words) for p in found
-            if rules.no_transfer.find(p.text, p.words)} - {None}
+    home = {countries.find(p.text, p.words) for p in said} - {None}
+    exclusive = any(_stays_only(rules, p) for p in said)
     hits: list[Finding] = []
     for passage in found:
-        if rules.no_transfer.find(passage.text, passage.words):
+        if passage in said or rules.no_transfer.find(passage.text, passage.words):
             continue
-        place = countries.find(passage.text, passage.words)
-        if place in home:
-            continue
+        place = countries.find(passage.text, passage.words) or (
+            rules.places.find(passage.text, passage.words) if exclusive else None)
+        if place in home:  # "the UK's adequacy regulations" in a UK notice names no place outside
+            place = None
         if place and (rules.located.find(passage.text, passage.words) or passage.kind in ("cell", "item")):
             hits.append(_finding(rules.rules["GA004"], lang, passage, place=_verbatim(passage.text, place)))
+        elif exclusive and not place and rules.safeguard.find(passage.text, passage.words) \
+                and not rules.hypothetical.find(passage.text, passage.words):
+            named = rules.safeguard.find(passage.text, passage.words) or ""
+            hits.append(_finding(rules.rules["GA004"], lang, passage, place=_verbatim(passage.text, named)))
     return hits
 
 
