@@ -304,3 +304,31 @@ def test_the_answered_mail_intent_is_committed_by_the_run_start(shop: Shop, tmp_
     assert _outbox_row(shop, request_id) == (message_id, "sent")
     if shop.store.dialect.name == "postgresql":  # the run lock's connection, and the mailer's look
         assert len(checkouts) == 2
+
+
+def test_a_mark_that_finds_the_answered_mail_no_longer_pending_refuses_the_completion(
+        shop: Shop, tmp_path: Path) -> None:  # noqa: F811
+    """The completion marks the mail with its move (one round trip on PostgreSQL) and appends the notice
+    as marked; a row marked meanwhile by another transaction (nothing does so under the run lock) refuses
+    the completion rather than audit a notice twice: the request stays in progress, and the next run finds
+    the mail sent, sends nothing and completes it."""
+    outbox = tmp_path / "outbox"
+    request_id = verified(shop, "access", {"email": ANA}, language="en")
+
+    class MarkedElsewhere(FileMailer):
+        def send(self, *args: object, **kwargs: object) -> None:
+            super().send(*args, **kwargs)  # type: ignore[arg-type]
+            with shop.store.begin() as conn:
+                conn.execute(mail_outbox.update().where(mail_outbox.c.request_id == request_id)
+                             .values(status="sent", sent_at=datetime.now(UTC)))
+
+    with pytest.raises(GardeError, match="marked sent by another transaction"):
+        run(shop.store, request_id, shop.deployment, mailer=MarkedElsewhere(outbox))
+    with shop.store.connect() as conn:
+        assert get_request(conn, request_id).status == "in_progress"
+    assert _notified(shop, request_id) == []
+    run(shop.store, request_id, shop.deployment, mailer=FileMailer(outbox))
+    assert len(FileMailer(outbox).messages()) == 1
+    assert _notified(shop, request_id) == []  # marked by the other transaction, which audits its own
+    with shop.store.connect() as conn:
+        assert get_request(conn, request_id).status == "completed"
