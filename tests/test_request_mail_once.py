@@ -268,3 +268,67 @@ def test_the_mail_intent_is_one_statement(shop: Shop) -> None:  # noqa: F811
         assert autocommit == [shop.store.dialect.name == "postgresql"] * 2
     finally:
         sa.event.remove(shop.store, "before_cursor_execute", count)
+
+
+def test_the_answered_mail_intent_is_committed_by_the_run_start(shop: Shop, tmp_path: Path) -> None:  # noqa: F811
+    """Issue 15: the intent is written by the start's transaction, with the request's move (in its round
+    trip on PostgreSQL), not by a statement on a connection of its own: when the mail goes, the request
+    is ``in_progress`` and its intent pending, both committed; on PostgreSQL the run checks out no store
+    connection besides its run lock's; the mail carries the intent's Message-ID."""
+    outbox = tmp_path / "outbox"
+    request_id = verified(shop, "access", {"email": ANA}, language="en")
+    seen: list[tuple[str, tuple[str, str]]] = []
+
+    class Looking(FileMailer):
+        def send(self, *args: object, **kwargs: object) -> None:
+            with shop.store.connect() as conn:  # another connection: what the start committed
+                row = conn.execute(sa.select(mail_outbox.c.message_id, mail_outbox.c.status)
+                                   .where(mail_outbox.c.request_id == request_id)).one()
+                seen.append((get_request(conn, request_id).status, (row.message_id, row.status)))
+            super().send(*args, **kwargs)  # type: ignore[arg-type]
+
+    checkouts: list[object] = []
+
+    def checkout(*args: object) -> None:
+        checkouts.append(args)
+
+    sa.event.listen(shop.store, "checkout", checkout)
+    try:
+        run(shop.store, request_id, shop.deployment, mailer=Looking(outbox))
+    finally:
+        sa.event.remove(shop.store, "checkout", checkout)
+    [(status, (message_id, pending))] = seen
+    assert (status, pending) == ("in_progress", "pending")
+    [sent] = FileMailer(outbox).messages()
+    assert sent["Message-ID"] == message_id
+    assert _outbox_row(shop, request_id) == (message_id, "sent")
+    if shop.store.dialect.name == "postgresql":  # the run lock's connection, and the mailer's look
+        assert len(checkouts) == 2
+
+
+def test_a_mark_that_finds_the_answered_mail_no_longer_pending_refuses_the_completion(
+        shop: Shop, tmp_path: Path) -> None:  # noqa: F811
+    """The completion marks the mail with its move (one round trip on PostgreSQL) and appends the notice
+    as marked; a row marked meanwhile by another transaction (nothing does so under the run lock) refuses
+    the completion rather than audit a notice twice: the request stays in progress, and the next run finds
+    the mail sent, sends nothing and completes it."""
+    outbox = tmp_path / "outbox"
+    request_id = verified(shop, "access", {"email": ANA}, language="en")
+
+    class MarkedElsewhere(FileMailer):
+        def send(self, *args: object, **kwargs: object) -> None:
+            super().send(*args, **kwargs)  # type: ignore[arg-type]
+            with shop.store.begin() as conn:
+                conn.execute(mail_outbox.update().where(mail_outbox.c.request_id == request_id)
+                             .values(status="sent", sent_at=datetime.now(UTC)))
+
+    with pytest.raises(GardeError, match="marked sent by another transaction"):
+        run(shop.store, request_id, shop.deployment, mailer=MarkedElsewhere(outbox))
+    with shop.store.connect() as conn:
+        assert get_request(conn, request_id).status == "in_progress"
+    assert _notified(shop, request_id) == []
+    run(shop.store, request_id, shop.deployment, mailer=FileMailer(outbox))
+    assert len(FileMailer(outbox).messages()) == 1
+    assert _notified(shop, request_id) == []  # marked by the other transaction, which audits its own
+    with shop.store.connect() as conn:
+        assert get_request(conn, request_id).status == "completed"

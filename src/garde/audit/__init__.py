@@ -183,7 +183,7 @@ Along = tuple[sa.ClauseElement, Mapping[str, Any], Callable[[list[tuple[Any, ...
 
 
 def record_many(conn: sa.Connection, events: Sequence[Event], *, last: bool = False,
-                along: Along | None = None) -> int:
+                along: Sequence[Along] = ()) -> int:
     """Append ``events`` in order inside the caller's transaction; returns the last seq.
 
     The append is sealed with the configured audit key (``GARDE_AUDIT_KEY``), if any.
@@ -195,12 +195,13 @@ def record_many(conn: sa.Connection, events: Sequence[Event], *, last: bool = Fa
     trip only, not for what the caller does before committing. The transaction is then committed
     when this returns; the caller's own commit has nothing left to do.
 
-    ``along``: a statement of the caller's that the entries record (a request's move), run just
-    before the head is locked, in the same round trip on PostgreSQL through psycopg
-    (:func:`garde.store.driver.driver_rows_together`) rather than one of its own: ``(statement,
-    parameters, check)``, the statement returning rows (``RETURNING``), ``check`` given them before
-    anything is appended; it raises to refuse (the caller's rollback then ends the transaction,
-    and the head's lock with it)."""
+    ``along``: statements of the caller's that the entries record (a request's move, and what its
+    transaction writes with it: a run's mail intent), run in order just before the head is locked,
+    in the same round trip on PostgreSQL through psycopg
+    (:func:`garde.store.driver.driver_rows_together`) rather than one each: ``(statement,
+    parameters, check)``, each statement returning rows (``RETURNING``), each ``check`` given its
+    rows before anything is appended; one raises to refuse (the caller's rollback then ends the
+    transaction, and the head's lock with it)."""
     return _append(conn, [(e.kind, e.payload, e.subject_id, e.actor) for e in events],
                    configured_keyring().current, last=last, along=along)
 
@@ -228,27 +229,28 @@ def payload_text(data: Any) -> str:
 
 
 def _append(conn: sa.Connection, items: Sequence[_Item], key: AuditKey | None, encoded: bool = False,
-            last: bool = False, batched: bool = False, along: Along | None = None) -> int:
+            last: bool = False, batched: bool = False, along: Sequence[Along] = ()) -> int:
     """Append ``items`` after the head, sealed with ``key``; returns the last seq. ``batched``: the
     audit writer's append, whose decision entries go into batch rows (:mod:`garde.audit.batches`);
-    ``along``: a statement sent with the head lock (a request's transition, never the writer's)."""
+    ``along``: statements sent with the head lock (a request's transition, never the writer's)."""
     if batched and any(item[0] in BATCHED_KINDS for item in items):
         from garde.audit.appending import append_links
 
-        assert along is None, "the audit writer's batches carry no statement along"
+        assert not along, "the audit writer's batches carry no statement along"
         return append_links(conn, items, key, encoded, last)
     if not encoded and len(items) <= _WITH_HEAD_MOST:  # a request's few entries: their JSON written
         items = [(kind, payload_text(data), subject_id, actor)  # before the head is locked, not under it
                  for kind, data, subject_id, actor in items]
         encoded = True
-    if along is None:
+    if not along:
         seq, prev = _lock_head(conn)
     else:
-        statement, parameters, check = along
         insert = postgresql.insert if is_postgres(conn) else sqlite.insert
-        rows, ((seq, prev),) = driver_rows_together(conn, [(statement, parameters),
-                                                           (_LOCK_HEAD[insert], _NO_PARAMETERS)])
-        check(rows)
+        *answers, ((seq, prev),) = driver_rows_together(
+            conn, [*((statement, parameters) for statement, parameters, _ in along),
+                   (_LOCK_HEAD[insert], _NO_PARAMETERS)])
+        for (_, _, check), rows in zip(along, answers, strict=True):
+            check(rows)
         seq, prev = int(seq), str(prev)
     if not items:
         return seq

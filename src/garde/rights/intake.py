@@ -265,13 +265,12 @@ def record_step(conn: sa.Connection, request_id: str, status: str, actor: str, n
 def _audit_step(conn: sa.Connection, request_id: str, status: str, actor: str, note: str | None,
                 payload: Mapping[str, Any] | None, subject_id: str | None,
                 preceding: Sequence[audit.Event], last: bool = False,
-                along: audit.Along | None = None) -> None:
-    """``along``: the move the step records (:func:`audit.record_many`)."""
+                along: Sequence[audit.Along] = ()) -> None:
+    """``along``: the move the step records, and what is written with it (:func:`audit.record_many`)."""
     if subject_id is None:
-        if along is not None:  # the subject read after the move, as when the move went on its own
-            statement, parameters, check = along
-            check(driver_rows(conn, statement, parameters))
-            along = None
+        for statement, parameters, check in along:  # the subject read after the move, as when the move
+            check(driver_rows(conn, statement, parameters))  # went on its own
+        along = ()
         subject_id = conn.execute(_SUBJECT, {"id": request_id}).scalar()
     audit.record_many(conn, [*preceding, audit.Event(
         f"request.{status}", {"request": request_id, "note": note, **(payload or {})}, subject_id, actor)],
@@ -371,7 +370,7 @@ def list_requests(conn: sa.Connection, *, overdue: bool = False, status: str | N
 def transition(conn: sa.Connection, request: Request, status: Status, *, actor: str = "garde",
                note: str | None = None, values: Mapping[str, Any] | None = None,
                payload: Mapping[str, Any] | None = None, preceding: Sequence[audit.Event] = (),
-               reread: bool = True, last: bool = False) -> Request:
+               reread: bool = True, last: bool = False, ahead: audit.Along | None = None) -> Request:
     """Move ``request`` to ``status`` (checked against :data:`TRANSITIONS`), audited.
 
     ``preceding`` audit entries are appended just before the step's own, in the
@@ -382,6 +381,10 @@ def transition(conn: sa.Connection, request: Request, status: Status, *, actor: 
     ``last`` (with ``reread=False``): the move is the last thing its transaction does, and the audit
     append, its last statement, carries the ``COMMIT`` on PostgreSQL (``audit.record_many``'s
     ``last``): the log's head is not held locked while the caller returns to commit.
+
+    ``ahead``: a statement of the caller's transaction run just before the move, ``(statement,
+    parameters, check)`` as :func:`audit.record_many`'s ``along`` (on PostgreSQL in the move's round
+    trip, not one of its own): a run's start writes the intent of its "answered" mail so.
     """
     if last and reread:
         raise ValueError("a move that ends its transaction cannot read the request back")
@@ -412,9 +415,13 @@ def transition(conn: sa.Connection, request: Request, status: Status, *, actor: 
             if not rows:
                 raise RequestConflict(f"request {request.id} changed meanwhile; read it again")
 
+        move = (_move_and_step(columns), {**moving, **step}, moved_or_conflict)
         _audit_step(conn, request.id, status, actor, note, payload, request.subject_id, preceding, last,
-                    along=(_move_and_step(columns), {**moving, **step}, moved_or_conflict))
+                    along=[move] if ahead is None else [ahead, move])
     else:
+        if ahead is not None:
+            statement, parameters, check = ahead
+            check(driver_rows(conn, statement, parameters))
         if driver_execute(conn, _move(columns), moving) == 0:
             raise RequestConflict(f"request {request.id} changed meanwhile; read it again")
         record_step(conn, request.id, status, actor, note, at=at, payload=payload,

@@ -44,7 +44,7 @@ from garde.rights.held_as_processor import Forwarding, any_held, own_corrections
 from garde.rights.intake import Request, RequestConflict, get_request, get_request_and, transition
 from garde.rights.mailer import Mailer
 from garde.rights.new_identity import IdentityTaken, confirmed, held_alone
-from garde.rights.outbox import send_once
+from garde.rights.outbox import intent_ahead, send_once
 from garde.rights.portability import write_portability
 from garde.rights.rectification import move_identities, rectify, replaced
 from garde.rights.restriction import DIRECT_MARKETING, object_to, restrict
@@ -144,7 +144,7 @@ def _run(store: Engine, request_id: str, deployment: Deployment, *, actor: str,
          session: sa.Connection | None = None) -> Request:
     checked = False  # a rectification's new e-mail or phone: proven and no one else's (below)
 
-    def start(conn: sa.Connection) -> tuple[Request, bool]:
+    def start(conn: sa.Connection) -> tuple[Request, bool, list[tuple[str, str]]]:
         # the request and the registers' versions read together (one round trip on PostgreSQL)
         noted = _registers(deployment)
         request, recorded = get_request_and(conn, request_id,
@@ -157,27 +157,33 @@ def _run(store: Engine, request_id: str, deployment: Deployment, *, actor: str,
         _note_changed(conn, noted, dict(recorded))
         note = {"in_progress": "resumed", "failed": "run again after a failure"}.get(request.status)
         planned = request.type == "erasure" and has_plan(conn, request.id)
+        # The "answered" mail's intent committed by the start, in its move's round trip (not a
+        # connection and a statement of its own before the mail goes): pending until the completion.
+        ahead, intent = intent_ahead(conn, request.id, "answered") if mailer is not None and \
+            request.identities.get("email") else (None, [])
         # the move last: its audit append commits the start (the log's head not held meanwhile)
-        moved = transition(conn, request, "in_progress", actor=actor, note=note, reread=False, last=True)
-        return moved, planned
+        moved = transition(conn, request, "in_progress", actor=actor, note=note, reread=False, last=True,
+                           ahead=ahead)
+        return moved, planned, intent
 
     try:
         with transacting(writing_on(store, session)) as target:
-            request, planned = retried(target, start, what=f"request {request_id}: its start")
+            request, planned, intent = retried(target, start, what=f"request {request_id}: its start")
     except _CheckFirst as first:
         # A new e-mail or phone is proven, and no one else's, before anything is written (it sends
         # the code and raises while the new value waits); other requests pay no statement for it.
         confirmed(store, first.request, deployment, partial(locate, deployment, first.request),
                   mailer=mailer, actor=actor)
         checked = True
-        request, planned = retried(store, start, what=f"request {request_id}: its start")
+        request, planned, intent = retried(store, start, what=f"request {request_id}: its start")
     if divide is not None:
         try:
             if divide(store, replace(request, identities=request.proven_identities), deployment):
                 return request
         except (GardeError, sa.exc.SQLAlchemyError, OSError) as exc:
             _failed(store, request, exc, actor)
-    return _complete(store, request, deployment, actor, today, mailer, planned, session)
+    return _complete(store, request, deployment, actor, today, mailer, planned, session,
+                     intent[0] if intent else None)
 
 
 class _CheckFirst(Exception):  # a signal, not an error
@@ -196,8 +202,10 @@ def runnable(request: Request) -> None:
 
 
 def _complete(store: Engine, request: Request, deployment: Deployment, actor: str, today: date | None,
-              mailer: Mailer | None, planned: bool, session: sa.Connection | None = None) -> Request:
-    """``session``: the run lock's connection, if it has one (:func:`request_run_lock`)."""
+              mailer: Mailer | None, planned: bool, session: sa.Connection | None = None,
+              intent: tuple[str, str] | None = None) -> Request:
+    """``session``: the run lock's connection, if it has one (:func:`request_run_lock`); ``intent``: the
+    "answered" mail's outbox row, if the start wrote it (:func:`garde.rights.outbox.intent_ahead`)."""
     # From here the request acts with its proven identities only (objection's suppression list too).
     acting = replace(request, identities=request.proven_identities)
     try:
@@ -207,18 +215,22 @@ def _complete(store: Engine, request: Request, deployment: Deployment, actor: st
     result["identities"] = identity_report(request, footprint)
     told = None  # ``request`` still has the address the completed one no longer keeps
     if mailer is not None:  # the mail's "sent" mark and audit entry commit with the completion
-        told = send_once(store, request, "answered", mailer, deployment.registers.values(), actor=actor)
+        told = send_once(store, request, "answered", mailer, deployment.registers.values(), actor=actor,
+                         intent=intent)
 
     def completion(conn: sa.Connection) -> Request:
         events = complete(conn)
-        if told is not None:
-            events = [*events, *told(conn)]
+        ahead = None
+        if told is not None:  # the mail's mark in the move's round trip
+            ahead, notice = told.ahead()
+            events = [*events, *notice]
         # ``request`` is current: this run holds the request's run lock, and the transition moves it
         # only from the status it has (a cancellation committed meanwhile is refused, not overwritten).
         # Last: its audit append carries the COMMIT (PostgreSQL), so the log's head, which every
         # other worker's completion waits for, is locked for that round trip only.
         return transition(conn, request, "completed", actor=actor, values={"result": _json(result)},
-                          payload={"result": _summary(result)}, preceding=events, reread=False, last=True)
+                          payload={"result": _summary(result)}, preceding=events, reread=False, last=True,
+                          ahead=ahead)
 
     with transacting(writing_on(store, session)) as target:  # the run lock's connection, where it lends it
         if session is not None and target is session and request.type != "erasure":
