@@ -184,7 +184,7 @@ def rows_in_all(reads: Sequence[Read]) -> list[list[tuple[Any, ...]]]:
                 if pipelined and id(raw) not in raws:
                     raws[id(raw)] = raw
                     pipelines.enter_context(raw.pipeline())
-                cursor = raw_cursor(raw) if one.picks and sent_as_written(one.conn.dialect) else raw.cursor()
+                cursor = raw_cursor(raw) if one.picks else raw.cursor()  # combined: PostgreSQL's $n marks
                 cursors.append(cursor)
                 cursor.execute(one.sql, one.parameters)
                 if not pipelined:
@@ -261,13 +261,13 @@ def _combined(reads: Sequence[Read], places: Sequence[int]) -> list[_Statement]:
     Combined on PostgreSQL through psycopg only: there each statement costs the client psycopg's
     work (a discovery's client instructions −35 %). On SQLite a statement costs ≈ 20 µs and no round
     trip, and the combined statements counted more instructions, not fewer (4.05 → 4.28 M a
-    discovery on the 1 M shop, pg29); :func:`_union_sql` writes SQLite's form too, for measuring."""
+    discovery on the 1 M shop, pg29)."""
     conn = reads[places[0]][0]
     dialect = conn.dialect
     if len(places) < 2 or not sent_as_written(dialect):
         return [_alone(reads[place], place) for place in places]
     engine = conn.engine
-    if dialect.name == "postgresql" and any((engine, reads[p][1]) not in _TYPES for p in places):
+    if any((engine, reads[p][1]) not in _TYPES for p in places):
         postgres_types(conn, list(dict.fromkeys(reads[p][1] for p in places)))  # one query for all
     # A list of values searched in several reads is sent once (discovery's children of one customer
     # all search its id); on PostgreSQL only where the columns share a type, which the server gives
@@ -277,7 +277,7 @@ def _combined(reads: Sequence[Read], places: Sequence[int]) -> list[_Statement]:
     shape = []
     for place in places:
         _, table, columns, conditions = reads[place]
-        typed = _read_types(engine, dialect.name, table, columns, tuple(conditions))
+        typed = _read_types(engine, table, columns, tuple(conditions))
         if typed is None:
             return [_alone(reads[place], place) for place in places]
         searched = []
@@ -288,7 +288,7 @@ def _combined(reads: Sequence[Read], places: Sequence[int]) -> list[_Statement]:
                 parameters.extend(values)
             searched.append((column, lists[key], len(values)))
         shape.append((table, columns, tuple(searched), typed[0]))
-    sql, picks = _union_sql(dialect, tuple(shape))
+    sql, picks = _union_sql(tuple(shape))
     return [_Statement(conn, sql, parameters, tuple(places), picks)]
 
 
@@ -296,41 +296,40 @@ _READ_TYPES: dict[tuple[Engine, str, tuple[str, ...], tuple[str, ...]],
                   tuple[tuple[str, ...], tuple[str, ...]] | None] = {}
 
 
-def _read_types(engine: Engine, dialect: str, table: str, columns: tuple[str, ...],
+def _read_types(engine: Engine, table: str, columns: tuple[str, ...],
                 searched: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
-    """The types of a read's ``columns`` and of the columns it ``searched`` ("" on SQLite), worked
-    out once per engine and read shape; None when PostgreSQL did not report one of them."""
+    """The PostgreSQL types of a read's ``columns`` and of the columns it ``searched``, worked out
+    once per engine and read shape; None when PostgreSQL did not report one of them."""
     key = (engine, table, columns, searched)
     if key not in _READ_TYPES:
         if len(_READ_TYPES) >= 4096:
             _READ_TYPES.clear()
-        known = _TYPES.get((engine, table), {}) if dialect == "postgresql" else None
-        if known is None:
-            _READ_TYPES[key] = (("",) * len(columns), ("",) * len(searched))
-        elif known.keys() >= {*columns, *searched}:
+        known = _TYPES.get((engine, table), {})
+        if known.keys() >= {*columns, *searched}:
             _READ_TYPES[key] = (tuple(known[c] for c in columns), tuple(known[c] for c in searched))
         else:
             return None  # asked again next time: a table created since is then known
     return _READ_TYPES[key]
 
 
+#: A read's part of a combined statement: its table, its columns, the columns it searches (each with
+#: its first parameter's number and its number of values), its columns' types.
+_ReadShape = tuple[str, tuple[str, ...], tuple[tuple[str, int, int], ...], tuple[str, ...]]
+#: What takes a read's columns from a row of a combined statement.
+_Pick = Callable[[Sequence[Any]], tuple[Any, ...]]
+
+
 @lru_cache(maxsize=512)
-def _union_sql(dialect: sa.Dialect, shape: tuple[tuple[str, tuple[str, ...], tuple[tuple[str, int, int], ...],
-                                                 tuple[str, ...]], ...]
-               ) -> tuple[str, tuple[Callable[[Sequence[Any]], tuple[Any, ...]], ...]]:
+def _union_sql(shape: tuple[_ReadShape, ...]) -> tuple[str, tuple[_Pick, ...]]:
     """The ``UNION ALL`` of reads of ``shape`` (per read: its table, its columns, the columns it
     searches with the first mark and the number of its values, its columns' types), and for each
     read what takes its columns from a row of the result.
 
     A row is its read's place, then slots: a slot per column type and rank (a table's second text
-    column goes to the second text slot), so a row is as wide as the widest read per type. On
-    PostgreSQL the first branch's empty slots are NULLs cast to their type, which the ``UNION``
-    gives every later NULL; a length (``varchar(200)``) changes no value read, and is left out."""
-    postgres = dialect.name == "postgresql"
-    # SQLite reads a double-quoted name that no column has as a string: names are quoted only where
-    # needed there, as the statements of single reads quote them, so a missing column fails alike.
-    quote = quoted if postgres else dialect.identifier_preparer.quote
-    mark = "$" if postgres else "?"
+    column goes to the second text slot), so a row is as wide as the widest read per type. The
+    first branch's empty slots are NULLs cast to their type, which the ``UNION`` gives every later
+    NULL; a length (``varchar(200)``) changes no value read, and is left out. PostgreSQL's form only
+    (:func:`_combined` combines no other database's reads)."""
     slots: dict[tuple[str, int], int] = {}
     placed = []
     for *_, types in shape:
@@ -342,12 +341,12 @@ def _union_sql(dialect: sa.Dialect, shape: tuple[tuple[str, tuple[str, ...], tup
         placed.append(mine)
     branches = []
     for tag, ((table, columns, searched, _), mine) in enumerate(zip(shape, placed, strict=True)):
-        values = [f"CAST(NULL AS {kind})" if postgres and tag == 0 else "NULL" for kind, _ in slots]
+        values = [f"CAST(NULL AS {kind})" if tag == 0 else "NULL" for kind, _ in slots]
         for column, at in zip(columns, mine, strict=True):
-            values[at] = quote(column)
-        wheres = [f"{quote(column)} IN ({', '.join(f'{mark}{n}' for n in range(first, first + count))})"
+            values[at] = quoted(column)
+        wheres = [f"{quoted(column)} IN ({', '.join(f'${n}' for n in range(first, first + count))})"
                   if count else "1 = 0" for column, first, count in searched]
-        branches.append(f"SELECT {tag}, {', '.join(values)} FROM {quote(table)} WHERE {' OR '.join(wheres)}")
+        branches.append(f"SELECT {tag}, {', '.join(values)} FROM {quoted(table)} WHERE {' OR '.join(wheres)}")
     picks = tuple(_picker([1 + at for at in mine]) for mine in placed)
     return " UNION ALL ".join(branches), picks
 
