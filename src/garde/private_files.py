@@ -208,9 +208,16 @@ def flush_together(descriptors: Sequence[int]) -> None:
         for descriptor in descriptors:
             os.fsync(descriptor)
         return
-    futures = [_flusher().submit(os.fsync, descriptor) for descriptor in descriptors[1:]]
+    futures = []
+    here = [descriptors[0]]
+    for descriptor in descriptors[1:]:
+        try:
+            futures.append(_flusher().submit(os.fsync, descriptor))
+        except RuntimeError:  # the interpreter is exiting (no new work for threads): flushed here
+            here.append(descriptor)
     try:
-        os.fsync(descriptors[0])
+        for descriptor in here:
+            os.fsync(descriptor)
     finally:
         wait(futures)
     for future in futures:
