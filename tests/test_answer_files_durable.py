@@ -15,6 +15,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import threading
 from pathlib import Path
 
 import pytest
@@ -46,9 +47,27 @@ def test_the_answer_and_its_words_are_on_the_disk_before_the_request_completes(
     paths = [path for path, _ in flushed]
     for needed in (folder / "access.json", folder / WORDS, folder, folder.parent):
         assert str(needed) in paths, f"{needed} not flushed: {paths}"
-    # the folder after its files (their names in it), each before the completion
-    assert paths.index(str(folder)) > max(paths.index(str(folder / n)) for n in ("access.json", WORDS))
+    # each once the files are written (flushed together: their order is not kept), before the completion
     assert {status for _, status in flushed} == {"in_progress"}
+
+
+def test_the_answers_files_and_folders_are_flushed_together(
+        shop: Shop, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    # Four flushes (both files, their folder, the results folder that holds the new one): none may
+    # finish before all four have begun, so that the disk is waited for once, not four times.
+    request_id = verified(shop, "access", {"email": "ana@example.org"})
+    together = threading.Barrier(4, timeout=20)
+    fsync = os.fsync
+
+    def at_once(descriptor: int) -> None:
+        together.wait()  # broken (and the run failed) if the flushes come one after the other
+        fsync(descriptor)
+
+    monkeypatch.setattr(os, "fsync", at_once)
+    done = run(shop.store, request_id, shop.deployment)
+    monkeypatch.undo()
+    assert done.status == "completed", done
+    assert json.loads((shop.deployment.results / request_id / "access.json").read_text())["tables"]
 
 
 def test_a_run_killed_between_its_files_and_its_commit_is_run_again_whole(

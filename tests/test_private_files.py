@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -174,3 +178,34 @@ def test_answer_files_written_together_are_owner_only_and_follow_no_link(tmp_pat
     assert mode(folder) == 0o755  # a folder that existed is left as it was set
     new = write_private_files(results / "d" / "e", {"access.json": "[]"}, within=results)
     assert mode(results / "d") == mode(results / "d" / "e") == 0o700 and mode(new[0]) == 0o600
+
+
+def test_files_flushed_as_the_interpreter_exits_are_written_and_flushed_in_its_thread(tmp_path: Path) -> None:
+    # At exit no thread takes new work (concurrent.futures refuses it): the flushes run in the caller.
+    script = tmp_path / "at_exit.py"
+    script.write_text(textwrap.dedent(f"""
+        import atexit, os
+        from pathlib import Path
+        from garde.private_files import write_private_files
+
+        flushed = []
+        fsync = os.fsync
+
+        def noted(descriptor):
+            fsync(descriptor)
+            flushed.append(descriptor)
+
+        def at_exit():
+            os.fsync = noted
+            results = Path({str(tmp_path / "results")!r})
+            write_private_files(results / "r1", {{"access.json": "{{}}", "words.json": "[]"}}, within=results,
+                                durable=True)
+            print(len(flushed))
+
+        atexit.register(at_exit)
+    """))
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["4"]  # both files, their folder and the results folder
+    assert (tmp_path / "results" / "r1" / "access.json").read_text() == "{}"

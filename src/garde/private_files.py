@@ -17,7 +17,8 @@ import errno
 import fcntl
 import os
 import secrets
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import BinaryIO, TextIO
@@ -69,19 +70,21 @@ def _opener_within(base: Path | None) -> Callable[[str, int], int]:
     return opener
 
 
-def _folder_below(base: Path, parts: tuple[str, ...], *, durable: bool = False) -> int:
+def _folder_below(base: Path, parts: tuple[str, ...], *, to_flush: list[int] | None = None) -> int:
     """The folder ``base/<parts>`` opened (its missing folders created owner-only), no link followed
-    below ``base``; the caller closes the descriptor. ``durable``: a folder created is on the disk
-    (its parent flushed) when this returns."""
+    below ``base``; the caller closes the descriptor. ``to_flush``: the parent of each folder created
+    is left open in it (its new name to be flushed with the rest: :func:`flush_together`), the caller
+    closes them."""
     folder = os.open(base, os.O_RDONLY | os.O_DIRECTORY)
     shown = base
     try:  # each descriptor closed once: the loop swaps a folder for its child
         for part in parts:
             shown = shown / part
             child, created = _child_folder(folder, part, shown)
-            if created and durable:
-                os.fsync(folder)
-            os.close(folder)
+            if created and to_flush is not None:
+                to_flush.append(folder)
+            else:
+                os.close(folder)
             folder = child
     except BaseException:
         os.close(folder)
@@ -164,29 +167,69 @@ def write_private_files(folder: Path, contents: Mapping[str, bytes | str], *, wi
     ``within``, owner-only as :func:`write_private` writes one: the folder is reached (and created)
     once for all of them, where one call each walked it again (a request's answer files).
 
-    ``durable``: on the disk when this returns (``fsync``): each file, then ``folder`` (the files'
-    names in it), and the parent of each folder created on the way (its name), so that a machine that
-    stops after the caller commits finds them whole (an access answer: docs/requests.md)."""
+    ``durable``: on the disk when this returns (``fsync``): each file, ``folder`` (the files' names
+    in it), and the parent of each folder created on the way (its name), so that a machine that stops
+    after the caller commits finds them whole (an access answer: docs/requests.md). They are flushed
+    together once all are written (:func:`flush_together`): one wait for the disk, not one each."""
     parts = folder.relative_to(within).parts
     private_folder(within)
-    parent = _folder_below(within, parts, durable=durable)
+    to_flush: list[int] = []
     written = []
     try:
+        parent = _folder_below(within, parts, to_flush=to_flush if durable else None)
+        to_flush.append(parent)
         for name, content in contents.items():
             path = folder / name
             flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC  # as open(path, "wb")
             descriptor = _file_in(parent, name, flags, str(path))
-            with open(descriptor, "wb") as handle:
+            to_flush.append(descriptor)
+            with open(descriptor, "wb", closefd=False) as handle:
                 handle.write(content.encode("utf-8") if isinstance(content, str) else content)
-                if durable:
-                    handle.flush()
-                    os.fsync(descriptor)
             written.append(path)
         if durable:
-            os.fsync(parent)
+            flush_together(to_flush)
     finally:
-        os.close(parent)
+        for descriptor in to_flush:
+            os.close(descriptor)
     return written
+
+
+_flushers: tuple[int, ThreadPoolExecutor] | None = None
+
+
+def flush_together(descriptors: Sequence[int]) -> None:
+    """``fsync`` each of ``descriptors`` at the same time; raise the first error once all are done.
+
+    One after the other, each flush of a new file or folder waits for a commit of the file system's
+    journal of its own (ext4: 3.5 – 19 ms for an answer's four at load 7 – 8, 2026-12-07); sent
+    together, the kernel commits them in one (1.3 – 2.9 ms). Nothing is read between them, so their
+    order does not matter: the caller goes on when all of them are on the disk."""
+    if len(descriptors) < 2:
+        for descriptor in descriptors:
+            os.fsync(descriptor)
+        return
+    futures = []
+    here = [descriptors[0]]
+    for descriptor in descriptors[1:]:
+        try:
+            futures.append(_flusher().submit(os.fsync, descriptor))
+        except RuntimeError:  # the interpreter is exiting (no new work for threads): flushed here
+            here.append(descriptor)
+    try:
+        for descriptor in here:
+            os.fsync(descriptor)
+    finally:
+        wait(futures)
+    for future in futures:
+        future.result()
+
+
+def _flusher() -> ThreadPoolExecutor:
+    """This process's threads that flush (made anew in a forked child: the parent's are not there)."""
+    global _flushers
+    if _flushers is None or _flushers[0] != os.getpid():
+        _flushers = (os.getpid(), ThreadPoolExecutor(max_workers=4, thread_name_prefix="garde-flush"))
+    return _flushers[1]
 
 
 class OpenFolder:
