@@ -370,7 +370,8 @@ class Probe:
     """The machine's speed while a round runs, as a process sees it: the fixed piece's CPU ms, sampled
     (quartiles). Run on the same cores as the workers, it takes longer when they run slower for a reason
     that is not theirs (another tenant of the host on the core or its sibling, a lower clock), and its
-    own work (2 % of a core) does not change."""
+    own work (2 % of a core) does not change. Its piece fits the core's own cache: a minute where memory
+    is what slows every process may leave it flat; the baselines of the same run then tell."""
 
     def __enter__(self) -> Probe:
         self.process = subprocess.Popen([sys.executable, "-c", PROBE], stdin=subprocess.PIPE,
