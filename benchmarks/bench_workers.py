@@ -25,7 +25,12 @@ N, each in N processes (``bench_throughput``'s harness): garde's ``rights.run``;
 subject that the request is answered, as a worker does (and ``garde request run``): the like-for-like
 baseline, whose difference with the workers is the queue's own cost (``queue_cpu_ms_per_request``); and
 the hand-written SQL. Each round also says the wall time each process (a worker, a baseline's) spent on
-a request, and of it the part neither it nor its server session was on a core (``idle``). The floor:
+a request, and of it the part neither it nor its server session was on a core (``idle``); each worker's
+share (``per_worker``: the jobs it took, its CPU, the kernel's part of it, its loop's, its switches; the
+workers are started one after the other so that each one's queue id is known), the warm-up's jobs per
+worker, the jobs retried; and the machine around the round (``machine``: a fixed piece of Python timed
+by a probe process every 50 ms while the round runs, the hypervisor's steal and the idle cores' time
+from ``/proc/stat``), to tell a slower machine from more work. The floor:
 ``garde.ping`` jobs (they do nothing) through one worker, queued at once in one transaction (timed as a
 round is), and one at a time (queued, then waited for: the latency a caller sees, and the queue's record
 of it).
@@ -43,6 +48,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -76,13 +82,28 @@ def _env(shop: Shop) -> dict[str, str]:
             "GARDE_MAILER": "file", "GARDE_OUTBOX": str(shop.work / "outbox")}
 
 
+class Worker(subprocess.Popen[bytes]):
+    """A ``garde worker`` process, with the id the queue registered it under (``queue_id``: the
+    ``procrastinate_jobs.worker_id`` of the jobs it takes)."""
+
+    queue_id: int | None = None
+
+
 @contextmanager
-def workers(shop: Shop, count: int, concurrency: int = 1) -> Iterator[list[subprocess.Popen[bytes]]]:
-    """``count`` worker processes over the shop's store until the block ends (then SIGTERM)."""
+def workers(shop: Shop, count: int, concurrency: int = 1,
+            store: sa.Engine | None = None) -> Iterator[list[Worker]]:
+    """``count`` worker processes over the shop's store until the block ends (then SIGTERM). With the
+    ``store``, started one after the other, each once the previous one registered in the queue: so each
+    one's queue id is known (the jobs each took are counted), and the block begins with all of them
+    taking jobs (:func:`_started`)."""
     log = (shop.work / "workers.log").open("ab")
-    started = [subprocess.Popen([sys.executable, "-m", "garde", "worker", "--concurrency", str(concurrency)],
-                                env=_env(shop), stdout=log, stderr=subprocess.STDOUT) for _ in range(count)]
+    started: list[Worker] = []
     try:
+        for _ in range(count):
+            command = [sys.executable, "-m", "garde", "worker", "--concurrency", str(concurrency)]
+            started.append(Worker(command, env=_env(shop), stdout=log, stderr=subprocess.STDOUT))
+            if store is not None:
+                started[-1].queue_id = _started(store, len(started))
         yield started
     finally:
         for worker in started:
@@ -92,15 +113,17 @@ def workers(shop: Shop, count: int, concurrency: int = 1) -> Iterator[list[subpr
         log.close()
 
 
-def _started(store: sa.Engine, count: int, deadline: float = 300.0) -> None:
+def _started(store: sa.Engine, count: int, deadline: float = 300.0) -> int:
     """Wait until ``count`` workers are taking jobs: a worker registers in the queue once its store,
     data map and catalogues are open (``garde.jobs.worker.warm``). Without it, a timed round could
-    start while one worker was still opening them, the other doing the round alone."""
+    start while one worker was still opening them, the other doing the round alone. Returns the
+    newest worker's queue id."""
     end = time.monotonic() + deadline
     while time.monotonic() < end:
         with store.connect() as conn:
-            if conn.execute(sa.text("SELECT count(*) FROM procrastinate_workers")).scalar_one() >= count:
-                return
+            registered = conn.execute(sa.text("SELECT count(*), max(id) FROM procrastinate_workers")).one()
+        if registered[0] >= count:
+            return int(registered[1])
         time.sleep(POLL)
     raise SystemExit(f"{count} workers did not start within {deadline:.0f} s")
 
@@ -202,7 +225,7 @@ def _role(query: str) -> str:
 
 
 def _queued_round(shop: Shop, store: sa.Engine, emails: list[str],
-                  started: list[subprocess.Popen[bytes]] | None = None, waits: bool = False,
+                  started: list[Worker] | None = None, waits: bool = False,
                   each: bool = False, statements: bool = False) -> dict[str, Any]:
     """Queue a run of each (verified) request at once (in one transaction, ``submit_many``; ``each``: a
     ``submit`` and its transaction per request, as before); seconds until every one has ended, the time
@@ -231,7 +254,10 @@ def _queued_round(shop: Shop, store: sa.Engine, emails: list[str],
     server = {pid: cpu_seconds(pid) for pid in _server_pids(store, shop)}
     client = {pid: cpu_seconds(pid) for pid in pids}
     threads = {pid: _thread_cpu(pid) for pid in pids}
+    system = {pid: _system_cpu(pid) for pid in pids}
     switched = {pid: _switches(pid) for pid in pids}
+    machine = _machine()
+    probe = Probe().__enter__()
     own = time.process_time()  # the submitter's: the queueing and the poll (and the sampler's thread)
     server_start = _one(poller, "SELECT clock_timestamp()")
     start = time.perf_counter()
@@ -246,12 +272,21 @@ def _queued_round(shop: Shop, store: sa.Engine, emails: list[str],
         time.sleep(ROUND_POLL)
     seen = time.perf_counter() - start
     own = time.process_time() - own
+    probe.__exit__()
+    machine = {**_machine(machine), "probe_ms_quartiles": probe.quartiles}
     if sampler is not None:
         sampler.__exit__()
     seconds = (_one(poller, LAST_END, (job_ids,)) - server_start).total_seconds()
+    taken: dict[int | None, int] = dict(poller.execute(TAKEN, (job_ids,)).fetchall())
+    retried = _one(poller, "SELECT count(*) FROM procrastinate_jobs WHERE id = ANY(%s) AND attempts > 1",
+                   (job_ids,))
     poller.close()
     if _completed(store, ids) < len(ids):
         raise SystemExit("a request's job ended without ending its request")
+    shares = [_per_worker(w, taken.get(w.queue_id, 0), cpu_seconds(w.pid) - client[w.pid],
+                          _system_cpu(w.pid) - system[w.pid],
+                          _thread_cpu(w.pid).get(w.pid, 0.0) - threads[w.pid].get(w.pid, 0.0),
+                          _switches(w.pid), switched[w.pid]) for w in started or []]
     client_cpu = sum(cpu_seconds(pid) - client[pid] for pid in pids) / len(ids)
     loop_cpu = 0.0
     for pid in pids:  # the main thread runs procrastinate's event loop; the jobs run in other threads
@@ -284,8 +319,83 @@ def _queued_round(shop: Shop, store: sa.Engine, emails: list[str],
             "submitter": {"cpu_ms_per_request": round(1000 * own / len(ids), 2),
                           "server_cpu_ms_per_request": round(1000 * submitter_server / len(ids), 2),
                           "polls": polls},
+            **({"per_worker": shares, "retried_jobs": retried} if started else {}),
+            "machine": machine,
             **({"server_processes": sampler.report(server_deltas, len(ids))} if sampler is not None else {}),
             **({"statements": _statements(store, shop, len(ids))} if statements else {})}
+
+
+# The jobs each worker took, by queue id.
+TAKEN = "SELECT worker_id, count(*) FROM procrastinate_jobs WHERE id = ANY(%s) GROUP BY worker_id"
+
+
+def _per_worker(worker: Worker, jobs: int, cpu: float, system: float, loop: float,
+                switches: tuple[int, int], before: tuple[int, int]) -> dict[str, Any]:
+    """One worker's share of a round: the jobs it took, its CPU (of it the kernel's on its behalf, and
+    its event loop's thread's) in all and a job, its context switches (voluntary: waits, its listener's
+    wake-ups; involuntary: preempted)."""
+    return {"pid": worker.pid, "jobs": jobs, "cpu_ms": round(1000 * cpu, 1),
+            "system_cpu_ms": round(1000 * system, 1), "loop_cpu_ms": round(1000 * loop, 1),
+            "cpu_ms_per_job": round(1000 * cpu / jobs, 2) if jobs else None,
+            "switches": [switches[0] - before[0], switches[1] - before[1]]}
+
+
+def _speed(rounds: int = 200_000) -> float:
+    """The CPU ms a fixed piece of pure Python takes in this thread now: the machine's speed as a
+    process sees it (a busy host, another tenant on the core's sibling, a lower clock make it longer)."""
+    start = time.thread_time()
+    table: dict[int, int] = {}
+    for i in range(rounds):
+        table[i & 1023] = table.get((i * 7) & 1023, 0) + i
+    return 1000 * (time.thread_time() - start)
+
+
+# The probe: a process of its own that, every 50 ms until its input closes, times a fixed piece of
+# pure Python (≈ 1 ms: 2 % of a core) in its thread's CPU, then prints the samples' quartiles.
+PROBE = """
+import select, sys, time
+samples = []
+while not select.select([sys.stdin], [], [], 0.05)[0]:
+    start = time.thread_time()
+    table = {}
+    for i in range(10_000):
+        table[i & 1023] = table.get((i * 7) & 1023, 0) + i
+    samples.append(1000 * (time.thread_time() - start))
+samples.sort()
+print(*(samples[len(samples) * q // 4] for q in (1, 2, 3)) if samples else (0, 0, 0))
+"""
+
+
+class Probe:
+    """The machine's speed while a round runs, as a process sees it: the fixed piece's CPU ms, sampled
+    (quartiles). Run on the same cores as the workers, it takes longer when they run slower for a reason
+    that is not theirs (another tenant of the host on the core or its sibling, a lower clock), and its
+    own work (2 % of a core) does not change. Its piece fits the core's own cache: a minute where memory
+    is what slows every process may leave it flat; the baselines of the same run then tell."""
+
+    def __enter__(self) -> Probe:
+        self.process = subprocess.Popen([sys.executable, "-c", PROBE], stdin=subprocess.PIPE,
+                                        stdout=subprocess.PIPE, text=True)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        out, _err = self.process.communicate("", timeout=30)
+        self.quartiles = [round(float(x), 3) for x in out.split()]
+
+
+def _machine(before: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The machine around a round: the fixed piece's CPU ms before and after it (:func:`_speed`), and
+    the CPU time the hypervisor gave other guests (steal) and the machine's cores spent idle meanwhile,
+    in ms (``/proc/stat``)."""
+    with open("/proc/stat") as stat:
+        fields = [int(x) for x in stat.readline().split()[1:]]
+    tick = 1000 / os.sysconf("SC_CLK_TCK")
+    now = {"speed_ms": round(_speed(), 2), "idle": (fields[3] + fields[4]) * tick,
+           "steal": (fields[7] if len(fields) > 7 else 0) * tick}
+    if before is None:
+        return now
+    return {"speed_ms_before_after": [before["speed_ms"], now["speed_ms"]],
+            "steal_ms": round(now["steal"] - before["steal"]), "idle_ms": round(now["idle"] - before["idle"])}
 
 
 def _idle(seconds: float, count: int, chains: int, cpu: float) -> dict[str, float]:
@@ -354,6 +464,16 @@ def _thread_cpu(pid: int) -> dict[int, float]:
     except OSError:  # ended meanwhile
         pass
     return seconds
+
+
+def _system_cpu(pid: int) -> float:
+    """The CPU seconds the kernel spent on a process's behalf so far (system time: its files, sockets,
+    page faults), 0 when it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return int(fields[12]) / os.sysconf("SC_CLK_TCK")
 
 
 def _switches(pid: int) -> tuple[int, int]:
@@ -443,12 +563,12 @@ def bench(shop: Shop, requests: int, counts: list[int], concurrency: int = 1, se
     deployment.dispose()
     rounds: dict[str, Any] = {}
     for count in counts:
-        with workers(shop, count, concurrency) as started:
-            _started(store, count)  # every worker registered (its store and data map opened before)
-            _queued_round(shop, store, emails[:warmups])
+        with workers(shop, count, concurrency, store) as started:  # each registered: taking jobs
+            warm_up = _queued_round(shop, store, emails[:warmups], started)
             emails = emails[warmups:]
             through_queue = _queued_round(shop, store, emails[:requests], started, waits, each, statements)
             emails = emails[requests:]
+        through_queue["warm_up_jobs_per_worker"] = [w["jobs"] for w in warm_up["per_worker"]]
         if not baselines:
             rounds[str(count)] = {"workers": through_queue}
             continue

@@ -45,3 +45,11 @@ def test_a_round_is_timed_by_the_queue_and_its_submitter_is_measured_apart(
     assert submitter["polls"] >= 1
     assert submitter["cpu_ms_per_request"] >= 0 and submitter["server_cpu_ms_per_request"] >= 0
     assert workers["wall_ms_per_request_per_process"] >= workers["idle_ms_per_request_per_process"]
+    # each worker's share: the jobs it took (all of them, one worker) and its CPU, the kernel's part
+    # within it; the warm-up's jobs counted apart; the machine's speed sampled while the round ran
+    (worker,) = workers["per_worker"]
+    assert worker["jobs"] == 6 and workers["retried_jobs"] == 0
+    assert 0 <= worker["system_cpu_ms"] <= worker["cpu_ms"] and worker["loop_cpu_ms"] <= worker["cpu_ms"]
+    assert sum(workers["warm_up_jobs_per_worker"]) == 4
+    probe = workers["machine"]["probe_ms_quartiles"]
+    assert len(probe) == 3 and 0 < probe[0] <= probe[1] <= probe[2]
