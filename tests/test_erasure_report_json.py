@@ -12,17 +12,12 @@ import json
 from typing import Any
 
 from hypothesis import given
-from hypothesis import strategies as st
 
 from garde.rights.deployment import dumps, pretty
-
-_TEXT = st.text(st.characters(exclude_categories=("Cs",)))  # a lone surrogate is no UTF-8 text
-_SCALARS = st.none() | st.booleans() | st.integers() | _TEXT
-_JSON = st.recursive(_SCALARS, lambda inner: st.lists(inner, max_size=4)
-                     | st.dictionaries(_TEXT, inner, max_size=4), max_leaves=30)
+from tests.test_answer_files_json import PLAIN_DATA
 
 
-@given(_JSON)
+@given(PLAIN_DATA)
 def test_the_report_is_pythons_own_indented_json(data: Any) -> None:
     assert pretty(data) == json.dumps(data, ensure_ascii=False, indent=2).encode()
 
