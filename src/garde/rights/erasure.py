@@ -50,8 +50,14 @@ from garde.legal_holds import active_holds
 from garde.private_files import write_private
 from garde.problems import GardeError, Problem
 from garde.rights import copies, forwarding
-from garde.rights.deployment import Deployment, dumps
-from garde.rights.erasure_plan import ROW_PLACEHOLDER, ErasurePlan, plan_erasure, staying_masking
+from garde.rights.deployment import Deployment, dumps, pretty
+from garde.rights.erasure_plan import (
+    ROW_PLACEHOLDER,
+    ErasurePlan,
+    deletion_order,
+    plan_erasure,
+    staying_masking,
+)
 from garde.rights.held import engine_subjects
 from garde.rights.held_as_processor import Forwarding, subject_notes
 from garde.rights.intake import Request
@@ -94,10 +100,8 @@ class Erasure:
         request = self.request
         if not self.applied:
             return []
-        s = erasure_steps.c
-        marked = conn.execute(erasure_steps.update().where(
-            s.request_id == request.id, s.status == "planned", s.dataset.in_(list(self.applied)))
-            .values(status="done", done_at=now()).returning(s.dataset, s.rows_changed)).all()
+        marked = conn.execute(_MARK_DONE, {"request": request.id, "databases": list(self.applied),
+                                           "at": now()}).all()
         _seal_done_keys(conn, request.id, self.keyed)
         recorded: dict[str, list[int | None]] = defaultdict(list)
         for database, rows in marked:
@@ -131,6 +135,22 @@ class Erasure:
         return events
 
 
+# Built once (an erasure's completion runs them every time), the values bound
+_MARK_DONE = erasure_steps.update().where(
+    erasure_steps.c.request_id == sa.bindparam("request"), erasure_steps.c.status == "planned",
+    erasure_steps.c.dataset.in_(sa.bindparam("databases", expanding=True))).values(
+    status="done", done_at=sa.bindparam("at", type_=erasure_steps.c.done_at.type)).returning(
+    erasure_steps.c.dataset, erasure_steps.c.rows_changed)
+_SESSIONS = subject_sessions.c
+_WHOSE = sa.or_(_SESSIONS.identity_hash.in_(sa.bindparam("proven", expanding=True)),
+                _SESSIONS.subject_id.in_(sa.bindparam("subjects", expanding=True)))
+_END_SESSIONS = subject_sessions.update().where(_WHOSE, _SESSIONS.ended_at.is_(None)).values(
+    ended_at=sa.bindparam("at", type_=_SESSIONS.ended_at.type), identity=None).returning(_SESSIONS.id)
+_WIPE_ENDED = subject_sessions.update().where(_WHOSE, _SESSIONS.identity.is_not(None)).values(identity=None)
+_HAS_PLAN = sa.select(erasure_steps.c.id).where(
+    erasure_steps.c.request_id == sa.bindparam("request")).limit(1)
+
+
 def _recorded_rows(recorded: list[int | None], changed: int) -> int:
     """The rows the database's steps recorded (their sum), or ``changed`` (this run's count) when a
     step has none (stored before migration 0035)."""
@@ -144,13 +164,11 @@ def _end_sessions(conn: sa.Connection, request: Request, actor: str,
     """End the erased subject's open sessions (privacy center, API): each holds the raw identity it
     was opened with until it ends, expires or the next session start wipes it. Those of the erased
     ``subjects``, or opened with an identity this erasure proved."""
-    s = subject_sessions.c
-    proven = sorted(digest for kind, digest in request.identity_hashes.items() if kind in request.proofs)
-    whose = sa.or_(s.identity_hash.in_(proven), *([s.subject_id.in_(subjects)] if subjects else []))
-    ended = list(conn.execute(subject_sessions.update().where(whose, s.ended_at.is_(None))
-                              .values(ended_at=now(), identity=None).returning(s.id)).scalars())
+    whose = {"proven": sorted(digest for kind, digest in request.identity_hashes.items()
+                              if kind in request.proofs), "subjects": subjects}
+    ended = list(conn.execute(_END_SESSIONS, {**whose, "at": now()}).scalars())
     # and any ended earlier whose identity the next start has not wiped yet
-    conn.execute(subject_sessions.update().where(whose, s.identity.is_not(None)).values(identity=None))
+    conn.execute(_WIPE_ENDED, whose)
     return [audit.Event("subject_session.ended", {"session": session, "by": "erasure",
                                                   "request": request.id}, request.subject_id, actor)
             for session in sorted(ended)]
@@ -159,8 +177,10 @@ def _end_sessions(conn: sa.Connection, request: Request, actor: str,
 def identity_keyed(deployment: Deployment) -> frozenset[str]:
     """The tables (``database.table``) whose primary key is one of their identity columns (a list
     keyed by e-mail address): the keys of their rows name the subject, so the erasure's report
-    holds them, and its stored steps once applied, as keyed digests (GDPR Art. 17(1), 5(1)(c))."""
-    return frozenset(str(t.ref) for t in deployment.datamap if t.primary_key in t.identities.values())
+    holds them, and its stored steps once applied, as keyed digests (GDPR Art. 17(1), 5(1)(c)).
+    Found once per deployment."""
+    return deployment.cached("identity_keyed", lambda: frozenset(
+        str(t.ref) for t in deployment.datamap if t.primary_key in t.identities.values()))
 
 
 def _sealed(table: str, key: Any, data_key: bytes) -> Any:
@@ -203,8 +223,7 @@ class ErasureFailed(GardeError):
 
 def has_plan(conn: sa.Connection, request_id: str) -> bool:
     """Whether the request's erasure plan is stored (the run is a resumption)."""
-    return conn.execute(sa.select(erasure_steps.c.id).where(
-        erasure_steps.c.request_id == request_id).limit(1)).first() is not None
+    return conn.execute(_HAS_PLAN, {"request": request_id}).first() is not None
 
 
 def erase(store: Engine, request: Request, deployment: Deployment, footprint: Footprint | None, *,
@@ -219,11 +238,12 @@ def erase(store: Engine, request: Request, deployment: Deployment, footprint: Fo
     :meth:`Erasure.complete` in the transaction completing the request.
     """
     report_path = deployment.folder(request.id) / "erasure.json"
-    report, pending = store_plan(store, request, deployment, footprint, today=today, actor=actor,
-                                 processed_for=processed_for)
-    if report is None:
+    planned = _plan_once(store, request, deployment, footprint, today=today, actor=actor,
+                         processed_for=processed_for)
+    if planned is not None:  # this run's plan: its report, steps and staff's list as it stored them
+        report, pending = planned.report, planned.steps
+    else:
         report = json.loads(report_path.read_text(encoding="utf-8"))
-    if pending is None:
         pending = _stored_steps(store, request.id)
     erasure = Erasure(request, {}, actor, keyed=identity_keyed(deployment),
                       subjects=tuple(report.get("subjects", ())))
@@ -237,20 +257,21 @@ def erase(store: Engine, request: Request, deployment: Deployment, footprint: Fo
         report["status"] = "failed"
         report["error"] = reason
         with contextlib.suppress(OSError):  # the reason still reaches the request's steps and the audit
-            write_private(report_path, dumps(report), within=deployment.results)
+            write_private(report_path, pretty(report), within=deployment.results)
         what = "written" if isinstance(exc, sa.exc.SQLAlchemyError) else "completed"
         raise ErasureFailed(f"the erasure could not be {what}: {reason}", erasure) from exc
     for copy in report.get("own_copies", []):
         copy["removed"] = True  # now or by an earlier, interrupted run
     report["status"] = "completed"
-    # Every step of the plan, whichever run (or part, garde.rights.parts) applied it.
-    report["statements"] = _count_steps(store, request.id)
-    write_private(report_path, dumps(report), within=deployment.results)
+    # Every step of the plan, whichever run (or part, garde.rights.parts) applied it: this run's plan
+    # is the steps it stored, all pending.
+    report["statements"] = len(pending) if planned is not None else _count_steps(store, request.id)
+    write_private(report_path, pretty(report), within=deployment.results)
     erasure.result = {"file": str(report_path), "erased": len(report["erased"]), "kept": len(report["kept"]),
                       "unlinked": len(report.get("unlinked", [])),
                       "own_copies_removed": len(report.get("own_copies", [])),
                       "kept_reasons": sorted({k["reason"] for k in report["kept"]})}
-    theirs = _planned_shared(store, request.id)
+    theirs = planned.shared if planned is not None else _planned_shared(store, request.id)
     if theirs:  # for staff, who decide with the business (garde.rights.shared); not in the subject's report
         erasure.result["shared"] = theirs
     return erasure
@@ -264,19 +285,29 @@ def _planned_shared(store: Engine, request_id: str) -> list[dict[str, Any]]:
 
 
 def _keep_shared_for_staff(conn: sa.Connection, request: Request, deployment: Deployment,
-                           plan: ErasurePlan) -> None:
+                           plan: ErasurePlan) -> list[dict[str, Any]]:
     """Staff's list of the shared rows (table and key, a keyed digest where the key is an identity),
     stored on the request with the plan: the subject's report only counts them, and a resumed run
-    reads it here (a failure keeps it: garde.rights.running.fail)."""
+    reads it here (a failure keeps it: garde.rights.running.fail). Returns it as stored (read back,
+    it is the same data: :func:`_planned_shared`)."""
     rows = plan.shared_rows()
     if not rows:
-        return
+        return []
     grouped: Shared = defaultdict(dict)
     for row in rows:
         grouped[row.table][row.key] = row
-    theirs = listing(conn, deployment, grouped)
-    conn.execute(requests.update().where(requests.c.id == request.id).values(
-        result=dumps({"shared": theirs}, indent=None)))
+    stored = dumps({"shared": listing(conn, deployment, grouped)}, indent=None)
+    conn.execute(requests.update().where(requests.c.id == request.id).values(result=stored))
+    return list(json.loads(stored)["shared"])
+
+
+class _Planned(NamedTuple):
+    """A plan this run stored: the subject's report, its steps (all pending) and staff's list of the
+    shared rows, as its transaction committed them (a resumed run reads them back instead)."""
+
+    report: dict[str, Any]
+    steps: list[_Step]
+    shared: list[dict[str, Any]]
 
 
 def store_plan(store: Engine, request: Request, deployment: Deployment, footprint: Footprint | None, *,
@@ -286,16 +317,25 @@ def store_plan(store: Engine, request: Request, deployment: Deployment, footprin
 
     Returns the report and the steps just planned, or ``(None, None)`` when nothing was planned.
     """
+    planned = _plan_once(store, request, deployment, footprint, today=today, actor=actor,
+                         processed_for=processed_for)
+    return (planned.report, planned.steps) if planned is not None else (None, None)
+
+
+def _plan_once(store: Engine, request: Request, deployment: Deployment, footprint: Footprint | None, *,
+               today: date | None = None, actor: str = "garde",
+               processed_for: Sequence[Forwarding] = ()) -> _Planned | None:
+    """:func:`store_plan`: this run's plan as it committed it, or None when nothing was planned."""
     if footprint is None:
-        return None, None
+        return None
     if today is not None and today > now().date():
         # as a sweep: as of a later day, what the law still keeps (invoices, 10 years) would be erased
         raise GardeError(f"an erasure as of {today.isoformat()} is after today ({now().date().isoformat()}): "
                          "it would erase what a legal obligation still keeps")
 
-    def planning(conn: sa.Connection) -> tuple[dict[str, Any] | None, list[_Step] | None]:
+    def planning(conn: sa.Connection) -> _Planned | None:
         if has_plan(conn, request.id):
-            return None, None
+            return None
         plan = plan_erasure(deployment, footprint, active_holds(conn), request.subject_id,
                             today or now().date(),
                             shared=shared_rows(conn, deployment, footprint, request.subject_id))
@@ -307,16 +347,19 @@ def store_plan(store: Engine, request: Request, deployment: Deployment, footprin
         if processed_for:
             words = Wording(request.language, "en", deployment.vocabulary)
             report["processed_for"] = subject_notes(deployment, processed_for, words, request.language)
-        pending = _store_plan(conn, request, plan, deployment, report, actor)
-        _keep_shared_for_staff(conn, request, deployment, plan)
+        pending, planned = _store_plan(conn, request, plan, deployment, report, actor)
+        theirs = _keep_shared_for_staff(conn, request, deployment, plan)
         _seal_report_keys(conn, report, identity_keyed(deployment))  # the steps keep them until applied
         # With the plan, what it keeps for each client controller: a resumed run finds it stored.
-        audit.record_many(conn, forwarding.record(conn, request.id, request.subject_id, list(processed_for),
-                                                  actor))
+        events = [planned, *forwarding.record(conn, request.id, request.subject_id, list(processed_for),
+                                              actor)]
         # Written before the plan commits: the report exists for every stored plan.
-        write_private(deployment.folder(request.id) / "erasure.json", dumps(report),
+        write_private(deployment.folder(request.id) / "erasure.json", pretty(report),
                       within=deployment.results)
-        return report, pending
+        # The plan's entries in one append, the transaction's last statement (on PostgreSQL its COMMIT
+        # rides with it): the log's head is locked once, for that round trip only.
+        audit.record_many(conn, events, last=True)
+        return _Planned(report, pending, theirs)
 
     # run again whole, the plan is made again from the top and its report file written over
     return retried(store, planning, what=f"request {request.id}: its erasure plan")
@@ -383,26 +426,43 @@ def _misfits(deployment: Deployment, plan: ErasurePlan) -> list[Problem]:
 
 
 def _store_plan(conn: sa.Connection, request: Request, plan: ErasurePlan, deployment: Deployment,
-                report: dict[str, Any], actor: str) -> list[_Step]:
-    """Write the plan's steps and its audit entry; the steps, as a resumed run reads them back."""
+                report: dict[str, Any], actor: str) -> tuple[list[_Step], audit.Event]:
+    """Write the plan's steps; the steps, as a resumed run reads them back, and the plan's audit entry
+    (appended by the caller with the plan's other entries)."""
     at = now()
     rows: list[dict[str, Any]] = [
         {"request_id": request.id, "dataset": step.dataset, "table_name": step.table_name,
          "status": "planned", "planned_at": at, "action": step.action,
          "columns": json.dumps(step.columns, default=str),
          "keys": json.dumps(step.keys, default=str)} for step in plan_steps(deployment, plan)]
-    ids: list[int] = []
-    if rows:  # their ids, in order: each step's rows are recorded on it before its database commits
+    # their ids, in order: each step's rows are recorded on it before its database commits
+    ids = _insert_steps(conn, request.id, rows) if rows else []
+    planned = audit.Event("request.erasure_planned", {
+        "request": request.id, "steps": len(rows), "erased": len(report["erased"]),
+        "unlinked": len(report["unlinked"]), "shared": sum(table["rows"] for table in report["shared"]),
+        "own_copies": [c["file"] for c in report["own_copies"]],
+        "kept": [{k: v for k, v in item.items() if k != "key"} for item in report["kept"]][:200]},
+        request.subject_id, actor)
+    return [_step({**row, "id": step}) for row, step in zip(rows, ids, strict=True)], planned
+
+
+def _insert_steps(conn: sa.Connection, request_id: str, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert the request's first steps; their ids, in the order of ``rows``.
+
+    SQLite does not promise the order of a multi-row ``RETURNING``, so SQLAlchemy keeps it there by
+    inserting one row a statement: one ``executemany`` instead, then the request's ids read back in
+    order. A new rowid is one more than the table's largest, so the rows of one statement ascend in
+    the order inserted, and the request had none before (:func:`has_plan`, in this transaction,
+    under the run's lock)."""
+    if conn.dialect.name != "sqlite":
         inserting = erasure_steps.insert().returning(erasure_steps.c.id, sort_by_parameter_order=True)
-        ids = list(conn.execute(inserting, rows).scalars())
-    audit.record(conn, "request.erasure_planned",
-                 {"request": request.id, "steps": len(rows), "erased": len(report["erased"]),
-                  "unlinked": len(report["unlinked"]),
-                  "shared": sum(table["rows"] for table in report["shared"]),
-                  "own_copies": [c["file"] for c in report["own_copies"]],
-                  "kept": [{k: v for k, v in item.items() if k != "key"} for item in report["kept"]][:200]},
-                 subject_id=request.subject_id, actor=actor)
-    return [_step({**row, "id": step}) for row, step in zip(rows, ids, strict=True)]
+        return list(conn.execute(inserting, rows).scalars())
+    conn.execute(erasure_steps.insert(), rows)
+    ids = list(conn.execute(sa.select(erasure_steps.c.id).where(erasure_steps.c.request_id == request_id)
+                            .order_by(erasure_steps.c.id)).scalars())
+    if len(ids) != len(rows):  # a plan stored meanwhile: has_plan's guard did not hold
+        raise GardeError(f"request {request_id}: its erasure plan was stored twice; nothing was changed")
+    return ids
 
 
 def plan_steps(deployment: Deployment, plan: ErasurePlan) -> list[_Step]:
@@ -410,8 +470,8 @@ def plan_steps(deployment: Deployment, plan: ErasurePlan) -> list[_Step]:
     pointing at a row before it is deleted), then each table's masks and deletion, children first."""
     steps = [_Step(u.table.database, u.table.name, "unlink", {"column": u.column, "targets": u.targets},
                    u.keys) for u in plan.unlinks]
-    order = deployment.cached("deletion_order", lambda: {
-        ref: i for i, ref in enumerate(deployment.datamap.deletion_order())})
+    order = deployment.cached("deletion_rank", lambda: {
+        ref: i for i, ref in enumerate(deletion_order(deployment))})
     for ref in sorted(plan.tables, key=order.__getitem__):
         decision = plan.tables[ref]
         for columns, keys in sorted(decision.updates(shared=False).items()):

@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -272,6 +273,12 @@ class _Rules:
         return None
 
 
+def deletion_order(deployment: Deployment) -> list[TableRef]:
+    """The data map's tables, children first (:meth:`DataMap.deletion_order`), walked once per
+    deployment: an erasure's plan and its steps follow it."""
+    return deployment.cached("deletion_order", deployment.datamap.deletion_order)
+
+
 def plan_erasure(deployment: Deployment, footprint: Footprint, holds: list[LegalHold],
                  subject_id: str | None, today: date, *, instructed: str | None = None,
                  shared: Shared | None = None) -> ErasurePlan:
@@ -283,7 +290,7 @@ def plan_erasure(deployment: Deployment, footprint: Footprint, holds: list[Legal
     datamap = deployment.datamap
     forced: dict[TableRef, dict[Any, str]] = defaultdict(dict)  # parents that kept children point at
     plan = ErasurePlan(subject_id, today, {}, instructed_by=instructed)
-    for ref in datamap.deletion_order():  # children first: their staying rows pin their parents
+    for ref in deletion_order(deployment):  # children first: their staying rows pin their parents
         keys = footprint.primary_keys(*ref)
         if not keys:
             continue
@@ -352,7 +359,8 @@ def _unlinks(deployment: Deployment, footprint: Footprint, plan: ErasurePlan) ->
                    and row[table.primary_key] not in deleted and row[table.primary_key] not in theirs]
             if own:
                 out.append(Unlink(table, column, sorted(own, key=str), None))
-        for child, reference in datamap.nullified_by(table):
+        nullified = deployment.cached(("nullified_by", ref), partial(datamap.nullified_by, table))
+        for child, reference in nullified:
             if plan.instructed_by is None and child.columns and wholly_held(deployment, child):
                 continue
             targets = sorted({row[reference.target_column] for row in footprint.rows(
