@@ -15,7 +15,7 @@ from garde.analyse.document import Block
 from garde.analyse.references import reference_runs
 from garde.analyse.subjects import ties, use_after_basis
 from garde.analyse.units import Chunk, Unit
-from garde.analyse.wording import sentences, states_purpose, tied_bases
+from garde.analyse.wording import load_structure, sentences, states_purpose, tied_bases, tokens
 
 #: Fewest purposes a run-together paragraph must hold to be read as several.
 SEVERAL = 2
@@ -32,13 +32,24 @@ def states_use(text: str, language: str) -> bool:
                                                  for a, b in sentences(text))
 
 
+def _points_back(sentence: str, language: str) -> bool:
+    """Whether the sentence opens with a determiner pointing back ("Ces traitements sont fondés sur
+    ...", "These processing operations rest on ...", "Questi trattamenti si basano su ..."): right
+    after a list, its subject names the list's items, not every purpose of the page."""
+    structure = load_structure()
+    words = tokens(sentence)
+    return bool(words) and words[0][0] in structure.words(structure.demonstratives, language)
+
+
 def _basis_only(text: str, start: int, end: int, language: str) -> bool:
-    """Whether the sentence ``text[start:end]`` ties a basis and names no purpose of its own."""
+    """Whether the sentence ``text[start:end]`` ties a basis and names no purpose of its own (a
+    subject pointing back to what is just above, :func:`_points_back`, names none of its own)."""
     sentence = text[start:end]
     found = ties(sentence, language, False)
+    back = _points_back(sentence, language)
     # one basis, naming no listed item by its letter or number ("purpose 2 is based on your consent":
     # garde.analyse.references reads those)
-    return bool(found) and not any(t.purposes or t.whole for t in found) \
+    return bool(found) and not any(t.purposes or (t.whole and not back) for t in found) \
         and len({m.term for m in tied_bases(sentence, language)}) == 1 \
         and not reference_runs(sentence, language) and not states_use(sentence, language)
 
