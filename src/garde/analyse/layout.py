@@ -18,7 +18,7 @@ from collections import Counter
 
 from garde.analyse.basis_first import uses_of_basis
 from garde.analyse.document import Block, Document
-from garde.analyse.named_again import named_by_clause, named_purposes
+from garde.analyse.named_again import named_by_clause, named_in_untied, named_purposes
 from garde.analyse.on_behalf import processor_heading, processor_role, processor_spans, says_on_behalf
 from garde.analyse.passages import plain_sections
 from garde.analyse.references import by_reference, named_entries, respectively
@@ -117,6 +117,7 @@ def _named_again(reading: Reading, language: str) -> None:
                 chunks.append(unit.chunks[1])
                 if not any(c.role == "name" for c in chunks):
                     chunks.append(Chunk("name", subject.text, subject.start))
+    named_in_untied(reading, (*listed, *entries), language)
     reading.units += [u for u in entries if len(u.chunks) > 1]
 
 
