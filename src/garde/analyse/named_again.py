@@ -13,6 +13,7 @@ listed purpose stays a purpose of its own.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import replace
 
 from garde.analyse.subjects import conditional
@@ -114,7 +115,8 @@ def named_by_clause(reading: Reading, listed: tuple[Unit, ...], language: str) -
                 reading.units.append(Unit("paragraph", [Chunk("purpose", clause, at), *basis]))
 
 
-def named_in_untied(reading: Reading, listed: tuple[Unit, ...], language: str) -> None:
+def named_in_untied(reading: Reading, listed: tuple[Unit, ...], language: str,
+                    in_basis_section: Callable[[int], bool]) -> None:
     """Listed purposes named again, by their own words, in a sentence that ties one basis and that the
     rest of the reading tied to no purpose (a "Lawful basis" section after the bullets of purposes:
     "We process it under Article 6(1)(e) ... to keep you informed about your child's progress and to
@@ -129,6 +131,9 @@ def named_in_untied(reading: Reading, listed: tuple[Unit, ...], language: str) -
     kept: list[Chunk] = []
     for chunk in reading.untied:
         used = tying = 0
+        if not in_basis_section(chunk.start):
+            kept.append(chunk)
+            continue
         for a, b in sentences(chunk.text):
             sentence = chunk.text[a:b]
             bases = tied_bases(sentence, language)
@@ -137,12 +142,27 @@ def named_in_untied(reading: Reading, listed: tuple[Unit, ...], language: str) -
             tying += 1
             if len({m.term for m in bases}) != 1 or conditional(sentence, language):
                 continue
-            words = "".join(" " if any(m.start <= i < m.end for m in bases) else ch
-                            for i, ch in enumerate(sentence))
-            named = [i for i in named_purposes(words, texts, language) if len(open_[i].chunks) == 1]
+            named = [i for i in named_purposes(_uses_only(sentence, bases, language), texts, language)
+                     if len(open_[i].chunks) == 1]
             for i in named:
                 open_[i].chunks.append(Chunk("prose", sentence, chunk.start + a))
             used += bool(named)
         if not tying or used < tying:
             kept.append(chunk)
     reading.untied = kept
+
+
+def _uses_only(sentence: str, bases: list[Match], language: str) -> str:
+    """The sentence with its bases and the phrases saying it states one ("è necessario per", "we
+    rely on": ``basis_predicates``) blanked: what is left names the uses."""
+    structure = load_structure()
+    blank = [any(m.start <= i < m.end for m in bases) for i in range(len(sentence))]
+    words = tokens(sentence)
+    for phrase in structure.words(structure.basis_predicates, language):
+        said = [word for word, _, _ in tokens(phrase)]
+        for k in range(len(words) - len(said) + 1):
+            # a phrase, not a lone verb that may be the use's own ("where we meet our duties")
+            if len(said) > 1 and [w for w, _, _ in words[k:k + len(said)]] == said:
+                a, b = words[k][1], words[k + len(said) - 1][2]
+                blank[a:b] = [True] * (b - a)
+    return "".join(" " if gone else ch for gone, ch in zip(blank, sentence, strict=True))
