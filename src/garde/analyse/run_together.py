@@ -106,7 +106,8 @@ def listed_after_colon(block: Block, language: str) -> list[Unit]:
 
 #: Articles opening an enumerated use after "and" ("la tenue de la comptabilité et la conservation des
 #: reçus"): a new use; "et des cotisations" goes on with the one before.
-_ARTICLES = {"fr": ("le", "la", "les", "l'", "l’"), "en": ("the",), "it": ("il", "lo", "la", "i", "gli", "le", "l'", "l’")}
+_ARTICLES = {"fr": ("le", "la", "les", "l'", "l’"), "en": ("the",),
+             "it": ("il", "lo", "la", "i", "gli", "le", "l'", "l’")}
 _AND = {"fr": ("et",), "en": ("and",), "it": ("e", "ed")}
 _WE = {"fr": ("nous",), "en": ("we",), "it": ("noi",)}
 
