@@ -27,7 +27,8 @@ def pairs(text: str, language: str, name: str = "notice.md") -> set[tuple[str, s
 
 SCHOOL = """# Harbourside Community Primary School – Privacy notice for parents and carers
 
-Harbourside Community Primary School, 2 Dock Road, Whitby YO21 1AA, is the controller of the information we hold about parents and carers. Contact: office@harbourside.example.
+Harbourside Community Primary School, 2 Dock Road, Whitby YO21 1AA, is the controller of the \
+information we hold about parents and carers. Contact: office@harbourside.example.
 
 ## Why we use your information
 
@@ -40,7 +41,8 @@ We use parents' and carers' information to:
 
 ## Our lawful basis
 
-We process it under Article 6(1)(e) UK GDPR, a task in the public interest, to tell you about your child's attendance and learning and to take payments for breakfast club and school trips.
+We process it under Article 6(1)(e) UK GDPR, a task in the public interest, to tell you about \
+your child's attendance and learning and to take payments for breakfast club and school trips.
 
 We send you the weekly bulletin only with your consent under Article 6(1)(a).
 
@@ -55,7 +57,8 @@ def test_a_pdf_s_bullets_are_a_list_its_basis_section_names_them(tmp_path: Path)
     path, _ = build(tmp_path, "school.pdf", tmp_path)
     document = read(path)
     assert [b.text for b in document.blocks if b.kind == "item"] == [
-        "tell you about your child's attendance and learning;", "arrange cover when your child is taken ill at school;",
+        "tell you about your child's attendance and learning;",
+        "arrange cover when your child is taken ill at school;",
         "take payments for breakfast club and school trips;", "send you the school's weekly bulletin."]
     # the title, wrapped over two lines in its large font, is one heading
     assert document.blocks[0].kind == "heading" and document.blocks[0].text.endswith("parents and carers")
@@ -84,7 +87,8 @@ Nous traitons les données des choristes pour :
 
 Ces traitements sont fondés sur l'exécution du contrat d'adhésion.
 
-Nous utilisons aussi vos données pour la tenue de la comptabilité et la conservation des reçus fiscaux. Ces traitements répondent à nos obligations légales.
+Nous utilisons aussi vos données pour la tenue de la comptabilité et la conservation des reçus \
+fiscaux. Ces traitements répondent à nos obligations légales.
 """
 
 
@@ -96,7 +100,8 @@ def test_these_processing_operations_point_back_to_the_list_and_to_the_uses_befo
 
 
 def test_uses_enumerated_then_a_basis_for_the_whole_page_are_no_one_s() -> None:
-    text = ("# Confidentialité\n\nNous utilisons vos données pour la tenue de la comptabilité et la conservation "
+    text = ("# Confidentialité\n\nNous utilisons vos données pour la tenue de la comptabilité "
+            "et la conservation "
             "des reçus. Les traitements décrits sur cette page reposent sur nos obligations légales.\n")
     assert ("la tenue de la comptabilité", "legal_obligation") not in pairs(text, "fr")
 
@@ -113,12 +118,15 @@ c) invio della newsletter.
 
 ## Base giuridica
 
-Il trattamento per la finalità di cui alla lettera a) è necessario all'esecuzione del contratto. Il trattamento per la finalità di cui alla lettera b) è necessario per adempiere un obbligo legale. Il trattamento per la finalità di cui alla lettera c) si basa sul suo consenso.
+Il trattamento per la finalità di cui alla lettera a) è necessario all'esecuzione del \
+contratto. Il trattamento per la finalità di cui alla lettera b) è necessario per adempiere un \
+obbligo legale. Il trattamento per la finalità di cui alla lettera c) si basa sul suo consenso.
 """
 
 
 def test_a_lettered_purpose_whose_words_name_a_basis_is_read_once() -> None:
-    found = [(a.purpose, b) for a in extract_activities(from_text(NEGOZIO, "i.md"), "it") for b in a.legal_bases]
+    activities = extract_activities(from_text(NEGOZIO, "i.md"), "it")
+    found = [(a.purpose, b) for a in activities for b in a.legal_bases]
     assert sorted(b for _, b in found) == ["consent", "contract", "legal_obligation"]
 
 
