@@ -509,6 +509,8 @@ def _walk(heading: Block | None, body: list[Block], language: str, reading: Read
             intro = [chunk]  # "We process it on behalf of the school ...:" then the tasks, listed
             continue
         if not tied_bases(block.text, language):
+            if listing and _lead(block) is not None:  # "**Lettre :** nous vous envoyons …": a purpose
+                reading.listed.append(Chunk("purpose", block.text, block.start))  # once named again
             continue
         if describes_basis(block.text, language):  # "Our legitimate interests are ...": of those around it
             reading.untied.append(chunk)
