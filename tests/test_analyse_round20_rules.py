@@ -106,6 +106,31 @@ def test_uses_enumerated_then_a_basis_for_the_whole_page_are_no_one_s() -> None:
     assert ("la tenue de la comptabilité", "legal_obligation") not in pairs(text, "fr")
 
 
+# -- bold-led items stating no basis, then a closing sentence naming them ------------------------------
+
+BROCANTE = """# Confidentialité
+
+## Pourquoi nous utilisons vos données
+
+**Création de votre compte :** nous enregistrons votre pseudonyme et votre adresse électronique.
+
+**Publication de vos annonces :** nous publions les photos et la description de chaque objet.
+
+**Lutte contre les annonces frauduleuses :** nous analysons les annonces signalées.
+
+La création du compte et la publication des annonces sont nécessaires à l'exécution des conditions \
+générales. La lutte contre la fraude repose sur notre intérêt légitime à protéger les membres.
+"""
+
+
+def test_bold_led_items_named_again_by_a_closing_sentence_take_its_bases() -> None:
+    found = {(a.purpose.split(":")[0].strip("* "), a.legal_bases)
+             for a in extract_activities(from_text(BROCANTE, "b.md"), "fr")}
+    assert found == {("Création de votre compte", ("contract",)),
+                     ("Publication de vos annonces", ("contract",)),
+                     ("Lutte contre les annonces frauduleuses", ("legitimate_interests",))}
+
+
 # -- lettered purposes: read by reference once --------------------------------------------------------
 
 NEGOZIO = """# Informativa
