@@ -18,11 +18,11 @@ from collections import Counter
 
 from garde.analyse.basis_first import uses_of_basis
 from garde.analyse.document import Block, Document
-from garde.analyse.named_again import named_by_clause, named_purposes
+from garde.analyse.named_again import named_by_clause, named_in_untied, named_purposes
 from garde.analyse.on_behalf import processor_heading, processor_role, processor_spans, says_on_behalf
 from garde.analyse.passages import plain_sections
 from garde.analyse.references import by_reference, named_entries, respectively
-from garde.analyse.run_together import basis_of_list, listed_after_colon, states_use
+from garde.analyse.run_together import basis_of_list, listed_after_colon, pointed_back, states_use
 from garde.analyse.subjects import clauses, conditional, hedged_use, ties
 from garde.analyse.table_rows import read_tables
 from garde.analyse.units import Chunk, Reading, Unit, chunks
@@ -54,7 +54,8 @@ def read_layout(document: Document, language: str) -> Reading:
     consumed = read_tables(document, language, reading)
     _prose(document, language, reading, consumed)
     _referenced(document, language, reading)
-    _named_again(reading, language)
+    _named_again(reading, language, document)
+    pointed_back(document, reading, language)
     reading.units.sort(key=lambda u: min((c.start for c in u.chunks), default=0))
     _processors(document, language, reading.units)
     return reading
@@ -90,13 +91,27 @@ def _referenced(document: Document, language: str, reading: Reading) -> None:
         units += [Unit("table", [Chunk("purpose", text[a:b], a), *others]) for a, b in named]
     if not units:
         return
+    # what the rest of the reading made of the tying sentences, and of the entries themselves (an
+    # entry whose own words name a basis, "c) adempimento degli obblighi fiscali", read twice)
+    named = [(c.start, c.start + len(c.text)) for u in units for c in u.chunks if c.role == "purpose"]
     reading.units = [u for u in reading.units if not any(
-        c.role == "purpose" and any(s <= c.start < e for s, e in spans) for c in u.chunks)]
+        c.role == "purpose" and (any(s <= c.start < e for s, e in spans)
+                                 or any(c.start < b and a < c.start + len(c.text) for a, b in named))
+        for c in u.chunks)]
     reading.untied = [c for c in reading.untied if not any(s <= c.start < e for s, e in spans)]
     reading.units += units
 
 
-def _named_again(reading: Reading, language: str) -> None:
+def _basis_headings(document: Document, language: str) -> list[tuple[int, bool]]:
+    """Each heading's start, and whether it names the legal bases ("Our lawful basis", "Base
+    giuridica"): what stands under it, up to the next heading, is a section on the bases."""
+    structure = load_structure()
+    headings = document.headings or plain_sections(list(document.blocks), language)[1]
+    words = structure.words(structure.basis_sections, language)
+    return [(h.start, contains(h.text, words)) for h in headings]
+
+
+def _named_again(reading: Reading, language: str, document: Document | None = None) -> None:
     """Purposes listed with no basis, then named again as the subject of a sentence stating one
     (:mod:`garde.analyse.named_again`): the sentence's basis is theirs, its subject no purpose of
     its own."""
@@ -117,6 +132,10 @@ def _named_again(reading: Reading, language: str) -> None:
                 chunks.append(unit.chunks[1])
                 if not any(c.role == "name" for c in chunks):
                     chunks.append(Chunk("name", subject.text, subject.start))
+    if document is not None:
+        heads = _basis_headings(document, language)
+        named_in_untied(reading, (*listed, *entries), language,
+                        lambda at: next((b for h, b in reversed(heads) if h <= at), False))
     reading.units += [u for u in entries if len(u.chunks) > 1]
 
 
@@ -490,6 +509,8 @@ def _walk(heading: Block | None, body: list[Block], language: str, reading: Read
             intro = [chunk]  # "We process it on behalf of the school ...:" then the tasks, listed
             continue
         if not tied_bases(block.text, language):
+            if listing and _lead(block) is not None:  # "**Lettre :** nous vous envoyons …": a purpose
+                reading.listed.append(Chunk("purpose", block.text, block.start))  # once named again
             continue
         if describes_basis(block.text, language):  # "Our legitimate interests are ...": of those around it
             reading.untied.append(chunk)

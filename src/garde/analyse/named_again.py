@@ -13,10 +13,21 @@ listed purpose stays a purpose of its own.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import replace
 
+from garde.analyse.subjects import conditional
 from garde.analyse.units import Chunk, Reading, Unit
-from garde.analyse.wording import FUNCTION_WORDS, Match, find_terms, has_cue, load_structure, tokens
+from garde.analyse.wording import (
+    FUNCTION_WORDS,
+    Match,
+    find_terms,
+    has_cue,
+    load_structure,
+    sentences,
+    tied_bases,
+    tokens,
+)
 
 #: Share of the shorter word set the other must hold for a subject to name a listed purpose.
 NAMED = 0.6
@@ -102,3 +113,56 @@ def named_by_clause(reading: Reading, listed: tuple[Unit, ...], language: str) -
                 clause = text[s:e].strip().rstrip(".")
                 at = start + s + text[s:e].index(clause)
                 reading.units.append(Unit("paragraph", [Chunk("purpose", clause, at), *basis]))
+
+
+def named_in_untied(reading: Reading, listed: tuple[Unit, ...], language: str,
+                    in_basis_section: Callable[[int], bool]) -> None:
+    """Listed purposes named again, by their own words, in a sentence that ties one basis and that the
+    rest of the reading tied to no purpose (a "Lawful basis" section after the bullets of purposes:
+    "We process it under Article 6(1)(e) ... to keep you informed about your child's progress and to
+    collect payments for school meals"): the sentence is their basis. A sentence naming two bases or
+    more is left (whose is which, its words do not say), so is one only naming a basis as a condition
+    ("Where we rely on legitimate interests, you may object"); a paragraph whose every tying sentence
+    named listed purposes is no longer stated for no purpose."""
+    open_ = [u for u in listed if len(u.chunks) == 1]
+    if not open_:
+        return
+    texts = [u.chunks[0].text for u in open_]
+    kept: list[Chunk] = []
+    for chunk in reading.untied:
+        used = tying = 0
+        if not in_basis_section(chunk.start):
+            kept.append(chunk)
+            continue
+        for a, b in sentences(chunk.text):
+            sentence = chunk.text[a:b]
+            bases = tied_bases(sentence, language)
+            if not bases:
+                continue
+            tying += 1
+            if len({m.term for m in bases}) != 1 or conditional(sentence, language):
+                continue
+            named = [i for i in named_purposes(_uses_only(sentence, bases, language), texts, language)
+                     if len(open_[i].chunks) == 1]
+            for i in named:
+                open_[i].chunks.append(Chunk("prose", sentence, chunk.start + a))
+            used += bool(named)
+        if not tying or used < tying:
+            kept.append(chunk)
+    reading.untied = kept
+
+
+def _uses_only(sentence: str, bases: list[Match], language: str) -> str:
+    """The sentence with its bases and the phrases saying it states one ("è necessario per", "we
+    rely on": ``basis_predicates``) blanked: what is left names the uses."""
+    structure = load_structure()
+    blank = [any(m.start <= i < m.end for m in bases) for i in range(len(sentence))]
+    words = tokens(sentence)
+    for phrase in structure.words(structure.basis_predicates, language):
+        said = [word for word, _, _ in tokens(phrase)]
+        for k in range(len(words) - len(said) + 1):
+            # a phrase, not a lone verb that may be the use's own ("where we meet our duties")
+            if len(said) > 1 and [w for w, _, _ in words[k:k + len(said)]] == said:
+                a, b = words[k][1], words[k + len(said) - 1][2]
+                blank[a:b] = [True] * (b - a)
+    return "".join(" " if gone else ch for gone, ch in zip(blank, sentence, strict=True))

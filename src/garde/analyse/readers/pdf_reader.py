@@ -34,6 +34,7 @@ LIMITS = Configuration().with_overwrites(
     xform_maximum_invocations_per_extraction=100,
 )
 
+MAX_HEADING = 80  # characters of a heading's line
 _BULLET = re.compile(r"^\s*(?:[-*•▪◦●‣–]|\d{1,2}[.)]|[a-z][.)])\s+")
 # A bullet drawn apart from its item's text: pypdf's plain text gives it a line of its own (reportlab's
 # lists, many word processors' exports), the item's text on the lines after it.
@@ -146,6 +147,7 @@ def _prose(lines: list[str], full: int, builder: DocumentBuilder) -> None:
     """Lines of prose joined into headings, paragraphs and list items."""
     paragraph: list[str] = []
     kind = "paragraph"
+    wrapped = False
 
     def flush() -> None:
         nonlocal kind
@@ -164,9 +166,18 @@ def _prose(lines: list[str], full: int, builder: DocumentBuilder) -> None:
             kind = "item"
             continue
         following = lines[i + 1] if i + 1 < len(lines) else ""
+        if wrapped:  # the second line of a heading wrapped in two (added with the first)
+            wrapped = False
+            continue
         if (not paragraph or _SENTENCE_END.search(paragraph[-1])) and _is_heading(line, following, full):
             flush()
             builder.add("heading", line, 2)
+            continue
+        after = lines[i + 2] if i + 2 < len(lines) else ""
+        if not paragraph and _wrapped_heading(line, following, after, full):
+            flush()
+            builder.add("heading", f"{line} {following}", 2)
+            wrapped = True
             continue
         bullet = _BULLET.match(line)
         if bullet:
@@ -179,9 +190,23 @@ def _prose(lines: list[str], full: int, builder: DocumentBuilder) -> None:
     flush()
 
 
+def _wrapped_heading(line: str, following: str, after: str, full: int) -> bool:
+    """A heading set in a large font and wrapped onto a second line ("Comune di Castelverde –
+    Informativa sul" / "trattamento dei dati personali"): two short lines, neither ending a sentence or
+    a clause, the second going on in lower case, and what follows them opening as a heading or a
+    paragraph does."""
+    short = 0.6 * max(full, 1)
+    return (bool(following) and len(line) < short and len(following) < short
+            and len(line) + len(following) <= 2 * MAX_HEADING
+            and not any(_SENTENCE_END.search(x) or x.endswith((",", ":", ";")) for x in (line, following))
+            and line[0].isupper() and following[0].islower() and not _BULLET.match(line)
+            and (not after or after[0].isupper() or bool(_BULLET.match(after))
+                 or bool(_LONE_BULLET.match(after))))
+
+
 def _is_heading(line: str, following: str, full: int) -> bool:
     """A short line with no closing punctuation, starting with a capital or a number, on its own."""
-    return (len(line) <= 80 and len(line) < 0.75 * max(full, 1) and not _SENTENCE_END.search(line)
+    return (len(line) <= MAX_HEADING and len(line) < 0.75 * max(full, 1) and not _SENTENCE_END.search(line)
             and not line.endswith(",") and (line[0].isupper() or line[0].isdigit())
             and not _BULLET.match(line)
             and (not following or following[0].isupper() or bool(_BULLET.match(following))

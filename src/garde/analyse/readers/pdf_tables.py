@@ -53,6 +53,9 @@ WIDE = 6  # quarters of a font height: a gap wider than lines of text are set (1
 MAX_ROW_GAP = 20
 
 _SEGMENT = re.compile(r"\S+(?: \S+)*")
+#: A list's bullet drawn apart from its item's text (reportlab's and word processors' hanging indent):
+#: lines opening with one are a list, not a table whose first column holds the bullets.
+_BULLET = re.compile(r"[-*•▪◦●‣–]")
 
 
 @dataclass
@@ -127,7 +130,8 @@ def find_tables(lines: list[str], carried: list[int] | None = None,
     i = found[0].last if found else 0
     while i < len(lines):
         head = segments(lines[i])
-        if len(head) < 2 or any(len(text) > MAX_HEADER_CELL for _, text in head):
+        if len(head) < 2 or any(len(text) > MAX_HEADER_CELL for _, text in head) \
+                or _BULLET.fullmatch(head[0][1]):
             i += 1
             continue
         columns = [start for start, _ in head]
