@@ -47,7 +47,7 @@ from garde.datasets.sql import chunks, is_masked, sql_table
 from garde.documents.wording import Wording
 from garde.keys import identifier_data_key
 from garde.legal_holds import active_holds
-from garde.private_files import write_private
+from garde.private_files import write_private, write_private_files
 from garde.problems import GardeError, Problem
 from garde.rights import copies, forwarding
 from garde.rights.deployment import Deployment, dumps, pretty
@@ -353,9 +353,10 @@ def _plan_once(store: Engine, request: Request, deployment: Deployment, footprin
         # With the plan, what it keeps for each client controller: a resumed run finds it stored.
         events = [planned, *forwarding.record(conn, request.id, request.subject_id, list(processed_for),
                                               actor)]
-        # Written before the plan commits: the report exists for every stored plan.
-        write_private(deployment.folder(request.id) / "erasure.json", pretty(report),
-                      within=deployment.results)
+        # Written and on the disk before the plan commits: the report exists for every stored plan,
+        # even after the machine stops (a resumed run reads it: it cannot be made again).
+        write_private_files(deployment.folder(request.id), {"erasure.json": pretty(report)},
+                            within=deployment.results, durable=True)
         # The plan's entries in one append, the transaction's last statement (on PostgreSQL its COMMIT
         # rides with it): the log's head is locked once, for that round trip only.
         audit.record_many(conn, events, last=True)
