@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import contextlib
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Annotated, Any, ClassVar, Self, get_type_hints
 
@@ -30,36 +31,25 @@ class SubjectIn(Strict):
         return subject_identities(self.email, self.phone, self.customer_id)
 
 
-def _iso_date(value: Any) -> Any:
-    """An ISO 8601 date as text (a date already read passes); a number is refused, where pydantic
-    would read it as a Unix time (``?today=1700000000``: red29 noticed)."""
-    if value is None or (isinstance(value, date) and not isinstance(value, datetime)):
-        return value
-    try:
-        return date.fromisoformat(value) if isinstance(value, str) else _refused("iso_date")
-    except ValueError:
-        return _refused("iso_date")
-
-
-def _iso_datetime(value: Any) -> Any:
-    """An ISO 8601 date and time (or date) as text (a datetime already read passes); never a number."""
-    if value is None or isinstance(value, datetime):
-        return value
-    try:
-        return datetime.fromisoformat(value) if isinstance(value, str) else _refused("iso_datetime")
-    except ValueError:
-        return _refused("iso_datetime")
-
-
-def _refused(kind: str) -> Any:
-    raise PydanticCustomError(kind, "must be an ISO 8601 {what}",
-                              {"what": "date" if kind == "iso_date" else "date and time"})
+def _iso_text(kind: str, read: Callable[[str], date]) -> BeforeValidator:
+    """Read a day or a moment from ISO 8601 text with ``read`` (one already read passes); anything
+    else is the ``kind`` error, a number among them, where pydantic would read it as a Unix time
+    (``?today=1700000000``: red29 noticed)."""
+    def iso_only(value: Any) -> Any:
+        if value is None or isinstance(value, date):
+            return value
+        if isinstance(value, str):
+            with contextlib.suppress(ValueError):
+                return read(value)
+        raise PydanticCustomError(kind, "must be an ISO 8601 {what}",
+                                  {"what": "date" if kind == "iso_date" else "date and time"})
+    return BeforeValidator(iso_only)
 
 
 #: A day (``date | None``) as the API reads it from a query or a body: ISO 8601 text only.
-Day = Annotated[date | None, BeforeValidator(_iso_date)]
+Day = Annotated[date | None, _iso_text("iso_date", date.fromisoformat)]
 #: A moment (``datetime | None``) likewise: ISO 8601 text only.
-Moment = Annotated[datetime | None, BeforeValidator(_iso_datetime)]
+Moment = Annotated[datetime | None, _iso_text("iso_datetime", datetime.fromisoformat)]
 
 
 ACTIVITY = Field(max_length=128, description="activity id of the register", examples=["newsletter"])
