@@ -40,7 +40,7 @@ def _iso_text(kind: str, read: Callable[[str], date]) -> BeforeValidator:
             return value
         if isinstance(value, str):
             with contextlib.suppress(ValueError):
-                return read(value)
+                return read(value.upper())  # RFC 3339 allows a lower-case t and z
         raise PydanticCustomError(kind, "must be an ISO 8601 {what}",
                                   {"what": "date" if kind == "iso_date" else "date and time"})
     return BeforeValidator(iso_only)
