@@ -54,7 +54,8 @@ def main() -> None:
     model = DecisionModel.load(ROOT / "registers" / "reference-shop.yaml")
     for _ in range(args.rounds):
         wall, cpu = time.perf_counter(), _cpu()
-        count = sum(1 for _ in contacts(store, model, datamap, engines, args.activity, "email"))
+        count = sum(1 for _ in contacts(store, model, datamap, engines, args.activity, "email",
+                                               exports=folder / "exports"))
         wall, cpu = time.perf_counter() - wall, _cpu() - cpu
         print(f"{count} contacts: {wall:.2f} s wall, {cpu:.2f} s CPU, "
               f"{count / cpu:,.0f} contacts per CPU second", flush=True)

@@ -16,7 +16,6 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
 import sqlalchemy as sa
 
 from garde import consent
@@ -233,16 +232,28 @@ def test_the_decisions_in_batch_rows_are_in_the_answer_as_rows_are(shop: Shop) -
     assert all(e["details"].get("allowed") is True for e in held["audit"] if e["kind"] == "decision")
 
 
-@pytest.mark.xfail(strict=True, reason="red29: confirmations asked of an identity (consent_confirmations, "
-                   "sec28) are not read by the access answer")
 def test_a_confirmation_asked_of_the_address_is_data_held(shop: Shop) -> None:  # noqa: F811
     """A shop's form named this address, unchecked (the consent API, sec28): garde keeps a confirmation
     asked of it (its keyed digest, the activity, the key that asked, when; answered or not) and mailed
-    its holder. That is garde's record of them (Art. 15(1)); the answer says garde holds nothing."""
+    its holder. That is garde's record of them (Art. 15(1)): the answer lists it (red29: it said garde
+    held nothing), in JSON and in the report's words, naming the key that asked, never its secret,
+    and nothing of a confirmation asked of another address."""
     someone = "asked@example.org"  # in no dataset, no consent: only the confirmation names them
     with shop.store.begin() as conn:
-        ask(conn, "email", someone, "newsletter", "email", actor="key:shop")
-    request_id = verified(shop, "access", {"email": someone}, language="en")
-    run(shop.store, request_id, shop.deployment)
-    answer = _answer(shop, request_id)[0]
-    assert not answer["no_data"], answer["no_data_text"]
+        ask(conn, "email", someone, "newsletter", "email", actor="key:shop-forms")
+        ask(conn, "email", "other@example.org", "newsletter", "email", actor="key:shop-forms")
+    for lang, heading, unanswered in (("en", "Consent confirmations asked of you", "not answered"),
+                                      ("fr", "Confirmations de consentement qui vous ont été demandées",
+                                       "sans réponse"),
+                                      ("it", "Conferme del consenso che ti sono state chieste",
+                                       "senza risposta")):
+        request_id = verified(shop, "access", {"email": someone}, language=lang)
+        run(shop.store, request_id, shop.deployment)
+        answer, text, html = _answer(shop, request_id)
+        assert not answer["no_data"], answer["no_data_text"]
+        [asked] = answer["held"]["confirmations"]
+        assert {k: v for k, v in asked.items() if k != "asked_at"} == {
+            "identity": "email", "activity": "newsletter", "channel": "email", "asked_by": "shop-forms",
+            "answered_at": None}
+        assert asked["asked_at"] is not None and "other@" not in text and "hash" not in asked
+        assert heading in html and unanswered in html and "shop-forms" in html

@@ -10,6 +10,7 @@ import csv
 import io
 import json
 import time
+from pathlib import Path
 
 import httpx
 import sqlalchemy as sa
@@ -75,7 +76,7 @@ def test_an_audit_export_of_a_live_key_is_whole(deployment: dict[str, str], serv
     engine.dispose()
 
 
-def test_an_audience_is_cut_when_its_key_is_revoked(migrated_url: str) -> None:
+def test_an_audience_is_cut_when_its_key_is_revoked(migrated_url: str, tmp_path: Path) -> None:
     engine = connect(migrated_url)
     with engine.begin() as conn:
         for i in range(60):
@@ -85,7 +86,8 @@ def test_an_audience_is_cut_when_its_key_is_revoked(migrated_url: str) -> None:
     with engine.connect() as conn:
         caller = authenticate(conn, key)
     assert caller is not None
-    rows = audience_rows(engine, DecisionModel.load(REGISTER), "newsletter", "email", actor=caller.actor)
+    rows = audience_rows(engine, DecisionModel.load(REGISTER), "newsletter", "email", actor=caller.actor,
+                         exports=tmp_path)
     # pieces of about 100 characters (a row or two each): the route's wrapper, read as the route does
     pieces = watched(audiences.audience_csv(next(rows), rows, size=100), engine=engine, key=caller,
                      token=key, route="POST /api/v1/audiences", marker=audiences._cut, every=0)

@@ -70,13 +70,14 @@ def store_url(shop_urls: dict[str, str], request: pytest.FixtureRequest, tmp_pat
 
 
 @pytest.fixture
-def world(shop_urls: dict[str, str], store_url: str) -> Iterator[dict[str, Any]]:
+def world(shop_urls: dict[str, str], store_url: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
     datamap = load_datamap(ROOT / "datasets")
     engines = connect_datamap(datamap, {db: shop_urls[db] for db in ("shop", "crm")}, create=True)
     store = connect(store_url, create=True)
     migrate(store)
     model = DecisionModel.load(ROOT / "registers" / "reference-shop.yaml")
-    yield {"datamap": datamap, "engines": engines, "store": store, "model": model}
+    yield {"datamap": datamap, "engines": engines, "store": store, "model": model,
+           "exports": tmp_path / "exports"}
     store.dispose()
     for engine in engines.values():
         engine.dispose()
@@ -89,7 +90,8 @@ def column(engine: sa.Engine, sql: str) -> list[Any]:
 
 def emails(world: dict[str, Any], activity: str) -> list[str]:
     found = [c.address["email"] for c in contacts(world["store"], world["model"], world["datamap"],
-                                                  world["engines"], activity, "email")]
+                                                  world["engines"], activity, "email",
+                                                  exports=world["exports"])]
     assert len(found) == len(set(found)), "an address is written once"
     return found
 
@@ -142,7 +144,7 @@ def test_soft_opt_in_reaches_customers_the_store_never_met(world: dict[str, Any]
                        channel="email")
         suppress(conn, {"email": suppressed}, "unsubscribed")  # a hash only: no subject in the store
     members = list(contacts(world["store"], world["model"], world["datamap"], world["engines"],
-                            "abandoned-basket", "email"))
+                            "abandoned-basket", "email", exports=world["exports"]))
     assert sorted(m.address["email"] for m in members) == sorted(eligible[3:])
     assert {(m.basis, m.subject_id, m.source) for m in members} == {("soft_opt_in", None, "shop.customers")}
 
@@ -152,7 +154,7 @@ def test_postal_audience_reads_the_address_columns(world: dict[str, Any]) -> Non
     running = column(shop, "SELECT a.street FROM addresses a JOIN customers c ON c.id = a.customer_id "
                            "WHERE c.relationship_ended_at IS NULL")
     members = list(contacts(world["store"], world["model"], world["datamap"], world["engines"],
-                            "customer-relationship", "post"))
+                            "customer-relationship", "post", exports=world["exports"]))
     assert members and {m.basis for m in members} == {"contract"}
     assert set(m.address["street"] for m in members) == set(running)
     assert set(members[0].address) == {"recipient", "street", "postal_code", "city"}
@@ -202,7 +204,7 @@ def test_audience_csv_cannot_run_as_a_formula(world: dict[str, Any]) -> None:
     try:
         buffer = io.StringIO()
         write_contacts_csv(buffer, world["store"], world["model"], world["datamap"], world["engines"],
-                           "customer-relationship", "post")
+                           "customer-relationship", "post", exports=world["exports"])
     finally:
         with shop.begin() as conn:
             conn.execute(update, {"s": street, "id": address_id})
@@ -215,7 +217,8 @@ def test_a_contact_with_an_unreadable_identity_is_left_out(world: dict[str, Any]
     suppression or objection recorded under it could not be matched, so the row is not contacted."""
     shop = world["engines"]["shop"]
     members = {m.address["email"] for m in contacts(world["store"], world["model"], world["datamap"],
-                                                    world["engines"], "customer-relationship", "email")}
+                                                    world["engines"], "customer-relationship", "email",
+                                                    exports=world["exports"])}
     rows = zip(*[column(shop, f"SELECT c.{name} FROM customers c WHERE c.phone IS NOT NULL ORDER BY c.id")
                  for name in ("id", "email", "phone")], strict=True)
     (customer_id, email, phone) = next(row for row in rows if row[1] in members)
@@ -224,7 +227,8 @@ def test_a_contact_with_an_unreadable_identity_is_left_out(world: dict[str, Any]
         conn.execute(update, {"p": "tel. 06 12 34 56 78", "id": customer_id})
     try:
         after = {m.address["email"] for m in contacts(world["store"], world["model"], world["datamap"],
-                                                      world["engines"], "customer-relationship", "email")}
+                                                      world["engines"], "customer-relationship", "email",
+                                                    exports=world["exports"])}
     finally:
         with shop.begin() as conn:
             conn.execute(update, {"p": phone, "id": customer_id})
@@ -255,7 +259,7 @@ def test_an_objector_stays_out_of_audiences_after_rotation(world: dict[str, Any]
         get_settings.cache_clear()
         store = connect(store_url)
         members = list(contacts(store, world["model"], world["datamap"], world["engines"],
-                                "abandoned-basket", "email"))
+                                "abandoned-basket", "email", exports=world["exports"]))
         assert sorted(m.address["email"] for m in members) == sorted(eligible[3:])
         with DecisionPoint(world["model"], store, audit=False) as point:
             decision = point.decide("abandoned-basket", {"email": objected}, None, "email")

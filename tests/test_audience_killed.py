@@ -36,11 +36,12 @@ from garde.datasets import connect_datamap, load_datamap
 from garde.decide import DecisionModel
 from garde.store import connect
 
-root, store_url, shop, crm = sys.argv[1:]
+root, store_url, shop, crm, exports = sys.argv[1:]
 datamap = load_datamap(Path(root) / "datasets")
 engines = connect_datamap(datamap, {"shop": shop, "crm": crm})
 model = DecisionModel.load(Path(root) / "registers" / "reference-shop.yaml")
-stream = contacts(connect(store_url), model, datamap, engines, "abandoned-basket", "email", batch=2)
+stream = contacts(connect(store_url), model, datamap, engines, "abandoned-basket", "email", batch=2,
+                  exports=Path(exports))
 first, _, _ = next(stream), next(stream), next(stream)  # the third from a later batch: the first one's kept
 print(first.address["email"], flush=True)
 sys.stdin.read()  # until killed
@@ -64,8 +65,9 @@ def test_a_killed_streams_folder_is_useless_and_removed_at_the_next_start(
     get_settings.cache_clear()
     for round_ in ("next stream", "garde worker"):
         child = subprocess.Popen([sys.executable, "-c", STREAM, str(ROOT), store_url, shop_urls["shop"],
-                                  shop_urls["crm"]], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                 text=True, env={**os.environ, "GARDE_EXPORTS": str(exports)})
+                                  shop_urls["crm"], str(exports)], stdin=subprocess.PIPE,
+                                 stdout=subprocess.PIPE, text=True,
+                                 env={**os.environ, "GARDE_EXPORTS": str(exports)})
         try:
             address = (child.stdout.readline() if child.stdout else "").strip()
             assert address, "the stream wrote no address"
@@ -86,7 +88,7 @@ def test_a_killed_streams_folder_is_useless_and_removed_at_the_next_start(
         assert hashlib.blake2b(plain, digest_size=32).digest() not in marks  # keyed: not without the key
         if round_ == "next stream":
             stream = contacts(world["store"], world["model"], world["datamap"], world["engines"],
-                              "abandoned-basket", "email")
+                              "abandoned-basket", "email", exports=exports)
             assert next(stream).address["email"] == address
             assert left[0] not in _streams(exports) and len(_streams(exports)) == 1  # swept; its own
             stream.close()
@@ -124,3 +126,21 @@ def test_a_running_streams_folder_is_left_and_each_stream_keys_its_own(tmp_path:
     elsewhere = tmp_path / f"{PREFIX}999999999-0th3rh0s-x"  # another machine's stream (a shared folder)
     elsewhere.mkdir()
     assert sweep(tmp_path) == [] and planted.is_dir() and elsewhere.is_dir()
+
+
+def test_a_stream_keeps_its_folder_where_its_edge_says(
+        world: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    """The exports folder is the edge's to give (the CLI's, the API's or the worker's settings), not
+    read from the global settings deep in the library: a stream given one keeps its folder there,
+    whatever ``GARDE_EXPORTS`` says (before: ``contacts`` read ``get_settings().exports`` itself)."""
+    given, configured = tmp_path / "given", tmp_path / "configured"
+    monkeypatch.setenv("GARDE_EXPORTS", str(configured))
+    get_settings.cache_clear()
+    stream = contacts(world["store"], world["model"], world["datamap"], world["engines"],
+                      "abandoned-basket", "email", exports=given)
+    try:
+        next(stream)
+        assert len(_streams(given)) == 1 and _streams(configured) == []
+    finally:
+        stream.close()
+    assert _streams(given) == []

@@ -55,7 +55,8 @@ def test_an_audience_reports_every_contact_written(world: dict[str, Any]) -> Non
                          channel="email")
     calls: list[int] = []
     count = write_contacts_csv(io.StringIO(), world["store"], world["model"], world["datamap"],
-                               world["engines"], "newsletter", "email", progress=calls.append)
+                               world["engines"], "newsletter", "email", progress=calls.append,
+                               exports=world["exports"])
     assert count >= 3 and sum(calls) == count and all(n <= PROGRESS_EVERY for n in calls)
 
 

@@ -68,3 +68,46 @@ def test_a_number_is_read_as_phonenumbers_reads_it_even_when_written_in_e164(num
 def test_a_trunk_zero_after_the_country_code_is_one_identity_however_spaced() -> None:
     assert normalise_identifier("phone", "+330601234567") == normalise_identifier(
         "phone", "+33 06 01 23 45 67") == "+33601234567"
+
+
+def test_an_italian_number_keeps_its_leading_zero_after_the_country_code() -> None:
+    """Italy dials its fixed lines' 0 from abroad too (+39 06 …): ``(0)`` there is the number's own
+    digit, not a trunk prefix to drop (red29 noticed ``+39 (0)6 …`` read as +39 6 …, no number)."""
+    assert normalise_identifier("phone", "+39 (0)6 1234 5678") == normalise_identifier(
+        "phone", "0039 06 1234 5678") == "+390612345678"
+    assert normalise_identifier("phone", "+44 (0)20 7946 0000") == "+442079460000"
+
+
+def _plans_with_a_zero() -> list[tuple[str, bool]]:
+    """Each region whose fixed lines' example number is written with a ``(0)`` somewhere: those whose
+    plan keeps the leading 0 in the international form, and those whose trunk prefix is 0."""
+    import phonenumbers
+
+    regions = []
+    for region in sorted(phonenumbers.SUPPORTED_REGIONS):
+        example = phonenumbers.example_number_for_type(region, phonenumbers.PhoneNumberType.FIXED_LINE)
+        if example is None:
+            continue
+        if example.italian_leading_zero:
+            regions.append((region, True))
+        elif getattr(phonenumbers.PhoneMetadata.metadata_for_region(region), "national_prefix", None) == "0":
+            regions.append((region, False))
+    return regions
+
+
+@given(st.sampled_from(_plans_with_a_zero()))
+def test_a_bracketed_zero_is_the_numbers_own_digit_where_the_plan_keeps_it(plan: tuple[str, bool]) -> None:
+    """Over every country with a ``(0)`` convention: ``+CC (0)…`` is the number with its 0 where the
+    numbering plan keeps it (Italy, San Marino, Gabon, Benin, …), without it where 0 is the trunk
+    prefix dialled only at home (United Kingdom, France, Germany, …); either way the number as the
+    country writes it internationally."""
+    import phonenumbers
+
+    region, kept = plan
+    example = phonenumbers.example_number_for_type(region, phonenumbers.PhoneNumberType.FIXED_LINE)
+    assert example is not None  # the regions sampled have one
+    national = phonenumbers.national_significant_number(example)
+    after = national[1:] if kept else national  # kept: the 0 the plan keeps is the one in brackets
+    written = f"+{example.country_code} (0){after}"
+    assert normalise_identifier("phone", written) == phonenumbers.format_number(
+        example, phonenumbers.PhoneNumberFormat.E164), written

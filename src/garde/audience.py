@@ -38,7 +38,6 @@ from garde.decide.rules import ELECTRONIC_MAIL, SubjectFacts, evaluate
 from garde.documents.spreadsheet import CsvWriter
 from garde.keys import identifier_data_key
 from garde.problems import GardeError
-from garde.settings import get_settings
 from garde.store.transactions import retried
 from garde.subjects import (
     IDENTIFIER_KINDS,
@@ -354,7 +353,8 @@ def _address_key(channel: str, address: dict[str, str]) -> str:
 
 
 def contacts(store: sa.Engine, model: DecisionModel, datamap: DataMap, engines: Mapping[str, sa.Engine],
-             activity: str, channel: str, at: datetime | None = None, batch: int = 1000) -> Iterator[Contact]:
+             activity: str, channel: str, at: datetime | None = None, batch: int = 1000, *,
+             exports: Path) -> Iterator[Contact]:
     """The addresses ``activity`` may use on ``channel``, each once, streamed source by source.
 
     ``engines``: one per database of ``datamap`` (:func:`garde.datasets.connect_datamap`). Every
@@ -362,12 +362,13 @@ def contacts(store: sa.Engine, model: DecisionModel, datamap: DataMap, engines: 
     a subject the store does not know is judged too (no consent, no objection), with the
     relationship dates of the data map (:func:`_relationship_columns`), so soft opt-in reaches
     customers who never met the consent form. The store's suppression list applies to the hashes
-    of every identity of the row, known subject or not.
+    of every identity of the row, known subject or not. What the stream wrote is kept in a folder of
+    its own under ``exports`` (garde's exports folder, given by the edge: :class:`Seen`).
     """
     channel = consent_channel(channel) or channel
     rules, moment, categories = _scope(model, activity, channel, at)
     statement = _facts_statement(rules)
-    seen = Seen(get_settings().exports)
+    seen = Seen(exports)
     try:
         with store.connect() as conn:
             for source in contact_sources(datamap, activity, channel):
@@ -442,12 +443,12 @@ def _address(channel: str, columns: tuple[str, ...], values: list[Any]) -> dict[
 
 def audited_contacts(store: sa.Engine, model: DecisionModel, datamap: DataMap,
                      engines: Mapping[str, sa.Engine], activity: str, channel: str,
-                     at: datetime | None = None, actor: str = "garde") -> Iterator[Contact]:
+                     at: datetime | None = None, actor: str = "garde", *, exports: Path) -> Iterator[Contact]:
     """:func:`contacts`; once exhausted, one audit entry records the activity, channel, count and
     the SHA-256 of the addresses' keys (never the addresses)."""
     digest = hashlib.sha256()
     count = 0
-    for contact in contacts(store, model, datamap, engines, activity, channel, at):
+    for contact in contacts(store, model, datamap, engines, activity, channel, at, exports=exports):
         digest.update(_address_key(channel, contact.address).encode() + b"\n")
         count += 1
         yield contact
@@ -461,7 +462,7 @@ def audited_contacts(store: sa.Engine, model: DecisionModel, datamap: DataMap,
 
 def contact_rows(store: sa.Engine, model: DecisionModel, datamap: DataMap, engines: Mapping[str, sa.Engine],
                  activity: str, channel: str, at: datetime | None = None,
-                 actor: str = "garde") -> Iterator[list[str]]:
+                 actor: str = "garde", *, exports: Path) -> Iterator[list[str]]:
     """The audited audience with addresses as rows: first the header (the address columns,
     subject_id, basis, source; an unknown channel or activity is refused before it), then one
     row per contact. Write them with :class:`CsvWriter` (the addresses come from the business
@@ -470,7 +471,8 @@ def contact_rows(store: sa.Engine, model: DecisionModel, datamap: DataMap, engin
         (CHANNEL_IDENTITY[channel],) if channel in CHANNEL_IDENTITY else
         (c for s in contact_sources(datamap, activity, channel) for c in s.address_columns)))
     yield [*columns, "subject_id", "basis", "source"]
-    for contact in audited_contacts(store, model, datamap, engines, activity, channel, at, actor):
+    for contact in audited_contacts(store, model, datamap, engines, activity, channel, at, actor,
+                                    exports=exports):
         yield [*(contact.address.get(c, "") for c in columns), contact.subject_id or "", contact.basis,
                contact.source]
 
@@ -485,27 +487,28 @@ def member_rows(store: sa.Engine, model: DecisionModel, activity: str, channel: 
 
 
 def audience_rows(store: sa.Engine, model: DecisionModel, activity: str, channel: str, *,
-                  datasets: Path | None = None, at: datetime | None = None,
+                  exports: Path, datasets: Path | None = None, at: datetime | None = None,
                   actor: str = "garde") -> Iterator[list[str]]:
     """:func:`contact_rows` over the data map at ``datasets`` (its databases connected for the
-    time of the rows and closed after them), or :func:`member_rows` when ``datasets`` is None.
+    time of the rows and closed after them; its stream's scratch folder under ``exports``), or
+    :func:`member_rows` when ``datasets`` is None.
     The header comes first: taking it loads and checks the data map and the channel."""
     if datasets is None:
         yield from member_rows(store, model, activity, channel, at, actor)
         return
     with opened_datamap(datasets) as (datamap, engines):
-        yield from contact_rows(store, model, datamap, engines, activity, channel, at, actor)
+        yield from contact_rows(store, model, datamap, engines, activity, channel, at, actor, exports=exports)
 
 
 def write_contacts_csv(handle: TextIO, store: sa.Engine, model: DecisionModel, datamap: DataMap,
                        engines: Mapping[str, sa.Engine], activity: str, channel: str,
                        at: datetime | None = None, actor: str = "garde",
-                       progress: Callable[[int], None] | None = None) -> int:
+                       progress: Callable[[int], None] | None = None, *, exports: Path) -> int:
     """Write the audited audience as CSV (address columns, subject_id, basis, source); returns the count.
 
     ``progress(n)`` is called after each ``n`` more contacts written."""
     writer = CsvWriter(handle)  # the addresses come from the business databases: made inert
-    rows = contact_rows(store, model, datamap, engines, activity, channel, at, actor)
+    rows = contact_rows(store, model, datamap, engines, activity, channel, at, actor, exports=exports)
     writer.writerow(next(rows))
     count = 0
     for row in rows:

@@ -136,7 +136,7 @@ def run_live(out: Path, customers: int = 1000, seed: int = 1, step: Step | None 
         audience_file = out / "audience-newsletter.csv"
         with open_private(audience_file, newline="") as handle:
             report.audience = write_contacts_csv(handle, store, model, deployment.datamap,
-                                                 deployment.engines, "newsletter", "email")
+                                                 deployment.engines, "newsletter", "email", exports=out)
         report.files.append(audience_file)
 
         alice, bob = _sample_customers(deployment.engines["shop"], 2)

@@ -124,10 +124,16 @@ def _phone(value: str, region: str | None = None) -> str:
     The number is read by ``phonenumbers`` (Google's libphonenumber data: each country's trunk
     prefix, lengths and the Italian fixed-line 0 that stays): with its country code when it has
     one, else in ``region``. A number without either stays the digits as written (nothing says
-    which country it belongs to).
+    which country it belongs to). A ``(0)`` after the country code is a trunk prefix dialled only at
+    home (+44 (0)20 …, +33 (0)1 …) and goes, except where the numbering plan keeps the leading 0 in
+    the international form (Italy's +39 06 …, also Gabon's, Benin's: libphonenumber's
+    ``italian_leading_zero``), where it is the number's own first digit.
     """
     text = "".join(str(unicodedata.decimal(c)) if c.isdecimal() else c for c in value)
-    if text.startswith(("+", "00")):
+    if text.startswith(("+", "00")) and _TRUNK_ZERO.search(text):
+        kept = _zero_kept(_TRUNK_ZERO.sub("0", text, count=1))
+        if kept is not None:
+            return kept
         text = _TRUNK_ZERO.sub("", text, count=1)  # +33 (0)6 12 ...: the 0 is dialled only at home
     digits = _PHONE_SEPARATORS.sub("", text)
     if digits.startswith("00"):
@@ -147,6 +153,20 @@ def _phone(value: str, region: str | None = None) -> str:
             return digits
         raise UnreadableIdentity(value, f"is not a telephone number of {region}: not the length of one "
                                  "there; give it with its country code (+33 …)")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _zero_kept(text: str) -> str | None:
+    """The E.164 form of ``text`` (an international number whose ``(0)`` was written ``0``) when its
+    country's numbering plan keeps that 0 in the international form and the number is valid there;
+    else None (the ``(0)`` is a trunk prefix)."""
+    digits = _PHONE_SEPARATORS.sub("", text)
+    try:
+        number = phonenumbers.parse("+" + digits[2:] if digits.startswith("00") else digits, None)
+    except phonenumbers.NumberParseException:
+        return None
+    if not (number.italian_leading_zero and phonenumbers.is_valid_number(number)):
+        return None
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 

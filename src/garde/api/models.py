@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar, Self, get_type_hints
+import contextlib
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date, datetime
+from typing import Annotated, Any, ClassVar, Self, get_type_hints
 
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model
+from pydantic_core import PydanticCustomError
 
 from garde.consent.recording import subject_identities
 
@@ -26,6 +29,27 @@ class SubjectIn(Strict):
 
     def identities(self) -> dict[str, str]:
         return subject_identities(self.email, self.phone, self.customer_id)
+
+
+def _iso_text(kind: str, read: Callable[[str], date]) -> BeforeValidator:
+    """Read a day or a moment from ISO 8601 text with ``read`` (one already read passes); anything
+    else is the ``kind`` error, a number among them, where pydantic would read it as a Unix time
+    (``?today=1700000000``: red29 noticed)."""
+    def iso_only(value: Any) -> Any:
+        if value is None or isinstance(value, date):
+            return value
+        if isinstance(value, str):
+            with contextlib.suppress(ValueError):
+                return read(value.upper())  # RFC 3339 allows a lower-case t and z
+        raise PydanticCustomError(kind, "must be an ISO 8601 {what}",
+                                  {"what": "date" if kind == "iso_date" else "date and time"})
+    return BeforeValidator(iso_only)
+
+
+#: A day (``date | None``) as the API reads it from a query or a body: ISO 8601 text only.
+Day = Annotated[date | None, _iso_text("iso_date", date.fromisoformat)]
+#: A moment (``datetime | None``) likewise: ISO 8601 text only.
+Moment = Annotated[datetime | None, _iso_text("iso_datetime", datetime.fromisoformat)]
 
 
 ACTIVITY = Field(max_length=128, description="activity id of the register", examples=["newsletter"])

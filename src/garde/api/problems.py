@@ -100,6 +100,13 @@ REASONS: dict[str, dict[str, str]] = {
                       "it": "non è uno dei valori ammessi"},
     "bool_parsing": {"en": "must be true or false", "fr": "doit être true ou false",
                      "it": "deve essere true o false"},
+    # garde.api.models.Day and Moment: a number is no date (pydantic would read it as a Unix time)
+    "iso_date": {"en": "must be an ISO 8601 date, YYYY-MM-DD",
+                 "fr": "doit être une date ISO 8601, AAAA-MM-JJ",
+                 "it": "deve essere una data ISO 8601, AAAA-MM-GG"},
+    "iso_datetime": {"en": "must be an ISO 8601 date and time, YYYY-MM-DDTHH:MM:SS+00:00",
+                     "fr": "doit être une date et heure ISO 8601, AAAA-MM-JJTHH:MM:SS+00:00",
+                     "it": "deve essere una data e ora ISO 8601, AAAA-MM-GGTHH:MM:SS+00:00"},
 }
 
 

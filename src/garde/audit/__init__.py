@@ -146,7 +146,14 @@ _sha256 = hashlib.sha256
 
 
 def _timestamp() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return stamp(datetime.now(UTC))
+
+
+def stamp(moment: datetime) -> str:
+    """``moment`` as the log writes its entries' times (UTC, microseconds, ``Z``; a naive one is UTC),
+    so that ``since`` compares with them as text does with time."""
+    utc = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _lock_head(conn: sa.Connection) -> tuple[int, str]:

@@ -12,7 +12,16 @@ from rich.markup import escape
 
 from garde import audit
 from garde.audit import head_export as audit_head
-from garde.cli.output import Format, FormatOption, QuietOption, Terminal, emit, json_shown, progress
+from garde.cli.output import (
+    Format,
+    FormatOption,
+    QuietOption,
+    Terminal,
+    emit,
+    json_shown,
+    parse_moment,
+    progress,
+)
 from garde.private_files import open_private
 from garde.problems import GardeError
 from garde.store import open_store
@@ -148,7 +157,8 @@ def export_head(
 
 @audit_app.command("export")
 def export(
-    since: Annotated[str | None, typer.Option(help="ISO date or timestamp, e.g. 2025-01-01")] = None,
+    since: Annotated[str | None, typer.Option(
+        help="ISO 8601 date or date and time, e.g. 2025-01-01 or 2025-01-01T10:00:00+02:00")] = None,
     format: Annotated[str, typer.Option("--format", help="jsonl")] = "jsonl",
     kind: Annotated[str | None, typer.Option(help="only entries of this kind, e.g. decision")] = None,
     output: Annotated[Path | None, typer.Option("-o", "--output", help="file (default: stdout)")] = None,
@@ -159,10 +169,11 @@ def export(
     """
     if format != "jsonl":
         raise GardeError(f"--format {format!r}: only jsonl is supported")
+    start = audit.stamp(parse_moment(since, "--since")) if since else None
     engine = open_store()
     handle = open_private(output) if output else sys.stdout
     try:
-        lines = audit.export_lines(engine, since=since, kind=kind)
+        lines = audit.export_lines(engine, since=start, kind=kind)
         # stdout may be a terminal; a file is opened by staff: the same JSON, its unseen characters
         # (bidirectional controls, zero-width spaces) as \u escapes either way (garde.unseen)
         handle.writelines(map(json_shown, lines))

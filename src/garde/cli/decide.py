@@ -115,7 +115,7 @@ def audience(
                 datamap = load_datamap(datasets or get_settings().datasets)
                 engines = connect_datamap(datamap)
                 count = write_contacts_csv(handle, engine, model, datamap, engines, activity, channel,
-                                           progress=tick)
+                                           progress=tick, exports=get_settings().exports)
     finally:
         if output:
             handle.close()

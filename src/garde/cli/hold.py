@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from garde.cli.output import Format, FormatOption, Terminal, emit
+from garde.cli.output import Format, FormatOption, Terminal, emit, parse_day
 from garde.datasets import load_datamap
 from garde.decide.model import DecisionModel
 from garde.legal_holds import list_holds, place_known_hold, release_hold
@@ -34,12 +34,7 @@ Actor = Annotated[str, typer.Option("--actor", help="Who does this (recorded in 
 
 def _last_day(text: str | None) -> date | None:
     """``--until DATE``: the hold's last day (it covers that whole day)."""
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise typer.BadParameter(f"{text!r} is not a date YYYY-MM-DD", param_hint="--until") from None
+    return None if text is None else parse_day(text, "--until")
 
 
 @hold_app.command("place")

@@ -16,7 +16,7 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, datetime
 from enum import IntEnum, StrEnum
 from typing import Annotated, Any
 
@@ -155,6 +155,16 @@ def parse_day(text: str, option: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise typer.BadParameter(f"{text!r} is not a date YYYY-MM-DD", param_hint=option) from None
+
+
+def parse_moment(text: str, option: str) -> datetime:
+    """An ISO 8601 date or date and time option (``2025-01-01``, ``2025-01-01T10:00:00+02:00``; a
+    date is its midnight); anything else, a number among them, is a usage error naming the option."""
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not an ISO 8601 date or time (YYYY-MM-DD or "
+                                 "YYYY-MM-DDTHH:MM:SS+00:00)", param_hint=option) from None
 
 
 def epilog(refused: str | None) -> str:

@@ -12,7 +12,16 @@ from sqlalchemy.engine import Engine
 
 from garde import jobs, retention
 from garde.cli.confirm import YesOption, confirm, will_ask
-from garde.cli.output import Format, FormatOption, QuietOption, Terminal, emit, progress, shows_progress
+from garde.cli.output import (
+    Format,
+    FormatOption,
+    QuietOption,
+    Terminal,
+    emit,
+    parse_day,
+    progress,
+    shows_progress,
+)
 from garde.datasets import DataMap, connect_datamap, load_datamap
 from garde.problems import GardeError
 from garde.retention.plan import Plan
@@ -30,12 +39,7 @@ TodayOption = Annotated[str | None, typer.Option("--today", help="Evaluate as of
 
 
 def _day(text: str | None) -> date | None:
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise typer.BadParameter(f"{text!r} is not a date YYYY-MM-DD", param_hint="--today") from None
+    return None if text is None else parse_day(text, "--today")
 
 
 def _open(datasets: Path | None) -> tuple[Engine, DataMap, dict[str, Engine]]:

@@ -14,7 +14,10 @@ secret is in the message: it names the controller, the activity and where to sig
 The invitations count on the mailbox (its digest without a ``+tag``) with the figures of the sign-in
 codes (:data:`PER_HOUR`, :data:`PER_DAY`), on budgets of their own: a stranger typing an address into
 a form can neither flood that mailbox nor spend the codes its holder signs in with. One confirmation
-open per identity, activity and channel: asking again mails nothing. The invitations also count on
+open per identity, activity and channel: asking again mails nothing. A unique index says so (migration
+0040) and :func:`ask` inserts or does nothing, so two calls at once for one identity keep one
+confirmation and send one invitation (red team of 2026-12-07, red29: both read "none open" and both
+inserted). The invitations also count on
 the calling key's mail budget (``budget``: the API's ``api_key_mail_and_requests_per_hour``, as its
 other routes that mail someone), so one key cannot have garde mail or text address after address
 without end (red team of 2026-12-07, red29). Whether an invitation leaves (the identity known or
@@ -28,28 +31,15 @@ import uuid
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
 from garde import audit
+from garde.consent.confirmation_records import consent_confirmations
 from garde.keys import identifier_data_key
 from garde.ratelimit import Limit, RateLimited, exhausted, hit
 from garde.rights.code_limits import CODES_PER_IDENTITY, IDENTITY_WINDOW, mailbox_hash
-from garde.store import metadata
+from garde.store import is_postgres
 from garde.subjects import identifier_hash, now
-
-consent_confirmations = sa.Table(
-    "consent_confirmations",
-    metadata,
-    sa.Column("id", sa.String(32), primary_key=True),
-    sa.Column("kind", sa.String(32), nullable=False),
-    sa.Column("hash", sa.String(64), nullable=False, index=True),
-    sa.Column("activity", sa.String(128), nullable=False),
-    sa.Column("channel", sa.String(64)),
-    sa.Column("actor", sa.String(128), nullable=False),  # the API key that asked
-    sa.Column("asked_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False, index=True),
-    sa.Column("answered_at", sa.DateTime(timezone=True)),
-    sa.Column("event_id", sa.String(32)),  # the consent its holder gave
-)
 
 LIFETIME = timedelta(days=30)
 # The sign-in codes' figures (rights.sessions: 3 starts an hour, 5 codes a day), on budgets of their own.
@@ -66,14 +56,15 @@ def ask(conn: sa.Connection, kind: str, value: str, activity: str, channel: str 
     c = consent_confirmations.c
     conn.execute(consent_confirmations.delete().where(c.expires_at < moment))
     digest = identifier_hash(kind, value, identifier_data_key(conn))
-    same = (c.kind == kind) & (c.hash == digest) & (c.activity == activity) & (
-        c.channel.is_(None) if channel is None else c.channel == channel) & c.answered_at.is_(None)
-    if conn.execute(sa.select(c.id).where(same)).first() is not None:
+    values = {"id": uuid.uuid4().hex, "kind": kind, "hash": digest, "activity": activity, "channel": channel,
+              "actor": actor, "asked_at": moment, "expires_at": moment + LIFETIME}
+    # Insert or do nothing (the open one's unique index), not read then insert: another call for the
+    # same identity in flight would read "none" too. PostgreSQL makes this insert wait for the other's
+    # commit; RETURNING, not rowcount, says whether it inserted.
+    insert = (postgresql.insert if is_postgres(conn) else sqlite.insert)(consent_confirmations)
+    if conn.execute(insert.values(values).on_conflict_do_nothing().returning(c.id)).first() is None:
         _audited(conn, kind, activity, channel, actor, "open already")
         return False
-    conn.execute(consent_confirmations.insert().values(
-        id=uuid.uuid4().hex, kind=kind, hash=digest, activity=activity, channel=channel, actor=actor,
-        asked_at=moment, expires_at=moment + LIFETIME))
     box = mailbox_hash(conn, kind, value)
     if budget is not None and exhausted(conn, *budget, at=moment) is not None:
         _audited(conn, kind, activity, channel, actor, f"limit {budget[0].scope}")

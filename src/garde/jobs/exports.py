@@ -55,7 +55,8 @@ def audience_export(store: Engine, activity: str, channel: str, name: str,
     partial = path.with_name(path.name + ".part")
     try:
         with open_private(partial, newline="") as handle:
-            count = write_contacts_csv(handle, store, model, datamap, engines, activity, channel, actor=actor)
+            count = write_contacts_csv(handle, store, model, datamap, engines, activity, channel, actor=actor,
+                                       exports=settings.exports)
         partial.replace(path)
     finally:
         for engine in engines.values():

@@ -414,6 +414,12 @@ def held_view(held: dict[str, list[dict[str, Any]]], lang: str,
                          "from": on(h["starts_at"]), "until": on(h["ends_at"]),
                          "released": on(h["released_at"])} for h in held.get("legal_holds", [])],
         "audit": [{"at": when(e["at"]), "what": audited(e["kind"])} for e in held.get("audit", [])],
+        "confirmations": [{"at": when(q["asked_at"]), "activity": activity(q["activity"]),
+                           "channel": term("channels", q["channel"]),
+                           "identity": str(identity.get(q["identity"], q["identity"])),
+                           "asked_by": q["asked_by"],
+                           "answered": when(q["answered_at"]) if q["answered_at"] else words["not_answered"]}
+                          for q in held.get("confirmations", [])],
     }
 
 

@@ -3,8 +3,11 @@
 Besides the business's datasets, garde keeps its own records of a person:
 their consents and the history of each (the ledger), their objections, the
 suppression list entries of their identifiers, their requests (this one and
-earlier ones) with every step, the legal holds that name them, and the audit
-entries about them. Art. 15 covers all of it: an answer that left these out
+earlier ones) with every step, the legal holds that name them, the audit
+entries about them, and the consent confirmations a shop's integration asked of
+one of their identities (:mod:`garde.consent.confirmations`: an identity the
+shop did not check, invited to confirm; red team of 2026-12-07, red29: an
+address named only by one was told "no data"). Art. 15 covers all of it: an answer that left these out
 would say "no data" to someone whose consents garde proves every day.
 
 Who "they" are: the engine subjects (``subjects``) that hold one of the
@@ -23,7 +26,8 @@ digests, and a legal hold by the identity it names. What is not the subject's
 to see stays out: the keyed digests themselves, the IP address digest of a
 consent's evidence, one-time codes (garde never stores them in clear) and key
 material, and who among the staff acted (``actor``: another person's data,
-Art. 15(4)).
+Art. 15(4)); a confirmation names the shop's integration that asked by its key's name (never
+its secret).
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ import sqlalchemy as sa
 
 from garde.audit import about_subjects, audit_log
 from garde.audit.batch_reading import batch_seqs, entries_at, tail_batched, tail_entries
+from garde.consent.confirmation_records import consent_confirmations
 from garde.consent.identities import consent_identities
 from garde.consent.ledger import consent_events
 from garde.datasets import row_identity
@@ -58,7 +63,7 @@ from garde.suppression import suppression_list
 
 #: Payload keys never shown: keyed digests, codes, key material, the IP digest of an evidence.
 HIDDEN_WORDS = frozenset({"hash", "digest", "code", "key", "secret", "token", "password", "salt", "ip"})
-KINDS = ("consents", "objections", "suppression", "requests", "legal_holds", "audit")
+KINDS = ("consents", "objections", "suppression", "requests", "legal_holds", "audit", "confirmations")
 
 
 def identity_hashes(conn: sa.Connection, identities: Mapping[str, Iterable[str]]) -> dict[str, list[str]]:
@@ -156,8 +161,8 @@ def _shown(payload: Any) -> Any:
     return payload
 
 
-_c, _o, _s, _r, _h, _a = (consent_events.c, subject_objections.c, suppression_list.c, requests.c,
-                          legal_holds.c, audit_log.c)
+_c, _o, _s, _r, _h, _a, _q = (consent_events.c, subject_objections.c, suppression_list.c, requests.c,
+                              legal_holds.c, audit_log.c, consent_confirmations.c)
 # Every kind of record in one statement: one round trip, one pass through SQLAlchemy. Each kind
 # fills the same typed slots (a tag, four moments, seven texts, a number), NULL where it has less;
 # NULLs are cast to the slot's type so that both databases type each column of the union alike.
@@ -165,7 +170,8 @@ _MOMENT, _TEXT, _NUMBER = sa.DateTime(timezone=True), sa.Text(), sa.BigInteger()
 _SLOTS: tuple[tuple[str, sa.types.TypeEngine[Any]], ...] = (
     *((f"d{i}", _MOMENT) for i in range(1, 5)), *((f"s{i}", _TEXT) for i in range(1, 8)), ("n", _NUMBER))
 _TAGS = {kind: number for number, kind in enumerate(("consents", "objections", "suppression", "requests",
-                                                      "legal_holds", "audit", "batched", "ids"))}
+                                                      "legal_holds", "audit", "batched", "ids",
+                                                      "confirmations"))}
 
 
 def _kind(kind: str, **slots: sa.ColumnElement[Any]) -> sa.Select[Any]:
@@ -183,8 +189,9 @@ def _held_of(kinds: tuple[str, ...], digests: int, dialect: str) -> sa.CompoundS
     identities' digests) is a subquery each kind reads by; then, in each kind's own order (the
     union is ordered by kind, moment, number, text): consents (time, id), objections (time, id),
     suppression entries (time, kind), request ids, legal holds naming a subject (id; matched to
-    the identities in Python) and audit entries (seq; found by :func:`garde.audit.about_subjects`,
-    which reads the log's subject index as the store's ``dialect`` keeps it).
+    the identities in Python), audit entries (seq; found by :func:`garde.audit.about_subjects`,
+    which reads the log's subject index as the store's ``dialect`` keeps it) and the consent
+    confirmations asked of one of the identities (time; by their digests' index).
     """
     i = subject_identifiers.c
     ids = sa.union(sa.select(sa.cast(sa.bindparam("subject", type_=sa.String()), sa.String(36))),
@@ -232,6 +239,10 @@ def _held_of(kinds: tuple[str, ...], digests: int, dialect: str) -> sa.CompoundS
         _kind("batched", n=batched.c.seq, s1=sa.cast(batched.c.first_seq, sa.Text()),
               s2=batched.c.subject_id),
         *([_kind("ids", s1=ids.subquery().c[0]).where(tail_batched())] if dialect == "sqlite" else []),
+        # the confirmations a shop's integration asked of an identity of theirs (consent.confirmations),
+        # answered or not: by the identity's digest, as the confirmation names no subject
+        _kind("confirmations", d1=_q.asked_at, d2=_q.answered_at, s1=_q.activity, s2=_q.channel,
+              s3=_q.actor, s4=_q.kind).where(sa.or_(sa.false(), *_of_kinds(_q.kind, _q.hash, len(kinds)))),
     ).order_by(*(sa.literal_column(name) for name in ("k", "d1", "n", "s1")))
 
 
@@ -296,8 +307,12 @@ def garde_held(conn: sa.Connection, request: Request, identities: Mapping[str, I
         elif k == 6:
             if s1 is not None:
                 batched.append((n, int(s1), s2))
-        else:
+        elif k == 7:
             ids.add(s1)
+        else:
+            held["confirmations"].append({"identity": s4, "activity": s1, "channel": s2,
+                                          "asked_by": s3.removeprefix("key:"), "asked_at": _iso(d1),
+                                          "answered_at": _iso(d2)})
     if batched or ids:  # the entries of decision batches (garde.audit.batches)
         found = entries_at(conn, batched) + tail_entries(conn, ids)
         audit.extend({"seq": e["seq"], "at": e["at"], "kind": e["kind"],

@@ -175,6 +175,11 @@ TEXTS: dict[str, Any] = {
             "requests": keyed("rights.report.held.requests", "Your requests and their steps"),
             "legal_holds": keyed("rights.report.held.legal_holds", "Legal holds naming you"),
             "audit": keyed("rights.report.held.audit", "Log of what was done concerning you"),
+            # consent/confirmations.py: a shop's form named the subject's identity without checking it
+            "confirmations": keyed("rights.report.held.confirmations", "Consent confirmations asked of you"),
+            "asked_by": keyed("rights.report.held.asked_by", "Asked by (the shop's integration)"),
+            "answered": keyed("rights.report.held.answered", "Answered on"),
+            "not_answered": keyed("rights.report.held.not_answered", "not answered"),
             "none": keyed("rights.report.held.none", "none"),
             "date": keyed("rights.report.held.date", "Date"),
             "activity": keyed("rights.report.held.activity", "Processing"),

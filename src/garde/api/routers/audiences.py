@@ -49,7 +49,8 @@ def audience(body: AudienceIn, request: Request, key: Caller) -> StreamingRespon
     held = service(request)
     check_activity(held.model, body.activity)
     rows = audience_rows(held.engine, held.model, body.activity, body.channel,
-                         datasets=None if body.subject_ids else held.settings.datasets, actor=key.actor)
+                         datasets=None if body.subject_ids else held.settings.datasets, actor=key.actor,
+                         exports=held.settings.exports)
     header = next(rows)  # refuses here, before the answer starts, an unknown channel or data map
     name = re.sub(r"[^A-Za-z0-9._-]", "_", f"{body.activity}-{body.channel}")
     pieces = watched(audience_csv(header, rows), engine=held.engine, key=key,

@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 
 from garde.api.auth import allow
 from garde.api.keys import ApiKey
-from garde.api.models import ACTIVITY, CHANNEL, Mirror, Strict, SubjectIn, mirror
+from garde.api.models import ACTIVITY, CHANNEL, Mirror, Moment, Strict, SubjectIn, mirror
 from garde.api.pagination import Cursor, Limit, Page, decode_cursor, page
 from garde.api.problems import responses
 from garde.api.ratelimits import key_budget
@@ -61,7 +61,7 @@ class GiveIn(Strict):
     notice_lang: Literal["fr", "en", "it"] | None = None
     ip: str | None = Field(default=None, max_length=64, description="the subject's IP (its HMAC kept)")
     user_agent: str | None = Field(default=None, max_length=512)
-    at: datetime | None = Field(default=None, description="when it happened (ISO 8601), not in the future")
+    at: Moment = Field(default=None, description="when it happened (ISO 8601), not in the future")
 
 
 class WithdrawIn(Strict):
@@ -71,7 +71,7 @@ class WithdrawIn(Strict):
     channel: str | None = Field(default=None, max_length=64, description="omit for every channel")
     method: str = Field(default="preference_centre", max_length=64)
     unsubscribe: bool = Field(default=False, description="also put the subject on the suppression list")
-    at: datetime | None = None
+    at: Moment = None
 
 
 class StateIn(Strict):

@@ -7,7 +7,7 @@ body, never in a URL. Placing and releasing are audited with the key's name.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Literal
 
 import sqlalchemy as sa
@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 
 from garde.api.auth import allow
 from garde.api.keys import ApiKey
-from garde.api.models import Strict
+from garde.api.models import Day, Strict
 from garde.api.pagination import Cursor, Limit, Page, decode_cursor, page
 from garde.api.problems import responses
 from garde.api.state import service
@@ -64,7 +64,7 @@ class PlaceIn(Strict):
     scope: str = Field(max_length=200, description="the subject as kind:value (email:ana@example.org), the "
                                                    "table as database.table, or the activity id")
     reason: str = Field(min_length=1, max_length=2000, description="why it is kept: litigation, fraud...")
-    until: date | None = Field(default=None, description="its last day (default: until released)")
+    until: Day = Field(default=None, description="its last day (default: until released)")
 
 
 @router.post("", response_model=HoldOut, status_code=201)

@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 from garde import rights
 from garde.api.auth import allow
 from garde.api.keys import ApiKey
-from garde.api.models import Strict
+from garde.api.models import Moment, Strict
 from garde.api.problems import responses
 from garde.api.ratelimits import per_key
 from garde.api.state import service
@@ -45,7 +45,7 @@ class OpenDsrIn(Strict):
     subject_request_id: uuid.UUID = Field(description="chosen by the sender; becomes the garde request's id")
     subject_request_type: str = Field(max_length=32, description="access, portability or erasure")
     subject_identities: list[IdentityIn] = Field(min_length=1, max_length=10)
-    submitted_time: datetime | None = Field(default=None, description="when the subject asked: the "
+    submitted_time: Moment = Field(default=None, description="when the subject asked: the "
                                             "deadline runs from it")
     status_callback_urls: list[Annotated[str, Field(max_length=2048)]] = Field(
         default=[], max_length=5, description="kept with the request; not called (poll GET instead)")

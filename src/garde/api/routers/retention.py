@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field, StrictBool
 from garde import retention
 from garde.api.auth import allow
 from garde.api.keys import ApiKey
-from garde.api.models import Strict
+from garde.api.models import Day, Strict
 from garde.api.pagination import Cursor, Limit, Page, decode_cursor, page
 from garde.api.problems import responses
 from garde.api.state import service
@@ -28,7 +28,7 @@ from garde.problems import GardeError
 router = APIRouter(prefix="/retention", tags=["retention"], responses=responses(401, 403, 422))
 Reader = Annotated[ApiKey, Depends(allow("auditor"))]
 Dpo = Annotated[ApiKey, Depends(allow())]
-Today = Annotated[date | None, Query(description="evaluate as of this day (default: today)")]
+Today = Annotated[Day, Query(description="evaluate as of this day, YYYY-MM-DD (default: today)")]
 
 
 @router.get("/plan", response_model=dict[str, Any])
@@ -75,7 +75,8 @@ class SweepIn(Strict):
                                                            "(required unless dry_run)")
     dry_run: StrictBool = Field(default=False, description="count what would go; change nothing")
     batch_size: int = Field(default=retention.BATCH_SIZE, ge=1, le=1_000_000, description="rows per batch")
-    today: date | None = Field(default=None, description="as of this day, not after today (default: today)")
+    today: Day = Field(default=None,
+                       description="as of this day, YYYY-MM-DD, not after today (default: today)")
 
 
 class SweepOut(BaseModel):
