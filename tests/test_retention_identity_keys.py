@@ -25,45 +25,20 @@ import sqlalchemy as sa
 from garde import retention
 from garde.datasets import load_datamap
 from garde.rights.deployment import Deployment
-from garde.store import connect
-from tests.conftest import REGISTERS, scratch_databases
 from tests.leftovers import in_store, spellings
+from tests.test_erasure_identity_keys import letters_list
 
 ANA, BOB = "ana.swept@example.org", "bob.swept@example.org"
-LETTERS = """
-database: letters
-url: {url}
-register: {register}
-tables:
-  subscribers:
-    subject: prospect
-    primary_key: email
-    authoritative: true
-    identities: {{email: email}}
-    timestamps: {{collection: subscribed_at, last_contact: subscribed_at}}
-    columns:
-      email: {{category: contact.email, activities: [newsletter], erase: delete}}
-      topics: {{category: marketing.preferences, activities: [newsletter], erase: delete}}
-"""
 
 
 @pytest.fixture
 def letters(engine: sa.Engine, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Deployment]:
-    admin = request.getfixturevalue("postgres_admin_url") if engine.dialect.name == "postgresql" else None
-    with scratch_databases(["letters"], tmp_path, admin) as urls:
-        business = connect(urls["letters"], create=True)
-        with business.begin() as conn:
-            conn.execute(sa.text("CREATE TABLE subscribers (email VARCHAR(120) PRIMARY KEY, topics TEXT, "
-                                 "subscribed_at TIMESTAMP)"))
-            conn.execute(sa.text("INSERT INTO subscribers VALUES (:a, 'shoes', '2020-01-01'), (:b, 'bags', "
-                                 "'2020-01-01')"), {"a": ANA, "b": BOB})
-        business.dispose()
-        (tmp_path / "datasets").mkdir()
-        mapped = LETTERS.format(url=urls["letters"], register=REGISTERS / "reference-shop.yaml")
-        (tmp_path / "datasets" / "letters.yaml").write_text(mapped)
-        deployment = Deployment.open(tmp_path / "datasets", results=tmp_path / "results")
+    """The erasure test's newsletter list keyed by the address, subscribed in 2020, last contacted
+    then: due for deletion by 2026 (the register's "3 years after last_contact")."""
+    timestamps = "collection: subscribed_at, last_contact: subscribed_at"
+    with letters_list(engine, tmp_path, request, (ANA, BOB), timestamps=timestamps,
+                      subscribed="2020-01-01") as deployment:
         yield deployment
-        deployment.dispose()
 
 
 def test_a_sweep_keeps_no_swept_identity_key_in_clear(engine: sa.Engine, letters: Deployment,
