@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -37,24 +38,35 @@ tables:
 """
 
 
-@pytest.fixture
-def letters(engine: sa.Engine, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Deployment]:
+@contextmanager
+def letters_list(engine: sa.Engine, tmp_path: Path, request: pytest.FixtureRequest, names: tuple[str, str], *,
+                 timestamps: str = "collection: subscribed_at", subscribed: str = "2025-01-01"
+                 ) -> Iterator[Deployment]:
+    """A deployment whose data map is a newsletter list keyed by the address, holding ``names``
+    subscribed on ``subscribed`` (``timestamps``: the table's, in the data map's words)."""
     admin = request.getfixturevalue("postgres_admin_url") if engine.dialect.name == "postgresql" else None
     with scratch_databases(["letters"], tmp_path, admin) as urls:
         business = connect(urls["letters"], create=True)
         with business.begin() as conn:
             conn.execute(sa.text("CREATE TABLE subscribers (email VARCHAR(120) PRIMARY KEY, topics TEXT, "
                                  "subscribed_at TIMESTAMP)"))
-            conn.execute(sa.text("INSERT INTO subscribers VALUES (:a, 'shoes', '2025-01-01'), (:b, 'bags', "
-                                 "'2025-01-01')"), {"a": ANA, "b": BOB})
+            conn.execute(sa.text("INSERT INTO subscribers VALUES (:a, 'shoes', :at), (:b, 'bags', :at)"),
+                         {"a": names[0], "b": names[1], "at": subscribed})
         business.dispose()
         (tmp_path / "datasets").mkdir()
         register = REGISTERS / "reference-shop.yaml"
-        mapped = LETTERS.format(url=urls["letters"], register=register)
+        mapped = LETTERS.format(url=urls["letters"], register=register).replace(
+            "collection: subscribed_at", timestamps)
         (tmp_path / "datasets" / "letters.yaml").write_text(mapped)
         deployment = Deployment.open(tmp_path / "datasets", results=tmp_path / "results")
         yield deployment
         deployment.dispose()
+
+
+@pytest.fixture
+def letters(engine: sa.Engine, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Deployment]:
+    with letters_list(engine, tmp_path, request, (ANA, BOB)) as deployment:
+        yield deployment
 
 
 def test_an_erasure_keeps_no_identity_key_in_clear(engine: sa.Engine, letters: Deployment) -> None:

@@ -8,6 +8,7 @@ optional end; erasure and retention sweeps skip what an active hold covers.
 
 from __future__ import annotations
 
+import hmac
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -17,9 +18,10 @@ from typing import TYPE_CHECKING, Any, Literal
 import sqlalchemy as sa
 
 from garde import audit
+from garde.keys import identifier_data_key
 from garde.problems import GardeError, NotFound, closest
 from garde.store import metadata
-from garde.subjects import IDENTIFIER_KINDS, find_subject, normalise_identifier, now
+from garde.subjects import IDENTIFIER_KINDS, find_subject, identifier_hash, normalise_identifier, now
 
 if TYPE_CHECKING:
     from garde.datasets import DataMap
@@ -125,10 +127,23 @@ def place_hold(conn: sa.Connection, scope_kind: Scope, scope: str, reason: str,
     assert key is not None
     hold_id = int(key[0])
     audit.record(conn, "legal_hold.placed", {
-        "hold": hold_id, "scope_kind": scope_kind, "scope": scope, "reason": reason,
-        "ends_at": ends_at.isoformat() if ends_at else None},
+        "hold": hold_id, "scope_kind": scope_kind, **_audited_scope(conn, scope_kind, scope),
+        "reason": reason, "ends_at": ends_at.isoformat() if ends_at else None},
         subject_id=_named_subject(conn, scope_kind, scope), actor=actor)
     return hold_id
+
+
+def _audited_scope(conn: sa.Connection, scope_kind: str, scope: str) -> dict[str, str]:
+    """What the audit entry of a hold says of its scope: a table or an activity as it is; a subject's
+    identity by its kind and its keyed digest under the store's identifier data key, never in clear
+    (the log is append-only: no erasure could remove the value, and an auditor reads it; red30)."""
+    if scope_kind != "subject":
+        return {"scope": scope}
+    kind, _, value = scope.partition(":")
+    key = identifier_data_key(conn)
+    digest = (identifier_hash(kind, value, key) if kind in IDENTIFIER_KINDS
+              else hmac.digest(key, f"{kind}:{value}".encode(), "sha256").hex())
+    return {"identity": kind, "identity_hash": digest}
 
 
 def _named_subject(conn: sa.Connection, scope_kind: str, scope: str) -> str | None:

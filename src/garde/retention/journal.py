@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -216,6 +217,35 @@ def log_batch(conn: sa.Connection, run_id: str, seq: int, database: str, table: 
 def batch_done(conn: sa.Connection, batch_id: int, affected: int) -> None:
     conn.execute(retention_batches.update().where(retention_batches.c.id == batch_id)
                  .values(status="done", affected=affected, done_at=now()))
+
+
+def sealed_key(table: str, key: Any, data_key: bytes) -> Any:
+    """A key of a table keyed by an identity as its keyed digest (``{"hmac_sha256": ...}``, as an
+    erasure's records hold such keys: :func:`garde.rights.rectification.seal`); one sealed already
+    is left as it is."""
+    from garde.rights.rectification import seal  # the rights package is not imported by a sweep
+
+    return key if isinstance(key, dict) and "hmac_sha256" in key else seal(table, key, data_key)
+
+
+def seal_keys(conn: sa.Connection, run_id: str, tables: Collection[str], data_key: bytes) -> None:
+    """At the end of a run, the keys and last key of its batches on ``tables`` (``database.table``
+    keyed by an identity: a newsletter list keyed by the address) as keyed digests: a finished run is
+    never resumed, and the keys only said which rows it swept (red30: the swept addresses stayed in
+    clear in the journal)."""
+    if not tables:
+        return
+    b = retention_batches.c
+    rows = conn.execute(sa.select(b.id, b.database, b.table_name, b["keys"], b.last_key)
+                        .where(b.run_id == run_id)).all()
+    for row in rows:
+        table = f"{row.database}.{row.table_name}"
+        keys, _ = decode_keys(row.keys)
+        if table not in tables or keys is None:
+            continue
+        conn.execute(retention_batches.update().where(b.id == row.id).values(
+            keys=keys_json([sealed_key(table, key, data_key) for key in keys]),
+            last_key=json.dumps(sealed_key(table, json.loads(row.last_key), data_key), default=str)))
 
 
 def run_totals(conn: sa.Connection, run_id: str) -> dict[str, int]:

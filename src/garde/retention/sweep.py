@@ -36,6 +36,7 @@ from sqlalchemy.engine import Engine
 
 from garde import audit
 from garde.datasets import DataMap, sql_table
+from garde.keys import identifier_data_key
 from garde.problems import GardeError
 from garde.register import Register
 from garde.retention import journal
@@ -118,6 +119,9 @@ class Sweeper:
         self.engines = engines
         self.registers = registers
         self._facts: Facts | None = None
+        # The tables keyed by an identity (a list keyed by the address): their keys name people, so
+        # the audit entries hold them as keyed digests, and the journal once the run is finished.
+        self.keyed = frozenset(str(t.ref) for t in datamap if t.primary_key in t.identities.values())
 
     def holds(self) -> Holds:
         with self.store.connect() as conn:
@@ -221,6 +225,8 @@ class Sweeper:
             result.affected = journal.run_totals(conn, result.run_id)  # set again by each attempt
             audit.record(conn, "retention.run.finished", result.to_data(), actor=self.actor)
             journal.finish_run(conn, result.run_id, result.to_data())
+            if self.keyed:
+                journal.seal_keys(conn, result.run_id, self.keyed, identifier_data_key(conn))
             return True
 
         if not retried(self.store, finishing, what=f"retention run {result.run_id}: its end"):
@@ -293,7 +299,12 @@ class Sweeper:
                 journal.batch_done(conn, *applied)
             batch_id = journal.log_batch(conn, run_id, seq, ref.database, ref.table, operation, taken.keys,
                                          encoded or None, span=taken.span, count=taken.count)
-            audit.record(conn, "retention.batch", {"run": run_id, "batch": batch_id, **entry},
+            audited = entry
+            if "first_key" in entry and str(ref) in self.keyed:  # an address as key: never in clear
+                data_key = identifier_data_key(conn)
+                audited = {**entry, **{name: journal.sealed_key(str(ref), entry[name], data_key)
+                                       for name in ("first_key", "last_key")}}
+            audit.record(conn, "retention.batch", {"run": run_id, "batch": batch_id, **audited},
                          actor=self.actor)
             return batch_id
 
