@@ -19,8 +19,9 @@ from garde.store.commits import CommitCounter
 SubjectKey = str | tuple[tuple[str, str], ...]
 AnswerKey = tuple[str, tuple[str, ...] | None, str | None]
 PayloadParts = tuple[str, str]  # a decision's audit payload before and after its time (payload_parts)
-# an answer kept: from when, until when (None: for good), the decision, its audit payload's parts
-Answer = tuple[datetime, datetime | None, Decision, PayloadParts | None]
+# an answer kept: from when, until when (None: for good), the decision, its audit payload's parts, and
+# the same bounds as POSIX microseconds (decide() compares its clock's in them: no datetime made)
+Answer = tuple[datetime, datetime | None, Decision, PayloadParts | None, int, int | None]
 
 
 class Entry:

@@ -36,7 +36,7 @@ import json.encoder
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
@@ -45,7 +45,7 @@ from garde.audit import AuditWriter, ProcessAuditWriter, canonical_payload
 from garde.consent.ledger import consent_channel
 from garde.consent.state import ConsentEvent, as_utc
 from garde.decide.freshness import identity_bucket, kept_in_step, subject_bucket
-from garde.decide.keeping import Entry, Kept, PayloadParts, SubjectKey, kept_for
+from garde.decide.keeping import Answer, Entry, Kept, PayloadParts, SubjectKey, kept_for
 from garde.decide.model import ActivityRules, Decision, DecisionModel
 from garde.decide.reading import (
     BUCKETS,
@@ -72,6 +72,21 @@ _EVERY_BUCKET = "SELECT coalesce(sum(version), 0) FROM decide_facts_buckets"
 _BY_ID = (0,)  # the shape of a statement reading one subject by id (garde.decide.reading)
 _EPOCH = 1 << 64  # Kept.epoch's step: above any commit word (garde.store.commits), added to it
 _monotonic = time.monotonic
+_time_ns = time.time_ns
+_UNIX = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def _kept_answer(at: datetime, until: datetime | None, decision: Decision,
+                 parts: PayloadParts | None) -> Answer:
+    return (at, until, decision, parts, micros_of(at), None if until is None else micros_of(until))
+
+
+def micros_of(moment: datetime) -> int:
+    """``moment`` as POSIX microseconds (a naive one taken as UTC, as :func:`as_utc` does): what
+    :meth:`DecisionPoint.decide` compares its time and a kept answer's bounds in (its default clock
+    read as such, with no datetime made for an answer it keeps)."""
+    return (as_utc(moment) - _UNIX) // _MICROSECOND
 
 
 class DecisionRequest(NamedTuple):
@@ -410,10 +425,10 @@ class DecisionPoint:
             if kept is not None:
                 if len(kept.shared) >= self.cache_size:
                     kept.shared.clear()
-                kept.shared[shared_key] = (at, until, decision, parts)
+                kept.shared[shared_key] = _kept_answer(at, until, decision, parts)
         if len(entry.answers) >= _ANSWERS:
             entry.answers.clear()
-        entry.answers[key] = (at, until, decision, parts)
+        entry.answers[key] = _kept_answer(at, until, decision, parts)
         return decision, parts
 
     # -- deciding ------------------------------------------------------------
@@ -425,12 +440,18 @@ class DecisionPoint:
         word compared (SQLite; the counters' check otherwise, :meth:`_current_one`), the kept
         answer and the queued audit entry inline, without the helpers' calls (each
         Python call costs ≈ 0.1 µs: a kept answer took 22 calls, C functions counted, now 14)."""
-        at = self.clock()
+        clock = self.clock
+        if clock is now:  # the time as POSIX microseconds: a datetime made only for a new answer
+            micro, at = _time_ns() // 1000, None
+        else:
+            at = clock()
+            micro = micros_of(at)
         if channel is not None:
             channel = consent_channel(channel)  # asked as recorded: `Email` is the channel `email`
         rules = self.model.activities.get(activity)
         parts = None
         if rules is None or not subject:
+            at = at or _UNIX + micro * _MICROSECOND
             decision = evaluate(activity, rules, SubjectFacts(None, None), categories, channel, at)
         else:
             with self._lock:
@@ -450,19 +471,22 @@ class DecisionPoint:
                     else:
                         entry = self._current_one(kept, subject, key, held)
             if kept is None:
+                at = at or _UNIX + micro * _MICROSECOND
                 decision = evaluate(activity, rules, facts, categories, channel, at)
             else:
                 answer = entry.answers.get((activity, tuple(categories) if categories else None, channel))
-                if answer is not None and answer[0] <= at and (answer[1] is None or at < answer[1]):
+                if answer is not None and answer[4] <= micro and (answer[5] is None or micro < answer[5]):
                     decision, parts = answer[2], answer[3]
                 else:
+                    at = at or _UNIX + micro * _MICROSECOND
                     decision, parts = self._answer(entry, activity, rules, categories, channel, at)
         writer = self.audit_writer
         if writer is not None:
             head, tail = parts or payload_parts(activity, channel, categories, decision)
             # a UTC time goes as its POSIX seconds: a float pickles in a fifth of a datetime's time
-            # on the writer's thread, and gives the same isoformat() back (garde.audit.payload_text)
-            writer.add_entry("decision", (head, at.timestamp() if at.tzinfo is UTC else at, tail),
+            # on the writer's thread, and gives the same isoformat() back (garde.audit.payload_text:
+            # a whole number of microseconds over 1e6 formats as exactly those microseconds)
+            writer.add_entry("decision", (head, micro / 1e6 if at is None or at.tzinfo is UTC else at, tail),
                              decision.subject_id, self.actor)
         return decision
 
