@@ -16,7 +16,9 @@ import subprocess
 import sys
 import textwrap
 import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
@@ -25,21 +27,33 @@ from garde.rights.intake import get_request
 from garde.rights.running import run
 from tests.test_rights_requests import Shop, shop, verified  # noqa: F401  (the fixture)
 
+T = TypeVar("T")
+
+
+def note_flushes(monkeypatch: pytest.MonkeyPatch, state: Callable[[], T]) -> list[tuple[str, T]]:
+    """From now until ``monkeypatch.undo()``, each ``fsync`` done, noted as the path it flushed and
+    ``state()`` just after it (what a machine stopping then would leave)."""
+    flushed: list[tuple[str, T]] = []
+    fsync = os.fsync
+
+    def noted(descriptor: int) -> None:
+        fsync(descriptor)
+        flushed.append((os.readlink(f"/proc/self/fd/{descriptor}"), state()))
+
+    monkeypatch.setattr(os, "fsync", noted)
+    return flushed
+
 
 @pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="the descriptors' paths from /proc")
 def test_the_answer_and_its_words_are_on_the_disk_before_the_request_completes(
         shop: Shop, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
     request_id = verified(shop, "access", {"email": "ana@example.org"})
-    flushed: list[tuple[str, str]] = []
-    fsync = os.fsync
 
-    def noted(descriptor: int) -> None:
-        fsync(descriptor)
+    def status() -> str:
         with shop.store.connect() as conn:  # another connection: what a crash now would leave
-            status = get_request(conn, request_id).status
-        flushed.append((os.readlink(f"/proc/self/fd/{descriptor}"), status))
+            return get_request(conn, request_id).status
 
-    monkeypatch.setattr(os, "fsync", noted)
+    flushed = note_flushes(monkeypatch, status)
     done = run(shop.store, request_id, shop.deployment)
     monkeypatch.undo()
     assert done.status == "completed"
@@ -113,14 +127,7 @@ def test_the_report_rendered_on_reading_is_on_the_disk_before_the_words_go(
         shop: Shop, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
     done = run(shop.store, verified(shop, "access", {"email": "ana@example.org"}), shop.deployment)
     folder = (shop.deployment.results / done.id).resolve()
-    flushed: list[tuple[str, bool]] = []
-    fsync = os.fsync
-
-    def noted(descriptor: int) -> None:
-        fsync(descriptor)
-        flushed.append((os.readlink(f"/proc/self/fd/{descriptor}"), (folder / WORDS).exists()))
-
-    monkeypatch.setattr(os, "fsync", noted)
+    flushed = note_flushes(monkeypatch, (folder / WORDS).exists)
     report_ready(folder, shop.deployment.results.resolve())
     monkeypatch.undo()
     assert (folder / "access.html").exists() and not (folder / WORDS).exists()

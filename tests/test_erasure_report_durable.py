@@ -9,13 +9,13 @@ and whether the plan is stored at that moment (another connection), on SQLite an
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
 from garde.rights.erasure import has_plan
 from garde.rights.running import run
+from tests.test_answer_files_durable import note_flushes
 from tests.test_rights_requests import Shop, shop, verified  # noqa: F401  (the fixture)
 
 
@@ -23,16 +23,12 @@ from tests.test_rights_requests import Shop, shop, verified  # noqa: F401  (the 
 def test_the_erasure_report_is_on_the_disk_before_the_plan_commits(
         shop: Shop, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
     request_id = verified(shop, "erasure", {"email": "ana@example.org"})
-    flushed: list[tuple[str, bool]] = []
-    fsync = os.fsync
 
-    def noted(descriptor: int) -> None:
-        fsync(descriptor)
+    def stored() -> bool:
         with shop.store.connect() as conn:  # another connection: what a crash now would leave
-            stored = has_plan(conn, request_id)
-        flushed.append((os.readlink(f"/proc/self/fd/{descriptor}"), stored))
+            return has_plan(conn, request_id)
 
-    monkeypatch.setattr(os, "fsync", noted)
+    flushed = note_flushes(monkeypatch, stored)
     done = run(shop.store, request_id, shop.deployment)
     monkeypatch.undo()
     assert done.status == "completed", done
