@@ -26,7 +26,7 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 from datetime import date
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any, get_args
 
@@ -142,8 +142,10 @@ def _layout_patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str
     return re.compile(rf"(?:{draft})"), re.compile(untranslated), version
 
 
+@lru_cache(maxsize=64)
 def statements(text: str, fmt: str) -> list[str]:
-    """The document as statements: paragraphs, list items, table cells' lines; gaps as ``GAP``."""
+    """The document as statements: paragraphs, list items, table cells' lines; gaps as ``GAP``.
+    Cached (callers only read the list): a removal leaves most documents as they were."""
     if fmt == "html":
         text = re.sub(r"<style>.*?</style>", " ", text, flags=re.DOTALL)
         text = re.sub(r'<strong class="gap">.*?</strong>', GAP, text, flags=re.DOTALL)
@@ -160,8 +162,15 @@ def statements(text: str, fmt: str) -> list[str]:
             cells = re.split(r"(?<!\\)\|", line) if line.startswith("|") else [line]
             units += [part for cell in cells for part in cell.split("<br>")]
         units = [re.sub(r"\\(.)", r"\1", unit) for unit in units]
-    units = [layout(typography(unit)) for unit in units]
-    return [unit.strip() for unit in units if unit.strip() and not re.fullmatch(r"[-|\s]+", unit)]
+    return [statement for statement in map(_statement, units) if statement]
+
+
+@lru_cache(maxsize=1 << 16)
+def _statement(unit: str) -> str:
+    """A unit of :func:`statements` as a statement, "" if it states nothing (a table's rule): the
+    same units recur in each removal's documents, and :func:`layout`'s patterns are long."""
+    unit = layout(typography(unit))
+    return "" if re.fullmatch(r"[-|\s]+", unit) else unit.strip()
 
 
 def words(units: list[str]) -> Counter[str]:
