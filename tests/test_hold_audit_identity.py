@@ -13,15 +13,15 @@ and PostgreSQL, through the real API.
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
-import pytest
 import sqlalchemy as sa
 
 from garde.keys import identifier_data_key
-from garde.legal_holds import place_hold, release_hold
+from garde.legal_holds import DIGESTED, legal_holds, place_hold, release_hold
 from garde.rights.running import run
 from garde.store import connect
-from garde.subjects import ensure_subject, identifier_hash
+from garde.subjects import ensure_subject, identifier_hash, now
 from tests.api_support import api_client, bearer
 from tests.test_rights_requests import Shop, shop, verified  # noqa: F401  (the fixture)
 
@@ -58,8 +58,6 @@ def test_a_subject_hold_names_its_identity_in_the_audit_log_by_its_digest_only(m
     assert payloads[1]["scope"] == "shop.orders"  # a table or an activity is no one's identity
 
 
-@pytest.mark.xfail(strict=True, reason="red30: a released hold keeps the identity it named in clear "
-                                       "(legal_holds.scope) after that subject's erasure")
 def test_an_erasure_leaves_no_released_hold_naming_the_subject_in_clear(shop: Shop) -> None:  # noqa: F811
     """Ana was held for a litigation, released; she then asked for her erasure, which completed. The
     released hold's row still says ``email:ana@example.org`` (the DPO's list of all holds, and every
@@ -72,3 +70,24 @@ def test_an_erasure_leaves_no_released_hold_naming_the_subject_in_clear(shop: Sh
     with shop.store.connect() as conn:
         scopes = conn.execute(sa.text("SELECT scope FROM legal_holds")).scalars().all()
     assert scopes and not [scope for scope in scopes if ANA in scope.lower()]
+
+
+def test_an_erasure_digests_an_ended_hold_and_leaves_one_in_force_to_the_sweep(shop: Shop) -> None:  # noqa: F811
+    """A hold ended (its last day passed, never released) keeps nothing: the subject's erasure replaces
+    its identity by the keyed digest. One in force keeps the identity in clear, which the sweep
+    searches the databases for, until it is released."""
+    with shop.store.begin() as conn:
+        ensure_subject(conn, {"email": ANA})
+        ended = place_hold(conn, "subject", f"email:{ANA}", "dispute, closed")
+        conn.execute(legal_holds.update().where(legal_holds.c.id == ended).values(
+            ends_at=now() - timedelta(seconds=1)))
+        in_force = place_hold(conn, "subject", f"email:{ANA}", "litigation")
+        digest = identifier_hash("email", ANA, identifier_data_key(conn))
+    request_id = verified(shop, "erasure", {"email": ANA})
+    assert run(shop.store, request_id, shop.deployment).status == "completed"
+    with shop.store.begin() as conn:
+        scopes = dict(conn.execute(sa.select(legal_holds.c.id, legal_holds.c.scope)).all())
+        assert scopes == {ended: f"email:{DIGESTED}{digest}", in_force: f"email:{ANA}"}
+        release_hold(conn, in_force)
+        assert conn.execute(sa.select(legal_holds.c.scope).where(legal_holds.c.id == in_force)).scalar() \
+            == f"email:{DIGESTED}{digest}"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hmac
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any, Literal
@@ -140,10 +140,60 @@ def _audited_scope(conn: sa.Connection, scope_kind: str, scope: str) -> dict[str
     if scope_kind != "subject":
         return {"scope": scope}
     kind, _, value = scope.partition(":")
+    return {"identity": kind, "identity_hash": _identity_digest(identifier_data_key(conn), kind, value)}
+
+
+def _identity_digest(key: bytes, kind: str, value: str) -> str:
+    """An identity's keyed digest: as the subjects' identifiers are digested for their kinds, else
+    of ``kind:value`` as the hold named it."""
+    if kind in IDENTIFIER_KINDS:
+        try:
+            return identifier_hash(kind, value, key)
+        except GardeError:  # an old hold's malformed identity: digested as written
+            pass
+    return hmac.digest(key, f"{kind}:{value}".encode(), "sha256").hex()
+
+
+#: What a subject hold's scope says after its identity was replaced by its keyed digest
+#: (``email:hmac-sha256:<hex>``): the hold was released, or its subject erased (fix31).
+DIGESTED = "hmac-sha256:"
+
+
+def digested_scope(key: bytes, scope: str) -> str:
+    """A subject hold's scope ``kind:value`` as ``kind:hmac-sha256:<the identity's keyed digest>``
+    (unchanged if it already is): a hold that keeps nothing any more names no one in clear."""
+    kind, _, value = scope.partition(":")
+    if value.startswith(DIGESTED):
+        return scope
+    return f"{kind}:{DIGESTED}{_identity_digest(key, kind, value)}"
+
+
+def digested_scopes(digests: Mapping[str, Iterable[str]]) -> set[str]:
+    """The digested scopes (:func:`digested_scope`) naming one of ``digests`` ({kind: [digest]})."""
+    return {f"{kind}:{DIGESTED}{digest}" for kind, values in digests.items() for digest in values}
+
+
+def forget_held_identities(conn: sa.Connection, digests: Mapping[str, Iterable[str]]) -> int:
+    """Replace by its keyed digest the identity of every subject hold that keeps nothing any more
+    (released, or ended) and names one of ``digests`` ({kind: [digest]}: an erased subject's);
+    returns how many. A hold in force keeps its identity in clear: the retention sweep searches
+    the business databases for it. Idempotent: a digested scope is not read again."""
+    at = now()
+    wanted = digested_scopes(digests)
+    ended = conn.execute(sa.select(legal_holds.c.id, legal_holds.c.scope).where(
+        legal_holds.c.scope_kind == "subject",
+        ~legal_holds.c.scope.contains(f":{DIGESTED}", autoescape=True),
+        sa.or_(legal_holds.c.released_at.is_not(None), legal_holds.c.ends_at <= at))).all()
+    if not ended or not wanted:
+        return 0
     key = identifier_data_key(conn)
-    digest = (identifier_hash(kind, value, key) if kind in IDENTIFIER_KINDS
-              else hmac.digest(key, f"{kind}:{value}".encode(), "sha256").hex())
-    return {"identity": kind, "identity_hash": digest}
+    forgotten = 0
+    for hold in ended:
+        scope = digested_scope(key, hold.scope)
+        if scope in wanted:
+            conn.execute(legal_holds.update().where(legal_holds.c.id == hold.id).values(scope=scope))
+            forgotten += 1
+    return forgotten
 
 
 def _named_subject(conn: sa.Connection, scope_kind: str, scope: str) -> str | None:
@@ -167,8 +217,11 @@ def release_hold(conn: sa.Connection, hold_id: int, *, actor: str = "garde") -> 
         raise NotFound(f"no active legal hold {hold_id}")
     hold = conn.execute(sa.select(legal_holds.c.scope_kind, legal_holds.c.scope)
                         .where(legal_holds.c.id == hold_id)).one()
-    audit.record(conn, "legal_hold.released", {"hold": hold_id},
-                 subject_id=_named_subject(conn, hold.scope_kind, hold.scope), actor=actor)
+    subject_id = _named_subject(conn, hold.scope_kind, hold.scope)
+    if hold.scope_kind == "subject":  # it keeps nothing now: it names its identity by its digest only
+        conn.execute(legal_holds.update().where(legal_holds.c.id == hold_id).values(
+            scope=digested_scope(identifier_data_key(conn), hold.scope)))
+    audit.record(conn, "legal_hold.released", {"hold": hold_id}, subject_id=subject_id, actor=actor)
 
 
 def active_holds(conn: sa.Connection, at: datetime | None = None) -> list[LegalHold]:

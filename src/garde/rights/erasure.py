@@ -46,7 +46,7 @@ from garde.datasets.live import plan_problems, reflect_table, unlink_problem
 from garde.datasets.sql import chunks, is_masked, sql_table
 from garde.documents.wording import Wording
 from garde.keys import identifier_data_key
-from garde.legal_holds import active_holds
+from garde.legal_holds import active_holds, forget_held_identities
 from garde.private_files import write_private, write_private_files
 from garde.problems import GardeError, Problem
 from garde.rights import copies, forwarding
@@ -62,10 +62,11 @@ from garde.rights.held import engine_subjects
 from garde.rights.held_as_processor import Forwarding, subject_notes
 from garde.rights.intake import Request
 from garde.rights.rectification import seal
+from garde.rights.restriction import forget_reasons
 from garde.rights.shared import Shared, listing, shared_rows
 from garde.rights.tables import erasure_steps, requests, subject_sessions
 from garde.store.transactions import retried
-from garde.subjects import now, set_state
+from garde.subjects import now, set_state, subject_identifiers
 
 
 class _Step(NamedTuple):
@@ -123,8 +124,10 @@ class Erasure:
         events += _end_sessions(conn, request, self.actor, whose)
         from garde.consent.confirmations import forget  # it counts on garde.rights's mailbox: imported late
 
-        forget(conn, [(kind, digest) for kind, digest in request.identity_hashes.items()
-                      if kind in request.proofs])  # the confirmations asked of what this erasure proved
+        proven = [(kind, digest) for kind, digest in request.identity_hashes.items()
+                  if kind in request.proofs]
+        forget(conn, proven)  # the confirmations asked of what this erasure proved
+        _forget_words(conn, whose, proven)
         if self.removed:
             events.append(audit.Event("request.copies_removed", {"request": request.id,
                                                                  "files": self.removed},
@@ -149,6 +152,23 @@ _END_SESSIONS = subject_sessions.update().where(_WHOSE, _SESSIONS.ended_at.is_(N
 _WIPE_ENDED = subject_sessions.update().where(_WHOSE, _SESSIONS.identity.is_not(None)).values(identity=None)
 _HAS_PLAN = sa.select(erasure_steps.c.id).where(
     erasure_steps.c.request_id == sa.bindparam("request")).limit(1)
+
+
+def _forget_words(conn: sa.Connection, whose: list[str], proven: list[tuple[str, str]]) -> None:
+    """What the erased subjects wrote or were named by outside the log, in the transaction completing
+    the erasure (idempotent, as a resumed run completes it again): the reasons of their objections
+    and restrictions (:func:`garde.rights.restriction.forget_reasons`), and the identity of the holds
+    naming them that keep nothing any more, by its digest
+    (:func:`garde.legal_holds.forget_held_identities`)."""
+    forget_reasons(conn, whose, [digest for _kind, digest in proven])
+    digests: dict[str, set[str]] = defaultdict(set)
+    for kind, digest in proven:
+        digests[kind].add(digest)
+    if whose:
+        ids = subject_identifiers.c
+        for kind, digest in conn.execute(sa.select(ids.kind, ids.hash).where(ids.subject_id.in_(whose))):
+            digests[kind].add(digest)
+    forget_held_identities(conn, digests)
 
 
 def _recorded_rows(recorded: list[int | None], changed: int) -> int:

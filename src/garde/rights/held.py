@@ -47,7 +47,7 @@ from garde.consent.identities import consent_identities
 from garde.consent.ledger import consent_events
 from garde.datasets import row_identity
 from garde.keys import identifier_data_key
-from garde.legal_holds import legal_holds
+from garde.legal_holds import digested_scope, digested_scopes, legal_holds
 from garde.rights.intake import Request, get_requests
 from garde.rights.tables import identity_handovers, request_identities, requests
 from garde.store.driver import driver_rows
@@ -279,6 +279,10 @@ def garde_held(conn: sa.Connection, request: Request, identities: Mapping[str, I
     held: dict[str, list[dict[str, Any]]] = {kind: [] for kind in KINDS}
     others: list[str] = []
     theirs = {kind: set(values) for kind, values in identities.items()}
+    # a released hold names its identity by its keyed digest (garde.legal_holds.digested_scope)
+    named = digested_scopes(hashes) | {digested_scope(identifier_data_key(conn), f"{kind}:{value}")
+                                       for kind, values in theirs.items() if kind not in hashes
+                                       for value in values}
     consents, objections, suppression, audit = (held[k] for k in ("consents", "objections", "suppression",
                                                                   "audit"))
     batched: list[tuple[int, int, str]] = []
@@ -298,7 +302,7 @@ def garde_held(conn: sa.Connection, request: Request, identities: Mapping[str, I
             others.append(s1)
         elif k == 4:
             kind, _, value = s1.partition(":")
-            if row_identity(kind, value, region) in theirs.get(kind, ()):
+            if s1 in named or row_identity(kind, value, region) in theirs.get(kind, ()):
                 held["legal_holds"].append({"id": n, "identity": kind, "reason": s2,
                                             "starts_at": _iso(d2), "ends_at": _iso(d3),
                                             "released_at": _iso(d4)})

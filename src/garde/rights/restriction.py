@@ -8,19 +8,37 @@ An objection is recorded with its scope (an activity id, or
 ``direct_marketing``). Objection to direct marketing is absolute (Art.
 21(3)): the subject's hashed identifiers go on the suppression list, so they
 are never contacted again, even after an erasure.
+
+The reason a subject writes for either (free text: what they object about, often where they live
+now) is their own words: the request's details and result and the objection keep it, which the
+erasure reaches (:func:`forget_reasons`); the audit log, append-only, says only that a reason was
+given, with its keyed digest (red30, fix31).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import hmac
+import json
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 
 from garde import audit
+from garde.keys import identifier_data_key
 from garde.problems import GardeError
 from garde.rights.intake import Request
-from garde.subjects import IDENTIFIER_KINDS, now, record_objection, set_state, subject_identifiers
+from garde.rights.tables import request_identities, requests
+from garde.subjects import (
+    IDENTIFIER_KINDS,
+    INSTRUCTED_ERASURE,
+    INSTRUCTED_RESTRICTION,
+    now,
+    record_objection,
+    set_state,
+    subject_identifiers,
+    subject_objections,
+)
 from garde.suppression import suppress, suppression_list
 
 DIRECT_MARKETING = "direct_marketing"
@@ -31,7 +49,7 @@ def restrict(conn: sa.Connection, request: Request, *, actor: str = "garde") -> 
     subject_id = _subject(request)
     set_state(conn, subject_id, "restricted")
     reason = request.details.get("reason")
-    audit.record(conn, "subject.restricted", {"request": request.id, "reason": reason},
+    audit.record(conn, "subject.restricted", {"request": request.id, **said(conn, reason)},
                  subject_id=subject_id, actor=actor)
     return {"state": "restricted", "reason": reason}
 
@@ -55,9 +73,59 @@ def object_to(conn: sa.Connection, request: Request, *, also: Mapping[str, Itera
                 for value in sorted(values):
                     suppressed += suppress(conn, {kind: value}, "objection")
         suppressed += _suppress_known_hashes(conn, subject_id)
-    audit.record(conn, "subject.objected", {"request": request.id, "scope": scope, "reason": reason,
+    audit.record(conn, "subject.objected", {"request": request.id, "scope": scope, **said(conn, reason),
                                             "suppressed": suppressed}, subject_id=subject_id, actor=actor)
     return {"objection": scope, "reason": reason, "suppressed_identifiers": suppressed}
+
+
+def said(conn: sa.Connection, reason: object) -> dict[str, Any]:
+    """What the audit log says of a subject's reason: whether one was given, and its keyed digest
+    under the store's identifier data key (a reason shown later can be proven the one given), never
+    the words."""
+    if not isinstance(reason, str) or not reason.strip():
+        return {"reason_given": False}
+    digest = hmac.digest(identifier_data_key(conn), f"reason:{reason}".encode(), "sha256").hex()
+    return {"reason_given": True, "reason_hash": digest}
+
+
+#: What an erasure leaves where a subject's reason was.
+ERASED = "[erased]"
+_REASONED = ("objection", "restriction")
+
+
+def forget_reasons(conn: sa.Connection, subjects: Sequence[str], digests: Sequence[str]) -> int:
+    """Replace by :data:`ERASED` the reasons the erased ``subjects`` wrote: in their objections, and
+    in the details and result of their objection and restriction requests (and of those never
+    verified that gave one of the identity ``digests``). Run by the erasure's completion, in its
+    transaction; idempotent (a reason already erased is not read again). Returns the requests changed."""
+    o = subject_objections.c
+    if subjects:
+        conn.execute(subject_objections.update().where(
+            o.subject_id.in_(subjects), o.reason.is_not(None), o.reason != ERASED,
+            ~o.scope.startswith(INSTRUCTED_RESTRICTION, autoescape=True),
+            ~o.scope.startswith(INSTRUCTED_ERASURE, autoescape=True)).values(reason=ERASED))
+    r = requests.c
+    unverified = sa.and_(r.subject_id.is_(None), r.id.in_(sa.select(request_identities.c.request_id).where(
+        request_identities.c.digest.in_(digests))))
+    rows = conn.execute(sa.select(r.id, r.details, r.result).where(
+        r.type.in_(_REASONED), sa.or_(r.subject_id.in_(subjects), unverified))).all()
+    changed = 0
+    for row in rows:
+        values = {column: json.dumps(data, ensure_ascii=False, sort_keys=True)
+                  for column, data in (("details", _without_reason(row.details)),
+                                       ("result", _without_reason(row.result))) if data is not None}
+        if values:
+            conn.execute(requests.update().where(r.id == row.id).values(**values))
+            changed += 1
+    return changed
+
+
+def _without_reason(stored: str | None) -> dict[str, Any] | None:
+    """The stored JSON with its reason erased, or None when it holds none to erase."""
+    data = json.loads(stored) if stored else None
+    if not isinstance(data, dict) or data.get("reason") in (None, ERASED):
+        return None
+    return {**data, "reason": ERASED}
 
 
 def _suppress_known_hashes(conn: sa.Connection, subject_id: str) -> int:

@@ -499,8 +499,10 @@ def _json(result: dict[str, Any]) -> str:
 
 def _summary(result: dict[str, Any]) -> dict[str, Any]:
     """The result as the completion's audit entry keeps it: an entry about the subject, which their
-    later access answers show, so the shared rows are counted per table, never named by key."""
-    summary = {k: v for k, v in result.items() if k not in ("kept_reasons",)}
+    later access answers show, so the shared rows are counted per table, never named by key; and
+    without the reason a subject wrote (an objection's, a restriction's: their own words, which the
+    log could never erase; the ``subject.*`` entry says one was given, by its digest)."""
+    summary = {k: v for k, v in result.items() if k not in ("kept_reasons", "reason")}
     if "shared" in summary:
         summary["shared"] = for_subject(summary["shared"])
     return summary
