@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hmac
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any, Literal
@@ -173,18 +173,21 @@ def digested_scopes(digests: Mapping[str, Iterable[str]]) -> set[str]:
     return {f"{kind}:{DIGESTED}{digest}" for kind, values in digests.items() for digest in values}
 
 
-def forget_held_identities(conn: sa.Connection, digests: Mapping[str, Iterable[str]]) -> int:
+def forget_held_identities(conn: sa.Connection, digests: Callable[[], Mapping[str, Iterable[str]]]) -> int:
     """Replace by its keyed digest the identity of every subject hold that keeps nothing any more
-    (released, or ended) and names one of ``digests`` ({kind: [digest]}: an erased subject's);
-    returns how many. A hold in force keeps its identity in clear: the retention sweep searches
+    (released, or ended) and names one of ``digests()`` ({kind: [digest]}: an erased subject's,
+    asked for only when such a hold is left: most erasures meet none); returns how many. A hold
+    in force keeps its identity in clear: the retention sweep searches
     the business databases for it. Idempotent: a digested scope is not read again."""
     at = now()
-    wanted = digested_scopes(digests)
     ended = conn.execute(sa.select(legal_holds.c.id, legal_holds.c.scope).where(
         legal_holds.c.scope_kind == "subject",
         ~legal_holds.c.scope.contains(f":{DIGESTED}", autoescape=True),
         sa.or_(legal_holds.c.released_at.is_not(None), legal_holds.c.ends_at <= at))).all()
-    if not ended or not wanted:
+    if not ended:
+        return 0
+    wanted = digested_scopes(digests())
+    if not wanted:
         return 0
     key = identifier_data_key(conn)
     forgotten = 0

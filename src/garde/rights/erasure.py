@@ -161,13 +161,17 @@ def _forget_words(conn: sa.Connection, whose: list[str], proven: list[tuple[str,
     naming them that keep nothing any more, by its digest
     (:func:`garde.legal_holds.forget_held_identities`)."""
     forget_reasons(conn, whose, [digest for _kind, digest in proven])
-    digests: dict[str, set[str]] = defaultdict(set)
-    for kind, digest in proven:
-        digests[kind].add(digest)
-    if whose:
-        ids = subject_identifiers.c
-        for kind, digest in conn.execute(sa.select(ids.kind, ids.hash).where(ids.subject_id.in_(whose))):
-            digests[kind].add(digest)
+
+    def digests() -> dict[str, set[str]]:  # read only when a hold that keeps nothing is left to look at
+        found: dict[str, set[str]] = defaultdict(set)
+        for kind, digest in proven:
+            found[kind].add(digest)
+        if whose:
+            ids = subject_identifiers.c
+            for kind, digest in conn.execute(sa.select(ids.kind, ids.hash).where(ids.subject_id.in_(whose))):
+                found[kind].add(digest)
+        return found
+
     forget_held_identities(conn, digests)
 
 
