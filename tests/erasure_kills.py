@@ -82,6 +82,8 @@ class Points:
                 mode is None and isinstance(flags, int) and flags & (os.O_WRONLY | os.O_RDWR))
         elif name in ("os.rename", "os.replace"):
             path, writes = args[1], True
+            if isinstance(path, str) and isinstance(args[3], int) and args[3] >= 0:  # by its folder's fd
+                path = Path(os.readlink(f"/proc/self/fd/{args[3]}")) / path
         else:
             return
         if writes and isinstance(path, str | Path) and Path(path).is_relative_to(self.folder) \

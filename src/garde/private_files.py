@@ -256,12 +256,16 @@ class OpenFolder:
         the disk (``fsync``) when this returns."""
         hidden = f".{name}.{secrets.token_hex(6)}.part"
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
-        with open(_file_in(self.descriptor, hidden, flags, str(self.path / hidden)), "wb") as handle:
-            handle.write(content.encode("utf-8") if isinstance(content, str) else content)
-            if durable:
-                handle.flush()
-                os.fsync(handle.fileno())
-        os.rename(hidden, name, src_dir_fd=self.descriptor, dst_dir_fd=self.descriptor)
+        try:
+            with open(_file_in(self.descriptor, hidden, flags, str(self.path / hidden)), "wb") as handle:
+                handle.write(content.encode("utf-8") if isinstance(content, str) else content)
+                if durable:
+                    handle.flush()
+                    os.fsync(handle.fileno())
+            os.rename(hidden, name, src_dir_fd=self.descriptor, dst_dir_fd=self.descriptor)
+        except BaseException:  # a disk full, a write refused: no half-made file left (the old one is whole)
+            self.remove(hidden)
+            raise
         if durable:
             os.fsync(self.descriptor)
 

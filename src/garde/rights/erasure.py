@@ -47,7 +47,7 @@ from garde.datasets.sql import chunks, is_masked, sql_table
 from garde.documents.wording import Wording
 from garde.keys import identifier_data_key
 from garde.legal_holds import active_holds, forget_held_identities
-from garde.private_files import write_private, write_private_files
+from garde.private_files import opened_within, write_private_files
 from garde.problems import GardeError, Problem
 from garde.rights import copies, forwarding
 from garde.rights.deployment import Deployment, dumps, pretty
@@ -281,7 +281,7 @@ def erase(store: Engine, request: Request, deployment: Deployment, footprint: Fo
         report["status"] = "failed"
         report["error"] = reason
         with contextlib.suppress(OSError):  # the reason still reaches the request's steps and the audit
-            write_private(report_path, pretty(report), within=deployment.results)
+            _replace_report(deployment, request.id, report)
         what = "written" if isinstance(exc, sa.exc.SQLAlchemyError) else "completed"
         raise ErasureFailed(f"the erasure could not be {what}: {reason}", erasure) from exc
     for copy in report.get("own_copies", []):
@@ -290,7 +290,9 @@ def erase(store: Engine, request: Request, deployment: Deployment, footprint: Fo
     # Every step of the plan, whichever run (or part, garde.rights.parts) applied it: this run's plan
     # is the steps it stored, all pending.
     report["statements"] = len(pending) if planned is not None else _count_steps(store, request.id)
-    write_private(report_path, pretty(report), within=deployment.results)
+    # A resumed run reads it: replaced whole (never a half-written file, whatever stops the write) and
+    # on the disk before the request's completion commits
+    _replace_report(deployment, request.id, report)
     erasure.result = {"file": str(report_path), "erased": len(report["erased"]), "kept": len(report["kept"]),
                       "unlinked": len(report.get("unlinked", [])),
                       "own_copies_removed": len(report.get("own_copies", [])),
@@ -388,6 +390,13 @@ def _plan_once(store: Engine, request: Request, deployment: Deployment, footprin
 
     # run again whole, the plan is made again from the top and its report file written over
     return retried(store, planning, what=f"request {request.id}: its erasure plan")
+
+
+def _replace_report(deployment: Deployment, request_id: str, report: dict[str, Any]) -> None:
+    """Write ``report`` over the request's ``erasure.json`` whole or not at all, flushed (its plan's run
+    made the folder and the file)."""
+    with opened_within(deployment.folder(request_id), deployment.results) as folder:
+        folder.replace("erasure.json", pretty(report), durable=True)
 
 
 def apply_database(store: Engine, request: Request, deployment: Deployment, database: str,
