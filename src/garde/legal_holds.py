@@ -173,7 +173,7 @@ def digested_scopes(digests: Mapping[str, Iterable[str]]) -> set[str]:
     return {f"{kind}:{DIGESTED}{digest}" for kind, values in digests.items() for digest in values}
 
 
-def _in_clear(at: datetime) -> sa.ColumnElement[bool]:
+def _in_clear(at: datetime | sa.BindParameter[datetime]) -> sa.ColumnElement[bool]:
     """A subject hold that keeps nothing any more (released, or ended by its date) and still names
     its identity in clear: one released before fix31, or ended since the last sweep."""
     return sa.and_(legal_holds.c.scope_kind == "subject",
@@ -249,7 +249,7 @@ def release_hold(conn: sa.Connection, hold_id: int, *, actor: str = "garde") -> 
     audit.record(conn, "legal_hold.released", {"hold": hold_id}, subject_id=subject_id, actor=actor)
 
 
-def _in_force(at: datetime) -> sa.ColumnElement[bool]:
+def _in_force(at: datetime | sa.BindParameter[datetime]) -> sa.ColumnElement[bool]:
     return sa.and_(legal_holds.c.released_at.is_(None), legal_holds.c.starts_at <= at,
                    sa.or_(legal_holds.c.ends_at.is_(None), legal_holds.c.ends_at > at))
 
@@ -265,10 +265,14 @@ def holds_for_erasure(conn: sa.Connection) -> tuple[list[LegalHold], bool]:
     """The holds in force now (:func:`active_holds`), and whether a subject hold that keeps nothing
     still names its identity in clear (:func:`forget_held_identities` has something to look at),
     in one read: an erasure's plan asks both, and its completion reads the holds again only then."""
-    at = now()
-    rows = conn.execute(sa.select(legal_holds, _in_force(at).label("in_force"))
-                        .where(sa.or_(_in_force(at), _in_clear(at))).order_by(legal_holds.c.id)).all()
+    rows = conn.execute(_FOR_ERASURE, {"at": now()}).all()
     return [_hold(r) for r in rows if r.in_force], any(not r.in_force for r in rows)
+
+
+# built once: every erasure's plan runs it
+_AT = sa.bindparam("at", type_=legal_holds.c.ends_at.type)
+_FOR_ERASURE = (sa.select(legal_holds, _in_force(_AT).label("in_force"))
+                .where(sa.or_(_in_force(_AT), _in_clear(_AT))).order_by(legal_holds.c.id))
 
 
 def list_holds(conn: sa.Connection, *, everything: bool = False, after: int | None = None,

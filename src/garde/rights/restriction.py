@@ -97,30 +97,42 @@ def forget_reasons(conn: sa.Connection, subjects: Sequence[str], digests: Sequen
     """Replace by :data:`ERASED` the reasons the erased ``subjects`` wrote: in their objections, and
     in the details and result of their objection and restriction requests (and of those never
     verified that gave one of the identity ``digests``). Run by the erasure's completion, in its
-    transaction; idempotent (a reason already erased is not read again). Returns the requests changed."""
-    o = subject_objections.c
+    transaction; idempotent (a reason already erased is not read again). Returns the requests changed.
+
+    One statement a table, built once and the values bound, the JSON edited where it lies: most
+    erasures meet no reason, and the completion holds the store's write lock (era31)."""
     if subjects:
-        conn.execute(subject_objections.update().where(
-            o.subject_id.in_(subjects), o.reason.is_not(None), o.reason != ERASED,
-            ~o.scope.startswith(INSTRUCTED_RESTRICTION, autoescape=True),
-            ~o.scope.startswith(INSTRUCTED_ERASURE, autoescape=True)).values(reason=ERASED))
+        conn.execute(_FORGET_OBJECTIONS, {"subjects": list(subjects)})
+    statement = _FORGET_REQUESTS.get(conn.dialect.name)
+    if statement is None:
+        statement = _FORGET_REQUESTS[conn.dialect.name] = _forget_requests(conn.dialect.name)
+    return int(conn.execute(statement, {"subjects": list(subjects), "digests": list(digests)}).rowcount)
+
+
+_O = subject_objections.c
+_FORGET_OBJECTIONS = subject_objections.update().where(
+    _O.subject_id.in_(sa.bindparam("subjects", expanding=True)), _O.reason.is_not(None), _O.reason != ERASED,
+    ~_O.scope.startswith(INSTRUCTED_RESTRICTION, autoescape=True),
+    ~_O.scope.startswith(INSTRUCTED_ERASURE, autoescape=True)).values(reason=ERASED)
+_FORGET_REQUESTS: dict[str, sa.Update] = {}  # by dialect: their JSON functions differ
+
+
+def _forget_requests(dialect: str) -> sa.Update:
     r = requests.c
     unverified = sa.and_(r.subject_id.is_(None), r.id.in_(sa.select(request_identities.c.request_id).where(
-        request_identities.c.digest.in_(digests))))
-    details, new_details = _erasing(conn, r.details)
-    result, new_result = _erasing(conn, r.result)
-    # one statement, the JSON edited where it lies: most erasures meet no reasoned request (era31)
-    return int(conn.execute(requests.update().where(
-        r.type.in_(_REASONED), sa.or_(r.subject_id.in_(subjects), unverified), sa.or_(details, result))
-        .values(details=new_details, result=new_result)).rowcount)
+        request_identities.c.digest.in_(sa.bindparam("digests", expanding=True)))))
+    details, new_details = _erasing(dialect, r.details)
+    result, new_result = _erasing(dialect, r.result)
+    return requests.update().where(
+        r.type.in_(_REASONED), sa.or_(r.subject_id.in_(sa.bindparam("subjects", expanding=True)), unverified),
+        sa.or_(details, result)).values(details=new_details, result=new_result)
 
 
-def _erasing(conn: sa.Connection, column: sa.Column[Any]
-             ) -> tuple[sa.ColumnElement[bool], sa.ColumnElement[Any]]:
+def _erasing(dialect: str, column: sa.Column[Any]) -> tuple[sa.ColumnElement[bool], sa.ColumnElement[Any]]:
     """Whether ``column`` (a JSON object as text) holds a reason to erase (one given and not
     :data:`ERASED` yet), and the column with that reason as :data:`ERASED` (unchanged otherwise),
-    in the store's own JSON functions."""
-    if conn.dialect.name == "postgresql":
+    in the ``dialect``'s own JSON functions."""
+    if dialect == "postgresql":
         document = sa.cast(column, postgresql.JSONB)
         given: sa.ColumnElement[Any] = document["reason"].astext
         replaced = sa.func.jsonb_set(document, sa.literal_column("'{reason}'"),
