@@ -29,6 +29,7 @@ from garde.keys import identifier_data_key
 from garde.problems import GardeError
 from garde.rights.intake import Request
 from garde.rights.tables import request_identities, requests
+from garde.store.driver import driver_execute
 from garde.subjects import (
     IDENTIFIER_KINDS,
     INSTRUCTED_ERASURE,
@@ -99,14 +100,15 @@ def forget_reasons(conn: sa.Connection, subjects: Sequence[str], digests: Sequen
     verified that gave one of the identity ``digests``). Run by the erasure's completion, in its
     transaction; idempotent (a reason already erased is not read again). Returns the requests changed.
 
-    One statement a table, built once and the values bound, the JSON edited where it lies: most
-    erasures meet no reason, and the completion holds the store's write lock (era31)."""
+    One statement a table, built once and run on the driver (:mod:`garde.store.driver`), the JSON
+    edited where it lies: most erasures meet no reason, and the completion holds the store's write
+    lock (era31)."""
     if subjects:
-        conn.execute(_FORGET_OBJECTIONS, {"subjects": list(subjects)})
+        driver_execute(conn, _FORGET_OBJECTIONS, {"subjects": list(subjects)})
     statement = _FORGET_REQUESTS.get(conn.dialect.name)
     if statement is None:
         statement = _FORGET_REQUESTS[conn.dialect.name] = _forget_requests(conn.dialect.name)
-    return int(conn.execute(statement, {"subjects": list(subjects), "digests": list(digests)}).rowcount)
+    return driver_execute(conn, statement, {"subjects": list(subjects), "digests": list(digests)})
 
 
 _O = subject_objections.c
