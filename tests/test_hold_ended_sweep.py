@@ -65,9 +65,9 @@ def test_a_sweep_digests_a_hold_ended_yesterday_and_the_access_answer_still_list
 
 
 def test_the_first_sweep_digests_a_hold_released_before_fix31(shop: Shop) -> None:  # noqa: F811
-    """Released by an earlier version, which left the identity in clear: the data migration could
-    not digest it (a migration runs without the identifier key a store older than 0008 gets after
-    its migrations), the first sweep does."""
+    """Released by an earlier version, which left the identity in clear: no data migration could
+    digest it (the migrations run before the store's identifier key is opened; a store older than
+    0008 gets its data key after them), the first sweep does."""
     with shop.store.begin() as conn:
         ensure_subject(conn, {"email": ANA})
         hold = place_hold(conn, "subject", f"email:{ANA}", "tax audit")

@@ -130,8 +130,8 @@ class Erasure:
         proven = [(kind, digest) for kind, digest in request.identity_hashes.items()
                   if kind in request.proofs]
         forget(conn, proven)  # the confirmations asked of what this erasure proved
-        forget_reasons(conn, whose, [digest for _kind, digest in proven])
-        if self.holds_in_clear is not False:
+        forget_reasons(conn, whose, [digest for _kind, digest in proven])  # the words they wrote
+        if self.holds_in_clear is not False:  # the plan saw a hold that keeps nothing still in clear
             _forget_held(conn, whose, proven)
         if self.removed:
             events.append(audit.Event("request.copies_removed", {"request": request.id,
@@ -163,7 +163,7 @@ def _forget_held(conn: sa.Connection, whose: list[str], proven: list[tuple[str, 
     """In the transaction completing the erasure (idempotent, as a resumed run completes it again),
     the identity of the holds naming the erased subjects that keep nothing any more, by its digest
     (:func:`garde.legal_holds.forget_held_identities`): those ended since the last sweep, or released
-    before fix31. Their reasons are forgotten beside (:func:`garde.rights.restriction.forget_reasons`)."""
+    before fix31 (the sweep digests them all: :func:`garde.legal_holds.digest_ended_holds`)."""
 
     def digests() -> dict[str, set[str]]:  # read only when a hold that keeps nothing is left to look at
         found: dict[str, set[str]] = defaultdict(set)
