@@ -14,20 +14,25 @@ import json
 from datetime import timedelta
 
 import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from garde import audit, retention
 from garde.keys import identifier_data_key
 from garde.legal_holds import DIGESTED, legal_holds, place_hold
 from garde.rights import submit
 from garde.rights.intake import get_request
-from garde.rights.restriction import ERASED
+from garde.rights.restriction import ERASED, forget_reasons
 from garde.rights.running import run
+from garde.rights.tables import requests
+from garde.store import connect
 from garde.subjects import ensure_subject, identifier_hash, now
 from tests.leftovers import in_store, spellings
 from tests.test_access_held import _answer
 from tests.test_rights_requests import Shop, shop, verified  # noqa: F401  (the fixture)
 
 ANA, BOB = "ana.ended@example.org", "bob.held@example.org"
+_ABSENT = object()  # no reason key at all
 
 
 def _sweep(shop: Shop) -> None:  # noqa: F811
@@ -99,3 +104,35 @@ def test_an_erasure_after_the_sweep_and_one_never_verified_request_s_reason(shop
     assert details == {"scope": "direct_marketing", "reason": ERASED}
     assert stored.startswith(f"email:{DIGESTED}")
     assert words not in json.dumps(details)
+
+
+_TEXT = st.text(st.characters(exclude_characters="\x00"), max_size=12)  # PostgreSQL's text holds no NUL
+_VALUES = st.one_of(st.none(), st.booleans(), st.integers(), _TEXT,
+                    st.sampled_from([ERASED, "", "null", '"quoted"', "é ü 中", "a\\\\b"]))
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(details=st.dictionaries(_TEXT.filter(bool), _VALUES, max_size=4),
+       reason=st.one_of(st.just(_ABSENT), _VALUES))
+def test_the_store_s_json_edit_erases_a_reason_as_python_would(migrated_url: str, details: dict[str, object],
+                                                                reason: object) -> None:
+    """The requests' reasons are erased by the store's JSON functions (``json_set``, ``jsonb_set``):
+    whatever the other keys and the reason's value, the details read back are the Python edit's (a
+    reason given and not yet erased becomes ``[erased]``; none, JSON null or one erased is left)."""
+    given_details = {k: v for k, v in details.items() if k != "reason"}
+    if reason is not _ABSENT:
+        given_details["reason"] = reason
+    expected = ({**given_details, "reason": ERASED} if given_details.get("reason") not in (None, ERASED)
+                else given_details)
+    engine = connect(migrated_url)
+    try:
+        with engine.connect() as conn:
+            written = conn.begin()
+            request_id = submit(conn, "objection", {"email": ANA}, details=given_details).id
+            conn.execute(requests.update().where(requests.c.id == request_id).values(subject_id="s-era31"))
+            changed = forget_reasons(conn, ["s-era31"], [])
+            assert get_request(conn, request_id).details == expected
+            assert changed == (expected != given_details)
+            written.rollback()  # the next example's request is alone
+    finally:
+        engine.dispose()
