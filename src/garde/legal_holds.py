@@ -173,17 +173,39 @@ def digested_scopes(digests: Mapping[str, Iterable[str]]) -> set[str]:
     return {f"{kind}:{DIGESTED}{digest}" for kind, values in digests.items() for digest in values}
 
 
+def _in_clear(at: datetime | sa.BindParameter[datetime]) -> sa.ColumnElement[bool]:
+    """A subject hold that keeps nothing any more (released, or ended by its date) and still names
+    its identity in clear: one released before fix31, or ended since the last sweep."""
+    return sa.and_(legal_holds.c.scope_kind == "subject",
+                   ~legal_holds.c.scope.contains(f":{DIGESTED}", autoescape=True),
+                   sa.or_(legal_holds.c.released_at.is_not(None), legal_holds.c.ends_at <= at))
+
+
+def digest_ended_holds(conn: sa.Connection, *, actor: str = "garde") -> int:
+    """Replace by its keyed digest the identity of every subject hold that keeps nothing any more and
+    still names it in clear (ended by its date since the last sweep, or released before fix31);
+    audited ``legal_hold.digested`` with their count (never an identity) in the same transaction.
+    Run by each retention sweep as it starts (era31), so that a hold that ended names no one by
+    the next night; idempotent (a digested scope is not read again), all or nothing. Returns how many."""
+    ended = conn.execute(sa.select(legal_holds.c.id, legal_holds.c.scope).where(_in_clear(now()))).all()
+    if not ended:
+        return 0
+    key = identifier_data_key(conn)
+    for hold in ended:
+        conn.execute(legal_holds.update().where(legal_holds.c.id == hold.id).values(
+            scope=digested_scope(key, hold.scope)))
+    audit.record(conn, "legal_hold.digested", {"holds": len(ended)}, actor=actor)
+    return len(ended)
+
+
 def forget_held_identities(conn: sa.Connection, digests: Callable[[], Mapping[str, Iterable[str]]]) -> int:
     """Replace by its keyed digest the identity of every subject hold that keeps nothing any more
     (released, or ended) and names one of ``digests()`` ({kind: [digest]}: an erased subject's,
-    asked for only when such a hold is left: most erasures meet none); returns how many. A hold
-    in force keeps its identity in clear: the retention sweep searches
-    the business databases for it. Idempotent: a digested scope is not read again."""
-    at = now()
-    ended = conn.execute(sa.select(legal_holds.c.id, legal_holds.c.scope).where(
-        legal_holds.c.scope_kind == "subject",
-        ~legal_holds.c.scope.contains(f":{DIGESTED}", autoescape=True),
-        sa.or_(legal_holds.c.released_at.is_not(None), legal_holds.c.ends_at <= at))).all()
+    asked for only when such a hold is left: most erasures meet none, the sweep digesting every
+    ended one, :func:`digest_ended_holds`); returns how many. A hold in force keeps its identity in
+    clear: the retention sweep searches the business databases for it. Idempotent: a digested
+    scope is not read again."""
+    ended = conn.execute(sa.select(legal_holds.c.id, legal_holds.c.scope).where(_in_clear(now()))).all()
     if not ended:
         return 0
     wanted = digested_scopes(digests())
@@ -227,15 +249,30 @@ def release_hold(conn: sa.Connection, hold_id: int, *, actor: str = "garde") -> 
     audit.record(conn, "legal_hold.released", {"hold": hold_id}, subject_id=subject_id, actor=actor)
 
 
+def _in_force(at: datetime | sa.BindParameter[datetime]) -> sa.ColumnElement[bool]:
+    return sa.and_(legal_holds.c.released_at.is_(None), legal_holds.c.starts_at <= at,
+                   sa.or_(legal_holds.c.ends_at.is_(None), legal_holds.c.ends_at > at))
+
+
 def active_holds(conn: sa.Connection, at: datetime | None = None) -> list[LegalHold]:
     """Holds in force at ``at`` (default now)."""
     at = at or now()
-    rows = conn.execute(sa.select(legal_holds).where(
-        legal_holds.c.released_at.is_(None),
-        legal_holds.c.starts_at <= at,
-        sa.or_(legal_holds.c.ends_at.is_(None), legal_holds.c.ends_at > at),
-    ).order_by(legal_holds.c.id))
+    rows = conn.execute(sa.select(legal_holds).where(_in_force(at)).order_by(legal_holds.c.id))
     return [_hold(r) for r in rows]
+
+
+def holds_for_erasure(conn: sa.Connection) -> tuple[list[LegalHold], bool]:
+    """The holds in force now (:func:`active_holds`), and whether a subject hold that keeps nothing
+    still names its identity in clear (:func:`forget_held_identities` has something to look at),
+    in one read: an erasure's plan asks both, and its completion reads the holds again only then."""
+    rows = conn.execute(_FOR_ERASURE, {"at": now()}).all()
+    return [_hold(r) for r in rows if r.in_force], any(not r.in_force for r in rows)
+
+
+# built once: every erasure's plan runs it
+_AT = sa.bindparam("at", type_=legal_holds.c.ends_at.type)
+_FOR_ERASURE = (sa.select(legal_holds, _in_force(_AT).label("in_force"))
+                .where(sa.or_(_in_force(_AT), _in_clear(_AT))).order_by(legal_holds.c.id))
 
 
 def list_holds(conn: sa.Connection, *, everything: bool = False, after: int | None = None,

@@ -37,6 +37,7 @@ from sqlalchemy.engine import Engine
 from garde import audit
 from garde.datasets import DataMap, sql_table
 from garde.keys import identifier_data_key
+from garde.legal_holds import digest_ended_holds
 from garde.problems import GardeError
 from garde.register import Register
 from garde.retention import journal
@@ -183,7 +184,12 @@ class Sweeper:
         return result
 
     def start(self, today: date | None, batch_size: int, dry_run: bool, holds: Holds) -> SweepResult:
-        """Start a run as of ``today``, or resume the unfinished one (audited either way)."""
+        """Start a run as of ``today``, or resume the unfinished one (audited either way); first, in a
+        transaction of its own, the subject holds ended since the last sweep name their identity by
+        its keyed digest only (:func:`garde.legal_holds.digest_ended_holds`; not on a dry run)."""
+        if not dry_run:
+            retried(self.store, lambda conn: digest_ended_holds(conn, actor=self.actor),
+                    what="the ended legal holds' identities")
         holds.check()
 
         def starting(conn: sa.Connection) -> SweepResult:

@@ -46,7 +46,7 @@ from garde.datasets.live import plan_problems, reflect_table, unlink_problem
 from garde.datasets.sql import chunks, is_masked, sql_table
 from garde.documents.wording import Wording
 from garde.keys import identifier_data_key
-from garde.legal_holds import active_holds, forget_held_identities
+from garde.legal_holds import forget_held_identities, holds_for_erasure
 from garde.private_files import opened_within, write_private_files
 from garde.problems import GardeError, Problem
 from garde.rights import copies, forwarding
@@ -95,6 +95,9 @@ class Erasure:
     # plan's report records them): a request proven with a subject of its own (garde.rights.vouching)
     # erases the subject the shop linked their identities to when discovery found every one theirs
     subjects: tuple[str, ...] = ()
+    #: whether a subject hold that keeps nothing still named an identity in clear when this run planned
+    #: (None: not planned by this run, its completion reads the holds); False: the completion reads none
+    holds_in_clear: bool | None = None
 
     def record_applied(self, conn: sa.Connection) -> list[audit.Event]:
         """Mark the steps of the databases that committed done; their audit entries to append."""
@@ -127,7 +130,9 @@ class Erasure:
         proven = [(kind, digest) for kind, digest in request.identity_hashes.items()
                   if kind in request.proofs]
         forget(conn, proven)  # the confirmations asked of what this erasure proved
-        _forget_words(conn, whose, proven)
+        forget_reasons(conn, whose, [digest for _kind, digest in proven])  # the words they wrote
+        if self.holds_in_clear is not False:  # the plan saw a hold that keeps nothing still in clear
+            _forget_held(conn, whose, proven)
         if self.removed:
             events.append(audit.Event("request.copies_removed", {"request": request.id,
                                                                  "files": self.removed},
@@ -154,13 +159,11 @@ _HAS_PLAN = sa.select(erasure_steps.c.id).where(
     erasure_steps.c.request_id == sa.bindparam("request")).limit(1)
 
 
-def _forget_words(conn: sa.Connection, whose: list[str], proven: list[tuple[str, str]]) -> None:
-    """What the erased subjects wrote or were named by outside the log, in the transaction completing
-    the erasure (idempotent, as a resumed run completes it again): the reasons of their objections
-    and restrictions (:func:`garde.rights.restriction.forget_reasons`), and the identity of the holds
-    naming them that keep nothing any more, by its digest
-    (:func:`garde.legal_holds.forget_held_identities`)."""
-    forget_reasons(conn, whose, [digest for _kind, digest in proven])
+def _forget_held(conn: sa.Connection, whose: list[str], proven: list[tuple[str, str]]) -> None:
+    """In the transaction completing the erasure (idempotent, as a resumed run completes it again),
+    the identity of the holds naming the erased subjects that keep nothing any more, by its digest
+    (:func:`garde.legal_holds.forget_held_identities`): those ended since the last sweep, or released
+    before fix31 (the sweep digests them all: :func:`garde.legal_holds.digest_ended_holds`)."""
 
     def digests() -> dict[str, set[str]]:  # read only when a hold that keeps nothing is left to look at
         found: dict[str, set[str]] = defaultdict(set)
@@ -270,7 +273,8 @@ def erase(store: Engine, request: Request, deployment: Deployment, footprint: Fo
         report = json.loads(report_path.read_text(encoding="utf-8"))
         pending = _stored_steps(store, request.id)
     erasure = Erasure(request, {}, actor, keyed=identity_keyed(deployment),
-                      subjects=tuple(report.get("subjects", ())))
+                      subjects=tuple(report.get("subjects", ())),
+                      holds_in_clear=planned.holds_in_clear if planned is not None else None)
     # Whatever stops it from here (a database refusing a write, a file garde cannot remove), what
     # the databases already committed travels with the error, to be audited (ErasureFailed).
     try:
@@ -334,6 +338,7 @@ class _Planned(NamedTuple):
     report: dict[str, Any]
     steps: list[_Step]
     shared: list[dict[str, Any]]
+    holds_in_clear: bool  # a subject hold that keeps nothing still named an identity in clear
 
 
 def store_plan(store: Engine, request: Request, deployment: Deployment, footprint: Footprint | None, *,
@@ -362,7 +367,8 @@ def _plan_once(store: Engine, request: Request, deployment: Deployment, footprin
     def planning(conn: sa.Connection) -> _Planned | None:
         if has_plan(conn, request.id):
             return None
-        plan = plan_erasure(deployment, footprint, active_holds(conn), request.subject_id,
+        holds, holds_in_clear = holds_for_erasure(conn)
+        plan = plan_erasure(deployment, footprint, holds, request.subject_id,
                             today or now().date(),
                             shared=shared_rows(conn, deployment, footprint, request.subject_id))
         check_fits(deployment, plan)
@@ -386,7 +392,7 @@ def _plan_once(store: Engine, request: Request, deployment: Deployment, footprin
         # The plan's entries in one append, the transaction's last statement (on PostgreSQL its COMMIT
         # rides with it): the log's head is locked once, for that round trip only.
         audit.record_many(conn, events, last=True)
-        return _Planned(report, pending, theirs)
+        return _Planned(report, pending, theirs, holds_in_clear)
 
     # run again whole, the plan is made again from the top and its report file written over
     return retried(store, planning, what=f"request {request.id}: its erasure plan")

@@ -18,17 +18,18 @@ given, with its keyed digest (red30, fix31).
 from __future__ import annotations
 
 import hmac
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 from garde import audit
 from garde.keys import identifier_data_key
 from garde.problems import GardeError
 from garde.rights.intake import Request
 from garde.rights.tables import request_identities, requests
+from garde.store.driver import driver_execute
 from garde.subjects import (
     IDENTIFIER_KINDS,
     INSTRUCTED_ERASURE,
@@ -97,35 +98,53 @@ def forget_reasons(conn: sa.Connection, subjects: Sequence[str], digests: Sequen
     """Replace by :data:`ERASED` the reasons the erased ``subjects`` wrote: in their objections, and
     in the details and result of their objection and restriction requests (and of those never
     verified that gave one of the identity ``digests``). Run by the erasure's completion, in its
-    transaction; idempotent (a reason already erased is not read again). Returns the requests changed."""
-    o = subject_objections.c
+    transaction; idempotent (a reason already erased is not read again). Returns the requests changed.
+
+    One statement a table, built once and run on the driver (:mod:`garde.store.driver`), the JSON
+    edited where it lies: most erasures meet no reason, and the completion holds the store's write
+    lock (era31)."""
     if subjects:
-        conn.execute(subject_objections.update().where(
-            o.subject_id.in_(subjects), o.reason.is_not(None), o.reason != ERASED,
-            ~o.scope.startswith(INSTRUCTED_RESTRICTION, autoescape=True),
-            ~o.scope.startswith(INSTRUCTED_ERASURE, autoescape=True)).values(reason=ERASED))
+        driver_execute(conn, _FORGET_OBJECTIONS, {"subjects": list(subjects)})
+    statement = _FORGET_REQUESTS.get(conn.dialect.name)
+    if statement is None:
+        statement = _FORGET_REQUESTS[conn.dialect.name] = _forget_requests(conn.dialect.name)
+    return driver_execute(conn, statement, {"subjects": list(subjects), "digests": list(digests)})
+
+
+_O = subject_objections.c
+_FORGET_OBJECTIONS = subject_objections.update().where(
+    _O.subject_id.in_(sa.bindparam("subjects", expanding=True)), _O.reason.is_not(None), _O.reason != ERASED,
+    ~_O.scope.startswith(INSTRUCTED_RESTRICTION, autoescape=True),
+    ~_O.scope.startswith(INSTRUCTED_ERASURE, autoescape=True)).values(reason=ERASED)
+_FORGET_REQUESTS: dict[str, sa.Update] = {}  # by dialect: their JSON functions differ
+
+
+def _forget_requests(dialect: str) -> sa.Update:
     r = requests.c
     unverified = sa.and_(r.subject_id.is_(None), r.id.in_(sa.select(request_identities.c.request_id).where(
-        request_identities.c.digest.in_(digests))))
-    rows = conn.execute(sa.select(r.id, r.details, r.result).where(
-        r.type.in_(_REASONED), sa.or_(r.subject_id.in_(subjects), unverified))).all()
-    changed = 0
-    for row in rows:
-        values = {column: json.dumps(data, ensure_ascii=False, sort_keys=True)
-                  for column, data in (("details", _without_reason(row.details)),
-                                       ("result", _without_reason(row.result))) if data is not None}
-        if values:
-            conn.execute(requests.update().where(r.id == row.id).values(**values))
-            changed += 1
-    return changed
+        request_identities.c.digest.in_(sa.bindparam("digests", expanding=True)))))
+    details, new_details = _erasing(dialect, r.details)
+    result, new_result = _erasing(dialect, r.result)
+    return requests.update().where(
+        r.type.in_(_REASONED), sa.or_(r.subject_id.in_(sa.bindparam("subjects", expanding=True)), unverified),
+        sa.or_(details, result)).values(details=new_details, result=new_result)
 
 
-def _without_reason(stored: str | None) -> dict[str, Any] | None:
-    """The stored JSON with its reason erased, or None when it holds none to erase."""
-    data = json.loads(stored) if stored else None
-    if not isinstance(data, dict) or data.get("reason") in (None, ERASED):
-        return None
-    return {**data, "reason": ERASED}
+def _erasing(dialect: str, column: sa.Column[Any]) -> tuple[sa.ColumnElement[bool], sa.ColumnElement[Any]]:
+    """Whether ``column`` (a JSON object as text) holds a reason to erase (one given and not
+    :data:`ERASED` yet), and the column with that reason as :data:`ERASED` (unchanged otherwise),
+    in the ``dialect``'s own JSON functions."""
+    if dialect == "postgresql":
+        document = sa.cast(column, postgresql.JSONB)
+        given: sa.ColumnElement[Any] = document["reason"].astext
+        replaced = sa.func.jsonb_set(document, sa.literal_column("'{reason}'"),
+                                     sa.literal(ERASED, postgresql.JSONB))
+        erased: sa.ColumnElement[Any] = sa.cast(replaced, sa.Text)
+    else:
+        given = sa.func.json_extract(column, "$.reason")
+        erased = sa.func.json_set(column, "$.reason", ERASED)
+    due = sa.and_(column.is_not(None), given.is_not(None), given != ERASED)
+    return due, sa.case((due, erased), else_=column)
 
 
 def _suppress_known_hashes(conn: sa.Connection, subject_id: str) -> int:
