@@ -82,7 +82,7 @@ class Plan:
         return dict(sorted(out.items()))
 
     def to_data(self, digest_key: bytes | None = None) -> dict[str, Any]:
-        """The plan as data; ``digest_key``: subject holds named by their keyed digest (:meth:`Holds.to_data`)."""
+        """The plan as data; ``digest_key``: subject holds named by their digest (:meth:`Holds.to_data`)."""
         return {"today": self.today.isoformat(), "days": self.days,
                 "steps": [s.to_data() for s in self.steps],
                 "activities": {a: [f"{s.table}:{s.operation}" for s in steps]
