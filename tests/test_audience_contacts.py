@@ -189,6 +189,32 @@ def test_audience_cli_writes_addresses_and_audits(world: dict[str, Any], shop_ur
     assert entry["payload"]["count"] == 1 and first not in str(entry["payload"])
 
 
+def test_an_audiences_audit_digest_cannot_be_recomputed_from_a_guessed_address(world: dict[str, Any]) -> None:
+    """Red team of 2026-12-08 (red31, low). The ``audience`` entry's ``addresses_sha256`` was a plain
+    SHA-256 of the members' addresses: in a log no erasure reaches and an ``auditor`` key reads, an
+    audience of one (or a few) was confirmed offline from a list of guessed addresses, after their
+    holder's erasure too. It is now keyed (HMAC-SHA256 under the store's identifier data key), so
+    only the store's key holder can check it against an export."""
+    import hashlib
+
+    from garde.audience import audited_contacts
+
+    crm = world["engines"]["crm"]
+    (only,) = column(crm, "SELECT email FROM newsletter_subscriptions ORDER BY id")[:1]
+    with world["store"].begin() as conn:
+        for subject in conn.execute(sa.text("SELECT DISTINCT subject_id FROM consent_events")).scalars():
+            consent.withdraw(conn, subject, "newsletter", channel="email")
+        consent.give(conn, subjects.ensure_subject(conn, {"email": only}), "newsletter", channel="email")
+    members = list(audited_contacts(world["store"], world["model"], world["datamap"], world["engines"],
+                                    "newsletter", "email", exports=world["exports"]))
+    assert [m.address for m in members] == [{"email": only.lower()}]
+    with world["store"].connect() as conn:
+        entry = list(audit.entries(conn, kind="audience"))[-1]
+    guessed = hashlib.sha256(hashlib.sha256(f"email\x1f{only.lower()}".encode()).hexdigest().encode() + b"\n")
+    assert entry["payload"]["count"] == 1
+    assert guessed.hexdigest() not in str(entry["payload"])
+
+
 def test_audience_csv_cannot_run_as_a_formula(world: dict[str, Any]) -> None:
     """A customer typed a formula as their street: the postal audience shows it as text."""
     shop = world["engines"]["shop"]

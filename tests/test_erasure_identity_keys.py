@@ -84,3 +84,73 @@ def test_an_erasure_keeps_no_identity_key_in_clear(engine: sa.Engine, letters: D
     report = json.loads((letters.results / erasure.id / "erasure.json").read_text())
     (erased,) = report["erased"]
     assert erased["table"] == "letters.subscribers" and set(erased["key"]) == {"hmac_sha256"}
+
+
+KEPT_CHILD = """
+database: letters
+url: {url}
+register: {register}
+tables:
+  contacts:
+    subject: prospect
+    primary_key: id
+    authoritative: true
+    identities: {{email: email}}
+    timestamps: {{collection: created_at}}
+    columns:
+      email: {{category: contact.email, activities: [newsletter], erase: delete}}
+  subscribers:
+    subject: prospect
+    primary_key: email
+    identities: {{email: email}}
+    references: {{contact_id: contacts.id}}
+    timestamps: {{collection: subscribed_at}}
+    columns:
+      email: {{category: contact.email, activities: [newsletter], erase: delete}}
+      topics: {{category: marketing.preferences, activities: [newsletter], erase: delete}}
+"""
+
+
+def test_a_kept_row_keyed_by_an_identity_is_not_named_by_its_key_in_the_erasure_records(
+        engine: sa.Engine, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    """Red team of 2026-12-08 (red31, low). A row that stays (a legal hold on its table) keeps the row
+    it points at, and the erasure plan said why: ``row kept: letters.subscribers row <its key> that
+    stays points at it``. With the address as that key, the erased subject's address went in clear
+    into the ``request.erasure_planned`` audit entry (append-only, read by an ``auditor`` key, there
+    after the hold is released and the row swept) and into ``erasure.json``."""
+    from garde.legal_holds import place_hold
+
+    admin = request.getfixturevalue("postgres_admin_url") if engine.dialect.name == "postgresql" else None
+    with scratch_databases(["letters"], tmp_path, admin) as urls:
+        business = connect(urls["letters"], create=True)
+        with business.begin() as conn:
+            conn.execute(sa.text("CREATE TABLE contacts (id INTEGER PRIMARY KEY, email VARCHAR(120), "
+                                 "created_at TIMESTAMP)"))
+            conn.execute(sa.text("CREATE TABLE subscribers (email VARCHAR(120) PRIMARY KEY, topics TEXT, "
+                                 "contact_id INTEGER REFERENCES contacts (id), subscribed_at TIMESTAMP)"))
+            conn.execute(sa.text("INSERT INTO contacts VALUES (1, :a, '2025-01-01'), (2, :b, '2025-01-01')"),
+                         {"a": ANA, "b": BOB})
+            conn.execute(sa.text("INSERT INTO subscribers VALUES (:a, 'shoes', 1, '2025-01-01'), "
+                                 "(:b, 'bags', 2, '2025-01-01')"), {"a": ANA, "b": BOB})
+        business.dispose()
+        (tmp_path / "datasets").mkdir()
+        (tmp_path / "datasets" / "letters.yaml").write_text(KEPT_CHILD.format(
+            url=urls["letters"], register=REGISTERS / "reference-shop.yaml"))
+        deployment = Deployment.open(tmp_path / "datasets", results=tmp_path / "results")
+        try:
+            with engine.begin() as conn:
+                place_hold(conn, "table", "letters.subscribers", "tax audit")
+                erasure = submit(conn, "erasure", {"email": ANA})
+                verify_out_of_band(conn, erasure.id, "identity card checked", actor="agent:test",
+                                   identities=["email"])
+            done = run(engine, erasure.id, deployment)
+            assert done.status == "completed", done.result
+            with engine.connect() as conn:
+                planned = conn.execute(sa.text("SELECT payload FROM audit_log WHERE kind = "
+                                               "'request.erasure_planned'")).scalars().all()
+            report = (tmp_path / "results" / erasure.id / "erasure.json").read_text()
+        finally:
+            deployment.dispose()
+    assert planned and "row kept" in planned[0]  # the contact stays for the subscriber row that stays
+    assert ANA.lower() not in planned[0].lower()
+    assert ANA.lower() not in report.lower()

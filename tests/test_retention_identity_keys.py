@@ -55,3 +55,24 @@ def test_a_sweep_keeps_no_swept_identity_key_in_clear(engine: sa.Engine, letters
             "SELECT payload FROM audit_log WHERE kind = 'retention.batch'")).scalars()]
     assert audited and all(set(entry.get("last_key", {"hmac_sha256": ""})) == {"hmac_sha256"}
                            for entry in audited)
+
+
+def test_a_batchs_digest_of_its_keys_cannot_be_recomputed_from_a_guessed_address(
+        engine: sa.Engine, letters: Deployment, tmp_path: Path) -> None:
+    """Red team of 2026-12-08 (red31, low). Beside the sealed first and last key, ``retention.batch``
+    kept ``keys_sha256``: a plain SHA-256 of the batch's keys as journalled. A batch of one address (a
+    daily sweep of a newsletter list lets a few go at a time) was confirmed offline by whoever reads
+    the log (an ``auditor`` key) from a list of guessed addresses. For a table keyed by an identity the
+    digest is now keyed (``keys_hmac_sha256``, under the store's identifier data key)."""
+    import hashlib
+
+    from garde.retention.journal import keys_json
+
+    datamap = load_datamap(tmp_path / "datasets")
+    retention.sweep(engine, datamap, letters.engines, today=date(2026, 12, 7), batch_size=1)
+    with engine.connect() as conn:
+        audited = [json.loads(p) for p in conn.execute(sa.text(
+            "SELECT payload FROM audit_log WHERE kind = 'retention.batch'")).scalars()]
+    guesses = {hashlib.sha256(keys_json(keys).encode()).hexdigest() for keys in ([ANA], [BOB], [ANA, BOB])}
+    assert audited
+    assert not [entry for entry in audited if guesses & {str(v) for v in entry.values()}], audited

@@ -20,6 +20,7 @@ the business databases of the data map and judged by the same function
 from __future__ import annotations
 
 import hashlib
+import hmac
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -445,8 +446,10 @@ def audited_contacts(store: sa.Engine, model: DecisionModel, datamap: DataMap,
                      engines: Mapping[str, sa.Engine], activity: str, channel: str,
                      at: datetime | None = None, actor: str = "garde", *, exports: Path) -> Iterator[Contact]:
     """:func:`contacts`; once exhausted, one audit entry records the activity, channel, count and
-    the SHA-256 of the addresses' keys (never the addresses)."""
-    digest = hashlib.sha256()
+    an HMAC-SHA256 of the addresses' keys under the store's identifier data key (never the
+    addresses; not a plain hash either, which an audit log's reader could recompute from guessed
+    addresses for a small audience: red team of 2026-12-08)."""
+    digest = hmac.new(identifier_data_key(store), digestmod=hashlib.sha256)
     count = 0
     for contact in contacts(store, model, datamap, engines, activity, channel, at, exports=exports):
         digest.update(_address_key(channel, contact.address).encode() + b"\n")
@@ -455,7 +458,7 @@ def audited_contacts(store: sa.Engine, model: DecisionModel, datamap: DataMap,
 
     def auditing(conn: sa.Connection) -> None:
         audit.record(conn, "audience", {"activity": activity, "channel": channel, "count": count,
-                                        "addresses_sha256": digest.hexdigest()}, actor=actor)
+                                        "addresses_hmac_sha256": digest.hexdigest()}, actor=actor)
 
     retried(store, auditing, what="an audience with addresses audited")
 

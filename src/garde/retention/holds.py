@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from garde.datasets import DataMap, TableRef, find_subject
-from garde.legal_holds import LegalHold, active_holds
+from garde.legal_holds import LegalHold, active_holds, digested_scope
 from garde.problems import GardeError
 
 
@@ -48,10 +48,24 @@ class Holds:
             problems = "; ".join(f"hold {i}: {why}" for i, why in sorted(self.unresolved.items()))
             raise GardeError(f"legal holds cannot be honoured, nothing was swept: {problems}")
 
-    def to_data(self) -> list[dict[str, Any]]:
-        return [{"id": h.id, "scope_kind": h.scope_kind, "scope": h.scope, "reason": h.reason,
+    def to_data(self, digest_key: bytes | None = None) -> list[dict[str, Any]]:
+        """The holds as data; with ``digest_key`` (the store's identifier data key), each subject hold's
+        identity by its keyed digest, as the audit log names it: for readers trusted with no subject
+        (an ``auditor`` key reading the plan; red team of 2026-12-08)."""
+        def scope(hold: LegalHold) -> str:
+            if digest_key is None or hold.scope_kind != "subject":
+                return hold.scope
+            return digested_scope(digest_key, hold.scope)
+
+        def problem(hold: LegalHold) -> str | None:
+            found = self.unresolved.get(hold.id)
+            if found is None or scope(hold) == hold.scope:
+                return found
+            return found.replace(hold.scope, scope(hold))  # a scope it could not read, quoted
+
+        return [{"id": h.id, "scope_kind": h.scope_kind, "scope": scope(h), "reason": h.reason,
                  "ends_at": h.ends_at.isoformat() if h.ends_at else None,
-                 "rows": self.rows.get(h.id, {}), "problem": self.unresolved.get(h.id)} for h in self.holds]
+                 "rows": self.rows.get(h.id, {}), "problem": problem(h)} for h in self.holds]
 
 
 def gather_holds(store: sa.Connection, datamap: DataMap, engines: Mapping[str, Engine],

@@ -81,12 +81,13 @@ class Plan:
                 out.setdefault(activity, []).append(step)
         return dict(sorted(out.items()))
 
-    def to_data(self) -> dict[str, Any]:
+    def to_data(self, digest_key: bytes | None = None) -> dict[str, Any]:
+        """The plan as data; ``digest_key``: subject holds named by their digest (:meth:`Holds.to_data`)."""
         return {"today": self.today.isoformat(), "days": self.days,
                 "steps": [s.to_data() for s in self.steps],
                 "activities": {a: [f"{s.table}:{s.operation}" for s in steps]
                                for a, steps in self.activities().items()},
-                "holds": self.holds.to_data(), "kept": self.kept, "due_for_review": self.reviews,
+                "holds": self.holds.to_data(digest_key), "kept": self.kept, "due_for_review": self.reviews,
                 "not_executable": self.not_executable}
 
 

@@ -24,6 +24,7 @@ children first (:meth:`DataMap.deletion_order`), then masks.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
@@ -310,6 +311,10 @@ class Sweeper:
                 data_key = identifier_data_key(conn)
                 audited = {**entry, **{name: journal.sealed_key(str(ref), entry[name], data_key)
                                        for name in ("first_key", "last_key")}}
+                # nor by a plain hash, which a reader of the log recomputes from guessed addresses for
+                # a batch of one or a few (red team of 2026-12-08): keyed as the keys are
+                del audited["keys_sha256"]
+                audited["keys_hmac_sha256"] = hmac.new(data_key, encoded.encode(), hashlib.sha256).hexdigest()
             audit.record(conn, "retention.batch", {"run": run_id, "batch": batch_id, **audited},
                          actor=self.actor)
             return batch_id

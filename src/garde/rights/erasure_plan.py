@@ -302,6 +302,10 @@ def plan_erasure(deployment: Deployment, footprint: Footprint, holds: list[Legal
         decision = TableErasure(table, maskings={name: staying_masking(engine, table, column)
                                                  for name, column in table.columns.items()})
         names = [table.primary_key, *table.references, *table.timestamps.values()]
+        # a table keyed by an identity (a list keyed by e-mail address): a row is never named by its
+        # key in a reason, which the audit log keeps for ever (red team of 2026-12-08; its report's
+        # keys are sealed: garde.rights.erasure.identity_keyed)
+        named_by_identity = table.primary_key in table.identities.values()
         mixed = (shared or {}).get(ref, {})
         for row in footprint.rows(deployment.engines, ref, names):
             key = row[table.primary_key]
@@ -326,6 +330,8 @@ def plan_erasure(deployment: Deployment, footprint: Footprint, holds: list[Legal
                 if row.get(column) is not None and reference.cascades:
                     parent = TableRef(table.database, reference.target)
                     why = f"row kept: {ref} row {key} that stays points at it"
+                    if named_by_identity:  # its key is an address: the reason goes to the audit log
+                        why = f"row kept: a row of {ref} that stays points at it"
                     if theirs is not None:  # another person's row: never named in the subject's report
                         why = f"row kept: a row of {ref} that is another person's points at it"
                     if ref in plan.apart:  # which of the client's records: not the subject's report's

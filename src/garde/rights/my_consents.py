@@ -198,11 +198,13 @@ def object_to_direct_marketing(engine: sa.Engine, model: DecisionModel, session:
 
     def objecting(conn: sa.Connection) -> bool:
         if session.narrowed:  # the subject is shared with identities not proven: this identity only
-            added = suppress_hashes(conn, [(session.kind, session.identity_hash)], OBJECTION)
+            if objects_to_direct_marketing(conn, session):  # nothing recorded, as for a whole subject
+                return False  # (the unlimited route posted again grew the audit log: red team of 2026-12-08)
+            suppress_hashes(conn, [(session.kind, session.identity_hash)], OBJECTION)
             audit.record(conn, "objection", {"scope": DIRECT_MARKETING, "identity": session.kind,
                                              "narrowed": True}, subject_id=session.subject_id,
                          actor=session.actor)
-            return added > 0
+            return True
         subject_id = session.subject_id or ensure_subject(conn, {session.kind: session.identity})
         confirm(conn, subject_id, [(session.kind, session.identity_hash)])
         bind_subject(conn, session, subject_id)

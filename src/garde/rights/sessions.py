@@ -193,10 +193,12 @@ def start_session(engine: sa.Engine, kind: str, value: str, mailer: Mailer, *, l
                                   else linked).scalar()
         # after the link's lock, as a move takes the link then the handovers: no lock taken in two orders
         _forget_ended(conn, moment)
+        # Its entries name no subject, nor whether garde knows the identity: the caller proved nothing
+        # yet, and learns the session id from the answer, so an entry naming the subject told whoever
+        # reads the log (an auditor key) whose any address they guessed is (red team of 2026-12-08).
         if past is not None:  # answered as any start, so that no one learns others asked for this address
             audit.record(conn, "subject_session.refused", {"session": session_id, "identity": kind,
-                                                           "limit": past.scope}, subject_id=subject_id,
-                         actor="subject")
+                                                           "limit": past.scope}, actor="subject")
             return False
         # Known or not, the code goes to the identity: whoever holds the mailbox proves it (someone
         # garde knows nothing about yet can open a session and ask for their data), and the answer
@@ -207,9 +209,8 @@ def start_session(engine: sa.Engine, kind: str, value: str, mailer: Mailer, *, l
             subject_id=subject_id,
             language=language, code_hash=stored, salt=salt, created_at=moment,
             code_expires_at=moment + CODE_LIFETIME, wrong_attempts=0))
-        audit.record(conn, "subject_session.started", {"session": session_id, "identity": kind,
-                                                       "known": subject_id is not None},
-                     subject_id=subject_id, actor="subject")
+        audit.record(conn, "subject_session.started", {"session": session_id, "identity": kind},
+                     actor="subject")
         return True
 
     sent = retried(engine, starting, what="a subject session started")
@@ -306,8 +307,9 @@ def _check(conn: sa.Connection, session_id: str, code: str, moment: datetime,
     if int(claimed) >= MAX_ATTEMPTS:
         conn.execute(subject_sessions.update().where(s.id == session_id, s.locked_at.is_(None))
                      .values(locked_at=moment, identity=None))
+        # no subject named: the codes were the caller's guesses (see the start's entries)
         audit.record(conn, "subject_session.locked", {"session": session_id, "wrong_attempts": MAX_ATTEMPTS},
-                     subject_id=row.subject_id, actor="subject")
+                     actor="subject")
     return None
 
 

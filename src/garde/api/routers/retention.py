@@ -23,6 +23,7 @@ from garde.api.pagination import Cursor, Limit, Page, decode_cursor, page
 from garde.api.problems import responses
 from garde.api.state import service
 from garde.datasets import opened_datamap
+from garde.keys import identifier_data_key
 from garde.problems import GardeError
 
 router = APIRouter(prefix="/retention", tags=["retention"], responses=responses(401, 403, 422))
@@ -36,10 +37,15 @@ def plan(request: Request, key: Reader, today: Today = None,
          days: Annotated[int, Query(ge=0, le=366, description="also count the next N days")] = 0,
          ) -> dict[str, Any]:
     """What retention deletes, anonymises or archives today and in the next N days, what legal
-    holds keep and what no rule reaches, as `garde retention plan --format json`."""
-    with opened_datamap(service(request).settings.datasets) as (datamap, engines):
-        found: dict[str, Any] = retention.plan(service(request).engine, datamap, engines, today=today,
-                                               days=days).to_data()
+    holds keep and what no rule reaches, as `garde retention plan --format json`; to an auditor key a
+    subject hold names its identity by its keyed digest (`email:hmac-sha256:…`), as the audit log does."""
+    held = service(request)
+    # An auditor is trusted with no subject: a subject hold is named by its keyed digest, as the audit
+    # log names it (red team of 2026-12-08); the DPO reads the value they placed.
+    digest_key = None if key.role == "dpo" else identifier_data_key(held.engine)
+    with opened_datamap(held.settings.datasets) as (datamap, engines):
+        found: dict[str, Any] = retention.plan(held.engine, datamap, engines, today=today,
+                                               days=days).to_data(digest_key)
     return found
 
 
