@@ -217,11 +217,13 @@ def _checked_email(address: str) -> ValidatedEmail | str:
         return str(error)
 
 
-def identifier_hash(kind: str, value: str, key: bytes) -> str:
+def identifier_hash(kind: str, value: str, key: bytes, *, normalised: bool = False) -> str:
     """HMAC-SHA256 of the normalised identifier, hex, under the store's data key
     (:func:`garde.keys.identifier_data_key`: the digests of one store are only comparable
-    under its own key)."""
-    message = f"{kind}:{normalise_identifier(kind, value)}".encode()
+    under its own key). ``normalised``: ``value`` is already :func:`normalise_identifier`'s form (a
+    footprint's identities), which normalises to itself: not read again (a telephone number's
+    reading by the phonenumbers library is ≈ 0.1 ms)."""
+    message = f"{kind}:{value if normalised else normalise_identifier(kind, value)}".encode()
     return hmac.digest(key, message, "sha256").hex()
 
 

@@ -44,6 +44,19 @@ def _prepare_sqlite(dbapi_connection: Any, _record: Any) -> None:
     # Latin-1 made every read of their row fail, so their access, portability and erasure requests
     # could not complete. Bytes that are not UTF-8 read as U+FFFD (≈ 0.1 µs a text value more).
     dbapi_connection.text_factory = _lenient_text
+    # Read through a memory map of the file rather than a read() into the connection's page cache for
+    # every page a statement meets (a subject's rows are pages nobody read before): discovery's reads
+    # took ≈ 0.4 ms less CPU a request on the 1 M shop (docs/performance.md, acc31). SQLite caps the
+    # size at its build's maximum (2 GB); the pages beyond are read as before; writes are unchanged.
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(f"PRAGMA mmap_size = {SQLITE_MAP_BYTES}")
+    finally:
+        cursor.close()
+
+
+#: How much of a business SQLite database a connection maps into memory (``PRAGMA mmap_size``).
+SQLITE_MAP_BYTES = 1 << 31
 
 
 def _json_or_text(data: bytes | str) -> Any:

@@ -66,10 +66,12 @@ HIDDEN_WORDS = frozenset({"hash", "digest", "code", "key", "secret", "token", "p
 KINDS = ("consents", "objections", "suppression", "requests", "legal_holds", "audit", "confirmations")
 
 
-def identity_hashes(conn: sa.Connection, identities: Mapping[str, Iterable[str]]) -> dict[str, list[str]]:
-    """The keyed digests of the identities garde keeps digests of ({kind: [hash, ...]})."""
+def identity_hashes(conn: sa.Connection, identities: Mapping[str, Iterable[str]], *,
+                    normalised: bool = False) -> dict[str, list[str]]:
+    """The keyed digests of the identities garde keeps digests of ({kind: [hash, ...]});
+    ``normalised``: the values are in their normal form already (:func:`identifier_hash`)."""
     key = identifier_data_key(conn)
-    return {kind: sorted(identifier_hash(kind, value, key) for value in values)
+    return {kind: sorted(identifier_hash(kind, value, key, normalised=normalised) for value in values)
             for kind, values in identities.items() if kind in IDENTIFIER_KINDS and values}
 
 
@@ -194,9 +196,10 @@ def _held_of(kinds: tuple[str, ...], digests: int, dialect: str) -> sa.CompoundS
     confirmations asked of one of the identities (time; by their digests' index).
     """
     i = subject_identifiers.c
+    # a common table expression: the database finds the ids once, not once per kind that reads by them
     ids = sa.union(sa.select(sa.cast(sa.bindparam("subject", type_=sa.String()), sa.String(36))),
-                   *_their_subjects(len(kinds)))
-    ids_query = ids.scalar_subquery()
+                   *_their_subjects(len(kinds))).cte("held_ids")
+    ids_query = sa.select(ids.c[0]).scalar_subquery()
     batched = batch_seqs(dialect, ids_query).subquery()
     by_identity = _of_kinds(_s.kind, _s.hash, len(kinds))
     suppressed = sa.or_(sa.false(), *by_identity, sa.tuple_(_s.kind, _s.hash).in_(
@@ -238,7 +241,7 @@ def _held_of(kinds: tuple[str, ...], digests: int, dialect: str) -> sa.CompoundS
         # and on SQLite the ids themselves, for the batches appended past the runs' frontier
         _kind("batched", n=batched.c.seq, s1=sa.cast(batched.c.first_seq, sa.Text()),
               s2=batched.c.subject_id),
-        *([_kind("ids", s1=ids.subquery().c[0]).where(tail_batched())] if dialect == "sqlite" else []),
+        *([_kind("ids", s1=ids.c[0]).where(tail_batched())] if dialect == "sqlite" else []),
         # the confirmations a shop's integration asked of an identity of theirs (consent.confirmations),
         # answered or not: by the identity's digest, as the confirmation names no subject
         _kind("confirmations", d1=_q.asked_at, d2=_q.answered_at, s1=_q.activity, s2=_q.channel,
@@ -272,7 +275,7 @@ def garde_held(conn: sa.Connection, request: Request, identities: Mapping[str, I
     with their steps). A suppression entry, consent or audit entry shows no digest, no IP digest
     and no actor (:data:`HIDDEN_WORDS`).
     """
-    hashes = identity_hashes(conn, identities)
+    hashes = identity_hashes(conn, identities, normalised=True)  # discovery's, in their normal form
     digests = [digest for values in hashes.values() for digest in values]
     parameters = {"subject": request.subject_id, **_by_kind(hashes),
                   **{f"digest{n}": digest for n, digest in enumerate(digests)}}
