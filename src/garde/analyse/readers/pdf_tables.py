@@ -122,7 +122,7 @@ def find_tables(lines: list[str], carried: list[int] | None = None,
         for top in _tops(lines):
             body, kept, end = _body(carried, lines, top, gaps, header=False)
             if any(len(cells) >= 2 for cells in body):
-                starts = _row_starts([gaps[k] for k in kept[1:]])
+                starts = _row_starts([gaps[k] for k in kept[1:]], body[1:])
                 rows = _rows(body, len(carried)) if starts is None else _spaced_rows(body, [True, *starts],
                                                                                         len(carried))
                 found.append(PageTable(top, end, carried, rows, continued=True))
@@ -142,7 +142,7 @@ def find_tables(lines: list[str], carried: list[int] | None = None,
         first, above = _header_above(lines, gaps, columns, i, found[-1].last if found else 0)
         header = [[*(cells[index] for cells in above if index in cells), text]
                   for index, (_, text) in enumerate(head)]
-        starts = _row_starts([gaps[k] for k in kept])
+        starts = _row_starts([gaps[k] for k in kept], body)
         if starts is not None:  # the gaps tell the rows: the header goes on to the first wide one
             while body and not starts[0]:
                 for index, text in body.pop(0).items():
@@ -175,20 +175,48 @@ def _header_above(lines: list[str], gaps: list[int | None], columns: list[int], 
     return first, above
 
 
-def _row_starts(gaps: list[int | None]) -> list[bool] | None:
-    """Which lines start a row, from the gaps before them: the lines after the widest gaps, when
-    the gaps fall into two groups at least :data:`ROW_GAP` quarters apart (a cell's leading, a
-    row's padding), or every line when all are wider than lines of text are set (:data:`WIDE`);
-    None when they do not tell (every line one leading from the one before)."""
+def _row_starts(gaps: list[int | None], lines: list[dict[int, str]]) -> list[bool] | None:
+    """Which lines start a row, from the gaps before them: every line when all are wider than lines
+    of text are set (:data:`WIDE`: one-line rows); else the lines past the first jump of at least
+    :data:`ROW_GAP` quarters between the gaps, from the closest up (a cell's leading, then a row's
+    padding: a wider gap further up, a page's spacing, is no row's boundary), or at least
+    ``ROW_GAP`` quarters wider than the closest when the gaps run on with no jump; closer lines
+    starting a row by the cells they fill (:func:`_filled`). None when they do not tell (every
+    line one leading from the one before)."""
     known = sorted({gap for gap in gaps if gap is not None})
     if None in gaps or not known:
         return None
-    if len(known) == 1:  # one-line rows: apart by more than text's line spacing, or no telling
-        return [True] * len(gaps) if known[0] >= WIDE else None
-    jump, above = max((b - a, b) for a, b in pairwise(known))
-    if jump < ROW_GAP:
+    if known[0] >= WIDE:  # one-line rows: apart by more than text's line spacing
+        return [True] * len(gaps)
+    threshold = next((b for a, b in pairwise(known) if b - a >= ROW_GAP), known[0] + ROW_GAP)
+    clear = [gap is not None and gap >= threshold for gap in gaps]
+    if not any(clear):
         return None
-    return [gap is not None and gap >= above for gap in gaps]
+    return _filled(clear, lines)
+
+
+def _filled(clear: list[bool], lines: list[dict[int, str]]) -> list[bool]:
+    """Rows told apart where a cell merged over several rows runs on beside them: its lines, drawn
+    from the top of the merged area one leading apart, share the rows' lines, so the gap before such
+    a row's first line may be a leading or less, and a wrapped cell's next line may be pushed a
+    padding down. A padded line with nothing in the first column going on in lower case continues
+    the row above; a closer line starts a row when it fills every column (two or more) that the
+    padded rows all fill on their first line (the columns never merged: "Data subjects",
+    "Retention"), the first of them not going on in lower case."""
+    starts = [wide and not (0 not in cells and _lower(cells[min(cells)]))
+              for cells, wide in zip(lines, clear, strict=True)]
+    padded = [set(cells) for cells, start in zip(lines, starts, strict=True) if start]
+    always = set.intersection(*padded) if len(padded) >= 2 else set()
+    if len(always) < 2:
+        return starts
+    anchor = min(always)
+    return [start or (always <= set(cells) and not _lower(cells[anchor]))
+            for cells, start in zip(lines, starts, strict=True)]
+
+
+def _lower(text: str) -> bool:
+    """Text going on from a line above: in lower case or after punctuation."""
+    return text[:1].islower() or not text[:1].isalnum()
 
 
 def _spaced_rows(lines: list[dict[int, str]], starts: list[bool], width: int) -> list[list[str]]:
