@@ -38,7 +38,7 @@ GYM = """<html lang="en"><body><h1>Privacy notice</h1>
 <tr><td>CCTV in the car park</td><td>30 days</td></tr>
 <tr><td>Checking class attendance</td><td>1 year</td></tr>
 <tr><td>Asking for feedback</td><td>1 year</td></tr>
-<tr><td>Sending offers by email</td><td>Art. 6.1.a</td><td>Your consent</td><td>Until you withdraw it</td></tr>
+<tr><td>Sending offers by email</td><td>Art. 6.1.a</td><td>Your consent</td><td>Until withdrawn</td></tr>
 </table></body></html>"""
 
 
@@ -68,7 +68,8 @@ def test_a_docx_header_merged_across_and_cells_merged_down() -> None:
     table = word.add_table(rows=6, cols=4)
     texts = [["Finalité", "Base légale", "", "Conservation"], ["", "Art. 6", "Précision", ""],
              ["Adhésions", "b)", "Contrat d'adhésion", "3 ans"], ["Cotisations", "", "", "6 ans"],
-             ["Photos des régates", "a)", "Consentement", "2 ans"], ["Convocations", "f)", "Intérêt légitime", "2 ans"]]
+             ["Photos des régates", "a)", "Consentement", "2 ans"],
+             ["Convocations", "f)", "Intérêt légitime", "2 ans"]]
     for r, row in enumerate(texts):
         for c, text in enumerate(row):
             if text:
@@ -108,8 +109,9 @@ def test_every_row_of_an_html_table_keeps_its_cells_columns(spans: list[list[tup
     """Whatever the spans of a well-formed table (no two cells overlapping), a cell is read at the
     column a browser draws it in."""
     html = "<table>" + "".join(
-        "<tr>" + "".join(f"<td rowspan='{down}' colspan='{across}'>r{r}c{c}</td>" for c, (down, across) in enumerate(row))
-        + "</tr>" for r, row in enumerate(spans)) + "</table>"
+        "<tr>" + "".join(f"<td rowspan='{down}' colspan='{across}'>r{r}c{c}</td>"
+                         for c, (down, across) in enumerate(row)) + "</tr>"
+        for r, row in enumerate(spans)) + "</table>"
     grid: dict[tuple[int, int], str] = {}
     for r, row in enumerate(spans):  # the HTML table model: each cell at the first free column
         column = 0
@@ -136,7 +138,8 @@ COUNCIL = """# Information asset register
 Ashwell Parish Council is the controller. Contact: clerk@ashwellpc.example.
 
 | Purpose | Lawful basis | Data subjects | Retention |
-| Correspondence from residents | Public task – Article 6(1)(e), the council's functions under the Local Government Act 1972 | Residents | 2 years |
+| Correspondence from residents | Public task – Article 6(1)(e), the council's functions under the \
+Local Government Act 1972 | Residents | 2 years |
 | Allotment tenancies | ^^ | Allotment holders | 6 years |
 | Burial records | ^^ | Families | Permanently |
 | Payroll of the Clerk | Legal obligation – Article 6(1)(c) | Staff | 6 years |

@@ -226,7 +226,8 @@ _CLAUSE = re.compile(r"^\d{1,2}(?:\.\d{1,2})+\.?\s+(?=\S)")
 
 def _list_lines(block: Block) -> list[Block]:
     """A paragraph whose lines are a lettered or dashed list (plain text, a PDF's text; one entry
-    after a line ending in ":") as its introduction and one item per entry, and a numbered clause ("3.1 ...") as an item of its own
+    after a line ending in ":") as its introduction and one item per entry, and a numbered clause
+    ("3.1 ...") as an item of its own
     (a purpose when it ties a basis, as a bullet does); any other block as it is."""
     if block.kind == "paragraph" and _CLAUSE.match(block.text):
         return [Block("item", block.text, block.start, 1)]

@@ -42,10 +42,11 @@ def two_row_header(text: str, table: Table, language: str) -> dict[int, str] | N
 
     The second row is a header's when each of its cells is the cell above repeated (merged down),
     sits under a group (a first-row cell followed by empty columns it spans, or an empty first-row
-    column after one), or under nothing; at least one cell is under a group and differs from it. Each column's label is
-    its group's words then its own. A basis column whose label names another article (Art. 9's
-    conditions, "special category") is not the basis's when another basis column is there; two basis
-    columns of Art. 6 ("Article 6" and "Details"): the second read where the first names none."""
+    column after one), or under nothing; at least one cell is under a group and differs from it.
+    Each column's label is its group's words then its own. A basis column whose label names another
+    article (Art. 9's conditions, "special category") is not the basis's when another basis column
+    is there; of two basis columns of Art. 6 ("Article 6" and "Details"), the second is read where
+    the first names none."""
     if len(table.rows) < 3 or not table.rows[0] or not table.rows[1]:
         return None
     top = {column(text, b): b.text for b in table.rows[0]}

@@ -5,9 +5,9 @@ activity's record (the CNIL model's), and a processor's record (GDPR Art. 30(2))
 from __future__ import annotations
 
 from garde.analyse.document import Block, Document, Table
+from garde.analyse.table_header import article_letter, two_row_header
 from garde.analyse.table_header import column as _column
 from garde.analyse.table_header import line_of as _line_of
-from garde.analyse.table_header import article_letter, two_row_header
 from garde.analyse.units import Chunk, Reading, Unit, chunks
 from garde.analyse.wording import BOTH, bare_label, column_role, contains, find_terms, load_structure
 
