@@ -177,41 +177,40 @@ def _header_above(lines: list[str], gaps: list[int | None], columns: list[int], 
 
 def _row_starts(gaps: list[int | None], lines: list[dict[int, str]]) -> list[bool] | None:
     """Which lines start a row, from the gaps before them: every line when all are wider than lines
-    of text are set (:data:`WIDE`: one-line rows); else the lines past the first jump of at least
-    :data:`ROW_GAP` quarters between the gaps, from the closest up (a cell's leading, then a row's
-    padding: a wider gap further up, a page's spacing, is no row's boundary), or at least
-    ``ROW_GAP`` quarters wider than the closest when the gaps run on with no jump; closer lines
-    starting a row by the cells they fill (:func:`_filled`). None when they do not tell (every
-    line one leading from the one before)."""
+    of text are set (:data:`WIDE`: one-line rows); else the lines after the widest gaps, when the
+    gaps fall into two groups at least :data:`ROW_GAP` quarters apart (a cell's leading, a row's
+    padding); when they run on with no such jump, the rows a cell merged down tells
+    (:func:`_beside_merged`); None when they do not tell (every line one leading from the one
+    before)."""
     known = sorted({gap for gap in gaps if gap is not None})
     if None in gaps or not known:
         return None
     if known[0] >= WIDE:  # one-line rows: apart by more than text's line spacing
         return [True] * len(gaps)
-    threshold = next((b for a, b in pairwise(known) if b - a >= ROW_GAP), known[0] + ROW_GAP)
-    clear = [gap is not None and gap >= threshold for gap in gaps]
-    if not any(clear):
-        return None
-    return _filled(clear, lines)
+    jump, above = max((b - a, b) for a, b in pairwise(known)) if len(known) > 1 else (0, 0)
+    if jump < ROW_GAP:
+        return _beside_merged([gap is not None and gap >= known[0] + ROW_GAP for gap in gaps], lines)
+    return [gap is not None and gap >= above for gap in gaps]
 
 
-def _filled(clear: list[bool], lines: list[dict[int, str]]) -> list[bool]:
+def _beside_merged(padded: list[bool], lines: list[dict[int, str]]) -> list[bool] | None:
     """Rows told apart where a cell merged over several rows runs on beside them: its lines, drawn
-    from the top of the merged area one leading apart, share the rows' lines, so the gap before such
-    a row's first line may be a leading or less, and a wrapped cell's next line may be pushed a
-    padding down. A padded line with nothing in the first column going on in lower case continues
-    the row above; a closer line starts a row when it fills every column (two or more) that the
-    padded rows all fill on their first line (the columns never merged: "Data subjects",
-    "Retention"), the first of them not going on in lower case."""
-    starts = [wide and not (0 not in cells and _lower(cells[min(cells)]))
-              for cells, wide in zip(lines, clear, strict=True)]
-    padded = [set(cells) for cells, start in zip(lines, starts, strict=True) if start]
-    always = set.intersection(*padded) if len(padded) >= 2 else set()
-    if len(always) < 2:
-        return starts
-    anchor = min(always)
-    return [start or (always <= set(cells) and not _lower(cells[anchor]))
-            for cells, start in zip(lines, starts, strict=True)]
+    from the top of the merged area one leading apart, share the rows' lines, so the gap before
+    such a row's first line is a leading or less, and the gaps between the table's lines run from a
+    leading to a row's padding with no jump. The lines at least :data:`ROW_GAP` quarters further
+    than the closest start rows; a closer line starts one when it fills every column (the first
+    and at least one more) that those rows all fill on their first line (the columns never merged:
+    "Data subjects", "Retention"), its first column does not go on in lower case, and another of
+    its cells does (the merged cell running on: "the Local Government Act"). None when no line is
+    so told (the gaps alone do not tell rows)."""
+    filled = [set(cells) for cells, wide in zip(lines, padded, strict=True) if wide]
+    always = set.intersection(*filled) if len(filled) >= 2 else set()
+    if len(always) < 2 or 0 not in always:
+        return None
+    starts = [wide or (always <= set(cells) and not _lower(cells[0])
+                       and any(_lower(text) for c, text in cells.items() if c not in always))
+              for cells, wide in zip(lines, padded, strict=True)]
+    return starts if starts != padded else None
 
 
 def _lower(text: str) -> bool:
