@@ -203,3 +203,12 @@ def test_one_lettered_entry_after_a_line_ending_in_a_colon_is_a_list() -> None:
             "a) pubblicare le fotografie dei concerti sul sito.\n")
     assert pairs_of(from_text(text, "informativa.txt"), "it") == {
         ("pubblicare le fotografie dei concerti sul sito.", "consent")}
+
+
+def test_spans_widen_a_row_only_so_far() -> None:
+    """A hostile page's column spans cannot multiply its text: a cell spans 100 columns at the most, and
+    spans widen a row to 1,000 columns at the most (its cells, its own and those carried down, each
+    add their one column past that)."""
+    row = "<tr>" + "<td colspan='1000' rowspan='1000'>x</td>" * 50 + "</tr>"
+    document = read_html(f"<table>{row * 20}</table>", "wide.html")
+    assert max(line.count("\t") for line in document.text.split("\n")) < 1000 + 50 * 20

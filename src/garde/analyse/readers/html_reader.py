@@ -257,8 +257,10 @@ def _item(node: LexborNode, builder: DocumentBuilder, depth: int) -> None:
 
 #: Most rows one cell's ``rowspan`` is carried over (HTML's own limit is 65,534).
 MAX_ROWSPAN = 1000
-#: Most columns one cell's ``colspan`` spans (HTML's own limit is 1,000; a notice's table has a few).
+#: Most columns one cell's ``colspan`` spans (HTML's own limit is 1,000; a notice's table has a few),
+#: and the most columns spans widen a row to (a row's own cells are read whatever their number).
 MAX_COLSPAN = 100
+MAX_WIDTH = 1000
 
 
 def _rows(table: LexborNode) -> list[list[str]]:
@@ -282,7 +284,7 @@ def _rows(table: LexborNode) -> list[list[str]]:
             across = _span(cell.attributes.get("colspan"), MAX_COLSPAN)
             if down > 1:
                 spanning[len(cells)] = (text, down - 1, across)
-            cells += [text] + [""] * (across - 1)
+            cells += [text] + [""] * min(across - 1, max(0, MAX_WIDTH - len(cells)))
         while spanning and max(spanning) >= len(cells):  # cells spanning down past the row's own
             cells += _carried(spanning, len(cells)) if len(cells) in spanning else [""]
         rows.append(cells)
@@ -293,7 +295,7 @@ def _carried(spanning: dict[int, tuple[str, int, int]], column: int) -> list[str
     text, left, across = spanning.pop(column)
     if left > 1:
         spanning[column] = (text, left - 1, across)
-    return [text] + [""] * (across - 1)
+    return [text] + [""] * min(across - 1, max(0, MAX_WIDTH - column))
 
 
 def _span(value: str | None, most: int) -> int:
