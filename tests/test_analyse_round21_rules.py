@@ -147,6 +147,7 @@ Local Government Act 1972 | Residents | 2 years |
 | Recording of meetings | Public task – Article 6(1)(e) | Public | 6 months |
 | Handling complaints | ^^ | Complainants | 6 years |
 | Freedom of information requests | ^^ | Requesters | 2 years |
+| Hall bookings | Contract – Article 6(1)(b) | Hirers | 6 years |
 
 ## Your rights
 
@@ -154,14 +155,15 @@ You may complain to the Information Commissioner's Office.
 """
 
 
-def test_a_pdf_s_basis_merged_down_reaches_every_row_it_spans(tmp_path: Path) -> None:
+def test_a_pdf_s_basis_merged_down_reaches_every_row_it_spans_beside_its_words(tmp_path: Path) -> None:
     (tmp_path / "council.pdf.source").write_text(COUNCIL, encoding="utf-8")
     path, _ = build(tmp_path, "council.pdf", tmp_path)
     assert pairs_of(read(path), "en") == {
         ("Correspondence from residents", "public_task"), ("Allotment tenancies", "public_task"),
         ("Burial records", "public_task"), ("Payroll of the Clerk", "legal_obligation"),
         ("Newsletter mailing list", "consent"), ("Recording of meetings", "public_task"),
-        ("Handling complaints", "public_task"), ("Freedom of information requests", "public_task")}
+        ("Handling complaints", "public_task"), ("Freedom of information requests", "public_task"),
+        ("Hall bookings", "contract")}
 
 
 def test_a_pdf_s_first_column_merged_down_leaves_its_rows_apart(tmp_path: Path) -> None:

@@ -114,7 +114,9 @@ def _merged_down(rows: list[tuple[int, Unit]]) -> None:
     """A PDF draws a basis cell merged over several rows once, at the top of the merged area: a row
     of such a table whose basis cell is empty, or holds only words naming no basis (the merged cell's
     text running on beside it: "the Local Government Act 1972"), under a row whose basis cell names
-    one, takes the basis cell above (quoted where it stands), down to the table's last row."""
+    one, and with a row below it that names its own again (the column is filled, not left blank from
+    some row on: a blind set's blank last rows gained two false pairs when they took the basis above),
+    takes the basis cell above (quoted where it stands)."""
     def bases(unit: Unit) -> list[Chunk]:
         return [c for c in unit.chunks if c.role == "basis"
                 and (find_terms("legal_bases", c.text) or article_letter(c.text))]
@@ -122,7 +124,9 @@ def _merged_down(rows: list[tuple[int, Unit]]) -> None:
     for i, (table, unit) in enumerate(rows):
         if bases(unit) or i == 0 or rows[i - 1][0] != table:
             continue
-        unit.chunks += bases(rows[i - 1][1])
+        above = bases(rows[i - 1][1])
+        if above and any(t == table and bases(u) for t, u in rows[i + 1:]):
+            unit.chunks += above
 
 
 def _label_columns(text: str, table: Table) -> dict[int, str] | None:
