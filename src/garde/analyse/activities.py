@@ -21,6 +21,7 @@ from garde.analyse.language import detect_language
 from garde.analyse.layout import read_layout
 from garde.analyse.on_behalf import on_behalf_only
 from garde.analyse.passages import passages
+from garde.analyse.table_header import BASIS_DETAIL, article_letter
 from garde.analyse.units import Chunk, Reading, Unit
 from garde.analyse.wording import Match, bare_label, find_terms, negated, sentences, tied_bases
 from garde.retention_rule import RetentionPeriod, RuleSyntaxError
@@ -197,6 +198,12 @@ def _on_behalf(activity: Activity, chunks: list[Chunk]) -> Activity:
                                   if e.field != "legal_basis"))
 
 
+def _basis_cells(by_role: dict[str, list[Chunk]]) -> list[Chunk]:
+    first = by_role.get("basis", [])
+    named = any(find_terms("legal_bases", c.text) or article_letter(c.text) for c in first)
+    return first if named else first + by_role.get(BASIS_DETAIL, [])
+
+
 def _unique_cells(cells: list[Evidence]) -> list[Evidence]:
     """The first cell of each field (a controller carried down from the row above is quoted where it
     stands)."""
@@ -229,10 +236,11 @@ def _activity(document: Document, layout: str, chunks: list[Chunk], language: st
     if names:
         evidence.append(Evidence("name", names[0].text, names[0].text, names[0].start))
     bases: list[Evidence] = []
-    for chunk in by_role.get("basis", []):  # a basis column or field: every basis it names
+    # a basis column or field: every basis it names; a second basis column ("Details") where it names none
+    for chunk in _basis_cells(by_role):
         named = find_terms("legal_bases", chunk.text)
         bases += _segments(document, chunk, named)
-        broken = None if named else _broken_label(chunk.text)
+        broken = None if named else _broken_label(chunk.text) or article_letter(chunk.text)
         if broken is not None:
             bases.append(Evidence("legal_basis", broken, chunk.text, chunk.start))
     for chunk in (*purposes, *(names or []), *by_role.get("prose", [])):  # prose: the bases it ties

@@ -225,8 +225,9 @@ _CLAUSE = re.compile(r"^\d{1,2}(?:\.\d{1,2})+\.?\s+(?=\S)")
 
 
 def _list_lines(block: Block) -> list[Block]:
-    """A paragraph whose lines are a lettered or dashed list (plain text, a PDF's text) as its
-    introduction and one item per entry, and a numbered clause ("3.1 ...") as an item of its own
+    """A paragraph whose lines are a lettered or dashed list (plain text, a PDF's text; one entry
+    after a line ending in ":") as its introduction and one item per entry, and a numbered clause
+    ("3.1 ...") as an item of its own
     (a purpose when it ties a basis, as a bullet does); any other block as it is."""
     if block.kind == "paragraph" and _CLAUSE.match(block.text):
         return [Block("item", block.text, block.start, 1)]
@@ -234,7 +235,9 @@ def _list_lines(block: Block) -> list[Block]:
         return [block]
     lines = _lines(block)
     marked = [_MARKED.match(line.text) for line in lines]
-    if sum(1 for m in marked if m) < 2:
+    # one entry is a list too when a line ending in ":" introduces it ("Con il suo consenso ...: a) ...")
+    introduced = any(m and i and lines[i - 1].text.rstrip().endswith(":") for i, m in enumerate(marked))
+    if sum(1 for m in marked if m) < (1 if introduced else 2):
         return [block]
     parts: list[Block] = []
     for line, mark in zip(lines, marked, strict=True):

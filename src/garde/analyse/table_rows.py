@@ -5,26 +5,14 @@ activity's record (the CNIL model's), and a processor's record (GDPR Art. 30(2))
 from __future__ import annotations
 
 from garde.analyse.document import Block, Document, Table
+from garde.analyse.table_header import article_letter, two_row_header
+from garde.analyse.table_header import column as _column
+from garde.analyse.table_header import line_of as _line_of
 from garde.analyse.units import Chunk, Reading, Unit, chunks
-from garde.analyse.wording import BOTH, bare_label, column_role, contains, load_structure
+from garde.analyse.wording import BOTH, bare_label, column_role, contains, find_terms, load_structure
 
 #: The fewest header cells with a role that make a row a table's header (a purpose column and one more).
 HEADER_ROLES = 2
-
-
-def _line_of(text: str, start: int) -> tuple[int, str]:
-    line_start = text.rfind("\n", 0, start) + 1
-    line_end = text.find("\n", start)
-    return line_start, text[line_start:line_end if line_end >= 0 else len(text)]
-
-
-def _column(text: str, block: Block) -> int:
-    """The column of a cell (or of a wrapped cell line): separators before it on its line."""
-    line_start, line = _line_of(text, block.start)
-    before = text[line_start:block.start]
-    if "\t" in line:
-        return before.count("\t")
-    return before.count("|") - (1 if before.lstrip().startswith("|") else 0)
 
 
 def read_tables(document: Document, language: str, reading: Reading) -> set[int]:
@@ -38,6 +26,12 @@ def read_tables(document: Document, language: str, reading: Reading) -> set[int]
             merged_rows.update({row[0].start: index for row in table.rows if row})
         # a table whose first row names its columns holds rows, even short ones whose first cells
         # happen to read as labels (a purpose "... conservation des factures")
+        two_rows = two_row_header(text, table, language)
+        if two_rows is not None:  # "Lawful basis" over "Article 6" and "Details": one label a column
+            implied_roles[table.rows[0][0].start] = two_rows
+            events.append((table.rows[0][0].start, "implied", ()))
+            events += [(row[0].start, "row", row) for row in table.rows[2:] if row]
+            continue
         headed = _header(text, table.rows[0], language) is not None
         record = _record(table, language) if not headed else None
         if record is not None:
@@ -117,19 +111,21 @@ def _served(unit: Unit, above: Chunk | None) -> Chunk | None:
 
 
 def _merged_down(rows: list[tuple[int, Unit]]) -> None:
-    """A PDF draws a basis cell merged over several rows once, in its first row: a row of such a table
-    with no basis cell, under a row with one, and with a row below it that has its own again (the
-    column is filled, not left blank from some row on), takes the basis cell above (quoted where it
-    stands)."""
+    """A PDF draws a basis cell merged over several rows once, at the top of the merged area: a row
+    of such a table whose basis cell is empty, or holds only words naming no basis (the merged cell's
+    text running on beside it: "the Local Government Act 1972"), under a row whose basis cell names
+    one, and with a row below it that names its own again (the column is filled, not left blank from
+    some row on: a blind set's blank last rows gained two false pairs when they took the basis above),
+    takes the basis cell above (quoted where it stands)."""
     def bases(unit: Unit) -> list[Chunk]:
-        return [c for c in unit.chunks if c.role == "basis"]
+        return [c for c in unit.chunks if c.role == "basis"
+                and (find_terms("legal_bases", c.text) or article_letter(c.text))]
 
     for i, (table, unit) in enumerate(rows):
         if bases(unit) or i == 0 or rows[i - 1][0] != table:
             continue
         above = bases(rows[i - 1][1])
-        below = any(t == table and bases(u) for t, u in rows[i + 1:])
-        if above and below:
+        if above and any(t == table and bases(u) for t, u in rows[i + 1:]):
             unit.chunks += above
 
 

@@ -267,7 +267,7 @@ _ARTICLE_6 = re.compile(
 
 
 @lru_cache(maxsize=1)
-def _article_bases() -> dict[str, str]:
+def article_bases() -> dict[str, str]:
     """Letter of Art. 6(1) -> legal basis id, from the terms' ``article`` ("6(1)(a)")."""
     found = {}
     for term in load_vocabulary().terms("legal_bases"):
@@ -278,7 +278,7 @@ def _article_bases() -> dict[str, str]:
 
 
 def _article_references(text: str) -> list[Match]:
-    bases = _article_bases()
+    bases = article_bases()
     return [Match(bases[m.group(1).lower()], m.start(), m.end(), SELF_STANDING, CONTENT_WORDS)
             for m in _ARTICLE_6.finditer(text) if m.group(1).lower() in bases]
 

@@ -83,12 +83,17 @@ def _numbered(paragraph: Paragraph) -> bool:
 
 
 def _rows(table: WordTable) -> list[list[str]]:
+    """The table laid out on Word's grid: each row a cell text per column. A cell merged down
+    (``vMerge``) is read in each row it spans, as python-docx gives it; a cell merged across
+    (``gridSpan``) at its first column, the columns it spans left empty, and a row starting after the
+    grid's first column (``gridBefore``) begins with empty cells, so every cell keeps its column."""
     rows: list[list[str]] = []
     for row in table.rows:
-        cells: list[str] = []
+        cells: list[str] = [""] * row.grid_cols_before
         previous = None
         for cell in row.cells:
-            if cell._tc is previous:  # a merged cell repeats across the columns it spans
+            if cell._tc is previous:  # a cell merged across repeats over the columns it spans
+                cells.append("")
                 continue
             previous = cell._tc
             cells.append("\n".join(p.text for p in cell.paragraphs))

@@ -257,14 +257,20 @@ def _item(node: LexborNode, builder: DocumentBuilder, depth: int) -> None:
 
 #: Most rows one cell's ``rowspan`` is carried over (HTML's own limit is 65,534).
 MAX_ROWSPAN = 1000
+#: Most columns one cell's ``colspan`` spans (HTML's own limit is 1,000; a notice's table has a few),
+#: and the most columns spans widen a row to (a row's own cells are read whatever their number).
+MAX_COLSPAN = 100
+MAX_WIDTH = 1000
 
 
 def _rows(table: LexborNode) -> list[list[str]]:
-    """The table's rows of cell texts. A cell spanning rows (``rowspan``: a register's basis cell
-    shared by the rows of several purposes) is read in each row it spans, at its column, as Word's
-    vertically merged cells are, so every row keeps its columns."""
+    """The table laid out on its grid: each row a cell text per column. A cell spanning rows
+    (``rowspan``: a register's basis cell shared by the rows of several purposes) is read in each
+    row it spans, at its column, as Word's vertically merged cells are; a cell spanning columns
+    (``colspan``: "Lawful basis" over "Article 6" and "Details" in a header's first row) is read at
+    its first column, the columns it spans left empty, so every cell keeps its column."""
     rows: list[list[str]] = []
-    spanning: dict[int, tuple[str, int]] = {}  # column -> (text, rows still to span)
+    spanning: dict[int, tuple[str, int, int]] = {}  # column -> (text, rows still to span, columns)
     for row in table.css("tr"):
         owner = _owner_table(row)
         if owner is None or owner.mem_id != table.mem_id:  # a row of a nested table belongs to that table
@@ -272,27 +278,29 @@ def _rows(table: LexborNode) -> list[list[str]]:
         cells: list[str] = []
         for cell in (c for c in row.iter() if c.tag in ("td", "th")):
             while len(cells) in spanning:
-                cells.append(_carried(spanning, len(cells)))
+                cells += _carried(spanning, len(cells))
             text = _text(cell)
-            span = _span(cell.attributes.get("rowspan"))
-            if span > 1:
-                spanning[len(cells)] = (text, span - 1)
-            cells.append(text)
-        while len(cells) in spanning:
-            cells.append(_carried(spanning, len(cells)))
+            down = _span(cell.attributes.get("rowspan"), MAX_ROWSPAN)
+            across = _span(cell.attributes.get("colspan"), MAX_COLSPAN)
+            if down > 1:
+                spanning[len(cells)] = (text, down - 1, across)
+            cells += [text] + [""] * min(across - 1, max(0, MAX_WIDTH - len(cells)))
+        while spanning and max(spanning) >= len(cells):  # cells spanning down past the row's own
+            cells += _carried(spanning, len(cells)) if len(cells) in spanning else [""]
         rows.append(cells)
     return rows
 
 
-def _carried(spanning: dict[int, tuple[str, int]], column: int) -> str:
-    text, left = spanning.pop(column)
+def _carried(spanning: dict[int, tuple[str, int, int]], column: int) -> list[str]:
+    text, left, across = spanning.pop(column)
     if left > 1:
-        spanning[column] = (text, left - 1)
-    return text
+        spanning[column] = (text, left - 1, across)
+    return [text] + [""] * min(across - 1, max(0, MAX_WIDTH - column))
 
 
-def _span(value: str | None) -> int:
-    return min(int(value), MAX_ROWSPAN) if value and value.strip().isdigit() else 1
+def _span(value: str | None, most: int) -> int:
+    value = (value or "").strip()  # ASCII digits only: "²" is a digit to isdigit(), not to int()
+    return min(int(value), most) if value.isascii() and value.isdigit() and int(value) > 0 else 1
 
 
 def _owner_table(node: LexborNode) -> LexborNode | None:

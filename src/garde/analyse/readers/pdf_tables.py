@@ -122,7 +122,7 @@ def find_tables(lines: list[str], carried: list[int] | None = None,
         for top in _tops(lines):
             body, kept, end = _body(carried, lines, top, gaps, header=False)
             if any(len(cells) >= 2 for cells in body):
-                starts = _row_starts([gaps[k] for k in kept[1:]])
+                starts = _row_starts([gaps[k] for k in kept[1:]], body[1:])
                 rows = _rows(body, len(carried)) if starts is None else _spaced_rows(body, [True, *starts],
                                                                                         len(carried))
                 found.append(PageTable(top, end, carried, rows, continued=True))
@@ -142,7 +142,7 @@ def find_tables(lines: list[str], carried: list[int] | None = None,
         first, above = _header_above(lines, gaps, columns, i, found[-1].last if found else 0)
         header = [[*(cells[index] for cells in above if index in cells), text]
                   for index, (_, text) in enumerate(head)]
-        starts = _row_starts([gaps[k] for k in kept])
+        starts = _row_starts([gaps[k] for k in kept], body)
         if starts is not None:  # the gaps tell the rows: the header goes on to the first wide one
             while body and not starts[0]:
                 for index, text in body.pop(0).items():
@@ -175,20 +175,47 @@ def _header_above(lines: list[str], gaps: list[int | None], columns: list[int], 
     return first, above
 
 
-def _row_starts(gaps: list[int | None]) -> list[bool] | None:
-    """Which lines start a row, from the gaps before them: the lines after the widest gaps, when
-    the gaps fall into two groups at least :data:`ROW_GAP` quarters apart (a cell's leading, a
-    row's padding), or every line when all are wider than lines of text are set (:data:`WIDE`);
-    None when they do not tell (every line one leading from the one before)."""
+def _row_starts(gaps: list[int | None], lines: list[dict[int, str]]) -> list[bool] | None:
+    """Which lines start a row, from the gaps before them: every line when all are wider than lines
+    of text are set (:data:`WIDE`: one-line rows); else the lines after the widest gaps, when the
+    gaps fall into two groups at least :data:`ROW_GAP` quarters apart (a cell's leading, a row's
+    padding); when they run on with no such jump, the rows a cell merged down tells
+    (:func:`_beside_merged`); None when they do not tell (every line one leading from the one
+    before)."""
     known = sorted({gap for gap in gaps if gap is not None})
     if None in gaps or not known:
         return None
-    if len(known) == 1:  # one-line rows: apart by more than text's line spacing, or no telling
-        return [True] * len(gaps) if known[0] >= WIDE else None
-    jump, above = max((b - a, b) for a, b in pairwise(known))
+    if known[0] >= WIDE:  # one-line rows: apart by more than text's line spacing
+        return [True] * len(gaps)
+    jump, above = max((b - a, b) for a, b in pairwise(known)) if len(known) > 1 else (0, 0)
     if jump < ROW_GAP:
-        return None
+        return _beside_merged([gap is not None and gap >= known[0] + ROW_GAP for gap in gaps], lines)
     return [gap is not None and gap >= above for gap in gaps]
+
+
+def _beside_merged(padded: list[bool], lines: list[dict[int, str]]) -> list[bool] | None:
+    """Rows told apart where a cell merged over several rows runs on beside them: its lines, drawn
+    from the top of the merged area one leading apart, share the rows' lines, so the gap before
+    such a row's first line is a leading or less, and the gaps between the table's lines run from a
+    leading to a row's padding with no jump. The lines at least :data:`ROW_GAP` quarters further
+    than the closest start rows; a closer line starts one when it fills every column (the first
+    and at least one more) that those rows all fill on their first line (the columns never merged:
+    "Data subjects", "Retention"), its first column does not go on in lower case, and another of
+    its cells does (the merged cell running on: "the Local Government Act"). None when no line is
+    so told (the gaps alone do not tell rows)."""
+    filled = [set(cells) for cells, wide in zip(lines, padded, strict=True) if wide]
+    always = set.intersection(*filled) if len(filled) >= 2 else set()
+    if len(always) < 2 or 0 not in always:
+        return None
+    starts = [wide or (always <= set(cells) and not _lower(cells[0])
+                       and any(_lower(text) for c, text in cells.items() if c not in always))
+              for cells, wide in zip(lines, padded, strict=True)]
+    return starts if starts != padded else None
+
+
+def _lower(text: str) -> bool:
+    """Text going on from a line above: in lower case or after punctuation."""
+    return text[:1].islower() or not text[:1].isalnum()
 
 
 def _spaced_rows(lines: list[dict[int, str]], starts: list[bool], width: int) -> list[list[str]]:
