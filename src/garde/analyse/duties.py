@@ -74,15 +74,17 @@ def split_duties(units: list[Unit], language: str) -> list[Unit]:
     duty's words, the whole purpose kept as the prose that states their basis."""
     result: list[Unit] = []
     for unit in units:
-        purpose = next((c for c in unit.chunks if c.role == "purpose"), None)
-        spans = duty_spans(purpose.text, language) if purpose is not None and unit.layout != "table" else []
-        if purpose is None or not spans:
+        # the purpose's words, or a section's paragraph naming it beside its heading
+        said = [c for c in unit.chunks if c.role in ("purpose", "name")] if unit.layout != "table" else []
+        found = next(((c, duty_spans(c.text, language)) for c in said if duty_spans(c.text, language)), None)
+        if found is None:
             result.append(unit)
             continue
-        others = [c for c in unit.chunks if c is not purpose]
+        chunk, spans = found
+        others = [c for c in unit.chunks if c is not chunk]
         for a, b in spans:
-            words = purpose.text[a:b].strip(" ,;")
-            at = purpose.start + purpose.text.index(words, a)
-            result.append(Unit(unit.layout, [Chunk("purpose", words, at), *others,
-                                             Chunk("prose", purpose.text, purpose.start)], unit.processor))
+            words = chunk.text[a:b].strip(" ,;")
+            at = chunk.start + chunk.text.index(words, a)
+            result.append(Unit(unit.layout, [Chunk(chunk.role, words, at), *others,
+                                             Chunk("prose", chunk.text, chunk.start)], unit.processor))
     return result

@@ -684,18 +684,17 @@ def _titled(line: str, language: str) -> re.Match[str] | None:
 
 
 def _section_unit(heading: Block, prose: list[Chunk], language: str) -> Unit:
-    """A section's purpose, with the prose stating its basis: the paragraph tying the basis says what
-    is done ("Helping you with your case": "We use it to take up your case ... in the public
-    interest"), the heading names it; a paragraph stating no use of its own ("We do this with your
-    consent") leaves the words to the one before it that states one. A heading alone names it when
-    no paragraph ties a basis."""
+    """A section's purpose, named by its heading, with the prose stating its basis; the paragraph tying
+    the basis, which says what is done, is its name ("Helping you with your case": "We use it to take
+    up your case ... in the public interest"); a paragraph stating no use of its own ("We do this with
+    your consent") leaves the name to the one before it that states one."""
     tying = next((c for c in prose if tied_bases(c.text, language)), None)
     if tying is not None and not states_use(tying.text, language):
         tying = next((c for c in prose if c.start < tying.start and states_use(c.text, language)), tying)
     if tying is None:
         return Unit("section", [Chunk("purpose", heading.text, heading.start), *prose])
-    return Unit("section", [Chunk("purpose", tying.text, tying.start),
-                            Chunk("name", heading.text, heading.start), *prose])
+    return Unit("section", [Chunk("purpose", heading.text, heading.start),
+                            Chunk("name", tying.text, tying.start), *prose])
 
 
 #: Column roles whose heading names what the section is about other than a purpose.
