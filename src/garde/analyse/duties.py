@@ -54,6 +54,8 @@ def duty_spans(text: str, language: str) -> list[tuple[int, int]]:
     if patterns is None:
         return []
     lead, second = patterns
+    if lead.search(_fold(text)) is None:  # most purposes name no duty: one search, no sentence split
+        return []
     folded = _fold(text)
     for a, b in sentences(text):
         found = lead.search(folded, a, b)
@@ -76,7 +78,7 @@ def split_duties(units: list[Unit], language: str) -> list[Unit]:
     for unit in units:
         # the purpose's words, or a section's paragraph naming it beside its heading
         said = [c for c in unit.chunks if c.role in ("purpose", "name")] if unit.layout != "table" else []
-        found = next(((c, duty_spans(c.text, language)) for c in said if duty_spans(c.text, language)), None)
+        found = next(((c, spans) for c in said if (spans := duty_spans(c.text, language))), None)
         if found is None:
             result.append(unit)
             continue
