@@ -22,8 +22,8 @@ from typing import Any
 import pytest
 
 from garde.analyse.report import analyse_file
-from tests.analyse_blind import read_yaml
-from tests.test_analyse_heldout import evidence_strings, f1, predicted_pairs, purpose_overlap, ratio
+from tests.analyse_blind import predicted_pairs, read_yaml
+from tests.test_analyse_heldout import evidence_strings, f1, purpose_overlap, ratio
 
 STRUCTURES = Path(__file__).parent / "data" / "analyse" / "structures"
 LABELS: dict[str, Any] = read_yaml(STRUCTURES / "labels.yaml")
@@ -39,6 +39,8 @@ def analysed(name: str) -> dict[str, Any]:
 
 
 def controller_pairs(result: dict[str, Any]) -> list[tuple[str, str]]:
+    """The controller's (purpose, basis) pairs as the blind sets' harness reads them (tests/analyse_blind.py):
+    an activity's purpose with its name (a heading or run-in label naming a paragraph's processing)."""
     return predicted_pairs({"activities": [a for a in result["activities"] if a["role"] == "controller"]})
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from garde.analyse.cues import PLACEHOLDER_DURATION
 from garde.analyse.document import Document
+from garde.analyse.duties import split_duties
 from garde.analyse.language import detect_language
 from garde.analyse.layout import read_layout
 from garde.analyse.on_behalf import on_behalf_only
@@ -92,7 +93,7 @@ def extract_activities(document: Document, language: str, on_behalf: bool = Fals
     describes is carried out for its customer, the controller (Art. 28(3)), whatever the row says."""
     language = language or document.language
     reading = read_layout(document, language)
-    units = reading.units + _tasks(document, language, reading)
+    units = split_duties(reading.units + _tasks(document, language, reading), language)
     units.sort(key=lambda u: min((c.start for c in u.chunks), default=0))
     activities = [_on_behalf(_activity(document, unit.layout, unit.chunks, language), unit.chunks)
                   if unit.processor or on_behalf else _activity(document, unit.layout, unit.chunks, language)

@@ -582,7 +582,9 @@ def _walk(heading: Block | None, body: list[Block], language: str, reading: Read
         # any heading ("What we do with your information"), rather than one purpose named by it
         uses = [c for c in heading_prose if states_use(c.text, language)
                 or any(tie.purposes for tie in ties(c.text, language, True))]
-        if len(uses) >= USES_IN_SECTION:
+        # after run-in labels or items read as purposes, a paragraph stating its own use and basis
+        # ("Nous conservons les factures ... : c'est une obligation légale") is one more
+        if len(uses) >= USES_IN_SECTION or (emitted and uses):
             reading.units += [_paragraph_unit(Block("paragraph", c.text, c.start)) for c in uses]
             reading.untied += [c for c in heading_prose if c not in uses]
         elif emitted or (column_role(heading.text, language) in _NOT_PURPOSES
@@ -598,7 +600,7 @@ def _walk(heading: Block | None, body: list[Block], language: str, reading: Read
                                                                                  heading.start)])
                               for text, at in _sentence_groups(heading_prose, language)]
         else:
-            reading.units.append(_section_unit(heading, heading_prose))
+            reading.units.append(_section_unit(heading, heading_prose, language))
 
 
 def structure_cues(language: str) -> tuple[str, ...]:
@@ -684,9 +686,18 @@ def _titled(line: str, language: str) -> re.Match[str] | None:
     return match
 
 
-def _section_unit(heading: Block, prose: list[Chunk]) -> Unit:
-    """A section's purpose, named by its heading, with the prose stating its basis."""
-    return Unit("section", [Chunk("purpose", heading.text, heading.start), *prose])
+def _section_unit(heading: Block, prose: list[Chunk], language: str) -> Unit:
+    """A section's purpose, named by its heading, with the prose stating its basis; the paragraph tying
+    the basis, which says what is done, is its name ("Helping you with your case": "We use it to take
+    up your case ... in the public interest"); a paragraph stating no use of its own ("We do this with
+    your consent") leaves the name to the one before it that states one."""
+    tying = next((c for c in prose if tied_bases(c.text, language)), None)
+    if tying is not None and not states_use(tying.text, language):
+        tying = next((c for c in prose if c.start < tying.start and states_use(c.text, language)), tying)
+    if tying is None:
+        return Unit("section", [Chunk("purpose", heading.text, heading.start), *prose])
+    return Unit("section", [Chunk("purpose", heading.text, heading.start),
+                            Chunk("name", tying.text, tying.start), *prose])
 
 
 #: Column roles whose heading names what the section is about other than a purpose.

@@ -81,6 +81,13 @@ def ties(text: str, language: str, refer_back: bool = True) -> list[Tie]:
         folded = _fold(sentence)
         predicate = predicates.search(folded)
         subject = sentence[:predicate.start()] if predicate else ""
+        # with no predicate, the words before the first basis ("...: il trattamento è quindi necessario")
+        lead_words = subject if predicate else sentence[:tied_bases(sentence, language)[0].start]
+        told = _told_before(lead_words, pointers, generic if not predicate else None, whole_words)
+        if told is not None:  # "La legge ci impone di A e di B: questi trattamenti sono necessari per"
+            found.append(Tie(start, end, ((start, start + told),), False))
+            previous = None
+            continue
         whole = bool(whole_words.search(_fold(subject) if predicate else folded))
         purposes: tuple[tuple[int, int], ...] = ()
         lead = _fold(subject).strip(" ,")
@@ -109,10 +116,37 @@ POINTING_WORDS = 6
 
 
 def _points_back(lead: str, pointers: frozenset[str]) -> bool:
-    """A short subject with a determiner pointing back (``demonstratives``): it names what the
-    heading or the sentence before named."""
+    """A short subject with a determiner pointing back (``demonstratives``), or one opening with it
+    ("cet affichage sert l'organisation de la section et repose sur ..."): it names what the heading
+    or the sentence before named."""
     words = re.findall(r"\w+", lead)
-    return len(words) <= POINTING_WORDS and any(w in pointers for w in words)
+    return bool(words) and (words[0] in pointers or (len(words) <= POINTING_WORDS
+                                                      and any(w in pointers for w in words)))
+
+
+#: Fewest words of its own the clause before a colon needs to state the use the subject after it
+#: points back to.
+TOLD_WORDS = 4
+
+
+def _told_before(subject: str, pointers: frozenset[str], generic: re.Pattern[str] | None,
+                 whole_words: re.Pattern[str]) -> int | None:
+    """Where the use ends when a subject's words before its last colon state it and the words after
+    point back to it ("Nous transmettons vos feuilles de soins à votre caisse : cette transmission
+    est", "... e di trasmetterne i dati al Sistema Tessera Sanitaria: questi trattamenti sono"); None
+    otherwise (the subject names its purpose itself, or nothing stands before a colon). ``generic``:
+    the subjects naming no purpose that also point back (only with no predicate: "...: il trattamento è
+    quindi necessario"; "<purpose>: we rely on ..." was read so before, and reads so still)."""
+    colon = max(subject.rfind(":"), subject.rfind("："))
+    if colon < 0:
+        return None
+    before, after = subject[:colon], _fold(subject[colon + 1:]).strip(" ,")
+    if len(re.findall(r"\w{3,}", before)) < TOLD_WORDS:
+        return None
+    if not after or (generic is not None and generic.match(after)) or whole_words.search(after) \
+            or _points_back(after, pointers):
+        return len(before.rstrip())
+    return None
 
 
 def clauses(text: str, language: str) -> list[Tie]:

@@ -102,6 +102,9 @@ class Structure:
     others_contracts: dict[str, tuple[str, ...]] = field(default_factory=dict)
     own_contracts: dict[str, tuple[str, ...]] = field(default_factory=dict)
     named_columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    duty_leads: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    duty_marks: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    agreement_words: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def words(self, table: dict[str, tuple[str, ...]], language: str) -> tuple[str, ...]:
         """The words of ``language``; every language's when it is unknown."""
@@ -162,6 +165,9 @@ def load_structure(path: Path = STRUCTURE) -> Structure:
         others_contracts=_words_map(data.get("others_contracts", {}), "others_contracts"),
         own_contracts=_words_map(data.get("own_contracts", {}), "own_contracts"),
         named_columns=_words_map(data.get("named_columns", {}), "named_columns"),
+        duty_leads=_words_map(data.get("duty_leads", {}), "duty_leads"),
+        duty_marks=_words_map(data.get("duty_marks", {}), "duty_marks"),
+        agreement_words=_words_map(data.get("agreement_words", {}), "agreement_words"),
     )
 
 
@@ -487,7 +493,20 @@ def _tied_bases(text: str, language: str) -> tuple[Match, ...]:
             if stated and match.term not in denied and not (condition and match.term == "consent") \
                     and not (substantial and match.term == "public_task"):
                 tied.append(replace(match, start=start + match.start, end=start + match.end))
-    return tuple(tied)
+    return tuple(_agreement_beside(text, tied, structure.words(structure.agreement_words, language)))
+
+
+def _agreement_beside(text: str, tied: list[Match], agreement: tuple[str, ...]) -> list[Match]:
+    """Bases without the consent a text mentions only as someone's agreement ("with your agreement we
+    pass it to the MP for that area. Passing it on is ... in the public interest", "Avec l'accord de
+    l'assemblée générale, vos documents sont déposés ... : une obligation du syndic prévue par la loi")
+    when it ties another basis: the processing rests on that one (structure.yaml `agreement_words`)."""
+    if not agreement or all(m.term == "consent" for m in tied):
+        return tied
+    consent = [m for m in tied if m.term == "consent"]
+    if not consent or not all(contains(text[m.start:m.end], agreement) for m in consent):
+        return tied
+    return [m for m in tied if m.term != "consent"]
 
 
 def _states_derogation(sentence: str, language: str) -> bool:
