@@ -114,10 +114,10 @@ class Limits:
 
     def __init__(self, bodies: dict[tuple[str, str], Body]) -> None:
         self.exact: dict[tuple[str, str], Body] = {}
-        self.patterns: list[tuple[str, re.Pattern[str], Body]] = []
+        self.patterns: dict[str, list[tuple[re.Pattern[str], Body]]] = {}
         for (method, path), body in bodies.items():
             if "{" in path:
-                self.patterns.append((method, compile_path(path)[0], body))
+                self.patterns.setdefault(method, []).append((compile_path(path)[0], body))
             else:
                 self.exact[(method, path)] = body
                 if path.endswith("/") and len(path) > 1:  # Starlette redirects the bare path there
@@ -127,8 +127,8 @@ class Limits:
         found = self.exact.get((method, path))
         if found is not None:
             return found
-        for allowed, pattern, body in self.patterns:
-            if allowed == method and pattern.match(path):
+        for pattern, body in self.patterns.get(method, ()):  # a GET: none
+            if pattern.match(path):
                 return body
         return NO_BODY
 
