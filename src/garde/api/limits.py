@@ -38,7 +38,7 @@ NO_BODY = Body(1 * KB, 16)
 #: banner choice of 32 categories under 2 kB.
 PUBLIC = Body(4 * KB, 64)
 #: A few fields and a reason, an out-of-band check or a scope of 2,000 characters (12 kB when each
-#: is written as a ``\\u`` escape).
+#: is written as a ``\u`` escape).
 SMALL = Body(16 * KB, 64)
 #: A request with its corrections: 50 fields of 200 and values of 2,000 characters (≈ 110 kB, 620 kB
 #: when each character of the values is a ``\u`` escape).
@@ -105,7 +105,6 @@ BODIES: dict[tuple[str, str], Body] = {
 MAX_BODY = max(body.size for body in BODIES.values())
 #: A refused body's errors: a problem lists at most this many (and says how many there were).
 LISTED_ERRORS = 100
-PUBLIC_BODY = PUBLIC.size  # what the sign-in routes take (tests/test_api_public_bodies.py)
 
 
 class Limits:
@@ -141,8 +140,8 @@ def json_members(body: bytes, bound: int) -> int:
     ``bound`` + 1 (counting stops past it). 0 if it is not JSON (its route's parser says so).
 
     Each member has its ``:`` and each item but the first of its list a ``,``: when those bytes
-    and the ``[`` are no more than ``bound`` (strings' own count too), so are the members, and
-    the body is not parsed here."""
+    and the ``[`` are no more than ``bound`` (strings' own count too), so are the members: the
+    body is not parsed here, and 0 is returned (within the bound, as the count would be)."""
     if body.count(b":") + body.count(b",") + body.count(b"[") <= bound:
         return 0
     try:
