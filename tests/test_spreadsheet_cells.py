@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -123,9 +124,12 @@ def test_every_csv_and_xlsx_writer_goes_through_the_spreadsheet_cells() -> None:
     assert workbooks == {"documents/xlsx.py", "documents/formats.py"}
 
 
-# Signs some spreadsheet locales (East Asian input methods) read as the ASCII ones, and what may
-# stand before a sign unseen: Unicode spaces and zero-width format characters.
-LOOK_ALIKE_SIGNS = "=+-@\uff1d\uff0b\uff0d\uff20"
+# The signs, and every character Unicode folds into one (NFKC), listed by hand from its tables:
+# fullwidth, small, superscript and subscript forms, the Hebrew alternative plus, ⩵ and ⩶. A
+# spreadsheet or input method folding widths (East Asian ones do) would read them as the ASCII
+# signs. Then what may stand before a sign unseen: Unicode spaces and zero-width format characters.
+LOOK_ALIKE_SIGNS = ("=+-@" "\uff1d\uff0b\uff0d\uff20" "\ufe66\ufe62\ufe63\ufe6b"
+                    "\u207c\u207a\u208c\u208a\ufb29\u2a75\u2a76")
 BLANKS = " \u00a0\u2002\u2003\u2009\u3000\u200b\u200c\u200d\u2060\ufeff\n\x0b\x0c"
 
 
@@ -138,3 +142,24 @@ def test_a_look_alike_sign_behind_any_blank_is_quoted_and_back(blanks: str, sign
     else:
         assert written == "'" + text, repr(text)
     assert from_spreadsheet_text(written) == text
+
+
+def _seen(character: str) -> bool:
+    return not character.isspace() and unicodedata.category(character) != "Cf"
+
+
+@given(st.text(alphabet=BLANKS, max_size=3), st.characters().filter(_seen), st.text(max_size=12))
+def test_a_cell_is_quoted_exactly_when_its_first_seen_character_is_a_sign(blanks: str, first: str,
+                                                                            rest: str) -> None:
+    """Over any leading character: the signs and their look-alikes, nothing else (a cell starting
+    with U+2212 MINUS SIGN, a letter or a digit is left as written)."""
+    text = blanks + first + rest
+    quoted = first in LOOK_ALIKE_SIGNS and not NUMBER.fullmatch(text)
+    assert spreadsheet_text(text) == ("'" + text if quoted else text), repr(text)
+    assert from_spreadsheet_text(spreadsheet_text(text)) == text
+
+
+@pytest.mark.parametrize("sign", ["\ufe66", "\ufe62", "\ufe63", "\ufe6b", "\u207a", "\u208c"])
+def test_the_small_and_raised_signs_are_quoted_as_the_fullwidth_ones(sign: str) -> None:
+    assert spreadsheet_text(sign + "HYPERLINK(\"http://evil.example/\";1)")[:1] == "'"
+    assert spreadsheet_text("\u200b " + sign + "1+1")[:1] == "'"

@@ -20,6 +20,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
+from garde.api.limits import LISTED_ERRORS
 from garde.i18n import preferred_language
 from garde.problems import GardeError, InputError
 from garde.ratelimit import RateLimited
@@ -60,6 +61,12 @@ DETAILS: dict[str, dict[str, str]] = {
                     "it": "{count} campo non valido"},
     "too_large": {"en": "the body is larger than {limit} kB", "fr": "le corps dépasse {limit} ko",
                   "it": "il corpo supera {limit} kB"},
+    "too_many": {"en": "the body holds more than {members} members and list items",
+                 "fr": "le corps contient plus de {members} membres et éléments de liste",
+                 "it": "il corpo contiene più di {members} membri ed elementi di lista"},
+    "invalid.cut": {"en": "{count} fields are invalid; the first {listed} are listed",
+                    "fr": "{count} champs invalides ; les {listed} premiers sont listés",
+                    "it": "{count} campi non validi; sono elencati i primi {listed}"},
     "busy": {"en": "the store met a concurrent change and could not finish this one; nothing was "
                    "written: try again",
              "fr": "le stockage a rencontré une modification concurrente et n'a pas pu terminer "
@@ -150,12 +157,16 @@ def _location(loc: Sequence[Any]) -> str:
 async def _validation(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     lang = language(request)
+    found = exc.errors()
     errors = [FieldError(field=_location(e.get("loc", ())),
                          reason=REASONS.get(e.get("type", ""), {}).get(lang) or str(e.get("msg", "")))
-              for e in exc.errors()]
-    form = "invalid.one" if Locale.parse(lang).plural_form(len(errors)) == "one" else "invalid"
-    return problem(request, 422, worded(request, form, count=len(errors)), errors,
-                   kind="urn:garde:problem:invalid-input")
+              for e in found[:LISTED_ERRORS]]
+    if len(found) > LISTED_ERRORS:  # the body's members are bounded (garde.api.limits), the answer too
+        detail = worded(request, "invalid.cut", count=len(found), listed=LISTED_ERRORS)
+    else:
+        form = "invalid.one" if Locale.parse(lang).plural_form(len(found)) == "one" else "invalid"
+        detail = worded(request, form, count=len(found))
+    return problem(request, 422, detail, errors, kind="urn:garde:problem:invalid-input")
 
 
 async def _input(request: Request, exc: Exception) -> JSONResponse:
@@ -256,7 +267,7 @@ MEANINGS = {
     401: "no live API key (missing, malformed, unknown or revoked)",
     403: "the key's role may not use this route",
     404: "a thing the request names (register, activity, subject, request...) does not exist",
-    413: "the body is larger than the service accepts",
+    413: "the body is larger than the route accepts (bytes, or JSON members and list items: docs/api.md)",
     422: "invalid input: each field at fault in `errors`",
     503: "the store is unreachable, or met a concurrent change it could not finish (then with Retry-After)",
 }
@@ -265,11 +276,12 @@ _REF = "#/components/schemas/"
 
 def _answers(operation: dict[str, Any]) -> set[int]:
     """The error statuses an operation can answer: every route taking input or a key can be
-    refused (400), name a missing thing (404), fail validation (422) or lose its store (503)."""
+    refused (400), name a missing thing (404), fail validation (422) or lose its store (503); any
+    route refuses a body larger than it takes (413: a ``GET`` takes 1 kB)."""
     secured, body = bool(operation.get("security")), "requestBody" in operation
     if not (secured or body or operation.get("parameters")):
-        return set()
-    return {400, 404, 422, 503} | ({401, 403} if secured else set()) | ({413} if body else set())
+        return {413}  # a body sent anyway, past the little every route takes (garde.api.limits)
+    return {400, 404, 413, 422, 503} | ({401, 403} if secured else set())
 
 
 def _is_problem(answer: dict[str, Any]) -> bool:

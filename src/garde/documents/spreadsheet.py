@@ -11,8 +11,12 @@ drops the quote to get it back (:func:`from_spreadsheet_text`).
 - Text that only starts with spaces or line breaks before the ``=`` is quoted
   too: some spreadsheets trim cells on import. Any Unicode space counts, and the
   invisible format characters (zero-width space, joiners, byte order mark).
-- The fullwidth signs ``＝ ＋ － ＠`` (U+FF1D, FF0B, FF0D, FF20) count as the ASCII
-  ones: spreadsheets in East Asian locales take them for a formula's start.
+- A look-alike of a sign counts as the sign: any character whose Unicode compatibility form
+  (NFKC) is ``=``, ``+``, ``-`` or ``@`` — the fullwidth ``＝ ＋ － ＠`` (U+FF1D, FF0B, FF0D,
+  FF20), the small ``﹦ ﹢ ﹣ ﹫`` (U+FE66, FE62, FE63, FE6B), the superscript and subscript
+  ``⁼ ⁺ ₌ ₊``, ``⩵``. LibreOffice 7.4 evaluates none of them (docs/security.md), but a
+  spreadsheet or an input method that folds widths, as East Asian ones do, would make them the
+  ASCII sign, and a leading ``'`` costs nothing.
 - A plain number written as text in ASCII (``-12.50``, ``+33612345678``) is left as it
   is: a spreadsheet reads it as a number, nothing runs, and a phone number in
   an SMS audience stays usable.
@@ -38,7 +42,7 @@ if TYPE_CHECKING:
     from _typeshed import SupportsWrite
 
 QUOTE = "'"
-FORMULA_STARTS = frozenset("=+-@\uff1d\uff0b\uff0d\uff20")
+FORMULA_STARTS = frozenset("=+-@")
 CONTROL_STARTS = frozenset("\t\r")
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
 
@@ -51,12 +55,18 @@ def _first_seen(text: str) -> str:
     return ""
 
 
+def is_formula_sign(character: str) -> bool:
+    """Whether ``character`` is ``=``, ``+``, ``-`` or ``@``, or folds into one (NFKC: ``＝``, ``﹦``)."""
+    return character in FORMULA_STARTS or (
+        not character.isascii() and unicodedata.normalize("NFKC", character)[:1] in FORMULA_STARTS)
+
+
 def _would_run(text: str) -> bool:
     """Whether a spreadsheet could read ``text`` (after any quotes garde added) as a formula."""
     text = text.lstrip(QUOTE)
     if text[:1] in CONTROL_STARTS:
         return True
-    return _first_seen(text) in FORMULA_STARTS and not _NUMBER.fullmatch(text)
+    return is_formula_sign(_first_seen(text)) and not _NUMBER.fullmatch(text)
 
 
 def spreadsheet_text(text: str) -> str:

@@ -1,7 +1,7 @@
 """Reading a submitted HTML form (``application/x-www-form-urlencoded``), bounded.
 
-The body is already bounded by the app's body limit (2 MB); here each field is bounded too, and
-a field given twice keeps its first value.
+The body is already bounded by its route's limit (64 kB, garde.api.limits); here each field is
+bounded too, and a field given twice keeps its first value.
 """
 
 from __future__ import annotations
