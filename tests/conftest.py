@@ -453,13 +453,13 @@ def held_in_another_process(imports: str, lock: str) -> Iterator[subprocess.Pope
 
 
 @pytest.fixture
-def served(database_url: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Any]:
+def served(migrated_url: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Any]:
     """The reference shop and a real `garde serve` over it, on SQLite and on PostgreSQL
     (``tests.api_support.Served``)."""
     from tests.api_support import served_shop
 
-    admin = None if database_url.startswith("sqlite") else request.getfixturevalue("postgres_admin_url")
-    with served_shop(database_url, tmp_path, admin) as running:
+    admin = None if migrated_url.startswith("sqlite") else request.getfixturevalue("postgres_admin_url")
+    with served_shop(migrated_url, tmp_path, admin) as running:
         yield running
 
 

@@ -26,12 +26,12 @@ BUDGET = 3
 
 
 @pytest.fixture
-def served_small_budget(database_url: str, tmp_path: Path, request: pytest.FixtureRequest,
+def served_small_budget(migrated_url: str, tmp_path: Path, request: pytest.FixtureRequest,
                         monkeypatch: pytest.MonkeyPatch) -> Iterator[Served]:
     """A real `garde serve` whose keys may have mail sent three times an hour."""
     monkeypatch.setenv("GARDE_API_KEY_MAIL_AND_REQUESTS_PER_HOUR", str(BUDGET))
-    admin = None if database_url.startswith("sqlite") else request.getfixturevalue("postgres_admin_url")
-    with served_shop(database_url, tmp_path, admin) as running:
+    admin = None if migrated_url.startswith("sqlite") else request.getfixturevalue("postgres_admin_url")
+    with served_shop(migrated_url, tmp_path, admin) as running:
         yield running
 
 

@@ -35,12 +35,12 @@ NEW_NAME = "Quentinella"  # the first name the subject rectifies theirs to
 
 
 @pytest.fixture
-def served(database_url: str, tmp_path: Path, request: pytest.FixtureRequest,
+def served(migrated_url: str, tmp_path: Path, request: pytest.FixtureRequest,
            umask_022: None) -> Iterator[Served]:
     """The reference shop and a real `garde serve` over it (its log in ``serve.log``), and a worker on
     PostgreSQL (its log in ``worker.log``), all under ``tmp_path``, started under umask 022."""
-    admin = None if database_url.startswith("sqlite") else request.getfixturevalue("postgres_admin_url")
-    with served_shop(database_url, tmp_path, admin, serve_log=tmp_path / "serve.log") as running:
+    admin = None if migrated_url.startswith("sqlite") else request.getfixturevalue("postgres_admin_url")
+    with served_shop(migrated_url, tmp_path, admin, serve_log=tmp_path / "serve.log") as running:
         yield running
 
 

@@ -97,12 +97,12 @@ def test_a_visitor_cannot_opt_someone_else_in_through_the_shops_api(served_share
 
 
 @pytest.fixture
-def served_confirming(database_url: str, tmp_path: Path, request: pytest.FixtureRequest,
+def served_confirming(migrated_url: str, tmp_path: Path, request: pytest.FixtureRequest,
                       monkeypatch: pytest.MonkeyPatch) -> Iterator[Served]:
     """A real `garde serve` whose setting asks every identity a call does not mark checked to confirm."""
     monkeypatch.setenv("GARDE_CONSENT_UNCHECKED_IDENTITIES", "confirm")
-    admin = None if database_url.startswith("sqlite") else request.getfixturevalue("postgres_admin_url")
-    with served_shop(database_url, tmp_path, admin) as running:
+    admin = None if migrated_url.startswith("sqlite") else request.getfixturevalue("postgres_admin_url")
+    with served_shop(migrated_url, tmp_path, admin) as running:
         yield running
 
 

@@ -40,7 +40,7 @@ from garde.api.state import Service, service
 from garde.audit import AuditWriter
 from garde.decide.model import DecisionModel
 from garde.settings import Settings, get_settings
-from garde.store import MIGRATIONS, open_store
+from garde.store import head_revision, open_store
 from garde.store.logs import install_cleaning
 from garde.web import banner
 
@@ -51,15 +51,6 @@ PUBLIC = frozenset({"/healthz", "/readyz", f"{PREFIX}/openapi.json", f"{PREFIX}/
 class Health(BaseModel):
     status: Literal["ok", "unavailable"]
     detail: str | None = None
-
-
-def _head_revision() -> str | None:
-    from alembic.config import Config
-    from alembic.script import ScriptDirectory
-
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    return ScriptDirectory.from_config(config).get_current_head()
 
 
 def route_table(app: FastAPI) -> list[tuple[str, str, APIRoute]]:
@@ -115,7 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     problems.install(app)
     app.add_middleware(BodyLimit)
     cors.install(app, settings)
-    head = _head_revision()
+    head = head_revision()  # read from the migrations' files once per process, not per app
 
     @app.get("/healthz", response_model=Health, tags=["health"])
     def healthz() -> Health:

@@ -43,11 +43,16 @@ MASKING_FIELDS = ("strategy", "value", "keep", "generalise")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
-def load_datamap(path: str | Path, *, vocabulary: Vocabulary | None = None) -> DataMap:
+def load_datamap(path: str | Path, *, vocabulary: Vocabulary | None = None,
+                 registers: dict[Path, Register] | None = None) -> DataMap:
     """Load one dataset file, or every ``*.yaml``/``*.yml`` of a folder, into a :class:`DataMap`.
 
-    Raises :class:`InputError` listing every problem of every file.
+    Each register the files name is loaded once (datasets usually share one); ``registers``, if given,
+    is filled with them by resolved path, for a caller that needs them next
+    (:func:`garde.rights.deployment.registers_of`). Raises :class:`InputError` listing every problem
+    of every file.
     """
+    registers = {} if registers is None else registers
     path = Path(path)
     files = sorted([*path.glob("*.yaml"), *path.glob("*.yml")]) if path.is_dir() else [path]
     if not files:
@@ -56,7 +61,7 @@ def load_datamap(path: str | Path, *, vocabulary: Vocabulary | None = None) -> D
     problems: list[Problem] = []
     for file in files:
         try:
-            dataset = load_dataset(file, vocabulary=vocabulary)
+            dataset = load_dataset(file, vocabulary=vocabulary, registers=registers)
         except InputError as exc:
             problems.extend(exc.problems)
             continue
@@ -88,9 +93,12 @@ def discovery_warnings(datamap: DataMap) -> list[str]:
     return out
 
 
-def load_dataset(path: str | Path, *, vocabulary: Vocabulary | None = None) -> Dataset:
+def load_dataset(path: str | Path, *, vocabulary: Vocabulary | None = None,
+                 registers: dict[Path, Register] | None = None) -> Dataset:
+    """One dataset file; its register is taken from ``registers`` (by resolved path) if there, else
+    loaded and added to it."""
     data, source = load_yaml(Path(path))
-    return _Reader(source, Path(path).parent, vocabulary or load_vocabulary()).dataset(data)
+    return _Reader(source, Path(path).parent, vocabulary or load_vocabulary(), registers).dataset(data)
 
 
 def parse_dataset(text: str, name: str = "<dataset>", *, base: Path = Path("."),
@@ -103,12 +111,14 @@ def parse_dataset(text: str, name: str = "<dataset>", *, base: Path = Path("."),
 class _Reader:
     """Builds a :class:`Dataset` from plain data, collecting problems instead of stopping."""
 
-    def __init__(self, source: SourceMap, base: Path, vocabulary: Vocabulary) -> None:
+    def __init__(self, source: SourceMap, base: Path, vocabulary: Vocabulary,
+                 registers: dict[Path, Register] | None = None) -> None:
         self.source = source
         self.base = base
         self.vocabulary = vocabulary
         self.problems: list[Problem] = []
         self.register: Register | None = None
+        self.registers = {} if registers is None else registers  # loaded ones, by resolved path
 
     def fail(self, path: FieldPath, message: str, suggestion: str | None = None) -> None:
         self.problems.append(self.source.problem(path, message, suggestion))
@@ -181,8 +191,11 @@ class _Reader:
                        file=self.source.file, description=description)
 
     def load_register(self, relative: str) -> Register | None:
+        resolved = (self.base / relative).resolve()
         try:
-            return load_register(self.base / relative)
+            if resolved not in self.registers:
+                self.registers[resolved] = load_register(self.base / relative)
+            return self.registers[resolved]
         except InputError as exc:
             self.fail(("register",), f"register {relative!r} cannot be used: {exc.problems[0]}")
             return None

@@ -54,10 +54,11 @@ class Deployment:
         ``outbox`` defaults to the ``outbox`` setting when the file mailer is configured.
         """
         settings = settings or get_settings()
-        datamap = load_datamap(datasets or settings.datasets)
+        loaded: dict[Path, Register] = {}  # the registers the map's files name, each read once
+        datamap = load_datamap(datasets or settings.datasets, registers=loaded)
         if outbox is None and settings.mailer == "file":
             outbox = settings.outbox
-        return cls(datamap, connect_datamap(datamap, urls, create=create), registers_of(datamap),
+        return cls(datamap, connect_datamap(datamap, urls, create=create), registers_of(datamap, loaded),
                    results or settings.results, outbox=outbox, exports=settings.exports,
                    read_ahead=settings.discovery_read_ahead)
 
@@ -127,9 +128,10 @@ class Deployment:
         return None
 
 
-def registers_of(datamap: DataMap) -> dict[str, Register]:
-    """Each database's register (the ``register`` path of its dataset file), loaded once."""
-    loaded: dict[Path, Register] = {}
+def registers_of(datamap: DataMap, loaded: dict[Path, Register] | None = None) -> dict[str, Register]:
+    """Each database's register (the ``register`` path of its dataset file), loaded once (``loaded``:
+    those already read, by resolved path, e.g. by :func:`~garde.datasets.loading.load_datamap`)."""
+    loaded = {} if loaded is None else loaded
     registers: dict[str, Register] = {}
     for name, dataset in datamap.datasets.items():
         if dataset.register is None:
@@ -153,7 +155,8 @@ def configured_registers(settings: Settings | None = None) -> list[Register]:
     cannot be read (a store used without datasets)."""
     settings = settings or get_settings()
     try:
-        return list(registers_of(load_datamap(settings.datasets)).values())
+        loaded: dict[Path, Register] = {}
+        return list(registers_of(load_datamap(settings.datasets, registers=loaded), loaded).values())
     except (GardeError, OSError):
         return []
 

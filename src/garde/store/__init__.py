@@ -167,10 +167,10 @@ def _existing_file_only(_dialect: Any, _record: Any, cargs: list[Any], cparams: 
 
 
 @functools.cache
-def _head() -> str | None:
+def head_revision() -> str | None:
     """The latest revision of garde's migrations, read from their files once per process: Alembic's
     ``upgrade`` loads every revision's module each time it is called, ≈ 15 ms of CPU even when the store
-    is already there (every command, every app start)."""
+    is already there (every command, every app start; ``/readyz`` compares the store's with it)."""
     from alembic.script import ScriptDirectory
 
     return ScriptDirectory(str(MIGRATIONS)).get_current_head()
@@ -189,7 +189,8 @@ def migrate(engine: Engine, revision: str = "head") -> None:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as connection:
-        if revision != "head" or MigrationContext.configure(connection).get_current_revision() != _head():
+        if revision != "head" or (MigrationContext.configure(connection).get_current_revision()
+                                  != head_revision()):
             config.attributes["connection"] = connection
             command.upgrade(config, revision)
     if revision == "head":  # after the schema's commit: a refused key leaves the schema migrated
