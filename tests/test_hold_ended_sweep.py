@@ -106,7 +106,8 @@ def test_an_erasure_after_the_sweep_and_one_never_verified_request_s_reason(shop
     assert words not in json.dumps(details)
 
 
-_TEXT = st.text(st.characters(exclude_characters="\x00"), max_size=12)  # PostgreSQL's text holds no NUL
+# PostgreSQL's text holds no NUL; no text garde stores holds a lone surrogate (its inputs refuse them: 400)
+_TEXT = st.text(st.characters(exclude_characters="\x00", exclude_categories=["Cs"]), max_size=12)
 _VALUES = st.one_of(st.none(), st.booleans(), st.integers(), _TEXT,
                     st.sampled_from([ERASED, "", "null", '"quoted"', "é ü 中", "a\\\\b"]))
 
