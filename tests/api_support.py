@@ -161,6 +161,24 @@ def free_port() -> int:
         return port
 
 
+def ready(base: str, process: subprocess.Popen[Any], seconds: float = 60) -> bool:
+    """Whether the `garde serve` ``process`` at ``base`` answers ``/readyz`` within ``seconds``
+    (False as soon as it has stopped)."""
+    deadline = time.monotonic() + seconds
+    # one client for every poll: each `httpx.get` makes a client of its own and loads the CA
+    # certificates (≈ 27 ms of CPU, a second a start at 20 polls a second, taken from the server)
+    with httpx.Client(timeout=2) as probe:
+        while True:
+            try:
+                if probe.get(f"{base}/readyz").status_code == 200:
+                    return True
+            except httpx.TransportError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                return False
+            time.sleep(0.05)
+
+
 @contextmanager
 def garde_serve(env: dict[str, str], cwd: Path, log: Path | None = None) -> Iterator[str]:
     """A real `garde serve` process with ``env``, ready (``/readyz``); yields its base URL. Its output
@@ -172,20 +190,9 @@ def garde_serve(env: dict[str, str], cwd: Path, log: Path | None = None) -> Iter
                                text=True)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        # one client for every poll: each `httpx.get` makes a client of its own and loads the CA
-        # certificates (≈ 27 ms of CPU, a second a start at 20 polls a second, taken from the server)
-        with httpx.Client(timeout=2) as probe:
-            while True:
-                try:
-                    if probe.get(f"{base}/readyz").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if process.poll() is not None or time.monotonic() > deadline:
-                    process.kill()
-                    pytest.fail(f"garde serve did not become ready:\n{process.communicate()[0]}")
-                time.sleep(0.05)
+        if not ready(base, process):
+            process.kill()
+            pytest.fail(f"garde serve did not become ready:\n{process.communicate()[0]}")
         yield base
     finally:
         process.terminate()

@@ -24,7 +24,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.api_support import REGISTER, free_port
+from tests.api_support import REGISTER, free_port, ready
 
 LIMIT = 256  # the server's open-file limit here: the same exhaustion as at 1,024, sooner
 
@@ -41,16 +41,7 @@ def test_connections_that_never_finish_their_request_do_not_keep_others_out(sqli
                               stderr=subprocess.DEVNULL)
     base, held = f"http://127.0.0.1:{port}", []
     try:
-        deadline = time.monotonic() + 60
-        with httpx.Client(timeout=5) as probe:
-            while True:
-                try:
-                    if probe.get(f"{base}/readyz").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                assert server.poll() is None and time.monotonic() < deadline, "garde serve did not start"
-                time.sleep(0.1)
+        assert ready(base, server), "garde serve did not start"
         for _ in range(LIMIT + 50):
             slow = socket.create_connection(("127.0.0.1", port))
             slow.sendall(b"POST /api/v1/me/session HTTP/1.1\r\nHost: garde\r\n"
