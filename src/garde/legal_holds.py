@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hmac
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any, Literal
@@ -187,13 +187,11 @@ def digest_ended_holds(conn: sa.Connection, *, actor: str = "garde") -> int:
     audited ``legal_hold.digested`` with their count (never an identity) in the same transaction.
     Run by each retention sweep as it starts (era31), so that a hold that ended names no one by
     the next night; idempotent (a digested scope is not read again), all or nothing. Returns how many."""
-    ended = conn.execute(sa.select(legal_holds.c.id, legal_holds.c.scope).where(_in_clear(now()))).all()
+    ended = _ended_in_clear(conn)
     if not ended:
         return 0
     key = identifier_data_key(conn)
-    for hold in ended:
-        conn.execute(legal_holds.update().where(legal_holds.c.id == hold.id).values(
-            scope=digested_scope(key, hold.scope)))
+    _rescope(conn, {hold.id: digested_scope(key, hold.scope) for hold in ended})
     audit.record(conn, "legal_hold.digested", {"holds": len(ended)}, actor=actor)
     return len(ended)
 
@@ -205,20 +203,29 @@ def forget_held_identities(conn: sa.Connection, digests: Callable[[], Mapping[st
     ended one, :func:`digest_ended_holds`); returns how many. A hold in force keeps its identity in
     clear: the retention sweep searches the business databases for it. Idempotent: a digested
     scope is not read again."""
-    ended = conn.execute(sa.select(legal_holds.c.id, legal_holds.c.scope).where(_in_clear(now()))).all()
+    ended = _ended_in_clear(conn)
     if not ended:
         return 0
     wanted = digested_scopes(digests())
     if not wanted:
         return 0
     key = identifier_data_key(conn)
-    forgotten = 0
-    for hold in ended:
-        scope = digested_scope(key, hold.scope)
-        if scope in wanted:
-            conn.execute(legal_holds.update().where(legal_holds.c.id == hold.id).values(scope=scope))
-            forgotten += 1
-    return forgotten
+    scopes = {hold.id: digested_scope(key, hold.scope) for hold in ended}
+    return _rescope(conn, {hold: scope for hold, scope in scopes.items() if scope in wanted})
+
+
+def _ended_in_clear(conn: sa.Connection) -> Sequence[sa.Row[Any, Any]]:
+    """The id and scope of each subject hold that keeps nothing and still names its identity in clear."""
+    return conn.execute(sa.select(legal_holds.c.id, legal_holds.c.scope).where(_in_clear(now()))).all()
+
+
+def _rescope(conn: sa.Connection, scopes: Mapping[int, str]) -> int:
+    """Give each hold of ``scopes`` (id -> scope) its new scope, in one call; returns how many."""
+    if scopes:
+        conn.execute(legal_holds.update().where(legal_holds.c.id == sa.bindparam("hold"))
+                     .values(scope=sa.bindparam("new_scope")),
+                     [{"hold": hold, "new_scope": scope} for hold, scope in scopes.items()])
+    return len(scopes)
 
 
 def _named_subject(conn: sa.Connection, scope_kind: str, scope: str) -> str | None:
